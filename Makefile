@@ -1,0 +1,50 @@
+# cherga: the two commands a newcomer needs are `make run` and `make test`.
+GO      ?= go
+VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
+LDFLAGS := -s -w -X main.version=$(VERSION)
+export CGO_ENABLED = 0
+
+CMDS    := cherga cherga-sim chergactl cherga-announcer
+# The packages whose state is shared between goroutines run under -race.
+RACE    := ./queue/... ./internal/... ./device/... ./printer/... ./sim/... ./display/... ./audio/...
+
+.PHONY: run test bench build cross lint clean
+
+## run: the whole simulated office (embedded broker, virtual hardware, web page)
+run: build
+	./bin/cherga-sim
+
+## test: every test; the core packages under the race detector
+test: lint
+	$(GO) test -count=1 ./...
+	CGO_ENABLED=1 $(GO) test -count=1 -race $(RACE)
+
+## bench: the benchmarks with their headline figures
+bench:
+	$(GO) test -run '^$$' -bench . -benchtime 2s ./...
+
+## build: the binaries for this machine in bin/
+build:
+	@mkdir -p bin
+	$(GO) build -trimpath -ldflags '$(LDFLAGS)' -o bin/ $(addprefix ./cmd/,$(wildcard-cmds))
+
+## cross: static binaries for the Raspberry Pi in dist/
+cross:
+	@mkdir -p dist
+	for c in $(wildcard-cmds); do \
+	  GOOS=linux GOARCH=arm64 $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o dist/$$c-linux-arm64 ./cmd/$$c && \
+	  GOOS=linux GOARCH=arm GOARM=7 $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o dist/$$c-linux-armv7 ./cmd/$$c && \
+	  GOOS=linux GOARCH=arm GOARM=6 $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o dist/$$c-linux-armv6 ./cmd/$$c || exit 1; \
+	done
+
+## lint: go vet and a gofmt check
+lint:
+	$(GO) vet ./...
+	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
+	  if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi
+
+clean:
+	rm -rf bin dist
+
+# The commands that exist so far.
+wildcard-cmds = $(notdir $(patsubst %/,%,$(dir $(wildcard cmd/*/main.go))))

@@ -1,0 +1,145 @@
+package audio
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+)
+
+func TestNumberWords(t *testing.T) {
+	tests := []struct {
+		n      int
+		uk, en string // NumberText; the words are these split at spaces and hyphens
+	}{
+		{0, "нуль", "zero"},
+		{1, "один", "one"},
+		{2, "два", "two"},
+		{5, "п'ять", "five"},
+		{9, "дев'ять", "nine"},
+		{10, "десять", "ten"},
+		{11, "одинадцять", "eleven"},
+		{15, "п'ятнадцять", "fifteen"},
+		{19, "дев'ятнадцять", "nineteen"},
+		{20, "двадцять", "twenty"},
+		{21, "двадцять один", "twenty-one"},
+		{23, "двадцять три", "twenty-three"},
+		{40, "сорок", "forty"},
+		{59, "п'ятдесят дев'ять", "fifty-nine"},
+		{99, "дев'яносто дев'ять", "ninety-nine"},
+		{100, "сто", "one hundred"},
+		{101, "сто один", "one hundred one"},
+		{112, "сто дванадцять", "one hundred twelve"},
+		{200, "двісті", "two hundred"},
+		{345, "триста сорок п'ять", "three hundred forty-five"},
+		{400, "чотириста", "four hundred"},
+		{509, "п'ятсот дев'ять", "five hundred nine"},
+		{999, "дев'ятсот дев'яносто дев'ять", "nine hundred ninety-nine"},
+		{1000, "тисяча", "one thousand"},
+		{1001, "тисяча один", "one thousand one"},
+		{1010, "тисяча десять", "one thousand ten"},
+		{1100, "тисяча сто", "one thousand one hundred"},
+		{2000, "дві тисячі", "two thousand"},
+		{2001, "дві тисячі один", "two thousand one"},
+		{2023, "дві тисячі двадцять три", "two thousand twenty-three"},
+		{3000, "три тисячі", "three thousand"},
+		{4321, "чотири тисячі триста двадцять один", "four thousand three hundred twenty-one"},
+		{5000, "п'ять тисяч", "five thousand"},
+		{5555, "п'ять тисяч п'ятсот п'ятдесят п'ять", "five thousand five hundred fifty-five"},
+		{9000, "дев'ять тисяч", "nine thousand"},
+		{9999, "дев'ять тисяч дев'ятсот дев'яносто дев'ять", "nine thousand nine hundred ninety-nine"},
+	}
+	for _, tt := range tests {
+		for lang, want := range map[string]string{"uk": tt.uk, "en": tt.en} {
+			t.Run(lang+"/"+want, func(t *testing.T) {
+				text, err := NumberText(tt.n, lang)
+				require.NoError(t, err)
+				require.Equal(t, want, text)
+
+				words, err := NumberWords(tt.n, lang)
+				require.NoError(t, err)
+				require.Equal(t, strings.Fields(strings.ReplaceAll(want, "-", " ")), words)
+			})
+		}
+	}
+}
+
+func TestNumberWordsErrors(t *testing.T) {
+	tests := []struct {
+		name string
+		n    int
+		lang string
+		want error
+		msg  string
+	}{
+		{"negative", -1, "uk", ErrRange, "audio: number out of range 0..9999: -1"},
+		{"too big", 10000, "en", ErrRange, "audio: number out of range 0..9999: 10000"},
+		{"country code", 5, "ua", ErrLang, `audio: unsupported language "ua" (want "uk" or "en")`},
+		{"empty lang", 5, "", ErrLang, `audio: unsupported language "" (want "uk" or "en")`},
+		{"upper case", 5, "UK", ErrLang, `audio: unsupported language "UK" (want "uk" or "en")`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			words, err := NumberWords(tt.n, tt.lang)
+			require.ErrorIs(t, err, tt.want)
+			require.EqualError(t, err, tt.msg)
+			require.Nil(t, words)
+			_, err = NumberText(tt.n, tt.lang)
+			require.ErrorIs(t, err, tt.want)
+		})
+	}
+}
+
+// TestNumberGrammar checks rules over every number rather than samples: the
+// feminine тисяча never gets "два" or "одна", and each word is one clip.
+func TestNumberGrammar(t *testing.T) {
+	for n := 0; n <= MaxNumber; n++ {
+		uk, err := NumberText(n, "uk")
+		require.NoError(t, err)
+		require.NotContains(t, uk, "два тисяч", n)
+		require.NotContains(t, uk, "одна", n)
+		if n != 0 {
+			require.NotContains(t, uk, "нуль", n)
+		}
+		th := n / 1000
+		switch {
+		case th == 0:
+			require.NotContains(t, uk, "тисяч", n)
+		case th == 1:
+			require.True(t, strings.HasPrefix(uk, "тисяча"), "%d: %s", n, uk)
+		case th <= 4:
+			require.Contains(t, uk, " тисячі", n)
+		default:
+			require.Contains(t, uk, " тисяч", n)
+			require.NotContains(t, uk, "тисячі", n)
+		}
+		for _, lang := range []string{"uk", "en"} {
+			parts, err := numberParts(n, lang)
+			require.NoError(t, err)
+			words, err := NumberWords(n, lang)
+			require.NoError(t, err)
+			require.Len(t, words, len(parts), n)
+			require.LessOrEqual(t, len(parts), 6, "%d has more clips than decimal places allow", n)
+		}
+	}
+}
+
+func TestClipSetBounded(t *testing.T) {
+	for lang, want := range map[string]int{"uk": 41, "en": 30} {
+		t.Run(lang, func(t *testing.T) {
+			used := map[string]bool{}
+			for n := 0; n <= MaxNumber; n++ {
+				parts, err := numberParts(n, lang)
+				require.NoError(t, err)
+				for _, p := range parts {
+					used[p.clip] = true
+				}
+			}
+			require.Len(t, used, want, "every number 0..9999 composes from this many clips")
+			texts := ClipTexts(lang)
+			for clip := range used {
+				require.Contains(t, texts, clip)
+			}
+		})
+	}
+}

@@ -1,0 +1,310 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/cherga/cherga/printer"
+	"github.com/cherga/cherga/sim"
+)
+
+// The end-to-end test runs the real binary as a user would: a pty printer,
+// a fresh bbolt file, and nothing but MQTT to talk to it.
+
+var binOnce struct {
+	sync.Once
+	path string
+	err  error
+}
+
+// buildCherga builds cmd/cherga once per test binary.
+func buildCherga(t *testing.T) string {
+	t.Helper()
+	binOnce.Do(func() {
+		dir, err := os.MkdirTemp("", "cherga-e2e-")
+		if err != nil {
+			binOnce.err = err
+			return
+		}
+		binOnce.path = filepath.Join(dir, "cherga")
+		out, err := exec.Command("go", "build", "-o", binOnce.path, ".").CombinedOutput()
+		if err != nil {
+			binOnce.err = fmt.Errorf("go build: %v\n%s", err, out)
+		}
+	})
+	require.NoError(t, binOnce.err)
+	return binOnce.path
+}
+
+type proc struct {
+	cmd    *exec.Cmd
+	broker string
+	mu     sync.Mutex
+	logs   bytes.Buffer
+	exited chan struct{}
+	err    error
+}
+
+func (p *proc) Logs() string {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.logs.String()
+}
+
+var readyRe = regexp.MustCompile(`msg="cherga ready".* broker=(\S+)`)
+
+// startCherga runs the binary and waits for its ready line.
+func startCherga(t *testing.T, bin string, args ...string) *proc {
+	t.Helper()
+	p := &proc{cmd: exec.Command(bin, args...), exited: make(chan struct{})}
+	stderr, err := p.cmd.StderrPipe()
+	require.NoError(t, err)
+	require.NoError(t, p.cmd.Start())
+	ready := make(chan string, 1)
+	go func() {
+		sc := bufio.NewScanner(stderr)
+		for sc.Scan() {
+			line := sc.Text()
+			p.mu.Lock()
+			p.logs.WriteString(line + "\n")
+			p.mu.Unlock()
+			if m := readyRe.FindStringSubmatch(line); m != nil {
+				ready <- m[1]
+			}
+		}
+		p.err = p.cmd.Wait()
+		close(p.exited)
+	}()
+	t.Cleanup(func() {
+		p.cmd.Process.Kill()
+		<-p.exited
+		if t.Failed() {
+			t.Logf("cherga %s logs:\n%s", strings.Join(args, " "), p.Logs())
+		}
+	})
+	select {
+	case p.broker = <-ready:
+	case <-p.exited:
+		t.Fatalf("cherga exited before it was ready: %v\n%s", p.err, p.Logs())
+	case <-time.After(30 * time.Second):
+		t.Fatalf("cherga not ready after 30 s:\n%s", p.Logs())
+	}
+	return p
+}
+
+func waitCtx(t *testing.T) context.Context {
+	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
+	t.Cleanup(cancel)
+	return ctx
+}
+
+// nextDoc waits for the next ticket the printer cuts.
+func nextDoc(t *testing.T, prn *sim.Printer) printer.Doc {
+	t.Helper()
+	select {
+	case d := <-prn.Printed():
+		return d
+	case <-time.After(15 * time.Second):
+		t.Fatalf("no ticket printed; the printer got %d bytes", len(prn.Bytes()))
+	}
+	return printer.Doc{}
+}
+
+func jsonField(t *testing.T, m sim.Message) map[string]any {
+	t.Helper()
+	var v map[string]any
+	require.NoError(t, json.Unmarshal(m.Payload, &v), "payload %q", m.Payload)
+	return v
+}
+
+func TestEndToEnd(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds and runs the binary; skipped under -short")
+	}
+	bin := buildCherga(t)
+	t.Run("embedded", func(t *testing.T) { endToEnd(t, bin, "") })
+	ext := os.Getenv("CHERGA_TEST_BROKER")
+	if ext == "" {
+		t.Log("CHERGA_TEST_BROKER is not set: the run against an external broker (Mosquitto) is skipped")
+		return
+	}
+	t.Run("external", func(t *testing.T) { endToEnd(t, bin, ext) })
+}
+
+func endToEnd(t *testing.T, bin, brokerURL string) {
+	prn, err := sim.StartPrinter(nil)
+	require.NoError(t, err)
+	t.Cleanup(func() { prn.Close() })
+
+	site := "demo"
+	if brokerURL != "" {
+		// A shared broker keeps retained messages: a site of our own.
+		site = fmt.Sprintf("e2e%d", rand.Uint32())
+	}
+	root := "qms/" + site
+	db := filepath.Join(t.TempDir(), "office.db")
+	args := []string{
+		"-config", "../../firmware-config/examples/round-the-clock.yaml",
+		"-printer", "serial:" + prn.Path(),
+		"-db", db,
+		"-site", site,
+	}
+	if brokerURL == "" {
+		args = append(args, "-broker", "embedded", "-listen", "127.0.0.1:0")
+	} else {
+		args = append(args, "-broker", brokerURL)
+	}
+
+	p := startCherga(t, bin, args...)
+	l, err := sim.Listen(p.broker, root+"/#")
+	require.NoError(t, err)
+	t.Cleanup(func() {
+		if brokerURL != "" {
+			l.ClearRetained()
+		}
+		l.Close()
+	})
+	ctx := waitCtx(t)
+
+	_, err = l.Wait(ctx, root+"/status", func(m sim.Message) bool { return jsonField(t, m)["online"] == true })
+	require.NoError(t, err)
+
+	// A kiosk press prints a ticket in CP1251 with the number large.
+	require.NoError(t, l.Publish(root+"/kiosk/k1/press", []byte(`{"service":"social"}`), false))
+	doc := nextDoc(t, prn)
+	text := doc.String()
+	require.Contains(t, text, "Соціальний захист")
+	require.Contains(t, text, "Прозорий офіс соціальних послуг")
+	require.True(t, bytes.Contains(prn.Bytes(), []byte{0x1b, 't', 46}), "ESC t 46 (CP1251) selects the code page")
+	requireBig(t, doc, "А001")
+	require.True(t, doc.Cut)
+	res, err := l.Wait(ctx, root+"/kiosk/k1/ticket", nil)
+	require.NoError(t, err)
+	require.Equal(t, true, jsonField(t, res)["ok"])
+	require.Equal(t, "А001", jsonField(t, res)["ticket"])
+
+	// The counter calls it: board, text board, hall, voice, queue figures.
+	require.NoError(t, l.Publish(root+"/counter/1/cmd", []byte(`{"action":"next"}`), false))
+	board, err := l.Wait(ctx, root+"/board/1", func(m sim.Message) bool { return jsonField(t, m)["ticket"] == "А001" })
+	require.NoError(t, err)
+	b := jsonField(t, board)
+	require.Equal(t, "calling", b["state"])
+	require.Equal(t, "1", b["counter"])
+	require.Equal(t, "Соціальний захист", b["service"])
+	_, err = l.Wait(ctx, root+"/board/1/text", func(m sim.Message) bool { return string(m.Payload) == "А001 → 1" })
+	require.NoError(t, err)
+	_, err = l.Wait(ctx, root+"/hall", func(m sim.Message) bool { return bytes.Contains(m.Payload, []byte(`"ticket":"А001"`)) })
+	require.NoError(t, err)
+	ann, err := l.Wait(ctx, root+"/announce", func(m sim.Message) bool { return jsonField(t, m)["lang"] == "uk" })
+	require.NoError(t, err)
+	require.Equal(t, "Талон А один, вікно один", jsonField(t, ann)["text"])
+	require.NotEmpty(t, jsonField(t, ann)["clips"])
+	_, err = l.Wait(ctx, root+"/announce", func(m sim.Message) bool { return jsonField(t, m)["lang"] == "en" })
+	require.NoError(t, err)
+	_, err = l.Wait(ctx, root+"/queue/social", func(m sim.Message) bool {
+		q := jsonField(t, m)
+		return q["last_called"] == "А001" && q["waiting"] == float64(0)
+	})
+	require.NoError(t, err)
+
+	// A garbled command gets an error message, and the controller lives on.
+	require.NoError(t, l.Publish(root+"/counter/1/cmd", []byte(`{"action":"dance"}`), false))
+	errMsg, err := l.Wait(ctx, root+"/errors", nil)
+	require.NoError(t, err)
+	require.Contains(t, string(errMsg.Payload), "dance")
+
+	// kill -9 and restart: the next number follows, and the call survived.
+	require.NoError(t, p.cmd.Process.Signal(syscall.SIGKILL))
+	<-p.exited
+	p2 := startCherga(t, bin, args...)
+	l2, err := sim.Listen(p2.broker, root+"/#")
+	require.NoError(t, err)
+	t.Cleanup(l2.Close)
+	_, err = l2.Wait(ctx, root+"/board/1", func(m sim.Message) bool { return jsonField(t, m)["ticket"] == "А001" })
+	require.NoError(t, err, "the call survives a restart")
+	require.NoError(t, l2.Publish(root+"/kiosk/k1/press", []byte(`{"service":"social"}`), false))
+	requireBig(t, nextDoc(t, prn), "А002")
+
+	// The events seen are gap-free across the restart (a replayed event
+	// comes with the same seq again, never a new one). The first one,
+	// day.started, went out before the listener subscribed.
+	_, err = l2.Wait(ctx, root+"/events", func(m sim.Message) bool {
+		ev := jsonField(t, m)
+		return ev["type"] == "ticket.issued" && ev["ticket"].(map[string]any)["label"] == "А002"
+	})
+	require.NoError(t, err)
+	events := map[int]string{}
+	lo, hi := 1<<30, 0
+	for _, m := range append(l.Messages(root+"/events"), l2.Messages(root+"/events")...) {
+		ev := jsonField(t, m)
+		seq := int(ev["seq"].(float64))
+		events[seq] = ev["type"].(string)
+		lo, hi = min(lo, seq), max(hi, seq)
+	}
+	require.LessOrEqual(t, lo, 2, "events from the start: %v", events)
+	for seq := lo; seq <= hi; seq++ {
+		require.Contains(t, events, seq, "event seq %d missing from %v", seq, events)
+	}
+	require.Equal(t, "ticket.issued", events[hi])
+
+	// SIGTERM: a clean stop that says so.
+	require.NoError(t, p2.cmd.Process.Signal(syscall.SIGTERM))
+	select {
+	case <-p2.exited:
+	case <-time.After(15 * time.Second):
+		t.Fatal("cherga did not stop on SIGTERM")
+	}
+	require.NoError(t, p2.err, "exit status after SIGTERM")
+	_, err = l2.Wait(ctx, root+"/status", func(m sim.Message) bool { return jsonField(t, m)["online"] == false })
+	require.NoError(t, err)
+}
+
+// requireBig checks that the ticket shows label at double size or larger.
+func requireBig(t *testing.T, doc printer.Doc, label string) {
+	t.Helper()
+	for _, line := range doc.Lines {
+		if strings.TrimSpace(line.Text) == label {
+			require.GreaterOrEqual(t, line.Width, 2, "label width")
+			require.GreaterOrEqual(t, line.Height, 2, "label height")
+			return
+		}
+	}
+	t.Fatalf("no line %q on the ticket:\n%s", label, doc.String())
+}
+
+func TestTakenPort(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds and runs the binary; skipped under -short")
+	}
+	bin := buildCherga(t)
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	defer ln.Close()
+	addr := ln.Addr().String()
+	cmd := exec.Command(bin, "-config", "../../firmware-config/examples/round-the-clock.yaml",
+		"-listen", addr, "-printer", "none", "-db", filepath.Join(t.TempDir(), "x.db"))
+	out, err := cmd.CombinedOutput()
+	var exit *exec.ExitError
+	require.True(t, errors.As(err, &exit), "cherga must fail: %v\n%s", err, out)
+	lines := strings.Split(strings.TrimSpace(string(out)), "\n")
+	last := lines[len(lines)-1]
+	require.Contains(t, last, addr)
+	require.Contains(t, last, "-listen")
+}

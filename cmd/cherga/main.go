@@ -1,0 +1,91 @@
+// Command cherga is the queue controller of one office: kiosks, printers,
+// counter buttons, boards and voice over MQTT, state in one bbolt file.
+//
+// With no flags it runs the default office (firmware-config/default.yaml,
+// built in) with an embedded MQTT broker on 127.0.0.1:1883. Every flag
+// overrides the configuration file.
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"log/slog"
+	"os"
+	"os/signal"
+	"syscall"
+	_ "time/tzdata" // the office time zone must load on a box without tzdata
+
+	firmwareconfig "github.com/cherga/cherga/firmware-config"
+	"github.com/cherga/cherga/internal/config"
+	"github.com/cherga/cherga/internal/office"
+)
+
+// version is set by the build (-ldflags "-X main.version=...").
+var version = "dev"
+
+func main() {
+	var (
+		cfgPath = flag.String("config", "", "office configuration `file` (default: the built-in default office)")
+		db      = flag.String("db", "", "bbolt state `file` (default: the config's db)")
+		brk     = flag.String("broker", "", "MQTT broker: embedded, tcp://host:port or ssl://host:port (default: the config's, embedded)")
+		listen  = flag.String("listen", "", "`address` of the embedded broker (default: the config's, 127.0.0.1:1883; port 0 picks a free one)")
+		prn     = flag.String("printer", "", "ticket printer of every kiosk: serial:/dev/ttyUSB0?baud=19200, /dev/usb/lp0, tcp://host:9100 or none")
+		site    = flag.String("site", "", "site id; MQTT topics live under qms/{site}")
+		showVer = flag.Bool("version", false, "print the version and exit")
+		verbose = flag.Bool("v", false, "log debug messages")
+	)
+	flag.Parse()
+	if *showVer {
+		fmt.Println("cherga", version)
+		return
+	}
+	level := slog.LevelInfo
+	if *verbose {
+		level = slog.LevelDebug
+	}
+	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: level}))
+
+	cfg, err := loadConfig(*cfgPath)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "cherga:", err)
+		os.Exit(2)
+	}
+	if *site != "" {
+		cfg.Site = *site
+		if err := cfg.Validate(); err != nil {
+			fmt.Fprintln(os.Stderr, "cherga: -site:", err)
+			os.Exit(2)
+		}
+	}
+
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	o, err := office.Start(ctx, office.Opts{
+		Config:  cfg,
+		DB:      *db,
+		Broker:  *brk,
+		Listen:  *listen,
+		Printer: *prn,
+		Version: version,
+		Logger:  log,
+	})
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "cherga:", err)
+		os.Exit(1)
+	}
+	log.Info("cherga ready", "site", cfg.Site, "broker", o.BrokerURL(), "root", cfg.Root(), "db", o.Engine().Path(), "version", version)
+	<-ctx.Done()
+	log.Info("cherga stopping")
+	if err := o.Close(); err != nil {
+		fmt.Fprintln(os.Stderr, "cherga:", err)
+		os.Exit(1)
+	}
+}
+
+func loadConfig(path string) (*config.Config, error) {
+	if path == "" {
+		return firmwareconfig.Default(), nil
+	}
+	return config.Load(path)
+}

@@ -1,0 +1,90 @@
+package device
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"unicode/utf8"
+)
+
+// Remote inputs: a kiosk or a counter button box that is not wired to the
+// controller's own pins sends its presses over MQTT (docs/mqtt.md). The
+// payloads come from devices cherga does not control, so they are checked
+// strictly and every refusal says exactly why.
+
+// ErrBadPayload is returned (wrapped, with the reason) for a remote press
+// whose payload cannot be understood.
+var ErrBadPayload = errors.New("device: bad payload")
+
+// MaxPayload is the largest remote press accepted; a button box has no
+// reason to send more.
+const MaxPayload = 1024
+
+// KioskPress is the payload of {root}/kiosk/{kiosk}/press.
+type KioskPress struct {
+	Service  string `json:"service"`
+	Priority bool   `json:"priority,omitempty"`
+}
+
+// CounterCmd is the payload of {root}/counter/{counter}/cmd.
+type CounterCmd struct {
+	Action string `json:"action"`
+	// To is the service of a transfer.
+	To string `json:"to,omitempty"`
+}
+
+// CounterActions are the actions a counter command may carry.
+var CounterActions = []string{"next", "recall", "noshow", "done", "transfer", "pause", "resume"}
+
+// DecodeKioskPress decodes and checks a kiosk press.
+func DecodeKioskPress(b []byte) (KioskPress, error) {
+	var p KioskPress
+	if err := decodeObject(b, &p); err != nil {
+		return p, err
+	}
+	if p.Service == "" {
+		return p, fmt.Errorf("%w: \"service\" is missing", ErrBadPayload)
+	}
+	return p, nil
+}
+
+// DecodeCounterCmd decodes and checks a counter command.
+func DecodeCounterCmd(b []byte) (CounterCmd, error) {
+	var c CounterCmd
+	if err := decodeObject(b, &c); err != nil {
+		return c, err
+	}
+	known := false
+	for _, a := range CounterActions {
+		known = known || a == c.Action
+	}
+	switch {
+	case c.Action == "":
+		return c, fmt.Errorf("%w: \"action\" is missing", ErrBadPayload)
+	case !known:
+		return c, fmt.Errorf("%w: unknown action %q (want one of next, recall, noshow, done, transfer, pause, resume)", ErrBadPayload, c.Action)
+	case c.Action == "transfer" && c.To == "":
+		return c, fmt.Errorf("%w: transfer needs \"to\": the service to transfer to", ErrBadPayload)
+	case c.Action != "transfer" && c.To != "":
+		return c, fmt.Errorf("%w: \"to\" is only for transfer", ErrBadPayload)
+	}
+	return c, nil
+}
+
+func decodeObject(b []byte, v any) error {
+	if len(b) > MaxPayload {
+		return fmt.Errorf("%w: %d bytes, at most %d", ErrBadPayload, len(b), MaxPayload)
+	}
+	if !utf8.Valid(b) {
+		return fmt.Errorf("%w: not UTF-8", ErrBadPayload)
+	}
+	dec := json.NewDecoder(bytes.NewReader(b))
+	if err := dec.Decode(v); err != nil {
+		return fmt.Errorf("%w: %v", ErrBadPayload, err)
+	}
+	if dec.More() {
+		return fmt.Errorf("%w: more than one JSON value", ErrBadPayload)
+	}
+	return nil
+}

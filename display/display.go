@@ -1,0 +1,104 @@
+package display
+
+import (
+	"bytes"
+	"encoding/json"
+	"time"
+)
+
+// State is what a counter board shows.
+type State string
+
+const (
+	// Calling: a ticket has been called to the counter and the citizen is on
+	// the way; boards blink.
+	Calling State = "calling"
+	// Serving: the citizen called is at the counter.
+	Serving State = "serving"
+	// Idle: the counter is open and nobody is called.
+	Idle State = "idle"
+	// Closed: the counter is closed (break, end of day, office paused).
+	Closed State = "closed"
+)
+
+// closedText is the plain-text board of a closed counter, in Ukrainian: a
+// one-line board has room for one language and the citizens read Ukrainian.
+const closedText = "Закрито"
+
+// Board is the state of the board above one counter, the retained payload of
+// {root}/board/{counter}.
+type Board struct {
+	Counter string `json:"counter"`
+	// Ticket and Service are left out of the payload when State is Idle or
+	// Closed, whatever they hold, so a board never shows a stale ticket.
+	Ticket  string    `json:"ticket,omitempty"`
+	Service string    `json:"service,omitempty"`
+	State   State     `json:"state"`
+	At      time.Time `json:"at"`
+}
+
+// boardJSON is Board on the wire: the time formatted by formatTime.
+type boardJSON struct {
+	Counter string `json:"counter"`
+	Ticket  string `json:"ticket,omitempty"`
+	Service string `json:"service,omitempty"`
+	State   State  `json:"state"`
+	At      string `json:"at,omitempty"`
+}
+
+// JSON returns the payload of {root}/board/{counter}.
+func (b Board) JSON() []byte {
+	w := boardJSON{Counter: b.Counter, State: b.State, At: formatTime(b.At)}
+	if b.State != Idle && b.State != Closed {
+		w.Ticket, w.Service = b.Ticket, b.Service
+	}
+	return marshal(w)
+}
+
+// MarshalJSON makes json.Marshal write the same value as JSON (json.Marshal
+// escapes &, < and > on top).
+func (b Board) MarshalJSON() ([]byte, error) { return b.JSON(), nil }
+
+// Text returns the payload of {root}/board/{counter}/text: "А023 → 5" while a
+// ticket is called or served, the counter id when idle, "Закрито" when closed.
+// It is never empty: an empty retained message would delete the board's state.
+func (b Board) Text() string {
+	switch b.State {
+	case Closed:
+		return closedText
+	case Calling, Serving:
+		if b.Ticket != "" {
+			return b.Ticket + " → " + b.Counter
+		}
+	}
+	if b.Counter == "" {
+		return "—"
+	}
+	return b.Counter
+}
+
+// timeLayout is RFC 3339 to the second with a numeric offset even for UTC, so
+// every timestamp has the same length.
+const timeLayout = "2006-01-02T15:04:05-07:00"
+
+// formatTime writes t in its own location, or "" for the zero time.
+func formatTime(t time.Time) string {
+	if t.IsZero() {
+		return ""
+	}
+	return t.Format(timeLayout)
+}
+
+// marshal encodes v without HTML escaping: "&" in a service name stays "&" for
+// the small parsers of the boards, instead of becoming "\u0026".
+func marshal(v any) []byte {
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(v); err != nil {
+		// The payload types hold only strings, numbers and slices of them,
+		// which always encode.
+		panic("display: " + err.Error())
+	}
+	return bytes.TrimSuffix(buf.Bytes(), []byte("\n"))
+}

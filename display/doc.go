@@ -1,0 +1,29 @@
+// Package display builds the payloads of the office boards: the board above
+// each counter, the hall board, the per-service queue figures and the office
+// load for the website. It makes bytes only; topics and publishing belong to
+// the MQTT plumbing, and every payload here is published retained, so a board
+// that reconnects shows the current state at once.
+//
+// The payloads implement the external contract v1 (docs/mqtt.md, "MQTT
+// topics"):
+//
+//	{root}/board/{counter}       Board.JSON   {"counter":"5","ticket":"А023","service":"...","state":"calling","at":"..."}
+//	{root}/board/{counter}/text  Board.Text   А023 → 5
+//	{root}/hall                  Hall.Marshal {"calls":[{"ticket":"А023","counter":"5","at":"..."}]}, newest first
+//	{root}/queue/{service}       Queue.JSON   {"waiting":12,"eta_min":18,"last_called":"А011"}
+//	{root}/load                  Load.JSON    {"waiting":N,"open_counters":N,"services":[...],"at":"..."}
+//
+// Times are RFC 3339 with a numeric offset, in the time's own location, to the
+// second: "2026-11-24T10:15:00+02:00". UTC is written "+00:00", not "Z", so
+// the field always has the same 25 characters; the small parsers in LED board
+// firmware cut it by position. A zero time is left out.
+//
+// The plain-text payload is for the simplest one-line boards, which have room
+// for one language, so it is Ukrainian: "А023 → 5" while a ticket is called or
+// served, the counter id alone ("5") when the counter is idle, and "Закрито"
+// when it is closed. It is never empty, because an empty retained MQTT message
+// deletes the retained state instead of showing a blank board.
+//
+// The types are plain values; Hall keeps a short history and, like the rest of
+// the controller state, is owned by one goroutine.
+package display

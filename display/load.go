@@ -1,0 +1,76 @@
+package display
+
+import "time"
+
+// Queue is the retained figures of one service, the payload of
+// {root}/queue/{service}.
+type Queue struct {
+	// Waiting is how many tickets of the service wait to be called.
+	Waiting int `json:"waiting"`
+	// ETAMin is the estimated wait of a ticket taken now, in whole minutes,
+	// as the queue package estimates it.
+	ETAMin int `json:"eta_min"`
+	// LastCalled is the last ticket of the service called, "" before the
+	// first call of the day. It is always in the payload, so the shape of
+	// the payload never changes.
+	LastCalled string `json:"last_called"`
+}
+
+// JSON returns the payload of {root}/queue/{service}.
+func (q Queue) JSON() []byte { return marshal(queueJSON(q)) }
+
+// queueJSON has Queue's fields without its methods, so marshal does not call
+// back into MarshalJSON.
+type queueJSON Queue
+
+// MarshalJSON makes json.Marshal write the same value as JSON.
+func (q Queue) MarshalJSON() ([]byte, error) { return q.JSON(), nil }
+
+// Load is the office totals for the website, the payload of {root}/load.
+type Load struct {
+	// Waiting is how many tickets wait in the whole office.
+	Waiting int `json:"waiting"`
+	// OpenCounters is how many distinct counters are open. It is not the sum
+	// over Services: one counter may serve several services.
+	OpenCounters int           `json:"open_counters"`
+	Services     []LoadService `json:"services"`
+	At           time.Time     `json:"at"`
+}
+
+// LoadService is the figures of one service in Load.
+type LoadService struct {
+	// Service is the service id of the configuration ("social").
+	Service string `json:"service"`
+	// Name is the service name as the kiosk shows it ("Соціальний захист").
+	Name         string `json:"name"`
+	Waiting      int    `json:"waiting"`
+	ETAMin       int    `json:"eta_min"`
+	OpenCounters int    `json:"open_counters"`
+}
+
+// loadJSON is Load on the wire: the time formatted by formatTime.
+type loadJSON struct {
+	Waiting      int           `json:"waiting"`
+	OpenCounters int           `json:"open_counters"`
+	Services     []LoadService `json:"services"`
+	At           string        `json:"at,omitempty"`
+}
+
+// JSON returns the payload of {root}/load, with an empty services list rather
+// than null.
+func (l Load) JSON() []byte {
+	services := l.Services
+	if services == nil {
+		services = []LoadService{}
+	}
+	return marshal(loadJSON{
+		Waiting:      l.Waiting,
+		OpenCounters: l.OpenCounters,
+		Services:     services,
+		At:           formatTime(l.At),
+	})
+}
+
+// MarshalJSON makes json.Marshal write the same value as JSON (json.Marshal
+// escapes &, < and > on top).
+func (l Load) MarshalJSON() ([]byte, error) { return l.JSON(), nil }

@@ -1,0 +1,158 @@
+// Package bus is cherga's MQTT client: the topics of the external contract
+// (docs/mqtt.md), the connection with its retained status and last will, and
+// subscriptions that survive reconnects.
+package bus
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strings"
+	"sync"
+	"time"
+
+	paho "github.com/eclipse/paho.mqtt.golang"
+)
+
+// ErrNotConnected is returned by Publish while the broker is unreachable.
+var ErrNotConnected = errors.New("bus: not connected to the broker")
+
+// Opts configures a Client.
+type Opts struct {
+	// URL is tcp://host:port or ssl://host:port.
+	URL      string
+	ClientID string
+	Username string
+	Password string
+	// Root is the topic root, qms/{site}.
+	Root string
+	// Status is the retained {root}/status payload published on every
+	// connect; the last will replaces it with {"online":false}.
+	Status any
+	// Timeout bounds connecting and each publish.
+	Timeout time.Duration
+	Logger  *slog.Logger `yaml:"-"`
+}
+
+// Client is a connection to the broker that reconnects by itself.
+type Client struct {
+	opts Opts
+	log  *slog.Logger
+	c    paho.Client
+
+	mu   sync.Mutex
+	subs map[string]paho.MessageHandler
+}
+
+// Connect connects to the broker and keeps reconnecting after a loss. The
+// first connection must succeed within opts.Timeout.
+func Connect(ctx context.Context, opts Opts) (*Client, error) {
+	if opts.Timeout == 0 {
+		opts.Timeout = 5 * time.Second
+	}
+	if opts.Logger == nil {
+		opts.Logger = slog.Default()
+	}
+	cl := &Client{opts: opts, log: opts.Logger, subs: map[string]paho.MessageHandler{}}
+	url := strings.Replace(opts.URL, "mqtt://", "tcp://", 1)
+	o := paho.NewClientOptions().
+		AddBroker(url).
+		SetClientID(opts.ClientID).
+		SetUsername(opts.Username).
+		SetPassword(opts.Password).
+		SetCleanSession(true).
+		SetAutoReconnect(true).
+		SetConnectRetry(false).
+		SetMaxReconnectInterval(5*time.Second).
+		SetConnectTimeout(opts.Timeout).
+		SetWriteTimeout(opts.Timeout).
+		SetKeepAlive(15*time.Second).
+		SetOrderMatters(true).
+		SetBinaryWill(opts.Root+"/status", []byte(`{"online":false}`), 1, true).
+		SetOnConnectHandler(cl.onConnect).
+		SetConnectionLostHandler(func(_ paho.Client, err error) {
+			cl.log.Warn("bus: connection lost; reconnecting", "broker", url, "err", err)
+		})
+	cl.c = paho.NewClient(o)
+	tok := cl.c.Connect()
+	select {
+	case <-tok.Done():
+	case <-ctx.Done():
+		cl.c.Disconnect(0)
+		return nil, ctx.Err()
+	case <-time.After(opts.Timeout + time.Second):
+		cl.c.Disconnect(0)
+		return nil, fmt.Errorf("bus: no answer from the broker %s within %s", url, opts.Timeout)
+	}
+	if err := tok.Error(); err != nil {
+		return nil, fmt.Errorf("bus: connect to %s: %w", url, err)
+	}
+	return cl, nil
+}
+
+func (cl *Client) onConnect(c paho.Client) {
+	if cl.opts.Status != nil {
+		b, _ := json.Marshal(cl.opts.Status)
+		c.Publish(cl.opts.Root+"/status", 1, true, b)
+	}
+	cl.mu.Lock()
+	defer cl.mu.Unlock()
+	for filter, h := range cl.subs {
+		if tok := c.Subscribe(filter, 1, h); tok.WaitTimeout(cl.opts.Timeout) && tok.Error() != nil {
+			cl.log.Error("bus: subscribe", "topic", filter, "err", tok.Error())
+		}
+	}
+	cl.log.Debug("bus: connected", "broker", cl.opts.URL)
+}
+
+// Subscribe calls h for every message on filter, now and after every
+// reconnect. h runs on the client's goroutine, in order: it must not block.
+func (cl *Client) Subscribe(filter string, h func(topic string, payload []byte)) error {
+	mh := func(_ paho.Client, m paho.Message) { h(m.Topic(), m.Payload()) }
+	cl.mu.Lock()
+	cl.subs[filter] = mh
+	cl.mu.Unlock()
+	tok := cl.c.Subscribe(filter, 1, mh)
+	if !tok.WaitTimeout(cl.opts.Timeout) {
+		return fmt.Errorf("bus: subscribe %s: no answer within %s", filter, cl.opts.Timeout)
+	}
+	if err := tok.Error(); err != nil {
+		return fmt.Errorf("bus: subscribe %s: %w", filter, err)
+	}
+	return nil
+}
+
+// Publish sends one message and, for QoS 1, waits until the broker has it.
+func (cl *Client) Publish(topic string, qos byte, retain bool, payload []byte) error {
+	if !cl.c.IsConnectionOpen() {
+		return ErrNotConnected
+	}
+	tok := cl.c.Publish(topic, qos, retain, payload)
+	if !tok.WaitTimeout(cl.opts.Timeout) {
+		return fmt.Errorf("bus: publish %s: no answer within %s", topic, cl.opts.Timeout)
+	}
+	if err := tok.Error(); err != nil {
+		return fmt.Errorf("bus: publish %s: %w", topic, err)
+	}
+	return nil
+}
+
+// Connected reports whether the broker is reachable now.
+func (cl *Client) Connected() bool { return cl.c.IsConnectionOpen() }
+
+// Root is the topic root.
+func (cl *Client) Root() string { return cl.opts.Root }
+
+func (cl *Client) String() string { return "bus(" + cl.opts.URL + " " + cl.opts.Root + ")" }
+
+// Close publishes the offline status (the last will covers a crash) and
+// disconnects.
+func (cl *Client) Close() error {
+	if cl.c.IsConnectionOpen() {
+		cl.c.Publish(cl.opts.Root+"/status", 1, true, []byte(`{"online":false}`)).WaitTimeout(cl.opts.Timeout)
+	}
+	cl.c.Disconnect(250)
+	return nil
+}

@@ -1,0 +1,421 @@
+// Package config holds the office configuration: the YAML document of
+// firmware-config, its validation and the derived lookups the controller uses.
+//
+// A configuration is a plain value. Load and Parse return either a valid
+// *Config or an error that names the exact field (services[2].prefix) and,
+// for syntax errors, the line of the file, so that an administrator can fix
+// it; a bad document never replaces a good one.
+package config
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"os"
+	"regexp"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"go.yaml.in/yaml/v3"
+)
+
+// Config is one office.
+type Config struct {
+	// Site is the office id; MQTT topics live under qms/{site}.
+	Site     string    `yaml:"site" json:"site"`
+	Office   Office    `yaml:"office" json:"office"`
+	Services []Service `yaml:"services" json:"services"`
+	Counters []Counter `yaml:"counters" json:"counters"`
+	Kiosks   []Kiosk   `yaml:"kiosks" json:"kiosks"`
+	Broker   Broker    `yaml:"broker" json:"broker"`
+	// DB is the bbolt file holding all state.
+	DB string `yaml:"db" json:"db"`
+}
+
+// Office is what the whole office shares.
+type Office struct {
+	Name   string `yaml:"name" json:"name"`
+	NameEn string `yaml:"name_en,omitempty" json:"name_en,omitempty"`
+	// Timezone is an IANA zone; it defines the business day and the hours.
+	Timezone string `yaml:"timezone" json:"timezone"`
+	// Hours per weekday (mon..sun): "09:00-17:00", "00:00-24:00" or "closed".
+	// A missing day is closed.
+	Hours map[string]string `yaml:"hours" json:"hours"`
+	// Languages of the announcements, in the order they are played.
+	Languages []string `yaml:"languages,omitempty" json:"languages,omitempty"`
+	// StatusURL is the template of the QR code printed on a ticket;
+	// {site}, {id} and {ticket} are replaced. Empty prints no QR code.
+	StatusURL string `yaml:"status_url,omitempty" json:"status_url,omitempty"`
+	// Footer is printed at the bottom of every ticket.
+	Footer string `yaml:"footer,omitempty" json:"footer,omitempty"`
+	// HallSize is how many calls the hall board shows.
+	HallSize int `yaml:"hall_size,omitempty" json:"hall_size,omitempty"`
+}
+
+// Service is one queue with its own numbering.
+type Service struct {
+	ID     string `yaml:"id" json:"id"`
+	Name   string `yaml:"name" json:"name"`
+	NameEn string `yaml:"name_en,omitempty" json:"name_en,omitempty"`
+	// Prefix is the letter of the ticket label (А in А023).
+	Prefix string `yaml:"prefix" json:"prefix"`
+	// Width is the number of digits of the label (3: А001).
+	Width int `yaml:"width,omitempty" json:"width,omitempty"`
+	// AvgServiceMin seeds the wait estimate until real service times exist.
+	AvgServiceMin float64 `yaml:"avg_service_min,omitempty" json:"avg_service_min,omitempty"`
+}
+
+// Counter is one specialist's workplace.
+type Counter struct {
+	ID string `yaml:"id" json:"id"`
+	// Services this counter calls from, in order.
+	Services []string `yaml:"services" json:"services"`
+	// Kind is "window" (вікно) or "cabinet" (кабінет); it is what the voice says.
+	Kind string `yaml:"kind,omitempty" json:"kind,omitempty"`
+	// Buttons maps an action (next, recall, noshow, done) to a GPIO pin name.
+	Buttons map[string]string `yaml:"buttons,omitempty" json:"buttons,omitempty"`
+}
+
+// Kiosk is one ticket terminal: buttons and a printer.
+type Kiosk struct {
+	ID string `yaml:"id" json:"id"`
+	// Printer is the transport spec (serial:/dev/ttyUSB0?baud=19200,
+	// /dev/usb/lp0, tcp://host:9100, none).
+	Printer string `yaml:"printer" json:"printer"`
+	// Profile names the printer profile (printer.LookupProfile).
+	Profile string        `yaml:"profile" json:"profile"`
+	Buttons []KioskButton `yaml:"buttons,omitempty" json:"buttons,omitempty"`
+}
+
+// KioskButton is one service button of a kiosk.
+type KioskButton struct {
+	Service string `yaml:"service" json:"service"`
+	// Pin is the GPIO pin name (GPIO17); empty for MQTT-only kiosks.
+	Pin string `yaml:"pin,omitempty" json:"pin,omitempty"`
+}
+
+// Broker says where the MQTT broker is.
+type Broker struct {
+	// URL is "embedded" (start one in-process) or tcp://host:port, ssl://host:port.
+	URL string `yaml:"url" json:"url"`
+	// Listen is the address of the embedded broker.
+	Listen   string `yaml:"listen,omitempty" json:"listen,omitempty"`
+	Username string `yaml:"username,omitempty" json:"username,omitempty"`
+	Password string `yaml:"password,omitempty" json:"-"`
+}
+
+// CounterActions are the actions a counter button may be mapped to.
+var CounterActions = []string{"next", "recall", "noshow", "done"}
+
+// Weekdays are the keys of Office.Hours, Monday first.
+var Weekdays = []string{"mon", "tue", "wed", "thu", "fri", "sat", "sun"}
+
+// FieldError is a validation error of one field.
+type FieldError struct {
+	Field   string // services[2].prefix
+	Message string
+}
+
+func (e *FieldError) Error() string { return "config: " + e.Field + ": " + e.Message }
+
+// Errors is every problem found in a document.
+type Errors []*FieldError
+
+func (e Errors) Error() string {
+	msgs := make([]string, len(e))
+	for i, fe := range e {
+		msgs[i] = fe.Error()
+	}
+	return strings.Join(msgs, "; ")
+}
+
+// ErrInvalid is returned (wrapped in Errors) when a document parses but is
+// not a valid office.
+var ErrInvalid = errors.New("config: invalid")
+
+func (e Errors) Unwrap() error { return ErrInvalid }
+
+// Load reads and validates a YAML file.
+func Load(path string) (*Config, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("config: %w", err)
+	}
+	c, err := Parse(b)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	return c, nil
+}
+
+// Parse decodes and validates a YAML (or JSON) document. Unknown fields are
+// errors: a typo must not silently fall back to a default.
+func Parse(b []byte) (*Config, error) {
+	dec := yaml.NewDecoder(bytes.NewReader(b))
+	dec.KnownFields(true)
+	c := &Config{}
+	if err := dec.Decode(c); err != nil {
+		return nil, fmt.Errorf("config: %w", err)
+	}
+	c.applyDefaults()
+	if err := c.Validate(); err != nil {
+		return nil, err
+	}
+	return c, nil
+}
+
+func (c *Config) applyDefaults() {
+	if c.Broker.URL == "" {
+		c.Broker.URL = "embedded"
+	}
+	if c.Broker.Listen == "" {
+		c.Broker.Listen = "127.0.0.1:1883"
+	}
+	if c.DB == "" {
+		c.DB = "cherga.db"
+	}
+	if len(c.Office.Languages) == 0 {
+		c.Office.Languages = []string{"uk", "en"}
+	}
+	if c.Office.HallSize == 0 {
+		c.Office.HallSize = 8
+	}
+	for i := range c.Services {
+		s := &c.Services[i]
+		if s.Width == 0 {
+			s.Width = 3
+		}
+		if s.AvgServiceMin == 0 {
+			s.AvgServiceMin = 10
+		}
+	}
+	for i := range c.Counters {
+		if c.Counters[i].Kind == "" {
+			c.Counters[i].Kind = "window"
+		}
+	}
+	for i := range c.Kiosks {
+		k := &c.Kiosks[i]
+		if k.Printer == "" {
+			k.Printer = "none"
+		}
+		if k.Profile == "" {
+			k.Profile = "generic"
+		}
+	}
+}
+
+var idRe = regexp.MustCompile(`^[A-Za-z0-9_-]{1,32}$`)
+
+// Validate checks the whole document and returns every problem found.
+func (c *Config) Validate() error {
+	var errs Errors
+	bad := func(field, format string, args ...any) {
+		errs = append(errs, &FieldError{Field: field, Message: fmt.Sprintf(format, args...)})
+	}
+	if !idRe.MatchString(c.Site) {
+		bad("site", "must be 1-32 letters, digits, _ or - (it is part of MQTT topics), got %q", c.Site)
+	}
+	if c.Office.Name == "" {
+		bad("office.name", "is required (it heads every ticket)")
+	}
+	if _, err := time.LoadLocation(c.Office.Timezone); err != nil || c.Office.Timezone == "" {
+		bad("office.timezone", "must be an IANA time zone such as Europe/Kyiv, got %q", c.Office.Timezone)
+	}
+	for day, h := range c.Office.Hours {
+		if !contains(Weekdays, day) {
+			bad("office.hours."+day, "unknown weekday; use one of %s", strings.Join(Weekdays, ", "))
+			continue
+		}
+		if _, _, err := ParseHours(h); err != nil {
+			bad("office.hours."+day, "%v", err)
+		}
+	}
+	for i, l := range c.Office.Languages {
+		if l != "uk" && l != "en" {
+			bad(fmt.Sprintf("office.languages[%d]", i), "must be uk or en, got %q", l)
+		}
+	}
+	if c.Office.HallSize < 1 || c.Office.HallSize > 50 {
+		bad("office.hall_size", "must be 1..50, got %d", c.Office.HallSize)
+	}
+	services := map[string]bool{}
+	prefixes := map[string]string{}
+	if len(c.Services) == 0 {
+		bad("services", "at least one service is required")
+	}
+	for i, s := range c.Services {
+		f := fmt.Sprintf("services[%d]", i)
+		if !idRe.MatchString(s.ID) {
+			bad(f+".id", "must be 1-32 letters, digits, _ or -, got %q", s.ID)
+		} else if services[s.ID] {
+			bad(f+".id", "%q is used twice", s.ID)
+		}
+		services[s.ID] = true
+		if s.Name == "" {
+			bad(f+".name", "is required (it is printed on the ticket)")
+		}
+		if n := utf8.RuneCountInString(s.Prefix); n < 1 || n > 2 {
+			bad(f+".prefix", "must be 1 or 2 letters, got %q", s.Prefix)
+		} else if other, dup := prefixes[s.Prefix]; dup {
+			bad(f+".prefix", "%q is already the prefix of %q: two services would print the same labels", s.Prefix, other)
+		} else {
+			prefixes[s.Prefix] = s.ID
+		}
+		if s.Width < 1 || s.Width > 4 {
+			bad(f+".width", "must be 1..4 digits, got %d", s.Width)
+		}
+		if s.AvgServiceMin < 0 || s.AvgServiceMin > 480 {
+			bad(f+".avg_service_min", "must be 0..480 minutes, got %v", s.AvgServiceMin)
+		}
+	}
+	counters := map[string]bool{}
+	pins := map[string]string{}
+	usePin := func(field, pin string) {
+		if pin == "" {
+			return
+		}
+		if other, dup := pins[pin]; dup {
+			bad(field, "pin %s is already used by %s", pin, other)
+			return
+		}
+		pins[pin] = field
+	}
+	for i, ct := range c.Counters {
+		f := fmt.Sprintf("counters[%d]", i)
+		if !idRe.MatchString(ct.ID) {
+			bad(f+".id", "must be 1-32 letters, digits, _ or -, got %q", ct.ID)
+		} else if counters[ct.ID] {
+			bad(f+".id", "%q is used twice", ct.ID)
+		}
+		counters[ct.ID] = true
+		if len(ct.Services) == 0 {
+			bad(f+".services", "a counter must serve at least one service")
+		}
+		for j, s := range ct.Services {
+			if !services[s] {
+				bad(fmt.Sprintf("%s.services[%d]", f, j), "unknown service %q", s)
+			}
+		}
+		if ct.Kind != "window" && ct.Kind != "cabinet" {
+			bad(f+".kind", "must be window or cabinet, got %q", ct.Kind)
+		}
+		for action, pin := range ct.Buttons {
+			if !contains(CounterActions, action) {
+				bad(f+".buttons."+action, "unknown action; use one of %s", strings.Join(CounterActions, ", "))
+			}
+			usePin(f+".buttons."+action, pin)
+		}
+	}
+	kiosks := map[string]bool{}
+	for i, k := range c.Kiosks {
+		f := fmt.Sprintf("kiosks[%d]", i)
+		if !idRe.MatchString(k.ID) {
+			bad(f+".id", "must be 1-32 letters, digits, _ or -, got %q", k.ID)
+		} else if kiosks[k.ID] {
+			bad(f+".id", "%q is used twice", k.ID)
+		}
+		kiosks[k.ID] = true
+		for j, b := range k.Buttons {
+			bf := fmt.Sprintf("%s.buttons[%d]", f, j)
+			if !services[b.Service] {
+				bad(bf+".service", "unknown service %q", b.Service)
+			}
+			usePin(bf+".pin", b.Pin)
+		}
+	}
+	u := c.Broker.URL
+	if u != "embedded" && !strings.HasPrefix(u, "tcp://") && !strings.HasPrefix(u, "ssl://") && !strings.HasPrefix(u, "mqtt://") {
+		bad("broker.url", "must be embedded, tcp://host:port or ssl://host:port, got %q", u)
+	}
+	if len(errs) > 0 {
+		return errs
+	}
+	return nil
+}
+
+// ParseHours parses "09:00-17:00" into minutes from midnight; "closed" (or
+// "") gives 0, 0. "24:00" is the end of the day.
+func ParseHours(s string) (from, to int, err error) {
+	s = strings.TrimSpace(s)
+	if s == "" || s == "closed" {
+		return 0, 0, nil
+	}
+	a, b, ok := strings.Cut(s, "-")
+	if !ok {
+		return 0, 0, fmt.Errorf("want HH:MM-HH:MM or closed, got %q", s)
+	}
+	if from, err = parseClock(a); err != nil {
+		return 0, 0, err
+	}
+	if to, err = parseClock(b); err != nil {
+		return 0, 0, err
+	}
+	if to <= from {
+		return 0, 0, fmt.Errorf("closing %s is not after opening %s", b, a)
+	}
+	return from, to, nil
+}
+
+func parseClock(s string) (int, error) {
+	var h, m int
+	if n, err := fmt.Sscanf(strings.TrimSpace(s), "%d:%d", &h, &m); n != 2 || err != nil {
+		return 0, fmt.Errorf("want HH:MM, got %q", s)
+	}
+	if h < 0 || h > 24 || m < 0 || m > 59 || (h == 24 && m != 0) {
+		return 0, fmt.Errorf("no such time of day %q", s)
+	}
+	return h*60 + m, nil
+}
+
+// Service returns the service with that id, or nil.
+func (c *Config) Service(id string) *Service {
+	for i := range c.Services {
+		if c.Services[i].ID == id {
+			return &c.Services[i]
+		}
+	}
+	return nil
+}
+
+// Counter returns the counter with that id, or nil.
+func (c *Config) Counter(id string) *Counter {
+	for i := range c.Counters {
+		if c.Counters[i].ID == id {
+			return &c.Counters[i]
+		}
+	}
+	return nil
+}
+
+// Kiosk returns the kiosk with that id, or nil.
+func (c *Config) Kiosk(id string) *Kiosk {
+	for i := range c.Kiosks {
+		if c.Kiosks[i].ID == id {
+			return &c.Kiosks[i]
+		}
+	}
+	return nil
+}
+
+// Location is the office time zone; Validate guarantees it loads.
+func (c *Config) Location() *time.Location {
+	loc, err := time.LoadLocation(c.Office.Timezone)
+	if err != nil {
+		return time.UTC
+	}
+	return loc
+}
+
+// Root is the MQTT topic root, qms/{site}.
+func (c *Config) Root() string { return "qms/" + c.Site }
+
+func contains(list []string, s string) bool {
+	for _, x := range list {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}

@@ -1,0 +1,363 @@
+// Package office wires one office together: the queue engine and its bbolt
+// file, the MQTT broker (embedded or external) and client, the kiosks with
+// their printers and buttons, and the counters' buttons. cmd/cherga and the
+// simulator both run an Office; cmd holds only flags and signals.
+package office
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strings"
+	"sync"
+	"time"
+
+	"periph.io/x/conn/v3/gpio"
+
+	"github.com/cherga/cherga/device"
+	"github.com/cherga/cherga/internal/broker"
+	"github.com/cherga/cherga/internal/bus"
+	"github.com/cherga/cherga/internal/config"
+	"github.com/cherga/cherga/queue"
+)
+
+// Opts says how to run an office. The fields other than Config override the
+// configuration, as cherga's flags do.
+type Opts struct {
+	Config *config.Config
+	// DB is the bbolt file; "" means Config.DB.
+	DB string
+	// Broker is "embedded", tcp://host:port or ssl://host:port; "" means Config.Broker.URL.
+	Broker string
+	// Listen is the embedded broker's address; "" means Config.Broker.Listen.
+	Listen string
+	// Printer replaces the printer of every kiosk ("" keeps the configured ones).
+	Printer string
+	Version string
+	// Pin opens a GPIO pin by name; nil means device.OpenPin (the host's
+	// GPIO chip). The simulator passes fake pins.
+	Pin func(name string) (gpio.PinIO, error) `yaml:"-"`
+	// Now is the wall clock of the queue; nil means time.Now.
+	Now    func() time.Time `yaml:"-"`
+	Logger *slog.Logger     `yaml:"-"`
+}
+
+// Office is a running office.
+type Office struct {
+	cfg     *config.Config
+	log     *slog.Logger
+	eng     *queue.Engine
+	brk     *broker.Broker
+	bus     *bus.Client
+	url     string
+	started time.Time
+
+	kiosks   map[string]*kiosk
+	counters chan counterReq
+	buttons  []*device.Button
+
+	cancel context.CancelFunc
+	wg     sync.WaitGroup
+	once   sync.Once
+}
+
+type counterReq struct {
+	counter string
+	cmd     queue.Command
+	source  string
+}
+
+// Status is the retained {root}/status payload.
+type Status struct {
+	Online  bool      `json:"online"`
+	Version string    `json:"version"`
+	Started time.Time `json:"started"`
+	Site    string    `json:"site"`
+}
+
+// Start opens the store, connects to (or starts) the broker and starts every
+// kiosk and counter. On error nothing is left running.
+func Start(ctx context.Context, opts Opts) (_ *Office, err error) {
+	cfg := opts.Config
+	log := opts.Logger
+	if log == nil {
+		log = slog.Default()
+	}
+	o := &Office{
+		cfg:      cfg,
+		log:      log,
+		started:  time.Now(),
+		kiosks:   map[string]*kiosk{},
+		counters: make(chan counterReq, 64),
+	}
+	defer func() {
+		if err != nil {
+			o.Close()
+		}
+	}()
+	dbPath := first(opts.DB, cfg.DB)
+	if o.eng, err = queue.Open(dbPath, cfg, &queue.Opts{Now: opts.Now, Logger: log}); err != nil {
+		return nil, err
+	}
+	o.url = first(opts.Broker, cfg.Broker.URL)
+	if o.url == "embedded" {
+		// mochi logs every client at info: keep its warnings only.
+		if o.brk, err = broker.Start(first(opts.Listen, cfg.Broker.Listen), warnOnly(log)); err != nil {
+			return nil, err
+		}
+		o.url = o.brk.URL()
+	}
+	root := cfg.Root()
+	o.bus, err = bus.Connect(ctx, bus.Opts{
+		URL:      o.url,
+		ClientID: "cherga-" + cfg.Site,
+		Username: cfg.Broker.Username,
+		Password: cfg.Broker.Password,
+		Root:     root,
+		Status:   Status{Online: true, Version: opts.Version, Started: o.started.Truncate(time.Second), Site: cfg.Site},
+		Logger:   log,
+	})
+	if err != nil {
+		return nil, err
+	}
+	runCtx, cancel := context.WithCancel(context.Background())
+	o.cancel = cancel
+
+	o.wg.Add(2)
+	go o.publish(runCtx)
+	go o.serveCounters(runCtx)
+	if err := o.eng.Republish(ctx); err != nil {
+		return nil, err
+	}
+	for _, kc := range cfg.Kiosks {
+		spec := kc.Printer
+		if opts.Printer != "" {
+			spec = opts.Printer
+		}
+		k, err := newKiosk(o, kc, spec)
+		if err != nil {
+			return nil, err
+		}
+		o.kiosks[kc.ID] = k
+		o.wg.Add(1)
+		go k.run(runCtx)
+	}
+	if err := o.bus.Subscribe(root+"/kiosk/+/press", o.onKioskPress); err != nil {
+		return nil, err
+	}
+	if err := o.bus.Subscribe(root+"/counter/+/cmd", o.onCounterCmd); err != nil {
+		return nil, err
+	}
+	o.startButtons(runCtx, opts.Pin)
+	return o, nil
+}
+
+// BrokerURL is the broker the office talks to (the embedded one's real port).
+func (o *Office) BrokerURL() string { return o.url }
+
+// Engine is the office's queue.
+func (o *Office) Engine() *queue.Engine { return o.eng }
+
+// Config is the running configuration.
+func (o *Office) Config() *config.Config { return o.cfg }
+
+func (o *Office) String() string { return "office(" + o.cfg.Site + ")" }
+
+// Close stops everything in order: inputs, workers, the MQTT client (which
+// publishes the offline status), the broker, the store. It is idempotent.
+func (o *Office) Close() error {
+	o.once.Do(func() {
+		for _, b := range o.buttons {
+			b.Close()
+		}
+		if o.cancel != nil {
+			o.cancel()
+		}
+		o.wg.Wait()
+		for _, k := range o.kiosks {
+			k.close()
+		}
+		if o.bus != nil {
+			o.bus.Close()
+		}
+		if o.brk != nil {
+			o.brk.Close()
+		}
+		if o.eng != nil {
+			o.eng.Close()
+		}
+	})
+	return nil
+}
+
+// reportError tells the office's error topic about an input that could not
+// be served: a garbled payload, a button of an unknown counter.
+func (o *Office) reportError(source string, err error) {
+	o.log.Warn("office: input refused", "source", source, "err", err)
+	payload := mustJSON(struct {
+		Source string    `json:"source"`
+		Error  string    `json:"error"`
+		At     time.Time `json:"at"`
+	}{source, err.Error(), time.Now()})
+	if perr := o.bus.Publish(bus.Errors(o.cfg.Root()), 0, false, payload); perr != nil {
+		o.log.Debug("office: error not published", "err", perr)
+	}
+}
+
+func (o *Office) onKioskPress(topic string, payload []byte) {
+	id := bus.Segment(o.cfg.Root(), topic, 1)
+	src := "kiosk/" + id
+	k := o.kiosks[id]
+	if k == nil {
+		o.reportError(src, fmt.Errorf("office: unknown kiosk %q", id))
+		return
+	}
+	p, err := device.DecodeKioskPress(payload)
+	if err != nil {
+		o.reportError(src, err)
+		return
+	}
+	k.submit(press{service: p.Service, priority: p.Priority, source: "mqtt"})
+}
+
+func (o *Office) onCounterCmd(topic string, payload []byte) {
+	id := bus.Segment(o.cfg.Root(), topic, 1)
+	src := "counter/" + id
+	if o.cfg.Counter(id) == nil {
+		o.reportError(src, fmt.Errorf("office: unknown counter %q", id))
+		return
+	}
+	c, err := device.DecodeCounterCmd(payload)
+	if err != nil {
+		o.reportError(src, err)
+		return
+	}
+	o.submitCounter(counterReq{counter: id, cmd: queue.Command{Action: queue.Action(c.Action), To: c.To}, source: src})
+}
+
+func (o *Office) submitCounter(r counterReq) {
+	select {
+	case o.counters <- r:
+	default:
+		o.reportError(r.source, errors.New("office: too many counter commands at once; press again"))
+	}
+}
+
+// serveCounters applies counter commands one at a time, in arrival order.
+func (o *Office) serveCounters(ctx context.Context) {
+	defer o.wg.Done()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case r := <-o.counters:
+			res, err := o.eng.Counter(ctx, r.counter, r.cmd)
+			if err != nil {
+				o.reportError(r.source, err)
+				continue
+			}
+			label := "-"
+			if res.Ticket != nil {
+				label = res.Ticket.Label
+			}
+			o.log.Info("counter", "counter", r.counter, "action", r.cmd.Action, "ticket", label)
+		}
+	}
+}
+
+// startButtons watches the GPIO buttons of the configuration. A host with
+// no GPIO chip (a laptop) runs without them: MQTT inputs still work.
+func (o *Office) startButtons(ctx context.Context, open func(string) (gpio.PinIO, error)) {
+	if open == nil {
+		open = device.OpenPin
+	}
+	var missing []string
+	watch := func(pinName, what string, onPress func(device.Press)) {
+		pinName = strings.TrimSpace(pinName)
+		pin, err := open(pinName)
+		if err != nil {
+			if errors.Is(err, device.ErrNoGPIO) {
+				missing = append(missing, pinName)
+				return
+			}
+			o.log.Error("office: button not available", "button", what, "pin", pinName, "err", err)
+			return
+		}
+		b, err := device.NewButton(what, pin, nil)
+		if err != nil {
+			o.log.Error("office: button not available", "button", what, "pin", pinName, "err", err)
+			return
+		}
+		o.buttons = append(o.buttons, b)
+		o.wg.Add(1)
+		go func() {
+			defer o.wg.Done()
+			err := b.Run(ctx, func(ev device.Event) {
+				switch ev.Kind {
+				case device.EventPress:
+					onPress(ev.Press)
+				case device.EventStuck:
+					o.reportError(what, fmt.Errorf("office: button %s on %s is stuck (held down); its presses are ignored until it is released", what, pinName))
+				case device.EventRecovered:
+					o.log.Info("office: button released", "button", what, "pin", pinName)
+				}
+			})
+			if err != nil && ctx.Err() == nil {
+				o.log.Error("office: button stopped", "button", what, "pin", pinName, "err", err)
+			}
+		}()
+	}
+	for _, kc := range o.cfg.Kiosks {
+		k := o.kiosks[kc.ID]
+		for _, btn := range kc.Buttons {
+			if btn.Pin == "" {
+				continue
+			}
+			service := btn.Service
+			watch(btn.Pin, "kiosk "+kc.ID+" "+service, func(p device.Press) {
+				k.submit(press{service: service, priority: p.Long, source: "gpio " + btn.Pin})
+			})
+		}
+	}
+	for _, cc := range o.cfg.Counters {
+		for action, pinName := range cc.Buttons {
+			counter, act := cc.ID, queue.Action(action)
+			watch(pinName, "counter "+counter+" "+action, func(device.Press) {
+				o.submitCounter(counterReq{counter: counter, cmd: queue.Command{Action: act}, source: "counter/" + counter + " gpio " + pinName})
+			})
+		}
+	}
+	if len(missing) > 0 {
+		o.log.Warn("office: this host has no GPIO; these buttons are inactive (MQTT inputs still work)", "pins", strings.Join(missing, ","))
+	}
+}
+
+func first(a, b string) string {
+	if a != "" {
+		return a
+	}
+	return b
+}
+
+// warnOnly keeps a logger's warnings and errors only.
+func warnOnly(l *slog.Logger) *slog.Logger {
+	return slog.New(levelHandler{slog.LevelWarn, l.Handler()})
+}
+
+type levelHandler struct {
+	min slog.Level
+	slog.Handler
+}
+
+func (h levelHandler) Enabled(ctx context.Context, l slog.Level) bool {
+	return l >= h.min && h.Handler.Enabled(ctx, l)
+}
+
+func (h levelHandler) WithAttrs(a []slog.Attr) slog.Handler {
+	return levelHandler{h.min, h.Handler.WithAttrs(a)}
+}
+
+func (h levelHandler) WithGroup(name string) slog.Handler {
+	return levelHandler{h.min, h.Handler.WithGroup(name)}
+}

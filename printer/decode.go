@@ -1,0 +1,394 @@
+package printer
+
+import (
+	"maps"
+	"strings"
+)
+
+// Line is one printed line of a decoded ticket, with the modes in force when its
+// first character arrived.
+type Line struct {
+	Text   string
+	Width  int // GS ! width magnification, 1..8
+	Height int // GS ! height magnification, 1..8
+	Bold   bool
+	Align  Align
+}
+
+// Doc is one piece of paper: everything printed up to a cut.
+type Doc struct {
+	Lines    []Line
+	QR       []string // payloads of printed QR codes, in order
+	Barcodes []string // data of printed CODE128 bar codes (without the code set prefix)
+	Images   int      // raster images and NV logos printed
+	Cut      bool     // ended by GS V; false only for Decoder.Pending
+}
+
+// String returns the plain text of the doc, one line per Line.
+func (d Doc) String() string {
+	var sb strings.Builder
+	for i, l := range d.Lines {
+		if i > 0 {
+			sb.WriteByte('\n')
+		}
+		sb.WriteString(l.Text)
+	}
+	return sb.String()
+}
+
+// Decoder turns an ESC/POS byte stream back into Docs, as a printer would print it.
+// It understands every command the encoders here emit, skips the common ones they do
+// not (with their parameters), ignores DLE EOT, and never fails: garbage decodes to
+// garbage text. A Decoder is not safe for concurrent use.
+type Decoder struct {
+	pages map[byte]*CodePage
+	page  *CodePage
+
+	pend   []byte // an incomplete command waiting for more bytes
+	offset int    // bytes consumed from the stream so far
+	cutAt  int    // offset just after the last cut
+
+	doc     Doc
+	line    strings.Builder
+	lineSet bool // the current line has its modes captured in lineAt
+	lineAt  Line // modes of the current line
+	cur     Line // modes in force (Text unused)
+	qr      string
+}
+
+// NewDecoder returns a decoder that maps ESC t numbers to code pages with the tables
+// of p; nil means the union of the built-in profiles (they do not conflict). Before
+// any ESC t the stream is read as CP437, the power-on page of ESC/POS printers.
+func NewDecoder(p *Profile) *Decoder {
+	d := &Decoder{pages: map[byte]*CodePage{0: CP437}}
+	if p != nil {
+		maps.Copy(d.pages, p.pagesByTable())
+	} else {
+		for _, bp := range builtinProfiles {
+			maps.Copy(d.pages, bp.pagesByTable())
+		}
+	}
+	d.reset()
+	return d
+}
+
+// Decode decodes a whole stream. It returns the docs ended by a cut and rest, the
+// bytes after the last cut: the unfinished ticket and any incomplete command, to be
+// decoded again once more bytes arrive. (Code page state before the cut is not
+// carried over; tickets select theirs after ESC @. Use a Decoder for a live stream.)
+func Decode(b []byte) (docs []Doc, rest []byte) {
+	d := NewDecoder(nil)
+	docs = d.Feed(b)
+	return docs, b[d.cutAt:]
+}
+
+// Feed decodes the next bytes of the stream and returns the docs they complete.
+func (d *Decoder) Feed(p []byte) []Doc {
+	var docs []Doc
+	buf := p
+	base := d.offset - len(d.pend) // stream offset of buf[0]
+	if len(d.pend) > 0 {
+		buf = append(d.pend, p...)
+	}
+	i := 0
+	for i < len(buf) {
+		n, cut := d.step(buf[i:])
+		if n == 0 { // incomplete command: wait for more
+			break
+		}
+		i += n
+		if cut {
+			d.cutAt = base + i
+			docs = append(docs, d.finish(true))
+		}
+	}
+	d.pend = append(d.pend[:0:0], buf[i:]...)
+	d.offset += len(p)
+	return docs
+}
+
+// Pending returns what has been printed since the last cut (Cut false), including
+// the line still being composed.
+func (d *Decoder) Pending() Doc {
+	doc := d.doc
+	doc.Lines = append([]Line(nil), d.doc.Lines...)
+	if d.line.Len() > 0 {
+		l := d.lineAt
+		l.Text = d.line.String()
+		doc.Lines = append(doc.Lines, l)
+	}
+	return doc
+}
+
+func (d *Decoder) reset() {
+	d.page = d.pages[0]
+	d.cur = Line{Width: 1, Height: 1}
+	d.line.Reset()
+	d.lineSet = false
+}
+
+func (d *Decoder) finish(cut bool) Doc {
+	if d.line.Len() > 0 {
+		d.endLine()
+	}
+	doc := d.doc
+	doc.Cut = cut
+	d.doc = Doc{}
+	return doc
+}
+
+func (d *Decoder) endLine() {
+	l := d.cur
+	if d.lineSet {
+		l = d.lineAt
+	}
+	l.Text = d.line.String()
+	d.doc.Lines = append(d.doc.Lines, l)
+	d.line.Reset()
+	d.lineSet = false
+}
+
+func (d *Decoder) text(c byte) {
+	if !d.lineSet {
+		// Capture the modes of the line at its first character.
+		d.lineAt = d.cur
+		d.lineSet = true
+	}
+	if d.page == nil {
+		if c < 0x80 {
+			d.line.WriteByte(c)
+		} else {
+			d.line.WriteRune('\uFFFD')
+		}
+		return
+	}
+	d.line.WriteRune(d.page.decodeByte(c))
+}
+
+// step interprets the command at the start of b. It returns the bytes consumed (0
+// when b holds an incomplete command) and whether the command cut the paper.
+func (d *Decoder) step(b []byte) (n int, cut bool) {
+	need := func(k int) bool { return len(b) >= k }
+	switch c := b[0]; c {
+	case LF:
+		d.endLine()
+		return 1, false
+	case DLE:
+		if !need(2) {
+			return 0, false
+		}
+		switch b[1] {
+		case EOT, 0x05: // DLE EOT n, DLE ENQ n: real-time, print nothing
+			if !need(3) {
+				return 0, false
+			}
+			return 3, false
+		case 0x14: // DLE DC4 fn m t
+			if !need(5) {
+				return 0, false
+			}
+			return 5, false
+		}
+		return 1, false
+	case ESC:
+		return d.esc(b)
+	case GS:
+		return d.gs(b)
+	case FS:
+		if !need(2) {
+			return 0, false
+		}
+		if b[1] == 'p' { // FS p n m
+			if !need(4) {
+				return 0, false
+			}
+			d.doc.Images++
+			return 4, false
+		}
+		return 2, false
+	default:
+		if c < 0x20 { // CR, HT, FF and other controls print nothing here
+			return 1, false
+		}
+		d.text(c)
+		return 1, false
+	}
+}
+
+func (d *Decoder) esc(b []byte) (int, bool) {
+	if len(b) < 2 {
+		return 0, false
+	}
+	switch b[1] {
+	case '@':
+		// Initialize clears the print buffer: an unfinished line is lost.
+		d.reset()
+		return 2, false
+	case '2':
+		return 2, false
+	case 'p': // ESC p m t1 t2: drawer kick
+		if len(b) < 5 {
+			return 0, false
+		}
+		return 5, false
+	case 't', 'a', 'E', '3', 'd', '!', 'J', '-', 'G', 'M', 'R', 'V', 'r', ' ', '{', 'c', 'U', 'e', 'K':
+		if len(b) < 3 {
+			return 0, false
+		}
+	default:
+		return 2, false
+	}
+	n := b[2]
+	switch b[1] {
+	case 't':
+		d.page = d.pages[n]
+	case 'a':
+		switch n {
+		case 0, '0':
+			d.cur.Align = AlignLeft
+		case 1, '1':
+			d.cur.Align = AlignCenter
+		case 2, '2':
+			d.cur.Align = AlignRight
+		}
+	case 'E':
+		d.cur.Bold = n&1 == 1
+	case '!': // ESC ! n: bit 3 emphasized, bit 4 double height, bit 5 double width
+		d.cur.Bold = n&0x08 != 0
+		d.cur.Height = 1 + int(n>>4&1)
+		d.cur.Width = 1 + int(n>>5&1)
+	case 'd':
+		for range n {
+			d.endLine()
+		}
+	case 'c': // ESC c 3 n, ESC c 4 n, ESC c 5 n: four bytes
+		if len(b) < 4 {
+			return 0, false
+		}
+		return 4, false
+	}
+	return 3, false
+}
+
+func (d *Decoder) gs(b []byte) (int, bool) {
+	if len(b) < 2 {
+		return 0, false
+	}
+	switch b[1] {
+	case '!':
+		if len(b) < 3 {
+			return 0, false
+		}
+		d.cur.Width = 1 + int(b[2]>>4&7)
+		d.cur.Height = 1 + int(b[2]&7)
+		return 3, false
+	case 'V':
+		if len(b) < 3 {
+			return 0, false
+		}
+		switch b[2] {
+		case 0, 1, '0', '1':
+			return 3, true
+		}
+		if len(b) < 4 {
+			return 0, false
+		}
+		return 4, true
+	case '(': // GS ( fn pL pH data
+		if len(b) < 5 {
+			return 0, false
+		}
+		size := 5 + int(b[3]) + int(b[4])<<8
+		if len(b) < size {
+			return 0, false
+		}
+		if b[2] == 'k' {
+			d.symbol(b[5:size])
+		}
+		return size, false
+	case 'k':
+		return d.barcode(b)
+	case 'v': // GS v 0 m xL xH yL yH d1...dk
+		if len(b) < 8 {
+			return 0, false
+		}
+		size := 8 + (int(b[4])+int(b[5])<<8)*(int(b[6])+int(b[7])<<8)
+		if len(b) < size {
+			return 0, false
+		}
+		d.doc.Images++
+		return size, false
+	case 'L', 'W', 'P':
+		if len(b) < 4 {
+			return 0, false
+		}
+		return 4, false
+	case 'H', 'h', 'w', 'f', 'a', 'B', 'r', 'I', 'b':
+		if len(b) < 3 {
+			return 0, false
+		}
+		return 3, false
+	}
+	return 2, false
+}
+
+// symbol handles the parameters of GS ( k: cn fn data.
+func (d *Decoder) symbol(p []byte) {
+	if len(p) < 2 || p[0] != 49 { // only QR (cn = 49)
+		return
+	}
+	switch p[1] {
+	case 80: // function 180: store, after m
+		if len(p) >= 3 {
+			d.qr = string(p[3:])
+		}
+	case 81: // function 181: print
+		d.doc.QR = append(d.doc.QR, d.qr)
+	}
+}
+
+func (d *Decoder) barcode(b []byte) (int, bool) {
+	if len(b) < 3 {
+		return 0, false
+	}
+	m := b[2]
+	if m <= 6 { // function A: NUL-terminated data
+		for i := 3; i < len(b); i++ {
+			if b[i] == 0 {
+				d.doc.Barcodes = append(d.doc.Barcodes, string(b[3:i]))
+				return i + 1, false
+			}
+		}
+		return 0, false
+	}
+	if len(b) < 4 {
+		return 0, false
+	}
+	size := 4 + int(b[3])
+	if len(b) < size {
+		return 0, false
+	}
+	data := string(b[4:size])
+	if m == 73 {
+		data = decode128(data)
+	}
+	d.doc.Barcodes = append(d.doc.Barcodes, data)
+	return size, false
+}
+
+// decode128 removes the code set selections ("{A", "{B", "{C") of CODE128 data and
+// unescapes "{{".
+func decode128(s string) string {
+	var sb strings.Builder
+	for i := 0; i < len(s); i++ {
+		if s[i] == '{' && i+1 < len(s) {
+			i++
+			if s[i] == '{' {
+				sb.WriteByte('{')
+			}
+			continue
+		}
+		sb.WriteByte(s[i])
+	}
+	return sb.String()
+}

@@ -1,0 +1,41 @@
+// Package printer drives the thermal ticket printer of the office: it encodes ESC/POS
+// commands, lays out the citizen's ticket in Ukrainian and English, talks to the
+// printer over a serial line, a USB printer-class device file or raw TCP (port 9100),
+// reads its real-time status, and decodes ESC/POS streams back into text for the
+// simulator and the tests.
+//
+// # ESC/POS
+//
+// Every command follows the Epson ESC/POS Command Reference for TM printers:
+//
+//	https://download4.epson.biz/sec_pubs/pos/reference_en/escpos/index.html
+//
+// Each encoder is a small function that appends one command to a byte slice
+// (Init, CodeTable, Align, Emphasize, Size, ...), so a ticket is built with one
+// allocation and a test can compare it byte for byte. The comment of each function
+// names the command as the reference spells it (for example "GS V m n").
+// Cheap clones (Xprinter, "POS-80", "POS-58") implement the same commands; where they
+// differ (the ESC t numbers of code pages, the presence of a cutter) the difference
+// lives in a Profile.
+//
+// # Ukrainian text
+//
+// A printer prints bytes through a code page selected with ESC t. Ukrainian needs
+// І і Ї ї Є є Ґ ґ; CP866 lacks І і and Ґ ґ, so profiles use Windows-1251 (CP1251) or
+// CP1125 (RUSCII, CP866 with Ґ ґ Є є І і Ї ї at 0xF2..0xF9). A character that the
+// selected page cannot print is an *EncodeError naming the rune and its position,
+// never a silent '?': a ticket with a wrong service name must not reach a citizen.
+//
+// # Status
+//
+// Status sends the real-time requests DLE EOT 1, 2 and 4 (and 3 when the printer
+// reports an error) and decodes their one-byte replies into a Status. Status.Err
+// turns a printer that cannot print into a *Condition error that wraps sentinels
+// such as ErrPaperOut and ErrCoverOpen, so callers use errors.Is.
+//
+// # Transports
+//
+// Open takes the -printer flag of the daemon: "serial:/dev/ttyUSB0?baud=19200",
+// "/dev/usb/lp0", "tcp://host:9100" or "none". A device that disappears (a USB
+// cable pulled, a write error) is reopened on the next call.
+package printer

@@ -1,0 +1,87 @@
+package printer_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/cherga/cherga/printer"
+)
+
+func ExampleProfile_Ticket() {
+	p, err := printer.LookupProfile("xprinter-58")
+	if err != nil {
+		panic(err)
+	}
+	b, err := p.Ticket(&printer.Ticket{
+		Header:    "ЦНАП м. Житомир",
+		Label:     "Б104",
+		Service:   "Оформлення субсидії",
+		ServiceEn: "Housing subsidy",
+		Issued:    time.Date(2026, 11, 23, 14, 30, 0, 0, time.UTC),
+		Ahead:     12,
+		Wait:      -1, // unknown: not printed
+	})
+	if err != nil {
+		panic(err)
+	}
+	docs, _ := printer.Decode(b)
+	fmt.Println(docs[0])
+	// Output:
+	// ЦНАП м. Житомир
+	//
+	// Б104
+	// Оформлення субсидії
+	// Housing subsidy
+	// 23.11.2026 14:30
+	//
+	// Перед вами: 12 осіб / Ahead: 12
+}
+
+func ExampleCodePage_Encode() {
+	_, err := printer.CP866.Encode(nil, "Вінниця")
+	var ee *printer.EncodeError
+	if errors.As(err, &ee) {
+		fmt.Printf("%c at %d\n", ee.Rune, ee.Pos)
+	}
+	b, _ := printer.CP1251.Encode(nil, "Вінниця")
+	fmt.Printf("% X\n", b)
+	// Output:
+	// і at 1
+	// C2 B3 ED ED E8 F6 FF
+}
+
+func ExampleStatus_Err() {
+	var s printer.Status
+	// Replies of a printer with its cover open to DLE EOT 1, 2 and 4.
+	for n, reply := range map[byte]byte{1: 0x1A, 2: 0x16, 4: 0x12} {
+		if err := s.Update(n, reply); err != nil {
+			panic(err)
+		}
+	}
+	err := s.Err()
+	fmt.Println(err)
+	fmt.Println(errors.Is(err, printer.ErrCoverOpen), errors.Is(err, printer.ErrPaperOut))
+	// Output:
+	// printer: cannot print: cover open, offline
+	// true false
+}
+
+func ExampleOpen() {
+	// "none" is a kiosk whose tickets are printed elsewhere.
+	p, err := printer.Open("none", nil)
+	if err != nil {
+		panic(err)
+	}
+	defer p.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if s, err := p.Status(ctx); err != nil || s.Err() != nil {
+		fmt.Println("cannot print:", err, s.Err())
+		return
+	}
+	fmt.Println(p.PrintTicket(ctx, &printer.Ticket{Label: "А001", Ahead: -1, Wait: -1}))
+	// Output:
+	// <nil>
+}

@@ -1,0 +1,538 @@
+package printer
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/url"
+	"os"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"go.bug.st/serial"
+)
+
+// Opts configures Open. The zero value and nil mean DefaultOpts.
+type Opts struct {
+	// Timeout bounds every write and every status read; 0 means 2s.
+	Timeout time.Duration `yaml:"timeout"`
+	// Profile is the model, used by PrintTicket; nil means DefaultProfile.
+	Profile *Profile `yaml:"-"`
+}
+
+// DefaultOpts are the options Open uses for nil.
+var DefaultOpts = Opts{Timeout: 2 * time.Second}
+
+// chunk is the most bytes given to one write: a write that blocks on a printer out of
+// flow control holds at most this much.
+const chunk = 512
+
+// Printer is a ticket printer behind one of the transports of Open. Its methods are
+// for one goroutine at a time, except Close, which may be called from another
+// goroutine to abort a blocked Print or Status.
+type Printer struct {
+	spec    spec
+	timeout time.Duration
+	profile *Profile
+
+	mu     sync.Mutex // guards conn and closed, never held during I/O
+	conn   conn
+	closed bool
+}
+
+// conn is one open transport. Read returns errReadTimeout at the deadline.
+type conn interface {
+	write(p []byte, deadline time.Time) (int, error)
+	read(p []byte, deadline time.Time) (int, error)
+	discardInput()
+	Close() error
+}
+
+var errReadTimeout = errors.New("printer: read timed out")
+
+// Open returns the printer named by spec:
+//
+//	serial:/dev/ttyUSB0?baud=19200&parity=none&databits=8&stopbits=1
+//	/dev/usb/lp0            Linux USB printer class device (any absolute path)
+//	tcp://192.168.1.50:9100 raw TCP ("JetDirect"); the port defaults to 9100
+//	none                    no printer: Print discards, Status reports online
+//
+// The serial defaults are 19200 baud, no parity, 8 data bits, 1 stop bit (8N1).
+// Open fails only for a bad spec or profile: a device that cannot be opened now is
+// opened again by the next Print or Status, so the kiosk starts before the printer is
+// powered and survives a pulled cable.
+func Open(spec string, opts *Opts) (*Printer, error) {
+	s, err := parseSpec(spec)
+	if err != nil {
+		return nil, err
+	}
+	o := DefaultOpts
+	if opts != nil {
+		o = *opts
+		if o.Timeout <= 0 {
+			o.Timeout = DefaultOpts.Timeout
+		}
+	}
+	if o.Profile == nil {
+		o.Profile, _ = LookupProfile(DefaultProfile)
+	}
+	if err := o.Profile.Validate(); err != nil {
+		return nil, err
+	}
+	p := &Printer{spec: s, timeout: o.Timeout, profile: o.Profile}
+	if s.kind != kindNone {
+		ctx, cancel := context.WithTimeout(context.Background(), o.Timeout)
+		defer cancel()
+		_, _ = p.get(ctx) // best effort; see above
+	}
+	return p, nil
+}
+
+// String returns the spec, normalised ("serial:/dev/ttyUSB0?baud=19200").
+func (p *Printer) String() string { return p.spec.String() }
+
+// Profile returns the profile the printer was opened with.
+func (p *Printer) Profile() *Profile { return p.profile }
+
+// PrintTicket lays t out with the profile and prints it.
+func (p *Printer) PrintTicket(ctx context.Context, t *Ticket) error {
+	b, err := p.profile.Ticket(t)
+	if err != nil {
+		return err
+	}
+	return p.Print(ctx, b)
+}
+
+// Print sends data to the printer. Each write of up to 512 bytes must complete
+// within the timeout and before the deadline of ctx. On a write error or timeout the
+// device is closed, to be reopened by the next call; the printer may then hold a
+// partial ticket, which the ESC @ starting the next one clears.
+func (p *Printer) Print(ctx context.Context, data []byte) error {
+	if p.spec.kind == kindNone {
+		return p.checkOpen()
+	}
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	c, err := p.get(ctx)
+	if err != nil {
+		return err
+	}
+	for len(data) > 0 {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		k := min(len(data), chunk)
+		n, err := c.write(data[:k], p.deadline(ctx))
+		if err != nil {
+			return p.fail(c, "write", err)
+		}
+		data = data[n:]
+	}
+	return nil
+}
+
+// Status asks the printer for its real-time status: DLE EOT 1, 2 and 4, and 3 when
+// the printer reports an error; each reply must arrive within the timeout. A printer
+// that does not answer gives ErrNoReply (it is off, unplugged or does not support
+// status); a condition such as paper out is not an error here: see Status.Err.
+func (p *Printer) Status(ctx context.Context) (Status, error) {
+	if p.spec.kind == kindNone {
+		return Status{Online: true}, p.checkOpen()
+	}
+	c, err := p.get(ctx)
+	if err != nil {
+		return Status{}, err
+	}
+	c.discardInput()
+	var s Status
+	hadError := false
+	for _, n := range []byte{StatusPrinter, StatusOffline, StatusError, StatusPaper} {
+		if n == StatusError && !hadError {
+			continue
+		}
+		r, err := p.query(ctx, c, n)
+		if err != nil {
+			return Status{}, err
+		}
+		if err := s.Update(n, r); err != nil {
+			// Out of step with the printer (a late reply, an ASB message): start over
+			// on a fresh connection next time.
+			p.drop(c)
+			return Status{}, fmt.Errorf("printer: status of %s: %w", p, err)
+		}
+		if n == StatusOffline {
+			hadError = r&bitErrorOccur != 0
+		}
+	}
+	return s, nil
+}
+
+func (p *Printer) query(ctx context.Context, c conn, n byte) (byte, error) {
+	if err := ctx.Err(); err != nil {
+		return 0, err
+	}
+	dl := p.deadline(ctx)
+	if _, err := c.write(StatusRequest(nil, n), dl); err != nil {
+		return 0, p.fail(c, "write", err)
+	}
+	var buf [1]byte
+	if _, err := c.read(buf[:], dl); err != nil {
+		if errors.Is(err, errReadTimeout) {
+			// A late reply would be read as the answer to the next request.
+			p.drop(c)
+			if p.isClosed() {
+				return 0, ErrClosed
+			}
+			return 0, fmt.Errorf("%w to DLE EOT %d from %s within %v", ErrNoReply, n, p, p.timeout)
+		}
+		return 0, p.fail(c, "read", err)
+	}
+	return buf[0], nil
+}
+
+// Close closes the device and wakes a Print or Status blocked on it. It is
+// idempotent; the Printer cannot be used afterwards.
+func (p *Printer) Close() error {
+	p.mu.Lock()
+	c := p.conn
+	p.conn, p.closed = nil, true
+	p.mu.Unlock()
+	if c != nil {
+		return c.Close()
+	}
+	return nil
+}
+
+func (p *Printer) checkOpen() error {
+	if p.isClosed() {
+		return ErrClosed
+	}
+	return nil
+}
+
+func (p *Printer) isClosed() bool {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.closed
+}
+
+// get returns the open connection, opening the device if needed.
+func (p *Printer) get(ctx context.Context) (conn, error) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.closed {
+		return nil, ErrClosed
+	}
+	if p.conn != nil {
+		return p.conn, nil
+	}
+	c, err := p.spec.open(ctx, p.timeout)
+	if err != nil {
+		return nil, fmt.Errorf("printer: %s: %w", p, err)
+	}
+	p.conn = c
+	return c, nil
+}
+
+// drop forgets c, if it is still the current connection, and closes it.
+func (p *Printer) drop(c conn) {
+	p.mu.Lock()
+	if p.conn == c {
+		p.conn = nil
+	}
+	p.mu.Unlock()
+	_ = c.Close()
+}
+
+// fail drops the connection after an I/O error so the next call reopens the device
+// (a USB printer that was unplugged comes back under the same path).
+func (p *Printer) fail(c conn, op string, err error) error {
+	p.drop(c)
+	if p.isClosed() {
+		return ErrClosed
+	}
+	if errors.Is(err, os.ErrDeadlineExceeded) || errors.Is(err, errReadTimeout) {
+		err = ErrTimeout
+	}
+	return fmt.Errorf("printer: %s %s: %w", op, p, err)
+}
+
+func (p *Printer) deadline(ctx context.Context) time.Time {
+	dl := time.Now().Add(p.timeout)
+	if d, ok := ctx.Deadline(); ok && d.Before(dl) {
+		dl = d
+	}
+	return dl
+}
+
+// ---- specs
+
+type kind int
+
+const (
+	kindNone kind = iota
+	kindSerial
+	kindFile
+	kindTCP
+)
+
+type spec struct {
+	kind kind
+	path string // device path or host:port
+	mode serial.Mode
+}
+
+func (s spec) String() string {
+	switch s.kind {
+	case kindSerial:
+		q := fmt.Sprintf("serial:%s?baud=%d", s.path, s.mode.BaudRate)
+		if s.mode.Parity != serial.NoParity {
+			q += "&parity=" + parityNames[s.mode.Parity]
+		}
+		if s.mode.DataBits != 8 {
+			q += "&databits=" + strconv.Itoa(s.mode.DataBits)
+		}
+		if s.mode.StopBits != serial.OneStopBit {
+			q += "&stopbits=" + stopBitsNames[s.mode.StopBits]
+		}
+		return q
+	case kindFile:
+		return s.path
+	case kindTCP:
+		return "tcp://" + s.path
+	}
+	return "none"
+}
+
+var parityNames = map[serial.Parity]string{
+	serial.NoParity: "none", serial.OddParity: "odd", serial.EvenParity: "even",
+	serial.MarkParity: "mark", serial.SpaceParity: "space",
+}
+
+var stopBitsNames = map[serial.StopBits]string{
+	serial.OneStopBit: "1", serial.OnePointFiveStopBits: "1.5", serial.TwoStopBits: "2",
+}
+
+func parseSpec(str string) (spec, error) {
+	bad := func(format string, a ...any) (spec, error) {
+		return spec{}, fmt.Errorf("%w %q: %s", ErrBadSpec, str, fmt.Sprintf(format, a...))
+	}
+	switch {
+	case str == "none":
+		return spec{kind: kindNone}, nil
+	case strings.HasPrefix(str, "serial:"):
+		path, query, _ := strings.Cut(strings.TrimPrefix(str, "serial:"), "?")
+		if !strings.HasPrefix(path, "/") && !strings.HasPrefix(strings.ToUpper(path), "COM") {
+			return bad("serial device %q is not a path", path)
+		}
+		s := spec{kind: kindSerial, path: path, mode: serial.Mode{BaudRate: 19200, DataBits: 8}}
+		q, err := url.ParseQuery(query)
+		if err != nil {
+			return bad("query: %v", err)
+		}
+		for key, vals := range q {
+			v := vals[len(vals)-1]
+			switch key {
+			case "baud":
+				n, err := strconv.Atoi(v)
+				if err != nil || n < 50 || n > 4000000 {
+					return bad("baud %q is not a baud rate", v)
+				}
+				s.mode.BaudRate = n
+			case "parity":
+				found := false
+				for p, name := range parityNames {
+					if strings.EqualFold(v, name) {
+						s.mode.Parity, found = p, true
+					}
+				}
+				if !found {
+					return bad("parity %q (none, odd, even, mark, space)", v)
+				}
+			case "databits":
+				n, err := strconv.Atoi(v)
+				if err != nil || n < 5 || n > 8 {
+					return bad("databits %q (5..8)", v)
+				}
+				s.mode.DataBits = n
+			case "stopbits":
+				found := false
+				for b, name := range stopBitsNames {
+					if v == name {
+						s.mode.StopBits, found = b, true
+					}
+				}
+				if !found {
+					return bad("stopbits %q (1, 1.5, 2)", v)
+				}
+			default:
+				return bad("unknown parameter %q (baud, parity, databits, stopbits)", key)
+			}
+		}
+		return s, nil
+	case strings.HasPrefix(str, "tcp://"):
+		u, err := url.Parse(str)
+		if err != nil {
+			return bad("%v", err)
+		}
+		if u.Hostname() == "" || (u.Path != "" && u.Path != "/") || u.RawQuery != "" || u.User != nil {
+			return bad("want tcp://host:port")
+		}
+		port := u.Port()
+		if port == "" {
+			port = "9100"
+		}
+		if n, err := strconv.Atoi(port); err != nil || n < 1 || n > 65535 {
+			return bad("port %q", port)
+		}
+		return spec{kind: kindTCP, path: net.JoinHostPort(u.Hostname(), port)}, nil
+	case strings.HasPrefix(str, "/"):
+		return spec{kind: kindFile, path: str}, nil
+	}
+	return bad("want serial:/dev/ttyX?baud=N, /dev/usb/lpN, tcp://host:port or none")
+}
+
+func (s spec) open(ctx context.Context, timeout time.Duration) (conn, error) {
+	switch s.kind {
+	case kindSerial:
+		mode := s.mode
+		port, err := serial.Open(s.path, &mode)
+		if err != nil {
+			return nil, err
+		}
+		return &serialConn{port: port}, nil
+	case kindFile:
+		f, err := os.OpenFile(s.path, os.O_RDWR, 0)
+		if err != nil {
+			// Some printer devices are write-only; status then gets no reply.
+			var err2 error
+			if f, err2 = os.OpenFile(s.path, os.O_WRONLY, 0); err2 != nil {
+				return nil, err
+			}
+		}
+		return &fileConn{f: f}, nil
+	case kindTCP:
+		d := net.Dialer{Timeout: timeout}
+		c, err := d.DialContext(ctx, "tcp", s.path)
+		if err != nil {
+			return nil, err
+		}
+		return &netConn{c: c}, nil
+	}
+	return nil, fmt.Errorf("%w: nothing to open", ErrBadSpec)
+}
+
+// ---- transports
+
+// serialConn is a serial port. go.bug.st/serial has read timeouts but no write
+// deadline, so writes run under a timer (writeTimed).
+type serialConn struct{ port serial.Port }
+
+func (c *serialConn) write(p []byte, dl time.Time) (int, error) {
+	return writeTimed(c.port, p, dl)
+}
+
+func (c *serialConn) read(p []byte, dl time.Time) (int, error) {
+	if err := c.port.SetReadTimeout(max(time.Until(dl), time.Millisecond)); err != nil {
+		return 0, err
+	}
+	n, err := c.port.Read(p)
+	if n == 0 && err == nil {
+		// go.bug.st/serial reports its read timeout as 0 bytes and no error.
+		return 0, errReadTimeout
+	}
+	return n, err
+}
+
+func (c *serialConn) discardInput() { _ = c.port.ResetInputBuffer() }
+
+func (c *serialConn) Close() error { return c.port.Close() }
+
+// fileConn is a printer device file such as /dev/usb/lp0. Linux usblp supports poll,
+// so the runtime poller gives it deadlines; a file without them falls back to timed
+// writes and gets no status.
+type fileConn struct{ f *os.File }
+
+func (c *fileConn) write(p []byte, dl time.Time) (int, error) {
+	if err := c.f.SetWriteDeadline(dl); err != nil {
+		return writeTimed(c.f, p, dl)
+	}
+	return c.f.Write(p)
+}
+
+func (c *fileConn) read(p []byte, dl time.Time) (int, error) {
+	if err := c.f.SetReadDeadline(dl); err != nil {
+		return 0, errReadTimeout // cannot wait safely: treat as no reply
+	}
+	n, err := c.f.Read(p)
+	if errors.Is(err, os.ErrDeadlineExceeded) || (n == 0 && (err == nil || err == io.EOF)) {
+		return 0, errReadTimeout
+	}
+	return n, err
+}
+
+func (c *fileConn) discardInput() {}
+
+func (c *fileConn) Close() error { return c.f.Close() }
+
+// netConn is a raw TCP connection to port 9100.
+type netConn struct{ c net.Conn }
+
+func (c *netConn) write(p []byte, dl time.Time) (int, error) {
+	if err := c.c.SetWriteDeadline(dl); err != nil {
+		return 0, err
+	}
+	return c.c.Write(p)
+}
+
+func (c *netConn) read(p []byte, dl time.Time) (int, error) {
+	if err := c.c.SetReadDeadline(dl); err != nil {
+		return 0, err
+	}
+	n, err := c.c.Read(p)
+	if errors.Is(err, os.ErrDeadlineExceeded) {
+		return 0, errReadTimeout
+	}
+	return n, err
+}
+
+func (c *netConn) discardInput() {}
+
+func (c *netConn) Close() error { return c.c.Close() }
+
+// writeTimed writes p in a goroutine and gives up at the deadline. The caller then
+// closes the device; the goroutine ends when the blocked write fails or completes.
+func writeTimed(w io.Writer, p []byte, dl time.Time) (int, error) {
+	type result struct {
+		n   int
+		err error
+	}
+	done := make(chan result, 1)
+	buf := append([]byte(nil), p...) // the caller may reuse p after a timeout
+	go func() {
+		n, err := w.Write(buf)
+		done <- result{n, err}
+	}()
+	t := time.NewTimer(time.Until(dl))
+	defer t.Stop()
+	select {
+	case r := <-done:
+		if r.err == nil && r.n < len(p) {
+			r.err = io.ErrShortWrite
+		}
+		return r.n, r.err
+	case <-t.C:
+		return 0, ErrTimeout
+	}
+}
+
+var (
+	_ conn = (*serialConn)(nil)
+	_ conn = (*fileConn)(nil)
+	_ conn = (*netConn)(nil)
+)

@@ -1,0 +1,308 @@
+package printer
+
+import (
+	"bytes"
+	"context"
+	"net"
+	"os"
+	"path/filepath"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+	"go.bug.st/serial"
+)
+
+func TestParseSpec(t *testing.T) {
+	tests := []struct {
+		in   string
+		want spec
+		str  string
+		err  string // part of the message; "" = no error
+	}{
+		{in: "none", want: spec{kind: kindNone}, str: "none"},
+		{in: "serial:/dev/ttyUSB0", want: spec{kind: kindSerial, path: "/dev/ttyUSB0", mode: serial.Mode{BaudRate: 19200, DataBits: 8}}, str: "serial:/dev/ttyUSB0?baud=19200"},
+		{
+			in:   "serial:/dev/ttyS1?baud=9600&parity=even&databits=7&stopbits=2",
+			want: spec{kind: kindSerial, path: "/dev/ttyS1", mode: serial.Mode{BaudRate: 9600, DataBits: 7, Parity: serial.EvenParity, StopBits: serial.TwoStopBits}},
+			str:  "serial:/dev/ttyS1?baud=9600&parity=even&databits=7&stopbits=2",
+		},
+		{in: "serial:/dev/ttyS1?parity=none&stopbits=1.5", want: spec{kind: kindSerial, path: "/dev/ttyS1", mode: serial.Mode{BaudRate: 19200, DataBits: 8, StopBits: serial.OnePointFiveStopBits}}, str: "serial:/dev/ttyS1?baud=19200&stopbits=1.5"},
+		{in: "/dev/usb/lp0", want: spec{kind: kindFile, path: "/dev/usb/lp0"}, str: "/dev/usb/lp0"},
+		{in: "tcp://192.168.1.50:9100", want: spec{kind: kindTCP, path: "192.168.1.50:9100"}, str: "tcp://192.168.1.50:9100"},
+		{in: "tcp://printer.local", want: spec{kind: kindTCP, path: "printer.local:9100"}, str: "tcp://printer.local:9100"},
+		{in: "tcp://[::1]:9101", want: spec{kind: kindTCP, path: "[::1]:9101"}, str: "tcp://[::1]:9101"},
+		{in: "serial:/dev/ttyUSB0?baud=fast", err: `baud "fast"`},
+		{in: "serial:/dev/ttyUSB0?baud=0", err: `baud "0"`},
+		{in: "serial:/dev/ttyUSB0?parity=maybe", err: `parity "maybe"`},
+		{in: "serial:/dev/ttyUSB0?databits=9", err: `databits "9"`},
+		{in: "serial:/dev/ttyUSB0?stopbits=3", err: `stopbits "3"`},
+		{in: "serial:/dev/ttyUSB0?speed=9600", err: `unknown parameter "speed"`},
+		{in: "serial:/dev/ttyUSB0?baud=%zz", err: "query"},
+		{in: "serial:ttyUSB0", err: "not a path"},
+		{in: "tcp://:9100", err: "want tcp://host:port"},
+		{in: "tcp://host:99999", err: `port "99999"`},
+		{in: "tcp://host:9100/x", err: "want tcp://host:port"},
+		{in: "usb:0x04b8", err: "want serial:"},
+		{in: "", err: "want serial:"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.in, func(t *testing.T) {
+			got, err := parseSpec(tt.in)
+			if tt.err != "" {
+				require.ErrorIs(t, err, ErrBadSpec)
+				require.ErrorContains(t, err, tt.err)
+				return
+			}
+			require.NoError(t, err)
+			require.Equal(t, tt.want, got)
+			require.Equal(t, tt.str, got.String())
+		})
+	}
+}
+
+func TestOpenNone(t *testing.T) {
+	p, err := Open("none", nil)
+	require.NoError(t, err)
+	require.Equal(t, "none", p.String())
+	require.Equal(t, DefaultProfile, p.Profile().Name)
+	require.NoError(t, p.PrintTicket(context.Background(), testTicket()))
+	s, err := p.Status(context.Background())
+	require.NoError(t, err)
+	require.NoError(t, s.Err())
+	require.NoError(t, p.Close())
+	require.NoError(t, p.Close())
+	require.ErrorIs(t, p.Print(context.Background(), []byte("x")), ErrClosed)
+	_, err = p.Status(context.Background())
+	require.ErrorIs(t, err, ErrClosed)
+}
+
+func TestOpenBadProfile(t *testing.T) {
+	_, err := Open("none", &Opts{Profile: &Profile{Name: "x", Columns: 48, CodePage: "cp1251"}})
+	require.ErrorIs(t, err, ErrInvalidProfile)
+	_, err = Open("lpt1", nil)
+	require.ErrorIs(t, err, ErrBadSpec)
+}
+
+// TestOpenFile prints into a plain file, as into /dev/usb/lp0; a file never answers
+// status.
+func TestOpenFile(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "lp0")
+	require.NoError(t, os.WriteFile(path, nil, 0o644))
+	p, err := Open(path, &Opts{Timeout: 100 * time.Millisecond})
+	require.NoError(t, err)
+	defer p.Close()
+	tk, err := p.Profile().Ticket(testTicket())
+	require.NoError(t, err)
+	require.NoError(t, p.Print(context.Background(), tk))
+	got, err := os.ReadFile(path)
+	require.NoError(t, err)
+	require.Equal(t, tk, got)
+
+	_, err = p.Status(context.Background())
+	require.ErrorIs(t, err, ErrNoReply)
+}
+
+func TestOpenMissingDeviceIsRetried(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "lp0")
+	p, err := Open(path, nil)
+	require.NoError(t, err, "a device absent at start is not fatal")
+	defer p.Close()
+	require.ErrorIs(t, p.Print(context.Background(), []byte("x")), os.ErrNotExist)
+	require.NoError(t, os.WriteFile(path, nil, 0o644)) // plugged in
+	require.NoError(t, p.Print(context.Background(), []byte("x")))
+}
+
+// tcpPrinter is a fake printer on a TCP port: it records what it receives and answers
+// DLE EOT with the replies of state.
+type tcpPrinter struct {
+	ln       net.Listener
+	mu       sync.Mutex
+	got      []byte
+	state    Status
+	silent   bool
+	requests chan byte // n of each status request received
+	conns    []net.Conn
+}
+
+func startTCPPrinter(t *testing.T) *tcpPrinter {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	f := &tcpPrinter{ln: ln, state: Status{Online: true}, requests: make(chan byte, 100)}
+	t.Cleanup(func() {
+		ln.Close()
+		f.mu.Lock()
+		defer f.mu.Unlock()
+		for _, c := range f.conns {
+			c.Close()
+		}
+	})
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			f.mu.Lock()
+			f.conns = append(f.conns, c)
+			f.mu.Unlock()
+			go f.serve(c)
+		}
+	}()
+	return f
+}
+
+func (f *tcpPrinter) serve(c net.Conn) {
+	var pend []byte
+	buf := make([]byte, 1024)
+	for {
+		n, err := c.Read(buf)
+		if err != nil {
+			return
+		}
+		pend = append(pend, buf[:n]...)
+		for {
+			i := bytes.Index(pend, []byte{DLE, EOT})
+			if i < 0 || i+2 >= len(pend) {
+				break
+			}
+			req := pend[i+2]
+			f.mu.Lock()
+			f.got = append(f.got, pend[:i]...)
+			r, _ := f.state.Reply(req)
+			silent := f.silent
+			f.mu.Unlock()
+			pend = pend[i+3:]
+			f.requests <- req
+			if !silent {
+				c.Write([]byte{r})
+			}
+		}
+		if !bytes.Contains(pend, []byte{DLE}) {
+			f.mu.Lock()
+			f.got = append(f.got, pend...)
+			f.mu.Unlock()
+			pend = nil
+		}
+	}
+}
+
+func (f *tcpPrinter) set(s Status, silent bool) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.state, f.silent = s, silent
+}
+
+// dropConnections cuts every open connection, as a printer that is power-cycled.
+func (f *tcpPrinter) dropConnections() {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	for _, c := range f.conns {
+		c.Close()
+	}
+	f.conns = nil
+}
+
+func TestTCP(t *testing.T) {
+	f := startTCPPrinter(t)
+	ctx := context.Background()
+	p, err := Open("tcp://"+f.ln.Addr().String(), &Opts{Timeout: 500 * time.Millisecond})
+	require.NoError(t, err)
+	defer p.Close()
+
+	s, err := p.Status(ctx)
+	require.NoError(t, err)
+	require.Equal(t, Status{Online: true}, s)
+
+	f.set(Status{Paper: PaperOut, CoverOpen: true}, false)
+	s, err = p.Status(ctx)
+	require.NoError(t, err)
+	require.Equal(t, Status{Paper: PaperOut, CoverOpen: true}, s)
+	require.ErrorIs(t, s.Err(), ErrCoverOpen)
+
+	f.set(Status{Online: true, CutterError: true}, false)
+	for len(f.requests) > 0 {
+		<-f.requests
+	}
+	s, err = p.Status(ctx)
+	require.NoError(t, err)
+	require.True(t, s.CutterError, "DLE EOT 3 asked because DLE EOT 2 reported an error")
+	require.Equal(t, []byte{1, 2, 3, 4}, drain(f.requests))
+
+	f.set(Status{Online: true}, true)
+	_, err = p.Status(ctx)
+	require.ErrorIs(t, err, ErrNoReply)
+	f.set(Status{Online: true}, false)
+	_, err = p.Status(ctx)
+	require.NoError(t, err, "a fresh connection after a timeout")
+}
+
+func drain(c chan byte) []byte {
+	var out []byte
+	for len(c) > 0 {
+		out = append(out, <-c)
+	}
+	return out
+}
+
+func TestTCPReconnects(t *testing.T) {
+	f := startTCPPrinter(t)
+	ctx := context.Background()
+	p, err := Open("tcp://"+f.ln.Addr().String(), &Opts{Timeout: time.Second})
+	require.NoError(t, err)
+	defer p.Close()
+	require.NoError(t, p.Print(ctx, []byte("one\n")))
+	_, err = p.Status(ctx) // a round trip: "one" has arrived
+	require.NoError(t, err)
+
+	f.dropConnections()
+	// The loss shows on a write or read of the next call, or of the one after.
+	var errs int
+	for i := range 3 {
+		if _, err := p.Status(ctx); err != nil {
+			errs++
+			require.NotErrorIs(t, err, ErrClosed, "call %d", i)
+		}
+	}
+	require.LessOrEqual(t, errs, 2)
+	require.NoError(t, p.Print(ctx, []byte("two\n")))
+	_, err = p.Status(ctx)
+	require.NoError(t, err)
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	require.Contains(t, string(f.got), "two\n")
+}
+
+func TestCloseWakesStatus(t *testing.T) {
+	f := startTCPPrinter(t)
+	f.set(Status{Online: true}, true)
+	p, err := Open("tcp://"+f.ln.Addr().String(), &Opts{Timeout: time.Hour})
+	require.NoError(t, err)
+	done := make(chan error, 1)
+	go func() {
+		_, err := p.Status(context.Background())
+		done <- err
+	}()
+	select {
+	case <-f.requests: // Status is now waiting for the reply
+	case <-time.After(10 * time.Second):
+		t.Fatal("no status request")
+	}
+	require.NoError(t, p.Close())
+	select {
+	case err := <-done:
+		require.ErrorIs(t, err, ErrClosed)
+	case <-time.After(10 * time.Second):
+		t.Fatal("Close did not wake Status")
+	}
+}
+
+func TestPrintHonoursContext(t *testing.T) {
+	p, err := Open(filepath.Join(t.TempDir(), "x"), nil)
+	require.NoError(t, err)
+	defer p.Close()
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	require.ErrorIs(t, p.Print(ctx, []byte("x")), context.Canceled)
+}

@@ -1,0 +1,132 @@
+package printer
+
+import (
+	"fmt"
+	"maps"
+	"slices"
+	"strings"
+)
+
+// Profile is what the ticket layout needs to know about a printer model. The fields
+// come from firmware-config (yaml) or from a built-in profile (LookupProfile).
+type Profile struct {
+	// Name identifies the profile, as in the config ("epson-tm-t20").
+	Name string `yaml:"name"`
+	// PaperMM is the paper width in millimetres (80 or 58); informational.
+	PaperMM int `yaml:"paper_mm"`
+	// Columns is the number of characters of font A at normal size on one line.
+	Columns int `yaml:"columns"`
+	// CodePage is the name of the page tickets are encoded in ("cp1251", "cp1125",
+	// "cp866"); it must have an entry in CodeTables.
+	CodePage string `yaml:"code_page"`
+	// CodeTables maps code page names to the n of ESC t n on this model. The numbers
+	// differ between vendors: CP1251 is 46 on Epson and 73 on Xprinter clones.
+	CodeTables map[string]byte `yaml:"code_tables"`
+	// QR tells that the model prints QR codes with GS ( k.
+	QR bool `yaml:"qr"`
+	// QRModule is the QR module size in dots (1..16); 0 means 6.
+	QRModule int `yaml:"qr_module"`
+	// Cut tells that the model has an autocutter (GS V). Without one the ticket ends
+	// with a feed so it can be torn off.
+	Cut bool `yaml:"cut"`
+	// LabelScale is the magnification (GS !, 2..8) of the ticket number; it is reduced
+	// further when the number would not fit the line. 0 means 3.
+	LabelScale int `yaml:"label_scale"`
+}
+
+var builtinProfiles = map[string]Profile{
+	// Epson TM-T20 (and TM-T20II/III), 80 mm, 576 dots, font A 12×24: 48 columns.
+	// ESC t: 17 PC866, 44 PC1125, 46 WPC1251.
+	"epson-tm-t20": {
+		Name: "epson-tm-t20", PaperMM: 80, Columns: 48, CodePage: "cp1251",
+		CodeTables: map[string]byte{"cp866": 17, "cp1125": 44, "cp1251": 46},
+		QR:         true, QRModule: 6, Cut: true, LabelScale: 4,
+	},
+	// Xprinter XP-80 and the "POS-80" clones: 80 mm, 48 columns, cutter.
+	// Their ESC t table puts WPC1251 at 73.
+	"xprinter-80": {
+		Name: "xprinter-80", PaperMM: 80, Columns: 48, CodePage: "cp1251",
+		CodeTables: map[string]byte{"cp866": 17, "cp1251": 73},
+		QR:         true, QRModule: 6, Cut: true, LabelScale: 4,
+	},
+	// Xprinter XP-58 and the "POS-58" clones: 58 mm, 384 dots, 32 columns. Many
+	// have no cutter; GS V is ignored by those, so it is sent anyway after a feed.
+	"xprinter-58": {
+		Name: "xprinter-58", PaperMM: 58, Columns: 32, CodePage: "cp1251",
+		CodeTables: map[string]byte{"cp866": 17, "cp1251": 73},
+		QR:         true, QRModule: 4, Cut: true, LabelScale: 3,
+	},
+	// generic is an unknown 80 mm ESC/POS printer. PC866 (17) is the Cyrillic page
+	// most clones share, but it lacks І і, so generic uses the Epson number of
+	// WPC1251 (46); if a model prints garbage, write a profile with its own table.
+	// No QR: many old models ignore GS ( k and print its payload as text.
+	"generic": {
+		Name: "generic", PaperMM: 80, Columns: 48, CodePage: "cp1251",
+		CodeTables: map[string]byte{"cp866": 17, "cp1251": 46},
+		QR:         false, Cut: true, LabelScale: 3,
+	},
+}
+
+// DefaultProfile is the name of the profile used when none is configured.
+const DefaultProfile = "epson-tm-t20"
+
+// LookupProfile returns a copy of the built-in profile called name, which the caller
+// may change.
+func LookupProfile(name string) (*Profile, error) {
+	p, ok := builtinProfiles[strings.ToLower(name)]
+	if !ok {
+		return nil, fmt.Errorf("%w %q (known: %s)", ErrUnknownProfile, name, strings.Join(Profiles(), ", "))
+	}
+	p.CodeTables = maps.Clone(p.CodeTables)
+	return &p, nil
+}
+
+// Profiles lists the names of the built-in profiles, sorted.
+func Profiles() []string {
+	return slices.Sorted(maps.Keys(builtinProfiles))
+}
+
+// Validate reports the first inconsistency of p, naming the yaml field.
+func (p *Profile) Validate() error {
+	if p.Columns < 16 || p.Columns > 96 {
+		return fmt.Errorf("%w %q: columns %d (16..96)", ErrInvalidProfile, p.Name, p.Columns)
+	}
+	if _, err := LookupCodePage(p.CodePage); err != nil {
+		return fmt.Errorf("%w %q: code_page: %w", ErrInvalidProfile, p.Name, err)
+	}
+	if _, ok := p.CodeTables[strings.ToLower(p.CodePage)]; !ok {
+		return fmt.Errorf("%w %q: code_tables has no ESC t number for %q", ErrInvalidProfile, p.Name, p.CodePage)
+	}
+	for name := range p.CodeTables {
+		if _, err := LookupCodePage(name); err != nil {
+			return fmt.Errorf("%w %q: code_tables: %w", ErrInvalidProfile, p.Name, err)
+		}
+	}
+	if p.QRModule < 0 || p.QRModule > 16 {
+		return fmt.Errorf("%w %q: qr_module %d (1..16)", ErrInvalidProfile, p.Name, p.QRModule)
+	}
+	if p.LabelScale != 0 && (p.LabelScale < 2 || p.LabelScale > 8) {
+		return fmt.Errorf("%w %q: label_scale %d (2..8)", ErrInvalidProfile, p.Name, p.LabelScale)
+	}
+	return nil
+}
+
+// codePage returns the page of p and its ESC t number.
+func (p *Profile) codePage() (*CodePage, byte, error) {
+	if err := p.Validate(); err != nil {
+		return nil, 0, err
+	}
+	cp, _ := LookupCodePage(p.CodePage)
+	return cp, p.CodeTables[cp.Name()], nil
+}
+
+// pagesByTable inverts CodeTables for the decoder.
+func (p *Profile) pagesByTable() map[byte]*CodePage {
+	m := make(map[byte]*CodePage, len(p.CodeTables))
+	for name, n := range p.CodeTables {
+		if cp, err := LookupCodePage(name); err == nil {
+			m[n] = cp
+		}
+	}
+	return m
+}

@@ -1,0 +1,203 @@
+package printer
+
+import (
+	"fmt"
+	"strings"
+	"time"
+)
+
+// Ticket is what the citizen takes from the kiosk.
+type Ticket struct {
+	Header    string        // office name: top, centred, bold
+	Label     string        // ticket number such as "А023": printed large
+	Service   string        // Ukrainian service name, word-wrapped
+	ServiceEn string        // optional English name, printed second
+	Issued    time.Time     // printed as 02.01.2006 15:04 in the time's own location; zero = not printed
+	Ahead     int           // people ahead in the queue; < 0 = unknown, not printed
+	Wait      time.Duration // estimated wait; < 0 = unknown, not printed
+	QR        string        // optional QR payload (a status URL); "" = none
+	Footer    string        // optional, centred, word-wrapped
+}
+
+// cutFeed is the n of GS V 66 n: a little paper under the last line before the cut.
+const cutFeed = 24
+
+// Ticket lays t out for p and returns the ESC/POS bytes, from ESC @ to the partial
+// cut. Every text is encoded in the profile's code page; one that cannot be encoded
+// is an error wrapping the *EncodeError and naming the field, and nothing is printed.
+// On a profile without QR support the QR code is left out; the rest of the ticket
+// still tells the citizen everything.
+func (p *Profile) Ticket(t *Ticket) ([]byte, error) {
+	if t == nil || strings.TrimSpace(t.Label) == "" {
+		return nil, fmt.Errorf("%w: ticket without a label", ErrInvalidArgument)
+	}
+	cp, table, err := p.codePage()
+	if err != nil {
+		return nil, err
+	}
+	w := ticketWriter{b: make([]byte, 0, 512), cp: cp, cols: p.Columns}
+	w.b = Init(w.b)
+	w.b = CodeTable(w.b, table)
+
+	w.b = SetAlign(w.b, AlignCenter)
+	if t.Header != "" {
+		w.b = Emphasize(w.b, true)
+		w.text("header", t.Header, 1)
+		w.b = Emphasize(w.b, false)
+		w.b = append(w.b, LF)
+	}
+
+	scale := p.LabelScale
+	if scale == 0 {
+		scale = 3
+	}
+	label := strings.TrimSpace(t.Label)
+	scale = max(1, min(scale, p.Columns/runeLen(label)))
+	w.b = Size(w.b, scale, scale)
+	w.b = Emphasize(w.b, true)
+	w.text("label", label, scale)
+	w.b = Emphasize(w.b, false)
+	w.b = Size(w.b, 1, 1)
+
+	w.text("service", t.Service, 1)
+	w.text("service_en", t.ServiceEn, 1)
+	if !t.Issued.IsZero() {
+		w.text("issued", t.Issued.Format("02.01.2006 15:04"), 1)
+	}
+
+	if t.Ahead >= 0 || t.Wait >= 0 {
+		w.b = append(w.b, LF)
+	}
+	if t.Ahead >= 0 {
+		w.pair("ahead",
+			fmt.Sprintf("Перед вами: %d %s", t.Ahead, plural(t.Ahead, "особа", "особи", "осіб")),
+			fmt.Sprintf("Ahead: %d", t.Ahead))
+	}
+	if t.Wait >= 0 {
+		uk, en := waitText(t.Wait)
+		w.pair("wait", "Очікування: "+uk, "Wait: "+en)
+	}
+
+	if t.QR != "" && p.QR {
+		w.b = append(w.b, LF)
+		mod := p.QRModule
+		if mod == 0 {
+			mod = 6
+		}
+		if w.err == nil {
+			if w.b, err = QR(w.b, t.QR, mod, QRLevelM); err != nil {
+				w.err = fmt.Errorf("printer: ticket field qr: %w", err)
+			}
+		}
+	}
+	if t.Footer != "" {
+		w.b = append(w.b, LF)
+		w.text("footer", t.Footer, 1)
+	}
+	if p.Cut {
+		w.b = CutPaper(w.b, CutPartial, cutFeed)
+	} else {
+		w.b = Feed(w.b, 4)
+	}
+	if w.err != nil {
+		return nil, w.err
+	}
+	return w.b, nil
+}
+
+// ticketWriter accumulates a ticket and its first error.
+type ticketWriter struct {
+	b    []byte
+	cp   *CodePage
+	cols int
+	err  error
+}
+
+// text writes s word-wrapped for characters scale cells wide, one LF per line.
+func (w *ticketWriter) text(field, s string, scale int) {
+	for _, line := range wrap(s, w.cols/scale) {
+		w.line(field, line)
+	}
+}
+
+func (w *ticketWriter) line(field, s string) {
+	if w.err != nil {
+		return
+	}
+	b, err := w.cp.Encode(w.b, s)
+	if err != nil {
+		w.err = fmt.Errorf("printer: ticket field %s: %w", field, err)
+		return
+	}
+	w.b = append(b, LF)
+}
+
+// pair writes "uk / en" on one line when it fits, else the two on their own lines.
+func (w *ticketWriter) pair(field, uk, en string) {
+	if both := uk + " / " + en; runeLen(both) <= w.cols {
+		w.line(field, both)
+		return
+	}
+	w.text(field, uk, 1)
+	w.text(field, en, 1)
+}
+
+// wrap splits s into lines of at most cols runes, breaking at spaces. A word longer
+// than a line is the only thing ever split. "\n" in s starts a new line.
+func wrap(s string, cols int) []string {
+	cols = max(cols, 1)
+	var lines []string
+	for _, para := range strings.Split(s, "\n") {
+		var cur []rune
+		for _, word := range strings.Fields(para) {
+			rw := []rune(word)
+			if len(cur) > 0 && len(cur)+1+len(rw) <= cols {
+				cur = append(append(cur, ' '), rw...)
+				continue
+			}
+			if len(cur) > 0 {
+				lines = append(lines, string(cur))
+				cur = nil
+			}
+			for len(rw) > cols {
+				lines = append(lines, string(rw[:cols]))
+				rw = rw[cols:]
+			}
+			cur = rw
+		}
+		if len(cur) > 0 {
+			lines = append(lines, string(cur))
+		}
+	}
+	return lines
+}
+
+// plural picks the Ukrainian form for n: one (1, 21, 101), few (2-4, 22-24) or many
+// (0, 5-20, 25-30, 111-114).
+func plural(n int, one, few, many string) string {
+	if n < 0 {
+		n = -n
+	}
+	switch n10, n100 := n%10, n%100; {
+	case n10 == 1 && n100 != 11:
+		return one
+	case n10 >= 2 && n10 <= 4 && (n100 < 12 || n100 > 14):
+		return few
+	}
+	return many
+}
+
+// waitText renders a wait estimate in Ukrainian and English, rounded to the minute.
+// "хв" and "год" are abbreviations, which Ukrainian does not inflect.
+func waitText(d time.Duration) (uk, en string) {
+	m := int((d + 30*time.Second) / time.Minute)
+	switch {
+	case m < 1:
+		return "< 1 хв", "< 1 min"
+	case m < 60:
+		return fmt.Sprintf("~%d хв", m), fmt.Sprintf("~%d min", m)
+	case m%60 == 0:
+		return fmt.Sprintf("~%d год", m/60), fmt.Sprintf("~%d h", m/60)
+	}
+	return fmt.Sprintf("~%d год %d хв", m/60, m%60), fmt.Sprintf("~%d h %d min", m/60, m%60)
+}

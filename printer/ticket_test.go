@@ -1,0 +1,269 @@
+package printer
+
+import (
+	"bytes"
+	"errors"
+	"flag"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+)
+
+var update = flag.Bool("update", false, "rewrite the golden files in testdata")
+
+// testTicket is the default ticket of the golden test.
+func testTicket() *Ticket {
+	kyiv := time.FixedZone("EET", 2*60*60)
+	return &Ticket{
+		Header:    "ЦНАП Подільського району м. Києва",
+		Label:     "А023",
+		Service:   "Державна реєстрація місця проживання та видача пам’ятки",
+		ServiceEn: "Residence registration",
+		Issued:    time.Date(2026, 11, 23, 9, 5, 0, 0, kyiv),
+		Ahead:     3,
+		Wait:      15 * time.Minute,
+		QR:        "https://cherga.example/t/А023",
+		Footer:    "Дякуємо! Слідкуйте за табло та голосовими оголошеннями.",
+	}
+}
+
+const testTicketText = `ЦНАП Подільського району м. Києва
+
+А023
+Державна реєстрація місця проживання та видача
+пам’ятки
+Residence registration
+23.11.2026 09:05
+
+Перед вами: 3 особи / Ahead: 3
+Очікування: ~15 хв / Wait: ~15 min
+
+
+Дякуємо! Слідкуйте за табло та голосовими
+оголошеннями.`
+
+func profile(t *testing.T, name string) *Profile {
+	t.Helper()
+	p, err := LookupProfile(name)
+	require.NoError(t, err)
+	return p
+}
+
+func TestTicketGolden(t *testing.T) {
+	got, err := profile(t, "epson-tm-t20").Ticket(testTicket())
+	require.NoError(t, err)
+	require.Less(t, len(got), 1024, "a ticket without logo stays under 1 KB")
+
+	golden := filepath.Join("testdata", "ticket-epson-tm-t20.bin")
+	if *update {
+		require.NoError(t, os.WriteFile(golden, got, 0o644))
+	}
+	want, err := os.ReadFile(golden)
+	require.NoError(t, err, "run go test -run TestTicketGolden -update to create it")
+	require.Equal(t, want, got)
+
+	require.True(t, bytes.HasPrefix(got, []byte{ESC, '@', ESC, 't', 46}), "init, then CP1251 = ESC t 46")
+	require.True(t, bytes.HasSuffix(got, []byte{GS, 'V', 66, cutFeed}), "ends with feed and partial cut")
+}
+
+func TestTicketDecodeRoundTrip(t *testing.T) {
+	for _, name := range Profiles() {
+		t.Run(name, func(t *testing.T) {
+			p := profile(t, name)
+			b, err := p.Ticket(testTicket())
+			require.NoError(t, err)
+			docs, rest := decodeWith(p, b)
+			require.Empty(t, rest)
+			require.Len(t, docs, 1)
+			doc := docs[0]
+			require.True(t, doc.Cut)
+			if p.QR {
+				require.Equal(t, []string{"https://cherga.example/t/А023"}, doc.QR)
+			} else {
+				require.Empty(t, doc.QR)
+			}
+			for _, l := range doc.Lines {
+				require.LessOrEqual(t, len([]rune(l.Text))*l.Width, p.Columns, "line %q wider than the paper", l.Text)
+			}
+			label := findLine(t, doc, "А023")
+			require.GreaterOrEqual(t, label.Width, 2)
+			require.Equal(t, label.Width, label.Height)
+			require.True(t, label.Bold)
+			require.Equal(t, AlignCenter, label.Align)
+			require.True(t, doc.Lines[0].Bold, "header is bold")
+			require.False(t, findLine(t, doc, "Residence registration").Bold)
+			if name == "epson-tm-t20" {
+				require.Equal(t, testTicketText, doc.String())
+				require.Equal(t, 4, label.Width)
+				require.Equal(t, AlignCenter, findLine(t, doc, "Перед вами: 3 особи / Ahead: 3").Align, "the whole ticket is centred")
+			}
+		})
+	}
+}
+
+func findLine(t *testing.T, d Doc, text string) Line {
+	t.Helper()
+	for _, l := range d.Lines {
+		if l.Text == text {
+			return l
+		}
+	}
+	require.Failf(t, "line not found", "%q in\n%s", text, d)
+	return Line{}
+}
+
+// decodeWith decodes b with the ESC t tables of p.
+func decodeWith(p *Profile, b []byte) ([]Doc, []byte) {
+	d := NewDecoder(p)
+	docs := d.Feed(b)
+	if len(docs) > 0 {
+		return docs, nil
+	}
+	return docs, b
+}
+
+func TestTicketNarrowPaper(t *testing.T) {
+	p := profile(t, "xprinter-58")
+	tk := testTicket()
+	tk.Label = "ПРІОР-12345" // 11 runes: 3×3 would be 33 > 32 columns
+	b, err := p.Ticket(tk)
+	require.NoError(t, err)
+	docs := NewDecoder(p).Feed(b)
+	require.Len(t, docs, 1)
+	label := findLine(t, docs[0], tk.Label)
+	require.Equal(t, 2, label.Width)
+	require.Contains(t, docs[0].String(), "Перед вами: 3 особи / Ahead: 3")
+	require.Contains(t, docs[0].String(), "Очікування: ~15 хв\nWait: ~15 min", "34 runes do not fit 32 columns")
+}
+
+func TestTicketOptionalFields(t *testing.T) {
+	p := profile(t, "epson-tm-t20")
+	b, err := p.Ticket(&Ticket{Label: "Б7", Service: "Пенсії", Ahead: -1, Wait: -1})
+	require.NoError(t, err)
+	docs := NewDecoder(p).Feed(b)
+	require.Len(t, docs, 1)
+	require.Equal(t, "Б7\nПенсії", docs[0].String())
+	require.Empty(t, docs[0].QR)
+
+	b, err = p.Ticket(&Ticket{Label: "Б8", Ahead: 0, Wait: 0})
+	require.NoError(t, err)
+	require.Equal(t, "Б8\n\nПеред вами: 0 осіб / Ahead: 0\nОчікування: < 1 хв / Wait: < 1 min", NewDecoder(p).Feed(b)[0].String())
+}
+
+func TestTicketErrors(t *testing.T) {
+	p := profile(t, "epson-tm-t20")
+	p.CodePage = "cp866"
+	tk := testTicket()
+	_, err := p.Ticket(tk)
+	var ee *EncodeError
+	require.ErrorAs(t, err, &ee, "CP866 cannot print the і of «Подільського»")
+	require.Equal(t, 'і', ee.Rune)
+	require.ErrorIs(t, err, ErrUnencodable)
+	require.Contains(t, err.Error(), "header")
+
+	p.CodePage = "cp1125"
+	_, err = p.Ticket(tk)
+	require.NoError(t, err)
+
+	tk.Service = "Реєстрація\x1b@"
+	_, err = p.Ticket(tk)
+	require.ErrorIs(t, err, ErrUnencodable, "an ESC in a config text must not reach the printer")
+	require.Contains(t, err.Error(), "service")
+
+	_, err = p.Ticket(&Ticket{})
+	require.ErrorIs(t, err, ErrInvalidArgument)
+	_, err = p.Ticket(nil)
+	require.ErrorIs(t, err, ErrInvalidArgument)
+
+	p.CodePage = "koi8-u"
+	_, err = p.Ticket(testTicket())
+	require.ErrorIs(t, err, ErrInvalidProfile)
+}
+
+func TestWrap(t *testing.T) {
+	tests := []struct {
+		in   string
+		cols int
+		want []string
+	}{
+		{"", 10, nil},
+		{"   ", 10, nil},
+		{"Пенсії", 10, []string{"Пенсії"}},
+		{"Соціальна допомога", 10, []string{"Соціальна", "допомога"}},
+		{"Соціальна допомога", 18, []string{"Соціальна допомога"}},
+		{"Соціальна допомога", 17, []string{"Соціальна", "допомога"}},
+		{"а б в г д", 3, []string{"а б", "в г", "д"}},
+		{"Реєстраціяпроживання", 8, []string{"Реєстрац", "іяпрожив", "ання"}},
+		{"x Реєстраціяпроживання y", 10, []string{"x", "Реєстрація", "проживання", "y"}},
+		{"перший\nдругий рядок", 20, []string{"перший", "другий рядок"}},
+		{"  багато   пробілів\tі табуляцій ", 40, []string{"багато пробілів і табуляцій"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.in, func(t *testing.T) {
+			got := wrap(tt.in, tt.cols)
+			require.Equal(t, tt.want, got)
+			for _, l := range got {
+				require.LessOrEqual(t, len([]rune(l)), tt.cols)
+			}
+			// No word is lost or cut unless it is longer than a line.
+			require.Equal(t, strings.Join(strings.Fields(tt.in), ""), strings.Join(strings.Fields(strings.Join(got, " ")), ""))
+		})
+	}
+}
+
+func TestPlural(t *testing.T) {
+	tests := map[int]string{
+		0: "осіб", 1: "особа", 2: "особи", 3: "особи", 4: "особи", 5: "осіб", 10: "осіб",
+		11: "осіб", 12: "осіб", 13: "осіб", 14: "осіб", 15: "осіб", 20: "осіб",
+		21: "особа", 22: "особи", 24: "особи", 25: "осіб", 101: "особа", 111: "осіб",
+		112: "осіб", 122: "особи", 1001: "особа", -1: "особа",
+	}
+	for n, want := range tests {
+		require.Equal(t, want, plural(n, "особа", "особи", "осіб"), "n=%d", n)
+	}
+}
+
+func TestWaitText(t *testing.T) {
+	tests := []struct {
+		d      time.Duration
+		uk, en string
+	}{
+		{0, "< 1 хв", "< 1 min"},
+		{29 * time.Second, "< 1 хв", "< 1 min"},
+		{30 * time.Second, "~1 хв", "~1 min"},
+		{15 * time.Minute, "~15 хв", "~15 min"},
+		{60 * time.Minute, "~1 год", "~1 h"},
+		{95 * time.Minute, "~1 год 35 хв", "~1 h 35 min"},
+	}
+	for _, tt := range tests {
+		uk, en := waitText(tt.d)
+		require.Equal(t, tt.uk, uk, tt.d)
+		require.Equal(t, tt.en, en, tt.d)
+	}
+}
+
+func TestProfiles(t *testing.T) {
+	require.Equal(t, []string{"epson-tm-t20", "generic", "xprinter-58", "xprinter-80"}, Profiles())
+	for _, name := range Profiles() {
+		p := profile(t, name)
+		require.NoError(t, p.Validate(), name)
+		require.Equal(t, name, p.Name)
+		require.Equal(t, "cp1251", p.CodePage, "CP866 lacks І")
+	}
+	p := profile(t, "epson-tm-t20")
+	require.Equal(t, map[string]byte{"cp866": 17, "cp1125": 44, "cp1251": 46}, p.CodeTables)
+	require.Equal(t, byte(73), profile(t, "xprinter-80").CodeTables["cp1251"])
+	require.Equal(t, 32, profile(t, "xprinter-58").Columns)
+
+	// A copy: changing it does not change the built-in.
+	p.CodeTables["cp1251"] = 99
+	require.Equal(t, byte(46), profile(t, "epson-tm-t20").CodeTables["cp1251"])
+
+	_, err := LookupProfile("star-tsp100")
+	require.ErrorIs(t, err, ErrUnknownProfile)
+	require.True(t, errors.Is(err, ErrUnknownProfile))
+}

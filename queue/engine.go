@@ -1,0 +1,225 @@
+package queue
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+	"time"
+
+	bolt "go.etcd.io/bbolt"
+
+	"github.com/cherga/cherga/internal/config"
+)
+
+// Opts configures an Engine. The zero value and nil mean DefaultOpts.
+type Opts struct {
+	// MaxBatch bounds how many requests share one transaction (group commit).
+	MaxBatch int `yaml:"max_batch"`
+	// Now is the wall clock; nil means time.Now.
+	Now func() time.Time `yaml:"-"`
+	// Logger receives what the engine has to say; nil means slog.Default().
+	Logger *slog.Logger `yaml:"-"`
+}
+
+// DefaultOpts are the options used for a nil *Opts.
+var DefaultOpts = Opts{MaxBatch: 128}
+
+// minValidClock is the earliest wall clock the engine believes: a Raspberry
+// Pi without RTC boots at 1970 or at its last shutdown until NTP answers.
+var minValidClock = time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC)
+
+// Engine owns the queue state of one office. All its methods are safe for
+// concurrent use; they are served one at a time by the engine's goroutine.
+type Engine struct {
+	db   *bolt.DB
+	cfg  *config.Config
+	loc  *time.Location
+	opts Opts
+	log  *slog.Logger
+
+	reqs   chan *request
+	notify chan struct{}
+	quit   chan struct{}
+	done   chan struct{}
+	once   sync.Once
+
+	st *state // owned by the loop goroutine
+}
+
+type request struct {
+	fn       func(t *txn) error
+	readOnly bool
+	err      chan error
+}
+
+// Open opens (or creates) the bbolt file at path and starts the engine.
+func Open(path string, cfg *config.Config, opts *Opts) (*Engine, error) {
+	o := DefaultOpts
+	if opts != nil {
+		o = *opts
+		if o.MaxBatch <= 0 {
+			o.MaxBatch = DefaultOpts.MaxBatch
+		}
+	}
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	if o.Logger == nil {
+		o.Logger = slog.Default()
+	}
+	db, err := bolt.Open(path, 0o600, &bolt.Options{Timeout: 2 * time.Second})
+	if err != nil {
+		if errors.Is(err, bolt.ErrTimeout) {
+			return nil, fmt.Errorf("queue: %s is locked by another process (is another cherga running?)", path)
+		}
+		return nil, fmt.Errorf("queue: open %s: %w", path, err)
+	}
+	e := &Engine{
+		db:     db,
+		cfg:    cfg,
+		loc:    cfg.Location(),
+		opts:   o,
+		log:    o.Logger,
+		reqs:   make(chan *request, o.MaxBatch),
+		notify: make(chan struct{}, 1),
+		quit:   make(chan struct{}),
+		done:   make(chan struct{}),
+	}
+	if err := db.Update(initBuckets); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("queue: init %s: %w", path, err)
+	}
+	if err := e.reload(); err != nil {
+		db.Close()
+		return nil, err
+	}
+	go e.loop()
+	// Whatever the outbox holds from before a restart is still to be sent.
+	e.signal()
+	return e, nil
+}
+
+// Close stops the engine and closes the database. Requests in flight get
+// ErrEngineClosed. Close is idempotent.
+func (e *Engine) Close() error {
+	var err error
+	e.once.Do(func() {
+		close(e.quit)
+		<-e.done
+		err = e.db.Close()
+	})
+	return err
+}
+
+// Path is the bbolt file.
+func (e *Engine) Path() string { return e.db.Path() }
+
+func (e *Engine) String() string { return "queue.Engine(" + e.db.Path() + ")" }
+
+func (e *Engine) loop() {
+	defer close(e.done)
+	// The business day may end while nobody presses anything.
+	tick := time.NewTicker(20 * time.Second)
+	defer tick.Stop()
+	batch := make([]*request, 0, e.opts.MaxBatch)
+	for {
+		select {
+		case r := <-e.reqs:
+			batch = append(batch[:0], r)
+		drain:
+			for len(batch) < e.opts.MaxBatch {
+				select {
+				case r := <-e.reqs:
+					batch = append(batch, r)
+				default:
+					break drain
+				}
+			}
+			e.run(batch)
+		case <-tick.C:
+			e.run([]*request{{fn: func(*txn) error { return nil }, err: make(chan error, 1)}})
+		case <-e.quit:
+			return
+		}
+	}
+}
+
+// run applies a batch of requests in one transaction and answers each after
+// the commit.
+func (e *Engine) run(batch []*request) {
+	errs := make([]error, len(batch))
+	readOnly := true
+	for _, r := range batch {
+		readOnly = readOnly && r.readOnly
+	}
+	if readOnly {
+		t := &txn{e: e, st: e.st, now: e.opts.Now()}
+		for i, r := range batch {
+			errs[i] = r.fn(t)
+		}
+	} else {
+		wrote := false
+		err := e.db.Update(func(tx *bolt.Tx) error {
+			t := newTxn(e, tx)
+			t.rollover()
+			for i, r := range batch {
+				if t.fatal != nil {
+					break
+				}
+				errs[i] = r.fn(t)
+			}
+			t.finish()
+			wrote = t.outs > 0
+			return t.fatal
+		})
+		if err != nil {
+			e.log.Error("queue: transaction failed; state reloaded from disk", "err", err)
+			for i := range errs {
+				errs[i] = fmt.Errorf("queue: store: %w", err)
+			}
+			if rerr := e.reload(); rerr != nil {
+				e.log.Error("queue: reload failed", "err", rerr)
+			}
+		} else if wrote {
+			e.signal()
+		}
+	}
+	for i, r := range batch {
+		r.err <- errs[i]
+	}
+}
+
+func (e *Engine) signal() {
+	select {
+	case e.notify <- struct{}{}:
+	default:
+	}
+}
+
+// do runs fn on the engine goroutine inside a write transaction and returns
+// after the commit.
+func (e *Engine) do(ctx context.Context, readOnly bool, fn func(t *txn) error) error {
+	r := &request{fn: fn, readOnly: readOnly, err: make(chan error, 1)}
+	select {
+	case e.reqs <- r:
+	case <-e.quit:
+		return ErrEngineClosed
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+	// Once queued the request runs: wait for it even if ctx ends, so that a
+	// caller never mistakes a committed ticket for a failed one.
+	select {
+	case err := <-r.err:
+		return err
+	case <-e.done:
+		select {
+		case err := <-r.err:
+			return err
+		default:
+			return ErrEngineClosed
+		}
+	}
+}

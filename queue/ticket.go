@@ -1,0 +1,76 @@
+package queue
+
+import (
+	"fmt"
+	"time"
+)
+
+// State is where a ticket is in its life.
+type State string
+
+// The states of a ticket. Done, NoShow, Voided and Expired are terminal.
+const (
+	Waiting State = "waiting" // issued, in the queue
+	Called  State = "called"  // called to a counter (recalls stay here)
+	Serving State = "serving" // the citizen came to the counter
+	Done    State = "done"
+	NoShow  State = "noshow"
+	Voided  State = "voided"  // never called: its print failed or an administrator voided it
+	Expired State = "expired" // still waiting when the business day ended
+)
+
+// transitions lists every legal move. A transfer goes from Called or Serving
+// back to Waiting in another service.
+var transitions = map[State][]State{
+	Waiting: {Called, Voided, Expired},
+	Called:  {Called, Serving, Done, NoShow, Waiting, Expired},
+	Serving: {Done, NoShow, Waiting, Expired},
+}
+
+// Terminal reports whether no transition leaves s.
+func (s State) Terminal() bool { return len(transitions[s]) == 0 }
+
+func canMove(from, to State) bool {
+	for _, s := range transitions[from] {
+		if s == to {
+			return true
+		}
+	}
+	return false
+}
+
+// Ticket is one citizen's place in a queue. ID is unique for the life of the
+// database; Label (А023) is what is printed and said, unique per service and
+// business day.
+type Ticket struct {
+	ID       uint64    `json:"id"`
+	Label    string    `json:"label"`
+	Service  string    `json:"service"`
+	Day      string    `json:"day"`
+	Number   int       `json:"number"`
+	Kiosk    string    `json:"kiosk,omitempty"`
+	Priority bool      `json:"priority,omitempty"`
+	State    State     `json:"state"`
+	Issued   time.Time `json:"issued"`
+	Called   time.Time `json:"called,omitzero"`
+	Ended    time.Time `json:"ended,omitzero"`
+	Counter  string    `json:"counter,omitempty"`
+	Recalls  int       `json:"recalls,omitempty"`
+	// From is the service a transferred ticket came from.
+	From   string `json:"from,omitempty"`
+	Reason string `json:"reason,omitempty"`
+}
+
+func (t *Ticket) move(to State) error {
+	if !canMove(t.State, to) {
+		return &TransitionError{Label: t.Label, From: t.State, To: to}
+	}
+	t.State = to
+	return nil
+}
+
+// FormatLabel builds the printed label of a number: prefix and the number
+// zero-padded to width digits (А, 23, 3 → А023).
+func FormatLabel(prefix string, n, width int) string {
+	return fmt.Sprintf("%s%0*d", prefix, width, n)
+}

@@ -1,0 +1,143 @@
+package sim
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	paho "github.com/eclipse/paho.mqtt.golang"
+)
+
+// Message is one MQTT message a Listener received.
+type Message struct {
+	Topic    string
+	Payload  []byte
+	Retained bool
+	At       time.Time
+}
+
+// Listener stands in for the boards and the announcer: it subscribes to
+// topics over a real MQTT connection and keeps what arrives, so a test can
+// wait for a message and the simulator can show it.
+type Listener struct {
+	c paho.Client
+
+	mu     sync.Mutex
+	msgs   []Message
+	last   map[string]Message
+	signal chan struct{}
+}
+
+var listenerID atomic.Int64
+
+// Listen connects to the broker at url and subscribes to filters (at least
+// one, e.g. "qms/demo/#").
+func Listen(url string, filters ...string) (*Listener, error) {
+	l := &Listener{last: map[string]Message{}, signal: make(chan struct{})}
+	id := fmt.Sprintf("cherga-sim-listener-%d-%d", time.Now().UnixNano(), listenerID.Add(1))
+	opts := paho.NewClientOptions().AddBroker(url).SetClientID(id).SetCleanSession(true).
+		SetAutoReconnect(true).SetConnectTimeout(5 * time.Second).
+		SetOnConnectHandler(func(c paho.Client) {
+			for _, f := range filters {
+				c.Subscribe(f, 1, l.receive).WaitTimeout(5 * time.Second)
+			}
+		})
+	l.c = paho.NewClient(opts)
+	if tok := l.c.Connect(); !tok.WaitTimeout(10*time.Second) || tok.Error() != nil {
+		return nil, fmt.Errorf("sim: listen on %s: %v", url, tok.Error())
+	}
+	// The subscriptions are made in the connect handler; make sure they are
+	// in place before returning, so no message is missed.
+	for _, f := range filters {
+		if tok := l.c.Subscribe(f, 1, l.receive); !tok.WaitTimeout(5*time.Second) || tok.Error() != nil {
+			return nil, fmt.Errorf("sim: subscribe %s: %v", f, tok.Error())
+		}
+	}
+	return l, nil
+}
+
+func (l *Listener) receive(_ paho.Client, m paho.Message) {
+	msg := Message{Topic: m.Topic(), Payload: append([]byte(nil), m.Payload()...), Retained: m.Retained(), At: time.Now()}
+	l.mu.Lock()
+	l.msgs = append(l.msgs, msg)
+	l.last[msg.Topic] = msg
+	close(l.signal)
+	l.signal = make(chan struct{})
+	l.mu.Unlock()
+}
+
+// Last is the latest message on topic.
+func (l *Listener) Last(topic string) (Message, bool) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	m, ok := l.last[topic]
+	return m, ok
+}
+
+// Messages returns every message received on topics with that prefix, in
+// arrival order.
+func (l *Listener) Messages(prefix string) []Message {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	var out []Message
+	for _, m := range l.msgs {
+		if strings.HasPrefix(m.Topic, prefix) {
+			out = append(out, m)
+		}
+	}
+	return out
+}
+
+// Wait returns the first message on topic (received at any time, earlier
+// ones included) for which match returns true; it gives up when ctx ends.
+func (l *Listener) Wait(ctx context.Context, topic string, match func(Message) bool) (Message, error) {
+	seen := 0
+	for {
+		l.mu.Lock()
+		msgs, signal := l.msgs[seen:], l.signal
+		seen = len(l.msgs)
+		l.mu.Unlock()
+		for _, m := range msgs {
+			if m.Topic == topic && (match == nil || match(m)) {
+				return m, nil
+			}
+		}
+		select {
+		case <-signal:
+		case <-ctx.Done():
+			last, _ := l.Last(topic)
+			return Message{}, fmt.Errorf("sim: no matching message on %s (last: %q): %w", topic, last.Payload, ctx.Err())
+		}
+	}
+}
+
+// Publish sends a message, as a device would.
+func (l *Listener) Publish(topic string, payload []byte, retained bool) error {
+	tok := l.c.Publish(topic, 1, retained, payload)
+	if !tok.WaitTimeout(5 * time.Second) {
+		return fmt.Errorf("sim: publish %s: no answer", topic)
+	}
+	return tok.Error()
+}
+
+// ClearRetained removes the retained messages this listener saw, so a
+// shared broker (Mosquitto in CI) does not keep a test's state.
+func (l *Listener) ClearRetained() {
+	l.mu.Lock()
+	var topics []string
+	for t, m := range l.last {
+		if m.Retained || len(m.Payload) > 0 {
+			topics = append(topics, t)
+		}
+	}
+	l.mu.Unlock()
+	for _, t := range topics {
+		l.c.Publish(t, 1, true, []byte{}).WaitTimeout(2 * time.Second)
+	}
+}
+
+// Close disconnects.
+func (l *Listener) Close() { l.c.Disconnect(100) }

@@ -1,0 +1,13 @@
+//go:build !linux
+
+package sim
+
+import (
+	"errors"
+	"os"
+)
+
+// openPty is implemented for Linux only, where the office box runs.
+func openPty() (master, slave *os.File, err error) {
+	return nil, nil, errors.ErrUnsupported
+}
