@@ -3,6 +3,7 @@ GO      ?= go
 VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 LDFLAGS := -s -w -X main.version=$(VERSION)
 export CGO_ENABLED = 0
+SHELL   := /bin/bash
 
 CMDS    := cherga cherga-sim chergactl cherga-announcer
 # The packages whose state is shared between goroutines run under -race.
@@ -19,9 +20,11 @@ test: lint
 	$(GO) test -count=1 ./...
 	CGO_ENABLED=1 $(GO) test -count=1 -race $(RACE)
 
-## bench: the benchmarks with their headline figures
+## bench: the benchmarks; their headline figures (`name: value unit`) again at the end
 bench:
-	$(GO) test -run '^$$' -bench . -benchtime 2s ./...
+	@mkdir -p bin
+	@set -o pipefail; $(GO) test -run '^$$' -bench . -benchmem ./... 2>&1 | tee bin/bench.out
+	@echo; echo "== headline figures =="; grep -hE '^[a-z0-9_]+: ' bin/bench.out || echo "(none)"
 
 ## build: the binaries for this machine in bin/
 build:

@@ -24,4 +24,8 @@ var (
 	// ErrRunning is returned by Button.Run while another Run of the same button
 	// is still going: one goroutine owns a pin's edges.
 	ErrRunning = errors.New("device: already running")
+
+	// ErrBadPayload is returned (wrapped, with the reason) for a remote press
+	// whose MQTT payload cannot be understood.
+	ErrBadPayload = errors.New("device: bad payload")
 )

@@ -3,7 +3,6 @@ package device
 import (
 	"bytes"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"unicode/utf8"
 )
@@ -12,10 +11,6 @@ import (
 // controller's own pins sends its presses over MQTT (docs/mqtt.md). The
 // payloads come from devices cherga does not control, so they are checked
 // strictly and every refusal says exactly why.
-
-// ErrBadPayload is returned (wrapped, with the reason) for a remote press
-// whose payload cannot be understood.
-var ErrBadPayload = errors.New("device: bad payload")
 
 // MaxPayload is the largest remote press accepted; a button box has no
 // reason to send more.

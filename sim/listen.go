@@ -26,12 +26,16 @@ type Listener struct {
 	c paho.Client
 
 	mu     sync.Mutex
-	msgs   []Message
+	msgs   []Message // the latest maxKept at most
+	base   int       // how many older messages were dropped
 	last   map[string]Message
 	signal chan struct{}
 }
 
 var listenerID atomic.Int64
+
+// maxKept bounds the history of a long-running listener (the simulator).
+const maxKept = 4096
 
 // Listen connects to the broker at url and subscribes to filters (at least
 // one, e.g. "qms/demo/#").
@@ -63,6 +67,11 @@ func (l *Listener) receive(_ paho.Client, m paho.Message) {
 	msg := Message{Topic: m.Topic(), Payload: append([]byte(nil), m.Payload()...), Retained: m.Retained(), At: time.Now()}
 	l.mu.Lock()
 	l.msgs = append(l.msgs, msg)
+	if len(l.msgs) > maxKept {
+		drop := len(l.msgs) - maxKept/2
+		l.msgs = append([]Message(nil), l.msgs[drop:]...)
+		l.base += drop
+	}
 	l.last[msg.Topic] = msg
 	close(l.signal)
 	l.signal = make(chan struct{})
@@ -97,8 +106,8 @@ func (l *Listener) Wait(ctx context.Context, topic string, match func(Message) b
 	seen := 0
 	for {
 		l.mu.Lock()
-		msgs, signal := l.msgs[seen:], l.signal
-		seen = len(l.msgs)
+		msgs, signal := l.msgs[max(seen-l.base, 0):], l.signal
+		seen = l.base + len(l.msgs)
 		l.mu.Unlock()
 		for _, m := range msgs {
 			if m.Topic == topic && (match == nil || match(m)) {

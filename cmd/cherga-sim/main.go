@@ -1,0 +1,171 @@
+// Command cherga-sim runs the whole office on one machine with no hardware:
+// the real controller on an embedded MQTT broker (on a free port), a virtual
+// ticket printer on a pseudo-terminal, virtual buttons, and a web page that
+// shows the kiosk, the counter boards, the hall board and the voice.
+package main
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+	_ "time/tzdata"
+
+	firmwareconfig "github.com/cherga/cherga/firmware-config"
+	"github.com/cherga/cherga/internal/config"
+	"github.com/cherga/cherga/printer"
+	"github.com/cherga/cherga/sim"
+)
+
+var version = "dev"
+
+func main() {
+	var (
+		httpAddr = flag.String("http", "127.0.0.1:8080", "`address` of the web page (a taken port falls back to a free one)")
+		cfgPath  = flag.String("config", "", "office configuration `file` (default: the built-in office, open round the clock)")
+		db       = flag.String("db", "cherga-sim.db", "bbolt state `file`")
+		listen   = flag.String("listen", "127.0.0.1:0", "`address` of the embedded MQTT broker (port 0: a free one)")
+		verbose  = flag.Bool("v", false, "log debug messages")
+	)
+	flag.Parse()
+	level := slog.LevelWarn
+	if *verbose {
+		level = slog.LevelDebug
+	}
+	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: level}))
+
+	var cfg *config.Config
+	var err error
+	if *cfgPath == "" {
+		cfg, err = firmwareconfig.Example("round-the-clock")
+	} else {
+		cfg, err = config.Load(*cfgPath)
+	}
+	if err != nil {
+		fail(err)
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	s, err := sim.StartOffice(ctx, sim.OfficeOpts{Config: cfg, DB: *db, Listen: *listen, Version: version, Logger: log})
+	if err != nil {
+		fail(err)
+	}
+	defer s.Close()
+	s.OnPrint(func(kiosk string, d printer.Doc) { fmt.Print(ticketBox(kiosk, d)) })
+
+	ln, err := net.Listen("tcp", *httpAddr)
+	if err != nil {
+		if ln, err = net.Listen("tcp", "127.0.0.1:0"); err != nil {
+			fail(err)
+		}
+		fmt.Printf("cherga-sim: %s is taken; the page is on a free port instead\n", *httpAddr)
+	}
+	srv := &http.Server{Handler: s.Handler(), ReadHeaderTimeout: 5 * time.Second}
+	go srv.Serve(ln)
+	defer srv.Close()
+
+	printIntro(cfg, s, "http://"+ln.Addr().String())
+	go commands(ctx, cfg, s, stop)
+	<-ctx.Done()
+	fmt.Println("\ncherga-sim: stopping")
+}
+
+func printIntro(cfg *config.Config, s *sim.Office, page string) {
+	root := cfg.Root()
+	host, port, _ := net.SplitHostPort(strings.TrimPrefix(s.BrokerURL(), "tcp://"))
+	fmt.Printf("\ncherga-sim: the simulated office «%s» is running\n\n", cfg.Office.Name)
+	fmt.Printf("  web page     %s\n", page)
+	fmt.Printf("  MQTT broker  %s   (topics under %s/)\n", s.BrokerURL(), root)
+	for _, k := range cfg.Kiosks {
+		fmt.Printf("  printer %-4s %s   (simulated %s)\n", k.ID, s.Printers[k.ID].Path(), k.Profile)
+	}
+	fmt.Printf("  state        %s\n\n", s.Engine().Path())
+	fmt.Println("Press a kiosk button: type its number and Enter; the ticket is printed below.")
+	if len(cfg.Kiosks) > 0 {
+		for i, b := range cfg.Kiosks[0].Buttons {
+			svc := cfg.Service(b.Service)
+			fmt.Printf("  %d  %s (%s)\n", i+1, svc.Name, svc.Prefix)
+		}
+	}
+	fmt.Println("Call the next citizen at a counter: n COUNTER (n 1).  Also: r (recall), x (no-show), d (done), p/u (pause/resume) COUNTER; s (state); h (help); q (quit).")
+	fmt.Printf("From another terminal:\n  mosquitto_pub -h %s -p %s -t %s/kiosk/k1/press -m '{\"service\":\"social\"}'\n", host, port, root)
+	fmt.Printf("  mosquitto_sub -h %s -p %s -t '%s/#' -v\n\n", host, port, root)
+}
+
+// commands reads the terminal: the keyboard is the office's buttons.
+func commands(ctx context.Context, cfg *config.Config, s *sim.Office, stop func()) {
+	sc := bufio.NewScanner(os.Stdin)
+	actions := map[string]string{"n": "next", "r": "recall", "x": "noshow", "d": "done", "p": "pause", "u": "resume"}
+	for sc.Scan() {
+		f := strings.Fields(sc.Text())
+		if len(f) == 0 {
+			continue
+		}
+		var err error
+		switch {
+		case f[0] == "q":
+			stop()
+			return
+		case f[0] == "h":
+			printIntro(cfg, s, "(see above)")
+		case f[0] == "s":
+			st := s.State()
+			for _, svc := range st.Services {
+				fmt.Printf("  %s %s: %s\n", svc.Prefix, svc.Name, svc.Queue)
+			}
+			for _, b := range st.Counters {
+				fmt.Printf("  %s\n", b)
+			}
+		case actions[f[0]] != "" && len(f) == 2:
+			err = s.Counter(f[1], actions[f[0]], "")
+		default:
+			n, aerr := strconv.Atoi(f[0])
+			if aerr != nil || len(cfg.Kiosks) == 0 || n < 1 || n > len(cfg.Kiosks[0].Buttons) {
+				err = errors.New("unknown command; h for help")
+				break
+			}
+			err = s.Press(cfg.Kiosks[0].ID, cfg.Kiosks[0].Buttons[n-1].Service)
+		}
+		if err != nil {
+			fmt.Println("cherga-sim:", err)
+		}
+		if ctx.Err() != nil {
+			return
+		}
+	}
+}
+
+// ticketBox draws a printed ticket on the terminal.
+func ticketBox(kiosk string, d printer.Doc) string {
+	const w = 50
+	var b strings.Builder
+	fmt.Fprintf(&b, "\n┌─ ticket from kiosk %s %s┐\n", kiosk, strings.Repeat("─", max(0, w-22-len(kiosk))))
+	for _, l := range d.Lines {
+		text := l.Text
+		if l.Width >= 2 {
+			text = strings.Join(strings.Split(text, ""), " ") // wide print
+		}
+		pad := max(0, w-len([]rune(text)))
+		fmt.Fprintf(&b, "│%s%s%s│\n", strings.Repeat(" ", pad/2), text, strings.Repeat(" ", pad-pad/2))
+	}
+	for _, q := range d.QR {
+		fmt.Fprintf(&b, "│%-*s│\n", w, " [QR] "+q)
+	}
+	fmt.Fprintf(&b, "└%s┘\n", strings.Repeat("─", w))
+	return b.String()
+}
+
+func fail(err error) {
+	fmt.Fprintln(os.Stderr, "cherga-sim:", err)
+	os.Exit(1)
+}

@@ -1,0 +1,46 @@
+package main
+
+import (
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+)
+
+// TestCrossCompiled builds the static Raspberry Pi binaries (arm64, armv7,
+// armv6) and runs each under qemu-user, as `make cross` makes them.
+func TestCrossCompiled(t *testing.T) {
+	if testing.Short() {
+		t.Skip("cross-compiles three binaries; skipped under -short")
+	}
+	targets := []struct {
+		name, goarch, goarm, qemu string
+	}{
+		{"arm64", "arm64", "", "qemu-aarch64"},
+		{"armv7", "arm", "7", "qemu-arm"},
+		{"armv6", "arm", "6", "qemu-arm"},
+	}
+	for _, tg := range targets {
+		t.Run(tg.name, func(t *testing.T) {
+			qemu, err := exec.LookPath(tg.qemu)
+			if err != nil {
+				t.Skipf("%s is not installed (apt-get install qemu-user; .ci/run does): the %s binary is built but not run", tg.qemu, tg.name)
+			}
+			bin := filepath.Join(t.TempDir(), "cherga-"+tg.name)
+			build := exec.Command("go", "build", "-trimpath", "-ldflags", "-X main.version=cross-test", "-o", bin, ".")
+			build.Env = append(os.Environ(), "CGO_ENABLED=0", "GOOS=linux", "GOARCH="+tg.goarch, "GOARM="+tg.goarm)
+			out, err := build.CombinedOutput()
+			require.NoError(t, err, "%s", out)
+			file, err := exec.Command("file", bin).Output()
+			if err == nil {
+				require.Contains(t, string(file), "statically linked", "a Pi binary has no shared library to miss")
+			}
+			out, err = exec.Command(qemu, bin, "-version").CombinedOutput()
+			require.NoError(t, err, "%s", out)
+			require.Equal(t, "cherga cross-test", strings.TrimSpace(string(out)))
+		})
+	}
+}

@@ -1,0 +1,64 @@
+package device
+
+import (
+	"errors"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+)
+
+func TestDecodeKioskPress(t *testing.T) {
+	p, err := DecodeKioskPress([]byte(`{"service":"social","priority":true,"box":"esp32-7"}`))
+	require.NoError(t, err)
+	require.Equal(t, KioskPress{Service: "social", Priority: true}, p)
+
+	for _, bad := range []string{``, `{}`, `[]`, `{"service":1}`, `{"service":"a"}{"service":"b"}`, "\xff\xfe", `{"service":"social"`} {
+		_, err := DecodeKioskPress([]byte(bad))
+		require.True(t, errors.Is(err, ErrBadPayload), "%q: %v", bad, err)
+	}
+	big := make([]byte, MaxPayload+1)
+	_, err = DecodeKioskPress(big)
+	require.ErrorIs(t, err, ErrBadPayload)
+}
+
+func TestDecodeCounterCmd(t *testing.T) {
+	for _, a := range CounterActions {
+		payload := `{"action":"` + a + `"}`
+		if a == "transfer" {
+			payload = `{"action":"transfer","to":"pension"}`
+		}
+		c, err := DecodeCounterCmd([]byte(payload))
+		require.NoError(t, err, payload)
+		require.Equal(t, a, c.Action)
+	}
+	tests := map[string]string{
+		`{"action":"dance"}`:               `unknown action "dance"`,
+		`{}`:                               `"action" is missing`,
+		`{"action":"transfer"}`:            `transfer needs "to"`,
+		`{"action":"next","to":"pension"}`: `"to" is only for transfer`,
+		`next`:                             `invalid character`,
+	}
+	for payload, want := range tests {
+		_, err := DecodeCounterCmd([]byte(payload))
+		require.ErrorIs(t, err, ErrBadPayload, payload)
+		require.Contains(t, err.Error(), want, payload)
+	}
+}
+
+func FuzzDecodeRemote(f *testing.F) {
+	f.Add([]byte(`{"action":"next"}`))
+	f.Add([]byte(`{"service":"social","priority":true}`))
+	f.Add([]byte(`{"action":"transfer","to":"x"}`))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		if c, err := DecodeCounterCmd(b); err == nil {
+			require.Contains(t, CounterActions, c.Action)
+		} else {
+			require.ErrorIs(t, err, ErrBadPayload)
+		}
+		if p, err := DecodeKioskPress(b); err == nil {
+			require.NotEmpty(t, p.Service)
+		} else {
+			require.ErrorIs(t, err, ErrBadPayload)
+		}
+	})
+}

@@ -1,0 +1,110 @@
+package config_test
+
+import (
+	"errors"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+
+	firmwareconfig "github.com/cherga/cherga/firmware-config"
+	"github.com/cherga/cherga/internal/config"
+)
+
+func TestBundledOfficesAreValid(t *testing.T) {
+	for _, name := range []string{"default", "round-the-clock"} {
+		t.Run(name, func(t *testing.T) {
+			c, err := firmwareconfig.Example(name)
+			require.NoError(t, err)
+			require.Equal(t, "demo", c.Site)
+			require.Len(t, c.Counters, 13)
+			require.Equal(t, "А", c.Service("social").Prefix)
+			require.Equal(t, "П", c.Service("pension").Prefix)
+			require.Equal(t, "З", c.Service("employment").Prefix)
+			require.Equal(t, "Europe/Kyiv", c.Office.Timezone)
+			require.Equal(t, "epson-tm-t20", c.Kiosk("k1").Profile)
+		})
+	}
+	def := firmwareconfig.Default()
+	require.Equal(t, "09:00-16:00", def.Office.Hours["fri"])
+	require.Equal(t, []string{"pension"}, def.Counter("10").Services)
+}
+
+func TestParseErrorsNameTheField(t *testing.T) {
+	base, err := firmwareconfig.Raw("default.yaml")
+	require.NoError(t, err)
+	tests := []struct {
+		name, from, to, field string
+	}{
+		{"duplicate prefix", `prefix: "П"`, `prefix: "А"`, "services[1].prefix"},
+		{"bad hours", `fri: "09:00-16:00"`, `fri: "16:00-09:00"`, "office.hours.fri"},
+		{"unknown weekday", `sat: closed`, `sab: closed`, "office.hours.sab"},
+		{"bad timezone", `timezone: Europe/Kyiv`, `timezone: Europe/Kiev2`, "office.timezone"},
+		{"unknown service of a counter", `{id: "13", services: [employment]}`, `{id: "13", services: [jobs]}`, "counters[12].services[0]"},
+		{"pin used twice", `{service: pension, pin: GPIO27}`, `{service: pension, pin: GPIO17}`, "kiosks[0].buttons[1].pin"},
+		{"bad counter kind", `{id: "2", services: [social]}`, `{id: "2", services: [social], kind: door}`, "counters[1].kind"},
+		{"bad broker", `url: embedded`, `url: http://x`, "broker.url"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			doc := strings.Replace(string(base), tc.from, tc.to, 1)
+			require.NotEqual(t, string(base), doc, "the test must change the document")
+			_, err := config.Parse([]byte(doc))
+			require.Error(t, err)
+			require.True(t, errors.Is(err, config.ErrInvalid), "%v", err)
+			var errs config.Errors
+			require.True(t, errors.As(err, &errs))
+			fields := []string{}
+			for _, fe := range errs {
+				fields = append(fields, fe.Field)
+			}
+			require.Contains(t, fields, tc.field, "%v", err)
+		})
+	}
+}
+
+func TestParseRefusesUnknownFieldsWithTheLine(t *testing.T) {
+	_, err := config.Parse([]byte("site: demo\noffice:\n  name: x\n  timezon: Europe/Kyiv\n"))
+	require.Error(t, err)
+	require.Contains(t, err.Error(), "line 4")
+	require.Contains(t, err.Error(), "timezon")
+}
+
+func TestParseHours(t *testing.T) {
+	tests := []struct {
+		in       string
+		from, to int
+		bad      bool
+	}{
+		{"09:00-17:00", 540, 1020, false},
+		{"00:00-24:00", 0, 1440, false},
+		{"closed", 0, 0, false},
+		{"", 0, 0, false},
+		{"9-17", 0, 0, true},
+		{"17:00-09:00", 0, 0, true},
+		{"09:00-24:30", 0, 0, true},
+		{"25:00-26:00", 0, 0, true},
+	}
+	for _, tc := range tests {
+		from, to, err := config.ParseHours(tc.in)
+		if tc.bad {
+			require.Error(t, err, tc.in)
+			continue
+		}
+		require.NoError(t, err, tc.in)
+		require.Equal(t, []int{tc.from, tc.to}, []int{from, to}, tc.in)
+	}
+}
+
+func FuzzParse(f *testing.F) {
+	base, _ := firmwareconfig.Raw("default.yaml")
+	f.Add(base)
+	f.Add([]byte("site: [\n"))
+	f.Add([]byte("{}"))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		c, err := config.Parse(b)
+		if err == nil {
+			require.NoError(t, c.Validate(), "a parsed config is valid")
+		}
+	})
+}

@@ -1,0 +1,268 @@
+package sim
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/cherga/cherga/internal/bus"
+	"github.com/cherga/cherga/internal/config"
+	"github.com/cherga/cherga/internal/office"
+	"github.com/cherga/cherga/printer"
+)
+
+// OfficeOpts configures StartOffice.
+type OfficeOpts struct {
+	Config *config.Config
+	// DB is the bbolt file of the simulated office.
+	DB string
+	// Listen is the embedded broker's address; "" picks a free port.
+	Listen  string
+	Version string
+	Logger  *slog.Logger `yaml:"-"`
+}
+
+// Office is the whole office with virtual hardware: the real controller on
+// an embedded broker, a pty printer per kiosk, fake GPIO pins for every
+// button, and a listener standing in for the boards and the announcer.
+type Office struct {
+	*office.Office
+	Pins     *Pins
+	Printers map[string]*Printer // by kiosk id
+	Bus      *Listener
+
+	cfg *config.Config
+
+	mu      sync.Mutex
+	tickets []PrintedTicket // newest first
+	onPrint []func(kiosk string, d printer.Doc)
+	wg      sync.WaitGroup
+}
+
+// PrintedTicket is one ticket the virtual printers cut.
+type PrintedTicket struct {
+	Kiosk string    `json:"kiosk"`
+	Text  string    `json:"text"`
+	Label string    `json:"label"`
+	At    time.Time `json:"at"`
+}
+
+// StartOffice starts the simulated office.
+func StartOffice(ctx context.Context, opts OfficeOpts) (*Office, error) {
+	cfg := *opts.Config
+	cfg.Kiosks = append([]config.Kiosk(nil), opts.Config.Kiosks...)
+	s := &Office{Pins: NewPins(), Printers: map[string]*Printer{}, cfg: &cfg}
+	for i, k := range cfg.Kiosks {
+		prof, err := printer.LookupProfile(k.Profile)
+		if err != nil {
+			s.closePrinters()
+			return nil, err
+		}
+		p, err := StartPrinter(&PrinterOpts{Profile: prof})
+		if err != nil {
+			s.closePrinters()
+			return nil, err
+		}
+		s.Printers[k.ID] = p
+		cfg.Kiosks[i].Printer = "serial:" + p.Path()
+	}
+	listen := opts.Listen
+	if listen == "" {
+		listen = "127.0.0.1:0"
+	}
+	o, err := office.Start(ctx, office.Opts{
+		Config:  &cfg,
+		DB:      opts.DB,
+		Broker:  "embedded",
+		Listen:  listen,
+		Version: opts.Version,
+		Pin:     s.Pins.Open,
+		Logger:  opts.Logger,
+	})
+	if err != nil {
+		s.closePrinters()
+		return nil, err
+	}
+	s.Office = o
+	if s.Bus, err = Listen(o.BrokerURL(), cfg.Root()+"/#"); err != nil {
+		s.Close()
+		return nil, err
+	}
+	for id, p := range s.Printers {
+		s.wg.Add(1)
+		go s.collect(id, p)
+	}
+	return s, nil
+}
+
+// OnPrint calls f for every ticket a virtual printer cuts from now on.
+func (s *Office) OnPrint(f func(kiosk string, d printer.Doc)) {
+	s.mu.Lock()
+	s.onPrint = append(s.onPrint, f)
+	s.mu.Unlock()
+}
+
+func (s *Office) collect(kiosk string, p *Printer) {
+	defer s.wg.Done()
+	for d := range p.Printed() {
+		t := PrintedTicket{Kiosk: kiosk, Text: d.String(), Label: bigLine(d), At: time.Now()}
+		s.mu.Lock()
+		s.tickets = append([]PrintedTicket{t}, s.tickets...)
+		if len(s.tickets) > 20 {
+			s.tickets = s.tickets[:20]
+		}
+		hooks := append([]func(string, printer.Doc){}, s.onPrint...)
+		s.mu.Unlock()
+		for _, f := range hooks {
+			f(kiosk, d)
+		}
+	}
+}
+
+// bigLine is the ticket number: the line printed larger than the rest.
+func bigLine(d printer.Doc) string {
+	for _, l := range d.Lines {
+		if l.Width >= 2 && strings.TrimSpace(l.Text) != "" {
+			return strings.TrimSpace(l.Text)
+		}
+	}
+	return ""
+}
+
+// Press presses a kiosk's button for a service: its GPIO pin when it has
+// one, else the kiosk's MQTT topic, as a remote kiosk would.
+func (s *Office) Press(kiosk, service string) error {
+	k := s.cfg.Kiosk(kiosk)
+	if k == nil {
+		return fmt.Errorf("sim: no kiosk %q", kiosk)
+	}
+	for _, b := range k.Buttons {
+		if b.Service == service && b.Pin != "" {
+			return s.Pins.Press(b.Pin, 60*time.Millisecond)
+		}
+	}
+	if s.cfg.Service(service) == nil {
+		return fmt.Errorf("sim: no service %q", service)
+	}
+	return s.Bus.Publish(bus.KioskPress(s.cfg.Root(), kiosk), mustJSON(map[string]string{"service": service}), false)
+}
+
+// Counter presses a counter's button (over MQTT, as its button box does).
+func (s *Office) Counter(counter, action, to string) error {
+	if s.cfg.Counter(counter) == nil {
+		return fmt.Errorf("sim: no counter %q", counter)
+	}
+	cmd := map[string]string{"action": action}
+	if to != "" {
+		cmd["to"] = to
+	}
+	return s.Bus.Publish(bus.CounterCmd(s.cfg.Root(), counter), mustJSON(cmd), false)
+}
+
+// State is what the simulator's page shows.
+type State struct {
+	Site     string            `json:"site"`
+	Office   string            `json:"office"`
+	Broker   string            `json:"broker"`
+	Services []ServiceState    `json:"services"`
+	Counters []json.RawMessage `json:"counters"`
+	Hall     json.RawMessage   `json:"hall"`
+	Kiosks   []KioskState      `json:"kiosks"`
+	Announce []json.RawMessage `json:"announce"` // newest first
+	Tickets  []PrintedTicket   `json:"tickets"`  // newest first
+	Errors   []json.RawMessage `json:"errors"`   // newest first
+}
+
+// ServiceState is one service with its published queue figures.
+type ServiceState struct {
+	ID     string          `json:"id"`
+	Name   string          `json:"name"`
+	Prefix string          `json:"prefix"`
+	Queue  json.RawMessage `json:"queue"`
+}
+
+// KioskState is one kiosk: its buttons and its printer's published status.
+type KioskState struct {
+	ID       string          `json:"id"`
+	Services []string        `json:"services"`
+	Printer  json.RawMessage `json:"printer"`
+}
+
+// State reads the office as its boards see it: from the retained topics.
+func (s *Office) State() State {
+	root := s.cfg.Root()
+	raw := func(topic string) json.RawMessage {
+		if m, ok := s.Bus.Last(topic); ok && json.Valid(m.Payload) {
+			return m.Payload
+		}
+		return json.RawMessage("null")
+	}
+	st := State{Site: s.cfg.Site, Office: s.cfg.Office.Name, Broker: s.BrokerURL(), Hall: raw(bus.Hall(root))}
+	for _, svc := range s.cfg.Services {
+		st.Services = append(st.Services, ServiceState{ID: svc.ID, Name: svc.Name, Prefix: svc.Prefix, Queue: raw(bus.Queue(root, svc.ID))})
+	}
+	for _, c := range s.cfg.Counters {
+		st.Counters = append(st.Counters, raw(bus.Board(root, c.ID)))
+	}
+	for _, k := range s.cfg.Kiosks {
+		ks := KioskState{ID: k.ID, Printer: raw(bus.Printer(root, k.ID))}
+		for _, b := range k.Buttons {
+			ks.Services = append(ks.Services, b.Service)
+		}
+		st.Kiosks = append(st.Kiosks, ks)
+	}
+	st.Announce = newest(s.Bus.Messages(bus.Announce(root)), 12)
+	st.Errors = newest(s.Bus.Messages(bus.Errors(root)), 5)
+	s.mu.Lock()
+	st.Tickets = append([]PrintedTicket(nil), s.tickets...)
+	s.mu.Unlock()
+	return st
+}
+
+func newest(msgs []Message, n int) []json.RawMessage {
+	sort.SliceStable(msgs, func(i, j int) bool { return msgs[i].At.After(msgs[j].At) })
+	out := []json.RawMessage{}
+	for _, m := range msgs {
+		if len(out) == n {
+			break
+		}
+		if json.Valid(m.Payload) {
+			out = append(out, m.Payload)
+		}
+	}
+	return out
+}
+
+// Close stops the office and the virtual hardware.
+func (s *Office) Close() error {
+	var errs []error
+	if s.Bus != nil {
+		s.Bus.Close()
+	}
+	if s.Office != nil {
+		errs = append(errs, s.Office.Close())
+	}
+	s.closePrinters()
+	s.wg.Wait()
+	return errors.Join(errs...)
+}
+
+func (s *Office) closePrinters() {
+	for _, p := range s.Printers {
+		p.Close()
+	}
+}
+
+func mustJSON(v any) []byte {
+	b, err := json.Marshal(v)
+	if err != nil {
+		panic(err)
+	}
+	return b
+}
