@@ -126,18 +126,42 @@ func (cl *Client) Subscribe(filter string, h func(topic string, payload []byte))
 
 // Publish sends one message and, for QoS 1, waits until the broker has it.
 func (cl *Client) Publish(topic string, qos byte, retain bool, payload []byte) error {
+	return cl.Start(topic, qos, retain, payload).Wait(cl.opts.Timeout)
+}
+
+// Sending is a publication under way.
+type Sending struct {
+	topic string
+	tok   paho.Token
+	err   error
+}
+
+// Start sends one message without waiting: messages started one after the
+// other are sent, and delivered, in that order. Wait for each with Wait.
+func (cl *Client) Start(topic string, qos byte, retain bool, payload []byte) *Sending {
 	if !cl.c.IsConnectionOpen() {
-		return ErrNotConnected
+		return &Sending{topic: topic, err: ErrNotConnected}
 	}
-	tok := cl.c.Publish(topic, qos, retain, payload)
-	if !tok.WaitTimeout(cl.opts.Timeout) {
-		return fmt.Errorf("bus: publish %s: no answer within %s", topic, cl.opts.Timeout)
+	return &Sending{topic: topic, tok: cl.c.Publish(topic, qos, retain, payload)}
+}
+
+// Wait returns once the broker has the message (QoS 1) or it was written
+// (QoS 0), or after the client's timeout.
+func (s *Sending) Wait(timeout time.Duration) error {
+	if s.err != nil {
+		return s.err
 	}
-	if err := tok.Error(); err != nil {
-		return fmt.Errorf("bus: publish %s: %w", topic, err)
+	if !s.tok.WaitTimeout(timeout) {
+		return fmt.Errorf("bus: publish %s: no answer within %s", s.topic, timeout)
+	}
+	if err := s.tok.Error(); err != nil {
+		return fmt.Errorf("bus: publish %s: %w", s.topic, err)
 	}
 	return nil
 }
+
+// Timeout is the client's bound on connecting and on each publish.
+func (cl *Client) Timeout() time.Duration { return cl.opts.Timeout }
 
 // Connected reports whether the broker is reachable now.
 func (cl *Client) Connected() bool { return cl.c.IsConnectionOpen() }

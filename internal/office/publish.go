@@ -100,19 +100,13 @@ func (o *Office) publish(ctx context.Context) {
 			if len(outs) == 0 {
 				break
 			}
-			n := 0
-			for _, out := range outs {
-				if err := o.send(out); err != nil {
-					o.log.Debug("office: publish deferred", "err", err)
-					break
-				}
-				sent = out.Seq
-				n++
-			}
-			if n > 0 {
+			acked, err := o.send(outs)
+			if acked > 0 {
+				sent = outs[acked-1].Seq
 				o.eng.Ack(sent)
 			}
-			if n < len(outs) {
+			if err != nil {
+				o.log.Debug("office: publish deferred", "err", err)
 				retry.Reset(time.Second)
 				break
 			}
@@ -120,11 +114,21 @@ func (o *Office) publish(ctx context.Context) {
 	}
 }
 
-func (o *Office) send(out queue.Out) error {
-	for _, m := range o.render(out) {
-		if err := o.bus.Publish(m.topic, 1, m.retain, m.payload); err != nil {
-			return err
+// send publishes a run of outbox messages pipelined (the broker keeps their
+// order) and returns how many of them, from the first, the broker took.
+func (o *Office) send(outs []queue.Out) (int, error) {
+	sends := make([][]*bus.Sending, len(outs))
+	for i, out := range outs {
+		for _, m := range o.render(out) {
+			sends[i] = append(sends[i], o.bus.Start(m.topic, 1, m.retain, m.payload))
 		}
 	}
-	return nil
+	for i, s := range sends {
+		for _, snd := range s {
+			if err := snd.Wait(o.bus.Timeout()); err != nil {
+				return i, err
+			}
+		}
+	}
+	return len(outs), nil
 }

@@ -1,0 +1,139 @@
+package office_test
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sort"
+	"testing"
+	"time"
+
+	paho "github.com/eclipse/paho.mqtt.golang"
+	"github.com/stretchr/testify/require"
+	bolt "go.etcd.io/bbolt"
+
+	firmwareconfig "github.com/cherga/cherga/firmware-config"
+	"github.com/cherga/cherga/internal/office"
+	"github.com/cherga/cherga/queue"
+)
+
+// BenchmarkCallToBoard measures how long a counter's next takes from its
+// MQTT message to the board message at a subscriber, against what it cannot
+// be faster than: one QoS 1 publish→subscribe round trip through the same
+// broker plus one fsync'd bbolt Update on the same disk. It prints
+// call_to_board_vs_rtt (goal ≤ 1.5) for the embedded broker and, when
+// CHERGA_TEST_BROKER is set, for that broker too.
+func BenchmarkCallToBoard(b *testing.B) {
+	brokers := map[string]string{"embedded": ""}
+	if u := os.Getenv("CHERGA_TEST_BROKER"); u != "" {
+		brokers["external"] = u
+	}
+	for name, url := range brokers {
+		b.Run(name, func(b *testing.B) {
+			ratio, call, rtt, fsync := callToBoard(b, url, 300)
+			suffix := ""
+			if name != "embedded" {
+				suffix = "_" + name
+			}
+			fmt.Printf("call_to_board_p50_ms%s: %.3f ms\n", suffix, ms(call))
+			fmt.Printf("mqtt_rtt_p50_ms%s: %.3f ms\n", suffix, ms(rtt))
+			fmt.Printf("fsync_update_p50_ms%s: %.3f ms\n", suffix, ms(fsync))
+			fmt.Printf("call_to_board_vs_rtt%s: %.2f\n", suffix, ratio)
+			b.ReportMetric(ratio, "ratio")
+		})
+	}
+}
+
+func ms(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }
+
+func p50(ds []time.Duration) time.Duration {
+	sort.Slice(ds, func(i, j int) bool { return ds[i] < ds[j] })
+	return ds[len(ds)/2]
+}
+
+func callToBoard(b *testing.B, brokerURL string, n int) (ratio float64, call, rtt, fsync time.Duration) {
+	cfg, err := firmwareconfig.Example("round-the-clock")
+	require.NoError(b, err)
+	cfg.Site = fmt.Sprintf("bench%d", time.Now().UnixNano()%1e6)
+	for i := range cfg.Kiosks {
+		cfg.Kiosks[i].Printer = "none"
+	}
+	dir := b.TempDir()
+	opts := office.Opts{Config: cfg, DB: filepath.Join(dir, "office.db"), Broker: brokerURL, Listen: "127.0.0.1:0"}
+	if brokerURL == "" {
+		opts.Broker = "embedded"
+	}
+	ctx := context.Background()
+	o, err := office.Start(ctx, opts)
+	require.NoError(b, err)
+	defer o.Close()
+	root := cfg.Root()
+
+	boards := make(chan string, 16)
+	echo := make(chan struct{}, 16)
+	cl := paho.NewClient(paho.NewClientOptions().AddBroker(o.BrokerURL()).SetClientID("bench-" + cfg.Site))
+	require.True(b, cl.Connect().WaitTimeout(5*time.Second))
+	defer cl.Disconnect(100)
+	tok := cl.Subscribe(root+"/board/1", 1, func(_ paho.Client, m paho.Message) {
+		var v struct{ Ticket string }
+		if json.Unmarshal(m.Payload(), &v) == nil && v.Ticket != "" {
+			boards <- v.Ticket
+		}
+	})
+	require.True(b, tok.WaitTimeout(5*time.Second))
+	tok = cl.Subscribe(root+"/bench/echo", 1, func(paho.Client, paho.Message) { echo <- struct{}{} })
+	require.True(b, tok.WaitTimeout(5*time.Second))
+	defer func() {
+		for _, t := range []string{"/board/1", "/board/1/text", "/hall", "/queue/social", "/load", "/status", "/printer/k1"} {
+			cl.Publish(root+t, 1, true, []byte{}).WaitTimeout(time.Second)
+		}
+	}()
+
+	calls := make([]time.Duration, 0, n)
+	for i := 0; i < n; i++ {
+		iss, err := o.Engine().Issue(ctx, queue.IssueRequest{Service: "social", Kiosk: "k1"})
+		require.NoError(b, err)
+		start := time.Now()
+		cl.Publish(root+"/counter/1/cmd", 1, false, []byte(`{"action":"next"}`))
+		for got := ""; got != iss.Ticket.Label; {
+			select {
+			case got = <-boards:
+			case <-time.After(10 * time.Second):
+				b.Fatalf("no board for %s", iss.Ticket.Label)
+			}
+		}
+		calls = append(calls, time.Since(start))
+	}
+
+	rtts := make([]time.Duration, 0, n)
+	for i := 0; i < n; i++ {
+		start := time.Now()
+		cl.Publish(root+"/bench/echo", 1, false, []byte("x"))
+		select {
+		case <-echo:
+		case <-time.After(10 * time.Second):
+			b.Fatal("no echo")
+		}
+		rtts = append(rtts, time.Since(start))
+	}
+
+	db, err := bolt.Open(filepath.Join(dir, "bare.db"), 0o600, nil)
+	require.NoError(b, err)
+	defer db.Close()
+	fsyncs := make([]time.Duration, 0, n)
+	for i := 0; i < n; i++ {
+		start := time.Now()
+		require.NoError(b, db.Update(func(tx *bolt.Tx) error {
+			bk, err := tx.CreateBucketIfNotExists([]byte("b"))
+			if err != nil {
+				return err
+			}
+			return bk.Put([]byte(fmt.Sprint(i)), []byte("ticket"))
+		}))
+		fsyncs = append(fsyncs, time.Since(start))
+	}
+	call, rtt, fsync = p50(calls), p50(rtts), p50(fsyncs)
+	return float64(call) / float64(rtt+fsync), call, rtt, fsync
+}
