@@ -149,6 +149,9 @@ func Start(ctx context.Context, opts Opts) (_ *Office, err error) {
 	if err := o.bus.Subscribe(root+"/counter/+/cmd", o.onCounterCmd); err != nil {
 		return nil, err
 	}
+	if err := o.bus.Subscribe(root+"/admin/req", o.onAdmin); err != nil {
+		return nil, err
+	}
 	o.startButtons(runCtx, opts.Pin)
 	return o, nil
 }

@@ -1,0 +1,144 @@
+// Command chergactl is the administrator's command line: it sends one
+// request to {root}/admin/req over MQTT and prints the answer.
+//
+//	chergactl -broker tcp://127.0.0.1:1883 tickets.list
+//	chergactl counter.close counter=5
+//	chergactl events.replay from_seq=100
+//	chergactl -args '{"ticket":"А023"}' ticket.void
+package main
+
+import (
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"strconv"
+	"strings"
+	"time"
+
+	paho "github.com/eclipse/paho.mqtt.golang"
+)
+
+var version = "dev"
+
+func main() {
+	var (
+		broker  = flag.String("broker", "tcp://127.0.0.1:1883", "MQTT broker `URL`")
+		site    = flag.String("site", "demo", "site id (topics under qms/{site})")
+		rawArgs = flag.String("args", "", "the request's args as a JSON object (instead of key=value words)")
+		timeout = flag.Duration("timeout", 10*time.Second, "how long to wait for the answer")
+		showVer = flag.Bool("version", false, "print the version and exit")
+	)
+	flag.Usage = func() {
+		fmt.Fprintf(os.Stderr, "usage: chergactl [flags] OP [key=value ...]\n\nOPs: config.get, tickets.list [service= state=], ticket.void ticket=А023,\n     counter.open/close counter=5, events.replay from_seq=N [max=N]\n\nflags:\n")
+		flag.PrintDefaults()
+	}
+	flag.Parse()
+	if *showVer {
+		fmt.Println("chergactl", version)
+		return
+	}
+	if flag.NArg() < 1 {
+		flag.Usage()
+		os.Exit(2)
+	}
+	args, err := buildArgs(*rawArgs, flag.Args()[1:])
+	if err != nil {
+		fail(2, err)
+	}
+	code, err := run(os.Stdout, *broker, "qms/"+*site, flag.Arg(0), args, *timeout)
+	if err != nil {
+		fail(1, err)
+	}
+	os.Exit(code)
+}
+
+// buildArgs makes the args object from -args JSON or key=value words;
+// numbers and true/false become JSON numbers and booleans.
+func buildArgs(raw string, words []string) (json.RawMessage, error) {
+	if raw != "" {
+		if len(words) > 0 {
+			return nil, fmt.Errorf("give either -args or key=value words, not both")
+		}
+		if !json.Valid([]byte(raw)) {
+			return nil, fmt.Errorf("-args is not valid JSON")
+		}
+		return json.RawMessage(raw), nil
+	}
+	m := map[string]any{}
+	for _, w := range words {
+		k, v, ok := strings.Cut(w, "=")
+		if !ok || k == "" {
+			return nil, fmt.Errorf("%q: want key=value", w)
+		}
+		if n, err := strconv.ParseInt(v, 10, 64); err == nil {
+			m[k] = n
+		} else if b, err := strconv.ParseBool(v); err == nil {
+			m[k] = b
+		} else {
+			m[k] = v
+		}
+	}
+	return json.Marshal(m)
+}
+
+func run(w io.Writer, broker, root, op string, args json.RawMessage, timeout time.Duration) (int, error) {
+	idb := make([]byte, 8)
+	rand.Read(idb)
+	id := hex.EncodeToString(idb)
+	c := paho.NewClient(paho.NewClientOptions().AddBroker(broker).SetClientID("chergactl-" + id).SetConnectTimeout(timeout))
+	if tok := c.Connect(); !tok.WaitTimeout(timeout) || tok.Error() != nil {
+		return 0, fmt.Errorf("cannot connect to %s: %v", broker, tok.Error())
+	}
+	defer c.Disconnect(100)
+	answer := make(chan []byte, 1)
+	tok := c.Subscribe(root+"/admin/res/"+id, 1, func(_ paho.Client, m paho.Message) {
+		select {
+		case answer <- m.Payload():
+		default:
+		}
+	})
+	if !tok.WaitTimeout(timeout) || tok.Error() != nil {
+		return 0, fmt.Errorf("subscribe: %v", tok.Error())
+	}
+	req, _ := json.Marshal(map[string]any{"id": id, "op": op, "args": args})
+	if tok := c.Publish(root+"/admin/req", 1, false, req); !tok.WaitTimeout(timeout) || tok.Error() != nil {
+		return 0, fmt.Errorf("publish: %v", tok.Error())
+	}
+	select {
+	case b := <-answer:
+		var res struct {
+			OK     bool            `json:"ok"`
+			Result json.RawMessage `json:"result"`
+			Error  json.RawMessage `json:"error"`
+		}
+		if err := json.Unmarshal(b, &res); err != nil {
+			return 0, fmt.Errorf("bad answer %q: %v", b, err)
+		}
+		out := res.Result
+		if !res.OK {
+			out = res.Error
+		}
+		var pretty any
+		if json.Unmarshal(out, &pretty) == nil {
+			enc := json.NewEncoder(w)
+			enc.SetIndent("", "  ")
+			enc.SetEscapeHTML(false)
+			enc.Encode(pretty)
+		}
+		if !res.OK {
+			return 1, nil
+		}
+		return 0, nil
+	case <-time.After(timeout):
+		return 0, fmt.Errorf("no answer from cherga on %s within %s (is it running, with site %q?)", root, timeout, strings.TrimPrefix(root, "qms/"))
+	}
+}
+
+func fail(code int, err error) {
+	fmt.Fprintln(os.Stderr, "chergactl:", err)
+	os.Exit(code)
+}

@@ -1,0 +1,85 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	firmwareconfig "github.com/cherga/cherga/firmware-config"
+	"github.com/cherga/cherga/internal/office"
+	"github.com/cherga/cherga/queue"
+)
+
+func TestAdminOverMQTT(t *testing.T) {
+	cfg, err := firmwareconfig.Example("round-the-clock")
+	require.NoError(t, err)
+	cfg.Kiosks[0].Printer = "none"
+	ctx := context.Background()
+	o, err := office.Start(ctx, office.Opts{Config: cfg, DB: filepath.Join(t.TempDir(), "o.db"), Broker: "embedded", Listen: "127.0.0.1:0"})
+	require.NoError(t, err)
+	defer o.Close()
+	_, err = o.Engine().Issue(ctx, queue.IssueRequest{Service: "social", Kiosk: "k1"})
+	require.NoError(t, err)
+	_, err = o.Engine().Issue(ctx, queue.IssueRequest{Service: "pension", Kiosk: "k1"})
+	require.NoError(t, err)
+
+	ctl := func(op string, words ...string) (int, []byte) {
+		args, err := buildArgs("", words)
+		require.NoError(t, err)
+		var out bytes.Buffer
+		code, err := run(&out, o.BrokerURL(), "qms/demo", op, args, 10*time.Second)
+		require.NoError(t, err)
+		return code, out.Bytes()
+	}
+
+	code, out := ctl("tickets.list", "service=pension")
+	require.Equal(t, 0, code, "%s", out)
+	var tickets []queue.Ticket
+	require.NoError(t, json.Unmarshal(out, &tickets))
+	require.Len(t, tickets, 1)
+	require.Equal(t, "П001", tickets[0].Label)
+
+	code, out = ctl("ticket.void", "ticket=А001")
+	require.Equal(t, 0, code, "%s", out)
+	require.Contains(t, string(out), `"state": "voided"`)
+
+	code, out = ctl("counter.close", "counter=99")
+	require.Equal(t, 1, code)
+	require.Contains(t, string(out), `"field": "counter"`)
+	require.Contains(t, string(out), `no counter \"99\"`)
+
+	code, out = ctl("counter.close", "counter=5")
+	require.Equal(t, 0, code, "%s", out)
+	require.Contains(t, string(out), `"Paused": true`)
+
+	code, out = ctl("tickets.list", "colour=red")
+	require.Equal(t, 1, code)
+	require.Contains(t, string(out), `"field": "colour"`)
+
+	code, out = ctl("no.such.op")
+	require.Equal(t, 1, code)
+	require.Contains(t, string(out), "unknown_op")
+
+	code, out = ctl("events.replay", "from_seq=1", "max=2")
+	require.Equal(t, 0, code, "%s", out)
+	var evs []queue.Event
+	require.NoError(t, json.Unmarshal(out, &evs))
+	require.Len(t, evs, 2)
+	require.Equal(t, uint64(1), evs[0].Seq)
+	require.Equal(t, uint64(2), evs[1].Seq)
+}
+
+func TestBuildArgs(t *testing.T) {
+	b, err := buildArgs("", []string{"counter=5", "max=10", "force=true"})
+	require.NoError(t, err)
+	require.JSONEq(t, `{"counter":5,"max":10,"force":true}`, string(b))
+	_, err = buildArgs("", []string{"nokey"})
+	require.Error(t, err)
+	_, err = buildArgs("{", nil)
+	require.Error(t, err)
+}
