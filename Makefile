@@ -7,9 +7,9 @@ SHELL   := /bin/bash
 
 CMDS    := cherga cherga-sim chergactl cherga-announcer
 # The packages whose state is shared between goroutines run under -race.
-RACE    := ./queue/... ./internal/... ./device/... ./printer/... ./sim/... ./display/... ./audio/...
+RACE    := ./queue/... ./internal/... ./device/... ./printer/... ./sim/... ./display/... ./audio/... ./cmd/cherga-announcer/
 
-.PHONY: run test bench build cross lint clean
+.PHONY: run test bench build cross lint clean voice
 
 ## run: the whole simulated office (embedded broker, virtual hardware, web page)
 run: build
@@ -45,6 +45,10 @@ lint:
 	$(GO) vet ./...
 	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
 	  if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi
+
+## voice: regenerate the default voice pack (audio/voice/pack) with espeak-ng and sox
+voice:
+	scripts/voice.sh
 
 clean:
 	rm -rf bin dist

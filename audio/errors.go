@@ -20,4 +20,26 @@ var (
 	// ErrCounterKind is returned by ParseCounterKind and Announce for a counter
 	// kind other than Window or Cabinet.
 	ErrCounterKind = errors.New("audio: unknown counter kind")
+
+	// ErrWAV is returned by ParseWAV for bytes that are not a well-formed WAV
+	// file: no RIFF header, a truncated chunk, no fmt or data chunk.
+	ErrWAV = errors.New("audio: bad WAV file")
+
+	// ErrFormat is returned for audio in a sample format cherga does not play
+	// (anything but 16-bit mono linear PCM at 8..48 kHz), and by Concat and
+	// LoadPack for clips whose formats differ.
+	ErrFormat = errors.New("audio: unsupported sample format")
+
+	// ErrPack is returned by LoadPack, joined once per problem, for a clip
+	// pack that cannot be used: no or a bad manifest, a missing or bad file, a
+	// clip that Announce can emit and the pack lacks.
+	ErrPack = errors.New("audio: bad clip pack")
+
+	// ErrNoClip is returned by Pack.Render for a clip id the pack does not
+	// have.
+	ErrNoClip = errors.New("audio: no such clip in the pack")
+
+	// ErrCall is returned by ParseCall for an announce payload that is not a
+	// call the announcer can play.
+	ErrCall = errors.New("audio: bad announce message")
 )

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/cherga/cherga/audio"
 )
@@ -67,4 +68,32 @@ func ExampleParseCounterKind() {
 	// Output:
 	// cabinet <nil>
 	// audio: unknown counter kind "desk" (want "window" or "cabinet")
+}
+
+func ExampleConcat() {
+	f := audio.Format{Rate: 16000, Channels: 1, Bits: 16}
+	talon := audio.Silence(f, 400*time.Millisecond) // stand-ins for two clips of a pack
+	a := audio.Silence(f, 250*time.Millisecond)
+	c, err := audio.Concat(talon, a)
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	wav := c.WAV()
+	fmt.Println(c.Format, c.Duration(), len(wav), "bytes:", 44+len(talon.Data)+len(a.Data))
+	// Output:
+	// 16000 Hz, 16-bit, mono 650ms 20844 bytes: 20844
+}
+
+func ExampleParseCall() {
+	c, err := audio.ParseCall([]byte(`{"id":"17","ticket":"А023","counter":"5","lang":"uk",
+		"text":"Талон А двадцять три, вікно п'ять",
+		"clips":["uk/word/talon","uk/letter/a","uk/num/20","uk/num/3","uk/word/vikno","uk/num/5"],
+		"at":"2026-11-24T10:15:00+02:00"}`))
+	fmt.Println(c.ID, c.Ticket, c.Counter, c.Lang, len(c.Clips), err)
+	_, err = audio.ParseCall([]byte(`{"id":"18","lang":"uk"}`))
+	fmt.Println(err)
+	// Output:
+	// 17 А023 5 uk 6 <nil>
+	// audio: bad announce message: no ticket
 }

@@ -24,6 +24,21 @@
 // when it is closed. It is never empty, because an empty retained MQTT message
 // deletes the retained state instead of showing a blank board.
 //
+// # AWTRIX 3 boards and blinking
+//
+// A counter whose BoardOpts.Mode is ModeAwtrix has an AWTRIX 3 LED matrix
+// (https://blueforcer.github.io/awtrix3/#/api) over it, which reads its own
+// topics under the prefix set on the device: AwtrixOpts.CustomApp is the
+// retained custom app {prefix}/custom/cherga (the ticket, amber and blinking
+// while calling, green while serving, the counter id when idle, ЗАКРИТО when
+// closed), and AwtrixOpts.Notification the pop-up {prefix}/notify of a new
+// call. The contract topics are published for these counters too.
+//
+// A board blinks while its state is "calling". Settle turns a call older
+// than the configured blink time into "serving", and SettleAt says when, so
+// the publisher republishes the board then and a board stops blinking
+// without the queue having to know about it.
+//
 // The types are plain values; Hall keeps a short history and, like the rest of
 // the controller state, is owned by one goroutine.
 package display

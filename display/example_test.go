@@ -60,3 +60,26 @@ func ExampleLoad() {
 	// Output:
 	// {"waiting":12,"open_counters":3,"services":[{"service":"social","name":"Соціальний захист","waiting":12,"eta_min":18,"open_counters":3}],"at":"2026-11-24T10:15:00+02:00"}
 }
+
+func ExampleAwtrixOpts() {
+	o := display.AwtrixOpts{Prefix: "awtrix_5a3f1c"}
+	b := display.Board{Counter: "5", Ticket: "А023", State: display.Calling, At: at}
+	app := o.CustomApp(b)
+	fmt.Println(app.Topic, app.Retain, string(app.Payload))
+	n, _ := o.Notification(b.Ticket)
+	fmt.Println(n.Topic, n.Retain, string(n.Payload))
+	// Output:
+	// awtrix_5a3f1c/custom/cherga true {"text":"А023","color":"#FFB000","blinkText":500,"center":true,"textCase":2,"noScroll":true}
+	// awtrix_5a3f1c/notify false {"text":"А023","color":"#FFB000","blinkText":250,"center":true,"textCase":2,"noScroll":true,"duration":5,"stack":false,"wakeup":true}
+}
+
+func ExampleSettle() {
+	blink := 30 * time.Second
+	b := display.Board{Counter: "5", Ticket: "А023", State: display.Calling, At: at}
+	when, _ := display.SettleAt(b, blink)
+	fmt.Println(display.Settle(b, at.Add(10*time.Second), blink).State)
+	fmt.Println(display.Settle(b, when, blink).State, when.Format(time.TimeOnly))
+	// Output:
+	// calling
+	// serving 10:15:30
+}

@@ -1,0 +1,225 @@
+package audio
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"slices"
+	"sync"
+	"time"
+)
+
+// Clock is the time seam of the Announcer.
+type Clock interface {
+	Now() time.Time
+	After(d time.Duration) <-chan time.Time
+}
+
+// SystemClock is the host's clock: time.Now and time.After.
+type SystemClock struct{}
+
+// Now implements Clock.
+func (SystemClock) Now() time.Time { return time.Now() }
+
+// After implements Clock.
+func (SystemClock) After(d time.Duration) <-chan time.Time { return time.After(d) }
+
+// Announcement is what the Announcer plays at once: one call in each of its
+// languages, with the recalls merged into it.
+type Announcement struct {
+	// IDs are the call ids merged: the call's, then its recalls'.
+	IDs     []string
+	Ticket  string
+	Counter string
+	// Recall is set when any merged message was a recall.
+	Recall bool
+	// Calls are the messages, one per language, in the announcer's order.
+	Calls []Call
+	// Audio is the chime and the phrases, as Pack.Render makes it.
+	Audio Clip
+}
+
+// Player plays an announcement to its end. Play must return when ctx ends.
+// The Announcer calls it from one goroutine, one announcement at a time.
+type Player interface {
+	Play(ctx context.Context, a *Announcement) error
+}
+
+// AnnouncerOpts configures an Announcer. nil means DefaultAnnouncerOpts; in
+// a non-nil one a zero field takes its default.
+type AnnouncerOpts struct {
+	// Langs are the languages played, in order; messages in others are
+	// skipped. Each must be in the pack.
+	Langs []string `yaml:"langs"`
+	// MaxAge drops a call older than this when its turn comes (see the
+	// package doc for how age is counted).
+	MaxAge time.Duration `yaml:"max_age"`
+	// Gather is how long a call waits for its other languages before it is
+	// played without them. The controller sends them back to back.
+	Gather time.Duration `yaml:"gather"`
+	// Queue is the most announcements waiting; more are dropped as Expired.
+	Queue int `yaml:"queue"`
+
+	Clock  Clock        `yaml:"-"`
+	Logger *slog.Logger `yaml:"-"`
+	// Played, when set, is called after each announcement was played (err
+	// is the Player's) or dropped (err wraps ErrExpired), from Run.
+	Played func(a *Announcement, err error) `yaml:"-"`
+}
+
+// DefaultAnnouncerOpts: Ukrainian then English, calls older than a minute
+// are dropped, 500 ms to gather the languages, 64 calls queued at most.
+var DefaultAnnouncerOpts = AnnouncerOpts{
+	Langs:  []string{"uk", "en"},
+	MaxAge: time.Minute,
+	Gather: 500 * time.Millisecond,
+	Queue:  64,
+}
+
+// ErrExpired is passed to AnnouncerOpts.Played for a call dropped because
+// it became older than MaxAge while it waited.
+var ErrExpired = errors.New("audio: call too old to announce")
+
+// Announcer plays calls one after another: it never overlaps two, merges
+// the languages of one call and the recalls of a waiting call, drops
+// redelivered messages and calls too old to matter. Offer feeds it from the
+// MQTT handler; Run plays.
+type Announcer struct {
+	pack   *Pack
+	player Player
+	opts   AnnouncerOpts
+	wake   chan struct{}
+
+	mu   sync.Mutex
+	list *playlist
+}
+
+// NewAnnouncer returns an announcer playing pack through player. It fails
+// when the pack lacks one of opts.Langs.
+func NewAnnouncer(pack *Pack, player Player, opts *AnnouncerOpts) (*Announcer, error) {
+	o := DefaultAnnouncerOpts
+	if opts != nil {
+		o = *opts
+		d := DefaultAnnouncerOpts
+		if len(o.Langs) == 0 {
+			o.Langs = d.Langs
+		}
+		if o.MaxAge <= 0 {
+			o.MaxAge = d.MaxAge
+		}
+		if o.Gather <= 0 {
+			o.Gather = d.Gather
+		}
+		if o.Queue <= 0 {
+			o.Queue = d.Queue
+		}
+	}
+	if o.Clock == nil {
+		o.Clock = SystemClock{}
+	}
+	if o.Logger == nil {
+		o.Logger = slog.Default()
+	}
+	for _, l := range o.Langs {
+		if err := checkLang(l); err != nil {
+			return nil, err
+		}
+		if !slices.Contains(pack.Langs(), l) {
+			return nil, fmt.Errorf("%w: the pack does not speak %q", ErrPack, l)
+		}
+	}
+	o.Langs = slices.Clone(o.Langs)
+	return &Announcer{
+		pack:   pack,
+		player: player,
+		opts:   o,
+		wake:   make(chan struct{}, 1),
+		list:   newPlaylist(o.Langs, o.MaxAge, o.Gather, o.Queue),
+	}, nil
+}
+
+// Offer queues a call and returns at once with what became of it.
+func (a *Announcer) Offer(c Call) Outcome {
+	a.mu.Lock()
+	out := a.list.add(c, a.opts.Clock.Now())
+	a.mu.Unlock()
+	if out == Queued || out == Merged {
+		select {
+		case a.wake <- struct{}{}:
+		default:
+		}
+	}
+	return out
+}
+
+// Run plays the queued calls until ctx ends, then returns ctx.Err(). A
+// Player error is logged and the next call played: a speaker unplugged for
+// one call must not silence the office.
+func (a *Announcer) Run(ctx context.Context) error {
+	for {
+		a.mu.Lock()
+		it, dropped, wait := a.list.next(a.opts.Clock.Now())
+		var calls []Call
+		if it != nil {
+			calls = a.list.phrases(it)
+		}
+		a.mu.Unlock()
+		// A dropped item is off the list: nothing else touches it, and
+		// phrases reads only the immutable languages besides it.
+		for _, d := range dropped {
+			an := a.announcement(d, a.list.phrases(d))
+			a.opts.Logger.Warn("audio: call too old, not announced", "ticket", d.ticket, "counter", d.counter, "ids", d.ids, "at", d.at)
+			if a.opts.Played != nil {
+				a.opts.Played(an, fmt.Errorf("%w: ticket %s to %s", ErrExpired, d.ticket, d.counter))
+			}
+		}
+		if it != nil {
+			an := a.announcement(it, calls)
+			err := a.play(ctx, an)
+			if ctx.Err() != nil {
+				return ctx.Err()
+			}
+			if err != nil {
+				a.opts.Logger.Error("audio: announce", "ticket", an.Ticket, "counter", an.Counter, "err", err)
+			}
+			if a.opts.Played != nil {
+				a.opts.Played(an, err)
+			}
+			continue
+		}
+		var timer <-chan time.Time
+		if wait > 0 {
+			timer = a.opts.Clock.After(wait)
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-a.wake:
+		case <-timer:
+		}
+	}
+}
+
+func (a *Announcer) announcement(it *item, calls []Call) *Announcement {
+	return &Announcement{
+		IDs:     slices.Clone(it.ids),
+		Ticket:  it.ticket,
+		Counter: it.counter,
+		Recall:  it.recall,
+		Calls:   calls,
+	}
+}
+
+func (a *Announcer) play(ctx context.Context, an *Announcement) error {
+	phrases := make([][]string, len(an.Calls))
+	for i, c := range an.Calls {
+		phrases[i] = c.Clips
+	}
+	clip, err := a.pack.Render(phrases...)
+	if err != nil {
+		return fmt.Errorf("audio: ticket %s to %s: %w", an.Ticket, an.Counter, err)
+	}
+	an.Audio = clip
+	return a.player.Play(ctx, an)
+}

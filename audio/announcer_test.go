@@ -1,0 +1,163 @@
+package audio
+
+import (
+	"context"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/cherga/cherga/device/devicetest"
+)
+
+// gatePlayer records what it plays; each Play waits for release when gate
+// is set, so a test holds the announcer mid-call.
+type gatePlayer struct {
+	started chan *Announcement
+	release chan struct{}
+	playing atomic.Int32
+	overlap atomic.Bool
+}
+
+func newGatePlayer() *gatePlayer {
+	return &gatePlayer{started: make(chan *Announcement, 16), release: make(chan struct{})}
+}
+
+func (p *gatePlayer) Play(ctx context.Context, a *Announcement) error {
+	if p.playing.Add(1) > 1 {
+		p.overlap.Store(true)
+	}
+	defer p.playing.Add(-1)
+	p.started <- a
+	select {
+	case <-p.release:
+	case <-ctx.Done():
+	}
+	return nil
+}
+
+type result struct {
+	a   *Announcement
+	err error
+}
+
+// startAnnouncer runs an announcer over an in-memory uk+en pack with a
+// manual clock; it returns the announcer and the channel of Played.
+func startAnnouncer(t *testing.T, player Player, clock *devicetest.Clock, opts AnnouncerOpts) (*Announcer, *Pack, chan result) {
+	t.Helper()
+	pack, err := LoadPack(testPack(t, mono16k, "uk", "en"))
+	require.NoError(t, err)
+	played := make(chan result, 16)
+	opts.Clock = clock
+	opts.Played = func(a *Announcement, err error) { played <- result{a, err} }
+	a, err := NewAnnouncer(pack, player, &opts)
+	require.NoError(t, err)
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error)
+	go func() { done <- a.Run(ctx) }()
+	t.Cleanup(func() {
+		cancel()
+		require.ErrorIs(t, <-done, context.Canceled)
+	})
+	return a, pack, played
+}
+
+func wait[T any](t *testing.T, ch <-chan T) T {
+	t.Helper()
+	select {
+	case v := <-ch:
+		return v
+	case <-time.After(10 * time.Second):
+		t.Fatal("nothing came within 10 s")
+	}
+	panic("unreachable")
+}
+
+func phraseCall(t *testing.T, id, ticket, counter, lang string, at time.Time) Call {
+	t.Helper()
+	p, err := Announce(lang, ticket, counter, Window)
+	require.NoError(t, err)
+	return Call{ID: id, Ticket: ticket, Counter: counter, Lang: lang, Text: p.Text, Clips: p.Clips, At: at}
+}
+
+func TestAnnouncerGathersLanguages(t *testing.T) {
+	clock := devicetest.NewClock(t0)
+	player := newGatePlayer()
+	close(player.release)
+	a, pack, played := startAnnouncer(t, player, clock, AnnouncerOpts{})
+
+	// English first; the announcer waits for the Ukrainian and plays it first.
+	en := phraseCall(t, "17", "А023", "5", "en", t0)
+	uk := phraseCall(t, "17", "А023", "5", "uk", t0)
+	require.Equal(t, Queued, a.Offer(en))
+	require.NoError(t, clock.WaitTimers(1, 10*time.Second), "the announcer waits for the other language")
+	require.Equal(t, Merged, a.Offer(uk))
+	r := wait(t, played)
+	require.NoError(t, r.err)
+	require.Equal(t, []string{"17"}, r.a.IDs)
+	require.Equal(t, []Call{uk, en}, r.a.Calls)
+	want, err := pack.Render(uk.Clips, en.Clips)
+	require.NoError(t, err)
+	require.Equal(t, want, r.a.Audio)
+
+	// Redelivered: dropped.
+	require.Equal(t, Duplicate, a.Offer(uk))
+
+	// Only Ukrainian comes: after Gather it plays alone.
+	timers := clock.Timers()
+	require.Equal(t, Queued, a.Offer(phraseCall(t, "18", "А024", "6", "uk", t0)))
+	require.NoError(t, clock.WaitTimers(timers+1, 10*time.Second))
+	clock.Advance(DefaultAnnouncerOpts.Gather)
+	r = wait(t, played)
+	require.Len(t, r.a.Calls, 1)
+	require.Equal(t, "uk", r.a.Calls[0].Lang)
+	require.False(t, player.overlap.Load())
+}
+
+func TestAnnouncerNeverOverlaps(t *testing.T) {
+	clock := devicetest.NewClock(t0)
+	player := newGatePlayer()
+	a, _, played := startAnnouncer(t, player, clock, AnnouncerOpts{Langs: []string{"uk"}})
+
+	a.Offer(phraseCall(t, "1", "А001", "1", "uk", t0))
+	first := wait(t, player.started)
+	require.Equal(t, "А001", first.Ticket)
+
+	// While А001 plays: А002 comes, then А003 and a recall of А003, which
+	// merges; then the clock moves past MaxAge for А002 only.
+	require.Equal(t, Queued, a.Offer(phraseCall(t, "2", "А002", "2", "uk", t0)))
+	require.Equal(t, Queued, a.Offer(phraseCall(t, "3", "А003", "3", "uk", t0)))
+	clock.Advance(50 * time.Second)
+	re := phraseCall(t, "4", "А003", "3", "uk", clock.Now())
+	re.Recall = true
+	require.Equal(t, Merged, a.Offer(re))
+	clock.Advance(20 * time.Second)
+
+	player.release <- struct{}{}
+	r := wait(t, played)
+	require.NoError(t, r.err)
+	require.Equal(t, "А001", r.a.Ticket)
+
+	r = wait(t, played)
+	require.ErrorIs(t, r.err, ErrExpired)
+	require.Equal(t, "А002", r.a.Ticket)
+
+	third := wait(t, player.started)
+	require.Equal(t, "А003", third.Ticket)
+	require.Equal(t, []string{"3", "4"}, third.IDs)
+	require.True(t, third.Recall)
+	player.release <- struct{}{}
+	wait(t, played)
+	require.False(t, player.overlap.Load(), "two calls played at once")
+}
+
+func TestNewAnnouncerLangs(t *testing.T) {
+	pack, err := LoadPack(testPack(t, mono16k, "en"))
+	require.NoError(t, err)
+	_, err = NewAnnouncer(pack, &DirPlayer{Dir: t.TempDir()}, nil)
+	require.ErrorIs(t, err, ErrPack)
+	require.EqualError(t, err, `audio: bad clip pack: the pack does not speak "uk"`)
+	_, err = NewAnnouncer(pack, &DirPlayer{Dir: t.TempDir()}, &AnnouncerOpts{Langs: []string{"en"}})
+	require.NoError(t, err)
+}

@@ -1,0 +1,24 @@
+package main
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/cherga/cherga/audio"
+)
+
+// TestStressFixesMatch fails when a phrase text changes under a stress fix,
+// so the fix is updated with it (and make voice run again).
+func TestStressFixesMatch(t *testing.T) {
+	for id, fix := range stress {
+		lang, _, _ := strings.Cut(id, "/")
+		require.Equal(t, fix.text, audio.ClipTexts(lang)[id], id)
+		require.Equal(t, 1, strings.Count(fix.phonemes, "'"), "%s: one stressed vowel", id)
+	}
+}
+
+func TestEspeakVersion(t *testing.T) {
+	require.Equal(t, "eSpeak NG text-to-speech: 1.51", espeakVersion([]byte("eSpeak NG text-to-speech: 1.51  Data at: /usr/lib/x86_64-linux-gnu/espeak-ng-data\n")))
+}

@@ -1,0 +1,181 @@
+package audio
+
+import (
+	"slices"
+	"time"
+)
+
+// playlist is the announcer's queue, without clocks or goroutines: time
+// comes in as now. It is not safe for concurrent use.
+type playlist struct {
+	langs  []string
+	maxAge time.Duration
+	gather time.Duration
+	max    int
+
+	items  []*item
+	played map[string]bool // id + "\x00" + lang of what was played or merged
+	order  []string        // the keys of played, oldest first, to bound it
+}
+
+// maxPlayed is how many (call, language) pairs the playlist remembers to
+// drop redelivered messages: hours of calls.
+const maxPlayed = 1024
+
+// item is one announcement waiting: a call, with its languages as they
+// arrive, and the recalls merged into it.
+type item struct {
+	ids      []string
+	ticket   string
+	counter  string
+	recall   bool
+	phrases  map[string]Call // by language
+	seen     map[string]bool // key(id, lang) of every message merged
+	at       time.Time       // the latest call time of the merged messages
+	received time.Time       // when the first message arrived
+}
+
+func newPlaylist(langs []string, maxAge, gather time.Duration, max int) *playlist {
+	return &playlist{langs: langs, maxAge: maxAge, gather: gather, max: max, played: map[string]bool{}}
+}
+
+// Outcome says what add did with a message.
+type Outcome string
+
+const (
+	// Queued: the message is a new announcement at the end of the queue.
+	Queued Outcome = "queued"
+	// Merged: the message joined a queued announcement: another language
+	// of the same call, or a recall of a ticket still waiting to be called
+	// out.
+	Merged Outcome = "merged"
+	// Duplicate: the message was played or queued already (a redelivery).
+	Duplicate Outcome = "duplicate"
+	// Skipped: the message is in a language the announcer does not play.
+	Skipped Outcome = "skipped"
+	// Expired: the message is older than MaxAge, or it fell off a full queue.
+	Expired Outcome = "expired"
+)
+
+func key(id, lang string) string { return id + "\x00" + lang }
+
+// add puts c in the queue at now.
+func (p *playlist) add(c Call, now time.Time) Outcome {
+	if !slices.Contains(p.langs, c.Lang) {
+		return Skipped
+	}
+	if p.played[key(c.ID, c.Lang)] {
+		return Duplicate
+	}
+	if p.age(c.At, now, now) > p.maxAge {
+		return Expired
+	}
+	// Another language of a queued call, or the same ticket called to the
+	// same counter again (a recall) while the first call still waits.
+	for _, it := range p.items {
+		if !slices.Contains(it.ids, c.ID) && (it.ticket != c.Ticket || it.counter != c.Counter) {
+			continue
+		}
+		if it.seen[key(c.ID, c.Lang)] {
+			return Duplicate
+		}
+		it.seen[key(c.ID, c.Lang)] = true
+		if !slices.Contains(it.ids, c.ID) {
+			it.ids = append(it.ids, c.ID)
+		}
+		it.recall = it.recall || c.Recall
+		if c.At.After(it.at) {
+			it.at = c.At
+		}
+		if _, ok := it.phrases[c.Lang]; !ok {
+			it.phrases[c.Lang] = c
+		}
+		return Merged
+	}
+	if p.max > 0 && len(p.items) >= p.max {
+		return Expired
+	}
+	p.items = append(p.items, &item{
+		ids:      []string{c.ID},
+		ticket:   c.Ticket,
+		counter:  c.Counter,
+		recall:   c.Recall,
+		phrases:  map[string]Call{c.Lang: c},
+		seen:     map[string]bool{key(c.ID, c.Lang): true},
+		at:       c.At,
+		received: now,
+	})
+	return Queued
+}
+
+// age is how old a call made at at and received at received is at now. The
+// call's own time counts, so a call that waited in the controller's outbox
+// while the broker was down is as old as it is; a call without a time, or
+// from a clock ahead of ours, ages from its arrival.
+func (p *playlist) age(at, received, now time.Time) time.Duration {
+	if at.IsZero() || at.After(now) {
+		return now.Sub(received)
+	}
+	return now.Sub(at)
+}
+
+// complete reports whether it has every language the announcer plays.
+func (p *playlist) complete(it *item) bool {
+	for _, l := range p.langs {
+		if _, ok := it.phrases[l]; !ok {
+			return false
+		}
+	}
+	return true
+}
+
+// next takes the announcement to play at now off the queue. It drops the
+// expired ones on the way (returned in dropped). The head waits for its
+// missing languages until gather after its first message: it returns nil
+// and how long to wait then.
+func (p *playlist) next(now time.Time) (play *item, dropped []*item, wait time.Duration) {
+	for len(p.items) > 0 {
+		it := p.items[0]
+		if p.age(it.at, it.received, now) > p.maxAge {
+			dropped = append(dropped, it)
+			p.items = p.items[1:]
+			continue
+		}
+		if !p.complete(it) {
+			if w := p.gather - now.Sub(it.received); w > 0 {
+				return nil, dropped, w
+			}
+		}
+		p.items[0] = nil
+		p.items = p.items[1:]
+		for k := range it.seen {
+			p.remember(k)
+		}
+		return it, dropped, 0
+	}
+	return nil, dropped, 0
+}
+
+func (p *playlist) remember(k string) {
+	if p.played[k] {
+		return
+	}
+	p.played[k] = true
+	p.order = append(p.order, k)
+	if len(p.order) > maxPlayed {
+		delete(p.played, p.order[0])
+		p.order = p.order[1:]
+	}
+}
+
+// phrases returns the item's calls in the order of the announcer's
+// languages.
+func (p *playlist) phrases(it *item) []Call {
+	var cs []Call
+	for _, l := range p.langs {
+		if c, ok := it.phrases[l]; ok {
+			cs = append(cs, c)
+		}
+	}
+	return cs
+}

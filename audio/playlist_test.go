@@ -1,0 +1,122 @@
+package audio
+
+import (
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+)
+
+var t0 = time.Date(2026, 11, 24, 10, 0, 0, 0, time.UTC)
+
+func call(id, ticket, counter, lang string, at time.Time) Call {
+	return Call{ID: id, Ticket: ticket, Counter: counter, Lang: lang, Clips: []string{lang + "/word/x"}, At: at}
+}
+
+func recall(id, ticket, counter, lang string, at time.Time) Call {
+	c := call(id, ticket, counter, lang, at)
+	c.Recall = true
+	return c
+}
+
+// played drains the list at now and returns, per announcement, its ids and
+// the languages of its phrases.
+func drain(p *playlist, now time.Time) (out [][2][]string) {
+	for {
+		it, _, _ := p.next(now)
+		if it == nil {
+			return out
+		}
+		var langs []string
+		for _, c := range p.phrases(it) {
+			langs = append(langs, c.Lang)
+		}
+		out = append(out, [2][]string{it.ids, langs})
+	}
+}
+
+func TestPlaylist(t *testing.T) {
+	p := newPlaylist([]string{"uk", "en"}, time.Minute, time.Second, 0)
+	now := t0
+	require.Equal(t, Queued, p.add(call("1", "А001", "5", "uk", now), now))
+	require.Equal(t, Merged, p.add(call("1", "А001", "5", "en", now), now))
+	require.Equal(t, Duplicate, p.add(call("1", "А001", "5", "en", now), now), "redelivered")
+	require.Equal(t, Queued, p.add(call("2", "А002", "6", "en", now), now), "en first")
+	require.Equal(t, Merged, p.add(call("2", "А002", "6", "uk", now), now))
+	// A recall of the waiting А001 joins it, both languages.
+	require.Equal(t, Merged, p.add(recall("3", "А001", "5", "uk", now.Add(time.Second)), now))
+	require.Equal(t, Merged, p.add(recall("3", "А001", "5", "en", now.Add(time.Second)), now))
+	require.Equal(t, Skipped, p.add(call("4", "А003", "7", "de", now), now))
+
+	require.Equal(t, [][2][]string{
+		{{"1", "3"}, {"uk", "en"}},
+		{{"2"}, {"uk", "en"}}, // Ukrainian first, whatever came first
+	}, drain(p, now))
+
+	// Played calls are remembered: a redelivery is dropped, a recall after
+	// the call was played is a new announcement.
+	require.Equal(t, Duplicate, p.add(call("1", "А001", "5", "uk", now), now))
+	require.Equal(t, Duplicate, p.add(recall("3", "А001", "5", "en", now), now))
+	require.Equal(t, Queued, p.add(recall("5", "А001", "5", "uk", now), now))
+}
+
+func TestPlaylistGather(t *testing.T) {
+	p := newPlaylist([]string{"uk", "en"}, time.Minute, 500*time.Millisecond, 0)
+	require.Equal(t, Queued, p.add(call("1", "А001", "5", "uk", t0), t0))
+	require.Equal(t, Queued, p.add(call("2", "А002", "6", "uk", t0), t0))
+	require.Equal(t, Merged, p.add(call("2", "А002", "6", "en", t0), t0))
+
+	it, dropped, wait := p.next(t0.Add(200 * time.Millisecond))
+	require.Nil(t, it, "the head waits for its English")
+	require.Empty(t, dropped)
+	require.Equal(t, 300*time.Millisecond, wait)
+
+	// The English never comes: the Ukrainian plays alone, in order.
+	require.Equal(t, [][2][]string{{{"1"}, {"uk"}}, {{"2"}, {"uk", "en"}}}, drain(p, t0.Add(500*time.Millisecond)))
+	// It comes late: played alone.
+	require.Equal(t, Queued, p.add(call("1", "А001", "5", "en", t0), t0.Add(time.Second)))
+}
+
+func TestPlaylistMaxAge(t *testing.T) {
+	p := newPlaylist([]string{"uk"}, time.Minute, time.Second, 0)
+	now := t0.Add(10 * time.Minute)
+	// Published from the outbox after the broker came back: too old at once.
+	require.Equal(t, Expired, p.add(call("1", "А001", "5", "uk", t0), now))
+	// Fresh when it came, too old when its turn comes.
+	require.Equal(t, Queued, p.add(call("2", "А002", "5", "uk", now), now))
+	require.Equal(t, Queued, p.add(call("3", "А003", "6", "uk", now.Add(45*time.Second)), now.Add(45*time.Second)))
+	it, dropped, _ := p.next(now.Add(61 * time.Second))
+	require.Len(t, dropped, 1)
+	require.Equal(t, []string{"2"}, dropped[0].ids)
+	require.Equal(t, []string{"3"}, it.ids)
+
+	// A recall refreshes a waiting call: it is as old as the recall.
+	require.Equal(t, Queued, p.add(call("4", "А004", "7", "uk", now), now))
+	require.Equal(t, Merged, p.add(recall("5", "А004", "7", "uk", now.Add(50*time.Second)), now.Add(50*time.Second)))
+	it, dropped, _ = p.next(now.Add(70 * time.Second))
+	require.Empty(t, dropped)
+	require.Equal(t, []string{"4", "5"}, it.ids)
+	require.True(t, it.recall)
+
+	// No time, or a controller clock ahead of ours: the age counts from
+	// the arrival.
+	require.Equal(t, Queued, p.add(call("6", "А006", "8", "uk", time.Time{}), now))
+	require.Equal(t, Queued, p.add(call("7", "А007", "9", "uk", now.Add(time.Hour)), now))
+	require.Equal(t, [][2][]string{{{"6"}, {"uk"}}, {{"7"}, {"uk"}}}, drain(p, now.Add(59*time.Second)))
+}
+
+func TestPlaylistBounded(t *testing.T) {
+	p := newPlaylist([]string{"uk"}, time.Minute, time.Second, 2)
+	require.Equal(t, Queued, p.add(call("1", "А001", "1", "uk", t0), t0))
+	require.Equal(t, Queued, p.add(call("2", "А002", "2", "uk", t0), t0))
+	require.Equal(t, Expired, p.add(call("3", "А003", "3", "uk", t0), t0))
+
+	p = newPlaylist([]string{"uk"}, time.Minute, time.Second, 0)
+	for i := range maxPlayed + 10 {
+		c := call(string(rune('a'+i%26))+time.Duration(i).String(), "А1", string(rune('0'+i%10)), "uk", t0)
+		p.add(c, t0)
+		drain(p, t0)
+	}
+	require.Len(t, p.played, maxPlayed)
+	require.Len(t, p.order, maxPlayed)
+}

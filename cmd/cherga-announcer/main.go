@@ -1,0 +1,241 @@
+// Command cherga-announcer runs on the announcer box: it subscribes to the
+// calls of one office ({root}/announce, docs/mqtt.md) and says them through
+// the speakers, a chime and then the clips of each language, one call at a
+// time.
+//
+//	cherga-announcer -broker tcp://cherga.local:1883 -site demo
+//	cherga-announcer -broker tcp://127.0.0.1:1883 -out /tmp/calls   # WAV files instead of sound
+//
+// The voice is the built-in espeak-ng pack (audio/voice) unless -pack names
+// a folder with a manifest.json (see package audio). The queue, merging and
+// age rules are audio.Announcer's.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+	"time"
+
+	paho "github.com/eclipse/paho.mqtt.golang"
+
+	"github.com/cherga/cherga/audio"
+	"github.com/cherga/cherga/audio/voice"
+	"github.com/cherga/cherga/internal/bus"
+)
+
+// version is set by the build (-ldflags "-X main.version=...").
+var version = "dev"
+
+// options are the command line.
+type options struct {
+	broker   string
+	site     string
+	pack     string
+	out      string
+	player   string
+	maxAge   time.Duration
+	gather   time.Duration
+	langs    []string
+	clientID string
+	user     string
+	verbose  bool
+	version  bool
+}
+
+func parseFlags(args []string, stderr io.Writer) (options, error) {
+	var o options
+	host, _ := os.Hostname()
+	fs := flag.NewFlagSet("cherga-announcer", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.StringVar(&o.broker, "broker", "tcp://127.0.0.1:1883", "MQTT broker `URL` (tcp://host:port or ssl://host:port)")
+	fs.StringVar(&o.site, "site", "demo", "site id; calls come on qms/{site}/announce")
+	fs.StringVar(&o.pack, "pack", "", "clip pack `dir` with a manifest.json (default: the built-in espeak-ng pack)")
+	fs.StringVar(&o.out, "out", "", "write each announcement as a WAV file into `dir` instead of playing it")
+	fs.StringVar(&o.player, "player", "aplay", "`command` that plays a WAV file given on its standard input")
+	fs.DurationVar(&o.maxAge, "max-age", time.Minute, "drop a call older than this when its turn comes")
+	fs.DurationVar(&o.gather, "gather", 500*time.Millisecond, "how long a call waits for its other languages")
+	langs := fs.String("lang", "uk,en", "languages to say, in order, comma-separated")
+	fs.StringVar(&o.clientID, "id", "cherga-announcer-"+host, "MQTT client `id`; keep it stable, the broker keeps its session")
+	fs.StringVar(&o.user, "user", "", "MQTT user `name`; the password comes from $CHERGA_MQTT_PASSWORD, never the command line")
+	fs.BoolVar(&o.verbose, "v", false, "log every message")
+	fs.BoolVar(&o.version, "version", false, "print the version and exit")
+	if err := fs.Parse(args); err != nil {
+		return o, err
+	}
+	if fs.NArg() > 0 {
+		return o, fmt.Errorf("unexpected arguments %q", fs.Args())
+	}
+	for _, l := range strings.Split(*langs, ",") {
+		if l = strings.TrimSpace(l); l != "" {
+			o.langs = append(o.langs, l)
+		}
+	}
+	if len(o.langs) == 0 {
+		return o, errors.New("-lang: no language")
+	}
+	if o.maxAge <= 0 || o.gather <= 0 {
+		return o, errors.New("-max-age and -gather must be positive")
+	}
+	if len(strings.Fields(o.player)) == 0 && o.out == "" {
+		return o, errors.New("-player: no command")
+	}
+	return o, nil
+}
+
+func main() {
+	o, err := parseFlags(os.Args[1:], os.Stderr)
+	if errors.Is(err, flag.ErrHelp) {
+		return
+	}
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "cherga-announcer:", err)
+		os.Exit(2)
+	}
+	if o.version {
+		fmt.Println("cherga-announcer", version)
+		return
+	}
+	level := slog.LevelInfo
+	if o.verbose {
+		level = slog.LevelDebug
+	}
+	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: level}))
+
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	a, err := start(ctx, o, log, nil)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "cherga-announcer:", err)
+		os.Exit(1)
+	}
+	log.Info("cherga-announcer ready", "broker", o.broker, "topic", a.topic, "pack", a.pack.String(), "player", a.player, "version", version)
+	<-ctx.Done()
+	log.Info("cherga-announcer stopping")
+	a.Close()
+}
+
+// announcer is the running program: an MQTT subscription feeding an
+// audio.Announcer, whose Run is the one loop.
+type announcer struct {
+	topic  string
+	pack   *audio.Pack
+	player audio.Player
+	ann    *audio.Announcer
+	mqtt   paho.Client
+	cancel context.CancelFunc
+	done   chan struct{}
+}
+
+// start loads the pack, connects and subscribes; played, when set, sees
+// every announcement played or dropped (tests).
+func start(ctx context.Context, o options, log *slog.Logger, played func(*audio.Announcement, error)) (*announcer, error) {
+	var (
+		pack *audio.Pack
+		err  error
+	)
+	if o.pack == "" {
+		pack, err = voice.Load(o.langs...)
+	} else {
+		pack, err = audio.LoadPack(os.DirFS(o.pack), o.langs...)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("pack: %w", err)
+	}
+	var player audio.Player = &audio.CommandPlayer{Command: strings.Fields(o.player)}
+	if o.out != "" {
+		if err := os.MkdirAll(o.out, 0o755); err != nil {
+			return nil, err
+		}
+		player = &audio.DirPlayer{Dir: o.out}
+	}
+	ann, err := audio.NewAnnouncer(pack, player, &audio.AnnouncerOpts{
+		Langs: o.langs, MaxAge: o.maxAge, Gather: o.gather, Logger: log, Played: played,
+	})
+	if err != nil {
+		return nil, err
+	}
+
+	topic := bus.Announce("qms/" + o.site)
+	handle := func(_ paho.Client, m paho.Message) {
+		c, err := audio.ParseCall(m.Payload())
+		if err != nil {
+			log.Warn("cherga-announcer: message ignored", "topic", m.Topic(), "err", err)
+			return
+		}
+		out := ann.Offer(c)
+		level := slog.LevelDebug
+		if out == audio.Expired {
+			level = slog.LevelWarn // a call nobody will hear
+		}
+		log.Log(context.Background(), level, "cherga-announcer: call", "id", c.ID, "ticket", c.Ticket, "counter", c.Counter, "lang", c.Lang, "recall", c.Recall, "at", c.At, "outcome", out)
+	}
+	// A persistent session (stable id, no clean session) keeps the calls
+	// made during a short network loss; MaxAge drops the ones that waited
+	// too long. Subscribing on every connect covers a broker that restarted
+	// empty (the controller's embedded one).
+	subscribed := make(chan error, 1)
+	opts := paho.NewClientOptions().
+		AddBroker(strings.Replace(o.broker, "mqtt://", "tcp://", 1)).
+		SetClientID(o.clientID).
+		SetUsername(o.user).
+		SetPassword(os.Getenv("CHERGA_MQTT_PASSWORD")).
+		SetCleanSession(false).
+		SetAutoReconnect(true).
+		SetConnectRetry(false).
+		SetMaxReconnectInterval(5 * time.Second).
+		SetConnectTimeout(5 * time.Second).
+		SetKeepAlive(15 * time.Second).
+		SetOrderMatters(true).
+		SetOnConnectHandler(func(c paho.Client) {
+			tok := c.Subscribe(topic, 1, handle)
+			tok.WaitTimeout(5 * time.Second)
+			if err := tok.Error(); err != nil {
+				log.Error("cherga-announcer: subscribe", "topic", topic, "err", err)
+			}
+			select {
+			case subscribed <- tok.Error():
+			default:
+			}
+		}).
+		SetConnectionLostHandler(func(_ paho.Client, err error) {
+			log.Warn("cherga-announcer: connection lost; reconnecting", "broker", o.broker, "err", err)
+		})
+	client := paho.NewClient(opts)
+	if tok := client.Connect(); !tok.WaitTimeout(10*time.Second) || tok.Error() != nil {
+		client.Disconnect(0)
+		return nil, fmt.Errorf("connect to %s: %v", o.broker, tok.Error())
+	}
+	select {
+	case err := <-subscribed:
+		if err != nil {
+			client.Disconnect(0)
+			return nil, fmt.Errorf("subscribe %s: %w", topic, err)
+		}
+	case <-time.After(10 * time.Second):
+		client.Disconnect(0)
+		return nil, fmt.Errorf("subscribe %s: no answer", topic)
+	}
+
+	runCtx, cancel := context.WithCancel(ctx)
+	a := &announcer{topic: topic, pack: pack, player: player, ann: ann, mqtt: client, cancel: cancel, done: make(chan struct{})}
+	go func() {
+		defer close(a.done)
+		ann.Run(runCtx) // returns the context's error, which is the stop
+	}()
+	return a, nil
+}
+
+// Close disconnects and stops playing; it returns once the player is done.
+func (a *announcer) Close() {
+	a.mqtt.Disconnect(250)
+	a.cancel()
+	<-a.done
+}

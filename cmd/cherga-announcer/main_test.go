@@ -1,0 +1,143 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"io"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/cherga/cherga/audio"
+	"github.com/cherga/cherga/internal/broker"
+	"github.com/cherga/cherga/sim"
+)
+
+// packClip reads one clip of the committed pack straight from its file, not
+// through audio.Pack, so the test checks the announcer against the files.
+func packClip(t *testing.T, id string) audio.Clip {
+	t.Helper()
+	f, err := os.Open(filepath.Join("..", "..", "audio", "voice", "pack", filepath.FromSlash(id)+".wav"))
+	require.NoError(t, err)
+	defer f.Close()
+	c, err := audio.ReadWAV(f)
+	require.NoError(t, err)
+	return c
+}
+
+// expected is the announcement of phrases as the layout of Pack.Render
+// says: chime, pause, phrase, pause, phrase.
+func expected(t *testing.T, phrases ...audio.Phrase) []byte {
+	t.Helper()
+	f := packClip(t, "uk/word/talon").Format
+	data := append([]byte(nil), audio.Chime(f).Data...)
+	data = append(data, audio.Silence(f, audio.ChimePause).Data...)
+	for i, p := range phrases {
+		if i > 0 {
+			data = append(data, audio.Silence(f, audio.LangPause).Data...)
+		}
+		for _, id := range p.Clips {
+			data = append(data, packClip(t, id).Data...)
+		}
+	}
+	return data
+}
+
+func announce(t *testing.T, id, ticket, counter, lang string, recall bool, at time.Time) ([]byte, audio.Phrase) {
+	t.Helper()
+	p, err := audio.Announce(lang, ticket, counter, audio.Window)
+	require.NoError(t, err)
+	b, err := json.Marshal(audio.Call{ID: id, Ticket: ticket, Counter: counter, Lang: lang, Text: p.Text, Clips: p.Clips, Recall: recall, At: at})
+	require.NoError(t, err)
+	return b, p
+}
+
+// TestAnnouncerEndToEnd publishes announce messages through a real broker,
+// as the controller does, and checks the WAV files the announcer writes:
+// one per call, both languages Ukrainian first, the clips in order.
+func TestAnnouncerEndToEnd(t *testing.T) {
+	b, err := broker.Start("127.0.0.1:0", slog.New(slog.NewTextHandler(io.Discard, nil)))
+	require.NoError(t, err)
+	t.Cleanup(func() { b.Close() })
+
+	out := t.TempDir()
+	o, err := parseFlags([]string{"-broker", b.URL(), "-site", "e2e", "-out", out, "-gather", "10s", "-id", "announcer-" + t.Name()}, io.Discard)
+	require.NoError(t, err)
+	played := make(chan error, 8)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	a, err := start(ctx, o, slog.New(slog.NewTextHandler(io.Discard, nil)), func(_ *audio.Announcement, err error) { played <- err })
+	require.NoError(t, err)
+	t.Cleanup(a.Close)
+
+	pub, err := sim.Listen(b.URL(), "qms/e2e/nothing")
+	require.NoError(t, err)
+	t.Cleanup(pub.Close)
+	topic := "qms/e2e/announce"
+	now := time.Now()
+
+	// Garbage and a call from ten minutes ago come first: both ignored.
+	require.NoError(t, pub.Publish(topic, []byte(`{"id":`), false))
+	old, _ := announce(t, "1", "А001", "1", "uk", false, now.Add(-10*time.Minute))
+	require.NoError(t, pub.Publish(topic, old, false))
+
+	// Call 17 in English first, then Ukrainian; call 18; call 17 again (a
+	// redelivery).
+	en17, pen17 := announce(t, "17", "А023", "5", "en", false, now)
+	uk17, puk17 := announce(t, "17", "А023", "5", "uk", false, now)
+	uk18, puk18 := announce(t, "18", "Б7", "12", "uk", false, now)
+	en18, pen18 := announce(t, "18", "Б7", "12", "en", false, now)
+	for _, m := range [][]byte{en17, uk17, uk18, en18, uk17} {
+		require.NoError(t, pub.Publish(topic, m, false))
+	}
+	for range 2 {
+		select {
+		case err := <-played:
+			require.NoError(t, err)
+		case <-time.After(20 * time.Second):
+			t.Fatal("no announcement within 20 s")
+		}
+	}
+
+	files, err := filepath.Glob(filepath.Join(out, "*.wav"))
+	require.NoError(t, err)
+	require.Equal(t, []string{filepath.Join(out, "0001-17.wav"), filepath.Join(out, "0002-18.wav")}, files)
+	for i, want := range [][]byte{expected(t, puk17, pen17), expected(t, puk18, pen18)} {
+		f, err := os.Open(files[i])
+		require.NoError(t, err)
+		c, err := audio.ReadWAV(f)
+		f.Close()
+		require.NoError(t, err)
+		require.Equal(t, audio.Format{Rate: 16000, Channels: 1, Bits: 16}, c.Format)
+		require.Equal(t, len(want), len(c.Data), files[i])
+		require.True(t, string(want) == string(c.Data), "%s: the samples differ from chime + clips", files[i])
+	}
+	select {
+	case err := <-played:
+		t.Fatalf("a third announcement: %v", err)
+	default:
+	}
+}
+
+func TestFlags(t *testing.T) {
+	o, err := parseFlags(nil, io.Discard)
+	require.NoError(t, err)
+	require.Equal(t, []string{"uk", "en"}, o.langs)
+	require.Equal(t, time.Minute, o.maxAge)
+	_, err = parseFlags([]string{"-lang", " , "}, io.Discard)
+	require.EqualError(t, err, "-lang: no language")
+	_, err = parseFlags([]string{"-max-age", "0s"}, io.Discard)
+	require.Error(t, err)
+	_, err = parseFlags([]string{"extra"}, io.Discard)
+	require.Error(t, err)
+
+	// A language the pack lacks is refused at start, before connecting.
+	o, err = parseFlags([]string{"-lang", "uk,de", "-broker", "tcp://127.0.0.1:1"}, io.Discard)
+	require.NoError(t, err)
+	_, err = start(context.Background(), o, slog.New(slog.NewTextHandler(io.Discard, nil)), nil)
+	require.ErrorIs(t, err, audio.ErrPack)
+}

@@ -1,0 +1,301 @@
+package display
+
+import (
+	"errors"
+	"fmt"
+	"regexp"
+	"strings"
+	"time"
+)
+
+// Mode is what hangs over a counter, the `mode` of its board in the
+// configuration. The contract topics {root}/board/{counter} and its /text
+// are published for every counter whatever the mode; the mode only adds
+// payloads for boards that cannot read them.
+type Mode string
+
+const (
+	// ModeJSON is a board that reads {root}/board/{counter}; the default.
+	ModeJSON Mode = "json"
+	// ModeText is a one-line board that reads {root}/board/{counter}/text.
+	ModeText Mode = "text"
+	// ModeAwtrix is an AWTRIX 3 LED matrix (Ulanzi TC001 and the like):
+	// it gets its own custom app and notifications, see AwtrixOpts.
+	ModeAwtrix Mode = "awtrix"
+)
+
+// ErrBoardOpts is returned by BoardOpts.Validate and ParseMode.
+var ErrBoardOpts = errors.New("display: bad board options")
+
+// ParseMode parses the configuration spelling; "" is ModeJSON.
+func ParseMode(s string) (Mode, error) {
+	switch Mode(s) {
+	case "", ModeJSON:
+		return ModeJSON, nil
+	case ModeText, ModeAwtrix:
+		return Mode(s), nil
+	}
+	return "", fmt.Errorf("%w: mode %q (want json, text or awtrix)", ErrBoardOpts, s)
+}
+
+// BoardOpts configures the board of one counter: the `board` field the lead
+// adds to a counter of firmware-config, for example
+//
+//	counters:
+//	  - id: "5"
+//	    services: [social]
+//	    board: {mode: awtrix, awtrix: {prefix: awtrix_5a3f1c}}
+type BoardOpts struct {
+	Mode   Mode       `yaml:"mode,omitempty" json:"mode,omitempty"`
+	Awtrix AwtrixOpts `yaml:"awtrix,omitempty" json:"awtrix,omitempty"`
+}
+
+// FieldError is a problem with one field of BoardOpts; Field is relative to
+// the board ("awtrix.prefix"), for the configuration to prefix.
+type FieldError struct {
+	Field   string
+	Message string
+}
+
+func (e *FieldError) Error() string { return "display: board." + e.Field + ": " + e.Message }
+
+// Unwrap makes errors.Is see ErrBoardOpts.
+func (e *FieldError) Unwrap() error { return ErrBoardOpts }
+
+// prefixRe is an MQTT topic prefix without wildcards, as AWTRIX accepts it.
+var prefixRe = regexp.MustCompile(`^[A-Za-z0-9_\-]+(/[A-Za-z0-9_\-]+)*$`)
+
+var (
+	colorRe = regexp.MustCompile(`^#[0-9A-Fa-f]{6}$`)
+	appRe   = regexp.MustCompile(`^[A-Za-z0-9_]{1,32}$`)
+)
+
+// Validate returns the first problem as a *FieldError, or nil.
+func (o *BoardOpts) Validate() error {
+	if _, err := ParseMode(string(o.Mode)); err != nil {
+		return &FieldError{"mode", fmt.Sprintf("must be json, text or awtrix, got %q", o.Mode)}
+	}
+	if o.Mode != ModeAwtrix {
+		return nil
+	}
+	a := o.Awtrix
+	if !prefixRe.MatchString(a.Prefix) {
+		return &FieldError{"awtrix.prefix", fmt.Sprintf("must be the MQTT prefix set on the AWTRIX (awtrix_5a3f1c), without + or #, got %q", a.Prefix)}
+	}
+	if a.App != "" && !appRe.MatchString(a.App) {
+		return &FieldError{"awtrix.app", fmt.Sprintf("must be 1-32 letters, digits or _, got %q", a.App)}
+	}
+	if a.Blink < 0 {
+		return &FieldError{"awtrix.blink", fmt.Sprintf("must not be negative, got %s", a.Blink)}
+	}
+	for _, c := range []struct{ field, v string }{
+		{"calling_color", a.CallingColor}, {"serving_color", a.ServingColor},
+		{"idle_color", a.IdleColor}, {"closed_color", a.ClosedColor},
+	} {
+		if c.v != "" && !colorRe.MatchString(c.v) {
+			return &FieldError{"awtrix." + c.field, fmt.Sprintf("must be #RRGGBB, got %q", c.v)}
+		}
+	}
+	return nil
+}
+
+// Messages returns what the board needs published besides the contract
+// topics whenever its state changes: the AWTRIX custom app in ModeAwtrix,
+// nothing in the other modes. The publisher sends them with the board's
+// {root}/board/{counter} messages.
+func (o *BoardOpts) Messages(b Board) []Message {
+	if o == nil || o.Mode != ModeAwtrix {
+		return nil
+	}
+	return []Message{o.Awtrix.CustomApp(b)}
+}
+
+// CallMessages returns what a new call of ticket to this board's counter
+// publishes besides the announcement: the AWTRIX notification in ModeAwtrix
+// (unless turned off), nothing in the other modes.
+func (o *BoardOpts) CallMessages(ticket string) []Message {
+	if o == nil || o.Mode != ModeAwtrix {
+		return nil
+	}
+	if m, ok := o.Awtrix.Notification(ticket); ok {
+		return []Message{m}
+	}
+	return nil
+}
+
+// AwtrixOpts drives an AWTRIX 3 board (https://blueforcer.github.io/awtrix3/#/api).
+// A zero field takes its value from DefaultAwtrixOpts.
+//
+// The board shows one custom app, {prefix}/custom/{app}, published
+// retained so a board that reboots shows the state at once; a new call
+// also pops up as a notification, {prefix}/notify, not retained. Turn the
+// built-in apps (time, date, temperature, humidity, battery) off in the
+// AWTRIX settings so the loop shows only the counter.
+type AwtrixOpts struct {
+	// Prefix is the MQTT prefix set in the AWTRIX web interface.
+	Prefix string `yaml:"prefix" json:"prefix"`
+	// App is the custom app's name; default "cherga".
+	App string `yaml:"app,omitempty" json:"app,omitempty"`
+	// Blink is the text's blink interval while calling; default 500 ms.
+	Blink time.Duration `yaml:"blink,omitempty" json:"blink,omitempty"`
+	// Notify is how long the notification of a new call shows; default
+	// 5 s. A negative value sends no notifications.
+	Notify time.Duration `yaml:"notify,omitempty" json:"notify,omitempty"`
+	// Sound is played with the notification: a melody file on the board or
+	// an RTTTL string (starting with a name and a colon). Empty is silent:
+	// the announcer speaks.
+	Sound string `yaml:"sound,omitempty" json:"sound,omitempty"`
+	// Colors of the text, #RRGGBB.
+	CallingColor string `yaml:"calling_color,omitempty" json:"calling_color,omitempty"`
+	ServingColor string `yaml:"serving_color,omitempty" json:"serving_color,omitempty"`
+	IdleColor    string `yaml:"idle_color,omitempty" json:"idle_color,omitempty"`
+	ClosedColor  string `yaml:"closed_color,omitempty" json:"closed_color,omitempty"`
+}
+
+// DefaultAwtrixOpts: amber blinking while calling, green while serving,
+// dim grey when idle, red when closed.
+var DefaultAwtrixOpts = AwtrixOpts{
+	App:          "cherga",
+	Blink:        500 * time.Millisecond,
+	Notify:       5 * time.Second,
+	CallingColor: "#FFB000",
+	ServingColor: "#00D060",
+	IdleColor:    "#505050",
+	ClosedColor:  "#D00000",
+}
+
+func (o AwtrixOpts) withDefaults() AwtrixOpts {
+	d := DefaultAwtrixOpts
+	set := func(v *string, def string) {
+		if *v == "" {
+			*v = def
+		}
+	}
+	set(&o.App, d.App)
+	set(&o.CallingColor, d.CallingColor)
+	set(&o.ServingColor, d.ServingColor)
+	set(&o.IdleColor, d.IdleColor)
+	set(&o.ClosedColor, d.ClosedColor)
+	if o.Blink == 0 {
+		o.Blink = d.Blink
+	}
+	if o.Notify == 0 {
+		o.Notify = d.Notify
+	}
+	return o
+}
+
+// Message is one MQTT publication to a device with its own topics.
+type Message struct {
+	Topic   string
+	Retain  bool
+	Payload []byte
+}
+
+// awtrixApp is the subset of the AWTRIX 3 custom app and notification
+// payloads cherga uses.
+type awtrixApp struct {
+	Text      string `json:"text"`
+	Color     string `json:"color"`
+	BlinkText int    `json:"blinkText,omitempty"` // ms
+	Center    bool   `json:"center"`
+	// TextCase 2 shows the text as sent: the board's uppercase setting
+	// would otherwise change "Закрито".
+	TextCase int  `json:"textCase"`
+	NoScroll bool `json:"noScroll"`
+	// Notification only.
+	Duration int    `json:"duration,omitempty"` // s
+	Stack    *bool  `json:"stack,omitempty"`
+	Wakeup   bool   `json:"wakeup,omitempty"`
+	Sound    string `json:"sound,omitempty"`
+	RTTTL    string `json:"rtttl,omitempty"`
+}
+
+// AwtrixText is what an AWTRIX board shows for b: the ticket alone while
+// calling or serving (the board hangs over its counter, and a 32x8 matrix
+// has room for about 8 characters), the counter id when idle, ЗАКРИТО when
+// closed. The AWTRIX font has had Cyrillic capitals, Є І Ї included, since
+// early 2024 (awtrix3 pull request 481); check Ґ on the firmware in use.
+func AwtrixText(b Board) string {
+	switch b.State {
+	case Closed:
+		return "ЗАКРИТО"
+	case Calling, Serving:
+		if b.Ticket != "" {
+			return b.Ticket
+		}
+	}
+	if b.Counter == "" {
+		return "-"
+	}
+	return b.Counter
+}
+
+// CustomApp returns the retained custom app of the board: {prefix}/custom/{app}
+// with the text of AwtrixText, blinking in CallingColor while calling. It is
+// never empty: an empty payload would delete the app.
+func (o AwtrixOpts) CustomApp(b Board) Message {
+	o = o.withDefaults()
+	app := awtrixApp{Text: AwtrixText(b), Center: true, TextCase: 2, NoScroll: true}
+	switch {
+	case b.State == Closed:
+		app.Color = o.ClosedColor
+	case b.State == Calling && b.Ticket != "":
+		app.Color = o.CallingColor
+		app.BlinkText = int(o.Blink / time.Millisecond)
+	case b.State == Serving && b.Ticket != "":
+		app.Color = o.ServingColor
+	default:
+		app.Color = o.IdleColor
+	}
+	return Message{Topic: o.Prefix + "/custom/" + o.App, Retain: true, Payload: marshal(app)}
+}
+
+// Notification returns the notification of a new call of ticket on the
+// board, {prefix}/notify, not retained: it replaces any notification shown
+// (no stack), wakes a dimmed board, blinks fast in CallingColor for Notify.
+// ok is false when Notify is negative or the ticket is empty.
+func (o AwtrixOpts) Notification(ticket string) (m Message, ok bool) {
+	o = o.withDefaults()
+	if o.Notify < 0 || ticket == "" {
+		return Message{}, false
+	}
+	stack := false
+	n := awtrixApp{
+		Text: ticket, Color: o.CallingColor, BlinkText: 250, Center: true, TextCase: 2, NoScroll: true,
+		Duration: max(1, int(o.Notify/time.Second)), Stack: &stack, Wakeup: true,
+	}
+	if name, _, isRTTTL := strings.Cut(o.Sound, ":"); isRTTTL && name != "" {
+		n.RTTTL = o.Sound
+	} else {
+		n.Sound = o.Sound
+	}
+	return Message{Topic: o.Prefix + "/notify", Payload: marshal(n)}, true
+}
+
+// Settle returns the board as it should show at now: a Calling board whose
+// call is blink or more old becomes Serving, with At when it settled, so the
+// board stops blinking. Other boards, a Calling board without a time, and
+// any board when blink <= 0 are returned as they are.
+//
+// The publisher applies it to every board it renders (so a call published
+// late, after the broker was down, shows settled) and, at the time SettleAt
+// gives, republishes the board settled. The queue's own state is not
+// changed: "serving" on the board means "called a while ago".
+func Settle(b Board, now time.Time, blink time.Duration) Board {
+	at, ok := SettleAt(b, blink)
+	if !ok || now.Before(at) {
+		return b
+	}
+	b.State, b.At = Serving, at
+	return b
+}
+
+// SettleAt returns when Settle turns b from Calling to Serving, and false
+// when it never will.
+func SettleAt(b Board, blink time.Duration) (time.Time, bool) {
+	if b.State != Calling || blink <= 0 || b.At.IsZero() {
+		return time.Time{}, false
+	}
+	return b.At.Add(blink), true
+}
