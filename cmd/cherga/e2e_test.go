@@ -308,3 +308,21 @@ func TestTakenPort(t *testing.T) {
 	require.Contains(t, last, addr)
 	require.Contains(t, last, "-listen")
 }
+
+func TestPinCheckRefusesI2CPin(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds and runs the binary; skipped under -short")
+	}
+	bin := buildCherga(t)
+	raw, err := os.ReadFile("../../firmware-config/examples/round-the-clock.yaml")
+	require.NoError(t, err)
+	bad := filepath.Join(t.TempDir(), "office.yaml")
+	require.NoError(t, os.WriteFile(bad, bytes.Replace(raw, []byte("pin: GPIO27"), []byte("pin: GPIO2"), 1), 0o644))
+	out, err := exec.Command(bin, "-config", bad, "-printer", "none", "-listen", "127.0.0.1:0",
+		"-db", filepath.Join(t.TempDir(), "x.db")).CombinedOutput()
+	var exit *exec.ExitError
+	require.True(t, errors.As(err, &exit), "cherga must refuse: %v\n%s", err, out)
+	require.Contains(t, string(out), "GPIO2 (pin 3)")
+	require.Contains(t, string(out), "kiosks[0].buttons[1].pin")
+	require.Regexp(t, `office\.yaml:\d+:`, string(out))
+}

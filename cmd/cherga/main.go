@@ -16,6 +16,7 @@ import (
 	"syscall"
 	_ "time/tzdata" // the office time zone must load on a box without tzdata
 
+	"github.com/cherga/cherga/device"
 	firmwareconfig "github.com/cherga/cherga/firmware-config"
 	"github.com/cherga/cherga/internal/config"
 	"github.com/cherga/cherga/internal/office"
@@ -83,9 +84,42 @@ func main() {
 	}
 }
 
+// loadConfig reads the office (the built-in one without a path) and checks
+// its GPIO assignment against the Raspberry Pi header, naming the pin and
+// the line of the file when a button takes a pin it must not.
 func loadConfig(path string) (*config.Config, error) {
+	var raw []byte
+	var cfg *config.Config
+	var err error
+	name := path
 	if path == "" {
-		return firmwareconfig.Default(), nil
+		name = "firmware-config/default.yaml"
+		cfg = firmwareconfig.Default()
+		raw, err = firmwareconfig.Raw("default.yaml")
+	} else {
+		if cfg, err = config.Load(path); err != nil {
+			return nil, err
+		}
+		raw, err = os.ReadFile(path)
 	}
-	return config.Load(path)
+	if err != nil {
+		return nil, err
+	}
+	return cfg, checkPins(name, raw)
+}
+
+func checkPins(name string, raw []byte) error {
+	mapYAML, err := firmwareconfig.PinMap("rpi-40pin")
+	if err != nil {
+		return err
+	}
+	pm, err := device.ParsePinMap("rpi-40pin.yaml", mapYAML)
+	if err != nil {
+		return err
+	}
+	uses, err := device.PinUses(raw)
+	if err != nil {
+		return err
+	}
+	return pm.Check(name, uses, nil)
 }
