@@ -1,9 +1,9 @@
 package queue
 
 import (
+	"sort"
 	"time"
 
-	"github.com/cherga/cherga/display"
 	"github.com/cherga/cherga/internal/config"
 )
 
@@ -17,31 +17,134 @@ func (e *Engine) businessDay(now time.Time) string {
 // clockValid reports whether the wall clock can be believed.
 func clockValid(now time.Time) bool { return !now.Before(minValidClock) }
 
-// isOpen reports whether now falls in the office hours of its weekday.
-func (e *Engine) isOpen(now time.Time) bool {
+// hours returns the opening and closing instants of a service (nil: the
+// office) on the local day of now; ok is false on a closed day. The instants
+// come from the local wall time, so a daylight-saving change is handled.
+func (e *Engine) hours(svc *config.Service, now time.Time) (open, close time.Time, ok bool) {
 	local := now.In(e.loc)
-	day := config.Weekdays[(int(local.Weekday())+6)%7]
-	from, to, err := config.ParseHours(e.cfg.Office.Hours[day])
-	if err != nil || from == to {
+	if e.cfg.Holiday(local.Format(dayLayout)) {
+		return open, close, false
+	}
+	wd := config.Weekdays[(int(local.Weekday())+6)%7]
+	from, to := e.cfg.HoursOf(svc, wd)
+	if from == to {
+		return open, close, false
+	}
+	y, m, d := local.Date()
+	open = time.Date(y, m, d, from/60, from%60, 0, 0, e.loc)
+	close = time.Date(y, m, d, to/60, to%60, 0, 0, e.loc)
+	return open, close, true
+}
+
+// isOpen reports whether now falls in the hours of a service (nil: the office).
+func (e *Engine) isOpen(svc *config.Service, now time.Time) bool {
+	local := now.In(e.loc)
+	open, close, ok := e.hours(svc, now)
+	if !ok {
 		return false
 	}
+	// Compare wall clock minutes: on a DST day the instants of the hours
+	// are right, but "24:00" normalises into the next day.
 	m := local.Hour()*60 + local.Minute()
+	from := open.Hour()*60 + open.Minute()
+	to := close.Hour()*60 + close.Minute()
+	if close.Day() != open.Day() {
+		to = 24 * 60
+	}
 	return m >= from && m < to
 }
 
+// closings are the closing instants of the services on a business day, in
+// order. A service open until midnight closes with the day instead.
+func (e *Engine) closings(day string) []closing {
+	d, err := time.ParseInLocation(dayLayout, day, e.loc)
+	if err != nil || e.cfg.Holiday(day) {
+		return nil
+	}
+	wd := config.Weekdays[(int(d.Weekday())+6)%7]
+	var cs []closing
+	for i := range e.cfg.Services {
+		svc := &e.cfg.Services[i]
+		from, to := e.cfg.HoursOf(svc, wd)
+		if from == to || to >= 24*60 {
+			continue
+		}
+		cs = append(cs, closing{at: time.Date(d.Year(), d.Month(), d.Day(), to/60, to%60, 0, 0, e.loc), service: svc.ID})
+	}
+	sort.SliceStable(cs, func(i, j int) bool { return cs[i].at.Before(cs[j].at) })
+	return cs
+}
+
+// closeDue reports whether a service that has closed still has tickets
+// waiting.
+func (st *state) closeDue(now time.Time) bool {
+	for _, c := range st.closes {
+		if now.Before(c.at) {
+			return false
+		}
+		if len(st.waiting[c.service])+st.heldCount[c.service] > 0 {
+			return true
+		}
+	}
+	return false
+}
+
+// closeServices expires the tickets waiting for the services that have
+// closed: nobody will call them today. It holds whatever brought them
+// there (a transfer, a no-show's return, a clock set back before the
+// closing and forward again, a restart). Tickets at a counter stay until
+// the specialist ends them.
+func (t *txn) closeServices() {
+	for _, c := range t.st.closes {
+		if t.now.Before(c.at) {
+			return
+		}
+		svc := c.service
+		if len(t.st.waiting[svc])+t.st.heldCount[svc] == 0 {
+			continue
+		}
+		ts := append([]*Ticket(nil), t.st.waiting[svc]...)
+		for _, q := range t.st.held {
+			for _, tk := range q {
+				if tk.Service == svc {
+					ts = append(ts, tk)
+				}
+			}
+		}
+		sortByID(ts)
+		for _, tk := range ts {
+			t.st.dequeue(tk)
+			_ = tk.move(Expired)
+			tk.Ended = t.now
+			tk.ForCounter = ""
+			t.saveTicket(tk)
+			t.event(EvExpired, tk, "", "the service closed")
+		}
+		t.changed(svc)
+	}
+}
+
+// dayChange reports whether a write transaction now would start a new
+// business day.
+func (e *Engine) dayChange(now time.Time, cur string) bool {
+	return clockValid(now) && e.businessDay(now) > cur
+}
+
 // rollover starts a new business day when the clock has passed into one:
-// tickets still in the queue expire, numbering restarts, boards go idle.
-// The day never goes backwards: a clock that jumps back (a Pi without RTC
-// before NTP) keeps the day it had.
+// tickets still in the queue expire, the day's statistics are kept,
+// numbering restarts, boards go idle. The day never goes backwards: a clock
+// that jumps back (a Pi without RTC before NTP) keeps the day it had.
 func (t *txn) rollover() {
-	if !clockValid(t.now) {
+	if !t.e.dayChange(t.now, t.st.day) {
 		return
 	}
 	day := t.e.businessDay(t.now)
-	if day <= t.st.day {
-		return
-	}
+	var ended []*Ticket
 	for _, tk := range t.st.tickets {
+		ended = append(ended, tk)
+	}
+	sortByID(ended)
+	for _, tk := range ended {
 		if tk.State.Terminal() {
 			continue
 		}
@@ -50,23 +153,76 @@ func (t *txn) rollover() {
 			return
 		}
 		tk.Ended = t.now
+		tk.ForCounter = ""
 		t.saveTicket(tk)
 		t.event(EvExpired, tk, tk.Counter, "the business day ended")
 	}
-	t.st.day = day
-	t.st.tickets = map[uint64]*Ticket{}
-	t.st.waiting = map[string][]*Ticket{}
-	t.st.numbers = map[string]int{}
-	t.st.lastCalled = map[string]string{}
-	t.st.hall = display.NewHall(&display.HallOpts{Size: t.e.cfg.Office.HallSize})
+	if t.st.day != "" {
+		t.keepStats(t.st.day, ended)
+	}
+	old := t.st
+	t.st = t.e.newState(day)
+	t.e.st = t.st
+	t.st.eventSeq = old.eventSeq
+	for id, c := range old.counters {
+		t.st.counters[id].paused = c.paused
+	}
+	t.st.countOpen()
 	t.out(Out{Hall: &Hall{Calls: t.st.hall.Calls()}})
-	t.event(EvDayStarted, nil, "", day)
+	seq := t.event(EvDayStarted, nil, "", day)
+	t.fail(t.tx.Bucket(bucketDays).Put([]byte(day), u64(seq)))
+	t.prune(day)
+	t.metaDirty = true
 	for _, c := range t.e.cfg.Counters {
-		cs := t.st.counters[c.ID]
-		cs.current = nil
-		t.board(cs)
+		t.board(t.st.counters[c.ID])
 	}
 	for _, s := range t.e.cfg.Services {
 		t.changed(s.ID)
+	}
+}
+
+// prune drops the tickets and events of the days older than the kept
+// number of days; their statistics stay.
+func (t *txn) prune(today string) {
+	d, err := time.Parse(dayLayout, today)
+	if err != nil {
+		return
+	}
+	cutoff := d.AddDate(0, 0, -t.e.cfg.Office.StatsDays).Format(dayLayout)
+	tickets := t.tx.Bucket(bucketTickets)
+	var old [][]byte
+	c := tickets.Cursor()
+	for k, v := c.First(); k != nil && string(k) < cutoff; k, v = c.Next() {
+		if v == nil {
+			old = append(old, append([]byte(nil), k...))
+		}
+	}
+	for _, k := range old {
+		t.fail(tickets.DeleteBucket(k))
+	}
+	// Events before the first kept day's day.started go too.
+	var first uint64
+	days := t.tx.Bucket(bucketDays)
+	dc := days.Cursor()
+	var oldDays [][]byte
+	for k, v := dc.First(); k != nil; k, v = dc.Next() {
+		if string(k) >= cutoff {
+			first = beU64(v)
+			break
+		}
+		oldDays = append(oldDays, append([]byte(nil), k...))
+	}
+	if first == 0 {
+		return
+	}
+	for _, k := range oldDays {
+		t.fail(days.Delete(k))
+	}
+	ec := t.tx.Bucket(bucketEvents).Cursor()
+	for k, _ := ec.First(); k != nil && beU64(k) < first; k, _ = ec.First() {
+		if err := ec.Delete(); err != nil {
+			t.fail(err)
+			return
+		}
 	}
 }

@@ -7,21 +7,76 @@
 // together share one transaction, so one fsync makes a burst of tickets
 // durable (group commit). A request is answered only after its transaction is
 // on disk: a ticket number is durable before a byte is printed or published.
+// Reads (Tickets, Stats, Check) run after the writes of their batch.
 //
 // Every state change appends its outgoing messages (counter boards, the hall
 // board, the announcement, the queue figures, the lifecycle event with its
 // gap-free seq) to a durable outbox in the same transaction. Publishers read
 // the outbox after the commit and acknowledge what the broker took, so a call
 // made while the broker was down still reaches the boards when it returns,
-// and nothing is published that was not committed.
+// and nothing is published that was not committed. An acknowledgement costs
+// no fsync of its own: the acknowledged messages are deleted by the next
+// write transaction, so after a power cut a few may be sent twice
+// (receivers tell by the event seq and the call id), never lost.
+//
+// # Ticket life
+//
+// waiting → called (recalls stay called, up to office.recall_limit) →
+// serving → done | noshow, or back to waiting by a transfer (to another
+// service, optionally held for one counter) or by a first no-show when
+// office.noshow_grace_min is set (held for the same counter until the grace
+// ends). A waiting ticket can be voided (its print failed). What still
+// waits for a service when it closes expires, and whatever is not finished
+// when the business day ends. An illegal move is a *TransitionError and
+// changes nothing.
+//
+// # Call policy
+//
+// next at a counter calls, in order: a ticket held for this counter whose
+// grace has passed; a priority ticket (a kiosk's priority button, or one of
+// office.priority_categories such as veteran); a transferred ticket (both oldest
+// first, a transfer keeping its original arrival); then, among the counter's
+// services, the head ticket whose wait multiplied by the service's weight at
+// this counter (counters[].weights, default 1) is the largest. The wait grows
+// without bound, so a light service ages into a call and never starves.
+// CallTicket calls one ticket by its label out of that order.
+//
+// # Numbers, hours and the day
+//
+// Each service numbers its tickets from 1 each business day and wraps after
+// the largest number of its width; after a wrap a number still in use is
+// skipped. Issuing is refused while the clock is obviously unset
+// (ErrClockUnset), outside the hours of the service (its own per weekday, or
+// the office's) and on holidays (ErrClosed), beyond the service's daily cap
+// (ErrDailyCap), and, with office.refuse_late, when the tickets already
+// waiting would not be called before the service closes (*FullError). The
+// business day is the date in the office time zone; it never goes
+// backwards when the clock of a Pi without RTC jumps.
+//
+// # Estimates and statistics
+//
+// The wait is the people ahead divided among the counters open for the
+// service, times the mean of its last 20 service times (monotonic durations
+// while the process runs), or the configured avg_service_min until there are
+// three. Stats gives per day, service and counter the tickets issued, served,
+// no-shows, transfers, voided and expired with wait and service time p50,
+// p90 and max; a finished day's figures are stored when it ends and outlive
+// its tickets and events, which are kept office.stats_days days.
+//
+// # Store
 //
 // The store layout (buckets of the bbolt file):
 //
-//	meta      day (the business day), event_seq, wall (latest wall clock seen)
+//	meta      day (the business day), event_seq
 //	tickets   NextSequence gives ticket ids; one sub-bucket per business day,
 //	          id (8 bytes, big endian) → Ticket as JSON
-//	numbers   service id → the last number issued and its day
+//	numbers   service id → the last number issued, how many, and their day
 //	counters  counter id → persistent counter state (paused)
 //	outbox    seq → Out as JSON, deleted once published
 //	events    seq → Event as JSON, for replay
+//	days      business day → the seq of its day.started event (for pruning)
+//	stats     business day → DayStats as JSON of a finished day
+//
+// Verify checks a file's invariants offline; queuetest.Open runs it after
+// every test.
 package queue

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	bolt "go.etcd.io/bbolt"
@@ -46,7 +47,19 @@ type Engine struct {
 	once   sync.Once
 
 	st *state // owned by the loop goroutine
+
+	svcs map[string]*config.Service
+	ctrs map[string]*config.Counter
+	// acked is the outbox seq the publisher acknowledged (Ack); dropped
+	// what the store no longer holds (loop goroutine only).
+	acked   atomic.Uint64
+	dropped uint64
+	// failHook, set by tests, makes a write transaction fail.
+	failHook func() error
 }
+
+func (e *Engine) service(id string) *config.Service { return e.svcs[id] }
+func (e *Engine) counter(id string) *config.Counter { return e.ctrs[id] }
 
 type request struct {
 	fn       func(t *txn) error
@@ -86,6 +99,14 @@ func Open(path string, cfg *config.Config, opts *Opts) (*Engine, error) {
 		notify: make(chan struct{}, 1),
 		quit:   make(chan struct{}),
 		done:   make(chan struct{}),
+		svcs:   map[string]*config.Service{},
+		ctrs:   map[string]*config.Counter{},
+	}
+	for i := range cfg.Services {
+		e.svcs[cfg.Services[i].ID] = &cfg.Services[i]
+	}
+	for i := range cfg.Counters {
+		e.ctrs[cfg.Counters[i].ID] = &cfg.Counters[i]
 	}
 	if err := db.Update(initBuckets); err != nil {
 		db.Close()
@@ -139,8 +160,14 @@ func (e *Engine) loop() {
 			}
 			e.run(batch)
 		case <-tick.C:
-			e.run([]*request{{fn: func(*txn) error { return nil }, err: make(chan error, 1)}})
+			now := e.opts.Now()
+			if e.dayChange(now, e.st.day) || e.st.closeDue(now) || e.acked.Load() > e.dropped {
+				e.run([]*request{{fn: func(*txn) error { return nil }, err: make(chan error, 1)}})
+			}
 		case <-e.quit:
+			if e.acked.Load() > e.dropped {
+				e.run([]*request{{fn: func(*txn) error { return nil }, err: make(chan error, 1)}})
+			}
 			return
 		}
 	}
@@ -150,40 +177,57 @@ func (e *Engine) loop() {
 // the commit.
 func (e *Engine) run(batch []*request) {
 	errs := make([]error, len(batch))
-	readOnly := true
+	writes := false
 	for _, r := range batch {
-		readOnly = readOnly && r.readOnly
+		writes = writes || !r.readOnly
 	}
-	if readOnly {
-		t := &txn{e: e, st: e.st, now: e.opts.Now()}
-		for i, r := range batch {
-			errs[i] = r.fn(t)
-		}
-	} else {
+	if writes {
 		wrote := false
+		var dropped uint64
 		err := e.db.Update(func(tx *bolt.Tx) error {
 			t := newTxn(e, tx)
+			defer func() { dropped = t.dropped }()
 			t.rollover()
+			t.closeServices()
+			t.dropAcked()
 			for i, r := range batch {
 				if t.fatal != nil {
 					break
 				}
-				errs[i] = r.fn(t)
+				if !r.readOnly {
+					errs[i] = r.fn(t)
+				}
 			}
 			t.finish()
+			if e.failHook != nil {
+				t.fail(e.failHook())
+			}
 			wrote = t.outs > 0
 			return t.fatal
 		})
 		if err != nil {
 			e.log.Error("queue: transaction failed; state reloaded from disk", "err", err)
-			for i := range errs {
-				errs[i] = fmt.Errorf("queue: store: %w", err)
+			for i, r := range batch {
+				if !r.readOnly {
+					errs[i] = fmt.Errorf("queue: store: %w", err)
+				}
 			}
 			if rerr := e.reload(); rerr != nil {
 				e.log.Error("queue: reload failed", "err", rerr)
 			}
-		} else if wrote {
-			e.signal()
+		} else {
+			e.dropped = max(e.dropped, dropped)
+			if wrote {
+				e.signal()
+			}
+		}
+	}
+	// Reads run after the writes of their batch are committed, so that
+	// what they read in memory and in the store agree.
+	t := &txn{e: e, st: e.st, now: e.opts.Now()}
+	for i, r := range batch {
+		if r.readOnly {
+			errs[i] = r.fn(t)
 		}
 	}
 	for i, r := range batch {

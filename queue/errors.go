@@ -1,6 +1,10 @@
 package queue
 
-import "errors"
+import (
+	"errors"
+	"fmt"
+	"time"
+)
 
 var (
 	// ErrUnknownService is returned when a request names a service the
@@ -27,7 +31,43 @@ var (
 	ErrCounterPaused = errors.New("queue: the counter is paused")
 	// ErrEngineClosed is returned by requests after Close.
 	ErrEngineClosed = errors.New("queue: engine closed")
+	// ErrRecallLimit is returned by recall when the ticket was already
+	// called as often as office.recall_limit allows.
+	ErrRecallLimit = errors.New("queue: the recall limit is reached")
+	// ErrDailyCap is returned by Issue when the service issued its
+	// daily_cap tickets today.
+	ErrDailyCap = errors.New("queue: the service issued all its tickets for today")
+	// ErrFull is returned (as a *FullError) by Issue when office.refuse_late
+	// is set and the tickets already waiting cannot be served before the
+	// service closes.
+	ErrFull = errors.New("queue: the waiting tickets fill the rest of the day")
+	// ErrUnknownCategory is returned by Issue for a priority category the
+	// office does not have.
+	ErrUnknownCategory = errors.New("queue: unknown priority category")
+	// ErrBadScore is returned by Rate for a score outside 1..5.
+	ErrBadScore = errors.New("queue: a rating is 1 to 5")
+	// ErrUnknownDay is returned by Stats for a day with no record.
+	ErrUnknownDay = errors.New("queue: no statistics for that day")
+	// ErrNotServed is returned by a transfer to a counter that does not
+	// serve the target service.
+	ErrNotServed = errors.New("queue: the counter does not serve that service")
 )
+
+// FullError says why a kiosk refused a ticket that would not be served
+// before closing: Wait is the estimated wait, Closes when the service closes.
+type FullError struct {
+	Service string
+	Waiting int
+	Wait    time.Duration
+	Closes  time.Time
+}
+
+func (e *FullError) Error() string {
+	return fmt.Sprintf("queue: %s: %d waiting, about %d min, more than is left before closing at %s",
+		e.Service, e.Waiting, int(e.Wait.Minutes()), e.Closes.Format("15:04"))
+}
+
+func (e *FullError) Unwrap() error { return ErrFull }
 
 // TransitionError is returned when a ticket cannot move from its state to
 // the requested one; nothing changes.

@@ -4,7 +4,10 @@ import (
 	"context"
 	"fmt"
 	"sort"
+	"strconv"
 	"time"
+
+	"github.com/cherga/cherga/internal/config"
 )
 
 // IssueRequest is a kiosk press.
@@ -12,6 +15,9 @@ type IssueRequest struct {
 	Service  string
 	Kiosk    string
 	Priority bool
+	// Category is the kind of priority (one of office.priority_categories,
+	// such as veteran); it implies Priority.
+	Category string
 }
 
 // Issued is a new ticket with what to print on it.
@@ -24,28 +30,42 @@ type Issued struct {
 }
 
 // Issue allocates the next number of a service. It returns after the ticket
-// is on disk.
+// is on disk. It refuses with ErrClockUnset, ErrClosed, ErrDailyCap or a
+// *FullError, and then issues nothing.
 func (e *Engine) Issue(ctx context.Context, r IssueRequest) (Issued, error) {
 	var res Issued
 	err := e.do(ctx, false, func(t *txn) error {
-		svc := e.cfg.Service(r.Service)
+		svc := e.service(r.Service)
 		if svc == nil {
 			return fmt.Errorf("%w %q", ErrUnknownService, r.Service)
+		}
+		if r.Category != "" && !contains(e.cfg.Office.PriorityCategories, r.Category) {
+			return fmt.Errorf("%w %q", ErrUnknownCategory, r.Category)
 		}
 		if !clockValid(t.now) {
 			return ErrClockUnset
 		}
-		if !e.isOpen(t.now) {
+		if !e.isOpen(svc, t.now) {
 			return ErrClosed
+		}
+		if svc.DailyCap > 0 && t.st.issued[svc.ID] >= svc.DailyCap {
+			return fmt.Errorf("%w (%s: %d)", ErrDailyCap, svc.ID, svc.DailyCap)
+		}
+		if e.cfg.Office.RefuseLate {
+			n := t.waitingCount(svc.ID)
+			w := t.wait(svc, n)
+			if _, closes, _ := e.hours(svc, t.now); t.now.Add(w).After(closes) {
+				return &FullError{Service: svc.ID, Waiting: n, Wait: w, Closes: closes}
+			}
 		}
 		id, err := t.tx.Bucket(bucketTickets).NextSequence()
 		if err != nil {
 			t.fail(err)
 			return err
 		}
-		n := t.st.numbers[svc.ID] + 1
-		if n > maxNumber(svc.Width) {
-			n = 1
+		n, ok := t.nextNumber(svc)
+		if !ok {
+			return fmt.Errorf("%w (%s: every number is in use)", ErrDailyCap, svc.ID)
 		}
 		tk := &Ticket{
 			ID:       id,
@@ -54,13 +74,17 @@ func (e *Engine) Issue(ctx context.Context, r IssueRequest) (Issued, error) {
 			Day:      t.st.day,
 			Number:   n,
 			Kiosk:    r.Kiosk,
-			Priority: r.Priority,
+			Priority: r.Priority || r.Category != "",
+			Category: r.Category,
 			State:    Waiting,
 			Issued:   t.now,
 		}
-		t.st.numbers[svc.ID] = n
-		t.put(bucketNumbers, []byte(svc.ID), numberRecord{Day: t.st.day, N: n})
-		ahead := t.st.enqueue(tk)
+		key := svc.NumberingKey()
+		t.st.numbers[key] = n
+		t.st.drawn[key]++
+		t.st.issued[svc.ID]++
+		t.put(bucketNumbers, []byte(key), numberRecord{Day: t.st.day, N: n, Count: t.st.drawn[key]})
+		ahead := t.st.enqueue(tk) + t.st.heldCount[svc.ID]
 		t.st.tickets[tk.ID] = tk
 		t.saveTicket(tk)
 		t.event(EvIssued, tk, "", "")
@@ -71,34 +95,40 @@ func (e *Engine) Issue(ctx context.Context, r IssueRequest) (Issued, error) {
 	return res, err
 }
 
+// nextNumber is the number the service issues next: after the last one,
+// wrapping after the largest of its width. Once it has wrapped, a number
+// whose label is still waiting or at a counter is skipped, so that two
+// citizens never hold the same live label; ok is false when all are.
+func (t *txn) nextNumber(svc *config.Service) (n int, ok bool) {
+	top := maxNumber(svc.Width)
+	key := svc.NumberingKey()
+	n = t.st.numbers[key]
+	if t.st.drawn[key] < top {
+		return n + 1, true
+	}
+	live := map[int]bool{}
+	for _, tk := range t.st.tickets {
+		if o := t.e.service(tk.OriginService()); o != nil && o.NumberingKey() == key && !tk.State.Terminal() {
+			live[tk.Number] = true
+		}
+	}
+	for range top {
+		if n++; n > top {
+			n = 1
+		}
+		if !live[n] {
+			return n, true
+		}
+	}
+	return 0, false
+}
+
 func maxNumber(width int) int {
 	m := 1
 	for range width {
 		m *= 10
 	}
 	return m - 1
-}
-
-// enqueue puts a ticket in its service's queue in call order and returns how
-// many are before it.
-func (st *state) enqueue(tk *Ticket) int {
-	q := st.waiting[tk.Service]
-	i := sort.Search(len(q), func(i int) bool { return before(tk, q[i]) })
-	q = append(q, nil)
-	copy(q[i+1:], q[i:])
-	q[i] = tk
-	st.waiting[tk.Service] = q
-	return i
-}
-
-func (st *state) dequeue(tk *Ticket) {
-	q := st.waiting[tk.Service]
-	for i, x := range q {
-		if x == tk {
-			st.waiting[tk.Service] = append(q[:i:i], q[i+1:]...)
-			return
-		}
-	}
 }
 
 // Void takes a ticket out of the queue for good: its print failed, or an
@@ -109,12 +139,14 @@ func (e *Engine) Void(ctx context.Context, id uint64, reason string) error {
 		if tk == nil {
 			return fmt.Errorf("%w %d", ErrUnknownTicket, id)
 		}
-		if err := tk.move(Voided); err != nil {
-			return err
+		if !canMove(tk.State, Voided) {
+			return &TransitionError{Label: tk.Label, From: tk.State, To: Voided}
 		}
 		t.st.dequeue(tk)
+		_ = tk.move(Voided)
 		tk.Ended = t.now
 		tk.Reason = reason
+		tk.ForCounter = ""
 		t.saveTicket(tk)
 		t.event(EvVoided, tk, "", reason)
 		t.changed(tk.Service)
@@ -141,6 +173,9 @@ type Command struct {
 	Action Action
 	// To is the service of a transfer.
 	To string
+	// ToCounter optionally sends a transferred ticket to one counter
+	// (which must serve To); it is called there first.
+	ToCounter string
 }
 
 // CounterResult is the counter after a command.
@@ -164,15 +199,15 @@ func (e *Engine) Counter(ctx context.Context, counter string, cmd Command) (Coun
 		var err error
 		switch cmd.Action {
 		case Next:
-			res.Ended, err = t.next(c)
+			res.Ended, err = t.next(c, nil)
 		case Recall:
 			err = t.recall(c)
 		case NoShowed:
-			res.Ended, err = t.end(c, NoShow, EvNoShow)
+			res.Ended, err = t.noShow(c)
 		case Finish:
 			res.Ended, err = t.end(c, Done, EvDone)
 		case Transfer:
-			res.Ended, err = t.transfer(c, cmd.To)
+			res.Ended, err = t.transfer(c, cmd.To, cmd.ToCounter)
 		case Pause, Resume:
 			err = t.pause(c, cmd.Action == Pause)
 		default:
@@ -181,17 +216,62 @@ func (e *Engine) Counter(ctx context.Context, counter string, cmd Command) (Coun
 		if err != nil {
 			return err
 		}
-		if c.current != nil {
-			cp := *c.current
-			res.Ticket = &cp
-		}
-		res.Paused = c.paused
+		res.fill(c)
 		return nil
 	})
 	return res, err
 }
 
-func (t *txn) next(c *counterState) (*Ticket, error) {
+func (r *CounterResult) fill(c *counterState) {
+	if c.current != nil {
+		cp := *c.current
+		r.Ticket = &cp
+	}
+	r.Paused = c.paused
+}
+
+// CallTicket calls one waiting ticket of today by its label (А023) to a
+// counter, out of the policy's order: a specialist calls the citizen in
+// front of them, or an administrator's ticket.call. The counter's current
+// ticket, if any, is done.
+func (e *Engine) CallTicket(ctx context.Context, counter, label string) (CounterResult, error) {
+	var res CounterResult
+	err := e.do(ctx, false, func(t *txn) error {
+		c := t.st.counters[counter]
+		if c == nil {
+			return fmt.Errorf("%w %q", ErrUnknownCounter, counter)
+		}
+		var tk *Ticket
+		for _, x := range t.st.tickets {
+			if x.Label != label {
+				continue
+			}
+			// After a wrap a label repeats: the waiting one is meant,
+			// else the latest.
+			xw := x.State == Waiting
+			if tk == nil || xw && tk.State != Waiting || xw == (tk.State == Waiting) && x.ID > tk.ID {
+				tk = x
+			}
+		}
+		if tk == nil {
+			return fmt.Errorf("%w %q", ErrUnknownTicket, label)
+		}
+		if tk.State != Waiting {
+			return &TransitionError{Label: tk.Label, From: tk.State, To: Called}
+		}
+		var err error
+		if res.Ended, err = t.next(c, tk); err != nil {
+			return err
+		}
+		res.fill(c)
+		return nil
+	})
+	return res, err
+}
+
+// next finishes the counter's ticket and calls the one the policy picks,
+// or want when set.
+func (t *txn) next(c *counterState, want *Ticket) (*Ticket, error) {
 	if c.paused {
 		return nil, ErrCounterPaused
 	}
@@ -202,11 +282,9 @@ func (t *txn) next(c *counterState) (*Ticket, error) {
 			return nil, err
 		}
 	}
-	var pick *Ticket
-	for _, s := range t.e.cfg.Counter(c.id).Services {
-		if q := t.st.waiting[s]; len(q) > 0 && (pick == nil || before(q[0], pick)) {
-			pick = q[0]
-		}
+	pick := want
+	if pick == nil {
+		pick = t.pick(c)
 	}
 	if pick == nil {
 		if ended == nil {
@@ -214,10 +292,10 @@ func (t *txn) next(c *counterState) (*Ticket, error) {
 		}
 		return ended, nil
 	}
-	if err := pick.move(Called); err != nil {
-		return ended, err
-	}
 	t.st.dequeue(pick)
+	_ = pick.move(Called)
+	pick.ForCounter = ""
+	pick.NotBefore = time.Time{}
 	pick.Counter = c.id
 	pick.Called = t.now
 	c.current = pick
@@ -230,20 +308,94 @@ func (t *txn) next(c *counterState) (*Ticket, error) {
 	return ended, nil
 }
 
+// pick is the call policy: the ticket a counter calls next, or nil. In
+// order: a ticket held for this counter (transferred to it, or back after a
+// no-show and past its grace); a priority ticket; a transferred ticket
+// (both oldest first); then the head ticket whose wait times its service's
+// weight at this counter is the largest. The wait grows without bound, so
+// a light service ages into a call and never starves.
+func (t *txn) pick(c *counterState) *Ticket {
+	var best *Ticket
+	for _, tk := range t.st.held[c.id] {
+		if !tk.NotBefore.After(t.now) {
+			best = tk // held queues are in call order
+			break
+		}
+	}
+	if best != nil {
+		return best
+	}
+	cfg := t.e.counter(c.id)
+	bestRank, bestScore := 3, 0.0
+	for _, s := range c.services {
+		q := t.st.waiting[s]
+		if len(q) == 0 {
+			continue
+		}
+		tk := q[0]
+		r := callRank(tk)
+		if r > bestRank {
+			continue
+		}
+		score := 0.0
+		if r == 2 {
+			score = max(t.now.Sub(tk.Issued).Seconds(), 0) * cfg.Weight(s)
+		}
+		switch {
+		case r < bestRank:
+		case r < 2 && before(tk, best):
+		case r == 2 && (score > bestScore || score == bestScore && before(tk, best)):
+		default:
+			continue
+		}
+		best, bestRank, bestScore = tk, r, score
+	}
+	return best
+}
+
 func (t *txn) recall(c *counterState) error {
 	tk := c.current
 	if tk == nil {
 		return ErrNoTicket
 	}
-	if err := tk.move(Called); err != nil {
-		return err
+	if !canMove(tk.State, Called) {
+		return &TransitionError{Label: tk.Label, From: tk.State, To: Called}
 	}
+	if tk.Recalls >= t.e.cfg.Office.RecallLimit {
+		return fmt.Errorf("%w (%s: %d)", ErrRecallLimit, tk.Label, tk.Recalls)
+	}
+	_ = tk.move(Called)
 	tk.Recalls++
 	t.saveTicket(tk)
 	seq := t.event(EvRecalled, tk, c.id, "")
 	t.board(c)
 	t.call(c, true, seq)
 	return nil
+}
+
+// noShow ends the counter's ticket as a no-show or, with a grace period
+// configured, sends it back once to this counter's queue.
+func (t *txn) noShow(c *counterState) (*Ticket, error) {
+	tk := c.current
+	grace := t.e.cfg.Office.NoShowGraceMin
+	if tk == nil || grace <= 0 || tk.Returned {
+		return t.end(c, NoShow, EvNoShow)
+	}
+	if err := tk.move(Waiting); err != nil {
+		return nil, err
+	}
+	tk.Returned = true
+	tk.ForCounter = c.id
+	tk.NotBefore = t.now.Add(time.Duration(grace * float64(time.Minute)))
+	tk.Counter = ""
+	c.current = nil
+	t.st.enqueue(tk)
+	t.saveTicket(tk)
+	t.event(EvNoShow, tk, c.id, "back to the queue after the grace period")
+	t.board(c)
+	t.changed(tk.Service)
+	cp := *tk
+	return &cp, nil
 }
 
 // end finishes the counter's current ticket in a terminal state.
@@ -257,6 +409,9 @@ func (t *txn) end(c *counterState, to State, ev string) (*Ticket, error) {
 	}
 	tk.Ended = t.now
 	c.current = nil
+	if to == Done {
+		t.st.served(tk)
+	}
 	t.saveTicket(tk)
 	t.event(ev, tk, c.id, "")
 	t.board(c)
@@ -264,24 +419,40 @@ func (t *txn) end(c *counterState, to State, ev string) (*Ticket, error) {
 	return &cp, nil
 }
 
-func (t *txn) transfer(c *counterState, to string) (*Ticket, error) {
+func (t *txn) transfer(c *counterState, to, toCounter string) (*Ticket, error) {
 	tk := c.current
 	if tk == nil {
 		return nil, ErrNoTicket
 	}
-	if t.e.cfg.Service(to) == nil {
+	if t.e.service(to) == nil {
 		return nil, fmt.Errorf("%w %q", ErrUnknownService, to)
+	}
+	if toCounter != "" {
+		tc := t.st.counters[toCounter]
+		if tc == nil {
+			return nil, fmt.Errorf("%w %q", ErrUnknownCounter, toCounter)
+		}
+		if !contains(tc.services, to) {
+			return nil, fmt.Errorf("%w: counter %s, service %s", ErrNotServed, toCounter, to)
+		}
 	}
 	if err := tk.move(Waiting); err != nil {
 		return nil, err
 	}
+	if tk.Origin == "" {
+		tk.Origin = tk.Service
+	}
 	tk.From, tk.Service = tk.Service, to
+	tk.Transfers++
 	tk.Counter = ""
+	tk.ForCounter = toCounter
+	tk.NotBefore = time.Time{}
 	c.current = nil
 	t.st.enqueue(tk)
 	t.saveTicket(tk)
-	t.event(EvTransferred, tk, c.id, "")
+	t.event(EvTransferred, tk, c.id, toCounter)
 	t.board(c)
+	t.changed(tk.From)
 	t.changed(to)
 	cp := *tk
 	return &cp, nil
@@ -292,6 +463,7 @@ func (t *txn) pause(c *counterState, paused bool) error {
 		return nil
 	}
 	c.paused = paused
+	t.st.countOpen()
 	t.saveCounter(c)
 	ev := EvResumed
 	if paused {
@@ -299,10 +471,49 @@ func (t *txn) pause(c *counterState, paused bool) error {
 	}
 	t.event(ev, nil, c.id, "")
 	t.board(c)
-	for _, s := range t.e.cfg.Counter(c.id).Services {
+	for _, s := range c.services {
 		t.changed(s)
 	}
 	return nil
+}
+
+// Rate records a citizen's score (1..5) of the ticket the counter finished
+// last today: the rating terminal beside the counter is pressed after the
+// visit. A second press replaces the first.
+func (e *Engine) Rate(ctx context.Context, counter string, score int) (Ticket, error) {
+	var res Ticket
+	err := e.do(ctx, false, func(t *txn) error {
+		if t.st.counters[counter] == nil {
+			return fmt.Errorf("%w %q", ErrUnknownCounter, counter)
+		}
+		if score < 1 || score > 5 {
+			return fmt.Errorf("%w, got %d", ErrBadScore, score)
+		}
+		var last *Ticket
+		for _, tk := range t.st.tickets {
+			if tk.State == Done && tk.Counter == counter && (last == nil || tk.Ended.After(last.Ended) || tk.Ended.Equal(last.Ended) && tk.ID > last.ID) {
+				last = tk
+			}
+		}
+		if last == nil {
+			return ErrNoTicket
+		}
+		last.Rating = score
+		t.saveTicket(last)
+		t.event(EvRated, last, counter, strconv.Itoa(score))
+		res = *last
+		return nil
+	})
+	return res, err
+}
+
+func contains(list []string, s string) bool {
+	for _, x := range list {
+		if x == s {
+			return true
+		}
+	}
+	return false
 }
 
 // Republish queues the whole current state (every board, the hall, every
@@ -332,6 +543,32 @@ func (e *Engine) Tickets(ctx context.Context) ([]Ticket, error) {
 	})
 	sort.Slice(out, func(i, j int) bool { return out[i].ID < out[j].ID })
 	return out, err
+}
+
+// Position is where a waiting ticket of today stands: how many will be
+// called before it in its service and the estimated wait.
+func (e *Engine) Position(ctx context.Context, id uint64) (ahead int, wait time.Duration, err error) {
+	err = e.do(ctx, true, func(t *txn) error {
+		tk := t.st.tickets[id]
+		if tk == nil {
+			return fmt.Errorf("%w %d", ErrUnknownTicket, id)
+		}
+		if tk.State != Waiting {
+			return nil
+		}
+		if tk.ForCounter == "" {
+			ahead = t.st.heldCount[tk.Service]
+			for _, x := range t.st.waiting[tk.Service] {
+				if x == tk {
+					break
+				}
+				ahead++
+			}
+		}
+		wait = t.wait(e.service(tk.Service), ahead)
+		return nil
+	})
+	return ahead, wait, err
 }
 
 // Day is the current business day.

@@ -70,6 +70,7 @@ const (
 	EvTransferred = "ticket.transferred"
 	EvVoided      = "ticket.voided"
 	EvExpired     = "ticket.expired"
+	EvRated       = "ticket.rated"
 	EvPaused      = "counter.paused"
 	EvResumed     = "counter.resumed"
 	EvDayStarted  = "day.started"
@@ -81,6 +82,7 @@ func (e *Engine) Notify() <-chan struct{} { return e.notify }
 // Pending returns up to max messages of the outbox that come after seq
 // after, oldest first.
 func (e *Engine) Pending(after uint64, max int) ([]Out, error) {
+	after = maxU64(after, e.acked.Load())
 	var outs []Out
 	err := e.db.View(func(tx *bolt.Tx) error {
 		c := tx.Bucket(bucketOutbox).Cursor()
@@ -100,24 +102,35 @@ func (e *Engine) Pending(after uint64, max int) ([]Out, error) {
 	return outs, nil
 }
 
-// Ack removes the messages up to and including seq from the outbox, once the
-// broker has taken them. It is committed with the engine's next transaction.
+// Ack marks the messages up to and including seq as taken by the broker:
+// Pending no longer returns them. Their deletion rides on the engine's next
+// write transaction (or its timer within 20 seconds, or Close), so that
+// acknowledging costs no fsync of its own; after a power cut in between,
+// they are sent again, which receivers tell by the event seq and call id.
 func (e *Engine) Ack(seq uint64) {
-	r := &request{err: make(chan error, 1), fn: func(t *txn) error {
-		c := t.tx.Bucket(bucketOutbox).Cursor()
-		end := u64(seq)
-		for k, _ := c.First(); k != nil && bytes.Compare(k, end) <= 0; k, _ = c.First() {
-			if err := c.Delete(); err != nil {
-				t.fail(err)
-				return err
-			}
+	for {
+		old := e.acked.Load()
+		if seq <= old || e.acked.CompareAndSwap(old, seq) {
+			return
 		}
-		return nil
-	}}
-	select {
-	case e.reqs <- r:
-	case <-e.quit:
 	}
+}
+
+// dropAcked deletes the acknowledged messages from the outbox.
+func (t *txn) dropAcked() {
+	upto := t.e.acked.Load()
+	if upto <= t.e.dropped {
+		return
+	}
+	c := t.tx.Bucket(bucketOutbox).Cursor()
+	end := u64(upto)
+	for k, _ := c.First(); k != nil && bytes.Compare(k, end) <= 0; k, _ = c.First() {
+		if err := c.Delete(); err != nil {
+			t.fail(err)
+			return
+		}
+	}
+	t.dropped = upto // the engine's once committed
 }
 
 // Replay returns the events from seq on (at most max), for an integration
@@ -136,4 +149,11 @@ func (e *Engine) Replay(from uint64, max int) ([]Event, error) {
 		return nil
 	})
 	return evs, err
+}
+
+func maxU64(a, b uint64) uint64 {
+	if a > b {
+		return a
+	}
+	return b
 }

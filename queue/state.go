@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"sort"
+	"time"
 
 	bolt "go.etcd.io/bbolt"
 
@@ -18,13 +19,15 @@ var (
 	bucketCounters = []byte("counters")
 	bucketOutbox   = []byte("outbox")
 	bucketEvents   = []byte("events")
+	bucketStats    = []byte("stats")
+	bucketDays     = []byte("days")
 
 	keyDay      = []byte("day")
 	keyEventSeq = []byte("event_seq")
 )
 
 func initBuckets(tx *bolt.Tx) error {
-	for _, b := range [][]byte{bucketMeta, bucketTickets, bucketNumbers, bucketCounters, bucketOutbox, bucketEvents} {
+	for _, b := range [][]byte{bucketMeta, bucketTickets, bucketNumbers, bucketCounters, bucketOutbox, bucketEvents, bucketStats, bucketDays} {
 		if _, err := tx.CreateBucketIfNotExists(b); err != nil {
 			return err
 		}
@@ -32,24 +35,43 @@ func initBuckets(tx *bolt.Tx) error {
 	return nil
 }
 
+// recentSamples is how many recent service times feed the wait estimate.
+const recentSamples = 20
+
 // state is the in-memory image of today's part of the store. It is derived
 // from the store on open (reload) and changed only together with the store.
 type state struct {
 	day      string
 	eventSeq uint64
 	tickets  map[uint64]*Ticket   // today's tickets
-	waiting  map[string][]*Ticket // service → waiting tickets in call order
-	numbers  map[string]int       // service → last number issued today
-	counters map[string]*counterState
-	hall     *display.Hall
+	waiting  map[string][]*Ticket // service → waiting tickets in call order (not held)
+	// held are waiting tickets kept for one counter (ForCounter), per
+	// counter; heldCount counts them per service for the figures.
+	held      map[string][]*Ticket
+	heldCount map[string]int
+	numbers   map[string]int // numbering (service or sequence) → last number issued today
+	drawn     map[string]int // numbering → numbers drawn today
+	issued    map[string]int // service → tickets issued today
+	open      map[string]int // service → counters open for it
+	recent    map[string][]time.Duration
+	counters  map[string]*counterState
+	// closes are today's closing instants of the services, in order.
+	closes []closing
+	hall   *display.Hall
 	// lastCalled is the label each service called last, for its queue figures.
 	lastCalled map[string]string
 }
 
+type closing struct {
+	at      time.Time
+	service string
+}
+
 type counterState struct {
-	id      string
-	paused  bool
-	current *Ticket // called or serving at this counter
+	id       string
+	services []string
+	paused   bool
+	current  *Ticket // called or serving at this counter
 }
 
 // persisted part of a counter.
@@ -60,6 +82,8 @@ type counterRecord struct {
 type numberRecord struct {
 	Day string `json:"day"`
 	N   int    `json:"n"`
+	// Count is how many tickets the service issued that day (N wraps).
+	Count int `json:"count,omitempty"`
 }
 
 func u64(v uint64) []byte {
@@ -68,19 +92,45 @@ func u64(v uint64) []byte {
 	return b
 }
 
-// reload rebuilds the state from the store.
-func (e *Engine) reload() error {
+func (e *Engine) newState(day string) *state {
 	st := &state{
+		day:        day,
 		tickets:    map[uint64]*Ticket{},
 		waiting:    map[string][]*Ticket{},
+		held:       map[string][]*Ticket{},
+		heldCount:  map[string]int{},
 		numbers:    map[string]int{},
+		issued:     map[string]int{},
+		drawn:      map[string]int{},
+		open:       map[string]int{},
+		recent:     map[string][]time.Duration{},
 		counters:   map[string]*counterState{},
 		hall:       display.NewHall(&display.HallOpts{Size: e.cfg.Office.HallSize}),
 		lastCalled: map[string]string{},
 	}
 	for _, c := range e.cfg.Counters {
-		st.counters[c.ID] = &counterState{id: c.ID}
+		st.counters[c.ID] = &counterState{id: c.ID, services: c.Services}
 	}
+	st.closes = e.closings(day)
+	return st
+}
+
+// countOpen recounts the open counters of every service.
+func (st *state) countOpen() {
+	clear(st.open)
+	for _, c := range st.counters {
+		if c.paused {
+			continue
+		}
+		for _, s := range c.services {
+			st.open[s]++
+		}
+	}
+}
+
+// reload rebuilds the state from the store.
+func (e *Engine) reload() error {
+	st := e.newState("")
 	err := e.db.View(func(tx *bolt.Tx) error {
 		meta := tx.Bucket(bucketMeta)
 		st.day = string(meta.Get(keyDay))
@@ -107,6 +157,7 @@ func (e *Engine) reload() error {
 			}
 			if r.Day == st.day {
 				st.numbers[string(k)] = r.N
+				st.drawn[string(k)] = r.Count
 			}
 			return nil
 		})
@@ -129,16 +180,27 @@ func (e *Engine) reload() error {
 	if err != nil {
 		return fmt.Errorf("queue: load %s: %w", e.db.Path(), err)
 	}
-	// Derive the queues, the counters' current tickets and the hall.
-	var called []*Ticket
+	st.closes = e.closings(st.day)
+	st.countOpen()
+	// Derive the queues, the counters' current tickets, the hall and the
+	// recent service times.
+	var called, done []*Ticket
 	for _, t := range st.tickets {
+		st.issued[t.OriginService()]++
 		switch t.State {
 		case Waiting:
-			st.waiting[t.Service] = append(st.waiting[t.Service], t)
+			if t.ForCounter != "" {
+				st.held[t.ForCounter] = append(st.held[t.ForCounter], t)
+				st.heldCount[t.Service]++
+			} else {
+				st.waiting[t.Service] = append(st.waiting[t.Service], t)
+			}
 		case Called, Serving:
 			if c := st.counters[t.Counter]; c != nil && (c.current == nil || c.current.Called.Before(t.Called)) {
 				c.current = t
 			}
+		case Done:
+			done = append(done, t)
 		}
 		if !t.Called.IsZero() {
 			called = append(called, t)
@@ -147,23 +209,123 @@ func (e *Engine) reload() error {
 	for _, q := range st.waiting {
 		sort.Slice(q, func(i, j int) bool { return before(q[i], q[j]) })
 	}
+	for _, q := range st.held {
+		sort.Slice(q, func(i, j int) bool { return before(q[i], q[j]) })
+	}
 	sort.Slice(called, func(i, j int) bool { return called[i].Called.Before(called[j].Called) })
 	for _, t := range called {
 		st.hall.Call(t.Label, t.Counter, t.Called)
 		st.lastCalled[t.Service] = t.Label
 	}
+	sort.Slice(done, func(i, j int) bool { return done[i].Ended.Before(done[j].Ended) })
+	for _, t := range done {
+		st.served(t)
+	}
 	e.st = st
 	return nil
 }
 
+// served records the service time of a finished ticket for the estimate.
+func (st *state) served(t *Ticket) {
+	if t.Called.IsZero() || t.Ended.IsZero() {
+		return
+	}
+	// Sub uses the monotonic readings when both times come from this run
+	// of the process, so a wall clock that jumped in between does not
+	// distort the estimate.
+	d := t.Ended.Sub(t.Called)
+	if d <= 0 || d > 8*time.Hour {
+		return
+	}
+	r := append(st.recent[t.Service], d)
+	if len(r) > recentSamples {
+		r = r[len(r)-recentSamples:]
+	}
+	st.recent[t.Service] = r
+}
+
+// callRank is the class of a waiting ticket in the call policy: priority
+// tickets first, then transferred ones, then everyone else.
+func callRank(t *Ticket) int {
+	switch {
+	case t.Priority:
+		return 0
+	case t.Transfers > 0:
+		return 1
+	}
+	return 2
+}
+
 // before is the call order within one service: priority tickets first, then
-// by arrival (a transferred ticket keeps its original arrival).
+// transferred ones, then by arrival (a transferred ticket keeps its original
+// arrival).
 func before(a, b *Ticket) bool {
-	if a.Priority != b.Priority {
-		return a.Priority
+	if ra, rb := callRank(a), callRank(b); ra != rb {
+		return ra < rb
 	}
 	if !a.Issued.Equal(b.Issued) {
 		return a.Issued.Before(b.Issued)
 	}
 	return a.ID < b.ID
+}
+
+// enqueue puts a waiting ticket in its queue (its service's, or its
+// counter's when held) in call order and returns how many are before it.
+func (st *state) enqueue(tk *Ticket) int {
+	if tk.ForCounter != "" {
+		st.held[tk.ForCounter] = insert(st.held[tk.ForCounter], tk)
+		st.heldCount[tk.Service]++
+		return 0
+	}
+	q := insert(st.waiting[tk.Service], tk)
+	st.waiting[tk.Service] = q
+	for i := len(q) - 1; i >= 0; i-- {
+		if q[i] == tk {
+			return i
+		}
+	}
+	return 0
+}
+
+func insert(q []*Ticket, tk *Ticket) []*Ticket {
+	i := sort.Search(len(q), func(i int) bool { return before(tk, q[i]) })
+	if i == len(q) {
+		return append(q, tk)
+	}
+	q = append(q, nil)
+	copy(q[i+1:], q[i:])
+	q[i] = tk
+	return q
+}
+
+// dequeue takes a waiting ticket out of its queue.
+func (st *state) dequeue(tk *Ticket) {
+	if tk.ForCounter != "" {
+		st.held[tk.ForCounter] = remove(st.held[tk.ForCounter], tk)
+		st.heldCount[tk.Service]--
+		return
+	}
+	st.waiting[tk.Service] = remove(st.waiting[tk.Service], tk)
+}
+
+func remove(q []*Ticket, tk *Ticket) []*Ticket {
+	if len(q) > 0 && q[0] == tk {
+		q[0] = nil
+		return q[1:]
+	}
+	// Find it by call order (binary search), then by identity.
+	i := sort.Search(len(q), func(i int) bool { return !before(q[i], tk) })
+	for ; i < len(q); i++ {
+		if q[i] == tk {
+			copy(q[i:], q[i+1:])
+			q[len(q)-1] = nil
+			return q[:len(q)-1]
+		}
+	}
+	for i := range q { // not where its order says: fall back to a scan
+		if q[i] == tk {
+			return append(q[:i], q[i+1:]...)
+		}
+	}
+	return q
 }

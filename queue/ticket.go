@@ -50,15 +50,36 @@ type Ticket struct {
 	Number   int       `json:"number"`
 	Kiosk    string    `json:"kiosk,omitempty"`
 	Priority bool      `json:"priority,omitempty"`
+	Category string    `json:"category,omitempty"`
 	State    State     `json:"state"`
 	Issued   time.Time `json:"issued"`
 	Called   time.Time `json:"called,omitzero"`
 	Ended    time.Time `json:"ended,omitzero"`
 	Counter  string    `json:"counter,omitempty"`
 	Recalls  int       `json:"recalls,omitempty"`
-	// From is the service a transferred ticket came from.
-	From   string `json:"from,omitempty"`
+	// From is the service a transferred ticket came from; Origin the
+	// service it was issued for (set at its first transfer).
+	From      string `json:"from,omitempty"`
+	Origin    string `json:"origin,omitempty"`
+	Transfers int    `json:"transfers,omitempty"`
+	// ForCounter holds a waiting ticket for one counter: it was
+	// transferred to that counter, or sent back to it after a no-show.
+	// NotBefore is when it may be called again (the no-show grace).
+	ForCounter string    `json:"for_counter,omitempty"`
+	NotBefore  time.Time `json:"not_before,omitzero"`
+	// Returned says the ticket already came back once after a no-show.
+	Returned bool `json:"returned,omitempty"`
+	// Rating is the citizen's score of the service, 1..5 (0: none).
+	Rating int    `json:"rating,omitempty"`
 	Reason string `json:"reason,omitempty"`
+}
+
+// OriginService is the service the ticket was issued for.
+func (t *Ticket) OriginService() string {
+	if t.Origin != "" {
+		return t.Origin
+	}
+	return t.Service
 }
 
 func (t *Ticket) move(to State) error {

@@ -1,6 +1,7 @@
 package queue
 
 import (
+	"encoding/binary"
 	"encoding/json"
 	"math"
 	"sort"
@@ -25,12 +26,15 @@ type txn struct {
 	fatal error
 	outs  int
 
+	startSeq    uint64
+	dropped     uint64
+	metaDirty   bool
 	dirtyQueues map[string]bool
 	dirtyLoad   bool
 }
 
 func newTxn(e *Engine, tx *bolt.Tx) *txn {
-	return &txn{e: e, st: e.st, tx: tx, now: e.opts.Now(), dirtyQueues: map[string]bool{}}
+	return &txn{e: e, st: e.st, tx: tx, now: e.opts.Now(), startSeq: e.st.eventSeq, dirtyQueues: map[string]bool{}}
 }
 
 func (t *txn) fail(err error) {
@@ -48,15 +52,34 @@ func (t *txn) put(bucket, key []byte, v any) {
 	t.fail(t.tx.Bucket(bucket).Put(key, b))
 }
 
+// appendOnly returns a bucket whose keys only grow (events, the outbox),
+// packed full: its pages are never split for an insert in the middle, so
+// half-empty pages would only waste the disk.
+func (t *txn) appendOnly(name []byte) *bolt.Bucket {
+	b := t.tx.Bucket(name)
+	b.FillPercent = 0.95
+	return b
+}
+
+// putTo stores v as JSON under key in b.
+func (t *txn) putTo(b *bolt.Bucket, key []byte, v any) {
+	j, err := json.Marshal(v)
+	if err != nil {
+		t.fail(err)
+		return
+	}
+	t.fail(b.Put(key, j))
+}
+
 // out appends a message to the outbox.
 func (t *txn) out(o Out) {
-	b := t.tx.Bucket(bucketOutbox)
+	b := t.appendOnly(bucketOutbox)
 	seq, err := b.NextSequence()
 	if err != nil {
 		t.fail(err)
 		return
 	}
-	t.put(bucketOutbox, u64(seq), o)
+	t.putTo(b, u64(seq), o)
 	t.outs++
 }
 
@@ -68,7 +91,7 @@ func (t *txn) event(typ string, tk *Ticket, counter, reason string) uint64 {
 		cp := *tk
 		ev.Ticket = &cp
 	}
-	t.put(bucketEvents, u64(ev.Seq), ev)
+	t.putTo(t.appendOnly(bucketEvents), u64(ev.Seq), ev)
 	t.out(Out{Event: ev})
 	return ev.Seq
 }
@@ -102,7 +125,9 @@ func (t *txn) board(c *counterState) {
 			b.State = display.Serving
 		}
 		b.Ticket = c.current.Label
-		b.Service = t.e.cfg.Service(c.current.Service).Name
+		if s := t.e.service(c.current.Service); s != nil {
+			b.Service = s.Name
+		}
 	case c.paused:
 		b.State = display.Closed
 	}
@@ -119,7 +144,7 @@ func (t *txn) call(c *counterState, recall bool, id uint64) {
 		Ticket:  tk.Label,
 		Service: tk.Service,
 		Counter: c.id,
-		Kind:    t.e.cfg.Counter(c.id).Kind,
+		Kind:    t.e.counter(c.id).Kind,
 		Recall:  recall,
 		At:      t.now,
 	}})
@@ -150,40 +175,45 @@ func (t *txn) finish() {
 		t.out(Out{Load: t.load()})
 	}
 	meta := t.tx.Bucket(bucketMeta)
-	t.fail(meta.Put(keyEventSeq, u64(t.st.eventSeq)))
-	t.fail(meta.Put(keyDay, []byte(t.st.day)))
+	if t.st.eventSeq != t.startSeq {
+		t.fail(meta.Put(keyEventSeq, u64(t.st.eventSeq)))
+	}
+	if t.metaDirty {
+		t.fail(meta.Put(keyDay, []byte(t.st.day)))
+	}
 }
 
-// openCounters counts the counters that serve a service and are not paused.
-func (t *txn) openCounters(service string) int {
-	n := 0
-	for _, c := range t.e.cfg.Counters {
-		if t.st.counters[c.ID].paused {
-			continue
+// perTicket is the expected service time of one ticket of a service: the
+// mean of its recent service times, or the configured seed until there are
+// a few.
+func (t *txn) perTicket(svc *config.Service) time.Duration {
+	if r := t.st.recent[svc.ID]; len(r) >= 3 {
+		var sum time.Duration
+		for _, d := range r {
+			sum += d
 		}
-		for _, s := range c.Services {
-			if s == service {
-				n++
-				break
-			}
-		}
+		return sum / time.Duration(len(r))
 	}
-	return n
+	return time.Duration(svc.AvgServiceMin * float64(time.Minute))
 }
 
 // wait estimates the wait of someone with ahead people before them.
 func (t *txn) wait(svc *config.Service, ahead int) time.Duration {
-	open := t.openCounters(svc.ID)
+	open := t.st.open[svc.ID]
 	if open == 0 {
 		open = 1
 	}
-	per := time.Duration(svc.AvgServiceMin * float64(time.Minute))
-	return time.Duration(math.Ceil(float64(ahead)/float64(open))) * per
+	return time.Duration(math.Ceil(float64(ahead)/float64(open))) * t.perTicket(svc)
+}
+
+// waitingCount is how many wait for a service, held tickets included.
+func (t *txn) waitingCount(service string) int {
+	return len(t.st.waiting[service]) + t.st.heldCount[service]
 }
 
 func (t *txn) figures(service string) display.Queue {
-	svc := t.e.cfg.Service(service)
-	n := len(t.st.waiting[service])
+	svc := t.e.service(service)
+	n := t.waitingCount(service)
 	return display.Queue{
 		Waiting:    n,
 		ETAMin:     int(math.Ceil(t.wait(svc, n).Minutes())),
@@ -193,18 +223,29 @@ func (t *txn) figures(service string) display.Queue {
 
 func (t *txn) load() *display.Load {
 	l := &display.Load{At: t.now}
-	for _, svc := range t.e.cfg.Services {
+	for i := range t.e.cfg.Services {
+		svc := &t.e.cfg.Services[i]
 		q := t.figures(svc.ID)
-		open := t.openCounters(svc.ID)
 		l.Waiting += q.Waiting
 		l.Services = append(l.Services, display.LoadService{
-			Service: svc.ID, Name: svc.Name, Waiting: q.Waiting, ETAMin: q.ETAMin, OpenCounters: open,
+			Service: svc.ID, Name: svc.Name, Waiting: q.Waiting, ETAMin: q.ETAMin, OpenCounters: t.st.open[svc.ID],
 		})
 	}
-	for _, c := range t.e.cfg.Counters {
-		if !t.st.counters[c.ID].paused {
+	for _, c := range t.st.counters {
+		if !c.paused {
 			l.OpenCounters++
 		}
 	}
 	return l
+}
+
+func beU64(b []byte) uint64 {
+	if len(b) != 8 {
+		return 0
+	}
+	return binary.BigEndian.Uint64(b)
+}
+
+func sortByID(ts []*Ticket) {
+	sort.Slice(ts, func(i, j int) bool { return ts[i].ID < ts[j].ID })
 }

@@ -51,6 +51,27 @@ type Office struct {
 	Footer string `yaml:"footer,omitempty" json:"footer,omitempty"`
 	// HallSize is how many calls the hall board shows.
 	HallSize int `yaml:"hall_size,omitempty" json:"hall_size,omitempty"`
+	// Holidays are the days ("2026-01-01") the office is closed whatever
+	// its hours say.
+	Holidays []string `yaml:"holidays,omitempty" json:"holidays,omitempty"`
+	// RecallLimit is how many times a specialist may repeat a call (the
+	// recall button) before the ticket must be ended; 0 means 3.
+	RecallLimit int `yaml:"recall_limit,omitempty" json:"recall_limit,omitempty"`
+	// NoShowGraceMin, when above 0, sends a ticket that did not come when
+	// called back to its counter's queue once, callable again after this
+	// many minutes; 0 ends it at the first no-show.
+	NoShowGraceMin float64 `yaml:"noshow_grace_min,omitempty" json:"noshow_grace_min,omitempty"`
+	// RefuseLate stops a kiosk issuing a ticket of a service whose queue
+	// already cannot be served before the service closes.
+	RefuseLate bool `yaml:"refuse_late,omitempty" json:"refuse_late,omitempty"`
+	// PriorityCategories are the kinds of priority a kiosk may give a
+	// ticket (people with disabilities, veterans…); a priority ticket is
+	// called before the others of its service. Empty allows only a plain
+	// priority (the kiosk's priority button or long press).
+	PriorityCategories []string `yaml:"priority_categories,omitempty" json:"priority_categories,omitempty"`
+	// StatsDays is how many business days of tickets are kept; older days
+	// keep only their statistics. 0 means 90.
+	StatsDays int `yaml:"stats_days,omitempty" json:"stats_days,omitempty"`
 }
 
 // Service is one queue with its own numbering.
@@ -64,6 +85,16 @@ type Service struct {
 	Width int `yaml:"width,omitempty" json:"width,omitempty"`
 	// AvgServiceMin seeds the wait estimate until real service times exist.
 	AvgServiceMin float64 `yaml:"avg_service_min,omitempty" json:"avg_service_min,omitempty"`
+	// Hours, when set, replace the office hours for this service, per
+	// weekday as in office.hours; a missing day is closed (the Pension Fund
+	// specialists come only on Wednesdays).
+	Hours map[string]string `yaml:"hours,omitempty" json:"hours,omitempty"`
+	// Sequence, when set, names a numbering shared by every service with
+	// the same sequence: А001, П002, А003… (each keeps its prefix). They
+	// must have the same width.
+	Sequence string `yaml:"sequence,omitempty" json:"sequence,omitempty"`
+	// DailyCap is the most tickets issued per business day; 0 is no cap.
+	DailyCap int `yaml:"daily_cap,omitempty" json:"daily_cap,omitempty"`
 }
 
 // Counter is one specialist's workplace.
@@ -75,6 +106,11 @@ type Counter struct {
 	Kind string `yaml:"kind,omitempty" json:"kind,omitempty"`
 	// Buttons maps an action (next, recall, noshow, done) to a GPIO pin name.
 	Buttons map[string]string `yaml:"buttons,omitempty" json:"buttons,omitempty"`
+	// Weights of the counter's services in the call policy (service id →
+	// weight, default 1): next calls the ticket whose wait times its
+	// service's weight is the largest, so a heavier service is called
+	// sooner and a light one still ages into a call.
+	Weights map[string]float64 `yaml:"weights,omitempty" json:"weights,omitempty"`
 }
 
 // Kiosk is one ticket terminal: buttons and a printer.
@@ -181,6 +217,12 @@ func (c *Config) applyDefaults() {
 	if c.Office.HallSize == 0 {
 		c.Office.HallSize = 8
 	}
+	if c.Office.RecallLimit == 0 {
+		c.Office.RecallLimit = 3
+	}
+	if c.Office.StatsDays == 0 {
+		c.Office.StatsDays = 90
+	}
 	for i := range c.Services {
 		s := &c.Services[i]
 		if s.Width == 0 {
@@ -240,8 +282,28 @@ func (c *Config) Validate() error {
 	if c.Office.HallSize < 1 || c.Office.HallSize > 50 {
 		bad("office.hall_size", "must be 1..50, got %d", c.Office.HallSize)
 	}
+	for i, d := range c.Office.Holidays {
+		if _, err := time.Parse("2006-01-02", d); err != nil {
+			bad(fmt.Sprintf("office.holidays[%d]", i), "must be a date such as 2026-01-01, got %q", d)
+		}
+	}
+	if c.Office.RecallLimit < 1 || c.Office.RecallLimit > 20 {
+		bad("office.recall_limit", "must be 1..20, got %d", c.Office.RecallLimit)
+	}
+	if c.Office.NoShowGraceMin < 0 || c.Office.NoShowGraceMin > 240 {
+		bad("office.noshow_grace_min", "must be 0..240 minutes, got %v", c.Office.NoShowGraceMin)
+	}
+	for i, pc := range c.Office.PriorityCategories {
+		if !idRe.MatchString(pc) {
+			bad(fmt.Sprintf("office.priority_categories[%d]", i), "must be 1-32 letters, digits, _ or -, got %q", pc)
+		}
+	}
+	if c.Office.StatsDays < 1 || c.Office.StatsDays > 3660 {
+		bad("office.stats_days", "must be 1..3660 days, got %d", c.Office.StatsDays)
+	}
 	services := map[string]bool{}
 	prefixes := map[string]string{}
+	seqWidth := map[string]int{}
 	if len(c.Services) == 0 {
 		bad("services", "at least one service is required")
 	}
@@ -268,6 +330,32 @@ func (c *Config) Validate() error {
 		}
 		if s.AvgServiceMin < 0 || s.AvgServiceMin > 480 {
 			bad(f+".avg_service_min", "must be 0..480 minutes, got %v", s.AvgServiceMin)
+		}
+		for day, h := range s.Hours {
+			if !contains(Weekdays, day) {
+				bad(f+".hours."+day, "unknown weekday; use one of %s", strings.Join(Weekdays, ", "))
+				continue
+			}
+			if _, _, err := ParseHours(h); err != nil {
+				bad(f+".hours."+day, "%v", err)
+			}
+		}
+		if s.Sequence != "" {
+			if !idRe.MatchString(s.Sequence) {
+				bad(f+".sequence", "must be 1-32 letters, digits, _ or -, got %q", s.Sequence)
+			} else if w, seen := seqWidth[s.Sequence]; seen && w != s.Width {
+				bad(f+".sequence", "services of sequence %q must have the same width (%d and %d)", s.Sequence, w, s.Width)
+			} else {
+				seqWidth[s.Sequence] = s.Width
+			}
+		}
+		if s.DailyCap < 0 {
+			bad(f+".daily_cap", "must be 0 (no cap) or more, got %d", s.DailyCap)
+		}
+	}
+	for i, s := range c.Services {
+		if s.Sequence != "" && s.Sequence != s.ID && services[s.Sequence] {
+			bad(fmt.Sprintf("services[%d].sequence", i), "%q is the id of another service; name the shared sequence apart", s.Sequence)
 		}
 	}
 	counters := map[string]bool{}
@@ -296,6 +384,13 @@ func (c *Config) Validate() error {
 		for j, s := range ct.Services {
 			if !services[s] {
 				bad(fmt.Sprintf("%s.services[%d]", f, j), "unknown service %q", s)
+			}
+		}
+		for s, w := range ct.Weights {
+			if !contains(ct.Services, s) {
+				bad(f+".weights."+s, "the counter does not serve %q", s)
+			} else if w <= 0 || w > 100 {
+				bad(f+".weights."+s, "must be above 0 and at most 100, got %v", w)
 			}
 		}
 		if ct.Kind != "window" && ct.Kind != "cabinet" {
@@ -398,6 +493,40 @@ func (c *Config) Kiosk(id string) *Kiosk {
 	}
 	return nil
 }
+
+// NumberingKey is the numbering a service draws from: its sequence, or its
+// own id.
+func (s *Service) NumberingKey() string {
+	if s.Sequence != "" {
+		return s.Sequence
+	}
+	return s.ID
+}
+
+// Weight is the call-policy weight of a service at this counter.
+func (c *Counter) Weight(service string) float64 {
+	if w, ok := c.Weights[service]; ok && w > 0 {
+		return w
+	}
+	return 1
+}
+
+// HoursOf returns the opening hours of a service on a weekday (mon..sun) in
+// minutes from midnight; from == to means closed.
+func (c *Config) HoursOf(s *Service, weekday string) (from, to int) {
+	h := c.Office.Hours[weekday]
+	if s != nil && s.Hours != nil {
+		h = s.Hours[weekday]
+	}
+	from, to, err := ParseHours(h)
+	if err != nil {
+		return 0, 0
+	}
+	return from, to
+}
+
+// Holiday reports whether day ("2026-01-01") is one of the office's holidays.
+func (c *Config) Holiday(day string) bool { return contains(c.Office.Holidays, day) }
 
 // Location is the office time zone; Validate guarantees it loads.
 func (c *Config) Location() *time.Location {

@@ -1,0 +1,206 @@
+package queue_test
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"math/rand/v2"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/cherga/cherga/internal/config"
+	"github.com/cherga/cherga/queue"
+	"github.com/cherga/cherga/queue/queuetest"
+)
+
+// crashOffice has a two-digit service so that numbering wraps during the
+// crash test.
+func crashOffice(t testing.TB) *config.Config {
+	return queuetest.Office(t, func(s string) string {
+		return strings.Replace(s, `prefix: "П", width: 3`, `prefix: "П", width: 2`, 1)
+	})
+}
+
+const (
+	envCrashDB   = "CHERGA_CRASH_DB"
+	envCrashBase = "CHERGA_CRASH_BASE"
+)
+
+// TestCrashHelper is the process the crash test kills: with CHERGA_CRASH_DB
+// set it issues and calls at full speed through the real store and prints
+// the id of every ticket whose issue was acknowledged, until it is killed.
+func TestCrashHelper(t *testing.T) {
+	path := os.Getenv(envCrashDB)
+	if path == "" {
+		t.Skip("the crash test's subprocess; runs only under TestCrash")
+	}
+	base, err := time.Parse(time.RFC3339Nano, os.Getenv(envCrashBase))
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(2)
+	}
+	start := time.Now()
+	cfg := crashOffice(t)
+	e, err := queue.Open(path, cfg, &queue.Opts{Now: func() time.Time { return base.Add(time.Since(start)) }, Logger: quiet})
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(2)
+	}
+	ctx := context.Background()
+	out := bufio.NewWriter(os.Stdout)
+	var mu sync.Mutex
+	ack := func(id uint64) {
+		mu.Lock()
+		fmt.Fprintf(out, "%d\n", id)
+		out.Flush() // unbuffered in effect: a line on the pipe is an acknowledgement
+		mu.Unlock()
+	}
+	fail := func(err error) {
+		fmt.Fprintln(os.Stderr, "crash helper:", err)
+		os.Exit(3)
+	}
+	var wg sync.WaitGroup
+	services := []string{"social", "pension", "employment"}
+	for k := range 4 { // kiosks pressing at once share commits
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := 0; ; i++ {
+				iss, err := e.Issue(ctx, queue.IssueRequest{Service: services[(i+k)%3], Priority: i%7 == 0})
+				if errors.Is(err, queue.ErrDailyCap) {
+					continue // every two-digit label is waiting: refused, nothing issued
+				}
+				if err != nil {
+					fail(err)
+				}
+				ack(iss.Ticket.ID)
+			}
+		}()
+	}
+	for _, c := range []string{"1", "2", "3", "4"} {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := 0; ; i++ {
+				a := []queue.Action{queue.Next, queue.Next, queue.Recall, queue.NoShowed, queue.Finish}[i%5]
+				_, err := e.Counter(ctx, c, queue.Command{Action: a})
+				if err != nil && !isBenign(err) {
+					fail(err)
+				}
+			}
+		}()
+	}
+	wg.Wait()
+}
+
+func isBenign(err error) bool {
+	for _, want := range []error{queue.ErrNoTicket, queue.ErrRecallLimit} {
+		if strings.Contains(err.Error(), want.Error()) {
+			return true
+		}
+	}
+	return false
+}
+
+// TestCrash kills a process issuing and calling tickets with SIGKILL at
+// random moments; after every kill the file opens, its invariants hold,
+// every acknowledged ticket is there and numbering goes on without repeats.
+func TestCrash(t *testing.T) {
+	if testing.Short() {
+		t.Skip("the crash test kills 50 processes; skipped under -short")
+	}
+	path := filepath.Join(t.TempDir(), "crash.db")
+	cfg := crashOffice(t)
+	base := time.Date(2026, 11, 23, 9, 0, 0, 0, kyiv)
+	rng := rand.New(rand.NewPCG(uint64(time.Now().UnixNano()), 1))
+	acked := map[uint64]bool{}
+	const runs = 50
+	for run := range runs {
+		cmd := exec.Command(os.Args[0], "-test.run=^TestCrashHelper$", "-test.count=1")
+		cmd.Env = append(os.Environ(), envCrashDB+"="+path, envCrashBase+"="+base.Format(time.RFC3339Nano))
+		stdout, err := cmd.StdoutPipe()
+		require.NoError(t, err)
+		var stderr strings.Builder
+		cmd.Stderr = &stderr
+		started := time.Now()
+		require.NoError(t, cmd.Start())
+		ids := make(chan uint64, 1024)
+		go func() {
+			defer close(ids)
+			lines := bufio.NewScanner(stdout)
+			for lines.Scan() {
+				id, err := strconv.ParseUint(lines.Text(), 10, 64)
+				if err != nil {
+					t.Errorf("helper said %q", lines.Text())
+					continue
+				}
+				ids <- id
+			}
+			_, _ = io.Copy(io.Discard, stdout)
+		}()
+		// Kill at a random moment: one run in eight while it opens the
+		// file, the others while it issues and calls, 0-200 ms after its
+		// first acknowledgement (however slow the machine is to start it).
+		after := time.Duration(rng.IntN(200)) * time.Millisecond
+		var kill <-chan time.Time
+		if rng.IntN(8) == 0 {
+			kill = time.After(after / 10)
+		}
+	wait:
+		for {
+			select {
+			case id, ok := <-ids:
+				if !ok {
+					break wait
+				}
+				if kill == nil {
+					kill = time.After(after)
+				}
+				acked[id] = true
+			case <-kill:
+				require.NoError(t, cmd.Process.Signal(syscall.SIGKILL))
+				break wait
+			}
+		}
+		for id := range ids { // what it printed before dying was acknowledged
+			acked[id] = true
+		}
+		err = cmd.Wait()
+		if ws, ok := cmd.ProcessState.Sys().(syscall.WaitStatus); !ok || !ws.Signaled() {
+			t.Fatalf("run %d: helper ended by itself: %v\n%s", run, err, stderr.String())
+		}
+		base = base.Add(time.Since(started) + time.Millisecond)
+
+		if _, err := os.Stat(path); os.IsNotExist(err) {
+			require.Empty(t, acked, "run %d: killed before the file existed", run)
+		} else {
+			require.NoError(t, queue.Verify(path, cfg), "run %d", run)
+		}
+		e, err := queue.Open(path, cfg, &queue.Opts{Now: func() time.Time { return base }, Logger: quiet})
+		require.NoError(t, err, "run %d", run)
+		ts, err := e.Tickets(context.Background())
+		require.NoError(t, err)
+		have := map[uint64]bool{}
+		for _, tk := range ts {
+			have[tk.ID] = true
+		}
+		for id := range acked {
+			require.True(t, have[id], "run %d: acknowledged ticket %d is gone", run, id)
+		}
+		require.NoError(t, e.Check(context.Background()), "run %d", run)
+		require.NoError(t, e.Close())
+	}
+	t.Logf("%d runs, %d tickets acknowledged", runs, len(acked))
+	require.NoError(t, queue.Verify(path, cfg))
+}

@@ -1,0 +1,317 @@
+package queue_test
+
+import (
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/cherga/cherga/queue"
+	"github.com/cherga/cherga/queue/queuetest"
+)
+
+// withOffice edits the office section of queuetest.OfficeYAML.
+func withOffice(lines string) func(string) string {
+	return func(s string) string { return strings.Replace(s, "  hours:", "  "+lines+"\n  hours:", 1) }
+}
+
+func TestPriorityFirst(t *testing.T) {
+	o := newOffice(t, nil, monday10)
+	o.issue("social")
+	o.clk.Add(time.Minute)
+	o.issue("pension")
+	o.clk.Add(time.Minute)
+	o.priority("pension")
+	o.clk.Add(time.Minute)
+	o.priority("social")
+	// Counter 2 serves both: priority tickets first, oldest first, whatever
+	// the service; then the others.
+	require.Equal(t, "П002", o.next("2"))
+	require.Equal(t, "А002", o.next("2"))
+	require.Equal(t, "А001", o.next("2"))
+	require.Equal(t, "П001", o.next("2"))
+}
+
+func TestPriorityCategories(t *testing.T) {
+	o := newOffice(t, queuetest.Office(t, withOffice("priority_categories: [disability, veteran]")), monday10)
+	o.issue("social")
+	_, err := o.e.Issue(o.ctx, queue.IssueRequest{Service: "social", Category: "vip"})
+	require.ErrorIs(t, err, queue.ErrUnknownCategory)
+	iss, err := o.e.Issue(o.ctx, queue.IssueRequest{Service: "social", Category: "veteran"})
+	require.NoError(t, err)
+	require.True(t, iss.Ticket.Priority)
+	require.Equal(t, "veteran", iss.Ticket.Category)
+	require.Equal(t, 0, iss.Ahead)
+	require.Equal(t, "А002", o.next("1"))
+	st, err := o.e.Stats(o.ctx, "")
+	require.NoError(t, err)
+	require.Equal(t, 1, st.Total.Priority)
+}
+
+func TestWeightsAndAging(t *testing.T) {
+	cfg := queuetest.Office(t, func(s string) string {
+		return strings.Replace(s, `{id: "2", services: [social, pension]}`, `{id: "2", services: [social, pension], weights: {pension: 3}}`, 1)
+	})
+	o := newOffice(t, cfg, monday10)
+	o.issue("social")
+	o.clk.Add(2 * time.Minute)
+	o.issue("pension")
+	o.clk.Add(2 * time.Minute)
+	// social waited 4 min × 1, pension 2 min × 3: pension.
+	require.Equal(t, "П001", o.next("2"))
+	require.Equal(t, "А001", o.next("2"))
+	o.do("2", queue.Finish)
+
+	// Aging: pension keeps coming, a social ticket is still called once it
+	// has waited three times as long as the pension head.
+	o.issue("social") // А002 at T
+	calls := 0
+	for {
+		o.clk.Add(time.Minute)
+		o.issue("pension")
+		calls++
+		if o.next("2") == "А002" {
+			break
+		}
+		require.Less(t, calls, 100, "social starves")
+	}
+	require.Less(t, calls, 10)
+
+	// Validation refuses a weight for a service the counter does not serve.
+	bad := strings.Replace(queuetest.OfficeYAML, `{id: "1", services: [social]}`, `{id: "1", services: [social], weights: {pension: 2}}`, 1)
+	_, err := parse(bad)
+	require.ErrorContains(t, err, "counters[0].weights.pension")
+}
+
+func TestNoShowGraceReturnsOnce(t *testing.T) {
+	o := newOffice(t, queuetest.Office(t, withOffice("noshow_grace_min: 5")), monday10)
+	o.issue("social")
+	o.issue("social")
+	o.issue("social")
+	require.Equal(t, "А001", o.next("1"))
+	res := o.do("1", queue.NoShowed)
+	require.Equal(t, queue.Waiting, res.Ended.State)
+	require.Equal(t, "1", res.Ended.ForCounter)
+	require.Equal(t, "А002", o.next("1"), "within the grace the next one is called")
+	require.Equal(t, "А003", o.next("2"), "other counters do not call a held ticket")
+	o.clk.Add(5 * time.Minute)
+	require.Equal(t, "А001", o.next("1"), "back to its counter first after the grace")
+	res = o.do("1", queue.NoShowed)
+	require.Equal(t, queue.NoShow, res.Ended.State, "only once")
+}
+
+func TestRecallLimit(t *testing.T) {
+	o := newOffice(t, queuetest.Office(t, withOffice("recall_limit: 2")), monday10)
+	o.issue("social")
+	o.next("1")
+	o.do("1", queue.Recall)
+	o.do("1", queue.Recall)
+	_, err := o.e.Counter(o.ctx, "1", queue.Command{Action: queue.Recall})
+	require.ErrorIs(t, err, queue.ErrRecallLimit)
+	require.Equal(t, 2, o.ticket("А001").Recalls)
+}
+
+func TestCallTicket(t *testing.T) {
+	o := newOffice(t, nil, monday10)
+	o.issue("social")
+	o.issue("social")
+	o.issue("social")
+	res, err := o.e.CallTicket(o.ctx, "1", "А003")
+	require.NoError(t, err)
+	require.Equal(t, "А003", res.Ticket.Label)
+	require.Equal(t, queue.Called, res.Ticket.State)
+	_, err = o.e.CallTicket(o.ctx, "1", "Я999")
+	require.ErrorIs(t, err, queue.ErrUnknownTicket)
+	_, err = o.e.CallTicket(o.ctx, "9", "А001")
+	require.ErrorIs(t, err, queue.ErrUnknownCounter)
+	res, err = o.e.CallTicket(o.ctx, "2", "А001")
+	require.NoError(t, err)
+	require.Equal(t, "1", o.ticket("А003").Counter)
+	require.Equal(t, "А002", o.next("1"))
+	require.Equal(t, queue.Done, o.ticket("А003").State)
+}
+
+func TestDailyCap(t *testing.T) {
+	cfg := queuetest.Office(t, func(s string) string {
+		return strings.Replace(s, `avg_service_min: 20}`, `avg_service_min: 20, daily_cap: 2}`, 1)
+	})
+	o := newOffice(t, cfg, monday10)
+	o.issue("employment")
+	o.issue("employment")
+	_, err := o.e.Issue(o.ctx, queue.IssueRequest{Service: "employment"})
+	require.ErrorIs(t, err, queue.ErrDailyCap)
+	o.reopen()
+	_, err = o.e.Issue(o.ctx, queue.IssueRequest{Service: "employment"})
+	require.ErrorIs(t, err, queue.ErrDailyCap)
+	o.issue("social")
+	o.clk.Add(24 * time.Hour)
+	o.issue("employment")
+}
+
+func TestRefuseLate(t *testing.T) {
+	cfg := queuetest.Office(t, withOffice("refuse_late: true"), func(s string) string {
+		return strings.ReplaceAll(s, "00:00-24:00", "09:00-17:00")
+	})
+	o := newOffice(t, cfg, time.Date(2026, 11, 23, 16, 30, 0, 0, kyiv))
+	// One cabinet serves employment, 20 minutes a ticket.
+	o.issue("employment") // called at once
+	o.issue("employment") // in 20 min
+	_, err := o.e.Issue(o.ctx, queue.IssueRequest{Service: "employment"})
+	var full *queue.FullError
+	require.ErrorAs(t, err, &full)
+	require.ErrorIs(t, err, queue.ErrFull)
+	require.Equal(t, 2, full.Waiting)
+	require.Equal(t, 40*time.Minute, full.Wait)
+	require.True(t, full.Closes.Equal(time.Date(2026, 11, 23, 17, 0, 0, 0, kyiv)))
+	o.issue("social") // two counters, nobody waits
+}
+
+func TestEstimateFromRecentServiceTimes(t *testing.T) {
+	o := newOffice(t, nil, monday10)
+	// Counters 1 and 2 serve social; its seed is 10 minutes.
+	for range 4 {
+		o.issue("social")
+	}
+	require.Equal(t, 20*time.Minute, o.issue("social").Wait, "4 ahead, 2 counters, 10 min")
+	for range 3 {
+		o.next("1")
+		o.clk.Add(4 * time.Minute)
+		o.do("1", queue.Finish)
+	}
+	iss := o.issue("social")
+	require.Equal(t, 2, iss.Ahead)
+	require.Equal(t, 4*time.Minute, iss.Wait, "2 ahead, 2 counters, 4 min measured")
+	ahead, wait, err := o.e.Position(o.ctx, iss.Ticket.ID)
+	require.NoError(t, err)
+	require.Equal(t, 2, ahead)
+	require.Equal(t, 4*time.Minute, wait)
+	o.reopen()
+	require.Equal(t, 8*time.Minute, o.issue("social").Wait, "3 ahead on 2 counters; the samples survive a restart")
+}
+
+func TestStats(t *testing.T) {
+	o := newOffice(t, nil, monday10)
+	for range 4 {
+		o.issue("social")
+	}
+	o.clk.Add(10 * time.Minute)
+	o.next("1") // А001 waited 10
+	o.clk.Add(5 * time.Minute)
+	o.next("1") // А001 served 5, А002 waited 15
+	o.clk.Add(1 * time.Minute)
+	o.do("1", queue.NoShowed)
+	o.next("1") // А003 waited 16
+	_, err := o.e.Counter(o.ctx, "1", queue.Command{Action: queue.Transfer, To: "pension"})
+	require.NoError(t, err)
+	o.next("3") // А003 again, at counter 3, waited 16
+	o.clk.Add(20 * time.Minute)
+	o.do("3", queue.Finish)
+	st, err := o.e.Stats(o.ctx, "")
+	require.NoError(t, err)
+	require.Equal(t, "2026-11-23", st.Day)
+	require.Equal(t, 4, st.Total.Issued)
+	require.Equal(t, 2, st.Total.Served)
+	require.Equal(t, 1, st.Total.NoShows)
+	require.Equal(t, 1, st.Total.Transfers)
+	require.Equal(t, 4, st.Services["social"].Issued)
+	require.Equal(t, 1, st.Services["pension"].Served)
+	require.Equal(t, queue.Dist{N: 2, P50: 5 * time.Minute, P90: 20 * time.Minute, Max: 20 * time.Minute}, st.Total.Service)
+	require.Equal(t, queue.Dist{N: 3, P50: 15 * time.Minute, P90: 16 * time.Minute, Max: 16 * time.Minute}, st.Total.Wait)
+	require.Equal(t, 1, st.Counters["1"].Served)
+	require.Equal(t, 1, st.Counters["1"].NoShows)
+	require.Equal(t, 1, st.Counters["3"].Served)
+
+	_, err = o.e.Stats(o.ctx, "2020-01-01")
+	require.ErrorIs(t, err, queue.ErrUnknownDay)
+}
+
+func TestOldDaysKeepOnlyStatistics(t *testing.T) {
+	o := newOffice(t, queuetest.Office(t, withOffice("stats_days: 2")), monday10)
+	for d := range 5 {
+		o.clk.Set(monday10.AddDate(0, 0, d))
+		o.issue("social")
+		o.issue("social")
+		o.next("1")
+	}
+	for d := range 4 {
+		day := monday10.AddDate(0, 0, d).Format("2006-01-02")
+		st, err := o.e.Stats(o.ctx, day)
+		require.NoError(t, err, day)
+		require.Equal(t, 2, st.Total.Issued, day)
+		require.Equal(t, 2, st.Total.Expired, day)
+	}
+	evs := o.events()
+	require.Equal(t, queue.EvDayStarted, evs[0].Type)
+	require.Equal(t, "2026-11-25", evs[0].Reason, "events older than the kept days are gone")
+	o.reopen()
+	require.Equal(t, "А003", o.issue("social").Ticket.Label)
+}
+
+func TestWaitingTicketsExpireAtClosing(t *testing.T) {
+	cfg := queuetest.Office(t, func(s string) string {
+		s = strings.ReplaceAll(s, "00:00-24:00", "09:00-17:00")
+		return strings.Replace(s, `avg_service_min: 15}`, `avg_service_min: 15, hours: {mon: "09:00-13:00"}}`, 1)
+	})
+	o := newOffice(t, cfg, time.Date(2026, 11, 23, 12, 0, 0, 0, kyiv))
+	o.issue("pension")
+	o.issue("pension")
+	o.issue("social")
+	require.Equal(t, "П001", o.next("3"))
+	o.clk.Set(time.Date(2026, 11, 23, 13, 0, 0, 0, kyiv))
+	require.NoError(t, o.e.Republish(o.ctx)) // the engine's timer does this
+	require.Equal(t, queue.Expired, o.ticket("П002").State)
+	require.Equal(t, queue.Called, o.ticket("П001").State, "the one at the counter is served")
+	require.Equal(t, queue.Waiting, o.ticket("А001").State)
+	o.do("3", queue.Finish)
+
+	o.reopen()
+	o.clk.Set(time.Date(2026, 11, 23, 17, 30, 0, 0, kyiv))
+	require.NoError(t, o.e.Republish(o.ctx))
+	require.Equal(t, queue.Expired, o.ticket("А001").State)
+	var reasons []string
+	for _, ev := range o.events() {
+		if ev.Type == queue.EvExpired {
+			reasons = append(reasons, ev.Ticket.Label+": "+ev.Reason)
+		}
+	}
+	require.Equal(t, []string{"П002: the service closed", "А001: the service closed"}, reasons)
+}
+
+func TestRate(t *testing.T) {
+	o := newOffice(t, nil, monday10)
+	_, err := o.e.Rate(o.ctx, "1", 5)
+	require.ErrorIs(t, err, queue.ErrNoTicket)
+	o.issue("social")
+	o.issue("social")
+	o.next("1")
+	o.next("1") // А001 done, А002 called
+	_, err = o.e.Rate(o.ctx, "1", 6)
+	require.ErrorIs(t, err, queue.ErrBadScore)
+	tk, err := o.e.Rate(o.ctx, "1", 4)
+	require.NoError(t, err)
+	require.Equal(t, "А001", tk.Label)
+	o.do("1", queue.Finish)
+	_, err = o.e.Rate(o.ctx, "1", 2)
+	require.NoError(t, err)
+	st, err := o.e.Stats(o.ctx, "")
+	require.NoError(t, err)
+	require.Equal(t, 2, st.Counters["1"].Ratings)
+	require.InDelta(t, 3.0, st.Services["social"].RatingAvg, 1e-9)
+}
+
+func TestConfigValidatesQueueFields(t *testing.T) {
+	for _, c := range []struct{ from, to, field string }{
+		{`{id: "1", services: [social]}`, `{id: "1", services: [social], weights: {social: 0}}`, "counters[0].weights.social"},
+		{`avg_service_min: 20}`, `avg_service_min: 20, daily_cap: -1}`, "services[2].daily_cap"},
+		{`avg_service_min: 20}`, `avg_service_min: 20, hours: {wed: "17:00-09:00"}}`, "services[2].hours.wed"},
+		{"  hours:", "  holidays: [2026-13-01]\n  hours:", "office.holidays[0]"},
+		{"  hours:", "  recall_limit: 99\n  hours:", "office.recall_limit"},
+		{"  hours:", "  noshow_grace_min: -1\n  hours:", "office.noshow_grace_min"},
+	} {
+		doc := strings.Replace(queuetest.OfficeYAML, c.from, c.to, 1)
+		require.NotEqual(t, queuetest.OfficeYAML, doc)
+		_, err := parse(doc)
+		require.ErrorContains(t, err, c.field)
+	}
+}

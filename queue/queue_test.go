@@ -1,0 +1,617 @@
+package queue_test
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"log/slog"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	firmwareconfig "github.com/cherga/cherga/firmware-config"
+	"github.com/cherga/cherga/internal/config"
+	"github.com/cherga/cherga/queue"
+	"github.com/cherga/cherga/queue/queuetest"
+)
+
+var kyiv = mustLoc("Europe/Kyiv")
+
+func mustLoc(name string) *time.Location {
+	l, err := time.LoadLocation(name)
+	if err != nil {
+		panic(err)
+	}
+	return l
+}
+
+// monday10 is a Monday morning in Kyiv.
+var monday10 = time.Date(2026, 11, 23, 10, 0, 0, 0, kyiv)
+
+type office struct {
+	t    *testing.T
+	cfg  *config.Config
+	clk  *queuetest.Clock
+	path string
+	e    *queue.Engine
+	ctx  context.Context
+}
+
+func newOffice(t *testing.T, cfg *config.Config, at time.Time) *office {
+	t.Helper()
+	if cfg == nil {
+		cfg = queuetest.Office(t)
+	}
+	o := &office{t: t, cfg: cfg, clk: queuetest.NewClock(at), path: filepath.Join(t.TempDir(), "q.db"), ctx: context.Background()}
+	o.e = queuetest.OpenPath(t, o.path, cfg, o.opts())
+	return o
+}
+
+var quiet = slog.New(slog.DiscardHandler)
+
+func (o *office) opts() *queue.Opts { return &queue.Opts{Now: o.clk.Now, Logger: quiet} }
+
+func (o *office) reopen() {
+	o.t.Helper()
+	require.NoError(o.t, o.e.Close())
+	o.e = queuetest.OpenPath(o.t, o.path, o.cfg, o.opts())
+}
+
+func (o *office) issue(service string) queue.Issued {
+	o.t.Helper()
+	iss, err := o.e.Issue(o.ctx, queue.IssueRequest{Service: service, Kiosk: "k1"})
+	require.NoError(o.t, err)
+	return iss
+}
+
+func (o *office) priority(service string) queue.Issued {
+	o.t.Helper()
+	iss, err := o.e.Issue(o.ctx, queue.IssueRequest{Service: service, Kiosk: "k1", Priority: true})
+	require.NoError(o.t, err)
+	return iss
+}
+
+func (o *office) do(counter string, a queue.Action) queue.CounterResult {
+	o.t.Helper()
+	res, err := o.e.Counter(o.ctx, counter, queue.Command{Action: a})
+	require.NoError(o.t, err)
+	return res
+}
+
+// next presses next and returns the label called ("" for none).
+func (o *office) next(counter string) string {
+	o.t.Helper()
+	res := o.do(counter, queue.Next)
+	if res.Ticket == nil {
+		return ""
+	}
+	return res.Ticket.Label
+}
+
+func (o *office) tickets() []queue.Ticket {
+	o.t.Helper()
+	ts, err := o.e.Tickets(o.ctx)
+	require.NoError(o.t, err)
+	return ts
+}
+
+func (o *office) ticket(label string) queue.Ticket {
+	o.t.Helper()
+	for _, tk := range o.tickets() {
+		if tk.Label == label {
+			return tk
+		}
+	}
+	o.t.Fatalf("no ticket %s", label)
+	return queue.Ticket{}
+}
+
+func (o *office) events() []queue.Event {
+	o.t.Helper()
+	evs, err := o.e.Replay(0, 1<<20)
+	require.NoError(o.t, err)
+	return evs
+}
+
+// sameJSON compares values as they are stored and published: times read
+// back from the store have no monotonic reading and a fixed zone.
+func sameJSON(t *testing.T, want, got any) {
+	t.Helper()
+	w, err := json.Marshal(want)
+	require.NoError(t, err)
+	g, err := json.Marshal(got)
+	require.NoError(t, err)
+	require.JSONEq(t, string(w), string(g))
+}
+
+func TestNumbering(t *testing.T) {
+	o := newOffice(t, nil, monday10)
+	a1 := o.issue("social")
+	require.Equal(t, "А001", a1.Ticket.Label)
+	require.Equal(t, 0, a1.Ahead)
+	require.Equal(t, "2026-11-23", a1.Ticket.Day)
+	require.Equal(t, "П001", o.issue("pension").Ticket.Label)
+	a2 := o.issue("social")
+	require.Equal(t, "А002", a2.Ticket.Label)
+	require.Equal(t, 1, a2.Ahead)
+	require.NotEqual(t, a1.Ticket.ID, a2.Ticket.ID)
+
+	_, err := o.e.Issue(o.ctx, queue.IssueRequest{Service: "nope"})
+	require.ErrorIs(t, err, queue.ErrUnknownService)
+	require.Len(t, o.tickets(), 3)
+}
+
+func TestNumberingWraps(t *testing.T) {
+	cfg := queuetest.Office(t, func(s string) string {
+		return strings.Replace(s, `prefix: "А", width: 3`, `prefix: "А", width: 1`, 1)
+	})
+	o := newOffice(t, cfg, monday10)
+	var labels []string
+	for range 11 {
+		iss := o.issue("social")
+		labels = append(labels, iss.Ticket.Label)
+		o.next("1")
+	}
+	require.Equal(t, []string{"А1", "А2", "А3", "А4", "А5", "А6", "А7", "А8", "А9", "А1", "А2"}, labels)
+}
+
+func TestNumberingRestartsEachDayAndExpires(t *testing.T) {
+	o := newOffice(t, nil, monday10)
+	o.issue("social")
+	o.issue("social")
+	o.issue("pension")
+	require.Equal(t, "А001", o.next("1"))
+
+	o.clk.Set(time.Date(2026, 11, 24, 9, 0, 0, 0, kyiv))
+	iss := o.issue("social")
+	require.Equal(t, "А001", iss.Ticket.Label)
+	require.Equal(t, "2026-11-24", iss.Ticket.Day)
+	require.Len(t, o.tickets(), 1)
+
+	var expired []string
+	for _, ev := range o.events() {
+		if ev.Type == queue.EvExpired {
+			expired = append(expired, ev.Ticket.Label)
+		}
+	}
+	require.ElementsMatch(t, []string{"А001", "А002", "П001"}, expired)
+
+	st, err := o.e.Stats(o.ctx, "2026-11-23")
+	require.NoError(t, err)
+	require.Equal(t, 3, st.Total.Issued)
+	require.Equal(t, 3, st.Total.Expired)
+	require.Equal(t, 2, st.Services["social"].Issued)
+
+	// The day also ends with nobody pressing anything: the engine's timer
+	// runs an empty transaction; here any request does.
+	o.clk.Set(time.Date(2026, 11, 25, 0, 0, 1, 0, kyiv))
+	day, err := o.e.Day(o.ctx)
+	require.NoError(t, err)
+	require.Equal(t, "2026-11-24", day, "reads do not start a day")
+	require.NoError(t, o.e.Republish(o.ctx))
+	day, _ = o.e.Day(o.ctx)
+	require.Equal(t, "2026-11-25", day)
+}
+
+func TestCounterLifecycle(t *testing.T) {
+	o := newOffice(t, nil, monday10)
+	_, err := o.e.Counter(o.ctx, "1", queue.Command{Action: queue.Recall})
+	require.ErrorIs(t, err, queue.ErrNoTicket)
+	_, err = o.e.Counter(o.ctx, "1", queue.Command{Action: queue.Finish})
+	require.ErrorIs(t, err, queue.ErrNoTicket)
+	_, err = o.e.Counter(o.ctx, "1", queue.Command{Action: "dance"})
+	require.ErrorIs(t, err, queue.ErrUnknownAction)
+	_, err = o.e.Counter(o.ctx, "99", queue.Command{Action: queue.Next})
+	require.ErrorIs(t, err, queue.ErrUnknownCounter)
+	require.Equal(t, "", o.next("1"), "nobody waits: the counter stays idle")
+
+	o.issue("social")
+	o.issue("social")
+	o.issue("social")
+	o.clk.Add(time.Minute)
+	require.Equal(t, "А001", o.next("1"))
+	res := o.do("1", queue.Recall)
+	require.Equal(t, 1, res.Ticket.Recalls)
+	require.Equal(t, queue.Called, res.Ticket.State)
+	o.clk.Add(5 * time.Minute)
+	res = o.do("1", queue.Finish)
+	require.Equal(t, queue.Done, res.Ended.State)
+	require.Nil(t, res.Ticket)
+
+	require.Equal(t, "А002", o.next("1"))
+	res = o.do("1", queue.NoShowed)
+	require.Equal(t, queue.NoShow, res.Ended.State)
+
+	require.Equal(t, "А003", o.next("1"))
+	// next while serving finishes the current ticket.
+	o.issue("social")
+	res = o.do("1", queue.Next)
+	require.Equal(t, "А003", res.Ended.Label)
+	require.Equal(t, queue.Done, res.Ended.State)
+	require.Equal(t, "А004", res.Ticket.Label)
+
+	states := map[string]queue.State{}
+	for _, tk := range o.tickets() {
+		states[tk.Label] = tk.State
+	}
+	require.Equal(t, map[string]queue.State{"А001": queue.Done, "А002": queue.NoShow, "А003": queue.Done, "А004": queue.Called}, states)
+
+	var types []string
+	for _, ev := range o.events() {
+		types = append(types, ev.Type)
+	}
+	require.Equal(t, []string{
+		queue.EvDayStarted,
+		queue.EvIssued, queue.EvIssued, queue.EvIssued,
+		queue.EvCalled, queue.EvRecalled, queue.EvDone,
+		queue.EvCalled, queue.EvNoShow,
+		queue.EvCalled, queue.EvIssued, queue.EvDone, queue.EvCalled,
+	}, types)
+}
+
+func TestIllegalTransitionsChangeNothing(t *testing.T) {
+	o := newOffice(t, nil, monday10)
+	a1 := o.issue("social")
+	o.next("1")
+	o.do("1", queue.Finish)
+	before := o.tickets()
+	seq := len(o.events())
+
+	var te *queue.TransitionError
+	err := o.e.Void(o.ctx, a1.Ticket.ID, "late")
+	require.ErrorAs(t, err, &te)
+	require.Equal(t, queue.Done, te.From)
+	require.Equal(t, queue.Voided, te.To)
+
+	_, err = o.e.CallTicket(o.ctx, "1", "А001")
+	require.ErrorAs(t, err, &te)
+	require.Equal(t, queue.Called, te.To)
+
+	require.ErrorIs(t, o.e.Void(o.ctx, 12345, ""), queue.ErrUnknownTicket)
+	sameJSON(t, before, o.tickets())
+	require.Len(t, o.events(), seq)
+}
+
+func TestVoid(t *testing.T) {
+	o := newOffice(t, nil, monday10)
+	a1 := o.issue("social")
+	o.issue("social")
+	require.NoError(t, o.e.Void(o.ctx, a1.Ticket.ID, "print failed"))
+	tk := o.ticket("А001")
+	require.Equal(t, queue.Voided, tk.State)
+	require.Equal(t, "print failed", tk.Reason)
+	require.Equal(t, "А002", o.next("1"), "a voided ticket is never called")
+	require.Equal(t, "А003", o.issue("social").Ticket.Label, "its number is not reused")
+}
+
+func TestTransfer(t *testing.T) {
+	o := newOffice(t, nil, monday10)
+	o.issue("social")
+	o.clk.Add(time.Minute)
+	o.issue("pension")
+	o.clk.Add(time.Minute)
+	require.Equal(t, "А001", o.next("1"))
+
+	_, err := o.e.Counter(o.ctx, "1", queue.Command{Action: queue.Transfer, To: "nope"})
+	require.ErrorIs(t, err, queue.ErrUnknownService)
+	_, err = o.e.Counter(o.ctx, "1", queue.Command{Action: queue.Transfer, To: "pension", ToCounter: "4"})
+	require.ErrorIs(t, err, queue.ErrNotServed)
+
+	res, err := o.e.Counter(o.ctx, "1", queue.Command{Action: queue.Transfer, To: "pension"})
+	require.NoError(t, err)
+	require.Equal(t, queue.Waiting, res.Ended.State)
+	require.Equal(t, "pension", res.Ended.Service)
+	require.Equal(t, "social", res.Ended.From)
+	require.True(t, monday10.Equal(res.Ended.Issued), "keeps its arrival")
+
+	// The transferred ticket goes before П001, which came later.
+	require.Equal(t, "А001", o.next("3"))
+	require.Equal(t, "П001", o.next("3"))
+
+	// Transfer to a given counter: only that counter calls it first.
+	o.issue("pension")
+	o.clk.Add(time.Minute)
+	_, err = o.e.Counter(o.ctx, "3", queue.Command{Action: queue.Transfer, To: "pension", ToCounter: "2"})
+	require.NoError(t, err)
+	require.Equal(t, "П002", o.next("3"), "П001 is held for counter 2")
+	require.Equal(t, "П001", o.next("2"))
+
+	st, err := o.e.Stats(o.ctx, "")
+	require.NoError(t, err)
+	require.Equal(t, 1, st.Services["social"].Transfers)
+	require.Equal(t, 1, st.Services["pension"].Transfers)
+}
+
+func TestPauseResume(t *testing.T) {
+	o := newOffice(t, nil, monday10)
+	o.issue("social")
+	res := o.do("1", queue.Pause)
+	require.True(t, res.Paused)
+	_, err := o.e.Counter(o.ctx, "1", queue.Command{Action: queue.Next})
+	require.ErrorIs(t, err, queue.ErrCounterPaused)
+	o.reopen()
+	_, err = o.e.Counter(o.ctx, "1", queue.Command{Action: queue.Next})
+	require.ErrorIs(t, err, queue.ErrCounterPaused, "the pause survives a restart")
+	res = o.do("1", queue.Resume)
+	require.False(t, res.Paused)
+	require.Equal(t, "А001", o.next("1"))
+}
+
+func TestHours(t *testing.T) {
+	cfg := firmwareconfig.Default()
+	cfg.Services[1].Hours = map[string]string{"wed": "10:00-15:00"} // pension only on Wednesdays
+	cfg.Office.Holidays = []string{"2026-12-25"}
+	clk := queuetest.NewClock(time.Date(2026, 11, 23, 8, 59, 0, 0, kyiv))
+	e := queuetest.Open(t, cfg, &queue.Opts{Now: clk.Now})
+	ctx := context.Background()
+	issue := func(svc string) error {
+		_, err := e.Issue(ctx, queue.IssueRequest{Service: svc})
+		return err
+	}
+	for _, c := range []struct {
+		at      time.Time
+		service string
+		want    error
+	}{
+		{time.Date(2026, 11, 23, 8, 59, 0, 0, kyiv), "social", queue.ErrClosed},
+		{time.Date(2026, 11, 23, 9, 0, 0, 0, kyiv), "social", nil},
+		{time.Date(2026, 11, 23, 16, 59, 0, 0, kyiv), "social", nil},
+		{time.Date(2026, 11, 23, 17, 0, 0, 0, kyiv), "social", queue.ErrClosed},
+		{time.Date(2026, 11, 23, 12, 0, 0, 0, kyiv), "pension", queue.ErrClosed},
+		{time.Date(2026, 11, 25, 9, 30, 0, 0, kyiv), "pension", queue.ErrClosed},
+		{time.Date(2026, 11, 25, 10, 0, 0, 0, kyiv), "pension", nil},
+		{time.Date(2026, 11, 27, 16, 0, 0, 0, kyiv), "social", queue.ErrClosed}, // Friday till 16:00
+		{time.Date(2026, 11, 28, 12, 0, 0, 0, kyiv), "social", queue.ErrClosed}, // Saturday
+		{time.Date(2026, 12, 24, 12, 0, 0, 0, kyiv), "social", nil},
+		{time.Date(2026, 12, 25, 12, 0, 0, 0, kyiv), "social", queue.ErrClosed}, // holiday
+	} {
+		clk.Set(c.at)
+		err := issue(c.service)
+		if c.want == nil {
+			require.NoError(t, err, "%s %s", c.service, c.at)
+		} else {
+			require.ErrorIs(t, err, c.want, "%s %s", c.service, c.at)
+		}
+	}
+}
+
+func TestClockUnset(t *testing.T) {
+	o := newOffice(t, nil, time.Unix(0, 0)) // a Pi without RTC boots in 1970
+	_, err := o.e.Issue(o.ctx, queue.IssueRequest{Service: "social"})
+	require.ErrorIs(t, err, queue.ErrClockUnset)
+	require.NoError(t, o.e.Republish(o.ctx))
+	day, err := o.e.Day(o.ctx)
+	require.NoError(t, err)
+	require.Equal(t, "", day, "no business day before the clock is set")
+	require.Empty(t, o.tickets())
+
+	o.clk.Set(monday10) // NTP answered
+	require.Equal(t, "А001", o.issue("social").Ticket.Label)
+
+	// The Pi reboots and its clock is back at 1970: what was issued stays,
+	// issuing waits for the clock.
+	o.clk.Set(time.Unix(0, 0))
+	o.reopen()
+	_, err = o.e.Issue(o.ctx, queue.IssueRequest{Service: "social"})
+	require.ErrorIs(t, err, queue.ErrClockUnset)
+	require.Equal(t, "А001", o.next("1"), "counters still work")
+	day, _ = o.e.Day(o.ctx)
+	require.Equal(t, "2026-11-23", day)
+}
+
+func TestDayNeverGoesBackwards(t *testing.T) {
+	o := newOffice(t, nil, monday10)
+	o.issue("social")
+	o.clk.Set(monday10.Add(-50 * time.Hour)) // the clock jumps back two days
+	iss := o.issue("social")
+	require.Equal(t, "А002", iss.Ticket.Label)
+	require.Equal(t, "2026-11-23", iss.Ticket.Day)
+	o.clk.Set(monday10.Add(-3 * time.Hour))
+	require.Equal(t, "А003", o.issue("social").Ticket.Label)
+	o.reopen()
+	require.Equal(t, "А004", o.issue("social").Ticket.Label)
+	o.clk.Set(monday10.Add(26 * time.Hour)) // forward into tomorrow
+	iss = o.issue("social")
+	require.Equal(t, "А001", iss.Ticket.Label)
+	require.Equal(t, "2026-11-24", iss.Ticket.Day)
+	o.clk.Set(monday10) // and back to yesterday
+	iss = o.issue("social")
+	require.Equal(t, "А002", iss.Ticket.Label)
+	require.Equal(t, "2026-11-24", iss.Ticket.Day)
+}
+
+func TestDaylightSavingKyiv(t *testing.T) {
+	// Spring: 2026-03-29 03:00 EET becomes 04:00 EEST.
+	o := newOffice(t, nil, time.Date(2026, 3, 29, 0, 30, 0, 0, time.UTC)) // 02:30 EET
+	require.Equal(t, "2026-03-29", o.issue("social").Ticket.Day)
+	o.clk.Set(time.Date(2026, 3, 29, 1, 30, 0, 0, time.UTC)) // 04:30 EEST
+	require.Equal(t, "А002", o.issue("social").Ticket.Label)
+	o.clk.Set(time.Date(2026, 3, 29, 20, 59, 0, 0, time.UTC)) // 23:59 EEST
+	require.Equal(t, "2026-03-29", o.issue("social").Ticket.Day)
+	o.clk.Set(time.Date(2026, 3, 29, 21, 0, 0, 0, time.UTC)) // midnight EEST
+	iss := o.issue("social")
+	require.Equal(t, "2026-03-30", iss.Ticket.Day)
+	require.Equal(t, "А001", iss.Ticket.Label)
+
+	// Autumn: 2026-10-25 04:00 EEST becomes 03:00 EET; the day is 25 hours.
+	o.clk.Set(time.Date(2026, 10, 24, 21, 0, 0, 0, time.UTC)) // 00:00 EEST
+	require.Equal(t, "2026-10-25", o.issue("social").Ticket.Day)
+	o.clk.Set(time.Date(2026, 10, 25, 21, 59, 0, 0, time.UTC)) // 23:59 EET
+	require.Equal(t, "2026-10-25", o.issue("social").Ticket.Day)
+	o.clk.Set(time.Date(2026, 10, 25, 22, 0, 0, 0, time.UTC))
+	require.Equal(t, "2026-10-26", o.issue("social").Ticket.Day)
+
+	// Hours follow the local clock on the day of the change.
+	cfg := queuetest.Office(t, func(s string) string { return strings.ReplaceAll(s, "00:00-24:00", "09:00-17:00") })
+	h := newOffice(t, cfg, time.Date(2026, 3, 29, 5, 59, 0, 0, time.UTC)) // 08:59 EEST
+	_, err := h.e.Issue(h.ctx, queue.IssueRequest{Service: "social"})
+	require.ErrorIs(t, err, queue.ErrClosed)
+	h.clk.Set(time.Date(2026, 3, 29, 6, 0, 0, 0, time.UTC)) // 09:00 EEST
+	h.issue("social")
+}
+
+func TestMidnightDuringACall(t *testing.T) {
+	o := newOffice(t, nil, time.Date(2026, 11, 23, 23, 58, 0, 0, kyiv))
+	o.issue("social")
+	require.Equal(t, "А001", o.next("1"))
+	o.clk.Set(time.Date(2026, 11, 24, 0, 1, 0, 0, kyiv))
+	_, err := o.e.Counter(o.ctx, "1", queue.Command{Action: queue.Finish})
+	require.ErrorIs(t, err, queue.ErrNoTicket, "the call expired with its day")
+	require.Equal(t, "А001", o.issue("social").Ticket.Label)
+}
+
+func TestOutbox(t *testing.T) {
+	o := newOffice(t, nil, monday10)
+	o.issue("social")
+	o.next("1")
+	select {
+	case <-o.e.Notify():
+	default:
+		t.Fatal("no notification after a commit")
+	}
+	outs, err := o.e.Pending(0, 1000)
+	require.NoError(t, err)
+	require.NotEmpty(t, outs)
+	var kinds []string
+	var evSeqs []uint64
+	for i, out := range outs {
+		if i > 0 {
+			require.Greater(t, out.Seq, outs[i-1].Seq)
+		}
+		switch {
+		case out.Event != nil:
+			kinds = append(kinds, "event")
+			evSeqs = append(evSeqs, out.Event.Seq)
+		case out.Call != nil:
+			kinds = append(kinds, "call")
+			require.Equal(t, "А001", out.Call.Ticket)
+		}
+	}
+	require.Equal(t, []uint64{1, 2, 3}, evSeqs)
+	require.Contains(t, kinds, "call")
+
+	// A publisher that took the first two.
+	part, err := o.e.Pending(0, 2)
+	require.NoError(t, err)
+	require.Len(t, part, 2)
+	o.e.Ack(part[1].Seq)
+	_, _ = o.e.Day(o.ctx) // the ack is committed with the next request
+	rest, err := o.e.Pending(0, 1000)
+	require.NoError(t, err)
+	sameJSON(t, outs[2:], rest)
+
+	// A restart keeps what was not acknowledged.
+	o.reopen()
+	rest2, err := o.e.Pending(0, 1000)
+	require.NoError(t, err)
+	sameJSON(t, rest, rest2)
+	o.e.Ack(rest2[len(rest2)-1].Seq)
+	_, _ = o.e.Day(o.ctx)
+	empty, err := o.e.Pending(0, 1000)
+	require.NoError(t, err)
+	require.Empty(t, empty)
+
+	// The events stay for replay after their outbox entries are gone.
+	evs, err := o.e.Replay(2, 100)
+	require.NoError(t, err)
+	require.Len(t, evs, 2)
+	require.Equal(t, uint64(2), evs[0].Seq)
+	require.Equal(t, queue.EvCalled, evs[1].Type)
+}
+
+func TestReopenGivesTheSameState(t *testing.T) {
+	cfg := queuetest.Office(t, func(s string) string {
+		return strings.Replace(s, "hours:", "noshow_grace_min: 5\n  hours:", 1)
+	})
+	o := newOffice(t, cfg, monday10)
+	for range 5 {
+		o.issue("social")
+		o.issue("pension")
+		o.clk.Add(time.Minute)
+	}
+	o.priority("social")
+	o.next("1")
+	o.next("2")
+	o.next("3")
+	o.do("1", queue.NoShowed) // held for counter 1
+	_, err := o.e.Counter(o.ctx, "3", queue.Command{Action: queue.Transfer, To: "social"})
+	require.NoError(t, err)
+	o.do("2", queue.Pause)
+	before := o.tickets()
+	figs, err := o.e.Stats(o.ctx, "")
+	require.NoError(t, err)
+
+	o.reopen()
+	sameJSON(t, before, o.tickets())
+	figs2, err := o.e.Stats(o.ctx, "")
+	require.NoError(t, err)
+	sameJSON(t, figs, figs2)
+	require.Equal(t, "А007", o.issue("social").Ticket.Label)
+	require.Equal(t, "П006", o.issue("pension").Ticket.Label)
+}
+
+func TestFailedTransactionReloads(t *testing.T) {
+	o := newOffice(t, nil, monday10)
+	o.issue("social")
+	before := o.tickets()
+	evs := o.events()
+
+	boom := errors.New("disk on fire")
+	queue.SetFailHook(o.e, func() error { return boom })
+	_, err := o.e.Issue(o.ctx, queue.IssueRequest{Service: "social"})
+	require.ErrorIs(t, err, boom)
+	_, err = o.e.Counter(o.ctx, "1", queue.Command{Action: queue.Next})
+	require.ErrorIs(t, err, boom)
+	require.NoError(t, o.e.Check(o.ctx))
+	sameJSON(t, before, o.tickets())
+	sameJSON(t, evs, o.events())
+
+	queue.SetFailHook(o.e, nil)
+	require.Equal(t, "А002", o.issue("social").Ticket.Label, "the failed number was never issued")
+	require.Equal(t, "А001", o.next("1"))
+	require.Len(t, o.events(), len(evs)+2)
+}
+
+func parse(doc string) (*config.Config, error) { return config.Parse([]byte(doc)) }
+
+func TestWrapSkipsLiveLabels(t *testing.T) {
+	cfg := queuetest.Office(t, func(s string) string {
+		return strings.Replace(s, `prefix: "А", width: 3`, `prefix: "А", width: 1`, 1)
+	})
+	o := newOffice(t, cfg, monday10)
+	for range 9 {
+		o.issue("social")
+	}
+	o.next("1")
+	o.next("1") // А1 done, А2 called
+	require.Equal(t, "А1", o.issue("social").Ticket.Label)
+	_, err := o.e.Issue(o.ctx, queue.IssueRequest{Service: "social"})
+	require.ErrorIs(t, err, queue.ErrDailyCap, "every label is in use")
+	o.next("1") // А2 done, А3 called
+	require.Equal(t, "А2", o.issue("social").Ticket.Label)
+}
+
+func TestSharedSequence(t *testing.T) {
+	cfg := queuetest.Office(t, func(s string) string {
+		s = strings.Replace(s, `prefix: "А", width: 3,`, `prefix: "А", width: 3, sequence: front,`, 1)
+		return strings.Replace(s, `prefix: "П", width: 3,`, `prefix: "П", width: 3, sequence: front,`, 1)
+	})
+	o := newOffice(t, cfg, monday10)
+	require.Equal(t, "А001", o.issue("social").Ticket.Label)
+	require.Equal(t, "П002", o.issue("pension").Ticket.Label)
+	require.Equal(t, "З001", o.issue("employment").Ticket.Label)
+	o.reopen()
+	require.Equal(t, "А003", o.issue("social").Ticket.Label)
+	o.clk.Add(24 * time.Hour)
+	require.Equal(t, "П001", o.issue("pension").Ticket.Label)
+
+	_, err := parse(strings.Replace(queuetest.OfficeYAML, `prefix: "П", width: 3,`, `prefix: "П", width: 2, sequence: social,`, 1) + "\n")
+	require.ErrorContains(t, err, "services[1].sequence", "a sequence is not named as another service")
+	bad := strings.Replace(queuetest.OfficeYAML, `prefix: "А", width: 3,`, `prefix: "А", width: 3, sequence: front,`, 1)
+	bad = strings.Replace(bad, `prefix: "П", width: 3,`, `prefix: "П", width: 2, sequence: front,`, 1)
+	_, err = parse(bad)
+	require.ErrorContains(t, err, "services[1].sequence")
+}

@@ -1,0 +1,185 @@
+package queue
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"slices"
+	"time"
+
+	bolt "go.etcd.io/bbolt"
+)
+
+// Dist summarises durations: how many, the median, the 90th percentile and
+// the longest.
+type Dist struct {
+	N   int           `json:"n"`
+	P50 time.Duration `json:"p50"`
+	P90 time.Duration `json:"p90"`
+	Max time.Duration `json:"max"`
+}
+
+func dist(ds []time.Duration) Dist {
+	if len(ds) == 0 {
+		return Dist{}
+	}
+	slices.Sort(ds)
+	rank := func(p int) time.Duration { // nearest rank
+		i := (p*len(ds)+99)/100 - 1
+		return ds[max(i, 0)]
+	}
+	return Dist{N: len(ds), P50: rank(50), P90: rank(90), Max: ds[len(ds)-1]}
+}
+
+// Figure is what happened to the tickets of a service or at a counter.
+// Issued and Transfers count under the service a ticket was issued for;
+// the others under the service and counter that ended it.
+type Figure struct {
+	Issued    int `json:"issued"`
+	Priority  int `json:"priority"`
+	Served    int `json:"served"`
+	NoShows   int `json:"noshows"`
+	Transfers int `json:"transfers"`
+	Voided    int `json:"voided"`
+	Expired   int `json:"expired"`
+	// Ratings is how many citizens rated, RatingAvg their mean score.
+	Ratings   int     `json:"ratings"`
+	RatingAvg float64 `json:"rating_avg"`
+	// Wait is from issue to (last) call; Service from call to done.
+	Wait    Dist `json:"wait"`
+	Service Dist `json:"service"`
+}
+
+// DayStats are the statistics of one business day.
+type DayStats struct {
+	Day      string            `json:"day"`
+	Total    Figure            `json:"total"`
+	Services map[string]Figure `json:"services"`
+	Counters map[string]Figure `json:"counters"`
+}
+
+type figureAcc struct {
+	f             Figure
+	wait, service []time.Duration
+	ratingSum     int
+}
+
+// computeStats summarises the tickets of a day.
+func computeStats(day string, tickets []*Ticket) *DayStats {
+	total := &figureAcc{}
+	svcs := map[string]*figureAcc{}
+	ctrs := map[string]*figureAcc{}
+	get := func(m map[string]*figureAcc, k string) *figureAcc {
+		if k == "" {
+			return &figureAcc{}
+		}
+		a := m[k]
+		if a == nil {
+			a = &figureAcc{}
+			m[k] = a
+		}
+		return a
+	}
+	for _, tk := range tickets {
+		origin := get(svcs, tk.OriginService())
+		origin.f.Issued++
+		total.f.Issued++
+		if tk.Priority {
+			origin.f.Priority++
+			total.f.Priority++
+		}
+		if tk.Transfers > 0 {
+			origin.f.Transfers += tk.Transfers
+			total.f.Transfers += tk.Transfers
+		}
+		svc := get(svcs, tk.Service)
+		ctr := get(ctrs, tk.Counter)
+		accs := []*figureAcc{total, svc, ctr}
+		for _, a := range accs {
+			switch tk.State {
+			case Done:
+				a.f.Served++
+			case NoShow:
+				a.f.NoShows++
+			case Voided:
+				a.f.Voided++
+			case Expired:
+				a.f.Expired++
+			}
+			if !tk.Called.IsZero() {
+				if d := tk.Called.Sub(tk.Issued); d >= 0 {
+					a.wait = append(a.wait, d)
+				}
+			}
+			if tk.Rating > 0 {
+				a.f.Ratings++
+				a.ratingSum += tk.Rating
+			}
+			if tk.State == Done && !tk.Called.IsZero() {
+				if d := tk.Ended.Sub(tk.Called); d >= 0 {
+					a.service = append(a.service, d)
+				}
+			}
+		}
+	}
+	finish := func(a *figureAcc) Figure {
+		a.f.Wait, a.f.Service = dist(a.wait), dist(a.service)
+		if a.f.Ratings > 0 {
+			a.f.RatingAvg = float64(a.ratingSum) / float64(a.f.Ratings)
+		}
+		return a.f
+	}
+	st := &DayStats{Day: day, Total: finish(total), Services: map[string]Figure{}, Counters: map[string]Figure{}}
+	for k, a := range svcs {
+		st.Services[k] = finish(a)
+	}
+	for k, a := range ctrs {
+		st.Counters[k] = finish(a)
+	}
+	return st
+}
+
+// keepStats stores the statistics of a finished day; they outlive its
+// tickets.
+func (t *txn) keepStats(day string, tickets []*Ticket) {
+	t.put(bucketStats, []byte(day), computeStats(day, tickets))
+}
+
+// Stats returns the statistics of a business day ("2026-11-23"; "" is
+// today): live for today, stored for a finished day. A day with no record
+// gives ErrUnknownDay.
+func (e *Engine) Stats(ctx context.Context, day string) (*DayStats, error) {
+	var res *DayStats
+	err := e.do(ctx, true, func(t *txn) error {
+		if day == "" || day == t.st.day {
+			ts := make([]*Ticket, 0, len(t.st.tickets))
+			for _, tk := range t.st.tickets {
+				ts = append(ts, tk)
+			}
+			res = computeStats(t.st.day, ts)
+			return nil
+		}
+		return e.db.View(func(tx *bolt.Tx) error {
+			if v := tx.Bucket(bucketStats).Get([]byte(day)); v != nil {
+				res = &DayStats{}
+				return json.Unmarshal(v, res)
+			}
+			b := tx.Bucket(bucketTickets).Bucket([]byte(day))
+			if b == nil {
+				return fmt.Errorf("%w %q", ErrUnknownDay, day)
+			}
+			var ts []*Ticket
+			err := b.ForEach(func(_, v []byte) error {
+				tk := &Ticket{}
+				if err := json.Unmarshal(v, tk); err != nil {
+					return err
+				}
+				ts = append(ts, tk)
+				return nil
+			})
+			res = computeStats(day, ts)
+			return err
+		})
+	})
+	return res, err
+}

@@ -1,0 +1,414 @@
+package queue
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"sort"
+	"strings"
+	"time"
+	"unicode"
+
+	bolt "go.etcd.io/bbolt"
+
+	"github.com/cherga/cherga/internal/config"
+)
+
+// Verify opens the bbolt file at path read-only and checks the invariants
+// the engine promises, returning every violation found (nil: none):
+//
+//   - numbering: within a business day the numbers of each prefix, in issue
+//     order, run 1, 2, 3… with no gap or repeat except a wrap after the
+//     largest number of the service's width, and no two tickets that are
+//     not finished share a label;
+//   - every ticket is in exactly one known state, under its own day, with a
+//     unique id; tickets of past days are all finished;
+//   - at most one ticket is called or serving at each counter;
+//   - the event seqs run without a gap up to meta's event_seq, and the
+//     outbox seqs increase.
+//
+// The engine must not have the file open (bbolt locks it).
+func Verify(path string, cfg *config.Config) error {
+	db, err := bolt.Open(path, 0o600, &bolt.Options{ReadOnly: true, Timeout: 2 * time.Second})
+	if err != nil {
+		return fmt.Errorf("queue: verify %s: %w", path, err)
+	}
+	defer db.Close()
+	var errs []error
+	bad := func(format string, args ...any) {
+		if len(errs) < 50 {
+			errs = append(errs, fmt.Errorf("queue: verify: "+format, args...))
+		}
+	}
+	err = db.View(func(tx *bolt.Tx) error {
+		for _, b := range [][]byte{bucketMeta, bucketTickets, bucketNumbers, bucketCounters, bucketOutbox, bucketEvents} {
+			if tx.Bucket(b) == nil {
+				bad("bucket %s missing", b)
+				return nil
+			}
+		}
+		meta := tx.Bucket(bucketMeta)
+		today := string(meta.Get(keyDay))
+		seq := beU64(meta.Get(keyEventSeq))
+		verifyEvents(tx, seq, bad)
+		verifyOutbox(tx, bad)
+		verifyTickets(tx, cfg, today, bad)
+		return nil
+	})
+	if err != nil {
+		errs = append(errs, err)
+	}
+	return errors.Join(errs...)
+}
+
+func verifyEvents(tx *bolt.Tx, seq uint64, bad func(string, ...any)) {
+	c := tx.Bucket(bucketEvents).Cursor()
+	var prev uint64
+	for k, v := c.First(); k != nil; k, v = c.Next() {
+		n := beU64(k)
+		if prev != 0 && n != prev+1 {
+			bad("event seq %d follows %d", n, prev)
+		}
+		var ev Event
+		if err := json.Unmarshal(v, &ev); err != nil {
+			bad("event %d: %v", n, err)
+		} else if ev.Seq != n {
+			bad("event under %d has seq %d", n, ev.Seq)
+		}
+		prev = n
+	}
+	if prev != seq {
+		bad("the last event is %d, meta event_seq is %d", prev, seq)
+	}
+}
+
+func verifyOutbox(tx *bolt.Tx, bad func(string, ...any)) {
+	b := tx.Bucket(bucketOutbox)
+	var prev uint64
+	err := b.ForEach(func(k, v []byte) error {
+		n := beU64(k)
+		if n <= prev {
+			bad("outbox seq %d after %d", n, prev)
+		}
+		if n > b.Sequence() {
+			bad("outbox seq %d beyond the bucket sequence %d", n, b.Sequence())
+		}
+		prev = n
+		var o Out
+		if err := json.Unmarshal(v, &o); err != nil {
+			bad("outbox %d: %v", n, err)
+			return nil
+		}
+		set := 0
+		for _, p := range []bool{o.Board != nil, o.Hall != nil, o.Queue != nil, o.Load != nil, o.Call != nil, o.Event != nil} {
+			if p {
+				set++
+			}
+		}
+		if set != 1 {
+			bad("outbox %d has %d messages", n, set)
+		}
+		return nil
+	})
+	if err != nil {
+		bad("outbox: %v", err)
+	}
+}
+
+var knownStates = map[State]bool{Waiting: true, Called: true, Serving: true, Done: true, NoShow: true, Voided: true, Expired: true}
+
+func verifyTickets(tx *bolt.Tx, cfg *config.Config, today string, bad func(string, ...any)) {
+	tickets := tx.Bucket(bucketTickets)
+	ids := map[uint64]string{}
+	var todays []*Ticket
+	err := tickets.ForEach(func(dk, v []byte) error {
+		day := string(dk)
+		if v != nil {
+			bad("tickets holds a value %q outside a day", dk)
+			return nil
+		}
+		if today != "" && day > today {
+			bad("tickets of %s, after the business day %s", day, today)
+		}
+		var ts []*Ticket
+		err := tickets.Bucket(dk).ForEach(func(k, v []byte) error {
+			tk := &Ticket{}
+			if err := json.Unmarshal(v, tk); err != nil {
+				bad("ticket %s/%x: %v", day, k, err)
+				return nil
+			}
+			if tk.ID != beU64(k) {
+				bad("ticket under %s/%d has id %d", day, beU64(k), tk.ID)
+			}
+			if other, dup := ids[tk.ID]; dup {
+				bad("ticket id %d is in %s and %s", tk.ID, other, day)
+			}
+			ids[tk.ID] = day
+			if tk.ID > tickets.Sequence() {
+				bad("ticket id %d beyond the sequence %d", tk.ID, tickets.Sequence())
+			}
+			if tk.Day != day {
+				bad("ticket %d (%s) of day %s is under %s", tk.ID, tk.Label, tk.Day, day)
+			}
+			if !knownStates[tk.State] {
+				bad("ticket %d (%s) in unknown state %q", tk.ID, tk.Label, tk.State)
+			}
+			if day != today && !tk.State.Terminal() {
+				bad("ticket %d (%s) of past day %s is still %s", tk.ID, tk.Label, day, tk.State)
+			}
+			if tk.State.Terminal() && tk.Ended.IsZero() {
+				bad("ticket %d (%s) is %s with no end time", tk.ID, tk.Label, tk.State)
+			}
+			if (tk.State == Done || tk.State == NoShow || tk.State == Called || tk.State == Serving) && (tk.Called.IsZero() || tk.Counter == "") {
+				bad("ticket %d (%s) is %s but was never called to a counter", tk.ID, tk.Label, tk.State)
+			}
+			if tk.State == Waiting && tk.Counter != "" {
+				bad("waiting ticket %d (%s) is at counter %s", tk.ID, tk.Label, tk.Counter)
+			}
+			ts = append(ts, tk)
+			return nil
+		})
+		if err != nil {
+			return err
+		}
+		verifyNumbering(cfg, day, ts, bad)
+		if day == today {
+			todays = ts
+		}
+		return nil
+	})
+	if err != nil {
+		bad("tickets: %v", err)
+	}
+	// Today: one current ticket per counter, and the numbers records.
+	at := map[string]string{}
+	last := map[string]*Ticket{}
+	count := map[string]int{}
+	for _, tk := range todays {
+		if tk.State == Called || tk.State == Serving {
+			if other, dup := at[tk.Counter]; dup {
+				bad("counter %s has %s and %s at once", tk.Counter, other, tk.Label)
+			}
+			at[tk.Counter] = tk.Label
+			if cfg != nil && cfg.Counter(tk.Counter) == nil {
+				bad("ticket %s is at unknown counter %s", tk.Label, tk.Counter)
+			}
+		}
+		o := numberingKey(cfg, tk)
+		count[o]++
+		if l := last[o]; l == nil || tk.ID > l.ID {
+			last[o] = tk
+		}
+	}
+	nums := tx.Bucket(bucketNumbers)
+	for svc, tk := range last {
+		var r numberRecord
+		if v := nums.Get([]byte(svc)); v == nil || json.Unmarshal(v, &r) != nil {
+			bad("service %s issued today but has no numbers record", svc)
+			continue
+		}
+		if r.Day != today || r.N != tk.Number || r.Count != count[svc] {
+			bad("numbers of %s say %s #%d (%d issued), the tickets say %s #%d (%d issued)", svc, r.Day, r.N, r.Count, today, tk.Number, count[svc])
+		}
+	}
+}
+
+// numberingKey is the numbering a ticket drew its number from.
+func numberingKey(cfg *config.Config, tk *Ticket) string {
+	if cfg != nil {
+		if s := cfg.Service(tk.OriginService()); s != nil {
+			return s.NumberingKey()
+		}
+	}
+	return tk.OriginService()
+}
+
+func labelPrefix(label string) string {
+	return strings.TrimRightFunc(label, unicode.IsDigit)
+}
+
+func verifyNumbering(cfg *config.Config, day string, ts []*Ticket, bad func(string, ...any)) {
+	sort.Slice(ts, func(i, j int) bool { return ts[i].ID < ts[j].ID })
+	// Group by numbering: a service's own, or a sequence shared by several.
+	byKey := map[string][]*Ticket{}
+	for _, tk := range ts {
+		k := "prefix " + labelPrefix(tk.Label)
+		if cfg != nil {
+			if s := cfg.Service(tk.OriginService()); s != nil && labelPrefix(tk.Label) == s.Prefix {
+				k = s.NumberingKey()
+			}
+		}
+		byKey[k] = append(byKey[k], tk)
+	}
+	width := map[string]int{}
+	if cfg != nil {
+		for _, s := range cfg.Services {
+			width[s.NumberingKey()] = s.Width
+			width["prefix "+s.Prefix] = s.Width
+		}
+	}
+	for p, list := range byKey {
+		live := map[string]*Ticket{}
+		wrapped := false
+		for i, tk := range list {
+			if w := width[p]; w > 0 && tk.Label != FormatLabel(labelPrefix(tk.Label), tk.Number, w) {
+				bad("%s: ticket %d is labelled %s but numbered %d", day, tk.ID, tk.Label, tk.Number)
+			}
+			// The first round of numbers has no gap and no repeat; after
+			// the wrap, numbers still in use are skipped, so all that can
+			// be checked is that no label is live twice.
+			prev := 0
+			if i > 0 {
+				prev = list[i-1].Number
+			}
+			switch {
+			case tk.Number == prev+1:
+			case wrapped:
+			case i > 0 && width[p] > 0 && prev == maxNumber(width[p]):
+				wrapped = true
+			default:
+				bad("%s: %s issued after number %d (a repeat or a gap)", day, tk.Label, prev)
+			}
+			if !tk.State.Terminal() {
+				if other := live[tk.Label]; other != nil {
+					bad("%s: label %s is live twice (tickets %d and %d)", day, tk.Label, other.ID, tk.ID)
+				}
+				live[tk.Label] = tk
+			}
+		}
+	}
+}
+
+// Check verifies the engine's in-memory state against itself and against
+// the store: the waiting queues hold exactly the waiting tickets in call
+// order, every called ticket is its counter's current one, and today's
+// tickets read back from the file equal the ones in memory. It runs on the
+// engine's goroutine, between transactions.
+func (e *Engine) Check(ctx context.Context) error {
+	var errs []error
+	err := e.do(ctx, true, func(t *txn) error {
+		bad := func(format string, args ...any) {
+			if len(errs) < 50 {
+				errs = append(errs, fmt.Errorf("queue: check: "+format, args...))
+			}
+		}
+		st := t.st
+		seen := map[*Ticket]bool{}
+		checkQueue := func(name string, q []*Ticket, held string) {
+			for i, tk := range q {
+				if seen[tk] {
+					bad("%s: ticket %s queued twice", name, tk.Label)
+				}
+				seen[tk] = true
+				if st.tickets[tk.ID] != tk {
+					bad("%s: ticket %s is not one of today's", name, tk.Label)
+				}
+				if tk.State != Waiting || tk.ForCounter != held {
+					bad("%s: ticket %s is %s, held for %q", name, tk.Label, tk.State, tk.ForCounter)
+				}
+				if held == "" && tk.Service != name {
+					bad("%s: ticket %s is of service %s", name, tk.Label, tk.Service)
+				}
+				if i > 0 && !before(q[i-1], tk) {
+					bad("%s: %s is queued after %s", name, tk.Label, q[i-1].Label)
+				}
+			}
+		}
+		for s, q := range st.waiting {
+			checkQueue(s, q, "")
+		}
+		heldCount := map[string]int{}
+		for c, q := range st.held {
+			checkQueue(c, q, c)
+			for _, tk := range q {
+				heldCount[tk.Service]++
+			}
+		}
+		for s, n := range st.heldCount {
+			if heldCount[s] != n {
+				bad("held count of %s is %d, the queues hold %d", s, n, heldCount[s])
+			}
+		}
+		current := map[*Ticket]string{}
+		for id, c := range st.counters {
+			if c.current == nil {
+				continue
+			}
+			current[c.current] = id
+			if st.tickets[c.current.ID] != c.current || c.current.Counter != id || (c.current.State != Called && c.current.State != Serving) {
+				bad("counter %s: current %s is %s at %q", id, c.current.Label, c.current.State, c.current.Counter)
+			}
+		}
+		for _, tk := range st.tickets {
+			if tk.Day != st.day {
+				bad("ticket %s of day %s in day %s", tk.Label, tk.Day, st.day)
+			}
+			switch tk.State {
+			case Waiting:
+				if !seen[tk] {
+					bad("waiting ticket %s is in no queue", tk.Label)
+				}
+			case Called, Serving:
+				if _, ok := current[tk]; !ok {
+					bad("%s ticket %s is no counter's current", tk.State, tk.Label)
+				}
+			}
+		}
+		open := map[string]int{}
+		for _, c := range st.counters {
+			if !c.paused {
+				for _, s := range c.services {
+					open[s]++
+				}
+			}
+		}
+		for s := range e.svcs {
+			if open[s] != st.open[s] {
+				bad("open counters of %s: %d, counted %d", s, st.open[s], open[s])
+			}
+		}
+		// The store holds exactly today's tickets as memory has them.
+		return e.db.View(func(tx *bolt.Tx) error {
+			meta := tx.Bucket(bucketMeta)
+			if d := string(meta.Get(keyDay)); d != st.day {
+				bad("store day %q, memory %q", d, st.day)
+			}
+			if s := beU64(meta.Get(keyEventSeq)); s != st.eventSeq {
+				bad("store event seq %d, memory %d", s, st.eventSeq)
+			}
+			n := 0
+			if b := tx.Bucket(bucketTickets).Bucket([]byte(st.day)); b != nil {
+				err := b.ForEach(func(k, v []byte) error {
+					n++
+					tk := st.tickets[beU64(k)]
+					if tk == nil {
+						bad("stored ticket %d is not in memory", beU64(k))
+						return nil
+					}
+					var disk Ticket
+					if err := json.Unmarshal(v, &disk); err != nil {
+						return err
+					}
+					mem, _ := json.Marshal(tk)
+					dsk, _ := json.Marshal(&disk)
+					if string(mem) != string(dsk) {
+						bad("ticket %s differs:\nmemory %s\nstore  %s", tk.Label, mem, dsk)
+					}
+					return nil
+				})
+				if err != nil {
+					return err
+				}
+			}
+			if n != len(st.tickets) {
+				bad("store has %d tickets of %s, memory %d", n, st.day, len(st.tickets))
+			}
+			return nil
+		})
+	})
+	if err != nil {
+		return err
+	}
+	return errors.Join(errs...)
+}
