@@ -19,8 +19,10 @@ type Line struct {
 type Doc struct {
 	Lines    []Line
 	QR       []string // payloads of printed QR codes, in order
+	QRAt     []int    // where each QR code was printed: the number of Lines before it
 	Barcodes []string // data of printed CODE128 bar codes (without the code set prefix)
 	Images   int      // raster images and NV logos printed
+	ImagesAt []int    // where each image was printed: the number of Lines before it
 	Cut      bool     // ended by GS V; false only for Decoder.Pending
 }
 
@@ -112,6 +114,9 @@ func (d *Decoder) Feed(p []byte) []Doc {
 func (d *Decoder) Pending() Doc {
 	doc := d.doc
 	doc.Lines = append([]Line(nil), d.doc.Lines...)
+	doc.QR = append([]string(nil), d.doc.QR...)
+	doc.QRAt = append([]int(nil), d.doc.QRAt...)
+	doc.ImagesAt = append([]int(nil), d.doc.ImagesAt...)
 	if d.line.Len() > 0 {
 		l := d.lineAt
 		l.Text = d.line.String()
@@ -202,7 +207,7 @@ func (d *Decoder) step(b []byte) (n int, cut bool) {
 			if !need(4) {
 				return 0, false
 			}
-			d.doc.Images++
+			d.image()
 			return 4, false
 		}
 		return 2, false
@@ -316,7 +321,7 @@ func (d *Decoder) gs(b []byte) (int, bool) {
 		if len(b) < size {
 			return 0, false
 		}
-		d.doc.Images++
+		d.image()
 		return size, false
 	case 'L', 'W', 'P':
 		if len(b) < 4 {
@@ -332,6 +337,15 @@ func (d *Decoder) gs(b []byte) (int, bool) {
 	return 2, false
 }
 
+// image records a raster image or NV logo; like a QR code it starts a line.
+func (d *Decoder) image() {
+	if d.line.Len() > 0 {
+		d.endLine()
+	}
+	d.doc.Images++
+	d.doc.ImagesAt = append(d.doc.ImagesAt, len(d.doc.Lines))
+}
+
 // symbol handles the parameters of GS ( k: cn fn data.
 func (d *Decoder) symbol(p []byte) {
 	if len(p) < 2 || p[0] != 49 { // only QR (cn = 49)
@@ -343,7 +357,11 @@ func (d *Decoder) symbol(p []byte) {
 			d.qr = string(p[3:])
 		}
 	case 81: // function 181: print
+		if d.line.Len() > 0 { // the symbol starts on a new line
+			d.endLine()
+		}
 		d.doc.QR = append(d.doc.QR, d.qr)
+		d.doc.QRAt = append(d.doc.QRAt, len(d.doc.Lines))
 	}
 }
 

@@ -16,7 +16,8 @@
 // names the command as the reference spells it (for example "GS V m n").
 // Cheap clones (Xprinter, "POS-80", "POS-58") implement the same commands; where they
 // differ (the ESC t numbers of code pages, the presence of a cutter) the difference
-// lives in a Profile.
+// lives in a Profile. Four are built in (LookupProfile); more come from YAML
+// (ParseProfiles), as firmware-config's printers.yaml.
 //
 // # Ukrainian text
 //
@@ -28,10 +29,15 @@
 //
 // # Status
 //
-// Status sends the real-time requests DLE EOT 1, 2 and 4 (and 3 when the printer
-// reports an error) and decodes their one-byte replies into a Status. Status.Err
-// turns a printer that cannot print into a *Condition error that wraps sentinels
-// such as ErrPaperOut and ErrCoverOpen, so callers use errors.Is.
+// Status sends the real-time requests DLE EOT 1, 2 and 4 in one write (and 3 when
+// the printer reports an error) and decodes their one-byte replies into a Status.
+// Status.Err turns a printer that cannot print into a *Condition error that wraps
+// sentinels such as ErrPaperOut and ErrCoverOpen, so callers use errors.Is.
+//
+// A printer answers a real-time request when it reaches it in its input, after
+// the bytes sent before it. So Print followed by Status tells whether the ticket
+// was taken whole: a roll that ran out or a cover opened in the middle shows in
+// that reply (paper end stop, DLE EOT 2 bit 5), and the caller voids the number.
 //
 // # Transports
 //

@@ -85,3 +85,33 @@ func ExampleOpen() {
 	// Output:
 	// <nil>
 }
+
+// A model the built-in profiles lack, described in YAML as in firmware-config's
+// printers.yaml: a 58 mm clone without a cutter that prints CP1125.
+func ExampleParseProfiles() {
+	ps, err := printer.ParseProfiles([]byte(`
+profiles:
+  - name: kiosk-58-cp1125
+    paper_mm: 58
+    columns: 32
+    code_page: cp1125
+    code_tables: {cp866: 17, cp1125: 44}
+    cut: false
+`))
+	if err != nil {
+		panic(err)
+	}
+	b, err := ps[0].Ticket(&printer.Ticket{Label: "Є7", Service: "Ґрунтові питання: м’ята й їжа", Ahead: -1, Wait: -1})
+	if err != nil {
+		panic(err)
+	}
+	fmt.Printf("ESC t %d\n", b[4])
+	// Without a cutter the ticket ends with a feed: it is still pending.
+	d := printer.NewDecoder(ps[0])
+	d.Feed(b)
+	fmt.Println(d.Pending())
+	// Output:
+	// ESC t 44
+	// Є7
+	// Ґрунтові питання: м'ята й їжа
+}

@@ -18,14 +18,19 @@ import (
 
 // Opts configures Open. The zero value and nil mean DefaultOpts.
 type Opts struct {
-	// Timeout bounds every write and every status read; 0 means 2s.
+	// Timeout bounds every write; 0 means 2s.
 	Timeout time.Duration `yaml:"timeout"`
+	// StatusTimeout bounds the wait for the replies to a status request, counted
+	// from when the bytes sent before the request have crossed a serial line at
+	// its baud rate (a printer answers when it reaches the request); 0 means
+	// 500ms. It is how long a silent printer takes to be noticed.
+	StatusTimeout time.Duration `yaml:"status_timeout"`
 	// Profile is the model, used by PrintTicket; nil means DefaultProfile.
 	Profile *Profile `yaml:"-"`
 }
 
 // DefaultOpts are the options Open uses for nil.
-var DefaultOpts = Opts{Timeout: 2 * time.Second}
+var DefaultOpts = Opts{Timeout: 2 * time.Second, StatusTimeout: 500 * time.Millisecond}
 
 // chunk is the most bytes given to one write: a write that blocks on a printer out of
 // flow control holds at most this much.
@@ -35,9 +40,13 @@ const chunk = 512
 // for one goroutine at a time, except Close, which may be called from another
 // goroutine to abort a blocked Print or Status.
 type Printer struct {
-	spec    spec
-	timeout time.Duration
-	profile *Profile
+	spec          spec
+	timeout       time.Duration
+	statusTimeout time.Duration
+	profile       *Profile
+	// lineFree is when the bytes written so far have left a serial line at its
+	// baud rate (the kernel buffers them); a status reply cannot come before.
+	lineFree time.Time
 
 	mu     sync.Mutex // guards conn and closed, never held during I/O
 	conn   conn
@@ -76,6 +85,9 @@ func Open(spec string, opts *Opts) (*Printer, error) {
 		if o.Timeout <= 0 {
 			o.Timeout = DefaultOpts.Timeout
 		}
+		if o.StatusTimeout <= 0 {
+			o.StatusTimeout = DefaultOpts.StatusTimeout
+		}
 	}
 	if o.Profile == nil {
 		o.Profile, _ = LookupProfile(DefaultProfile)
@@ -83,7 +95,7 @@ func Open(spec string, opts *Opts) (*Printer, error) {
 	if err := o.Profile.Validate(); err != nil {
 		return nil, err
 	}
-	p := &Printer{spec: s, timeout: o.Timeout, profile: o.Profile}
+	p := &Printer{spec: s, timeout: o.Timeout, statusTimeout: o.StatusTimeout, profile: o.Profile}
 	if s.kind != kindNone {
 		ctx, cancel := context.WithTimeout(context.Background(), o.Timeout)
 		defer cancel()
@@ -131,15 +143,19 @@ func (p *Printer) Print(ctx context.Context, data []byte) error {
 		if err != nil {
 			return p.fail(c, "write", err)
 		}
+		p.lineFree = later(p.lineFree, time.Now()).Add(p.spec.wireTime(n))
 		data = data[n:]
 	}
 	return nil
 }
 
-// Status asks the printer for its real-time status: DLE EOT 1, 2 and 4, and 3 when
-// the printer reports an error; each reply must arrive within the timeout. A printer
-// that does not answer gives ErrNoReply (it is off, unplugged or does not support
-// status); a condition such as paper out is not an error here: see Status.Err.
+// Status asks the printer for its real-time status: DLE EOT 1, 2 and 4 sent
+// together, then DLE EOT 3 when the printer reports an error. A printer answers
+// real-time requests in the order it receives them, so one round trip serves the
+// three; the replies must arrive within Opts.StatusTimeout of the line being free
+// of what was printed before. A printer that does not answer gives ErrNoReply (it
+// is off, unplugged or does not support status); a condition such as paper out is
+// not an error here: see Status.Err.
 func (p *Printer) Status(ctx context.Context) (Status, error) {
 	if p.spec.kind == kindNone {
 		return Status{Online: true}, p.checkOpen()
@@ -149,50 +165,66 @@ func (p *Printer) Status(ctx context.Context) (Status, error) {
 		return Status{}, err
 	}
 	c.discardInput()
+	asked := []byte{StatusPrinter, StatusOffline, StatusPaper}
+	var req []byte
+	for _, n := range asked {
+		req = StatusRequest(req, n)
+	}
+	replies, err := p.query(ctx, c, req, len(asked))
+	if err != nil {
+		return Status{}, err
+	}
 	var s Status
-	hadError := false
-	for _, n := range []byte{StatusPrinter, StatusOffline, StatusError, StatusPaper} {
-		if n == StatusError && !hadError {
-			continue
-		}
-		r, err := p.query(ctx, c, n)
-		if err != nil {
-			return Status{}, err
-		}
-		if err := s.Update(n, r); err != nil {
+	for i, n := range asked {
+		if err := s.Update(n, replies[i]); err != nil {
 			// Out of step with the printer (a late reply, an ASB message): start over
 			// on a fresh connection next time.
 			p.drop(c)
 			return Status{}, fmt.Errorf("printer: status of %s: %w", p, err)
 		}
-		if n == StatusOffline {
-			hadError = r&bitErrorOccur != 0
+	}
+	if replies[1]&bitErrorOccur != 0 {
+		r, err := p.query(ctx, c, StatusRequest(nil, StatusError), 1)
+		if err != nil {
+			return Status{}, err
+		}
+		if err := s.Update(StatusError, r[0]); err != nil {
+			p.drop(c)
+			return Status{}, fmt.Errorf("printer: status of %s: %w", p, err)
 		}
 	}
 	return s, nil
 }
 
-func (p *Printer) query(ctx context.Context, c conn, n byte) (byte, error) {
+// query writes the real-time requests req and reads n one-byte replies.
+func (p *Printer) query(ctx context.Context, c conn, req []byte, n int) ([]byte, error) {
 	if err := ctx.Err(); err != nil {
-		return 0, err
+		return nil, err
 	}
-	dl := p.deadline(ctx)
-	if _, err := c.write(StatusRequest(nil, n), dl); err != nil {
-		return 0, p.fail(c, "write", err)
+	dl := later(p.lineFree, time.Now()).Add(p.statusTimeout)
+	if d, ok := ctx.Deadline(); ok && d.Before(dl) {
+		dl = d
 	}
-	var buf [1]byte
-	if _, err := c.read(buf[:], dl); err != nil {
-		if errors.Is(err, errReadTimeout) {
-			// A late reply would be read as the answer to the next request.
-			p.drop(c)
-			if p.isClosed() {
-				return 0, ErrClosed
+	if _, err := c.write(req, dl); err != nil {
+		return nil, p.fail(c, "write", err)
+	}
+	buf := make([]byte, n)
+	for got := 0; got < n; {
+		k, err := c.read(buf[got:], dl)
+		got += k
+		if err != nil && got < n {
+			if errors.Is(err, errReadTimeout) {
+				// A late reply would be read as the answer to the next request.
+				p.drop(c)
+				if p.isClosed() {
+					return nil, ErrClosed
+				}
+				return nil, fmt.Errorf("%w to DLE EOT (% X) from %s within %v", ErrNoReply, req, p, p.statusTimeout)
 			}
-			return 0, fmt.Errorf("%w to DLE EOT %d from %s within %v", ErrNoReply, n, p, p.timeout)
+			return nil, p.fail(c, "read", err)
 		}
-		return 0, p.fail(c, "read", err)
 	}
-	return buf[0], nil
+	return buf, nil
 }
 
 // Close closes the device and wakes a Print or Status blocked on it. It is
@@ -285,6 +317,30 @@ type spec struct {
 	kind kind
 	path string // device path or host:port
 	mode serial.Mode
+}
+
+func later(a, b time.Time) time.Time {
+	if a.After(b) {
+		return a
+	}
+	return b
+}
+
+// wireTime is how long n bytes take on the line: a start bit, the data bits,
+// the parity bit and the stop bits each, at the baud rate. Only a serial line
+// is slow enough to count.
+func (s spec) wireTime(n int) time.Duration {
+	if s.kind != kindSerial || s.mode.BaudRate <= 0 {
+		return 0
+	}
+	bits := 1 + s.mode.DataBits + 1 // start, data, one stop bit
+	if s.mode.Parity != serial.NoParity {
+		bits++
+	}
+	if s.mode.StopBits != serial.OneStopBit {
+		bits++
+	}
+	return time.Duration(n*bits) * time.Second / time.Duration(s.mode.BaudRate)
 }
 
 func (s spec) String() string {

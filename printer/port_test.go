@@ -228,7 +228,7 @@ func TestTCP(t *testing.T) {
 	s, err = p.Status(ctx)
 	require.NoError(t, err)
 	require.True(t, s.CutterError, "DLE EOT 3 asked because DLE EOT 2 reported an error")
-	require.Equal(t, []byte{1, 2, 3, 4}, drain(f.requests))
+	require.Equal(t, []byte{1, 2, 4, 3}, drain(f.requests), "1, 2 and 4 in one write; 3 after them")
 
 	f.set(Status{Online: true}, true)
 	_, err = p.Status(ctx)
@@ -305,4 +305,18 @@ func TestPrintHonoursContext(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
 	require.ErrorIs(t, p.Print(ctx, []byte("x")), context.Canceled)
+}
+
+func TestWireTime(t *testing.T) {
+	for spec, want := range map[string]time.Duration{
+		"serial:/dev/ttyUSB0":                                1000 * 10 * time.Second / 19200,
+		"serial:/dev/ttyUSB0?baud=115200":                    1000 * 10 * time.Second / 115200,
+		"serial:/dev/ttyS0?baud=9600&parity=even&stopbits=2": 1000 * 12 * time.Second / 9600,
+		"tcp://127.0.0.1:9100":                               0,
+		"/dev/usb/lp0":                                       0,
+	} {
+		s, err := parseSpec(spec)
+		require.NoError(t, err)
+		require.Equal(t, want, s.wireTime(1000), spec)
+	}
 }

@@ -1,10 +1,15 @@
 package printer
 
 import (
+	"bytes"
+	"errors"
 	"fmt"
+	"io"
 	"maps"
 	"slices"
 	"strings"
+
+	"go.yaml.in/yaml/v3"
 )
 
 // Profile is what the ticket layout needs to know about a printer model. The fields
@@ -79,6 +84,36 @@ func LookupProfile(name string) (*Profile, error) {
 	}
 	p.CodeTables = maps.Clone(p.CodeTables)
 	return &p, nil
+}
+
+// ParseProfiles reads a list of profiles from YAML, as in firmware-config's
+// printers.yaml: a document with a `profiles` list. Unknown fields, duplicate
+// names and invalid profiles are errors naming the profile.
+func ParseProfiles(data []byte) ([]*Profile, error) {
+	var doc struct {
+		Profiles []*Profile `yaml:"profiles"`
+	}
+	dec := yaml.NewDecoder(bytes.NewReader(data))
+	dec.KnownFields(true)
+	if err := dec.Decode(&doc); err != nil && !errors.Is(err, io.EOF) {
+		return nil, fmt.Errorf("%w: %w", ErrInvalidProfile, err)
+	}
+	seen := map[string]bool{}
+	for i, p := range doc.Profiles {
+		if p == nil || p.Name == "" {
+			return nil, fmt.Errorf("%w: profiles[%d]: no name", ErrInvalidProfile, i)
+		}
+		p.Name = strings.ToLower(p.Name)
+		if seen[p.Name] {
+			return nil, fmt.Errorf("%w: profiles[%d]: %q twice", ErrInvalidProfile, i, p.Name)
+		}
+		seen[p.Name] = true
+		p.CodePage = strings.ToLower(p.CodePage)
+		if err := p.Validate(); err != nil {
+			return nil, fmt.Errorf("profiles[%d]: %w", i, err)
+		}
+	}
+	return doc.Profiles, nil
 }
 
 // Profiles lists the names of the built-in profiles, sorted.

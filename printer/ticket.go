@@ -17,6 +17,11 @@ type Ticket struct {
 	Wait      time.Duration // estimated wait; < 0 = unknown, not printed
 	QR        string        // optional QR payload (a status URL); "" = none
 	Footer    string        // optional, centred, word-wrapped
+	Duplicate bool          // a reprint: "ДУБЛІКАТ / DUPLICATE" under the number
+	// NVLogo is the key (1..255) of a logo stored in the printer's flash with the
+	// vendor's utility, printed centred at the top with FS p; 0 = none. It costs
+	// four bytes on the wire, whatever the size of the logo.
+	NVLogo byte
 }
 
 // cutFeed is the n of GS V 66 n: a little paper under the last line before the cut.
@@ -40,6 +45,9 @@ func (p *Profile) Ticket(t *Ticket) ([]byte, error) {
 	w.b = CodeTable(w.b, table)
 
 	w.b = SetAlign(w.b, AlignCenter)
+	if t.NVLogo != 0 {
+		w.b = NVLogo(w.b, t.NVLogo, 0)
+	}
 	if t.Header != "" {
 		w.b = Emphasize(w.b, true)
 		w.text("header", t.Header, 1)
@@ -58,6 +66,11 @@ func (p *Profile) Ticket(t *Ticket) ([]byte, error) {
 	w.text("label", label, scale)
 	w.b = Emphasize(w.b, false)
 	w.b = Size(w.b, 1, 1)
+	if t.Duplicate {
+		w.b = Emphasize(w.b, true)
+		w.text("duplicate", "ДУБЛІКАТ / DUPLICATE", 1)
+		w.b = Emphasize(w.b, false)
+	}
 
 	w.text("service", t.Service, 1)
 	w.text("service_en", t.ServiceEn, 1)

@@ -154,6 +154,20 @@ func TestTicketOptionalFields(t *testing.T) {
 	require.Equal(t, "Б8\n\nПеред вами: 0 осіб / Ahead: 0\nОчікування: < 1 хв / Wait: < 1 min", NewDecoder(p).Feed(b)[0].String())
 }
 
+func TestTicketNVLogo(t *testing.T) {
+	p := profile(t, "epson-tm-t20")
+	tk := testTicket()
+	tk.NVLogo = 1
+	b, err := p.Ticket(tk)
+	require.NoError(t, err)
+	require.True(t, bytes.HasPrefix(b, []byte{ESC, '@', ESC, 't', 46, ESC, 'a', 1, FS, 'p', 1, 0}), "% X", b[:12])
+	docs := NewDecoder(p).Feed(b)
+	require.Len(t, docs, 1)
+	require.Equal(t, 1, docs[0].Images)
+	require.Equal(t, []int{0}, docs[0].ImagesAt, "at the top")
+	require.Equal(t, testTicketText, docs[0].String())
+}
+
 func TestTicketErrors(t *testing.T) {
 	p := profile(t, "epson-tm-t20")
 	p.CodePage = "cp866"
@@ -266,4 +280,58 @@ func TestProfiles(t *testing.T) {
 	_, err := LookupProfile("star-tsp100")
 	require.ErrorIs(t, err, ErrUnknownProfile)
 	require.True(t, errors.Is(err, ErrUnknownProfile))
+}
+
+func TestParseProfiles(t *testing.T) {
+	ps, err := ParseProfiles([]byte(`
+profiles:
+  - name: Acme-80
+    paper_mm: 80
+    columns: 42
+    code_page: CP1125
+    code_tables: {cp1125: 9}
+    cut: true
+`))
+	require.NoError(t, err)
+	require.Len(t, ps, 1)
+	require.Equal(t, &Profile{Name: "acme-80", PaperMM: 80, Columns: 42, CodePage: "cp1125", CodeTables: map[string]byte{"cp1125": 9}, Cut: true}, ps[0])
+	b, err := ps[0].Ticket(testTicket())
+	require.NoError(t, err)
+	require.True(t, bytes.HasPrefix(b, []byte{ESC, '@', ESC, 't', 9}))
+
+	ps, err = ParseProfiles(nil)
+	require.NoError(t, err)
+	require.Empty(t, ps)
+
+	for name, doc := range map[string]string{
+		"unknown field": "profiles:\n  - {name: a, columns: 48, code_page: cp1251, code_tables: {cp1251: 46}, colour: red}",
+		"no tables":     "profiles:\n  - {name: a, columns: 48, code_page: cp1251}",
+		"unknown page":  "profiles:\n  - {name: a, columns: 48, code_page: koi8-u, code_tables: {koi8-u: 1}}",
+		"duplicate":     "profiles:\n  - {name: a, columns: 48, code_page: cp1251, code_tables: {cp1251: 46}}\n  - {name: A, columns: 48, code_page: cp1251, code_tables: {cp1251: 46}}",
+		"no name":       "profiles:\n  - {columns: 48, code_page: cp1251, code_tables: {cp1251: 46}}",
+		"narrow":        "profiles:\n  - {name: a, columns: 8, code_page: cp1251, code_tables: {cp1251: 46}}",
+		"not yaml":      "profiles: [",
+	} {
+		_, err := ParseProfiles([]byte(doc))
+		require.ErrorIs(t, err, ErrInvalidProfile, name)
+	}
+}
+
+func FuzzParseProfiles(f *testing.F) {
+	f.Add([]byte("profiles:\n  - {name: a, columns: 48, code_page: cp1251, code_tables: {cp1251: 46}, qr: true}"))
+	f.Add([]byte("profiles: [{name: b, columns: 32, code_page: cp1125, code_tables: {cp1125: 44, cp866: 17}}]"))
+	f.Add([]byte("profiles:\n  - name: &a x\n    columns: *a"))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		ps, err := ParseProfiles(b)
+		if err != nil {
+			require.ErrorIs(t, err, ErrInvalidProfile)
+			return
+		}
+		for _, p := range ps {
+			// A profile that parsed lays out the test ticket or says why not.
+			if _, err := p.Ticket(testTicket()); err != nil {
+				require.ErrorIs(t, err, ErrUnencodable)
+			}
+		}
+	})
 }

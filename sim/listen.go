@@ -42,23 +42,39 @@ const maxKept = 4096
 func Listen(url string, filters ...string) (*Listener, error) {
 	l := &Listener{last: map[string]Message{}, signal: make(chan struct{})}
 	id := fmt.Sprintf("cherga-sim-listener-%d-%d", time.Now().UnixNano(), listenerID.Add(1))
+	// Subscribe on every connect (the broker may restart), and only there:
+	// a second subscription of the same filter makes the broker send its
+	// retained messages again. The first connect says when it is done.
+	ready := make(chan error, 1)
 	opts := paho.NewClientOptions().AddBroker(url).SetClientID(id).SetCleanSession(true).
 		SetAutoReconnect(true).SetConnectTimeout(5 * time.Second).
 		SetOnConnectHandler(func(c paho.Client) {
+			var err error
+			subs := map[string]byte{}
 			for _, f := range filters {
-				c.Subscribe(f, 1, l.receive).WaitTimeout(5 * time.Second)
+				subs[f] = 1
+			}
+			if tok := c.SubscribeMultiple(subs, l.receive); !tok.WaitTimeout(5*time.Second) || tok.Error() != nil {
+				err = fmt.Errorf("sim: subscribe %v: %v", filters, tok.Error())
+			}
+			select {
+			case ready <- err:
+			default:
 			}
 		})
 	l.c = paho.NewClient(opts)
 	if tok := l.c.Connect(); !tok.WaitTimeout(10*time.Second) || tok.Error() != nil {
 		return nil, fmt.Errorf("sim: listen on %s: %v", url, tok.Error())
 	}
-	// The subscriptions are made in the connect handler; make sure they are
-	// in place before returning, so no message is missed.
-	for _, f := range filters {
-		if tok := l.c.Subscribe(f, 1, l.receive); !tok.WaitTimeout(5*time.Second) || tok.Error() != nil {
-			return nil, fmt.Errorf("sim: subscribe %s: %v", f, tok.Error())
+	select {
+	case err := <-ready:
+		if err != nil {
+			l.c.Disconnect(0)
+			return nil, err
 		}
+	case <-time.After(10 * time.Second):
+		l.c.Disconnect(0)
+		return nil, fmt.Errorf("sim: listen on %s: subscriptions not confirmed", url)
 	}
 	return l, nil
 }

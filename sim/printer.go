@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"sync"
+	"time"
 
 	"github.com/cherga/cherga/printer"
 )
@@ -22,6 +23,15 @@ type PrinterOpts struct {
 	Silent    bool
 	// Printed is the capacity of the Printed channel; 0 means 64.
 	Printed int
+	// Link, if set, is a symbolic link made to the pty and removed by Close, as
+	// udev's /dev/serial/by-id names are: a printer started later with the same
+	// Link is the same printer plugged in again, at the path the controller
+	// already has.
+	Link string
+	// Baud, if set, makes the printer take bytes no faster than a serial line
+	// at that rate (10 bits a byte), as a real one does; 0 is as fast as the
+	// pty goes.
+	Baud int
 }
 
 // Printer is an ESC/POS ticket printer on a real pseudo-terminal: the controller
@@ -32,9 +42,19 @@ type PrinterOpts struct {
 // keeps receiving while it cannot print (offline, cover open, paper out): the bytes
 // are recorded by Bytes at once and buffered, and the tickets they hold are printed
 // (Docs, Printed) when the printer can print again.
+//
+// Faults are set while it runs: SetPaper, SetCoverOpen, SetOffline, SetSilent (a
+// printer that never answers status), RunOutAfter (the roll ends in the middle
+// of a ticket), UnplugAfter (the cable is pulled in the middle of one);
+// PrinterOpts.Baud makes it as slow as a serial line, and Close
+// followed by a new printer with the same PrinterOpts.Link is a cable pulled and
+// plugged in again. RenderPNG draws a printed ticket as a picture of the paper.
 type Printer struct {
 	master, slave *os.File
 	path          string
+	link          string
+	baud          int
+	columns       int           // paper width in characters, for RenderPNG
 	done          chan struct{} // closed when the reader has returned
 
 	mu      sync.Mutex
@@ -46,6 +66,9 @@ type Printer struct {
 	state   printer.Status
 	silent  bool
 	closed  bool
+	runOut  int  // bytes left before the paper runs out or the cable is pulled; < 0: plenty
+	pull    bool // at runOut the cable is pulled, rather than the paper running out
+	pulled  bool // the cable is pulled: nothing more is read or answered
 
 	closeOnce sync.Once
 	closeErr  error
@@ -74,15 +97,69 @@ func StartPrinter(opts *PrinterOpts) (*Printer, error) {
 		printed: make(chan printer.Doc, o.Printed),
 		state:   printer.Status{Online: !o.Offline, Paper: o.Paper, CoverOpen: o.CoverOpen},
 		silent:  o.Silent,
+		runOut:  -1,
+		baud:    o.Baud,
+		columns: 48,
+	}
+	if o.Profile != nil {
+		p.columns = o.Profile.Columns
+	}
+	if o.Link != "" {
+		if err := p.plugIn(o.Link); err != nil {
+			master.Close()
+			slave.Close()
+			return nil, fmt.Errorf("sim: printer link: %w", err)
+		}
 	}
 	go p.serve()
 	return p, nil
 }
 
-// Path is the slave device, for the controller's -printer serial:PATH.
-func (p *Printer) Path() string { return p.path }
+// links records which printer owns each Link, so that a printer closing late
+// does not remove the link of the one plugged in after it, which may even
+// have the same pty number.
+var links = struct {
+	sync.Mutex
+	owner map[string]*Printer
+}{owner: map[string]*Printer{}}
 
-func (p *Printer) String() string { return "sim printer " + p.path }
+func (p *Printer) plugIn(link string) error {
+	links.Lock()
+	defer links.Unlock()
+	if err := os.Remove(link); err != nil && !errors.Is(err, os.ErrNotExist) {
+		return err
+	}
+	if err := os.Symlink(p.path, link); err != nil {
+		return err
+	}
+	p.link = link
+	links.owner[link] = p
+	return nil
+}
+
+// unplug removes the link, unless another printer took it since.
+func (p *Printer) unplug() {
+	if p.link == "" {
+		return
+	}
+	links.Lock()
+	defer links.Unlock()
+	if links.owner[p.link] == p {
+		delete(links.owner, p.link)
+		os.Remove(p.link)
+	}
+}
+
+// Path is the device for the controller's -printer serial:PATH: the Link when
+// there is one, else the pty slave.
+func (p *Printer) Path() string {
+	if p.link != "" {
+		return p.link
+	}
+	return p.path
+}
+
+func (p *Printer) String() string { return "sim printer " + p.Path() }
 
 // Bytes returns a copy of every byte received so far, without the status requests.
 func (p *Printer) Bytes() []byte {
@@ -128,6 +205,30 @@ func (p *Printer) SetSilent(silent bool) {
 	p.silent = silent
 }
 
+// RunOutAfter makes the roll run out after n more bytes of print data, in
+// the middle of the ticket they belong to: what follows is held, as by a real
+// printer, until paper is loaded (SetPaper).
+func (p *Printer) RunOutAfter(n int) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.runOut, p.pull = max(n, 0), false
+}
+
+// UnplugAfter pulls the cable after n more bytes of print data, in the middle
+// of the ticket they belong to: the rest is lost, no status request is
+// answered, and the printer closes as by Close.
+func (p *Printer) UnplugAfter(n int) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.runOut, p.pull = max(n, 0), true
+}
+
+func (p *Printer) isPulled() bool {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.pulled
+}
+
 func (p *Printer) set(f func(*printer.Status)) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
@@ -160,6 +261,7 @@ func (p *Printer) Close() error {
 		if err := p.slave.Close(); p.closeErr == nil {
 			p.closeErr = err
 		}
+		p.unplug()
 		p.mu.Lock()
 		p.closed = true
 		close(p.printed)
@@ -178,14 +280,28 @@ func (p *Printer) serve() {
 	for {
 		n, err := p.master.Read(buf[:])
 		if n > 0 {
-			var rec, replies []byte
-			rec, rt, replies = p.split(buf[:n], rt)
+			if p.baud > 0 {
+				// The wire time of what was just read: a sim, not a wait.
+				time.Sleep(time.Duration(n) * 10 * time.Second / time.Duration(p.baud))
+			}
+			if p.isPulled() {
+				continue // unplugged: the bytes go nowhere until Close ends the read
+			}
+			var replies []byte
+			rt = split(buf[:n], rt, p.receive, func(n byte) {
+				if r, ok := p.reply(n); ok {
+					replies = append(replies, r)
+				}
+			})
+			if p.isPulled() {
+				go p.Close() // Close waits for this goroutine
+				continue
+			}
 			if len(replies) > 0 {
 				if _, err := p.master.Write(replies); err != nil && !errors.Is(err, os.ErrClosed) {
 					return
 				}
 			}
-			p.receive(rec)
 		}
 		if err != nil {
 			return // closed (or the pty failed): nothing more will come
@@ -193,13 +309,20 @@ func (p *Printer) serve() {
 	}
 }
 
-// split separates the real-time status requests DLE EOT n (n = 1..4) from the bytes
-// to print and computes their replies. Like a real printer, it interprets them
-// anywhere in the stream, even inside the data of another command.
-func (p *Printer) split(b, rt []byte) (rec, rtOut, replies []byte) {
-	p.mu.Lock()
-	state, silent := p.state, p.silent
-	p.mu.Unlock()
+// split separates the real-time status requests DLE EOT n (n = 1..4) from the
+// bytes to print, in stream order: data gets the bytes before a request
+// before request gets the request, so a reply tells the state after them.
+// Like a real printer, it interprets requests anywhere in the stream, even
+// inside the data of another command. It returns the start of a request cut
+// by the end of b (DLE or DLE EOT), to be passed back with the next read.
+func split(b, rt []byte, data func([]byte), request func(n byte)) []byte {
+	var rec []byte
+	flush := func() {
+		if len(rec) > 0 {
+			data(rec)
+			rec = nil
+		}
+	}
 	for _, c := range b {
 		switch {
 		case len(rt) == 0 && c == printer.DLE,
@@ -207,9 +330,8 @@ func (p *Printer) split(b, rt []byte) (rec, rtOut, replies []byte) {
 			rt = append(rt, c)
 		case len(rt) == 2 && c >= 1 && c <= 4:
 			rt = rt[:0]
-			if r, err := state.Reply(c); err == nil && !silent {
-				replies = append(replies, r)
-			}
+			flush()
+			request(c)
 		case len(rt) > 0:
 			// Not a status request: print it. A DLE that starts over is held again.
 			rec = append(rec, rt...)
@@ -223,7 +345,17 @@ func (p *Printer) split(b, rt []byte) (rec, rtOut, replies []byte) {
 			rec = append(rec, c)
 		}
 	}
-	return rec, rt, replies
+	flush()
+	return rt
+}
+
+// reply is the answer to DLE EOT n, if the printer answers at all.
+func (p *Printer) reply(n byte) (byte, bool) {
+	p.mu.Lock()
+	state, silent := p.state, p.silent || p.pulled
+	p.mu.Unlock()
+	r, err := state.Reply(n)
+	return r, err == nil && !silent
 }
 
 func (p *Printer) receive(b []byte) {
@@ -232,10 +364,29 @@ func (p *Printer) receive(b []byte) {
 	}
 	p.mu.Lock()
 	defer p.mu.Unlock()
+	if p.pulled {
+		return
+	}
 	p.bytes = append(p.bytes, b...)
 	if p.state.Err() != nil || len(p.held) > 0 {
 		p.held = append(p.held, b...)
 		return
+	}
+	if p.runOut >= 0 {
+		if len(b) > p.runOut {
+			k := p.runOut
+			p.runOut = -1
+			p.print(b[:k])
+			if p.pull {
+				p.pulled = true
+				p.bytes = p.bytes[:len(p.bytes)-len(b)+k]
+				return
+			}
+			p.state.Paper = printer.PaperOut
+			p.held = append(p.held, b[k:]...)
+			return
+		}
+		p.runOut -= len(b)
 	}
 	p.print(b)
 }

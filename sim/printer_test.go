@@ -3,6 +3,9 @@ package sim
 import (
 	"context"
 	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -179,34 +182,155 @@ func TestPrinterClose(t *testing.T) {
 }
 
 func TestSplit(t *testing.T) {
-	p := &Printer{state: printer.Status{Online: true, Paper: printer.PaperNearEnd}}
 	const dle, eot = printer.DLE, printer.EOT
 	tests := []struct {
-		name    string
-		reads   [][]byte
-		rec     []byte
-		replies []byte
+		name  string
+		reads [][]byte
+		want  []string // data segments as "d:..." and requests as "r:N", in order
 	}{
-		{"plain", [][]byte{[]byte("ab")}, []byte("ab"), nil},
-		{"request", [][]byte{{'a', dle, eot, 1, 'b'}}, []byte("ab"), []byte{0x12}},
-		{"all four", [][]byte{{dle, eot, 1, dle, eot, 2, dle, eot, 3, dle, eot, 4}}, nil, []byte{0x12, 0x12, 0x12, 0x1E}},
-		{"split across reads", [][]byte{{'a', dle}, {eot}, {4, 'b'}}, []byte("ab"), []byte{0x1E}},
-		{"DLE DLE EOT", [][]byte{{dle, dle, eot, 1}}, []byte{dle}, []byte{0x12}},
-		{"other n", [][]byte{{dle, eot, 7, 1}}, []byte{dle, eot, 7, 1}, nil},
-		{"DLE then text", [][]byte{{dle, 'x'}}, []byte{dle, 'x'}, nil},
+		{"plain", [][]byte{[]byte("ab")}, []string{"d:ab"}},
+		{"request", [][]byte{{'a', dle, eot, 1, 'b'}}, []string{"d:a", "r:1", "d:b"}},
+		{"all four", [][]byte{{dle, eot, 1, dle, eot, 2, dle, eot, 3, dle, eot, 4}}, []string{"r:1", "r:2", "r:3", "r:4"}},
+		{"split across reads", [][]byte{{'a', dle}, {eot}, {4, 'b'}}, []string{"d:a", "r:4", "d:b"}},
+		{"DLE DLE EOT", [][]byte{{dle, dle, eot, 1}}, []string{"d:\x10", "r:1"}},
+		{"other n", [][]byte{{dle, eot, 7, 1}}, []string{"d:\x10\x04\a\x01"}},
+		{"DLE then text", [][]byte{{dle, 'x'}}, []string{"d:\x10x"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			var rec, replies, rt []byte
+			var got []string
+			var rt []byte
 			for _, r := range tt.reads {
-				var got, rep []byte
-				got, rt, rep = p.split(r, rt)
-				rec = append(rec, got...)
-				replies = append(replies, rep...)
+				rt = split(r, rt,
+					func(b []byte) { got = append(got, "d:"+string(b)) },
+					func(n byte) { got = append(got, fmt.Sprintf("r:%d", n)) })
 			}
-			require.Equal(t, tt.rec, rec)
-			require.Equal(t, tt.replies, replies)
+			// Adjacent data segments of different reads are one stream.
+			var merged []string
+			for _, g := range got {
+				if k := len(merged) - 1; k >= 0 && strings.HasPrefix(g, "d:") && strings.HasPrefix(merged[k], "d:") {
+					merged[k] += g[2:]
+					continue
+				}
+				merged = append(merged, g)
+			}
+			require.Equal(t, tt.want, merged)
 			require.Empty(t, rt)
 		})
 	}
+}
+
+// TestRunOutMidTicket: the roll ends inside a ticket; a status request after
+// it tells so, and the rest prints once paper is loaded.
+func TestRunOutMidTicket(t *testing.T) {
+	sp := startPrinter(t, nil)
+	p, err := printer.Open("serial:"+sp.Path(), &printer.Opts{Timeout: time.Second})
+	require.NoError(t, err)
+	defer p.Close()
+	ctx := context.Background()
+
+	sp.RunOutAfter(40)
+	require.NoError(t, p.PrintTicket(ctx, ticket()))
+	s, err := p.Status(ctx)
+	require.NoError(t, err)
+	require.ErrorIs(t, s.Err(), printer.ErrPaperOut)
+	require.Empty(t, sp.Docs())
+	sp.SetPaper(printer.PaperOK)
+	require.Equal(t, "А023", waitDoc(t, sp).Lines[2].Text)
+}
+
+// TestPrinterLink: a printer plugged in again under the same link is found by
+// a client that kept the path.
+func TestPrinterLink(t *testing.T) {
+	link := filepath.Join(t.TempDir(), "printer")
+	sp1, err := StartPrinter(&PrinterOpts{Link: link})
+	if errors.Is(err, errors.ErrUnsupported) {
+		t.Skip("the pty printer needs Linux")
+	}
+	require.NoError(t, err)
+	require.Equal(t, link, sp1.Path())
+	p, err := printer.Open("serial:"+link, &printer.Opts{Timeout: time.Second})
+	require.NoError(t, err)
+	defer p.Close()
+	ctx := context.Background()
+	_, err = p.Status(ctx)
+	require.NoError(t, err)
+
+	require.NoError(t, sp1.Close())
+	_, err = os.Lstat(link)
+	require.ErrorIs(t, err, os.ErrNotExist, "unplugged: the name is gone")
+	_, err = p.Status(ctx)
+	require.Error(t, err)
+
+	sp2 := startPrinter(t, &PrinterOpts{Link: link})
+	s, err := p.Status(ctx)
+	require.NoError(t, err, "plugged in again: reopened under the same name")
+	require.True(t, s.Online)
+	require.NoError(t, p.PrintTicket(ctx, ticket()))
+	require.Equal(t, "А023", waitDoc(t, sp2).Lines[2].Text)
+}
+
+// BenchmarkStatus is one real-time status read (DLE EOT 1, 2, 4) over the pty.
+func BenchmarkStatus(b *testing.B) {
+	sp, err := StartPrinter(nil)
+	if errors.Is(err, errors.ErrUnsupported) {
+		b.Skip("the pty printer needs Linux")
+	}
+	require.NoError(b, err)
+	defer sp.Close()
+	p, err := printer.Open("serial:"+sp.Path(), &printer.Opts{Timeout: time.Second})
+	require.NoError(b, err)
+	defer p.Close()
+	ctx := context.Background()
+	for b.Loop() {
+		if _, err := p.Status(ctx); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// FuzzSplit: whatever the controller sends, the printer neither loses nor
+// invents a byte: the data and the requests put back together are the stream.
+func FuzzSplit(f *testing.F) {
+	const dle, eot = printer.DLE, printer.EOT
+	f.Add([]byte{'a', dle, eot, 1, 'b'}, 1)
+	f.Add([]byte{dle, dle, eot, 4, dle}, 2)
+	f.Add([]byte{dle, eot, 7, dle, eot}, 4)
+	f.Fuzz(func(t *testing.T, b []byte, cut int) {
+		if len(b) > 0 {
+			cut = ((cut % len(b)) + len(b)) % len(b)
+		} else {
+			cut = 0
+		}
+		var out []byte
+		data := func(p []byte) { out = append(out, p...) }
+		request := func(n byte) {
+			require.True(t, n >= 1 && n <= 4)
+			out = append(out, dle, eot, n)
+		}
+		rt := split(b[:cut], nil, data, request)
+		rt = split(b[cut:], rt, data, request)
+		out = append(out, rt...)
+		require.Equal(t, fmt.Sprintf("% X", b), fmt.Sprintf("% X", out))
+	})
+}
+
+// TestStatusAfterSlowTicket: on a slow line the status request after a ticket
+// waits behind its bytes; the reply deadline counts from when they have crossed
+// the line, so a healthy printer is not taken for a silent one.
+func TestStatusAfterSlowTicket(t *testing.T) {
+	sp := startPrinter(t, &PrinterOpts{Baud: 4800})
+	p, err := printer.Open("serial:"+sp.Path()+"?baud=4800", &printer.Opts{StatusTimeout: 300 * time.Millisecond})
+	require.NoError(t, err)
+	defer p.Close()
+	ctx := context.Background()
+	b, err := p.Profile().Ticket(ticket())
+	require.NoError(t, err)
+	require.Greater(t, len(b)*10*1000/4800, 300, "the ticket takes longer on the wire than the status timeout")
+
+	require.NoError(t, p.Print(ctx, b))
+	s, err := p.Status(ctx)
+	require.NoError(t, err)
+	require.NoError(t, s.Err())
+	require.Equal(t, "А023", waitDoc(t, sp).Lines[2].Text)
 }

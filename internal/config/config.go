@@ -18,6 +18,8 @@ import (
 	"unicode/utf8"
 
 	"go.yaml.in/yaml/v3"
+
+	"github.com/cherga/cherga/display"
 )
 
 // Config is one office.
@@ -29,6 +31,7 @@ type Config struct {
 	Counters []Counter `yaml:"counters" json:"counters"`
 	Kiosks   []Kiosk   `yaml:"kiosks" json:"kiosks"`
 	Broker   Broker    `yaml:"broker" json:"broker"`
+	GPIO     GPIO      `yaml:"gpio,omitempty" json:"gpio,omitempty"`
 	// DB is the bbolt file holding all state.
 	DB string `yaml:"db" json:"db"`
 }
@@ -51,6 +54,9 @@ type Office struct {
 	Footer string `yaml:"footer,omitempty" json:"footer,omitempty"`
 	// HallSize is how many calls the hall board shows.
 	HallSize int `yaml:"hall_size,omitempty" json:"hall_size,omitempty"`
+	// BoardBlinkSec is how long a counter board shows a new call as
+	// "calling" (blinking) before it becomes "serving"; 0 keeps it calling.
+	BoardBlinkSec int `yaml:"board_blink_s,omitempty" json:"board_blink_s,omitempty"`
 	// Holidays are the days ("2026-01-01") the office is closed whatever
 	// its hours say.
 	Holidays []string `yaml:"holidays,omitempty" json:"holidays,omitempty"`
@@ -111,6 +117,9 @@ type Counter struct {
 	// service's weight is the largest, so a heavier service is called
 	// sooner and a light one still ages into a call.
 	Weights map[string]float64 `yaml:"weights,omitempty" json:"weights,omitempty"`
+	// Board is what hangs over the counter: the contract's JSON and text
+	// topics always, and an AWTRIX 3 matrix when board.mode is awtrix.
+	Board display.BoardOpts `yaml:"board,omitempty" json:"board,omitempty"`
 }
 
 // Kiosk is one ticket terminal: buttons and a printer.
@@ -129,6 +138,15 @@ type KioskButton struct {
 	Service string `yaml:"service" json:"service"`
 	// Pin is the GPIO pin name (GPIO17); empty for MQTT-only kiosks.
 	Pin string `yaml:"pin,omitempty" json:"pin,omitempty"`
+}
+
+// GPIO says which header the office's pins are on.
+type GPIO struct {
+	// Board names the pin map of firmware-config/pinmaps (rpi-40pin).
+	Board string `yaml:"board,omitempty" json:"board,omitempty"`
+	// Allow lets buttons take pins that are normally kept free: a pin name
+	// (GPIO2) or a kind (i2c, id_eeprom).
+	Allow []string `yaml:"allow,omitempty" json:"allow,omitempty"`
 }
 
 // Broker says where the MQTT broker is.
@@ -214,6 +232,9 @@ func (c *Config) applyDefaults() {
 	if len(c.Office.Languages) == 0 {
 		c.Office.Languages = []string{"uk", "en"}
 	}
+	if c.GPIO.Board == "" {
+		c.GPIO.Board = "rpi-40pin"
+	}
 	if c.Office.HallSize == 0 {
 		c.Office.HallSize = 8
 	}
@@ -278,6 +299,9 @@ func (c *Config) Validate() error {
 		if l != "uk" && l != "en" {
 			bad(fmt.Sprintf("office.languages[%d]", i), "must be uk or en, got %q", l)
 		}
+	}
+	if c.Office.BoardBlinkSec < 0 || c.Office.BoardBlinkSec > 600 {
+		bad("office.board_blink_s", "must be 0..600 seconds, got %d", c.Office.BoardBlinkSec)
 	}
 	if c.Office.HallSize < 1 || c.Office.HallSize > 50 {
 		bad("office.hall_size", "must be 1..50, got %d", c.Office.HallSize)
@@ -395,6 +419,14 @@ func (c *Config) Validate() error {
 		}
 		if ct.Kind != "window" && ct.Kind != "cabinet" {
 			bad(f+".kind", "must be window or cabinet, got %q", ct.Kind)
+		}
+		if err := ct.Board.Validate(); err != nil {
+			var fe *display.FieldError
+			if errors.As(err, &fe) {
+				bad(f+".board."+fe.Field, "%s", fe.Message)
+			} else {
+				bad(f+".board", "%v", err)
+			}
 		}
 		for action, pin := range ct.Buttons {
 			if !contains(CounterActions, action) {

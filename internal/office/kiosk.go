@@ -2,12 +2,14 @@ package office
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"strconv"
 	"strings"
 	"time"
 
+	firmwareconfig "github.com/cherga/cherga/firmware-config"
 	"github.com/cherga/cherga/internal/bus"
 	"github.com/cherga/cherga/internal/config"
 	"github.com/cherga/cherga/printer"
@@ -24,6 +26,7 @@ type kiosk struct {
 	profile *printer.Profile
 	prn     *printer.Printer
 	presses chan press
+	jobs    chan func(context.Context)
 
 	status    printer.Status
 	statusErr error
@@ -58,11 +61,20 @@ type PrinterState struct {
 }
 
 func newKiosk(o *Office, cfg config.Kiosk, spec string) (*kiosk, error) {
-	p, err := printer.LookupProfile(cfg.Profile)
+	p, err := firmwareconfig.PrinterProfile(cfg.Profile)
 	if err != nil {
 		return nil, fmt.Errorf("office: kiosk %s: %w", cfg.ID, err)
 	}
-	return &kiosk{o: o, cfg: cfg, spec: spec, profile: p, presses: make(chan press, 16)}, nil
+	k := &kiosk{o: o, cfg: cfg, spec: spec, profile: p, presses: make(chan press, 16), jobs: make(chan func(context.Context))}
+	// A text the printer's code page cannot print would void every ticket of
+	// its service: refuse the configuration now, naming the text.
+	for _, svc := range o.cfg.Services {
+		tk := queue.Ticket{Label: queue.FormatLabel(svc.Prefix, 1, svc.Width), Issued: time.Now()}
+		if _, err := p.Ticket(k.ticket(tk, svc.Name, svc.NameEn, 1, time.Minute)); err != nil {
+			return nil, fmt.Errorf("office: kiosk %s cannot print the tickets of service %s on %s: %w", cfg.ID, svc.ID, p.Name, err)
+		}
+	}
+	return k, nil
 }
 
 func (k *kiosk) submit(p press) {
@@ -79,9 +91,16 @@ func (k *kiosk) close() {
 	}
 }
 
+// statusPoll is how often an idle kiosk asks its printer for its real-time
+// status. A poll is DLE EOT 1, 2 and 4: nine bytes out, three back, and a
+// publication only when something changed, so a change reaches
+// {root}/printer/{kiosk} within about half a second at a negligible cost on
+// the wire.
+const statusPoll = 500 * time.Millisecond
+
 func (k *kiosk) run(ctx context.Context) {
 	defer k.o.wg.Done()
-	poll := time.NewTicker(2 * time.Second)
+	poll := time.NewTicker(statusPoll)
 	defer poll.Stop()
 	k.checkPrinter(ctx)
 	for {
@@ -90,6 +109,8 @@ func (k *kiosk) run(ctx context.Context) {
 			return
 		case <-poll.C:
 			k.checkPrinter(ctx)
+		case job := <-k.jobs:
+			job(ctx)
 		case p := <-k.presses:
 			r := k.serve(ctx, p)
 			k.o.log.Info("kiosk", "kiosk", k.cfg.ID, "service", p.service, "source", p.source, "ok", r.OK, "ticket", r.Ticket, "reason", r.Reason)
@@ -151,9 +172,8 @@ func (k *kiosk) serve(ctx context.Context, p press) Result {
 	if svc == nil {
 		return refuse(r, "unknown_service", fmt.Sprintf("Невідома послуга %q / Unknown service", p.service))
 	}
-	k.checkPrinter(ctx)
-	if k.statusErr != nil {
-		return refuse(r, "printer", "Принтер талонів не готовий / The ticket printer is not ready: "+k.statusErr.Error())
+	if err := k.ready(ctx); err != nil {
+		return refuse(r, "printer", "Принтер талонів не готовий / The ticket printer is not ready: "+err.Error())
 	}
 	iss, err := k.o.eng.Issue(ctx, queue.IssueRequest{Service: p.service, Kiosk: k.cfg.ID, Priority: p.priority})
 	switch {
@@ -165,21 +185,12 @@ func (k *kiosk) serve(ctx context.Context, p press) Result {
 		return refuse(r, "error", err.Error())
 	}
 	tk := iss.Ticket
-	doc, err := k.profile.Ticket(&printer.Ticket{
-		Header:    k.o.cfg.Office.Name,
-		Label:     tk.Label,
-		Service:   svc.Name,
-		ServiceEn: svc.NameEn,
-		Issued:    tk.Issued.In(k.o.cfg.Location()),
-		Ahead:     iss.Ahead,
-		Wait:      iss.Wait,
-		QR:        statusURL(k.o.cfg, tk),
-		Footer:    k.o.cfg.Office.Footer,
-	})
+	doc, err := k.profile.Ticket(k.ticket(tk, svc.Name, svc.NameEn, iss.Ahead, iss.Wait))
 	if err == nil {
-		pctx, cancel := context.WithTimeout(ctx, 10*time.Second)
-		err = k.prn.Print(pctx, doc)
-		cancel()
+		err = k.print(ctx, doc)
+		if err != nil {
+			k.printFailed(err)
+		}
 	}
 	if err != nil {
 		// The number is durable but never reached the citizen: void it so
@@ -187,13 +198,161 @@ func (k *kiosk) serve(ctx context.Context, p press) Result {
 		if verr := k.o.eng.Void(context.WithoutCancel(ctx), tk.ID, "print failed: "+err.Error()); verr != nil {
 			k.o.log.Error("office: cannot void an unprinted ticket", "ticket", tk.Label, "err", verr)
 		}
-		k.prn.Close()
-		k.prn = nil
-		k.setStatus(printer.Status{}, err)
 		return refuse(r, "printer", "Талон не надруковано / The ticket was not printed: "+err.Error())
 	}
 	r.OK, r.Ticket, r.ID, r.Ahead, r.EtaMin = true, tk.Label, tk.ID, iss.Ahead, int(iss.Wait.Minutes())
 	return r
+}
+
+// ready checks the printer now, so that a press never issues a number for a
+// printer that went wrong since the last poll.
+func (k *kiosk) ready(ctx context.Context) error {
+	k.checkPrinter(ctx)
+	return k.statusErr
+}
+
+// ticket is what the printer prints for tk; ahead and wait < 0 are unknown.
+func (k *kiosk) ticket(tk queue.Ticket, service, serviceEn string, ahead int, wait time.Duration) *printer.Ticket {
+	return &printer.Ticket{
+		Header:    k.o.cfg.Office.Name,
+		Label:     tk.Label,
+		Service:   service,
+		ServiceEn: serviceEn,
+		Issued:    tk.Issued.In(k.o.cfg.Location()),
+		Ahead:     ahead,
+		Wait:      wait,
+		QR:        statusURL(k.o.cfg, tk),
+		Footer:    k.o.cfg.Office.Footer,
+	}
+}
+
+// printFailed records why a print failed. A printer that reported a
+// condition (the roll ran out mid-ticket) keeps its connection and says so;
+// after an I/O error the device is closed, to be reopened by the next poll.
+func (k *kiosk) printFailed(err error) {
+	var c *printer.Condition
+	if errors.As(err, &c) {
+		k.setStatus(c.Status, c)
+		return
+	}
+	k.prn.Close()
+	k.prn = nil
+	k.setStatus(printer.Status{}, err)
+}
+
+// print sends a laid-out ticket and then asks the printer for its status
+// again. Print returning means the bytes left for the device, not that
+// they were printed; the printer answers a real-time request only after it
+// has received what came before it, so a roll that ran out or a cover
+// opened in the middle of the ticket shows in that answer, and the ticket
+// counts as not printed.
+func (k *kiosk) print(ctx context.Context, doc []byte) error {
+	pctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	if err := k.prn.Print(pctx, doc); err != nil {
+		return err
+	}
+	st, err := k.prn.Status(pctx)
+	if err == nil {
+		err = st.Err()
+	}
+	if err != nil {
+		return fmt.Errorf("office: printer stopped during the ticket: %w", err)
+	}
+	k.setStatus(st, nil)
+	return nil
+}
+
+// Reprint prints a ticket of today again on a kiosk's printer, as the
+// administrator's ticket.reprint does for a citizen whose ticket was lost or
+// came out unreadable. Only a ticket that can still be called (waiting or
+// called) is reprinted; the copy says it is a duplicate. A failed reprint
+// changes nothing in the queue.
+func (o *Office) Reprint(ctx context.Context, kiosk string, ticketID uint64) error {
+	k := o.kiosks[kiosk]
+	if k == nil {
+		return fmt.Errorf("office: unknown kiosk %q", kiosk)
+	}
+	tickets, err := o.eng.Tickets(ctx)
+	if err != nil {
+		return err
+	}
+	var tk *queue.Ticket
+	for i := range tickets {
+		if tickets[i].ID == ticketID {
+			tk = &tickets[i]
+		}
+	}
+	if tk == nil {
+		return fmt.Errorf("%w %d", queue.ErrUnknownTicket, ticketID)
+	}
+	if tk.State != queue.Waiting && tk.State != queue.Called {
+		return fmt.Errorf("office: ticket %s is %s: only a waiting or called ticket is reprinted", tk.Label, tk.State)
+	}
+	svc := o.cfg.Service(tk.Service)
+	if svc == nil {
+		return fmt.Errorf("office: ticket %s: unknown service %q", tk.Label, tk.Service)
+	}
+	t := k.ticket(*tk, svc.Name, svc.NameEn, -1, -1)
+	t.Duplicate = true
+	done := make(chan error, 1)
+	job := func(ctx context.Context) {
+		err := k.ready(ctx)
+		if err == nil {
+			var doc []byte
+			if doc, err = k.profile.Ticket(t); err == nil {
+				if err = k.print(ctx, doc); err != nil {
+					k.printFailed(err)
+				}
+			}
+		}
+		done <- err
+	}
+	select {
+	case k.jobs <- job:
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+	select {
+	case err := <-done:
+		if err != nil {
+			return fmt.Errorf("office: reprint %s on kiosk %s: %w", tk.Label, kiosk, err)
+		}
+		o.log.Info("kiosk: reprinted", "kiosk", kiosk, "ticket", tk.Label)
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// ticket.reprint {"ticket":"А023","kiosk":"k1"} reprints a ticket; the kiosk
+// defaults to the one that issued it. The result is the ticket. (Registered
+// here, beside Reprint, so the admin table needs no printer knowledge.)
+func init() { adminOps["ticket.reprint"] = adminReprint }
+
+func adminReprint(o *Office, ctx context.Context, args json.RawMessage) (any, error) {
+	var a struct {
+		Ticket string `json:"ticket"`
+		Kiosk  string `json:"kiosk"`
+	}
+	if err := decodeArgs(args, &a); err != nil {
+		return nil, err
+	}
+	t, err := o.findTicket(ctx, a.Ticket)
+	if err != nil {
+		return nil, err
+	}
+	kiosk := a.Kiosk
+	if kiosk == "" {
+		kiosk = t.Kiosk
+	}
+	if o.kiosks[kiosk] == nil {
+		return nil, badArg("kiosk", "no kiosk %q", kiosk)
+	}
+	if err := o.Reprint(ctx, kiosk, t.ID); err != nil {
+		return nil, err
+	}
+	return t, nil
 }
 
 func refuse(r Result, reason, msg string) Result {

@@ -16,6 +16,7 @@ import (
 	"periph.io/x/conn/v3/gpio"
 
 	"github.com/cherga/cherga/device"
+	"github.com/cherga/cherga/display"
 	"github.com/cherga/cherga/internal/broker"
 	"github.com/cherga/cherga/internal/bus"
 	"github.com/cherga/cherga/internal/config"
@@ -57,6 +58,12 @@ type Office struct {
 	counters chan counterReq
 	buttons  []*device.Button
 
+	// Owned by the publisher goroutine: each counter's latest board, not yet
+	// settled, and how long a call blinks.
+	boards map[string]display.Board
+	blink  time.Duration
+	loc    *time.Location
+
 	cancel context.CancelFunc
 	wg     sync.WaitGroup
 	once   sync.Once
@@ -90,6 +97,9 @@ func Start(ctx context.Context, opts Opts) (_ *Office, err error) {
 		started:  time.Now(),
 		kiosks:   map[string]*kiosk{},
 		counters: make(chan counterReq, 64),
+		boards:   map[string]display.Board{},
+		blink:    time.Duration(cfg.Office.BoardBlinkSec) * time.Second,
+		loc:      cfg.Location(),
 	}
 	defer func() {
 		if err != nil {

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/cherga/cherga/audio"
+	"github.com/cherga/cherga/display"
 	"github.com/cherga/cherga/internal/bus"
 	"github.com/cherga/cherga/queue"
 )
@@ -29,40 +30,113 @@ type announcement struct {
 	At      time.Time `json:"at"`
 }
 
-// render turns one committed outbox message into its MQTT publications.
-func (o *Office) render(out queue.Out) []message {
+// render turns one committed outbox message into its MQTT publications,
+// with every time in the office's time zone. A board shows a call as
+// calling for office.board_blink_s, then as serving (display.Settle).
+func (o *Office) render(out queue.Out, now time.Time) []message {
 	root := o.cfg.Root()
 	switch {
 	case out.Board != nil:
-		return []message{
-			{bus.Board(root, out.Board.Counter), true, out.Board.JSON()},
-			{bus.BoardText(root, out.Board.Counter), true, []byte(out.Board.Text())},
-		}
+		b := *out.Board
+		b.At = o.local(b.At)
+		o.boards[b.Counter] = b
+		return o.renderBoard(display.Settle(b, now, o.blink))
 	case out.Hall != nil:
-		return []message{{bus.Hall(root), true, mustJSON(out.Hall)}}
+		h := *out.Hall
+		h.Calls = append([]display.HallCall{}, h.Calls...)
+		for i := range h.Calls {
+			h.Calls[i].At = o.local(h.Calls[i].At)
+		}
+		return []message{{bus.Hall(root), true, mustJSON(h)}}
 	case out.Queue != nil:
 		return []message{{bus.Queue(root, out.Queue.Service), true, out.Queue.Queue.JSON()}}
 	case out.Load != nil:
-		return []message{{bus.Load(root), true, out.Load.JSON()}}
+		l := *out.Load
+		l.At = o.local(l.At)
+		return []message{{bus.Load(root), true, l.JSON()}}
 	case out.Call != nil:
-		var msgs []message
-		kind, _ := audio.ParseCounterKind(out.Call.Kind)
-		for _, lang := range o.cfg.Office.Languages {
-			p, err := audio.Announce(lang, out.Call.Ticket, out.Call.Counter, kind)
-			if err != nil {
-				o.log.Error("office: cannot phrase the call", "ticket", out.Call.Ticket, "counter", out.Call.Counter, "lang", lang, "err", err)
-				continue
-			}
-			msgs = append(msgs, message{bus.Announce(root), false, mustJSON(announcement{
-				ID: out.Call.ID, Ticket: out.Call.Ticket, Counter: out.Call.Counter, Lang: lang,
-				Text: p.Text, Clips: p.Clips, Recall: out.Call.Recall, At: out.Call.At,
-			})})
-		}
-		return msgs
+		return o.renderCall(*out.Call)
 	case out.Event != nil:
-		return []message{{bus.Events(root), false, mustJSON(out.Event)}}
+		ev := *out.Event
+		ev.At = o.local(ev.At)
+		if ev.Ticket != nil {
+			tk := *ev.Ticket
+			tk.Issued, tk.Called, tk.Ended, tk.NotBefore = o.local(tk.Issued), o.local(tk.Called), o.local(tk.Ended), o.local(tk.NotBefore)
+			ev.Ticket = &tk
+		}
+		return []message{{bus.Events(root), false, mustJSON(ev)}}
 	}
 	return nil
+}
+
+func (o *Office) renderBoard(b display.Board) []message {
+	root := o.cfg.Root()
+	msgs := []message{
+		{bus.Board(root, b.Counter), true, b.JSON()},
+		{bus.BoardText(root, b.Counter), true, []byte(b.Text())},
+	}
+	if c := o.cfg.Counter(b.Counter); c != nil {
+		for _, m := range c.Board.Messages(b) {
+			msgs = append(msgs, message{m.Topic, m.Retain, m.Payload})
+		}
+	}
+	return msgs
+}
+
+func (o *Office) renderCall(call queue.Call) []message {
+	var msgs []message
+	kind, _ := audio.ParseCounterKind(call.Kind)
+	for _, lang := range o.cfg.Office.Languages {
+		p, err := audio.Announce(lang, call.Ticket, call.Counter, kind)
+		if err != nil {
+			o.log.Error("office: cannot phrase the call", "ticket", call.Ticket, "counter", call.Counter, "lang", lang, "err", err)
+			continue
+		}
+		msgs = append(msgs, message{bus.Announce(o.cfg.Root()), false, mustJSON(announcement{
+			ID: call.ID, Ticket: call.Ticket, Counter: call.Counter, Lang: lang,
+			Text: p.Text, Clips: p.Clips, Recall: call.Recall, At: o.local(call.At),
+		})})
+	}
+	if c := o.cfg.Counter(call.Counter); c != nil {
+		for _, m := range c.Board.CallMessages(call.Ticket) {
+			msgs = append(msgs, message{m.Topic, m.Retain, m.Payload})
+		}
+	}
+	return msgs
+}
+
+// local shows t in the office's time zone; the zero time stays zero.
+func (o *Office) local(t time.Time) time.Time {
+	if t.IsZero() {
+		return t
+	}
+	return t.In(o.loc)
+}
+
+// settle republishes, settled, the boards whose blink time has passed, and
+// returns when the next one is due (zero: none).
+func (o *Office) settle(now time.Time) time.Time {
+	var next time.Time
+	for counter, b := range o.boards {
+		at, ok := display.SettleAt(b, o.blink)
+		if !ok {
+			continue
+		}
+		if now.Before(at) {
+			if next.IsZero() || at.Before(next) {
+				next = at
+			}
+			continue
+		}
+		for _, m := range o.renderBoard(display.Settle(b, now, o.blink)) {
+			if err := o.bus.Publish(m.topic, 1, m.retain, m.payload); err != nil {
+				o.log.Debug("office: settled board deferred", "counter", counter, "err", err)
+				return now.Add(time.Second)
+			}
+		}
+		delete(o.boards, counter)
+	}
+	return next
 }
 
 func mustJSON(v any) []byte {
@@ -82,6 +156,8 @@ func (o *Office) publish(ctx context.Context) {
 	defer o.wg.Done()
 	retry := time.NewTimer(0)
 	defer retry.Stop()
+	settle := time.NewTimer(time.Hour)
+	defer settle.Stop()
 	var sent uint64 // acknowledged, though maybe not yet deleted
 	for {
 		select {
@@ -89,6 +165,7 @@ func (o *Office) publish(ctx context.Context) {
 			return
 		case <-o.eng.Notify():
 		case <-retry.C:
+		case <-settle.C:
 		}
 		for ctx.Err() == nil {
 			outs, err := o.eng.Pending(sent, 256)
@@ -111,15 +188,19 @@ func (o *Office) publish(ctx context.Context) {
 				break
 			}
 		}
+		if next := o.settle(time.Now()); !next.IsZero() {
+			settle.Reset(time.Until(next))
+		}
 	}
 }
 
 // send publishes a run of outbox messages pipelined (the broker keeps their
 // order) and returns how many of them, from the first, the broker took.
 func (o *Office) send(outs []queue.Out) (int, error) {
+	now := time.Now()
 	sends := make([][]*bus.Sending, len(outs))
 	for i, out := range outs {
-		for _, m := range o.render(out) {
+		for _, m := range o.render(out, now) {
 			sends[i] = append(sends[i], o.bus.Start(m.topic, 1, m.retain, m.payload))
 		}
 	}

@@ -1,0 +1,541 @@
+package office_test
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+	bolt "go.etcd.io/bbolt"
+
+	firmwareconfig "github.com/cherga/cherga/firmware-config"
+	"github.com/cherga/cherga/internal/office"
+	"github.com/cherga/cherga/printer"
+	"github.com/cherga/cherga/queue"
+	"github.com/cherga/cherga/sim"
+)
+
+// The kiosk tests run a whole office (embedded broker, bbolt file in a temp
+// dir) with its kiosk printer on a pty emulator, and watch MQTT as a kiosk
+// screen and the website would.
+
+// wait bounds every wait for something that should happen at once: the
+// status poll is half a second, a silent printer times out in two.
+const wait = 15 * time.Second
+
+type kioskRig struct {
+	t      testing.TB
+	o      *office.Office
+	bus    *sim.Listener
+	link   string // the printer's stable name, as /dev/serial/by-id
+	sp     *sim.Printer
+	root   string
+	ctx    context.Context
+	issued int // tickets the rig expects in the queue
+}
+
+func startPrinter(t testing.TB, opts *sim.PrinterOpts) *sim.Printer {
+	t.Helper()
+	sp, err := sim.StartPrinter(opts)
+	if errors.Is(err, errors.ErrUnsupported) {
+		t.Skip("the pty printer needs Linux")
+	}
+	require.NoError(t, err)
+	t.Cleanup(func() { sp.Close() })
+	return sp
+}
+
+// rigOpts changes the rig of startKiosk.
+type rigOpts struct {
+	subs    []string         // topics below the root to listen to; nil: all
+	profile string           // k1's printer profile; "": the example's
+	printer *sim.PrinterOpts // the pty printer's options (Link is set)
+}
+
+// startKiosk runs the round-the-clock office with kiosk k1's printer on a pty.
+func startKiosk(t testing.TB, opts rigOpts) *kioskRig {
+	t.Helper()
+	r := &kioskRig{t: t, link: filepath.Join(t.TempDir(), "ttyUSB-printer"), ctx: context.Background()}
+	var po sim.PrinterOpts
+	if opts.printer != nil {
+		po = *opts.printer
+	}
+	po.Link = r.link
+	r.sp = startPrinter(t, &po)
+	cfg, err := firmwareconfig.Example("round-the-clock")
+	require.NoError(t, err)
+	require.Equal(t, "k1", cfg.Kiosks[0].ID)
+	cfg.Kiosks[0].Printer = "serial:" + r.link
+	if opts.profile != "" {
+		cfg.Kiosks[0].Profile = opts.profile
+	}
+	r.root = cfg.Root()
+	r.o, err = office.Start(r.ctx, office.Opts{
+		Config: cfg,
+		DB:     filepath.Join(t.TempDir(), "cherga.db"),
+		Broker: "embedded",
+		Listen: "127.0.0.1:0",
+		Pin:    sim.NewPins().Open,
+		Logger: slog.New(slog.NewTextHandler(t.Output(), &slog.HandlerOptions{Level: slog.LevelWarn})),
+	})
+	require.NoError(t, err)
+	t.Cleanup(func() { r.o.Close() })
+	subs := []string{r.root + "/#"}
+	if opts.subs != nil {
+		subs = nil
+		for _, s := range opts.subs {
+			subs = append(subs, r.root+"/"+s)
+		}
+	}
+	r.bus, err = sim.Listen(r.o.BrokerURL(), subs...)
+	require.NoError(t, err)
+	t.Cleanup(r.bus.Close)
+	r.printerState(func(s office.PrinterState) bool { return s.Online && s.Error == "" })
+	return r
+}
+
+// after waits for a message on topic that arrives after the first n there
+// and matches.
+func (r *kioskRig) after(topic string, n int, match func(sim.Message) bool) sim.Message {
+	r.t.Helper()
+	ctx, cancel := context.WithTimeout(r.ctx, wait)
+	defer cancel()
+	i := 0
+	m, err := r.bus.Wait(ctx, topic, func(m sim.Message) bool {
+		i++
+		return i > n && match(m)
+	})
+	require.NoError(r.t, err)
+	return m
+}
+
+func (r *kioskRig) count(topic string) int {
+	n := 0
+	for _, m := range r.bus.Messages(topic) {
+		if m.Topic == topic {
+			n++
+		}
+	}
+	return n
+}
+
+// printerState waits until the retained printer status matches.
+func (r *kioskRig) printerState(match func(office.PrinterState) bool) office.PrinterState {
+	r.t.Helper()
+	var s office.PrinterState
+	r.after(r.root+"/printer/k1", 0, func(m sim.Message) bool {
+		// Only the latest state counts: an old one may have matched.
+		last, _ := r.bus.Last(m.Topic)
+		if last.At.After(m.At) {
+			return false
+		}
+		s = office.PrinterState{}
+		return json.Unmarshal(m.Payload, &s) == nil && match(s)
+	})
+	return s
+}
+
+// retained checks what a board or website that connects now is told: the
+// retained printer status.
+func (r *kioskRig) retained(match func(office.PrinterState) bool) {
+	r.t.Helper()
+	l, err := sim.Listen(r.o.BrokerURL(), r.root+"/printer/k1")
+	require.NoError(r.t, err)
+	defer l.Close()
+	ctx, cancel := context.WithTimeout(r.ctx, wait)
+	defer cancel()
+	m, err := l.Wait(ctx, r.root+"/printer/k1", nil)
+	require.NoError(r.t, err)
+	require.True(r.t, m.Retained)
+	var s office.PrinterState
+	require.NoError(r.t, json.Unmarshal(m.Payload, &s))
+	require.True(r.t, match(s), "retained %s", m.Payload)
+}
+
+// press presses a service button of k1 over MQTT and returns what the kiosk
+// answered.
+func (r *kioskRig) press(service string) office.Result {
+	r.t.Helper()
+	topic := r.root + "/kiosk/k1/ticket"
+	n := r.count(topic)
+	require.NoError(r.t, r.bus.Publish(r.root+"/kiosk/k1/press", []byte(`{"service":"`+service+`"}`), false))
+	var res office.Result
+	m := r.after(topic, n, func(sim.Message) bool { return true })
+	require.NoError(r.t, json.Unmarshal(m.Payload, &res), "%s", m.Payload)
+	return res
+}
+
+func (r *kioskRig) tickets() []queue.Ticket {
+	r.t.Helper()
+	tks, err := r.o.Engine().Tickets(r.ctx)
+	require.NoError(r.t, err)
+	return tks
+}
+
+// refused presses and checks that nothing entered the queue.
+func (r *kioskRig) refused(why string) office.Result {
+	r.t.Helper()
+	res := r.press("social")
+	require.False(r.t, res.OK, "%s: a press while the printer cannot print issues nothing", why)
+	require.Equal(r.t, "printer", res.Reason)
+	require.Empty(r.t, res.Ticket)
+	require.Len(r.t, r.tickets(), r.issued, "%s: no ticket entered the queue", why)
+	return res
+}
+
+// prints presses and checks that the ticket came out of the printer sp.
+func (r *kioskRig) prints(sp *sim.Printer) office.Result {
+	r.t.Helper()
+	res := r.press("social")
+	require.True(r.t, res.OK, "%+v", res)
+	r.issued++
+	require.Len(r.t, r.tickets(), r.issued)
+	r.cut(sp, res.Ticket)
+	return res
+}
+
+// cut waits for a ticket with that label to be cut by sp.
+func (r *kioskRig) cut(sp *sim.Printer, label string) printer.Doc {
+	r.t.Helper()
+	timeout := time.After(wait)
+	for {
+		select {
+		case d, ok := <-sp.Printed():
+			require.True(r.t, ok, "printer closed")
+			if len(d.Lines) > 2 && d.Lines[2].Text == label {
+				return d
+			}
+		case <-timeout:
+			r.t.Fatalf("%s never printed %s; docs: %v", sp, label, sp.Docs())
+		}
+	}
+}
+
+func TestKioskRefusesWhilePrinterCannotPrint(t *testing.T) {
+	r := startKiosk(t, rigOpts{})
+	r.prints(r.sp)
+
+	tests := []struct {
+		name  string
+		set   func(sp *sim.Printer)
+		clear func(sp *sim.Printer)
+		says  func(office.PrinterState) bool
+	}{
+		{
+			"paper out",
+			func(sp *sim.Printer) { sp.SetPaper(printer.PaperOut) },
+			func(sp *sim.Printer) { sp.SetPaper(printer.PaperOK) },
+			func(s office.PrinterState) bool { return s.Paper == "out" && strings.Contains(s.Error, "paper out") },
+		},
+		{
+			"cover open",
+			func(sp *sim.Printer) { sp.SetCoverOpen(true) },
+			func(sp *sim.Printer) { sp.SetCoverOpen(false) },
+			func(s office.PrinterState) bool { return s.Cover == "open" && strings.Contains(s.Error, "cover open") },
+		},
+		{
+			"offline",
+			func(sp *sim.Printer) { sp.SetOffline(true) },
+			func(sp *sim.Printer) { sp.SetOffline(false) },
+			func(s office.PrinterState) bool { return !s.Online && strings.Contains(s.Error, "offline") },
+		},
+		{
+			"silent",
+			func(sp *sim.Printer) { sp.SetSilent(true) },
+			func(sp *sim.Printer) { sp.SetSilent(false) },
+			func(s office.PrinterState) bool { return !s.Online && strings.Contains(s.Error, "no status reply") },
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r.t = t
+			tt.set(r.sp)
+			s := r.printerState(tt.says)
+			require.NotEmpty(t, s.Error)
+			r.retained(tt.says)
+			res := r.refused(tt.name)
+			require.Contains(t, res.Message, "not ready")
+
+			tt.clear(r.sp)
+			r.printerState(func(s office.PrinterState) bool { return s.Online && s.Error == "" })
+			r.prints(r.sp)
+		})
+	}
+
+	t.Run("paper near end still prints", func(t *testing.T) {
+		r.t = t
+		r.sp.SetPaper(printer.PaperNearEnd)
+		s := r.printerState(func(s office.PrinterState) bool { return s.Paper == "near_end" })
+		require.True(t, s.Online)
+		require.Empty(t, s.Error)
+		r.prints(r.sp)
+		r.sp.SetPaper(printer.PaperOK)
+		r.printerState(func(s office.PrinterState) bool { return s.Paper == "ok" })
+	})
+
+	t.Run("unplugged and back", func(t *testing.T) {
+		r.t = t
+		require.NoError(t, r.sp.Close())
+		s := r.printerState(func(s office.PrinterState) bool { return !s.Online && s.Error != "" })
+		t.Logf("unplugged: %s", s.Error)
+		r.refused("unplugged")
+
+		r.sp = startPrinter(t, &sim.PrinterOpts{Link: r.link})
+		r.printerState(func(s office.PrinterState) bool { return s.Online && s.Error == "" })
+		r.prints(r.sp)
+	})
+
+	// Every ticket issued was announced on the event stream, and nothing else.
+	r.t = t
+	r.after(r.root+"/events", 0, func(m sim.Message) bool {
+		return countEvents(r.bus.Messages(r.root+"/events"), queue.EvIssued) >= r.issued
+	})
+	require.Equal(t, r.issued, countEvents(r.bus.Messages(r.root+"/events"), queue.EvIssued))
+	require.Zero(t, countEvents(r.bus.Messages(r.root+"/events"), queue.EvVoided))
+}
+
+func countEvents(msgs []sim.Message, typ string) int {
+	n := 0
+	for _, m := range msgs {
+		var ev queue.Event
+		if json.Unmarshal(m.Payload, &ev) == nil && ev.Type == typ {
+			n++
+		}
+	}
+	return n
+}
+
+// TestKioskVoidsTicketCutShort: the roll runs out in the middle of a ticket.
+// Its number is voided (an event says so) and is never called.
+func TestKioskVoidsTicketCutShort(t *testing.T) {
+	r := startKiosk(t, rigOpts{})
+	first := r.prints(r.sp)
+
+	r.sp.RunOutAfter(60) // past the number, before the end of the ticket
+	res := r.press("social")
+	require.False(t, res.OK)
+	require.Equal(t, "printer", res.Reason)
+	require.Contains(t, res.Message, "not printed")
+	r.issued++ // it was issued, then voided
+
+	var voided queue.Ticket
+	r.after(r.root+"/events", 0, func(m sim.Message) bool {
+		var ev queue.Event
+		if json.Unmarshal(m.Payload, &ev) != nil || ev.Type != queue.EvVoided || ev.Ticket == nil {
+			return false
+		}
+		voided = *ev.Ticket
+		return true
+	})
+	require.Equal(t, queue.Voided, voided.State)
+	require.Contains(t, voided.Reason, "paper out")
+	r.printerState(func(s office.PrinterState) bool { return s.Paper == "out" })
+
+	// A new roll: the printer prints what it held (the rest of the voided
+	// ticket), and the next press gets a good ticket.
+	r.sp.SetPaper(printer.PaperOK)
+	r.printerState(func(s office.PrinterState) bool { return s.Online && s.Error == "" })
+	second := r.prints(r.sp)
+
+	var called []string
+	for range 3 {
+		c, err := r.o.Engine().Counter(r.ctx, "2", queue.Command{Action: queue.Next})
+		require.NoError(t, err)
+		if c.Ticket != nil && (len(called) == 0 || called[len(called)-1] != c.Ticket.Label) {
+			called = append(called, c.Ticket.Label)
+		}
+	}
+	require.Equal(t, []string{first.Ticket, second.Ticket}, called, "the voided %s is never called", voided.Label)
+	for _, tk := range r.tickets() {
+		if tk.ID == voided.ID {
+			require.Equal(t, queue.Voided, tk.State)
+		}
+	}
+}
+
+// TestKioskVoidsTicketUnpluggedMidway: the cable is pulled in the middle of a
+// ticket. Its number is voided; the printer comes back and prints the next.
+func TestKioskVoidsTicketUnpluggedMidway(t *testing.T) {
+	r := startKiosk(t, rigOpts{})
+	first := r.prints(r.sp)
+
+	r.sp.UnplugAfter(60)
+	res := r.press("social")
+	require.False(t, res.OK)
+	require.Equal(t, "printer", res.Reason)
+	r.issued++
+	var voided queue.Ticket
+	r.after(r.root+"/events", 0, func(m sim.Message) bool {
+		var ev queue.Event
+		if json.Unmarshal(m.Payload, &ev) != nil || ev.Type != queue.EvVoided || ev.Ticket == nil {
+			return false
+		}
+		voided = *ev.Ticket
+		return true
+	})
+	require.NotEqual(t, first.Ticket, voided.Label)
+	r.printerState(func(s office.PrinterState) bool { return !s.Online && s.Error != "" })
+	require.NoError(t, r.sp.Close(), "waits for the unplugging to finish")
+
+	r.sp = startPrinter(t, &sim.PrinterOpts{Link: r.link})
+	r.printerState(func(s office.PrinterState) bool { return s.Online && s.Error == "" })
+	second := r.prints(r.sp)
+	for _, tk := range r.tickets() {
+		switch tk.Label {
+		case voided.Label:
+			require.Equal(t, queue.Voided, tk.State)
+		case first.Ticket, second.Ticket:
+			require.Equal(t, queue.Waiting, tk.State)
+		}
+	}
+}
+
+// TestKioskProfiles prints through a profile of firmware-config's
+// printers.yaml (CP1125, ESC t 44) and on a printer as slow as a 9600 baud
+// line, where the status read after the ticket waits for its bytes.
+func TestKioskProfiles(t *testing.T) {
+	for _, tt := range []struct {
+		name    string
+		profile string
+		printer *sim.PrinterOpts
+	}{
+		{"cp1125 from printers.yaml", "epson-cp1125", nil},
+		{"9600 baud", "", &sim.PrinterOpts{Baud: 9600}},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			r := startKiosk(t, rigOpts{profile: tt.profile, printer: tt.printer})
+			res := r.prints(r.sp)
+			b := r.sp.Bytes()
+			if tt.profile == "epson-cp1125" {
+				require.Equal(t, []byte{0x1B, '@', 0x1B, 't', 44}, b[:5])
+			}
+			d, err := r.sp.RenderPNG(printer.Doc{Lines: []printer.Line{{Text: res.Ticket, Width: 1, Height: 1}}})
+			require.NoError(t, err)
+			require.NotEmpty(t, d)
+			require.Contains(t, printer.NewDecoder(nil).Feed(b)[0].String(), "Соціальний захист")
+		})
+	}
+}
+
+func TestKioskReprint(t *testing.T) {
+	r := startKiosk(t, rigOpts{})
+	res := r.prints(r.sp)
+
+	require.NoError(t, r.o.Reprint(r.ctx, "k1", res.ID))
+	d := r.cut(r.sp, res.Ticket)
+	require.Contains(t, d.String(), "ДУБЛІКАТ")
+	require.Len(t, r.tickets(), 1, "a reprint issues nothing")
+
+	require.ErrorIs(t, r.o.Reprint(r.ctx, "k1", 999), queue.ErrUnknownTicket)
+	require.Error(t, r.o.Reprint(r.ctx, "nope", res.ID))
+
+	// The administrator's ticket.reprint, by label, on the kiosk that issued it.
+	ar := r.o.Admin(r.ctx, office.AdminRequest{ID: "r1", Op: "ticket.reprint", Args: json.RawMessage(`{"ticket":"` + res.Ticket + `"}`)})
+	require.True(t, ar.OK, "%+v", ar.Error)
+	require.Contains(t, r.cut(r.sp, res.Ticket).String(), "ДУБЛІКАТ")
+	ar = r.o.Admin(r.ctx, office.AdminRequest{ID: "r2", Op: "ticket.reprint", Args: json.RawMessage(`{"ticket":"` + res.Ticket + `","kiosk":"k9"}`)})
+	require.False(t, ar.OK)
+	require.Equal(t, "kiosk", ar.Error.Field)
+
+	r.sp.SetCoverOpen(true)
+	require.ErrorIs(t, r.o.Reprint(r.ctx, "k1", res.ID), printer.ErrCoverOpen)
+	r.sp.SetCoverOpen(false)
+
+	require.NoError(t, r.o.Engine().Void(r.ctx, res.ID, "test"))
+	require.Error(t, r.o.Reprint(r.ctx, "k1", res.ID), "a voided ticket is not reprinted")
+}
+
+// BenchmarkPressToPaper measures a kiosk press over MQTT until the last byte
+// of the ticket (its cut) reaches the pty printer: the status check, the
+// fsync'd Issue, the layout and the write, and the status read after it. It
+// prints press_to_last_byte_p99_ms and press_to_paper_vs_fsync, the p99
+// divided by the p50 of a bare fsync'd bbolt Update on the same disk in the
+// same run (goal ≤ 3). The pty takes bytes at memory speed; serial_ms_19200
+// (package printer) is the wire time to add for a real serial printer.
+func BenchmarkPressToPaper(b *testing.B) {
+	// Only what a kiosk screen hears: the whole stream would load the broker.
+	r := startKiosk(b, rigOpts{subs: []string{"kiosk/k1/ticket", "printer/k1"}})
+	press := []byte(`{"service":"social"}`)
+	topic := r.root + "/kiosk/k1/ticket"
+	var lat []time.Duration
+	for b.Loop() {
+		n := r.count(topic)
+		start := time.Now()
+		require.NoError(b, r.bus.Publish(r.root+"/kiosk/k1/press", press, false))
+		select {
+		case d := <-r.sp.Printed():
+			lat = append(lat, time.Since(start))
+			require.True(b, d.Cut)
+		case <-time.After(wait):
+			b.Fatal("no ticket printed")
+		}
+		// The kiosk answers after its post-print status check: wait for it so
+		// presses do not overlap.
+		r.after(topic, n, func(sim.Message) bool { return true })
+	}
+	b.StopTimer()
+	fsync := bareFsync(b, 200)
+	p50, p99 := quantile(lat, 0.50), quantile(lat, 0.99)
+	ratio := float64(p99) / float64(fsync)
+	b.ReportMetric(float64(p99)/1e6, "p99_ms")
+	b.ReportMetric(ratio, "vs_fsync")
+	fmt.Printf("press_to_last_byte_p50_ms: %.3f ms\n", float64(p50)/1e6)
+	fmt.Printf("press_to_last_byte_p99_ms: %.3f ms\n", float64(p99)/1e6)
+	fmt.Printf("press_fsync_update_p50_ms: %.3f ms\n", float64(fsync)/1e6)
+	fmt.Printf("press_to_paper_vs_fsync: %.2f\n", ratio)
+}
+
+// bareFsync is the p50 of n bbolt Updates of one small key, each fsync'd.
+func bareFsync(b *testing.B, n int) time.Duration {
+	db, err := bolt.Open(filepath.Join(b.TempDir(), "bare.db"), 0o600, nil)
+	require.NoError(b, err)
+	defer db.Close()
+	ds := make([]time.Duration, 0, n)
+	for i := range n {
+		start := time.Now()
+		require.NoError(b, db.Update(func(tx *bolt.Tx) error {
+			bk, err := tx.CreateBucketIfNotExists([]byte("tickets"))
+			if err != nil {
+				return err
+			}
+			return bk.Put([]byte(strconv.Itoa(i)), []byte("А023"))
+		}))
+		ds = append(ds, time.Since(start))
+	}
+	return quantile(ds, 0.5)
+}
+
+func quantile(ds []time.Duration, q float64) time.Duration {
+	s := slices.Clone(ds)
+	slices.Sort(s)
+	return s[min(len(s)-1, int(q*float64(len(s))))]
+}
+
+// TestKioskRefusesUnprintableConfig: a service name the printer's code page
+// cannot print stops the office at start, naming it, rather than voiding every
+// ticket of the service later.
+func TestKioskRefusesUnprintableConfig(t *testing.T) {
+	cfg, err := firmwareconfig.Example("round-the-clock")
+	require.NoError(t, err)
+	cfg.Kiosks[0].Printer = "none"
+	cfg.Services[1].Name = "Пенсійний фонд ☎"
+	_, err = office.Start(context.Background(), office.Opts{
+		Config: cfg,
+		DB:     filepath.Join(t.TempDir(), "cherga.db"),
+		Broker: "embedded",
+		Listen: "127.0.0.1:0",
+		Pin:    sim.NewPins().Open,
+		Logger: slog.New(slog.NewTextHandler(t.Output(), &slog.HandlerOptions{Level: slog.LevelWarn})),
+	})
+	require.ErrorIs(t, err, printer.ErrUnencodable)
+	require.Contains(t, err.Error(), "pension")
+	require.Contains(t, err.Error(), "'☎'")
+}

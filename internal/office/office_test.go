@@ -1,0 +1,66 @@
+package office_test
+
+import (
+	"context"
+	"encoding/json"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	firmwareconfig "github.com/cherga/cherga/firmware-config"
+	"github.com/cherga/cherga/internal/office"
+	"github.com/cherga/cherga/queue"
+	"github.com/cherga/cherga/sim"
+)
+
+// TestBoardsSettleAndAwtrix calls a ticket to the counter with an AWTRIX
+// matrix: the contract's board shows it calling, in the office's time zone,
+// then serving once the blink time has passed; the matrix gets its custom
+// app and a notification.
+func TestBoardsSettleAndAwtrix(t *testing.T) {
+	cfg, err := firmwareconfig.Example("round-the-clock")
+	require.NoError(t, err)
+	cfg.Kiosks[0].Printer = "none"
+	cfg.Office.BoardBlinkSec = 1
+	require.Equal(t, "awtrix", string(cfg.Counter("13").Board.Mode))
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	o, err := office.Start(ctx, office.Opts{Config: cfg, DB: filepath.Join(t.TempDir(), "o.db"), Broker: "embedded", Listen: "127.0.0.1:0"})
+	require.NoError(t, err)
+	defer o.Close()
+	l, err := sim.Listen(o.BrokerURL(), "qms/demo/#", "awtrix_13/#")
+	require.NoError(t, err)
+	defer l.Close()
+
+	_, err = o.Engine().Issue(ctx, queue.IssueRequest{Service: "employment", Kiosk: "k1"})
+	require.NoError(t, err)
+	_, err = o.Engine().Counter(ctx, "13", queue.Command{Action: queue.Next})
+	require.NoError(t, err)
+
+	state := func(want string) func(sim.Message) bool {
+		return func(m sim.Message) bool {
+			var b map[string]any
+			return json.Unmarshal(m.Payload, &b) == nil && b["ticket"] == "З001" && b["state"] == want
+		}
+	}
+	calling, err := l.Wait(ctx, "qms/demo/board/13", state("calling"))
+	require.NoError(t, err)
+	var b struct{ At time.Time }
+	require.NoError(t, json.Unmarshal(calling.Payload, &b))
+	_, offset := b.At.Zone()
+	kyiv, _ := time.LoadLocation("Europe/Kyiv")
+	_, want := b.At.In(kyiv).Zone()
+	require.Equal(t, want, offset, "board times are in the office's time zone: %s", calling.Payload)
+
+	_, err = l.Wait(ctx, "qms/demo/board/13", state("serving"))
+	require.NoError(t, err, "the call settles to serving after board_blink_s")
+
+	app, err := l.Wait(ctx, "awtrix_13/custom/cherga", func(m sim.Message) bool { return strings.Contains(string(m.Payload), "З001") })
+	require.NoError(t, err)
+	require.True(t, json.Valid(app.Payload))
+	_, err = l.Wait(ctx, "awtrix_13/notify", nil)
+	require.NoError(t, err)
+}

@@ -1,0 +1,148 @@
+package printer
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"io"
+	"net"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+)
+
+// The default ticket as each profile prints it, decoded back to text. The 80 mm
+// profiles agree; the 58 mm one wraps at 32 columns and splits the pairs.
+var goldenText = map[string]string{
+	"epson-tm-t20": testTicketText,
+	"xprinter-80":  testTicketText,
+	// No QR on generic: one blank line less before the footer.
+	"generic": strings.Replace(testTicketText, "\n\n\nДякуємо", "\n\nДякуємо", 1),
+	"xprinter-58": `ЦНАП Подільського району м.
+Києва
+
+А023
+Державна реєстрація місця
+проживання та видача пам’ятки
+Residence registration
+23.11.2026 09:05
+
+Перед вами: 3 особи / Ahead: 3
+Очікування: ~15 хв
+Wait: ~15 min
+
+
+Дякуємо! Слідкуйте за табло та
+голосовими оголошеннями.`,
+}
+
+// TestTicketGoldenProfiles compares the default ticket of every profile with its
+// recording in testdata byte for byte, replays the recording through a printer
+// that fails on the first unexpected byte, and decodes it back to the Ukrainian
+// text. Run with -update to record again after a deliberate change, and read the
+// diff of the decoded text before committing it.
+func TestTicketGoldenProfiles(t *testing.T) {
+	require.ElementsMatch(t, Profiles(), mapsKeys(goldenText), "every profile has a golden text")
+	for _, name := range Profiles() {
+		t.Run(name, func(t *testing.T) {
+			p := profile(t, name)
+			got, err := p.Ticket(testTicket())
+			require.NoError(t, err)
+			require.Less(t, len(got), 1024, "a ticket without logo stays under 1 KB")
+
+			golden := filepath.Join("testdata", "ticket-"+name+".bin")
+			if *update {
+				require.NoError(t, os.WriteFile(golden, got, 0o644))
+			}
+			want, err := os.ReadFile(golden)
+			require.NoError(t, err, "run go test -run TestTicketGoldenProfiles -update to create it")
+			require.Equal(t, want, got, "the ticket bytes changed")
+
+			table := p.CodeTables[p.CodePage]
+			require.True(t, bytes.HasPrefix(want, []byte{ESC, '@', ESC, 't', table}), "init, then ESC t %d", table)
+
+			// Playback: the recording is what reaches the wire.
+			pb := newPlayback(t, want)
+			prn, err := Open("tcp://"+pb.addr, &Opts{Timeout: 5 * time.Second, Profile: p})
+			require.NoError(t, err)
+			require.NoError(t, prn.PrintTicket(context.Background(), testTicket()))
+			require.NoError(t, prn.Close())
+			require.NoError(t, pb.wait())
+
+			docs := NewDecoder(p).Feed(want)
+			require.Len(t, docs, 1)
+			require.Equal(t, goldenText[name], docs[0].String())
+			if p.QR {
+				require.Equal(t, []string{"https://cherga.example/t/А023"}, docs[0].QR)
+			}
+		})
+	}
+}
+
+func mapsKeys(m map[string]string) []string {
+	var k []string
+	for s := range m {
+		k = append(k, s)
+	}
+	return k
+}
+
+// playback is a raw TCP printer (port 9100 style) that expects exactly one
+// recording and reports the first byte that differs, a missing tail, or bytes
+// past its end.
+type playback struct {
+	addr string
+	done chan error
+}
+
+func newPlayback(t *testing.T, want []byte) *playback {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	t.Cleanup(func() { ln.Close() })
+	pb := &playback{addr: ln.Addr().String(), done: make(chan error, 1)}
+	go func() {
+		c, err := ln.Accept()
+		if err != nil {
+			pb.done <- err
+			return
+		}
+		defer c.Close()
+		c.SetDeadline(time.Now().Add(10 * time.Second))
+		got, err := io.ReadAll(c)
+		if err != nil {
+			pb.done <- err
+			return
+		}
+		pb.done <- diffBytes(want, got)
+	}()
+	return pb
+}
+
+func (pb *playback) wait() error {
+	select {
+	case err := <-pb.done:
+		return err
+	case <-time.After(10 * time.Second):
+		return fmt.Errorf("playback: nothing received")
+	}
+}
+
+func diffBytes(want, got []byte) error {
+	for i := range min(len(want), len(got)) {
+		if want[i] != got[i] {
+			return fmt.Errorf("playback: byte %d is 0x%02X, want 0x%02X (after % X)", i, got[i], want[i], got[max(0, i-8):i])
+		}
+	}
+	switch {
+	case len(got) < len(want):
+		return fmt.Errorf("playback: %d bytes missing at the end: % X", len(want)-len(got), want[len(got):])
+	case len(got) > len(want):
+		return fmt.Errorf("playback: %d unexpected bytes at the end: % X", len(got)-len(want), got[len(want):])
+	}
+	return nil
+}

@@ -1,0 +1,66 @@
+package sim
+
+import (
+	"bytes"
+	"flag"
+	"image"
+	"image/png"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/cherga/cherga/printer"
+)
+
+var pngDir = flag.String("png", "", "write the rendered tickets to this folder, to look at them")
+
+func TestRenderPNG(t *testing.T) {
+	for _, name := range printer.Profiles() {
+		t.Run(name, func(t *testing.T) {
+			prof, err := printer.LookupProfile(name)
+			require.NoError(t, err)
+			b, err := prof.Ticket(ticket())
+			require.NoError(t, err)
+			docs := printer.NewDecoder(prof).Feed(b)
+			require.Len(t, docs, 1)
+
+			out, err := RenderPNG(docs[0], prof.Columns)
+			require.NoError(t, err)
+			img, err := png.Decode(bytes.NewReader(out))
+			require.NoError(t, err)
+			require.Equal(t, prof.Columns*glyphW+2*margin, img.Bounds().Dx(), "the paper is as wide as the head plus margins")
+			require.Greater(t, img.Bounds().Dy(), 400)
+			require.Greater(t, inkRows(img), 100, "something is printed")
+			if *pngDir != "" {
+				require.NoError(t, os.WriteFile(filepath.Join(*pngDir, "ticket-"+name+".png"), out, 0o644))
+			}
+		})
+	}
+}
+
+// TestRenderGlyphs: every letter of the Ukrainian alphabet has its own glyph,
+// none is the replacement box.
+func TestRenderGlyphs(t *testing.T) {
+	for _, r := range "АБВГҐДЕЄЖЗИІЇЙКЛМНОПРСТУФХЦЧШЩЬЮЯабвгґдеєжзиіїйклмнопрстуфхцчшщьюя’№«»" {
+		for _, bold := range []bool{false, true} {
+			require.NotEqual(t, glyphOf('\uFFFD', bold), glyphOf(r, bold), "%q bold=%v", r, bold)
+		}
+	}
+	require.Equal(t, glyphOf('\uFFFD', false), glyphOf('\u4E2D', false), "a rune without a glyph draws the replacement")
+}
+
+func inkRows(img image.Image) int {
+	n := 0
+	b := img.Bounds()
+	for y := b.Min.Y; y < b.Max.Y; y++ {
+		for x := b.Min.X + margin; x < b.Max.X-margin; x++ {
+			if r, _, _, _ := img.At(x, y).RGBA(); r < 0x4000 {
+				n++
+				break
+			}
+		}
+	}
+	return n
+}
