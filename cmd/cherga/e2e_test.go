@@ -325,4 +325,10 @@ func TestPinCheckRefusesI2CPin(t *testing.T) {
 	require.Contains(t, string(out), "GPIO2 (pin 3)")
 	require.Contains(t, string(out), "kiosks[0].buttons[1].pin")
 	require.Regexp(t, `office\.yaml:\d+:`, string(out))
+
+	// Allowed on purpose, it starts.
+	allowed := append(bytes.Replace(raw, []byte("pin: GPIO27"), []byte("pin: GPIO2"), 1), []byte("\ngpio:\n  allow: [GPIO2]\n")...)
+	require.NoError(t, os.WriteFile(bad, allowed, 0o644))
+	p := startCherga(t, bin, "-config", bad, "-printer", "none", "-listen", "127.0.0.1:0", "-db", filepath.Join(t.TempDir(), "y.db"))
+	require.NotEmpty(t, p.broker)
 }

@@ -13,6 +13,7 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
 	_ "time/tzdata" // the office time zone must load on a box without tzdata
 
@@ -105,15 +106,15 @@ func loadConfig(path string) (*config.Config, error) {
 	if err != nil {
 		return nil, err
 	}
-	return cfg, checkPins(name, raw)
+	return cfg, checkPins(cfg, name, raw)
 }
 
-func checkPins(name string, raw []byte) error {
-	mapYAML, err := firmwareconfig.PinMap("rpi-40pin")
+func checkPins(cfg *config.Config, name string, raw []byte) error {
+	mapYAML, err := firmwareconfig.PinMap(cfg.GPIO.Board)
 	if err != nil {
-		return err
+		return fmt.Errorf("%s: gpio.board: no pin map %q (have %s)", name, cfg.GPIO.Board, strings.Join(firmwareconfig.PinMaps(), ", "))
 	}
-	pm, err := device.ParsePinMap("rpi-40pin.yaml", mapYAML)
+	pm, err := device.ParsePinMap(cfg.GPIO.Board+".yaml", mapYAML)
 	if err != nil {
 		return err
 	}
@@ -121,5 +122,5 @@ func checkPins(name string, raw []byte) error {
 	if err != nil {
 		return err
 	}
-	return pm.Check(name, uses, nil)
+	return pm.Check(name, uses, &device.PinCheckOpts{Allow: cfg.GPIO.Allow})
 }
