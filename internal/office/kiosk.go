@@ -31,7 +31,19 @@ type kiosk struct {
 	status    printer.Status
 	statusErr error
 	published string
+
+	// A printer that has never answered a status request since cherga
+	// started is taken to have no status channel (a write-only USB lp
+	// device, a bare pty): it prints without checks, and is probed again
+	// now and then. One that answered once and then falls silent is
+	// offline, and the kiosk refuses.
+	answered bool
+	noStatus bool
+	probed   time.Time
 }
+
+// probeEvery is how often a printer without a status channel is asked again.
+const probeEvery = 30 * time.Second
 
 type press struct {
 	service  string
@@ -132,11 +144,26 @@ func (k *kiosk) checkPrinter(ctx context.Context) {
 		}
 		k.prn = prn
 	}
+	if k.noStatus && time.Since(k.probed) < probeEvery {
+		return
+	}
 	sctx, cancel := context.WithTimeout(ctx, 3*time.Second)
 	defer cancel()
 	st, err := k.prn.Status(sctx)
-	if err == nil {
+	switch {
+	case err == nil:
+		if k.noStatus {
+			k.o.log.Info("office: the printer answers status requests now", "kiosk", k.cfg.ID, "printer", k.spec)
+		}
+		k.answered, k.noStatus = true, false
 		err = st.Err()
+	case errors.Is(err, printer.ErrNoReply) && !k.answered:
+		if !k.noStatus {
+			k.o.log.Warn("office: the printer does not answer status requests; printing without checks, so paper out or a pulled cable will not be noticed", "kiosk", k.cfg.ID, "printer", k.spec)
+		}
+		k.noStatus, k.probed = true, time.Now()
+		k.setStatus(printer.Status{Online: true}, nil)
+		return
 	}
 	k.setStatus(st, err)
 }
@@ -146,6 +173,9 @@ func (k *kiosk) setStatus(st printer.Status, err error) {
 	ps := PrinterState{Online: err == nil || st.Online, Paper: st.Paper.String(), Cover: "closed"}
 	if st.CoverOpen {
 		ps.Cover = "open"
+	}
+	if k.noStatus && err == nil {
+		ps.Paper, ps.Cover = "unknown", "unknown"
 	}
 	if err != nil {
 		ps.Error = err.Error()
@@ -251,6 +281,9 @@ func (k *kiosk) print(ctx context.Context, doc []byte) error {
 	defer cancel()
 	if err := k.prn.Print(pctx, doc); err != nil {
 		return err
+	}
+	if k.noStatus {
+		return nil
 	}
 	st, err := k.prn.Status(pctx)
 	if err == nil {

@@ -539,3 +539,16 @@ func TestKioskRefusesUnprintableConfig(t *testing.T) {
 	require.Contains(t, err.Error(), "pension")
 	require.Contains(t, err.Error(), "'☎'")
 }
+
+// A printer that never answers a status request (a write-only USB lp
+// device, a bare pty) still prints: the kiosk says its state is unknown.
+// One that answered and then fell silent is refused (the "silent" case of
+// TestKioskRefusesWhilePrinterCannotPrint).
+func TestKioskPrinterWithoutStatus(t *testing.T) {
+	r := startKiosk(t, rigOpts{printer: &sim.PrinterOpts{Silent: true}})
+	s := r.printerState(func(s office.PrinterState) bool { return s.Paper == "unknown" })
+	require.True(t, s.Online)
+	require.Equal(t, "unknown", s.Cover)
+	res := r.prints(r.sp)
+	require.True(t, res.OK)
+}
