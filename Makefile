@@ -24,7 +24,7 @@ test: lint
 bench:
 	@mkdir -p bin
 	@set -o pipefail; $(GO) test -run '^$$' -bench . -benchmem ./... 2>&1 | tee bin/bench.out
-	@echo; echo "== headline figures =="; grep -hE '^[a-z0-9_]+: ' bin/bench.out || echo "(none)"
+	@echo; echo "== headline figures =="; grep -hE '^[a-z0-9_]+: ' bin/bench.out | grep -vE '^(goos|goarch|pkg|cpu): ' || echo "(none)"
 
 ## build: the binaries for this machine in bin/
 build:
