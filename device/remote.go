@@ -27,10 +27,20 @@ type CounterCmd struct {
 	Action string `json:"action"`
 	// To is the service of a transfer.
 	To string `json:"to,omitempty"`
+	// ToCounter optionally sends a transfer to one counter.
+	ToCounter string `json:"to_counter,omitempty"`
+	// Ticket is the label of the ticket a call action calls (А023).
+	Ticket string `json:"ticket,omitempty"`
+}
+
+// Rating is the payload of {root}/counter/{counter}/rating: the citizen's
+// score of the visit that just ended.
+type Rating struct {
+	Score int `json:"score"`
 }
 
 // CounterActions are the actions a counter command may carry.
-var CounterActions = []string{"next", "recall", "noshow", "done", "transfer", "pause", "resume"}
+var CounterActions = []string{"next", "recall", "noshow", "done", "transfer", "call", "pause", "resume"}
 
 // DecodeKioskPress decodes and checks a kiosk press.
 func DecodeKioskPress(b []byte) (KioskPress, error) {
@@ -58,13 +68,29 @@ func DecodeCounterCmd(b []byte) (CounterCmd, error) {
 	case c.Action == "":
 		return c, fmt.Errorf("%w: \"action\" is missing", ErrBadPayload)
 	case !known:
-		return c, fmt.Errorf("%w: unknown action %q (want one of next, recall, noshow, done, transfer, pause, resume)", ErrBadPayload, c.Action)
+		return c, fmt.Errorf("%w: unknown action %q (want one of next, recall, noshow, done, transfer, call, pause, resume)", ErrBadPayload, c.Action)
 	case c.Action == "transfer" && c.To == "":
 		return c, fmt.Errorf("%w: transfer needs \"to\": the service to transfer to", ErrBadPayload)
-	case c.Action != "transfer" && c.To != "":
-		return c, fmt.Errorf("%w: \"to\" is only for transfer", ErrBadPayload)
+	case c.Action != "transfer" && (c.To != "" || c.ToCounter != ""):
+		return c, fmt.Errorf("%w: \"to\" and \"to_counter\" are only for transfer", ErrBadPayload)
+	case c.Action == "call" && c.Ticket == "":
+		return c, fmt.Errorf("%w: call needs \"ticket\": the label of the ticket to call", ErrBadPayload)
+	case c.Action != "call" && c.Ticket != "":
+		return c, fmt.Errorf("%w: \"ticket\" is only for call", ErrBadPayload)
 	}
 	return c, nil
+}
+
+// DecodeRating decodes and checks a rating.
+func DecodeRating(b []byte) (Rating, error) {
+	var r Rating
+	if err := decodeObject(b, &r); err != nil {
+		return r, err
+	}
+	if r.Score < 1 || r.Score > 5 {
+		return r, fmt.Errorf("%w: \"score\" must be 1..5, got %d", ErrBadPayload, r.Score)
+	}
+	return r, nil
 }
 
 func decodeObject(b []byte, v any) error {

@@ -24,8 +24,11 @@ func TestDecodeKioskPress(t *testing.T) {
 func TestDecodeCounterCmd(t *testing.T) {
 	for _, a := range CounterActions {
 		payload := `{"action":"` + a + `"}`
-		if a == "transfer" {
-			payload = `{"action":"transfer","to":"pension"}`
+		switch a {
+		case "transfer":
+			payload = `{"action":"transfer","to":"pension","to_counter":"10"}`
+		case "call":
+			payload = `{"action":"call","ticket":"А023"}`
 		}
 		c, err := DecodeCounterCmd([]byte(payload))
 		require.NoError(t, err, payload)
@@ -35,13 +38,25 @@ func TestDecodeCounterCmd(t *testing.T) {
 		`{"action":"dance"}`:               `unknown action "dance"`,
 		`{}`:                               `"action" is missing`,
 		`{"action":"transfer"}`:            `transfer needs "to"`,
-		`{"action":"next","to":"pension"}`: `"to" is only for transfer`,
+		`{"action":"next","to":"pension"}`: `"to" and "to_counter" are only for transfer`,
+		`{"action":"call"}`:                `call needs "ticket"`,
+		`{"action":"next","ticket":"А1"}`:  `"ticket" is only for call`,
 		`next`:                             `invalid character`,
 	}
 	for payload, want := range tests {
 		_, err := DecodeCounterCmd([]byte(payload))
 		require.ErrorIs(t, err, ErrBadPayload, payload)
 		require.Contains(t, err.Error(), want, payload)
+	}
+}
+
+func TestDecodeRating(t *testing.T) {
+	r, err := DecodeRating([]byte(`{"score":5}`))
+	require.NoError(t, err)
+	require.Equal(t, 5, r.Score)
+	for _, bad := range []string{`{"score":0}`, `{"score":6}`, `{}`, `{"score":"5"}`, `5`} {
+		_, err := DecodeRating([]byte(bad))
+		require.ErrorIs(t, err, ErrBadPayload, bad)
 	}
 }
 
@@ -52,6 +67,11 @@ func FuzzDecodeRemote(f *testing.F) {
 	f.Fuzz(func(t *testing.T, b []byte) {
 		if c, err := DecodeCounterCmd(b); err == nil {
 			require.Contains(t, CounterActions, c.Action)
+		} else {
+			require.ErrorIs(t, err, ErrBadPayload)
+		}
+		if r, err := DecodeRating(b); err == nil {
+			require.True(t, r.Score >= 1 && r.Score <= 5)
 		} else {
 			require.ErrorIs(t, err, ErrBadPayload)
 		}

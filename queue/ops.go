@@ -181,10 +181,10 @@ type Command struct {
 // CounterResult is the counter after a command.
 type CounterResult struct {
 	// Ticket is the counter's current ticket after the command (nil: none).
-	Ticket *Ticket
+	Ticket *Ticket `json:"ticket,omitempty"`
 	// Ended is the ticket the command finished, if any.
-	Ended  *Ticket
-	Paused bool
+	Ended  *Ticket `json:"ended,omitempty"`
+	Paused bool    `json:"paused"`
 }
 
 // Counter applies a counter's command. next finishes the current ticket and

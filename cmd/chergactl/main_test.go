@@ -55,7 +55,7 @@ func TestAdminOverMQTT(t *testing.T) {
 
 	code, out = ctl("counter.close", "counter=5")
 	require.Equal(t, 0, code, "%s", out)
-	require.Contains(t, string(out), `"Paused": true`)
+	require.Contains(t, string(out), `"paused": true`)
 
 	code, out = ctl("tickets.list", "colour=red")
 	require.Equal(t, 1, code)
@@ -64,6 +64,19 @@ func TestAdminOverMQTT(t *testing.T) {
 	code, out = ctl("no.such.op")
 	require.Equal(t, 1, code)
 	require.Contains(t, string(out), "unknown_op")
+
+	code, out = ctl("ticket.call", "ticket=П001", "counter=10")
+	require.Equal(t, 0, code, "%s", out)
+	require.Contains(t, string(out), `"label": "П001"`)
+	require.Contains(t, string(out), `"state": "called"`)
+
+	code, out = ctl("stats.get")
+	require.Equal(t, 0, code, "%s", out)
+	require.Contains(t, string(out), "pension")
+
+	code, out = ctl("stats.get", "day=yesterday")
+	require.Equal(t, 1, code)
+	require.Contains(t, string(out), `"field": "day"`)
 
 	code, out = ctl("events.replay", "from_seq=1", "max=2")
 	require.Equal(t, 0, code, "%s", out)

@@ -95,6 +95,42 @@ var adminOps = map[string]func(o *Office, ctx context.Context, args json.RawMess
 		}
 		return o.findTicket(ctx, a.Ticket)
 	},
+	"stats.get": func(o *Office, ctx context.Context, args json.RawMessage) (any, error) {
+		var a struct {
+			Day string `json:"day"`
+		}
+		if err := decodeArgs(args, &a); err != nil {
+			return nil, err
+		}
+		if _, err := time.Parse("2006-01-02", a.Day); a.Day != "" && err != nil {
+			return nil, badArg("day", "want a day such as 2026-11-23, got %q", a.Day)
+		}
+		st, err := o.eng.Stats(ctx, a.Day)
+		if errors.Is(err, queue.ErrUnknownDay) {
+			return nil, &AdminError{Code: "not_found", Field: "day", Message: err.Error()}
+		}
+		return st, err
+	},
+	"ticket.call": func(o *Office, ctx context.Context, args json.RawMessage) (any, error) {
+		var a struct {
+			Ticket  string `json:"ticket"`
+			Counter flexID `json:"counter"`
+		}
+		if err := decodeArgs(args, &a); err != nil {
+			return nil, err
+		}
+		if a.Ticket == "" {
+			return nil, badArg("ticket", "the ticket label is required (А023)")
+		}
+		if o.cfg.Counter(string(a.Counter)) == nil {
+			return nil, badArg("counter", "no counter %q", a.Counter)
+		}
+		res, err := o.eng.CallTicket(ctx, string(a.Counter), a.Ticket)
+		if errors.Is(err, queue.ErrUnknownTicket) {
+			return nil, &AdminError{Code: "not_found", Field: "ticket", Message: err.Error()}
+		}
+		return res, err
+	},
 	"events.replay": func(o *Office, _ context.Context, args json.RawMessage) (any, error) {
 		a := struct {
 			FromSeq uint64 `json:"from_seq"`

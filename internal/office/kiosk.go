@@ -211,6 +211,12 @@ func (k *kiosk) serve(ctx context.Context, p press) Result {
 		return refuse(r, "closed", "Офіс зараз зачинено / The office is closed now")
 	case errors.Is(err, queue.ErrClockUnset):
 		return refuse(r, "clock", "Годинник не налаштовано, зверніться до адміністратора / The clock is not set")
+	case errors.Is(err, queue.ErrFull):
+		return refuse(r, "full", "На сьогодні черга заповнена: до закриття всіх не встигнуть прийняти / Today's queue is full: those waiting fill the time left before closing")
+	case errors.Is(err, queue.ErrDailyCap):
+		return refuse(r, "daily_cap", "Талони на сьогодні закінчились / No more tickets for this service today")
+	case errors.Is(err, queue.ErrUnknownCategory):
+		return refuse(r, "error", "Невідома категорія пріоритету / Unknown priority category")
 	case err != nil:
 		return refuse(r, "error", err.Error())
 	}

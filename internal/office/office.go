@@ -69,9 +69,13 @@ type Office struct {
 	once   sync.Once
 }
 
+// counterReq is one counter input: a command, a call of a given ticket
+// (ticket set), or a rating (score set).
 type counterReq struct {
 	counter string
 	cmd     queue.Command
+	ticket  string
+	score   int
 	source  string
 }
 
@@ -157,6 +161,9 @@ func Start(ctx context.Context, opts Opts) (_ *Office, err error) {
 		return nil, err
 	}
 	if err := o.bus.Subscribe(root+"/counter/+/cmd", o.onCounterCmd); err != nil {
+		return nil, err
+	}
+	if err := o.bus.Subscribe(root+"/counter/+/rating", o.onRating); err != nil {
 		return nil, err
 	}
 	if err := o.bus.Subscribe(root+"/admin/req", o.onAdmin); err != nil {
@@ -246,7 +253,22 @@ func (o *Office) onCounterCmd(topic string, payload []byte) {
 		o.reportError(src, err)
 		return
 	}
-	o.submitCounter(counterReq{counter: id, cmd: queue.Command{Action: queue.Action(c.Action), To: c.To}, source: src})
+	o.submitCounter(counterReq{counter: id, cmd: queue.Command{Action: queue.Action(c.Action), To: c.To, ToCounter: c.ToCounter}, ticket: c.Ticket, source: src})
+}
+
+func (o *Office) onRating(topic string, payload []byte) {
+	id := bus.Segment(o.cfg.Root(), topic, 1)
+	src := "counter/" + id + "/rating"
+	if o.cfg.Counter(id) == nil {
+		o.reportError(src, fmt.Errorf("office: unknown counter %q", id))
+		return
+	}
+	r, err := device.DecodeRating(payload)
+	if err != nil {
+		o.reportError(src, err)
+		return
+	}
+	o.submitCounter(counterReq{counter: id, score: r.Score, source: src})
 }
 
 func (o *Office) submitCounter(r counterReq) {
@@ -265,7 +287,20 @@ func (o *Office) serveCounters(ctx context.Context) {
 		case <-ctx.Done():
 			return
 		case r := <-o.counters:
-			res, err := o.eng.Counter(ctx, r.counter, r.cmd)
+			var res queue.CounterResult
+			var err error
+			switch {
+			case r.score != 0:
+				_, err = o.eng.Rate(ctx, r.counter, r.score)
+				if err == nil {
+					o.log.Info("counter", "counter", r.counter, "rating", r.score)
+					continue
+				}
+			case r.ticket != "":
+				res, err = o.eng.CallTicket(ctx, r.counter, r.ticket)
+			default:
+				res, err = o.eng.Counter(ctx, r.counter, r.cmd)
+			}
 			if err != nil {
 				o.reportError(r.source, err)
 				continue

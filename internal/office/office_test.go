@@ -64,3 +64,46 @@ func TestBoardsSettleAndAwtrix(t *testing.T) {
 	_, err = l.Wait(ctx, "awtrix_13/notify", nil)
 	require.NoError(t, err)
 }
+
+// TestCounterInputs drives a counter over MQTT as its button box does: a
+// call of a given ticket, done, a rating, and garbage.
+func TestCounterInputs(t *testing.T) {
+	cfg, err := firmwareconfig.Example("round-the-clock")
+	require.NoError(t, err)
+	cfg.Kiosks[0].Printer = "none"
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	o, err := office.Start(ctx, office.Opts{Config: cfg, DB: filepath.Join(t.TempDir(), "o.db"), Broker: "embedded", Listen: "127.0.0.1:0"})
+	require.NoError(t, err)
+	defer o.Close()
+	l, err := sim.Listen(o.BrokerURL(), "qms/demo/#")
+	require.NoError(t, err)
+	defer l.Close()
+	for range 3 {
+		_, err = o.Engine().Issue(ctx, queue.IssueRequest{Service: "social", Kiosk: "k1"})
+		require.NoError(t, err)
+	}
+	event := func(typ, label string) func(sim.Message) bool {
+		return func(m sim.Message) bool {
+			var ev queue.Event
+			return json.Unmarshal(m.Payload, &ev) == nil && ev.Type == typ && ev.Ticket != nil && ev.Ticket.Label == label
+		}
+	}
+	require.NoError(t, l.Publish("qms/demo/counter/2/cmd", []byte(`{"action":"call","ticket":"А003"}`), false))
+	_, err = l.Wait(ctx, "qms/demo/events", event(queue.EvCalled, "А003"))
+	require.NoError(t, err, "a specialist calls the citizen in front of them")
+	require.NoError(t, l.Publish("qms/demo/counter/2/cmd", []byte(`{"action":"done"}`), false))
+	_, err = l.Wait(ctx, "qms/demo/events", event(queue.EvDone, "А003"))
+	require.NoError(t, err)
+	require.NoError(t, l.Publish("qms/demo/counter/2/rating", []byte(`{"score":4}`), false))
+	rated, err := l.Wait(ctx, "qms/demo/events", event(queue.EvRated, "А003"))
+	require.NoError(t, err)
+	require.Contains(t, string(rated.Payload), `"rating":4`)
+
+	require.NoError(t, l.Publish("qms/demo/counter/2/rating", []byte(`{"score":9}`), false))
+	_, err = l.Wait(ctx, "qms/demo/errors", func(m sim.Message) bool { return strings.Contains(string(m.Payload), "score") })
+	require.NoError(t, err)
+	require.NoError(t, l.Publish("qms/demo/counter/77/cmd", []byte(`{"action":"next"}`), false))
+	_, err = l.Wait(ctx, "qms/demo/errors", func(m sim.Message) bool { return strings.Contains(string(m.Payload), `unknown counter \"77\"`) })
+	require.NoError(t, err)
+}
