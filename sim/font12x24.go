@@ -6,7 +6,8 @@ package sim
 // leftmost, as hex: a subset of the console font CyrSlav-TerminusBold24x12.
 // Derived from Terminus Font, Copyright (C) 2020 Dimitar Toshkov Zhekov, under
 // the SIL Open Font License 1.1 (https://openfontlicense.org); this subset is
-// distributed under the same license and is not Terminus Font.
+// distributed under the same license (sim/FONT-LICENSE.txt) and is not
+// Terminus Font.
 var fontGlyphs = map[rune]string{
 	' ':  "000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000",
 	'!':  "000000000000000006000600060006000600060006000600060006000000000006000600060000000000000000000000",

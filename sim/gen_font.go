@@ -106,7 +106,7 @@ func main() {
 	fmt.Fprintf(&buf, "// leftmost, as hex: a subset of the console font CyrSlav-TerminusBold24x12.\n")
 	fmt.Fprintf(&buf, "// Derived from Terminus Font, Copyright (C) 2020 Dimitar Toshkov Zhekov, under\n")
 	fmt.Fprintf(&buf, "// the SIL Open Font License 1.1 (https://openfontlicense.org); this subset is\n")
-	fmt.Fprintf(&buf, "// distributed under the same license and is not Terminus Font.\n")
+	fmt.Fprintf(&buf, "// distributed under the same license (sim/FONT-LICENSE.txt) and is not\n// Terminus Font.\n")
 	for _, v := range []struct{ name, file string }{
 		{"fontGlyphs", "CyrSlav-TerminusBold24x12.psf.gz"},
 	} {
