@@ -11,6 +11,7 @@ import (
 	"sync"
 	"time"
 
+	firmwareconfig "github.com/cherga/cherga/firmware-config"
 	"github.com/cherga/cherga/internal/bus"
 	"github.com/cherga/cherga/internal/config"
 	"github.com/cherga/cherga/internal/office"
@@ -41,13 +42,18 @@ type Office struct {
 
 	mu      sync.Mutex
 	tickets []PrintedTicket // newest first
+	printed int
 	onPrint []func(kiosk string, d printer.Doc)
 	wg      sync.WaitGroup
 }
 
 // PrintedTicket is one ticket the virtual printers cut.
 type PrintedTicket struct {
-	Kiosk string    `json:"kiosk"`
+	// N numbers the tickets printed since the simulator started; the page
+	// shows ticket N as a picture at /ticket/N.png.
+	N     int         `json:"n"`
+	doc   printer.Doc // what was printed
+	Kiosk string      `json:"kiosk"`
 	Text  string    `json:"text"`
 	Label string    `json:"label"`
 	At    time.Time `json:"at"`
@@ -59,7 +65,7 @@ func StartOffice(ctx context.Context, opts OfficeOpts) (*Office, error) {
 	cfg.Kiosks = append([]config.Kiosk(nil), opts.Config.Kiosks...)
 	s := &Office{Pins: NewPins(), Printers: map[string]*Printer{}, cfg: &cfg}
 	for i, k := range cfg.Kiosks {
-		prof, err := printer.LookupProfile(k.Profile)
+		prof, err := firmwareconfig.PrinterProfile(k.Profile)
 		if err != nil {
 			s.closePrinters()
 			return nil, err
@@ -111,8 +117,9 @@ func (s *Office) OnPrint(f func(kiosk string, d printer.Doc)) {
 func (s *Office) collect(kiosk string, p *Printer) {
 	defer s.wg.Done()
 	for d := range p.Printed() {
-		t := PrintedTicket{Kiosk: kiosk, Text: d.String(), Label: bigLine(d), At: time.Now()}
 		s.mu.Lock()
+		s.printed++
+		t := PrintedTicket{N: s.printed, doc: d, Kiosk: kiosk, Text: d.String(), Label: bigLine(d), At: time.Now()}
 		s.tickets = append([]PrintedTicket{t}, s.tickets...)
 		if len(s.tickets) > 20 {
 			s.tickets = s.tickets[:20]
@@ -237,6 +244,22 @@ func newest(msgs []Message, n int) []json.RawMessage {
 		}
 	}
 	return out
+}
+
+// TicketPNG is the picture of printed ticket n, as its printer's paper.
+func (s *Office) TicketPNG(n int) ([]byte, error) {
+	s.mu.Lock()
+	var t *PrintedTicket
+	for i := range s.tickets {
+		if s.tickets[i].N == n {
+			t = &s.tickets[i]
+		}
+	}
+	s.mu.Unlock()
+	if t == nil {
+		return nil, fmt.Errorf("sim: no printed ticket %d (the latest 20 are kept)", n)
+	}
+	return s.Printers[t.Kiosk].RenderPNG(t.doc)
 }
 
 // Close stops the office and the virtual hardware.

@@ -4,6 +4,8 @@ import (
 	"embed"
 	"encoding/json"
 	"net/http"
+	"strconv"
+	"strings"
 )
 
 //go:embed web/index.html
@@ -13,6 +15,7 @@ var webFiles embed.FS
 //
 //	GET  /               the page
 //	GET  /api/state      State as JSON
+//	GET  /ticket/N.png   printed ticket N as a picture of the paper
 //	POST /api/press      kiosk=k1&service=social
 //	POST /api/counter    counter=5&action=next[&to=pension]
 func (s *Office) Handler() http.Handler {
@@ -26,6 +29,20 @@ func (s *Office) Handler() http.Handler {
 		w.Header().Set("Content-Type", "application/json")
 		w.Header().Set("Cache-Control", "no-store")
 		json.NewEncoder(w).Encode(s.State())
+	})
+	mux.HandleFunc("GET /ticket/{n}", func(w http.ResponseWriter, r *http.Request) {
+		n, err := strconv.Atoi(strings.TrimSuffix(r.PathValue("n"), ".png"))
+		if err != nil {
+			http.NotFound(w, r)
+			return
+		}
+		b, err := s.TicketPNG(n)
+		if err != nil {
+			http.Error(w, err.Error(), http.StatusNotFound)
+			return
+		}
+		w.Header().Set("Content-Type", "image/png")
+		w.Write(b)
 	})
 	mux.HandleFunc("POST /api/press", func(w http.ResponseWriter, r *http.Request) {
 		reply(w, s.Press(r.FormValue("kiosk"), r.FormValue("service")))
