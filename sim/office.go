@@ -54,9 +54,9 @@ type PrintedTicket struct {
 	N     int         `json:"n"`
 	doc   printer.Doc // what was printed
 	Kiosk string      `json:"kiosk"`
-	Text  string    `json:"text"`
-	Label string    `json:"label"`
-	At    time.Time `json:"at"`
+	Text  string      `json:"text"`
+	Label string      `json:"label"`
+	At    time.Time   `json:"at"`
 }
 
 // StartOffice starts the simulated office.
