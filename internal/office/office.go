@@ -202,6 +202,10 @@ func (o *Office) Close() error {
 			o.bus.Close()
 		}
 		if o.brk != nil {
+			// The embedded broker goes down with us: give it a moment to
+			// hand the offline status to the boards and integrations that
+			// are subscribed before their connections close.
+			time.Sleep(300 * time.Millisecond)
 			o.brk.Close()
 		}
 		if o.eng != nil {
