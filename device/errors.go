@@ -29,3 +29,32 @@ var (
 	// whose MQTT payload cannot be understood.
 	ErrBadPayload = errors.New("device: bad payload")
 )
+
+// Scanner errors. A scan that fails arrives as a Scan of kind ScanError
+// whose Err wraps one of ErrScanTooLong, ErrScanGarbage, ErrScanIncomplete
+// or ErrScannerOffline; Run itself returns only when it stops.
+var (
+	// ErrBadSpec is returned by OpenScanner for a device spec it cannot
+	// parse; the message names the parameter at fault.
+	ErrBadSpec = errors.New("device: bad spec")
+
+	// ErrScanTooLong is reported when a line grows past ScannerOpts.MaxLine
+	// without a CR or LF: its bytes are dropped up to the next CR or LF.
+	ErrScanTooLong = errors.New("device: scan too long")
+
+	// ErrScanGarbage is reported for a line that is not UTF-8 or holds
+	// control characters: line noise, a wrong baud rate, or a scanner in a
+	// mode that sends binary.
+	ErrScanGarbage = errors.New("device: scan is not text")
+
+	// ErrScanIncomplete is reported when bytes stop arriving for
+	// ScannerOpts.LineTimeout before a CR or LF: the bytes are dropped, so
+	// that they do not stick to the front of the next scan. A scanner that
+	// reports it for every scan is set up without a CR or LF suffix.
+	ErrScanIncomplete = errors.New("device: scan without CR or LF")
+
+	// ErrScannerOffline is reported, once per outage, when the scanner's
+	// port cannot be opened or fails (unplugged); Run reopens it with
+	// backoff. Scanner.Err returns it, wrapped, until the port is open.
+	ErrScannerOffline = errors.New("device: scanner offline")
+)

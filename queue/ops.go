@@ -42,21 +42,8 @@ func (e *Engine) Issue(ctx context.Context, r IssueRequest) (Issued, error) {
 		if r.Category != "" && !contains(e.cfg.Office.PriorityCategories, r.Category) {
 			return fmt.Errorf("%w %q", ErrUnknownCategory, r.Category)
 		}
-		if !clockValid(t.now) {
-			return ErrClockUnset
-		}
-		if !e.isOpen(svc, t.now) {
-			return ErrClosed
-		}
-		if svc.DailyCap > 0 && t.st.issued[svc.ID] >= svc.DailyCap {
-			return fmt.Errorf("%w (%s: %d)", ErrDailyCap, svc.ID, svc.DailyCap)
-		}
-		if e.cfg.Office.RefuseLate {
-			n := t.waitingCount(svc.ID)
-			w := t.wait(svc, n)
-			if _, closes, _ := e.hours(svc, t.now); t.now.Add(w).After(closes) {
-				return &FullError{Service: svc.ID, Waiting: n, Wait: w, Closes: closes}
-			}
+		if err := t.issuable(svc); err != nil {
+			return err
 		}
 		id, err := t.tx.Bucket(bucketTickets).NextSequence()
 		if err != nil {
@@ -121,6 +108,39 @@ func (t *txn) nextNumber(svc *config.Service) (n int, ok bool) {
 		}
 	}
 	return 0, false
+}
+
+// issuable says why a ticket of svc cannot be issued now, or nil.
+func (t *txn) issuable(svc *config.Service) error {
+	if !clockValid(t.now) {
+		return ErrClockUnset
+	}
+	if !t.e.isOpen(svc, t.now) {
+		return ErrClosed
+	}
+	if svc.DailyCap > 0 && t.st.issued[svc.ID] >= svc.DailyCap {
+		return fmt.Errorf("%w (%s: %d)", ErrDailyCap, svc.ID, svc.DailyCap)
+	}
+	if t.e.cfg.Office.RefuseLate {
+		n := t.waitingCount(svc.ID)
+		w := t.wait(svc, n)
+		if _, closes, _ := t.e.hours(svc, t.now); t.now.Add(w).After(closes) {
+			return &FullError{Service: svc.ID, Waiting: n, Wait: w, Closes: closes}
+		}
+	}
+	return nil
+}
+
+// Issuable says whether Issue would issue a ticket of service now (nil) or
+// why not, without issuing: the kiosk lights a button's lamp from it.
+func (e *Engine) Issuable(ctx context.Context, service string) error {
+	return e.do(ctx, true, func(t *txn) error {
+		svc := e.service(service)
+		if svc == nil {
+			return fmt.Errorf("%w %q", ErrUnknownService, service)
+		}
+		return t.issuable(svc)
+	})
 }
 
 func maxNumber(width int) int {

@@ -112,6 +112,9 @@ type Counter struct {
 	Kind string `yaml:"kind,omitempty" json:"kind,omitempty"`
 	// Buttons maps an action (next, recall, noshow, done) to a GPIO pin name.
 	Buttons map[string]string `yaml:"buttons,omitempty" json:"buttons,omitempty"`
+	// Lamp is the pin of the counter's busy lamp: lit while a ticket is
+	// called or served there.
+	Lamp string `yaml:"lamp,omitempty" json:"lamp,omitempty"`
 	// Weights of the counter's services in the call policy (service id →
 	// weight, default 1): next calls the ticket whose wait times its
 	// service's weight is the largest, so a heavier service is called
@@ -131,6 +134,8 @@ type Kiosk struct {
 	// Profile names the printer profile (printer.LookupProfile).
 	Profile string        `yaml:"profile" json:"profile"`
 	Buttons []KioskButton `yaml:"buttons,omitempty" json:"buttons,omitempty"`
+	// Buzzer is the pin of a buzzer that beeps once for each accepted press.
+	Buzzer string `yaml:"buzzer,omitempty" json:"buzzer,omitempty"`
 }
 
 // KioskButton is one service button of a kiosk.
@@ -138,6 +143,9 @@ type KioskButton struct {
 	Service string `yaml:"service" json:"service"`
 	// Pin is the GPIO pin name (GPIO17); empty for MQTT-only kiosks.
 	Pin string `yaml:"pin,omitempty" json:"pin,omitempty"`
+	// Lamp is the pin of the lamp in the button: lit while the service can
+	// issue a ticket (open, printer ready).
+	Lamp string `yaml:"lamp,omitempty" json:"lamp,omitempty"`
 }
 
 // GPIO says which header the office's pins are on.
@@ -434,6 +442,7 @@ func (c *Config) Validate() error {
 			}
 			usePin(f+".buttons."+action, pin)
 		}
+		usePin(f+".lamp", ct.Lamp)
 	}
 	kiosks := map[string]bool{}
 	for i, k := range c.Kiosks {
@@ -450,7 +459,9 @@ func (c *Config) Validate() error {
 				bad(bf+".service", "unknown service %q", b.Service)
 			}
 			usePin(bf+".pin", b.Pin)
+			usePin(bf+".lamp", b.Lamp)
 		}
+		usePin(f+".buzzer", k.Buzzer)
 	}
 	u := c.Broker.URL
 	if u != "embedded" && !strings.HasPrefix(u, "tcp://") && !strings.HasPrefix(u, "ssl://") && !strings.HasPrefix(u, "mqtt://") {

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/cherga/cherga/device"
 	firmwareconfig "github.com/cherga/cherga/firmware-config"
 	"github.com/cherga/cherga/internal/bus"
 	"github.com/cherga/cherga/internal/config"
@@ -40,6 +41,12 @@ type kiosk struct {
 	answered bool
 	noStatus bool
 	probed   time.Time
+
+	// lamps light the buttons of the services that can issue now; buzzer
+	// beeps for an accepted press. Either may be missing.
+	lamps  map[string]*device.Lamp
+	lit    map[string]bool
+	buzzer *device.Lamp
 }
 
 // probeEvery is how often a printer without a status channel is asked again.
@@ -77,7 +84,8 @@ func newKiosk(o *Office, cfg config.Kiosk, spec string) (*kiosk, error) {
 	if err != nil {
 		return nil, fmt.Errorf("office: kiosk %s: %w", cfg.ID, err)
 	}
-	k := &kiosk{o: o, cfg: cfg, spec: spec, profile: p, presses: make(chan press, 16), jobs: make(chan func(context.Context))}
+	k := &kiosk{o: o, cfg: cfg, spec: spec, profile: p, presses: make(chan press, 16), jobs: make(chan func(context.Context)),
+		lamps: map[string]*device.Lamp{}, lit: map[string]bool{}}
 	// A text the printer's code page cannot print would void every ticket of
 	// its service: refuse the configuration now, naming the text.
 	for _, svc := range o.cfg.Services {
@@ -115,21 +123,46 @@ func (k *kiosk) run(ctx context.Context) {
 	poll := time.NewTicker(statusPoll)
 	defer poll.Stop()
 	k.checkPrinter(ctx)
+	k.light(ctx)
 	for {
 		select {
 		case <-ctx.Done():
 			return
 		case <-poll.C:
 			k.checkPrinter(ctx)
+			k.light(ctx)
 		case job := <-k.jobs:
 			job(ctx)
 		case p := <-k.presses:
+			if k.buzzer != nil {
+				if err := k.buzzer.Beep(80 * time.Millisecond); err != nil {
+					k.o.log.Error("office: kiosk buzzer", "kiosk", k.cfg.ID, "err", err)
+				}
+			}
 			r := k.serve(ctx, p)
+			k.light(ctx)
 			k.o.log.Info("kiosk", "kiosk", k.cfg.ID, "service", p.service, "source", p.source, "ok", r.OK, "ticket", r.Ticket, "reason", r.Reason)
 			if err := k.o.bus.Publish(bus.KioskTicket(k.o.cfg.Root(), k.cfg.ID), 1, false, mustJSON(r)); err != nil {
 				k.o.log.Debug("office: kiosk result not published", "err", err)
 			}
 		}
+	}
+}
+
+// light sets each button's lamp: lit while its service can issue a ticket
+// now (open, under its cap, the printer ready), dark otherwise, so a
+// citizen sees which buttons work before pressing.
+func (k *kiosk) light(ctx context.Context) {
+	for service, l := range k.lamps {
+		on := k.statusErr == nil && k.o.eng.Issuable(ctx, service) == nil
+		if lit, known := k.lit[service]; known && lit == on {
+			continue
+		}
+		if err := l.Set(on); err != nil {
+			k.o.log.Error("office: kiosk lamp", "kiosk", k.cfg.ID, "service", service, "err", err)
+			continue
+		}
+		k.lit[service] = on
 	}
 }
 

@@ -57,6 +57,11 @@ type Office struct {
 	kiosks   map[string]*kiosk
 	counters chan counterReq
 	buttons  []*device.Button
+	lamps    []*device.Lamp
+	// counterLamps are the counters' busy lamps, set by the publisher.
+	counterLamps map[string]*device.Lamp
+	pin          func(name string) (gpio.PinIO, error)
+	noGPIO       []string // pins this host does not have
 
 	// Owned by the publisher goroutine: each counter's latest board, not yet
 	// settled, and how long a call blinks.
@@ -96,14 +101,16 @@ func Start(ctx context.Context, opts Opts) (_ *Office, err error) {
 		log = slog.Default()
 	}
 	o := &Office{
-		cfg:      cfg,
-		log:      log,
-		started:  time.Now(),
-		kiosks:   map[string]*kiosk{},
-		counters: make(chan counterReq, 64),
-		boards:   map[string]display.Board{},
-		blink:    time.Duration(cfg.Office.BoardBlinkSec) * time.Second,
-		loc:      cfg.Location(),
+		cfg:          cfg,
+		log:          log,
+		started:      time.Now(),
+		kiosks:       map[string]*kiosk{},
+		counters:     make(chan counterReq, 64),
+		boards:       map[string]display.Board{},
+		pin:          opts.Pin,
+		counterLamps: map[string]*device.Lamp{},
+		blink:        time.Duration(cfg.Office.BoardBlinkSec) * time.Second,
+		loc:          cfg.Location(),
 	}
 	defer func() {
 		if err != nil {
@@ -137,6 +144,14 @@ func Start(ctx context.Context, opts Opts) (_ *Office, err error) {
 	}
 	runCtx, cancel := context.WithCancel(context.Background())
 	o.cancel = cancel
+	if o.pin == nil {
+		o.pin = device.OpenPin
+	}
+	for _, c := range cfg.Counters {
+		if l := o.lamp(c.Lamp, "counter "+c.ID+" lamp"); l != nil {
+			o.counterLamps[c.ID] = l
+		}
+	}
 
 	o.wg.Add(2)
 	go o.publish(runCtx)
@@ -153,6 +168,12 @@ func Start(ctx context.Context, opts Opts) (_ *Office, err error) {
 		if err != nil {
 			return nil, err
 		}
+		for _, b := range kc.Buttons {
+			if l := o.lamp(b.Lamp, "kiosk "+kc.ID+" "+b.Service+" lamp"); l != nil {
+				k.lamps[b.Service] = l
+			}
+		}
+		k.buzzer = o.lamp(kc.Buzzer, "kiosk "+kc.ID+" buzzer")
 		o.kiosks[kc.ID] = k
 		o.wg.Add(1)
 		go k.run(runCtx)
@@ -169,7 +190,10 @@ func Start(ctx context.Context, opts Opts) (_ *Office, err error) {
 	if err := o.bus.Subscribe(root+"/admin/req", o.onAdmin); err != nil {
 		return nil, err
 	}
-	o.startButtons(runCtx, opts.Pin)
+	o.startButtons(runCtx)
+	if len(o.noGPIO) > 0 {
+		o.log.Warn("office: this host has no GPIO; these buttons and lamps are inactive (MQTT inputs still work)", "pins", strings.Join(o.noGPIO, ","))
+	}
 	return o, nil
 }
 
@@ -191,6 +215,11 @@ func (o *Office) Close() error {
 		for _, b := range o.buttons {
 			b.Close()
 		}
+		defer func() {
+			for _, l := range o.lamps {
+				l.Halt()
+			}
+		}()
 		if o.cancel != nil {
 			o.cancel()
 		}
@@ -320,17 +349,13 @@ func (o *Office) serveCounters(ctx context.Context) {
 
 // startButtons watches the GPIO buttons of the configuration. A host with
 // no GPIO chip (a laptop) runs without them: MQTT inputs still work.
-func (o *Office) startButtons(ctx context.Context, open func(string) (gpio.PinIO, error)) {
-	if open == nil {
-		open = device.OpenPin
-	}
-	var missing []string
+func (o *Office) startButtons(ctx context.Context) {
 	watch := func(pinName, what string, onPress func(device.Press)) {
 		pinName = strings.TrimSpace(pinName)
-		pin, err := open(pinName)
+		pin, err := o.pin(pinName)
 		if err != nil {
 			if errors.Is(err, device.ErrNoGPIO) {
-				missing = append(missing, pinName)
+				o.noGPIO = append(o.noGPIO, pinName)
 				return
 			}
 			o.log.Error("office: button not available", "button", what, "pin", pinName, "err", err)
@@ -380,9 +405,31 @@ func (o *Office) startButtons(ctx context.Context, open func(string) (gpio.PinIO
 			})
 		}
 	}
-	if len(missing) > 0 {
-		o.log.Warn("office: this host has no GPIO; these buttons are inactive (MQTT inputs still work)", "pins", strings.Join(missing, ","))
+}
+
+// lamp opens an output pin as a lamp (or buzzer); nil when the
+// configuration names none or the host cannot give it.
+func (o *Office) lamp(pinName, what string) *device.Lamp {
+	pinName = strings.TrimSpace(pinName)
+	if pinName == "" {
+		return nil
 	}
+	pin, err := o.pin(pinName)
+	if err != nil {
+		if errors.Is(err, device.ErrNoGPIO) {
+			o.noGPIO = append(o.noGPIO, pinName)
+		} else {
+			o.log.Error("office: lamp not available", "lamp", what, "pin", pinName, "err", err)
+		}
+		return nil
+	}
+	l := device.NewLamp(what, pin)
+	if err := l.Set(false); err != nil {
+		o.log.Error("office: lamp not available", "lamp", what, "pin", pinName, "err", err)
+		return nil
+	}
+	o.lamps = append(o.lamps, l)
+	return l
 }
 
 func first(a, b string) string {

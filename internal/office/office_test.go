@@ -5,11 +5,14 @@ import (
 	"encoding/json"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/require"
+	"periph.io/x/conn/v3/gpio"
 
+	"github.com/cherga/cherga/device/devicetest"
 	firmwareconfig "github.com/cherga/cherga/firmware-config"
 	"github.com/cherga/cherga/internal/office"
 	"github.com/cherga/cherga/queue"
@@ -106,4 +109,58 @@ func TestCounterInputs(t *testing.T) {
 	require.NoError(t, l.Publish("qms/demo/counter/77/cmd", []byte(`{"action":"next"}`), false))
 	_, err = l.Wait(ctx, "qms/demo/errors", func(m sim.Message) bool { return strings.Contains(string(m.Payload), `unknown counter \"77\"`) })
 	require.NoError(t, err)
+}
+
+// TestLampsAndBuzzer lights a kiosk button's lamp while its service can
+// issue, beeps the buzzer for a press, and lights a counter's busy lamp
+// while it has a ticket.
+func TestLampsAndBuzzer(t *testing.T) {
+	cfg, err := firmwareconfig.Example("round-the-clock")
+	require.NoError(t, err)
+	cfg.Kiosks[0].Printer = "none"
+	// The office's own pins: social's lamp GPIO23, the buzzer GPIO18,
+	// counter 1's busy lamp GPIO26.
+	require.Equal(t, "GPIO23", cfg.Kiosks[0].Buttons[0].Lamp)
+	require.Equal(t, "GPIO18", cfg.Kiosks[0].Buzzer)
+	require.Equal(t, "GPIO26", cfg.Counters[0].Lamp)
+	cfg.Services[0].DailyCap = 1
+	require.NoError(t, cfg.Validate())
+
+	clock := devicetest.NewClock(time.Now())
+	var mu sync.Mutex
+	pins := map[string]*devicetest.Pin{}
+	open := func(name string) (gpio.PinIO, error) {
+		mu.Lock()
+		defer mu.Unlock()
+		p := devicetest.NewPin(name, clock)
+		pins[name] = p
+		return p, nil
+	}
+	pin := func(name string) *devicetest.Pin {
+		mu.Lock()
+		defer mu.Unlock()
+		return pins[name]
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	o, err := office.Start(ctx, office.Opts{Config: cfg, DB: filepath.Join(t.TempDir(), "o.db"), Broker: "embedded", Listen: "127.0.0.1:0", Pin: open})
+	require.NoError(t, err)
+	defer o.Close()
+	l, err := sim.Listen(o.BrokerURL(), "qms/demo/#")
+	require.NoError(t, err)
+	defer l.Close()
+
+	require.NoError(t, pin("GPIO23").WaitLevel(gpio.High, 10*time.Second), "social can issue: its lamp is lit")
+	require.NoError(t, pin("GPIO26").WaitLevel(gpio.Low, 10*time.Second), "counter 1 is idle")
+
+	require.NoError(t, l.Publish("qms/demo/kiosk/k1/press", []byte(`{"service":"social"}`), false))
+	_, err = l.Wait(ctx, "qms/demo/kiosk/k1/ticket", nil)
+	require.NoError(t, err)
+	require.Contains(t, pin("GPIO18").Outs(), gpio.High, "the buzzer beeped")
+	require.NoError(t, pin("GPIO23").WaitLevel(gpio.Low, 10*time.Second), "the daily cap of one is reached: the lamp goes dark")
+
+	require.NoError(t, l.Publish("qms/demo/counter/1/cmd", []byte(`{"action":"next"}`), false))
+	require.NoError(t, pin("GPIO26").WaitLevel(gpio.High, 10*time.Second), "counter 1 called a ticket: busy")
+	require.NoError(t, l.Publish("qms/demo/counter/1/cmd", []byte(`{"action":"done"}`), false))
+	require.NoError(t, pin("GPIO26").WaitLevel(gpio.Low, 10*time.Second), "done: idle again")
 }

@@ -40,6 +40,11 @@ func (o *Office) render(out queue.Out, now time.Time) []message {
 		b := *out.Board
 		b.At = o.local(b.At)
 		o.boards[b.Counter] = b
+		if l := o.counterLamps[b.Counter]; l != nil {
+			if err := l.Set(b.State == display.Calling || b.State == display.Serving); err != nil {
+				o.log.Error("office: counter lamp", "counter", b.Counter, "err", err)
+			}
+		}
 		return o.renderBoard(display.Settle(b, now, o.blink))
 	case out.Hall != nil:
 		h := *out.Hall
