@@ -62,6 +62,8 @@ func TestDefaultOfficePins(t *testing.T) {
 		"counters[0].buttons.next=GPIO5", "counters[0].buttons.recall=GPIO6",
 		"counters[0].buttons.noshow=GPIO13", "counters[0].buttons.done=GPIO19",
 		"kiosks[0].buttons[0].pin=GPIO17", "kiosks[0].buttons[1].pin=GPIO27", "kiosks[0].buttons[2].pin=GPIO22",
+		"counters[0].lamp=GPIO26", "kiosks[0].buzzer=GPIO18",
+		"kiosks[0].buttons[0].lamp=GPIO23", "kiosks[0].buttons[1].lamp=GPIO24", "kiosks[0].buttons[2].lamp=GPIO25",
 	}, pins)
 	require.NoError(t, rpi(t).Check("default.yaml", uses, nil))
 }

@@ -87,12 +87,13 @@ func (s Scan) String() string {
 // ScannerOpts configures OpenScanner. nil means DefaultScannerOpts; a zero
 // field means its default.
 type ScannerOpts struct {
-	// StatusURL is the template of the ticket QR, as the office's
-	// status_url: {site}, {id} and {ticket} stand for the site, the ticket
-	// id and its label. It must hold {id}. Empty: no code is a ticket.
-	StatusURL string `yaml:"status_url"`
+	// StatusURL is the template of the ticket QR, the office's status_url:
+	// {site}, {id} and {ticket} stand for the site, the ticket id and its
+	// label. It must hold {id}. Empty: no code is a ticket. It and Site are
+	// filled from the office's configuration, not the scanner's.
+	StatusURL string `yaml:"-"`
 	// Site is this office's site: a ticket of another site is ScanUnknown.
-	Site string `yaml:"site"`
+	Site string `yaml:"-"`
 	// Appointment is the regular expression (RE2) an appointment code
 	// matches as a whole; "" means DefaultAppointment.
 	Appointment string `yaml:"appointment"`
@@ -166,14 +167,15 @@ func OpenScanner(spec string, opts *ScannerOpts) (*Scanner, error) {
 	if err != nil {
 		return nil, fmt.Errorf("device: scanner %s: %w", spec, err)
 	}
-	return &Scanner{
+	s := &Scanner{
 		spec:  fmt.Sprintf("serial:%s?baud=%d", path, baud),
 		path:  path,
 		mode:  serial.Mode{BaudRate: baud, DataBits: 8, Parity: serial.NoParity, StopBits: serial.OneStopBit},
 		opts:  o,
 		parse: c,
-		err:   fmt.Errorf("%w: %s: not opened yet", ErrScannerOffline, spec),
-	}, nil
+	}
+	s.err = fmt.Errorf("%w: %s: not opened yet", ErrScannerOffline, s)
+	return s, nil
 }
 
 func (o *ScannerOpts) fill() error {

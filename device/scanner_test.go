@@ -2,6 +2,7 @@ package device
 
 import (
 	"errors"
+	"fmt"
 	"strconv"
 	"strings"
 	"testing"
@@ -202,4 +203,11 @@ func FuzzParseScan(f *testing.F) {
 			}
 		}
 	})
+}
+
+func ExampleOpenScanner() {
+	_, err := OpenScanner("serial:/dev/ttyACM0?baud=fast", nil)
+	fmt.Println(err)
+	// Output:
+	// device: bad spec "serial:/dev/ttyACM0?baud=fast": parameter baud: "fast" is not a baud rate (50..4000000, usually 9600)
 }

@@ -325,6 +325,15 @@ func (k *kiosk) print(ctx context.Context, doc []byte) error {
 		return nil
 	}
 	st, err := k.prn.Status(pctx)
+	if errors.Is(err, printer.ErrNoReply) {
+		// The bytes left and the printer did not say what became of them
+		// (a busy printer, a loaded box). Voiding would be the worse guess:
+		// a citizen holding a ticket that is never called costs far more
+		// than a phantom number that costs one no-show.
+		k.o.log.Warn("office: the printer did not confirm a ticket; it stays in the queue", "kiosk", k.cfg.ID, "err", err)
+		k.setStatus(st, err)
+		return nil
+	}
 	if err == nil {
 		err = st.Err()
 	}

@@ -27,7 +27,9 @@ func TestBoardsSettleAndAwtrix(t *testing.T) {
 	cfg, err := firmwareconfig.Example("round-the-clock")
 	require.NoError(t, err)
 	cfg.Kiosks[0].Printer = "none"
-	cfg.Office.BoardBlinkSec = 1
+	// Long enough that a slow machine still publishes the call before it
+	// settles (a call published late is published settled).
+	cfg.Office.BoardBlinkSec = 3
 	require.Equal(t, "awtrix", string(cfg.Counter("13").Board.Mode))
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
