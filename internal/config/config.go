@@ -134,6 +134,10 @@ type Kiosk struct {
 	// Profile names the printer profile (printer.LookupProfile).
 	Profile string        `yaml:"profile" json:"profile"`
 	Buttons []KioskButton `yaml:"buttons,omitempty" json:"buttons,omitempty"`
+	// Scanner is the barcode/QR scanner at the kiosk
+	// (serial:/dev/ttyACM0?baud=9600); empty for none. A citizen scans a
+	// ticket's QR code to see where it stands.
+	Scanner string `yaml:"scanner,omitempty" json:"scanner,omitempty"`
 	// Buzzer is the pin of a buzzer that beeps once for each accepted press.
 	Buzzer string `yaml:"buzzer,omitempty" json:"buzzer,omitempty"`
 }

@@ -47,6 +47,23 @@ type kiosk struct {
 	lamps  map[string]*device.Lamp
 	lit    map[string]bool
 	buzzer *device.Lamp
+
+	scanner *device.Scanner // nil without one
+	scans   chan device.Scan
+}
+
+// ScanResult is the payload of {root}/kiosk/{kiosk}/scan: what a scanned
+// code is, for the kiosk's screen.
+type ScanResult struct {
+	Kind    string    `json:"kind"` // ticket, appointment, unknown
+	OK      bool      `json:"ok"`
+	Ticket  string    `json:"ticket,omitempty"`
+	State   string    `json:"state,omitempty"`
+	Ahead   int       `json:"ahead,omitempty"`
+	EtaMin  int       `json:"eta_min,omitempty"`
+	Code    string    `json:"code,omitempty"`
+	Message string    `json:"message,omitempty"`
+	At      time.Time `json:"at"`
 }
 
 // probeEvery is how often a printer without a status channel is asked again.
@@ -85,7 +102,14 @@ func newKiosk(o *Office, cfg config.Kiosk, spec string) (*kiosk, error) {
 		return nil, fmt.Errorf("office: kiosk %s: %w", cfg.ID, err)
 	}
 	k := &kiosk{o: o, cfg: cfg, spec: spec, profile: p, presses: make(chan press, 16), jobs: make(chan func(context.Context)),
-		lamps: map[string]*device.Lamp{}, lit: map[string]bool{}}
+		lamps: map[string]*device.Lamp{}, lit: map[string]bool{}, scans: make(chan device.Scan, 8)}
+	if cfg.Scanner != "" {
+		sc, err := device.OpenScanner(cfg.Scanner, &device.ScannerOpts{StatusURL: o.cfg.Office.StatusURL, Site: o.cfg.Site})
+		if err != nil {
+			return nil, fmt.Errorf("office: kiosk %s: scanner: %w", cfg.ID, err)
+		}
+		k.scanner = sc
+	}
 	// A text the printer's code page cannot print would void every ticket of
 	// its service: refuse the configuration now, naming the text.
 	for _, svc := range o.cfg.Services {
@@ -105,7 +129,68 @@ func (k *kiosk) submit(p press) {
 	}
 }
 
+// readScanner runs the scanner until ctx ends, handing each scan to the
+// kiosk's loop; a scan that finds the loop busy with eight others is
+// dropped (a citizen scans again).
+func (k *kiosk) readScanner(ctx context.Context) {
+	defer k.o.wg.Done()
+	err := k.scanner.Run(ctx, func(s device.Scan) {
+		select {
+		case k.scans <- s:
+		default:
+			k.o.log.Warn("office: scan dropped: the kiosk is busy", "kiosk", k.cfg.ID)
+		}
+	})
+	if err != nil && ctx.Err() == nil {
+		k.o.log.Error("office: scanner stopped", "kiosk", k.cfg.ID, "err", err)
+	}
+}
+
+// scanned answers a scanned code on {root}/kiosk/{kiosk}/scan.
+func (k *kiosk) scanned(ctx context.Context, s device.Scan) {
+	r := ScanResult{Code: s.Code, At: time.Now()}
+	switch s.Kind {
+	case device.ScanError:
+		k.o.reportError("kiosk/"+k.cfg.ID+"/scanner", s.Err)
+		return
+	case device.ScanTicketQR:
+		r.Kind = "ticket"
+		r.Message = "Талон не знайдено серед сьогоднішніх / No such ticket today"
+		tickets, err := k.o.eng.Tickets(ctx)
+		if err != nil {
+			k.o.log.Error("office: scan", "err", err)
+			return
+		}
+		for _, t := range tickets {
+			if t.ID != s.TicketID {
+				continue
+			}
+			r.OK, r.Ticket, r.State, r.Message = true, t.Label, string(t.State), ""
+			if t.State == queue.Waiting {
+				if ahead, wait, err := k.o.eng.Position(ctx, t.ID); err == nil {
+					r.Ahead, r.EtaMin = ahead, int(wait.Minutes())
+				}
+			}
+		}
+	case device.ScanAppointment:
+		// Appointments are their own issue: the code is reported for the
+		// integration that books them, and the citizen is told honestly.
+		r.Kind = "appointment"
+		r.Message = "Запис на прийом за кодом поки не підтримується: візьміть талон / Appointments by code are not supported yet: please take a ticket"
+	default:
+		r.Kind = "unknown"
+		r.Message = "Код не розпізнано / Code not recognised"
+	}
+	k.o.log.Info("kiosk scan", "kiosk", k.cfg.ID, "kind", r.Kind, "ticket", r.Ticket, "ok", r.OK)
+	if err := k.o.bus.Publish(k.o.cfg.Root()+"/kiosk/"+k.cfg.ID+"/scan", 1, false, mustJSON(r)); err != nil {
+		k.o.log.Debug("office: scan result not published", "err", err)
+	}
+}
+
 func (k *kiosk) close() {
+	if k.scanner != nil {
+		k.scanner.Close()
+	}
 	if k.prn != nil {
 		k.prn.Close()
 	}
@@ -133,6 +218,8 @@ func (k *kiosk) run(ctx context.Context) {
 			k.light(ctx)
 		case job := <-k.jobs:
 			job(ctx)
+		case s := <-k.scans:
+			k.scanned(ctx, s)
 		case p := <-k.presses:
 			if k.buzzer != nil {
 				if err := k.buzzer.Beep(80 * time.Millisecond); err != nil {

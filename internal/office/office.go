@@ -177,6 +177,10 @@ func Start(ctx context.Context, opts Opts) (_ *Office, err error) {
 		o.kiosks[kc.ID] = k
 		o.wg.Add(1)
 		go k.run(runCtx)
+		if k.scanner != nil {
+			o.wg.Add(1)
+			go k.readScanner(runCtx)
+		}
 	}
 	if err := o.bus.Subscribe(root+"/kiosk/+/press", o.onKioskPress); err != nil {
 		return nil, err
@@ -222,6 +226,11 @@ func (o *Office) Close() error {
 		}()
 		if o.cancel != nil {
 			o.cancel()
+		}
+		for _, k := range o.kiosks {
+			if k.scanner != nil {
+				k.scanner.Close() // wakes a read in progress
+			}
 		}
 		o.wg.Wait()
 		for _, k := range o.kiosks {

@@ -3,6 +3,7 @@ package office_test
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -165,4 +166,59 @@ func TestLampsAndBuzzer(t *testing.T) {
 	require.NoError(t, pin("GPIO26").WaitLevel(gpio.High, 10*time.Second), "counter 1 called a ticket: busy")
 	require.NoError(t, l.Publish("qms/demo/counter/1/cmd", []byte(`{"action":"done"}`), false))
 	require.NoError(t, pin("GPIO26").WaitLevel(gpio.Low, 10*time.Second), "done: idle again")
+}
+
+// TestKioskScanner scans a ticket's QR code, an appointment code and
+// something else at the kiosk's serial scanner (a real pty).
+func TestKioskScanner(t *testing.T) {
+	sc, err := sim.StartScanner(nil)
+	if errors.Is(err, errors.ErrUnsupported) {
+		t.Skip("the pty scanner needs Linux")
+	}
+	require.NoError(t, err)
+	defer sc.Close()
+	cfg, err := firmwareconfig.Example("round-the-clock")
+	require.NoError(t, err)
+	cfg.Kiosks[0].Printer = "none"
+	cfg.Kiosks[0].Scanner = "serial:" + sc.Path()
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	o, err := office.Start(ctx, office.Opts{Config: cfg, DB: filepath.Join(t.TempDir(), "o.db"), Broker: "embedded", Listen: "127.0.0.1:0"})
+	require.NoError(t, err)
+	defer o.Close()
+	l, err := sim.Listen(o.BrokerURL(), "qms/demo/#")
+	require.NoError(t, err)
+	defer l.Close()
+	for range 2 {
+		_, err = o.Engine().Issue(ctx, queue.IssueRequest{Service: "social", Kiosk: "k1"})
+		require.NoError(t, err)
+	}
+
+	const topic = "qms/demo/kiosk/k1/scan"
+	scan := func(code string) office.ScanResult {
+		n := len(l.Messages(topic))
+		require.NoError(t, sc.Scan(code))
+		_, err := l.Wait(ctx, topic, func(sim.Message) bool { return len(l.Messages(topic)) > n })
+		require.NoError(t, err)
+		var r office.ScanResult
+		require.NoError(t, json.Unmarshal(l.Messages(topic)[n].Payload, &r))
+		return r
+	}
+	r := scan("https://cherga.local/t/demo/2")
+	require.Equal(t, "ticket", r.Kind)
+	require.True(t, r.OK)
+	require.Equal(t, "А002", r.Ticket)
+	require.Equal(t, "waiting", r.State)
+	require.Equal(t, 1, r.Ahead)
+
+	r = scan("https://cherga.local/t/demo/99")
+	require.Equal(t, "ticket", r.Kind)
+	require.False(t, r.OK)
+
+	r = scan("AB12CD34")
+	require.Equal(t, "appointment", r.Kind)
+	require.Contains(t, r.Message, "не підтримується")
+
+	r = scan("hello world")
+	require.Equal(t, "unknown", r.Kind)
 }
