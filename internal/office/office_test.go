@@ -15,6 +15,7 @@ import (
 
 	"github.com/cherga/cherga/device/devicetest"
 	firmwareconfig "github.com/cherga/cherga/firmware-config"
+	"github.com/cherga/cherga/internal/config"
 	"github.com/cherga/cherga/internal/office"
 	"github.com/cherga/cherga/queue"
 	"github.com/cherga/cherga/sim"
@@ -32,14 +33,7 @@ func TestBoardsSettleAndAwtrix(t *testing.T) {
 	// settles (a call published late is published settled).
 	cfg.Office.BoardBlinkSec = 3
 	require.Equal(t, "awtrix", string(cfg.Counter("13").Board.Mode))
-	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
-	defer cancel()
-	o, err := office.Start(ctx, office.Opts{Config: cfg, DB: filepath.Join(t.TempDir(), "o.db"), Broker: "embedded", Listen: "127.0.0.1:0"})
-	require.NoError(t, err)
-	defer o.Close()
-	l, err := sim.Listen(o.BrokerURL(), "qms/demo/#", "awtrix_13/#")
-	require.NoError(t, err)
-	defer l.Close()
+	ctx, o, l := startOffice(t, cfg, nil, "qms/demo/#", "awtrix_13/#")
 
 	_, err = o.Engine().Issue(ctx, queue.IssueRequest{Service: "employment", Kiosk: "k1"})
 	require.NoError(t, err)
@@ -77,14 +71,7 @@ func TestCounterInputs(t *testing.T) {
 	cfg, err := firmwareconfig.Example("round-the-clock")
 	require.NoError(t, err)
 	cfg.Kiosks[0].Printer = "none"
-	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
-	defer cancel()
-	o, err := office.Start(ctx, office.Opts{Config: cfg, DB: filepath.Join(t.TempDir(), "o.db"), Broker: "embedded", Listen: "127.0.0.1:0"})
-	require.NoError(t, err)
-	defer o.Close()
-	l, err := sim.Listen(o.BrokerURL(), "qms/demo/#")
-	require.NoError(t, err)
-	defer l.Close()
+	ctx, o, l := startOffice(t, cfg, nil, "qms/demo/#")
 	for range 3 {
 		_, err = o.Engine().Issue(ctx, queue.IssueRequest{Service: "social", Kiosk: "k1"})
 		require.NoError(t, err)
@@ -144,14 +131,7 @@ func TestLampsAndBuzzer(t *testing.T) {
 		defer mu.Unlock()
 		return pins[name]
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
-	defer cancel()
-	o, err := office.Start(ctx, office.Opts{Config: cfg, DB: filepath.Join(t.TempDir(), "o.db"), Broker: "embedded", Listen: "127.0.0.1:0", Pin: open})
-	require.NoError(t, err)
-	defer o.Close()
-	l, err := sim.Listen(o.BrokerURL(), "qms/demo/#")
-	require.NoError(t, err)
-	defer l.Close()
+	ctx, _, l := startOffice(t, cfg, open, "qms/demo/#")
 
 	require.NoError(t, pin("GPIO23").WaitLevel(gpio.High, 10*time.Second), "social can issue: its lamp is lit")
 	require.NoError(t, pin("GPIO26").WaitLevel(gpio.Low, 10*time.Second), "counter 1 is idle")
@@ -181,14 +161,7 @@ func TestKioskScanner(t *testing.T) {
 	require.NoError(t, err)
 	cfg.Kiosks[0].Printer = "none"
 	cfg.Kiosks[0].Scanner = "serial:" + sc.Path()
-	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
-	defer cancel()
-	o, err := office.Start(ctx, office.Opts{Config: cfg, DB: filepath.Join(t.TempDir(), "o.db"), Broker: "embedded", Listen: "127.0.0.1:0"})
-	require.NoError(t, err)
-	defer o.Close()
-	l, err := sim.Listen(o.BrokerURL(), "qms/demo/#")
-	require.NoError(t, err)
-	defer l.Close()
+	ctx, o, l := startOffice(t, cfg, nil, "qms/demo/#")
 	for range 2 {
 		_, err = o.Engine().Issue(ctx, queue.IssueRequest{Service: "social", Kiosk: "k1"})
 		require.NoError(t, err)
@@ -221,4 +194,19 @@ func TestKioskScanner(t *testing.T) {
 
 	r = scan("hello world")
 	require.Equal(t, "unknown", r.Kind)
+}
+
+// startOffice runs an office on the embedded broker with a fresh bbolt file
+// and a listener on filters; both stop at the end of the test.
+func startOffice(t *testing.T, cfg *config.Config, pin func(string) (gpio.PinIO, error), filters ...string) (context.Context, *office.Office, *sim.Listener) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	t.Cleanup(cancel)
+	o, err := office.Start(ctx, office.Opts{Config: cfg, DB: filepath.Join(t.TempDir(), "o.db"), Broker: "embedded", Listen: "127.0.0.1:0", Pin: pin})
+	require.NoError(t, err)
+	t.Cleanup(func() { o.Close() })
+	l, err := sim.Listen(o.BrokerURL(), filters...)
+	require.NoError(t, err)
+	t.Cleanup(l.Close)
+	return ctx, o, l
 }

@@ -18,18 +18,6 @@ type message struct {
 	payload []byte
 }
 
-// announcement is the payload of {root}/announce.
-type announcement struct {
-	ID      string    `json:"id"`
-	Ticket  string    `json:"ticket"`
-	Counter string    `json:"counter"`
-	Lang    string    `json:"lang"`
-	Text    string    `json:"text"`
-	Clips   []string  `json:"clips"`
-	Recall  bool      `json:"recall,omitempty"`
-	At      time.Time `json:"at"`
-}
-
 // render turns one committed outbox message into its MQTT publications,
 // with every time in the office's time zone. A board shows a call as
 // calling for office.board_blink_s, then as serving (display.Settle).
@@ -97,7 +85,7 @@ func (o *Office) renderCall(call queue.Call) []message {
 			o.log.Error("office: cannot phrase the call", "ticket", call.Ticket, "counter", call.Counter, "lang", lang, "err", err)
 			continue
 		}
-		msgs = append(msgs, message{bus.Announce(o.cfg.Root()), false, mustJSON(announcement{
+		msgs = append(msgs, message{bus.Announce(o.cfg.Root()), false, mustJSON(audio.Call{
 			ID: call.ID, Ticket: call.Ticket, Counter: call.Counter, Lang: lang,
 			Text: p.Text, Clips: p.Clips, Recall: call.Recall, At: o.local(call.At),
 		})})
