@@ -23,8 +23,10 @@ test: lint
 ## bench: the benchmarks; their headline figures (`name: value unit`) again at the end
 bench:
 	@mkdir -p bin
-	@set -o pipefail; $(GO) test -run '^$$' -bench . -benchmem ./... 2>&1 | tee bin/bench.out
-	@echo; echo "== headline figures =="; grep -hE '^[a-z0-9_]+: ' bin/bench.out | grep -vE '^(goos|goarch|pkg|cpu): ' || echo "(none)"
+	@set -o pipefail; $(GO) test -run '^$$' -bench . -benchmem ./... 2>&1 | tee bin/bench.out; status=$$?; \
+	  echo; echo "== headline figures =="; \
+	  grep -hE '^[a-z0-9_]+: ' bin/bench.out | grep -vE '^(goos|goarch|pkg|cpu): ' || echo "(none)"; \
+	  exit $$status
 
 ## build: the binaries for this machine in bin/
 build:
