@@ -138,6 +138,9 @@ type Kiosk struct {
 	// (serial:/dev/ttyACM0?baud=9600); empty for none. A citizen scans a
 	// ticket's QR code to see where it stands.
 	Scanner string `yaml:"scanner,omitempty" json:"scanner,omitempty"`
+	// LongPressMS is how long a citizen holds a service button for a
+	// priority ticket (people with disabilities, veterans); 0 turns it off.
+	LongPressMS int `yaml:"long_press_ms,omitempty" json:"long_press_ms,omitempty"`
 	// Buzzer is the pin of a buzzer that beeps once for each accepted press.
 	Buzzer string `yaml:"buzzer,omitempty" json:"buzzer,omitempty"`
 }
@@ -466,6 +469,9 @@ func (c *Config) Validate() error {
 			usePin(bf+".lamp", b.Lamp)
 		}
 		usePin(f+".buzzer", k.Buzzer)
+		if k.LongPressMS != 0 && (k.LongPressMS < 500 || k.LongPressMS > 10000) {
+			bad(f+".long_press_ms", "must be 0 (off) or 500..10000 ms, got %d", k.LongPressMS)
+		}
 	}
 	u := c.Broker.URL
 	if u != "embedded" && !strings.HasPrefix(u, "tcp://") && !strings.HasPrefix(u, "ssl://") && !strings.HasPrefix(u, "mqtt://") {

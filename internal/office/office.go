@@ -40,8 +40,11 @@ type Opts struct {
 	// GPIO chip). The simulator passes fake pins.
 	Pin func(name string) (gpio.PinIO, error) `yaml:"-"`
 	// Now is the wall clock of the queue; nil means time.Now.
-	Now    func() time.Time `yaml:"-"`
-	Logger *slog.Logger     `yaml:"-"`
+	Now func() time.Time `yaml:"-"`
+	// ButtonClock times the buttons (debounce, long press); nil means the
+	// system clock. Tests pass devicetest's.
+	ButtonClock device.Clock `yaml:"-"`
+	Logger      *slog.Logger `yaml:"-"`
 }
 
 // Office is a running office.
@@ -62,6 +65,7 @@ type Office struct {
 	counterLamps map[string]*device.Lamp
 	pin          func(name string) (gpio.PinIO, error)
 	noGPIO       []string // pins this host does not have
+	buttonClock  device.Clock
 
 	// Owned by the publisher goroutine: each counter's latest board, not yet
 	// settled, and how long a call blinks.
@@ -108,6 +112,7 @@ func Start(ctx context.Context, opts Opts) (_ *Office, err error) {
 		counters:     make(chan counterReq, 64),
 		boards:       map[string]display.Board{},
 		pin:          opts.Pin,
+		buttonClock:  opts.ButtonClock,
 		counterLamps: map[string]*device.Lamp{},
 		blink:        time.Duration(cfg.Office.BoardBlinkSec) * time.Second,
 		loc:          cfg.Location(),
@@ -359,7 +364,7 @@ func (o *Office) serveCounters(ctx context.Context) {
 // startButtons watches the GPIO buttons of the configuration. A host with
 // no GPIO chip (a laptop) runs without them: MQTT inputs still work.
 func (o *Office) startButtons(ctx context.Context) {
-	watch := func(pinName, what string, onPress func(device.Press)) {
+	watch := func(pinName, what string, longPress time.Duration, onPress func(device.Press)) {
 		pinName = strings.TrimSpace(pinName)
 		pin, err := o.pin(pinName)
 		if err != nil {
@@ -370,7 +375,10 @@ func (o *Office) startButtons(ctx context.Context) {
 			o.log.Error("office: button not available", "button", what, "pin", pinName, "err", err)
 			return
 		}
-		b, err := device.NewButton(what, pin, nil)
+		bo := device.DefaultButtonOpts
+		bo.LongPress = longPress
+		bo.Clock = o.buttonClock
+		b, err := device.NewButton(what, pin, &bo)
 		if err != nil {
 			o.log.Error("office: button not available", "button", what, "pin", pinName, "err", err)
 			return
@@ -401,7 +409,7 @@ func (o *Office) startButtons(ctx context.Context) {
 				continue
 			}
 			service := btn.Service
-			watch(btn.Pin, "kiosk "+kc.ID+" "+service, func(p device.Press) {
+			watch(btn.Pin, "kiosk "+kc.ID+" "+service, time.Duration(kc.LongPressMS)*time.Millisecond, func(p device.Press) {
 				k.submit(press{service: service, priority: p.Long, source: "gpio " + btn.Pin})
 			})
 		}
@@ -409,7 +417,7 @@ func (o *Office) startButtons(ctx context.Context) {
 	for _, cc := range o.cfg.Counters {
 		for action, pinName := range cc.Buttons {
 			counter, act := cc.ID, queue.Action(action)
-			watch(pinName, "counter "+counter+" "+action, func(device.Press) {
+			watch(pinName, "counter "+counter+" "+action, 0, func(device.Press) {
 				o.submitCounter(counterReq{counter: counter, cmd: queue.Command{Action: act}, source: "counter/" + counter + " gpio " + pinName})
 			})
 		}

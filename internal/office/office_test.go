@@ -210,3 +210,61 @@ func startOffice(t *testing.T, cfg *config.Config, pin func(string) (gpio.PinIO,
 	t.Cleanup(l.Close)
 	return ctx, o, l
 }
+
+// TestKioskLongPressPriority: holding a kiosk button for long_press_ms
+// gives a priority ticket, a short press an ordinary one.
+func TestKioskLongPressPriority(t *testing.T) {
+	cfg, err := firmwareconfig.Example("round-the-clock")
+	require.NoError(t, err)
+	cfg.Kiosks[0].Printer = "none"
+	cfg.Kiosks[0].LongPressMS = 1000
+	require.NoError(t, cfg.Validate())
+	clock := devicetest.NewClock(time.Now())
+	var mu sync.Mutex
+	pins := map[string]*devicetest.Pin{}
+	open := func(name string) (gpio.PinIO, error) {
+		mu.Lock()
+		defer mu.Unlock()
+		pins[name] = devicetest.NewPin(name, clock)
+		return pins[name], nil
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	o, err := office.Start(ctx, office.Opts{Config: cfg, DB: filepath.Join(t.TempDir(), "o.db"), Broker: "embedded", Listen: "127.0.0.1:0", Pin: open, ButtonClock: clock})
+	require.NoError(t, err)
+	defer o.Close()
+	l, err := sim.Listen(o.BrokerURL(), "qms/demo/kiosk/#")
+	require.NoError(t, err)
+	defer l.Close()
+
+	mu.Lock()
+	social := pins["GPIO17"]
+	mu.Unlock()
+	step := func(d time.Duration) {
+		require.NoError(t, social.WaitIdle(10*time.Second))
+		clock.Advance(d)
+		require.NoError(t, social.WaitIdle(10*time.Second))
+	}
+	issued := func(label string) queue.Ticket {
+		_, err := l.Wait(ctx, "qms/demo/kiosk/k1/ticket", func(m sim.Message) bool { return strings.Contains(string(m.Payload), label) })
+		require.NoError(t, err)
+		tickets, err := o.Engine().Tickets(ctx)
+		require.NoError(t, err)
+		return tickets[len(tickets)-1]
+	}
+
+	social.Edge(gpio.Low) // a short press, reported on release
+	step(30 * time.Millisecond)
+	step(200 * time.Millisecond)
+	social.Edge(gpio.High)
+	step(30 * time.Millisecond)
+	require.False(t, issued("А001").Priority)
+
+	step(3 * time.Second) // past the mash interval
+	social.Edge(gpio.Low) // held for the long press
+	step(30 * time.Millisecond)
+	step(time.Second)
+	require.True(t, issued("А002").Priority, "held for long_press_ms: a priority ticket")
+	social.Edge(gpio.High)
+	step(30 * time.Millisecond)
+}
