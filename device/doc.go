@@ -42,6 +42,16 @@
 // devicetest.Clock and never sleep. Durations come from time.Time.Sub, so the
 // monotonic clock makes them immune to a Pi without RTC setting its time.
 //
+// # Remote inputs and the scanner
+//
+// Kiosks and counters too far from the controller's header send their
+// presses over MQTT; DecodeKioskPress, DecodeCounterCmd and DecodeRating
+// check those payloads strictly (remote.go, docs/mqtt.md). A barcode/QR
+// scanner at the kiosk is a serial line of text codes: Scanner reads it
+// line by line with bounded lines, reopens it when it is unplugged, and
+// classifies each code as one of cherga's own ticket QR codes (by the
+// office's status URL template), an appointment code, or unknown.
+//
 // # Platforms
 //
 // OpenPin opens a pin by name through periph's host drivers on Linux (the
