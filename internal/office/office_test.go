@@ -15,7 +15,6 @@ import (
 
 	"github.com/cherga/cherga/device/devicetest"
 	firmwareconfig "github.com/cherga/cherga/firmware-config"
-	"github.com/cherga/cherga/internal/config"
 	"github.com/cherga/cherga/internal/office"
 	"github.com/cherga/cherga/queue"
 	"github.com/cherga/cherga/sim"
@@ -33,7 +32,7 @@ func TestBoardsSettleAndAwtrix(t *testing.T) {
 	// settles (a call published late is published settled).
 	cfg.Office.BoardBlinkSec = 3
 	require.Equal(t, "awtrix", string(cfg.Counter("13").Board.Mode))
-	ctx, o, l := startOffice(t, cfg, nil, "qms/demo/#", "awtrix_13/#")
+	ctx, o, l := startOffice(t, office.Opts{Config: cfg}, "qms/demo/#", "awtrix_13/#")
 
 	_, err = o.Engine().Issue(ctx, queue.IssueRequest{Service: "employment", Kiosk: "k1"})
 	require.NoError(t, err)
@@ -71,7 +70,7 @@ func TestCounterInputs(t *testing.T) {
 	cfg, err := firmwareconfig.Example("round-the-clock")
 	require.NoError(t, err)
 	cfg.Kiosks[0].Printer = "none"
-	ctx, o, l := startOffice(t, cfg, nil, "qms/demo/#")
+	ctx, o, l := startOffice(t, office.Opts{Config: cfg}, "qms/demo/#")
 	for range 3 {
 		_, err = o.Engine().Issue(ctx, queue.IssueRequest{Service: "social", Kiosk: "k1"})
 		require.NoError(t, err)
@@ -116,22 +115,9 @@ func TestLampsAndBuzzer(t *testing.T) {
 	cfg.Services[0].DailyCap = 1
 	require.NoError(t, cfg.Validate())
 
-	clock := devicetest.NewClock(time.Now())
-	var mu sync.Mutex
-	pins := map[string]*devicetest.Pin{}
-	open := func(name string) (gpio.PinIO, error) {
-		mu.Lock()
-		defer mu.Unlock()
-		p := devicetest.NewPin(name, clock)
-		pins[name] = p
-		return p, nil
-	}
-	pin := func(name string) *devicetest.Pin {
-		mu.Lock()
-		defer mu.Unlock()
-		return pins[name]
-	}
-	ctx, _, l := startOffice(t, cfg, open, "qms/demo/#")
+	h := newHeader()
+	pin := h.pin
+	ctx, _, l := startOffice(t, office.Opts{Config: cfg, Pin: h.open}, "qms/demo/#")
 
 	require.NoError(t, pin("GPIO23").WaitLevel(gpio.High, 10*time.Second), "social can issue: its lamp is lit")
 	require.NoError(t, pin("GPIO26").WaitLevel(gpio.Low, 10*time.Second), "counter 1 is idle")
@@ -161,7 +147,7 @@ func TestKioskScanner(t *testing.T) {
 	require.NoError(t, err)
 	cfg.Kiosks[0].Printer = "none"
 	cfg.Kiosks[0].Scanner = "serial:" + sc.Path()
-	ctx, o, l := startOffice(t, cfg, nil, "qms/demo/#")
+	ctx, o, l := startOffice(t, office.Opts{Config: cfg}, "qms/demo/#")
 	for range 2 {
 		_, err = o.Engine().Issue(ctx, queue.IssueRequest{Service: "social", Kiosk: "k1"})
 		require.NoError(t, err)
@@ -196,19 +182,47 @@ func TestKioskScanner(t *testing.T) {
 	require.Equal(t, "unknown", r.Kind)
 }
 
-// startOffice runs an office on the embedded broker with a fresh bbolt file
-// and a listener on filters; both stop at the end of the test.
-func startOffice(t *testing.T, cfg *config.Config, pin func(string) (gpio.PinIO, error), filters ...string) (context.Context, *office.Office, *sim.Listener) {
+// startOffice runs an office (opts with Config set, and any seams) on the
+// embedded broker with a fresh bbolt file, and a listener on filters; both
+// stop at the end of the test.
+func startOffice(t *testing.T, opts office.Opts, filters ...string) (context.Context, *office.Office, *sim.Listener) {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	t.Cleanup(cancel)
-	o, err := office.Start(ctx, office.Opts{Config: cfg, DB: filepath.Join(t.TempDir(), "o.db"), Broker: "embedded", Listen: "127.0.0.1:0", Pin: pin})
+	opts.DB, opts.Broker, opts.Listen = filepath.Join(t.TempDir(), "o.db"), "embedded", "127.0.0.1:0"
+	o, err := office.Start(ctx, opts)
 	require.NoError(t, err)
 	t.Cleanup(func() { o.Close() })
 	l, err := sim.Listen(o.BrokerURL(), filters...)
 	require.NoError(t, err)
 	t.Cleanup(l.Close)
 	return ctx, o, l
+}
+
+// header is a fake GPIO header: devicetest pins on one fake clock, opened
+// by the office through office.Opts.Pin.
+type header struct {
+	clock *devicetest.Clock
+	mu    sync.Mutex
+	pins  map[string]*devicetest.Pin
+}
+
+func newHeader() *header {
+	return &header{clock: devicetest.NewClock(time.Now()), pins: map[string]*devicetest.Pin{}}
+}
+
+func (h *header) open(name string) (gpio.PinIO, error) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	p := devicetest.NewPin(name, h.clock)
+	h.pins[name] = p
+	return p, nil
+}
+
+func (h *header) pin(name string) *devicetest.Pin {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return h.pins[name]
 }
 
 // TestKioskLongPressPriority: holding a kiosk button for long_press_ms
@@ -219,27 +233,10 @@ func TestKioskLongPressPriority(t *testing.T) {
 	cfg.Kiosks[0].Printer = "none"
 	cfg.Kiosks[0].LongPressMS = 1000
 	require.NoError(t, cfg.Validate())
-	clock := devicetest.NewClock(time.Now())
-	var mu sync.Mutex
-	pins := map[string]*devicetest.Pin{}
-	open := func(name string) (gpio.PinIO, error) {
-		mu.Lock()
-		defer mu.Unlock()
-		pins[name] = devicetest.NewPin(name, clock)
-		return pins[name], nil
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
-	defer cancel()
-	o, err := office.Start(ctx, office.Opts{Config: cfg, DB: filepath.Join(t.TempDir(), "o.db"), Broker: "embedded", Listen: "127.0.0.1:0", Pin: open, ButtonClock: clock})
-	require.NoError(t, err)
-	defer o.Close()
-	l, err := sim.Listen(o.BrokerURL(), "qms/demo/kiosk/#")
-	require.NoError(t, err)
-	defer l.Close()
-
-	mu.Lock()
-	social := pins["GPIO17"]
-	mu.Unlock()
+	h := newHeader()
+	clock := h.clock
+	ctx, o, l := startOffice(t, office.Opts{Config: cfg, Pin: h.open, ButtonClock: clock}, "qms/demo/kiosk/#")
+	social := h.pin("GPIO17")
 	step := func(d time.Duration) {
 		require.NoError(t, social.WaitIdle(10*time.Second))
 		clock.Advance(d)
