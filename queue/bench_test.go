@@ -73,7 +73,7 @@ func openBench(b *testing.B, dir string, cfg *config.Config) *Engine {
 	return e
 }
 
-// publisher drains the outbox as the office's publisher does, until stop.
+// publisher takes what the engine publishes as the office's publisher does, until stop.
 func publisher(e *Engine, stop chan struct{}) *sync.WaitGroup {
 	var wg sync.WaitGroup
 	wg.Add(1)
@@ -86,9 +86,10 @@ func publisher(e *Engine, stop chan struct{}) *sync.WaitGroup {
 				return
 			case <-e.Notify():
 			}
-			outs, err := e.Pending(sent, 1024)
-			if err == nil && len(outs) > 0 {
-				sent = outs[len(outs)-1].Seq
+			e.TakeRetained()
+			evs, err := e.Pending(sent, 1024)
+			if err == nil && len(evs) > 0 {
+				sent = evs[len(evs)-1].Seq
 				e.Ack(sent)
 			}
 		}

@@ -168,13 +168,13 @@ func (t *txn) rollover() {
 		t.st.counters[id].paused = c.paused
 	}
 	t.st.countOpen()
-	t.out(Out{Hall: &Hall{Calls: t.st.hall.Calls()}})
+	t.hall = true
 	seq := t.event(EvDayStarted, nil, "", day)
 	t.fail(t.tx.Bucket(bucketDays).Put([]byte(day), u64(seq)))
 	t.prune(day)
 	t.metaDirty = true
 	for _, c := range t.e.cfg.Counters {
-		t.board(t.st.counters[c.ID])
+		t.boardChanged(t.st.counters[c.ID])
 	}
 	for _, s := range t.e.cfg.Services {
 		t.changed(s.ID)

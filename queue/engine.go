@@ -50,10 +50,14 @@ type Engine struct {
 
 	svcs map[string]*config.Service
 	ctrs map[string]*config.Counter
-	// acked is the outbox seq the publisher acknowledged (Ack); dropped
-	// what the store no longer holds (loop goroutine only).
-	acked   atomic.Uint64
-	dropped uint64
+	// acked is the event seq the publisher acknowledged (Ack); ackStored
+	// the one the store holds (loop goroutine only).
+	acked     atomic.Uint64
+	ackStored uint64
+	// pub is the retained state committed but not yet taken by the
+	// publisher (TakeRetained).
+	pubMu sync.Mutex
+	pub   retained
 	// failHook, set by tests, makes a write transaction fail.
 	failHook func() error
 }
@@ -108,7 +112,12 @@ func Open(path string, cfg *config.Config, opts *Opts) (*Engine, error) {
 	for i := range cfg.Counters {
 		e.ctrs[cfg.Counters[i].ID] = &cfg.Counters[i]
 	}
-	if err := db.Update(initBuckets); err != nil {
+	if err := db.Update(func(tx *bolt.Tx) error {
+		if err := initBuckets(tx); err != nil {
+			return err
+		}
+		return migrateOutbox(tx)
+	}); err != nil {
 		db.Close()
 		return nil, fmt.Errorf("queue: init %s: %w", path, err)
 	}
@@ -117,7 +126,7 @@ func Open(path string, cfg *config.Config, opts *Opts) (*Engine, error) {
 		return nil, err
 	}
 	go e.loop()
-	// Whatever the outbox holds from before a restart is still to be sent.
+	// Events not yet published before a restart are still to be sent.
 	e.signal()
 	return e, nil
 }
@@ -161,11 +170,11 @@ func (e *Engine) loop() {
 			e.run(batch)
 		case <-tick.C:
 			now := e.opts.Now()
-			if e.dayChange(now, e.st.day) || e.st.closeDue(now) || e.acked.Load() > e.dropped {
+			if e.dayChange(now, e.st.day) || e.st.closeDue(now) || e.acked.Load() > e.ackStored {
 				e.run([]*request{{fn: func(*txn) error { return nil }, err: make(chan error, 1)}})
 			}
 		case <-e.quit:
-			if e.acked.Load() > e.dropped {
+			if e.acked.Load() > e.ackStored {
 				e.run([]*request{{fn: func(*txn) error { return nil }, err: make(chan error, 1)}})
 			}
 			return
@@ -182,14 +191,12 @@ func (e *Engine) run(batch []*request) {
 		writes = writes || !r.readOnly
 	}
 	if writes {
-		wrote := false
-		var dropped uint64
+		var t *txn
 		err := e.db.Update(func(tx *bolt.Tx) error {
-			t := newTxn(e, tx)
-			defer func() { dropped = t.dropped }()
+			t = newTxn(e, tx)
 			t.rollover()
 			t.closeServices()
-			t.dropAcked()
+			t.storeAck()
 			for i, r := range batch {
 				if t.fatal != nil {
 					break
@@ -202,7 +209,6 @@ func (e *Engine) run(batch []*request) {
 			if e.failHook != nil {
 				t.fail(e.failHook())
 			}
-			wrote = t.outs > 0
 			return t.fatal
 		})
 		if err != nil {
@@ -216,8 +222,8 @@ func (e *Engine) run(batch []*request) {
 				e.log.Error("queue: reload failed", "err", rerr)
 			}
 		} else {
-			e.dropped = max(e.dropped, dropped)
-			if wrote {
+			e.ackStored = max(e.ackStored, t.acked)
+			if e.retain(t) || t.st.eventSeq != t.startSeq {
 				e.signal()
 			}
 		}

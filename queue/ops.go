@@ -308,7 +308,7 @@ func (t *txn) next(c *counterState, want *Ticket) (*Ticket, error) {
 	}
 	if pick == nil {
 		if ended == nil {
-			t.board(c) // an idle counter pressed next: refresh its board
+			t.boardChanged(c) // an idle counter pressed next: refresh its board
 		}
 		return ended, nil
 	}
@@ -321,9 +321,8 @@ func (t *txn) next(c *counterState, want *Ticket) (*Ticket, error) {
 	c.current = pick
 	t.st.lastCalled[pick.Service] = pick.Label
 	t.saveTicket(pick)
-	seq := t.event(EvCalled, pick, c.id, "")
-	t.board(c)
-	t.call(c, false, seq)
+	t.event(EvCalled, pick, c.id, "")
+	t.call(c)
 	t.changed(pick.Service)
 	return ended, nil
 }
@@ -387,9 +386,8 @@ func (t *txn) recall(c *counterState) error {
 	_ = tk.move(Called)
 	tk.Recalls++
 	t.saveTicket(tk)
-	seq := t.event(EvRecalled, tk, c.id, "")
-	t.board(c)
-	t.call(c, true, seq)
+	t.event(EvRecalled, tk, c.id, "")
+	t.call(c)
 	return nil
 }
 
@@ -412,7 +410,7 @@ func (t *txn) noShow(c *counterState) (*Ticket, error) {
 	t.st.enqueue(tk)
 	t.saveTicket(tk)
 	t.event(EvNoShow, tk, c.id, "back to the queue after the grace period")
-	t.board(c)
+	t.boardChanged(c)
 	t.changed(tk.Service)
 	cp := *tk
 	return &cp, nil
@@ -434,7 +432,7 @@ func (t *txn) end(c *counterState, to State, ev string) (*Ticket, error) {
 	}
 	t.saveTicket(tk)
 	t.event(ev, tk, c.id, "")
-	t.board(c)
+	t.boardChanged(c)
 	cp := *tk
 	return &cp, nil
 }
@@ -471,7 +469,7 @@ func (t *txn) transfer(c *counterState, to, toCounter string) (*Ticket, error) {
 	t.st.enqueue(tk)
 	t.saveTicket(tk)
 	t.event(EvTransferred, tk, c.id, toCounter)
-	t.board(c)
+	t.boardChanged(c)
 	t.changed(tk.From)
 	t.changed(to)
 	cp := *tk
@@ -490,7 +488,7 @@ func (t *txn) pause(c *counterState, paused bool) error {
 		ev = EvPaused
 	}
 	t.event(ev, nil, c.id, "")
-	t.board(c)
+	t.boardChanged(c)
 	for _, s := range c.services {
 		t.changed(s)
 	}
@@ -542,9 +540,9 @@ func contains(list []string, s string) bool {
 func (e *Engine) Republish(ctx context.Context) error {
 	return e.do(ctx, false, func(t *txn) error {
 		for _, c := range e.cfg.Counters {
-			t.board(t.st.counters[c.ID])
+			t.boardChanged(t.st.counters[c.ID])
 		}
-		t.out(Out{Hall: &Hall{Calls: t.st.hall.Calls()}})
+		t.hall = true
 		for _, s := range e.cfg.Services {
 			t.changed(s.ID)
 		}

@@ -1,29 +1,15 @@
 package queue
 
 import (
-	"bytes"
-	"encoding/binary"
 	"encoding/json"
 	"fmt"
+	"sort"
 	"time"
 
 	bolt "go.etcd.io/bbolt"
 
 	"github.com/cherga/cherga/display"
 )
-
-// Out is one outgoing message as the engine committed it; exactly one field
-// is set. The publisher turns it into MQTT topics and payloads, so the queue
-// knows nothing of topics.
-type Out struct {
-	Seq   uint64         `json:"-"`
-	Board *display.Board `json:"board,omitempty"`
-	Hall  *Hall          `json:"hall,omitempty"`
-	Queue *Figures       `json:"queue,omitempty"`
-	Load  *display.Load  `json:"load,omitempty"`
-	Call  *Call          `json:"call,omitempty"`
-	Event *Event         `json:"event,omitempty"`
-}
 
 // Hall is the hall board: the latest calls, newest first.
 type Hall struct {
@@ -34,18 +20,6 @@ type Hall struct {
 type Figures struct {
 	Service string        `json:"service"`
 	Queue   display.Queue `json:"queue"`
-}
-
-// Call is one announcement: a ticket called (or recalled) to a counter.
-type Call struct {
-	// ID is unique per call; a recall has its own.
-	ID      string    `json:"id"`
-	Ticket  string    `json:"ticket"`
-	Service string    `json:"service"`
-	Counter string    `json:"counter"`
-	Kind    string    `json:"kind"` // window or cabinet
-	Recall  bool      `json:"recall,omitempty"`
-	At      time.Time `json:"at"`
 }
 
 // Event is one ticket lifecycle event of the {root}/events stream. Seq has
@@ -76,37 +50,127 @@ const (
 	EvDayStarted  = "day.started"
 )
 
-// Notify receives a value whenever the outbox may hold new messages.
-func (e *Engine) Notify() <-chan struct{} { return e.notify }
-
-// Pending returns up to max messages of the outbox that come after seq
-// after, oldest first.
-func (e *Engine) Pending(after uint64, max int) ([]Out, error) {
-	after = maxU64(after, e.acked.Load())
-	var outs []Out
-	err := e.db.View(func(tx *bolt.Tx) error {
-		c := tx.Bucket(bucketOutbox).Cursor()
-		for k, v := c.Seek(u64(after + 1)); k != nil && len(outs) < max; k, v = c.Next() {
-			var o Out
-			if err := json.Unmarshal(v, &o); err != nil {
-				return fmt.Errorf("outbox %x: %w", k, err)
-			}
-			o.Seq = binary.BigEndian.Uint64(k)
-			outs = append(outs, o)
-		}
-		return nil
-	})
-	if err != nil {
-		return nil, fmt.Errorf("queue: outbox: %w", err)
-	}
-	return outs, nil
+// IsCall reports whether the event calls its ticket to a counter (a call or
+// a recall): it is announced, and its seq is the call's id.
+func (ev *Event) IsCall() bool {
+	return (ev.Type == EvCalled || ev.Type == EvRecalled) && ev.Ticket != nil
 }
 
-// Ack marks the messages up to and including seq as taken by the broker:
-// Pending no longer returns them. Their deletion rides on the engine's next
-// write transaction (or its timer within 20 seconds, or Close), so that
-// acknowledging costs no fsync of its own; after a power cut in between,
-// they are sent again, which receivers tell by the event seq and call id.
+// Retained is the retained state that committed transactions changed: the
+// boards of the counters, the hall board, the figures of the services'
+// queues and the office load. Unlike events it is not kept on disk: it is
+// derived from the state, which is, and a publisher that lost it (a
+// restart, a broker that forgot its retained messages) asks for all of it
+// again (Engine.Republish).
+type Retained struct {
+	Boards []display.Board // in the order of the configured counters
+	Hall   *Hall
+	Queues []Figures // in service id order
+	Load   *display.Load
+}
+
+// Empty reports whether nothing changed.
+func (r *Retained) Empty() bool {
+	return len(r.Boards) == 0 && r.Hall == nil && len(r.Queues) == 0 && r.Load == nil
+}
+
+// retained accumulates what changed since the publisher last took it; a
+// newer value of a board or a queue replaces the older one.
+type retained struct {
+	boards map[string]display.Board
+	hall   *Hall
+	queues map[string]Figures
+	load   *display.Load
+}
+
+// Notify receives a value whenever a commit produced events or changed
+// retained state for the publisher.
+func (e *Engine) Notify() <-chan struct{} { return e.notify }
+
+// TakeRetained returns the retained state changed by the transactions
+// committed since the last call, and forgets it: the caller publishes it,
+// and keeps what the broker did not take.
+func (e *Engine) TakeRetained() Retained {
+	e.pubMu.Lock()
+	p := e.pub
+	e.pub = retained{}
+	e.pubMu.Unlock()
+	var r Retained
+	for _, c := range e.cfg.Counters {
+		if b, ok := p.boards[c.ID]; ok {
+			r.Boards = append(r.Boards, b)
+		}
+	}
+	for _, f := range p.queues {
+		r.Queues = append(r.Queues, f)
+	}
+	sort.Slice(r.Queues, func(i, j int) bool { return r.Queues[i].Service < r.Queues[j].Service })
+	r.Hall, r.Load = p.hall, p.load
+	return r
+}
+
+// retain hands what a committed transaction changed to the publisher.
+func (e *Engine) retain(t *txn) bool {
+	if len(t.boards) == 0 && !t.hall && len(t.dirtyQueues) == 0 && !t.dirtyLoad {
+		return false
+	}
+	boards := make([]display.Board, 0, len(t.boards))
+	for id := range t.boards {
+		if c := t.st.counters[id]; c != nil {
+			boards = append(boards, t.board(c))
+		}
+	}
+	var hall *Hall
+	if t.hall {
+		hall = &Hall{Calls: t.st.hall.Calls()}
+	}
+	queues := make([]Figures, 0, len(t.dirtyQueues))
+	for s := range t.dirtyQueues {
+		if e.service(s) != nil {
+			queues = append(queues, Figures{Service: s, Queue: t.figures(s)})
+		}
+	}
+	var load *display.Load
+	if t.dirtyLoad {
+		load = t.load()
+	}
+	e.pubMu.Lock()
+	defer e.pubMu.Unlock()
+	p := &e.pub
+	if p.boards == nil {
+		p.boards, p.queues = map[string]display.Board{}, map[string]Figures{}
+	}
+	for _, b := range boards {
+		p.boards[b.Counter] = b
+	}
+	for _, f := range queues {
+		p.queues[f.Service] = f
+	}
+	if hall != nil {
+		p.hall = hall
+	}
+	if load != nil {
+		p.load = load
+	}
+	return true
+}
+
+// Pending returns up to max committed events after seq after (and after
+// what was acknowledged), oldest first: the publisher sends them to
+// {root}/events, and announces the calls among them.
+func (e *Engine) Pending(after uint64, max int) ([]Event, error) {
+	evs, err := e.Replay(maxU64(after, e.acked.Load())+1, max)
+	if err != nil {
+		return nil, fmt.Errorf("queue: pending events: %w", err)
+	}
+	return evs, nil
+}
+
+// Ack marks the events up to and including seq as taken by the broker:
+// Pending no longer returns them. The mark rides on the engine's next write
+// transaction (or its timer within 20 seconds, or Close), so that
+// acknowledging costs no fsync of its own; after a power cut in between a
+// few events are sent again, which receivers tell by their seq.
 func (e *Engine) Ack(seq uint64) {
 	for {
 		old := e.acked.Load()
@@ -116,21 +180,12 @@ func (e *Engine) Ack(seq uint64) {
 	}
 }
 
-// dropAcked deletes the acknowledged messages from the outbox.
-func (t *txn) dropAcked() {
-	upto := t.e.acked.Load()
-	if upto <= t.e.dropped {
-		return
+// storeAck writes the acknowledged seq, if it moved.
+func (t *txn) storeAck() {
+	if upto := t.e.acked.Load(); upto > t.e.ackStored {
+		t.fail(t.tx.Bucket(bucketMeta).Put(keyPublished, u64(upto)))
+		t.acked = upto // the engine's once committed
 	}
-	c := t.tx.Bucket(bucketOutbox).Cursor()
-	end := u64(upto)
-	for k, _ := c.First(); k != nil && bytes.Compare(k, end) <= 0; k, _ = c.First() {
-		if err := c.Delete(); err != nil {
-			t.fail(err)
-			return
-		}
-	}
-	t.dropped = upto // the engine's once committed
 }
 
 // Replay returns the events from seq on (at most max), for an integration
@@ -149,6 +204,36 @@ func (e *Engine) Replay(from uint64, max int) ([]Event, error) {
 		return nil
 	})
 	return evs, err
+}
+
+// migrateOutbox drops the outbox bucket of a file written before events
+// became the outbox: what it still held unpublished is published again
+// from the events.
+func migrateOutbox(tx *bolt.Tx) error {
+	b := tx.Bucket(bucketOldOutbox)
+	if b == nil {
+		return nil
+	}
+	meta := tx.Bucket(bucketMeta)
+	published := beU64(meta.Get(keyEventSeq))
+	err := b.ForEach(func(k, v []byte) error {
+		var o struct {
+			Event *struct {
+				Seq uint64 `json:"seq"`
+			} `json:"event"`
+		}
+		if json.Unmarshal(v, &o) == nil && o.Event != nil && o.Event.Seq > 0 {
+			published = min(published, o.Event.Seq-1)
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	if err := meta.Put(keyPublished, u64(published)); err != nil {
+		return err
+	}
+	return tx.DeleteBucket(bucketOldOutbox)
 }
 
 func maxU64(a, b uint64) uint64 {

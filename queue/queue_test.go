@@ -11,7 +11,9 @@ import (
 	"time"
 
 	"github.com/stretchr/testify/require"
+	bolt "go.etcd.io/bbolt"
 
+	"github.com/cherga/cherga/display"
 	firmwareconfig "github.com/cherga/cherga/firmware-config"
 	"github.com/cherga/cherga/internal/config"
 	"github.com/cherga/cherga/queue"
@@ -466,60 +468,98 @@ func TestMidnightDuringACall(t *testing.T) {
 func TestOutbox(t *testing.T) {
 	o := newOffice(t, nil, monday10)
 	o.issue("social")
+	o.e.TakeRetained() // the day's start and the issue
 	o.next("1")
 	select {
 	case <-o.e.Notify():
 	default:
 		t.Fatal("no notification after a commit")
 	}
-	outs, err := o.e.Pending(0, 1000)
+
+	// The retained state after the commits: the board, the hall, the
+	// figures; a second take has nothing new.
+	r := o.e.TakeRetained()
+	require.Len(t, r.Boards, 1)
+	require.Equal(t, "1", r.Boards[0].Counter)
+	require.Equal(t, "А001", r.Boards[0].Ticket)
+	require.Equal(t, display.Calling, r.Boards[0].State)
+	require.NotNil(t, r.Hall)
+	require.Equal(t, "А001", r.Hall.Calls[0].Ticket)
+	require.NotEmpty(t, r.Queues)
+	require.Equal(t, "social", r.Queues[0].Service)
+	require.Equal(t, 0, r.Queues[0].Queue.Waiting)
+	require.Equal(t, "А001", r.Queues[0].Queue.LastCalled)
+	require.NotNil(t, r.Load)
+	empty := o.e.TakeRetained()
+	require.True(t, empty.Empty(), "taken once")
+
+	// The events are the outbox.
+	evs, err := o.e.Pending(0, 1000)
 	require.NoError(t, err)
-	require.NotEmpty(t, outs)
-	var kinds []string
-	var evSeqs []uint64
-	for i, out := range outs {
-		if i > 0 {
-			require.Greater(t, out.Seq, outs[i-1].Seq)
-		}
-		switch {
-		case out.Event != nil:
-			kinds = append(kinds, "event")
-			evSeqs = append(evSeqs, out.Event.Seq)
-		case out.Call != nil:
-			kinds = append(kinds, "call")
-			require.Equal(t, "А001", out.Call.Ticket)
-		}
+	var seqs []uint64
+	for _, ev := range evs {
+		seqs = append(seqs, ev.Seq)
 	}
-	require.Equal(t, []uint64{1, 2, 3}, evSeqs)
-	require.Contains(t, kinds, "call")
+	require.Equal(t, []uint64{1, 2, 3}, seqs)
+	require.Equal(t, queue.EvCalled, evs[2].Type)
+	require.True(t, evs[2].IsCall())
+	require.False(t, evs[1].IsCall())
 
 	// A publisher that took the first two.
-	part, err := o.e.Pending(0, 2)
-	require.NoError(t, err)
-	require.Len(t, part, 2)
-	o.e.Ack(part[1].Seq)
-	_, _ = o.e.Day(o.ctx) // the ack is committed with the next request
+	o.e.Ack(evs[1].Seq)
 	rest, err := o.e.Pending(0, 1000)
 	require.NoError(t, err)
-	sameJSON(t, outs[2:], rest)
+	sameJSON(t, evs[2:], rest)
+	_, _ = o.e.Counter(o.ctx, "2", queue.Command{Action: queue.Pause}) // the ack is committed with the next write
 
-	// A restart keeps what was not acknowledged.
+	// A restart keeps what was not acknowledged; the retained state is
+	// asked for again.
 	o.reopen()
 	rest2, err := o.e.Pending(0, 1000)
 	require.NoError(t, err)
-	sameJSON(t, rest, rest2)
+	require.Len(t, rest2, 2)
+	require.Equal(t, uint64(3), rest2[0].Seq)
+	require.Equal(t, queue.EvPaused, rest2[1].Type)
 	o.e.Ack(rest2[len(rest2)-1].Seq)
-	_, _ = o.e.Day(o.ctx)
-	empty, err := o.e.Pending(0, 1000)
+	require.NoError(t, o.e.Republish(o.ctx))
+	none, err := o.e.Pending(0, 1000)
 	require.NoError(t, err)
-	require.Empty(t, empty)
+	require.Empty(t, none)
+	all := o.e.TakeRetained()
+	require.Len(t, all.Boards, len(o.cfg.Counters), "every board")
+	require.Equal(t, display.Closed, all.Boards[1].State, "counter 2 is paused")
 
-	// The events stay for replay after their outbox entries are gone.
-	evs, err := o.e.Replay(2, 100)
+	// The events stay for replay after they were published.
+	evs, err = o.e.Replay(2, 100)
 	require.NoError(t, err)
-	require.Len(t, evs, 2)
+	require.Len(t, evs, 3)
 	require.Equal(t, uint64(2), evs[0].Seq)
 	require.Equal(t, queue.EvCalled, evs[1].Type)
+}
+
+// TestOutboxMigration: a file written when the outbox was a bucket of its
+// own opens with its unpublished events still pending and the bucket gone.
+func TestOutboxMigration(t *testing.T) {
+	o := newOffice(t, nil, monday10)
+	o.issue("social")
+	o.issue("social")
+	require.NoError(t, o.e.Close())
+	db, err := bolt.Open(o.path, 0o600, nil)
+	require.NoError(t, err)
+	require.NoError(t, db.Update(func(tx *bolt.Tx) error {
+		b, err := tx.CreateBucket([]byte("outbox"))
+		if err != nil {
+			return err
+		}
+		// The day's start was published and deleted; the issues were not.
+		return b.Put([]byte{0, 0, 0, 0, 0, 0, 0, 7}, []byte(`{"event":{"seq":2,"type":"ticket.issued"}}`))
+	}))
+	require.NoError(t, db.Close())
+	o.e = queuetest.OpenPath(t, o.path, o.cfg, o.opts())
+	evs, err := o.e.Pending(0, 100)
+	require.NoError(t, err)
+	require.Len(t, evs, 2, "the day's start was published; both issues were not")
+	require.Equal(t, uint64(2), evs[0].Seq)
 }
 
 func TestReopenGivesTheSameState(t *testing.T) {

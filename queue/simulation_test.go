@@ -425,11 +425,12 @@ func TestSimulation(t *testing.T) {
 		require.NoError(t, o.e.Check(o.ctx), "step %d: %s", step, op)
 
 		if step%20 == 0 { // a publisher takes what is pending
-			outs, err := o.e.Pending(0, 1<<20)
+			evs, err := o.e.Pending(0, 1<<20)
 			require.NoError(t, err)
-			if len(outs) > 0 {
-				o.e.Ack(outs[len(outs)-1].Seq)
+			if len(evs) > 0 {
+				o.e.Ack(evs[len(evs)-1].Seq)
 			}
+			o.e.TakeRetained()
 		}
 		if rng.IntN(150) == 0 { // a restart
 			require.NoError(t, o.e.Close())

@@ -17,17 +17,20 @@ var (
 	bucketTickets  = []byte("tickets")
 	bucketNumbers  = []byte("numbers")
 	bucketCounters = []byte("counters")
-	bucketOutbox   = []byte("outbox")
 	bucketEvents   = []byte("events")
 	bucketStats    = []byte("stats")
 	bucketDays     = []byte("days")
+	// bucketOldOutbox is the outbox of files written before the events
+	// became the outbox (migrateOutbox).
+	bucketOldOutbox = []byte("outbox")
 
-	keyDay      = []byte("day")
-	keyEventSeq = []byte("event_seq")
+	keyDay       = []byte("day")
+	keyEventSeq  = []byte("event_seq")
+	keyPublished = []byte("published")
 )
 
 func initBuckets(tx *bolt.Tx) error {
-	for _, b := range [][]byte{bucketMeta, bucketTickets, bucketNumbers, bucketCounters, bucketOutbox, bucketEvents, bucketStats, bucketDays} {
+	for _, b := range [][]byte{bucketMeta, bucketTickets, bucketNumbers, bucketCounters, bucketEvents, bucketStats, bucketDays} {
 		if _, err := tx.CreateBucketIfNotExists(b); err != nil {
 			return err
 		}
@@ -131,12 +134,14 @@ func (st *state) countOpen() {
 // reload rebuilds the state from the store.
 func (e *Engine) reload() error {
 	st := e.newState("")
+	var published uint64
 	err := e.db.View(func(tx *bolt.Tx) error {
 		meta := tx.Bucket(bucketMeta)
 		st.day = string(meta.Get(keyDay))
 		if v := meta.Get(keyEventSeq); len(v) == 8 {
 			st.eventSeq = binary.BigEndian.Uint64(v)
 		}
+		published = beU64(meta.Get(keyPublished))
 		err := tx.Bucket(bucketCounters).ForEach(func(k, v []byte) error {
 			var r counterRecord
 			if err := json.Unmarshal(v, &r); err != nil {
@@ -222,6 +227,8 @@ func (e *Engine) reload() error {
 		st.served(t)
 	}
 	e.st = st
+	e.ackStored = published
+	e.Ack(published)
 	return nil
 }
 

@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"math"
 	"sort"
-	"strconv"
 	"time"
 
 	bolt "go.etcd.io/bbolt"
@@ -24,17 +23,20 @@ type txn struct {
 	tx    *bolt.Tx
 	now   time.Time
 	fatal error
-	outs  int
 
-	startSeq    uint64
-	dropped     uint64
-	metaDirty   bool
+	startSeq  uint64
+	acked     uint64 // the acknowledged seq this transaction stored
+	metaDirty bool
+	// What changed for the publisher: the boards of these counters, the
+	// hall, the figures of these services and the office load.
+	boards      map[string]bool
+	hall        bool
 	dirtyQueues map[string]bool
 	dirtyLoad   bool
 }
 
 func newTxn(e *Engine, tx *bolt.Tx) *txn {
-	return &txn{e: e, st: e.st, tx: tx, now: e.opts.Now(), startSeq: e.st.eventSeq, dirtyQueues: map[string]bool{}}
+	return &txn{e: e, st: e.st, tx: tx, now: e.opts.Now(), startSeq: e.st.eventSeq, boards: map[string]bool{}, dirtyQueues: map[string]bool{}}
 }
 
 func (t *txn) fail(err error) {
@@ -52,7 +54,7 @@ func (t *txn) put(bucket, key []byte, v any) {
 	t.fail(t.tx.Bucket(bucket).Put(key, b))
 }
 
-// appendOnly returns a bucket whose keys only grow (events, the outbox),
+// appendOnly returns a bucket whose keys only grow (the events),
 // packed full: its pages are never split for an insert in the middle, so
 // half-empty pages would only waste the disk.
 func (t *txn) appendOnly(name []byte) *bolt.Bucket {
@@ -71,28 +73,12 @@ func (t *txn) putTo(b *bolt.Bucket, key []byte, v any) {
 	t.fail(b.Put(key, j))
 }
 
-// out appends a message to the outbox.
-func (t *txn) out(o Out) {
-	b := t.appendOnly(bucketOutbox)
-	seq, err := b.NextSequence()
-	if err != nil {
-		t.fail(err)
-		return
-	}
-	t.putTo(b, u64(seq), o)
-	t.outs++
-}
-
-// event records a lifecycle event and queues it for {root}/events.
+// event records a lifecycle event: the events are the outbox of
+// {root}/events (and of the announcements), and kept for replay.
 func (t *txn) event(typ string, tk *Ticket, counter, reason string) uint64 {
 	t.st.eventSeq++
-	ev := &Event{Seq: t.st.eventSeq, Type: typ, At: t.now, Counter: counter, Reason: reason}
-	if tk != nil {
-		cp := *tk
-		ev.Ticket = &cp
-	}
+	ev := &Event{Seq: t.st.eventSeq, Type: typ, At: t.now, Ticket: tk, Counter: counter, Reason: reason}
 	t.putTo(t.appendOnly(bucketEvents), u64(ev.Seq), ev)
-	t.out(Out{Event: ev})
 	return ev.Seq
 }
 
@@ -115,9 +101,12 @@ func (t *txn) saveCounter(c *counterState) {
 	t.put(bucketCounters, []byte(c.id), counterRecord{Paused: c.paused})
 }
 
-// board publishes the state of one counter's board.
-func (t *txn) board(c *counterState) {
-	b := &display.Board{Counter: c.id, State: display.Idle, At: t.now}
+// boardChanged marks a counter's board for publishing after the commit.
+func (t *txn) boardChanged(c *counterState) { t.boards[c.id] = true }
+
+// board is the state of one counter's board.
+func (t *txn) board(c *counterState) display.Board {
+	b := display.Board{Counter: c.id, State: display.Idle, At: t.now}
 	switch {
 	case c.current != nil:
 		b.State = display.Calling
@@ -131,23 +120,15 @@ func (t *txn) board(c *counterState) {
 	case c.paused:
 		b.State = display.Closed
 	}
-	t.out(Out{Board: b})
+	return b
 }
 
-// call announces the counter's current ticket and puts it on the hall board.
-func (t *txn) call(c *counterState, recall bool, id uint64) {
-	tk := c.current
-	t.st.hall.Call(tk.Label, c.id, t.now)
-	t.out(Out{Hall: &Hall{Calls: t.st.hall.Calls()}})
-	t.out(Out{Call: &Call{
-		ID:      strconv.FormatUint(id, 10),
-		Ticket:  tk.Label,
-		Service: tk.Service,
-		Counter: c.id,
-		Kind:    t.e.counter(c.id).Kind,
-		Recall:  recall,
-		At:      t.now,
-	}})
+// call puts the counter's current ticket on top of the hall board; its
+// event (called or recalled) is the announcement.
+func (t *txn) call(c *counterState) {
+	t.st.hall.Call(c.current.Label, c.id, t.now)
+	t.hall = true
+	t.boardChanged(c)
 }
 
 // changed marks a service's queue figures and the office load for
@@ -157,22 +138,10 @@ func (t *txn) changed(service string) {
 	t.dirtyLoad = true
 }
 
-// finish writes what a batch accumulated: metadata and coalesced figures.
+// finish writes what a batch accumulated in the metadata.
 func (t *txn) finish() {
 	if t.fatal != nil {
 		return
-	}
-	services := make([]string, 0, len(t.dirtyQueues))
-	for s := range t.dirtyQueues {
-		services = append(services, s)
-	}
-	sort.Strings(services)
-	for _, s := range services {
-		q := t.figures(s)
-		t.out(Out{Queue: &Figures{Service: s, Queue: q}})
-	}
-	if t.dirtyLoad {
-		t.out(Out{Load: t.load()})
 	}
 	meta := t.tx.Bucket(bucketMeta)
 	if t.st.eventSeq != t.startSeq {

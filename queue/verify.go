@@ -25,8 +25,8 @@ import (
 //   - every ticket is in exactly one known state, under its own day, with a
 //     unique id; tickets of past days are all finished;
 //   - at most one ticket is called or serving at each counter;
-//   - the event seqs run without a gap up to meta's event_seq, and the
-//     outbox seqs increase.
+//   - the event seqs run without a gap up to meta's event_seq, and what
+//     was published does not pass it.
 //
 // The engine must not have the file open (bbolt locks it).
 func Verify(path string, cfg *config.Config) error {
@@ -42,7 +42,7 @@ func Verify(path string, cfg *config.Config) error {
 		}
 	}
 	err = db.View(func(tx *bolt.Tx) error {
-		for _, b := range [][]byte{bucketMeta, bucketTickets, bucketNumbers, bucketCounters, bucketOutbox, bucketEvents} {
+		for _, b := range [][]byte{bucketMeta, bucketTickets, bucketNumbers, bucketCounters, bucketEvents} {
 			if tx.Bucket(b) == nil {
 				bad("bucket %s missing", b)
 				return nil
@@ -52,7 +52,12 @@ func Verify(path string, cfg *config.Config) error {
 		today := string(meta.Get(keyDay))
 		seq := beU64(meta.Get(keyEventSeq))
 		verifyEvents(tx, seq, bad)
-		verifyOutbox(tx, bad)
+		if pub := beU64(meta.Get(keyPublished)); pub > seq {
+			bad("published up to event %d, beyond the last event %d", pub, seq)
+		}
+		if tx.Bucket(bucketOldOutbox) != nil {
+			bad("the old outbox bucket is still there")
+		}
 		verifyTickets(tx, cfg, today, bad)
 		return nil
 	})
@@ -80,39 +85,6 @@ func verifyEvents(tx *bolt.Tx, seq uint64, bad func(string, ...any)) {
 	}
 	if prev != seq {
 		bad("the last event is %d, meta event_seq is %d", prev, seq)
-	}
-}
-
-func verifyOutbox(tx *bolt.Tx, bad func(string, ...any)) {
-	b := tx.Bucket(bucketOutbox)
-	var prev uint64
-	err := b.ForEach(func(k, v []byte) error {
-		n := beU64(k)
-		if n <= prev {
-			bad("outbox seq %d after %d", n, prev)
-		}
-		if n > b.Sequence() {
-			bad("outbox seq %d beyond the bucket sequence %d", n, b.Sequence())
-		}
-		prev = n
-		var o Out
-		if err := json.Unmarshal(v, &o); err != nil {
-			bad("outbox %d: %v", n, err)
-			return nil
-		}
-		set := 0
-		for _, p := range []bool{o.Board != nil, o.Hall != nil, o.Queue != nil, o.Load != nil, o.Call != nil, o.Event != nil} {
-			if p {
-				set++
-			}
-		}
-		if set != 1 {
-			bad("outbox %d has %d messages", n, set)
-		}
-		return nil
-	})
-	if err != nil {
-		bad("outbox: %v", err)
 	}
 }
 

@@ -33,6 +33,10 @@ type Opts struct {
 	Status any
 	// Timeout bounds connecting and each publish.
 	Timeout time.Duration
+	// OnConnect, if set, is called after every connection to the broker
+	// (the first and each reconnection), once the subscriptions are back.
+	// It runs on the client's goroutine: it must not block.
+	OnConnect func() `yaml:"-"`
 	Logger  *slog.Logger `yaml:"-"`
 }
 
@@ -105,6 +109,9 @@ func (cl *Client) onConnect(c paho.Client) {
 		}
 	}
 	cl.log.Debug("bus: connected", "broker", cl.opts.URL)
+	if cl.opts.OnConnect != nil {
+		cl.opts.OnConnect()
+	}
 }
 
 // Subscribe calls h for every message on filter, now and after every

@@ -72,6 +72,9 @@ type Office struct {
 	boards map[string]display.Board
 	blink  time.Duration
 	loc    *time.Location
+	// reconnected tells the publisher that the broker was (re)connected,
+	// and may have lost the retained state.
+	reconnected chan struct{}
 
 	cancel context.CancelFunc
 	wg     sync.WaitGroup
@@ -111,6 +114,7 @@ func Start(ctx context.Context, opts Opts) (_ *Office, err error) {
 		kiosks:       map[string]*kiosk{},
 		counters:     make(chan counterReq, 64),
 		boards:       map[string]display.Board{},
+		reconnected:  make(chan struct{}, 1),
 		pin:          opts.Pin,
 		buttonClock:  opts.ButtonClock,
 		counterLamps: map[string]*device.Lamp{},
@@ -143,6 +147,12 @@ func Start(ctx context.Context, opts Opts) (_ *Office, err error) {
 		Root:     root,
 		Status:   Status{Online: true, Version: opts.Version, Started: o.started.Truncate(time.Second), Site: cfg.Site},
 		Logger:   log,
+		OnConnect: func() {
+			select {
+			case o.reconnected <- struct{}{}:
+			default:
+			}
+		},
 	})
 	if err != nil {
 		return nil, err
@@ -161,9 +171,6 @@ func Start(ctx context.Context, opts Opts) (_ *Office, err error) {
 	o.wg.Add(2)
 	go o.publish(runCtx)
 	go o.serveCounters(runCtx)
-	if err := o.eng.Republish(ctx); err != nil {
-		return nil, err
-	}
 	for _, kc := range cfg.Kiosks {
 		spec := kc.Printer
 		if opts.Printer != "" {

@@ -3,6 +3,7 @@ package office
 import (
 	"context"
 	"encoding/json"
+	"strconv"
 	"time"
 
 	"github.com/cherga/cherga/audio"
@@ -18,14 +19,14 @@ type message struct {
 	payload []byte
 }
 
-// render turns one committed outbox message into its MQTT publications,
-// with every time in the office's time zone. A board shows a call as
-// calling for office.board_blink_s, then as serving (display.Settle).
-func (o *Office) render(out queue.Out, now time.Time) []message {
+// renderRetained turns retained state the engine committed into its MQTT
+// publications, with every time in the office's time zone. A board shows a
+// call as calling for office.board_blink_s, then as serving
+// (display.Settle).
+func (o *Office) renderRetained(r queue.Retained, now time.Time) []message {
 	root := o.cfg.Root()
-	switch {
-	case out.Board != nil:
-		b := *out.Board
+	var msgs []message
+	for _, b := range r.Boards {
 		b.At = o.local(b.At)
 		o.boards[b.Counter] = b
 		if l := o.counterLamps[b.Counter]; l != nil {
@@ -33,33 +34,41 @@ func (o *Office) render(out queue.Out, now time.Time) []message {
 				o.log.Error("office: counter lamp", "counter", b.Counter, "err", err)
 			}
 		}
-		return o.renderBoard(display.Settle(b, now, o.blink))
-	case out.Hall != nil:
-		h := *out.Hall
+		msgs = append(msgs, o.renderBoard(display.Settle(b, now, o.blink))...)
+	}
+	if r.Hall != nil {
+		h := *r.Hall
 		h.Calls = append([]display.HallCall{}, h.Calls...)
 		for i := range h.Calls {
 			h.Calls[i].At = o.local(h.Calls[i].At)
 		}
-		return []message{{bus.Hall(root), true, mustJSON(h)}}
-	case out.Queue != nil:
-		return []message{{bus.Queue(root, out.Queue.Service), true, out.Queue.Queue.JSON()}}
-	case out.Load != nil:
-		l := *out.Load
-		l.At = o.local(l.At)
-		return []message{{bus.Load(root), true, l.JSON()}}
-	case out.Call != nil:
-		return o.renderCall(*out.Call)
-	case out.Event != nil:
-		ev := *out.Event
-		ev.At = o.local(ev.At)
-		if ev.Ticket != nil {
-			tk := *ev.Ticket
-			tk.Issued, tk.Called, tk.Ended, tk.NotBefore = o.local(tk.Issued), o.local(tk.Called), o.local(tk.Ended), o.local(tk.NotBefore)
-			ev.Ticket = &tk
-		}
-		return []message{{bus.Events(root), false, mustJSON(ev)}}
+		msgs = append(msgs, message{bus.Hall(root), true, mustJSON(h)})
 	}
-	return nil
+	for _, q := range r.Queues {
+		msgs = append(msgs, message{bus.Queue(root, q.Service), true, q.Queue.JSON()})
+	}
+	if r.Load != nil {
+		l := *r.Load
+		l.At = o.local(l.At)
+		msgs = append(msgs, message{bus.Load(root), true, l.JSON()})
+	}
+	return msgs
+}
+
+// renderEvent turns one committed event into its publications: the event
+// on {root}/events and, for a call or a recall, its announcement.
+func (o *Office) renderEvent(ev queue.Event) []message {
+	msgs := make([]message, 0, 3)
+	if ev.IsCall() {
+		msgs = append(msgs, o.renderCall(ev)...)
+	}
+	ev.At = o.local(ev.At)
+	if ev.Ticket != nil {
+		tk := *ev.Ticket
+		tk.Issued, tk.Called, tk.Ended, tk.NotBefore = o.local(tk.Issued), o.local(tk.Called), o.local(tk.Ended), o.local(tk.NotBefore)
+		ev.Ticket = &tk
+	}
+	return append(msgs, message{bus.Events(o.cfg.Root()), false, mustJSON(ev)})
 }
 
 func (o *Office) renderBoard(b display.Board) []message {
@@ -76,22 +85,29 @@ func (o *Office) renderBoard(b display.Board) []message {
 	return msgs
 }
 
-func (o *Office) renderCall(call queue.Call) []message {
+// renderCall announces a call event: its seq is the call's id, so a
+// repeated delivery is told from a recall.
+func (o *Office) renderCall(ev queue.Event) []message {
 	var msgs []message
-	kind, _ := audio.ParseCounterKind(call.Kind)
+	label := ev.Ticket.Label
+	c := o.cfg.Counter(ev.Counter)
+	var kind audio.CounterKind
+	if c != nil {
+		kind, _ = audio.ParseCounterKind(c.Kind)
+	}
 	for _, lang := range o.cfg.Office.Languages {
-		p, err := audio.Announce(lang, call.Ticket, call.Counter, kind)
+		p, err := audio.Announce(lang, label, ev.Counter, kind)
 		if err != nil {
-			o.log.Error("office: cannot phrase the call", "ticket", call.Ticket, "counter", call.Counter, "lang", lang, "err", err)
+			o.log.Error("office: cannot phrase the call", "ticket", label, "counter", ev.Counter, "lang", lang, "err", err)
 			continue
 		}
 		msgs = append(msgs, message{bus.Announce(o.cfg.Root()), false, mustJSON(audio.Call{
-			ID: call.ID, Ticket: call.Ticket, Counter: call.Counter, Lang: lang,
-			Text: p.Text, Clips: p.Clips, Recall: call.Recall, At: o.local(call.At),
+			ID: strconv.FormatUint(ev.Seq, 10), Ticket: label, Counter: ev.Counter, Lang: lang,
+			Text: p.Text, Clips: p.Clips, Recall: ev.Type == queue.EvRecalled, At: o.local(ev.At),
 		})})
 	}
-	if c := o.cfg.Counter(call.Counter); c != nil {
-		for _, m := range c.Board.CallMessages(call.Ticket) {
+	if c != nil {
+		for _, m := range c.Board.CallMessages(label) {
 			msgs = append(msgs, message{m.Topic, m.Retain, m.Payload})
 		}
 	}
@@ -106,10 +122,9 @@ func (o *Office) local(t time.Time) time.Time {
 	return t.In(o.loc)
 }
 
-// settle republishes, settled, the boards whose blink time has passed, and
+// settle renders, settled, the boards whose blink time has passed, and
 // returns when the next one is due (zero: none).
-func (o *Office) settle(now time.Time) time.Time {
-	var next time.Time
+func (o *Office) settle(now time.Time) (msgs []message, next time.Time) {
 	for counter, b := range o.boards {
 		at, ok := display.SettleAt(b, o.blink)
 		if !ok {
@@ -121,15 +136,10 @@ func (o *Office) settle(now time.Time) time.Time {
 			}
 			continue
 		}
-		for _, m := range o.renderBoard(display.Settle(b, now, o.blink)) {
-			if err := o.bus.Publish(m.topic, 1, m.retain, m.payload); err != nil {
-				o.log.Debug("office: settled board deferred", "counter", counter, "err", err)
-				return now.Add(time.Second)
-			}
-		}
+		msgs = append(msgs, o.renderBoard(display.Settle(b, now, o.blink))...)
 		delete(o.boards, counter)
 	}
-	return next
+	return msgs, next
 }
 
 func mustJSON(v any) []byte {
@@ -140,69 +150,134 @@ func mustJSON(v any) []byte {
 	return b
 }
 
-// publish drains the engine's outbox to the broker, in order, and
-// acknowledges what the broker took. While the broker is away it waits and
-// retries; nothing is dropped. Delivery is at least once: after a crash
-// between a publish and its acknowledgement the message is sent again
-// (events carry their seq, calls their id, so receivers can tell).
+// sending is one run of publications under way, handed from the
+// publisher to the acknowledger: seq is the event they publish (0: retained
+// state only), gen the publisher's generation when they were started.
+type sending struct {
+	gen   uint64
+	seq   uint64
+	sends []*bus.Sending
+}
+
+// publish sends what the engine committed to the broker: the retained state
+// it changed (boards first, so a call shows at once) and the events after
+// the last acknowledged one, with their announcements. It does not wait for
+// the broker's acknowledgements: those are awaited, in order, by
+// acknowledge, so a slow acknowledgement (Nagle's algorithm on a broker's
+// socket) never holds back the next call. While the broker is away nothing
+// is lost: once a publication fails, the publisher waits, then sends again
+// every event not acknowledged and the whole retained state. Delivery is at
+// least once (events carry their seq, calls their id, so receivers can tell).
 func (o *Office) publish(ctx context.Context) {
 	defer o.wg.Done()
-	retry := time.NewTimer(0)
+	runs := make(chan sending, 1024)
+	failed := make(chan uint64, 1)
+	o.wg.Add(1)
+	go o.acknowledge(runs, failed)
+	defer close(runs)
+
+	retry := time.NewTimer(time.Hour)
 	defer retry.Stop()
 	settle := time.NewTimer(time.Hour)
 	defer settle.Stop()
-	var sent uint64 // acknowledged, though maybe not yet deleted
+	gen := uint64(1)
+	var sent uint64 // the last event started in this generation
+	down := false   // a publication failed: wait for retry
+	again := false  // the whole retained state is to be sent again
+	start := func(msgs []message, seq uint64) {
+		r := sending{gen: gen, seq: seq, sends: make([]*bus.Sending, 0, len(msgs))}
+		for _, m := range msgs {
+			r.sends = append(r.sends, o.bus.Start(m.topic, 1, m.retain, m.payload))
+		}
+		runs <- r
+	}
 	for {
 		select {
 		case <-ctx.Done():
 			return
 		case <-o.eng.Notify():
+		case <-o.reconnected:
+			again = true // the broker may have lost its retained messages
+		case g := <-failed:
+			if g == gen && !down {
+				gen++
+				down, again, sent = true, true, 0
+				retry.Reset(time.Second)
+			}
+			continue
 		case <-retry.C:
+			down = false
 		case <-settle.C:
 		}
+		if down {
+			continue
+		}
+		if again {
+			if err := o.eng.Republish(ctx); err != nil {
+				o.log.Error("office: republish", "err", err)
+				retry.Reset(time.Second)
+				down = true
+				continue
+			}
+			again = false
+		}
+		now := time.Now()
+		if r := o.eng.TakeRetained(); !r.Empty() {
+			start(o.renderRetained(r, now), 0)
+		}
 		for ctx.Err() == nil {
-			outs, err := o.eng.Pending(sent, 256)
+			evs, err := o.eng.Pending(sent, 256)
 			if err != nil {
-				o.log.Error("office: read outbox", "err", err)
+				o.log.Error("office: read events", "err", err)
 				retry.Reset(time.Second)
+				down = true
 				break
 			}
-			if len(outs) == 0 {
-				break
+			for _, ev := range evs {
+				start(o.renderEvent(ev), ev.Seq)
+				sent = ev.Seq
 			}
-			acked, err := o.send(outs)
-			if acked > 0 {
-				sent = outs[acked-1].Seq
-				o.eng.Ack(sent)
-			}
-			if err != nil {
-				o.log.Debug("office: publish deferred", "err", err)
-				retry.Reset(time.Second)
+			if len(evs) < 256 {
 				break
 			}
 		}
-		if next := o.settle(time.Now()); !next.IsZero() {
+		msgs, next := o.settle(now)
+		if len(msgs) > 0 {
+			start(msgs, 0)
+		}
+		if !next.IsZero() {
 			settle.Reset(time.Until(next))
 		}
 	}
 }
 
-// send publishes a run of outbox messages pipelined (the broker keeps their
-// order) and returns how many of them, from the first, the broker took.
-func (o *Office) send(outs []queue.Out) (int, error) {
-	now := time.Now()
-	sends := make([][]*bus.Sending, len(outs))
-	for i, out := range outs {
-		for _, m := range o.render(out, now) {
-			sends[i] = append(sends[i], o.bus.Start(m.topic, 1, m.retain, m.payload))
+// acknowledge waits for the broker to take each run of publications, in
+// order, and acknowledges their events to the engine. At the first failure
+// it tells the publisher, and acknowledges nothing more of that generation:
+// an event after a lost one must not be marked as delivered.
+func (o *Office) acknowledge(runs <-chan sending, failed chan<- uint64) {
+	defer o.wg.Done()
+	var bad uint64 // the generation that failed
+	for r := range runs {
+		if r.gen <= bad {
+			continue // sent again by the next generation
 		}
-	}
-	for i, s := range sends {
-		for _, snd := range s {
-			if err := snd.Wait(o.bus.Timeout()); err != nil {
-				return i, err
+		var err error
+		for _, s := range r.sends {
+			if err = s.Wait(o.bus.Timeout()); err != nil {
+				break
 			}
 		}
+		switch {
+		case err != nil:
+			bad = r.gen
+			o.log.Debug("office: publish deferred", "err", err)
+			select {
+			case failed <- r.gen:
+			default:
+			}
+		case r.seq > 0:
+			o.eng.Ack(r.seq)
+		}
 	}
-	return len(outs), nil
 }
