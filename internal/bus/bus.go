@@ -36,8 +36,8 @@ type Opts struct {
 	// OnConnect, if set, is called after every connection to the broker
 	// (the first and each reconnection), once the subscriptions are back.
 	// It runs on the client's goroutine: it must not block.
-	OnConnect func() `yaml:"-"`
-	Logger  *slog.Logger `yaml:"-"`
+	OnConnect func()       `yaml:"-"`
+	Logger    *slog.Logger `yaml:"-"`
 }
 
 // Client is a connection to the broker that reconnects by itself.
