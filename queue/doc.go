@@ -9,15 +9,22 @@
 // on disk: a ticket number is durable before a byte is printed or published.
 // Reads (Tickets, Stats, Check) run after the writes of their batch.
 //
-// Every state change appends its outgoing messages (counter boards, the hall
-// board, the announcement, the queue figures, the lifecycle event with its
-// gap-free seq) to a durable outbox in the same transaction. Publishers read
-// the outbox after the commit and acknowledge what the broker took, so a call
-// made while the broker was down still reaches the boards when it returns,
-// and nothing is published that was not committed. An acknowledgement costs
-// no fsync of its own: the acknowledged messages are deleted by the next
-// write transaction, so after a power cut a few may be sent twice
-// (receivers tell by the event seq and the call id), never lost.
+// Every state change records its lifecycle events, each with a gap-free
+// seq, in the same transaction: the events are the durable outbox. After the
+// commit the publisher reads the events after the last one it acknowledged
+// (Pending, Ack) and announces the calls among them, and takes the retained
+// state the change touched (counter boards, the hall board, the queue
+// figures, the load) from memory (TakeRetained): that state is derived from
+// what is on disk, so a restart or a broker that lost it asks for all of it
+// again (Republish). So a call made while the broker was down still reaches
+// the boards when it returns, and nothing is published that was not
+// committed. An acknowledgement costs no fsync of its own: it is stored by
+// the next write transaction, so after a power cut a few events may be sent
+// twice (receivers tell by the seq), never lost.
+//
+// bbolt grows its file into a hole, and a commit that first writes there
+// makes the file system allocate blocks, which its fdatasync must journal:
+// the engine keeps a few megabytes written ahead beyond the used pages.
 //
 // # Ticket life
 //
@@ -67,13 +74,13 @@
 //
 // The store layout (buckets of the bbolt file):
 //
-//	meta      day (the business day), event_seq
+//	meta      day (the business day), event_seq, published (the last
+//	          event seq the publisher acknowledged)
 //	tickets   NextSequence gives ticket ids; one sub-bucket per business day,
 //	          id (8 bytes, big endian) → Ticket as JSON
 //	numbers   service id → the last number issued, how many, and their day
 //	counters  counter id → persistent counter state (paused)
-//	outbox    seq → Out as JSON, deleted once published
-//	events    seq → Event as JSON, for replay
+//	events    seq → Event as JSON: the outbox, and kept for replay
 //	days      business day → the seq of its day.started event (for pruning)
 //	stats     business day → DayStats as JSON of a finished day
 //

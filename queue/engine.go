@@ -121,6 +121,10 @@ func Open(path string, cfg *config.Config, opts *Opts) (*Engine, error) {
 		db.Close()
 		return nil, fmt.Errorf("queue: init %s: %w", path, err)
 	}
+	if err := preallocate(db, slack); err != nil {
+		db.Close()
+		return nil, err
+	}
 	if err := e.reload(); err != nil {
 		db.Close()
 		return nil, err
@@ -169,6 +173,9 @@ func (e *Engine) loop() {
 			}
 			e.run(batch)
 		case <-tick.C:
+			if err := preallocate(e.db, step); err != nil {
+				e.log.Warn("queue: cannot preallocate the database file", "err", err)
+			}
 			now := e.opts.Now()
 			if e.dayChange(now, e.st.day) || e.st.closeDue(now) || e.acked.Load() > e.ackStored {
 				e.run([]*request{{fn: func(*txn) error { return nil }, err: make(chan error, 1)}})

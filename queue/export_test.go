@@ -1,9 +1,26 @@
 package queue
 
-import "context"
+import (
+	"context"
+
+	bolt "go.etcd.io/bbolt"
+)
 
 // SetFailHook makes every write transaction of e fail with what f returns
 // (nil: no failure), to test what a failed commit leaves behind.
 func SetFailHook(e *Engine, f func() error) {
 	_ = e.do(context.Background(), true, func(*txn) error { e.failHook = f; return nil })
+}
+
+// Slack is the written room the engine keeps beyond the used pages.
+const Slack = slack
+
+// Preallocate runs the engine's preallocation of a closed file.
+func Preallocate(path string, limit int64) error {
+	db, err := bolt.Open(path, 0o600, nil)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	return preallocate(db, limit)
 }

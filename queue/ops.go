@@ -429,6 +429,7 @@ func (t *txn) end(c *counterState, to State, ev string) (*Ticket, error) {
 	c.current = nil
 	if to == Done {
 		t.st.served(tk)
+		t.changed(tk.Service) // its wait estimate learned
 	}
 	t.saveTicket(tk)
 	t.event(ev, tk, c.id, "")

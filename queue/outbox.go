@@ -127,7 +127,9 @@ func (e *Engine) retain(t *txn) bool {
 	queues := make([]Figures, 0, len(t.dirtyQueues))
 	for s := range t.dirtyQueues {
 		if e.service(s) != nil {
-			queues = append(queues, Figures{Service: s, Queue: t.figures(s)})
+			q := t.figures(s)
+			t.st.figs[s] = q
+			queues = append(queues, Figures{Service: s, Queue: q})
 		}
 	}
 	var load *display.Load

@@ -63,6 +63,9 @@ type state struct {
 	hall   *display.Hall
 	// lastCalled is the label each service called last, for its queue figures.
 	lastCalled map[string]string
+	// figs are the figures last published per service: the office load
+	// is assembled from them, recomputing only the services that changed.
+	figs map[string]display.Queue
 }
 
 type closing struct {
@@ -110,6 +113,7 @@ func (e *Engine) newState(day string) *state {
 		counters:   map[string]*counterState{},
 		hall:       display.NewHall(&display.HallOpts{Size: e.cfg.Office.HallSize}),
 		lastCalled: map[string]string{},
+		figs:       map[string]display.Queue{},
 	}
 	for _, c := range e.cfg.Counters {
 		st.counters[c.ID] = &counterState{id: c.ID, services: c.Services}
