@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"sync"
 	"syscall"
 
 	mqtt "github.com/mochi-mqtt/server/v2"
@@ -15,8 +16,10 @@ import (
 
 // Broker is a running embedded broker.
 type Broker struct {
-	srv *mqtt.Server
-	tcp *listeners.TCP
+	srv  *mqtt.Server
+	tcp  *listeners.TCP
+	once sync.Once
+	err  error
 }
 
 // Start listens on addr ("127.0.0.1:1883"; port 0 picks a free one) and
@@ -53,5 +56,9 @@ func (b *Broker) URL() string { return "tcp://" + b.Addr() }
 
 func (b *Broker) String() string { return "broker(" + b.Addr() + ")" }
 
-// Close disconnects every client and stops listening.
-func (b *Broker) Close() error { return b.srv.Close() }
+// Close disconnects every client and stops listening. Close is idempotent
+// (mochi's own Close panics the second time).
+func (b *Broker) Close() error {
+	b.once.Do(func() { b.err = b.srv.Close() })
+	return b.err
+}
