@@ -117,7 +117,6 @@ func (t *txn) closeServices() {
 			_ = tk.move(Expired)
 			tk.Ended = t.now
 			tk.ForCounter = ""
-			t.saveTicket(tk)
 			t.event(EvExpired, tk, "", "the service closed")
 		}
 		t.changed(svc)
@@ -154,7 +153,6 @@ func (t *txn) rollover() {
 		}
 		tk.Ended = t.now
 		tk.ForCounter = ""
-		t.saveTicket(tk)
 		t.event(EvExpired, tk, tk.Counter, "the business day ended")
 	}
 	if t.st.day != "" {
@@ -181,26 +179,16 @@ func (t *txn) rollover() {
 	}
 }
 
-// prune drops the tickets and events of the days older than the kept
-// number of days; their statistics stay.
+// prune drops the events, and so the tickets, of the days older than the
+// kept number of days; their statistics stay.
 func (t *txn) prune(today string) {
 	d, err := time.Parse(dayLayout, today)
 	if err != nil {
 		return
 	}
 	cutoff := d.AddDate(0, 0, -t.e.cfg.Office.StatsDays).Format(dayLayout)
-	tickets := t.tx.Bucket(bucketTickets)
-	var old [][]byte
-	c := tickets.Cursor()
-	for k, v := c.First(); k != nil && string(k) < cutoff; k, v = c.Next() {
-		if v == nil {
-			old = append(old, append([]byte(nil), k...))
-		}
-	}
-	for _, k := range old {
-		t.fail(tickets.DeleteBucket(k))
-	}
-	// Events before the first kept day's day.started go too.
+	// The events (and with them the tickets) before the first kept day's
+	// day.started go.
 	var first uint64
 	days := t.tx.Bucket(bucketDays)
 	dc := days.Cursor()

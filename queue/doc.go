@@ -76,13 +76,20 @@
 //
 //	meta      day (the business day), event_seq, published (the last
 //	          event seq the publisher acknowledged)
-//	tickets   NextSequence gives ticket ids; one sub-bucket per business day,
-//	          id (8 bytes, big endian) → Ticket as JSON
-//	numbers   service id → the last number issued, how many, and their day
 //	counters  counter id → persistent counter state (paused)
-//	events    seq → Event as JSON: the outbox, and kept for replay
-//	days      business day → the seq of its day.started event (for pruning)
+//	events    seq (8 bytes, big endian) → Event as JSON, with the ticket
+//	          as the event left it
+//	days      business day → the seq of its day.started event
 //	stats     business day → DayStats as JSON of a finished day
+//
+// The events are the record of the tickets: every change of a ticket ends
+// with its event, which carries the whole ticket, so a ticket is its latest
+// event, and a ticket's id is the seq of its issued event. Open reads
+// today's tickets from today's events (from its day.started on) and derives
+// the numbering from them. So a state change is one Put, appended to the
+// end of one bucket: the commit writes about as many pages as the
+// smallest bbolt update does. The same events are the outbox of
+// {root}/events and the replay of events.replay.
 //
 // Verify checks a file's invariants offline; queuetest.Open runs it after
 // every test.

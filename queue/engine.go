@@ -116,7 +116,10 @@ func Open(path string, cfg *config.Config, opts *Opts) (*Engine, error) {
 		if err := initBuckets(tx); err != nil {
 			return err
 		}
-		return migrateOutbox(tx)
+		if err := migrateOutbox(tx); err != nil {
+			return err
+		}
+		return migrateTickets(tx)
 	}); err != nil {
 		db.Close()
 		return nil, fmt.Errorf("queue: init %s: %w", path, err)

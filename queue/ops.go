@@ -45,17 +45,15 @@ func (e *Engine) Issue(ctx context.Context, r IssueRequest) (Issued, error) {
 		if err := t.issuable(svc); err != nil {
 			return err
 		}
-		id, err := t.tx.Bucket(bucketTickets).NextSequence()
-		if err != nil {
-			t.fail(err)
-			return err
-		}
 		n, ok := t.nextNumber(svc)
 		if !ok {
 			return fmt.Errorf("%w (%s: every number is in use)", ErrDailyCap, svc.ID)
 		}
 		tk := &Ticket{
-			ID:       id,
+			// A ticket's id is the seq of its issued event: unique for
+			// the life of the file (ids of files from before were
+			// counted apart, and are never above the event seqs).
+			ID:       t.st.eventSeq + 1,
 			Label:    FormatLabel(svc.Prefix, n, svc.Width),
 			Service:  svc.ID,
 			Day:      t.st.day,
@@ -70,10 +68,8 @@ func (e *Engine) Issue(ctx context.Context, r IssueRequest) (Issued, error) {
 		t.st.numbers[key] = n
 		t.st.drawn[key]++
 		t.st.issued[svc.ID]++
-		t.put(bucketNumbers, []byte(key), numberRecord{Day: t.st.day, N: n, Count: t.st.drawn[key]})
 		ahead := t.st.enqueue(tk) + t.st.heldCount[svc.ID]
 		t.st.tickets[tk.ID] = tk
-		t.saveTicket(tk)
 		t.event(EvIssued, tk, "", "")
 		t.changed(svc.ID)
 		res = Issued{Ticket: *tk, Ahead: ahead, Wait: t.wait(svc, ahead)}
@@ -167,7 +163,6 @@ func (e *Engine) Void(ctx context.Context, id uint64, reason string) error {
 		tk.Ended = t.now
 		tk.Reason = reason
 		tk.ForCounter = ""
-		t.saveTicket(tk)
 		t.event(EvVoided, tk, "", reason)
 		t.changed(tk.Service)
 		return nil
@@ -320,7 +315,6 @@ func (t *txn) next(c *counterState, want *Ticket) (*Ticket, error) {
 	pick.Called = t.now
 	c.current = pick
 	t.st.lastCalled[pick.Service] = pick.Label
-	t.saveTicket(pick)
 	t.event(EvCalled, pick, c.id, "")
 	t.call(c)
 	t.changed(pick.Service)
@@ -385,7 +379,6 @@ func (t *txn) recall(c *counterState) error {
 	}
 	_ = tk.move(Called)
 	tk.Recalls++
-	t.saveTicket(tk)
 	t.event(EvRecalled, tk, c.id, "")
 	t.call(c)
 	return nil
@@ -408,7 +401,6 @@ func (t *txn) noShow(c *counterState) (*Ticket, error) {
 	tk.Counter = ""
 	c.current = nil
 	t.st.enqueue(tk)
-	t.saveTicket(tk)
 	t.event(EvNoShow, tk, c.id, "back to the queue after the grace period")
 	t.boardChanged(c)
 	t.changed(tk.Service)
@@ -431,7 +423,6 @@ func (t *txn) end(c *counterState, to State, ev string) (*Ticket, error) {
 		t.st.served(tk)
 		t.changed(tk.Service) // its wait estimate learned
 	}
-	t.saveTicket(tk)
 	t.event(ev, tk, c.id, "")
 	t.boardChanged(c)
 	cp := *tk
@@ -468,7 +459,6 @@ func (t *txn) transfer(c *counterState, to, toCounter string) (*Ticket, error) {
 	tk.NotBefore = time.Time{}
 	c.current = nil
 	t.st.enqueue(tk)
-	t.saveTicket(tk)
 	t.event(EvTransferred, tk, c.id, toCounter)
 	t.boardChanged(c)
 	t.changed(tk.From)
@@ -518,7 +508,6 @@ func (e *Engine) Rate(ctx context.Context, counter string, score int) (Ticket, e
 			return ErrNoTicket
 		}
 		last.Rating = score
-		t.saveTicket(last)
 		t.event(EvRated, last, counter, strconv.Itoa(score))
 		res = *last
 		return nil

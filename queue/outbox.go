@@ -238,6 +238,21 @@ func migrateOutbox(tx *bolt.Tx) error {
 	return tx.DeleteBucket(bucketOldOutbox)
 }
 
+// migrateTickets drops the tickets and numbers buckets of a file written
+// before the events became the record of the tickets: the events hold every
+// state of every ticket, and the numbering follows from today's tickets.
+func migrateTickets(tx *bolt.Tx) error {
+	for _, name := range [][]byte{bucketOldTickets, bucketOldNumbers} {
+		if tx.Bucket(name) == nil {
+			continue
+		}
+		if err := tx.DeleteBucket(name); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 func maxU64(a, b uint64) uint64 {
 	if a > b {
 		return a

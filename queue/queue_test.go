@@ -537,8 +537,10 @@ func TestOutbox(t *testing.T) {
 	require.Equal(t, queue.EvCalled, evs[1].Type)
 }
 
-// TestOutboxMigration: a file written when the outbox was a bucket of its
-// own opens with its unpublished events still pending and the bucket gone.
+// TestOutboxMigration: a file written when the outbox, the tickets and the
+// numbering had buckets of their own opens with its unpublished events
+// still pending, its tickets and numbering as they were, and those buckets
+// gone.
 func TestOutboxMigration(t *testing.T) {
 	o := newOffice(t, nil, monday10)
 	o.issue("social")
@@ -552,7 +554,20 @@ func TestOutboxMigration(t *testing.T) {
 			return err
 		}
 		// The day's start was published and deleted; the issues were not.
-		return b.Put([]byte{0, 0, 0, 0, 0, 0, 0, 7}, []byte(`{"event":{"seq":2,"type":"ticket.issued"}}`))
+		if err := b.Put([]byte{0, 0, 0, 0, 0, 0, 0, 7}, []byte(`{"event":{"seq":2,"type":"ticket.issued"}}`)); err != nil {
+			return err
+		}
+		// The tickets and their numbering had buckets of their own.
+		for _, name := range []string{"tickets", "numbers"} {
+			b, err := tx.CreateBucket([]byte(name))
+			if err != nil {
+				return err
+			}
+			if err := b.Put([]byte("x"), []byte("{}")); err != nil {
+				return err
+			}
+		}
+		return nil
 	}))
 	require.NoError(t, db.Close())
 	o.e = queuetest.OpenPath(t, o.path, o.cfg, o.opts())
@@ -560,6 +575,9 @@ func TestOutboxMigration(t *testing.T) {
 	require.NoError(t, err)
 	require.Len(t, evs, 2, "the day's start was published; both issues were not")
 	require.Equal(t, uint64(2), evs[0].Seq)
+	require.Len(t, o.tickets(), 2, "the tickets come from the events")
+	require.Equal(t, "А003", o.issue("social").Ticket.Label, "and so does the numbering")
+	// queuetest's Verify checks on cleanup that the old buckets are gone.
 }
 
 func TestReopenGivesTheSameState(t *testing.T) {

@@ -14,8 +14,6 @@ import (
 
 var (
 	bucketMeta     = []byte("meta")
-	bucketTickets  = []byte("tickets")
-	bucketNumbers  = []byte("numbers")
 	bucketCounters = []byte("counters")
 	bucketEvents   = []byte("events")
 	bucketStats    = []byte("stats")
@@ -23,6 +21,10 @@ var (
 	// bucketOldOutbox is the outbox of files written before the events
 	// became the outbox (migrateOutbox).
 	bucketOldOutbox = []byte("outbox")
+	// bucketOldTickets and bucketOldNumbers held the tickets and the
+	// numbering before the events did (migrateTickets).
+	bucketOldTickets = []byte("tickets")
+	bucketOldNumbers = []byte("numbers")
 
 	keyDay       = []byte("day")
 	keyEventSeq  = []byte("event_seq")
@@ -30,7 +32,7 @@ var (
 )
 
 func initBuckets(tx *bolt.Tx) error {
-	for _, b := range [][]byte{bucketMeta, bucketTickets, bucketNumbers, bucketCounters, bucketEvents, bucketStats, bucketDays} {
+	for _, b := range [][]byte{bucketMeta, bucketCounters, bucketEvents, bucketStats, bucketDays} {
 		if _, err := tx.CreateBucketIfNotExists(b); err != nil {
 			return err
 		}
@@ -83,13 +85,6 @@ type counterState struct {
 // persisted part of a counter.
 type counterRecord struct {
 	Paused bool `json:"paused"`
-}
-
-type numberRecord struct {
-	Day string `json:"day"`
-	N   int    `json:"n"`
-	// Count is how many tickets the service issued that day (N wraps).
-	Count int `json:"count,omitempty"`
 }
 
 func u64(v uint64) []byte {
@@ -159,43 +154,35 @@ func (e *Engine) reload() error {
 		if err != nil {
 			return err
 		}
-		err = tx.Bucket(bucketNumbers).ForEach(func(k, v []byte) error {
-			var r numberRecord
-			if err := json.Unmarshal(v, &r); err != nil {
-				return fmt.Errorf("number %s: %w", k, err)
-			}
-			if r.Day == st.day {
-				st.numbers[string(k)] = r.N
-				st.drawn[string(k)] = r.Count
-			}
-			return nil
-		})
-		if err != nil {
-			return err
-		}
-		day := tx.Bucket(bucketTickets).Bucket([]byte(st.day))
-		if day == nil {
+		if st.day == "" {
 			return nil
 		}
-		return day.ForEach(func(k, v []byte) error {
-			t := &Ticket{}
-			if err := json.Unmarshal(v, t); err != nil {
-				return fmt.Errorf("ticket %x: %w", k, err)
-			}
-			st.tickets[t.ID] = t
-			return nil
-		})
+		ts, _, err := dayTickets(tx, st.day)
+		st.tickets = ts
+		return err
 	})
 	if err != nil {
 		return fmt.Errorf("queue: load %s: %w", e.db.Path(), err)
+	}
+	if st.tickets == nil {
+		st.tickets = map[uint64]*Ticket{}
 	}
 	st.closes = e.closings(st.day)
 	st.countOpen()
 	// Derive the queues, the counters' current tickets, the hall and the
 	// recent service times.
 	var called, done []*Ticket
+	// The numbering continues after the latest ticket of each numbering.
+	lastID := map[string]uint64{}
 	for _, t := range st.tickets {
 		st.issued[t.OriginService()]++
+		if svc := e.service(t.OriginService()); svc != nil {
+			key := svc.NumberingKey()
+			st.drawn[key]++
+			if t.ID > lastID[key] {
+				lastID[key], st.numbers[key] = t.ID, t.Number
+			}
+		}
 		switch t.State {
 		case Waiting:
 			if t.ForCounter != "" {

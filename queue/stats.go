@@ -164,21 +164,19 @@ func (e *Engine) Stats(ctx context.Context, day string) (*DayStats, error) {
 				res = &DayStats{}
 				return json.Unmarshal(v, res)
 			}
-			b := tx.Bucket(bucketTickets).Bucket([]byte(day))
-			if b == nil {
+			byID, ok, err := dayTickets(tx, day)
+			if err != nil {
+				return err
+			}
+			if !ok {
 				return fmt.Errorf("%w %q", ErrUnknownDay, day)
 			}
-			var ts []*Ticket
-			err := b.ForEach(func(_, v []byte) error {
-				tk := &Ticket{}
-				if err := json.Unmarshal(v, tk); err != nil {
-					return err
-				}
+			ts := make([]*Ticket, 0, len(byID))
+			for _, tk := range byID {
 				ts = append(ts, tk)
-				return nil
-			})
+			}
 			res = computeStats(day, ts)
-			return err
+			return nil
 		})
 	})
 	return res, err

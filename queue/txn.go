@@ -73,28 +73,15 @@ func (t *txn) putTo(b *bolt.Bucket, key []byte, v any) {
 	t.fail(b.Put(key, j))
 }
 
-// event records a lifecycle event: the events are the outbox of
-// {root}/events (and of the announcements), and kept for replay.
+// event records a lifecycle event with the ticket as it is now: the events
+// are the record of the tickets (history.go), the outbox of {root}/events
+// and of the announcements, and kept for replay. Every change of a ticket
+// ends with its event.
 func (t *txn) event(typ string, tk *Ticket, counter, reason string) uint64 {
 	t.st.eventSeq++
 	ev := &Event{Seq: t.st.eventSeq, Type: typ, At: t.now, Ticket: tk, Counter: counter, Reason: reason}
 	t.putTo(t.appendOnly(bucketEvents), u64(ev.Seq), ev)
 	return ev.Seq
-}
-
-// saveTicket writes a ticket under its day.
-func (t *txn) saveTicket(tk *Ticket) {
-	day, err := t.tx.Bucket(bucketTickets).CreateBucketIfNotExists([]byte(tk.Day))
-	if err != nil {
-		t.fail(err)
-		return
-	}
-	b, err := json.Marshal(tk)
-	if err != nil {
-		t.fail(err)
-		return
-	}
-	t.fail(day.Put(u64(tk.ID), b))
 }
 
 func (t *txn) saveCounter(c *counterState) {

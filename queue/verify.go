@@ -42,7 +42,7 @@ func Verify(path string, cfg *config.Config) error {
 		}
 	}
 	err = db.View(func(tx *bolt.Tx) error {
-		for _, b := range [][]byte{bucketMeta, bucketTickets, bucketNumbers, bucketCounters, bucketEvents} {
+		for _, b := range [][]byte{bucketMeta, bucketCounters, bucketEvents, bucketDays} {
 			if tx.Bucket(b) == nil {
 				bad("bucket %s missing", b)
 				return nil
@@ -51,14 +51,16 @@ func Verify(path string, cfg *config.Config) error {
 		meta := tx.Bucket(bucketMeta)
 		today := string(meta.Get(keyDay))
 		seq := beU64(meta.Get(keyEventSeq))
-		verifyEvents(tx, seq, bad)
+		tickets := verifyEvents(tx, seq, bad)
 		if pub := beU64(meta.Get(keyPublished)); pub > seq {
 			bad("published up to event %d, beyond the last event %d", pub, seq)
 		}
-		if tx.Bucket(bucketOldOutbox) != nil {
-			bad("the old outbox bucket is still there")
+		for _, b := range [][]byte{bucketOldOutbox, bucketOldTickets, bucketOldNumbers} {
+			if tx.Bucket(b) != nil {
+				bad("the old %s bucket is still there", b)
+			}
 		}
-		verifyTickets(tx, cfg, today, bad)
+		verifyTickets(tickets, cfg, today, bad)
 		return nil
 	})
 	if err != nil {
@@ -67,62 +69,64 @@ func Verify(path string, cfg *config.Config) error {
 	return errors.Join(errs...)
 }
 
-func verifyEvents(tx *bolt.Tx, seq uint64, bad func(string, ...any)) {
+// verifyEvents checks the event log and returns the tickets it records,
+// each as its latest event left it.
+func verifyEvents(tx *bolt.Tx, seq uint64, bad func(string, ...any)) map[uint64]*Ticket {
 	c := tx.Bucket(bucketEvents).Cursor()
+	tickets := map[uint64]*Ticket{}
 	var prev uint64
 	for k, v := c.First(); k != nil; k, v = c.Next() {
 		n := beU64(k)
 		if prev != 0 && n != prev+1 {
 			bad("event seq %d follows %d", n, prev)
 		}
+		prev = n
 		var ev Event
 		if err := json.Unmarshal(v, &ev); err != nil {
 			bad("event %d: %v", n, err)
-		} else if ev.Seq != n {
+			continue
+		}
+		if ev.Seq != n {
 			bad("event under %d has seq %d", n, ev.Seq)
 		}
-		prev = n
+		tk := ev.Ticket
+		if tk == nil {
+			continue
+		}
+		old := tickets[tk.ID]
+		switch {
+		case old == nil && ev.Type != EvIssued:
+			bad("event %d (%s) is the first of ticket %d (%s), which was never issued", n, ev.Type, tk.ID, tk.Label)
+		case old != nil && ev.Type == EvIssued:
+			bad("event %d issues ticket %d (%s) again", n, tk.ID, tk.Label)
+		case old != nil && (old.Day != tk.Day || old.Label != tk.Label):
+			bad("ticket %d was %s of %s, event %d makes it %s of %s", tk.ID, old.Label, old.Day, n, tk.Label, tk.Day)
+		case old != nil && old.State.Terminal():
+			if ev.Type != EvRated {
+				bad("event %d (%s) changes ticket %d (%s), which had ended %s", n, ev.Type, tk.ID, tk.Label, old.State)
+			}
+		}
+		tickets[tk.ID] = tk
 	}
 	if prev != seq {
 		bad("the last event is %d, meta event_seq is %d", prev, seq)
 	}
+	return tickets
 }
 
 var knownStates = map[State]bool{Waiting: true, Called: true, Serving: true, Done: true, NoShow: true, Voided: true, Expired: true}
 
-func verifyTickets(tx *bolt.Tx, cfg *config.Config, today string, bad func(string, ...any)) {
-	tickets := tx.Bucket(bucketTickets)
-	ids := map[uint64]string{}
+func verifyTickets(tickets map[uint64]*Ticket, cfg *config.Config, today string, bad func(string, ...any)) {
+	byDay := map[string][]*Ticket{}
+	for _, tk := range tickets {
+		byDay[tk.Day] = append(byDay[tk.Day], tk)
+	}
 	var todays []*Ticket
-	err := tickets.ForEach(func(dk, v []byte) error {
-		day := string(dk)
-		if v != nil {
-			bad("tickets holds a value %q outside a day", dk)
-			return nil
-		}
+	for day, ts := range byDay {
 		if today != "" && day > today {
 			bad("tickets of %s, after the business day %s", day, today)
 		}
-		var ts []*Ticket
-		err := tickets.Bucket(dk).ForEach(func(k, v []byte) error {
-			tk := &Ticket{}
-			if err := json.Unmarshal(v, tk); err != nil {
-				bad("ticket %s/%x: %v", day, k, err)
-				return nil
-			}
-			if tk.ID != beU64(k) {
-				bad("ticket under %s/%d has id %d", day, beU64(k), tk.ID)
-			}
-			if other, dup := ids[tk.ID]; dup {
-				bad("ticket id %d is in %s and %s", tk.ID, other, day)
-			}
-			ids[tk.ID] = day
-			if tk.ID > tickets.Sequence() {
-				bad("ticket id %d beyond the sequence %d", tk.ID, tickets.Sequence())
-			}
-			if tk.Day != day {
-				bad("ticket %d (%s) of day %s is under %s", tk.ID, tk.Label, tk.Day, day)
-			}
+		for _, tk := range ts {
 			if !knownStates[tk.State] {
 				bad("ticket %d (%s) in unknown state %q", tk.ID, tk.Label, tk.State)
 			}
@@ -138,25 +142,14 @@ func verifyTickets(tx *bolt.Tx, cfg *config.Config, today string, bad func(strin
 			if tk.State == Waiting && tk.Counter != "" {
 				bad("waiting ticket %d (%s) is at counter %s", tk.ID, tk.Label, tk.Counter)
 			}
-			ts = append(ts, tk)
-			return nil
-		})
-		if err != nil {
-			return err
 		}
 		verifyNumbering(cfg, day, ts, bad)
 		if day == today {
 			todays = ts
 		}
-		return nil
-	})
-	if err != nil {
-		bad("tickets: %v", err)
 	}
-	// Today: one current ticket per counter, and the numbers records.
+	// Today: one current ticket per counter.
 	at := map[string]string{}
-	last := map[string]*Ticket{}
-	count := map[string]int{}
 	for _, tk := range todays {
 		if tk.State == Called || tk.State == Serving {
 			if other, dup := at[tk.Counter]; dup {
@@ -167,33 +160,7 @@ func verifyTickets(tx *bolt.Tx, cfg *config.Config, today string, bad func(strin
 				bad("ticket %s is at unknown counter %s", tk.Label, tk.Counter)
 			}
 		}
-		o := numberingKey(cfg, tk)
-		count[o]++
-		if l := last[o]; l == nil || tk.ID > l.ID {
-			last[o] = tk
-		}
 	}
-	nums := tx.Bucket(bucketNumbers)
-	for svc, tk := range last {
-		var r numberRecord
-		if v := nums.Get([]byte(svc)); v == nil || json.Unmarshal(v, &r) != nil {
-			bad("service %s issued today but has no numbers record", svc)
-			continue
-		}
-		if r.Day != today || r.N != tk.Number || r.Count != count[svc] {
-			bad("numbers of %s say %s #%d (%d issued), the tickets say %s #%d (%d issued)", svc, r.Day, r.N, r.Count, today, tk.Number, count[svc])
-		}
-	}
-}
-
-// numberingKey is the numbering a ticket drew its number from.
-func numberingKey(cfg *config.Config, tk *Ticket) string {
-	if cfg != nil {
-		if s := cfg.Service(tk.OriginService()); s != nil {
-			return s.NumberingKey()
-		}
-	}
-	return tk.OriginService()
 }
 
 func labelPrefix(label string) string {
@@ -349,28 +316,21 @@ func (e *Engine) Check(ctx context.Context) error {
 			if s := beU64(meta.Get(keyEventSeq)); s != st.eventSeq {
 				bad("store event seq %d, memory %d", s, st.eventSeq)
 			}
-			n := 0
-			if b := tx.Bucket(bucketTickets).Bucket([]byte(st.day)); b != nil {
-				err := b.ForEach(func(k, v []byte) error {
-					n++
-					tk := st.tickets[beU64(k)]
-					if tk == nil {
-						bad("stored ticket %d is not in memory", beU64(k))
-						return nil
-					}
-					var disk Ticket
-					if err := json.Unmarshal(v, &disk); err != nil {
-						return err
-					}
-					mem, _ := json.Marshal(tk)
-					dsk, _ := json.Marshal(&disk)
-					if string(mem) != string(dsk) {
-						bad("ticket %s differs:\nmemory %s\nstore  %s", tk.Label, mem, dsk)
-					}
-					return nil
-				})
-				if err != nil {
-					return err
+			stored, _, err := dayTickets(tx, st.day)
+			if err != nil {
+				return err
+			}
+			n := len(stored)
+			for id, disk := range stored {
+				tk := st.tickets[id]
+				if tk == nil {
+					bad("stored ticket %d is not in memory", id)
+					continue
+				}
+				mem, _ := json.Marshal(tk)
+				dsk, _ := json.Marshal(disk)
+				if string(mem) != string(dsk) {
+					bad("ticket %s differs:\nmemory %s\nstore  %s", tk.Label, mem, dsk)
 				}
 			}
 			if n != len(st.tickets) {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -148,8 +149,9 @@ func TestKioskScanner(t *testing.T) {
 	cfg.Kiosks[0].Printer = "none"
 	cfg.Kiosks[0].Scanner = "serial:" + sc.Path()
 	ctx, o, l := startOffice(t, office.Opts{Config: cfg}, "qms/demo/#")
+	var second queue.Issued
 	for range 2 {
-		_, err = o.Engine().Issue(ctx, queue.IssueRequest{Service: "social", Kiosk: "k1"})
+		second, err = o.Engine().Issue(ctx, queue.IssueRequest{Service: "social", Kiosk: "k1"})
 		require.NoError(t, err)
 	}
 
@@ -163,14 +165,14 @@ func TestKioskScanner(t *testing.T) {
 		require.NoError(t, json.Unmarshal(l.Messages(topic)[n].Payload, &r))
 		return r
 	}
-	r := scan("https://cherga.local/t/demo/2")
+	r := scan(fmt.Sprintf("https://cherga.local/t/demo/%d", second.Ticket.ID))
 	require.Equal(t, "ticket", r.Kind)
 	require.True(t, r.OK)
 	require.Equal(t, "А002", r.Ticket)
 	require.Equal(t, "waiting", r.State)
 	require.Equal(t, 1, r.Ahead)
 
-	r = scan("https://cherga.local/t/demo/99")
+	r = scan("https://cherga.local/t/demo/9999")
 	require.Equal(t, "ticket", r.Kind)
 	require.False(t, r.OK)
 

@@ -1,0 +1,63 @@
+package queue
+
+import (
+	"encoding/json"
+	"fmt"
+
+	bolt "go.etcd.io/bbolt"
+)
+
+// The events are the record of the tickets: every change of a ticket is an
+// event carrying the whole ticket as it is after the change, so a ticket is
+// its latest event. A day's tickets are read from its events, from its
+// day.started on (days bucket) to the next day's.
+
+// dayTickets returns the tickets of a business day as its events left
+// them, by id; ok is false when the store has no such day.
+func dayTickets(tx *bolt.Tx, day string) (ts map[uint64]*Ticket, ok bool, err error) {
+	start := beU64(tx.Bucket(bucketDays).Get([]byte(day)))
+	if start == 0 {
+		return nil, false, nil
+	}
+	ts = map[uint64]*Ticket{}
+	err = eachEvent(tx, start, func(ev *eventRecord) bool {
+		if ev.Seq > start && ev.Type == EvDayStarted {
+			return false
+		}
+		if ev.Ticket != nil && ev.Ticket.Day == day {
+			ts[ev.Ticket.ID] = ev.Ticket
+		}
+		return true
+	})
+	return ts, true, err
+}
+
+// eventRecord is an event as stored; only what reading the tickets needs
+// is decoded.
+type eventRecord struct {
+	Seq    uint64  `json:"seq"`
+	Type   string  `json:"type"`
+	Ticket *Ticket `json:"ticket,omitempty"`
+}
+
+// eachEvent calls f for the events from seq from on, in order, until f
+// returns false.
+func eachEvent(tx *bolt.Tx, from uint64, f func(*eventRecord) bool) error {
+	c := tx.Bucket(bucketEvents).Cursor()
+	for k, v := c.Seek(u64(from)); k != nil; k, v = c.Next() {
+		ev := &eventRecord{}
+		if err := json.Unmarshal(v, ev); err != nil {
+			return fmt.Errorf("event %d: %w", beU64(k), err)
+		}
+		if !f(ev) {
+			return nil
+		}
+	}
+	return nil
+}
+
+// lastEvent is the seq of the latest event (0: none).
+func lastEvent(tx *bolt.Tx) uint64 {
+	k, _ := tx.Bucket(bucketEvents).Cursor().Last()
+	return beU64(k)
+}
