@@ -58,6 +58,9 @@ type Engine struct {
 	// publisher (TakeRetained).
 	pubMu sync.Mutex
 	pub   retained
+	// buf is the events buffer of the write transactions (loop goroutine
+	// only).
+	buf []byte
 	// failHook, set by tests, makes a write transaction fail.
 	failHook func() error
 }
@@ -221,6 +224,9 @@ func (e *Engine) run(batch []*request) {
 			}
 			return t.fatal
 		})
+		if cap(t.buf) <= 1<<20 {
+			e.buf = t.buf[:0] // bbolt copied the values into its pages
+		}
 		if err != nil {
 			e.log.Error("queue: transaction failed; state reloaded from disk", "err", err)
 			for i, r := range batch {

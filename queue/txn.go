@@ -24,6 +24,10 @@ type txn struct {
 	now   time.Time
 	fatal error
 
+	// buf holds the encoded events of the transaction (the engine's,
+	// reused once the commit is done).
+	buf []byte
+
 	startSeq  uint64
 	acked     uint64 // the acknowledged seq this transaction stored
 	metaDirty bool
@@ -36,7 +40,7 @@ type txn struct {
 }
 
 func newTxn(e *Engine, tx *bolt.Tx) *txn {
-	return &txn{e: e, st: e.st, tx: tx, now: e.opts.Now(), startSeq: e.st.eventSeq, boards: map[string]bool{}, dirtyQueues: map[string]bool{}}
+	return &txn{e: e, st: e.st, tx: tx, now: e.opts.Now(), buf: e.buf[:0], startSeq: e.st.eventSeq, boards: map[string]bool{}, dirtyQueues: map[string]bool{}}
 }
 
 func (t *txn) fail(err error) {
@@ -80,7 +84,12 @@ func (t *txn) putTo(b *bolt.Bucket, key []byte, v any) {
 func (t *txn) event(typ string, tk *Ticket, counter, reason string) uint64 {
 	t.st.eventSeq++
 	ev := &Event{Seq: t.st.eventSeq, Type: typ, At: t.now, Ticket: tk, Counter: counter, Reason: reason}
-	t.putTo(t.appendOnly(bucketEvents), u64(ev.Seq), ev)
+	// bbolt keeps the value until the commit: each event gets its own part
+	// of the buffer, and a grown buffer leaves the earlier parts where they
+	// are.
+	start := len(t.buf)
+	t.buf = appendEvent(t.buf, ev)
+	t.fail(t.appendOnly(bucketEvents).Put(u64(ev.Seq), t.buf[start:len(t.buf):len(t.buf)]))
 	return ev.Seq
 }
 

@@ -1,0 +1,112 @@
+package queue
+
+import (
+	"encoding/json"
+	"math/rand/v2"
+	"reflect"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+)
+
+// fill sets every field of the struct v points to to a random non-zero
+// value, so that a field the hand-written encoder forgets is seen.
+func fill(rng *rand.Rand, v reflect.Value) {
+	strs := []string{"А023", "social", "з \"лапками\" і \\", "line\nbreak\t\x01", "<b>&</b>", "\xff\xfe bad utf-8", "вікно п'ять", "\u2028"}
+	for i := range v.NumField() {
+		f := v.Field(i)
+		switch f.Kind() {
+		case reflect.String:
+			f.SetString(strs[rng.IntN(len(strs))])
+		case reflect.Int:
+			f.SetInt(int64(rng.IntN(2000)) - 1000 + 1)
+		case reflect.Uint64:
+			f.SetUint(rng.Uint64() | 1)
+		case reflect.Bool:
+			f.SetBool(true)
+		case reflect.Struct:
+			if f.Type() == reflect.TypeOf(time.Time{}) {
+				loc := time.FixedZone("", 3600*(rng.IntN(25)-12))
+				f.Set(reflect.ValueOf(time.Unix(rng.Int64N(4e9), rng.Int64N(1e9)).In(loc)))
+			}
+		case reflect.Pointer:
+			if f.Type() == reflect.TypeOf(&Ticket{}) {
+				tk := &Ticket{}
+				fill(rng, reflect.ValueOf(tk).Elem())
+				f.Set(reflect.ValueOf(tk))
+			}
+		}
+	}
+}
+
+// TestEncodeMatchesJSON: what appendEvent writes decodes into the same
+// Event as what encoding/json writes, for every field set or zero.
+func TestEncodeMatchesJSON(t *testing.T) {
+	rng := rand.New(rand.NewPCG(1, 2))
+	for i := range 500 {
+		ev := &Event{}
+		fill(rng, reflect.ValueOf(ev).Elem())
+		if i%3 == 0 { // zero fields: omitempty and omitzero
+			v := reflect.ValueOf(ev.Ticket).Elem()
+			for j := range v.NumField() {
+				if rng.IntN(2) == 0 {
+					v.Field(j).SetZero()
+				}
+			}
+		}
+		if i%7 == 0 {
+			ev.Ticket = nil
+		}
+		mine := appendEvent(nil, ev)
+		std, err := json.Marshal(ev)
+		require.NoError(t, err)
+		var a, b Event
+		require.NoError(t, json.Unmarshal(mine, &a), "%s", mine)
+		require.NoError(t, json.Unmarshal(std, &b))
+		require.Equal(t, b, a, "mine %s\nstd  %s", mine, std)
+		if !strings.ContainsAny(string(std), "\\") {
+			require.JSONEq(t, string(std), string(mine))
+		}
+	}
+	// Every field was set at least once above: the fill reaches them all.
+	require.Equal(t, 22, reflect.TypeOf(Ticket{}).NumField(), "a new Ticket field needs its line in appendTicket (and here)")
+	require.Equal(t, 6, reflect.TypeOf(Event{}).NumField(), "a new Event field needs its line in appendEvent (and here)")
+}
+
+func BenchmarkEncodeEvent(b *testing.B) {
+	rng := rand.New(rand.NewPCG(1, 2))
+	ev := &Event{}
+	fill(rng, reflect.ValueOf(ev).Elem())
+	b.Run("append", func(b *testing.B) {
+		var buf []byte
+		for b.Loop() {
+			buf = appendEvent(buf[:0], ev)
+		}
+	})
+	b.Run("encoding_json", func(b *testing.B) {
+		for b.Loop() {
+			_, _ = json.Marshal(ev)
+		}
+	})
+}
+
+// FuzzEncodeString: any text in an event (a reason, a category from the
+// configuration) is written as a JSON string that reads back as
+// encoding/json would read its own.
+func FuzzEncodeString(f *testing.F) {
+	for _, s := range []string{"", "А023", "\"\\", "\x00\x1f\x7f", "\xff", "\u2028\u2029", "<&>", "ґєії'"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		ev := &Event{Seq: 1, Type: EvVoided, Reason: s, Ticket: &Ticket{Label: s, Category: s}}
+		mine := appendEvent(nil, ev)
+		std, err := json.Marshal(ev)
+		require.NoError(t, err)
+		var a, b Event
+		require.NoError(t, json.Unmarshal(mine, &a), "%q", mine)
+		require.NoError(t, json.Unmarshal(std, &b))
+		require.Equal(t, b, a)
+	})
+}
