@@ -199,7 +199,7 @@ func (e *Engine) loop() {
 // the commit.
 func (e *Engine) run(batch []*request) {
 	errs := make([]error, len(batch))
-	writes := false
+	writes, publish := false, false
 	for _, r := range batch {
 		writes = writes || !r.readOnly
 	}
@@ -239,9 +239,7 @@ func (e *Engine) run(batch []*request) {
 			}
 		} else {
 			e.ackStored = max(e.ackStored, t.acked)
-			if e.retain(t) || t.st.eventSeq != t.startSeq {
-				e.signal()
-			}
+			publish = e.retain(t) || t.st.eventSeq != t.startSeq
 		}
 	}
 	// Reads run after the writes of their batch are committed, so that
@@ -254,6 +252,11 @@ func (e *Engine) run(batch []*request) {
 	}
 	for i, r := range batch {
 		r.err <- errs[i]
+	}
+	// The publisher is woken last, so that the scheduler runs it next:
+	// the boards of a call go out before the caller's own follow-up.
+	if publish {
+		e.signal()
 	}
 }
 
