@@ -40,7 +40,7 @@ type Rating struct {
 }
 
 // CounterActions are the actions a counter command may carry.
-var CounterActions = []string{"next", "recall", "noshow", "done", "transfer", "call", "pause", "resume"}
+var CounterActions = []string{"next", "recall", "serve", "noshow", "done", "transfer", "call", "pause", "resume"}
 
 // DecodeKioskPress decodes and checks a kiosk press.
 func DecodeKioskPress(b []byte) (KioskPress, error) {
@@ -68,7 +68,7 @@ func DecodeCounterCmd(b []byte) (CounterCmd, error) {
 	case c.Action == "":
 		return c, fmt.Errorf("%w: \"action\" is missing", ErrBadPayload)
 	case !known:
-		return c, fmt.Errorf("%w: unknown action %q (want one of next, recall, noshow, done, transfer, call, pause, resume)", ErrBadPayload, c.Action)
+		return c, fmt.Errorf("%w: unknown action %q (want one of next, recall, serve, noshow, done, transfer, call, pause, resume)", ErrBadPayload, c.Action)
 	case c.Action == "transfer" && c.To == "":
 		return c, fmt.Errorf("%w: transfer needs \"to\": the service to transfer to", ErrBadPayload)
 	case c.Action != "transfer" && (c.To != "" || c.ToCounter != ""):

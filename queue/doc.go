@@ -29,10 +29,11 @@
 // # Ticket life
 //
 // waiting → called (recalls stay called, up to office.recall_limit) →
-// serving → done | noshow, or back to waiting by a transfer (to another
-// service, optionally held for one counter) or by a first no-show when
-// office.noshow_grace_min is set (held for the same counter until the grace
-// ends). A waiting ticket can be voided (its print failed). What still
+// serving (the counter's serve: the citizen came; optional, a called ticket
+// may end directly) → done | noshow, or back to waiting by a transfer (to
+// another service, optionally held for one counter) or by a first no-show
+// when office.noshow_grace_min is set (held for the same counter until the
+// grace ends). A waiting ticket can be voided (its print failed). What still
 // waits for a service when it closes expires, and whatever is not finished
 // when the business day ends. An illegal move is a *TransitionError and
 // changes nothing.

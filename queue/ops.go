@@ -176,6 +176,7 @@ type Action string
 const (
 	Next     Action = "next"
 	Recall   Action = "recall"
+	Serve    Action = "serve"
 	NoShowed Action = "noshow"
 	Finish   Action = "done"
 	Transfer Action = "transfer"
@@ -217,6 +218,8 @@ func (e *Engine) Counter(ctx context.Context, counter string, cmd Command) (Coun
 			res.Ended, err = t.next(c, nil)
 		case Recall:
 			err = t.recall(c)
+		case Serve:
+			err = t.serve(c)
 		case NoShowed:
 			res.Ended, err = t.noShow(c)
 		case Finish:
@@ -381,6 +384,21 @@ func (t *txn) recall(c *counterState) error {
 	tk.Recalls++
 	t.event(EvRecalled, tk, c.id, "")
 	t.call(c)
+	return nil
+}
+
+// serve marks that the called citizen came to the counter: the ticket is
+// served from now on (the board stops calling), and no longer recalled.
+func (t *txn) serve(c *counterState) error {
+	tk := c.current
+	if tk == nil {
+		return ErrNoTicket
+	}
+	if err := tk.move(Serving); err != nil {
+		return err
+	}
+	t.event(EvServing, tk, c.id, "")
+	t.boardChanged(c)
 	return nil
 }
 

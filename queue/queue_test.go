@@ -204,6 +204,8 @@ func TestCounterLifecycle(t *testing.T) {
 	require.ErrorIs(t, err, queue.ErrNoTicket)
 	_, err = o.e.Counter(o.ctx, "1", queue.Command{Action: queue.Finish})
 	require.ErrorIs(t, err, queue.ErrNoTicket)
+	_, err = o.e.Counter(o.ctx, "1", queue.Command{Action: queue.Serve})
+	require.ErrorIs(t, err, queue.ErrNoTicket)
 	_, err = o.e.Counter(o.ctx, "1", queue.Command{Action: "dance"})
 	require.ErrorIs(t, err, queue.ErrUnknownAction)
 	_, err = o.e.Counter(o.ctx, "99", queue.Command{Action: queue.Next})
@@ -218,6 +220,14 @@ func TestCounterLifecycle(t *testing.T) {
 	res := o.do("1", queue.Recall)
 	require.Equal(t, 1, res.Ticket.Recalls)
 	require.Equal(t, queue.Called, res.Ticket.State)
+	// The citizen comes: serving, and no longer recalled.
+	res = o.do("1", queue.Serve)
+	require.Equal(t, queue.Serving, res.Ticket.State)
+	_, err = o.e.Counter(o.ctx, "1", queue.Command{Action: queue.Recall})
+	var te *queue.TransitionError
+	require.ErrorAs(t, err, &te)
+	_, err = o.e.Counter(o.ctx, "1", queue.Command{Action: queue.Serve})
+	require.ErrorAs(t, err, &te, "serving twice")
 	o.clk.Add(5 * time.Minute)
 	res = o.do("1", queue.Finish)
 	require.Equal(t, queue.Done, res.Ended.State)
@@ -248,7 +258,7 @@ func TestCounterLifecycle(t *testing.T) {
 	require.Equal(t, []string{
 		queue.EvDayStarted,
 		queue.EvIssued, queue.EvIssued, queue.EvIssued,
-		queue.EvCalled, queue.EvRecalled, queue.EvDone,
+		queue.EvCalled, queue.EvRecalled, queue.EvServing, queue.EvDone,
 		queue.EvCalled, queue.EvNoShow,
 		queue.EvCalled, queue.EvIssued, queue.EvDone, queue.EvCalled,
 	}, types)

@@ -20,7 +20,7 @@ import (
 
 // The simulation drives an engine and a reference model, written as plainly
 // as possible (lists scanned from end to end), with the same random presses,
-// calls, recalls, no-shows, transfers, pauses, voids, clock jumps, day
+// calls, recalls, arrivals (serve), no-shows, transfers, pauses, voids, clock jumps, day
 // changes and restarts, and after every step requires the same tickets in
 // the same states and the engine's invariants.
 
@@ -323,16 +323,28 @@ func TestSimulation(t *testing.T) {
 				delete(m.current, c.ID)
 			}
 			_, got = o.e.Counter(o.ctx, c.ID, queue.Command{Action: queue.Finish})
-		case r < 74:
+		case r < 71:
 			op = "recall " + c.ID
 			if cur := m.current[c.ID]; cur == nil {
 				want = queue.ErrNoTicket
+			} else if cur.state == queue.Serving {
+				want = &queue.TransitionError{}
 			} else if cur.recalls >= cfg.Office.RecallLimit {
 				want = queue.ErrRecallLimit
 			} else {
 				cur.recalls++
 			}
 			_, got = o.e.Counter(o.ctx, c.ID, queue.Command{Action: queue.Recall})
+		case r < 74:
+			op = "serve " + c.ID
+			if cur := m.current[c.ID]; cur == nil {
+				want = queue.ErrNoTicket
+			} else if cur.state == queue.Serving {
+				want = &queue.TransitionError{}
+			} else {
+				cur.state = queue.Serving
+			}
+			_, got = o.e.Counter(o.ctx, c.ID, queue.Command{Action: queue.Serve})
 		case r < 81:
 			op = "noshow " + c.ID
 			if cur := m.current[c.ID]; cur == nil {

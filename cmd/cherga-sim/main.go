@@ -97,7 +97,7 @@ func printIntro(cfg *config.Config, s *sim.Office, page string) {
 			fmt.Printf("  %d  %s (%s)\n", i+1, svc.Name, svc.Prefix)
 		}
 	}
-	fmt.Println("Call the next citizen at a counter: n COUNTER (n 1).  Also: r (recall), x (no-show), d (done), p/u (pause/resume) COUNTER; s (state); h (help); q (quit).")
+	fmt.Println("Call the next citizen at a counter: n COUNTER (n 1).  Also: r (recall), c (came: serving), x (no-show), d (done), p/u (pause/resume) COUNTER; s (state); h (help); q (quit).")
 	fmt.Printf("From another terminal:\n  mosquitto_pub -h %s -p %s -t %s/kiosk/k1/press -m '{\"service\":\"social\"}'\n", host, port, root)
 	fmt.Printf("  mosquitto_sub -h %s -p %s -t '%s/#' -v\n\n", host, port, root)
 }
@@ -105,7 +105,7 @@ func printIntro(cfg *config.Config, s *sim.Office, page string) {
 // commands reads the terminal: the keyboard is the office's buttons.
 func commands(ctx context.Context, cfg *config.Config, s *sim.Office, stop func()) {
 	sc := bufio.NewScanner(os.Stdin)
-	actions := map[string]string{"n": "next", "r": "recall", "x": "noshow", "d": "done", "p": "pause", "u": "resume"}
+	actions := map[string]string{"n": "next", "r": "recall", "c": "serve", "x": "noshow", "d": "done", "p": "pause", "u": "resume"}
 	for sc.Scan() {
 		f := strings.Fields(sc.Text())
 		if len(f) == 0 {

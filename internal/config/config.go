@@ -175,7 +175,7 @@ type Broker struct {
 }
 
 // CounterActions are the actions a counter button may be mapped to.
-var CounterActions = []string{"next", "recall", "noshow", "done"}
+var CounterActions = []string{"next", "recall", "serve", "noshow", "done"}
 
 // Weekdays are the keys of Office.Hours, Monday first.
 var Weekdays = []string{"mon", "tue", "wed", "thu", "fri", "sat", "sun"}

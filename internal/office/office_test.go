@@ -267,3 +267,32 @@ func TestKioskLongPressPriority(t *testing.T) {
 	social.Edge(gpio.High)
 	step(30 * time.Millisecond)
 }
+
+// TestServeShowsServing: a counter's serve (the citizen came) shows the
+// board as serving at once, long before the call would settle by itself.
+func TestServeShowsServing(t *testing.T) {
+	cfg, err := firmwareconfig.Example("round-the-clock")
+	require.NoError(t, err)
+	cfg.Kiosks[0].Printer = "none"
+	cfg.Office.BoardBlinkSec = 3600
+	ctx, o, l := startOffice(t, office.Opts{Config: cfg}, "qms/demo/#")
+	_, err = o.Engine().Issue(ctx, queue.IssueRequest{Service: "social", Kiosk: "k1"})
+	require.NoError(t, err)
+	state := func(want string) func(sim.Message) bool {
+		return func(m sim.Message) bool {
+			var b struct{ Ticket, State string }
+			return json.Unmarshal(m.Payload, &b) == nil && b.Ticket == "А001" && b.State == want
+		}
+	}
+	require.NoError(t, l.Publish("qms/demo/counter/1/cmd", []byte(`{"action":"next"}`), false))
+	_, err = l.Wait(ctx, "qms/demo/board/1", state("calling"))
+	require.NoError(t, err)
+	require.NoError(t, l.Publish("qms/demo/counter/1/cmd", []byte(`{"action":"serve"}`), false))
+	_, err = l.Wait(ctx, "qms/demo/board/1", state("serving"))
+	require.NoError(t, err)
+	_, err = l.Wait(ctx, "qms/demo/events", func(m sim.Message) bool {
+		var ev queue.Event
+		return json.Unmarshal(m.Payload, &ev) == nil && ev.Type == queue.EvServing && ev.Ticket.State == queue.Serving
+	})
+	require.NoError(t, err)
+}
