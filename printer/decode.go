@@ -125,6 +125,17 @@ func (d *Decoder) Pending() Doc {
 	return doc
 }
 
+// Discard drops what was printed since the last cut, as when the paper
+// with an unfinished ticket is torn off, and any command cut by the end of
+// the last Feed.
+func (d *Decoder) Discard() {
+	d.pend = nil
+	d.doc = Doc{}
+	d.qr = ""
+	d.cutAt = d.offset
+	d.reset()
+}
+
 func (d *Decoder) reset() {
 	d.page = d.pages[0]
 	d.cur = Line{Width: 1, Height: 1}

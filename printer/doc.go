@@ -38,6 +38,8 @@
 // the bytes sent before it. So Print followed by Status tells whether the ticket
 // was taken whole: a roll that ran out or a cover opened in the middle shows in
 // that reply (paper end stop, DLE EOT 2 bit 5), and the caller voids the number.
+// The printer still holds the rest of that ticket and would print it on the next
+// roll; ClearBuffer (DLE DC4 fn=8, for a profile with clear_buffer) drops it.
 //
 // # Transports
 //

@@ -11,6 +11,7 @@ const (
 	CR  = 0x0D // print and carriage return (ignored by most TM printers with auto LF off)
 	DLE = 0x10
 	EOT = 0x04
+	DC4 = 0x14
 	ESC = 0x1B
 	FS  = 0x1C
 	GS  = 0x1D
@@ -110,6 +111,19 @@ func CutPaper(b []byte, c Cut, feed byte) []byte { return append(b, GS, 'V', byt
 // (printer), 2 (offline cause), 3 (error cause) or 4 (roll paper sensor). The printer
 // answers with one byte at once, even when offline.
 func StatusRequest(b []byte, n byte) []byte { return append(b, DLE, EOT, n) }
+
+// ClearBuffer appends DLE DC4 fn=8 d1…d7 (10 14 08 01 03 14 01 06 02 08):
+// clear the receive and print buffers, in real time. The printer discards
+// what it received and has not printed yet (the rest of a ticket whose roll
+// ran out), recovers from a recoverable error, and answers ClearResponse.
+// Epson TM printers since the TM-T20II and TM-T88V have it; it must not be
+// sent with Epson's OPOS or JavaPOS drivers in use, and nothing may follow
+// it before the response.
+func ClearBuffer(b []byte) []byte { return append(b, DLE, DC4, 8, 1, 3, 20, 1, 6, 2, 8) }
+
+// ClearResponse is the printer's answer to ClearBuffer once the buffers
+// are empty: header 37H, identifier 25H, NUL.
+var ClearResponse = [3]byte{0x37, 0x25, 0x00}
 
 // gsK appends GS ( k pL pH cn fn params, the 2D symbol command, for cn = 49 (QR).
 func gsK(b []byte, fn byte, params ...byte) []byte {

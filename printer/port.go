@@ -196,6 +196,31 @@ func (p *Printer) Status(ctx context.Context) (Status, error) {
 	return s, nil
 }
 
+// ClearBuffer makes the printer discard what it received and has not
+// printed (ClearBuffer in escpos.go), and returns once it confirmed. A
+// kiosk sends it after a ticket failed midway, so that the rest of a voided
+// ticket never prints when the roll is changed. Only for a profile with
+// ClearBuffer: other models print the command's bytes or ignore them.
+func (p *Printer) ClearBuffer(ctx context.Context) error {
+	if p.spec.kind == kindNone {
+		return p.checkOpen()
+	}
+	c, err := p.get(ctx)
+	if err != nil {
+		return err
+	}
+	c.discardInput()
+	r, err := p.query(ctx, c, ClearBuffer(nil), len(ClearResponse))
+	if err != nil {
+		return err
+	}
+	if [3]byte(r) != ClearResponse {
+		p.drop(c)
+		return fmt.Errorf("printer: %s answered the buffer clear with % X, want % X", p, r, ClearResponse[:])
+	}
+	return nil
+}
+
 // query writes the real-time requests req and reads n one-byte replies.
 func (p *Printer) query(ctx context.Context, c conn, req []byte, n int) ([]byte, error) {
 	if err := ctx.Err(); err != nil {
@@ -219,7 +244,7 @@ func (p *Printer) query(ctx context.Context, c conn, req []byte, n int) ([]byte,
 				if p.isClosed() {
 					return nil, ErrClosed
 				}
-				return nil, fmt.Errorf("%w to DLE EOT (% X) from %s within %v", ErrNoReply, req, p, p.statusTimeout)
+				return nil, fmt.Errorf("%w to % X from %s within %v", ErrNoReply, req, p, p.statusTimeout)
 			}
 			return nil, p.fail(c, "read", err)
 		}

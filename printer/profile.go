@@ -37,6 +37,10 @@ type Profile struct {
 	// LabelScale is the magnification (GS !, 2..8) of the ticket number; it is reduced
 	// further when the number would not fit the line. 0 means 3.
 	LabelScale int `yaml:"label_scale"`
+	// ClearBuffer tells that the model clears its buffers on DLE DC4 fn=8
+	// (Printer.ClearBuffer), so the rest of a ticket cut short by the end of
+	// the roll is dropped instead of printed on the next roll.
+	ClearBuffer bool `yaml:"clear_buffer"`
 }
 
 var builtinProfiles = map[string]Profile{
@@ -45,7 +49,7 @@ var builtinProfiles = map[string]Profile{
 	"epson-tm-t20": {
 		Name: "epson-tm-t20", PaperMM: 80, Columns: 48, CodePage: "cp1251",
 		CodeTables: map[string]byte{"cp866": 17, "cp1125": 44, "cp1251": 46},
-		QR:         true, QRModule: 6, Cut: true, LabelScale: 4,
+		QR:         true, QRModule: 6, Cut: true, LabelScale: 4, ClearBuffer: true,
 	},
 	// Xprinter XP-80 and the "POS-80" clones: 80 mm, 48 columns, cutter.
 	// Their ESC t table puts WPC1251 at 73.

@@ -1,6 +1,7 @@
 package sim
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"os"
@@ -60,6 +61,7 @@ type Printer struct {
 	mu      sync.Mutex
 	bytes   []byte // all bytes received, but status requests
 	held    []byte // received while not ready, not yet printed
+	cleared int    // buffer clears received (DLE DC4 fn=8)
 	dec     *printer.Decoder
 	docs    []printer.Doc
 	printed chan printer.Doc
@@ -275,7 +277,7 @@ func (p *Printer) serve() {
 	defer close(p.done)
 	var (
 		buf [4096]byte
-		rt  []byte // a real-time request split across reads: DLE or DLE EOT
+		rt  []byte // a real-time command split across reads
 	)
 	for {
 		n, err := p.master.Read(buf[:])
@@ -288,8 +290,14 @@ func (p *Printer) serve() {
 				continue // unplugged: the bytes go nowhere until Close ends the read
 			}
 			var replies []byte
-			rt = split(buf[:n], rt, p.receive, func(n byte) {
-				if r, ok := p.reply(n); ok {
+			rt = split(buf[:n], rt, p.receive, func(cmd []byte) {
+				if cmd[1] == printer.DC4 {
+					if p.clear() {
+						replies = append(replies, printer.ClearResponse[:]...)
+					}
+					return
+				}
+				if r, ok := p.reply(cmd[2]); ok {
 					replies = append(replies, r)
 				}
 			})
@@ -309,13 +317,17 @@ func (p *Printer) serve() {
 	}
 }
 
-// split separates the real-time status requests DLE EOT n (n = 1..4) from the
-// bytes to print, in stream order: data gets the bytes before a request
-// before request gets the request, so a reply tells the state after them.
-// Like a real printer, it interprets requests anywhere in the stream, even
-// inside the data of another command. It returns the start of a request cut
-// by the end of b (DLE or DLE EOT), to be passed back with the next read.
-func split(b, rt []byte, data func([]byte), request func(n byte)) []byte {
+// clearBuffer is DLE DC4 fn=8: clear the buffers.
+var clearBuffer = printer.ClearBuffer(nil)
+
+// split separates the real-time commands (DLE EOT n, n = 1..4: a status
+// request; DLE DC4 fn=8: clear the buffers) from the bytes to print, in
+// stream order: data gets the bytes before a command before rt gets the
+// command, so a reply tells the state after them. Like a real printer, it
+// interprets them anywhere in the stream, even inside the data of another
+// command. It returns the start of a command cut by the end of b, to be
+// passed back with the next read.
+func split(b, pend []byte, data func([]byte), rt func(cmd []byte)) []byte {
 	var rec []byte
 	flush := func() {
 		if len(rec) > 0 {
@@ -324,29 +336,60 @@ func split(b, rt []byte, data func([]byte), request func(n byte)) []byte {
 		}
 	}
 	for _, c := range b {
-		switch {
-		case len(rt) == 0 && c == printer.DLE,
-			len(rt) == 1 && c == printer.EOT:
-			rt = append(rt, c)
-		case len(rt) == 2 && c >= 1 && c <= 4:
-			rt = rt[:0]
-			flush()
-			request(c)
-		case len(rt) > 0:
-			// Not a status request: print it. A DLE that starts over is held again.
-			rec = append(rec, rt...)
-			rt = rt[:0]
+		if len(pend) == 0 {
 			if c == printer.DLE {
-				rt = append(rt, c)
+				pend = append(pend, c)
 			} else {
 				rec = append(rec, c)
 			}
-		default:
-			rec = append(rec, c)
+			continue
+		}
+		pend = append(pend, c)
+		switch {
+		case len(pend) == 2 && (c == printer.EOT || c == printer.DC4):
+			continue
+		case len(pend) == 3 && pend[1] == printer.EOT && c >= 1 && c <= 4,
+			len(pend) == len(clearBuffer) && bytes.Equal(pend, clearBuffer):
+			flush()
+			rt(pend)
+			pend = nil
+			continue
+		case pend[1] == printer.DC4 && bytes.HasPrefix(clearBuffer, pend):
+			continue
+		}
+		// Not a real-time command: print it. A DLE that starts over is
+		// held again.
+		last := pend[len(pend)-1]
+		rec = append(rec, pend[:len(pend)-1]...)
+		pend = pend[:0]
+		if last == printer.DLE {
+			pend = append(pend, last)
+		} else {
+			rec = append(rec, last)
 		}
 	}
 	flush()
-	return rt
+	return pend
+}
+
+// Cleared is how many times the controller cleared the buffers (DLE DC4
+// fn=8).
+func (p *Printer) Cleared() int {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.cleared
+}
+
+// clear empties the buffers (DLE DC4 fn=8): what was held and not printed
+// is dropped, and so is the unfinished ticket on the paper, which went with
+// the old roll. It reports whether the printer answers.
+func (p *Printer) clear() bool {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.held = nil
+	p.cleared++
+	p.dec.Discard()
+	return !p.silent && !p.pulled
 }
 
 // reply is the answer to DLE EOT n, if the printer answers at all.

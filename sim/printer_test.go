@@ -1,6 +1,7 @@
 package sim
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -195,6 +196,10 @@ func TestSplit(t *testing.T) {
 		{"DLE DLE EOT", [][]byte{{dle, dle, eot, 1}}, []string{"d:\x10", "r:1"}},
 		{"other n", [][]byte{{dle, eot, 7, 1}}, []string{"d:\x10\x04\a\x01"}},
 		{"DLE then text", [][]byte{{dle, 'x'}}, []string{"d:\x10x"}},
+		{"clear", [][]byte{printer.ClearBuffer([]byte("ab"))}, []string{"d:ab", "clear"}},
+		{"clear across reads", [][]byte{{'a', dle, 0x14, 8, 1}, {3, 20, 1, 6, 2, 8, 'b'}}, []string{"d:a", "clear", "d:b"}},
+		{"not quite clear", [][]byte{{dle, 0x14, 8, 1, 3, 20, 1, 6, 2, 9}}, []string{"d:\x10\x14\b\x01\x03\x14\x01\x06\x02\t"}},
+		{"DC4 pulse", [][]byte{{dle, 0x14, 1, 0, 1}}, []string{"d:\x10\x14\x01\x00\x01"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -203,7 +208,13 @@ func TestSplit(t *testing.T) {
 			for _, r := range tt.reads {
 				rt = split(r, rt,
 					func(b []byte) { got = append(got, "d:"+string(b)) },
-					func(n byte) { got = append(got, fmt.Sprintf("r:%d", n)) })
+					func(cmd []byte) {
+						if cmd[1] == printer.DC4 {
+							got = append(got, "clear")
+							return
+						}
+						got = append(got, fmt.Sprintf("r:%d", cmd[2]))
+					})
 			}
 			// Adjacent data segments of different reads are one stream.
 			var merged []string
@@ -237,6 +248,33 @@ func TestRunOutMidTicket(t *testing.T) {
 	require.Empty(t, sp.Docs())
 	sp.SetPaper(printer.PaperOK)
 	require.Equal(t, "А023", waitDoc(t, sp).Lines[2].Text)
+}
+
+// TestClearBuffer: after the roll runs out mid-ticket, DLE DC4 fn=8 drops
+// what the printer held and the unfinished ticket; the next roll gets only
+// what is sent after. A silent printer's clear is ErrNoReply.
+func TestClearBuffer(t *testing.T) {
+	sp := startPrinter(t, nil)
+	p, err := printer.Open("serial:"+sp.Path(), &printer.Opts{Timeout: time.Second, StatusTimeout: 300 * time.Millisecond})
+	require.NoError(t, err)
+	defer p.Close()
+	ctx := context.Background()
+
+	sp.RunOutAfter(40)
+	require.NoError(t, p.PrintTicket(ctx, ticket()))
+	require.NoError(t, p.ClearBuffer(ctx))
+	require.Equal(t, 1, sp.Cleared())
+	sp.SetPaper(printer.PaperOK)
+	second := ticket()
+	second.Label = "А024"
+	require.NoError(t, p.PrintTicket(ctx, second))
+	d := waitDoc(t, sp)
+	require.Equal(t, "А024", d.Lines[2].Text, "the new roll starts with the next ticket: %s", d)
+	require.NotContains(t, d.String(), "А023")
+	require.Len(t, sp.Docs(), 1)
+
+	sp.SetSilent(true)
+	require.ErrorIs(t, p.ClearBuffer(ctx), printer.ErrNoReply)
 }
 
 // TestPrinterLink: a printer plugged in again under the same link is found by
@@ -304,9 +342,9 @@ func FuzzSplit(f *testing.F) {
 		}
 		var out []byte
 		data := func(p []byte) { out = append(out, p...) }
-		request := func(n byte) {
-			require.True(t, n >= 1 && n <= 4)
-			out = append(out, dle, eot, n)
+		request := func(cmd []byte) {
+			require.True(t, len(cmd) == 3 && cmd[2] >= 1 && cmd[2] <= 4 || bytes.Equal(cmd, printer.ClearBuffer(nil)), "% X", cmd)
+			out = append(out, cmd...)
 		}
 		rt := split(b[:cut], nil, data, request)
 		rt = split(b[cut:], rt, data, request)

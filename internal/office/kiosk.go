@@ -345,7 +345,7 @@ func (k *kiosk) serve(ctx context.Context, p press) Result {
 	if err == nil {
 		err = k.print(ctx, doc)
 		if err != nil {
-			k.printFailed(err)
+			k.printFailed(ctx, err)
 		}
 	}
 	if err != nil {
@@ -385,15 +385,36 @@ func (k *kiosk) ticket(tk queue.Ticket, service, serviceEn string, ahead int, wa
 // printFailed records why a print failed. A printer that reported a
 // condition (the roll ran out mid-ticket) keeps its connection and says so;
 // after an I/O error the device is closed, to be reopened by the next poll.
-func (k *kiosk) printFailed(err error) {
+func (k *kiosk) printFailed(ctx context.Context, err error) {
 	var c *printer.Condition
 	if errors.As(err, &c) {
 		k.setStatus(c.Status, c)
+		k.clearBuffer(ctx)
 		return
 	}
 	k.prn.Close()
 	k.prn = nil
 	k.setStatus(printer.Status{}, err)
+}
+
+// clearBuffer drops what the printer still holds of a ticket that failed
+// midway (the roll ran out, the cover opened): the ticket is voided, and
+// its rest must not print on the next roll for a citizen to take. Only a
+// model that has the command (profile clear_buffer) is asked; with
+// another, the rest prints when the printer is ready again, and that is
+// said in the log.
+func (k *kiosk) clearBuffer(ctx context.Context) {
+	if !k.profile.ClearBuffer {
+		k.o.log.Warn("office: the printer keeps the rest of the voided ticket and prints it when it is ready again (its profile has no clear_buffer)", "kiosk", k.cfg.ID, "printer", k.spec)
+		return
+	}
+	cctx, cancel := context.WithTimeout(ctx, 3*time.Second)
+	defer cancel()
+	if err := k.prn.ClearBuffer(cctx); err != nil {
+		k.o.log.Error("office: cannot clear the printer's buffer after a failed ticket", "kiosk", k.cfg.ID, "printer", k.spec, "err", err)
+		return
+	}
+	k.o.log.Info("office: the rest of the voided ticket was cleared from the printer", "kiosk", k.cfg.ID)
 }
 
 // print sends a laid-out ticket and then asks the printer for its status
@@ -470,7 +491,7 @@ func (o *Office) Reprint(ctx context.Context, kiosk string, ticketID uint64) err
 			var doc []byte
 			if doc, err = k.profile.Ticket(t); err == nil {
 				if err = k.print(ctx, doc); err != nil {
-					k.printFailed(err)
+					k.printFailed(ctx, err)
 				}
 			}
 		}

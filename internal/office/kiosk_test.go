@@ -339,11 +339,16 @@ func TestKioskVoidsTicketCutShort(t *testing.T) {
 	require.Contains(t, voided.Reason, "paper out")
 	r.printerState(func(s office.PrinterState) bool { return s.Paper == "out" })
 
-	// A new roll: the printer prints what it held (the rest of the voided
-	// ticket), and the next press gets a good ticket.
+	require.Equal(t, 1, r.sp.Cleared(), "the rest of the voided ticket is cleared from the printer")
+
+	// A new roll: nothing of the voided ticket comes out, and the next
+	// press gets a good ticket.
 	r.sp.SetPaper(printer.PaperOK)
 	r.printerState(func(s office.PrinterState) bool { return s.Online && s.Error == "" })
 	second := r.prints(r.sp)
+	for _, d := range r.sp.Docs() {
+		require.NotContains(t, d.String(), voided.Label, "the voided ticket never prints")
+	}
 
 	var called []string
 	for range 3 {
