@@ -11,6 +11,7 @@ import (
 
 	bolt "go.etcd.io/bbolt"
 
+	"github.com/cherga/cherga/display"
 	"github.com/cherga/cherga/internal/config"
 )
 
@@ -55,9 +56,13 @@ type Engine struct {
 	acked     atomic.Uint64
 	ackStored uint64
 	// pub is the retained state committed but not yet taken by the
-	// publisher (TakeRetained).
+	// publisher (TakeRetained); load the rows of the office load, one per
+	// service in configuration order, kept current with every commit.
 	pubMu sync.Mutex
 	pub   retained
+	load  display.Load
+	// svcIdx is the index of each service in cfg.Services.
+	svcIdx map[string]int
 	// buf is the events buffer of the write transactions (loop goroutine
 	// only).
 	buf []byte
@@ -108,9 +113,11 @@ func Open(path string, cfg *config.Config, opts *Opts) (*Engine, error) {
 		done:   make(chan struct{}),
 		svcs:   map[string]*config.Service{},
 		ctrs:   map[string]*config.Counter{},
+		svcIdx: map[string]int{},
 	}
 	for i := range cfg.Services {
 		e.svcs[cfg.Services[i].ID] = &cfg.Services[i]
+		e.svcIdx[cfg.Services[i].ID] = i
 	}
 	for i := range cfg.Counters {
 		e.ctrs[cfg.Counters[i].ID] = &cfg.Counters[i]

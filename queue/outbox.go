@@ -3,6 +3,7 @@ package queue
 import (
 	"encoding/json"
 	"fmt"
+	"slices"
 	"sort"
 	"time"
 
@@ -75,12 +76,13 @@ func (r *Retained) Empty() bool {
 }
 
 // retained accumulates what changed since the publisher last took it; a
-// newer value of a board or a queue replaces the older one.
+// newer value of a board or a queue replaces the older one. The load is
+// assembled when taken, from Engine.load.
 type retained struct {
 	boards map[string]display.Board
 	hall   *Hall
 	queues map[string]Figures
-	load   *display.Load
+	load   bool
 }
 
 // Notify receives a value whenever a commit produced events or changed
@@ -94,8 +96,13 @@ func (e *Engine) TakeRetained() Retained {
 	e.pubMu.Lock()
 	p := e.pub
 	e.pub = retained{}
-	e.pubMu.Unlock()
 	var r Retained
+	if p.load {
+		l := e.load
+		l.Services = slices.Clone(l.Services) // the rows change in place
+		r.Load = &l
+	}
+	e.pubMu.Unlock()
 	for _, c := range e.cfg.Counters {
 		if b, ok := p.boards[c.ID]; ok {
 			r.Boards = append(r.Boards, b)
@@ -105,7 +112,7 @@ func (e *Engine) TakeRetained() Retained {
 		r.Queues = append(r.Queues, f)
 	}
 	sort.Slice(r.Queues, func(i, j int) bool { return r.Queues[i].Service < r.Queues[j].Service })
-	r.Hall, r.Load = p.hall, p.load
+	r.Hall = p.hall
 	return r
 }
 
@@ -127,14 +134,11 @@ func (e *Engine) retain(t *txn) bool {
 	queues := make([]Figures, 0, len(t.dirtyQueues))
 	for s := range t.dirtyQueues {
 		if e.service(s) != nil {
-			q := t.figures(s)
-			t.st.figs[s] = q
-			queues = append(queues, Figures{Service: s, Queue: q})
+			queues = append(queues, Figures{Service: s, Queue: t.figures(s)})
 		}
 	}
-	var load *display.Load
 	if t.dirtyLoad {
-		load = t.load()
+		e.loadRows(t, queues)
 	}
 	e.pubMu.Lock()
 	defer e.pubMu.Unlock()
@@ -151,10 +155,40 @@ func (e *Engine) retain(t *txn) bool {
 	if hall != nil {
 		p.hall = hall
 	}
-	if load != nil {
-		p.load = load
-	}
+	p.load = p.load || t.dirtyLoad
 	return true
+}
+
+// loadRows brings the office load up to date with the state of t: the rows
+// of the services in queues (nil: of every service) and the totals. Only
+// the engine's goroutine calls it.
+func (e *Engine) loadRows(t *txn, queues []Figures) {
+	if queues == nil {
+		for _, s := range e.cfg.Services {
+			queues = append(queues, Figures{Service: s.ID, Queue: t.figures(s.ID)})
+		}
+	}
+	open := 0
+	for _, c := range t.st.counters {
+		if !c.paused {
+			open++
+		}
+	}
+	e.pubMu.Lock()
+	defer e.pubMu.Unlock()
+	l := &e.load
+	if len(l.Services) != len(e.cfg.Services) {
+		l.Services = make([]display.LoadService, len(e.cfg.Services))
+		for i, s := range e.cfg.Services {
+			l.Services[i] = display.LoadService{Service: s.ID, Name: s.Name}
+		}
+	}
+	for _, f := range queues {
+		r := &l.Services[e.svcIdx[f.Service]]
+		l.Waiting += f.Queue.Waiting - r.Waiting
+		r.Waiting, r.ETAMin, r.OpenCounters = f.Queue.Waiting, f.Queue.ETAMin, t.st.open[f.Service]
+	}
+	l.OpenCounters, l.At = open, t.now
 }
 
 // Pending returns up to max committed events after seq after (and after

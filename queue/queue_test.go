@@ -503,6 +503,7 @@ func TestOutbox(t *testing.T) {
 	empty := o.e.TakeRetained()
 	require.True(t, empty.Empty(), "taken once")
 
+
 	// The events are the outbox.
 	evs, err := o.e.Pending(0, 1000)
 	require.NoError(t, err)
@@ -545,6 +546,29 @@ func TestOutbox(t *testing.T) {
 	require.Len(t, evs, 3)
 	require.Equal(t, uint64(2), evs[0].Seq)
 	require.Equal(t, queue.EvCalled, evs[1].Type)
+
+	// The office load follows every change, a row per service.
+	o.issue("social")
+	o.issue("social")
+	o.issue("pension")
+	o.e.TakeRetained()
+	require.NoError(t, o.e.Republish(o.ctx)) // every row, as after a restart
+	l := o.e.TakeRetained().Load
+	require.NotNil(t, l)
+	require.Equal(t, 3, l.Waiting)
+	require.Len(t, l.Services, len(o.cfg.Services))
+	rows := map[string]int{}
+	for _, s := range l.Services {
+		rows[s.Service] = s.Waiting
+	}
+	require.Equal(t, 2, rows["social"])
+	require.Equal(t, 1, rows["pension"])
+	require.Equal(t, len(o.cfg.Counters)-1, l.OpenCounters, "counter 2 is paused")
+	o.next("1")
+	require.Equal(t, 2, o.e.TakeRetained().Load.Waiting, "a call updates it")
+	o.reopen()
+	require.NoError(t, o.e.Republish(o.ctx))
+	require.Equal(t, 2, o.e.TakeRetained().Load.Waiting, "and a restart rebuilds it")
 }
 
 // TestOutboxMigration: a file written when the outbox, the tickets and the

@@ -65,9 +65,6 @@ type state struct {
 	hall   *display.Hall
 	// lastCalled is the label each service called last, for its queue figures.
 	lastCalled map[string]string
-	// figs are the figures last published per service: the office load
-	// is assembled from them, recomputing only the services that changed.
-	figs map[string]display.Queue
 }
 
 type closing struct {
@@ -108,7 +105,6 @@ func (e *Engine) newState(day string) *state {
 		counters:   map[string]*counterState{},
 		hall:       display.NewHall(&display.HallOpts{Size: e.cfg.Office.HallSize}),
 		lastCalled: map[string]string{},
-		figs:       map[string]display.Queue{},
 	}
 	for _, c := range e.cfg.Counters {
 		st.counters[c.ID] = &counterState{id: c.ID, services: c.Services}
@@ -218,6 +214,7 @@ func (e *Engine) reload() error {
 		st.served(t)
 	}
 	e.st = st
+	e.loadRows(&txn{e: e, st: st}, nil)
 	e.ackStored = published
 	e.Ack(published)
 	return nil

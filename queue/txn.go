@@ -186,28 +186,6 @@ func (t *txn) figures(service string) display.Queue {
 	}
 }
 
-func (t *txn) load() *display.Load {
-	l := &display.Load{At: t.now, Services: make([]display.LoadService, 0, len(t.e.cfg.Services))}
-	for i := range t.e.cfg.Services {
-		svc := &t.e.cfg.Services[i]
-		q, ok := t.st.figs[svc.ID]
-		if !ok {
-			q = t.figures(svc.ID)
-			t.st.figs[svc.ID] = q
-		}
-		l.Waiting += q.Waiting
-		l.Services = append(l.Services, display.LoadService{
-			Service: svc.ID, Name: svc.Name, Waiting: q.Waiting, ETAMin: q.ETAMin, OpenCounters: t.st.open[svc.ID],
-		})
-	}
-	for _, c := range t.st.counters {
-		if !c.paused {
-			l.OpenCounters++
-		}
-	}
-	return l
-}
-
 func beU64(b []byte) uint64 {
 	if len(b) != 8 {
 		return 0
