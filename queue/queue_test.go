@@ -503,7 +503,6 @@ func TestOutbox(t *testing.T) {
 	empty := o.e.TakeRetained()
 	require.True(t, empty.Empty(), "taken once")
 
-
 	// The events are the outbox.
 	evs, err := o.e.Pending(0, 1000)
 	require.NoError(t, err)
