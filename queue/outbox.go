@@ -91,7 +91,8 @@ func (e *Engine) Notify() <-chan struct{} { return e.notify }
 
 // TakeRetained returns the retained state changed by the transactions
 // committed since the last call, and forgets it: the caller publishes it,
-// and keeps what the broker did not take.
+// and when the broker did not take it all, asks for the whole state again
+// (Republish).
 func (e *Engine) TakeRetained() Retained {
 	e.pubMu.Lock()
 	p := e.pub
