@@ -3,15 +3,18 @@
 package broker
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"log/slog"
 	"sync"
+	"sync/atomic"
 	"syscall"
 
 	mqtt "github.com/mochi-mqtt/server/v2"
 	"github.com/mochi-mqtt/server/v2/hooks/auth"
 	"github.com/mochi-mqtt/server/v2/listeners"
+	"github.com/mochi-mqtt/server/v2/packets"
 )
 
 // Broker is a running embedded broker.
@@ -20,6 +23,9 @@ type Broker struct {
 	tcp  *listeners.TCP
 	once sync.Once
 	err  error
+	subs atomic.Int32 // subscription identifiers of Subscribe
+	// order keeps retained publications apart from subscriptions.
+	order *retainOrder
 }
 
 // Start listens on addr ("127.0.0.1:1883"; port 0 picks a free one) and
@@ -31,6 +37,10 @@ func Start(addr string, log *slog.Logger) (*Broker, error) {
 	}
 	srv := mqtt.New(&mqtt.Options{InlineClient: true, Logger: log.With("component", "broker")})
 	if err := srv.AddHook(new(auth.AllowHook), nil); err != nil {
+		return nil, fmt.Errorf("broker: %w", err)
+	}
+	order := new(retainOrder)
+	if err := srv.AddHook(order, nil); err != nil {
 		return nil, fmt.Errorf("broker: %w", err)
 	}
 	tcp := listeners.NewTCP(listeners.Config{ID: "tcp", Address: addr})
@@ -45,7 +55,7 @@ func Start(addr string, log *slog.Logger) (*Broker, error) {
 			log.Error("broker: serve", "err", err)
 		}
 	}()
-	return &Broker{srv: srv, tcp: tcp}, nil
+	return &Broker{srv: srv, tcp: tcp, order: order}, nil
 }
 
 // Addr is the address the broker listens on, with the real port.
@@ -56,9 +66,78 @@ func (b *Broker) URL() string { return "tcp://" + b.Addr() }
 
 func (b *Broker) String() string { return "broker(" + b.Addr() + ")" }
 
+// Publish hands a message to the broker from inside the process, as a
+// client's QoS 1 publish that the broker has acknowledged: subscribers get
+// it as if it came over the network (bus.Inline).
+func (b *Broker) Publish(topic string, payload []byte, retain bool) error {
+	if retain {
+		b.order.mu.Lock()
+		defer b.order.mu.Unlock()
+	}
+	if err := b.srv.Publish(topic, payload, retain, 1); err != nil {
+		return fmt.Errorf("broker: publish %s: %w", topic, err)
+	}
+	return nil
+}
+
+// Subscribe calls h for every message published on filter, from inside the
+// process (bus.Inline). h runs on the goroutine of the client that
+// published, in that client's order: it must not block.
+func (b *Broker) Subscribe(filter string, h func(topic string, payload []byte)) error {
+	err := b.srv.Subscribe(filter, int(b.subs.Add(1)), func(_ *mqtt.Client, _ packets.Subscription, pk packets.Packet) {
+		h(pk.TopicName, bytes.Clone(pk.Payload))
+	})
+	if err != nil {
+		return fmt.Errorf("broker: subscribe %s: %w", filter, err)
+	}
+	return nil
+}
+
 // Close disconnects every client and stops listening. Close is idempotent
 // (mochi's own Close panics the second time).
 func (b *Broker) Close() error {
 	b.once.Do(func() { b.err = b.srv.Close() })
 	return b.err
+}
+
+// retainOrder keeps the controller's retained publications and the
+// retained scans of new subscriptions apart, with a mutex held across each.
+//
+// mochi v2.7.9 writes a topic's retain path under the topic index's lock
+// (TopicsIndex.RetainMessage) but a new subscription reads it without one
+// (scanMessages, after the SUBACK is sent), so a retained publish and a
+// subscription of two clients race: harmless in practice (the same topic
+// name is written again), but a data race the race detector reports.
+//
+// The lock is held from OnSubscribe to OnPacketProcessed of a network
+// client's subscription (in between mochi only answers that client), and
+// by Publish around a retained publication of the controller (which runs no
+// handler of the controller's: those are for its input topics, never
+// retained outputs). The in-process client's own subscriptions scan nothing
+// and have no OnPacketProcessed: they are left out. Retained messages from
+// network clients (their wills too) are not covered.
+type retainOrder struct {
+	mqtt.HookBase
+	mu sync.Mutex
+}
+
+func (h *retainOrder) ID() string { return "cherga-retain-order" }
+
+func (h *retainOrder) Provides(b byte) bool {
+	return b == mqtt.OnSubscribe || b == mqtt.OnPacketProcessed
+}
+
+// OnSubscribe runs before a subscription's retained scan.
+func (h *retainOrder) OnSubscribe(cl *mqtt.Client, pk packets.Packet) packets.Packet {
+	if !cl.Net.Inline {
+		h.mu.Lock()
+	}
+	return pk
+}
+
+// OnPacketProcessed runs after it, whatever became of the subscription.
+func (h *retainOrder) OnPacketProcessed(cl *mqtt.Client, pk packets.Packet, _ error) {
+	if pk.FixedHeader.Type == packets.Subscribe && !cl.Net.Inline {
+		h.mu.Unlock()
+	}
 }

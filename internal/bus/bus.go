@@ -40,14 +40,50 @@ type Opts struct {
 	Logger    *slog.Logger `yaml:"-"`
 }
 
-// Client is a connection to the broker that reconnects by itself.
+// Client is a connection to the broker that reconnects by itself, or the
+// controller's own handle on the broker embedded in its process (Inline).
 type Client struct {
-	opts Opts
-	log  *slog.Logger
-	c    paho.Client
+	opts   Opts
+	log    *slog.Logger
+	c      paho.Client
+	inline Inline // set: no network connection
 
 	mu   sync.Mutex
 	subs map[string]paho.MessageHandler
+}
+
+// Inline is a broker in this process (internal/broker): the controller
+// publishes into it and subscribes to it directly, with no MQTT connection
+// of its own to itself. Publish returns once the broker has the message, as
+// a QoS 1 acknowledgement would; Subscribe's handler runs on the goroutine
+// of the client that published, in its order.
+type Inline interface {
+	Publish(topic string, payload []byte, retain bool) error
+	Subscribe(filter string, h func(topic string, payload []byte)) error
+}
+
+// ConnectInline returns a Client over an in-process broker. It is connected
+// for as long as the process runs: the status is published and OnConnect
+// called once, now. With the broker in the process there is no last will:
+// when the process dies, so does the broker, and its clients see it go.
+func ConnectInline(opts Opts, b Inline) *Client {
+	if opts.Timeout == 0 {
+		opts.Timeout = 5 * time.Second
+	}
+	if opts.Logger == nil {
+		opts.Logger = slog.Default()
+	}
+	cl := &Client{opts: opts, log: opts.Logger, inline: b}
+	if opts.Status != nil {
+		st, _ := json.Marshal(opts.Status)
+		if err := b.Publish(opts.Root+"/status", st, true); err != nil {
+			cl.log.Error("bus: status", "err", err)
+		}
+	}
+	if opts.OnConnect != nil {
+		opts.OnConnect()
+	}
+	return cl
 }
 
 // Connect connects to the broker and keeps reconnecting after a loss. The
@@ -117,6 +153,9 @@ func (cl *Client) onConnect(c paho.Client) {
 // Subscribe calls h for every message on filter, now and after every
 // reconnect. h runs on the client's goroutine, in order: it must not block.
 func (cl *Client) Subscribe(filter string, h func(topic string, payload []byte)) error {
+	if cl.inline != nil {
+		return cl.inline.Subscribe(filter, h)
+	}
 	mh := func(_ paho.Client, m paho.Message) { h(m.Topic(), m.Payload()) }
 	cl.mu.Lock()
 	cl.subs[filter] = mh
@@ -146,6 +185,9 @@ type Sending struct {
 // Start sends one message without waiting: messages started one after the
 // other are sent, and delivered, in that order. Wait for each with Wait.
 func (cl *Client) Start(topic string, qos byte, retain bool, payload []byte) *Sending {
+	if cl.inline != nil {
+		return &Sending{topic: topic, err: cl.inline.Publish(topic, payload, retain)}
+	}
 	if !cl.c.IsConnectionOpen() {
 		return &Sending{topic: topic, err: ErrNotConnected}
 	}
@@ -155,7 +197,7 @@ func (cl *Client) Start(topic string, qos byte, retain bool, payload []byte) *Se
 // Wait returns once the broker has the message (QoS 1) or it was written
 // (QoS 0), or after the client's timeout.
 func (s *Sending) Wait(timeout time.Duration) error {
-	if s.err != nil {
+	if s.err != nil || s.tok == nil {
 		return s.err
 	}
 	if !s.tok.WaitTimeout(timeout) {
@@ -171,16 +213,24 @@ func (s *Sending) Wait(timeout time.Duration) error {
 func (cl *Client) Timeout() time.Duration { return cl.opts.Timeout }
 
 // Connected reports whether the broker is reachable now.
-func (cl *Client) Connected() bool { return cl.c.IsConnectionOpen() }
+func (cl *Client) Connected() bool { return cl.inline != nil || cl.c.IsConnectionOpen() }
 
 // Root is the topic root.
 func (cl *Client) Root() string { return cl.opts.Root }
 
-func (cl *Client) String() string { return "bus(" + cl.opts.URL + " " + cl.opts.Root + ")" }
+func (cl *Client) String() string {
+	if cl.inline != nil {
+		return "bus(embedded " + cl.opts.Root + ")"
+	}
+	return "bus(" + cl.opts.URL + " " + cl.opts.Root + ")"
+}
 
 // Close publishes the offline status (the last will covers a crash) and
 // disconnects.
 func (cl *Client) Close() error {
+	if cl.inline != nil {
+		return cl.inline.Publish(cl.opts.Root+"/status", []byte(`{"online":false}`), true)
+	}
 	if cl.c.IsConnectionOpen() {
 		cl.c.Publish(cl.opts.Root+"/status", 1, true, []byte(`{"online":false}`)).WaitTimeout(cl.opts.Timeout)
 	}

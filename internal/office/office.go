@@ -73,8 +73,11 @@ type Office struct {
 	blink  time.Duration
 	loc    *time.Location
 	// reconnected tells the publisher that the broker was (re)connected,
-	// and may have lost the retained state.
+	// and may have lost the retained state; ready is closed once the
+	// publisher has sent the whole state for the first time.
 	reconnected chan struct{}
+	ready       chan struct{}
+	readyOnce   sync.Once
 
 	cancel context.CancelFunc
 	wg     sync.WaitGroup
@@ -115,6 +118,7 @@ func Start(ctx context.Context, opts Opts) (_ *Office, err error) {
 		counters:     make(chan counterReq, 64),
 		boards:       map[string]display.Board{},
 		reconnected:  make(chan struct{}, 1),
+		ready:        make(chan struct{}),
 		pin:          opts.Pin,
 		buttonClock:  opts.ButtonClock,
 		counterLamps: map[string]*device.Lamp{},
@@ -139,7 +143,7 @@ func Start(ctx context.Context, opts Opts) (_ *Office, err error) {
 		o.url = o.brk.URL()
 	}
 	root := cfg.Root()
-	o.bus, err = bus.Connect(ctx, bus.Opts{
+	bo := bus.Opts{
 		URL:      o.url,
 		ClientID: "cherga-" + cfg.Site,
 		Username: cfg.Broker.Username,
@@ -153,7 +157,13 @@ func Start(ctx context.Context, opts Opts) (_ *Office, err error) {
 			default:
 			}
 		},
-	})
+	}
+	if o.brk != nil {
+		// The broker is ours: talk to it in the process, not over TCP.
+		o.bus = bus.ConnectInline(bo, o.brk)
+	} else {
+		o.bus, err = bus.Connect(ctx, bo)
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -171,6 +181,16 @@ func Start(ctx context.Context, opts Opts) (_ *Office, err error) {
 	o.wg.Add(2)
 	go o.publish(runCtx)
 	go o.serveCounters(runCtx)
+	// Start returns with the boards, the hall and the figures published
+	// (or on their way to a remote broker), so that whoever connects next
+	// finds the office's state.
+	select {
+	case <-o.ready:
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	case <-time.After(o.bus.Timeout()):
+		log.Warn("office: the state was not published within the broker timeout; it will be when the broker takes it")
+	}
 	for _, kc := range cfg.Kiosks {
 		spec := kc.Printer
 		if opts.Printer != "" {

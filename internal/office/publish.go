@@ -225,6 +225,7 @@ func (o *Office) publish(ctx context.Context) {
 		if r := o.eng.TakeRetained(); !r.Empty() {
 			start(o.renderRetained(r, now), 0)
 		}
+		o.readyOnce.Do(func() { close(o.ready) }) // the whole state is under way
 		for ctx.Err() == nil {
 			evs, err := o.eng.Pending(sent, 256)
 			if err != nil {

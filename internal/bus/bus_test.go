@@ -1,0 +1,62 @@
+package bus_test
+
+import (
+	"context"
+	"log/slog"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/cherga/cherga/internal/broker"
+	"github.com/cherga/cherga/internal/bus"
+	"github.com/cherga/cherga/sim"
+)
+
+// TestInline: the controller's client over the broker of its own process
+// publishes the retained status at once, its messages reach network
+// clients, theirs reach its handlers in order, and Close leaves the
+// offline status.
+func TestInline(t *testing.T) {
+	quiet := slog.New(slog.DiscardHandler)
+	brk, err := broker.Start("127.0.0.1:0", quiet)
+	require.NoError(t, err)
+	defer brk.Close()
+	connected := 0
+	cl := bus.ConnectInline(bus.Opts{Root: "qms/t", Status: map[string]bool{"online": true}, Logger: quiet, OnConnect: func() { connected++ }}, brk)
+	require.Equal(t, 1, connected)
+	require.True(t, cl.Connected())
+
+	l, err := sim.Listen(brk.URL(), "qms/t/#")
+	require.NoError(t, err)
+	defer l.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	m, err := l.Wait(ctx, "qms/t/status", nil)
+	require.NoError(t, err)
+	require.JSONEq(t, `{"online":true}`, string(m.Payload))
+	require.True(t, m.Retained, "the status is retained")
+
+	got := make(chan string, 10)
+	require.NoError(t, cl.Subscribe("qms/t/in/+", func(topic string, payload []byte) { got <- topic + " " + string(payload) }))
+	for _, p := range []string{"1", "2", "3"} {
+		require.NoError(t, l.Publish("qms/t/in/a", []byte(p), false))
+	}
+	for _, want := range []string{"qms/t/in/a 1", "qms/t/in/a 2", "qms/t/in/a 3"} {
+		select {
+		case g := <-got:
+			require.Equal(t, want, g)
+		case <-ctx.Done():
+			t.Fatal("no message")
+		}
+	}
+
+	require.NoError(t, cl.Start("qms/t/out", 1, true, []byte("x")).Wait(time.Second))
+	m, err = l.Wait(ctx, "qms/t/out", nil)
+	require.NoError(t, err)
+	require.Equal(t, "x", string(m.Payload))
+
+	require.NoError(t, cl.Close())
+	_, err = l.Wait(ctx, "qms/t/status", func(m sim.Message) bool { return string(m.Payload) == `{"online":false}` })
+	require.NoError(t, err)
+}
