@@ -231,7 +231,7 @@ func (e *Engine) run(batch []*request) {
 			}
 			return t.fatal
 		})
-		if cap(t.buf) <= 1<<20 {
+		if t != nil && cap(t.buf) <= 1<<20 {
 			e.buf = t.buf[:0] // bbolt copied the values into its pages
 		}
 		if err != nil {

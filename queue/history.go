@@ -55,9 +55,3 @@ func eachEvent(tx *bolt.Tx, from uint64, f func(*eventRecord) bool) error {
 	}
 	return nil
 }
-
-// lastEvent is the seq of the latest event (0: none).
-func lastEvent(tx *bolt.Tx) uint64 {
-	k, _ := tx.Bucket(bucketEvents).Cursor().Last()
-	return beU64(k)
-}
