@@ -184,6 +184,7 @@ func (o *Office) publish(ctx context.Context) {
 	var sent uint64 // the last event started in this generation
 	down := false   // a publication failed: wait for retry
 	again := false  // the whole retained state is to be sent again
+	whole := false  // it was asked for: this round sends it
 	start := func(msgs []message, seq uint64) {
 		r := sending{gen: gen, seq: seq, sends: make([]*bus.Sending, 0, len(msgs))}
 		for _, m := range msgs {
@@ -219,13 +220,16 @@ func (o *Office) publish(ctx context.Context) {
 				down = true
 				continue
 			}
-			again = false
+			again, whole = false, true
 		}
 		now := time.Now()
 		if r := o.eng.TakeRetained(); !r.Empty() {
 			start(o.renderRetained(r, now), 0)
 		}
-		o.readyOnce.Do(func() { close(o.ready) }) // the whole state is under way
+		if whole {
+			o.readyOnce.Do(func() { close(o.ready) }) // the whole state is under way
+			whole = false
+		}
 		for ctx.Err() == nil {
 			evs, err := o.eng.Pending(sent, 256)
 			if err != nil {
