@@ -64,12 +64,16 @@ func TestBrokerOutage(t *testing.T) {
 	last := evs[len(evs)-1].Seq
 
 	// It comes back, empty, at the same address.
-	brk, err = broker.Start(addr, quiet)
-	require.NoError(t, err)
-	defer brk.Close()
-	l, err = sim.Listen("tcp://"+addr, "qms/demo/#")
-	require.NoError(t, err)
-	defer l.Close()
+	comeBack := func() (*broker.Broker, *sim.Listener) {
+		brk, err := broker.Start(addr, quiet)
+		require.NoError(t, err)
+		t.Cleanup(func() { brk.Close() })
+		l, err := sim.Listen("tcp://"+addr, "qms/demo/#")
+		require.NoError(t, err)
+		t.Cleanup(l.Close)
+		return brk, l
+	}
+	brk, l = comeBack()
 	_, err = l.Wait(ctx, "qms/demo/board/1", ticketIs("А004"))
 	require.NoError(t, err, "the board shows the call made while the broker was away")
 	_, err = l.Wait(ctx, "qms/demo/board/2", ticketIs("А003"))
@@ -114,12 +118,7 @@ func TestBrokerOutage(t *testing.T) {
 	// state again when the office reconnects.
 	l.Close()
 	require.NoError(t, brk.Close())
-	brk, err = broker.Start(addr, quiet)
-	require.NoError(t, err)
-	defer brk.Close()
-	l, err = sim.Listen("tcp://"+addr, "qms/demo/#")
-	require.NoError(t, err)
-	defer l.Close()
+	_, l = comeBack()
 	_, err = l.Wait(ctx, "qms/demo/board/1", ticketIs("А004"))
 	require.NoError(t, err, "republished after the reconnection")
 }
