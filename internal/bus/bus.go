@@ -115,6 +115,11 @@ func Connect(ctx context.Context, opts Opts) (*Client, error) {
 		SetConnectionLostHandler(func(_ paho.Client, err error) {
 			cl.log.Warn("bus: connection lost; reconnecting", "broker", url, "err", err)
 		})
+	if strings.HasPrefix(url, "tcp://") {
+		if dial := quickAckDialer(); dial != nil {
+			o.SetCustomOpenConnectionFn(dial)
+		}
+	}
 	cl.c = paho.NewClient(o)
 	tok := cl.c.Connect()
 	select {
