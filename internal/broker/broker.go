@@ -24,8 +24,6 @@ type Broker struct {
 	once sync.Once
 	err  error
 	subs atomic.Int32 // subscription identifiers of Subscribe
-	// order keeps retained publications apart from subscriptions.
-	order *retainOrder
 }
 
 // Start listens on addr ("127.0.0.1:1883"; port 0 picks a free one) and
@@ -39,8 +37,7 @@ func Start(addr string, log *slog.Logger) (*Broker, error) {
 	if err := srv.AddHook(new(auth.AllowHook), nil); err != nil {
 		return nil, fmt.Errorf("broker: %w", err)
 	}
-	order := new(retainOrder)
-	if err := srv.AddHook(order, nil); err != nil {
+	if err := srv.AddHook(new(retainOrder), nil); err != nil {
 		return nil, fmt.Errorf("broker: %w", err)
 	}
 	tcp := listeners.NewTCP(listeners.Config{ID: "tcp", Address: addr})
@@ -55,7 +52,7 @@ func Start(addr string, log *slog.Logger) (*Broker, error) {
 			log.Error("broker: serve", "err", err)
 		}
 	}()
-	return &Broker{srv: srv, tcp: tcp, order: order}, nil
+	return &Broker{srv: srv, tcp: tcp}, nil
 }
 
 // Addr is the address the broker listens on, with the real port.
@@ -70,10 +67,6 @@ func (b *Broker) String() string { return "broker(" + b.Addr() + ")" }
 // client's QoS 1 publish that the broker has acknowledged: subscribers get
 // it as if it came over the network (bus.Inline).
 func (b *Broker) Publish(topic string, payload []byte, retain bool) error {
-	if retain {
-		b.order.mu.Lock()
-		defer b.order.mu.Unlock()
-	}
 	if err := b.srv.Publish(topic, payload, retain, 1); err != nil {
 		return fmt.Errorf("broker: publish %s: %w", topic, err)
 	}
@@ -100,8 +93,8 @@ func (b *Broker) Close() error {
 	return b.err
 }
 
-// retainOrder keeps the controller's retained publications and the
-// retained scans of new subscriptions apart, with a mutex held across each.
+// retainOrder keeps the broker's retained publications and the retained
+// scans of new subscriptions apart, with a mutex held across each.
 //
 // mochi v2.7.9 writes a topic's retain path under the topic index's lock
 // (TopicsIndex.RetainMessage) but a new subscription reads it without one
@@ -111,11 +104,15 @@ func (b *Broker) Close() error {
 //
 // The lock is held from OnSubscribe to OnPacketProcessed of a network
 // client's subscription (in between mochi only answers that client), and
-// by Publish around a retained publication of the controller (which runs no
-// handler of the controller's: those are for its input topics, never
-// retained outputs). The in-process client's own subscriptions scan nothing
-// and have no OnPacketProcessed: they are left out. Retained messages from
-// network clients (their wills too) are not covered.
+// from OnPublish to OnPacketProcessed of a retained publication, the
+// controller's in-process ones included (mochi calls both for every publish
+// it processes, and no other hook of this broker rejects one in between).
+// The in-process client's own subscriptions scan nothing and have no
+// OnPacketProcessed: they are left out; so are the wills of clients that
+// went away (retained without a publish). A subscription handler that
+// published a retained message itself, synchronously, would wait for
+// itself: the controller's handlers are for its input topics, and publish
+// none.
 type retainOrder struct {
 	mqtt.HookBase
 	mu sync.Mutex
@@ -124,7 +121,7 @@ type retainOrder struct {
 func (h *retainOrder) ID() string { return "cherga-retain-order" }
 
 func (h *retainOrder) Provides(b byte) bool {
-	return b == mqtt.OnSubscribe || b == mqtt.OnPacketProcessed
+	return b == mqtt.OnSubscribe || b == mqtt.OnPublish || b == mqtt.OnPacketProcessed
 }
 
 // OnSubscribe runs before a subscription's retained scan.
@@ -135,9 +132,19 @@ func (h *retainOrder) OnSubscribe(cl *mqtt.Client, pk packets.Packet) packets.Pa
 	return pk
 }
 
-// OnPacketProcessed runs after it, whatever became of the subscription.
+// OnPublish runs before a publication is retained and delivered.
+func (h *retainOrder) OnPublish(_ *mqtt.Client, pk packets.Packet) (packets.Packet, error) {
+	if pk.FixedHeader.Retain {
+		h.mu.Lock()
+	}
+	return pk, nil
+}
+
+// OnPacketProcessed runs after either, whatever became of the packet.
 func (h *retainOrder) OnPacketProcessed(cl *mqtt.Client, pk packets.Packet, _ error) {
-	if pk.FixedHeader.Type == packets.Subscribe && !cl.Net.Inline {
+	switch {
+	case pk.FixedHeader.Type == packets.Subscribe && !cl.Net.Inline,
+		pk.FixedHeader.Type == packets.Publish && pk.FixedHeader.Retain:
 		h.mu.Unlock()
 	}
 }

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	paho "github.com/eclipse/paho.mqtt.golang"
+	"github.com/eclipse/paho.mqtt.golang/packets"
 )
 
 // ErrNotConnected is returned by Publish while the broker is unreachable.
@@ -56,7 +57,8 @@ type Client struct {
 // publishes into it and subscribes to it directly, with no MQTT connection
 // of its own to itself. Publish returns once the broker has the message, as
 // a QoS 1 acknowledgement would; Subscribe's handler runs on the goroutine
-// of the client that published, in its order.
+// of the client that published, in its order, and must neither block nor
+// publish a retained message itself (internal/broker's retainOrder).
 type Inline interface {
 	Publish(topic string, payload []byte, retain bool) error
 	Subscribe(filter string, h func(topic string, payload []byte)) error
@@ -110,6 +112,7 @@ func Connect(ctx context.Context, opts Opts) (*Client, error) {
 		SetWriteTimeout(opts.Timeout).
 		SetKeepAlive(15*time.Second).
 		SetOrderMatters(true).
+		SetStore(noStore{}).
 		SetBinaryWill(opts.Root+"/status", []byte(`{"online":false}`), 1, true).
 		SetOnConnectHandler(cl.onConnect).
 		SetConnectionLostHandler(func(_ paho.Client, err error) {
@@ -242,3 +245,22 @@ func (cl *Client) Close() error {
 	cl.c.Disconnect(250)
 	return nil
 }
+
+// noStore is paho's message store, keeping nothing. paho resends the QoS 1
+// publications it has in flight when it reconnects; the controller does not
+// need that (what the broker did not acknowledge is sent again by the
+// office's publisher, from the engine's durable events and state), and
+// paho v1.5.1's resend races with publications started while it runs: it
+// marks as duplicates, and writes again, messages the new connection is
+// already sending.
+type noStore struct{}
+
+func (noStore) Open()                             {}
+func (noStore) Put(string, packets.ControlPacket) {}
+func (noStore) Get(string) packets.ControlPacket  { return nil }
+func (noStore) All() []string                     { return nil }
+func (noStore) Del(string)                        {}
+func (noStore) Close()                            {}
+func (noStore) Reset()                            {}
+
+var _ paho.Store = noStore{}
