@@ -3,6 +3,7 @@ package office
 import (
 	"context"
 	"encoding/json"
+	"runtime"
 	"strconv"
 	"time"
 
@@ -224,6 +225,14 @@ func (o *Office) publish(ctx context.Context) {
 		}
 		now := time.Now()
 		if r := o.eng.TakeRetained(); !r.Empty() {
+			if len(r.Boards) > 0 {
+				// The boards first, and then a yield: sending them readied
+				// the goroutines that carry them to the boards, and they
+				// would otherwise wait behind the rest of this round.
+				start(o.renderRetained(queue.Retained{Boards: r.Boards}, now), 0)
+				r.Boards = nil
+				runtime.Gosched()
+			}
 			start(o.renderRetained(r, now), 0)
 		}
 		if whole {
