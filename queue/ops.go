@@ -7,6 +7,8 @@ import (
 	"strconv"
 	"time"
 
+	bolt "go.etcd.io/bbolt"
+
 	"github.com/cherga/cherga/internal/config"
 )
 
@@ -559,13 +561,31 @@ func (e *Engine) Republish(ctx context.Context) error {
 }
 
 // Tickets returns today's tickets in id order.
-func (e *Engine) Tickets(ctx context.Context) ([]Ticket, error) {
+func (e *Engine) Tickets(ctx context.Context) ([]Ticket, error) { return e.TicketsOf(ctx, "") }
+
+// TicketsOf returns the tickets of a business day ("2026-11-23"; "" is
+// today) in id order, as the day left them: a past day's are read from its
+// events, for as long as they are kept (office.stats_days). A day the
+// store has no record of gives ErrUnknownDay.
+func (e *Engine) TicketsOf(ctx context.Context, day string) ([]Ticket, error) {
 	var out []Ticket
 	err := e.do(ctx, true, func(t *txn) error {
-		for _, tk := range t.st.tickets {
-			out = append(out, *tk)
+		if day == "" || day == t.st.day {
+			for _, tk := range t.st.tickets {
+				out = append(out, *tk)
+			}
+			return nil
 		}
-		return nil
+		return e.db.View(func(tx *bolt.Tx) error {
+			ts, ok, err := dayTickets(tx, day)
+			if !ok && err == nil {
+				return fmt.Errorf("%w %q", ErrUnknownDay, day)
+			}
+			for _, tk := range ts {
+				out = append(out, *tk)
+			}
+			return err
+		})
 	})
 	sort.Slice(out, func(i, j int) bool { return out[i].ID < out[j].ID })
 	return out, err

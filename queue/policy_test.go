@@ -244,6 +244,20 @@ func TestOldDaysKeepOnlyStatistics(t *testing.T) {
 	evs := o.events()
 	require.Equal(t, queue.EvDayStarted, evs[0].Type)
 	require.Equal(t, "2026-11-25", evs[0].Reason, "events older than the kept days are gone")
+	// The tickets of a kept day are read from its events; an older day's
+	// are gone with them.
+	past, err := o.e.TicketsOf(o.ctx, "2026-11-26")
+	require.NoError(t, err)
+	require.Len(t, past, 2)
+	require.Equal(t, "А001", past[0].Label)
+	require.Equal(t, queue.Expired, past[0].State, "it was at the counter when the day ended")
+	require.Equal(t, "А002", past[1].Label)
+	_, err = o.e.TicketsOf(o.ctx, "2026-11-23")
+	require.ErrorIs(t, err, queue.ErrUnknownDay)
+	today, err := o.e.TicketsOf(o.ctx, "")
+	require.NoError(t, err)
+	require.Len(t, today, 2)
+	require.Equal(t, "2026-11-27", today[0].Day)
 	o.reopen()
 	require.Equal(t, "А003", o.issue("social").Ticket.Label)
 }

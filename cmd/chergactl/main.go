@@ -33,7 +33,7 @@ func main() {
 		showVer = flag.Bool("version", false, "print the version and exit")
 	)
 	flag.Usage = func() {
-		fmt.Fprintf(os.Stderr, "usage: chergactl [flags] OP [key=value ...]\n\nOPs: config.get, tickets.list [service= state=], ticket.void ticket=А023,\n     counter.open/close counter=5, events.replay from_seq=N [max=N]\n\nflags:\n")
+		fmt.Fprintf(os.Stderr, "usage: chergactl [flags] OP [key=value ...]\n\nOPs: config.get, tickets.list [service= state= day=], ticket.void ticket=А023,\n     counter.open/close counter=5, events.replay from_seq=N [max=N]\n\nflags:\n")
 		flag.PrintDefaults()
 	}
 	flag.Parse()

@@ -77,6 +77,9 @@ func TestAdminOverMQTT(t *testing.T) {
 	code, out = ctl("stats.get", "day=yesterday")
 	require.Equal(t, 1, code)
 	require.Contains(t, string(out), `"field": "day"`)
+	code, out = ctl("tickets.list", "day=2020-01-01")
+	require.Equal(t, 1, code, "a day the store does not have")
+	require.Contains(t, string(out), `"field": "day"`)
 
 	code, out = ctl("events.replay", "from_seq=1", "max=2")
 	require.Equal(t, 0, code, "%s", out)

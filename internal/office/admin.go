@@ -58,11 +58,15 @@ var adminOps = map[string]func(o *Office, ctx context.Context, args json.RawMess
 		var a struct {
 			Service string `json:"service"`
 			State   string `json:"state"`
+			Day     string `json:"day"`
 		}
 		if err := decodeArgs(args, &a); err != nil {
 			return nil, err
 		}
-		all, err := o.eng.Tickets(ctx)
+		all, err := o.eng.TicketsOf(ctx, a.Day)
+		if errors.Is(err, queue.ErrUnknownDay) {
+			return nil, &AdminError{Code: "not_found", Message: err.Error(), Field: "day"}
+		}
 		if err != nil {
 			return nil, err
 		}
