@@ -67,16 +67,6 @@ func (t *txn) appendOnly(name []byte) *bolt.Bucket {
 	return b
 }
 
-// putTo stores v as JSON under key in b.
-func (t *txn) putTo(b *bolt.Bucket, key []byte, v any) {
-	j, err := json.Marshal(v)
-	if err != nil {
-		t.fail(err)
-		return
-	}
-	t.fail(b.Put(key, j))
-}
-
 // event records a lifecycle event with the ticket as it is now: the events
 // are the record of the tickets (history.go), the outbox of {root}/events
 // and of the announcements, and kept for replay. Every change of a ticket

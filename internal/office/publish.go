@@ -233,7 +233,9 @@ func (o *Office) publish(ctx context.Context) {
 				r.Boards = nil
 				runtime.Gosched()
 			}
-			start(o.renderRetained(r, now), 0)
+			if !r.Empty() {
+				start(o.renderRetained(r, now), 0)
+			}
 		}
 		if whole {
 			o.readyOnce.Do(func() { close(o.ready) }) // the whole state is under way
