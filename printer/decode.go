@@ -56,6 +56,9 @@ type Decoder struct {
 	lineAt  Line // modes of the current line
 	cur     Line // modes in force (Text unused)
 	qr      string
+
+	asb     byte // the items of automatic status back in force (GS a n)
+	asbSets int  // GS a commands processed
 }
 
 // NewDecoder returns a decoder that maps ESC t numbers to code pages with the tables
@@ -124,6 +127,11 @@ func (d *Decoder) Pending() Doc {
 	}
 	return doc
 }
+
+// AutoStatus returns the items of automatic status back the stream has turned
+// on (GS a n; ESC @ turns them off), and how many GS a commands it has held so
+// far: a printer sends its status at once for each one that turns items on.
+func (d *Decoder) AutoStatus() (items byte, sets int) { return d.asb, d.asbSets }
 
 // Discard drops what was printed since the last cut, as when the paper
 // with an unfinished ticket is torn off, and any command cut by the end of
@@ -237,8 +245,10 @@ func (d *Decoder) esc(b []byte) (int, bool) {
 	}
 	switch b[1] {
 	case '@':
-		// Initialize clears the print buffer: an unfinished line is lost.
+		// Initialize clears the print buffer: an unfinished line is lost,
+		// and automatic status back is off.
 		d.reset()
+		d.asb = 0
 		return 2, false
 	case '2':
 		return 2, false
@@ -339,7 +349,14 @@ func (d *Decoder) gs(b []byte) (int, bool) {
 			return 0, false
 		}
 		return 4, false
-	case 'H', 'h', 'w', 'f', 'a', 'B', 'r', 'I', 'b':
+	case 'a': // GS a n: automatic status back
+		if len(b) < 3 {
+			return 0, false
+		}
+		d.asb = b[2]
+		d.asbSets++
+		return 3, false
+	case 'H', 'h', 'w', 'f', 'B', 'r', 'I', 'b':
 		if len(b) < 3 {
 			return 0, false
 		}

@@ -121,6 +121,25 @@ func StatusRequest(b []byte, n byte) []byte { return append(b, DLE, EOT, n) }
 // it before the response.
 func ClearBuffer(b []byte) []byte { return append(b, DLE, DC4, 8, 1, 3, 20, 1, 6, 2, 8) }
 
+// Status items of GS a n, the automatic status back (ASB).
+const (
+	ASBOnline = 1 << 1 // online/offline
+	ASBError  = 1 << 2 // errors: cutter, unrecoverable, auto-recoverable
+	ASBPaper  = 1 << 3 // roll paper sensors: near end, end
+	// ASBAll is every item the kiosk needs (not the drawer kick-out pin).
+	ASBAll = ASBOnline | ASBError | ASBPaper
+)
+
+// AutoStatus appends GS a n (1D 61 n): enable automatic status back for
+// the items of n (ASBOnline, ASBError, ASBPaper), or disable it (n = 0).
+// While it is on, the printer sends its whole state in four bytes
+// (Status.UpdateASB) at once and then whenever an item changes: a roll
+// running out is known within milliseconds, not at the next poll. It is
+// processed in the order of the print data, not in real time, and ESC @
+// turns it off again, so a ticket that starts with ESC @ sends it right
+// after.
+func AutoStatus(b []byte, n byte) []byte { return append(b, GS, 'a', n) }
+
 // ClearResponse is the printer's answer to ClearBuffer once the buffers
 // are empty: header 37H, identifier 25H, NUL.
 var ClearResponse = [3]byte{0x37, 0x25, 0x00}

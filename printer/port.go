@@ -48,9 +48,14 @@ type Printer struct {
 	// baud rate (the kernel buffers them); a status reply cannot come before.
 	lineFree time.Time
 
-	mu     sync.Mutex // guards conn and closed, never held during I/O
+	mu     sync.Mutex // guards conn, closed and asb, never held during I/O
 	conn   conn
 	closed bool
+	// asb is the state the printer last sent by automatic status back on
+	// conn (asbOK); changes hands each one to Changes.
+	asb     Status
+	asbOK   bool
+	changes chan Status
 }
 
 // conn is one open transport. Read returns errReadTimeout at the deadline.
@@ -58,6 +63,9 @@ type conn interface {
 	write(p []byte, deadline time.Time) (int, error)
 	read(p []byte, deadline time.Time) (int, error)
 	discardInput()
+	// watchable tells that read honours its deadline and that Close wakes
+	// it, so a goroutine may read all the time (watch).
+	watchable() bool
 	Close() error
 }
 
@@ -95,7 +103,7 @@ func Open(spec string, opts *Opts) (*Printer, error) {
 	if err := o.Profile.Validate(); err != nil {
 		return nil, err
 	}
-	p := &Printer{spec: s, timeout: o.Timeout, statusTimeout: o.StatusTimeout, profile: o.Profile}
+	p := &Printer{spec: s, timeout: o.Timeout, statusTimeout: o.StatusTimeout, profile: o.Profile, changes: make(chan Status, 1)}
 	if s.kind != kindNone {
 		ctx, cancel := context.WithTimeout(context.Background(), o.Timeout)
 		defer cancel()
@@ -278,21 +286,38 @@ func (p *Printer) isClosed() bool {
 	return p.closed
 }
 
-// get returns the open connection, opening the device if needed.
+// get returns the open connection, opening the device if needed. A profile
+// with automatic status back has its connections read all the time (watch)
+// and asks the printer for it as soon as one is open.
 func (p *Printer) get(ctx context.Context) (conn, error) {
 	p.mu.Lock()
-	defer p.mu.Unlock()
 	if p.closed {
+		p.mu.Unlock()
 		return nil, ErrClosed
 	}
 	if p.conn != nil {
-		return p.conn, nil
+		c := p.conn
+		p.mu.Unlock()
+		return c, nil
 	}
 	c, err := p.spec.open(ctx, p.timeout)
 	if err != nil {
+		p.mu.Unlock()
 		return nil, fmt.Errorf("printer: %s: %w", p, err)
 	}
+	asb := p.profile.ASB && c.watchable()
+	if asb {
+		w := &watcher{conn: c}
+		w.start(func(s Status) { p.gotASB(w, s) })
+		c = w
+	}
 	p.conn = c
+	p.mu.Unlock()
+	if asb {
+		if _, err := c.write(AutoStatus(nil, ASBAll), p.deadline(ctx)); err != nil {
+			return nil, p.fail(c, "write", err)
+		}
+	}
 	return c, nil
 }
 
@@ -300,11 +325,58 @@ func (p *Printer) get(ctx context.Context) (conn, error) {
 func (p *Printer) drop(c conn) {
 	p.mu.Lock()
 	if p.conn == c {
-		p.conn = nil
+		p.conn, p.asbOK = nil, false
 	}
 	p.mu.Unlock()
 	_ = c.Close()
 }
+
+// gotASB takes an automatic status message read on the connection w.
+func (p *Printer) gotASB(w conn, s Status) {
+	p.mu.Lock()
+	current := p.conn == w
+	if current {
+		p.asb, p.asbOK = s, true
+	}
+	p.mu.Unlock()
+	if !current {
+		return
+	}
+	// The newest state replaces one not taken yet: a reader of Changes
+	// wants the printer as it is, not its history.
+	select {
+	case p.changes <- s:
+		return
+	default:
+	}
+	select {
+	case <-p.changes:
+	default:
+	}
+	select {
+	case p.changes <- s:
+	default:
+	}
+}
+
+// AutoStatus returns the state the printer last sent by automatic status back
+// (GS a) on its current connection. ok is false when it has sent none since
+// it was opened: a profile without ASB, a transport that cannot be read (a
+// write-only lp device), a printer that does not answer, one unplugged since.
+// A printer with ASB tells every change of the state at once, so a state
+// that is ok here is current for as long as the printer is alive; that it
+// still is, only a status request (Status) or a write can tell.
+func (p *Printer) AutoStatus() (s Status, ok bool) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.asb, p.asbOK
+}
+
+// Changes delivers the states the printer sends by automatic status back, as
+// they come: at once when its connection is opened, then at every change of
+// paper, cover, errors or online. A state not received yet is replaced by a
+// newer one. The channel is never closed.
+func (p *Printer) Changes() <-chan Status { return p.changes }
 
 // fail drops the connection after an I/O error so the next call reopens the device
 // (a USB printer that was unplugged comes back under the same path).
@@ -585,6 +657,135 @@ func (c *netConn) read(p []byte, dl time.Time) (int, error) {
 func (c *netConn) discardInput() {}
 
 func (c *netConn) Close() error { return c.c.Close() }
+
+func (c *serialConn) watchable() bool { return true }
+
+func (c *netConn) watchable() bool { return true }
+
+// A device file can be watched when the runtime poller takes it (usblp): a
+// file without read deadlines would block a reader that Close cannot wake.
+func (c *fileConn) watchable() bool { return c.f.SetReadDeadline(time.Time{}) == nil }
+
+// ---- automatic status back
+
+// watchPoll bounds each read of the watcher: how soon it notices a
+// connection that went away without an error (a closed serial port whose
+// read only times out).
+const watchPoll = 250 * time.Millisecond
+
+// watchBuffer is how many replies nobody has read the watcher keeps; more
+// are dropped (a printer answers what it is asked, a few bytes at a time).
+const watchBuffer = 256
+
+// watcher reads a connection on a goroutine of its own, so that the
+// automatic status messages of a printer with ASB are taken as they come,
+// unasked, and hands every other byte (the replies to real-time requests,
+// in order) to read. It is the connection of a Printer whose profile has
+// ASB; writes and Close go straight through.
+type watcher struct {
+	conn
+	in   chan byte
+	done chan struct{}
+	err  error // why the reader stopped; set before done is closed
+}
+
+var _ conn = (*watcher)(nil)
+
+func (w *watcher) start(asb func(Status)) {
+	w.in = make(chan byte, watchBuffer)
+	w.done = make(chan struct{})
+	go w.run(asb)
+}
+
+// run reads until the connection fails or is closed. A byte that can start
+// an automatic status message begins one; the next three complete it, unless
+// one of them cannot belong to it (the message was cut: the bytes are out of
+// step, and reading starts over at that byte).
+func (w *watcher) run(asb func(Status)) {
+	defer close(w.done)
+	buf := make([]byte, 64)
+	msg := make([]byte, 0, ASBLen)
+	for {
+		n, err := w.conn.read(buf, time.Now().Add(watchPoll))
+		for _, c := range buf[:n] {
+			if len(msg) > 0 && !isASBRest(c) {
+				msg = msg[:0]
+			}
+			if len(msg) > 0 || IsASBStart(c) {
+				if msg = append(msg, c); len(msg) == ASBLen {
+					var s Status
+					if s.UpdateASB(msg) == nil {
+						asb(s)
+					}
+					msg = msg[:0]
+				}
+				continue
+			}
+			select {
+			case w.in <- c:
+			default: // watchBuffer replies nobody read: the oldest are kept
+			}
+		}
+		if err != nil && !errors.Is(err, errReadTimeout) {
+			w.err = err
+			return
+		}
+	}
+}
+
+// read returns the next bytes that are not automatic status messages, at
+// least one, or errReadTimeout at the deadline, or the error that stopped
+// the reader.
+func (w *watcher) read(p []byte, dl time.Time) (int, error) {
+	if len(p) == 0 {
+		return 0, nil
+	}
+	t := time.NewTimer(time.Until(dl))
+	defer t.Stop()
+	select {
+	case p[0] = <-w.in:
+	case <-w.done:
+		select {
+		case p[0] = <-w.in:
+		default:
+			if w.err == nil {
+				return 0, io.EOF
+			}
+			return 0, w.err
+		}
+	case <-t.C:
+		return 0, errReadTimeout
+	}
+	n := 1
+	for ; n < len(p); n++ {
+		select {
+		case p[n] = <-w.in:
+		default:
+			return n, nil
+		}
+	}
+	return n, nil
+}
+
+// discardInput drops the replies nobody read. The device's input buffer is
+// the reader's: flushing it could cut an automatic status message.
+func (w *watcher) discardInput() {
+	for {
+		select {
+		case <-w.in:
+		default:
+			return
+		}
+	}
+}
+
+// Close closes the connection and waits for the reader, which the closed
+// connection wakes (or its next poll, at the latest).
+func (w *watcher) Close() error {
+	err := w.conn.Close()
+	<-w.done
+	return err
+}
 
 // writeTimed writes p in a goroutine and gives up at the deadline. The caller then
 // closes the device; the goroutine ends when the blocked write fails or completes.

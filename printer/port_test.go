@@ -124,12 +124,16 @@ type tcpPrinter struct {
 	silent   bool
 	requests chan byte // n of each status request received
 	conns    []net.Conn
+	// asb makes it a printer with automatic status back; asbOn holds the
+	// connections that turned it on.
+	asb   bool
+	asbOn map[net.Conn]bool
 }
 
 func startTCPPrinter(t *testing.T) *tcpPrinter {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	require.NoError(t, err)
-	f := &tcpPrinter{ln: ln, state: Status{Online: true}, requests: make(chan byte, 100)}
+	f := &tcpPrinter{ln: ln, state: Status{Online: true}, requests: make(chan byte, 100), asbOn: map[net.Conn]bool{}}
 	t.Cleanup(func() {
 		ln.Close()
 		f.mu.Lock()
@@ -162,6 +166,16 @@ func (f *tcpPrinter) serve(c net.Conn) {
 			return
 		}
 		pend = append(pend, buf[:n]...)
+		if i := bytes.Index(pend, []byte{GS, 'a'}); i >= 0 && i+2 < len(pend) {
+			f.mu.Lock()
+			on := f.asb && pend[i+2] != 0
+			f.asbOn[c] = on
+			msg := f.state.ASB()
+			f.mu.Unlock()
+			if on {
+				c.Write(msg[:])
+			}
+		}
 		for {
 			i := bytes.Index(pend, []byte{DLE, EOT})
 			if i < 0 || i+2 >= len(pend) {
@@ -172,11 +186,16 @@ func (f *tcpPrinter) serve(c net.Conn) {
 			f.got = append(f.got, pend[:i]...)
 			r, _ := f.state.Reply(req)
 			silent := f.silent
+			msg, asb := f.state.ASB(), f.asbOn[c]
 			f.mu.Unlock()
 			pend = pend[i+3:]
 			f.requests <- req
 			if !silent {
 				c.Write([]byte{r})
+				if asb {
+					c.Write(msg[:2])
+					c.Write(msg[2:])
+				}
 			}
 		}
 		if !bytes.Contains(pend, []byte{DLE}) {
@@ -194,6 +213,20 @@ func (f *tcpPrinter) set(s Status, silent bool) {
 	f.state, f.silent = s, silent
 }
 
+// push changes the state and tells it to the connections with automatic
+// status back on.
+func (f *tcpPrinter) push(s Status) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.state = s
+	msg := s.ASB()
+	for c, on := range f.asbOn {
+		if on {
+			c.Write(msg[:])
+		}
+	}
+}
+
 // dropConnections cuts every open connection, as a printer that is power-cycled.
 func (f *tcpPrinter) dropConnections() {
 	f.mu.Lock()
@@ -202,6 +235,7 @@ func (f *tcpPrinter) dropConnections() {
 		c.Close()
 	}
 	f.conns = nil
+	clear(f.asbOn)
 }
 
 func TestTCP(t *testing.T) {

@@ -41,6 +41,11 @@ type Profile struct {
 	// (Printer.ClearBuffer), so the rest of a ticket cut short by the end of
 	// the roll is dropped instead of printed on the next roll.
 	ClearBuffer bool `yaml:"clear_buffer"`
+	// ASB tells that the model sends automatic status back (GS a): its state
+	// comes to the kiosk as it changes, and a press needs no status round
+	// trip before the ticket (Printer.AutoStatus). Tickets then turn it on
+	// again after their ESC @.
+	ASB bool `yaml:"asb"`
 }
 
 var builtinProfiles = map[string]Profile{
@@ -49,7 +54,7 @@ var builtinProfiles = map[string]Profile{
 	"epson-tm-t20": {
 		Name: "epson-tm-t20", PaperMM: 80, Columns: 48, CodePage: "cp1251",
 		CodeTables: map[string]byte{"cp866": 17, "cp1125": 44, "cp1251": 46},
-		QR:         true, QRModule: 6, Cut: true, LabelScale: 4, ClearBuffer: true,
+		QR:         true, QRModule: 6, Cut: true, LabelScale: 4, ClearBuffer: true, ASB: true,
 	},
 	// Xprinter XP-80 and the "POS-80" clones: 80 mm, 48 columns, cutter.
 	// Their ESC t table puts WPC1251 at 73.

@@ -151,6 +151,88 @@ func (s Status) Reply(n byte) (byte, error) {
 	return r, nil
 }
 
+// The four bytes of automatic status back (GS a), per the Epson reference: the
+// first has bits 0, 1 and 7 clear and bit 4 set (a reply to DLE EOT has bit 1
+// set, so the two are told apart), the others have bits 4 and 7 clear.
+const (
+	asbFirstMask = 0x93
+	asbFirstBits = 0x10
+	asbRestMask  = 0x90
+
+	asbOffline     = 1 << 3 // first byte: offline
+	asbCoverOpen   = 1 << 5 // first byte: cover open
+	asbCutter      = 1 << 3 // second byte: autocutter error
+	asbUnrecover   = 1 << 5 // second byte: unrecoverable error
+	asbAutoRecover = 1 << 6 // second byte: auto-recoverable error
+	asbNearEnd     = 3 << 0 // third byte: roll near-end sensor (both bits)
+	asbPaperEnd    = 3 << 2 // third byte: roll end sensor (both bits)
+)
+
+// ASBLen is the length of an automatic status message.
+const ASBLen = 4
+
+// IsASBStart reports whether c can be the first byte of an automatic status
+// message: a byte a printer sends unasked. No reply to DLE EOT and no byte
+// of the buffer clear's response is one.
+func IsASBStart(c byte) bool { return c&asbFirstMask == asbFirstBits }
+
+// isASBRest reports whether c can be the second, third or fourth byte of an
+// automatic status message.
+func isASBRest(c byte) bool { return c&asbRestMask == 0 }
+
+// UpdateASB sets s to the state an automatic status message tells. Each message
+// is the whole state, so nothing of s before is kept. It returns ErrBadReply,
+// leaving s unchanged, when b is not four bytes with the fixed bits of one.
+// Bits not represented in Status (drawer pin, feed button, waiting for online
+// recovery) are ignored; as with Update, either bit of a sensor pair counts.
+func (s *Status) UpdateASB(b []byte) error {
+	if len(b) != ASBLen || !IsASBStart(b[0]) || !isASBRest(b[1]) || !isASBRest(b[2]) || !isASBRest(b[3]) {
+		return fmt.Errorf("%w: % X is not an automatic status message", ErrBadReply, b)
+	}
+	*s = Status{
+		Online:          b[0]&asbOffline == 0,
+		CoverOpen:       b[0]&asbCoverOpen != 0,
+		CutterError:     b[1]&asbCutter != 0,
+		Unrecoverable:   b[1]&asbUnrecover != 0,
+		AutoRecoverable: b[1]&asbAutoRecover != 0,
+	}
+	switch {
+	case b[2]&asbPaperEnd != 0:
+		s.Paper = PaperOut
+	case b[2]&asbNearEnd != 0:
+		s.Paper = PaperNearEnd
+	}
+	return nil
+}
+
+// ASB returns the automatic status message an Epson printer in state s sends,
+// offline whenever it cannot print, as Reply says. The simulator sends it.
+func (s Status) ASB() [ASBLen]byte {
+	b := [ASBLen]byte{asbFirstBits, 0, 0, 0}
+	if s.Err() != nil {
+		b[0] |= asbOffline
+	}
+	if s.CoverOpen {
+		b[0] |= asbCoverOpen
+	}
+	if s.CutterError {
+		b[1] |= asbCutter
+	}
+	if s.Unrecoverable {
+		b[1] |= asbUnrecover
+	}
+	if s.AutoRecoverable {
+		b[1] |= asbAutoRecover
+	}
+	switch s.Paper {
+	case PaperOut:
+		b[2] |= asbPaperEnd | asbNearEnd
+	case PaperNearEnd:
+		b[2] |= asbNearEnd
+	}
+	return b
+}
+
 // Err returns nil when the printer can print, and otherwise a *Condition listing
 // why not. Paper near its end is not an error.
 func (s Status) Err() error {

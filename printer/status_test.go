@@ -138,3 +138,93 @@ func FuzzStatus(f *testing.F) {
 		}
 	})
 }
+
+func TestStatusUpdateASB(t *testing.T) {
+	tests := []struct {
+		name string
+		msg  []byte
+		want Status
+		err  error
+	}{
+		{"ready", []byte{0x10, 0, 0, 0}, Status{Online: true}, nil},
+		{"drawer pin, feed button: ignored", []byte{0x54, 0x02, 0, 0}, Status{Online: true}, nil},
+		{"cover open", []byte{0x38, 0, 0, 0}, Status{CoverOpen: true}, nil},
+		{"offline", []byte{0x18, 0, 0, 0}, Status{}, nil},
+		{"waiting for online recovery: ignored", []byte{0x18, 0x01, 0, 0}, Status{}, nil},
+		{"cutter error", []byte{0x18, 0x08, 0, 0}, Status{CutterError: true}, nil},
+		{"unrecoverable", []byte{0x18, 0x20, 0, 0}, Status{Unrecoverable: true}, nil},
+		{"auto-recoverable", []byte{0x18, 0x40, 0, 0}, Status{AutoRecoverable: true}, nil},
+		{"near end", []byte{0x10, 0, 0x03, 0}, Status{Online: true, Paper: PaperNearEnd}, nil},
+		{"near end, one bit (clone)", []byte{0x10, 0, 0x01, 0}, Status{Online: true, Paper: PaperNearEnd}, nil},
+		{"paper out", []byte{0x18, 0, 0x0F, 0}, Status{Paper: PaperOut}, nil},
+		{"a DLE EOT reply", []byte{0x12, 0, 0, 0}, Status{}, ErrBadReply},
+		{"second byte bit 4", []byte{0x10, 0x10, 0, 0}, Status{}, ErrBadReply},
+		{"fourth byte bit 7", []byte{0x10, 0, 0, 0x80}, Status{}, ErrBadReply},
+		{"three bytes", []byte{0x10, 0, 0}, Status{}, ErrBadReply},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var s Status
+			err := s.UpdateASB(tt.msg)
+			require.ErrorIs(t, err, tt.err)
+			require.Equal(t, tt.want, s)
+		})
+	}
+}
+
+// An automatic status message is told apart from every reply to a status
+// request and from the buffer clear's response by its first byte, and it
+// carries the state whole.
+func TestStatusASBRoundTrip(t *testing.T) {
+	states := []Status{
+		{Online: true},
+		{Online: true, Paper: PaperNearEnd},
+		{Paper: PaperOut},
+		{CoverOpen: true},
+		{Paper: PaperOut, CoverOpen: true},
+		{CutterError: true},
+		{Unrecoverable: true, AutoRecoverable: true},
+		{},
+	}
+	for _, s := range states {
+		msg := s.ASB()
+		require.True(t, IsASBStart(msg[0]), "%+v: % X", s, msg)
+		var got Status
+		require.NoError(t, got.UpdateASB(msg[:]))
+		require.Equal(t, s, got)
+		for n := byte(StatusPrinter); n <= StatusPaper; n++ {
+			r, err := s.Reply(n)
+			require.NoError(t, err)
+			require.False(t, IsASBStart(r), "the reply 0x%02X to DLE EOT %d", r, n)
+		}
+	}
+	for _, c := range ClearResponse {
+		require.False(t, IsASBStart(c), "0x%02X of the buffer clear's response", c)
+	}
+}
+
+func FuzzStatusASB(f *testing.F) {
+	f.Add([]byte{0x10, 0, 0, 0})
+	f.Add([]byte{0x38, 0x68, 0x0F, 0x0F})
+	f.Add([]byte{0x12, 0, 0, 0})
+	f.Add([]byte{0x10, 0x90})
+	f.Fuzz(func(t *testing.T, msg []byte) {
+		s := Status{Online: true, Paper: PaperNearEnd}
+		before := s
+		if err := s.UpdateASB(msg); err != nil {
+			require.ErrorIs(t, err, ErrBadReply)
+			require.Equal(t, before, s, "a bad message changes nothing")
+			return
+		}
+		require.Len(t, msg, ASBLen)
+		require.True(t, s.Paper >= PaperOK && s.Paper <= PaperOut)
+		// What was decoded encodes to a message that decodes the same, but
+		// for online: the encoder is offline whenever the printer cannot print.
+		again := s.ASB()
+		var s2 Status
+		require.NoError(t, s2.UpdateASB(again[:]))
+		require.Equal(t, s.Err() == nil, s2.Online)
+		s2.Online = s.Online
+		require.Equal(t, s, s2)
+	})
+}

@@ -66,7 +66,7 @@ func TestTicketGolden(t *testing.T) {
 	require.NoError(t, err, "run go test -run TestTicketGolden -update to create it")
 	require.Equal(t, want, got)
 
-	require.True(t, bytes.HasPrefix(got, []byte{ESC, '@', ESC, 't', 46}), "init, then CP1251 = ESC t 46")
+	require.True(t, bytes.HasPrefix(got, []byte{ESC, '@', GS, 'a', ASBAll, ESC, 't', 46}), "init, automatic status back on again, then CP1251 = ESC t 46")
 	require.True(t, bytes.HasSuffix(got, []byte{GS, 'V', 66, cutFeed}), "ends with feed and partial cut")
 }
 
@@ -160,7 +160,7 @@ func TestTicketNVLogo(t *testing.T) {
 	tk.NVLogo = 1
 	b, err := p.Ticket(tk)
 	require.NoError(t, err)
-	require.True(t, bytes.HasPrefix(b, []byte{ESC, '@', ESC, 't', 46, ESC, 'a', 1, FS, 'p', 1, 0}), "% X", b[:12])
+	require.True(t, bytes.HasPrefix(b, []byte{ESC, '@', GS, 'a', ASBAll, ESC, 't', 46, ESC, 'a', 1, FS, 'p', 1, 0}), "% X", b[:15])
 	docs := NewDecoder(p).Feed(b)
 	require.Len(t, docs, 1)
 	require.Equal(t, 1, docs[0].Images)

@@ -39,7 +39,9 @@ type PrinterOpts struct {
 // opens Path as a serial port exactly as it opens /dev/ttyUSB0.
 //
 // It answers the real-time requests DLE EOT 1, 2, 3 and 4 with the bytes an Epson
-// printer sends for its state, and prints everything else. Like a real printer it
+// printer sends for its state, and prints everything else. Once the print data
+// turns automatic status back on (GS a n, until the next ESC @), it sends its
+// state at once and then at every change, as an Epson does. Like a real printer it
 // keeps receiving while it cannot print (offline, cover open, paper out): the bytes
 // are recorded by Bytes at once and buffered, and the tickets they hold are printed
 // (Docs, Printed) when the printer can print again.
@@ -71,6 +73,12 @@ type Printer struct {
 	runOut  int  // bytes left before the paper runs out or the cable is pulled; < 0: plenty
 	pull    bool // at runOut the cable is pulled, rather than the paper running out
 	pulled  bool // the cable is pulled: nothing more is read or answered
+	// The automatic status back sent so far: the last message, and the GS a
+	// commands answered (the decoder counts them).
+	asbSent []byte
+	asbSets int
+
+	wmu sync.Mutex // one write to the pty at a time; taken before mu
 
 	closeOnce sync.Once
 	closeErr  error
@@ -233,13 +241,47 @@ func (p *Printer) isPulled() bool {
 
 func (p *Printer) set(f func(*printer.Status)) {
 	p.mu.Lock()
-	defer p.mu.Unlock()
 	f(&p.state)
 	if p.state.Err() == nil && len(p.held) > 0 {
 		held := p.held
 		p.held = nil
 		p.print(held)
 	}
+	p.mu.Unlock()
+	_ = p.send(nil) // a closed printer sends nothing
+}
+
+// asbDue returns the automatic status message the printer owes, if any: one
+// for each GS a that turned it on, and one for each change of its state
+// while it is on. p.mu is held.
+func (p *Printer) asbDue() []byte {
+	items, sets := p.dec.AutoStatus()
+	if items == 0 || p.silent || p.pulled {
+		p.asbSets, p.asbSent = sets, nil
+		return nil
+	}
+	msg := p.state.ASB()
+	if sets == p.asbSets && bytes.Equal(msg[:], p.asbSent) {
+		return nil
+	}
+	p.asbSets, p.asbSent = sets, msg[:]
+	return p.asbSent
+}
+
+// send writes replies to the controller, then the automatic status message
+// due, if any. Messages are computed and written under one lock, so they
+// leave in the order of the states they tell.
+func (p *Printer) send(replies []byte) error {
+	p.wmu.Lock()
+	defer p.wmu.Unlock()
+	p.mu.Lock()
+	replies = append(replies, p.asbDue()...)
+	p.mu.Unlock()
+	if len(replies) == 0 {
+		return nil
+	}
+	_, err := p.master.Write(replies)
+	return err
 }
 
 // print decodes b into tickets; p.mu is held.
@@ -305,10 +347,8 @@ func (p *Printer) serve() {
 				go p.Close() // Close waits for this goroutine
 				continue
 			}
-			if len(replies) > 0 {
-				if _, err := p.master.Write(replies); err != nil && !errors.Is(err, os.ErrClosed) {
-					return
-				}
+			if err := p.send(replies); err != nil && !errors.Is(err, os.ErrClosed) {
+				return
 			}
 		}
 		if err != nil {

@@ -64,8 +64,10 @@ func TestPrinterOverSerial(t *testing.T) {
 	defer p.Close()
 	ctx := context.Background()
 
-	want, err := prof.Ticket(ticket())
+	tk, err := prof.Ticket(ticket())
 	require.NoError(t, err)
+	// The profile has automatic status back: opening turns it on.
+	want := append(printer.AutoStatus(nil, printer.ASBAll), tk...)
 	require.NoError(t, p.PrintTicket(ctx, ticket()))
 	doc := waitDoc(t, sp)
 	require.True(t, doc.Cut)
@@ -105,6 +107,11 @@ Residence registration
 			s, err := p.Status(ctx)
 			require.NoError(t, err)
 			require.Equal(t, tt.want, s)
+			// The printer told the change by itself too.
+			require.Eventually(t, func() bool {
+				a, ok := p.AutoStatus()
+				return ok && a == tt.want
+			}, 5*time.Second, time.Millisecond)
 			if tt.reason == nil {
 				require.NoError(t, s.Err())
 			} else {
@@ -124,6 +131,8 @@ Residence registration
 		require.NoError(t, err, "the port is reopened and answers again")
 		require.Equal(t, printer.Status{Online: true}, s)
 	})
+	// The reopened port turned automatic status back on again.
+	want = printer.AutoStatus(want, printer.ASBAll)
 	require.Equal(t, want, sp.Bytes(), "status requests are not recorded")
 }
 
@@ -248,6 +257,74 @@ func TestRunOutMidTicket(t *testing.T) {
 	require.Empty(t, sp.Docs())
 	sp.SetPaper(printer.PaperOK)
 	require.Equal(t, "А023", waitDoc(t, sp).Lines[2].Text)
+}
+
+// TestPrinterAutoStatus: a ticket of a profile with automatic status back
+// turns it on again after its ESC @, and the printer then tells every change
+// by itself, the roll running out in the middle of a ticket included; a
+// ticket without (ESC @ alone) turns it off.
+func TestPrinterAutoStatus(t *testing.T) {
+	sp := startPrinter(t, nil)
+	epson, err := printer.LookupProfile("epson-tm-t20")
+	require.NoError(t, err)
+	p, err := printer.Open("serial:"+sp.Path(), &printer.Opts{Timeout: time.Second, Profile: epson})
+	require.NoError(t, err)
+	defer p.Close()
+	ctx := context.Background()
+	next := func() printer.Status {
+		t.Helper()
+		select {
+		case s := <-p.Changes():
+			return s
+		case <-time.After(10 * time.Second):
+			t.Fatal("no automatic status")
+			return printer.Status{}
+		}
+	}
+	// none says that nothing came: a status round trip orders it after any
+	// message sent before, and the watcher hands those over before replies.
+	none := func() {
+		t.Helper()
+		_, err := p.Status(ctx)
+		require.NoError(t, err)
+		select {
+		case s := <-p.Changes():
+			t.Fatalf("an automatic status while it is off: %+v", s)
+		default:
+		}
+	}
+	require.Equal(t, printer.Status{Online: true}, next(), "opening turned it on")
+
+	sp.SetCoverOpen(true)
+	require.Equal(t, printer.Status{CoverOpen: true}, next())
+	sp.SetCoverOpen(false)
+	require.Equal(t, printer.Status{Online: true}, next())
+
+	// The ticket's GS a sends the state at once, then the roll runs out: a
+	// reader of Changes gets the newest, and may get the first one too.
+	sp.RunOutAfter(60)
+	require.NoError(t, p.PrintTicket(ctx, ticket()))
+	if s := next(); s.Paper != printer.PaperOut {
+		require.Equal(t, printer.Status{Online: true}, s, "the ticket's GS a after its ESC @")
+		require.Equal(t, printer.Status{Paper: printer.PaperOut}, next(), "told mid-ticket, unasked")
+	}
+	sp.SetPaper(printer.PaperOK)
+	require.Equal(t, printer.Status{Online: true}, next())
+	waitDoc(t, sp)
+
+	// A ticket laid out for a profile without ASB: its ESC @ turns it off.
+	plain, err := printer.LookupProfile("xprinter-80")
+	require.NoError(t, err)
+	b, err := plain.Ticket(ticket())
+	require.NoError(t, err)
+	require.NoError(t, p.Print(ctx, b))
+	waitDoc(t, sp)
+	none()
+	sp.SetPaper(printer.PaperNearEnd)
+	none()
+	s, ok := p.AutoStatus()
+	require.True(t, ok)
+	require.Equal(t, printer.Status{Online: true}, s, "the last one it told")
 }
 
 // TestClearBuffer: after the roll runs out mid-ticket, DLE DC4 fn=8 drops

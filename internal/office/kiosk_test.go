@@ -420,7 +420,9 @@ func TestKioskProfiles(t *testing.T) {
 			res := r.prints(r.sp)
 			b := r.sp.Bytes()
 			if tt.profile == "epson-cp1125" {
-				require.Equal(t, []byte{0x1B, '@', 0x1B, 't', 44}, b[:5])
+				// Opened: automatic status back on; then the ticket: init,
+				// ASB on again, CP1125.
+				require.Equal(t, []byte{0x1D, 'a', printer.ASBAll, 0x1B, '@', 0x1D, 'a', printer.ASBAll, 0x1B, 't', 44}, b[:11])
 			}
 			d, err := r.sp.RenderPNG(printer.Doc{Lines: []printer.Line{{Text: res.Ticket, Width: 1, Height: 1}}})
 			require.NoError(t, err)
