@@ -41,6 +41,14 @@
 // The printer still holds the rest of that ticket and would print it on the next
 // roll; ClearBuffer (DLE DC4 fn=8, for a profile with clear_buffer) drops it.
 //
+// A profile with asb (the Epson TM models) has automatic status back: when
+// Open's connection is up, GS a asks the printer to send its whole state, four
+// bytes, at once and at every change of paper, cover, errors or online, and a
+// goroutine reads the connection all the time to take those messages as they
+// come (AutoStatus, Changes). Their first byte tells them from the replies to
+// DLE EOT, which still reach Status in order. ESC @ turns ASB off, so tickets
+// of such a profile send GS a again after theirs.
+//
 // # Transports
 //
 // Open takes the -printer flag of the daemon: "serial:/dev/ttyUSB0?baud=19200",

@@ -51,10 +51,12 @@ type Printer struct {
 	mu     sync.Mutex // guards conn, closed and asb, never held during I/O
 	conn   conn
 	closed bool
-	// asb is the state the printer last sent by automatic status back on
-	// conn (asbOK); changes hands each one to Changes.
+	// asb is the state the printer last told on conn by automatic status
+	// back (asbOK), or last answered to Status after that; asbSeq counts
+	// the messages. changes hands each message to Changes.
 	asb     Status
 	asbOK   bool
+	asbSeq  uint64
 	changes chan Status
 }
 
@@ -173,6 +175,7 @@ func (p *Printer) Status(ctx context.Context) (Status, error) {
 		return Status{}, err
 	}
 	c.discardInput()
+	seq := p.autoSeq()
 	asked := []byte{StatusPrinter, StatusOffline, StatusPaper}
 	var req []byte
 	for _, n := range asked {
@@ -201,6 +204,7 @@ func (p *Printer) Status(ctx context.Context) (Status, error) {
 			return Status{}, fmt.Errorf("printer: status of %s: %w", p, err)
 		}
 	}
+	p.answered(c, s, seq)
 	return s, nil
 }
 
@@ -331,12 +335,32 @@ func (p *Printer) drop(c conn) {
 	_ = c.Close()
 }
 
+// autoSeq is the count of automatic status messages taken so far.
+func (p *Printer) autoSeq() uint64 {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.asbSeq
+}
+
+// answered takes the state c answered to a status request made when seq
+// messages had come: it is the newest word of a printer with automatic
+// status back unless a message came meanwhile, and it mends a message the
+// line lost.
+func (p *Printer) answered(c conn, s Status, seq uint64) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.conn == c && p.asbOK && p.asbSeq == seq {
+		p.asb = s
+	}
+}
+
 // gotASB takes an automatic status message read on the connection w.
 func (p *Printer) gotASB(w conn, s Status) {
 	p.mu.Lock()
 	current := p.conn == w
 	if current {
 		p.asb, p.asbOK = s, true
+		p.asbSeq++
 	}
 	p.mu.Unlock()
 	if !current {
@@ -359,9 +383,10 @@ func (p *Printer) gotASB(w conn, s Status) {
 	}
 }
 
-// AutoStatus returns the state the printer last sent by automatic status back
-// (GS a) on its current connection. ok is false when it has sent none since
-// it was opened: a profile without ASB, a transport that cannot be read (a
+// AutoStatus returns the printer's state as it last told it on its current
+// connection, by automatic status back (GS a) or, after that, in answer to
+// Status. ok is false when it has sent no automatic status since it was
+// opened: a profile without ASB, a transport that cannot be read (a
 // write-only lp device), a printer that does not answer, one unplugged since.
 // A printer with ASB tells every change of the state at once, so a state
 // that is ok here is current for as long as the printer is alive; that it

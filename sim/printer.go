@@ -64,6 +64,7 @@ type Printer struct {
 	bytes   []byte // all bytes received, but status requests
 	held    []byte // received while not ready, not yet printed
 	cleared int    // buffer clears received (DLE DC4 fn=8)
+	asked   int    // status requests received (DLE EOT n)
 	dec     *printer.Decoder
 	docs    []printer.Doc
 	printed chan printer.Doc
@@ -432,9 +433,17 @@ func (p *Printer) clear() bool {
 	return !p.silent && !p.pulled
 }
 
+// Requests is how many status requests (DLE EOT n) the printer received.
+func (p *Printer) Requests() int {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.asked
+}
+
 // reply is the answer to DLE EOT n, if the printer answers at all.
 func (p *Printer) reply(n byte) (byte, bool) {
 	p.mu.Lock()
+	p.asked++
 	state, silent := p.state, p.silent || p.pulled
 	p.mu.Unlock()
 	r, err := state.Reply(n)

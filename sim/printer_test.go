@@ -324,7 +324,7 @@ func TestPrinterAutoStatus(t *testing.T) {
 	none()
 	s, ok := p.AutoStatus()
 	require.True(t, ok)
-	require.Equal(t, printer.Status{Online: true}, s, "the last one it told")
+	require.Equal(t, printer.Status{Online: true, Paper: printer.PaperNearEnd}, s, "as it answered the last request")
 }
 
 // TestClearBuffer: after the roll runs out mid-ticket, DLE DC4 fn=8 drops

@@ -143,6 +143,11 @@ type Kiosk struct {
 	LongPressMS int `yaml:"long_press_ms,omitempty" json:"long_press_ms,omitempty"`
 	// Buzzer is the pin of a buzzer that beeps once for each accepted press.
 	Buzzer string `yaml:"buzzer,omitempty" json:"buzzer,omitempty"`
+	// StatusPollMS is how often the kiosk asks its printer for its status
+	// when idle; 0 means 500. A printer with automatic status back (its
+	// profile's asb) tells every change at once by itself, and the poll
+	// only finds one that went silent.
+	StatusPollMS int `yaml:"status_poll_ms,omitempty" json:"status_poll_ms,omitempty"`
 }
 
 // KioskButton is one service button of a kiosk.
@@ -471,6 +476,9 @@ func (c *Config) Validate() error {
 		usePin(f+".buzzer", k.Buzzer)
 		if k.LongPressMS != 0 && (k.LongPressMS < 500 || k.LongPressMS > 10000) {
 			bad(f+".long_press_ms", "must be 0 (off) or 500..10000 ms, got %d", k.LongPressMS)
+		}
+		if k.StatusPollMS != 0 && (k.StatusPollMS < 100 || k.StatusPollMS > 3600000) {
+			bad(f+".status_poll_ms", "must be 0 (500 ms) or 100..3600000 ms, got %d", k.StatusPollMS)
 		}
 	}
 	u := c.Broker.URL

@@ -47,6 +47,8 @@ func TestParseErrorsNameTheField(t *testing.T) {
 		{"lamp on a button pin", `buzzer: GPIO18`, `buzzer: GPIO5`, "kiosks[0].buzzer"},
 		{"bad counter kind", `{id: "2", services: [social]}`, `{id: "2", services: [social], kind: door}`, "counters[1].kind"},
 		{"bad broker", `url: embedded`, `url: http://x`, "broker.url"},
+		{"status poll too fast", `long_press_ms: 2000`, `long_press_ms: 2000
+    status_poll_ms: 10`, "kiosks[0].status_poll_ms"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -197,22 +197,35 @@ func (k *kiosk) close() {
 }
 
 // statusPoll is how often an idle kiosk asks its printer for its real-time
-// status. A poll is DLE EOT 1, 2 and 4: nine bytes out, three back, and a
-// publication only when something changed, so a change reaches
-// {root}/printer/{kiosk} within about half a second at a negligible cost on
-// the wire.
+// status unless kiosks[].status_poll_ms says otherwise. A poll is DLE EOT 1,
+// 2 and 4: nine bytes out, three back, and a publication only when something
+// changed, so a change reaches {root}/printer/{kiosk} within about half a
+// second at a negligible cost on the wire. A printer with automatic status
+// back tells its changes within milliseconds by itself (autoStatus); the
+// poll then finds one that went silent.
 const statusPoll = 500 * time.Millisecond
 
 func (k *kiosk) run(ctx context.Context) {
 	defer k.o.wg.Done()
-	poll := time.NewTicker(statusPoll)
+	every := statusPoll
+	if k.cfg.StatusPollMS > 0 {
+		every = time.Duration(k.cfg.StatusPollMS) * time.Millisecond
+	}
+	poll := time.NewTicker(every)
 	defer poll.Stop()
 	k.checkPrinter(ctx)
 	k.light(ctx)
 	for {
+		var changes <-chan printer.Status
+		if k.prn != nil {
+			changes = k.prn.Changes()
+		}
 		select {
 		case <-ctx.Done():
 			return
+		case st := <-changes:
+			k.autoStatus(st)
+			k.light(ctx)
 		case <-poll.C:
 			k.checkPrinter(ctx)
 			k.light(ctx)
@@ -288,6 +301,16 @@ func (k *kiosk) checkPrinter(ctx context.Context) {
 	k.setStatus(st, err)
 }
 
+// autoStatus takes a state the printer told by itself (automatic status
+// back): it answered, and it is as it says.
+func (k *kiosk) autoStatus(st printer.Status) {
+	if k.noStatus {
+		k.o.log.Info("office: the printer answers status requests now", "kiosk", k.cfg.ID, "printer", k.spec)
+	}
+	k.answered, k.noStatus = true, false
+	k.setStatus(st, st.Err())
+}
+
 func (k *kiosk) setStatus(st printer.Status, err error) {
 	k.status, k.statusErr = st, err
 	ps := PrinterState{Online: err == nil || st.Online, Paper: st.Paper.String(), Cover: "closed"}
@@ -361,8 +384,19 @@ func (k *kiosk) serve(ctx context.Context, p press) Result {
 }
 
 // ready checks the printer now, so that a press never issues a number for a
-// printer that went wrong since the last poll.
+// printer that went wrong since the last poll. A printer with automatic
+// status back has told every change already: its last word is current, and
+// the press costs no round trip on the line. (That it is still there at all
+// only a request tells; one that went silent since the last poll costs the
+// ticket printed into the void, which print keeps in the queue, as for a
+// printer that stops answering after the ticket.)
 func (k *kiosk) ready(ctx context.Context) error {
+	if k.prn != nil {
+		if st, ok := k.prn.AutoStatus(); ok {
+			k.autoStatus(st)
+			return k.statusErr
+		}
+	}
 	k.checkPrinter(ctx)
 	return k.statusErr
 }

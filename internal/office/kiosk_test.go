@@ -15,6 +15,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 	bolt "go.etcd.io/bbolt"
+	"periph.io/x/conn/v3/gpio"
 
 	firmwareconfig "github.com/cherga/cherga/firmware-config"
 	"github.com/cherga/cherga/internal/office"
@@ -37,6 +38,7 @@ type kioskRig struct {
 	bus    *sim.Listener
 	link   string // the printer's stable name, as /dev/serial/by-id
 	sp     *sim.Printer
+	pins   *sim.Pins
 	root   string
 	ctx    context.Context
 	issued int // tickets the rig expects in the queue
@@ -58,12 +60,13 @@ type rigOpts struct {
 	subs    []string         // topics below the root to listen to; nil: all
 	profile string           // k1's printer profile; "": the example's
 	printer *sim.PrinterOpts // the pty printer's options (Link is set)
+	poll    time.Duration    // k1's status poll; 0: the default
 }
 
 // startKiosk runs the round-the-clock office with kiosk k1's printer on a pty.
 func startKiosk(t testing.TB, opts rigOpts) *kioskRig {
 	t.Helper()
-	r := &kioskRig{t: t, link: filepath.Join(t.TempDir(), "ttyUSB-printer"), ctx: context.Background()}
+	r := &kioskRig{t: t, link: filepath.Join(t.TempDir(), "ttyUSB-printer"), ctx: context.Background(), pins: sim.NewPins()}
 	var po sim.PrinterOpts
 	if opts.printer != nil {
 		po = *opts.printer
@@ -77,13 +80,14 @@ func startKiosk(t testing.TB, opts rigOpts) *kioskRig {
 	if opts.profile != "" {
 		cfg.Kiosks[0].Profile = opts.profile
 	}
+	cfg.Kiosks[0].StatusPollMS = int(opts.poll.Milliseconds())
 	r.root = cfg.Root()
 	r.o, err = office.Start(r.ctx, office.Opts{
 		Config: cfg,
 		DB:     filepath.Join(t.TempDir(), "cherga.db"),
 		Broker: "embedded",
 		Listen: "127.0.0.1:0",
-		Pin:    sim.NewPins().Open,
+		Pin:    r.pins.Open,
 		Logger: slog.New(slog.NewTextHandler(t.Output(), &slog.HandlerOptions{Level: slog.LevelWarn})),
 	})
 	require.NoError(t, err)
@@ -100,6 +104,13 @@ func startKiosk(t testing.TB, opts rigOpts) *kioskRig {
 	t.Cleanup(r.bus.Close)
 	r.printerState(func(s office.PrinterState) bool { return s.Online && s.Error == "" })
 	return r
+}
+
+// lit says whether the lamp on pin name is lit.
+func (r *kioskRig) lit(name string) bool {
+	p, err := r.pins.Open(name)
+	require.NoError(r.t, err)
+	return p.Read() == gpio.High
 }
 
 // after waits for a message on topic that arrives after the first n there
@@ -217,6 +228,42 @@ func (r *kioskRig) cut(sp *sim.Printer, label string) printer.Doc {
 			r.t.Fatalf("%s never printed %s; docs: %v", sp, label, sp.Docs())
 		}
 	}
+}
+
+// TestKioskAutoStatus: the Epson of the example tells its state by itself
+// (automatic status back). With the poll an hour away, every change still
+// reaches {root}/printer/k1 and the button lamps, and a press asks the
+// printer nothing before its ticket: its only status requests are the
+// check after the ticket, which says it came out.
+func TestKioskAutoStatus(t *testing.T) {
+	r := startKiosk(t, rigOpts{poll: time.Hour})
+	lamp := "GPIO23" // social's
+
+	r.sp.SetCoverOpen(true)
+	r.printerState(func(s office.PrinterState) bool { return s.Cover == "open" && strings.Contains(s.Error, "cover open") })
+	require.Eventually(t, func() bool { return !r.lit(lamp) }, wait, time.Millisecond, "the lamp goes dark")
+	asked := r.sp.Requests()
+	r.refused("cover open")
+	require.Equal(t, asked, r.sp.Requests(), "refused from what the printer told")
+
+	r.sp.SetCoverOpen(false)
+	r.printerState(func(s office.PrinterState) bool { return s.Online && s.Cover == "closed" && s.Error == "" })
+	require.Eventually(t, func() bool { return r.lit(lamp) }, wait, time.Millisecond, "the lamp lights again")
+	asked = r.sp.Requests()
+	r.prints(r.sp)
+	require.Equal(t, asked+3, r.sp.Requests(), "DLE EOT 1, 2 and 4 after the ticket, none before")
+
+	// The roll runs out in the middle of the next ticket: the printer says
+	// so at once, the ticket is voided, and presses are refused.
+	r.sp.RunOutAfter(60)
+	res := r.press("social")
+	require.False(t, res.OK)
+	r.issued++ // voided, but it was issued
+	r.printerState(func(s office.PrinterState) bool { return s.Paper == "out" })
+	r.refused("paper out")
+	r.sp.SetPaper(printer.PaperOK)
+	r.printerState(func(s office.PrinterState) bool { return s.Online && s.Paper == "ok" })
+	r.prints(r.sp)
 }
 
 func TestKioskRefusesWhilePrinterCannotPrint(t *testing.T) {
