@@ -362,6 +362,11 @@ func BenchmarkCallNext(b *testing.B) {
 				fmt.Printf("call_next_pick_p99_us_%dk: %.2f us\n", k, us(pct(picks, 99)))
 				fmt.Printf("call_next_p50_us_%dk: %.1f us\n", k, us(pct(wholes, 50)))
 				fmt.Printf("call_next_p99_us_%dk: %.1f us\n", k, us(pct(wholes, 99)))
+				// The machine's own tail, for reading the p99: the same
+				// number of runs of a fixed computation as long as the
+				// press's p50, timed alike on the engine's goroutine.
+				fixed := machineTail(e, pct(wholes, 50), len(wholes))
+				fmt.Printf("call_next_fixed_work_p99_us_%dk: %.1f us\n", k, us(pct(fixed, 99)))
 			})
 			b.ResetTimer()
 			for i := 0; b.Loop(); i++ {
@@ -369,6 +374,45 @@ func BenchmarkCallNext(b *testing.B) {
 			}
 		})
 	}
+}
+
+var spinSink uint64
+
+// spin computes for n steps.
+func spin(n int) {
+	x := spinSink | 1
+	for range n {
+		x = x*6364136223846793005 + 1442695040888963407
+	}
+	spinSink = x
+}
+
+// machineTail times runs of a computation that takes about d, each as one
+// request on the engine's goroutine like a press: what the machine's
+// interruptions alone make of a task that long.
+func machineTail(e *Engine, d time.Duration, runs int) []time.Duration {
+	n := 1000
+	for { // calibrate: n steps take about d
+		start := time.Now()
+		spin(n)
+		if el := time.Since(start); el >= d/4 {
+			n = int(float64(n) * float64(d) / float64(el))
+			break
+		}
+		n *= 2
+	}
+	out := make([]time.Duration, 0, runs)
+	for range runs {
+		var took time.Duration
+		_ = e.do(context.Background(), true, func(*txn) error {
+			start := time.Now()
+			spin(n)
+			took = time.Since(start)
+			return nil
+		})
+		out = append(out, took)
+	}
+	return out
 }
 
 // buildYear writes a store holding a year of history: 365 business days of
