@@ -172,6 +172,11 @@ func BenchmarkIssue(b *testing.B) {
 		fmt.Printf("issue_p99_vs_fsync: %.2f\n", float64(pct(lat, 99))/float64(pct(bare, 50)))
 		// The disk's own tail, for reading the figure above: p99 against p99.
 		fmt.Printf("issue_p99_vs_fsync_p99: %.2f\n", float64(pct(lat, 99))/float64(pct(bare, 99)))
+		// And the floor under both: two bare page writes and fdatasyncs,
+		// no bbolt, p99 over p50.
+		if fl := twoFlushes(dir, n); fl != nil {
+			fmt.Printf("two_fdatasync_p99_vs_p50: %.2f\n", float64(pct(fl, 99))/float64(pct(fl, 50)))
+		}
 	})
 	e := openBench(b, b.TempDir(), cfg)
 	ctx := context.Background()

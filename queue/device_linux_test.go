@@ -3,9 +3,11 @@ package queue
 import (
 	"fmt"
 	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"syscall"
+	"time"
 
 	"golang.org/x/sys/unix"
 )
@@ -35,3 +37,33 @@ func deviceBytes(dir string) int64 {
 
 // syncDisks writes every dirty page of the machine out.
 func syncDisks() { syscall.Sync() }
+
+// twoFlushes times n rounds of what every bbolt commit does to the disk at
+// the least: write a page and fdatasync, write another and fdatasync, in a
+// file of dir whose blocks are already written (as the engine keeps its
+// file's room ahead). nil when that cannot be done.
+func twoFlushes(dir string, n int) []time.Duration {
+	f, err := os.Create(filepath.Join(dir, "flush.bin"))
+	if err != nil {
+		return nil
+	}
+	defer f.Close()
+	page := make([]byte, 4096)
+	if _, err := f.Write(make([]byte, 64*len(page))); err != nil || f.Sync() != nil {
+		return nil
+	}
+	out := make([]time.Duration, 0, n)
+	for i := range n {
+		start := time.Now()
+		for j := range 2 {
+			if _, err := f.WriteAt(page, int64((2*i+j)%64*len(page))); err != nil {
+				return nil
+			}
+			if unix.Fdatasync(int(f.Fd())) != nil {
+				return nil
+			}
+		}
+		out = append(out, time.Since(start))
+	}
+	return out
+}
