@@ -592,8 +592,9 @@ func (s spec) open(ctx context.Context, timeout time.Duration) (conn, error) {
 			if f, err2 = os.OpenFile(s.path, os.O_WRONLY, 0); err2 != nil {
 				return nil, err
 			}
+			return &fileConn{f: f}, nil
 		}
-		return &fileConn{f: f}, nil
+		return &fileConn{f: f, readable: true}, nil
 	case kindTCP:
 		d := net.Dialer{Timeout: timeout}
 		c, err := d.DialContext(ctx, "tcp", s.path)
@@ -634,7 +635,10 @@ func (c *serialConn) Close() error { return c.port.Close() }
 // fileConn is a printer device file such as /dev/usb/lp0. Linux usblp supports poll,
 // so the runtime poller gives it deadlines; a file without them falls back to timed
 // writes and gets no status.
-type fileConn struct{ f *os.File }
+type fileConn struct {
+	f        *os.File
+	readable bool // opened for reading too
+}
 
 func (c *fileConn) write(p []byte, dl time.Time) (int, error) {
 	if err := c.f.SetWriteDeadline(dl); err != nil {
@@ -687,9 +691,12 @@ func (c *serialConn) watchable() bool { return true }
 
 func (c *netConn) watchable() bool { return true }
 
-// A device file can be watched when the runtime poller takes it (usblp): a
-// file without read deadlines would block a reader that Close cannot wake.
-func (c *fileConn) watchable() bool { return c.f.SetReadDeadline(time.Time{}) == nil }
+// A device file can be watched when it was opened for reading and the
+// runtime poller takes it (usblp): a file without read deadlines would block
+// a reader that Close cannot wake.
+func (c *fileConn) watchable() bool {
+	return c.readable && c.f.SetReadDeadline(time.Time{}) == nil
+}
 
 // ---- automatic status back
 
@@ -731,7 +738,13 @@ func (w *watcher) run(asb func(Status)) {
 	buf := make([]byte, 64)
 	msg := make([]byte, 0, ASBLen)
 	for {
-		n, err := w.conn.read(buf, time.Now().Add(watchPoll))
+		dl := time.Now().Add(watchPoll)
+		n, err := w.conn.read(buf, dl)
+		if n == 0 && errors.Is(err, errReadTimeout) {
+			// A device at its end of file "times out" at once: wait out
+			// the poll rather than spin.
+			time.Sleep(time.Until(dl))
+		}
 		for _, c := range buf[:n] {
 			if len(msg) > 0 && !isASBRest(c) {
 				msg = msg[:0]
