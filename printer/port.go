@@ -75,12 +75,15 @@ var errReadTimeout = errors.New("printer: read timed out")
 
 // Open returns the printer named by spec:
 //
-//	serial:/dev/ttyUSB0?baud=19200&parity=none&databits=8&stopbits=1
+//	serial:/dev/ttyUSB0?baud=19200&parity=none&databits=8&stopbits=1&flow=none
 //	/dev/usb/lp0            Linux USB printer class device (any absolute path)
 //	tcp://192.168.1.50:9100 raw TCP ("JetDirect"); the port defaults to 9100
 //	none                    no printer: Print discards, Status reports online
 //
-// The serial defaults are 19200 baud, no parity, 8 data bits, 1 stop bit (8N1).
+// The serial defaults are 19200 baud, no parity, 8 data bits, 1 stop bit (8N1),
+// no flow control; flow is none, rtscts or xonxoff, as the printer's DIP
+// switches say (Epson's serial models hold the host with DTR/DSR, which
+// their cables wire to RTS/CTS, or with XON/XOFF).
 // Open fails only for a bad spec or profile: a device that cannot be opened now is
 // opened again by the next Print or Status, so the kiosk starts before the printer is
 // powered and survives a pulled cable.
@@ -439,6 +442,27 @@ type spec struct {
 	kind kind
 	path string // device path or host:port
 	mode serial.Mode
+	flow Flow
+}
+
+// Flow is the flow control of a serial line: how a printer whose buffer is
+// full holds the host back.
+type Flow int
+
+// Flow controls of a serial line (the flow parameter of a serial spec).
+const (
+	FlowNone    Flow = iota // none: the printer must keep up (a pty, USB-serial printers)
+	FlowRTSCTS              // hardware, RTS/CTS (a printer's DTR/DSR wired to them)
+	FlowXONXOFF             // software, XON/XOFF
+)
+
+var flowNames = map[Flow]string{FlowNone: "none", FlowRTSCTS: "rtscts", FlowXONXOFF: "xonxoff"}
+
+func (f Flow) String() string {
+	if n, ok := flowNames[f]; ok {
+		return n
+	}
+	return fmt.Sprintf("Flow(%d)", int(f))
 }
 
 func later(a, b time.Time) time.Time {
@@ -477,6 +501,9 @@ func (s spec) String() string {
 		}
 		if s.mode.StopBits != serial.OneStopBit {
 			q += "&stopbits=" + stopBitsNames[s.mode.StopBits]
+		}
+		if s.flow != FlowNone {
+			q += "&flow=" + s.flow.String()
 		}
 		return q
 	case kindFile:
@@ -548,8 +575,18 @@ func parseSpec(str string) (spec, error) {
 				if !found {
 					return bad("stopbits %q (1, 1.5, 2)", v)
 				}
+			case "flow":
+				found := false
+				for f, name := range flowNames {
+					if strings.EqualFold(v, name) {
+						s.flow, found = f, true
+					}
+				}
+				if !found {
+					return bad("flow %q (none, rtscts, xonxoff)", v)
+				}
 			default:
-				return bad("unknown parameter %q (baud, parity, databits, stopbits)", key)
+				return bad("unknown parameter %q (baud, parity, databits, stopbits, flow)", key)
 			}
 		}
 		return s, nil
@@ -582,6 +619,12 @@ func (s spec) open(ctx context.Context, timeout time.Duration) (conn, error) {
 		port, err := serial.Open(s.path, &mode)
 		if err != nil {
 			return nil, err
+		}
+		if s.flow != FlowNone {
+			if err := setFlow(port, s.flow); err != nil {
+				port.Close()
+				return nil, fmt.Errorf("flow control %s: %w", s.flow, err)
+			}
 		}
 		return &serialConn{port: port}, nil
 	case kindFile:

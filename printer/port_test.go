@@ -28,6 +28,18 @@ func TestParseSpec(t *testing.T) {
 			want: spec{kind: kindSerial, path: "/dev/ttyS1", mode: serial.Mode{BaudRate: 9600, DataBits: 7, Parity: serial.EvenParity, StopBits: serial.TwoStopBits}},
 			str:  "serial:/dev/ttyS1?baud=9600&parity=even&databits=7&stopbits=2",
 		},
+		{
+			in:   "serial:/dev/ttyS0?flow=XONXOFF",
+			want: spec{kind: kindSerial, path: "/dev/ttyS0", mode: serial.Mode{BaudRate: 19200, DataBits: 8}, flow: FlowXONXOFF},
+			str:  "serial:/dev/ttyS0?baud=19200&flow=xonxoff",
+		},
+		{
+			in:   "serial:/dev/ttyS0?baud=38400&flow=rtscts",
+			want: spec{kind: kindSerial, path: "/dev/ttyS0", mode: serial.Mode{BaudRate: 38400, DataBits: 8}, flow: FlowRTSCTS},
+			str:  "serial:/dev/ttyS0?baud=38400&flow=rtscts",
+		},
+		{in: "serial:/dev/ttyS0?flow=none", want: spec{kind: kindSerial, path: "/dev/ttyS0", mode: serial.Mode{BaudRate: 19200, DataBits: 8}}, str: "serial:/dev/ttyS0?baud=19200"},
+		{in: "serial:/dev/ttyUSB0?flow=dtrdsr", err: `flow "dtrdsr" (none, rtscts, xonxoff)`},
 		{in: "serial:/dev/ttyS1?parity=none&stopbits=1.5", want: spec{kind: kindSerial, path: "/dev/ttyS1", mode: serial.Mode{BaudRate: 19200, DataBits: 8, StopBits: serial.OnePointFiveStopBits}}, str: "serial:/dev/ttyS1?baud=19200&stopbits=1.5"},
 		{in: "/dev/usb/lp0", want: spec{kind: kindFile, path: "/dev/usb/lp0"}, str: "/dev/usb/lp0"},
 		{in: "tcp://192.168.1.50:9100", want: spec{kind: kindTCP, path: "192.168.1.50:9100"}, str: "tcp://192.168.1.50:9100"},

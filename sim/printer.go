@@ -433,6 +433,20 @@ func (p *Printer) clear() bool {
 	return !p.silent && !p.pulled
 }
 
+// HoldLine holds the host back as a printer whose buffer is full does on a
+// line with software flow control: XOFF (DC3) while held, XON (DC1) when
+// released. A host without flow control takes the bytes for data.
+func (p *Printer) HoldLine(hold bool) error {
+	c := byte(0x11) // XON
+	if hold {
+		c = 0x13 // XOFF
+	}
+	p.wmu.Lock()
+	defer p.wmu.Unlock()
+	_, err := p.master.Write([]byte{c})
+	return err
+}
+
 // Requests is how many status requests (DLE EOT n) the printer received.
 func (p *Printer) Requests() int {
 	p.mu.Lock()

@@ -3,6 +3,7 @@
 package sim
 
 import (
+	"errors"
 	"os"
 
 	"github.com/creack/pty"
@@ -51,4 +52,21 @@ func makeRaw(fd int) error {
 	t.Cc[unix.VMIN] = 1
 	t.Cc[unix.VTIME] = 0
 	return unix.IoctlSetTermios(fd, unix.TCSETS, t)
+}
+
+// Flow is the flow control the host set on its end of the line: RTS/CTS
+// (which a pty ignores) and XON/XOFF (which it honours).
+func (p *Printer) Flow() (rtscts, xonxoff bool, err error) {
+	// On the master, TCGETS reads the slave's termios. (Not through Fd,
+	// which would make the master blocking, and Close unable to wake serve.)
+	raw, err := p.master.SyscallConn()
+	if err != nil {
+		return false, false, err
+	}
+	var t *unix.Termios
+	cerr := raw.Control(func(fd uintptr) { t, err = unix.IoctlGetTermios(int(fd), unix.TCGETS) })
+	if err = errors.Join(cerr, err); err != nil {
+		return false, false, err
+	}
+	return t.Cflag&unix.CRTSCTS != 0, t.Iflag&unix.IXON != 0, nil
 }

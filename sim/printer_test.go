@@ -327,6 +327,55 @@ func TestPrinterAutoStatus(t *testing.T) {
 	require.Equal(t, printer.Status{Online: true, Paper: printer.PaperNearEnd}, s, "as it answered the last request")
 }
 
+// TestFlowControl: the flow control of a printer spec reaches the line. With
+// XON/XOFF a printer that sends XOFF holds everything back, its status
+// requests too, until its XON.
+func TestFlowControl(t *testing.T) {
+	for _, tt := range []struct {
+		flow            string
+		rtscts, xonxoff bool
+	}{
+		{"none", false, false},
+		{"rtscts", true, false},
+		{"xonxoff", false, true},
+	} {
+		t.Run(tt.flow, func(t *testing.T) {
+			sp := startPrinter(t, nil)
+			p, err := printer.Open("serial:"+sp.Path()+"?flow="+tt.flow, &printer.Opts{Timeout: time.Second, StatusTimeout: 200 * time.Millisecond})
+			require.NoError(t, err)
+			defer p.Close()
+			rtscts, xonxoff, err := sp.Flow()
+			require.NoError(t, err)
+			require.Equal(t, tt.rtscts, rtscts, "RTS/CTS")
+			require.Equal(t, tt.xonxoff, xonxoff, "XON/XOFF")
+		})
+	}
+
+	sp := startPrinter(t, nil)
+	p, err := printer.Open("serial:"+sp.Path()+"?flow=xonxoff", &printer.Opts{Timeout: time.Second, StatusTimeout: 200 * time.Millisecond})
+	require.NoError(t, err)
+	defer p.Close()
+	ctx := context.Background()
+	_, err = p.Status(ctx)
+	require.NoError(t, err)
+
+	require.NoError(t, sp.HoldLine(true))
+	// Once the XOFF has reached the line, nothing leaves: a status request
+	// cannot be written (a pty has no transmit buffer to take it, as a
+	// UART's would).
+	require.Eventually(t, func() bool {
+		_, err := p.Status(ctx)
+		return errors.Is(err, printer.ErrTimeout)
+	}, 10*time.Second, time.Millisecond)
+	require.Empty(t, sp.Docs())
+
+	require.NoError(t, sp.HoldLine(false))
+	_, err = p.Status(ctx)
+	require.NoError(t, err, "released")
+	require.NoError(t, p.PrintTicket(ctx, ticket()))
+	require.Equal(t, "А023", waitDoc(t, sp).Lines[2].Text)
+}
+
 // TestClearBuffer: after the roll runs out mid-ticket, DLE DC4 fn=8 drops
 // what the printer held and the unfinished ticket; the next roll gets only
 // what is sent after. A silent printer's clear is ErrNoReply.
