@@ -369,7 +369,12 @@ func TestFlowControl(t *testing.T) {
 	}, 10*time.Second, time.Millisecond)
 	require.Empty(t, sp.Docs())
 
+	// Released, the requests held back reach the printer. (Only then is
+	// the port opened again: its line has no flow control for a moment
+	// while it opens, and an XON then would be read as a reply.)
+	asked := sp.Requests()
 	require.NoError(t, sp.HoldLine(false))
+	require.Eventually(t, func() bool { return sp.Requests() > asked }, 10*time.Second, time.Millisecond)
 	_, err = p.Status(ctx)
 	require.NoError(t, err, "released")
 	require.NoError(t, p.PrintTicket(ctx, ticket()))

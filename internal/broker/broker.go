@@ -89,8 +89,26 @@ func (b *Broker) Subscribe(filter string, h func(topic string, payload []byte)) 
 // Close disconnects every client and stops listening. Close is idempotent
 // (mochi's own Close panics the second time).
 func (b *Broker) Close() error {
-	b.once.Do(func() { b.err = b.srv.Close() })
+	b.once.Do(func() {
+		// The listener first, with clients disconnected by closeClients:
+		// mochi v2.7.9's own (Clients.GetByListener) takes the read lock
+		// of the client list and then again inside (Clients.Len), so a
+		// client leaving in between (Clients.Delete waiting for the write
+		// lock) blocks both for good. The listener closes once: mochi's
+		// Close below finds it closed.
+		b.tcp.Close(b.closeClients)
+		b.err = b.srv.Close()
+	})
 	return b.err
+}
+
+// closeClients disconnects the clients of a listener that is closing.
+func (b *Broker) closeClients(listener string) {
+	for _, cl := range b.srv.Clients.GetAll() { // one read lock
+		if cl.Net.Listener == listener && !cl.Closed() {
+			_ = b.srv.DisconnectClient(cl, packets.ErrServerShuttingDown)
+		}
+	}
 }
 
 // retainOrder keeps the broker's retained publications and the retained
