@@ -396,12 +396,21 @@ func spin(n int) {
 // request on the engine's goroutine like a press: what the machine's
 // interruptions alone make of a task that long.
 func machineTail(e *Engine, d time.Duration, runs int) []time.Duration {
+	// Calibrate: n steps take about d. Each trial is the median of a few
+	// runs, so that one interruption cannot make the task tiny.
+	trial := func(n int) time.Duration {
+		var els [5]time.Duration
+		for i := range els {
+			start := time.Now()
+			spin(n)
+			els[i] = time.Since(start)
+		}
+		return pct(els[:], 50)
+	}
 	n := 1000
-	for { // calibrate: n steps take about d
-		start := time.Now()
-		spin(n)
-		if el := time.Since(start); el >= d/4 {
-			n = int(float64(n) * float64(d) / float64(el))
+	for {
+		if el := trial(n); el >= d/4 {
+			n = max(1, int(float64(n)*float64(d)/float64(el)))
 			break
 		}
 		n *= 2
