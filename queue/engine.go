@@ -51,6 +51,8 @@ type Engine struct {
 
 	svcs map[string]*config.Service
 	ctrs map[string]*config.Counter
+	// byPrefix is the service that prints each prefix.
+	byPrefix map[string]*config.Service
 	// acked is the event seq the publisher acknowledged (Ack); ackStored
 	// the one the store holds (loop goroutine only).
 	acked     atomic.Uint64
@@ -102,22 +104,24 @@ func Open(path string, cfg *config.Config, opts *Opts) (*Engine, error) {
 		return nil, fmt.Errorf("queue: open %s: %w", path, err)
 	}
 	e := &Engine{
-		db:     db,
-		cfg:    cfg,
-		loc:    cfg.Location(),
-		opts:   o,
-		log:    o.Logger,
-		reqs:   make(chan *request, o.MaxBatch),
-		notify: make(chan struct{}, 1),
-		quit:   make(chan struct{}),
-		done:   make(chan struct{}),
-		svcs:   map[string]*config.Service{},
-		ctrs:   map[string]*config.Counter{},
-		svcIdx: map[string]int{},
+		db:       db,
+		cfg:      cfg,
+		loc:      cfg.Location(),
+		opts:     o,
+		log:      o.Logger,
+		reqs:     make(chan *request, o.MaxBatch),
+		notify:   make(chan struct{}, 1),
+		quit:     make(chan struct{}),
+		done:     make(chan struct{}),
+		svcs:     map[string]*config.Service{},
+		ctrs:     map[string]*config.Counter{},
+		svcIdx:   map[string]int{},
+		byPrefix: map[string]*config.Service{},
 	}
 	for i := range cfg.Services {
 		e.svcs[cfg.Services[i].ID] = &cfg.Services[i]
 		e.svcIdx[cfg.Services[i].ID] = i
+		e.byPrefix[cfg.Services[i].Prefix] = &cfg.Services[i]
 	}
 	for i := range cfg.Counters {
 		e.ctrs[cfg.Counters[i].ID] = &cfg.Counters[i]
@@ -143,6 +147,10 @@ func Open(path string, cfg *config.Config, opts *Opts) (*Engine, error) {
 		return nil, err
 	}
 	go e.loop()
+	if err := e.reconcile(context.Background()); err != nil {
+		e.Close()
+		return nil, fmt.Errorf("queue: reconcile %s with the configuration: %w", path, err)
+	}
 	// Events not yet published before a restart are still to be sent.
 	e.signal()
 	return e, nil

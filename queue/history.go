@@ -3,6 +3,7 @@ package queue
 import (
 	"encoding/json"
 	"fmt"
+	"time"
 
 	bolt "go.etcd.io/bbolt"
 )
@@ -15,6 +16,12 @@ import (
 // dayTickets returns the tickets of a business day as its events left
 // them, by id; ok is false when the store has no such day.
 func dayTickets(tx *bolt.Tx, day string) (ts map[uint64]*Ticket, ok bool, err error) {
+	return dayEvents(tx, day, nil)
+}
+
+// dayEvents is dayTickets that also hands each of the day's ticket events
+// to f, in order.
+func dayEvents(tx *bolt.Tx, day string, f func(*eventRecord)) (ts map[uint64]*Ticket, ok bool, err error) {
 	start := beU64(tx.Bucket(bucketDays).Get([]byte(day)))
 	if start == 0 {
 		return nil, false, nil
@@ -26,6 +33,9 @@ func dayTickets(tx *bolt.Tx, day string) (ts map[uint64]*Ticket, ok bool, err er
 		}
 		if ev.Ticket != nil && ev.Ticket.Day == day {
 			ts[ev.Ticket.ID] = ev.Ticket
+			if f != nil {
+				f(ev)
+			}
 		}
 		return true
 	})
@@ -35,9 +45,11 @@ func dayTickets(tx *bolt.Tx, day string) (ts map[uint64]*Ticket, ok bool, err er
 // eventRecord is an event as stored; only what reading the tickets needs
 // is decoded.
 type eventRecord struct {
-	Seq    uint64  `json:"seq"`
-	Type   string  `json:"type"`
-	Ticket *Ticket `json:"ticket,omitempty"`
+	Seq     uint64    `json:"seq"`
+	Type    string    `json:"type"`
+	At      time.Time `json:"at"`
+	Counter string    `json:"counter,omitempty"`
+	Ticket  *Ticket   `json:"ticket,omitempty"`
 }
 
 // eachEvent calls f for the events from seq from on, in order, until f

@@ -68,7 +68,7 @@ func (e *Engine) Issue(ctx context.Context, r IssueRequest) (Issued, error) {
 		}
 		key := svc.NumberingKey()
 		t.st.numbers[key] = n
-		t.st.drawn[key]++
+		t.st.use(key, n)
 		t.st.issued[svc.ID]++
 		ahead := t.st.enqueue(tk) + t.st.heldCount[svc.ID]
 		t.st.tickets[tk.ID] = tk
@@ -80,28 +80,46 @@ func (e *Engine) Issue(ctx context.Context, r IssueRequest) (Issued, error) {
 	return res, err
 }
 
-// nextNumber is the number the service issues next: after the last one,
-// wrapping after the largest of its width. Once it has wrapped, a number
-// whose label is still waiting or at a counter is skipped, so that two
-// citizens never hold the same live label; ok is false when all are.
+// nextNumber is the number the service issues next: the first after the
+// last one that was not issued today, wrapping after the largest of its
+// width. Once every number was issued, a number whose ticket is still
+// waiting or at a counter is skipped, so that two citizens never hold the
+// same live label; ok is false when all are.
 func (t *txn) nextNumber(svc *config.Service) (n int, ok bool) {
 	top := maxNumber(svc.Width)
 	key := svc.NumberingKey()
-	n = t.st.numbers[key]
-	if t.st.drawn[key] < top {
-		return n + 1, true
-	}
-	live := map[int]bool{}
-	for _, tk := range t.st.tickets {
-		if o := t.e.service(tk.OriginService()); o != nil && o.NumberingKey() == key && !tk.State.Terminal() {
-			live[tk.Number] = true
+	last := t.st.numbers[key]
+	// A number not issued yet today, after the last one.
+	if used := t.st.used[key]; len(used) < top {
+		if n, ok := firstAfter(last, top, used); ok {
+			return n, true
 		}
 	}
+	// Every number was: the numbering wraps, skipping the numbers of
+	// tickets that could still be called.
+	live := map[int]bool{}
+	for _, tk := range t.st.tickets {
+		if tk.State.Terminal() {
+			continue
+		}
+		for _, k := range t.e.numberings(tk) {
+			if k == key {
+				live[tk.Number] = true
+			}
+		}
+	}
+	return firstAfter(last, top, live)
+}
+
+// firstAfter is the first number after last, counting 1..top round, that
+// is not taken.
+func firstAfter(last, top int, taken map[int]bool) (int, bool) {
+	n := last
 	for range top {
 		if n++; n > top {
 			n = 1
 		}
-		if !live[n] {
+		if !taken[n] {
 			return n, true
 		}
 	}
@@ -454,8 +472,13 @@ func (t *txn) transfer(c *counterState, to, toCounter string) (*Ticket, error) {
 	if tk == nil {
 		return nil, ErrNoTicket
 	}
-	if t.e.service(to) == nil {
+	svc := t.e.service(to)
+	if svc == nil {
 		return nil, fmt.Errorf("%w %q", ErrUnknownService, to)
+	}
+	if !t.e.isOpen(svc, t.now) {
+		// It would expire at once: the citizen stays at this counter.
+		return nil, fmt.Errorf("%w (%s)", ErrClosed, to)
 	}
 	if toCounter != "" {
 		tc := t.st.counters[toCounter]

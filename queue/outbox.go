@@ -46,6 +46,7 @@ const (
 	EvVoided      = "ticket.voided"
 	EvExpired     = "ticket.expired"
 	EvRated       = "ticket.rated"
+	EvMoved       = "ticket.moved"
 	EvPaused      = "counter.paused"
 	EvResumed     = "counter.resumed"
 	EvDayStarted  = "day.started"

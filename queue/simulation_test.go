@@ -369,6 +369,8 @@ func TestSimulation(t *testing.T) {
 			switch {
 			case cur == nil:
 				want = queue.ErrNoTicket
+			case !m.open(cfg.Service(to), now):
+				want = queue.ErrClosed // it would expire at once
 			case toCounter != "" && !slicesContains(cfg.Counter(toCounter).Services, to):
 				want = queue.ErrNotServed
 			default:

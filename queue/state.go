@@ -54,10 +54,10 @@ type state struct {
 	// counter; heldCount counts them per service for the figures.
 	held      map[string][]*Ticket
 	heldCount map[string]int
-	numbers   map[string]int // numbering (service or sequence) → last number issued today
-	drawn     map[string]int // numbering → numbers drawn today
-	issued    map[string]int // service → tickets issued today
-	open      map[string]int // service → counters open for it
+	numbers   map[string]int          // numbering (service or sequence) → last number issued today
+	used      map[string]map[int]bool // numbering → the numbers issued today
+	issued    map[string]int          // service → tickets issued today
+	open      map[string]int          // service → counters open for it
 	recent    map[string][]time.Duration
 	counters  map[string]*counterState
 	// closes are today's closing instants of the services, in order.
@@ -99,7 +99,7 @@ func (e *Engine) newState(day string) *state {
 		heldCount:  map[string]int{},
 		numbers:    map[string]int{},
 		issued:     map[string]int{},
-		drawn:      map[string]int{},
+		used:       map[string]map[int]bool{},
 		open:       map[string]int{},
 		recent:     map[string][]time.Duration{},
 		counters:   map[string]*counterState{},
@@ -153,7 +153,17 @@ func (e *Engine) reload() error {
 		if st.day == "" {
 			return nil
 		}
-		ts, _, err := dayTickets(tx, st.day)
+		// The hall and the last label called per service are the day's
+		// calls and recalls, replayed in order.
+		ts, _, err := dayEvents(tx, st.day, func(ev *eventRecord) {
+			switch ev.Type {
+			case EvCalled:
+				st.lastCalled[ev.Ticket.Service] = ev.Ticket.Label
+				st.hall.Call(ev.Ticket.Label, ev.Counter, ev.At)
+			case EvRecalled:
+				st.hall.Call(ev.Ticket.Label, ev.Counter, ev.At)
+			}
+		})
 		st.tickets = ts
 		return err
 	})
@@ -165,16 +175,15 @@ func (e *Engine) reload() error {
 	}
 	st.closes = e.closings(st.day)
 	st.countOpen()
-	// Derive the queues, the counters' current tickets, the hall and the
-	// recent service times.
-	var called, done []*Ticket
+	// Derive the queues, the counters' current tickets and the recent
+	// service times.
+	var done []*Ticket
 	// The numbering continues after the latest ticket of each numbering.
 	lastID := map[string]uint64{}
 	for _, t := range st.tickets {
 		st.issued[t.OriginService()]++
-		if svc := e.service(t.OriginService()); svc != nil {
-			key := svc.NumberingKey()
-			st.drawn[key]++
+		for _, key := range e.numberings(t) {
+			st.use(key, t.Number)
 			if t.ID > lastID[key] {
 				lastID[key], st.numbers[key] = t.ID, t.Number
 			}
@@ -194,20 +203,12 @@ func (e *Engine) reload() error {
 		case Done:
 			done = append(done, t)
 		}
-		if !t.Called.IsZero() {
-			called = append(called, t)
-		}
 	}
 	for _, q := range st.waiting {
 		sort.Slice(q, func(i, j int) bool { return before(q[i], q[j]) })
 	}
 	for _, q := range st.held {
 		sort.Slice(q, func(i, j int) bool { return before(q[i], q[j]) })
-	}
-	sort.Slice(called, func(i, j int) bool { return called[i].Called.Before(called[j].Called) })
-	for _, t := range called {
-		st.hall.Call(t.Label, t.Counter, t.Called)
-		st.lastCalled[t.Service] = t.Label
 	}
 	sort.Slice(done, func(i, j int) bool { return done[i].Ended.Before(done[j].Ended) })
 	for _, t := range done {
@@ -218,6 +219,33 @@ func (e *Engine) reload() error {
 	e.ackStored = published
 	e.Ack(published)
 	return nil
+}
+
+// numberings are the numberings whose numbers a ticket takes: its service's
+// (or the service it was issued for), and the one of the service that now
+// prints its prefix. They differ only after the configuration changed in
+// the day (a service renamed, a prefix moved, a sequence joined); a number
+// of either is not issued again while the ticket could still be called,
+// so no label is ever said twice.
+func (e *Engine) numberings(t *Ticket) []string {
+	var keys []string
+	if svc := e.service(t.OriginService()); svc != nil {
+		keys = append(keys, svc.NumberingKey())
+	}
+	if svc := e.byPrefix[labelPrefix(t.Label)]; svc != nil && (len(keys) == 0 || keys[0] != svc.NumberingKey()) {
+		keys = append(keys, svc.NumberingKey())
+	}
+	return keys
+}
+
+// use records that a numbering issued number n today.
+func (st *state) use(key string, n int) {
+	u := st.used[key]
+	if u == nil {
+		u = map[int]bool{}
+		st.used[key] = u
+	}
+	u[n] = true
 }
 
 // served records the service time of a finished ticket for the estimate.

@@ -152,8 +152,12 @@ func (t *txn) perTicket(svc *config.Service) time.Duration {
 	return time.Duration(svc.AvgServiceMin * float64(time.Minute))
 }
 
-// wait estimates the wait of someone with ahead people before them.
+// wait estimates the wait of someone with ahead people before them (none
+// for a service that is not configured).
 func (t *txn) wait(svc *config.Service, ahead int) time.Duration {
+	if svc == nil {
+		return 0
+	}
 	open := t.st.open[svc.ID]
 	if open == 0 {
 		open = 1

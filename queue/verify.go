@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
 	"unicode"
@@ -18,10 +19,10 @@ import (
 // Verify opens the bbolt file at path read-only and checks the invariants
 // the engine promises, returning every violation found (nil: none):
 //
-//   - numbering: within a business day the numbers of each prefix, in issue
-//     order, run 1, 2, 3… with no gap or repeat except a wrap after the
-//     largest number of the service's width, and no two tickets that are
-//     not finished share a label;
+//   - numbering: within a business day no number of a prefix is issued
+//     twice until its numbering wrapped after the largest number of its
+//     width, and no two tickets that are not finished share a prefix and
+//     number;
 //   - every ticket is in exactly one known state, under its own day, with a
 //     unique id; tickets of past days are all finished;
 //   - at most one ticket is called or serving at each counter;
@@ -169,51 +170,54 @@ func labelPrefix(label string) string {
 
 func verifyNumbering(cfg *config.Config, day string, ts []*Ticket, bad func(string, ...any)) {
 	sort.Slice(ts, func(i, j int) bool { return ts[i].ID < ts[j].ID })
-	// Group by numbering: a service's own, or a sequence shared by several.
+	// Group by numbering: a service's own, or a sequence shared by several,
+	// by the prefix the label has.
 	byKey := map[string][]*Ticket{}
 	for _, tk := range ts {
-		k := "prefix " + labelPrefix(tk.Label)
+		p := labelPrefix(tk.Label)
+		k := "prefix " + p
 		if cfg != nil {
-			if s := cfg.Service(tk.OriginService()); s != nil && labelPrefix(tk.Label) == s.Prefix {
-				k = s.NumberingKey()
+			for i := range cfg.Services {
+				if cfg.Services[i].Prefix == p {
+					k = cfg.Services[i].NumberingKey()
+				}
 			}
 		}
 		byKey[k] = append(byKey[k], tk)
 	}
-	width := map[string]int{}
-	if cfg != nil {
-		for _, s := range cfg.Services {
-			width[s.NumberingKey()] = s.Width
-			width["prefix "+s.Prefix] = s.Width
-		}
+	type label struct {
+		prefix string
+		n      int
 	}
-	for p, list := range byKey {
-		live := map[string]*Ticket{}
+	for _, list := range byKey {
+		live := map[label]*Ticket{}
+		first := map[label]bool{}
 		wrapped := false
 		for i, tk := range list {
-			if w := width[p]; w > 0 && tk.Label != FormatLabel(labelPrefix(tk.Label), tk.Number, w) {
+			p := labelPrefix(tk.Label)
+			digits := tk.Label[len(p):]
+			if n, err := strconv.Atoi(digits); err != nil || n != tk.Number {
 				bad("%s: ticket %d is labelled %s but numbered %d", day, tk.ID, tk.Label, tk.Number)
 			}
-			// The first round of numbers has no gap and no repeat; after
-			// the wrap, numbers still in use are skipped, so all that can
-			// be checked is that no label is live twice.
-			prev := 0
-			if i > 0 {
-				prev = list[i-1].Number
+			// Until the numbering first wraps after the largest number
+			// of its width, no number is issued twice; after that, the
+			// numbers still live are skipped.
+			if i > 0 && !wrapped {
+				prev := list[i-1]
+				wrapped = tk.Number <= prev.Number && prev.Number == maxNumber(len(prev.Label)-len(labelPrefix(prev.Label)))
 			}
-			switch {
-			case tk.Number == prev+1:
-			case wrapped:
-			case i > 0 && width[p] > 0 && prev == maxNumber(width[p]):
-				wrapped = true
-			default:
-				bad("%s: %s issued after number %d (a repeat or a gap)", day, tk.Label, prev)
+			l := label{p, tk.Number}
+			if !wrapped && first[l] {
+				bad("%s: %s issued twice before its numbering wrapped", day, tk.Label)
 			}
+			first[l] = true
+			// Two tickets that could still be called never share a
+			// number (А3 and А003 are both said «А три»).
 			if !tk.State.Terminal() {
-				if other := live[tk.Label]; other != nil {
+				if other := live[l]; other != nil {
 					bad("%s: label %s is live twice (tickets %d and %d)", day, tk.Label, other.ID, tk.ID)
 				}
-				live[tk.Label] = tk
+				live[l] = tk
 			}
 		}
 	}

@@ -1,0 +1,105 @@
+package queue
+
+import (
+	"context"
+	"fmt"
+	"time"
+)
+
+// The configuration may change during the day (a restart with an edited
+// file): a service or counter that today's tickets refer to may be gone.
+// reconcile brings those tickets back within reach, each change with its
+// event, so that every ticket can still be called or ends with a reason:
+//
+//   - a waiting ticket of a service no longer configured goes to the service
+//     that now prints its prefix (the service was renamed); with none, it
+//     expires, for nobody could call it;
+//   - a ticket called to a counter no longer configured goes back to its
+//     queue, in its place by arrival (or expires, as above, when its
+//     service is gone too);
+//   - a ticket held for a counter no longer configured (transferred to it,
+//     or back after a no-show) joins its service's queue.
+//
+// A ticket at a counter that still exists stays there whatever its service:
+// the specialist ends it.
+
+// stray reports whether today's tickets need reconcile.
+func (e *Engine) stray() bool {
+	for _, tk := range e.st.tickets {
+		if e.strayTicket(tk) {
+			return true
+		}
+	}
+	return false
+}
+
+func (e *Engine) strayTicket(tk *Ticket) bool {
+	switch tk.State {
+	case Waiting:
+		return e.service(tk.Service) == nil || tk.ForCounter != "" && e.counter(tk.ForCounter) == nil
+	case Called, Serving:
+		return e.counter(tk.Counter) == nil
+	}
+	return false
+}
+
+func (e *Engine) reconcile(ctx context.Context) error {
+	if !e.stray() {
+		return nil
+	}
+	return e.do(ctx, false, func(t *txn) error {
+		var ts []*Ticket
+		for _, tk := range t.st.tickets {
+			if e.strayTicket(tk) {
+				ts = append(ts, tk)
+			}
+		}
+		sortByID(ts)
+		for _, tk := range ts {
+			t.rehome(tk)
+		}
+		return nil
+	})
+}
+
+// rehome moves one stray ticket (see reconcile).
+func (t *txn) rehome(tk *Ticket) {
+	e := t.e
+	var why []string
+	if tk.State == Waiting {
+		t.st.dequeue(tk)
+	}
+	if (tk.State == Called || tk.State == Serving) && e.counter(tk.Counter) == nil {
+		why = append(why, fmt.Sprintf("counter %s is no longer configured: back to the queue", tk.Counter))
+		_ = tk.move(Waiting)
+		tk.Counter = ""
+	}
+	if tk.ForCounter != "" && e.counter(tk.ForCounter) == nil {
+		why = append(why, fmt.Sprintf("counter %s is no longer configured: back to the service's queue", tk.ForCounter))
+		tk.ForCounter, tk.NotBefore = "", time.Time{}
+	}
+	if tk.State == Waiting && e.service(tk.Service) == nil {
+		svc := e.byPrefix[labelPrefix(tk.Label)]
+		if svc == nil {
+			_ = tk.move(Expired)
+			tk.Ended = t.now
+			tk.ForCounter, tk.NotBefore = "", time.Time{}
+			t.event(EvExpired, tk, "", fmt.Sprintf("service %s is no longer configured", tk.Service))
+			return
+		}
+		why = append(why, fmt.Sprintf("service %s is no longer configured: %s prints its prefix", tk.Service, svc.ID))
+		if tk.Origin == "" {
+			tk.Origin = tk.Service
+		}
+		tk.Service = svc.ID
+	}
+	if tk.State == Waiting {
+		t.st.enqueue(tk)
+		t.changed(tk.Service)
+	}
+	reason := why[0]
+	for _, w := range why[1:] {
+		reason += "; " + w
+	}
+	t.event(EvMoved, tk, "", reason)
+}

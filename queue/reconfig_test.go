@@ -1,0 +1,193 @@
+package queue_test
+
+import (
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/cherga/cherga/queue"
+	"github.com/cherga/cherga/queue/queuetest"
+)
+
+// The configuration may change during the day: an administrator edits the
+// file and restarts. Whatever changed, no label is said twice and every
+// ticket can still be called or ends with a reason.
+
+// reconfigure restarts the engine on the same file with an edited office.
+func (o *office) reconfigure(edit func(string) string) {
+	o.t.Helper()
+	o.cfg = queuetest.Office(o.t, edit)
+	o.reopen()
+}
+
+// requireLiveOnce checks that no two tickets that could still be called
+// share a prefix and number.
+func requireLiveOnce(t *testing.T, ts []queue.Ticket) {
+	t.Helper()
+	seen := map[string]string{}
+	for _, tk := range ts {
+		if tk.State.Terminal() {
+			continue
+		}
+		key := strings.TrimRight(tk.Label, "0123456789") + " " + strings.TrimLeft(tk.Label[len(strings.TrimRight(tk.Label, "0123456789")):], "0")
+		require.Empty(t, seen[key], "%s and %s are both live", seen[key], tk.Label)
+		seen[key] = tk.Label
+	}
+}
+
+func TestSequenceJoinedMidDay(t *testing.T) {
+	o := newOffice(t, nil, monday10)
+	require.Equal(t, "А001", o.issue("social").Ticket.Label)
+	require.Equal(t, "А002", o.issue("social").Ticket.Label)
+	require.Equal(t, "П001", o.issue("pension").Ticket.Label)
+
+	o.reconfigure(func(s string) string {
+		s = strings.Replace(s, `prefix: "А", width: 3,`, `prefix: "А", width: 3, sequence: front,`, 1)
+		return strings.Replace(s, `prefix: "П", width: 3,`, `prefix: "П", width: 3, sequence: front,`, 1)
+	})
+	// The shared numbering goes on after every number either issued.
+	require.Equal(t, "А003", o.issue("social").Ticket.Label)
+	require.Equal(t, "П004", o.issue("pension").Ticket.Label)
+	requireLiveOnce(t, o.tickets())
+}
+
+func TestServiceRenamedMidDay(t *testing.T) {
+	o := newOffice(t, nil, monday10)
+	require.Equal(t, "А001", o.issue("social").Ticket.Label)
+	require.Equal(t, "А002", o.issue("social").Ticket.Label)
+	require.Equal(t, "А001", o.next("1"))
+
+	o.reconfigure(func(s string) string {
+		s = strings.Replace(s, `{id: social,`, `{id: social2,`, 1)
+		return strings.ReplaceAll(s, `services: [social`, `services: [social2`)
+	})
+	// The service that prints А now takes its waiting ticket, with an
+	// event, and numbers on; the ticket at counter 1 stays there.
+	moved := o.ticket("А002")
+	require.Equal(t, queue.Waiting, moved.State)
+	require.Equal(t, "social2", moved.Service)
+	require.Equal(t, "social", moved.Origin)
+	require.Equal(t, queue.Called, o.ticket("А001").State)
+	require.Equal(t, "А003", o.issue("social2").Ticket.Label)
+	require.Equal(t, "А001", o.do("1", queue.Finish).Ended.Label)
+	require.Equal(t, "А002", o.next("1"))
+	var types []string
+	for _, ev := range o.events() {
+		if ev.Ticket != nil && ev.Ticket.Label == "А002" {
+			types = append(types, ev.Type)
+		}
+	}
+	require.Equal(t, []string{queue.EvIssued, queue.EvMoved, queue.EvCalled}, types)
+}
+
+func TestServiceRemovedMidDay(t *testing.T) {
+	o := newOffice(t, nil, monday10)
+	waiting := o.issue("employment")
+	o.reconfigure(func(s string) string {
+		s = strings.Replace(s, "  - {id: employment, name: \"Центр зайнятості\", prefix: \"З\", width: 3, avg_service_min: 20}\n", "", 1)
+		return strings.Replace(s, "  - {id: \"4\", services: [employment], kind: cabinet}\n", "", 1)
+	})
+	// Nobody could call it: it ends, with the reason.
+	tk := o.ticket(waiting.Ticket.Label)
+	require.Equal(t, queue.Expired, tk.State)
+	evs := o.events()
+	last := evs[len(evs)-1]
+	require.Equal(t, queue.EvExpired, last.Type)
+	require.Contains(t, last.Reason, "employment is no longer configured")
+	_, _, err := o.e.Position(o.ctx, waiting.Ticket.ID)
+	require.NoError(t, err)
+}
+
+func TestCounterRemovedMidDay(t *testing.T) {
+	o := newOffice(t, nil, monday10)
+	o.issue("pension")
+	o.issue("pension")
+	o.clk.Add(time.Minute)
+	require.Equal(t, "П001", o.next("3"))
+	o.clk.Add(time.Minute)
+	_, err := o.e.Counter(o.ctx, "2", queue.Command{Action: queue.Next})
+	require.NoError(t, err)
+	_, err = o.e.Counter(o.ctx, "2", queue.Command{Action: queue.Transfer, To: "pension", ToCounter: "3"})
+	require.NoError(t, err) // П002 held for counter 3
+
+	o.reconfigure(func(s string) string {
+		return strings.Replace(s, "  - {id: \"3\", services: [pension]}\n", "", 1)
+	})
+	// The ticket called to counter 3 is back in its queue, in its place by
+	// arrival; the one held for counter 3 is in the service's queue.
+	require.NoError(t, o.e.Check(o.ctx))
+	for _, l := range []string{"П001", "П002"} {
+		tk := o.ticket(l)
+		require.Equal(t, queue.Waiting, tk.State, l)
+		require.Empty(t, tk.Counter, l)
+		require.Empty(t, tk.ForCounter, l)
+	}
+	require.Equal(t, "П002", o.next("2"), "a transferred ticket first")
+	require.Equal(t, "П001", o.next("2"))
+}
+
+func TestWidthChangedAfterWrap(t *testing.T) {
+	cfg := queuetest.Office(t, func(s string) string {
+		return strings.Replace(s, `prefix: "А", width: 3`, `prefix: "А", width: 1`, 1)
+	})
+	o := newOffice(t, cfg, monday10)
+	for range 9 {
+		o.issue("social")
+	}
+	o.next("1")
+	o.next("1")
+	o.next("1") // А1 and А2 done, А3 called
+	require.Equal(t, "А1", o.issue("social").Ticket.Label)
+	require.Equal(t, "А2", o.issue("social").Ticket.Label)
+
+	o.reconfigure(func(s string) string { return s }) // width 3 again
+	// А3…А9 are still live and were issued: the first number not issued
+	// today.
+	require.Equal(t, "А010", o.issue("social").Ticket.Label)
+	requireLiveOnce(t, o.tickets())
+}
+
+func TestTransferToClosedService(t *testing.T) {
+	cfg := queuetest.Office(t, func(s string) string {
+		return strings.Replace(s, `prefix: "П", width: 3, avg_service_min: 15}`,
+			`prefix: "П", width: 3, avg_service_min: 15, hours: {mon: "09:00-09:30"}}`, 1)
+	})
+	o := newOffice(t, cfg, monday10)
+	o.issue("social")
+	require.Equal(t, "А001", o.next("1"))
+	_, err := o.e.Counter(o.ctx, "1", queue.Command{Action: queue.Transfer, To: "pension"})
+	require.ErrorIs(t, err, queue.ErrClosed)
+	require.NoError(t, o.e.Republish(o.ctx)) // a later transaction
+	tk := o.ticket("А001")
+	require.Equal(t, queue.Called, tk.State)
+	require.Equal(t, "1", tk.Counter)
+}
+
+// The hall and the last label called per service are the same after a
+// restart: recalls keep their place on the hall board, and a transferred
+// ticket stays with the counter and service that called it.
+func TestHallAfterReopen(t *testing.T) {
+	o := newOffice(t, nil, monday10)
+	o.issue("social")
+	o.issue("social")
+	o.clk.Add(time.Minute)
+	require.Equal(t, "А001", o.next("1"))
+	o.clk.Add(time.Minute)
+	require.Equal(t, "А002", o.next("2"))
+	o.clk.Add(time.Minute)
+	o.do("1", queue.Recall) // А001 back on top
+	o.clk.Add(time.Minute)
+	_, err := o.e.Counter(o.ctx, "2", queue.Command{Action: queue.Transfer, To: "pension"})
+	require.NoError(t, err)
+	require.NoError(t, o.e.Republish(o.ctx))
+	before := o.e.TakeRetained()
+	require.Equal(t, "А001", before.Hall.Calls[0].Ticket)
+
+	o.reopen()
+	require.NoError(t, o.e.Republish(o.ctx))
+	after := o.e.TakeRetained()
+	sameJSON(t, before.Hall, after.Hall)
+	sameJSON(t, before.Queues, after.Queues)
+}
