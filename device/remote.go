@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"io"
 	"unicode/utf8"
 )
 
@@ -100,12 +101,16 @@ func decodeObject(b []byte, v any) error {
 	if !utf8.Valid(b) {
 		return fmt.Errorf("%w: not UTF-8", ErrBadPayload)
 	}
+	if len(bytes.TrimSpace(b)) == 0 {
+		return fmt.Errorf("%w: empty, want a JSON object", ErrBadPayload)
+	}
 	dec := json.NewDecoder(bytes.NewReader(b))
 	if err := dec.Decode(v); err != nil {
 		return fmt.Errorf("%w: %v", ErrBadPayload, err)
 	}
-	if dec.More() {
-		return fmt.Errorf("%w: more than one JSON value", ErrBadPayload)
+	// Nothing may follow the object, not even a stray ] or }.
+	if _, err := dec.Token(); err != io.EOF {
+		return fmt.Errorf("%w: something follows the JSON object", ErrBadPayload)
 	}
 	return nil
 }

@@ -12,7 +12,7 @@ func TestDecodeKioskPress(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, KioskPress{Service: "social", Priority: true}, p)
 
-	for _, bad := range []string{``, `{}`, `[]`, `{"service":1}`, `{"service":"a"}{"service":"b"}`, "\xff\xfe", `{"service":"social"`} {
+	for _, bad := range []string{``, `{}`, `[]`, `{"service":1}`, `{"service":"a"}{"service":"b"}`, `{"service":"social"}]`, `{"service":"social"}}`, " \n ", "\xff\xfe", `{"service":"social"`} {
 		_, err := DecodeKioskPress([]byte(bad))
 		require.True(t, errors.Is(err, ErrBadPayload), "%q: %v", bad, err)
 	}
@@ -42,6 +42,8 @@ func TestDecodeCounterCmd(t *testing.T) {
 		`{"action":"call"}`:                `call needs "ticket"`,
 		`{"action":"next","ticket":"А1"}`:  `"ticket" is only for call`,
 		`next`:                             `invalid character`,
+		`{"action":"next"}}`:               `something follows the JSON object`,
+		``:                                 `empty, want a JSON object`,
 	}
 	for payload, want := range tests {
 		_, err := DecodeCounterCmd([]byte(payload))

@@ -268,7 +268,8 @@ func (r *CounterResult) fill(c *counterState) {
 	r.Paused = c.paused
 }
 
-// CallTicket calls one waiting ticket of today by its label (А023) to a
+// CallTicket calls one waiting ticket of today by its label (А023, as typed:
+// see SameLabel) to a
 // counter, out of the policy's order: a specialist calls the citizen in
 // front of them, or an administrator's ticket.call. The counter's current
 // ticket, if any, is done.
@@ -281,7 +282,7 @@ func (e *Engine) CallTicket(ctx context.Context, counter, label string) (Counter
 		}
 		var tk *Ticket
 		for _, x := range t.st.tickets {
-			if x.Label != label {
+			if !SameLabel(label, x.Label) {
 				continue
 			}
 			// After a wrap a label repeats: the waiting one is meant,

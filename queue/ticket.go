@@ -2,6 +2,7 @@ package queue
 
 import (
 	"fmt"
+	"strings"
 	"time"
 )
 
@@ -25,6 +26,15 @@ var transitions = map[State][]State{
 	Waiting: {Called, Voided, Expired},
 	Called:  {Called, Serving, Done, NoShow, Waiting, Expired},
 	Serving: {Done, NoShow, Waiting, Expired},
+}
+
+// KnownState reports whether s is one of the states.
+func KnownState(s State) bool {
+	switch s {
+	case Waiting, Called, Serving, Done, NoShow, Voided, Expired:
+		return true
+	}
+	return false
 }
 
 // Terminal reports whether no transition leaves s.
@@ -88,6 +98,25 @@ func (t *Ticket) move(to State) error {
 	}
 	t.State = to
 	return nil
+}
+
+// SameLabel reports whether a label as someone typed it (" а23 ", "A023"
+// on an English keyboard) names label: spaces and case do not count, nor
+// leading zeros, and Latin letters that look like Cyrillic ones are taken
+// for them.
+func SameLabel(typed, label string) bool {
+	return canonLabel(typed) == canonLabel(label)
+}
+
+// lookalikes are the Latin capitals printed like Cyrillic ones.
+var lookalikes = strings.NewReplacer("A", "А", "B", "В", "C", "С", "E", "Е", "H", "Н", "I", "І", "K", "К", "M", "М", "O", "О", "P", "Р", "T", "Т", "X", "Х")
+
+func canonLabel(s string) string {
+	s = strings.Join(strings.Fields(strings.ToUpper(s)), "")
+	s = lookalikes.Replace(s)
+	p := labelPrefix(s)
+	digits := strings.TrimLeft(s[len(p):], "0")
+	return p + "|" + digits
 }
 
 // FormatLabel builds the printed label of a number: prefix and the number

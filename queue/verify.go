@@ -115,8 +115,6 @@ func verifyEvents(tx *bolt.Tx, seq uint64, bad func(string, ...any)) map[uint64]
 	return tickets
 }
 
-var knownStates = map[State]bool{Waiting: true, Called: true, Serving: true, Done: true, NoShow: true, Voided: true, Expired: true}
-
 func verifyTickets(tickets map[uint64]*Ticket, cfg *config.Config, today string, bad func(string, ...any)) {
 	byDay := map[string][]*Ticket{}
 	for _, tk := range tickets {
@@ -128,7 +126,7 @@ func verifyTickets(tickets map[uint64]*Ticket, cfg *config.Config, today string,
 			bad("tickets of %s, after the business day %s", day, today)
 		}
 		for _, tk := range ts {
-			if !knownStates[tk.State] {
+			if !KnownState(tk.State) {
 				bad("ticket %d (%s) in unknown state %q", tk.ID, tk.Label, tk.State)
 			}
 			if day != today && !tk.State.Terminal() {

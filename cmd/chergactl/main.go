@@ -90,8 +90,8 @@ func run(w io.Writer, broker, root, op string, args json.RawMessage, timeout tim
 	rand.Read(idb)
 	id := hex.EncodeToString(idb)
 	c := paho.NewClient(paho.NewClientOptions().AddBroker(broker).SetClientID("chergactl-" + id).SetConnectTimeout(timeout))
-	if tok := c.Connect(); !tok.WaitTimeout(timeout) || tok.Error() != nil {
-		return 0, fmt.Errorf("cannot connect to %s: %v", broker, tok.Error())
+	if err := await(c.Connect(), timeout); err != nil {
+		return 0, fmt.Errorf("cannot connect to %s: %v", broker, err)
 	}
 	defer c.Disconnect(100)
 	answer := make(chan []byte, 1)
@@ -101,12 +101,12 @@ func run(w io.Writer, broker, root, op string, args json.RawMessage, timeout tim
 		default:
 		}
 	})
-	if !tok.WaitTimeout(timeout) || tok.Error() != nil {
-		return 0, fmt.Errorf("subscribe: %v", tok.Error())
+	if err := await(tok, timeout); err != nil {
+		return 0, fmt.Errorf("subscribe: %v", err)
 	}
 	req, _ := json.Marshal(map[string]any{"id": id, "op": op, "args": args})
-	if tok := c.Publish(root+"/admin/req", 1, false, req); !tok.WaitTimeout(timeout) || tok.Error() != nil {
-		return 0, fmt.Errorf("publish: %v", tok.Error())
+	if err := await(c.Publish(root+"/admin/req", 1, false, req), timeout); err != nil {
+		return 0, fmt.Errorf("publish: %v", err)
 	}
 	select {
 	case b := <-answer:
@@ -141,4 +141,12 @@ func run(w io.Writer, broker, root, op string, args json.RawMessage, timeout tim
 func fail(code int, err error) {
 	fmt.Fprintln(os.Stderr, "chergactl:", err)
 	os.Exit(code)
+}
+
+// await waits for a broker's answer: its error, or that none came in time.
+func await(tok paho.Token, timeout time.Duration) error {
+	if !tok.WaitTimeout(timeout) {
+		return fmt.Errorf("the broker did not answer within %s", timeout)
+	}
+	return tok.Error()
 }

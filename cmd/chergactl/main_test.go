@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"io"
+	"net"
 	"path/filepath"
 	"testing"
 	"time"
@@ -98,4 +100,28 @@ func TestBuildArgs(t *testing.T) {
 	require.Error(t, err)
 	_, err = buildArgs("{", nil)
 	require.Error(t, err)
+}
+
+// A broker that takes the connection and never answers is named as such.
+func TestSilentBroker(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	defer ln.Close()
+	go func() {
+		var held []net.Conn
+		defer func() {
+			for _, c := range held {
+				c.Close()
+			}
+		}()
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			held = append(held, c)
+		}
+	}()
+	_, err = run(io.Discard, "tcp://"+ln.Addr().String(), "qms/demo", "stats.get", nil, 300*time.Millisecond)
+	require.ErrorContains(t, err, "did not answer within 300ms")
 }

@@ -37,8 +37,13 @@ type Opts struct {
 	// OnConnect, if set, is called after every connection to the broker
 	// (the first and each reconnection), once the subscriptions are back.
 	// It runs on the client's goroutine: it must not block.
-	OnConnect func()       `yaml:"-"`
-	Logger    *slog.Logger `yaml:"-"`
+	OnConnect func() `yaml:"-"`
+	// OnRetained, if set, is told of a retained message that a
+	// subscription brought instead of its handler: Subscribe is for
+	// inputs (a press, a command), which happen when they are sent, not
+	// again at every connect. It runs on the client's goroutine.
+	OnRetained func(topic string) `yaml:"-"`
+	Logger     *slog.Logger       `yaml:"-"`
 }
 
 // Client is a connection to the broker that reconnects by itself, or the
@@ -158,13 +163,25 @@ func (cl *Client) onConnect(c paho.Client) {
 	}
 }
 
-// Subscribe calls h for every message on filter, now and after every
-// reconnect. h runs on the client's goroutine, in order: it must not block.
+// Subscribe calls h for every message sent on filter from now on, across
+// reconnects. A retained message (one the broker keeps and hands to every
+// new subscription) is not a new input: it goes to Opts.OnRetained instead.
+// h runs on the client's goroutine, in order: it must not block.
 func (cl *Client) Subscribe(filter string, h func(topic string, payload []byte)) error {
 	if cl.inline != nil {
+		// The embedded broker is this process's: it subscribes before any
+		// client can connect, so nothing retained is replayed to it.
 		return cl.inline.Subscribe(filter, h)
 	}
-	mh := func(_ paho.Client, m paho.Message) { h(m.Topic(), m.Payload()) }
+	mh := func(_ paho.Client, m paho.Message) {
+		if m.Retained() {
+			if cl.opts.OnRetained != nil {
+				cl.opts.OnRetained(m.Topic())
+			}
+			return
+		}
+		h(m.Topic(), m.Payload())
+	}
 	cl.mu.Lock()
 	cl.subs[filter] = mh
 	cl.mu.Unlock()

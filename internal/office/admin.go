@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/cherga/cherga/queue"
 )
@@ -47,7 +48,10 @@ func badArg(field, format string, args ...any) *AdminError {
 
 // adminOps are the operations, each decoding its own arguments.
 var adminOps = map[string]func(o *Office, ctx context.Context, args json.RawMessage) (any, error){
-	"config.get": func(o *Office, _ context.Context, _ json.RawMessage) (any, error) {
+	"config.get": func(o *Office, _ context.Context, args json.RawMessage) (any, error) {
+		if err := decodeArgs(args, &struct{}{}); err != nil {
+			return nil, err
+		}
 		return map[string]any{"config": o.cfg}, nil
 	},
 	"counter.close":  counterOp(queue.Pause),
@@ -62,6 +66,15 @@ var adminOps = map[string]func(o *Office, ctx context.Context, args json.RawMess
 		}
 		if err := decodeArgs(args, &a); err != nil {
 			return nil, err
+		}
+		if err := checkDay(a.Day); err != nil {
+			return nil, err
+		}
+		if a.Service != "" && o.cfg.Service(a.Service) == nil {
+			return nil, badArg("service", "no service %q", a.Service)
+		}
+		if a.State != "" && !queue.KnownState(queue.State(a.State)) {
+			return nil, badArg("state", "no ticket state %q (waiting, called, serving, done, noshow, voided, expired)", a.State)
 		}
 		all, err := o.eng.TicketsOf(ctx, a.Day)
 		if errors.Is(err, queue.ErrUnknownDay) {
@@ -86,6 +99,9 @@ var adminOps = map[string]func(o *Office, ctx context.Context, args json.RawMess
 		if err := decodeArgs(args, &a); err != nil {
 			return nil, err
 		}
+		if err := checkText("reason", a.Reason); err != nil {
+			return nil, err
+		}
 		t, err := o.findTicket(ctx, a.Ticket)
 		if err != nil {
 			return nil, err
@@ -106,8 +122,8 @@ var adminOps = map[string]func(o *Office, ctx context.Context, args json.RawMess
 		if err := decodeArgs(args, &a); err != nil {
 			return nil, err
 		}
-		if _, err := time.Parse("2006-01-02", a.Day); a.Day != "" && err != nil {
-			return nil, badArg("day", "want a day such as 2026-11-23, got %q", a.Day)
+		if err := checkDay(a.Day); err != nil {
+			return nil, err
 		}
 		st, err := o.eng.Stats(ctx, a.Day)
 		if errors.Is(err, queue.ErrUnknownDay) {
@@ -169,6 +185,25 @@ func counterOp(action queue.Action) func(o *Office, ctx context.Context, args js
 	}
 }
 
+// checkDay refuses a day argument that is not a date.
+func checkDay(day string) error {
+	if _, err := time.Parse("2006-01-02", day); day != "" && err != nil {
+		return badArg("day", "want a day such as 2026-11-23, got %q", day)
+	}
+	return nil
+}
+
+// maxText is the longest free text an argument may carry (a reason): it is
+// stored with the ticket and sent with its event.
+const maxText = 200
+
+func checkText(field, s string) error {
+	if n := utf8.RuneCountInString(s); n > maxText {
+		return badArg(field, "at most %d characters, got %d", maxText, n)
+	}
+	return nil
+}
+
 // flexID is an id that may arrive as a JSON string or number (counter 5).
 type flexID string
 
@@ -217,7 +252,7 @@ func (o *Office) findTicket(ctx context.Context, label string) (queue.Ticket, er
 	}
 	// Labels repeat only after a wrap; the latest is meant.
 	for i := len(all) - 1; i >= 0; i-- {
-		if strings.EqualFold(all[i].Label, strings.TrimSpace(label)) {
+		if queue.SameLabel(label, all[i].Label) {
 			return all[i], nil
 		}
 	}
@@ -241,27 +276,104 @@ func (o *Office) Admin(ctx context.Context, req AdminRequest) AdminResponse {
 		res.Error = ae
 		return res
 	}
-	res.OK, res.Result = true, result
+	res.OK, res.Result = true, o.localResult(result)
 	return res
 }
 
+// localResult shows the times of a result in the office's time zone, as
+// the events and the kiosk's answers show them.
+func (o *Office) localResult(v any) any {
+	switch r := v.(type) {
+	case queue.Ticket:
+		return o.localTicket(r)
+	case []queue.Ticket:
+		out := make([]queue.Ticket, len(r))
+		for i, tk := range r {
+			out[i] = o.localTicket(tk)
+		}
+		return out
+	case []queue.Event:
+		out := make([]queue.Event, len(r))
+		for i, ev := range r {
+			out[i] = o.localEvent(ev)
+		}
+		return out
+	case queue.CounterResult:
+		for _, p := range []**queue.Ticket{&r.Ticket, &r.Ended} {
+			if *p != nil {
+				tk := o.localTicket(**p)
+				*p = &tk
+			}
+		}
+		return r
+	}
+	return v
+}
+
+// The limits of an administrator's request: its size, and how many may wait
+// to be served.
+const (
+	adminMaxBytes = 256 << 10 // a whole configuration fits
+	adminBacklog  = 256
+)
+
 func adminIDOK(id string) bool {
-	return id != "" && len(id) <= 64 && !strings.ContainsAny(id, "/+#\x00")
+	return id != "" && utf8.ValidString(id) && utf8.RuneCountInString(id) <= 64 && !strings.ContainsAny(id, "/+#\x00")
 }
 
 func (o *Office) onAdmin(_ string, payload []byte) {
+	if len(payload) > adminMaxBytes {
+		o.reportError("admin", fmt.Errorf("office: admin request of %d bytes refused: at most %d", len(payload), adminMaxBytes))
+		return
+	}
 	var req AdminRequest
-	if err := json.Unmarshal(payload, &req); err != nil || !adminIDOK(req.ID) {
+	err := json.Unmarshal(payload, &req)
+	if !adminIDOK(req.ID) {
 		o.reportError("admin", fmt.Errorf("office: admin request needs JSON {\"id\":\"…\",\"op\":\"…\",\"args\":{…}} with an id of 1-64 characters without / + #: %q", truncate(payload, 200)))
 		return
 	}
-	// Admin requests may read the store: serve them off the client's goroutine.
+	if err != nil {
+		// The id was read: the answer says what is wrong.
+		ae := &AdminError{Code: "bad_request", Message: "office: admin request: " + err.Error()}
+		var te *json.UnmarshalTypeError
+		if errors.As(err, &te) {
+			ae.Field = te.Field
+		}
+		o.respond(AdminResponse{ID: req.ID, Error: ae})
+		return
+	}
+	// Served off the client's goroutine (a request may read the store),
+	// one at a time and in order: "close" then "open" leaves it open.
+	select {
+	case o.admin <- req:
+	default:
+		o.respond(AdminResponse{ID: req.ID, Error: &AdminError{Code: "busy", Message: fmt.Sprintf("office: %d admin requests are waiting; send it again later", adminBacklog)}})
+	}
+}
+
+// serveAdmin serves the queued requests until ctx ends.
+func (o *Office) serveAdmin(ctx context.Context) {
+	defer o.wg.Done()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case req := <-o.admin:
+			rctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+			res := o.Admin(rctx, req)
+			cancel()
+			o.respond(res)
+		}
+	}
+}
+
+// respond publishes the answer to a request; from the client's goroutine it
+// is not awaited.
+func (o *Office) respond(res AdminResponse) {
+	s := o.bus.Start(o.cfg.Root()+"/admin/res/"+res.ID, 1, false, mustJSON(res))
 	go func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-		defer cancel()
-		res := o.Admin(ctx, req)
-		if err := o.bus.Publish(o.cfg.Root()+"/admin/res/"+req.ID, 1, false, mustJSON(res)); err != nil {
-			o.log.Warn("office: admin response not published", "id", req.ID, "err", err)
+		if err := s.Wait(o.bus.Timeout()); err != nil {
+			o.log.Warn("office: admin response not published", "id", res.ID, "err", err)
 		}
 	}()
 }

@@ -66,6 +66,19 @@ type ScanResult struct {
 	At      time.Time `json:"at"`
 }
 
+// MarshalJSON gives ahead and eta_min for every ticket found, 0 included.
+func (r ScanResult) MarshalJSON() ([]byte, error) {
+	type plain ScanResult
+	if r.Kind != "ticket" || !r.OK {
+		return json.Marshal(plain(r))
+	}
+	return json.Marshal(struct {
+		plain
+		Ahead  int `json:"ahead"`
+		EtaMin int `json:"eta_min"`
+	}{plain(r), r.Ahead, r.EtaMin})
+}
+
 // probeEvery is how often a printer without a status channel is asked again.
 const probeEvery = 30 * time.Second
 
@@ -86,6 +99,19 @@ type Result struct {
 	Reason  string    `json:"reason,omitempty"`
 	Message string    `json:"message,omitempty"`
 	At      time.Time `json:"at"`
+}
+
+// MarshalJSON gives ahead and eta_min for every ticket issued, 0 included.
+func (r Result) MarshalJSON() ([]byte, error) {
+	type plain Result
+	if !r.OK {
+		return json.Marshal(plain(r))
+	}
+	return json.Marshal(struct {
+		plain
+		Ahead  int `json:"ahead"`
+		EtaMin int `json:"eta_min"`
+	}{plain(r), r.Ahead, r.EtaMin})
 }
 
 // PrinterState is the retained {root}/printer/{kiosk} payload.
@@ -148,7 +174,7 @@ func (k *kiosk) readScanner(ctx context.Context) {
 
 // scanned answers a scanned code on {root}/kiosk/{kiosk}/scan.
 func (k *kiosk) scanned(ctx context.Context, s device.Scan) {
-	r := ScanResult{Code: s.Code, At: time.Now()}
+	r := ScanResult{Code: s.Code, At: k.o.now()}
 	switch s.Kind {
 	case device.ScanError:
 		k.o.reportError("kiosk/"+k.cfg.ID+"/scanner", s.Err)
@@ -340,7 +366,7 @@ func (k *kiosk) setStatus(st printer.Status, err error) {
 // serve turns one press into a printed ticket, or into a refusal that
 // issued nothing.
 func (k *kiosk) serve(ctx context.Context, p press) Result {
-	r := Result{Service: p.service, At: time.Now()}
+	r := Result{Service: p.service, At: k.o.now()}
 	svc := k.o.cfg.Service(p.service)
 	if svc == nil {
 		return refuse(r, "unknown_service", fmt.Sprintf("Невідома послуга %q / Unknown service", p.service))

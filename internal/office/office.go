@@ -78,6 +78,9 @@ type Office struct {
 	reconnected chan struct{}
 	ready       chan struct{}
 	readyOnce   sync.Once
+	// admin holds the administrators' requests, served one at a time in
+	// the order they came.
+	admin chan AdminRequest
 
 	cancel context.CancelFunc
 	wg     sync.WaitGroup
@@ -113,7 +116,7 @@ func Start(ctx context.Context, opts Opts) (_ *Office, err error) {
 	o := &Office{
 		cfg:          cfg,
 		log:          log,
-		started:      time.Now(),
+		started:      time.Now().In(cfg.Location()),
 		kiosks:       map[string]*kiosk{},
 		counters:     make(chan counterReq, 64),
 		boards:       map[string]display.Board{},
@@ -157,6 +160,7 @@ func Start(ctx context.Context, opts Opts) (_ *Office, err error) {
 			default:
 			}
 		},
+		OnRetained: o.onRetained,
 	}
 	if o.brk != nil {
 		// The broker is ours: talk to it in the process, not over TCP.
@@ -223,6 +227,9 @@ func Start(ctx context.Context, opts Opts) (_ *Office, err error) {
 	if err := o.bus.Subscribe(root+"/counter/+/rating", o.onRating); err != nil {
 		return nil, err
 	}
+	o.admin = make(chan AdminRequest, adminBacklog)
+	o.wg.Add(1)
+	go o.serveAdmin(runCtx)
 	if err := o.bus.Subscribe(root+"/admin/req", o.onAdmin); err != nil {
 		return nil, err
 	}
@@ -293,10 +300,20 @@ func (o *Office) reportError(source string, err error) {
 		Source string    `json:"source"`
 		Error  string    `json:"error"`
 		At     time.Time `json:"at"`
-	}{source, err.Error(), time.Now()})
+	}{source, err.Error(), o.now()})
 	if perr := o.bus.Publish(bus.Errors(o.cfg.Root()), 0, false, payload); perr != nil {
 		o.log.Debug("office: error not published", "err", perr)
 	}
+}
+
+// onRetained refuses a retained message on an input topic (published with
+// mosquitto_pub -r, or by a misconfigured button box): acted on, it would
+// issue a ticket or repeat a command at every start and reconnect. The
+// broker's copy is cleared so that it is refused once.
+func (o *Office) onRetained(topic string) {
+	source := strings.TrimPrefix(topic, o.cfg.Root()+"/")
+	o.reportError(source, fmt.Errorf("office: a retained message on %s was refused and cleared: inputs are acted on when they are sent; publish them without the retain flag", topic))
+	o.bus.Start(topic, 1, true, nil) // not awaited: this is the client's goroutine
 }
 
 func (o *Office) onKioskPress(topic string, payload []byte) {

@@ -63,13 +63,7 @@ func (o *Office) renderEvent(ev queue.Event) []message {
 	if ev.IsCall() {
 		msgs = append(msgs, o.renderCall(ev)...)
 	}
-	ev.At = o.local(ev.At)
-	if ev.Ticket != nil {
-		tk := *ev.Ticket
-		tk.Issued, tk.Called, tk.Ended, tk.NotBefore = o.local(tk.Issued), o.local(tk.Called), o.local(tk.Ended), o.local(tk.NotBefore)
-		ev.Ticket = &tk
-	}
-	return append(msgs, message{bus.Events(o.cfg.Root()), false, mustJSON(ev)})
+	return append(msgs, message{bus.Events(o.cfg.Root()), false, mustJSON(o.localEvent(ev))})
 }
 
 func (o *Office) renderBoard(b display.Board) []message {
@@ -113,6 +107,26 @@ func (o *Office) renderCall(ev queue.Event) []message {
 		}
 	}
 	return msgs
+}
+
+// now is the time in the office's time zone: every time the office
+// publishes carries its UTC offset (docs/mqtt.md).
+func (o *Office) now() time.Time { return time.Now().In(o.loc) }
+
+// localTicket is tk with its times in the office's time zone.
+func (o *Office) localTicket(tk queue.Ticket) queue.Ticket {
+	tk.Issued, tk.Called, tk.Ended, tk.NotBefore = o.local(tk.Issued), o.local(tk.Called), o.local(tk.Ended), o.local(tk.NotBefore)
+	return tk
+}
+
+// localEvent is ev with its times in the office's time zone.
+func (o *Office) localEvent(ev queue.Event) queue.Event {
+	ev.At = o.local(ev.At)
+	if ev.Ticket != nil {
+		tk := o.localTicket(*ev.Ticket)
+		ev.Ticket = &tk
+	}
+	return ev
 }
 
 // local shows t in the office's time zone; the zero time stays zero.

@@ -1,0 +1,217 @@
+package office_test
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"log/slog"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	firmwareconfig "github.com/cherga/cherga/firmware-config"
+	"github.com/cherga/cherga/internal/broker"
+	"github.com/cherga/cherga/internal/config"
+	"github.com/cherga/cherga/internal/office"
+	"github.com/cherga/cherga/queue"
+	"github.com/cherga/cherga/sim"
+)
+
+// Inputs from outside, as a careless or hostile client sends them.
+
+func roundTheClock(t *testing.T) *config.Config {
+	t.Helper()
+	cfg, err := firmwareconfig.Example("round-the-clock")
+	require.NoError(t, err)
+	cfg.Kiosks[0].Printer = "none"
+	return cfg
+}
+
+func containing(s string) func(sim.Message) bool {
+	return func(m sim.Message) bool { return strings.Contains(string(m.Payload), s) }
+}
+
+// A press or a command left retained on the broker (mosquitto_pub -r) is
+// not a new input at every start: it is refused, reported and cleared.
+func TestRetainedInputRefused(t *testing.T) {
+	cfg := roundTheClock(t)
+	quiet := slog.New(slog.DiscardHandler)
+	brk, err := broker.Start("127.0.0.1:0", quiet)
+	require.NoError(t, err)
+	defer brk.Close()
+	url := "tcp://" + brk.Addr()
+	l, err := sim.Listen(url, "qms/demo/errors", "qms/demo/events")
+	require.NoError(t, err)
+	defer l.Close()
+	require.NoError(t, l.Publish("qms/demo/kiosk/k1/press", []byte(`{"service":"social"}`), true))
+	require.NoError(t, l.Publish("qms/demo/admin/req", []byte(`{"id":"r1","op":"counter.close","args":{"counter":"2"}}`), true))
+
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	db := filepath.Join(t.TempDir(), "o.db")
+	for run := range 2 {
+		o, err := office.Start(ctx, office.Opts{Config: cfg, DB: db, Broker: url, Logger: quiet})
+		require.NoError(t, err)
+		if run == 0 {
+			for _, topic := range []string{"kiosk/k1/press", "admin/req"} {
+				_, err := l.Wait(ctx, "qms/demo/errors", containing(`"source":"`+topic+`"`))
+				require.NoError(t, err, topic)
+			}
+		}
+		// A press sent now is served; it comes after whatever the
+		// subscription brought.
+		require.NoError(t, l.Publish("qms/demo/kiosk/k1/press", []byte(`{"service":"social"}`), false))
+		want := fmt.Sprintf(`"label":"А00%d"`, run+1)
+		_, err = l.Wait(ctx, "qms/demo/events", containing(want))
+		require.NoError(t, err)
+		tks, err := o.Engine().Tickets(ctx)
+		require.NoError(t, err)
+		require.Len(t, tks, run+1, "only the presses sent live")
+		res, err := o.Engine().Counter(ctx, "2", queue.Command{Action: queue.Resume})
+		require.NoError(t, err)
+		require.False(t, res.Paused)
+		evs, err := o.Engine().Replay(0, 100)
+		require.NoError(t, err)
+		for _, ev := range evs {
+			require.NotEqual(t, queue.EvPaused, ev.Type, "the retained counter.close was acted on")
+		}
+		o.Close()
+	}
+}
+
+// A device payload is one JSON object: anything after it is refused.
+func TestDevicePayloadWithTrailingBytes(t *testing.T) {
+	ctx, o, l := startOffice(t, office.Opts{Config: roundTheClock(t)}, "qms/demo/errors")
+	require.NoError(t, l.Publish("qms/demo/kiosk/k1/press", []byte(`{"service":"social"}]`), false))
+	require.NoError(t, l.Publish("qms/demo/counter/1/cmd", []byte(`{"action":"next"}}`), false))
+	for _, src := range []string{"kiosk/k1", "counter/1"} {
+		_, err := l.Wait(ctx, "qms/demo/errors", containing(`"source":"`+src+`"`))
+		require.NoError(t, err, src)
+	}
+	tks, err := o.Engine().Tickets(ctx)
+	require.NoError(t, err)
+	require.Empty(t, tks)
+}
+
+// A request whose id could be read is answered, even when the rest is
+// wrong; the id counts characters, not bytes.
+func TestAdminAnswersEveryReadableID(t *testing.T) {
+	ctx, _, l := startOffice(t, office.Opts{Config: roundTheClock(t)}, "qms/demo/admin/res/#")
+	cyr := strings.Repeat("ж", 40) // 80 bytes
+	for id, payload := range map[string]string{
+		"w1": `{"id":"w1","op":5}`,
+		cyr:  `{"id":"` + cyr + `","op":"stats.get"}`,
+	} {
+		require.NoError(t, l.Publish("qms/demo/admin/req", []byte(payload), false))
+		m, err := l.Wait(ctx, "qms/demo/admin/res/"+id, nil)
+		require.NoError(t, err, id)
+		var res office.AdminResponse
+		require.NoError(t, json.Unmarshal(m.Payload, &res))
+		if id == "w1" {
+			require.False(t, res.OK)
+			require.Equal(t, "bad_request", res.Error.Code)
+			require.Equal(t, "op", res.Error.Field)
+		} else {
+			require.True(t, res.OK, "%+v", res.Error)
+		}
+	}
+}
+
+// Requests are served in the order they were sent: close, open, close…
+func TestAdminRequestsInOrder(t *testing.T) {
+	ctx, _, l := startOffice(t, office.Opts{Config: roundTheClock(t)}, "qms/demo/admin/res/#")
+	const n = 40
+	for i := range n {
+		op := "counter.close"
+		if i%2 == 1 {
+			op = "counter.open"
+		}
+		require.NoError(t, l.Publish("qms/demo/admin/req", fmt.Appendf(nil, `{"id":"r%d","op":%q,"args":{"counter":"3"}}`, i, op), false))
+	}
+	for i := range n {
+		m, err := l.Wait(ctx, fmt.Sprintf("qms/demo/admin/res/r%d", i), nil)
+		require.NoError(t, err)
+		var res struct {
+			OK     bool
+			Result struct{ Paused bool }
+		}
+		require.NoError(t, json.Unmarshal(m.Payload, &res))
+		require.True(t, res.OK)
+		require.Equal(t, i%2 == 0, res.Result.Paused, "request %d was served out of order", i)
+	}
+}
+
+func TestAdminRefusesBadArguments(t *testing.T) {
+	ctx, o, _ := startOffice(t, office.Opts{Config: roundTheClock(t)}, "qms/demo/status")
+	_, err := o.Engine().Issue(ctx, queue.IssueRequest{Service: "social", Kiosk: "k1"})
+	require.NoError(t, err)
+	long, _ := json.Marshal(map[string]string{"ticket": "А001", "reason": strings.Repeat("Ї", 201)})
+	for _, tc := range []struct{ op, args, field string }{
+		{"config.get", `{"colour":"red"}`, "colour"},
+		{"tickets.list", `{"state":"dancing"}`, "state"},
+		{"tickets.list", `{"service":"nosuch"}`, "service"},
+		{"tickets.list", `{"day":"yesterday"}`, "day"},
+		{"ticket.void", string(long), "reason"},
+	} {
+		r := o.Admin(ctx, office.AdminRequest{ID: "a", Op: tc.op, Args: json.RawMessage(tc.args)})
+		require.False(t, r.OK, "%s %s", tc.op, tc.args)
+		require.Equal(t, "bad_request", r.Error.Code, "%s %s", tc.op, tc.args)
+		require.Equal(t, tc.field, r.Error.Field, "%s %s", tc.op, tc.args)
+	}
+	tk, err := o.Engine().Tickets(ctx)
+	require.NoError(t, err)
+	require.Equal(t, queue.Waiting, tk[0].State)
+}
+
+// A label is found as an operator types it: spaces, lower case, Latin
+// letters that look like the Cyrillic ones.
+func TestAdminLabelAsTyped(t *testing.T) {
+	ctx, o, _ := startOffice(t, office.Opts{Config: roundTheClock(t)}, "qms/demo/status")
+	for range 3 {
+		_, err := o.Engine().Issue(ctx, queue.IssueRequest{Service: "social", Kiosk: "k1"})
+		require.NoError(t, err)
+	}
+	for _, tc := range []struct{ op, args, label string }{
+		{"ticket.void", `{"ticket":" а001 "}`, "А001"},
+		{"ticket.call", `{"ticket":" а002 ","counter":"1"}`, "А002"},
+		{"ticket.call", `{"ticket":"A3","counter":"2"}`, "А003"}, // Latin A
+	} {
+		r := o.Admin(ctx, office.AdminRequest{ID: "a", Op: tc.op, Args: json.RawMessage(tc.args)})
+		require.True(t, r.OK, "%s %s: %+v", tc.op, tc.args, r.Error)
+		b, _ := json.Marshal(r.Result)
+		require.Contains(t, string(b), tc.label)
+	}
+}
+
+// Every time in the office's answers carries the office's UTC offset, as
+// the live events do: a replayed event is the same as the live one.
+func TestAdminTimesInOfficeZone(t *testing.T) {
+	ctx, o, l := startOffice(t, office.Opts{Config: roundTheClock(t)}, "qms/demo/events", "qms/demo/kiosk/#")
+	require.NoError(t, l.Publish("qms/demo/kiosk/k1/press", []byte(`{"service":"social"}`), false))
+	live, err := l.Wait(ctx, "qms/demo/events", containing("ticket.issued"))
+	require.NoError(t, err)
+	var ev struct {
+		Seq uint64
+		At  time.Time
+	}
+	require.NoError(t, json.Unmarshal(live.Payload, &ev))
+	r := o.Admin(ctx, office.AdminRequest{ID: "z", Op: "events.replay", Args: fmt.Appendf(nil, `{"from_seq":%d,"max":1}`, ev.Seq)})
+	require.True(t, r.OK)
+	replayed, _ := json.Marshal(r.Result)
+	require.JSONEq(t, "["+string(live.Payload)+"]", string(replayed))
+
+	_, liveOff := ev.At.Zone()
+	_, want := ev.At.In(o.Config().Location()).Zone()
+	require.Equal(t, want, liveOff)
+	k, err := l.Wait(ctx, "qms/demo/kiosk/k1/ticket", nil)
+	require.NoError(t, err)
+	var kr struct{ At time.Time }
+	require.NoError(t, json.Unmarshal(k.Payload, &kr))
+	// The first ticket: nobody ahead, and the answer says so.
+	require.Contains(t, string(k.Payload), `"ahead":0,"eta_min":0`)
+	_, off := kr.At.Zone()
+	require.Equal(t, want, off, "kiosk answer %s", k.Payload)
+}
