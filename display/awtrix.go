@@ -200,7 +200,7 @@ type awtrixApp struct {
 	BlinkText int    `json:"blinkText,omitempty"` // ms
 	Center    bool   `json:"center"`
 	// TextCase 2 shows the text as sent: the board's uppercase setting
-	// would otherwise change "Закрито".
+	// would otherwise change "Зачинено".
 	TextCase int  `json:"textCase"`
 	NoScroll bool `json:"noScroll"`
 	// Notification only.
@@ -213,13 +213,13 @@ type awtrixApp struct {
 
 // AwtrixText is what an AWTRIX board shows for b: the ticket alone while
 // calling or serving (the board hangs over its counter, and a 32x8 matrix
-// has room for about 8 characters), the counter id when idle, ЗАКРИТО when
+// has room for about 8 characters), the counter id when idle, ЗАЧИНЕНО when
 // closed. The AWTRIX font has had Cyrillic capitals, Є І Ї included, since
 // early 2024 (awtrix3 pull request 481); check Ґ on the firmware in use.
 func AwtrixText(b Board) string {
 	switch b.State {
 	case Closed:
-		return "ЗАКРИТО"
+		return "ЗАЧИНЕНО"
 	case Calling, Serving:
 		if b.Ticket != "" {
 			return b.Ticket

@@ -20,7 +20,7 @@ func TestAwtrixCustomApp(t *testing.T) {
 		{"calling", Board{Counter: "5", Ticket: "А023", Service: "Соціальний захист", State: Calling, At: at}, "А023"},
 		{"serving", Board{Counter: "5", Ticket: "А023", State: Serving, At: at}, "А023"},
 		{"idle", Board{Counter: "5", Ticket: "А023", State: Idle, At: at}, "5"},
-		{"closed", Board{Counter: "5", Ticket: "А023", State: Closed, At: at}, "ЗАКРИТО"},
+		{"closed", Board{Counter: "5", Ticket: "А023", State: Closed, At: at}, "ЗАЧИНЕНО"},
 		{"calling without ticket", Board{Counter: "12", State: Calling, At: at}, "12"},
 		{"no counter", Board{State: Idle}, "-"},
 	}

@@ -23,7 +23,7 @@ const (
 
 // closedText is the plain-text board of a closed counter, in Ukrainian: a
 // one-line board has room for one language and the citizens read Ukrainian.
-const closedText = "Закрито"
+const closedText = "Зачинено"
 
 // Board is the state of the board above one counter, the retained payload of
 // {root}/board/{counter}.
@@ -60,7 +60,7 @@ func (b Board) JSON() []byte {
 func (b Board) MarshalJSON() ([]byte, error) { return b.JSON(), nil }
 
 // Text returns the payload of {root}/board/{counter}/text: "А023 → 5" while a
-// ticket is called or served, the counter id when idle, "Закрито" when closed.
+// ticket is called or served, the counter id when idle, "Зачинено" when closed.
 // It is never empty: an empty retained message would delete the board's state.
 func (b Board) Text() string {
 	switch b.State {

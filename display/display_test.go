@@ -42,7 +42,7 @@ func TestBoard(t *testing.T) {
 		{"serving", Board{Counter: "12", Ticket: "Б101", Service: "Пенсії & субсидії", State: Serving, At: at.Add(90 * time.Second)}, "Б101 → 12"},
 		{"idle", Board{Counter: "5", State: Idle, At: at}, "5"},
 		{"idle keeps no stale ticket", Board{Counter: "5", Ticket: "А023", Service: "Соціальний захист", State: Idle, At: at}, "5"},
-		{"closed", Board{Counter: "5", Ticket: "А023", State: Closed, At: at}, "Закрито"},
+		{"closed", Board{Counter: "5", Ticket: "А023", State: Closed, At: at}, "Зачинено"},
 		{"utc and fraction", Board{Counter: "7", Ticket: "В7", State: Calling, At: time.Date(2026, 11, 24, 8, 15, 0, 999_000_000, time.UTC)}, "В7 → 7"},
 		{"summer offset", Board{Counter: "7", Ticket: "В7", State: Calling, At: time.Date(2026, 6, 1, 9, 0, 0, 0, time.FixedZone("EEST", 3*60*60))}, "В7 → 7"},
 		{"no time", Board{Counter: "3", State: Idle}, "3"},
@@ -111,6 +111,7 @@ func TestQueue(t *testing.T) {
 	}{
 		{"busy", Queue{Waiting: 12, ETAMin: 18, LastCalled: "А011"}},
 		{"morning", Queue{}},
+		{"paused", Queue{Waiting: 4, ETAMin: 10, LastCalled: "П003", Paused: true, Reason: "повітряна тривога"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -141,6 +142,14 @@ func TestLoad(t *testing.T) {
 			At: at,
 		}},
 		{"closed office", Load{At: at}},
+		{"air-raid alert", Load{
+			Waiting:      5,
+			OpenCounters: 2,
+			Services:     []LoadService{{Service: "pension", Name: "Пенсійний фонд", Waiting: 5, ETAMin: 25, OpenCounters: 2, Paused: true}},
+			Paused:       true,
+			Reason:       "повітряна тривога",
+			At:           at,
+		}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -20,7 +20,7 @@
 //
 // The plain-text payload is for the simplest one-line boards, which have room
 // for one language, so it is Ukrainian: "А023 → 5" while a ticket is called or
-// served, the counter id alone ("5") when the counter is idle, and "Закрито"
+// served, the counter id alone ("5") when the counter is idle, and "Зачинено"
 // when it is closed. It is never empty, because an empty retained MQTT message
 // deletes the retained state instead of showing a blank board.
 //
@@ -30,7 +30,7 @@
 // (https://blueforcer.github.io/awtrix3/#/api) over it, which reads its own
 // topics under the prefix set on the device: AwtrixOpts.CustomApp is the
 // retained custom app {prefix}/custom/cherga (the ticket, amber and blinking
-// while calling, green while serving, the counter id when idle, ЗАКРИТО when
+// while calling, green while serving, the counter id when idle, ЗАЧИНЕНО when
 // closed), and AwtrixOpts.Notification the pop-up {prefix}/notify of a new
 // call. The contract topics are published for these counters too.
 //

@@ -21,7 +21,7 @@ func ExampleBoard() {
 	// {"counter":"5","ticket":"А023","service":"Соціальний захист","state":"calling","at":"2026-11-24T10:15:00+02:00"}
 	// А023 → 5
 	// {"counter":"5","state":"closed","at":"2026-11-24T10:15:00+02:00"}
-	// Закрито
+	// Зачинено
 }
 
 func ExampleHall() {
@@ -44,7 +44,7 @@ func ExampleQueue() {
 	q := display.Queue{Waiting: 12, ETAMin: 18, LastCalled: "А011"}
 	fmt.Println(string(q.JSON()))
 	// Output:
-	// {"waiting":12,"eta_min":18,"last_called":"А011"}
+	// {"waiting":12,"eta_min":18,"last_called":"А011","paused":false}
 }
 
 func ExampleLoad() {
@@ -58,7 +58,7 @@ func ExampleLoad() {
 	}
 	fmt.Println(string(l.JSON()))
 	// Output:
-	// {"waiting":12,"open_counters":3,"services":[{"service":"social","name":"Соціальний захист","waiting":12,"eta_min":18,"open_counters":3}],"at":"2026-11-24T10:15:00+02:00"}
+	// {"waiting":12,"open_counters":3,"services":[{"service":"social","name":"Соціальний захист","waiting":12,"eta_min":18,"open_counters":3,"paused":false}],"paused":false,"at":"2026-11-24T10:15:00+02:00"}
 }
 
 func ExampleAwtrixOpts() {

@@ -14,6 +14,10 @@ type Queue struct {
 	// first call of the day. It is always in the payload, so the shape of
 	// the payload never changes.
 	LastCalled string `json:"last_called"`
+	// Paused says an administrator paused the service or the whole office:
+	// no ticket is issued now; Reason is theirs ("air-raid alert").
+	Paused bool   `json:"paused"`
+	Reason string `json:"reason,omitempty"`
 }
 
 // JSON returns the payload of {root}/queue/{service}.
@@ -34,7 +38,11 @@ type Load struct {
 	// over Services: one counter may serve several services.
 	OpenCounters int           `json:"open_counters"`
 	Services     []LoadService `json:"services"`
-	At           time.Time     `json:"at"`
+	// Paused says an administrator paused the whole office (an air-raid
+	// alert), with their Reason.
+	Paused bool
+	Reason string
+	At     time.Time `json:"at"`
 }
 
 // LoadService is the figures of one service in Load.
@@ -46,6 +54,8 @@ type LoadService struct {
 	Waiting      int    `json:"waiting"`
 	ETAMin       int    `json:"eta_min"`
 	OpenCounters int    `json:"open_counters"`
+	// Paused: the service issues no ticket now (it or the office is paused).
+	Paused bool `json:"paused"`
 }
 
 // loadJSON is Load on the wire: the time formatted by formatTime.
@@ -53,6 +63,8 @@ type loadJSON struct {
 	Waiting      int           `json:"waiting"`
 	OpenCounters int           `json:"open_counters"`
 	Services     []LoadService `json:"services"`
+	Paused       bool          `json:"paused"`
+	Reason       string        `json:"reason,omitempty"`
 	At           string        `json:"at,omitempty"`
 }
 
@@ -67,6 +79,8 @@ func (l Load) JSON() []byte {
 		Waiting:      l.Waiting,
 		OpenCounters: l.OpenCounters,
 		Services:     services,
+		Paused:       l.Paused,
+		Reason:       l.Reason,
 		At:           formatTime(l.At),
 	})
 }

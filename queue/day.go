@@ -165,6 +165,7 @@ func (t *txn) rollover() {
 	for id, c := range old.counters {
 		t.st.counters[id].paused = c.paused
 	}
+	t.st.pauses = old.pauses
 	t.st.countOpen()
 	t.hall = true
 	seq := t.event(EvDayStarted, nil, "", day)

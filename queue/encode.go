@@ -25,6 +25,7 @@ func appendEvent(b []byte, ev *Event) []byte {
 		b = appendTicket(b, ev.Ticket)
 	}
 	b = appendOmitString(b, `,"counter":`, ev.Counter)
+	b = appendOmitString(b, `,"service":`, ev.Service)
 	b = appendOmitString(b, `,"reason":`, ev.Reason)
 	return append(b, '}')
 }

@@ -19,6 +19,10 @@ var (
 	ErrUnknownAction = errors.New("queue: unknown counter action")
 	// ErrClosed is returned by Issue outside the office hours.
 	ErrClosed = errors.New("queue: the office is closed now")
+	// ErrServiceClosed is returned by Issue outside the hours of a service
+	// while the office is open (the pension fund comes on Wednesdays). It
+	// is also ErrClosed.
+	ErrServiceClosed error = serviceClosed{}
 	// ErrClockUnset is returned by Issue while the wall clock is obviously
 	// wrong (before 2024: a Raspberry Pi without RTC that has not synced yet).
 	ErrClockUnset = errors.New("queue: the clock is not set")
@@ -52,6 +56,11 @@ var (
 	// serve the target service.
 	ErrNotServed = errors.New("queue: the counter does not serve that service")
 )
+
+type serviceClosed struct{}
+
+func (serviceClosed) Error() string        { return "queue: the service is not open now" }
+func (serviceClosed) Is(target error) bool { return target == ErrClosed }
 
 // FullError says why a kiosk refused a ticket that would not be served
 // before closing: Wait is the estimated wait, Closes when the service closes.

@@ -132,7 +132,13 @@ func (t *txn) issuable(svc *config.Service) error {
 		return ErrClockUnset
 	}
 	if !t.e.isOpen(svc, t.now) {
+		if t.e.isOpen(nil, t.now) {
+			return ErrServiceClosed
+		}
 		return ErrClosed
+	}
+	if p := t.paused(svc.ID); p != nil {
+		return p
 	}
 	if svc.DailyCap > 0 && t.st.issued[svc.ID] >= svc.DailyCap {
 		return fmt.Errorf("%w (%s: %d)", ErrDailyCap, svc.ID, svc.DailyCap)
@@ -314,6 +320,9 @@ func (t *txn) next(c *counterState, want *Ticket) (*Ticket, error) {
 	if c.paused {
 		return nil, ErrCounterPaused
 	}
+	if err := t.officePaused(); err != nil {
+		return nil, err
+	}
 	var ended *Ticket
 	if c.current != nil {
 		var err error
@@ -398,6 +407,9 @@ func (t *txn) recall(c *counterState) error {
 	if !canMove(tk.State, Called) {
 		return &TransitionError{Label: tk.Label, From: tk.State, To: Called}
 	}
+	if err := t.officePaused(); err != nil {
+		return err
+	}
 	if tk.Recalls >= t.e.cfg.Office.RecallLimit {
 		return fmt.Errorf("%w (%s: %d)", ErrRecallLimit, tk.Label, tk.Recalls)
 	}
@@ -479,7 +491,7 @@ func (t *txn) transfer(c *counterState, to, toCounter string) (*Ticket, error) {
 	}
 	if !t.e.isOpen(svc, t.now) {
 		// It would expire at once: the citizen stays at this counter.
-		return nil, fmt.Errorf("%w (%s)", ErrClosed, to)
+		return nil, fmt.Errorf("%w (%s)", ErrServiceClosed, to)
 	}
 	if toCounter != "" {
 		tc := t.st.counters[toCounter]

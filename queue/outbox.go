@@ -31,7 +31,9 @@ type Event struct {
 	At      time.Time `json:"at"`
 	Ticket  *Ticket   `json:"ticket,omitempty"`
 	Counter string    `json:"counter,omitempty"`
-	Reason  string    `json:"reason,omitempty"`
+	// Service is the service of a service.paused or service.resumed.
+	Service string `json:"service,omitempty"`
+	Reason  string `json:"reason,omitempty"`
 }
 
 // Event types.
@@ -50,6 +52,11 @@ const (
 	EvPaused      = "counter.paused"
 	EvResumed     = "counter.resumed"
 	EvDayStarted  = "day.started"
+	// The administrator's pauses (Paused): of the office, of a service.
+	EvOfficePaused   = "office.paused"
+	EvOfficeResumed  = "office.resumed"
+	EvServicePaused  = "service.paused"
+	EvServiceResumed = "service.resumed"
 )
 
 // IsCall reports whether the event calls its ticket to a counter (a call or
@@ -189,8 +196,11 @@ func (e *Engine) loadRows(t *txn, queues []Figures) {
 		r := &l.Services[e.svcIdx[f.Service]]
 		l.Waiting += f.Queue.Waiting - r.Waiting
 		r.Waiting, r.ETAMin, r.OpenCounters = f.Queue.Waiting, f.Queue.ETAMin, t.st.open[f.Service]
+		r.Paused = f.Queue.Paused
 	}
 	l.OpenCounters, l.At = open, t.now
+	p, paused := t.st.pauses[""]
+	l.Paused, l.Reason = paused, p.Reason
 }
 
 // Pending returns up to max committed events after seq after (and after

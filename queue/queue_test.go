@@ -372,8 +372,8 @@ func TestHours(t *testing.T) {
 		{time.Date(2026, 11, 23, 9, 0, 0, 0, kyiv), "social", nil},
 		{time.Date(2026, 11, 23, 16, 59, 0, 0, kyiv), "social", nil},
 		{time.Date(2026, 11, 23, 17, 0, 0, 0, kyiv), "social", queue.ErrClosed},
-		{time.Date(2026, 11, 23, 12, 0, 0, 0, kyiv), "pension", queue.ErrClosed},
-		{time.Date(2026, 11, 25, 9, 30, 0, 0, kyiv), "pension", queue.ErrClosed},
+		{time.Date(2026, 11, 23, 12, 0, 0, 0, kyiv), "pension", queue.ErrServiceClosed}, // the office is open
+		{time.Date(2026, 11, 25, 9, 30, 0, 0, kyiv), "pension", queue.ErrServiceClosed},
 		{time.Date(2026, 11, 25, 10, 0, 0, 0, kyiv), "pension", nil},
 		{time.Date(2026, 11, 27, 16, 0, 0, 0, kyiv), "social", queue.ErrClosed}, // Friday till 16:00
 		{time.Date(2026, 11, 28, 12, 0, 0, 0, kyiv), "social", queue.ErrClosed}, // Saturday
@@ -386,6 +386,8 @@ func TestHours(t *testing.T) {
 			require.NoError(t, err, "%s %s", c.service, c.at)
 		} else {
 			require.ErrorIs(t, err, c.want, "%s %s", c.service, c.at)
+			require.ErrorIs(t, err, queue.ErrClosed, "%s %s", c.service, c.at)
+			require.Equal(t, c.want == queue.ErrServiceClosed, errors.Is(err, queue.ErrServiceClosed), "%s %s", c.service, c.at)
 		}
 	}
 }

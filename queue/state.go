@@ -65,6 +65,9 @@ type state struct {
 	hall   *display.Hall
 	// lastCalled is the label each service called last, for its queue figures.
 	lastCalled map[string]string
+	// pauses are the administrator's pauses in force, by service ("" the
+	// office); they outlast the day.
+	pauses map[string]Paused
 }
 
 type closing struct {
@@ -105,6 +108,7 @@ func (e *Engine) newState(day string) *state {
 		counters:   map[string]*counterState{},
 		hall:       display.NewHall(&display.HallOpts{Size: e.cfg.Office.HallSize}),
 		lastCalled: map[string]string{},
+		pauses:     map[string]Paused{},
 	}
 	for _, c := range e.cfg.Counters {
 		st.counters[c.ID] = &counterState{id: c.ID, services: c.Services}
@@ -137,6 +141,11 @@ func (e *Engine) reload() error {
 			st.eventSeq = binary.BigEndian.Uint64(v)
 		}
 		published = beU64(meta.Get(keyPublished))
+		if v := meta.Get(keyPauses); v != nil {
+			if err := json.Unmarshal(v, &st.pauses); err != nil {
+				return fmt.Errorf("pauses: %w", err)
+			}
+		}
 		err := tx.Bucket(bucketCounters).ForEach(func(k, v []byte) error {
 			var r counterRecord
 			if err := json.Unmarshal(v, &r); err != nil {

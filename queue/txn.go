@@ -72,8 +72,14 @@ func (t *txn) appendOnly(name []byte) *bolt.Bucket {
 // and of the announcements, and kept for replay. Every change of a ticket
 // ends with its event.
 func (t *txn) event(typ string, tk *Ticket, counter, reason string) uint64 {
+	return t.record(&Event{Type: typ, Ticket: tk, Counter: counter, Reason: reason})
+}
+
+// record appends an event, with the next seq and the transaction's time,
+// and returns its seq.
+func (t *txn) record(ev *Event) uint64 {
 	t.st.eventSeq++
-	ev := &Event{Seq: t.st.eventSeq, Type: typ, At: t.now, Ticket: tk, Counter: counter, Reason: reason}
+	ev.Seq, ev.At = t.st.eventSeq, t.now
 	// bbolt keeps the value until the commit: each event gets its own part
 	// of the buffer, and a grown buffer leaves the earlier parts where they
 	// are.
@@ -94,6 +100,8 @@ func (t *txn) boardChanged(c *counterState) { t.boards[c.id] = true }
 func (t *txn) board(c *counterState) display.Board {
 	b := display.Board{Counter: c.id, State: display.Idle, At: t.now}
 	switch {
+	case t.officePaused() != nil:
+		b.State = display.Closed // everyone is in the shelter
 	case c.current != nil:
 		b.State = display.Calling
 		if c.current.State == Serving {
@@ -173,11 +181,15 @@ func (t *txn) waitingCount(service string) int {
 func (t *txn) figures(service string) display.Queue {
 	svc := t.e.service(service)
 	n := t.waitingCount(service)
-	return display.Queue{
+	q := display.Queue{
 		Waiting:    n,
 		ETAMin:     int(math.Ceil(t.wait(svc, n).Minutes())),
 		LastCalled: t.st.lastCalled[service],
 	}
+	if p := t.paused(service); p != nil {
+		q.Paused, q.Reason = true, p.Reason
+	}
+	return q
 }
 
 func beU64(b []byte) uint64 {

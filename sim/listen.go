@@ -30,6 +30,7 @@ type Listener struct {
 	base   int       // how many older messages were dropped
 	last   map[string]Message
 	signal chan struct{}
+	hooks  []func(Message)
 }
 
 var listenerID atomic.Int64
@@ -91,6 +92,18 @@ func (l *Listener) receive(_ paho.Client, m paho.Message) {
 	l.last[msg.Topic] = msg
 	close(l.signal)
 	l.signal = make(chan struct{})
+	hooks := l.hooks
+	l.mu.Unlock()
+	for _, f := range hooks {
+		f(msg)
+	}
+}
+
+// OnMessage calls f for every message received from now on, in order, on
+// the listener's goroutine: f must not block.
+func (l *Listener) OnMessage(f func(Message)) {
+	l.mu.Lock()
+	l.hooks = append(l.hooks[:len(l.hooks):len(l.hooks)], f)
 	l.mu.Unlock()
 }
 

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -172,6 +173,19 @@ func (s *Office) Counter(counter, action, to string) error {
 	return s.Bus.Publish(bus.CounterCmd(s.cfg.Root(), counter), mustJSON(cmd), false)
 }
 
+// AirRaid pauses the whole office for an air-raid alert (on) or resumes it,
+// as an administrator does with office.pause and office.resume.
+func (s *Office) AirRaid(ctx context.Context, on bool) error {
+	req := office.AdminRequest{ID: "sim", Op: "office.resume"}
+	if on {
+		req.Op, req.Args = "office.pause", json.RawMessage(`{"reason":"повітряна тривога"}`)
+	}
+	if res := s.Admin(ctx, req); res.Error != nil {
+		return res.Error
+	}
+	return nil
+}
+
 // State is what the simulator's page shows.
 type State struct {
 	Site     string            `json:"site"`
@@ -184,6 +198,14 @@ type State struct {
 	Announce []json.RawMessage `json:"announce"` // newest first
 	Tickets  []PrintedTicket   `json:"tickets"`  // newest first
 	Errors   []json.RawMessage `json:"errors"`   // newest first
+	// Load is the office's {root}/load: its totals, and whether an
+	// administrator paused it.
+	Load json.RawMessage `json:"load"`
+	// KioskResults are what the latest presses gave ({root}/kiosk/+/ticket),
+	// newest first: a refusal says why no ticket came.
+	KioskResults []json.RawMessage `json:"kiosk_results"`
+	// Kinds are the counters' kinds ("window", "cabinet"), in their order.
+	Kinds []string `json:"kinds"`
 }
 
 // ServiceState is one service with its published queue figures.
@@ -216,6 +238,7 @@ func (s *Office) State() State {
 	}
 	for _, c := range s.cfg.Counters {
 		st.Counters = append(st.Counters, raw(bus.Board(root, c.ID)))
+		st.Kinds = append(st.Kinds, c.Kind)
 	}
 	for _, k := range s.cfg.Kiosks {
 		ks := KioskState{ID: k.ID, Printer: raw(bus.Printer(root, k.ID))}
@@ -226,8 +249,14 @@ func (s *Office) State() State {
 	}
 	st.Announce = newest(s.Bus.Messages(bus.Announce(root)), 12)
 	st.Errors = newest(s.Bus.Messages(bus.Errors(root)), 5)
+	st.Load = raw(bus.Load(root))
+	st.KioskResults = newest(s.Bus.Messages(root+"/kiosk/"), 40)
+	st.KioskResults = slices.DeleteFunc(st.KioskResults, func(m json.RawMessage) bool { return !json.Valid(m) || !strings.Contains(string(m), `"ok":`) })
+	if len(st.KioskResults) > 3 {
+		st.KioskResults = st.KioskResults[:3]
+	}
 	s.mu.Lock()
-	st.Tickets = append([]PrintedTicket(nil), s.tickets...)
+	st.Tickets = append([]PrintedTicket{}, s.tickets...)
 	s.mu.Unlock()
 	return st
 }

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"path/filepath"
 	"runtime"
+	"strings"
 	"testing"
 	"time"
 
@@ -15,20 +16,27 @@ import (
 	"github.com/cherga/cherga/sim"
 )
 
-// TestOfficeGPIOPath presses the kiosk's GPIO button (a periph gpiotest pin
-// behind the real debounced device.Button) and the counter's GPIO next
-// button, and checks the paper and the board.
-func TestOfficeGPIOPath(t *testing.T) {
+// startSim starts the simulated round-the-clock office for a test.
+func startSim(t *testing.T) (context.Context, *sim.Office) {
+	t.Helper()
 	if runtime.GOOS != "linux" {
 		t.Skip("the pty printer needs Linux")
 	}
 	cfg, err := firmwareconfig.Example("round-the-clock")
 	require.NoError(t, err)
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
-	defer cancel()
+	t.Cleanup(cancel)
 	s, err := sim.StartOffice(ctx, sim.OfficeOpts{Config: cfg, DB: filepath.Join(t.TempDir(), "sim.db")})
 	require.NoError(t, err)
-	defer s.Close()
+	t.Cleanup(func() { s.Close() })
+	return ctx, s
+}
+
+// TestOfficeGPIOPath presses the kiosk's GPIO button (a periph gpiotest pin
+// behind the real debounced device.Button) and the counter's GPIO next
+// button, and checks the paper and the board.
+func TestOfficeGPIOPath(t *testing.T) {
+	ctx, s := startSim(t)
 
 	printed := make(chan string, 4)
 	s.OnPrint(func(kiosk string, _ printer.Doc) { printed <- kiosk })
@@ -61,4 +69,31 @@ func TestOfficeGPIOPath(t *testing.T) {
 
 	require.Error(t, s.Press("k1", "nope"))
 	require.Error(t, s.Counter("99", "next", ""))
+}
+
+// The page's air-raid button pauses the office: the state says so, a press
+// gives the kiosk's refusal, and the all-clear lets tickets out again. A
+// fresh office shows no ticket as an empty list, not null.
+func TestOfficeAirRaid(t *testing.T) {
+	ctx, s := startSim(t)
+	b, err := json.Marshal(s.State())
+	require.NoError(t, err)
+	require.Contains(t, string(b), `"tickets":[]`)
+
+	require.NoError(t, s.AirRaid(ctx, true))
+	_, err = s.Bus.Wait(ctx, "qms/demo/load", func(m sim.Message) bool { return strings.Contains(string(m.Payload), `"paused":true`) })
+	require.NoError(t, err)
+	require.NoError(t, s.Counter("1", "next", ""))
+	require.NoError(t, s.Bus.Publish("qms/demo/kiosk/k1/press", []byte(`{"service":"social"}`), false))
+	_, err = s.Bus.Wait(ctx, "qms/demo/kiosk/k1/ticket", nil)
+	require.NoError(t, err)
+	st := s.State()
+	require.Contains(t, string(st.Load), `"reason":"повітряна тривога"`)
+	require.Len(t, st.KioskResults, 1)
+	require.Contains(t, string(st.KioskResults[0]), "Повітряна тривога")
+
+	require.NoError(t, s.AirRaid(ctx, false))
+	require.NoError(t, s.Bus.Publish("qms/demo/kiosk/k1/press", []byte(`{"service":"social"}`), false))
+	_, err = s.Bus.Wait(ctx, "qms/demo/kiosk/k1/ticket", func(m sim.Message) bool { return strings.Contains(string(m.Payload), `"ok":true`) })
+	require.NoError(t, err)
 }

@@ -18,6 +18,7 @@ var webFiles embed.FS
 //	GET  /ticket/N.png   printed ticket N as a picture of the paper
 //	POST /api/press      kiosk=k1&service=social
 //	POST /api/counter    counter=5&action=next[&to=pension]
+//	POST /api/alert      on=1 (air-raid alert: the office pauses) or on=0
 func (s *Office) Handler() http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /{$}", func(w http.ResponseWriter, r *http.Request) {
@@ -49,6 +50,9 @@ func (s *Office) Handler() http.Handler {
 	})
 	mux.HandleFunc("POST /api/counter", func(w http.ResponseWriter, r *http.Request) {
 		reply(w, s.Counter(r.FormValue("counter"), r.FormValue("action"), r.FormValue("to")))
+	})
+	mux.HandleFunc("POST /api/alert", func(w http.ResponseWriter, r *http.Request) {
+		reply(w, s.AirRaid(r.Context(), r.FormValue("on") == "1"))
 	})
 	return mux
 }

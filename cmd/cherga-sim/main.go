@@ -7,6 +7,7 @@ package main
 import (
 	"bufio"
 	"context"
+	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
@@ -24,6 +25,7 @@ import (
 	firmwareconfig "github.com/cherga/cherga/firmware-config"
 	"github.com/cherga/cherga/internal/config"
 	"github.com/cherga/cherga/printer"
+	"github.com/cherga/cherga/queue"
 	"github.com/cherga/cherga/sim"
 )
 
@@ -62,6 +64,7 @@ func main() {
 	}
 	defer s.Close()
 	s.OnPrint(func(kiosk string, d printer.Doc) { fmt.Print(ticketBox(kiosk, d)) })
+	s.Bus.OnMessage(func(m sim.Message) { tell(cfg.Root(), m) })
 
 	ln, err := net.Listen("tcp", *httpAddr)
 	if err != nil {
@@ -74,8 +77,9 @@ func main() {
 	go srv.Serve(ln)
 	defer srv.Close()
 
-	printIntro(cfg, s, "http://"+ln.Addr().String())
-	go commands(ctx, cfg, s, stop)
+	page := "http://" + ln.Addr().String()
+	printIntro(cfg, s, page)
+	go commands(ctx, cfg, s, page, stop)
 	<-ctx.Done()
 	fmt.Println("\ncherga-sim: stopping")
 }
@@ -97,13 +101,14 @@ func printIntro(cfg *config.Config, s *sim.Office, page string) {
 			fmt.Printf("  %d  %s (%s)\n", i+1, svc.Name, svc.Prefix)
 		}
 	}
-	fmt.Println("Call the next citizen at a counter: n COUNTER (n 1).  Also: r (recall), c (came: serving), x (no-show), d (done), p/u (pause/resume) COUNTER; s (state); h (help); q (quit).")
+	fmt.Println("Call the next citizen at a counter: n COUNTER (n 1).  Also: r (recall), c (came: serving), x (no-show), d (done), p/u (pause/resume) COUNTER;")
+	fmt.Println("a (air-raid alert: pause the office; a again: all clear); s (state); h (help); q (quit).")
 	fmt.Printf("From another terminal:\n  mosquitto_pub -h %s -p %s -t %s/kiosk/k1/press -m '{\"service\":\"social\"}'\n", host, port, root)
 	fmt.Printf("  mosquitto_sub -h %s -p %s -t '%s/#' -v\n\n", host, port, root)
 }
 
 // commands reads the terminal: the keyboard is the office's buttons.
-func commands(ctx context.Context, cfg *config.Config, s *sim.Office, stop func()) {
+func commands(ctx context.Context, cfg *config.Config, s *sim.Office, page string, stop func()) {
 	sc := bufio.NewScanner(os.Stdin)
 	actions := map[string]string{"n": "next", "r": "recall", "c": "serve", "x": "noshow", "d": "done", "p": "pause", "u": "resume"}
 	for sc.Scan() {
@@ -117,7 +122,13 @@ func commands(ctx context.Context, cfg *config.Config, s *sim.Office, stop func(
 			stop()
 			return
 		case f[0] == "h":
-			printIntro(cfg, s, "(see above)")
+			printIntro(cfg, s, page)
+		case f[0] == "a":
+			var ps map[string]queue.Paused
+			if ps, err = s.Engine().Pauses(ctx); err == nil {
+				_, on := ps[""]
+				err = s.AirRaid(ctx, !on)
+			}
 		case f[0] == "s":
 			st := s.State()
 			for _, svc := range st.Services {
@@ -142,6 +153,35 @@ func commands(ctx context.Context, cfg *config.Config, s *sim.Office, stop func(
 		if ctx.Err() != nil {
 			return
 		}
+	}
+}
+
+// tell prints what the office says that a person at the terminal would
+// otherwise miss: a kiosk that issued nothing and why, a call as the
+// announcer says it, an input refused, a pause.
+func tell(root string, m sim.Message) {
+	var v struct {
+		OK      *bool  `json:"ok"`
+		Message string `json:"message"`
+		Lang    string `json:"lang"`
+		Text    string `json:"text"`
+		Source  string `json:"source"`
+		Error   string `json:"error"`
+		Type    string `json:"type"`
+		Reason  string `json:"reason"`
+	}
+	if json.Unmarshal(m.Payload, &v) != nil {
+		return
+	}
+	switch {
+	case strings.HasPrefix(m.Topic, root+"/kiosk/") && strings.HasSuffix(m.Topic, "/ticket") && v.OK != nil && !*v.OK:
+		fmt.Printf("  кіоск / kiosk: %s\n", v.Message)
+	case m.Topic == root+"/announce" && v.Lang == "uk":
+		fmt.Printf("  🔊 %s\n", v.Text)
+	case m.Topic == root+"/errors":
+		fmt.Printf("  refused: %s: %s\n", v.Source, v.Error)
+	case m.Topic == root+"/events" && (v.Type == queue.EvOfficePaused || v.Type == queue.EvOfficeResumed):
+		fmt.Printf("  %s %s\n", v.Type, v.Reason)
 	}
 }
 

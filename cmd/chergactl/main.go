@@ -24,6 +24,23 @@ import (
 
 var version = "dev"
 
+const usage = `usage: chergactl [flags] OP [key=value ...]
+
+OPs (docs/mqtt.md):
+  config.get
+  office.pause [reason="повітряна тривога"]   office.resume
+  service.pause service=pension [reason=…]     service.resume service=pension
+  counter.close counter=5                      counter.open counter=5
+  tickets.list [service=social] [state=waiting] [day=2026-11-23]
+  ticket.call ticket=А023 counter=5
+  ticket.void ticket=А023 [reason=…]
+  ticket.reprint ticket=А023 [kiosk=k1]
+  stats.get [day=2026-11-23]
+  events.replay from_seq=N [max=N]
+
+flags:
+`
+
 func main() {
 	var (
 		broker  = flag.String("broker", "tcp://127.0.0.1:1883", "MQTT broker `URL`")
@@ -33,7 +50,7 @@ func main() {
 		showVer = flag.Bool("version", false, "print the version and exit")
 	)
 	flag.Usage = func() {
-		fmt.Fprintf(os.Stderr, "usage: chergactl [flags] OP [key=value ...]\n\nOPs: config.get, tickets.list [service= state= day=], ticket.void ticket=А023,\n     counter.open/close counter=5, events.replay from_seq=N [max=N]\n\nflags:\n")
+		fmt.Fprint(os.Stderr, usage)
 		flag.PrintDefaults()
 	}
 	flag.Parse()

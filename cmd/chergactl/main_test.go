@@ -83,6 +83,15 @@ func TestAdminOverMQTT(t *testing.T) {
 	require.Equal(t, 1, code, "a day the store does not have")
 	require.Contains(t, string(out), `"field": "day"`)
 
+	code, out = ctl("office.pause", "reason=повітряна тривога")
+	require.Equal(t, 0, code, "%s", out)
+	require.Contains(t, string(out), `"reason": "повітряна тривога"`)
+	_, err = o.Engine().Issue(ctx, queue.IssueRequest{Service: "social", Kiosk: "k1"})
+	require.ErrorIs(t, err, queue.ErrPaused)
+	code, out = ctl("office.resume")
+	require.Equal(t, 0, code, "%s", out)
+	require.Contains(t, string(out), `"paused": []`)
+
 	code, out = ctl("events.replay", "from_seq=1", "max=2")
 	require.Equal(t, 0, code, "%s", out)
 	var evs []queue.Event

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -54,6 +55,10 @@ var adminOps = map[string]func(o *Office, ctx context.Context, args json.RawMess
 		}
 		return map[string]any{"config": o.cfg}, nil
 	},
+	"office.pause":   pauseOp(false, true),
+	"office.resume":  pauseOp(false, false),
+	"service.pause":  pauseOp(true, true),
+	"service.resume": pauseOp(true, false),
 	"counter.close":  counterOp(queue.Pause),
 	"counter.open":   counterOp(queue.Resume),
 	"counter.pause":  counterOp(queue.Pause),
@@ -168,6 +173,65 @@ var adminOps = map[string]func(o *Office, ctx context.Context, args json.RawMess
 		}
 		return evs, err
 	},
+}
+
+// pauseOp pauses or resumes the office or one service (queue.Paused), and
+// answers with the pauses in force.
+func pauseOp(ofService, pause bool) func(o *Office, ctx context.Context, args json.RawMessage) (any, error) {
+	return func(o *Office, ctx context.Context, args json.RawMessage) (any, error) {
+		var a struct {
+			Service string `json:"service"`
+			Reason  string `json:"reason"`
+		}
+		if err := decodeArgs(args, &a); err != nil {
+			return nil, err
+		}
+		switch {
+		case ofService && o.cfg.Service(a.Service) == nil:
+			return nil, badArg("service", "no service %q", a.Service)
+		case !ofService && a.Service != "":
+			return nil, badArg("service", "the office is paused as a whole: use service.pause for one service")
+		case !pause && a.Reason != "":
+			return nil, badArg("reason", "a resume has no reason")
+		}
+		if err := checkText("reason", a.Reason); err != nil {
+			return nil, err
+		}
+		var err error
+		if pause {
+			err = o.eng.SetPause(ctx, a.Service, a.Reason)
+		} else {
+			err = o.eng.Resume(ctx, a.Service)
+		}
+		if err != nil {
+			return nil, err
+		}
+		for _, k := range o.kiosks {
+			k.relight()
+		}
+		ps, err := o.eng.Pauses(ctx)
+		if err != nil {
+			return nil, err
+		}
+		return map[string]any{"paused": pausesJSON(ps, o.loc)}, nil
+	}
+}
+
+// pauseJSON is one pause in force, as an answer lists it.
+type pauseJSON struct {
+	Service string    `json:"service,omitempty"`
+	Reason  string    `json:"reason,omitempty"`
+	Since   time.Time `json:"since"`
+}
+
+// pausesJSON lists the pauses in force, the office's first, then by service.
+func pausesJSON(ps map[string]queue.Paused, loc *time.Location) []pauseJSON {
+	out := []pauseJSON{}
+	for s, p := range ps {
+		out = append(out, pauseJSON{Service: s, Reason: p.Reason, Since: p.Since.In(loc)})
+	}
+	slices.SortFunc(out, func(a, b pauseJSON) int { return strings.Compare(a.Service, b.Service) })
+	return out
 }
 
 func counterOp(action queue.Action) func(o *Office, ctx context.Context, args json.RawMessage) (any, error) {

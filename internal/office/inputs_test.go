@@ -215,3 +215,74 @@ func TestAdminTimesInOfficeZone(t *testing.T) {
 	_, off := kr.At.Zone()
 	require.Equal(t, want, off, "kiosk answer %s", k.Payload)
 }
+
+// An air-raid alert over MQTT: the kiosk says to go to the shelter and
+// prints nothing, the counters do not call and the boards show closed,
+// until the all-clear.
+func TestAirRaidPause(t *testing.T) {
+	ctx, o, l := startOffice(t, office.Opts{Config: roundTheClock(t)}, "qms/demo/#")
+	admin := func(op, args string) office.AdminResponse {
+		t.Helper()
+		return o.Admin(ctx, office.AdminRequest{ID: "p", Op: op, Args: json.RawMessage(args)})
+	}
+	_, err := o.Engine().Issue(ctx, queue.IssueRequest{Service: "social", Kiosk: "k1"})
+	require.NoError(t, err)
+
+	r := admin("office.pause", `{"reason":"повітряна тривога"}`)
+	require.True(t, r.OK, "%+v", r.Error)
+	var in struct {
+		Paused []struct {
+			Service, Reason string
+			Since           time.Time
+		}
+	}
+	b, err := json.Marshal(r.Result)
+	require.NoError(t, err)
+	require.NoError(t, json.Unmarshal(b, &in))
+	require.Len(t, in.Paused, 1)
+	require.Empty(t, in.Paused[0].Service, "the whole office")
+	require.Equal(t, "повітряна тривога", in.Paused[0].Reason)
+	_, off := in.Paused[0].Since.Zone()
+	_, want := in.Paused[0].Since.In(o.Config().Location()).Zone()
+	require.Equal(t, want, off, "since is in the office's time zone")
+	_, err = l.Wait(ctx, "qms/demo/load", containing(`"paused":true,"reason":"повітряна тривога"`))
+	require.NoError(t, err)
+	_, err = l.Wait(ctx, "qms/demo/board/1", containing(`"state":"closed"`))
+	require.NoError(t, err)
+
+	require.NoError(t, l.Publish("qms/demo/kiosk/k1/press", []byte(`{"service":"pension"}`), false))
+	m, err := l.Wait(ctx, "qms/demo/kiosk/k1/ticket", nil)
+	require.NoError(t, err)
+	require.Contains(t, string(m.Payload), `"reason":"paused"`)
+	require.Contains(t, string(m.Payload), "Пройдіть до укриття")
+	require.NoError(t, l.Publish("qms/demo/counter/1/cmd", []byte(`{"action":"next"}`), false))
+	_, err = l.Wait(ctx, "qms/demo/errors", containing("paused"))
+	require.NoError(t, err)
+
+	for _, tc := range []struct{ op, args, field string }{
+		{"office.pause", `{"service":"social"}`, "service"},
+		{"service.pause", `{"service":"nosuch"}`, "service"},
+		{"office.resume", `{"reason":"x"}`, "reason"},
+	} {
+		r := admin(tc.op, tc.args)
+		require.False(t, r.OK, "%s %s", tc.op, tc.args)
+		require.Equal(t, tc.field, r.Error.Field, "%s %s", tc.op, tc.args)
+	}
+
+	r = admin("office.resume", ``)
+	require.True(t, r.OK, "%+v", r.Error)
+	require.NoError(t, l.Publish("qms/demo/counter/1/cmd", []byte(`{"action":"next"}`), false))
+	_, err = l.Wait(ctx, "qms/demo/board/1", containing(`"ticket":"А001"`))
+	require.NoError(t, err)
+
+	// One service paused: its button refuses, the others issue.
+	require.True(t, admin("service.pause", `{"service":"pension","reason":"немає бланків"}`).OK)
+	require.NoError(t, l.Publish("qms/demo/kiosk/k1/press", []byte(`{"service":"pension"}`), false))
+	_, err = l.Wait(ctx, "qms/demo/kiosk/k1/ticket", containing("немає бланків"))
+	require.NoError(t, err)
+	_, err = l.Wait(ctx, "qms/demo/queue/pension", containing(`"paused":true`))
+	require.NoError(t, err)
+	require.True(t, admin("service.resume", `{"service":"pension"}`).OK)
+	_, err = l.Wait(ctx, "qms/demo/queue/pension", containing(`"paused":false`))
+	require.NoError(t, err)
+}

@@ -181,7 +181,7 @@ func (k *kiosk) scanned(ctx context.Context, s device.Scan) {
 		return
 	case device.ScanTicketQR:
 		r.Kind = "ticket"
-		r.Message = "Талон не знайдено серед сьогоднішніх / No such ticket today"
+		r.Message = "Такого талона сьогодні не видавали / No such ticket was issued today"
 		tickets, err := k.o.eng.Tickets(ctx)
 		if err != nil {
 			k.o.log.Error("office: scan", "err", err)
@@ -363,27 +363,72 @@ func (k *kiosk) setStatus(st printer.Status, err error) {
 	}
 }
 
+// printerMessage is what a kiosk says when its printer cannot print: the
+// cause a citizen can tell a member of staff, not the printer's own words
+// (those are on {root}/printer/{kiosk} and in the log).
+func printerMessage(err error) (uk, en string) {
+	switch {
+	case errors.Is(err, printer.ErrPaperOut):
+		return "У принтері закінчився папір. Зверніться до працівника офісу.", "The printer is out of paper. Please ask a member of staff."
+	case errors.Is(err, printer.ErrCoverOpen):
+		return "Відкрита кришка принтера. Зверніться до працівника офісу.", "The printer cover is open. Please ask a member of staff."
+	}
+	return "Принтер талонів не готовий. Зверніться до працівника офісу.", "The ticket printer is not ready. Please ask a member of staff."
+}
+
+// pausedMessage is what a kiosk says while an administrator has paused the
+// office or the service; an air-raid alert sends people to the shelter.
+func pausedMessage(pe *queue.PausedError) string {
+	r := strings.ToLower(pe.Reason)
+	switch {
+	case pe.Service == "" && (strings.Contains(r, "тривог") || strings.Contains(r, "air-raid") || strings.Contains(r, "air raid")):
+		return "Повітряна тривога: прийом призупинено. Пройдіть до укриття. / Air-raid alert: service is suspended. Please go to the shelter."
+	case pe.Service == "" && pe.Reason != "":
+		return "Прийом тимчасово призупинено: " + pe.Reason + " / Service is suspended for now: " + pe.Reason
+	case pe.Service == "":
+		return "Прийом тимчасово призупинено / Service is suspended for now"
+	case pe.Reason != "":
+		return "Талони на цю послугу тимчасово не видаються: " + pe.Reason + " / No tickets for this service for now: " + pe.Reason
+	}
+	return "Талони на цю послугу тимчасово не видаються / No tickets for this service for now"
+}
+
+// relight has the kiosk set its lamps now, after a change they show (a
+// pause), rather than at its next poll.
+func (k *kiosk) relight() {
+	select {
+	case k.jobs <- k.light:
+	default: // busy: the next poll sets them
+	}
+}
+
 // serve turns one press into a printed ticket, or into a refusal that
 // issued nothing.
 func (k *kiosk) serve(ctx context.Context, p press) Result {
 	r := Result{Service: p.service, At: k.o.now()}
 	svc := k.o.cfg.Service(p.service)
 	if svc == nil {
-		return refuse(r, "unknown_service", fmt.Sprintf("Невідома послуга %q / Unknown service", p.service))
+		return refuse(r, "unknown_service", fmt.Sprintf("Невідома послуга «%s» / Unknown service", p.service))
 	}
 	if err := k.ready(ctx); err != nil {
-		return refuse(r, "printer", "Принтер талонів не готовий / The ticket printer is not ready: "+err.Error())
+		uk, en := printerMessage(err)
+		return refuse(r, "printer", uk+" / "+en)
 	}
 	iss, err := k.o.eng.Issue(ctx, queue.IssueRequest{Service: p.service, Kiosk: k.cfg.ID, Priority: p.priority})
+	var pe *queue.PausedError
 	switch {
+	case errors.As(err, &pe):
+		return refuse(r, "paused", pausedMessage(pe))
+	case errors.Is(err, queue.ErrServiceClosed):
+		return refuse(r, "closed", "Прийом з цієї послуги зараз не ведеться / This service is not available now")
 	case errors.Is(err, queue.ErrClosed):
 		return refuse(r, "closed", "Офіс зараз зачинено / The office is closed now")
 	case errors.Is(err, queue.ErrClockUnset):
-		return refuse(r, "clock", "Годинник не налаштовано, зверніться до адміністратора / The clock is not set")
+		return refuse(r, "clock", "Годинник не налаштовано, зверніться до адміністратора / The clock is not set; please contact the administrator")
 	case errors.Is(err, queue.ErrFull):
-		return refuse(r, "full", "На сьогодні черга заповнена: до закриття всіх не встигнуть прийняти / Today's queue is full: those waiting fill the time left before closing")
+		return refuse(r, "full", "Черга на цю послугу на сьогодні заповнена: до кінця прийому не встигнуть прийняти всіх, хто вже чекає / Today's queue for this service is full: those waiting fill the time left before closing")
 	case errors.Is(err, queue.ErrDailyCap):
-		return refuse(r, "daily_cap", "Талони на сьогодні закінчились / No more tickets for this service today")
+		return refuse(r, "daily_cap", "Талони на цю послугу на сьогодні закінчилися / No more tickets for this service today")
 	case errors.Is(err, queue.ErrUnknownCategory):
 		return refuse(r, "error", "Невідома категорія пріоритету / Unknown priority category")
 	case err != nil:
@@ -403,7 +448,8 @@ func (k *kiosk) serve(ctx context.Context, p press) Result {
 		if verr := k.o.eng.Void(context.WithoutCancel(ctx), tk.ID, "print failed: "+err.Error()); verr != nil {
 			k.o.log.Error("office: cannot void an unprinted ticket", "ticket", tk.Label, "err", verr)
 		}
-		return refuse(r, "printer", "Талон не надруковано / The ticket was not printed: "+err.Error())
+		uk, en := printerMessage(err)
+		return refuse(r, "printer", "Талон не надруковано. "+uk+" / The ticket was not printed. "+en)
 	}
 	r.OK, r.Ticket, r.ID, r.Ahead, r.EtaMin = true, tk.Label, tk.ID, iss.Ahead, int(iss.Wait.Minutes())
 	return r

@@ -275,30 +275,36 @@ func TestKioskRefusesWhilePrinterCannotPrint(t *testing.T) {
 		set   func(sp *sim.Printer)
 		clear func(sp *sim.Printer)
 		says  func(office.PrinterState) bool
+		// message is what the kiosk tells the citizen.
+		message string
 	}{
 		{
 			"paper out",
 			func(sp *sim.Printer) { sp.SetPaper(printer.PaperOut) },
 			func(sp *sim.Printer) { sp.SetPaper(printer.PaperOK) },
 			func(s office.PrinterState) bool { return s.Paper == "out" && strings.Contains(s.Error, "paper out") },
+			"У принтері закінчився папір. Зверніться до працівника офісу. / The printer is out of paper.",
 		},
 		{
 			"cover open",
 			func(sp *sim.Printer) { sp.SetCoverOpen(true) },
 			func(sp *sim.Printer) { sp.SetCoverOpen(false) },
 			func(s office.PrinterState) bool { return s.Cover == "open" && strings.Contains(s.Error, "cover open") },
+			"Відкрита кришка принтера.",
 		},
 		{
 			"offline",
 			func(sp *sim.Printer) { sp.SetOffline(true) },
 			func(sp *sim.Printer) { sp.SetOffline(false) },
 			func(s office.PrinterState) bool { return !s.Online && strings.Contains(s.Error, "offline") },
+			"Принтер талонів не готовий.",
 		},
 		{
 			"silent",
 			func(sp *sim.Printer) { sp.SetSilent(true) },
 			func(sp *sim.Printer) { sp.SetSilent(false) },
 			func(s office.PrinterState) bool { return !s.Online && strings.Contains(s.Error, "no status reply") },
+			"Принтер талонів не готовий.",
 		},
 	}
 	for _, tt := range tests {
@@ -309,7 +315,8 @@ func TestKioskRefusesWhilePrinterCannotPrint(t *testing.T) {
 			require.NotEmpty(t, s.Error)
 			r.retained(tt.says)
 			res := r.refused(tt.name)
-			require.Contains(t, res.Message, "not ready")
+			require.Contains(t, res.Message, tt.message)
+			require.NotContains(t, res.Message, "printer:", "the printer's own words are not for citizens")
 
 			tt.clear(r.sp)
 			r.printerState(func(s office.PrinterState) bool { return s.Online && s.Error == "" })

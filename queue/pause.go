@@ -1,0 +1,142 @@
+package queue
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"maps"
+	"time"
+)
+
+// Paused is an administrator's pause: of the whole office (an air-raid
+// alert: citizens and specialists go to the shelter) or of one service (its
+// specialist is away, its forms ran out). A pause holds until it is
+// resumed, across restarts and business days.
+//
+// While the office is paused no ticket is issued and no counter calls
+// (next, call, recall); a counter may still finish the ticket it has, and
+// every board shows closed. While a service is paused its tickets are not
+// issued; those already waiting are still called, so the queue drains.
+type Paused struct {
+	Reason string    `json:"reason,omitempty"`
+	Since  time.Time `json:"since"`
+}
+
+// ErrPaused is returned (as a *PausedError) while the office or the
+// service is paused.
+var ErrPaused = errors.New("queue: paused by an administrator")
+
+// PausedError says what is paused, since when and why.
+type PausedError struct {
+	// Service is the paused service; "" is the whole office.
+	Service string
+	Paused
+}
+
+func (e *PausedError) Error() string {
+	what := "the office"
+	if e.Service != "" {
+		what = "service " + e.Service
+	}
+	s := fmt.Sprintf("queue: %s is paused since %s", what, e.Since.Format("15:04"))
+	if e.Reason != "" {
+		s += ": " + e.Reason
+	}
+	return s
+}
+
+func (e *PausedError) Unwrap() error { return ErrPaused }
+
+// keyPauses holds the pauses in force, by service ("" the office).
+var keyPauses = []byte("pauses")
+
+// SetPause pauses the office (service "") or one service, with a reason; a
+// pause in force gets the new reason. Resume ends it.
+func (e *Engine) SetPause(ctx context.Context, service, reason string) error {
+	return e.do(ctx, false, func(t *txn) error {
+		if service != "" && e.service(service) == nil {
+			return fmt.Errorf("%w %q", ErrUnknownService, service)
+		}
+		if p, ok := t.st.pauses[service]; ok && p.Reason == reason {
+			return nil
+		}
+		t.st.pauses[service] = Paused{Reason: reason, Since: t.now.In(e.loc)}
+		t.pausesChanged(service, true, reason)
+		return nil
+	})
+}
+
+// Resume ends the pause of the office (service "") or of one service; one
+// not paused is left as it is.
+func (e *Engine) Resume(ctx context.Context, service string) error {
+	return e.do(ctx, false, func(t *txn) error {
+		if service != "" && e.service(service) == nil {
+			return fmt.Errorf("%w %q", ErrUnknownService, service)
+		}
+		if _, ok := t.st.pauses[service]; !ok {
+			return nil
+		}
+		delete(t.st.pauses, service)
+		t.pausesChanged(service, false, "")
+		return nil
+	})
+}
+
+// Pauses returns the pauses in force, by service ("" the office).
+func (e *Engine) Pauses(ctx context.Context) (map[string]Paused, error) {
+	var out map[string]Paused
+	err := e.do(ctx, true, func(t *txn) error {
+		out = maps.Clone(t.st.pauses)
+		return nil
+	})
+	return out, err
+}
+
+// pausesChanged stores the pauses, records the event and marks what the
+// publisher shows differently now.
+func (t *txn) pausesChanged(service string, paused bool, reason string) {
+	b, err := json.Marshal(t.st.pauses)
+	t.fail(err)
+	t.fail(t.tx.Bucket(bucketMeta).Put(keyPauses, b))
+	typ := EvServicePaused
+	switch {
+	case service == "" && paused:
+		typ = EvOfficePaused
+	case service == "":
+		typ = EvOfficeResumed
+	case !paused:
+		typ = EvServiceResumed
+	}
+	t.record(&Event{Type: typ, Service: service, Reason: reason})
+	if service != "" {
+		t.changed(service)
+		return
+	}
+	for _, c := range t.e.cfg.Counters {
+		t.boardChanged(t.st.counters[c.ID])
+	}
+	for _, s := range t.e.cfg.Services {
+		t.changed(s.ID)
+	}
+}
+
+// paused is the pause that stops a service issuing now (nil: none).
+func (t *txn) paused(service string) *PausedError {
+	if p, ok := t.st.pauses[""]; ok {
+		return &PausedError{Paused: p}
+	}
+	if p, ok := t.st.pauses[service]; ok {
+		return &PausedError{Service: service, Paused: p}
+	}
+	return nil
+}
+
+// officePaused is the office's pause, which stops the counters calling
+// (nil: none).
+func (t *txn) officePaused() error {
+	if p, ok := t.st.pauses[""]; ok {
+		return &PausedError{Paused: p}
+	}
+	return nil
+}

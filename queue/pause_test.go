@@ -1,0 +1,102 @@
+package queue_test
+
+import (
+	"errors"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/cherga/cherga/display"
+	"github.com/cherga/cherga/queue"
+)
+
+// An air-raid alert: the office is paused; nobody gets a ticket, nobody is
+// called, the boards show closed, and the queue waits for the all-clear,
+// across a restart and midnight.
+func TestOfficePause(t *testing.T) {
+	o := newOffice(t, nil, monday10)
+	o.issue("social")
+	o.issue("social")
+	require.Equal(t, "А001", o.next("1"))
+	o.e.TakeRetained()
+
+	require.NoError(t, o.e.SetPause(o.ctx, "", "повітряна тривога"))
+	_, err := o.e.Issue(o.ctx, queue.IssueRequest{Service: "pension"})
+	var pe *queue.PausedError
+	require.ErrorAs(t, err, &pe)
+	require.ErrorIs(t, err, queue.ErrPaused)
+	require.Empty(t, pe.Service)
+	require.Equal(t, "повітряна тривога", pe.Reason)
+	require.ErrorIs(t, o.e.Issuable(o.ctx, "social"), queue.ErrPaused)
+	_, err = o.e.Counter(o.ctx, "2", queue.Command{Action: queue.Next})
+	require.ErrorIs(t, err, queue.ErrPaused)
+	_, err = o.e.Counter(o.ctx, "1", queue.Command{Action: queue.Recall})
+	require.ErrorIs(t, err, queue.ErrPaused)
+	_, err = o.e.CallTicket(o.ctx, "2", "А002")
+	require.ErrorIs(t, err, queue.ErrPaused)
+	// The citizen at counter 1 may still be finished.
+	require.Equal(t, "А001", o.do("1", queue.Finish).Ended.Label)
+
+	r := o.e.TakeRetained()
+	require.Len(t, r.Boards, 4, "every board changes")
+	for _, b := range r.Boards {
+		require.Equal(t, display.Closed, b.State, b.Counter)
+		require.Empty(t, b.Ticket, b.Counter)
+	}
+	require.True(t, r.Load.Paused)
+	require.Equal(t, "повітряна тривога", r.Load.Reason)
+	for _, q := range r.Queues {
+		require.True(t, q.Queue.Paused, q.Service)
+	}
+	evs := o.events()
+	paused := evs[len(evs)-2]
+	require.Equal(t, queue.EvOfficePaused, paused.Type)
+	require.Equal(t, "повітряна тривога", paused.Reason)
+
+	// The same pause again changes nothing; a restart and midnight keep it.
+	require.NoError(t, o.e.SetPause(o.ctx, "", "повітряна тривога"))
+	require.Len(t, o.events(), len(evs))
+	o.reopen()
+	o.clk.Set(time.Date(2026, 11, 24, 0, 30, 0, 0, kyiv))
+	_, err = o.e.Issue(o.ctx, queue.IssueRequest{Service: "social"})
+	require.ErrorIs(t, err, queue.ErrPaused)
+	ps, err := o.e.Pauses(o.ctx)
+	require.NoError(t, err)
+	require.Contains(t, ps, "")
+
+	require.NoError(t, o.e.Resume(o.ctx, ""))
+	require.Equal(t, "А001", o.issue("social").Ticket.Label, "a new day")
+	require.Equal(t, "А001", o.next("2"))
+	require.Equal(t, queue.EvOfficeResumed, o.events()[len(o.events())-3].Type)
+	require.NoError(t, o.e.Resume(o.ctx, ""), "resuming what runs is no error")
+}
+
+// A paused service issues nothing, and the citizens already waiting for it
+// are still called.
+func TestServicePause(t *testing.T) {
+	o := newOffice(t, nil, monday10)
+	o.issue("pension")
+	o.e.TakeRetained()
+	require.NoError(t, o.e.SetPause(o.ctx, "pension", "немає бланків"))
+	_, err := o.e.Issue(o.ctx, queue.IssueRequest{Service: "pension"})
+	var pe *queue.PausedError
+	require.ErrorAs(t, err, &pe)
+	require.Equal(t, "pension", pe.Service)
+	o.issue("social")
+	require.Equal(t, "П001", o.next("3"))
+
+	r := o.e.TakeRetained()
+	for _, q := range r.Queues {
+		require.Equal(t, q.Service == "pension", q.Queue.Paused, q.Service)
+	}
+	require.False(t, r.Load.Paused)
+	ev := o.events()[2]
+	require.Equal(t, queue.EvServicePaused, ev.Type)
+	require.Equal(t, "pension", ev.Service)
+
+	require.ErrorIs(t, o.e.SetPause(o.ctx, "nosuch", ""), queue.ErrUnknownService)
+	require.NoError(t, o.e.Resume(o.ctx, "pension"))
+	require.Equal(t, "П002", o.issue("pension").Ticket.Label)
+	require.False(t, errors.Is(o.e.Issuable(o.ctx, "pension"), queue.ErrPaused))
+}
