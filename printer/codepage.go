@@ -102,14 +102,25 @@ func (e *EncodeError) Error() string {
 // Unwrap returns ErrUnencodable.
 func (e *EncodeError) Unwrap() error { return ErrUnencodable }
 
+// typoFallback is the plain ASCII form of the typographic punctuation a
+// Ukrainian text uses, for a page that lacks it (CP866 and CP1125 have no
+// quotes, dashes or ellipsis; CP1251 has them all).
+var typoFallback = map[rune]string{
+	'«': `"`, '»': `"`, '„': `"`, '“': `"`, '”': `"`, '‘': "'",
+	'—': "-", '–': "-", '‑': "-", '…': "...",
+	'\u00A0': " ", '\u202F': " ", // no-break spaces: they only keep words together
+	'№': "No", '€': "EUR",
+}
+
 func isControl(r rune) bool { return r < 0x20 || (r >= 0x7F && r < 0xA0) }
 
 // Encode appends the bytes of s to dst. The text is first put in Unicode NFC form, so
 // a ї typed as і + combining diaeresis prints as one letter. The apostrophes ’ (U+2019)
 // and ʼ (U+02BC) print as the page's apostrophe: ’ in CP1251, ASCII ' in CP866 and
-// CP1125, which have no typographic one. Any other character the page lacks, and every
-// control character (including LF: lay lines out with the encoders), is an
-// *EncodeError; dst is then returned unchanged.
+// CP1125, which have no typographic one. Punctuation of Ukrainian typography that a
+// page lacks prints as its plain form (typoFallback: «» as ", — as -, … as ...). Any
+// other character the page lacks, and every control character (including LF: lay
+// lines out with the encoders), is an *EncodeError; dst is then returned unchanged.
 func (c *CodePage) Encode(dst []byte, s string) ([]byte, error) {
 	n := len(dst)
 	pos := 0
@@ -123,10 +134,15 @@ func (c *CodePage) Encode(dst []byte, s string) ([]byte, error) {
 			dst = append(dst, c.apostrophe)
 		default:
 			b, ok := c.enc[r]
-			if !ok || b < 0x20 {
+			if ok && b >= 0x20 {
+				dst = append(dst, b)
+				break
+			}
+			plain, ok := typoFallback[r]
+			if !ok {
 				return dst[:n], &EncodeError{CodePage: c.name, Rune: r, Pos: pos}
 			}
-			dst = append(dst, b)
+			dst = append(dst, plain...)
 		}
 		pos++
 	}

@@ -85,6 +85,22 @@ func TestApostrophes(t *testing.T) {
 	}
 }
 
+// Ukrainian typography prints on every page: as itself where the page has
+// it (CP1251), else as its plain form, never as «?» nor refused.
+func TestTypography(t *testing.T) {
+	const s = "«Прозорий офіс» — м.\u00A0Київ, №\u00A05…"
+	b, err := CP1251.Encode(nil, s)
+	require.NoError(t, err)
+	require.Equal(t, "«Прозорий офіс» — м.\u00A0Київ, №\u00A05…", CP1251.Decode(b))
+	plain := func(cp *CodePage, s string) string {
+		b, err := cp.Encode(nil, s)
+		require.NoError(t, err, cp.Name())
+		return strings.ReplaceAll(cp.Decode(b), "\u00A0", " ")
+	}
+	require.Equal(t, `"Прозорий офіс" - м. Київ, № 5...`, plain(CP1125, s))
+	require.Equal(t, `"Черга" - № 5...`, plain(CP866, "«Черга» — №\u00A05…")) // CP866 has no і
+}
+
 func TestEncodeRefusesControls(t *testing.T) {
 	for _, s := range []string{"a\x1b@", "line\n", "tab\t", "\x7f", "\u0085", "\x00"} {
 		_, err := CP1251.Encode(nil, s)

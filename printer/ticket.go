@@ -165,7 +165,9 @@ func wrap(s string, cols int) []string {
 	var lines []string
 	for _, para := range strings.Split(s, "\n") {
 		var cur []rune
-		for _, word := range strings.Fields(para) {
+		// A no-break space (м.\u00A0Київ, №\u00A05) keeps its words
+		// together: only plain spaces break a line.
+		for _, word := range strings.FieldsFunc(para, func(r rune) bool { return r == ' ' || r == '\t' }) {
 			rw := []rune(word)
 			if len(cur) > 0 && len(cur)+1+len(rw) <= cols {
 				cur = append(append(cur, ' '), rw...)
