@@ -73,7 +73,7 @@ type Phrase struct {
 // kindClips maps a language to the clip ids of Window and Cabinet.
 var kindClips = map[string][2]string{
 	"uk": {"uk/word/vikno", "uk/word/kabinet"},
-	"en": {"en/word/window", "en/word/room"},
+	"en": {"en/word/counter", "en/word/room"},
 }
 
 // maxLabel bounds the length of a label or counter in runes, so a hostile
@@ -86,6 +86,17 @@ const maxLabel = 16
 // leading zeros are not spoken. The errors are ErrLang, ErrLabel, ErrCounter
 // and ErrCounterKind, wrapped with the offending input.
 func Announce(lang, label, counter string, kind CounterKind) (Phrase, error) {
+	return announce(lang, label, counter, kind, false)
+}
+
+// AnnounceRecall is Announce for a ticket called again: it begins with
+// «Повторно» / "Again", so that a citizen who missed the first call knows
+// it is still theirs.
+func AnnounceRecall(lang, label, counter string, kind CounterKind) (Phrase, error) {
+	return announce(lang, label, counter, kind, true)
+}
+
+func announce(lang, label, counter string, kind CounterKind, recall bool) (Phrase, error) {
 	if err := checkLang(lang); err != nil {
 		return Phrase{}, err
 	}
@@ -106,14 +117,21 @@ func Announce(lang, label, counter string, kind CounterKind) (Phrase, error) {
 
 	p := Phrase{
 		Lang:  lang,
-		Clips: make([]string, 0, 2+len(prefix)+len(ticketNum)+len(counterNum)),
+		Clips: make([]string, 0, 3+len(prefix)+len(ticketNum)+len(counterNum)),
 	}
 	var text strings.Builder
 	text.Grow(128)
-	if lang == "uk" {
+	switch {
+	case lang == "uk" && recall:
+		text.WriteString("Повторно: талон")
+		p.Clips = append(p.Clips, "uk/word/povtorno", "uk/word/talon")
+	case lang == "uk":
 		text.WriteString("Талон")
 		p.Clips = append(p.Clips, "uk/word/talon")
-	} else {
+	case recall:
+		text.WriteString("Again: ticket")
+		p.Clips = append(p.Clips, "en/word/again", "en/word/ticket")
+	default:
 		text.WriteString("Ticket")
 		p.Clips = append(p.Clips, "en/word/ticket")
 	}

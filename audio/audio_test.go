@@ -36,20 +36,20 @@ func TestAnnounce(t *testing.T) {
 		text                 string
 	}{
 		{"uk", "А023", "5", Window, "Талон А двадцять три, вікно п'ять"},
-		{"en", "А023", "5", Window, "Ticket A twenty-three, window five"},
+		{"en", "А023", "5", Window, "Ticket A twenty-three, counter five"},
 		{"uk", "Б9", "12", Cabinet, "Талон Б дев'ять, кабінет дванадцять"},
 		{"en", "Б9", "12", Cabinet, "Ticket B nine, room twelve"},
 		{"uk", "а023", "05", Window, "Талон А двадцять три, вікно п'ять"},
 		{"uk", "15", "1", Window, "Талон п'ятнадцять, вікно один"},
-		{"en", "15", "1", Window, "Ticket fifteen, window one"},
+		{"en", "15", "1", Window, "Ticket fifteen, counter one"},
 		{"uk", "АБ007", "2", Window, "Талон АБ сім, вікно два"},
-		{"en", "ЖА007", "2", Window, "Ticket Zh A seven, window two"},
+		{"en", "ЖА007", "2", Window, "Ticket Zh A seven, counter two"},
 		{"uk", "Ї000", "3", Window, "Талон Ї нуль, вікно три"},
 		{"uk", "Ґ2000", "21", Cabinet, "Талон Ґ дві тисячі, кабінет двадцять один"},
 		{"uk", "Щ1001", "9999", Window, "Талон Щ тисяча один, вікно дев'ять тисяч дев'ятсот дев'яносто дев'ять"},
-		{"en", "Щ1001", "9999", Window, "Ticket Shch one thousand one, window nine thousand nine hundred ninety-nine"},
+		{"en", "Щ1001", "9999", Window, "Ticket Shch one thousand one, counter nine thousand nine hundred ninety-nine"},
 		{"uk", "Ь5", "5", Window, "Талон Ь п'ять, вікно п'ять"},
-		{"en", "Ь5", "5", Window, "Ticket soft sign five, window five"},
+		{"en", "Ь5", "5", Window, "Ticket soft sign five, counter five"},
 	}
 	var out strings.Builder
 	for _, tt := range tests {
@@ -75,6 +75,22 @@ func TestAnnounceClips(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, []string{"en/word/ticket", "en/letter/zh", "en/letter/a", "en/num/2", "en/word/thousand",
 		"en/num/20", "en/num/3", "en/word/room", "en/num/12"}, p.Clips)
+}
+
+// A recall says so first, in both languages.
+func TestAnnounceRecall(t *testing.T) {
+	p, err := AnnounceRecall("uk", "А023", "5", Window)
+	require.NoError(t, err)
+	require.Equal(t, "Повторно: талон А двадцять три, вікно п'ять", p.Text)
+	require.Equal(t, []string{"uk/word/povtorno", "uk/word/talon", "uk/letter/a", "uk/num/20", "uk/num/3", "uk/word/vikno", "uk/num/5"}, p.Clips)
+	checkPhrase(t, p)
+	p, err = AnnounceRecall("en", "А023", "5", Window)
+	require.NoError(t, err)
+	require.Equal(t, "Again: ticket A twenty-three, counter five", p.Text)
+	require.Equal(t, "en/word/again", p.Clips[0])
+	checkPhrase(t, p)
+	_, err = AnnounceRecall("uk", "А023", "x", Window)
+	require.ErrorIs(t, err, ErrCounter)
 }
 
 func TestAnnounceErrors(t *testing.T) {
@@ -152,7 +168,7 @@ func TestAnnounceEveryLabel(t *testing.T) {
 }
 
 // punctuation is what the text has and the clips do not say.
-var punctuation = strings.NewReplacer(",", "", "-", " ")
+var punctuation = strings.NewReplacer(",", "", ":", "", "-", " ")
 
 // letterByID indexes letters by their clip id.
 var letterByID = func() map[string]letter {

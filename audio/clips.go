@@ -69,6 +69,7 @@ var letterByRune = func() map[rune]*letter {
 var clipTexts = func() map[string]map[string]string {
 	uk := map[string]string{
 		"uk/word/talon":    "талон",
+		"uk/word/povtorno": "повторно",
 		"uk/word/vikno":    "вікно",
 		"uk/word/kabinet":  "кабінет",
 		"uk/word/tysiacha": "тисяча",
@@ -90,7 +91,8 @@ var clipTexts = func() map[string]map[string]string {
 
 	en := map[string]string{
 		"en/word/ticket":   "ticket",
-		"en/word/window":   "window",
+		"en/word/again":    "again",
+		"en/word/counter":  "counter",
 		"en/word/room":     "room",
 		"en/word/hundred":  "hundred",
 		"en/word/thousand": "thousand",

@@ -1,5 +1,5 @@
 // Package audio builds the voice announcements of a call: "Талон А двадцять
-// три, вікно п'ять" in Ukrainian, "Ticket A twenty-three, window five" in
+// три, вікно п'ять" in Ukrainian, "Ticket A twenty-three, counter five" in
 // English.
 //
 // A Phrase carries the same announcement twice: as Text, for captions, logs and

@@ -286,3 +286,20 @@ func TestAirRaidPause(t *testing.T) {
 	_, err = l.Wait(ctx, "qms/demo/queue/pension", containing(`"paused":false`))
 	require.NoError(t, err)
 }
+
+// A recall is announced as one: «Повторно: талон …».
+func TestRecallAnnounced(t *testing.T) {
+	ctx, o, l := startOffice(t, office.Opts{Config: roundTheClock(t)}, "qms/demo/announce")
+	_, err := o.Engine().Issue(ctx, queue.IssueRequest{Service: "social", Kiosk: "k1"})
+	require.NoError(t, err)
+	require.NoError(t, l.Publish("qms/demo/counter/1/cmd", []byte(`{"action":"next"}`), false))
+	require.NoError(t, l.Publish("qms/demo/counter/1/cmd", []byte(`{"action":"recall"}`), false))
+	m, err := l.Wait(ctx, "qms/demo/announce", containing(`"recall":true`))
+	require.NoError(t, err)
+	if strings.Contains(string(m.Payload), `"lang":"en"`) {
+		m, err = l.Wait(ctx, "qms/demo/announce", containing(`"Повторно: талон А один, вікно один"`))
+		require.NoError(t, err)
+	}
+	require.Contains(t, string(m.Payload), `"Повторно: талон А один, вікно один"`)
+	require.Contains(t, string(m.Payload), `"clips":["uk/word/povtorno","uk/word/talon"`)
+}

@@ -91,7 +91,11 @@ func (o *Office) renderCall(ev queue.Event) []message {
 		kind, _ = audio.ParseCounterKind(c.Kind)
 	}
 	for _, lang := range o.cfg.Office.Languages {
-		p, err := audio.Announce(lang, label, ev.Counter, kind)
+		announce := audio.Announce
+		if ev.Type == queue.EvRecalled {
+			announce = audio.AnnounceRecall
+		}
+		p, err := announce(lang, label, ev.Counter, kind)
 		if err != nil {
 			o.log.Error("office: cannot phrase the call", "ticket", label, "counter", ev.Counter, "lang", lang, "err", err)
 			continue

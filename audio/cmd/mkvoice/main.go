@@ -46,21 +46,38 @@ func main() {
 // voices maps a pack language to its espeak-ng voice.
 var voices = map[string]string{"uk": "uk", "en": "en"}
 
-// stress corrects the words espeak-ng 1.51 stresses wrongly in Ukrainian
-// (it says ТАлон, ВІКно, тиСЯчі, деВ'Яносто): clip id → the text it fixes
-// and the espeak-ng phonemes to say instead, [[...]] input with ' before
-// the stressed vowel. A fix whose text no longer matches ClipTexts is not
-// used, and mkvoice says so.
+// stress corrects the words espeak-ng 1.51 says wrongly in Ukrainian (it
+// says ТАлон, ВІКно, тиСЯчі, деВ'Яносто, поФторно, the letter Щ as the
+// Russian one, И as І): clip id → the text it fixes and the espeak-ng
+// phonemes to say instead, [[...]] input with ' before the stressed vowel.
+// ukPhonemes corrects these too. A fix whose text no longer matches
+// ClipTexts is not used, and mkvoice says so.
 var stress = map[string]struct{ text, phonemes string }{
 	"uk/word/talon":    {"талон", "tal'on"},
 	"uk/word/vikno":    {"вікно", "vikn'o"},
-	"uk/word/tysiacha": {"тисяча", "t'isjatS;a"},
-	"uk/word/tysiachi": {"тисячі", "t'isjatS;i"},
-	"uk/word/tysiach":  {"тисяч", "t'isjatS;"},
+	"uk/word/povtorno": {"повторно", "powt'orno"},
+	"uk/word/tysiacha": {"тисяча", "t'isjatSa"},
+	"uk/word/tysiachi": {"тисячі", "t'isjatSi"},
+	"uk/word/tysiach":  {"тисяч", "t'isjatS"},
 	"uk/num/1":         {"один", "od'in"},
 	"uk/num/40":        {"сорок", "s'orok"},
 	"uk/num/80":        {"вісімдесят", "visimdis'jat"},
 	"uk/num/90":        {"дев'яносто", "divjan'osto"},
+	"uk/letter/shch":   {"ща", "StS'A"},
+	"uk/letter/y":      {"и", "'I"},
+}
+
+// ukPhonemes corrects what espeak-ng 1.51 makes of Ukrainian as Russian,
+// in its phonemes ph of text: an unstressed о stays [o] (V is Russian
+// akanye), ч is hard (tS, not tS;), and a final ть is soft (t;: п'ять, not
+// п'ят). Hard ч and soft т are what tell Ukrainian from Russian by ear.
+func ukPhonemes(text, ph string) string {
+	ph = strings.ReplaceAll(ph, "V", "o")
+	ph = strings.ReplaceAll(ph, "tS;", "tS")
+	if strings.HasSuffix(text, "ть") && strings.HasSuffix(ph, "t") {
+		ph += ";"
+	}
+	return ph
 }
 
 type job struct{ lang, id, text string }
@@ -102,12 +119,19 @@ func run(ctx context.Context, out string, rate int, langs []string, speed int, e
 		texts := audio.ClipTexts(l)
 		for _, id := range slices.Sorted(maps.Keys(texts)) {
 			say := texts[id]
-			if fix, ok := stress[id]; ok {
-				if fix.text == say {
-					say = "[[" + fix.phonemes + "]]"
-				} else {
-					fmt.Fprintf(os.Stderr, "mkvoice: %s is now %q, not %q: its stress fix is not used\n", id, say, fix.text)
+			if l == "uk" {
+				ph, err := phonemes(ctx, espeak, voices[l], say)
+				if err != nil {
+					return err
 				}
+				if fix, ok := stress[id]; ok {
+					if fix.text == say {
+						ph = fix.phonemes
+					} else {
+						fmt.Fprintf(os.Stderr, "mkvoice: %s is now %q, not %q: its stress fix is not used\n", id, say, fix.text)
+					}
+				}
+				say = "[[" + ukPhonemes(texts[id], ph) + "]]"
 			}
 			jobs = append(jobs, job{l, id, say})
 			m.Clips[id] = id + ".wav"
@@ -150,6 +174,15 @@ func run(ctx context.Context, out string, rate int, langs []string, speed int, e
 	}
 	fmt.Println("mkvoice:", p)
 	return nil
+}
+
+// phonemes is what espeak-ng would say for text, in its phoneme mnemonics.
+func phonemes(ctx context.Context, espeak, voice, text string) (string, error) {
+	b, err := exec.CommandContext(ctx, espeak, "-v", voice, "-q", "-x", "--", text).Output()
+	if err != nil {
+		return "", fmt.Errorf("espeak-ng -x %q: %w", text, err)
+	}
+	return strings.TrimSpace(string(b)), nil
 }
 
 // synth says text into raw with espeak-ng, then makes dst from it with sox.

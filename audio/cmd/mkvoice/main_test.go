@@ -22,3 +22,15 @@ func TestStressFixesMatch(t *testing.T) {
 func TestEspeakVersion(t *testing.T) {
 	require.Equal(t, "eSpeak NG text-to-speech: 1.51", espeakVersion([]byte("eSpeak NG text-to-speech: 1.51  Data at: /usr/lib/x86_64-linux-gnu/espeak-ng-data\n")))
 }
+
+func TestUkPhonemes(t *testing.T) {
+	for _, tc := range []struct{ text, espeak, want string }{
+		{"п'ять", "p'jat", "p'jat;"},                  // soft final т
+		{"двадцять", "dv'Adtsjat", "dv'Adtsjat;"},      //
+		{"вісімдесят", "visimd'esjat", "visimd'esjat"}, // a hard т stays
+		{"чотири", "tS;Vt'irI", "tSot'irI"},            // hard ч, no akanye
+		{"талон", "t'AlVn", "t'Alon"},
+	} {
+		require.Equal(t, tc.want, ukPhonemes(tc.text, tc.espeak), tc.text)
+	}
+}
