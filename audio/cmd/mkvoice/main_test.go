@@ -25,7 +25,7 @@ func TestEspeakVersion(t *testing.T) {
 
 func TestUkPhonemes(t *testing.T) {
 	for _, tc := range []struct{ text, espeak, want string }{
-		{"п'ять", "p'jat", "p'jat;"},                  // soft final т
+		{"п'ять", "p'jat", "p'jat;"},                   // soft final т
 		{"двадцять", "dv'Adtsjat", "dv'Adtsjat;"},      //
 		{"вісімдесят", "visimd'esjat", "visimd'esjat"}, // a hard т stays
 		{"чотири", "tS;Vt'irI", "tSot'irI"},            // hard ч, no akanye
