@@ -25,8 +25,8 @@ func TestEspeakVersion(t *testing.T) {
 
 func TestUkPhonemes(t *testing.T) {
 	for _, tc := range []struct{ text, espeak, want string }{
-		{"п'ять", "p'jat", "p'jat;"},                   // soft final т
-		{"двадцять", "dv'Adtsjat", "dv'Adtsjat;"},      //
+		{"п'ять", "p'jat", "p'jat;"}, // soft final т
+		{"двадцять", "dv'Adtsjat", "dv'Adtsjat;"},
 		{"вісімдесят", "visimd'esjat", "visimd'esjat"}, // a hard т stays
 		{"чотири", "tS;Vt'irI", "tSot'irI"},            // hard ч, no akanye
 		{"талон", "t'AlVn", "t'Alon"},
