@@ -117,6 +117,13 @@ func Open(spec string, opts *Opts) (*Printer, error) {
 	return p, nil
 }
 
+// CheckSpec says what is wrong with a printer spec (an ErrBadSpec), or nil:
+// Open would take it. It touches no device.
+func CheckSpec(spec string) error {
+	_, err := parseSpec(spec)
+	return err
+}
+
 // String returns the spec, normalised ("serial:/dev/ttyUSB0?baud=19200").
 func (p *Printer) String() string { return p.spec.String() }
 

@@ -111,3 +111,17 @@ func FuzzEncodeString(f *testing.F) {
 		sameDecoded(t, &Event{Seq: 1, Type: EvVoided, Reason: s, Ticket: &Ticket{Label: s, Category: s}})
 	})
 }
+
+// Durations in statistics are seconds in JSON; statistics stored before in
+// nanoseconds still read.
+func TestDistJSON(t *testing.T) {
+	d := Dist{N: 3, P50: 312500 * time.Millisecond, P90: 901 * time.Second, Max: 1204250*time.Millisecond + 400*time.Microsecond}
+	b, err := json.Marshal(d)
+	require.NoError(t, err)
+	require.JSONEq(t, `{"n":3,"p50_s":312.5,"p90_s":901,"max_s":1204.25}`, string(b))
+	var back Dist
+	require.NoError(t, json.Unmarshal(b, &back))
+	require.Equal(t, Dist{N: 3, P50: 312500 * time.Millisecond, P90: 901 * time.Second, Max: 1204250 * time.Millisecond}, back)
+	require.NoError(t, json.Unmarshal([]byte(`{"n":2,"p50":1939119454,"p90":9226251023,"max":9226251023}`), &back))
+	require.Equal(t, Dist{N: 2, P50: 1939119454, P90: 9226251023, Max: 9226251023}, back)
+}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"math"
 	"slices"
 	"time"
 
@@ -11,12 +12,56 @@ import (
 )
 
 // Dist summarises durations: how many, the median, the 90th percentile and
-// the longest.
+// the longest. In JSON the durations are seconds, to the millisecond:
+// {"n":12,"p50_s":312.5,"p90_s":901,"max_s":1204.25}.
 type Dist struct {
-	N   int           `json:"n"`
-	P50 time.Duration `json:"p50"`
-	P90 time.Duration `json:"p90"`
-	Max time.Duration `json:"max"`
+	N   int
+	P50 time.Duration
+	P90 time.Duration
+	Max time.Duration
+}
+
+type distJSON struct {
+	N   int     `json:"n"`
+	P50 float64 `json:"p50_s"`
+	P90 float64 `json:"p90_s"`
+	Max float64 `json:"max_s"`
+	// Statistics stored before the seconds held nanoseconds here.
+	OldP50 *time.Duration `json:"p50,omitempty"`
+	OldP90 *time.Duration `json:"p90,omitempty"`
+	OldMax *time.Duration `json:"max,omitempty"`
+}
+
+func seconds(d time.Duration) float64 {
+	return float64(d.Round(time.Millisecond)) / float64(time.Second)
+}
+
+func fromSeconds(s float64) time.Duration {
+	return time.Duration(math.Round(s*1000)) * time.Millisecond
+}
+
+// MarshalJSON writes the durations in seconds.
+func (d Dist) MarshalJSON() ([]byte, error) {
+	return json.Marshal(distJSON{N: d.N, P50: seconds(d.P50), P90: seconds(d.P90), Max: seconds(d.Max)})
+}
+
+// UnmarshalJSON reads the durations in seconds, or the nanoseconds of
+// statistics stored before.
+func (d *Dist) UnmarshalJSON(b []byte) error {
+	var j distJSON
+	if err := json.Unmarshal(b, &j); err != nil {
+		return err
+	}
+	*d = Dist{N: j.N, P50: fromSeconds(j.P50), P90: fromSeconds(j.P90), Max: fromSeconds(j.Max)}
+	for _, old := range []struct {
+		from *time.Duration
+		to   *time.Duration
+	}{{j.OldP50, &d.P50}, {j.OldP90, &d.P90}, {j.OldMax, &d.Max}} {
+		if old.from != nil {
+			*old.to = *old.from
+		}
+	}
+	return nil
 }
 
 func dist(ds []time.Duration) Dist {

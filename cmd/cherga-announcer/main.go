@@ -19,6 +19,7 @@ import (
 	"io"
 	"log/slog"
 	"os"
+	"os/exec"
 	"os/signal"
 	"strings"
 	"syscall"
@@ -149,8 +150,14 @@ func start(ctx context.Context, o options, log *slog.Logger, played func(*audio.
 	if err != nil {
 		return nil, fmt.Errorf("pack: %w", err)
 	}
-	var player audio.Player = &audio.CommandPlayer{Command: strings.Fields(o.player)}
-	if o.out != "" {
+	cmd := strings.Fields(o.player)
+	var player audio.Player = &audio.CommandPlayer{Command: cmd}
+	if o.out == "" {
+		// Say it now, not at the first call.
+		if _, err := exec.LookPath(cmd[0]); err != nil {
+			return nil, fmt.Errorf("-player: %w (install alsa-utils for aplay, or give -player or -out)", err)
+		}
+	} else {
 		if err := os.MkdirAll(o.out, 0o755); err != nil {
 			return nil, err
 		}

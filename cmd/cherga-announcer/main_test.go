@@ -140,4 +140,10 @@ func TestFlags(t *testing.T) {
 	require.NoError(t, err)
 	_, err = start(context.Background(), o, slog.New(slog.NewTextHandler(io.Discard, nil)), nil)
 	require.ErrorIs(t, err, audio.ErrPack)
+
+	// A player that is not installed is said at start, not at the first call.
+	o, err = parseFlags([]string{"-player", "no-such-player-here -q", "-broker", "tcp://127.0.0.1:1"}, io.Discard)
+	require.NoError(t, err)
+	_, err = start(context.Background(), o, slog.New(slog.NewTextHandler(io.Discard, nil)), nil)
+	require.ErrorContains(t, err, `-player: exec: "no-such-player-here"`)
 }

@@ -332,3 +332,19 @@ func TestPinCheckRefusesI2CPin(t *testing.T) {
 	p := startCherga(t, bin, "-config", bad, "-printer", "none", "-listen", "127.0.0.1:0", "-db", filepath.Join(t.TempDir(), "y.db"))
 	require.NotEmpty(t, p.broker)
 }
+
+// A -printer that can never open is refused at once, before anything is
+// created; a printer that is only not there yet is not.
+func TestBadPrinterFlag(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds and runs the binary; skipped under -short")
+	}
+	bin := buildCherga(t)
+	db := filepath.Join(t.TempDir(), "x.db")
+	out, err := exec.Command(bin, "-printer", "serial:/dev/ttyUSB0?baud=abc", "-listen", "127.0.0.1:0", "-db", db).CombinedOutput()
+	var exit *exec.ExitError
+	require.True(t, errors.As(err, &exit), "cherga must refuse: %v\n%s", err, out)
+	require.Equal(t, 2, exit.ExitCode())
+	require.Contains(t, string(out), `-printer: printer: bad printer spec "serial:/dev/ttyUSB0?baud=abc": baud "abc" is not a baud rate`)
+	require.NoFileExists(t, db)
+}

@@ -21,6 +21,7 @@ import (
 	firmwareconfig "github.com/cherga/cherga/firmware-config"
 	"github.com/cherga/cherga/internal/config"
 	"github.com/cherga/cherga/internal/office"
+	"github.com/cherga/cherga/printer"
 )
 
 // version is set by the build (-ldflags "-X main.version=...").
@@ -57,6 +58,13 @@ func main() {
 		cfg.Site = *site
 		if err := cfg.Validate(); err != nil {
 			fmt.Fprintln(os.Stderr, "cherga: -site:", err)
+			os.Exit(2)
+		}
+	}
+
+	if *prn != "" {
+		if err := printer.CheckSpec(*prn); err != nil {
+			fmt.Fprintln(os.Stderr, "cherga: -printer:", err)
 			os.Exit(2)
 		}
 	}

@@ -8,6 +8,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"strings"
 	"sync"
@@ -121,7 +122,13 @@ func Connect(ctx context.Context, opts Opts) (*Client, error) {
 		SetBinaryWill(opts.Root+"/status", []byte(`{"online":false}`), 1, true).
 		SetOnConnectHandler(cl.onConnect).
 		SetConnectionLostHandler(func(_ paho.Client, err error) {
-			cl.log.Warn("bus: connection lost; reconnecting", "broker", url, "err", err)
+			args := []any{"broker", url, "err", err}
+			if errors.Is(err, io.EOF) {
+				// A broker drops a client when another one connects with
+				// its id: two controllers for one site take turns.
+				args = append(args, "hint", "the broker closed the connection: it restarted, or another client connected as "+opts.ClientID+" (a second controller for this site?)")
+			}
+			cl.log.Warn("bus: connection lost; reconnecting", args...)
 		})
 	if strings.HasPrefix(url, "tcp://") {
 		if dial := quickAckDialer(); dial != nil {

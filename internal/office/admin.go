@@ -11,6 +11,7 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/cherga/cherga/internal/config"
 	"github.com/cherga/cherga/queue"
 )
 
@@ -53,7 +54,7 @@ var adminOps = map[string]func(o *Office, ctx context.Context, args json.RawMess
 		if err := decodeArgs(args, &struct{}{}); err != nil {
 			return nil, err
 		}
-		return map[string]any{"config": o.cfg}, nil
+		return map[string]any{"config": o.running()}, nil
 	},
 	"office.pause":   pauseOp(false, true),
 	"office.resume":  pauseOp(false, false),
@@ -173,6 +174,24 @@ var adminOps = map[string]func(o *Office, ctx context.Context, args json.RawMess
 		}
 		return evs, err
 	},
+}
+
+// running is the configuration as it runs: the file's, with what the
+// command line changed (the store, the broker, the printers).
+func (o *Office) running() *config.Config {
+	c := *o.cfg
+	c.DB = o.eng.Path()
+	c.Broker.URL = o.url
+	if o.brk != nil {
+		c.Broker.URL, c.Broker.Listen = "embedded", o.brk.Addr()
+	}
+	c.Kiosks = slices.Clone(c.Kiosks)
+	for i := range c.Kiosks {
+		if k := o.kiosks[c.Kiosks[i].ID]; k != nil {
+			c.Kiosks[i].Printer = k.spec
+		}
+	}
+	return &c
 }
 
 // pauseOp pauses or resumes the office or one service (queue.Paused), and

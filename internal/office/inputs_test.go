@@ -303,3 +303,28 @@ func TestRecallAnnounced(t *testing.T) {
 	require.Contains(t, string(m.Payload), `"Повторно: талон А один, вікно один"`)
 	require.Contains(t, string(m.Payload), `"clips":["uk/word/povtorno","uk/word/talon"`)
 }
+
+// config.get gives the configuration that runs: the store, the broker and
+// the printers the command line chose, and never the broker's password.
+func TestConfigGetIsWhatRuns(t *testing.T) {
+	cfg := roundTheClock(t)
+	cfg.Broker.Password = "secret"
+	ctx, o, _ := startOffice(t, office.Opts{Config: cfg, Printer: "none"}, "qms/demo/status")
+	r := o.Admin(ctx, office.AdminRequest{ID: "c", Op: "config.get"})
+	require.True(t, r.OK, "%+v", r.Error)
+	b, err := json.Marshal(r.Result)
+	require.NoError(t, err)
+	var got struct {
+		Config struct {
+			DB     string
+			Broker struct{ URL, Listen string }
+			Kiosks []struct{ Printer string }
+		}
+	}
+	require.NoError(t, json.Unmarshal(b, &got))
+	require.Equal(t, o.Engine().Path(), got.Config.DB)
+	require.Equal(t, "embedded", got.Config.Broker.URL)
+	require.Equal(t, strings.TrimPrefix(o.BrokerURL(), "tcp://"), got.Config.Broker.Listen)
+	require.Equal(t, "none", got.Config.Kiosks[0].Printer)
+	require.NotContains(t, string(b), "secret")
+}

@@ -127,6 +127,11 @@ func newKiosk(o *Office, cfg config.Kiosk, spec string) (*kiosk, error) {
 	if err != nil {
 		return nil, fmt.Errorf("office: kiosk %s: %w", cfg.ID, err)
 	}
+	// A spec that can never open is a mistake to say now, not a printer
+	// that is not plugged in yet.
+	if err := printer.CheckSpec(spec); err != nil {
+		return nil, fmt.Errorf("office: kiosk %s: %w", cfg.ID, err)
+	}
 	k := &kiosk{o: o, cfg: cfg, spec: spec, profile: p, presses: make(chan press, 16), jobs: make(chan func(context.Context)),
 		lamps: map[string]*device.Lamp{}, lit: map[string]bool{}, scans: make(chan device.Scan, 8)}
 	if cfg.Scanner != "" {
