@@ -146,10 +146,13 @@ func Open(path string, cfg *config.Config, opts *Opts) (*Engine, error) {
 		db.Close()
 		return nil, err
 	}
+	stray := e.stray() // before the loop owns the state
 	go e.loop()
-	if err := e.reconcile(context.Background()); err != nil {
-		e.Close()
-		return nil, fmt.Errorf("queue: reconcile %s with the configuration: %w", path, err)
+	if stray {
+		if err := e.reconcile(context.Background()); err != nil {
+			e.Close()
+			return nil, fmt.Errorf("queue: reconcile %s with the configuration: %w", path, err)
+		}
 	}
 	// Events not yet published before a restart are still to be sent.
 	e.signal()

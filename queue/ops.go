@@ -274,11 +274,10 @@ func (r *CounterResult) fill(c *counterState) {
 	r.Paused = c.paused
 }
 
-// CallTicket calls one waiting ticket of today by its label (А023, as typed:
-// see SameLabel) to a
-// counter, out of the policy's order: a specialist calls the citizen in
-// front of them, or an administrator's ticket.call. The counter's current
-// ticket, if any, is done.
+// CallTicket calls one waiting ticket of today by its label (А023, as
+// typed: see SameLabel) to a counter, out of the policy's order: a
+// specialist calls the citizen in front of them, or an administrator's
+// ticket.call. The counter's current ticket, if any, is done.
 func (e *Engine) CallTicket(ctx context.Context, counter, label string) (CounterResult, error) {
 	var res CounterResult
 	err := e.do(ctx, false, func(t *txn) error {

@@ -23,7 +23,8 @@ import (
 // A ticket at a counter that still exists stays there whatever its service:
 // the specialist ends it.
 
-// stray reports whether today's tickets need reconcile.
+// stray reports whether today's tickets need reconcile (before the loop
+// starts: it reads the state).
 func (e *Engine) stray() bool {
 	for _, tk := range e.st.tickets {
 		if e.strayTicket(tk) {
@@ -44,9 +45,6 @@ func (e *Engine) strayTicket(tk *Ticket) bool {
 }
 
 func (e *Engine) reconcile(ctx context.Context) error {
-	if !e.stray() {
-		return nil
-	}
 	return e.do(ctx, false, func(t *txn) error {
 		var ts []*Ticket
 		for _, tk := range t.st.tickets {
