@@ -42,6 +42,7 @@ type Engine struct {
 	log  *slog.Logger
 
 	reqs   chan *request
+	swaps  chan *swapRequest
 	notify chan struct{}
 	quit   chan struct{}
 	done   chan struct{}
@@ -104,28 +105,17 @@ func Open(path string, cfg *config.Config, opts *Opts) (*Engine, error) {
 		return nil, fmt.Errorf("queue: open %s: %w", path, err)
 	}
 	e := &Engine{
-		db:       db,
-		cfg:      cfg,
-		loc:      cfg.Location(),
-		opts:     o,
-		log:      o.Logger,
-		reqs:     make(chan *request, o.MaxBatch),
-		notify:   make(chan struct{}, 1),
-		quit:     make(chan struct{}),
-		done:     make(chan struct{}),
-		svcs:     map[string]*config.Service{},
-		ctrs:     map[string]*config.Counter{},
-		svcIdx:   map[string]int{},
-		byPrefix: map[string]*config.Service{},
+		db:     db,
+		loc:    cfg.Location(),
+		opts:   o,
+		log:    o.Logger,
+		reqs:   make(chan *request, o.MaxBatch),
+		swaps:  make(chan *swapRequest),
+		notify: make(chan struct{}, 1),
+		quit:   make(chan struct{}),
+		done:   make(chan struct{}),
 	}
-	for i := range cfg.Services {
-		e.svcs[cfg.Services[i].ID] = &cfg.Services[i]
-		e.svcIdx[cfg.Services[i].ID] = i
-		e.byPrefix[cfg.Services[i].Prefix] = &cfg.Services[i]
-	}
-	for i := range cfg.Counters {
-		e.ctrs[cfg.Counters[i].ID] = &cfg.Counters[i]
-	}
+	e.useConfig(cfg)
 	if err := db.Update(func(tx *bolt.Tx) error {
 		if err := initBuckets(tx); err != nil {
 			return err
@@ -196,6 +186,8 @@ func (e *Engine) loop() {
 				}
 			}
 			e.run(batch)
+		case sw := <-e.swaps:
+			sw.err <- e.swap(sw)
 		case <-tick.C:
 			if err := preallocate(e.db, step); err != nil {
 				e.log.Warn("queue: cannot preallocate the database file", "err", err)

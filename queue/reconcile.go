@@ -46,18 +46,23 @@ func (e *Engine) strayTicket(tk *Ticket) bool {
 
 func (e *Engine) reconcile(ctx context.Context) error {
 	return e.do(ctx, false, func(t *txn) error {
-		var ts []*Ticket
-		for _, tk := range t.st.tickets {
-			if e.strayTicket(tk) {
-				ts = append(ts, tk)
-			}
-		}
-		sortByID(ts)
-		for _, tk := range ts {
-			t.rehome(tk)
-		}
+		t.rehomeStrays()
 		return nil
 	})
+}
+
+// rehomeStrays rehomes every stray ticket, in id order.
+func (t *txn) rehomeStrays() {
+	var ts []*Ticket
+	for _, tk := range t.st.tickets {
+		if t.e.strayTicket(tk) {
+			ts = append(ts, tk)
+		}
+	}
+	sortByID(ts)
+	for _, tk := range ts {
+		t.rehome(tk)
+	}
 }
 
 // rehome moves one stray ticket (see reconcile).

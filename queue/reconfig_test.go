@@ -191,3 +191,55 @@ func TestHallAfterReopen(t *testing.T) {
 	sameJSON(t, before.Hall, after.Hall)
 	sameJSON(t, before.Queues, after.Queues)
 }
+
+// The same changes without a restart: SetConfig.
+func TestSetConfigLive(t *testing.T) {
+	o := newOffice(t, nil, monday10)
+	require.Equal(t, "А001", o.issue("social").Ticket.Label)
+	require.Equal(t, "А002", o.issue("social").Ticket.Label)
+	o.issue("pension")
+	require.Equal(t, "П001", o.next("3"))
+	o.e.TakeRetained()
+
+	// social is renamed, counter 3 goes, a service and a counter come.
+	cfg := queuetest.Office(t, func(s string) string {
+		s = strings.Replace(s, `{id: social,`, `{id: social2,`, 1)
+		s = strings.ReplaceAll(s, `services: [social`, `services: [social2`)
+		s = strings.Replace(s, "  - {id: \"3\", services: [pension]}\n", "", 1)
+		s = strings.Replace(s, "counters:\n", "  - {id: idp, name: \"Довідки ВПО\", prefix: \"В\", width: 3, avg_service_min: 5}\ncounters:\n  - {id: \"5\", services: [idp]}\n", 1)
+		return s
+	})
+	require.NoError(t, o.e.SetConfig(o.ctx, cfg))
+	o.cfg = cfg // for the checks at cleanup
+	require.NoError(t, o.e.Check(o.ctx))
+
+	require.Equal(t, "social2", o.ticket("А002").Service)
+	require.Equal(t, queue.Waiting, o.ticket("П001").State, "back from the counter that is gone")
+	require.Equal(t, "А003", o.issue("social2").Ticket.Label)
+	require.Equal(t, "В001", o.issue("idp").Ticket.Label)
+	require.Equal(t, "В001", o.next("5"))
+	o.do("5", queue.Finish) // the first engine's cleanup verifies the file against the old counters
+	_, err := o.e.Issue(o.ctx, queue.IssueRequest{Service: "social"})
+	require.ErrorIs(t, err, queue.ErrUnknownService)
+
+	r := o.e.TakeRetained()
+	var boards []string
+	for _, b := range r.Boards {
+		boards = append(boards, b.Counter)
+	}
+	require.Equal(t, []string{"5", "1", "2", "4"}, boards, "every board of the new configuration, in its order, none of the old")
+	var rows []string
+	for _, s := range r.Load.Services {
+		rows = append(rows, s.Service)
+	}
+	require.Equal(t, []string{"social2", "pension", "employment", "idp"}, rows)
+
+	// A restart keeps what the change did.
+	o.reopen()
+	require.Equal(t, "А004", o.issue("social2").Ticket.Label)
+
+	// The time zone waits for a restart; a refused change changes nothing.
+	tz := queuetest.Office(t, func(s string) string { return strings.Replace(s, "Europe/Kyiv", "Europe/Warsaw", 1) })
+	require.ErrorContains(t, o.e.SetConfig(o.ctx, tz), "time zone")
+	require.Equal(t, "А005", o.issue("social2").Ticket.Label)
+}

@@ -1,0 +1,108 @@
+package queue
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/cherga/cherga/internal/config"
+)
+
+// swapRequest is a change of configuration for the engine's goroutine.
+type swapRequest struct {
+	cfg *config.Config
+	// record, if set, runs in the transaction that brings the tickets in
+	// line with cfg (its store failure fails the swap).
+	record func(t *txn) error
+	err    chan error
+}
+
+// SetConfig runs cfg from now on, without a restart: services, counters,
+// hours, holidays and every other office setting. Today's tickets are
+// brought in line with it as at a restart (reconcile: a ticket of a service
+// or counter that is gone moves, with its event), and every board, queue
+// figure and the load are published again. The time zone cannot change
+// while the engine runs. cfg must be valid (config.Validate); on error the
+// engine goes on with the configuration it had.
+func (e *Engine) SetConfig(ctx context.Context, cfg *config.Config) error {
+	return e.setConfig(ctx, cfg, nil)
+}
+
+func (e *Engine) setConfig(ctx context.Context, cfg *config.Config, record func(t *txn) error) error {
+	sw := &swapRequest{cfg: cfg, record: record, err: make(chan error, 1)}
+	select {
+	case e.swaps <- sw:
+	case <-e.quit:
+		return ErrEngineClosed
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+	select {
+	case err := <-sw.err:
+		return err
+	case <-e.done:
+		select {
+		case err := <-sw.err:
+			return err
+		default:
+			return ErrEngineClosed
+		}
+	}
+}
+
+// swap applies a change of configuration on the engine's goroutine.
+func (e *Engine) swap(sw *swapRequest) error {
+	if sw.cfg.Location().String() != e.loc.String() {
+		return fmt.Errorf("queue: the time zone (%s) changes with a restart, not while the office runs", sw.cfg.Office.Timezone)
+	}
+	old := e.cfg
+	undo := func(err error) error {
+		e.useConfig(old)
+		if rerr := e.reload(); rerr != nil {
+			e.log.Error("queue: reload after a failed change of configuration", "err", rerr)
+		}
+		return err
+	}
+	e.useConfig(sw.cfg)
+	if err := e.reload(); err != nil {
+		return undo(err)
+	}
+	r := &request{err: make(chan error, 1), fn: func(t *txn) error {
+		t.rehomeStrays()
+		for _, c := range e.cfg.Counters {
+			t.boardChanged(t.st.counters[c.ID])
+		}
+		t.hall = true
+		for _, s := range e.cfg.Services {
+			t.changed(s.ID)
+		}
+		if sw.record != nil {
+			return sw.record(t)
+		}
+		return nil
+	}}
+	e.run([]*request{r})
+	if err := <-r.err; err != nil {
+		return undo(err)
+	}
+	return nil
+}
+
+// useConfig makes cfg the engine's configuration and its lookups.
+func (e *Engine) useConfig(cfg *config.Config) {
+	svcs := make(map[string]*config.Service, len(cfg.Services))
+	idx := make(map[string]int, len(cfg.Services))
+	byPrefix := make(map[string]*config.Service, len(cfg.Services))
+	for i := range cfg.Services {
+		s := &cfg.Services[i]
+		svcs[s.ID], idx[s.ID], byPrefix[s.Prefix] = s, i, s
+	}
+	ctrs := make(map[string]*config.Counter, len(cfg.Counters))
+	for i := range cfg.Counters {
+		ctrs[cfg.Counters[i].ID] = &cfg.Counters[i]
+	}
+	// TakeRetained reads the counters of the configuration under pubMu.
+	e.pubMu.Lock()
+	e.cfg, e.svcs, e.svcIdx, e.byPrefix, e.ctrs = cfg, svcs, idx, byPrefix, ctrs
+	e.load.Services = nil // its rows follow the services
+	e.pubMu.Unlock()
+}
