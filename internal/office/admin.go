@@ -56,6 +56,23 @@ var adminOps = map[string]func(o *Office, ctx context.Context, args json.RawMess
 		}
 		return map[string]any{"config": o.running()}, nil
 	},
+	"config.set": func(o *Office, ctx context.Context, args json.RawMessage) (any, error) {
+		var a struct {
+			Config json.RawMessage `json:"config"`
+			Patch  json.RawMessage `json:"patch"`
+		}
+		if err := decodeArgs(args, &a); err != nil {
+			return nil, err
+		}
+		doc, err := o.configDoc(a.Config, a.Patch)
+		if err != nil {
+			return nil, err
+		}
+		if _, err := o.setConfig(ctx, doc); err != nil {
+			return nil, err
+		}
+		return map[string]any{"config": o.running()}, nil
+	},
 	"office.pause":   pauseOp(false, true),
 	"office.resume":  pauseOp(false, false),
 	"service.pause":  pauseOp(true, true),
@@ -76,7 +93,7 @@ var adminOps = map[string]func(o *Office, ctx context.Context, args json.RawMess
 		if err := checkDay(a.Day); err != nil {
 			return nil, err
 		}
-		if a.Service != "" && o.cfg.Service(a.Service) == nil {
+		if a.Service != "" && o.conf().Service(a.Service) == nil {
 			return nil, badArg("service", "no service %q", a.Service)
 		}
 		if a.State != "" && !queue.KnownState(queue.State(a.State)) {
@@ -148,7 +165,7 @@ var adminOps = map[string]func(o *Office, ctx context.Context, args json.RawMess
 		if a.Ticket == "" {
 			return nil, badArg("ticket", "the ticket label is required (А023)")
 		}
-		if o.cfg.Counter(string(a.Counter)) == nil {
+		if o.conf().Counter(string(a.Counter)) == nil {
 			return nil, badArg("counter", "no counter %q", a.Counter)
 		}
 		res, err := o.eng.CallTicket(ctx, string(a.Counter), a.Ticket)
@@ -179,7 +196,7 @@ var adminOps = map[string]func(o *Office, ctx context.Context, args json.RawMess
 // running is the configuration as it runs: the file's, with what the
 // command line changed (the store, the broker, the printers).
 func (o *Office) running() *config.Config {
-	c := *o.cfg
+	c := *o.conf()
 	c.DB = o.eng.Path()
 	c.Broker.URL = o.url
 	if o.brk != nil {
@@ -206,7 +223,7 @@ func pauseOp(ofService, pause bool) func(o *Office, ctx context.Context, args js
 			return nil, err
 		}
 		switch {
-		case ofService && o.cfg.Service(a.Service) == nil:
+		case ofService && o.conf().Service(a.Service) == nil:
 			return nil, badArg("service", "no service %q", a.Service)
 		case !ofService && a.Service != "":
 			return nil, badArg("service", "the office is paused as a whole: use service.pause for one service")
@@ -261,7 +278,7 @@ func counterOp(action queue.Action) func(o *Office, ctx context.Context, args js
 		if err := decodeArgs(args, &a); err != nil {
 			return nil, err
 		}
-		if o.cfg.Counter(string(a.Counter)) == nil {
+		if o.conf().Counter(string(a.Counter)) == nil {
 			return nil, badArg("counter", "no counter %q", a.Counter)
 		}
 		return o.eng.Counter(ctx, string(a.Counter), queue.Command{Action: action})
@@ -453,7 +470,7 @@ func (o *Office) serveAdmin(ctx context.Context) {
 // respond publishes the answer to a request; from the client's goroutine it
 // is not awaited.
 func (o *Office) respond(res AdminResponse) {
-	s := o.bus.Start(o.cfg.Root()+"/admin/res/"+res.ID, 1, false, mustJSON(res))
+	s := o.bus.Start(o.conf().Root()+"/admin/res/"+res.ID, 1, false, mustJSON(res))
 	go func() {
 		if err := s.Wait(o.bus.Timeout()); err != nil {
 			o.log.Warn("office: admin response not published", "id", res.ID, "err", err)

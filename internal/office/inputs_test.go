@@ -328,3 +328,67 @@ func TestConfigGetIsWhatRuns(t *testing.T) {
 	require.Equal(t, "none", got.Config.Kiosks[0].Printer)
 	require.NotContains(t, string(b), "secret")
 }
+
+// config.set changes the office while it runs: a service and a counter
+// come, one counter goes (its board is cleared), the hours change; what is
+// wired to hardware is refused, naming the field.
+func TestConfigSetLive(t *testing.T) {
+	ctx, o, l := startOffice(t, office.Opts{Config: roundTheClock(t)}, "qms/demo/#")
+	admin := func(args string) office.AdminResponse {
+		t.Helper()
+		return o.Admin(ctx, office.AdminRequest{ID: "s", Op: "config.set", Args: json.RawMessage(args)})
+	}
+	// What config.get gives, config.set takes back unchanged.
+	got := o.Admin(ctx, office.AdminRequest{ID: "g", Op: "config.get"})
+	require.True(t, got.OK)
+	whole, err := json.Marshal(got.Result.(map[string]any)["config"])
+	require.NoError(t, err)
+	r := admin(`{"config":` + string(whole) + `}`)
+	require.True(t, r.OK, "%+v", r.Error)
+
+	// A new service and a counter for it; counter 13 goes.
+	counters := o.Config().Counters
+	var list []map[string]any
+	for _, c := range counters {
+		if c.ID == "13" {
+			continue
+		}
+		b, _ := json.Marshal(c)
+		var m map[string]any
+		require.NoError(t, json.Unmarshal(b, &m))
+		list = append(list, m)
+	}
+	list = append(list, map[string]any{"id": "14", "services": []string{"idp"}})
+	services, _ := json.Marshal(append(o.Config().Services, config.Service{ID: "idp", Name: "Довідки ВПО", Prefix: "В", Width: 3, AvgServiceMin: 5}))
+	patch, _ := json.Marshal(map[string]any{"services": json.RawMessage(services), "counters": list})
+	r = admin(`{"patch":` + string(patch) + `}`)
+	require.True(t, r.OK, "%+v", r.Error)
+	require.NotNil(t, o.Config().Service("idp"))
+	require.Nil(t, o.Config().Counter("13"))
+
+	require.NoError(t, l.Publish("qms/demo/kiosk/k1/press", []byte(`{"service":"idp"}`), false))
+	_, err = l.Wait(ctx, "qms/demo/kiosk/k1/ticket", containing(`"ticket":"В001"`))
+	require.NoError(t, err)
+	require.NoError(t, l.Publish("qms/demo/counter/14/cmd", []byte(`{"action":"next"}`), false))
+	_, err = l.Wait(ctx, "qms/demo/board/14", containing(`"ticket":"В001"`))
+	require.NoError(t, err)
+	_, err = l.Wait(ctx, "qms/demo/board/13", func(m sim.Message) bool { return len(m.Payload) == 0 })
+	require.NoError(t, err, "the board of a counter that is gone is cleared")
+
+	// Refused, naming the field; the office runs on as it was.
+	for _, tc := range []struct{ args, field string }{
+		{`{"patch":{"office":{"timezone":"Europe/Warsaw"}}}`, "config.office.timezone"},
+		{`{"patch":{"kiosks":[]}}`, "config.kiosks"},
+		{`{"patch":{"site":"other"}}`, "config.site"},
+		{`{"patch":{"office":{"hours":{"mon":"25:00-26:00"}}}}`, "config.office.hours.mon"},
+		{`{"patch":{"services":[{"id":"x","name":"X","prefix":"А","width":3}]}}`, "config.counters[0].services[0]"},
+		{`{"patch":[1]}`, "patch"},
+		{`{}`, "config"},
+	} {
+		r := admin(tc.args)
+		require.False(t, r.OK, tc.args)
+		require.Equal(t, tc.field, r.Error.Field, "%s: %s", tc.args, r.Error.Message)
+	}
+	require.NotNil(t, o.Config().Service("idp"))
+	require.Equal(t, "Europe/Kyiv", o.Config().Office.Timezone)
+}

@@ -135,7 +135,7 @@ func newKiosk(o *Office, cfg config.Kiosk, spec string) (*kiosk, error) {
 	k := &kiosk{o: o, cfg: cfg, spec: spec, profile: p, presses: make(chan press, 16), jobs: make(chan func(context.Context)),
 		lamps: map[string]*device.Lamp{}, lit: map[string]bool{}, scans: make(chan device.Scan, 8)}
 	if cfg.Scanner != "" {
-		sc, err := device.OpenScanner(cfg.Scanner, &device.ScannerOpts{StatusURL: o.cfg.Office.StatusURL, Site: o.cfg.Site})
+		sc, err := device.OpenScanner(cfg.Scanner, &device.ScannerOpts{StatusURL: o.conf().Office.StatusURL, Site: o.conf().Site})
 		if err != nil {
 			return nil, fmt.Errorf("office: kiosk %s: scanner: %w", cfg.ID, err)
 		}
@@ -143,7 +143,7 @@ func newKiosk(o *Office, cfg config.Kiosk, spec string) (*kiosk, error) {
 	}
 	// A text the printer's code page cannot print would void every ticket of
 	// its service: refuse the configuration now, naming the text.
-	for _, svc := range o.cfg.Services {
+	for _, svc := range o.conf().Services {
 		tk := queue.Ticket{Label: queue.FormatLabel(svc.Prefix, 1, svc.Width), Issued: time.Now()}
 		if _, err := p.Ticket(k.ticket(tk, svc.Name, svc.NameEn, 1, time.Minute)); err != nil {
 			return nil, fmt.Errorf("office: kiosk %s cannot print the tickets of service %s on %s: %w", cfg.ID, svc.ID, p.Name, err)
@@ -213,7 +213,7 @@ func (k *kiosk) scanned(ctx context.Context, s device.Scan) {
 		r.Message = "Код не розпізнано / Code not recognised"
 	}
 	k.o.log.Info("kiosk scan", "kiosk", k.cfg.ID, "kind", r.Kind, "ticket", r.Ticket, "ok", r.OK)
-	if err := k.o.bus.Publish(k.o.cfg.Root()+"/kiosk/"+k.cfg.ID+"/scan", 1, false, mustJSON(r)); err != nil {
+	if err := k.o.bus.Publish(k.o.conf().Root()+"/kiosk/"+k.cfg.ID+"/scan", 1, false, mustJSON(r)); err != nil {
 		k.o.log.Debug("office: scan result not published", "err", err)
 	}
 }
@@ -273,7 +273,7 @@ func (k *kiosk) run(ctx context.Context) {
 			r := k.serve(ctx, p)
 			k.light(ctx)
 			k.o.log.Info("kiosk", "kiosk", k.cfg.ID, "service", p.service, "source", p.source, "ok", r.OK, "ticket", r.Ticket, "reason", r.Reason)
-			if err := k.o.bus.Publish(bus.KioskTicket(k.o.cfg.Root(), k.cfg.ID), 1, false, mustJSON(r)); err != nil {
+			if err := k.o.bus.Publish(bus.KioskTicket(k.o.conf().Root(), k.cfg.ID), 1, false, mustJSON(r)); err != nil {
 				k.o.log.Debug("office: kiosk result not published", "err", err)
 			}
 		}
@@ -363,7 +363,7 @@ func (k *kiosk) setStatus(st printer.Status, err error) {
 	} else if k.published != "" {
 		k.o.log.Info("office: printer ready", "kiosk", k.cfg.ID, "printer", k.spec)
 	}
-	if perr := k.o.bus.Publish(bus.Printer(k.o.cfg.Root(), k.cfg.ID), 1, true, []byte(b)); perr == nil {
+	if perr := k.o.bus.Publish(bus.Printer(k.o.conf().Root(), k.cfg.ID), 1, true, []byte(b)); perr == nil {
 		k.published = b
 	}
 }
@@ -411,7 +411,7 @@ func (k *kiosk) relight() {
 // issued nothing.
 func (k *kiosk) serve(ctx context.Context, p press) Result {
 	r := Result{Service: p.service, At: k.o.now()}
-	svc := k.o.cfg.Service(p.service)
+	svc := k.o.conf().Service(p.service)
 	if svc == nil {
 		return refuse(r, "unknown_service", fmt.Sprintf("Невідома послуга «%s» / Unknown service", p.service))
 	}
@@ -481,15 +481,15 @@ func (k *kiosk) ready(ctx context.Context) error {
 // ticket is what the printer prints for tk; ahead and wait < 0 are unknown.
 func (k *kiosk) ticket(tk queue.Ticket, service, serviceEn string, ahead int, wait time.Duration) *printer.Ticket {
 	return &printer.Ticket{
-		Header:    k.o.cfg.Office.Name,
+		Header:    k.o.conf().Office.Name,
 		Label:     tk.Label,
 		Service:   service,
 		ServiceEn: serviceEn,
-		Issued:    tk.Issued.In(k.o.cfg.Location()),
+		Issued:    tk.Issued.In(k.o.conf().Location()),
 		Ahead:     ahead,
 		Wait:      wait,
-		QR:        statusURL(k.o.cfg, tk),
-		Footer:    k.o.cfg.Office.Footer,
+		QR:        statusURL(k.o.conf(), tk),
+		Footer:    k.o.conf().Office.Footer,
 	}
 }
 
@@ -589,7 +589,7 @@ func (o *Office) Reprint(ctx context.Context, kiosk string, ticketID uint64) err
 	if tk.State != queue.Waiting && tk.State != queue.Called {
 		return fmt.Errorf("office: ticket %s is %s: only a waiting or called ticket is reprinted", tk.Label, tk.State)
 	}
-	svc := o.cfg.Service(tk.Service)
+	svc := o.conf().Service(tk.Service)
 	if svc == nil {
 		return fmt.Errorf("office: ticket %s: unknown service %q", tk.Label, tk.Service)
 	}

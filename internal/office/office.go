@@ -11,6 +11,7 @@ import (
 	"log/slog"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"periph.io/x/conn/v3/gpio"
@@ -49,7 +50,8 @@ type Opts struct {
 
 // Office is a running office.
 type Office struct {
-	cfg     *config.Config
+	// cfg is the running configuration (conf); config.set replaces it.
+	cfg     atomic.Pointer[config.Config]
 	log     *slog.Logger
 	eng     *queue.Engine
 	brk     *broker.Broker
@@ -68,9 +70,8 @@ type Office struct {
 	buttonClock  device.Clock
 
 	// Owned by the publisher goroutine: each counter's latest board, not yet
-	// settled, and how long a call blinks.
+	// settled.
 	boards map[string]display.Board
-	blink  time.Duration
 	loc    *time.Location
 	// reconnected tells the publisher that the broker was (re)connected,
 	// and may have lost the retained state; ready is closed once the
@@ -114,7 +115,6 @@ func Start(ctx context.Context, opts Opts) (_ *Office, err error) {
 		log = slog.Default()
 	}
 	o := &Office{
-		cfg:          cfg,
 		log:          log,
 		started:      time.Now().In(cfg.Location()),
 		kiosks:       map[string]*kiosk{},
@@ -125,9 +125,9 @@ func Start(ctx context.Context, opts Opts) (_ *Office, err error) {
 		pin:          opts.Pin,
 		buttonClock:  opts.ButtonClock,
 		counterLamps: map[string]*device.Lamp{},
-		blink:        time.Duration(cfg.Office.BoardBlinkSec) * time.Second,
 		loc:          cfg.Location(),
 	}
+	o.cfg.Store(cfg)
 	defer func() {
 		if err != nil {
 			o.Close()
@@ -247,9 +247,13 @@ func (o *Office) BrokerURL() string { return o.url }
 func (o *Office) Engine() *queue.Engine { return o.eng }
 
 // Config is the running configuration.
-func (o *Office) Config() *config.Config { return o.cfg }
+func (o *Office) Config() *config.Config { return o.conf() }
 
-func (o *Office) String() string { return "office(" + o.cfg.Site + ")" }
+// conf is the running configuration. A caller that needs several things
+// from it takes it once: config.set may replace it in between.
+func (o *Office) conf() *config.Config { return o.cfg.Load() }
+
+func (o *Office) String() string { return "office(" + o.conf().Site + ")" }
 
 // Close stops everything in order: inputs, workers, the MQTT client (which
 // publishes the offline status), the broker, the store. It is idempotent.
@@ -301,7 +305,7 @@ func (o *Office) reportError(source string, err error) {
 		Error  string    `json:"error"`
 		At     time.Time `json:"at"`
 	}{source, err.Error(), o.now()})
-	if perr := o.bus.Publish(bus.Errors(o.cfg.Root()), 0, false, payload); perr != nil {
+	if perr := o.bus.Publish(bus.Errors(o.conf().Root()), 0, false, payload); perr != nil {
 		o.log.Debug("office: error not published", "err", perr)
 	}
 }
@@ -311,13 +315,13 @@ func (o *Office) reportError(source string, err error) {
 // issue a ticket or repeat a command at every start and reconnect. The
 // broker's copy is cleared so that it is refused once.
 func (o *Office) onRetained(topic string) {
-	source := strings.TrimPrefix(topic, o.cfg.Root()+"/")
+	source := strings.TrimPrefix(topic, o.conf().Root()+"/")
 	o.reportError(source, fmt.Errorf("office: a retained message on %s was refused and cleared: inputs are acted on when they are sent; publish them without the retain flag", topic))
 	o.bus.Start(topic, 1, true, nil) // not awaited: this is the client's goroutine
 }
 
 func (o *Office) onKioskPress(topic string, payload []byte) {
-	id := bus.Segment(o.cfg.Root(), topic, 1)
+	id := bus.Segment(o.conf().Root(), topic, 1)
 	src := "kiosk/" + id
 	k := o.kiosks[id]
 	if k == nil {
@@ -333,9 +337,9 @@ func (o *Office) onKioskPress(topic string, payload []byte) {
 }
 
 func (o *Office) onCounterCmd(topic string, payload []byte) {
-	id := bus.Segment(o.cfg.Root(), topic, 1)
+	id := bus.Segment(o.conf().Root(), topic, 1)
 	src := "counter/" + id
-	if o.cfg.Counter(id) == nil {
+	if o.conf().Counter(id) == nil {
 		o.reportError(src, fmt.Errorf("office: unknown counter %q", id))
 		return
 	}
@@ -348,9 +352,9 @@ func (o *Office) onCounterCmd(topic string, payload []byte) {
 }
 
 func (o *Office) onRating(topic string, payload []byte) {
-	id := bus.Segment(o.cfg.Root(), topic, 1)
+	id := bus.Segment(o.conf().Root(), topic, 1)
 	src := "counter/" + id + "/rating"
-	if o.cfg.Counter(id) == nil {
+	if o.conf().Counter(id) == nil {
 		o.reportError(src, fmt.Errorf("office: unknown counter %q", id))
 		return
 	}
@@ -446,7 +450,7 @@ func (o *Office) startButtons(ctx context.Context) {
 			}
 		}()
 	}
-	for _, kc := range o.cfg.Kiosks {
+	for _, kc := range o.conf().Kiosks {
 		k := o.kiosks[kc.ID]
 		for _, btn := range kc.Buttons {
 			if btn.Pin == "" {
@@ -458,7 +462,7 @@ func (o *Office) startButtons(ctx context.Context) {
 			})
 		}
 	}
-	for _, cc := range o.cfg.Counters {
+	for _, cc := range o.conf().Counters {
 		for action, pinName := range cc.Buttons {
 			counter, act := cc.ID, queue.Action(action)
 			watch(pinName, "counter "+counter+" "+action, 0, func(device.Press) {

@@ -25,7 +25,7 @@ type message struct {
 // call as calling for office.board_blink_s, then as serving
 // (display.Settle).
 func (o *Office) renderRetained(r queue.Retained, now time.Time) []message {
-	root := o.cfg.Root()
+	root := o.conf().Root()
 	var msgs []message
 	for _, b := range r.Boards {
 		b.At = o.local(b.At)
@@ -35,7 +35,7 @@ func (o *Office) renderRetained(r queue.Retained, now time.Time) []message {
 				o.log.Error("office: counter lamp", "counter", b.Counter, "err", err)
 			}
 		}
-		msgs = append(msgs, o.renderBoard(display.Settle(b, now, o.blink))...)
+		msgs = append(msgs, o.renderBoard(display.Settle(b, now, o.blink()))...)
 	}
 	if r.Hall != nil {
 		h := *r.Hall
@@ -63,16 +63,16 @@ func (o *Office) renderEvent(ev queue.Event) []message {
 	if ev.IsCall() {
 		msgs = append(msgs, o.renderCall(ev)...)
 	}
-	return append(msgs, message{bus.Events(o.cfg.Root()), false, mustJSON(o.localEvent(ev))})
+	return append(msgs, message{bus.Events(o.conf().Root()), false, mustJSON(o.localEvent(ev))})
 }
 
 func (o *Office) renderBoard(b display.Board) []message {
-	root := o.cfg.Root()
+	root := o.conf().Root()
 	msgs := []message{
 		{bus.Board(root, b.Counter), true, b.JSON()},
 		{bus.BoardText(root, b.Counter), true, []byte(b.Text())},
 	}
-	if c := o.cfg.Counter(b.Counter); c != nil {
+	if c := o.conf().Counter(b.Counter); c != nil {
 		for _, m := range c.Board.Messages(b) {
 			msgs = append(msgs, message{m.Topic, m.Retain, m.Payload})
 		}
@@ -85,12 +85,12 @@ func (o *Office) renderBoard(b display.Board) []message {
 func (o *Office) renderCall(ev queue.Event) []message {
 	var msgs []message
 	label := ev.Ticket.Label
-	c := o.cfg.Counter(ev.Counter)
+	c := o.conf().Counter(ev.Counter)
 	var kind audio.CounterKind
 	if c != nil {
 		kind, _ = audio.ParseCounterKind(c.Kind)
 	}
-	for _, lang := range o.cfg.Office.Languages {
+	for _, lang := range o.conf().Office.Languages {
 		announce := audio.Announce
 		if ev.Type == queue.EvRecalled {
 			announce = audio.AnnounceRecall
@@ -100,7 +100,7 @@ func (o *Office) renderCall(ev queue.Event) []message {
 			o.log.Error("office: cannot phrase the call", "ticket", label, "counter", ev.Counter, "lang", lang, "err", err)
 			continue
 		}
-		msgs = append(msgs, message{bus.Announce(o.cfg.Root()), false, mustJSON(audio.Call{
+		msgs = append(msgs, message{bus.Announce(o.conf().Root()), false, mustJSON(audio.Call{
 			ID: strconv.FormatUint(ev.Seq, 10), Ticket: label, Counter: ev.Counter, Lang: lang,
 			Text: p.Text, Clips: p.Clips, Recall: ev.Type == queue.EvRecalled, At: o.local(ev.At),
 		})})
@@ -111,6 +111,11 @@ func (o *Office) renderCall(ev queue.Event) []message {
 		}
 	}
 	return msgs
+}
+
+// blink is how long a board shows a new call as calling.
+func (o *Office) blink() time.Duration {
+	return time.Duration(o.conf().Office.BoardBlinkSec) * time.Second
 }
 
 // now is the time in the office's time zone: every time the office
@@ -145,7 +150,11 @@ func (o *Office) local(t time.Time) time.Time {
 // returns when the next one is due (zero: none).
 func (o *Office) settle(now time.Time) (msgs []message, next time.Time) {
 	for counter, b := range o.boards {
-		at, ok := display.SettleAt(b, o.blink)
+		if o.conf().Counter(counter) == nil {
+			delete(o.boards, counter) // config.set took it away
+			continue
+		}
+		at, ok := display.SettleAt(b, o.blink())
 		if !ok {
 			continue
 		}
@@ -155,7 +164,7 @@ func (o *Office) settle(now time.Time) (msgs []message, next time.Time) {
 			}
 			continue
 		}
-		msgs = append(msgs, o.renderBoard(display.Settle(b, now, o.blink))...)
+		msgs = append(msgs, o.renderBoard(display.Settle(b, now, o.blink()))...)
 		delete(o.boards, counter)
 	}
 	return msgs, next

@@ -1,0 +1,171 @@
+package office
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"maps"
+	"reflect"
+	"slices"
+
+	"github.com/cherga/cherga/internal/bus"
+	"github.com/cherga/cherga/internal/config"
+)
+
+// An administrator changes the office's configuration while it runs
+// (config.set): services, counters, hours, holidays and the other office
+// settings take effect at once. What the hardware is wired to (the site,
+// the store, the broker, the GPIO pins, the kiosks and their printers, the
+// time zone) takes effect with a restart, from the configuration file: a
+// change to it is refused, naming the field.
+
+// setConfig validates doc (a whole configuration, as config.get gives it)
+// against the running one and runs it. It returns the configuration now
+// running.
+func (o *Office) setConfig(ctx context.Context, doc []byte) (*config.Config, error) {
+	next, err := config.Parse(doc)
+	if err != nil {
+		var fe config.Errors
+		if errors.As(err, &fe) && len(fe) > 0 {
+			return nil, &AdminError{Code: "bad_request", Field: "config." + fe[0].Field, Message: err.Error()}
+		}
+		return nil, &AdminError{Code: "bad_request", Field: "config", Message: err.Error()}
+	}
+	cur := o.running()
+	if err := restartOnly(cur, next); err != nil {
+		return nil, err
+	}
+	// What waits for a restart stays as the file has it (and the secrets
+	// config.get leaves out with it).
+	file := o.conf()
+	next.Site, next.DB, next.Broker, next.GPIO, next.Kiosks = file.Site, file.DB, file.Broker, file.GPIO, file.Kiosks
+	next.Office.Timezone = file.Office.Timezone
+	if err := o.eng.SetConfig(ctx, next); err != nil {
+		return nil, err
+	}
+	o.cfg.Store(next)
+	o.clearGone(file, next)
+	for _, k := range o.kiosks {
+		k.relight()
+	}
+	return next, nil
+}
+
+// restartOnly refuses a change to what takes effect with a restart.
+func restartOnly(cur, next *config.Config) error {
+	refuse := func(field string) error {
+		return &AdminError{Code: "bad_request", Field: "config." + field,
+			Message: fmt.Sprintf("office: %s takes effect with a restart: change it in the configuration file", field)}
+	}
+	switch {
+	case next.Site != cur.Site:
+		return refuse("site")
+	case next.DB != cur.DB:
+		return refuse("db")
+	case next.Broker.URL != cur.Broker.URL || next.Broker.Listen != cur.Broker.Listen || next.Broker.Username != cur.Broker.Username:
+		return refuse("broker")
+	case !reflect.DeepEqual(next.GPIO, cur.GPIO):
+		return refuse("gpio")
+	case next.Office.Timezone != cur.Office.Timezone:
+		return refuse("office.timezone")
+	case !sameJSON(next.Kiosks, cur.Kiosks):
+		return refuse("kiosks")
+	}
+	// A counter's pins are wired: its buttons and lamp stay as they are.
+	pins := func(c *config.Config) map[string]string {
+		m := map[string]string{}
+		for _, ct := range c.Counters {
+			for _, a := range slices.Sorted(maps.Keys(ct.Buttons)) {
+				m[ct.ID+" "+a] = ct.Buttons[a]
+			}
+			if ct.Lamp != "" {
+				m[ct.ID+" lamp"] = ct.Lamp
+			}
+		}
+		return m
+	}
+	if !maps.Equal(pins(cur), pins(next)) {
+		for i, ct := range next.Counters {
+			if old := cur.Counter(ct.ID); old == nil && (len(ct.Buttons) > 0 || ct.Lamp != "") || old != nil && (!maps.Equal(old.Buttons, ct.Buttons) || old.Lamp != ct.Lamp) {
+				return refuse(fmt.Sprintf("counters[%d] pins", i))
+			}
+		}
+		return refuse("counters: a counter with GPIO pins")
+	}
+	return nil
+}
+
+func sameJSON(a, b any) bool {
+	x, err1 := json.Marshal(a)
+	y, err2 := json.Marshal(b)
+	return err1 == nil && err2 == nil && bytes.Equal(x, y)
+}
+
+// clearGone empties the retained topics of the counters and services that
+// the change took away, so that no board or website shows them.
+func (o *Office) clearGone(old, next *config.Config) {
+	root := old.Root()
+	for _, c := range old.Counters {
+		if next.Counter(c.ID) == nil {
+			for _, t := range []string{bus.Board(root, c.ID), bus.BoardText(root, c.ID)} {
+				o.bus.Start(t, 1, true, nil)
+			}
+		}
+	}
+	for _, s := range old.Services {
+		if next.Service(s.ID) == nil {
+			o.bus.Start(bus.Queue(root, s.ID), 1, true, nil)
+		}
+	}
+}
+
+// mergePatch applies a JSON merge patch (RFC 7396) to target.
+func mergePatch(target, patch any) any {
+	p, ok := patch.(map[string]any)
+	if !ok {
+		return patch
+	}
+	t, ok := target.(map[string]any)
+	if !ok {
+		t = map[string]any{}
+	}
+	for k, v := range p {
+		if v == nil {
+			delete(t, k)
+		} else {
+			t[k] = mergePatch(t[k], v)
+		}
+	}
+	return t
+}
+
+// configDoc is the whole configuration a config.set asks for: config, or
+// the running one with patch applied.
+func (o *Office) configDoc(whole, patch json.RawMessage) ([]byte, error) {
+	switch {
+	case len(whole) > 0 && len(patch) > 0:
+		return nil, badArg("patch", "give config or patch, not both")
+	case len(whole) > 0:
+		return whole, nil
+	case len(patch) == 0:
+		return nil, badArg("config", "give config (the whole configuration) or patch (a JSON merge patch)")
+	}
+	var p any
+	if err := json.Unmarshal(patch, &p); err != nil {
+		return nil, badArg("patch", "not JSON: %v", err)
+	}
+	if _, ok := p.(map[string]any); !ok {
+		return nil, badArg("patch", "a merge patch is a JSON object")
+	}
+	var cur any
+	b, err := json.Marshal(o.running())
+	if err != nil {
+		return nil, err
+	}
+	if err := json.Unmarshal(b, &cur); err != nil {
+		return nil, err
+	}
+	return json.Marshal(mergePatch(cur, p))
+}
