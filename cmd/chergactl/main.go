@@ -5,6 +5,7 @@
 //	chergactl counter.close counter=5
 //	chergactl events.replay from_seq=100
 //	chergactl -args '{"ticket":"А023"}' ticket.void
+//	chergactl -args '{"patch":{"office":{"hours":{"fri":"09:00-15:00"}}}}' config.set
 package main
 
 import (
@@ -28,6 +29,8 @@ const usage = `usage: chergactl [flags] OP [key=value ...]
 
 OPs (docs/mqtt.md):
   config.get
+  config.set -args '{"patch":{"office":{"recall_limit":5}},"author":"me"}'   (or {"config":{…whole…}})
+  config.history [version=N]                   config.rollback version=N [author=…]
   office.pause [reason="повітряна тривога"]   office.resume
   service.pause service=pension [reason=…]     service.resume service=pension
   counter.close counter=5                      counter.open counter=5

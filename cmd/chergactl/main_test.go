@@ -92,6 +92,18 @@ func TestAdminOverMQTT(t *testing.T) {
 	require.Equal(t, 0, code, "%s", out)
 	require.Contains(t, string(out), `"paused": []`)
 
+	args, err := buildArgs(`{"patch":{"office":{"recall_limit":5}},"author":"ctl"}`, nil)
+	require.NoError(t, err)
+	var set bytes.Buffer
+	code, err = run(&set, o.BrokerURL(), "qms/demo", "config.set", args, 10*time.Second)
+	require.NoError(t, err)
+	require.Equal(t, 0, code, "%s", set.String())
+	require.Contains(t, set.String(), `"version": 2`)
+	require.Equal(t, 5, o.Config().Office.RecallLimit)
+	code, out = ctl("config.history")
+	require.Equal(t, 0, code, "%s", out)
+	require.Contains(t, string(out), `"author": "ctl"`)
+
 	code, out = ctl("events.replay", "from_seq=1", "max=2")
 	require.Equal(t, 0, code, "%s", out)
 	var evs []queue.Event

@@ -60,18 +60,73 @@ var adminOps = map[string]func(o *Office, ctx context.Context, args json.RawMess
 		var a struct {
 			Config json.RawMessage `json:"config"`
 			Patch  json.RawMessage `json:"patch"`
+			Author string          `json:"author"`
 		}
 		if err := decodeArgs(args, &a); err != nil {
+			return nil, err
+		}
+		if err := checkText("author", a.Author); err != nil {
 			return nil, err
 		}
 		doc, err := o.configDoc(a.Config, a.Patch)
 		if err != nil {
 			return nil, err
 		}
-		if _, err := o.setConfig(ctx, doc); err != nil {
+		v, err := o.setConfig(ctx, doc, queue.ConfigVersion{Source: "admin", Author: a.Author})
+		if err != nil {
 			return nil, err
 		}
-		return map[string]any{"config": o.running()}, nil
+		return map[string]any{"version": v.Version, "at": v.At}, nil
+	},
+	"config.history": func(o *Office, ctx context.Context, args json.RawMessage) (any, error) {
+		var a struct {
+			Version uint64 `json:"version"`
+		}
+		if err := decodeArgs(args, &a); err != nil {
+			return nil, err
+		}
+		vs, err := o.eng.ConfigVersions(ctx)
+		if err != nil {
+			return nil, err
+		}
+		if a.Version != 0 {
+			v, err := configVersion(vs, a.Version)
+			if err != nil {
+				return nil, err
+			}
+			return v, nil
+		}
+		out := []queue.ConfigVersion{}
+		for _, v := range slices.Backward(vs) {
+			v.Config = nil // ask for one version to see it
+			out = append(out, v)
+		}
+		return out, nil
+	},
+	"config.rollback": func(o *Office, ctx context.Context, args json.RawMessage) (any, error) {
+		var a struct {
+			Version uint64 `json:"version"`
+			Author  string `json:"author"`
+		}
+		if err := decodeArgs(args, &a); err != nil {
+			return nil, err
+		}
+		if err := checkText("author", a.Author); err != nil {
+			return nil, err
+		}
+		vs, err := o.eng.ConfigVersions(ctx)
+		if err != nil {
+			return nil, err
+		}
+		old, err := configVersion(vs, a.Version)
+		if err != nil {
+			return nil, err
+		}
+		v, err := o.setConfig(ctx, old.Config, queue.ConfigVersion{Source: "rollback", Author: a.Author, RollbackOf: old.Version})
+		if err != nil {
+			return nil, err
+		}
+		return map[string]any{"version": v.Version, "at": v.At}, nil
 	},
 	"office.pause":   pauseOp(false, true),
 	"office.resume":  pauseOp(false, false),
@@ -191,6 +246,16 @@ var adminOps = map[string]func(o *Office, ctx context.Context, args json.RawMess
 		}
 		return evs, err
 	},
+}
+
+// configVersion finds version n among the recorded ones.
+func configVersion(vs []queue.ConfigVersion, n uint64) (queue.ConfigVersion, error) {
+	for _, v := range vs {
+		if v.Version == n {
+			return v, nil
+		}
+	}
+	return queue.ConfigVersion{}, &AdminError{Code: "not_found", Field: "version", Message: fmt.Sprintf("no configuration version %d (config.history lists them)", n)}
 }
 
 // running is the configuration as it runs: the file's, with what the

@@ -6,12 +6,14 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"log/slog"
 	"maps"
 	"reflect"
 	"slices"
 
 	"github.com/cherga/cherga/internal/bus"
 	"github.com/cherga/cherga/internal/config"
+	"github.com/cherga/cherga/queue"
 )
 
 // An administrator changes the office's configuration while it runs
@@ -21,36 +23,84 @@ import (
 // time zone) takes effect with a restart, from the configuration file: a
 // change to it is refused, naming the field.
 
+// chooseConfig picks the configuration to start with: the file's (file),
+// unless it is the one last recorded from the file and an administrator
+// set another since: then that one, with the file's secrets. record says
+// the file's is new and to be recorded.
+func chooseConfig(dbPath string, file *config.Config, log *slog.Logger) (run *config.Config, record bool, err error) {
+	versions, err := queue.StoredConfigs(dbPath)
+	if err != nil {
+		return nil, false, err
+	}
+	doc, err := json.Marshal(file)
+	if err != nil {
+		return nil, false, err
+	}
+	var lastFile *queue.ConfigVersion
+	for i := range versions {
+		if versions[i].Source == "file" {
+			lastFile = &versions[i]
+		}
+	}
+	if lastFile == nil || !bytes.Equal(lastFile.Config, doc) {
+		return file, true, nil // new, or the file was edited: it wins
+	}
+	latest := versions[len(versions)-1]
+	if latest.Version == lastFile.Version {
+		return file, false, nil
+	}
+	set, err := config.Parse(latest.Config)
+	if err != nil {
+		log.Error("office: the configuration an administrator set no longer validates; running the file's", "version", latest.Version, "err", err)
+		return file, true, nil
+	}
+	set.Broker.Password = file.Broker.Password
+	log.Info("office: running the configuration an administrator set", "version", latest.Version, "source", latest.Source, "at", latest.At)
+	return set, false, nil
+}
+
 // setConfig validates doc (a whole configuration, as config.get gives it)
 // against the running one and runs it. It returns the configuration now
 // running.
-func (o *Office) setConfig(ctx context.Context, doc []byte) (*config.Config, error) {
+func (o *Office) setConfig(ctx context.Context, doc []byte, v queue.ConfigVersion) (queue.ConfigVersion, error) {
 	next, err := config.Parse(doc)
 	if err != nil {
 		var fe config.Errors
 		if errors.As(err, &fe) && len(fe) > 0 {
-			return nil, &AdminError{Code: "bad_request", Field: "config." + fe[0].Field, Message: err.Error()}
+			return v, &AdminError{Code: "bad_request", Field: "config." + fe[0].Field, Message: err.Error()}
 		}
-		return nil, &AdminError{Code: "bad_request", Field: "config", Message: err.Error()}
+		return v, &AdminError{Code: "bad_request", Field: "config", Message: err.Error()}
 	}
-	cur := o.running()
+	cur, file := o.running(), o.conf()
+	// A document may give what waits for a restart as config.get shows it
+	// (what runs) or as the file has it (a recorded version): both are no
+	// change.
+	if next.DB == file.DB {
+		next.DB = cur.DB
+	}
+	if next.Broker.URL == file.Broker.URL && next.Broker.Listen == file.Broker.Listen {
+		next.Broker.URL, next.Broker.Listen = cur.Broker.URL, cur.Broker.Listen
+	}
+	if sameJSON(next.Kiosks, file.Kiosks) {
+		next.Kiosks = cur.Kiosks
+	}
 	if err := restartOnly(cur, next); err != nil {
-		return nil, err
+		return v, err
 	}
 	// What waits for a restart stays as the file has it (and the secrets
 	// config.get leaves out with it).
-	file := o.conf()
 	next.Site, next.DB, next.Broker, next.GPIO, next.Kiosks = file.Site, file.DB, file.Broker, file.GPIO, file.Kiosks
 	next.Office.Timezone = file.Office.Timezone
-	if err := o.eng.SetConfig(ctx, next); err != nil {
-		return nil, err
+	v, err = o.eng.SetConfigVersion(ctx, next, v)
+	if err != nil {
+		return v, err
 	}
 	o.cfg.Store(next)
 	o.clearGone(file, next)
 	for _, k := range o.kiosks {
 		k.relight()
 	}
-	return next, nil
+	return v, nil
 }
 
 // restartOnly refuses a change to what takes effect with a restart.

@@ -392,3 +392,70 @@ func TestConfigSetLive(t *testing.T) {
 	require.NotNil(t, o.Config().Service("idp"))
 	require.Equal(t, "Europe/Kyiv", o.Config().Office.Timezone)
 }
+
+// What an administrator set outlasts a restart, until the file changes;
+// config.history lists the versions and config.rollback goes back to one.
+func TestConfigVersions(t *testing.T) {
+	cfg := roundTheClock(t)
+	db := filepath.Join(t.TempDir(), "o.db")
+	quiet := slog.New(slog.DiscardHandler)
+	start := func(cfg *config.Config) (context.Context, *office.Office) {
+		t.Helper()
+		ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+		t.Cleanup(cancel)
+		o, err := office.Start(ctx, office.Opts{Config: cfg, DB: db, Broker: "embedded", Listen: "127.0.0.1:0", Logger: quiet})
+		require.NoError(t, err)
+		return ctx, o
+	}
+	admin := func(ctx context.Context, o *office.Office, op, args string) map[string]any {
+		t.Helper()
+		r := o.Admin(ctx, office.AdminRequest{ID: "v", Op: op, Args: json.RawMessage(args)})
+		require.True(t, r.OK, "%s %s: %+v", op, args, r.Error)
+		b, err := json.Marshal(r.Result)
+		require.NoError(t, err)
+		var m map[string]any
+		if json.Unmarshal(b, &m) != nil {
+			var list []map[string]any
+			require.NoError(t, json.Unmarshal(b, &list))
+			m = map[string]any{"list": list}
+		}
+		return m
+	}
+
+	ctx, o := start(cfg)
+	res := admin(ctx, o, "config.set", `{"patch":{"office":{"recall_limit":7}},"author":"оператор"}`)
+	require.EqualValues(t, 2, res["version"], "version 1 is the file")
+	require.NoError(t, o.Close())
+
+	// The same file: the administrator's change runs.
+	ctx, o = start(roundTheClock(t))
+	require.Equal(t, 7, o.Config().Office.RecallLimit)
+	hist := admin(ctx, o, "config.history", ``)["list"].([]map[string]any)
+	require.Len(t, hist, 2)
+	require.EqualValues(t, 2, hist[0]["version"])
+	require.Equal(t, "admin", hist[0]["source"])
+	require.Equal(t, "оператор", hist[0]["author"])
+	require.Equal(t, "file", hist[1]["source"])
+	one := admin(ctx, o, "config.history", `{"version":1}`)
+	require.NotNil(t, one["config"])
+
+	// Back to version 1.
+	res = admin(ctx, o, "config.rollback", `{"version":1}`)
+	require.EqualValues(t, 3, res["version"])
+	require.Equal(t, 3, o.Config().Office.RecallLimit)
+	r := o.Admin(ctx, office.AdminRequest{ID: "v", Op: "config.rollback", Args: json.RawMessage(`{"version":99}`)})
+	require.Equal(t, "not_found", r.Error.Code)
+	admin(ctx, o, "config.set", `{"patch":{"office":{"recall_limit":5}}}`)
+	require.NoError(t, o.Close())
+
+	// An edited file wins over what was set, and is recorded.
+	edited := roundTheClock(t)
+	edited.Office.Footer = "Нова адреса"
+	ctx, o = start(edited)
+	defer o.Close()
+	require.Equal(t, 3, o.Config().Office.RecallLimit)
+	require.Equal(t, "Нова адреса", o.Config().Office.Footer)
+	hist = admin(ctx, o, "config.history", ``)["list"].([]map[string]any)
+	require.Len(t, hist, 5)
+	require.Equal(t, "file", hist[0]["source"])
+}

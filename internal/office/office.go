@@ -134,8 +134,19 @@ func Start(ctx context.Context, opts Opts) (_ *Office, err error) {
 		}
 	}()
 	dbPath := first(opts.DB, cfg.DB)
+	run, record, err := chooseConfig(dbPath, cfg, log)
+	if err != nil {
+		return nil, err
+	}
+	cfg = run
+	o.cfg.Store(cfg)
 	if o.eng, err = queue.Open(dbPath, cfg, &queue.Opts{Now: opts.Now, Logger: log}); err != nil {
 		return nil, err
+	}
+	if record {
+		if _, err := o.eng.RecordConfig(ctx, cfg, queue.ConfigVersion{Source: "file"}); err != nil {
+			return nil, err
+		}
 	}
 	o.url = first(opts.Broker, cfg.Broker.URL)
 	if o.url == "embedded" {

@@ -1,0 +1,127 @@
+package queue
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"time"
+
+	bolt "go.etcd.io/bbolt"
+
+	"github.com/cherga/cherga/internal/config"
+)
+
+// The configurations the office ran are kept in the store, one version per
+// change: the file it started with (again each time the file changed) and
+// each one an administrator set. The office runs the latest at start, unless
+// the file changed since it was last recorded: then the file wins.
+
+// ConfigVersion is one configuration the office ran.
+type ConfigVersion struct {
+	Version uint64    `json:"version"`
+	At      time.Time `json:"at"`
+	// Source is "file" (the configuration file at start), "admin"
+	// (config.set) or "rollback" (config.rollback to RollbackOf).
+	Source     string `json:"source"`
+	Author     string `json:"author,omitempty"`
+	RollbackOf uint64 `json:"rollback_of,omitempty"`
+	// Config is the configuration as JSON (without its secrets).
+	Config json.RawMessage `json:"config,omitempty"`
+}
+
+var bucketConfigs = []byte("configs")
+
+// keptConfigs bounds the history.
+const keptConfigs = 200
+
+// SetConfigVersion is SetConfig that records cfg as version v (its
+// Version, At and Config are filled in) in the same transaction.
+func (e *Engine) SetConfigVersion(ctx context.Context, cfg *config.Config, v ConfigVersion) (ConfigVersion, error) {
+	err := e.setConfig(ctx, cfg, func(t *txn) error { return t.recordConfig(cfg, &v) })
+	return v, err
+}
+
+// RecordConfig records cfg, which the engine runs already, as version v.
+func (e *Engine) RecordConfig(ctx context.Context, cfg *config.Config, v ConfigVersion) (ConfigVersion, error) {
+	err := e.do(ctx, false, func(t *txn) error { return t.recordConfig(cfg, &v) })
+	return v, err
+}
+
+func (t *txn) recordConfig(cfg *config.Config, v *ConfigVersion) error {
+	doc, err := json.Marshal(cfg)
+	if err != nil {
+		return err
+	}
+	b, err := t.tx.CreateBucketIfNotExists(bucketConfigs)
+	if err != nil {
+		t.fail(err)
+		return err
+	}
+	b.FillPercent = 0.95
+	last, _ := b.Cursor().Last()
+	v.Version, v.At, v.Config = beU64(last)+1, t.now.In(t.e.loc), doc
+	rec, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	t.fail(b.Put(u64(v.Version), rec))
+	if v.Version > keptConfigs {
+		t.fail(b.Delete(u64(v.Version - keptConfigs)))
+	}
+	return nil
+}
+
+// ConfigVersions returns the recorded configurations, oldest first.
+func (e *Engine) ConfigVersions(ctx context.Context) ([]ConfigVersion, error) {
+	var out []ConfigVersion
+	err := e.do(ctx, true, func(*txn) error {
+		return e.db.View(func(tx *bolt.Tx) error {
+			var err error
+			out, err = readConfigs(tx)
+			return err
+		})
+	})
+	return out, err
+}
+
+// StoredConfigs reads the recorded configurations of the store at path
+// before an engine opens it (none when there is no file yet), so that the
+// office can choose which to run.
+func StoredConfigs(path string) ([]ConfigVersion, error) {
+	if _, err := os.Stat(path); errors.Is(err, os.ErrNotExist) {
+		return nil, nil
+	}
+	db, err := bolt.Open(path, 0o600, &bolt.Options{ReadOnly: true, Timeout: 2 * time.Second})
+	if err != nil {
+		if errors.Is(err, bolt.ErrTimeout) {
+			return nil, fmt.Errorf("queue: %s is locked by another process (is another cherga running?)", path)
+		}
+		return nil, fmt.Errorf("queue: open %s: %w", path, err)
+	}
+	defer db.Close()
+	var out []ConfigVersion
+	err = db.View(func(tx *bolt.Tx) error {
+		out, err = readConfigs(tx)
+		return err
+	})
+	return out, err
+}
+
+func readConfigs(tx *bolt.Tx) ([]ConfigVersion, error) {
+	b := tx.Bucket(bucketConfigs)
+	if b == nil {
+		return nil, nil
+	}
+	var out []ConfigVersion
+	err := b.ForEach(func(k, v []byte) error {
+		var cv ConfigVersion
+		if err := json.Unmarshal(v, &cv); err != nil {
+			return fmt.Errorf("configuration version %d: %w", beU64(k), err)
+		}
+		out = append(out, cv)
+		return nil
+	})
+	return out, err
+}
