@@ -111,8 +111,9 @@ func (e *Engine) TakeRetained() Retained {
 		l.Services = slices.Clone(l.Services) // the rows change in place
 		r.Load = &l
 	}
+	cfg := e.cfg // SetConfig changes it under pubMu
 	e.pubMu.Unlock()
-	for _, c := range e.cfg.Counters {
+	for _, c := range cfg.Counters {
 		if b, ok := p.boards[c.ID]; ok {
 			r.Boards = append(r.Boards, b)
 		}

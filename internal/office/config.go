@@ -17,11 +17,11 @@ import (
 )
 
 // An administrator changes the office's configuration while it runs
-// (config.set): services, counters, hours, holidays and the other office
-// settings take effect at once. What the hardware is wired to (the site,
-// the store, the broker, the GPIO pins, the kiosks and their printers, the
-// time zone) takes effect with a restart, from the configuration file: a
-// change to it is refused, naming the field.
+// (config.set): services, counters, hours, holidays, the services of the
+// kiosk buttons and the other office settings take effect at once. What the
+// hardware is wired to (the site, the store, the broker, the GPIO pins, the
+// kiosks and their printers, the time zone) takes effect with a restart,
+// from the configuration file: a change to it is refused, naming the field.
 
 // chooseConfig picks the configuration to start with: the file's (file),
 // unless it is the one last recorded from the file and an administrator
@@ -81,15 +81,16 @@ func (o *Office) setConfig(ctx context.Context, doc []byte, v queue.ConfigVersio
 	if next.Broker.URL == file.Broker.URL && next.Broker.Listen == file.Broker.Listen {
 		next.Broker.URL, next.Broker.Listen = cur.Broker.URL, cur.Broker.Listen
 	}
-	if sameJSON(next.Kiosks, file.Kiosks) {
-		next.Kiosks = cur.Kiosks
+	if sameJSON(wiring(next.Kiosks), wiring(file.Kiosks)) {
+		next.Kiosks = withServices(cur.Kiosks, next.Kiosks)
 	}
 	if err := restartOnly(cur, next); err != nil {
 		return v, err
 	}
 	// What waits for a restart stays as the file has it (and the secrets
 	// config.get leaves out with it).
-	next.Site, next.DB, next.Broker, next.GPIO, next.Kiosks = file.Site, file.DB, file.Broker, file.GPIO, file.Kiosks
+	next.Site, next.DB, next.Broker, next.GPIO = file.Site, file.DB, file.Broker, file.GPIO
+	next.Kiosks = withServices(file.Kiosks, next.Kiosks)
 	next.Office.Timezone = file.Office.Timezone
 	v, err = o.eng.SetConfigVersion(ctx, next, v)
 	if err != nil {
@@ -120,7 +121,7 @@ func restartOnly(cur, next *config.Config) error {
 		return refuse("gpio")
 	case next.Office.Timezone != cur.Office.Timezone:
 		return refuse("office.timezone")
-	case !sameJSON(next.Kiosks, cur.Kiosks):
+	case !sameJSON(wiring(next.Kiosks), wiring(cur.Kiosks)):
 		return refuse("kiosks")
 	}
 	// A counter's pins are wired: its buttons and lamp stay as they are.
@@ -145,6 +146,31 @@ func restartOnly(cur, next *config.Config) error {
 		return refuse("counters: a counter with GPIO pins")
 	}
 	return nil
+}
+
+// wiring is the kiosks without the services of their buttons: a button may
+// be given another service while the office runs (its pin and lamp stay).
+func wiring(ks []config.Kiosk) []config.Kiosk {
+	out := slices.Clone(ks)
+	for i := range out {
+		out[i].Buttons = slices.Clone(out[i].Buttons)
+		for j := range out[i].Buttons {
+			out[i].Buttons[j].Service = ""
+		}
+	}
+	return out
+}
+
+// withServices is the kiosks ks with the services of the buttons of from,
+// which has the same wiring.
+func withServices(ks, from []config.Kiosk) []config.Kiosk {
+	out := wiring(ks)
+	for i := range out {
+		for j := range out[i].Buttons {
+			out[i].Buttons[j].Service = from[i].Buttons[j].Service
+		}
+	}
+	return out
 }
 
 func sameJSON(a, b any) bool {

@@ -6,11 +6,13 @@ import (
 	"fmt"
 	"log/slog"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/require"
+	"periph.io/x/conn/v3/gpio"
 
 	firmwareconfig "github.com/cherga/cherga/firmware-config"
 	"github.com/cherga/cherga/internal/broker"
@@ -458,4 +460,41 @@ func TestConfigVersions(t *testing.T) {
 	hist = admin(ctx, o, "config.history", ``)["list"].([]map[string]any)
 	require.Len(t, hist, 5)
 	require.Equal(t, "file", hist[0]["source"])
+}
+
+// A kiosk button is given another service while the office runs: its pin
+// now issues tickets of that service. Its pin cannot move without a restart.
+func TestConfigSetKioskButton(t *testing.T) {
+	cfg := roundTheClock(t)
+	h := newHeader()
+	ctx, o, l := startOffice(t, office.Opts{Config: cfg, Pin: h.open, ButtonClock: h.clock}, "qms/demo/kiosk/#")
+	require.Equal(t, "GPIO17", cfg.Kiosks[0].Buttons[0].Pin)
+	kiosks := func(edit func(b []config.KioskButton)) string {
+		ks := slices.Clone(o.Config().Kiosks)
+		ks[0].Buttons = slices.Clone(ks[0].Buttons)
+		edit(ks[0].Buttons)
+		b, err := json.Marshal(map[string]any{"patch": map[string]any{"kiosks": ks}})
+		require.NoError(t, err)
+		return string(b)
+	}
+	r := o.Admin(ctx, office.AdminRequest{ID: "k", Op: "config.set", Args: json.RawMessage(kiosks(func(b []config.KioskButton) { b[0].Service = "employment" }))})
+	require.True(t, r.OK, "%+v", r.Error)
+
+	pin := h.pin("GPIO17")
+	step := func(d time.Duration) {
+		require.NoError(t, pin.WaitIdle(10*time.Second))
+		h.clock.Advance(d)
+		require.NoError(t, pin.WaitIdle(10*time.Second))
+	}
+	pin.Edge(gpio.Low)
+	step(30 * time.Millisecond)
+	step(100 * time.Millisecond)
+	pin.Edge(gpio.High)
+	step(30 * time.Millisecond)
+	_, err := l.Wait(ctx, "qms/demo/kiosk/k1/ticket", containing(`"ticket":"З001"`))
+	require.NoError(t, err)
+
+	r = o.Admin(ctx, office.AdminRequest{ID: "k", Op: "config.set", Args: json.RawMessage(kiosks(func(b []config.KioskButton) { b[0].Pin = "GPIO16" }))})
+	require.False(t, r.OK)
+	require.Equal(t, "config.kiosks", r.Error.Field)
 }

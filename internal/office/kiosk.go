@@ -42,10 +42,11 @@ type kiosk struct {
 	noStatus bool
 	probed   time.Time
 
-	// lamps light the buttons of the services that can issue now; buzzer
-	// beeps for an accepted press. Either may be missing.
-	lamps  map[string]*device.Lamp
-	lit    map[string]bool
+	// lamps light the buttons (by their index in the kiosk's buttons)
+	// whose services can issue now; buzzer beeps for an accepted press.
+	// Either may be missing.
+	lamps  map[int]*device.Lamp
+	lit    map[int]bool
 	buzzer *device.Lamp
 
 	scanner *device.Scanner // nil without one
@@ -133,7 +134,7 @@ func newKiosk(o *Office, cfg config.Kiosk, spec string) (*kiosk, error) {
 		return nil, fmt.Errorf("office: kiosk %s: %w", cfg.ID, err)
 	}
 	k := &kiosk{o: o, cfg: cfg, spec: spec, profile: p, presses: make(chan press, 16), jobs: make(chan func(context.Context)),
-		lamps: map[string]*device.Lamp{}, lit: map[string]bool{}, scans: make(chan device.Scan, 8)}
+		lamps: map[int]*device.Lamp{}, lit: map[int]bool{}, scans: make(chan device.Scan, 8)}
 	if cfg.Scanner != "" {
 		sc, err := device.OpenScanner(cfg.Scanner, &device.ScannerOpts{StatusURL: o.conf().Office.StatusURL, Site: o.conf().Site})
 		if err != nil {
@@ -284,17 +285,27 @@ func (k *kiosk) run(ctx context.Context) {
 // now (open, under its cap, the printer ready), dark otherwise, so a
 // citizen sees which buttons work before pressing.
 func (k *kiosk) light(ctx context.Context) {
-	for service, l := range k.lamps {
+	for i, l := range k.lamps {
+		service := k.button(i)
 		on := k.statusErr == nil && k.o.eng.Issuable(ctx, service) == nil
-		if lit, known := k.lit[service]; known && lit == on {
+		if lit, known := k.lit[i]; known && lit == on {
 			continue
 		}
 		if err := l.Set(on); err != nil {
 			k.o.log.Error("office: kiosk lamp", "kiosk", k.cfg.ID, "service", service, "err", err)
 			continue
 		}
-		k.lit[service] = on
+		k.lit[i] = on
 	}
+}
+
+// button is the service of the kiosk's button i now: config.set may give
+// a button another service.
+func (k *kiosk) button(i int) string {
+	if kc := k.o.conf().Kiosk(k.cfg.ID); kc != nil && i < len(kc.Buttons) {
+		return kc.Buttons[i].Service
+	}
+	return k.cfg.Buttons[i].Service
 }
 
 // checkPrinter opens the printer if needed, reads its status and publishes

@@ -215,9 +215,9 @@ func Start(ctx context.Context, opts Opts) (_ *Office, err error) {
 		if err != nil {
 			return nil, err
 		}
-		for _, b := range kc.Buttons {
+		for i, b := range kc.Buttons {
 			if l := o.lamp(b.Lamp, "kiosk "+kc.ID+" "+b.Service+" lamp"); l != nil {
-				k.lamps[b.Service] = l
+				k.lamps[i] = l
 			}
 		}
 		k.buzzer = o.lamp(kc.Buzzer, "kiosk "+kc.ID+" buzzer")
@@ -463,13 +463,12 @@ func (o *Office) startButtons(ctx context.Context) {
 	}
 	for _, kc := range o.conf().Kiosks {
 		k := o.kiosks[kc.ID]
-		for _, btn := range kc.Buttons {
+		for i, btn := range kc.Buttons {
 			if btn.Pin == "" {
 				continue
 			}
-			service := btn.Service
-			watch(btn.Pin, "kiosk "+kc.ID+" "+service, time.Duration(kc.LongPressMS)*time.Millisecond, func(p device.Press) {
-				k.submit(press{service: service, priority: p.Long, source: "gpio " + btn.Pin})
+			watch(btn.Pin, "kiosk "+kc.ID+" "+btn.Service, time.Duration(kc.LongPressMS)*time.Millisecond, func(p device.Press) {
+				k.submit(press{service: k.button(i), priority: p.Long, source: "gpio " + btn.Pin})
 			})
 		}
 	}
