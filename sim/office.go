@@ -39,8 +39,6 @@ type Office struct {
 	Printers map[string]*Printer // by kiosk id
 	Bus      *Listener
 
-	cfg *config.Config
-
 	mu      sync.Mutex
 	tickets []PrintedTicket // newest first
 	printed int
@@ -62,10 +60,10 @@ type PrintedTicket struct {
 
 // StartOffice starts the simulated office.
 func StartOffice(ctx context.Context, opts OfficeOpts) (*Office, error) {
-	cfg := *opts.Config
-	cfg.Kiosks = append([]config.Kiosk(nil), opts.Config.Kiosks...)
-	s := &Office{Pins: NewPins(), Printers: map[string]*Printer{}, cfg: &cfg}
-	for i, k := range cfg.Kiosks {
+	cfg := opts.Config
+	s := &Office{Pins: NewPins(), Printers: map[string]*Printer{}}
+	specs := map[string]string{}
+	for _, k := range cfg.Kiosks {
 		prof, err := firmwareconfig.PrinterProfile(k.Profile)
 		if err != nil {
 			s.closePrinters()
@@ -77,20 +75,21 @@ func StartOffice(ctx context.Context, opts OfficeOpts) (*Office, error) {
 			return nil, err
 		}
 		s.Printers[k.ID] = p
-		cfg.Kiosks[i].Printer = "serial:" + p.Path()
+		specs[k.ID] = "serial:" + p.Path()
 	}
 	listen := opts.Listen
 	if listen == "" {
 		listen = "127.0.0.1:0"
 	}
 	o, err := office.Start(ctx, office.Opts{
-		Config:  &cfg,
-		DB:      opts.DB,
-		Broker:  "embedded",
-		Listen:  listen,
-		Version: opts.Version,
-		Pin:     s.Pins.Open,
-		Logger:  opts.Logger,
+		Config:   cfg,
+		Printers: specs,
+		DB:       opts.DB,
+		Broker:   "embedded",
+		Listen:   listen,
+		Version:  opts.Version,
+		Pin:      s.Pins.Open,
+		Logger:   opts.Logger,
 	})
 	if err != nil {
 		s.closePrinters()
@@ -146,7 +145,7 @@ func bigLine(d printer.Doc) string {
 // Press presses a kiosk's button for a service: its GPIO pin when it has
 // one, else the kiosk's MQTT topic, as a remote kiosk would.
 func (s *Office) Press(kiosk, service string) error {
-	k := s.cfg.Kiosk(kiosk)
+	k := s.Config().Kiosk(kiosk)
 	if k == nil {
 		return fmt.Errorf("sim: no kiosk %q", kiosk)
 	}
@@ -155,22 +154,22 @@ func (s *Office) Press(kiosk, service string) error {
 			return s.Pins.Press(b.Pin, 60*time.Millisecond)
 		}
 	}
-	if s.cfg.Service(service) == nil {
+	if s.Config().Service(service) == nil {
 		return fmt.Errorf("sim: no service %q", service)
 	}
-	return s.Bus.Publish(bus.KioskPress(s.cfg.Root(), kiosk), mustJSON(map[string]string{"service": service}), false)
+	return s.Bus.Publish(bus.KioskPress(s.Config().Root(), kiosk), mustJSON(map[string]string{"service": service}), false)
 }
 
 // Counter presses a counter's button (over MQTT, as its button box does).
 func (s *Office) Counter(counter, action, to string) error {
-	if s.cfg.Counter(counter) == nil {
+	if s.Config().Counter(counter) == nil {
 		return fmt.Errorf("sim: no counter %q", counter)
 	}
 	cmd := map[string]string{"action": action}
 	if to != "" {
 		cmd["to"] = to
 	}
-	return s.Bus.Publish(bus.CounterCmd(s.cfg.Root(), counter), mustJSON(cmd), false)
+	return s.Bus.Publish(bus.CounterCmd(s.Config().Root(), counter), mustJSON(cmd), false)
 }
 
 // AirRaid pauses the whole office for an air-raid alert (on) or resumes it,
@@ -225,22 +224,22 @@ type KioskState struct {
 
 // State reads the office as its boards see it: from the retained topics.
 func (s *Office) State() State {
-	root := s.cfg.Root()
+	root := s.Config().Root()
 	raw := func(topic string) json.RawMessage {
 		if m, ok := s.Bus.Last(topic); ok && json.Valid(m.Payload) {
 			return m.Payload
 		}
 		return json.RawMessage("null")
 	}
-	st := State{Site: s.cfg.Site, Office: s.cfg.Office.Name, Broker: s.BrokerURL(), Hall: raw(bus.Hall(root))}
-	for _, svc := range s.cfg.Services {
+	st := State{Site: s.Config().Site, Office: s.Config().Office.Name, Broker: s.BrokerURL(), Hall: raw(bus.Hall(root))}
+	for _, svc := range s.Config().Services {
 		st.Services = append(st.Services, ServiceState{ID: svc.ID, Name: svc.Name, Prefix: svc.Prefix, Queue: raw(bus.Queue(root, svc.ID))})
 	}
-	for _, c := range s.cfg.Counters {
+	for _, c := range s.Config().Counters {
 		st.Counters = append(st.Counters, raw(bus.Board(root, c.ID)))
 		st.Kinds = append(st.Kinds, c.Kind)
 	}
-	for _, k := range s.cfg.Kiosks {
+	for _, k := range s.Config().Kiosks {
 		ks := KioskState{ID: k.ID, Printer: raw(bus.Printer(root, k.ID))}
 		for _, b := range k.Buttons {
 			ks.Services = append(ks.Services, b.Service)

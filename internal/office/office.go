@@ -36,7 +36,10 @@ type Opts struct {
 	Listen string
 	// Printer replaces the printer of every kiosk ("" keeps the configured ones).
 	Printer string
-	Version string
+	// Printers replaces the printers of some kiosks, by kiosk id (the
+	// simulator's pseudo-terminals); Printer overrides it.
+	Printers map[string]string
+	Version  string
 	// Pin opens a GPIO pin by name; nil means device.OpenPin (the host's
 	// GPIO chip). The simulator passes fake pins.
 	Pin func(name string) (gpio.PinIO, error) `yaml:"-"`
@@ -208,6 +211,9 @@ func Start(ctx context.Context, opts Opts) (_ *Office, err error) {
 	}
 	for _, kc := range cfg.Kiosks {
 		spec := kc.Printer
+		if p, ok := opts.Printers[kc.ID]; ok {
+			spec = p
+		}
 		if opts.Printer != "" {
 			spec = opts.Printer
 		}
