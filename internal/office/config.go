@@ -59,9 +59,9 @@ func chooseConfig(dbPath string, file *config.Config, log *slog.Logger) (run *co
 	return set, false, nil
 }
 
-// setConfig validates doc (a whole configuration, as config.get gives it)
-// against the running one and runs it. It returns the configuration now
-// running.
+// setConfig validates doc (a whole configuration, as config.get gives it,
+// or a recorded version) against the running one, runs it and records it
+// as version v, which it returns filled in.
 func (o *Office) setConfig(ctx context.Context, doc []byte, v queue.ConfigVersion) (queue.ConfigVersion, error) {
 	next, err := config.Parse(doc)
 	if err != nil {
