@@ -201,15 +201,21 @@ func TestSetConfigLive(t *testing.T) {
 	require.Equal(t, "П001", o.next("3"))
 	o.e.TakeRetained()
 
-	// social is renamed, counter 3 goes, a service and a counter come.
+	require.NoError(t, o.e.SetPause(o.ctx, "employment", "немає спеціаліста"))
+	// social is renamed, counter 3 goes, a service and a counter come;
+	// employment goes, and its pause with it.
 	cfg := queuetest.Office(t, func(s string) string {
 		s = strings.Replace(s, `{id: social,`, `{id: social2,`, 1)
 		s = strings.ReplaceAll(s, `services: [social`, `services: [social2`)
 		s = strings.Replace(s, "  - {id: \"3\", services: [pension]}\n", "", 1)
 		s = strings.Replace(s, "counters:\n", "  - {id: idp, name: \"Довідки ВПО\", prefix: \"В\", width: 3, avg_service_min: 5}\ncounters:\n  - {id: \"5\", services: [idp]}\n", 1)
-		return s
+		s = strings.Replace(s, "  - {id: employment, name: \"Центр зайнятості\", prefix: \"З\", width: 3, avg_service_min: 20}\n", "", 1)
+		return strings.Replace(s, "  - {id: \"4\", services: [employment], kind: cabinet}\n", "", 1)
 	})
 	require.NoError(t, o.e.SetConfig(o.ctx, cfg))
+	ps, err := o.e.Pauses(o.ctx)
+	require.NoError(t, err)
+	require.Empty(t, ps, "the pause of a service that is gone")
 	o.cfg = cfg // for the checks at cleanup
 	require.NoError(t, o.e.Check(o.ctx))
 
@@ -219,7 +225,7 @@ func TestSetConfigLive(t *testing.T) {
 	require.Equal(t, "В001", o.issue("idp").Ticket.Label)
 	require.Equal(t, "В001", o.next("5"))
 	o.do("5", queue.Finish) // the first engine's cleanup verifies the file against the old counters
-	_, err := o.e.Issue(o.ctx, queue.IssueRequest{Service: "social"})
+	_, err = o.e.Issue(o.ctx, queue.IssueRequest{Service: "social"})
 	require.ErrorIs(t, err, queue.ErrUnknownService)
 
 	r := o.e.TakeRetained()
@@ -227,12 +233,12 @@ func TestSetConfigLive(t *testing.T) {
 	for _, b := range r.Boards {
 		boards = append(boards, b.Counter)
 	}
-	require.Equal(t, []string{"5", "1", "2", "4"}, boards, "every board of the new configuration, in its order, none of the old")
+	require.Equal(t, []string{"5", "1", "2"}, boards, "every board of the new configuration, in its order, none of the old")
 	var rows []string
 	for _, s := range r.Load.Services {
 		rows = append(rows, s.Service)
 	}
-	require.Equal(t, []string{"social2", "pension", "employment", "idp"}, rows)
+	require.Equal(t, []string{"social2", "pension", "idp"}, rows)
 
 	// A restart keeps what the change did.
 	o.reopen()

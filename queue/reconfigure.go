@@ -3,6 +3,8 @@ package queue
 import (
 	"context"
 	"fmt"
+	"maps"
+	"slices"
 
 	"github.com/cherga/cherga/internal/config"
 )
@@ -68,6 +70,12 @@ func (e *Engine) swap(sw *swapRequest) error {
 	}
 	r := &request{err: make(chan error, 1), fn: func(t *txn) error {
 		t.rehomeStrays()
+		for _, s := range slices.Sorted(maps.Keys(t.st.pauses)) {
+			if s != "" && e.service(s) == nil {
+				delete(t.st.pauses, s)
+				t.pausesChanged(s, false, "the service is no longer configured")
+			}
+		}
 		for _, c := range e.cfg.Counters {
 			t.boardChanged(t.st.counters[c.ID])
 		}
