@@ -249,3 +249,47 @@ func TestSetConfigLive(t *testing.T) {
 	require.ErrorContains(t, o.e.SetConfig(o.ctx, tz), "time zone")
 	require.Equal(t, "А005", o.issue("social2").Ticket.Label)
 }
+
+// After SetConfig the office load counts each waiting citizen once, and
+// no figures of a service that is gone are handed out.
+func TestSetConfigFigures(t *testing.T) {
+	o := newOffice(t, nil, monday10)
+	o.issue("social")
+	o.issue("social")
+	require.NoError(t, o.e.Republish(o.ctx))
+	o.e.TakeRetained()
+	o.issue("employment") // its figures wait for the publisher
+	cfg := queuetest.Office(t, func(s string) string {
+		s = strings.Replace(s, "  - {id: employment, name: \"Центр зайнятості\", prefix: \"З\", width: 3, avg_service_min: 20}\n", "", 1)
+		return strings.Replace(s, "  - {id: \"4\", services: [employment], kind: cabinet}\n", "", 1)
+	})
+	require.NoError(t, o.e.SetConfig(o.ctx, cfg))
+	o.cfg = cfg
+	r := o.e.TakeRetained()
+	require.Equal(t, 2, r.Load.Waiting, "the З ticket expired with its service; the two А ones wait")
+	for _, f := range r.Queues {
+		require.NotEqual(t, "employment", f.Service)
+	}
+	require.NoError(t, o.e.SetConfig(o.ctx, cfg))
+	require.Equal(t, 2, o.e.TakeRetained().Load.Waiting, "the same again")
+}
+
+// A width shrunk below the day's numbers wraps: no live label is said
+// twice.
+func TestSetConfigWidthShrunk(t *testing.T) {
+	o := newOffice(t, nil, monday10)
+	for range 12 {
+		o.issue("social")
+	}
+	for range 9 {
+		o.next("1")
+	}
+	o.do("1", queue.Finish) // А001…А009 done, А010…А012 waiting
+	cfg := queuetest.Office(t, func(s string) string {
+		return strings.Replace(s, `prefix: "А", width: 3`, `prefix: "А", width: 1`, 1)
+	})
+	require.NoError(t, o.e.SetConfig(o.ctx, cfg))
+	o.cfg = cfg
+	require.Equal(t, "А1", o.issue("social").Ticket.Label)
+	requireLiveOnce(t, o.tickets())
+}

@@ -6,6 +6,7 @@ import (
 	"maps"
 	"slices"
 
+	"github.com/cherga/cherga/display"
 	"github.com/cherga/cherga/internal/config"
 )
 
@@ -111,6 +112,12 @@ func (e *Engine) useConfig(cfg *config.Config) {
 	// TakeRetained reads the counters of the configuration under pubMu.
 	e.pubMu.Lock()
 	e.cfg, e.svcs, e.svcIdx, e.byPrefix, e.ctrs = cfg, svcs, idx, byPrefix, ctrs
-	e.load.Services = nil // its rows follow the services
+	e.load = display.Load{} // its rows follow the services
+	// Figures not yet taken of a service that is gone are not for anyone.
+	for s := range e.pub.queues {
+		if svcs[s] == nil {
+			delete(e.pub.queues, s)
+		}
+	}
 	e.pubMu.Unlock()
 }

@@ -201,8 +201,10 @@ func verifyNumbering(cfg *config.Config, day string, ts []*Ticket, bad func(stri
 			// of its width, no number is issued twice; after that, the
 			// numbers still live are skipped.
 			if i > 0 && !wrapped {
+				// A width changed (by the configuration) is a wrap too.
 				prev := list[i-1]
-				wrapped = tk.Number <= prev.Number && prev.Number == maxNumber(len(prev.Label)-len(labelPrefix(prev.Label)))
+				prevWidth := len(prev.Label) - len(labelPrefix(prev.Label))
+				wrapped = tk.Number <= prev.Number && prev.Number == maxNumber(prevWidth) || len(digits) != prevWidth
 			}
 			l := label{p, tk.Number}
 			if !wrapped && first[l] {

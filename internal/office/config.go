@@ -11,6 +11,8 @@ import (
 	"reflect"
 	"slices"
 
+	"github.com/cherga/cherga/display"
+	firmwareconfig "github.com/cherga/cherga/firmware-config"
 	"github.com/cherga/cherga/internal/bus"
 	"github.com/cherga/cherga/internal/config"
 	"github.com/cherga/cherga/queue"
@@ -55,6 +57,16 @@ func chooseConfig(dbPath string, file *config.Config, log *slog.Logger) (run *co
 		return file, true, nil
 	}
 	set.Broker.Password = file.Broker.Password
+	for _, k := range set.Kiosks {
+		p, err := firmwareconfig.PrinterProfile(k.Profile)
+		if err == nil {
+			err = printable(set, k.ID, p)
+		}
+		if err != nil {
+			log.Error("office: the configuration an administrator set cannot be printed; running the file's", "version", latest.Version, "err", err)
+			return file, true, nil
+		}
+	}
 	log.Info("office: running the configuration an administrator set", "version", latest.Version, "source", latest.Source, "at", latest.At)
 	return set, false, nil
 }
@@ -86,6 +98,13 @@ func (o *Office) setConfig(ctx context.Context, doc []byte, v queue.ConfigVersio
 	}
 	if err := restartOnly(cur, next); err != nil {
 		return v, err
+	}
+	for _, k := range o.kiosks {
+		if err := printable(next, k.cfg.ID, k.profile); err != nil {
+			var fe *FieldError
+			errors.As(err, &fe)
+			return v, &AdminError{Code: "bad_request", Field: "config." + fe.Field, Message: err.Error()}
+		}
 	}
 	// What waits for a restart stays as the file has it (and the secrets
 	// config.get leaves out with it).
@@ -180,14 +199,19 @@ func sameJSON(a, b any) bool {
 }
 
 // clearGone empties the retained topics of the counters and services that
-// the change took away, so that no board or website shows them.
+// the change took away (and the board topics a counter no longer uses: an
+// AWTRIX prefix changed), so that no board or website shows them.
 func (o *Office) clearGone(old, next *config.Config) {
 	root := old.Root()
 	for _, c := range old.Counters {
-		if next.Counter(c.ID) == nil {
-			for _, t := range []string{bus.Board(root, c.ID), bus.BoardText(root, c.ID)} {
-				o.bus.Start(t, 1, true, nil)
+		was := boardTopics(root, &c)
+		if nc := next.Counter(c.ID); nc != nil {
+			for t := range boardTopics(root, nc) {
+				delete(was, t)
 			}
+		}
+		for t := range was {
+			o.bus.Start(t, 1, true, nil)
 		}
 	}
 	for _, s := range old.Services {
@@ -195,6 +219,17 @@ func (o *Office) clearGone(old, next *config.Config) {
 			o.bus.Start(bus.Queue(root, s.ID), 1, true, nil)
 		}
 	}
+}
+
+// boardTopics are the retained topics of a counter's boards.
+func boardTopics(root string, c *config.Counter) map[string]bool {
+	ts := map[string]bool{bus.Board(root, c.ID): true, bus.BoardText(root, c.ID): true}
+	for _, m := range c.Board.Messages(display.Board{Counter: c.ID, State: display.Idle}) {
+		if m.Retain {
+			ts[m.Topic] = true
+		}
+	}
+	return ts
 }
 
 // mergePatch applies a JSON merge patch (RFC 7396) to target.

@@ -498,3 +498,38 @@ func TestConfigSetKioskButton(t *testing.T) {
 	require.False(t, r.OK)
 	require.Equal(t, "config.kiosks", r.Error.Field)
 }
+
+// config.set refuses a name the kiosk's printer cannot print (every ticket
+// of the service would be voided), naming the field; a counter taken away
+// leaves no retained AWTRIX app behind.
+func TestConfigSetPrintableAndBoardsCleared(t *testing.T) {
+	ctx, o, l := startOffice(t, office.Opts{Config: roundTheClock(t)}, "qms/demo/#", "awtrix_13/#")
+	services := o.Config().Services
+	services = append([]config.Service(nil), services...)
+	services[1].Name = "Пенсійний фонд ☎"
+	patch, err := json.Marshal(map[string]any{"patch": map[string]any{"services": services}})
+	require.NoError(t, err)
+	r := o.Admin(ctx, office.AdminRequest{ID: "s", Op: "config.set", Args: patch})
+	require.False(t, r.OK)
+	require.Equal(t, "config.services[1]", r.Error.Field, r.Error.Message)
+	require.Contains(t, r.Error.Message, "cannot encode")
+
+	_, err = o.Engine().Issue(ctx, queue.IssueRequest{Service: "employment", Kiosk: "k1"})
+	require.NoError(t, err)
+	_, err = o.Engine().Counter(ctx, "13", queue.Command{Action: queue.Next})
+	require.NoError(t, err)
+	_, err = l.Wait(ctx, "awtrix_13/custom/cherga", containing("З001"))
+	require.NoError(t, err, "counter 13 of the example office has an AWTRIX board")
+	var list []config.Counter
+	for _, c := range o.Config().Counters {
+		if c.ID != "13" {
+			list = append(list, c)
+		}
+	}
+	patch, err = json.Marshal(map[string]any{"patch": map[string]any{"counters": list}})
+	require.NoError(t, err)
+	r = o.Admin(ctx, office.AdminRequest{ID: "s", Op: "config.set", Args: patch})
+	require.True(t, r.OK, "%+v", r.Error)
+	_, err = l.Wait(ctx, "awtrix_13/custom/cherga", func(m sim.Message) bool { return len(m.Payload) == 0 })
+	require.NoError(t, err, "the AWTRIX app of the counter that is gone is cleared")
+}

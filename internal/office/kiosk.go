@@ -142,16 +142,43 @@ func newKiosk(o *Office, cfg config.Kiosk, spec string) (*kiosk, error) {
 		}
 		k.scanner = sc
 	}
-	// A text the printer's code page cannot print would void every ticket of
-	// its service: refuse the configuration now, naming the text.
-	for _, svc := range o.conf().Services {
-		tk := queue.Ticket{Label: queue.FormatLabel(svc.Prefix, 1, svc.Width), Issued: time.Now()}
-		if _, err := p.Ticket(k.ticket(tk, svc.Name, svc.NameEn, 1, time.Minute)); err != nil {
-			return nil, fmt.Errorf("office: kiosk %s cannot print the tickets of service %s on %s: %w", cfg.ID, svc.ID, p.Name, err)
-		}
+	if err := printable(o.conf(), cfg.ID, p); err != nil {
+		return nil, err
 	}
 	return k, nil
 }
+
+// printable checks that a kiosk's printer can print every ticket of cfg:
+// a text its code page cannot print would void every ticket of its
+// service, so the configuration is refused, naming the field.
+func printable(cfg *config.Config, kiosk string, p *printer.Profile) error {
+	at := time.Date(2026, 11, 23, 9, 0, 0, 0, cfg.Location())
+	check := func(field, what, service, serviceEn, label string) error {
+		tk := queue.Ticket{ID: 1, Label: label, Issued: at}
+		if _, err := p.Ticket(ticketOf(cfg, tk, service, serviceEn, 1, time.Minute)); err != nil {
+			return &FieldError{Field: field, Err: fmt.Errorf("office: kiosk %s cannot print %s on %s: %w", kiosk, what, p.Name, err)}
+		}
+		return nil
+	}
+	if err := check("office", "the office's texts", "-", "", "A1"); err != nil {
+		return err
+	}
+	for i, svc := range cfg.Services {
+		if err := check(fmt.Sprintf("services[%d]", i), "the tickets of service "+svc.ID, svc.Name, svc.NameEn, queue.FormatLabel(svc.Prefix, 1, svc.Width)); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// FieldError is a configuration that cannot run, and the field at fault.
+type FieldError struct {
+	Field string
+	Err   error
+}
+
+func (e *FieldError) Error() string { return e.Field + ": " + e.Err.Error() }
+func (e *FieldError) Unwrap() error { return e.Err }
 
 func (k *kiosk) submit(p press) {
 	select {
@@ -491,16 +518,21 @@ func (k *kiosk) ready(ctx context.Context) error {
 
 // ticket is what the printer prints for tk; ahead and wait < 0 are unknown.
 func (k *kiosk) ticket(tk queue.Ticket, service, serviceEn string, ahead int, wait time.Duration) *printer.Ticket {
+	return ticketOf(k.o.conf(), tk, service, serviceEn, ahead, wait)
+}
+
+// ticketOf is the ticket of tk that an office of cfg prints.
+func ticketOf(cfg *config.Config, tk queue.Ticket, service, serviceEn string, ahead int, wait time.Duration) *printer.Ticket {
 	return &printer.Ticket{
-		Header:    k.o.conf().Office.Name,
+		Header:    cfg.Office.Name,
 		Label:     tk.Label,
 		Service:   service,
 		ServiceEn: serviceEn,
-		Issued:    tk.Issued.In(k.o.conf().Location()),
+		Issued:    tk.Issued.In(cfg.Location()),
 		Ahead:     ahead,
 		Wait:      wait,
-		QR:        statusURL(k.o.conf(), tk),
-		Footer:    k.o.conf().Office.Footer,
+		QR:        statusURL(cfg, tk),
+		Footer:    cfg.Office.Footer,
 	}
 }
 
