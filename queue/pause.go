@@ -52,13 +52,14 @@ func (e *PausedError) Unwrap() error { return ErrPaused }
 var keyPauses = []byte("pauses")
 
 // SetPause pauses the office (service "") or one service, with a reason; a
-// pause in force gets the new reason. Resume ends it.
+// pause in force gets the new reason, or keeps its own when reason is ""
+// (an air-raid pause stays one). Resume ends it.
 func (e *Engine) SetPause(ctx context.Context, service, reason string) error {
 	return e.do(ctx, false, func(t *txn) error {
 		if service != "" && e.service(service) == nil {
 			return fmt.Errorf("%w %q", ErrUnknownService, service)
 		}
-		if p, ok := t.st.pauses[service]; ok && p.Reason == reason {
+		if p, ok := t.st.pauses[service]; ok && (p.Reason == reason || reason == "") {
 			return nil
 		}
 		t.st.pauses[service] = Paused{Reason: reason, Since: t.now.In(e.loc)}

@@ -65,11 +65,16 @@ func main() {
 		flag.Usage()
 		os.Exit(2)
 	}
-	args, err := buildArgs(*rawArgs, flag.Args()[1:])
+	op := flag.Arg(0)
+	// Flags may also follow the OP (chergactl config.set -args '{…}').
+	if err := flag.CommandLine.Parse(flag.Args()[1:]); err != nil {
+		os.Exit(2)
+	}
+	args, err := buildArgs(*rawArgs, flag.Args())
 	if err != nil {
 		fail(2, err)
 	}
-	code, err := run(os.Stdout, *broker, "qms/"+*site, flag.Arg(0), args, *timeout)
+	code, err := run(os.Stdout, *broker, "qms/"+*site, op, args, *timeout)
 	if err != nil {
 		fail(1, err)
 	}
@@ -93,6 +98,9 @@ func buildArgs(raw string, words []string) (json.RawMessage, error) {
 		k, v, ok := strings.Cut(w, "=")
 		if !ok || k == "" {
 			return nil, fmt.Errorf("%q: want key=value", w)
+		}
+		if strings.HasPrefix(k, "-") {
+			return nil, fmt.Errorf("%q: flags go before the key=value words", w)
 		}
 		if n, err := strconv.ParseInt(v, 10, 64); err == nil {
 			m[k] = n

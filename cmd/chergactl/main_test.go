@@ -121,6 +121,8 @@ func TestBuildArgs(t *testing.T) {
 	require.Error(t, err)
 	_, err = buildArgs("{", nil)
 	require.Error(t, err)
+	_, err = buildArgs("", []string{"ticket=А1", "-timeout=1s"})
+	require.ErrorContains(t, err, "flags go before the key=value words")
 }
 
 // A broker that takes the connection and never answers is named as such.
