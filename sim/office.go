@@ -160,6 +160,23 @@ func (s *Office) Press(kiosk, service string) error {
 	return s.Bus.Publish(bus.KioskPress(s.Config().Root(), kiosk), mustJSON(map[string]string{"service": service}), false)
 }
 
+// PressButton presses button i of a kiosk (counting from 0): its GPIO pin
+// when it has one, else the kiosk's MQTT topic with the service the button
+// has now (config.set may have changed it).
+func (s *Office) PressButton(kiosk string, i int) error {
+	k := s.Config().Kiosk(kiosk)
+	if k == nil {
+		return fmt.Errorf("sim: no kiosk %q", kiosk)
+	}
+	if i < 0 || i >= len(k.Buttons) {
+		return fmt.Errorf("sim: kiosk %s has no button %d", kiosk, i+1)
+	}
+	if b := k.Buttons[i]; b.Pin != "" {
+		return s.Pins.Press(b.Pin, 60*time.Millisecond)
+	}
+	return s.Bus.Publish(bus.KioskPress(s.Config().Root(), kiosk), mustJSON(map[string]string{"service": k.Buttons[i].Service}), false)
+}
+
 // Counter presses a counter's button (over MQTT, as its button box does).
 func (s *Office) Counter(counter, action, to string) error {
 	if s.Config().Counter(counter) == nil {

@@ -12,6 +12,8 @@ import (
 	"github.com/stretchr/testify/require"
 
 	firmwareconfig "github.com/cherga/cherga/firmware-config"
+	"github.com/cherga/cherga/internal/config"
+	"github.com/cherga/cherga/internal/office"
 	"github.com/cherga/cherga/printer"
 	"github.com/cherga/cherga/sim"
 )
@@ -96,4 +98,29 @@ func TestOfficeAirRaid(t *testing.T) {
 	require.NoError(t, s.Bus.Publish("qms/demo/kiosk/k1/press", []byte(`{"service":"social"}`), false))
 	_, err = s.Bus.Wait(ctx, "qms/demo/kiosk/k1/ticket", func(m sim.Message) bool { return strings.Contains(string(m.Payload), `"ok":true`) })
 	require.NoError(t, err)
+}
+
+// A kiosk button given another service live prints that service's tickets
+// when the simulator presses it.
+func TestPressButtonAfterConfigSet(t *testing.T) {
+	ctx, s := startSim(t)
+	ks := s.Config().Kiosks
+	ks = append([]config.Kiosk(nil), ks...)
+	ks[0].Buttons = append([]config.KioskButton(nil), ks[0].Buttons...)
+	ks[0].Buttons[0].Service = "employment"
+	patch, err := json.Marshal(map[string]any{"patch": map[string]any{"kiosks": ks}})
+	require.NoError(t, err)
+	r := s.Admin(ctx, office.AdminRequest{ID: "k", Op: "config.set", Args: patch})
+	require.True(t, r.OK, "%+v", r.Error)
+
+	printed := make(chan string, 4)
+	s.OnPrint(func(_ string, d printer.Doc) { printed <- d.String() })
+	require.NoError(t, s.PressButton("k1", 0))
+	select {
+	case <-ctx.Done():
+		t.Fatal("no ticket printed")
+	case text := <-printed:
+		require.Contains(t, text, "Центр зайнятості")
+	}
+	require.ErrorContains(t, s.PressButton("k1", 9), "no button 10")
 }

@@ -44,7 +44,11 @@ func main() {
 	if *verbose {
 		level = slog.LevelDebug
 	}
-	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: level}))
+	var handler slog.Handler = slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: level})
+	if !*verbose {
+		handler = quieter{handler} // the terminal says it already (tell)
+	}
+	log := slog.New(handler)
 
 	var cfg *config.Config
 	var err error
@@ -78,13 +82,14 @@ func main() {
 	defer srv.Close()
 
 	page := "http://" + ln.Addr().String()
-	printIntro(cfg, s, page)
-	go commands(ctx, cfg, s, page, stop)
+	printIntro(s, page)
+	go commands(ctx, s, page, stop)
 	<-ctx.Done()
 	fmt.Println("\ncherga-sim: stopping")
 }
 
-func printIntro(cfg *config.Config, s *sim.Office, page string) {
+func printIntro(s *sim.Office, page string) {
+	cfg := s.Config()
 	root := cfg.Root()
 	host, port, _ := net.SplitHostPort(strings.TrimPrefix(s.BrokerURL(), "tcp://"))
 	fmt.Printf("\ncherga-sim: the simulated office «%s» is running\n\n", cfg.Office.Name)
@@ -105,10 +110,64 @@ func printIntro(cfg *config.Config, s *sim.Office, page string) {
 	fmt.Println("a (air-raid alert: pause the office; a again: all clear); s (state); h (help); q (quit).")
 	fmt.Printf("From another terminal:\n  mosquitto_pub -h %s -p %s -t %s/kiosk/k1/press -m '{\"service\":\"social\"}'\n", host, port, root)
 	fmt.Printf("  mosquitto_sub -h %s -p %s -t '%s/#' -v\n\n", host, port, root)
+	if ps, err := s.Engine().Pauses(context.Background()); err == nil {
+		if p, ok := ps[""]; ok {
+			fmt.Printf("⚠ Прийом призупинено / the office is paused since %s: %s  (a: all clear)\n\n", p.Since.In(cfg.Location()).Format("02.01 15:04"), p.Reason)
+		}
+	}
 }
 
+// printState shows the queues and the counters' boards.
+func printState(st sim.State) {
+	for _, svc := range st.Services {
+		var q struct {
+			Waiting    int    `json:"waiting"`
+			ETAMin     int    `json:"eta_min"`
+			LastCalled string `json:"last_called"`
+			Paused     bool   `json:"paused"`
+		}
+		_ = json.Unmarshal(svc.Queue, &q)
+		paused := ""
+		if q.Paused {
+			paused = "  (призупинено / paused)"
+		}
+		fmt.Printf("  %-2s %-24s чекають / waiting %d, ~%d хв, останній / last %s%s\n", svc.Prefix, svc.Name, q.Waiting, q.ETAMin, or(q.LastCalled, "—"), paused)
+	}
+	for i, raw := range st.Counters {
+		var b struct{ Counter, Ticket, State string }
+		if json.Unmarshal(raw, &b) != nil || b.Counter == "" {
+			continue
+		}
+		kind := "вікно"
+		if i < len(st.Kinds) && st.Kinds[i] == "cabinet" {
+			kind = "кабінет"
+		}
+		fmt.Printf("  %s %-3s %-8s %s\n", kind, b.Counter, b.State, b.Ticket)
+	}
+}
+
+func or(s, alt string) string {
+	if s == "" {
+		return alt
+	}
+	return s
+}
+
+// quieter drops the log records the terminal shows in its own words.
+type quieter struct{ slog.Handler }
+
+func (q quieter) Handle(ctx context.Context, r slog.Record) error {
+	if r.Message == "office: input refused" {
+		return nil
+	}
+	return q.Handler.Handle(ctx, r)
+}
+
+func (q quieter) WithAttrs(as []slog.Attr) slog.Handler { return quieter{q.Handler.WithAttrs(as)} }
+func (q quieter) WithGroup(n string) slog.Handler      { return quieter{q.Handler.WithGroup(n)} }
+
 // commands reads the terminal: the keyboard is the office's buttons.
-func commands(ctx context.Context, cfg *config.Config, s *sim.Office, page string, stop func()) {
+func commands(ctx context.Context, s *sim.Office, page string, stop func()) {
 	sc := bufio.NewScanner(os.Stdin)
 	actions := map[string]string{"n": "next", "r": "recall", "c": "serve", "x": "noshow", "d": "done", "p": "pause", "u": "resume"}
 	for sc.Scan() {
@@ -122,7 +181,7 @@ func commands(ctx context.Context, cfg *config.Config, s *sim.Office, page strin
 			stop()
 			return
 		case f[0] == "h":
-			printIntro(cfg, s, page)
+			printIntro(s, page)
 		case f[0] == "a":
 			var ps map[string]queue.Paused
 			if ps, err = s.Engine().Pauses(ctx); err == nil {
@@ -130,22 +189,17 @@ func commands(ctx context.Context, cfg *config.Config, s *sim.Office, page strin
 				err = s.AirRaid(ctx, !on)
 			}
 		case f[0] == "s":
-			st := s.State()
-			for _, svc := range st.Services {
-				fmt.Printf("  %s %s: %s\n", svc.Prefix, svc.Name, svc.Queue)
-			}
-			for _, b := range st.Counters {
-				fmt.Printf("  %s\n", b)
-			}
+			printState(s.State())
 		case actions[f[0]] != "" && len(f) == 2:
 			err = s.Counter(f[1], actions[f[0]], "")
 		default:
+			cfg := s.Config() // config.set may have given a button another service
 			n, aerr := strconv.Atoi(f[0])
 			if aerr != nil || len(cfg.Kiosks) == 0 || n < 1 || n > len(cfg.Kiosks[0].Buttons) {
 				err = errors.New("unknown command; h for help")
 				break
 			}
-			err = s.Press(cfg.Kiosks[0].ID, cfg.Kiosks[0].Buttons[n-1].Service)
+			err = s.PressButton(cfg.Kiosks[0].ID, n-1)
 		}
 		if err != nil {
 			fmt.Println("cherga-sim:", err)
