@@ -164,7 +164,7 @@ func (q quieter) Handle(ctx context.Context, r slog.Record) error {
 }
 
 func (q quieter) WithAttrs(as []slog.Attr) slog.Handler { return quieter{q.Handler.WithAttrs(as)} }
-func (q quieter) WithGroup(n string) slog.Handler      { return quieter{q.Handler.WithGroup(n)} }
+func (q quieter) WithGroup(n string) slog.Handler       { return quieter{q.Handler.WithGroup(n)} }
 
 // commands reads the terminal: the keyboard is the office's buttons.
 func commands(ctx context.Context, s *sim.Office, page string, stop func()) {
