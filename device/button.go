@@ -56,6 +56,10 @@ const (
 	EventStuck
 	// EventRecovered is the release of a button reported stuck.
 	EventRecovered
+	// EventRepeat is a press within ButtonOpts.MinInterval of the last
+	// one: counted in ButtonStats.Suppressed and not to be acted on, but a
+	// kiosk can say why nothing more came.
+	EventRepeat
 )
 
 // String implements fmt.Stringer.
@@ -67,6 +71,8 @@ func (k EventKind) String() string {
 		return "stuck"
 	case EventRecovered:
 		return "recovered"
+	case EventRepeat:
+		return "repeat"
 	}
 	return fmt.Sprintf("EventKind(%d)", uint8(k))
 }
@@ -383,7 +389,7 @@ func (t *tracker) next(now time.Time) (time.Duration, bool) {
 func (t *tracker) press(long bool, now time.Time, evs []Event) []Event {
 	if mi := t.opts.MinInterval; mi > 0 && t.pressedOnce && now.Sub(t.last) < mi {
 		t.stats.Suppressed++
-		return evs
+		return append(evs, Event{Kind: EventRepeat, Press: Press{Button: t.name, Long: long, At: now}})
 	}
 	t.pressedOnce, t.last = true, now
 	t.stats.Presses++

@@ -180,8 +180,14 @@ func TestButtonMash(t *testing.T) {
 		r.press()
 		r.release()
 	}
-	// 10 × 60 ms: all within MinInterval of the first.
-	require.Len(t, r.events(), 1)
+	// 10 × 60 ms: all within MinInterval of the first. The other nine are
+	// reported as repeats, not presses.
+	evs := r.events()
+	require.Len(t, evs, 10)
+	require.Equal(t, device.EventPress, evs[0].Kind)
+	for _, ev := range evs[1:] {
+		require.Equal(t, device.EventRepeat, ev.Kind)
+	}
 	require.Equal(t, device.ButtonStats{Presses: 1, Suppressed: 9}, r.b.Stats())
 
 	r.advance(r.opts.MinInterval)

@@ -28,7 +28,8 @@
 //     hold and with Long set once a hold reaches LongPress (then nothing on
 //     release);
 //   - at most one press per MinInterval: a child mashing the kiosk button
-//     gets one ticket, the rest are counted in ButtonStats.Suppressed;
+//     gets one ticket, the rest are counted in ButtonStats.Suppressed and
+//     reported as EventRepeat, which the kiosk answers without a ticket;
 //   - EventStuck once when a hold lasts Stuck, EventRecovered on its release.
 //
 // Run waits in WaitForEdge with a timeout that ends at the next long press or

@@ -533,3 +533,29 @@ func TestConfigSetPrintableAndBoardsCleared(t *testing.T) {
 	_, err = l.Wait(ctx, "awtrix_13/custom/cherga", func(m sim.Message) bool { return len(m.Payload) == 0 })
 	require.NoError(t, err, "the AWTRIX app of the counter that is gone is cleared")
 }
+
+// A kiosk button pressed again at once prints one ticket, and the kiosk
+// says why the second press gave none.
+func TestKioskRepeatPress(t *testing.T) {
+	h := newHeader()
+	ctx, o, l := startOffice(t, office.Opts{Config: roundTheClock(t), Pin: h.open, ButtonClock: h.clock}, "qms/demo/kiosk/#")
+	pin := h.pin("GPIO17")
+	step := func(d time.Duration) {
+		require.NoError(t, pin.WaitIdle(10*time.Second))
+		h.clock.Advance(d)
+		require.NoError(t, pin.WaitIdle(10*time.Second))
+	}
+	for range 2 {
+		pin.Edge(gpio.Low)
+		step(30 * time.Millisecond)
+		step(100 * time.Millisecond)
+		pin.Edge(gpio.High)
+		step(30 * time.Millisecond)
+	}
+	m, err := l.Wait(ctx, "qms/demo/kiosk/k1/ticket", containing(`"reason":"repeat"`))
+	require.NoError(t, err)
+	require.Contains(t, string(m.Payload), "один талон на одне натискання")
+	tks, err := o.Engine().Tickets(ctx)
+	require.NoError(t, err)
+	require.Len(t, tks, 1)
+}

@@ -87,6 +87,9 @@ type press struct {
 	service  string
 	priority bool
 	source   string
+	// repeat is a press within the button's mash interval: it issues
+	// nothing, and the kiosk says so.
+	repeat bool
 }
 
 // Result is the payload of {root}/kiosk/{kiosk}/ticket: what a press gave.
@@ -293,13 +296,18 @@ func (k *kiosk) run(ctx context.Context) {
 		case s := <-k.scans:
 			k.scanned(ctx, s)
 		case p := <-k.presses:
-			if k.buzzer != nil {
+			if k.buzzer != nil && !p.repeat {
 				if err := k.buzzer.Beep(80 * time.Millisecond); err != nil {
 					k.o.log.Error("office: kiosk buzzer", "kiosk", k.cfg.ID, "err", err)
 				}
 			}
-			r := k.serve(ctx, p)
-			k.light(ctx)
+			var r Result
+			if p.repeat {
+				r = refuse(Result{Service: p.service, At: k.o.now()}, "repeat", "Кнопку вже натиснуто: один талон на одне натискання / Already pressed: one ticket per press")
+			} else {
+				r = k.serve(ctx, p)
+				k.light(ctx)
+			}
 			k.o.log.Info("kiosk", "kiosk", k.cfg.ID, "service", p.service, "source", p.source, "ok", r.OK, "ticket", r.Ticket, "reason", r.Reason)
 			if err := k.o.bus.Publish(bus.KioskTicket(k.o.conf().Root(), k.cfg.ID), 1, false, mustJSON(r)); err != nil {
 				k.o.log.Debug("office: kiosk result not published", "err", err)

@@ -429,7 +429,8 @@ func (o *Office) serveCounters(ctx context.Context) {
 // startButtons watches the GPIO buttons of the configuration. A host with
 // no GPIO chip (a laptop) runs without them: MQTT inputs still work.
 func (o *Office) startButtons(ctx context.Context) {
-	watch := func(pinName, what string, longPress time.Duration, onPress func(device.Press)) {
+	// onRepeat, if set, hears the presses within a button's mash interval.
+	watch := func(pinName, what string, longPress time.Duration, onPress, onRepeat func(device.Press)) {
 		pinName = strings.TrimSpace(pinName)
 		pin, err := o.pin(pinName)
 		if err != nil {
@@ -456,6 +457,10 @@ func (o *Office) startButtons(ctx context.Context) {
 				switch ev.Kind {
 				case device.EventPress:
 					onPress(ev.Press)
+				case device.EventRepeat:
+					if onRepeat != nil {
+						onRepeat(ev.Press)
+					}
 				case device.EventStuck:
 					o.reportError(what, fmt.Errorf("office: button %s on %s is stuck (held down); its presses are ignored until it is released", what, pinName))
 				case device.EventRecovered:
@@ -475,6 +480,8 @@ func (o *Office) startButtons(ctx context.Context) {
 			}
 			watch(btn.Pin, "kiosk "+kc.ID+" "+btn.Service, time.Duration(kc.LongPressMS)*time.Millisecond, func(p device.Press) {
 				k.submit(press{service: k.button(i), priority: p.Long, source: "gpio " + btn.Pin})
+			}, func(device.Press) {
+				k.submit(press{service: k.button(i), source: "gpio " + btn.Pin, repeat: true})
 			})
 		}
 	}
@@ -483,7 +490,7 @@ func (o *Office) startButtons(ctx context.Context) {
 			counter, act := cc.ID, queue.Action(action)
 			watch(pinName, "counter "+counter+" "+action, 0, func(device.Press) {
 				o.submitCounter(counterReq{counter: counter, cmd: queue.Command{Action: act}, source: "counter/" + counter + " gpio " + pinName})
-			})
+			}, nil)
 		}
 	}
 }
