@@ -480,17 +480,7 @@ func TestConfigSetKioskButton(t *testing.T) {
 	r := o.Admin(ctx, office.AdminRequest{ID: "k", Op: "config.set", Args: json.RawMessage(kiosks(func(b []config.KioskButton) { b[0].Service = "employment" }))})
 	require.True(t, r.OK, "%+v", r.Error)
 
-	pin := h.pin("GPIO17")
-	step := func(d time.Duration) {
-		require.NoError(t, pin.WaitIdle(10*time.Second))
-		h.clock.Advance(d)
-		require.NoError(t, pin.WaitIdle(10*time.Second))
-	}
-	pin.Edge(gpio.Low)
-	step(30 * time.Millisecond)
-	step(100 * time.Millisecond)
-	pin.Edge(gpio.High)
-	step(30 * time.Millisecond)
+	h.shortPress(t, "GPIO17")
 	_, err := l.Wait(ctx, "qms/demo/kiosk/k1/ticket", containing(`"ticket":"З001"`))
 	require.NoError(t, err)
 
@@ -539,23 +529,29 @@ func TestConfigSetPrintableAndBoardsCleared(t *testing.T) {
 func TestKioskRepeatPress(t *testing.T) {
 	h := newHeader()
 	ctx, o, l := startOffice(t, office.Opts{Config: roundTheClock(t), Pin: h.open, ButtonClock: h.clock}, "qms/demo/kiosk/#")
-	pin := h.pin("GPIO17")
-	step := func(d time.Duration) {
-		require.NoError(t, pin.WaitIdle(10*time.Second))
-		h.clock.Advance(d)
-		require.NoError(t, pin.WaitIdle(10*time.Second))
-	}
-	for range 2 {
-		pin.Edge(gpio.Low)
-		step(30 * time.Millisecond)
-		step(100 * time.Millisecond)
-		pin.Edge(gpio.High)
-		step(30 * time.Millisecond)
-	}
+	h.shortPress(t, "GPIO17")
+	h.shortPress(t, "GPIO17")
 	m, err := l.Wait(ctx, "qms/demo/kiosk/k1/ticket", containing(`"reason":"repeat"`))
 	require.NoError(t, err)
 	require.Contains(t, string(m.Payload), "один талон на одне натискання")
 	tks, err := o.Engine().Tickets(ctx)
 	require.NoError(t, err)
 	require.Len(t, tks, 1)
+}
+
+// shortPress presses and releases a button on the fake header, letting the
+// debounce and the button see each edge.
+func (h *header) shortPress(t *testing.T, name string) {
+	t.Helper()
+	pin := h.pin(name)
+	step := func(d time.Duration) {
+		require.NoError(t, pin.WaitIdle(10*time.Second))
+		h.clock.Advance(d)
+		require.NoError(t, pin.WaitIdle(10*time.Second))
+	}
+	pin.Edge(gpio.Low)
+	step(30 * time.Millisecond)
+	step(100 * time.Millisecond)
+	pin.Edge(gpio.High)
+	step(30 * time.Millisecond)
 }
