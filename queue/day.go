@@ -170,7 +170,7 @@ func (t *txn) rollover() {
 	t.hall = true
 	seq := t.event(EvDayStarted, nil, "", day)
 	t.fail(t.tx.Bucket(bucketDays).Put([]byte(day), u64(seq)))
-	t.prune(day)
+	t.prune()
 	t.metaDirty = true
 	for _, c := range t.e.cfg.Counters {
 		t.boardChanged(t.st.counters[c.ID])
@@ -180,32 +180,37 @@ func (t *txn) rollover() {
 	}
 }
 
-// prune drops the events, and so the tickets, of the days older than the
-// kept number of days; their statistics stay.
-func (t *txn) prune(today string) {
-	d, err := time.Parse(dayLayout, today)
-	if err != nil {
-		return
+// prune drops the events, and so the tickets, of the days before the last
+// office.stats_days business days the store recorded (counted in recorded
+// days, so that a clock that once jumped ahead cannot wipe them); their
+// statistics stay. Events not yet acknowledged by the broker are kept
+// whatever their age: while the broker is away nothing is lost.
+func (t *txn) prune() {
+	type rec struct {
+		day   []byte
+		start uint64
 	}
-	cutoff := d.AddDate(0, 0, -t.e.cfg.Office.StatsDays).Format(dayLayout)
-	// The events (and with them the tickets) before the first kept day's
-	// day.started go.
-	var first uint64
-	days := t.tx.Bucket(bucketDays)
-	dc := days.Cursor()
-	var oldDays [][]byte
+	var days []rec
+	dc := t.tx.Bucket(bucketDays).Cursor()
 	for k, v := dc.First(); k != nil; k, v = dc.Next() {
-		if string(k) >= cutoff {
-			first = beU64(v)
-			break
-		}
-		oldDays = append(oldDays, append([]byte(nil), k...))
+		days = append(days, rec{append([]byte(nil), k...), beU64(v)})
 	}
-	if first == 0 {
+	published := beU64(t.tx.Bucket(bucketMeta).Get(keyPublished))
+	keep := max(len(days)-1-t.e.cfg.Office.StatsDays, 0) // the first kept day: today and stats_days before it
+	for keep > 0 {
+		// A day with an event not yet published stays, with the days after.
+		if end := days[keep].start; end > published+1 {
+			keep--
+			continue
+		}
+		break
+	}
+	if keep == 0 {
 		return
 	}
-	for _, k := range oldDays {
-		t.fail(days.Delete(k))
+	first := min(days[keep].start, published+1)
+	for _, d := range days[:keep] {
+		t.fail(t.tx.Bucket(bucketDays).Delete(d.day))
 	}
 	ec := t.tx.Bucket(bucketEvents).Cursor()
 	for k, _ := ec.First(); k != nil && beU64(k) < first; k, _ = ec.First() {

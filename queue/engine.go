@@ -217,9 +217,9 @@ func (e *Engine) run(batch []*request) {
 		var t *txn
 		err := e.db.Update(func(tx *bolt.Tx) error {
 			t = newTxn(e, tx)
+			t.storeAck() // first: a new day prunes only what was published
 			t.rollover()
 			t.closeServices()
-			t.storeAck()
 			for i, r := range batch {
 				if t.fatal != nil {
 					break

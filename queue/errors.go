@@ -62,6 +62,19 @@ type serviceClosed struct{}
 func (serviceClosed) Error() string        { return "queue: the service is not open now" }
 func (serviceClosed) Is(target error) bool { return target == ErrClosed }
 
+// ErrPruned is returned (as a *PrunedError) by Replay for events older
+// than the store keeps (office.stats_days).
+var ErrPruned = errors.New("queue: those events are no longer kept")
+
+// PrunedError says which is the first event still kept.
+type PrunedError struct{ First uint64 }
+
+func (e *PrunedError) Error() string {
+	return fmt.Sprintf("queue: events before seq %d are no longer kept (office.stats_days)", e.First)
+}
+
+func (e *PrunedError) Unwrap() error { return ErrPruned }
+
 // FullError says why a kiosk refused a ticket that would not be served
 // before closing: Wait is the estimated wait, Closes when the service closes.
 type FullError struct {

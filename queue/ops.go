@@ -470,6 +470,7 @@ func (t *txn) end(c *counterState, to State, ev string) (*Ticket, error) {
 	tk.Ended = t.now
 	c.current = nil
 	if to == Done {
+		t.st.lastDone[c.id] = tk.ID
 		t.st.served(tk)
 		t.changed(tk.Service) // its wait estimate learned
 	}
@@ -553,13 +554,8 @@ func (e *Engine) Rate(ctx context.Context, counter string, score int) (Ticket, e
 		if score < 1 || score > 5 {
 			return fmt.Errorf("%w, got %d", ErrBadScore, score)
 		}
-		var last *Ticket
-		for _, tk := range t.st.tickets {
-			if tk.State == Done && tk.Counter == counter && (last == nil || tk.Ended.After(last.Ended) || tk.Ended.Equal(last.Ended) && tk.ID > last.ID) {
-				last = tk
-			}
-		}
-		if last == nil {
+		last := t.st.tickets[t.st.lastDone[counter]]
+		if last == nil || last.State != Done {
 			return ErrNoTicket
 		}
 		last.Rating = score

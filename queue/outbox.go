@@ -243,6 +243,11 @@ func (e *Engine) Replay(from uint64, max int) ([]Event, error) {
 	var evs []Event
 	err := e.db.View(func(tx *bolt.Tx) error {
 		c := tx.Bucket(bucketEvents).Cursor()
+		// An integration that asks for events that are gone is told so,
+		// rather than handed the later ones as if none were missing.
+		if k, _ := c.First(); from > 0 && k != nil && from < beU64(k) {
+			return &PrunedError{First: beU64(k)}
+		}
 		for k, v := c.Seek(u64(from)); k != nil && len(evs) < max; k, v = c.Next() {
 			var ev Event
 			if err := json.Unmarshal(v, &ev); err != nil {

@@ -233,6 +233,7 @@ func TestOldDaysKeepOnlyStatistics(t *testing.T) {
 		o.issue("social")
 		o.issue("social")
 		o.next("1")
+		o.published() // what the broker has not taken is kept, however old
 	}
 	for d := range 4 {
 		day := monday10.AddDate(0, 0, d).Format("2006-01-02")

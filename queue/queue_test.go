@@ -118,6 +118,17 @@ func (o *office) events() []queue.Event {
 	return evs
 }
 
+// published acknowledges every event so far, as the office's publisher
+// does once the broker took them.
+func (o *office) published() {
+	o.t.Helper()
+	evs, err := o.e.Pending(0, 1<<20)
+	require.NoError(o.t, err)
+	if len(evs) > 0 {
+		o.e.Ack(evs[len(evs)-1].Seq)
+	}
+}
+
 // sameJSON compares values as they are stored and published: times read
 // back from the store have no monotonic reading and a fixed zone.
 func sameJSON(t *testing.T, want, got any) {

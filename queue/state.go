@@ -68,6 +68,9 @@ type state struct {
 	// pauses are the administrator's pauses in force, by service ("" the
 	// office); they outlast the day.
 	pauses map[string]Paused
+	// lastDone is the ticket each counter finished last today (by the
+	// order of the events, not the wall clock): the one a rating is for.
+	lastDone map[string]uint64
 }
 
 type closing struct {
@@ -109,6 +112,7 @@ func (e *Engine) newState(day string) *state {
 		hall:       display.NewHall(&display.HallOpts{Size: e.cfg.Office.HallSize}),
 		lastCalled: map[string]string{},
 		pauses:     map[string]Paused{},
+		lastDone:   map[string]uint64{},
 	}
 	for _, c := range e.cfg.Counters {
 		st.counters[c.ID] = &counterState{id: c.ID, services: c.Services}
@@ -171,6 +175,8 @@ func (e *Engine) reload() error {
 				st.hall.Call(ev.Ticket.Label, ev.Counter, ev.At)
 			case EvRecalled:
 				st.hall.Call(ev.Ticket.Label, ev.Counter, ev.At)
+			case EvDone:
+				st.lastDone[ev.Counter] = ev.Ticket.ID
 			}
 		})
 		st.tickets = ts

@@ -151,17 +151,15 @@ func computeStats(day string, tickets []*Ticket) *DayStats {
 			case Expired:
 				a.f.Expired++
 			}
-			if !tk.Called.IsZero() {
-				if d := tk.Called.Sub(tk.Issued); d >= 0 {
-					a.wait = append(a.wait, d)
-				}
+			if d, ok := span(tk.Issued, tk.Called); ok {
+				a.wait = append(a.wait, d)
 			}
 			if tk.Rating > 0 {
 				a.f.Ratings++
 				a.ratingSum += tk.Rating
 			}
-			if tk.State == Done && !tk.Called.IsZero() {
-				if d := tk.Ended.Sub(tk.Called); d >= 0 {
+			if tk.State == Done {
+				if d, ok := span(tk.Called, tk.Ended); ok {
 					a.service = append(a.service, d)
 				}
 			}
@@ -182,6 +180,17 @@ func computeStats(day string, tickets []*Ticket) *DayStats {
 		st.Counters[k] = finish(a)
 	}
 	return st
+}
+
+// span is the duration from a to b for the statistics, when both were
+// read from a clock that was set and it is a day's length at most: a Pi
+// that booted at 1970 and was set by NTP meanwhile must not add decades.
+func span(a, b time.Time) (time.Duration, bool) {
+	if a.IsZero() || b.IsZero() || !clockValid(a) || !clockValid(b) {
+		return 0, false
+	}
+	d := b.Sub(a)
+	return d, d >= 0 && d <= 24*time.Hour
 }
 
 // keepStats stores the statistics of a finished day; they outlive its

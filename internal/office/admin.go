@@ -241,6 +241,10 @@ var adminOps = map[string]func(o *Office, ctx context.Context, args json.RawMess
 			return nil, badArg("max", "must be 1..10000, got %d", a.Max)
 		}
 		evs, err := o.eng.Replay(a.FromSeq, a.Max)
+		var pe *queue.PrunedError
+		if errors.As(err, &pe) {
+			return nil, &AdminError{Code: "not_found", Field: "from_seq", Message: fmt.Sprintf("%v: replay from_seq %d on", err, pe.First)}
+		}
 		if evs == nil {
 			evs = []queue.Event{}
 		}
