@@ -102,3 +102,31 @@ func TestRatingAfterClockSetBack(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, "А002", tk.Label, "after a restart too")
 }
+
+// A board published again (a restart, a reconnection, a change of
+// configuration) keeps the time of its call, so it does not blink again.
+func TestBoardKeepsItsCallTime(t *testing.T) {
+	o := newOffice(t, nil, monday10)
+	o.issue("social")
+	called := o.clk.Now()
+	require.Equal(t, "А001", o.next("1"))
+	board := func() time.Time {
+		t.Helper()
+		require.NoError(t, o.e.Republish(o.ctx))
+		for _, b := range o.e.TakeRetained().Boards {
+			if b.Counter == "1" {
+				return b.At
+			}
+		}
+		t.Fatal("no board 1")
+		return time.Time{}
+	}
+	o.clk.Add(5 * time.Minute)
+	require.True(t, called.Equal(board()))
+	o.do("1", queue.Recall)
+	recalled := o.clk.Now()
+	o.clk.Add(5 * time.Minute)
+	require.True(t, recalled.Equal(board()))
+	o.reopen()
+	require.True(t, recalled.Equal(board()), "after a restart too")
+}

@@ -83,6 +83,9 @@ type counterState struct {
 	services []string
 	paused   bool
 	current  *Ticket // called or serving at this counter
+	// calledAt is when current was last called or recalled: its board
+	// blinks from then, however often the board is published again.
+	calledAt time.Time
 }
 
 // persisted part of a counter.
@@ -173,8 +176,14 @@ func (e *Engine) reload() error {
 			case EvCalled:
 				st.lastCalled[ev.Ticket.Service] = ev.Ticket.Label
 				st.hall.Call(ev.Ticket.Label, ev.Counter, ev.At)
+				if c := st.counters[ev.Counter]; c != nil {
+					c.calledAt = ev.At
+				}
 			case EvRecalled:
 				st.hall.Call(ev.Ticket.Label, ev.Counter, ev.At)
+				if c := st.counters[ev.Counter]; c != nil {
+					c.calledAt = ev.At
+				}
 			case EvDone:
 				st.lastDone[ev.Counter] = ev.Ticket.ID
 			}

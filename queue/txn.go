@@ -107,6 +107,9 @@ func (t *txn) board(c *counterState) display.Board {
 		if c.current.State == Serving {
 			b.State = display.Serving
 		}
+		if !c.calledAt.IsZero() {
+			b.At = c.calledAt // a board published again blinks no longer than the call
+		}
 		b.Ticket = c.current.Label
 		if s := t.e.service(c.current.Service); s != nil {
 			b.Service = s.Name
@@ -120,6 +123,7 @@ func (t *txn) board(c *counterState) display.Board {
 // call puts the counter's current ticket on top of the hall board; its
 // event (called or recalled) is the announcement.
 func (t *txn) call(c *counterState) {
+	c.calledAt = t.now
 	t.st.hall.Call(c.current.Label, c.id, t.now)
 	t.hall = true
 	t.boardChanged(c)
