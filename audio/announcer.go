@@ -52,8 +52,11 @@ type AnnouncerOpts struct {
 	// Langs are the languages played, in order; messages in others are
 	// skipped. Each must be in the pack.
 	Langs []string `yaml:"langs"`
-	// MaxAge drops a call older than this when its turn comes (see the
-	// package doc for how age is counted).
+	// MaxAge drops a call older than this when it arrives (it waited in
+	// the controller's outbox while the broker was away; see the package
+	// doc for how age is counted). A call waiting behind the announcer's
+	// own queue is its counter's current one and is said, however late:
+	// a later call to the same counter supersedes it instead.
 	MaxAge time.Duration `yaml:"max_age"`
 	// Gather is how long a call waits for its other languages before it is
 	// played without them. The controller sends them back to back.
@@ -80,6 +83,10 @@ var DefaultAnnouncerOpts = AnnouncerOpts{
 // ErrExpired is passed to AnnouncerOpts.Played for a call dropped because
 // it became older than MaxAge while it waited.
 var ErrExpired = errors.New("audio: call too old to announce")
+
+// ErrSuperseded is passed to AnnouncerOpts.Played for a call dropped
+// because its counter called someone else before its turn came.
+var ErrSuperseded = errors.New("audio: call superseded by a later call to its counter")
 
 // Announcer plays calls one after another: it never overlaps two, merges
 // the languages of one call and the recalls of a waiting call, drops
@@ -169,9 +176,9 @@ func (a *Announcer) Run(ctx context.Context) error {
 		// phrases reads only the immutable languages besides it.
 		for _, d := range dropped {
 			an := a.announcement(d, a.list.phrases(d))
-			a.opts.Logger.Warn("audio: call too old, not announced", "ticket", d.ticket, "counter", d.counter, "ids", d.ids, "at", d.at)
+			a.opts.Logger.Info("audio: call superseded by a later call to its counter, not announced", "ticket", d.ticket, "counter", d.counter, "ids", d.ids)
 			if a.opts.Played != nil {
-				a.opts.Played(an, fmt.Errorf("%w: ticket %s to %s", ErrExpired, d.ticket, d.counter))
+				a.opts.Played(an, fmt.Errorf("%w: ticket %s to %s", ErrSuperseded, d.ticket, d.counter))
 			}
 		}
 		if it != nil {
@@ -212,9 +219,22 @@ func (a *Announcer) announcement(it *item, calls []Call) *Announcement {
 }
 
 func (a *Announcer) play(ctx context.Context, an *Announcement) error {
-	phrases := make([][]string, len(an.Calls))
-	for i, c := range an.Calls {
-		phrases[i] = c.Clips
+	// A language whose clips the pack lacks is left out; the others are
+	// still said.
+	var phrases [][]string
+	var errs []error
+	for _, c := range an.Calls {
+		if _, err := a.pack.Render(c.Clips); err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		phrases = append(phrases, c.Clips)
+	}
+	if len(phrases) == 0 {
+		return fmt.Errorf("audio: ticket %s to %s: %w", an.Ticket, an.Counter, errors.Join(errs...))
+	}
+	if len(errs) > 0 {
+		a.opts.Logger.Error("audio: a language left out of the call", "ticket", an.Ticket, "counter", an.Counter, "err", errors.Join(errs...))
 	}
 	clip, err := a.pack.Render(phrases...)
 	if err != nil {

@@ -73,7 +73,7 @@ type Phrase struct {
 // kindClips maps a language to the clip ids of Window and Cabinet.
 var kindClips = map[string][2]string{
 	"uk": {"uk/word/vikno", "uk/word/kabinet"},
-	"en": {"en/word/counter", "en/word/room"},
+	"en": {"en/word/window", "en/word/room"},
 }
 
 // maxLabel bounds the length of a label or counter in runes, so a hostile

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"io"
 	"time"
 	"unicode/utf8"
 )
@@ -47,8 +48,8 @@ func ParseCall(b []byte) (Call, error) {
 	if err := dec.Decode(&c); err != nil {
 		return Call{}, fmt.Errorf("%w: %w", ErrCall, err)
 	}
-	if dec.More() {
-		return Call{}, fmt.Errorf("%w: more than one JSON value", ErrCall)
+	if _, err := dec.Token(); err != io.EOF {
+		return Call{}, fmt.Errorf("%w: something follows the JSON object", ErrCall)
 	}
 	field := func(name, v string, required bool) error {
 		if required && v == "" {

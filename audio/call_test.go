@@ -22,7 +22,8 @@ func TestParseCall(t *testing.T) {
 	tests := []struct{ name, in, msg string }{
 		{"not json", `call А023`, "audio: bad announce message: invalid character 'c' looking for beginning of value"},
 		{"array", `[]`, "audio: bad announce message: json: cannot unmarshal array into Go value of type audio.Call"},
-		{"two values", `{"id":"1"} {}`, "audio: bad announce message: more than one JSON value"},
+		{"two values", `{"id":"1"} {}`, "audio: bad announce message: something follows the JSON object"},
+		{"a stray bracket", `{"id":"1","ticket":"А1","counter":"5","lang":"uk","clips":["uk/num/1"]}]`, "audio: bad announce message: something follows the JSON object"},
 		{"no id", `{"ticket":"А1","counter":"5","lang":"uk","clips":["uk/num/1"]}`, "audio: bad announce message: no id"},
 		{"no counter", `{"id":"1","ticket":"А1","lang":"uk","clips":["uk/num/1"]}`, "audio: bad announce message: no counter"},
 		{"long ticket", `{"id":"1","ticket":` + long + `,"counter":"5","lang":"uk","clips":["uk/num/1"]}`, "audio: bad announce message: ticket longer than 64 characters"},

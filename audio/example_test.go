@@ -23,7 +23,7 @@ func ExampleAnnounce() {
 	// Талон А двадцять три, вікно п'ять
 	// uk/word/talon uk/letter/a uk/num/20 uk/num/3 uk/word/vikno uk/num/5
 	// Ticket A twenty-three, counter five
-	// en/word/ticket en/letter/a en/num/20 en/num/3 en/word/counter en/num/5
+	// en/word/ticket en/letter/a en/num/20 en/num/3 en/word/window en/num/5
 }
 
 func ExampleAnnounce_latinLetter() {

@@ -159,7 +159,7 @@ func LoadPack(fsys fs.FS, langs ...string) (*Pack, error) {
 	}
 	for _, l := range m.Langs {
 		for _, id := range slices.Sorted(maps.Keys(clipTexts[l])) {
-			if _, ok := m.Clips[id]; !ok {
+			if _, ok := m.Clips[id]; !ok && !optionalClips[id] {
 				bad("clip %s (%q) is missing", id, clipTexts[l][id])
 			}
 		}
@@ -202,19 +202,27 @@ func (p *Pack) Chime() Clip {
 // Say returns the clips back to back, or ErrNoClip naming the first id the
 // pack lacks.
 func (p *Pack) Say(clips []string) (Clip, error) {
-	cs := make([]Clip, len(clips))
-	for i, id := range clips {
+	cs := make([]Clip, 0, len(clips))
+	for _, id := range clips {
 		c, ok := p.clips[id]
-		if !ok {
+		switch {
+		case !ok && optionalClips[id]:
+			continue // a pack recorded before the clip existed
+		case !ok:
 			return Clip{}, fmt.Errorf("%w: %q", ErrNoClip, id)
 		}
-		cs[i] = c
+		cs = append(cs, c)
 	}
 	if len(cs) == 0 {
 		return Clip{Format: p.format}, nil
 	}
 	return Concat(cs...)
 }
+
+// optionalClips were added after packs were first recorded: a pack without
+// them still loads, and a phrase is said without them («Повторно» before a
+// recall).
+var optionalClips = map[string]bool{"uk/word/povtorno": true, "en/word/again": true}
 
 // Render returns one announcement: the chime, ChimePause of silence, then
 // each phrase (a list of clip ids, one per language) with LangPause between

@@ -57,6 +57,9 @@ type DirPlayer struct {
 // temporary name, then renamed).
 func (p *DirPlayer) Play(_ context.Context, a *Announcement) error {
 	p.mu.Lock()
+	if p.n == 0 {
+		p.n = lastNumber(p.Dir) // files sort in playing order across restarts
+	}
 	p.n++
 	n := p.n
 	p.mu.Unlock()
@@ -76,6 +79,19 @@ func (p *DirPlayer) Play(_ context.Context, a *Announcement) error {
 }
 
 func (p *DirPlayer) String() string { return "dir " + p.Dir }
+
+// lastNumber is the highest NNNN of the NNNN-id.wav files in dir (0: none).
+func lastNumber(dir string) int {
+	ents, _ := os.ReadDir(dir)
+	last := 0
+	for _, e := range ents {
+		var n int
+		if _, err := fmt.Sscanf(e.Name(), "%d-", &n); err == nil && strings.HasSuffix(e.Name(), ".wav") {
+			last = max(last, n)
+		}
+	}
+	return last
+}
 
 func safeName(s string) string {
 	if len(s) > 32 {

@@ -14,8 +14,11 @@ type playlist struct {
 	max    int
 
 	items  []*item
-	played map[string]bool // id + "\x00" + lang of what was played or merged
+	played map[string]bool // key of what was played or merged
 	order  []string        // the keys of played, oldest first, to bound it
+	// superseded are the items a later call to their counter took off the
+	// queue, for next to report.
+	superseded []*item
 }
 
 // maxPlayed is how many (call, language) pairs the playlist remembers to
@@ -33,6 +36,8 @@ type item struct {
 	seen     map[string]bool // key(id, lang) of every message merged
 	at       time.Time       // the latest call time of the merged messages
 	received time.Time       // when the first message arrived
+	// superseded: its counter called someone else before its turn came.
+	superseded bool
 }
 
 func newPlaylist(langs []string, maxAge, gather time.Duration, max int) *playlist {
@@ -57,16 +62,22 @@ const (
 	Expired Outcome = "expired"
 )
 
-func key(id, lang string) string { return id + "\x00" + lang }
+// key identifies one message: a call (its id, with the ticket and counter,
+// so that an id a new store counts again from 1 is not taken for an old
+// call) in one language.
+func key(c Call) string { return c.ID + "\x00" + c.Ticket + "\x00" + c.Counter + "\x00" + c.Lang }
 
 // add puts c in the queue at now.
 func (p *playlist) add(c Call, now time.Time) Outcome {
 	if !slices.Contains(p.langs, c.Lang) {
 		return Skipped
 	}
-	if p.played[key(c.ID, c.Lang)] {
+	if p.played[key(c)] {
 		return Duplicate
 	}
+	// Only the delay before the call arrived counts (the controller's
+	// outbox while the broker was away): a call waiting behind the
+	// announcer's own backlog is still its counter's current one.
 	if p.age(c.At, now, now) > p.maxAge {
 		return Expired
 	}
@@ -76,10 +87,10 @@ func (p *playlist) add(c Call, now time.Time) Outcome {
 		if !slices.Contains(it.ids, c.ID) && (it.ticket != c.Ticket || it.counter != c.Counter) {
 			continue
 		}
-		if it.seen[key(c.ID, c.Lang)] {
+		if it.seen[key(c)] {
 			return Duplicate
 		}
-		it.seen[key(c.ID, c.Lang)] = true
+		it.seen[key(c)] = true
 		if !slices.Contains(it.ids, c.ID) {
 			it.ids = append(it.ids, c.ID)
 		}
@@ -92,6 +103,16 @@ func (p *playlist) add(c Call, now time.Time) Outcome {
 		}
 		return Merged
 	}
+	// The counter called someone else: its earlier call, not yet said,
+	// would send that citizen to a counter that has moved on.
+	p.items = slices.DeleteFunc(p.items, func(it *item) bool {
+		if it.counter == c.Counter && it.ticket != c.Ticket {
+			it.superseded = true
+			p.superseded = append(p.superseded, it)
+			return true
+		}
+		return false
+	})
 	if p.max > 0 && len(p.items) >= p.max {
 		return Expired
 	}
@@ -101,7 +122,7 @@ func (p *playlist) add(c Call, now time.Time) Outcome {
 		counter:  c.Counter,
 		recall:   c.Recall,
 		phrases:  map[string]Call{c.Lang: c},
-		seen:     map[string]bool{key(c.ID, c.Lang): true},
+		seen:     map[string]bool{key(c): true},
 		at:       c.At,
 		received: now,
 	})
@@ -129,31 +150,32 @@ func (p *playlist) complete(it *item) bool {
 	return true
 }
 
-// next takes the announcement to play at now off the queue. It drops the
-// expired ones on the way (returned in dropped). The head waits for its
-// missing languages until gather after its first message: it returns nil
-// and how long to wait then.
+// next takes the announcement to play at now off the queue, and returns
+// in dropped the ones a later call to their counter superseded since. The
+// head waits for its missing languages until gather after its first
+// message: it returns nil and how long to wait then.
 func (p *playlist) next(now time.Time) (play *item, dropped []*item, wait time.Duration) {
-	for len(p.items) > 0 {
-		it := p.items[0]
-		if p.age(it.at, it.received, now) > p.maxAge {
-			dropped = append(dropped, it)
-			p.items = p.items[1:]
-			continue
-		}
-		if !p.complete(it) {
-			if w := p.gather - now.Sub(it.received); w > 0 {
-				return nil, dropped, w
-			}
-		}
-		p.items[0] = nil
-		p.items = p.items[1:]
+	dropped, p.superseded = p.superseded, nil
+	for _, it := range dropped {
 		for k := range it.seen {
-			p.remember(k)
+			p.remember(k) // a redelivery of it is not new either
 		}
-		return it, dropped, 0
 	}
-	return nil, dropped, 0
+	if len(p.items) == 0 {
+		return nil, dropped, 0
+	}
+	it := p.items[0]
+	if !p.complete(it) {
+		if w := p.gather - now.Sub(it.received); w > 0 {
+			return nil, dropped, w
+		}
+	}
+	p.items[0] = nil
+	p.items = p.items[1:]
+	for k := range it.seen {
+		p.remember(k)
+	}
+	return it, dropped, 0
 }
 
 func (p *playlist) remember(k string) {

@@ -77,17 +77,41 @@ func TestPlaylistGather(t *testing.T) {
 	require.Equal(t, Queued, p.add(call("1", "А001", "5", "en", t0), t0.Add(time.Second)))
 }
 
+// A counter that calls someone else before its first call was said: the
+// first is dropped (reported once), the later one said.
+func TestPlaylistSupersede(t *testing.T) {
+	p := newPlaylist([]string{"uk"}, time.Minute, time.Second, 0)
+	require.Equal(t, Queued, p.add(call("1", "А001", "5", "uk", t0), t0))
+	require.Equal(t, Queued, p.add(call("2", "А002", "6", "uk", t0), t0))
+	require.Equal(t, Queued, p.add(call("3", "А003", "5", "uk", t0), t0))
+	it, dropped, _ := p.next(t0)
+	require.Len(t, dropped, 1)
+	require.Equal(t, "А001", dropped[0].ticket)
+	require.True(t, dropped[0].superseded)
+	require.Equal(t, "А002", it.ticket)
+	it, dropped, _ = p.next(t0)
+	require.Empty(t, dropped)
+	require.Equal(t, "А003", it.ticket)
+	// A redelivery of the superseded call is not new.
+	require.Equal(t, Duplicate, p.add(call("1", "А001", "5", "uk", t0), t0))
+	// An id counted again by a new store is a new call when its ticket or
+	// counter differs.
+	require.Equal(t, Queued, p.add(call("1", "Б001", "7", "uk", t0), t0))
+}
+
 func TestPlaylistMaxAge(t *testing.T) {
 	p := newPlaylist([]string{"uk"}, time.Minute, time.Second, 0)
 	now := t0.Add(10 * time.Minute)
 	// Published from the outbox after the broker came back: too old at once.
 	require.Equal(t, Expired, p.add(call("1", "А001", "5", "uk", t0), now))
-	// Fresh when it came, too old when its turn comes.
+	// Fresh when it came: still its counter's call when its turn comes
+	// late (the announcer had a queue), so it is said.
 	require.Equal(t, Queued, p.add(call("2", "А002", "5", "uk", now), now))
 	require.Equal(t, Queued, p.add(call("3", "А003", "6", "uk", now.Add(45*time.Second)), now.Add(45*time.Second)))
 	it, dropped, _ := p.next(now.Add(61 * time.Second))
-	require.Len(t, dropped, 1)
-	require.Equal(t, []string{"2"}, dropped[0].ids)
+	require.Empty(t, dropped)
+	require.Equal(t, []string{"2"}, it.ids)
+	it, _, _ = p.next(now.Add(62 * time.Second))
 	require.Equal(t, []string{"3"}, it.ids)
 
 	// A recall refreshes a waiting call: it is as old as the recall.
