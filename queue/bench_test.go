@@ -252,8 +252,9 @@ office:
   hours: {mon: "00:00-24:00", tue: "00:00-24:00", wed: "00:00-24:00", thu: "00:00-24:00", fri: "00:00-24:00", sat: "00:00-24:00", sun: "00:00-24:00"}
 services:
 `)
+	letters := []rune("АБВГҐДЕЄЖЗИІЇЙКЛМНОПРСТУФХЦЧШЩЬЮЯ")
 	for i := range 400 {
-		fmt.Fprintf(&sb, "  - {id: s%d, name: \"Послуга %d\", prefix: \"%c%c\", width: 4}\n", i, i, 'A'+rune(i/26%26), 'A'+rune(i%26))
+		fmt.Fprintf(&sb, "  - {id: s%d, name: \"Послуга %d\", prefix: \"%c%c\", width: 4}\n", i, i, letters[i/len(letters)%len(letters)], letters[i%len(letters)])
 	}
 	sb.WriteString("counters:\n")
 	for i := range 320 {
@@ -263,7 +264,7 @@ services:
 		}
 		slices.Sort(svcs)
 		svcs = slices.Compact(svcs)
-		fmt.Fprintf(&sb, "  - {id: \"c%d\", services: [%s]}\n", i, strings.Join(svcs, ", "))
+		fmt.Fprintf(&sb, "  - {id: \"%d\", services: [%s]}\n", i+1, strings.Join(svcs, ", "))
 	}
 	return benchConfig(b, sb.String())
 }

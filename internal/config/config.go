@@ -291,6 +291,13 @@ func (c *Config) applyDefaults() {
 
 var idRe = regexp.MustCompile(`^[A-Za-z0-9_-]{1,32}$`)
 
+// counterRe is a counter id: the number the voice calls it by.
+var counterRe = regexp.MustCompile(`^[1-9][0-9]{0,3}$`)
+
+// ukCapitals are the letters a ticket prefix is made of: the voice has a
+// clip for each.
+const ukCapitals = "АБВГҐДЕЄЖЗИІЇЙКЛМНОПРСТУФХЦЧШЩЬЮЯ"
+
 // Validate checks the whole document and returns every problem found.
 func (c *Config) Validate() error {
 	var errs Errors
@@ -364,6 +371,8 @@ func (c *Config) Validate() error {
 		}
 		if n := utf8.RuneCountInString(s.Prefix); n < 1 || n > 2 {
 			bad(f+".prefix", "must be 1 or 2 letters, got %q", s.Prefix)
+		} else if strings.Trim(s.Prefix, ukCapitals) != "" {
+			bad(f+".prefix", "must be Ukrainian capital letters (А, Б, … Я), which the voice says; got %q (a Latin letter that looks like one is not)", s.Prefix)
 		} else if other, dup := prefixes[s.Prefix]; dup {
 			bad(f+".prefix", "%q is already the prefix of %q: two services would print the same labels", s.Prefix, other)
 		} else {
@@ -416,8 +425,8 @@ func (c *Config) Validate() error {
 	}
 	for i, ct := range c.Counters {
 		f := fmt.Sprintf("counters[%d]", i)
-		if !idRe.MatchString(ct.ID) {
-			bad(f+".id", "must be 1-32 letters, digits, _ or -, got %q", ct.ID)
+		if !counterRe.MatchString(ct.ID) {
+			bad(f+".id", "must be a number 1..9999, which the voice says («вікно п'ять»), got %q", ct.ID)
 		} else if counters[ct.ID] {
 			bad(f+".id", "%q is used twice", ct.ID)
 		}

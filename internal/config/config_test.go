@@ -37,6 +37,8 @@ func TestParseErrorsNameTheField(t *testing.T) {
 		name, from, to, field string
 	}{
 		{"duplicate prefix", `prefix: "П"`, `prefix: "А"`, "services[1].prefix"},
+		{"Latin prefix the voice cannot say", `prefix: "П"`, `prefix: "P"`, "services[1].prefix"},
+		{"counter the voice cannot say", `{id: "2", services: [social]}`, `{id: "reception", services: [social]}`, "counters[1].id"},
 		{"bad hours", `fri: "09:00-16:00"`, `fri: "16:00-09:00"`, "office.hours.fri"},
 		{"unknown weekday", `sat: closed`, `sab: closed`, "office.hours.sab"},
 		{"bad timezone", `timezone: Europe/Kyiv`, `timezone: Europe/Kiev2`, "office.timezone"},
