@@ -112,6 +112,22 @@ var typoFallback = map[rune]string{
 	'№': "No", '€': "EUR",
 }
 
+// plain is s with the punctuation the page lacks in its plain forms
+// (typoFallback), as Encode prints it: what a line's width is counted on.
+func (c *CodePage) plain(s string) string {
+	var b strings.Builder
+	for _, r := range s {
+		if _, ok := c.enc[r]; !ok {
+			if f, ok := typoFallback[r]; ok {
+				b.WriteString(f)
+				continue
+			}
+		}
+		b.WriteRune(r)
+	}
+	return b.String()
+}
+
 func isControl(r rune) bool { return r < 0x20 || (r >= 0x7F && r < 0xA0) }
 
 // Encode appends the bytes of s to dst. The text is first put in Unicode NFC form, so

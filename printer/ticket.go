@@ -129,9 +129,11 @@ type ticketWriter struct {
 	err  error
 }
 
-// text writes s word-wrapped for characters scale cells wide, one LF per line.
+// text writes s word-wrapped for characters scale cells wide, one LF per
+// line. It wraps what the page prints: a … the page lacks takes three
+// columns as "...".
 func (w *ticketWriter) text(field, s string, scale int) {
-	for _, line := range wrap(s, w.cols/scale) {
+	for _, line := range wrap(w.cp.plain(s), w.cols/scale) {
 		w.line(field, line)
 	}
 }
@@ -150,7 +152,7 @@ func (w *ticketWriter) line(field, s string) {
 
 // pair writes "uk / en" on one line when it fits, else the two on their own lines.
 func (w *ticketWriter) pair(field, uk, en string) {
-	if both := uk + " / " + en; runeLen(both) <= w.cols {
+	if both := uk + " / " + en; runeLen(w.cp.plain(both)) <= w.cols {
 		w.line(field, both)
 		return
 	}

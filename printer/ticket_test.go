@@ -336,3 +336,22 @@ func FuzzParseProfiles(f *testing.F) {
 		}
 	})
 }
+
+// A line wraps on what the page prints: "…" where the page has no ellipsis
+// takes three columns, and still no line is wider than the paper.
+func TestWrapCountsPlainForms(t *testing.T) {
+	footer := "Тел. … довідки … № 5 … запис … № 6 … кінець … № 7 … № 8"
+	base, err := LookupProfile("epson-tm-t20")
+	require.NoError(t, err)
+	p := *base
+	p.CodePage = "cp1125"
+	b, err := p.Ticket(&Ticket{Label: "А001", Service: "Соціальний захист", Footer: footer})
+	require.NoError(t, err)
+	docs, _ := Decode(b)
+	require.Len(t, docs, 1)
+	text := docs[0].String()
+	for _, line := range strings.Split(text, "\n") {
+		require.LessOrEqual(t, runeLen(line), p.Columns, "%q", line)
+	}
+	require.Contains(t, text, "...")
+}

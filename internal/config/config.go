@@ -466,6 +466,7 @@ func (c *Config) Validate() error {
 		usePin(f+".lamp", ct.Lamp)
 	}
 	kiosks := map[string]bool{}
+	printers := map[string]string{}
 	for i, k := range c.Kiosks {
 		f := fmt.Sprintf("kiosks[%d]", i)
 		if !idRe.MatchString(k.ID) {
@@ -474,6 +475,13 @@ func (c *Config) Validate() error {
 			bad(f+".id", "%q is used twice", k.ID)
 		}
 		kiosks[k.ID] = true
+		// Two kiosks on one printer would read each other's status replies.
+		if p := strings.TrimSpace(k.Printer); p != "" && p != "none" {
+			if other, dup := printers[p]; dup {
+				bad(f+".printer", "%s is already the printer of kiosk %s: each kiosk needs its own", p, other)
+			}
+			printers[p] = k.ID
+		}
 		for j, b := range k.Buttons {
 			bf := fmt.Sprintf("%s.buttons[%d]", f, j)
 			if !services[b.Service] {

@@ -37,6 +37,10 @@ func TestParseErrorsNameTheField(t *testing.T) {
 		name, from, to, field string
 	}{
 		{"duplicate prefix", `prefix: "П"`, `prefix: "А"`, "services[1].prefix"},
+		{"two kiosks on one printer", `kiosks:
+  - id: k1`, `kiosks:
+  - {id: k0, printer: "serial:/dev/ttyUSB0?baud=19200", profile: epson-tm-t20}
+  - id: k1`, "kiosks[1].printer"},
 		{"Latin prefix the voice cannot say", `prefix: "П"`, `prefix: "P"`, "services[1].prefix"},
 		{"counter the voice cannot say", `{id: "2", services: [social]}`, `{id: "reception", services: [social]}`, "counters[1].id"},
 		{"bad hours", `fri: "09:00-16:00"`, `fri: "16:00-09:00"`, "office.hours.fri"},

@@ -555,3 +555,14 @@ func (h *header) shortPress(t *testing.T, name string) {
 	pin.Edge(gpio.High)
 	step(30 * time.Millisecond)
 }
+
+// One -printer for several kiosks would have them read each other's status
+// replies: refused at start.
+func TestOnePrinterFlagForTwoKiosks(t *testing.T) {
+	cfg := roundTheClock(t)
+	k2 := cfg.Kiosks[0]
+	k2.ID, k2.Buttons, k2.Buzzer = "k2", nil, ""
+	cfg.Kiosks = append(cfg.Kiosks, k2)
+	_, err := office.Start(context.Background(), office.Opts{Config: cfg, DB: filepath.Join(t.TempDir(), "o.db"), Broker: "embedded", Listen: "127.0.0.1:0", Printer: "tcp://127.0.0.1:9100", Logger: slog.New(slog.DiscardHandler)})
+	require.ErrorContains(t, err, "each needs its own")
+}

@@ -354,7 +354,10 @@ func (k *kiosk) checkPrinter(ctx context.Context) {
 		}
 		k.prn = prn
 	}
-	if k.noStatus && time.Since(k.probed) < probeEvery {
+	// A printer that cannot answer is asked only now and then, unless it
+	// failed: then each poll tries it again, so that one plugged back in
+	// prints at once.
+	if k.noStatus && k.statusErr == nil && time.Since(k.probed) < probeEvery {
 		return
 	}
 	sctx, cancel := context.WithTimeout(ctx, 3*time.Second)

@@ -617,3 +617,21 @@ func TestKioskPrinterWithoutStatus(t *testing.T) {
 	res := r.prints(r.sp)
 	require.True(t, res.OK)
 }
+
+// A printer that cannot answer status requests (a write-only device),
+// unplugged and plugged back in, prints the very next ticket: a failure is
+// not left standing until the next periodic probe.
+func TestKioskNoStatusPrinterBackAtOnce(t *testing.T) {
+	r := startKiosk(t, rigOpts{printer: &sim.PrinterOpts{Silent: true}})
+	r.printerState(func(s office.PrinterState) bool { return s.Paper == "unknown" })
+	r.prints(r.sp)
+
+	require.NoError(t, r.sp.Close()) // unplugged: the next ticket fails and is voided
+	res := r.press("social")
+	require.False(t, res.OK)
+	r.issued++
+	r.printerState(func(s office.PrinterState) bool { return s.Error != "" })
+
+	r.sp = startPrinter(t, &sim.PrinterOpts{Silent: true, Link: r.link})
+	r.prints(r.sp)
+}

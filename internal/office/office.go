@@ -209,6 +209,9 @@ func Start(ctx context.Context, opts Opts) (_ *Office, err error) {
 	case <-time.After(o.bus.Timeout()):
 		log.Warn("office: the state was not published within the broker timeout; it will be when the broker takes it")
 	}
+	if opts.Printer != "" && opts.Printer != "none" && len(cfg.Kiosks) > 1 {
+		return nil, fmt.Errorf("office: -printer %s would be the printer of all %d kiosks; each needs its own: set kiosks[].printer in the configuration", opts.Printer, len(cfg.Kiosks))
+	}
 	for _, kc := range cfg.Kiosks {
 		spec := kc.Printer
 		if p, ok := opts.Printers[kc.ID]; ok {
