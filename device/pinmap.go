@@ -274,6 +274,38 @@ var PinFields = []string{
 	"kiosks[*].buzzer",
 }
 
+// join is path.key, or key at the top.
+func join(path, key string) string {
+	if path == "" {
+		return key
+	}
+	return path + "." + key
+}
+
+// merged is the mappings a merge key's value brings in: one mapping, an
+// alias of one, or a sequence of them, in order.
+func merged(v *yaml.Node) []*yaml.Node {
+	if v.Kind == yaml.AliasNode && v.Alias != nil {
+		v = v.Alias
+	}
+	switch v.Kind {
+	case yaml.MappingNode:
+		return []*yaml.Node{v}
+	case yaml.SequenceNode:
+		var out []*yaml.Node
+		for _, c := range v.Content {
+			if c.Kind == yaml.AliasNode && c.Alias != nil {
+				c = c.Alias
+			}
+			if c.Kind == yaml.MappingNode {
+				out = append(out, c)
+			}
+		}
+		return out
+	}
+	return nil
+}
+
 // maxYAMLDepth bounds how deep PinUses walks a document.
 const maxYAMLDepth = 64
 
@@ -315,12 +347,28 @@ func PinUses(config []byte) ([]PinUse, error) {
 				walk(c, path)
 			}
 		case yaml.MappingNode:
+			// A merge key (<<: *defaults) brings the keys of other
+			// mappings in, under this path, unless this one has them.
+			own := map[string]bool{}
 			for i := 0; i+1 < len(n.Content); i += 2 {
-				p := n.Content[i].Value
-				if path != "" {
-					p = path + "." + p
+				if k := n.Content[i].Value; k != "<<" {
+					own[k] = true
 				}
-				walk(n.Content[i+1], p)
+			}
+			for i := 0; i+1 < len(n.Content); i += 2 {
+				k := n.Content[i].Value
+				if k == "<<" {
+					for _, m := range merged(n.Content[i+1]) {
+						for j := 0; j+1 < len(m.Content); j += 2 {
+							if mk := m.Content[j].Value; mk != "<<" && !own[mk] {
+								own[mk] = true // an earlier merge wins
+								walk(m.Content[j+1], join(path, mk))
+							}
+						}
+					}
+					continue
+				}
+				walk(n.Content[i+1], join(path, k))
 			}
 		case yaml.SequenceNode:
 			for i, c := range n.Content {

@@ -188,3 +188,24 @@ func TestPinUsesAliases(t *testing.T) {
 	_, err = device.PinUses([]byte(doc))
 	require.ErrorContains(t, err, "more than 100000 YAML nodes")
 }
+
+// A merge key (<<) brings its pins in under the mapping that merges it,
+// unless the mapping has the key itself, as YAML decoding does.
+func TestPinUsesMergeKeys(t *testing.T) {
+	doc := "d: &d {lamp: GPIO3, buttons: {next: GPIO5}}\n" +
+		"counters:\n" +
+		"  - {id: \"1\", <<: *d}\n" +
+		"  - {id: \"2\", lamp: GPIO4, <<: [*d]}\n" +
+		"  - {id: \"3\", buttons: {<<: {next: P1_6}}}\n"
+	uses, err := device.PinUses([]byte(doc))
+	require.NoError(t, err)
+	var got []string
+	for _, u := range uses {
+		got = append(got, u.Field+"="+u.Pin)
+	}
+	require.ElementsMatch(t, []string{
+		"counters[0].lamp=GPIO3", "counters[0].buttons.next=GPIO5",
+		"counters[1].lamp=GPIO4", "counters[1].buttons.next=GPIO5",
+		"counters[2].buttons.next=P1_6",
+	}, got)
+}

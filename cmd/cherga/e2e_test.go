@@ -348,3 +348,25 @@ func TestBadPrinterFlag(t *testing.T) {
 	require.Contains(t, string(out), `-printer: printer: bad printer spec "serial:/dev/ttyUSB0?baud=abc": baud "abc" is not a baud rate`)
 	require.NoFileExists(t, db)
 }
+
+// A pin the check takes in another spelling (P1_11, BCM17) is opened by the
+// name the GPIO driver knows (GPIO17).
+func TestPinsOpenedByTheirGPIOName(t *testing.T) {
+	raw, err := os.ReadFile("../../firmware-config/examples/round-the-clock.yaml")
+	require.NoError(t, err)
+	doc := bytes.Replace(raw, []byte("pin: GPIO17, lamp: GPIO23"), []byte("pin: P1_11, lamp: bcm23"), 1)
+	require.NotEqual(t, raw, doc)
+	path := filepath.Join(t.TempDir(), "office.yaml")
+	require.NoError(t, os.WriteFile(path, doc, 0o644))
+	cfg, err := loadConfig(path)
+	require.NoError(t, err)
+	require.Equal(t, "GPIO17", cfg.Kiosks[0].Buttons[0].Pin)
+	require.Equal(t, "GPIO23", cfg.Kiosks[0].Buttons[0].Lamp)
+
+	// A pin merged in with <<: is checked like any other.
+	doc = bytes.Replace(raw, []byte(`{id: "2", services: [social]}`), []byte(`{id: "2", services: [social], <<: {lamp: GPIO3}}`), 1)
+	require.NotEqual(t, raw, doc)
+	require.NoError(t, os.WriteFile(path, doc, 0o644))
+	_, err = loadConfig(path)
+	require.ErrorContains(t, err, "counters[1].lamp: GPIO3")
+}

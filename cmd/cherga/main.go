@@ -130,5 +130,31 @@ func checkPins(cfg *config.Config, name string, raw []byte) error {
 	if err != nil {
 		return err
 	}
-	return pm.Check(name, uses, &device.PinCheckOpts{Allow: cfg.GPIO.Allow})
+	if err := pm.Check(name, uses, &device.PinCheckOpts{Allow: cfg.GPIO.Allow}); err != nil {
+		return err
+	}
+	// The check takes P1_11, BCM17 or gpio17 for GPIO17; the GPIO driver
+	// knows only GPIO17: open every pin by that name.
+	canon := func(p *string) {
+		if hp, ok := pm.Lookup(*p); ok && *p != "" {
+			*p = hp.Name
+		}
+	}
+	for i := range cfg.Kiosks {
+		k := &cfg.Kiosks[i]
+		canon(&k.Buzzer)
+		for j := range k.Buttons {
+			canon(&k.Buttons[j].Pin)
+			canon(&k.Buttons[j].Lamp)
+		}
+	}
+	for i := range cfg.Counters {
+		c := &cfg.Counters[i]
+		canon(&c.Lamp)
+		for a, p := range c.Buttons {
+			canon(&p)
+			c.Buttons[a] = p
+		}
+	}
+	return nil
 }
