@@ -504,6 +504,14 @@ func TestConfigSetPrintableAndBoardsCleared(t *testing.T) {
 	require.Equal(t, "config.services[1]", r.Error.Field, r.Error.Message)
 	require.Contains(t, r.Error.Message, "cannot encode")
 
+	// Nor a footer that would take a ticket over 1 KB.
+	patch, err = json.Marshal(map[string]any{"patch": map[string]any{"office": map[string]any{"footer": strings.Repeat("Дякуємо, що чекаєте! ", 40)}}})
+	require.NoError(t, err)
+	r = o.Admin(ctx, office.AdminRequest{ID: "s", Op: "config.set", Args: patch})
+	require.False(t, r.OK)
+	require.Equal(t, "config.office", r.Error.Field, r.Error.Message)
+	require.Contains(t, r.Error.Message, "shorten the texts")
+
 	_, err = o.Engine().Issue(ctx, queue.IssueRequest{Service: "employment", Kiosk: "k1"})
 	require.NoError(t, err)
 	_, err = o.Engine().Counter(ctx, "13", queue.Command{Action: queue.Next})

@@ -157,21 +157,40 @@ func newKiosk(o *Office, cfg config.Kiosk, spec string) (*kiosk, error) {
 func printable(cfg *config.Config, kiosk string, p *printer.Profile) error {
 	at := time.Date(2026, 11, 23, 9, 0, 0, 0, cfg.Location())
 	check := func(field, what, service, serviceEn, label string) error {
-		tk := queue.Ticket{ID: 1, Label: label, Issued: at}
-		if _, err := p.Ticket(ticketOf(cfg, tk, service, serviceEn, 1, time.Minute)); err != nil {
+		// The largest figures a ticket can carry: its size is bounded too.
+		tk := queue.Ticket{ID: 1<<53 - 1, Label: label, Issued: at}
+		b, err := p.Ticket(ticketOf(cfg, tk, service, serviceEn, 9999, 99*time.Hour))
+		if err != nil {
 			return &FieldError{Field: field, Err: fmt.Errorf("office: kiosk %s cannot print %s on %s: %w", kiosk, what, p.Name, err)}
+		}
+		if len(b) >= maxTicketBytes {
+			return &FieldError{Field: field, Err: fmt.Errorf("office: kiosk %s: a ticket with %s takes %d bytes on %s, at most %d: shorten the texts", kiosk, what, len(b), p.Name, maxTicketBytes-1)}
 		}
 		return nil
 	}
-	if err := check("office", "the office's texts", "-", "", "A1"); err != nil {
+	if err := check("office", "the office's texts", "-", "", "А1"); err != nil {
 		return err
 	}
 	for i, svc := range cfg.Services {
-		if err := check(fmt.Sprintf("services[%d]", i), "the tickets of service "+svc.ID, svc.Name, svc.NameEn, queue.FormatLabel(svc.Prefix, 1, svc.Width)); err != nil {
+		label := queue.FormatLabel(svc.Prefix, maxLabelNumber(svc.Width), svc.Width)
+		if err := check(fmt.Sprintf("services[%d]", i), "the tickets of service "+svc.ID, svc.Name, svc.NameEn, label); err != nil {
 			return err
 		}
 	}
 	return nil
+}
+
+// maxTicketBytes bounds a ticket without a logo (issue: under 1 KB), so
+// that it reaches a 9600-baud printer in about a second.
+const maxTicketBytes = 1024
+
+// maxLabelNumber is the widest number of a label width digits wide.
+func maxLabelNumber(width int) int {
+	n := 9
+	for range width - 1 {
+		n = n*10 + 9
+	}
+	return n
 }
 
 // FieldError is a configuration that cannot run, and the field at fault.
