@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io/fs"
 	"log/slog"
 	"sync"
 	"sync/atomic"
@@ -101,6 +102,9 @@ func Open(path string, cfg *config.Config, opts *Opts) (*Engine, error) {
 	if err != nil {
 		if errors.Is(err, bolt.ErrTimeout) {
 			return nil, fmt.Errorf("queue: %s is locked by another process (is another cherga running?)", path)
+		}
+		if pe := (*fs.PathError)(nil); errors.As(err, &pe) {
+			return nil, fmt.Errorf("queue: %w", err) // it names the file already
 		}
 		return nil, fmt.Errorf("queue: open %s: %w", path, err)
 	}
