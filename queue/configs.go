@@ -93,12 +93,9 @@ func StoredConfigs(path string) ([]ConfigVersion, error) {
 	if _, err := os.Stat(path); errors.Is(err, os.ErrNotExist) {
 		return nil, nil
 	}
-	db, err := bolt.Open(path, 0o600, &bolt.Options{ReadOnly: true, Timeout: 2 * time.Second})
+	db, err := openReadOnly(path)
 	if err != nil {
-		if errors.Is(err, bolt.ErrTimeout) {
-			return nil, fmt.Errorf("queue: %s is locked by another process (is another cherga running?)", path)
-		}
-		return nil, fmt.Errorf("queue: open %s: %w", path, err)
+		return nil, fmt.Errorf("queue: read the configurations of %s: %w", path, err)
 	}
 	defer db.Close()
 	var out []ConfigVersion
@@ -107,6 +104,16 @@ func StoredConfigs(path string) ([]ConfigVersion, error) {
 		return err
 	})
 	return out, err
+}
+
+// openReadOnly opens the store at path for reading beside no engine (bbolt
+// locks it); a store an engine holds is said to be in use.
+func openReadOnly(path string) (*bolt.DB, error) {
+	db, err := bolt.Open(path, 0o600, &bolt.Options{ReadOnly: true, Timeout: 2 * time.Second})
+	if errors.Is(err, bolt.ErrTimeout) {
+		return nil, fmt.Errorf("%s is locked by another process (is another cherga running?)", path)
+	}
+	return db, err
 }
 
 func readConfigs(tx *bolt.Tx) ([]ConfigVersion, error) {

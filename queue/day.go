@@ -208,7 +208,7 @@ func (t *txn) prune() {
 	if keep == 0 {
 		return
 	}
-	first := min(days[keep].start, published+1)
+	first := days[keep].start // every event before it was published
 	for _, d := range days[:keep] {
 		t.fail(t.tx.Bucket(bucketDays).Delete(d.day))
 	}

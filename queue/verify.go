@@ -8,7 +8,6 @@ import (
 	"sort"
 	"strconv"
 	"strings"
-	"time"
 	"unicode"
 
 	bolt "go.etcd.io/bbolt"
@@ -31,7 +30,7 @@ import (
 //
 // The engine must not have the file open (bbolt locks it).
 func Verify(path string, cfg *config.Config) error {
-	db, err := bolt.Open(path, 0o600, &bolt.Options{ReadOnly: true, Timeout: 2 * time.Second})
+	db, err := openReadOnly(path)
 	if err != nil {
 		return fmt.Errorf("queue: verify %s: %w", path, err)
 	}
