@@ -285,8 +285,14 @@ func (e *Engine) signal() {
 // after the commit.
 func (e *Engine) do(ctx context.Context, readOnly bool, fn func(t *txn) error) error {
 	r := &request{fn: fn, readOnly: readOnly, err: make(chan error, 1)}
+	return submit(e, ctx, e.reqs, r, r.err)
+}
+
+// submit hands v to the engine's goroutine on ch and returns what it
+// answers on errc.
+func submit[T any](e *Engine, ctx context.Context, ch chan<- T, v T, errc <-chan error) error {
 	select {
-	case e.reqs <- r:
+	case ch <- v:
 	case <-e.quit:
 		return ErrEngineClosed
 	case <-ctx.Done():
@@ -295,11 +301,11 @@ func (e *Engine) do(ctx context.Context, readOnly bool, fn func(t *txn) error) e
 	// Once queued the request runs: wait for it even if ctx ends, so that a
 	// caller never mistakes a committed ticket for a failed one.
 	select {
-	case err := <-r.err:
+	case err := <-errc:
 		return err
 	case <-e.done:
 		select {
-		case err := <-r.err:
+		case err := <-errc:
 			return err
 		default:
 			return ErrEngineClosed

@@ -32,24 +32,7 @@ func (e *Engine) SetConfig(ctx context.Context, cfg *config.Config) error {
 
 func (e *Engine) setConfig(ctx context.Context, cfg *config.Config, record func(t *txn) error) error {
 	sw := &swapRequest{cfg: cfg, record: record, err: make(chan error, 1)}
-	select {
-	case e.swaps <- sw:
-	case <-e.quit:
-		return ErrEngineClosed
-	case <-ctx.Done():
-		return ctx.Err()
-	}
-	select {
-	case err := <-sw.err:
-		return err
-	case <-e.done:
-		select {
-		case err := <-sw.err:
-			return err
-		default:
-			return ErrEngineClosed
-		}
-	}
+	return submit(e, ctx, e.swaps, sw, sw.err)
 }
 
 // swap applies a change of configuration on the engine's goroutine.
