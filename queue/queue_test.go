@@ -158,9 +158,7 @@ func TestNumbering(t *testing.T) {
 }
 
 func TestNumberingWraps(t *testing.T) {
-	cfg := queuetest.Office(t, func(s string) string {
-		return strings.Replace(s, `prefix: "А", width: 3`, `prefix: "А", width: 1`, 1)
-	})
+	cfg := queuetest.Office(t, narrowSocial)
 	o := newOffice(t, cfg, monday10)
 	var labels []string
 	for range 11 {
@@ -679,12 +677,16 @@ func TestFailedTransactionReloads(t *testing.T) {
 	require.Len(t, o.events(), len(evs)+2)
 }
 
+// narrowSocial gives social labels one digit wide (А1…А9): its numbering
+// wraps after nine tickets.
+func narrowSocial(s string) string {
+	return strings.Replace(s, `prefix: "А", width: 3`, `prefix: "А", width: 1`, 1)
+}
+
 func parse(doc string) (*config.Config, error) { return config.Parse([]byte(doc)) }
 
 func TestWrapSkipsLiveLabels(t *testing.T) {
-	cfg := queuetest.Office(t, func(s string) string {
-		return strings.Replace(s, `prefix: "А", width: 3`, `prefix: "А", width: 1`, 1)
-	})
+	cfg := queuetest.Office(t, narrowSocial)
 	o := newOffice(t, cfg, monday10)
 	for range 9 {
 		o.issue("social")

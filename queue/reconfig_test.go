@@ -22,6 +22,13 @@ func (o *office) reconfigure(edit func(string) string) {
 	o.reopen()
 }
 
+// withoutEmployment takes the employment service and its counter 4 out
+// of the test office.
+func withoutEmployment(s string) string {
+	s = strings.Replace(s, "  - {id: employment, name: \"Центр зайнятості\", prefix: \"З\", width: 3, avg_service_min: 20}\n", "", 1)
+	return strings.Replace(s, "  - {id: \"4\", services: [employment], kind: cabinet}\n", "", 1)
+}
+
 // requireLiveOnce checks that no two tickets that could still be called
 // share a prefix and number.
 func requireLiveOnce(t *testing.T, ts []queue.Ticket) {
@@ -85,10 +92,7 @@ func TestServiceRenamedMidDay(t *testing.T) {
 func TestServiceRemovedMidDay(t *testing.T) {
 	o := newOffice(t, nil, monday10)
 	waiting := o.issue("employment")
-	o.reconfigure(func(s string) string {
-		s = strings.Replace(s, "  - {id: employment, name: \"Центр зайнятості\", prefix: \"З\", width: 3, avg_service_min: 20}\n", "", 1)
-		return strings.Replace(s, "  - {id: \"4\", services: [employment], kind: cabinet}\n", "", 1)
-	})
+	o.reconfigure(withoutEmployment)
 	// Nobody could call it: it ends, with the reason.
 	tk := o.ticket(waiting.Ticket.Label)
 	require.Equal(t, queue.Expired, tk.State)
@@ -129,9 +133,7 @@ func TestCounterRemovedMidDay(t *testing.T) {
 }
 
 func TestWidthChangedAfterWrap(t *testing.T) {
-	cfg := queuetest.Office(t, func(s string) string {
-		return strings.Replace(s, `prefix: "А", width: 3`, `prefix: "А", width: 1`, 1)
-	})
+	cfg := queuetest.Office(t, narrowSocial)
 	o := newOffice(t, cfg, monday10)
 	for range 9 {
 		o.issue("social")
@@ -209,8 +211,7 @@ func TestSetConfigLive(t *testing.T) {
 		s = strings.ReplaceAll(s, `services: [social`, `services: [social2`)
 		s = strings.Replace(s, "  - {id: \"3\", services: [pension]}\n", "", 1)
 		s = strings.Replace(s, "counters:\n", "  - {id: idp, name: \"Довідки ВПО\", prefix: \"В\", width: 3, avg_service_min: 5}\ncounters:\n  - {id: \"5\", services: [idp]}\n", 1)
-		s = strings.Replace(s, "  - {id: employment, name: \"Центр зайнятості\", prefix: \"З\", width: 3, avg_service_min: 20}\n", "", 1)
-		return strings.Replace(s, "  - {id: \"4\", services: [employment], kind: cabinet}\n", "", 1)
+		return withoutEmployment(s)
 	})
 	require.NoError(t, o.e.SetConfig(o.ctx, cfg))
 	ps, err := o.e.Pauses(o.ctx)
@@ -259,10 +260,7 @@ func TestSetConfigFigures(t *testing.T) {
 	require.NoError(t, o.e.Republish(o.ctx))
 	o.e.TakeRetained()
 	o.issue("employment") // its figures wait for the publisher
-	cfg := queuetest.Office(t, func(s string) string {
-		s = strings.Replace(s, "  - {id: employment, name: \"Центр зайнятості\", prefix: \"З\", width: 3, avg_service_min: 20}\n", "", 1)
-		return strings.Replace(s, "  - {id: \"4\", services: [employment], kind: cabinet}\n", "", 1)
-	})
+	cfg := queuetest.Office(t, withoutEmployment)
 	require.NoError(t, o.e.SetConfig(o.ctx, cfg))
 	o.cfg = cfg
 	r := o.e.TakeRetained()
@@ -285,9 +283,7 @@ func TestSetConfigWidthShrunk(t *testing.T) {
 		o.next("1")
 	}
 	o.do("1", queue.Finish) // А001…А009 done, А010…А012 waiting
-	cfg := queuetest.Office(t, func(s string) string {
-		return strings.Replace(s, `prefix: "А", width: 3`, `prefix: "А", width: 1`, 1)
-	})
+	cfg := queuetest.Office(t, narrowSocial)
 	require.NoError(t, o.e.SetConfig(o.ctx, cfg))
 	o.cfg = cfg
 	require.Equal(t, "А1", o.issue("social").Ticket.Label)
