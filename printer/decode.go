@@ -59,6 +59,8 @@ type Decoder struct {
 
 	asb     byte // the items of automatic status back in force (GS a n)
 	asbSets int  // GS a commands processed
+
+	pids []ProcessID // process ID requests processed (GS ( H fn=48)
 }
 
 // NewDecoder returns a decoder that maps ESC t numbers to code pages with the tables
@@ -132,6 +134,11 @@ func (d *Decoder) Pending() Doc {
 // on (GS a n; ESC @ turns them off), and how many GS a commands it has held so
 // far: a printer sends its status at once for each one that turns items on.
 func (d *Decoder) AutoStatus() (items byte, sets int) { return d.asb, d.asbSets }
+
+// ProcessIDs returns the process IDs of the requests (GS ( H fn=48) the
+// stream has held so far, in order: a printer answers each once the data
+// before it is printed.
+func (d *Decoder) ProcessIDs() []ProcessID { return d.pids }
 
 // Discard drops what was printed since the last cut, as when the paper
 // with an unfinished ticket is torn off, and any command cut by the end of
@@ -328,8 +335,11 @@ func (d *Decoder) gs(b []byte) (int, bool) {
 		if len(b) < size {
 			return 0, false
 		}
-		if b[2] == 'k' {
+		switch {
+		case b[2] == 'k':
 			d.symbol(b[5:size])
+		case b[2] == 'H' && size == 11 && b[5] == 48 && b[6] == 48:
+			d.pids = append(d.pids, ProcessID(b[7:11]))
 		}
 		return size, false
 	case 'k':

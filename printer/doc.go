@@ -36,17 +36,28 @@
 //
 // A printer answers a real-time request when it reaches it in its input, after
 // the bytes sent before it. So Print followed by Status tells whether the ticket
-// was taken whole: a roll that ran out or a cover opened in the middle shows in
-// that reply (paper end stop, DLE EOT 2 bit 5), and the caller voids the number.
-// The printer still holds the rest of that ticket and would print it on the next
-// roll; ClearBuffer (DLE DC4 fn=8, for a profile with clear_buffer) drops it.
+// was taken whole: a roll that ran out or a cover opened while it arrived shows
+// in that reply (paper end stop, DLE EOT 2 bit 5), and the caller voids the
+// number. The printer still holds the rest of that ticket and would print it on
+// the next roll; ClearBuffer (DLE DC4 fn=8, for a profile with clear_buffer)
+// drops it.
+//
+// That reply cannot tell what happens after the ticket was taken: a printer on
+// USB or the network takes the whole ticket into its buffer at once and prints
+// it in the next second, and a roll that ends right after the cut makes the
+// reply say paper out about a ticket that is in the citizen's hand. A profile
+// with process_id (the Epson TM models) knows: PrintConfirmed ends the ticket
+// with a process ID request (GS ( H fn=48), which the printer answers only once
+// the ticket is printed and cut, and returns then; or returns the printer's
+// Condition when it told first that it stopped.
 //
 // A profile with asb (the Epson TM models) has automatic status back: when
 // Open's connection is up, GS a asks the printer to send its whole state, four
 // bytes, at once and at every change of paper, cover, errors or online, and a
 // goroutine reads the connection all the time to take those messages as they
-// come (AutoStatus, Changes). Their first byte tells them from the replies to
-// DLE EOT, which still reach Status in order. ESC @ turns ASB off, so tickets
+// come (AutoStatus, Changes), and the answers to process ID requests. Their
+// first byte tells them from the replies to DLE EOT, which still reach Status in
+// order. ESC @ turns ASB off, so tickets
 // of such a profile send GS a again after theirs.
 //
 // # Transports

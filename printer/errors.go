@@ -36,6 +36,15 @@ var (
 	// the timeout (flow control held by a printer that is off or jammed).
 	ErrTimeout = errors.New("printer: write timed out")
 
+	// ErrUnconfirmed is wrapped by the error of Printer.PrintConfirmed when
+	// the printer neither said that it printed the data nor told a state
+	// that stops printing in time: the ticket may be on the paper or not.
+	ErrUnconfirmed = errors.New("printer: printing not confirmed")
+
+	// ErrCannotConfirm is returned by Printer.PrintConfirmed, which then
+	// sent nothing, for a printer that cannot say when it has printed.
+	ErrCannotConfirm = errors.New("printer: cannot confirm printing")
+
 	// ErrClosed is returned by the methods of a Printer after Close.
 	ErrClosed = errors.New("printer: closed")
 

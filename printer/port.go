@@ -1,6 +1,7 @@
 package printer
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -20,6 +21,10 @@ import (
 type Opts struct {
 	// Timeout bounds every write; 0 means 2s.
 	Timeout time.Duration `yaml:"timeout"`
+	// ConfirmTimeout bounds the wait for a printer to print what
+	// PrintConfirmed sent, counted like StatusTimeout; 0 means 5s, ample for
+	// one ticket on a thermal printer.
+	ConfirmTimeout time.Duration `yaml:"confirm_timeout"`
 	// StatusTimeout bounds the wait for the replies to a status request, counted
 	// from when the bytes sent before the request have crossed a serial line at
 	// its baud rate (a printer answers when it reaches the request); 0 means
@@ -30,7 +35,7 @@ type Opts struct {
 }
 
 // DefaultOpts are the options Open uses for nil.
-var DefaultOpts = Opts{Timeout: 2 * time.Second, StatusTimeout: 500 * time.Millisecond}
+var DefaultOpts = Opts{Timeout: 2 * time.Second, StatusTimeout: 500 * time.Millisecond, ConfirmTimeout: 5 * time.Second}
 
 // chunk is the most bytes given to one write: a write that blocks on a printer out of
 // flow control holds at most this much.
@@ -40,10 +45,11 @@ const chunk = 512
 // for one goroutine at a time, except Close, which may be called from another
 // goroutine to abort a blocked Print or Status.
 type Printer struct {
-	spec          spec
-	timeout       time.Duration
-	statusTimeout time.Duration
-	profile       *Profile
+	spec           spec
+	timeout        time.Duration
+	statusTimeout  time.Duration
+	confirmTimeout time.Duration
+	profile        *Profile
 	// lineFree is when the bytes written so far have left a serial line at its
 	// baud rate (the kernel buffers them); a status reply cannot come before.
 	lineFree time.Time
@@ -58,6 +64,16 @@ type Printer struct {
 	asbOK   bool
 	asbSeq  uint64
 	changes chan Status
+	// jobs counts the process ID requests sent; printed is the last one
+	// the printer answered on conn (0: none), confirms whether it ever
+	// answered one, and noPID that it let one go unanswered while it
+	// could print before it ever answered: it has no GS ( H. heard wakes
+	// a PrintConfirmed at each answer and automatic status.
+	jobs     uint64
+	printed  uint64
+	confirms bool
+	noPID    bool
+	heard    chan struct{}
 }
 
 // conn is one open transport. Read returns errReadTimeout at the deadline.
@@ -101,6 +117,9 @@ func Open(spec string, opts *Opts) (*Printer, error) {
 		if o.StatusTimeout <= 0 {
 			o.StatusTimeout = DefaultOpts.StatusTimeout
 		}
+		if o.ConfirmTimeout <= 0 {
+			o.ConfirmTimeout = DefaultOpts.ConfirmTimeout
+		}
 	}
 	if o.Profile == nil {
 		o.Profile, _ = LookupProfile(DefaultProfile)
@@ -108,7 +127,10 @@ func Open(spec string, opts *Opts) (*Printer, error) {
 	if err := o.Profile.Validate(); err != nil {
 		return nil, err
 	}
-	p := &Printer{spec: s, timeout: o.Timeout, statusTimeout: o.StatusTimeout, profile: o.Profile, changes: make(chan Status, 1)}
+	p := &Printer{
+		spec: s, timeout: o.Timeout, statusTimeout: o.StatusTimeout, confirmTimeout: o.ConfirmTimeout,
+		profile: o.Profile, changes: make(chan Status, 1), heard: make(chan struct{}, 1),
+	}
 	if s.kind != kindNone {
 		ctx, cancel := context.WithTimeout(context.Background(), o.Timeout)
 		defer cancel()
@@ -167,6 +189,117 @@ func (p *Printer) Print(ctx context.Context, data []byte) error {
 		data = data[n:]
 	}
 	return nil
+}
+
+// PrintConfirmed sends data followed by a process ID request (GS ( H) and
+// waits until the printer has printed it all. It returns nil once the
+// printer answered the request: the ticket is printed and cut, whatever
+// happens to the printer next. It returns the printer's *Condition when
+// the printer told a state that stops printing first (the roll ended, the
+// cover opened): the data was not all printed, and what is left waits in
+// the printer's buffer (ClearBuffer). It returns an error wrapping
+// ErrUnconfirmed when neither came within Opts.ConfirmTimeout of the line
+// being free: the ticket may be on the paper or not.
+//
+// It returns ErrCannotConfirm, having sent nothing, when the printer
+// cannot tell: its profile has no process_id, its transport cannot be read
+// (a write-only lp device), or it once let a request go unanswered while
+// it could print, before it ever answered one (a model without GS ( H
+// under a profile that says otherwise). Print and Status are then the way.
+func (p *Printer) PrintConfirmed(ctx context.Context, data []byte) error {
+	if !p.profile.ProcessID || p.spec.kind == kindNone {
+		return ErrCannotConfirm
+	}
+	c, err := p.get(ctx)
+	if err != nil {
+		return err
+	}
+	p.mu.Lock()
+	_, watched := c.(*watcher)
+	if !watched || p.noPID {
+		p.mu.Unlock()
+		return ErrCannotConfirm
+	}
+	p.jobs++
+	job := p.jobs
+	p.mu.Unlock()
+	if err := p.Print(ctx, RequestProcessID(data[:len(data):len(data)], NewProcessID(job))); err != nil {
+		return err
+	}
+	return p.awaitPrinted(ctx, c, job)
+}
+
+// confirmPoll is how often PrintConfirmed asks a printer without automatic
+// status back whether it can still print.
+const confirmPoll = 250 * time.Millisecond
+
+// awaitPrinted waits for the answer to the process ID request of job on c,
+// or for a state that stops printing, whichever the printer tells first.
+func (p *Printer) awaitPrinted(ctx context.Context, c conn, job uint64) error {
+	dl := later(p.lineFree, time.Now()).Add(p.confirmTimeout)
+	if d, ok := ctx.Deadline(); ok && d.Before(dl) {
+		dl = d
+	}
+	timeout := time.NewTimer(time.Until(dl))
+	defer timeout.Stop()
+	poll := time.NewTicker(confirmPoll)
+	defer poll.Stop()
+	var asked error // the state a status request told, if it stops printing
+	w := c.(*watcher)
+	gone := w.done // the device went away (a pulled cable)
+	for {
+		// The reader takes an answer before any byte that came after it,
+		// so a state read here together with the answer is never one the
+		// printer told after it.
+		p.mu.Lock()
+		done := p.printed == job && p.conn == c
+		st, auto := p.asb, p.asbOK && p.conn == c
+		p.mu.Unlock()
+		switch {
+		case done:
+			return nil
+		case auto && st.Err() != nil:
+			return st.Err()
+		case asked != nil:
+			return asked
+		}
+		select {
+		case <-p.heard:
+		case <-gone:
+			gone = nil // one more look: the reader took all it read
+			p.mu.Lock()
+			done := p.printed == job && p.conn == c
+			p.mu.Unlock()
+			if !done {
+				return p.fail(c, "read", cmp.Or(w.err, io.EOF))
+			}
+		case <-poll.C:
+			if auto {
+				continue
+			}
+			st, err := p.Status(ctx)
+			if errors.Is(err, ErrNoReply) {
+				return fmt.Errorf("%w: %w", ErrUnconfirmed, err)
+			}
+			if err != nil {
+				return err
+			}
+			asked = st.Err()
+		case <-timeout.C:
+			p.mu.Lock()
+			if p.printed == job && p.conn == c {
+				p.mu.Unlock()
+				return nil
+			}
+			if !p.confirms {
+				p.noPID = true
+			}
+			p.mu.Unlock()
+			return fmt.Errorf("%w: %s did not say within %v that job %s was printed", ErrUnconfirmed, p, p.confirmTimeout, NewProcessID(job))
+		case <-ctx.Done():
+			return fmt.Errorf("%w: %w", ErrUnconfirmed, ctx.Err())
+		}
+	}
 }
 
 // Status asks the printer for its real-time status: DLE EOT 1, 2 and 4 sent
@@ -320,9 +453,9 @@ func (p *Printer) get(ctx context.Context) (conn, error) {
 		return nil, fmt.Errorf("printer: %s: %w", p, err)
 	}
 	asb := p.profile.ASB && c.watchable()
-	if asb {
+	if (asb || p.profile.ProcessID) && c.watchable() {
 		w := &watcher{conn: c}
-		w.start(func(s Status) { p.gotASB(w, s) })
+		w.start(func(s Status) { p.gotASB(w, s) }, func(id ProcessID) { p.gotProcessID(w, id) })
 		c = w
 	}
 	p.conn = c
@@ -376,6 +509,7 @@ func (p *Printer) gotASB(w conn, s Status) {
 	if !current {
 		return
 	}
+	p.hear()
 	// The newest state replaces one not taken yet: a reader of Changes
 	// wants the printer as it is, not its history.
 	select {
@@ -389,6 +523,30 @@ func (p *Printer) gotASB(w conn, s Status) {
 	}
 	select {
 	case p.changes <- s:
+	default:
+	}
+}
+
+// gotProcessID takes the answer to a process ID request read on the
+// connection w: the job it names is printed.
+func (p *Printer) gotProcessID(w conn, id ProcessID) {
+	p.mu.Lock()
+	if p.conn == w {
+		for job := p.jobs; job > p.printed && job+10000 > p.jobs; job-- {
+			if NewProcessID(job) == id {
+				p.printed, p.confirms = job, true
+				break
+			}
+		}
+	}
+	p.mu.Unlock()
+	p.hear()
+}
+
+// hear wakes a PrintConfirmed waiting for the printer.
+func (p *Printer) hear() {
+	select {
+	case p.heard <- struct{}{}:
 	default:
 	}
 }
@@ -773,20 +931,23 @@ type watcher struct {
 
 var _ conn = (*watcher)(nil)
 
-func (w *watcher) start(asb func(Status)) {
+func (w *watcher) start(asb func(Status), pid func(ProcessID)) {
 	w.in = make(chan byte, watchBuffer)
 	w.done = make(chan struct{})
-	go w.run(asb)
+	go w.run(asb, pid)
 }
 
 // run reads until the connection fails or is closed. A byte that can start
 // an automatic status message begins one; the next three complete it, unless
 // one of them cannot belong to it (the message was cut: the bytes are out of
-// step, and reading starts over at that byte).
-func (w *watcher) run(asb func(Status)) {
+// step, and reading starts over at that byte). A byte 37H begins a block
+// that runs to a NUL: the answer to a process ID request goes to pid, any
+// other block (the answer to a buffer clear) is handed on like a reply.
+func (w *watcher) run(asb func(Status), pid func(ProcessID)) {
 	defer close(w.done)
 	buf := make([]byte, 64)
 	msg := make([]byte, 0, ASBLen)
+	blk := make([]byte, 0, maxBlock)
 	for {
 		dl := time.Now().Add(watchPoll)
 		n, err := w.conn.read(buf, dl)
@@ -796,8 +957,27 @@ func (w *watcher) run(asb func(Status)) {
 			time.Sleep(time.Until(dl))
 		}
 		for _, c := range buf[:n] {
+			if len(blk) > 0 {
+				if c == 0 || c >= 32 && c <= 126 && len(blk) < maxBlock-1 {
+					if blk = append(blk, c); c == 0 {
+						if id, ok := ParseProcessIDResponse(blk); ok {
+							pid(id)
+						} else {
+							w.pass(blk)
+						}
+						blk = blk[:0]
+					}
+					continue
+				}
+				w.pass(blk) // not a block: its bytes are replies
+				blk = blk[:0]
+			}
 			if len(msg) > 0 && !isASBRest(c) {
 				msg = msg[:0]
+			}
+			if len(msg) == 0 && c == blockHeader {
+				blk = append(blk, c)
+				continue
 			}
 			if len(msg) > 0 || IsASBStart(c) {
 				if msg = append(msg, c); len(msg) == ASBLen {
@@ -809,14 +989,28 @@ func (w *watcher) run(asb func(Status)) {
 				}
 				continue
 			}
-			select {
-			case w.in <- c:
-			default: // watchBuffer replies nobody read: the oldest are kept
-			}
+			w.pass([]byte{c})
 		}
 		if err != nil && !errors.Is(err, errReadTimeout) {
 			w.err = err
 			return
+		}
+	}
+}
+
+// Blocks a printer sends (header to NUL) begin with blockHeader; maxBlock
+// bounds the ones the watcher takes apart.
+const (
+	blockHeader = 0x37
+	maxBlock    = 16
+)
+
+// pass hands bytes that are not automatic status to read.
+func (w *watcher) pass(b []byte) {
+	for _, c := range b {
+		select {
+		case w.in <- c:
+		default: // watchBuffer replies nobody read: the oldest are kept
 		}
 	}
 }

@@ -140,12 +140,16 @@ type tcpPrinter struct {
 	// connections that turned it on.
 	asb   bool
 	asbOn map[net.Conn]bool
+	// pid makes it answer process ID requests, once it can print; held
+	// keeps the answers owed meanwhile.
+	pid  bool
+	held map[net.Conn][]ProcessID
 }
 
 func startTCPPrinter(t *testing.T) *tcpPrinter {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	require.NoError(t, err)
-	f := &tcpPrinter{ln: ln, state: Status{Online: true}, requests: make(chan byte, 100), asbOn: map[net.Conn]bool{}}
+	f := &tcpPrinter{ln: ln, state: Status{Online: true}, requests: make(chan byte, 100), asbOn: map[net.Conn]bool{}, held: map[net.Conn][]ProcessID{}}
 	t.Cleanup(func() {
 		ln.Close()
 		f.mu.Lock()
@@ -170,14 +174,24 @@ func startTCPPrinter(t *testing.T) *tcpPrinter {
 }
 
 func (f *tcpPrinter) serve(c net.Conn) {
-	var pend []byte
+	var pend, scan []byte
 	buf := make([]byte, 1024)
+	req := RequestProcessID(nil, ProcessID{})[:7]
 	for {
 		n, err := c.Read(buf)
 		if err != nil {
 			return
 		}
 		pend = append(pend, buf[:n]...)
+		for scan = append(scan, buf[:n]...); ; {
+			i := bytes.Index(scan, req)
+			if i < 0 || i+len(req)+4 > len(scan) {
+				scan = scan[max(0, len(scan)-len(req)-4):]
+				break
+			}
+			f.answer(c, ProcessID(scan[i+len(req):i+len(req)+4]))
+			scan = scan[i+len(req)+4:]
+		}
 		if i := bytes.Index(pend, []byte{GS, 'a'}); i >= 0 && i+2 < len(pend) {
 			f.mu.Lock()
 			on := f.asb && pend[i+2] != 0
@@ -225,12 +239,37 @@ func (f *tcpPrinter) set(s Status, silent bool) {
 	f.state, f.silent = s, silent
 }
 
+// answer answers a process ID request on c, or holds the answer while the
+// printer cannot print.
+func (f *tcpPrinter) answer(c net.Conn, id ProcessID) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	switch {
+	case !f.pid:
+	case f.state.Err() != nil:
+		f.held[c] = append(f.held[c], id)
+	default:
+		r := ProcessIDResponse(id)
+		c.Write(r[:])
+	}
+}
+
 // push changes the state and tells it to the connections with automatic
-// status back on.
+// status back on; a printer that can print again answers the process ID
+// requests it held.
 func (f *tcpPrinter) push(s Status) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.state = s
+	if s.Err() == nil {
+		for c, ids := range f.held {
+			for _, id := range ids {
+				r := ProcessIDResponse(id)
+				c.Write(r[:])
+			}
+			delete(f.held, c)
+		}
+	}
 	msg := s.ASB()
 	for c, on := range f.asbOn {
 		if on {

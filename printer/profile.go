@@ -46,6 +46,12 @@ type Profile struct {
 	// trip before the ticket (Printer.AutoStatus). Tickets then turn it on
 	// again after their ESC @.
 	ASB bool `yaml:"asb"`
+	// ProcessID tells that the model answers a process ID request (GS ( H
+	// function 48) once the data before it is printed. A kiosk then counts
+	// a ticket as printed when the printer says so, not when its bytes
+	// left: a roll that ends in the middle of a ticket voids it even on a
+	// fast link, and one that ends right after the cut keeps it.
+	ProcessID bool `yaml:"process_id"`
 }
 
 var builtinProfiles = map[string]Profile{
@@ -55,6 +61,7 @@ var builtinProfiles = map[string]Profile{
 		Name: "epson-tm-t20", PaperMM: 80, Columns: 48, CodePage: "cp1251",
 		CodeTables: map[string]byte{"cp866": 17, "cp1125": 44, "cp1251": 46},
 		QR:         true, QRModule: 6, Cut: true, LabelScale: 4, ClearBuffer: true, ASB: true,
+		ProcessID: true,
 	},
 	// Xprinter XP-80 and the "POS-80" clones: 80 mm, 48 columns, cutter.
 	// Their ESC t table puts WPC1251 at 73.

@@ -39,8 +39,9 @@ func (c *streamConn) watchable() bool { return true }
 func (c *streamConn) Close() error    { return nil }
 
 // watchAll runs a watcher over stream to its end and returns the replies it
-// handed to read and the states it took from automatic status messages.
-func watchAll(t *testing.T, stream []byte) (replies []byte, states []Status) {
+// handed to read, the states it took from automatic status messages and the
+// answers to process ID requests.
+func watchAll(t *testing.T, stream []byte) (replies []byte, states []Status, pids []ProcessID) {
 	t.Helper()
 	var mu sync.Mutex
 	w := &watcher{conn: &streamConn{in: stream}}
@@ -48,6 +49,10 @@ func watchAll(t *testing.T, stream []byte) (replies []byte, states []Status) {
 		mu.Lock()
 		defer mu.Unlock()
 		states = append(states, s)
+	}, func(id ProcessID) {
+		mu.Lock()
+		defer mu.Unlock()
+		pids = append(pids, id)
 	})
 	buf := make([]byte, 5)
 	for {
@@ -61,16 +66,18 @@ func watchAll(t *testing.T, stream []byte) (replies []byte, states []Status) {
 	require.NoError(t, w.Close())
 	mu.Lock()
 	defer mu.Unlock()
-	return replies, states
+	return replies, states, pids
 }
 
 // FuzzWatch interleaves automatic status messages with replies to status
-// requests, as a printer with ASB sends them, and checks that the watcher
-// parts them exactly, in order, wherever the reads cut the stream.
+// requests, answers to process ID requests and to buffer clears, as a
+// printer with ASB sends them, and checks that the watcher parts them
+// exactly, in order, wherever the reads cut the stream.
 func FuzzWatch(f *testing.F) {
 	f.Add([]byte{0, 1, 0, 3, 5, 0})
 	f.Add([]byte{1, 1, 1})
 	f.Add([]byte{0x6C, 0x21, 0x7F, 0x0B})
+	f.Add([]byte{0x83, 0, 0x81, 0x85, 2, 0x87})
 	f.Fuzz(func(t *testing.T, ops []byte) {
 		// The watcher keeps watchBuffer replies nobody has read yet and
 		// drops the rest: at most that many, so none is dropped whatever
@@ -78,12 +85,24 @@ func FuzzWatch(f *testing.F) {
 		ops = ops[:min(len(ops), watchBuffer)]
 		var stream, wantReplies []byte
 		var wantStates []Status
-		for _, b := range ops {
-			if b&1 == 0 {
+		var wantPIDs []ProcessID
+		for i, b := range ops {
+			switch {
+			case b&1 == 0:
 				// A reply to DLE EOT: the fixed bits and any of the others.
 				r := byte(fixedBits) | b&0x6C
 				stream = append(stream, r)
 				wantReplies = append(wantReplies, r)
+				continue
+			case b&0x81 == 0x81 && b&2 != 0:
+				id := NewProcessID(uint64(i) * uint64(b))
+				r := ProcessIDResponse(id)
+				stream = append(stream, r[:]...)
+				wantPIDs = append(wantPIDs, id)
+				continue
+			case b&0x81 == 0x81:
+				stream = append(stream, ClearResponse[:]...)
+				wantReplies = append(wantReplies, ClearResponse[:]...)
 				continue
 			}
 			s := Status{Online: b&2 != 0, CoverOpen: b&4 != 0, Paper: Paper(b >> 3 % 3), CutterError: b&32 != 0, AutoRecoverable: b&64 != 0}
@@ -93,9 +112,10 @@ func FuzzWatch(f *testing.F) {
 			stream = append(stream, msg[:]...)
 			wantStates = append(wantStates, want)
 		}
-		replies, states := watchAll(t, stream)
+		replies, states, pids := watchAll(t, stream)
 		require.Equal(t, wantReplies, append([]byte(nil), replies...))
 		require.Equal(t, wantStates, append([]Status(nil), states...))
+		require.Equal(t, wantPIDs, append([]ProcessID(nil), pids...))
 	})
 }
 
@@ -105,9 +125,10 @@ func FuzzWatch(f *testing.F) {
 func FuzzWatchGarbage(f *testing.F) {
 	f.Add([]byte{0x10, 0x10, 0x00, 0x00, 0x00, 0x12})
 	f.Add([]byte{0xFF, 0x10, 0, 0x80, 0x10, 0, 0, 0})
+	f.Add([]byte{0x37, 0x22, '1', 0x37, 0x22, '1', '2', '3', '4', 0, 0x37, 0x12})
 	f.Fuzz(func(t *testing.T, stream []byte) {
-		replies, states := watchAll(t, stream)
-		require.LessOrEqual(t, len(replies)+ASBLen*len(states), len(stream))
+		replies, states, pids := watchAll(t, stream)
+		require.LessOrEqual(t, len(replies)+ASBLen*len(states)+len(ProcessIDResponse(ProcessID{}))*len(pids), len(stream))
 	})
 }
 
@@ -169,7 +190,7 @@ func TestTCPAutoStatus(t *testing.T) {
 
 func TestWatcherClosedReader(t *testing.T) {
 	w := &watcher{conn: &streamConn{}}
-	w.start(func(Status) {})
+	w.start(func(Status) {}, func(ProcessID) {})
 	_, err := w.read(make([]byte, 1), time.Now().Add(10*time.Second))
 	require.True(t, errors.Is(err, io.EOF), "%v", err)
 	require.NoError(t, w.Close())

@@ -33,13 +33,18 @@ type PrinterOpts struct {
 	// at that rate (10 bits a byte), as a real one does; 0 is as fast as the
 	// pty goes.
 	Baud int
+	// NoProcessID makes it a model without GS ( H: it prints the request's
+	// bytes as nothing and never answers it.
+	NoProcessID bool
 }
 
 // Printer is an ESC/POS ticket printer on a real pseudo-terminal: the controller
 // opens Path as a serial port exactly as it opens /dev/ttyUSB0.
 //
 // It answers the real-time requests DLE EOT 1, 2, 3 and 4 with the bytes an Epson
-// printer sends for its state, and prints everything else. Once the print data
+// printer sends for its state, and prints everything else. A process ID
+// request (GS ( H fn=48) in the print data is answered once the data before
+// it is printed, so not while that data is held. Once the print data
 // turns automatic status back on (GS a n, until the next ESC @), it sends its
 // state at once and then at every change, as an Epson does. Like a real printer it
 // keeps receiving while it cannot print (offline, cover open, paper out): the bytes
@@ -72,12 +77,16 @@ type Printer struct {
 	silent  bool
 	closed  bool
 	runOut  int  // bytes left before the paper runs out or the cable is pulled; < 0: plenty
+	endRoll bool // the paper runs out right after the next ticket
 	pull    bool // at runOut the cable is pulled, rather than the paper running out
 	pulled  bool // the cable is pulled: nothing more is read or answered
 	// The automatic status back sent so far: the last message, and the GS a
 	// commands answered (the decoder counts them).
 	asbSent []byte
 	asbSets int
+	// The process ID requests answered so far, unless noPID.
+	pidSent int
+	noPID   bool
 
 	wmu sync.Mutex // one write to the pty at a time; taken before mu
 
@@ -110,6 +119,7 @@ func StartPrinter(opts *PrinterOpts) (*Printer, error) {
 		silent:  o.Silent,
 		runOut:  -1,
 		baud:    o.Baud,
+		noPID:   o.NoProcessID,
 		columns: 48,
 	}
 	if o.Profile != nil {
@@ -216,14 +226,28 @@ func (p *Printer) SetSilent(silent bool) {
 	p.silent = silent
 }
 
-// RunOutAfter makes the roll run out after n more bytes of print data, in
-// the middle of the ticket they belong to: what follows is held, as by a real
-// printer, until paper is loaded (SetPaper).
+// RunOutAfter makes the roll run out after n more bytes of print data: they
+// are printed, the paper is out at once, and what follows is held, as by a
+// real printer, until paper is loaded (SetPaper).
 func (p *Printer) RunOutAfter(n int) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	p.runOut, p.pull = max(n, 0), false
 }
+
+// RunOutAfterTicket makes the roll end just as the next ticket is cut: the
+// paper is out from then on. A process ID request (GS ( H) that came right
+// after the cut, in the same write, is answered (the ticket is printed)
+// before the printer tells that the paper is out; what follows is held
+// until paper is loaded.
+func (p *Printer) RunOutAfterTicket() {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.endRoll = true
+}
+
+// pidRequest is the start of a process ID request, GS ( H fn=48.
+var pidRequest = printer.RequestProcessID(nil, printer.ProcessID{})[:7]
 
 // UnplugAfter pulls the cable after n more bytes of print data, in the middle
 // of the ticket they belong to: the rest is lost, no status request is
@@ -269,13 +293,32 @@ func (p *Printer) asbDue() []byte {
 	return p.asbSent
 }
 
-// send writes replies to the controller, then the automatic status message
-// due, if any. Messages are computed and written under one lock, so they
-// leave in the order of the states they tell.
+// pidsDue returns the answers to the process ID requests printed since the
+// last call. p.mu is held.
+func (p *Printer) pidsDue() []byte {
+	ids := p.dec.ProcessIDs()
+	if p.noPID || p.silent || p.pulled {
+		p.pidSent = len(ids)
+		return nil
+	}
+	var b []byte
+	for _, id := range ids[p.pidSent:] {
+		r := printer.ProcessIDResponse(id)
+		b = append(b, r[:]...)
+	}
+	p.pidSent = len(ids)
+	return b
+}
+
+// send writes replies to the controller, then the answers to the process
+// ID requests printed, then the automatic status message due, if any.
+// Messages are computed and written under one lock, so they leave in the
+// order of the states they tell.
 func (p *Printer) send(replies []byte) error {
 	p.wmu.Lock()
 	defer p.wmu.Unlock()
 	p.mu.Lock()
+	replies = append(replies, p.pidsDue()...)
 	replies = append(replies, p.asbDue()...)
 	p.mu.Unlock()
 	if len(replies) == 0 {
@@ -478,8 +521,28 @@ func (p *Printer) receive(b []byte) {
 		p.held = append(p.held, b...)
 		return
 	}
+	if p.endRoll {
+		// Byte by byte, to stop right after the cut.
+		for i := range b {
+			n := len(p.docs)
+			p.print(b[i : i+1])
+			if len(p.docs) == n {
+				continue
+			}
+			p.endRoll = false
+			p.state.Paper = printer.PaperOut
+			rest := b[i+1:]
+			if len(rest) >= len(pidRequest)+4 && bytes.HasPrefix(rest, pidRequest) {
+				p.print(rest[:len(pidRequest)+4])
+				rest = rest[len(pidRequest)+4:]
+			}
+			p.held = append(p.held, rest...)
+			return
+		}
+		return
+	}
 	if p.runOut >= 0 {
-		if len(b) > p.runOut {
+		if len(b) >= p.runOut {
 			k := p.runOut
 			p.runOut = -1
 			p.print(b[:k])

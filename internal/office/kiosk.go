@@ -601,15 +601,41 @@ func (k *kiosk) clearBuffer(ctx context.Context) {
 	k.o.log.Info("office: the rest of the voided ticket was cleared from the printer", "kiosk", k.cfg.ID)
 }
 
-// print sends a laid-out ticket and then asks the printer for its status
-// again. Print returning means the bytes left for the device, not that
-// they were printed; the printer answers a real-time request only after it
-// has received what came before it, so a roll that ran out or a cover
-// opened in the middle of the ticket shows in that answer, and the ticket
-// counts as not printed.
+// print sends a laid-out ticket and finds out whether it reached the
+// paper. A printer that answers process ID requests (profile process_id)
+// says when the ticket is printed and cut, or that it stopped first (the
+// roll ended, the cover opened): that is the answer. With another, Print
+// returning means the bytes left for the device, not that they were
+// printed; the printer answers a real-time request only after it has
+// received what came before it, so a roll that ran out or a cover opened
+// while the ticket arrived shows in that answer, and the ticket counts as
+// not printed. (A printer that takes the whole ticket into its buffer
+// before it prints, over USB or the network, cannot tell so: only the
+// process ID answer is sure.)
+//
+// When the printer does not say what became of the ticket (a busy printer,
+// a loaded box), it stays in the queue. Voiding would be the worse guess:
+// a citizen holding a ticket that is never called costs far more than a
+// phantom number that costs one no-show.
 func (k *kiosk) print(ctx context.Context, doc []byte) error {
 	pctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	defer cancel()
+	if !k.noStatus {
+		err := k.prn.PrintConfirmed(pctx, doc)
+		switch {
+		case err == nil:
+			_ = k.ready(pctx) // the state it is in now, for the next press
+			return nil
+		case errors.Is(err, printer.ErrUnconfirmed):
+			// A model without GS ( H under a profile that says
+			// process_id is asked no more (ErrCannotConfirm).
+			k.o.log.Warn("office: the printer did not confirm a ticket; it stays in the queue (a model without GS ( H needs process_id: false in its profile)", "kiosk", k.cfg.ID, "err", err)
+			_ = k.ready(pctx)
+			return nil
+		case !errors.Is(err, printer.ErrCannotConfirm):
+			return err
+		}
+	}
 	if err := k.prn.Print(pctx, doc); err != nil {
 		return err
 	}
@@ -618,10 +644,6 @@ func (k *kiosk) print(ctx context.Context, doc []byte) error {
 	}
 	st, err := k.prn.Status(pctx)
 	if errors.Is(err, printer.ErrNoReply) {
-		// The bytes left and the printer did not say what became of them
-		// (a busy printer, a loaded box). Voiding would be the worse guess:
-		// a citizen holding a ticket that is never called costs far more
-		// than a phantom number that costs one no-show.
 		k.o.log.Warn("office: the printer did not confirm a ticket; it stays in the queue", "kiosk", k.cfg.ID, "err", err)
 		k.setStatus(st, err)
 		return nil

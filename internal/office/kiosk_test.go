@@ -233,8 +233,8 @@ func (r *kioskRig) cut(sp *sim.Printer, label string) printer.Doc {
 // TestKioskAutoStatus: the Epson of the example tells its state by itself
 // (automatic status back). With the poll an hour away, every change still
 // reaches {root}/printer/k1 and the button lamps, and a press asks the
-// printer nothing before its ticket: its only status requests are the
-// check after the ticket, which says it came out.
+// printer for no status at all: the ticket ends with a process ID request,
+// which the printer answers once the ticket is printed and cut.
 func TestKioskAutoStatus(t *testing.T) {
 	r := startKiosk(t, rigOpts{poll: time.Hour})
 	lamp := "GPIO23" // social's
@@ -250,8 +250,10 @@ func TestKioskAutoStatus(t *testing.T) {
 	r.printerState(func(s office.PrinterState) bool { return s.Online && s.Cover == "closed" && s.Error == "" })
 	require.Eventually(t, func() bool { return r.lit(lamp) }, wait, time.Millisecond, "the lamp lights again")
 	asked = r.sp.Requests()
+	sent := len(r.sp.Bytes())
 	r.prints(r.sp)
-	require.Equal(t, asked+3, r.sp.Requests(), "DLE EOT 1, 2 and 4 after the ticket, none before")
+	require.Equal(t, asked, r.sp.Requests(), "no status request before or after the ticket")
+	require.Contains(t, string(r.sp.Bytes()[sent:]), string(printer.RequestProcessID(nil, printer.NewProcessID(1))))
 
 	// The roll runs out in the middle of the next ticket: the printer says
 	// so at once, the ticket is voided, and presses are refused.
@@ -261,6 +263,29 @@ func TestKioskAutoStatus(t *testing.T) {
 	r.issued++ // voided, but it was issued
 	r.printerState(func(s office.PrinterState) bool { return s.Paper == "out" })
 	r.refused("paper out")
+	r.sp.SetPaper(printer.PaperOK)
+	r.printerState(func(s office.PrinterState) bool { return s.Online && s.Paper == "ok" })
+	r.prints(r.sp)
+}
+
+// TestKioskRollEndsRightAfterTicket: the roll ends just as a ticket is
+// cut. The printer confirmed the ticket before it told that the paper is
+// out, so the ticket is the citizen's and stays in the queue (a status
+// request after it would say paper out, and void a ticket in a citizen's
+// hand); the next press is refused until paper is loaded.
+func TestKioskRollEndsRightAfterTicket(t *testing.T) {
+	r := startKiosk(t, rigOpts{})
+	r.sp.RunOutAfterTicket()
+	res := r.prints(r.sp)
+	r.printerState(func(s office.PrinterState) bool { return s.Paper == "out" })
+	r.refused("paper out")
+	var state queue.State
+	for _, tk := range r.tickets() {
+		if tk.Label == res.Ticket {
+			state = tk.State
+		}
+	}
+	require.Equal(t, queue.Waiting, state, "the printed ticket stays in the queue")
 	r.sp.SetPaper(printer.PaperOK)
 	r.printerState(func(s office.PrinterState) bool { return s.Online && s.Paper == "ok" })
 	r.prints(r.sp)
