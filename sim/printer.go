@@ -36,6 +36,12 @@ type PrinterOpts struct {
 	// NoProcessID makes it a model without GS ( H: it prints the request's
 	// bytes as nothing and never answers it.
 	NoProcessID bool
+	// PrintRate, if set, makes it print as a real one does, at that many
+	// bytes of print data a second, from a buffer that takes what arrives
+	// at once (a printer on USB or the network): a status request is
+	// answered when it arrives, before the ticket sent ahead of it is
+	// printed. 0 prints each byte as it arrives.
+	PrintRate int
 }
 
 // Printer is an ESC/POS ticket printer on a real pseudo-terminal: the controller
@@ -87,6 +93,12 @@ type Printer struct {
 	// The process ID requests answered so far, unless noPID.
 	pidSent int
 	noPID   bool
+	// With a PrintRate: the bytes received and not printed yet, and the
+	// mechanism's wake-up and stop.
+	rate   int
+	queued []byte
+	wake   chan struct{}
+	stop   chan struct{}
 
 	wmu sync.Mutex // one write to the pty at a time; taken before mu
 
@@ -120,6 +132,9 @@ func StartPrinter(opts *PrinterOpts) (*Printer, error) {
 		runOut:  -1,
 		baud:    o.Baud,
 		noPID:   o.NoProcessID,
+		rate:    o.PrintRate,
+		wake:    make(chan struct{}, 1),
+		stop:    make(chan struct{}),
 		columns: 48,
 	}
 	if o.Profile != nil {
@@ -133,6 +148,9 @@ func StartPrinter(opts *PrinterOpts) (*Printer, error) {
 		}
 	}
 	go p.serve()
+	if p.rate > 0 {
+		go p.mechanism()
+	}
 	return p, nil
 }
 
@@ -270,7 +288,15 @@ func (p *Printer) set(f func(*printer.Status)) {
 	if p.state.Err() == nil && len(p.held) > 0 {
 		held := p.held
 		p.held = nil
-		p.print(held)
+		if p.rate > 0 {
+			p.queued = append(held, p.queued...)
+			select {
+			case p.wake <- struct{}{}:
+			default:
+			}
+		} else {
+			p.print(held)
+		}
 	}
 	p.mu.Unlock()
 	_ = p.send(nil) // a closed printer sends nothing
@@ -344,6 +370,7 @@ func (p *Printer) print(b []byte) {
 // Close stops the printer and waits for its goroutine. It is idempotent.
 func (p *Printer) Close() error {
 	p.closeOnce.Do(func() {
+		close(p.stop)
 		p.closeErr = p.master.Close()
 		<-p.done
 		if err := p.slave.Close(); p.closeErr == nil {
@@ -470,7 +497,7 @@ func (p *Printer) Cleared() int {
 func (p *Printer) clear() bool {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	p.held = nil
+	p.held, p.queued = nil, nil
 	p.cleared++
 	p.dec.Discard()
 	return !p.silent && !p.pulled
@@ -516,7 +543,31 @@ func (p *Printer) receive(b []byte) {
 	if p.pulled {
 		return
 	}
+	if p.pull && p.runOut >= 0 {
+		if len(b) >= p.runOut {
+			// The cable is pulled after runOut bytes: the rest is lost.
+			b = b[:p.runOut]
+			p.runOut, p.pulled = -1, true
+		} else {
+			p.runOut -= len(b)
+		}
+	}
 	p.bytes = append(p.bytes, b...)
+	if p.rate > 0 {
+		// Into the buffer: the mechanism prints it at its pace.
+		p.queued = append(p.queued, b...)
+		select {
+		case p.wake <- struct{}{}:
+		default:
+		}
+		return
+	}
+	p.feed(b)
+}
+
+// feed prints b, or holds it while the printer cannot print; the roll may
+// end in the middle (RunOutAfter, RunOutAfterTicket). p.mu is held.
+func (p *Printer) feed(b []byte) {
 	if p.state.Err() != nil || len(p.held) > 0 {
 		p.held = append(p.held, b...)
 		return
@@ -541,16 +592,11 @@ func (p *Printer) receive(b []byte) {
 		}
 		return
 	}
-	if p.runOut >= 0 {
+	if !p.pull && p.runOut >= 0 {
 		if len(b) >= p.runOut {
 			k := p.runOut
 			p.runOut = -1
 			p.print(b[:k])
-			if p.pull {
-				p.pulled = true
-				p.bytes = p.bytes[:len(p.bytes)-len(b)+k]
-				return
-			}
 			p.state.Paper = printer.PaperOut
 			p.held = append(p.held, b[k:]...)
 			return
@@ -559,3 +605,35 @@ func (p *Printer) receive(b []byte) {
 	}
 	p.print(b)
 }
+
+// mechanism prints what the buffer holds at PrinterOpts.PrintRate, in
+// steps of printStep, until Close.
+func (p *Printer) mechanism() {
+	per := max(1, p.rate*int(printStep/time.Millisecond)/1000)
+	for {
+		select {
+		case <-p.wake:
+		case <-p.stop:
+			return
+		}
+		for {
+			p.mu.Lock()
+			if len(p.queued) == 0 || p.pulled {
+				p.mu.Unlock()
+				break
+			}
+			n := min(per, len(p.queued))
+			p.feed(p.queued[:n])
+			p.queued = p.queued[n:]
+			p.mu.Unlock()
+			if err := p.send(nil); err != nil {
+				return
+			}
+			time.Sleep(printStep)
+		}
+	}
+}
+
+// printStep is how often the mechanism of a printer with a PrintRate prints
+// the next bytes.
+const printStep = 10 * time.Millisecond

@@ -1,6 +1,7 @@
 package office_test
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -289,6 +290,48 @@ func TestKioskRollEndsRightAfterTicket(t *testing.T) {
 	r.sp.SetPaper(printer.PaperOK)
 	r.printerState(func(s office.PrinterState) bool { return s.Online && s.Paper == "ok" })
 	r.prints(r.sp)
+}
+
+// TestKioskBufferedPrinterRollEnds: a printer on USB or the network takes a
+// whole ticket into its buffer at once and prints it over the next moments,
+// so a status request right after the ticket is answered before the ticket
+// is printed. The roll ends in the middle of it. An Epson (process_id) never
+// says the ticket is printed but that the paper is out: the ticket is voided
+// and the rest of it cleared from the buffer. A model without process ID
+// requests cannot tell: the ticket stays in the queue (a phantom that costs
+// one no-show, never a citizen holding a number that is never called), and
+// the next press is refused once the poll finds the paper out.
+func TestKioskBufferedPrinterRollEnds(t *testing.T) {
+	for _, tt := range []struct {
+		profile string
+		voided  bool
+	}{{"", true}, {"xprinter-80", false}} {
+		t.Run(cmp.Or(tt.profile, "epson"), func(t *testing.T) {
+			// 500 bytes a second: the roll ends half a second after the
+			// ticket arrived, long after the status request behind it.
+			r := startKiosk(t, rigOpts{profile: tt.profile, printer: &sim.PrinterOpts{PrintRate: 500}})
+			r.prints(r.sp)
+
+			r.sp.RunOutAfter(250)
+			res := r.press("social")
+			require.Equal(t, !tt.voided, res.OK, "%+v", res)
+			r.issued++
+			r.printerState(func(s office.PrinterState) bool { return s.Paper == "out" })
+			r.refused("paper out")
+			var voided []string
+			for _, tk := range r.tickets() {
+				if tk.State == queue.Voided {
+					voided = append(voided, tk.Label)
+				}
+			}
+			if tt.voided {
+				require.Len(t, voided, 1)
+				require.Equal(t, 1, r.sp.Cleared(), "the rest of the ticket is cleared")
+			} else {
+				require.Empty(t, voided)
+			}
+		})
+	}
 }
 
 func TestKioskRefusesWhilePrinterCannotPrint(t *testing.T) {
