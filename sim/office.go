@@ -28,6 +28,9 @@ type OfficeOpts struct {
 	Listen  string
 	Version string
 	Logger  *slog.Logger `yaml:"-"`
+	// PrintRate is the pace of the virtual printers (PrinterOpts.PrintRate);
+	// 0 prints each ticket the moment it arrives.
+	PrintRate int
 }
 
 // Office is the whole office with virtual hardware: the real controller on
@@ -69,7 +72,7 @@ func StartOffice(ctx context.Context, opts OfficeOpts) (*Office, error) {
 			s.closePrinters()
 			return nil, err
 		}
-		p, err := StartPrinter(&PrinterOpts{Profile: prof})
+		p, err := StartPrinter(&PrinterOpts{Profile: prof, PrintRate: opts.PrintRate})
 		if err != nil {
 			s.closePrinters()
 			return nil, err
