@@ -3,6 +3,7 @@ package queue
 import (
 	"context"
 	"fmt"
+	"slices"
 	"sort"
 	"strconv"
 	"time"
@@ -501,6 +502,11 @@ func (t *txn) transfer(c *counterState, to, toCounter string) (*Ticket, error) {
 		if !contains(tc.services, to) {
 			return nil, fmt.Errorf("%w: counter %s, service %s", ErrNotServed, toCounter, to)
 		}
+		if tc.paused {
+			// Held for it, the citizen would wait for a counter that
+			// calls nobody: the specialist chooses another.
+			return nil, fmt.Errorf("%w: counter %s", ErrCounterPaused, toCounter)
+		}
 	}
 	if err := tk.move(Waiting); err != nil {
 		return nil, err
@@ -523,6 +529,11 @@ func (t *txn) transfer(c *counterState, to, toCounter string) (*Ticket, error) {
 	return &cp, nil
 }
 
+// pause pauses (closes) or resumes a counter. The tickets held for a
+// counter that closes (transferred to it, back after a no-show) join their
+// service's queue, each with a ticket.moved: a closed counter calls nobody,
+// and they must not wait for it all day. Its current ticket stays: the
+// specialist may finish it.
 func (t *txn) pause(c *counterState, paused bool) error {
 	if c.paused == paused {
 		return nil
@@ -538,6 +549,15 @@ func (t *txn) pause(c *counterState, paused bool) error {
 	t.boardChanged(c)
 	for _, s := range c.services {
 		t.changed(s)
+	}
+	if paused {
+		for _, tk := range slices.Clone(t.st.held[c.id]) {
+			t.st.dequeue(tk)
+			tk.ForCounter, tk.NotBefore = "", time.Time{}
+			t.st.enqueue(tk)
+			t.changed(tk.Service)
+			t.event(EvMoved, tk, c.id, fmt.Sprintf("counter %s closed: back to the service's queue", c.id))
+		}
 	}
 	return nil
 }

@@ -361,6 +361,36 @@ func TestPauseResume(t *testing.T) {
 	require.Equal(t, "А001", o.next("1"))
 }
 
+// A counter that closes does not keep the citizens held for it (transferred
+// to it, back after a no-show): they join their service's queue, each with
+// a ticket.moved, and another counter calls them. A transfer to a closed
+// counter is refused.
+func TestClosedCounterReleasesHeld(t *testing.T) {
+	o := newOffice(t, nil, monday10)
+	o.issue("pension")
+	o.issue("pension")
+	require.Equal(t, "П001", o.next("3"))
+	_, err := o.e.Counter(o.ctx, "3", queue.Command{Action: queue.Transfer, To: "pension", ToCounter: "2"})
+	require.NoError(t, err)
+	require.Equal(t, "2", o.ticket("П001").ForCounter)
+
+	o.do("2", queue.Pause)
+	tk := o.ticket("П001")
+	require.Equal(t, queue.Waiting, tk.State)
+	require.Empty(t, tk.ForCounter)
+	evs, err := o.e.Replay(1, 100)
+	require.NoError(t, err)
+	last := evs[len(evs)-1]
+	require.Equal(t, queue.EvMoved, last.Type)
+	require.Equal(t, "П001", last.Ticket.Label)
+	require.Contains(t, last.Reason, "counter 2 closed")
+	require.Equal(t, "П001", o.next("3"), "another counter calls it, before П002 (it came first)")
+
+	_, err = o.e.Counter(o.ctx, "3", queue.Command{Action: queue.Transfer, To: "pension", ToCounter: "2"})
+	require.ErrorIs(t, err, queue.ErrCounterPaused)
+	require.Equal(t, queue.Called, o.ticket("П001").State, "a refused transfer leaves the ticket at its counter")
+}
+
 func TestHours(t *testing.T) {
 	cfg := firmwareconfig.Default()
 	cfg.Services[1].Hours = map[string]string{"wed": "10:00-15:00"} // pension only on Wednesdays

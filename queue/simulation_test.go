@@ -373,6 +373,8 @@ func TestSimulation(t *testing.T) {
 				want = queue.ErrClosed // it would expire at once
 			case toCounter != "" && !slicesContains(cfg.Counter(toCounter).Services, to):
 				want = queue.ErrNotServed
+			case toCounter != "" && m.paused[toCounter]:
+				want = queue.ErrCounterPaused
 			default:
 				if cur.origin == "" {
 					cur.origin = cur.service
@@ -389,6 +391,14 @@ func TestSimulation(t *testing.T) {
 			}
 			op = string(a) + " " + c.ID
 			m.paused[c.ID] = a == queue.Pause
+			if a == queue.Pause {
+				// Those held for a closed counter join their queue.
+				for _, tk := range m.tickets {
+					if tk.state == queue.Waiting && tk.held == c.ID {
+						tk.held, tk.notBefore = "", time.Time{}
+					}
+				}
+			}
 			_, got = o.e.Counter(o.ctx, c.ID, queue.Command{Action: a})
 		case r < 95:
 			if len(m.tickets) == 0 {
