@@ -51,26 +51,32 @@ func (e *PausedError) Unwrap() error { return ErrPaused }
 // keyPauses holds the pauses in force, by service ("" the office).
 var keyPauses = []byte("pauses")
 
-// SetPause pauses the office (service "") or one service, with a reason; a
-// pause in force gets the new reason, or keeps its own when reason is ""
-// (an air-raid pause stays one). Resume ends it.
+// SetPause pauses the office (service "") or one service, with a reason. A
+// pause in force keeps the time it began: it gets the new reason, or keeps
+// its own when reason is "" (an air-raid pause stays one). Resume ends it.
 func (e *Engine) SetPause(ctx context.Context, service, reason string) error {
 	return e.do(ctx, false, func(t *txn) error {
 		if service != "" && e.service(service) == nil {
 			return fmt.Errorf("%w %q", ErrUnknownService, service)
 		}
-		if p, ok := t.st.pauses[service]; ok && (p.Reason == reason || reason == "") {
+		p, ok := t.st.pauses[service]
+		if ok && (p.Reason == reason || reason == "") {
 			return nil
 		}
-		t.st.pauses[service] = Paused{Reason: reason, Since: t.now.In(e.loc)}
+		if !ok {
+			p.Since = t.now.In(e.loc)
+		}
+		p.Reason = reason
+		t.st.pauses[service] = p
 		t.pausesChanged(service, true, reason)
 		return nil
 	})
 }
 
-// Resume ends the pause of the office (service "") or of one service; one
-// not paused is left as it is.
-func (e *Engine) Resume(ctx context.Context, service string) error {
+// Resume ends the pause of the office (service "") or of one service, with
+// a reason for the event ("відбій тривоги"), which may be ""; one not
+// paused is left as it is.
+func (e *Engine) Resume(ctx context.Context, service, reason string) error {
 	return e.do(ctx, false, func(t *txn) error {
 		if service != "" && e.service(service) == nil {
 			return fmt.Errorf("%w %q", ErrUnknownService, service)
@@ -79,7 +85,7 @@ func (e *Engine) Resume(ctx context.Context, service string) error {
 			return nil
 		}
 		delete(t.st.pauses, service)
-		t.pausesChanged(service, false, "")
+		t.pausesChanged(service, false, reason)
 		return nil
 	})
 }

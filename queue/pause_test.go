@@ -68,11 +68,22 @@ func TestOfficePause(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, "повітряна тривога", ps[""].Reason)
 
-	require.NoError(t, o.e.Resume(o.ctx, ""))
+	// Another reason keeps the time the alert began.
+	since := ps[""].Since
+	o.clk.Add(10 * time.Minute)
+	require.NoError(t, o.e.SetPause(o.ctx, "", "повітряна тривога, друга хвиля"))
+	ps, err = o.e.Pauses(o.ctx)
+	require.NoError(t, err)
+	require.Equal(t, "повітряна тривога, друга хвиля", ps[""].Reason)
+	require.True(t, since.Equal(ps[""].Since), "%v, want %v", ps[""].Since, since)
+
+	require.NoError(t, o.e.Resume(o.ctx, "", "відбій тривоги"))
+	resumed := o.events()[len(o.events())-1]
+	require.Equal(t, queue.EvOfficeResumed, resumed.Type)
+	require.Equal(t, "відбій тривоги", resumed.Reason)
 	require.Equal(t, "А001", o.issue("social").Ticket.Label, "a new day")
 	require.Equal(t, "А001", o.next("2"))
-	require.Equal(t, queue.EvOfficeResumed, o.events()[len(o.events())-3].Type)
-	require.NoError(t, o.e.Resume(o.ctx, ""), "resuming what runs is no error")
+	require.NoError(t, o.e.Resume(o.ctx, "", ""), "resuming what runs is no error")
 }
 
 // A paused service issues nothing, and the citizens already waiting for it
@@ -99,7 +110,7 @@ func TestServicePause(t *testing.T) {
 	require.Equal(t, "pension", ev.Service)
 
 	require.ErrorIs(t, o.e.SetPause(o.ctx, "nosuch", ""), queue.ErrUnknownService)
-	require.NoError(t, o.e.Resume(o.ctx, "pension"))
+	require.NoError(t, o.e.Resume(o.ctx, "pension", ""))
 	require.Equal(t, "П002", o.issue("pension").Ticket.Label)
 	require.False(t, errors.Is(o.e.Issuable(o.ctx, "pension"), queue.ErrPaused))
 }

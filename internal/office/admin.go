@@ -292,12 +292,12 @@ func pauseOp(ofService, pause bool) func(o *Office, ctx context.Context, args js
 			return nil, err
 		}
 		switch {
+		case ofService && a.Service == "":
+			return nil, badArg("service", "required: the id of the service")
 		case ofService && o.conf().Service(a.Service) == nil:
 			return nil, badArg("service", "no service %q", a.Service)
 		case !ofService && a.Service != "":
 			return nil, badArg("service", "the office is paused as a whole: use service.pause for one service")
-		case !pause && a.Reason != "":
-			return nil, badArg("reason", "a resume has no reason")
 		}
 		if err := checkText("reason", a.Reason); err != nil {
 			return nil, err
@@ -306,7 +306,7 @@ func pauseOp(ofService, pause bool) func(o *Office, ctx context.Context, args js
 		if pause {
 			err = o.eng.SetPause(ctx, a.Service, a.Reason)
 		} else {
-			err = o.eng.Resume(ctx, a.Service)
+			err = o.eng.Resume(ctx, a.Service, a.Reason)
 		}
 		if err != nil {
 			return nil, err

@@ -264,14 +264,14 @@ func TestAirRaidPause(t *testing.T) {
 	for _, tc := range []struct{ op, args, field string }{
 		{"office.pause", `{"service":"social"}`, "service"},
 		{"service.pause", `{"service":"nosuch"}`, "service"},
-		{"office.resume", `{"reason":"x"}`, "reason"},
+		{"service.pause", `{"reason":"x"}`, "service"},
 	} {
 		r := admin(tc.op, tc.args)
 		require.False(t, r.OK, "%s %s", tc.op, tc.args)
 		require.Equal(t, tc.field, r.Error.Field, "%s %s", tc.op, tc.args)
 	}
 
-	r = admin("office.resume", ``)
+	r = admin("office.resume", `{"reason":"відбій тривоги"}`)
 	require.True(t, r.OK, "%+v", r.Error)
 	require.NoError(t, l.Publish("qms/demo/counter/1/cmd", []byte(`{"action":"next"}`), false))
 	_, err = l.Wait(ctx, "qms/demo/board/1", containing(`"ticket":"А001"`))
