@@ -440,13 +440,14 @@ func (t *txn) serve(c *counterState) error {
 func (t *txn) noShow(c *counterState) (*Ticket, error) {
 	tk := c.current
 	grace := t.e.cfg.Office.NoShowGraceMin
-	if tk == nil || grace <= 0 || tk.Returned {
+	if tk == nil || grace <= 0 || tk.Returned || !canMove(tk.State, NoShow) {
 		return t.end(c, NoShow, EvNoShow)
 	}
 	if err := tk.move(Waiting); err != nil {
 		return nil, err
 	}
 	tk.Returned = true
+	tk.Recalls = 0 // called again later: its calls count afresh
 	tk.ForCounter = c.id
 	tk.NotBefore = t.now.Add(time.Duration(grace * float64(time.Minute)))
 	tk.Counter = ""
@@ -516,6 +517,7 @@ func (t *txn) transfer(c *counterState, to, toCounter string) (*Ticket, error) {
 	}
 	tk.From, tk.Service = tk.Service, to
 	tk.Transfers++
+	tk.Recalls = 0 // another specialist calls it: the calls count afresh
 	tk.Counter = ""
 	tk.ForCounter = toCounter
 	tk.NotBefore = time.Time{}

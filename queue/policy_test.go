@@ -110,6 +110,28 @@ func TestRecallLimit(t *testing.T) {
 	_, err := o.e.Counter(o.ctx, "1", queue.Command{Action: queue.Recall})
 	require.ErrorIs(t, err, queue.ErrRecallLimit)
 	require.Equal(t, 2, o.ticket("А001").Recalls)
+
+	// Transferred, the ticket is another specialist's call: its recalls
+	// count afresh.
+	_, err = o.e.Counter(o.ctx, "1", queue.Command{Action: queue.Transfer, To: "social", ToCounter: "2"})
+	require.NoError(t, err)
+	require.Equal(t, "А001", o.next("2"))
+	o.do("2", queue.Recall)
+	require.Equal(t, 1, o.ticket("А001").Recalls)
+}
+
+// A citizen who came to the counter (serving) is no no-show: the specialist
+// finishes the visit (done) or transfers it.
+func TestNoShowWhileServingRefused(t *testing.T) {
+	o := newOffice(t, queuetest.Office(t, withOffice("noshow_grace_min: 5")), monday10)
+	o.issue("social")
+	require.Equal(t, "А001", o.next("1"))
+	o.do("1", queue.Serve)
+	_, err := o.e.Counter(o.ctx, "1", queue.Command{Action: queue.NoShowed})
+	var te *queue.TransitionError
+	require.ErrorAs(t, err, &te)
+	require.Equal(t, queue.Serving, o.ticket("А001").State)
+	require.Equal(t, queue.Done, o.do("1", queue.Finish).Ended.State)
 }
 
 func TestCallTicket(t *testing.T) {

@@ -349,8 +349,10 @@ func TestSimulation(t *testing.T) {
 			op = "noshow " + c.ID
 			if cur := m.current[c.ID]; cur == nil {
 				want = queue.ErrNoTicket
+			} else if cur.state == queue.Serving {
+				want = &queue.TransitionError{} // the citizen came
 			} else if !cur.returned {
-				cur.state, cur.returned, cur.held, cur.counter = queue.Waiting, true, c.ID, ""
+				cur.state, cur.returned, cur.held, cur.counter, cur.recalls = queue.Waiting, true, c.ID, "", 0
 				cur.notBefore = now.Add(3 * time.Minute)
 				delete(m.current, c.ID)
 			} else {
@@ -381,6 +383,7 @@ func TestSimulation(t *testing.T) {
 				}
 				cur.state, cur.service, cur.counter, cur.held, cur.notBefore = queue.Waiting, to, "", toCounter, time.Time{}
 				cur.transfers++
+				cur.recalls = 0
 				delete(m.current, c.ID)
 			}
 			_, got = o.e.Counter(o.ctx, c.ID, queue.Command{Action: queue.Transfer, To: to, ToCounter: toCounter})

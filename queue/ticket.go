@@ -21,11 +21,12 @@ const (
 )
 
 // transitions lists every legal move. A transfer goes from Called or Serving
-// back to Waiting in another service.
+// back to Waiting in another service; a citizen who came to the counter
+// (Serving) is no no-show.
 var transitions = map[State][]State{
 	Waiting: {Called, Voided, Expired},
 	Called:  {Called, Serving, Done, NoShow, Waiting, Expired},
-	Serving: {Done, NoShow, Waiting, Expired},
+	Serving: {Done, Waiting, Expired},
 }
 
 // KnownState reports whether s is one of the states.
