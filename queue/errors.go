@@ -48,6 +48,10 @@ var (
 	// ErrUnknownCategory is returned by Issue for a priority category the
 	// office does not have.
 	ErrUnknownCategory = errors.New("queue: unknown priority category")
+	// ErrNothingToRate is returned by Rate when the counter's last visit
+	// did not end served, or it ended none today.
+	ErrNothingToRate = errors.New("queue: no served visit to rate")
+
 	// ErrBadScore is returned by Rate for a score outside 1..5.
 	ErrBadScore = errors.New("queue: a rating is 1 to 5")
 	// ErrUnknownDay is returned by Stats for a day with no record.

@@ -452,6 +452,7 @@ func (t *txn) noShow(c *counterState) (*Ticket, error) {
 	tk.NotBefore = t.now.Add(time.Duration(grace * float64(time.Minute)))
 	tk.Counter = ""
 	c.current = nil
+	t.st.lastEnded[c.id] = visit{ticket: tk.ID}
 	t.st.enqueue(tk)
 	t.event(EvNoShow, tk, c.id, "back to the queue after the grace period")
 	t.boardChanged(c)
@@ -471,8 +472,8 @@ func (t *txn) end(c *counterState, to State, ev string) (*Ticket, error) {
 	}
 	tk.Ended = t.now
 	c.current = nil
+	t.st.lastEnded[c.id] = visit{tk.ID, to == Done}
 	if to == Done {
-		t.st.lastDone[c.id] = tk.ID
 		t.st.served(tk)
 		t.changed(tk.Service) // its wait estimate learned
 	}
@@ -522,6 +523,7 @@ func (t *txn) transfer(c *counterState, to, toCounter string) (*Ticket, error) {
 	tk.ForCounter = toCounter
 	tk.NotBefore = time.Time{}
 	c.current = nil
+	t.st.lastEnded[c.id] = visit{ticket: tk.ID}
 	t.st.enqueue(tk)
 	t.event(EvTransferred, tk, c.id, toCounter)
 	t.boardChanged(c)
@@ -564,9 +566,11 @@ func (t *txn) pause(c *counterState, paused bool) error {
 	return nil
 }
 
-// Rate records a citizen's score (1..5) of the ticket the counter finished
-// last today: the rating terminal beside the counter is pressed after the
-// visit. A second press replaces the first.
+// Rate records a citizen's score (1..5) of the visit the counter ended last
+// today: the rating terminal beside the counter is pressed after the visit.
+// A second press replaces the first. A visit that did not end served (a
+// no-show, a transfer) takes no rating: it is not the previous citizen's
+// to receive (ErrNothingToRate).
 func (e *Engine) Rate(ctx context.Context, counter string, score int) (Ticket, error) {
 	var res Ticket
 	err := e.do(ctx, false, func(t *txn) error {
@@ -576,9 +580,13 @@ func (e *Engine) Rate(ctx context.Context, counter string, score int) (Ticket, e
 		if score < 1 || score > 5 {
 			return fmt.Errorf("%w, got %d", ErrBadScore, score)
 		}
-		last := t.st.tickets[t.st.lastDone[counter]]
-		if last == nil || last.State != Done {
-			return ErrNoTicket
+		v := t.st.lastEnded[counter]
+		last := t.st.tickets[v.ticket]
+		switch {
+		case last == nil:
+			return fmt.Errorf("%w: counter %s has ended none today", ErrNothingToRate, counter)
+		case !v.served || last.State != Done:
+			return fmt.Errorf("%w: the last visit at counter %s (%s) did not end served", ErrNothingToRate, counter, last.Label)
 		}
 		last.Rating = score
 		t.event(EvRated, last, counter, strconv.Itoa(score))

@@ -318,7 +318,7 @@ func TestWaitingTicketsExpireAtClosing(t *testing.T) {
 func TestRate(t *testing.T) {
 	o := newOffice(t, nil, monday10)
 	_, err := o.e.Rate(o.ctx, "1", 5)
-	require.ErrorIs(t, err, queue.ErrNoTicket)
+	require.ErrorIs(t, err, queue.ErrNothingToRate)
 	o.issue("social")
 	o.issue("social")
 	o.next("1")
@@ -335,6 +335,27 @@ func TestRate(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, 2, st.Counters["1"].Ratings)
 	require.InDelta(t, 3.0, st.Services["social"].RatingAvg, 1e-9)
+
+	// The next citizen does not come, or is sent to another service: the
+	// rating is not the previous citizen's to receive, before a restart
+	// or after.
+	o.issue("social")
+	o.issue("social")
+	o.next("1")
+	o.do("1", queue.NoShowed)
+	_, err = o.e.Rate(o.ctx, "1", 1)
+	require.ErrorIs(t, err, queue.ErrNothingToRate)
+	o.next("1")
+	_, err = o.e.Counter(o.ctx, "1", queue.Command{Action: queue.Transfer, To: "pension"})
+	require.NoError(t, err)
+	_, err = o.e.Rate(o.ctx, "1", 1)
+	require.ErrorIs(t, err, queue.ErrNothingToRate)
+	o.reopen()
+	_, err = o.e.Rate(o.ctx, "1", 1)
+	require.ErrorIs(t, err, queue.ErrNothingToRate)
+	st, err = o.e.Stats(o.ctx, "")
+	require.NoError(t, err)
+	require.Equal(t, 2, st.Counters["1"].Ratings)
 }
 
 func TestConfigValidatesQueueFields(t *testing.T) {

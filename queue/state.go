@@ -68,9 +68,16 @@ type state struct {
 	// pauses are the administrator's pauses in force, by service ("" the
 	// office); they outlast the day.
 	pauses map[string]Paused
-	// lastDone is the ticket each counter finished last today (by the
-	// order of the events, not the wall clock): the one a rating is for.
-	lastDone map[string]uint64
+	// lastEnded is the visit each counter ended last today (by the order
+	// of the events, not the wall clock): a rating is for it, if it ended
+	// served.
+	lastEnded map[string]visit
+}
+
+// visit is a ticket's turn at a counter, and whether it ended served.
+type visit struct {
+	ticket uint64
+	served bool
 }
 
 type closing struct {
@@ -115,7 +122,7 @@ func (e *Engine) newState(day string) *state {
 		hall:       display.NewHall(&display.HallOpts{Size: e.cfg.Office.HallSize}),
 		lastCalled: map[string]string{},
 		pauses:     map[string]Paused{},
-		lastDone:   map[string]uint64{},
+		lastEnded:  map[string]visit{},
 	}
 	for _, c := range e.cfg.Counters {
 		st.counters[c.ID] = &counterState{id: c.ID, services: c.Services}
@@ -184,8 +191,8 @@ func (e *Engine) reload() error {
 				if c := st.counters[ev.Counter]; c != nil {
 					c.calledAt = ev.At
 				}
-			case EvDone:
-				st.lastDone[ev.Counter] = ev.Ticket.ID
+			case EvDone, EvNoShow, EvTransferred:
+				st.lastEnded[ev.Counter] = visit{ev.Ticket.ID, ev.Type == EvDone}
 			}
 		})
 		st.tickets = ts
