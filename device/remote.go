@@ -3,8 +3,12 @@ package device
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
+	"reflect"
+	"slices"
+	"strings"
 	"unicode/utf8"
 )
 
@@ -105,12 +109,48 @@ func decodeObject(b []byte, v any) error {
 		return fmt.Errorf("%w: empty, want a JSON object", ErrBadPayload)
 	}
 	dec := json.NewDecoder(bytes.NewReader(b))
-	if err := dec.Decode(v); err != nil {
+	var obj map[string]json.RawMessage
+	if err := dec.Decode(&obj); err != nil {
+		var te *json.UnmarshalTypeError
+		if errors.As(err, &te) {
+			return fmt.Errorf("%w: a JSON object is wanted, not %s", ErrBadPayload, te.Value)
+		}
 		return fmt.Errorf("%w: %v", ErrBadPayload, err)
+	}
+	if obj == nil {
+		return fmt.Errorf("%w: null, want a JSON object", ErrBadPayload)
 	}
 	// Nothing may follow the object, not even a stray ] or }.
 	if _, err := dec.Token(); err != io.EOF {
 		return fmt.Errorf("%w: something follows the JSON object", ErrBadPayload)
 	}
+	// encoding/json matches member names regardless of case: an unknown
+	// "ACTION" would stand in for "action". Only the exact names are read.
+	for name := range obj {
+		if !slices.Contains(JSONNames(v), name) {
+			delete(obj, name)
+		}
+	}
+	exact, err := json.Marshal(obj)
+	if err != nil {
+		return fmt.Errorf("%w: %v", ErrBadPayload, err)
+	}
+	if err := json.Unmarshal(exact, v); err != nil {
+		return fmt.Errorf("%w: %v", ErrBadPayload, err)
+	}
 	return nil
+}
+
+// JSONNames are the JSON member names of the fields of the struct v points
+// to: the only names a strict decoder reads, since encoding/json matches
+// names regardless of case.
+func JSONNames(v any) []string {
+	t := reflect.TypeOf(v).Elem()
+	names := make([]string, 0, t.NumField())
+	for f := range t.Fields() {
+		if name, _, _ := strings.Cut(f.Tag.Get("json"), ","); name != "" && name != "-" {
+			names = append(names, name)
+		}
+	}
+	return names
 }

@@ -44,12 +44,32 @@ func TestDecodeCounterCmd(t *testing.T) {
 		`next`:                             `invalid character`,
 		`{"action":"next"}}`:               `something follows the JSON object`,
 		``:                                 `empty, want a JSON object`,
+		`{"Action":"done"}`:                `"action" is missing`,
+		`null`:                             `null, want a JSON object`,
+		`["next"]`:                         `a JSON object is wanted, not array`,
 	}
 	for payload, want := range tests {
 		_, err := DecodeCounterCmd([]byte(payload))
 		require.ErrorIs(t, err, ErrBadPayload, payload)
 		require.Contains(t, err.Error(), want, payload)
 	}
+}
+
+// Member names are matched exactly: encoding/json alone would take an
+// unknown "ACTION" for "action", and a box's stray field would change what
+// the counter does.
+func TestDecodeExactNames(t *testing.T) {
+	c, err := DecodeCounterCmd([]byte(`{"action":"recall","ACTION":"noshow"}`))
+	require.NoError(t, err)
+	require.Equal(t, "recall", c.Action)
+	c, err = DecodeCounterCmd([]byte(`{"ACTION":"noshow","action":"recall","To":"x"}`))
+	require.NoError(t, err)
+	require.Equal(t, CounterCmd{Action: "recall"}, c)
+	_, err = DecodeRating([]byte(`{"SCORE":5}`))
+	require.ErrorContains(t, err, `"score" must be 1..5, got 0`)
+	p, err := DecodeKioskPress([]byte(`{"service":"social","Priority":true}`))
+	require.NoError(t, err)
+	require.False(t, p.Priority)
 }
 
 func TestDecodeRating(t *testing.T) {

@@ -11,6 +11,7 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/cherga/cherga/device"
 	"github.com/cherga/cherga/internal/config"
 	"github.com/cherga/cherga/queue"
 )
@@ -394,13 +395,24 @@ func decodeArgs(args json.RawMessage, v any) error {
 	if len(bytes.TrimSpace(args)) == 0 || string(args) == "null" {
 		return nil
 	}
-	dec := json.NewDecoder(bytes.NewReader(args))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(v); err != nil {
-		field := ""
-		if f, ok := strings.CutPrefix(err.Error(), "json: unknown field "); ok {
-			field = strings.Trim(f, `"`)
+	var obj map[string]json.RawMessage
+	if err := json.Unmarshal(args, &obj); err != nil {
+		msg := "office: args must be a JSON object: " + err.Error()
+		var te *json.UnmarshalTypeError
+		if errors.As(err, &te) {
+			msg = "office: args must be a JSON object, not " + te.Value
 		}
+		return &AdminError{Code: "bad_request", Message: msg}
+	}
+	// encoding/json matches names regardless of case: "SERVICE" is an
+	// unknown field here, not the service.
+	for name := range obj {
+		if !slices.Contains(device.JSONNames(v), name) {
+			return &AdminError{Code: "bad_request", Field: name, Message: fmt.Sprintf("office: args: unknown field %q (known: %s)", name, strings.Join(device.JSONNames(v), ", "))}
+		}
+	}
+	if err := json.Unmarshal(args, v); err != nil {
+		field := ""
 		var te *json.UnmarshalTypeError
 		if errors.As(err, &te) {
 			field = te.Field

@@ -157,6 +157,8 @@ func TestAdminRefusesBadArguments(t *testing.T) {
 		{"tickets.list", `{"service":"nosuch"}`, "service"},
 		{"tickets.list", `{"day":"yesterday"}`, "day"},
 		{"ticket.void", string(long), "reason"},
+		{"ticket.void", `{"TICKET":"А001"}`, "TICKET"}, // names are exact
+		{"tickets.list", `[]`, ""},
 	} {
 		r := o.Admin(ctx, office.AdminRequest{ID: "a", Op: tc.op, Args: json.RawMessage(tc.args)})
 		require.False(t, r.OK, "%s %s", tc.op, tc.args)
