@@ -235,6 +235,11 @@ func TestSetConfigLive(t *testing.T) {
 		boards = append(boards, b.Counter)
 	}
 	require.Equal(t, []string{"5", "1", "2"}, boards, "every board of the new configuration, in its order, none of the old")
+	var hall []string
+	for _, c := range r.Hall.Calls {
+		hall = append(hall, c.Ticket+"@"+c.Counter)
+	}
+	require.Equal(t, []string{"В001@5"}, hall, "П001's call to counter 3, which is gone, left the hall")
 	var rows []string
 	for _, s := range r.Load.Services {
 		rows = append(rows, s.Service)

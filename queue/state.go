@@ -177,18 +177,19 @@ func (e *Engine) reload() error {
 			return nil
 		}
 		// The hall and the last label called per service are the day's
-		// calls and recalls, replayed in order.
+		// calls and recalls, replayed in order; the hall leaves out the
+		// counters no longer configured, whose boards are gone too.
 		ts, _, err := dayEvents(tx, st.day, func(ev *eventRecord) {
 			switch ev.Type {
 			case EvCalled:
 				st.lastCalled[ev.Ticket.Service] = ev.Ticket.Label
-				st.hall.Call(ev.Ticket.Label, ev.Counter, ev.At)
 				if c := st.counters[ev.Counter]; c != nil {
+					st.hall.Call(ev.Ticket.Label, ev.Counter, ev.At)
 					c.calledAt = ev.At
 				}
 			case EvRecalled:
-				st.hall.Call(ev.Ticket.Label, ev.Counter, ev.At)
 				if c := st.counters[ev.Counter]; c != nil {
+					st.hall.Call(ev.Ticket.Label, ev.Counter, ev.At)
 					c.calledAt = ev.At
 				}
 			case EvDone, EvNoShow, EvTransferred:
