@@ -13,6 +13,7 @@ import (
 	"fmt"
 	"os"
 	"regexp"
+	"slices"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -322,9 +323,15 @@ func (c *Config) Validate() error {
 			bad("office.hours."+day, "%v", err)
 		}
 	}
+	// A citizen hears Ukrainian first, English second, if at all.
 	for i, l := range c.Office.Languages {
-		if l != "uk" && l != "en" {
+		switch {
+		case l != "uk" && l != "en":
 			bad(fmt.Sprintf("office.languages[%d]", i), "must be uk or en, got %q", l)
+		case i == 0 && l != "uk":
+			bad("office.languages[0]", "must be uk: calls are announced in Ukrainian first, got %q", l)
+		case slices.Index(c.Office.Languages, l) < i:
+			bad(fmt.Sprintf("office.languages[%d]", i), "%q is already announced", l)
 		}
 	}
 	if c.Office.BoardBlinkSec < 0 || c.Office.BoardBlinkSec > 600 {

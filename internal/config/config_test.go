@@ -49,6 +49,8 @@ func TestParseErrorsNameTheField(t *testing.T) {
 		{"unknown service of a counter", `{id: "12", services: [pension]}`, `{id: "12", services: [jobs]}`, "counters[11].services[0]"},
 		{"bad board mode", `board: {mode: awtrix,`, `board: {mode: neon,`, "counters[12].board.mode"},
 		{"bad blink", `board_blink_s: 20`, `board_blink_s: -1`, "office.board_blink_s"},
+		{"English announced first", `languages: [uk, en]`, `languages: [en, uk]`, "office.languages[0]"},
+		{"a language twice", `languages: [uk, en]`, `languages: [uk, uk]`, "office.languages[1]"},
 		{"pin used twice", `{service: pension, pin: GPIO27, lamp: GPIO24}`, `{service: pension, pin: GPIO17, lamp: GPIO24}`, "kiosks[0].buttons[1].pin"},
 		{"lamp on a button pin", `buzzer: GPIO18`, `buzzer: GPIO5`, "kiosks[0].buzzer"},
 		{"bad counter kind", `{id: "2", services: [social]}`, `{id: "2", services: [social], kind: door}`, "counters[1].kind"},
