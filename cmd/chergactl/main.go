@@ -81,8 +81,13 @@ func main() {
 	os.Exit(code)
 }
 
-// buildArgs makes the args object from -args JSON or key=value words;
-// numbers and true/false become JSON numbers and booleans.
+// numericArgs are the args that are numbers (docs/mqtt.md); every other
+// value is text, even when it looks like a number: ticket=006, reason=1,
+// counter=5 (a counter id is text that the office also takes as a number).
+var numericArgs = map[string]bool{"version": true, "from_seq": true, "max": true}
+
+// buildArgs makes the args object from -args JSON or key=value words: the
+// values of numericArgs become JSON numbers, the others strings.
 func buildArgs(raw string, words []string) (json.RawMessage, error) {
 	if raw != "" {
 		if len(words) > 0 {
@@ -102,13 +107,15 @@ func buildArgs(raw string, words []string) (json.RawMessage, error) {
 		if strings.HasPrefix(k, "-") {
 			return nil, fmt.Errorf("%q: flags go before the key=value words", w)
 		}
-		if n, err := strconv.ParseInt(v, 10, 64); err == nil {
-			m[k] = n
-		} else if b, err := strconv.ParseBool(v); err == nil {
-			m[k] = b
-		} else {
+		if !numericArgs[k] {
 			m[k] = v
+			continue
 		}
+		n, err := strconv.ParseUint(v, 10, 64)
+		if err != nil {
+			return nil, fmt.Errorf("%q: %s is a number", w, k)
+		}
+		m[k] = n
 	}
 	return json.Marshal(m)
 }

@@ -39,7 +39,12 @@ func TestAdminOverMQTT(t *testing.T) {
 		return code, out.Bytes()
 	}
 
-	code, out := ctl("tickets.list", "service=pension")
+	code, out := ctl("service.pause", "service=pension", "reason=1") // text, though it looks like a number
+	require.Equal(t, 0, code, "%s", out)
+	code, out = ctl("service.resume", "service=pension")
+	require.Equal(t, 0, code, "%s", out)
+
+	code, out = ctl("tickets.list", "service=pension")
 	require.Equal(t, 0, code, "%s", out)
 	var tickets []queue.Ticket
 	require.NoError(t, json.Unmarshal(out, &tickets))
@@ -114,9 +119,11 @@ func TestAdminOverMQTT(t *testing.T) {
 }
 
 func TestBuildArgs(t *testing.T) {
-	b, err := buildArgs("", []string{"counter=5", "max=10", "force=true"})
+	b, err := buildArgs("", []string{"counter=5", "max=10", "ticket=006", "reason=1"})
 	require.NoError(t, err)
-	require.JSONEq(t, `{"counter":5,"max":10,"force":true}`, string(b))
+	require.JSONEq(t, `{"counter":"5","max":10,"ticket":"006","reason":"1"}`, string(b), "only the numeric args are numbers")
+	_, err = buildArgs("", []string{"version=last"})
+	require.ErrorContains(t, err, "version is a number")
 	_, err = buildArgs("", []string{"nokey"})
 	require.Error(t, err)
 	_, err = buildArgs("{", nil)
