@@ -173,12 +173,19 @@ func (cl *Client) onConnect(c paho.Client) {
 // Subscribe calls h for every message sent on filter from now on, across
 // reconnects. A retained message (one the broker keeps and hands to every
 // new subscription) is not a new input: it goes to Opts.OnRetained instead.
-// h runs on the client's goroutine, in order: it must not block.
+// Nor is an empty message, which is how a retained one is cleared (the
+// office clears those it refuses): h never sees one. h runs on the
+// client's goroutine, in order: it must not block.
 func (cl *Client) Subscribe(filter string, h func(topic string, payload []byte)) error {
+	input := func(topic string, payload []byte) {
+		if len(payload) > 0 {
+			h(topic, payload)
+		}
+	}
 	if cl.inline != nil {
 		// The embedded broker is this process's: it subscribes before any
 		// client can connect, so nothing retained is replayed to it.
-		return cl.inline.Subscribe(filter, h)
+		return cl.inline.Subscribe(filter, input)
 	}
 	mh := func(_ paho.Client, m paho.Message) {
 		if m.Retained() {
@@ -187,7 +194,7 @@ func (cl *Client) Subscribe(filter string, h func(topic string, payload []byte))
 			}
 			return
 		}
-		h(m.Topic(), m.Payload())
+		input(m.Topic(), m.Payload())
 	}
 	cl.mu.Lock()
 	cl.subs[filter] = mh

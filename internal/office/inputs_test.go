@@ -82,6 +82,11 @@ func TestRetainedInputRefused(t *testing.T) {
 		}
 		o.Close()
 	}
+	// Clearing them reached the office as empty messages: no input, no
+	// error of their own.
+	for _, m := range l.Messages("qms/demo/errors") {
+		require.NotContains(t, string(m.Payload), "empty", "%s", m.Payload)
+	}
 }
 
 // A device payload is one JSON object: anything after it is refused.
