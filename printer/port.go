@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math/rand/v2"
 	"net"
 	"net/url"
 	"os"
@@ -64,11 +65,12 @@ type Printer struct {
 	asbOK   bool
 	asbSeq  uint64
 	changes chan Status
-	// jobs counts the process ID requests sent; printed is the last one
-	// the printer answered on conn (0: none), confirms whether it ever
-	// answered one, and noPID that it let one go unanswered while it
-	// could print before it ever answered: it has no GS ( H. heard wakes
-	// a PrintConfirmed at each answer and automatic status.
+	// jobs counts the process ID requests sent (from a random start);
+	// printed is the last one the printer answered on conn, confirms
+	// whether it ever answered one, and noPID that it let one go
+	// unanswered while it could print before it ever answered: it has no
+	// GS ( H. heard wakes a PrintConfirmed at each answer and automatic
+	// status.
 	jobs     uint64
 	printed  uint64
 	confirms bool
@@ -131,6 +133,11 @@ func Open(spec string, opts *Opts) (*Printer, error) {
 		spec: s, timeout: o.Timeout, statusTimeout: o.StatusTimeout, confirmTimeout: o.ConfirmTimeout,
 		profile: o.Profile, changes: make(chan Status, 1), heard: make(chan struct{}, 1),
 	}
+	// Jobs are numbered from a random start, so that an answer a printer
+	// still owes a Printer closed before (reopened after a failure) is not
+	// taken for one of this one's first jobs.
+	p.jobs = rand.Uint64N(10000)
+	p.printed = p.jobs
 	if s.kind != kindNone {
 		ctx, cancel := context.WithTimeout(context.Background(), o.Timeout)
 		defer cancel()
@@ -235,16 +242,21 @@ const confirmPoll = 250 * time.Millisecond
 
 // awaitPrinted waits for the answer to the process ID request of job on c,
 // or for a state that stops printing, whichever the printer tells first.
+// Anything else that ends the wait once the ticket has left (the device
+// gone, a status request that fails, the deadline) says nothing of the
+// paper: ErrUnconfirmed.
 func (p *Printer) awaitPrinted(ctx context.Context, c conn, job uint64) error {
 	dl := later(p.lineFree, time.Now()).Add(p.confirmTimeout)
+	ours := true // the deadline is the printer's, not the caller's
 	if d, ok := ctx.Deadline(); ok && d.Before(dl) {
-		dl = d
+		dl, ours = d, false
 	}
 	timeout := time.NewTimer(time.Until(dl))
 	defer timeout.Stop()
 	poll := time.NewTicker(confirmPoll)
 	defer poll.Stop()
-	var asked error // the state a status request told, if it stops printing
+	unconfirmed := func(err error) error { return fmt.Errorf("%w: %w", ErrUnconfirmed, err) }
+	var asked *Status // the state a status request told last
 	w := c.(*watcher)
 	gone := w.done // the device went away (a pulled cable)
 	for {
@@ -255,13 +267,14 @@ func (p *Printer) awaitPrinted(ctx context.Context, c conn, job uint64) error {
 		done := p.printed == job && p.conn == c
 		st, auto := p.asb, p.asbOK && p.conn == c
 		p.mu.Unlock()
+		if !auto && asked != nil {
+			st = *asked
+		}
 		switch {
 		case done:
 			return nil
-		case auto && st.Err() != nil:
+		case (auto || asked != nil) && st.Err() != nil:
 			return st.Err()
-		case asked != nil:
-			return asked
 		}
 		select {
 		case <-p.heard:
@@ -271,33 +284,31 @@ func (p *Printer) awaitPrinted(ctx context.Context, c conn, job uint64) error {
 			done := p.printed == job && p.conn == c
 			p.mu.Unlock()
 			if !done {
-				return p.fail(c, "read", cmp.Or(w.err, io.EOF))
+				return unconfirmed(p.fail(c, "read", cmp.Or(w.err, io.EOF)))
 			}
 		case <-poll.C:
-			if auto {
+			if auto || ctx.Err() != nil {
 				continue
 			}
 			st, err := p.Status(ctx)
-			if errors.Is(err, ErrNoReply) {
-				return fmt.Errorf("%w: %w", ErrUnconfirmed, err)
-			}
 			if err != nil {
-				return err
+				return unconfirmed(err)
 			}
-			asked = st.Err()
+			asked = &st
 		case <-timeout.C:
 			p.mu.Lock()
+			defer p.mu.Unlock()
 			if p.printed == job && p.conn == c {
-				p.mu.Unlock()
 				return nil
 			}
-			if !p.confirms {
+			// A printer that could print all along and never answered one
+			// has no GS ( H: it is asked no more (until it answers one).
+			if !p.confirms && ours && (auto || asked != nil) && st.Err() == nil {
 				p.noPID = true
 			}
-			p.mu.Unlock()
 			return fmt.Errorf("%w: %s did not say within %v that job %s was printed", ErrUnconfirmed, p, p.confirmTimeout, NewProcessID(job))
 		case <-ctx.Done():
-			return fmt.Errorf("%w: %w", ErrUnconfirmed, ctx.Err())
+			return unconfirmed(ctx.Err())
 		}
 	}
 }
@@ -534,7 +545,7 @@ func (p *Printer) gotProcessID(w conn, id ProcessID) {
 	if p.conn == w {
 		for job := p.jobs; job > p.printed && job+10000 > p.jobs; job-- {
 			if NewProcessID(job) == id {
-				p.printed, p.confirms = job, true
+				p.printed, p.confirms, p.noPID = job, true, false
 				break
 			}
 		}

@@ -99,6 +99,7 @@ type Printer struct {
 	queued []byte
 	wake   chan struct{}
 	stop   chan struct{}
+	mech   sync.WaitGroup
 
 	wmu sync.Mutex // one write to the pty at a time; taken before mu
 
@@ -149,6 +150,7 @@ func StartPrinter(opts *PrinterOpts) (*Printer, error) {
 	}
 	go p.serve()
 	if p.rate > 0 {
+		p.mech.Add(1)
 		go p.mechanism()
 	}
 	return p, nil
@@ -269,7 +271,8 @@ var pidRequest = printer.RequestProcessID(nil, printer.ProcessID{})[:7]
 
 // UnplugAfter pulls the cable after n more bytes of print data, in the middle
 // of the ticket they belong to: the rest is lost, no status request is
-// answered, and the printer closes as by Close.
+// answered, and the printer closes as by Close (one with a PrintRate stops
+// printing what its buffer held: the sim ends with the cable).
 func (p *Printer) UnplugAfter(n int) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
@@ -373,6 +376,7 @@ func (p *Printer) Close() error {
 		close(p.stop)
 		p.closeErr = p.master.Close()
 		<-p.done
+		p.mech.Wait()
 		if err := p.slave.Close(); p.closeErr == nil {
 			p.closeErr = err
 		}
@@ -583,9 +587,16 @@ func (p *Printer) feed(b []byte) {
 			p.endRoll = false
 			p.state.Paper = printer.PaperOut
 			rest := b[i+1:]
-			if len(rest) >= len(pidRequest)+4 && bytes.HasPrefix(rest, pidRequest) {
-				p.print(rest[:len(pidRequest)+4])
-				rest = rest[len(pidRequest)+4:]
+			// The request may wait in the buffer behind this step of the
+			// mechanism: it came with the ticket all the same.
+			n = len(pidRequest) + 4
+			if ahead := append(rest[:len(rest):len(rest)], p.queued...); len(ahead) >= n && bytes.HasPrefix(ahead, pidRequest) {
+				p.print(ahead[:n])
+				if k := n - len(rest); k > 0 {
+					rest, p.queued = nil, p.queued[k:]
+				} else {
+					rest = rest[n:]
+				}
 			}
 			p.held = append(p.held, rest...)
 			return
@@ -609,6 +620,7 @@ func (p *Printer) feed(b []byte) {
 // mechanism prints what the buffer holds at PrinterOpts.PrintRate, in
 // steps of printStep, until Close.
 func (p *Printer) mechanism() {
+	defer p.mech.Done()
 	per := max(1, p.rate*int(printStep/time.Millisecond)/1000)
 	for {
 		select {
@@ -623,13 +635,18 @@ func (p *Printer) mechanism() {
 				break
 			}
 			n := min(per, len(p.queued))
-			p.feed(p.queued[:n])
+			step := p.queued[:n]
 			p.queued = p.queued[n:]
+			p.feed(step)
 			p.mu.Unlock()
 			if err := p.send(nil); err != nil {
 				return
 			}
-			time.Sleep(printStep)
+			select {
+			case <-p.stop:
+				return
+			case <-time.After(printStep):
+			}
 		}
 	}
 }

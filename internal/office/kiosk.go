@@ -613,10 +613,12 @@ func (k *kiosk) clearBuffer(ctx context.Context) {
 // before it prints, over USB or the network, cannot tell so: only the
 // process ID answer is sure.)
 //
-// When the printer does not say what became of the ticket (a busy printer,
-// a loaded box), it stays in the queue. Voiding would be the worse guess:
-// a citizen holding a ticket that is never called costs far more than a
-// phantom number that costs one no-show.
+// When the printer does not say what became of the ticket once its bytes
+// left (a busy printer, a loaded box, a cable pulled after the ticket),
+// it stays in the queue. Voiding would be the worse guess: a citizen
+// holding a ticket that is never called costs far more than a phantom
+// number that costs one no-show. A write that fails voids the ticket: it
+// did not leave whole.
 func (k *kiosk) print(ctx context.Context, doc []byte) error {
 	pctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	defer cancel()
@@ -643,15 +645,14 @@ func (k *kiosk) print(ctx context.Context, doc []byte) error {
 		return nil
 	}
 	st, err := k.prn.Status(pctx)
-	if errors.Is(err, printer.ErrNoReply) {
+	if err != nil {
+		// No answer, or the device gone after the ticket left (a USB
+		// printer prints what its buffer holds): unsure.
 		k.o.log.Warn("office: the printer did not confirm a ticket; it stays in the queue", "kiosk", k.cfg.ID, "err", err)
 		k.setStatus(st, err)
 		return nil
 	}
-	if err == nil {
-		err = st.Err()
-	}
-	if err != nil {
+	if err := st.Err(); err != nil {
 		return fmt.Errorf("office: printer stopped during the ticket: %w", err)
 	}
 	k.setStatus(st, nil)

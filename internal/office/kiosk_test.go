@@ -254,7 +254,7 @@ func TestKioskAutoStatus(t *testing.T) {
 	sent := len(r.sp.Bytes())
 	r.prints(r.sp)
 	require.Equal(t, asked, r.sp.Requests(), "no status request before or after the ticket")
-	require.Contains(t, string(r.sp.Bytes()[sent:]), string(printer.RequestProcessID(nil, printer.NewProcessID(1))))
+	require.Contains(t, string(r.sp.Bytes()[sent:]), string(printer.RequestProcessID(nil, printer.ProcessID{})[:7]), "the ticket ends with a process ID request")
 
 	// The roll runs out in the middle of the next ticket: the printer says
 	// so at once, the ticket is voided, and presses are refused.
@@ -488,40 +488,29 @@ func TestKioskVoidsTicketCutShort(t *testing.T) {
 	}
 }
 
-// TestKioskVoidsTicketUnpluggedMidway: the cable is pulled in the middle of a
-// ticket. Its number is voided; the printer comes back and prints the next.
-func TestKioskVoidsTicketUnpluggedMidway(t *testing.T) {
+// TestKioskKeepsTicketUnpluggedMidway: the cable is pulled while the ticket
+// goes out. The bytes had left for the device, and nothing tells how many
+// reached the paper: a USB printer prints what its buffer holds. Unsure,
+// the kiosk keeps the number in the queue (a phantom costs one no-show; a
+// citizen holding a number that is never called costs far more), says the
+// printer is gone, and prints again once it is plugged back in.
+func TestKioskKeepsTicketUnpluggedMidway(t *testing.T) {
 	r := startKiosk(t, rigOpts{})
-	first := r.prints(r.sp)
+	r.prints(r.sp)
 
 	r.sp.UnplugAfter(60)
 	res := r.press("social")
-	require.False(t, res.OK)
-	require.Equal(t, "printer", res.Reason)
+	require.True(t, res.OK, "%+v", res)
 	r.issued++
-	var voided queue.Ticket
-	r.after(r.root+"/events", 0, func(m sim.Message) bool {
-		var ev queue.Event
-		if json.Unmarshal(m.Payload, &ev) != nil || ev.Type != queue.EvVoided || ev.Ticket == nil {
-			return false
-		}
-		voided = *ev.Ticket
-		return true
-	})
-	require.NotEqual(t, first.Ticket, voided.Label)
 	r.printerState(func(s office.PrinterState) bool { return !s.Online && s.Error != "" })
 	require.NoError(t, r.sp.Close(), "waits for the unplugging to finish")
+	r.refused("unplugged")
 
 	r.sp = startPrinter(t, &sim.PrinterOpts{Link: r.link})
 	r.printerState(func(s office.PrinterState) bool { return s.Online && s.Error == "" })
-	second := r.prints(r.sp)
+	r.prints(r.sp)
 	for _, tk := range r.tickets() {
-		switch tk.Label {
-		case voided.Label:
-			require.Equal(t, queue.Voided, tk.State)
-		case first.Ticket, second.Ticket:
-			require.Equal(t, queue.Waiting, tk.State)
-		}
+		require.Equal(t, queue.Waiting, tk.State, tk.Label)
 	}
 }
 
@@ -702,4 +691,21 @@ func TestKioskNoStatusPrinterBackAtOnce(t *testing.T) {
 
 	r.sp = startPrinter(t, &sim.PrinterOpts{Silent: true, Link: r.link})
 	r.prints(r.sp)
+}
+
+// TestKioskBufferedRollEndsRightAfterTicket: as TestKioskRollEndsRightAfterTicket,
+// on a printer that prints from its buffer at a real pace, where the request
+// behind the cut is still in the buffer when the mechanism reaches the cut.
+func TestKioskBufferedRollEndsRightAfterTicket(t *testing.T) {
+	// Five bytes a step of the mechanism: the request is never in the step
+	// that holds the cut.
+	r := startKiosk(t, rigOpts{printer: &sim.PrinterOpts{PrintRate: 500}})
+	r.sp.RunOutAfterTicket()
+	res := r.prints(r.sp)
+	r.printerState(func(s office.PrinterState) bool { return s.Paper == "out" })
+	for _, tk := range r.tickets() {
+		if tk.Label == res.Ticket {
+			require.Equal(t, queue.Waiting, tk.State, "the printed ticket stays in the queue")
+		}
+	}
 }
