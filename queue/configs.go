@@ -29,6 +29,17 @@ type ConfigVersion struct {
 	RollbackOf uint64 `json:"rollback_of,omitempty"`
 	// Config is the configuration as JSON (without its secrets).
 	Config json.RawMessage `json:"config,omitempty"`
+	// Tickets are what the change did to today's tickets: those of a
+	// service or counter it took away moved or expired (reconcile).
+	Tickets []Rehomed `json:"tickets,omitempty"`
+}
+
+// Rehomed is a ticket a change of configuration moved or ended: its
+// label, the event (ticket.moved, ticket.expired) and why.
+type Rehomed struct {
+	Ticket string `json:"ticket"`
+	Event  string `json:"event"`
+	Reason string `json:"reason"`
 }
 
 var bucketConfigs = []byte("configs")
@@ -61,7 +72,7 @@ func (t *txn) recordConfig(cfg *config.Config, v *ConfigVersion) error {
 	}
 	b.FillPercent = 0.95
 	last, _ := b.Cursor().Last()
-	v.Version, v.At, v.Config = beU64(last)+1, t.now.In(t.e.loc), doc
+	v.Version, v.At, v.Config, v.Tickets = beU64(last)+1, t.now.In(t.e.loc), doc, t.rehomed
 	rec, err := json.Marshal(v)
 	if err != nil {
 		return err

@@ -3,6 +3,7 @@ package queue
 import (
 	"context"
 	"fmt"
+	"strings"
 	"time"
 )
 
@@ -87,7 +88,7 @@ func (t *txn) rehome(tk *Ticket) {
 			_ = tk.move(Expired)
 			tk.Ended = t.now
 			tk.ForCounter, tk.NotBefore = "", time.Time{}
-			t.event(EvExpired, tk, "", fmt.Sprintf("service %s is no longer configured", tk.Service))
+			t.rehome1(tk, EvExpired, fmt.Sprintf("service %s is no longer configured", tk.Service))
 			return
 		}
 		why = append(why, fmt.Sprintf("service %s is no longer configured: %s prints its prefix", tk.Service, svc.ID))
@@ -100,9 +101,11 @@ func (t *txn) rehome(tk *Ticket) {
 		t.st.enqueue(tk)
 		t.changed(tk.Service)
 	}
-	reason := why[0]
-	for _, w := range why[1:] {
-		reason += "; " + w
-	}
-	t.event(EvMoved, tk, "", reason)
+	t.rehome1(tk, EvMoved, strings.Join(why, "; "))
+}
+
+// rehome1 records what rehome did to tk.
+func (t *txn) rehome1(tk *Ticket, ev, reason string) {
+	t.event(ev, tk, "", reason)
+	t.rehomed = append(t.rehomed, Rehomed{Ticket: tk.Label, Event: ev, Reason: reason})
 }

@@ -37,6 +37,8 @@ type txn struct {
 	hall        bool
 	dirtyQueues map[string]bool
 	dirtyLoad   bool
+	// rehomed are the tickets reconcile moved or ended in it.
+	rehomed []Rehomed
 }
 
 func newTxn(e *Engine, tx *bolt.Tx) *txn {

@@ -77,7 +77,7 @@ var adminOps = map[string]func(o *Office, ctx context.Context, args json.RawMess
 		if err != nil {
 			return nil, err
 		}
-		return map[string]any{"version": v.Version, "at": v.At}, nil
+		return setAnswer(v), nil
 	},
 	"config.history": func(o *Office, ctx context.Context, args json.RawMessage) (any, error) {
 		var a struct {
@@ -127,7 +127,7 @@ var adminOps = map[string]func(o *Office, ctx context.Context, args json.RawMess
 		if err != nil {
 			return nil, err
 		}
-		return map[string]any{"version": v.Version, "at": v.At}, nil
+		return setAnswer(v), nil
 	},
 	"office.pause":   pauseOp(false, true),
 	"office.resume":  pauseOp(false, false),
@@ -279,6 +279,16 @@ func (o *Office) running() *config.Config {
 		}
 	}
 	return &c
+}
+
+// setAnswer is the answer to config.set and config.rollback: the version
+// recorded, and what the change did to today's tickets.
+func setAnswer(v queue.ConfigVersion) map[string]any {
+	tickets := v.Tickets
+	if tickets == nil {
+		tickets = []queue.Rehomed{}
+	}
+	return map[string]any{"version": v.Version, "at": v.At, "tickets": tickets}
 }
 
 // pauseOp pauses or resumes the office or one service (queue.Paused), and

@@ -355,7 +355,12 @@ func TestConfigSetLive(t *testing.T) {
 	r := admin(`{"config":` + string(whole) + `}`)
 	require.True(t, r.OK, "%+v", r.Error)
 
-	// A new service and a counter for it; counter 13 goes.
+	// A new service and a counter for it; counter 13 goes, with the
+	// citizen it called.
+	_, err = o.Engine().Issue(ctx, queue.IssueRequest{Service: "employment"})
+	require.NoError(t, err)
+	_, err = o.Engine().Counter(ctx, "13", queue.Command{Action: queue.Next})
+	require.NoError(t, err)
 	counters := o.Config().Counters
 	var list []map[string]any
 	for _, c := range counters {
@@ -374,6 +379,9 @@ func TestConfigSetLive(t *testing.T) {
 	require.True(t, r.OK, "%+v", r.Error)
 	require.NotNil(t, o.Config().Service("idp"))
 	require.Nil(t, o.Config().Counter("13"))
+	answer, err := json.Marshal(r.Result)
+	require.NoError(t, err)
+	require.Contains(t, string(answer), `"tickets":[{"ticket":"З001","event":"ticket.moved","reason":"counter 13 is no longer configured: back to the queue"}]`, "the answer says what the change did")
 
 	require.NoError(t, l.Publish("qms/demo/kiosk/k1/press", []byte(`{"service":"idp"}`), false))
 	_, err = l.Wait(ctx, "qms/demo/kiosk/k1/ticket", containing(`"ticket":"В001"`))
