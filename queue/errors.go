@@ -55,7 +55,7 @@ var (
 	// ErrBadScore is returned by Rate for a score outside 1..5.
 	ErrBadScore = errors.New("queue: a rating is 1 to 5")
 	// ErrUnknownDay is returned by Stats for a day with no record.
-	ErrUnknownDay = errors.New("queue: no statistics for that day")
+	ErrUnknownDay = errors.New("queue: no record of that day (the office did not open, or it is older than office.stats_days)")
 	// ErrNotServed is returned by a transfer to a counter that does not
 	// serve the target service.
 	ErrNotServed = errors.New("queue: the counter does not serve that service")
@@ -100,8 +100,14 @@ func (e *FullError) Unwrap() error { return ErrFull }
 type TransitionError struct {
 	Label    string
 	From, To State
+	// Rule, if set, says which rule forbids it, for the person who asked
+	// ("only a waiting ticket can be voided").
+	Rule string
 }
 
 func (e *TransitionError) Error() string {
+	if e.Rule != "" {
+		return "queue: " + e.Rule + "; ticket " + e.Label + " is " + string(e.From)
+	}
 	return "queue: ticket " + e.Label + " cannot go from " + string(e.From) + " to " + string(e.To)
 }

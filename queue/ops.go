@@ -183,7 +183,7 @@ func (e *Engine) Void(ctx context.Context, id uint64, reason string) error {
 			return fmt.Errorf("%w %d", ErrUnknownTicket, id)
 		}
 		if !canMove(tk.State, Voided) {
-			return &TransitionError{Label: tk.Label, From: tk.State, To: Voided}
+			return &TransitionError{Label: tk.Label, From: tk.State, To: Voided, Rule: "only a waiting ticket can be voided"}
 		}
 		t.st.dequeue(tk)
 		_ = tk.move(Voided)
@@ -440,7 +440,10 @@ func (t *txn) serve(c *counterState) error {
 func (t *txn) noShow(c *counterState) (*Ticket, error) {
 	tk := c.current
 	grace := t.e.cfg.Office.NoShowGraceMin
-	if tk == nil || grace <= 0 || tk.Returned || !canMove(tk.State, NoShow) {
+	if tk != nil && tk.State == Serving {
+		return nil, &TransitionError{Label: tk.Label, From: tk.State, To: NoShow, Rule: "a citizen at the counter is no no-show: end the visit with done"}
+	}
+	if tk == nil || grace <= 0 || tk.Returned {
 		return t.end(c, NoShow, EvNoShow)
 	}
 	if err := tk.move(Waiting); err != nil {

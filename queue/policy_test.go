@@ -130,7 +130,11 @@ func TestNoShowWhileServingRefused(t *testing.T) {
 	_, err := o.e.Counter(o.ctx, "1", queue.Command{Action: queue.NoShowed})
 	var te *queue.TransitionError
 	require.ErrorAs(t, err, &te)
+	require.ErrorContains(t, err, "a citizen at the counter is no no-show")
 	require.Equal(t, queue.Serving, o.ticket("А001").State)
+	err = o.e.Void(o.ctx, o.ticket("А001").ID, "")
+	require.ErrorAs(t, err, &te)
+	require.EqualError(t, err, "queue: only a waiting ticket can be voided; ticket А001 is serving")
 	require.Equal(t, queue.Done, o.do("1", queue.Finish).Ended.State)
 }
 

@@ -115,6 +115,9 @@ var adminOps = map[string]func(o *Office, ctx context.Context, args json.RawMess
 		if err := checkText("author", a.Author); err != nil {
 			return nil, err
 		}
+		if a.Version == 0 {
+			return nil, badArg("version", "required: the version to run again (config.history lists them)")
+		}
 		vs, err := o.eng.ConfigVersions(ctx)
 		if err != nil {
 			return nil, err
