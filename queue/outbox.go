@@ -178,9 +178,11 @@ func (e *Engine) loadRows(t *txn, queues []Figures) {
 			queues = append(queues, Figures{Service: s.ID, Queue: t.figures(s.ID)})
 		}
 	}
+	// While the office is paused no counter calls: none is open.
+	_, officePaused := t.st.pauses[""]
 	open := 0
 	for _, c := range t.st.counters {
-		if !c.paused {
+		if !c.paused && !officePaused {
 			open++
 		}
 	}
@@ -197,6 +199,9 @@ func (e *Engine) loadRows(t *txn, queues []Figures) {
 		r := &l.Services[e.svcIdx[f.Service]]
 		l.Waiting += f.Queue.Waiting - r.Waiting
 		r.Waiting, r.ETAMin, r.OpenCounters = f.Queue.Waiting, f.Queue.ETAMin, t.st.open[f.Service]
+		if officePaused {
+			r.OpenCounters = 0
+		}
 		r.Paused = f.Queue.Paused
 	}
 	l.OpenCounters, l.At = open, t.now

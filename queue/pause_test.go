@@ -46,6 +46,10 @@ func TestOfficePause(t *testing.T) {
 	}
 	require.True(t, r.Load.Paused)
 	require.Equal(t, "повітряна тривога", r.Load.Reason)
+	require.Zero(t, r.Load.OpenCounters, "no counter calls while the office is paused")
+	for _, s := range r.Load.Services {
+		require.Zero(t, s.OpenCounters, s.Service)
+	}
 	for _, q := range r.Queues {
 		require.True(t, q.Queue.Paused, q.Service)
 	}

@@ -213,7 +213,28 @@ func TestEstimateFromRecentServiceTimes(t *testing.T) {
 	require.Equal(t, 2, ahead)
 	require.Equal(t, 4*time.Minute, wait)
 	o.reopen()
-	require.Equal(t, 8*time.Minute, o.issue("social").Wait, "3 ahead on 2 counters; the samples survive a restart")
+	require.Equal(t, 4*time.Minute, o.issue("social").Wait, "3 ahead on 2 idle counters: 2 now, then the third and this one; the samples survive a restart")
+}
+
+// The estimate counts the counters that are free now and when the busy ones
+// will be: a citizen with counters idle is not told to wait a service time.
+func TestEstimateCountsFreeCounters(t *testing.T) {
+	o := newOffice(t, nil, monday10) // counters 1 and 2 serve social, 10 min each
+	o.issue("social")
+	iss := o.issue("social")
+	require.Equal(t, 1, iss.Ahead)
+	require.Zero(t, iss.Wait, "one ahead, two idle counters: both are called at once")
+
+	require.Equal(t, "А001", o.next("1"))
+	o.clk.Add(4 * time.Minute)
+	require.Equal(t, "А002", o.next("2"))
+	iss = o.issue("social")
+	require.Zero(t, iss.Ahead)
+	require.Equal(t, 6*time.Minute, iss.Wait, "nobody ahead: counter 1 frees first, 10 min after its call 4 min ago")
+	iss = o.issue("social")
+	require.Equal(t, 10*time.Minute, iss.Wait, "one ahead: counter 2 frees next")
+	iss = o.issue("social")
+	require.Equal(t, 16*time.Minute, iss.Wait, "two ahead: counter 1 again, a visit later")
 }
 
 func TestStats(t *testing.T) {

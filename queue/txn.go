@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"encoding/json"
 	"math"
+	"slices"
 	"sort"
 	"time"
 
@@ -39,6 +40,8 @@ type txn struct {
 	dirtyLoad   bool
 	// rehomed are the tickets reconcile moved or ended in it.
 	rehomed []Rehomed
+	// freeAt is wait's scratch space.
+	freeAt []time.Duration
 }
 
 func newTxn(e *Engine, tx *bolt.Tx) *txn {
@@ -167,16 +170,36 @@ func (t *txn) perTicket(svc *config.Service) time.Duration {
 }
 
 // wait estimates the wait of someone with ahead people before them (none
-// for a service that is not configured).
+// for a service that is not configured). Each counter open for the service
+// is free now (idle) or when the visit it called ends (one service time
+// after the call, by the recent ones); the people ahead take the counters
+// as they free up, a service time each. So the citizen's turn comes at the
+// (ahead mod n)-th of the n counters to free up, after ahead/n rounds: with
+// counters idle and nobody ahead, at once. With none open, as if one
+// opened now.
 func (t *txn) wait(svc *config.Service, ahead int) time.Duration {
 	if svc == nil {
 		return 0
 	}
-	open := t.st.open[svc.ID]
-	if open == 0 {
-		open = 1
+	per := t.perTicket(svc)
+	free := t.freeAt[:0]
+	for _, c := range t.st.counters {
+		if c.paused || !slices.Contains(c.services, svc.ID) {
+			continue
+		}
+		var f time.Duration
+		if c.current != nil {
+			f = min(max(per-t.now.Sub(c.calledAt), 0), per)
+		}
+		free = append(free, f)
 	}
-	return time.Duration(math.Ceil(float64(ahead)/float64(open))) * t.perTicket(svc)
+	if len(free) == 0 {
+		free = append(free, 0)
+	}
+	slices.Sort(free)
+	t.freeAt = free
+	n := len(free)
+	return free[ahead%n] + time.Duration(ahead/n)*per
 }
 
 // waitingCount is how many wait for a service, held tickets included.
