@@ -10,6 +10,7 @@ import (
 	"maps"
 	"reflect"
 	"slices"
+	"strings"
 
 	"github.com/cherga/cherga/display"
 	firmwareconfig "github.com/cherga/cherga/firmware-config"
@@ -71,10 +72,81 @@ func chooseConfig(dbPath string, file *config.Config, log *slog.Logger) (run *co
 	return set, false, nil
 }
 
+// checkDoc names the member of a configuration document (JSON) that the
+// configuration has no field for, or whose value has the wrong type, as
+// validation names a bad value: config.office.recall_limit. A misspelt key
+// would otherwise be refused naming only the document.
+func checkDoc(doc []byte) error {
+	var v any
+	if err := json.Unmarshal(doc, &v); err != nil {
+		return &AdminError{Code: "bad_request", Field: "config", Message: "office: config: not JSON: " + err.Error()}
+	}
+	if path := unknownMember(v, reflect.TypeFor[config.Config](), "config"); path != "" {
+		return &AdminError{Code: "bad_request", Field: path, Message: "office: " + path + ": the configuration has no such field"}
+	}
+	var c config.Config
+	var te *json.UnmarshalTypeError
+	if err := json.Unmarshal(doc, &c); errors.As(err, &te) && te.Field != "" {
+		field := "config." + te.Field
+		return &AdminError{Code: "bad_request", Field: field, Message: fmt.Sprintf("office: %s: want %s, got %s", field, te.Type, te.Value)}
+	}
+	return nil
+}
+
+// unknownMember is the path of the first member of v, decoded JSON, that
+// type t has no field for ("" when every one fits).
+func unknownMember(v any, t reflect.Type, path string) string {
+	for t.Kind() == reflect.Pointer {
+		t = t.Elem()
+	}
+	switch t.Kind() {
+	case reflect.Struct:
+		obj, ok := v.(map[string]any)
+		if !ok {
+			return "" // a wrong type: json.Unmarshal names it
+		}
+		fields := map[string]reflect.Type{}
+		for f := range t.Fields() {
+			if name, _, _ := strings.Cut(f.Tag.Get("json"), ","); name != "" && name != "-" {
+				fields[name] = f.Type
+			}
+		}
+		for _, k := range slices.Sorted(maps.Keys(obj)) {
+			ft, ok := fields[k]
+			if !ok {
+				return path + "." + k
+			}
+			if p := unknownMember(obj[k], ft, path+"."+k); p != "" {
+				return p
+			}
+		}
+	case reflect.Slice:
+		if list, ok := v.([]any); ok {
+			for i, e := range list {
+				if p := unknownMember(e, t.Elem(), fmt.Sprintf("%s[%d]", path, i)); p != "" {
+					return p
+				}
+			}
+		}
+	case reflect.Map:
+		if obj, ok := v.(map[string]any); ok {
+			for _, k := range slices.Sorted(maps.Keys(obj)) {
+				if p := unknownMember(obj[k], t.Elem(), path+"."+k); p != "" {
+					return p
+				}
+			}
+		}
+	}
+	return ""
+}
+
 // setConfig validates doc (a whole configuration, as config.get gives it,
 // or a recorded version) against the running one, runs it and records it
 // as version v, which it returns filled in.
 func (o *Office) setConfig(ctx context.Context, doc []byte, v queue.ConfigVersion) (queue.ConfigVersion, error) {
+	if err := checkDoc(doc); err != nil {
+		return v, err
+	}
 	next, err := config.Parse(doc)
 	if err != nil {
 		var fe config.Errors

@@ -401,6 +401,9 @@ func TestConfigSetLive(t *testing.T) {
 		{`{"patch":{"services":[{"id":"x","name":"X","prefix":"А","width":3}]}}`, "config.counters[0].services[0]"},
 		{`{"patch":[1]}`, "patch"},
 		{`{}`, "config"},
+		{`{"patch":{"office":{"recall_limit":"five"}}}`, "config.office.recall_limit"},
+		{`{"patch":{"office":{"recal_limit":5}}}`, "config.office.recal_limit"},
+		{`{"patch":{"counters":[{"id":"1","services":["social"],"colour":"red"}]}}`, "config.counters[0].colour"},
 	} {
 		r := admin(tc.args)
 		require.False(t, r.OK, tc.args)
