@@ -202,11 +202,17 @@ type FieldError struct {
 func (e *FieldError) Error() string { return e.Field + ": " + e.Err.Error() }
 func (e *FieldError) Unwrap() error { return e.Err }
 
+// submit hands a press to the kiosk's loop. One that finds the loop with a
+// full backlog (a burst from a screen kiosk) is answered at once: the
+// kiosk's screen says to press again.
 func (k *kiosk) submit(p press) {
 	select {
 	case k.presses <- p:
 	default:
 		k.o.reportError("kiosk/"+k.cfg.ID, errors.New("office: kiosk busy; press ignored"))
+		r := refuse(Result{Service: p.service, At: k.o.now()}, "busy", "Кіоск зайнятий, натисніть ще раз / The kiosk is busy, please press again")
+		// Not awaited: this may be the MQTT client's own goroutine.
+		k.o.bus.Start(bus.KioskTicket(k.o.conf().Root(), k.cfg.ID), 1, false, mustJSON(r))
 	}
 }
 

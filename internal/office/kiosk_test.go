@@ -709,3 +709,26 @@ func TestKioskBufferedRollEndsRightAfterTicket(t *testing.T) {
 		}
 	}
 }
+
+// TestKioskAnswersEveryPress: a burst of presses over MQTT, more than the
+// kiosk holds at once. Every press gets its answer on kiosk/k1/ticket: a
+// ticket, or "busy" (press again); and only the answered tickets exist.
+func TestKioskAnswersEveryPress(t *testing.T) {
+	r := startKiosk(t, rigOpts{subs: []string{"kiosk/k1/ticket", "printer/k1"}})
+	topic := r.root + "/kiosk/k1/ticket"
+	const n = 60
+	for range n {
+		require.NoError(t, r.bus.Publish(r.root+"/kiosk/k1/press", []byte(`{"service":"social"}`), false))
+	}
+	require.Eventually(t, func() bool { return r.count(topic) >= n }, 3*wait, 10*time.Millisecond)
+	ok := 0
+	for _, m := range r.bus.Messages(topic) {
+		if strings.Contains(string(m.Payload), `"ok":true`) {
+			ok++
+		} else {
+			require.Contains(t, string(m.Payload), `"reason":"busy"`)
+		}
+	}
+	require.Equal(t, n, r.count(topic), "one answer a press")
+	require.Len(t, r.tickets(), ok)
+}
