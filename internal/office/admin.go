@@ -51,11 +51,21 @@ func badArg(field, format string, args ...any) *AdminError {
 
 // adminOps are the operations, each decoding its own arguments.
 var adminOps = map[string]func(o *Office, ctx context.Context, args json.RawMessage) (any, error){
-	"config.get": func(o *Office, _ context.Context, args json.RawMessage) (any, error) {
+	"config.get": func(o *Office, ctx context.Context, args json.RawMessage) (any, error) {
 		if err := decodeArgs(args, &struct{}{}); err != nil {
 			return nil, err
 		}
-		return map[string]any{"config": o.running()}, nil
+		// Every configuration the office runs is recorded as it starts to:
+		// the latest version is the one running.
+		vs, err := o.eng.ConfigVersions(ctx)
+		if err != nil {
+			return nil, err
+		}
+		var version uint64
+		if len(vs) > 0 {
+			version = vs[len(vs)-1].Version
+		}
+		return map[string]any{"config": o.running(), "version": version}, nil
 	},
 	"config.set": func(o *Office, ctx context.Context, args json.RawMessage) (any, error) {
 		var a struct {

@@ -350,10 +350,13 @@ func TestConfigSetLive(t *testing.T) {
 	// What config.get gives, config.set takes back unchanged.
 	got := o.Admin(ctx, office.AdminRequest{ID: "g", Op: "config.get"})
 	require.True(t, got.OK)
+	require.EqualValues(t, 1, got.Result.(map[string]any)["version"], "the file's, recorded at start")
 	whole, err := json.Marshal(got.Result.(map[string]any)["config"])
 	require.NoError(t, err)
 	r := admin(`{"config":` + string(whole) + `}`)
 	require.True(t, r.OK, "%+v", r.Error)
+	got = o.Admin(ctx, office.AdminRequest{ID: "g", Op: "config.get"})
+	require.EqualValues(t, r.Result.(map[string]any)["version"], got.Result.(map[string]any)["version"], "config.get gives the version running")
 
 	// A new service and a counter for it; counter 13 goes, with the
 	// citizen it called.
