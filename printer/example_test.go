@@ -36,7 +36,8 @@ func ExampleProfile_Ticket() {
 	// Housing subsidy
 	// 23.11.2026 14:30
 	//
-	// Перед вами: 12 осіб / Ahead: 12
+	// Перед вами: 12 осіб
+	// People ahead: 12
 }
 
 func ExampleCodePage_Encode() {

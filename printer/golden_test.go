@@ -21,7 +21,7 @@ var goldenText = map[string]string{
 	"epson-tm-t20": testTicketText,
 	"xprinter-80":  testTicketText,
 	// No QR on generic: one blank line less before the footer.
-	"generic": strings.Replace(testTicketText, "\n\n\nДякуємо", "\n\nДякуємо", 1),
+	"generic": strings.Replace(testTicketText, "\n\nСтан черги онлайн / Queue status online\n\nДякуємо", "\n\nДякуємо", 1),
 	"xprinter-58": `ЦНАП Подільського району м.
 Києва
 
@@ -31,10 +31,13 @@ var goldenText = map[string]string{
 Residence registration
 23.11.2026 09:05
 
-Перед вами: 3 особи / Ahead: 3
-Очікування: ~15 хв
-Wait: ~15 min
+Перед вами: 3 особи
+People ahead: 3
+Очікування: близько 15 хв
+Wait: about 15 min
 
+Стан черги онлайн
+Queue status online
 
 Дякуємо! Слідкуйте за табло та
 голосовими оголошеннями.`,

@@ -85,9 +85,8 @@ func (p *Profile) Ticket(t *Ticket) ([]byte, error) {
 		w.b = append(w.b, LF)
 	}
 	if t.Ahead >= 0 {
-		w.pair("ahead",
-			fmt.Sprintf("Перед вами: %d %s", t.Ahead, plural(t.Ahead, "особа", "особи", "осіб")),
-			fmt.Sprintf("Ahead: %d", t.Ahead))
+		uk, en := aheadText(t.Ahead)
+		w.pair("ahead", uk, en)
 	}
 	if t.Wait >= 0 {
 		uk, en := waitText(t.Wait)
@@ -96,6 +95,7 @@ func (p *Profile) Ticket(t *Ticket) ([]byte, error) {
 
 	if t.QR != "" && p.QR {
 		w.b = append(w.b, LF)
+		w.pair("qr", "Стан черги онлайн", "Queue status online")
 		mod := p.QRModule
 		if mod == 0 {
 			mod = 6
@@ -207,17 +207,29 @@ func plural(n int, one, few, many string) string {
 	return many
 }
 
+// nbsp keeps a number on the line of its unit.
+const nbsp = "\u00a0"
+
+// aheadText says how many people are ahead, in Ukrainian and English.
+func aheadText(n int) (uk, en string) {
+	if n == 0 {
+		return "Перед вами нікого немає", "No one is ahead of you"
+	}
+	return fmt.Sprintf("Перед вами: %d%s%s", n, nbsp, plural(n, "особа", "особи", "осіб")),
+		fmt.Sprintf("People ahead: %d", n)
+}
+
 // waitText renders a wait estimate in Ukrainian and English, rounded to the minute.
 // "хв" and "год" are abbreviations, which Ukrainian does not inflect.
 func waitText(d time.Duration) (uk, en string) {
 	m := int((d + 30*time.Second) / time.Minute)
 	switch {
 	case m < 1:
-		return "< 1 хв", "< 1 min"
+		return "менше 1" + nbsp + "хв", "under 1" + nbsp + "min"
 	case m < 60:
-		return fmt.Sprintf("~%d хв", m), fmt.Sprintf("~%d min", m)
+		return fmt.Sprintf("близько %d%sхв", m, nbsp), fmt.Sprintf("about %d%smin", m, nbsp)
 	case m%60 == 0:
-		return fmt.Sprintf("~%d год", m/60), fmt.Sprintf("~%d h", m/60)
+		return fmt.Sprintf("близько %d%sгод", m/60, nbsp), fmt.Sprintf("about %d%sh", m/60, nbsp)
 	}
-	return fmt.Sprintf("~%d год %d хв", m/60, m%60), fmt.Sprintf("~%d h %d min", m/60, m%60)
+	return fmt.Sprintf("близько %d%sгод %d%sхв", m/60, nbsp, m%60, nbsp), fmt.Sprintf("about %d%sh %d%smin", m/60, nbsp, m%60, nbsp)
 }

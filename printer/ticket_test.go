@@ -39,9 +39,10 @@ const testTicketText = `ЦНАП Подільського району м. Ки�
 Residence registration
 23.11.2026 09:05
 
-Перед вами: 3 особи / Ahead: 3
-Очікування: ~15 хв / Wait: ~15 min
+Перед вами: 3 особи / People ahead: 3
+Очікування: близько 15 хв / Wait: about 15 min
 
+Стан черги онлайн / Queue status online
 
 Дякуємо! Слідкуйте за табло та голосовими
 оголошеннями.`
@@ -99,7 +100,7 @@ func TestTicketDecodeRoundTrip(t *testing.T) {
 			if name == "epson-tm-t20" {
 				require.Equal(t, testTicketText, doc.String())
 				require.Equal(t, 4, label.Width)
-				require.Equal(t, AlignCenter, findLine(t, doc, "Перед вами: 3 особи / Ahead: 3").Align, "the whole ticket is centred")
+				require.Equal(t, AlignCenter, findLine(t, doc, "Перед вами: 3 особи / People ahead: 3").Align, "the whole ticket is centred")
 			}
 		})
 	}
@@ -136,8 +137,8 @@ func TestTicketNarrowPaper(t *testing.T) {
 	require.Len(t, docs, 1)
 	label := findLine(t, docs[0], tk.Label)
 	require.Equal(t, 2, label.Width)
-	require.Contains(t, docs[0].String(), "Перед вами: 3 особи / Ahead: 3")
-	require.Contains(t, docs[0].String(), "Очікування: ~15 хв\nWait: ~15 min", "34 runes do not fit 32 columns")
+	require.Contains(t, docs[0].String(), "Перед вами: 3\u00a0особи\nPeople ahead: 3", "37 runes do not fit 32 columns")
+	require.Contains(t, docs[0].String(), "Очікування: близько 15\u00a0хв\nWait: about 15\u00a0min")
 }
 
 func TestTicketOptionalFields(t *testing.T) {
@@ -151,7 +152,7 @@ func TestTicketOptionalFields(t *testing.T) {
 
 	b, err = p.Ticket(&Ticket{Label: "Б8", Ahead: 0, Wait: 0})
 	require.NoError(t, err)
-	require.Equal(t, "Б8\n\nПеред вами: 0 осіб / Ahead: 0\nОчікування: < 1 хв / Wait: < 1 min", NewDecoder(p).Feed(b)[0].String())
+	require.Equal(t, "Б8\n\nПеред вами нікого немає / No one is ahead of you\nОчікування: менше 1\u00a0хв / Wait: under 1\u00a0min", NewDecoder(p).Feed(b)[0].String())
 }
 
 func TestTicketNVLogo(t *testing.T) {
@@ -247,12 +248,12 @@ func TestWaitText(t *testing.T) {
 		d      time.Duration
 		uk, en string
 	}{
-		{0, "< 1 хв", "< 1 min"},
-		{29 * time.Second, "< 1 хв", "< 1 min"},
-		{30 * time.Second, "~1 хв", "~1 min"},
-		{15 * time.Minute, "~15 хв", "~15 min"},
-		{60 * time.Minute, "~1 год", "~1 h"},
-		{95 * time.Minute, "~1 год 35 хв", "~1 h 35 min"},
+		{0, "менше 1\u00a0хв", "under 1\u00a0min"},
+		{29 * time.Second, "менше 1\u00a0хв", "under 1\u00a0min"},
+		{30 * time.Second, "близько 1\u00a0хв", "about 1\u00a0min"},
+		{15 * time.Minute, "близько 15\u00a0хв", "about 15\u00a0min"},
+		{60 * time.Minute, "близько 1\u00a0год", "about 1\u00a0h"},
+		{95 * time.Minute, "близько 1\u00a0год 35\u00a0хв", "about 1\u00a0h 35\u00a0min"},
 	}
 	for _, tt := range tests {
 		uk, en := waitText(tt.d)

@@ -78,9 +78,11 @@ func TestPrinterOverSerial(t *testing.T) {
 Residence registration
 23.11.2026 09:05
 
-Перед вами: 21 особа / Ahead: 21
-Очікування: ~1 год 35 хв / Wait: ~1 h 35 min
+Перед вами: 21 особа / People ahead: 21
+Очікування: близько 1 год 35 хв
+Wait: about 1 h 35 min
 
+Стан черги онлайн / Queue status online
 
 Дякуємо за м’яке терпіння!`, doc.String())
 	require.Equal(t, []string{"https://cherga.example/t/A023"}, doc.QR)

@@ -132,7 +132,11 @@ func printState(st sim.State) {
 		if q.Paused {
 			paused = "  (призупинено / paused)"
 		}
-		fmt.Printf("  %-2s %-24s чекають / waiting %d, ~%d хв, останній / last %s%s\n", svc.Prefix, svc.Name, q.Waiting, q.ETAMin, or(q.LastCalled, "—"), paused)
+		wait := fmt.Sprintf("близько %d хв", q.ETAMin)
+		if q.ETAMin < 1 {
+			wait = "менше 1 хв"
+		}
+		fmt.Printf("  %-2s %-24s чекають / waiting %d, %s, останній / last %s%s\n", svc.Prefix, svc.Name, q.Waiting, wait, or(q.LastCalled, "—"), paused)
 	}
 	for i, raw := range st.Counters {
 		var b struct{ Counter, Ticket, State string }

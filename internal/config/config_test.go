@@ -20,7 +20,7 @@ func TestBundledOfficesAreValid(t *testing.T) {
 			require.Len(t, c.Counters, 13)
 			require.Equal(t, "А", c.Service("social").Prefix)
 			require.Equal(t, "П", c.Service("pension").Prefix)
-			require.Equal(t, "З", c.Service("employment").Prefix)
+			require.Equal(t, "Ц", c.Service("employment").Prefix)
 			require.Equal(t, "Europe/Kyiv", c.Office.Timezone)
 			require.Equal(t, "epson-tm-t20", c.Kiosk("k1").Profile)
 		})

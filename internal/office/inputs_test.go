@@ -263,7 +263,7 @@ func TestAirRaidPause(t *testing.T) {
 	m, err := l.Wait(ctx, "qms/demo/kiosk/k1/ticket", nil)
 	require.NoError(t, err)
 	require.Contains(t, string(m.Payload), `"reason":"paused"`)
-	require.Contains(t, string(m.Payload), "Пройдіть до укриття")
+	require.Contains(t, string(m.Payload), "Пройдіть до найближчого укриття")
 	require.NoError(t, l.Publish("qms/demo/counter/1/cmd", []byte(`{"action":"next"}`), false))
 	_, err = l.Wait(ctx, "qms/demo/errors", containing("paused"))
 	require.NoError(t, err)
@@ -384,7 +384,7 @@ func TestConfigSetLive(t *testing.T) {
 	require.Nil(t, o.Config().Counter("13"))
 	answer, err := json.Marshal(r.Result)
 	require.NoError(t, err)
-	require.Contains(t, string(answer), `"tickets":[{"ticket":"З001","event":"ticket.moved","reason":"counter 13 is no longer configured: back to the queue"}]`, "the answer says what the change did")
+	require.Contains(t, string(answer), `"tickets":[{"ticket":"Ц001","event":"ticket.moved","reason":"counter 13 is no longer configured: back to the queue"}]`, "the answer says what the change did")
 
 	require.NoError(t, l.Publish("qms/demo/kiosk/k1/press", []byte(`{"service":"idp"}`), false))
 	_, err = l.Wait(ctx, "qms/demo/kiosk/k1/ticket", containing(`"ticket":"В001"`))
@@ -502,7 +502,7 @@ func TestConfigSetKioskButton(t *testing.T) {
 	require.True(t, r.OK, "%+v", r.Error)
 
 	h.shortPress(t, "GPIO17")
-	_, err := l.Wait(ctx, "qms/demo/kiosk/k1/ticket", containing(`"ticket":"З001"`))
+	_, err := l.Wait(ctx, "qms/demo/kiosk/k1/ticket", containing(`"ticket":"Ц001"`))
 	require.NoError(t, err)
 
 	r = o.Admin(ctx, office.AdminRequest{ID: "k", Op: "config.set", Args: json.RawMessage(kiosks(func(b []config.KioskButton) { b[0].Pin = "GPIO16" }))})
@@ -537,7 +537,7 @@ func TestConfigSetPrintableAndBoardsCleared(t *testing.T) {
 	require.NoError(t, err)
 	_, err = o.Engine().Counter(ctx, "13", queue.Command{Action: queue.Next})
 	require.NoError(t, err)
-	_, err = l.Wait(ctx, "awtrix_13/custom/cherga", containing("З001"))
+	_, err = l.Wait(ctx, "awtrix_13/custom/cherga", containing("Ц001"))
 	require.NoError(t, err, "counter 13 of the example office has an AWTRIX board")
 	var list []config.Counter
 	for _, c := range o.Config().Counters {

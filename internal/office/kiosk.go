@@ -210,7 +210,7 @@ func (k *kiosk) submit(p press) {
 	case k.presses <- p:
 	default:
 		k.o.reportError("kiosk/"+k.cfg.ID, errors.New("office: kiosk busy; press ignored"))
-		r := refuse(Result{Service: p.service, At: k.o.now()}, "busy", "Кіоск зайнятий, натисніть ще раз / The kiosk is busy, please press again")
+		r := refuse(Result{Service: p.service, At: k.o.now()}, "busy", "Кіоск зайнятий. Будь ласка, натисніть кнопку ще раз. / The kiosk is busy. Please press the button again.")
 		// Not awaited: this may be the MQTT client's own goroutine.
 		k.o.bus.Start(bus.KioskTicket(k.o.conf().Root(), k.cfg.ID), 1, false, mustJSON(r))
 	}
@@ -263,7 +263,7 @@ func (k *kiosk) scanned(ctx context.Context, s device.Scan) {
 		// Appointments are their own issue: the code is reported for the
 		// integration that books them, and the citizen is told honestly.
 		r.Kind = "appointment"
-		r.Message = "Запис на прийом за кодом поки не підтримується: візьміть талон / Appointments by code are not supported yet: please take a ticket"
+		r.Message = "Запис на прийом за кодом поки що не підтримується. Будь ласка, візьміть талон. / Appointments by code are not supported yet. Please take a ticket."
 	default:
 		r.Kind = "unknown"
 		r.Message = "Код не розпізнано / Code not recognised"
@@ -450,9 +450,9 @@ func printerMessage(err error) (uk, en string) {
 	case errors.Is(err, printer.ErrPaperOut):
 		return "У принтері закінчився папір. Зверніться до працівника офісу.", "The printer is out of paper. Please ask a member of staff."
 	case errors.Is(err, printer.ErrCoverOpen):
-		return "Відкрита кришка принтера. Зверніться до працівника офісу.", "The printer cover is open. Please ask a member of staff."
+		return "Кришку принтера відкрито. Зверніться до працівника офісу.", "The printer cover is open. Please ask a member of staff."
 	}
-	return "Принтер талонів не готовий. Зверніться до працівника офісу.", "The ticket printer is not ready. Please ask a member of staff."
+	return "Принтер не готовий до друку. Зверніться до працівника офісу.", "The ticket printer is not ready. Please ask a member of staff."
 }
 
 // pausedMessage is what a kiosk says while an administrator has paused the
@@ -461,15 +461,15 @@ func pausedMessage(pe *queue.PausedError) string {
 	r := strings.ToLower(pe.Reason)
 	switch {
 	case pe.Service == "" && (strings.Contains(r, "тривог") || strings.Contains(r, "air-raid") || strings.Contains(r, "air raid")):
-		return "Повітряна тривога: прийом призупинено. Пройдіть до укриття. / Air-raid alert: service is suspended. Please go to the shelter."
+		return "Повітряна тривога: прийом призупинено. Пройдіть до найближчого укриття. / Air-raid alert: service is suspended. Please proceed to the nearest shelter."
 	case pe.Service == "" && pe.Reason != "":
-		return "Прийом тимчасово призупинено: " + pe.Reason + " / Service is suspended for now: " + pe.Reason
+		return "Прийом тимчасово призупинено: " + pe.Reason + " / Service is temporarily suspended"
 	case pe.Service == "":
-		return "Прийом тимчасово призупинено / Service is suspended for now"
+		return "Прийом тимчасово призупинено / Service is temporarily suspended"
 	case pe.Reason != "":
-		return "Талони на цю послугу тимчасово не видаються: " + pe.Reason + " / No tickets for this service for now: " + pe.Reason
+		return "Талони на цю послугу тимчасово не видаються: " + pe.Reason + " / Tickets for this service are temporarily not issued"
 	}
-	return "Талони на цю послугу тимчасово не видаються / No tickets for this service for now"
+	return "Талони на цю послугу тимчасово не видаються / Tickets for this service are temporarily not issued"
 }
 
 // relight has the kiosk set its lamps now, after a change they show (a
@@ -487,7 +487,7 @@ func (k *kiosk) serve(ctx context.Context, p press) Result {
 	r := Result{Service: p.service, At: k.o.now()}
 	svc := k.o.conf().Service(p.service)
 	if svc == nil {
-		return refuse(r, "unknown_service", fmt.Sprintf("Невідома послуга «%s» / Unknown service", p.service))
+		return refuse(r, "unknown_service", "Ця послуга зараз недоступна. Зверніться до працівника офісу. / This service is not available. Please ask a member of staff.")
 	}
 	if err := k.ready(ctx); err != nil {
 		uk, en := printerMessage(err)
@@ -499,19 +499,20 @@ func (k *kiosk) serve(ctx context.Context, p press) Result {
 	case errors.As(err, &pe):
 		return refuse(r, "paused", pausedMessage(pe))
 	case errors.Is(err, queue.ErrServiceClosed):
-		return refuse(r, "closed", "Прийом з цієї послуги зараз не ведеться / This service is not available now")
+		return refuse(r, "closed", "Ця послуга зараз не надається / This service is not available right now")
 	case errors.Is(err, queue.ErrClosed):
 		return refuse(r, "closed", "Офіс зараз зачинено / The office is closed now")
 	case errors.Is(err, queue.ErrClockUnset):
-		return refuse(r, "clock", "Годинник не налаштовано, зверніться до адміністратора / The clock is not set; please contact the administrator")
+		return refuse(r, "clock", "Видача талонів тимчасово неможлива. Зверніться до працівника офісу. / Tickets cannot be issued right now. Please ask a member of staff.")
 	case errors.Is(err, queue.ErrFull):
-		return refuse(r, "full", "Черга на цю послугу на сьогодні заповнена: до кінця прийому не встигнуть прийняти всіх, хто вже чекає / Today's queue for this service is full: those waiting fill the time left before closing")
+		return refuse(r, "full", "На сьогодні талони на цю послугу більше не видаються: до кінця робочого дня не вдасться прийняти всіх, хто вже очікує. / Today's queue for this service is full: not everyone already waiting can be served before closing.")
 	case errors.Is(err, queue.ErrDailyCap):
 		return refuse(r, "daily_cap", "Талони на цю послугу на сьогодні закінчилися / No more tickets for this service today")
 	case errors.Is(err, queue.ErrUnknownCategory):
-		return refuse(r, "error", "Невідома категорія пріоритету / Unknown priority category")
+		return refuse(r, "error", "Пільговий талон зараз не видається. Зверніться до працівника офісу. / A priority ticket cannot be issued now. Please ask a member of staff.")
 	case err != nil:
-		return refuse(r, "error", err.Error())
+		k.o.log.Error("office: kiosk press failed", "kiosk", k.cfg.ID, "service", p.service, "err", err)
+		return refuse(r, "error", "Не вдалося видати талон. Зверніться до працівника офісу. / The ticket could not be issued. Please ask a member of staff.")
 	}
 	tk := iss.Ticket
 	doc, err := k.profile.Ticket(k.ticket(tk, svc.Name, svc.NameEn, iss.Ahead, iss.Wait))

@@ -358,21 +358,21 @@ func TestKioskRefusesWhilePrinterCannotPrint(t *testing.T) {
 			func(sp *sim.Printer) { sp.SetCoverOpen(true) },
 			func(sp *sim.Printer) { sp.SetCoverOpen(false) },
 			func(s office.PrinterState) bool { return s.Cover == "open" && strings.Contains(s.Error, "cover open") },
-			"Відкрита кришка принтера.",
+			"Кришку принтера відкрито.",
 		},
 		{
 			"offline",
 			func(sp *sim.Printer) { sp.SetOffline(true) },
 			func(sp *sim.Printer) { sp.SetOffline(false) },
 			func(s office.PrinterState) bool { return !s.Online && strings.Contains(s.Error, "offline") },
-			"Принтер талонів не готовий.",
+			"Принтер не готовий до друку.",
 		},
 		{
 			"silent",
 			func(sp *sim.Printer) { sp.SetSilent(true) },
 			func(sp *sim.Printer) { sp.SetSilent(false) },
 			func(s office.PrinterState) bool { return !s.Online && strings.Contains(s.Error, "no status reply") },
-			"Принтер талонів не готовий.",
+			"Принтер не готовий до друку.",
 		},
 	}
 	for _, tt := range tests {

@@ -43,7 +43,7 @@ func TestBoardsSettleAndAwtrix(t *testing.T) {
 	state := func(want string) func(sim.Message) bool {
 		return func(m sim.Message) bool {
 			var b map[string]any
-			return json.Unmarshal(m.Payload, &b) == nil && b["ticket"] == "З001" && b["state"] == want
+			return json.Unmarshal(m.Payload, &b) == nil && b["ticket"] == "Ц001" && b["state"] == want
 		}
 	}
 	calling, err := l.Wait(ctx, "qms/demo/board/13", state("calling"))
@@ -58,7 +58,7 @@ func TestBoardsSettleAndAwtrix(t *testing.T) {
 	_, err = l.Wait(ctx, "qms/demo/board/13", state("serving"))
 	require.NoError(t, err, "the call settles to serving after board_blink_s")
 
-	app, err := l.Wait(ctx, "awtrix_13/custom/cherga", func(m sim.Message) bool { return strings.Contains(string(m.Payload), "З001") })
+	app, err := l.Wait(ctx, "awtrix_13/custom/cherga", func(m sim.Message) bool { return strings.Contains(string(m.Payload), "Ц001") })
 	require.NoError(t, err)
 	require.True(t, json.Valid(app.Payload))
 	_, err = l.Wait(ctx, "awtrix_13/notify", nil)
