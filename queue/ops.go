@@ -374,11 +374,10 @@ func (t *txn) pick(c *counterState) *Ticket {
 	cfg := t.e.counter(c.id)
 	bestRank, bestScore := 3, 0.0
 	for _, s := range c.services {
-		q := t.st.waiting[s]
-		if len(q) == 0 {
+		tk := firstDue(t.st.waiting[s], t.now)
+		if tk == nil {
 			continue
 		}
-		tk := q[0]
 		r := callRank(tk)
 		if r > bestRank {
 			continue
@@ -397,6 +396,18 @@ func (t *txn) pick(c *counterState) *Ticket {
 		best, bestRank, bestScore = tk, r, score
 	}
 	return best
+}
+
+// firstDue is the first ticket of a queue that may be called now: a
+// no-show's grace (NotBefore) holds its ticket back, also once it left the
+// counter it was held for (closed).
+func firstDue(q []*Ticket, now time.Time) *Ticket {
+	for _, tk := range q {
+		if !tk.NotBefore.After(now) {
+			return tk
+		}
+	}
+	return nil
 }
 
 func (t *txn) recall(c *counterState) error {
@@ -452,6 +463,9 @@ func (t *txn) noShow(c *counterState) (*Ticket, error) {
 	tk.Returned = true
 	tk.Recalls = 0 // called again later: its calls count afresh
 	tk.ForCounter = c.id
+	if c.paused {
+		tk.ForCounter = "" // a closed counter calls nobody: any counter of the service may
+	}
 	tk.NotBefore = t.now.Add(time.Duration(grace * float64(time.Minute)))
 	tk.Counter = ""
 	c.current = nil
@@ -539,8 +553,9 @@ func (t *txn) transfer(c *counterState, to, toCounter string) (*Ticket, error) {
 // pause pauses (closes) or resumes a counter. The tickets held for a
 // counter that closes (transferred to it, back after a no-show) join their
 // service's queue, each with a ticket.moved: a closed counter calls nobody,
-// and they must not wait for it all day. Its current ticket stays: the
-// specialist may finish it.
+// and they must not wait for it all day (a no-show still gets the rest of
+// its grace). Its current ticket stays: the specialist may finish it, and a
+// no-show of it goes to the service's queue as well.
 func (t *txn) pause(c *counterState, paused bool) error {
 	if c.paused == paused {
 		return nil
@@ -560,7 +575,7 @@ func (t *txn) pause(c *counterState, paused bool) error {
 	if paused {
 		for _, tk := range slices.Clone(t.st.held[c.id]) {
 			t.st.dequeue(tk)
-			tk.ForCounter, tk.NotBefore = "", time.Time{}
+			tk.ForCounter = "" // a no-show keeps its grace (NotBefore)
 			t.st.enqueue(tk)
 			t.changed(tk.Service)
 			t.event(EvMoved, tk, c.id, fmt.Sprintf("counter %s closed: back to the service's queue", c.id))

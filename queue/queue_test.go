@@ -391,6 +391,34 @@ func TestClosedCounterReleasesHeld(t *testing.T) {
 	require.Equal(t, queue.Called, o.ticket("П001").State, "a refused transfer leaves the ticket at its counter")
 }
 
+// A no-show's grace outlasts its counter closing, and a no-show at a
+// counter already closed waits for the other counters of the service.
+func TestClosedCounterNoShowGrace(t *testing.T) {
+	o := newOffice(t, queuetest.Office(t, withOffice("noshow_grace_min: 5")), monday10)
+	o.issue("social")
+	o.issue("social")
+	require.Equal(t, "А001", o.next("1"))
+	o.do("1", queue.NoShowed) // held for counter 1 until 10:05
+	o.clk.Add(time.Minute)
+	o.do("1", queue.Pause)
+	require.Empty(t, o.ticket("А001").ForCounter)
+	require.Equal(t, "А002", o.next("2"), "А001 is still within its grace")
+	require.Empty(t, o.next("2"), "nobody else waits, and А001 not yet")
+	o.clk.Add(4 * time.Minute)
+	require.Equal(t, "А001", o.next("2"), "its grace is over: another counter calls it")
+
+	// Counter 1, closed, still has a ticket: its no-show is any counter's.
+	o.do("1", queue.Resume)
+	o.issue("social")
+	require.Equal(t, "А003", o.next("1"))
+	o.do("1", queue.Pause)
+	o.do("1", queue.NoShowed)
+	require.Empty(t, o.ticket("А003").ForCounter)
+	o.clk.Add(5 * time.Minute)
+	require.NoError(t, o.e.Check(o.ctx))
+	require.Equal(t, "А003", o.next("2"))
+}
+
 func TestHours(t *testing.T) {
 	cfg := firmwareconfig.Default()
 	cfg.Services[1].Hours = map[string]string{"wed": "10:00-15:00"} // pension only on Wednesdays

@@ -18,8 +18,9 @@ import (
 //   - a ticket called to a counter no longer configured goes back to its
 //     queue, in its place by arrival (or expires, as above, when its
 //     service is gone too);
-//   - a ticket held for a counter no longer configured (transferred to it,
-//     or back after a no-show) joins its service's queue.
+//   - a ticket held for a counter no longer configured, or closed
+//     (transferred to it, or back after a no-show), joins its service's
+//     queue.
 //
 // A ticket at a counter that still exists stays there whatever its service:
 // the specialist ends it.
@@ -38,11 +39,18 @@ func (e *Engine) stray() bool {
 func (e *Engine) strayTicket(tk *Ticket) bool {
 	switch tk.State {
 	case Waiting:
-		return e.service(tk.Service) == nil || tk.ForCounter != "" && e.counter(tk.ForCounter) == nil
+		return e.service(tk.Service) == nil || tk.ForCounter != "" && (e.counter(tk.ForCounter) == nil || e.heldByClosed(tk))
 	case Called, Serving:
 		return e.counter(tk.Counter) == nil
 	}
 	return false
+}
+
+// heldByClosed reports whether tk waits for a counter that is closed (a
+// store written before a closing counter released its tickets).
+func (e *Engine) heldByClosed(tk *Ticket) bool {
+	c := e.st.counters[tk.ForCounter]
+	return c != nil && c.paused
 }
 
 func (e *Engine) reconcile(ctx context.Context) error {
@@ -78,9 +86,13 @@ func (t *txn) rehome(tk *Ticket) {
 		_ = tk.move(Waiting)
 		tk.Counter = ""
 	}
-	if tk.ForCounter != "" && e.counter(tk.ForCounter) == nil {
+	switch {
+	case tk.ForCounter != "" && e.counter(tk.ForCounter) == nil:
 		why = append(why, fmt.Sprintf("counter %s is no longer configured: back to the service's queue", tk.ForCounter))
 		tk.ForCounter, tk.NotBefore = "", time.Time{}
+	case tk.ForCounter != "" && e.heldByClosed(tk):
+		why = append(why, fmt.Sprintf("counter %s closed: back to the service's queue", tk.ForCounter))
+		tk.ForCounter = ""
 	}
 	if tk.State == Waiting && e.service(tk.Service) == nil {
 		svc := e.byPrefix[labelPrefix(tk.Label)]

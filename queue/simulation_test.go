@@ -174,7 +174,7 @@ func (m *model) pick(c *config.Counter, now time.Time) *mTicket {
 	}
 	bestScore := 0.0
 	for _, tk := range m.tickets {
-		if tk.state != queue.Waiting || tk.held != "" || !slicesContains(c.Services, tk.service) {
+		if tk.state != queue.Waiting || tk.held != "" || !slicesContains(c.Services, tk.service) || tk.notBefore.After(now) {
 			continue
 		}
 		score := 0.0
@@ -353,6 +353,9 @@ func TestSimulation(t *testing.T) {
 				want = &queue.TransitionError{} // the citizen came
 			} else if !cur.returned {
 				cur.state, cur.returned, cur.held, cur.counter, cur.recalls = queue.Waiting, true, c.ID, "", 0
+				if m.paused[c.ID] {
+					cur.held = "" // a closed counter holds nobody
+				}
 				cur.notBefore = now.Add(3 * time.Minute)
 				delete(m.current, c.ID)
 			} else {
@@ -398,7 +401,7 @@ func TestSimulation(t *testing.T) {
 				// Those held for a closed counter join their queue.
 				for _, tk := range m.tickets {
 					if tk.state == queue.Waiting && tk.held == c.ID {
-						tk.held, tk.notBefore = "", time.Time{}
+						tk.held = "" // keeps its grace
 					}
 				}
 			}

@@ -263,6 +263,9 @@ func (e *Engine) Check(ctx context.Context) error {
 		heldCount := map[string]int{}
 		for c, q := range st.held {
 			checkQueue(c, q, c)
+			if cs := st.counters[c]; cs != nil && cs.paused && len(q) > 0 {
+				bad("counter %s is closed and holds %s, whom no counter calls", c, q[0].Label)
+			}
 			for _, tk := range q {
 				heldCount[tk.Service]++
 			}
