@@ -118,6 +118,9 @@ func (t *txn) closeServices() {
 			tk.Ended = t.now
 			tk.ForCounter = ""
 			t.event(EvExpired, tk, "", "the service closed")
+			// A change of the service's hours may close it at once: its
+			// answer lists these.
+			t.rehomed = append(t.rehomed, Rehomed{Ticket: tk.Label, Event: EvExpired, Reason: "the service closed"})
 		}
 		t.changed(svc)
 	}

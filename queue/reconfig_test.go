@@ -294,3 +294,20 @@ func TestSetConfigWidthShrunk(t *testing.T) {
 	require.Equal(t, "А1", o.issue("social").Ticket.Label)
 	requireLiveOnce(t, o.tickets())
 }
+
+// A change of hours that closes a service at once expires its waiting
+// tickets in the same transaction; the recorded version lists them, as it
+// lists the tickets a service or counter taken away moved.
+func TestSetConfigListsExpired(t *testing.T) {
+	o := newOffice(t, nil, monday10)
+	o.issue("pension")
+	cfg := queuetest.Office(t, func(s string) string {
+		return strings.Replace(s, `prefix: "П", width: 3, avg_service_min: 15}`,
+			`prefix: "П", width: 3, avg_service_min: 15, hours: {mon: "09:00-09:30"}}`, 1)
+	})
+	v, err := o.e.SetConfigVersion(o.ctx, cfg, queue.ConfigVersion{Source: "admin"})
+	require.NoError(t, err)
+	o.cfg = cfg
+	require.Equal(t, []queue.Rehomed{{Ticket: "П001", Event: queue.EvExpired, Reason: "the service closed"}}, v.Tickets)
+	require.Equal(t, queue.Expired, o.ticket("П001").State)
+}

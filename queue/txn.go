@@ -38,7 +38,8 @@ type txn struct {
 	hall        bool
 	dirtyQueues map[string]bool
 	dirtyLoad   bool
-	// rehomed are the tickets reconcile moved or ended in it.
+	// rehomed are the tickets reconcile moved or ended in it, or a
+	// service closing expired.
 	rehomed []Rehomed
 	// freeAt is wait's scratch space.
 	freeAt []time.Duration
