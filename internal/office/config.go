@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"log/slog"
 	"maps"
+	"math"
 	"reflect"
 	"slices"
 	"strings"
@@ -73,37 +74,36 @@ func chooseConfig(dbPath string, file *config.Config, log *slog.Logger) (run *co
 }
 
 // checkDoc names the member of a configuration document (JSON) that the
-// configuration has no field for, or whose value has the wrong type, as
+// configuration has no field for, or whose value has the wrong kind, as
 // validation names a bad value: config.office.recall_limit. A misspelt key
-// would otherwise be refused naming only the document.
+// would otherwise be refused naming only the document. Text fields take
+// numbers too (a counter id 5), as the YAML file does.
 func checkDoc(doc []byte) error {
 	var v any
 	if err := json.Unmarshal(doc, &v); err != nil {
 		return &AdminError{Code: "bad_request", Field: "config", Message: "office: config: not JSON: " + err.Error()}
 	}
-	if path := unknownMember(v, reflect.TypeFor[config.Config](), "config"); path != "" {
-		return &AdminError{Code: "bad_request", Field: path, Message: "office: " + path + ": the configuration has no such field"}
-	}
-	var c config.Config
-	var te *json.UnmarshalTypeError
-	if err := json.Unmarshal(doc, &c); errors.As(err, &te) && te.Field != "" {
-		field := "config." + te.Field
-		return &AdminError{Code: "bad_request", Field: field, Message: fmt.Sprintf("office: %s: want %s, got %s", field, te.Type, te.Value)}
+	if path, problem := checkMember(v, reflect.TypeFor[config.Config](), "config"); path != "" {
+		return &AdminError{Code: "bad_request", Field: path, Message: "office: " + path + ": " + problem}
 	}
 	return nil
 }
 
-// unknownMember is the path of the first member of v, decoded JSON, that
-// type t has no field for ("" when every one fits).
-func unknownMember(v any, t reflect.Type, path string) string {
+// checkMember is the path of the first member of v, decoded JSON, that
+// type t has no field for or whose kind t cannot take, and why ("" when
+// every one fits; JSON null is the zero value).
+func checkMember(v any, t reflect.Type, path string) (string, string) {
 	for t.Kind() == reflect.Pointer {
 		t = t.Elem()
+	}
+	if v == nil {
+		return "", ""
 	}
 	switch t.Kind() {
 	case reflect.Struct:
 		obj, ok := v.(map[string]any)
 		if !ok {
-			return "" // a wrong type: json.Unmarshal names it
+			return path, "want an object"
 		}
 		fields := map[string]reflect.Type{}
 		for f := range t.Fields() {
@@ -114,30 +114,53 @@ func unknownMember(v any, t reflect.Type, path string) string {
 		for _, k := range slices.Sorted(maps.Keys(obj)) {
 			ft, ok := fields[k]
 			if !ok {
-				return path + "." + k
+				return path + "." + k, "the configuration has no such field"
 			}
-			if p := unknownMember(obj[k], ft, path+"."+k); p != "" {
-				return p
+			if p, why := checkMember(obj[k], ft, path+"."+k); p != "" {
+				return p, why
 			}
 		}
 	case reflect.Slice:
-		if list, ok := v.([]any); ok {
-			for i, e := range list {
-				if p := unknownMember(e, t.Elem(), fmt.Sprintf("%s[%d]", path, i)); p != "" {
-					return p
-				}
+		list, ok := v.([]any)
+		if !ok {
+			return path, "want a list"
+		}
+		for i, e := range list {
+			if p, why := checkMember(e, t.Elem(), fmt.Sprintf("%s[%d]", path, i)); p != "" {
+				return p, why
 			}
 		}
 	case reflect.Map:
-		if obj, ok := v.(map[string]any); ok {
-			for _, k := range slices.Sorted(maps.Keys(obj)) {
-				if p := unknownMember(obj[k], t.Elem(), path+"."+k); p != "" {
-					return p
-				}
+		obj, ok := v.(map[string]any)
+		if !ok {
+			return path, "want an object"
+		}
+		for _, k := range slices.Sorted(maps.Keys(obj)) {
+			if p, why := checkMember(obj[k], t.Elem(), path+"."+k); p != "" {
+				return p, why
 			}
 		}
+	case reflect.String:
+		switch v.(type) {
+		case string, float64, bool:
+		default:
+			return path, "want text"
+		}
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64,
+		reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64:
+		if n, ok := v.(float64); !ok || n != math.Trunc(n) {
+			return path, fmt.Sprintf("want a whole number, got %v", v)
+		}
+	case reflect.Float32, reflect.Float64:
+		if _, ok := v.(float64); !ok {
+			return path, fmt.Sprintf("want a number, got %v", v)
+		}
+	case reflect.Bool:
+		if _, ok := v.(bool); !ok {
+			return path, fmt.Sprintf("want true or false, got %v", v)
+		}
 	}
-	return ""
+	return "", ""
 }
 
 // setConfig validates doc (a whole configuration, as config.get gives it,

@@ -407,6 +407,7 @@ func TestConfigSetLive(t *testing.T) {
 		{`{"patch":{"office":{"recall_limit":"five"}}}`, "config.office.recall_limit"},
 		{`{"patch":{"office":{"recal_limit":5}}}`, "config.office.recal_limit"},
 		{`{"patch":{"counters":[{"id":"1","services":["social"],"colour":"red"}]}}`, "config.counters[0].colour"},
+		{`{"patch":{"counters":[{"id":"1","services":"social"}]}}`, "config.counters[0].services"},
 	} {
 		r := admin(tc.args)
 		require.False(t, r.OK, tc.args)
@@ -414,6 +415,13 @@ func TestConfigSetLive(t *testing.T) {
 	}
 	require.NotNil(t, o.Config().Service("idp"))
 	require.Equal(t, "Europe/Kyiv", o.Config().Office.Timezone)
+
+	// A counter id given as a number is taken, as in the YAML file.
+	now, err := json.Marshal(o.Config().Counters)
+	require.NoError(t, err)
+	r = admin(`{"patch":{"counters":` + strings.Replace(string(now), `"id":"14"`, `"id":14`, 1) + `}}`)
+	require.True(t, r.OK, "%+v", r.Error)
+	require.NotNil(t, o.Config().Counter("14"))
 }
 
 // What an administrator set outlasts a restart, until the file changes;
