@@ -70,6 +70,9 @@ type Engine struct {
 	// buf is the events buffer of the write transactions (loop goroutine
 	// only).
 	buf []byte
+	// freeAt is the scratch space of the wait estimate (loop goroutine
+	// only).
+	freeAt []time.Duration
 	// failHook, set by tests, makes a write transaction fail.
 	failHook func() error
 }
@@ -200,6 +203,7 @@ func (e *Engine) loop() {
 			if e.dayChange(now, e.st.day) || e.st.closeDue(now) || e.acked.Load() > e.ackStored {
 				e.run([]*request{{fn: func(*txn) error { return nil }, err: make(chan error, 1)}})
 			}
+			e.refreshEstimates()
 		case <-e.quit:
 			if e.acked.Load() > e.ackStored {
 				e.run([]*request{{fn: func(*txn) error { return nil }, err: make(chan error, 1)}})

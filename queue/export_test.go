@@ -24,3 +24,9 @@ func Preallocate(path string, limit int64) error {
 	defer db.Close()
 	return preallocate(db, limit)
 }
+
+// RefreshEstimates runs the engine's periodic refresh of the wait
+// estimates now, on its goroutine.
+func RefreshEstimates(e *Engine) {
+	_ = e.do(context.Background(), true, func(*txn) error { e.refreshEstimates(); return nil })
+}

@@ -169,6 +169,30 @@ func (e *Engine) retain(t *txn) bool {
 	return true
 }
 
+// refreshEstimates publishes again the queue figures whose wait estimate
+// the clock has moved: it counts when the busy counters free up, which
+// changes with time, not only with the queue. Only the engine's goroutine
+// calls it, between transactions.
+func (e *Engine) refreshEstimates() {
+	t := &txn{e: e, st: e.st, now: e.opts.Now(), boards: map[string]bool{}, dirtyQueues: map[string]bool{}}
+	if !clockValid(t.now) {
+		return
+	}
+	for _, s := range e.cfg.Services {
+		eta := t.figures(s.ID).ETAMin
+		e.pubMu.Lock()
+		i, ok := e.svcIdx[s.ID]
+		stale := ok && i < len(e.load.Services) && e.load.Services[i].ETAMin != eta
+		e.pubMu.Unlock()
+		if stale {
+			t.dirtyQueues[s.ID], t.dirtyLoad = true, true
+		}
+	}
+	if e.retain(t) {
+		e.signal()
+	}
+}
+
 // loadRows brings the office load up to date with the state of t: the rows
 // of the services in queues (nil: of every service) and the totals. Only
 // the engine's goroutine calls it.

@@ -216,6 +216,25 @@ func TestEstimateFromRecentServiceTimes(t *testing.T) {
 	require.Equal(t, 4*time.Minute, o.issue("social").Wait, "3 ahead on 2 idle counters: 2 now, then the third and this one; the samples survive a restart")
 }
 
+// The published estimate follows the clock: a counter's visit nears its end
+// while nobody presses anything, and the engine publishes the figure again.
+func TestEstimateRefreshedWithTime(t *testing.T) {
+	o := newOffice(t, nil, monday10) // counter 3 serves pension, 15 min each
+	o.issue("pension")
+	o.issue("pension")
+	require.Equal(t, "П001", o.next("3"))
+	o.e.TakeRetained()
+	queue.RefreshEstimates(o.e)
+	require.Empty(t, o.e.TakeRetained().Queues, "nothing moved")
+	o.clk.Add(10 * time.Minute)
+	queue.RefreshEstimates(o.e)
+	r := o.e.TakeRetained()
+	require.Len(t, r.Queues, 1)
+	require.Equal(t, "pension", r.Queues[0].Service)
+	require.Equal(t, 5, r.Queues[0].Queue.ETAMin, "П002 waits for the 5 minutes left of П001's visit")
+	require.Equal(t, 5, r.Load.Services[1].ETAMin)
+}
+
 // The estimate counts the counters that are free now and when the busy ones
 // will be: a citizen with counters idle is not told to wait a service time.
 func TestEstimateCountsFreeCounters(t *testing.T) {

@@ -41,8 +41,6 @@ type txn struct {
 	// rehomed are the tickets reconcile moved or ended in it, or a
 	// service closing expired.
 	rehomed []Rehomed
-	// freeAt is wait's scratch space.
-	freeAt []time.Duration
 }
 
 func newTxn(e *Engine, tx *bolt.Tx) *txn {
@@ -183,7 +181,7 @@ func (t *txn) wait(svc *config.Service, ahead int) time.Duration {
 		return 0
 	}
 	per := t.perTicket(svc)
-	free := t.freeAt[:0]
+	free := t.e.freeAt[:0]
 	for _, c := range t.st.counters {
 		if c.paused || !slices.Contains(c.services, svc.ID) {
 			continue
@@ -198,7 +196,7 @@ func (t *txn) wait(svc *config.Service, ahead int) time.Duration {
 		free = append(free, 0)
 	}
 	slices.Sort(free)
-	t.freeAt = free
+	t.e.freeAt = free
 	n := len(free)
 	return free[ahead%n] + time.Duration(ahead/n)*per
 }
