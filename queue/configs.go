@@ -78,8 +78,37 @@ func (t *txn) recordConfig(cfg *config.Config, v *ConfigVersion) error {
 		return err
 	}
 	t.fail(b.Put(u64(v.Version), rec))
-	if v.Version > keptConfigs {
-		t.fail(b.Delete(u64(v.Version - keptConfigs)))
+	t.fail(pruneConfigs(b, v.Version))
+	return nil
+}
+
+// pruneConfigs keeps the keptConfigs newest versions up to newest, and the
+// newest one the file gave, however old: the office compares the file with
+// it at start to tell whether the file changed (and, had it gone, would let
+// the file overrule what administrators set since).
+func pruneConfigs(b *bolt.Bucket, newest uint64) error {
+	if newest <= keptConfigs {
+		return nil
+	}
+	var file uint64
+	c := b.Cursor()
+	for k, val := c.Last(); k != nil; k, val = c.Prev() {
+		var cv ConfigVersion
+		if json.Unmarshal(val, &cv) == nil && cv.Source == "file" {
+			file = beU64(k)
+			break
+		}
+	}
+	var old [][]byte
+	for k, _ := c.First(); k != nil && beU64(k) <= newest-keptConfigs; k, _ = c.Next() {
+		if beU64(k) != file {
+			old = append(old, k)
+		}
+	}
+	for _, k := range old {
+		if err := b.Delete(k); err != nil {
+			return err
+		}
 	}
 	return nil
 }

@@ -603,3 +603,34 @@ func TestOnePrinterFlagForTwoKiosks(t *testing.T) {
 	_, err := office.Start(context.Background(), office.Opts{Config: cfg, DB: filepath.Join(t.TempDir(), "o.db"), Broker: "embedded", Listen: "127.0.0.1:0", Printer: "tcp://127.0.0.1:9100", Logger: slog.New(slog.DiscardHandler)})
 	require.ErrorContains(t, err, "each needs its own")
 }
+
+// An office that has run its file once and then been changed by its
+// administrators more often than the history keeps (200 versions) still
+// runs their latest change after a restart: the file's version, which the
+// start compares the file with, is kept however old.
+func TestConfigVersionsBeyondTheHistory(t *testing.T) {
+	cfg := roundTheClock(t)
+	db := filepath.Join(t.TempDir(), "o.db")
+	quiet := slog.New(slog.DiscardHandler)
+	ctx := context.Background()
+	o, err := office.Start(ctx, office.Opts{Config: cfg, DB: db, Broker: "embedded", Listen: "127.0.0.1:0", Logger: quiet})
+	require.NoError(t, err)
+	for i := range 205 {
+		r := o.Admin(ctx, office.AdminRequest{ID: "v", Op: "config.set", Args: json.RawMessage(fmt.Sprintf(`{"patch":{"office":{"recall_limit":%d}}}`, 2+i%8))})
+		require.True(t, r.OK, "%+v", r.Error)
+	}
+	last := o.Admin(ctx, office.AdminRequest{ID: "v", Op: "config.set", Args: json.RawMessage(`{"patch":{"office":{"recall_limit":7,"hall_size":4}}}`)})
+	require.True(t, last.OK, "%+v", last.Error)
+	require.NoError(t, o.Close())
+
+	o, err = office.Start(ctx, office.Opts{Config: roundTheClock(t), DB: db, Broker: "embedded", Listen: "127.0.0.1:0", Logger: quiet})
+	require.NoError(t, err)
+	defer o.Close()
+	require.Equal(t, 7, o.Config().Office.RecallLimit)
+	require.Equal(t, 4, o.Config().Office.HallSize)
+	vs, err := o.Engine().ConfigVersions(ctx)
+	require.NoError(t, err)
+	require.Equal(t, "file", vs[0].Source)
+	require.EqualValues(t, 1, vs[0].Version)
+	require.Len(t, vs, 201, "the file's version and the 200 newest")
+}
