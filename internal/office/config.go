@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"maps"
 	"math"
+	"net"
 	"reflect"
 	"slices"
 	"strings"
@@ -188,6 +189,9 @@ func (o *Office) setConfig(ctx context.Context, doc []byte, v queue.ConfigVersio
 	if next.Broker.URL == file.Broker.URL && next.Broker.Listen == file.Broker.Listen {
 		next.Broker.URL, next.Broker.Listen = cur.Broker.URL, cur.Broker.Listen
 	}
+	if next.Broker.URL == "embedded" && cur.Broker.URL == "embedded" && anyPortOf(o.listen, next.Broker.Listen) {
+		next.Broker.Listen = cur.Broker.Listen // a port the OS chose for an earlier run (config.get saved then)
+	}
 	if sameJSON(wiring(next.Kiosks), wiring(file.Kiosks)) {
 		next.Kiosks = withServices(cur.Kiosks, next.Kiosks)
 	}
@@ -216,6 +220,14 @@ func (o *Office) setConfig(ctx context.Context, doc []byte, v queue.ConfigVersio
 		k.relight()
 	}
 	return v, nil
+}
+
+// anyPortOf reports whether addr is on the host of asked, an address whose
+// port 0 let the OS choose one.
+func anyPortOf(asked, addr string) bool {
+	ah, ap, err1 := net.SplitHostPort(asked)
+	h, _, err2 := net.SplitHostPort(addr)
+	return err1 == nil && err2 == nil && ap == "0" && h == ah
 }
 
 // restartOnly refuses a change to what takes effect with a restart.

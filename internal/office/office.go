@@ -60,6 +60,7 @@ type Office struct {
 	brk     *broker.Broker
 	bus     *bus.Client
 	url     string
+	listen  string // the embedded broker's address as asked for (port 0: any)
 	started time.Time
 
 	kiosks   map[string]*kiosk
@@ -154,7 +155,8 @@ func Start(ctx context.Context, opts Opts) (_ *Office, err error) {
 	o.url = first(opts.Broker, cfg.Broker.URL)
 	if o.url == "embedded" {
 		// mochi logs every client at info: keep its warnings only.
-		if o.brk, err = broker.Start(first(opts.Listen, cfg.Broker.Listen), warnOnly(log)); err != nil {
+		o.listen = first(opts.Listen, cfg.Broker.Listen)
+		if o.brk, err = broker.Start(o.listen, warnOnly(log)); err != nil {
 			return nil, err
 		}
 		o.url = o.brk.URL()
