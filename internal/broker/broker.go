@@ -19,11 +19,12 @@ import (
 
 // Broker is a running embedded broker.
 type Broker struct {
-	srv  *mqtt.Server
-	tcp  *listeners.TCP
-	once sync.Once
-	err  error
-	subs atomic.Int32 // subscription identifiers of Subscribe
+	srv   *mqtt.Server
+	tcp   *listeners.TCP
+	once  sync.Once
+	err   error
+	subs  atomic.Int32 // subscription identifiers of Subscribe
+	watch *subscribers
 }
 
 // Start listens on addr ("127.0.0.1:1883"; port 0 picks a free one) and
@@ -40,6 +41,10 @@ func Start(addr string, log *slog.Logger) (*Broker, error) {
 	if err := srv.AddHook(new(retainOrder), nil); err != nil {
 		return nil, fmt.Errorf("broker: %w", err)
 	}
+	watch := new(subscribers)
+	if err := srv.AddHook(watch, nil); err != nil {
+		return nil, fmt.Errorf("broker: %w", err)
+	}
 	tcp := listeners.NewTCP(listeners.Config{ID: "tcp", Address: addr})
 	if err := srv.AddListener(tcp); err != nil {
 		if errors.Is(err, syscall.EADDRINUSE) {
@@ -52,7 +57,7 @@ func Start(addr string, log *slog.Logger) (*Broker, error) {
 			log.Error("broker: serve", "err", err)
 		}
 	}()
-	return &Broker{srv: srv, tcp: tcp}, nil
+	return &Broker{srv: srv, tcp: tcp, watch: watch}, nil
 }
 
 // Addr is the address the broker listens on, with the real port.

@@ -129,3 +129,33 @@ func ticketIs(label string) func(sim.Message) bool {
 		return json.Unmarshal(m.Payload, &b) == nil && b.Ticket == label
 	}
 }
+
+// TestCrashCallAnnouncedAfterRestart: the power goes right after a call is
+// committed, before it is sent. The office comes back with the embedded
+// broker, new and without sessions; the announcer reconnects a moment
+// later. The call committed before the cut is still announced to it: the
+// office holds the events of before the restart until a client subscribes.
+func TestCrashCallAnnouncedAfterRestart(t *testing.T) {
+	cfg := roundTheClock(t)
+	db := filepath.Join(t.TempDir(), "o.db")
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	e, err := queue.Open(db, cfg, nil)
+	require.NoError(t, err)
+	_, err = e.Issue(ctx, queue.IssueRequest{Service: "social", Kiosk: "k1"})
+	require.NoError(t, err)
+	res, err := e.Counter(ctx, "1", queue.Command{Action: queue.Next})
+	require.NoError(t, err)
+	require.NoError(t, e.Close()) // committed, never published: as at a power cut
+
+	quiet := slog.New(slog.DiscardHandler)
+	o, err := office.Start(ctx, office.Opts{Config: cfg, DB: db, Broker: "embedded", Listen: "127.0.0.1:0", Logger: quiet})
+	require.NoError(t, err)
+	defer o.Close()
+	time.Sleep(300 * time.Millisecond) // the announcer is not back yet
+	l, err := sim.Listen(o.BrokerURL(), cfg.Root()+"/announce")
+	require.NoError(t, err)
+	defer l.Close()
+	_, err = l.Wait(ctx, cfg.Root()+"/announce", containing(`"ticket":"`+res.Ticket.Label+`"`))
+	require.NoError(t, err, "the call committed before the restart is announced")
+}

@@ -213,6 +213,7 @@ func (o *Office) publish(ctx context.Context) {
 	down := false   // a publication failed: wait for retry
 	again := false  // the whole retained state is to be sent again
 	whole := false  // it was asked for: this round sends it
+	held := o.holdEvents(ctx)
 	start := func(msgs []message, seq uint64) {
 		r := sending{gen: gen, seq: seq, sends: make([]*bus.Sending, 0, len(msgs))}
 		for _, m := range msgs {
@@ -237,6 +238,8 @@ func (o *Office) publish(ctx context.Context) {
 		case <-retry.C:
 			down = false
 		case <-settle.C:
+		case <-held:
+			held = nil
 		}
 		if down {
 			continue
@@ -268,7 +271,7 @@ func (o *Office) publish(ctx context.Context) {
 			o.readyOnce.Do(func() { close(o.ready) }) // the whole state is under way
 			whole = false
 		}
-		for ctx.Err() == nil {
+		for ctx.Err() == nil && !holding(held) {
 			evs, err := o.eng.Pending(sent, 256)
 			if err != nil {
 				o.log.Error("office: read events", "err", err)
@@ -291,6 +294,54 @@ func (o *Office) publish(ctx context.Context) {
 		if !next.IsZero() {
 			settle.Reset(time.Until(next))
 		}
+	}
+}
+
+// eventsWait bounds how long a restarted office holds back the events it
+// committed before the restart, waiting for a subscriber to come back.
+const eventsWait = 10 * time.Second
+
+// holdEvents returns a channel that stays open while the events committed
+// before this start are held back, or nil when none is: with the embedded
+// broker, a restart after a crash (a power cut) starts a broker with no
+// sessions, and a call committed but not yet sent would be handed to
+// nobody: the announcer, reconnecting a second later, would never say it.
+// They wait until a client subscribes to the announcements or the events,
+// or for eventsWait; the retained state goes out at once.
+func (o *Office) holdEvents(ctx context.Context) <-chan struct{} {
+	if o.brk == nil {
+		return nil
+	}
+	if evs, err := o.eng.Pending(0, 1); err != nil || len(evs) == 0 {
+		return nil
+	}
+	root := o.conf().Root()
+	held := make(chan struct{})
+	go func() {
+		defer close(held)
+		t := time.NewTimer(eventsWait)
+		defer t.Stop()
+		select {
+		case <-o.brk.Subscribed(bus.Announce(root)):
+		case <-o.brk.Subscribed(bus.Events(root)):
+		case <-t.C:
+			o.log.Warn("office: no client came back to take the events committed before the restart; sent all the same (events.replay has them)")
+		case <-ctx.Done():
+		}
+	}()
+	return held
+}
+
+// holding reports whether held (from holdEvents) still holds the events.
+func holding(held <-chan struct{}) bool {
+	if held == nil {
+		return false
+	}
+	select {
+	case <-held:
+		return false
+	default:
+		return true
 	}
 }
 
