@@ -86,8 +86,19 @@ type request struct {
 	err      chan error
 }
 
-// Open opens (or creates) the bbolt file at path and starts the engine.
-func Open(path string, cfg *config.Config, opts *Opts) (*Engine, error) {
+// Open opens (or creates) the bbolt file at path and starts the engine. A
+// file too damaged for bbolt to read (a copy torn while it was written)
+// gives ErrDamaged, not a crash.
+func Open(path string, cfg *config.Config, opts *Opts) (e *Engine, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			e, err = nil, fmt.Errorf("%w: %s: %v", ErrDamaged, path, r)
+		}
+	}()
+	return open(path, cfg, opts)
+}
+
+func open(path string, cfg *config.Config, opts *Opts) (*Engine, error) {
 	o := DefaultOpts
 	if opts != nil {
 		o = *opts

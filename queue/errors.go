@@ -48,6 +48,11 @@ var (
 	// ErrUnknownCategory is returned by Issue for a priority category the
 	// office does not have.
 	ErrUnknownCategory = errors.New("queue: unknown priority category")
+	// ErrDamaged is returned by Open and Verify for a store file bbolt
+	// cannot read: restore a backup (Engine.Backup), or move the file
+	// aside to start an empty one.
+	ErrDamaged = errors.New("queue: the store file is damaged; restore a backup (store.backup) or move it aside to start an empty one")
+
 	// ErrNothingToRate is returned by Rate when the counter's last visit
 	// did not end served, or it ended none today.
 	ErrNothingToRate = errors.New("queue: no served visit to rate")

@@ -29,7 +29,12 @@ import (
 //     was published does not pass it.
 //
 // The engine must not have the file open (bbolt locks it).
-func Verify(path string, cfg *config.Config) error {
+func Verify(path string, cfg *config.Config) (err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("%w: %s: %v", ErrDamaged, path, r)
+		}
+	}()
 	db, err := openReadOnly(path)
 	if err != nil {
 		return fmt.Errorf("queue: verify %s: %w", path, err)

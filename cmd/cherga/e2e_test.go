@@ -21,7 +21,9 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/cherga/cherga/internal/config"
 	"github.com/cherga/cherga/printer"
+	"github.com/cherga/cherga/queue"
 	"github.com/cherga/cherga/sim"
 )
 
@@ -369,4 +371,34 @@ func TestPinsOpenedByTheirGPIOName(t *testing.T) {
 	require.NoError(t, os.WriteFile(path, doc, 0o644))
 	_, err = loadConfig(path)
 	require.ErrorContains(t, err, "counters[1].lamp: GPIO3")
+}
+
+// cherga -verify checks a state file and says so by its exit status: a
+// sound one, and one whose pages are overwritten.
+func TestVerifyFlag(t *testing.T) {
+	bin := buildCherga(t)
+	cfgPath := "../../firmware-config/examples/round-the-clock.yaml"
+	cfg, err := config.Load(cfgPath)
+	require.NoError(t, err)
+	db := filepath.Join(t.TempDir(), "c.db")
+	e, err := queue.Open(db, cfg, nil)
+	require.NoError(t, err)
+	_, err = e.Issue(context.Background(), queue.IssueRequest{Service: "social"})
+	require.NoError(t, err)
+	require.NoError(t, e.Close())
+	out, err := exec.Command(bin, "-verify", "-config", cfgPath, "-db", db).CombinedOutput()
+	require.NoError(t, err, "%s", out)
+	require.Contains(t, string(out), "is sound")
+
+	b, err := os.ReadFile(db)
+	require.NoError(t, err)
+	for i := 2 * os.Getpagesize(); i < min(len(b), 10*os.Getpagesize()); i++ {
+		b[i] = 0xA5
+	}
+	require.NoError(t, os.WriteFile(db, b, 0o600))
+	out, err = exec.Command(bin, "-verify", "-config", cfgPath, "-db", db).CombinedOutput()
+	var ee *exec.ExitError
+	require.ErrorAs(t, err, &ee, "%s", out)
+	require.Equal(t, 1, ee.ExitCode())
+	require.Contains(t, string(out), "damaged")
 }

@@ -22,6 +22,7 @@ import (
 	"github.com/cherga/cherga/internal/config"
 	"github.com/cherga/cherga/internal/office"
 	"github.com/cherga/cherga/printer"
+	"github.com/cherga/cherga/queue"
 )
 
 // version is set by the build (-ldflags "-X main.version=...").
@@ -36,6 +37,7 @@ func main() {
 		prn     = flag.String("printer", "", "ticket printer of every kiosk: serial:/dev/ttyUSB0?baud=19200, /dev/usb/lp0, tcp://host:9100 or none")
 		site    = flag.String("site", "", "site id; MQTT topics live under qms/{site}")
 		showVer = flag.Bool("version", false, "print the version and exit")
+		verify  = flag.Bool("verify", false, "check the state file (-db, or the config's) and exit: 0 sound, 1 not (run it on a copy from store.backup, or with the controller stopped)")
 		verbose = flag.Bool("v", false, "log debug messages")
 	)
 	flag.Parse()
@@ -60,6 +62,19 @@ func main() {
 			fmt.Fprintln(os.Stderr, "cherga: -site:", err)
 			os.Exit(2)
 		}
+	}
+
+	if *verify {
+		path := cfg.DB
+		if *db != "" {
+			path = *db
+		}
+		if err := queue.Verify(path, cfg); err != nil {
+			fmt.Fprintln(os.Stderr, "cherga:", err)
+			os.Exit(1)
+		}
+		fmt.Println("cherga:", path, "is sound")
+		return
 	}
 
 	if *prn != "" {

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"path/filepath"
 	"slices"
 	"strings"
 	"time"
@@ -206,6 +207,22 @@ var adminOps = map[string]func(o *Office, ctx context.Context, args json.RawMess
 			return nil, err
 		}
 		return o.findTicket(ctx, a.Ticket)
+	},
+	"store.backup": func(o *Office, _ context.Context, args json.RawMessage) (any, error) {
+		var a struct {
+			Path string `json:"path"`
+		}
+		if err := decodeArgs(args, &a); err != nil {
+			return nil, err
+		}
+		if !filepath.IsAbs(a.Path) {
+			return nil, badArg("path", "required: an absolute path on the controller's machine (/var/backups/cherga.db)")
+		}
+		n, err := o.eng.Backup(a.Path)
+		if err != nil {
+			return nil, &AdminError{Code: "refused", Field: "path", Message: err.Error()}
+		}
+		return map[string]any{"path": a.Path, "bytes": n, "at": o.now()}, nil
 	},
 	"stats.get": func(o *Office, ctx context.Context, args json.RawMessage) (any, error) {
 		var a struct {

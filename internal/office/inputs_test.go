@@ -639,3 +639,30 @@ func TestConfigVersionsBeyondTheHistory(t *testing.T) {
 	require.EqualValues(t, 1, vs[0].Version)
 	require.Len(t, vs, 201, "the file's version and the 200 newest")
 }
+
+// store.backup writes a consistent copy of the store while the office runs;
+// the copy verifies and holds the day's tickets.
+func TestStoreBackup(t *testing.T) {
+	cfg := roundTheClock(t)
+	ctx, o, _ := startOffice(t, office.Opts{Config: cfg}, "qms/demo/status")
+	for range 3 {
+		_, err := o.Engine().Issue(ctx, queue.IssueRequest{Service: "social", Kiosk: "k1"})
+		require.NoError(t, err)
+	}
+	copyPath := filepath.Join(t.TempDir(), "backup.db")
+	r := o.Admin(ctx, office.AdminRequest{ID: "b", Op: "store.backup", Args: json.RawMessage(`{"path":"` + copyPath + `"}`)})
+	require.True(t, r.OK, "%+v", r.Error)
+	require.NoError(t, queue.Verify(copyPath, cfg))
+	e, err := queue.Open(copyPath, cfg, nil)
+	require.NoError(t, err)
+	tks, err := e.Tickets(ctx)
+	require.NoError(t, err)
+	require.Len(t, tks, 3)
+	require.NoError(t, e.Close())
+
+	for _, args := range []string{`{"path":"backup.db"}`, `{}`, `{"path":"` + o.Engine().Path() + `"}`} {
+		r := o.Admin(ctx, office.AdminRequest{ID: "b", Op: "store.backup", Args: json.RawMessage(args)})
+		require.False(t, r.OK, args)
+		require.Equal(t, "path", r.Error.Field, args)
+	}
+}
