@@ -180,7 +180,7 @@ func readConfigs(tx *bolt.Tx) ([]ConfigVersion, error) {
 // returns the size written. A file copied with cp while the engine writes
 // can be torn; this one cannot.
 func (e *Engine) Backup(path string) (int64, error) {
-	if abs, err := filepath.Abs(path); err == nil && abs == e.db.Path() {
+	if sameFile(path, e.db.Path()) {
 		return 0, fmt.Errorf("queue: backup: %s is the store itself", path)
 	}
 	tmp := path + ".tmp"
@@ -211,4 +211,16 @@ func (e *Engine) Backup(path string) (int64, error) {
 		d.Close()
 	}
 	return n, nil
+}
+
+// sameFile reports whether a and b name the same file (or would).
+func sameFile(a, b string) bool {
+	fa, err1 := os.Stat(a)
+	fb, err2 := os.Stat(b)
+	if err1 == nil && err2 == nil {
+		return os.SameFile(fa, fb)
+	}
+	aa, err1 := filepath.Abs(a)
+	ab, err2 := filepath.Abs(b)
+	return err1 == nil && err2 == nil && aa == ab
 }

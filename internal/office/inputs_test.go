@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"log/slog"
+	"os"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -660,7 +661,11 @@ func TestStoreBackup(t *testing.T) {
 	require.Len(t, tks, 3)
 	require.NoError(t, e.Close())
 
-	for _, args := range []string{`{"path":"backup.db"}`, `{}`, `{"path":"` + o.Engine().Path() + `"}`} {
+	live, err := filepath.Abs(o.Engine().Path())
+	require.NoError(t, err)
+	link := filepath.Join(t.TempDir(), "live.db")
+	require.NoError(t, os.Symlink(live, link))
+	for _, args := range []string{`{"path":"backup.db"}`, `{}`, `{"path":"` + live + `"}`, `{"path":"` + link + `"}`} {
 		r := o.Admin(ctx, office.AdminRequest{ID: "b", Op: "store.backup", Args: json.RawMessage(args)})
 		require.False(t, r.OK, args)
 		require.Equal(t, "path", r.Error.Field, args)
