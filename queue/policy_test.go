@@ -254,6 +254,11 @@ func TestEstimateCountsFreeCounters(t *testing.T) {
 	require.Equal(t, 10*time.Minute, iss.Wait, "one ahead: counter 2 frees next")
 	iss = o.issue("social")
 	require.Equal(t, 16*time.Minute, iss.Wait, "two ahead: counter 1 again, a visit later")
+
+	o.do("1", queue.Recall) // the same visit, called again: not a new one
+	_, wait, err := o.e.Position(o.ctx, iss.Ticket.ID)
+	require.NoError(t, err)
+	require.Equal(t, 16*time.Minute, wait, "a recall does not start counter 1's visit again")
 }
 
 func TestStats(t *testing.T) {

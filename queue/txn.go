@@ -188,7 +188,8 @@ func (t *txn) wait(svc *config.Service, ahead int) time.Duration {
 		}
 		var f time.Duration
 		if c.current != nil {
-			f = min(max(per-t.now.Sub(c.calledAt), 0), per)
+			// From the first call: a recall does not start the visit again.
+			f = min(max(per-t.now.Sub(c.current.Called), 0), per)
 		}
 		free = append(free, f)
 	}
