@@ -25,6 +25,9 @@ const MaxPayload = 1024
 type KioskPress struct {
 	Service  string `json:"service"`
 	Priority bool   `json:"priority,omitempty"`
+	// ID, from a screen kiosk, comes back in the press's answer so that
+	// the kiosk knows which press it answers (1..64 characters).
+	ID string `json:"id,omitempty"`
 }
 
 // CounterCmd is the payload of {root}/counter/{counter}/cmd.
@@ -55,6 +58,9 @@ func DecodeKioskPress(b []byte) (KioskPress, error) {
 	}
 	if p.Service == "" {
 		return p, fmt.Errorf("%w: \"service\" is missing", ErrBadPayload)
+	}
+	if n := utf8.RuneCountInString(p.ID); n > 64 {
+		return p, fmt.Errorf("%w: \"id\" is %d characters, at most 64", ErrBadPayload, n)
 	}
 	return p, nil
 }

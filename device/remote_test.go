@@ -2,15 +2,18 @@ package device
 
 import (
 	"errors"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/require"
 )
 
 func TestDecodeKioskPress(t *testing.T) {
-	p, err := DecodeKioskPress([]byte(`{"service":"social","priority":true,"box":"esp32-7"}`))
+	p, err := DecodeKioskPress([]byte(`{"service":"social","priority":true,"box":"esp32-7","id":"screen-41"}`))
 	require.NoError(t, err)
-	require.Equal(t, KioskPress{Service: "social", Priority: true}, p)
+	require.Equal(t, KioskPress{Service: "social", Priority: true, ID: "screen-41"}, p)
+	_, err = DecodeKioskPress([]byte(`{"service":"social","id":"` + strings.Repeat("x", 65) + `"}`))
+	require.ErrorIs(t, err, ErrBadPayload)
 
 	for _, bad := range []string{``, `{}`, `[]`, `{"service":1}`, `{"service":"a"}{"service":"b"}`, `{"service":"social"}]`, `{"service":"social"}}`, " \n ", "\xff\xfe", `{"service":"social"`} {
 		_, err := DecodeKioskPress([]byte(bad))

@@ -90,11 +90,15 @@ type press struct {
 	// repeat is a press within the button's mash interval: it issues
 	// nothing, and the kiosk says so.
 	repeat bool
+	// id is the press's own id from a screen kiosk, given back in its
+	// answer.
+	id string
 }
 
 // Result is the payload of {root}/kiosk/{kiosk}/ticket: what a press gave.
 type Result struct {
 	OK      bool      `json:"ok"`
+	Press   string    `json:"press,omitempty"` // the id the press carried
 	Service string    `json:"service"`
 	Ticket  string    `json:"ticket,omitempty"`
 	ID      uint64    `json:"id,omitempty"`
@@ -210,7 +214,7 @@ func (k *kiosk) submit(p press) {
 	case k.presses <- p:
 	default:
 		k.o.reportError("kiosk/"+k.cfg.ID, errors.New("office: kiosk busy; press ignored"))
-		r := refuse(Result{Service: p.service, At: k.o.now()}, "busy", "Кіоск зайнятий. Будь ласка, натисніть кнопку ще раз. / The kiosk is busy. Please press the button again.")
+		r := refuse(Result{Press: p.id, Service: p.service, At: k.o.now()}, "busy", "Кіоск зайнятий. Будь ласка, натисніть кнопку ще раз. / The kiosk is busy. Please press the button again.")
 		// Not awaited: this may be the MQTT client's own goroutine.
 		k.o.bus.Start(bus.KioskTicket(k.o.conf().Root(), k.cfg.ID), 1, false, mustJSON(r))
 	}
@@ -328,7 +332,7 @@ func (k *kiosk) run(ctx context.Context) {
 			}
 			var r Result
 			if p.repeat {
-				r = refuse(Result{Service: p.service, At: k.o.now()}, "repeat", "Кнопку вже натиснуто: один талон на одне натискання / Already pressed: one ticket per press")
+				r = refuse(Result{Press: p.id, Service: p.service, At: k.o.now()}, "repeat", "Кнопку вже натиснуто: один талон на одне натискання / Already pressed: one ticket per press")
 			} else {
 				r = k.serve(ctx, p)
 				k.light(ctx)
@@ -484,7 +488,7 @@ func (k *kiosk) relight() {
 // serve turns one press into a printed ticket, or into a refusal that
 // issued nothing.
 func (k *kiosk) serve(ctx context.Context, p press) Result {
-	r := Result{Service: p.service, At: k.o.now()}
+	r := Result{Press: p.id, Service: p.service, At: k.o.now()}
 	svc := k.o.conf().Service(p.service)
 	if svc == nil {
 		return refuse(r, "unknown_service", "Ця послуга зараз недоступна. Зверніться до працівника офісу. / This service is not available. Please ask a member of staff.")

@@ -717,18 +717,23 @@ func TestKioskAnswersEveryPress(t *testing.T) {
 	r := startKiosk(t, rigOpts{subs: []string{"kiosk/k1/ticket", "printer/k1"}})
 	topic := r.root + "/kiosk/k1/ticket"
 	const n = 60
-	for range n {
-		require.NoError(t, r.bus.Publish(r.root+"/kiosk/k1/press", []byte(`{"service":"social"}`), false))
+	for i := range n {
+		require.NoError(t, r.bus.Publish(r.root+"/kiosk/k1/press", fmt.Appendf(nil, `{"service":"social","id":"p%d"}`, i), false))
 	}
 	require.Eventually(t, func() bool { return r.count(topic) >= n }, 3*wait, 10*time.Millisecond)
 	ok := 0
+	answered := map[string]bool{}
 	for _, m := range r.bus.Messages(topic) {
-		if strings.Contains(string(m.Payload), `"ok":true`) {
+		var res office.Result
+		require.NoError(t, json.Unmarshal(m.Payload, &res))
+		require.False(t, answered[res.Press], "%s answered twice", res.Press)
+		answered[res.Press] = true
+		if res.OK {
 			ok++
 		} else {
-			require.Contains(t, string(m.Payload), `"reason":"busy"`)
+			require.Equal(t, "busy", res.Reason)
 		}
 	}
-	require.Equal(t, n, r.count(topic), "one answer a press")
+	require.Len(t, answered, n, "each press answered, by its id")
 	require.Len(t, r.tickets(), ok)
 }

@@ -355,7 +355,7 @@ func (o *Office) onKioskPress(topic string, payload []byte) {
 		o.reportError(src, err)
 		return
 	}
-	k.submit(press{service: p.Service, priority: p.Priority, source: "mqtt"})
+	k.submit(press{service: p.Service, priority: p.Priority, source: "mqtt", id: p.ID})
 }
 
 func (o *Office) onCounterCmd(topic string, payload []byte) {
