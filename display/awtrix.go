@@ -1,6 +1,7 @@
 package display
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
 	"regexp"
@@ -150,6 +151,24 @@ type AwtrixOpts struct {
 	ServingColor string `yaml:"serving_color,omitempty" json:"serving_color,omitempty"`
 	IdleColor    string `yaml:"idle_color,omitempty" json:"idle_color,omitempty"`
 	ClosedColor  string `yaml:"closed_color,omitempty" json:"closed_color,omitempty"`
+}
+
+// MarshalJSON gives the durations as text ("500ms"), as the YAML file has
+// them: the configuration config.get shows goes back through config.set,
+// which reads documents as YAML (nanoseconds would not do).
+func (a AwtrixOpts) MarshalJSON() ([]byte, error) {
+	type plain AwtrixOpts
+	text := func(d time.Duration) string {
+		if d == 0 {
+			return ""
+		}
+		return d.String()
+	}
+	return json.Marshal(struct {
+		plain
+		Blink  string `json:"blink,omitempty"`
+		Notify string `json:"notify,omitempty"`
+	}{plain(a), text(a.Blink), text(a.Notify)})
 }
 
 // DefaultAwtrixOpts: amber blinking while calling, green while serving,

@@ -13,6 +13,7 @@ import (
 	"reflect"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/cherga/cherga/display"
 	firmwareconfig "github.com/cherga/cherga/firmware-config"
@@ -98,6 +99,15 @@ func checkMember(v any, t reflect.Type, path string) (string, string) {
 		t = t.Elem()
 	}
 	if v == nil {
+		return "", ""
+	}
+	if t == reflect.TypeFor[time.Duration]() {
+		// Text, as the file has it ("500ms").
+		if d, ok := v.(string); !ok {
+			return path, fmt.Sprintf("want a duration such as \"500ms\", got %v", v)
+		} else if _, err := time.ParseDuration(d); err != nil {
+			return path, fmt.Sprintf("want a duration such as \"500ms\": %v", err)
+		}
 		return "", ""
 	}
 	switch t.Kind() {
