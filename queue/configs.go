@@ -183,11 +183,19 @@ func (e *Engine) Backup(path string) (int64, error) {
 	if sameFile(path, e.db.Path()) {
 		return 0, fmt.Errorf("queue: backup: %s is the store itself", path)
 	}
-	tmp := path + ".tmp"
-	f, err := os.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o600)
+	if _, err := os.Stat(path); err == nil {
+		// Replace an earlier backup, not a file of another kind.
+		old, err := bolt.Open(path, 0o600, &bolt.Options{ReadOnly: true, Timeout: 100 * time.Millisecond})
+		if err != nil {
+			return 0, fmt.Errorf("queue: backup: %s exists and is not a store (%v): choose another path", path, err)
+		}
+		old.Close()
+	}
+	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*")
 	if err != nil {
 		return 0, fmt.Errorf("queue: backup: %w", err)
 	}
+	tmp := f.Name()
 	var n int64
 	err = e.db.View(func(tx *bolt.Tx) error {
 		n, err = tx.WriteTo(f)

@@ -21,7 +21,7 @@ func (b *Broker) Subscribed(topic string) <-chan struct{} {
 type subscribers struct {
 	mqtt.HookBase
 	mu      sync.Mutex
-	filters []string
+	filters map[string]bool // every filter a client subscribed to
 	waiting map[string]chan struct{}
 }
 
@@ -35,8 +35,11 @@ func (h *subscribers) OnSubscribed(cl *mqtt.Client, pk packets.Packet, _ []byte)
 	}
 	h.mu.Lock()
 	defer h.mu.Unlock()
+	if h.filters == nil {
+		h.filters = map[string]bool{}
+	}
 	for _, f := range pk.Filters {
-		h.filters = append(h.filters, f.Filter)
+		h.filters[f.Filter] = true
 		for topic, ch := range h.waiting {
 			if matches(f.Filter, topic) {
 				close(ch)
@@ -50,7 +53,7 @@ func (h *subscribers) wait(topic string) <-chan struct{} {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	ch := make(chan struct{})
-	for _, f := range h.filters {
+	for f := range h.filters {
 		if matches(f, topic) {
 			close(ch)
 			return ch

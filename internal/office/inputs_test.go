@@ -422,6 +422,36 @@ func TestConfigSetLive(t *testing.T) {
 	require.NotNil(t, o.Config().Service("idp"))
 	require.Equal(t, "Europe/Kyiv", o.Config().Office.Timezone)
 
+	// An AWTRIX board's durations, as text; config.get gives them back so,
+	// and its document goes back through config.set.
+	withBoard := func(board string) string {
+		t.Helper()
+		b, err := json.Marshal(o.Config().Counters)
+		require.NoError(t, err)
+		var cs []map[string]any
+		require.NoError(t, json.Unmarshal(b, &cs))
+		for _, c := range cs {
+			if c["id"] == "14" {
+				c["board"] = json.RawMessage(board)
+			}
+		}
+		b, err = json.Marshal(cs)
+		require.NoError(t, err)
+		return `{"patch":{"counters":` + string(b) + `}}`
+	}
+	r = admin(withBoard(`{"mode":"awtrix","awtrix":{"prefix":"awtrix_14","blink":"300ms","notify":"4s"}}`))
+	require.True(t, r.OK, "%+v", r.Error)
+	require.Equal(t, 300*time.Millisecond, o.Config().Counter("14").Board.Awtrix.Blink)
+	got = o.Admin(ctx, office.AdminRequest{ID: "g", Op: "config.get"})
+	whole, err = json.Marshal(got.Result.(map[string]any)["config"])
+	require.NoError(t, err)
+	require.Contains(t, string(whole), `"blink":"300ms","notify":"4s"`)
+	r = admin(`{"config":` + string(whole) + `}`)
+	require.True(t, r.OK, "%+v", r.Error)
+	r = admin(withBoard(`{"mode":"awtrix","awtrix":{"prefix":"awtrix_14","blink":300}}`))
+	require.False(t, r.OK)
+	require.Contains(t, r.Error.Field, ".board.awtrix.blink")
+
 	// A counter id given as a number is taken, as in the YAML file.
 	now, err := json.Marshal(o.Config().Counters)
 	require.NoError(t, err)
@@ -665,9 +695,18 @@ func TestStoreBackup(t *testing.T) {
 	require.NoError(t, err)
 	link := filepath.Join(t.TempDir(), "live.db")
 	require.NoError(t, os.Symlink(live, link))
-	for _, args := range []string{`{"path":"backup.db"}`, `{}`, `{"path":"` + live + `"}`, `{"path":"` + link + `"}`} {
+	// Again to the same path: an earlier backup is replaced; a file of
+	// another kind is not.
+	r = o.Admin(ctx, office.AdminRequest{ID: "b", Op: "store.backup", Args: json.RawMessage(`{"path":"` + copyPath + `"}`)})
+	require.True(t, r.OK, "%+v", r.Error)
+	other := filepath.Join(t.TempDir(), "office.yaml")
+	require.NoError(t, os.WriteFile(other, []byte("site: demo\n"), 0o600))
+	for _, args := range []string{`{"path":"backup.db"}`, `{}`, `{"path":"` + live + `"}`, `{"path":"` + link + `"}`, `{"path":"` + other + `"}`} {
 		r := o.Admin(ctx, office.AdminRequest{ID: "b", Op: "store.backup", Args: json.RawMessage(args)})
 		require.False(t, r.OK, args)
 		require.Equal(t, "path", r.Error.Field, args)
 	}
+	b, err := os.ReadFile(other)
+	require.NoError(t, err)
+	require.Equal(t, "site: demo\n", string(b), "left as it was")
 }
