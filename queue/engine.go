@@ -55,6 +55,9 @@ type Engine struct {
 	ctrs map[string]*config.Counter
 	// byPrefix is the service that prints each prefix.
 	byPrefix map[string]*config.Service
+	// servedBy are the counters that serve each service (loop goroutine
+	// only).
+	servedBy map[string][]string
 	// acked is the event seq the publisher acknowledged (Ack); ackStored
 	// the one the store holds (loop goroutine only).
 	acked     atomic.Uint64

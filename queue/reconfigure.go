@@ -89,9 +89,15 @@ func (e *Engine) useConfig(cfg *config.Config) {
 		svcs[s.ID], idx[s.ID], byPrefix[s.Prefix] = s, i, s
 	}
 	ctrs := make(map[string]*config.Counter, len(cfg.Counters))
+	servedBy := make(map[string][]string, len(cfg.Services))
 	for i := range cfg.Counters {
-		ctrs[cfg.Counters[i].ID] = &cfg.Counters[i]
+		c := &cfg.Counters[i]
+		ctrs[c.ID] = c
+		for _, s := range c.Services {
+			servedBy[s] = append(servedBy[s], c.ID)
+		}
 	}
+	e.servedBy = servedBy // the loop's own: it runs there, or before it starts
 	// TakeRetained reads the counters of the configuration under pubMu.
 	e.pubMu.Lock()
 	e.cfg, e.svcs, e.svcIdx, e.byPrefix, e.ctrs = cfg, svcs, idx, byPrefix, ctrs

@@ -182,8 +182,9 @@ func (t *txn) wait(svc *config.Service, ahead int) time.Duration {
 	}
 	per := t.perTicket(svc)
 	free := t.e.freeAt[:0]
-	for _, c := range t.st.counters {
-		if c.paused || !slices.Contains(c.services, svc.ID) {
+	for _, id := range t.e.servedBy[svc.ID] {
+		c := t.st.counters[id]
+		if c == nil || c.paused {
 			continue
 		}
 		var f time.Duration
