@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"iter"
 	"reflect"
 	"slices"
 	"strings"
@@ -132,8 +133,9 @@ func decodeObject(b []byte, v any) error {
 	}
 	// encoding/json matches member names regardless of case: an unknown
 	// "ACTION" would stand in for "action". Only the exact names are read.
+	names := JSONNames(v)
 	for name := range obj {
-		if !slices.Contains(JSONNames(v), name) {
+		if !slices.Contains(names, name) {
 			delete(obj, name)
 		}
 	}
@@ -148,15 +150,26 @@ func decodeObject(b []byte, v any) error {
 }
 
 // JSONNames are the JSON member names of the fields of the struct v points
-// to: the only names a strict decoder reads, since encoding/json matches
-// names regardless of case.
+// to, in order: the only names a strict decoder reads, since encoding/json
+// matches names regardless of case.
 func JSONNames(v any) []string {
-	t := reflect.TypeOf(v).Elem()
-	names := make([]string, 0, t.NumField())
-	for f := range t.Fields() {
-		if name, _, _ := strings.Cut(f.Tag.Get("json"), ","); name != "" && name != "-" {
-			names = append(names, name)
-		}
+	var names []string
+	for name := range JSONFields(reflect.TypeOf(v).Elem()) {
+		names = append(names, name)
 	}
 	return names
+}
+
+// JSONFields yields the JSON member name and type of each field of struct
+// type t that JSON reads, in order.
+func JSONFields(t reflect.Type) iter.Seq2[string, reflect.Type] {
+	return func(yield func(string, reflect.Type) bool) {
+		for f := range t.Fields() {
+			if name, _, _ := strings.Cut(f.Tag.Get("json"), ","); name != "" && name != "-" {
+				if !yield(name, f.Type) {
+					return
+				}
+			}
+		}
+	}
 }

@@ -446,9 +446,10 @@ func decodeArgs(args json.RawMessage, v any) error {
 	}
 	// encoding/json matches names regardless of case: "SERVICE" is an
 	// unknown field here, not the service.
+	names := device.JSONNames(v)
 	for name := range obj {
-		if !slices.Contains(device.JSONNames(v), name) {
-			return &AdminError{Code: "bad_request", Field: name, Message: fmt.Sprintf("office: args: unknown field %q (known: %s)", name, strings.Join(device.JSONNames(v), ", "))}
+		if !slices.Contains(names, name) {
+			return &AdminError{Code: "bad_request", Field: name, Message: fmt.Sprintf("office: args: unknown field %q (known: %s)", name, strings.Join(names, ", "))}
 		}
 	}
 	if err := json.Unmarshal(args, v); err != nil {

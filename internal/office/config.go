@@ -12,9 +12,9 @@ import (
 	"net"
 	"reflect"
 	"slices"
-	"strings"
 	"time"
 
+	"github.com/cherga/cherga/device"
 	"github.com/cherga/cherga/display"
 	firmwareconfig "github.com/cherga/cherga/firmware-config"
 	"github.com/cherga/cherga/internal/bus"
@@ -116,12 +116,7 @@ func checkMember(v any, t reflect.Type, path string) (string, string) {
 		if !ok {
 			return path, "want an object"
 		}
-		fields := map[string]reflect.Type{}
-		for f := range t.Fields() {
-			if name, _, _ := strings.Cut(f.Tag.Get("json"), ","); name != "" && name != "-" {
-				fields[name] = f.Type
-			}
-		}
+		fields := maps.Collect(device.JSONFields(t))
 		for _, k := range slices.Sorted(maps.Keys(obj)) {
 			ft, ok := fields[k]
 			if !ok {
