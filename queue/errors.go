@@ -29,8 +29,6 @@ var (
 	// ErrNoTicket is returned by recall, noshow, done and transfer when the
 	// counter has no called ticket.
 	ErrNoTicket = errors.New("queue: the counter has no current ticket")
-	// ErrEmpty is returned by next when nobody waits for the counter's services.
-	ErrEmpty = errors.New("queue: nobody is waiting")
 	// ErrCounterPaused is returned by next while the counter is paused.
 	ErrCounterPaused = errors.New("queue: the counter is paused")
 	// ErrEngineClosed is returned by requests after Close.
