@@ -223,3 +223,53 @@ func (t *txn) prune() {
 		}
 	}
 }
+
+// openHours is which services are in their opening hours, as of one minute
+// of the clock (hours are in minutes): outside them an idle counter's board
+// shows closed and the office load counts no counter open.
+type openHours struct {
+	minute int64           // the clock's minute it holds, in Unix minutes
+	open   map[string]bool // nil: not worked out since the configuration
+}
+
+// syncHours brings the open services up to the minute of t.now; a service
+// that opened or closed since gets its figures, and its counters' boards,
+// published again. Only the engine's goroutine calls it, first thing when
+// a transaction hands its changes to the publisher.
+func (t *txn) syncHours() {
+	h := &t.e.inHoursNow
+	m := t.now.Unix() / 60
+	if h.open != nil && h.minute == m {
+		return
+	}
+	first := h.open == nil
+	if first {
+		h.open = make(map[string]bool, len(t.e.cfg.Services))
+	}
+	h.minute = m
+	for i := range t.e.cfg.Services {
+		s := &t.e.cfg.Services[i]
+		open := t.e.isOpen(s, t.now)
+		if open == h.open[s.ID] && !first {
+			continue
+		}
+		h.open[s.ID] = open
+		t.changed(s.ID)
+		for _, c := range t.e.servedBy[s.ID] {
+			if cs := t.st.counters[c]; cs != nil {
+				t.boardChanged(cs)
+			}
+		}
+	}
+}
+
+// inHours reports whether any of a counter's services is in its hours (as
+// of the last syncHours).
+func (t *txn) inHours(c *counterState) bool {
+	for _, s := range c.services {
+		if t.e.inHoursNow.open[s] {
+			return true
+		}
+	}
+	return false
+}

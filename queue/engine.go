@@ -76,6 +76,9 @@ type Engine struct {
 	// freeAt is the scratch space of the wait estimate (loop goroutine
 	// only).
 	freeAt []time.Duration
+	// inHoursNow is which services are in their opening hours (loop
+	// goroutine only).
+	inHoursNow openHours
 	// failHook, set by tests, makes a write transaction fail.
 	failHook func() error
 }

@@ -128,6 +128,7 @@ func (e *Engine) TakeRetained() Retained {
 
 // retain hands what a committed transaction changed to the publisher.
 func (e *Engine) retain(t *txn) bool {
+	t.syncHours()
 	if len(t.boards) == 0 && !t.hall && len(t.dirtyQueues) == 0 && !t.dirtyLoad {
 		return false
 	}
@@ -202,11 +203,12 @@ func (e *Engine) loadRows(t *txn, queues []Figures) {
 			queues = append(queues, Figures{Service: s.ID, Queue: t.figures(s.ID)})
 		}
 	}
-	// While the office is paused no counter calls: none is open.
+	// While the office is paused no counter calls: none is open; nor is
+	// one outside the hours of its services.
 	_, officePaused := t.st.pauses[""]
 	open := 0
 	for _, c := range t.st.counters {
-		if !c.paused && !officePaused {
+		if !c.paused && !officePaused && t.inHours(c) {
 			open++
 		}
 	}
@@ -223,7 +225,7 @@ func (e *Engine) loadRows(t *txn, queues []Figures) {
 		r := &l.Services[e.svcIdx[f.Service]]
 		l.Waiting += f.Queue.Waiting - r.Waiting
 		r.Waiting, r.ETAMin, r.OpenCounters = f.Queue.Waiting, f.Queue.ETAMin, t.st.open[f.Service]
-		if officePaused {
+		if officePaused || !e.inHoursNow.open[f.Service] {
 			r.OpenCounters = 0
 		}
 		r.Paused = f.Queue.Paused

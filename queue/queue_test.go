@@ -779,3 +779,72 @@ func TestSharedSequence(t *testing.T) {
 	_, err = parse(bad)
 	require.ErrorContains(t, err, "services[1].sequence")
 }
+
+// TestBoardsClosedOutsideHours: before opening, after closing and on a
+// holiday an idle counter's board shows closed and the office load counts
+// no counter open; the boards change as the hours begin and end, on the
+// engine's periodic refresh, and a counter still with a citizen keeps
+// showing the ticket.
+func TestBoardsClosedOutsideHours(t *testing.T) {
+	cfg := queuetest.Office(t, func(s string) string {
+		s = strings.Replace(s, `mon: "00:00-24:00"`, `mon: "09:00-17:00"`, 1)
+		return strings.Replace(s, `avg_service_min: 20}`, `avg_service_min: 20, hours: {mon: "11:00-12:00"}}`, 1)
+	})
+	o := newOffice(t, cfg, time.Date(2026, 11, 23, 8, 30, 0, 0, kyiv))
+	boards := func() map[string]display.State {
+		got := map[string]display.State{}
+		for _, b := range o.e.TakeRetained().Boards {
+			got[b.Counter] = b.State
+		}
+		return got
+	}
+	require.NoError(t, o.e.Republish(o.ctx))
+	r := o.e.TakeRetained()
+	require.Len(t, r.Boards, 4)
+	for _, b := range r.Boards {
+		require.Equal(t, display.Closed, b.State, "counter %s before opening", b.Counter)
+	}
+	require.Equal(t, 0, r.Load.OpenCounters, "no counter is open before opening")
+
+	o.clk.Set(time.Date(2026, 11, 23, 9, 0, 10, 0, kyiv))
+	queue.RefreshEstimates(o.e)
+	r = o.e.TakeRetained()
+	got := map[string]display.State{}
+	for _, b := range r.Boards {
+		got[b.Counter] = b.State
+	}
+	require.Equal(t, map[string]display.State{"1": display.Idle, "2": display.Idle, "3": display.Idle}, got,
+		"the office opened; employment (counter 4) opens at 11")
+	require.NotNil(t, r.Load)
+	require.Equal(t, 3, r.Load.OpenCounters)
+	for _, s := range r.Load.Services {
+		want := map[string]int{"social": 2, "pension": 2, "employment": 0}[s.Service]
+		require.Equal(t, want, s.OpenCounters, "open counters of %s", s.Service)
+	}
+
+	o.clk.Set(time.Date(2026, 11, 23, 11, 0, 0, 0, kyiv))
+	queue.RefreshEstimates(o.e)
+	require.Equal(t, map[string]display.State{"4": display.Idle}, boards(), "employment opened")
+	o.clk.Set(time.Date(2026, 11, 23, 12, 0, 0, 0, kyiv))
+	queue.RefreshEstimates(o.e)
+	require.Equal(t, map[string]display.State{"4": display.Closed}, boards(), "and closed")
+
+	o.issue("social")
+	require.Equal(t, "А001", o.next("1"))
+	boards()
+	o.clk.Set(time.Date(2026, 11, 23, 17, 0, 30, 0, kyiv))
+	queue.RefreshEstimates(o.e)
+	require.Equal(t, map[string]display.State{"1": display.Calling, "2": display.Closed, "3": display.Closed}, boards(),
+		"after closing, the counter with a citizen shows the ticket")
+	o.do("1", queue.Finish)
+	require.Equal(t, map[string]display.State{"1": display.Closed}, boards(), "and closed once done")
+
+	// A holiday is closed all day.
+	o.cfg.Office.Holidays = []string{"2026-11-24"}
+	o.clk.Set(time.Date(2026, 11, 24, 10, 0, 0, 0, kyiv))
+	o.reopen()
+	require.NoError(t, o.e.Republish(o.ctx))
+	for c, s := range boards() {
+		require.Equal(t, display.Closed, s, "counter %s on a holiday", c)
+	}
+}

@@ -98,6 +98,7 @@ func (e *Engine) useConfig(cfg *config.Config) {
 		}
 	}
 	e.servedBy = servedBy // the loop's own: it runs there, or before it starts
+	e.inHoursNow = openHours{}
 	// TakeRetained reads the counters of the configuration under pubMu.
 	e.pubMu.Lock()
 	e.cfg, e.svcs, e.svcIdx, e.byPrefix, e.ctrs = cfg, svcs, idx, byPrefix, ctrs

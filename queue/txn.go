@@ -118,7 +118,10 @@ func (t *txn) board(c *counterState) display.Board {
 		if s := t.e.service(c.current.Service); s != nil {
 			b.Service = s.Name
 		}
-	case c.paused:
+	case c.paused, !t.inHours(c):
+		// Closed by the specialist, or outside the hours of every
+		// service of the counter: before opening, after closing, on a
+		// holiday.
 		b.State = display.Closed
 	}
 	return b
