@@ -1,8 +1,13 @@
 package queue
 
 import (
+	"context"
+	"encoding/binary"
+	"encoding/json"
 	"sort"
 	"time"
+
+	bolt "go.etcd.io/bbolt"
 
 	"github.com/cherga/cherga/internal/config"
 )
@@ -14,8 +19,85 @@ func (e *Engine) businessDay(now time.Time) string {
 	return now.In(e.loc).Format(dayLayout)
 }
 
-// clockValid reports whether the wall clock can be believed.
+// clockValid reports whether the wall clock can be believed at all.
 func clockValid(now time.Time) bool { return !now.Before(minValidClock) }
+
+// clockSlack is how far behind the clock it last ran at a restarted engine
+// still believes the clock: NTP steps it by seconds.
+const clockSlack = time.Minute
+
+// clockEvery is how often a running engine records its clock when nothing
+// else is written.
+const clockEvery = 5 * time.Minute
+
+// clockOK reports whether the wall clock can be believed now. A Raspberry
+// Pi without a clock chip boots at 1970, or, with fake-hwclock (Raspberry
+// Pi OS), at the time it saved last: up to an hour before a power cut that
+// may have lasted all night. Until NTP answers (in a blackout the internet
+// may be down too) its clock is a plausible time on an earlier day: today's
+// tickets would be filed under that day and expire when the clock is set.
+// So a restarted engine believes no clock behind the one it last ran at
+// (distrust, from the store) until the clock catches up; from then on it
+// believes it for the rest of the run: a later step back is NTP correcting
+// a fast clock. Only the engine's goroutine calls it.
+func (e *Engine) clockOK(now time.Time) bool {
+	if !clockValid(now) {
+		return false
+	}
+	if e.distrust.IsZero() {
+		return true
+	}
+	if now.Before(e.distrust.Add(-clockSlack)) {
+		return false
+	}
+	e.log.Info("queue: the clock is past the time this office last ran at: tickets are issued again", "now", now, "last_ran", e.distrust)
+	e.distrust = time.Time{}
+	return true
+}
+
+// storeClock records the transaction's clock, once it is believed and
+// ahead of the one recorded.
+func (t *txn) storeClock() {
+	if !clockValid(t.now) || !t.e.distrust.IsZero() || !t.now.After(t.e.clockStored) {
+		return
+	}
+	t.fail(t.tx.Bucket(bucketMeta).Put(keyClock, u64(uint64(t.now.UnixNano()))))
+	t.e.clockStored = t.now
+}
+
+// lastClock is the latest clock the engine recorded; in a file written
+// before it recorded one, the time of the last event.
+func lastClock(tx *bolt.Tx) time.Time {
+	if v := tx.Bucket(bucketMeta).Get(keyClock); len(v) == 8 {
+		return time.Unix(0, int64(binary.BigEndian.Uint64(v)))
+	}
+	_, v := tx.Bucket(bucketEvents).Cursor().Last()
+	var ev struct{ At time.Time }
+	if v == nil || json.Unmarshal(v, &ev) != nil {
+		return time.Time{}
+	}
+	return ev.At
+}
+
+// TrustClock makes the engine believe the clock as it is now, although it
+// is behind the time the office last ran at: an administrator knows that
+// the clock was wrongly ahead then (set by hand, a bad time server) and is
+// right now. It returns the time the office last ran at.
+func (e *Engine) TrustClock(ctx context.Context) (lastRan time.Time, err error) {
+	err = e.do(ctx, false, func(t *txn) error {
+		lastRan = e.clockStored
+		if !clockValid(t.now) {
+			return ErrClockUnset
+		}
+		if !e.distrust.IsZero() {
+			e.log.Warn("queue: an administrator trusts the clock behind the time this office last ran at", "now", t.now, "last_ran", e.distrust)
+		}
+		e.distrust, e.clockStored = time.Time{}, time.Time{}
+		t.dirtyLoad = true
+		return nil
+	})
+	return lastRan, err
+}
 
 // hours returns the opening and closing instants of a service (nil: the
 // office) on the local day of now; ok is false on a closed day. The instants
@@ -129,7 +211,7 @@ func (t *txn) closeServices() {
 // dayChange reports whether a write transaction now would start a new
 // business day.
 func (e *Engine) dayChange(now time.Time, cur string) bool {
-	return clockValid(now) && e.businessDay(now) > cur
+	return e.clockOK(now) && e.businessDay(now) > cur
 }
 
 // rollover starts a new business day when the clock has passed into one:

@@ -76,6 +76,10 @@ type Engine struct {
 	// freeAt is the scratch space of the wait estimate (loop goroutine
 	// only).
 	freeAt []time.Duration
+	// distrust is the clock the office last ran at, while a restarted
+	// engine's clock is behind it (clockOK); clockStored is the one the
+	// store holds (loop goroutine only).
+	distrust, clockStored time.Time
 	// inHoursNow is which services are in their opening hours (loop
 	// goroutine only).
 	inHoursNow openHours
@@ -160,6 +164,12 @@ func open(path string, cfg *config.Config, opts *Opts) (*Engine, error) {
 		db.Close()
 		return nil, err
 	}
+	_ = db.View(func(tx *bolt.Tx) error { e.clockStored = lastClock(tx); return nil })
+	if now := o.Now(); clockValid(now) && now.Before(e.clockStored.Add(-clockSlack)) {
+		e.distrust = e.clockStored
+		e.log.Warn("queue: the clock is behind the time this office last ran at: no ticket is issued until it catches up (NTP, an RTC module, or set it by hand; chergactl clock.trust if it was wrong then)",
+			"now", now, "last_ran", e.clockStored)
+	}
 	stray := e.stray() // before the loop owns the state
 	go e.loop()
 	if stray {
@@ -213,21 +223,29 @@ func (e *Engine) loop() {
 		case sw := <-e.swaps:
 			sw.err <- e.swap(sw)
 		case <-tick.C:
-			if err := preallocate(e.db, step); err != nil {
-				e.log.Warn("queue: cannot preallocate the database file", "err", err)
-			}
-			now := e.opts.Now()
-			if e.dayChange(now, e.st.day) || e.st.closeDue(now) || e.acked.Load() > e.ackStored {
-				e.run([]*request{{fn: func(*txn) error { return nil }, err: make(chan error, 1)}})
-			}
-			e.refreshEstimates()
+			e.tick()
 		case <-e.quit:
-			if e.acked.Load() > e.ackStored {
+			if now := e.opts.Now(); e.acked.Load() > e.ackStored || e.clockOK(now) && now.After(e.clockStored) {
 				e.run([]*request{{fn: func(*txn) error { return nil }, err: make(chan error, 1)}})
 			}
 			return
 		}
 	}
+}
+
+// tick is the engine's periodic work while nobody presses anything: the
+// business day's end, a service's closing, the acknowledged events and the
+// clock to record, the wait estimates to refresh.
+func (e *Engine) tick() {
+	if err := preallocate(e.db, step); err != nil {
+		e.log.Warn("queue: cannot preallocate the database file", "err", err)
+	}
+	now := e.opts.Now()
+	if e.dayChange(now, e.st.day) || e.st.closeDue(now) || e.acked.Load() > e.ackStored ||
+		e.clockOK(now) && now.Sub(e.clockStored) >= clockEvery {
+		e.run([]*request{{fn: func(*txn) error { return nil }, err: make(chan error, 1)}})
+	}
+	e.refreshEstimates()
 }
 
 // run applies a batch of requests in one transaction and answers each after

@@ -30,3 +30,8 @@ func Preallocate(path string, limit int64) error {
 func RefreshEstimates(e *Engine) {
 	_ = e.do(context.Background(), true, func(*txn) error { e.refreshEstimates(); return nil })
 }
+
+// Tick runs the engine's periodic work now, on its goroutine.
+func Tick(e *Engine) {
+	_ = e.do(context.Background(), true, func(*txn) error { e.tick(); return nil })
+}

@@ -129,7 +129,7 @@ func firstAfter(last, top int, taken map[int]bool) (int, bool) {
 
 // issuable says why a ticket of svc cannot be issued now, or nil.
 func (t *txn) issuable(svc *config.Service) error {
-	if !clockValid(t.now) {
+	if !t.e.clockOK(t.now) {
 		return ErrClockUnset
 	}
 	if !t.e.isOpen(svc, t.now) {

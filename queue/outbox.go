@@ -176,7 +176,7 @@ func (e *Engine) retain(t *txn) bool {
 // calls it, between transactions.
 func (e *Engine) refreshEstimates() {
 	t := &txn{e: e, st: e.st, now: e.opts.Now(), boards: map[string]bool{}, dirtyQueues: map[string]bool{}}
-	if !clockValid(t.now) {
+	if !e.clockOK(t.now) {
 		return
 	}
 	for _, s := range e.cfg.Services {

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"log/slog"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -493,6 +494,9 @@ func TestDayNeverGoesBackwards(t *testing.T) {
 	o.clk.Set(monday10.Add(-3 * time.Hour))
 	require.Equal(t, "А003", o.issue("social").Ticket.Label)
 	o.reopen()
+	_, err := o.e.Issue(o.ctx, queue.IssueRequest{Service: "social"})
+	require.ErrorIs(t, err, queue.ErrClockUnset, "restarted behind the clock it ran at")
+	o.clk.Set(monday10)
 	require.Equal(t, "А004", o.issue("social").Ticket.Label)
 	o.clk.Set(monday10.Add(26 * time.Hour)) // forward into tomorrow
 	iss = o.issue("social")
@@ -847,4 +851,67 @@ func TestBoardsClosedOutsideHours(t *testing.T) {
 	for c, s := range boards() {
 		require.Equal(t, display.Closed, s, "counter %s on a holiday", c)
 	}
+}
+
+// TestRestartClockBehind: a Raspberry Pi without a clock chip that loses
+// power boots at the time fake-hwclock saved last, a plausible time on the
+// day before. The restarted engine issues no ticket while its clock is
+// behind the latest it ran at (which it records while idle too), counters
+// still work, and issuing resumes once NTP sets the clock: today's citizens
+// get today's numbers. An administrator may trust a clock that was wrong
+// ahead before.
+func TestRestartClockBehind(t *testing.T) {
+	monday16 := time.Date(2026, 11, 23, 16, 10, 0, 0, kyiv)
+	o := newOffice(t, nil, monday16)
+	o.issue("social")
+	o.issue("social")
+	// Nothing happens until the power cut at 16:45; the engine records
+	// its clock while idle.
+	o.clk.Set(monday16.Add(35 * time.Minute))
+	queue.Tick(o.e)
+	cut := filepath.Join(t.TempDir(), "cut.db")
+	b, err := os.ReadFile(o.path)
+	require.NoError(t, err)
+	require.NoError(t, os.WriteFile(cut, b, 0o600))
+
+	// Tuesday 09:05, the clock restored to Monday 16:17.
+	o.clk.Set(monday16.Add(7 * time.Minute))
+	e := queuetest.OpenPath(t, cut, o.cfg, o.opts())
+	_, err = e.Issue(o.ctx, queue.IssueRequest{Service: "social"})
+	require.ErrorIs(t, err, queue.ErrClockUnset)
+	require.ErrorIs(t, e.Issuable(o.ctx, "social"), queue.ErrClockUnset, "the kiosk's lamps are off")
+	res, err := e.Counter(o.ctx, "1", queue.Command{Action: queue.Next})
+	require.NoError(t, err, "counters still work")
+	require.Equal(t, "А001", res.Ticket.Label)
+
+	// NTP answers: Tuesday's first citizen gets Tuesday's А001.
+	o.clk.Set(time.Date(2026, 11, 24, 9, 6, 0, 0, kyiv))
+	iss, err := e.Issue(o.ctx, queue.IssueRequest{Service: "social"})
+	require.NoError(t, err)
+	require.Equal(t, "А001", iss.Ticket.Label)
+	require.Equal(t, "2026-11-24", iss.Ticket.Day)
+
+	// Once believed, a clock NTP steps back is believed too.
+	o.clk.Add(-10 * time.Minute)
+	_, err = e.Issue(o.ctx, queue.IssueRequest{Service: "social"})
+	require.NoError(t, err)
+	require.NoError(t, e.Close())
+
+	// A clock that was wrong ahead when the office last ran: an
+	// administrator trusts the right one.
+	o.clk.Set(time.Date(2026, 11, 25, 10, 0, 0, 0, kyiv))
+	e = queuetest.OpenPath(t, cut, o.cfg, o.opts())
+	_, err = e.Issue(o.ctx, queue.IssueRequest{Service: "social"})
+	require.NoError(t, err)
+	require.NoError(t, e.Close())
+	o.clk.Set(time.Date(2026, 11, 25, 9, 0, 0, 0, kyiv))
+	e = queuetest.OpenPath(t, cut, o.cfg, o.opts())
+	require.ErrorIs(t, e.Issuable(o.ctx, "social"), queue.ErrClockUnset)
+	last, err := e.TrustClock(o.ctx)
+	require.NoError(t, err)
+	require.True(t, last.Equal(time.Date(2026, 11, 25, 10, 0, 0, 0, kyiv)), "last ran at %v", last)
+	require.NoError(t, e.Issuable(o.ctx, "social"))
+	require.NoError(t, e.Close())
+	e = queuetest.OpenPath(t, cut, o.cfg, o.opts())
+	require.NoError(t, e.Issuable(o.ctx, "social"), "trusted for good: the trusted clock is recorded")
 }

@@ -29,6 +29,9 @@ var (
 	keyDay       = []byte("day")
 	keyEventSeq  = []byte("event_seq")
 	keyPublished = []byte("published")
+	// keyClock is the latest wall clock the engine ran at (Unix
+	// nanoseconds): a restarted one distrusts a clock behind it.
+	keyClock = []byte("clock")
 )
 
 func initBuckets(tx *bolt.Tx) error {

@@ -155,6 +155,7 @@ func (t *txn) finish() {
 	if t.metaDirty {
 		t.fail(meta.Put(keyDay, []byte(t.st.day)))
 	}
+	t.storeClock()
 }
 
 // perTicket is the expected service time of one ticket of a service: the

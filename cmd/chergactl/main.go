@@ -39,7 +39,7 @@ OPs (docs/mqtt.md):
   ticket.void ticket=А023 [reason=…]
   ticket.reprint ticket=А023 [kiosk=k1]
   stats.get [day=2026-11-23]                   store.backup path=/var/backups/cherga.db
-  events.replay from_seq=N [max=N]
+  events.replay from_seq=N [max=N]             clock.trust
 
 flags:
 `

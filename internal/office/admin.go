@@ -224,6 +224,16 @@ var adminOps = map[string]func(o *Office, ctx context.Context, args json.RawMess
 		}
 		return map[string]any{"path": a.Path, "bytes": n, "at": o.now()}, nil
 	},
+	"clock.trust": func(o *Office, ctx context.Context, args json.RawMessage) (any, error) {
+		if err := decodeArgs(args, &struct{}{}); err != nil {
+			return nil, err
+		}
+		last, err := o.eng.TrustClock(ctx)
+		if err != nil {
+			return nil, &AdminError{Code: "refused", Message: err.Error()}
+		}
+		return map[string]any{"now": o.now(), "last_ran": o.local(last)}, nil
+	},
 	"stats.get": func(o *Office, ctx context.Context, args json.RawMessage) (any, error) {
 		var a struct {
 			Day string `json:"day"`

@@ -710,3 +710,53 @@ func TestStoreBackup(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, "site: demo\n", string(b), "left as it was")
 }
+
+// A restart with the clock behind the time the office last ran at (a Pi
+// without a clock chip after a power cut, before NTP) issues no ticket: the
+// kiosk says so (reason clock); an administrator who knows the clock is
+// right now trusts it with clock.trust.
+func TestClockTrust(t *testing.T) {
+	cfg := roundTheClock(t)
+	db := filepath.Join(t.TempDir(), "o.db")
+	ran := time.Date(2026, 11, 23, 16, 45, 0, 0, time.UTC)
+	start := func(now time.Time) (context.Context, *office.Office, *sim.Listener) {
+		ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+		t.Cleanup(cancel)
+		o, err := office.Start(ctx, office.Opts{Config: cfg, DB: db, Broker: "embedded", Listen: "127.0.0.1:0", Logger: slog.New(slog.DiscardHandler),
+			Now: func() time.Time { return now }})
+		require.NoError(t, err)
+		t.Cleanup(func() { o.Close() })
+		l, err := sim.Listen(o.BrokerURL(), "qms/demo/kiosk/k1/ticket")
+		require.NoError(t, err)
+		t.Cleanup(l.Close)
+		return ctx, o, l
+	}
+	ctx, o, _ := start(ran)
+	_, err := o.Engine().Issue(ctx, queue.IssueRequest{Service: "social", Kiosk: "k1"})
+	require.NoError(t, err)
+	o.Close()
+
+	ctx, o, l := start(ran.Add(-30 * time.Minute))
+	press := func(id string) office.Result {
+		require.NoError(t, l.Publish("qms/demo/kiosk/k1/press", []byte(`{"service":"social","id":"`+id+`"}`), false))
+		m, err := l.Wait(ctx, "qms/demo/kiosk/k1/ticket", containing(`"press":"`+id+`"`))
+		require.NoError(t, err)
+		var r office.Result
+		require.NoError(t, json.Unmarshal(m.Payload, &r))
+		return r
+	}
+	r := press("p1")
+	require.False(t, r.OK)
+	require.Equal(t, "clock", r.Reason)
+	a := o.Admin(ctx, office.AdminRequest{ID: "c", Op: "clock.trust"})
+	require.True(t, a.OK, "%+v", a.Error)
+	b, err := json.Marshal(a.Result)
+	require.NoError(t, err)
+	require.Contains(t, string(b), `"last_ran":"2026-11-23T18:45:00+02:00"`, "in the office's time zone")
+	r = press("p2")
+	require.True(t, r.OK, "%+v", r)
+	require.Equal(t, "А002", r.Ticket)
+	a = o.Admin(ctx, office.AdminRequest{ID: "c", Op: "clock.trust", Args: json.RawMessage(`{"when":"now"}`)})
+	require.False(t, a.OK)
+	require.Equal(t, "when", a.Error.Field)
+}
