@@ -28,6 +28,9 @@ import (
 //   - the event seqs run without a gap up to meta's event_seq, and what
 //     was published does not pass it.
 //
+// The counters and prefixes are those of the configuration the file last
+// ran with (its latest recorded version: an administrator may have added a
+// counter since the file was read), or cfg's for a file that records none.
 // The engine must not have the file open (bbolt locks it).
 func Verify(path string, cfg *config.Config) (err error) {
 	defer func() {
@@ -47,6 +50,11 @@ func Verify(path string, cfg *config.Config) (err error) {
 		}
 	}
 	err = db.View(func(tx *bolt.Tx) error {
+		if vs, err := readConfigs(tx); err == nil && len(vs) > 0 {
+			if ran, err := config.Parse(vs[len(vs)-1].Config); err == nil {
+				cfg = ran
+			}
+		}
 		for _, b := range [][]byte{bucketMeta, bucketCounters, bucketEvents, bucketDays} {
 			if tx.Bucket(b) == nil {
 				bad("bucket %s missing", b)

@@ -88,6 +88,7 @@ func main() {
 	defer stop()
 	o, err := office.Start(ctx, office.Opts{
 		Config:  cfg,
+		Builtin: *cfgPath == "",
 		DB:      *db,
 		Broker:  *brk,
 		Listen:  *listen,

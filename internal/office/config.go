@@ -32,13 +32,11 @@ import (
 // chooseConfig picks the configuration to start with: the file's (file),
 // unless it is the one last recorded from the file and an administrator
 // set another since: then that one, with the file's secrets. record says
-// the file's is new and to be recorded.
-func chooseConfig(dbPath string, file *config.Config, log *slog.Logger) (run *config.Config, record bool, err error) {
+// the file's is new and to be recorded. The built-in configuration (no
+// file: builtin) changes only with the binary: an upgrade is not an edit,
+// and what an administrator set since it was recorded keeps running.
+func chooseConfig(dbPath string, file *config.Config, builtin bool, log *slog.Logger) (run *config.Config, record bool, err error) {
 	versions, err := queue.StoredConfigs(dbPath)
-	if err != nil {
-		return nil, false, err
-	}
-	doc, err := json.Marshal(file)
 	if err != nil {
 		return nil, false, err
 	}
@@ -48,19 +46,60 @@ func chooseConfig(dbPath string, file *config.Config, log *slog.Logger) (run *co
 			lastFile = &versions[i]
 		}
 	}
-	if lastFile == nil || !bytes.Equal(lastFile.Config, doc) {
-		return file, true, nil // new, or the file was edited: it wins
+	if lastFile == nil {
+		return file, true, nil
 	}
 	latest := versions[len(versions)-1]
+	if !sameFile(lastFile.Config, file) {
+		// The file was edited: it wins.
+		switch {
+		case latest.Version == lastFile.Version:
+		case builtin:
+			log.Warn("office: the built-in configuration changed with this binary; an administrator's version runs, as before", "version", latest.Version)
+			return adminConfig(latest, file, log)
+		default:
+			log.Warn("office: the configuration file changed: it runs, and replaces what administrators set since it was last read; chergactl config.rollback brings a version back",
+				"file_version_before", lastFile.Version, "set_aside", fmt.Sprintf("%d..%d", lastFile.Version+1, latest.Version))
+		}
+		return file, true, nil
+	}
 	if latest.Version == lastFile.Version {
 		return file, false, nil
 	}
+	return adminConfig(latest, file, log)
+}
+
+// sameFile reports whether a recorded configuration document is the
+// configuration file's, as this binary reads both: a newer binary may
+// write the same file otherwise (a field's encoding, a default it fills
+// in), which is no edit.
+func sameFile(recorded []byte, file *config.Config) bool {
+	old, err := config.Parse(recorded)
+	if err != nil {
+		return false
+	}
+	a, err1 := json.Marshal(old)
+	b, err2 := json.Marshal(file)
+	return err1 == nil && err2 == nil && bytes.Equal(a, b)
+}
+
+// adminConfig is the version an administrator set (latest), with what is
+// wired (and the secrets) as the file has it, or the file's when it no
+// longer validates or prints.
+func adminConfig(latest queue.ConfigVersion, file *config.Config, log *slog.Logger) (run *config.Config, record bool, err error) {
 	set, err := config.Parse(latest.Config)
+	if err == nil {
+		set.Site, set.DB, set.Broker, set.GPIO = file.Site, file.DB, file.Broker, file.GPIO
+		set.Office.Timezone = file.Office.Timezone
+		if !sameJSON(wiring(set.Kiosks), wiring(file.Kiosks)) {
+			set.Kiosks = file.Kiosks
+		}
+		err = set.Validate()
+	}
 	if err != nil {
 		log.Error("office: the configuration an administrator set no longer validates; running the file's", "version", latest.Version, "err", err)
 		return file, true, nil
 	}
-	set.Broker.Password = file.Broker.Password
 	for _, k := range set.Kiosks {
 		p, err := firmwareconfig.PrinterProfile(k.Profile)
 		if err == nil {

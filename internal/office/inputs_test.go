@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/stretchr/testify/require"
+	bolt "go.etcd.io/bbolt"
 	"periph.io/x/conn/v3/gpio"
 
 	firmwareconfig "github.com/cherga/cherga/firmware-config"
@@ -759,4 +760,92 @@ func TestClockTrust(t *testing.T) {
 	a = o.Admin(ctx, office.AdminRequest{ID: "c", Op: "clock.trust", Args: json.RawMessage(`{"when":"now"}`)})
 	require.False(t, a.OK)
 	require.Equal(t, "when", a.Error.Field)
+}
+
+// An upgrade is not an edit of the configuration file: a binary that
+// writes the same file otherwise (here the recorded file's version lacks a
+// field the new one fills in with its default) keeps running what the
+// administrators set. The built-in configuration, which changes only with
+// the binary, never sets their versions aside; a file that was edited does.
+func TestConfigAcrossUpgrade(t *testing.T) {
+	quiet := slog.New(slog.DiscardHandler)
+	ctx := context.Background()
+	db := filepath.Join(t.TempDir(), "o.db")
+	start := func(cfg *config.Config, builtin bool) *office.Office {
+		o, err := office.Start(ctx, office.Opts{Config: cfg, Builtin: builtin, DB: db, Broker: "embedded", Listen: "127.0.0.1:0", Logger: quiet})
+		require.NoError(t, err)
+		return o
+	}
+	o := start(roundTheClock(t), false)
+	r := o.Admin(ctx, office.AdminRequest{ID: "v", Op: "config.set", Args: json.RawMessage(`{"patch":{"office":{"hall_size":4}}}`)})
+	require.True(t, r.OK, "%+v", r.Error)
+	require.NoError(t, o.Close())
+
+	// The file's version as an older binary recorded it: without
+	// recall_limit, which this one fills in.
+	bdb, err := bolt.Open(db, 0o600, nil)
+	require.NoError(t, err)
+	require.NoError(t, bdb.Update(func(tx *bolt.Tx) error {
+		b := tx.Bucket([]byte("configs"))
+		k, v := b.Cursor().First()
+		var rec map[string]json.RawMessage
+		require.NoError(t, json.Unmarshal(v, &rec))
+		var doc, off map[string]json.RawMessage
+		require.NoError(t, json.Unmarshal(rec["config"], &doc))
+		require.NoError(t, json.Unmarshal(doc["office"], &off))
+		require.Contains(t, off, "recall_limit")
+		delete(off, "recall_limit")
+		var err error
+		doc["office"], err = json.Marshal(off)
+		require.NoError(t, err)
+		rec["config"], err = json.Marshal(doc)
+		require.NoError(t, err)
+		v, err = json.Marshal(rec)
+		require.NoError(t, err)
+		return b.Put(k, v)
+	}))
+	require.NoError(t, bdb.Close())
+	o = start(roundTheClock(t), false)
+	require.Equal(t, 4, o.Config().Office.HallSize, "the administrator's version runs")
+	require.NoError(t, o.Close())
+
+	// A new built-in configuration: the administrator's version runs, with
+	// what is wired as the new one has it.
+	builtin := roundTheClock(t)
+	builtin.Office.Name = "Прозорий офіс (новий)"
+	builtin.Kiosks[0].StatusPollMS = 700
+	o = start(builtin, true)
+	require.Equal(t, 4, o.Config().Office.HallSize)
+	require.Equal(t, 700, o.Config().Kiosks[0].StatusPollMS)
+	require.NoError(t, o.Close())
+
+	// An edited file wins.
+	edited := roundTheClock(t)
+	edited.Office.Name = "Прозорий офіс (новий)"
+	o = start(edited, false)
+	require.Equal(t, edited.Office.HallSize, o.Config().Office.HallSize)
+	require.Equal(t, "Прозорий офіс (новий)", o.Config().Office.Name)
+	require.NoError(t, o.Close())
+}
+
+// A backup of a store whose administrator added a counter verifies
+// against the configuration it ran with, not the file's, which lacks it.
+func TestVerifyBackupWithAddedCounter(t *testing.T) {
+	cfg := roundTheClock(t)
+	ctx, o, _ := startOffice(t, office.Opts{Config: cfg}, "qms/demo/status")
+	counters := append(slices.Clone(o.Config().Counters), config.Counter{ID: "99", Services: []string{"social"}})
+	patch, err := json.Marshal(map[string]any{"patch": map[string]any{"counters": counters}})
+	require.NoError(t, err)
+	r := o.Admin(ctx, office.AdminRequest{ID: "c", Op: "config.set", Args: patch})
+	require.True(t, r.OK, "%+v", r.Error)
+	_, err = o.Engine().Issue(ctx, queue.IssueRequest{Service: "social", Kiosk: "k1"})
+	require.NoError(t, err)
+	res, err := o.Engine().Counter(ctx, "99", queue.Command{Action: queue.Next})
+	require.NoError(t, err)
+	require.NotNil(t, res.Ticket)
+	copyPath := filepath.Join(t.TempDir(), "backup.db")
+	r = o.Admin(ctx, office.AdminRequest{ID: "b", Op: "store.backup", Args: json.RawMessage(`{"path":"` + copyPath + `"}`)})
+	require.True(t, r.OK, "%+v", r.Error)
+	require.Nil(t, cfg.Counter("99"))
+	require.NoError(t, queue.Verify(copyPath, cfg))
 }

@@ -28,6 +28,9 @@ import (
 // configuration, as cherga's flags do.
 type Opts struct {
 	Config *config.Config
+	// Builtin says Config is the built-in one, not a file an administrator
+	// edits: a new binary's is no edit (chooseConfig).
+	Builtin bool
 	// DB is the bbolt file; "" means Config.DB.
 	DB string
 	// Broker is "embedded", tcp://host:port or ssl://host:port; "" means Config.Broker.URL.
@@ -138,7 +141,7 @@ func Start(ctx context.Context, opts Opts) (_ *Office, err error) {
 		}
 	}()
 	dbPath := first(opts.DB, cfg.DB)
-	run, record, err := chooseConfig(dbPath, cfg, log)
+	run, record, err := chooseConfig(dbPath, cfg, opts.Builtin, log)
 	if err != nil {
 		return nil, err
 	}
