@@ -58,5 +58,7 @@
 // OpenPin opens a pin by name through periph's host drivers on Linux (the
 // GPIO character device, /dev/gpiochip*). On a host without GPIO, such as a
 // laptop, and on other systems, it returns an error wrapping ErrNoGPIO, so
-// `go test ./...` and the simulator run anywhere.
+// `go test ./...` and the simulator run anywhere. A chip that exists but
+// cannot be opened (the service user is not in the group gpio) is no such
+// host: OpenPin returns ErrGPIOAccess, naming the device file and the fix.
 package device

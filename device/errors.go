@@ -8,6 +8,13 @@ var (
 	// Use the simulator's pins there.
 	ErrNoGPIO = errors.New("device: no GPIO on this host")
 
+	// ErrGPIOAccess is returned by OpenPin when the host has a GPIO chip that
+	// this process cannot open: the user is not allowed to (not in the group
+	// gpio, no udev rule), or the chip is busy. The message names the device
+	// file and the fix. Unlike ErrNoGPIO it is a mistake of the installation,
+	// not a host without GPIO.
+	ErrGPIOAccess = errors.New("device: cannot open the GPIO chip")
+
 	// ErrNoSuchPin is returned by OpenPin when the host has GPIO but no pin by
 	// that name: a typo in the pin map, or a pin map for another board.
 	ErrNoSuchPin = errors.New("device: no such pin")

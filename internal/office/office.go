@@ -74,7 +74,10 @@ type Office struct {
 	counterLamps map[string]*device.Lamp
 	pin          func(name string) (gpio.PinIO, error)
 	noGPIO       []string // pins this host does not have
-	buttonClock  device.Clock
+	// gpioErr is the first pin that could not be opened because the GPIO
+	// chip is out of reach (device.ErrGPIOAccess): Start fails with it.
+	gpioErr     error
+	buttonClock device.Clock
 
 	// Owned by the publisher goroutine: each counter's latest board, not yet
 	// settled.
@@ -200,6 +203,9 @@ func Start(ctx context.Context, opts Opts) (_ *Office, err error) {
 			o.counterLamps[c.ID] = l
 		}
 	}
+	if o.gpioErr != nil {
+		return nil, o.gpioErr
+	}
 
 	o.wg.Add(2)
 	go o.publish(runCtx)
@@ -236,6 +242,9 @@ func Start(ctx context.Context, opts Opts) (_ *Office, err error) {
 		}
 		k.buzzer = o.lamp(kc.Buzzer, "kiosk "+kc.ID+" buzzer")
 		o.kiosks[kc.ID] = k
+		if o.gpioErr != nil {
+			return nil, o.gpioErr // Close closes the kiosk
+		}
 		o.wg.Add(1)
 		go k.run(runCtx)
 		if k.scanner != nil {
@@ -259,6 +268,9 @@ func Start(ctx context.Context, opts Opts) (_ *Office, err error) {
 		return nil, err
 	}
 	o.startButtons(runCtx)
+	if o.gpioErr != nil {
+		return nil, o.gpioErr
+	}
 	if len(o.noGPIO) > 0 {
 		o.log.Warn("office: this host has no GPIO; these buttons and lamps are inactive (MQTT inputs still work)", "pins", strings.Join(o.noGPIO, ","))
 	}
@@ -435,7 +447,9 @@ func (o *Office) serveCounters(ctx context.Context) {
 }
 
 // startButtons watches the GPIO buttons of the configuration. A host with
-// no GPIO chip (a laptop) runs without them: MQTT inputs still work.
+// no GPIO chip (a laptop) runs without them: MQTT inputs still work. A chip
+// that is there but out of reach sets gpioErr instead: the installation is
+// wrong, and running with dead buttons would hide it.
 func (o *Office) startButtons(ctx context.Context) {
 	// onRepeat, if set, hears the presses within a button's mash interval.
 	watch := func(pinName, what string, longPress time.Duration, onPress, onRepeat func(device.Press)) {
@@ -444,6 +458,9 @@ func (o *Office) startButtons(ctx context.Context) {
 		if err != nil {
 			if errors.Is(err, device.ErrNoGPIO) {
 				o.noGPIO = append(o.noGPIO, pinName)
+				return
+			}
+			if o.unreachable(err, what, pinName) {
 				return
 			}
 			o.log.Error("office: button not available", "button", what, "pin", pinName, "err", err)
@@ -503,6 +520,18 @@ func (o *Office) startButtons(ctx context.Context) {
 	}
 }
 
+// unreachable reports whether err says the GPIO chip is there but cannot be
+// opened, and keeps the first such error for Start.
+func (o *Office) unreachable(err error, what, pinName string) bool {
+	if !errors.Is(err, device.ErrGPIOAccess) {
+		return false
+	}
+	if o.gpioErr == nil {
+		o.gpioErr = fmt.Errorf("office: %s on %s: %w", what, pinName, err)
+	}
+	return true
+}
+
 // lamp opens an output pin as a lamp (or buzzer); nil when the
 // configuration names none or the host cannot give it.
 func (o *Office) lamp(pinName, what string) *device.Lamp {
@@ -512,9 +541,11 @@ func (o *Office) lamp(pinName, what string) *device.Lamp {
 	}
 	pin, err := o.pin(pinName)
 	if err != nil {
-		if errors.Is(err, device.ErrNoGPIO) {
+		switch {
+		case errors.Is(err, device.ErrNoGPIO):
 			o.noGPIO = append(o.noGPIO, pinName)
-		} else {
+		case o.unreachable(err, what, pinName):
+		default:
 			o.log.Error("office: lamp not available", "lamp", what, "pin", pinName, "err", err)
 		}
 		return nil

@@ -14,8 +14,10 @@ import (
 	"github.com/stretchr/testify/require"
 	"periph.io/x/conn/v3/gpio"
 
+	"github.com/cherga/cherga/device"
 	"github.com/cherga/cherga/device/devicetest"
 	firmwareconfig "github.com/cherga/cherga/firmware-config"
+	"github.com/cherga/cherga/internal/config"
 	"github.com/cherga/cherga/internal/office"
 	"github.com/cherga/cherga/queue"
 	"github.com/cherga/cherga/sim"
@@ -295,4 +297,58 @@ func TestServeShowsServing(t *testing.T) {
 		return json.Unmarshal(m.Payload, &ev) == nil && ev.Type == queue.EvServing && ev.Ticket.State == queue.Serving
 	})
 	require.NoError(t, err)
+}
+
+// TestGPIOOutOfReachStopsStart: a host with no GPIO chip runs without its
+// GPIO buttons and lamps (a laptop, the simulator), but a chip the service
+// user may not open is a wrong installation: Start fails with the device
+// file and the fix, rather than running with dead buttons.
+func TestGPIOOutOfReachStopsStart(t *testing.T) {
+	denied := func(string) (gpio.PinIO, error) {
+		return nil, fmt.Errorf("%w /dev/gpiochip0 (permission denied): user cherga may not use GPIO; add it to the group gpio", device.ErrGPIOAccess)
+	}
+	noChip := func(name string) (gpio.PinIO, error) {
+		return nil, fmt.Errorf("%w: no GPIO chip found, so no pin %q", device.ErrNoGPIO, name)
+	}
+	noLamps := func(cfg *config.Config) {
+		for i := range cfg.Counters {
+			cfg.Counters[i].Lamp = ""
+		}
+		for i := range cfg.Kiosks {
+			cfg.Kiosks[i].Buzzer = ""
+			for j := range cfg.Kiosks[i].Buttons {
+				cfg.Kiosks[i].Buttons[j].Lamp = ""
+			}
+		}
+	}
+	tests := []struct {
+		name   string
+		pin    func(string) (gpio.PinIO, error)
+		edit   func(*config.Config)
+		failed bool
+	}{
+		{"no chip", noChip, func(*config.Config) {}, false},
+		{"lamps out of reach", denied, func(*config.Config) {}, true},
+		{"buttons out of reach", denied, noLamps, true},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			cfg, err := firmwareconfig.Example("round-the-clock")
+			require.NoError(t, err)
+			cfg.Kiosks[0].Printer = "none"
+			tc.edit(cfg)
+			require.NoError(t, cfg.Validate())
+			o, err := office.Start(context.Background(), office.Opts{Config: cfg, Pin: tc.pin,
+				DB: filepath.Join(t.TempDir(), "o.db"), Broker: "embedded", Listen: "127.0.0.1:0"})
+			if !tc.failed {
+				require.NoError(t, err)
+				require.NoError(t, o.Close())
+				return
+			}
+			require.ErrorIs(t, err, device.ErrGPIOAccess)
+			require.ErrorContains(t, err, "/dev/gpiochip0")
+			require.ErrorContains(t, err, "group gpio")
+			require.Nil(t, o)
+		})
+	}
 }
