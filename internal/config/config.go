@@ -14,6 +14,7 @@ import (
 	"os"
 	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -211,6 +212,138 @@ var ErrInvalid = errors.New("config: invalid")
 
 func (e Errors) Unwrap() error { return ErrInvalid }
 
+// SyntaxError is a document that is not YAML, with the line of the mistake
+// and its text.
+type SyntaxError struct {
+	Line    int    // from 1
+	Text    string // the line as written, shortened
+	Message string // go-yaml's
+	Hint    string // what such a message usually means; may be ""
+}
+
+func (e *SyntaxError) Error() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "config: line %d: %s", e.Line, e.Message)
+	if e.Hint != "" {
+		b.WriteString(" (" + e.Hint + ")")
+	}
+	if e.Text != "" {
+		fmt.Fprintf(&b, ": %q", e.Text)
+	}
+	return b.String()
+}
+
+// yamlLineRe is how go-yaml words a syntax error (with no line on the
+// first).
+var yamlLineRe = regexp.MustCompile(`^yaml: (?:line ([0-9]+): )?(.+)$`)
+
+// syntaxError turns a decoding error of doc into a SyntaxError at the line
+// of the mistake; other errors (unknown fields, wrong types: go-yaml has
+// their lines right) it only prefixes.
+func syntaxError(doc []byte, err error) error {
+	var te *yaml.TypeError
+	m := yamlLineRe.FindStringSubmatch(err.Error())
+	if m == nil || errors.As(err, &te) {
+		return fmt.Errorf("config: %w", err)
+	}
+	reported := 1 // go-yaml leaves out "line 1: "
+	if m[1] != "" {
+		reported, _ = strconv.Atoi(m[1])
+	}
+	lines := strings.SplitAfter(string(doc), "\n")
+	e := &SyntaxError{Line: problemLine(lines, reported, m[2]), Message: m[2]}
+	if e.Line < 1 || e.Line > len(lines) {
+		return e
+	}
+	text := strings.TrimRight(lines[e.Line-1], " \t\r\n")
+	e.Text = text
+	if r := []rune(text); len(r) > 80 {
+		e.Text = string(r[:79]) + "…"
+	}
+	prev := "" // the content line above, for a missing colon
+	for i := e.Line - 2; i >= 0 && prev == ""; i-- {
+		if t := strings.TrimSpace(lines[i]); !strings.HasPrefix(t, "#") {
+			prev = t
+		}
+	}
+	switch {
+	case strings.HasPrefix(strings.TrimLeft(text, " "), "\t"):
+		e.Hint = "a tab: indent with spaces"
+	case e.Message == "mapping values are not allowed in this context" && prev != "" && !hasKey(prev):
+		e.Hint = fmt.Sprintf("is a colon missing on line %d above?", e.Line-1)
+	case e.Message == "could not find expected ':'":
+		e.Hint = "a key wants a colon after it"
+	case strings.HasPrefix(e.Message, "did not find expected key"),
+		strings.HasPrefix(e.Message, "did not find expected '-' indicator"),
+		e.Message == "mapping values are not allowed in this context":
+		e.Hint = "check its indentation against the lines above"
+	}
+	return e
+}
+
+// hasKey reports whether a line of YAML has a key: a colon that ends the
+// line or is followed by a space, outside quotes ("mon "09:00-17:00"" has
+// none).
+func hasKey(line string) bool {
+	var quote rune
+	for i, r := range line {
+		switch {
+		case quote != 0:
+			if r == quote {
+				quote = 0
+			}
+		case r == '"' || r == '\'':
+			quote = r
+		case r == '#' && (i == 0 || line[i-1] == ' '):
+			return false
+		case r == ':' && (i+1 == len(line) || line[i+1] == ' '):
+			return true
+		}
+	}
+	return false
+}
+
+// problemLine is the line of a syntax error that go-yaml reported at
+// reported with msg. For a mistake inside a block go-yaml names the line
+// where the block starts (yaml/v3 decode.go, parser.fail, prefers the
+// context mark to the problem mark): "line 4" for a key dedented on line
+// 95. The mistake is on the first line at which the document, cut after
+// it, fails with the same message: cut before it, the document parses, or
+// fails for being cut (inside a flow collection or a quoted string), with
+// another message. A binary search finds it in a few parses; reported,
+// never after the mistake, is kept when no cut fails that way.
+func problemLine(lines []string, reported int, msg string) int {
+	if reported > len(lines) {
+		return reported
+	}
+	var cut strings.Builder
+	failsAt := func(k int) bool {
+		cut.Reset()
+		for _, l := range lines[:k] {
+			cut.WriteString(l)
+		}
+		var n yaml.Node
+		err := yaml.Unmarshal([]byte(cut.String()), &n)
+		if err == nil {
+			return false
+		}
+		m := yamlLineRe.FindStringSubmatch(err.Error())
+		return m != nil && m[2] == msg
+	}
+	lo, hi := max(reported-2, 0), len(lines) // go-yaml counts some marks from 0
+	if !failsAt(hi) {
+		return reported
+	}
+	for hi-lo > 1 {
+		if mid := (lo + hi) / 2; failsAt(mid) {
+			hi = mid
+		} else {
+			lo = mid
+		}
+	}
+	return hi
+}
+
 // Load reads and validates a YAML file.
 func Load(path string) (*Config, error) {
 	b, err := os.ReadFile(path)
@@ -231,7 +364,7 @@ func Parse(b []byte) (*Config, error) {
 	dec.KnownFields(true)
 	c := &Config{}
 	if err := dec.Decode(c); err != nil {
-		return nil, fmt.Errorf("config: %w", err)
+		return nil, syntaxError(b, err)
 	}
 	c.applyDefaults()
 	if err := c.Validate(); err != nil {

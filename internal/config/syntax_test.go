@@ -1,0 +1,96 @@
+package config_test
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+
+	firmwareconfig "github.com/cherga/cherga/firmware-config"
+	"github.com/cherga/cherga/internal/config"
+)
+
+// TestSyntaxErrorsNameTheLine breaks one line of the default office in the
+// ways people do and expects the error at that line, with its text: go-yaml
+// itself names the first line of the enclosing block (line 4 for a key
+// dedented on line 95).
+func TestSyntaxErrorsNameTheLine(t *testing.T) {
+	base, err := firmwareconfig.Raw("default.yaml")
+	require.NoError(t, err)
+	lines := strings.Split(string(base), "\n")
+	lineOf := func(text string) int {
+		for i, l := range lines {
+			if strings.Contains(l, text) {
+				return i + 1
+			}
+		}
+		t.Fatalf("no line %q in default.yaml", text)
+		return 0
+	}
+	tests := []struct {
+		name  string
+		at    string                   // the line to break (its text)
+		edit  func(line string) string // how
+		below int                      // the error is this many lines below it
+		hint  string
+	}{
+		{"list item key dedented to the top", "{service: pension, pin: GPIO27", strings.TrimSpace, 0, "indentation"},
+		{"list item dedented by one", "{service: pension, pin: GPIO27", func(l string) string { return l[1:] }, 0, "indentation"},
+		{"list item indented by one", "{service: pension, pin: GPIO27", func(l string) string { return " " + l }, 0, "indentation"},
+		{"key dedented into a list", `width: 3`, func(l string) string { return l[2:] }, 0, "indentation"},
+		{"key indented too far", `width: 3`, func(l string) string { return "  " + l }, 0, ""},
+		{"key dedented in a mapping", "profile: epson-tm-t20", func(l string) string { return l[2:] }, 0, "indentation"},
+		// A key at the top is right; the indented line under it is not.
+		{"key at the top inside a mapping", "timezone: Europe/Kyiv", strings.TrimSpace, 1, "indentation"},
+		{"a tab", "{service: pension, pin: GPIO27", func(l string) string { return "\t" + strings.TrimSpace(l) }, 0, "tab"},
+		{"a tab after spaces", `width: 3`, func(l string) string { return "    \t" + strings.TrimSpace(l) }, 0, "tab"},
+		{"missing colon", `width: 3`, func(l string) string { return strings.Replace(l, ":", "", 1) }, 0, "colon"},
+		{"missing colon before a mapping line", `mon: "09:00-17:00"`, func(l string) string { return strings.Replace(l, ":", "", 1) }, 1, "colon missing on line"},
+		{"list item mis-indented", "- id: pension", func(l string) string { return "  " + l }, 0, "indentation"},
+		{"list item at the top", "- id: pension", strings.TrimSpace, 0, ""},
+		{"unclosed flow mapping", `{id: "3", services: [social]}`, func(l string) string { return strings.TrimSuffix(l, "}") }, 0, ""},
+		{"unclosed quote", `listen: "127.0.0.1:1883"`, func(l string) string { return strings.TrimSuffix(l, `"`) }, 0, ""},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			n := lineOf(tc.at)
+			broken := append([]string(nil), lines...)
+			broken[n-1] = tc.edit(broken[n-1])
+			_, err := config.Parse([]byte(strings.Join(broken, "\n")))
+			require.Error(t, err)
+			var se *config.SyntaxError
+			require.True(t, errors.As(err, &se), "%v", err)
+			t.Log(err)
+			require.Equal(t, n+tc.below, se.Line, "%v", err)
+			require.Equal(t, strings.TrimRight(broken[n+tc.below-1], " "), se.Text)
+			require.Contains(t, err.Error(), fmt.Sprintf("line %d: ", n+tc.below))
+			require.Contains(t, se.Hint, tc.hint)
+		})
+	}
+}
+
+// TestSyntaxErrorsAcrossLines: a flow mapping or a quoted string over
+// several lines is not a mistake though the document cut inside it fails;
+// the mistake after it is still found.
+func TestSyntaxErrorsAcrossLines(t *testing.T) {
+	tests := []struct {
+		name string
+		doc  string
+		line int
+	}{
+		{"after a flow mapping over two lines", "site: demo\ncounters:\n  - {id: \"1\",\n     services: [social]}\n  - id: \"2\"\n   services: [social]\n", 6},
+		{"after a quoted string over two lines", "site: demo\noffice:\n  name: \"Прозорий офіс\n    соціальних послуг\"\n  timezone: Europe/Kyiv\n hours: {}\n", 6},
+		{"an unclosed flow sequence", "site: demo\ncounters: [\n", 2},
+		{"on the first line", "\tsite: demo\n", 1},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := config.Parse([]byte(tc.doc))
+			var se *config.SyntaxError
+			require.True(t, errors.As(err, &se), "%v", err)
+			require.Equal(t, tc.line, se.Line, "%v", err)
+		})
+	}
+}
