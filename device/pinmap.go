@@ -446,7 +446,9 @@ func (m *PinMap) Check(file string, uses []PinUse, opts *PinCheckOpts) error {
 				if p.Kind == KindIDEEPROM {
 					what = "the HAT ID EEPROM bus"
 				}
-				bad("%s is %s %s, kept free for %s; allow it with allow: [%s] or [%s] if nothing uses it", p, what, p.Function, what, p.Kind, p.Name)
+				// The configuration's field, as one line the administrator
+				// can paste at the top level of the file.
+				bad("%s is %s %s, kept free for %s; if nothing uses it, allow it in the configuration with gpio: {allow: [%s]} (the pin alone: gpio: {allow: [%s]})", p, what, p.Function, what, p.Kind, p.Name)
 				continue
 			}
 		}

@@ -95,15 +95,15 @@ func TestCheckPins(t *testing.T) {
 	err = rpi(t).Check("office.yaml", uses, nil)
 	require.ErrorIs(t, err, device.ErrPinAssignment)
 	require.Equal(t, strings.Join([]string{
-		`device: office.yaml:7: counters[0].buttons.recall: GPIO2 (pin 3) is I2C SDA1, kept free for I2C; allow it with allow: [i2c] or [GPIO2] if nothing uses it`,
+		`device: office.yaml:7: counters[0].buttons.recall: GPIO2 (pin 3) is I2C SDA1, kept free for I2C; if nothing uses it, allow it in the configuration with gpio: {allow: [i2c]} (the pin alone: gpio: {allow: [GPIO2]})`,
 		`device: office.yaml:8: counters[0].buttons.noshow: GPIO5 (pin 29) is already used by counters[0].buttons.next on line 6`,
 		`device: office.yaml:9: counters[0].buttons.done: 5V is a power pin (5V (pin 2)), not a GPIO`,
-		`device: office.yaml:10: counters[0].lamp: GPIO0 (pin 27) is the HAT ID EEPROM bus ID_SD, kept free for the HAT ID EEPROM bus; allow it with allow: [id_eeprom] or [GPIO0] if nothing uses it`,
+		`device: office.yaml:10: counters[0].lamp: GPIO0 (pin 27) is the HAT ID EEPROM bus ID_SD, kept free for the HAT ID EEPROM bus; if nothing uses it, allow it in the configuration with gpio: {allow: [id_eeprom]} (the pin alone: gpio: {allow: [GPIO0]})`,
 		`device: office.yaml:11: counters[1].buttons.next: "GPIO41" is not a pin of the Raspberry Pi 40-pin header; use a GPIO name such as GPIO17, or P1_11 for physical pin 11`,
 		`device: office.yaml:11: counters[1].buttons.recall: GND is a ground pin (GND (pin 6)), not a GPIO`,
 		`device: office.yaml:15: kiosks[0].buttons[0].lamp: GPIO17 (pin 11) is already used by kiosks[0].buttons[0].pin on line 15`,
-		`device: office.yaml:16: kiosks[0].buttons[1].pin: GPIO3 (pin 5) is I2C SCL1, kept free for I2C; allow it with allow: [i2c] or [GPIO3] if nothing uses it`,
-		`device: office.yaml:17: kiosks[0].buzzer: GPIO1 (pin 28) is the HAT ID EEPROM bus ID_SC, kept free for the HAT ID EEPROM bus; allow it with allow: [id_eeprom] or [GPIO1] if nothing uses it`,
+		`device: office.yaml:16: kiosks[0].buttons[1].pin: GPIO3 (pin 5) is I2C SCL1, kept free for I2C; if nothing uses it, allow it in the configuration with gpio: {allow: [i2c]} (the pin alone: gpio: {allow: [GPIO3]})`,
+		`device: office.yaml:17: kiosks[0].buzzer: GPIO1 (pin 28) is the HAT ID EEPROM bus ID_SC, kept free for the HAT ID EEPROM bus; if nothing uses it, allow it in the configuration with gpio: {allow: [id_eeprom]} (the pin alone: gpio: {allow: [GPIO1]})`,
 	}, "\n"), err.Error())
 
 	var pe *device.PinError

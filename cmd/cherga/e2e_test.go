@@ -335,6 +335,41 @@ func TestPinCheckRefusesI2CPin(t *testing.T) {
 	require.NotEmpty(t, p.broker)
 }
 
+// exampleWith writes the round-the-clock example with old replaced by new
+// (the first time; "" changes nothing) to a temporary office.yaml, and
+// returns its path and text.
+func exampleWith(t *testing.T, old, new string) (string, []byte) {
+	t.Helper()
+	raw, err := os.ReadFile("../../firmware-config/examples/round-the-clock.yaml")
+	require.NoError(t, err)
+	doc := raw
+	if old != "" {
+		doc = bytes.Replace(raw, []byte(old), []byte(new), 1)
+		require.NotEqual(t, raw, doc, "no %q in the example", old)
+	}
+	path := filepath.Join(t.TempDir(), "office.yaml")
+	require.NoError(t, os.WriteFile(path, doc, 0o644))
+	return path, doc
+}
+
+// The refusal of an I2C pin says how to allow it in words that work when
+// pasted into the file as they are; the allow: alone is refused.
+func TestPinCheckSaysHowToAllow(t *testing.T) {
+	path, doc := exampleWith(t, "pin: GPIO27", "pin: GPIO2")
+	_, err := loadConfig(path)
+	require.Error(t, err)
+	fixes := regexp.MustCompile(`gpio: \{allow: \[[a-zA-Z0-9_]+\]\}`).FindAllString(err.Error(), -1)
+	require.Equal(t, []string{"gpio: {allow: [i2c]}", "gpio: {allow: [GPIO2]}"}, fixes, "%v", err)
+	for _, fix := range fixes {
+		require.NoError(t, os.WriteFile(path, append(doc, "\n"+fix+"\n"...), 0o644))
+		_, err := loadConfig(path)
+		require.NoError(t, err, fix)
+	}
+	require.NoError(t, os.WriteFile(path, append(doc, "\nallow: [i2c]\n"...), 0o644))
+	_, err = loadConfig(path)
+	require.ErrorContains(t, err, "field allow not found")
+}
+
 // A -printer that can never open is refused at once, before anything is
 // created; a printer that is only not there yet is not.
 func TestBadPrinterFlag(t *testing.T) {
@@ -354,11 +389,9 @@ func TestBadPrinterFlag(t *testing.T) {
 // A pin the check takes in another spelling (P1_11, BCM17) is opened by the
 // name the GPIO driver knows (GPIO17).
 func TestPinsOpenedByTheirGPIOName(t *testing.T) {
-	raw, err := os.ReadFile("../../firmware-config/examples/round-the-clock.yaml")
-	require.NoError(t, err)
+	path, raw := exampleWith(t, "", "")
 	doc := bytes.Replace(raw, []byte("pin: GPIO17, lamp: GPIO23"), []byte("pin: P1_11, lamp: bcm23"), 1)
 	require.NotEqual(t, raw, doc)
-	path := filepath.Join(t.TempDir(), "office.yaml")
 	require.NoError(t, os.WriteFile(path, doc, 0o644))
 	cfg, err := loadConfig(path)
 	require.NoError(t, err)
