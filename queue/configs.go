@@ -136,7 +136,7 @@ func StoredConfigs(path string) ([]ConfigVersion, error) {
 	}
 	db, err := openReadOnly(path)
 	if err != nil {
-		return nil, fmt.Errorf("queue: read the configurations of %s: %w", path, err)
+		return nil, fmt.Errorf("queue: read the configurations of %s: %w", absPath(path), err)
 	}
 	defer db.Close()
 	var out []ConfigVersion
@@ -152,7 +152,7 @@ func StoredConfigs(path string) ([]ConfigVersion, error) {
 func openReadOnly(path string) (*bolt.DB, error) {
 	db, err := bolt.Open(path, 0o600, &bolt.Options{ReadOnly: true, Timeout: 2 * time.Second})
 	if errors.Is(err, bolt.ErrTimeout) {
-		return nil, fmt.Errorf("%s is locked by another process (is another cherga running?)", path)
+		return nil, fmt.Errorf("%s is locked by another process (is another cherga running?)", absPath(path))
 	}
 	return db, err
 }

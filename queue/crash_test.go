@@ -231,3 +231,17 @@ func TestDamagedStoreRefused(t *testing.T) {
 	_, err = queue.Open(path, cfg, nil)
 	require.ErrorIs(t, err, queue.ErrDamaged)
 }
+
+// A state file that cannot be created is named by its absolute path: a
+// relative db (the default cherga.db) says nothing about the directory a
+// service was started in.
+func TestStateFileErrorIsAbsolute(t *testing.T) {
+	dir := t.TempDir()
+	t.Chdir(dir)
+	// Tests run as root, so an unwritable directory is a missing one here;
+	// a user without the right to write dir gets the same message.
+	_, err := queue.Open(filepath.Join("no-such-dir", "cherga.db"), queuetest.Office(t), nil)
+	require.ErrorIs(t, err, os.ErrNotExist)
+	require.ErrorContains(t, err, "state file "+filepath.Join(dir, "no-such-dir", "cherga.db")+":")
+	require.ErrorContains(t, err, "-db")
+}

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io/fs"
 	"log/slog"
+	"path/filepath"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -125,12 +126,16 @@ func open(path string, cfg *config.Config, opts *Opts) (*Engine, error) {
 	db, err := bolt.Open(path, 0o600, &bolt.Options{Timeout: 2 * time.Second})
 	if err != nil {
 		if errors.Is(err, bolt.ErrTimeout) {
-			return nil, fmt.Errorf("queue: %s is locked by another process (is another cherga running?)", path)
+			return nil, fmt.Errorf("queue: %s is locked by another process (is another cherga running?)", absPath(path))
 		}
 		if pe := (*fs.PathError)(nil); errors.As(err, &pe) {
-			return nil, fmt.Errorf("queue: %w", err) // it names the file already
+			hint := ""
+			if errors.Is(err, fs.ErrPermission) || errors.Is(err, fs.ErrNotExist) {
+				hint = "; set db: in the configuration, or -db, to a file in a directory this user may write, such as /var/lib/cherga/cherga.db"
+			}
+			return nil, fmt.Errorf("queue: state file %s: %w%s", absPath(path), err, hint)
 		}
-		return nil, fmt.Errorf("queue: open %s: %w", path, err)
+		return nil, fmt.Errorf("queue: open %s: %w", absPath(path), err)
 	}
 	e := &Engine{
 		db:     db,
@@ -197,6 +202,15 @@ func (e *Engine) Close() error {
 
 // Path is the bbolt file.
 func (e *Engine) Path() string { return e.db.Path() }
+
+// absPath is path made absolute for a message: "cherga.db" does not say
+// which directory a service was started in.
+func absPath(path string) string {
+	if abs, err := filepath.Abs(path); err == nil {
+		return abs
+	}
+	return path
+}
 
 func (e *Engine) String() string { return "queue.Engine(" + e.db.Path() + ")" }
 
