@@ -6,12 +6,14 @@
 //	chergactl events.replay from_seq=100
 //	chergactl -args '{"ticket":"А023"}' ticket.void
 //	chergactl -args '{"patch":{"office":{"hours":{"fri":"09:00-15:00"}}}}' config.set
+//	chergactl -user admin -password-file /etc/cherga/mqtt-admin.pass stats.get
 package main
 
 import (
 	"crypto/rand"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -41,44 +43,105 @@ OPs (docs/mqtt.md):
   stats.get [day=2026-11-23]                   store.backup path=/var/backups/cherga.db
   events.replay from_seq=N [max=N]             clock.trust
 
+A broker with accounts: -user NAME, and the password in the first line of
+-password-file FILE (mode 600) or in $CHERGA_MQTT_PASSWORD, never on the
+command line, where every user of the machine sees it (ps).
+
 flags:
 `
 
 func main() {
+	os.Exit(ctl(os.Args[1:], os.Stdout, os.Stderr, os.Getenv))
+}
+
+// ctl runs chergactl with the command line args and returns its exit
+// status: 0 done, 1 refused or failed, 2 a wrong command line.
+func ctl(args []string, stdout, stderr io.Writer, getenv func(string) string) int {
+	fs := flag.NewFlagSet("chergactl", flag.ContinueOnError)
+	fs.SetOutput(stderr)
 	var (
-		broker  = flag.String("broker", "tcp://127.0.0.1:1883", "MQTT broker `URL`")
-		site    = flag.String("site", "demo", "site id (topics under qms/{site})")
-		rawArgs = flag.String("args", "", "the request's args as a JSON object (instead of key=value words)")
-		timeout = flag.Duration("timeout", 10*time.Second, "how long to wait for the answer")
-		showVer = flag.Bool("version", false, "print the version and exit")
+		broker   = fs.String("broker", "tcp://127.0.0.1:1883", "MQTT broker `URL`")
+		site     = fs.String("site", "demo", "site id (topics under qms/{site})")
+		user     = fs.String("user", "", "MQTT user `name`, for a broker with accounts")
+		passFile = fs.String("password-file", "", "`file` whose first line is the MQTT password of -user (default: $CHERGA_MQTT_PASSWORD)")
+		rawArgs  = fs.String("args", "", "the request's args as a JSON object (instead of key=value words)")
+		timeout  = fs.Duration("timeout", 10*time.Second, "how long to wait for the answer")
+		showVer  = fs.Bool("version", false, "print the version and exit")
 	)
-	flag.Usage = func() {
-		fmt.Fprint(os.Stderr, usage)
-		flag.PrintDefaults()
+	fs.Usage = func() {
+		fmt.Fprint(stderr, usage)
+		fs.PrintDefaults()
 	}
-	flag.Parse()
+	fail := func(code int, err error) int {
+		fmt.Fprintln(stderr, "chergactl:", err)
+		return code
+	}
+	parse := func(args []string) (status int, ok bool) {
+		if err := fs.Parse(args); errors.Is(err, flag.ErrHelp) {
+			return 0, false
+		} else if err != nil {
+			return 2, false
+		}
+		return 0, true
+	}
+	if status, ok := parse(args); !ok {
+		return status
+	}
 	if *showVer {
-		fmt.Println("chergactl", version)
-		return
+		fmt.Fprintln(stdout, "chergactl", version)
+		return 0
 	}
-	if flag.NArg() < 1 {
-		flag.Usage()
-		os.Exit(2)
+	if fs.NArg() < 1 {
+		fs.Usage()
+		return 2
 	}
-	op := flag.Arg(0)
+	op := fs.Arg(0)
 	// Flags may also follow the OP (chergactl config.set -args '{…}').
-	if err := flag.CommandLine.Parse(flag.Args()[1:]); err != nil {
-		os.Exit(2)
+	if status, ok := parse(fs.Args()[1:]); !ok {
+		return status
 	}
-	args, err := buildArgs(*rawArgs, flag.Args())
+	acct, err := login(*user, *passFile, getenv)
 	if err != nil {
-		fail(2, err)
+		return fail(2, err)
 	}
-	code, err := run(os.Stdout, *broker, "qms/"+*site, op, args, *timeout)
+	reqArgs, err := buildArgs(*rawArgs, fs.Args())
 	if err != nil {
-		fail(1, err)
+		return fail(2, err)
 	}
-	os.Exit(code)
+	code, err := run(stdout, *broker, acct, "qms/"+*site, op, reqArgs, *timeout)
+	if err != nil {
+		return fail(1, err)
+	}
+	return code
+}
+
+// account is who chergactl is on the broker; the zero account is anonymous.
+type account struct {
+	user, password string
+}
+
+// login makes the account of -user: its password is the first line of
+// passFile, or else $CHERGA_MQTT_PASSWORD.
+func login(user, passFile string, getenv func(string) string) (account, error) {
+	if passFile == "" {
+		if user == "" {
+			return account{}, nil
+		}
+		return account{user: user, password: getenv("CHERGA_MQTT_PASSWORD")}, nil
+	}
+	if user == "" {
+		return account{}, errors.New("-password-file: give the -user it is the password of")
+	}
+	b, err := os.ReadFile(passFile)
+	if err != nil {
+		return account{}, fmt.Errorf("-password-file: %w", err)
+	}
+	pass, _, _ := strings.Cut(string(b), "\n")
+	pass = strings.TrimSuffix(pass, "\r")
+	if pass == "" {
+		return account{}, fmt.Errorf("-password-file: %s: the first line is empty", passFile)
+	}
+	return account{user: user, password: pass}, nil
 }
 
 // numericArgs are the args that are numbers (docs/mqtt.md); every other
@@ -120,11 +183,15 @@ func buildArgs(raw string, words []string) (json.RawMessage, error) {
 	return json.Marshal(m)
 }
 
-func run(w io.Writer, broker, root, op string, args json.RawMessage, timeout time.Duration) (int, error) {
+func run(w io.Writer, broker string, acct account, root, op string, args json.RawMessage, timeout time.Duration) (int, error) {
 	idb := make([]byte, 8)
 	rand.Read(idb)
 	id := hex.EncodeToString(idb)
-	c := paho.NewClient(paho.NewClientOptions().AddBroker(broker).SetClientID("chergactl-" + id).SetConnectTimeout(timeout))
+	opts := paho.NewClientOptions().AddBroker(broker).SetClientID("chergactl-" + id).SetConnectTimeout(timeout)
+	if acct.user != "" {
+		opts.SetUsername(acct.user).SetPassword(acct.password)
+	}
+	c := paho.NewClient(opts)
 	if err := await(c.Connect(), timeout); err != nil {
 		return 0, fmt.Errorf("cannot connect to %s: %v", broker, err)
 	}
@@ -171,11 +238,6 @@ func run(w io.Writer, broker, root, op string, args json.RawMessage, timeout tim
 	case <-time.After(timeout):
 		return 0, fmt.Errorf("no answer from cherga on %s within %s (is it running, with site %q?)", root, timeout, strings.TrimPrefix(root, "qms/"))
 	}
-}
-
-func fail(code int, err error) {
-	fmt.Fprintln(os.Stderr, "chergactl:", err)
-	os.Exit(code)
 }
 
 // await waits for a broker's answer: its error, or that none came in time.

@@ -5,11 +5,16 @@ import (
 	"context"
 	"encoding/json"
 	"io"
+	"log/slog"
 	"net"
+	"os"
 	"path/filepath"
 	"testing"
 	"time"
 
+	mqtt "github.com/mochi-mqtt/server/v2"
+	"github.com/mochi-mqtt/server/v2/hooks/auth"
+	"github.com/mochi-mqtt/server/v2/listeners"
 	"github.com/stretchr/testify/require"
 
 	firmwareconfig "github.com/cherga/cherga/firmware-config"
@@ -34,7 +39,7 @@ func TestAdminOverMQTT(t *testing.T) {
 		args, err := buildArgs("", words)
 		require.NoError(t, err)
 		var out bytes.Buffer
-		code, err := run(&out, o.BrokerURL(), "qms/demo", op, args, 10*time.Second)
+		code, err := run(&out, o.BrokerURL(), account{}, "qms/demo", op, args, 10*time.Second)
 		require.NoError(t, err)
 		return code, out.Bytes()
 	}
@@ -100,7 +105,7 @@ func TestAdminOverMQTT(t *testing.T) {
 	args, err := buildArgs(`{"patch":{"office":{"recall_limit":5}},"author":"ctl"}`, nil)
 	require.NoError(t, err)
 	var set bytes.Buffer
-	code, err = run(&set, o.BrokerURL(), "qms/demo", "config.set", args, 10*time.Second)
+	code, err = run(&set, o.BrokerURL(), account{}, "qms/demo", "config.set", args, 10*time.Second)
 	require.NoError(t, err)
 	require.Equal(t, 0, code, "%s", set.String())
 	require.Contains(t, set.String(), `"version": 2`)
@@ -152,6 +157,83 @@ func TestSilentBroker(t *testing.T) {
 			held = append(held, c)
 		}
 	}()
-	_, err = run(io.Discard, "tcp://"+ln.Addr().String(), "qms/demo", "stats.get", nil, 300*time.Millisecond)
+	_, err = run(io.Discard, "tcp://"+ln.Addr().String(), account{}, "qms/demo", "stats.get", nil, 300*time.Millisecond)
 	require.ErrorContains(t, err, "did not answer within 300ms")
+}
+
+// On a broker with accounts chergactl logs in with -user and the password
+// from -password-file or $CHERGA_MQTT_PASSWORD, never from its command line.
+func TestBrokerAccount(t *testing.T) {
+	srv := mqtt.New(&mqtt.Options{InlineClient: true, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	require.NoError(t, srv.AddHook(new(auth.Hook), &auth.Options{Ledger: &auth.Ledger{Auth: auth.AuthRules{
+		{Username: "cherga", Password: "controller-secret", Allow: true},
+		{Username: "admin", Password: "s3cret pass", Allow: true},
+	}}}))
+	tcp := listeners.NewTCP(listeners.Config{ID: "tcp", Address: "127.0.0.1:0"})
+	require.NoError(t, srv.AddListener(tcp))
+	go srv.Serve()
+	t.Cleanup(func() { srv.Close() })
+	url := "tcp://" + tcp.Address()
+
+	cfg, err := firmwareconfig.Example("round-the-clock")
+	require.NoError(t, err)
+	cfg.Kiosks[0].Printer = "none"
+	cfg.Broker.Username, cfg.Broker.Password = "cherga", "controller-secret"
+	o, err := office.Start(context.Background(), office.Opts{Config: cfg, DB: filepath.Join(t.TempDir(), "o.db"), Broker: url})
+	require.NoError(t, err)
+	t.Cleanup(func() { o.Close() })
+
+	dir := t.TempDir()
+	file := func(name, text string) string {
+		path := filepath.Join(dir, name)
+		require.NoError(t, os.WriteFile(path, []byte(text), 0o600))
+		return path
+	}
+	good, wrong, empty := file("good", "s3cret pass\r\nsecond line\n"), file("wrong", "guess\n"), file("empty", "\n")
+	env := func(pass string) func(string) string {
+		return func(k string) string {
+			if k == "CHERGA_MQTT_PASSWORD" {
+				return pass
+			}
+			return ""
+		}
+	}
+	tests := []struct {
+		name   string
+		flags  []string
+		env    string
+		status int
+		out    string // in stdout, or else stderr
+	}{
+		{"password file", []string{"-user", "admin", "-password-file", good}, "", 0, `"day"`},
+		{"password in the environment", []string{"-user", "admin"}, "s3cret pass", 0, `"day"`},
+		{"the file before the environment", []string{"-user", "admin", "-password-file", good}, "guess", 0, `"day"`},
+		{"wrong password", []string{"-user", "admin", "-password-file", wrong}, "", 1, "cannot connect to " + url},
+		{"no account", nil, "s3cret pass", 1, "cannot connect to " + url},
+		{"a file without a user", []string{"-password-file", good}, "", 2, "give the -user"},
+		{"an empty file", []string{"-user", "admin", "-password-file", empty}, "", 2, "the first line is empty"},
+		{"no such file", []string{"-user", "admin", "-password-file", filepath.Join(dir, "none")}, "", 2, "no such file"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			var stdout, stderr bytes.Buffer
+			args := append([]string{"-broker", url, "-timeout", "5s"}, tc.flags...)
+			status := ctl(append(args, "stats.get"), &stdout, &stderr, env(tc.env))
+			require.Equal(t, tc.status, status, "stdout: %s\nstderr: %s", &stdout, &stderr)
+			if tc.status == 0 {
+				require.Contains(t, stdout.String(), tc.out)
+			} else {
+				require.Contains(t, stderr.String(), tc.out)
+			}
+		})
+	}
+}
+
+func TestUsageNamesThePasswordFlags(t *testing.T) {
+	var stdout, stderr bytes.Buffer
+	require.Equal(t, 2, ctl(nil, &stdout, &stderr, func(string) string { return "" }))
+	for _, w := range []string{"-user", "-password-file", "CHERGA_MQTT_PASSWORD"} {
+		require.Contains(t, stderr.String(), w)
+	}
+	require.Equal(t, 0, ctl([]string{"-h"}, &stdout, &stderr, func(string) string { return "" }))
 }
