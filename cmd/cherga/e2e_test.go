@@ -435,3 +435,23 @@ func TestVerifyFlag(t *testing.T) {
 	require.Equal(t, 1, ee.ExitCode())
 	require.Contains(t, string(out), "damaged")
 }
+
+// The committed systemd unit runs cherga with flags it has.
+func TestSystemdUnitFlags(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds and runs the binary; skipped under -short")
+	}
+	unit, err := os.ReadFile("../../firmware-config/systemd/cherga.service")
+	require.NoError(t, err)
+	start := regexp.MustCompile(`(?m)^ExecStart=/usr/local/bin/cherga (.*)$`).FindSubmatch(unit)
+	require.NotNil(t, start, "no ExecStart of /usr/local/bin/cherga")
+	help, _ := exec.Command(buildCherga(t), "-h").CombinedOutput()
+	flags := regexp.MustCompile(`(?:^| )(-[a-z]+)`).FindAllSubmatch(start[1], -1)
+	require.NotEmpty(t, flags)
+	for _, f := range flags {
+		require.Regexp(t, `(?m)^  `+string(f[1])+`[ \t]`, string(help), "cherga has no flag %s", f[1])
+	}
+	for _, want := range []string{"Restart=always", "StateDirectory=cherga", "After=network-online.target time-sync.target"} {
+		require.Contains(t, string(unit), want)
+	}
+}
