@@ -52,6 +52,7 @@ func TestRetainedInputRefused(t *testing.T) {
 	defer l.Close()
 	require.NoError(t, l.Publish("qms/demo/kiosk/k1/press", []byte(`{"service":"social"}`), true))
 	require.NoError(t, l.Publish("qms/demo/admin/req", []byte(`{"id":"r1","op":"counter.close","args":{"counter":"2"}}`), true))
+	require.NoError(t, l.Publish("qms/demo/counter/3/cmd", []byte(`{"action":"pause"}`), true))
 
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
@@ -60,9 +61,10 @@ func TestRetainedInputRefused(t *testing.T) {
 		o, err := office.Start(ctx, office.Opts{Config: cfg, DB: db, Broker: url, Logger: quiet})
 		require.NoError(t, err)
 		if run == 0 {
-			for _, topic := range []string{"kiosk/k1/press", "admin/req"} {
-				_, err := l.Wait(ctx, "qms/demo/errors", containing(`"source":"`+topic+`"`))
-				require.NoError(t, err, topic)
+			// Named as the input's other errors are.
+			for _, source := range []string{"kiosk/k1", "admin", "counter/3"} {
+				_, err := l.Wait(ctx, "qms/demo/errors", containing(`"source":"`+source+`"`))
+				require.NoError(t, err, source)
 			}
 		}
 		// A press sent now is served; it comes after whatever the
@@ -559,7 +561,7 @@ func TestConfigSetKioskButton(t *testing.T) {
 // of the service would be voided), naming the field; a counter taken away
 // leaves no retained AWTRIX app behind.
 func TestConfigSetPrintableAndBoardsCleared(t *testing.T) {
-	ctx, o, l := startOffice(t, office.Opts{Config: roundTheClock(t)}, "qms/demo/#", "awtrix_13/#")
+	ctx, o, l := startOffice(t, office.Opts{Config: roundTheClock(t)}, "qms/demo/#", "awtrix_demo_13/#")
 	services := o.Config().Services
 	services = append([]config.Service(nil), services...)
 	services[1].Name = "Пенсійний фонд ☎"
@@ -582,7 +584,7 @@ func TestConfigSetPrintableAndBoardsCleared(t *testing.T) {
 	require.NoError(t, err)
 	_, err = o.Engine().Counter(ctx, "13", queue.Command{Action: queue.Next})
 	require.NoError(t, err)
-	_, err = l.Wait(ctx, "awtrix_13/custom/cherga", containing("Ц001"))
+	_, err = l.Wait(ctx, "awtrix_demo_13/custom/cherga", containing("Ц001"))
 	require.NoError(t, err, "counter 13 of the example office has an AWTRIX board")
 	var list []config.Counter
 	for _, c := range o.Config().Counters {
@@ -594,7 +596,7 @@ func TestConfigSetPrintableAndBoardsCleared(t *testing.T) {
 	require.NoError(t, err)
 	r = o.Admin(ctx, office.AdminRequest{ID: "s", Op: "config.set", Args: patch})
 	require.True(t, r.OK, "%+v", r.Error)
-	_, err = l.Wait(ctx, "awtrix_13/custom/cherga", func(m sim.Message) bool { return len(m.Payload) == 0 })
+	_, err = l.Wait(ctx, "awtrix_demo_13/custom/cherga", func(m sim.Message) bool { return len(m.Payload) == 0 })
 	require.NoError(t, err, "the AWTRIX app of the counter that is gone is cleared")
 }
 

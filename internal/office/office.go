@@ -352,7 +352,12 @@ func (o *Office) reportError(source string, err error) {
 // issue a ticket or repeat a command at every start and reconnect. The
 // broker's copy is cleared so that it is refused once.
 func (o *Office) onRetained(topic string) {
+	// The source as the input's other errors name it: kiosk/k1,
+	// counter/5, counter/5/rating, admin.
 	source := strings.TrimPrefix(topic, o.conf().Root()+"/")
+	for _, input := range []string{"/press", "/cmd", "/req"} {
+		source = strings.TrimSuffix(source, input)
+	}
 	o.reportError(source, fmt.Errorf("office: a retained message on %s was refused and cleared: inputs are acted on when they are sent; publish them without the retain flag", topic))
 	o.bus.Start(topic, 1, true, nil) // not awaited: this is the client's goroutine
 }

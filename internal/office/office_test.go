@@ -35,7 +35,7 @@ func TestBoardsSettleAndAwtrix(t *testing.T) {
 	// settles (a call published late is published settled).
 	cfg.Office.BoardBlinkSec = 3
 	require.Equal(t, "awtrix", string(cfg.Counter("13").Board.Mode))
-	ctx, o, l := startOffice(t, office.Opts{Config: cfg}, "qms/demo/#", "awtrix_13/#")
+	ctx, o, l := startOffice(t, office.Opts{Config: cfg}, "qms/demo/#", "awtrix_demo_13/#")
 
 	_, err = o.Engine().Issue(ctx, queue.IssueRequest{Service: "employment", Kiosk: "k1"})
 	require.NoError(t, err)
@@ -60,10 +60,10 @@ func TestBoardsSettleAndAwtrix(t *testing.T) {
 	_, err = l.Wait(ctx, "qms/demo/board/13", state("serving"))
 	require.NoError(t, err, "the call settles to serving after board_blink_s")
 
-	app, err := l.Wait(ctx, "awtrix_13/custom/cherga", func(m sim.Message) bool { return strings.Contains(string(m.Payload), "Ц001") })
+	app, err := l.Wait(ctx, "awtrix_demo_13/custom/cherga", func(m sim.Message) bool { return strings.Contains(string(m.Payload), "Ц001") })
 	require.NoError(t, err)
 	require.True(t, json.Valid(app.Payload))
-	_, err = l.Wait(ctx, "awtrix_13/notify", nil)
+	_, err = l.Wait(ctx, "awtrix_demo_13/notify", nil)
 	require.NoError(t, err)
 }
 
