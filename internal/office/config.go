@@ -29,17 +29,28 @@ import (
 // kiosks and their printers, the time zone) takes effect with a restart,
 // from the configuration file: a change to it is refused, naming the field.
 
-// chooseConfig picks the configuration to start with: the file's (file),
-// unless it is the one last recorded from the file and an administrator
-// set another since: then that one, with the file's secrets. record says
-// the file's is new and to be recorded. The built-in configuration (no
-// file: builtin) changes only with the binary: an upgrade is not an edit,
-// and what an administrator set since it was recorded keeps running.
-func chooseConfig(dbPath string, file *config.Config, builtin bool, log *slog.Logger) (run *config.Config, record bool, err error) {
-	versions, err := queue.StoredConfigs(dbPath)
-	if err != nil {
-		return nil, false, err
+// lastRan is the configuration a store last ran with (the latest of its
+// recorded versions), or nil: the counters and services of that run whose
+// boards and figures are still retained on the broker.
+func lastRan(versions []queue.ConfigVersion) *config.Config {
+	if len(versions) == 0 {
+		return nil
 	}
+	c, err := config.Parse(versions[len(versions)-1].Config)
+	if err != nil {
+		return nil
+	}
+	return c
+}
+
+// chooseConfig picks the configuration to start with, from the versions a
+// store recorded: the file's (file), unless it is the one last recorded
+// from the file and an administrator set another since: then that one,
+// with what is wired as the file has it. record says the file's is new and
+// to be recorded. The built-in configuration (no file: builtin) changes
+// only with the binary: an upgrade is not an edit, and what an
+// administrator set since it was recorded keeps running.
+func chooseConfig(versions []queue.ConfigVersion, file *config.Config, builtin bool, log *slog.Logger) (run *config.Config, record bool) {
 	var lastFile *queue.ConfigVersion
 	for i := range versions {
 		if versions[i].Source == "file" {
@@ -47,7 +58,7 @@ func chooseConfig(dbPath string, file *config.Config, builtin bool, log *slog.Lo
 		}
 	}
 	if lastFile == nil {
-		return file, true, nil
+		return file, true
 	}
 	latest := versions[len(versions)-1]
 	if !sameFile(lastFile.Config, file) {
@@ -61,10 +72,10 @@ func chooseConfig(dbPath string, file *config.Config, builtin bool, log *slog.Lo
 			log.Warn("office: the configuration file changed: it runs, and replaces what administrators set since it was last read; chergactl config.rollback brings a version back",
 				"file_version_before", lastFile.Version, "set_aside", fmt.Sprintf("%d..%d", lastFile.Version+1, latest.Version))
 		}
-		return file, true, nil
+		return file, true
 	}
 	if latest.Version == lastFile.Version {
-		return file, false, nil
+		return file, false
 	}
 	return adminConfig(latest, file, log)
 }
@@ -86,7 +97,7 @@ func sameFile(recorded []byte, file *config.Config) bool {
 // adminConfig is the version an administrator set (latest), with what is
 // wired (and the secrets) as the file has it, or the file's when it no
 // longer validates or prints.
-func adminConfig(latest queue.ConfigVersion, file *config.Config, log *slog.Logger) (run *config.Config, record bool, err error) {
+func adminConfig(latest queue.ConfigVersion, file *config.Config, log *slog.Logger) (run *config.Config, record bool) {
 	set, err := config.Parse(latest.Config)
 	if err == nil {
 		set.Site, set.DB, set.Broker, set.GPIO = file.Site, file.DB, file.Broker, file.GPIO
@@ -98,7 +109,7 @@ func adminConfig(latest queue.ConfigVersion, file *config.Config, log *slog.Logg
 	}
 	if err != nil {
 		log.Error("office: the configuration an administrator set no longer validates; running the file's", "version", latest.Version, "err", err)
-		return file, true, nil
+		return file, true
 	}
 	for _, k := range set.Kiosks {
 		p, err := firmwareconfig.PrinterProfile(k.Profile)
@@ -107,11 +118,11 @@ func adminConfig(latest queue.ConfigVersion, file *config.Config, log *slog.Logg
 		}
 		if err != nil {
 			log.Error("office: the configuration an administrator set cannot be printed; running the file's", "version", latest.Version, "err", err)
-			return file, true, nil
+			return file, true
 		}
 	}
 	log.Info("office: running the configuration an administrator set", "version", latest.Version, "source", latest.Source, "at", latest.At)
-	return set, false, nil
+	return set, false
 }
 
 // checkDoc names the member of a configuration document (JSON) that the

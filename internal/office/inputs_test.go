@@ -851,3 +851,48 @@ func TestVerifyBackupWithAddedCounter(t *testing.T) {
 	require.Nil(t, cfg.Counter("99"))
 	require.NoError(t, queue.Verify(copyPath, cfg))
 }
+
+// A restart with a configuration file that took a counter away, or moved
+// an AWTRIX matrix to another prefix, clears their retained boards on the
+// broker, as config.set does: a board that reboots shows nothing stale.
+func TestRestartClearsGoneBoards(t *testing.T) {
+	quiet := slog.New(slog.DiscardHandler)
+	brk, err := broker.Start("127.0.0.1:0", quiet)
+	require.NoError(t, err)
+	defer brk.Close()
+	url := "tcp://" + brk.Addr()
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	db := filepath.Join(t.TempDir(), "o.db")
+	cfg := roundTheClock(t)
+	o, err := office.Start(ctx, office.Opts{Config: cfg, DB: db, Broker: url, Logger: quiet})
+	require.NoError(t, err)
+	_, err = o.Engine().Issue(ctx, queue.IssueRequest{Service: "social", Kiosk: "k1"})
+	require.NoError(t, err)
+	_, err = o.Engine().Counter(ctx, "2", queue.Command{Action: queue.Next})
+	require.NoError(t, err)
+	l, err := sim.Listen(url, "qms/demo/board/#", "awtrix_demo_13/#")
+	require.NoError(t, err)
+	defer l.Close()
+	_, err = l.Wait(ctx, "qms/demo/board/2", containing("А001"))
+	require.NoError(t, err)
+	_, err = l.Wait(ctx, "awtrix_demo_13/custom/cherga", nil)
+	require.NoError(t, err)
+	require.NoError(t, o.Close())
+
+	edited := roundTheClock(t)
+	edited.Counters = slices.DeleteFunc(edited.Counters, func(c config.Counter) bool { return c.ID == "2" })
+	for i := range edited.Counters {
+		if edited.Counters[i].ID == "13" {
+			edited.Counters[i].Board.Awtrix.Prefix = "awtrix_5a3f1c"
+		}
+	}
+	require.NoError(t, edited.Validate())
+	o, err = office.Start(ctx, office.Opts{Config: edited, DB: db, Broker: url, Logger: quiet})
+	require.NoError(t, err)
+	defer o.Close()
+	for _, topic := range []string{"qms/demo/board/2", "qms/demo/board/2/text", "awtrix_demo_13/custom/cherga"} {
+		_, err = l.Wait(ctx, topic, func(m sim.Message) bool { return len(m.Payload) == 0 })
+		require.NoError(t, err, topic)
+	}
+}

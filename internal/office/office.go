@@ -144,10 +144,12 @@ func Start(ctx context.Context, opts Opts) (_ *Office, err error) {
 		}
 	}()
 	dbPath := first(opts.DB, cfg.DB)
-	run, record, err := chooseConfig(dbPath, cfg, opts.Builtin, log)
+	versions, err := queue.StoredConfigs(dbPath)
 	if err != nil {
 		return nil, err
 	}
+	prev := lastRan(versions)
+	run, record := chooseConfig(versions, cfg, opts.Builtin, log)
 	cfg = run
 	o.cfg.Store(cfg)
 	if o.eng, err = queue.Open(dbPath, cfg, &queue.Opts{Now: opts.Now, Logger: log}); err != nil {
@@ -192,6 +194,11 @@ func Start(ctx context.Context, opts Opts) (_ *Office, err error) {
 	}
 	if err != nil {
 		return nil, err
+	}
+	if prev != nil {
+		// A restart runs today's tickets as config.set does, and clears
+		// the boards and figures of what is gone, as config.set does.
+		o.clearGone(prev, cfg)
 	}
 	runCtx, cancel := context.WithCancel(context.Background())
 	o.cancel = cancel
