@@ -40,6 +40,9 @@ type CounterCmd struct {
 	ToCounter string `json:"to_counter,omitempty"`
 	// Ticket is the label of the ticket a call action calls (А023).
 	Ticket string `json:"ticket,omitempty"`
+	// ID, when the box gives one (1..64 characters), makes the command
+	// act once however often it is delivered.
+	ID string `json:"id,omitempty"`
 }
 
 // Rating is the payload of {root}/counter/{counter}/rating: the citizen's
@@ -60,10 +63,15 @@ func DecodeKioskPress(b []byte) (KioskPress, error) {
 	if p.Service == "" {
 		return p, fmt.Errorf("%w: \"service\" is missing", ErrBadPayload)
 	}
-	if n := utf8.RuneCountInString(p.ID); n > 64 {
-		return p, fmt.Errorf("%w: \"id\" is %d characters, at most 64", ErrBadPayload, n)
+	return p, checkID(p.ID)
+}
+
+// checkID checks the id of an input.
+func checkID(id string) error {
+	if n := utf8.RuneCountInString(id); n > 64 {
+		return fmt.Errorf("%w: \"id\" is %d characters, at most 64", ErrBadPayload, n)
 	}
-	return p, nil
+	return nil
 }
 
 // DecodeCounterCmd decodes and checks a counter command.
@@ -90,7 +98,7 @@ func DecodeCounterCmd(b []byte) (CounterCmd, error) {
 	case c.Action != "call" && c.Ticket != "":
 		return c, fmt.Errorf("%w: \"ticket\" is only for call", ErrBadPayload)
 	}
-	return c, nil
+	return c, checkID(c.ID)
 }
 
 // DecodeRating decodes and checks a rating.

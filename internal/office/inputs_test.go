@@ -896,3 +896,54 @@ func TestRestartClearsGoneBoards(t *testing.T) {
 		require.NoError(t, err, topic)
 	}
 }
+
+// A press or a counter command delivered twice with its id (QoS 1 is at
+// least once: a box whose acknowledgement was lost sends it again) acts
+// once: the kiosk answers the press again with the same ticket, the
+// counter calls one citizen. Without an id, each message is a press.
+func TestInputIDsActOnce(t *testing.T) {
+	ctx, o, l := startOffice(t, office.Opts{Config: roundTheClock(t)}, "qms/demo/kiosk/k1/ticket", "qms/demo/events", "qms/demo/errors")
+	press := func(payload string) {
+		require.NoError(t, l.Publish("qms/demo/kiosk/k1/press", []byte(payload), false))
+	}
+	for range 2 {
+		press(`{"service":"social","id":"p1"}`)
+	}
+	press(`{"service":"social","id":"p2"}`)
+	_, err := l.Wait(ctx, "qms/demo/kiosk/k1/ticket", containing(`"press":"p2"`))
+	require.NoError(t, err)
+	var p1 []string
+	for _, m := range l.Messages("qms/demo/kiosk/k1/ticket") {
+		var r office.Result
+		require.NoError(t, json.Unmarshal(m.Payload, &r))
+		if r.Press == "p1" {
+			p1 = append(p1, r.Ticket)
+		}
+	}
+	require.Equal(t, []string{"А001", "А001"}, p1, "answered twice with the same ticket")
+	press(`{"service":"social"}`)
+	press(`{"service":"social"}`)
+	_, err = l.Wait(ctx, "qms/demo/events", containing(`"label":"А004"`))
+	require.NoError(t, err)
+
+	cmd := func(payload string) {
+		require.NoError(t, l.Publish("qms/demo/counter/2/cmd", []byte(payload), false))
+	}
+	cmd(`{"action":"next","id":"b-17"}`)
+	cmd(`{"action":"next","id":"b-17"}`)
+	cmd(`{"action":"recall","id":"b-18"}`)
+	_, err = l.Wait(ctx, "qms/demo/events", containing(`"type":"ticket.recalled"`))
+	require.NoError(t, err)
+	tks, err := o.Engine().Tickets(ctx)
+	require.NoError(t, err)
+	states := map[string]queue.State{}
+	for _, tk := range tks {
+		states[tk.Label] = tk.State
+	}
+	require.Equal(t, map[string]queue.State{"А001": queue.Called, "А002": queue.Waiting, "А003": queue.Waiting, "А004": queue.Waiting}, states,
+		"one next: А001 called, nobody else")
+
+	cmd(`{"action":"next","id":"` + strings.Repeat("x", 65) + `"}`)
+	_, err = l.Wait(ctx, "qms/demo/errors", containing("at most 64"))
+	require.NoError(t, err)
+}

@@ -51,6 +51,11 @@ type kiosk struct {
 
 	scanner *device.Scanner // nil without one
 	scans   chan device.Scan
+
+	// answers are the answers to the latest presses that had an id: a
+	// press delivered again gets its answer again, not a second ticket
+	// (kiosk loop only).
+	answers recent[Result]
 }
 
 // ScanResult is the payload of {root}/kiosk/{kiosk}/scan: what a scanned
@@ -325,16 +330,20 @@ func (k *kiosk) run(ctx context.Context) {
 		case s := <-k.scans:
 			k.scanned(ctx, s)
 		case p := <-k.presses:
-			if k.buzzer != nil && !p.repeat {
+			r, again := k.answers.get(p.id, time.Now())
+			if k.buzzer != nil && !p.repeat && !again {
 				if err := k.buzzer.Beep(80 * time.Millisecond); err != nil {
 					k.o.log.Error("office: kiosk buzzer", "kiosk", k.cfg.ID, "err", err)
 				}
 			}
-			var r Result
-			if p.repeat {
+			switch {
+			case again:
+				k.o.log.Info("kiosk: a press delivered again is answered again, not served", "kiosk", k.cfg.ID, "press", p.id)
+			case p.repeat:
 				r = refuse(Result{Press: p.id, Service: p.service, At: k.o.now()}, "repeat", "Кнопку вже натиснуто: один талон на одне натискання / Already pressed: one ticket per press")
-			} else {
+			default:
 				r = k.serve(ctx, p)
+				k.answers.put(p.id, r, time.Now())
 				k.light(ctx)
 			}
 			k.o.log.Info("kiosk", "kiosk", k.cfg.ID, "service", p.service, "source", p.source, "ok", r.OK, "ticket", r.Ticket, "reason", r.Reason)

@@ -106,6 +106,7 @@ type counterReq struct {
 	ticket  string
 	score   int
 	source  string
+	id      string // the box's id of the command, if it gave one
 }
 
 // Status is the retained {root}/status payload.
@@ -397,7 +398,7 @@ func (o *Office) onCounterCmd(topic string, payload []byte) {
 		o.reportError(src, err)
 		return
 	}
-	o.submitCounter(counterReq{counter: id, cmd: queue.Command{Action: queue.Action(c.Action), To: c.To, ToCounter: c.ToCounter}, ticket: c.Ticket, source: src})
+	o.submitCounter(counterReq{counter: id, cmd: queue.Command{Action: queue.Action(c.Action), To: c.To, ToCounter: c.ToCounter}, ticket: c.Ticket, source: src, id: c.ID})
 }
 
 func (o *Office) onRating(topic string, payload []byte) {
@@ -426,11 +427,22 @@ func (o *Office) submitCounter(r counterReq) {
 // serveCounters applies counter commands one at a time, in arrival order.
 func (o *Office) serveCounters(ctx context.Context) {
 	defer o.wg.Done()
+	done := map[string]*recent[struct{}]{} // the ids of each counter's latest commands
 	for {
 		select {
 		case <-ctx.Done():
 			return
 		case r := <-o.counters:
+			seen := done[r.counter]
+			if seen == nil {
+				seen = &recent[struct{}]{}
+				done[r.counter] = seen
+			}
+			if _, again := seen.get(r.id, time.Now()); again {
+				o.log.Info("counter: a command delivered again is not repeated", "counter", r.counter, "action", r.cmd.Action, "id", r.id)
+				continue
+			}
+			seen.put(r.id, struct{}{}, time.Now())
 			var res queue.CounterResult
 			var err error
 			switch {

@@ -1,0 +1,55 @@
+package office
+
+import "time"
+
+// Inputs repeated with their id are acted on once: MQTT's QoS 1 is at
+// least once, so a box whose acknowledgement was lost in a Wi-Fi hiccup
+// sends its press again, and a second next would end the visit of a
+// citizen who never came and call the one after.
+const (
+	// recentKeep is how many ids of one source are remembered.
+	recentKeep = 64
+	// recentFor is how long an id is remembered: a redelivery comes
+	// within seconds, a box's own retry within a minute.
+	recentFor = 10 * time.Minute
+)
+
+// recent remembers the ids of one source's latest inputs (a kiosk's, a
+// counter's) with what each gave. Only one goroutine uses it.
+type recent[V any] struct {
+	seen  map[string]seen[V]
+	order []string // oldest first
+}
+
+type seen[V any] struct {
+	v  V
+	at time.Time
+}
+
+// get returns what the input with id gave, if it came within recentFor.
+func (r *recent[V]) get(id string, now time.Time) (V, bool) {
+	s, ok := r.seen[id]
+	if !ok || id == "" || now.Sub(s.at) > recentFor || now.Before(s.at) {
+		var zero V
+		return zero, false
+	}
+	return s.v, true
+}
+
+// put remembers what the input with id gave (an empty id is not kept).
+func (r *recent[V]) put(id string, v V, now time.Time) {
+	if id == "" {
+		return
+	}
+	if r.seen == nil {
+		r.seen = map[string]seen[V]{}
+	}
+	if _, ok := r.seen[id]; !ok {
+		r.order = append(r.order, id)
+	}
+	r.seen[id] = seen[V]{v, now}
+	for len(r.order) > recentKeep {
+		delete(r.seen, r.order[0])
+		r.order = r.order[1:]
+	}
+}
