@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"runtime/debug"
 	"time"
 
 	bolt "go.etcd.io/bbolt"
@@ -130,7 +131,9 @@ func (e *Engine) ConfigVersions(ctx context.Context) ([]ConfigVersion, error) {
 // StoredConfigs reads the recorded configurations of the store at path
 // before an engine opens it (none when there is no file yet), so that the
 // office can choose which to run.
-func StoredConfigs(path string) ([]ConfigVersion, error) {
+func StoredConfigs(path string) (_ []ConfigVersion, err error) {
+	defer debug.SetPanicOnFault(debug.SetPanicOnFault(true))
+	defer recoverDamaged(path, &err)
 	if _, err := os.Stat(path); errors.Is(err, os.ErrNotExist) {
 		return nil, nil
 	}
@@ -154,7 +157,44 @@ func openReadOnly(path string) (*bolt.DB, error) {
 	if errors.Is(err, bolt.ErrTimeout) {
 		return nil, fmt.Errorf("%s is locked by another process (is another cherga running?)", absPath(path))
 	}
+	if err == nil {
+		if err = checkLength(db); err != nil {
+			db.Close()
+		}
+	}
 	return db, err
+}
+
+// A store file can be damaged under bbolt: a copy torn or cut short while
+// it was written, a page of a dying SD card. bbolt panics on a page that
+// is not what it should be, and a read past the end of a file cut short
+// faults in its memory map, which crashes the process unless the reading
+// goroutine asked the runtime to panic instead (debug.SetPanicOnFault).
+// Whatever reads a store before the engine runs (Open, Verify,
+// StoredConfigs) asks for that and recovers: the store is reported
+// damaged, never a crash and never an empty start.
+
+// recoverDamaged, deferred, turns a panic while reading the store at path
+// into ErrDamaged in *err.
+func recoverDamaged(path string, err *error) {
+	if r := recover(); r != nil {
+		*err = fmt.Errorf("%w: %s: %v", ErrDamaged, path, r)
+	}
+}
+
+// checkLength refuses a store file shorter than the pages its meta page
+// says it holds: a copy cut short.
+func checkLength(db *bolt.DB) error {
+	fi, err := os.Stat(db.Path())
+	if err != nil {
+		return err
+	}
+	return db.View(func(tx *bolt.Tx) error {
+		if tx.Size() > fi.Size() {
+			return fmt.Errorf("%w: %s: it holds %d bytes of the %d its pages take (cut short)", ErrDamaged, db.Path(), fi.Size(), tx.Size())
+		}
+		return nil
+	})
 }
 
 func readConfigs(tx *bolt.Tx) ([]ConfigVersion, error) {
@@ -191,7 +231,15 @@ func (e *Engine) Backup(path string) (int64, error) {
 		}
 		old.Close()
 	}
-	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*")
+	// A backup cut off by a crash or a power cut left its temporary file:
+	// as big as the store, on a card that has little room.
+	pattern := "." + filepath.Base(path) + ".*"
+	if stale, err := filepath.Glob(filepath.Join(filepath.Dir(path), pattern)); err == nil {
+		for _, s := range stale {
+			os.Remove(s)
+		}
+	}
+	f, err := os.CreateTemp(filepath.Dir(path), pattern)
 	if err != nil {
 		return 0, fmt.Errorf("queue: backup: %w", err)
 	}

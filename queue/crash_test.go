@@ -2,6 +2,7 @@ package queue_test
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -10,6 +11,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -244,4 +246,69 @@ func TestStateFileErrorIsAbsolute(t *testing.T) {
 	require.ErrorIs(t, err, os.ErrNotExist)
 	require.ErrorContains(t, err, "state file "+filepath.Join(dir, "no-such-dir", "cherga.db")+":")
 	require.ErrorContains(t, err, "-db")
+}
+
+// Each page of a store zeroed in turn (a dying SD card, a torn copy), and
+// the store cut short: Verify never calls sound a file the engine cannot
+// open, and neither crashes the process.
+func TestDamagedPagesVerify(t *testing.T) {
+	cfg := queuetest.Office(t)
+	dir := t.TempDir()
+	path := filepath.Join(dir, "q.db")
+	clk := queuetest.NewClock(time.Date(2026, 11, 23, 10, 0, 0, 0, time.UTC))
+	opts := &queue.Opts{Now: clk.Now, Logger: quiet}
+	ctx := context.Background()
+	e, err := queue.Open(path, cfg, opts)
+	require.NoError(t, err)
+	_, err = e.RecordConfig(ctx, cfg, queue.ConfigVersion{Source: "file"})
+	require.NoError(t, err)
+	for day := range 2 {
+		for i := range 60 {
+			_, err := e.Issue(ctx, queue.IssueRequest{Service: []string{"social", "pension"}[i%2]})
+			require.NoError(t, err)
+			if i%3 == 0 {
+				_, err = e.Counter(ctx, "2", queue.Command{Action: queue.Next})
+				require.NoError(t, err)
+			}
+		}
+		clk.Add(time.Duration(day+1) * 24 * time.Hour) // the next day keeps the statistics
+	}
+	_, err = e.Issue(ctx, queue.IssueRequest{Service: "social"})
+	require.NoError(t, err)
+	require.NoError(t, e.Close())
+	require.NoError(t, queue.Verify(path, cfg))
+	b, err := os.ReadFile(path)
+	require.NoError(t, err)
+	page := os.Getpagesize()
+	// The pages in use; the file is longer, preallocated with zeros.
+	pages := len(b) / page
+	for pages > 0 && !slices.ContainsFunc(b[(pages-1)*page:pages*page], func(c byte) bool { return c != 0 }) {
+		pages--
+	}
+	try := func(name string, data []byte) (verr, oerr error) {
+		p := filepath.Join(dir, name)
+		require.NoError(t, os.WriteFile(p, data, 0o600))
+		verr = queue.Verify(p, cfg)
+		e, oerr := queue.Open(p, cfg, opts)
+		if oerr == nil {
+			require.NoError(t, e.Close())
+		}
+		if oerr == nil {
+			_, oerr = queue.StoredConfigs(p)
+		}
+		return verr, oerr
+	}
+	for i := range pages {
+		data := bytes.Clone(b)
+		clear(data[i*page : (i+1)*page])
+		verr, oerr := try(fmt.Sprintf("zero%d.db", i), data)
+		if oerr != nil {
+			require.Error(t, verr, "page %d zeroed: verify says sound, the engine says %v", i, oerr)
+		}
+	}
+	for _, n := range []int{3, 4, 6, pages - 1} {
+		verr, oerr := try(fmt.Sprintf("cut%d.db", n), b[:n*page])
+		require.Error(t, verr, "cut to %d pages", n)
+		require.Error(t, oerr, "cut to %d pages", n)
+	}
 }

@@ -7,6 +7,7 @@ import (
 	"io/fs"
 	"log/slog"
 	"path/filepath"
+	"runtime/debug"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -101,6 +102,7 @@ type request struct {
 // file too damaged for bbolt to read (a copy torn while it was written)
 // gives ErrDamaged, not a crash.
 func Open(path string, cfg *config.Config, opts *Opts) (e *Engine, err error) {
+	defer debug.SetPanicOnFault(debug.SetPanicOnFault(true)) // see readDamaged
 	defer func() {
 		if r := recover(); r != nil {
 			e, err = nil, fmt.Errorf("%w: %s: %v", ErrDamaged, path, r)
@@ -136,6 +138,10 @@ func open(path string, cfg *config.Config, opts *Opts) (*Engine, error) {
 			return nil, fmt.Errorf("queue: state file %s: %w%s", absPath(path), err, hint)
 		}
 		return nil, fmt.Errorf("queue: open %s: %w", absPath(path), err)
+	}
+	if err := checkLength(db); err != nil {
+		db.Close()
+		return nil, err
 	}
 	e := &Engine{
 		db:     db,

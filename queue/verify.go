@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"runtime/debug"
 	"sort"
 	"strconv"
 	"strings"
@@ -33,11 +34,8 @@ import (
 // counter since the file was read), or cfg's for a file that records none.
 // The engine must not have the file open (bbolt locks it).
 func Verify(path string, cfg *config.Config) (err error) {
-	defer func() {
-		if r := recover(); r != nil {
-			err = fmt.Errorf("%w: %s: %v", ErrDamaged, path, r)
-		}
-	}()
+	defer debug.SetPanicOnFault(debug.SetPanicOnFault(true))
+	defer recoverDamaged(path, &err)
 	db, err := openReadOnly(path)
 	if err != nil {
 		return fmt.Errorf("queue: verify %s: %w", path, err)
@@ -50,10 +48,26 @@ func Verify(path string, cfg *config.Config) (err error) {
 		}
 	}
 	err = db.View(func(tx *bolt.Tx) error {
-		if vs, err := readConfigs(tx); err == nil && len(vs) > 0 {
+		// bbolt's own check of the file's structure: every page reachable
+		// once, of the right kind, none both used and free.
+		for err := range tx.Check() {
+			bad("store structure: %v", err)
+		}
+		vs, err := readConfigs(tx)
+		if err != nil {
+			bad("configurations: %v", err)
+		} else if len(vs) > 0 {
 			if ran, err := config.Parse(vs[len(vs)-1].Config); err == nil {
 				cfg = ran
 			}
+		}
+		if st := tx.Bucket(bucketStats); st != nil {
+			_ = st.ForEach(func(k, v []byte) error {
+				if !json.Valid(v) {
+					bad("statistics of %s are not JSON", k)
+				}
+				return nil
+			})
 		}
 		for _, b := range [][]byte{bucketMeta, bucketCounters, bucketEvents, bucketDays} {
 			if tx.Bucket(b) == nil {

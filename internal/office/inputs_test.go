@@ -684,8 +684,12 @@ func TestStoreBackup(t *testing.T) {
 		require.NoError(t, err)
 	}
 	copyPath := filepath.Join(t.TempDir(), "backup.db")
+	// The temporary file of a backup a power cut stopped goes.
+	stale := filepath.Join(filepath.Dir(copyPath), ".backup.db.2718281828")
+	require.NoError(t, os.WriteFile(stale, make([]byte, 1<<16), 0o600))
 	r := o.Admin(ctx, office.AdminRequest{ID: "b", Op: "store.backup", Args: json.RawMessage(`{"path":"` + copyPath + `"}`)})
 	require.True(t, r.OK, "%+v", r.Error)
+	require.NoFileExists(t, stale)
 	require.NoError(t, queue.Verify(copyPath, cfg))
 	e, err := queue.Open(copyPath, cfg, nil)
 	require.NoError(t, err)
