@@ -49,6 +49,8 @@ func ParseMode(s string) (Mode, error) {
 type BoardOpts struct {
 	Mode   Mode       `yaml:"mode,omitempty" json:"mode,omitempty"`
 	Awtrix AwtrixOpts `yaml:"awtrix,omitempty" json:"awtrix,omitempty"`
+	// Text is the encoding of the plain-text topic, in any mode.
+	Text TextOpts `yaml:"text,omitempty" json:"text,omitempty"`
 }
 
 // FieldError is a problem with one field of BoardOpts; Field is relative to
@@ -75,6 +77,9 @@ var (
 func (o *BoardOpts) Validate() error {
 	if _, err := ParseMode(string(o.Mode)); err != nil {
 		return &FieldError{"mode", fmt.Sprintf("must be json, text or awtrix, got %q", o.Mode)}
+	}
+	if err := o.Text.validate(); err != nil {
+		return err
 	}
 	if o.Mode != ModeAwtrix {
 		return nil

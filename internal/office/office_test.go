@@ -352,3 +352,19 @@ func TestGPIOOutOfReachStopsStart(t *testing.T) {
 		})
 	}
 }
+
+// A counter whose board takes CP1251 gets its text topic in CP1251.
+func TestTextBoardCharset(t *testing.T) {
+	cfg := roundTheClock(t)
+	cfg.Counters[0].Board.Text.Charset = "cp1251"
+	require.NoError(t, cfg.Validate())
+	ctx, o, l := startOffice(t, office.Opts{Config: cfg}, "qms/demo/board/1/text")
+	_, err := o.Engine().Issue(ctx, queue.IssueRequest{Service: "social", Kiosk: "k1"})
+	require.NoError(t, err)
+	_, err = o.Engine().Counter(ctx, "1", queue.Command{Action: queue.Next})
+	require.NoError(t, err)
+	_, err = l.Wait(ctx, "qms/demo/board/1/text", func(m sim.Message) bool {
+		return string(m.Payload) == "\xc0001 > 1"
+	})
+	require.NoError(t, err)
+}

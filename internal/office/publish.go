@@ -68,11 +68,16 @@ func (o *Office) renderEvent(ev queue.Event) []message {
 
 func (o *Office) renderBoard(b display.Board) []message {
 	root := o.conf().Root()
+	c := o.conf().Counter(b.Counter)
+	var opts *display.BoardOpts
+	if c != nil {
+		opts = &c.Board
+	}
 	msgs := []message{
 		{bus.Board(root, b.Counter), true, b.JSON()},
-		{bus.BoardText(root, b.Counter), true, []byte(b.Text())},
+		{bus.BoardText(root, b.Counter), true, opts.TextPayload(b)},
 	}
-	if c := o.conf().Counter(b.Counter); c != nil {
+	if c != nil {
 		for _, m := range c.Board.Messages(b) {
 			msgs = append(msgs, message{m.Topic, m.Retain, m.Payload})
 		}

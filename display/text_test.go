@@ -1,0 +1,58 @@
+package display_test
+
+import (
+	"testing"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/cherga/cherga/display"
+)
+
+func TestTransliterate(t *testing.T) {
+	for in, want := range map[string]string{
+		"А023 → 5":     "A023 ? 5", // the arrow has none
+		"Ц001 > 5":     "Ts001 > 5",
+		"Зачинено":     "Zachyneno",
+		"Є001":         "Ye001",
+		"Ю12 > 3":      "Yu12 > 3",
+		"Щ7":           "Shch7",
+		"Знам'янка":    "Znamianka",
+		"Їжакевич":     "Yizhakevych",
+		"Йосипівка":    "Yosypivka",
+		"Ь01":          "01",
+		"Kiosk 2":      "Kiosk 2",
+		"Марїна Ґудзь": "Marina Gudz",
+	} {
+		require.Equal(t, want, display.Transliterate(in), in)
+	}
+}
+
+// The text topic of a board that cannot take UTF-8: in its 8-bit
+// charset, the arrow as ">", or transliterated.
+func TestTextPayloadCharsets(t *testing.T) {
+	calling := display.Board{Counter: "5", Ticket: "А023", State: display.Calling}
+	closed := display.Board{Counter: "5", State: display.Closed}
+	ts := display.Board{Counter: "12", Ticket: "Ц001", State: display.Serving}
+	for _, c := range []struct {
+		charset string
+		board   display.Board
+		want    []byte
+	}{
+		{"", calling, []byte("А023 → 5")},
+		{"utf-8", closed, []byte("Зачинено")},
+		{"cp1251", calling, []byte{0xC0, '0', '2', '3', ' ', '>', ' ', '5'}},
+		{"CP1251", closed, []byte{0xC7, 0xE0, 0xF7, 0xE8, 0xED, 0xE5, 0xED, 0xEE}},
+		{"cp1125", calling, []byte{0x80, '0', '2', '3', ' ', '>', ' ', '5'}},
+		{"ascii", ts, []byte("Ts001 > 12")},
+		{"ascii", closed, []byte("Zachyneno")},
+	} {
+		o := &display.BoardOpts{Text: display.TextOpts{Charset: c.charset}}
+		require.NoError(t, o.Validate(), c.charset)
+		require.Equal(t, c.want, o.TextPayload(c.board), "%s %+v", c.charset, c.board)
+	}
+	var none *display.BoardOpts
+	require.Equal(t, []byte("А023 → 5"), none.TextPayload(calling))
+
+	bad := &display.BoardOpts{Text: display.TextOpts{Charset: "koi8-u"}}
+	require.ErrorContains(t, bad.Validate(), "board.text.charset: must be one of utf-8, cp1251, cp1125, ascii")
+}
