@@ -102,7 +102,7 @@ type request struct {
 // file too damaged for bbolt to read (a copy torn while it was written)
 // gives ErrDamaged, not a crash.
 func Open(path string, cfg *config.Config, opts *Opts) (e *Engine, err error) {
-	defer debug.SetPanicOnFault(debug.SetPanicOnFault(true)) // see readDamaged
+	defer debug.SetPanicOnFault(debug.SetPanicOnFault(true)) // see recoverDamaged
 	defer func() {
 		if r := recover(); r != nil {
 			e, err = nil, fmt.Errorf("%w: %s: %v", ErrDamaged, path, r)
@@ -246,7 +246,7 @@ func (e *Engine) loop() {
 			e.tick()
 		case <-e.quit:
 			if now := e.opts.Now(); e.acked.Load() > e.ackStored || e.clockOK(now) && now.After(e.clockStored) {
-				e.run([]*request{{fn: func(*txn) error { return nil }, err: make(chan error, 1)}})
+				e.commitEmpty()
 			}
 			return
 		}
@@ -263,9 +263,16 @@ func (e *Engine) tick() {
 	now := e.opts.Now()
 	if e.dayChange(now, e.st.day) || e.st.closeDue(now) || e.acked.Load() > e.ackStored ||
 		e.clockOK(now) && now.Sub(e.clockStored) >= clockEvery {
-		e.run([]*request{{fn: func(*txn) error { return nil }, err: make(chan error, 1)}})
+		e.commitEmpty()
 	}
 	e.refreshEstimates()
+}
+
+// commitEmpty commits a transaction of no request: what every one does
+// (the day, the closings, the acknowledged events, the clock) and nothing
+// else.
+func (e *Engine) commitEmpty() {
+	e.run([]*request{{fn: func(*txn) error { return nil }, err: make(chan error, 1)}})
 }
 
 // run applies a batch of requests in one transaction and answers each after
