@@ -32,7 +32,7 @@ var (
 
 	// ErrPack is returned by LoadPack, joined once per problem, for a clip
 	// pack that cannot be used: no or a bad manifest, a missing or bad file, a
-	// clip that Announce can emit and the pack lacks.
+	// file without samples, a clip that Announce can emit and the pack lacks.
 	ErrPack = errors.New("audio: bad clip pack")
 
 	// ErrNoClip is returned by Pack.Render for a clip id the pack does not

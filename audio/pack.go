@@ -87,10 +87,11 @@ const maxPackErrors = 20
 
 // LoadPack reads the clip pack at the root of fsys (os.DirFS(dir), or an
 // embedded pack) and checks it whole: the manifest is valid, every file
-// exists and is a 16-bit mono PCM WAV at the manifest's rate, and every clip
-// that Announce can emit for the manifest's languages is present. langs, when
-// given, must be a subset of the manifest's languages (the ones the announcer
-// will play). The error joins every problem found, each wrapping ErrPack.
+// exists and is a 16-bit mono PCM WAV at the manifest's rate with at least
+// one sample, and every clip that Announce can emit for the manifest's
+// languages is present. langs, when given, must be a subset of the
+// manifest's languages (the ones the announcer will play). The error joins
+// every problem found, each wrapping ErrPack.
 func LoadPack(fsys fs.FS, langs ...string) (*Pack, error) {
 	b, err := fs.ReadFile(fsys, ManifestFile)
 	if err != nil {
@@ -153,6 +154,11 @@ func LoadPack(fsys fs.FS, langs ...string) (*Pack, error) {
 		}
 		if c.Format != f {
 			bad("clip %s: %s is %s, the manifest says %s", id, file, c.Format, f)
+			continue
+		}
+		if c.Duration() == 0 {
+			// A word said as nothing: the call would skip it unheard.
+			bad("clip %s: %s has no samples", id, file)
 			continue
 		}
 		p.clips[id] = c

@@ -99,6 +99,9 @@ func TestLoadPackErrors(t *testing.T) {
 		{"mixed rates", nil, func(t *testing.T, fsys fstest.MapFS) {
 			fsys["uk/num/7.wav"].Data = ramp(Format{Rate: 22050, Channels: 1, Bits: 16}, 0, 10).WAV()
 		}, []string{"audio: bad clip pack: clip uk/num/7: uk/num/7.wav is 22050 Hz, 16-bit, mono, the manifest says 16000 Hz, 16-bit, mono"}},
+		{"no samples", nil, func(t *testing.T, fsys fstest.MapFS) {
+			fsys["uk/num/7.wav"].Data = Clip{Format: mono16k}.WAV() // the 44-byte header alone
+		}, []string{"audio: bad clip pack: clip uk/num/7: uk/num/7.wav has no samples"}},
 		{"not a wav", nil, func(t *testing.T, fsys fstest.MapFS) {
 			fsys["en/word/room.wav"].Data = []byte("ID3 mp3 data")
 		}, []string{"audio: bad clip pack: clip en/word/room: en/word/room.wav: audio: bad WAV file: no RIFF WAVE header"}},
