@@ -53,10 +53,10 @@ type AnnouncerOpts struct {
 	// skipped. Each must be in the pack.
 	Langs []string `yaml:"langs"`
 	// MaxAge drops a call older than this when it arrives (it waited in
-	// the controller's outbox while the broker was away; see the package
-	// doc for how age is counted). A call waiting behind the announcer's
-	// own queue is its counter's current one and is said, however late:
-	// a later call to the same counter supersedes it instead.
+	// the controller's outbox while the broker was away) or when its turn
+	// comes (it waited behind the announcer's own queue); see the package
+	// doc for how age is counted. A later call to the same counter drops
+	// a queued call sooner (ErrSuperseded).
 	MaxAge time.Duration `yaml:"max_age"`
 	// Gather is how long a call waits for its other languages before it is
 	// played without them. The controller sends them back to back.
@@ -67,7 +67,8 @@ type AnnouncerOpts struct {
 	Clock  Clock        `yaml:"-"`
 	Logger *slog.Logger `yaml:"-"`
 	// Played, when set, is called after each announcement was played (err
-	// is the Player's) or dropped (err wraps ErrExpired), from Run.
+	// is the Player's) or dropped (err wraps ErrExpired or ErrSuperseded),
+	// from Run.
 	Played func(a *Announcement, err error) `yaml:"-"`
 }
 
@@ -176,9 +177,13 @@ func (a *Announcer) Run(ctx context.Context) error {
 		// phrases reads only the immutable languages besides it.
 		for _, d := range dropped {
 			an := a.announcement(d, a.list.phrases(d))
-			a.opts.Logger.Info("audio: call superseded by a later call to its counter, not announced", "ticket", d.ticket, "counter", d.counter, "ids", d.ids)
+			level := slog.LevelInfo // its counter has moved on
+			if errors.Is(d.why, ErrExpired) {
+				level = slog.LevelWarn // a citizen the voice never called
+			}
+			a.opts.Logger.Log(ctx, level, "audio: call not announced", "ticket", d.ticket, "counter", d.counter, "ids", d.ids, "at", d.at, "why", d.why)
 			if a.opts.Played != nil {
-				a.opts.Played(an, fmt.Errorf("%w: ticket %s to %s", ErrSuperseded, d.ticket, d.counter))
+				a.opts.Played(an, fmt.Errorf("%w: ticket %s to %s", d.why, d.ticket, d.counter))
 			}
 		}
 		if it != nil {

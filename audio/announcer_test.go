@@ -126,8 +126,8 @@ func TestAnnouncerNeverOverlaps(t *testing.T) {
 	require.Equal(t, "А001", first.Ticket)
 
 	// While А001 plays: А002 comes, then А003 and a recall of А003, which
-	// merges; then the clock moves past MaxAge for А002, which is still
-	// said: it was fresh when it came.
+	// merges; then the clock moves past MaxAge for А002 only, which was
+	// fresh when it came and is too old when its turn comes.
 	require.Equal(t, Queued, a.Offer(phraseCall(t, "2", "А002", "2", "uk", t0)))
 	require.Equal(t, Queued, a.Offer(phraseCall(t, "3", "А003", "3", "uk", t0)))
 	clock.Advance(50 * time.Second)
@@ -141,10 +141,10 @@ func TestAnnouncerNeverOverlaps(t *testing.T) {
 	require.NoError(t, r.err)
 	require.Equal(t, "А001", r.a.Ticket)
 
-	second := wait(t, player.started)
-	require.Equal(t, "А002", second.Ticket)
-	player.release <- struct{}{}
-	wait(t, played)
+	r = wait(t, played)
+	require.ErrorIs(t, r.err, ErrExpired)
+	require.EqualError(t, r.err, "audio: call too old to announce: ticket А002 to 2")
+	require.Equal(t, "А002", r.a.Ticket)
 
 	third := wait(t, player.started)
 	require.Equal(t, "А003", third.Ticket)

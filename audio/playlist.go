@@ -36,8 +36,10 @@ type item struct {
 	seen     map[string]bool // key(id, lang) of every message merged
 	at       time.Time       // the latest call time of the merged messages
 	received time.Time       // when the first message arrived
-	// superseded: its counter called someone else before its turn came.
-	superseded bool
+	// why it was taken off the queue unsaid: ErrSuperseded (its counter
+	// called someone else before its turn came) or ErrExpired (older than
+	// maxAge when its turn came); nil while it waits or once played.
+	why error
 }
 
 func newPlaylist(langs []string, maxAge, gather time.Duration, max int) *playlist {
@@ -75,9 +77,8 @@ func (p *playlist) add(c Call, now time.Time) Outcome {
 	if p.played[key(c)] {
 		return Duplicate
 	}
-	// Only the delay before the call arrived counts (the controller's
-	// outbox while the broker was away): a call waiting behind the
-	// announcer's own backlog is still its counter's current one.
+	// Too old already: it waited in the controller's outbox while the
+	// broker was away. next looks again when its turn comes.
 	if p.age(c.At, now, now) > p.maxAge {
 		return Expired
 	}
@@ -107,7 +108,7 @@ func (p *playlist) add(c Call, now time.Time) Outcome {
 	// would send that citizen to a counter that has moved on.
 	p.items = slices.DeleteFunc(p.items, func(it *item) bool {
 		if it.counter == c.Counter && it.ticket != c.Ticket {
-			it.superseded = true
+			it.why = ErrSuperseded
 			p.superseded = append(p.superseded, it)
 			return true
 		}
@@ -151,11 +152,18 @@ func (p *playlist) complete(it *item) bool {
 }
 
 // next takes the announcement to play at now off the queue, and returns
-// in dropped the ones a later call to their counter superseded since. The
-// head waits for its missing languages until gather after its first
+// in dropped the ones taken off unsaid since: superseded by a later call
+// to their counter, or older than maxAge when their turn came (item.why).
+// The head waits for its missing languages until gather after its first
 // message: it returns nil and how long to wait then.
 func (p *playlist) next(now time.Time) (play *item, dropped []*item, wait time.Duration) {
 	dropped, p.superseded = p.superseded, nil
+	for len(p.items) > 0 && p.age(p.items[0].at, p.items[0].received, now) > p.maxAge {
+		// Its turn came too late: the citizen was called on the boards
+		// long ago, and the counter may have given up on them.
+		p.items[0].why = ErrExpired
+		dropped = append(dropped, p.pop())
+	}
 	for _, it := range dropped {
 		for k := range it.seen {
 			p.remember(k) // a redelivery of it is not new either
@@ -170,12 +178,19 @@ func (p *playlist) next(now time.Time) (play *item, dropped []*item, wait time.D
 			return nil, dropped, w
 		}
 	}
-	p.items[0] = nil
-	p.items = p.items[1:]
+	p.pop()
 	for k := range it.seen {
 		p.remember(k)
 	}
 	return it, dropped, 0
+}
+
+// pop takes the head off the queue.
+func (p *playlist) pop() *item {
+	it := p.items[0]
+	p.items[0] = nil
+	p.items = p.items[1:]
+	return it
 }
 
 func (p *playlist) remember(k string) {
