@@ -89,6 +89,10 @@ var ErrExpired = errors.New("audio: call too old to announce")
 // because its counter called someone else before its turn came.
 var ErrSuperseded = errors.New("audio: call superseded by a later call to its counter")
 
+// ErrStopped is passed to AnnouncerOpts.Played for a call cut short or
+// never said because Run's context ended.
+var ErrStopped = errors.New("audio: announcer stopped")
+
 // Announcer plays calls one after another: it never overlaps two, merges
 // the languages of one call and the recalls of a waiting call, drops
 // redelivered messages and calls too old to matter. Offer feeds it from the
@@ -99,8 +103,10 @@ type Announcer struct {
 	opts   AnnouncerOpts
 	wake   chan struct{}
 
-	mu   sync.Mutex
-	list *playlist
+	mu       sync.Mutex
+	list     *playlist
+	draining bool // Drain was called: Run returns once the list is empty
+	stopped  bool // Run returned: Offer takes no more calls
 }
 
 // NewAnnouncer returns an announcer playing pack through player. It fails
@@ -147,23 +153,47 @@ func NewAnnouncer(pack *Pack, player Player, opts *AnnouncerOpts) (*Announcer, e
 	}, nil
 }
 
-// Offer queues a call and returns at once with what became of it.
+// Offer queues a call and returns at once with what became of it:
+// Stopped once Run has returned.
 func (a *Announcer) Offer(c Call) Outcome {
 	a.mu.Lock()
-	out := a.list.add(c, a.opts.Clock.Now())
+	out := Stopped
+	if !a.stopped {
+		out = a.list.add(c, a.opts.Clock.Now())
+	}
 	a.mu.Unlock()
 	if out == Queued || out == Merged {
-		select {
-		case a.wake <- struct{}{}:
-		default:
-		}
+		a.poke()
 	}
 	return out
 }
 
-// Run plays the queued calls until ctx ends, then returns ctx.Err(). A
-// Player error is logged and the next call played: a speaker unplugged for
-// one call must not silence the office.
+// Drain makes Run return nil once every call queued is said or dropped
+// (each is still dropped when older than MaxAge at its turn), instead of
+// waiting for more. A call missing a language is said at once without
+// it. Drain is for a clean stop, after the calls stopped coming; Run's
+// context still cuts it short.
+func (a *Announcer) Drain() {
+	a.mu.Lock()
+	a.draining = true
+	a.list.gather = 0
+	a.mu.Unlock()
+	a.poke()
+}
+
+func (a *Announcer) poke() {
+	select {
+	case a.wake <- struct{}{}:
+	default:
+	}
+}
+
+// Run plays the queued calls until ctx ends, then returns ctx.Err(); or,
+// after Drain, until the queue is empty, then returns nil. When ctx ends
+// the call being said is cut, and it and every call still queued are
+// logged and passed to Played with ErrStopped: the controller will not
+// send them again. A Player error is logged and the next call played: a
+// speaker unplugged for one call must not silence the office.
 func (a *Announcer) Run(ctx context.Context) error {
 	for {
 		a.mu.Lock()
@@ -172,33 +202,30 @@ func (a *Announcer) Run(ctx context.Context) error {
 		if it != nil {
 			calls = a.list.phrases(it)
 		}
+		drained := it == nil && a.draining && len(a.list.items) == 0
+		if drained {
+			a.stopped = true // under the lock Offer takes: no call slips in
+		}
 		a.mu.Unlock()
 		// A dropped item is off the list: nothing else touches it, and
 		// phrases reads only the immutable languages besides it.
 		for _, d := range dropped {
-			an := a.announcement(d, a.list.phrases(d))
-			level := slog.LevelInfo // its counter has moved on
-			if errors.Is(d.why, ErrExpired) {
-				level = slog.LevelWarn // a citizen the voice never called
-			}
-			a.opts.Logger.Log(ctx, level, "audio: call not announced", "ticket", d.ticket, "counter", d.counter, "ids", d.ids, "at", d.at, "why", d.why)
-			if a.opts.Played != nil {
-				a.opts.Played(an, fmt.Errorf("%w: ticket %s to %s", d.why, d.ticket, d.counter))
-			}
+			a.report(a.announcement(d, a.list.phrases(d)), fmt.Errorf("%w: ticket %s to %s", d.why, d.ticket, d.counter))
 		}
 		if it != nil {
 			an := a.announcement(it, calls)
 			err := a.play(ctx, an)
+			if ctx.Err() != nil && err != nil {
+				err = fmt.Errorf("%w mid-call: ticket %s to %s: %w", ErrStopped, an.Ticket, an.Counter, err)
+			}
+			a.report(an, err)
 			if ctx.Err() != nil {
-				return ctx.Err()
-			}
-			if err != nil {
-				a.opts.Logger.Error("audio: announce", "ticket", an.Ticket, "counter", an.Counter, "err", err)
-			}
-			if a.opts.Played != nil {
-				a.opts.Played(an, err)
+				return a.stop(ctx)
 			}
 			continue
+		}
+		if drained {
+			return nil
 		}
 		var timer <-chan time.Time
 		if wait > 0 {
@@ -206,10 +233,45 @@ func (a *Announcer) Run(ctx context.Context) error {
 		}
 		select {
 		case <-ctx.Done():
-			return ctx.Err()
+			return a.stop(ctx)
 		case <-a.wake:
 		case <-timer:
 		}
+	}
+}
+
+// stop takes every call off the queue, reports each as not said, and
+// returns ctx.Err().
+func (a *Announcer) stop(ctx context.Context) error {
+	a.mu.Lock()
+	a.stopped = true
+	left, superseded := a.list.items, a.list.superseded
+	a.list.items, a.list.superseded = nil, nil
+	a.mu.Unlock()
+	for _, it := range superseded {
+		a.report(a.announcement(it, a.list.phrases(it)), fmt.Errorf("%w: ticket %s to %s", it.why, it.ticket, it.counter))
+	}
+	for _, it := range left {
+		a.report(a.announcement(it, a.list.phrases(it)), fmt.Errorf("%w: ticket %s to %s", ErrStopped, it.ticket, it.counter))
+	}
+	return ctx.Err()
+}
+
+// report passes an announcement played or dropped to Played, and logs it
+// when it was not said in full.
+func (a *Announcer) report(an *Announcement, err error) {
+	args := []any{"ticket", an.Ticket, "counter", an.Counter, "ids", an.IDs, "err", err}
+	switch {
+	case err == nil:
+	case errors.Is(err, ErrSuperseded):
+		a.opts.Logger.Info("audio: call not announced", args...) // its counter has moved on
+	case errors.Is(err, ErrExpired), errors.Is(err, ErrStopped):
+		a.opts.Logger.Warn("audio: call not announced", args...) // a citizen the voice did not call
+	default:
+		a.opts.Logger.Error("audio: announce", args...)
+	}
+	if a.opts.Played != nil {
+		a.opts.Played(an, err)
 	}
 }
 

@@ -1,8 +1,10 @@
 package audio
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
+	"log/slog"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -33,9 +35,10 @@ func (p *gatePlayer) Play(ctx context.Context, a *Announcement) error {
 	p.started <- a
 	select {
 	case <-p.release:
+		return nil
 	case <-ctx.Done():
+		return ctx.Err() // cut, as aplay killed
 	}
-	return nil
 }
 
 type result struct {
@@ -43,9 +46,9 @@ type result struct {
 	err error
 }
 
-// startAnnouncer runs an announcer over an in-memory uk+en pack with a
-// manual clock; it returns the announcer and the channel of Played.
-func startAnnouncer(t *testing.T, player Player, clock *devicetest.Clock, opts AnnouncerOpts) (*Announcer, *Pack, chan result) {
+// newAnnouncer returns an announcer over an in-memory uk+en pack with a
+// manual clock, not yet running, and the channel of Played.
+func newAnnouncer(t *testing.T, player Player, clock *devicetest.Clock, opts AnnouncerOpts) (*Announcer, *Pack, chan result) {
 	t.Helper()
 	pack, err := LoadPack(testPack(t, mono16k, "uk", "en"))
 	require.NoError(t, err)
@@ -54,6 +57,13 @@ func startAnnouncer(t *testing.T, player Player, clock *devicetest.Clock, opts A
 	opts.Played = func(a *Announcement, err error) { played <- result{a, err} }
 	a, err := NewAnnouncer(pack, player, &opts)
 	require.NoError(t, err)
+	return a, pack, played
+}
+
+// startAnnouncer is newAnnouncer running until the test ends.
+func startAnnouncer(t *testing.T, player Player, clock *devicetest.Clock, opts AnnouncerOpts) (*Announcer, *Pack, chan result) {
+	t.Helper()
+	a, pack, played := newAnnouncer(t, player, clock, opts)
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error)
 	go func() { done <- a.Run(ctx) }()
@@ -195,4 +205,90 @@ func TestPackWithoutOptionalClips(t *testing.T) {
 	require.NoError(t, err)
 	_, err = pack.Render(p.Clips)
 	require.NoError(t, err)
+}
+
+// A clean stop says the call being said to its end, then the calls still
+// queued (one missing a language at once, one too old by then dropped),
+// and then Run returns; a call offered after that is refused.
+func TestAnnouncerDrain(t *testing.T) {
+	clock := devicetest.NewClock(t0)
+	player := newGatePlayer()
+	a, _, played := newAnnouncer(t, player, clock, AnnouncerOpts{Langs: []string{"uk", "en"}})
+	done := make(chan error, 1)
+	go func() { done <- a.Run(context.Background()) }()
+
+	a.Offer(phraseCall(t, "1", "А001", "1", "uk", t0))
+	a.Offer(phraseCall(t, "1", "А001", "1", "en", t0))
+	require.Equal(t, "А001", wait(t, player.started).Ticket)
+	a.Offer(phraseCall(t, "2", "А002", "2", "uk", t0)) // its English never comes
+	a.Offer(phraseCall(t, "3", "А003", "3", "uk", t0))
+	a.Offer(phraseCall(t, "3", "А003", "3", "en", t0))
+	a.Offer(phraseCall(t, "4", "А004", "4", "uk", t0.Add(-50*time.Second)))
+	a.Offer(phraseCall(t, "4", "А004", "4", "en", t0.Add(-50*time.Second)))
+	a.Drain()
+	clock.Advance(20 * time.Second) // А004 is 70 s old when its turn comes
+
+	player.release <- struct{}{}
+	require.NoError(t, wait(t, played).err)
+	got := wait(t, player.started)
+	require.Equal(t, "А002", got.Ticket)
+	require.Len(t, got.Calls, 1, "said without waiting for its English")
+	player.release <- struct{}{}
+	require.NoError(t, wait(t, played).err)
+	require.Equal(t, "А003", wait(t, player.started).Ticket)
+	player.release <- struct{}{}
+	require.NoError(t, wait(t, played).err)
+	r := wait(t, played)
+	require.Equal(t, "А004", r.a.Ticket)
+	require.ErrorIs(t, r.err, ErrExpired)
+
+	require.NoError(t, wait(t, done))
+	require.Equal(t, Stopped, a.Offer(phraseCall(t, "5", "А005", "5", "uk", clock.Now())))
+	require.False(t, player.overlap.Load())
+}
+
+// Drain on an idle announcer: Run returns at once.
+func TestAnnouncerDrainIdle(t *testing.T) {
+	a, _, _ := newAnnouncer(t, newGatePlayer(), devicetest.NewClock(t0), AnnouncerOpts{})
+	done := make(chan error, 1)
+	go func() { done <- a.Run(context.Background()) }()
+	a.Drain()
+	require.NoError(t, wait(t, done))
+}
+
+// A hard stop (Run's context ends) cuts the call being said; it and every
+// call still queued are logged by ticket and counter and passed to Played
+// with ErrStopped: none is lost silently.
+func TestAnnouncerStopReportsEveryCall(t *testing.T) {
+	clock := devicetest.NewClock(t0)
+	player := newGatePlayer()
+	var logs bytes.Buffer
+	a, _, played := newAnnouncer(t, player, clock, AnnouncerOpts{Langs: []string{"uk"},
+		Logger: slog.New(slog.NewTextHandler(&logs, nil))})
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- a.Run(ctx) }()
+
+	a.Offer(phraseCall(t, "1", "А001", "1", "uk", t0))
+	require.Equal(t, "А001", wait(t, player.started).Ticket)
+	a.Offer(phraseCall(t, "2", "А002", "2", "uk", t0))
+	a.Offer(phraseCall(t, "3", "Б003", "3", "uk", t0))
+	cancel()
+	require.ErrorIs(t, wait(t, done), context.Canceled)
+
+	var errs []string
+	for range 3 {
+		r := wait(t, played)
+		require.ErrorIs(t, r.err, ErrStopped)
+		errs = append(errs, r.err.Error())
+	}
+	require.Equal(t, []string{
+		"audio: announcer stopped mid-call: ticket А001 to 1: context canceled",
+		"audio: announcer stopped: ticket А002 to 2",
+		"audio: announcer stopped: ticket Б003 to 3",
+	}, errs)
+	for _, want := range []string{"ticket=А001 counter=1", "ticket=А002 counter=2", "ticket=Б003 counter=3"} {
+		require.Contains(t, logs.String(), want)
+	}
+	require.Equal(t, Stopped, a.Offer(phraseCall(t, "4", "А004", "4", "uk", t0)))
 }

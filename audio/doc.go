@@ -103,7 +103,13 @@
 //     citizen called twenty minutes ago is not called now. Age counts from
 //     the call's "at", so the controller and the announcer need the same
 //     clock (NTP); a call without a time or from the future ages from its
-//     arrival.
+//     arrival;
+//   - Drain is a clean stop: the call being said and the ones still queued
+//     are said (each within MaxAge), then Run returns. When Run's context
+//     ends instead, the call being said is cut, and it and every call left
+//     are logged by ticket and counter and passed to Played with
+//     ErrStopped: the broker has them as delivered, so nothing else would
+//     say them.
 //
 // CommandPlayer pipes each announcement as a WAV file into aplay (or any
 // player reading standard input); DirPlayer writes numbered WAV files for

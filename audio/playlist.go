@@ -62,6 +62,9 @@ const (
 	Skipped Outcome = "skipped"
 	// Expired: the message is older than MaxAge, or it fell off a full queue.
 	Expired Outcome = "expired"
+	// Stopped: the announcer has stopped (its Run returned); the message
+	// will not be said.
+	Stopped Outcome = "stopped"
 )
 
 // key identifies one message: a call (its id, with the ticket and counter,

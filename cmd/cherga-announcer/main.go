@@ -9,6 +9,12 @@
 // The voice is the built-in espeak-ng pack (audio/voice) unless -pack names
 // a folder with a manifest.json (see package audio). The queue, merging and
 // age rules are audio.Announcer's.
+//
+// SIGINT or SIGTERM stops taking calls and says the call being said to its
+// end, then the ones already queued (each within -max-age), for at most
+// -drain; a call left then is logged by ticket and counter. The broker has
+// them as delivered, so nothing else would say them. A second signal stops
+// at once, with the same log.
 package main
 
 import (
@@ -44,6 +50,7 @@ type options struct {
 	player   string
 	maxAge   time.Duration
 	gather   time.Duration
+	drain    time.Duration
 	langs    []string
 	clientID string
 	user     string
@@ -63,6 +70,7 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	fs.StringVar(&o.player, "player", "aplay", "`command` that plays a WAV file given on its standard input")
 	fs.DurationVar(&o.maxAge, "max-age", time.Minute, "drop a call older than this when it arrives (it waited in the controller while the broker was away) or when its turn comes; a later call to the same counter supersedes a queued one")
 	fs.DurationVar(&o.gather, "gather", 500*time.Millisecond, "how long a call waits for its other languages")
+	fs.DurationVar(&o.drain, "drain", 30*time.Second, "on SIGINT or SIGTERM, how long to go on saying the calls already queued; the ones left then are logged")
 	langs := fs.String("lang", "uk,en", "languages to say, in order, comma-separated")
 	fs.StringVar(&o.clientID, "id", "cherga-announcer-"+host, "MQTT client `id`; keep it stable, the broker keeps its session")
 	fs.StringVar(&o.user, "user", "", "MQTT user `name`; the password comes from $CHERGA_MQTT_PASSWORD, never the command line")
@@ -82,8 +90,8 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	if len(o.langs) == 0 {
 		return o, errors.New("-lang: no language")
 	}
-	if o.maxAge <= 0 || o.gather <= 0 {
-		return o, errors.New("-max-age and -gather must be positive")
+	if o.maxAge <= 0 || o.gather <= 0 || o.drain <= 0 {
+		return o, errors.New("-max-age, -gather and -drain must be positive")
 	}
 	if len(strings.Fields(o.player)) == 0 && o.out == "" {
 		return o, errors.New("-player: no command")
@@ -112,15 +120,23 @@ func main() {
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	a, err := start(ctx, o, log, nil)
+	player, err := newPlayer(o)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "cherga-announcer:", err)
 		os.Exit(1)
 	}
-	log.Info("cherga-announcer ready", "broker", o.broker, "topic", a.topic, "pack", a.pack.String(), "player", a.player, "version", version)
+	a, err := start(o, player, log, nil)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "cherga-announcer:", err)
+		os.Exit(1)
+	}
+	log.Info("cherga-announcer ready", "broker", o.broker, "topic", a.topic, "pack", a.pack.String(), "player", player, "version", version)
 	<-ctx.Done()
-	log.Info("cherga-announcer stopping")
-	a.Close()
+	stop()
+	log.Info("cherga-announcer stopping: saying the calls already queued; a second signal stops at once", "drain", o.drain)
+	again, cancel := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer cancel()
+	a.Stop(again)
 }
 
 // announcer is the running program: an MQTT subscription feeding an
@@ -128,16 +144,32 @@ func main() {
 type announcer struct {
 	topic  string
 	pack   *audio.Pack
-	player audio.Player
 	ann    *audio.Announcer
 	mqtt   paho.Client
+	drain  time.Duration
 	cancel context.CancelFunc
 	done   chan struct{}
 }
 
+// newPlayer is the -player command, or the -out folder.
+func newPlayer(o options) (audio.Player, error) {
+	if o.out != "" {
+		if err := os.MkdirAll(o.out, 0o755); err != nil {
+			return nil, err
+		}
+		return &audio.DirPlayer{Dir: o.out}, nil
+	}
+	cmd := strings.Fields(o.player)
+	// Say it now, not at the first call.
+	if _, err := exec.LookPath(cmd[0]); err != nil {
+		return nil, fmt.Errorf("-player: %w (install alsa-utils for aplay, or give -player or -out)", err)
+	}
+	return &audio.CommandPlayer{Command: cmd}, nil
+}
+
 // start loads the pack, connects and subscribes; played, when set, sees
 // every announcement played or dropped (tests).
-func start(ctx context.Context, o options, log *slog.Logger, played func(*audio.Announcement, error)) (*announcer, error) {
+func start(o options, player audio.Player, log *slog.Logger, played func(*audio.Announcement, error)) (*announcer, error) {
 	var (
 		pack *audio.Pack
 		err  error
@@ -149,19 +181,6 @@ func start(ctx context.Context, o options, log *slog.Logger, played func(*audio.
 	}
 	if err != nil {
 		return nil, fmt.Errorf("pack: %w", err)
-	}
-	cmd := strings.Fields(o.player)
-	var player audio.Player = &audio.CommandPlayer{Command: cmd}
-	if o.out == "" {
-		// Say it now, not at the first call.
-		if _, err := exec.LookPath(cmd[0]); err != nil {
-			return nil, fmt.Errorf("-player: %w (install alsa-utils for aplay, or give -player or -out)", err)
-		}
-	} else {
-		if err := os.MkdirAll(o.out, 0o755); err != nil {
-			return nil, err
-		}
-		player = &audio.DirPlayer{Dir: o.out}
 	}
 	ann, err := audio.NewAnnouncer(pack, player, &audio.AnnouncerOpts{
 		Langs: o.langs, MaxAge: o.maxAge, Gather: o.gather, Logger: log, Played: played,
@@ -179,7 +198,7 @@ func start(ctx context.Context, o options, log *slog.Logger, played func(*audio.
 		}
 		out := ann.Offer(c)
 		level := slog.LevelDebug
-		if out == audio.Expired {
+		if out == audio.Expired || out == audio.Stopped {
 			level = slog.LevelWarn // a call nobody will hear
 		}
 		log.Log(context.Background(), level, "cherga-announcer: call", "id", c.ID, "ticket", c.Ticket, "counter", c.Counter, "lang", c.Lang, "recall", c.Recall, "at", c.At, "outcome", out)
@@ -231,18 +250,35 @@ func start(ctx context.Context, o options, log *slog.Logger, played func(*audio.
 		return nil, fmt.Errorf("subscribe %s: no answer", topic)
 	}
 
-	runCtx, cancel := context.WithCancel(ctx)
-	a := &announcer{topic: topic, pack: pack, player: player, ann: ann, mqtt: client, cancel: cancel, done: make(chan struct{})}
+	// Not the signal's context: a signal drains the queue (Stop), it does
+	// not cut the call being said.
+	runCtx, cancel := context.WithCancel(context.Background())
+	a := &announcer{topic: topic, pack: pack, ann: ann, mqtt: client, drain: o.drain, cancel: cancel, done: make(chan struct{})}
 	go func() {
 		defer close(a.done)
-		ann.Run(runCtx) // returns the context's error, which is the stop
+		ann.Run(runCtx) // nil once drained, or the context's error: the stop either way
 	}()
 	return a, nil
 }
 
-// Close disconnects and stops playing; it returns once the player is done.
-func (a *announcer) Close() {
+// Stop takes no more calls and says the one being said and those already
+// queued, for at most -drain or until ctx ends; then it cuts the call being
+// said, and the announcer logs every call left by ticket and counter. It
+// returns once the player is done.
+func (a *announcer) Stop(ctx context.Context) {
+	// Calls that come now stay with the broker for our session: the next
+	// start gets them, if they are still fresh.
 	a.mqtt.Disconnect(250)
+	a.ann.Drain()
+	ctx, cancel := context.WithTimeout(ctx, a.drain)
+	defer cancel()
+	select {
+	case <-a.done:
+	case <-ctx.Done():
+	}
 	a.cancel()
 	<-a.done
 }
+
+// Close is Stop within -drain.
+func (a *announcer) Close() { a.Stop(context.Background()) }

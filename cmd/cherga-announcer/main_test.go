@@ -3,10 +3,12 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"log/slog"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -60,17 +62,14 @@ func announce(t *testing.T, id, ticket, counter, lang string, recall bool, at ti
 // as the controller does, and checks the WAV files the announcer writes:
 // one per call, both languages Ukrainian first, the clips in order.
 func TestAnnouncerEndToEnd(t *testing.T) {
-	b, err := broker.Start("127.0.0.1:0", slog.New(slog.NewTextHandler(io.Discard, nil)))
-	require.NoError(t, err)
-	t.Cleanup(func() { b.Close() })
-
+	b := startBroker(t)
 	out := t.TempDir()
 	o, err := parseFlags([]string{"-broker", b.URL(), "-site", "e2e", "-out", out, "-gather", "10s", "-id", "announcer-" + t.Name()}, io.Discard)
 	require.NoError(t, err)
 	played := make(chan error, 8)
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	a, err := start(ctx, o, slog.New(slog.NewTextHandler(io.Discard, nil)), func(_ *audio.Announcement, err error) { played <- err })
+	player, err := newPlayer(o)
+	require.NoError(t, err)
+	a, err := start(o, player, slog.New(slog.NewTextHandler(io.Discard, nil)), func(_ *audio.Announcement, err error) { played <- err })
 	require.NoError(t, err)
 	t.Cleanup(a.Close)
 
@@ -132,18 +131,161 @@ func TestFlags(t *testing.T) {
 	require.EqualError(t, err, "-lang: no language")
 	_, err = parseFlags([]string{"-max-age", "0s"}, io.Discard)
 	require.Error(t, err)
+	_, err = parseFlags([]string{"-drain", "0s"}, io.Discard)
+	require.EqualError(t, err, "-max-age, -gather and -drain must be positive")
 	_, err = parseFlags([]string{"extra"}, io.Discard)
 	require.Error(t, err)
 
 	// A language the pack lacks is refused at start, before connecting.
 	o, err = parseFlags([]string{"-lang", "uk,de", "-broker", "tcp://127.0.0.1:1"}, io.Discard)
 	require.NoError(t, err)
-	_, err = start(context.Background(), o, slog.New(slog.NewTextHandler(io.Discard, nil)), nil)
+	_, err = start(o, &audio.DirPlayer{Dir: t.TempDir()}, slog.New(slog.NewTextHandler(io.Discard, nil)), nil)
 	require.ErrorIs(t, err, audio.ErrPack)
 
 	// A player that is not installed is said at start, not at the first call.
 	o, err = parseFlags([]string{"-player", "no-such-player-here -q", "-broker", "tcp://127.0.0.1:1"}, io.Discard)
 	require.NoError(t, err)
-	_, err = start(context.Background(), o, slog.New(slog.NewTextHandler(io.Discard, nil)), nil)
+	_, err = newPlayer(o)
 	require.ErrorContains(t, err, `-player: exec: "no-such-player-here"`)
+}
+
+func startBroker(t *testing.T) *broker.Broker {
+	t.Helper()
+	b, err := broker.Start("127.0.0.1:0", slog.New(slog.NewTextHandler(io.Discard, nil)))
+	require.NoError(t, err)
+	t.Cleanup(func() { b.Close() })
+	return b
+}
+
+// gatePlayer holds each call until the test releases it, as a speaker
+// takes seconds to say one.
+type gatePlayer struct {
+	started chan string // tickets
+	release chan struct{}
+}
+
+func (p *gatePlayer) Play(ctx context.Context, a *audio.Announcement) error {
+	p.started <- a.Ticket
+	select {
+	case <-p.release:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err() // cut, as aplay killed
+	}
+}
+
+// lines sends each log line to a channel, or drops it when the channel
+// is full.
+type lines chan string
+
+func (l lines) Write(b []byte) (int, error) {
+	select {
+	case l <- string(b):
+	default:
+	}
+	return len(b), nil
+}
+
+func receive[T any](t *testing.T, ch <-chan T) T {
+	t.Helper()
+	select {
+	case v := <-ch:
+		return v
+	case <-time.After(10 * time.Second):
+		t.Fatal("nothing came within 10 s")
+	}
+	panic("unreachable")
+}
+
+// startGated runs the announcer with a gatePlayer, publishes calls А001,
+// А002 and А003 to counters 1, 2 and 3, and returns once А001 is being
+// said and the other two wait in the announcer's queue.
+func startGated(t *testing.T, extra ...string) (*announcer, *gatePlayer, chan error) {
+	t.Helper()
+	b := startBroker(t)
+	site := strings.NewReplacer("/", "-").Replace(strings.ToLower(t.Name()))
+	o, err := parseFlags(append([]string{"-broker", b.URL(), "-site", site, "-lang", "uk", "-id", "announcer-" + t.Name()}, extra...), io.Discard)
+	require.NoError(t, err)
+	player := &gatePlayer{started: make(chan string, 8), release: make(chan struct{})}
+	logs := make(lines, 64)
+	log := slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	played := make(chan error, 8)
+	a, err := start(o, player, log, func(_ *audio.Announcement, err error) { played <- err })
+	require.NoError(t, err)
+
+	pub, err := sim.Listen(b.URL(), "qms/"+site+"/nothing")
+	require.NoError(t, err)
+	t.Cleanup(pub.Close)
+	for i, ticket := range []string{"А001", "А002", "А003"} {
+		m, _ := announce(t, fmt.Sprint(i+1), ticket, fmt.Sprint(i+1), "uk", false, time.Now())
+		require.NoError(t, pub.Publish("qms/"+site+"/announce", m, false))
+	}
+	require.Equal(t, "А001", receive(t, player.started))
+	for queued := 0; queued < 3; {
+		if strings.Contains(receive(t, (<-chan string)(logs)), "outcome=queued") {
+			queued++
+		}
+	}
+	return a, player, played
+}
+
+// A clean stop (SIGINT, SIGTERM) says the call being said to its end, and
+// then the calls already queued: the broker has them as delivered, so
+// nothing else would say them.
+func TestAnnouncerStopSaysTheQueue(t *testing.T) {
+	a, player, played := startGated(t)
+	stopped := make(chan struct{})
+	go func() {
+		a.Close()
+		close(stopped)
+	}()
+	release := func() {
+		select {
+		case player.release <- struct{}{}:
+		case <-time.After(10 * time.Second):
+			t.Fatal("the call was cut")
+		}
+	}
+	release()
+	require.Equal(t, "А002", receive(t, player.started))
+	release()
+	require.Equal(t, "А003", receive(t, player.started))
+	release()
+	receive(t, stopped)
+	for range 3 {
+		require.NoError(t, receive(t, played))
+	}
+}
+
+// A second signal, or the end of -drain, cuts the call being said; it and
+// the calls left are reported, not lost silently.
+func TestAnnouncerStopCut(t *testing.T) {
+	for _, tt := range []struct {
+		name  string
+		drain string
+		ctx   func() context.Context
+	}{
+		{"second signal", "30s", func() context.Context {
+			ctx, cancel := context.WithCancel(context.Background())
+			cancel()
+			return ctx
+		}},
+		{"drain ends", "1ns", context.Background},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			a, _, played := startGated(t, "-drain", tt.drain)
+			a.Stop(tt.ctx())
+			var errs []string
+			for range 3 {
+				err := receive(t, played)
+				require.ErrorIs(t, err, audio.ErrStopped)
+				errs = append(errs, err.Error())
+			}
+			require.Equal(t, []string{
+				"audio: announcer stopped mid-call: ticket А001 to 1: context canceled",
+				"audio: announcer stopped: ticket А002 to 2",
+				"audio: announcer stopped: ticket А003 to 3",
+			}, errs)
+		})
+	}
 }
