@@ -90,8 +90,8 @@ func Announce(lang, label, counter string, kind CounterKind) (Phrase, error) {
 }
 
 // AnnounceRecall is Announce for a ticket called again: it begins with
-// «Повторно» / "Again", so that a citizen who missed the first call knows
-// it is still theirs.
+// «Повторно» / "Calling again", so that a citizen who missed the first call
+// knows it is still theirs.
 func AnnounceRecall(lang, label, counter string, kind CounterKind) (Phrase, error) {
 	return announce(lang, label, counter, kind, true)
 }
@@ -129,7 +129,7 @@ func announce(lang, label, counter string, kind CounterKind, recall bool) (Phras
 		text.WriteString("Талон")
 		p.Clips = append(p.Clips, "uk/word/talon")
 	case recall:
-		text.WriteString("Again: ticket")
+		text.WriteString("Calling again: ticket")
 		p.Clips = append(p.Clips, "en/word/again", "en/word/ticket")
 	default:
 		text.WriteString("Ticket")

@@ -86,7 +86,7 @@ func TestAnnounceRecall(t *testing.T) {
 	checkPhrase(t, p)
 	p, err = AnnounceRecall("en", "А023", "5", Window)
 	require.NoError(t, err)
-	require.Equal(t, "Again: ticket A twenty-three, counter five", p.Text)
+	require.Equal(t, "Calling again: ticket A twenty-three, counter five", p.Text)
 	require.Equal(t, "en/word/again", p.Clips[0])
 	checkPhrase(t, p)
 	_, err = AnnounceRecall("uk", "А023", "x", Window)

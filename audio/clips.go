@@ -91,8 +91,8 @@ var clipTexts = func() map[string]map[string]string {
 
 	en := map[string]string{
 		"en/word/ticket":   "ticket",
-		"en/word/again":    "again",
-		"en/word/window":   "counter", // the id is older than the word: ids never change
+		"en/word/again":    "calling again", // the id is older than the words
+		"en/word/window":   "counter",       // the id is older than the word: ids never change
 		"en/word/room":     "room",
 		"en/word/hundred":  "hundred",
 		"en/word/thousand": "thousand",

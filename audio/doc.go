@@ -16,9 +16,9 @@
 //
 //	{lang}/word/...    fixed words: uk talon, vikno, kabinet, tysiacha, tysiachi, tysiach,
 //	                   povtorno; en ticket, window (said "counter"), room, hundred,
-//	                   thousand, again. povtorno and again (before a recall) came
-//	                   later: a pack without them still loads, and says a recall
-//	                   without them.
+//	                   thousand, again (said "calling again"). povtorno and again
+//	                   (before a recall) came later: a pack without them still
+//	                   loads, and says a recall without them.
 //	{lang}/letter/...  ticket prefix letters: a b v h g d e ye zh z y i yi j k l m n
 //	                   o p r s t u f kh ts ch sh shch soft yu ya (А..Я in that order)
 //	{lang}/num/N       number parts named by their value
