@@ -190,21 +190,25 @@ func TestAnnouncerLeavesOutABadLanguage(t *testing.T) {
 	require.NoError(t, wait(t, played).err)
 }
 
-// A pack recorded before the recall's first word existed still loads,
-// and says a recall without it.
+// A pack recorded before the recall's first words and the English "and"
+// existed still loads, and says a recall and a number without them.
 func TestPackWithoutOptionalClips(t *testing.T) {
-	fsys := testPack(t, mono16k, "uk")
+	fsys := testPack(t, mono16k, "uk", "en")
 	m := fsys["manifest.json"]
 	var man Manifest
 	require.NoError(t, json.Unmarshal(m.Data, &man))
-	delete(man.Clips, "uk/word/povtorno")
+	for id := range optionalClips {
+		delete(man.Clips, id)
+	}
 	m.Data = man.JSON()
 	pack, err := LoadPack(fsys)
 	require.NoError(t, err)
-	p, err := AnnounceRecall("uk", "А1", "1", Window)
-	require.NoError(t, err)
-	_, err = pack.Render(p.Clips)
-	require.NoError(t, err)
+	for _, lang := range []string{"uk", "en"} {
+		p, err := AnnounceRecall(lang, "А101", "1", Window)
+		require.NoError(t, err)
+		_, err = pack.Render(p.Clips)
+		require.NoError(t, err)
+	}
 }
 
 // A clean stop says the call being said to its end, then the calls still

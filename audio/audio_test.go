@@ -47,7 +47,7 @@ func TestAnnounce(t *testing.T) {
 		{"uk", "Ї000", "3", Window, "Талон Ї нуль, вікно три"},
 		{"uk", "Ґ2000", "21", Cabinet, "Талон Ґ дві тисячі, кабінет двадцять один"},
 		{"uk", "Щ1001", "9999", Window, "Талон Щ тисяча один, вікно дев'ять тисяч дев'ятсот дев'яносто дев'ять"},
-		{"en", "Щ1001", "9999", Window, "Ticket Shch one thousand one, counter nine thousand nine hundred ninety-nine"},
+		{"en", "Щ1001", "9999", Window, "Ticket Shch one thousand and one, counter nine thousand nine hundred and ninety-nine"},
 		{"uk", "Ь5", "5", Window, "Талон Ь п'ять, вікно п'ять"},
 		{"en", "Ь5", "5", Window, "Ticket soft sign five, counter five"},
 	}
@@ -74,7 +74,7 @@ func TestAnnounceClips(t *testing.T) {
 	p, err = Announce("en", "ЖА2023", "12", Cabinet)
 	require.NoError(t, err)
 	require.Equal(t, []string{"en/word/ticket", "en/letter/zh", "en/letter/a", "en/num/2", "en/word/thousand",
-		"en/num/20", "en/num/3", "en/word/room", "en/num/12"}, p.Clips)
+		"en/word/and", "en/num/20", "en/num/3", "en/word/room", "en/num/12"}, p.Clips)
 }
 
 // A recall says so first, in both languages.

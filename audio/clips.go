@@ -96,6 +96,7 @@ var clipTexts = func() map[string]map[string]string {
 		"en/word/room":     "room",
 		"en/word/hundred":  "hundred",
 		"en/word/thousand": "thousand",
+		"en/word/and":      "and",
 	}
 	enNum := []string{
 		"zero", "one", "two", "three", "four", "five", "six", "seven", "eight",

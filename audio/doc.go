@@ -16,23 +16,27 @@
 //
 //	{lang}/word/...    fixed words: uk talon, vikno, kabinet, tysiacha, tysiachi, tysiach,
 //	                   povtorno; en ticket, window (said "counter"), room, hundred,
-//	                   thousand, again (said "calling again"). povtorno and again
-//	                   (before a recall) came later: a pack without them still
-//	                   loads, and says a recall without them.
+//	                   thousand, and, again (said "calling again"). povtorno,
+//	                   again (before a recall) and and ("one hundred and one")
+//	                   came later: a pack without them still loads, and says a
+//	                   recall or a number without them.
 //	{lang}/letter/...  ticket prefix letters: a b v h g d e ye zh z y i yi j k l m n
 //	                   o p r s t u f kh ts ch sh shch soft yu ya (А..Я in that order)
 //	{lang}/num/N       number parts named by their value
 //
 // Every number 0..9999 is composed of a bounded set of number clips, at most
 // one clip per decimal place plus the word for thousand (and for English
-// hundred):
+// hundred and "and"):
 //
 //	uk/num/0..19, 20, 30 .. 90, 100, 200 .. 900, 2f    (41 clips with the 3 thousand words)
-//	en/num/0..19, 20, 30 .. 90                         (30 clips with hundred and thousand)
+//	en/num/0..19, 20, 30 .. 90                         (31 clips with hundred, thousand, and)
 //
 // so 2023 is uk/num/2f uk/word/tysiachi uk/num/20 uk/num/3 ("дві тисячі
-// двадцять три") and en/num/2 en/word/thousand en/num/20 en/num/3 ("two
-// thousand twenty-three").
+// двадцять три") and en/num/2 en/word/thousand en/word/and en/num/20
+// en/num/3 ("two thousand and twenty-three"). English numbers are British,
+// as the espeak-ng voice is: "and" before the tens and units of a number
+// from 100 up ("one hundred and one", "one thousand and ten", but "one
+// thousand one hundred").
 //
 // # Ukrainian grammar
 //

@@ -44,8 +44,8 @@ func ExampleNumberWords() {
 	}
 	// Output:
 	// 1000: ["тисяча"] / one thousand
-	// 2001: ["дві" "тисячі" "один"] / two thousand one
-	// 5023: ["п'ять" "тисяч" "двадцять" "три"] / five thousand twenty-three
+	// 2001: ["дві" "тисячі" "один"] / two thousand and one
+	// 5023: ["п'ять" "тисяч" "двадцять" "три"] / five thousand and twenty-three
 }
 
 func ExampleClipTexts() {

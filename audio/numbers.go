@@ -19,7 +19,8 @@ type numPart struct {
 
 // NumberWords returns the cardinal number n (0..MaxNumber) in language lang
 // ("uk" or "en") as words, one word per clip: 23 is ["двадцять", "три"] and
-// ["twenty", "three"], 2000 is ["дві", "тисячі"]. Join them with NumberText.
+// ["twenty", "three"], 2000 is ["дві", "тисячі"], 101 is ["one", "hundred",
+// "and", "one"]. Join them with NumberText.
 func NumberWords(n int, lang string) ([]string, error) {
 	parts, err := numberParts(n, lang)
 	if err != nil {
@@ -33,7 +34,8 @@ func NumberWords(n int, lang string) ([]string, error) {
 }
 
 // NumberText returns the cardinal number n (0..MaxNumber) in language lang as
-// it is written: "двадцять три", "twenty-three", "дві тисячі один".
+// it is written: "двадцять три", "twenty-three", "дві тисячі один", "two
+// thousand and one".
 func NumberText(n int, lang string) (string, error) {
 	parts, err := numberParts(n, lang)
 	if err != nil {
@@ -102,6 +104,11 @@ func numberParts(n int, lang string) ([]numPart, error) {
 		}
 	}
 	rest := n % 100
+	if lang == "en" && rest > 0 && n >= 100 {
+		// British, as the espeak-ng voice is: "one hundred and one", "two
+		// thousand and twenty-three".
+		parts = append(parts, numPart{clip: "en/word/and"})
+	}
 	if rest >= 20 {
 		parts = append(parts, num(rest/10*10))
 		if u := rest % 10; u > 0 {

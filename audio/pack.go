@@ -227,8 +227,8 @@ func (p *Pack) Say(clips []string) (Clip, error) {
 
 // optionalClips were added after packs were first recorded: a pack without
 // them still loads, and a phrase is said without them («Повторно» before a
-// recall).
-var optionalClips = map[string]bool{"uk/word/povtorno": true, "en/word/again": true}
+// recall, "and" in "one hundred and one").
+var optionalClips = map[string]bool{"uk/word/povtorno": true, "en/word/again": true, "en/word/and": true}
 
 // Render returns one announcement: the chime, ChimePause of silence, then
 // each phrase (a list of clip ids, one per language) with LangPause between
