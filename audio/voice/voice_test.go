@@ -1,7 +1,9 @@
 package voice_test
 
 import (
+	"strings"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/require"
 
@@ -16,6 +18,16 @@ func TestDefaultPack(t *testing.T) {
 	p, err := voice.Load("uk", "en")
 	require.NoError(t, err)
 	require.Equal(t, audio.Format{Rate: 16000, Channels: 1, Bits: 16}, p.Format())
+	// Every letter is long enough to be heard in a hall: 200 ms with the
+	// 90 ms of silence mkvoice puts around every clip. І, И and У, a bare
+	// short vowel each, were 133 to 190 ms before mkvoice said them long.
+	for _, lang := range []string{"uk", "en"} {
+		for id := range audio.ClipTexts(lang) {
+			if c, _ := p.Clip(id); strings.Contains(id, "/letter/") {
+				require.GreaterOrEqual(t, c.Duration(), 200*time.Millisecond, id)
+			}
+		}
+	}
 	// The clips a recorded pack may lack (LoadPack lets it) are here too.
 	for _, lang := range []string{"uk", "en"} {
 		for id := range audio.ClipTexts(lang) {

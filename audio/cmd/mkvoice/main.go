@@ -47,11 +47,14 @@ func main() {
 var voices = map[string]string{"uk": "uk", "en": "en"}
 
 // stress corrects the words espeak-ng 1.51 says wrongly in Ukrainian (it
-// says ТАлон, ВІКно, тиСЯчі, деВ'Яносто, поФторно, the letter Щ as the
-// Russian one, И as І): clip id → the text it fixes and the espeak-ng
-// phonemes to say instead, [[...]] input with ' before the stressed vowel.
-// ukPhonemes corrects these too. A fix whose text no longer matches
-// ClipTexts is not used, and mkvoice says so.
+// says ТАлон, ВІКно, тиСЯчі, деВ'Яносто, поФторно, м'Який знак as the
+// Russian мЯгкий, the letter Щ as the Russian one, И as І): clip id → the
+// text it fixes and the espeak-ng phonemes to say instead, [[...]] input
+// with ' before the stressed vowel of each word. The letters І, И and У,
+// a bare vowel each, it says too short to be heard in a hall (45 to 100
+// ms of sound): they are said long (: after the vowel), as long as А, Е
+// and О at least. ukPhonemes corrects these too. A fix whose text no
+// longer matches ClipTexts is not used, and mkvoice says so.
 var stress = map[string]struct{ text, phonemes string }{
 	"uk/word/talon":    {"талон", "tal'on"},
 	"uk/word/vikno":    {"вікно", "vikn'o"},
@@ -64,7 +67,10 @@ var stress = map[string]struct{ text, phonemes string }{
 	"uk/num/80":        {"вісімдесят", "visimdis'jat"},
 	"uk/num/90":        {"дев'яносто", "divjan'osto"},
 	"uk/letter/shch":   {"ща", "StS'A"},
-	"uk/letter/y":      {"и", "'I"},
+	"uk/letter/y":      {"и", "'I:"},
+	"uk/letter/i":      {"і", "'i:"},
+	"uk/letter/u":      {"у", "'u:"},
+	"uk/letter/soft":   {"м'який знак", "mjak'Ij zn'Ak"},
 }
 
 // ukPhonemes corrects what espeak-ng 1.51 makes of Ukrainian as Russian,

@@ -15,8 +15,17 @@ func TestStressFixesMatch(t *testing.T) {
 	for id, fix := range stress {
 		lang, _, _ := strings.Cut(id, "/")
 		require.Equal(t, fix.text, audio.ClipTexts(lang)[id], id)
-		require.Equal(t, 1, strings.Count(fix.phonemes, "'"), "%s: one stressed vowel", id)
+		require.Equal(t, len(strings.Fields(fix.phonemes)), strings.Count(fix.phonemes, "'"), "%s: one stressed vowel a word", id)
 	}
+}
+
+// The letters said by a bare short vowel are said long, and м'який is
+// stressed on и, not the Russian way on я.
+func TestLetterFixes(t *testing.T) {
+	for _, id := range []string{"uk/letter/i", "uk/letter/y", "uk/letter/u"} {
+		require.True(t, strings.HasSuffix(stress[id].phonemes, ":"), "%s: %q is not said long", id, stress[id].phonemes)
+	}
+	require.Equal(t, "mjak'Ij zn'Ak", stress["uk/letter/soft"].phonemes)
 }
 
 func TestEspeakVersion(t *testing.T) {
