@@ -53,10 +53,10 @@ type AnnouncerOpts struct {
 	// skipped. Each must be in the pack.
 	Langs []string `yaml:"langs"`
 	// MaxAge drops a call older than this when it arrives (it waited in
-	// the controller's outbox while the broker was away) or when its turn
-	// comes (it waited behind the announcer's own queue); see the package
-	// doc for how age is counted. A later call to the same counter drops
-	// a queued call sooner (ErrSuperseded).
+	// the controller's outbox while the broker was away; see the package
+	// doc for how age is counted). A call waiting behind the announcer's
+	// own queue is its counter's current one and is said, however late:
+	// a later call to the same counter supersedes it instead.
 	MaxAge time.Duration `yaml:"max_age"`
 	// Gather is how long a call waits for its other languages before it is
 	// played without them. The controller sends them back to back.
@@ -67,8 +67,9 @@ type AnnouncerOpts struct {
 	Clock  Clock        `yaml:"-"`
 	Logger *slog.Logger `yaml:"-"`
 	// Played, when set, is called after each announcement was played (err
-	// is the Player's) or dropped (err wraps ErrExpired or ErrSuperseded),
-	// from Run.
+	// is the Player's) or dropped (err wraps ErrSuperseded or ErrStopped),
+	// from Run. A call too old when it arrives is not queued: Offer says
+	// Expired.
 	Played func(a *Announcement, err error) `yaml:"-"`
 }
 
@@ -80,10 +81,6 @@ var DefaultAnnouncerOpts = AnnouncerOpts{
 	Gather: 500 * time.Millisecond,
 	Queue:  64,
 }
-
-// ErrExpired is passed to AnnouncerOpts.Played for a call dropped because
-// it became older than MaxAge while it waited.
-var ErrExpired = errors.New("audio: call too old to announce")
 
 // ErrSuperseded is passed to AnnouncerOpts.Played for a call dropped
 // because its counter called someone else before its turn came.
@@ -169,8 +166,7 @@ func (a *Announcer) Offer(c Call) Outcome {
 }
 
 // Drain makes Run return nil once every call queued is said or dropped
-// (each is still dropped when older than MaxAge at its turn), instead of
-// waiting for more. A call missing a language is said at once without
+// (superseded), instead of waiting for more. A call missing a language is said at once without
 // it. Drain is for a clean stop, after the calls stopped coming; Run's
 // context still cuts it short.
 func (a *Announcer) Drain() {
@@ -265,7 +261,7 @@ func (a *Announcer) report(an *Announcement, err error) {
 	case err == nil:
 	case errors.Is(err, ErrSuperseded):
 		a.opts.Logger.Info("audio: call not announced", args...) // its counter has moved on
-	case errors.Is(err, ErrExpired), errors.Is(err, ErrStopped):
+	case errors.Is(err, ErrStopped):
 		a.opts.Logger.Warn("audio: call not announced", args...) // a citizen the voice did not call
 	default:
 		a.opts.Logger.Error("audio: announce", args...)

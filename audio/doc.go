@@ -102,14 +102,17 @@
 //   - a recall of a ticket whose call is still queued merges into it instead
 //     of being said twice; a message seen before (at-least-once delivery
 //     repeats calls with the same id) is dropped;
-//   - a call older than MaxAge when its turn comes is dropped: after a
-//     broker outage the controller's outbox delivers old calls, and a
-//     citizen called twenty minutes ago is not called now. Age counts from
+//   - a call older than MaxAge when it arrives is dropped: after a broker
+//     outage the controller's outbox delivers old calls, and a citizen
+//     called twenty minutes ago is not called now. A call that waits
+//     behind the announcer's own queue is its counter's current one and is
+//     said: an office that opens with every counter calling at once makes
+//     a queue longer than MaxAge. Age counts from
 //     the call's "at", so the controller and the announcer need the same
 //     clock (NTP); a call without a time or from the future ages from its
 //     arrival;
 //   - Drain is a clean stop: the call being said and the ones still queued
-//     are said (each within MaxAge), then Run returns. When Run's context
+//     are said, then Run returns. When Run's context
 //     ends instead, the call being said is cut, and it and every call left
 //     are logged by ticket and counter and passed to Played with
 //     ErrStopped: the broker has them as delivered, so nothing else would

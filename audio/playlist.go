@@ -37,8 +37,8 @@ type item struct {
 	at       time.Time       // the latest call time of the merged messages
 	received time.Time       // when the first message arrived
 	// why it was taken off the queue unsaid: ErrSuperseded (its counter
-	// called someone else before its turn came) or ErrExpired (older than
-	// maxAge when its turn came); nil while it waits or once played.
+	// called someone else before its turn came); nil while it waits or
+	// once played.
 	why error
 }
 
@@ -80,8 +80,11 @@ func (p *playlist) add(c Call, now time.Time) Outcome {
 	if p.played[key(c)] {
 		return Duplicate
 	}
-	// Too old already: it waited in the controller's outbox while the
-	// broker was away. next looks again when its turn comes.
+	// Only the delay before the call arrived counts (the controller's
+	// outbox while the broker was away): a call waiting behind the
+	// announcer's own backlog is still its counter's current one, and an
+	// office that opens with every counter calling at once has a backlog
+	// longer than MaxAge.
 	if p.age(c.At, now, now) > p.maxAge {
 		return Expired
 	}
@@ -156,17 +159,12 @@ func (p *playlist) complete(it *item) bool {
 
 // next takes the announcement to play at now off the queue, and returns
 // in dropped the ones taken off unsaid since: superseded by a later call
-// to their counter, or older than maxAge when their turn came (item.why).
+// to their counter (item.why). A call that waits behind the queue longer
+// than maxAge is still said: it is its counter's current one.
 // The head waits for its missing languages until gather after its first
 // message: it returns nil and how long to wait then.
 func (p *playlist) next(now time.Time) (play *item, dropped []*item, wait time.Duration) {
 	dropped, p.superseded = p.superseded, nil
-	for len(p.items) > 0 && p.age(p.items[0].at, p.items[0].received, now) > p.maxAge {
-		// Its turn came too late: the citizen was called on the boards
-		// long ago, and the counter may have given up on them.
-		p.items[0].why = ErrExpired
-		dropped = append(dropped, p.pop())
-	}
 	for _, it := range dropped {
 		for k := range it.seen {
 			p.remember(k) // a redelivery of it is not new either

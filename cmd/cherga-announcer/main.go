@@ -68,7 +68,7 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	fs.StringVar(&o.pack, "pack", "", "clip pack `dir` with a manifest.json (default: the built-in espeak-ng pack)")
 	fs.StringVar(&o.out, "out", "", "write each announcement as a WAV file into `dir` instead of playing it")
 	fs.StringVar(&o.player, "player", "aplay", "`command` that plays a WAV file given on its standard input")
-	fs.DurationVar(&o.maxAge, "max-age", time.Minute, "drop a call older than this when it arrives (it waited in the controller while the broker was away) or when its turn comes; a later call to the same counter supersedes a queued one")
+	fs.DurationVar(&o.maxAge, "max-age", time.Minute, "drop a call older than this when it arrives (it waited in the controller while the broker was away); a later call to the same counter supersedes a queued one")
 	fs.DurationVar(&o.gather, "gather", 500*time.Millisecond, "how long a call waits for its other languages")
 	fs.DurationVar(&o.drain, "drain", 30*time.Second, "on SIGINT or SIGTERM, how long to go on saying the calls already queued; the ones left then are logged")
 	langs := fs.String("lang", "uk,en", "languages to say, in order, comma-separated")
