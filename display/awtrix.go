@@ -227,6 +227,11 @@ type awtrixApp struct {
 	// would otherwise change "Зачинено".
 	TextCase int  `json:"textCase"`
 	NoScroll bool `json:"noScroll"`
+	// Custom app only: with no update for Lifetime seconds the board
+	// marks the app stale (LifetimeMode 1: a red frame): the controller
+	// that kept it up to date has stopped.
+	Lifetime     int `json:"lifetime,omitempty"`
+	LifetimeMode int `json:"lifetimeMode,omitempty"`
 	// Notification only.
 	Duration int    `json:"duration,omitempty"` // s
 	Stack    *bool  `json:"stack,omitempty"`
@@ -255,12 +260,23 @@ func AwtrixText(b Board) string {
 	return b.Counter
 }
 
+// AwtrixLifetime is how long an AWTRIX board shows its custom app without
+// an update before it frames it in red as stale; the controller sends the
+// app again every AwtrixRefresh, so only a controller that stopped (or
+// lost the broker) leaves a board showing a call that is long over.
+const (
+	AwtrixLifetime = 5 * time.Minute
+	AwtrixRefresh  = time.Minute
+)
+
 // CustomApp returns the retained custom app of the board: {prefix}/custom/{app}
-// with the text of AwtrixText, blinking in CallingColor while calling. It is
+// with the text of AwtrixText, blinking in CallingColor while calling,
+// marked stale by the board after AwtrixLifetime without an update. It is
 // never empty: an empty payload would delete the app.
 func (o AwtrixOpts) CustomApp(b Board) Message {
 	o = o.withDefaults()
-	app := awtrixApp{Text: AwtrixText(b), Center: true, TextCase: 2, NoScroll: true}
+	app := awtrixApp{Text: AwtrixText(b), Center: true, TextCase: 2, NoScroll: true,
+		Lifetime: int(AwtrixLifetime / time.Second), LifetimeMode: 1}
 	switch {
 	case b.State == Closed:
 		app.Color = o.ClosedColor

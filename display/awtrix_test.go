@@ -41,7 +41,7 @@ func TestAwtrixOptions(t *testing.T) {
 	o := AwtrixOpts{Prefix: "office/awtrix/7", App: "counter7", Blink: time.Second, CallingColor: "#FF0000"}
 	m := o.CustomApp(Board{Counter: "7", Ticket: "Ґ100", State: Calling, At: at})
 	require.Equal(t, "office/awtrix/7/custom/counter7", m.Topic)
-	require.JSONEq(t, `{"text":"Ґ100","color":"#FF0000","blinkText":1000,"center":true,"textCase":2,"noScroll":true}`, string(m.Payload))
+	require.JSONEq(t, `{"text":"Ґ100","color":"#FF0000","blinkText":1000,"center":true,"textCase":2,"noScroll":true,"lifetime":300,"lifetimeMode":1}`, string(m.Payload))
 }
 
 func TestAwtrixNotification(t *testing.T) {

@@ -69,7 +69,7 @@ func ExampleAwtrixOpts() {
 	n, _ := o.Notification(b.Ticket)
 	fmt.Println(n.Topic, n.Retain, string(n.Payload))
 	// Output:
-	// awtrix_5a3f1c/custom/cherga true {"text":"А023","color":"#FFB000","blinkText":500,"center":true,"textCase":2,"noScroll":true}
+	// awtrix_5a3f1c/custom/cherga true {"text":"А023","color":"#FFB000","blinkText":500,"center":true,"textCase":2,"noScroll":true,"lifetime":300,"lifetimeMode":1}
 	// awtrix_5a3f1c/notify false {"text":"А023","color":"#FFB000","blinkText":250,"center":true,"textCase":2,"noScroll":true,"duration":5,"stack":false,"wakeup":true}
 }
 

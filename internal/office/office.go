@@ -80,8 +80,9 @@ type Office struct {
 	buttonClock device.Clock
 
 	// Owned by the publisher goroutine: each counter's latest board, not yet
-	// settled.
+	// settled (boards), and as an AWTRIX board shows it (shown).
 	boards map[string]display.Board
+	shown  map[string]display.Board
 	loc    *time.Location
 	// reconnected tells the publisher that the broker was (re)connected,
 	// and may have lost the retained state; ready is closed once the
@@ -131,6 +132,7 @@ func Start(ctx context.Context, opts Opts) (_ *Office, err error) {
 		kiosks:       map[string]*kiosk{},
 		counters:     make(chan counterReq, 64),
 		boards:       map[string]display.Board{},
+		shown:        map[string]display.Board{},
 		reconnected:  make(chan struct{}, 1),
 		ready:        make(chan struct{}),
 		pin:          opts.Pin,

@@ -368,3 +368,43 @@ func TestTextBoardCharset(t *testing.T) {
 	})
 	require.NoError(t, err)
 }
+
+// An AWTRIX board frames its app in red as stale when nothing updates it
+// for its lifetime: the controller sends every AWTRIX app again, as the
+// board shows it, well within it, whether or not anything changed.
+func TestAwtrixAppSentAgain(t *testing.T) {
+	defer office.SetAwtrixRefresh(50 * time.Millisecond)()
+	cfg := roundTheClock(t)
+	ctx, o, l := startOffice(t, office.Opts{Config: cfg}, "awtrix_demo_13/#")
+	_, err := o.Engine().Issue(ctx, queue.IssueRequest{Service: "employment", Kiosk: "k1"})
+	require.NoError(t, err)
+	_, err = o.Engine().Counter(ctx, "13", queue.Command{Action: queue.Next})
+	require.NoError(t, err)
+	_, err = l.Wait(ctx, "awtrix_demo_13/custom/cherga", func(m sim.Message) bool { return strings.Contains(string(m.Payload), "Ц001") })
+	require.NoError(t, err)
+	apps := func() int {
+		n := 0
+		for _, m := range l.Messages("awtrix_demo_13/custom/cherga") {
+			var app struct {
+				Text         string
+				Lifetime     int
+				LifetimeMode int
+			}
+			require.NoError(t, json.Unmarshal(m.Payload, &app))
+			require.Equal(t, 300, app.Lifetime, "%s", m.Payload)
+			require.Equal(t, 1, app.LifetimeMode, "marked stale, not removed")
+			if app.Text == "Ц001" {
+				n++
+			}
+		}
+		return n
+	}
+	before := apps()
+	for apps() < before+3 {
+		select {
+		case <-ctx.Done():
+			t.Fatal("the app was not sent again")
+		case <-time.After(20 * time.Millisecond):
+		}
+	}
+}

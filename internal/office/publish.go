@@ -81,6 +81,30 @@ func (o *Office) renderBoard(b display.Board) []message {
 		for _, m := range c.Board.Messages(b) {
 			msgs = append(msgs, message{m.Topic, m.Retain, m.Payload})
 		}
+		if c.Board.Mode == display.ModeAwtrix {
+			o.shown[b.Counter] = b
+		}
+	}
+	return msgs
+}
+
+// awtrixRefresh is display.AwtrixRefresh; tests shorten it.
+var awtrixRefresh = display.AwtrixRefresh
+
+// awtrixAgain is the custom app of every AWTRIX board as it shows now, sent
+// again every display.AwtrixRefresh: a board marks an app it has not heard
+// of for display.AwtrixLifetime as stale.
+func (o *Office) awtrixAgain() []message {
+	var msgs []message
+	for counter, b := range o.shown {
+		c := o.conf().Counter(counter)
+		if c == nil || c.Board.Mode != display.ModeAwtrix {
+			delete(o.shown, counter) // config.set took it away
+			continue
+		}
+		for _, m := range c.Board.Messages(b) {
+			msgs = append(msgs, message{m.Topic, m.Retain, m.Payload})
+		}
 	}
 	return msgs
 }
@@ -213,6 +237,8 @@ func (o *Office) publish(ctx context.Context) {
 	defer retry.Stop()
 	settle := time.NewTimer(time.Hour)
 	defer settle.Stop()
+	refresh := time.NewTicker(awtrixRefresh)
+	defer refresh.Stop()
 	gen := uint64(1)
 	var sent uint64 // the last event started in this generation
 	down := false   // a publication failed: wait for retry
@@ -243,6 +269,13 @@ func (o *Office) publish(ctx context.Context) {
 		case <-retry.C:
 			down = false
 		case <-settle.C:
+		case <-refresh.C:
+			if !down {
+				if msgs := o.awtrixAgain(); len(msgs) > 0 {
+					start(msgs, 0)
+				}
+			}
+			continue
 		case <-held:
 			held = nil
 		}
