@@ -324,6 +324,15 @@ func restartOnly(cur, next *config.Config) error {
 				return refuse(fmt.Sprintf("counters[%d] pins", i))
 			}
 		}
+		// A counter with pins left out: most likely a patch that meant
+		// to add one, which replaces the whole list.
+		for _, ct := range cur.Counters {
+			if next.Counter(ct.ID) == nil && (len(ct.Buttons) > 0 || ct.Lamp != "") {
+				return &AdminError{Code: "bad_request", Field: "config.counters",
+					Message: fmt.Sprintf("office: counter %s has GPIO pins and is missing from counters: taking it away takes effect with a restart. "+
+						"A patch replaces the whole list (JSON merge patch): to add or change a counter, give every counter, as config.get shows them", ct.ID)}
+			}
+		}
 		return refuse("counters: a counter with GPIO pins")
 	}
 	return nil

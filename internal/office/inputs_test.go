@@ -951,3 +951,15 @@ func TestInputIDsActOnce(t *testing.T) {
 	_, err = l.Wait(ctx, "qms/demo/errors", containing("at most 64"))
 	require.NoError(t, err)
 }
+
+// A patch that meant to add a counter replaces the whole list (JSON merge
+// patch), leaving out a counter with pins: the refusal says so.
+func TestConfigSetCountersPatchReplacesList(t *testing.T) {
+	ctx, o, _ := startOffice(t, office.Opts{Config: roundTheClock(t)}, "qms/demo/status")
+	require.NotEmpty(t, o.Config().Counter("1").Buttons)
+	r := o.Admin(ctx, office.AdminRequest{ID: "c", Op: "config.set", Args: json.RawMessage(`{"patch":{"counters":[{"id":"20","services":["social"]}]}}`)})
+	require.False(t, r.OK)
+	require.Equal(t, "config.counters", r.Error.Field)
+	require.Contains(t, r.Error.Message, "counter 1 has GPIO pins")
+	require.Contains(t, r.Error.Message, "give every counter, as config.get shows them")
+}
