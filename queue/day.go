@@ -37,9 +37,12 @@ const clockEvery = 5 * time.Minute
 // may be down too) its clock is a plausible time on an earlier day: today's
 // tickets would be filed under that day and expire when the clock is set.
 // So a restarted engine believes no clock behind the one it last ran at
-// (distrust, from the store) until the clock catches up; from then on it
-// believes it for the rest of the run: a later step back is NTP correcting
-// a fast clock. Only the engine's goroutine calls it.
+// (distrust, from the store) until the clock is set (it moves ahead of
+// the uptime: NTP, or by hand) to at least that time. Running on by
+// itself, a restored clock reaches that time too, still wrong: that does
+// not count. Once believed, the clock is believed for the rest of the
+// run: a later step back is NTP correcting a fast clock. Only the engine's
+// goroutine calls it.
 func (e *Engine) clockOK(now time.Time) bool {
 	if !clockValid(now) {
 		return false
@@ -47,18 +50,20 @@ func (e *Engine) clockOK(now time.Time) bool {
 	if e.distrust.IsZero() {
 		return true
 	}
-	if now.Before(e.distrust.Add(-clockSlack)) {
+	set := now.Sub(e.distrustNow)-(e.opts.Uptime()-e.distrustUp) > clockSlack
+	if !set || now.Before(e.distrust.Add(-clockSlack)) {
 		return false
 	}
-	e.log.Info("queue: the clock is past the time this office last ran at: tickets are issued again", "now", now, "last_ran", e.distrust)
+	e.log.Info("queue: the clock was set past the time this office last ran at: tickets are issued again", "now", now, "last_ran", e.distrust)
 	e.distrust = time.Time{}
 	return true
 }
 
-// storeClock records the transaction's clock, once it is believed and
-// ahead of the one recorded.
+// storeClock records the transaction's clock once it is believed: ahead of
+// the one recorded, or behind it (NTP corrected a fast clock: a restart
+// must not take the fast one for the time it last ran at).
 func (t *txn) storeClock() {
-	if !clockValid(t.now) || !t.e.distrust.IsZero() || !t.now.After(t.e.clockStored) {
+	if !clockValid(t.now) || !t.e.distrust.IsZero() || t.now.Equal(t.e.clockStored) {
 		return
 	}
 	t.fail(t.tx.Bucket(bucketMeta).Put(keyClock, u64(uint64(t.now.UnixNano()))))

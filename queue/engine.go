@@ -23,7 +23,11 @@ type Opts struct {
 	// MaxBatch bounds how many requests share one transaction (group commit).
 	MaxBatch int `yaml:"max_batch"`
 	// Now is the wall clock; nil means time.Now.
-	Now func() time.Time `yaml:"-"`
+	// Uptime is a monotonic clock (what it counts from does not matter);
+	// nil means the process's. Tests that move Now as a clock that runs
+	// (rather than one set) move it too.
+	Uptime func() time.Duration `yaml:"-"`
+	Now    func() time.Time     `yaml:"-"`
 	// Logger receives what the engine has to say; nil means slog.Default().
 	Logger *slog.Logger `yaml:"-"`
 }
@@ -79,9 +83,12 @@ type Engine struct {
 	// only).
 	freeAt []time.Duration
 	// distrust is the clock the office last ran at, while a restarted
-	// engine's clock is behind it (clockOK); clockStored is the one the
-	// store holds (loop goroutine only).
-	distrust, clockStored time.Time
+	// engine's clock is behind it and has not been set since (clockOK):
+	// distrustNow and distrustUp are the wall clock and the uptime when
+	// the engine started. clockStored is the clock the store holds (loop
+	// goroutine only).
+	distrust, distrustNow, clockStored time.Time
+	distrustUp                         time.Duration
 	// inHoursNow is which services are in their opening hours (loop
 	// goroutine only).
 	inHoursNow openHours
@@ -121,6 +128,10 @@ func open(path string, cfg *config.Config, opts *Opts) (*Engine, error) {
 	}
 	if o.Now == nil {
 		o.Now = time.Now
+	}
+	if o.Uptime == nil {
+		start := time.Now()
+		o.Uptime = func() time.Duration { return time.Since(start) }
 	}
 	if o.Logger == nil {
 		o.Logger = slog.Default()
@@ -177,7 +188,7 @@ func open(path string, cfg *config.Config, opts *Opts) (*Engine, error) {
 	}
 	_ = db.View(func(tx *bolt.Tx) error { e.clockStored = lastClock(tx); return nil })
 	if now := o.Now(); clockValid(now) && now.Before(e.clockStored.Add(-clockSlack)) {
-		e.distrust = e.clockStored
+		e.distrust, e.distrustNow, e.distrustUp = e.clockStored, now, o.Uptime()
 		e.log.Warn("queue: the clock is behind the time this office last ran at: no ticket is issued until it catches up (NTP, an RTC module, or set it by hand; chergactl clock.trust if it was wrong then)",
 			"now", now, "last_ran", e.clockStored)
 	}
@@ -245,7 +256,7 @@ func (e *Engine) loop() {
 		case <-tick.C:
 			e.tick()
 		case <-e.quit:
-			if now := e.opts.Now(); e.acked.Load() > e.ackStored || e.clockOK(now) && now.After(e.clockStored) {
+			if now := e.opts.Now(); e.acked.Load() > e.ackStored || e.clockOK(now) && !now.Equal(e.clockStored) {
 				e.commitEmpty()
 			}
 			return
@@ -262,7 +273,7 @@ func (e *Engine) tick() {
 	}
 	now := e.opts.Now()
 	if e.dayChange(now, e.st.day) || e.st.closeDue(now) || e.acked.Load() > e.ackStored ||
-		e.clockOK(now) && now.Sub(e.clockStored) >= clockEvery {
+		e.clockOK(now) && (now.Sub(e.clockStored) >= clockEvery || e.clockStored.Sub(now) > clockSlack) {
 		e.commitEmpty()
 	}
 	e.refreshEstimates()

@@ -270,7 +270,6 @@ func TestSimulation(t *testing.T) {
 	byID := map[uint64]*mTicket{}
 	tally := map[string]int{}
 	defer func() { t.Logf("ops: %v; day %s", tally, m.day) }()
-	var latest time.Time // the latest clock the engine ran at
 
 	for step := range steps {
 		now := o.clk.Now()
@@ -463,15 +462,7 @@ func TestSimulation(t *testing.T) {
 			}
 			o.e.TakeRetained()
 		}
-		if now := o.clk.Now(); now.After(latest) {
-			latest = now
-		}
 		if rng.IntN(150) == 0 { // a restart
-			// After the clock caught up with the latest it ran at: a
-			// clock behind it is not believed (TestRestartClockBehind).
-			if o.clk.Now().Before(latest) {
-				o.clk.Set(latest)
-			}
 			require.NoError(t, o.e.Close())
 			require.NoError(t, queue.Verify(o.path, cfg), "step %d", step)
 			o.e = queuetest.OpenPath(t, o.path, cfg, o.opts())
