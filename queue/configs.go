@@ -119,7 +119,7 @@ func pruneConfigs(b *bolt.Bucket, newest uint64) error {
 func (e *Engine) ConfigVersions(ctx context.Context) ([]ConfigVersion, error) {
 	var out []ConfigVersion
 	err := e.do(ctx, true, func(*txn) error {
-		return e.db.View(func(tx *bolt.Tx) error {
+		return e.view(func(tx *bolt.Tx) error {
 			var err error
 			out, err = readConfigs(tx)
 			return err
@@ -172,14 +172,46 @@ func openReadOnly(path string) (*bolt.DB, error) {
 // goroutine asked the runtime to panic instead (debug.SetPanicOnFault).
 // Whatever reads a store before the engine runs (Open, Verify,
 // StoredConfigs) asks for that and recovers: the store is reported
-// damaged, never a crash and never an empty start.
+// damaged, never a crash and never an empty start. So do the engine's own
+// transactions (view, update): a page found damaged later (a day's events
+// read for tickets.list) fails the request that read it.
 
 // recoverDamaged, deferred, turns a panic while reading the store at path
-// into ErrDamaged in *err.
+// into ErrDamaged in *err. A panic that is not the store's damage (a bug)
+// goes on.
 func recoverDamaged(path string, err *error) {
 	if r := recover(); r != nil {
+		if !damage(r) {
+			panic(r)
+		}
 		*err = fmt.Errorf("%w: %s: %v", ErrDamaged, path, r)
 	}
+}
+
+// damage reports whether a panic is a store's damage: bbolt asserts with
+// text ("assertion failed: Page expected to be: 9, but self identifies as
+// 0"), and a fault in its memory map panics with the faulting address.
+// A nil pointer of the code panics otherwise.
+func damage(r any) bool {
+	switch r.(type) {
+	case string, interface{ Addr() uintptr }:
+		return true
+	}
+	return false
+}
+
+// view and update run the engine's bbolt transactions, damage reported as
+// ErrDamaged (recoverDamaged). bbolt rolls a transaction back on a panic.
+func (e *Engine) view(fn func(*bolt.Tx) error) (err error) {
+	defer debug.SetPanicOnFault(debug.SetPanicOnFault(true))
+	defer recoverDamaged(e.db.Path(), &err)
+	return e.db.View(fn)
+}
+
+func (e *Engine) update(fn func(*bolt.Tx) error) (err error) {
+	defer debug.SetPanicOnFault(debug.SetPanicOnFault(true))
+	defer recoverDamaged(e.db.Path(), &err)
+	return e.db.Update(fn)
 }
 
 // checkLength refuses a store file shorter than the pages its meta page
@@ -245,7 +277,7 @@ func (e *Engine) Backup(path string) (int64, error) {
 	}
 	tmp := f.Name()
 	var n int64
-	err = e.db.View(func(tx *bolt.Tx) error {
+	err = e.view(func(tx *bolt.Tx) error {
 		n, err = tx.WriteTo(f)
 		return err
 	})

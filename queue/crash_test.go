@@ -250,7 +250,9 @@ func TestStateFileErrorIsAbsolute(t *testing.T) {
 
 // Each page of a store zeroed in turn (a dying SD card, a torn copy), and
 // the store cut short: Verify never calls sound a file the engine cannot
-// open, and neither crashes the process.
+// open, and neither crashes the process; an engine that opens such a
+// store fails the requests that read a damaged page (an earlier day's
+// tickets, the event replay) rather than crashing.
 func TestDamagedPagesVerify(t *testing.T) {
 	cfg := queuetest.Office(t)
 	dir := t.TempDir()
@@ -291,9 +293,10 @@ func TestDamagedPagesVerify(t *testing.T) {
 		verr = queue.Verify(p, cfg)
 		e, oerr := queue.Open(p, cfg, opts)
 		if oerr == nil {
+			_, _ = e.TicketsOf(ctx, "2026-11-23")
+			_, _ = e.Replay(1, 100000)
+			_, _ = e.Stats(ctx, "2026-11-23")
 			require.NoError(t, e.Close())
-		}
-		if oerr == nil {
 			_, oerr = queue.StoredConfigs(p)
 		}
 		return verr, oerr

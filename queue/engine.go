@@ -112,7 +112,7 @@ func Open(path string, cfg *config.Config, opts *Opts) (e *Engine, err error) {
 	defer debug.SetPanicOnFault(debug.SetPanicOnFault(true)) // see recoverDamaged
 	defer func() {
 		if r := recover(); r != nil {
-			e, err = nil, fmt.Errorf("%w: %s: %v", ErrDamaged, path, r)
+			e, err = nil, fmt.Errorf("%w: %s: %v", ErrDamaged, absPath(path), r)
 		}
 	}()
 	return open(path, cfg, opts)
@@ -154,6 +154,15 @@ func open(path string, cfg *config.Config, opts *Opts) (*Engine, error) {
 		db.Close()
 		return nil, err
 	}
+	defer func() {
+		if r := recover(); r != nil {
+			// Its file lock too: Open reports the damage. (A panic in
+			// bolt.Open itself leaves the file mapped and locked until
+			// the process ends, as the controller then does.)
+			db.Close()
+			panic(r)
+		}
+	}()
 	e := &Engine{
 		db:     db,
 		loc:    cfg.Location(),
@@ -296,7 +305,7 @@ func (e *Engine) run(batch []*request) {
 	}
 	if writes {
 		var t *txn
-		err := e.db.Update(func(tx *bolt.Tx) error {
+		err := e.update(func(tx *bolt.Tx) error {
 			t = newTxn(e, tx)
 			t.storeAck() // first: a new day prunes only what was published
 			t.rollover()

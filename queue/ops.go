@@ -655,7 +655,7 @@ func (e *Engine) TicketsOf(ctx context.Context, day string) ([]Ticket, error) {
 			}
 			return nil
 		}
-		return e.db.View(func(tx *bolt.Tx) error {
+		return e.view(func(tx *bolt.Tx) error {
 			ts, ok, err := dayTickets(tx, day)
 			if !ok && err == nil {
 				return fmt.Errorf("%w %q", ErrUnknownDay, day)

@@ -272,7 +272,7 @@ func (t *txn) storeAck() {
 // that was offline.
 func (e *Engine) Replay(from uint64, max int) ([]Event, error) {
 	var evs []Event
-	err := e.db.View(func(tx *bolt.Tx) error {
+	err := e.view(func(tx *bolt.Tx) error {
 		c := tx.Bucket(bucketEvents).Cursor()
 		// An integration that asks for events that are gone is told so,
 		// rather than handed the later ones as if none were missing.

@@ -151,7 +151,7 @@ func (st *state) countOpen() {
 func (e *Engine) reload() error {
 	st := e.newState("")
 	var published uint64
-	err := e.db.View(func(tx *bolt.Tx) error {
+	err := e.view(func(tx *bolt.Tx) error {
 		meta := tx.Bucket(bucketMeta)
 		st.day = string(meta.Get(keyDay))
 		if v := meta.Get(keyEventSeq); len(v) == 8 {

@@ -213,7 +213,7 @@ func (e *Engine) Stats(ctx context.Context, day string) (*DayStats, error) {
 			res = computeStats(t.st.day, ts)
 			return nil
 		}
-		return e.db.View(func(tx *bolt.Tx) error {
+		return e.view(func(tx *bolt.Tx) error {
 			if v := tx.Bucket(bucketStats).Get([]byte(day)); v != nil {
 				res = &DayStats{}
 				return json.Unmarshal(v, res)

@@ -341,7 +341,7 @@ func (e *Engine) Check(ctx context.Context) error {
 			}
 		}
 		// The store holds exactly today's tickets as memory has them.
-		return e.db.View(func(tx *bolt.Tx) error {
+		return e.view(func(tx *bolt.Tx) error {
 			meta := tx.Bucket(bucketMeta)
 			if d := string(meta.Get(keyDay)); d != st.day {
 				bad("store day %q, memory %q", d, st.day)
