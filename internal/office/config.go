@@ -89,6 +89,7 @@ func sameFile(recorded []byte, file *config.Config) bool {
 	if err != nil {
 		return false
 	}
+	old.Site = file.Site // wired (and -site sets it): no edit
 	a, err1 := json.Marshal(old)
 	b, err2 := json.Marshal(file)
 	return err1 == nil && err2 == nil && bytes.Equal(a, b)
@@ -369,25 +370,38 @@ func sameJSON(a, b any) bool {
 	return err1 == nil && err2 == nil && bytes.Equal(x, y)
 }
 
-// clearGone empties the retained topics of the counters and services that
-// the change took away (and the board topics a counter no longer uses: an
-// AWTRIX prefix changed), so that no board or website shows them.
+// clearGone empties the retained topics of the counters, services and
+// kiosks that the change took away (and the board topics a counter no
+// longer uses: an AWTRIX prefix changed), and all of the old site's when a
+// restart changed the site, so that no board or website shows them.
 func (o *Office) clearGone(old, next *config.Config) {
-	root := old.Root()
+	root, newRoot := old.Root(), next.Root()
+	empty := func(t string) { o.bus.Start(t, 1, true, nil) }
 	for _, c := range old.Counters {
 		was := boardTopics(root, &c)
 		if nc := next.Counter(c.ID); nc != nil {
-			for t := range boardTopics(root, nc) {
+			for t := range boardTopics(newRoot, nc) {
 				delete(was, t)
 			}
 		}
 		for t := range was {
-			o.bus.Start(t, 1, true, nil)
+			empty(t)
 		}
 	}
 	for _, s := range old.Services {
-		if next.Service(s.ID) == nil {
-			o.bus.Start(bus.Queue(root, s.ID), 1, true, nil)
+		if next.Service(s.ID) == nil || root != newRoot {
+			empty(bus.Queue(root, s.ID))
+		}
+	}
+	for _, k := range old.Kiosks {
+		if next.Kiosk(k.ID) == nil || root != newRoot {
+			empty(bus.Printer(root, k.ID))
+		}
+	}
+	if root != newRoot {
+		// Restarted under another site: the old site's topics are nobody's.
+		for _, t := range []string{bus.Hall(root), bus.Load(root), bus.Status(root)} {
+			empty(t)
 		}
 	}
 }

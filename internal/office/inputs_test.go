@@ -963,3 +963,43 @@ func TestConfigSetCountersPatchReplacesList(t *testing.T) {
 	require.Contains(t, r.Error.Message, "counter 1 has GPIO pins")
 	require.Contains(t, r.Error.Message, "give every counter, as config.get shows them")
 }
+
+// A restart under another site (cherga -site) is wiring, not an edit of
+// the file: what the administrators set keeps running, and the old site's
+// retained topics are cleared.
+func TestRestartUnderAnotherSite(t *testing.T) {
+	quiet := slog.New(slog.DiscardHandler)
+	brk, err := broker.Start("127.0.0.1:0", quiet)
+	require.NoError(t, err)
+	defer brk.Close()
+	url := "tcp://" + brk.Addr()
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	db := filepath.Join(t.TempDir(), "o.db")
+	o, err := office.Start(ctx, office.Opts{Config: roundTheClock(t), DB: db, Broker: url, Logger: quiet})
+	require.NoError(t, err)
+	r := o.Admin(ctx, office.AdminRequest{ID: "v", Op: "config.set", Args: json.RawMessage(`{"patch":{"office":{"hall_size":4}}}`)})
+	require.True(t, r.OK, "%+v", r.Error)
+	_, err = o.Engine().Issue(ctx, queue.IssueRequest{Service: "social", Kiosk: "k1"})
+	require.NoError(t, err)
+	_, err = o.Engine().Counter(ctx, "2", queue.Command{Action: queue.Next})
+	require.NoError(t, err)
+	l, err := sim.Listen(url, "qms/demo/#")
+	require.NoError(t, err)
+	defer l.Close()
+	_, err = l.Wait(ctx, "qms/demo/board/2", containing("А001"))
+	require.NoError(t, err)
+	require.NoError(t, o.Close())
+
+	other := roundTheClock(t)
+	other.Site = "other"
+	o, err = office.Start(ctx, office.Opts{Config: other, DB: db, Broker: url, Logger: quiet})
+	require.NoError(t, err)
+	defer o.Close()
+	require.Equal(t, 4, o.Config().Office.HallSize, "the administrator's version runs")
+	require.Equal(t, "other", o.Config().Site)
+	for _, topic := range []string{"qms/demo/board/2", "qms/demo/hall", "qms/demo/queue/social", "qms/demo/load", "qms/demo/status"} {
+		_, err = l.Wait(ctx, topic, func(m sim.Message) bool { return len(m.Payload) == 0 })
+		require.NoError(t, err, topic)
+	}
+}
