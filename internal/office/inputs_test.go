@@ -42,7 +42,6 @@ func containing(s string) func(sim.Message) bool {
 // not a new input at every start: it is refused, reported and cleared.
 func TestRetainedInputRefused(t *testing.T) {
 	cfg := roundTheClock(t)
-	quiet := slog.New(slog.DiscardHandler)
 	brk, err := broker.Start("127.0.0.1:0", quiet)
 	require.NoError(t, err)
 	defer brk.Close()
@@ -468,7 +467,6 @@ func TestConfigSetLive(t *testing.T) {
 func TestConfigVersions(t *testing.T) {
 	cfg := roundTheClock(t)
 	db := filepath.Join(t.TempDir(), "o.db")
-	quiet := slog.New(slog.DiscardHandler)
 	start := func(cfg *config.Config) (context.Context, *office.Office) {
 		t.Helper()
 		ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
@@ -650,7 +648,6 @@ func TestOnePrinterFlagForTwoKiosks(t *testing.T) {
 func TestConfigVersionsBeyondTheHistory(t *testing.T) {
 	cfg := roundTheClock(t)
 	db := filepath.Join(t.TempDir(), "o.db")
-	quiet := slog.New(slog.DiscardHandler)
 	ctx := context.Background()
 	o, err := office.Start(ctx, office.Opts{Config: cfg, DB: db, Broker: "embedded", Listen: "127.0.0.1:0", Logger: quiet})
 	require.NoError(t, err)
@@ -729,7 +726,7 @@ func TestClockTrust(t *testing.T) {
 	start := func(now time.Time) (context.Context, *office.Office, *sim.Listener) {
 		ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 		t.Cleanup(cancel)
-		o, err := office.Start(ctx, office.Opts{Config: cfg, DB: db, Broker: "embedded", Listen: "127.0.0.1:0", Logger: slog.New(slog.DiscardHandler),
+		o, err := office.Start(ctx, office.Opts{Config: cfg, DB: db, Broker: "embedded", Listen: "127.0.0.1:0", Logger: quiet,
 			Now: func() time.Time { return now }})
 		require.NoError(t, err)
 		t.Cleanup(func() { o.Close() })
@@ -774,7 +771,6 @@ func TestClockTrust(t *testing.T) {
 // administrators set. The built-in configuration, which changes only with
 // the binary, never sets their versions aside; a file that was edited does.
 func TestConfigAcrossUpgrade(t *testing.T) {
-	quiet := slog.New(slog.DiscardHandler)
 	ctx := context.Background()
 	db := filepath.Join(t.TempDir(), "o.db")
 	start := func(cfg *config.Config, builtin bool) *office.Office {
@@ -860,14 +856,7 @@ func TestVerifyBackupWithAddedCounter(t *testing.T) {
 // an AWTRIX matrix to another prefix, clears their retained boards on the
 // broker, as config.set does: a board that reboots shows nothing stale.
 func TestRestartClearsGoneBoards(t *testing.T) {
-	quiet := slog.New(slog.DiscardHandler)
-	brk, err := broker.Start("127.0.0.1:0", quiet)
-	require.NoError(t, err)
-	defer brk.Close()
-	url := "tcp://" + brk.Addr()
-	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
-	defer cancel()
-	db := filepath.Join(t.TempDir(), "o.db")
+	ctx, url, db := brokerOfItsOwn(t)
 	cfg := roundTheClock(t)
 	o, err := office.Start(ctx, office.Opts{Config: cfg, DB: db, Broker: url, Logger: quiet})
 	require.NoError(t, err)
@@ -968,14 +957,7 @@ func TestConfigSetCountersPatchReplacesList(t *testing.T) {
 // the file: what the administrators set keeps running, and the old site's
 // retained topics are cleared.
 func TestRestartUnderAnotherSite(t *testing.T) {
-	quiet := slog.New(slog.DiscardHandler)
-	brk, err := broker.Start("127.0.0.1:0", quiet)
-	require.NoError(t, err)
-	defer brk.Close()
-	url := "tcp://" + brk.Addr()
-	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
-	defer cancel()
-	db := filepath.Join(t.TempDir(), "o.db")
+	ctx, url, db := brokerOfItsOwn(t)
 	o, err := office.Start(ctx, office.Opts{Config: roundTheClock(t), DB: db, Broker: url, Logger: quiet})
 	require.NoError(t, err)
 	r := o.Admin(ctx, office.AdminRequest{ID: "v", Op: "config.set", Args: json.RawMessage(`{"patch":{"office":{"hall_size":4}}}`)})
@@ -1003,3 +985,18 @@ func TestRestartUnderAnotherSite(t *testing.T) {
 		require.NoError(t, err, topic)
 	}
 }
+
+// brokerOfItsOwn starts a broker that outlives the offices a test starts
+// on it, keeping their retained messages across restarts, and gives a
+// context for the test and a store file.
+func brokerOfItsOwn(t *testing.T) (ctx context.Context, url, db string) {
+	brk, err := broker.Start("127.0.0.1:0", quiet)
+	require.NoError(t, err)
+	t.Cleanup(func() { brk.Close() })
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	t.Cleanup(cancel)
+	return ctx, "tcp://" + brk.Addr(), filepath.Join(t.TempDir(), "o.db")
+}
+
+// quiet is the logger of the offices tests start themselves.
+var quiet = slog.New(slog.DiscardHandler)

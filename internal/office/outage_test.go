@@ -3,7 +3,6 @@ package office_test
 import (
 	"context"
 	"encoding/json"
-	"log/slog"
 	"path/filepath"
 	"slices"
 	"testing"
@@ -28,7 +27,6 @@ func TestBrokerOutage(t *testing.T) {
 	require.NoError(t, err)
 	cfg.Kiosks[0].Printer = "none"
 	cfg.Office.BoardBlinkSec = 3600 // no board settles (and is republished so) during the test
-	quiet := slog.New(slog.DiscardHandler)
 	brk, err := broker.Start("127.0.0.1:0", quiet)
 	require.NoError(t, err)
 	addr := brk.Addr()
@@ -148,7 +146,6 @@ func TestCrashCallAnnouncedAfterRestart(t *testing.T) {
 	require.NoError(t, err)
 	require.NoError(t, e.Close()) // committed, never published: as at a power cut
 
-	quiet := slog.New(slog.DiscardHandler)
 	o, err := office.Start(ctx, office.Opts{Config: cfg, DB: db, Broker: "embedded", Listen: "127.0.0.1:0", Logger: quiet})
 	require.NoError(t, err)
 	defer o.Close()
