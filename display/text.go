@@ -53,12 +53,13 @@ func (o *BoardOpts) TextPayload(b Board) []byte {
 
 // Transliterate writes Ukrainian text in Latin letters by the official
 // transliteration (KMU 2010, resolution 55): Є, Ї, Й, Ю, Я are Ye, Yi, Y,
-// Yu, Ya at the start of a word and ie, i, i, iu, ia inside it; Ь and the
-// apostrophe are left out. What has no transliteration and is not ASCII
-// becomes "?".
+// Yu, Ya at the start of a word and ie, i, i, iu, ia inside it; зг is zgh
+// (not zh, which is ж); Ь and the apostrophe are left out. What has no
+// transliteration and is not ASCII becomes "?".
 func Transliterate(s string) string {
 	var b strings.Builder
 	start := true // at the start of a word
+	prev := rune(0)
 	for _, r := range s {
 		lower := unicode.ToLower(r)
 		t, ok := translit[lower]
@@ -67,6 +68,10 @@ func Transliterate(s string) string {
 				t = inner
 			}
 		}
+		if lower == 'г' && prev == 'з' {
+			t = "gh"
+		}
+		prev = lower
 		switch {
 		case ok:
 			if r != lower && t != "" {

@@ -21,6 +21,8 @@ func TestTransliterate(t *testing.T) {
 		"Йосипівка":    "Yosypivka",
 		"Ь01":          "01",
 		"Kiosk 2":      "Kiosk 2",
+		"Згурівка":     "Zghurivka",
+		"ЗГ1":          "ZGh1",
 		"Марїна Ґудзь": "Marina Gudz",
 	} {
 		require.Equal(t, want, display.Transliterate(in), in)
