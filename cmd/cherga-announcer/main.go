@@ -11,7 +11,7 @@
 // age rules are audio.Announcer's.
 //
 // SIGINT or SIGTERM stops taking calls and says the call being said to its
-// end, then the ones already queued (each within -max-age), for at most
+// end, then the ones already queued, for at most
 // -drain; a call left then is logged by ticket and counter. The broker has
 // them as delivered, so nothing else would say them. A second signal stops
 // at once, with the same log.
