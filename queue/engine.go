@@ -331,7 +331,7 @@ func (e *Engine) run(batch []*request) {
 			e.log.Error("queue: transaction failed; state reloaded from disk", "err", err)
 			for i, r := range batch {
 				if !r.readOnly {
-					errs[i] = fmt.Errorf("queue: store: %w", err)
+					errs[i] = fmt.Errorf("%w: %w", ErrStore, err)
 				}
 			}
 			if rerr := e.reload(); rerr != nil {

@@ -33,6 +33,9 @@ var (
 	ErrCounterPaused = errors.New("queue: the counter is paused")
 	// ErrEngineClosed is returned by requests after Close.
 	ErrEngineClosed = errors.New("queue: engine closed")
+	// ErrStore wraps the error of a write transaction that failed: the
+	// request changed nothing, and may be sent again.
+	ErrStore = errors.New("queue: store")
 	// ErrRecallLimit is returned by recall when the ticket was already
 	// called as often as office.recall_limit allows.
 	ErrRecallLimit = errors.New("queue: the recall limit is reached")

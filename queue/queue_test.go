@@ -724,6 +724,7 @@ func TestFailedTransactionReloads(t *testing.T) {
 	queue.SetFailHook(o.e, func() error { return boom })
 	_, err := o.e.Issue(o.ctx, queue.IssueRequest{Service: "social"})
 	require.ErrorIs(t, err, boom)
+	require.ErrorIs(t, err, queue.ErrStore, "a request that changed nothing, and may be sent again")
 	_, err = o.e.Counter(o.ctx, "1", queue.Command{Action: queue.Next})
 	require.ErrorIs(t, err, boom)
 	require.NoError(t, o.e.Check(o.ctx))

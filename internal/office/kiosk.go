@@ -343,7 +343,9 @@ func (k *kiosk) run(ctx context.Context) {
 				r = refuse(Result{Press: p.id, Service: p.service, At: k.o.now()}, "repeat", "Кнопку вже натиснуто: один талон на одне натискання / Already pressed: one ticket per press")
 			default:
 				r = k.serve(ctx, p)
-				k.answers.put(p.id, r, time.Now())
+				if r.Reason != "error" { // a press that failed may be sent again
+					k.answers.put(p.id, r, time.Now())
+				}
 				k.light(ctx)
 			}
 			k.o.log.Info("kiosk", "kiosk", k.cfg.ID, "service", p.service, "source", p.source, "ok", r.OK, "ticket", r.Ticket, "reason", r.Reason)

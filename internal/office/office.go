@@ -444,31 +444,36 @@ func (o *Office) serveCounters(ctx context.Context) {
 				o.log.Info("counter: a command delivered again is not repeated", "counter", r.counter, "action", r.cmd.Action, "id", r.id)
 				continue
 			}
-			seen.put(r.id, struct{}{}, time.Now())
-			var res queue.CounterResult
-			var err error
+			res, err := o.serveCounter(ctx, r)
+			if !errors.Is(err, queue.ErrStore) && !errors.Is(err, queue.ErrEngineClosed) {
+				seen.put(r.id, struct{}{}, time.Now()) // it ran: done or refused
+			}
 			switch {
-			case r.score != 0:
-				_, err = o.eng.Rate(ctx, r.counter, r.score)
-				if err == nil {
-					o.log.Info("counter", "counter", r.counter, "rating", r.score)
-					continue
-				}
-			case r.ticket != "":
-				res, err = o.eng.CallTicket(ctx, r.counter, r.ticket)
-			default:
-				res, err = o.eng.Counter(ctx, r.counter, r.cmd)
-			}
-			if err != nil {
+			case err != nil:
 				o.reportError(r.source, err)
-				continue
+			case r.score != 0:
+				o.log.Info("counter", "counter", r.counter, "rating", r.score)
+			default:
+				label := "-"
+				if res.Ticket != nil {
+					label = res.Ticket.Label
+				}
+				o.log.Info("counter", "counter", r.counter, "action", r.cmd.Action, "ticket", label)
 			}
-			label := "-"
-			if res.Ticket != nil {
-				label = res.Ticket.Label
-			}
-			o.log.Info("counter", "counter", r.counter, "action", r.cmd.Action, "ticket", label)
 		}
+	}
+}
+
+// serveCounter applies one counter command or rating.
+func (o *Office) serveCounter(ctx context.Context, r counterReq) (res queue.CounterResult, err error) {
+	switch {
+	case r.score != 0:
+		_, err = o.eng.Rate(ctx, r.counter, r.score)
+		return res, err
+	case r.ticket != "":
+		return o.eng.CallTicket(ctx, r.counter, r.ticket)
+	default:
+		return o.eng.Counter(ctx, r.counter, r.cmd)
 	}
 }
 
