@@ -219,7 +219,7 @@ func (k *kiosk) submit(p press) {
 	case k.presses <- p:
 	default:
 		k.o.reportError("kiosk/"+k.cfg.ID, errors.New("office: kiosk busy; press ignored"))
-		r := refuse(Result{Press: p.id, Service: p.service, At: k.o.now()}, "busy", "Кіоск зайнятий. Будь ласка, натисніть кнопку ще раз. / The kiosk is busy. Please press the button again.")
+		r := refuse(Result{Press: p.id, Service: p.service, At: k.o.now()}, "busy", "Термінал зайнятий. Будь ласка, натисніть кнопку ще раз. / The kiosk is busy. Please press the button again.")
 		// Not awaited: this may be the MQTT client's own goroutine.
 		k.o.bus.Start(bus.KioskTicket(k.o.conf().Root(), k.cfg.ID), 1, false, mustJSON(r))
 	}
@@ -340,7 +340,7 @@ func (k *kiosk) run(ctx context.Context) {
 			case again:
 				k.o.log.Info("kiosk: a press delivered again is answered again, not served", "kiosk", k.cfg.ID, "press", p.id)
 			case p.repeat:
-				r = refuse(Result{Press: p.id, Service: p.service, At: k.o.now()}, "repeat", "Кнопку вже натиснуто: один талон на одне натискання / Already pressed: one ticket per press")
+				r = refuse(Result{Press: p.id, Service: p.service, At: k.o.now()}, "repeat", "Ваш талон уже друкується: один талон на одне натискання / Your ticket is already printing: one ticket per press")
 			default:
 				r = k.serve(ctx, p)
 				if r.Reason != "error" { // a press that failed may be sent again
@@ -463,11 +463,11 @@ func (k *kiosk) setStatus(st printer.Status, err error) {
 func printerMessage(err error) (uk, en string) {
 	switch {
 	case errors.Is(err, printer.ErrPaperOut):
-		return "У принтері закінчився папір. Зверніться до працівника офісу.", "The printer is out of paper. Please ask a member of staff."
+		return "У принтері закінчився папір. Будь ласка, зверніться до працівника офісу.", "The printer is out of paper. Please ask a member of staff."
 	case errors.Is(err, printer.ErrCoverOpen):
-		return "Кришку принтера відкрито. Зверніться до працівника офісу.", "The printer cover is open. Please ask a member of staff."
+		return "Кришку принтера відкрито. Будь ласка, зверніться до працівника офісу.", "The printer cover is open. Please ask a member of staff."
 	}
-	return "Принтер не готовий до друку. Зверніться до працівника офісу.", "The ticket printer is not ready. Please ask a member of staff."
+	return "Принтер не готовий до друку. Будь ласка, зверніться до працівника офісу.", "The ticket printer is not ready. Please ask a member of staff."
 }
 
 // pausedMessage is what a kiosk says while an administrator has paused the
@@ -482,9 +482,9 @@ func pausedMessage(pe *queue.PausedError) string {
 	case pe.Service == "":
 		return "Прийом тимчасово призупинено / Service is temporarily suspended"
 	case pe.Reason != "":
-		return "Талони на цю послугу тимчасово не видаються: " + pe.Reason + " / Tickets for this service are temporarily not issued"
+		return "Талони на цю послугу тимчасово не видаються: " + pe.Reason + " / Tickets for this service are temporarily unavailable"
 	}
-	return "Талони на цю послугу тимчасово не видаються / Tickets for this service are temporarily not issued"
+	return "Талони на цю послугу тимчасово не видаються / Tickets for this service are temporarily unavailable"
 }
 
 // relight has the kiosk set its lamps now, after a change they show (a
@@ -502,7 +502,7 @@ func (k *kiosk) serve(ctx context.Context, p press) Result {
 	r := Result{Press: p.id, Service: p.service, At: k.o.now()}
 	svc := k.o.conf().Service(p.service)
 	if svc == nil {
-		return refuse(r, "unknown_service", "Ця послуга зараз недоступна. Зверніться до працівника офісу. / This service is not available. Please ask a member of staff.")
+		return refuse(r, "unknown_service", "Ця послуга зараз недоступна. Будь ласка, зверніться до працівника офісу. / This service is not available. Please ask a member of staff.")
 	}
 	if err := k.ready(ctx); err != nil {
 		uk, en := printerMessage(err)
@@ -516,18 +516,18 @@ func (k *kiosk) serve(ctx context.Context, p press) Result {
 	case errors.Is(err, queue.ErrServiceClosed):
 		return refuse(r, "closed", "Ця послуга зараз не надається / This service is not available right now")
 	case errors.Is(err, queue.ErrClosed):
-		return refuse(r, "closed", "Офіс зараз зачинено / The office is closed now")
+		return refuse(r, "closed", "Офіс зараз зачинено / The office is now closed")
 	case errors.Is(err, queue.ErrClockUnset):
-		return refuse(r, "clock", "Видача талонів тимчасово неможлива. Зверніться до працівника офісу. / Tickets cannot be issued right now. Please ask a member of staff.")
+		return refuse(r, "clock", "Видача талонів тимчасово неможлива. Будь ласка, зверніться до працівника офісу. / Tickets cannot be issued right now. Please ask a member of staff.")
 	case errors.Is(err, queue.ErrFull):
 		return refuse(r, "full", "На сьогодні талони на цю послугу більше не видаються: до кінця робочого дня не вдасться прийняти всіх, хто вже очікує. / Today's queue for this service is full: not everyone already waiting can be served before closing.")
 	case errors.Is(err, queue.ErrDailyCap):
 		return refuse(r, "daily_cap", "Талони на цю послугу на сьогодні закінчилися / No more tickets for this service today")
 	case errors.Is(err, queue.ErrUnknownCategory):
-		return refuse(r, "error", "Пільговий талон зараз не видається. Зверніться до працівника офісу. / A priority ticket cannot be issued now. Please ask a member of staff.")
+		return refuse(r, "error", "Пільговий талон зараз не видається. Будь ласка, зверніться до працівника офісу. / A priority ticket cannot be issued now. Please ask a member of staff.")
 	case err != nil:
 		k.o.log.Error("office: kiosk press failed", "kiosk", k.cfg.ID, "service", p.service, "err", err)
-		return refuse(r, "error", "Не вдалося видати талон. Зверніться до працівника офісу. / The ticket could not be issued. Please ask a member of staff.")
+		return refuse(r, "error", "Не вдалося видати талон. Будь ласка, зверніться до працівника офісу. / The ticket could not be issued. Please ask a member of staff.")
 	}
 	tk := iss.Ticket
 	doc, err := k.profile.Ticket(k.ticket(tk, svc.Name, svc.NameEn, iss.Ahead, iss.Wait))

@@ -351,7 +351,7 @@ func TestKioskRefusesWhilePrinterCannotPrint(t *testing.T) {
 			func(sp *sim.Printer) { sp.SetPaper(printer.PaperOut) },
 			func(sp *sim.Printer) { sp.SetPaper(printer.PaperOK) },
 			func(s office.PrinterState) bool { return s.Paper == "out" && strings.Contains(s.Error, "paper out") },
-			"У принтері закінчився папір. Зверніться до працівника офісу. / The printer is out of paper.",
+			"У принтері закінчився папір. Будь ласка, зверніться до працівника офісу. / The printer is out of paper.",
 		},
 		{
 			"cover open",
