@@ -219,10 +219,15 @@ func aheadText(n int) (uk, en string) {
 		fmt.Sprintf("People ahead: %d", n)
 }
 
-// waitText renders a wait estimate in Ukrainian and English, rounded to the minute.
-// "хв" and "год" are abbreviations, which Ukrainian does not inflect.
+// waitText renders a wait estimate in Ukrainian and English, rounded to the
+// minute, and beyond an hour to 5 minutes: an estimate that long is not
+// good to the minute ("близько 1 год 1 хв" would claim it is). "хв" and
+// "год" are abbreviations, which Ukrainian does not inflect.
 func waitText(d time.Duration) (uk, en string) {
 	m := int((d + 30*time.Second) / time.Minute)
+	if m >= 60 {
+		m = int((d + 150*time.Second) / (5 * time.Minute) * 5)
+	}
 	switch {
 	case m < 1:
 		return "менше 1" + nbsp + "хв", "under 1" + nbsp + "min"

@@ -254,6 +254,9 @@ func TestWaitText(t *testing.T) {
 		{15 * time.Minute, "близько 15\u00a0хв", "about 15\u00a0min"},
 		{60 * time.Minute, "близько 1\u00a0год", "about 1\u00a0h"},
 		{95 * time.Minute, "близько 1\u00a0год 35\u00a0хв", "about 1\u00a0h 35\u00a0min"},
+		{61 * time.Minute, "близько 1\u00a0год", "about 1\u00a0h"},
+		{63 * time.Minute, "близько 1\u00a0год 5\u00a0хв", "about 1\u00a0h 5\u00a0min"},
+		{119 * time.Minute, "близько 2\u00a0год", "about 2\u00a0h"},
 	}
 	for _, tt := range tests {
 		uk, en := waitText(tt.d)
