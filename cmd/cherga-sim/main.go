@@ -113,7 +113,7 @@ func printIntro(s *sim.Office, page string) {
 	fmt.Printf("  mosquitto_sub -h %s -p %s -t '%s/#' -v\n\n", host, port, root)
 	if ps, err := s.Engine().Pauses(context.Background()); err == nil {
 		if p, ok := ps[""]; ok {
-			fmt.Printf("⚠ Прийом призупинено / the office is paused since %s: %s  (a: all clear)\n\n", p.Since.In(cfg.Location()).Format("02.01 15:04"), p.Reason)
+			fmt.Printf("⚠ Прийом призупинено з %s: %s / The office is paused  (a: all clear)\n\n", p.Since.In(cfg.Location()).Format("02.01 15:04"), p.Reason)
 		}
 	}
 }
@@ -147,9 +147,12 @@ func printState(st sim.State) {
 		if i < len(st.Kinds) && st.Kinds[i] == "cabinet" {
 			kind = "кабінет"
 		}
-		fmt.Printf("  %s %-3s %-8s %s\n", kind, b.Counter, b.State, b.Ticket)
+		fmt.Printf("  %s %-3s %-9s %s\n", kind, b.Counter, stateText[b.State], b.Ticket)
 	}
 }
+
+// stateText is how the terminal shows a board's state, in Ukrainian.
+var stateText = map[string]string{"idle": "вільне", "calling": "виклик", "serving": "прийом", "closed": "зачинено"}
 
 func or(s, alt string) string {
 	if s == "" {
