@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime/debug"
+	"strings"
 	"time"
 
 	bolt "go.etcd.io/bbolt"
@@ -265,13 +266,16 @@ func (e *Engine) Backup(path string) (int64, error) {
 	}
 	// A backup cut off by a crash or a power cut left its temporary file:
 	// as big as the store, on a card that has little room.
-	pattern := "." + filepath.Base(path) + ".*"
-	if stale, err := filepath.Glob(filepath.Join(filepath.Dir(path), pattern)); err == nil {
-		for _, s := range stale {
-			os.Remove(s)
+	// (Matched by name, not as a glob: the path is an administrator's.)
+	dir, prefix := filepath.Dir(path), "."+filepath.Base(path)+"."
+	if entries, err := os.ReadDir(dir); err == nil {
+		for _, de := range entries {
+			if rest, ok := strings.CutPrefix(de.Name(), prefix); ok && de.Type().IsRegular() && isDigits(rest) {
+				os.Remove(filepath.Join(dir, de.Name()))
+			}
 		}
 	}
-	f, err := os.CreateTemp(filepath.Dir(path), pattern)
+	f, err := os.CreateTemp(dir, prefix+"*")
 	if err != nil {
 		return 0, fmt.Errorf("queue: backup: %w", err)
 	}
@@ -299,6 +303,17 @@ func (e *Engine) Backup(path string) (int64, error) {
 		d.Close()
 	}
 	return n, nil
+}
+
+// isDigits reports whether s is a run of decimal digits, as the random
+// part of os.CreateTemp's names is.
+func isDigits(s string) bool {
+	for _, r := range s {
+		if r < '0' || r > '9' {
+			return false
+		}
+	}
+	return s != ""
 }
 
 // sameFile reports whether a and b name the same file (or would).

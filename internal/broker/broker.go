@@ -7,9 +7,11 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net"
 	"sync"
 	"sync/atomic"
 	"syscall"
+	"time"
 
 	mqtt "github.com/mochi-mqtt/server/v2"
 	"github.com/mochi-mqtt/server/v2/hooks/auth"
@@ -20,21 +22,44 @@ import (
 // Broker is a running embedded broker.
 type Broker struct {
 	srv   *mqtt.Server
-	tcp   *listeners.TCP
+	ln    *listeners.Net
 	once  sync.Once
 	err   error
 	subs  atomic.Int32 // subscription identifiers of Subscribe
 	watch *subscribers
 }
 
+// The embedded broker's limits: what an office's devices need, many times
+// over, and no more, so that a broken or hostile client on the network
+// cannot take the controller's memory or its attention.
+const (
+	// MaxPacket is the largest packet a client may send: an admin request
+	// is at most 256 KiB. (Without it, mochi allocates what a packet's
+	// header claims, up to 256 MiB, before it reads a byte of it.)
+	MaxPacket = 300 << 10
+	// MaxClients is how many clients may be connected at once.
+	MaxClients = 256
+	// maxWritesPending is how many messages wait for one client that
+	// reads slowly before more are dropped for it.
+	maxWritesPending = 1024
+)
+
+// writeTimeout is how long a write to a client may block: one that stopped
+// reading its socket is dropped, and holds nothing up longer. (A variable:
+// tests shorten it.)
+var writeTimeout = 5 * time.Second
+
 // Start listens on addr ("127.0.0.1:1883"; port 0 picks a free one) and
-// serves MQTT 3.1.1 and 5 clients. Every client may publish and subscribe:
-// the broker listens on the office network only.
+// serves MQTT 3.1.1 and 5 clients. Every client may publish and subscribe
+// anything, the office's administration included: the broker has no
+// accounts, so it listens where only the office's own devices reach it.
 func Start(addr string, log *slog.Logger) (*Broker, error) {
 	if log == nil {
 		log = slog.Default()
 	}
-	srv := mqtt.New(&mqtt.Options{InlineClient: true, Logger: log.With("component", "broker")})
+	caps := mqtt.NewDefaultServerCapabilities()
+	caps.MaximumPacketSize, caps.MaximumClients, caps.MaximumClientWritesPending = MaxPacket, MaxClients, maxWritesPending
+	srv := mqtt.New(&mqtt.Options{InlineClient: true, Capabilities: caps, Logger: log.With("component", "broker")})
 	if err := srv.AddHook(new(auth.AllowHook), nil); err != nil {
 		return nil, fmt.Errorf("broker: %w", err)
 	}
@@ -45,23 +70,81 @@ func Start(addr string, log *slog.Logger) (*Broker, error) {
 	if err := srv.AddHook(watch, nil); err != nil {
 		return nil, fmt.Errorf("broker: %w", err)
 	}
-	tcp := listeners.NewTCP(listeners.Config{ID: "tcp", Address: addr})
-	if err := srv.AddListener(tcp); err != nil {
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
 		if errors.Is(err, syscall.EADDRINUSE) {
 			return nil, fmt.Errorf("broker: cannot listen on %s for the embedded MQTT broker: the port is taken (another broker?); choose another with -listen 127.0.0.1:PORT, or use that broker with -broker tcp://%s", addr, addr)
 		}
 		return nil, fmt.Errorf("broker: listen on %s: %w (change it with -listen)", addr, err)
+	}
+	nl := listeners.NewNet("tcp", &guardedListener{Listener: ln, log: log})
+	if err := srv.AddListener(nl); err != nil {
+		ln.Close()
+		return nil, fmt.Errorf("broker: %w", err)
 	}
 	go func() {
 		if err := srv.Serve(); err != nil {
 			log.Error("broker: serve", "err", err)
 		}
 	}()
-	return &Broker{srv: srv, tcp: tcp, watch: watch}, nil
+	return &Broker{srv: srv, ln: nl, watch: watch}, nil
 }
 
+// guardedListener is the broker's TCP listener: each connection's writes
+// time out (writeTimeout), and running out of file descriptors (a flood of
+// connections) pauses accepting rather than ending it for good, as an
+// error from Accept would.
+type guardedListener struct {
+	net.Listener
+	log    *slog.Logger
+	closed atomic.Bool
+}
+
+func (l *guardedListener) Accept() (net.Conn, error) {
+	for {
+		c, err := l.Listener.Accept()
+		if err == nil {
+			return deadlineConn{c}, nil
+		}
+		if l.closed.Load() || !(errors.Is(err, syscall.EMFILE) || errors.Is(err, syscall.ENFILE)) {
+			return nil, err
+		}
+		l.log.Warn("broker: out of file descriptors: not accepting clients for a moment", "err", err)
+		time.Sleep(100 * time.Millisecond)
+	}
+}
+
+func (l *guardedListener) Close() error {
+	l.closed.Store(true)
+	return l.Listener.Close()
+}
+
+// deadlineConn is a client's connection whose writes time out, and which
+// closes then: mochi v2.7.9 ignores a failed write (its WriteLoop logs it
+// and takes the next), so each of the messages queued for the client would
+// wait out its own timeout, holding the client's lock, and the retained
+// order with it.
+type deadlineConn struct{ net.Conn }
+
+func (c deadlineConn) Write(b []byte) (int, error) {
+	if err := c.Conn.SetWriteDeadline(time.Now().Add(writeTimeout)); err != nil {
+		return 0, err
+	}
+	n, err := c.Conn.Write(b)
+	var ne net.Error
+	if errors.As(err, &ne) && ne.Timeout() {
+		c.Conn.Close() // its reader ends too, and mochi drops the client
+	}
+	return n, err
+}
+
+// SetDeadline is mochi's keepalive, which is about reading: with a
+// keepalive of 0 it clears the deadline at every packet read, the write
+// deadline of a write under way included.
+func (c deadlineConn) SetDeadline(t time.Time) error { return c.Conn.SetReadDeadline(t) }
+
 // Addr is the address the broker listens on, with the real port.
-func (b *Broker) Addr() string { return b.tcp.Address() }
+func (b *Broker) Addr() string { return b.ln.Address() }
 
 // URL is the address as a client URL.
 func (b *Broker) URL() string { return "tcp://" + b.Addr() }
@@ -101,7 +184,7 @@ func (b *Broker) Close() error {
 		// client leaving in between (Clients.Delete waiting for the write
 		// lock) blocks both for good. The listener closes once: mochi's
 		// Close below finds it closed.
-		b.tcp.Close(b.closeClients)
+		b.ln.Close(b.closeClients)
 		b.err = b.srv.Close()
 	})
 	return b.err

@@ -1,6 +1,7 @@
 package broker
 
 import (
+	"fmt"
 	"io"
 	"log/slog"
 	"net"
@@ -13,11 +14,15 @@ import (
 
 // connect opens an MQTT 3.1.1 session of client id over TCP and returns
 // once the broker has accepted it (CONNACK).
-func connect(t *testing.T, addr, id string) net.Conn {
+func connect(t *testing.T, addr, id string) net.Conn { return connectKeepalive(t, addr, id, 30) }
+
+// connectKeepalive connects with a keepalive of secs (0: none, and the
+// broker never drops the client for silence).
+func connectKeepalive(t *testing.T, addr, id string, secs byte) net.Conn {
 	t.Helper()
 	c, err := net.Dial("tcp", addr)
 	require.NoError(t, err)
-	pk := append([]byte{0x10, byte(12 + len(id)), 0, 4, 'M', 'Q', 'T', 'T', 4, 2, 0, 30, 0, byte(len(id))}, id...)
+	pk := append([]byte{0x10, byte(12 + len(id)), 0, 4, 'M', 'Q', 'T', 'T', 4, 2, 0, secs, 0, byte(len(id))}, id...)
 	_, err = c.Write(pk)
 	require.NoError(t, err)
 	ack := make([]byte, 4)
@@ -58,5 +63,65 @@ func TestCloseWhileClientsLeave(t *testing.T) {
 			t.Fatal("Close hangs")
 		}
 		wg.Wait()
+	}
+}
+
+// A packet whose header claims 256 MiB is refused before the broker
+// allocates for it: the client is dropped, the others are served.
+func TestOversizedPacketRefused(t *testing.T) {
+	b, err := Start("127.0.0.1:0", slog.New(slog.DiscardHandler))
+	require.NoError(t, err)
+	defer b.Close()
+	c, err := net.Dial("tcp", b.Addr())
+	require.NoError(t, err)
+	defer c.Close()
+	_, err = c.Write([]byte{0x10, 0xff, 0xff, 0xff, 0x7f})
+	require.NoError(t, err)
+	require.NoError(t, c.SetReadDeadline(time.Now().Add(10*time.Second)))
+	_, err = c.Read(make([]byte, 16))
+	require.ErrorIs(t, err, io.EOF, "the broker closes the connection rather than waiting for 256 MiB")
+	connect(t, b.Addr(), "after").Close()
+}
+
+// A client that stops reading its socket while the broker writes to it
+// (here the acknowledgements of a flood of subscriptions, each holding the
+// retained order) is dropped once a write times out: the controller's
+// retained publications, which wait for that order, go on.
+func TestClientThatStopsReadingIsDropped(t *testing.T) {
+	defer func(d time.Duration) { writeTimeout = d }(writeTimeout)
+	writeTimeout = 200 * time.Millisecond
+	b, err := Start("127.0.0.1:0", slog.New(slog.DiscardHandler))
+	require.NoError(t, err)
+	defer b.Close()
+	// Every subscription to # brings 5 MB of retained messages.
+	for i := range 20 {
+		require.NoError(t, b.Publish(fmt.Sprintf("qms/test/big/%d", i), make([]byte, 250<<10), true))
+	}
+	slow := connectKeepalive(t, b.Addr(), "slow", 0)
+	defer slow.Close()
+	sub := []byte{0x82, 6, 0, 1, 0, 1, '#', 0} // SUBSCRIBE packet id 1, "#", QoS 0
+	go func() {
+		for range 100 {
+			if _, err := slow.Write(sub); err != nil {
+				return
+			}
+		}
+	}()
+	done := make(chan error, 1)
+	go func() {
+		for i := range 50 {
+			if err := b.Publish("qms/test/board/1", []byte{byte('0' + i%10)}, true); err != nil {
+				done <- err
+				return
+			}
+			time.Sleep(10 * time.Millisecond)
+		}
+		done <- nil
+	}()
+	select {
+	case err := <-done:
+		require.NoError(t, err)
+	case <-time.After(60 * time.Second):
+		t.Fatal("the retained publications waited for a client that does not read")
 	}
 }

@@ -17,11 +17,18 @@ func (b *Broker) Subscribed(topic string) <-chan struct{} {
 	return b.watch.wait(topic)
 }
 
+// The filters subscribers keeps: at most maxFilters, of at most
+// maxFilterLen bytes.
+const (
+	maxFilters   = 4096
+	maxFilterLen = 512
+)
+
 // subscribers is the hook that watches the network clients' subscriptions.
 type subscribers struct {
 	mqtt.HookBase
 	mu      sync.Mutex
-	filters map[string]bool // every filter a client subscribed to
+	filters map[string]bool // the filters clients subscribed to (bounded)
 	waiting map[string]chan struct{}
 }
 
@@ -39,7 +46,12 @@ func (h *subscribers) OnSubscribed(cl *mqtt.Client, pk packets.Packet, _ []byte)
 		h.filters = map[string]bool{}
 	}
 	for _, f := range pk.Filters {
-		h.filters[f.Filter] = true
+		// Kept for a wait yet to come (at the controller's start), so
+		// bounded: a client subscribing to ever new filters must not take
+		// the memory, and no filter that long matches a topic of ours.
+		if len(f.Filter) <= maxFilterLen && len(h.filters) < maxFilters {
+			h.filters[f.Filter] = true
+		}
 		for topic, ch := range h.waiting {
 			if matches(f.Filter, topic) {
 				close(ch)

@@ -1,10 +1,14 @@
 package broker
 
 import (
+	"fmt"
+	"strings"
 	"testing"
 	"time"
 
 	paho "github.com/eclipse/paho.mqtt.golang"
+	mqtt "github.com/mochi-mqtt/server/v2"
+	"github.com/mochi-mqtt/server/v2/packets"
 	"github.com/stretchr/testify/require"
 )
 
@@ -53,5 +57,25 @@ func TestSubscribed(t *testing.T) {
 	case <-b.Subscribed("qms/demo/announce"):
 	default:
 		t.Fatal("a subscription made before is seen at once")
+	}
+}
+
+// A client subscribing to ever new filters does not grow the filters kept
+// for the controller's wait without bound.
+func TestSubscribedFiltersBounded(t *testing.T) {
+	h := new(subscribers)
+	for i := range 3 * maxFilters {
+		pk := packets.Packet{Filters: packets.Subscriptions{{Filter: fmt.Sprintf("flood/%d", i)}}}
+		h.OnSubscribed(&mqtt.Client{}, pk, nil)
+	}
+	h.OnSubscribed(&mqtt.Client{}, packets.Packet{Filters: packets.Subscriptions{{Filter: strings.Repeat("x/", 1000) + "#"}}}, nil)
+	require.Len(t, h.filters, maxFilters)
+	// A subscription that matches a wait still ends it.
+	ch := h.wait("qms/demo/announce")
+	h.OnSubscribed(&mqtt.Client{}, packets.Packet{Filters: packets.Subscriptions{{Filter: "qms/demo/#"}}}, nil)
+	select {
+	case <-ch:
+	default:
+		t.Fatal("the wait did not end")
 	}
 }

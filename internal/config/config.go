@@ -642,6 +642,9 @@ func (c *Config) Validate() error {
 	if u != "embedded" && !strings.HasPrefix(u, "tcp://") && !strings.HasPrefix(u, "ssl://") && !strings.HasPrefix(u, "mqtt://") {
 		bad("broker.url", "must be embedded, tcp://host:port or ssl://host:port, got %q", u)
 	}
+	if u == "embedded" && (c.Broker.Username != "" || c.Broker.Password != "") {
+		bad("broker.username", "the embedded broker has no accounts: a username and password would protect nothing (use Mosquitto with accounts for that, broker.url tcp://…)")
+	}
 	if len(errs) > 0 {
 		return errs
 	}

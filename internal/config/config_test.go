@@ -55,6 +55,9 @@ func TestParseErrorsNameTheField(t *testing.T) {
 		{"lamp on a button pin", `buzzer: GPIO18`, `buzzer: GPIO5`, "kiosks[0].buzzer"},
 		{"bad counter kind", `{id: "2", services: [social]}`, `{id: "2", services: [social], kind: door}`, "counters[1].kind"},
 		{"bad broker", `url: embedded`, `url: http://x`, "broker.url"},
+		{"an account on the embedded broker", `url: embedded`, `url: embedded
+  username: cherga
+  password: secret`, "broker.username"},
 		{"status poll too fast", `long_press_ms: 2000`, `long_press_ms: 2000
     status_poll_ms: 10`, "kiosks[0].status_poll_ms"},
 	}

@@ -688,6 +688,13 @@ func TestStoreBackup(t *testing.T) {
 	require.True(t, r.OK, "%+v", r.Error)
 	require.NoFileExists(t, stale)
 	require.NoError(t, queue.Verify(copyPath, cfg))
+	// A path is a name, not a pattern: a backup to dir/* removes no file
+	// that merely matches it.
+	dot := filepath.Join(filepath.Dir(copyPath), ".important.txt")
+	require.NoError(t, os.WriteFile(dot, []byte("keep"), 0o600))
+	r = o.Admin(ctx, office.AdminRequest{ID: "b", Op: "store.backup", Args: json.RawMessage(`{"path":"` + filepath.Join(filepath.Dir(copyPath), "*") + `"}`)})
+	require.True(t, r.OK, "%+v", r.Error)
+	require.FileExists(t, dot)
 	e, err := queue.Open(copyPath, cfg, nil)
 	require.NoError(t, err)
 	tks, err := e.Tickets(ctx)
