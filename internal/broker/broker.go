@@ -77,7 +77,7 @@ func Start(addr string, log *slog.Logger) (*Broker, error) {
 		}
 		return nil, fmt.Errorf("broker: listen on %s: %w (change it with -listen)", addr, err)
 	}
-	nl := listeners.NewNet("tcp", &guardedListener{Listener: ln, log: log})
+	nl := listeners.NewNet("tcp", &guardedListener{Listener: ln, log: log, timeout: writeTimeout})
 	if err := srv.AddListener(nl); err != nil {
 		ln.Close()
 		return nil, fmt.Errorf("broker: %w", err)
@@ -96,15 +96,16 @@ func Start(addr string, log *slog.Logger) (*Broker, error) {
 // error from Accept would.
 type guardedListener struct {
 	net.Listener
-	log    *slog.Logger
-	closed atomic.Bool
+	log     *slog.Logger
+	timeout time.Duration // writeTimeout when the broker started
+	closed  atomic.Bool
 }
 
 func (l *guardedListener) Accept() (net.Conn, error) {
 	for {
 		c, err := l.Listener.Accept()
 		if err == nil {
-			return deadlineConn{c}, nil
+			return deadlineConn{c, l.timeout}, nil
 		}
 		if l.closed.Load() || !(errors.Is(err, syscall.EMFILE) || errors.Is(err, syscall.ENFILE)) {
 			return nil, err
@@ -124,10 +125,13 @@ func (l *guardedListener) Close() error {
 // and takes the next), so each of the messages queued for the client would
 // wait out its own timeout, holding the client's lock, and the retained
 // order with it.
-type deadlineConn struct{ net.Conn }
+type deadlineConn struct {
+	net.Conn
+	timeout time.Duration
+}
 
 func (c deadlineConn) Write(b []byte) (int, error) {
-	if err := c.Conn.SetWriteDeadline(time.Now().Add(writeTimeout)); err != nil {
+	if err := c.Conn.SetWriteDeadline(time.Now().Add(c.timeout)); err != nil {
 		return 0, err
 	}
 	n, err := c.Conn.Write(b)
