@@ -166,9 +166,9 @@ func (a *Announcer) Offer(c Call) Outcome {
 }
 
 // Drain makes Run return nil once every call queued is said or dropped
-// (superseded), instead of waiting for more. A call missing a language is said at once without
-// it. Drain is for a clean stop, after the calls stopped coming; Run's
-// context still cuts it short.
+// (superseded), instead of waiting for more. A call missing a language is
+// said at once without it. Drain is for a clean stop, after the calls
+// stopped coming; Run's context still cuts it short.
 func (a *Announcer) Drain() {
 	a.mu.Lock()
 	a.draining = true
@@ -203,10 +203,8 @@ func (a *Announcer) Run(ctx context.Context) error {
 			a.stopped = true // under the lock Offer takes: no call slips in
 		}
 		a.mu.Unlock()
-		// A dropped item is off the list: nothing else touches it, and
-		// phrases reads only the immutable languages besides it.
 		for _, d := range dropped {
-			a.report(a.announcement(d, a.list.phrases(d)), fmt.Errorf("%w: ticket %s to %s", d.why, d.ticket, d.counter))
+			a.notSaid(d, d.why)
 		}
 		if it != nil {
 			an := a.announcement(it, calls)
@@ -245,12 +243,19 @@ func (a *Announcer) stop(ctx context.Context) error {
 	a.list.items, a.list.superseded = nil, nil
 	a.mu.Unlock()
 	for _, it := range superseded {
-		a.report(a.announcement(it, a.list.phrases(it)), fmt.Errorf("%w: ticket %s to %s", it.why, it.ticket, it.counter))
+		a.notSaid(it, it.why)
 	}
 	for _, it := range left {
-		a.report(a.announcement(it, a.list.phrases(it)), fmt.Errorf("%w: ticket %s to %s", ErrStopped, it.ticket, it.counter))
+		a.notSaid(it, ErrStopped)
 	}
 	return ctx.Err()
+}
+
+// notSaid reports a call taken off the queue unsaid, and why. The item is
+// off the list: nothing else touches it, and phrases reads only the
+// immutable languages besides it.
+func (a *Announcer) notSaid(it *item, why error) {
+	a.report(a.announcement(it, a.list.phrases(it)), fmt.Errorf("%w: ticket %s to %s", why, it.ticket, it.counter))
 }
 
 // report passes an announcement played or dropped to Played, and logs it
