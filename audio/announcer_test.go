@@ -12,6 +12,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/cherga/cherga/device/devicetest"
+	"github.com/cherga/cherga/internal/testkit"
 )
 
 // gatePlayer records what it plays; each Play waits for release when gate
@@ -74,17 +75,6 @@ func startAnnouncer(t *testing.T, player Player, clock *devicetest.Clock, opts A
 	return a, pack, played
 }
 
-func wait[T any](t *testing.T, ch <-chan T) T {
-	t.Helper()
-	select {
-	case v := <-ch:
-		return v
-	case <-time.After(10 * time.Second):
-		t.Fatal("nothing came within 10 s")
-	}
-	panic("unreachable")
-}
-
 func phraseCall(t *testing.T, id, ticket, counter, lang string, at time.Time) Call {
 	t.Helper()
 	p, err := Announce(lang, ticket, counter, Window)
@@ -104,7 +94,7 @@ func TestAnnouncerGathersLanguages(t *testing.T) {
 	require.Equal(t, Queued, a.Offer(en))
 	require.NoError(t, clock.WaitTimers(1, 10*time.Second), "the announcer waits for the other language")
 	require.Equal(t, Merged, a.Offer(uk))
-	r := wait(t, played)
+	r := testkit.Receive(t, played)
 	require.NoError(t, r.err)
 	require.Equal(t, []string{"17"}, r.a.IDs)
 	require.Equal(t, []Call{uk, en}, r.a.Calls)
@@ -120,7 +110,7 @@ func TestAnnouncerGathersLanguages(t *testing.T) {
 	require.Equal(t, Queued, a.Offer(phraseCall(t, "18", "А024", "6", "uk", t0)))
 	require.NoError(t, clock.WaitTimers(timers+1, 10*time.Second))
 	clock.Advance(DefaultAnnouncerOpts.Gather)
-	r = wait(t, played)
+	r = testkit.Receive(t, played)
 	require.Len(t, r.a.Calls, 1)
 	require.Equal(t, "uk", r.a.Calls[0].Lang)
 	require.False(t, player.overlap.Load())
@@ -132,7 +122,7 @@ func TestAnnouncerNeverOverlaps(t *testing.T) {
 	a, _, played := startAnnouncer(t, player, clock, AnnouncerOpts{Langs: []string{"uk"}})
 
 	a.Offer(phraseCall(t, "1", "А001", "1", "uk", t0))
-	first := wait(t, player.started)
+	first := testkit.Receive(t, player.started)
 	require.Equal(t, "А001", first.Ticket)
 
 	// While А001 plays: А002 comes, then А003 and a recall of А003, which
@@ -147,21 +137,21 @@ func TestAnnouncerNeverOverlaps(t *testing.T) {
 	clock.Advance(20 * time.Second)
 
 	player.release <- struct{}{}
-	r := wait(t, played)
+	r := testkit.Receive(t, played)
 	require.NoError(t, r.err)
 	require.Equal(t, "А001", r.a.Ticket)
 
-	second := wait(t, player.started)
+	second := testkit.Receive(t, player.started)
 	require.Equal(t, "А002", second.Ticket)
 	player.release <- struct{}{}
-	wait(t, played)
+	testkit.Receive(t, played)
 
-	third := wait(t, player.started)
+	third := testkit.Receive(t, player.started)
 	require.Equal(t, "А003", third.Ticket)
 	require.Equal(t, []string{"3", "4"}, third.IDs)
 	require.True(t, third.Recall)
 	player.release <- struct{}{}
-	wait(t, played)
+	testkit.Receive(t, played)
 	require.False(t, player.overlap.Load(), "two calls played at once")
 }
 
@@ -184,10 +174,10 @@ func TestAnnouncerLeavesOutABadLanguage(t *testing.T) {
 	uk.Clips = append(uk.Clips, "uk/letter/w") // no such letter
 	a.Offer(uk)
 	a.Offer(phraseCall(t, "1", "А001", "1", "en", t0))
-	got := wait(t, player.started)
+	got := testkit.Receive(t, player.started)
 	require.Equal(t, "А001", got.Ticket)
 	player.release <- struct{}{}
-	require.NoError(t, wait(t, played).err)
+	require.NoError(t, testkit.Receive(t, played).err)
 }
 
 // A pack recorded before the recall's first words and the English "and"
@@ -223,7 +213,7 @@ func TestAnnouncerDrain(t *testing.T) {
 
 	a.Offer(phraseCall(t, "1", "А001", "1", "uk", t0))
 	a.Offer(phraseCall(t, "1", "А001", "1", "en", t0))
-	require.Equal(t, "А001", wait(t, player.started).Ticket)
+	require.Equal(t, "А001", testkit.Receive(t, player.started).Ticket)
 	a.Offer(phraseCall(t, "2", "А002", "2", "uk", t0)) // its English never comes
 	a.Offer(phraseCall(t, "3", "А003", "3", "uk", t0))
 	a.Offer(phraseCall(t, "3", "А003", "3", "en", t0))
@@ -233,20 +223,20 @@ func TestAnnouncerDrain(t *testing.T) {
 	clock.Advance(20 * time.Second) // А004 is 70 s old when its turn comes: still said
 
 	player.release <- struct{}{}
-	require.NoError(t, wait(t, played).err)
-	got := wait(t, player.started)
+	require.NoError(t, testkit.Receive(t, played).err)
+	got := testkit.Receive(t, player.started)
 	require.Equal(t, "А002", got.Ticket)
 	require.Len(t, got.Calls, 1, "said without waiting for its English")
 	player.release <- struct{}{}
-	require.NoError(t, wait(t, played).err)
-	require.Equal(t, "А003", wait(t, player.started).Ticket)
+	require.NoError(t, testkit.Receive(t, played).err)
+	require.Equal(t, "А003", testkit.Receive(t, player.started).Ticket)
 	player.release <- struct{}{}
-	require.NoError(t, wait(t, played).err)
-	require.Equal(t, "А004", wait(t, player.started).Ticket)
+	require.NoError(t, testkit.Receive(t, played).err)
+	require.Equal(t, "А004", testkit.Receive(t, player.started).Ticket)
 	player.release <- struct{}{}
-	require.NoError(t, wait(t, played).err)
+	require.NoError(t, testkit.Receive(t, played).err)
 
-	require.NoError(t, wait(t, done))
+	require.NoError(t, testkit.Receive(t, done))
 	require.Equal(t, Stopped, a.Offer(phraseCall(t, "5", "А005", "5", "uk", clock.Now())))
 	require.False(t, player.overlap.Load())
 }
@@ -257,7 +247,7 @@ func TestAnnouncerDrainIdle(t *testing.T) {
 	done := make(chan error, 1)
 	go func() { done <- a.Run(context.Background()) }()
 	a.Drain()
-	require.NoError(t, wait(t, done))
+	require.NoError(t, testkit.Receive(t, done))
 }
 
 // A hard stop (Run's context ends) cuts the call being said; it and every
@@ -274,15 +264,15 @@ func TestAnnouncerStopReportsEveryCall(t *testing.T) {
 	go func() { done <- a.Run(ctx) }()
 
 	a.Offer(phraseCall(t, "1", "А001", "1", "uk", t0))
-	require.Equal(t, "А001", wait(t, player.started).Ticket)
+	require.Equal(t, "А001", testkit.Receive(t, player.started).Ticket)
 	a.Offer(phraseCall(t, "2", "А002", "2", "uk", t0))
 	a.Offer(phraseCall(t, "3", "Б003", "3", "uk", t0))
 	cancel()
-	require.ErrorIs(t, wait(t, done), context.Canceled)
+	require.ErrorIs(t, testkit.Receive(t, done), context.Canceled)
 
 	var errs []string
 	for range 3 {
-		r := wait(t, played)
+		r := testkit.Receive(t, played)
 		require.ErrorIs(t, r.err, ErrStopped)
 		errs = append(errs, r.err.Error())
 	}

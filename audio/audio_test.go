@@ -3,31 +3,16 @@ package audio
 import (
 	"encoding/json"
 	"errors"
-	"flag"
 	"fmt"
 	"maps"
-	"os"
-	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/require"
+
+	"github.com/cherga/cherga/internal/testkit"
 )
-
-var update = flag.Bool("update", false, "rewrite the golden files in testdata/")
-
-// golden compares got with testdata/name, or rewrites the file under -update.
-func golden(t *testing.T, name string, got []byte) {
-	t.Helper()
-	path := filepath.Join("testdata", name)
-	if *update {
-		require.NoError(t, os.WriteFile(path, got, 0o644))
-	}
-	want, err := os.ReadFile(path)
-	require.NoError(t, err, "run go test -update to create it")
-	require.Equal(t, string(want), string(got))
-}
 
 func TestAnnounce(t *testing.T) {
 	tests := []struct {
@@ -63,7 +48,7 @@ func TestAnnounce(t *testing.T) {
 				p.Text, strings.Join(p.Clips, " "))
 		})
 	}
-	golden(t, "announce.golden", []byte(out.String()))
+	testkit.Golden(t, "announce.golden", []byte(out.String()))
 }
 
 func TestAnnounceClips(t *testing.T) {
@@ -244,7 +229,7 @@ func TestClipTexts(t *testing.T) {
 			fmt.Fprintf(&out, "%s\t%s\n", id, texts[id])
 		}
 	}
-	golden(t, "clips.golden", []byte(out.String()))
+	testkit.Golden(t, "clips.golden", []byte(out.String()))
 }
 
 func TestCounterKind(t *testing.T) {

@@ -8,6 +8,8 @@ import (
 	"time"
 
 	"github.com/stretchr/testify/require"
+
+	"github.com/cherga/cherga/internal/testkit"
 )
 
 func TestAwtrixCustomApp(t *testing.T) {
@@ -32,7 +34,7 @@ func TestAwtrixCustomApp(t *testing.T) {
 			require.NotEmpty(t, m.Payload, "an empty payload deletes the app")
 			require.True(t, json.Valid(m.Payload))
 			require.Equal(t, tt.text, AwtrixText(tt.board))
-			golden(t, "awtrix_"+strings.ReplaceAll(tt.name, " ", "_")+".json", m.Payload)
+			testkit.Golden(t, "awtrix_"+strings.ReplaceAll(tt.name, " ", "_")+".json", m.Payload)
 		})
 	}
 }
@@ -50,7 +52,7 @@ func TestAwtrixNotification(t *testing.T) {
 	require.True(t, ok)
 	require.Equal(t, "awtrix_5a3f1c/notify", m.Topic)
 	require.False(t, m.Retain, "a notification must not pop up again on reconnect")
-	golden(t, "awtrix_notify.json", m.Payload)
+	testkit.Golden(t, "awtrix_notify.json", m.Payload)
 
 	o.Sound = "chime"
 	m, _ = o.Notification("А023")

@@ -2,29 +2,14 @@ package display
 
 import (
 	"encoding/json"
-	"flag"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/require"
+
+	"github.com/cherga/cherga/internal/testkit"
 )
-
-var update = flag.Bool("update", false, "rewrite the golden files in testdata/")
-
-// golden compares got with testdata/name, or rewrites the file under -update.
-func golden(t *testing.T, name string, got []byte) {
-	t.Helper()
-	path := filepath.Join("testdata", name)
-	if *update {
-		require.NoError(t, os.WriteFile(path, got, 0o644))
-	}
-	want, err := os.ReadFile(path)
-	require.NoError(t, err, "run go test -update to create it")
-	require.Equal(t, string(want), string(got))
-}
 
 // kyiv is the office's winter offset; a fixed zone keeps the tests free of
 // the host's tzdata.
@@ -53,7 +38,7 @@ func TestBoard(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			got := tt.board.JSON()
-			golden(t, "board_"+strings.ReplaceAll(tt.name, " ", "_")+".json", got)
+			testkit.Golden(t, "board_"+strings.ReplaceAll(tt.name, " ", "_")+".json", got)
 			require.True(t, json.Valid(got))
 
 			// json.Marshal HTML-escapes what MarshalJSON returns; the value is
@@ -67,7 +52,7 @@ func TestBoard(t *testing.T) {
 			texts.WriteString(tt.name + "\t" + tt.board.Text() + "\n")
 		})
 	}
-	golden(t, "board_text.golden", []byte(texts.String()))
+	testkit.Golden(t, "board_text.golden", []byte(texts.String()))
 }
 
 func TestBoardDecodes(t *testing.T) {
@@ -116,7 +101,7 @@ func TestQueue(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			got := tt.queue.JSON()
-			golden(t, "queue_"+tt.name+".json", got)
+			testkit.Golden(t, "queue_"+tt.name+".json", got)
 			var back Queue
 			require.NoError(t, json.Unmarshal(got, &back))
 			require.Equal(t, tt.queue, back)
@@ -154,7 +139,7 @@ func TestLoad(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			got := tt.load.JSON()
-			golden(t, "load_"+strings.ReplaceAll(tt.name, " ", "_")+".json", got)
+			testkit.Golden(t, "load_"+strings.ReplaceAll(tt.name, " ", "_")+".json", got)
 			require.NotContains(t, string(got), "null")
 
 			var back Load

@@ -9,6 +9,8 @@ import (
 	"time"
 
 	"github.com/stretchr/testify/require"
+
+	"github.com/cherga/cherga/internal/testkit"
 )
 
 type call struct{ ticket, counter string }
@@ -83,7 +85,7 @@ func TestHallMarshal(t *testing.T) {
 	h.Call("А022", "5", at.Add(2*time.Minute))
 	h.Call("В001", "12", at.Add(3*time.Minute).In(time.UTC))
 	got := h.Marshal()
-	golden(t, "hall.json", got)
+	testkit.Golden(t, "hall.json", got)
 
 	std, err := json.Marshal(h)
 	require.NoError(t, err)

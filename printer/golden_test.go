@@ -6,13 +6,13 @@ import (
 	"fmt"
 	"io"
 	"net"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/require"
+
+	"github.com/cherga/cherga/internal/testkit"
 )
 
 // The default ticket as each profile prints it, decoded back to text. The 80 mm
@@ -57,13 +57,8 @@ func TestTicketGoldenProfiles(t *testing.T) {
 			require.NoError(t, err)
 			require.Less(t, len(got), 1024, "a ticket without logo stays under 1 KB")
 
-			golden := filepath.Join("testdata", "ticket-"+name+".bin")
-			if *update {
-				require.NoError(t, os.WriteFile(golden, got, 0o644))
-			}
-			want, err := os.ReadFile(golden)
-			require.NoError(t, err, "run go test -run TestTicketGoldenProfiles -update to create it")
-			require.Equal(t, want, got, "the ticket bytes changed")
+			testkit.Golden(t, "ticket-"+name+".bin", got)
+			want := got // equal to the recording
 
 			table := p.CodeTables[p.CodePage]
 			prefix := []byte{ESC, '@', ESC, 't', table}

@@ -3,17 +3,14 @@ package printer
 import (
 	"bytes"
 	"errors"
-	"flag"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/require"
-)
 
-var update = flag.Bool("update", false, "rewrite the golden files in testdata")
+	"github.com/cherga/cherga/internal/testkit"
+)
 
 // testTicket is the default ticket of the golden test.
 func testTicket() *Ticket {
@@ -59,13 +56,7 @@ func TestTicketGolden(t *testing.T) {
 	require.NoError(t, err)
 	require.Less(t, len(got), 1024, "a ticket without logo stays under 1 KB")
 
-	golden := filepath.Join("testdata", "ticket-epson-tm-t20.bin")
-	if *update {
-		require.NoError(t, os.WriteFile(golden, got, 0o644))
-	}
-	want, err := os.ReadFile(golden)
-	require.NoError(t, err, "run go test -run TestTicketGolden -update to create it")
-	require.Equal(t, want, got)
+	testkit.Golden(t, "ticket-epson-tm-t20.bin", got)
 
 	require.True(t, bytes.HasPrefix(got, []byte{ESC, '@', GS, 'a', ASBAll, ESC, 't', 46}), "init, automatic status back on again, then CP1251 = ESC t 46")
 	require.True(t, bytes.HasSuffix(got, []byte{GS, 'V', 66, cutFeed}), "ends with feed and partial cut")

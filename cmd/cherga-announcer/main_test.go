@@ -16,6 +16,7 @@ import (
 
 	"github.com/cherga/cherga/audio"
 	"github.com/cherga/cherga/internal/broker"
+	"github.com/cherga/cherga/internal/testkit"
 	"github.com/cherga/cherga/sim"
 )
 
@@ -186,17 +187,6 @@ func (l lines) Write(b []byte) (int, error) {
 	return len(b), nil
 }
 
-func receive[T any](t *testing.T, ch <-chan T) T {
-	t.Helper()
-	select {
-	case v := <-ch:
-		return v
-	case <-time.After(10 * time.Second):
-		t.Fatal("nothing came within 10 s")
-	}
-	panic("unreachable")
-}
-
 // startGated runs the announcer with a gatePlayer, publishes calls А001,
 // А002 and А003 to counters 1, 2 and 3, and returns once А001 is being
 // said and the other two wait in the announcer's queue.
@@ -220,9 +210,9 @@ func startGated(t *testing.T, extra ...string) (*announcer, *gatePlayer, chan er
 		m, _ := announce(t, fmt.Sprint(i+1), ticket, fmt.Sprint(i+1), "uk", false, time.Now())
 		require.NoError(t, pub.Publish("qms/"+site+"/announce", m, false))
 	}
-	require.Equal(t, "А001", receive(t, player.started))
+	require.Equal(t, "А001", testkit.Receive(t, player.started))
 	for queued := 0; queued < 3; {
-		if strings.Contains(receive(t, (<-chan string)(logs)), "outcome=queued") {
+		if strings.Contains(testkit.Receive(t, (<-chan string)(logs)), "outcome=queued") {
 			queued++
 		}
 	}
@@ -247,13 +237,13 @@ func TestAnnouncerStopSaysTheQueue(t *testing.T) {
 		}
 	}
 	release()
-	require.Equal(t, "А002", receive(t, player.started))
+	require.Equal(t, "А002", testkit.Receive(t, player.started))
 	release()
-	require.Equal(t, "А003", receive(t, player.started))
+	require.Equal(t, "А003", testkit.Receive(t, player.started))
 	release()
-	receive(t, stopped)
+	testkit.Receive(t, stopped)
 	for range 3 {
-		require.NoError(t, receive(t, played))
+		require.NoError(t, testkit.Receive(t, played))
 	}
 }
 
@@ -277,7 +267,7 @@ func TestAnnouncerStopCut(t *testing.T) {
 			a.Stop(tt.ctx())
 			var errs []string
 			for range 3 {
-				err := receive(t, played)
+				err := testkit.Receive(t, played)
 				require.ErrorIs(t, err, audio.ErrStopped)
 				errs = append(errs, err.Error())
 			}

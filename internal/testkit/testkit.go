@@ -1,0 +1,53 @@
+// Package testkit holds the helpers that the tests of several packages
+// share. Only tests import it.
+package testkit
+
+import (
+	"flag"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+	"unicode/utf8"
+
+	"github.com/stretchr/testify/require"
+)
+
+var update = flag.Bool("update", false, "rewrite the golden files in testdata/")
+
+// Golden compares got with the golden file testdata/name of the package
+// under test, or rewrites the file when the tests run with -update: after
+// a deliberate change, record again and read the diff before committing
+// it. Text is compared as text, so that a failure shows the lines that
+// differ.
+func Golden(t testing.TB, name string, got []byte) {
+	t.Helper()
+	path := filepath.Join("testdata", name)
+	if *update {
+		require.NoError(t, os.WriteFile(path, got, 0o644))
+	}
+	want, err := os.ReadFile(path)
+	require.NoError(t, err, "run go test -update to create %s", path)
+	if utf8.Valid(want) && utf8.Valid(got) {
+		require.Equal(t, string(want), string(got), "%s changed", path)
+		return
+	}
+	require.Equal(t, want, got, "%s changed", path)
+}
+
+// Wait is how long Receive waits: long enough for a loaded CI machine, and
+// a failure rather than a hung test when nothing is coming.
+const Wait = 10 * time.Second
+
+// Receive is the next value from ch; the test fails when none comes
+// within Wait.
+func Receive[T any](t testing.TB, ch <-chan T) T {
+	t.Helper()
+	select {
+	case v := <-ch:
+		return v
+	case <-time.After(Wait):
+		t.Fatalf("nothing came within %v", Wait)
+	}
+	panic("unreachable")
+}
