@@ -229,12 +229,15 @@ func (d *Decoder) step(b []byte) (n int, cut bool) {
 		if !need(2) {
 			return 0, false
 		}
-		if b[1] == 'p' { // FS p n m
+		switch b[1] {
+		case 'p': // FS p n m
 			if !need(4) {
 				return 0, false
 			}
 			d.image()
 			return 4, false
+		case '.': // FS .: cancel Kanji character mode, prints nothing
+			return 2, false
 		}
 		return 2, false
 	default:

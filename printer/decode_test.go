@@ -10,6 +10,7 @@ import (
 func TestDecodeCommands(t *testing.T) {
 	var b []byte
 	b = Init(b)
+	b = CancelKanji(b)                        // prints nothing
 	b = CodeTable(b, 44)                      // CP1125 on Epson
 	b = append(b, 0xF6, 0xA2, 0xA0, 0xAD, LF) // Іван
 	b = SetAlign(b, AlignRight)

@@ -15,8 +15,8 @@
 // allocation and a test can compare it byte for byte. The comment of each function
 // names the command as the reference spells it (for example "GS V m n").
 // Cheap clones (Xprinter, "POS-80", "POS-58") implement the same commands; where they
-// differ (the ESC t numbers of code pages, the presence of a cutter) the difference
-// lives in a Profile. Four are built in (LookupProfile); more come from YAML
+// differ (the ESC t numbers of code pages, the presence of a cutter, a Chinese
+// character mode that FS . turns off) the difference lives in a Profile. Four are built in (LookupProfile); more come from YAML
 // (ParseProfiles), as firmware-config's printers.yaml.
 //
 // # Ukrainian text

@@ -68,6 +68,14 @@ const QRMaxData = 7089
 // defaults, so a ticket never inherits the state a previous one left.
 func Init(b []byte) []byte { return append(b, ESC, '@') }
 
+// CancelKanji appends FS . (1C 2E): cancel Kanji (Chinese) character mode.
+// Xprinter and other XP-58/XP-80/POS-58/POS-80 clones sold with Chinese
+// firmware start in GBK mode, where each pair of bytes ≥ 80H prints as one
+// Chinese character and ESC t is ignored for them, so Cyrillic comes out as
+// hieroglyphs; their ESC @ turns the stored mode back on, so it is sent after
+// every ESC @. Models without Kanji ignore it.
+func CancelKanji(b []byte) []byte { return append(b, FS, '.') }
+
 // CodeTable appends ESC t n (1B 74 n): select character code table n. The numbers
 // differ between models (see Profile.CodeTables).
 func CodeTable(b []byte, n byte) []byte { return append(b, ESC, 't', n) }

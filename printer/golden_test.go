@@ -61,14 +61,19 @@ func TestTicketGoldenProfiles(t *testing.T) {
 			want := got // equal to the recording
 
 			table := p.CodeTables[p.CodePage]
-			prefix := []byte{ESC, '@', ESC, 't', table}
+			prefix := Init(nil)
+			if p.CancelKanji {
+				// ESC @ may turn Chinese mode on again: off at once.
+				prefix = CancelKanji(prefix)
+			}
 			wire := want
 			if p.ASB {
 				// ESC @ turns automatic status back off: on again at once.
-				prefix = []byte{ESC, '@', GS, 'a', ASBAll, ESC, 't', table}
+				prefix = AutoStatus(prefix, ASBAll)
 				// And it is turned on when the printer is opened.
 				wire = append(AutoStatus(nil, ASBAll), want...)
 			}
+			prefix = CodeTable(prefix, table)
 			require.True(t, bytes.HasPrefix(want, prefix), "init, then ESC t %d", table)
 
 			// Playback: the recording is what reaches the wire.

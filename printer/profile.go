@@ -27,6 +27,12 @@ type Profile struct {
 	// CodeTables maps code page names to the n of ESC t n on this model. The numbers
 	// differ between vendors: CP1251 is 46 on Epson and 73 on Xprinter clones.
 	CodeTables map[string]byte `yaml:"code_tables"`
+	// CancelKanji tells that the model may start in Chinese (Kanji, GBK)
+	// character mode, as many Xprinter and POS-58/POS-80 clones do: each
+	// ticket turns it off (FS .) right after its ESC @, which turns it on
+	// again on those models, or every Cyrillic letter prints as a Chinese
+	// character.
+	CancelKanji bool `yaml:"cancel_kanji"`
 	// QR tells that the model prints QR codes with GS ( k.
 	QR bool `yaml:"qr"`
 	// QRModule is the QR module size in dots (1..16); 0 means 6.
@@ -64,18 +70,18 @@ var builtinProfiles = map[string]Profile{
 		ProcessID: true,
 	},
 	// Xprinter XP-80 and the "POS-80" clones: 80 mm, 48 columns, cutter.
-	// Their ESC t table puts WPC1251 at 73.
+	// Their ESC t table puts WPC1251 at 73. Many start in Chinese mode.
 	"xprinter-80": {
 		Name: "xprinter-80", PaperMM: 80, Columns: 48, CodePage: "cp1251",
-		CodeTables: map[string]byte{"cp866": 17, "cp1251": 73},
-		QR:         true, QRModule: 6, Cut: true, LabelScale: 4,
+		CodeTables: map[string]byte{"cp866": 17, "cp1251": 73}, CancelKanji: true,
+		QR: true, QRModule: 6, Cut: true, LabelScale: 4,
 	},
 	// Xprinter XP-58 and the "POS-58" clones: 58 mm, 384 dots, 32 columns. Many
 	// have no cutter; GS V is ignored by those, so it is sent anyway after a feed.
 	"xprinter-58": {
 		Name: "xprinter-58", PaperMM: 58, Columns: 32, CodePage: "cp1251",
-		CodeTables: map[string]byte{"cp866": 17, "cp1251": 73},
-		QR:         true, QRModule: 4, Cut: true, LabelScale: 3,
+		CodeTables: map[string]byte{"cp866": 17, "cp1251": 73}, CancelKanji: true,
+		QR: true, QRModule: 4, Cut: true, LabelScale: 3,
 	},
 	// generic is an unknown 80 mm ESC/POS printer. PC866 (17) is the Cyrillic page
 	// most clones share, but it lacks І і, so generic uses the Epson number of

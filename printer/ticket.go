@@ -42,6 +42,9 @@ func (p *Profile) Ticket(t *Ticket) ([]byte, error) {
 	}
 	w := ticketWriter{b: make([]byte, 0, 512), cp: cp, cols: p.Columns}
 	w.b = Init(w.b)
+	if p.CancelKanji {
+		w.b = CancelKanji(w.b) // ESC @ may have turned it on
+	}
 	if p.ASB {
 		w.b = AutoStatus(w.b, ASBAll) // ESC @ turned it off
 	}

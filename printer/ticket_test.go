@@ -132,6 +132,19 @@ func TestTicketNarrowPaper(t *testing.T) {
 	require.Contains(t, docs[0].String(), "Очікування: близько 15\u00a0хв\nWait: about 15\u00a0min")
 }
 
+// A clone that may start in Chinese mode has it turned off right after
+// the ESC @ that may have turned it on, before ESC t; an Epson is not sent
+// FS . at all.
+func TestTicketCancelKanji(t *testing.T) {
+	for _, name := range Profiles() {
+		b, err := profile(t, name).Ticket(testTicket())
+		require.NoError(t, err)
+		kanji := strings.HasPrefix(name, "xprinter-")
+		require.Equal(t, kanji, bytes.HasPrefix(b, []byte{ESC, '@', FS, '.', ESC, 't', 73}), name)
+		require.Equal(t, kanji, bytes.Count(b, []byte{FS, '.'}) == 1, name)
+	}
+}
+
 func TestTicketOptionalFields(t *testing.T) {
 	p := profile(t, "epson-tm-t20")
 	b, err := p.Ticket(&Ticket{Label: "Б7", Service: "Пенсії", Ahead: -1, Wait: -1})
