@@ -22,6 +22,7 @@ var goldenText = map[string]string{
 	"xprinter-80":  testTicketText,
 	// No QR on generic: one blank line less before the footer.
 	"generic": strings.Replace(testTicketText, "\n\nСтан черги онлайн / Queue status online\n\nДякуємо", "\n\nДякуємо", 1),
+	// Four empty lines at the end: fed past the tear bar before the cut.
 	"xprinter-58": `ЦНАП Подільського району м.
 Києва
 
@@ -40,7 +41,11 @@ Wait: about 15 min
 Queue status online
 
 Дякуємо! Слідкуйте за табло та
-голосовими оголошеннями.`,
+голосовими оголошеннями.
+
+
+
+`,
 }
 
 // TestTicketGoldenProfiles compares the default ticket of every profile with its

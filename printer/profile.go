@@ -40,6 +40,12 @@ type Profile struct {
 	// Cut tells that the model has an autocutter (GS V). Without one the ticket ends
 	// with a feed so it can be torn off.
 	Cut bool `yaml:"cut"`
+	// FeedBeforeCut is how many lines (ESC d, 0..255) are fed before the cut,
+	// for a model that may have no cutter after all (the clones sold both
+	// ways): one without ignores GS V, so the feed alone brings the last line
+	// past the tear bar. A model with a cutter leaves that much more blank
+	// paper under the last line. 0 feeds nothing: GS V feeds to the blade.
+	FeedBeforeCut int `yaml:"feed_before_cut"`
 	// LabelScale is the magnification (GS !, 2..8) of the ticket number; it is reduced
 	// further when the number would not fit the line. 0 means 3.
 	LabelScale int `yaml:"label_scale"`
@@ -77,11 +83,12 @@ var builtinProfiles = map[string]Profile{
 		QR: true, QRModule: 6, Cut: true, LabelScale: 4,
 	},
 	// Xprinter XP-58 and the "POS-58" clones: 58 mm, 384 dots, 32 columns. Many
-	// have no cutter; GS V is ignored by those, so it is sent anyway after a feed.
+	// have no cutter; GS V is ignored by those, so it is sent anyway after a feed
+	// that brings the last line past the tear bar.
 	"xprinter-58": {
 		Name: "xprinter-58", PaperMM: 58, Columns: 32, CodePage: "cp1251",
 		CodeTables: map[string]byte{"cp866": 17, "cp1251": 73}, CancelKanji: true,
-		QR: true, QRModule: 4, Cut: true, LabelScale: 3,
+		QR: true, QRModule: 4, Cut: true, FeedBeforeCut: tearFeed, LabelScale: 3,
 	},
 	// generic is an unknown 80 mm ESC/POS printer. PC866 (17) is the Cyrillic page
 	// most clones share, but it lacks І і, so generic uses the Epson number of
@@ -161,6 +168,9 @@ func (p *Profile) Validate() error {
 	}
 	if p.QRModule < 0 || p.QRModule > 16 {
 		return fmt.Errorf("%w %q: qr_module %d (1..16)", ErrInvalidProfile, p.Name, p.QRModule)
+	}
+	if p.FeedBeforeCut < 0 || p.FeedBeforeCut > 255 {
+		return fmt.Errorf("%w %q: feed_before_cut %d (0..255)", ErrInvalidProfile, p.Name, p.FeedBeforeCut)
 	}
 	if p.LabelScale != 0 && (p.LabelScale < 2 || p.LabelScale > 8) {
 		return fmt.Errorf("%w %q: label_scale %d (2..8)", ErrInvalidProfile, p.Name, p.LabelScale)

@@ -27,6 +27,10 @@ type Ticket struct {
 // cutFeed is the n of GS V 66 n: a little paper under the last line before the cut.
 const cutFeed = 24
 
+// tearFeed is the lines fed at the end of a ticket that is torn off: the tear
+// bar of a thermal printer is 10 to 15 mm past the head, 3 to 4 lines.
+const tearFeed = 4
+
 // Ticket lays t out for p and returns the ESC/POS bytes, from ESC @ to the partial
 // cut. Every text is encoded in the profile's code page; one that cannot be encoded
 // is an error wrapping the *EncodeError and naming the field, and nothing is printed.
@@ -114,9 +118,12 @@ func (p *Profile) Ticket(t *Ticket) ([]byte, error) {
 		w.text("footer", t.Footer, 1)
 	}
 	if p.Cut {
+		if p.FeedBeforeCut > 0 {
+			w.b = Feed(w.b, byte(p.FeedBeforeCut))
+		}
 		w.b = CutPaper(w.b, CutPartial, cutFeed)
 	} else {
-		w.b = Feed(w.b, 4)
+		w.b = Feed(w.b, tearFeed)
 	}
 	if w.err != nil {
 		return nil, w.err

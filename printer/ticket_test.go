@@ -145,6 +145,23 @@ func TestTicketCancelKanji(t *testing.T) {
 	}
 }
 
+// A profile that may lack a cutter feeds the last line past the tear bar
+// before GS V, which such a unit ignores; one sure of its cutter lets GS V
+// feed to the blade.
+func TestTicketFeedBeforeCut(t *testing.T) {
+	b, err := profile(t, "xprinter-58").Ticket(testTicket())
+	require.NoError(t, err)
+	require.True(t, bytes.HasSuffix(b, []byte{'.', LF, ESC, 'd', tearFeed, GS, 'V', 66, cutFeed}), "% X", b[len(b)-9:])
+	b, err = profile(t, "epson-tm-t20").Ticket(testTicket())
+	require.NoError(t, err)
+	require.True(t, bytes.HasSuffix(b, []byte{'.', LF, GS, 'V', 66, cutFeed}), "% X", b[len(b)-6:])
+
+	p := profile(t, "xprinter-58")
+	p.FeedBeforeCut = 256
+	require.ErrorIs(t, p.Validate(), ErrInvalidProfile)
+	require.ErrorContains(t, p.Validate(), "feed_before_cut")
+}
+
 func TestTicketOptionalFields(t *testing.T) {
 	p := profile(t, "epson-tm-t20")
 	b, err := p.Ticket(&Ticket{Label: "Б7", Service: "Пенсії", Ahead: -1, Wait: -1})
