@@ -18,6 +18,11 @@ type Ticket struct {
 	QR        string        // optional QR payload (a status URL); "" = none
 	Footer    string        // optional, centred, word-wrapped
 	Duplicate bool          // a reprint: "ДУБЛІКАТ / DUPLICATE" under the number
+	// Priority is a ticket served out of turn: "ПОЗАЧЕРГОВИЙ / PRIORITY"
+	// under the number, so the citizen sees that the long press worked and
+	// the specialist that the priority was given. Never the category: it
+	// may tell a disability.
+	Priority bool
 	// NVLogo is the key (1..255) of a logo stored in the printer's flash with the
 	// vendor's utility, printed centred at the top with FS p; 0 = none. It costs
 	// four bytes on the wire, whatever the size of the logo.
@@ -76,10 +81,11 @@ func (p *Profile) Ticket(t *Ticket) ([]byte, error) {
 	w.text("label", label, scale)
 	w.b = Emphasize(w.b, false)
 	w.b = Size(w.b, 1, 1)
+	if t.Priority {
+		w.bold("priority", "ПОЗАЧЕРГОВИЙ / PRIORITY")
+	}
 	if t.Duplicate {
-		w.b = Emphasize(w.b, true)
-		w.text("duplicate", "ДУБЛІКАТ / DUPLICATE", 1)
-		w.b = Emphasize(w.b, false)
+		w.bold("duplicate", "ДУБЛІКАТ / DUPLICATE")
 	}
 
 	w.text("service", t.Service, 1)
@@ -146,6 +152,13 @@ func (w *ticketWriter) text(field, s string, scale int) {
 	for _, line := range wrap(w.cp.plain(s), w.cols/scale) {
 		w.line(field, line)
 	}
+}
+
+// bold writes s word-wrapped in emphasized characters.
+func (w *ticketWriter) bold(field, s string) {
+	w.b = Emphasize(w.b, true)
+	w.text(field, s, 1)
+	w.b = Emphasize(w.b, false)
 }
 
 func (w *ticketWriter) line(field, s string) {

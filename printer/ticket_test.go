@@ -3,6 +3,7 @@ package printer
 import (
 	"bytes"
 	"errors"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -160,6 +161,28 @@ func TestTicketFeedBeforeCut(t *testing.T) {
 	p.FeedBeforeCut = 256
 	require.ErrorIs(t, p.Validate(), ErrInvalidProfile)
 	require.ErrorContains(t, p.Validate(), "feed_before_cut")
+}
+
+// A priority ticket says so in bold under its number, above the duplicate
+// line of its reprint; an ordinary one does not.
+func TestTicketPriority(t *testing.T) {
+	for _, name := range Profiles() {
+		p := profile(t, name)
+		tk := testTicket()
+		b, err := p.Ticket(tk)
+		require.NoError(t, err)
+		require.NotContains(t, NewDecoder(p).Feed(b)[0].String(), "ПОЗАЧЕРГОВИЙ")
+
+		tk.Priority, tk.Duplicate = true, true
+		b, err = p.Ticket(tk)
+		require.NoError(t, err)
+		lines := NewDecoder(p).Feed(b)[0].Lines
+		i := slices.IndexFunc(lines, func(l Line) bool { return l.Text == "А023" })
+		require.Positive(t, i, name)
+		require.Equal(t, Line{Text: "ПОЗАЧЕРГОВИЙ / PRIORITY", Width: 1, Height: 1, Bold: true, Align: AlignCenter}, lines[i+1], name)
+		require.Equal(t, "ДУБЛІКАТ / DUPLICATE", lines[i+2].Text, name)
+		require.False(t, lines[i+3].Bold, name)
+	}
 }
 
 func TestTicketOptionalFields(t *testing.T) {

@@ -166,8 +166,9 @@ func newKiosk(o *Office, cfg config.Kiosk, spec string) (*kiosk, error) {
 func printable(cfg *config.Config, kiosk string, p *printer.Profile) error {
 	at := time.Date(2026, 11, 23, 9, 0, 0, 0, cfg.Location())
 	check := func(field, what, service, serviceEn, label string) error {
-		// The largest figures a ticket can carry: its size is bounded too.
-		tk := queue.Ticket{ID: 1<<53 - 1, Label: label, Issued: at}
+		// The largest figures a ticket can carry, and its priority line:
+		// its size is bounded too.
+		tk := queue.Ticket{ID: 1<<53 - 1, Label: label, Issued: at, Priority: true}
 		b, err := p.Ticket(ticketOf(cfg, tk, service, serviceEn, 9999, 99*time.Hour))
 		if err != nil {
 			return &FieldError{Field: field, Err: fmt.Errorf("office: kiosk %s cannot print %s on %s: %w", kiosk, what, p.Name, err)}
@@ -585,6 +586,7 @@ func ticketOf(cfg *config.Config, tk queue.Ticket, service, serviceEn string, ah
 		Wait:      wait,
 		QR:        statusURL(cfg, tk),
 		Footer:    cfg.Office.Footer,
+		Priority:  tk.Priority,
 	}
 }
 

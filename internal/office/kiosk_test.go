@@ -571,6 +571,26 @@ func TestKioskReprint(t *testing.T) {
 	require.Error(t, r.o.Reprint(r.ctx, "k1", res.ID), "a voided ticket is not reprinted")
 }
 
+// A priority press (a long press, or "priority" from a screen kiosk)
+// prints a ticket that says so, and so does its reprint; an ordinary one
+// does not.
+func TestKioskPriorityTicket(t *testing.T) {
+	r := startKiosk(t, rigOpts{})
+	r.prints(r.sp)
+	require.NotContains(t, r.sp.Docs()[0].String(), "ПОЗАЧЕРГОВИЙ")
+
+	topic := r.root + "/kiosk/k1/ticket"
+	n := r.count(topic)
+	require.NoError(t, r.bus.Publish(r.root+"/kiosk/k1/press", []byte(`{"service":"social","priority":true}`), false))
+	var res office.Result
+	require.NoError(t, json.Unmarshal(r.after(topic, n, func(sim.Message) bool { return true }).Payload, &res))
+	require.True(t, res.OK, "%+v", res)
+	require.Contains(t, r.cut(r.sp, res.Ticket).String(), res.Ticket+"\nПОЗАЧЕРГОВИЙ / PRIORITY\n")
+
+	require.NoError(t, r.o.Reprint(r.ctx, "k1", res.ID))
+	require.Contains(t, r.cut(r.sp, res.Ticket).String(), "ПОЗАЧЕРГОВИЙ / PRIORITY\nДУБЛІКАТ / DUPLICATE\n")
+}
+
 // BenchmarkPressToPaper measures a kiosk press over MQTT until the last byte
 // of the ticket (its cut) reaches the pty printer: the status check, the
 // fsync'd Issue, the layout and the write, and the status read after it. It
