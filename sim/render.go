@@ -78,6 +78,10 @@ func glyphOf(r rune, emphasized bool) *glyph {
 		r = '’'
 	case '₴':
 		r = 'S'
+	case '\u00A0', '\u202F', '\u2007':
+		// No-break, narrow no-break and figure spaces: a printer's code
+		// page prints them as a blank cell (CP1251 A0H), as here.
+		r = ' '
 	}
 	if g, ok := set[r]; ok {
 		return g

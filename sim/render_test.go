@@ -51,6 +51,17 @@ func TestRenderGlyphs(t *testing.T) {
 	require.Equal(t, glyphOf('\uFFFD', false), glyphOf('\u4E2D', false), "a rune without a glyph draws the replacement")
 }
 
+// TestRenderNoBreakSpaces: the no-break space between a number and its unit
+// («15 хв», on every ticket) and its narrow and figure kin are blank.
+func TestRenderNoBreakSpaces(t *testing.T) {
+	require.NotEqual(t, glyphOf('\uFFFD', false), glyphOf(' ', false))
+	for _, r := range "\u00A0\u202F\u2007" {
+		for _, bold := range []bool{false, true} {
+			require.Equal(t, glyphOf(' ', bold), glyphOf(r, bold), "%U bold=%v", r, bold)
+		}
+	}
+}
+
 func inkRows(img image.Image) int {
 	n := 0
 	b := img.Bounds()
