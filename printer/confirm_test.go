@@ -3,6 +3,9 @@ package printer
 import (
 	"bytes"
 	"context"
+	"errors"
+	"io"
+	"net"
 	"testing"
 	"time"
 
@@ -143,6 +146,38 @@ func TestPrintConfirmedDeviceGone(t *testing.T) {
 	case <-time.After(10 * time.Second):
 		t.Fatal("the wait did not end with the connection")
 	}
+}
+
+// A line that echoes what it is sent (wrong wiring, a serial printer at
+// the wrong baud rate) hands back four bytes of the ticket that pass for an
+// automatic status message: "t/de" of a QR payload reads as cover open,
+// cutter and unrecoverable errors, paper end. The real-time request that
+// checks them gets no valid answer, so the ticket's fate is unknown, not a
+// condition of the printer.
+func TestPrintConfirmedEcho(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	t.Cleanup(func() { ln.Close() })
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			t.Cleanup(func() { c.Close() })
+			go io.Copy(c, c)
+		}
+	}()
+	prof, err := LookupProfile("epson-tm-t20")
+	require.NoError(t, err)
+	p, err := Open("tcp://"+ln.Addr().String(), &Opts{Timeout: time.Second, StatusTimeout: 200 * time.Millisecond, ConfirmTimeout: 5 * time.Second, Profile: prof})
+	require.NoError(t, err)
+	t.Cleanup(func() { p.Close() })
+
+	err = p.PrintConfirmed(context.Background(), []byte("https://cherga.local/t/demo/2\n"))
+	require.ErrorIs(t, err, ErrUnconfirmed)
+	var c *Condition
+	require.False(t, errors.As(err, &c), "not the printer's word: %v", err)
 }
 
 // The request and its answer, byte for byte as Epson's reference gives

@@ -58,7 +58,11 @@
 // come (AutoStatus, Changes), and the answers to process ID requests. Their
 // first byte tells them from the replies to DLE EOT, which still reach Status in
 // order. ESC @ turns ASB off, so tickets
-// of such a profile send GS a again after theirs.
+// of such a profile send GS a again after theirs. Four bytes of any stream can
+// pass for such a message (a line that echoes the ticket back, a serial line
+// at the wrong baud rate), so PrintConfirmed takes a stopped printer's word
+// from ASB only once a real-time request (DLE EOT) confirms it; without that,
+// the ticket's fate is unknown (ErrUnconfirmed), and the kiosk keeps it.
 //
 // # Transports
 //

@@ -204,7 +204,12 @@ func (p *Printer) Print(ctx context.Context, data []byte) error {
 // happens to the printer next. It returns the printer's *Condition when
 // the printer told a state that stops printing first (the roll ended, the
 // cover opened): the data was not all printed, and what is left waits in
-// the printer's buffer (ClearBuffer). It returns an error wrapping
+// the printer's buffer (ClearBuffer). A state that came by automatic
+// status back only is confirmed by a real-time status request first: four
+// bytes of an echoed ticket can pass for an automatic status message, and
+// a request that gets no valid answer leaves the ticket's fate unknown
+// (ErrUnconfirmed), as does one that finds the printer well, unless it
+// then says the ticket is printed. It returns an error wrapping
 // ErrUnconfirmed when neither came within Opts.ConfirmTimeout of the line
 // being free: the ticket may be on the paper or not.
 //
@@ -257,6 +262,9 @@ func (p *Printer) awaitPrinted(ctx context.Context, c conn, job uint64) error {
 	defer poll.Stop()
 	unconfirmed := func(err error) error { return fmt.Errorf("%w: %w", ErrUnconfirmed, err) }
 	var asked *Status // the state a status request told last
+	// well is one more than the count of automatic status messages when a
+	// real-time request last found the printer well; 0 before.
+	var well uint64
 	w := c.(*watcher)
 	gone := w.done // the device went away (a pulled cable)
 	for {
@@ -265,7 +273,7 @@ func (p *Printer) awaitPrinted(ctx context.Context, c conn, job uint64) error {
 		// printer told after it.
 		p.mu.Lock()
 		done := p.printed == job && p.conn == c
-		st, auto := p.asb, p.asbOK && p.conn == c
+		st, auto, seq := p.asb, p.asbOK && p.conn == c, p.asbSeq
 		p.mu.Unlock()
 		if !auto && asked != nil {
 			st = *asked
@@ -273,7 +281,22 @@ func (p *Printer) awaitPrinted(ctx context.Context, c conn, job uint64) error {
 		switch {
 		case done:
 			return nil
-		case (auto || asked != nil) && st.Err() != nil:
+		case auto && st.Err() != nil && well != seq+1:
+			// Told unasked, it may be no status at all: a line that echoes
+			// the ticket back, a serial line at the wrong baud rate. Only
+			// a real-time answer makes it the printer's word.
+			now, err := p.Status(ctx)
+			if err != nil {
+				return unconfirmed(err)
+			}
+			if err := now.Err(); err != nil {
+				return err
+			}
+			// Well now: the printer may still print the ticket and say so.
+			// The message is not asked about again, only a newer one.
+			well = seq + 1
+			continue
+		case asked != nil && st.Err() != nil:
 			return st.Err()
 		}
 		select {

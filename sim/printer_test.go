@@ -261,17 +261,25 @@ func TestRunOutMidTicket(t *testing.T) {
 	require.Equal(t, "А023", waitDoc(t, sp).Lines[2].Text)
 }
 
+// openEpson opens sp as an Epson TM-T20: automatic status back and
+// process ID requests.
+func openEpson(t *testing.T, sp *Printer) *printer.Printer {
+	t.Helper()
+	epson, err := printer.LookupProfile("epson-tm-t20")
+	require.NoError(t, err)
+	p, err := printer.Open("serial:"+sp.Path(), &printer.Opts{Timeout: time.Second, Profile: epson})
+	require.NoError(t, err)
+	t.Cleanup(func() { p.Close() })
+	return p
+}
+
 // TestPrinterAutoStatus: a ticket of a profile with automatic status back
 // turns it on again after its ESC @, and the printer then tells every change
 // by itself, the roll running out in the middle of a ticket included; a
 // ticket without (ESC @ alone) turns it off.
 func TestPrinterAutoStatus(t *testing.T) {
 	sp := startPrinter(t, nil)
-	epson, err := printer.LookupProfile("epson-tm-t20")
-	require.NoError(t, err)
-	p, err := printer.Open("serial:"+sp.Path(), &printer.Opts{Timeout: time.Second, Profile: epson})
-	require.NoError(t, err)
-	defer p.Close()
+	p := openEpson(t, sp)
 	ctx := context.Background()
 	next := func() printer.Status {
 		t.Helper()
@@ -327,6 +335,25 @@ func TestPrinterAutoStatus(t *testing.T) {
 	s, ok := p.AutoStatus()
 	require.True(t, ok)
 	require.Equal(t, printer.Status{Online: true, Paper: printer.PaperNearEnd}, s, "as it answered the last request")
+}
+
+// TestPrintConfirmedRunsOut: the roll ends in the middle of a ticket of a
+// profile with automatic status back; the printer tells so unasked, a
+// real-time request confirms it, and PrintConfirmed gives the condition,
+// so the kiosk voids the ticket.
+func TestPrintConfirmedRunsOut(t *testing.T) {
+	sp := startPrinter(t, nil)
+	p := openEpson(t, sp)
+	b, err := p.Profile().Ticket(ticket())
+	require.NoError(t, err)
+
+	sp.RunOutAfter(60)
+	asked := sp.Requests()
+	err = p.PrintConfirmed(context.Background(), b)
+	var c *printer.Condition
+	require.ErrorAs(t, err, &c)
+	require.ErrorIs(t, err, printer.ErrPaperOut)
+	require.Greater(t, sp.Requests(), asked, "confirmed by a real-time request")
 }
 
 // TestFlowControl: the flow control of a printer spec reaches the line. With
