@@ -13,6 +13,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"syscall"
 	"time"
 
 	"go.bug.st/serial"
@@ -829,7 +830,9 @@ func (s spec) open(ctx context.Context, timeout time.Duration) (conn, error) {
 	case kindFile:
 		f, err := os.OpenFile(s.path, os.O_RDWR, 0)
 		if err != nil {
-			// Some printer devices are write-only; status then gets no reply.
+			// Some printer devices are write-only; status then gets no reply,
+			// as it does from one that opens for reading and then refuses
+			// to read (fileConn.read).
 			var err2 error
 			if f, err2 = os.OpenFile(s.path, os.O_WRONLY, 0); err2 != nil {
 				return nil, err
@@ -878,8 +881,15 @@ func (c *serialConn) Close() error { return c.port.Close() }
 // so the runtime poller gives it deadlines; a file without them falls back to timed
 // writes and gets no status.
 type fileConn struct {
-	f        *os.File
+	f        deviceFile
 	readable bool // opened for reading too
+}
+
+// deviceFile is what fileConn uses of an *os.File.
+type deviceFile interface {
+	io.ReadWriteCloser
+	SetReadDeadline(time.Time) error
+	SetWriteDeadline(time.Time) error
 }
 
 func (c *fileConn) write(p []byte, dl time.Time) (int, error) {
@@ -895,6 +905,14 @@ func (c *fileConn) read(p []byte, dl time.Time) (int, error) {
 	}
 	n, err := c.f.Read(p)
 	if errors.Is(err, os.ErrDeadlineExceeded) || (n == 0 && (err == nil || err == io.EOF)) {
+		return 0, errReadTimeout
+	}
+	if errors.Is(err, syscall.EINVAL) || errors.Is(err, syscall.EIO) {
+		// Linux usblp opens a printer without a bidirectional
+		// interface for reading, then refuses every read (EINVAL), and
+		// fails one whose transfer failed (EIO): such a printer cannot
+		// answer, like one that does not, so the kiosk prints without
+		// status checks rather than refusing every press.
 		return 0, errReadTimeout
 	}
 	return n, err

@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -114,6 +115,56 @@ func TestOpenFile(t *testing.T) {
 
 	_, err = p.Status(context.Background())
 	require.ErrorIs(t, err, ErrNoReply)
+}
+
+// refusingFile is a device file that takes every write and fails every
+// read with err, as Linux usblp does for a printer without a
+// bidirectional interface (EINVAL).
+type refusingFile struct {
+	*os.File
+	err error
+}
+
+// SetReadDeadline succeeds, as for usblp, which the runtime poller takes.
+func (f refusingFile) SetReadDeadline(time.Time) error { return nil }
+
+func (f refusingFile) Read([]byte) (int, error) {
+	return 0, &os.PathError{Op: "read", Path: f.Name(), Err: f.err}
+}
+
+// A USB printer class device that opens for reading and then refuses to
+// read (EINVAL), or fails the read (EIO), gives no status reply, as a
+// printer that does not answer: the kiosk prints without checks. Any
+// other read error still fails the request.
+func TestFileDeviceRefusesReads(t *testing.T) {
+	for _, tt := range []struct {
+		err     error
+		noReply bool
+	}{
+		{syscall.EINVAL, true},
+		{syscall.EIO, true},
+		{syscall.ENODEV, false},
+	} {
+		t.Run(tt.err.Error(), func(t *testing.T) {
+			path := filepath.Join(t.TempDir(), "lp0")
+			require.NoError(t, os.WriteFile(path, nil, 0o644))
+			p, err := Open(path, &Opts{Timeout: 100 * time.Millisecond, Profile: profile(t, "xprinter-80")})
+			require.NoError(t, err)
+			defer p.Close()
+			p.mu.Lock()
+			c := p.conn.(*fileConn)
+			c.f, c.readable = refusingFile{c.f.(*os.File), tt.err}, true
+			p.mu.Unlock()
+
+			_, err = p.Status(context.Background())
+			if tt.noReply {
+				require.ErrorIs(t, err, ErrNoReply)
+			} else {
+				require.ErrorIs(t, err, tt.err)
+				require.NotErrorIs(t, err, ErrNoReply)
+			}
+		})
+	}
 }
 
 func TestOpenMissingDeviceIsRetried(t *testing.T) {
