@@ -108,15 +108,18 @@ func (e *EncodeError) Unwrap() error { return ErrUnencodable }
 var typoFallback = map[rune]string{
 	'«': `"`, '»': `"`, '„': `"`, '“': `"`, '”': `"`, '‘': "'",
 	'—': "-", '–': "-", '‑': "-", '…': "...",
-	'\u00A0': " ", '\u202F': " ", // no-break spaces: they only keep words together
+	'\u00A0': " ", '\u202F': " ", // no-break spaces, on a page without one: they only keep words together
 	'№': "No", '€': "EUR",
 }
 
 // plain is s with the punctuation the page lacks in its plain forms
 // (typoFallback), as Encode prints it: what a line's width is counted on.
+// A narrow no-break space becomes the page's no-break space, which wrap
+// does not break either.
 func (c *CodePage) plain(s string) string {
 	var b strings.Builder
 	for _, r := range s {
+		r = c.narrowNBSP(r)
 		if _, ok := c.enc[r]; !ok {
 			if f, ok := typoFallback[r]; ok {
 				b.WriteString(f)
@@ -128,13 +131,23 @@ func (c *CodePage) plain(s string) string {
 	return b.String()
 }
 
+// narrowNBSP is r, but a narrow no-break space (U+202F, which no page has)
+// is the page's no-break space: as wide as a space, and as unbreakable.
+func (c *CodePage) narrowNBSP(r rune) rune {
+	if _, ok := c.enc['\u00A0']; ok && r == '\u202F' {
+		return '\u00A0'
+	}
+	return r
+}
+
 func isControl(r rune) bool { return r < 0x20 || (r >= 0x7F && r < 0xA0) }
 
 // Encode appends the bytes of s to dst. The text is first put in Unicode NFC form, so
 // a ї typed as і + combining diaeresis prints as one letter. The apostrophes ’ (U+2019)
 // and ʼ (U+02BC) print as the page's apostrophe: ’ in CP1251, ASCII ' in CP866 and
 // CP1125, which have no typographic one. Punctuation of Ukrainian typography that a
-// page lacks prints as its plain form (typoFallback: «» as ", — as -, … as ...). Any
+// page lacks prints as its plain form (typoFallback: «» as ", — as -, … as ...), and a
+// narrow no-break space as the page's no-break space. Any
 // other character the page lacks, and every control character (including LF: lay
 // lines out with the encoders), is an *EncodeError; dst is then returned unchanged.
 func (c *CodePage) Encode(dst []byte, s string) ([]byte, error) {
@@ -149,7 +162,7 @@ func (c *CodePage) Encode(dst []byte, s string) ([]byte, error) {
 		case r == '\u2019' || r == '\u02BC':
 			dst = append(dst, c.apostrophe)
 		default:
-			b, ok := c.enc[r]
+			b, ok := c.enc[c.narrowNBSP(r)]
 			if ok && b >= 0x20 {
 				dst = append(dst, b)
 				break

@@ -184,18 +184,29 @@ func (w *ticketWriter) pair(field, uk, en string) {
 }
 
 // wrap splits s into lines of at most cols runes, breaking at spaces. A word longer
-// than a line is the only thing ever split. "\n" in s starts a new line.
+// than a line is the only thing ever split. A dash standing as a word («Київ —
+// столиця») never starts a line, as Ukrainian typesetting wants: the word before
+// it comes along to the next line, unless that word fills a line by itself. "\n"
+// in s starts a new line.
 func wrap(s string, cols int) []string {
 	cols = max(cols, 1)
 	var lines []string
 	for _, para := range strings.Split(s, "\n") {
 		var cur []rune
+		last := 0 // where the last word of cur starts
 		// A no-break space (м.\u00A0Київ, №\u00A05) keeps its words
 		// together: only plain spaces break a line.
 		for _, word := range strings.FieldsFunc(para, func(r rune) bool { return r == ' ' || r == '\t' }) {
 			rw := []rune(word)
 			if len(cur) > 0 && len(cur)+1+len(rw) <= cols {
+				last = len(cur) + 1
 				cur = append(append(cur, ' '), rw...)
+				continue
+			}
+			if len(cur) > 0 && last > 0 && isDash(word) && len(cur)-last+1+len(rw) <= cols {
+				lines = append(lines, string(cur[:last-1]))
+				cur = append(append(append([]rune(nil), cur[last:]...), ' '), rw...)
+				last = 0
 				continue
 			}
 			if len(cur) > 0 {
@@ -206,7 +217,7 @@ func wrap(s string, cols int) []string {
 				lines = append(lines, string(rw[:cols]))
 				rw = rw[cols:]
 			}
-			cur = rw
+			cur, last = rw, 0
 		}
 		if len(cur) > 0 {
 			lines = append(lines, string(cur))
@@ -214,6 +225,10 @@ func wrap(s string, cols int) []string {
 	}
 	return lines
 }
+
+// isDash tells a word that is a dash alone: an em or en dash, or the hyphen a
+// page without dashes prints for them.
+func isDash(word string) bool { return word == "—" || word == "–" || word == "-" }
 
 // plural picks the Ukrainian form for n: one (1, 21, 101), few (2-4, 22-24) or many
 // (0, 5-20, 25-30, 111-114).

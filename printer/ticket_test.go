@@ -261,6 +261,14 @@ func TestWrap(t *testing.T) {
 		{"перший\nдругий рядок", 20, []string{"перший", "другий рядок"}},
 		{"  багато   пробілів\tі табуляцій ", 40, []string{"багато пробілів і табуляцій"}},
 		{"вул. Шевченка, м.\u00A0Київ", 20, []string{"вул. Шевченка,", "м.\u00A0Київ"}}, // a no-break space holds
+		{"вул. Шевченка, м.\u202FКиїв", 20, []string{"вул. Шевченка,", "м.\u202FКиїв"}}, // a narrow one too
+		// A dash never starts a line: the word before it comes along.
+		{"офіс №2 — відділ", 8, []string{"офіс", "№2 —", "відділ"}},
+		{"Рогу «Прозорий офіс» — відділ", 20, []string{"Рогу «Прозорий", "офіс» — відділ"}},
+		{"з 9:00 – до 18:00", 6, []string{"з", "9:00 –", "до", "18:00"}},
+		{"в Києві - столиці", 8, []string{"в", "Києві -", "столиці"}}, // a page without dashes
+		{"аааааааа — б", 8, []string{"аааааааа", "— б"}},              // a word that fills a line cannot come along
+		{"а — б", 10, []string{"а — б"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.in, func(t *testing.T) {
@@ -272,6 +280,21 @@ func TestWrap(t *testing.T) {
 			// No word is lost or cut unless it is longer than a line.
 			require.Equal(t, strings.Join(strings.Fields(tt.in), ""), strings.Join(strings.Fields(strings.Join(got, " ")), ""))
 		})
+	}
+}
+
+// A narrow no-break space prints as the page's no-break space and keeps
+// its words on one line, as a no-break space does.
+func TestTicketNarrowNoBreakSpace(t *testing.T) {
+	for _, page := range []string{"cp1251", "cp1125"} {
+		p := profile(t, "epson-tm-t20")
+		p.CodePage = page
+		footer := strings.Repeat("а", 44) + " м.\u202FКиїв"
+		b, err := p.Ticket(&Ticket{Label: "А001", Footer: footer, Ahead: -1, Wait: -1})
+		require.NoError(t, err)
+		docs, _ := decodeWith(p, b)
+		require.Len(t, docs, 1)
+		require.Equal(t, "А001\n\n"+strings.Repeat("а", 44)+"\nм.\u00A0Київ", docs[0].String(), page)
 	}
 }
 
