@@ -18,12 +18,13 @@ type Line struct {
 // Doc is one piece of paper: everything printed up to a cut.
 type Doc struct {
 	Lines    []Line
-	QR       []string // payloads of printed QR codes, in order
-	QRAt     []int    // where each QR code was printed: the number of Lines before it
-	Barcodes []string // data of printed CODE128 bar codes (without the code set prefix)
-	Images   int      // raster images and NV logos printed
-	ImagesAt []int    // where each image was printed: the number of Lines before it
-	Cut      bool     // ended by GS V; false only for Decoder.Pending
+	QR       []string  // payloads of printed QR codes, in order
+	QRAt     []int     // where each QR code was printed: the number of Lines before it
+	Barcodes []string  // data of printed CODE128 bar codes (without the code set prefix)
+	Images   int       // raster images and NV logos printed
+	ImagesAt []int     // where each image was printed: the number of Lines before it
+	Bitmaps  []*Bitmap // the dots of each image; nil for an NV logo (in the printer's flash)
+	Cut      bool      // ended by GS V; false only for Decoder.Pending
 }
 
 // String returns the plain text of the doc, one line per Line.
@@ -122,6 +123,7 @@ func (d *Decoder) Pending() Doc {
 	doc.QR = append([]string(nil), d.doc.QR...)
 	doc.QRAt = append([]int(nil), d.doc.QRAt...)
 	doc.ImagesAt = append([]int(nil), d.doc.ImagesAt...)
+	doc.Bitmaps = append([]*Bitmap(nil), d.doc.Bitmaps...)
 	if d.line.Len() > 0 {
 		l := d.lineAt
 		l.Text = d.line.String()
@@ -234,7 +236,7 @@ func (d *Decoder) step(b []byte) (n int, cut bool) {
 			if !need(4) {
 				return 0, false
 			}
-			d.image()
+			d.image(nil)
 			return 4, false
 		case '.': // FS .: cancel Kanji character mode, prints nothing
 			return 2, false
@@ -351,11 +353,12 @@ func (d *Decoder) gs(b []byte) (int, bool) {
 		if len(b) < 8 {
 			return 0, false
 		}
-		size := 8 + (int(b[4])+int(b[5])<<8)*(int(b[6])+int(b[7])<<8)
+		wb, rows := int(b[4])+int(b[5])<<8, int(b[6])+int(b[7])<<8
+		size := 8 + wb*rows
 		if len(b) < size {
 			return 0, false
 		}
-		d.image()
+		d.image(&Bitmap{WidthBytes: wb, Rows: rows, Data: append([]byte(nil), b[8:size]...)})
 		return size, false
 	case 'L', 'W', 'P':
 		if len(b) < 4 {
@@ -378,13 +381,15 @@ func (d *Decoder) gs(b []byte) (int, bool) {
 	return 2, false
 }
 
-// image records a raster image or NV logo; like a QR code it starts a line.
-func (d *Decoder) image() {
+// image records a raster image, or an NV logo (bm nil); like a QR code it
+// starts a line.
+func (d *Decoder) image(bm *Bitmap) {
 	if d.line.Len() > 0 {
 		d.endLine()
 	}
 	d.doc.Images++
 	d.doc.ImagesAt = append(d.doc.ImagesAt, len(d.doc.Lines))
+	d.doc.Bitmaps = append(d.doc.Bitmaps, bm)
 }
 
 // symbol handles the parameters of GS ( k: cn fn data.

@@ -27,6 +27,10 @@ type Ticket struct {
 	// vendor's utility, printed centred at the top with FS p; 0 = none. It costs
 	// four bytes on the wire, whatever the size of the logo.
 	NVLogo byte
+	// Logo is a raster logo (NewBitmap), printed centred at the top with
+	// GS v 0 when there is no NVLogo; nil = none. Its bytes go on the wire
+	// with every ticket: WidthBytes×Rows of them, a few KB.
+	Logo *Bitmap
 }
 
 // cutFeed is the n of GS V 66 n: a little paper under the last line before the cut.
@@ -60,8 +64,16 @@ func (p *Profile) Ticket(t *Ticket) ([]byte, error) {
 	w.b = CodeTable(w.b, table)
 
 	w.b = SetAlign(w.b, AlignCenter)
-	if t.NVLogo != 0 {
+	switch {
+	case t.NVLogo != 0:
 		w.b = NVLogo(w.b, t.NVLogo, 0)
+	case t.Logo != nil:
+		if 8*t.Logo.WidthBytes > p.Dots() {
+			return nil, fmt.Errorf("%w: logo %d dots wide on %s, at most %d", ErrInvalidArgument, 8*t.Logo.WidthBytes, p.Name, p.Dots())
+		}
+		if w.b, err = Raster(w.b, t.Logo.WidthBytes, t.Logo.Rows, t.Logo.Data); err != nil {
+			return nil, fmt.Errorf("printer: ticket field logo: %w", err)
+		}
 	}
 	if t.Header != "" {
 		w.b = Emphasize(w.b, true)

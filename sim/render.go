@@ -92,8 +92,8 @@ func glyphOf(r rune, emphasized bool) *glyph {
 // RenderPNG draws a ticket as the printer would put it on paper: a 12×24 font
 // derived from Terminus for font A, the GS ! magnifications, bold, the ESC a
 // alignment, the QR codes where they were printed (real, scannable symbols,
-// with the payload written under them), raster images and NV logos as framed
-// boxes, and the cut.
+// with the payload written under them), raster images dot for dot, NV logos
+// as framed boxes, and the cut.
 // columns is the width of the paper in characters (48 for 80 mm, 32 for
 // 58 mm); 0 means 48.
 func RenderPNG(d printer.Doc, columns int) ([]byte, error) {
@@ -129,7 +129,7 @@ func (r *renderer) layout(d printer.Doc, img *image.Paletted) int {
 	qr, im := 0, 0
 	for i := 0; i <= len(d.Lines); i++ {
 		for im < len(d.ImagesAt) && d.ImagesAt[im] <= i && im < d.Images {
-			y = r.box(y, 96, "[logo]")
+			y = r.image(d, im, y)
 			im++
 		}
 		for qr < len(d.QRAt) && d.QRAt[qr] <= i && qr < len(d.QR) {
@@ -145,7 +145,7 @@ func (r *renderer) layout(d printer.Doc, img *image.Paletted) int {
 		y = r.qr(d.QR[qr], y)
 	}
 	for ; im < d.Images; im++ { // ImagesAt missing (a hand-made Doc)
-		y = r.box(y, 96, "[logo]")
+		y = r.image(d, im, y)
 	}
 	y += 24 // GS V 66 24: feed before the cut
 	if img != nil {
@@ -256,6 +256,27 @@ func abs(v int) int {
 		return -v
 	}
 	return v
+}
+
+// image draws image i of d: a raster image dot for dot, centred as the
+// ticket's ESC a centres it; an NV logo, whose dots are in the printer's
+// flash, as a framed box.
+func (r *renderer) image(d printer.Doc, i, y int) int {
+	if i >= len(d.Bitmaps) || d.Bitmaps[i] == nil {
+		return r.box(y, 96, "[logo]")
+	}
+	bm := d.Bitmaps[i]
+	x0 := margin + max(0, r.dots-8*bm.WidthBytes)/2
+	if r.img != nil {
+		for by := range bm.Rows {
+			for bx := range 8 * bm.WidthBytes {
+				if bm.Black(bx, by) {
+					r.img.SetColorIndex(x0+bx, y+by, ink)
+				}
+			}
+		}
+	}
+	return y + bm.Rows
 }
 
 // box draws a framed placeholder (a logo) with a caption.

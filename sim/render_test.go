@@ -75,3 +75,23 @@ func inkRows(img image.Image) int {
 	}
 	return n
 }
+
+// TestRenderRasterLogo: a raster image is drawn dot for dot, centred; an NV
+// logo, whose dots the simulator cannot know, stays a framed box.
+func TestRenderRasterLogo(t *testing.T) {
+	bm := &printer.Bitmap{WidthBytes: 2, Rows: 2, Data: []byte{0xFF, 0xFF, 0x80, 0x01}}
+	doc := printer.Doc{Images: 2, ImagesAt: []int{0, 0}, Bitmaps: []*printer.Bitmap{bm, nil}}
+	out, err := RenderPNG(doc, 32)
+	require.NoError(t, err)
+	img, err := png.Decode(bytes.NewReader(out))
+	require.NoError(t, err)
+	ink := func(x, y int) bool { r, _, _, _ := img.At(x, y).RGBA(); return r < 0x4000 }
+	x0, y0 := margin+(32*glyphW-16)/2, 24 // centred, below the paper the last cut left
+	for x := range 16 {
+		require.True(t, ink(x0+x, y0), "row 0, dot %d", x)
+		require.Equal(t, x == 0 || x == 15, ink(x0+x, y0+1), "row 1, dot %d", x)
+	}
+	require.False(t, ink(x0-1, y0), "nothing left of it")
+	require.False(t, ink(x0+16, y0), "nothing right of it")
+	require.Greater(t, inkRows(img), 90, "the NV logo's box under it")
+}
