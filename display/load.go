@@ -7,8 +7,8 @@ import "time"
 type Queue struct {
 	// Waiting is how many tickets of the service wait to be called.
 	Waiting int `json:"waiting"`
-	// ETAMin is the estimated wait of a ticket taken now, in whole minutes,
-	// as the queue package estimates it.
+	// ETAMin is the estimated wait of an ordinary ticket taken now, to the
+	// nearest minute, as the queue package estimates it (queue.Minutes).
 	ETAMin int `json:"eta_min"`
 	// LastCalled is the last ticket of the service called, "" before the
 	// first call of the day. It is always in the payload, so the shape of

@@ -56,8 +56,9 @@
 // skipped. Issuing is refused while the clock is obviously unset
 // (ErrClockUnset), outside the hours of the service (its own per weekday, or
 // the office's) and on holidays (ErrClosed), beyond the service's daily cap
-// (ErrDailyCap), and, with office.refuse_late, when the tickets already
-// waiting would not be called before the service closes (*FullError). The
+// (ErrDailyCap), and, with office.refuse_late, when the ticket would not be
+// served before the service closes: its expected call, behind those of its
+// rank, plus one visit (*FullError). The
 // business day is the date in the office time zone; it never goes
 // backwards when the clock of a Pi without RTC jumps.
 //
@@ -66,7 +67,11 @@
 // The wait is the people ahead divided among the counters open for the
 // service, times the mean of its last 20 service times (monotonic durations
 // while the process runs), or the configured avg_service_min until there are
-// three. Stats gives per day, service and counter the tickets issued, served,
+// three. A counter busy with a visit takes its next citizen when that visit
+// is expected to end: by the recent visits that lasted longer than this one
+// so far, or what the mean leaves of it, at least a quarter. An ordinary
+// ticket's wait also counts the priority and transferred tickets that will
+// come and go before it, at the rate they came today. Stats gives per day, service and counter the tickets issued, served,
 // no-shows, transfers, voided and expired with wait and service time p50,
 // p90 and max; a finished day's figures are stored when it ends and outlive
 // its tickets and events, which are kept office.stats_days days.

@@ -96,7 +96,7 @@ type FullError struct {
 
 func (e *FullError) Error() string {
 	return fmt.Sprintf("queue: %s: %d waiting, about %d min, more than is left before closing at %s",
-		e.Service, e.Waiting, int(e.Wait.Minutes()), e.Closes.Format("15:04"))
+		e.Service, e.Waiting, Minutes(e.Wait), e.Closes.Format("15:04"))
 }
 
 func (e *FullError) Unwrap() error { return ErrFull }

@@ -45,7 +45,8 @@ func (e *Engine) Issue(ctx context.Context, r IssueRequest) (Issued, error) {
 		if r.Category != "" && !contains(e.cfg.Office.PriorityCategories, r.Category) {
 			return fmt.Errorf("%w %q", ErrUnknownCategory, r.Category)
 		}
-		if err := t.issuable(svc); err != nil {
+		priority := r.Priority || r.Category != ""
+		if err := t.issuable(svc, priority); err != nil {
 			return err
 		}
 		n, ok := t.nextNumber(svc)
@@ -62,7 +63,7 @@ func (e *Engine) Issue(ctx context.Context, r IssueRequest) (Issued, error) {
 			Day:      t.st.day,
 			Number:   n,
 			Kiosk:    r.Kiosk,
-			Priority: r.Priority || r.Category != "",
+			Priority: priority,
 			Category: r.Category,
 			State:    Waiting,
 			Issued:   t.now,
@@ -71,11 +72,14 @@ func (e *Engine) Issue(ctx context.Context, r IssueRequest) (Issued, error) {
 		t.st.numbers[key] = n
 		t.st.use(key, n)
 		t.st.issued[svc.ID]++
+		if priority {
+			t.st.jumps[svc.ID]++
+		}
 		ahead := t.st.enqueue(tk) + t.st.heldCount[svc.ID]
 		t.st.tickets[tk.ID] = tk
 		t.event(EvIssued, tk, "", "")
 		t.changed(svc.ID)
-		res = Issued{Ticket: *tk, Ahead: ahead, Wait: t.wait(svc, ahead)}
+		res = Issued{Ticket: *tk, Ahead: ahead, Wait: t.waitOf(svc, ahead, callRank(tk))}
 		return nil
 	})
 	return res, err
@@ -127,8 +131,9 @@ func firstAfter(last, top int, taken map[int]bool) (int, bool) {
 	return 0, false
 }
 
-// issuable says why a ticket of svc cannot be issued now, or nil.
-func (t *txn) issuable(svc *config.Service) error {
+// issuable says why a ticket of svc (a priority one if priority) cannot
+// be issued now, or nil.
+func (t *txn) issuable(svc *config.Service, priority bool) error {
 	if !t.e.clockOK(t.now) {
 		return ErrClockUnset
 	}
@@ -145,24 +150,32 @@ func (t *txn) issuable(svc *config.Service) error {
 		return fmt.Errorf("%w (%s: %d)", ErrDailyCap, svc.ID, svc.DailyCap)
 	}
 	if t.e.cfg.Office.RefuseLate {
-		n := t.waitingCount(svc.ID)
-		w := t.wait(svc, n)
-		if _, closes, _ := t.e.hours(svc, t.now); t.now.Add(w).After(closes) {
-			return &FullError{Service: svc.ID, Waiting: n, Wait: w, Closes: closes}
+		// Served before closing: called, and one visit long. The
+		// ticket's place is behind those of its rank (a priority one
+		// goes before every ordinary ticket).
+		rank := 2
+		if priority {
+			rank = 0
+		}
+		ahead := t.st.aheadOf(svc.ID, rank)
+		w := t.waitOf(svc, ahead, rank)
+		if _, closes, _ := t.e.hours(svc, t.now); t.now.Add(w + t.perTicket(svc)).After(closes) {
+			return &FullError{Service: svc.ID, Waiting: t.waitingCount(svc.ID), Wait: w, Closes: closes}
 		}
 	}
 	return nil
 }
 
-// Issuable says whether Issue would issue a ticket of service now (nil) or
-// why not, without issuing: the kiosk lights a button's lamp from it.
+// Issuable says whether Issue would issue an ordinary ticket of service
+// now (nil) or why not, without issuing: the kiosk lights a button's lamp
+// from it.
 func (e *Engine) Issuable(ctx context.Context, service string) error {
 	return e.do(ctx, true, func(t *txn) error {
 		svc := e.service(service)
 		if svc == nil {
 			return fmt.Errorf("%w %q", ErrUnknownService, service)
 		}
-		return t.issuable(svc)
+		return t.issuable(svc, false)
 	})
 }
 
@@ -542,6 +555,7 @@ func (t *txn) transfer(c *counterState, to, toCounter string) (*Ticket, error) {
 	c.current = nil
 	t.st.lastEnded[c.id] = visit{ticket: tk.ID}
 	t.st.enqueue(tk)
+	t.st.jumps[to]++
 	t.event(EvTransferred, tk, c.id, toCounter)
 	t.boardChanged(c)
 	t.changed(tk.From)
@@ -690,7 +704,7 @@ func (e *Engine) Position(ctx context.Context, id uint64) (ahead int, wait time.
 				ahead++
 			}
 		}
-		wait = t.wait(e.service(tk.Service), ahead)
+		wait = t.waitOf(e.service(tk.Service), ahead, callRank(tk))
 		return nil
 	})
 	return ahead, wait, err

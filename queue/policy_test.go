@@ -181,16 +181,90 @@ func TestRefuseLate(t *testing.T) {
 	})
 	o := newOffice(t, cfg, time.Date(2026, 11, 23, 16, 30, 0, 0, kyiv))
 	// One cabinet serves employment, 20 minutes a ticket.
-	o.issue("employment") // called at once
-	o.issue("employment") // in 20 min
+	o.issue("employment") // called at once, served by 16:50
+	// The next would be called at 16:50 and served at 17:10: not before
+	// closing.
 	_, err := o.e.Issue(o.ctx, queue.IssueRequest{Service: "employment"})
 	var full *queue.FullError
 	require.ErrorAs(t, err, &full)
 	require.ErrorIs(t, err, queue.ErrFull)
-	require.Equal(t, 2, full.Waiting)
-	require.Equal(t, 40*time.Minute, full.Wait)
+	require.Equal(t, 1, full.Waiting)
+	require.Equal(t, 20*time.Minute, full.Wait)
 	require.True(t, full.Closes.Equal(time.Date(2026, 11, 23, 17, 0, 0, 0, kyiv)))
+	require.ErrorIs(t, o.e.Issuable(o.ctx, "employment"), queue.ErrFull, "the lamp of an ordinary press")
+	// A priority ticket goes before the one waiting: it is served in time.
+	pr := o.priority("employment")
+	require.Equal(t, 0, pr.Ahead)
 	o.issue("social") // two counters, nobody waits
+}
+
+// A visit that runs longer than the usual one is not taken to end at once:
+// by the recent visits that went on longer, or a quarter of the mean.
+func TestEstimateOfAVisitRunningLong(t *testing.T) {
+	o := newOffice(t, nil, monday10) // counter 4 serves employment, 20 min a ticket
+	o.issue("employment")
+	require.Equal(t, "З001", o.next("4"))
+	waits := func(id uint64) time.Duration {
+		t.Helper()
+		_, d, err := o.e.Position(o.ctx, id)
+		require.NoError(t, err)
+		return d
+	}
+	next := o.issue("employment").Ticket.ID
+	require.Equal(t, 20*time.Minute, waits(next))
+	o.clk.Add(10 * time.Minute)
+	require.Equal(t, 10*time.Minute, waits(next))
+	o.clk.Add(9 * time.Minute)
+	require.Equal(t, 5*time.Minute, waits(next), "near the mean's end: still a quarter of it")
+	o.clk.Add(30 * time.Minute)
+	require.Equal(t, 5*time.Minute, waits(next), "running long: a quarter of the mean")
+
+	// Visits of 49, 10 and 10 minutes measured: one at 15 minutes is
+	// expected to go on as the 49-minute one did.
+	o.do("4", queue.Finish)
+	require.Equal(t, "З002", o.next("4"))
+	o.clk.Add(10 * time.Minute)
+	o.do("4", queue.Finish)
+	o.issue("employment")
+	o.next("4")
+	o.clk.Add(10 * time.Minute)
+	o.do("4", queue.Finish)
+	o.issue("employment")
+	o.next("4")
+	next = o.issue("employment").Ticket.ID
+	o.clk.Add(15 * time.Minute)
+	require.Equal(t, 34*time.Minute, waits(next))
+}
+
+// Priority and transferred tickets that come while an ordinary ticket
+// waits go before it: its estimate counts them in at today's rate.
+func TestEstimateCountsLaterPriorityTickets(t *testing.T) {
+	cfg := queuetest.Office(t, func(s string) string {
+		return strings.ReplaceAll(s, "00:00-24:00", "09:00-17:00")
+	})
+	o := newOffice(t, cfg, time.Date(2026, 11, 23, 9, 0, 0, 0, kyiv))
+	for range 4 {
+		o.issue("employment")
+	}
+	require.Equal(t, 80*time.Minute, o.issue("employment").Wait, "4 ahead, 20 min each: no priority ticket yet today")
+	// One priority ticket an hour since opening.
+	o.clk.Add(59 * time.Minute)
+	o.priority("employment")
+	o.clk.Add(time.Minute)
+	// 6 ahead make 120 minutes, in which 2 more priority tickets come:
+	// 8 ahead, 160 minutes, and 3 more; 9 ahead, 180 minutes.
+	iss := o.issue("employment")
+	require.Equal(t, 6, iss.Ahead, "the people ahead are the ones waiting now")
+	require.Equal(t, 180*time.Minute, iss.Wait)
+	ahead, wait, err := o.e.Position(o.ctx, iss.Ticket.ID)
+	require.NoError(t, err)
+	require.Equal(t, 6, ahead)
+	require.Equal(t, 180*time.Minute, wait, "the same for a waiting ticket")
+	require.Equal(t, 0*time.Minute, o.priority("employment").Wait-20*time.Minute, "a priority ticket waits only for the one before it")
+	o.reopen()
+	// 8 ahead at 2 priority tickets an hour: 23 ahead by the time the
+	// turn comes.
+	require.Equal(t, 23*20*time.Minute, o.issue("employment").Wait, "the rate survives a restart")
 }
 
 func TestEstimateFromRecentServiceTimes(t *testing.T) {

@@ -62,7 +62,11 @@ type state struct {
 	issued    map[string]int          // service → tickets issued today
 	open      map[string]int          // service → counters open for it
 	recent    map[string][]time.Duration
-	counters  map[string]*counterState
+	// jumps counts per service the tickets that entered its queue ahead
+	// of the ordinary ones today: priority tickets issued for it and
+	// tickets transferred to it. Their rate feeds the wait estimate.
+	jumps    map[string]int
+	counters map[string]*counterState
 	// closes are today's closing instants of the services, in order.
 	closes []closing
 	hall   *display.Hall
@@ -121,6 +125,7 @@ func (e *Engine) newState(day string) *state {
 		used:       map[string]map[int]bool{},
 		open:       map[string]int{},
 		recent:     map[string][]time.Duration{},
+		jumps:      map[string]int{},
 		counters:   map[string]*counterState{},
 		hall:       display.NewHall(&display.HallOpts{Size: e.cfg.Office.HallSize}),
 		lastCalled: map[string]string{},
@@ -217,6 +222,7 @@ func (e *Engine) reload() error {
 	lastID := map[string]uint64{}
 	for _, t := range st.tickets {
 		st.issued[t.OriginService()]++
+		st.jumped(t)
 		for _, key := range e.numberings(t) {
 			st.use(key, t.Number)
 			if t.ID > lastID[key] {
@@ -300,6 +306,18 @@ func (st *state) served(t *Ticket) {
 		r = r[len(r)-recentSamples:]
 	}
 	st.recent[t.Service] = r
+}
+
+// jumped counts t among the jumps of today as a reload finds it: a priority
+// ticket in the service it was issued for, a transferred one in the
+// service it is in now (a ticket transferred twice counts once).
+func (st *state) jumped(t *Ticket) {
+	if t.Priority {
+		st.jumps[t.OriginService()]++
+	}
+	if t.Transfers > 0 {
+		st.jumps[t.Service]++
+	}
 }
 
 // callRank is the class of a waiting ticket in the call policy: priority

@@ -193,8 +193,7 @@ func (t *txn) wait(svc *config.Service, ahead int) time.Duration {
 		}
 		var f time.Duration
 		if c.current != nil {
-			// From the first call: a recall does not start the visit again.
-			f = min(max(per-t.now.Sub(c.current.Called), 0), per)
+			f = t.remaining(c.current, per)
 		}
 		free = append(free, f)
 	}
@@ -207,9 +206,96 @@ func (t *txn) wait(svc *config.Service, ahead int) time.Duration {
 	return free[ahead%n] + time.Duration(ahead/n)*per
 }
 
+// remaining is how much longer the visit of tk, at a counter now, is
+// expected to last: by its service's recent visits that lasted longer than
+// this one so far, how much longer they went on (so a visit that already
+// runs long is not taken to end at once); past all of them, or before there
+// are any, what the mean leaves, and at least a quarter of it. From the
+// first call: a recall does not start the visit again. per is the mean to
+// use if tk's service is no longer configured.
+func (t *txn) remaining(tk *Ticket, per time.Duration) time.Duration {
+	if svc := t.e.service(tk.Service); svc != nil {
+		per = t.perTicket(svc)
+	}
+	elapsed := max(t.now.Sub(tk.Called), 0)
+	if r := t.st.recent[tk.Service]; len(r) >= 3 {
+		var sum time.Duration
+		n := 0
+		for _, d := range r {
+			if d > elapsed {
+				sum += d - elapsed
+				n++
+			}
+		}
+		if n > 0 {
+			return sum / time.Duration(n)
+		}
+	}
+	return max(per-elapsed, per/4)
+}
+
+// waitOf estimates the wait of a ticket of svc with ahead people before it
+// now and of call rank rank (callRank). Before an ordinary ticket's turn
+// comes, priority and transferred tickets arrive and go before it: as many
+// as arrived in its wait at today's rate (jumpRate), so the wait is the
+// one of ahead plus those, found by a few rounds of the estimate.
+func (t *txn) waitOf(svc *config.Service, ahead, rank int) time.Duration {
+	w := t.wait(svc, ahead)
+	if rank < 2 || svc == nil {
+		return w
+	}
+	rate := t.jumpRate(svc)
+	if rate == 0 {
+		return w
+	}
+	for range 8 {
+		jumpers := int(math.Round(rate * w.Minutes()))
+		next := t.wait(svc, ahead+jumpers)
+		if next == w {
+			break
+		}
+		w = next
+	}
+	return w
+}
+
+// jumpRate is how many tickets a minute went before the ordinary ones of
+// svc today (jumps), over the time the service has been open today; 0
+// until it has been open for half an hour, too short for a rate.
+func (t *txn) jumpRate(svc *config.Service) float64 {
+	n := t.st.jumps[svc.ID]
+	if n == 0 {
+		return 0
+	}
+	opened, _, ok := t.e.hours(svc, t.now)
+	if !ok {
+		return 0
+	}
+	open := t.now.Sub(opened)
+	if open < 30*time.Minute {
+		return 0
+	}
+	return float64(n) / open.Minutes()
+}
+
+// aheadOf is how many would be called before a new ticket of rank (callRank)
+// in service: those held for a counter, and the waiting ones of its rank
+// or before.
+func (st *state) aheadOf(service string, rank int) int {
+	q := st.waiting[service]
+	return st.heldCount[service] + sort.Search(len(q), func(i int) bool { return callRank(q[i]) > rank })
+}
+
 // waitingCount is how many wait for a service, held tickets included.
 func (t *txn) waitingCount(service string) int {
 	return len(t.st.waiting[service]) + t.st.heldCount[service]
+}
+
+// Minutes is a wait in whole minutes as every figure of cherga gives it:
+// to the nearest minute, so that the ticket, the kiosk's answer and the
+// queue's figures agree.
+func Minutes(d time.Duration) int {
+	return int((d + 30*time.Second) / time.Minute)
 }
 
 func (t *txn) figures(service string) display.Queue {
@@ -217,7 +303,7 @@ func (t *txn) figures(service string) display.Queue {
 	n := t.waitingCount(service)
 	q := display.Queue{
 		Waiting:    n,
-		ETAMin:     int(math.Ceil(t.wait(svc, n).Minutes())),
+		ETAMin:     Minutes(t.waitOf(svc, n, 2)),
 		LastCalled: t.st.lastCalled[service],
 	}
 	if p := t.paused(service); p != nil {

@@ -69,8 +69,9 @@ type Office struct {
 	// called back to its counter's queue once, callable again after this
 	// many minutes; 0 ends it at the first no-show.
 	NoShowGraceMin float64 `yaml:"noshow_grace_min,omitempty" json:"noshow_grace_min,omitempty"`
-	// RefuseLate stops a kiosk issuing a ticket of a service whose queue
-	// already cannot be served before the service closes.
+	// RefuseLate stops a kiosk issuing a ticket that would not be served
+	// before its service closes: its expected call (after those before
+	// it: a priority ticket goes before the ordinary ones) plus one visit.
 	RefuseLate bool `yaml:"refuse_late,omitempty" json:"refuse_late,omitempty"`
 	// PriorityCategories are the kinds of priority a kiosk may give a
 	// ticket (people with disabilities, veterans…); a priority ticket is

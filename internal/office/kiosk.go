@@ -265,7 +265,7 @@ func (k *kiosk) scanned(ctx context.Context, s device.Scan) {
 			r.OK, r.Ticket, r.State, r.Message = true, t.Label, string(t.State), ""
 			if t.State == queue.Waiting {
 				if ahead, wait, err := k.o.eng.Position(ctx, t.ID); err == nil {
-					r.Ahead, r.EtaMin = ahead, int(wait.Minutes())
+					r.Ahead, r.EtaMin = ahead, queue.Minutes(wait)
 				}
 			}
 		}
@@ -547,7 +547,7 @@ func (k *kiosk) serve(ctx context.Context, p press) Result {
 		uk, en := printerMessage(err)
 		return refuse(r, "printer", "Талон не надруковано. "+uk+" / The ticket was not printed. "+en)
 	}
-	r.OK, r.Ticket, r.ID, r.Ahead, r.EtaMin = true, tk.Label, tk.ID, iss.Ahead, int(iss.Wait.Minutes())
+	r.OK, r.Ticket, r.ID, r.Ahead, r.EtaMin = true, tk.Label, tk.ID, iss.Ahead, queue.Minutes(iss.Wait)
 	return r
 }
 
