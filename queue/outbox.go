@@ -1,6 +1,7 @@
 package queue
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"slices"
@@ -96,6 +97,13 @@ type retained struct {
 // Notify receives a value whenever a commit produced events or changed
 // retained state for the publisher.
 func (e *Engine) Notify() <-chan struct{} { return e.notify }
+
+// LastSeq is the seq of the latest event committed.
+func (e *Engine) LastSeq(ctx context.Context) (uint64, error) {
+	var seq uint64
+	err := e.do(ctx, true, func(t *txn) error { seq = t.st.eventSeq; return nil })
+	return seq, err
+}
 
 // TakeRetained returns the retained state changed by the transactions
 // committed since the last call, and forgets it: the caller publishes it,

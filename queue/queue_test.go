@@ -424,6 +424,7 @@ func TestHours(t *testing.T) {
 	cfg := firmwareconfig.Default()
 	cfg.Services[1].Hours = map[string]string{"wed": "10:00-15:00"} // pension only on Wednesdays
 	cfg.Office.Holidays = []string{"2026-12-25"}
+	cfg.Office.RefuseLate = false // the hours alone: a minute before closing issues
 	clk := queuetest.NewClock(time.Date(2026, 11, 23, 8, 59, 0, 0, kyiv))
 	e := queuetest.Open(t, cfg, &queue.Opts{Now: clk.Now})
 	ctx := context.Background()

@@ -36,7 +36,7 @@ OPs (docs/mqtt.md):
   office.pause [reason="повітряна тривога"]   office.resume
   service.pause service=pension [reason=…]     service.resume service=pension
   counter.close counter=5                      counter.open counter=5
-  tickets.list [service=social] [state=waiting] [day=2026-11-23]
+  tickets.list [service=social] [state=waiting] [day=2026-11-23] [from_id=N]
   ticket.call ticket=А023 counter=5
   ticket.void ticket=А023 [reason=…]
   ticket.reprint ticket=А023 [kiosk=k1]
@@ -147,7 +147,7 @@ func login(user, passFile string, getenv func(string) string) (account, error) {
 // numericArgs are the args that are numbers (docs/mqtt.md); every other
 // value is text, even when it looks like a number: ticket=006, reason=1,
 // counter=5 (a counter id is text that the office also takes as a number).
-var numericArgs = map[string]bool{"version": true, "from_seq": true, "max": true}
+var numericArgs = map[string]bool{"version": true, "from_seq": true, "from_id": true, "max": true}
 
 // buildArgs makes the args object from -args JSON or key=value words: the
 // values of numericArgs become JSON numbers, the others strings.

@@ -51,10 +51,10 @@ func TestAdminOverMQTT(t *testing.T) {
 
 	code, out = ctl("tickets.list", "service=pension")
 	require.Equal(t, 0, code, "%s", out)
-	var tickets []queue.Ticket
-	require.NoError(t, json.Unmarshal(out, &tickets))
-	require.Len(t, tickets, 1)
-	require.Equal(t, "П001", tickets[0].Label)
+	var list struct{ Tickets []queue.Ticket }
+	require.NoError(t, json.Unmarshal(out, &list))
+	require.Len(t, list.Tickets, 1)
+	require.Equal(t, "П001", list.Tickets[0].Label)
 
 	code, out = ctl("ticket.void", "ticket=А001")
 	require.Equal(t, 0, code, "%s", out)
@@ -116,11 +116,17 @@ func TestAdminOverMQTT(t *testing.T) {
 
 	code, out = ctl("events.replay", "from_seq=1", "max=2")
 	require.Equal(t, 0, code, "%s", out)
-	var evs []queue.Event
-	require.NoError(t, json.Unmarshal(out, &evs))
-	require.Len(t, evs, 2)
-	require.Equal(t, uint64(1), evs[0].Seq)
-	require.Equal(t, uint64(2), evs[1].Seq)
+	var page struct {
+		Events  []queue.Event
+		More    bool
+		NextSeq uint64 `json:"next_seq"`
+	}
+	require.NoError(t, json.Unmarshal(out, &page))
+	require.Len(t, page.Events, 2)
+	require.Equal(t, uint64(1), page.Events[0].Seq)
+	require.Equal(t, uint64(2), page.Events[1].Seq)
+	require.True(t, page.More)
+	require.Equal(t, uint64(3), page.NextSeq)
 }
 
 func TestBuildArgs(t *testing.T) {

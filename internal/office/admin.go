@@ -156,6 +156,7 @@ var adminOps = map[string]func(o *Office, ctx context.Context, args json.RawMess
 			Service string `json:"service"`
 			State   string `json:"state"`
 			Day     string `json:"day"`
+			FromID  uint64 `json:"from_id"`
 		}
 		if err := decodeArgs(args, &a); err != nil {
 			return nil, err
@@ -178,11 +179,17 @@ var adminOps = map[string]func(o *Office, ctx context.Context, args json.RawMess
 		}
 		out := []queue.Ticket{}
 		for _, t := range all {
-			if (a.Service == "" || t.Service == a.Service) && (a.State == "" || string(t.State) == a.State) {
+			if t.ID >= a.FromID && (a.Service == "" || t.Service == a.Service) && (a.State == "" || string(t.State) == a.State) {
 				out = append(out, t)
 			}
 		}
-		return out, nil
+		// Paged as they are sent: in the office's time zone.
+		out, more, err := page(o.localResult(out).([]queue.Ticket))
+		res := ticketPage{Tickets: out, More: more, NextID: a.FromID}
+		if len(out) > 0 {
+			res.NextID = out[len(out)-1].ID + 1
+		}
+		return res, err
 	},
 	"ticket.void": func(o *Office, ctx context.Context, args json.RawMessage) (any, error) {
 		var a struct {
@@ -281,16 +288,61 @@ var adminOps = map[string]func(o *Office, ctx context.Context, args json.RawMess
 		if a.Max < 1 || a.Max > 10000 {
 			return nil, badArg("max", "must be 1..10000, got %d", a.Max)
 		}
-		evs, err := o.eng.Replay(a.FromSeq, a.Max)
+		evs, err := o.eng.Replay(a.FromSeq, a.Max+1)
 		var pe *queue.PrunedError
 		if errors.As(err, &pe) {
 			return nil, &AdminError{Code: "not_found", Field: "from_seq", Message: fmt.Sprintf("%v: replay from_seq %d on", err, pe.First)}
 		}
-		if evs == nil {
-			evs = []queue.Event{}
+		if err != nil {
+			return nil, err
 		}
-		return evs, err
+		more := len(evs) > a.Max
+		evs = o.localResult(evs[:min(len(evs), a.Max)]).([]queue.Event)
+		evs, cut, err := page(evs)
+		res := eventPage{Events: evs, More: more || cut, NextSeq: a.FromSeq}
+		if len(evs) > 0 {
+			res.NextSeq = evs[len(evs)-1].Seq + 1
+		}
+		return res, err
 	},
+}
+
+// eventPage is the answer of events.replay, and ticketPage of
+// tickets.list: the items that fit in one answer, whether more follow, and
+// where the next answer starts (from_seq, from_id).
+type eventPage struct {
+	Events  []queue.Event `json:"events"`
+	More    bool          `json:"more"`
+	NextSeq uint64        `json:"next_seq"`
+}
+
+type ticketPage struct {
+	Tickets []queue.Ticket `json:"tickets"`
+	More    bool           `json:"more"`
+	NextID  uint64         `json:"next_id"`
+}
+
+// answerBudget is the most bytes of items one admin answer carries: with
+// its envelope it stays under the embedded broker's packet limit and the
+// message_size_limit docs/mqtt.md asks of Mosquitto (300 KiB), which drop
+// a larger message without a word.
+const answerBudget = 256 << 10
+
+// page keeps the first items whose JSON fits in answerBudget (one at
+// least), and says whether it left some out: the caller asks again from
+// the next one.
+func page[T any](items []T) (kept []T, more bool, err error) {
+	size := 0
+	for i, it := range items {
+		b, err := json.Marshal(it)
+		if err != nil {
+			return nil, false, err
+		}
+		if size += len(b) + 1; size > answerBudget && i > 0 {
+			return items[:i], true, nil
+		}
+	}
+	return items, false, nil
 }
 
 // configVersion finds version n among the recorded ones.

@@ -9,9 +9,11 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
+	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	bolt "go.etcd.io/bbolt"
 	"periph.io/x/conn/v3/gpio"
@@ -198,6 +200,65 @@ func TestAdminLabelAsTyped(t *testing.T) {
 	}
 }
 
+// A day's events or tickets do not fit in one MQTT message of the size a
+// broker takes (300 KiB): the answer carries what fits, says there is
+// more, and where to ask from; asked again and again, it gives every one
+// once.
+func TestAdminListsArePaged(t *testing.T) {
+	ctx, o, _ := startOffice(t, office.Opts{Config: roundTheClock(t)}, "qms/demo/status")
+	// 1,100 tickets, 16 kiosks pressing at once (one fsync for many).
+	var wg sync.WaitGroup
+	for k := range 16 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := k; i < 1100; i += 16 {
+				_, err := o.Engine().Issue(ctx, queue.IssueRequest{Service: []string{"social", "pension"}[i%2]})
+				assert.NoError(t, err)
+			}
+		}()
+	}
+	wg.Wait()
+
+	// ask runs op until the answer has no more, checking each answer's
+	// size, and gives the items of all of them.
+	ask := func(op, items, cursor string, args string) []map[string]any {
+		var all []map[string]any
+		from := 0.0
+		for range 10 {
+			r := o.Admin(ctx, office.AdminRequest{ID: "p", Op: op, Args: fmt.Appendf(nil, args, int(from))})
+			require.True(t, r.OK, "%+v", r.Error)
+			b, err := json.Marshal(r)
+			require.NoError(t, err)
+			require.Less(t, len(b), 300<<10, "%s: the answer fits in a message", op)
+			var page map[string]any
+			require.NoError(t, json.Unmarshal(b, &struct{ Result *map[string]any }{&page}))
+			for _, it := range page[items].([]any) {
+				all = append(all, it.(map[string]any))
+			}
+			from = page[cursor].(float64)
+			if !page["more"].(bool) {
+				return all
+			}
+		}
+		t.Fatalf("%s: still more after 10 answers", op)
+		return nil
+	}
+	evs := ask("events.replay", "events", "next_seq", `{"from_seq":%d,"max":10000}`)
+	require.Len(t, evs, int(evs[len(evs)-1]["seq"].(float64)), "from seq 1 to the last, none twice")
+	for i, ev := range evs {
+		require.Equal(t, float64(i+1), ev["seq"])
+	}
+	tks := ask("tickets.list", "tickets", "next_id", `{"from_id":%d}`)
+	require.Len(t, tks, 1100)
+
+	// max still bounds a page, and says there is more.
+	r := o.Admin(ctx, office.AdminRequest{ID: "m", Op: "events.replay", Args: json.RawMessage(`{"from_seq":1,"max":2}`)})
+	require.True(t, r.OK)
+	b, _ := json.Marshal(r.Result)
+	require.Contains(t, string(b), `"more":true,"next_seq":3`)
+}
+
 // Every time in the office's answers carries the office's UTC offset, as
 // the live events do: a replayed event is the same as the live one.
 func TestAdminTimesInOfficeZone(t *testing.T) {
@@ -213,7 +274,7 @@ func TestAdminTimesInOfficeZone(t *testing.T) {
 	r := o.Admin(ctx, office.AdminRequest{ID: "z", Op: "events.replay", Args: fmt.Appendf(nil, `{"from_seq":%d,"max":1}`, ev.Seq)})
 	require.True(t, r.OK)
 	replayed, _ := json.Marshal(r.Result)
-	require.JSONEq(t, "["+string(live.Payload)+"]", string(replayed))
+	require.JSONEq(t, fmt.Sprintf(`{"events":[%s],"more":false,"next_seq":%d}`, live.Payload, ev.Seq+1), string(replayed))
 
 	_, liveOff := ev.At.Zone()
 	_, want := ev.At.In(o.Config().Location()).Zone()
@@ -669,6 +730,53 @@ func TestConfigVersionsBeyondTheHistory(t *testing.T) {
 	require.Equal(t, "file", vs[0].Source)
 	require.EqualValues(t, 1, vs[0].Version)
 	require.Len(t, vs, 201, "the file's version and the 200 newest")
+}
+
+// The retained status gives the seq of the latest event at start: after a
+// backup is restored, an integration that saw later seqs can tell that they
+// are not the office's any more.
+func TestStatusGivesTheLastSeq(t *testing.T) {
+	cfg := roundTheClock(t)
+	db := filepath.Join(t.TempDir(), "o.db")
+	backup := filepath.Join(t.TempDir(), "backup.db")
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	status := func(o *office.Office) office.Status {
+		l, err := sim.Listen(o.BrokerURL(), "qms/demo/status")
+		require.NoError(t, err)
+		defer l.Close()
+		m, err := l.Wait(ctx, "qms/demo/status", nil)
+		require.NoError(t, err)
+		var st office.Status
+		require.NoError(t, json.Unmarshal(m.Payload, &st))
+		return st
+	}
+	o, err := office.Start(ctx, office.Opts{Config: cfg, DB: db, Broker: "embedded", Listen: "127.0.0.1:0", Logger: quiet})
+	require.NoError(t, err)
+	first := status(o).Seq
+	_, err = o.Engine().Issue(ctx, queue.IssueRequest{Service: "social"})
+	require.NoError(t, err)
+	r := o.Admin(ctx, office.AdminRequest{ID: "b", Op: "store.backup", Args: json.RawMessage(`{"path":"` + backup + `"}`)})
+	require.True(t, r.OK, "%+v", r.Error)
+	saved, err := o.Engine().LastSeq(ctx)
+	require.NoError(t, err)
+	require.Greater(t, saved, first)
+	_, err = o.Engine().Issue(ctx, queue.IssueRequest{Service: "social"})
+	require.NoError(t, err)
+	seen, err := o.Engine().LastSeq(ctx)
+	require.NoError(t, err)
+	require.NoError(t, o.Close())
+
+	// The backup restored.
+	b, err := os.ReadFile(backup)
+	require.NoError(t, err)
+	require.NoError(t, os.WriteFile(db, b, 0o600))
+	o, err = office.Start(ctx, office.Opts{Config: cfg, DB: db, Broker: "embedded", Listen: "127.0.0.1:0", Logger: quiet})
+	require.NoError(t, err)
+	defer o.Close()
+	st := status(o)
+	require.Less(t, st.Seq, seen, "an integration that saw seq %d can tell", seen)
+	require.GreaterOrEqual(t, st.Seq, saved)
 }
 
 // store.backup writes a consistent copy of the store while the office runs;

@@ -116,6 +116,11 @@ type Status struct {
 	Version string    `json:"version"`
 	Started time.Time `json:"started"`
 	Site    string    `json:"site"`
+	// Seq is the seq of the latest event when the controller started. An
+	// integration that saw a later one knows the store went back (a
+	// backup was restored): the events it holds after Seq are not the
+	// office's, and it replays from Seq+1.
+	Seq uint64 `json:"seq"`
 }
 
 // Start opens the store, connects to (or starts) the broker and starts every
@@ -173,13 +178,17 @@ func Start(ctx context.Context, opts Opts) (_ *Office, err error) {
 		o.url = o.brk.URL()
 	}
 	root := cfg.Root()
+	seq, err := o.eng.LastSeq(ctx)
+	if err != nil {
+		return nil, err
+	}
 	bo := bus.Opts{
 		URL:      o.url,
 		ClientID: "cherga-" + cfg.Site,
 		Username: cfg.Broker.Username,
 		Password: cfg.Broker.Password,
 		Root:     root,
-		Status:   Status{Online: true, Version: opts.Version, Started: o.started.Truncate(time.Second), Site: cfg.Site},
+		Status:   Status{Online: true, Version: opts.Version, Started: o.started.Truncate(time.Second), Site: cfg.Site, Seq: seq},
 		Logger:   log,
 		OnConnect: func() {
 			select {
