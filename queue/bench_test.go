@@ -460,7 +460,6 @@ func buildYear(b *testing.B, cfg *config.Config) string {
 				if err := tx.Bucket(bucketDays).Put([]byte(day), u64(seq)); err != nil {
 					return err
 				}
-				var ts []*Ticket
 				for i := range 1000 {
 					svc := &cfg.Services[i%2]
 					tk := &Ticket{ID: seq + 1, Label: FormatLabel(svc.Prefix, i/2+1, svc.Width), Service: svc.ID, Day: day, Number: i/2 + 1,
@@ -470,7 +469,6 @@ func buildYear(b *testing.B, cfg *config.Config) string {
 						tk.Called = tk.Issued.Add(10 * time.Minute)
 						tk.Ended = tk.Called.Add(8 * time.Minute)
 					}
-					ts = append(ts, tk)
 					for _, typ := range []string{EvIssued, EvCalled, EvDone}[:1+2*btoi(d < 365)] {
 						seq++
 						v, _ := json.Marshal(&Event{Seq: seq, Type: typ, At: tk.Issued, Ticket: tk, Counter: tk.Counter})
@@ -480,7 +478,11 @@ func buildYear(b *testing.B, cfg *config.Config) string {
 					}
 				}
 				if d < 365 {
-					v, _ := json.Marshal(computeStats(day, ts))
+					st, _, err := computeStats(tx, day)
+					if err != nil {
+						return err
+					}
+					v, _ := json.Marshal(st)
 					if err := tx.Bucket(bucketStats).Put([]byte(day), v); err != nil {
 						return err
 					}

@@ -246,7 +246,7 @@ func (t *txn) rollover() {
 		t.event(EvExpired, tk, tk.Counter, "the business day ended")
 	}
 	if t.st.day != "" {
-		t.keepStats(t.st.day, ended)
+		t.keepStats(t.st.day)
 	}
 	old := t.st
 	t.st = t.e.newState(day)

@@ -73,7 +73,8 @@
 // ticket's wait also counts the priority and transferred tickets that will
 // come and go before it, at the rate they came today. Stats gives per day, service and counter the tickets issued, served,
 // no-shows, transfers, voided and expired with wait and service time p50,
-// p90 and max; a finished day's figures are stored when it ends and outlive
+// p90 and max, from the day's events visit by visit (a counter counts every
+// visit it had, a wait is one service's queue); a finished day's figures are stored when it ends and outlive
 // its tickets and events, which are kept office.stats_days days.
 //
 // # Store

@@ -349,7 +349,7 @@ func TestStats(t *testing.T) {
 	o.next("1") // А003 waited 16
 	_, err := o.e.Counter(o.ctx, "1", queue.Command{Action: queue.Transfer, To: "pension"})
 	require.NoError(t, err)
-	o.next("3") // А003 again, at counter 3, waited 16
+	o.next("3") // А003 again, at counter 3, waited 0 in the pension queue
 	o.clk.Add(20 * time.Minute)
 	o.do("3", queue.Finish)
 	st, err := o.e.Stats(o.ctx, "")
@@ -362,10 +362,37 @@ func TestStats(t *testing.T) {
 	require.Equal(t, 4, st.Services["social"].Issued)
 	require.Equal(t, 1, st.Services["pension"].Served)
 	require.Equal(t, queue.Dist{N: 2, P50: 5 * time.Minute, P90: 20 * time.Minute, Max: 20 * time.Minute}, st.Total.Service)
-	require.Equal(t, queue.Dist{N: 3, P50: 15 * time.Minute, P90: 16 * time.Minute, Max: 16 * time.Minute}, st.Total.Wait)
+	// Each wait in a queue: А003 waited in social's, then in pension's.
+	require.Equal(t, queue.Dist{N: 4, P50: 10 * time.Minute, P90: 16 * time.Minute, Max: 16 * time.Minute}, st.Total.Wait)
+	require.Equal(t, queue.Dist{N: 3, P50: 15 * time.Minute, P90: 16 * time.Minute, Max: 16 * time.Minute}, st.Services["social"].Wait)
+	require.Equal(t, queue.Dist{N: 1}, st.Services["pension"].Wait, "the 16 min in social's queue are not pension's")
+	require.Equal(t, 1, st.Services["social"].Transfers, "sent on by social")
+	// Every visit at counter 1: one served, one no-show, one sent on,
+	// though the ticket it sent on ended at counter 3.
 	require.Equal(t, 1, st.Counters["1"].Served)
 	require.Equal(t, 1, st.Counters["1"].NoShows)
+	require.Equal(t, 1, st.Counters["1"].Transfers)
+	require.Equal(t, 3, st.Counters["1"].Wait.N)
 	require.Equal(t, 1, st.Counters["3"].Served)
+	require.Equal(t, queue.Dist{N: 1, P50: 20 * time.Minute, P90: 20 * time.Minute, Max: 20 * time.Minute}, st.Counters["3"].Service)
+
+	// A counter whose only visit was sent on is in the figures too.
+	o.issue("social")
+	o.next("2")
+	_, err = o.e.Counter(o.ctx, "2", queue.Command{Action: queue.Transfer, To: "pension"})
+	require.NoError(t, err)
+	st, err = o.e.Stats(o.ctx, "")
+	require.NoError(t, err)
+	require.Equal(t, 1, st.Counters["2"].Transfers)
+	require.Equal(t, 2, st.Total.Transfers)
+	// The stored figures of the finished day are the same.
+	live := st
+	o.clk.Add(24 * time.Hour)
+	o.issue("social")
+	st, err = o.e.Stats(o.ctx, "2026-11-23")
+	require.NoError(t, err)
+	require.Equal(t, live.Counters, st.Counters)
+	require.Equal(t, live.Total.Issued, st.Total.Issued)
 
 	_, err = o.e.Stats(o.ctx, "2020-01-01")
 	require.ErrorIs(t, err, queue.ErrUnknownDay)

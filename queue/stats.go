@@ -77,8 +77,12 @@ func dist(ds []time.Duration) Dist {
 }
 
 // Figure is what happened to the tickets of a service or at a counter.
-// Issued and Transfers count under the service a ticket was issued for;
-// the others under the service and counter that ended it.
+// Issued and Priority count under the service a ticket was issued for.
+// Transfers count the tickets a service or counter sent on, one per
+// transfer. Served and NoShows count at a counter each visit that ended so,
+// and for a service or the day how its tickets ended, with Voided and
+// Expired: a ticket sent back after a no-show and then served is a no-show
+// at the counter and served for its service.
 type Figure struct {
 	Issued    int `json:"issued"`
 	Priority  int `json:"priority"`
@@ -90,7 +94,10 @@ type Figure struct {
 	// Ratings is how many citizens rated, RatingAvg their mean score.
 	Ratings   int     `json:"ratings"`
 	RatingAvg float64 `json:"rating_avg"`
-	// Wait is from issue to (last) call; Service from call to done.
+	// Wait is each wait in a service's queue, from joining it (issued or
+	// transferred) to the first call there, under that service and the
+	// counter that called; Service is each served visit, from its call to
+	// done. A wait that ended unserved (expired) is in neither.
 	Wait    Dist `json:"wait"`
 	Service Dist `json:"service"`
 }
@@ -109,62 +116,101 @@ type figureAcc struct {
 	ratingSum     int
 }
 
-// computeStats summarises the tickets of a day.
-func computeStats(day string, tickets []*Ticket) *DayStats {
-	total := &figureAcc{}
-	svcs := map[string]*figureAcc{}
-	ctrs := map[string]*figureAcc{}
-	get := func(m map[string]*figureAcc, k string) *figureAcc {
-		if k == "" {
-			return &figureAcc{}
-		}
-		a := m[k]
-		if a == nil {
-			a = &figureAcc{}
-			m[k] = a
-		}
-		return a
+// dayAcc sums up a day: its tickets as they ended (ticket), and its events
+// visit by visit (event), which tell what a ticket's last state does not:
+// every counter it was at and every queue it waited in.
+type dayAcc struct {
+	total      figureAcc
+	svcs, ctrs map[string]*figureAcc
+	queued     map[uint64]time.Time // ticket → when it joined its service's queue, until called there
+	called     map[uint64]time.Time // ticket → when its visit at a counter began
+}
+
+func newDayAcc() *dayAcc {
+	return &dayAcc{svcs: map[string]*figureAcc{}, ctrs: map[string]*figureAcc{},
+		queued: map[uint64]time.Time{}, called: map[uint64]time.Time{}}
+}
+
+func (d *dayAcc) get(m map[string]*figureAcc, k string) *figureAcc {
+	if k == "" {
+		return &figureAcc{}
 	}
-	for _, tk := range tickets {
-		origin := get(svcs, tk.OriginService())
-		origin.f.Issued++
-		total.f.Issued++
+	a := m[k]
+	if a == nil {
+		a = &figureAcc{}
+		m[k] = a
+	}
+	return a
+}
+
+// ticket counts how tk ended, for the day and its service.
+func (d *dayAcc) ticket(tk *Ticket) {
+	origin := d.get(d.svcs, tk.OriginService())
+	for _, a := range []*figureAcc{&d.total, origin} {
+		a.f.Issued++
 		if tk.Priority {
-			origin.f.Priority++
-			total.f.Priority++
-		}
-		if tk.Transfers > 0 {
-			origin.f.Transfers += tk.Transfers
-			total.f.Transfers += tk.Transfers
-		}
-		svc := get(svcs, tk.Service)
-		ctr := get(ctrs, tk.Counter)
-		accs := []*figureAcc{total, svc, ctr}
-		for _, a := range accs {
-			switch tk.State {
-			case Done:
-				a.f.Served++
-			case NoShow:
-				a.f.NoShows++
-			case Voided:
-				a.f.Voided++
-			case Expired:
-				a.f.Expired++
-			}
-			if d, ok := span(tk.Issued, tk.Called); ok {
-				a.wait = append(a.wait, d)
-			}
-			if tk.Rating > 0 {
-				a.f.Ratings++
-				a.ratingSum += tk.Rating
-			}
-			if tk.State == Done {
-				if d, ok := span(tk.Called, tk.Ended); ok {
-					a.service = append(a.service, d)
-				}
-			}
+			a.f.Priority++
 		}
 	}
+	for _, a := range []*figureAcc{&d.total, d.get(d.svcs, tk.Service)} {
+		switch tk.State {
+		case Done:
+			a.f.Served++
+		case NoShow:
+			a.f.NoShows++
+		case Voided:
+			a.f.Voided++
+		case Expired:
+			a.f.Expired++
+		}
+	}
+	if tk.Rating > 0 {
+		// The rating is of its last visit, the one served.
+		for _, a := range []*figureAcc{&d.total, d.get(d.svcs, tk.Service), d.get(d.ctrs, tk.Counter)} {
+			a.f.Ratings++
+			a.ratingSum += tk.Rating
+		}
+	}
+}
+
+// event counts a visit's part that ev tells: a wait that ended in a call,
+// and at the counter the visit served, the no-show or the transfer.
+func (d *dayAcc) event(ev *eventRecord) {
+	tk := ev.Ticket
+	switch ev.Type {
+	case EvIssued:
+		d.queued[tk.ID] = ev.At
+	case EvCalled:
+		d.called[tk.ID] = ev.At
+		since, ok := d.queued[tk.ID]
+		if !ok {
+			return // called again after a no-show: its wait was counted
+		}
+		delete(d.queued, tk.ID)
+		if w, ok := span(since, ev.At); ok {
+			for _, a := range []*figureAcc{&d.total, d.get(d.svcs, tk.Service), d.get(d.ctrs, ev.Counter)} {
+				a.wait = append(a.wait, w)
+			}
+		}
+	case EvDone:
+		ctr := d.get(d.ctrs, ev.Counter)
+		ctr.f.Served++
+		if s, ok := span(d.called[tk.ID], ev.At); ok {
+			for _, a := range []*figureAcc{&d.total, d.get(d.svcs, tk.Service), ctr} {
+				a.service = append(a.service, s)
+			}
+		}
+	case EvNoShow:
+		d.get(d.ctrs, ev.Counter).f.NoShows++
+	case EvTransferred:
+		d.queued[tk.ID] = ev.At
+		for _, a := range []*figureAcc{&d.total, d.get(d.svcs, tk.From), d.get(d.ctrs, ev.Counter)} {
+			a.f.Transfers++
+		}
+	}
+}
+
+func (d *dayAcc) stats(day string) *DayStats {
 	finish := func(a *figureAcc) Figure {
 		a.f.Wait, a.f.Service = dist(a.wait), dist(a.service)
 		if a.f.Ratings > 0 {
@@ -172,14 +218,28 @@ func computeStats(day string, tickets []*Ticket) *DayStats {
 		}
 		return a.f
 	}
-	st := &DayStats{Day: day, Total: finish(total), Services: map[string]Figure{}, Counters: map[string]Figure{}}
-	for k, a := range svcs {
+	st := &DayStats{Day: day, Total: finish(&d.total), Services: map[string]Figure{}, Counters: map[string]Figure{}}
+	for k, a := range d.svcs {
 		st.Services[k] = finish(a)
 	}
-	for k, a := range ctrs {
+	for k, a := range d.ctrs {
 		st.Counters[k] = finish(a)
 	}
 	return st
+}
+
+// computeStats summarises a business day from the store: its tickets as
+// they ended and its events visit by visit.
+func computeStats(tx *bolt.Tx, day string) (*DayStats, bool, error) {
+	d := newDayAcc()
+	ts, ok, err := dayEvents(tx, day, d.event)
+	if err != nil || !ok {
+		return nil, ok, err
+	}
+	for _, tk := range ts {
+		d.ticket(tk)
+	}
+	return d.stats(day), true, nil
 }
 
 // span is the duration from a to b for the statistics, when both were
@@ -193,10 +253,18 @@ func span(a, b time.Time) (time.Duration, bool) {
 	return d, d >= 0 && d <= 24*time.Hour
 }
 
-// keepStats stores the statistics of a finished day; they outlive its
-// tickets.
-func (t *txn) keepStats(day string, tickets []*Ticket) {
-	t.put(bucketStats, []byte(day), computeStats(day, tickets))
+// keepStats stores the statistics of a finished day, from the store as
+// this transaction leaves it; they outlive its tickets.
+func (t *txn) keepStats(day string) {
+	st, _, err := computeStats(t.tx, day)
+	if err != nil {
+		t.fail(err)
+		return
+	}
+	if st == nil {
+		st = &DayStats{Day: day, Services: map[string]Figure{}, Counters: map[string]Figure{}}
+	}
+	t.put(bucketStats, []byte(day), st)
 }
 
 // Stats returns the statistics of a business day ("2026-11-23"; "" is
@@ -205,32 +273,23 @@ func (t *txn) keepStats(day string, tickets []*Ticket) {
 func (e *Engine) Stats(ctx context.Context, day string) (*DayStats, error) {
 	var res *DayStats
 	err := e.do(ctx, true, func(t *txn) error {
-		if day == "" || day == t.st.day {
-			ts := make([]*Ticket, 0, len(t.st.tickets))
-			for _, tk := range t.st.tickets {
-				ts = append(ts, tk)
-			}
-			res = computeStats(t.st.day, ts)
-			return nil
+		if day == "" {
+			day = t.st.day
 		}
 		return e.view(func(tx *bolt.Tx) error {
 			if v := tx.Bucket(bucketStats).Get([]byte(day)); v != nil {
 				res = &DayStats{}
 				return json.Unmarshal(v, res)
 			}
-			byID, ok, err := dayTickets(tx, day)
-			if err != nil {
-				return err
+			st, ok, err := computeStats(tx, day)
+			switch {
+			case err == nil && !ok && day == t.st.day:
+				st = newDayAcc().stats(day) // no business day yet: the clock is not set
+			case err == nil && !ok:
+				err = fmt.Errorf("%w %q", ErrUnknownDay, day)
 			}
-			if !ok {
-				return fmt.Errorf("%w %q", ErrUnknownDay, day)
-			}
-			ts := make([]*Ticket, 0, len(byID))
-			for _, tk := range byID {
-				ts = append(ts, tk)
-			}
-			res = computeStats(day, ts)
-			return nil
+			res = st
+			return err
 		})
 	})
 	return res, err
