@@ -12,6 +12,7 @@ import (
 	"time"
 
 	bolt "go.etcd.io/bbolt"
+	berrors "go.etcd.io/bbolt/errors"
 
 	"github.com/cherga/cherga/internal/config"
 )
@@ -155,7 +156,7 @@ func StoredConfigs(path string) (_ []ConfigVersion, err error) {
 // locks it); a store an engine holds is said to be in use.
 func openReadOnly(path string) (*bolt.DB, error) {
 	db, err := bolt.Open(path, 0o600, &bolt.Options{ReadOnly: true, Timeout: 2 * time.Second})
-	if errors.Is(err, bolt.ErrTimeout) {
+	if errors.Is(err, berrors.ErrTimeout) {
 		return nil, fmt.Errorf("%s is locked by another process (is another cherga running?)", absPath(path))
 	}
 	if err == nil {

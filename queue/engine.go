@@ -13,6 +13,7 @@ import (
 	"time"
 
 	bolt "go.etcd.io/bbolt"
+	berrors "go.etcd.io/bbolt/errors"
 
 	"github.com/cherga/cherga/display"
 	"github.com/cherga/cherga/internal/config"
@@ -138,7 +139,7 @@ func open(path string, cfg *config.Config, opts *Opts) (*Engine, error) {
 	}
 	db, err := bolt.Open(path, 0o600, &bolt.Options{Timeout: 2 * time.Second})
 	if err != nil {
-		if errors.Is(err, bolt.ErrTimeout) {
+		if errors.Is(err, berrors.ErrTimeout) {
 			return nil, fmt.Errorf("queue: %s is locked by another process (is another cherga running?)", absPath(path))
 		}
 		if pe := (*fs.PathError)(nil); errors.As(err, &pe) {

@@ -37,6 +37,12 @@ type Event struct {
 	Reason  string `json:"reason,omitempty"`
 }
 
+// afterEnd are the event types that a ticket may have after it ended: a
+// citizen rates the visit once it is over. Verify finds any other event of
+// an ended ticket a fault in the store; a new event type that may come
+// after the end goes here.
+var afterEnd = map[string]bool{EvRated: true}
+
 // Event types.
 const (
 	EvIssued      = "ticket.issued"

@@ -129,7 +129,7 @@ func verifyEvents(tx *bolt.Tx, seq uint64, bad func(string, ...any)) map[uint64]
 		case old != nil && (old.Day != tk.Day || old.Label != tk.Label):
 			bad("ticket %d was %s of %s, event %d makes it %s of %s", tk.ID, old.Label, old.Day, n, tk.Label, tk.Day)
 		case old != nil && old.State.Terminal():
-			if ev.Type != EvRated {
+			if !afterEnd[ev.Type] {
 				bad("event %d (%s) changes ticket %d (%s), which had ended %s", n, ev.Type, tk.ID, tk.Label, old.State)
 			}
 		}

@@ -49,14 +49,3 @@ func (p *Pins) Press(name string, hold time.Duration) error {
 	pin.EdgesChan <- gpio.High
 	return nil
 }
-
-// Names lists the pins opened so far.
-func (p *Pins) Names() []string {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	names := make([]string, 0, len(p.pins))
-	for n := range p.pins {
-		names = append(names, n)
-	}
-	return names
-}
