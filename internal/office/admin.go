@@ -504,7 +504,7 @@ func decodeArgs(args json.RawMessage, v any) error {
 		if errors.As(err, &te) {
 			msg = "office: args must be a JSON object, not " + te.Value
 		}
-		return &AdminError{Code: "bad_request", Message: msg}
+		return &AdminError{Code: "bad_request", Field: "args", Message: msg}
 	}
 	// encoding/json matches names regardless of case: "SERVICE" is an
 	// unknown field here, not the service.
@@ -546,6 +546,10 @@ func (o *Office) findTicket(ctx context.Context, label string) (queue.Ticket, er
 // Admin serves one request; it is what {root}/admin/req does.
 func (o *Office) Admin(ctx context.Context, req AdminRequest) AdminResponse {
 	res := AdminResponse{ID: req.ID}
+	if req.Op == "" {
+		res.Error = &AdminError{Code: "bad_request", Field: "op", Message: `office: admin request without an "op"`}
+		return res
+	}
 	op := adminOps[req.Op]
 	if op == nil {
 		res.Error = &AdminError{Code: "unknown_op", Field: "op", Message: fmt.Sprintf("unknown operation %q", req.Op)}
@@ -606,12 +610,17 @@ func adminIDOK(id string) bool {
 }
 
 func (o *Office) onAdmin(_ string, payload []byte) {
-	if len(payload) > adminMaxBytes {
-		o.reportError("admin", fmt.Errorf("office: admin request of %d bytes refused: at most %d", len(payload), adminMaxBytes))
-		return
-	}
+	// The first JSON value is the request: with its id read, whatever is
+	// wrong with the rest is said in the answer.
 	var req AdminRequest
-	err := json.Unmarshal(payload, &req)
+	dec := json.NewDecoder(bytes.NewReader(payload))
+	err := dec.Decode(&req)
+	if err == nil && dec.InputOffset() < int64(len(bytes.TrimRight(payload, " \t\r\n"))) {
+		err = errors.New("more after the request's JSON object")
+	}
+	if err == nil && len(payload) > adminMaxBytes {
+		err = fmt.Errorf("%d bytes, more than the %d a request may have", len(payload), adminMaxBytes)
+	}
 	if !adminIDOK(req.ID) {
 		o.reportError("admin", fmt.Errorf("office: admin request needs JSON {\"id\":\"…\",\"op\":\"…\",\"args\":{…}} with an id of 1-64 characters without / + #: %q", truncate(payload, 200)))
 		return

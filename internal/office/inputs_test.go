@@ -114,20 +114,27 @@ func TestAdminAnswersEveryReadableID(t *testing.T) {
 	ctx, _, l := startOffice(t, office.Opts{Config: roundTheClock(t)}, "qms/demo/admin/res/#")
 	cyr := strings.Repeat("ж", 40) // 80 bytes
 	for id, payload := range map[string]string{
-		"w1": `{"id":"w1","op":5}`,
-		cyr:  `{"id":"` + cyr + `","op":"stats.get"}`,
+		"w1":  `{"id":"w1","op":5}`,
+		"w2":  `{"id":"w2"}`,
+		"w3":  `{"id":"w3","op":"stats.get"} {"op":"config.get"}`,
+		"big": `{"id":"big","op":"stats.get","args":{"day":"` + strings.Repeat(" ", 260<<10) + `"}}`,
+		cyr:   `{"id":"` + cyr + `","op":"stats.get"}` + "\n",
 	} {
 		require.NoError(t, l.Publish("qms/demo/admin/req", []byte(payload), false))
 		m, err := l.Wait(ctx, "qms/demo/admin/res/"+id, nil)
 		require.NoError(t, err, id)
 		var res office.AdminResponse
 		require.NoError(t, json.Unmarshal(m.Payload, &res))
-		if id == "w1" {
-			require.False(t, res.OK)
-			require.Equal(t, "bad_request", res.Error.Code)
-			require.Equal(t, "op", res.Error.Field)
-		} else {
+		switch id {
+		case cyr:
 			require.True(t, res.OK, "%+v", res.Error)
+		case "w1", "w2":
+			require.False(t, res.OK, id)
+			require.Equal(t, "bad_request", res.Error.Code, id)
+			require.Equal(t, "op", res.Error.Field, id)
+		default:
+			require.False(t, res.OK, id)
+			require.Equal(t, "bad_request", res.Error.Code, "%s: %+v", id, res.Error)
 		}
 	}
 }
@@ -168,7 +175,7 @@ func TestAdminRefusesBadArguments(t *testing.T) {
 		{"tickets.list", `{"day":"yesterday"}`, "day"},
 		{"ticket.void", string(long), "reason"},
 		{"ticket.void", `{"TICKET":"А001"}`, "TICKET"}, // names are exact
-		{"tickets.list", `[]`, ""},
+		{"tickets.list", `[]`, "args"},
 	} {
 		r := o.Admin(ctx, office.AdminRequest{ID: "a", Op: tc.op, Args: json.RawMessage(tc.args)})
 		require.False(t, r.OK, "%s %s", tc.op, tc.args)
