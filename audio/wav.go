@@ -112,11 +112,14 @@ func ParseWAV(b []byte) (Clip, error) {
 	)
 	rest := b[12:]
 	for len(rest) >= 8 {
-		id, size := string(rest[0:4]), int(le.Uint32(rest[4:8]))
+		// Compared as read, unsigned: on a 32-bit Pi a size of 2 GiB or
+		// more would turn negative as an int.
+		id, size32 := string(rest[0:4]), le.Uint32(rest[4:8])
 		rest = rest[8:]
-		if size > len(rest) {
-			return Clip{}, fmt.Errorf("%w: chunk %q of %d bytes runs past the end of the file", ErrWAV, id, size)
+		if uint64(size32) > uint64(len(rest)) {
+			return Clip{}, fmt.Errorf("%w: chunk %q of %d bytes runs past the end of the file", ErrWAV, id, size32)
 		}
+		size := int(size32)
 		body := rest[:size]
 		rest = rest[size:]
 		if size&1 == 1 && len(rest) > 0 {
@@ -130,7 +133,7 @@ func ParseWAV(b []byte) (Clip, error) {
 			tag := le.Uint16(body[0:2])
 			f = Format{
 				Channels: int(le.Uint16(body[2:4])),
-				Rate:     int(le.Uint32(body[4:8])),
+				Rate:     int(min(le.Uint32(body[4:8]), math.MaxInt32)),
 				Bits:     int(le.Uint16(body[14:16])),
 			}
 			if tag == 0xFFFE && size >= 40 { // WAVE_FORMAT_EXTENSIBLE: the sub-format GUID starts with the tag

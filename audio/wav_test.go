@@ -85,12 +85,12 @@ func riff(chunks ...[]byte) []byte {
 	return append(append([]byte("RIFF"), binary.LittleEndian.AppendUint32(nil, uint32(4+len(body)))...), append([]byte("WAVE"), body...)...)
 }
 
-func fmtChunk(tag, channels, rate, bits int, extra ...byte) []byte {
+func fmtChunk(tag, channels int, rate uint32, bits int, extra ...byte) []byte {
 	le := binary.LittleEndian
 	b := le.AppendUint16(nil, uint16(tag))
 	b = le.AppendUint16(b, uint16(channels))
-	b = le.AppendUint32(b, uint32(rate))
-	b = le.AppendUint32(b, uint32(rate*channels*bits/8))
+	b = le.AppendUint32(b, rate)
+	b = le.AppendUint32(b, rate*uint32(channels*bits/8))
 	b = le.AppendUint16(b, uint16(channels*bits/8))
 	b = le.AppendUint16(b, uint16(bits))
 	return chunk("fmt ", append(b, extra...))
@@ -122,6 +122,10 @@ func TestParseWAV(t *testing.T) {
 		{"8-bit", riff(fmtChunk(1, 1, 16000, 8), chunk("data", samples)), ErrFormat, "audio: unsupported sample format: 16000 Hz, 8-bit, mono (want 16-bit mono PCM)"},
 		{"float", riff(fmtChunk(3, 1, 16000, 32), chunk("data", samples[:8])), ErrFormat, "audio: unsupported sample format: encoding 0x0003 is not linear PCM"},
 		{"rate", riff(fmtChunk(1, 1, 4000, 16), chunk("data", samples)), ErrFormat, "audio: unsupported sample format: 4000 Hz (want 8000..48000)"},
+		// Sizes of 2 GiB and more read the same on a 32-bit Pi, where
+		// an int of them is negative.
+		{"chunk of 2 GiB", riff(fmtChunk(1, 1, 16000, 16), []byte("LIST\x00\x00\x00\x80abcd")), ErrWAV, `audio: bad WAV file: chunk "LIST" of 2147483648 bytes runs past the end of the file`},
+		{"rate of 4 GHz", riff(fmtChunk(1, 1, 0xFFFFFFFF, 16), chunk("data", samples)), ErrFormat, "audio: unsupported sample format: 2147483647 Hz (want 8000..48000)"},
 		{"half a sample", riff(fmtChunk(1, 1, 16000, 16), chunk("data", samples[:3])), ErrWAV, "audio: bad WAV file: data of 3 bytes is not whole samples"},
 	}
 	for _, tt := range tests {
@@ -176,6 +180,7 @@ func FuzzParseWAV(f *testing.F) {
 	f.Add(ramp(mono16k, 0, 10).WAV())
 	f.Add(riff(fmtChunk(1, 1, 16000, 16), chunk("LIST", []byte("x")), chunk("data", []byte{1, 2})))
 	f.Add([]byte("RIFF\xff\xff\xff\xffWAVEfmt \x10\x00\x00\x00"))
+	f.Add([]byte("RIFF\xff\xff\xff\xffWAVELIST\x00\x00\x00\x80abcd"))
 	f.Fuzz(func(t *testing.T, b []byte) {
 		c, err := ParseWAV(b)
 		if err != nil {

@@ -353,13 +353,15 @@ func (d *Decoder) gs(b []byte) (int, bool) {
 		if len(b) < 8 {
 			return 0, false
 		}
+		// Up to 65535 × 65535 bytes: counted in 64 bits, so that it is
+		// not negative on a 32-bit Pi.
 		wb, rows := int(b[4])+int(b[5])<<8, int(b[6])+int(b[7])<<8
-		size := 8 + wb*rows
-		if len(b) < size {
+		size := 8 + int64(wb)*int64(rows)
+		if int64(len(b)) < size {
 			return 0, false
 		}
 		d.image(&Bitmap{WidthBytes: wb, Rows: rows, Data: append([]byte(nil), b[8:size]...)})
-		return size, false
+		return int(size), false
 	case 'L', 'W', 'P':
 		if len(b) < 4 {
 			return 0, false

@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"log/slog"
+	"math"
 	"os"
 	"path/filepath"
 	"runtime/debug"
@@ -155,6 +157,9 @@ func StoredConfigs(path string) (_ []ConfigVersion, err error) {
 // openReadOnly opens the store at path for reading beside no engine (bbolt
 // locks it); a store an engine holds is said to be in use.
 func openReadOnly(path string) (*bolt.DB, error) {
+	if err := mappable(path, maxMapping, nil); err != nil {
+		return nil, err
+	}
 	db, err := bolt.Open(path, 0o600, &bolt.Options{ReadOnly: true, Timeout: 2 * time.Second})
 	if errors.Is(err, berrors.ErrTimeout) {
 		return nil, fmt.Errorf("%s is locked by another process (is another cherga running?)", absPath(path))
@@ -214,6 +219,28 @@ func (e *Engine) update(fn func(*bolt.Tx) error) (err error) {
 	defer debug.SetPanicOnFault(debug.SetPanicOnFault(true))
 	defer recoverDamaged(e.db.Path(), &err)
 	return e.db.Update(fn)
+}
+
+// maxMapping is the largest file bbolt can map in this build: 2 GiB on a
+// 32-bit Pi (an int there), where it maps the file whole.
+const maxMapping = int64(math.MaxInt)
+
+// mappable refuses a store file larger than limit, saying what to do rather
+// than bbolt's "file size too small", and warns on log (when not nil) from
+// half the limit on, while there is time to act.
+func mappable(path string, limit int64, log *slog.Logger) error {
+	fi, err := os.Stat(path)
+	if err != nil {
+		return nil // bolt.Open says what is wrong
+	}
+	const advice = "run the 64-bit build (arm64) on a 64-bit kernel, or keep fewer days (office.stats_days) and start from a backup that holds fewer"
+	switch {
+	case fi.Size() > limit:
+		return fmt.Errorf("queue: state file %s is %d MB, more than the %d MB this 32-bit build can map: %s", absPath(path), fi.Size()>>20, limit>>20, advice)
+	case fi.Size() > limit/2 && log != nil:
+		log.Warn("queue: the state file is over half of what this 32-bit build can map", "path", absPath(path), "mb", fi.Size()>>20, "max_mb", limit>>20, "advice", advice)
+	}
+	return nil
 }
 
 // checkLength refuses a store file shorter than the pages its meta page

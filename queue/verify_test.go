@@ -1,9 +1,13 @@
 package queue
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
+	"log/slog"
+	"os"
 	"path/filepath"
+	"strconv"
 	"testing"
 	"time"
 
@@ -47,4 +51,38 @@ func TestVerifyFindsRepeatedLabel(t *testing.T) {
 	err = Verify(path, cfg)
 	require.ErrorContains(t, err, "А0001 issued twice")
 	require.ErrorContains(t, err, "label А0001 is live twice")
+}
+
+// A state file larger than the build can map is refused with what to do,
+// and one over half of it is warned about while there is time to act.
+func TestMappable(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "big.db")
+	require.NoError(t, os.WriteFile(path, nil, 0o600))
+	require.NoError(t, os.Truncate(path, 3<<20))
+	var log bytes.Buffer
+	logger := slog.New(slog.NewTextHandler(&log, nil))
+	err := mappable(path, 2<<20, logger)
+	require.ErrorContains(t, err, "is 3 MB, more than the 2 MB this 32-bit build can map: run the 64-bit build (arm64)")
+	require.NoError(t, mappable(path, 5<<20, logger))
+	require.Contains(t, log.String(), "over half of what this 32-bit build can map")
+	log.Reset()
+	require.NoError(t, mappable(path, 8<<20, logger))
+	require.Empty(t, log.String())
+}
+
+// On a 32-bit build (the armv6 run of make test), a file of over 2 GiB is
+// refused at Open and by Verify with that advice, not with bbolt's "file
+// size too small". The file is sparse: it takes no room on the disk.
+func TestMappable32(t *testing.T) {
+	if strconv.IntSize == 64 {
+		t.Skip("a 64-bit build maps any file")
+	}
+	path := filepath.Join(t.TempDir(), "big.db")
+	require.NoError(t, os.WriteFile(path, nil, 0o600))
+	require.NoError(t, os.Truncate(path, 2200<<20))
+	cfg, err := config.Parse([]byte(benchOfficeYAML))
+	require.NoError(t, err)
+	_, err = Open(path, cfg, nil)
+	require.ErrorContains(t, err, "this 32-bit build can map")
+	require.ErrorContains(t, Verify(path, cfg), "this 32-bit build can map")
 }
