@@ -4,8 +4,10 @@ package broker
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net"
 	"sync"
@@ -59,7 +61,7 @@ func Start(addr string, log *slog.Logger) (*Broker, error) {
 	}
 	caps := mqtt.NewDefaultServerCapabilities()
 	caps.MaximumPacketSize, caps.MaximumClients, caps.MaximumClientWritesPending = MaxPacket, MaxClients, maxWritesPending
-	srv := mqtt.New(&mqtt.Options{InlineClient: true, Capabilities: caps, Logger: log.With("component", "broker")})
+	srv := mqtt.New(&mqtt.Options{InlineClient: true, Capabilities: caps, Logger: slog.New(mochiLog{log.Handler()}).With("component", "broker")})
 	if err := srv.AddHook(new(auth.AllowHook), nil); err != nil {
 		return nil, fmt.Errorf("broker: %w", err)
 	}
@@ -89,6 +91,38 @@ func Start(addr string, log *slog.Logger) (*Broker, error) {
 	}()
 	return &Broker{srv: srv, ln: nl, watch: watch}, nil
 }
+
+// mochiLog is the broker's logger as mochi-mqtt writes to it. Its listener
+// logs a client connection that ended before or during its first packet
+// as a warning without a message: one that just closed (a port check, a
+// client stopping) is the normal end of a connection, said at debug level;
+// another error gets a message that says what it is.
+type mochiLog struct{ slog.Handler }
+
+func (h mochiLog) Handle(ctx context.Context, r slog.Record) error {
+	if r.Message != "" {
+		return h.Handler.Handle(ctx, r)
+	}
+	var err error
+	r.Attrs(func(a slog.Attr) bool {
+		if e, ok := a.Value.Any().(error); ok {
+			err = e
+		}
+		return err == nil
+	})
+	rec := slog.NewRecord(r.Time, r.Level, "broker: a client's connection failed", r.PC)
+	if errors.Is(err, io.EOF) || errors.Is(err, net.ErrClosed) || errors.Is(err, syscall.ECONNRESET) {
+		if !h.Handler.Enabled(ctx, slog.LevelDebug) {
+			return nil
+		}
+		rec = slog.NewRecord(r.Time, slog.LevelDebug, "broker: a client's connection ended", r.PC)
+	}
+	r.Attrs(func(a slog.Attr) bool { rec.AddAttrs(a); return true })
+	return h.Handler.Handle(ctx, rec)
+}
+
+func (h mochiLog) WithAttrs(a []slog.Attr) slog.Handler { return mochiLog{h.Handler.WithAttrs(a)} }
+func (h mochiLog) WithGroup(name string) slog.Handler   { return mochiLog{h.Handler.WithGroup(name)} }
 
 // guardedListener is the broker's TCP listener: each connection's writes
 // time out (writeTimeout), and running out of file descriptors (a flood of

@@ -1,6 +1,8 @@
 package broker
 
 import (
+	"bytes"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -124,4 +126,26 @@ func TestClientThatStopsReadingIsDropped(t *testing.T) {
 	case <-time.After(60 * time.Second):
 		t.Fatal("the retained publications waited for a client that does not read")
 	}
+}
+
+// A connection that closes before its first packet (a port check) is the
+// normal end of a connection, not a warning; a failed one says what it is.
+func TestBrokerLogsConnectionEnds(t *testing.T) {
+	var logs bytes.Buffer
+	log := slog.New(mochiLog{slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelWarn})})
+	// As mochi-mqtt's listener logs them.
+	log.Warn("", "listener", "tcp", "error", io.EOF)
+	log.Warn("", "listener", "tcp", "error", &net.OpError{Op: "read", Net: "tcp", Err: net.ErrClosed})
+	require.Empty(t, logs.String())
+	log.Warn("", "listener", "tcp", "error", errors.New("malformed packet"))
+	require.Contains(t, logs.String(), `msg="broker: a client's connection failed" listener=tcp error="malformed packet"`)
+	logs.Reset()
+	log.Warn("broker: something", "error", io.EOF)
+	require.Contains(t, logs.String(), `msg="broker: something"`, "a message of its own is kept")
+
+	// And it is the broker's own logger.
+	b, err := Start("127.0.0.1:0", slog.New(slog.DiscardHandler))
+	require.NoError(t, err)
+	defer b.Close()
+	require.IsType(t, mochiLog{}, b.srv.Log.Handler())
 }
