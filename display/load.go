@@ -8,7 +8,9 @@ type Queue struct {
 	// Waiting is how many tickets of the service wait to be called.
 	Waiting int `json:"waiting"`
 	// ETAMin is the estimated wait of an ordinary ticket taken now, to the
-	// nearest minute, as the queue package estimates it (queue.Minutes).
+	// nearest minute, as the queue package estimates it (queue.Minutes);
+	// below 0 it is unknown, as when no counter is open for the service,
+	// and the payload says null.
 	ETAMin int `json:"eta_min"`
 	// LastCalled is the last ticket of the service called, "" before the
 	// first call of the day. It is always in the payload, so the shape of
@@ -21,11 +23,23 @@ type Queue struct {
 }
 
 // JSON returns the payload of {root}/queue/{service}.
-func (q Queue) JSON() []byte { return marshal(queueJSON(q)) }
+func (q Queue) JSON() []byte {
+	return marshal(struct {
+		Waiting    int    `json:"waiting"`
+		ETAMin     *int   `json:"eta_min"`
+		LastCalled string `json:"last_called"`
+		Paused     bool   `json:"paused"`
+		Reason     string `json:"reason,omitempty"`
+	}{q.Waiting, etaJSON(q.ETAMin), q.LastCalled, q.Paused, q.Reason})
+}
 
-// queueJSON has Queue's fields without its methods, so marshal does not call
-// back into MarshalJSON.
-type queueJSON Queue
+// etaJSON is an estimate in minutes on the wire: null when unknown (< 0).
+func etaJSON(m int) *int {
+	if m < 0 {
+		return nil
+	}
+	return &m
+}
 
 // MarshalJSON makes json.Marshal write the same value as JSON.
 func (q Queue) MarshalJSON() ([]byte, error) { return q.JSON(), nil }
@@ -50,12 +64,25 @@ type LoadService struct {
 	// Service is the service id of the configuration ("social").
 	Service string `json:"service"`
 	// Name is the service name as the kiosk shows it ("Соціальний захист").
-	Name         string `json:"name"`
-	Waiting      int    `json:"waiting"`
-	ETAMin       int    `json:"eta_min"`
-	OpenCounters int    `json:"open_counters"`
+	Name    string `json:"name"`
+	Waiting int    `json:"waiting"`
+	// ETAMin is as in Queue: below 0 unknown, null in the payload.
+	ETAMin       int `json:"eta_min"`
+	OpenCounters int `json:"open_counters"`
 	// Paused: the service issues no ticket now (it or the office is paused).
 	Paused bool `json:"paused"`
+}
+
+// MarshalJSON writes an unknown ETAMin as null.
+func (s LoadService) MarshalJSON() ([]byte, error) {
+	return marshal(struct {
+		Service      string `json:"service"`
+		Name         string `json:"name"`
+		Waiting      int    `json:"waiting"`
+		ETAMin       *int   `json:"eta_min"`
+		OpenCounters int    `json:"open_counters"`
+		Paused       bool   `json:"paused"`
+	}{s.Service, s.Name, s.Waiting, etaJSON(s.ETAMin), s.OpenCounters, s.Paused}), nil
 }
 
 // loadJSON is Load on the wire: the time formatted by formatTime.

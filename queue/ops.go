@@ -28,7 +28,8 @@ type Issued struct {
 	Ticket Ticket
 	// Ahead is how many people will be called before this ticket.
 	Ahead int
-	// Wait is the estimated wait.
+	// Wait is the estimated wait; Unknown when no counter is open for the
+	// service.
 	Wait time.Duration
 }
 
@@ -159,7 +160,8 @@ func (t *txn) issuable(svc *config.Service, priority bool) error {
 		}
 		ahead := t.st.aheadOf(svc.ID, rank)
 		w := t.waitOf(svc, ahead, rank)
-		if _, closes, _ := t.e.hours(svc, t.now); t.now.Add(w + t.perTicket(svc)).After(closes) {
+		// With no counter open for it now, one may open: not refused.
+		if _, closes, _ := t.e.hours(svc, t.now); w != Unknown && t.now.Add(w+t.perTicket(svc)).After(closes) {
 			return &FullError{Service: svc.ID, Waiting: t.waitingCount(svc.ID), Wait: w, Closes: closes}
 		}
 	}

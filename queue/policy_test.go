@@ -236,6 +236,28 @@ func TestEstimateOfAVisitRunningLong(t *testing.T) {
 	require.Equal(t, 34*time.Minute, waits(next))
 }
 
+// With no counter open for a service (its only one on a break) nobody can
+// tell the wait: it is Unknown, not "at once", and refuse_late lets the
+// ticket through (the counter may open again).
+func TestEstimateWithNoCounterOpen(t *testing.T) {
+	o := newOffice(t, queuetest.Office(t, withOffice("refuse_late: true")), monday10) // counter 4 alone serves employment
+	o.do("4", queue.Pause)
+	o.e.TakeRetained()
+	iss := o.issue("employment")
+	require.Equal(t, 0, iss.Ahead)
+	require.Equal(t, queue.Unknown, iss.Wait)
+	require.Equal(t, -1, queue.Minutes(iss.Wait))
+	r := o.e.TakeRetained()
+	require.Len(t, r.Queues, 1)
+	require.Equal(t, -1, r.Queues[0].Queue.ETAMin)
+	require.Contains(t, string(r.Queues[0].Queue.JSON()), `"eta_min":null`)
+	_, wait, err := o.e.Position(o.ctx, iss.Ticket.ID)
+	require.NoError(t, err)
+	require.Equal(t, queue.Unknown, wait)
+	o.do("4", queue.Resume)
+	require.Equal(t, 20*time.Minute, o.issue("employment").Wait, "open again: one ahead, called at once, then 20 min")
+}
+
 // Priority and transferred tickets that come while an ordinary ticket
 // waits go before it: its estimate counts them in at today's rate.
 func TestEstimateCountsLaterPriorityTickets(t *testing.T) {

@@ -178,8 +178,8 @@ func (t *txn) perTicket(svc *config.Service) time.Duration {
 // after the call, by the recent ones); the people ahead take the counters
 // as they free up, a service time each. So the citizen's turn comes at the
 // (ahead mod n)-th of the n counters to free up, after ahead/n rounds: with
-// counters idle and nobody ahead, at once. With none open, as if one
-// opened now.
+// counters idle and nobody ahead, at once. With none open (all closed or
+// on a break) nobody can tell: Unknown.
 func (t *txn) wait(svc *config.Service, ahead int) time.Duration {
 	if svc == nil {
 		return 0
@@ -198,7 +198,7 @@ func (t *txn) wait(svc *config.Service, ahead int) time.Duration {
 		free = append(free, f)
 	}
 	if len(free) == 0 {
-		free = append(free, 0)
+		return Unknown
 	}
 	slices.Sort(free)
 	t.e.freeAt = free
@@ -241,7 +241,7 @@ func (t *txn) remaining(tk *Ticket, per time.Duration) time.Duration {
 // one of ahead plus those, found by a few rounds of the estimate.
 func (t *txn) waitOf(svc *config.Service, ahead, rank int) time.Duration {
 	w := t.wait(svc, ahead)
-	if rank < 2 || svc == nil {
+	if rank < 2 || svc == nil || w == Unknown {
 		return w
 	}
 	rate := t.jumpRate(svc)
@@ -291,10 +291,17 @@ func (t *txn) waitingCount(service string) int {
 	return len(t.st.waiting[service]) + t.st.heldCount[service]
 }
 
+// Unknown is the wait when no counter is open for the service (all closed,
+// or on a break): it cannot be estimated. It is below 0.
+const Unknown time.Duration = -1
+
 // Minutes is a wait in whole minutes as every figure of cherga gives it:
 // to the nearest minute, so that the ticket, the kiosk's answer and the
-// queue's figures agree.
+// queue's figures agree; -1 for Unknown.
 func Minutes(d time.Duration) int {
+	if d < 0 {
+		return -1
+	}
 	return int((d + 30*time.Second) / time.Minute)
 }
 

@@ -123,7 +123,7 @@ func printState(st sim.State) {
 	for _, svc := range st.Services {
 		var q struct {
 			Waiting    int    `json:"waiting"`
-			ETAMin     int    `json:"eta_min"`
+			ETAMin     *int   `json:"eta_min"`
 			LastCalled string `json:"last_called"`
 			Paused     bool   `json:"paused"`
 		}
@@ -132,9 +132,14 @@ func printState(st sim.State) {
 		if q.Paused {
 			paused = "  (призупинено / paused)"
 		}
-		wait := fmt.Sprintf("близько %d хв", q.ETAMin)
-		if q.ETAMin < 1 {
+		var wait string
+		switch {
+		case q.ETAMin == nil:
+			wait = "жодне вікно не відкрите / no counter open"
+		case *q.ETAMin < 1:
 			wait = "менше 1 хв"
+		default:
+			wait = fmt.Sprintf("близько %d хв", *q.ETAMin)
 		}
 		fmt.Printf("  %-2s %-24s чекають / waiting %d, %s, останній / last %s%s\n", svc.Prefix, svc.Name, q.Waiting, wait, or(q.LastCalled, "—"), paused)
 	}

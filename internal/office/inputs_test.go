@@ -739,6 +739,21 @@ func TestConfigVersionsBeyondTheHistory(t *testing.T) {
 	require.Len(t, vs, 201, "the file's version and the 200 newest")
 }
 
+// With the only counter of a service closed, the kiosk's answer and the
+// queue's figures say the wait is unknown (null), not "under a minute".
+func TestWaitUnknownWithNoCounterOpen(t *testing.T) {
+	ctx, o, l := startOffice(t, office.Opts{Config: roundTheClock(t)}, "qms/demo/kiosk/k1/ticket", "qms/demo/queue/employment")
+	r := o.Admin(ctx, office.AdminRequest{ID: "c", Op: "counter.close", Args: json.RawMessage(`{"counter":"13"}`)})
+	require.True(t, r.OK, "%+v", r.Error)
+	require.NoError(t, l.Publish("qms/demo/kiosk/k1/press", []byte(`{"service":"employment"}`), false))
+	m, err := l.Wait(ctx, "qms/demo/kiosk/k1/ticket", nil)
+	require.NoError(t, err)
+	require.Contains(t, string(m.Payload), `"ticket":"Ц001"`)
+	require.Contains(t, string(m.Payload), `"ahead":0,"eta_min":null`)
+	_, err = l.Wait(ctx, "qms/demo/queue/employment", containing(`"waiting":1,"eta_min":null`))
+	require.NoError(t, err)
+}
+
 // The retained status gives the seq of the latest event at start: after a
 // backup is restored, an integration that saw later seqs can tell that they
 // are not the office's any more.

@@ -72,7 +72,8 @@ type ScanResult struct {
 	At      time.Time `json:"at"`
 }
 
-// MarshalJSON gives ahead and eta_min for every ticket found, 0 included.
+// MarshalJSON gives ahead and eta_min for every ticket found, 0 included,
+// and an unknown eta_min as null.
 func (r ScanResult) MarshalJSON() ([]byte, error) {
 	type plain ScanResult
 	if r.Kind != "ticket" || !r.OK {
@@ -80,9 +81,18 @@ func (r ScanResult) MarshalJSON() ([]byte, error) {
 	}
 	return json.Marshal(struct {
 		plain
-		Ahead  int `json:"ahead"`
-		EtaMin int `json:"eta_min"`
-	}{plain(r), r.Ahead, r.EtaMin})
+		Ahead  int  `json:"ahead"`
+		EtaMin *int `json:"eta_min"`
+	}{plain(r), r.Ahead, eta(r.EtaMin)})
+}
+
+// eta is a wait in minutes in an answer: null when it is unknown (below 0:
+// no counter is open for the service).
+func eta(m int) *int {
+	if m < 0 {
+		return nil
+	}
+	return &m
 }
 
 // probeEvery is how often a printer without a status channel is asked again.
@@ -114,7 +124,8 @@ type Result struct {
 	At      time.Time `json:"at"`
 }
 
-// MarshalJSON gives ahead and eta_min for every ticket issued, 0 included.
+// MarshalJSON gives ahead and eta_min for every ticket issued, 0 included,
+// and an unknown eta_min as null.
 func (r Result) MarshalJSON() ([]byte, error) {
 	type plain Result
 	if !r.OK {
@@ -122,9 +133,9 @@ func (r Result) MarshalJSON() ([]byte, error) {
 	}
 	return json.Marshal(struct {
 		plain
-		Ahead  int `json:"ahead"`
-		EtaMin int `json:"eta_min"`
-	}{plain(r), r.Ahead, r.EtaMin})
+		Ahead  int  `json:"ahead"`
+		EtaMin *int `json:"eta_min"`
+	}{plain(r), r.Ahead, eta(r.EtaMin)})
 }
 
 // PrinterState is the retained {root}/printer/{kiosk} payload.
