@@ -154,6 +154,17 @@ func CheckSpec(spec string) error {
 	return err
 }
 
+// WireTime is how long n bytes take on the line of a printer spec: on a
+// serial line, at its baud rate; 0 on the others, which are fast enough
+// not to count.
+func WireTime(spec string, n int) (time.Duration, error) {
+	s, err := parseSpec(spec)
+	if err != nil {
+		return 0, err
+	}
+	return s.wireTime(n), nil
+}
+
 // String returns the spec, normalised ("serial:/dev/ttyUSB0?baud=19200").
 func (p *Printer) String() string { return p.spec.String() }
 

@@ -12,6 +12,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"path/filepath"
 	"regexp"
 	"slices"
 	"strconv"
@@ -151,6 +152,14 @@ type Kiosk struct {
 	// profile's asb) tells every change at once by itself, and the poll
 	// only finds one that went silent.
 	StatusPollMS int `yaml:"status_poll_ms,omitempty" json:"status_poll_ms,omitempty"`
+	// Logo is a PNG image printed at the top of every ticket (an absolute
+	// path, such as /etc/cherga/logo.png): scaled down to the paper if
+	// wider, in black and white. Its bytes go with every ticket, so on a
+	// serial line it must stay small; LogoNV costs four bytes.
+	Logo string `yaml:"logo,omitempty" json:"logo,omitempty"`
+	// LogoNV is the key (1..255) of a logo stored in the printer with its
+	// maker's utility (FS p), printed at the top instead of Logo.
+	LogoNV int `yaml:"logo_nv,omitempty" json:"logo_nv,omitempty"`
 }
 
 // KioskButton is one service button of a kiosk.
@@ -637,6 +646,14 @@ func (c *Config) Validate() error {
 		}
 		if k.StatusPollMS != 0 && (k.StatusPollMS < 100 || k.StatusPollMS > 3600000) {
 			bad(f+".status_poll_ms", "must be 0 (500 ms) or 100..3600000 ms, got %d", k.StatusPollMS)
+		}
+		switch {
+		case k.LogoNV < 0 || k.LogoNV > 255:
+			bad(f+".logo_nv", "must be 0 (none) or the key 1..255 of a logo stored in the printer, got %d", k.LogoNV)
+		case k.Logo != "" && k.LogoNV != 0:
+			bad(f+".logo", "give either logo (a PNG file) or logo_nv (a logo stored in the printer), not both")
+		case k.Logo != "" && !filepath.IsAbs(k.Logo):
+			bad(f+".logo", "must be an absolute path, such as /etc/cherga/logo.png, got %q", k.Logo)
 		}
 	}
 	u := c.Broker.URL

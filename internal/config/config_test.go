@@ -60,6 +60,13 @@ func TestParseErrorsNameTheField(t *testing.T) {
   password: secret`, "broker.username"},
 		{"status poll too fast", `long_press_ms: 2000`, `long_press_ms: 2000
     status_poll_ms: 10`, "kiosks[0].status_poll_ms"},
+		{"logo by a relative path", `long_press_ms: 2000`, `long_press_ms: 2000
+    logo: logo.png`, "kiosks[0].logo"},
+		{"two logos", `long_press_ms: 2000`, `long_press_ms: 2000
+    logo: /etc/cherga/logo.png
+    logo_nv: 1`, "kiosks[0].logo"},
+		{"logo key out of range", `long_press_ms: 2000`, `long_press_ms: 2000
+    logo_nv: 256`, "kiosks[0].logo_nv"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

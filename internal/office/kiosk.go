@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"image/png"
+	"os"
 	"strconv"
 	"strings"
 	"time"
@@ -25,6 +27,7 @@ type kiosk struct {
 	cfg     config.Kiosk
 	spec    string
 	profile *printer.Profile
+	logo    *printer.Bitmap // kiosks[].logo for this printer; nil for none
 	prn     *printer.Printer
 	presses chan press
 	jobs    chan func(context.Context)
@@ -168,7 +171,51 @@ func newKiosk(o *Office, cfg config.Kiosk, spec string) (*kiosk, error) {
 	if err := printable(o.conf(), cfg.ID, p); err != nil {
 		return nil, err
 	}
+	if err := k.loadLogo(); err != nil {
+		return nil, err
+	}
 	return k, nil
+}
+
+// maxLogoWire is the longest a raster logo may take on a kiosk's serial
+// line: the citizen waits for it with every ticket, and the ticket must
+// reach the paper well within the print's deadline.
+const maxLogoWire = 2 * time.Second
+
+// loadLogo reads the kiosk's PNG logo (kiosks[].logo) and makes it the
+// bitmap its printer prints, scaled to the paper.
+func (k *kiosk) loadLogo() error {
+	if k.cfg.Logo == "" {
+		return nil
+	}
+	field := "kiosks.logo"
+	for i, kc := range k.o.conf().Kiosks {
+		if kc.ID == k.cfg.ID {
+			field = fmt.Sprintf("kiosks[%d].logo", i)
+		}
+	}
+	bad := func(format string, args ...any) error {
+		return &FieldError{Field: field, Err: fmt.Errorf("office: kiosk %s: logo %s: "+format, append([]any{k.cfg.ID, k.cfg.Logo}, args...)...)}
+	}
+	f, err := os.Open(k.cfg.Logo)
+	if err != nil {
+		return bad("%w", err)
+	}
+	defer f.Close()
+	img, err := png.Decode(f)
+	if err != nil {
+		return bad("not a PNG image: %w", err)
+	}
+	bm, err := printer.NewBitmap(img, k.profile.Dots())
+	if err != nil {
+		return bad("%w", err)
+	}
+	n := 8 + len(bm.Data) // GS v 0 and its six parameters, then the dots
+	if wire, _ := printer.WireTime(k.spec, n); wire > maxLogoWire {
+		return bad("its %d bytes take %v on %s, more than %v with every ticket: make it smaller, or store it in the printer and set logo_nv", n, wire.Round(100*time.Millisecond), k.spec, maxLogoWire)
+	}
+	k.logo = bm
+	return nil
 }
 
 // printable checks that a kiosk's printer can print every ticket of cfg:
@@ -580,9 +627,12 @@ func (k *kiosk) ready(ctx context.Context) error {
 	return k.statusErr
 }
 
-// ticket is what the printer prints for tk; ahead and wait < 0 are unknown.
+// ticket is what the printer prints for tk, with the kiosk's logo; ahead
+// and wait < 0 are unknown.
 func (k *kiosk) ticket(tk queue.Ticket, service, serviceEn string, ahead int, wait time.Duration) *printer.Ticket {
-	return ticketOf(k.o.conf(), tk, service, serviceEn, ahead, wait)
+	t := ticketOf(k.o.conf(), tk, service, serviceEn, ahead, wait)
+	t.Logo, t.NVLogo = k.logo, byte(k.cfg.LogoNV)
+	return t
 }
 
 // ticketOf is the ticket of tk that an office of cfg prints.

@@ -6,7 +6,11 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"image"
+	"image/color"
+	"image/png"
 	"log/slog"
+	"os"
 	"path/filepath"
 	"slices"
 	"strconv"
@@ -19,6 +23,7 @@ import (
 	"periph.io/x/conn/v3/gpio"
 
 	firmwareconfig "github.com/cherga/cherga/firmware-config"
+	"github.com/cherga/cherga/internal/config"
 	"github.com/cherga/cherga/internal/office"
 	"github.com/cherga/cherga/printer"
 	"github.com/cherga/cherga/queue"
@@ -62,6 +67,7 @@ type rigOpts struct {
 	profile string           // k1's printer profile; "": the example's
 	printer *sim.PrinterOpts // the pty printer's options (Link is set)
 	poll    time.Duration    // k1's status poll; 0: the default
+	kiosk   func(*config.Kiosk)
 }
 
 // startKiosk runs the round-the-clock office with kiosk k1's printer on a pty.
@@ -82,6 +88,9 @@ func startKiosk(t testing.TB, opts rigOpts) *kioskRig {
 		cfg.Kiosks[0].Profile = opts.profile
 	}
 	cfg.Kiosks[0].StatusPollMS = int(opts.poll.Milliseconds())
+	if opts.kiosk != nil {
+		opts.kiosk(&cfg.Kiosks[0])
+	}
 	r.root = cfg.Root()
 	r.o, err = office.Start(r.ctx, office.Opts{
 		Config: cfg,
@@ -541,6 +550,65 @@ func TestKioskProfiles(t *testing.T) {
 			require.Contains(t, printer.NewDecoder(nil).Feed(b)[0].String(), "Соціальний захист")
 		})
 	}
+}
+
+// A kiosk prints its logo (kiosks[].logo, a PNG) at the top of every
+// ticket and of a reprint, scaled to its paper.
+func TestKioskPrintsItsLogo(t *testing.T) {
+	logo := filepath.Join(t.TempDir(), "logo.png")
+	writeLogo(t, logo, 800, 40) // wider than 80 mm paper: scaled to 576 dots
+	r := startKiosk(t, rigOpts{kiosk: func(k *config.Kiosk) { k.Logo = logo }})
+	res := r.press("social")
+	require.True(t, res.OK, "%+v", res)
+	d := r.cut(r.sp, res.Ticket)
+	require.Equal(t, 1, d.Images)
+	require.Equal(t, 0, d.ImagesAt[0], "at the top")
+	require.Equal(t, 576/8, d.Bitmaps[0].WidthBytes)
+	require.Equal(t, 40*576/800, d.Bitmaps[0].Rows)
+	require.True(t, d.Bitmaps[0].Black(10, 10))
+	require.NoError(t, r.o.Reprint(r.ctx, "k1", res.ID))
+	require.Equal(t, 1, r.cut(r.sp, res.Ticket).Images)
+}
+
+// A logo that cannot print is refused at start, naming the field.
+func TestKioskLogoRefused(t *testing.T) {
+	dir := t.TempDir()
+	big := filepath.Join(dir, "big.png")
+	writeLogo(t, big, 576, 255) // 18 KB: 9.6 s at 19200 baud with every ticket
+	text := filepath.Join(dir, "logo.txt")
+	require.NoError(t, os.WriteFile(text, []byte("Прозорий офіс"), 0o600))
+	for file, want := range map[string]string{
+		filepath.Join(dir, "none.png"): "no such file",
+		text:                           "not a PNG image",
+		big:                            "make it smaller, or store it in the printer and set logo_nv",
+	} {
+		cfg := roundTheClock(t)
+		cfg.Kiosks[0].Printer = "serial:" + filepath.Join(dir, "ttyUSB0") + "?baud=19200"
+		cfg.Kiosks[0].Logo = file
+		_, err := office.Start(context.Background(), office.Opts{Config: cfg, DB: filepath.Join(t.TempDir(), "o.db"), Broker: "embedded", Listen: "127.0.0.1:0", Logger: quiet})
+		var fe *office.FieldError
+		require.ErrorAs(t, err, &fe, file)
+		require.Equal(t, "kiosks[0].logo", fe.Field)
+		require.ErrorContains(t, err, want)
+	}
+}
+
+// writeLogo writes a PNG of w×h dots: black on white, with a white
+// border of 4 dots.
+func writeLogo(t *testing.T, path string, w, h int) {
+	t.Helper()
+	img := image.NewGray(image.Rect(0, 0, w, h))
+	for y := range h {
+		for x := range w {
+			if x < 4 || y < 4 || x >= w-4 || y >= h-4 {
+				img.SetGray(x, y, color.Gray{Y: 255})
+			}
+		}
+	}
+	f, err := os.Create(path)
+	require.NoError(t, err)
+	require.NoError(t, png.Encode(f, img))
+	require.NoError(t, f.Close())
 }
 
 func TestKioskReprint(t *testing.T) {
