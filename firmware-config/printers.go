@@ -2,6 +2,9 @@ package firmwareconfig
 
 import (
 	_ "embed"
+	"errors"
+	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/cherga/cherga/printer"
@@ -26,10 +29,17 @@ func PrinterProfile(name string) (*printer.Profile, error) {
 	if err != nil {
 		return nil, err // the embedded file is tested; it cannot be invalid
 	}
+	known := printer.Profiles()
 	for _, p := range ps {
 		if strings.EqualFold(p.Name, name) {
 			return p, nil
 		}
+		known = append(known, p.Name)
 	}
-	return printer.LookupProfile(name)
+	p, err := printer.LookupProfile(name)
+	if errors.Is(err, printer.ErrUnknownProfile) {
+		slices.Sort(known)
+		return nil, fmt.Errorf("%w %q (known: %s; firmware-config/printers.yaml says how to add a model)", printer.ErrUnknownProfile, name, strings.Join(known, ", "))
+	}
+	return p, err
 }

@@ -36,4 +36,5 @@ func TestPrinterProfile(t *testing.T) {
 	require.Equal(t, printer.DefaultProfile, p.Name)
 	_, err = firmwareconfig.PrinterProfile("star-tsp100")
 	require.ErrorIs(t, err, printer.ErrUnknownProfile)
+	require.ErrorContains(t, err, "known: epson-cp1125, epson-tm-t20, epson-tm-t88, generic, xprinter-58, xprinter-80;", "the models of printers.yaml too")
 }

@@ -135,7 +135,9 @@ type Kiosk struct {
 	// Printer is the transport spec (serial:/dev/ttyUSB0?baud=19200,
 	// /dev/usb/lp0, tcp://host:9100, none).
 	Printer string `yaml:"printer" json:"printer"`
-	// Profile names the printer profile (printer.LookupProfile).
+	// Profile names the printer profile: a model of
+	// firmware-config/printers.yaml or one built into package printer
+	// (firmwareconfig.PrinterProfile); empty is generic.
 	Profile string        `yaml:"profile" json:"profile"`
 	Buttons []KioskButton `yaml:"buttons,omitempty" json:"buttons,omitempty"`
 	// Scanner is the barcode/QR scanner at the kiosk

@@ -152,7 +152,7 @@ type PrinterState struct {
 func newKiosk(o *Office, cfg config.Kiosk, spec string) (*kiosk, error) {
 	p, err := firmwareconfig.PrinterProfile(cfg.Profile)
 	if err != nil {
-		return nil, fmt.Errorf("office: kiosk %s: %w", cfg.ID, err)
+		return nil, &FieldError{Field: kioskField(o.conf(), cfg.ID, "profile"), Err: fmt.Errorf("office: kiosk %s: %w", cfg.ID, err)}
 	}
 	// A spec that can never open is a mistake to say now, not a printer
 	// that is not plugged in yet.
@@ -177,6 +177,16 @@ func newKiosk(o *Office, cfg config.Kiosk, spec string) (*kiosk, error) {
 	return k, nil
 }
 
+// kioskField names a field of kiosk id in cfg: kiosks[0].logo.
+func kioskField(cfg *config.Config, id, name string) string {
+	for i, kc := range cfg.Kiosks {
+		if kc.ID == id {
+			return fmt.Sprintf("kiosks[%d].%s", i, name)
+		}
+	}
+	return "kiosks[]." + name
+}
+
 // maxLogoWire is the longest a raster logo may take on a kiosk's serial
 // line: the citizen waits for it with every ticket, and the ticket must
 // reach the paper well within the print's deadline.
@@ -188,12 +198,7 @@ func (k *kiosk) loadLogo() error {
 	if k.cfg.Logo == "" {
 		return nil
 	}
-	field := "kiosks.logo"
-	for i, kc := range k.o.conf().Kiosks {
-		if kc.ID == k.cfg.ID {
-			field = fmt.Sprintf("kiosks[%d].logo", i)
-		}
-	}
+	field := kioskField(k.o.conf(), k.cfg.ID, "logo")
 	bad := func(format string, args ...any) error {
 		return &FieldError{Field: field, Err: fmt.Errorf("office: kiosk %s: logo %s: "+format, append([]any{k.cfg.ID, k.cfg.Logo}, args...)...)}
 	}

@@ -570,7 +570,8 @@ func TestKioskPrintsItsLogo(t *testing.T) {
 	require.Equal(t, 1, r.cut(r.sp, res.Ticket).Images)
 }
 
-// A logo that cannot print is refused at start, naming the field.
+// A logo that cannot print, or a printer model nobody described, is
+// refused at start, naming the field.
 func TestKioskLogoRefused(t *testing.T) {
 	dir := t.TempDir()
 	big := filepath.Join(dir, "big.png")
@@ -591,6 +592,14 @@ func TestKioskLogoRefused(t *testing.T) {
 		require.Equal(t, "kiosks[0].logo", fe.Field)
 		require.ErrorContains(t, err, want)
 	}
+	// So is a printer model nobody described, with the ones there are.
+	cfg := roundTheClock(t)
+	cfg.Kiosks[0].Profile = "rongta-rp80"
+	_, err := office.Start(context.Background(), office.Opts{Config: cfg, DB: filepath.Join(t.TempDir(), "o.db"), Broker: "embedded", Listen: "127.0.0.1:0", Logger: quiet})
+	var fe *office.FieldError
+	require.ErrorAs(t, err, &fe)
+	require.Equal(t, "kiosks[0].profile", fe.Field)
+	require.ErrorContains(t, err, "epson-tm-t88")
 }
 
 // writeLogo writes a PNG of w×h dots: black on white, with a white
