@@ -52,6 +52,7 @@ func badArg(field, format string, args ...any) *AdminError {
 
 // adminOps are the operations, each decoding its own arguments.
 var adminOps = map[string]func(o *Office, ctx context.Context, args json.RawMessage) (any, error){
+	"ticket.reprint": adminReprint, // kiosk.go
 	"config.get": func(o *Office, ctx context.Context, args json.RawMessage) (any, error) {
 		if err := decodeArgs(args, &struct{}{}); err != nil {
 			return nil, err

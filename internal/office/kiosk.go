@@ -811,11 +811,9 @@ func (o *Office) Reprint(ctx context.Context, kiosk string, ticketID uint64) err
 	}
 }
 
-// ticket.reprint {"ticket":"А023","kiosk":"k1"} reprints a ticket; the kiosk
-// defaults to the one that issued it. The result is the ticket. (Registered
-// here, beside Reprint, so the admin table needs no printer knowledge.)
-func init() { adminOps["ticket.reprint"] = adminReprint }
-
+// adminReprint is ticket.reprint {"ticket":"А023","kiosk":"k1"} of the
+// admin table: it reprints a ticket, by default on the kiosk that issued
+// it. The result is the ticket. (It lives here, beside Reprint.)
 func adminReprint(o *Office, ctx context.Context, args json.RawMessage) (any, error) {
 	var a struct {
 		Ticket string `json:"ticket"`
