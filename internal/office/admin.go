@@ -93,7 +93,7 @@ var adminOps = map[string]func(o *Office, ctx context.Context, args json.RawMess
 	},
 	"config.history": func(o *Office, ctx context.Context, args json.RawMessage) (any, error) {
 		var a struct {
-			Version uint64 `json:"version"`
+			Version *uint64 `json:"version"` // nil: every version
 		}
 		if err := decodeArgs(args, &a); err != nil {
 			return nil, err
@@ -102,8 +102,8 @@ var adminOps = map[string]func(o *Office, ctx context.Context, args json.RawMess
 		if err != nil {
 			return nil, err
 		}
-		if a.Version != 0 {
-			v, err := configVersion(vs, a.Version)
+		if a.Version != nil {
+			v, err := configVersion(vs, *a.Version)
 			if err != nil {
 				return nil, err
 			}

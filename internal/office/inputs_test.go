@@ -574,6 +574,8 @@ func TestConfigVersions(t *testing.T) {
 	require.Equal(t, "file", hist[1]["source"])
 	one := admin(ctx, o, "config.history", `{"version":1}`)
 	require.NotNil(t, one["config"])
+	r0 := o.Admin(ctx, office.AdminRequest{ID: "h", Op: "config.history", Args: json.RawMessage(`{"version":0}`)})
+	require.Equal(t, "not_found", r0.Error.Code, "version 0 is a version asked for, not the whole list")
 
 	// Back to version 1.
 	res = admin(ctx, o, "config.rollback", `{"version":1}`)
