@@ -23,6 +23,10 @@ type Ticket struct {
 	// the specialist that the priority was given. Never the category: it
 	// may tell a disability.
 	Priority bool
+	// Late says the citizen is expected to be served only after the service
+	// closes: a line under the wait says so, rather than let them wait all
+	// day for nothing.
+	Late bool
 	// NVLogo is the key (1..255) of a logo stored in the printer's flash with the
 	// vendor's utility, printed centred at the top with FS p; 0 = none. It costs
 	// four bytes on the wire, whatever the size of the logo.
@@ -116,6 +120,9 @@ func (p *Profile) Ticket(t *Ticket) ([]byte, error) {
 	if t.Wait >= 0 {
 		uk, en := waitText(t.Wait)
 		w.pair("wait", "Очікування: "+uk, "Wait: "+en)
+	}
+	if t.Late {
+		w.pair("late", "Можливо, вас не встигнуть прийняти сьогодні", "You may not be served today")
 	}
 
 	if t.QR != "" && p.QR {

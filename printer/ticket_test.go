@@ -185,6 +185,27 @@ func TestTicketPriority(t *testing.T) {
 	}
 }
 
+// A ticket expected to be served only after closing says so under its
+// wait, on every paper width.
+func TestTicketLate(t *testing.T) {
+	for _, name := range Profiles() {
+		p := profile(t, name)
+		tk := testTicket()
+		b, err := p.Ticket(tk)
+		require.NoError(t, err)
+		require.NotContains(t, NewDecoder(p).Feed(b)[0].String(), "встигнуть", name)
+		tk.Late = true
+		b, err = p.Ticket(tk)
+		require.NoError(t, err)
+		text := NewDecoder(p).Feed(b)[0].String()
+		wait := strings.Index(text, "Очікування")
+		late := strings.Index(text, "Можливо, вас не встигнуть")
+		require.Positive(t, wait, name)
+		require.Greater(t, late, wait, "%s: under the wait", name)
+		require.Contains(t, strings.ReplaceAll(text, "\n", " "), "You may not be served today", name)
+	}
+}
+
 func TestTicketOptionalFields(t *testing.T) {
 	p := profile(t, "epson-tm-t20")
 	b, err := p.Ticket(&Ticket{Label: "Б7", Service: "Пенсії", Ahead: -1, Wait: -1})

@@ -31,6 +31,10 @@ type Issued struct {
 	// Wait is the estimated wait; Unknown when no counter is open for the
 	// service.
 	Wait time.Duration
+	// Late says the ticket is expected to be served only after its service
+	// closes (its call after Wait, plus one visit): with office.refuse_late
+	// off, the ticket is issued all the same, and says so.
+	Late bool
 }
 
 // Issue allocates the next number of a service. It returns after the ticket
@@ -81,6 +85,7 @@ func (e *Engine) Issue(ctx context.Context, r IssueRequest) (Issued, error) {
 		t.event(EvIssued, tk, "", "")
 		t.changed(svc.ID)
 		res = Issued{Ticket: *tk, Ahead: ahead, Wait: t.waitOf(svc, ahead, callRank(tk))}
+		res.Late = t.late(svc, res.Wait)
 		return nil
 	})
 	return res, err
@@ -159,13 +164,20 @@ func (t *txn) issuable(svc *config.Service, priority bool) error {
 			rank = 0
 		}
 		ahead := t.st.aheadOf(svc.ID, rank)
-		w := t.waitOf(svc, ahead, rank)
-		// With no counter open for it now, one may open: not refused.
-		if _, closes, _ := t.e.hours(svc, t.now); w != Unknown && t.now.Add(w+t.perTicket(svc)).After(closes) {
+		if w := t.waitOf(svc, ahead, rank); t.late(svc, w) {
+			_, closes, _ := t.e.hours(svc, t.now)
 			return &FullError{Service: svc.ID, Waiting: t.waitingCount(svc.ID), Wait: w, Closes: closes}
 		}
 	}
 	return nil
+}
+
+// late says whether a ticket of svc called after wait would be served only
+// after the service closes: its call, plus one visit. With no counter
+// open (Unknown) nobody can tell, and one may open: not late.
+func (t *txn) late(svc *config.Service, wait time.Duration) bool {
+	_, closes, ok := t.e.hours(svc, t.now)
+	return ok && wait != Unknown && t.now.Add(wait+t.perTicket(svc)).After(closes)
 }
 
 // Issuable says whether Issue would issue an ordinary ticket of service

@@ -198,6 +198,20 @@ func TestRefuseLate(t *testing.T) {
 	o.issue("social") // two counters, nobody waits
 }
 
+// Without refuse_late a ticket that would be served only after closing is
+// issued, and says so (Late), as the printed ticket then does.
+func TestLateTicket(t *testing.T) {
+	cfg := queuetest.Office(t, func(s string) string {
+		return strings.ReplaceAll(s, "00:00-24:00", "09:00-17:00")
+	})
+	o := newOffice(t, cfg, time.Date(2026, 11, 23, 16, 30, 0, 0, kyiv))
+	require.False(t, o.issue("employment").Late, "called at once, served by 16:50")
+	late := o.issue("employment")
+	require.True(t, late.Late, "called at 16:50, served at 17:10")
+	require.Equal(t, 20*time.Minute, late.Wait)
+	require.False(t, o.issue("social").Late)
+}
+
 // A visit that runs longer than the usual one is not taken to end at once:
 // by the recent visits that went on longer, or a quarter of the mean.
 func TestEstimateOfAVisitRunningLong(t *testing.T) {

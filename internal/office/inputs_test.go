@@ -756,6 +756,27 @@ func TestWaitUnknownWithNoCounterOpen(t *testing.T) {
 	require.NoError(t, err)
 }
 
+// Without office.refuse_late, a ticket that would be served only after
+// closing is issued, and the kiosk's answer says so.
+func TestKioskAnswersLate(t *testing.T) {
+	cfg := roundTheClock(t)
+	for day := range cfg.Office.Hours {
+		cfg.Office.Hours[day] = "09:00-17:00"
+	}
+	cfg.Office.RefuseLate = false
+	at := time.Date(2026, 11, 23, 16, 30, 0, 0, cfg.Location())
+	ctx, _, l := startOffice(t, office.Opts{Config: cfg, Now: func() time.Time { return at }}, "qms/demo/kiosk/k1/ticket")
+	var answers []string
+	for i := range 2 {
+		require.NoError(t, l.Publish("qms/demo/kiosk/k1/press", fmt.Appendf(nil, `{"service":"employment","id":"p%d"}`, i), false))
+		m, err := l.Wait(ctx, "qms/demo/kiosk/k1/ticket", containing(fmt.Sprintf(`"press":"p%d"`, i)))
+		require.NoError(t, err)
+		answers = append(answers, string(m.Payload))
+	}
+	require.NotContains(t, answers[0], `"late"`, "called at once, served by 16:50")
+	require.Contains(t, answers[1], `"late":true`, "called at 16:50, served at 17:10")
+}
+
 // The retained status gives the seq of the latest event at start: after a
 // backup is restored, an integration that saw later seqs can tell that they
 // are not the office's any more.

@@ -115,13 +115,16 @@ type press struct {
 
 // Result is the payload of {root}/kiosk/{kiosk}/ticket: what a press gave.
 type Result struct {
-	OK      bool      `json:"ok"`
-	Press   string    `json:"press,omitempty"` // the id the press carried
-	Service string    `json:"service"`
-	Ticket  string    `json:"ticket,omitempty"`
-	ID      uint64    `json:"id,omitempty"`
-	Ahead   int       `json:"ahead,omitempty"`
-	EtaMin  int       `json:"eta_min,omitempty"`
+	OK      bool   `json:"ok"`
+	Press   string `json:"press,omitempty"` // the id the press carried
+	Service string `json:"service"`
+	Ticket  string `json:"ticket,omitempty"`
+	ID      uint64 `json:"id,omitempty"`
+	Ahead   int    `json:"ahead,omitempty"`
+	EtaMin  int    `json:"eta_min,omitempty"`
+	// Late: the ticket is expected to be served only after its service
+	// closes (issued all the same without office.refuse_late).
+	Late    bool      `json:"late,omitempty"`
 	Reason  string    `json:"reason,omitempty"`
 	Message string    `json:"message,omitempty"`
 	At      time.Time `json:"at"`
@@ -229,10 +232,12 @@ func (k *kiosk) loadLogo() error {
 func printable(cfg *config.Config, kiosk string, p *printer.Profile) error {
 	at := time.Date(2026, 11, 23, 9, 0, 0, 0, cfg.Location())
 	check := func(field, what, service, serviceEn, label string) error {
-		// The largest figures a ticket can carry, and its priority line:
-		// its size is bounded too.
+		// The largest figures a ticket can carry, and its priority and
+		// late lines: its size is bounded too.
 		tk := queue.Ticket{ID: 1<<53 - 1, Label: label, Issued: at, Priority: true}
-		b, err := p.Ticket(ticketOf(cfg, tk, service, serviceEn, 9999, 99*time.Hour))
+		pt := ticketOf(cfg, tk, service, serviceEn, 9999, 99*time.Hour)
+		pt.Late = true
+		b, err := p.Ticket(pt)
 		if err != nil {
 			return &FieldError{Field: field, Err: fmt.Errorf("office: kiosk %s cannot print %s on %s: %w", kiosk, what, p.Name, err)}
 		}
@@ -594,7 +599,9 @@ func (k *kiosk) serve(ctx context.Context, p press) Result {
 		return refuse(r, "error", "Не вдалося видати талон. Будь ласка, зверніться до працівника офісу. / The ticket could not be issued. Please ask a member of staff.")
 	}
 	tk := iss.Ticket
-	doc, err := k.profile.Ticket(k.ticket(tk, svc.Name, svc.NameEn, iss.Ahead, iss.Wait))
+	pt := k.ticket(tk, svc.Name, svc.NameEn, iss.Ahead, iss.Wait)
+	pt.Late = iss.Late
+	doc, err := k.profile.Ticket(pt)
 	if err == nil {
 		err = k.print(ctx, doc)
 		if err != nil {
@@ -610,7 +617,7 @@ func (k *kiosk) serve(ctx context.Context, p press) Result {
 		uk, en := printerMessage(err)
 		return refuse(r, "printer", "Талон не надруковано. "+uk+" / The ticket was not printed. "+en)
 	}
-	r.OK, r.Ticket, r.ID, r.Ahead, r.EtaMin = true, tk.Label, tk.ID, iss.Ahead, queue.Minutes(iss.Wait)
+	r.OK, r.Ticket, r.ID, r.Ahead, r.EtaMin, r.Late = true, tk.Label, tk.ID, iss.Ahead, queue.Minutes(iss.Wait), iss.Late
 	return r
 }
 
