@@ -39,6 +39,9 @@ func NewBitmap(img image.Image, dots int) (*Bitmap, error) {
 	if w < 1 || h < 1 || dots < 8 {
 		return nil, fmt.Errorf("%w: logo of %d×%d dots for a head %d dots wide", ErrInvalidArgument, w, h, dots)
 	}
+	// A row is whole bytes: the bitmap is at most the whole bytes of dots
+	// wide (a profile of an odd number of columns is not a multiple of 8).
+	dots &^= 7
 	sw, sh := w, h
 	if w > dots {
 		sw, sh = dots, max(1, h*dots/w)

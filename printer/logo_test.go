@@ -51,6 +51,16 @@ func TestNewBitmap(t *testing.T) {
 	require.Equal(t, 48, bm.WidthBytes)
 	require.Equal(t, 48, bm.Rows)
 
+	// A head whose width is not whole bytes (35 columns: 420 dots): the
+	// logo takes the whole bytes of it, 416 dots, and prints.
+	bm, err = NewBitmap(wide, 420)
+	require.NoError(t, err)
+	require.Equal(t, 52, bm.WidthBytes)
+	p := profile(t, "xprinter-58")
+	p.Columns = 35
+	_, err = p.Ticket(&Ticket{Label: "А1", Logo: bm})
+	require.NoError(t, err)
+
 	_, err = NewBitmap(image.NewGray(image.Rect(0, 0, 100, 300)), 384)
 	require.ErrorIs(t, err, ErrInvalidArgument, "too high")
 	_, err = NewBitmap(image.NewGray(image.Rect(0, 0, 0, 0)), 384)

@@ -43,9 +43,9 @@ var (
 	// daily_cap tickets today.
 	ErrDailyCap = errors.New("queue: the service issued all its tickets for today")
 	// ErrFull is returned (as a *FullError) by Issue when office.refuse_late
-	// is set and the tickets already waiting cannot be served before the
-	// service closes.
-	ErrFull = errors.New("queue: the waiting tickets fill the rest of the day")
+	// is set and a ticket taken now could not be served before the service
+	// closes: its call, after those before it, plus one visit.
+	ErrFull = errors.New("queue: a ticket taken now could not be served before closing")
 	// ErrUnknownCategory is returned by Issue for a priority category the
 	// office does not have.
 	ErrUnknownCategory = errors.New("queue: unknown priority category")
@@ -86,17 +86,19 @@ func (e *PrunedError) Error() string {
 func (e *PrunedError) Unwrap() error { return ErrPruned }
 
 // FullError says why a kiosk refused a ticket that would not be served
-// before closing: Wait is the estimated wait, Closes when the service closes.
+// before closing: Waiting is how many wait, Wait the ticket's estimated
+// wait, Visit a visit's expected length, Closes when the service closes.
 type FullError struct {
 	Service string
 	Waiting int
 	Wait    time.Duration
+	Visit   time.Duration
 	Closes  time.Time
 }
 
 func (e *FullError) Error() string {
-	return fmt.Sprintf("queue: %s: %d waiting, about %d min, more than is left before closing at %s",
-		e.Service, e.Waiting, Minutes(e.Wait), e.Closes.Format("15:04"))
+	return fmt.Sprintf("queue: %s: a ticket taken now would be called in about %d min (%d waiting) and served in about %d min more, after closing at %s",
+		e.Service, Minutes(e.Wait), e.Waiting, Minutes(e.Visit), e.Closes.Format("15:04"))
 }
 
 func (e *FullError) Unwrap() error { return ErrFull }

@@ -166,7 +166,7 @@ func (t *txn) issuable(svc *config.Service, priority bool) error {
 		ahead := t.st.aheadOf(svc.ID, rank)
 		if w := t.waitOf(svc, ahead, rank); t.late(svc, w) {
 			_, closes, _ := t.e.hours(svc, t.now)
-			return &FullError{Service: svc.ID, Waiting: t.waitingCount(svc.ID), Wait: w, Closes: closes}
+			return &FullError{Service: svc.ID, Waiting: t.waitingCount(svc.ID), Wait: w, Visit: t.perTicket(svc), Closes: closes}
 		}
 	}
 	return nil
@@ -569,6 +569,11 @@ func (t *txn) transfer(c *counterState, to, toCounter string) (*Ticket, error) {
 	c.current = nil
 	t.st.lastEnded[c.id] = visit{ticket: tk.ID}
 	t.st.enqueue(tk)
+	// A ticket counts as one jump, in the service it is in now, as a
+	// reload counts it (state.jumped).
+	if tk.Transfers > 1 {
+		t.st.jumps[tk.From]--
+	}
 	t.st.jumps[to]++
 	t.event(EvTransferred, tk, c.id, toCounter)
 	t.boardChanged(c)

@@ -270,6 +270,34 @@ func TestEstimateWithNoCounterOpen(t *testing.T) {
 	require.Equal(t, queue.Unknown, wait)
 	o.do("4", queue.Resume)
 	require.Equal(t, 20*time.Minute, o.issue("employment").Wait, "open again: one ahead, called at once, then 20 min")
+
+	// Nor while the office is paused (no counter calls).
+	err = o.e.SetPause(o.ctx, "", "повітряна тривога")
+	require.NoError(t, err)
+	_, wait, err = o.e.Position(o.ctx, iss.Ticket.ID)
+	require.NoError(t, err)
+	require.Equal(t, queue.Unknown, wait, "the office paused")
+	r = o.e.TakeRetained()
+	for _, q := range r.Queues {
+		require.Equal(t, -1, q.Queue.ETAMin, q.Service)
+	}
+}
+
+// Outside a service's hours no counter calls for it: its wait is unknown.
+func TestEstimateOutsideHours(t *testing.T) {
+	cfg := queuetest.Office(t, func(s string) string {
+		return strings.ReplaceAll(s, "00:00-24:00", "09:00-17:00")
+	})
+	o := newOffice(t, cfg, time.Date(2026, 11, 23, 16, 50, 0, 0, kyiv))
+	iss := o.issue("social")
+	require.Zero(t, iss.Wait)
+	o.clk.Set(time.Date(2026, 11, 23, 17, 10, 0, 0, kyiv))
+	queue.RefreshEstimates(o.e)
+	r := o.e.TakeRetained()
+	require.NotEmpty(t, r.Queues)
+	for _, q := range r.Queues {
+		require.Equal(t, -1, q.Queue.ETAMin, q.Service)
+	}
 }
 
 // Priority and transferred tickets that come while an ordinary ticket
@@ -301,6 +329,34 @@ func TestEstimateCountsLaterPriorityTickets(t *testing.T) {
 	// 8 ahead at 2 priority tickets an hour: 23 ahead by the time the
 	// turn comes.
 	require.Equal(t, 23*20*time.Minute, o.issue("employment").Wait, "the rate survives a restart")
+}
+
+// A ticket transferred on and back counts once, in the service it is in,
+// whether the engine saw the transfers or a restart found them.
+func TestEstimateAfterTransfersAndRestart(t *testing.T) {
+	cfg := queuetest.Office(t, func(s string) string {
+		return strings.ReplaceAll(s, "00:00-24:00", "09:00-17:00")
+	})
+	o := newOffice(t, cfg, time.Date(2026, 11, 23, 9, 0, 0, 0, kyiv)) // counter 1: social; 3: pension
+	o.issue("social")
+	require.Equal(t, "А001", o.next("1"))
+	_, err := o.e.Counter(o.ctx, "1", queue.Command{Action: queue.Transfer, To: "pension"})
+	require.NoError(t, err)
+	require.Equal(t, "А001", o.next("3"))
+	_, err = o.e.Counter(o.ctx, "3", queue.Command{Action: queue.Transfer, To: "social"})
+	require.NoError(t, err)
+	o.clk.Add(time.Hour)
+	var last queue.Issued
+	for range 8 {
+		last = o.issue("pension")
+	}
+	_, before, err := o.e.Position(o.ctx, last.Ticket.ID)
+	require.NoError(t, err)
+	require.Equal(t, 3*15*time.Minute, before, "7 ahead on two idle counters, and no pension jumper: А001 is back in social")
+	o.reopen()
+	_, after, err := o.e.Position(o.ctx, last.Ticket.ID)
+	require.NoError(t, err)
+	require.Equal(t, before, after)
 }
 
 func TestEstimateFromRecentServiceTimes(t *testing.T) {

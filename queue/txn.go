@@ -179,10 +179,14 @@ func (t *txn) perTicket(svc *config.Service) time.Duration {
 // as they free up, a service time each. So the citizen's turn comes at the
 // (ahead mod n)-th of the n counters to free up, after ahead/n rounds: with
 // counters idle and nobody ahead, at once. With none open (all closed or
-// on a break) nobody can tell: Unknown.
+// on a break, the office paused, the service outside its hours) nobody can
+// tell: Unknown.
 func (t *txn) wait(svc *config.Service, ahead int) time.Duration {
 	if svc == nil {
 		return 0
+	}
+	if _, paused := t.st.pauses[""]; paused || !t.e.isOpen(svc, t.now) {
+		return Unknown
 	}
 	per := t.perTicket(svc)
 	free := t.e.freeAt[:0]
@@ -291,8 +295,9 @@ func (t *txn) waitingCount(service string) int {
 	return len(t.st.waiting[service]) + t.st.heldCount[service]
 }
 
-// Unknown is the wait when no counter is open for the service (all closed,
-// or on a break): it cannot be estimated. It is below 0.
+// Unknown is the wait when no counter is open for the service (all closed
+// or on a break, the office paused, the service outside its hours): it
+// cannot be estimated. It is below 0.
 const Unknown time.Duration = -1
 
 // Minutes is a wait in whole minutes as every figure of cherga gives it:

@@ -218,6 +218,10 @@ func (k *kiosk) loadLogo() error {
 	if err != nil {
 		return bad("%w", err)
 	}
+	// What would void every ticket is said now: laid out once.
+	if _, err := k.profile.Ticket(&printer.Ticket{Label: "А1", Logo: bm}); err != nil {
+		return bad("%w", err)
+	}
 	n := 8 + len(bm.Data) // GS v 0 and its six parameters, then the dots
 	if wire, _ := printer.WireTime(k.spec, n); wire > maxLogoWire {
 		return bad("its %d bytes take %v on %s, more than %v with every ticket: make it smaller, or store it in the printer and set logo_nv", n, wire.Round(100*time.Millisecond), k.spec, maxLogoWire)
@@ -589,7 +593,7 @@ func (k *kiosk) serve(ctx context.Context, p press) Result {
 	case errors.Is(err, queue.ErrClockUnset):
 		return refuse(r, "clock", "Видача талонів тимчасово неможлива. Будь ласка, зверніться до працівника офісу. / Tickets cannot be issued right now. Please ask a member of staff.")
 	case errors.Is(err, queue.ErrFull):
-		return refuse(r, "full", "На сьогодні талони на цю послугу більше не видаються: до кінця робочого дня не вдасться прийняти всіх, хто вже очікує. / Today's queue for this service is full: not everyone already waiting can be served before closing.")
+		return refuse(r, "full", "На сьогодні талони на цю послугу більше не видаються: до кінця робочого дня вас уже не встигнуть прийняти. / No more tickets for this service today: you could not be served before closing.")
 	case errors.Is(err, queue.ErrDailyCap):
 		return refuse(r, "daily_cap", "Талони на цю послугу на сьогодні закінчилися / No more tickets for this service today")
 	case errors.Is(err, queue.ErrUnknownCategory):
