@@ -16,6 +16,9 @@ func withOffice(lines string) func(string) string {
 	return func(s string) string { return strings.Replace(s, "  hours:", "  "+lines+"\n  hours:", 1) }
 }
 
+// nineToFive opens the test office from 09:00 to 17:00 every day.
+func nineToFive(s string) string { return strings.ReplaceAll(s, "00:00-24:00", "09:00-17:00") }
+
 func TestPriorityFirst(t *testing.T) {
 	o := newOffice(t, nil, monday10)
 	o.issue("social")
@@ -176,9 +179,7 @@ func TestDailyCap(t *testing.T) {
 }
 
 func TestRefuseLate(t *testing.T) {
-	cfg := queuetest.Office(t, withOffice("refuse_late: true"), func(s string) string {
-		return strings.ReplaceAll(s, "00:00-24:00", "09:00-17:00")
-	})
+	cfg := queuetest.Office(t, withOffice("refuse_late: true"), nineToFive)
 	o := newOffice(t, cfg, time.Date(2026, 11, 23, 16, 30, 0, 0, kyiv))
 	// One cabinet serves employment, 20 minutes a ticket.
 	o.issue("employment") // called at once, served by 16:50
@@ -201,9 +202,7 @@ func TestRefuseLate(t *testing.T) {
 // Without refuse_late a ticket that would be served only after closing is
 // issued, and says so (Late), as the printed ticket then does.
 func TestLateTicket(t *testing.T) {
-	cfg := queuetest.Office(t, func(s string) string {
-		return strings.ReplaceAll(s, "00:00-24:00", "09:00-17:00")
-	})
+	cfg := queuetest.Office(t, nineToFive)
 	o := newOffice(t, cfg, time.Date(2026, 11, 23, 16, 30, 0, 0, kyiv))
 	require.False(t, o.issue("employment").Late, "called at once, served by 16:50")
 	late := o.issue("employment")
@@ -285,9 +284,7 @@ func TestEstimateWithNoCounterOpen(t *testing.T) {
 
 // Outside a service's hours no counter calls for it: its wait is unknown.
 func TestEstimateOutsideHours(t *testing.T) {
-	cfg := queuetest.Office(t, func(s string) string {
-		return strings.ReplaceAll(s, "00:00-24:00", "09:00-17:00")
-	})
+	cfg := queuetest.Office(t, nineToFive)
 	o := newOffice(t, cfg, time.Date(2026, 11, 23, 16, 50, 0, 0, kyiv))
 	iss := o.issue("social")
 	require.Zero(t, iss.Wait)
@@ -303,9 +300,7 @@ func TestEstimateOutsideHours(t *testing.T) {
 // Priority and transferred tickets that come while an ordinary ticket
 // waits go before it: its estimate counts them in at today's rate.
 func TestEstimateCountsLaterPriorityTickets(t *testing.T) {
-	cfg := queuetest.Office(t, func(s string) string {
-		return strings.ReplaceAll(s, "00:00-24:00", "09:00-17:00")
-	})
+	cfg := queuetest.Office(t, nineToFive)
 	o := newOffice(t, cfg, time.Date(2026, 11, 23, 9, 0, 0, 0, kyiv))
 	for range 4 {
 		o.issue("employment")
@@ -334,9 +329,7 @@ func TestEstimateCountsLaterPriorityTickets(t *testing.T) {
 // A ticket transferred on and back counts once, in the service it is in,
 // whether the engine saw the transfers or a restart found them.
 func TestEstimateAfterTransfersAndRestart(t *testing.T) {
-	cfg := queuetest.Office(t, func(s string) string {
-		return strings.ReplaceAll(s, "00:00-24:00", "09:00-17:00")
-	})
+	cfg := queuetest.Office(t, nineToFive)
 	o := newOffice(t, cfg, time.Date(2026, 11, 23, 9, 0, 0, 0, kyiv)) // counter 1: social; 3: pension
 	o.issue("social")
 	require.Equal(t, "А001", o.next("1"))
