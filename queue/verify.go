@@ -78,7 +78,10 @@ func Verify(path string, cfg *config.Config) (err error) {
 		meta := tx.Bucket(bucketMeta)
 		today := string(meta.Get(keyDay))
 		seq := beU64(meta.Get(keyEventSeq))
-		tickets := verifyEvents(tx, seq, bad)
+		// Day by day: a day's tickets are done with when the next day
+		// starts, so a year of history is never in memory at once.
+		days := func(tickets map[uint64]*Ticket) { verifyTickets(tickets, cfg, today, bad) }
+		verifyEvents(tx, seq, bad, days)
 		if pub := beU64(meta.Get(keyPublished)); pub > seq {
 			bad("published up to event %d, beyond the last event %d", pub, seq)
 		}
@@ -87,7 +90,6 @@ func Verify(path string, cfg *config.Config) (err error) {
 				bad("the old %s bucket is still there", b)
 			}
 		}
-		verifyTickets(tickets, cfg, today, bad)
 		return nil
 	})
 	if err != nil {
@@ -96,9 +98,11 @@ func Verify(path string, cfg *config.Config) (err error) {
 	return errors.Join(errs...)
 }
 
-// verifyEvents checks the event log and returns the tickets it records,
-// each as its latest event left it.
-func verifyEvents(tx *bolt.Tx, seq uint64, bad func(string, ...any)) map[uint64]*Ticket {
+// verifyEvents checks the event log and hands the tickets it records, each
+// as its latest event left it, to days: those of the days before at each
+// day.started (a day's tickets all end before the next day starts, and
+// none of their events comes after it), then those of the last day.
+func verifyEvents(tx *bolt.Tx, seq uint64, bad func(string, ...any), days func(map[uint64]*Ticket)) {
 	c := tx.Bucket(bucketEvents).Cursor()
 	tickets := map[uint64]*Ticket{}
 	var prev uint64
@@ -115,6 +119,10 @@ func verifyEvents(tx *bolt.Tx, seq uint64, bad func(string, ...any)) map[uint64]
 		}
 		if ev.Seq != n {
 			bad("event under %d has seq %d", n, ev.Seq)
+		}
+		if ev.Type == EvDayStarted && len(tickets) > 0 {
+			days(tickets)
+			tickets = map[uint64]*Ticket{}
 		}
 		tk := ev.Ticket
 		if tk == nil {
@@ -138,7 +146,7 @@ func verifyEvents(tx *bolt.Tx, seq uint64, bad func(string, ...any)) map[uint64]
 	if prev != seq {
 		bad("the last event is %d, meta event_seq is %d", prev, seq)
 	}
-	return tickets
+	days(tickets)
 }
 
 func verifyTickets(tickets map[uint64]*Ticket, cfg *config.Config, today string, bad func(string, ...any)) {

@@ -53,6 +53,53 @@ func TestVerifyFindsRepeatedLabel(t *testing.T) {
 	require.ErrorContains(t, err, "label А0001 is live twice")
 }
 
+// Verify checks history a day at a time: a label issued twice on a past
+// day is found, with later days after it.
+func TestVerifyFindsRepeatedLabelOfAPastDay(t *testing.T) {
+	cfg, err := config.Parse([]byte(benchOfficeYAML))
+	require.NoError(t, err)
+	path := filepath.Join(t.TempDir(), "q.db")
+	clk := newBenchClock()
+	e, err := Open(path, cfg, &Opts{Now: clk.Now})
+	require.NoError(t, err)
+	ctx := context.Background()
+	_, err = e.Issue(ctx, IssueRequest{Service: "social"})
+	require.NoError(t, err)
+	second, err := e.Issue(ctx, IssueRequest{Service: "social"})
+	require.NoError(t, err)
+	clk.mu.Lock()
+	clk.t = clk.t.Add(24 * time.Hour)
+	clk.mu.Unlock()
+	_, err = e.Issue(ctx, IssueRequest{Service: "social"})
+	require.NoError(t, err)
+	require.NoError(t, e.Close())
+	require.NoError(t, Verify(path, cfg))
+
+	// Every event of the first day's second ticket made to say А0001.
+	db, err := bolt.Open(path, 0o600, nil)
+	require.NoError(t, err)
+	require.NoError(t, db.Update(func(tx *bolt.Tx) error {
+		b := tx.Bucket(bucketEvents)
+		return b.ForEach(func(k, v []byte) error {
+			var ev Event
+			if err := json.Unmarshal(v, &ev); err != nil {
+				return err
+			}
+			if ev.Ticket == nil || ev.Ticket.ID != second.Ticket.ID {
+				return nil
+			}
+			ev.Ticket.Label, ev.Ticket.Number = "А0001", 1
+			v, err := json.Marshal(&ev)
+			if err != nil {
+				return err
+			}
+			return b.Put(k, v)
+		})
+	}))
+	require.NoError(t, db.Close())
+	require.ErrorContains(t, Verify(path, cfg), "А0001 issued twice")
+}
+
 // A state file larger than the build can map is refused with what to do,
 // and one over half of it is warned about while there is time to act.
 func TestMappable(t *testing.T) {
