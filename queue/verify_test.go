@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"log/slog"
 	"os"
 	"path/filepath"
@@ -17,23 +18,38 @@ import (
 	"github.com/cherga/cherga/internal/config"
 )
 
+// verifyStore opens an engine of the bench office on a new store, on a
+// clock a test may move.
+func verifyStore(t *testing.T) (path string, cfg *config.Config, clk *benchClock, e *Engine) {
+	t.Helper()
+	cfg, err := config.Parse([]byte(benchOfficeYAML))
+	require.NoError(t, err)
+	path = filepath.Join(t.TempDir(), "q.db")
+	clk = newBenchClock()
+	e, err = Open(path, cfg, &Opts{Now: clk.Now})
+	require.NoError(t, err)
+	return path, cfg, clk, e
+}
+
+// edit changes a closed store behind the engine's back, as damage would.
+func edit(path string, fn func(*bolt.Tx) error) error {
+	db, err := bolt.Open(path, 0o600, nil)
+	if err != nil {
+		return err
+	}
+	return errors.Join(db.Update(fn), db.Close())
+}
+
 // Verify finds a label issued twice: a store where А001 was issued again
 // while the first А001 still waits.
 func TestVerifyFindsRepeatedLabel(t *testing.T) {
-	cfg, err := config.Parse([]byte(benchOfficeYAML))
-	require.NoError(t, err)
-	path := filepath.Join(t.TempDir(), "q.db")
-	clk := newBenchClock()
-	e, err := Open(path, cfg, &Opts{Now: clk.Now})
-	require.NoError(t, err)
+	path, cfg, _, e := verifyStore(t)
 	first, err := e.Issue(context.Background(), IssueRequest{Service: "social"})
 	require.NoError(t, err)
 	require.NoError(t, e.Close())
 	require.NoError(t, Verify(path, cfg))
 
-	db, err := bolt.Open(path, 0o600, nil)
-	require.NoError(t, err)
-	require.NoError(t, db.Update(func(tx *bolt.Tx) error {
+	require.NoError(t, edit(path, func(tx *bolt.Tx) error {
 		meta := tx.Bucket(bucketMeta)
 		seq := beU64(meta.Get(keyEventSeq)) + 1
 		tk := first.Ticket
@@ -47,7 +63,6 @@ func TestVerifyFindsRepeatedLabel(t *testing.T) {
 		}
 		return meta.Put(keyEventSeq, u64(seq))
 	}))
-	require.NoError(t, db.Close())
 	err = Verify(path, cfg)
 	require.ErrorContains(t, err, "А0001 issued twice")
 	require.ErrorContains(t, err, "label А0001 is live twice")
@@ -56,14 +71,9 @@ func TestVerifyFindsRepeatedLabel(t *testing.T) {
 // Verify checks history a day at a time: a label issued twice on a past
 // day is found, with later days after it.
 func TestVerifyFindsRepeatedLabelOfAPastDay(t *testing.T) {
-	cfg, err := config.Parse([]byte(benchOfficeYAML))
-	require.NoError(t, err)
-	path := filepath.Join(t.TempDir(), "q.db")
-	clk := newBenchClock()
-	e, err := Open(path, cfg, &Opts{Now: clk.Now})
-	require.NoError(t, err)
+	path, cfg, clk, e := verifyStore(t)
 	ctx := context.Background()
-	_, err = e.Issue(ctx, IssueRequest{Service: "social"})
+	_, err := e.Issue(ctx, IssueRequest{Service: "social"})
 	require.NoError(t, err)
 	second, err := e.Issue(ctx, IssueRequest{Service: "social"})
 	require.NoError(t, err)
@@ -76,9 +86,7 @@ func TestVerifyFindsRepeatedLabelOfAPastDay(t *testing.T) {
 	require.NoError(t, Verify(path, cfg))
 
 	// Every event of the first day's second ticket made to say А0001.
-	db, err := bolt.Open(path, 0o600, nil)
-	require.NoError(t, err)
-	require.NoError(t, db.Update(func(tx *bolt.Tx) error {
+	require.NoError(t, edit(path, func(tx *bolt.Tx) error {
 		b := tx.Bucket(bucketEvents)
 		return b.ForEach(func(k, v []byte) error {
 			var ev Event
@@ -96,7 +104,6 @@ func TestVerifyFindsRepeatedLabelOfAPastDay(t *testing.T) {
 			return b.Put(k, v)
 		})
 	}))
-	require.NoError(t, db.Close())
 	require.ErrorContains(t, Verify(path, cfg), "А0001 issued twice")
 }
 
