@@ -25,6 +25,7 @@ import (
 type Broker struct {
 	srv   *mqtt.Server
 	ln    *listeners.Net
+	gl    *guardedListener
 	once  sync.Once
 	err   error
 	subs  atomic.Int32 // subscription identifiers of Subscribe
@@ -79,7 +80,8 @@ func Start(addr string, log *slog.Logger) (*Broker, error) {
 		}
 		return nil, fmt.Errorf("broker: listen on %s: %w (change it with -listen)", addr, err)
 	}
-	nl := listeners.NewNet("tcp", &guardedListener{Listener: ln, log: log, timeout: writeTimeout})
+	gl := &guardedListener{Listener: ln, log: log, timeout: writeTimeout}
+	nl := listeners.NewNet("tcp", gl)
 	if err := srv.AddListener(nl); err != nil {
 		ln.Close()
 		return nil, fmt.Errorf("broker: %w", err)
@@ -89,7 +91,7 @@ func Start(addr string, log *slog.Logger) (*Broker, error) {
 			log.Error("broker: serve", "err", err)
 		}
 	}()
-	return &Broker{srv: srv, ln: nl, watch: watch}, nil
+	return &Broker{srv: srv, ln: nl, gl: gl, watch: watch}, nil
 }
 
 // mochiLog is the broker's logger as mochi-mqtt writes to it. Its listener
@@ -133,13 +135,32 @@ type guardedListener struct {
 	log     *slog.Logger
 	timeout time.Duration // writeTimeout when the broker started
 	closed  atomic.Bool
+	// starting counts the connections accepted that mochi has not used
+	// yet: it serves each from a goroutine of its own (settle).
+	starting sync.WaitGroup
+}
+
+// settle waits, at most max, until mochi has begun serving every
+// connection accepted (one it drops unserved, accepted as the listener
+// closed, is what max is for).
+func (l *guardedListener) settle(max time.Duration) {
+	done := make(chan struct{})
+	go func() {
+		l.starting.Wait()
+		close(done)
+	}()
+	select {
+	case <-done:
+	case <-time.After(max):
+	}
 }
 
 func (l *guardedListener) Accept() (net.Conn, error) {
 	for {
 		c, err := l.Listener.Accept()
 		if err == nil {
-			return deadlineConn{c, l.timeout}, nil
+			l.starting.Add(1)
+			return deadlineConn{Conn: c, timeout: l.timeout, started: sync.OnceFunc(l.starting.Done)}, nil
 		}
 		if l.closed.Load() || !(errors.Is(err, syscall.EMFILE) || errors.Is(err, syscall.ENFILE)) {
 			return nil, err
@@ -162,9 +183,21 @@ func (l *guardedListener) Close() error {
 type deadlineConn struct {
 	net.Conn
 	timeout time.Duration
+	started func() // called at the connection's first use, once
+}
+
+func (c deadlineConn) Read(b []byte) (int, error) {
+	c.started()
+	return c.Conn.Read(b)
+}
+
+func (c deadlineConn) Close() error {
+	c.started()
+	return c.Conn.Close()
 }
 
 func (c deadlineConn) Write(b []byte) (int, error) {
+	c.started()
 	if err := c.Conn.SetWriteDeadline(time.Now().Add(c.timeout)); err != nil {
 		return 0, err
 	}
@@ -179,7 +212,10 @@ func (c deadlineConn) Write(b []byte) (int, error) {
 // SetDeadline is mochi's keepalive, which is about reading: with a
 // keepalive of 0 it clears the deadline at every packet read, the write
 // deadline of a write under way included.
-func (c deadlineConn) SetDeadline(t time.Time) error { return c.Conn.SetReadDeadline(t) }
+func (c deadlineConn) SetDeadline(t time.Time) error {
+	c.started()
+	return c.Conn.SetReadDeadline(t)
+}
 
 // Addr is the address the broker listens on, with the real port.
 func (b *Broker) Addr() string { return b.ln.Address() }
@@ -223,6 +259,11 @@ func (b *Broker) Close() error {
 		// lock) blocks both for good. The listener closes once: mochi's
 		// Close below finds it closed.
 		b.ln.Close(b.closeClients)
+		// mochi's Close waits for the clients it serves, each of which
+		// counts itself in as it starts (ClientsWg.Add in attachClient):
+		// one accepted just before must have done so first, or the Add
+		// races the Wait. It has when it first uses its connection.
+		b.gl.settle(time.Second)
 		b.err = b.srv.Close()
 	})
 	return b.err
