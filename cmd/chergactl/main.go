@@ -40,7 +40,7 @@ OPs (docs/mqtt.md):
   ticket.call ticket=А023 counter=5
   ticket.void ticket=А023 [reason=…]
   ticket.reprint ticket=А023 [kiosk=k1]
-  stats.get [day=2026-11-23]                   store.backup path=/var/backups/cherga.db
+  stats.get [day=2026-11-23]                   store.backup path=/var/backups/cherga/cherga.db
   events.replay from_seq=N [max=N]             clock.trust
 
 A broker with accounts: -user NAME, and the password in the first line of

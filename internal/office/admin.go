@@ -224,7 +224,7 @@ var adminOps = map[string]func(o *Office, ctx context.Context, args json.RawMess
 			return nil, err
 		}
 		if !filepath.IsAbs(a.Path) {
-			return nil, badArg("path", "required: an absolute path on the controller's machine (/var/backups/cherga.db)")
+			return nil, badArg("path", "required: an absolute path on the controller's machine (/var/backups/cherga/cherga.db)")
 		}
 		n, err := o.eng.Backup(a.Path)
 		if err != nil {
