@@ -470,14 +470,23 @@ func TestStats(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, 1, st.Counters["2"].Transfers)
 	require.Equal(t, 2, st.Total.Transfers)
-	// The stored figures of the finished day are the same.
+	// The stored figures of the finished day are the same; the day's end
+	// sent home А005 (in social's queue since 10:36) and А004 (in
+	// pension's since its transfer at 10:36), and their waits are told
+	// apart.
 	live := st
-	o.clk.Add(24 * time.Hour)
+	o.clk.Set(time.Date(2026, 11, 24, 0, 1, 0, 0, kyiv))
 	o.issue("social")
 	st, err = o.e.Stats(o.ctx, "2026-11-23")
 	require.NoError(t, err)
 	require.Equal(t, live.Counters, st.Counters)
 	require.Equal(t, live.Total.Issued, st.Total.Issued)
+	require.Equal(t, live.Total.Wait, st.Total.Wait, "an expired wait is not a wait that ended in a call")
+	require.Equal(t, 2, st.Total.Expired)
+	sent := 13*time.Hour + 25*time.Minute // 10:36 to 00:01
+	require.Equal(t, queue.Dist{N: 1, P50: sent, P90: sent, Max: sent}, st.Services["social"].WaitExpired)
+	require.Equal(t, 2, st.Total.WaitExpired.N)
+	require.Equal(t, 1, st.Services["pension"].WaitExpired.N)
 
 	_, err = o.e.Stats(o.ctx, "2020-01-01")
 	require.ErrorIs(t, err, queue.ErrUnknownDay)

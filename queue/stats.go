@@ -97,9 +97,11 @@ type Figure struct {
 	// Wait is each wait in a service's queue, from joining it (issued or
 	// transferred) to the first call there, under that service and the
 	// counter that called; Service is each served visit, from its call to
-	// done. A wait that ended unserved (expired) is in neither.
-	Wait    Dist `json:"wait"`
-	Service Dist `json:"service"`
+	// done. WaitExpired is each wait that ended uncalled, when the service
+	// closed or the day ended: how long those sent home had waited.
+	Wait        Dist `json:"wait"`
+	Service     Dist `json:"service"`
+	WaitExpired Dist `json:"wait_expired"`
 }
 
 // DayStats are the statistics of one business day.
@@ -111,9 +113,9 @@ type DayStats struct {
 }
 
 type figureAcc struct {
-	f             Figure
-	wait, service []time.Duration
-	ratingSum     int
+	f                      Figure
+	wait, service, expired []time.Duration
+	ratingSum              int
 }
 
 // dayAcc sums up a day: its tickets as they ended (ticket), and its events
@@ -202,6 +204,17 @@ func (d *dayAcc) event(ev *eventRecord) {
 		}
 	case EvNoShow:
 		d.get(d.ctrs, ev.Counter).f.NoShows++
+	case EvExpired:
+		since, ok := d.queued[tk.ID]
+		if !ok {
+			return // at a counter when the day ended: it was called
+		}
+		delete(d.queued, tk.ID)
+		if w, ok := span(since, ev.At); ok {
+			for _, a := range []*figureAcc{&d.total, d.get(d.svcs, tk.Service)} {
+				a.expired = append(a.expired, w)
+			}
+		}
 	case EvTransferred:
 		d.queued[tk.ID] = ev.At
 		for _, a := range []*figureAcc{&d.total, d.get(d.svcs, tk.From), d.get(d.ctrs, ev.Counter)} {
@@ -212,7 +225,7 @@ func (d *dayAcc) event(ev *eventRecord) {
 
 func (d *dayAcc) stats(day string) *DayStats {
 	finish := func(a *figureAcc) Figure {
-		a.f.Wait, a.f.Service = dist(a.wait), dist(a.service)
+		a.f.Wait, a.f.Service, a.f.WaitExpired = dist(a.wait), dist(a.service), dist(a.expired)
 		if a.f.Ratings > 0 {
 			a.f.RatingAvg = float64(a.ratingSum) / float64(a.f.Ratings)
 		}
