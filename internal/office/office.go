@@ -52,6 +52,10 @@ type Opts struct {
 	// system clock. Tests pass devicetest's.
 	ButtonClock device.Clock `yaml:"-"`
 	Logger      *slog.Logger `yaml:"-"`
+	// AwtrixRefresh is how often the AWTRIX apps are sent again, so that
+	// a matrix whose app outlived its lifetime shows the state again; 0
+	// means display.AwtrixRefresh. Tests shorten it.
+	AwtrixRefresh time.Duration `yaml:"-"`
 }
 
 // Office is a running office.
@@ -83,7 +87,10 @@ type Office struct {
 	// settled (boards), and as an AWTRIX board shows it (shown).
 	boards map[string]display.Board
 	shown  map[string]display.Board
-	loc    *time.Location
+	// awtrixRefresh is how often the AWTRIX apps are sent again
+	// (Opts.AwtrixRefresh).
+	awtrixRefresh time.Duration
+	loc           *time.Location
 	// reconnected tells the publisher that the broker was (re)connected,
 	// and may have lost the retained state; ready is closed once the
 	// publisher has sent the whole state for the first time.
@@ -132,18 +139,22 @@ func Start(ctx context.Context, opts Opts) (_ *Office, err error) {
 		log = slog.Default()
 	}
 	o := &Office{
-		log:          log,
-		started:      time.Now().In(cfg.Location()),
-		kiosks:       map[string]*kiosk{},
-		counters:     make(chan counterReq, 64),
-		boards:       map[string]display.Board{},
-		shown:        map[string]display.Board{},
-		reconnected:  make(chan struct{}, 1),
-		ready:        make(chan struct{}),
-		pin:          opts.Pin,
-		buttonClock:  opts.ButtonClock,
-		counterLamps: map[string]*device.Lamp{},
-		loc:          cfg.Location(),
+		log:           log,
+		started:       time.Now().In(cfg.Location()),
+		kiosks:        map[string]*kiosk{},
+		counters:      make(chan counterReq, 64),
+		boards:        map[string]display.Board{},
+		shown:         map[string]display.Board{},
+		reconnected:   make(chan struct{}, 1),
+		ready:         make(chan struct{}),
+		pin:           opts.Pin,
+		buttonClock:   opts.ButtonClock,
+		counterLamps:  map[string]*device.Lamp{},
+		loc:           cfg.Location(),
+		awtrixRefresh: display.AwtrixRefresh,
+	}
+	if opts.AwtrixRefresh > 0 {
+		o.awtrixRefresh = opts.AwtrixRefresh
 	}
 	o.cfg.Store(cfg)
 	defer func() {

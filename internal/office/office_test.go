@@ -373,9 +373,8 @@ func TestTextBoardCharset(t *testing.T) {
 // for its lifetime: the controller sends every AWTRIX app again, as the
 // board shows it, well within it, whether or not anything changed.
 func TestAwtrixAppSentAgain(t *testing.T) {
-	defer office.SetAwtrixRefresh(50 * time.Millisecond)()
 	cfg := roundTheClock(t)
-	ctx, o, l := startOffice(t, office.Opts{Config: cfg}, "awtrix_demo_13/#")
+	ctx, o, l := startOffice(t, office.Opts{Config: cfg, AwtrixRefresh: 50 * time.Millisecond}, "awtrix_demo_13/#")
 	_, err := o.Engine().Issue(ctx, queue.IssueRequest{Service: "employment", Kiosk: "k1"})
 	require.NoError(t, err)
 	_, err = o.Engine().Counter(ctx, "13", queue.Command{Action: queue.Next})

@@ -88,9 +88,6 @@ func (o *Office) renderBoard(b display.Board) []message {
 	return msgs
 }
 
-// awtrixRefresh is display.AwtrixRefresh; tests shorten it.
-var awtrixRefresh = display.AwtrixRefresh
-
 // awtrixAgain is the custom app of every AWTRIX board as it shows now, sent
 // again every display.AwtrixRefresh: a board marks an app it has not heard
 // of for display.AwtrixLifetime as stale.
@@ -237,7 +234,7 @@ func (o *Office) publish(ctx context.Context) {
 	defer retry.Stop()
 	settle := time.NewTimer(time.Hour)
 	defer settle.Stop()
-	refresh := time.NewTicker(awtrixRefresh)
+	refresh := time.NewTicker(o.awtrixRefresh)
 	defer refresh.Stop()
 	gen := uint64(1)
 	var sent uint64 // the last event started in this generation
