@@ -30,11 +30,12 @@ func (q Queue) JSON() []byte {
 		LastCalled string `json:"last_called"`
 		Paused     bool   `json:"paused"`
 		Reason     string `json:"reason,omitempty"`
-	}{q.Waiting, etaJSON(q.ETAMin), q.LastCalled, q.Paused, q.Reason})
+	}{q.Waiting, ETA(q.ETAMin), q.LastCalled, q.Paused, q.Reason})
 }
 
-// etaJSON is an estimate in minutes on the wire: null when unknown (< 0).
-func etaJSON(m int) *int {
+// ETA is an estimate in minutes as every payload carries it: null when
+// unknown (below 0: no counter is open for the service).
+func ETA(m int) *int {
 	if m < 0 {
 		return nil
 	}
@@ -82,7 +83,7 @@ func (s LoadService) MarshalJSON() ([]byte, error) {
 		ETAMin       *int   `json:"eta_min"`
 		OpenCounters int    `json:"open_counters"`
 		Paused       bool   `json:"paused"`
-	}{s.Service, s.Name, s.Waiting, etaJSON(s.ETAMin), s.OpenCounters, s.Paused}), nil
+	}{s.Service, s.Name, s.Waiting, ETA(s.ETAMin), s.OpenCounters, s.Paused}), nil
 }
 
 // loadJSON is Load on the wire: the time formatted by formatTime.

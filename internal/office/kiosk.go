@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/cherga/cherga/device"
+	"github.com/cherga/cherga/display"
 	firmwareconfig "github.com/cherga/cherga/firmware-config"
 	"github.com/cherga/cherga/internal/bus"
 	"github.com/cherga/cherga/internal/config"
@@ -86,16 +87,7 @@ func (r ScanResult) MarshalJSON() ([]byte, error) {
 		plain
 		Ahead  int  `json:"ahead"`
 		EtaMin *int `json:"eta_min"`
-	}{plain(r), r.Ahead, eta(r.EtaMin)})
-}
-
-// eta is a wait in minutes in an answer: null when it is unknown (below 0:
-// no counter is open for the service).
-func eta(m int) *int {
-	if m < 0 {
-		return nil
-	}
-	return &m
+	}{plain(r), r.Ahead, display.ETA(r.EtaMin)})
 }
 
 // probeEvery is how often a printer without a status channel is asked again.
@@ -141,7 +133,7 @@ func (r Result) MarshalJSON() ([]byte, error) {
 		plain
 		Ahead  int  `json:"ahead"`
 		EtaMin *int `json:"eta_min"`
-	}{plain(r), r.Ahead, eta(r.EtaMin)})
+	}{plain(r), r.Ahead, display.ETA(r.EtaMin)})
 }
 
 // PrinterState is the retained {root}/printer/{kiosk} payload.
