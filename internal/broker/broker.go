@@ -136,21 +136,46 @@ type guardedListener struct {
 	timeout time.Duration // writeTimeout when the broker started
 	closed  atomic.Bool
 	// starting counts the connections accepted that mochi has not used
-	// yet: it serves each from a goroutine of its own (settle).
-	starting sync.WaitGroup
+	// yet: it serves each from a goroutine of its own (settle). idle is
+	// closed when it comes back to 0. (Not a WaitGroup: a connection
+	// accepted as settle begins would Add during its Wait.)
+	mu       sync.Mutex
+	starting int
+	idle     chan struct{}
+}
+
+// accepted counts a connection in until its first use.
+func (l *guardedListener) accepted() (used func()) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.starting == 0 {
+		l.idle = make(chan struct{})
+	}
+	l.starting++
+	return sync.OnceFunc(func() {
+		l.mu.Lock()
+		defer l.mu.Unlock()
+		if l.starting--; l.starting == 0 {
+			close(l.idle)
+		}
+	})
 }
 
 // settle waits, at most max, until mochi has begun serving every
 // connection accepted (one it drops unserved, accepted as the listener
 // closed, is what max is for).
 func (l *guardedListener) settle(max time.Duration) {
-	done := make(chan struct{})
-	go func() {
-		l.starting.Wait()
-		close(done)
-	}()
+	l.mu.Lock()
+	idle := l.idle
+	if l.starting == 0 {
+		idle = nil
+	}
+	l.mu.Unlock()
+	if idle == nil {
+		return
+	}
 	select {
-	case <-done:
+	case <-idle:
 	case <-time.After(max):
 	}
 }
@@ -159,8 +184,7 @@ func (l *guardedListener) Accept() (net.Conn, error) {
 	for {
 		c, err := l.Listener.Accept()
 		if err == nil {
-			l.starting.Add(1)
-			return deadlineConn{Conn: c, timeout: l.timeout, started: sync.OnceFunc(l.starting.Done)}, nil
+			return deadlineConn{Conn: c, timeout: l.timeout, started: l.accepted()}, nil
 		}
 		if l.closed.Load() || !(errors.Is(err, syscall.EMFILE) || errors.Is(err, syscall.ENFILE)) {
 			return nil, err
