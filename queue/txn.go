@@ -172,24 +172,17 @@ func (t *txn) perTicket(svc *config.Service) time.Duration {
 	return time.Duration(svc.AvgServiceMin * float64(time.Minute))
 }
 
-// wait estimates the wait of someone with ahead people before them (none
-// for a service that is not configured). Each counter open for the service
-// is free now (idle) or when the visit it called ends (one service time
-// after the call, by the recent ones); the people ahead take the counters
-// as they free up, a service time each. So the citizen's turn comes at the
-// (ahead mod n)-th of the n counters to free up, after ahead/n rounds: with
-// counters idle and nobody ahead, at once. With none open (all closed or
-// on a break, the office paused, the service outside its hours) nobody can
-// tell: Unknown.
-func (t *txn) wait(svc *config.Service, ahead int) time.Duration {
-	if svc == nil {
-		return 0
-	}
+// freeAt is when each counter open for svc is free: now (idle) or when the
+// visit it called ends (remaining), in order, with the expected length of
+// a visit; ok is false with none open (all closed or on a break, the office
+// paused, the service outside its hours). The list is the engine's buffer:
+// good until the next call.
+func (t *txn) freeAt(svc *config.Service) (free []time.Duration, per time.Duration, ok bool) {
 	if _, paused := t.st.pauses[""]; paused || !t.e.isOpen(svc, t.now) {
-		return Unknown
+		return nil, 0, false
 	}
-	per := t.perTicket(svc)
-	free := t.e.freeAt[:0]
+	per = t.perTicket(svc)
+	free = t.e.freeAt[:0]
 	for _, id := range t.e.servedBy[svc.ID] {
 		c := t.st.counters[id]
 		if c == nil || c.paused {
@@ -201,11 +194,17 @@ func (t *txn) wait(svc *config.Service, ahead int) time.Duration {
 		}
 		free = append(free, f)
 	}
-	if len(free) == 0 {
-		return Unknown
-	}
 	slices.Sort(free)
 	t.e.freeAt = free
+	return free, per, len(free) > 0
+}
+
+// turn is the wait of someone with ahead people before them at counters
+// free at free: the people ahead take the counters as they free up, a
+// visit (per) each. So the citizen's turn comes at the (ahead mod n)-th of
+// the n counters to free up, after ahead/n rounds: with counters idle and
+// nobody ahead, at once.
+func turn(free []time.Duration, per time.Duration, ahead int) time.Duration {
 	n := len(free)
 	return free[ahead%n] + time.Duration(ahead/n)*per
 }
@@ -242,10 +241,18 @@ func (t *txn) remaining(tk *Ticket, per time.Duration) time.Duration {
 // now and of call rank rank (callRank). Before an ordinary ticket's turn
 // comes, priority and transferred tickets arrive and go before it: as many
 // as arrived in its wait at today's rate (jumpRate), so the wait is the
-// one of ahead plus those, found by a few rounds of the estimate.
+// one of ahead plus those, found by a few rounds of the estimate. It is 0
+// for a service that is not configured, Unknown with no counter open.
 func (t *txn) waitOf(svc *config.Service, ahead, rank int) time.Duration {
-	w := t.wait(svc, ahead)
-	if rank < 2 || svc == nil || w == Unknown {
+	if svc == nil {
+		return 0
+	}
+	free, per, ok := t.freeAt(svc)
+	if !ok {
+		return Unknown
+	}
+	w := turn(free, per, ahead)
+	if rank < 2 {
 		return w
 	}
 	rate := t.jumpRate(svc)
@@ -254,7 +261,7 @@ func (t *txn) waitOf(svc *config.Service, ahead, rank int) time.Duration {
 	}
 	for range 8 {
 		jumpers := int(math.Round(rate * w.Minutes()))
-		next := t.wait(svc, ahead+jumpers)
+		next := turn(free, per, ahead+jumpers)
 		if next == w {
 			break
 		}
