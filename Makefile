@@ -34,7 +34,7 @@ bench:
 	@mkdir -p bin
 	@set -o pipefail; $(GO) test -run '^$$' -bench . -benchmem ./... 2>&1 | tee bin/bench.out; status=$$?; \
 	  echo; echo "== headline figures =="; \
-	  grep -hE '^[a-z0-9_]+: ' bin/bench.out | grep -vE '^(goos|goarch|pkg|cpu): ' || echo "(none)"; \
+	  grep -hE '^[a-z0-9_]+: ' bin/bench.out | grep -vE '^(go|goos|goarch|pkg|cpu): ' || echo "(none)"; \
 	  exit $$status
 
 ## build: the binaries for this machine in bin/
