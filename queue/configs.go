@@ -54,9 +54,14 @@ var bucketConfigs = []byte("configs")
 const keptConfigs = 200
 
 // SetConfigVersion is SetConfig that records cfg as version v (its
-// Version, At and Config are filled in) in the same transaction.
-func (e *Engine) SetConfigVersion(ctx context.Context, cfg *config.Config, v ConfigVersion) (ConfigVersion, error) {
-	err := e.setConfig(ctx, cfg, func(t *txn) error { return t.recordConfig(cfg, &v) })
+// Version, At and Config are filled in) in the same transaction. A base
+// other than 0 is the version the change was made from: when another is
+// the latest recorded (the one running), nothing changes and the error is
+// a *ConfigChangedError. The check and the change are one step of the
+// engine's goroutine, so two administrators who read the same version
+// cannot both change it.
+func (e *Engine) SetConfigVersion(ctx context.Context, cfg *config.Config, base uint64, v ConfigVersion) (ConfigVersion, error) {
+	err := e.setConfig(ctx, cfg, base, func(t *txn) error { return t.recordConfig(cfg, &v) })
 	return v, err
 }
 
@@ -77,8 +82,7 @@ func (t *txn) recordConfig(cfg *config.Config, v *ConfigVersion) error {
 		return err
 	}
 	b.FillPercent = 0.95
-	last, _ := b.Cursor().Last()
-	v.Version, v.At, v.Config, v.Tickets = beU64(last)+1, t.now.In(t.e.loc), doc, t.rehomed
+	v.Version, v.At, v.Config, v.Tickets = latestConfig(t.tx)+1, t.now.In(t.e.loc), doc, t.rehomed
 	rec, err := json.Marshal(v)
 	if err != nil {
 		return err
@@ -256,6 +260,17 @@ func checkLength(db *bolt.DB) error {
 		}
 		return nil
 	})
+}
+
+// latestConfig is the number of the latest recorded version, 0 when none
+// is.
+func latestConfig(tx *bolt.Tx) uint64 {
+	b := tx.Bucket(bucketConfigs)
+	if b == nil {
+		return 0
+	}
+	last, _ := b.Cursor().Last()
+	return beU64(last)
 }
 
 func readConfigs(tx *bolt.Tx) ([]ConfigVersion, error) {

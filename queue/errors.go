@@ -85,6 +85,22 @@ func (e *PrunedError) Error() string {
 
 func (e *PrunedError) Unwrap() error { return ErrPruned }
 
+// ErrConfigChanged is returned (as a *ConfigChangedError) by
+// SetConfigVersion when the change was made from another version than the
+// one running: another administrator's change came in between, and would
+// be lost. Nothing changes.
+var ErrConfigChanged = errors.New("queue: the configuration changed since the version the change was made from")
+
+// ConfigChangedError names the version running and the one the change was
+// made from.
+type ConfigChangedError struct{ Running, Base uint64 }
+
+func (e *ConfigChangedError) Error() string {
+	return fmt.Sprintf("queue: the configuration is at version %d, not %d", e.Running, e.Base)
+}
+
+func (e *ConfigChangedError) Unwrap() error { return ErrConfigChanged }
+
 // FullError says why a kiosk refused a ticket that would not be served
 // before closing: Waiting is how many wait, Wait the ticket's estimated
 // wait, Visit a visit's expected length, Closes when the service closes.

@@ -305,9 +305,40 @@ func TestSetConfigListsExpired(t *testing.T) {
 		return strings.Replace(s, `prefix: "П", width: 3, avg_service_min: 15}`,
 			`prefix: "П", width: 3, avg_service_min: 15, hours: {mon: "09:00-09:30"}}`, 1)
 	})
-	v, err := o.e.SetConfigVersion(o.ctx, cfg, queue.ConfigVersion{Source: "admin"})
+	v, err := o.e.SetConfigVersion(o.ctx, cfg, 0, queue.ConfigVersion{Source: "admin"})
 	require.NoError(t, err)
 	o.cfg = cfg
 	require.Equal(t, []queue.Rehomed{{Ticket: "П001", Event: queue.EvExpired, Reason: "the service closed"}}, v.Tickets)
+	require.Equal(t, queue.Expired, o.ticket("П001").State)
+}
+
+// A change made from a version that is no longer the latest is refused,
+// naming both, and changes nothing: another administrator's change came
+// in between. Made from the latest, it runs.
+func TestSetConfigVersionFromAStaleBase(t *testing.T) {
+	o := newOffice(t, nil, monday10)
+	o.issue("pension")
+	file, err := o.e.RecordConfig(o.ctx, o.cfg, queue.ConfigVersion{Source: "file"})
+	require.NoError(t, err)
+	other, err := o.e.SetConfigVersion(o.ctx, o.cfg, file.Version, queue.ConfigVersion{Source: "admin"})
+	require.NoError(t, err)
+
+	closes := queuetest.Office(t, func(s string) string {
+		return strings.Replace(s, `prefix: "П", width: 3, avg_service_min: 15}`,
+			`prefix: "П", width: 3, avg_service_min: 15, hours: {mon: "09:00-09:30"}}`, 1)
+	})
+	_, err = o.e.SetConfigVersion(o.ctx, closes, file.Version, queue.ConfigVersion{Source: "admin"})
+	var ce *queue.ConfigChangedError
+	require.ErrorAs(t, err, &ce)
+	require.ErrorIs(t, err, queue.ErrConfigChanged)
+	require.Equal(t, queue.ConfigChangedError{Running: other.Version, Base: file.Version}, *ce)
+	require.Equal(t, queue.Waiting, o.ticket("П001").State, "the stale change did not run")
+	vs, err := o.e.ConfigVersions(o.ctx)
+	require.NoError(t, err)
+	require.Len(t, vs, 2, "nor was it recorded")
+
+	v, err := o.e.SetConfigVersion(o.ctx, closes, other.Version, queue.ConfigVersion{Source: "admin"})
+	require.NoError(t, err)
+	require.Equal(t, other.Version+1, v.Version)
 	require.Equal(t, queue.Expired, o.ticket("П001").State)
 }

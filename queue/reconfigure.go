@@ -6,6 +6,8 @@ import (
 	"maps"
 	"slices"
 
+	bolt "go.etcd.io/bbolt"
+
 	"github.com/cherga/cherga/display"
 	"github.com/cherga/cherga/internal/config"
 )
@@ -13,6 +15,9 @@ import (
 // swapRequest is a change of configuration for the engine's goroutine.
 type swapRequest struct {
 	cfg *config.Config
+	// base, if not 0, is the recorded version cfg was made from: with
+	// another one latest, the swap is refused (SetConfigVersion).
+	base uint64
 	// record, if set, runs in the transaction that brings the tickets in
 	// line with cfg (its store failure fails the swap).
 	record func(t *txn) error
@@ -27,11 +32,11 @@ type swapRequest struct {
 // while the engine runs. cfg must be valid (config.Validate); on error the
 // engine goes on with the configuration it had.
 func (e *Engine) SetConfig(ctx context.Context, cfg *config.Config) error {
-	return e.setConfig(ctx, cfg, nil)
+	return e.setConfig(ctx, cfg, 0, nil)
 }
 
-func (e *Engine) setConfig(ctx context.Context, cfg *config.Config, record func(t *txn) error) error {
-	sw := &swapRequest{cfg: cfg, record: record, err: make(chan error, 1)}
+func (e *Engine) setConfig(ctx context.Context, cfg *config.Config, base uint64, record func(t *txn) error) error {
+	sw := &swapRequest{cfg: cfg, base: base, record: record, err: make(chan error, 1)}
 	return submit(e, ctx, e.swaps, sw, sw.err)
 }
 
@@ -39,6 +44,17 @@ func (e *Engine) setConfig(ctx context.Context, cfg *config.Config, record func(
 func (e *Engine) swap(sw *swapRequest) error {
 	if sw.cfg.Location().String() != e.loc.String() {
 		return fmt.Errorf("queue: the time zone (%s) changes with a restart, not while the office runs", sw.cfg.Office.Timezone)
+	}
+	if sw.base != 0 {
+		// Versions are recorded on this goroutine only: none can come
+		// between this look and the change.
+		var running uint64
+		if err := e.view(func(tx *bolt.Tx) error { running = latestConfig(tx); return nil }); err != nil {
+			return err
+		}
+		if running != sw.base {
+			return &ConfigChangedError{Running: running, Base: sw.base}
+		}
 	}
 	old := e.cfg
 	undo := func(err error) error {

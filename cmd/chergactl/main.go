@@ -6,6 +6,7 @@
 //	chergactl events.replay from_seq=100
 //	chergactl -args '{"ticket":"А023"}' ticket.void
 //	chergactl -args '{"patch":{"office":{"hours":{"fri":"09:00-15:00"}}}}' config.set
+//	chergactl -args '{"config":{…as config.get gave it, edited…},"base_version":24}' config.set
 //	chergactl -user admin -password-file /etc/cherga/mqtt-admin.pass stats.get
 package main
 
@@ -32,6 +33,8 @@ const usage = `usage: chergactl [flags] OP [key=value ...]
 OPs (docs/mqtt.md):
   config.get
   config.set -args '{"patch":{"office":{"recall_limit":5}},"author":"me"}'   (or {"config":{…whole…}})
+             add "base_version":N, the version config.get gave with what you edited:
+             if another administrator changed it since, it is refused (conflict), not undone
   config.history [version=N]                   config.rollback version=N [author=…]
   office.pause [reason="повітряна тривога"]   office.resume
   service.pause service=pension [reason=…]     service.resume service=pension
@@ -147,7 +150,7 @@ func login(user, passFile string, getenv func(string) string) (account, error) {
 // numericArgs are the args that are numbers (docs/mqtt.md); every other
 // value is text, even when it looks like a number: ticket=006, reason=1,
 // counter=5 (a counter id is text that the office also takes as a number).
-var numericArgs = map[string]bool{"version": true, "from_seq": true, "from_id": true, "max": true}
+var numericArgs = map[string]bool{"version": true, "base_version": true, "from_seq": true, "from_id": true, "max": true}
 
 // buildArgs makes the args object from -args JSON or key=value words: the
 // values of numericArgs become JSON numbers, the others strings.

@@ -110,6 +110,16 @@ func TestAdminOverMQTT(t *testing.T) {
 	require.Equal(t, 0, code, "%s", set.String())
 	require.Contains(t, set.String(), `"version": 2`)
 	require.Equal(t, 5, o.Config().Office.RecallLimit)
+	// Made from version 1, which another change has replaced: refused.
+	args, err = buildArgs(`{"patch":{"office":{"recall_limit":4}},"base_version":1}`, nil)
+	require.NoError(t, err)
+	set.Reset()
+	code, err = run(&set, o.BrokerURL(), account{}, "qms/demo", "config.set", args, 10*time.Second)
+	require.NoError(t, err)
+	require.Equal(t, 1, code, "%s", set.String())
+	require.Contains(t, set.String(), `"code": "conflict"`)
+	require.Contains(t, set.String(), "at version 2, not 1")
+	require.Equal(t, 5, o.Config().Office.RecallLimit)
 	code, out = ctl("config.history")
 	require.Equal(t, 0, code, "%s", out)
 	require.Contains(t, string(out), `"author": "ctl"`)
@@ -130,9 +140,9 @@ func TestAdminOverMQTT(t *testing.T) {
 }
 
 func TestBuildArgs(t *testing.T) {
-	b, err := buildArgs("", []string{"counter=5", "max=10", "ticket=006", "reason=1"})
+	b, err := buildArgs("", []string{"counter=5", "max=10", "ticket=006", "reason=1", "base_version=3"})
 	require.NoError(t, err)
-	require.JSONEq(t, `{"counter":"5","max":10,"ticket":"006","reason":"1"}`, string(b), "only the numeric args are numbers")
+	require.JSONEq(t, `{"counter":"5","max":10,"ticket":"006","reason":"1","base_version":3}`, string(b), "only the numeric args are numbers")
 	_, err = buildArgs("", []string{"version=last"})
 	require.ErrorContains(t, err, "version is a number")
 	_, err = buildArgs("", []string{"nokey"})

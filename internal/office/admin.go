@@ -74,6 +74,10 @@ var adminOps = map[string]func(o *Office, ctx context.Context, args json.RawMess
 			Config json.RawMessage `json:"config"`
 			Patch  json.RawMessage `json:"patch"`
 			Author string          `json:"author"`
+			// BaseVersion, when given, is the version the change was
+			// made from (config.get's): with another running, it is
+			// refused rather than undo the change that came between.
+			BaseVersion *uint64 `json:"base_version"`
 		}
 		if err := decodeArgs(args, &a); err != nil {
 			return nil, err
@@ -81,11 +85,18 @@ var adminOps = map[string]func(o *Office, ctx context.Context, args json.RawMess
 		if err := checkText("author", a.Author); err != nil {
 			return nil, err
 		}
+		var base uint64 // 0: whichever runs
+		if a.BaseVersion != nil {
+			if *a.BaseVersion == 0 {
+				return nil, badArg("base_version", "versions start at 1: give the version config.get answered, or leave base_version out")
+			}
+			base = *a.BaseVersion
+		}
 		doc, err := o.configDoc(a.Config, a.Patch)
 		if err != nil {
 			return nil, err
 		}
-		v, err := o.setConfig(ctx, doc, queue.ConfigVersion{Source: "admin", Author: a.Author})
+		v, err := o.setConfig(ctx, doc, base, queue.ConfigVersion{Source: "admin", Author: a.Author})
 		if err != nil {
 			return nil, err
 		}
@@ -138,7 +149,7 @@ var adminOps = map[string]func(o *Office, ctx context.Context, args json.RawMess
 		if err != nil {
 			return nil, err
 		}
-		v, err := o.setConfig(ctx, old.Config, queue.ConfigVersion{Source: "rollback", Author: a.Author, RollbackOf: old.Version})
+		v, err := o.setConfig(ctx, old.Config, 0, queue.ConfigVersion{Source: "rollback", Author: a.Author, RollbackOf: old.Version})
 		if err != nil {
 			return nil, err
 		}

@@ -222,8 +222,10 @@ func checkMember(v any, t reflect.Type, path string) (string, string) {
 
 // setConfig validates doc (a whole configuration, as config.get gives it,
 // or a recorded version) against the running one, runs it and records it
-// as version v, which it returns filled in.
-func (o *Office) setConfig(ctx context.Context, doc []byte, v queue.ConfigVersion) (queue.ConfigVersion, error) {
+// as version v, which it returns filled in. A base other than 0 is the
+// version doc was made from: with another running it is refused
+// (conflict), and nothing changes.
+func (o *Office) setConfig(ctx context.Context, doc []byte, base uint64, v queue.ConfigVersion) (queue.ConfigVersion, error) {
 	if err := checkDoc(doc); err != nil {
 		return v, err
 	}
@@ -266,7 +268,12 @@ func (o *Office) setConfig(ctx context.Context, doc []byte, v queue.ConfigVersio
 	next.Site, next.DB, next.Broker, next.GPIO = file.Site, file.DB, file.Broker, file.GPIO
 	next.Kiosks = withServices(file.Kiosks, next.Kiosks)
 	next.Office.Timezone = file.Office.Timezone
-	v, err = o.eng.SetConfigVersion(ctx, next, v)
+	v, err = o.eng.SetConfigVersion(ctx, next, base, v)
+	var changed *queue.ConfigChangedError
+	if errors.As(err, &changed) {
+		return v, &AdminError{Code: "conflict", Field: "base_version",
+			Message: fmt.Sprintf("office: the configuration is at version %d, not %d: config.get, merge, and send again", changed.Running, changed.Base)}
+	}
 	if err != nil {
 		return v, err
 	}

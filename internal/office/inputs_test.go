@@ -598,6 +598,82 @@ func TestConfigVersions(t *testing.T) {
 	require.Equal(t, "file", hist[0]["source"])
 }
 
+// Two administrators: A reads the configuration, B adds a holiday, A sends
+// its whole document back with only recall_limit changed. With the version
+// A read as base_version, A's stale document is refused (conflict, naming
+// both versions) and B's holiday stays; read again and merged, it runs.
+// Without base_version a document is taken as before.
+func TestConfigSetBaseVersion(t *testing.T) {
+	ctx, o, l := startOffice(t, office.Opts{Config: roundTheClock(t)}, "qms/demo/admin/res/#")
+	type answer struct {
+		OK     bool
+		Result json.RawMessage
+		Error  *office.AdminError
+	}
+	n := 0
+	ask := func(op string, args any) answer {
+		t.Helper()
+		n++
+		id := fmt.Sprintf("b%d", n)
+		req, err := json.Marshal(map[string]any{"id": id, "op": op, "args": args})
+		require.NoError(t, err)
+		require.NoError(t, l.Publish("qms/demo/admin/req", req, false))
+		m, err := l.Wait(ctx, "qms/demo/admin/res/"+id, nil)
+		require.NoError(t, err)
+		var a answer
+		require.NoError(t, json.Unmarshal(m.Payload, &a))
+		return a
+	}
+	type read struct {
+		Config  map[string]any
+		Version uint64
+	}
+	get := func() read {
+		t.Helper()
+		a := ask("config.get", nil)
+		require.True(t, a.OK, "%+v", a.Error)
+		var r read
+		require.NoError(t, json.Unmarshal(a.Result, &r))
+		return r
+	}
+	withRecallLimit := func(doc map[string]any, n int) map[string]any {
+		doc["office"].(map[string]any)["recall_limit"] = n
+		return doc
+	}
+
+	a := get()
+	require.EqualValues(t, 1, a.Version)
+	b := ask("config.set", map[string]any{"patch": map[string]any{"office": map[string]any{"holidays": []string{"2030-01-01"}}}, "base_version": 1})
+	require.True(t, b.OK, "%+v", b.Error)
+
+	stale := ask("config.set", map[string]any{"config": withRecallLimit(a.Config, 5), "base_version": a.Version})
+	require.False(t, stale.OK)
+	require.Equal(t, "conflict", stale.Error.Code)
+	require.Equal(t, "base_version", stale.Error.Field)
+	require.Contains(t, stale.Error.Message, "the configuration is at version 2, not 1: config.get, merge, and send again")
+	require.Equal(t, []string{"2030-01-01"}, o.Config().Office.Holidays, "B's holiday stays")
+	require.Equal(t, 3, o.Config().Office.RecallLimit, "nothing of A's ran")
+	now := get()
+	require.EqualValues(t, 2, now.Version, "nor was it recorded")
+
+	merged := ask("config.set", map[string]any{"config": withRecallLimit(now.Config, 5), "base_version": now.Version})
+	require.True(t, merged.OK, "%+v", merged.Error)
+	require.Contains(t, string(merged.Result), `"version":3`)
+	require.Equal(t, 5, o.Config().Office.RecallLimit)
+	require.Equal(t, []string{"2030-01-01"}, o.Config().Office.Holidays)
+
+	zero := ask("config.set", map[string]any{"patch": map[string]any{"office": map[string]any{"recall_limit": 4}}, "base_version": 0})
+	require.False(t, zero.OK)
+	require.Equal(t, "bad_request", zero.Error.Code)
+	require.Equal(t, "base_version", zero.Error.Field)
+
+	// Without base_version, the last document sent wins, as before.
+	blind := ask("config.set", map[string]any{"config": withRecallLimit(a.Config, 4)})
+	require.True(t, blind.OK, "%+v", blind.Error)
+	require.Equal(t, 4, o.Config().Office.RecallLimit)
+	require.Empty(t, o.Config().Office.Holidays)
+}
+
 // A kiosk button is given another service while the office runs: its pin
 // now issues tickets of that service. Its pin cannot move without a restart.
 func TestConfigSetKioskButton(t *testing.T) {
