@@ -12,6 +12,7 @@ import (
 	"net"
 	"reflect"
 	"slices"
+	"strconv"
 	"time"
 
 	"github.com/cherga/cherga/device"
@@ -155,7 +156,7 @@ func checkMember(v any, t reflect.Type, path string) (string, string) {
 	if t == reflect.TypeFor[time.Duration]() {
 		// Text, as the file has it ("500ms").
 		if d, ok := v.(string); !ok {
-			return path, fmt.Sprintf("want a duration such as \"500ms\", got %v", v)
+			return path, fmt.Sprintf("want a duration such as \"500ms\", got %s", sent(v))
 		} else if _, err := time.ParseDuration(d); err != nil {
 			return path, fmt.Sprintf("want a duration such as \"500ms\": %v", err)
 		}
@@ -165,7 +166,7 @@ func checkMember(v any, t reflect.Type, path string) (string, string) {
 	case reflect.Struct:
 		obj, ok := v.(map[string]any)
 		if !ok {
-			return path, "want an object"
+			return path, "want an object, got " + sent(v)
 		}
 		fields := maps.Collect(device.JSONFields(t))
 		for _, k := range slices.Sorted(maps.Keys(obj)) {
@@ -180,7 +181,7 @@ func checkMember(v any, t reflect.Type, path string) (string, string) {
 	case reflect.Slice:
 		list, ok := v.([]any)
 		if !ok {
-			return path, "want a list"
+			return path, "want a list, got " + sent(v)
 		}
 		for i, e := range list {
 			if p, why := checkMember(e, t.Elem(), fmt.Sprintf("%s[%d]", path, i)); p != "" {
@@ -190,7 +191,7 @@ func checkMember(v any, t reflect.Type, path string) (string, string) {
 	case reflect.Map:
 		obj, ok := v.(map[string]any)
 		if !ok {
-			return path, "want an object"
+			return path, "want an object, got " + sent(v)
 		}
 		for _, k := range slices.Sorted(maps.Keys(obj)) {
 			if p, why := checkMember(obj[k], t.Elem(), path+"."+k); p != "" {
@@ -201,23 +202,40 @@ func checkMember(v any, t reflect.Type, path string) (string, string) {
 		switch v.(type) {
 		case string, float64, bool:
 		default:
-			return path, "want text"
+			return path, "want text, got " + sent(v)
 		}
 	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64,
 		reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64:
 		if n, ok := v.(float64); !ok || n != math.Trunc(n) {
-			return path, fmt.Sprintf("want a whole number, got %v", v)
+			return path, "want a whole number, got " + sent(v)
 		}
 	case reflect.Float32, reflect.Float64:
 		if _, ok := v.(float64); !ok {
-			return path, fmt.Sprintf("want a number, got %v", v)
+			return path, "want a number, got " + sent(v)
 		}
 	case reflect.Bool:
 		if _, ok := v.(bool); !ok {
-			return path, fmt.Sprintf("want true or false, got %v", v)
+			return path, "want true or false, got " + sent(v)
 		}
 	}
 	return "", ""
+}
+
+// sent says what a decoded JSON value is, for a message that refuses it:
+// "5" sent for a number is text "5", which a bare 5 would hide, as if the
+// number were wrong.
+func sent(v any) string {
+	switch v := v.(type) {
+	case string:
+		return fmt.Sprintf("text %q", v)
+	case []any:
+		return "a list"
+	case map[string]any:
+		return "an object"
+	case float64:
+		return strconv.FormatFloat(v, 'g', -1, 64)
+	}
+	return fmt.Sprint(v) // true, false
 }
 
 // setConfig validates doc (a whole configuration, as config.get gives it,

@@ -598,6 +598,42 @@ func TestConfigVersions(t *testing.T) {
 	require.Equal(t, "file", hist[0]["source"])
 }
 
+// A value of the wrong JSON type is refused saying what was sent: "5"
+// for recall_limit is text, and "got 5" would read as if 5 were wrong.
+func TestConfigSetSaysWhatWasSent(t *testing.T) {
+	ctx, o, _ := startOffice(t, office.Opts{Config: roundTheClock(t)}, "qms/demo/status")
+	for _, tc := range []struct{ office, field, message string }{
+		{`{"recall_limit":"5"}`, "recall_limit", `want a whole number, got text "5"`},
+		{`{"recall_limit":true}`, "recall_limit", "want a whole number, got true"},
+		{`{"recall_limit":[5]}`, "recall_limit", "want a whole number, got a list"},
+		{`{"recall_limit":{"n":5}}`, "recall_limit", "want a whole number, got an object"},
+		{`{"recall_limit":5.5}`, "recall_limit", "want a whole number, got 5.5"},
+		{`{"noshow_grace_min":"2.5"}`, "noshow_grace_min", `want a number, got text "2.5"`},
+		{`{"refuse_late":"true"}`, "refuse_late", `want true or false, got text "true"`},
+		{`{"refuse_late":1}`, "refuse_late", "want true or false, got 1"},
+		{`{"footer":["Дякуємо"]}`, "footer", "want text, got a list"},
+		{`{"holidays":"2030-01-01"}`, "holidays", `want a list, got text "2030-01-01"`},
+		{`{"hours":false}`, "hours", "want an object, got false"},
+	} {
+		r := o.Admin(ctx, office.AdminRequest{ID: "w", Op: "config.set", Args: json.RawMessage(`{"patch":{"office":` + tc.office + `}}`)})
+		require.False(t, r.OK, tc.office)
+		require.Equal(t, "config.office."+tc.field, r.Error.Field, tc.office)
+		require.Equal(t, "office: config.office."+tc.field+": "+tc.message, r.Error.Message, tc.office)
+	}
+	for _, tc := range []struct{ counters, field, message string }{
+		{`"1"`, "config.counters", `want a list, got text "1"`},
+		{`[5]`, "config.counters[0]", "want an object, got 5"},
+		{`[{"id":"1","services":["social"],"board":{"mode":"awtrix","awtrix":{"prefix":"p","blink":300}}}]`,
+			"config.counters[0].board.awtrix.blink", `want a duration such as "500ms", got 300`},
+	} {
+		r := o.Admin(ctx, office.AdminRequest{ID: "w", Op: "config.set", Args: json.RawMessage(`{"patch":{"counters":` + tc.counters + `}}`)})
+		require.False(t, r.OK, tc.counters)
+		require.Equal(t, tc.field, r.Error.Field, tc.counters)
+		require.Equal(t, "office: "+tc.field+": "+tc.message, r.Error.Message, tc.counters)
+	}
+	require.Equal(t, 3, o.Config().Office.RecallLimit)
+}
+
 // Two administrators: A reads the configuration, B adds a holiday, A sends
 // its whole document back with only recall_limit changed. With the version
 // A read as base_version, A's stale document is refused (conflict, naming
