@@ -18,6 +18,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode"
 	"unicode/utf8"
 
 	"go.yaml.in/yaml/v3"
@@ -444,6 +445,36 @@ var counterRe = regexp.MustCompile(`^[1-9][0-9]{0,3}$`)
 // clip for each.
 const ukCapitals = "АБВГҐДЕЄЖЗИІЇЙКЛМНОПРСТУФХЦЧШЩЬЮЯ"
 
+// latinLookalikes are the Latin capitals printed like Ukrainian ones: typed
+// on an English keyboard layout, a prefix looks right and the voice has no
+// clip for it.
+var latinLookalikes = map[rune]rune{'A': 'А', 'B': 'В', 'C': 'С', 'E': 'Е', 'H': 'Н', 'I': 'І', 'K': 'К', 'M': 'М', 'O': 'О', 'P': 'Р', 'T': 'Т', 'X': 'Х'}
+
+// notCapital says why r, a character of a prefix, is none of ukCapitals,
+// so that the hint fits what was typed: a lower-case letter is not blamed
+// on the keyboard layout, nor a Latin look-alike on case.
+func notCapital(r rune) string {
+	up := unicode.ToUpper(r)
+	switch {
+	case strings.ContainsRune(ukCapitals, up):
+		return fmt.Sprintf("%q is lower case: write %q", string(r), string(up))
+	case latinLookalikes[up] != 0:
+		uk := latinLookalikes[up]
+		looks := uk
+		if unicode.IsLower(r) {
+			looks = unicode.ToLower(uk)
+		}
+		return fmt.Sprintf("%q (%U) is a Latin letter that looks like the Ukrainian %q: type %q with the Ukrainian keyboard layout", string(r), r, string(looks), string(uk))
+	case unicode.Is(unicode.Latin, r):
+		return fmt.Sprintf("%q is a Latin letter", string(r))
+	case unicode.Is(unicode.Cyrillic, r):
+		return fmt.Sprintf("%q (%U) is not a letter of the Ukrainian alphabet", string(r), r)
+	case unicode.IsLetter(r):
+		return fmt.Sprintf("%q (%U) is not a Ukrainian letter", string(r), r)
+	}
+	return fmt.Sprintf("%q is not a letter", string(r))
+}
+
 // Validate checks the whole document and returns every problem found.
 func (c *Config) Validate() error {
 	var errs Errors
@@ -523,8 +554,9 @@ func (c *Config) Validate() error {
 		}
 		if n := utf8.RuneCountInString(s.Prefix); n < 1 || n > 2 {
 			bad(f+".prefix", "must be 1 or 2 letters, got %q", s.Prefix)
-		} else if strings.Trim(s.Prefix, ukCapitals) != "" {
-			bad(f+".prefix", "must be Ukrainian capital letters (А, Б, … Я), which the voice says; got %q (a Latin letter that looks like one is not)", s.Prefix)
+		} else if rest := strings.TrimLeft(s.Prefix, ukCapitals); rest != "" {
+			r, _ := utf8.DecodeRuneInString(rest)
+			bad(f+".prefix", "must be Ukrainian capital letters (А, Б, … Я), which the voice says; got %q: %s", s.Prefix, notCapital(r))
 		} else if other, dup := prefixes[s.Prefix]; dup {
 			bad(f+".prefix", "%q is already the prefix of %q: two services would print the same labels", s.Prefix, other)
 		} else {

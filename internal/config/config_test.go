@@ -2,6 +2,7 @@ package config_test
 
 import (
 	"errors"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -82,6 +83,42 @@ func TestParseErrorsNameTheField(t *testing.T) {
 				fields = append(fields, fe.Field)
 			}
 			require.Contains(t, fields, tc.field, "%v", err)
+		})
+	}
+}
+
+// A prefix the voice cannot say is refused with the hint that fits what was
+// typed: lower case is not blamed on the keyboard layout, nor a Latin
+// look-alike on case.
+func TestPrefixHintFitsTheMistake(t *testing.T) {
+	base, err := firmwareconfig.Raw("default.yaml")
+	require.NoError(t, err)
+	tests := []struct {
+		prefix, hint, not string
+	}{
+		{"а", `"а" is lower case: write "А"`, "Latin"},
+		{"п", `"п" is lower case: write "П"`, "Latin"},
+		{"P", `"P" (U+0050) is a Latin letter that looks like the Ukrainian "Р": type "Р" with the Ukrainian keyboard layout`, "lower case"},
+		{"p", `"p" (U+0070) is a Latin letter that looks like the Ukrainian "р": type "Р" with the Ukrainian keyboard layout`, "lower case"},
+		{"ПA", `"A" (U+0041) is a Latin letter that looks like the Ukrainian "А": type "А" with the Ukrainian keyboard layout`, "lower case"},
+		{"Z", `"Z" is a Latin letter`, "looks like"},
+		{"Ы", `"Ы" (U+042B) is not a letter of the Ukrainian alphabet`, "Latin"},
+		{"1", `"1" is not a letter`, "Latin"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.prefix, func(t *testing.T) {
+			doc := strings.Replace(string(base), `prefix: "П"`, `prefix: "`+tc.prefix+`"`, 1)
+			_, err := config.Parse([]byte(doc))
+			var errs config.Errors
+			require.ErrorAs(t, err, &errs)
+			var msg string
+			for _, fe := range errs {
+				if fe.Field == "services[1].prefix" {
+					msg = fe.Message
+				}
+			}
+			require.Equal(t, "must be Ukrainian capital letters (А, Б, … Я), which the voice says; got "+strconv.Quote(tc.prefix)+": "+tc.hint, msg)
+			require.NotContains(t, msg, tc.not)
 		})
 	}
 }
