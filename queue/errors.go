@@ -63,7 +63,8 @@ var (
 	// ErrUnknownDay is returned by Stats for a day with no record.
 	ErrUnknownDay = errors.New("queue: no record of that day (the office did not open, or it is older than office.stats_days)")
 	// ErrNotServed is returned by a transfer to a counter that does not
-	// serve the target service.
+	// serve the target service, and by a call of a ticket of a service
+	// the counter does not serve.
 	ErrNotServed = errors.New("queue: the counter does not serve that service")
 )
 

@@ -329,7 +329,16 @@ func (e *Engine) CallTicket(ctx context.Context, counter, label string) (Counter
 			return fmt.Errorf("%w %q", ErrUnknownTicket, label)
 		}
 		if tk.State != Waiting {
-			return &TransitionError{Label: tk.Label, From: tk.State, To: Called}
+			rule := ""
+			if tk.Counter != "" && (tk.State == Called || tk.State == Serving) {
+				rule = "it is at counter " + tk.Counter
+			}
+			return &TransitionError{Label: tk.Label, From: tk.State, To: Called, Rule: rule}
+		}
+		if !contains(c.services, tk.Service) && tk.ForCounter != c.id {
+			// The citizen would come to a specialist who cannot help
+			// them: a ticket changes service by a transfer.
+			return fmt.Errorf("%w: counter %s, ticket %s of %s", ErrNotServed, c.id, tk.Label, tk.Service)
 		}
 		var err error
 		if res.Ended, err = t.next(c, tk); err != nil {
@@ -535,6 +544,12 @@ func (t *txn) transfer(c *counterState, to, toCounter string) (*Ticket, error) {
 	svc := t.e.service(to)
 	if svc == nil {
 		return nil, fmt.Errorf("%w %q", ErrUnknownService, to)
+	}
+	if to == tk.Service && (toCounter == "" || toCounter == c.id) {
+		// Back to the queue it came from, it would be called again at
+		// once, ahead of everyone: a slip of the finger.
+		return nil, &TransitionError{Label: tk.Label, From: tk.State, To: Waiting,
+			Rule: "a transfer goes to another service, or to another counter of this one (to_counter)"}
 	}
 	if !t.e.isOpen(svc, t.now) {
 		// It would expire at once: the citizen stays at this counter.

@@ -159,6 +159,23 @@ func TestCallTicket(t *testing.T) {
 	require.Equal(t, "1", o.ticket("А003").Counter)
 	require.Equal(t, "А002", o.next("1"))
 	require.Equal(t, queue.Done, o.ticket("А003").State)
+
+	// Called elsewhere: the refusal says where the citizen is.
+	_, err = o.e.CallTicket(o.ctx, "2", "А002")
+	var te *queue.TransitionError
+	require.ErrorAs(t, err, &te)
+	require.Contains(t, err.Error(), "at counter 1")
+	// A ticket of a service the counter does not serve: the citizen would
+	// come to a specialist who cannot help them.
+	o.issue("pension")
+	_, err = o.e.CallTicket(o.ctx, "1", "П001")
+	require.ErrorIs(t, err, queue.ErrNotServed)
+	require.Equal(t, queue.Waiting, o.ticket("П001").State)
+	require.Equal(t, "А002", o.ticket("А002").Label)
+	require.Equal(t, queue.Called, o.ticket("А002").State, "counter 1 keeps its citizen")
+	res, err = o.e.CallTicket(o.ctx, "3", "П001")
+	require.NoError(t, err)
+	require.Equal(t, "П001", res.Ticket.Label)
 }
 
 func TestDailyCap(t *testing.T) {

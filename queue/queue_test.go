@@ -321,6 +321,14 @@ func TestTransfer(t *testing.T) {
 	require.ErrorIs(t, err, queue.ErrUnknownService)
 	_, err = o.e.Counter(o.ctx, "1", queue.Command{Action: queue.Transfer, To: "pension", ToCounter: "4"})
 	require.ErrorIs(t, err, queue.ErrNotServed)
+	// Back to its own queue it would be called again at once, ahead of
+	// everyone: refused, as to this very counter.
+	for _, to := range []string{"", "1"} {
+		_, err = o.e.Counter(o.ctx, "1", queue.Command{Action: queue.Transfer, To: "social", ToCounter: to})
+		var te *queue.TransitionError
+		require.ErrorAs(t, err, &te, "to_counter %q", to)
+		require.Equal(t, queue.Called, o.ticket("А001").State)
+	}
 
 	res, err := o.e.Counter(o.ctx, "1", queue.Command{Action: queue.Transfer, To: "pension"})
 	require.NoError(t, err)

@@ -374,6 +374,8 @@ func TestSimulation(t *testing.T) {
 			switch {
 			case cur == nil:
 				want = queue.ErrNoTicket
+			case to == cur.service && (toCounter == "" || toCounter == c.ID):
+				want = &queue.TransitionError{} // back where it was
 			case !m.open(cfg.Service(to), now):
 				want = queue.ErrClosed // it would expire at once
 			case toCounter != "" && !slicesContains(cfg.Counter(toCounter).Services, to):
@@ -431,9 +433,12 @@ func TestSimulation(t *testing.T) {
 					tk = x
 				}
 			}
-			if tk.state != queue.Waiting {
+			switch {
+			case tk.state != queue.Waiting:
 				want = &queue.TransitionError{}
-			} else {
+			case !slicesContains(c.Services, tk.service) && tk.held != c.ID:
+				want = queue.ErrNotServed
+			default:
 				want = m.next(c, tk, now)
 			}
 			_, got = o.e.CallTicket(o.ctx, c.ID, label)
