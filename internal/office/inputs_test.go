@@ -1208,6 +1208,15 @@ func TestInputIDsActOnce(t *testing.T) {
 	require.Equal(t, map[string]queue.State{"А001": queue.Called, "А002": queue.Waiting, "А003": queue.Waiting, "А004": queue.Waiting}, states,
 		"one next: А001 called, nobody else")
 
+	// Another command under an id already seen is no delivery again: a
+	// box that counts its ids afresh after a power cut. It acts.
+	cmd(`{"action":"done","id":"b-17"}`)
+	_, err = l.Wait(ctx, "qms/demo/events", containing(`"type":"ticket.done"`))
+	require.NoError(t, err)
+	press(`{"service":"pension","id":"p1"}`)
+	_, err = l.Wait(ctx, "qms/demo/kiosk/k1/ticket", containing(`"ticket":"П001"`))
+	require.NoError(t, err, "another press under p1 issues its own ticket")
+
 	cmd(`{"action":"next","id":"` + strings.Repeat("x", 65) + `"}`)
 	_, err = l.Wait(ctx, "qms/demo/errors", containing("at most 64"))
 	require.NoError(t, err)

@@ -105,6 +105,10 @@ type press struct {
 	id string
 }
 
+// asked is what the press asks, to tell a delivery again (the same) from
+// another press under a reused id.
+func (p press) asked() string { return fmt.Sprintf("%s %t", p.service, p.priority) }
+
 // Result is the payload of {root}/kiosk/{kiosk}/ticket: what a press gave.
 type Result struct {
 	OK      bool   `json:"ok"`
@@ -395,11 +399,15 @@ func (k *kiosk) run(ctx context.Context) {
 		case s := <-k.scans:
 			k.scanned(ctx, s)
 		case p := <-k.presses:
-			r, again := k.answers.get(p.id, time.Now())
+			asked := p.asked()
+			r, again, reused := k.answers.get(p.id, asked, time.Now())
 			if k.buzzer != nil && !p.repeat && !again {
 				if err := k.buzzer.Beep(80 * time.Millisecond); err != nil {
 					k.o.log.Error("office: kiosk buzzer", "kiosk", k.cfg.ID, "err", err)
 				}
+			}
+			if reused {
+				k.o.log.Warn("kiosk: a press reuses the id of another one: served as new (does the screen count its ids afresh after a restart?)", "kiosk", k.cfg.ID, "press", p.id)
 			}
 			switch {
 			case again:
@@ -409,7 +417,7 @@ func (k *kiosk) run(ctx context.Context) {
 			default:
 				r = k.serve(ctx, p)
 				if r.Reason != "error" { // a press that failed may be sent again
-					k.answers.put(p.id, r, time.Now())
+					k.answers.put(p.id, asked, r, time.Now())
 				}
 				k.light(ctx)
 			}

@@ -117,6 +117,12 @@ type counterReq struct {
 	id      string // the box's id of the command, if it gave one
 }
 
+// asked is what the command asks, to tell a delivery again (the same) from
+// another command under a reused id.
+func (r counterReq) asked() string {
+	return fmt.Sprintf("%s %s %s %s %d", r.cmd.Action, r.cmd.To, r.cmd.ToCounter, r.ticket, r.score)
+}
+
 // Status is the retained {root}/status payload.
 type Status struct {
 	Online  bool      `json:"online"`
@@ -460,13 +466,18 @@ func (o *Office) serveCounters(ctx context.Context) {
 				seen = &recent[struct{}]{}
 				done[r.counter] = seen
 			}
-			if _, again := seen.get(r.id, time.Now()); again {
+			asked := r.asked()
+			_, again, reused := seen.get(r.id, asked, time.Now())
+			if again {
 				o.log.Info("counter: a command delivered again is not repeated", "counter", r.counter, "action", r.cmd.Action, "id", r.id)
 				continue
 			}
+			if reused {
+				o.log.Warn("counter: a command reuses the id of another one: served as new (does the box count its ids afresh after a restart?)", "counter", r.counter, "action", r.cmd.Action, "id", r.id)
+			}
 			res, err := o.serveCounter(ctx, r)
 			if !errors.Is(err, queue.ErrStore) && !errors.Is(err, queue.ErrEngineClosed) {
-				seen.put(r.id, struct{}{}, time.Now()) // it ran: done or refused
+				seen.put(r.id, asked, struct{}{}, time.Now()) // it ran: done or refused
 			}
 			switch {
 			case err != nil:

@@ -15,29 +15,38 @@ const (
 )
 
 // recent remembers the ids of one source's latest inputs (a kiosk's, a
-// counter's) with what each gave. Only one goroutine uses it.
+// counter's) with what each asked and what it gave. Only one goroutine
+// uses it.
 type recent[V any] struct {
 	seen  map[string]seen[V]
 	order []string // oldest first
 }
 
 type seen[V any] struct {
-	v  V
-	at time.Time
+	asked string
+	v     V
+	at    time.Time
 }
 
-// get returns what the input with id gave, if it came within recentFor.
-func (r *recent[V]) get(id string, now time.Time) (V, bool) {
+// get returns what the input with id gave, if it came within recentFor
+// asking the same (asked): a delivery again. An id that came asking
+// something else is no delivery again but a box that reuses its ids (its
+// count started afresh after a power cut): reused says so, and the input
+// is to be served as new.
+func (r *recent[V]) get(id, asked string, now time.Time) (v V, again, reused bool) {
 	s, ok := r.seen[id]
 	if !ok || id == "" || now.Sub(s.at) > recentFor || now.Before(s.at) {
-		var zero V
-		return zero, false
+		return v, false, false
 	}
-	return s.v, true
+	if s.asked != asked {
+		return v, false, true
+	}
+	return s.v, true, false
 }
 
-// put remembers what the input with id gave (an empty id is not kept).
-func (r *recent[V]) put(id string, v V, now time.Time) {
+// put remembers what the input with id asked and gave (an empty id is not
+// kept).
+func (r *recent[V]) put(id, asked string, v V, now time.Time) {
 	if id == "" {
 		return
 	}
@@ -47,7 +56,7 @@ func (r *recent[V]) put(id string, v V, now time.Time) {
 	if _, ok := r.seen[id]; !ok {
 		r.order = append(r.order, id)
 	}
-	r.seen[id] = seen[V]{v, now}
+	r.seen[id] = seen[V]{asked, v, now}
 	for len(r.order) > recentKeep {
 		delete(r.seen, r.order[0])
 		r.order = r.order[1:]
