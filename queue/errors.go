@@ -23,6 +23,10 @@ var (
 	// while the office is open (the pension fund comes on Wednesdays). It
 	// is also ErrClosed.
 	ErrServiceClosed error = serviceClosed{}
+	// ErrNoCounter is returned by Issue for a service that no counter of
+	// the configuration serves: its tickets would never be called. It is
+	// also ErrServiceClosed.
+	ErrNoCounter error = noCounter{}
 	// ErrClockUnset is returned by Issue while the wall clock is obviously
 	// wrong (before 2024: a Raspberry Pi without RTC that has not synced yet).
 	ErrClockUnset = errors.New("queue: the clock is not set")
@@ -72,6 +76,13 @@ type serviceClosed struct{}
 
 func (serviceClosed) Error() string        { return "queue: the service is not open now" }
 func (serviceClosed) Is(target error) bool { return target == ErrClosed }
+
+type noCounter struct{}
+
+func (noCounter) Error() string { return "queue: no counter serves the service" }
+func (noCounter) Is(target error) bool {
+	return target == ErrServiceClosed || target == ErrClosed
+}
 
 // ErrPruned is returned (as a *PrunedError) by Replay for events older
 // than the store keeps (office.stats_days).

@@ -149,6 +149,9 @@ func (t *txn) issuable(svc *config.Service, priority bool) error {
 		}
 		return ErrClosed
 	}
+	if len(t.e.servedBy[svc.ID]) == 0 {
+		return fmt.Errorf("%w: %s", ErrNoCounter, svc.ID)
+	}
 	if p := t.paused(svc.ID); p != nil {
 		return p
 	}

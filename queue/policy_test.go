@@ -178,6 +178,21 @@ func TestCallTicket(t *testing.T) {
 	require.Equal(t, "П001", res.Ticket.Label)
 }
 
+// A service that no counter serves issues nothing: its tickets would
+// never be called. The kiosk says the service is not available.
+func TestNoCounterNoTicket(t *testing.T) {
+	cfg := queuetest.Office(t, func(s string) string {
+		return strings.Replace(s, `{id: "4", services: [employment], kind: cabinet}`, `{id: "4", services: [social], kind: cabinet}`, 1)
+	})
+	o := newOffice(t, cfg, monday10)
+	_, err := o.e.Issue(o.ctx, queue.IssueRequest{Service: "employment"})
+	require.ErrorIs(t, err, queue.ErrNoCounter)
+	require.ErrorIs(t, err, queue.ErrServiceClosed)
+	require.ErrorIs(t, o.e.Issuable(o.ctx, "employment"), queue.ErrNoCounter, "its lamp is dark")
+	require.Empty(t, o.tickets())
+	o.issue("social")
+}
+
 func TestDailyCap(t *testing.T) {
 	cfg := queuetest.Office(t, func(s string) string {
 		return strings.Replace(s, `avg_service_min: 20}`, `avg_service_min: 20, daily_cap: 2}`, 1)

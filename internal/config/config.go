@@ -649,6 +649,12 @@ func (c *Config) Validate() error {
 		}
 		usePin(f+".lamp", ct.Lamp)
 	}
+	served := map[string]bool{}
+	for _, ct := range c.Counters {
+		for _, s := range ct.Services {
+			served[s] = true
+		}
+	}
 	kiosks := map[string]bool{}
 	printers := map[string]string{}
 	for i, k := range c.Kiosks {
@@ -668,8 +674,12 @@ func (c *Config) Validate() error {
 		}
 		for j, b := range k.Buttons {
 			bf := fmt.Sprintf("%s.buttons[%d]", f, j)
-			if !services[b.Service] {
+			switch {
+			case !services[b.Service]:
 				bad(bf+".service", "unknown service %q", b.Service)
+			case !served[b.Service]:
+				// Its tickets would never be called.
+				bad(bf+".service", "no counter serves %q: give it a counter, or take its button away", b.Service)
 			}
 			usePin(bf+".pin", b.Pin)
 			usePin(bf+".lamp", b.Lamp)

@@ -446,6 +446,10 @@ func TestConfigSetLive(t *testing.T) {
 		if c.ID == "13" {
 			continue
 		}
+		if c.ID == "12" {
+			// The kiosk's employment button needs a counter.
+			c.Services = append(slices.Clip(c.Services), "employment")
+		}
 		b, _ := json.Marshal(c)
 		var m map[string]any
 		require.NoError(t, json.Unmarshal(b, &m))
@@ -768,6 +772,9 @@ func TestConfigSetPrintableAndBoardsCleared(t *testing.T) {
 	require.NoError(t, err, "counter 13 of the example office has an AWTRIX board")
 	var list []config.Counter
 	for _, c := range o.Config().Counters {
+		if c.ID == "12" {
+			c.Services = append(slices.Clip(c.Services), "employment") // for the kiosk's button
+		}
 		if c.ID != "13" {
 			list = append(list, c)
 		}
@@ -1227,7 +1234,7 @@ func TestInputIDsActOnce(t *testing.T) {
 func TestConfigSetCountersPatchReplacesList(t *testing.T) {
 	ctx, o, _ := startOffice(t, office.Opts{Config: roundTheClock(t)}, "qms/demo/status")
 	require.NotEmpty(t, o.Config().Counter("1").Buttons)
-	r := o.Admin(ctx, office.AdminRequest{ID: "c", Op: "config.set", Args: json.RawMessage(`{"patch":{"counters":[{"id":"20","services":["social"]}]}}`)})
+	r := o.Admin(ctx, office.AdminRequest{ID: "c", Op: "config.set", Args: json.RawMessage(`{"patch":{"counters":[{"id":"20","services":["social","pension","employment"]}]}}`)})
 	require.False(t, r.OK)
 	require.Equal(t, "config.counters", r.Error.Field)
 	require.Contains(t, r.Error.Message, "counter 1 has GPIO pins")
