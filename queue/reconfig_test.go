@@ -89,6 +89,23 @@ func TestServiceRenamedMidDay(t *testing.T) {
 	require.Equal(t, []string{queue.EvIssued, queue.EvMoved, queue.EvCalled}, types)
 }
 
+// A service renamed keeps its daily cap: the tickets issued under the old
+// id count against the service that prints their prefix now.
+func TestServiceRenamedKeepsItsCap(t *testing.T) {
+	capped := func(s string) string {
+		return strings.Replace(s, `prefix: "А", width: 3, avg_service_min: 10}`, `prefix: "А", width: 3, avg_service_min: 10, daily_cap: 2}`, 1)
+	}
+	o := newOffice(t, queuetest.Office(t, capped), monday10)
+	o.issue("social")
+	o.issue("social")
+	o.reconfigure(func(s string) string {
+		s = strings.Replace(capped(s), `{id: social,`, `{id: social2,`, 1)
+		return strings.ReplaceAll(s, `services: [social`, `services: [social2`)
+	})
+	_, err := o.e.Issue(o.ctx, queue.IssueRequest{Service: "social2"})
+	require.ErrorIs(t, err, queue.ErrDailyCap)
+}
+
 func TestServiceRemovedMidDay(t *testing.T) {
 	o := newOffice(t, nil, monday10)
 	waiting := o.issue("employment")

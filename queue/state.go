@@ -221,7 +221,7 @@ func (e *Engine) reload() error {
 	// The numbering continues after the latest ticket of each numbering.
 	lastID := map[string]uint64{}
 	for _, t := range st.tickets {
-		st.issued[t.OriginService()]++
+		st.issued[e.issuedUnder(t)]++
 		st.jumped(t)
 		for _, key := range e.numberings(t) {
 			st.use(key, t.Number)
@@ -277,6 +277,18 @@ func (e *Engine) numberings(t *Ticket) []string {
 		keys = append(keys, svc.NumberingKey())
 	}
 	return keys
+}
+
+// issuedUnder is the service whose daily cap t counts against: the one it
+// was issued for or, when that is no longer configured (renamed), the one
+// that prints its prefix now, so that a new id is no new cap.
+func (e *Engine) issuedUnder(t *Ticket) string {
+	if e.service(t.OriginService()) == nil {
+		if svc := e.byPrefix[labelPrefix(t.Label)]; svc != nil {
+			return svc.ID
+		}
+	}
+	return t.OriginService()
 }
 
 // use records that a numbering issued number n today.
