@@ -53,15 +53,26 @@ var bucketConfigs = []byte("configs")
 // keptConfigs bounds the history.
 const keptConfigs = 200
 
-// SetConfigVersion is SetConfig that records cfg as version v (its
-// Version, At and Config are filled in) in the same transaction. A base
-// other than 0 is the version the change was made from: when another is
-// the latest recorded (the one running), nothing changes and the error is
-// a *ConfigChangedError. The check and the change are one step of the
-// engine's goroutine, so two administrators who read the same version
-// cannot both change it.
-func (e *Engine) SetConfigVersion(ctx context.Context, cfg *config.Config, base uint64, v ConfigVersion) (ConfigVersion, error) {
-	err := e.setConfig(ctx, cfg, base, func(t *txn) error { return t.recordConfig(cfg, &v) })
+// Change says how a change of configuration may go (SetConfigVersion).
+type Change struct {
+	// Base, if not 0, is the recorded version the change was made from:
+	// when another is the latest recorded (the one running), nothing
+	// changes and the error is a *ConfigChangedError. The check and the
+	// change are one step of the engine's goroutine, so two administrators
+	// who read the same version cannot both change it.
+	Base uint64
+	// Expire lets the change send home the tickets it leaves waiting for
+	// nothing (hours that end before now, a holiday today, a service taken
+	// away whose prefix no other prints). Without it such a change is
+	// refused, an *ExpiresError names them, and nothing changes: a slip
+	// in a change cannot be undone for the citizens it sent home.
+	Expire bool
+}
+
+// SetConfigVersion is SetConfig, as ch allows, that records cfg as version
+// v (its Version, At and Config are filled in) in the same transaction.
+func (e *Engine) SetConfigVersion(ctx context.Context, cfg *config.Config, ch Change, v ConfigVersion) (ConfigVersion, error) {
+	err := e.setConfig(ctx, cfg, ch, func(t *txn) error { return t.recordConfig(cfg, &v) })
 	return v, err
 }
 

@@ -142,18 +142,25 @@ func (e *Engine) isOpen(svc *config.Service, now time.Time) bool {
 }
 
 // closings are the closing instants of the services on a business day, in
-// order. A service open until midnight closes with the day instead.
+// order. A service open until midnight closes with the day instead; one
+// closed all day (a holiday, a weekday it does not work) closes as the day
+// starts, so that the tickets of a day made a holiday after they were
+// issued go home with an event, not wait for nothing.
 func (e *Engine) closings(day string) []closing {
 	d, err := time.ParseInLocation(dayLayout, day, e.loc)
-	if err != nil || e.cfg.Holiday(day) {
+	if err != nil {
 		return nil
 	}
+	holiday := e.cfg.Holiday(day)
 	wd := config.Weekdays[(int(d.Weekday())+6)%7]
 	var cs []closing
 	for i := range e.cfg.Services {
 		svc := &e.cfg.Services[i]
 		from, to := e.cfg.HoursOf(svc, wd)
-		if from == to || to >= 24*60 {
+		switch {
+		case holiday || from == to:
+			to = 0
+		case to >= 24*60:
 			continue
 		}
 		cs = append(cs, closing{at: time.Date(d.Year(), d.Month(), d.Day(), to/60, to%60, 0, 0, e.loc), service: svc.ID})

@@ -332,10 +332,14 @@ func (e *Engine) run(batch []*request) {
 			e.buf = t.buf[:0] // bbolt copied the values into its pages
 		}
 		if err != nil {
-			e.log.Error("queue: transaction failed; state reloaded from disk", "err", err)
+			refused := t != nil && t.refused != nil && err == t.refused
+			if !refused {
+				e.log.Error("queue: transaction failed; state reloaded from disk", "err", err)
+				err = fmt.Errorf("%w: %w", ErrStore, err)
+			}
 			for i, r := range batch {
 				if !r.readOnly {
-					errs[i] = fmt.Errorf("%w: %w", ErrStore, err)
+					errs[i] = err
 				}
 			}
 			if rerr := e.reload(); rerr != nil {

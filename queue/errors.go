@@ -3,6 +3,7 @@ package queue
 import (
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 )
 
@@ -112,6 +113,24 @@ func (e *ConfigChangedError) Error() string {
 }
 
 func (e *ConfigChangedError) Unwrap() error { return ErrConfigChanged }
+
+// ErrExpires is returned (as an *ExpiresError) by SetConfigVersion for a
+// change that would send home waiting tickets without Change.Expire.
+var ErrExpires = errors.New("queue: the change would send home tickets still waiting")
+
+// ExpiresError names the tickets a change would have sent home.
+type ExpiresError struct{ Tickets []string }
+
+func (e *ExpiresError) Error() string {
+	list := e.Tickets
+	more := ""
+	if len(list) > 10 {
+		list, more = list[:10], fmt.Sprintf(" and %d more", len(e.Tickets)-10)
+	}
+	return fmt.Sprintf("queue: the change would send home %d waiting tickets (%s%s), whom nobody could call today", len(e.Tickets), strings.Join(list, ", "), more)
+}
+
+func (e *ExpiresError) Unwrap() error { return ErrExpires }
 
 // FullError says why a kiosk refused a ticket that would not be served
 // before closing: Waiting is how many wait, Wait the ticket's estimated

@@ -322,11 +322,68 @@ func TestSetConfigListsExpired(t *testing.T) {
 		return strings.Replace(s, `prefix: "П", width: 3, avg_service_min: 15}`,
 			`prefix: "П", width: 3, avg_service_min: 15, hours: {mon: "09:00-09:30"}}`, 1)
 	})
-	v, err := o.e.SetConfigVersion(o.ctx, cfg, 0, queue.ConfigVersion{Source: "admin"})
+	v, err := o.e.SetConfigVersion(o.ctx, cfg, queue.Change{Expire: true}, queue.ConfigVersion{Source: "admin"})
 	require.NoError(t, err)
 	o.cfg = cfg
 	require.Equal(t, []queue.Rehomed{{Ticket: "П001", Event: queue.EvExpired, Reason: "the service closed"}}, v.Tickets)
 	require.Equal(t, queue.Expired, o.ticket("П001").State)
+}
+
+// A change that would send waiting citizens home is refused unless it says
+// so (Change.Expire): nothing changes, nothing is recorded, and the
+// refusal names them. A holiday made of today closes every service as
+// the day began: with Expire, its waiting tickets go home with an event,
+// not wait all day for nobody.
+func TestSetConfigExpiresOnlyWhenAsked(t *testing.T) {
+	o := newOffice(t, nil, monday10)
+	o.issue("pension")
+	o.issue("social")
+	require.Equal(t, "А001", o.next("1"))
+	o.issue("social")
+	closes := queuetest.Office(t, func(s string) string {
+		return strings.Replace(s, `prefix: "П", width: 3, avg_service_min: 15}`,
+			`prefix: "П", width: 3, avg_service_min: 15, hours: {mon: "09:00-09:30"}}`, 1)
+	})
+	_, err := o.e.SetConfigVersion(o.ctx, closes, queue.Change{}, queue.ConfigVersion{Source: "admin"})
+	var ee *queue.ExpiresError
+	require.ErrorAs(t, err, &ee)
+	require.ErrorIs(t, err, queue.ErrExpires)
+	require.NotErrorIs(t, err, queue.ErrStore)
+	require.Equal(t, []string{"П001"}, ee.Tickets)
+	require.Equal(t, queue.Waiting, o.ticket("П001").State)
+	vs, err := o.e.ConfigVersions(o.ctx)
+	require.NoError(t, err)
+	require.Empty(t, vs, "nothing recorded")
+	require.Equal(t, "П002", o.issue("pension").Ticket.Label, "the old hours run on")
+
+	holiday := queuetest.Office(t, func(s string) string {
+		return strings.Replace(s, "timezone: Europe/Kyiv", "timezone: Europe/Kyiv\n  holidays: [\"2026-11-23\"]", 1)
+	})
+	_, err = o.e.SetConfigVersion(o.ctx, holiday, queue.Change{}, queue.ConfigVersion{Source: "admin"})
+	require.ErrorAs(t, err, &ee)
+	require.Equal(t, []string{"А002", "П001", "П002"}, ee.Tickets)
+	v, err := o.e.SetConfigVersion(o.ctx, holiday, queue.Change{Expire: true}, queue.ConfigVersion{Source: "admin"})
+	require.NoError(t, err)
+	o.cfg = holiday
+	require.Len(t, v.Tickets, 3)
+	for _, l := range []string{"П001", "А002", "П002"} {
+		require.Equal(t, queue.Expired, o.ticket(l).State, l)
+	}
+	require.Equal(t, queue.Called, o.ticket("А001").State, "the citizen at the counter stays")
+	_, err = o.e.Issue(o.ctx, queue.IssueRequest{Service: "social"})
+	require.ErrorIs(t, err, queue.ErrClosed)
+}
+
+// A restart on a file that made today a holiday sends the waiting tickets
+// home at once, as the day's end would.
+func TestHolidayTodayAtRestart(t *testing.T) {
+	o := newOffice(t, nil, monday10)
+	o.issue("social")
+	o.reconfigure(func(s string) string {
+		return strings.Replace(s, "timezone: Europe/Kyiv", "timezone: Europe/Kyiv\n  holidays: [\"2026-11-23\"]", 1)
+	})
+	queue.Tick(o.e)
+	require.Equal(t, queue.Expired, o.ticket("А001").State)
 }
 
 // A change made from a version that is no longer the latest is refused,
@@ -337,14 +394,14 @@ func TestSetConfigVersionFromAStaleBase(t *testing.T) {
 	o.issue("pension")
 	file, err := o.e.RecordConfig(o.ctx, o.cfg, queue.ConfigVersion{Source: "file"})
 	require.NoError(t, err)
-	other, err := o.e.SetConfigVersion(o.ctx, o.cfg, file.Version, queue.ConfigVersion{Source: "admin"})
+	other, err := o.e.SetConfigVersion(o.ctx, o.cfg, queue.Change{Base: file.Version}, queue.ConfigVersion{Source: "admin"})
 	require.NoError(t, err)
 
 	closes := queuetest.Office(t, func(s string) string {
 		return strings.Replace(s, `prefix: "П", width: 3, avg_service_min: 15}`,
 			`prefix: "П", width: 3, avg_service_min: 15, hours: {mon: "09:00-09:30"}}`, 1)
 	})
-	_, err = o.e.SetConfigVersion(o.ctx, closes, file.Version, queue.ConfigVersion{Source: "admin"})
+	_, err = o.e.SetConfigVersion(o.ctx, closes, queue.Change{Base: file.Version}, queue.ConfigVersion{Source: "admin"})
 	var ce *queue.ConfigChangedError
 	require.ErrorAs(t, err, &ce)
 	require.ErrorIs(t, err, queue.ErrConfigChanged)
@@ -354,7 +411,7 @@ func TestSetConfigVersionFromAStaleBase(t *testing.T) {
 	require.NoError(t, err)
 	require.Len(t, vs, 2, "nor was it recorded")
 
-	v, err := o.e.SetConfigVersion(o.ctx, closes, other.Version, queue.ConfigVersion{Source: "admin"})
+	v, err := o.e.SetConfigVersion(o.ctx, closes, queue.Change{Base: other.Version, Expire: true}, queue.ConfigVersion{Source: "admin"})
 	require.NoError(t, err)
 	require.Equal(t, other.Version+1, v.Version)
 	require.Equal(t, queue.Expired, o.ticket("П001").State)

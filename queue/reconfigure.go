@@ -15,9 +15,7 @@ import (
 // swapRequest is a change of configuration for the engine's goroutine.
 type swapRequest struct {
 	cfg *config.Config
-	// base, if not 0, is the recorded version cfg was made from: with
-	// another one latest, the swap is refused (SetConfigVersion).
-	base uint64
+	ch  Change
 	// record, if set, runs in the transaction that brings the tickets in
 	// line with cfg (its store failure fails the swap).
 	record func(t *txn) error
@@ -30,13 +28,14 @@ type swapRequest struct {
 // or counter that is gone moves, with its event), and every board, queue
 // figure and the load are published again. The time zone cannot change
 // while the engine runs. cfg must be valid (config.Validate); on error the
-// engine goes on with the configuration it had.
+// engine goes on with the configuration it had. Tickets that it leaves
+// waiting for nothing expire, as at a restart (see Change.Expire).
 func (e *Engine) SetConfig(ctx context.Context, cfg *config.Config) error {
-	return e.setConfig(ctx, cfg, 0, nil)
+	return e.setConfig(ctx, cfg, Change{Expire: true}, nil)
 }
 
-func (e *Engine) setConfig(ctx context.Context, cfg *config.Config, base uint64, record func(t *txn) error) error {
-	sw := &swapRequest{cfg: cfg, base: base, record: record, err: make(chan error, 1)}
+func (e *Engine) setConfig(ctx context.Context, cfg *config.Config, ch Change, record func(t *txn) error) error {
+	sw := &swapRequest{cfg: cfg, ch: ch, record: record, err: make(chan error, 1)}
 	return submit(e, ctx, e.swaps, sw, sw.err)
 }
 
@@ -45,15 +44,15 @@ func (e *Engine) swap(sw *swapRequest) error {
 	if sw.cfg.Location().String() != e.loc.String() {
 		return fmt.Errorf("queue: the time zone (%s) changes with a restart, not while the office runs", sw.cfg.Office.Timezone)
 	}
-	if sw.base != 0 {
+	if sw.ch.Base != 0 {
 		// Versions are recorded on this goroutine only: none can come
 		// between this look and the change.
 		var running uint64
 		if err := e.view(func(tx *bolt.Tx) error { running = latestConfig(tx); return nil }); err != nil {
 			return err
 		}
-		if running != sw.base {
-			return &ConfigChangedError{Running: running, Base: sw.base}
+		if running != sw.ch.Base {
+			return &ConfigChangedError{Running: running, Base: sw.ch.Base}
 		}
 	}
 	old := e.cfg
@@ -82,6 +81,17 @@ func (e *Engine) swap(sw *swapRequest) error {
 		t.hall = true
 		for _, s := range e.cfg.Services {
 			t.changed(s.ID)
+		}
+		if !sw.ch.Expire {
+			var sent []string
+			for _, r := range t.rehomed {
+				if r.Event == EvExpired {
+					sent = append(sent, r.Ticket)
+				}
+			}
+			if len(sent) > 0 {
+				return t.refuse(&ExpiresError{Tickets: sent})
+			}
 		}
 		if sw.record != nil {
 			return sw.record(t)

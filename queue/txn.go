@@ -24,6 +24,9 @@ type txn struct {
 	tx    *bolt.Tx
 	now   time.Time
 	fatal error
+	// refused is a refusal that undoes the whole transaction (refuse):
+	// the fatal error, but no failure of the store.
+	refused error
 
 	// buf holds the encoded events of the transaction (the engine's,
 	// reused once the commit is done).
@@ -45,6 +48,17 @@ type txn struct {
 
 func newTxn(e *Engine, tx *bolt.Tx) *txn {
 	return &txn{e: e, st: e.st, tx: tx, now: e.opts.Now(), buf: e.buf[:0], startSeq: e.st.eventSeq, boards: map[string]bool{}, dirtyQueues: map[string]bool{}}
+}
+
+// refuse undoes the whole transaction, and its request gets err: for a
+// request that can only tell what it would do by doing it, run alone in
+// its transaction (a change of configuration).
+func (t *txn) refuse(err error) error {
+	t.fail(err)
+	if t.fatal == err {
+		t.refused = err
+	}
+	return err
 }
 
 func (t *txn) fail(err error) {

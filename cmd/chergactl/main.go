@@ -34,8 +34,9 @@ OPs (docs/mqtt.md):
   config.get
   config.set -args '{"patch":{"office":{"recall_limit":5}},"author":"me"}'   (or {"config":{…whole…}})
              add "base_version":N, the version config.get gave with what you edited:
-             if another administrator changed it since, it is refused (conflict), not undone
-  config.history [version=N]                   config.rollback version=N [author=…]
+             if another administrator changed it since, it is refused (conflict), not undone;
+             a change that would send waiting citizens home is refused unless "expire":true
+  config.history [version=N]                   config.rollback version=N [author=…] [expire=true]
   office.pause [reason="повітряна тривога"]   office.resume
   service.pause service=pension [reason=…]     service.resume service=pension
   counter.close counter=5                      counter.open counter=5
@@ -152,8 +153,12 @@ func login(user, passFile string, getenv func(string) string) (account, error) {
 // counter=5 (a counter id is text that the office also takes as a number).
 var numericArgs = map[string]bool{"version": true, "base_version": true, "from_seq": true, "from_id": true, "max": true}
 
+// boolArgs are the args that are true or false.
+var boolArgs = map[string]bool{"expire": true}
+
 // buildArgs makes the args object from -args JSON or key=value words: the
-// values of numericArgs become JSON numbers, the others strings.
+// values of numericArgs become JSON numbers, of boolArgs true or false,
+// the others strings.
 func buildArgs(raw string, words []string) (json.RawMessage, error) {
 	if raw != "" {
 		if len(words) > 0 {
@@ -172,6 +177,14 @@ func buildArgs(raw string, words []string) (json.RawMessage, error) {
 		}
 		if strings.HasPrefix(k, "-") {
 			return nil, fmt.Errorf("%q: flags go before the key=value words", w)
+		}
+		if boolArgs[k] {
+			b, err := strconv.ParseBool(v)
+			if err != nil {
+				return nil, fmt.Errorf("%q: %s is true or false", w, k)
+			}
+			m[k] = b
+			continue
 		}
 		if !numericArgs[k] {
 			m[k] = v

@@ -140,9 +140,11 @@ func TestAdminOverMQTT(t *testing.T) {
 }
 
 func TestBuildArgs(t *testing.T) {
-	b, err := buildArgs("", []string{"counter=5", "max=10", "ticket=006", "reason=1", "base_version=3"})
+	b, err := buildArgs("", []string{"counter=5", "max=10", "ticket=006", "reason=1", "base_version=3", "expire=true"})
 	require.NoError(t, err)
-	require.JSONEq(t, `{"counter":"5","max":10,"ticket":"006","reason":"1","base_version":3}`, string(b), "only the numeric args are numbers")
+	require.JSONEq(t, `{"counter":"5","max":10,"ticket":"006","reason":"1","base_version":3,"expire":true}`, string(b), "only the numeric args are numbers, expire true or false")
+	_, err = buildArgs("", []string{"expire=yes"})
+	require.ErrorContains(t, err, "expire is true or false")
 	_, err = buildArgs("", []string{"version=last"})
 	require.ErrorContains(t, err, "version is a number")
 	_, err = buildArgs("", []string{"nokey"})

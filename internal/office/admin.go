@@ -78,6 +78,9 @@ var adminOps = map[string]func(o *Office, ctx context.Context, args json.RawMess
 			// made from (config.get's): with another running, it is
 			// refused rather than undo the change that came between.
 			BaseVersion *uint64 `json:"base_version"`
+			// Expire lets the change send home tickets it leaves
+			// waiting for nothing (queue.Change).
+			Expire bool `json:"expire"`
 		}
 		if err := decodeArgs(args, &a); err != nil {
 			return nil, err
@@ -85,18 +88,18 @@ var adminOps = map[string]func(o *Office, ctx context.Context, args json.RawMess
 		if err := checkText("author", a.Author); err != nil {
 			return nil, err
 		}
-		var base uint64 // 0: whichever runs
+		ch := queue.Change{Expire: a.Expire} // Base 0: whichever runs
 		if a.BaseVersion != nil {
 			if *a.BaseVersion == 0 {
 				return nil, badArg("base_version", "versions start at 1: give the version config.get answered, or leave base_version out")
 			}
-			base = *a.BaseVersion
+			ch.Base = *a.BaseVersion
 		}
 		doc, err := o.configDoc(a.Config, a.Patch)
 		if err != nil {
 			return nil, err
 		}
-		v, err := o.setConfig(ctx, doc, base, queue.ConfigVersion{Source: "admin", Author: a.Author})
+		v, err := o.setConfig(ctx, doc, ch, queue.ConfigVersion{Source: "admin", Author: a.Author})
 		if err != nil {
 			return nil, err
 		}
@@ -131,6 +134,7 @@ var adminOps = map[string]func(o *Office, ctx context.Context, args json.RawMess
 		var a struct {
 			Version uint64 `json:"version"`
 			Author  string `json:"author"`
+			Expire  bool   `json:"expire"`
 		}
 		if err := decodeArgs(args, &a); err != nil {
 			return nil, err
@@ -149,7 +153,7 @@ var adminOps = map[string]func(o *Office, ctx context.Context, args json.RawMess
 		if err != nil {
 			return nil, err
 		}
-		v, err := o.setConfig(ctx, old.Config, 0, queue.ConfigVersion{Source: "rollback", Author: a.Author, RollbackOf: old.Version})
+		v, err := o.setConfig(ctx, old.Config, queue.Change{Expire: a.Expire}, queue.ConfigVersion{Source: "rollback", Author: a.Author, RollbackOf: old.Version})
 		if err != nil {
 			return nil, err
 		}

@@ -13,6 +13,7 @@ import (
 	"reflect"
 	"slices"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/cherga/cherga/device"
@@ -240,10 +241,11 @@ func sent(v any) string {
 
 // setConfig validates doc (a whole configuration, as config.get gives it,
 // or a recorded version) against the running one, runs it and records it
-// as version v, which it returns filled in. A base other than 0 is the
-// version doc was made from: with another running it is refused
-// (conflict), and nothing changes.
-func (o *Office) setConfig(ctx context.Context, doc []byte, base uint64, v queue.ConfigVersion) (queue.ConfigVersion, error) {
+// as version v, which it returns filled in, as ch allows: a change made
+// from a version no longer running is refused (conflict), as one that
+// would send home waiting tickets without ch.Expire (refused, naming
+// them); either changes nothing.
+func (o *Office) setConfig(ctx context.Context, doc []byte, ch queue.Change, v queue.ConfigVersion) (queue.ConfigVersion, error) {
 	if err := checkDoc(doc); err != nil {
 		return v, err
 	}
@@ -286,11 +288,16 @@ func (o *Office) setConfig(ctx context.Context, doc []byte, base uint64, v queue
 	next.Site, next.DB, next.Broker, next.GPIO = file.Site, file.DB, file.Broker, file.GPIO
 	next.Kiosks = withServices(file.Kiosks, next.Kiosks)
 	next.Office.Timezone = file.Office.Timezone
-	v, err = o.eng.SetConfigVersion(ctx, next, base, v)
+	v, err = o.eng.SetConfigVersion(ctx, next, ch, v)
 	var changed *queue.ConfigChangedError
 	if errors.As(err, &changed) {
 		return v, &AdminError{Code: "conflict", Field: "base_version",
 			Message: fmt.Sprintf("office: the configuration is at version %d, not %d: config.get, merge, and send again", changed.Running, changed.Base)}
+	}
+	var expires *queue.ExpiresError
+	if errors.As(err, &expires) {
+		return v, &AdminError{Code: "refused", Field: "expire",
+			Message: "office: " + strings.TrimPrefix(err.Error(), "queue: ") + `: nothing changed; to make the change all the same, send it again with "expire": true`}
 	}
 	if err != nil {
 		return v, err

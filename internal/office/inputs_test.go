@@ -1288,3 +1288,32 @@ func brokerOfItsOwn(t *testing.T) (ctx context.Context, url, db string) {
 
 // quiet is the logger of the offices tests start themselves.
 var quiet = slog.New(slog.DiscardHandler)
+
+// A config.set that would send waiting citizens home (today made a
+// holiday) is refused, naming them, until it says "expire": true.
+func TestConfigSetSendsHomeOnlyWhenAsked(t *testing.T) {
+	ctx, o, _ := startOffice(t, office.Opts{Config: roundTheClock(t)}, "qms/demo/status")
+	iss, err := o.Engine().Issue(ctx, queue.IssueRequest{Service: "social", Kiosk: "k1"})
+	require.NoError(t, err)
+	today := time.Now().In(o.Config().Location()).Format(time.DateOnly)
+	set := func(args string) office.AdminResponse {
+		t.Helper()
+		return o.Admin(ctx, office.AdminRequest{ID: "h", Op: "config.set", Args: json.RawMessage(args)})
+	}
+	r := set(`{"patch":{"office":{"holidays":["` + today + `"]}}}`)
+	require.False(t, r.OK)
+	require.Equal(t, "refused", r.Error.Code)
+	require.Equal(t, "expire", r.Error.Field)
+	require.Contains(t, r.Error.Message, iss.Ticket.Label)
+	require.Contains(t, r.Error.Message, `"expire": true`)
+	require.Empty(t, o.Config().Office.Holidays, "nothing changed")
+
+	r = set(`{"patch":{"office":{"holidays":["` + today + `"]}},"expire":true}`)
+	require.True(t, r.OK, "%+v", r.Error)
+	answer, err := json.Marshal(r.Result)
+	require.NoError(t, err)
+	require.Contains(t, string(answer), `{"ticket":"`+iss.Ticket.Label+`","event":"ticket.expired","reason":"the service closed"}`)
+	tks, err := o.Engine().Tickets(ctx)
+	require.NoError(t, err)
+	require.Equal(t, queue.Expired, tks[0].State)
+}
