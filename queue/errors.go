@@ -132,6 +132,21 @@ func (e *ExpiresError) Error() string {
 
 func (e *ExpiresError) Unwrap() error { return ErrExpires }
 
+// WidthError is returned by SetConfig for a service whose width cannot
+// hold the number its tickets reached today: its labels would repeat
+// today. The width can shrink once the day is over.
+type WidthError struct {
+	Index   int // in the configuration's services
+	Service string
+	Width   int
+	Reached int
+}
+
+func (e *WidthError) Error() string {
+	return fmt.Sprintf("queue: today's tickets of %s reached number %d; a width of %d numbers up to %d, so today's labels would repeat: change it after the day ends, when numbering starts afresh",
+		e.Service, e.Reached, e.Width, maxNumber(e.Width))
+}
+
 // FullError says why a kiosk refused a ticket that would not be served
 // before closing: Waiting is how many wait, Wait the ticket's estimated
 // wait, Visit a visit's expected length, Closes when the service closes.

@@ -294,8 +294,9 @@ func TestSetConfigFigures(t *testing.T) {
 	require.Equal(t, 2, o.e.TakeRetained().Load.Waiting, "the same again")
 }
 
-// A width shrunk below the day's numbers wraps: no live label is said
-// twice.
+// A width shrunk below the day's numbers is refused while the office runs:
+// today's labels would repeat (А1 after А001). Changed in the file, with
+// a restart, it wraps: no live label is said twice.
 func TestSetConfigWidthShrunk(t *testing.T) {
 	o := newOffice(t, nil, monday10)
 	for range 12 {
@@ -306,8 +307,13 @@ func TestSetConfigWidthShrunk(t *testing.T) {
 	}
 	o.do("1", queue.Finish) // А001…А009 done, А010…А012 waiting
 	cfg := queuetest.Office(t, narrowSocial)
-	require.NoError(t, o.e.SetConfig(o.ctx, cfg))
-	o.cfg = cfg
+	err := o.e.SetConfig(o.ctx, cfg)
+	var we *queue.WidthError
+	require.ErrorAs(t, err, &we)
+	require.Equal(t, queue.WidthError{Index: 0, Service: "social", Width: 1, Reached: 12}, *we)
+	require.Equal(t, "А013", o.issue("social").Ticket.Label, "the old width runs on")
+
+	o.reconfigure(narrowSocial)
 	require.Equal(t, "А1", o.issue("social").Ticket.Label)
 	requireLiveOnce(t, o.tickets())
 }

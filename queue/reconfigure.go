@@ -67,6 +67,9 @@ func (e *Engine) swap(sw *swapRequest) error {
 	if err := e.reload(); err != nil {
 		return undo(err)
 	}
+	if err := e.numbersFit(); err != nil {
+		return undo(err)
+	}
 	r := &request{err: make(chan error, 1), fn: func(t *txn) error {
 		t.rehomeStrays()
 		for _, s := range slices.Sorted(maps.Keys(t.st.pauses)) {
@@ -101,6 +104,24 @@ func (e *Engine) swap(sw *swapRequest) error {
 	e.run([]*request{r})
 	if err := <-r.err; err != nil {
 		return undo(err)
+	}
+	return nil
+}
+
+// numbersFit refuses a configuration whose widths cannot hold the numbers
+// today's tickets already reached: the next ticket would wrap at once and
+// today's labels repeat (А1 after А011). A restart on such a file wraps
+// (nextNumber); a live change can wait for the day's end.
+func (e *Engine) numbersFit() error {
+	for i := range e.cfg.Services {
+		svc := &e.cfg.Services[i]
+		hi := 0
+		for n := range e.st.used[svc.NumberingKey()] {
+			hi = max(hi, n)
+		}
+		if hi > maxNumber(svc.Width) {
+			return &WidthError{Index: i, Service: svc.ID, Width: svc.Width, Reached: hi}
+		}
 	}
 	return nil
 }

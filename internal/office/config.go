@@ -294,6 +294,11 @@ func (o *Office) setConfig(ctx context.Context, doc []byte, ch queue.Change, v q
 		return v, &AdminError{Code: "conflict", Field: "base_version",
 			Message: fmt.Sprintf("office: the configuration is at version %d, not %d: config.get, merge, and send again", changed.Running, changed.Base)}
 	}
+	var we *queue.WidthError
+	if errors.As(err, &we) {
+		return v, &AdminError{Code: "bad_request", Field: fmt.Sprintf("config.services[%d].width", we.Index),
+			Message: "office: " + strings.TrimPrefix(err.Error(), "queue: ")}
+	}
 	var expires *queue.ExpiresError
 	if errors.As(err, &expires) {
 		return v, &AdminError{Code: "refused", Field: "expire",

@@ -1290,7 +1290,8 @@ func brokerOfItsOwn(t *testing.T) (ctx context.Context, url, db string) {
 var quiet = slog.New(slog.DiscardHandler)
 
 // A config.set that would send waiting citizens home (today made a
-// holiday) is refused, naming them, until it says "expire": true.
+// holiday) is refused, naming them, until it says "expire": true; one
+// whose width today's numbers outgrew is refused.
 func TestConfigSetSendsHomeOnlyWhenAsked(t *testing.T) {
 	ctx, o, _ := startOffice(t, office.Opts{Config: roundTheClock(t)}, "qms/demo/status")
 	iss, err := o.Engine().Issue(ctx, queue.IssueRequest{Service: "social", Kiosk: "k1"})
@@ -1307,6 +1308,19 @@ func TestConfigSetSendsHomeOnlyWhenAsked(t *testing.T) {
 	require.Contains(t, r.Error.Message, iss.Ticket.Label)
 	require.Contains(t, r.Error.Message, `"expire": true`)
 	require.Empty(t, o.Config().Office.Holidays, "nothing changed")
+
+	// A width that today's numbers outgrew: they would repeat today.
+	for range 9 {
+		_, err := o.Engine().Issue(ctx, queue.IssueRequest{Service: "social", Kiosk: "k1"})
+		require.NoError(t, err)
+	}
+	services, err := json.Marshal(o.Config().Services)
+	require.NoError(t, err)
+	r = set(`{"patch":{"services":` + strings.Replace(string(services), `"width":3`, `"width":1`, 1) + `}}`)
+	require.False(t, r.OK)
+	require.Equal(t, "bad_request", r.Error.Code)
+	require.Equal(t, "config.services[0].width", r.Error.Field)
+	require.Contains(t, r.Error.Message, "repeat")
 
 	r = set(`{"patch":{"office":{"holidays":["` + today + `"]}},"expire":true}`)
 	require.True(t, r.OK, "%+v", r.Error)
