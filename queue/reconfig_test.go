@@ -106,6 +106,22 @@ func TestServiceRenamedKeepsItsCap(t *testing.T) {
 	require.ErrorIs(t, err, queue.ErrDailyCap)
 }
 
+// A paused service renamed while the office runs stays paused under its
+// new id, with its reason.
+func TestServiceRenamedStaysPaused(t *testing.T) {
+	o := newOffice(t, nil, monday10)
+	require.NoError(t, o.e.SetPause(o.ctx, "social", "збій системи"))
+	o.cfg = queuetest.Office(t, func(s string) string {
+		s = strings.Replace(s, `{id: social,`, `{id: social2,`, 1)
+		return strings.ReplaceAll(s, `services: [social`, `services: [social2`)
+	})
+	require.NoError(t, o.e.SetConfig(o.ctx, o.cfg))
+	_, err := o.e.Issue(o.ctx, queue.IssueRequest{Service: "social2"})
+	var pe *queue.PausedError
+	require.ErrorAs(t, err, &pe)
+	require.Equal(t, "збій системи", pe.Reason)
+}
+
 func TestServiceRemovedMidDay(t *testing.T) {
 	o := newOffice(t, nil, monday10)
 	waiting := o.issue("employment")

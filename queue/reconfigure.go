@@ -73,9 +73,21 @@ func (e *Engine) swap(sw *swapRequest) error {
 	r := &request{err: make(chan error, 1), fn: func(t *txn) error {
 		t.rehomeStrays()
 		for _, s := range slices.Sorted(maps.Keys(t.st.pauses)) {
-			if s != "" && e.service(s) == nil {
-				delete(t.st.pauses, s)
-				t.pausesChanged(s, false, "the service is no longer configured")
+			if s == "" || e.service(s) != nil {
+				continue
+			}
+			p := t.st.pauses[s]
+			delete(t.st.pauses, s)
+			t.pausesChanged(s, false, "the service is no longer configured")
+			// Renamed (a new service prints its prefix), it stays
+			// paused under its new id.
+			if was := old.Service(s); was != nil {
+				if now := e.byPrefix[was.Prefix]; now != nil && old.Service(now.ID) == nil {
+					if _, paused := t.st.pauses[now.ID]; !paused {
+						t.st.pauses[now.ID] = p
+						t.pausesChanged(now.ID, true, p.Reason)
+					}
+				}
 			}
 		}
 		for _, c := range e.cfg.Counters {
