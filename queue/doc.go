@@ -24,7 +24,8 @@
 //
 // bbolt grows its file into a hole, and a commit that first writes there
 // makes the file system allocate blocks, which its fdatasync must journal:
-// the engine keeps a few megabytes written ahead beyond the used pages.
+// the engine keeps a few megabytes written ahead beyond the used pages, as
+// far as the disk can spare them (on a nearly full one it runs without).
 //
 // # Ticket life
 //
