@@ -252,7 +252,8 @@ func (t *txn) rollover() {
 		tk.ForCounter = ""
 		t.event(EvExpired, tk, tk.Counter, "the business day ended")
 	}
-	if t.st.day != "" {
+	// A day that issued no ticket leaves no figures: prune drops it.
+	if t.st.day != "" && len(t.st.tickets) > 0 {
 		t.keepStats(t.st.day)
 	}
 	old := t.st
@@ -278,10 +279,16 @@ func (t *txn) rollover() {
 }
 
 // prune drops the events, and so the tickets, of the days before the last
-// office.stats_days business days the store recorded (counted in recorded
-// days, so that a clock that once jumped ahead cannot wipe them); their
-// statistics stay. Events not yet acknowledged by the broker are kept
-// whatever their age: while the broker is away nothing is lost.
+// office.stats_days business days, and the record of every past day that
+// issued no ticket. A business day is one that issued a ticket: the
+// engine's timer starts a day at every midnight, weekends and holidays
+// too, and those must not push out the days they are kept for. It is
+// read from the store, not from the hours (which the configuration may
+// have changed since, or an air-raid alert may have kept shut), and
+// counted in recorded days, so that a clock that once jumped ahead cannot
+// wipe them. The statistics of the days with tickets stay. Events not yet
+// acknowledged by the broker are kept whatever their age: while the broker
+// is away nothing is lost.
 func (t *txn) prune() {
 	type rec struct {
 		day   []byte
@@ -292,6 +299,26 @@ func (t *txn) prune() {
 	for k, v := dc.First(); k != nil; k, v = dc.Next() {
 		days = append(days, rec{append([]byte(nil), k...), beU64(v)})
 	}
+	// Today (the last) is kept, tickets or not yet. A past day with none
+	// has nothing to keep (a store written before days were counted so
+	// may still record such days, and empty figures of them).
+	kept := days[:0]
+	for i, d := range days {
+		if i < len(days)-1 {
+			had, err := hadTickets(t.tx, string(d.day), d.start)
+			if err != nil {
+				t.fail(err)
+				return
+			}
+			if !had {
+				t.fail(t.tx.Bucket(bucketDays).Delete(d.day))
+				t.fail(t.tx.Bucket(bucketStats).Delete(d.day))
+				continue
+			}
+		}
+		kept = append(kept, d)
+	}
+	days = kept
 	published := beU64(t.tx.Bucket(bucketMeta).Get(keyPublished))
 	keep := max(len(days)-1-t.e.cfg.Office.StatsDays, 0) // the first kept day: today and stats_days before it
 	for keep > 0 {
@@ -316,6 +343,22 @@ func (t *txn) prune() {
 			return
 		}
 	}
+}
+
+// hadTickets reports whether the business day whose day.started event is
+// start issued a ticket: whether one of its events, up to the next day's
+// start, is of a ticket of that day. It reads only the events before the
+// day's first ticket.
+func hadTickets(tx *bolt.Tx, day string, start uint64) (bool, error) {
+	had := false
+	err := eachEvent(tx, start, func(ev *eventRecord) bool {
+		if ev.Seq > start && ev.Type == EvDayStarted {
+			return false
+		}
+		had = ev.Ticket != nil && ev.Ticket.Day == day
+		return !had
+	})
+	return had, err
 }
 
 // openHours is which services are in their opening hours, as of one minute

@@ -24,7 +24,8 @@
 //
 // bbolt grows its file into a hole, and a commit that first writes there
 // makes the file system allocate blocks, which its fdatasync must journal:
-// the engine keeps a few megabytes written ahead beyond the used pages.
+// the engine keeps a few megabytes written ahead beyond the used pages, as
+// far as the disk can spare them (on a nearly full one it runs without).
 //
 // # Ticket life
 //
@@ -75,7 +76,8 @@
 // no-shows, transfers, voided and expired with wait and service time p50,
 // p90 and max, from the day's events visit by visit (a counter counts every
 // visit it had, a wait is one service's queue); a finished day's figures are stored when it ends and outlive
-// its tickets and events, which are kept office.stats_days days.
+// its tickets and events, which are kept office.stats_days business days:
+// the days that issued a ticket (a day that issued none keeps no record).
 //
 // # Store
 //
@@ -86,7 +88,8 @@
 //	counters  counter id → persistent counter state (paused)
 //	events    seq (8 bytes, big endian) → Event as JSON, with the ticket
 //	          as the event left it
-//	days      business day → the seq of its day.started event
+//	days      business day → the seq of its day.started event, for
+//	          today and the kept days that issued a ticket
 //	stats     business day → DayStats as JSON of a finished day
 //
 // The events are the record of the tickets: every change of a ticket ends

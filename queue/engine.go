@@ -31,6 +31,9 @@ type Opts struct {
 	Now    func() time.Time     `yaml:"-"`
 	// Logger receives what the engine has to say; nil means slog.Default().
 	Logger *slog.Logger `yaml:"-"`
+	// space is the free space of the file's file system; nil means
+	// diskSpace (tests give a disk of their own, SetDiskSpace).
+	space spaceFunc
 }
 
 // DefaultOpts are the options used for a nil *Opts.
@@ -93,6 +96,10 @@ type Engine struct {
 	// inHoursNow is which services are in their opening hours (loop
 	// goroutine only).
 	inHoursNow openHours
+	// roomWarned is the kind of shortfall of the file's written room the
+	// log was last told of ("" none): a disk that stays full is told
+	// once, not at every tick (loop goroutine only).
+	roomWarned string
 	// failHook, set by tests, makes a write transaction fail.
 	failHook func() error
 }
@@ -136,6 +143,9 @@ func open(path string, cfg *config.Config, opts *Opts) (*Engine, error) {
 	}
 	if o.Logger == nil {
 		o.Logger = slog.Default()
+	}
+	if o.space == nil {
+		o.space = diskSpace
 	}
 	if err := mappable(path, maxMapping, o.Logger); err != nil {
 		return nil, err
@@ -191,10 +201,9 @@ func open(path string, cfg *config.Config, opts *Opts) (*Engine, error) {
 		db.Close()
 		return nil, fmt.Errorf("queue: init %s: %w", path, err)
 	}
-	if err := preallocate(db, slack); err != nil {
-		db.Close()
-		return nil, err
-	}
+	// Best effort, as at every tick: a nearly full disk must not keep
+	// the office from opening (systemd would start it again and again).
+	e.preallocate(slack)
 	if err := e.reload(); err != nil {
 		db.Close()
 		return nil, err
@@ -281,15 +290,44 @@ func (e *Engine) loop() {
 // business day's end, a service's closing, the acknowledged events and the
 // clock to record, the wait estimates to refresh.
 func (e *Engine) tick() {
-	if err := preallocate(e.db, step); err != nil {
-		e.log.Warn("queue: cannot preallocate the database file", "err", err)
-	}
+	e.preallocate(step)
 	now := e.opts.Now()
 	if e.dayChange(now, e.st.day) || e.st.closeDue(now) || e.acked.Load() > e.ackStored ||
 		e.clockOK(now) && (now.Sub(e.clockStored) >= clockEvery || e.clockStored.Sub(now) > clockSlack) {
 		e.commitEmpty()
 	}
 	e.refreshEstimates()
+}
+
+// preallocate keeps the file's written room (see slack), writing at most
+// limit bytes, and tells the log of a shortfall once for as long as it
+// lasts, and when it ends. Only the engine's goroutine calls it (or open,
+// before the loop starts).
+func (e *Engine) preallocate(limit int64) {
+	err := preallocate(e.db, limit, e.opts.space)
+	kind := ""
+	var room *roomError
+	switch {
+	case err == nil:
+	case !errors.As(err, &room):
+		kind = "error"
+	case room.err != nil:
+		kind = "write"
+	default:
+		kind = "full"
+	}
+	if kind == e.roomWarned {
+		return
+	}
+	switch {
+	case kind == "full":
+		e.log.Warn("queue: the disk is nearly full: the database file gets no more room written ahead (it works on; its commits may flush the file system's journal too)", "err", err)
+	case kind != "":
+		e.log.Warn("queue: cannot write room ahead in the database file (it works on; its commits may flush the file system's journal too)", "err", err)
+	default:
+		e.log.Info("queue: the database file gets its room written ahead again")
+	}
+	e.roomWarned = kind
 }
 
 // commitEmpty commits a transaction of no request: what every one does

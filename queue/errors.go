@@ -65,8 +65,10 @@ var (
 
 	// ErrBadScore is returned by Rate for a score outside 1..5.
 	ErrBadScore = errors.New("queue: a rating is 1 to 5")
-	// ErrUnknownDay is returned by Stats for a day with no record.
-	ErrUnknownDay = errors.New("queue: no record of that day (the office did not open, or it is older than office.stats_days)")
+	// ErrUnknownDay is returned by Stats and TicketsOf for a day with no
+	// record: one that issued no ticket (a weekend, a holiday), or, for
+	// its tickets, one older than the kept days.
+	ErrUnknownDay = errors.New("queue: no record of that day (it issued no ticket, or its tickets are older than office.stats_days)")
 	// ErrNotServed is returned by a transfer to a counter that does not
 	// serve the target service, and by a call of a ticket of a service
 	// the counter does not serve.

@@ -22,8 +22,16 @@ func Preallocate(path string, limit int64) error {
 		return err
 	}
 	defer db.Close()
-	return preallocate(db, limit)
+	return preallocate(db, limit, diskSpace)
 }
+
+// SetDiskSpace makes an engine opened with o see free space as space
+// reports it rather than as its file system does.
+func SetDiskSpace(o *Opts, space func(path string) (free, total int64, err error)) { o.space = space }
+
+// Reserve is the free space the written room leaves on a file system of
+// total bytes.
+func Reserve(total int64) int64 { return reserve(total) }
 
 // RefreshEstimates runs the engine's periodic refresh of the wait
 // estimates now, on its goroutine.

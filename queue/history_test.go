@@ -1,10 +1,14 @@
 package queue_test
 
 import (
+	"encoding/binary"
+	"encoding/json"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/require"
+	bolt "go.etcd.io/bbolt"
 
 	"github.com/cherga/cherga/queue"
 	"github.com/cherga/cherga/queue/queuetest"
@@ -129,4 +133,112 @@ func TestBoardKeepsItsCallTime(t *testing.T) {
 	require.True(t, recalled.Equal(board()))
 	o.reopen()
 	require.True(t, recalled.Equal(board()), "after a restart too")
+}
+
+// weekdays opens the test office Monday to Friday, 09:00 to 17:00.
+func weekdays(s string) string {
+	return nineToFive(strings.Replace(s, `, sat: "00:00-24:00", sun: "00:00-24:00"`, "", 1))
+}
+
+// runTo moves the clock hour by hour up to until, the engine's timer
+// ticking at each, and serves one citizen at 10:00 of every day the office
+// is open.
+func (o *office) runTo(until time.Time) {
+	o.t.Helper()
+	for now := o.clk.Add(time.Hour); !now.After(until); now = o.clk.Add(time.Hour) {
+		queue.Tick(o.e)
+		if wd := now.Weekday(); now.Hour() == 10 && wd != time.Saturday && wd != time.Sunday {
+			o.issue("social")
+			o.next("1")
+			o.do("1", queue.Finish)
+			o.published()
+		}
+	}
+	o.clk.Set(until)
+}
+
+// office.stats_days counts business days, the days that issued a ticket:
+// the engine's timer starts a day every midnight, the weekend's too, and
+// those push no day out, nor are kept.
+func TestStatsDaysAreBusinessDays(t *testing.T) {
+	o := newOffice(t, queuetest.Office(t, weekdays, withOffice("stats_days: 5")), monday10)
+	o.issue("social")
+	o.next("1")
+	o.do("1", queue.Finish)
+	o.published()
+	// The next Monday: the five days of last week are kept.
+	o.runTo(monday10.AddDate(0, 0, 7))
+	for d := range 5 {
+		day := monday10.AddDate(0, 0, d).Format("2006-01-02")
+		ts, err := o.e.TicketsOf(o.ctx, day)
+		require.NoError(t, err, day)
+		require.Len(t, ts, 1, day)
+	}
+	for _, day := range []string{"2026-11-28", "2026-11-29"} {
+		_, err := o.e.TicketsOf(o.ctx, day)
+		require.ErrorIs(t, err, queue.ErrUnknownDay, "%s: nobody came, nothing is kept", day)
+		_, err = o.e.Stats(o.ctx, day)
+		require.ErrorIs(t, err, queue.ErrUnknownDay, day)
+	}
+
+	// Tuesday: the Monday before goes, but for its figures.
+	o.runTo(monday10.AddDate(0, 0, 8))
+	_, err := o.e.TicketsOf(o.ctx, "2026-11-23")
+	require.ErrorIs(t, err, queue.ErrUnknownDay)
+	st, err := o.e.Stats(o.ctx, "2026-11-23")
+	require.NoError(t, err)
+	require.Equal(t, 1, st.Total.Served)
+	ts, err := o.e.TicketsOf(o.ctx, "2026-11-24")
+	require.NoError(t, err)
+	require.Len(t, ts, 1)
+	evs := o.events()
+	require.Equal(t, queue.EvDayStarted, evs[0].Type)
+	require.Equal(t, "2026-11-24", evs[0].Reason, "events from the first kept day on")
+	o.reopen()
+	require.Equal(t, "А002", o.issue("social").Ticket.Label)
+}
+
+// A store written when every calendar day counted records the days of a
+// weekend, with empty figures: they no longer count, and go.
+func TestStatsDaysOfAnOlderStore(t *testing.T) {
+	friday := monday10.AddDate(0, 0, 4)
+	o := newOffice(t, queuetest.Office(t, weekdays, withOffice("stats_days: 1")), friday)
+	o.issue("social")
+	o.published()
+	o.runTo(friday.AddDate(0, 0, 2)) // Sunday
+	var saturday uint64
+	for _, ev := range o.events() {
+		if ev.Type == queue.EvDayStarted && ev.Reason == "2026-11-28" {
+			saturday = ev.Seq
+		}
+	}
+	require.NotZero(t, saturday)
+	require.NoError(t, o.e.Close())
+	db, err := bolt.Open(o.path, 0o600, nil)
+	require.NoError(t, err)
+	require.NoError(t, db.Update(func(tx *bolt.Tx) error {
+		// What the engine kept of Saturday before days were counted.
+		if err := tx.Bucket([]byte("days")).Put([]byte("2026-11-28"), binary.BigEndian.AppendUint64(nil, saturday)); err != nil {
+			return err
+		}
+		v, err := json.Marshal(&queue.DayStats{Day: "2026-11-28", Services: map[string]queue.Figure{}, Counters: map[string]queue.Figure{}})
+		if err != nil {
+			return err
+		}
+		return tx.Bucket([]byte("stats")).Put([]byte("2026-11-28"), v)
+	}))
+	require.NoError(t, db.Close())
+	o.e = queuetest.OpenPath(t, o.path, o.cfg, o.opts())
+	_, err = o.e.Stats(o.ctx, "2026-11-28")
+	require.NoError(t, err, "the old record is there")
+
+	// Monday: Friday is the one kept day, Saturday and Sunday are gone.
+	o.runTo(monday10.AddDate(0, 0, 7))
+	ts, err := o.e.TicketsOf(o.ctx, "2026-11-27")
+	require.NoError(t, err)
+	require.Len(t, ts, 1)
+	_, err = o.e.Stats(o.ctx, "2026-11-28")
+	require.ErrorIs(t, err, queue.ErrUnknownDay)
+	_, err = o.e.TicketsOf(o.ctx, "2026-11-28")
+	require.ErrorIs(t, err, queue.ErrUnknownDay)
 }

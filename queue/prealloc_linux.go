@@ -18,3 +18,18 @@ func firstHole(f *os.File, off int64) (int64, error) {
 	}
 	return n, err
 }
+
+// diskSpace is the free space of the file system holding path that an
+// unprivileged user may take (the blocks kept for root are not), and its
+// size (statfs, whose block counts are in fragments).
+func diskSpace(path string) (free, total int64, err error) {
+	var st unix.Statfs_t
+	if err := unix.Statfs(path, &st); err != nil {
+		return 0, 0, err
+	}
+	unit := int64(st.Frsize)
+	if unit == 0 {
+		unit = int64(st.Bsize)
+	}
+	return int64(st.Bavail) * unit, int64(st.Blocks) * unit, nil
+}

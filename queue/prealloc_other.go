@@ -13,3 +13,7 @@ func firstHole(f *os.File, _ int64) (int64, error) {
 	}
 	return fi.Size(), nil
 }
+
+// diskSpace cannot be told here: the room is written as far as the file
+// system takes it, and what a failed write added is cut off again.
+func diskSpace(string) (free, total int64, err error) { return -1, -1, nil }

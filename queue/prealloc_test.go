@@ -3,7 +3,16 @@
 package queue_test
 
 import (
+	"bytes"
+	"fmt"
+	"log/slog"
 	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"syscall"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -59,4 +68,176 @@ func TestPreallocate(t *testing.T) {
 
 	o.e = queuetest.OpenPath(t, o.path, o.cfg, o.opts())
 	require.Equal(t, "А021", o.issue("social").Ticket.Label)
+}
+
+// disk is a file system of total bytes on which other files take others
+// bytes and the store's file its blocks: its free space is what they
+// leave.
+type disk struct {
+	t      *testing.T
+	path   string
+	total  int64
+	others atomic.Int64
+}
+
+func (d *disk) space(string) (free, total int64, err error) {
+	return d.total - d.others.Load() - allocated(d.t, d.path), d.total, nil
+}
+
+func (d *disk) free() int64 { free, _, _ := d.space(""); return free }
+
+// allocated is how many bytes of blocks the file at path takes.
+func allocated(t *testing.T, path string) int64 {
+	var st syscall.Stat_t
+	if err := syscall.Stat(path, &st); err != nil {
+		t.Errorf("stat %s: %v", path, err)
+		return 0
+	}
+	return st.Blocks * 512
+}
+
+// logBuffer is a log a test reads while the engine may write to it.
+type logBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (l *logBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.buf.Write(p)
+}
+
+func (l *logBuffer) count(s string) int {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return strings.Count(l.buf.String(), s)
+}
+
+// On a nearly full disk the office opens and issues tickets: the room is
+// written only from what the disk can spare beyond the reserve, the
+// shortfall is logged once, with the free space, for as long as it lasts,
+// and the room is written again once there is space.
+func TestPreallocateFullDisk(t *testing.T) {
+	d := &disk{t: t, path: filepath.Join(t.TempDir(), "q.db"), total: 64 << 20}
+	reserve := queue.Reserve(d.total)
+	require.Equal(t, int64(16<<20), reserve, "the smallest reserve")
+	d.others.Store(d.total - reserve) // full: the file's blocks take the disk below the reserve
+	var log logBuffer
+	opts := &queue.Opts{Now: queuetest.NewClock(monday10).Now, Logger: slog.New(slog.NewTextHandler(&log, nil))}
+	queue.SetDiskSpace(opts, d.space)
+	cfg := queuetest.Office(t)
+	issue := func(e *queue.Engine, want string) {
+		t.Helper()
+		iss, err := e.Issue(t.Context(), queue.IssueRequest{Service: "social", Kiosk: "k1"})
+		require.NoError(t, err)
+		require.Equal(t, want, iss.Ticket.Label)
+	}
+	const full = "the disk is nearly full"
+
+	e := queuetest.OpenPath(t, d.path, cfg, opts)
+	require.Equal(t, 1, log.count(full), log.buf.String())
+	require.Equal(t, 1, log.count("MB free, 16.0 MB kept free for others"), "the warning names the free space")
+	issue(e, "А001")
+	for range 3 {
+		queue.Tick(e)
+	}
+	require.Equal(t, 1, log.count(full), "told once while the disk stays full")
+	require.NoError(t, e.Close())
+	require.Zero(t, room(t, d.path), "no zeros written")
+
+	// Reopened with 1 MB to spare beyond the reserve, it writes 1 MB.
+	d.others.Store(d.total - reserve - 1<<20 - allocated(t, d.path))
+	e = queuetest.OpenPath(t, d.path, cfg, opts)
+	require.GreaterOrEqual(t, d.free(), reserve, "the reserve is left")
+	require.Equal(t, 2, log.count(full), "told again by the new run")
+	require.NoError(t, e.Close())
+	require.LessOrEqual(t, room(t, d.path), int64(1<<20))
+	require.GreaterOrEqual(t, room(t, d.path), int64(1<<20-64<<10), "1 MB written, less what a commit took")
+
+	// Space returns while it runs: the timer writes the room a step at a
+	// time, and says so once; when the disk fills again, that is told
+	// again.
+	d.others.Store(d.total - reserve)
+	e = queuetest.OpenPath(t, d.path, cfg, opts)
+	require.Equal(t, 3, log.count(full))
+	d.others.Store(0)
+	queue.Tick(e)
+	queue.Tick(e)
+	const again = "gets its room written ahead again"
+	require.Equal(t, 1, log.count(again))
+	d.others.Store(d.total - reserve)
+	queue.Tick(e)
+	queue.Tick(e)
+	require.Equal(t, 4, log.count(full))
+	issue(e, "А002")
+	require.NoError(t, e.Close())
+	require.LessOrEqual(t, room(t, d.path), int64(3<<20))
+	require.GreaterOrEqual(t, room(t, d.path), int64(3<<20-64<<10), "two steps written, less what the ticket took")
+}
+
+const envFsizeDB = "CHERGA_FSIZE_DB"
+
+// fsizeLimit is the largest file the helper may write: bbolt's file of a
+// few tickets stays far below it, the room would not.
+const fsizeLimit = 1 << 20
+
+// TestPreallocateWriteFailsHelper opens a store in a process that may
+// write no file past fsizeLimit (RLIMIT_FSIZE: a write past it fails with
+// EFBIG, as one on a full disk does with ENOSPC, although the file system
+// has space), and issues a ticket.
+func TestPreallocateWriteFailsHelper(t *testing.T) {
+	path := os.Getenv(envFsizeDB)
+	if path == "" {
+		t.Skip("the subprocess of TestPreallocateWriteFails; runs only under it")
+	}
+	var lim unix.Rlimit
+	require.NoError(t, unix.Getrlimit(unix.RLIMIT_FSIZE, &lim))
+	lim.Cur = fsizeLimit
+	require.NoError(t, unix.Setrlimit(unix.RLIMIT_FSIZE, &lim))
+	before, err := os.Stat(path)
+	require.NoError(t, err)
+	e, err := queue.Open(path, queuetest.Office(t), &queue.Opts{Now: queuetest.NewClock(monday10).Now, Logger: slog.New(slog.NewTextHandler(os.Stderr, nil))})
+	require.NoError(t, err)
+	after, err := os.Stat(path)
+	require.NoError(t, err)
+	require.Equal(t, before.Size(), after.Size(), "the zeros past the end are cut off again")
+	iss, err := e.Issue(t.Context(), queue.IssueRequest{Service: "social", Kiosk: "k1"})
+	require.NoError(t, err)
+	fmt.Println(iss.Ticket.Label)
+	require.NoError(t, e.Close())
+}
+
+// A store opens although writing its room fails (the statfs said there
+// was space; a write fails anyway): the office starts, the file is as
+// long as before, and it is sound.
+func TestPreallocateWriteFails(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "q.db")
+	cfg := queuetest.Office(t)
+	opts := &queue.Opts{Now: queuetest.NewClock(monday10).Now, Logger: quiet}
+	// A store with no room yet, so that the helper has some to write.
+	queue.SetDiskSpace(opts, func(string) (int64, int64, error) { return 0, 1 << 30, nil })
+	e, err := queue.Open(path, cfg, opts)
+	require.NoError(t, err)
+	require.NoError(t, e.Close())
+	fi, err := os.Stat(path)
+	require.NoError(t, err)
+	require.Less(t, fi.Size()+queue.Slack, int64(fsizeLimit)*8, "bbolt's file is small")
+	require.Less(t, fi.Size(), int64(fsizeLimit))
+
+	cmd := exec.Command(os.Args[0], "-test.run=^TestPreallocateWriteFailsHelper$", "-test.count=1", "-test.v")
+	cmd.Env = append(os.Environ(), envFsizeDB+"="+path)
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	out, err := cmd.Output()
+	require.NoError(t, err, "%s\n%s", out, stderr.String())
+	require.Contains(t, string(out), "А001")
+	require.Contains(t, stderr.String(), "cannot write room ahead in the database file")
+	require.Contains(t, stderr.String(), "file too large")
+
+	require.NoError(t, queue.Verify(path, cfg))
+	e = queuetest.OpenPath(t, path, cfg, &queue.Opts{Now: queuetest.NewClock(monday10).Now, Logger: quiet})
+	iss, err := e.Issue(t.Context(), queue.IssueRequest{Service: "social", Kiosk: "k1"})
+	require.NoError(t, err)
+	require.Equal(t, "А002", iss.Ticket.Label)
 }

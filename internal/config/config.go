@@ -80,8 +80,10 @@ type Office struct {
 	// called before the others of its service. Empty allows only a plain
 	// priority (the kiosk's priority button or long press).
 	PriorityCategories []string `yaml:"priority_categories,omitempty" json:"priority_categories,omitempty"`
-	// StatsDays is how many business days of tickets are kept; older days
-	// keep only their statistics. 0 means 90.
+	// StatsDays is how many business days of tickets are kept, besides
+	// today: the last days that issued a ticket (weekends, holidays and
+	// other days nobody got one do not count); older days keep only
+	// their statistics. 0 means 90.
 	StatsDays int `yaml:"stats_days,omitempty" json:"stats_days,omitempty"`
 }
 
