@@ -233,7 +233,10 @@ func (e *Engine) view(fn func(*bolt.Tx) error) (err error) {
 func (e *Engine) update(fn func(*bolt.Tx) error) (err error) {
 	defer debug.SetPanicOnFault(debug.SetPanicOnFault(true))
 	defer recoverDamaged(e.db.Path(), &err)
-	return e.db.Update(fn)
+	if err = e.db.Update(fn); err == nil {
+		e.commits.Add(1)
+	}
+	return err
 }
 
 // maxMapping is the largest file bbolt can map in this build: 2 GiB on a

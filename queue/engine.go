@@ -72,6 +72,8 @@ type Engine struct {
 	// the one the store holds (loop goroutine only).
 	acked     atomic.Uint64
 	ackStored uint64
+	// commits counts the write transactions committed (Commits).
+	commits atomic.Uint64
 	// pub is the retained state committed but not yet taken by the
 	// publisher (TakeRetained); load the rows of the office load, one per
 	// service in configuration order, kept current with every commit.
@@ -241,6 +243,12 @@ func (e *Engine) Close() error {
 
 // Path is the bbolt file.
 func (e *Engine) Path() string { return e.db.Path() }
+
+// Commits is how many write transactions the engine has committed since it
+// opened: each is a write of the state file, synced to the disk (two
+// fdatasyncs). Nothing but a request, a new day, a closing, an
+// acknowledged event or the clock (every few minutes) makes one.
+func (e *Engine) Commits() uint64 { return e.commits.Load() }
 
 // absPath is path made absolute for a message: "cherga.db" does not say
 // which directory a service was started in.

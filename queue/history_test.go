@@ -81,7 +81,7 @@ func TestServiceTimeAcrossClockSet(t *testing.T) {
 	require.Zero(t, st.Total.Service.N, "no service time from a clock that was not set")
 	require.Zero(t, st.Total.Wait.N)
 	o.clk.Set(monday10.AddDate(0, 0, 1))
-	require.NoError(t, o.e.Republish(o.ctx))
+	queue.Tick(o.e)
 	st, err = o.e.Stats(o.ctx, "2026-11-23")
 	require.NoError(t, err)
 	require.Zero(t, st.Services["social"].Service.N)

@@ -676,15 +676,23 @@ func contains(list []string, s string) bool {
 
 // Republish queues the whole current state (every board, the hall, every
 // queue's figures and the load) for publishing, as a retained snapshot for a
-// broker that starts empty.
+// broker that starts empty. It reads the committed state and writes
+// nothing: the publisher calls it at every reconnection, and a write would
+// be an fsync'd commit of the state file each time. (What a write
+// transaction does besides, the day's rollover, the closings, the
+// acknowledged events and the clock, the engine's tick does.)
 func (e *Engine) Republish(ctx context.Context) error {
-	return e.do(ctx, false, func(t *txn) error {
+	return e.do(ctx, true, func(r *txn) error {
+		t := &txn{e: e, st: r.st, now: r.now, boards: map[string]bool{}, dirtyQueues: map[string]bool{}}
 		for _, c := range e.cfg.Counters {
 			t.boardChanged(t.st.counters[c.ID])
 		}
 		t.hall = true
 		for _, s := range e.cfg.Services {
 			t.changed(s.ID)
+		}
+		if e.retain(t) {
+			e.signal()
 		}
 		return nil
 	})

@@ -572,7 +572,7 @@ func TestWaitingTicketsExpireAtClosing(t *testing.T) {
 	o.issue("social")
 	require.Equal(t, "П001", o.next("3"))
 	o.clk.Set(time.Date(2026, 11, 23, 13, 0, 0, 0, kyiv))
-	require.NoError(t, o.e.Republish(o.ctx)) // the engine's timer does this
+	queue.Tick(o.e) // the engine's timer
 	require.Equal(t, queue.Expired, o.ticket("П002").State)
 	require.Equal(t, queue.Called, o.ticket("П001").State, "the one at the counter is served")
 	require.Equal(t, queue.Waiting, o.ticket("А001").State)
@@ -580,7 +580,7 @@ func TestWaitingTicketsExpireAtClosing(t *testing.T) {
 
 	o.reopen()
 	o.clk.Set(time.Date(2026, 11, 23, 17, 30, 0, 0, kyiv))
-	require.NoError(t, o.e.Republish(o.ctx))
+	queue.Tick(o.e)
 	require.Equal(t, queue.Expired, o.ticket("А001").State)
 	var reasons []string
 	for _, ev := range o.events() {

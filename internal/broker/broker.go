@@ -30,6 +30,11 @@ type Broker struct {
 	err   error
 	subs  atomic.Int32 // subscription identifiers of Subscribe
 	watch *subscribers
+	log   *slog.Logger
+
+	stop, swept chan struct{} // sweep's
+	sweepMu     sync.Mutex
+	full        map[string]bool // the clients whose queue was full at the last sweep
 }
 
 // The embedded broker's limits: what an office's devices need, many times
@@ -43,7 +48,9 @@ const (
 	// MaxClients is how many clients may be connected at once.
 	MaxClients = 256
 	// maxWritesPending is how many messages wait for one client that
-	// reads slowly before more are dropped for it.
+	// reads slowly before more are dropped for it, and how many QoS 1 and
+	// 2 messages a client may leave unacknowledged (one that is away:
+	// MaxQueued).
 	maxWritesPending = 1024
 )
 
@@ -62,8 +69,12 @@ func Start(addr string, log *slog.Logger) (*Broker, error) {
 	}
 	caps := mqtt.NewDefaultServerCapabilities()
 	caps.MaximumPacketSize, caps.MaximumClients, caps.MaximumClientWritesPending = MaxPacket, MaxClients, maxWritesPending
+	caps.MaximumInflight, caps.MaximumSessionExpiryInterval = maxWritesPending, uint32(sessionExpiry/time.Second)
 	srv := mqtt.New(&mqtt.Options{InlineClient: true, Capabilities: caps, Logger: slog.New(mochiLog{log.Handler()}).With("component", "broker")})
 	if err := srv.AddHook(new(auth.AllowHook), nil); err != nil {
+		return nil, fmt.Errorf("broker: %w", err)
+	}
+	if err := srv.AddHook(&sessions{srv: srv, log: log}, nil); err != nil {
 		return nil, fmt.Errorf("broker: %w", err)
 	}
 	if err := srv.AddHook(new(retainOrder), nil); err != nil {
@@ -91,7 +102,9 @@ func Start(addr string, log *slog.Logger) (*Broker, error) {
 			log.Error("broker: serve", "err", err)
 		}
 	}()
-	return &Broker{srv: srv, ln: nl, gl: gl, watch: watch}, nil
+	b := &Broker{srv: srv, ln: nl, gl: gl, watch: watch, log: log, stop: make(chan struct{}), swept: make(chan struct{})}
+	go b.sweep(b.stop, b.swept)
+	return b, nil
 }
 
 // mochiLog is the broker's logger as mochi-mqtt writes to it. Its listener
@@ -276,6 +289,8 @@ func (b *Broker) Subscribe(filter string, h func(topic string, payload []byte)) 
 // (mochi's own Close panics the second time).
 func (b *Broker) Close() error {
 	b.once.Do(func() {
+		close(b.stop)
+		<-b.swept
 		// The listener first, with clients disconnected by closeClients:
 		// mochi v2.7.9's own (Clients.GetByListener) takes the read lock
 		// of the client list and then again inside (Clients.Len), so a

@@ -233,6 +233,11 @@ func (cl *Client) Start(topic string, qos byte, retain bool, payload []byte) *Se
 	return &Sending{topic: topic, tok: cl.c.Publish(topic, qos, retain, payload)}
 }
 
+// Err is, without waiting, the error of a publication that failed at once:
+// the broker is unreachable (ErrNotConnected), or the embedded one refused
+// it. nil for one under way, whatever becomes of it.
+func (s *Sending) Err() error { return s.err }
+
 // Wait returns once the broker has the message (QoS 1) or it was written
 // (QoS 0), or after the client's timeout.
 func (s *Sending) Wait(timeout time.Duration) error {

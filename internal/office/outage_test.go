@@ -3,6 +3,7 @@ package office_test
 import (
 	"context"
 	"encoding/json"
+	"log/slog"
 	"path/filepath"
 	"slices"
 	"testing"
@@ -18,10 +19,12 @@ import (
 )
 
 // TestBrokerOutage: the broker goes away and comes back empty (a Mosquitto
-// restarted without persistence). What the office did meanwhile (calls from
-// its GPIO buttons, here the engine) reaches the new broker: the retained
-// board and hall show the latest call, and the event stream has every seq
-// with no gap, the calls announced.
+// restarted without persistence). Meanwhile the controller writes nothing
+// to its store but what the office does. What the office did (calls from
+// its GPIO buttons, here the engine, and more events than the publisher
+// reads at once) reaches the new broker: the retained board and hall show
+// the latest call, and the event stream has every seq with no gap, the
+// calls announced.
 func TestBrokerOutage(t *testing.T) {
 	cfg, err := firmwareconfig.Example("round-the-clock")
 	require.NoError(t, err)
@@ -32,7 +35,8 @@ func TestBrokerOutage(t *testing.T) {
 	addr := brk.Addr()
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	o, err := office.Start(ctx, office.Opts{Config: cfg, DB: filepath.Join(t.TempDir(), "o.db"), Broker: "tcp://" + addr, Logger: quiet})
+	stillAway, log := logged(office.MsgStillAway)
+	o, err := office.Start(ctx, office.Opts{Config: cfg, DB: filepath.Join(t.TempDir(), "o.db"), Broker: "tcp://" + addr, Logger: log})
 	require.NoError(t, err)
 	defer o.Close()
 	eng := o.Engine()
@@ -57,9 +61,31 @@ func TestBrokerOutage(t *testing.T) {
 		_, err = eng.Counter(ctx, c, queue.Command{Action: queue.Next})
 		require.NoError(t, err)
 	}
+	for range 150 { // 300 events
+		require.NoError(t, eng.SetPause(ctx, "pension", "test"))
+		require.NoError(t, eng.Resume(ctx, "pension", "test"))
+	}
 	evs, err := eng.Replay(1, 1000)
 	require.NoError(t, err)
 	last := evs[len(evs)-1].Seq
+	require.Greater(t, last, uint64(300))
+
+	// Waiting for the broker, however long, commits nothing: no write of
+	// the state file (two fdatasyncs of the SD card each), nor anything
+	// read and rendered again. Here over two retries of the publisher.
+	waitFor := func(ch <-chan struct{}) {
+		t.Helper()
+		select {
+		case <-ch:
+		case <-ctx.Done():
+			t.Fatal("the publisher did not retry")
+		}
+	}
+	waitFor(stillAway)
+	commits := eng.Commits()
+	waitFor(stillAway)
+	waitFor(stillAway)
+	require.Equal(t, commits, eng.Commits(), "the store was written while nothing happened")
 
 	// It comes back, empty, at the same address.
 	comeBack := func() (*broker.Broker, *sim.Listener) {
@@ -119,6 +145,31 @@ func TestBrokerOutage(t *testing.T) {
 	_, l = comeBack()
 	_, err = l.Wait(ctx, "qms/demo/board/1", ticketIs("А004"))
 	require.NoError(t, err, "republished after the reconnection")
+}
+
+// logged returns a logger, and a channel that gets a value for each record
+// with the message msg, at any level (one not taken at once is dropped).
+func logged(msg string) (<-chan struct{}, *slog.Logger) {
+	ch := make(chan struct{}, 16)
+	return ch, slog.New(signalHandler{msg, ch})
+}
+
+type signalHandler struct {
+	msg string
+	ch  chan<- struct{}
+}
+
+func (h signalHandler) Enabled(context.Context, slog.Level) bool { return true }
+func (h signalHandler) WithAttrs([]slog.Attr) slog.Handler       { return h }
+func (h signalHandler) WithGroup(string) slog.Handler            { return h }
+func (h signalHandler) Handle(_ context.Context, r slog.Record) error {
+	if r.Message == h.msg {
+		select {
+		case h.ch <- struct{}{}:
+		default:
+		}
+	}
+	return nil
 }
 
 func ticketIs(label string) func(sim.Message) bool {

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"runtime"
 	"strconv"
+	"sync/atomic"
 	"time"
 
 	"github.com/cherga/cherga/audio"
@@ -213,19 +214,45 @@ type sending struct {
 	sends []*bus.Sending
 }
 
+// The publisher's retries after a failed publication: the first after
+// retryFirst, each next one twice as late, up to retryMax. While the
+// broker is unreachable it is the reconnection (bus OnConnect) that starts
+// the next round; the retries are for a broker that takes the connection
+// but not the publications, and make sure of the reconnection.
+const (
+	retryFirst = time.Second
+	retryMax   = 30 * time.Second
+)
+
+// msgStillAway is logged, at debug level, at each retry that finds the
+// broker still unreachable.
+const msgStillAway = "office: the broker is still unreachable; publishing when it is back"
+
+// failures is how acknowledge tells the publisher that a generation of
+// publications failed. (A channel of generations could hold an old one the
+// publisher has gone past, and drop the newer one.)
+type failures struct {
+	gen  atomic.Uint64 // the latest generation that failed
+	took atomic.Uint64 // the latest generation of which the broker took a publication
+	wake chan struct{} // a failure since the publisher last looked
+}
+
 // publish sends what the engine committed to the broker: the retained state
 // it changed (boards first, so a call shows at once) and the events after
 // the last acknowledged one, with their announcements. It does not wait for
 // the broker's acknowledgements: those are awaited, in order, by
 // acknowledge, so a slow acknowledgement (Nagle's algorithm on a broker's
 // socket) never holds back the next call. While the broker is away nothing
-// is lost: once a publication fails, the publisher waits, then sends again
-// every event not acknowledged and the whole retained state. Delivery is at
-// least once (events carry their seq, calls their id, so receivers can tell).
+// is lost: once a publication fails, the publisher stops, and when the
+// broker is back sends again every event not acknowledged and the whole
+// retained state. Meanwhile it reads and writes nothing: an outage of a day
+// costs the SD card nothing, and the round that ends it no more than one
+// that had all the events to send once. Delivery is at least once (events
+// carry their seq, calls their id, so receivers can tell).
 func (o *Office) publish(ctx context.Context) {
 	defer o.wg.Done()
 	runs := make(chan sending, 1024)
-	failed := make(chan uint64, 1)
+	failed := &failures{wake: make(chan struct{}, 1)}
 	o.wg.Add(1)
 	go o.acknowledge(runs, failed)
 	defer close(runs)
@@ -237,17 +264,36 @@ func (o *Office) publish(ctx context.Context) {
 	refresh := time.NewTicker(o.awtrixRefresh)
 	defer refresh.Stop()
 	gen := uint64(1)
-	var sent uint64 // the last event started in this generation
-	down := false   // a publication failed: wait for retry
-	again := false  // the whole retained state is to be sent again
-	whole := false  // it was asked for: this round sends it
+	var sent uint64    // the last event started in this generation
+	down := false      // a publication failed: wait for the broker or the retry
+	wait := retryFirst // until the next retry
+	again := false     // the whole retained state is to be sent again
+	whole := false     // it was asked for: this round sends it
 	held := o.holdEvents(ctx)
-	start := func(msgs []message, seq uint64) {
+	// fail ends the generation: what it started may not all arrive.
+	fail := func() {
+		gen++
+		down, again, sent = true, true, 0
+		retry.Reset(wait)
+		wait = min(2*wait, retryMax)
+	}
+	// start sends msgs as one run. At the first that cannot be started (the
+	// broker is unreachable) it fails the generation and returns false: the
+	// round stops there, rather than read and render every event pending
+	// for nothing.
+	start := func(msgs []message, seq uint64) bool {
 		r := sending{gen: gen, seq: seq, sends: make([]*bus.Sending, 0, len(msgs))}
 		for _, m := range msgs {
-			r.sends = append(r.sends, o.bus.Start(m.topic, 1, m.retain, m.payload))
+			s := o.bus.Start(m.topic, 1, m.retain, m.payload)
+			if err := s.Err(); err != nil {
+				o.log.Debug("office: publish deferred", "err", err)
+				fail()
+				return false
+			}
+			r.sends = append(r.sends, s)
 		}
 		runs <- r
+		return true
 	}
 	for {
 		select {
@@ -256,14 +302,25 @@ func (o *Office) publish(ctx context.Context) {
 		case <-o.eng.Notify():
 		case <-o.reconnected:
 			again = true // the broker may have lost its retained messages
-		case g := <-failed:
-			if g == gen && !down {
-				gen++
-				down, again, sent = true, true, 0
-				retry.Reset(time.Second)
+			if wait = retryFirst; down {
+				down = false
+				retry.Stop()
+			}
+		case <-failed.wake:
+			if failed.gen.Load() == gen && !down {
+				if failed.took.Load() == gen {
+					wait = retryFirst // the broker took some: not a broker that takes none
+				}
+				fail()
 			}
 			continue
 		case <-retry.C:
+			if !o.bus.Connected() {
+				o.log.Debug(msgStillAway, "next_check", wait)
+				retry.Reset(wait) // the reconnection will say
+				wait = min(2*wait, retryMax)
+				continue
+			}
 			down = false
 		case <-settle.C:
 		case <-refresh.C:
@@ -282,7 +339,7 @@ func (o *Office) publish(ctx context.Context) {
 		if again {
 			if err := o.eng.Republish(ctx); err != nil {
 				o.log.Error("office: republish", "err", err)
-				retry.Reset(time.Second)
+				retry.Reset(retryFirst)
 				down = true
 				continue
 			}
@@ -294,37 +351,45 @@ func (o *Office) publish(ctx context.Context) {
 				// The boards first, and then a yield: sending them readied
 				// the goroutines that carry them to the boards, and they
 				// would otherwise wait behind the rest of this round.
-				start(o.renderRetained(queue.Retained{Boards: r.Boards}, now), 0)
+				if !start(o.renderRetained(queue.Retained{Boards: r.Boards}, now), 0) {
+					continue // again is set: the next round sends them all
+				}
 				r.Boards = nil
 				runtime.Gosched()
 			}
-			if !r.Empty() {
-				start(o.renderRetained(r, now), 0)
+			if !r.Empty() && !start(o.renderRetained(r, now), 0) {
+				continue
 			}
 		}
 		if whole {
 			o.readyOnce.Do(func() { close(o.ready) }) // the whole state is under way
 			whole = false
 		}
-		for ctx.Err() == nil && !holding(held) {
+		ok := true
+		for ok && ctx.Err() == nil && !holding(held) {
 			evs, err := o.eng.Pending(sent, 256)
 			if err != nil {
 				o.log.Error("office: read events", "err", err)
-				retry.Reset(time.Second)
-				down = true
+				retry.Reset(retryFirst)
+				down, ok = true, false
 				break
 			}
 			for _, ev := range evs {
-				start(o.renderEvent(ev), ev.Seq)
+				if ok = start(o.renderEvent(ev), ev.Seq); !ok {
+					break
+				}
 				sent = ev.Seq
 			}
 			if len(evs) < 256 {
 				break
 			}
 		}
+		if !ok {
+			continue
+		}
 		msgs, next := o.settle(now)
-		if len(msgs) > 0 {
-			start(msgs, 0)
+		if len(msgs) > 0 && !start(msgs, 0) {
+			continue
 		}
 		if !next.IsZero() {
 			settle.Reset(time.Until(next))
@@ -384,7 +449,7 @@ func holding(held <-chan struct{}) bool {
 // order, and acknowledges their events to the engine. At the first failure
 // it tells the publisher, and acknowledges nothing more of that generation:
 // an event after a lost one must not be marked as delivered.
-func (o *Office) acknowledge(runs <-chan sending, failed chan<- uint64) {
+func (o *Office) acknowledge(runs <-chan sending, failed *failures) {
 	defer o.wg.Done()
 	var bad uint64 // the generation that failed
 	for r := range runs {
@@ -396,13 +461,15 @@ func (o *Office) acknowledge(runs <-chan sending, failed chan<- uint64) {
 			if err = s.Wait(o.bus.Timeout()); err != nil {
 				break
 			}
+			failed.took.Store(r.gen)
 		}
 		switch {
 		case err != nil:
 			bad = r.gen
 			o.log.Debug("office: publish deferred", "err", err)
+			failed.gen.Store(r.gen) // runs come in generation order: it only grows
 			select {
-			case failed <- r.gen:
+			case failed.wake <- struct{}{}:
 			default:
 			}
 		case r.seq > 0:

@@ -1,0 +1,128 @@
+package broker
+
+import (
+	"log/slog"
+	"sync/atomic"
+	"time"
+
+	mqtt "github.com/mochi-mqtt/server/v2"
+	"github.com/mochi-mqtt/server/v2/packets"
+)
+
+// What the broker keeps for a client with a persistent session
+// (clean_session=false) while it is away. The announcer has one, so that
+// the calls made during a Wi-Fi blip reach it when it is back; but every
+// other client that connects so (a box unplugged for good, one that
+// reconnects under a new random id, a Node-RED flow) gets its QoS 1
+// messages kept too, and mochi's defaults keep 8192 of them per session,
+// for a day, in sessions that never end: a busy day with 20 such sessions
+// took 500 MB.
+const (
+	// MaxQueued is how many QoS 1 and 2 messages the broker holds for a
+	// client that is away. Beyond it no newer message is kept for that
+	// client until older ones go (past QueuedAge): so it holds the oldest
+	// of the last QueuedAge. The announcer hears of about two messages a
+	// call (one per language): 256 is over a hundred calls in QueuedAge,
+	// more than thirteen counters make. (Not mochi's MaximumInflight, which
+	// bounds connected clients too: the controller's catching up after an
+	// outage sends more than that at once, and a connected client that
+	// acknowledges all of them must get them all.)
+	MaxQueued = 256
+	// QueuedAge is how long a message waits for its client: a call older
+	// than a few minutes is worth nothing (the announcer drops calls older
+	// than its -max-age, a minute by default) and the events have their own
+	// replay (events.replay).
+	QueuedAge = 5 * time.Minute
+)
+
+// sessionExpiry is how long the session of a client that went away is
+// kept, with its subscriptions and what is queued for it: twice
+// QueuedAge, so a client back within it finds its subscriptions and
+// every message not too old, and one back later subscribes again (the
+// announcer does at every connect) to an empty queue, which it would have
+// had anyway. An MQTT 5 client may ask for less. (A variable: tests
+// shorten it.)
+var sessionExpiry = 2 * QueuedAge
+
+// sweepEvery is how often messages past QueuedAge are dropped.
+const sweepEvery = 10 * time.Second
+
+// sweep drops, every sweepEvery until stop is closed, the messages that
+// waited past QueuedAge.
+func (b *Broker) sweep(stop <-chan struct{}, done chan<- struct{}) {
+	defer close(done)
+	t := time.NewTicker(sweepEvery)
+	defer t.Stop()
+	for {
+		select {
+		case <-stop:
+			return
+		case now := <-t.C:
+			b.expire(now)
+		}
+	}
+}
+
+// expire drops the messages queued before now-QueuedAge, and warns once
+// about each client whose queue is full (a session left behind), until it
+// is not.
+//
+// Not mochi's MaximumMessageExpiryInterval: mochi applies that to the
+// retained messages too, by their age, so a board's retained state would
+// be gone from the broker five minutes after it last changed, and a board
+// that starts then would show nothing.
+func (b *Broker) expire(now time.Time) {
+	b.sweepMu.Lock()
+	defer b.sweepMu.Unlock()
+	seen := make(map[string]bool, len(b.full))
+	for id, cl := range b.srv.Clients.GetAll() {
+		cl.ClearExpiredInflights(now.Unix(), int64(QueuedAge/time.Second))
+		if n := cl.State.Inflight.Len(); n >= MaxQueued && cl.Closed() {
+			seen[id] = true
+			if !b.full[id] {
+				b.log.Warn("broker: a client's queue is full: newer messages are not kept for it until older ones expire",
+					"client", id, "queued", n, "expire_after", QueuedAge)
+			}
+		}
+	}
+	b.full = seen
+}
+
+// sessions is the hook that bounds the sessions of clients that are away:
+// it keeps MaxQueued messages of each, and cleans up after one that
+// expired.
+type sessions struct {
+	mqtt.HookBase
+	srv *mqtt.Server
+	log *slog.Logger
+}
+
+func (h *sessions) ID() string { return "cherga-sessions" }
+
+func (h *sessions) Provides(b byte) bool {
+	return b == mqtt.OnQosPublish || b == mqtt.OnClientExpired
+}
+
+// OnQosPublish runs once a QoS 1 or 2 message is queued for a client (and
+// as one is sent again): for a client that is away and has MaxQueued
+// already, the message is taken back. mochi then gives up sending it, as
+// it does for any client that is away. (Except to an MQTT 5 client that
+// set a Receive Maximum and has used it up: mochi v2.7.9 queues the
+// message again after this hook, up to maxWritesPending, for QueuedAge.)
+func (h *sessions) OnQosPublish(cl *mqtt.Client, pk packets.Packet, _ int64, _ int) {
+	if cl.Closed() && cl.State.Inflight.Len() > MaxQueued && cl.State.Inflight.Delete(pk.PacketID) {
+		atomic.AddInt64(&h.srv.Info.Inflight, -1)
+		atomic.AddInt64(&h.srv.Info.InflightDropped, 1)
+	}
+}
+
+// OnClientExpired cleans up after a session that expired: mochi v2.7.9
+// forgets the client (clearExpiredClients) but leaves its subscriptions in
+// the topic index, so each client that came and went under a new id would
+// leave its subscriptions there for good, and its queued messages counted.
+
+func (h *sessions) OnClientExpired(cl *mqtt.Client) {
+	h.log.Debug("broker: session expired", "client", cl.ID, "queued", cl.State.Inflight.Len())
+	cl.ClearInflights()
+	h.srv.UnsubscribeClient(cl)
+}

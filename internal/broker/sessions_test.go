@@ -1,0 +1,158 @@
+package broker
+
+import (
+	"bytes"
+	"fmt"
+	"log/slog"
+	"strconv"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	paho "github.com/eclipse/paho.mqtt.golang"
+	"github.com/stretchr/testify/require"
+)
+
+// persistent connects a client with a persistent session (clean_session
+// false), as the announcer does; got, if not nil, receives what it is sent.
+func persistent(t *testing.T, b *Broker, id string, got chan<- string) paho.Client {
+	t.Helper()
+	opts := paho.NewClientOptions().AddBroker(b.URL()).SetClientID(id).SetCleanSession(false).SetAutoReconnect(false)
+	if got != nil {
+		opts.SetDefaultPublishHandler(func(_ paho.Client, m paho.Message) { got <- string(m.Payload()) })
+	}
+	c := paho.NewClient(opts)
+	tok := c.Connect()
+	require.True(t, tok.WaitTimeout(5*time.Second))
+	require.NoError(t, tok.Error())
+	return c
+}
+
+// away disconnects c and waits until the broker holds its session as that
+// of a client gone.
+func away(t *testing.T, b *Broker, c paho.Client, id string) {
+	t.Helper()
+	c.Disconnect(0)
+	require.Eventually(t, func() bool {
+		cl, ok := b.srv.Clients.Get(id)
+		return ok && cl.StopTime() != 0
+	}, 5*time.Second, time.Millisecond)
+}
+
+// queued is how many messages the broker holds for client id.
+func queued(t *testing.T, b *Broker, id string) int {
+	t.Helper()
+	cl, ok := b.srv.Clients.Get(id)
+	require.True(t, ok, "no session for %s", id)
+	return cl.State.Inflight.Len()
+}
+
+// A client with a persistent session that went away gets at most MaxQueued
+// messages kept for it, the oldest, for at most QueuedAge; back in time, it
+// gets them. A connected one gets all. (Not in order: mochi v2.7.9 sends a session's queue again in
+// order of the second each message was queued in, and those of one second
+// in any order.)
+func TestQueueOfAbsentClientBounded(t *testing.T) {
+	var logs bytes.Buffer
+	b, err := Start("127.0.0.1:0", slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelWarn})))
+	require.NoError(t, err)
+	defer b.Close()
+	const id, topic = "cherga-announcer-box", "qms/test/announce"
+
+	c := persistent(t, b, id, nil)
+	tok := c.Subscribe(topic, 1, nil)
+	require.True(t, tok.WaitTimeout(5*time.Second))
+	require.NoError(t, tok.Error())
+	away(t, b, c, id)
+
+	for i := range 3 * MaxQueued {
+		require.NoError(t, b.Publish(topic, []byte(strconv.Itoa(i)), false))
+	}
+	require.Equal(t, MaxQueued, queued(t, b, id))
+	require.Empty(t, logs.String(), "no warning for every message not kept")
+	b.expire(time.Now())
+	b.expire(time.Now())
+	require.Equal(t, MaxQueued, queued(t, b, id), "none is old enough to go")
+	require.Equal(t, 1, bytes.Count(logs.Bytes(), []byte("queue is full")), "warned once: %s", logs.String())
+	require.Contains(t, logs.String(), "client="+id)
+
+	// Back within QueuedAge: it gets what was kept, in order.
+	got := make(chan string, 3*MaxQueued)
+	c = persistent(t, b, id, got)
+	kept := map[string]bool{}
+	for i := range MaxQueued {
+		kept[strconv.Itoa(i)] = true
+	}
+	for range MaxQueued {
+		select {
+		case m := <-got:
+			require.True(t, kept[m], "message %s was not kept", m)
+			delete(kept, m)
+		case <-time.After(10 * time.Second):
+			t.Fatalf("%d messages kept did not come", len(kept))
+		}
+	}
+	require.Eventually(t, func() bool { return queued(t, b, id) == 0 }, 5*time.Second, time.Millisecond, "acknowledged")
+
+	// Connected, it gets many more at once (the controller catching up
+	// after an outage of its broker).
+	for i := range 3 * MaxQueued {
+		require.NoError(t, b.Publish(topic, []byte(strconv.Itoa(i)), false))
+	}
+	for i := range 3 * MaxQueued {
+		select {
+		case <-got:
+		case <-time.After(10 * time.Second):
+			t.Fatalf("got %d of %d", i, 3*MaxQueued)
+		}
+	}
+	away(t, b, c, id)
+
+	// Away longer than QueuedAge: nothing is kept.
+	for i := range 10 {
+		require.NoError(t, b.Publish(topic, []byte(strconv.Itoa(i)), false))
+	}
+	require.Equal(t, 10, queued(t, b, id))
+	b.expire(time.Now().Add(QueuedAge + 2*time.Second))
+	require.Equal(t, 0, queued(t, b, id))
+}
+
+// The session of a client gone for sessionExpiry ends, with its
+// subscriptions and its queue: a box that reconnects under a new random id
+// each time leaves nothing behind for good.
+func TestAbsentSessionExpires(t *testing.T) {
+	defer func(d time.Duration) { sessionExpiry = d }(sessionExpiry)
+	sessionExpiry = time.Second
+	b, err := Start("127.0.0.1:0", slog.New(slog.DiscardHandler))
+	require.NoError(t, err)
+	defer b.Close()
+
+	for i := range 3 {
+		id := fmt.Sprintf("ghost-%d", i)
+		c := persistent(t, b, id, nil)
+		tok := c.Subscribe("qms/test/#", 1, nil)
+		require.True(t, tok.WaitTimeout(5*time.Second))
+		require.NoError(t, tok.Error())
+		away(t, b, c, id)
+	}
+	live := persistent(t, b, "live", nil) // connected: kept however long
+	defer live.Disconnect(0)
+	for i := range 5 {
+		require.NoError(t, b.Publish("qms/test/events", []byte(strconv.Itoa(i)), false))
+	}
+	require.Equal(t, int64(15), atomic.LoadInt64(&b.srv.Info.Inflight))
+
+	// mochi's own housekeeping expires sessions, once a second.
+	require.Eventually(t, func() bool {
+		for i := range 3 {
+			if _, ok := b.srv.Clients.Get(fmt.Sprintf("ghost-%d", i)); ok {
+				return false
+			}
+		}
+		return true
+	}, 10*time.Second, 10*time.Millisecond)
+	_, ok := b.srv.Clients.Get("live")
+	require.True(t, ok)
+	require.Empty(t, b.srv.Topics.Subscribers("qms/test/events").Subscriptions, "the subscriptions went with the sessions")
+	require.Zero(t, atomic.LoadInt64(&b.srv.Info.Inflight))
+}
