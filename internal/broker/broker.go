@@ -70,6 +70,12 @@ func Start(addr string, log *slog.Logger) (*Broker, error) {
 	caps := mqtt.NewDefaultServerCapabilities()
 	caps.MaximumPacketSize, caps.MaximumClients, caps.MaximumClientWritesPending = MaxPacket, MaxClients, maxWritesPending
 	caps.MaximumInflight, caps.MaximumSessionExpiryInterval = maxWritesPending, uint32(sessionExpiry/time.Second)
+	// mochi's default age limit of 24 h would also drop retained
+	// messages: the status, a board or a service's figures unchanged for
+	// a day (the pension fund's, from Wednesday to Wednesday) would be gone
+	// for a device that subscribes then. What is queued for a client gone
+	// has its own bound (sessions).
+	caps.MaximumMessageExpiryInterval = 0
 	srv := mqtt.New(&mqtt.Options{InlineClient: true, Capabilities: caps, Logger: slog.New(mochiLog{log.Handler()}).With("component", "broker")})
 	if err := srv.AddHook(new(auth.AllowHook), nil); err != nil {
 		return nil, fmt.Errorf("broker: %w", err)

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	paho "github.com/eclipse/paho.mqtt.golang"
+	"github.com/mochi-mqtt/server/v2/packets"
 	"github.com/stretchr/testify/require"
 )
 
@@ -155,4 +156,25 @@ func TestAbsentSessionExpires(t *testing.T) {
 	require.True(t, ok)
 	require.Empty(t, b.srv.Topics.Subscribers("qms/test/events").Subscriptions, "the subscriptions went with the sessions")
 	require.Zero(t, atomic.LoadInt64(&b.srv.Info.Inflight))
+}
+
+// A retained message stays however old: a board that subscribes after a
+// weekend gets the state its topic has had since Friday. (One that its
+// publisher gave an MQTT 5 expiry still expires: that is how the test
+// knows mochi's housekeeping ran.)
+func TestRetainedMessagesDoNotAge(t *testing.T) {
+	b, err := Start("127.0.0.1:0", slog.New(slog.DiscardHandler))
+	require.NoError(t, err)
+	defer b.Close()
+	long := time.Now().Add(-72 * time.Hour).Unix()
+	b.srv.Topics.RetainMessage(packets.Packet{FixedHeader: packets.FixedHeader{Type: packets.Publish, Retain: true, Qos: 1},
+		TopicName: "qms/test/status", Payload: []byte(`{"online":true}`), Created: long, ProtocolVersion: 4})
+	b.srv.Topics.RetainMessage(packets.Packet{FixedHeader: packets.FixedHeader{Type: packets.Publish, Retain: true, Qos: 1},
+		TopicName: "qms/test/gone", Payload: []byte("x"), Created: long, Expiry: long + 1, ProtocolVersion: 5})
+	require.Eventually(t, func() bool {
+		_, kept := b.srv.Topics.Retained.GetAll()["qms/test/gone"]
+		return !kept
+	}, 10*time.Second, 10*time.Millisecond, "mochi's housekeeping ran")
+	_, kept := b.srv.Topics.Retained.GetAll()["qms/test/status"]
+	require.True(t, kept, "a retained message three days old is still there")
 }
