@@ -143,9 +143,10 @@ func (e *Engine) isOpen(svc *config.Service, now time.Time) bool {
 
 // closings are the closing instants of the services on a business day, in
 // order. A service open until midnight closes with the day instead; one
-// closed all day (a holiday, a weekday it does not work) closes as the day
-// starts, so that the tickets of a day made a holiday after they were
-// issued go home with an event, not wait for nothing.
+// closed all day (a holiday, a weekday it does not work, no counter serves
+// it) closes as the day starts, so that the tickets of a day made a
+// holiday after they were issued go home with an event, not wait for
+// nothing.
 func (e *Engine) closings(day string) []closing {
 	d, err := time.ParseInLocation(dayLayout, day, e.loc)
 	if err != nil {
@@ -157,13 +158,18 @@ func (e *Engine) closings(day string) []closing {
 	for i := range e.cfg.Services {
 		svc := &e.cfg.Services[i]
 		from, to := e.cfg.HoursOf(svc, wd)
+		reason := "the service closed"
 		switch {
+		case len(e.servedBy[svc.ID]) == 0:
+			// Nobody could call its tickets (its last counter was
+			// taken away).
+			to, reason = 0, "no counter serves the service"
 		case holiday || from == to:
 			to = 0
 		case to >= 24*60:
 			continue
 		}
-		cs = append(cs, closing{at: time.Date(d.Year(), d.Month(), d.Day(), to/60, to%60, 0, 0, e.loc), service: svc.ID})
+		cs = append(cs, closing{at: time.Date(d.Year(), d.Month(), d.Day(), to/60, to%60, 0, 0, e.loc), service: svc.ID, reason: reason})
 	}
 	sort.SliceStable(cs, func(i, j int) bool { return cs[i].at.Before(cs[j].at) })
 	return cs
@@ -211,10 +217,10 @@ func (t *txn) closeServices() {
 			_ = tk.move(Expired)
 			tk.Ended = t.now
 			tk.ForCounter = ""
-			t.event(EvExpired, tk, "", "the service closed")
+			t.event(EvExpired, tk, "", c.reason)
 			// A change of the service's hours may close it at once: its
 			// answer lists these.
-			t.rehomed = append(t.rehomed, Rehomed{Ticket: tk.Label, Event: EvExpired, Reason: "the service closed"})
+			t.rehomed = append(t.rehomed, Rehomed{Ticket: tk.Label, Event: EvExpired, Reason: c.reason})
 		}
 		t.changed(svc)
 	}

@@ -554,6 +554,9 @@ func (t *txn) transfer(c *counterState, to, toCounter string) (*Ticket, error) {
 		return nil, &TransitionError{Label: tk.Label, From: tk.State, To: Waiting,
 			Rule: "a transfer goes to another service, or to another counter of this one (to_counter)"}
 	}
+	if len(t.e.servedBy[to]) == 0 {
+		return nil, fmt.Errorf("%w: %s", ErrNoCounter, to) // nobody would call it
+	}
 	if !t.e.isOpen(svc, t.now) {
 		// It would expire at once: the citizen stays at this counter.
 		return nil, fmt.Errorf("%w (%s)", ErrServiceClosed, to)

@@ -332,6 +332,55 @@ func TestSetConfigWidthShrunk(t *testing.T) {
 	o.reconfigure(narrowSocial)
 	require.Equal(t, "А1", o.issue("social").Ticket.Label)
 	requireLiveOnce(t, o.tickets())
+	// A later change that leaves the width alone narrows nothing.
+	cfg = queuetest.Office(t, func(s string) string {
+		return strings.Replace(narrowSocial(s), "timezone: Europe/Kyiv", "timezone: Europe/Kyiv\n  holidays: [\"2027-01-01\"]", 1)
+	})
+	require.NoError(t, o.e.SetConfig(o.ctx, cfg))
+}
+
+// A service's closing that is due under the configuration that ran, which
+// the engine's timer has not reached yet, is not the doing of a change
+// made then: the change is not refused for its tickets, nor lists them.
+func TestSetConfigAfterAClosingDue(t *testing.T) {
+	short := func(s string) string {
+		return strings.Replace(s, `prefix: "П", width: 3, avg_service_min: 15}`,
+			`prefix: "П", width: 3, avg_service_min: 15, hours: {mon: "09:00-10:30"}}`, 1)
+	}
+	o := newOffice(t, queuetest.Office(t, short), monday10)
+	o.issue("pension")
+	o.clk.Add(31 * time.Minute) // 10:31: pension closed a minute ago
+	cfg := queuetest.Office(t, func(s string) string {
+		return strings.Replace(short(s), "timezone: Europe/Kyiv", "timezone: Europe/Kyiv\n  holidays: [\"2027-01-01\"]", 1)
+	})
+	v, err := o.e.SetConfigVersion(o.ctx, cfg, queue.Change{}, queue.ConfigVersion{Source: "admin"})
+	require.NoError(t, err)
+	require.Empty(t, v.Tickets)
+	require.Equal(t, queue.Expired, o.ticket("П001").State, "expired by its closing")
+}
+
+// A change that takes away a service's last counter leaves its waiting
+// tickets to nobody: they go home (so the change needs expire), and
+// nothing is transferred to it any more.
+func TestLastCounterTakenAway(t *testing.T) {
+	o := newOffice(t, nil, monday10)
+	o.issue("employment")
+	o.issue("social")
+	require.Equal(t, "А001", o.next("1"))
+	cfg := queuetest.Office(t, func(s string) string {
+		return strings.Replace(s, `{id: "4", services: [employment], kind: cabinet}`, `{id: "4", services: [social], kind: cabinet}`, 1)
+	})
+	_, err := o.e.SetConfigVersion(o.ctx, cfg, queue.Change{}, queue.ConfigVersion{Source: "admin"})
+	var ee *queue.ExpiresError
+	require.ErrorAs(t, err, &ee)
+	require.Equal(t, []string{"З001"}, ee.Tickets)
+	v, err := o.e.SetConfigVersion(o.ctx, cfg, queue.Change{Expire: true}, queue.ConfigVersion{Source: "admin"})
+	require.NoError(t, err)
+	o.cfg = cfg
+	require.Equal(t, []queue.Rehomed{{Ticket: "З001", Event: queue.EvExpired, Reason: "no counter serves the service"}}, v.Tickets)
+	_, err = o.e.Counter(o.ctx, "1", queue.Command{Action: queue.Transfer, To: "employment"})
+	require.ErrorIs(t, err, queue.ErrNoCounter)
+	require.Equal(t, queue.Called, o.ticket("А001").State)
 }
 
 // A change of hours that closes a service at once expires its waiting

@@ -44,16 +44,14 @@ func (e *Engine) swap(sw *swapRequest) error {
 	if sw.cfg.Location().String() != e.loc.String() {
 		return fmt.Errorf("queue: the time zone (%s) changes with a restart, not while the office runs", sw.cfg.Office.Timezone)
 	}
-	if sw.ch.Base != 0 {
-		// Versions are recorded on this goroutine only: none can come
-		// between this look and the change.
-		var running uint64
-		if err := e.view(func(tx *bolt.Tx) error { running = latestConfig(tx); return nil }); err != nil {
-			return err
-		}
-		if running != sw.ch.Base {
-			return &ConfigChangedError{Running: running, Base: sw.ch.Base}
-		}
+	if err := e.checkBase(sw.ch.Base); err != nil {
+		return err
+	}
+	// What is due under the configuration that ran (a day's end, a
+	// service's closing the timer has not reached yet) is done first:
+	// it is not this change's doing.
+	if now := e.opts.Now(); e.dayChange(now, e.st.day) || e.st.closeDue(now) {
+		e.commitEmpty()
 	}
 	old := e.cfg
 	undo := func(err error) error {
@@ -67,52 +65,10 @@ func (e *Engine) swap(sw *swapRequest) error {
 	if err := e.reload(); err != nil {
 		return undo(err)
 	}
-	if err := e.numbersFit(); err != nil {
+	if err := e.numbersFit(old); err != nil {
 		return undo(err)
 	}
-	r := &request{err: make(chan error, 1), fn: func(t *txn) error {
-		t.rehomeStrays()
-		for _, s := range slices.Sorted(maps.Keys(t.st.pauses)) {
-			if s == "" || e.service(s) != nil {
-				continue
-			}
-			p := t.st.pauses[s]
-			delete(t.st.pauses, s)
-			t.pausesChanged(s, false, "the service is no longer configured")
-			// Renamed (a new service prints its prefix), it stays
-			// paused under its new id.
-			if was := old.Service(s); was != nil {
-				if now := e.byPrefix[was.Prefix]; now != nil && old.Service(now.ID) == nil {
-					if _, paused := t.st.pauses[now.ID]; !paused {
-						t.st.pauses[now.ID] = p
-						t.pausesChanged(now.ID, true, p.Reason)
-					}
-				}
-			}
-		}
-		for _, c := range e.cfg.Counters {
-			t.boardChanged(t.st.counters[c.ID])
-		}
-		t.hall = true
-		for _, s := range e.cfg.Services {
-			t.changed(s.ID)
-		}
-		if !sw.ch.Expire {
-			var sent []string
-			for _, r := range t.rehomed {
-				if r.Event == EvExpired {
-					sent = append(sent, r.Ticket)
-				}
-			}
-			if len(sent) > 0 {
-				return t.refuse(&ExpiresError{Tickets: sent})
-			}
-		}
-		if sw.record != nil {
-			return sw.record(t)
-		}
-		return nil
-	}}
+	r := &request{err: make(chan error, 1), fn: func(t *txn) error { return t.reconfigured(old, sw) }}
 	e.run([]*request{r})
 	if err := <-r.err; err != nil {
 		return undo(err)
@@ -120,13 +76,87 @@ func (e *Engine) swap(sw *swapRequest) error {
 	return nil
 }
 
-// numbersFit refuses a configuration whose widths cannot hold the numbers
-// today's tickets already reached: the next ticket would wrap at once and
-// today's labels repeat (А1 after А011). A restart on such a file wraps
-// (nextNumber); a live change can wait for the day's end.
-func (e *Engine) numbersFit() error {
+// checkBase refuses a change made from a version (base, 0: any) that is
+// no longer the latest recorded. Versions are recorded on the engine's
+// goroutine only: none can come between this look and the change.
+func (e *Engine) checkBase(base uint64) error {
+	if base == 0 {
+		return nil
+	}
+	var running uint64
+	if err := e.view(func(tx *bolt.Tx) error { running = latestConfig(tx); return nil }); err != nil {
+		return err
+	}
+	if running != base {
+		return &ConfigChangedError{Running: running, Base: base}
+	}
+	return nil
+}
+
+// reconfigured brings today's tickets and the published state in line with
+// the configuration the engine has just taken instead of old, as sw
+// allows.
+func (t *txn) reconfigured(old *config.Config, sw *swapRequest) error {
+	t.rehomeStrays()
+	t.keepRenamedPauses(old)
+	for _, c := range t.e.cfg.Counters {
+		t.boardChanged(t.st.counters[c.ID])
+	}
+	t.hall = true
+	for _, s := range t.e.cfg.Services {
+		t.changed(s.ID)
+	}
+	if !sw.ch.Expire {
+		var sent []string
+		for _, r := range t.rehomed {
+			if r.Event == EvExpired {
+				sent = append(sent, r.Ticket)
+			}
+		}
+		if len(sent) > 0 {
+			return t.refuse(&ExpiresError{Tickets: sent})
+		}
+	}
+	if sw.record != nil {
+		return sw.record(t)
+	}
+	return nil
+}
+
+// keepRenamedPauses ends the pauses of the services old had and the
+// configuration has no longer; one renamed (a new service prints its
+// prefix) stays paused under its new id.
+func (t *txn) keepRenamedPauses(old *config.Config) {
+	e := t.e
+	for _, s := range slices.Sorted(maps.Keys(t.st.pauses)) {
+		if s == "" || e.service(s) != nil {
+			continue
+		}
+		p := t.st.pauses[s]
+		delete(t.st.pauses, s)
+		t.pausesChanged(s, false, "the service is no longer configured")
+		if was := old.Service(s); was != nil {
+			if now := e.byPrefix[was.Prefix]; now != nil && old.Service(now.ID) == nil {
+				if _, paused := t.st.pauses[now.ID]; !paused {
+					t.st.pauses[now.ID] = p
+					t.pausesChanged(now.ID, true, p.Reason)
+				}
+			}
+		}
+	}
+}
+
+// numbersFit refuses a configuration that narrows a service's width below
+// the numbers its tickets already reached today: the next ticket would wrap
+// at once and today's labels repeat (А1 after А011). A restart on such a
+// file wraps (nextNumber), and a later change that leaves that width alone
+// is no narrowing; a live change can wait for the day's end.
+func (e *Engine) numbersFit(old *config.Config) error {
 	for i := range e.cfg.Services {
 		svc := &e.cfg.Services[i]
+		if was := old.Service(svc.ID); was != nil && was.Width <= svc.Width {
+			continue
+		}
 		hi := 0
 		for n := range e.st.used[svc.NumberingKey()] {
 			hi = max(hi, n)

@@ -90,6 +90,7 @@ type visit struct {
 type closing struct {
 	at      time.Time
 	service string
+	reason  string // of the expiries: the service closed, or has no counter
 }
 
 type counterState struct {
