@@ -120,7 +120,6 @@ func (h *sessions) OnQosPublish(cl *mqtt.Client, pk packets.Packet, _ int64, _ i
 // forgets the client (clearExpiredClients) but leaves its subscriptions in
 // the topic index, so each client that came and went under a new id would
 // leave its subscriptions there for good, and its queued messages counted.
-
 func (h *sessions) OnClientExpired(cl *mqtt.Client) {
 	h.log.Debug("broker: session expired", "client", cl.ID, "queued", cl.State.Inflight.Len())
 	cl.ClearInflights()

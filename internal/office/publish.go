@@ -270,7 +270,10 @@ func (o *Office) publish(ctx context.Context) {
 	again := false     // the whole retained state is to be sent again
 	whole := false     // it was asked for: this round sends it
 	held := o.holdEvents(ctx)
-	// fail ends the generation: what it started may not all arrive.
+	// fail ends the generation: what it started may not all arrive. Every
+	// stop of the publisher is one: the acknowledger, told of a failed
+	// run meanwhile, acknowledges nothing more of the generation, which
+	// would otherwise go on unacknowledged and never sent again.
 	fail := func() {
 		gen++
 		down, again, sent = true, true, 0
@@ -339,8 +342,7 @@ func (o *Office) publish(ctx context.Context) {
 		if again {
 			if err := o.eng.Republish(ctx); err != nil {
 				o.log.Error("office: republish", "err", err)
-				retry.Reset(retryFirst)
-				down = true
+				fail()
 				continue
 			}
 			again, whole = false, true
@@ -370,8 +372,8 @@ func (o *Office) publish(ctx context.Context) {
 			evs, err := o.eng.Pending(sent, 256)
 			if err != nil {
 				o.log.Error("office: read events", "err", err)
-				retry.Reset(retryFirst)
-				down, ok = true, false
+				fail() // a run of this generation may have failed meanwhile
+				ok = false
 				break
 			}
 			for _, ev := range evs {
