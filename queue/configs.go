@@ -63,9 +63,10 @@ type Change struct {
 	Base uint64
 	// Expire lets the change send home the tickets it leaves waiting for
 	// nothing (hours that end before now, a holiday today, a service taken
-	// away whose prefix no other prints). Without it such a change is
-	// refused, an *ExpiresError names them, and nothing changes: a slip
-	// in a change cannot be undone for the citizens it sent home.
+	// away whose prefix no other prints, or left with no counter). Without
+	// it such a change is refused, an *ExpiresError names them, and
+	// nothing changes: a slip in a change cannot be undone for the
+	// citizens it sent home.
 	Expire bool
 }
 
