@@ -685,20 +685,23 @@ func contains(list []string, s string) bool {
 // transaction does besides, the day's rollover, the closings, the
 // acknowledged events and the clock, the engine's tick does.)
 func (e *Engine) Republish(ctx context.Context) error {
-	return e.do(ctx, true, func(r *txn) error {
-		t := &txn{e: e, st: r.st, now: r.now, boards: map[string]bool{}, dirtyQueues: map[string]bool{}}
-		for _, c := range e.cfg.Counters {
-			t.boardChanged(t.st.counters[c.ID])
-		}
-		t.hall = true
-		for _, s := range e.cfg.Services {
-			t.changed(s.ID)
-		}
-		if e.retain(t) {
-			e.signal()
-		}
-		return nil
-	})
+	return e.do(ctx, true, func(*txn) error { e.retainAll(); return nil })
+}
+
+// retainAll hands the whole retained state to the publisher: every board,
+// the hall, every service's figures and the load (loop goroutine only).
+func (e *Engine) retainAll() {
+	t := &txn{e: e, st: e.st, now: e.opts.Now(), boards: map[string]bool{}, dirtyQueues: map[string]bool{}}
+	for _, c := range e.cfg.Counters {
+		t.boardChanged(t.st.counters[c.ID])
+	}
+	t.hall = true
+	for _, s := range e.cfg.Services {
+		t.changed(s.ID)
+	}
+	if e.retain(t) {
+		e.signal()
+	}
 }
 
 // Tickets returns today's tickets in id order.

@@ -339,6 +339,21 @@ func TestSetConfigWidthShrunk(t *testing.T) {
 	require.NoError(t, o.e.SetConfig(o.ctx, cfg))
 }
 
+// A refused change leaves the publisher what it had to publish: the
+// figures of a service the change would have taken away too.
+func TestRefusedChangeKeepsWhatIsToPublish(t *testing.T) {
+	o := newOffice(t, nil, monday10)
+	o.e.TakeRetained()
+	o.issue("employment") // its figures wait for the publisher
+	_, err := o.e.SetConfigVersion(o.ctx, queuetest.Office(t, withoutEmployment), queue.Change{}, queue.ConfigVersion{Source: "admin"})
+	require.ErrorIs(t, err, queue.ErrExpires)
+	var services []string
+	for _, f := range o.e.TakeRetained().Queues {
+		services = append(services, f.Service)
+	}
+	require.Contains(t, services, "employment")
+}
+
 // A service's closing that is due under the configuration that ran, which
 // the engine's timer has not reached yet, is not the doing of a change
 // made then: the change is not refused for its tickets, nor lists them.

@@ -59,6 +59,9 @@ func (e *Engine) swap(sw *swapRequest) error {
 		if rerr := e.reload(); rerr != nil {
 			e.log.Error("queue: reload after a failed change of configuration", "err", rerr)
 		}
+		// The figures not yet taken of a service the change would have
+		// taken away were dropped with it: all of it goes out again.
+		e.retainAll()
 		return err
 	}
 	e.useConfig(sw.cfg)
