@@ -52,6 +52,17 @@ func profile(t *testing.T, name string) *Profile {
 	return p
 }
 
+// printed is tk laid out by p and read back by the decoder: the one
+// ticket it prints.
+func printed(t *testing.T, p *Profile, tk *Ticket) Doc {
+	t.Helper()
+	b, err := p.Ticket(tk)
+	require.NoError(t, err)
+	docs := NewDecoder(p).Feed(b)
+	require.Len(t, docs, 1)
+	return docs[0]
+}
+
 func TestTicketGolden(t *testing.T) {
 	got, err := profile(t, "epson-tm-t20").Ticket(testTicket())
 	require.NoError(t, err)
@@ -169,14 +180,10 @@ func TestTicketPriority(t *testing.T) {
 	for _, name := range Profiles() {
 		p := profile(t, name)
 		tk := testTicket()
-		b, err := p.Ticket(tk)
-		require.NoError(t, err)
-		require.NotContains(t, NewDecoder(p).Feed(b)[0].String(), "ПОЗАЧЕРГОВИЙ")
+		require.NotContains(t, printed(t, p, tk).String(), "ПОЗАЧЕРГОВИЙ")
 
 		tk.Priority, tk.Duplicate = true, true
-		b, err = p.Ticket(tk)
-		require.NoError(t, err)
-		lines := NewDecoder(p).Feed(b)[0].Lines
+		lines := printed(t, p, tk).Lines
 		i := slices.IndexFunc(lines, func(l Line) bool { return l.Text == "А023" })
 		require.Positive(t, i, name)
 		require.Equal(t, Line{Text: "ПОЗАЧЕРГОВИЙ / PRIORITY", Width: 1, Height: 1, Bold: true, Align: AlignCenter}, lines[i+1], name)
@@ -191,13 +198,9 @@ func TestTicketLate(t *testing.T) {
 	for _, name := range Profiles() {
 		p := profile(t, name)
 		tk := testTicket()
-		b, err := p.Ticket(tk)
-		require.NoError(t, err)
-		require.NotContains(t, NewDecoder(p).Feed(b)[0].String(), "встигнуть", name)
+		require.NotContains(t, printed(t, p, tk).String(), "встигнуть", name)
 		tk.Late = true
-		b, err = p.Ticket(tk)
-		require.NoError(t, err)
-		text := NewDecoder(p).Feed(b)[0].String()
+		text := printed(t, p, tk).String()
 		wait := strings.Index(text, "Очікування")
 		late := strings.Index(text, "Можливо, вас не встигнуть")
 		require.Positive(t, wait, name)
@@ -208,16 +211,11 @@ func TestTicketLate(t *testing.T) {
 
 func TestTicketOptionalFields(t *testing.T) {
 	p := profile(t, "epson-tm-t20")
-	b, err := p.Ticket(&Ticket{Label: "Б7", Service: "Пенсії", Ahead: -1, Wait: -1})
-	require.NoError(t, err)
-	docs := NewDecoder(p).Feed(b)
-	require.Len(t, docs, 1)
-	require.Equal(t, "Б7\nПенсії", docs[0].String())
-	require.Empty(t, docs[0].QR)
+	doc := printed(t, p, &Ticket{Label: "Б7", Service: "Пенсії", Ahead: -1, Wait: -1})
+	require.Equal(t, "Б7\nПенсії", doc.String())
+	require.Empty(t, doc.QR)
 
-	b, err = p.Ticket(&Ticket{Label: "Б8", Ahead: 0, Wait: 0})
-	require.NoError(t, err)
-	require.Equal(t, "Б8\n\nПеред вами нікого немає / No one is ahead of you\nОчікування: менше 1\u00a0хв / Wait: under 1\u00a0min", NewDecoder(p).Feed(b)[0].String())
+	require.Equal(t, "Б8\n\nПеред вами нікого немає / No one is ahead of you\nОчікування: менше 1\u00a0хв / Wait: under 1\u00a0min", printed(t, p, &Ticket{Label: "Б8", Ahead: 0, Wait: 0}).String())
 }
 
 func TestTicketNVLogo(t *testing.T) {
