@@ -13,7 +13,6 @@ import (
 	"reflect"
 	"slices"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/cherga/cherga/device"
@@ -297,12 +296,12 @@ func (o *Office) setConfig(ctx context.Context, doc []byte, ch queue.Change, v q
 	var we *queue.WidthError
 	if errors.As(err, &we) {
 		return v, &AdminError{Code: "bad_request", Field: fmt.Sprintf("config.services[%d].width", we.Index),
-			Message: "office: " + strings.TrimPrefix(err.Error(), "queue: ")}
+			Message: err.Error()}
 	}
 	var expires *queue.ExpiresError
 	if errors.As(err, &expires) {
 		return v, &AdminError{Code: "refused", Field: "expire",
-			Message: "office: " + strings.TrimPrefix(err.Error(), "queue: ") + `: nothing changed; to make the change all the same, send it again with "expire": true`}
+			Message: err.Error() + `: nothing changed; to make the change all the same, send it again with "expire": true`}
 	}
 	if err != nil {
 		return v, err
