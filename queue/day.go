@@ -276,12 +276,7 @@ func (t *txn) rollover() {
 	t.fail(t.tx.Bucket(bucketDays).Put([]byte(day), u64(seq)))
 	t.prune()
 	t.metaDirty = true
-	for _, c := range t.e.cfg.Counters {
-		t.boardChanged(t.st.counters[c.ID])
-	}
-	for _, s := range t.e.cfg.Services {
-		t.changed(s.ID)
-	}
+	t.allChanged()
 }
 
 // prune drops the events, and so the tickets, of the days before the last

@@ -692,13 +692,8 @@ func (e *Engine) Republish(ctx context.Context) error {
 // the hall, every service's figures and the load (loop goroutine only).
 func (e *Engine) retainAll() {
 	t := &txn{e: e, st: e.st, now: e.opts.Now(), boards: map[string]bool{}, dirtyQueues: map[string]bool{}}
-	for _, c := range e.cfg.Counters {
-		t.boardChanged(t.st.counters[c.ID])
-	}
+	t.allChanged()
 	t.hall = true
-	for _, s := range e.cfg.Services {
-		t.changed(s.ID)
-	}
 	if e.retain(t) {
 		e.signal()
 	}

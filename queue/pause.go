@@ -120,12 +120,7 @@ func (t *txn) pausesChanged(service string, paused bool, reason string) {
 		t.changed(service)
 		return
 	}
-	for _, c := range t.e.cfg.Counters {
-		t.boardChanged(t.st.counters[c.ID])
-	}
-	for _, s := range t.e.cfg.Services {
-		t.changed(s.ID)
-	}
+	t.allChanged()
 }
 
 // paused is the pause that stops a service issuing now (nil: none).

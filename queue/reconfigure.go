@@ -102,13 +102,8 @@ func (e *Engine) checkBase(base uint64) error {
 func (t *txn) reconfigured(old *config.Config, sw *swapRequest) error {
 	t.rehomeStrays()
 	t.keepRenamedPauses(old)
-	for _, c := range t.e.cfg.Counters {
-		t.boardChanged(t.st.counters[c.ID])
-	}
+	t.allChanged()
 	t.hall = true
-	for _, s := range t.e.cfg.Services {
-		t.changed(s.ID)
-	}
 	if !sw.ch.Expire {
 		var sent []string
 		for _, r := range t.rehomed {

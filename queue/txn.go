@@ -157,6 +157,17 @@ func (t *txn) changed(service string) {
 	t.dirtyLoad = true
 }
 
+// allChanged marks every counter's board and every service's figures
+// (and so the load) for publishing: a change of the whole office.
+func (t *txn) allChanged() {
+	for _, c := range t.e.cfg.Counters {
+		t.boardChanged(t.st.counters[c.ID])
+	}
+	for _, s := range t.e.cfg.Services {
+		t.changed(s.ID)
+	}
+}
+
 // finish writes what a batch accumulated in the metadata.
 func (t *txn) finish() {
 	if t.fatal != nil {
