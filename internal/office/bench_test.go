@@ -19,7 +19,6 @@ import (
 
 	paho "github.com/eclipse/paho.mqtt.golang"
 	"github.com/stretchr/testify/require"
-	bolt "go.etcd.io/bbolt"
 
 	firmwareconfig "github.com/cherga/cherga/firmware-config"
 	"github.com/cherga/cherga/internal/office"
@@ -131,9 +130,7 @@ func callToBoard(b *testing.B, brokerURL string, n int) callTimes {
 	// machine as the others do: a virtual disk's fsync can be three times
 	// slower after a pause of 10 ms than right after another (seen here),
 	// and a baseline measured back to back would favour itself.
-	db, err := bolt.Open(filepath.Join(dir, "bare.db"), 0o600, nil)
-	require.NoError(b, err)
-	defer db.Close()
+	update := bareUpdate(b)
 	calls := make([]time.Duration, 0, n)
 	presses := make([]time.Duration, 0, n)
 	rtts := make([]time.Duration, 0, n)
@@ -154,17 +151,6 @@ func callToBoard(b *testing.B, brokerURL string, n int) callTimes {
 		box.Publish(root+"/bench/echo", 1, false, []byte("x"))
 		rtts = append(rtts, w.wait(b, "echo", "").Sub(start))
 	}
-	update := func(i int) {
-		start := time.Now()
-		require.NoError(b, db.Update(func(tx *bolt.Tx) error {
-			bk, err := tx.CreateBucketIfNotExists([]byte("b"))
-			if err != nil {
-				return err
-			}
-			return bk.Put([]byte(strconv.Itoa(i)), []byte("ticket"))
-		}))
-		fsyncs = append(fsyncs, time.Since(start))
-	}
 	rnd := rand.New(rand.NewPCG(1, 2))
 	for i, label := range labels {
 		for _, k := range rnd.Perm(3) {
@@ -174,7 +160,7 @@ func callToBoard(b *testing.B, brokerURL string, n int) callTimes {
 			case 1:
 				roundTrip()
 			case 2:
-				update(i)
+				fsyncs = append(fsyncs, update(i))
 			}
 		}
 	}
