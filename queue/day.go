@@ -215,7 +215,7 @@ func (t *txn) closeServices() {
 		for _, tk := range ts {
 			t.st.dequeue(tk)
 			_ = tk.move(Expired)
-			tk.Ended = t.now
+			tk.Ended = t.endedAt(c.at)
 			tk.ForCounter = ""
 			t.event(EvExpired, tk, "", c.reason)
 			// A change of the service's hours may close it at once: its
@@ -224,6 +224,23 @@ func (t *txn) closeServices() {
 		}
 		t.changed(svc)
 	}
+}
+
+// endedAt is when a ticket that a closing due at due let go ended: then,
+// if the engine was not running since (a power cut over closing time, a
+// night, a weekend), so that the day's figures say how long those sent home
+// had waited; else now (hours changed to a closing already past: they
+// waited until the change). The event that ends it is stamped now, when
+// the office recorded it.
+func (t *txn) endedAt(due time.Time) time.Time {
+	at := due
+	if t.e.clockStored.After(at) {
+		at = t.e.clockStored // the engine ran after it: the last it recorded
+	}
+	if t.now.Before(at) {
+		return t.now
+	}
+	return at
 }
 
 // dayChange reports whether a write transaction now would start a new
@@ -241,6 +258,10 @@ func (t *txn) rollover() {
 		return
 	}
 	day := t.e.businessDay(t.now)
+	dayEnd := time.Time{}
+	if d, err := time.ParseInLocation(dayLayout, t.st.day, t.e.loc); err == nil {
+		dayEnd = d.AddDate(0, 0, 1)
+	}
 	var ended []*Ticket
 	for _, tk := range t.st.tickets {
 		ended = append(ended, tk)
@@ -254,7 +275,7 @@ func (t *txn) rollover() {
 			t.fail(err)
 			return
 		}
-		tk.Ended = t.now
+		tk.Ended = t.endedAt(dayEnd)
 		tk.ForCounter = ""
 		t.event(EvExpired, tk, tk.Counter, "the business day ended")
 	}

@@ -358,8 +358,11 @@ func (e *Engine) run(batch []*request) {
 		err := e.update(func(tx *bolt.Tx) error {
 			t = newTxn(e, tx)
 			t.storeAck() // first: a new day prunes only what was published
-			t.rollover()
+			// The closings before the day's end: after a power cut over
+			// closing time, those waiting were sent home when their
+			// service closed.
 			t.closeServices()
+			t.rollover()
 			for i, r := range batch {
 				if t.fatal != nil {
 					break

@@ -515,7 +515,7 @@ func TestStats(t *testing.T) {
 	require.Equal(t, live.Total.Issued, st.Total.Issued)
 	require.Equal(t, live.Total.Wait, st.Total.Wait, "an expired wait is not a wait that ended in a call")
 	require.Equal(t, 2, st.Total.Expired)
-	sent := 13*time.Hour + 25*time.Minute // 10:36 to 00:01
+	sent := 13*time.Hour + 24*time.Minute // 10:36 to the day's end, though noticed at 00:01
 	require.Equal(t, queue.Dist{N: 1, P50: sent, P90: sent, Max: sent}, st.Services["social"].WaitExpired)
 	require.Equal(t, 2, st.Total.WaitExpired.N)
 	require.Equal(t, 1, st.Services["pension"].WaitExpired.N)
@@ -589,6 +589,49 @@ func TestWaitingTicketsExpireAtClosing(t *testing.T) {
 		}
 	}
 	require.Equal(t, []string{"П002: the service closed", "А001: the service closed"}, reasons)
+}
+
+// A power cut over closing time: the citizens still waiting were sent home
+// when the service closed, not when the controller came back the next
+// morning, or days later; the one at a counter, when the day ended. The
+// day's figures say how long they had waited. The events are stamped when
+// the office recorded them.
+func TestPowerCutOverClosing(t *testing.T) {
+	cfg := queuetest.Office(t, func(s string) string { return strings.ReplaceAll(s, "00:00-24:00", "09:00-17:00") })
+	closed := time.Date(2026, 11, 23, 17, 0, 0, 0, kyiv)
+	midnight := time.Date(2026, 11, 24, 0, 0, 0, 0, kyiv)
+	for _, back := range []time.Time{time.Date(2026, 11, 24, 8, 30, 0, 0, kyiv), time.Date(2026, 11, 27, 8, 30, 0, 0, kyiv)} {
+		t.Run(back.Format("Mon"), func(t *testing.T) {
+			o := newOffice(t, cfg, time.Date(2026, 11, 23, 16, 0, 0, 0, kyiv))
+			o.issue("social")
+			o.issue("social")
+			o.issue("social")
+			o.clk.Set(time.Date(2026, 11, 23, 16, 10, 0, 0, kyiv))
+			require.Equal(t, "А001", o.next("1"))
+			o.clk.Set(time.Date(2026, 11, 23, 16, 30, 0, 0, kyiv))
+			queue.Tick(o.e) // the clock the engine records while idle; then the cut
+
+			o.clk.Set(back)
+			o.reopen()
+			queue.Tick(o.e)
+			ended := map[string]time.Time{}
+			for _, ev := range o.events() {
+				if ev.Type == queue.EvExpired {
+					require.Equal(t, back, ev.At.In(kyiv), "recorded when the office came back")
+					ended[ev.Ticket.Label+": "+ev.Reason] = ev.Ticket.Ended.In(kyiv)
+				}
+			}
+			require.Equal(t, map[string]time.Time{
+				"А001: the business day ended": midnight,
+				"А002: the service closed":     closed,
+				"А003: the service closed":     closed,
+			}, ended)
+			st, err := o.e.Stats(o.ctx, "2026-11-23")
+			require.NoError(t, err)
+			require.Equal(t, 2, st.Total.WaitExpired.N)
+			require.Equal(t, time.Hour, st.Total.WaitExpired.Max)
+		})
+	}
 }
 
 func TestRate(t *testing.T) {

@@ -210,7 +210,9 @@ func (d *dayAcc) event(ev *eventRecord) {
 			return // at a counter when the day ended: it was called
 		}
 		delete(d.queued, tk.ID)
-		if w, ok := span(since, ev.At); ok {
+		// Until the ticket ended (the closing), not until the event (the
+		// office recorded it on its return after a power cut).
+		if w, ok := span(since, tk.Ended); ok {
 			for _, a := range []*figureAcc{&d.total, d.get(d.svcs, tk.Service)} {
 				a.expired = append(a.expired, w)
 			}
