@@ -100,6 +100,20 @@ func (e *PrunedError) Error() string {
 
 func (e *PrunedError) Unwrap() error { return ErrPruned }
 
+// ErrAhead is returned (as an *AheadError) by Replay from a seq past the
+// one the next event will get: the asker holds events this store never
+// had (it was restored from a backup), or the seq is not this office's.
+var ErrAhead = errors.New("queue: no such event yet")
+
+// AheadError says which is the last event.
+type AheadError struct{ From, Last uint64 }
+
+func (e *AheadError) Error() string {
+	return fmt.Sprintf("queue: there is no event %d yet: the last is %d (a store restored from a backup, or a seq of another office?)", e.From, e.Last)
+}
+
+func (e *AheadError) Unwrap() error { return ErrAhead }
+
 // ErrConfigChanged is returned (as a *ConfigChangedError) by
 // SetConfigVersion when the change was made from another version than the
 // one running: another administrator's change came in between, and would

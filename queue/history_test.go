@@ -3,6 +3,7 @@ package queue_test
 import (
 	"encoding/binary"
 	"encoding/json"
+	"math"
 	"strings"
 	"testing"
 	"time"
@@ -37,6 +38,20 @@ func TestPruneKeepsUnpublishedEvents(t *testing.T) {
 	var pe *queue.PrunedError
 	require.ErrorAs(t, err, &pe)
 	require.Equal(t, o.events()[0].Seq, pe.First)
+
+	// Nor is one asking past the next event (its store went back) told
+	// it is up to date; asking for the next one is.
+	evs = o.events()
+	last := evs[len(evs)-1].Seq
+	evs, err = o.e.Replay(last+1, 10)
+	require.NoError(t, err)
+	require.Empty(t, evs)
+	_, err = o.e.Replay(last+2, 10)
+	var ae *queue.AheadError
+	require.ErrorAs(t, err, &ae)
+	require.Equal(t, queue.AheadError{From: last + 2, Last: last}, *ae)
+	_, err = o.e.Replay(math.MaxUint64, 10)
+	require.ErrorIs(t, err, queue.ErrAhead)
 }
 
 func TestFirstBootKeepsUnpublishedEvents(t *testing.T) {

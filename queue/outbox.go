@@ -293,6 +293,10 @@ func (e *Engine) Replay(from uint64, max int) ([]Event, error) {
 		if k, _ := c.First(); from > 0 && k != nil && from < beU64(k) {
 			return &PrunedError{First: beU64(k)}
 		}
+		// Nor is one asking past the next event told it is up to date.
+		if last := beU64(tx.Bucket(bucketMeta).Get(keyEventSeq)); from > last+1 {
+			return &AheadError{From: from, Last: last}
+		}
 		for k, v := c.Seek(u64(from)); k != nil && len(evs) < max; k, v = c.Next() {
 			var ev Event
 			if err := json.Unmarshal(v, &ev); err != nil {

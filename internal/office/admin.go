@@ -309,6 +309,9 @@ var adminOps = map[string]func(o *Office, ctx context.Context, args json.RawMess
 		if errors.As(err, &pe) {
 			return nil, &AdminError{Code: "not_found", Field: "from_seq", Message: fmt.Sprintf("%v: replay from_seq %d on", err, pe.First)}
 		}
+		if errors.Is(err, queue.ErrAhead) {
+			return nil, &AdminError{Code: "not_found", Field: "from_seq", Message: err.Error()}
+		}
 		if err != nil {
 			return nil, err
 		}

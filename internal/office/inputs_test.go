@@ -264,6 +264,16 @@ func TestAdminListsArePaged(t *testing.T) {
 	require.True(t, r.OK)
 	b, _ := json.Marshal(r.Result)
 	require.Contains(t, string(b), `"more":true,"next_seq":3`)
+
+	// Past the last event: not an empty page, which would look up to date.
+	last := len(evs)
+	r = o.Admin(ctx, office.AdminRequest{ID: "f", Op: "events.replay", Args: fmt.Appendf(nil, `{"from_seq":%d}`, last+1)})
+	require.True(t, r.OK)
+	r = o.Admin(ctx, office.AdminRequest{ID: "f", Op: "events.replay", Args: fmt.Appendf(nil, `{"from_seq":%d}`, last+5)})
+	require.False(t, r.OK)
+	require.Equal(t, "not_found", r.Error.Code)
+	require.Equal(t, "from_seq", r.Error.Field)
+	require.Contains(t, r.Error.Message, fmt.Sprintf("the last is %d", last))
 }
 
 // Every time in the office's answers carries the office's UTC offset, as
