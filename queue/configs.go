@@ -350,6 +350,10 @@ func (e *Engine) Backup(path string) (int64, error) {
 		err = cerr
 	}
 	if err == nil {
+		// Restored, the copy knows it is one (restore.go).
+		err = markBackup(tmp, e.opts.Now())
+	}
+	if err == nil {
 		err = os.Rename(tmp, path)
 	}
 	if err != nil {

@@ -191,6 +191,7 @@ func open(path string, cfg *config.Config, opts *Opts) (*Engine, error) {
 		done:   make(chan struct{}),
 	}
 	e.useConfig(cfg)
+	var restored *Restore
 	if err := db.Update(func(tx *bolt.Tx) error {
 		if err := initBuckets(tx); err != nil {
 			return err
@@ -198,10 +199,18 @@ func open(path string, cfg *config.Config, opts *Opts) (*Engine, error) {
 		if err := migrateOutbox(tx); err != nil {
 			return err
 		}
-		return migrateTickets(tx)
+		if err := migrateTickets(tx); err != nil {
+			return err
+		}
+		restored, err = takeBackupMark(tx)
+		return err
 	}); err != nil {
 		db.Close()
 		return nil, fmt.Errorf("queue: init %s: %w", path, err)
+	}
+	if restored != nil {
+		e.log.Warn("queue: the store is a backup, restored: its events end at the backup's last, and those it records from now on take the seqs after it again; the office's status lists the restore, for integrations",
+			"backup_at", restored.BackupAt, "seq", restored.Seq, "restore", restored.ID)
 	}
 	// Best effort, as at every tick: a nearly full disk must not keep
 	// the office from opening (systemd would start it again and again).

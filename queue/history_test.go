@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"encoding/json"
 	"math"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -256,4 +257,54 @@ func TestStatsDaysOfAnOlderStore(t *testing.T) {
 	require.ErrorIs(t, err, queue.ErrUnknownDay)
 	_, err = o.e.TicketsOf(o.ctx, "2026-11-28")
 	require.ErrorIs(t, err, queue.ErrUnknownDay)
+}
+
+// A backup restored knows it is one: its store lists the restore, with the
+// backup's last event, after which the seqs are given again; the store it
+// was taken from lists none, and a restore of a restored store's backup
+// adds one more.
+func TestRestoredBackupIsListed(t *testing.T) {
+	o := newOffice(t, nil, monday10)
+	o.issue("social")
+	backup := filepath.Join(t.TempDir(), "backup.db")
+	_, err := o.e.Backup(backup)
+	require.NoError(t, err)
+	seq, err := o.e.LastSeq(o.ctx)
+	require.NoError(t, err)
+	o.issue("social") // the office goes on
+	rs, err := o.e.Restores()
+	require.NoError(t, err)
+	require.Empty(t, rs)
+	require.NoError(t, queue.Verify(backup, o.cfg), "checking a backup is no restore")
+
+	o.clk.Add(time.Hour)
+	e := queuetest.OpenPath(t, backup, o.cfg, o.opts())
+	rs, err = e.Restores()
+	require.NoError(t, err)
+	require.Len(t, rs, 1)
+	require.Equal(t, seq, rs[0].Seq)
+	require.True(t, monday10.Equal(rs[0].BackupAt), "%v", rs[0].BackupAt)
+	require.Len(t, rs[0].ID, 16)
+	iss, err := e.Issue(o.ctx, queue.IssueRequest{Service: "social"})
+	require.NoError(t, err)
+	require.Equal(t, "А002", iss.Ticket.Label, "the restored store's own А002")
+	again := filepath.Join(t.TempDir(), "again.db")
+	_, err = e.Backup(again)
+	require.NoError(t, err)
+	require.NoError(t, e.Close())
+
+	e = queuetest.OpenPath(t, backup, o.cfg, o.opts())
+	same, err := e.Restores()
+	require.NoError(t, err)
+	require.Equal(t, rs, same, "a restart is no restore")
+	require.NoError(t, e.Close())
+
+	e = queuetest.OpenPath(t, again, o.cfg, o.opts())
+	defer e.Close()
+	two, err := e.Restores()
+	require.NoError(t, err)
+	require.Len(t, two, 2)
+	require.Equal(t, rs[0], two[0])
+	require.Equal(t, seq+1, two[1].Seq)
+	require.NotEqual(t, rs[0].ID, two[1].ID)
 }

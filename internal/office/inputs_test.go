@@ -947,10 +947,28 @@ func TestStatusGivesTheLastSeq(t *testing.T) {
 	require.NoError(t, os.WriteFile(db, b, 0o600))
 	o, err = office.Start(ctx, office.Opts{Config: cfg, DB: db, Broker: "embedded", Listen: "127.0.0.1:0", Logger: quiet})
 	require.NoError(t, err)
-	defer o.Close()
 	st := status(o)
 	require.Less(t, st.Seq, seen, "an integration that saw seq %d can tell", seen)
 	require.GreaterOrEqual(t, st.Seq, saved)
+	require.Len(t, st.Restores, 1)
+	require.Equal(t, saved, st.Restores[0].Seq)
+
+	// The restored office goes on past the seqs the integration saw, and
+	// restarts: the seq no longer tells, the restore still does.
+	for range 5 {
+		_, err = o.Engine().Issue(ctx, queue.IssueRequest{Service: "social"})
+		require.NoError(t, err)
+	}
+	require.NoError(t, o.Close())
+	o, err = office.Start(ctx, office.Opts{Config: cfg, DB: db, Broker: "embedded", Listen: "127.0.0.1:0", Logger: quiet})
+	require.NoError(t, err)
+	defer o.Close()
+	again := status(o)
+	require.Greater(t, again.Seq, seen)
+	require.Equal(t, st.Restores, again.Restores)
+	_, off := again.Restores[0].BackupAt.Zone()
+	_, want := time.Now().In(cfg.Location()).Zone()
+	require.Equal(t, want, off, "in the office's time zone")
 }
 
 // store.backup writes a consistent copy of the store while the office runs;

@@ -134,6 +134,11 @@ type Status struct {
 	// backup was restored): the events it holds after Seq are not the
 	// office's, and it replays from Seq+1.
 	Seq uint64 `json:"seq"`
+	// Restores are the times the store was restored from a backup, oldest
+	// first: when they differ from those an integration saw, the events it
+	// holds after the first restore it did not see are not the office's
+	// (docs/mqtt.md).
+	Restores []queue.Restore `json:"restores,omitempty"`
 }
 
 // Start opens the store, connects to (or starts) the broker and starts every
@@ -199,13 +204,20 @@ func Start(ctx context.Context, opts Opts) (_ *Office, err error) {
 	if err != nil {
 		return nil, err
 	}
+	restores, err := o.eng.Restores()
+	if err != nil {
+		return nil, err
+	}
+	for i := range restores {
+		restores[i].BackupAt = o.local(restores[i].BackupAt)
+	}
 	bo := bus.Opts{
 		URL:      o.url,
 		ClientID: "cherga-" + cfg.Site,
 		Username: cfg.Broker.Username,
 		Password: cfg.Broker.Password,
 		Root:     root,
-		Status:   Status{Online: true, Version: opts.Version, Started: o.started.Truncate(time.Second), Site: cfg.Site, Seq: seq},
+		Status:   Status{Online: true, Version: opts.Version, Started: o.started.Truncate(time.Second), Site: cfg.Site, Seq: seq, Restores: restores},
 		Logger:   log,
 		OnConnect: func() {
 			select {
