@@ -383,13 +383,22 @@ func (o *Office) Close() error {
 
 // reportError tells the office's error topic about an input that could not
 // be served: a garbled payload, a button of an unknown counter.
-func (o *Office) reportError(source string, err error) {
-	o.log.Warn("office: input refused", "source", source, "err", err)
+func (o *Office) reportError(source string, err error) { o.refused(source, "", err) }
+
+// refused reports on {root}/errors that the input id (if it had one) of
+// source was refused, and why, for the device and the person who pressed
+// (refusal).
+func (o *Office) refused(source, id string, err error) {
+	o.log.Warn("office: input refused", "source", source, "id", id, "err", err)
+	reason, message := refusal(err)
 	payload := mustJSON(struct {
-		Source string    `json:"source"`
-		Error  string    `json:"error"`
-		At     time.Time `json:"at"`
-	}{source, err.Error(), o.now()})
+		Source  string    `json:"source"`
+		ID      string    `json:"id,omitempty"`
+		Error   string    `json:"error"`
+		Reason  string    `json:"reason,omitempty"`
+		Message string    `json:"message,omitempty"`
+		At      time.Time `json:"at"`
+	}{source, id, err.Error(), reason, message, o.now()})
 	if perr := o.bus.Publish(bus.Errors(o.conf().Root()), 0, false, payload); perr != nil {
 		o.log.Debug("office: error not published", "err", perr)
 	}
@@ -415,7 +424,7 @@ func (o *Office) onKioskPress(topic string, payload []byte) {
 	src := "kiosk/" + id
 	k := o.kiosks[id]
 	if k == nil {
-		o.reportError(src, fmt.Errorf("office: unknown kiosk %q", id))
+		o.reportError(src, fmt.Errorf("office: unknown kiosk %q: %w", id, errNotConfigured))
 		return
 	}
 	p, err := device.DecodeKioskPress(payload)
@@ -430,7 +439,7 @@ func (o *Office) onCounterCmd(topic string, payload []byte) {
 	id := bus.Segment(o.conf().Root(), topic, 1)
 	src := "counter/" + id
 	if o.conf().Counter(id) == nil {
-		o.reportError(src, fmt.Errorf("office: unknown counter %q", id))
+		o.reportError(src, fmt.Errorf("office: unknown counter %q: %w", id, errNotConfigured))
 		return
 	}
 	c, err := device.DecodeCounterCmd(payload)
@@ -445,7 +454,7 @@ func (o *Office) onRating(topic string, payload []byte) {
 	id := bus.Segment(o.conf().Root(), topic, 1)
 	src := "counter/" + id + "/rating"
 	if o.conf().Counter(id) == nil {
-		o.reportError(src, fmt.Errorf("office: unknown counter %q", id))
+		o.reportError(src, fmt.Errorf("office: unknown counter %q: %w", id, errNotConfigured))
 		return
 	}
 	r, err := device.DecodeRating(payload)
@@ -460,7 +469,7 @@ func (o *Office) submitCounter(r counterReq) {
 	select {
 	case o.counters <- r:
 	default:
-		o.reportError(r.source, errors.New("office: too many counter commands at once; press again"))
+		o.refused(r.source, r.id, fmt.Errorf("office: too many counter commands at once; %w", errPressAgain))
 	}
 }
 
@@ -493,7 +502,7 @@ func (o *Office) serveCounters(ctx context.Context) {
 			}
 			switch {
 			case err != nil:
-				o.reportError(r.source, err)
+				o.refused(r.source, r.id, err)
 			case r.score != 0:
 				o.log.Info("counter", "counter", r.counter, "rating", r.score)
 			default:

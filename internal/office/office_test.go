@@ -78,12 +78,6 @@ func TestCounterInputs(t *testing.T) {
 		_, err = o.Engine().Issue(ctx, queue.IssueRequest{Service: "social", Kiosk: "k1"})
 		require.NoError(t, err)
 	}
-	event := func(typ, label string) func(sim.Message) bool {
-		return func(m sim.Message) bool {
-			var ev queue.Event
-			return json.Unmarshal(m.Payload, &ev) == nil && ev.Type == typ && ev.Ticket != nil && ev.Ticket.Label == label
-		}
-	}
 	require.NoError(t, l.Publish("qms/demo/counter/2/cmd", []byte(`{"action":"call","ticket":"А003"}`), false))
 	_, err = l.Wait(ctx, "qms/demo/events", event(queue.EvCalled, "А003"))
 	require.NoError(t, err, "a specialist calls the citizen in front of them")
@@ -101,6 +95,80 @@ func TestCounterInputs(t *testing.T) {
 	require.NoError(t, l.Publish("qms/demo/counter/77/cmd", []byte(`{"action":"next"}`), false))
 	_, err = l.Wait(ctx, "qms/demo/errors", func(m sim.Message) bool { return strings.Contains(string(m.Payload), `unknown counter \"77\"`) })
 	require.NoError(t, err)
+}
+
+// event matches an event of type typ of ticket label.
+func event(typ, label string) func(sim.Message) bool {
+	return func(m sim.Message) bool {
+		var ev queue.Event
+		return json.Unmarshal(m.Payload, &ev) == nil && ev.Type == typ && ev.Ticket != nil && ev.Ticket.Label == label
+	}
+}
+
+// A refused counter command says why, for the specialist who pressed (a
+// counter box shows it, as the simulator's page does): a reason, and a
+// message, Ukrainian first, beside the error for whoever looks into it.
+func TestCounterRefusalsSayWhy(t *testing.T) {
+	ctx, o, l := startOffice(t, office.Opts{Config: roundTheClock(t), Logger: quiet}, "qms/demo/errors", "qms/demo/events")
+	_, err := o.Engine().Issue(ctx, queue.IssueRequest{Service: "social", Kiosk: "k1"})
+	require.NoError(t, err)
+	n := 0
+	// refused sends cmd with an id of its own, and returns the refusal
+	// that names it.
+	refused := func(counter, cmd string) (reason, message string) {
+		t.Helper()
+		n++
+		id := fmt.Sprintf("r%d", n)
+		cmd = strings.Replace(cmd, "{", `{"id":"`+id+`",`, 1)
+		require.NoError(t, l.Publish("qms/demo/counter/"+counter+"/cmd", []byte(cmd), false))
+		m, err := l.Wait(ctx, "qms/demo/errors", func(m sim.Message) bool { return strings.Contains(string(m.Payload), `"id":"`+id+`"`) })
+		require.NoError(t, err)
+		var e struct{ Source, Error, Reason, Message string }
+		require.NoError(t, json.Unmarshal(m.Payload, &e))
+		require.Equal(t, "counter/"+counter, e.Source)
+		require.NotEmpty(t, e.Error)
+		return e.Reason, e.Message
+	}
+	reason, msg := refused("1", `{"action":"done"}`)
+	require.Equal(t, "no_ticket", reason)
+	require.Equal(t, "Немає поточного талона: спершу викличте наступного / No current ticket: call the next one first", msg)
+	require.NoError(t, l.Publish("qms/demo/counter/1/cmd", []byte(`{"action":"next"}`), false))
+	_, err = l.Wait(ctx, "qms/demo/events", event(queue.EvCalled, "А001"))
+	require.NoError(t, err)
+	require.NoError(t, l.Publish("qms/demo/counter/1/cmd", []byte(`{"action":"serve"}`), false))
+	_, err = l.Wait(ctx, "qms/demo/events", event(queue.EvServing, "А001"))
+	require.NoError(t, err)
+	for _, c := range []struct{ cmd, reason, says string }{
+		{`{"action":"recall"}`, "at_counter", "Громадянин А001 уже біля вас: повторний виклик не потрібен"},
+		{`{"action":"noshow"}`, "at_counter", "кнопкою «Завершено»"},
+		{`{"action":"serve"}`, "at_counter", "Громадянина А001 вже приймають"},
+		{`{"action":"call","ticket":"А001"}`, "not_waiting", "Талон А001 уже викликано"},
+		{`{"action":"call","ticket":"Б999"}`, "unknown_ticket", "Сьогодні талона з таким номером немає"},
+	} {
+		reason, msg := refused("1", c.cmd)
+		require.Equal(t, c.reason, reason, c.cmd)
+		require.Contains(t, msg, c.says, c.cmd)
+		require.Contains(t, msg, " / ", "%s: Ukrainian, then English", c.cmd)
+	}
+	require.NoError(t, l.Publish("qms/demo/counter/2/cmd", []byte(`{"action":"pause"}`), false))
+	_, err = l.Wait(ctx, "qms/demo/events", func(m sim.Message) bool { return strings.Contains(string(m.Payload), queue.EvPaused) })
+	require.NoError(t, err)
+	reason, _ = refused("2", `{"action":"next"}`)
+	require.Equal(t, "counter_paused", reason)
+	require.NoError(t, o.Engine().SetPause(ctx, "", "повітряна тривога"))
+	reason, msg = refused("3", `{"action":"next"}`)
+	require.Equal(t, "office_paused", reason)
+	require.Equal(t, "Прийом у офісі призупинено: повітряна тривога / Service is suspended in the office", msg)
+	// What cannot be read, or comes from a counter the office does not
+	// have, has no id to name.
+	require.NoError(t, l.Publish("qms/demo/counter/1/cmd", []byte(`{"action":"dance"}`), false))
+	m, err := l.Wait(ctx, "qms/demo/errors", func(m sim.Message) bool { return strings.Contains(string(m.Payload), "dance") })
+	require.NoError(t, err)
+	require.Contains(t, string(m.Payload), `"reason":"bad_request","message":"Пристрій надіслав невідому команду`)
+	require.NoError(t, l.Publish("qms/demo/counter/77/cmd", []byte(`{"action":"next"}`), false))
+	m, err = l.Wait(ctx, "qms/demo/errors", func(m sim.Message) bool { return strings.Contains(string(m.Payload), "counter/77") })
+	require.NoError(t, err)
+	require.Contains(t, string(m.Payload), `"reason":"unknown_device"`)
 }
 
 // TestLampsAndBuzzer lights a kiosk button's lamp while its service can

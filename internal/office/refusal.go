@@ -1,0 +1,94 @@
+package office
+
+import (
+	"errors"
+
+	"github.com/cherga/cherga/device"
+	"github.com/cherga/cherga/queue"
+)
+
+// errPressAgain ends the error of a command that found its queue full.
+var errPressAgain = errors.New("press again")
+
+// errNotConfigured ends the error of an input on the topic of a kiosk or
+// counter the configuration does not have.
+var errNotConfigured = errors.New("not in the configuration")
+
+// refusal says why an input was refused, for the person who pressed: a
+// reason a device can act on, and a message, Ukrainian first, that a
+// counter box or the simulator's page shows to the specialist. The error
+// itself, for whoever looks into it, stays on {root}/errors beside them.
+// An error it does not know gives "".
+func refusal(err error) (reason, message string) {
+	var pe *queue.PausedError
+	var te *queue.TransitionError
+	switch {
+	case errors.As(err, &pe) && pe.Service == "":
+		return "office_paused", "Прийом у офісі призупинено" + because(pe.Reason) + " / Service is suspended in the office"
+	case errors.As(err, &pe):
+		return "service_paused", "Послугу призупинено" + because(pe.Reason) + " / The service is paused"
+	case errors.As(err, &te):
+		return transitionRefusal(te)
+	}
+	for _, r := range refusals {
+		if errors.Is(err, r.err) {
+			return r.reason, r.message
+		}
+	}
+	return "", ""
+}
+
+var refusals = []struct {
+	err             error
+	reason, message string
+}{
+	{queue.ErrNoTicket, "no_ticket", "Немає поточного талона: спершу викличте наступного / No current ticket: call the next one first"},
+	{queue.ErrCounterPaused, "counter_paused", "Робоче місце на перерві: спершу натисніть «Продовжити» / The counter is paused: press Resume first"},
+	{queue.ErrRecallLimit, "recall_limit", "Талон уже викликано найбільше разів: якщо громадянин не підійшов, натисніть «Не зʼявився» / The ticket was called the most times allowed: if the citizen did not come, press No-show"},
+	{queue.ErrNotServed, "not_served", "Це робоче місце не обслуговує цю послугу / This counter does not serve that service"},
+	{queue.ErrNoCounter, "no_counter", "Жодне робоче місце не обслуговує цю послугу / No counter serves that service"},
+	{queue.ErrClosed, "closed", "Ця послуга зараз не надається / The service is not open now"},
+	{queue.ErrUnknownTicket, "unknown_ticket", "Сьогодні талона з таким номером немає / There is no ticket with that number today"},
+	{queue.ErrUnknownService, "unknown_service", "Такої послуги немає / There is no such service"},
+	{queue.ErrUnknownCounter, "unknown_counter", "Такого робочого місця немає / There is no such counter"},
+	{queue.ErrNothingToRate, "nothing_to_rate", "Немає завершеного прийому, який можна оцінити / There is no served visit to rate"},
+	{queue.ErrBadScore, "bad_score", "Оцінка — від 1 до 5 / A rating is 1 to 5"},
+	{queue.ErrUnknownAction, "bad_request", "Пристрій надіслав невідому команду: зверніться до адміністратора / The device sent an unknown command: ask the administrator"},
+	{device.ErrBadPayload, "bad_request", "Пристрій надіслав невідому команду: зверніться до адміністратора / The device sent an unknown command: ask the administrator"},
+	{errNotConfigured, "unknown_device", "Пристрій не налаштований у цьому офісі: зверніться до адміністратора / The device is not configured in this office: ask the administrator"},
+	{errPressAgain, "busy", "Забагато натискань одночасно: натисніть ще раз / Too many presses at once: press again"},
+	{queue.ErrStore, "store", "Не вдалося зберегти: натисніть ще раз / Could not be saved: press again"},
+}
+
+// because is ": reason", or nothing for no reason.
+func because(reason string) string {
+	if reason == "" {
+		return ""
+	}
+	return ": " + reason
+}
+
+// transitionRefusal explains a command that the ticket's state does not
+// allow: most often a press for a citizen who already came to the counter.
+func transitionRefusal(te *queue.TransitionError) (reason, message string) {
+	label := te.Label
+	switch {
+	case te.From == queue.Serving && te.To == queue.NoShow:
+		return "at_counter", "Громадянин " + label + " уже біля вас, це не неявка: завершіть прийом кнопкою «Завершено» / The citizen " + label + " is at the counter, not a no-show: end the visit with Done"
+	case te.From == queue.Serving && te.To == queue.Called && te.Rule == "":
+		return "at_counter", "Громадянин " + label + " уже біля вас: повторний виклик не потрібен / The citizen " + label + " is already at the counter: no need to call again"
+	case te.From == queue.Serving && te.To == queue.Serving:
+		return "at_counter", "Громадянина " + label + " вже приймають / The citizen " + label + " is already being served"
+	case te.To == queue.Called && (te.From == queue.Called || te.From == queue.Serving):
+		return "not_waiting", "Талон " + label + " уже викликано / Ticket " + label + " is already called"
+	case te.To == queue.Called:
+		return "not_waiting", "Талон " + label + " уже не в черзі (" + stateUK[te.From] + ") / Ticket " + label + " is no longer waiting (" + string(te.From) + ")"
+	}
+	return "state", "Для талона " + label + " це неможливо (" + stateUK[te.From] + ") / Not possible for ticket " + label + " (" + string(te.From) + ")"
+}
+
+// stateUK names a ticket's state for a specialist.
+var stateUK = map[queue.State]string{
+	queue.Waiting: "очікує", queue.Called: "викликаний", queue.Serving: "на прийомі", queue.Done: "прийом завершено",
+	queue.NoShow: "не зʼявився", queue.Voided: "анульований", queue.Expired: "час минув",
+}
