@@ -266,7 +266,7 @@ func (s *Office) State() State {
 		}
 		st.Kiosks = append(st.Kiosks, ks)
 	}
-	st.Announce = newest(s.Bus.Messages(bus.Announce(root)), 12)
+	st.Announce = newestCalls(s.Bus.Messages(bus.Announce(root)), 12)
 	st.Errors = newest(s.Bus.Messages(bus.Errors(root)), 5)
 	st.Load = raw(bus.Load(root))
 	st.KioskResults = newest(s.Bus.Messages(root+"/kiosk/"), 40)
@@ -289,6 +289,38 @@ func newest(msgs []Message, n int) []json.RawMessage {
 		}
 		if json.Valid(m.Payload) {
 			out = append(out, m.Payload)
+		}
+	}
+	return out
+}
+
+// newestCalls is the last n announcements, the newest call first and each
+// call's languages in the order the controller sent them (Ukrainian first):
+// they arrive a moment apart, and newest first would put English on top.
+func newestCalls(msgs []Message, n int) []json.RawMessage {
+	calls := map[string]int{} // a call's id → the order of its first announcement
+	key := make([]int, len(msgs))
+	for i, m := range msgs {
+		var a struct{ ID string }
+		_ = json.Unmarshal(m.Payload, &a)
+		if _, ok := calls[a.ID]; !ok || a.ID == "" {
+			calls[a.ID] = i
+		}
+		key[i] = calls[a.ID]
+	}
+	idx := make([]int, len(msgs))
+	for i := range idx {
+		idx[i] = i
+	}
+	// Newest call first; within a call, as sent.
+	sort.SliceStable(idx, func(a, b int) bool { return key[idx[a]] > key[idx[b]] })
+	out := []json.RawMessage{}
+	for _, i := range idx {
+		if len(out) == n {
+			break
+		}
+		if json.Valid(msgs[i].Payload) {
+			out = append(out, msgs[i].Payload)
 		}
 	}
 	return out

@@ -15,6 +15,7 @@ import (
 	"github.com/cherga/cherga/internal/config"
 	"github.com/cherga/cherga/internal/office"
 	"github.com/cherga/cherga/printer"
+	"github.com/cherga/cherga/queue"
 	"github.com/cherga/cherga/sim"
 )
 
@@ -123,4 +124,28 @@ func TestPressButtonAfterConfigSet(t *testing.T) {
 		require.Contains(t, text, "Центр зайнятості")
 	}
 	require.ErrorContains(t, s.PressButton("k1", 9), "no button 10")
+}
+
+// The page's voice list shows the newest call first, and each call in
+// Ukrainian first, then English, as the controller sends them.
+func TestVoiceListUkrainianFirst(t *testing.T) {
+	ctx, s := startSim(t)
+	for range 2 {
+		_, err := s.Engine().Issue(ctx, queue.IssueRequest{Service: "social", Kiosk: "k1"})
+		require.NoError(t, err)
+	}
+	for _, label := range []string{"А001", "А002"} {
+		require.NoError(t, s.Counter("1", "next", ""))
+		_, err := s.Bus.Wait(ctx, "qms/demo/announce", func(m sim.Message) bool {
+			return strings.Contains(string(m.Payload), `"ticket":"`+label+`"`) && strings.Contains(string(m.Payload), `"lang":"en"`)
+		})
+		require.NoError(t, err)
+	}
+	var got []string
+	for _, a := range s.State().Announce {
+		var v struct{ Ticket, Lang string }
+		require.NoError(t, json.Unmarshal(a, &v))
+		got = append(got, v.Ticket+" "+v.Lang)
+	}
+	require.Equal(t, []string{"А002 uk", "А002 en", "А001 uk", "А001 en"}, got)
 }
