@@ -38,6 +38,8 @@ func refusal(err error) (reason, message string) {
 	return "", ""
 }
 
+const msgUnknownCommand = "Пристрій надіслав невідому команду: зверніться до адміністратора / The device sent an unknown command: ask the administrator"
+
 var refusals = []struct {
 	err             error
 	reason, message string
@@ -53,8 +55,8 @@ var refusals = []struct {
 	{queue.ErrUnknownCounter, "unknown_counter", "Такого робочого місця немає / There is no such counter"},
 	{queue.ErrNothingToRate, "nothing_to_rate", "Немає завершеного прийому, який можна оцінити / There is no served visit to rate"},
 	{queue.ErrBadScore, "bad_score", "Оцінка — від 1 до 5 / A rating is 1 to 5"},
-	{queue.ErrUnknownAction, "bad_request", "Пристрій надіслав невідому команду: зверніться до адміністратора / The device sent an unknown command: ask the administrator"},
-	{device.ErrBadPayload, "bad_request", "Пристрій надіслав невідому команду: зверніться до адміністратора / The device sent an unknown command: ask the administrator"},
+	{queue.ErrUnknownAction, "bad_request", msgUnknownCommand},
+	{device.ErrBadPayload, "bad_request", msgUnknownCommand},
 	{errNotConfigured, "unknown_device", "Пристрій не налаштований у цьому офісі: зверніться до адміністратора / The device is not configured in this office: ask the administrator"},
 	{errPressAgain, "busy", "Забагато натискань одночасно: натисніть ще раз / Too many presses at once: press again"},
 	{queue.ErrStore, "store", "Не вдалося зберегти: натисніть ще раз / Could not be saved: press again"},
