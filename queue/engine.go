@@ -226,6 +226,10 @@ func open(path string, cfg *config.Config, opts *Opts) (*Engine, error) {
 			"now", now, "last_ran", e.clockStored)
 	}
 	stray := e.stray() // before the loop owns the state
+	// The day, or a service's hours, may have ended while the office was
+	// off: from the start, the boards and the answers show it so, not
+	// from the first tick or press.
+	e.catchUp()
 	go e.loop()
 	if stray {
 		if err := e.reconcile(context.Background()); err != nil {
@@ -308,12 +312,18 @@ func (e *Engine) loop() {
 // clock to record, the wait estimates to refresh.
 func (e *Engine) tick() {
 	e.preallocate(step)
+	e.catchUp()
+	e.refreshEstimates()
+}
+
+// catchUp commits what is due with no request: a new business day, a
+// closing, the acknowledged events, the clock.
+func (e *Engine) catchUp() {
 	now := e.opts.Now()
 	if e.dayChange(now, e.st.day) || e.st.closeDue(now) || e.acked.Load() > e.ackStored ||
 		e.clockOK(now) && (now.Sub(e.clockStored) >= clockEvery || e.clockStored.Sub(now) > clockSlack) {
 		e.commitEmpty()
 	}
-	e.refreshEstimates()
 }
 
 // preallocate keeps the file's written room (see slack), writing at most

@@ -1,6 +1,8 @@
 package queue_test
 
 import (
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -609,13 +611,20 @@ func TestPowerCutOverClosing(t *testing.T) {
 			o.clk.Set(time.Date(2026, 11, 23, 16, 10, 0, 0, kyiv))
 			require.Equal(t, "А001", o.next("1"))
 			o.clk.Set(time.Date(2026, 11, 23, 16, 30, 0, 0, kyiv))
-			queue.Tick(o.e) // the clock the engine records while idle; then the cut
+			queue.Tick(o.e)                             // the clock the engine records while idle
+			cut := filepath.Join(t.TempDir(), "cut.db") // the file as the power cut left it
+			b, err := os.ReadFile(o.path)
+			require.NoError(t, err)
+			require.NoError(t, os.WriteFile(cut, b, 0o600))
 
 			o.clk.Set(back)
-			o.reopen()
-			queue.Tick(o.e)
+			e := queuetest.OpenPath(t, cut, o.cfg, o.opts())
+			defer e.Close()
+			// Before any press or tick, the day is done.
+			evs, err := e.Replay(0, 100)
+			require.NoError(t, err)
 			ended := map[string]time.Time{}
-			for _, ev := range o.events() {
+			for _, ev := range evs {
 				if ev.Type == queue.EvExpired {
 					require.Equal(t, back, ev.At.In(kyiv), "recorded when the office came back")
 					ended[ev.Ticket.Label+": "+ev.Reason] = ev.Ticket.Ended.In(kyiv)
@@ -626,7 +635,7 @@ func TestPowerCutOverClosing(t *testing.T) {
 				"А002: the service closed":     closed,
 				"А003: the service closed":     closed,
 			}, ended)
-			st, err := o.e.Stats(o.ctx, "2026-11-23")
+			st, err := e.Stats(o.ctx, "2026-11-23")
 			require.NoError(t, err)
 			require.Equal(t, 2, st.Total.WaitExpired.N)
 			require.Equal(t, time.Hour, st.Total.WaitExpired.Max)
