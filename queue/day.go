@@ -291,6 +291,9 @@ func (t *txn) rollover() {
 		t.st.counters[id].paused = c.paused
 	}
 	t.st.pauses = old.pauses
+	if p, ok := old.pauses[""]; ok {
+		t.st.shelter.pause(p.Since)
+	}
 	t.st.countOpen()
 	t.hall = true
 	seq := t.event(EvDayStarted, nil, "", day)

@@ -19,8 +19,8 @@ func dayTickets(tx *bolt.Tx, day string) (ts map[uint64]*Ticket, ok bool, err er
 	return dayEvents(tx, day, nil)
 }
 
-// dayEvents is dayTickets that also hands each of the day's ticket events
-// to f, in order.
+// dayEvents is dayTickets that also hands each of the day's events to f,
+// in order: its tickets' and those of no ticket (the pauses).
 func dayEvents(tx *bolt.Tx, day string, f func(*eventRecord)) (ts map[uint64]*Ticket, ok bool, err error) {
 	start := beU64(tx.Bucket(bucketDays).Get([]byte(day)))
 	if start == 0 {
@@ -31,11 +31,14 @@ func dayEvents(tx *bolt.Tx, day string, f func(*eventRecord)) (ts map[uint64]*Ti
 		if ev.Seq > start && ev.Type == EvDayStarted {
 			return false
 		}
-		if ev.Ticket != nil && ev.Ticket.Day == day {
+		switch {
+		case ev.Ticket != nil && ev.Ticket.Day == day:
 			ts[ev.Ticket.ID] = ev.Ticket
-			if f != nil {
-				f(ev)
-			}
+		case ev.Ticket != nil:
+			return true
+		}
+		if f != nil {
+			f(ev)
 		}
 		return true
 	})

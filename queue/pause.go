@@ -65,6 +65,9 @@ func (e *Engine) SetPause(ctx context.Context, service, reason string) error {
 		}
 		if !ok {
 			p.Since = t.now.In(e.loc)
+			if service == "" {
+				t.st.shelter.pause(t.now)
+			}
 		}
 		p.Reason = reason
 		t.st.pauses[service] = p
@@ -85,6 +88,9 @@ func (e *Engine) Resume(ctx context.Context, service, reason string) error {
 			return nil
 		}
 		delete(t.st.pauses, service)
+		if service == "" {
+			t.st.shelter.resume(t.now)
+		}
 		t.pausesChanged(service, false, reason)
 		return nil
 	})
@@ -141,4 +147,54 @@ func (t *txn) officePaused() error {
 		return &PausedError{Paused: p}
 	}
 	return nil
+}
+
+// sheltered is when the office was paused in a day (an air-raid alert:
+// everyone in the shelter): the pauses that ended and the one in force.
+// A visit that spans one is not that long: the estimates and the day's
+// service times count it without the pause.
+type sheltered struct {
+	spans [][2]time.Time // [began, ended]; a zero beginning is before the day
+	since time.Time      // the pause in force began then (zero: none)
+}
+
+// pause notes that the office paused at at; resume, that it resumed.
+func (s *sheltered) pause(at time.Time) {
+	if s.since.IsZero() {
+		s.since = at
+	}
+}
+
+func (s *sheltered) resume(at time.Time) {
+	s.spans = append(s.spans, [2]time.Time{s.since, at})
+	s.since = time.Time{}
+}
+
+// during is how much of [from, to] the office was paused.
+func (s *sheltered) during(from, to time.Time) time.Duration {
+	var d time.Duration
+	overlap := func(a, b time.Time) {
+		if a.Before(from) {
+			a = from
+		}
+		if b.After(to) {
+			b = to
+		}
+		if b.After(a) {
+			d += b.Sub(a)
+		}
+	}
+	for _, sp := range s.spans {
+		overlap(sp[0], sp[1])
+	}
+	if !s.since.IsZero() {
+		overlap(s.since, to)
+	}
+	return d
+}
+
+// visit is the time of a visit from its call to its end, without the
+// office's pauses meanwhile.
+func (s *sheltered) visit(called, ended time.Time) time.Duration {
+	return ended.Sub(called) - s.during(called, ended)
 }

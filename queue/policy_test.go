@@ -643,6 +643,48 @@ func TestPowerCutOverClosing(t *testing.T) {
 	}
 }
 
+// An air-raid alert during a visit: the specialist and the citizen were in
+// the shelter, not at the counter. The visit counts without the pause, in
+// the estimates (after a restart too) and in the day's service times: the
+// citizens after the all-clear get the estimate of a day without the alert.
+func TestVisitDuringAlertCountsWithoutIt(t *testing.T) {
+	type result struct {
+		wait, again time.Duration
+		service     queue.Dist
+	}
+	day := func(alert bool) result {
+		at := func(h, m int) time.Time { return time.Date(2026, 11, 23, h, m, 0, 0, kyiv) }
+		o := newOffice(t, nil, at(9, 0))
+		for range 6 {
+			o.issue("employment")
+		}
+		for i := range 4 { // З001..З003 served in 20 min each; З004 called at 10:00
+			o.clk.Set(at(9, 20*i))
+			o.next("4")
+		}
+		end := at(10, 20)
+		if alert {
+			o.clk.Set(at(10, 5))
+			require.NoError(t, o.e.SetPause(o.ctx, "", "повітряна тривога"))
+			o.clk.Set(at(12, 5))
+			require.NoError(t, o.e.Resume(o.ctx, "", "відбій"))
+			end = at(12, 20) // 20 min at the counter
+		}
+		o.clk.Set(end)
+		o.do("4", queue.Finish)
+		r := result{wait: o.issue("employment").Wait}
+		o.reopen()
+		r.again = o.issue("employment").Wait
+		st, err := o.e.Stats(o.ctx, "")
+		require.NoError(t, err)
+		r.service = st.Services["employment"].Service
+		return r
+	}
+	calm, alert := day(false), day(true)
+	require.Equal(t, calm, alert)
+	require.Equal(t, queue.Dist{N: 4, P50: 20 * time.Minute, P90: 20 * time.Minute, Max: 20 * time.Minute}, alert.service)
+}
+
 func TestRate(t *testing.T) {
 	o := newOffice(t, nil, monday10)
 	_, err := o.e.Rate(o.ctx, "1", 5)

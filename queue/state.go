@@ -75,6 +75,8 @@ type state struct {
 	// pauses are the administrator's pauses in force, by service ("" the
 	// office); they outlast the day.
 	pauses map[string]Paused
+	// shelter is when the office was paused today.
+	shelter sheltered
 	// lastEnded is the visit each counter ended last today (by the order
 	// of the events, not the wall clock): a rating is for it, if it ended
 	// served.
@@ -203,6 +205,10 @@ func (e *Engine) reload() error {
 				}
 			case EvDone, EvNoShow, EvTransferred:
 				st.lastEnded[ev.Counter] = visit{ev.Ticket.ID, ev.Type == EvDone}
+			case EvOfficePaused:
+				st.shelter.pause(ev.At)
+			case EvOfficeResumed:
+				st.shelter.resume(ev.At)
 			}
 		})
 		st.tickets = ts
@@ -213,6 +219,9 @@ func (e *Engine) reload() error {
 	}
 	if st.tickets == nil {
 		st.tickets = map[uint64]*Ticket{}
+	}
+	if p, ok := st.pauses[""]; ok {
+		st.shelter.pause(p.Since) // since an earlier day
 	}
 	st.closes = e.closings(st.day)
 	st.countOpen()
@@ -309,8 +318,8 @@ func (st *state) served(t *Ticket) {
 	}
 	// Sub uses the monotonic readings when both times come from this run
 	// of the process, so a wall clock that jumped in between does not
-	// distort the estimate.
-	d := t.Ended.Sub(t.Called)
+	// distort the estimate. The time in the shelter is no visit's.
+	d := st.shelter.visit(t.Called, t.Ended)
 	if d <= 0 || d > 8*time.Hour {
 		return
 	}

@@ -126,6 +126,7 @@ type dayAcc struct {
 	svcs, ctrs map[string]*figureAcc
 	queued     map[uint64]time.Time // ticket → when it joined its service's queue, until called there
 	called     map[uint64]time.Time // ticket → when its visit at a counter began
+	shelter    sheltered            // when the office was paused
 }
 
 func newDayAcc() *dayAcc {
@@ -198,10 +199,16 @@ func (d *dayAcc) event(ev *eventRecord) {
 		ctr := d.get(d.ctrs, ev.Counter)
 		ctr.f.Served++
 		if s, ok := span(d.called[tk.ID], ev.At); ok {
+			// Without the time in the shelter (an air-raid alert).
+			s -= d.shelter.during(d.called[tk.ID], ev.At)
 			for _, a := range []*figureAcc{&d.total, d.get(d.svcs, tk.Service), ctr} {
 				a.service = append(a.service, s)
 			}
 		}
+	case EvOfficePaused:
+		d.shelter.pause(ev.At)
+	case EvOfficeResumed:
+		d.shelter.resume(ev.At)
 	case EvNoShow:
 		d.get(d.ctrs, ev.Counter).f.NoShows++
 	case EvExpired:
