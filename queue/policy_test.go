@@ -649,8 +649,8 @@ func TestPowerCutOverClosing(t *testing.T) {
 // citizens after the all-clear get the estimate of a day without the alert.
 func TestVisitDuringAlertCountsWithoutIt(t *testing.T) {
 	type result struct {
-		wait, again time.Duration
-		service     queue.Dist
+		resumed, wait, again time.Duration
+		service              queue.Dist
 	}
 	day := func(alert bool) result {
 		at := func(h, m int) time.Time { return time.Date(2026, 11, 23, h, m, 0, 0, kyiv) }
@@ -663,16 +663,18 @@ func TestVisitDuringAlertCountsWithoutIt(t *testing.T) {
 			o.next("4")
 		}
 		end := at(10, 20)
+		o.clk.Set(at(10, 5))
 		if alert {
-			o.clk.Set(at(10, 5))
 			require.NoError(t, o.e.SetPause(o.ctx, "", "повітряна тривога"))
 			o.clk.Set(at(12, 5))
 			require.NoError(t, o.e.Resume(o.ctx, "", "відбій"))
 			end = at(12, 20) // 20 min at the counter
 		}
+		// 5 min into З004's visit: 15 to go.
+		r := result{resumed: o.issue("employment").Wait}
 		o.clk.Set(end)
 		o.do("4", queue.Finish)
-		r := result{wait: o.issue("employment").Wait}
+		r.wait = o.issue("employment").Wait
 		o.reopen()
 		r.again = o.issue("employment").Wait
 		st, err := o.e.Stats(o.ctx, "")

@@ -245,7 +245,7 @@ func (t *txn) remaining(tk *Ticket, per time.Duration) time.Duration {
 	if svc := t.e.service(tk.Service); svc != nil {
 		per = t.perTicket(svc)
 	}
-	elapsed := max(t.now.Sub(tk.Called), 0)
+	elapsed := max(t.st.shelter.visit(tk.Called, t.now), 0) // not the shelter's time
 	if r := t.st.recent[tk.Service]; len(r) >= 3 {
 		var sum time.Duration
 		n := 0
