@@ -722,9 +722,15 @@ func ParseHours(s string) (from, to int, err error) {
 	if s == "" || s == "closed" {
 		return 0, 0, nil
 	}
+	if strings.ContainsAny(s, "‐‑‒–—−") {
+		return 0, 0, fmt.Errorf("want HH:MM-HH:MM with a hyphen (-), got %q: its dash is another character", s)
+	}
 	a, b, ok := strings.Cut(s, "-")
 	if !ok {
 		return 0, 0, fmt.Errorf("want HH:MM-HH:MM or closed, got %q", s)
+	}
+	if strings.Contains(b, "-") || strings.ContainsAny(s, ",;") {
+		return 0, 0, fmt.Errorf("want one range HH:MM-HH:MM a day, got %q (a lunch break is no closing: the counters pause for it)", s)
 	}
 	if from, err = parseClock(a); err != nil {
 		return 0, 0, err
@@ -739,8 +745,10 @@ func ParseHours(s string) (from, to int, err error) {
 }
 
 func parseClock(s string) (int, error) {
-	var h, m int
-	if n, err := fmt.Sscanf(strings.TrimSpace(s), "%d:%d", &h, &m); n != 2 || err != nil {
+	hh, mm, ok := strings.Cut(strings.TrimSpace(s), ":")
+	h, herr := strconv.Atoi(hh)
+	m, merr := strconv.Atoi(mm)
+	if !ok || herr != nil || merr != nil || len(hh) > 2 || len(mm) != 2 || hh[0] == '+' || hh[0] == '-' || mm[0] == '+' || mm[0] == '-' {
 		return 0, fmt.Errorf("want HH:MM, got %q", s)
 	}
 	if h < 0 || h > 24 || m < 0 || m > 59 || (h == 24 && m != 0) {

@@ -145,6 +145,16 @@ func TestParseHours(t *testing.T) {
 		{"17:00-09:00", 0, 0, true},
 		{"09:00-24:30", 0, 0, true},
 		{"25:00-26:00", 0, 0, true},
+		{"9:00-16:45", 540, 1005, false},
+		// Only what it says: nothing after a time is dropped.
+		{"09:00-13:00, 14:00-17:00", 0, 0, true},
+		{"09:00-12:00 14:00-17:00", 0, 0, true},
+		{"09:00-17:00 (обід 13:00-14:00)", 0, 0, true},
+		{"9:00-16:45pm", 0, 0, true},
+		{"09:00–17:00", 0, 0, true}, // an en dash
+		{"9.00-17.00", 0, 0, true},
+		{"09:0-17:00", 0, 0, true},
+		{"+9:00-17:00", 0, 0, true},
 	}
 	for _, tc := range tests {
 		from, to, err := config.ParseHours(tc.in)
@@ -155,6 +165,11 @@ func TestParseHours(t *testing.T) {
 		require.NoError(t, err, tc.in)
 		require.Equal(t, []int{tc.from, tc.to}, []int{from, to}, tc.in)
 	}
+	_, _, err := config.ParseHours("09:00-13:00, 14:00-17:00")
+	require.ErrorContains(t, err, "one range HH:MM-HH:MM a day")
+	require.ErrorContains(t, err, "lunch break")
+	_, _, err = config.ParseHours("09:00–17:00")
+	require.ErrorContains(t, err, "with a hyphen (-)")
 }
 
 func FuzzParse(f *testing.F) {
