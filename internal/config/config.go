@@ -100,8 +100,9 @@ type Service struct {
 	AvgServiceMin float64 `yaml:"avg_service_min,omitempty" json:"avg_service_min,omitempty"`
 	// Hours, when set, replace the office hours for this service, per
 	// weekday as in office.hours; a missing day is closed (the Pension Fund
-	// specialists come only on Wednesdays).
-	Hours map[string]string `yaml:"hours,omitempty" json:"hours,omitempty"`
+	// specialists come only on Wednesdays); empty ({}), closed every day,
+	// which JSON keeps (omitzero): unset is the office hours.
+	Hours map[string]string `yaml:"hours,omitempty" json:"hours,omitzero"`
 	// Sequence, when set, names a numbering shared by every service with
 	// the same sequence: А001, П002, А003… (each keeps its prefix). They
 	// must have the same width.

@@ -1,6 +1,7 @@
 package config_test
 
 import (
+	"encoding/json"
 	"errors"
 	"strconv"
 	"strings"
@@ -183,4 +184,21 @@ func FuzzParse(f *testing.F) {
 			require.NoError(t, c.Validate(), "a parsed config is valid")
 		}
 	})
+}
+
+// A service closed every day (hours: {}) stays closed through JSON, as
+// config.set patches and the stored versions carry it; one without hours
+// keeps the office's.
+func TestClosedServiceHoursSurviveJSON(t *testing.T) {
+	cfg, err := firmwareconfig.Example("round-the-clock")
+	require.NoError(t, err)
+	cfg.Services[2].Hours = map[string]string{}
+	b, err := json.Marshal(cfg)
+	require.NoError(t, err)
+	var back config.Config
+	require.NoError(t, json.Unmarshal(b, &back))
+	from, to := back.HoursOf(&back.Services[2], "mon")
+	require.Equal(t, from, to, "closed")
+	from, to = back.HoursOf(&back.Services[0], "mon")
+	require.Less(t, from, to, "the office's hours")
 }
