@@ -26,6 +26,9 @@ const MaxPayload = 1024
 type KioskPress struct {
 	Service  string `json:"service"`
 	Priority bool   `json:"priority,omitempty"`
+	// Category is the kind of priority (one of office.priority_categories):
+	// the ticket is a priority one of that category.
+	Category string `json:"category,omitempty"`
 	// ID, from a screen kiosk, comes back in the press's answer so that
 	// the kiosk knows which press it answers (1..64 characters).
 	ID string `json:"id,omitempty"`

@@ -176,6 +176,12 @@ type KioskButton struct {
 	// Lamp is the pin of the lamp in the button: lit while the service can
 	// issue a ticket (open, printer ready).
 	Lamp string `yaml:"lamp,omitempty" json:"lamp,omitempty"`
+	// Priority makes it a priority button: each press issues a priority
+	// ticket (for those who cannot hold a button down for long_press_ms);
+	// Category, one of office.priority_categories, gives the tickets that
+	// category, and makes it a priority button too.
+	Priority bool   `yaml:"priority,omitempty" json:"priority,omitempty"`
+	Category string `yaml:"category,omitempty" json:"category,omitempty"`
 }
 
 // GPIO says which header the office's pins are on.
@@ -532,7 +538,7 @@ func (c *Config) Validate() error {
 	}
 	for i, pc := range c.Office.PriorityCategories {
 		if !idRe.MatchString(pc) {
-			bad(fmt.Sprintf("office.priority_categories[%d]", i), "must be 1-32 letters, digits, _ or -, got %q", pc)
+			bad(fmt.Sprintf("office.priority_categories[%d]", i), "must be 1-32 Latin letters, digits, _ or - (it goes into events and statistics), got %q", pc)
 		}
 	}
 	if c.Office.StatsDays < 1 || c.Office.StatsDays > 3660 {
@@ -683,6 +689,9 @@ func (c *Config) Validate() error {
 			case !served[b.Service]:
 				// Its tickets would never be called.
 				bad(bf+".service", "no counter serves %q: give it a counter, or take its button away", b.Service)
+			}
+			if b.Category != "" && !contains(c.Office.PriorityCategories, b.Category) {
+				bad(bf+".category", "unknown priority category %q; office.priority_categories has %v", b.Category, c.Office.PriorityCategories)
 			}
 			usePin(bf+".pin", b.Pin)
 			usePin(bf+".lamp", b.Lamp)

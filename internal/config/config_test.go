@@ -55,6 +55,8 @@ func TestParseErrorsNameTheField(t *testing.T) {
 		{"a language twice", `languages: [uk, en]`, `languages: [uk, uk]`, "office.languages[1]"},
 		{"pin used twice", `{service: pension, pin: GPIO27, lamp: GPIO24}`, `{service: pension, pin: GPIO17, lamp: GPIO24}`, "kiosks[0].buttons[1].pin"},
 		{"lamp on a button pin", `buzzer: GPIO18`, `buzzer: GPIO5`, "kiosks[0].buzzer"},
+		{"a priority button of an unknown category", `{service: pension, pin: GPIO27, lamp: GPIO24}`, `{service: pension, pin: GPIO27, lamp: GPIO24, category: astronaut}`, "kiosks[0].buttons[1].category"},
+		{"a Cyrillic category", `priority_categories: [disability, veteran]`, `priority_categories: [інвалідність, veteran]`, "office.priority_categories[0]"},
 		{"a button whose tickets no counter calls", `services: [employment], board:`, `services: [pension], board:`, "kiosks[0].buttons[2].service"},
 		{"bad counter kind", `{id: "2", services: [social]}`, `{id: "2", services: [social], kind: door}`, "counters[1].kind"},
 		{"bad broker", `url: embedded`, `url: http://x`, "broker.url"},

@@ -96,6 +96,7 @@ const probeEvery = 30 * time.Second
 type press struct {
 	service  string
 	priority bool
+	category string // of the priority (one of office.priority_categories)
 	source   string
 	// repeat is a press within the button's mash interval: it issues
 	// nothing, and the kiosk says so.
@@ -107,7 +108,7 @@ type press struct {
 
 // asked is what the press asks, to tell a delivery again (the same) from
 // another press under a reused id.
-func (p press) asked() string { return fmt.Sprintf("%s %t", p.service, p.priority) }
+func (p press) asked() string { return fmt.Sprintf("%s %t %s", p.service, p.priority, p.category) }
 
 // Result is the payload of {root}/kiosk/{kiosk}/ticket: what a press gave.
 type Result struct {
@@ -581,7 +582,7 @@ func (k *kiosk) serve(ctx context.Context, p press) Result {
 		uk, en := printerMessage(err)
 		return refuse(r, "printer", uk+" / "+en)
 	}
-	iss, err := k.o.eng.Issue(ctx, queue.IssueRequest{Service: p.service, Kiosk: k.cfg.ID, Priority: p.priority})
+	iss, err := k.o.eng.Issue(ctx, queue.IssueRequest{Service: p.service, Kiosk: k.cfg.ID, Priority: p.priority, Category: p.category})
 	var pe *queue.PausedError
 	switch {
 	case errors.As(err, &pe):

@@ -432,7 +432,7 @@ func (o *Office) onKioskPress(topic string, payload []byte) {
 		o.reportError(src, err)
 		return
 	}
-	k.submit(press{service: p.Service, priority: p.Priority, source: "mqtt", id: p.ID})
+	k.submit(press{service: p.Service, priority: p.Priority, category: p.Category, source: "mqtt", id: p.ID})
 }
 
 func (o *Office) onCounterCmd(topic string, payload []byte) {
@@ -587,7 +587,9 @@ func (o *Office) startButtons(ctx context.Context) {
 				continue
 			}
 			watch(btn.Pin, "kiosk "+kc.ID+" "+btn.Service, time.Duration(kc.LongPressMS)*time.Millisecond, func(p device.Press) {
-				k.submit(press{service: k.button(i), priority: p.Long, source: "gpio " + btn.Pin})
+				// A priority button's category is wired: it changes with a
+				// restart (config.set refuses it), the service live.
+				k.submit(press{service: k.button(i), priority: p.Long || btn.Priority || btn.Category != "", category: btn.Category, source: "gpio " + btn.Pin})
 			}, func(device.Press) {
 				k.submit(press{service: k.button(i), source: "gpio " + btn.Pin, repeat: true})
 			})

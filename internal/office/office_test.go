@@ -298,12 +298,14 @@ func (h *header) pin(name string) *devicetest.Pin {
 }
 
 // TestKioskLongPressPriority: holding a kiosk button for long_press_ms
-// gives a priority ticket, a short press an ordinary one.
+// gives a priority ticket, a short press an ordinary one; a priority
+// button, or a press over MQTT with a category, gives one of its category.
 func TestKioskLongPressPriority(t *testing.T) {
 	cfg, err := firmwareconfig.Example("round-the-clock")
 	require.NoError(t, err)
 	cfg.Kiosks[0].Printer = "none"
 	cfg.Kiosks[0].LongPressMS = 1000
+	cfg.Kiosks[0].Buttons = append(cfg.Kiosks[0].Buttons, config.KioskButton{Service: "social", Pin: "GPIO16", Category: "disability"})
 	require.NoError(t, cfg.Validate())
 	h := newHeader()
 	clock := h.clock
@@ -336,6 +338,30 @@ func TestKioskLongPressPriority(t *testing.T) {
 	require.True(t, issued("А002").Priority, "held for long_press_ms: a priority ticket")
 	social.Edge(gpio.High)
 	step(30 * time.Millisecond)
+
+	button := h.pin("GPIO16")
+	stepButton := func(d time.Duration) {
+		require.NoError(t, button.WaitIdle(10*time.Second))
+		clock.Advance(d)
+		require.NoError(t, button.WaitIdle(10*time.Second))
+	}
+	stepButton(3 * time.Second)
+	button.Edge(gpio.Low) // a short press of the priority button
+	stepButton(30 * time.Millisecond)
+	stepButton(200 * time.Millisecond)
+	button.Edge(gpio.High)
+	stepButton(30 * time.Millisecond)
+	tk := issued("А003")
+	require.True(t, tk.Priority)
+	require.Equal(t, "disability", tk.Category)
+
+	require.NoError(t, l.Publish("qms/demo/kiosk/k1/press", []byte(`{"service":"social","category":"veteran"}`), false))
+	tk = issued("А004")
+	require.True(t, tk.Priority)
+	require.Equal(t, "veteran", tk.Category)
+	require.NoError(t, l.Publish("qms/demo/kiosk/k1/press", []byte(`{"service":"social","category":"astronaut","id":"x"}`), false))
+	_, err = l.Wait(ctx, "qms/demo/kiosk/k1/ticket", func(m sim.Message) bool { return strings.Contains(string(m.Payload), `"press":"x"`) && strings.Contains(string(m.Payload), `"ok":false`) })
+	require.NoError(t, err)
 }
 
 // TestServeShowsServing: a counter's serve (the citizen came) shows the
