@@ -100,6 +100,10 @@ var adminOps = map[string]func(o *Office, ctx context.Context, args json.RawMess
 			return nil, err
 		}
 		v, err := o.setConfig(ctx, doc, ch, queue.ConfigVersion{Source: "admin", Author: a.Author})
+		var ae *AdminError
+		if errors.As(err, &ae) && ae.Code == "bad_request" && len(a.Patch) > 0 && !strings.Contains(ae.Message, "give every") {
+			ae.Message += o.patchHint(a.Patch)
+		}
 		if err != nil {
 			return nil, err
 		}

@@ -453,6 +453,27 @@ func boardTopics(root string, c *config.Counter) map[string]bool {
 	return ts
 }
 
+// patchHint is what to add to the refusal of a patch that gives fewer
+// services, counters or kiosks than run: most likely one meant to change one
+// of them, which a merge patch cannot do ("" for none).
+func (o *Office) patchHint(patch json.RawMessage) string {
+	var p map[string]json.RawMessage
+	if json.Unmarshal(patch, &p) != nil {
+		return ""
+	}
+	cur := o.running()
+	for _, l := range []struct {
+		key string
+		n   int
+	}{{"services", len(cur.Services)}, {"counters", len(cur.Counters)}, {"kiosks", len(cur.Kiosks)}} {
+		var items []json.RawMessage
+		if json.Unmarshal(p[l.key], &items) == nil && len(items) > 0 && len(items) < l.n {
+			return fmt.Sprintf(" (the patch gives %d of the %d %s: a patch replaces a whole list, JSON merge patch; to change one, give every one, as config.get shows them)", len(items), l.n, l.key)
+		}
+	}
+	return ""
+}
+
 // mergePatch applies a JSON merge patch (RFC 7396) to target.
 func mergePatch(target, patch any) any {
 	p, ok := patch.(map[string]any)

@@ -1267,6 +1267,12 @@ func TestConfigSetCountersPatchReplacesList(t *testing.T) {
 	require.Equal(t, "config.counters", r.Error.Field)
 	require.Contains(t, r.Error.Message, "counter 1 has GPIO pins")
 	require.Contains(t, r.Error.Message, "give every counter, as config.get shows them")
+	require.Equal(t, 1, strings.Count(r.Error.Message, "give every"), "said once")
+
+	// So does a patch meant to change one service's hours.
+	r = o.Admin(ctx, office.AdminRequest{ID: "s", Op: "config.set", Args: json.RawMessage(`{"patch":{"services":[{"id":"pension","hours":{"mon":"09:00-12:00"}}]}}`)})
+	require.False(t, r.OK)
+	require.Contains(t, r.Error.Message, "the patch gives 1 of the 3 services: a patch replaces a whole list")
 }
 
 // A restart under another site (cherga -site) is wiring, not an edit of
