@@ -360,7 +360,9 @@ func TestKioskLongPressPriority(t *testing.T) {
 	require.True(t, tk.Priority)
 	require.Equal(t, "veteran", tk.Category)
 	require.NoError(t, l.Publish("qms/demo/kiosk/k1/press", []byte(`{"service":"social","category":"astronaut","id":"x"}`), false))
-	_, err = l.Wait(ctx, "qms/demo/kiosk/k1/ticket", func(m sim.Message) bool { return strings.Contains(string(m.Payload), `"press":"x"`) && strings.Contains(string(m.Payload), `"ok":false`) })
+	_, err = l.Wait(ctx, "qms/demo/kiosk/k1/ticket", func(m sim.Message) bool {
+		return strings.Contains(string(m.Payload), `"press":"x"`) && strings.Contains(string(m.Payload), `"ok":false`)
+	})
 	require.NoError(t, err)
 }
 
