@@ -86,6 +86,11 @@ var DefaultAnnouncerOpts = AnnouncerOpts{
 // because its counter called someone else before its turn came.
 var ErrSuperseded = errors.New("audio: call superseded by a later call to its counter")
 
+// ErrPaused is passed to AnnouncerOpts.Played for a call cut short or
+// never said because the office paused (Pause): an air-raid alert sends
+// everyone to the shelter, not to a counter.
+var ErrPaused = errors.New("audio: the office paused")
+
 // ErrStopped is passed to AnnouncerOpts.Played for a call cut short or
 // never said because Run's context ended.
 var ErrStopped = errors.New("audio: announcer stopped")
@@ -104,6 +109,9 @@ type Announcer struct {
 	list     *playlist
 	draining bool // Drain was called: Run returns once the list is empty
 	stopped  bool // Run returned: Offer takes no more calls
+	paused   bool // the office is paused: Offer takes no calls
+	// cut cuts the call being said (nil: none).
+	cut context.CancelFunc
 }
 
 // NewAnnouncer returns an announcer playing pack through player. It fails
@@ -155,7 +163,10 @@ func NewAnnouncer(pack *Pack, player Player, opts *AnnouncerOpts) (*Announcer, e
 func (a *Announcer) Offer(c Call) Outcome {
 	a.mu.Lock()
 	out := Stopped
-	if !a.stopped {
+	switch {
+	case a.paused:
+		out = Paused
+	case !a.stopped:
 		out = a.list.add(c, a.opts.Clock.Now())
 	}
 	a.mu.Unlock()
@@ -173,6 +184,23 @@ func (a *Announcer) Drain() {
 	a.mu.Lock()
 	a.draining = true
 	a.list.gather = 0
+	a.mu.Unlock()
+	a.poke()
+}
+
+// Pause tells the announcer that the office paused (on) or resumed: while
+// it is paused (an air-raid alert) no call is said: the one being said is
+// cut, those queued are dropped (Played gets ErrPaused), and Offer takes
+// none. After it, the specialists call again.
+func (a *Announcer) Pause(on bool) {
+	a.mu.Lock()
+	if on && !a.paused {
+		a.list.hush()
+		if a.cut != nil {
+			a.cut()
+		}
+	}
+	a.paused = on
 	a.mu.Unlock()
 	a.poke()
 }
@@ -195,8 +223,12 @@ func (a *Announcer) Run(ctx context.Context) error {
 		a.mu.Lock()
 		it, dropped, wait := a.list.next(a.opts.Clock.Now())
 		var calls []Call
+		// The call is said under a context of its own, which Pause cuts.
+		callCtx, cut := ctx, context.CancelFunc(func() {})
 		if it != nil {
 			calls = a.list.phrases(it)
+			callCtx, cut = context.WithCancel(ctx)
+			a.cut = cut
 		}
 		drained := it == nil && a.draining && len(a.list.items) == 0
 		if drained {
@@ -208,10 +240,17 @@ func (a *Announcer) Run(ctx context.Context) error {
 		}
 		if it != nil {
 			an := a.announcement(it, calls)
-			err := a.play(ctx, an)
-			if ctx.Err() != nil && err != nil {
+			err := a.play(callCtx, an)
+			a.mu.Lock()
+			a.cut = nil
+			a.mu.Unlock()
+			switch {
+			case ctx.Err() != nil && err != nil:
 				err = fmt.Errorf("%w mid-call: ticket %s to %s: %w", ErrStopped, an.Ticket, an.Counter, err)
+			case callCtx.Err() != nil && err != nil:
+				err = fmt.Errorf("%w mid-call: ticket %s to %s: %w", ErrPaused, an.Ticket, an.Counter, err)
 			}
+			cut()
 			a.report(an, err)
 			if ctx.Err() != nil {
 				return a.stop(ctx)
@@ -264,8 +303,8 @@ func (a *Announcer) report(an *Announcement, err error) {
 	args := []any{"ticket", an.Ticket, "counter", an.Counter, "ids", an.IDs, "err", err}
 	switch {
 	case err == nil:
-	case errors.Is(err, ErrSuperseded):
-		a.opts.Logger.Info("audio: call not announced", args...) // its counter has moved on
+	case errors.Is(err, ErrSuperseded), errors.Is(err, ErrPaused):
+		a.opts.Logger.Info("audio: call not announced", args...) // its counter moved on, or the office paused
 	case errors.Is(err, ErrStopped):
 		a.opts.Logger.Warn("audio: call not announced", args...) // a citizen the voice did not call
 	default:

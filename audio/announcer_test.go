@@ -286,3 +286,35 @@ func TestAnnouncerStopReportsEveryCall(t *testing.T) {
 	}
 	require.Equal(t, Stopped, a.Offer(phraseCall(t, "4", "А004", "4", "uk", t0)))
 }
+
+// The office pauses (an air-raid alert): the call being said is cut, those
+// queued are not said, and none is taken while it lasts; after it, calls
+// are said again, and a redelivery of a dropped one is no new call.
+func TestAnnouncerPause(t *testing.T) {
+	clock := devicetest.NewClock(t0)
+	player := newGatePlayer()
+	a, _, played := startAnnouncer(t, player, clock, AnnouncerOpts{Langs: []string{"uk"}})
+	a.Offer(phraseCall(t, "1", "А001", "1", "uk", t0))
+	require.Equal(t, "А001", testkit.Receive(t, player.started).Ticket)
+	a.Offer(phraseCall(t, "2", "А002", "2", "uk", t0))
+
+	a.Pause(true)
+	var errs []string
+	for range 2 {
+		r := testkit.Receive(t, played)
+		require.ErrorIs(t, r.err, ErrPaused)
+		errs = append(errs, r.err.Error())
+	}
+	require.ElementsMatch(t, []string{
+		"audio: the office paused mid-call: ticket А001 to 1: context canceled",
+		"audio: the office paused: ticket А002 to 2",
+	}, errs)
+	require.Equal(t, Paused, a.Offer(phraseCall(t, "3", "А003", "3", "uk", t0)))
+
+	a.Pause(false)
+	require.Equal(t, Duplicate, a.Offer(phraseCall(t, "2", "А002", "2", "uk", t0)), "said before the alert, or not at all")
+	require.Equal(t, Queued, a.Offer(phraseCall(t, "4", "А004", "4", "uk", t0)))
+	require.Equal(t, "А004", testkit.Receive(t, player.started).Ticket)
+	player.release <- struct{}{}
+	require.NoError(t, testkit.Receive(t, played).err)
+}

@@ -65,6 +65,9 @@ const (
 	// Stopped: the announcer has stopped (its Run returned); the message
 	// will not be said.
 	Stopped Outcome = "stopped"
+	// Paused: the office is paused (Announcer.Pause): the message, a call
+	// made before, will not be said.
+	Paused Outcome = "paused"
 )
 
 // key identifies one message: a call (its id, with the ticket and counter,
@@ -159,7 +162,7 @@ func (p *playlist) complete(it *item) bool {
 
 // next takes the announcement to play at now off the queue, and returns
 // in dropped the ones taken off unsaid since: superseded by a later call
-// to their counter (item.why). A call that waits behind the queue longer
+// to their counter, or hushed by a pause of the office (item.why). A call that waits behind the queue longer
 // than maxAge is still said: it is its counter's current one.
 // The head waits for its missing languages until gather after its first
 // message: it returns nil and how long to wait then.
@@ -184,6 +187,16 @@ func (p *playlist) next(now time.Time) (play *item, dropped []*item, wait time.D
 		p.remember(k)
 	}
 	return it, dropped, 0
+}
+
+// hush takes every call off the queue, to be reported by next as not said:
+// the office paused.
+func (p *playlist) hush() {
+	for _, it := range p.items {
+		it.why = ErrPaused
+		p.superseded = append(p.superseded, it)
+	}
+	p.items = nil
 }
 
 // pop takes the head off the queue.

@@ -19,6 +19,7 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
@@ -189,7 +190,16 @@ func start(o options, player audio.Player, log *slog.Logger, played func(*audio.
 		return nil, err
 	}
 
-	topic := bus.Announce("qms/" + o.site)
+	topic, load := bus.Announce("qms/"+o.site), bus.Load("qms/"+o.site)
+	// The office paused (an air-raid alert): nobody is sent to a counter;
+	// the retained load says so, and says it again at every connect.
+	onLoad := func(_ paho.Client, m paho.Message) {
+		var l struct{ Paused bool }
+		if len(m.Payload()) == 0 || json.Unmarshal(m.Payload(), &l) != nil {
+			return
+		}
+		ann.Pause(l.Paused)
+	}
 	handle := func(_ paho.Client, m paho.Message) {
 		c, err := audio.ParseCall(m.Payload())
 		if err != nil {
@@ -198,7 +208,7 @@ func start(o options, player audio.Player, log *slog.Logger, played func(*audio.
 		}
 		out := ann.Offer(c)
 		level := slog.LevelDebug
-		if out == audio.Expired || out == audio.Stopped {
+		if out == audio.Expired || out == audio.Stopped || out == audio.Paused {
 			level = slog.LevelWarn // a call nobody will hear
 		}
 		log.Log(context.Background(), level, "cherga-announcer: call", "id", c.ID, "ticket", c.Ticket, "counter", c.Counter, "lang", c.Lang, "recall", c.Recall, "at", c.At, "outcome", out)
@@ -221,6 +231,11 @@ func start(o options, player audio.Player, log *slog.Logger, played func(*audio.
 		SetKeepAlive(15 * time.Second).
 		SetOrderMatters(true).
 		SetOnConnectHandler(func(c paho.Client) {
+			// The load first: a call the broker kept for the session
+			// while the office paused is not said (or is cut at once).
+			if tok := c.Subscribe(load, 1, onLoad); !tok.WaitTimeout(5*time.Second) || tok.Error() != nil {
+				log.Error("cherga-announcer: subscribe", "topic", load, "err", tok.Error())
+			}
 			tok := c.Subscribe(topic, 1, handle)
 			tok.WaitTimeout(5 * time.Second)
 			if err := tok.Error(); err != nil {

@@ -279,3 +279,37 @@ func TestAnnouncerStopCut(t *testing.T) {
 		})
 	}
 }
+
+// While the retained load says the office is paused (an air-raid alert),
+// no call is said; after the all-clear they are again.
+func TestAnnouncerQuietWhileOfficePaused(t *testing.T) {
+	b := startBroker(t)
+	out := t.TempDir()
+	pub, err := sim.Listen(b.URL(), "qms/e2e/nothing")
+	require.NoError(t, err)
+	t.Cleanup(pub.Close)
+	require.NoError(t, pub.Publish("qms/e2e/load", []byte(`{"waiting":3,"paused":true,"reason":"повітряна тривога"}`), true))
+
+	o, err := parseFlags([]string{"-broker", b.URL(), "-site", "e2e", "-out", out, "-lang", "uk", "-id", "announcer-" + t.Name()}, io.Discard)
+	require.NoError(t, err)
+	player, err := newPlayer(o)
+	require.NoError(t, err)
+	played := make(chan string, 8)
+	a, err := start(o, player, slog.New(slog.DiscardHandler), func(an *audio.Announcement, _ error) { played <- an.Ticket })
+	require.NoError(t, err)
+	t.Cleanup(a.Close)
+
+	early, _ := announce(t, "7", "А007", "1", "uk", false, time.Now())
+	require.NoError(t, pub.Publish("qms/e2e/announce", early, false))
+	require.Eventually(t, func() bool { return a.ann.Offer(audio.Call{ID: "x", Lang: "uk"}) == audio.Paused }, 5*time.Second, 10*time.Millisecond)
+	require.NoError(t, pub.Publish("qms/e2e/load", []byte(`{"waiting":3,"paused":false}`), true))
+	late, _ := announce(t, "8", "А008", "1", "uk", false, time.Now())
+	require.Eventually(t, func() bool {
+		return a.ann.Offer(audio.Call{ID: "y", Ticket: "Б1", Counter: "9", Lang: "xx"}) == audio.Skipped
+	}, 5*time.Second, 10*time.Millisecond, "resumed")
+	require.NoError(t, pub.Publish("qms/e2e/announce", late, false))
+	require.Equal(t, "А008", testkit.Receive(t, played))
+	files, err := filepath.Glob(filepath.Join(out, "*.wav"))
+	require.NoError(t, err)
+	require.Len(t, files, 1, "А007 was not said")
+}
