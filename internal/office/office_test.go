@@ -139,9 +139,9 @@ func TestCounterRefusalsSayWhy(t *testing.T) {
 	_, err = l.Wait(ctx, "qms/demo/events", event(queue.EvServing, "А001"))
 	require.NoError(t, err)
 	for _, c := range []struct{ cmd, reason, says string }{
-		{`{"action":"recall"}`, "at_counter", "Громадянин А001 уже біля вас: повторний виклик не потрібен"},
+		{`{"action":"recall"}`, "at_counter", "Громадянин з талоном А001 уже біля вас: повторний виклик не потрібен"},
 		{`{"action":"noshow"}`, "at_counter", "кнопкою «Завершено»"},
-		{`{"action":"serve"}`, "at_counter", "Громадянина А001 вже приймають"},
+		{`{"action":"serve"}`, "at_counter", "Громадянина з талоном А001 уже приймають"},
 		{`{"action":"call","ticket":"А001"}`, "not_waiting", "Талон А001 уже викликано"},
 		{`{"action":"call","ticket":"Б999"}`, "unknown_ticket", "Сьогодні талона з таким номером немає"},
 	} {
@@ -158,7 +158,7 @@ func TestCounterRefusalsSayWhy(t *testing.T) {
 	require.NoError(t, o.Engine().SetPause(ctx, "", "повітряна тривога"))
 	reason, msg = refused("3", `{"action":"next"}`)
 	require.Equal(t, "office_paused", reason)
-	require.Equal(t, "Прийом у офісі призупинено: повітряна тривога / Service is suspended in the office", msg)
+	require.Equal(t, "Прийом в офісі призупинено: повітряна тривога / Service is suspended in the office", msg)
 	// What cannot be read, or comes from a counter the office does not
 	// have, has no id to name.
 	require.NoError(t, l.Publish("qms/demo/counter/1/cmd", []byte(`{"action":"dance"}`), false))

@@ -24,7 +24,7 @@ func refusal(err error) (reason, message string) {
 	var te *queue.TransitionError
 	switch {
 	case errors.As(err, &pe) && pe.Service == "":
-		return "office_paused", "Прийом у офісі призупинено" + because(pe.Reason) + " / Service is suspended in the office"
+		return "office_paused", "Прийом в офісі призупинено" + because(pe.Reason) + " / Service is suspended in the office"
 	case errors.As(err, &pe):
 		return "service_paused", "Послугу призупинено" + because(pe.Reason) + " / The service is paused"
 	case errors.As(err, &te):
@@ -46,7 +46,7 @@ var refusals = []struct {
 }{
 	{queue.ErrNoTicket, "no_ticket", "Немає поточного талона: спершу викличте наступного / No current ticket: call the next one first"},
 	{queue.ErrCounterPaused, "counter_paused", "Робоче місце на перерві: спершу натисніть «Продовжити» / The counter is paused: press Resume first"},
-	{queue.ErrRecallLimit, "recall_limit", "Талон уже викликано найбільше разів: якщо громадянин не підійшов, натисніть «Не зʼявився» / The ticket was called the most times allowed: if the citizen did not come, press No-show"},
+	{queue.ErrRecallLimit, "recall_limit", "Талон уже викликано найбільшу дозволену кількість разів: якщо громадянин не підійшов, натисніть «Не зʼявився» / The ticket was called the most times allowed: if the citizen did not come, press No-show"},
 	{queue.ErrNotServed, "not_served", "Це робоче місце не обслуговує цю послугу / This counter does not serve that service"},
 	{queue.ErrNoCounter, "no_counter", "Жодне робоче місце не обслуговує цю послугу / No counter serves that service"},
 	{queue.ErrClosed, "closed", "Ця послуга зараз не надається / The service is not open now"},
@@ -76,11 +76,11 @@ func transitionRefusal(te *queue.TransitionError) (reason, message string) {
 	label := te.Label
 	switch {
 	case te.From == queue.Serving && te.To == queue.NoShow:
-		return "at_counter", "Громадянин " + label + " уже біля вас, це не неявка: завершіть прийом кнопкою «Завершено» / The citizen " + label + " is at the counter, not a no-show: end the visit with Done"
+		return "at_counter", "Громадянин з талоном " + label + " уже біля вас, це не неявка: завершіть прийом кнопкою «Завершено» / The citizen with ticket " + label + " is at the counter, not a no-show: end the visit with Done"
 	case te.From == queue.Serving && te.To == queue.Called && te.Rule == "":
-		return "at_counter", "Громадянин " + label + " уже біля вас: повторний виклик не потрібен / The citizen " + label + " is already at the counter: no need to call again"
+		return "at_counter", "Громадянин з талоном " + label + " уже біля вас: повторний виклик не потрібен / The citizen with ticket " + label + " is already at the counter: no need to call again"
 	case te.From == queue.Serving && te.To == queue.Serving:
-		return "at_counter", "Громадянина " + label + " вже приймають / The citizen " + label + " is already being served"
+		return "at_counter", "Громадянина з талоном " + label + " уже приймають / The citizen with ticket " + label + " is already being served"
 	case te.To == queue.Called && (te.From == queue.Called || te.From == queue.Serving):
 		return "not_waiting", "Талон " + label + " уже викликано / Ticket " + label + " is already called"
 	case te.To == queue.Called:
