@@ -13,6 +13,7 @@ import (
 	"reflect"
 	"slices"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/cherga/cherga/device"
@@ -453,25 +454,66 @@ func boardTopics(root string, c *config.Counter) map[string]bool {
 	return ts
 }
 
-// patchHint is what to add to the refusal of a patch that gives fewer
-// services, counters or kiosks than run: most likely one meant to change one
-// of them, which a merge patch cannot do ("" for none).
+// patchHint is what to add to the refusal of a patch that gives some of
+// the services, counters or kiosks, each by its id, when merging each into
+// the one of its id would have been a sound configuration: a patch meant to
+// change one of them, which a merge patch cannot do ("" for none).
 func (o *Office) patchHint(patch json.RawMessage) string {
-	var p map[string]json.RawMessage
+	var p map[string]any
 	if json.Unmarshal(patch, &p) != nil {
 		return ""
 	}
-	cur := o.running()
-	for _, l := range []struct {
-		key string
-		n   int
-	}{{"services", len(cur.Services)}, {"counters", len(cur.Counters)}, {"kiosks", len(cur.Kiosks)}} {
-		var items []json.RawMessage
-		if json.Unmarshal(p[l.key], &items) == nil && len(items) > 0 && len(items) < l.n {
-			return fmt.Sprintf(" (the patch gives %d of the %d %s: a patch replaces a whole list, JSON merge patch; to change one, give every one, as config.get shows them)", len(items), l.n, l.key)
-		}
+	b, err := json.Marshal(o.running())
+	if err != nil {
+		return ""
 	}
-	return ""
+	var cur map[string]any
+	if json.Unmarshal(b, &cur) != nil {
+		return ""
+	}
+	var lists []string
+	for _, key := range []string{"services", "counters", "kiosks"} {
+		items, _ := p[key].([]any)
+		old, _ := cur[key].([]any)
+		if len(items) == 0 || len(items) >= len(old) {
+			continue
+		}
+		merged, ok := mergeByID(old, items)
+		if !ok {
+			return ""
+		}
+		p[key] = merged
+		lists = append(lists, key)
+	}
+	if len(lists) == 0 {
+		return ""
+	}
+	doc, err := json.Marshal(mergePatch(cur, p))
+	if err != nil {
+		return ""
+	}
+	if _, err := config.Parse(doc); err != nil {
+		return ""
+	}
+	return fmt.Sprintf(" (a patch replaces a whole list, JSON merge patch: to change one of the %s, give every one, as config.get shows them, with the change)", strings.Join(lists, " or "))
+}
+
+// mergeByID is old with each of items merged into the one of its id; ok is
+// false when an item has no id that old has.
+func mergeByID(old, items []any) (merged []any, ok bool) {
+	merged = slices.Clone(old)
+	for _, it := range items {
+		m, _ := it.(map[string]any)
+		i := slices.IndexFunc(merged, func(o any) bool {
+			om, _ := o.(map[string]any)
+			return m != nil && om != nil && m["id"] != nil && om["id"] == m["id"]
+		})
+		if i < 0 {
+			return nil, false
+		}
+		merged[i] = mergePatch(merged[i], m)
+	}
+	return merged, true
 }
 
 // mergePatch applies a JSON merge patch (RFC 7396) to target.

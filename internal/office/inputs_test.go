@@ -1272,7 +1272,7 @@ func TestConfigSetCountersPatchReplacesList(t *testing.T) {
 	// So does a patch meant to change one service's hours.
 	r = o.Admin(ctx, office.AdminRequest{ID: "s", Op: "config.set", Args: json.RawMessage(`{"patch":{"services":[{"id":"pension","hours":{"mon":"09:00-12:00"}}]}}`)})
 	require.False(t, r.OK)
-	require.Contains(t, r.Error.Message, "the patch gives 1 of the 3 services: a patch replaces a whole list")
+	require.Contains(t, r.Error.Message, "(a patch replaces a whole list, JSON merge patch: to change one of the services, give every one, as config.get shows them, with the change)")
 }
 
 // A restart under another site (cherga -site) is wiring, not an edit of
