@@ -9,6 +9,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"runtime"
 	"runtime/debug"
 	"strings"
 	"time"
@@ -213,14 +214,39 @@ func recoverDamaged(path string, err *error) {
 
 // damage reports whether a panic is a store's damage: bbolt asserts with
 // text ("assertion failed: Page expected to be: 9, but self identifies as
-// 0"), and a fault in its memory map panics with the faulting address.
-// A nil pointer of the code panics otherwise.
+// 0"), a fault in its memory map panics with the faulting address, and an
+// element whose sizes were damaged sends bbolt's own code out of a slice's
+// bounds. A nil pointer or an index of cherga's code is a bug, not damage:
+// it goes on. Called from recoverDamaged only (its frames are counted).
 func damage(r any) bool {
 	switch r.(type) {
 	case string, interface{ Addr() uintptr }:
 		return true
+	case runtime.Error:
+		return panickedIn("go.etcd.io/bbolt")
 	}
 	return false
+}
+
+// panickedIn reports whether the panic being recovered was raised in a
+// function of the package pkg: the first frame past the runtime's panic
+// frames.
+func panickedIn(pkg string) bool {
+	pcs := make([]uintptr, 32)
+	frames := runtime.CallersFrames(pcs[:runtime.Callers(0, pcs)])
+	panicking := false
+	for {
+		f, more := frames.Next()
+		switch {
+		case f.Function == "runtime.gopanic":
+			panicking = true
+		case panicking && !strings.HasPrefix(f.Function, "runtime."):
+			return strings.HasPrefix(f.Function, pkg+"/") || strings.HasPrefix(f.Function, pkg+".")
+		}
+		if !more {
+			return false
+		}
+	}
 }
 
 // view and update run the engine's bbolt transactions, damage reported as

@@ -20,6 +20,7 @@ import (
 	"time"
 
 	"github.com/stretchr/testify/require"
+	bolt "go.etcd.io/bbolt"
 
 	"github.com/cherga/cherga/internal/config"
 	"github.com/cherga/cherga/queue"
@@ -313,5 +314,142 @@ func TestDamagedPagesVerify(t *testing.T) {
 		verr, oerr := try(fmt.Sprintf("cut%d.db", n), b[:n*page])
 		require.Error(t, verr, "cut to %d pages", n)
 		require.Error(t, oerr, "cut to %d pages", n)
+	}
+}
+
+// damageBase is a real store to damage: the configuration recorded, two
+// days of 30 tickets, some called, the statistics of the first; built once.
+var damageBase = sync.OnceValues(func() ([]byte, error) {
+	dir, err := os.MkdirTemp("", "damage")
+	if err != nil {
+		return nil, err
+	}
+	defer os.RemoveAll(dir)
+	path := filepath.Join(dir, "q.db")
+	cfg, err := config.Parse([]byte(queuetest.OfficeYAML))
+	if err != nil {
+		return nil, err
+	}
+	clk := queuetest.NewClock(time.Date(2026, 11, 23, 10, 0, 0, 0, time.UTC))
+	ctx := context.Background()
+	e, err := queue.Open(path, cfg, &queue.Opts{Now: clk.Now, Logger: quiet})
+	if err != nil {
+		return nil, err
+	}
+	if _, err := e.RecordConfig(ctx, cfg, queue.ConfigVersion{Source: "file"}); err != nil {
+		return nil, err
+	}
+	for day := range 2 {
+		for i := range 30 {
+			if _, err := e.Issue(ctx, queue.IssueRequest{Service: []string{"social", "pension"}[i%2]}); err != nil {
+				return nil, err
+			}
+			if i%3 == 0 {
+				_, _ = e.Counter(ctx, "2", queue.Command{Action: queue.Next})
+			}
+		}
+		clk.Add(time.Duration(day+1) * 24 * time.Hour)
+	}
+	if _, err := e.Issue(ctx, queue.IssueRequest{Service: "social"}); err != nil {
+		return nil, err
+	}
+	if err := e.Close(); err != nil {
+		return nil, err
+	}
+	b, err := os.ReadFile(path)
+	page := os.Getpagesize()
+	for len(b) >= page && !slices.ContainsFunc(b[len(b)-page:], func(c byte) bool { return c != 0 }) {
+		b = b[:len(b)-page] // the preallocated zeros
+	}
+	return b, err
+})
+
+// FuzzStoreDamage damages a real store (a byte flipped, eight bytes, or the
+// file cut short at off) and does what the controller does with it: check
+// it, read its configurations, open it, answer, issue and call. Nothing
+// may crash or hang the process (a damaged element once sent bbolt out of
+// a slice's bounds, a damaged page span hung its check); what verify calls
+// sound, the running engine's check must too.
+func FuzzStoreDamage(f *testing.F) {
+	f.Add(uint32(5000), byte(0x01), uint8(0))
+	f.Add(uint32(9000), byte(0x80), uint8(1))
+	f.Add(uint32(100), byte(0xff), uint8(2))
+	f.Fuzz(damageOne)
+}
+
+// damageOne is one case of FuzzStoreDamage.
+func damageOne(t *testing.T, off uint32, x byte, mode uint8) {
+	base, err := damageBase()
+	require.NoError(t, err)
+	data := bytes.Clone(base)
+	switch mode % 3 {
+	case 0:
+		data[int(off)%len(data)] ^= max(x, 1)
+	case 1:
+		o := int(off) % (len(data) - 8)
+		for i := range 8 {
+			data[o+i] ^= x | 1
+		}
+	case 2:
+		data = data[:int(off)%len(data)]
+	}
+	p := filepath.Join(t.TempDir(), "d.db")
+	require.NoError(t, os.WriteFile(p, data, 0o600))
+	cfg, err := config.Parse([]byte(queuetest.OfficeYAML))
+	require.NoError(t, err)
+	verr := queue.Verify(p, cfg)
+	_, _ = queue.StoredConfigs(p)
+	clk := queuetest.NewClock(time.Date(2026, 11, 25, 11, 0, 0, 0, time.UTC))
+	e, err := queue.Open(p, cfg, &queue.Opts{Now: clk.Now, Logger: quiet})
+	if err != nil {
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	_, _ = e.TicketsOf(ctx, "2026-11-23")
+	_, _ = e.TicketsOf(ctx, "")
+	_, _ = e.Replay(1, 100000)
+	_, _ = e.Stats(ctx, "2026-11-23")
+	_, _ = e.Issue(ctx, queue.IssueRequest{Service: "social"})
+	_, _ = e.Counter(ctx, "2", queue.Command{Action: queue.Next})
+	_, _ = e.ConfigVersions(ctx)
+	cerr := e.Check(ctx)
+	require.NoError(t, e.Close())
+	if verr == nil {
+		require.NoError(t, cerr, "verify called it sound")
+	}
+}
+
+// A damaged page of the events, of the buckets, can read as fewer events,
+// or none: the office would start with its day gone, and say nothing. It
+// is refused as damaged.
+func TestDamagedEventsRefused(t *testing.T) {
+	base, err := damageBase()
+	require.NoError(t, err)
+	p := filepath.Join(t.TempDir(), "d.db")
+	require.NoError(t, os.WriteFile(p, base, 0o600))
+	db, err := bolt.Open(p, 0o600, &bolt.Options{ReadOnly: true})
+	require.NoError(t, err)
+	var pages []int // the root's, and the last leaf in use (the latest events)
+	require.NoError(t, db.View(func(tx *bolt.Tx) error {
+		pages = append(pages, int(tx.Cursor().Bucket().Root()))
+		for id := int(tx.Size()/int64(os.Getpagesize())) - 1; id > 1; id-- {
+			if info, err := tx.Page(id); err == nil && info != nil && info.Type == "leaf" && info.Count > 0 {
+				pages = append(pages, id)
+				break
+			}
+		}
+		return nil
+	}))
+	require.NoError(t, db.Close())
+	cfg, err := config.Parse([]byte(queuetest.OfficeYAML))
+	require.NoError(t, err)
+	for _, page := range pages {
+		data := bytes.Clone(base)
+		data[page*os.Getpagesize()+10] = 0 // its count of elements: none
+		data[page*os.Getpagesize()+11] = 0
+		require.NoError(t, os.WriteFile(p, data, 0o600))
+		_, err = queue.Open(p, cfg, &queue.Opts{Logger: quiet})
+		require.ErrorIs(t, err, queue.ErrDamaged, "page %d", page)
 	}
 }

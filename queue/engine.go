@@ -193,6 +193,9 @@ func open(path string, cfg *config.Config, opts *Opts) (*Engine, error) {
 	e.useConfig(cfg)
 	var restored *Restore
 	if err := db.Update(func(tx *bolt.Tx) error {
+		if err := notEmptied(tx); err != nil {
+			return err
+		}
 		if err := initBuckets(tx); err != nil {
 			return err
 		}

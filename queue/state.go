@@ -34,6 +34,36 @@ var (
 	keyClock = []byte("clock")
 )
 
+// notEmptied refuses a store that lost some of the office's buckets or
+// events, or holds data but none of them: its root page was damaged (bbolt reads it
+// as holding less, or nothing), or it is not cherga's. Creating them afresh
+// would start the office with its day gone, and say nothing. A new file
+// has 4 pages: the two metas, the freelist and the empty root.
+func notEmptied(tx *bolt.Tx) error {
+	var missing []string
+	for _, b := range [][]byte{bucketMeta, bucketCounters, bucketEvents, bucketStats, bucketDays} {
+		if tx.Bucket(b) == nil {
+			missing = append(missing, string(b))
+		}
+	}
+	pages := tx.Size() / int64(tx.DB().Info().PageSize)
+	switch {
+	case len(missing) == 0:
+		// The events end where the store says: a damaged page of them
+		// reads as fewer, or none.
+		seq := beU64(tx.Bucket(bucketMeta).Get(keyEventSeq))
+		if k, _ := tx.Bucket(bucketEvents).Cursor().Last(); beU64(k) != seq {
+			return fmt.Errorf("%w: its last event is %d, and it counted %d", ErrDamaged, beU64(k), seq)
+		}
+		return nil
+	case len(missing) < 5:
+		return fmt.Errorf("%w: its buckets %v are missing", ErrDamaged, missing)
+	case pages > 4:
+		return fmt.Errorf("%w: it holds %d pages of data but none of the office's", ErrDamaged, pages)
+	}
+	return nil
+}
+
 func initBuckets(tx *bolt.Tx) error {
 	for _, b := range [][]byte{bucketMeta, bucketCounters, bucketEvents, bucketStats, bucketDays} {
 		if _, err := tx.CreateBucketIfNotExists(b); err != nil {

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"os"
 	"runtime/debug"
 	"sort"
 	"strconv"
@@ -48,10 +49,29 @@ func Verify(path string, cfg *config.Config) (err error) {
 		}
 	}
 	err = db.View(func(tx *bolt.Tx) error {
+		// Every key and value read here first: bbolt's check runs in a
+		// goroutine of its own, where a page that points past the file
+		// faults beyond any recovery (SetPanicOnFault is per goroutine);
+		// here it is reported as damage.
+		if err := readAll(tx); err != nil {
+			return err
+		}
 		// bbolt's own check of the file's structure: every page reachable
-		// once, of the right kind, none both used and free.
-		for err := range tx.Check() {
+		// once, of the right kind, none both used and free. It marks each
+		// page a page spans: a damaged span would have it count for ever.
+		f, err := os.Open(path)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		if err := checkPages(tx, f); err != nil {
 			bad("store structure: %v", err)
+		} else if n, hwm := pagesUsed(tx); n < 0 || n > hwm {
+			bad("store structure: the pages in use span %d pages, past the file's %d", n, hwm)
+		} else {
+			for err := range tx.Check() {
+				bad("store structure: %v", err)
+			}
 		}
 		vs, err := readConfigs(tx)
 		if err != nil {
@@ -384,4 +404,47 @@ func (e *Engine) Check(ctx context.Context) error {
 		return err
 	}
 	return errors.Join(errs...)
+}
+
+// readAll reads every byte of every key and value of every bucket, nested
+// ones too.
+func readAll(tx *bolt.Tx) error {
+	var sum byte
+	touch := func(b []byte) {
+		for _, c := range b {
+			sum ^= c
+		}
+	}
+	var walk func(b *bolt.Bucket) error
+	walk = func(b *bolt.Bucket) error {
+		return b.ForEach(func(k, v []byte) error {
+			touch(k)
+			touch(v)
+			if v == nil {
+				if nb := b.Bucket(k); nb != nil {
+					return walk(nb)
+				}
+			}
+			return nil
+		})
+	}
+	err := tx.ForEach(func(_ []byte, b *bolt.Bucket) error { return walk(b) })
+	touchSink = sum
+	return err
+}
+
+// touchSink keeps readAll's reads from being optimised away.
+var touchSink byte
+
+// pagesUsed is how many pages the store's buckets span, as their pages say,
+// and how many the file has.
+func pagesUsed(tx *bolt.Tx) (n, hwm int) {
+	st := tx.Cursor().Bucket().Stats()
+	for _, c := range []int{st.BranchPageN, st.BranchOverflowN, st.LeafPageN, st.LeafOverflowN} {
+		if c < 0 || n+c < n {
+			return -1, 0
+		}
+		n += c
+	}
+	return n, int(tx.Size() / int64(tx.DB().Info().PageSize))
 }
