@@ -543,7 +543,13 @@ func (o *Office) configDoc(whole, patch json.RawMessage) ([]byte, error) {
 	case len(whole) > 0 && len(patch) > 0:
 		return nil, badArg("patch", "give config or patch, not both")
 	case len(whole) > 0:
-		return whole, nil
+		// Read as JSON, and written again as the JSON the YAML reader
+		// takes: JSON's own escapes (\/, a surrogate pair) are no YAML.
+		var w any
+		if err := json.Unmarshal(whole, &w); err != nil {
+			return nil, badArg("config", "not JSON: %v", err)
+		}
+		return json.Marshal(w)
 	case len(patch) == 0:
 		return nil, badArg("config", "give config (the whole configuration) or patch (a JSON merge patch)")
 	}

@@ -646,6 +646,22 @@ func TestConfigSetSaysWhatWasSent(t *testing.T) {
 		require.Equal(t, "office: "+tc.field+": "+tc.message, r.Error.Message, tc.counters)
 	}
 	require.Equal(t, 3, o.Config().Office.RecallLimit)
+
+	// A whole document with JSON's own escapes (PHP's json_encode writes
+	// "Europe\/Kyiv"; a surrogate pair is one character) is JSON.
+	doc, err := json.Marshal(o.Config())
+	require.NoError(t, err)
+	escaped := strings.ReplaceAll(string(doc), "/", `\/`)
+	escaped = strings.Replace(escaped, `"recall_limit":3`, `"recall_limit":4`, 1)
+	smiling := strings.Replace(escaped, `"footer":"`, `"footer":"\ud83d\ude42 `, 1)
+	require.Contains(t, smiling, `\ud83d`)
+	r := o.Admin(ctx, office.AdminRequest{ID: "e", Op: "config.set", Args: json.RawMessage(`{"config":` + smiling + `}`)})
+	require.False(t, r.OK)
+	require.Contains(t, r.Error.Message, "cannot encode '🙂' (U+1F642)", "read, then refused by the printer")
+	r = o.Admin(ctx, office.AdminRequest{ID: "e", Op: "config.set", Args: json.RawMessage(`{"config":` + escaped + `}`)})
+	require.True(t, r.OK, "%+v", r.Error)
+	require.Equal(t, 4, o.Config().Office.RecallLimit)
+	require.Equal(t, "Europe/Kyiv", o.Config().Office.Timezone)
 }
 
 // Two administrators: A reads the configuration, B adds a holiday, A sends
