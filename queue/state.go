@@ -34,11 +34,12 @@ var (
 	keyClock = []byte("clock")
 )
 
-// notEmptied refuses a store that lost some of the office's buckets or
-// events, or holds data but none of them: its root page was damaged (bbolt reads it
-// as holding less, or nothing), or it is not cherga's. Creating them afresh
-// would start the office with its day gone, and say nothing. A new file
-// has 4 pages: the two metas, the freelist and the empty root.
+// notEmptied refuses a store that lost some of the office's buckets or its
+// latest events, or holds data but none of the buckets: a damaged page
+// (bbolt reads it as holding less, or nothing), or a file not cherga's.
+// Creating them afresh would start the office with its day gone, and say
+// nothing. A new file has 4 pages: the two metas, the freelist and the
+// empty root.
 func notEmptied(tx *bolt.Tx) error {
 	var missing []string
 	for _, b := range [][]byte{bucketMeta, bucketCounters, bucketEvents, bucketStats, bucketDays} {
