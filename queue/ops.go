@@ -143,6 +143,11 @@ func (t *txn) issuable(svc *config.Service, priority bool) error {
 	if !t.e.clockOK(t.now) {
 		return ErrClockUnset
 	}
+	// An air-raid alert first: whoever presses, in hours or not, is sent
+	// to the shelter.
+	if err := t.officePaused(); err != nil {
+		return err
+	}
 	if !t.e.isOpen(svc, t.now) {
 		if t.e.isOpen(nil, t.now) {
 			return ErrServiceClosed

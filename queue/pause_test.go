@@ -2,6 +2,7 @@ package queue_test
 
 import (
 	"errors"
+	"strings"
 	"testing"
 	"time"
 
@@ -9,6 +10,7 @@ import (
 
 	"github.com/cherga/cherga/display"
 	"github.com/cherga/cherga/queue"
+	"github.com/cherga/cherga/queue/queuetest"
 )
 
 // An air-raid alert: the office is paused; nobody gets a ticket, nobody is
@@ -117,4 +119,20 @@ func TestServicePause(t *testing.T) {
 	require.NoError(t, o.e.Resume(o.ctx, "pension", ""))
 	require.Equal(t, "П002", o.issue("pension").Ticket.Label)
 	require.False(t, errors.Is(o.e.Issuable(o.ctx, "pension"), queue.ErrPaused))
+}
+
+// During an air-raid alert a press outside the hours too is told of the
+// alert (the kiosk sends people to the shelter), not that the office is
+// closed; a service's own pause does not outrank its hours.
+func TestOfficePauseOutsideHours(t *testing.T) {
+	cfg := queuetest.Office(t, func(s string) string { return strings.ReplaceAll(s, "00:00-24:00", "09:00-17:00") })
+	o := newOffice(t, cfg, time.Date(2026, 11, 23, 16, 30, 0, 0, kyiv))
+	require.NoError(t, o.e.SetPause(o.ctx, "pension", "нарада"))
+	require.NoError(t, o.e.SetPause(o.ctx, "", "повітряна тривога"))
+	o.clk.Set(time.Date(2026, 11, 23, 18, 0, 0, 0, kyiv))
+	_, err := o.e.Issue(o.ctx, queue.IssueRequest{Service: "social"})
+	require.ErrorIs(t, err, queue.ErrPaused)
+	require.NoError(t, o.e.Resume(o.ctx, "", "відбій"))
+	_, err = o.e.Issue(o.ctx, queue.IssueRequest{Service: "pension"})
+	require.ErrorIs(t, err, queue.ErrClosed)
 }
