@@ -162,8 +162,9 @@ func (p *playlist) complete(it *item) bool {
 
 // next takes the announcement to play at now off the queue, and returns
 // in dropped the ones taken off unsaid since: superseded by a later call
-// to their counter, or hushed by a pause of the office (item.why). A call that waits behind the queue longer
-// than maxAge is still said: it is its counter's current one.
+// to their counter, or hushed by a pause of the office (item.why). A call
+// that waits behind the queue longer than maxAge is still said: it is its
+// counter's current one.
 // The head waits for its missing languages until gather after its first
 // message: it returns nil and how long to wait then.
 func (p *playlist) next(now time.Time) (play *item, dropped []*item, wait time.Duration) {
