@@ -463,12 +463,8 @@ func (o *Office) patchHint(patch json.RawMessage) string {
 	if json.Unmarshal(patch, &p) != nil {
 		return ""
 	}
-	b, err := json.Marshal(o.running())
+	cur, err := o.runningDoc()
 	if err != nil {
-		return ""
-	}
-	var cur map[string]any
-	if json.Unmarshal(b, &cur) != nil {
 		return ""
 	}
 	var lists []string
@@ -560,13 +556,20 @@ func (o *Office) configDoc(whole, patch json.RawMessage) ([]byte, error) {
 	if _, ok := p.(map[string]any); !ok {
 		return nil, badArg("patch", "a merge patch is a JSON object")
 	}
-	var cur any
+	cur, err := o.runningDoc()
+	if err != nil {
+		return nil, err
+	}
+	return json.Marshal(mergePatch(cur, p))
+}
+
+// runningDoc is the running configuration as a decoded JSON document, for a
+// merge patch.
+func (o *Office) runningDoc() (map[string]any, error) {
 	b, err := json.Marshal(o.running())
 	if err != nil {
 		return nil, err
 	}
-	if err := json.Unmarshal(b, &cur); err != nil {
-		return nil, err
-	}
-	return json.Marshal(mergePatch(cur, p))
+	var cur map[string]any
+	return cur, json.Unmarshal(b, &cur)
 }
