@@ -696,7 +696,7 @@ func (e *Engine) Republish(ctx context.Context) error {
 // retainAll hands the whole retained state to the publisher: every board,
 // the hall, every service's figures and the load (loop goroutine only).
 func (e *Engine) retainAll() {
-	t := &txn{e: e, st: e.st, now: e.opts.Now(), boards: map[string]bool{}, dirtyQueues: map[string]bool{}}
+	t := newTxn(e, nil)
 	t.allChanged()
 	t.hall = true
 	if e.retain(t) {
