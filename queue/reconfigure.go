@@ -50,9 +50,7 @@ func (e *Engine) swap(sw *swapRequest) error {
 	// What is due under the configuration that ran (a day's end, a
 	// service's closing the timer has not reached yet) is done first:
 	// it is not this change's doing.
-	if now := e.opts.Now(); e.dayChange(now, e.st.day) || e.st.closeDue(now) {
-		e.commitEmpty()
-	}
+	e.catchUp()
 	old := e.cfg
 	undo := func(err error) error {
 		e.useConfig(old)
