@@ -274,11 +274,15 @@ func (o *Office) publish(ctx context.Context) {
 	// stop of the publisher is one: the acknowledger, told of a failed
 	// run meanwhile, acknowledges nothing more of the generation, which
 	// would otherwise go on unacknowledged and never sent again.
+	// backoff sets the retry after wait, and the one after it twice as late.
+	backoff := func() {
+		retry.Reset(wait)
+		wait = min(2*wait, retryMax)
+	}
 	fail := func() {
 		gen++
 		down, again, sent = true, true, 0
-		retry.Reset(wait)
-		wait = min(2*wait, retryMax)
+		backoff()
 	}
 	// start sends msgs as one run. At the first that cannot be started (the
 	// broker is unreachable) it fails the generation and returns false: the
@@ -320,8 +324,7 @@ func (o *Office) publish(ctx context.Context) {
 		case <-retry.C:
 			if !o.bus.Connected() {
 				o.log.Debug(msgStillAway, "next_check", wait)
-				retry.Reset(wait) // the reconnection will say
-				wait = min(2*wait, retryMax)
+				backoff() // the reconnection will say
 				continue
 			}
 			down = false
