@@ -270,21 +270,28 @@ func TestAnnouncerStopReportsEveryCall(t *testing.T) {
 	cancel()
 	require.ErrorIs(t, testkit.Receive(t, done), context.Canceled)
 
-	var errs []string
-	for range 3 {
-		r := testkit.Receive(t, played)
-		require.ErrorIs(t, r.err, ErrStopped)
-		errs = append(errs, r.err.Error())
-	}
 	require.Equal(t, []string{
 		"audio: announcer stopped mid-call: ticket А001 to 1: context canceled",
 		"audio: announcer stopped: ticket А002 to 2",
 		"audio: announcer stopped: ticket Б003 to 3",
-	}, errs)
+	}, notSaid(t, played, 3, ErrStopped))
 	for _, want := range []string{"ticket=А001 counter=1", "ticket=А002 counter=2", "ticket=Б003 counter=3"} {
 		require.Contains(t, logs.String(), want)
 	}
 	require.Equal(t, Stopped, a.Offer(phraseCall(t, "4", "А004", "4", "uk", t0)))
+}
+
+// notSaid receives n calls reported not said, each for why, and returns
+// their errors' texts.
+func notSaid(t *testing.T, played <-chan result, n int, why error) []string {
+	t.Helper()
+	var errs []string
+	for range n {
+		r := testkit.Receive(t, played)
+		require.ErrorIs(t, r.err, why)
+		errs = append(errs, r.err.Error())
+	}
+	return errs
 }
 
 // The office pauses (an air-raid alert): the call being said is cut, those
@@ -299,16 +306,10 @@ func TestAnnouncerPause(t *testing.T) {
 	a.Offer(phraseCall(t, "2", "А002", "2", "uk", t0))
 
 	a.Pause(true)
-	var errs []string
-	for range 2 {
-		r := testkit.Receive(t, played)
-		require.ErrorIs(t, r.err, ErrPaused)
-		errs = append(errs, r.err.Error())
-	}
 	require.ElementsMatch(t, []string{
 		"audio: the office paused mid-call: ticket А001 to 1: context canceled",
 		"audio: the office paused: ticket А002 to 2",
-	}, errs)
+	}, notSaid(t, played, 2, ErrPaused))
 	require.Equal(t, Paused, a.Offer(phraseCall(t, "3", "А003", "3", "uk", t0)))
 
 	a.Pause(false)
