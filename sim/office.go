@@ -282,6 +282,37 @@ func (s *Office) State() State {
 
 func newest(msgs []Message, n int) []json.RawMessage {
 	sort.SliceStable(msgs, func(i, j int) bool { return msgs[i].At.After(msgs[j].At) })
+	return firstValid(msgs, n)
+}
+
+// newestCalls is the last n announcements, the newest call first and each
+// call's languages in the order the controller sent them (Ukrainian first):
+// they arrive a moment apart, and newest first would put English on top.
+func newestCalls(msgs []Message, n int) []json.RawMessage {
+	type keyed struct {
+		first int // the order of its call's first announcement
+		m     Message
+	}
+	firsts := map[string]int{} // a call's id → the order of its first announcement
+	ks := make([]keyed, len(msgs))
+	for i, m := range msgs {
+		var a struct{ ID string }
+		_ = json.Unmarshal(m.Payload, &a)
+		if _, ok := firsts[a.ID]; !ok || a.ID == "" {
+			firsts[a.ID] = i
+		}
+		ks[i] = keyed{firsts[a.ID], m}
+	}
+	// Newest call first; within a call, as sent.
+	sort.SliceStable(ks, func(i, j int) bool { return ks[i].first > ks[j].first })
+	for i := range ks {
+		msgs[i] = ks[i].m
+	}
+	return firstValid(msgs, n)
+}
+
+// firstValid is the payloads of the first n messages that are JSON.
+func firstValid(msgs []Message, n int) []json.RawMessage {
 	out := []json.RawMessage{}
 	for _, m := range msgs {
 		if len(out) == n {
@@ -289,38 +320,6 @@ func newest(msgs []Message, n int) []json.RawMessage {
 		}
 		if json.Valid(m.Payload) {
 			out = append(out, m.Payload)
-		}
-	}
-	return out
-}
-
-// newestCalls is the last n announcements, the newest call first and each
-// call's languages in the order the controller sent them (Ukrainian first):
-// they arrive a moment apart, and newest first would put English on top.
-func newestCalls(msgs []Message, n int) []json.RawMessage {
-	calls := map[string]int{} // a call's id → the order of its first announcement
-	key := make([]int, len(msgs))
-	for i, m := range msgs {
-		var a struct{ ID string }
-		_ = json.Unmarshal(m.Payload, &a)
-		if _, ok := calls[a.ID]; !ok || a.ID == "" {
-			calls[a.ID] = i
-		}
-		key[i] = calls[a.ID]
-	}
-	idx := make([]int, len(msgs))
-	for i := range idx {
-		idx[i] = i
-	}
-	// Newest call first; within a call, as sent.
-	sort.SliceStable(idx, func(a, b int) bool { return key[idx[a]] > key[idx[b]] })
-	out := []json.RawMessage{}
-	for _, i := range idx {
-		if len(out) == n {
-			break
-		}
-		if json.Valid(msgs[i].Payload) {
-			out = append(out, msgs[i].Payload)
 		}
 	}
 	return out
