@@ -28,15 +28,32 @@ func ExampleButton() {
 	done := make(chan error)
 	go func() { done <- b.Run(context.Background(), func(e device.Event) { events <- e }) }()
 
+	// Before each step, wait until Run has taken every edge and is blocked:
+	// only then is its next timer on the clock. A clock advanced before that
+	// would leave Run waiting for a time that never comes. limit (10 s) is
+	// the real-time guard of every wait: a loaded machine can take seconds
+	// to schedule Run.
+	step := func(do func()) bool {
+		if err := pin.WaitIdle(limit); err != nil {
+			fmt.Println(err)
+			return false
+		}
+		do()
+		return true
+	}
 	// A citizen holds the button down; the contact bounces first.
-	_ = pin.WaitIdle(time.Second)
-	pin.Bounce(5, gpio.Low)
-	_ = pin.WaitIdle(time.Second)
-	clock.Advance(opts.Debounce) // settled: pressed
-	_ = pin.WaitIdle(time.Second)
-	clock.Advance(opts.LongPress)
-	e := <-events
-	fmt.Println(e, e.At.Format("15:04:05.000"))
+	if !step(func() { pin.Bounce(5, gpio.Low) }) ||
+		!step(func() { clock.Advance(opts.Debounce) }) || // settled: pressed
+		!step(func() { clock.Advance(opts.LongPress) }) {
+		return
+	}
+	select {
+	case e := <-events:
+		fmt.Println(e, e.At.Format("15:04:05.000"))
+	case <-time.After(limit):
+		fmt.Println("no event after", limit)
+		return
+	}
 
 	_ = b.Close()
 	fmt.Println(<-done, b.Stats())
@@ -55,9 +72,15 @@ func ExampleLamp_Beep() {
 		fmt.Println(err)
 		return
 	}
-	_ = clock.WaitTimers(1, time.Second)
+	if err := clock.WaitTimers(1, limit); err != nil { // Beep's timer is armed
+		fmt.Println(err)
+		return
+	}
 	clock.Advance(200 * time.Millisecond)
-	_ = pin.WaitLevel(gpio.Low, time.Second)
+	if err := pin.WaitLevel(gpio.Low, limit); err != nil {
+		fmt.Println(err)
+		return
+	}
 	fmt.Println(buzzer, pin.Outs())
 	// Output:
 	// Lamp(buzzer, GPIO27) [High Low]
