@@ -12,6 +12,11 @@ ARM32   := ./printer ./audio ./device/... ./display ./queue/... ./internal/confi
 # The packages whose state is shared between goroutines run under -race.
 RACE    := ./queue/... ./internal/... ./device/... ./printer/... ./sim/... ./display/... ./audio/... ./cmd/cherga-announcer/
 
+# A hung test fails its package after 5 minutes, printing every goroutine,
+# well inside CI's budget (go test's default is 10). The slowest package,
+# queue under -race, takes under 2 minutes on a 2-core VM.
+TESTFLAGS ?= -count=1 -timeout 5m
+
 .PHONY: run test bench build cross lint clean voice
 
 ## run: the whole simulated office (embedded broker, virtual hardware, web page)
@@ -20,11 +25,11 @@ run: build
 
 ## test: every test; the core packages under the race detector, and as a 32-bit Pi runs them
 test: lint
-	$(GO) test -count=1 ./...
-	CGO_ENABLED=1 $(GO) test -count=1 -race $(RACE)
+	$(GO) test $(TESTFLAGS) ./...
+	CGO_ENABLED=1 $(GO) test $(TESTFLAGS) -race $(RACE)
 	@if command -v qemu-arm >/dev/null 2>&1; then \
 	  echo "32-bit ARM (armv6 under qemu-arm): $(ARM32)"; \
-	  GOARCH=arm GOARM=6 $(GO) test -count=1 -short -exec qemu-arm $(ARM32); \
+	  GOARCH=arm GOARM=6 $(GO) test $(TESTFLAGS) -short -exec qemu-arm $(ARM32); \
 	else \
 	  echo "32-bit ARM tests skipped: no qemu-arm (apt-get install qemu-user)"; \
 	fi
