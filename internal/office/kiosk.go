@@ -511,7 +511,10 @@ func (k *kiosk) setStatus(st printer.Status, err error) {
 	if st.CoverOpen {
 		ps.Cover = "open"
 	}
-	if k.noStatus && err == nil {
+	// The paper and the cover are known only from what the printer said:
+	// not from one that does not answer, nor from one that cannot be
+	// reached (an error that is not a condition it reported).
+	if (k.noStatus && err == nil) || (err != nil && !errors.As(err, new(*printer.Condition))) {
 		ps.Paper, ps.Cover = "unknown", "unknown"
 	}
 	if err != nil {
@@ -521,9 +524,12 @@ func (k *kiosk) setStatus(st printer.Status, err error) {
 	if b == k.published {
 		return
 	}
-	if err != nil {
+	switch {
+	case err != nil:
 		k.o.log.Warn("office: printer cannot print", "kiosk", k.cfg.ID, "printer", k.spec, "err", err)
-	} else if k.published != "" {
+	case ps.Paper == printer.PaperNearEnd.String():
+		k.o.log.Warn("office: printer paper near end: change the roll soon", "kiosk", k.cfg.ID, "printer", k.spec)
+	case k.published != "":
 		k.o.log.Info("office: printer ready", "kiosk", k.cfg.ID, "printer", k.spec)
 	}
 	if perr := k.o.bus.Publish(bus.Printer(k.o.conf().Root(), k.cfg.ID), 1, true, []byte(b)); perr == nil {
@@ -607,22 +613,30 @@ func (k *kiosk) serve(ctx context.Context, p press) Result {
 	pt := k.ticket(tk, svc.Name, svc.NameEn, iss.Ahead, iss.Wait)
 	pt.Late = iss.Late
 	doc, err := k.profile.Ticket(pt)
+	kept := false
 	if err == nil {
-		err = k.print(ctx, doc)
-		if err != nil {
-			k.printFailed(ctx, err)
+		if err = k.print(ctx, doc); err != nil {
+			kept = k.printFailed(ctx, err)
 		}
 	}
-	if err != nil {
-		// The number is durable but never reached the citizen: void it so
-		// that it is never called.
+	if err != nil && !kept {
+		// The ticket did not reach the citizen whole, and nothing more of
+		// it will: void it so that it is never called.
 		if verr := k.o.eng.Void(context.WithoutCancel(ctx), tk.ID, "print failed: "+err.Error()); verr != nil {
 			k.o.log.Error("office: cannot void an unprinted ticket", "ticket", tk.Label, "err", verr)
 		}
 		uk, en := printerMessage(err)
-		return refuse(r, "printer", "Талон не надруковано. "+uk+" / The ticket was not printed. "+en)
+		return refuse(r, "printer", fmt.Sprintf("Талон %s не надруковано повністю, його скасовано: за ним не викличуть. %s / Ticket %s was not printed whole and is cancelled: it will not be called. %s", tk.Label, uk, tk.Label, en))
 	}
 	r.OK, r.Ticket, r.ID, r.Ahead, r.EtaMin, r.Late = true, tk.Label, tk.ID, iss.Ahead, queue.Minutes(iss.Wait), iss.Late
+	if kept {
+		// The printer stopped with the ticket in it, and prints what it
+		// still holds when it is ready again: the ticket stays, and the
+		// screen gives its number meanwhile.
+		uk, en := printerMessage(err)
+		r.Reason = "printer"
+		r.Message = fmt.Sprintf("%s Ваш талон %s у черзі: якщо він вийшов не повністю, решту буде надруковано, щойно принтер запрацює. / %s Your ticket %s is in the queue: if it came out incomplete, the rest prints as soon as the printer works again.", uk, tk.Label, en, tk.Label)
+	}
 	return r
 }
 
@@ -668,40 +682,61 @@ func ticketOf(cfg *config.Config, tk queue.Ticket, service, serviceEn string, ah
 	}
 }
 
-// printFailed records why a print failed. A printer that reported a
-// condition (the roll ran out mid-ticket) keeps its connection and says so;
-// after an I/O error the device is closed, to be reopened by the next poll.
-func (k *kiosk) printFailed(ctx context.Context, err error) {
+// printFailed records why a print failed, and says whether the printer
+// keeps the rest of the ticket to print when it is ready again: then the
+// ticket stays in the queue, for whoever takes it off the next roll must be
+// called.
+//
+// A printer that reported a condition (the roll ran out mid-ticket) keeps
+// its connection and says so; what it still holds is cleared if its model
+// can (profile clear_buffer), and otherwise kept. A printer that stopped
+// only after the ticket had gone to it (stoppedAfter) may have printed it
+// whole: nothing is cleared. After an I/O error the device is closed, to be
+// reopened by the next poll, and nothing more of the ticket prints.
+func (k *kiosk) printFailed(ctx context.Context, err error) (kept bool) {
+	if errors.As(err, new(*stoppedAfter)) {
+		return true
+	}
 	var c *printer.Condition
 	if errors.As(err, &c) {
 		k.setStatus(c.Status, c)
-		k.clearBuffer(ctx)
-		return
+		return !k.clearBuffer(ctx)
 	}
 	k.prn.Close()
 	k.prn = nil
 	k.setStatus(printer.Status{}, err)
+	return false
 }
 
 // clearBuffer drops what the printer still holds of a ticket that failed
-// midway (the roll ran out, the cover opened): the ticket is voided, and
-// its rest must not print on the next roll for a citizen to take. Only a
-// model that has the command (profile clear_buffer) is asked; with
-// another, the rest prints when the printer is ready again, and that is
-// said in the log.
-func (k *kiosk) clearBuffer(ctx context.Context) {
+// midway (the roll ran out, the cover opened), so that its rest does not
+// print on the next roll for a citizen to take, and says whether it did.
+// Only a model that has the command (profile clear_buffer) is asked.
+func (k *kiosk) clearBuffer(ctx context.Context) bool {
 	if !k.profile.ClearBuffer {
-		k.o.log.Warn("office: the printer keeps the rest of the voided ticket and prints it when it is ready again (its profile has no clear_buffer)", "kiosk", k.cfg.ID, "printer", k.spec)
-		return
+		k.o.log.Warn("office: the printer keeps the rest of the ticket and prints it when it is ready again (its profile has no clear_buffer): the ticket stays in the queue", "kiosk", k.cfg.ID, "printer", k.spec)
+		return false
 	}
 	cctx, cancel := context.WithTimeout(ctx, 3*time.Second)
 	defer cancel()
 	if err := k.prn.ClearBuffer(cctx); err != nil {
-		k.o.log.Error("office: cannot clear the printer's buffer after a failed ticket", "kiosk", k.cfg.ID, "printer", k.spec, "err", err)
-		return
+		k.o.log.Error("office: cannot clear the printer's buffer after a failed ticket: the ticket stays in the queue", "kiosk", k.cfg.ID, "printer", k.spec, "err", err)
+		return false
 	}
-	k.o.log.Info("office: the rest of the voided ticket was cleared from the printer", "kiosk", k.cfg.ID)
+	k.o.log.Info("office: the rest of the failed ticket was cleared from the printer", "kiosk", k.cfg.ID)
+	return true
 }
+
+// stoppedAfter is a printer found stopped (the roll ended, the cover
+// opened) only after a ticket had gone to it, by a printer that cannot say
+// whether it printed the ticket first (no process_id).
+type stoppedAfter struct{ err error }
+
+func (e *stoppedAfter) Error() string {
+	return "office: printer stopped during or after the ticket: " + e.err.Error()
+}
+
+func (e *stoppedAfter) Unwrap() error { return e.err }
 
 // print sends a laid-out ticket and finds out whether it reached the
 // paper. A printer that answers process ID requests (profile process_id)
@@ -710,10 +745,12 @@ func (k *kiosk) clearBuffer(ctx context.Context) {
 // returning means the bytes left for the device, not that they were
 // printed; the printer answers a real-time request only after it has
 // received what came before it, so a roll that ran out or a cover opened
-// while the ticket arrived shows in that answer, and the ticket counts as
-// not printed. (A printer that takes the whole ticket into its buffer
-// before it prints, over USB or the network, cannot tell so: only the
-// process ID answer is sure.)
+// while the ticket arrived shows in that answer; but not whether the
+// ticket's number had reached the paper, nor whether the roll ended right
+// after the cut (stoppedAfter: the ticket stays, and what the printer still
+// holds of it prints when it is ready again). (A printer that takes the
+// whole ticket into its buffer before it prints, over USB or the network,
+// cannot tell even that: only the process ID answer is sure.)
 //
 // When the printer does not say what became of the ticket once its bytes
 // left (a busy printer, a loaded box, a cable pulled after the ticket),
@@ -754,10 +791,10 @@ func (k *kiosk) print(ctx context.Context, doc []byte) error {
 		k.setStatus(st, err)
 		return nil
 	}
+	k.setStatus(st, st.Err())
 	if err := st.Err(); err != nil {
-		return fmt.Errorf("office: printer stopped during the ticket: %w", err)
+		return &stoppedAfter{err}
 	}
-	k.setStatus(st, nil)
 	return nil
 }
 
@@ -791,7 +828,15 @@ func (o *Office) Reprint(ctx context.Context, kiosk string, ticketID uint64) err
 	if svc == nil {
 		return fmt.Errorf("office: ticket %s: unknown service %q", tk.Label, tk.Service)
 	}
-	t := k.ticket(*tk, svc.Name, svc.NameEn, -1, -1)
+	// A waiting citizen's copy says where they stand now, as the first
+	// did; a called one's says neither.
+	ahead, wait := -1, time.Duration(-1)
+	if tk.State == queue.Waiting {
+		if ahead, wait, err = o.eng.Position(ctx, tk.ID); err != nil {
+			return err
+		}
+	}
+	t := k.ticket(*tk, svc.Name, svc.NameEn, ahead, wait)
 	t.Duplicate = true
 	done := make(chan error, 1)
 	job := func(ctx context.Context) {

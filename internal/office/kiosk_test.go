@@ -418,6 +418,8 @@ func TestKioskRefusesWhilePrinterCannotPrint(t *testing.T) {
 		require.NoError(t, r.sp.Close())
 		s := r.printerState(func(s office.PrinterState) bool { return !s.Online && s.Error != "" })
 		t.Logf("unplugged: %s", s.Error)
+		require.Equal(t, "unknown", s.Paper, "a printer that cannot be reached tells nothing of its paper")
+		require.Equal(t, "unknown", s.Cover)
 		r.refused("unplugged")
 
 		r.sp = startPrinter(t, &sim.PrinterOpts{Link: r.link})
@@ -455,7 +457,7 @@ func TestKioskVoidsTicketCutShort(t *testing.T) {
 	res := r.press("social")
 	require.False(t, res.OK)
 	require.Equal(t, "printer", res.Reason)
-	require.Contains(t, res.Message, "not printed")
+	require.Contains(t, res.Message, "not printed whole and is cancelled")
 	r.issued++ // it was issued, then voided
 
 	var voided queue.Ticket
@@ -469,6 +471,7 @@ func TestKioskVoidsTicketCutShort(t *testing.T) {
 	})
 	require.Equal(t, queue.Voided, voided.State)
 	require.Contains(t, voided.Reason, "paper out")
+	require.Contains(t, res.Message, "Талон "+voided.Label+" не надруковано повністю", "the screen names the number on the stub")
 	r.printerState(func(s office.PrinterState) bool { return s.Paper == "out" })
 
 	require.Equal(t, 1, r.sp.Cleared(), "the rest of the voided ticket is cleared from the printer")
@@ -495,6 +498,51 @@ func TestKioskVoidsTicketCutShort(t *testing.T) {
 		if tk.ID == voided.ID {
 			require.Equal(t, queue.Voided, tk.State)
 		}
+	}
+}
+
+// TestKioskKeepsTicketPrinterCannotClear: on a model that can neither clear
+// its buffer nor say when a ticket is printed (xprinter-80), the roll ends
+// in the middle of a ticket, or right after its cut. Either way the printer
+// holds whatever it has not printed of it, and prints that on the next roll:
+// the ticket stays in the queue (voided, it would come out whole for
+// somebody to wait on a number never called), the kiosk gives its number
+// and says so, and once paper is loaded the ticket is whole on the paper.
+func TestKioskKeepsTicketPrinterCannotClear(t *testing.T) {
+	for _, tt := range []struct {
+		name   string
+		runOut func(sp *sim.Printer)
+	}{
+		{"midway", func(sp *sim.Printer) { sp.RunOutAfter(60) }},
+		{"after the cut", func(sp *sim.Printer) { sp.RunOutAfterTicket() }},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			r := startKiosk(t, rigOpts{profile: "xprinter-80"})
+			r.prints(r.sp)
+
+			tt.runOut(r.sp)
+			res := r.press("social")
+			require.True(t, res.OK, "%+v", res)
+			require.Equal(t, "printer", res.Reason)
+			require.Contains(t, res.Message, "Ваш талон "+res.Ticket+" у черзі")
+			require.Contains(t, res.Message, "Your ticket "+res.Ticket+" is in the queue")
+			r.issued++
+			r.printerState(func(s office.PrinterState) bool { return s.Paper == "out" })
+			r.refused("paper out")
+			require.Zero(t, r.sp.Cleared())
+
+			r.sp.SetPaper(printer.PaperOK)
+			d := r.cut(r.sp, res.Ticket)
+			require.Contains(t, d.String(), "People ahead", "the ticket is whole on the paper")
+			for _, tk := range r.tickets() {
+				require.Equal(t, queue.Waiting, tk.State, tk.Label)
+			}
+			c, err := r.o.Engine().Counter(r.ctx, "2", queue.Command{Action: queue.Next})
+			require.NoError(t, err)
+			c, err = r.o.Engine().Counter(r.ctx, "2", queue.Command{Action: queue.Next})
+			require.NoError(t, err)
+			require.Equal(t, res.Ticket, c.Ticket.Label, "the ticket is called")
+		})
 	}
 }
 
@@ -623,12 +671,21 @@ func writeLogo(t *testing.T, path string, w, h int) {
 
 func TestKioskReprint(t *testing.T) {
 	r := startKiosk(t, rigOpts{})
+	r.prints(r.sp)
 	res := r.prints(r.sp)
 
+	// The copy of a waiting ticket says where it stands now, as the first
+	// did.
 	require.NoError(t, r.o.Reprint(r.ctx, "k1", res.ID))
 	d := r.cut(r.sp, res.Ticket)
 	require.Contains(t, d.String(), "ДУБЛІКАТ")
-	require.Len(t, r.tickets(), 1, "a reprint issues nothing")
+	require.Contains(t, d.String(), "Перед вами: 1")
+	require.Contains(t, d.String(), "People ahead: 1")
+	require.Len(t, r.tickets(), 2, "a reprint issues nothing")
+	_, err := r.o.Engine().Counter(r.ctx, "2", queue.Command{Action: queue.Next})
+	require.NoError(t, err)
+	require.NoError(t, r.o.Reprint(r.ctx, "k1", res.ID))
+	require.Contains(t, r.cut(r.sp, res.Ticket).String(), "Перед вами нікого немає")
 
 	require.ErrorIs(t, r.o.Reprint(r.ctx, "k1", 999), queue.ErrUnknownTicket)
 	require.Error(t, r.o.Reprint(r.ctx, "nope", res.ID))
