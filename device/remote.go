@@ -66,11 +66,11 @@ func DecodeKioskPress(b []byte) (KioskPress, error) {
 	if p.Service == "" {
 		return p, fmt.Errorf("%w: \"service\" is missing", ErrBadPayload)
 	}
-	return p, checkID(p.ID)
+	return p, CheckID(p.ID)
 }
 
-// checkID checks the id of an input.
-func checkID(id string) error {
+// CheckID checks the id of an input.
+func CheckID(id string) error {
 	if n := utf8.RuneCountInString(id); n > 64 {
 		return fmt.Errorf("%w: \"id\" is %d characters, at most 64", ErrBadPayload, n)
 	}
@@ -101,7 +101,7 @@ func DecodeCounterCmd(b []byte) (CounterCmd, error) {
 	case c.Action != "call" && c.Ticket != "":
 		return c, fmt.Errorf("%w: \"ticket\" is only for call", ErrBadPayload)
 	}
-	return c, checkID(c.ID)
+	return c, CheckID(c.ID)
 }
 
 // DecodeRating decodes and checks a rating.

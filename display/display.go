@@ -31,10 +31,13 @@ type Board struct {
 	Counter string `json:"counter"`
 	// Ticket and Service are left out of the payload when State is Idle or
 	// Closed, whatever they hold, so a board never shows a stale ticket.
-	Ticket  string    `json:"ticket,omitempty"`
-	Service string    `json:"service,omitempty"`
-	State   State     `json:"state"`
-	At      time.Time `json:"at"`
+	Ticket  string `json:"ticket,omitempty"`
+	Service string `json:"service,omitempty"`
+	State   State  `json:"state"`
+	// Paused: the counter's specialist paused it (a break); it shows
+	// Closed once its ticket, if any, is finished. For its button box.
+	Paused bool      `json:"paused,omitempty"`
+	At     time.Time `json:"at"`
 }
 
 // boardJSON is Board on the wire: the time formatted by formatTime.
@@ -43,12 +46,13 @@ type boardJSON struct {
 	Ticket  string `json:"ticket,omitempty"`
 	Service string `json:"service,omitempty"`
 	State   State  `json:"state"`
+	Paused  bool   `json:"paused,omitempty"`
 	At      string `json:"at,omitempty"`
 }
 
 // JSON returns the payload of {root}/board/{counter}.
 func (b Board) JSON() []byte {
-	w := boardJSON{Counter: b.Counter, State: b.State, At: formatTime(b.At)}
+	w := boardJSON{Counter: b.Counter, State: b.State, Paused: b.Paused, At: formatTime(b.At)}
 	if b.State != Idle && b.State != Closed {
 		w.Ticket, w.Service = b.Ticket, b.Service
 	}

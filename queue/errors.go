@@ -186,6 +186,9 @@ func (e *FullError) Unwrap() error { return ErrFull }
 type TransitionError struct {
 	Label    string
 	From, To State
+	// Counter is the counter a called or served ticket is at, when that is
+	// why (a call of a ticket another counter called).
+	Counter string
 	// Rule, if set, says which rule forbids it, for the person who asked
 	// ("only a waiting ticket can be voided").
 	Rule string
@@ -196,4 +199,15 @@ func (e *TransitionError) Error() string {
 		return "queue: " + e.Rule + "; ticket " + e.Label + " is " + string(e.From)
 	}
 	return "queue: ticket " + e.Label + " cannot go from " + string(e.From) + " to " + string(e.To)
+}
+
+// ToCounterPausedError refuses a transfer to a counter that is paused: held
+// for it, the citizen would wait for a counter that calls nobody. (The
+// counter that asked is not paused: ErrCounterPaused is for that.)
+type ToCounterPausedError struct {
+	Counter string
+}
+
+func (e *ToCounterPausedError) Error() string {
+	return "queue: counter " + e.Counter + " is paused: transfer to another one"
 }

@@ -337,11 +337,11 @@ func (e *Engine) CallTicket(ctx context.Context, counter, label string) (Counter
 			return fmt.Errorf("%w %q", ErrUnknownTicket, label)
 		}
 		if tk.State != Waiting {
-			rule := ""
+			te := &TransitionError{Label: tk.Label, From: tk.State, To: Called}
 			if tk.Counter != "" && (tk.State == Called || tk.State == Serving) {
-				rule = "it is at counter " + tk.Counter
+				te.Rule, te.Counter = "it is at counter "+tk.Counter, tk.Counter
 			}
-			return &TransitionError{Label: tk.Label, From: tk.State, To: Called, Rule: rule}
+			return te
 		}
 		if !contains(c.services, tk.Service) && tk.ForCounter != c.id {
 			// The citizen would come to a specialist who cannot help
@@ -577,7 +577,7 @@ func (t *txn) transfer(c *counterState, to, toCounter string) (*Ticket, error) {
 		if tc.paused {
 			// Held for it, the citizen would wait for a counter that
 			// calls nobody: the specialist chooses another.
-			return nil, fmt.Errorf("%w: counter %s", ErrCounterPaused, toCounter)
+			return nil, &ToCounterPausedError{Counter: toCounter}
 		}
 	}
 	if err := tk.move(Waiting); err != nil {

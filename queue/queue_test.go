@@ -399,7 +399,10 @@ func TestClosedCounterReleasesHeld(t *testing.T) {
 	require.Equal(t, "П001", o.next("3"), "another counter calls it, before П002 (it came first)")
 
 	_, err = o.e.Counter(o.ctx, "3", queue.Command{Action: queue.Transfer, To: "pension", ToCounter: "2"})
-	require.ErrorIs(t, err, queue.ErrCounterPaused)
+	var tp *queue.ToCounterPausedError
+	require.ErrorAs(t, err, &tp)
+	require.Equal(t, "2", tp.Counter)
+	require.NotErrorIs(t, err, queue.ErrCounterPaused, "counter 3, which asked, is not paused")
 	require.Equal(t, queue.Called, o.ticket("П001").State, "a refused transfer leaves the ticket at its counter")
 }
 

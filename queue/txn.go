@@ -116,7 +116,7 @@ func (t *txn) boardChanged(c *counterState) { t.boards[c.id] = true }
 
 // board is the state of one counter's board.
 func (t *txn) board(c *counterState) display.Board {
-	b := display.Board{Counter: c.id, State: display.Idle, At: t.now}
+	b := display.Board{Counter: c.id, State: display.Idle, Paused: c.paused, At: t.now}
 	switch {
 	case t.officePaused() != nil:
 		b.State = display.Closed // everyone is in the shelter

@@ -382,8 +382,17 @@ func (o *Office) Close() error {
 }
 
 // reportError tells the office's error topic about an input that could not
-// be served: a garbled payload, a button of an unknown counter.
+// be served and has no id: a retained message, a stuck button.
 func (o *Office) reportError(source string, err error) { o.refused(source, "", err) }
+
+// readID is the id of a refused input, as its decoder read it: one too
+// long to be an id is none.
+func readID(id string) string {
+	if device.CheckID(id) != nil {
+		return ""
+	}
+	return id
+}
 
 // refused reports on {root}/errors that the input id (if it had one) of
 // source was refused, and why, for the device and the person who pressed
@@ -423,13 +432,13 @@ func (o *Office) onKioskPress(topic string, payload []byte) {
 	id := bus.Segment(o.conf().Root(), topic, 1)
 	src := "kiosk/" + id
 	k := o.kiosks[id]
+	p, err := device.DecodeKioskPress(payload)
 	if k == nil {
-		o.reportError(src, fmt.Errorf("office: unknown kiosk %q: %w", id, errNotConfigured))
+		o.refused(src, readID(p.ID), fmt.Errorf("office: unknown kiosk %q: %w", id, errNotConfigured))
 		return
 	}
-	p, err := device.DecodeKioskPress(payload)
 	if err != nil {
-		o.reportError(src, err)
+		o.refused(src, readID(p.ID), err)
 		return
 	}
 	k.submit(press{service: p.Service, priority: p.Priority, category: p.Category, source: "mqtt", id: p.ID})
@@ -438,13 +447,15 @@ func (o *Office) onKioskPress(topic string, payload []byte) {
 func (o *Office) onCounterCmd(topic string, payload []byte) {
 	id := bus.Segment(o.conf().Root(), topic, 1)
 	src := "counter/" + id
+	// The command's id, as far as it can be read, goes with a refusal: the
+	// box matches the refusal to its press by it.
+	c, err := device.DecodeCounterCmd(payload)
 	if o.conf().Counter(id) == nil {
-		o.reportError(src, fmt.Errorf("office: unknown counter %q: %w", id, errNotConfigured))
+		o.refused(src, readID(c.ID), fmt.Errorf("office: unknown counter %q: %w", id, errNotConfigured))
 		return
 	}
-	c, err := device.DecodeCounterCmd(payload)
 	if err != nil {
-		o.reportError(src, err)
+		o.refused(src, readID(c.ID), err)
 		return
 	}
 	o.submitCounter(counterReq{counter: id, cmd: queue.Command{Action: queue.Action(c.Action), To: c.To, ToCounter: c.ToCounter}, ticket: c.Ticket, source: src, id: c.ID})
@@ -476,7 +487,7 @@ func (o *Office) submitCounter(r counterReq) {
 // serveCounters applies counter commands one at a time, in arrival order.
 func (o *Office) serveCounters(ctx context.Context) {
 	defer o.wg.Done()
-	done := map[string]*recent[struct{}]{} // the ids of each counter's latest commands
+	done := map[string]*recent[[]byte]{} // each counter's latest commands and their acks
 	for {
 		select {
 		case <-ctx.Done():
@@ -484,21 +495,23 @@ func (o *Office) serveCounters(ctx context.Context) {
 		case r := <-o.counters:
 			seen := done[r.counter]
 			if seen == nil {
-				seen = &recent[struct{}]{}
+				seen = &recent[[]byte]{}
 				done[r.counter] = seen
 			}
 			asked := r.asked()
-			_, again, reused := seen.get(r.id, asked, time.Now())
+			ack, again, reused := seen.get(r.id, asked, time.Now())
 			if again {
-				o.log.Info("counter: a command delivered again is not repeated", "counter", r.counter, "action", r.cmd.Action, "id", r.id)
+				o.log.Info("counter: a command delivered again is not repeated; its ack is sent again", "counter", r.counter, "action", r.cmd.Action, "id", r.id)
+				o.ack(r, ack)
 				continue
 			}
 			if reused {
 				o.log.Warn("counter: a command reuses the id of another one: served as new (does the box count its ids afresh after a restart?)", "counter", r.counter, "action", r.cmd.Action, "id", r.id)
 			}
 			res, err := o.serveCounter(ctx, r)
+			ack = counterAck(r, res, err, o.now())
 			if !errors.Is(err, queue.ErrStore) && !errors.Is(err, queue.ErrEngineClosed) {
-				seen.put(r.id, asked, struct{}{}, time.Now()) // it ran: done or refused
+				seen.put(r.id, asked, ack, time.Now()) // it ran: done or refused
 			}
 			switch {
 			case err != nil:
@@ -512,7 +525,48 @@ func (o *Office) serveCounters(ctx context.Context) {
 				}
 				o.log.Info("counter", "counter", r.counter, "action", r.cmd.Action, "ticket", label)
 			}
+			o.ack(r, ack)
 		}
+	}
+}
+
+// CounterAck is the payload of {root}/counter/{counter}/ack: what became
+// of a counter command, for the box that sent it.
+type CounterAck struct {
+	ID     string `json:"id,omitempty"`
+	Action string `json:"action"`
+	OK     bool   `json:"ok"`
+	// Ticket and State: the counter's ticket after the command, if any.
+	Ticket string `json:"ticket,omitempty"`
+	State  string `json:"state,omitempty"`
+	Paused bool   `json:"paused"`
+	// Reason and Message: why it was refused, as on {root}/errors.
+	Reason  string    `json:"reason,omitempty"`
+	Message string    `json:"message,omitempty"`
+	At      time.Time `json:"at"`
+}
+
+// counterAck is the ack of the command r, which gave res or err.
+func counterAck(r counterReq, res queue.CounterResult, err error, now time.Time) []byte {
+	if r.score != 0 {
+		return nil // a rating terminal waits for nothing
+	}
+	a := CounterAck{ID: r.id, Action: string(r.cmd.Action), OK: err == nil, Paused: res.Paused, At: now}
+	if err != nil {
+		a.Reason, a.Message = refusal(err)
+	} else if res.Ticket != nil {
+		a.Ticket, a.State = res.Ticket.Label, string(res.Ticket.State)
+	}
+	return mustJSON(a)
+}
+
+// ack publishes a counter command's ack, if it has one.
+func (o *Office) ack(r counterReq, ack []byte) {
+	if ack == nil {
+		return
+	}
+	if err := o.bus.Publish(bus.CounterAck(o.conf().Root(), r.counter), 1, false, ack); err != nil {
+		o.log.Debug("office: counter ack not published", "err", err)
 	}
 }
 

@@ -155,20 +155,93 @@ func TestCounterRefusalsSayWhy(t *testing.T) {
 	require.NoError(t, err)
 	reason, _ = refused("2", `{"action":"next"}`)
 	require.Equal(t, "counter_paused", reason)
+	// A transfer to the paused counter says which counter is paused: not
+	// the one that asked.
+	reason, msg = refused("1", `{"action":"transfer","to":"social","to_counter":"2"}`)
+	require.Equal(t, "to_counter_paused", reason)
+	require.Equal(t, "Робоче місце 2 на перерві: передайте талон іншому / Counter 2 is paused: transfer the ticket to another one", msg)
+	// A call of a ticket another counter has says which one.
+	reason, msg = refused("3", `{"action":"call","ticket":"А001"}`)
+	require.Equal(t, "not_waiting", reason)
+	require.Equal(t, "Талон А001 уже викликано до робочого місця 1 / Ticket А001 is already called to counter 1", msg)
 	require.NoError(t, o.Engine().SetPause(ctx, "", "повітряна тривога"))
 	reason, msg = refused("3", `{"action":"next"}`)
 	require.Equal(t, "office_paused", reason)
 	require.Equal(t, "Прийом в офісі призупинено: повітряна тривога / Service is suspended in the office", msg)
-	// What cannot be read, or comes from a counter the office does not
-	// have, has no id to name.
-	require.NoError(t, l.Publish("qms/demo/counter/1/cmd", []byte(`{"action":"dance"}`), false))
-	m, err := l.Wait(ctx, "qms/demo/errors", func(m sim.Message) bool { return strings.Contains(string(m.Payload), "dance") })
+	// A command the controller cannot act on, or from a counter the office
+	// does not have, is refused under its id all the same.
+	for _, c := range []struct{ counter, cmd, reason string }{
+		{"1", `{"action":"dance"}`, "bad_request"},
+		{"1", `{"action":"NEXT"}`, "bad_request"},
+		{"1", `{"action":"transfer"}`, "bad_request"},
+		{"1", `{"action":"next","ticket":"А001"}`, "bad_request"},
+		{"77", `{"action":"next"}`, "unknown_device"},
+	} {
+		reason, msg := refused(c.counter, c.cmd)
+		require.Equal(t, c.reason, reason, c.cmd)
+		require.NotEmpty(t, msg, c.cmd)
+	}
+	// One too long to be an id names none.
+	require.NoError(t, l.Publish("qms/demo/counter/1/cmd", []byte(`{"action":"next","id":"`+strings.Repeat("x", 65)+`"}`), false))
+	m, err := l.Wait(ctx, "qms/demo/errors", func(m sim.Message) bool { return strings.Contains(string(m.Payload), "65 characters") })
 	require.NoError(t, err)
-	require.Contains(t, string(m.Payload), `"reason":"bad_request","message":"Пристрій надіслав невідому команду`)
-	require.NoError(t, l.Publish("qms/demo/counter/77/cmd", []byte(`{"action":"next"}`), false))
-	m, err = l.Wait(ctx, "qms/demo/errors", func(m sim.Message) bool { return strings.Contains(string(m.Payload), "counter/77") })
+	require.NotContains(t, string(m.Payload), `"id"`)
+}
+
+// TestCounterAck: every counter command is answered on the counter's ack
+// topic under its id, with what the counter has now, or why it was refused;
+// a command delivered again is answered again and not repeated. The board
+// says when the counter is paused, also while it still has a ticket.
+func TestCounterAck(t *testing.T) {
+	ctx, o, l := startOffice(t, office.Opts{Config: roundTheClock(t), Logger: quiet}, "qms/demo/counter/+/ack", "qms/demo/board/2", "qms/demo/events")
+	for range 2 {
+		_, err := o.Engine().Issue(ctx, queue.IssueRequest{Service: "social", Kiosk: "k1"})
+		require.NoError(t, err)
+	}
+	const topic = "qms/demo/counter/2/ack"
+	ack := func(cmd string) office.CounterAck {
+		t.Helper()
+		var id struct{ ID string }
+		require.NoError(t, json.Unmarshal([]byte(cmd), &id))
+		require.NoError(t, l.Publish("qms/demo/counter/2/cmd", []byte(cmd), false))
+		m, err := l.Wait(ctx, topic, func(m sim.Message) bool { return strings.Contains(string(m.Payload), `"id":"`+id.ID+`"`) })
+		require.NoError(t, err)
+		var a office.CounterAck
+		require.NoError(t, json.Unmarshal(m.Payload, &a))
+		return a
+	}
+	a := ack(`{"action":"next","id":"b2-1"}`)
+	require.Equal(t, office.CounterAck{ID: "b2-1", Action: "next", OK: true, Ticket: "А001", State: "called", At: a.At}, a)
+
+	a = ack(`{"action":"pause","id":"b2-2"}`)
+	require.Equal(t, office.CounterAck{ID: "b2-2", Action: "pause", OK: true, Ticket: "А001", State: "called", Paused: true, At: a.At}, a)
+	_, err := l.Wait(ctx, "qms/demo/board/2", func(m sim.Message) bool {
+		return strings.Contains(string(m.Payload), `"ticket":"А001"`) && strings.Contains(string(m.Payload), `"paused":true`)
+	})
+	require.NoError(t, err, "the board says the counter is paused while its ticket is still at it")
+
+	a = ack(`{"action":"next","id":"b2-3"}`)
+	require.False(t, a.OK)
+	require.Equal(t, "counter_paused", a.Reason)
+	require.Contains(t, a.Message, "«Продовжити»")
+
+	// b2-1 again (a PUBACK lost, the box sent it again): the same ack, and
+	// nothing called.
+	n := len(l.Messages(topic))
+	again := ack(`{"action":"next","id":"b2-1"}`)
+	require.Len(t, l.Messages(topic), n+1)
+	require.Equal(t, office.CounterAck{ID: "b2-1", Action: "next", OK: true, Ticket: "А001", State: "called", At: again.At}, again)
+	tks, err := o.Engine().Tickets(ctx)
 	require.NoError(t, err)
-	require.Contains(t, string(m.Payload), `"reason":"unknown_device"`)
+	require.Equal(t, queue.Waiting, tks[1].State, "А002 is not called")
+
+	a = ack(`{"action":"resume","id":"b2-4"}`)
+	require.Equal(t, office.CounterAck{ID: "b2-4", Action: "resume", OK: true, Ticket: "А001", State: "called", At: a.At}, a)
+	a = ack(`{"action":"done","id":"b2-5"}`)
+	require.Equal(t, office.CounterAck{ID: "b2-5", Action: "done", OK: true, At: a.At}, a)
+	_, err = l.Wait(ctx, "qms/demo/board/2", func(m sim.Message) bool { return strings.Contains(string(m.Payload), `"state":"idle"`) })
+	require.NoError(t, err)
+	require.NotContains(t, string(l.Messages("qms/demo/board/2")[len(l.Messages("qms/demo/board/2"))-1].Payload), "paused")
 }
 
 // TestLampsAndBuzzer lights a kiosk button's lamp while its service can

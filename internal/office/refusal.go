@@ -22,7 +22,10 @@ var errNotConfigured = errors.New("not in the configuration")
 func refusal(err error) (reason, message string) {
 	var pe *queue.PausedError
 	var te *queue.TransitionError
+	var tp *queue.ToCounterPausedError
 	switch {
+	case errors.As(err, &tp):
+		return "to_counter_paused", "Робоче місце " + tp.Counter + " на перерві: передайте талон іншому / Counter " + tp.Counter + " is paused: transfer the ticket to another one"
 	case errors.As(err, &pe) && pe.Service == "":
 		return "office_paused", "Прийом в офісі призупинено" + because(pe.Reason) + " / Service is suspended in the office"
 	case errors.As(err, &pe):
@@ -81,6 +84,8 @@ func transitionRefusal(te *queue.TransitionError) (reason, message string) {
 		return "at_counter", "Громадянин з талоном " + label + " уже біля вас: повторний виклик не потрібен / The citizen with ticket " + label + " is already at the counter: no need to call again"
 	case te.From == queue.Serving && te.To == queue.Serving:
 		return "at_counter", "Громадянина з талоном " + label + " уже приймають / The citizen with ticket " + label + " is already being served"
+	case te.To == queue.Called && (te.From == queue.Called || te.From == queue.Serving) && te.Counter != "":
+		return "not_waiting", "Талон " + label + " уже викликано до робочого місця " + te.Counter + " / Ticket " + label + " is already called to counter " + te.Counter
 	case te.To == queue.Called && (te.From == queue.Called || te.From == queue.Serving):
 		return "not_waiting", "Талон " + label + " уже викликано / Ticket " + label + " is already called"
 	case te.To == queue.Called:
