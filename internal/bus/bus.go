@@ -94,8 +94,13 @@ func ConnectInline(opts Opts, b Inline) *Client {
 	return cl
 }
 
-// Connect connects to the broker and keeps reconnecting after a loss. The
-// first connection must succeed within opts.Timeout.
+// Connect connects to the broker and keeps reconnecting after a loss.
+//
+// A broker that refuses the controller (its account, its client id) is an
+// error. One that does not answer yet (down, or not up after the same
+// power cut) is not: Connect returns the client, which keeps trying every
+// 5 s and calls OnConnect when it gets through, so that the office's own
+// buttons, kiosks and printers work meanwhile.
 func Connect(ctx context.Context, opts Opts) (*Client, error) {
 	if opts.Timeout == 0 {
 		opts.Timeout = 5 * time.Second
@@ -137,19 +142,39 @@ func Connect(ctx context.Context, opts Opts) (*Client, error) {
 	}
 	cl.c = paho.NewClient(o)
 	tok := cl.c.Connect()
+	var err error
 	select {
 	case <-tok.Done():
+		err = tok.Error()
 	case <-ctx.Done():
 		cl.c.Disconnect(0)
 		return nil, ctx.Err()
 	case <-time.After(opts.Timeout + time.Second):
 		cl.c.Disconnect(0)
-		return nil, fmt.Errorf("bus: no answer from the broker %s within %s", url, opts.Timeout)
+		err = fmt.Errorf("no answer within %s", opts.Timeout)
 	}
-	if err := tok.Error(); err != nil {
-		return nil, fmt.Errorf("bus: connect to %s: %w", url, err)
+	switch {
+	case err == nil:
+		return cl, nil
+	case refused(err):
+		return nil, fmt.Errorf("bus: connect to %s: the broker refused: %w", url, err)
 	}
+	cl.log.Error("bus: the broker does not answer; the office starts without it and tries again every 5 s (boards, voice and integrations get its state when it answers)", "broker", url, "err", err)
+	o.SetConnectRetry(true).SetConnectRetryInterval(5 * time.Second)
+	cl.c = paho.NewClient(o)
+	cl.c.Connect() // done when the broker answers; onConnect takes it from there
 	return cl, nil
+}
+
+// refused reports whether a connection failed because the broker said no
+// (CONNACK), rather than because it could not be reached.
+func refused(err error) bool {
+	for _, r := range []error{packets.ErrorRefusedBadProtocolVersion, packets.ErrorRefusedIDRejected, packets.ErrorRefusedBadUsernameOrPassword, packets.ErrorRefusedNotAuthorised} {
+		if errors.Is(err, r) {
+			return true
+		}
+	}
+	return false
 }
 
 func (cl *Client) onConnect(c paho.Client) {
@@ -199,6 +224,9 @@ func (cl *Client) Subscribe(filter string, h func(topic string, payload []byte))
 	cl.mu.Lock()
 	cl.subs[filter] = mh
 	cl.mu.Unlock()
+	if !cl.c.IsConnectionOpen() {
+		return nil // onConnect subscribes once the broker answers
+	}
 	tok := cl.c.Subscribe(filter, 1, mh)
 	if !tok.WaitTimeout(cl.opts.Timeout) {
 		return fmt.Errorf("bus: subscribe %s: no answer within %s", filter, cl.opts.Timeout)

@@ -35,7 +35,8 @@ type kiosk struct {
 
 	status    printer.Status
 	statusErr error
-	published string
+	published string // the printer state last published ...
+	pubConn   uint64 // ... on this connection to the broker (Office.connects)
 
 	// A printer that has never answered a status request since cherga
 	// started is taken to have no status channel (a write-only USB lp
@@ -348,7 +349,7 @@ func (k *kiosk) scanned(ctx context.Context, s device.Scan) {
 		r.Message = "Код не розпізнано / Code not recognised"
 	}
 	k.o.log.Info("kiosk scan", "kiosk", k.cfg.ID, "kind", r.Kind, "ticket", r.Ticket, "ok", r.OK)
-	if err := k.o.bus.Publish(k.o.conf().Root()+"/kiosk/"+k.cfg.ID+"/scan", 1, false, mustJSON(r)); err != nil {
+	if err := k.o.bus.Start(k.o.conf().Root()+"/kiosk/"+k.cfg.ID+"/scan", 1, false, mustJSON(r)).Err(); err != nil {
 		k.o.log.Debug("office: scan result not published", "err", err)
 	}
 }
@@ -423,7 +424,9 @@ func (k *kiosk) run(ctx context.Context) {
 				k.light(ctx)
 			}
 			k.o.log.Info("kiosk", "kiosk", k.cfg.ID, "service", p.service, "source", p.source, "ok", r.OK, "ticket", r.Ticket, "reason", r.Reason)
-			if err := k.o.bus.Publish(bus.KioskTicket(k.o.conf().Root(), k.cfg.ID), 1, false, mustJSON(r)); err != nil {
+			// Not awaited: a broker that hangs must not hold the next
+			// citizen's ticket.
+			if err := k.o.bus.Start(bus.KioskTicket(k.o.conf().Root(), k.cfg.ID), 1, false, mustJSON(r)).Err(); err != nil {
 				k.o.log.Debug("office: kiosk result not published", "err", err)
 			}
 		}
@@ -521,10 +524,12 @@ func (k *kiosk) setStatus(st printer.Status, err error) {
 		ps.Error = err.Error()
 	}
 	b := string(mustJSON(ps))
-	if b == k.published {
+	conn := k.o.connects.Load()
+	if b == k.published && conn == k.pubConn {
 		return
 	}
 	switch {
+	case b == k.published: // the same again, for a new connection
 	case err != nil:
 		k.o.log.Warn("office: printer cannot print", "kiosk", k.cfg.ID, "printer", k.spec, "err", err)
 	case ps.Paper == printer.PaperNearEnd.String():
@@ -532,8 +537,10 @@ func (k *kiosk) setStatus(st printer.Status, err error) {
 	case k.published != "":
 		k.o.log.Info("office: printer ready", "kiosk", k.cfg.ID, "printer", k.spec)
 	}
-	if perr := k.o.bus.Publish(bus.Printer(k.o.conf().Root(), k.cfg.ID), 1, true, []byte(b)); perr == nil {
-		k.published = b
+	// Not awaited (a broker that hangs must not hold the presses); one
+	// lost on the way is sent again on the next connection.
+	if perr := k.o.bus.Start(bus.Printer(k.o.conf().Root(), k.cfg.ID), 1, true, []byte(b)).Err(); perr == nil {
+		k.published, k.pubConn = b, conn
 	}
 }
 

@@ -95,8 +95,12 @@ type Office struct {
 	// and may have lost the retained state; ready is closed once the
 	// publisher has sent the whole state for the first time.
 	reconnected chan struct{}
-	ready       chan struct{}
-	readyOnce   sync.Once
+	// connects counts the connections to the broker, so that a kiosk
+	// publishes its printer's retained state again after each (the broker
+	// may have restarted empty).
+	connects  atomic.Uint64
+	ready     chan struct{}
+	readyOnce sync.Once
 	// admin holds the administrators' requests, served one at a time in
 	// the order they came.
 	admin chan AdminRequest
@@ -220,6 +224,7 @@ func Start(ctx context.Context, opts Opts) (_ *Office, err error) {
 		Status:   Status{Online: true, Version: opts.Version, Started: o.started.Truncate(time.Second), Site: cfg.Site, Seq: seq, Restores: restores},
 		Logger:   log,
 		OnConnect: func() {
+			o.connects.Add(1)
 			select {
 			case o.reconnected <- struct{}{}:
 			default:
@@ -565,7 +570,8 @@ func (o *Office) ack(r counterReq, ack []byte) {
 	if ack == nil {
 		return
 	}
-	if err := o.bus.Publish(bus.CounterAck(o.conf().Root(), r.counter), 1, false, ack); err != nil {
+	// Not awaited: a broker that hangs must not hold the next command.
+	if err := o.bus.Start(bus.CounterAck(o.conf().Root(), r.counter), 1, false, ack).Err(); err != nil {
 		o.log.Debug("office: counter ack not published", "err", err)
 	}
 }

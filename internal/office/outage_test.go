@@ -6,9 +6,13 @@ import (
 	"log/slog"
 	"path/filepath"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
+	mqtt "github.com/mochi-mqtt/server/v2"
+	"github.com/mochi-mqtt/server/v2/hooks/auth"
+	"github.com/mochi-mqtt/server/v2/listeners"
 	"github.com/stretchr/testify/require"
 
 	firmwareconfig "github.com/cherga/cherga/firmware-config"
@@ -148,6 +152,68 @@ func TestBrokerOutage(t *testing.T) {
 	_, l = comeBack()
 	_, err = l.Wait(ctx, "qms/demo/board/1", ticketIs("А004"))
 	require.NoError(t, err, "republished after the reconnection")
+	_, err = l.Wait(ctx, "qms/demo/printer/k1", nil)
+	require.NoError(t, err, "the printer's state too")
+}
+
+// TestStartsWithoutBroker: the controller starts while its broker does not
+// answer (Mosquitto on another machine, not up yet after the same power
+// cut). The office works meanwhile: a ticket is issued and called. When the
+// broker comes, the office connects, publishes its status and state, and
+// takes commands.
+func TestStartsWithoutBroker(t *testing.T) {
+	cfg := roundTheClock(t)
+	brk, err := broker.Start("127.0.0.1:0", quiet)
+	require.NoError(t, err)
+	addr := brk.Addr()
+	require.NoError(t, brk.Close()) // nobody answers there now
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	o, err := office.Start(ctx, office.Opts{Config: cfg, DB: filepath.Join(t.TempDir(), "o.db"), Broker: "tcp://" + addr, Logger: quiet})
+	require.NoError(t, err, "the office starts without its broker")
+	defer o.Close()
+	_, err = o.Engine().Issue(ctx, queue.IssueRequest{Service: "social", Kiosk: "k1"})
+	require.NoError(t, err)
+	_, err = o.Engine().Counter(ctx, "1", queue.Command{Action: queue.Next})
+	require.NoError(t, err)
+
+	brk, err = broker.Start(addr, quiet)
+	require.NoError(t, err)
+	defer brk.Close()
+	l, err := sim.Listen("tcp://"+addr, "qms/demo/#")
+	require.NoError(t, err)
+	defer l.Close()
+	_, err = l.Wait(ctx, "qms/demo/status", func(m sim.Message) bool { return strings.Contains(string(m.Payload), `"online":true`) })
+	require.NoError(t, err)
+	_, err = l.Wait(ctx, "qms/demo/board/1", ticketIs("А001"))
+	require.NoError(t, err, "the call made before the broker came is on its board")
+	_, err = l.Wait(ctx, "qms/demo/printer/k1", nil)
+	require.NoError(t, err, "and the printer's state")
+	_, err = l.Wait(ctx, "qms/demo/events", func(m sim.Message) bool { return strings.Contains(string(m.Payload), `"type":"ticket.called"`) })
+	require.NoError(t, err)
+	require.NoError(t, l.Publish("qms/demo/counter/1/cmd", []byte(`{"action":"done","id":"late-1"}`), false))
+	_, err = l.Wait(ctx, "qms/demo/counter/1/ack", func(m sim.Message) bool {
+		return strings.Contains(string(m.Payload), `"id":"late-1","action":"done","ok":true`)
+	})
+	require.NoError(t, err, "its inputs are subscribed once the broker answers")
+}
+
+// TestBrokerRefusesController: a broker that refuses the controller (a
+// wrong password) stops it at start, saying so: that is a mistake to fix,
+// not a broker to wait for.
+func TestBrokerRefusesController(t *testing.T) {
+	srv := mqtt.New(&mqtt.Options{InlineClient: true, Logger: quiet})
+	require.NoError(t, srv.AddHook(new(auth.Hook), &auth.Options{Ledger: &auth.Ledger{Auth: auth.AuthRules{
+		{Username: "cherga", Password: "controller-secret", Allow: true},
+	}}}))
+	tcp := listeners.NewTCP(listeners.Config{ID: "tcp", Address: "127.0.0.1:0"})
+	require.NoError(t, srv.AddListener(tcp))
+	go srv.Serve()
+	t.Cleanup(func() { srv.Close() })
+	cfg := roundTheClock(t)
+	cfg.Broker.Username, cfg.Broker.Password = "cherga", "guess"
+	_, err := office.Start(context.Background(), office.Opts{Config: cfg, DB: filepath.Join(t.TempDir(), "o.db"), Broker: "tcp://" + tcp.Address(), Logger: quiet})
+	require.ErrorContains(t, err, "the broker refused")
 }
 
 // logged returns a logger, and a channel that gets a value for each record
