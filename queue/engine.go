@@ -72,6 +72,11 @@ type Engine struct {
 	// the one the store holds (loop goroutine only).
 	acked     atomic.Uint64
 	ackStored uint64
+	// ackDue asks the loop to store the acknowledged seq now: a long
+	// backlog (sent after a broker outage) is stored every ackEvery
+	// events, so that a crash during it sends again only those.
+	ackDue    chan struct{}
+	ackNudged atomic.Uint64 // the seq of the last ask
 	// commits counts the write transactions committed (Commits).
 	commits atomic.Uint64
 	// pub is the retained state committed but not yet taken by the
@@ -188,6 +193,7 @@ func open(path string, cfg *config.Config, opts *Opts) (*Engine, error) {
 		swaps:  make(chan *swapRequest),
 		notify: make(chan struct{}, 1),
 		quit:   make(chan struct{}),
+		ackDue: make(chan struct{}, 1),
 		done:   make(chan struct{}),
 	}
 	e.useConfig(cfg)
@@ -301,6 +307,10 @@ func (e *Engine) loop() {
 			sw.err <- e.swap(sw)
 		case <-tick.C:
 			e.tick()
+		case <-e.ackDue:
+			if e.acked.Load() > e.ackStored {
+				e.commitEmpty()
+			}
 		case <-e.quit:
 			if now := e.opts.Now(); e.acked.Load() > e.ackStored || e.clockOK(now) && !now.Equal(e.clockStored) {
 				e.commitEmpty()

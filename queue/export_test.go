@@ -43,3 +43,11 @@ func RefreshEstimates(e *Engine) {
 func Tick(e *Engine) {
 	_ = e.do(context.Background(), true, func(*txn) error { e.tick(); return nil })
 }
+
+// SetAckEvery makes engines opened from now on store the acknowledged seq
+// every n events, until the test ends.
+func SetAckEvery(t interface{ Cleanup(func()) }, n uint64) {
+	old := ackEvery
+	ackEvery = n
+	t.Cleanup(func() { ackEvery = old })
+}

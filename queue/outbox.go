@@ -269,10 +269,22 @@ func (e *Engine) Ack(seq uint64) {
 	for {
 		old := e.acked.Load()
 		if seq <= old || e.acked.CompareAndSwap(old, seq) {
-			return
+			break
+		}
+	}
+	if n := e.ackNudged.Load(); seq >= n+ackEvery && e.ackNudged.CompareAndSwap(n, seq) {
+		select {
+		case e.ackDue <- struct{}{}:
+		default:
 		}
 	}
 }
+
+// ackEvery is how many acknowledged events may go unstored when nothing
+// else is written: sent again after a crash, they cost an integration a
+// few duplicates (it drops what it has seen), and storing them costs a
+// commit each time. (A var for the tests.)
+var ackEvery uint64 = 2048
 
 // storeAck writes the acknowledged seq, if it moved.
 func (t *txn) storeAck() {

@@ -560,6 +560,27 @@ func TestMidnightDuringACall(t *testing.T) {
 	require.Equal(t, "А001", o.issue("social").Ticket.Label)
 }
 
+// TestAckStoredDuringBacklog: a publisher sending a long backlog (after a
+// broker outage) while nothing else happens gets its acknowledged seq
+// stored every so many events, not only with the next write or the
+// 20-second tick, so that a crash during the backlog sends again only those.
+func TestAckStoredDuringBacklog(t *testing.T) {
+	queue.SetAckEvery(t, 4)
+	o := newOffice(t, nil, monday10)
+	for range 10 {
+		o.issue("social")
+	}
+	evs, err := o.e.Pending(0, 100)
+	require.NoError(t, err)
+	require.Greater(t, len(evs), 8)
+	before := o.e.Commits()
+	for _, ev := range evs {
+		o.e.Ack(ev.Seq)
+	}
+	require.Eventually(t, func() bool { return o.e.Commits() > before }, 10*time.Second, time.Millisecond,
+		"the acknowledged seq is committed without waiting for a write")
+}
+
 func TestOutbox(t *testing.T) {
 	o := newOffice(t, nil, monday10)
 	o.issue("social")

@@ -227,11 +227,14 @@ func (m *model) next(c *config.Counter, want *mTicket, now time.Time) error {
 // errKind names an error for comparing the engine with the model.
 func errKind(err error) string {
 	var te *queue.TransitionError
+	var tp *queue.ToCounterPausedError
 	switch {
 	case err == nil:
 		return "ok"
 	case errors.As(err, &te):
 		return "transition"
+	case errors.As(err, &tp):
+		return "to counter paused"
 	}
 	for _, s := range []error{queue.ErrClosed, queue.ErrDailyCap, queue.ErrCounterPaused, queue.ErrNoTicket, queue.ErrRecallLimit, queue.ErrNotServed, queue.ErrUnknownTicket} {
 		if errors.Is(err, s) {
@@ -381,7 +384,7 @@ func TestSimulation(t *testing.T) {
 			case toCounter != "" && !slicesContains(cfg.Counter(toCounter).Services, to):
 				want = queue.ErrNotServed
 			case toCounter != "" && m.paused[toCounter]:
-				want = queue.ErrCounterPaused
+				want = &queue.ToCounterPausedError{}
 			default:
 				if cur.origin == "" {
 					cur.origin = cur.service

@@ -203,8 +203,12 @@ func TestCounterAck(t *testing.T) {
 		t.Helper()
 		var id struct{ ID string }
 		require.NoError(t, json.Unmarshal([]byte(cmd), &id))
+		n, seen := len(l.Messages(topic)), 0
 		require.NoError(t, l.Publish("qms/demo/counter/2/cmd", []byte(cmd), false))
-		m, err := l.Wait(ctx, topic, func(m sim.Message) bool { return strings.Contains(string(m.Payload), `"id":"`+id.ID+`"`) })
+		m, err := l.Wait(ctx, topic, func(m sim.Message) bool {
+			seen++ // Wait goes through the topic's messages in order
+			return seen > n && strings.Contains(string(m.Payload), `"id":"`+id.ID+`"`)
+		})
 		require.NoError(t, err)
 		var a office.CounterAck
 		require.NoError(t, json.Unmarshal(m.Payload, &a))

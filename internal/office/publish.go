@@ -267,8 +267,10 @@ func (o *Office) publish(ctx context.Context) {
 	var sent uint64    // the last event started in this generation
 	down := false      // a publication failed: wait for the broker or the retry
 	wait := retryFirst // until the next retry
-	again := false     // the whole retained state is to be sent again
-	whole := false     // it was asked for: this round sends it
+	// The whole retained state is to be sent again: at the start too,
+	// before any backlog of events, whatever wakes the publisher first.
+	again := true
+	whole := false // it was asked for: this round sends it
 	held := o.holdEvents(ctx)
 	// fail ends the generation: what it started may not all arrive. Every
 	// stop of the publisher is one: the acknowledger, told of a failed
@@ -385,8 +387,16 @@ func (o *Office) publish(ctx context.Context) {
 				}
 				sent = ev.Seq
 			}
-			if len(evs) < 256 {
+			if !ok || len(evs) < 256 {
 				break
+			}
+			// A long backlog (kept through a broker outage) goes a page
+			// at a time, with the boards and figures of what the office
+			// does meanwhile in between: a call made now reaches its
+			// board without waiting for the whole backlog. (Its event and
+			// announcement come in order, after the backlog.)
+			if r := o.eng.TakeRetained(); !r.Empty() && !start(o.renderRetained(r, time.Now()), 0) {
+				ok = false
 			}
 		}
 		if !ok {
