@@ -50,7 +50,9 @@ func (e *Engine) clockOK(now time.Time) bool {
 	if e.distrust.IsZero() {
 		return true
 	}
-	set := now.Sub(e.distrustNow)-(e.opts.Uptime()-e.distrustUp) > clockSlack
+	// The wall clocks, not the monotonic readings that times from
+	// time.Now carry: those never see a step, which is what is looked for.
+	set := now.Round(0).Sub(e.distrustNow.Round(0))-(e.opts.Uptime()-e.distrustUp) > clockSlack
 	if !set || now.Before(e.distrust.Add(-clockSlack)) {
 		return false
 	}
@@ -67,7 +69,7 @@ func (t *txn) storeClock() {
 		return
 	}
 	t.fail(t.tx.Bucket(bucketMeta).Put(keyClock, u64(uint64(t.now.UnixNano()))))
-	t.e.clockStored = t.now
+	t.e.clockStored = t.now.Round(0) // as stored: compared by its wall clock
 }
 
 // lastClock is the latest clock the engine recorded; in a file written

@@ -407,10 +407,17 @@ func (o *Office) publish(ctx context.Context) {
 			continue
 		}
 		if !next.IsZero() {
-			settle.Reset(time.Until(next))
+			// next is a wall-clock time, the timer monotonic: a clock
+			// set meanwhile (NTP after a boot without a clock chip) is
+			// seen at the next look, within settleLook.
+			settle.Reset(min(time.Until(next), settleLook))
 		}
 	}
 }
+
+// settleLook bounds the wait for a board to settle from calling to
+// serving, so that a clock step is seen.
+const settleLook = 5 * time.Second
 
 // eventsWait bounds how long a restarted office holds back the events it
 // committed before the restart, waiting for a subscriber to come back.
