@@ -41,9 +41,9 @@ func ParseMode(s string) (Mode, error) {
 //	    board: {mode: awtrix, awtrix: {prefix: awtrix_5a3f1c}}
 type BoardOpts struct {
 	Mode   Mode       `yaml:"mode,omitempty" json:"mode,omitempty"`
-	Awtrix AwtrixOpts `yaml:"awtrix,omitempty" json:"awtrix,omitempty"`
+	Awtrix AwtrixOpts `yaml:"awtrix,omitempty" json:"awtrix,omitzero"`
 	// Text is the encoding of the plain-text topic, in any mode.
-	Text TextOpts `yaml:"text,omitempty" json:"text,omitempty"`
+	Text TextOpts `yaml:"text,omitempty" json:"text,omitzero"`
 }
 
 // prefixRe is an MQTT topic prefix without wildcards, as AWTRIX accepts it.

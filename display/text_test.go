@@ -1,6 +1,7 @@
 package display_test
 
 import (
+	"encoding/json"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -57,4 +58,13 @@ func TestTextPayloadCharsets(t *testing.T) {
 
 	bad := &display.BoardOpts{Text: display.TextOpts{Charset: "koi8-u"}}
 	require.ErrorContains(t, bad.Validate(), "board.text.charset: must be one of utf-8, cp1251, cp1125, ascii")
+}
+
+// A counter's board options left at their defaults stay out of the JSON
+// the office records of its configuration (config.history): an older
+// release reading it back knows nothing of an option it did not have.
+func TestBoardOptsDefaultsLeftOut(t *testing.T) {
+	b, err := json.Marshal(display.BoardOpts{})
+	require.NoError(t, err)
+	require.JSONEq(t, `{}`, string(b))
 }

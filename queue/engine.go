@@ -205,10 +205,16 @@ func open(path string, cfg *config.Config, opts *Opts) (*Engine, error) {
 		if err := initBuckets(tx); err != nil {
 			return err
 		}
+		if err := checkFormat(tx); err != nil {
+			return err
+		}
 		if err := migrateOutbox(tx); err != nil {
 			return err
 		}
 		if err := migrateTickets(tx); err != nil {
+			return err
+		}
+		if err := tx.Bucket(bucketMeta).Put(keyFormat, u64(storeFormat)); err != nil {
 			return err
 		}
 		restored, err = takeBackupMark(tx)

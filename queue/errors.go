@@ -211,3 +211,11 @@ type ToCounterPausedError struct {
 func (e *ToCounterPausedError) Error() string {
 	return "queue: counter " + e.Counter + " is paused: transfer to another one"
 }
+
+// FormatError refuses a store written by a newer release of cherga, in a
+// format this one does not know (a rollback to an older binary).
+type FormatError struct{ Got uint64 }
+
+func (e *FormatError) Error() string {
+	return fmt.Sprintf("queue: the store was written by a newer cherga (store format %d; this one knows up to %d): run that release or a newer one, or put back the backup taken before the upgrade", e.Got, storeFormat)
+}

@@ -32,7 +32,26 @@ var (
 	// keyClock is the latest wall clock the engine ran at (Unix
 	// nanoseconds): a restarted one distrusts a clock behind it.
 	keyClock = []byte("clock")
+	// keyFormat is the store's format (storeFormat when this cherga
+	// wrote it last).
+	keyFormat = []byte("format")
 )
+
+// storeFormat is the format of the stores this cherga writes. A cherga
+// refuses a store of a later format than its own: one written by a newer
+// release, which an older one would misread (a rollback). Files written
+// before the format was recorded are older ones, migrated on open
+// (migrateOutbox, migrateTickets). Raise it with any change to the store
+// that an older release would misread.
+const storeFormat = 1
+
+// checkFormat refuses a store of a later format than storeFormat.
+func checkFormat(tx *bolt.Tx) error {
+	if f := beU64(tx.Bucket(bucketMeta).Get(keyFormat)); f > storeFormat {
+		return &FormatError{Got: f}
+	}
+	return nil
+}
 
 // notEmptied refuses a store that lost some of the office's buckets or its
 // latest events, or holds data but none of the buckets: a damaged page

@@ -68,6 +68,38 @@ func TestVerifyFindsRepeatedLabel(t *testing.T) {
 	require.ErrorContains(t, err, "label А0001 is live twice")
 }
 
+// TestStoreFormat: a store records its format. One written by a newer
+// release (a rollback to an older binary) is refused at Open and by
+// Verify, saying what to do; one written before the format was recorded
+// (an older release's) opens and gets it.
+func TestStoreFormat(t *testing.T) {
+	path, cfg, _, e := verifyStore(t)
+	_, err := e.Issue(context.Background(), IssueRequest{Service: "social"})
+	require.NoError(t, err)
+	require.NoError(t, e.Close())
+	format := func() (f uint64) {
+		require.NoError(t, edit(path, func(tx *bolt.Tx) error { f = beU64(tx.Bucket(bucketMeta).Get(keyFormat)); return nil }))
+		return f
+	}
+	require.Equal(t, uint64(storeFormat), format())
+
+	require.NoError(t, edit(path, func(tx *bolt.Tx) error { return tx.Bucket(bucketMeta).Put(keyFormat, u64(storeFormat+1)) }))
+	_, err = Open(path, cfg, nil)
+	var fe *FormatError
+	require.ErrorAs(t, err, &fe)
+	require.ErrorContains(t, err, "written by a newer cherga")
+	require.ErrorContains(t, err, "put back the backup taken before the upgrade")
+	require.ErrorContains(t, Verify(path, cfg), "written by a newer cherga")
+	require.Equal(t, uint64(storeFormat+1), format(), "a refused store is left as it was")
+
+	require.NoError(t, edit(path, func(tx *bolt.Tx) error { return tx.Bucket(bucketMeta).Delete(keyFormat) }))
+	require.NoError(t, Verify(path, cfg))
+	e, err = Open(path, cfg, nil)
+	require.NoError(t, err)
+	require.NoError(t, e.Close())
+	require.Equal(t, uint64(storeFormat), format())
+}
+
 // Verify checks history a day at a time: a label issued twice on a past
 // day is found, with later days after it.
 func TestVerifyFindsRepeatedLabelOfAPastDay(t *testing.T) {
