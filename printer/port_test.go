@@ -12,6 +12,8 @@ import (
 	"time"
 
 	"github.com/stretchr/testify/require"
+
+	"github.com/cherga/cherga/internal/testkit"
 	"go.bug.st/serial"
 )
 
@@ -103,7 +105,9 @@ func TestOpenBadProfile(t *testing.T) {
 func TestOpenFile(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "lp0")
 	require.NoError(t, os.WriteFile(path, nil, 0o644))
-	p, err := Open(path, &Opts{Timeout: 100 * time.Millisecond})
+	// No call here waits out its timeout: a long one costs nothing, and a
+	// loaded machine may take long to schedule the write's goroutine.
+	p, err := Open(path, &Opts{Timeout: testkit.Wait})
 	require.NoError(t, err)
 	defer p.Close()
 	tk, err := p.Profile().Ticket(testTicket())
@@ -148,7 +152,7 @@ func TestFileDeviceRefusesReads(t *testing.T) {
 		t.Run(tt.err.Error(), func(t *testing.T) {
 			path := filepath.Join(t.TempDir(), "lp0")
 			require.NoError(t, os.WriteFile(path, nil, 0o644))
-			p, err := Open(path, &Opts{Timeout: 100 * time.Millisecond, Profile: profile(t, "xprinter-80")})
+			p, err := Open(path, &Opts{Timeout: testkit.Wait, Profile: profile(t, "xprinter-80")})
 			require.NoError(t, err)
 			defer p.Close()
 			p.mu.Lock()
@@ -343,7 +347,9 @@ func (f *tcpPrinter) dropConnections() {
 func TestTCP(t *testing.T) {
 	f := startTCPPrinter(t)
 	ctx := context.Background()
-	p, err := Open("tcp://"+f.ln.Addr().String(), &Opts{Timeout: 500 * time.Millisecond})
+	// Long timeouts for the calls that must succeed (a loaded machine is
+	// slow to answer); the one that must time out has its own.
+	p, err := Open("tcp://"+f.ln.Addr().String(), &Opts{Timeout: testkit.Wait, StatusTimeout: testkit.Wait})
 	require.NoError(t, err)
 	defer p.Close()
 
@@ -367,7 +373,9 @@ func TestTCP(t *testing.T) {
 	require.Equal(t, []byte{1, 2, 4, 3}, drain(f.requests), "1, 2 and 4 in one write; 3 after them")
 
 	f.set(Status{Online: true}, true)
-	_, err = p.Status(ctx)
+	silent, cancel := context.WithTimeout(ctx, 300*time.Millisecond)
+	defer cancel()
+	_, err = p.Status(silent)
 	require.ErrorIs(t, err, ErrNoReply)
 	f.set(Status{Online: true}, false)
 	_, err = p.Status(ctx)

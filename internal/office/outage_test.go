@@ -3,10 +3,13 @@ package office_test
 import (
 	"context"
 	"encoding/json"
+	"io"
 	"log/slog"
+	"net"
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -36,16 +39,20 @@ func TestBrokerOutage(t *testing.T) {
 	cfg.Office.BoardBlinkSec = 3600 // no board settles (and is republished so) during the test
 	brk, err := broker.Start("127.0.0.1:0", quiet)
 	require.NoError(t, err)
-	addr := brk.Addr()
+	// The office reaches its broker through a gate, so that the test
+	// subscribes to a broker that comes back before the office gets to it:
+	// the events it sends at once would otherwise reach nobody.
+	g := newGate(t)
+	g.open(brk.Addr())
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	stillAway, log := logged(office.MsgStillAway)
-	o, err := office.Start(ctx, office.Opts{Config: cfg, DB: filepath.Join(t.TempDir(), "o.db"), Broker: "tcp://" + addr, Logger: log})
+	o, err := office.Start(ctx, office.Opts{Config: cfg, DB: filepath.Join(t.TempDir(), "o.db"), Broker: "tcp://" + g.addr(), Logger: log})
 	require.NoError(t, err)
 	defer o.Close()
 	eng := o.Engine()
 
-	l, err := sim.Listen("tcp://"+addr, "qms/demo/#")
+	l, err := sim.Listen("tcp://"+brk.Addr(), "qms/demo/#")
 	require.NoError(t, err)
 	_, err = eng.Issue(ctx, queue.IssueRequest{Service: "social", Kiosk: "k1"})
 	require.NoError(t, err)
@@ -54,6 +61,7 @@ func TestBrokerOutage(t *testing.T) {
 	_, err = l.Wait(ctx, "qms/demo/board/1", ticketIs("А001"))
 	require.NoError(t, err)
 	l.Close()
+	g.shut()
 	require.NoError(t, brk.Close())
 
 	// The broker is away: the counters go on.
@@ -94,14 +102,15 @@ func TestBrokerOutage(t *testing.T) {
 	waitFor(stillAway)
 	require.Equal(t, commits, eng.Commits(), "the store was written while nothing happened")
 
-	// It comes back, empty, at the same address.
+	// It comes back, empty, where the office looks for it.
 	comeBack := func() (*broker.Broker, *sim.Listener) {
-		brk, err := broker.Start(addr, quiet)
+		brk, err := broker.Start("127.0.0.1:0", quiet)
 		require.NoError(t, err)
 		t.Cleanup(func() { brk.Close() })
-		l, err := sim.Listen("tcp://"+addr, "qms/demo/#")
+		l, err := sim.Listen("tcp://"+brk.Addr(), "qms/demo/#")
 		require.NoError(t, err)
 		t.Cleanup(l.Close)
+		g.open(brk.Addr())
 		return brk, l
 	}
 	brk, l = comeBack()
@@ -148,12 +157,74 @@ func TestBrokerOutage(t *testing.T) {
 	// A broker that restarts empty while nothing happens gets the retained
 	// state again when the office reconnects.
 	l.Close()
+	g.shut()
 	require.NoError(t, brk.Close())
 	_, l = comeBack()
 	_, err = l.Wait(ctx, "qms/demo/board/1", ticketIs("А004"))
 	require.NoError(t, err, "republished after the reconnection")
 	_, err = l.Wait(ctx, "qms/demo/printer/k1", nil)
 	require.NoError(t, err, "the printer's state too")
+}
+
+// gate is a TCP proxy in front of a broker. Open, it forwards each new
+// connection to the broker given; shut, it cuts those it carries and
+// drops new ones at once, as a broker that is away does.
+type gate struct {
+	ln    net.Listener
+	mu    sync.Mutex
+	to    string // "" while shut
+	conns []net.Conn
+}
+
+func newGate(t *testing.T) *gate {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	g := &gate{ln: ln}
+	t.Cleanup(func() { ln.Close(); g.shut() })
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			g.mu.Lock()
+			to := g.to
+			g.mu.Unlock()
+			if to == "" {
+				c.Close()
+				continue
+			}
+			b, err := net.Dial("tcp", to)
+			if err != nil {
+				c.Close()
+				continue
+			}
+			g.mu.Lock()
+			g.conns = append(g.conns, c, b)
+			g.mu.Unlock()
+			go func() { _, _ = io.Copy(b, c); b.Close() }()
+			go func() { _, _ = io.Copy(c, b); c.Close() }()
+		}
+	}()
+	return g
+}
+
+func (g *gate) addr() string { return g.ln.Addr().String() }
+
+func (g *gate) open(to string) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	g.to = to
+}
+
+func (g *gate) shut() {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	g.to = ""
+	for _, c := range g.conns {
+		c.Close()
+	}
+	g.conns = nil
 }
 
 // TestStartsWithoutBroker: the controller starts while its broker does not
@@ -163,13 +234,10 @@ func TestBrokerOutage(t *testing.T) {
 // takes commands.
 func TestStartsWithoutBroker(t *testing.T) {
 	cfg := roundTheClock(t)
-	brk, err := broker.Start("127.0.0.1:0", quiet)
-	require.NoError(t, err)
-	addr := brk.Addr()
-	require.NoError(t, brk.Close()) // nobody answers there now
+	g := newGate(t) // shut: nobody answers there now
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
-	o, err := office.Start(ctx, office.Opts{Config: cfg, DB: filepath.Join(t.TempDir(), "o.db"), Broker: "tcp://" + addr, Logger: quiet})
+	o, err := office.Start(ctx, office.Opts{Config: cfg, DB: filepath.Join(t.TempDir(), "o.db"), Broker: "tcp://" + g.addr(), Logger: quiet})
 	require.NoError(t, err, "the office starts without its broker")
 	defer o.Close()
 	_, err = o.Engine().Issue(ctx, queue.IssueRequest{Service: "social", Kiosk: "k1"})
@@ -177,12 +245,13 @@ func TestStartsWithoutBroker(t *testing.T) {
 	_, err = o.Engine().Counter(ctx, "1", queue.Command{Action: queue.Next})
 	require.NoError(t, err)
 
-	brk, err = broker.Start(addr, quiet)
+	brk, err := broker.Start("127.0.0.1:0", quiet)
 	require.NoError(t, err)
 	defer brk.Close()
-	l, err := sim.Listen("tcp://"+addr, "qms/demo/#")
+	l, err := sim.Listen("tcp://"+brk.Addr(), "qms/demo/#")
 	require.NoError(t, err)
 	defer l.Close()
+	g.open(brk.Addr())
 	_, err = l.Wait(ctx, "qms/demo/status", func(m sim.Message) bool { return strings.Contains(string(m.Payload), `"online":true`) })
 	require.NoError(t, err)
 	_, err = l.Wait(ctx, "qms/demo/board/1", ticketIs("А001"))
