@@ -57,7 +57,10 @@ type Load struct {
 	// alert), with their Reason.
 	Paused bool
 	Reason string
-	At     time.Time `json:"at"`
+	// ClockUnset: no ticket is issued because the clock is not set, or
+	// behind the time the office last ran at (a kiosk's reason clock).
+	ClockUnset bool
+	At         time.Time `json:"at"`
 }
 
 // LoadService is the figures of one service in Load.
@@ -93,6 +96,7 @@ type loadJSON struct {
 	Services     []LoadService `json:"services"`
 	Paused       bool          `json:"paused"`
 	Reason       string        `json:"reason,omitempty"`
+	ClockUnset   bool          `json:"clock_unset,omitempty"`
 	At           string        `json:"at,omitempty"`
 }
 
@@ -109,6 +113,7 @@ func (l Load) JSON() []byte {
 		Services:     services,
 		Paused:       l.Paused,
 		Reason:       l.Reason,
+		ClockUnset:   l.ClockUnset,
 		At:           formatTime(l.At),
 	})
 }

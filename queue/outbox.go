@@ -143,6 +143,11 @@ func (e *Engine) TakeRetained() Retained {
 // retain hands what a committed transaction changed to the publisher.
 func (e *Engine) retain(t *txn) bool {
 	t.syncHours()
+	e.pubMu.Lock()
+	if e.load.ClockUnset != e.clockUnset(t.now) {
+		t.dirtyLoad = true // the clock was set, or went wrong
+	}
+	e.pubMu.Unlock()
 	if len(t.boards) == 0 && !t.hall && len(t.dirtyQueues) == 0 && !t.dirtyLoad {
 		return false
 	}
@@ -247,6 +252,14 @@ func (e *Engine) loadRows(t *txn, queues []Figures) {
 	l.OpenCounters, l.At = open, t.now
 	p, paused := t.st.pauses[""]
 	l.Paused, l.Reason = paused, p.Reason
+	l.ClockUnset = e.clockUnset(t.now)
+}
+
+// clockUnset reports whether the engine issues no ticket for its clock now,
+// without believing it meanwhile (clockOK). Only the engine's goroutine
+// calls it.
+func (e *Engine) clockUnset(now time.Time) bool {
+	return !clockValid(now) || !e.distrust.IsZero()
 }
 
 // Pending returns up to max committed events after seq after (and after

@@ -919,6 +919,8 @@ func TestRestartClockBehind(t *testing.T) {
 	_, err = e.Issue(o.ctx, queue.IssueRequest{Service: "social"})
 	require.ErrorIs(t, err, queue.ErrClockUnset)
 	require.ErrorIs(t, e.Issuable(o.ctx, "social"), queue.ErrClockUnset, "the kiosk's lamps are off")
+	require.NoError(t, e.Republish(o.ctx))
+	require.True(t, e.TakeRetained().Load.ClockUnset, "the office load says so, for the website and the boards")
 	res, err := e.Counter(o.ctx, "1", queue.Command{Action: queue.Next})
 	require.NoError(t, err, "counters still work")
 	require.Equal(t, "А001", res.Ticket.Label)
@@ -935,6 +937,9 @@ func TestRestartClockBehind(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, "А001", iss.Ticket.Label)
 	require.Equal(t, "2026-11-24", iss.Ticket.Day)
+	load := e.TakeRetained().Load
+	require.NotNil(t, load)
+	require.False(t, load.ClockUnset, "the clock is set")
 
 	// Once believed, a clock NTP steps back is believed too, and so after
 	// a restart: the fast clock is not taken for the time it last ran at.
