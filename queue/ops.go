@@ -256,7 +256,9 @@ type Command struct {
 	ToCounter string
 }
 
-// CounterResult is the counter after a command.
+// CounterResult is the counter after a command, or after its refusal
+// (as it was: a refused command changes nothing). After a failed commit
+// (ErrStore) it is not what the store holds.
 type CounterResult struct {
 	// Ticket is the counter's current ticket after the command (nil: none).
 	Ticket *Ticket `json:"ticket,omitempty"`
@@ -291,13 +293,10 @@ func (e *Engine) Counter(ctx context.Context, counter string, cmd Command) (Coun
 		case Pause, Resume:
 			err = t.pause(c, cmd.Action == Pause)
 		default:
-			return fmt.Errorf("%w %q", ErrUnknownAction, cmd.Action)
+			err = fmt.Errorf("%w %q", ErrUnknownAction, cmd.Action)
 		}
-		if err != nil {
-			return err
-		}
-		res.fill(c)
-		return nil
+		res.fill(c) // refused too: the counter as the refusal left it
+		return err
 	})
 	return res, err
 }
@@ -321,6 +320,7 @@ func (e *Engine) CallTicket(ctx context.Context, counter, label string) (Counter
 		if c == nil {
 			return fmt.Errorf("%w %q", ErrUnknownCounter, counter)
 		}
+		defer res.fill(c) // refused too: the counter as the refusal left it
 		var tk *Ticket
 		for _, x := range t.st.tickets {
 			if !SameLabel(label, x.Label) {
@@ -349,11 +349,8 @@ func (e *Engine) CallTicket(ctx context.Context, counter, label string) (Counter
 			return fmt.Errorf("%w: counter %s, ticket %s of %s", ErrNotServed, c.id, tk.Label, tk.Service)
 		}
 		var err error
-		if res.Ended, err = t.next(c, tk); err != nil {
-			return err
-		}
-		res.fill(c)
-		return nil
+		res.Ended, err = t.next(c, tk)
+		return err
 	})
 	return res, err
 }

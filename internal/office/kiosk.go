@@ -37,6 +37,7 @@ type kiosk struct {
 	statusErr error
 	published string // the printer state last published ...
 	pubConn   uint64 // ... on this connection to the broker (Office.connects)
+	logged    string // the printer state last logged
 
 	// A printer that has never answered a status request since cherga
 	// started is taken to have no status channel (a write-only USB lp
@@ -475,6 +476,9 @@ func (k *kiosk) checkPrinter(ctx context.Context) {
 	// failed: then each poll tries it again, so that one plugged back in
 	// prints at once.
 	if k.noStatus && k.statusErr == nil && time.Since(k.probed) < probeEvery {
+		if k.pubConn != k.o.connects.Load() {
+			k.setStatus(k.status, nil) // to a broker that may have restarted empty
+		}
 		return
 	}
 	sctx, cancel := context.WithTimeout(ctx, 3*time.Second)
@@ -528,15 +532,18 @@ func (k *kiosk) setStatus(st printer.Status, err error) {
 	if b == k.published && conn == k.pubConn {
 		return
 	}
+	// Logged once per change, whether or not the broker takes it (one
+	// that is away would have it logged at every poll).
 	switch {
-	case b == k.published: // the same again, for a new connection
+	case b == k.logged:
 	case err != nil:
 		k.o.log.Warn("office: printer cannot print", "kiosk", k.cfg.ID, "printer", k.spec, "err", err)
 	case ps.Paper == printer.PaperNearEnd.String():
 		k.o.log.Warn("office: printer paper near end: change the roll soon", "kiosk", k.cfg.ID, "printer", k.spec)
-	case k.published != "":
+	case k.logged != "":
 		k.o.log.Info("office: printer ready", "kiosk", k.cfg.ID, "printer", k.spec)
 	}
+	k.logged = b
 	// Not awaited (a broker that hangs must not hold the presses); one
 	// lost on the way is sent again on the next connection.
 	if perr := k.o.bus.Start(bus.Printer(k.o.conf().Root(), k.cfg.ID), 1, true, []byte(b)).Err(); perr == nil {

@@ -266,12 +266,16 @@ func Start(ctx context.Context, opts Opts) (_ *Office, err error) {
 	// Start returns with the boards, the hall and the figures published
 	// (or on their way to a remote broker), so that whoever connects next
 	// finds the office's state.
-	select {
-	case <-o.ready:
-	case <-ctx.Done():
-		return nil, ctx.Err()
-	case <-time.After(o.bus.Timeout()):
-		log.Warn("office: the state was not published within the broker timeout; it will be when the broker takes it")
+	// (Started without its broker, as bus.Connect logged, the state goes
+	// when the broker answers: the kiosks need not wait for it.)
+	if o.bus.Connected() {
+		select {
+		case <-o.ready:
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		case <-time.After(o.bus.Timeout()):
+			log.Warn("office: the state was not published within the broker timeout; it will be when the broker takes it")
+		}
 	}
 	if opts.Printer != "" && opts.Printer != "none" && len(cfg.Kiosks) > 1 {
 		return nil, fmt.Errorf("office: -printer %s would be the printer of all %d kiosks; each needs its own: set kiosks[].printer in the configuration", opts.Printer, len(cfg.Kiosks))
@@ -485,7 +489,9 @@ func (o *Office) submitCounter(r counterReq) {
 	select {
 	case o.counters <- r:
 	default:
-		o.refused(r.source, r.id, fmt.Errorf("office: too many counter commands at once; %w", errPressAgain))
+		err := fmt.Errorf("office: too many counter commands at once; %w", errPressAgain)
+		o.refused(r.source, r.id, err)
+		o.ack(r, counterAck(r, queue.CounterResult{}, err, o.now()))
 	}
 }
 
@@ -515,7 +521,7 @@ func (o *Office) serveCounters(ctx context.Context) {
 			}
 			res, err := o.serveCounter(ctx, r)
 			ack = counterAck(r, res, err, o.now())
-			if !errors.Is(err, queue.ErrStore) && !errors.Is(err, queue.ErrEngineClosed) {
+			if !unsaved(err) {
 				seen.put(r.id, asked, ack, time.Now()) // it ran: done or refused
 			}
 			switch {
@@ -535,16 +541,29 @@ func (o *Office) serveCounters(ctx context.Context) {
 	}
 }
 
+// unsaved reports whether a command failed because nothing could be
+// saved (the store, or the engine closing): sent again, it runs afresh.
+func unsaved(err error) bool {
+	return errors.Is(err, queue.ErrStore) || errors.Is(err, queue.ErrEngineClosed)
+}
+
+// ran reports whether a command came to the queue, done or refused, so
+// that the counter's state after it is known: not when too many came at
+// once, nor when nothing could be saved.
+func ran(err error) bool { return !unsaved(err) && !errors.Is(err, errPressAgain) }
+
 // CounterAck is the payload of {root}/counter/{counter}/ack: what became
 // of a counter command, for the box that sent it.
 type CounterAck struct {
 	ID     string `json:"id,omitempty"`
 	Action string `json:"action"`
 	OK     bool   `json:"ok"`
-	// Ticket and State: the counter's ticket after the command, if any.
+	// Ticket, State and Paused: the counter after the command (its
+	// ticket, if any), or after its refusal; absent when the command did
+	// not run (busy, store: send it again).
 	Ticket string `json:"ticket,omitempty"`
 	State  string `json:"state,omitempty"`
-	Paused bool   `json:"paused"`
+	Paused *bool  `json:"paused,omitempty"`
 	// Reason and Message: why it was refused, as on {root}/errors.
 	Reason  string    `json:"reason,omitempty"`
 	Message string    `json:"message,omitempty"`
@@ -556,10 +575,15 @@ func counterAck(r counterReq, res queue.CounterResult, err error, now time.Time)
 	if r.score != 0 {
 		return nil // a rating terminal waits for nothing
 	}
-	a := CounterAck{ID: r.id, Action: string(r.cmd.Action), OK: err == nil, Paused: res.Paused, At: now}
+	a := CounterAck{ID: r.id, Action: string(r.cmd.Action), OK: err == nil, At: now}
 	if err != nil {
 		a.Reason, a.Message = refusal(err)
-	} else if res.Ticket != nil {
+	}
+	if !ran(err) {
+		return mustJSON(a) // the counter is as the store holds it, not as res says
+	}
+	a.Paused = &res.Paused
+	if res.Ticket != nil {
 		a.Ticket, a.State = res.Ticket.Label, string(res.Ticket.State)
 	}
 	return mustJSON(a)

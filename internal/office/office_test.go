@@ -199,6 +199,7 @@ func TestCounterAck(t *testing.T) {
 		require.NoError(t, err)
 	}
 	const topic = "qms/demo/counter/2/ack"
+	yes, no := true, false
 	ack := func(cmd string) office.CounterAck {
 		t.Helper()
 		var id struct{ ID string }
@@ -215,18 +216,19 @@ func TestCounterAck(t *testing.T) {
 		return a
 	}
 	a := ack(`{"action":"next","id":"b2-1"}`)
-	require.Equal(t, office.CounterAck{ID: "b2-1", Action: "next", OK: true, Ticket: "А001", State: "called", At: a.At}, a)
+	require.Equal(t, office.CounterAck{ID: "b2-1", Action: "next", OK: true, Ticket: "А001", State: "called", Paused: &no, At: a.At}, a)
 
 	a = ack(`{"action":"pause","id":"b2-2"}`)
-	require.Equal(t, office.CounterAck{ID: "b2-2", Action: "pause", OK: true, Ticket: "А001", State: "called", Paused: true, At: a.At}, a)
+	require.Equal(t, office.CounterAck{ID: "b2-2", Action: "pause", OK: true, Ticket: "А001", State: "called", Paused: &yes, At: a.At}, a)
 	_, err := l.Wait(ctx, "qms/demo/board/2", func(m sim.Message) bool {
 		return strings.Contains(string(m.Payload), `"ticket":"А001"`) && strings.Contains(string(m.Payload), `"paused":true`)
 	})
 	require.NoError(t, err, "the board says the counter is paused while its ticket is still at it")
 
+	// A refusal says what the counter has all the same: paused, with А001.
 	a = ack(`{"action":"next","id":"b2-3"}`)
-	require.False(t, a.OK)
-	require.Equal(t, "counter_paused", a.Reason)
+	require.Equal(t, office.CounterAck{ID: "b2-3", Action: "next", Ticket: "А001", State: "called", Paused: &yes,
+		Reason: "counter_paused", Message: a.Message, At: a.At}, a)
 	require.Contains(t, a.Message, "«Продовжити»")
 
 	// b2-1 again (a PUBACK lost, the box sent it again): the same ack, and
@@ -234,18 +236,41 @@ func TestCounterAck(t *testing.T) {
 	n := len(l.Messages(topic))
 	again := ack(`{"action":"next","id":"b2-1"}`)
 	require.Len(t, l.Messages(topic), n+1)
-	require.Equal(t, office.CounterAck{ID: "b2-1", Action: "next", OK: true, Ticket: "А001", State: "called", At: again.At}, again)
+	require.Equal(t, office.CounterAck{ID: "b2-1", Action: "next", OK: true, Ticket: "А001", State: "called", Paused: &no, At: again.At}, again)
 	tks, err := o.Engine().Tickets(ctx)
 	require.NoError(t, err)
 	require.Equal(t, queue.Waiting, tks[1].State, "А002 is not called")
 
 	a = ack(`{"action":"resume","id":"b2-4"}`)
-	require.Equal(t, office.CounterAck{ID: "b2-4", Action: "resume", OK: true, Ticket: "А001", State: "called", At: a.At}, a)
+	require.Equal(t, office.CounterAck{ID: "b2-4", Action: "resume", OK: true, Ticket: "А001", State: "called", Paused: &no, At: a.At}, a)
 	a = ack(`{"action":"done","id":"b2-5"}`)
-	require.Equal(t, office.CounterAck{ID: "b2-5", Action: "done", OK: true, At: a.At}, a)
+	require.Equal(t, office.CounterAck{ID: "b2-5", Action: "done", OK: true, Paused: &no, At: a.At}, a)
 	_, err = l.Wait(ctx, "qms/demo/board/2", func(m sim.Message) bool { return strings.Contains(string(m.Payload), `"state":"idle"`) })
 	require.NoError(t, err)
 	require.NotContains(t, string(l.Messages("qms/demo/board/2")[len(l.Messages("qms/demo/board/2"))-1].Payload), "paused")
+
+	// A burst beyond what the controller holds at once: every command is
+	// answered, served (here refused: nobody is called) or busy, which
+	// says nothing of the counter.
+	n = len(l.Messages(topic))
+	const burst = 400
+	for i := range burst {
+		require.NoError(t, l.Publish("qms/demo/counter/2/cmd", fmt.Appendf(nil, `{"action":"recall","id":"r%d"}`, i), false))
+	}
+	seen := 0
+	_, err = l.Wait(ctx, topic, func(sim.Message) bool { seen++; return seen >= n+burst })
+	require.NoError(t, err, "every command is answered")
+	busy := 0
+	for _, m := range l.Messages(topic)[n:] {
+		var a office.CounterAck
+		require.NoError(t, json.Unmarshal(m.Payload, &a))
+		require.Contains(t, []string{"no_ticket", "busy"}, a.Reason)
+		if a.Reason == "busy" {
+			require.Nil(t, a.Paused, "%s", m.Payload)
+			busy++
+		}
+	}
+	t.Logf("%d of %d busy", busy, burst)
 }
 
 // TestLampsAndBuzzer lights a kiosk button's lamp while its service can

@@ -21,6 +21,7 @@ import (
 	firmwareconfig "github.com/cherga/cherga/firmware-config"
 	"github.com/cherga/cherga/internal/broker"
 	"github.com/cherga/cherga/internal/office"
+	"github.com/cherga/cherga/printer"
 	"github.com/cherga/cherga/queue"
 	"github.com/cherga/cherga/sim"
 )
@@ -265,6 +266,63 @@ func TestStartsWithoutBroker(t *testing.T) {
 		return strings.Contains(string(m.Payload), `"id":"late-1","action":"done","ok":true`)
 	})
 	require.NoError(t, err, "its inputs are subscribed once the broker answers")
+}
+
+// TestPrinterStateAcrossBroker: a printer's state is logged once per
+// change, also while the broker is away (it would otherwise be logged at
+// every poll, each publication failing), and reaches a broker that
+// answers later, or restarts empty: also that of a printer without status
+// (asked only every 30 s).
+func TestPrinterStateAcrossBroker(t *testing.T) {
+	for _, tt := range []struct {
+		name  string
+		opts  sim.PrinterOpts
+		paper string
+	}{
+		{"near end", sim.PrinterOpts{}, "near_end"},
+		{"no status", sim.PrinterOpts{Silent: true}, "unknown"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			tt.opts.Link = filepath.Join(t.TempDir(), "ttyUSB-printer")
+			sp := startPrinter(t, &tt.opts)
+			sp.SetPaper(printer.PaperNearEnd)
+			cfg := roundTheClock(t)
+			cfg.Kiosks[0].Printer = "serial:" + tt.opts.Link
+			cfg.Kiosks[0].Profile = "xprinter-80" // no automatic status: every poll asks
+			warned, log := logged("office: printer paper near end: change the roll soon")
+			g := newGate(t) // shut
+			ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+			defer cancel()
+			o, err := office.Start(ctx, office.Opts{Config: cfg, DB: filepath.Join(t.TempDir(), "o.db"), Broker: "tcp://" + g.addr(), Logger: log})
+			require.NoError(t, err)
+			defer o.Close()
+			if !tt.opts.Silent {
+				asked := sp.Requests()
+				require.Eventually(t, func() bool { return sp.Requests() >= asked+6 }, 20*time.Second, 10*time.Millisecond, "the kiosk polls its printer")
+				require.Len(t, warned, 1, "logged once")
+			}
+
+			state := func(l *sim.Listener) {
+				t.Helper()
+				_, err := l.Wait(ctx, "qms/demo/printer/k1", func(m sim.Message) bool {
+					var s office.PrinterState
+					return json.Unmarshal(m.Payload, &s) == nil && s.Paper == tt.paper
+				})
+				require.NoError(t, err)
+			}
+			for range 2 { // the broker answers; then it restarts empty
+				brk, err := broker.Start("127.0.0.1:0", quiet)
+				require.NoError(t, err)
+				defer brk.Close()
+				l, err := sim.Listen("tcp://"+brk.Addr(), "qms/demo/#")
+				require.NoError(t, err)
+				defer l.Close()
+				g.open(brk.Addr())
+				state(l)
+				g.shut()
+			}
+		})
+	}
 }
 
 // TestBrokerRefusesController: a broker that refuses the controller (a
