@@ -104,17 +104,7 @@ func TestBrokerOutage(t *testing.T) {
 	require.Equal(t, commits, eng.Commits(), "the store was written while nothing happened")
 
 	// It comes back, empty, where the office looks for it.
-	comeBack := func() (*broker.Broker, *sim.Listener) {
-		brk, err := broker.Start("127.0.0.1:0", quiet)
-		require.NoError(t, err)
-		t.Cleanup(func() { brk.Close() })
-		l, err := sim.Listen("tcp://"+brk.Addr(), "qms/demo/#")
-		require.NoError(t, err)
-		t.Cleanup(l.Close)
-		g.open(brk.Addr())
-		return brk, l
-	}
-	brk, l = comeBack()
+	brk, l = g.comeBack(t)
 	_, err = l.Wait(ctx, "qms/demo/board/1", ticketIs("А004"))
 	require.NoError(t, err, "the board shows the call made while the broker was away")
 	_, err = l.Wait(ctx, "qms/demo/board/2", ticketIs("А003"))
@@ -160,7 +150,7 @@ func TestBrokerOutage(t *testing.T) {
 	l.Close()
 	g.shut()
 	require.NoError(t, brk.Close())
-	_, l = comeBack()
+	_, l = g.comeBack(t)
 	_, err = l.Wait(ctx, "qms/demo/board/1", ticketIs("А004"))
 	require.NoError(t, err, "republished after the reconnection")
 	_, err = l.Wait(ctx, "qms/demo/printer/k1", nil)
@@ -212,6 +202,21 @@ func newGate(t *testing.T) *gate {
 
 func (g *gate) addr() string { return g.ln.Addr().String() }
 
+// comeBack starts an empty broker, subscribes a listener to the office's
+// topics there, and only then opens the gate to it: the office's first
+// messages reach the listener.
+func (g *gate) comeBack(t *testing.T) (*broker.Broker, *sim.Listener) {
+	t.Helper()
+	brk, err := broker.Start("127.0.0.1:0", quiet)
+	require.NoError(t, err)
+	t.Cleanup(func() { brk.Close() })
+	l, err := sim.Listen("tcp://"+brk.Addr(), "qms/demo/#")
+	require.NoError(t, err)
+	t.Cleanup(l.Close)
+	g.open(brk.Addr())
+	return brk, l
+}
+
 func (g *gate) open(to string) {
 	g.mu.Lock()
 	defer g.mu.Unlock()
@@ -246,13 +251,7 @@ func TestStartsWithoutBroker(t *testing.T) {
 	_, err = o.Engine().Counter(ctx, "1", queue.Command{Action: queue.Next})
 	require.NoError(t, err)
 
-	brk, err := broker.Start("127.0.0.1:0", quiet)
-	require.NoError(t, err)
-	defer brk.Close()
-	l, err := sim.Listen("tcp://"+brk.Addr(), "qms/demo/#")
-	require.NoError(t, err)
-	defer l.Close()
-	g.open(brk.Addr())
+	_, l := g.comeBack(t)
 	_, err = l.Wait(ctx, "qms/demo/status", func(m sim.Message) bool { return strings.Contains(string(m.Payload), `"online":true`) })
 	require.NoError(t, err)
 	_, err = l.Wait(ctx, "qms/demo/board/1", ticketIs("А001"))
@@ -311,13 +310,7 @@ func TestPrinterStateAcrossBroker(t *testing.T) {
 				require.NoError(t, err)
 			}
 			for range 2 { // the broker answers; then it restarts empty
-				brk, err := broker.Start("127.0.0.1:0", quiet)
-				require.NoError(t, err)
-				defer brk.Close()
-				l, err := sim.Listen("tcp://"+brk.Addr(), "qms/demo/#")
-				require.NoError(t, err)
-				defer l.Close()
-				g.open(brk.Addr())
+				_, l := g.comeBack(t)
 				state(l)
 				g.shut()
 			}
