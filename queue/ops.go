@@ -221,6 +221,7 @@ func (e *Engine) Void(ctx context.Context, id uint64, reason string) error {
 			return &TransitionError{Label: tk.Label, From: tk.State, To: Voided, Rule: "only a waiting ticket can be voided"}
 		}
 		t.st.dequeue(tk)
+		t.st.issued[t.e.issuedUnder(tk)]-- // nobody will be served for it: not under the daily cap
 		_ = tk.move(Voided)
 		tk.Ended = t.now
 		tk.Reason = reason

@@ -208,6 +208,13 @@ func TestDailyCap(t *testing.T) {
 	_, err = o.e.Issue(o.ctx, queue.IssueRequest{Service: "employment"})
 	require.ErrorIs(t, err, queue.ErrDailyCap)
 	o.issue("social")
+	// A voided ticket (its print failed) serves nobody: its place under
+	// the cap is given back, also after a restart.
+	require.NoError(t, o.e.Void(o.ctx, o.ticket("З002").ID, "print failed"))
+	o.reopen()
+	require.Equal(t, "З003", o.issue("employment").Ticket.Label)
+	_, err = o.e.Issue(o.ctx, queue.IssueRequest{Service: "employment"})
+	require.ErrorIs(t, err, queue.ErrDailyCap)
 	o.clk.Add(24 * time.Hour)
 	o.issue("employment")
 }

@@ -1,6 +1,7 @@
 package queue_test
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 	"math/rand/v2"
@@ -47,12 +48,13 @@ type model struct {
 	tickets []*mTicket // today's, in id order
 	numbers map[string]int
 	issued  map[string]int
+	voided  map[string]int // of issued: a voided ticket is not under the daily cap
 	current map[string]*mTicket
 	paused  map[string]bool
 }
 
 func newModel(cfg *config.Config) *model {
-	return &model{cfg: cfg, loc: cfg.Location(), numbers: map[string]int{}, issued: map[string]int{}, current: map[string]*mTicket{}, paused: map[string]bool{}}
+	return &model{cfg: cfg, loc: cfg.Location(), numbers: map[string]int{}, issued: map[string]int{}, voided: map[string]int{}, current: map[string]*mTicket{}, paused: map[string]bool{}}
 }
 
 func (m *model) rollover(now time.Time) {
@@ -66,7 +68,7 @@ func (m *model) rollover(now time.Time) {
 	m.day = day
 	m.tickets = nil
 	m.numbers = map[string]int{}
-	m.issued = map[string]int{}
+	m.issued, m.voided = map[string]int{}, map[string]int{}
 	m.current = map[string]*mTicket{}
 }
 
@@ -109,7 +111,7 @@ func (m *model) live(tk *mTicket) bool {
 }
 
 func (m *model) issue(svc *config.Service) (label string, err error) {
-	if svc.DailyCap > 0 && m.issued[svc.ID] >= svc.DailyCap {
+	if svc.DailyCap > 0 && m.issued[svc.ID]-m.voided[svc.ID] >= svc.DailyCap {
 		return "", queue.ErrDailyCap
 	}
 	top := 1
@@ -421,6 +423,7 @@ func TestSimulation(t *testing.T) {
 				want = &queue.TransitionError{}
 			} else {
 				tk.state, tk.held = queue.Voided, ""
+				m.voided[cmp.Or(tk.origin, tk.service)]++
 			}
 			got = o.e.Void(o.ctx, tk.id, "sim")
 		default:

@@ -109,7 +109,7 @@ type state struct {
 	heldCount map[string]int
 	numbers   map[string]int          // numbering (service or sequence) → last number issued today
 	used      map[string]map[int]bool // numbering → the numbers issued today
-	issued    map[string]int          // service → tickets issued today
+	issued    map[string]int          // service → tickets issued today and not voided (its daily cap)
 	open      map[string]int          // service → counters open for it
 	recent    map[string][]time.Duration
 	// jumps counts per service the tickets that entered its queue ahead
@@ -281,7 +281,9 @@ func (e *Engine) reload() error {
 	// The numbering continues after the latest ticket of each numbering.
 	lastID := map[string]uint64{}
 	for _, t := range st.tickets {
-		st.issued[e.issuedUnder(t)]++
+		if t.State != Voided { // a voided ticket gives its place under the cap back
+			st.issued[e.issuedUnder(t)]++
+		}
 		st.jumped(t)
 		for _, key := range e.numberings(t) {
 			st.use(key, t.Number)

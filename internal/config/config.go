@@ -107,7 +107,9 @@ type Service struct {
 	// the same sequence: А001, П002, А003… (each keeps its prefix). They
 	// must have the same width.
 	Sequence string `yaml:"sequence,omitempty" json:"sequence,omitempty"`
-	// DailyCap is the most tickets issued per business day; 0 is no cap.
+	// DailyCap is the most tickets issued per business day, not counting
+	// the voided ones (a failed print): nobody is served for those; 0 is no
+	// cap.
 	DailyCap int `yaml:"daily_cap,omitempty" json:"daily_cap,omitempty"`
 }
 

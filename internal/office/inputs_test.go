@@ -919,7 +919,20 @@ func TestKioskAnswersLate(t *testing.T) {
 		answers = append(answers, string(m.Payload))
 	}
 	require.NotContains(t, answers[0], `"late"`, "called at once, served by 16:50")
+	require.NotContains(t, answers[0], `"message"`)
 	require.Contains(t, answers[1], `"late":true`, "called at 16:50, served at 17:10")
+	require.Contains(t, answers[1], `"message":"Можливо, вас не встигнуть прийняти сьогодні / You may not be served today"`, "as the ticket says")
+
+	// A press the kiosk cannot read, with an id it can: the screen gets
+	// its answer under that id.
+	require.NoError(t, l.Publish("qms/demo/kiosk/k1/press", []byte(`{"id":"p9","priority":"yes"}`), false))
+	m, err := l.Wait(ctx, "qms/demo/kiosk/k1/ticket", containing(`"press":"p9"`))
+	require.NoError(t, err)
+	var res office.Result
+	require.NoError(t, json.Unmarshal(m.Payload, &res))
+	require.False(t, res.OK)
+	require.Equal(t, "bad_request", res.Reason)
+	require.NotEmpty(t, res.Message)
 }
 
 // The retained status gives the seq of the latest event at start: after a

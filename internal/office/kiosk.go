@@ -71,6 +71,8 @@ type ScanResult struct {
 	OK      bool      `json:"ok"`
 	Ticket  string    `json:"ticket,omitempty"`
 	State   string    `json:"state,omitempty"`
+	Service string    `json:"service,omitempty"` // its service now (a transfer changes it)
+	Counter string    `json:"counter,omitempty"` // where a called or served ticket is
 	Ahead   int       `json:"ahead,omitempty"`
 	EtaMin  int       `json:"eta_min,omitempty"`
 	Code    string    `json:"code,omitempty"`
@@ -78,11 +80,11 @@ type ScanResult struct {
 	At      time.Time `json:"at"`
 }
 
-// MarshalJSON gives ahead and eta_min for every ticket found, 0 included,
+// MarshalJSON gives ahead and eta_min for a waiting ticket, 0 included,
 // and an unknown eta_min as null.
 func (r ScanResult) MarshalJSON() ([]byte, error) {
 	type plain ScanResult
-	if r.Kind != "ticket" || !r.OK {
+	if r.Kind != "ticket" || !r.OK || r.State != string(queue.Waiting) {
 		return json.Marshal(plain(r))
 	}
 	return json.Marshal(struct {
@@ -333,7 +335,10 @@ func (k *kiosk) scanned(ctx context.Context, s device.Scan) {
 			if t.ID != s.TicketID {
 				continue
 			}
-			r.OK, r.Ticket, r.State, r.Message = true, t.Label, string(t.State), ""
+			r.OK, r.Ticket, r.State, r.Service, r.Message = true, t.Label, string(t.State), t.Service, ""
+			if t.State == queue.Called || t.State == queue.Serving {
+				r.Counter = t.Counter
+			}
 			if t.State == queue.Waiting {
 				if ahead, wait, err := k.o.eng.Position(ctx, t.ID); err == nil {
 					r.Ahead, r.EtaMin = ahead, queue.Minutes(wait)
@@ -643,6 +648,9 @@ func (k *kiosk) serve(ctx context.Context, p press) Result {
 		return refuse(r, "printer", fmt.Sprintf("Талон %s не надруковано повністю, його скасовано: за ним не викличуть. %s / Ticket %s was not printed whole and is cancelled: it will not be called. %s", tk.Label, uk, tk.Label, en))
 	}
 	r.OK, r.Ticket, r.ID, r.Ahead, r.EtaMin, r.Late = true, tk.Label, tk.ID, iss.Ahead, queue.Minutes(iss.Wait), iss.Late
+	if r.Late {
+		r.Message = msgLate // as the ticket says
+	}
 	if kept {
 		// The printer stopped with the ticket in it, and prints what it
 		// still holds when it is ready again: the ticket stays, and the
@@ -653,6 +661,9 @@ func (k *kiosk) serve(ctx context.Context, p press) Result {
 	}
 	return r
 }
+
+// msgLate is what a late ticket and the kiosk's answer say.
+const msgLate = "Можливо, вас не встигнуть прийняти сьогодні / You may not be served today"
 
 // ready checks the printer now, so that a press never issues a number for a
 // printer that went wrong since the last poll. A printer with automatic
@@ -785,7 +796,9 @@ func (k *kiosk) print(ctx context.Context, doc []byte) error {
 			// A model without GS ( H under a profile that says
 			// process_id is asked no more (ErrCannotConfirm).
 			k.o.log.Warn("office: the printer did not confirm a ticket; it stays in the queue (a model without GS ( H needs process_id: false in its profile)", "kiosk", k.cfg.ID, "err", err)
-			_ = k.ready(pctx)
+			if err := k.ready(pctx); err != nil {
+				return &stoppedAfter{err} // and the citizen is told
+			}
 			return nil
 		case !errors.Is(err, printer.ErrCannotConfirm):
 			return err
@@ -803,7 +816,7 @@ func (k *kiosk) print(ctx context.Context, doc []byte) error {
 		// printer prints what its buffer holds): unsure.
 		k.o.log.Warn("office: the printer did not confirm a ticket; it stays in the queue", "kiosk", k.cfg.ID, "err", err)
 		k.setStatus(st, err)
-		return nil
+		return &stoppedAfter{err}
 	}
 	k.setStatus(st, st.Err())
 	if err := st.Err(); err != nil {

@@ -559,6 +559,8 @@ func TestKioskKeepsTicketUnpluggedMidway(t *testing.T) {
 	r.sp.UnplugAfter(60)
 	res := r.press("social")
 	require.True(t, res.OK, "%+v", res)
+	require.Equal(t, "printer", res.Reason, "the screen says the printer is not ready")
+	require.Contains(t, res.Message, "Ваш талон "+res.Ticket+" у черзі")
 	r.issued++
 	r.printerState(func(s office.PrinterState) bool { return !s.Online && s.Error != "" })
 	require.NoError(t, r.sp.Close(), "waits for the unplugging to finish")

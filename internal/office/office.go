@@ -448,6 +448,13 @@ func (o *Office) onKioskPress(topic string, payload []byte) {
 	}
 	if err != nil {
 		o.refused(src, readID(p.ID), err)
+		if id := readID(p.ID); id != "" {
+			// A screen waits for the answer to its press on the kiosk's
+			// topic: it gets one.
+			_, msg := refusal(err)
+			r := refuse(Result{Press: id, Service: p.Service, At: o.now()}, "bad_request", msg)
+			o.bus.Start(bus.KioskTicket(o.conf().Root(), k.cfg.ID), 1, false, mustJSON(r))
+		}
 		return
 	}
 	k.submit(press{service: p.Service, priority: p.Priority, category: p.Category, source: "mqtt", id: p.ID})

@@ -342,7 +342,22 @@ func TestKioskScanner(t *testing.T) {
 	require.True(t, r.OK)
 	require.Equal(t, "А002", r.Ticket)
 	require.Equal(t, "waiting", r.State)
+	require.Equal(t, "social", r.Service)
 	require.Equal(t, 1, r.Ahead)
+
+	// Called, it says where to go, and nothing of a wait.
+	_, err = o.Engine().CallTicket(ctx, "5", "А002")
+	require.NoError(t, err)
+	n := len(l.Messages(topic))
+	require.NoError(t, sc.Scan(fmt.Sprintf("https://cherga.local/t/demo/%d", second.Ticket.ID)))
+	m, err := l.Wait(ctx, topic, func(sim.Message) bool { return len(l.Messages(topic)) > n })
+	require.NoError(t, err)
+	m = l.Messages(topic)[n]
+	require.NoError(t, json.Unmarshal(m.Payload, &r))
+	require.Equal(t, "called", r.State)
+	require.Equal(t, "5", r.Counter)
+	require.NotContains(t, string(m.Payload), "ahead")
+	require.NotContains(t, string(m.Payload), "eta_min")
 
 	r = scan("https://cherga.local/t/demo/9999")
 	require.Equal(t, "ticket", r.Kind)
