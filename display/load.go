@@ -20,6 +20,10 @@ type Queue struct {
 	// no ticket is issued now; Reason is theirs ("air-raid alert").
 	Paused bool   `json:"paused"`
 	Reason string `json:"reason,omitempty"`
+	// Refused is why a kiosk refuses an ordinary ticket of the service
+	// now, as its answer's reason (closed, paused, clock, daily_cap,
+	// full); "" while it issues.
+	Refused string `json:"refused,omitempty"`
 }
 
 // JSON returns the payload of {root}/queue/{service}.
@@ -30,7 +34,8 @@ func (q Queue) JSON() []byte {
 		LastCalled string `json:"last_called"`
 		Paused     bool   `json:"paused"`
 		Reason     string `json:"reason,omitempty"`
-	}{q.Waiting, ETA(q.ETAMin), q.LastCalled, q.Paused, q.Reason})
+		Refused    string `json:"refused,omitempty"`
+	}{q.Waiting, ETA(q.ETAMin), q.LastCalled, q.Paused, q.Reason, q.Refused})
 }
 
 // ETA is an estimate in minutes as every payload carries it: null when
@@ -75,6 +80,8 @@ type LoadService struct {
 	OpenCounters int `json:"open_counters"`
 	// Paused: the service issues no ticket now (it or the office is paused).
 	Paused bool `json:"paused"`
+	// Refused is as in Queue.
+	Refused string `json:"refused,omitempty"`
 }
 
 // MarshalJSON writes an unknown ETAMin as null.
@@ -86,7 +93,8 @@ func (s LoadService) MarshalJSON() ([]byte, error) {
 		ETAMin       *int   `json:"eta_min"`
 		OpenCounters int    `json:"open_counters"`
 		Paused       bool   `json:"paused"`
-	}{s.Service, s.Name, s.Waiting, ETA(s.ETAMin), s.OpenCounters, s.Paused}), nil
+		Refused      string `json:"refused,omitempty"`
+	}{s.Service, s.Name, s.Waiting, ETA(s.ETAMin), s.OpenCounters, s.Paused, s.Refused}), nil
 }
 
 // loadJSON is Load on the wire: the time formatted by formatTime.

@@ -2,6 +2,7 @@ package queue
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"sort"
@@ -178,6 +179,27 @@ func (t *txn) issuable(svc *config.Service, priority bool) error {
 		}
 	}
 	return nil
+}
+
+// Refusal names why Issue refused, as a kiosk's answer does (the MQTT
+// contract's reasons): closed, paused, clock, daily_cap, full; error for
+// another error, "" for none.
+func Refusal(err error) string {
+	switch {
+	case err == nil:
+		return ""
+	case errors.Is(err, ErrClockUnset):
+		return "clock"
+	case errors.As(err, new(*PausedError)):
+		return "paused"
+	case errors.Is(err, ErrClosed): // ErrServiceClosed and ErrNoCounter too
+		return "closed"
+	case errors.Is(err, ErrDailyCap):
+		return "daily_cap"
+	case errors.Is(err, ErrFull):
+		return "full"
+	}
+	return "error"
 }
 
 // late says whether a ticket of svc called after wait would be served only

@@ -199,10 +199,10 @@ func (e *Engine) refreshEstimates() {
 		return
 	}
 	for _, s := range e.cfg.Services {
-		eta := t.figures(s.ID).ETAMin
+		q := t.figures(s.ID)
 		e.pubMu.Lock()
 		i, ok := e.svcIdx[s.ID]
-		stale := ok && i < len(e.load.Services) && e.load.Services[i].ETAMin != eta
+		stale := ok && i < len(e.load.Services) && (e.load.Services[i].ETAMin != q.ETAMin || e.load.Services[i].Refused != q.Refused)
 		e.pubMu.Unlock()
 		if stale {
 			t.dirtyQueues[s.ID], t.dirtyLoad = true, true
@@ -247,7 +247,7 @@ func (e *Engine) loadRows(t *txn, queues []Figures) {
 		if officePaused || !e.inHoursNow.open[f.Service] {
 			r.OpenCounters = 0
 		}
-		r.Paused = f.Queue.Paused
+		r.Paused, r.Refused = f.Queue.Paused, f.Queue.Refused
 	}
 	l.OpenCounters, l.At = open, t.now
 	p, paused := t.st.pauses[""]

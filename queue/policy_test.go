@@ -9,6 +9,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/cherga/cherga/display"
 	"github.com/cherga/cherga/queue"
 	"github.com/cherga/cherga/queue/queuetest"
 )
@@ -201,9 +202,11 @@ func TestDailyCap(t *testing.T) {
 	})
 	o := newOffice(t, cfg, monday10)
 	o.issue("employment")
+	require.Empty(t, figuresOf(t, o.e, "employment").Refused)
 	o.issue("employment")
 	_, err := o.e.Issue(o.ctx, queue.IssueRequest{Service: "employment"})
 	require.ErrorIs(t, err, queue.ErrDailyCap)
+	require.Equal(t, "daily_cap", figuresOf(t, o.e, "employment").Refused, "the queue's figures say it, for a screen")
 	o.reopen()
 	_, err = o.e.Issue(o.ctx, queue.IssueRequest{Service: "employment"})
 	require.ErrorIs(t, err, queue.ErrDailyCap)
@@ -219,6 +222,19 @@ func TestDailyCap(t *testing.T) {
 	o.issue("employment")
 }
 
+// figuresOf is the service's figures in what e has for the publisher now
+// (each change is taken once: call it right after the change).
+func figuresOf(t *testing.T, e *queue.Engine, service string) display.Queue {
+	t.Helper()
+	for _, f := range e.TakeRetained().Queues {
+		if f.Service == service {
+			return f.Queue
+		}
+	}
+	t.Fatalf("no figures of %s", service)
+	return display.Queue{}
+}
+
 func TestRefuseLate(t *testing.T) {
 	cfg := queuetest.Office(t, withOffice("refuse_late: true"), nineToFive)
 	o := newOffice(t, cfg, time.Date(2026, 11, 23, 16, 30, 0, 0, kyiv))
@@ -230,6 +246,7 @@ func TestRefuseLate(t *testing.T) {
 	var full *queue.FullError
 	require.ErrorAs(t, err, &full)
 	require.ErrorIs(t, err, queue.ErrFull)
+	require.Equal(t, "full", figuresOf(t, o.e, "employment").Refused)
 	require.Equal(t, 1, full.Waiting)
 	require.Equal(t, 20*time.Minute, full.Wait)
 	require.True(t, full.Closes.Equal(time.Date(2026, 11, 23, 17, 0, 0, 0, kyiv)))

@@ -353,6 +353,9 @@ func (t *txn) figures(service string) display.Queue {
 	if p := t.paused(service); p != nil {
 		q.Paused, q.Reason = true, p.Reason
 	}
+	if svc != nil {
+		q.Refused = Refusal(t.issuable(svc, false))
+	}
 	return q
 }
 
