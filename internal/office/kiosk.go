@@ -752,9 +752,10 @@ func (k *kiosk) clearBuffer(ctx context.Context) bool {
 	return true
 }
 
-// stoppedAfter is a printer found stopped (the roll ended, the cover
-// opened) only after a ticket had gone to it, by a printer that cannot say
-// whether it printed the ticket first (no process_id).
+// stoppedAfter is a printer found not ready after a ticket had gone to it
+// (the roll ended, the cover opened, it went silent or was unplugged),
+// without saying whether it had printed the ticket first: the ticket
+// stays, and the citizen is told.
 type stoppedAfter struct{ err error }
 
 func (e *stoppedAfter) Error() string {

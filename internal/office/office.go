@@ -447,8 +447,9 @@ func (o *Office) onKioskPress(topic string, payload []byte) {
 		return
 	}
 	if err != nil {
-		o.refused(src, readID(p.ID), err)
-		if id := readID(p.ID); id != "" {
+		id := readID(p.ID)
+		o.refused(src, id, err)
+		if id != "" {
 			// A screen waits for the answer to its press on the kiosk's
 			// topic: it gets one.
 			_, msg := refusal(err)
