@@ -72,8 +72,10 @@ type Load struct {
 type LoadService struct {
 	// Service is the service id of the configuration ("social").
 	Service string `json:"service"`
-	// Name is the service name as the kiosk shows it ("Соціальний захист").
+	// Name is the service name as the kiosk shows it ("Соціальний захист");
+	// NameEn its English name, if the configuration gives one.
 	Name    string `json:"name"`
+	NameEn  string `json:"name_en,omitempty"`
 	Waiting int    `json:"waiting"`
 	// ETAMin is as in Queue: below 0 unknown, null in the payload.
 	ETAMin       int `json:"eta_min"`
@@ -89,12 +91,13 @@ func (s LoadService) MarshalJSON() ([]byte, error) {
 	return marshal(struct {
 		Service      string `json:"service"`
 		Name         string `json:"name"`
+		NameEn       string `json:"name_en,omitempty"`
 		Waiting      int    `json:"waiting"`
 		ETAMin       *int   `json:"eta_min"`
 		OpenCounters int    `json:"open_counters"`
 		Paused       bool   `json:"paused"`
 		Refused      string `json:"refused,omitempty"`
-	}{s.Service, s.Name, s.Waiting, ETA(s.ETAMin), s.OpenCounters, s.Paused, s.Refused}), nil
+	}{s.Service, s.Name, s.NameEn, s.Waiting, ETA(s.ETAMin), s.OpenCounters, s.Paused, s.Refused}), nil
 }
 
 // loadJSON is Load on the wire: the time formatted by formatTime.

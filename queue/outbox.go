@@ -237,7 +237,7 @@ func (e *Engine) loadRows(t *txn, queues []Figures) {
 	if len(l.Services) != len(e.cfg.Services) {
 		l.Services = make([]display.LoadService, len(e.cfg.Services))
 		for i, s := range e.cfg.Services {
-			l.Services[i] = display.LoadService{Service: s.ID, Name: s.Name}
+			l.Services[i] = display.LoadService{Service: s.ID, Name: s.Name, NameEn: s.NameEn}
 		}
 	}
 	for _, f := range queues {
