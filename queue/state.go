@@ -84,6 +84,15 @@ func notEmptied(tx *bolt.Tx) error {
 	return nil
 }
 
+// unwritten reports whether tx is of a new file that nothing was ever
+// committed to: as bbolt creates it, 4 pages and no bucket (the controller
+// stopped while it opened a new store).
+func unwritten(tx *bolt.Tx) bool {
+	c := tx.Cursor()
+	k, _ := c.First()
+	return k == nil && tx.Size()/int64(tx.DB().Info().PageSize) <= 4
+}
+
 func initBuckets(tx *bolt.Tx) error {
 	for _, b := range [][]byte{bucketMeta, bucketCounters, bucketEvents, bucketStats, bucketDays} {
 		if _, err := tx.CreateBucketIfNotExists(b); err != nil {

@@ -89,6 +89,9 @@ func Verify(path string, cfg *config.Config) (err error) {
 				return nil
 			})
 		}
+		if unwritten(tx) {
+			return nil // a new store, stopped before its first commit: Open makes it
+		}
 		for _, b := range [][]byte{bucketMeta, bucketCounters, bucketEvents, bucketDays} {
 			if tx.Bucket(b) == nil {
 				bad("bucket %s missing", b)

@@ -68,6 +68,32 @@ func TestVerifyFindsRepeatedLabel(t *testing.T) {
 	require.ErrorContains(t, err, "label А0001 is live twice")
 }
 
+// TestVerifyUnwrittenStore: the controller stopped (a power cut) while it
+// opened a new store: bbolt had made the file, and nothing was committed
+// to it. That is no damage: Verify passes it, and Open makes the store.
+func TestVerifyUnwrittenStore(t *testing.T) {
+	cfg, err := config.Parse([]byte(benchOfficeYAML))
+	require.NoError(t, err)
+	fresh := func() string {
+		path := filepath.Join(t.TempDir(), "q.db")
+		db, err := bolt.Open(path, 0o600, nil)
+		require.NoError(t, err)
+		require.NoError(t, db.Close())
+		return path
+	}
+	path := fresh()
+	require.NoError(t, Verify(path, cfg))
+	e, err := Open(path, cfg, nil)
+	require.NoError(t, err)
+	require.NoError(t, e.Close())
+	require.NoError(t, Verify(path, cfg))
+
+	// One with a bucket that is not the office's is no new store.
+	path = fresh()
+	require.NoError(t, edit(path, func(tx *bolt.Tx) error { _, err := tx.CreateBucket([]byte("other")); return err }))
+	require.ErrorContains(t, Verify(path, cfg), "bucket meta missing")
+}
+
 // TestStoreFormat: a store records its format. One written by a newer
 // release (a rollback to an older binary) is refused at Open and by
 // Verify, saying what to do; one written before the format was recorded
