@@ -27,7 +27,7 @@ const (
 // count.
 func checkPages(tx *bolt.Tx, r io.ReaderAt) error {
 	ps := int64(tx.DB().Info().PageSize)
-	hwm := uint64(tx.Size() / ps)
+	hwm := uint64(filePages(tx))
 	seen := map[uint64]bool{}
 	var walk func(id uint64, depth int) error
 	walk = func(id uint64, depth int) error {

@@ -57,8 +57,7 @@ func checkFormat(tx *bolt.Tx) error {
 // latest events, or holds data but none of the buckets: a damaged page
 // (bbolt reads it as holding less, or nothing), or a file not cherga's.
 // Creating them afresh would start the office with its day gone, and say
-// nothing. A new file has 4 pages: the two metas, the freelist and the
-// empty root.
+// nothing.
 func notEmptied(tx *bolt.Tx) error {
 	var missing []string
 	for _, b := range [][]byte{bucketMeta, bucketCounters, bucketEvents, bucketStats, bucketDays} {
@@ -66,7 +65,7 @@ func notEmptied(tx *bolt.Tx) error {
 			missing = append(missing, string(b))
 		}
 	}
-	pages := tx.Size() / int64(tx.DB().Info().PageSize)
+	pages := filePages(tx)
 	switch {
 	case len(missing) == 0:
 		// The events end where the store says: a damaged page of them
@@ -78,20 +77,26 @@ func notEmptied(tx *bolt.Tx) error {
 		return nil
 	case len(missing) < 5:
 		return fmt.Errorf("%w: its buckets %v are missing", ErrDamaged, missing)
-	case pages > 4:
+	case pages > newFilePages:
 		return fmt.Errorf("%w: it holds %d pages of data but none of the office's", ErrDamaged, pages)
 	}
 	return nil
 }
 
 // unwritten reports whether tx is of a new file that nothing was ever
-// committed to: as bbolt creates it, 4 pages and no bucket (the controller
+// committed to: as bbolt creates it, and no bucket (the controller
 // stopped while it opened a new store).
 func unwritten(tx *bolt.Tx) bool {
-	c := tx.Cursor()
-	k, _ := c.First()
-	return k == nil && tx.Size()/int64(tx.DB().Info().PageSize) <= 4
+	k, _ := tx.Cursor().First()
+	return k == nil && filePages(tx) <= newFilePages
 }
+
+// newFilePages is the size of a new bbolt file, in pages: the two metas,
+// the freelist and the empty root.
+const newFilePages = 4
+
+// filePages is the size of tx's file, in pages.
+func filePages(tx *bolt.Tx) int64 { return tx.Size() / int64(tx.DB().Info().PageSize) }
 
 func initBuckets(tx *bolt.Tx) error {
 	for _, b := range [][]byte{bucketMeta, bucketCounters, bucketEvents, bucketStats, bucketDays} {

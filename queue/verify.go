@@ -449,5 +449,5 @@ func pagesUsed(tx *bolt.Tx) (n, hwm int) {
 		}
 		n += c
 	}
-	return n, int(tx.Size() / int64(tx.DB().Info().PageSize))
+	return n, int(filePages(tx))
 }
