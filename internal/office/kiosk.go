@@ -293,9 +293,16 @@ func (k *kiosk) submit(p press) {
 	case k.presses <- p:
 	default:
 		k.o.reportError("kiosk/"+k.cfg.ID, errors.New("office: kiosk busy; press ignored"))
-		r := refuse(Result{Press: p.id, Service: p.service, At: k.o.now()}, "busy", "Термінал зайнятий. Будь ласка, натисніть кнопку ще раз. / The kiosk is busy. Please press the button again.")
-		// Not awaited: this may be the MQTT client's own goroutine.
-		k.o.bus.Start(bus.KioskTicket(k.o.conf().Root(), k.cfg.ID), 1, false, mustJSON(r))
+		k.answer(refuse(Result{Press: p.id, Service: p.service, At: k.o.now()}, "busy", "Термінал зайнятий. Будь ласка, натисніть кнопку ще раз. / The kiosk is busy. Please press the button again."))
+	}
+}
+
+// answer publishes what a press gave on the kiosk's topic, for its screen.
+// Not awaited: a broker that hangs must not hold the next citizen's ticket,
+// and the caller may be the MQTT client's own goroutine.
+func (k *kiosk) answer(r Result) {
+	if err := k.o.bus.Start(bus.KioskTicket(k.o.conf().Root(), k.cfg.ID), 1, false, mustJSON(r)).Err(); err != nil {
+		k.o.log.Debug("office: kiosk result not published", "err", err)
 	}
 }
 
@@ -430,11 +437,7 @@ func (k *kiosk) run(ctx context.Context) {
 				k.light(ctx)
 			}
 			k.o.log.Info("kiosk", "kiosk", k.cfg.ID, "service", p.service, "source", p.source, "ok", r.OK, "ticket", r.Ticket, "reason", r.Reason)
-			// Not awaited: a broker that hangs must not hold the next
-			// citizen's ticket.
-			if err := k.o.bus.Start(bus.KioskTicket(k.o.conf().Root(), k.cfg.ID), 1, false, mustJSON(r)).Err(); err != nil {
-				k.o.log.Debug("office: kiosk result not published", "err", err)
-			}
+			k.answer(r)
 		}
 	}
 }

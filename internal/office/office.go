@@ -453,8 +453,7 @@ func (o *Office) onKioskPress(topic string, payload []byte) {
 			// A screen waits for the answer to its press on the kiosk's
 			// topic: it gets one.
 			_, msg := refusal(err)
-			r := refuse(Result{Press: id, Service: p.Service, At: o.now()}, "bad_request", msg)
-			o.bus.Start(bus.KioskTicket(o.conf().Root(), k.cfg.ID), 1, false, mustJSON(r))
+			k.answer(refuse(Result{Press: id, Service: p.Service, At: o.now()}, "bad_request", msg))
 		}
 		return
 	}

@@ -304,6 +304,22 @@ func (o *Office) publish(ctx context.Context) {
 		runs <- r
 		return true
 	}
+	// retained sends the retained state the engine changed since it was
+	// last taken, and says whether it could.
+	retained := func(now time.Time) bool {
+		r := o.eng.TakeRetained()
+		if len(r.Boards) > 0 {
+			// The boards first, and then a yield: sending them readied
+			// the goroutines that carry them to the boards, and they
+			// would otherwise wait behind the rest of this round.
+			if !start(o.renderRetained(queue.Retained{Boards: r.Boards}, now), 0) {
+				return false
+			}
+			r.Boards = nil
+			runtime.Gosched()
+		}
+		return r.Empty() || start(o.renderRetained(r, now), 0)
+	}
 	for {
 		select {
 		case <-ctx.Done():
@@ -353,20 +369,8 @@ func (o *Office) publish(ctx context.Context) {
 			again, whole = false, true
 		}
 		now := time.Now()
-		if r := o.eng.TakeRetained(); !r.Empty() {
-			if len(r.Boards) > 0 {
-				// The boards first, and then a yield: sending them readied
-				// the goroutines that carry them to the boards, and they
-				// would otherwise wait behind the rest of this round.
-				if !start(o.renderRetained(queue.Retained{Boards: r.Boards}, now), 0) {
-					continue // again is set: the next round sends them all
-				}
-				r.Boards = nil
-				runtime.Gosched()
-			}
-			if !r.Empty() && !start(o.renderRetained(r, now), 0) {
-				continue
-			}
+		if !retained(now) {
+			continue // again is set: the next round sends them all
 		}
 		if whole {
 			o.readyOnce.Do(func() { close(o.ready) }) // the whole state is under way
@@ -395,9 +399,7 @@ func (o *Office) publish(ctx context.Context) {
 			// does meanwhile in between: a call made now reaches its
 			// board without waiting for the whole backlog. (Its event and
 			// announcement come in order, after the backlog.)
-			if r := o.eng.TakeRetained(); !r.Empty() && !start(o.renderRetained(r, time.Now()), 0) {
-				ok = false
-			}
+			ok = retained(time.Now())
 		}
 		if !ok {
 			continue
