@@ -155,7 +155,7 @@ func (e *Engine) ConfigVersions(ctx context.Context) ([]ConfigVersion, error) {
 func StoredConfigs(path string) (_ []ConfigVersion, err error) {
 	defer debug.SetPanicOnFault(debug.SetPanicOnFault(true))
 	defer recoverDamaged(path, &err)
-	if _, err := os.Stat(path); errors.Is(err, os.ErrNotExist) {
+	if empty(path) {
 		return nil, nil
 	}
 	db, err := openReadOnly(path)
@@ -169,6 +169,20 @@ func StoredConfigs(path string) (_ []ConfigVersion, err error) {
 		return err
 	})
 	return out, err
+}
+
+// empty reports whether path holds no store yet: no file, or one of no
+// bytes (a first start on a full disk, or a power cut during it, leaves
+// one). Open makes the store in it.
+func empty(path string) bool {
+	_, err := os.Stat(path)
+	return errors.Is(err, os.ErrNotExist) || noBytes(path)
+}
+
+// noBytes reports whether path is a file of no bytes.
+func noBytes(path string) bool {
+	fi, err := os.Stat(path)
+	return err == nil && fi.Mode().IsRegular() && fi.Size() == 0
 }
 
 // openReadOnly opens the store at path for reading beside no engine (bbolt

@@ -55,10 +55,7 @@ func (e *Engine) Issue(ctx context.Context, r IssueRequest) (Issued, error) {
 		if err := t.issuable(svc, priority); err != nil {
 			return err
 		}
-		n, ok := t.nextNumber(svc)
-		if !ok {
-			return fmt.Errorf("%w (%s: every number is in use)", ErrDailyCap, svc.ID)
-		}
+		n, _ := t.nextNumber(svc) // issuable found one
 		tk := &Ticket{
 			// A ticket's id is the seq of its issued event: unique for
 			// the life of the file (ids of files from before were
@@ -163,6 +160,9 @@ func (t *txn) issuable(svc *config.Service, priority bool) error {
 	}
 	if svc.DailyCap > 0 && t.st.issued[svc.ID] >= svc.DailyCap {
 		return fmt.Errorf("%w (%s: %d)", ErrDailyCap, svc.ID, svc.DailyCap)
+	}
+	if _, ok := t.nextNumber(svc); !ok {
+		return fmt.Errorf("%w (%s: every number is in use)", ErrDailyCap, svc.ID)
 	}
 	if t.e.cfg.Office.RefuseLate {
 		// Served before closing: called, and one visit long. The

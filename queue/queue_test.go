@@ -768,7 +768,15 @@ func TestFailedTransactionReloads(t *testing.T) {
 	sameJSON(t, evs, o.events())
 
 	queue.SetFailHook(o.e, nil)
+	o.e.TakeRetained()
 	require.Equal(t, "А002", o.issue("social").Ticket.Label, "the failed number was never issued")
+	// The load the reload rebuilt is of this moment: no service refuses
+	// (as for a clock not set, at the zero time).
+	load := o.e.TakeRetained().Load
+	require.NotNil(t, load)
+	for _, s := range load.Services {
+		require.Empty(t, s.Refused, s.Service)
+	}
 	require.Equal(t, "А001", o.next("1"))
 	require.Len(t, o.events(), len(evs)+2)
 }
@@ -792,7 +800,9 @@ func TestWrapSkipsLiveLabels(t *testing.T) {
 	require.Equal(t, "А1", o.issue("social").Ticket.Label)
 	_, err := o.e.Issue(o.ctx, queue.IssueRequest{Service: "social"})
 	require.ErrorIs(t, err, queue.ErrDailyCap, "every label is in use")
+	require.Equal(t, "daily_cap", figuresOf(t, o.e, "social").Refused, "the queue's figures say it, for a screen and the button lamps")
 	o.next("1") // А2 done, А3 called
+	require.Empty(t, figuresOf(t, o.e, "social").Refused)
 	require.Equal(t, "А2", o.issue("social").Ticket.Label)
 }
 

@@ -332,7 +332,7 @@ func (e *Engine) reload() error {
 		st.served(t)
 	}
 	e.st = st
-	e.loadRows(&txn{e: e, st: st}, nil)
+	e.loadRows(&txn{e: e, st: st, now: e.opts.Now()}, nil)
 	e.ackStored = published
 	e.Ack(published)
 	return nil
