@@ -30,10 +30,13 @@ type ConfigVersion struct {
 	Version uint64    `json:"version"`
 	At      time.Time `json:"at"`
 	// Source is "file" (the configuration file at start), "admin"
-	// (config.set) or "rollback" (config.rollback to RollbackOf).
+	// (config.set), "rollback" (config.rollback to RollbackOf) or "merge"
+	// (the edits of a file edited while an administrator's version ran,
+	// MergeOf, on top of it).
 	Source     string `json:"source"`
 	Author     string `json:"author,omitempty"`
 	RollbackOf uint64 `json:"rollback_of,omitempty"`
+	MergeOf    uint64 `json:"merge_of,omitempty"`
 	// Config is the configuration as JSON (without its secrets).
 	Config json.RawMessage `json:"config,omitempty"`
 	// Tickets are what the change did to today's tickets: those of a
@@ -80,8 +83,29 @@ func (e *Engine) SetConfigVersion(ctx context.Context, cfg *config.Config, ch Ch
 
 // RecordConfig records cfg, which the engine runs already, as version v.
 func (e *Engine) RecordConfig(ctx context.Context, cfg *config.Config, v ConfigVersion) (ConfigVersion, error) {
-	err := e.do(ctx, false, func(t *txn) error { return t.recordConfig(cfg, &v) })
-	return v, err
+	rs := []ConfigRecord{{Config: cfg, Version: v}}
+	err := e.RecordConfigs(ctx, rs...)
+	return rs[0].Version, err
+}
+
+// ConfigRecord is a configuration to record, as Version (its Version, At
+// and Config are filled in).
+type ConfigRecord struct {
+	Config  *config.Config
+	Version ConfigVersion
+}
+
+// RecordConfigs records each configuration in turn, all in one
+// transaction; the engine runs the last already.
+func (e *Engine) RecordConfigs(ctx context.Context, rs ...ConfigRecord) error {
+	return e.do(ctx, false, func(t *txn) error {
+		for i := range rs {
+			if err := t.recordConfig(rs[i].Config, &rs[i].Version); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
 }
 
 func (t *txn) recordConfig(cfg *config.Config, v *ConfigVersion) error {

@@ -157,6 +157,16 @@ var adminOps = map[string]func(o *Office, ctx context.Context, args json.RawMess
 		if err != nil {
 			return nil, err
 		}
+		// What is wired stays as it runs: the version may be from before
+		// the file moved a printer or a pin.
+		doc, err := config.Parse(old.Config)
+		if err != nil {
+			return nil, fmt.Errorf("office: version %d: %w", old.Version, err)
+		}
+		wire(doc, o.running())
+		if old.Config, err = json.Marshal(doc); err != nil {
+			return nil, err
+		}
 		v, err := o.setConfig(ctx, old.Config, queue.Change{Expire: a.Expire}, queue.ConfigVersion{Source: "rollback", Author: a.Author, RollbackOf: old.Version})
 		if err != nil {
 			return nil, err

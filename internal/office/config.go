@@ -45,14 +45,27 @@ func lastRan(versions []queue.ConfigVersion) *config.Config {
 	return c
 }
 
+// A recording says which configurations the office records as it starts.
+type recording int
+
+const (
+	recordNone  recording = iota
+	recordFile            // the file's, which runs
+	recordMerge           // the file's, then the merge that runs (chooseConfig)
+)
+
 // chooseConfig picks the configuration to start with, from the versions a
 // store recorded: the file's (file), unless it is the one last recorded
 // from the file and an administrator set another since: then that one,
-// with what is wired as the file has it. record says the file's is new and
-// to be recorded. The built-in configuration (no file: builtin) changes
-// only with the binary: an upgrade is not an edit, and what an
-// administrator set since it was recorded keeps running.
-func chooseConfig(versions []queue.ConfigVersion, file *config.Config, builtin bool, log *slog.Logger) (run *config.Config, record bool) {
+// with what is wired as the file has it. A file edited since it was last
+// recorded while an administrator's version ran (a printer moved, which
+// only the file can say) runs its edits on top of that version: what
+// either changed runs, and where both changed the same setting (a whole
+// list, such as the counters, is one setting), the file's edit. The
+// built-in configuration (no file: builtin) changes only with the binary:
+// an upgrade is not an edit, and what an administrator set since it was
+// recorded keeps running.
+func chooseConfig(versions []queue.ConfigVersion, file *config.Config, builtin bool, log *slog.Logger) (*config.Config, recording) {
 	var lastFile *queue.ConfigVersion
 	for i := range versions {
 		if versions[i].Source == "file" {
@@ -60,26 +73,101 @@ func chooseConfig(versions []queue.ConfigVersion, file *config.Config, builtin b
 		}
 	}
 	if lastFile == nil {
-		return file, true
+		return file, recordFile
 	}
 	latest := versions[len(versions)-1]
-	if !sameFile(lastFile.Config, file) {
-		// The file was edited: it wins.
-		switch {
-		case latest.Version == lastFile.Version:
-		case builtin:
-			log.Warn("office: the built-in configuration changed with this binary; an administrator's version runs, as before", "version", latest.Version)
-			return adminConfig(latest, file, log)
-		default:
-			log.Warn("office: the configuration file changed: it runs, and replaces what administrators set since it was last read; chergactl config.rollback brings a version back",
-				"file_version_before", lastFile.Version, "set_aside", fmt.Sprintf("%d..%d", lastFile.Version+1, latest.Version))
+	switch {
+	case sameFile(lastFile.Config, file) && latest.Version == lastFile.Version:
+		return file, recordNone
+	case sameFile(lastFile.Config, file):
+		return adminConfig(latest, file, log)
+	case latest.Version == lastFile.Version:
+		return file, recordFile // edited, and nothing else was set
+	case builtin:
+		log.Warn("office: the built-in configuration changed with this binary; an administrator's version runs, as before", "version", latest.Version)
+		return adminConfig(latest, file, log)
+	}
+	edits, doc, err := mergeEdits(lastFile.Config, file, latest.Config)
+	if err == nil {
+		merged := latest
+		merged.Config = doc
+		if run, rec := adminConfig(merged, file, log); rec == recordNone {
+			log.Warn("office: the configuration file changed: its edits run on top of what administrators set; where both changed a setting, the file's edit runs (chergactl config.history lists both, config.rollback brings a version back)",
+				"file_version_before", lastFile.Version, "admin_version", latest.Version, "file_edited", strings.Join(edits, ", "))
+			return run, recordMerge
 		}
-		return file, true
 	}
-	if latest.Version == lastFile.Version {
-		return file, false
+	log.Warn("office: the configuration file changed, and its edits do not go with what administrators set: the file runs as it is; chergactl config.rollback brings a version back",
+		"file_version_before", lastFile.Version, "set_aside", fmt.Sprintf("%d..%d", lastFile.Version+1, latest.Version), "err", err)
+	return file, recordFile
+}
+
+// mergeEdits applies the edits that make the recorded configuration base
+// into file onto the recorded configuration set, as a JSON merge patch:
+// the merged document, and the settings the file edited (office.footer,
+// counters).
+func mergeEdits(base []byte, file *config.Config, set []byte) (edits []string, merged []byte, err error) {
+	old, err := config.Parse(base)
+	if err != nil {
+		return nil, nil, err
 	}
-	return adminConfig(latest, file, log)
+	old.Site = file.Site // as sameFile
+	from, err1 := decoded(old)
+	to, err2 := decoded(file)
+	var cur any
+	err3 := json.Unmarshal(set, &cur)
+	if err := errors.Join(err1, err2, err3); err != nil {
+		return nil, nil, err
+	}
+	patch, _ := editPatch(from, to)
+	merged, err = json.Marshal(mergePatch(cur, patch))
+	return settings(patch, ""), merged, err
+}
+
+// decoded is v as a decoded JSON document.
+func decoded(v any) (any, error) {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return nil, err
+	}
+	var d any
+	return d, json.Unmarshal(b, &d)
+}
+
+// editPatch is the JSON merge patch (RFC 7396) that makes from into to:
+// the members to changed or added, null for those it dropped; a list or a
+// value that changed is given whole. changed is false when they are equal.
+func editPatch(from, to any) (patch any, changed bool) {
+	f, ok1 := from.(map[string]any)
+	t, ok2 := to.(map[string]any)
+	if !ok1 || !ok2 {
+		return to, !reflect.DeepEqual(from, to)
+	}
+	p := map[string]any{}
+	for k, tv := range t {
+		if d, ok := editPatch(f[k], tv); ok {
+			p[k] = d
+		}
+	}
+	for k := range f {
+		if _, ok := t[k]; !ok {
+			p[k] = nil
+		}
+	}
+	return p, len(p) > 0
+}
+
+// settings are the paths of the values a merge patch sets, sorted.
+func settings(patch any, path string) []string {
+	p, ok := patch.(map[string]any)
+	if !ok {
+		return []string{path}
+	}
+	var out []string
+	for _, k := range slices.Sorted(maps.Keys(p)) {
+		out = append(out, settings(p[k], strings.TrimPrefix(path+"."+k, "."))...)
+	}
+	return out
 }
 
 // sameFile reports whether a recorded configuration document is the
@@ -100,19 +188,15 @@ func sameFile(recorded []byte, file *config.Config) bool {
 // adminConfig is the version an administrator set (latest), with what is
 // wired (and the secrets) as the file has it, or the file's when it no
 // longer validates or prints.
-func adminConfig(latest queue.ConfigVersion, file *config.Config, log *slog.Logger) (run *config.Config, record bool) {
+func adminConfig(latest queue.ConfigVersion, file *config.Config, log *slog.Logger) (*config.Config, recording) {
 	set, err := config.Parse(latest.Config)
 	if err == nil {
-		set.Site, set.DB, set.Broker, set.GPIO = file.Site, file.DB, file.Broker, file.GPIO
-		set.Office.Timezone = file.Office.Timezone
-		if !sameJSON(wiring(set.Kiosks), wiring(file.Kiosks)) {
-			set.Kiosks = file.Kiosks
-		}
+		wire(set, file)
 		err = set.Validate()
 	}
 	if err != nil {
 		log.Error("office: the configuration an administrator set no longer validates; running the file's", "version", latest.Version, "err", err)
-		return file, true
+		return file, recordFile
 	}
 	for _, k := range set.Kiosks {
 		p, err := firmwareconfig.PrinterProfile(k.Profile)
@@ -121,11 +205,28 @@ func adminConfig(latest queue.ConfigVersion, file *config.Config, log *slog.Logg
 		}
 		if err != nil {
 			log.Error("office: the configuration an administrator set cannot be printed; running the file's", "version", latest.Version, "err", err)
-			return file, true
+			return file, recordFile
 		}
 	}
 	log.Info("office: running the configuration an administrator set", "version", latest.Version, "source", latest.Source, "at", latest.At)
-	return set, false
+	return set, recordNone
+}
+
+// wire gives set what is wired (and the secrets) as from has them: the
+// site, the store, the broker, the pins, the time zone, the kiosks (their
+// buttons' services stay set's when the wiring is the same), and the pins
+// of each counter from has too.
+func wire(set, from *config.Config) {
+	set.Site, set.DB, set.Broker, set.GPIO = from.Site, from.DB, from.Broker, from.GPIO
+	set.Office.Timezone = from.Office.Timezone
+	if !sameJSON(wiring(set.Kiosks), wiring(from.Kiosks)) {
+		set.Kiosks = from.Kiosks
+	}
+	for i, c := range set.Counters {
+		if w := from.Counter(c.ID); w != nil {
+			set.Counters[i].Buttons, set.Counters[i].Lamp = w.Buttons, w.Lamp
+		}
+	}
 }
 
 // checkDoc names the member of a configuration document (JSON) that the

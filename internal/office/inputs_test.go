@@ -602,16 +602,48 @@ func TestConfigVersions(t *testing.T) {
 	admin(ctx, o, "config.set", `{"patch":{"office":{"recall_limit":5}}}`)
 	require.NoError(t, o.Close())
 
-	// An edited file wins over what was set, and is recorded.
+	// A file edited meanwhile (a printer moved, which only the file
+	// says) runs its edits on top of what was set, and both are recorded:
+	// the file, to tell its next edit by, and the merge, which runs.
 	edited := roundTheClock(t)
 	edited.Office.Footer = "Нова адреса"
+	edited.Kiosks[0].Printer = "serial:/dev/ttyUSB1"
 	ctx, o = start(edited)
-	defer o.Close()
-	require.Equal(t, 3, o.Config().Office.RecallLimit)
+	require.Equal(t, 5, o.Config().Office.RecallLimit, "what was set runs on")
 	require.Equal(t, "Нова адреса", o.Config().Office.Footer)
+	require.Equal(t, "serial:/dev/ttyUSB1", o.Config().Kiosks[0].Printer)
 	hist = admin(ctx, o, "config.history", ``)["list"].([]map[string]any)
-	require.Len(t, hist, 5)
-	require.Equal(t, "file", hist[0]["source"])
+	require.Len(t, hist, 6)
+	require.Equal(t, "merge", hist[0]["source"])
+	require.EqualValues(t, 4, hist[0]["merge_of"])
+	require.Equal(t, "file", hist[1]["source"])
+
+	// A version from before the printer moved runs again with the printer
+	// where it is now: what is wired is the file's.
+	res = admin(ctx, o, "config.rollback", `{"version":2}`)
+	require.EqualValues(t, 7, res["version"])
+	require.Equal(t, 7, o.Config().Office.RecallLimit)
+	require.Equal(t, cfg.Office.Footer, o.Config().Office.Footer)
+	require.Equal(t, "serial:/dev/ttyUSB1", o.Config().Kiosks[0].Printer)
+	require.NoError(t, o.Close())
+
+	// The same file again: the rollback runs on.
+	ctx, o = start(edited)
+	require.Equal(t, 7, o.Config().Office.RecallLimit)
+	require.NoError(t, o.Close())
+
+	// Where the file and an administrator changed the same setting, the
+	// file's edit runs.
+	edited2 := roundTheClock(t)
+	edited2.Office.Footer = "Нова адреса"
+	edited2.Kiosks[0].Printer = "serial:/dev/ttyUSB1"
+	edited2.Office.RecallLimit = 2
+	ctx, o = start(edited2)
+	defer o.Close()
+	require.Equal(t, 2, o.Config().Office.RecallLimit)
+	require.Equal(t, cfg.Office.Footer, o.Config().Office.Footer, "the file's footer is as it was: the rollback's runs")
+	hist = admin(ctx, o, "config.history", ``)["list"].([]map[string]any)
+	require.Equal(t, "merge", hist[0]["source"])
 }
 
 // A value of the wrong JSON type is refused saying what was sent: "5"
@@ -1159,11 +1191,11 @@ func TestConfigAcrossUpgrade(t *testing.T) {
 	require.Equal(t, 700, o.Config().Kiosks[0].StatusPollMS)
 	require.NoError(t, o.Close())
 
-	// An edited file wins.
+	// An edited file runs its edit on top of what was set.
 	edited := roundTheClock(t)
 	edited.Office.Name = "Прозорий офіс (новий)"
 	o = start(edited, false)
-	require.Equal(t, edited.Office.HallSize, o.Config().Office.HallSize)
+	require.Equal(t, 4, o.Config().Office.HallSize)
 	require.Equal(t, "Прозорий офіс (новий)", o.Config().Office.Name)
 	require.NoError(t, o.Close())
 }

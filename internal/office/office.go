@@ -183,16 +183,22 @@ func Start(ctx context.Context, opts Opts) (_ *Office, err error) {
 		return nil, err
 	}
 	prev := lastRan(versions)
-	run, record := chooseConfig(versions, cfg, opts.Builtin, log)
-	cfg = run
+	file := cfg
+	cfg, record := chooseConfig(versions, file, opts.Builtin, log)
 	o.cfg.Store(cfg)
 	if o.eng, err = queue.Open(dbPath, cfg, &queue.Opts{Now: opts.Now, Logger: log}); err != nil {
 		return nil, err
 	}
-	if record {
-		if _, err := o.eng.RecordConfig(ctx, cfg, queue.ConfigVersion{Source: "file"}); err != nil {
-			return nil, err
-		}
+	switch record {
+	case recordFile:
+		err = o.eng.RecordConfigs(ctx, queue.ConfigRecord{Config: cfg, Version: queue.ConfigVersion{Source: "file"}})
+	case recordMerge:
+		// The file, to tell its next edit by, and what runs.
+		err = o.eng.RecordConfigs(ctx, queue.ConfigRecord{Config: file, Version: queue.ConfigVersion{Source: "file"}},
+			queue.ConfigRecord{Config: cfg, Version: queue.ConfigVersion{Source: "merge", MergeOf: versions[len(versions)-1].Version}})
+	}
+	if err != nil {
+		return nil, err
 	}
 	o.url = first(opts.Broker, cfg.Broker.URL)
 	if o.url == "embedded" {
