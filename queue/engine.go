@@ -58,6 +58,9 @@ type Engine struct {
 	quit   chan struct{}
 	done   chan struct{}
 	once   sync.Once
+	// writing is when the write transaction under way began (UnixNano),
+	// 0 for none: watchStalls tells a disk that stopped answering.
+	writing atomic.Int64
 
 	st *state // owned by the loop goroutine
 
@@ -115,6 +118,7 @@ func (e *Engine) service(id string) *config.Service { return e.svcs[id] }
 func (e *Engine) counter(id string) *config.Counter { return e.ctrs[id] }
 
 type request struct {
+	ctx      context.Context // a change whose ctx ended is not made (ErrStale)
 	fn       func(t *txn) error
 	readOnly bool
 	err      chan error
@@ -246,6 +250,7 @@ func open(path string, cfg *config.Config, opts *Opts) (*Engine, error) {
 	// from the first tick or press.
 	e.catchUp()
 	go e.loop()
+	go e.watchStalls(10*time.Second, 5*time.Second)
 	if stray {
 		if err := e.reconcile(context.Background()); err != nil {
 			e.Close()
@@ -288,6 +293,31 @@ func absPath(path string) string {
 }
 
 func (e *Engine) String() string { return "queue.Engine(" + e.db.Path() + ")" }
+
+// slowWrite is how long a write transaction may take before it is logged:
+// a healthy SD card commits in milliseconds.
+const slowWrite = 2 * time.Second
+
+// watchStalls logs, every look, a write transaction that has run longer
+// than after: the disk stopped answering, nothing is issued or called
+// meanwhile, and presses that wait longer than their deadline are refused
+// once it answers (ErrStale).
+func (e *Engine) watchStalls(after, look time.Duration) {
+	tick := time.NewTicker(look)
+	defer tick.Stop()
+	for {
+		select {
+		case <-e.done:
+			return
+		case <-tick.C:
+			if began := e.writing.Load(); began != 0 {
+				if d := time.Since(time.Unix(0, began)); d > after {
+					e.log.Error("queue: a write to the store has not finished: the disk (SD card) does not answer; nothing is issued or called until it does", "for", d.Round(time.Second))
+				}
+			}
+		}
+	}
+}
 
 func (e *Engine) loop() {
 	defer close(e.done)
@@ -393,6 +423,8 @@ func (e *Engine) run(batch []*request) {
 	}
 	if writes {
 		var t *txn
+		began := time.Now()
+		e.writing.Store(began.UnixNano())
 		err := e.update(func(tx *bolt.Tx) error {
 			t = newTxn(e, tx)
 			t.storeAck() // first: a new day prunes only what was published
@@ -405,7 +437,11 @@ func (e *Engine) run(batch []*request) {
 				if t.fatal != nil {
 					break
 				}
-				if !r.readOnly {
+				switch {
+				case r.readOnly:
+				case r.ctx != nil && r.ctx.Err() != nil:
+					errs[i] = stale(r.ctx)
+				default:
 					errs[i] = r.fn(t)
 				}
 			}
@@ -415,6 +451,10 @@ func (e *Engine) run(batch []*request) {
 			}
 			return t.fatal
 		})
+		e.writing.Store(0)
+		if took := time.Since(began); took > slowWrite {
+			e.log.Warn("queue: a write to the store was slow (a failing disk or SD card?)", "took", took.Round(time.Millisecond), "requests", len(batch))
+		}
 		if t != nil && cap(t.buf) <= 1<<20 {
 			e.buf = t.buf[:0] // bbolt copied the values into its pages
 		}
@@ -465,22 +505,29 @@ func (e *Engine) signal() {
 // do runs fn on the engine goroutine inside a write transaction and returns
 // after the commit.
 func (e *Engine) do(ctx context.Context, readOnly bool, fn func(t *txn) error) error {
-	r := &request{fn: fn, readOnly: readOnly, err: make(chan error, 1)}
+	r := &request{ctx: ctx, fn: fn, readOnly: readOnly, err: make(chan error, 1)}
 	return submit(e, ctx, e.reqs, r, r.err)
 }
+
+// stale is the error of a request whose ctx ended before it ran.
+func stale(ctx context.Context) error { return fmt.Errorf("%w (%w)", ErrStale, context.Cause(ctx)) }
 
 // submit hands v to the engine's goroutine on ch and returns what it
 // answers on errc.
 func submit[T any](e *Engine, ctx context.Context, ch chan<- T, v T, errc <-chan error) error {
+	if ctx.Err() != nil {
+		return stale(ctx)
+	}
 	select {
 	case ch <- v:
 	case <-e.quit:
 		return ErrEngineClosed
 	case <-ctx.Done():
-		return ctx.Err()
+		return stale(ctx)
 	}
-	// Once queued the request runs: wait for it even if ctx ends, so that a
-	// caller never mistakes a committed ticket for a failed one.
+	// Once queued the request is answered: wait for it even if ctx ends,
+	// so that a caller never mistakes a committed ticket for a failed one
+	// (one whose ctx ended before it ran is not made: ErrStale).
 	select {
 	case err := <-errc:
 		return err

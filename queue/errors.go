@@ -41,6 +41,12 @@ var (
 	// ErrStore wraps the error of a write transaction that failed: the
 	// request changed nothing, and may be sent again.
 	ErrStore = errors.New("queue: store")
+	// ErrStale is returned for a change whose context ended before the
+	// engine came to it (a storage that stalled held it): it changed
+	// nothing. The caller's deadline says how old a press may be and still
+	// be done: a citizen who left the kiosk, or a specialist who pressed
+	// again, is not served by a change made a minute late.
+	ErrStale = errors.New("queue: the request waited too long to run; nothing was done")
 	// ErrRecallLimit is returned by recall when the ticket was already
 	// called as often as office.recall_limit allows.
 	ErrRecallLimit = errors.New("queue: the recall limit is reached")

@@ -2,6 +2,7 @@ package queue
 
 import (
 	"context"
+	"time"
 
 	bolt "go.etcd.io/bbolt"
 )
@@ -51,3 +52,10 @@ func SetAckEvery(t interface{ Cleanup(func()) }, n uint64) {
 	ackEvery = n
 	t.Cleanup(func() { ackEvery = old })
 }
+
+// Queued is how many requests wait for the engine's goroutine.
+func Queued(e *Engine) int { return len(e.reqs) }
+
+// WatchStalls starts another watch of e's write transactions, with its own
+// times.
+func WatchStalls(e *Engine, after, look time.Duration) { go e.watchStalls(after, look) }

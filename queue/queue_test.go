@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -779,6 +780,49 @@ func TestFailedTransactionReloads(t *testing.T) {
 	}
 	require.Equal(t, "А001", o.next("1"))
 	require.Len(t, o.events(), len(evs)+2)
+}
+
+// TestStaleRequestNotMade: a change whose context ended while it waited
+// behind a commit that stalled (a failing SD card) is not made once the
+// disk answers: the citizen left the kiosk, the specialist pressed again.
+func TestStaleRequestNotMade(t *testing.T) {
+	o := newOffice(t, nil, monday10)
+	require.NoError(t, o.e.Close())
+	var log logBuffer
+	o.e = queuetest.OpenPath(t, o.path, o.cfg, &queue.Opts{Now: o.clk.Now, Logger: slog.New(slog.NewTextHandler(&log, nil))})
+	queue.WatchStalls(o.e, time.Millisecond, time.Millisecond)
+	entered, release := make(chan struct{}), make(chan struct{})
+	var once sync.Once
+	queue.SetFailHook(o.e, func() error {
+		once.Do(func() { close(entered); <-release })
+		return nil
+	})
+	first := make(chan error, 1)
+	go func() {
+		_, err := o.e.Issue(o.ctx, queue.IssueRequest{Service: "social"})
+		first <- err
+	}()
+	<-entered // its commit hangs
+	ctx, cancel := context.WithCancel(o.ctx)
+	late := make(chan error, 1)
+	go func() {
+		_, err := o.e.Issue(ctx, queue.IssueRequest{Service: "social"})
+		late <- err
+	}()
+	for queue.Queued(o.e) == 0 {
+		time.Sleep(time.Millisecond)
+	}
+	cancel()
+	// The stall is logged while it lasts.
+	for log.count("a write to the store has not finished") == 0 {
+		time.Sleep(time.Millisecond)
+	}
+	close(release)
+	require.NoError(t, <-first)
+	require.ErrorIs(t, <-late, queue.ErrStale)
+	queue.SetFailHook(o.e, nil)
+	require.Len(t, o.tickets(), 1, "the late press issued nothing")
+	require.Equal(t, "А002", o.issue("social").Ticket.Label)
 }
 
 // narrowSocial gives social labels one digit wide (А1…А9): its numbering

@@ -108,6 +108,7 @@ type press struct {
 	// id is the press's own id from a screen kiosk, given back in its
 	// answer.
 	id string
+	at time.Time // when it came (submit)
 }
 
 // asked is what the press asks, to tell a delivery again (the same) from
@@ -289,6 +290,7 @@ func (e *FieldError) Unwrap() error { return e.Err }
 // full backlog (a burst from a screen kiosk) is answered at once: the
 // kiosk's screen says to press again.
 func (k *kiosk) submit(p press) {
+	p.at = time.Now()
 	select {
 	case k.presses <- p:
 	default:
@@ -431,7 +433,7 @@ func (k *kiosk) run(ctx context.Context) {
 				r = refuse(Result{Press: p.id, Service: p.service, At: k.o.now()}, "repeat", "Ваш талон уже друкується: один талон на одне натискання / Your ticket is already printing: one ticket per press")
 			default:
 				r = k.serve(ctx, p)
-				if r.Reason != "error" { // a press that failed may be sent again
+				if r.Reason != "error" && r.Reason != "timeout" { // a press that failed may be sent again
 					k.answers.put(p.id, asked, r, time.Now())
 				}
 				k.light(ctx)
@@ -610,9 +612,14 @@ func (k *kiosk) serve(ctx context.Context, p press) Result {
 		uk, en := printerMessage(err)
 		return refuse(r, "printer", uk+" / "+en)
 	}
-	iss, err := k.o.eng.Issue(ctx, queue.IssueRequest{Service: p.service, Kiosk: k.cfg.ID, Priority: p.priority, Category: p.category})
+	ictx, cancel := context.WithDeadline(ctx, p.at.Add(staleAfter))
+	iss, err := k.o.eng.Issue(ictx, queue.IssueRequest{Service: p.service, Kiosk: k.cfg.ID, Priority: p.priority, Category: p.category})
+	cancel()
 	var pe *queue.PausedError
 	switch {
+	case errors.Is(err, queue.ErrStale):
+		k.o.log.Warn("office: a press waited too long for the store (is the disk stalling?); no ticket issued", "kiosk", k.cfg.ID, "service", p.service, "waited", time.Since(p.at).Round(time.Millisecond))
+		return refuse(r, "timeout", msgStale)
 	case errors.As(err, &pe):
 		return refuse(r, "paused", pausedMessage(pe))
 	case errors.Is(err, queue.ErrServiceClosed):

@@ -118,8 +118,15 @@ type counterReq struct {
 	ticket  string
 	score   int
 	source  string
-	id      string // the box's id of the command, if it gave one
+	id      string    // the box's id of the command, if it gave one
+	at      time.Time // when it came (submitCounter)
 }
+
+// staleAfter is how long a press or a counter command may wait for the
+// store (one that stalls: a failing SD card) and still be done. Later, the
+// citizen has left the kiosk or pressed again, and the specialist has
+// pressed again: it is refused (timeout), nothing done.
+const staleAfter = 10 * time.Second
 
 // asked is what the command asks, to tell a delivery again (the same) from
 // another command under a reused id.
@@ -499,6 +506,7 @@ func (o *Office) onRating(topic string, payload []byte) {
 }
 
 func (o *Office) submitCounter(r counterReq) {
+	r.at = time.Now()
 	select {
 	case o.counters <- r:
 	default:
@@ -557,7 +565,7 @@ func (o *Office) serveCounters(ctx context.Context) {
 // unsaved reports whether a command failed because nothing could be
 // saved (the store, or the engine closing): sent again, it runs afresh.
 func unsaved(err error) bool {
-	return errors.Is(err, queue.ErrStore) || errors.Is(err, queue.ErrEngineClosed)
+	return errors.Is(err, queue.ErrStore) || errors.Is(err, queue.ErrEngineClosed) || errors.Is(err, queue.ErrStale)
 }
 
 // ran reports whether a command came to the queue, done or refused, so
@@ -615,6 +623,13 @@ func (o *Office) ack(r counterReq, ack []byte) {
 
 // serveCounter applies one counter command or rating.
 func (o *Office) serveCounter(ctx context.Context, r counterReq) (res queue.CounterResult, err error) {
+	ctx, cancel := context.WithDeadline(ctx, r.at.Add(staleAfter))
+	defer cancel()
+	defer func() {
+		if errors.Is(err, queue.ErrStale) {
+			o.log.Warn("office: a counter command waited too long for the store (is the disk stalling?); not done", "counter", r.counter, "action", r.cmd.Action, "waited", time.Since(r.at).Round(time.Millisecond))
+		}
+	}()
 	switch {
 	case r.score != 0:
 		_, err = o.eng.Rate(ctx, r.counter, r.score)

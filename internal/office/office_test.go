@@ -192,6 +192,32 @@ func TestCounterRefusalsSayWhy(t *testing.T) {
 // topic under its id, with what the counter has now, or why it was refused;
 // a command delivered again is answered again and not repeated. The board
 // says when the counter is paused, also while it still has a ticket.
+// TestStalePressRefused: a press and a counter command that waited longer
+// than office.StaleAfter for the store (a failing SD card stalled it) are
+// refused, timeout, and nothing is done: the citizen has left or pressed
+// again. (queue's TestStaleRequestNotMade stalls a real commit.)
+func TestStalePressRefused(t *testing.T) {
+	ctx, o, _ := startOffice(t, office.Opts{Config: roundTheClock(t), Logger: quiet}, "qms/demo/status")
+	late := time.Now().Add(-office.StaleAfter - time.Second)
+	r := office.ServeAt(ctx, o, "k1", "social", late)
+	require.False(t, r.OK)
+	require.Equal(t, "timeout", r.Reason)
+	require.Contains(t, r.Message, "натисніть ще раз")
+	figs, err := o.Engine().Stats(ctx, "")
+	require.NoError(t, err)
+	require.Zero(t, figs.Total.Issued, "nothing issued")
+	r = office.ServeAt(ctx, o, "k1", "social", time.Now())
+	require.True(t, r.OK, "%+v", r)
+	require.Equal(t, "А001", r.Ticket)
+
+	a := office.CounterAt(ctx, o, "2", queue.Next, late)
+	require.Equal(t, "timeout", a.Reason)
+	require.Empty(t, a.State, "the command did not run: the counter is as the store holds it")
+	a = office.CounterAt(ctx, o, "2", queue.Next, time.Now())
+	require.True(t, a.OK)
+	require.Equal(t, "А001", a.Ticket)
+}
+
 func TestCounterAck(t *testing.T) {
 	ctx, o, l := startOffice(t, office.Opts{Config: roundTheClock(t), Logger: quiet}, "qms/demo/counter/+/ack", "qms/demo/board/2", "qms/demo/events")
 	for range 2 {

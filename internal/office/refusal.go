@@ -41,6 +41,10 @@ func refusal(err error) (reason, message string) {
 	return "", ""
 }
 
+// msgStale is what a press or command that waited too long for the store
+// is answered (queue.ErrStale).
+const msgStale = "Система не встигла виконати натискання, нічого не змінено: натисніть ще раз / The system could not act on the press in time, nothing changed: press again"
+
 const msgUnknownCommand = "Пристрій надіслав невідому команду: зверніться до адміністратора / The device sent an unknown command: ask the administrator"
 
 var refusals = []struct {
@@ -63,6 +67,7 @@ var refusals = []struct {
 	{errNotConfigured, "unknown_device", "Пристрій не налаштований у цьому офісі: зверніться до адміністратора / The device is not configured in this office: ask the administrator"},
 	{errPressAgain, "busy", "Забагато натискань одночасно: натисніть ще раз / Too many presses at once: press again"},
 	{queue.ErrStore, "store", "Не вдалося зберегти: натисніть ще раз / Could not be saved: press again"},
+	{queue.ErrStale, "timeout", msgStale},
 }
 
 // because is ": reason", or nothing for no reason.
