@@ -104,6 +104,9 @@ func ctl(args []string, stdout, stderr io.Writer, getenv func(string) string) in
 	if status, ok := parse(fs.Args()[1:]); !ok {
 		return status
 	}
+	if err := checkSite(*site); err != nil {
+		return fail(2, err)
+	}
 	acct, err := login(*user, *passFile, getenv)
 	if err != nil {
 		return fail(2, err)
@@ -117,6 +120,18 @@ func ctl(args []string, stdout, stderr io.Writer, getenv func(string) string) in
 		return fail(1, err)
 	}
 	return code
+}
+
+// checkSite refuses a -site that cannot be one level of a topic: the
+// request would go to a topic no controller listens on, or to none.
+func checkSite(site string) error {
+	if site == "" {
+		return errors.New("-site is empty: give the site: of the office's file")
+	}
+	if strings.ContainsAny(site, "#+/") {
+		return fmt.Errorf("-site %q: a site has no '#', '+' or '/' (it is one level of the topics qms/{site}/…)", site)
+	}
+	return nil
 }
 
 // account is who chergactl is on the broker; the zero account is anonymous.
@@ -199,7 +214,20 @@ func buildArgs(raw string, words []string) (json.RawMessage, error) {
 	return json.Marshal(m)
 }
 
+// statusGrace is how long after subscribing chergactl waits for the
+// retained {root}/status: a broker sends it right after the subscription's
+// acknowledgement, so none by then means none is kept.
+const statusGrace = time.Second
+
+// status is the controller's retained {root}/status (docs/mqtt.md).
+type status struct {
+	Online  bool   `json:"online"`
+	Version string `json:"version"`
+	Started string `json:"started"`
+}
+
 func run(w io.Writer, broker string, acct account, root, op string, args json.RawMessage, timeout time.Duration) (int, error) {
+	site := strings.TrimPrefix(root, "qms/")
 	idb := make([]byte, 8)
 	rand.Read(idb)
 	id := hex.EncodeToString(idb)
@@ -222,38 +250,102 @@ func run(w io.Writer, broker string, acct account, root, op string, args json.Ra
 	if err := await(tok, timeout); err != nil {
 		return 0, fmt.Errorf("subscribe: %v", err)
 	}
+	// The status says at once whether anyone will answer: the controller
+	// stopped (its last will), or never ran under this site. Room for the
+	// retained one and a few changes while the request waits.
+	statuses := make(chan status, 8)
+	stok := c.Subscribe(root+"/status", 1, func(_ paho.Client, m paho.Message) {
+		var st status
+		if len(m.Payload()) == 0 || json.Unmarshal(m.Payload(), &st) != nil {
+			return // cleared, or not the controller's
+		}
+		select {
+		case statuses <- st:
+		default:
+		}
+	})
+	// An account the broker's ACL lets read only {root}/admin/# is refused
+	// the status (0x80): then only the answer tells.
+	var noStatus <-chan time.Time
+	if granted(stok, root+"/status", timeout) {
+		noStatus = time.After(min(statusGrace, timeout))
+	}
 	req, _ := json.Marshal(map[string]any{"id": id, "op": op, "args": args})
 	if err := await(c.Publish(root+"/admin/req", 1, false, req), timeout); err != nil {
 		return 0, fmt.Errorf("publish: %v", err)
 	}
-	select {
-	case b := <-answer:
-		var res struct {
-			OK     bool            `json:"ok"`
-			Result json.RawMessage `json:"result"`
-			Error  json.RawMessage `json:"error"`
+	deadline := time.After(timeout)
+	var running *status
+	for {
+		select {
+		case b := <-answer:
+			return printAnswer(w, b)
+		case st := <-statuses:
+			if !st.Online {
+				return 0, fmt.Errorf("the controller of site %q is not running: its status on %s says online:false", site, broker)
+			}
+			running, noStatus = &st, nil
+		case <-noStatus:
+			return 0, fmt.Errorf("no controller has ever run with site %q on %s: it has no %s/status (a typo in -site?)", site, broker, root)
+		case <-deadline:
+			if running == nil {
+				return 0, fmt.Errorf("no answer from cherga on %s within %s (is it running, with site %q?)", root, timeout, site)
+			}
+			return 0, fmt.Errorf("the controller of site %q is running (%s) but did not answer within %s: the account may not be allowed to publish on %s/admin/req (the broker's ACL), or the controller is busy", site, running.since(), timeout, root)
 		}
-		if err := json.Unmarshal(b, &res); err != nil {
-			return 0, fmt.Errorf("bad answer %q: %v", b, err)
-		}
-		out := res.Result
-		if !res.OK {
-			out = res.Error
-		}
-		var pretty any
-		if json.Unmarshal(out, &pretty) == nil {
-			enc := json.NewEncoder(w)
-			enc.SetIndent("", "  ")
-			enc.SetEscapeHTML(false)
-			enc.Encode(pretty)
-		}
-		if !res.OK {
-			return 1, nil
-		}
-		return 0, nil
-	case <-time.After(timeout):
-		return 0, fmt.Errorf("no answer from cherga on %s within %s (is it running, with site %q?)", root, timeout, strings.TrimPrefix(root, "qms/"))
 	}
+}
+
+// since says when the controller started, and which one, as far as its
+// status tells.
+func (st *status) since() string {
+	s := "started " + st.Started
+	if st.Started == "" {
+		s = "start time unknown"
+	}
+	if st.Version != "" {
+		s += ", version " + st.Version
+	}
+	return s
+}
+
+// printAnswer prints the result, or the refusal, of an answer and gives
+// the exit status: 0 done, 1 refused.
+func printAnswer(w io.Writer, b []byte) (int, error) {
+	var res struct {
+		OK     bool            `json:"ok"`
+		Result json.RawMessage `json:"result"`
+		Error  json.RawMessage `json:"error"`
+	}
+	if err := json.Unmarshal(b, &res); err != nil {
+		return 0, fmt.Errorf("bad answer %q: %v", b, err)
+	}
+	out := res.Result
+	if !res.OK {
+		out = res.Error
+	}
+	var pretty any
+	if json.Unmarshal(out, &pretty) == nil {
+		enc := json.NewEncoder(w)
+		enc.SetIndent("", "  ")
+		enc.SetEscapeHTML(false)
+		enc.Encode(pretty)
+	}
+	if !res.OK {
+		return 1, nil
+	}
+	return 0, nil
+}
+
+// granted says whether the broker took the subscription to topic: a
+// refusal is a return code of 0x80 in an acknowledgement without error.
+func granted(tok paho.Token, topic string, timeout time.Duration) bool {
+	st, ok := tok.(*paho.SubscribeToken)
+	if !ok || await(tok, timeout) != nil {
+		return false
+	}
+	code, ok := st.Result()[topic]
+	return ok && code < 0x80
 }
 
 // await waits for a broker's answer: its error, or that none came in time.

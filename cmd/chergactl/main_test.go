@@ -18,6 +18,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	firmwareconfig "github.com/cherga/cherga/firmware-config"
+	"github.com/cherga/cherga/internal/broker"
 	"github.com/cherga/cherga/internal/office"
 	"github.com/cherga/cherga/queue"
 )
@@ -182,16 +183,10 @@ func TestSilentBroker(t *testing.T) {
 // On a broker with accounts chergactl logs in with -user and the password
 // from -password-file or $CHERGA_MQTT_PASSWORD, never from its command line.
 func TestBrokerAccount(t *testing.T) {
-	srv := mqtt.New(&mqtt.Options{InlineClient: true, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
-	require.NoError(t, srv.AddHook(new(auth.Hook), &auth.Options{Ledger: &auth.Ledger{Auth: auth.AuthRules{
+	url := ledgerBroker(t, &auth.Ledger{Auth: auth.AuthRules{
 		{Username: "cherga", Password: "controller-secret", Allow: true},
 		{Username: "admin", Password: "s3cret pass", Allow: true},
-	}}}))
-	tcp := listeners.NewTCP(listeners.Config{ID: "tcp", Address: "127.0.0.1:0"})
-	require.NoError(t, srv.AddListener(tcp))
-	go srv.Serve()
-	t.Cleanup(func() { srv.Close() })
-	url := "tcp://" + tcp.Address()
+	}})
 
 	cfg, err := firmwareconfig.Example("round-the-clock")
 	require.NoError(t, err)
@@ -244,6 +239,75 @@ func TestBrokerAccount(t *testing.T) {
 				require.Contains(t, stderr.String(), tc.out)
 			}
 		})
+	}
+}
+
+// ledgerBroker starts a broker with the accounts and ACL of ledger and
+// gives its URL.
+func ledgerBroker(t *testing.T, ledger *auth.Ledger) string {
+	t.Helper()
+	srv := mqtt.New(&mqtt.Options{InlineClient: true, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	require.NoError(t, srv.AddHook(new(auth.Hook), &auth.Options{Ledger: ledger}))
+	tcp := listeners.NewTCP(listeners.Config{ID: "tcp", Address: "127.0.0.1:0"})
+	require.NoError(t, srv.AddListener(tcp))
+	go srv.Serve()
+	t.Cleanup(func() { srv.Close() })
+	return "tcp://" + tcp.Address()
+}
+
+// Without a controller, the retained status says why nobody answers: at
+// once when it says so, after -timeout only when it says one is running.
+func TestNoController(t *testing.T) {
+	tests := []struct {
+		name    string
+		status  string // retained on qms/demo/status; "" none
+		timeout time.Duration
+		err     string
+	}{
+		{"stopped", `{"online":false}`, time.Minute, `the controller of site "demo" is not running`},
+		{"never ran", "", time.Minute, `no controller has ever run with site "demo"`},
+		{"status cleared", "\x00", time.Minute, `no controller has ever run with site "demo"`},
+		{"running but silent", `{"online":true,"version":"1.4","started":"2026-11-23T08:00:00Z","site":"demo"}`, 300 * time.Millisecond,
+			`the controller of site "demo" is running (started 2026-11-23T08:00:00Z, version 1.4) but did not answer within 300ms: the account may not be allowed to publish on qms/demo/admin/req`},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			b, err := broker.Start("127.0.0.1:0", slog.New(slog.NewTextHandler(io.Discard, nil)))
+			require.NoError(t, err)
+			t.Cleanup(func() { b.Close() })
+			switch tc.status {
+			case "":
+			case "\x00": // set, then cleared by an empty retained message
+				require.NoError(t, b.Publish("qms/demo/status", []byte(`{"online":false}`), true))
+				require.NoError(t, b.Publish("qms/demo/status", nil, true))
+			default:
+				require.NoError(t, b.Publish("qms/demo/status", []byte(tc.status), true))
+			}
+			start := time.Now()
+			_, err = run(io.Discard, b.URL(), account{}, "qms/demo", "stats.get", nil, tc.timeout)
+			require.ErrorContains(t, err, tc.err)
+			require.Less(t, time.Since(start), 20*time.Second, "not the whole -timeout")
+		})
+	}
+}
+
+// An account that may not read the status (an ACL of {root}/admin/# only)
+// is told after -timeout, as before the status was read.
+func TestStatusNotReadable(t *testing.T) {
+	url := ledgerBroker(t, &auth.Ledger{
+		Auth: auth.AuthRules{{Username: "admin", Password: "pass", Allow: true}},
+		ACL:  auth.ACLRules{{Username: "admin", Filters: auth.Filters{"qms/demo/status": auth.Deny}}},
+	})
+	_, err := run(io.Discard, url, account{user: "admin", password: "pass"}, "qms/demo", "stats.get", nil, 1500*time.Millisecond)
+	require.ErrorContains(t, err, `no answer from cherga on qms/demo within 1.5s (is it running, with site "demo"?)`)
+}
+
+func TestSiteChecked(t *testing.T) {
+	for _, site := range []string{"", "#", "de+mo", "demo/x"} {
+		var stdout, stderr bytes.Buffer
+		// No broker listens there: the command line is refused before.
+		require.Equal(t, 2, ctl([]string{"-broker", "tcp://127.0.0.1:1", "-site", site, "stats.get"}, &stdout, &stderr, func(string) string { return "" }), site)
+		require.Contains(t, stderr.String(), "-site", site)
 	}
 }
 
