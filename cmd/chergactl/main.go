@@ -7,10 +7,12 @@
 //	chergactl -args '{"ticket":"А023"}' ticket.void
 //	chergactl -args '{"patch":{"office":{"hours":{"fri":"09:00-15:00"}}}}' config.set
 //	chergactl -args '{"config":{…as config.get gave it, edited…},"base_version":24}' config.set
+//	chergactl -args @office.json config.set       # the JSON from a file; -args - from standard input
 //	chergactl -user admin -password-file /etc/cherga/mqtt-admin.pass stats.get
 package main
 
 import (
+	"bytes"
 	"crypto/rand"
 	"encoding/hex"
 	"encoding/json"
@@ -22,6 +24,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	paho "github.com/eclipse/paho.mqtt.golang"
 )
@@ -55,12 +58,12 @@ flags:
 `
 
 func main() {
-	os.Exit(ctl(os.Args[1:], os.Stdout, os.Stderr, os.Getenv))
+	os.Exit(ctl(os.Args[1:], os.Stdin, os.Stdout, os.Stderr, os.Getenv))
 }
 
 // ctl runs chergactl with the command line args and returns its exit
 // status: 0 done, 1 refused or failed, 2 a wrong command line.
-func ctl(args []string, stdout, stderr io.Writer, getenv func(string) string) int {
+func ctl(args []string, stdin io.Reader, stdout, stderr io.Writer, getenv func(string) string) int {
 	fs := flag.NewFlagSet("chergactl", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	var (
@@ -68,7 +71,7 @@ func ctl(args []string, stdout, stderr io.Writer, getenv func(string) string) in
 		site     = fs.String("site", "demo", "site id (topics under qms/{site})")
 		user     = fs.String("user", "", "MQTT user `name`, for a broker with accounts")
 		passFile = fs.String("password-file", "", "`file` whose first line is the MQTT password of -user (default: $CHERGA_MQTT_PASSWORD)")
-		rawArgs  = fs.String("args", "", "the request's args as a JSON object (instead of key=value words)")
+		rawArgs  = fs.String("args", "", "the request's args as a `JSON` object, instead of key=value words; @FILE reads it from FILE, - from standard input")
 		timeout  = fs.Duration("timeout", 10*time.Second, "how long to wait for the answer")
 		showVer  = fs.Bool("version", false, "print the version and exit")
 	)
@@ -111,7 +114,7 @@ func ctl(args []string, stdout, stderr io.Writer, getenv func(string) string) in
 	if err != nil {
 		return fail(2, err)
 	}
-	reqArgs, err := buildArgs(*rawArgs, fs.Args())
+	reqArgs, err := buildArgs(*rawArgs, fs.Args(), stdin)
 	if err != nil {
 		return fail(2, err)
 	}
@@ -130,6 +133,50 @@ func checkSite(site string) error {
 	}
 	if strings.ContainsAny(site, "#+/") {
 		return fmt.Errorf("-site %q: a site has no '#', '+' or '/' (it is one level of the topics qms/{site}/…)", site)
+	}
+	return nil
+}
+
+// jsonObject says what is wrong with the JSON object b, and where: the
+// line and column of the character at fault (or just past the end), as an
+// editor counts them, and the text of its line up to it.
+func jsonObject(b []byte) error {
+	if len(bytes.TrimSpace(b)) == 0 {
+		return errors.New("empty: want a JSON object {…}")
+	}
+	var v any
+	err := json.Unmarshal(b, &v)
+	var syn *json.SyntaxError
+	if errors.As(err, &syn) {
+		// Offset is just past the byte at fault, or the length at an
+		// unexpected end.
+		at := int(syn.Offset)
+		msg := syn.Error()
+		if at > 0 && at <= len(b) && strings.HasPrefix(msg, "invalid character ") {
+			at--
+			// encoding/json names the first byte of a multi-byte
+			// character: 'Ð' for 'А'.
+			if r, _ := utf8.DecodeRune(b[at:]); r >= utf8.RuneSelf {
+				msg = strings.Replace(msg, "'"+string(rune(b[at]))+"'", strconv.QuoteRune(r), 1)
+			}
+		}
+		at = min(at, len(b))
+		start := bytes.LastIndexByte(b[:at], '\n') + 1
+		_, size := utf8.DecodeRune(b[at:])
+		near := []rune(string(b[start : at+size]))
+		if len(near) > 24 {
+			near = append([]rune("…"), near[len(near)-24:]...)
+		}
+		if len(near) > 0 {
+			msg += " (the line up to there: " + string(near) + ")"
+		}
+		return fmt.Errorf("line %d, column %d: %s", bytes.Count(b[:at], []byte("\n"))+1, utf8.RuneCount(b[start:at])+1, msg)
+	}
+	if err != nil {
+		return err
+	}
+	if _, ok := v.(map[string]any); !ok {
+		return fmt.Errorf("want a JSON object {…}, not %s", bytes.TrimSpace(b))
 	}
 	return nil
 }
@@ -171,18 +218,32 @@ var numericArgs = map[string]bool{"version": true, "base_version": true, "from_s
 // boolArgs are the args that are true or false.
 var boolArgs = map[string]bool{"expire": true}
 
-// buildArgs makes the args object from -args JSON or key=value words: the
-// values of numericArgs become JSON numbers, of boolArgs true or false,
-// the others strings.
-func buildArgs(raw string, words []string) (json.RawMessage, error) {
+// buildArgs makes the args object from -args or key=value words. raw is
+// -args as given: a JSON object, or @FILE, or - for standard input. Of the
+// words, the values of numericArgs become JSON numbers, of boolArgs true or
+// false, the others strings.
+func buildArgs(raw string, words []string, stdin io.Reader) (json.RawMessage, error) {
 	if raw != "" {
 		if len(words) > 0 {
 			return nil, fmt.Errorf("give either -args or key=value words, not both")
 		}
-		if !json.Valid([]byte(raw)) {
-			return nil, fmt.Errorf("-args is not valid JSON")
+		name, b := "-args", []byte(raw)
+		var err error
+		switch {
+		case raw == "-":
+			name = "-args - (standard input)"
+			b, err = io.ReadAll(stdin)
+		case strings.HasPrefix(raw, "@"):
+			name = "-args " + raw
+			b, err = os.ReadFile(raw[1:])
 		}
-		return json.RawMessage(raw), nil
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", name, err)
+		}
+		if err := jsonObject(b); err != nil {
+			return nil, fmt.Errorf("%s: %w", name, err)
+		}
+		return json.RawMessage(b), nil
 	}
 	m := map[string]any{}
 	for _, w := range words {

@@ -9,6 +9,7 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -37,7 +38,7 @@ func TestAdminOverMQTT(t *testing.T) {
 	require.NoError(t, err)
 
 	ctl := func(op string, words ...string) (int, []byte) {
-		args, err := buildArgs("", words)
+		args, err := buildArgs("", words, nil)
 		require.NoError(t, err)
 		var out bytes.Buffer
 		code, err := run(&out, o.BrokerURL(), account{}, "qms/demo", op, args, 10*time.Second)
@@ -103,7 +104,7 @@ func TestAdminOverMQTT(t *testing.T) {
 	require.Equal(t, 0, code, "%s", out)
 	require.Contains(t, string(out), `"paused": []`)
 
-	args, err := buildArgs(`{"patch":{"office":{"recall_limit":5}},"author":"ctl"}`, nil)
+	args, err := buildArgs(`{"patch":{"office":{"recall_limit":5}},"author":"ctl"}`, nil, nil)
 	require.NoError(t, err)
 	var set bytes.Buffer
 	code, err = run(&set, o.BrokerURL(), account{}, "qms/demo", "config.set", args, 10*time.Second)
@@ -112,7 +113,7 @@ func TestAdminOverMQTT(t *testing.T) {
 	require.Contains(t, set.String(), `"version": 2`)
 	require.Equal(t, 5, o.Config().Office.RecallLimit)
 	// Made from version 1, which another change has replaced: refused.
-	args, err = buildArgs(`{"patch":{"office":{"recall_limit":4}},"base_version":1}`, nil)
+	args, err = buildArgs(`{"patch":{"office":{"recall_limit":4}},"base_version":1}`, nil, nil)
 	require.NoError(t, err)
 	set.Reset()
 	code, err = run(&set, o.BrokerURL(), account{}, "qms/demo", "config.set", args, 10*time.Second)
@@ -141,19 +142,60 @@ func TestAdminOverMQTT(t *testing.T) {
 }
 
 func TestBuildArgs(t *testing.T) {
-	b, err := buildArgs("", []string{"counter=5", "max=10", "ticket=006", "reason=1", "base_version=3", "expire=true"})
+	b, err := buildArgs("", []string{"counter=5", "max=10", "ticket=006", "reason=1", "base_version=3", "expire=true"}, nil)
 	require.NoError(t, err)
 	require.JSONEq(t, `{"counter":"5","max":10,"ticket":"006","reason":"1","base_version":3,"expire":true}`, string(b), "only the numeric args are numbers, expire true or false")
-	_, err = buildArgs("", []string{"expire=yes"})
+	_, err = buildArgs("", []string{"expire=yes"}, nil)
 	require.ErrorContains(t, err, "expire is true or false")
-	_, err = buildArgs("", []string{"version=last"})
+	_, err = buildArgs("", []string{"version=last"}, nil)
 	require.ErrorContains(t, err, "version is a number")
-	_, err = buildArgs("", []string{"nokey"})
+	_, err = buildArgs("", []string{"nokey"}, nil)
 	require.Error(t, err)
-	_, err = buildArgs("{", nil)
+	_, err = buildArgs("{", nil, nil)
 	require.Error(t, err)
-	_, err = buildArgs("", []string{"ticket=А1", "-timeout=1s"})
+	_, err = buildArgs("", []string{"ticket=А1", "-timeout=1s"}, nil)
 	require.ErrorContains(t, err, "flags go before the key=value words")
+}
+
+// A wrong -args says where it is wrong, as an editor counts: line and
+// column, in characters.
+func TestArgsJSONErrors(t *testing.T) {
+	tests := []struct{ raw, err string }{
+		{`{"ticket":"А023",}`, `-args: line 1, column 18: invalid character '}' looking for beginning of object key string (the line up to there: {"ticket":"А023",})`},
+		{"{\n  \"patch\": {\n    \"office\": {\"recall_limit\": 5\n  }\n", `-args: line 5, column 1: unexpected end of JSON input`},
+		{`{"patch":{"office":{"hours":{"fri":"09:00-15:00"}}}`, `-args: line 1, column 52: unexpected end of JSON input (the line up to there: …:{"fri":"09:00-15:00"}}})`},
+		{`{ticket:"А023"}`, `-args: line 1, column 2: invalid character 't' looking for beginning of object key string (the line up to there: {t)`},
+		{`{"a":1} {"b":2}`, `-args: line 1, column 9: invalid character '{' after top-level value (the line up to there: {"a":1} {)`},
+		{`["А023"]`, `-args: want a JSON object {…}, not ["А023"]`},
+	}
+	for _, tc := range tests {
+		_, err := buildArgs(tc.raw, nil, nil)
+		require.EqualError(t, err, tc.err, tc.raw)
+	}
+}
+
+// -args @FILE and -args - read the JSON from a file and from standard input.
+func TestArgsFromFile(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "patch.json")
+	require.NoError(t, os.WriteFile(path, []byte("{\"patch\": {\"office\": {\"recall_limit\": 5}}}\n"), 0o600))
+	b, err := buildArgs("@"+path, nil, nil)
+	require.NoError(t, err)
+	require.JSONEq(t, `{"patch":{"office":{"recall_limit":5}}}`, string(b))
+	b, err = buildArgs("-", nil, strings.NewReader(`{"ticket":"А023"}`))
+	require.NoError(t, err)
+	require.JSONEq(t, `{"ticket":"А023"}`, string(b))
+
+	require.NoError(t, os.WriteFile(path, []byte("{\n\"ticket\": А023\n}"), 0o600))
+	_, err = buildArgs("@"+path, nil, nil)
+	require.EqualError(t, err, "-args @"+path+`: line 2, column 11: invalid character 'А' looking for beginning of value (the line up to there: "ticket": А)`)
+	_, err = buildArgs("-", nil, strings.NewReader(" \n"))
+	require.EqualError(t, err, "-args - (standard input): empty: want a JSON object {…}")
+	_, err = buildArgs("@"+filepath.Join(t.TempDir(), "none.json"), nil, nil)
+	require.ErrorIs(t, err, os.ErrNotExist)
+
+	var stdout, stderr bytes.Buffer
+	require.Equal(t, 2, ctl([]string{"-args", "-", "ticket.void"}, strings.NewReader("{"), &stdout, &stderr, func(string) string { return "" }))
+	require.Contains(t, stderr.String(), "-args - (standard input): line 1, column 2")
 }
 
 // A broker that takes the connection and never answers is named as such.
@@ -231,7 +273,7 @@ func TestBrokerAccount(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			var stdout, stderr bytes.Buffer
 			args := append([]string{"-broker", url, "-timeout", "5s"}, tc.flags...)
-			status := ctl(append(args, "stats.get"), &stdout, &stderr, env(tc.env))
+			status := ctl(append(args, "stats.get"), nil, &stdout, &stderr, env(tc.env))
 			require.Equal(t, tc.status, status, "stdout: %s\nstderr: %s", &stdout, &stderr)
 			if tc.status == 0 {
 				require.Contains(t, stdout.String(), tc.out)
@@ -306,16 +348,16 @@ func TestSiteChecked(t *testing.T) {
 	for _, site := range []string{"", "#", "de+mo", "demo/x"} {
 		var stdout, stderr bytes.Buffer
 		// No broker listens there: the command line is refused before.
-		require.Equal(t, 2, ctl([]string{"-broker", "tcp://127.0.0.1:1", "-site", site, "stats.get"}, &stdout, &stderr, func(string) string { return "" }), site)
+		require.Equal(t, 2, ctl([]string{"-broker", "tcp://127.0.0.1:1", "-site", site, "stats.get"}, nil, &stdout, &stderr, func(string) string { return "" }), site)
 		require.Contains(t, stderr.String(), "-site", site)
 	}
 }
 
 func TestUsageNamesThePasswordFlags(t *testing.T) {
 	var stdout, stderr bytes.Buffer
-	require.Equal(t, 2, ctl(nil, &stdout, &stderr, func(string) string { return "" }))
+	require.Equal(t, 2, ctl(nil, nil, &stdout, &stderr, func(string) string { return "" }))
 	for _, w := range []string{"-user", "-password-file", "CHERGA_MQTT_PASSWORD"} {
 		require.Contains(t, stderr.String(), w)
 	}
-	require.Equal(t, 0, ctl([]string{"-h"}, &stdout, &stderr, func(string) string { return "" }))
+	require.Equal(t, 0, ctl([]string{"-h"}, nil, &stdout, &stderr, func(string) string { return "" }))
 }
