@@ -31,31 +31,75 @@ import (
 
 var version = "dev"
 
-const usage = `usage: chergactl [flags] OP [key=value ...]
-
-OPs (docs/mqtt.md):
-  config.get
-  config.set -args '{"patch":{"office":{"recall_limit":5}},"author":"me"}'   (or {"config":{…whole…}})
+// ops are the ops of docs/mqtt.md, each with its usage for -h and for
+// chergactl help OP.
+var ops = []struct{ name, usage string }{
+	{"config.get", "config.get"},
+	{"config.set", `config.set -args '{"patch":{"office":{"recall_limit":5}},"author":"me"}'   (or {"config":{…whole…}})
              add "base_version":N, the version config.get gave with what you edited:
              if another administrator changed it since, it is refused (conflict), not undone;
-             a change that would send waiting citizens home is refused unless "expire":true
-  config.history [version=N]                   config.rollback version=N [author=…] [expire=true]
-  office.pause [reason="повітряна тривога"]   office.resume
-  service.pause service=pension [reason=…]     service.resume service=pension
-  counter.close counter=5                      counter.open counter=5
-  tickets.list [service=social] [state=waiting] [day=2026-11-23] [from_id=N]
-  ticket.call ticket=А023 counter=5
-  ticket.void ticket=А023 [reason=…]
-  ticket.reprint ticket=А023 [kiosk=k1]
-  stats.get [day=2026-11-23]                   store.backup path=/var/backups/cherga/cherga.db
-  events.replay from_seq=N [max=N]             clock.trust
+             a change that would send waiting citizens home is refused unless "expire":true`},
+	{"config.history", "config.history [version=N]"},
+	{"config.rollback", "config.rollback version=N [author=…] [expire=true]"},
+	{"office.pause", `office.pause [reason="повітряна тривога"]`},
+	{"office.resume", "office.resume"},
+	{"service.pause", "service.pause service=pension [reason=…]"},
+	{"service.resume", "service.resume service=pension"},
+	{"counter.close", "counter.close counter=5"},
+	{"counter.open", "counter.open counter=5"},
+	{"tickets.list", "tickets.list [service=social] [state=waiting] [day=2026-11-23] [from_id=N]"},
+	{"ticket.call", "ticket.call ticket=А023 counter=5"},
+	{"ticket.void", "ticket.void ticket=А023 [reason=…]"},
+	{"ticket.reprint", "ticket.reprint ticket=А023 [kiosk=k1]"},
+	{"stats.get", "stats.get [day=2026-11-23]"},
+	{"store.backup", "store.backup path=/var/backups/cherga/cherga.db"},
+	{"events.replay", "events.replay from_seq=N [max=N]"},
+	{"clock.trust", "clock.trust"},
+}
 
+const usageHead = `usage: chergactl [flags] OP [key=value ...]
+       chergactl help [OP]
+
+OPs (docs/mqtt.md):
+`
+
+const usageTail = `
 A broker with accounts: -user NAME, and the password in the first line of
 -password-file FILE (mode 600) or in $CHERGA_MQTT_PASSWORD, never on the
 command line, where every user of the machine sees it (ps).
 
+Exit status: 0 done (the result on standard output); 1 the controller
+refused the request or found nothing (its error, as JSON, on standard
+output), or no answer came (why, on standard error); 2 a wrong command line.
+
 flags:
 `
+
+// help prints the usage of op, or the whole usage for op "", and gives the
+// exit status: 2 for an op it does not know.
+func help(fs *flag.FlagSet, op string, stdout, stderr io.Writer) int {
+	for _, o := range ops {
+		if o.name == op {
+			fmt.Fprintln(stdout, "usage: chergactl [flags]", o.usage)
+			return 0
+		}
+	}
+	w, status := stdout, 0
+	if op != "" {
+		w, status = stderr, 2
+		fmt.Fprintf(w, "chergactl: help: no op %q\n", op)
+	}
+	fmt.Fprint(w, usageHead)
+	for _, o := range ops {
+		fmt.Fprintln(w, "  "+o.usage)
+	}
+	fmt.Fprint(w, usageTail)
+	out := fs.Output()
+	fs.SetOutput(w)
+	fs.PrintDefaults()
+	fs.SetOutput(out)
+	return status
+}
 
 func main() {
 	os.Exit(ctl(os.Args[1:], os.Stdin, os.Stdout, os.Stderr, os.Getenv))
@@ -75,10 +119,7 @@ func ctl(args []string, stdin io.Reader, stdout, stderr io.Writer, getenv func(s
 		timeout  = fs.Duration("timeout", 10*time.Second, "how long to wait for the answer")
 		showVer  = fs.Bool("version", false, "print the version and exit")
 	)
-	fs.Usage = func() {
-		fmt.Fprint(stderr, usage)
-		fs.PrintDefaults()
-	}
+	fs.Usage = func() { help(fs, "", stderr, stderr) }
 	fail := func(code int, err error) int {
 		fmt.Fprintln(stderr, "chergactl:", err)
 		return code
@@ -103,7 +144,12 @@ func ctl(args []string, stdin io.Reader, stdout, stderr io.Writer, getenv func(s
 		return 2
 	}
 	op := fs.Arg(0)
-	// Flags may also follow the OP (chergactl config.set -args '{…}').
+	if op == "help" {
+		return help(fs, fs.Arg(1), stdout, stderr)
+	}
+	// Flags may also follow the OP (chergactl config.set -args '{…}'),
+	// -h too: the OP's usage.
+	fs.Usage = func() { help(fs, op, stderr, stderr) }
 	if status, ok := parse(fs.Args()[1:]); !ok {
 		return status
 	}

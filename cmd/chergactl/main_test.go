@@ -353,10 +353,32 @@ func TestSiteChecked(t *testing.T) {
 	}
 }
 
+// chergactl help is the usage, sent nowhere: no broker listens on port 1.
+func TestHelp(t *testing.T) {
+	tests := []struct {
+		args           []string
+		status         int
+		stdout, stderr string
+	}{
+		{[]string{"help"}, 0, "  ticket.reprint ticket=А023 [kiosk=k1]\n", ""},
+		{[]string{"help", "config.set"}, 0, "usage: chergactl [flags] config.set -args '{\"patch\"", ""},
+		{[]string{"help", "ticket.call"}, 0, "usage: chergactl [flags] ticket.call ticket=А023 counter=5\n", ""},
+		{[]string{"help", "ticket.cal"}, 2, "", `chergactl: help: no op "ticket.cal"`},
+		{[]string{"ticket.call", "-h"}, 0, "", "usage: chergactl [flags] ticket.call ticket=А023 counter=5\n"},
+	}
+	for _, tc := range tests {
+		var stdout, stderr bytes.Buffer
+		status := ctl(append([]string{"-broker", "tcp://127.0.0.1:1"}, tc.args...), nil, &stdout, &stderr, func(string) string { return "" })
+		require.Equal(t, tc.status, status, "%q: %s", tc.args, &stderr)
+		require.Contains(t, stdout.String(), tc.stdout, tc.args)
+		require.Contains(t, stderr.String(), tc.stderr, tc.args)
+	}
+}
+
 func TestUsageNamesThePasswordFlags(t *testing.T) {
 	var stdout, stderr bytes.Buffer
 	require.Equal(t, 2, ctl(nil, nil, &stdout, &stderr, func(string) string { return "" }))
-	for _, w := range []string{"-user", "-password-file", "CHERGA_MQTT_PASSWORD"} {
+	for _, w := range []string{"-user", "-password-file", "CHERGA_MQTT_PASSWORD", "Exit status: 0 done", "1 the controller\nrefused"} {
 		require.Contains(t, stderr.String(), w)
 	}
 	require.Equal(t, 0, ctl([]string{"-h"}, nil, &stdout, &stderr, func(string) string { return "" }))
