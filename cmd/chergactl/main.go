@@ -416,8 +416,8 @@ func (st *status) since() string {
 	return s
 }
 
-// printAnswer prints the result, or the refusal, of an answer and gives
-// the exit status: 0 done, 1 refused.
+// printAnswer prints the result, or the refusal, of an answer to w, and
+// gives the exit status: 0 done, 1 refused.
 func printAnswer(w io.Writer, b []byte) (int, error) {
 	var res struct {
 		OK     bool            `json:"ok"`
@@ -431,18 +431,41 @@ func printAnswer(w io.Writer, b []byte) (int, error) {
 	if !res.OK {
 		out = res.Error
 	}
-	var pretty any
-	if json.Unmarshal(out, &pretty) == nil {
-		enc := json.NewEncoder(w)
-		enc.SetIndent("", "  ")
-		enc.SetEscapeHTML(false)
-		enc.Encode(pretty)
+	// Indented as it came, in the controller's order (a map would sort
+	// the keys: counters 1, 10, 11, 2).
+	var pretty bytes.Buffer
+	if len(out) > 0 && json.Indent(&pretty, out, "", "  ") == nil {
+		pretty.WriteByte('\n')
+		w.Write(unescapeHTML(pretty.Bytes()))
 	}
 	if !res.OK {
 		return 1, nil
 	}
 	return 0, nil
 }
+
+// unescapeHTML gives back the <, > and & that encoding/json writes as
+// \u003c, \u003e and \u0026 for web pages: a reason typed with an & reads
+// as typed. An escaped backslash before a u stays as it is.
+func unescapeHTML(b []byte) []byte {
+	out := make([]byte, 0, len(b))
+	for i := 0; i < len(b); i++ {
+		if b[i] != '\\' || i+1 == len(b) {
+			out = append(out, b[i])
+			continue
+		}
+		if c, ok := htmlEscapes[string(b[i:min(i+6, len(b))])]; ok {
+			out = append(out, c)
+			i += 5
+			continue
+		}
+		out = append(out, b[i], b[i+1]) // \\ or \" or another escape, whole
+		i++
+	}
+	return out
+}
+
+var htmlEscapes = map[string]byte{`\u003c`: '<', `\u003e`: '>', `\u0026`: '&'}
 
 // granted says whether the broker took the subscription to topic: a
 // refusal is a return code of 0x80 in an acknowledgement without error.

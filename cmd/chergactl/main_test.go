@@ -87,6 +87,7 @@ func TestAdminOverMQTT(t *testing.T) {
 	code, out = ctl("stats.get")
 	require.Equal(t, 0, code, "%s", out)
 	require.Contains(t, string(out), "pension")
+	require.Regexp(t, `(?s)^\{\n  "day": .*\n  "total": .*\n  "services": .*\n  "counters": `, string(out), "in the controller's order")
 
 	code, out = ctl("stats.get", "day=yesterday")
 	require.Equal(t, 1, code)
@@ -155,6 +156,37 @@ func TestBuildArgs(t *testing.T) {
 	require.Error(t, err)
 	_, err = buildArgs("", []string{"ticket=А1", "-timeout=1s"}, nil)
 	require.ErrorContains(t, err, "flags go before the key=value words")
+}
+
+// The answer is printed in the controller's order, a refusal too (and
+// exit status 1), both on standard output.
+func TestPrintAnswer(t *testing.T) {
+	var out bytes.Buffer
+	code, err := printAnswer(&out, []byte(`{"id":"1","ok":true,"result":{"day":"2026-11-23","counters":{"2":{"served":1},"10":{"served":3},"1":{"served":2}},"note":"\u003ca\u0026b\u003e \\u0026"}}`))
+	require.NoError(t, err)
+	require.Equal(t, 0, code)
+	require.Equal(t, `{
+  "day": "2026-11-23",
+  "counters": {
+    "2": {
+      "served": 1
+    },
+    "10": {
+      "served": 3
+    },
+    "1": {
+      "served": 2
+    }
+  },
+  "note": "<a&b> \\u0026"
+}
+`, out.String())
+
+	out.Reset()
+	code, err = printAnswer(&out, []byte(`{"id":"1","ok":false,"error":{"code":"not_found","message":"немає талона / no ticket","field":"ticket"}}`))
+	require.NoError(t, err)
+	require.Equal(t, 1, code)
+	require.Equal(t, "{\n  \"code\": \"not_found\",\n  \"message\": \"немає талона / no ticket\",\n  \"field\": \"ticket\"\n}\n", out.String())
 }
 
 // A wrong -args says where it is wrong, as an editor counts: line and
