@@ -6,6 +6,10 @@
 //	cherga-announcer -broker tcp://cherga.local:1883 -site demo
 //	cherga-announcer -broker tcp://127.0.0.1:1883 -out /tmp/calls   # WAV files instead of sound
 //
+// Its MQTT client id, -id, must be unique on the broker: by default
+// cherga-announcer-{site}-{hostname}. Two announcers of one office on one
+// broker (two halls) need an -id each.
+//
 // The voice is the built-in espeak-ng pack (audio/voice) unless -pack names
 // a folder with a manifest.json (see package audio). The queue, merging and
 // age rules are audio.Announcer's.
@@ -73,7 +77,7 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	fs.DurationVar(&o.gather, "gather", 500*time.Millisecond, "how long a call waits for its other languages")
 	fs.DurationVar(&o.drain, "drain", 30*time.Second, "on SIGINT or SIGTERM, how long to go on saying the calls already queued; the ones left then are logged")
 	langs := fs.String("lang", "uk,en", "languages to say, in order, comma-separated")
-	fs.StringVar(&o.clientID, "id", "cherga-announcer-"+host, "MQTT client `id`; keep it stable, the broker keeps its session")
+	fs.StringVar(&o.clientID, "id", "", "MQTT client `id`, unique on the broker (two announcers with one id throw each other off and share one session) and stable (the broker keeps its session) (default cherga-announcer-SITE-HOSTNAME)")
 	fs.StringVar(&o.user, "user", "", "MQTT user `name`; the password comes from $CHERGA_MQTT_PASSWORD, never the command line")
 	fs.BoolVar(&o.verbose, "v", false, "log every message")
 	fs.BoolVar(&o.version, "version", false, "print the version and exit")
@@ -82,6 +86,11 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	}
 	if fs.NArg() > 0 {
 		return o, fmt.Errorf("unexpected arguments %q", fs.Args())
+	}
+	if o.clientID == "" {
+		// Every Pi is raspberrypi: the site keeps the announcers of
+		// offices on one central broker apart.
+		o.clientID = strings.TrimSuffix("cherga-announcer-"+o.site+"-"+host, "-")
 	}
 	for _, l := range strings.Split(*langs, ",") {
 		if l = strings.TrimSpace(l); l != "" {
