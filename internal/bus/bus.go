@@ -31,8 +31,10 @@ type Opts struct {
 	// Root is the topic root, qms/{site}.
 	Root string
 	// Status is the retained {root}/status payload published on every
-	// connect; the last will replaces it with {"online":false}.
-	Status any
+	// connect; the last will, and a clean stop, replace it with Offline
+	// ({"online":false} when nil).
+	Status  any
+	Offline any
 	// Timeout bounds connecting and each publish.
 	Timeout time.Duration
 	// OnConnect, if set, is called after every connection to the broker
@@ -57,6 +59,8 @@ type Client struct {
 
 	mu   sync.Mutex
 	subs map[string]paho.MessageHandler
+	// connects counts the connections made (onConnect).
+	connects int
 }
 
 // Inline is a broker in this process (internal/broker): the controller
@@ -124,7 +128,7 @@ func Connect(ctx context.Context, opts Opts) (*Client, error) {
 		SetKeepAlive(15*time.Second).
 		SetOrderMatters(true).
 		SetStore(noStore{}).
-		SetBinaryWill(opts.Root+"/status", []byte(`{"online":false}`), 1, true).
+		SetBinaryWill(opts.Root+"/status", cl.offline(), 1, true).
 		SetOnConnectHandler(cl.onConnect).
 		SetConnectionLostHandler(func(_ paho.Client, err error) {
 			args := []any{"broker", url, "err", err}
@@ -178,8 +182,15 @@ func refused(err error) bool {
 }
 
 func (cl *Client) onConnect(c paho.Client) {
+	cl.mu.Lock()
+	cl.connects++
+	again := cl.connects > 1
+	cl.mu.Unlock()
 	if cl.opts.Status != nil {
 		b, _ := json.Marshal(cl.opts.Status)
+		if again {
+			cl.checkTwin(b)
+		}
 		c.Publish(cl.opts.Root+"/status", 1, true, b)
 	}
 	cl.mu.Lock()
@@ -192,6 +203,33 @@ func (cl *Client) onConnect(c paho.Client) {
 	cl.log.Debug("bus: connected", "broker", cl.opts.URL)
 	if cl.opts.OnConnect != nil {
 		cl.opts.OnConnect()
+	}
+}
+
+// checkTwin looks, on a connection after the first, at the status the
+// broker retains for the site: this client's own (ours, or its last will
+// after a connection lost), unless another controller published one
+// meanwhile: one that started at another time. Two controllers for one
+// site share a client id: each one's connection drops the other's (and the
+// broker publishes the dropped one's will), in turns, and both give out
+// tickets. That is said loudly: only a person can tell which box is the
+// office's.
+func (cl *Client) checkTwin(ours []byte) {
+	b, err := cl.Retained(cl.opts.Root+"/status", 500*time.Millisecond)
+	if err != nil || len(b) == 0 {
+		return
+	}
+	type status struct {
+		Started string `json:"started"`
+		Version string `json:"version"`
+	}
+	var st, me status
+	if json.Unmarshal(b, &st) != nil || json.Unmarshal(ours, &me) != nil {
+		return
+	}
+	if st.Started != "" && st.Started != me.Started {
+		cl.log.Error("bus: another controller publishes as this site while this one runs: two controllers for one site take turns on the broker, and both give out tickets. Stop one; give each office its own site",
+			"site_status", cl.opts.Root+"/status", "its_started", st.Started, "its_version", st.Version, "client_id", cl.opts.ClientID)
 	}
 }
 
@@ -281,6 +319,42 @@ func (s *Sending) Wait(timeout time.Duration) error {
 	return nil
 }
 
+// Retained reads the message the broker retains on topic, waiting up to
+// wait for it: nil when there is none (a broker sends a retained message
+// at once on subscribing; none came by then). The embedded broker is this
+// process's, and nobody else's publishes there: nil. The topic is not
+// one of the client's subscriptions: its messages go nowhere else.
+func (cl *Client) Retained(topic string, wait time.Duration) ([]byte, error) {
+	if cl.inline != nil {
+		return nil, nil
+	}
+	if !cl.c.IsConnectionOpen() {
+		return nil, ErrNotConnected
+	}
+	got := make(chan []byte, 1)
+	tok := cl.c.Subscribe(topic, 1, func(_ paho.Client, m paho.Message) {
+		if m.Retained() {
+			select {
+			case got <- m.Payload():
+			default:
+			}
+		}
+	})
+	if !tok.WaitTimeout(cl.opts.Timeout) {
+		return nil, fmt.Errorf("bus: subscribe %s: no answer within %s", topic, cl.opts.Timeout)
+	}
+	if err := tok.Error(); err != nil {
+		return nil, fmt.Errorf("bus: subscribe %s: %w", topic, err)
+	}
+	defer cl.c.Unsubscribe(topic)
+	select {
+	case p := <-got:
+		return p, nil
+	case <-time.After(wait):
+		return nil, nil
+	}
+}
+
 // Timeout is the client's bound on connecting and on each publish.
 func (cl *Client) Timeout() time.Duration { return cl.opts.Timeout }
 
@@ -297,14 +371,26 @@ func (cl *Client) String() string {
 	return "bus(" + cl.opts.URL + " " + cl.opts.Root + ")"
 }
 
+// offline is the status while the controller is away.
+func (cl *Client) offline() []byte {
+	if cl.opts.Offline == nil {
+		return []byte(`{"online":false}`)
+	}
+	b, err := json.Marshal(cl.opts.Offline)
+	if err != nil {
+		return []byte(`{"online":false}`)
+	}
+	return b
+}
+
 // Close publishes the offline status (the last will covers a crash) and
 // disconnects.
 func (cl *Client) Close() error {
 	if cl.inline != nil {
-		return cl.inline.Publish(cl.opts.Root+"/status", []byte(`{"online":false}`), true)
+		return cl.inline.Publish(cl.opts.Root+"/status", cl.offline(), true)
 	}
 	if cl.c.IsConnectionOpen() {
-		cl.c.Publish(cl.opts.Root+"/status", 1, true, []byte(`{"online":false}`)).WaitTimeout(cl.opts.Timeout)
+		cl.c.Publish(cl.opts.Root+"/status", 1, true, cl.offline()).WaitTimeout(cl.opts.Timeout)
 	}
 	cl.c.Disconnect(250)
 	return nil

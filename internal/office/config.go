@@ -409,7 +409,7 @@ func (o *Office) setConfig(ctx context.Context, doc []byte, ch queue.Change, v q
 		return v, err
 	}
 	o.cfg.Store(next)
-	o.clearGone(file, next)
+	o.clearGone(o.runCtx, file, next)
 	for _, k := range o.kiosks {
 		k.relight()
 	}
@@ -511,10 +511,13 @@ func sameJSON(a, b any) bool {
 // clearGone empties the retained topics of the counters, services and
 // kiosks that the change took away (and the board topics a counter no
 // longer uses: an AWTRIX prefix changed), and all of the old site's when a
-// restart changed the site, so that no board or website shows them.
-func (o *Office) clearGone(old, next *config.Config) {
+// restart changed the site, so that no board or website shows them. It
+// clears them once the broker answers (a box may start before its broker
+// after a power cut).
+func (o *Office) clearGone(ctx context.Context, old, next *config.Config) {
 	root, newRoot := old.Root(), next.Root()
-	empty := func(t string) { o.bus.Start(t, 1, true, nil) }
+	var topics []string
+	empty := func(t string) { topics = append(topics, t) }
 	for _, c := range old.Counters {
 		was := boardTopics(root, &c)
 		if nc := next.Counter(c.ID); nc != nil {
@@ -536,11 +539,62 @@ func (o *Office) clearGone(old, next *config.Config) {
 			empty(bus.Printer(root, k.ID))
 		}
 	}
+	oldSite := ""
 	if root != newRoot {
-		// Restarted under another site: the old site's topics are nobody's.
+		// Restarted under another site: the old site's topics are nobody's,
+		// unless a controller runs that site (clear says).
 		for _, t := range []string{bus.Hall(root), bus.Load(root), bus.Status(root)} {
 			empty(t)
 		}
+		oldSite = old.Site
+	}
+	if len(topics) == 0 {
+		return
+	}
+	o.wg.Add(1)
+	go func() {
+		defer o.wg.Done()
+		o.clear(ctx, topics, oldSite, root)
+	}()
+}
+
+// clear empties retained topics once the broker answers, trying again
+// every few seconds until it has them all. The topics of another site
+// (oldSite, under root) are left as they are while that site's status
+// says a controller runs it: this store was copied from that office's (a
+// cloned SD card), not renamed, and its topics are that office's.
+func (o *Office) clear(ctx context.Context, topics []string, oldSite, root string) {
+	for wait := time.Duration(0); ; wait = 5 * time.Second {
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(wait):
+		}
+		if !o.bus.Connected() {
+			continue
+		}
+		if oldSite != "" {
+			b, err := o.bus.Retained(bus.Status(root), time.Second)
+			if err != nil {
+				continue
+			}
+			var st Status
+			if json.Unmarshal(b, &st) == nil && st.Online {
+				o.log.Warn("office: this store last ran as another site, and a controller of that site is online: its topics are left as they are. If this store was copied from that office's (a cloned SD card), its tickets are that office's: stop, move the state file aside, and start again",
+					"site", o.conf().Site, "store_site", oldSite, "its_started", st.Started)
+				return
+			}
+		}
+		var err error
+		for _, t := range topics {
+			if err = o.bus.Publish(t, 1, true, nil); err != nil {
+				break
+			}
+		}
+		if err == nil {
+			return
+		}
+		o.log.Debug("office: retained topics not cleared yet", "err", err)
 	}
 }
 

@@ -1347,15 +1347,7 @@ func TestRestartUnderAnotherSite(t *testing.T) {
 	require.NoError(t, err)
 	r := o.Admin(ctx, office.AdminRequest{ID: "v", Op: "config.set", Args: json.RawMessage(`{"patch":{"office":{"hall_size":4}}}`)})
 	require.True(t, r.OK, "%+v", r.Error)
-	_, err = o.Engine().Issue(ctx, queue.IssueRequest{Service: "social", Kiosk: "k1"})
-	require.NoError(t, err)
-	_, err = o.Engine().Counter(ctx, "2", queue.Command{Action: queue.Next})
-	require.NoError(t, err)
-	l, err := sim.Listen(url, "qms/demo/#")
-	require.NoError(t, err)
-	defer l.Close()
-	_, err = l.Wait(ctx, "qms/demo/board/2", containing("А001"))
-	require.NoError(t, err)
+	l := callAt2(t, ctx, o, url)
 	require.NoError(t, o.Close())
 
 	other := roundTheClock(t)
@@ -1368,6 +1360,128 @@ func TestRestartUnderAnotherSite(t *testing.T) {
 	for _, topic := range []string{"qms/demo/board/2", "qms/demo/hall", "qms/demo/queue/social", "qms/demo/load", "qms/demo/status"} {
 		_, err = l.Wait(ctx, topic, func(m sim.Message) bool { return len(m.Payload) == 0 })
 		require.NoError(t, err, topic)
+	}
+}
+
+// A counter taken away while the broker was down (the box came up first
+// after a power cut) has its board cleared once the broker answers: no
+// dashboard shows a call at a counter that is gone.
+func TestGoneClearedWhenBrokerAnswers(t *testing.T) {
+	ctx, url, db := brokerOfItsOwn(t)
+	o, err := office.Start(ctx, office.Opts{Config: roundTheClock(t), DB: db, Broker: url, Logger: quiet})
+	require.NoError(t, err)
+	_, err = o.Engine().Issue(ctx, queue.IssueRequest{Service: "pension", Kiosk: "k1"})
+	require.NoError(t, err)
+	_, err = o.Engine().Counter(ctx, "12", queue.Command{Action: queue.Next})
+	require.NoError(t, err)
+	l, err := sim.Listen(url, "qms/demo/board/12")
+	require.NoError(t, err)
+	defer l.Close()
+	_, err = l.Wait(ctx, "qms/demo/board/12", containing(`"state":"calling"`))
+	require.NoError(t, err)
+	require.NoError(t, o.Close())
+
+	less := roundTheClock(t)
+	less.Counters = slices.DeleteFunc(less.Counters, func(c config.Counter) bool { return c.ID == "12" })
+	g := newGate(t) // shut: the broker does not answer
+	o, err = office.Start(ctx, office.Opts{Config: less, DB: db, Broker: "tcp://" + g.addr(), Logger: quiet})
+	require.NoError(t, err)
+	defer o.Close()
+	g.open(strings.TrimPrefix(url, "tcp://"))
+	_, err = l.Wait(ctx, "qms/demo/board/12", func(m sim.Message) bool { return len(m.Payload) == 0 })
+	require.NoError(t, err, "cleared once the broker answers")
+}
+
+// A store copied from a running office's (a cloned SD card) and started
+// under another site leaves that office's topics alone: its status says
+// a controller runs it. The log says what to do.
+func TestCopiedStoreLeavesLiveSite(t *testing.T) {
+	ctx, url, db := brokerOfItsOwn(t)
+	a, err := office.Start(ctx, office.Opts{Config: roundTheClock(t), DB: db, Broker: url, Logger: quiet})
+	require.NoError(t, err)
+	defer a.Close()
+	l := callAt2(t, ctx, a, url)
+	clone := filepath.Join(t.TempDir(), "clone.db")
+	r := a.Admin(ctx, office.AdminRequest{ID: "b", Op: "store.backup", Args: json.RawMessage(`{"path":"` + clone + `"}`)})
+	require.True(t, r.OK, "%+v", r.Error)
+
+	other := roundTheClock(t)
+	other.Site = "other"
+	var log logLines
+	b, err := office.Start(ctx, office.Opts{Config: other, DB: clone, Broker: url, Logger: slog.New(slog.NewTextHandler(&log, nil))})
+	require.NoError(t, err)
+	defer b.Close()
+	log.await(t, ctx, "a controller of that site is online", "no warning that the store is another running office's")
+	for _, topic := range []string{"qms/demo/board/2", "qms/demo/status", "qms/demo/hall"} {
+		msgs := l.Messages(topic)
+		require.NotEmpty(t, msgs, topic)
+		require.NotEmpty(t, msgs[len(msgs)-1].Payload, "%s is the running office's, and stays", topic)
+	}
+}
+
+// Two controllers started for one site (a configuration copied as it
+// was) take turns on the broker, each one's connection dropping the
+// other's: the first to come back finds the other's status and says so.
+func TestTwoControllersForOneSite(t *testing.T) {
+	ctx, url, _ := brokerOfItsOwn(t)
+	var log logLines
+	a, err := office.Start(ctx, office.Opts{Config: roundTheClock(t), DB: filepath.Join(t.TempDir(), "a.db"), Broker: url, Logger: slog.New(slog.NewTextHandler(&log, nil))})
+	require.NoError(t, err)
+	defer a.Close()
+	// The second may even fail to start: the first took the broker back
+	// while it subscribed.
+	if b, err := office.Start(ctx, office.Opts{Config: roundTheClock(t), DB: filepath.Join(t.TempDir(), "b.db"), Broker: url, Logger: quiet}); err == nil {
+		defer b.Close()
+	}
+	log.await(t, ctx, "another controller publishes as this site", "the second controller of the site went unnoticed")
+}
+
+// callAt2 issues А001 and calls it at counter 2 of o, an office on the
+// broker at url, and gives a listener to the office's topics there once
+// its board shows it.
+func callAt2(t *testing.T, ctx context.Context, o *office.Office, url string) *sim.Listener {
+	t.Helper()
+	_, err := o.Engine().Issue(ctx, queue.IssueRequest{Service: "social", Kiosk: "k1"})
+	require.NoError(t, err)
+	_, err = o.Engine().Counter(ctx, "2", queue.Command{Action: queue.Next})
+	require.NoError(t, err)
+	l, err := sim.Listen(url, "qms/demo/#")
+	require.NoError(t, err)
+	t.Cleanup(l.Close)
+	_, err = l.Wait(ctx, "qms/demo/board/2", containing("А001"))
+	require.NoError(t, err)
+	return l
+}
+
+// logLines is a log a test reads while an office writes it.
+type logLines struct {
+	mu  sync.Mutex
+	buf strings.Builder
+}
+
+func (l *logLines) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.buf.Write(p)
+}
+
+func (l *logLines) has(s string) bool {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return strings.Contains(l.buf.String(), s)
+}
+
+// await waits until the log has s, failing with why when ctx ends first.
+func (l *logLines) await(t *testing.T, ctx context.Context, s, why string) {
+	t.Helper()
+	for !l.has(s) {
+		select {
+		case <-ctx.Done():
+			l.mu.Lock()
+			defer l.mu.Unlock()
+			t.Fatalf("%s: %s", why, l.buf.String())
+		case <-time.After(10 * time.Millisecond):
+		}
 	}
 }
 

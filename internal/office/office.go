@@ -105,6 +105,8 @@ type Office struct {
 	// the order they came.
 	admin chan AdminRequest
 
+	// runCtx ends, with cancel, when the office closes.
+	runCtx context.Context
 	cancel context.CancelFunc
 	wg     sync.WaitGroup
 	once   sync.Once
@@ -132,6 +134,15 @@ const staleAfter = 10 * time.Second
 // another command under a reused id.
 func (r counterReq) asked() string {
 	return fmt.Sprintf("%s %s %s %s %d", r.cmd.Action, r.cmd.To, r.cmd.ToCounter, r.ticket, r.score)
+}
+
+// Offline is the retained {root}/status payload while the controller is
+// away (its last will, or a clean stop): when the one that went away had
+// started, and its site.
+type Offline struct {
+	Online  bool      `json:"online"` // false
+	Started time.Time `json:"started"`
+	Site    string    `json:"site"`
 }
 
 // Status is the retained {root}/status payload.
@@ -234,8 +245,11 @@ func Start(ctx context.Context, opts Opts) (_ *Office, err error) {
 		Username: cfg.Broker.Username,
 		Password: cfg.Broker.Password,
 		Root:     root,
-		Status:   Status{Online: true, Version: opts.Version, Started: o.started.Truncate(time.Second), Site: cfg.Site, Seq: seq, Restores: restores},
-		Logger:   log,
+		// Started to the millisecond: it tells this run from another
+		// controller's of the site (bus: checkTwin).
+		Status:  Status{Online: true, Version: opts.Version, Started: o.started.Truncate(time.Millisecond), Site: cfg.Site, Seq: seq, Restores: restores},
+		Offline: Offline{Started: o.started.Truncate(time.Millisecond), Site: cfg.Site},
+		Logger:  log,
 		OnConnect: func() {
 			o.connects.Add(1)
 			select {
@@ -254,13 +268,13 @@ func Start(ctx context.Context, opts Opts) (_ *Office, err error) {
 	if err != nil {
 		return nil, err
 	}
+	runCtx, cancel := context.WithCancel(context.Background())
+	o.runCtx, o.cancel = runCtx, cancel
 	if prev != nil {
 		// A restart runs today's tickets as config.set does, and clears
 		// the boards and figures of what is gone, as config.set does.
-		o.clearGone(prev, cfg)
+		o.clearGone(runCtx, prev, cfg)
 	}
-	runCtx, cancel := context.WithCancel(context.Background())
-	o.cancel = cancel
 	if o.pin == nil {
 		o.pin = device.OpenPin
 	}
