@@ -115,13 +115,35 @@ func FuzzEncodeString(f *testing.F) {
 // Durations in statistics are seconds in JSON; statistics stored before in
 // nanoseconds still read.
 func TestDistJSON(t *testing.T) {
-	d := Dist{N: 3, P50: 312500 * time.Millisecond, P90: 901 * time.Second, Max: 1204250*time.Millisecond + 400*time.Microsecond}
+	d := Dist{N: 3, Mean: 402500*time.Millisecond + 300*time.Microsecond, P50: 312500 * time.Millisecond, P90: 901 * time.Second, Max: 1204250*time.Millisecond + 400*time.Microsecond}
 	b, err := json.Marshal(d)
 	require.NoError(t, err)
-	require.JSONEq(t, `{"n":3,"p50_s":312.5,"p90_s":901,"max_s":1204.25}`, string(b))
+	require.JSONEq(t, `{"n":3,"mean_s":402.5,"p50_s":312.5,"p90_s":901,"max_s":1204.25}`, string(b))
 	var back Dist
 	require.NoError(t, json.Unmarshal(b, &back))
-	require.Equal(t, Dist{N: 3, P50: 312500 * time.Millisecond, P90: 901 * time.Second, Max: 1204250 * time.Millisecond}, back)
+	require.Equal(t, Dist{N: 3, Mean: 402500 * time.Millisecond, P50: 312500 * time.Millisecond, P90: 901 * time.Second, Max: 1204250 * time.Millisecond}, back)
+
+	// Stored before the mean: unknown, not 0, and so it stays; but the
+	// mean of no durations is 0.
+	require.NoError(t, json.Unmarshal([]byte(`{"n":3,"p50_s":312.5,"p90_s":901,"max_s":1204.25}`), &back))
+	require.Equal(t, Dist{N: 3, P50: 312500 * time.Millisecond, P90: 901 * time.Second, Max: 1204250 * time.Millisecond, NoMean: true}, back)
+	b, err = json.Marshal(back)
+	require.NoError(t, err)
+	require.JSONEq(t, `{"n":3,"mean_s":null,"p50_s":312.5,"p90_s":901,"max_s":1204.25}`, string(b))
+	require.NoError(t, json.Unmarshal([]byte(`{"n":0,"p50_s":0,"p90_s":0,"max_s":0}`), &back))
+	require.Equal(t, Dist{}, back)
 	require.NoError(t, json.Unmarshal([]byte(`{"n":2,"p50":1939119454,"p90":9226251023,"max":9226251023}`), &back))
-	require.Equal(t, Dist{N: 2, P50: 1939119454, P90: 9226251023, Max: 9226251023}, back)
+	require.Equal(t, Dist{N: 2, P50: 1939119454, P90: 9226251023, Max: 9226251023, NoMean: true}, back)
+}
+
+// Nearest rank: the p-th percentile is the shortest duration that at
+// least p% of them do not exceed.
+func TestDistNearestRank(t *testing.T) {
+	var ds []time.Duration
+	for i := 10; i >= 1; i-- {
+		ds = append(ds, time.Duration(i)*time.Minute)
+	}
+	require.Equal(t, Dist{N: 10, Mean: 5*time.Minute + 30*time.Second, P50: 5 * time.Minute, P90: 9 * time.Minute, Max: 10 * time.Minute}, dist(ds))
+	require.Equal(t, Dist{N: 3, Mean: 2 * time.Minute, P50: 2 * time.Minute, P90: 3 * time.Minute, Max: 3 * time.Minute}, dist([]time.Duration{3 * time.Minute, time.Minute, 2 * time.Minute}))
+	require.Equal(t, Dist{}, dist(nil))
 }

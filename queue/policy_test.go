@@ -504,10 +504,10 @@ func TestStats(t *testing.T) {
 	require.Equal(t, 1, st.Total.Transfers)
 	require.Equal(t, 4, st.Services["social"].Issued)
 	require.Equal(t, 1, st.Services["pension"].Served)
-	require.Equal(t, queue.Dist{N: 2, P50: 5 * time.Minute, P90: 20 * time.Minute, Max: 20 * time.Minute}, st.Total.Service)
+	require.Equal(t, queue.Dist{N: 2, Mean: 12*time.Minute + 30*time.Second, P50: 5 * time.Minute, P90: 20 * time.Minute, Max: 20 * time.Minute}, st.Total.Service)
 	// Each wait in a queue: А003 waited in social's, then in pension's.
-	require.Equal(t, queue.Dist{N: 4, P50: 10 * time.Minute, P90: 16 * time.Minute, Max: 16 * time.Minute}, st.Total.Wait)
-	require.Equal(t, queue.Dist{N: 3, P50: 15 * time.Minute, P90: 16 * time.Minute, Max: 16 * time.Minute}, st.Services["social"].Wait)
+	require.Equal(t, queue.Dist{N: 4, Mean: 10*time.Minute + 15*time.Second, P50: 10 * time.Minute, P90: 16 * time.Minute, Max: 16 * time.Minute}, st.Total.Wait)
+	require.Equal(t, queue.Dist{N: 3, Mean: 13*time.Minute + 40*time.Second, P50: 15 * time.Minute, P90: 16 * time.Minute, Max: 16 * time.Minute}, st.Services["social"].Wait)
 	require.Equal(t, queue.Dist{N: 1}, st.Services["pension"].Wait, "the 16 min in social's queue are not pension's")
 	require.Equal(t, 1, st.Services["social"].Transfers, "sent on by social")
 	// Every visit at counter 1: one served, one no-show, one sent on,
@@ -517,7 +517,7 @@ func TestStats(t *testing.T) {
 	require.Equal(t, 1, st.Counters["1"].Transfers)
 	require.Equal(t, 3, st.Counters["1"].Wait.N)
 	require.Equal(t, 1, st.Counters["3"].Served)
-	require.Equal(t, queue.Dist{N: 1, P50: 20 * time.Minute, P90: 20 * time.Minute, Max: 20 * time.Minute}, st.Counters["3"].Service)
+	require.Equal(t, queue.Dist{N: 1, Mean: 20 * time.Minute, P50: 20 * time.Minute, P90: 20 * time.Minute, Max: 20 * time.Minute}, st.Counters["3"].Service)
 
 	// A counter whose only visit was sent on is in the figures too.
 	o.issue("social")
@@ -542,7 +542,7 @@ func TestStats(t *testing.T) {
 	require.Equal(t, live.Total.Wait, st.Total.Wait, "an expired wait is not a wait that ended in a call")
 	require.Equal(t, 2, st.Total.Expired)
 	sent := 13*time.Hour + 24*time.Minute // 10:36 to the day's end, though noticed at 00:01
-	require.Equal(t, queue.Dist{N: 1, P50: sent, P90: sent, Max: sent}, st.Services["social"].WaitExpired)
+	require.Equal(t, queue.Dist{N: 1, Mean: sent, P50: sent, P90: sent, Max: sent}, st.Services["social"].WaitExpired)
 	require.Equal(t, 2, st.Total.WaitExpired.N)
 	require.Equal(t, 1, st.Services["pension"].WaitExpired.N)
 
@@ -708,7 +708,7 @@ func TestVisitDuringAlertCountsWithoutIt(t *testing.T) {
 	}
 	calm, alert := day(false), day(true)
 	require.Equal(t, calm, alert)
-	require.Equal(t, queue.Dist{N: 4, P50: 20 * time.Minute, P90: 20 * time.Minute, Max: 20 * time.Minute}, alert.service)
+	require.Equal(t, queue.Dist{N: 4, Mean: 20 * time.Minute, P50: 20 * time.Minute, P90: 20 * time.Minute, Max: 20 * time.Minute}, alert.service)
 }
 
 func TestRate(t *testing.T) {

@@ -11,21 +11,29 @@ import (
 	bolt "go.etcd.io/bbolt"
 )
 
-// Dist summarises durations: how many, the median, the 90th percentile and
-// the longest. In JSON the durations are seconds, to the millisecond:
-// {"n":12,"p50_s":312.5,"p90_s":901,"max_s":1204.25}.
+// Dist summarises durations: how many, their mean, the median, the 90th
+// percentile and the longest. The percentiles are by nearest rank: p50 is
+// the shortest of the durations that at least half of them do not exceed.
+// The mean lets the days be combined (a month's mean is Σ mean·n / Σ n);
+// percentiles cannot be. In JSON the durations are seconds, to the
+// millisecond: {"n":12,"mean_s":402.5,"p50_s":312.5,"p90_s":901,"max_s":1204.25}.
 type Dist struct {
-	N   int
-	P50 time.Duration
-	P90 time.Duration
-	Max time.Duration
+	N    int
+	Mean time.Duration
+	P50  time.Duration
+	P90  time.Duration
+	Max  time.Duration
+	// NoMean says the mean is unknown: the figures of a day kept before
+	// the mean was. In JSON mean_s is null.
+	NoMean bool
 }
 
 type distJSON struct {
-	N   int     `json:"n"`
-	P50 float64 `json:"p50_s"`
-	P90 float64 `json:"p90_s"`
-	Max float64 `json:"max_s"`
+	N    int      `json:"n"`
+	Mean *float64 `json:"mean_s"`
+	P50  float64  `json:"p50_s"`
+	P90  float64  `json:"p90_s"`
+	Max  float64  `json:"max_s"`
 	// Statistics stored before the seconds held nanoseconds here.
 	OldP50 *time.Duration `json:"p50,omitempty"`
 	OldP90 *time.Duration `json:"p90,omitempty"`
@@ -42,17 +50,28 @@ func fromSeconds(s float64) time.Duration {
 
 // MarshalJSON writes the durations in seconds.
 func (d Dist) MarshalJSON() ([]byte, error) {
-	return json.Marshal(distJSON{N: d.N, P50: seconds(d.P50), P90: seconds(d.P90), Max: seconds(d.Max)})
+	j := distJSON{N: d.N, P50: seconds(d.P50), P90: seconds(d.P90), Max: seconds(d.Max)}
+	if !d.NoMean {
+		m := seconds(d.Mean)
+		j.Mean = &m
+	}
+	return json.Marshal(j)
 }
 
 // UnmarshalJSON reads the durations in seconds, or the nanoseconds of
-// statistics stored before.
+// statistics stored before. Those stored before the mean have none, but
+// of no durations (n 0): that one is 0.
 func (d *Dist) UnmarshalJSON(b []byte) error {
 	var j distJSON
 	if err := json.Unmarshal(b, &j); err != nil {
 		return err
 	}
 	*d = Dist{N: j.N, P50: fromSeconds(j.P50), P90: fromSeconds(j.P90), Max: fromSeconds(j.Max)}
+	if j.Mean != nil {
+		d.Mean = fromSeconds(*j.Mean)
+	} else {
+		d.NoMean = d.N > 0
+	}
 	for _, old := range []struct {
 		from *time.Duration
 		to   *time.Duration
@@ -73,7 +92,11 @@ func dist(ds []time.Duration) Dist {
 		i := (p*len(ds)+99)/100 - 1
 		return ds[max(i, 0)]
 	}
-	return Dist{N: len(ds), P50: rank(50), P90: rank(90), Max: ds[len(ds)-1]}
+	var sum time.Duration
+	for _, d := range ds {
+		sum += d
+	}
+	return Dist{N: len(ds), Mean: sum / time.Duration(len(ds)), P50: rank(50), P90: rank(90), Max: ds[len(ds)-1]}
 }
 
 // Figure is what happened to the tickets of a service or at a counter.
