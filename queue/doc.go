@@ -73,11 +73,14 @@
 // so far, or what the mean leaves of it, at least a quarter. An ordinary
 // ticket's wait also counts the priority and transferred tickets that will
 // come and go before it, at the rate they came today. Stats gives per day, service and counter the tickets issued, served,
-// no-shows, transfers, voided and expired with wait and service time p50,
-// p90 and max, from the day's events visit by visit (a counter counts every
-// visit it had, a wait is one service's queue); a finished day's figures are stored when it ends and outlive
-// its tickets and events, which are kept office.stats_days business days:
-// the days that issued a ticket (a day that issued none keeps no record).
+// no-shows, transfers (out and in), voided and expired (of them, those at a
+// counter when the day ended), the visits, and wait and service time n,
+// mean, p50, p90 (nearest rank) and max, from the day's events visit by
+// visit (a counter counts every visit it had, a wait is one service's
+// queue), so that they balance (see Figure); a finished day's figures are
+// stored when it ends and kept for good, beyond its tickets and events,
+// which are kept office.stats_days business days: the days that issued a
+// ticket (a day that issued none keeps no record).
 //
 // # Store
 //

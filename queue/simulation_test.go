@@ -270,6 +270,17 @@ func TestSimulation(t *testing.T) {
 		})
 	o := newOffice(t, cfg, time.Date(2026, 11, 23, 8, 0, 0, 0, kyiv))
 	m := newModel(cfg)
+	var ended []string // the days the simulation finished
+	defer func() {
+		for _, day := range ended { // and those of the days it finished
+			st, err := o.e.Stats(o.ctx, day)
+			if errors.Is(err, queue.ErrUnknownDay) {
+				continue // it issued no ticket
+			}
+			require.NoError(t, err, day)
+			requireBalanced(t, st, nil, true)
+		}
+	}()
 	services := []string{"social", "social", "social", "pension", "pension", "employment"}
 	counters := []string{"1", "2", "3", "4"}
 	byID := map[uint64]*mTicket{}
@@ -288,6 +299,9 @@ func TestSimulation(t *testing.T) {
 			o.clk.Add(time.Duration(rng.IntN(90)) * time.Second)
 		}
 		now = o.clk.Now()
+		if m.day != "" && now.In(kyiv).Format("2006-01-02") > m.day {
+			ended = append(ended, m.day)
+		}
 		m.rollover(now)
 		m.closeServices(now)
 
@@ -472,6 +486,11 @@ func TestSimulation(t *testing.T) {
 				o.e.Ack(evs[len(evs)-1].Seq)
 			}
 			o.e.TakeRetained()
+		}
+		if step%50 == 0 || step == steps-1 { // the day's figures add up
+			st, err := o.e.Stats(o.ctx, "")
+			require.NoError(t, err, "step %d", step)
+			requireBalanced(t, st, o.openTickets(), true)
 		}
 		if rng.IntN(150) == 0 { // a restart
 			require.NoError(t, o.e.Close())

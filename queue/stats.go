@@ -1,6 +1,7 @@
 package queue
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -100,31 +101,89 @@ func dist(ds []time.Duration) Dist {
 }
 
 // Figure is what happened to the tickets of a service or at a counter.
-// Issued and Priority count under the service a ticket was issued for.
-// Transfers count the tickets a service or counter sent on, one per
-// transfer. Served and NoShows count at a counter each visit that ended so,
-// and for a service or the day how its tickets ended, with Voided and
-// Expired: a ticket sent back after a no-show and then served is a no-show
-// at the counter and served for its service.
+// Issued and Priority count under the service a ticket was issued for,
+// TransfersIn under the service a transfer sent it to (for the day it
+// equals Transfers). Transfers count the tickets a service or counter sent
+// on, one per transfer. Visits count each call at a counter (a recall is
+// the same visit), under the counter, and the service the ticket was of
+// then. Served and NoShows count at a counter each visit that ended so, and
+// for a service or the day how its tickets ended, with Voided and Expired:
+// a ticket sent back after a no-show and then served is a no-show at the
+// counter and served for its service. At a counter Expired counts the
+// tickets at it when the day ended; of a service's or the day's Expired,
+// ExpiredAtCounter counts those (the rest were sent home uncalled). So a
+// counter balances, but for the ticket at it now,
+//
+//	visits = served + noshows + transfers + expired
+//
+// and a service and the day, but for their tickets still open today,
+//
+//	issued + transfers_in = served + noshows + voided + expired + transfers
 type Figure struct {
-	Issued    int `json:"issued"`
-	Priority  int `json:"priority"`
-	Served    int `json:"served"`
-	NoShows   int `json:"noshows"`
-	Transfers int `json:"transfers"`
-	Voided    int `json:"voided"`
-	Expired   int `json:"expired"`
+	Issued           int `json:"issued"`
+	Priority         int `json:"priority"`
+	TransfersIn      int `json:"transfers_in"`
+	Visits           int `json:"visits"`
+	Served           int `json:"served"`
+	NoShows          int `json:"noshows"`
+	Transfers        int `json:"transfers"`
+	Voided           int `json:"voided"`
+	Expired          int `json:"expired"`
+	ExpiredAtCounter int `json:"expired_at_counter"`
 	// Ratings is how many citizens rated, RatingAvg their mean score.
 	Ratings   int     `json:"ratings"`
 	RatingAvg float64 `json:"rating_avg"`
 	// Wait is each wait in a service's queue, from joining it (issued or
 	// transferred) to the first call there, under that service and the
-	// counter that called; Service is each served visit, from its call to
-	// done. WaitExpired is each wait that ended uncalled, when the service
-	// closed or the day ended: how long those sent home had waited.
+	// counter that called: it counts waits, not tickets, and not the wait
+	// of a no-show sent back to the queue, whose call there was not the
+	// first. Service is each served visit, from its call to done.
+	// WaitExpired is each wait that ended uncalled, when the service closed
+	// or the day ended (from joining the queue, or from the return after a
+	// no-show): how long those sent home had waited. Its N is Expired −
+	// ExpiredAtCounter, but for waits read from a clock that was not set.
 	Wait        Dist `json:"wait"`
 	Service     Dist `json:"service"`
 	WaitExpired Dist `json:"wait_expired"`
+	// Older says the figures were kept before TransfersIn, Visits and
+	// ExpiredAtCounter were, and the day's events are gone: those are
+	// unknown (null in JSON), and a counter's Expired is 0.
+	Older bool `json:"-"`
+}
+
+// figureFields is a Figure without its JSON methods.
+type figureFields Figure
+
+// MarshalJSON writes the figures unknown in older ones as null.
+func (f Figure) MarshalJSON() ([]byte, error) {
+	if !f.Older {
+		return json.Marshal(figureFields(f))
+	}
+	return json.Marshal(struct {
+		figureFields
+		TransfersIn      *int `json:"transfers_in"`
+		Visits           *int `json:"visits"`
+		ExpiredAtCounter *int `json:"expired_at_counter"`
+	}{figureFields: figureFields(f)})
+}
+
+// UnmarshalJSON tells the figures kept before TransfersIn, Visits and
+// ExpiredAtCounter (Older).
+func (f *Figure) UnmarshalJSON(b []byte) error {
+	var j struct {
+		figureFields
+		TransfersIn *int `json:"transfers_in"`
+	}
+	if err := json.Unmarshal(b, &j); err != nil {
+		return err
+	}
+	*f = Figure(j.figureFields)
+	if j.TransfersIn == nil {
+		f.Older = true
+	} else {
+		f.TransfersIn = *j.TransfersIn
+	}
+	return nil
 }
 
 // DayStats are the statistics of one business day.
@@ -141,20 +200,28 @@ type figureAcc struct {
 	ratingSum              int
 }
 
+// queuedSince is when a ticket joined its service's queue; again says it
+// was called there before (a no-show sent back): its next call is no
+// first call there.
+type queuedSince struct {
+	at    time.Time
+	again bool
+}
+
 // dayAcc sums up a day: its tickets as they ended (ticket), and its events
 // visit by visit (event), which tell what a ticket's last state does not:
 // every counter it was at and every queue it waited in.
 type dayAcc struct {
 	total      figureAcc
 	svcs, ctrs map[string]*figureAcc
-	queued     map[uint64]time.Time // ticket → when it joined its service's queue, until called there
-	called     map[uint64]time.Time // ticket → when its visit at a counter began
-	shelter    sheltered            // when the office was paused
+	queued     map[uint64]queuedSince // ticket → in its service's queue, until called there
+	called     map[uint64]time.Time   // ticket → when its visit at a counter began, until it ended
+	shelter    sheltered              // when the office was paused
 }
 
 func newDayAcc() *dayAcc {
 	return &dayAcc{svcs: map[string]*figureAcc{}, ctrs: map[string]*figureAcc{},
-		queued: map[uint64]time.Time{}, called: map[uint64]time.Time{}}
+		queued: map[uint64]queuedSince{}, called: map[uint64]time.Time{}}
 }
 
 func (d *dayAcc) get(m map[string]*figureAcc, k string) *figureAcc {
@@ -200,20 +267,24 @@ func (d *dayAcc) ticket(tk *Ticket) {
 }
 
 // event counts a visit's part that ev tells: a wait that ended in a call,
-// and at the counter the visit served, the no-show or the transfer.
+// and at the counter the visit served, the no-show, the transfer or the
+// day's end.
 func (d *dayAcc) event(ev *eventRecord) {
 	tk := ev.Ticket
 	switch ev.Type {
 	case EvIssued:
-		d.queued[tk.ID] = ev.At
+		d.queued[tk.ID] = queuedSince{at: ev.At}
 	case EvCalled:
 		d.called[tk.ID] = ev.At
-		since, ok := d.queued[tk.ID]
-		if !ok {
-			return // called again after a no-show: its wait was counted
+		for _, a := range []*figureAcc{&d.total, d.get(d.svcs, tk.Service), d.get(d.ctrs, ev.Counter)} {
+			a.f.Visits++
 		}
+		q, ok := d.queued[tk.ID]
 		delete(d.queued, tk.ID)
-		if w, ok := span(since, ev.At); ok {
+		if !ok || q.again {
+			return // called again after a no-show: its first wait was counted
+		}
+		if w, ok := span(q.at, ev.At); ok {
 			for _, a := range []*figureAcc{&d.total, d.get(d.svcs, tk.Service), d.get(d.ctrs, ev.Counter)} {
 				a.wait = append(a.wait, w)
 			}
@@ -221,9 +292,11 @@ func (d *dayAcc) event(ev *eventRecord) {
 	case EvDone:
 		ctr := d.get(d.ctrs, ev.Counter)
 		ctr.f.Served++
-		if s, ok := span(d.called[tk.ID], ev.At); ok {
+		called := d.called[tk.ID]
+		delete(d.called, tk.ID)
+		if s, ok := span(called, ev.At); ok {
 			// Without the time in the shelter (an air-raid alert).
-			s -= d.shelter.during(d.called[tk.ID], ev.At)
+			s -= d.shelter.during(called, ev.At)
 			for _, a := range []*figureAcc{&d.total, d.get(d.svcs, tk.Service), ctr} {
 				a.service = append(a.service, s)
 			}
@@ -234,24 +307,53 @@ func (d *dayAcc) event(ev *eventRecord) {
 		d.shelter.resume(ev.At)
 	case EvNoShow:
 		d.get(d.ctrs, ev.Counter).f.NoShows++
+		d.back(tk, ev.At)
+	case EvMoved:
+		// Its counter was taken out of the configuration: back in the
+		// queue, a visit that never ended.
+		d.back(tk, ev.At)
 	case EvExpired:
-		since, ok := d.queued[tk.ID]
-		if !ok {
-			return // at a counter when the day ended: it was called
-		}
-		delete(d.queued, tk.ID)
-		// Until the ticket ended (the closing), not until the event (the
-		// office recorded it on its return after a power cut).
-		if w, ok := span(since, tk.Ended); ok {
-			for _, a := range []*figureAcc{&d.total, d.get(d.svcs, tk.Service)} {
-				a.expired = append(a.expired, w)
+		if q, ok := d.queued[tk.ID]; ok {
+			delete(d.queued, tk.ID)
+			// Until the ticket ended (the closing), not until the event
+			// (the office recorded it on its return after a power cut).
+			if w, ok := span(q.at, tk.Ended); ok {
+				for _, a := range []*figureAcc{&d.total, d.get(d.svcs, tk.Service)} {
+					a.expired = append(a.expired, w)
+				}
 			}
+			return
+		}
+		// At a counter when the day ended: its visit ended so, and no
+		// service time is known.
+		delete(d.called, tk.ID)
+		ctr := d.get(d.ctrs, cmp.Or(ev.Counter, tk.Counter))
+		ctr.f.Expired++
+		for _, a := range []*figureAcc{&d.total, d.get(d.svcs, tk.Service), ctr} {
+			a.f.ExpiredAtCounter++
 		}
 	case EvTransferred:
-		d.queued[tk.ID] = ev.At
+		d.queued[tk.ID] = queuedSince{at: ev.At}
+		delete(d.called, tk.ID)
 		for _, a := range []*figureAcc{&d.total, d.get(d.svcs, tk.From), d.get(d.ctrs, ev.Counter)} {
 			a.f.Transfers++
 		}
+		for _, a := range []*figureAcc{&d.total, d.get(d.svcs, tk.Service)} {
+			a.f.TransfersIn++
+		}
+	}
+}
+
+// back puts a ticket that went from a counter back to its queue (a no-show
+// given the grace period, or its counter taken away) in the queue from at:
+// a wait that may end uncalled.
+func (d *dayAcc) back(tk *Ticket, at time.Time) {
+	if tk.State != Waiting {
+		return
+	}
+	delete(d.called, tk.ID)
+	if _, ok := d.queued[tk.ID]; !ok {
+		d.queued[tk.ID] = queuedSince{at: at, again: true}
 	}
 }
 
@@ -324,7 +426,16 @@ func (e *Engine) Stats(ctx context.Context, day string) (*DayStats, error) {
 		return e.view(func(tx *bolt.Tx) error {
 			if v := tx.Bucket(bucketStats).Get([]byte(day)); v != nil {
 				res = &DayStats{}
-				return json.Unmarshal(v, res)
+				if err := json.Unmarshal(v, res); err != nil || !res.Total.Older {
+					return err
+				}
+				// Kept before the figures added since: while its events
+				// are kept, they tell those too.
+				if st, ok, err := computeStats(tx, day); err != nil || ok {
+					res = st
+					return err
+				}
+				return nil
 			}
 			st, ok, err := computeStats(tx, day)
 			switch {
