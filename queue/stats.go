@@ -10,6 +10,8 @@ import (
 	"time"
 
 	bolt "go.etcd.io/bbolt"
+
+	"github.com/cherga/cherga/internal/config"
 )
 
 // Dist summarises durations: how many, their mean, the median, the 90th
@@ -416,7 +418,7 @@ func (t *txn) keepStats(day string) {
 
 // Stats returns the statistics of a business day ("2026-11-23"; "" is
 // today): live for today, stored for a finished day. A day with no record
-// gives ErrUnknownDay.
+// gives ErrUnknownDay, saying why it has none.
 func (e *Engine) Stats(ctx context.Context, day string) (*DayStats, error) {
 	var res *DayStats
 	err := e.do(ctx, true, func(t *txn) error {
@@ -442,11 +444,61 @@ func (e *Engine) Stats(ctx context.Context, day string) (*DayStats, error) {
 			case err == nil && !ok && day == t.st.day:
 				st = newDayAcc().stats(day) // no business day yet: the clock is not set
 			case err == nil && !ok:
-				err = fmt.Errorf("%w %q", ErrUnknownDay, day)
+				err = e.noFigures(tx, t.st.day, day)
 			}
 			res = st
 			return err
 		})
 	})
 	return res, err
+}
+
+// unknownDay is ErrUnknownDay saying why a day has no figures. Those of
+// every day that issued a ticket are kept, beyond office.stats_days.
+type unknownDay struct{ day, why string }
+
+func (u *unknownDay) Error() string {
+	return fmt.Sprintf("queue: no figures of %s: %s", u.day, u.why)
+}
+
+func (u *unknownDay) Is(target error) bool { return target == ErrUnknownDay }
+
+// noFigures says why the store has no figures of day, today being today:
+// it is still to come, it is before the office's first record, or it
+// issued no ticket: a holiday, a day the hours close every service (as
+// configured now), or a day nobody took one, or the office was off.
+func (e *Engine) noFigures(tx *bolt.Tx, today, day string) error {
+	u := &unknownDay{day: day}
+	first := ""
+	for _, b := range [][]byte{bucketDays, bucketStats} {
+		if k, _ := tx.Bucket(b).Cursor().First(); k != nil && (first == "" || string(k) < first) {
+			first = string(k)
+		}
+	}
+	d, err := time.ParseInLocation(dayLayout, day, e.loc)
+	closed := err == nil
+	if closed {
+		wd := config.Weekdays[(int(d.Weekday())+6)%7]
+		for i := range e.cfg.Services {
+			if from, to := e.cfg.HoursOf(&e.cfg.Services[i], wd); from != to {
+				closed = false
+			}
+		}
+	}
+	switch {
+	case today != "" && day > today:
+		u.why = fmt.Sprintf("it is still to come (today is %s)", today)
+	case first == "" || day < first:
+		u.why = "it is before the office's first record"
+		if first != "" {
+			u.why += " (" + first + ")"
+		}
+	case e.cfg.Holiday(day):
+		u.why = "a holiday (office.holidays): no ticket was issued"
+	case closed:
+		u.why = fmt.Sprintf("the office is closed on %ss (its hours): no ticket was issued", d.Weekday())
+	default:
+		u.why = "no ticket was issued that day (nobody came, or the office was off)"
+	}
+	return u
 }

@@ -257,3 +257,33 @@ func TestStatsKeptBefore(t *testing.T) {
 	require.NoError(t, json.Unmarshal(b, &back))
 	require.Equal(t, *st, back, "as it is read, so it is written")
 }
+
+// A day with no figures says why: one to come, one before the office's
+// first record, a holiday, a day the hours close, a day nobody came. The
+// figures of a day whose tickets are gone are kept.
+func TestStatsUnknownDaySaysWhy(t *testing.T) {
+	cfg := queuetest.Office(t, weekdays, withOffice("stats_days: 1\n  holidays: [2026-11-25]"))
+	o := newOffice(t, cfg, monday10)
+	for _, d := range []int{0, 1, 7} { // Monday, Tuesday, the next Monday
+		o.clk.Set(monday10.AddDate(0, 0, d))
+		o.issue("social")
+		o.published()
+	}
+
+	for day, why := range map[string]string{
+		"2026-12-01": "no figures of 2026-12-01: it is still to come (today is 2026-11-30)",
+		"2026-11-22": "no figures of 2026-11-22: it is before the office's first record (2026-11-23)",
+		"2026-11-25": "no figures of 2026-11-25: a holiday (office.holidays): no ticket was issued",
+		"2026-11-29": "no figures of 2026-11-29: the office is closed on Sundays (its hours): no ticket was issued",
+		"2026-11-26": "no figures of 2026-11-26: no ticket was issued that day (nobody came, or the office was off)",
+	} {
+		_, err := o.e.Stats(o.ctx, day)
+		require.ErrorIs(t, err, queue.ErrUnknownDay, day)
+		require.Equal(t, "queue: "+why, err.Error())
+	}
+	_, err := o.e.TicketsOf(o.ctx, "2026-11-23")
+	require.ErrorIs(t, err, queue.ErrUnknownDay)
+	st, err := o.e.Stats(o.ctx, "2026-11-23")
+	require.NoError(t, err, "its tickets are gone, its figures are kept")
+	require.Equal(t, 1, st.Total.Issued)
+}
