@@ -389,7 +389,11 @@ func run(w io.Writer, broker string, acct account, root, op string, args json.Ra
 			return printAnswer(w, b)
 		case st := <-statuses:
 			if !st.Online {
-				return 0, fmt.Errorf("the controller of site %q is not running: its status on %s says online:false", site, broker)
+				since := ""
+				if st.Started != "" {
+					since = " (the run that started " + st.Started + " went away)"
+				}
+				return 0, fmt.Errorf("the controller of site %q is not running: its status on %s says online:false%s", site, broker, since)
 			}
 			running, noStatus = &st, nil
 		case <-noStatus:

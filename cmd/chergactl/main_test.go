@@ -339,6 +339,8 @@ func TestNoController(t *testing.T) {
 		err     string
 	}{
 		{"stopped", `{"online":false}`, time.Minute, `the controller of site "demo" is not running`},
+		{"stopped, saying when it ran", `{"online":false,"started":"2026-11-23T08:00:00.123+02:00","site":"demo"}`, time.Minute,
+			`says online:false (the run that started 2026-11-23T08:00:00.123+02:00 went away)`},
 		{"never ran", "", time.Minute, `no controller has ever run with site "demo"`},
 		{"status cleared", "\x00", time.Minute, `no controller has ever run with site "demo"`},
 		{"running but silent", `{"online":true,"version":"1.4","started":"2026-11-23T08:00:00Z","site":"demo"}`, 300 * time.Millisecond,
