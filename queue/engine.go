@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io/fs"
 	"log/slog"
+	"os"
 	"path/filepath"
 	"runtime/debug"
 	"sync"
@@ -58,6 +59,8 @@ type Engine struct {
 	quit   chan struct{}
 	done   chan struct{}
 	once   sync.Once
+	// file is the state file as opened (checkFile).
+	file fs.FileInfo
 	// writing is when the write transaction under way began (UnixNano),
 	// 0 for none: watchStalls tells a disk that stopped answering.
 	writing atomic.Int64
@@ -161,6 +164,9 @@ func open(path string, cfg *config.Config, opts *Opts) (*Engine, error) {
 	if err := mappable(path, maxMapping, o.Logger); err != nil {
 		return nil, err
 	}
+	if empty(path) {
+		o.Logger.Warn("queue: a new, empty store: today's numbering starts afresh. If this office ran here before, its state file is missing: stop, and put it (or its latest backup) at the path", "path", absPath(path))
+	}
 	db, err := bolt.Open(path, 0o600, &bolt.Options{Timeout: 2 * time.Second})
 	if err != nil {
 		if errors.Is(err, berrors.ErrTimeout) {
@@ -188,8 +194,10 @@ func open(path string, cfg *config.Config, opts *Opts) (*Engine, error) {
 			panic(r)
 		}
 	}()
+	file, _ := os.Stat(path) // what checkFile compares the path with
 	e := &Engine{
 		db:     db,
+		file:   file,
 		loc:    cfg.Location(),
 		opts:   o,
 		log:    o.Logger,
@@ -360,9 +368,32 @@ func (e *Engine) loop() {
 // business day's end, a service's closing, the acknowledged events and the
 // clock to record, the wait estimates to refresh.
 func (e *Engine) tick() {
-	e.preallocate(step)
+	if err := e.checkFile(); err != nil {
+		e.log.Error("queue: the state file was deleted or replaced while the office runs: it runs on from the file it opened, but a restart would open what is at the path now (an empty store gives out today's numbers again). Take a backup now (chergactl store.backup path=…), put it at the path, and only then restart",
+			"path", absPath(e.db.Path()), "err", err)
+	} else {
+		e.preallocate(step)
+	}
 	e.catchUp()
 	e.refreshEstimates()
+}
+
+// errReplaced is the state file's path naming another file than the one
+// the engine opened.
+var errReplaced = errors.New("another file is at the path")
+
+// checkFile says whether the file at the store's path is still the one
+// the engine opened (file): deleted (a directory removed by mistake), or
+// replaced, the engine writes into a file nobody will open again.
+func (e *Engine) checkFile() error {
+	fi, err := os.Stat(e.db.Path())
+	switch {
+	case err != nil:
+		return err
+	case e.file != nil && !os.SameFile(fi, e.file):
+		return errReplaced
+	}
+	return nil
 }
 
 // catchUp commits what is due with no request: a new business day, a

@@ -246,3 +246,30 @@ func TestPreallocateWriteFails(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, "А002", iss.Ticket.Label)
 }
+
+// A state file deleted while the office runs (its directory removed by
+// mistake) or replaced is said at every tick: a restart would open what
+// is at the path. Nothing is written into a file at the path that is not
+// the store's. A store made afresh says so too.
+func TestStateFileGone(t *testing.T) {
+	var log logBuffer
+	path := filepath.Join(t.TempDir(), "q.db")
+	e := queuetest.OpenPath(t, path, queuetest.Office(t), &queue.Opts{Now: queuetest.NewClock(monday10).Now, Logger: slog.New(slog.NewTextHandler(&log, nil))})
+	require.Equal(t, 1, log.count("a new, empty store"))
+	const gone = "the state file was deleted or replaced"
+	queue.Tick(e)
+	require.Zero(t, log.count(gone))
+
+	require.NoError(t, os.Remove(path))
+	queue.Tick(e)
+	require.Equal(t, 1, log.count(gone))
+	_, err := e.Issue(t.Context(), queue.IssueRequest{Service: "social"})
+	require.NoError(t, err, "it runs on")
+
+	require.NoError(t, os.WriteFile(path, nil, 0o600))
+	queue.Tick(e)
+	require.Equal(t, 2, log.count(gone))
+	fi, err := os.Stat(path)
+	require.NoError(t, err)
+	require.Zero(t, fi.Size(), "no room written into another file")
+}
