@@ -1,11 +1,13 @@
 package queue
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"maps"
+	"strings"
 	"time"
 )
 
@@ -19,8 +21,30 @@ import (
 // every board shows closed. While a service is paused its tickets are not
 // issued; those already waiting are still called, so the queue drains.
 type Paused struct {
-	Reason string    `json:"reason,omitempty"`
-	Since  time.Time `json:"since"`
+	Reason string `json:"reason,omitempty"`
+	// Alert says an office pause is an air-raid alert (the kiosks send
+	// citizens to the shelter); AlertSaid that an administrator said
+	// whether it is (unsaid: a reason that names an alert, or none, is one).
+	Alert     bool      `json:"alert,omitempty"`
+	AlertSaid bool      `json:"alert_said,omitempty"`
+	Since     time.Time `json:"since"`
+}
+
+// IsAlert reports whether an office pause is an air-raid alert: as an
+// administrator said, or else when its reason names one, or it gives none
+// (an alert is what an office pause is for, and who pauses in a hurry
+// gives no reason).
+func (p Paused) IsAlert() bool {
+	if p.AlertSaid {
+		return p.Alert
+	}
+	r := strings.ToLower(p.Reason)
+	for _, w := range []string{"тривог", "тревог", "сирен", "укрит", "air-raid", "air raid", "alert", "siren", "shelter"} {
+		if strings.Contains(r, w) {
+			return true
+		}
+	}
+	return p.Reason == ""
 }
 
 // ErrPaused is returned (as a *PausedError) while the office or the
@@ -51,16 +75,26 @@ func (e *PausedError) Unwrap() error { return ErrPaused }
 // keyPauses holds the pauses in force, by service ("" the office).
 var keyPauses = []byte("pauses")
 
-// SetPause pauses the office (service "") or one service, with a reason. A
-// pause in force keeps the time it began: it gets the new reason, or keeps
-// its own when reason is "" (an air-raid pause stays one). Resume ends it.
+// SetPause pauses the office (service "") or one service, with a reason.
+// A pause in force keeps the time it began: it gets the new reason, or
+// keeps its own when reason is "" (an air-raid pause stays one). Resume
+// ends it.
 func (e *Engine) SetPause(ctx context.Context, service, reason string) error {
+	return e.Pause(ctx, service, Paused{Reason: reason})
+}
+
+// Pause is SetPause with whether an office pause is an air-raid alert,
+// when with.AlertSaid (else a pause in force keeps what it said).
+func (e *Engine) Pause(ctx context.Context, service string, with Paused) error {
 	return e.do(ctx, false, func(t *txn) error {
 		if service != "" && e.service(service) == nil {
 			return fmt.Errorf("%w %q", ErrUnknownService, service)
 		}
 		p, ok := t.st.pauses[service]
-		if ok && (p.Reason == reason || reason == "") {
+		reason := cmp.Or(with.Reason, p.Reason)
+		said := with.AlertSaid || p.AlertSaid
+		alert := with.Alert || !with.AlertSaid && p.Alert
+		if ok && p.Reason == reason && p.AlertSaid == said && p.Alert == alert {
 			return nil
 		}
 		if !ok {
@@ -69,9 +103,9 @@ func (e *Engine) SetPause(ctx context.Context, service, reason string) error {
 				t.st.shelter.pause(t.now)
 			}
 		}
-		p.Reason = reason
+		p.Reason, p.AlertSaid, p.Alert = reason, said, alert
 		t.st.pauses[service] = p
-		t.pausesChanged(service, true, reason)
+		t.pausesChanged(service, true, with.Reason)
 		return nil
 	})
 }

@@ -136,3 +136,24 @@ func TestOfficePauseOutsideHours(t *testing.T) {
 	_, err = o.e.Issue(o.ctx, queue.IssueRequest{Service: "pension"})
 	require.ErrorIs(t, err, queue.ErrClosed)
 }
+
+// Whether an office pause is an air-raid alert, as an administrator said
+// it, holds across a restart and a change of reason; unsaid, the reason
+// tells.
+func TestPauseAlertKept(t *testing.T) {
+	o := newOffice(t, nil, monday10)
+	require.NoError(t, o.e.Pause(o.ctx, "", queue.Paused{Reason: "тривога", AlertSaid: true}))
+	o.reopen()
+	ps, err := o.e.Pauses(o.ctx)
+	require.NoError(t, err)
+	require.False(t, ps[""].IsAlert(), "said: not an alert, whatever the reason")
+	require.NoError(t, o.e.SetPause(o.ctx, "", "навчання з евакуації"))
+	ps, err = o.e.Pauses(o.ctx)
+	require.NoError(t, err)
+	require.False(t, ps[""].IsAlert(), "a new reason keeps what was said")
+	require.Equal(t, "навчання з евакуації", ps[""].Reason)
+
+	require.True(t, queue.Paused{}.IsAlert(), "an office pause with no reason")
+	require.True(t, queue.Paused{Reason: "Повітряна ТРИВОГА"}.IsAlert())
+	require.False(t, queue.Paused{Reason: "нарада"}.IsAlert())
+}

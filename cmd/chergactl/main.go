@@ -41,7 +41,7 @@ var ops = []struct{ name, usage string }{
              a change that would send waiting citizens home is refused unless "expire":true`},
 	{"config.history", "config.history [version=N]"},
 	{"config.rollback", "config.rollback version=N [author=…] [expire=true]"},
-	{"office.pause", `office.pause [reason="повітряна тривога"]`},
+	{"office.pause", `office.pause [reason="повітряна тривога"] [alert=true|false]: alert (without it: a reason that names an alert, or none) sends citizens to the shelter`},
 	{"office.resume", "office.resume"},
 	{"service.pause", "service.pause service=pension [reason=…]"},
 	{"service.resume", "service.resume service=pension"},
@@ -262,7 +262,7 @@ func login(user, passFile string, getenv func(string) string) (account, error) {
 var numericArgs = map[string]bool{"version": true, "base_version": true, "from_seq": true, "from_id": true, "max": true}
 
 // boolArgs are the args that are true or false.
-var boolArgs = map[string]bool{"expire": true}
+var boolArgs = map[string]bool{"expire": true, "alert": true}
 
 // buildArgs makes the args object from -args or key=value words. raw is
 // -args as given: a JSON object, or @FILE, or - for standard input. Of the

@@ -423,11 +423,14 @@ func pauseOp(ofService, pause bool) func(o *Office, ctx context.Context, args js
 		var a struct {
 			Service string `json:"service"`
 			Reason  string `json:"reason"`
+			Alert   *bool  `json:"alert"`
 		}
 		if err := decodeArgs(args, &a); err != nil {
 			return nil, err
 		}
 		switch {
+		case a.Alert != nil && (ofService || !pause):
+			return nil, badArg("alert", "only office.pause says whether it is an air-raid alert")
 		case ofService && a.Service == "":
 			return nil, badArg("service", "required: the id of the service")
 		case ofService && o.conf().Service(a.Service) == nil:
@@ -440,7 +443,11 @@ func pauseOp(ofService, pause bool) func(o *Office, ctx context.Context, args js
 		}
 		var err error
 		if pause {
-			err = o.eng.SetPause(ctx, a.Service, a.Reason)
+			with := queue.Paused{Reason: a.Reason}
+			if a.Alert != nil {
+				with.Alert, with.AlertSaid = *a.Alert, true
+			}
+			err = o.eng.Pause(ctx, a.Service, with)
 		} else {
 			err = o.eng.Resume(ctx, a.Service, a.Reason)
 		}
@@ -462,6 +469,7 @@ func pauseOp(ofService, pause bool) func(o *Office, ctx context.Context, args js
 type pauseJSON struct {
 	Service string    `json:"service,omitempty"`
 	Reason  string    `json:"reason,omitempty"`
+	Alert   bool      `json:"alert,omitempty"` // the office's: an air-raid alert
 	Since   time.Time `json:"since"`
 }
 
@@ -469,7 +477,7 @@ type pauseJSON struct {
 func pausesJSON(ps map[string]queue.Paused, loc *time.Location) []pauseJSON {
 	out := []pauseJSON{}
 	for s, p := range ps {
-		out = append(out, pauseJSON{Service: s, Reason: p.Reason, Since: p.Since.In(loc)})
+		out = append(out, pauseJSON{Service: s, Reason: p.Reason, Alert: s == "" && p.IsAlert(), Since: p.Since.In(loc)})
 	}
 	slices.SortFunc(out, func(a, b pauseJSON) int { return strings.Compare(a.Service, b.Service) })
 	return out

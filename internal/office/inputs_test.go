@@ -306,6 +306,40 @@ func TestAdminTimesInOfficeZone(t *testing.T) {
 	require.Equal(t, want, off, "kiosk answer %s", k.Payload)
 }
 
+// Whether an office pause sends citizens to the shelter: as office.pause's
+// alert says; without it, when the reason names an alert, in whatever
+// words, or there is none (an alert is what an office pause is for).
+func TestPauseAlert(t *testing.T) {
+	ctx, o, _ := startOffice(t, office.Opts{Config: roundTheClock(t)}, "qms/demo/status")
+	for _, tc := range []struct {
+		args    string
+		shelter bool
+	}{
+		{`{}`, true},
+		{`{"reason":"повітряна тривога"}`, true},
+		{`{"reason":"тревога"}`, true},
+		{`{"reason":"сирена, всі в укриття"}`, true},
+		{`{"reason":"air alert"}`, true},
+		{`{"reason":"ПТ","alert":true}`, true},
+		{`{"reason":"нарада"}`, false},
+		{`{"alert":false}`, false},
+		{`{"reason":"тривога","alert":false}`, false},
+	} {
+		r := o.Admin(ctx, office.AdminRequest{ID: "p", Op: "office.pause", Args: json.RawMessage(tc.args)})
+		require.True(t, r.OK, "%s: %+v", tc.args, r.Error)
+		b, err := json.Marshal(r.Result)
+		require.NoError(t, err)
+		require.Equal(t, tc.shelter, strings.Contains(string(b), `"alert":true`), "%s: %s", tc.args, b)
+		res := office.ServeAt(ctx, o, "k1", "social", time.Now())
+		require.Equal(t, "paused", res.Reason, tc.args)
+		require.Equal(t, tc.shelter, strings.Contains(res.Message, "Пройдіть до найближчого укриття"), "%s: %s", tc.args, res.Message)
+		require.True(t, o.Admin(ctx, office.AdminRequest{ID: "r", Op: "office.resume"}).OK)
+	}
+	r := o.Admin(ctx, office.AdminRequest{ID: "s", Op: "service.pause", Args: json.RawMessage(`{"service":"social","alert":true}`)})
+	require.False(t, r.OK)
+	require.Equal(t, "alert", r.Error.Field)
+}
+
 // An air-raid alert over MQTT: the kiosk says to go to the shelter and
 // prints nothing, the counters do not call and the boards show closed,
 // until the all-clear.

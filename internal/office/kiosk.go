@@ -577,9 +577,8 @@ func printerMessage(err error) (uk, en string) {
 // pausedMessage is what a kiosk says while an administrator has paused the
 // office or the service; an air-raid alert sends people to the shelter.
 func pausedMessage(pe *queue.PausedError) string {
-	r := strings.ToLower(pe.Reason)
 	switch {
-	case pe.Service == "" && (strings.Contains(r, "тривог") || strings.Contains(r, "air-raid") || strings.Contains(r, "air raid")):
+	case pe.Service == "" && pe.IsAlert():
 		return "Повітряна тривога: прийом призупинено. Пройдіть до найближчого укриття. / Air-raid alert: service is suspended. Please proceed to the nearest shelter."
 	case pe.Service == "" && pe.Reason != "":
 		return "Прийом тимчасово призупинено: " + pe.Reason + " / Service is temporarily suspended"
