@@ -38,7 +38,9 @@ var ops = []struct{ name, usage string }{
 	{"config.set", `config.set -args '{"patch":{"office":{"recall_limit":5}},"author":"me"}'   (or {"config":{…whole…}})
              add "base_version":N, the version config.get gave with what you edited:
              if another administrator changed it since, it is refused (conflict), not undone;
-             a change that would send waiting citizens home is refused unless "expire":true`},
+             a change that would send waiting citizens home is refused unless "expire":true;
+             a patch replaces a whole list: one that leaves out items (counters, holidays)
+             is refused unless "remove":true`},
 	{"config.history", "config.history [version=N]"},
 	{"config.rollback", "config.rollback version=N [author=…] [expire=true]"},
 	{"office.pause", `office.pause [reason="повітряна тривога"] [alert=true|false]: alert (without it: a reason that names an alert, or none) sends citizens to the shelter`},
@@ -262,7 +264,7 @@ func login(user, passFile string, getenv func(string) string) (account, error) {
 var numericArgs = map[string]bool{"version": true, "base_version": true, "from_seq": true, "from_id": true, "max": true}
 
 // boolArgs are the args that are true or false.
-var boolArgs = map[string]bool{"expire": true, "alert": true}
+var boolArgs = map[string]bool{"expire": true, "alert": true, "remove": true}
 
 // buildArgs makes the args object from -args or key=value words. raw is
 // -args as given: a JSON object, or @FILE, or - for standard input. Of the

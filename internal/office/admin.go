@@ -81,6 +81,8 @@ var adminOps = map[string]func(o *Office, ctx context.Context, args json.RawMess
 			// Expire lets the change send home tickets it leaves
 			// waiting for nothing (queue.Change).
 			Expire bool `json:"expire"`
+			// Remove lets a patch take items out of a list (shortened).
+			Remove bool `json:"remove"`
 		}
 		if err := decodeArgs(args, &a); err != nil {
 			return nil, err
@@ -99,7 +101,11 @@ var adminOps = map[string]func(o *Office, ctx context.Context, args json.RawMess
 		if err != nil {
 			return nil, err
 		}
-		v, err := o.setConfig(ctx, doc, ch, queue.ConfigVersion{Source: "admin", Author: a.Author})
+		var guard func() error
+		if len(a.Patch) > 0 && !a.Remove {
+			guard = func() error { return o.shortened(a.Patch) }
+		}
+		v, err := o.setConfig(ctx, doc, ch, queue.ConfigVersion{Source: "admin", Author: a.Author}, guard)
 		var ae *AdminError
 		if errors.As(err, &ae) && ae.Code == "bad_request" && len(a.Patch) > 0 && !strings.Contains(ae.Message, "give every") {
 			ae.Message += o.patchHint(a.Patch)
@@ -167,7 +173,7 @@ var adminOps = map[string]func(o *Office, ctx context.Context, args json.RawMess
 		if old.Config, err = json.Marshal(doc); err != nil {
 			return nil, err
 		}
-		v, err := o.setConfig(ctx, old.Config, queue.Change{Expire: a.Expire}, queue.ConfigVersion{Source: "rollback", Author: a.Author, RollbackOf: old.Version})
+		v, err := o.setConfig(ctx, old.Config, queue.Change{Expire: a.Expire}, queue.ConfigVersion{Source: "rollback", Author: a.Author, RollbackOf: old.Version}, nil)
 		if err != nil {
 			return nil, err
 		}

@@ -345,8 +345,9 @@ func sent(v any) string {
 // as version v, which it returns filled in, as ch allows: a change made
 // from a version no longer running is refused (conflict), as one that
 // would send home waiting tickets without ch.Expire (refused, naming
-// them); either changes nothing.
-func (o *Office) setConfig(ctx context.Context, doc []byte, ch queue.Change, v queue.ConfigVersion) (queue.ConfigVersion, error) {
+// them); either changes nothing. guard, if set, may refuse a change
+// that validates, before it runs.
+func (o *Office) setConfig(ctx context.Context, doc []byte, ch queue.Change, v queue.ConfigVersion, guard func() error) (queue.ConfigVersion, error) {
 	if err := checkDoc(doc); err != nil {
 		return v, err
 	}
@@ -382,6 +383,12 @@ func (o *Office) setConfig(ctx context.Context, doc []byte, ch queue.Change, v q
 			var fe *FieldError
 			errors.As(err, &fe)
 			return v, &AdminError{Code: "bad_request", Field: "config." + fe.Field, Message: err.Error()}
+		}
+	}
+	if guard != nil {
+		// Asked of a change that could be made.
+		if err := guard(); err != nil {
+			return v, err
 		}
 	}
 	// What waits for a restart stays as the file has it (and the secrets
@@ -647,6 +654,93 @@ func (o *Office) patchHint(patch json.RawMessage) string {
 		return ""
 	}
 	return fmt.Sprintf(" (a patch replaces a whole list, JSON merge patch: to change one of the %s, give every one, as config.get shows them, with the change)", strings.Join(lists, " or "))
+}
+
+// shortened refuses a merge patch that gives a list of the running
+// configuration whole without some of its items (or deletes it): a merge
+// patch replaces a whole list, and one meant to add or change an item
+// (a counter, a holiday) would take the others away. Sent with "remove":
+// true it is not asked.
+func (o *Office) shortened(patch json.RawMessage) error {
+	var p any
+	if err := json.Unmarshal(patch, &p); err != nil {
+		return nil // configDoc said so
+	}
+	cur, err := o.runningDoc()
+	if err != nil {
+		return err
+	}
+	field, lost := leftOut(cur, p, "config")
+	if field == "" {
+		return nil
+	}
+	return &AdminError{Code: "refused", Field: "remove", Message: fmt.Sprintf(
+		"office: the patch gives %s whole, without %s: a merge patch replaces a whole list, and they would be taken away. Nothing changed. "+
+			`To change one, give every one as config.get shows them, with the change; to take them away, send it again with "remove": true`,
+		field, strings.Join(lost, ", "))}
+}
+
+// leftOut is the path of the first list of cur that patch, a merge patch
+// of it, gives whole without some of its items or deletes, and those
+// items (by id where they have one).
+func leftOut(cur, patch any, path string) (string, []string) {
+	p, ok := patch.(map[string]any)
+	if !ok {
+		return "", nil
+	}
+	c, _ := cur.(map[string]any)
+	for _, k := range slices.Sorted(maps.Keys(p)) {
+		old, isList := c[k].([]any)
+		var lost []string
+		switch v := p[k].(type) {
+		case map[string]any:
+			if f, lost := leftOut(c[k], v, path+"."+k); f != "" {
+				return f, lost
+			}
+		case []any:
+			for _, item := range old {
+				if !slices.ContainsFunc(v, func(n any) bool { return sameItem(item, n) }) {
+					lost = append(lost, itemName(item))
+				}
+			}
+		case nil:
+			if isList {
+				lost = append(lost, listNames(old)...)
+			}
+		}
+		if isList && len(lost) > 0 {
+			return path + "." + k, lost
+		}
+	}
+	return "", nil
+}
+
+// sameItem reports whether two items of a list are one: of one id, or
+// equal.
+func sameItem(a, b any) bool {
+	am, ok1 := a.(map[string]any)
+	bm, ok2 := b.(map[string]any)
+	if ok1 && ok2 && am["id"] != nil {
+		return fmt.Sprint(am["id"]) == fmt.Sprint(bm["id"])
+	}
+	return reflect.DeepEqual(a, b)
+}
+
+// itemName names an item of a list: its id, or itself.
+func itemName(v any) string {
+	if m, ok := v.(map[string]any); ok && m["id"] != nil {
+		return fmt.Sprint(m["id"])
+	}
+	b, _ := json.Marshal(v)
+	return string(b)
+}
+
+func listNames(items []any) []string {
+	var out []string
+	for _, it := range items {
+		out = append(out, itemName(it))
+	}
+	return out
 }
 
 // mergeByID is old with each of items merged into the one of its id; ok is

@@ -505,6 +505,10 @@ func TestConfigSetLive(t *testing.T) {
 	services, _ := json.Marshal(append(o.Config().Services, config.Service{ID: "idp", Name: "Довідки ВПО", Prefix: "В", Width: 3, AvgServiceMin: 5}))
 	patch, _ := json.Marshal(map[string]any{"services": json.RawMessage(services), "counters": list})
 	r = admin(`{"patch":` + string(patch) + `}`)
+	require.False(t, r.OK, "counter 13 left out of the list")
+	require.Equal(t, "remove", r.Error.Field)
+	require.Contains(t, r.Error.Message, "the patch gives config.counters whole, without 13")
+	r = admin(`{"patch":` + string(patch) + `,"remove":true}`)
 	require.True(t, r.OK, "%+v", r.Error)
 	require.NotNil(t, o.Config().Service("idp"))
 	require.Nil(t, o.Config().Counter("13"))
@@ -873,7 +877,7 @@ func TestConfigSetPrintableAndBoardsCleared(t *testing.T) {
 			list = append(list, c)
 		}
 	}
-	patch, err = json.Marshal(map[string]any{"patch": map[string]any{"counters": list}})
+	patch, err = json.Marshal(map[string]any{"patch": map[string]any{"counters": list}, "remove": true})
 	require.NoError(t, err)
 	r = o.Admin(ctx, office.AdminRequest{ID: "s", Op: "config.set", Args: patch})
 	require.True(t, r.OK, "%+v", r.Error)
@@ -1359,7 +1363,30 @@ func TestInputIDsActOnce(t *testing.T) {
 func TestConfigSetCountersPatchReplacesList(t *testing.T) {
 	ctx, o, _ := startOffice(t, office.Opts{Config: roundTheClock(t)}, "qms/demo/status")
 	require.NotEmpty(t, o.Config().Counter("1").Buttons)
+	// Counter 1's pins take a restart: that is said first.
 	r := o.Admin(ctx, office.AdminRequest{ID: "c", Op: "config.set", Args: json.RawMessage(`{"patch":{"counters":[{"id":"20","services":["social","pension","employment"]}]}}`)})
+	require.False(t, r.OK)
+	require.Equal(t, "config.counters", r.Error.Field)
+	// Without it, the counters left out are asked for.
+	one, err := json.Marshal(o.Config().Counter("1"))
+	require.NoError(t, err)
+	r = o.Admin(ctx, office.AdminRequest{ID: "c", Op: "config.set", Args: json.RawMessage(`{"patch":{"counters":[` + string(one) + `,{"id":"20","services":["social","pension","employment"]}]}}`)})
+	require.False(t, r.OK)
+	require.Equal(t, "remove", r.Error.Field)
+	require.Contains(t, r.Error.Message, "the patch gives config.counters whole, without 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13")
+	require.Contains(t, r.Error.Message, "give every one as config.get shows them")
+	// A holiday added as a list of one would take the others away.
+	r = o.Admin(ctx, office.AdminRequest{ID: "h", Op: "config.set", Args: json.RawMessage(`{"patch":{"office":{"holidays":["2030-12-31","2031-01-01"]}}}`)})
+	require.True(t, r.OK, "%+v", r.Error)
+	r = o.Admin(ctx, office.AdminRequest{ID: "h", Op: "config.set", Args: json.RawMessage(`{"patch":{"office":{"holidays":["2031-01-07"]}}}`)})
+	require.False(t, r.OK)
+	require.Equal(t, "remove", r.Error.Field)
+	require.Contains(t, r.Error.Message, `config.office.holidays whole, without "2030-12-31", "2031-01-01"`)
+	r = o.Admin(ctx, office.AdminRequest{ID: "h", Op: "config.set", Args: json.RawMessage(`{"patch":{"office":{"holidays":null}},"remove":true}`)})
+	require.True(t, r.OK, "%+v", r.Error)
+	require.Empty(t, o.Config().Office.Holidays)
+
+	r = o.Admin(ctx, office.AdminRequest{ID: "c", Op: "config.set", Args: json.RawMessage(`{"patch":{"counters":[{"id":"20","services":["social","pension","employment"]}]},"remove":true}`)})
 	require.False(t, r.OK)
 	require.Equal(t, "config.counters", r.Error.Field)
 	require.Contains(t, r.Error.Message, "counter 1 has GPIO pins")
@@ -1367,7 +1394,7 @@ func TestConfigSetCountersPatchReplacesList(t *testing.T) {
 	require.Equal(t, 1, strings.Count(r.Error.Message, "give every"), "said once")
 
 	// So does a patch meant to change one service's hours.
-	r = o.Admin(ctx, office.AdminRequest{ID: "s", Op: "config.set", Args: json.RawMessage(`{"patch":{"services":[{"id":"pension","hours":{"mon":"09:00-12:00"}}]}}`)})
+	r = o.Admin(ctx, office.AdminRequest{ID: "s", Op: "config.set", Args: json.RawMessage(`{"patch":{"services":[{"id":"pension","hours":{"mon":"09:00-12:00"}}]},"remove":true}`)})
 	require.False(t, r.OK)
 	require.Contains(t, r.Error.Message, "(a patch replaces a whole list, JSON merge patch: to change one of the services, give every one, as config.get shows them, with the change)")
 }
