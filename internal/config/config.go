@@ -618,6 +618,7 @@ func (c *Config) Validate() error {
 		}
 		pins[pin] = field
 	}
+	matrices := map[string]string{} // AWTRIX prefix → counter
 	for i, ct := range c.Counters {
 		f := fmt.Sprintf("counters[%d]", i)
 		if !counterRe.MatchString(ct.ID) {
@@ -651,6 +652,14 @@ func (c *Config) Validate() error {
 			} else {
 				bad(f+".board", "%v", err)
 			}
+		} else if ct.Board.Mode == display.ModeAwtrix {
+			// One matrix per counter: a shared one shows both counters'
+			// calls.
+			p := ct.Board.Awtrix.Prefix
+			if other, dup := matrices[p]; dup {
+				bad(f+".board.awtrix.prefix", "%q is already the matrix of counter %s: give each counter's matrix its own prefix", p, other)
+			}
+			matrices[p] = ct.ID
 		}
 		for action, pin := range ct.Buttons {
 			if !contains(CounterActions, action) {

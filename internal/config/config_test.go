@@ -50,6 +50,7 @@ func TestParseErrorsNameTheField(t *testing.T) {
 		{"bad timezone", `timezone: Europe/Kyiv`, `timezone: Europe/Kiev2`, "office.timezone"},
 		{"unknown service of a counter", `{id: "12", services: [pension]}`, `{id: "12", services: [jobs]}`, "counters[11].services[0]"},
 		{"bad board mode", `board: {mode: awtrix,`, `board: {mode: neon,`, "counters[12].board.mode"},
+		{"two counters on one matrix", `{id: "12", services: [pension]}`, `{id: "12", services: [pension], board: {mode: awtrix, awtrix: {prefix: awtrix_demo_13}}}`, "counters[12].board.awtrix.prefix"},
 		{"bad blink", `board_blink_s: 20`, `board_blink_s: -1`, "office.board_blink_s"},
 		{"English announced first", `languages: [uk, en]`, `languages: [en, uk]`, "office.languages[0]"},
 		{"a language twice", `languages: [uk, en]`, `languages: [uk, uk]`, "office.languages[1]"},
