@@ -32,6 +32,11 @@ type Opts struct {
 	Now    func() time.Time     `yaml:"-"`
 	// Logger receives what the engine has to say; nil means slog.Default().
 	Logger *slog.Logger `yaml:"-"`
+	// OnStore, if set, hears on the engine's goroutine when the store
+	// goes wrong (its writes fail: a full disk, a file system gone
+	// read-only; or its file was deleted) and, with nil, when it works
+	// again: an operator should see it beside the logs.
+	OnStore func(err error) `yaml:"-"`
 	// space is the free space of the file's file system; nil means
 	// diskSpace (tests give a disk of their own, SetDiskSpace).
 	space spaceFunc
@@ -61,6 +66,10 @@ type Engine struct {
 	once   sync.Once
 	// file is the state file as opened (checkFile).
 	file fs.FileInfo
+	// commitErr is the last write transaction's failure (nil once one
+	// commits), fileErr checkFile's; told is what OnStore heard last.
+	commitErr, fileErr error
+	told               string
 	// writing is when the write transaction under way began (UnixNano),
 	// 0 for none: watchStalls tells a disk that stopped answering.
 	writing atomic.Int64
@@ -278,6 +287,10 @@ func (e *Engine) Close() error {
 		close(e.quit)
 		<-e.done
 		err = e.db.Close()
+		if e.commitErr != nil {
+			// The last write failed: what it held is not on disk.
+			err = errors.Join(fmt.Errorf("queue: the last write to the store failed: %w", e.commitErr), err)
+		}
 	})
 	return err
 }
@@ -368,7 +381,9 @@ func (e *Engine) loop() {
 // business day's end, a service's closing, the acknowledged events and the
 // clock to record, the wait estimates to refresh.
 func (e *Engine) tick() {
-	if err := e.checkFile(); err != nil {
+	defer e.tellStore()
+	e.fileErr = e.checkFile()
+	if err := e.fileErr; err != nil {
 		e.log.Error("queue: the state file was deleted or replaced while the office runs: it runs on from the file it opened, but a restart would open what is at the path now (an empty store gives out today's numbers again). Take a backup now (chergactl store.backup path=…), put it at the path, and only then restart",
 			"path", absPath(e.db.Path()), "err", err)
 	} else {
@@ -376,6 +391,26 @@ func (e *Engine) tick() {
 	}
 	e.catchUp()
 	e.refreshEstimates()
+}
+
+// tellStore tells OnStore what became of the store, when it changed.
+func (e *Engine) tellStore() {
+	var msg string
+	switch {
+	case e.fileErr != nil:
+		msg = "the state file was deleted or replaced: " + e.fileErr.Error()
+	case e.commitErr != nil:
+		msg = e.commitErr.Error()
+	}
+	if msg == e.told || e.opts.OnStore == nil {
+		return
+	}
+	e.told = msg
+	if msg == "" {
+		e.opts.OnStore(nil)
+	} else {
+		e.opts.OnStore(errors.New(msg))
+	}
 }
 
 // errReplaced is the state file's path naming another file than the one
@@ -447,6 +482,7 @@ func (e *Engine) commitEmpty() {
 // run applies a batch of requests in one transaction and answers each after
 // the commit.
 func (e *Engine) run(batch []*request) {
+	defer e.tellStore()
 	errs := make([]error, len(batch))
 	writes, publish := false, false
 	for _, r := range batch {
@@ -500,10 +536,14 @@ func (e *Engine) run(batch []*request) {
 					errs[i] = err
 				}
 			}
+			if !refused {
+				e.commitErr = err
+			}
 			if rerr := e.reload(); rerr != nil {
 				e.log.Error("queue: reload failed", "err", rerr)
 			}
 		} else {
+			e.commitErr = nil
 			e.ackStored = max(e.ackStored, t.acked)
 			publish = e.retain(t) || t.st.eventSeq != t.startSeq
 		}
@@ -536,8 +576,21 @@ func (e *Engine) signal() {
 // do runs fn on the engine goroutine inside a write transaction and returns
 // after the commit.
 func (e *Engine) do(ctx context.Context, readOnly bool, fn func(t *txn) error) error {
-	r := &request{ctx: ctx, fn: fn, readOnly: readOnly, err: make(chan error, 1)}
-	return submit(e, ctx, e.reqs, r, r.err)
+	r := &request{fn: fn, readOnly: readOnly, err: make(chan error, 1)}
+	if readOnly {
+		// A read changes nothing: one asked for runs, however late (the
+		// answer to a write that was made, read after it).
+		return submit(e, ctx, e.reqs, r, r.err)
+	}
+	if ctx.Err() != nil {
+		return stale(ctx)
+	}
+	r.ctx = ctx
+	err := submit(e, ctx, e.reqs, r, r.err)
+	if err != nil && ctx.Err() != nil && errors.Is(err, ctx.Err()) && !errors.Is(err, ErrStale) {
+		return stale(ctx) // it ended before the request was queued
+	}
+	return err
 }
 
 // stale is the error of a request whose ctx ended before it ran.
@@ -546,15 +599,12 @@ func stale(ctx context.Context) error { return fmt.Errorf("%w (%w)", ErrStale, c
 // submit hands v to the engine's goroutine on ch and returns what it
 // answers on errc.
 func submit[T any](e *Engine, ctx context.Context, ch chan<- T, v T, errc <-chan error) error {
-	if ctx.Err() != nil {
-		return stale(ctx)
-	}
 	select {
 	case ch <- v:
 	case <-e.quit:
 		return ErrEngineClosed
 	case <-ctx.Done():
-		return stale(ctx)
+		return ctx.Err()
 	}
 	// Once queued the request is answered: wait for it even if ctx ends,
 	// so that a caller never mistakes a committed ticket for a failed one

@@ -1023,3 +1023,37 @@ func TestRestartClockBehind(t *testing.T) {
 	e = queuetest.OpenPath(t, cut, o.cfg, o.opts())
 	require.NoError(t, e.Issuable(o.ctx, "social"), "trusted for good: the trusted clock is recorded")
 }
+
+// The engine tells OnStore when its writes start failing and when they
+// work again, once each; a Close whose last write failed says so.
+func TestOnStore(t *testing.T) {
+	o := newOffice(t, nil, monday10)
+	require.NoError(t, o.e.Close())
+	var told []string
+	opts := o.opts()
+	opts.OnStore = func(err error) { // on the engine's goroutine
+		if err == nil {
+			told = append(told, "ok")
+		} else {
+			told = append(told, err.Error())
+		}
+	}
+	o.e = queuetest.OpenPath(t, o.path, o.cfg, opts)
+	o.issue("social")
+	boom := errors.New("no space left on device")
+	queue.SetFailHook(o.e, func() error { return boom })
+	for range 2 {
+		_, err := o.e.Issue(o.ctx, queue.IssueRequest{Service: "social"})
+		require.ErrorIs(t, err, boom)
+	}
+	queue.SetFailHook(o.e, nil)
+	o.issue("social")
+	queue.SetFailHook(o.e, func() error { return boom })
+	_, err := o.e.Issue(o.ctx, queue.IssueRequest{Service: "social"})
+	require.ErrorIs(t, err, boom)
+	require.ErrorContains(t, o.e.Close(), "the last write to the store failed")
+	require.Len(t, told, 3, "%q", told)
+	require.Contains(t, told[0], "no space left on device")
+	require.Equal(t, "ok", told[1])
+	require.Contains(t, told[2], "no space left on device")
+}

@@ -38,7 +38,7 @@ func Verify(path string, cfg *config.Config) (err error) {
 	defer debug.SetPanicOnFault(debug.SetPanicOnFault(true))
 	defer recoverDamaged(path, &err)
 	if noBytes(path) {
-		return nil // a store never written: Open makes it
+		return fmt.Errorf("%w: %s has no bytes", ErrEmpty, path)
 	}
 	db, err := openReadOnly(path)
 	if err != nil {
@@ -93,7 +93,8 @@ func Verify(path string, cfg *config.Config) (err error) {
 			})
 		}
 		if unwritten(tx) {
-			return nil // a new store, stopped before its first commit: Open makes it
+			// A new store, stopped before its first commit (Open makes it).
+			return fmt.Errorf("%w: %s was made and never written", ErrEmpty, path)
 		}
 		for _, b := range [][]byte{bucketMeta, bucketCounters, bucketEvents, bucketDays} {
 			if tx.Bucket(b) == nil {

@@ -70,8 +70,9 @@ func TestVerifyFindsRepeatedLabel(t *testing.T) {
 
 // TestVerifyUnwrittenStore: the controller stopped (a power cut) while it
 // opened a new store: bbolt had made the file, and nothing was committed
-// to it. That is no damage: Verify passes it, and Open makes the store;
-// so for a file of no bytes.
+// to it. That is no damage: Verify says it is empty (ErrEmpty: as a
+// backup it holds nothing), and Open makes the store; so for a file of no
+// bytes.
 func TestVerifyUnwrittenStore(t *testing.T) {
 	cfg, err := config.Parse([]byte(benchOfficeYAML))
 	require.NoError(t, err)
@@ -83,7 +84,7 @@ func TestVerifyUnwrittenStore(t *testing.T) {
 		return path
 	}
 	path := fresh()
-	require.NoError(t, Verify(path, cfg))
+	require.ErrorIs(t, Verify(path, cfg), ErrEmpty)
 	e, err := Open(path, cfg, nil)
 	require.NoError(t, err)
 	require.NoError(t, e.Close())
@@ -93,7 +94,7 @@ func TestVerifyUnwrittenStore(t *testing.T) {
 	// either: nothing is recorded in it, and Open makes the store.
 	path = filepath.Join(t.TempDir(), "q.db")
 	require.NoError(t, os.WriteFile(path, nil, 0o600))
-	require.NoError(t, Verify(path, cfg))
+	require.ErrorIs(t, Verify(path, cfg), ErrEmpty)
 	versions, err := StoredConfigs(path)
 	require.NoError(t, err)
 	require.Empty(t, versions)

@@ -407,7 +407,7 @@ func TestPinsOpenedByTheirGPIOName(t *testing.T) {
 }
 
 // cherga -verify checks a state file and says so by its exit status: a
-// sound one, and one whose pages are overwritten.
+// sound one, one whose pages are overwritten, and an empty one.
 func TestVerifyFlag(t *testing.T) {
 	bin := buildCherga(t)
 	cfgPath := "../../firmware-config/examples/round-the-clock.yaml"
@@ -434,6 +434,14 @@ func TestVerifyFlag(t *testing.T) {
 	require.ErrorAs(t, err, &ee, "%s", out)
 	require.Equal(t, 1, ee.ExitCode())
 	require.Contains(t, string(out), "damaged")
+
+	// An empty file (a copy that failed) is no backup.
+	empty := filepath.Join(t.TempDir(), "empty.db")
+	require.NoError(t, os.WriteFile(empty, nil, 0o600))
+	out, err = exec.Command(bin, "-verify", "-config", cfgPath, "-db", empty).CombinedOutput()
+	require.ErrorAs(t, err, &ee, "%s", out)
+	require.Equal(t, 1, ee.ExitCode())
+	require.Contains(t, string(out), "as a backup it holds nothing")
 }
 
 // The committed systemd unit runs cherga with flags it has.

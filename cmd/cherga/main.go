@@ -8,6 +8,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"log/slog"
@@ -69,7 +70,10 @@ func main() {
 		if *db != "" {
 			path = *db
 		}
-		if err := queue.Verify(path, cfg); err != nil {
+		if err := queue.Verify(path, cfg); errors.Is(err, queue.ErrEmpty) {
+			fmt.Fprintf(os.Stderr, "cherga: %v; no damage: cherga starts a new, empty office on it, but as a backup it holds nothing\n", err)
+			os.Exit(1)
+		} else if err != nil {
 			fmt.Fprintln(os.Stderr, "cherga:", err)
 			os.Exit(1)
 		}

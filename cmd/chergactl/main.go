@@ -385,6 +385,7 @@ func run(w io.Writer, broker string, acct account, root, op string, args json.Ra
 	}
 	deadline := time.After(timeout)
 	var running *status
+	missing := false // no status came
 	for {
 		select {
 		case b := <-answer:
@@ -399,8 +400,14 @@ func run(w io.Writer, broker string, acct account, root, op string, args json.Ra
 			}
 			running, noStatus = &st, nil
 		case <-noStatus:
-			return 0, fmt.Errorf("no controller has ever run with site %q on %s: it has no %s/status (a typo in -site?)", site, broker, root)
+			// Only a hint: a broker may take the subscription and keep
+			// the status from an account all the same, and the request
+			// may be running. The answer is awaited.
+			missing, noStatus = true, nil
 		case <-deadline:
+			if running == nil && missing {
+				return 0, fmt.Errorf("no answer from cherga on %s within %s, and no %s/status: no controller has run with site %q on %s (a typo in -site?), or the account may not read the status", root, timeout, root, site, broker)
+			}
 			if running == nil {
 				return 0, fmt.Errorf("no answer from cherga on %s within %s (is it running, with site %q?)", root, timeout, site)
 			}

@@ -182,23 +182,23 @@ func refused(err error) bool {
 }
 
 func (cl *Client) onConnect(c paho.Client) {
+	// The inputs first: nothing sent to them from now on is missed.
 	cl.mu.Lock()
-	cl.connects++
-	again := cl.connects > 1
-	cl.mu.Unlock()
-	if cl.opts.Status != nil {
-		b, _ := json.Marshal(cl.opts.Status)
-		if again {
-			cl.checkTwin(b)
-		}
-		c.Publish(cl.opts.Root+"/status", 1, true, b)
-	}
-	cl.mu.Lock()
-	defer cl.mu.Unlock()
 	for filter, h := range cl.subs {
 		if tok := c.Subscribe(filter, 1, h); tok.WaitTimeout(cl.opts.Timeout) && tok.Error() != nil {
 			cl.log.Error("bus: subscribe", "topic", filter, "err", tok.Error())
 		}
+	}
+	cl.connects++
+	again := cl.connects > 1
+	status := cl.opts.Status
+	cl.mu.Unlock()
+	if status != nil {
+		b, _ := json.Marshal(status)
+		if again {
+			cl.checkTwin(b)
+		}
+		c.Publish(cl.opts.Root+"/status", 1, true, b)
 	}
 	cl.log.Debug("bus: connected", "broker", cl.opts.URL)
 	if cl.opts.OnConnect != nil {
@@ -369,6 +369,19 @@ func (cl *Client) String() string {
 		return "bus(embedded " + cl.opts.Root + ")"
 	}
 	return "bus(" + cl.opts.URL + " " + cl.opts.Root + ")"
+}
+
+// SetStatus replaces the retained status published on every connect, and
+// publishes it now, not awaited.
+func (cl *Client) SetStatus(v any) {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return
+	}
+	cl.mu.Lock()
+	cl.opts.Status = v
+	cl.mu.Unlock()
+	cl.Start(cl.opts.Root+"/status", 1, true, b)
 }
 
 // offline is the status while the controller is away.

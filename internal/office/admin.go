@@ -249,7 +249,9 @@ var adminOps = map[string]func(o *Office, ctx context.Context, args json.RawMess
 		if err := o.eng.Void(ctx, t.ID, reason); err != nil {
 			return nil, err
 		}
-		return o.findTicket(ctx, a.Ticket)
+		rctx, cancel := afterWrite(ctx)
+		defer cancel()
+		return o.findTicket(rctx, a.Ticket)
 	},
 	"store.backup": func(o *Office, _ context.Context, args json.RawMessage) (any, error) {
 		var a struct {
@@ -463,12 +465,21 @@ func pauseOp(ofService, pause bool) func(o *Office, ctx context.Context, args js
 		for _, k := range o.kiosks {
 			k.relight()
 		}
-		ps, err := o.eng.Pauses(ctx)
+		rctx, cancel := afterWrite(ctx)
+		defer cancel()
+		ps, err := o.eng.Pauses(rctx)
 		if err != nil {
 			return nil, err
 		}
 		return map[string]any{"paused": pausesJSON(ps, o.loc)}, nil
 	}
+}
+
+// afterWrite is the context of what an op reads to answer a write it made:
+// the write is done, and a deadline it nearly used up must not make its
+// answer an error.
+func afterWrite(ctx context.Context) (context.Context, context.CancelFunc) {
+	return context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
 }
 
 // pauseJSON is one pause in force, as an answer lists it.

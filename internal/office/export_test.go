@@ -15,10 +15,16 @@ const MsgStillAway = msgStillAway
 // StaleAfter is how long a press or counter command may wait for the store.
 const StaleAfter = staleAfter
 
-// ServeAt serves a press of service at kiosk as if it had come at at (a
-// store that stalled held it since).
-func ServeAt(ctx context.Context, o *Office, kiosk, service string, at time.Time) Result {
-	return o.kiosks[kiosk].serve(ctx, press{service: service, source: "test", at: at})
+// ServeAfter serves a press of service at kiosk as if it had come waited
+// ago, and the kiosk had spent own of that serving other presses.
+func ServeAfter(ctx context.Context, o *Office, kiosk, service string, waited, own time.Duration) Result {
+	k := o.kiosks[kiosk]
+	res := make(chan Result, 1)
+	k.jobs <- func(ctx context.Context) { // on the kiosk's goroutine, which owns it
+		p := press{service: service, source: "test", at: time.Now().Add(-waited), ownBefore: k.own.Load() - int64(own)}
+		res <- k.serve(ctx, p)
+	}
+	return <-res
 }
 
 // CounterAt serves a counter command as if it had come at at, and gives
@@ -32,3 +38,6 @@ func CounterAt(ctx context.Context, o *Office, counter string, action queue.Acti
 	}
 	return a
 }
+
+// OnStore is what the engine tells the office of its store.
+func OnStore(o *Office, err error) { o.onStore(err) }

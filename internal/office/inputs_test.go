@@ -330,7 +330,7 @@ func TestPauseAlert(t *testing.T) {
 		b, err := json.Marshal(r.Result)
 		require.NoError(t, err)
 		require.Equal(t, tc.shelter, strings.Contains(string(b), `"alert":true`), "%s: %s", tc.args, b)
-		res := office.ServeAt(ctx, o, "k1", "social", time.Now())
+		res := office.ServeAfter(ctx, o, "k1", "social", 0, 0)
 		require.Equal(t, "paused", res.Reason, tc.args)
 		require.Equal(t, tc.shelter, strings.Contains(res.Message, "Пройдіть до найближчого укриття"), "%s: %s", tc.args, res.Message)
 		require.True(t, o.Admin(ctx, office.AdminRequest{ID: "r", Op: "office.resume"}).OK)

@@ -9,6 +9,7 @@ import (
 	"os"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/cherga/cherga/device"
@@ -32,6 +33,10 @@ type kiosk struct {
 	prn     *printer.Printer
 	presses chan press
 	jobs    chan func(context.Context)
+	// own is the time the kiosk has spent serving presses, but for its
+	// wait for the store (ns): a press's time behind others at a slow
+	// printer is not the store's, and does not make it stale.
+	own atomic.Int64
 
 	status    printer.Status
 	statusErr error
@@ -108,7 +113,10 @@ type press struct {
 	// id is the press's own id from a screen kiosk, given back in its
 	// answer.
 	id string
-	at time.Time // when it came (submit)
+	// at is when it came (submit), and ownBefore the kiosk's own time
+	// then.
+	at        time.Time
+	ownBefore int64
 }
 
 // asked is what the press asks, to tell a delivery again (the same) from
@@ -290,7 +298,7 @@ func (e *FieldError) Unwrap() error { return e.Err }
 // full backlog (a burst from a screen kiosk) is answered at once: the
 // kiosk's screen says to press again.
 func (k *kiosk) submit(p press) {
-	p.at = time.Now()
+	p.at, p.ownBefore = time.Now(), k.own.Load()
 	select {
 	case k.presses <- p:
 	default:
@@ -602,6 +610,9 @@ func (k *kiosk) relight() {
 // serve turns one press into a printed ticket, or into a refusal that
 // issued nothing.
 func (k *kiosk) serve(ctx context.Context, p press) Result {
+	began := time.Now()
+	var stored time.Duration // in Issue: the store's time
+	defer func() { k.own.Add(int64(time.Since(began) - stored)) }()
 	r := Result{Press: p.id, Service: p.service, At: k.o.now()}
 	svc := k.o.conf().Service(p.service)
 	if svc == nil {
@@ -611,8 +622,12 @@ func (k *kiosk) serve(ctx context.Context, p press) Result {
 		uk, en := printerMessage(err)
 		return refuse(r, "printer", uk+" / "+en)
 	}
-	ictx, cancel := context.WithDeadline(ctx, p.at.Add(staleAfter))
+	// Stale after staleAfter of waiting, but for the kiosk's own time
+	// since the press came (the tickets of the presses before it).
+	ictx, cancel := context.WithDeadline(ctx, p.at.Add(staleAfter+time.Duration(k.own.Load()-p.ownBefore)))
+	issuing := time.Now()
 	iss, err := k.o.eng.Issue(ictx, queue.IssueRequest{Service: p.service, Kiosk: k.cfg.ID, Priority: p.priority, Category: p.category})
+	stored = time.Since(issuing)
 	cancel()
 	var pe *queue.PausedError
 	switch {

@@ -105,6 +105,10 @@ type Office struct {
 	// the order they came.
 	admin chan AdminRequest
 
+	// status is the retained status (statusMu, with bus while Start sets
+	// it: the engine's onStore may run meanwhile).
+	statusMu sync.Mutex
+	status   Status
 	// runCtx ends, with cancel, when the office closes.
 	runCtx context.Context
 	cancel context.CancelFunc
@@ -161,6 +165,43 @@ type Status struct {
 	// holds after the first restore it did not see are not the office's
 	// (docs/mqtt.md).
 	Restores []queue.Restore `json:"restores,omitempty"`
+	// StoreError says, while it lasts, why the store does not work (its
+	// writes fail: a full disk, a file system gone read-only; or its file
+	// was deleted): nothing is issued or called meanwhile.
+	StoreError string `json:"store_error,omitempty"`
+}
+
+// setStatus makes st the status, with what the engine said of its store
+// meanwhile, and returns it.
+func (o *Office) setStatus(st Status) Status {
+	o.statusMu.Lock()
+	defer o.statusMu.Unlock()
+	st.StoreError, o.status = o.status.StoreError, st
+	return st
+}
+
+// setBus makes b the office's client (onStore publishes through it).
+func (o *Office) setBus(b *bus.Client) {
+	o.statusMu.Lock()
+	defer o.statusMu.Unlock()
+	o.bus = b
+}
+
+// onStore hears from the engine that its store went wrong (err) or works
+// again (nil), and says it in the status.
+func (o *Office) onStore(err error) {
+	o.statusMu.Lock()
+	defer o.statusMu.Unlock()
+	if err != nil {
+		o.status.StoreError = err.Error()
+		o.log.Error("office: the store does not work: nothing is issued or called until it does; the status says so", "err", err)
+	} else {
+		o.status.StoreError = ""
+		o.log.Info("office: the store works again")
+	}
+	if o.bus != nil {
+		o.bus.SetStatus(o.status)
+	}
 }
 
 // Start opens the store, connects to (or starts) the broker and starts every
@@ -204,7 +245,7 @@ func Start(ctx context.Context, opts Opts) (_ *Office, err error) {
 	file := cfg
 	cfg, record := chooseConfig(versions, file, opts.Builtin, log)
 	o.cfg.Store(cfg)
-	if o.eng, err = queue.Open(dbPath, cfg, &queue.Opts{Now: opts.Now, Logger: log}); err != nil {
+	if o.eng, err = queue.Open(dbPath, cfg, &queue.Opts{Now: opts.Now, Logger: log, OnStore: o.onStore}); err != nil {
 		return nil, err
 	}
 	switch record {
@@ -247,7 +288,7 @@ func Start(ctx context.Context, opts Opts) (_ *Office, err error) {
 		Root:     root,
 		// Started to the millisecond: it tells this run from another
 		// controller's of the site (bus: checkTwin).
-		Status:  Status{Online: true, Version: opts.Version, Started: o.started.Truncate(time.Millisecond), Site: cfg.Site, Seq: seq, Restores: restores},
+		Status:  o.setStatus(Status{Online: true, Version: opts.Version, Started: o.started.Truncate(time.Millisecond), Site: cfg.Site, Seq: seq, Restores: restores}),
 		Offline: Offline{Started: o.started.Truncate(time.Millisecond), Site: cfg.Site},
 		Logger:  log,
 		OnConnect: func() {
@@ -261,9 +302,11 @@ func Start(ctx context.Context, opts Opts) (_ *Office, err error) {
 	}
 	if o.brk != nil {
 		// The broker is ours: talk to it in the process, not over TCP.
-		o.bus = bus.ConnectInline(bo, o.brk)
+		o.setBus(bus.ConnectInline(bo, o.brk))
 	} else {
-		o.bus, err = bus.Connect(ctx, bo)
+		var b *bus.Client
+		b, err = bus.Connect(ctx, bo)
+		o.setBus(b)
 	}
 	if err != nil {
 		return nil, err
@@ -379,6 +422,7 @@ func (o *Office) String() string { return "office(" + o.conf().Site + ")" }
 // Close stops everything in order: inputs, workers, the MQTT client (which
 // publishes the offline status), the broker, the store. It is idempotent.
 func (o *Office) Close() error {
+	var err error
 	o.once.Do(func() {
 		for _, b := range o.buttons {
 			b.Close()
@@ -411,10 +455,10 @@ func (o *Office) Close() error {
 			o.brk.Close()
 		}
 		if o.eng != nil {
-			o.eng.Close()
+			err = o.eng.Close() // a last write that failed: the exit says so
 		}
 	})
-	return nil
+	return err
 }
 
 // reportError tells the office's error topic about an input that could not

@@ -199,16 +199,21 @@ func TestCounterRefusalsSayWhy(t *testing.T) {
 func TestStalePressRefused(t *testing.T) {
 	ctx, o, _ := startOffice(t, office.Opts{Config: roundTheClock(t), Logger: quiet}, "qms/demo/status")
 	late := time.Now().Add(-office.StaleAfter - time.Second)
-	r := office.ServeAt(ctx, o, "k1", "social", late)
+	// Waited behind the kiosk's printing of other tickets: not stale.
+	r := office.ServeAfter(ctx, o, "k1", "social", office.StaleAfter+time.Second, 5*time.Second)
+	require.True(t, r.OK, "%+v", r)
+	require.Equal(t, "А001", r.Ticket)
+	// Waited for the store: stale.
+	r = office.ServeAfter(ctx, o, "k1", "social", office.StaleAfter+time.Second, 0)
 	require.False(t, r.OK)
 	require.Equal(t, "timeout", r.Reason)
 	require.Contains(t, r.Message, "натисніть ще раз")
 	figs, err := o.Engine().Stats(ctx, "")
 	require.NoError(t, err)
-	require.Zero(t, figs.Total.Issued, "nothing issued")
-	r = office.ServeAt(ctx, o, "k1", "social", time.Now())
+	require.Equal(t, 1, figs.Total.Issued, "nothing issued for the stale press")
+	r = office.ServeAfter(ctx, o, "k1", "social", 0, 0)
 	require.True(t, r.OK, "%+v", r)
-	require.Equal(t, "А001", r.Ticket)
+	require.Equal(t, "А002", r.Ticket)
 
 	a := office.CounterAt(ctx, o, "2", queue.Next, late)
 	require.Equal(t, "timeout", a.Reason)
@@ -216,6 +221,21 @@ func TestStalePressRefused(t *testing.T) {
 	a = office.CounterAt(ctx, o, "2", queue.Next, time.Now())
 	require.True(t, a.OK)
 	require.Equal(t, "А001", a.Ticket)
+}
+
+// The status says, while it lasts, that the store does not work (a full
+// disk): an operator sees it beside the logs.
+func TestStatusSaysStoreError(t *testing.T) {
+	ctx, o, l := startOffice(t, office.Opts{Config: roundTheClock(t), Logger: quiet}, "qms/demo/status")
+	office.OnStore(o, errors.New("write q.db: no space left on device"))
+	m, err := l.Wait(ctx, "qms/demo/status", containing(`"store_error":"write q.db: no space left on device"`))
+	require.NoError(t, err)
+	require.Contains(t, string(m.Payload), `"online":true`)
+	office.OnStore(o, nil)
+	_, err = l.Wait(ctx, "qms/demo/status", func(m sim.Message) bool {
+		return strings.Contains(string(m.Payload), `"online":true`) && !strings.Contains(string(m.Payload), "store_error")
+	})
+	require.NoError(t, err)
 }
 
 func TestCounterAck(t *testing.T) {

@@ -43,7 +43,7 @@ func refusal(err error) (reason, message string) {
 
 // msgStale is what a press or command that waited too long for the store
 // is answered (queue.ErrStale).
-const msgStale = "Система не встигла виконати натискання, нічого не змінено: натисніть ще раз / The system could not act on the press in time, nothing changed: press again"
+const msgStale = "Система не встигла обробити натискання, нічого не змінено: натисніть ще раз / The system could not act on the press in time, nothing changed: press again"
 
 const msgUnknownCommand = "Пристрій надіслав невідому команду: зверніться до адміністратора / The device sent an unknown command: ask the administrator"
 
