@@ -385,3 +385,29 @@ func maxU64(a, b uint64) uint64 {
 	}
 	return b
 }
+
+// Snapshot is the office as it stands: what the retained topics say now.
+type Snapshot struct {
+	Day    string          `json:"day"`
+	Boards []display.Board `json:"counters"` // in the configuration's order
+	Queues []Figures       `json:"queues"`   // likewise
+}
+
+// Snapshot reads the office as it stands, for an administrator who asks
+// (office.state) rather than follows the retained topics.
+func (e *Engine) Snapshot(ctx context.Context) (Snapshot, error) {
+	var s Snapshot
+	err := e.do(ctx, true, func(t *txn) error {
+		s.Day = t.st.day
+		for _, c := range e.cfg.Counters {
+			if cs := t.st.counters[c.ID]; cs != nil {
+				s.Boards = append(s.Boards, t.board(cs))
+			}
+		}
+		for _, svc := range e.cfg.Services {
+			s.Queues = append(s.Queues, Figures{Service: svc.ID, Queue: t.figures(svc.ID)})
+		}
+		return nil
+	})
+	return s, err
+}

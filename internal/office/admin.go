@@ -179,6 +179,27 @@ var adminOps = map[string]func(o *Office, ctx context.Context, args json.RawMess
 		}
 		return setAnswer(v), nil
 	},
+	"office.state": func(o *Office, ctx context.Context, args json.RawMessage) (any, error) {
+		if err := decodeArgs(args, &struct{}{}); err != nil {
+			return nil, err
+		}
+		snap, err := o.eng.Snapshot(ctx)
+		if err != nil {
+			return nil, err
+		}
+		ps, err := o.eng.Pauses(ctx)
+		if err != nil {
+			return nil, err
+		}
+		o.statusMu.Lock()
+		storeErr := o.status.StoreError
+		o.statusMu.Unlock()
+		return struct {
+			queue.Snapshot
+			Paused     []pauseJSON `json:"paused"`
+			StoreError string      `json:"store_error,omitempty"`
+		}{snap, pausesJSON(ps, o.loc), storeErr}, nil
+	},
 	"office.pause":   pauseOp(false, true),
 	"office.resume":  pauseOp(false, false),
 	"service.pause":  pauseOp(true, true),

@@ -223,6 +223,55 @@ func TestStalePressRefused(t *testing.T) {
 	require.Equal(t, "А001", a.Ticket)
 }
 
+// office.state tells an administrator how the office stands without
+// changing anything: pauses (an alert still on after a shift change),
+// each counter's board, each queue.
+func TestOfficeState(t *testing.T) {
+	ctx, o, _ := startOffice(t, office.Opts{Config: roundTheClock(t), Logger: quiet}, "qms/demo/status")
+	_, err := o.Engine().Issue(ctx, queue.IssueRequest{Service: "social", Kiosk: "k1"})
+	require.NoError(t, err)
+	_, err = o.Engine().Issue(ctx, queue.IssueRequest{Service: "social", Kiosk: "k1"})
+	require.NoError(t, err)
+	_, err = o.Engine().Counter(ctx, "2", queue.Command{Action: queue.Next})
+	require.NoError(t, err)
+	_, err = o.Engine().Counter(ctx, "3", queue.Command{Action: queue.Pause})
+	require.NoError(t, err)
+	require.True(t, o.Admin(ctx, office.AdminRequest{ID: "p", Op: "office.pause", Args: json.RawMessage(`{"reason":"повітряна тривога"}`)}).OK)
+
+	r := o.Admin(ctx, office.AdminRequest{ID: "s", Op: "office.state"})
+	require.True(t, r.OK, "%+v", r.Error)
+	b, err := json.Marshal(r.Result)
+	require.NoError(t, err)
+	var st struct {
+		Day    string
+		Paused []struct {
+			Reason string
+			Alert  bool
+		}
+		Counters []struct {
+			Counter, Ticket, State string
+			Paused                 bool
+		}
+		Queues []struct {
+			Service string
+			Queue   struct{ Waiting int }
+		}
+	}
+	require.NoError(t, json.Unmarshal(b, &st))
+	require.NotEmpty(t, st.Day)
+	require.Len(t, st.Paused, 1)
+	require.True(t, st.Paused[0].Alert)
+	require.Len(t, st.Counters, len(o.Config().Counters))
+	require.Equal(t, "2", st.Counters[1].Counter)
+	require.Equal(t, "closed", st.Counters[1].State, "the office is paused: every board is closed")
+	require.True(t, st.Counters[2].Paused)
+	require.Equal(t, "social", st.Queues[0].Service)
+	require.Equal(t, 1, st.Queues[0].Queue.Waiting)
+
+	r = o.Admin(ctx, office.AdminRequest{ID: "x", Op: "office.state", Args: json.RawMessage(`{"counter":"1"}`)})
+	require.False(t, r.OK, "it takes no args")
+}
+
 // The status says, while it lasts, that the store does not work (a full
 // disk): an operator sees it beside the logs.
 func TestStatusSaysStoreError(t *testing.T) {
