@@ -121,6 +121,7 @@ func ctl(args []string, stdin io.Reader, stdout, stderr io.Writer, getenv func(s
 		rawArgs  = fs.String("args", "", "the request's args as a `JSON` object, instead of key=value words; @FILE reads it from FILE, - from standard input")
 		timeout  = fs.Duration("timeout", 10*time.Second, "how long to wait for the answer")
 		showVer  = fs.Bool("version", false, "print the version and exit")
+		readOnly = fs.Bool("read", false, "send on {root}/read/req, for an account the broker lets only read: office.state, stats.get, tickets.list, events.replay, config.get, config.history")
 	)
 	fs.Usage = func() { help(fs, "", stderr, stderr) }
 	fail := func(code int, err error) int {
@@ -163,6 +164,7 @@ func ctl(args []string, stdin io.Reader, stdout, stderr io.Writer, getenv func(s
 	if err != nil {
 		return fail(2, err)
 	}
+	acct.read = *readOnly
 	reqArgs, err := buildArgs(*rawArgs, fs.Args(), stdin)
 	if err != nil {
 		return fail(2, err)
@@ -233,6 +235,17 @@ func jsonObject(b []byte) error {
 // account is who chergactl is on the broker; the zero account is anonymous.
 type account struct {
 	user, password string
+	// read: the account may only read (office.state, stats.get, …): its
+	// requests go on {root}/read/req, answered on {root}/read/res/{id}.
+	read bool
+}
+
+// door is the topic under the root that the account's requests go through.
+func (a account) door() string {
+	if a.read {
+		return "read"
+	}
+	return "admin"
 }
 
 // login makes the account of -user: its password is the first line of
@@ -351,7 +364,7 @@ func run(w io.Writer, broker string, acct account, root, op string, args json.Ra
 	}
 	defer c.Disconnect(100)
 	answer := make(chan []byte, 1)
-	tok := c.Subscribe(root+"/admin/res/"+id, 1, func(_ paho.Client, m paho.Message) {
+	tok := c.Subscribe(root+"/"+acct.door()+"/res/"+id, 1, func(_ paho.Client, m paho.Message) {
 		select {
 		case answer <- m.Payload():
 		default:
@@ -381,7 +394,7 @@ func run(w io.Writer, broker string, acct account, root, op string, args json.Ra
 		noStatus = time.After(min(statusGrace, timeout))
 	}
 	req, _ := json.Marshal(map[string]any{"id": id, "op": op, "args": args})
-	if err := await(c.Publish(root+"/admin/req", 1, false, req), timeout); err != nil {
+	if err := await(c.Publish(root+"/"+acct.door()+"/req", 1, false, req), timeout); err != nil {
 		return 0, fmt.Errorf("publish: %v", err)
 	}
 	deadline := time.After(timeout)
@@ -412,7 +425,7 @@ func run(w io.Writer, broker string, acct account, root, op string, args json.Ra
 			if running == nil {
 				return 0, fmt.Errorf("no answer from cherga on %s within %s (is it running, with site %q?)", root, timeout, site)
 			}
-			return 0, fmt.Errorf("the controller of site %q is running (%s) but did not answer within %s: the account may not be allowed to publish on %s/admin/req (the broker's ACL), or the controller is busy", site, running.since(), timeout, root)
+			return 0, fmt.Errorf("the controller of site %q is running (%s) but did not answer within %s: the account may not be allowed to publish on %s/%s/req (the broker's ACL), or the controller is busy", site, running.since(), timeout, root, acct.door())
 		}
 	}
 }

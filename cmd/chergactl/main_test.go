@@ -79,6 +79,18 @@ func TestAdminOverMQTT(t *testing.T) {
 	require.Equal(t, 1, code)
 	require.Contains(t, string(out), "unknown_op")
 
+	// -read: through {root}/read/req, what changes nothing.
+	var st bytes.Buffer
+	code, err = run(&st, o.BrokerURL(), account{read: true}, "qms/demo", "office.state", nil, 10*time.Second)
+	require.NoError(t, err)
+	require.Equal(t, 0, code, "%s", st.String())
+	require.Contains(t, st.String(), `"counters"`)
+	st.Reset()
+	code, err = run(&st, o.BrokerURL(), account{read: true}, "qms/demo", "office.pause", nil, 10*time.Second)
+	require.NoError(t, err)
+	require.Equal(t, 1, code)
+	require.Contains(t, st.String(), "forbidden")
+
 	code, out = ctl("ticket.call", "ticket=П001", "counter=10")
 	require.Equal(t, 0, code, "%s", out)
 	require.Contains(t, string(out), `"label": "П001"`)

@@ -26,6 +26,17 @@ type AdminRequest struct {
 	ID   string          `json:"id"`
 	Op   string          `json:"op"`
 	Args json.RawMessage `json:"args,omitempty"`
+	// read: it came on {root}/read/req, where only readOps are served,
+	// and is answered on {root}/read/res/{id}.
+	read bool
+}
+
+// readOps are the operations that change nothing: {root}/read/req serves
+// them, so that a broker's ACL can let an analyst or a dashboard read the
+// figures without the right to pause the office.
+var readOps = map[string]bool{
+	"config.get": true, "config.history": true, "office.state": true,
+	"tickets.list": true, "stats.get": true, "events.replay": true,
 }
 
 // AdminResponse is the answer to one request.
@@ -622,7 +633,8 @@ func (o *Office) findTicket(ctx context.Context, label string) (queue.Ticket, er
 	return queue.Ticket{}, &AdminError{Code: "not_found", Field: "ticket", Message: fmt.Sprintf("no ticket %q today", label)}
 }
 
-// Admin serves one request; it is what {root}/admin/req does.
+// Admin serves one request; it is what {root}/admin/req does (and
+// {root}/read/req, for the operations that change nothing).
 func (o *Office) Admin(ctx context.Context, req AdminRequest) AdminResponse {
 	res := AdminResponse{ID: req.ID}
 	if req.Op == "" {
@@ -630,8 +642,12 @@ func (o *Office) Admin(ctx context.Context, req AdminRequest) AdminResponse {
 		return res
 	}
 	op := adminOps[req.Op]
-	if op == nil {
+	switch {
+	case op == nil:
 		res.Error = &AdminError{Code: "unknown_op", Field: "op", Message: fmt.Sprintf("unknown operation %q", req.Op)}
+		return res
+	case req.read && !readOps[req.Op]:
+		res.Error = &AdminError{Code: "forbidden", Field: "op", Message: fmt.Sprintf("office: %s changes the office: it is served on {root}/admin/req, not read/req", req.Op)}
 		return res
 	}
 	result, err := op(o, ctx, req.Args)
@@ -688,10 +704,11 @@ func adminIDOK(id string) bool {
 	return id != "" && utf8.ValidString(id) && utf8.RuneCountInString(id) <= 64 && !strings.ContainsAny(id, "/+#\x00")
 }
 
-func (o *Office) onAdmin(_ string, payload []byte) {
+func (o *Office) onAdmin(topic string, payload []byte) {
 	// The first JSON value is the request: with its id read, whatever is
 	// wrong with the rest is said in the answer.
 	var req AdminRequest
+	read := strings.HasSuffix(topic, "/read/req")
 	dec := json.NewDecoder(bytes.NewReader(payload))
 	err := dec.Decode(&req)
 	if err == nil && dec.InputOffset() < int64(len(bytes.TrimRight(payload, " \t\r\n"))) {
@@ -700,6 +717,7 @@ func (o *Office) onAdmin(_ string, payload []byte) {
 	if err == nil && len(payload) > adminMaxBytes {
 		err = fmt.Errorf("%d bytes, more than the %d a request may have", len(payload), adminMaxBytes)
 	}
+	req.read = read
 	if !adminIDOK(req.ID) {
 		o.reportError("admin", fmt.Errorf("office: admin request needs JSON {\"id\":\"…\",\"op\":\"…\",\"args\":{…}} with an id of 1-64 characters without / + #: %q", truncate(payload, 200)))
 		return
@@ -711,7 +729,7 @@ func (o *Office) onAdmin(_ string, payload []byte) {
 		if errors.As(err, &te) {
 			ae.Field = te.Field
 		}
-		o.respond(AdminResponse{ID: req.ID, Error: ae})
+		o.respond(AdminResponse{ID: req.ID, Error: ae}, read)
 		return
 	}
 	// Served off the client's goroutine (a request may read the store),
@@ -719,7 +737,7 @@ func (o *Office) onAdmin(_ string, payload []byte) {
 	select {
 	case o.admin <- req:
 	default:
-		o.respond(AdminResponse{ID: req.ID, Error: &AdminError{Code: "busy", Message: fmt.Sprintf("office: %d admin requests are waiting; send it again later", adminBacklog)}})
+		o.respond(AdminResponse{ID: req.ID, Error: &AdminError{Code: "busy", Message: fmt.Sprintf("office: %d admin requests are waiting; send it again later", adminBacklog)}}, read)
 	}
 }
 
@@ -734,15 +752,19 @@ func (o *Office) serveAdmin(ctx context.Context) {
 			rctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 			res := o.Admin(rctx, req)
 			cancel()
-			o.respond(res)
+			o.respond(res, req.read)
 		}
 	}
 }
 
-// respond publishes the answer to a request; from the client's goroutine it
-// is not awaited.
-func (o *Office) respond(res AdminResponse) {
-	s := o.bus.Start(o.conf().Root()+"/admin/res/"+res.ID, 1, false, mustJSON(res))
+// respond publishes the answer to a request (on {root}/read/res/{id} for
+// one that came on read); from the client's goroutine it is not awaited.
+func (o *Office) respond(res AdminResponse, read bool) {
+	topic := o.conf().Root() + "/admin/res/" + res.ID
+	if read {
+		topic = o.conf().Root() + "/read/res/" + res.ID
+	}
+	s := o.bus.Start(topic, 1, false, mustJSON(res))
 	go func() {
 		if err := s.Wait(o.bus.Timeout()); err != nil {
 			o.log.Warn("office: admin response not published", "id", res.ID, "err", err)

@@ -139,6 +139,35 @@ func TestAdminAnswersEveryReadableID(t *testing.T) {
 	}
 }
 
+// {root}/read/req serves the operations that change nothing, answered on
+// {root}/read/res/{id}, and refuses the others: a broker's ACL can give
+// an analyst the figures without the right to pause the office.
+func TestReadRequests(t *testing.T) {
+	ctx, o, l := startOffice(t, office.Opts{Config: roundTheClock(t)}, "qms/demo/read/res/#", "qms/demo/admin/res/#")
+	ask := func(id, payload string) office.AdminResponse {
+		t.Helper()
+		require.NoError(t, l.Publish("qms/demo/read/req", []byte(payload), false))
+		m, err := l.Wait(ctx, "qms/demo/read/res/"+id, nil)
+		require.NoError(t, err, id)
+		var res office.AdminResponse
+		require.NoError(t, json.Unmarshal(m.Payload, &res))
+		return res
+	}
+	for _, op := range []string{"stats.get", "office.state", "config.get", "config.history", "tickets.list", "events.replay"} {
+		res := ask("r-"+op, `{"id":"r-`+op+`","op":"`+op+`"}`)
+		require.True(t, res.OK, "%s: %+v", op, res.Error)
+	}
+	res := ask("w", `{"id":"w","op":"office.pause","args":{"reason":"повітряна тривога"}}`)
+	require.False(t, res.OK)
+	require.Equal(t, "forbidden", res.Error.Code)
+	ps, err := o.Engine().Pauses(ctx)
+	require.NoError(t, err)
+	require.Empty(t, ps, "nothing paused")
+	res = ask("bad", `{"id":"bad","op":5}`)
+	require.Equal(t, "bad_request", res.Error.Code, "a malformed one is answered where it was asked")
+	require.Empty(t, l.Messages("qms/demo/admin/res/w"))
+}
+
 // Requests are served in the order they were sent: close, open, close…
 func TestAdminRequestsInOrder(t *testing.T) {
 	ctx, _, l := startOffice(t, office.Opts{Config: roundTheClock(t)}, "qms/demo/admin/res/#")

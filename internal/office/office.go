@@ -391,8 +391,10 @@ func Start(ctx context.Context, opts Opts) (_ *Office, err error) {
 	o.admin = make(chan AdminRequest, adminBacklog)
 	o.wg.Add(1)
 	go o.serveAdmin(runCtx)
-	if err := o.bus.Subscribe(root+"/admin/req", o.onAdmin); err != nil {
-		return nil, err
+	for _, t := range []string{root + "/admin/req", root + "/read/req"} {
+		if err := o.bus.Subscribe(t, o.onAdmin); err != nil {
+			return nil, err
+		}
 	}
 	o.startButtons(runCtx)
 	if o.gpioErr != nil {
