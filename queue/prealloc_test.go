@@ -272,4 +272,11 @@ func TestStateFileGone(t *testing.T) {
 	fi, err := os.Stat(path)
 	require.NoError(t, err)
 	require.Zero(t, fi.Size(), "no room written into another file")
+
+	// A store at the path again, for the checks of the test's end.
+	require.NoError(t, e.Close())
+	require.NoError(t, os.Remove(path))
+	e, err = queue.Open(path, queuetest.Office(t), &queue.Opts{Logger: quiet})
+	require.NoError(t, err)
+	require.NoError(t, e.Close())
 }
