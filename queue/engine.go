@@ -174,7 +174,7 @@ func open(path string, cfg *config.Config, opts *Opts) (*Engine, error) {
 		return nil, err
 	}
 	if empty(path) {
-		o.Logger.Warn("queue: a new, empty store: today's numbering starts afresh. If this office ran here before, its state file is missing: stop, and put it (or its latest backup) at the path", "path", absPath(path))
+		o.Logger.Info("queue: no state file yet: a new, empty store (if this office ran here before, its file is not at the path: stop, and put it, or its latest backup, there)", "path", absPath(path))
 	}
 	db, err := bolt.Open(path, 0o600, &bolt.Options{Timeout: 2 * time.Second})
 	if err != nil {

@@ -198,6 +198,9 @@ var adminOps = map[string]func(o *Office, ctx context.Context, args json.RawMess
 		if err != nil {
 			return nil, err
 		}
+		for i := range snap.Boards {
+			snap.Boards[i].At = snap.Boards[i].At.In(o.loc) // as the boards' topics say it
+		}
 		ps, err := o.eng.Pauses(ctx)
 		if err != nil {
 			return nil, err

@@ -251,6 +251,7 @@ func TestOfficeState(t *testing.T) {
 		Counters []struct {
 			Counter, Ticket, State string
 			Paused                 bool
+			At                     time.Time
 		}
 		Queues []struct {
 			Service string
@@ -265,6 +266,9 @@ func TestOfficeState(t *testing.T) {
 	require.Equal(t, "2", st.Counters[1].Counter)
 	require.Equal(t, "closed", st.Counters[1].State, "the office is paused: every board is closed")
 	require.True(t, st.Counters[2].Paused)
+	_, off := st.Counters[1].At.Zone()
+	_, want := st.Counters[1].At.In(o.Config().Location()).Zone()
+	require.Equal(t, want, off, "in the office's time zone, as the board's topic says it")
 	require.Equal(t, "social", st.Queues[0].Service)
 	require.Equal(t, 1, st.Queues[0].Queue.Waiting)
 
