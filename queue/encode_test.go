@@ -147,3 +147,19 @@ func TestDistNearestRank(t *testing.T) {
 	require.Equal(t, Dist{N: 3, Mean: 2 * time.Minute, P50: 2 * time.Minute, P90: 3 * time.Minute, Max: 3 * time.Minute}, dist([]time.Duration{3 * time.Minute, time.Minute, 2 * time.Minute}))
 	require.Equal(t, Dist{}, dist(nil))
 }
+
+// A day's statistics list the counters in their numbers' order, as a
+// person reads them ("2" before "10"), and read back the same.
+func TestDayStatsCounterOrder(t *testing.T) {
+	st := DayStats{Day: "2026-12-03", Services: map[string]Figure{"social": {Issued: 3}, "pension": {}},
+		Counters: map[string]Figure{"10": {Served: 1}, "2": {Served: 2}, "1": {Served: 3}}}
+	b, err := json.Marshal(st)
+	require.NoError(t, err)
+	s := string(b)
+	require.Less(t, strings.Index(s, `"1":`), strings.Index(s, `"2":`))
+	require.Less(t, strings.Index(s, `"2":`), strings.Index(s, `"10":`))
+	require.Less(t, strings.Index(s, `"pension":`), strings.Index(s, `"social":`))
+	var back DayStats
+	require.NoError(t, json.Unmarshal(b, &back))
+	require.Equal(t, st, back)
+}

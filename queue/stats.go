@@ -5,8 +5,11 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"math"
 	"slices"
+	"strconv"
+	"strings"
 	"time"
 
 	bolt "go.etcd.io/bbolt"
@@ -194,6 +197,53 @@ type DayStats struct {
 	Total    Figure            `json:"total"`
 	Services map[string]Figure `json:"services"`
 	Counters map[string]Figure `json:"counters"`
+}
+
+// MarshalJSON writes the counters in their numbers' order ("2" before
+// "10", as a person reads them) and the services by id; encoding/json
+// would sort the counters as text.
+func (s DayStats) MarshalJSON() ([]byte, error) {
+	day, _ := json.Marshal(s.Day)
+	total, err := json.Marshal(s.Total)
+	if err != nil {
+		return nil, err
+	}
+	services, err := figuresJSON(s.Services, strings.Compare)
+	if err != nil {
+		return nil, err
+	}
+	counters, err := figuresJSON(s.Counters, byNumber)
+	if err != nil {
+		return nil, err
+	}
+	return fmt.Appendf(nil, `{"day":%s,"total":%s,"services":%s,"counters":%s}`, day, total, services, counters), nil
+}
+
+// figuresJSON is m as a JSON object, its keys in order's order.
+func figuresJSON(m map[string]Figure, order func(a, b string) int) ([]byte, error) {
+	b := []byte{'{'}
+	for i, k := range slices.SortedFunc(maps.Keys(m), order) {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		key, _ := json.Marshal(k)
+		v, err := json.Marshal(m[k])
+		if err != nil {
+			return nil, err
+		}
+		b = append(append(append(b, key...), ':'), v...)
+	}
+	return append(b, '}'), nil
+}
+
+// byNumber orders counter ids by their numbers (the others as text).
+func byNumber(a, b string) int {
+	x, err1 := strconv.Atoi(a)
+	y, err2 := strconv.Atoi(b)
+	if err1 == nil && err2 == nil {
+		return cmp.Compare(x, y)
+	}
+	return strings.Compare(a, b)
 }
 
 type figureAcc struct {
