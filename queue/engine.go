@@ -32,10 +32,11 @@ type Opts struct {
 	Now    func() time.Time     `yaml:"-"`
 	// Logger receives what the engine has to say; nil means slog.Default().
 	Logger *slog.Logger `yaml:"-"`
-	// OnStore, if set, hears on the engine's goroutine when the store
-	// goes wrong (its writes fail: a full disk, a file system gone
-	// read-only; or its file was deleted) and, with nil, when it works
-	// again: an operator should see it beside the logs.
+	// OnStore, if set, hears when the store goes wrong (its writes fail:
+	// a full disk, a file system gone read-only; a write hangs: a card
+	// that stopped answering; its file was deleted or replaced) and, with
+	// nil, when a change is saved again: an operator should see it beside
+	// the logs. Calls come one at a time, from the engine's goroutines.
 	OnStore func(err error) `yaml:"-"`
 	// space is the free space of the file's file system; nil means
 	// diskSpace (tests give a disk of their own, SetDiskSpace).
@@ -66,9 +67,11 @@ type Engine struct {
 	once   sync.Once
 	// file is the state file as opened (checkFile).
 	file fs.FileInfo
-	// commitErr is the last write transaction's failure (nil once one
-	// commits), fileErr checkFile's; told is what OnStore heard last.
+	// commitErr is the first failure of the write transactions since one
+	// that saved a request committed, fileErr checkFile's (the engine's
+	// goroutine); told is what OnStore heard last (toldMu).
 	commitErr, fileErr error
+	toldMu             sync.Mutex
 	told               string
 	// writing is when the write transaction under way began (UnixNano),
 	// 0 for none: watchStalls tells a disk that stopped answering.
@@ -131,6 +134,7 @@ func (e *Engine) counter(id string) *config.Counter { return e.ctrs[id] }
 
 type request struct {
 	ctx      context.Context // a change whose ctx ended is not made (ErrStale)
+	internal bool            // the engine's own (commitEmpty), no caller's change
 	fn       func(t *txn) error
 	readOnly bool
 	err      chan error
@@ -287,9 +291,12 @@ func (e *Engine) Close() error {
 		close(e.quit)
 		<-e.done
 		err = e.db.Close()
-		if e.commitErr != nil {
+		switch {
+		case e.commitErr != nil:
 			// The last write failed: what it held is not on disk.
 			err = errors.Join(fmt.Errorf("queue: the last write to the store failed: %w", e.commitErr), err)
+		case e.fileErr != nil:
+			err = errors.Join(fmt.Errorf("queue: the state file was deleted or replaced while this run stored into it: %w", e.fileErr), err)
 		}
 	})
 	return err
@@ -334,6 +341,7 @@ func (e *Engine) watchStalls(after, look time.Duration) {
 			if began := e.writing.Load(); began != 0 {
 				if d := time.Since(time.Unix(0, began)); d > after {
 					e.log.Error("queue: a write to the store has not finished: the disk (SD card) does not answer; nothing is issued or called until it does", "for", d.Round(time.Second))
+					e.tell(fmt.Sprintf("a write to the store has not finished for over %s: the disk does not answer", after))
 				}
 			}
 		}
@@ -383,25 +391,51 @@ func (e *Engine) loop() {
 func (e *Engine) tick() {
 	defer e.tellStore()
 	e.fileErr = e.checkFile()
-	if err := e.fileErr; err != nil {
-		e.log.Error("queue: the state file was deleted or replaced while the office runs: it runs on from the file it opened, but a restart would open what is at the path now (an empty store gives out today's numbers again). Take a backup now (chergactl store.backup path=…), put it at the path, and only then restart",
+	switch err := e.fileErr; {
+	case errors.Is(err, errReplaced):
+		e.log.Error("queue: another file is at the state file's path (a backup put back?): restart now to run on it; what this run stores meanwhile goes into the file it opened, and is lost at the restart",
+			"path", absPath(e.db.Path()))
+	case err != nil:
+		e.log.Error("queue: the state file was deleted while the office runs: it runs on from the file it opened, but a restart would open what is at the path (an empty store gives out today's numbers again). Take a backup now (chergactl store.backup path=…), put it at the path, and restart",
 			"path", absPath(e.db.Path()), "err", err)
-	} else {
+	default:
+		// Writing the room ahead is a write too: the stall watch sees it.
+		e.writing.Store(time.Now().UnixNano())
 		e.preallocate(step)
+		e.writing.Store(0)
 	}
 	e.catchUp()
 	e.refreshEstimates()
 }
 
-// tellStore tells OnStore what became of the store, when it changed.
+// savedRequest reports whether batch holds a caller's change.
+func savedRequest(batch []*request) bool {
+	for _, r := range batch {
+		if !r.readOnly && !r.internal {
+			return true
+		}
+	}
+	return false
+}
+
+// tellStore tells OnStore what became of the store (engine's goroutine).
 func (e *Engine) tellStore() {
 	var msg string
 	switch {
+	case errors.Is(e.fileErr, errReplaced):
+		msg = "another file is at the state file's path (a backup put back?): restart now to run on it"
 	case e.fileErr != nil:
-		msg = "the state file was deleted or replaced: " + e.fileErr.Error()
+		msg = "the state file was deleted: the office runs on, on the deleted file; take a backup (store.backup), put it at the path, and restart"
 	case e.commitErr != nil:
 		msg = e.commitErr.Error()
 	}
+	e.tell(msg)
+}
+
+// tell gives OnStore msg ("": the store works), when it is news.
+func (e *Engine) tell(msg string) {
+	e.toldMu.Lock()
+	defer e.toldMu.Unlock()
 	if msg == e.told || e.opts.OnStore == nil {
 		return
 	}
@@ -476,7 +510,7 @@ func (e *Engine) preallocate(limit int64) {
 // (the day, the closings, the acknowledged events, the clock) and nothing
 // else.
 func (e *Engine) commitEmpty() {
-	e.run([]*request{{fn: func(*txn) error { return nil }, err: make(chan error, 1)}})
+	e.run([]*request{{fn: func(*txn) error { return nil }, internal: true, err: make(chan error, 1)}})
 }
 
 // run applies a batch of requests in one transaction and answers each after
@@ -536,14 +570,18 @@ func (e *Engine) run(batch []*request) {
 					errs[i] = err
 				}
 			}
-			if !refused {
-				e.commitErr = err
+			if !refused && e.commitErr == nil {
+				e.commitErr = err // the first: later ones may only follow from it (the file unmapped)
 			}
 			if rerr := e.reload(); rerr != nil {
 				e.log.Error("queue: reload failed", "err", rerr)
 			}
 		} else {
-			e.commitErr = nil
+			if savedRequest(batch) {
+				// A caller's change was saved: not only an empty commit
+				// that fits the free pages of a full disk.
+				e.commitErr = nil
+			}
 			e.ackStored = max(e.ackStored, t.acked)
 			publish = e.retain(t) || t.st.eventSeq != t.startSeq
 		}

@@ -789,7 +789,8 @@ func TestStaleRequestNotMade(t *testing.T) {
 	o := newOffice(t, nil, monday10)
 	require.NoError(t, o.e.Close())
 	var log logBuffer
-	o.e = queuetest.OpenPath(t, o.path, o.cfg, &queue.Opts{Now: o.clk.Now, Logger: slog.New(slog.NewTextHandler(&log, nil))})
+	told := make(chan error, 10)
+	o.e = queuetest.OpenPath(t, o.path, o.cfg, &queue.Opts{Now: o.clk.Now, Logger: slog.New(slog.NewTextHandler(&log, nil)), OnStore: func(err error) { told <- err }})
 	queue.WatchStalls(o.e, time.Millisecond, time.Millisecond)
 	entered, release := make(chan struct{}), make(chan struct{})
 	var once sync.Once
@@ -813,13 +814,15 @@ func TestStaleRequestNotMade(t *testing.T) {
 		time.Sleep(time.Millisecond)
 	}
 	cancel()
-	// The stall is logged while it lasts.
+	// The stall is logged while it lasts, and told (for the status).
 	for log.count("a write to the store has not finished") == 0 {
 		time.Sleep(time.Millisecond)
 	}
+	require.ErrorContains(t, <-told, "a write to the store has not finished")
 	close(release)
 	require.NoError(t, <-first)
 	require.ErrorIs(t, <-late, queue.ErrStale)
+	require.NoError(t, <-told, "the store works again")
 	queue.SetFailHook(o.e, nil)
 	require.Len(t, o.tickets(), 1, "the late press issued nothing")
 	require.Equal(t, "А002", o.issue("social").Ticket.Label)

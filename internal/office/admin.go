@@ -29,6 +29,7 @@ type AdminRequest struct {
 	// read: it came on {root}/read/req, where only readOps are served,
 	// and is answered on {root}/read/res/{id}.
 	read bool
+	at   time.Time // when it came: it runs within adminStale of that
 }
 
 // readOps are the operations that change nothing: {root}/read/req serves
@@ -720,7 +721,7 @@ func (o *Office) onAdmin(topic string, payload []byte) {
 	if err == nil && len(payload) > adminMaxBytes {
 		err = fmt.Errorf("%d bytes, more than the %d a request may have", len(payload), adminMaxBytes)
 	}
-	req.read = read
+	req.read, req.at = read, time.Now()
 	if !adminIDOK(req.ID) {
 		o.reportError("admin", fmt.Errorf("office: admin request needs JSON {\"id\":\"…\",\"op\":\"…\",\"args\":{…}} with an id of 1-64 characters without / + #: %q", truncate(payload, 200)))
 		return
@@ -752,7 +753,9 @@ func (o *Office) serveAdmin(ctx context.Context) {
 		case <-ctx.Done():
 			return
 		case req := <-o.admin:
-			rctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+			// From its arrival: one held behind a stalled store is not made
+			// after chergactl gave up on it (queue.ErrStale).
+			rctx, cancel := context.WithDeadline(ctx, req.at.Add(adminStale))
 			res := o.Admin(rctx, req)
 			cancel()
 			o.respond(res, req.read)

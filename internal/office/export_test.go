@@ -12,8 +12,9 @@ import (
 // that finds the broker still unreachable.
 const MsgStillAway = msgStillAway
 
-// StaleAfter is how long a press or counter command may wait for the store.
-const StaleAfter = staleAfter
+// StaleAfter and CounterStale are how long a press and a counter command
+// may wait for the store.
+const StaleAfter, CounterStale = staleAfter, counterStale
 
 // ServeAfter serves a press of service at kiosk as if it had come waited
 // ago, and the kiosk had spent own of that serving other presses.

@@ -128,11 +128,18 @@ type counterReq struct {
 	at      time.Time // when it came (submitCounter)
 }
 
-// staleAfter is how long a press or a counter command may wait for the
-// store (one that stalls: a failing SD card) and still be done. Later, the
-// citizen has left the kiosk or pressed again, and the specialist has
-// pressed again: it is refused (timeout), nothing done.
-const staleAfter = 10 * time.Second
+// staleAfter is how long a kiosk press may wait for the store (one that
+// stalls: a failing SD card) and still be done; later, the citizen has
+// left or pressed again: it is refused (timeout), nothing done.
+// counterStale is the same for a counter command, and adminStale for an
+// administrator's request (chergactl waits 10 s): a counter's commands
+// are saved one at a time, so at rush hour on a slow card they wait their
+// turn a while before a specialist gives up on one.
+const (
+	staleAfter   = 10 * time.Second
+	counterStale = 30 * time.Second
+	adminStale   = 10 * time.Second
+)
 
 // asked is what the command asks, to tell a delivery again (the same) from
 // another command under a reused id.
@@ -194,10 +201,10 @@ func (o *Office) onStore(err error) {
 	defer o.statusMu.Unlock()
 	if err != nil {
 		o.status.StoreError = err.Error()
-		o.log.Error("office: the store does not work: nothing is issued or called until it does; the status says so", "err", err)
+		o.log.Error("office: the store is in trouble; the status says so (store_error)", "err", err)
 	} else {
 		o.status.StoreError = ""
-		o.log.Info("office: the store works again")
+		o.log.Info("office: the store saves changes again")
 	}
 	if o.bus != nil {
 		o.bus.SetStatus(o.status)
@@ -683,7 +690,7 @@ func (o *Office) ack(r counterReq, ack []byte) {
 
 // serveCounter applies one counter command or rating.
 func (o *Office) serveCounter(ctx context.Context, r counterReq) (res queue.CounterResult, err error) {
-	ctx, cancel := context.WithDeadline(ctx, r.at.Add(staleAfter))
+	ctx, cancel := context.WithDeadline(ctx, r.at.Add(counterStale))
 	defer cancel()
 	defer func() {
 		if errors.Is(err, queue.ErrStale) {

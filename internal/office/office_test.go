@@ -198,7 +198,6 @@ func TestCounterRefusalsSayWhy(t *testing.T) {
 // again. (queue's TestStaleRequestNotMade stalls a real commit.)
 func TestStalePressRefused(t *testing.T) {
 	ctx, o, _ := startOffice(t, office.Opts{Config: roundTheClock(t), Logger: quiet}, "qms/demo/status")
-	late := time.Now().Add(-office.StaleAfter - time.Second)
 	// Waited behind the kiosk's printing of other tickets: not stale.
 	r := office.ServeAfter(ctx, o, "k1", "social", office.StaleAfter+time.Second, 5*time.Second)
 	require.True(t, r.OK, "%+v", r)
@@ -215,7 +214,15 @@ func TestStalePressRefused(t *testing.T) {
 	require.True(t, r.OK, "%+v", r)
 	require.Equal(t, "А002", r.Ticket)
 
-	a := office.CounterAt(ctx, o, "2", queue.Next, late)
+	// An administrator's request past its time (chergactl gave up on
+	// it) is not made either.
+	late, cancel := context.WithDeadline(ctx, time.Now().Add(-time.Second))
+	defer cancel()
+	res := o.Admin(late, office.AdminRequest{ID: "c", Op: "counter.close", Args: json.RawMessage(`{"counter":"2"}`)})
+	require.False(t, res.OK)
+	require.Contains(t, res.Error.Message, "nothing was done")
+
+	a := office.CounterAt(ctx, o, "2", queue.Next, time.Now().Add(-office.CounterStale-time.Second))
 	require.Equal(t, "timeout", a.Reason)
 	require.Empty(t, a.State, "the command did not run: the counter is as the store holds it")
 	a = office.CounterAt(ctx, o, "2", queue.Next, time.Now())
