@@ -24,16 +24,16 @@ type Paused struct {
 	Reason string `json:"reason,omitempty"`
 	// Alert says an office pause is an air-raid alert (the kiosks send
 	// citizens to the shelter); AlertSaid that an administrator said
-	// whether it is (unsaid: a reason that names an alert, or none, is one).
+	// whether it is (unsaid: a reason that names an alert is one).
 	Alert     bool      `json:"alert,omitempty"`
 	AlertSaid bool      `json:"alert_said,omitempty"`
 	Since     time.Time `json:"since"`
 }
 
 // IsAlert reports whether an office pause is an air-raid alert: as an
-// administrator said, or else when its reason names one, or it gives none
-// (an alert is what an office pause is for, and who pauses in a hurry
-// gives no reason).
+// administrator said, or else when its reason names one. A pause without
+// a reason is none: sending citizens to the shelter on a technical stop
+// would do more harm than the siren's own warning left unrepeated.
 func (p Paused) IsAlert() bool {
 	if p.AlertSaid {
 		return p.Alert
@@ -44,7 +44,7 @@ func (p Paused) IsAlert() bool {
 			return true
 		}
 	}
-	return p.Reason == ""
+	return false
 }
 
 // ErrPaused is returned (as a *PausedError) while the office or the

@@ -153,7 +153,7 @@ func TestPauseAlertKept(t *testing.T) {
 	require.False(t, ps[""].IsAlert(), "a new reason keeps what was said")
 	require.Equal(t, "навчання з евакуації", ps[""].Reason)
 
-	require.True(t, queue.Paused{}.IsAlert(), "an office pause with no reason")
+	require.False(t, queue.Paused{}.IsAlert(), "an office pause with no reason")
 	require.True(t, queue.Paused{Reason: "Повітряна ТРИВОГА"}.IsAlert())
 	require.False(t, queue.Paused{Reason: "нарада"}.IsAlert())
 }

@@ -44,7 +44,7 @@ var ops = []struct{ name, usage string }{
 	{"config.history", "config.history [version=N]"},
 	{"config.rollback", "config.rollback version=N [author=…] [expire=true]"},
 	{"office.state", "office.state: the pauses, each counter's board and each queue, as they stand"},
-	{"office.pause", `office.pause [reason="повітряна тривога"] [alert=true|false]: alert (without it: a reason that names an alert, or none) sends citizens to the shelter`},
+	{"office.pause", `office.pause [reason="повітряна тривога"] [alert=true|false]: alert (without it: a reason that names an alert) sends citizens to the shelter`},
 	{"office.resume", "office.resume"},
 	{"service.pause", "service.pause service=pension [reason=…]"},
 	{"service.resume", "service.resume service=pension"},

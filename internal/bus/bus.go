@@ -209,7 +209,7 @@ func (cl *Client) onConnect(c paho.Client) {
 // checkTwin looks, on a connection after the first, at the status the
 // broker retains for the site: this client's own (ours, or its last will
 // after a connection lost), unless another controller published one
-// meanwhile: one that started at another time. Two controllers for one
+// meanwhile: one of another run (its "run" id). Two controllers for one
 // site share a client id: each one's connection drops the other's (and the
 // broker publishes the dropped one's will), in turns, and both give out
 // tickets. That is said loudly: only a person can tell which box is the
@@ -220,6 +220,7 @@ func (cl *Client) checkTwin(ours []byte) {
 		return
 	}
 	type status struct {
+		Run     string `json:"run"`
 		Started string `json:"started"`
 		Version string `json:"version"`
 	}
@@ -227,7 +228,7 @@ func (cl *Client) checkTwin(ours []byte) {
 	if json.Unmarshal(b, &st) != nil || json.Unmarshal(ours, &me) != nil {
 		return
 	}
-	if st.Started != "" && st.Started != me.Started {
+	if st.Run != "" && st.Run != me.Run {
 		cl.log.Error("bus: another controller publishes as this site while this one runs: two controllers for one site take turns on the broker, and both give out tickets. Stop one; give each office its own site",
 			"site_status", cl.opts.Root+"/status", "its_started", st.Started, "its_version", st.Version, "client_id", cl.opts.ClientID)
 	}

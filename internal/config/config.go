@@ -618,7 +618,6 @@ func (c *Config) Validate() error {
 		}
 		pins[pin] = field
 	}
-	matrices := map[string]string{} // AWTRIX prefix → counter
 	for i, ct := range c.Counters {
 		f := fmt.Sprintf("counters[%d]", i)
 		if !counterRe.MatchString(ct.ID) {
@@ -652,14 +651,6 @@ func (c *Config) Validate() error {
 			} else {
 				bad(f+".board", "%v", err)
 			}
-		} else if ct.Board.Mode == display.ModeAwtrix {
-			// One matrix per counter: a shared one shows both counters'
-			// calls.
-			p := ct.Board.Awtrix.Prefix
-			if other, dup := matrices[p]; dup {
-				bad(f+".board.awtrix.prefix", "%q is already the matrix of counter %s: give each counter's matrix its own prefix", p, other)
-			}
-			matrices[p] = ct.ID
 		}
 		for action, pin := range ct.Buttons {
 			if !contains(CounterActions, action) {
@@ -861,4 +852,25 @@ func contains(list []string, s string) bool {
 		}
 	}
 	return false
+}
+
+// SharedMatrix names the first counter whose AWTRIX matrix prefix another
+// counter has already: one matrix would show both counters' calls. Not a
+// Validate error: a configuration recorded before it was checked must
+// still start (an administrator's version that no longer validated would
+// give way to the file, and send citizens home); a change is refused.
+func (c *Config) SharedMatrix() error {
+	matrices := map[string]string{} // prefix → counter
+	for i, ct := range c.Counters {
+		if ct.Board.Mode != display.ModeAwtrix {
+			continue
+		}
+		p := ct.Board.Awtrix.Prefix
+		if other, dup := matrices[p]; dup {
+			return &FieldError{Field: fmt.Sprintf("counters[%d].board.awtrix.prefix", i),
+				Message: fmt.Sprintf("%q is already the matrix of counter %s: give each counter's matrix its own prefix", p, other)}
+		}
+		matrices[p] = ct.ID
+	}
+	return nil
 }

@@ -50,7 +50,6 @@ func TestParseErrorsNameTheField(t *testing.T) {
 		{"bad timezone", `timezone: Europe/Kyiv`, `timezone: Europe/Kiev2`, "office.timezone"},
 		{"unknown service of a counter", `{id: "12", services: [pension]}`, `{id: "12", services: [jobs]}`, "counters[11].services[0]"},
 		{"bad board mode", `board: {mode: awtrix,`, `board: {mode: neon,`, "counters[12].board.mode"},
-		{"two counters on one matrix", `{id: "12", services: [pension]}`, `{id: "12", services: [pension], board: {mode: awtrix, awtrix: {prefix: awtrix_demo_13}}}`, "counters[12].board.awtrix.prefix"},
 		{"bad blink", `board_blink_s: 20`, `board_blink_s: -1`, "office.board_blink_s"},
 		{"English announced first", `languages: [uk, en]`, `languages: [en, uk]`, "office.languages[0]"},
 		{"a language twice", `languages: [uk, en]`, `languages: [uk, uk]`, "office.languages[1]"},
@@ -204,4 +203,20 @@ func TestClosedServiceHoursSurviveJSON(t *testing.T) {
 	require.Equal(t, from, to, "closed")
 	from, to = back.HoursOf(&back.Services[0], "mon")
 	require.Less(t, from, to, "the office's hours")
+}
+
+// Two counters on one AWTRIX matrix are named (a change is refused; a
+// configuration recorded before still starts).
+func TestSharedMatrix(t *testing.T) {
+	base, err := firmwareconfig.Raw("default.yaml")
+	require.NoError(t, err)
+	doc := strings.Replace(string(base), `{id: "12", services: [pension]}`, `{id: "12", services: [pension], board: {mode: awtrix, awtrix: {prefix: awtrix_demo_13}}}`, 1)
+	cfg, err := config.Parse([]byte(doc))
+	require.NoError(t, err, "it validates")
+	var fe *config.FieldError
+	require.ErrorAs(t, cfg.SharedMatrix(), &fe)
+	require.Equal(t, "counters[12].board.awtrix.prefix", fe.Field)
+	def, err := config.Parse(base)
+	require.NoError(t, err)
+	require.NoError(t, def.SharedMatrix())
 }

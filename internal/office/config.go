@@ -385,6 +385,11 @@ func (o *Office) setConfig(ctx context.Context, doc []byte, ch queue.Change, v q
 			return v, &AdminError{Code: "bad_request", Field: "config." + fe.Field, Message: err.Error()}
 		}
 	}
+	if err := next.SharedMatrix(); err != nil && cur.SharedMatrix() == nil {
+		var fe *config.FieldError
+		errors.As(err, &fe)
+		return v, &AdminError{Code: "bad_request", Field: "config." + fe.Field, Message: err.Error()}
+	}
 	if guard != nil {
 		// Asked of a change that could be made.
 		if err := guard(); err != nil {

@@ -139,6 +139,21 @@ func TestAdminAnswersEveryReadableID(t *testing.T) {
 	}
 }
 
+// A change that puts two counters on one AWTRIX matrix is refused,
+// naming the counter; the configuration that runs is kept.
+func TestConfigSetSharedMatrix(t *testing.T) {
+	ctx, o, _ := startOffice(t, office.Opts{Config: roundTheClock(t)}, "qms/demo/status")
+	counters := slices.Clone(o.Config().Counters)
+	i := slices.IndexFunc(counters, func(c config.Counter) bool { return c.ID == "12" })
+	counters[i].Board = o.Config().Counter("13").Board
+	patch, err := json.Marshal(map[string]any{"patch": map[string]any{"counters": counters}})
+	require.NoError(t, err)
+	r := o.Admin(ctx, office.AdminRequest{ID: "m", Op: "config.set", Args: patch})
+	require.False(t, r.OK)
+	require.Equal(t, "config.counters[12].board.awtrix.prefix", r.Error.Field)
+	require.Contains(t, r.Error.Message, "is already the matrix of counter 12")
+}
+
 // {root}/read/req serves the operations that change nothing, answered on
 // {root}/read/res/{id}, and refuses the others: a broker's ACL can give
 // an analyst the figures without the right to pause the office.
@@ -337,14 +352,14 @@ func TestAdminTimesInOfficeZone(t *testing.T) {
 
 // Whether an office pause sends citizens to the shelter: as office.pause's
 // alert says; without it, when the reason names an alert, in whatever
-// words, or there is none (an alert is what an office pause is for).
+// words.
 func TestPauseAlert(t *testing.T) {
 	ctx, o, _ := startOffice(t, office.Opts{Config: roundTheClock(t)}, "qms/demo/status")
 	for _, tc := range []struct {
 		args    string
 		shelter bool
 	}{
-		{`{}`, true},
+		{`{}`, false},
 		{`{"reason":"повітряна тривога"}`, true},
 		{`{"reason":"тревога"}`, true},
 		{`{"reason":"сирена, всі в укриття"}`, true},

@@ -6,6 +6,8 @@ package office
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -152,14 +154,18 @@ func (r counterReq) asked() string {
 // started, and its site.
 type Offline struct {
 	Online  bool      `json:"online"` // false
+	Run     string    `json:"run"`
 	Started time.Time `json:"started"`
 	Site    string    `json:"site"`
 }
 
 // Status is the retained {root}/status payload.
 type Status struct {
-	Online  bool      `json:"online"`
-	Version string    `json:"version"`
+	Online  bool   `json:"online"`
+	Version string `json:"version"`
+	// Run is this run's own id (random): another run of the site, a
+	// second box with the same site, has another.
+	Run     string    `json:"run"`
 	Started time.Time `json:"started"`
 	Site    string    `json:"site"`
 	// Seq is the seq of the latest event when the controller started. An
@@ -252,6 +258,9 @@ func Start(ctx context.Context, opts Opts) (_ *Office, err error) {
 	file := cfg
 	cfg, record := chooseConfig(versions, file, opts.Builtin, log)
 	o.cfg.Store(cfg)
+	if err := cfg.SharedMatrix(); err != nil {
+		log.Warn("office: two counters drive one AWTRIX matrix, which shows both counters' calls; give each its own prefix", "err", err)
+	}
 	if o.eng, err = queue.Open(dbPath, cfg, &queue.Opts{Now: opts.Now, Logger: log, OnStore: o.onStore}); err != nil {
 		return nil, err
 	}
@@ -287,16 +296,19 @@ func Start(ctx context.Context, opts Opts) (_ *Office, err error) {
 	for i := range restores {
 		restores[i].BackupAt = o.local(restores[i].BackupAt)
 	}
+	runID := make([]byte, 8)
+	_, _ = rand.Read(runID)
+	run := hex.EncodeToString(runID)
 	bo := bus.Opts{
 		URL:      o.url,
 		ClientID: "cherga-" + cfg.Site,
 		Username: cfg.Broker.Username,
 		Password: cfg.Broker.Password,
 		Root:     root,
-		// Started to the millisecond: it tells this run from another
-		// controller's of the site (bus: checkTwin).
-		Status:  o.setStatus(Status{Online: true, Version: opts.Version, Started: o.started.Truncate(time.Millisecond), Site: cfg.Site, Seq: seq, Restores: restores}),
-		Offline: Offline{Started: o.started.Truncate(time.Millisecond), Site: cfg.Site},
+		// Run tells this run from another controller's of the site (bus:
+		// checkTwin).
+		Status:  o.setStatus(Status{Online: true, Version: opts.Version, Run: run, Started: o.started.Truncate(time.Second), Site: cfg.Site, Seq: seq, Restores: restores}),
+		Offline: Offline{Run: run, Started: o.started.Truncate(time.Second), Site: cfg.Site},
 		Logger:  log,
 		OnConnect: func() {
 			o.connects.Add(1)
