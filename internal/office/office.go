@@ -150,8 +150,8 @@ func (r counterReq) asked() string {
 }
 
 // Offline is the retained {root}/status payload while the controller is
-// away (its last will, or a clean stop): when the one that went away had
-// started, and its site.
+// away (its last will, or a clean stop): which run went away (its id and
+// when it started), and its site.
 type Offline struct {
 	Online  bool      `json:"online"` // false
 	Run     string    `json:"run"`
@@ -178,9 +178,9 @@ type Status struct {
 	// holds after the first restore it did not see are not the office's
 	// (docs/mqtt.md).
 	Restores []queue.Restore `json:"restores,omitempty"`
-	// StoreError says, while it lasts, why the store does not work (its
-	// writes fail: a full disk, a file system gone read-only; or its file
-	// was deleted): nothing is issued or called meanwhile.
+	// StoreError says, while it lasts, why the store does not work: its
+	// writes fail (a full disk, a file system gone read-only) or hang, or
+	// its file was deleted or replaced (docs/mqtt.md).
 	StoreError string `json:"store_error,omitempty"`
 }
 
