@@ -120,8 +120,14 @@ func mergeEdits(base []byte, file *config.Config, set []byte) (edits []string, m
 		return nil, nil, err
 	}
 	patch, _ := editPatch(from, to)
+	edits = settings(patch, "")
+	if field, lost := leftOut(cur, patch, "config"); field != "" {
+		// A list the file edited, given whole, replaces what an
+		// administrator made of it: say what goes.
+		edits = append(edits, fmt.Sprintf("(its %s leaves out %s, which ran)", field, strings.Join(lost, ", ")))
+	}
 	merged, err = json.Marshal(mergePatch(cur, patch))
-	return settings(patch, ""), merged, err
+	return edits, merged, err
 }
 
 // decoded is v as a decoded JSON document.

@@ -728,6 +728,32 @@ func TestConfigVersions(t *testing.T) {
 	require.Equal(t, "merge", hist[0]["source"])
 }
 
+// A file edit of a list that an administrator changed too runs as the
+// file has it, and the log names what of the administrator's goes.
+func TestFileEditSaysWhatGoes(t *testing.T) {
+	db := filepath.Join(t.TempDir(), "o.db")
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	o, err := office.Start(ctx, office.Opts{Config: roundTheClock(t), DB: db, Broker: "embedded", Listen: "127.0.0.1:0", Logger: quiet})
+	require.NoError(t, err)
+	counters := append(slices.Clone(o.Config().Counters), config.Counter{ID: "99", Services: []string{"social"}})
+	patch, err := json.Marshal(map[string]any{"patch": map[string]any{"counters": counters}})
+	require.NoError(t, err)
+	r := o.Admin(ctx, office.AdminRequest{ID: "c", Op: "config.set", Args: patch})
+	require.True(t, r.OK, "%+v", r.Error)
+	require.NoError(t, o.Close())
+
+	edited := roundTheClock(t)
+	edited.Counters = append(edited.Counters, config.Counter{ID: "15", Services: []string{"social"}})
+	var log logLines
+	o, err = office.Start(ctx, office.Opts{Config: edited, DB: db, Broker: "embedded", Listen: "127.0.0.1:0", Logger: slog.New(slog.NewTextHandler(&log, nil))})
+	require.NoError(t, err)
+	defer o.Close()
+	require.NotNil(t, o.Config().Counter("15"))
+	require.Nil(t, o.Config().Counter("99"), "the file's list runs")
+	require.True(t, log.has("its config.counters leaves out 99, which ran"), "%s", &log)
+}
+
 // A value of the wrong JSON type is refused saying what was sent: "5"
 // for recall_limit is text, and "got 5" would read as if 5 were wrong.
 func TestConfigSetSaysWhatWasSent(t *testing.T) {
@@ -1576,15 +1602,19 @@ func (l *logLines) has(s string) bool {
 	return strings.Contains(l.buf.String(), s)
 }
 
+func (l *logLines) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.buf.String()
+}
+
 // await waits until the log has s, failing with why when ctx ends first.
 func (l *logLines) await(t *testing.T, ctx context.Context, s, why string) {
 	t.Helper()
 	for !l.has(s) {
 		select {
 		case <-ctx.Done():
-			l.mu.Lock()
-			defer l.mu.Unlock()
-			t.Fatalf("%s: %s", why, l.buf.String())
+			t.Fatalf("%s: %s", why, l)
 		case <-time.After(10 * time.Millisecond):
 		}
 	}
