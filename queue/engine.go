@@ -341,7 +341,7 @@ func (e *Engine) watchStalls(after, look time.Duration) {
 			if began := e.writing.Load(); began != 0 {
 				if d := time.Since(time.Unix(0, began)); d > after {
 					e.log.Error("queue: a write to the store has not finished: the disk (SD card) does not answer; nothing is issued or called until it does", "for", d.Round(time.Second))
-					e.tell(fmt.Sprintf("a write to the store has not finished for over %s: the disk does not answer", after))
+					e.tellStall(fmt.Sprintf("a write to the store has not finished for over %s: the disk does not answer", after), began)
 				}
 			}
 		}
@@ -408,10 +408,11 @@ func (e *Engine) tick() {
 	e.refreshEstimates()
 }
 
-// savedRequest reports whether batch holds a caller's change.
-func savedRequest(batch []*request) bool {
-	for _, r := range batch {
-		if !r.readOnly && !r.internal {
+// savedRequest reports whether batch holds a caller's change that was
+// made (errs: not refused, not stale).
+func savedRequest(batch []*request, errs []error) bool {
+	for i, r := range batch {
+		if !r.readOnly && !r.internal && errs[i] == nil {
 			return true
 		}
 	}
@@ -436,6 +437,21 @@ func (e *Engine) tellStore() {
 func (e *Engine) tell(msg string) {
 	e.toldMu.Lock()
 	defer e.toldMu.Unlock()
+	e.toldLocked(msg)
+}
+
+// tellStall tells OnStore of a write that began at began (UnixNano) and
+// hangs, only while it is still under way: not after the engine said it
+// ended.
+func (e *Engine) tellStall(msg string, began int64) {
+	e.toldMu.Lock()
+	defer e.toldMu.Unlock()
+	if e.writing.Load() == began {
+		e.toldLocked(msg)
+	}
+}
+
+func (e *Engine) toldLocked(msg string) {
 	if msg == e.told || e.opts.OnStore == nil {
 		return
 	}
@@ -577,7 +593,7 @@ func (e *Engine) run(batch []*request) {
 				e.log.Error("queue: reload failed", "err", rerr)
 			}
 		} else {
-			if savedRequest(batch) {
+			if savedRequest(batch, errs) {
 				// A caller's change was saved: not only an empty commit
 				// that fits the free pages of a full disk.
 				e.commitErr = nil

@@ -39,6 +39,9 @@ func (p Paused) IsAlert() bool {
 		return p.Alert
 	}
 	r := strings.ToLower(p.Reason)
+	if strings.Contains(r, "відбій") || strings.Contains(r, "відбою") || strings.Contains(r, "all clear") || strings.Contains(r, "all-clear") {
+		return false // the alert's end
+	}
 	for _, w := range []string{"тривог", "тревог", "сирен", "укрит", "air-raid", "air raid", "alert", "siren", "shelter"} {
 		if strings.Contains(r, w) {
 			return true

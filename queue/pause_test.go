@@ -156,4 +156,6 @@ func TestPauseAlertKept(t *testing.T) {
 	require.False(t, queue.Paused{}.IsAlert(), "an office pause with no reason")
 	require.True(t, queue.Paused{Reason: "Повітряна ТРИВОГА"}.IsAlert())
 	require.False(t, queue.Paused{Reason: "нарада"}.IsAlert())
+	require.False(t, queue.Paused{Reason: "прибирання після відбою тривоги"}.IsAlert())
+	require.False(t, queue.Paused{Reason: "відбій тривоги: прибирання"}.IsAlert(), "the alert's end names it")
 }

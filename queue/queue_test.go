@@ -1050,6 +1050,11 @@ func TestOnStore(t *testing.T) {
 		require.ErrorIs(t, err, boom)
 	}
 	queue.SetFailHook(o.e, nil)
+	// A request refused commits nothing of its own: no sign of a store
+	// that saves again (its empty commit may fit a full disk's free pages).
+	require.ErrorIs(t, o.e.Void(o.ctx, 9999, "x"), queue.ErrUnknownTicket)
+	_, _ = o.e.Tickets(o.ctx) // after the Void's commit and its telling
+	require.Len(t, told, 1, "%q", told)
 	o.issue("social")
 	queue.SetFailHook(o.e, func() error { return boom })
 	_, err := o.e.Issue(o.ctx, queue.IssueRequest{Service: "social"})
