@@ -121,10 +121,10 @@ func mergeEdits(base []byte, file *config.Config, set []byte) (edits []string, m
 	}
 	patch, _ := editPatch(from, to)
 	edits = settings(patch, "")
-	if field, lost := leftOut(cur, patch, "config"); field != "" {
+	if losses := leftOut(cur, patch, "config"); len(losses) > 0 {
 		// A list the file edited, given whole, replaces what an
 		// administrator made of it: say what goes.
-		edits = append(edits, fmt.Sprintf("(its %s leaves out %s, which ran)", field, strings.Join(lost, ", ")))
+		edits = append(edits, fmt.Sprintf("(it leaves %s, which ran)", losses))
 	}
 	merged, err = json.Marshal(mergePatch(cur, patch))
 	return edits, merged, err
@@ -681,33 +681,51 @@ func (o *Office) shortened(patch json.RawMessage) error {
 	if err != nil {
 		return err
 	}
-	field, lost := leftOut(cur, p, "config")
-	if field == "" {
+	losses := leftOut(cur, p, "config")
+	if len(losses) == 0 {
 		return nil
 	}
 	return &AdminError{Code: "refused", Field: "remove", Message: fmt.Sprintf(
-		"office: the patch gives %s whole, without %s: a merge patch replaces a whole list, and they would be taken away. Nothing changed. "+
+		"office: the patch would leave %s: a merge patch replaces a whole list, and they would be taken away. Nothing changed. "+
 			`To change one, give every one as config.get shows them, with the change; to take them away, send it again with "remove": true`,
-		field, strings.Join(lost, ", "))}
+		losses)}
 }
 
-// leftOut is the path of the first list of cur that patch, a merge patch
-// of it, gives whole without some of its items or deletes, and those
-// items (by id where they have one).
-func leftOut(cur, patch any, path string) (string, []string) {
+// A loss is the items (by id where they have one) that a merge patch
+// takes out of the list at field.
+type loss struct {
+	field string
+	lost  []string
+}
+
+// losses read: config.counters without 13; config.office.holidays
+// without "2030-12-31".
+type losses []loss
+
+func (ls losses) String() string {
+	var parts []string
+	for _, l := range ls {
+		parts = append(parts, l.field+" without "+strings.Join(l.lost, ", "))
+	}
+	return strings.Join(parts, "; ")
+}
+
+// leftOut are the lists of cur (below path) that patch, a merge patch of
+// it, gives whole without some of their items, or deletes, and those
+// items.
+func leftOut(cur, patch any, path string) losses {
 	p, ok := patch.(map[string]any)
 	if !ok {
-		return "", nil
+		return nil
 	}
 	c, _ := cur.(map[string]any)
+	var out losses
 	for _, k := range slices.Sorted(maps.Keys(p)) {
 		old, isList := c[k].([]any)
 		var lost []string
 		switch v := p[k].(type) {
 		case map[string]any:
-			if f, lost := leftOut(c[k], v, path+"."+k); f != "" {
-				return f, lost
-			}
+			out = append(out, leftOut(c[k], v, path+"."+k)...)
 		case []any:
 			for _, item := range old {
 				if !slices.ContainsFunc(v, func(n any) bool { return sameItem(item, n) }) {
@@ -720,10 +738,10 @@ func leftOut(cur, patch any, path string) (string, []string) {
 			}
 		}
 		if isList && len(lost) > 0 {
-			return path + "." + k, lost
+			out = append(out, loss{path + "." + k, lost})
 		}
 	}
-	return "", nil
+	return out
 }
 
 // sameItem reports whether two items of a list are one: of one id, or

@@ -551,7 +551,7 @@ func TestConfigSetLive(t *testing.T) {
 	r = admin(`{"patch":` + string(patch) + `}`)
 	require.False(t, r.OK, "counter 13 left out of the list")
 	require.Equal(t, "remove", r.Error.Field)
-	require.Contains(t, r.Error.Message, "the patch gives config.counters whole, without 13")
+	require.Contains(t, r.Error.Message, "the patch would leave config.counters without 13")
 	r = admin(`{"patch":` + string(patch) + `,"remove":true}`)
 	require.True(t, r.OK, "%+v", r.Error)
 	require.NotNil(t, o.Config().Service("idp"))
@@ -751,7 +751,7 @@ func TestFileEditSaysWhatGoes(t *testing.T) {
 	defer o.Close()
 	require.NotNil(t, o.Config().Counter("15"))
 	require.Nil(t, o.Config().Counter("99"), "the file's list runs")
-	require.True(t, log.has("its config.counters leaves out 99, which ran"), "%s", &log)
+	require.True(t, log.has("it leaves config.counters without 99, which ran"), "%s", &log)
 }
 
 // A value of the wrong JSON type is refused saying what was sent: "5"
@@ -1443,7 +1443,7 @@ func TestConfigSetCountersPatchReplacesList(t *testing.T) {
 	r = o.Admin(ctx, office.AdminRequest{ID: "c", Op: "config.set", Args: json.RawMessage(`{"patch":{"counters":[` + string(one) + `,{"id":"20","services":["social","pension","employment"]}]}}`)})
 	require.False(t, r.OK)
 	require.Equal(t, "remove", r.Error.Field)
-	require.Contains(t, r.Error.Message, "the patch gives config.counters whole, without 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13")
+	require.Contains(t, r.Error.Message, "the patch would leave config.counters without 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13")
 	require.Contains(t, r.Error.Message, "give every one as config.get shows them")
 	// A holiday added as a list of one would take the others away.
 	r = o.Admin(ctx, office.AdminRequest{ID: "h", Op: "config.set", Args: json.RawMessage(`{"patch":{"office":{"holidays":["2030-12-31","2031-01-01"]}}}`)})
@@ -1451,7 +1451,14 @@ func TestConfigSetCountersPatchReplacesList(t *testing.T) {
 	r = o.Admin(ctx, office.AdminRequest{ID: "h", Op: "config.set", Args: json.RawMessage(`{"patch":{"office":{"holidays":["2031-01-07"]}}}`)})
 	require.False(t, r.OK)
 	require.Equal(t, "remove", r.Error.Field)
-	require.Contains(t, r.Error.Message, `config.office.holidays whole, without "2030-12-31", "2031-01-01"`)
+	require.Contains(t, r.Error.Message, `would leave config.office.holidays without "2030-12-31", "2031-01-01"`)
+	// Two lists at once: both are named.
+	most, err := json.Marshal(slices.DeleteFunc(slices.Clone(o.Config().Counters), func(c config.Counter) bool { return c.ID == "2" }))
+	require.NoError(t, err)
+	r = o.Admin(ctx, office.AdminRequest{ID: "h", Op: "config.set", Args: json.RawMessage(`{"patch":{"counters":` + string(most) + `,"office":{"holidays":["2031-01-07"]}}}`)})
+	require.False(t, r.OK)
+	require.Contains(t, r.Error.Message, "would leave config.counters without 2;")
+	require.Contains(t, r.Error.Message, `; config.office.holidays without "2030-12-31"`)
 	r = o.Admin(ctx, office.AdminRequest{ID: "h", Op: "config.set", Args: json.RawMessage(`{"patch":{"office":{"holidays":null}},"remove":true}`)})
 	require.True(t, r.OK, "%+v", r.Error)
 	require.Empty(t, o.Config().Office.Holidays)
