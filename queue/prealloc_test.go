@@ -9,8 +9,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"strings"
-	"sync"
 	"sync/atomic"
 	"syscall"
 	"testing"
@@ -19,6 +17,7 @@ import (
 	bolt "go.etcd.io/bbolt"
 	"golang.org/x/sys/unix"
 
+	"github.com/cherga/cherga/internal/testkit"
 	"github.com/cherga/cherga/queue"
 	"github.com/cherga/cherga/queue/queuetest"
 )
@@ -96,24 +95,6 @@ func allocated(t *testing.T, path string) int64 {
 	return st.Blocks * 512
 }
 
-// logBuffer is a log a test reads while the engine may write to it.
-type logBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (l *logBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.buf.Write(p)
-}
-
-func (l *logBuffer) count(s string) int {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return strings.Count(l.buf.String(), s)
-}
-
 // On a nearly full disk the office opens and issues tickets: the room is
 // written only from what the disk can spare beyond the reserve, the
 // shortfall is logged once, with the free space, for as long as it lasts,
@@ -123,7 +104,7 @@ func TestPreallocateFullDisk(t *testing.T) {
 	reserve := queue.Reserve(d.total)
 	require.Equal(t, int64(16<<20), reserve, "the smallest reserve")
 	d.others.Store(d.total - reserve) // full: the file's blocks take the disk below the reserve
-	var log logBuffer
+	var log testkit.Log
 	opts := &queue.Opts{Now: queuetest.NewClock(monday10).Now, Logger: slog.New(slog.NewTextHandler(&log, nil))}
 	queue.SetDiskSpace(opts, d.space)
 	cfg := queuetest.Office(t)
@@ -136,13 +117,13 @@ func TestPreallocateFullDisk(t *testing.T) {
 	const full = "the disk is nearly full"
 
 	e := queuetest.OpenPath(t, d.path, cfg, opts)
-	require.Equal(t, 1, log.count(full), log.buf.String())
-	require.Equal(t, 1, log.count("MB free, 16.0 MB kept free for others"), "the warning names the free space")
+	require.Equal(t, 1, log.Count(full), log.String())
+	require.Equal(t, 1, log.Count("MB free, 16.0 MB kept free for others"), "the warning names the free space")
 	issue(e, "А001")
 	for range 3 {
 		queue.Tick(e)
 	}
-	require.Equal(t, 1, log.count(full), "told once while the disk stays full")
+	require.Equal(t, 1, log.Count(full), "told once while the disk stays full")
 	require.NoError(t, e.Close())
 	require.Zero(t, room(t, d.path), "no zeros written")
 
@@ -150,7 +131,7 @@ func TestPreallocateFullDisk(t *testing.T) {
 	d.others.Store(d.total - reserve - 1<<20 - allocated(t, d.path))
 	e = queuetest.OpenPath(t, d.path, cfg, opts)
 	require.GreaterOrEqual(t, d.free(), reserve, "the reserve is left")
-	require.Equal(t, 2, log.count(full), "told again by the new run")
+	require.Equal(t, 2, log.Count(full), "told again by the new run")
 	require.NoError(t, e.Close())
 	require.LessOrEqual(t, room(t, d.path), int64(1<<20))
 	require.GreaterOrEqual(t, room(t, d.path), int64(1<<20-64<<10), "1 MB written, less what a commit took")
@@ -160,16 +141,16 @@ func TestPreallocateFullDisk(t *testing.T) {
 	// again.
 	d.others.Store(d.total - reserve)
 	e = queuetest.OpenPath(t, d.path, cfg, opts)
-	require.Equal(t, 3, log.count(full))
+	require.Equal(t, 3, log.Count(full))
 	d.others.Store(0)
 	queue.Tick(e)
 	queue.Tick(e)
 	const again = "gets its room written ahead again"
-	require.Equal(t, 1, log.count(again))
+	require.Equal(t, 1, log.Count(again))
 	d.others.Store(d.total - reserve)
 	queue.Tick(e)
 	queue.Tick(e)
-	require.Equal(t, 4, log.count(full))
+	require.Equal(t, 4, log.Count(full))
 	issue(e, "А002")
 	require.NoError(t, e.Close())
 	require.LessOrEqual(t, room(t, d.path), int64(3<<20))
@@ -252,23 +233,23 @@ func TestPreallocateWriteFails(t *testing.T) {
 // is at the path. Nothing is written into a file at the path that is not
 // the store's. A store made afresh says so too.
 func TestStateFileGone(t *testing.T) {
-	var log logBuffer
+	var log testkit.Log
 	path := filepath.Join(t.TempDir(), "q.db")
 	e := queuetest.OpenPath(t, path, queuetest.Office(t), &queue.Opts{Now: queuetest.NewClock(monday10).Now, Logger: slog.New(slog.NewTextHandler(&log, nil))})
-	require.Equal(t, 1, log.count("a new, empty store"))
+	require.Equal(t, 1, log.Count("a new, empty store"))
 	const gone, replaced = "the state file was deleted", "another file is at the state file's path"
 	queue.Tick(e)
-	require.Zero(t, log.count(gone))
+	require.Zero(t, log.Count(gone))
 
 	require.NoError(t, os.Remove(path))
 	queue.Tick(e)
-	require.Equal(t, 1, log.count(gone))
+	require.Equal(t, 1, log.Count(gone))
 	_, err := e.Issue(t.Context(), queue.IssueRequest{Service: "social"})
 	require.NoError(t, err, "it runs on")
 
 	require.NoError(t, os.WriteFile(path, nil, 0o600))
 	queue.Tick(e)
-	require.Equal(t, 1, log.count(replaced), "restart now, it says")
+	require.Equal(t, 1, log.Count(replaced), "restart now, it says")
 	fi, err := os.Stat(path)
 	require.NoError(t, err)
 	require.Zero(t, fi.Size(), "no room written into another file")

@@ -18,6 +18,7 @@ import (
 	"github.com/cherga/cherga/display"
 	firmwareconfig "github.com/cherga/cherga/firmware-config"
 	"github.com/cherga/cherga/internal/config"
+	"github.com/cherga/cherga/internal/testkit"
 	"github.com/cherga/cherga/queue"
 	"github.com/cherga/cherga/queue/queuetest"
 )
@@ -788,7 +789,7 @@ func TestFailedTransactionReloads(t *testing.T) {
 func TestStaleRequestNotMade(t *testing.T) {
 	o := newOffice(t, nil, monday10)
 	require.NoError(t, o.e.Close())
-	var log logBuffer
+	var log testkit.Log
 	told := make(chan error, 10)
 	o.e = queuetest.OpenPath(t, o.path, o.cfg, &queue.Opts{Now: o.clk.Now, Logger: slog.New(slog.NewTextHandler(&log, nil)), OnStore: func(err error) { told <- err }})
 	queue.WatchStalls(o.e, time.Millisecond, time.Millisecond)
@@ -815,7 +816,7 @@ func TestStaleRequestNotMade(t *testing.T) {
 	}
 	cancel()
 	// The stall is logged while it lasts, and told (for the status).
-	for log.count("a write to the store has not finished") == 0 {
+	for log.Count("a write to the store has not finished") == 0 {
 		time.Sleep(time.Millisecond)
 	}
 	require.ErrorContains(t, <-told, "a write to the store has not finished")

@@ -22,6 +22,7 @@ import (
 	"github.com/cherga/cherga/internal/broker"
 	"github.com/cherga/cherga/internal/config"
 	"github.com/cherga/cherga/internal/office"
+	"github.com/cherga/cherga/internal/testkit"
 	"github.com/cherga/cherga/queue"
 	"github.com/cherga/cherga/sim"
 )
@@ -745,13 +746,13 @@ func TestFileEditSaysWhatGoes(t *testing.T) {
 
 	edited := roundTheClock(t)
 	edited.Counters = append(edited.Counters, config.Counter{ID: "15", Services: []string{"social"}})
-	var log logLines
+	var log testkit.Log
 	o, err = office.Start(ctx, office.Opts{Config: edited, DB: db, Broker: "embedded", Listen: "127.0.0.1:0", Logger: slog.New(slog.NewTextHandler(&log, nil))})
 	require.NoError(t, err)
 	defer o.Close()
 	require.NotNil(t, o.Config().Counter("15"))
 	require.Nil(t, o.Config().Counter("99"), "the file's list runs")
-	require.True(t, log.has("it leaves config.counters without 99, which ran"), "%s", &log)
+	require.True(t, log.Count("it leaves config.counters without 99, which ran") > 0, "%s", &log)
 }
 
 // A value of the wrong JSON type is refused saying what was sent: "5"
@@ -1545,11 +1546,11 @@ func TestCopiedStoreLeavesLiveSite(t *testing.T) {
 
 	other := roundTheClock(t)
 	other.Site = "other"
-	var log logLines
+	var log testkit.Log
 	b, err := office.Start(ctx, office.Opts{Config: other, DB: clone, Broker: url, Logger: slog.New(slog.NewTextHandler(&log, nil))})
 	require.NoError(t, err)
 	defer b.Close()
-	log.await(t, ctx, "a controller of that site is online", "no warning that the store is another running office's")
+	log.Await(t, ctx, "a controller of that site is online", "no warning that the store is another running office's")
 	for _, topic := range []string{"qms/demo/board/2", "qms/demo/status", "qms/demo/hall"} {
 		msgs := l.Messages(topic)
 		require.NotEmpty(t, msgs, topic)
@@ -1562,7 +1563,7 @@ func TestCopiedStoreLeavesLiveSite(t *testing.T) {
 // other's: the first to come back finds the other's status and says so.
 func TestTwoControllersForOneSite(t *testing.T) {
 	ctx, url, _ := brokerOfItsOwn(t)
-	var log logLines
+	var log testkit.Log
 	a, err := office.Start(ctx, office.Opts{Config: roundTheClock(t), DB: filepath.Join(t.TempDir(), "a.db"), Broker: url, Logger: slog.New(slog.NewTextHandler(&log, nil))})
 	require.NoError(t, err)
 	defer a.Close()
@@ -1571,7 +1572,7 @@ func TestTwoControllersForOneSite(t *testing.T) {
 	if b, err := office.Start(ctx, office.Opts{Config: roundTheClock(t), DB: filepath.Join(t.TempDir(), "b.db"), Broker: url, Logger: quiet}); err == nil {
 		defer b.Close()
 	}
-	log.await(t, ctx, "another controller publishes as this site", "the second controller of the site went unnoticed")
+	log.Await(t, ctx, "another controller publishes as this site", "the second controller of the site went unnoticed")
 }
 
 // callAt2 issues А001 and calls it at counter 2 of o, an office on the
@@ -1589,42 +1590,6 @@ func callAt2(t *testing.T, ctx context.Context, o *office.Office, url string) *s
 	_, err = l.Wait(ctx, "qms/demo/board/2", containing("А001"))
 	require.NoError(t, err)
 	return l
-}
-
-// logLines is a log a test reads while an office writes it.
-type logLines struct {
-	mu  sync.Mutex
-	buf strings.Builder
-}
-
-func (l *logLines) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.buf.Write(p)
-}
-
-func (l *logLines) has(s string) bool {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return strings.Contains(l.buf.String(), s)
-}
-
-func (l *logLines) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.buf.String()
-}
-
-// await waits until the log has s, failing with why when ctx ends first.
-func (l *logLines) await(t *testing.T, ctx context.Context, s, why string) {
-	t.Helper()
-	for !l.has(s) {
-		select {
-		case <-ctx.Done():
-			t.Fatalf("%s: %s", why, l)
-		case <-time.After(10 * time.Millisecond):
-		}
-	}
 }
 
 // brokerOfItsOwn starts a broker that outlives the offices a test starts

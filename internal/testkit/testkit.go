@@ -3,9 +3,12 @@
 package testkit
 
 import (
+	"context"
 	"flag"
 	"os"
 	"path/filepath"
+	"strings"
+	"sync"
 	"testing"
 	"time"
 	"unicode/utf8"
@@ -50,4 +53,43 @@ func Receive[T any](t testing.TB, ch <-chan T) T {
 		t.Fatalf("nothing came within %v", Wait)
 	}
 	panic("unreachable")
+}
+
+// Log is a log a test reads while the code under test writes it: the
+// io.Writer of a slog handler. Safe for concurrent use.
+type Log struct {
+	mu  sync.Mutex
+	buf strings.Builder
+}
+
+func (l *Log) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.buf.Write(p)
+}
+
+// Count is how many times s is in the log.
+func (l *Log) Count(s string) int {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return strings.Count(l.buf.String(), s)
+}
+
+func (l *Log) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.buf.String()
+}
+
+// Await waits until the log has s, failing with why (and the log) when ctx
+// ends first.
+func (l *Log) Await(t testing.TB, ctx context.Context, s, why string) {
+	t.Helper()
+	for l.Count(s) == 0 {
+		select {
+		case <-ctx.Done():
+			t.Fatalf("%s: %s", why, l)
+		case <-time.After(10 * time.Millisecond):
+		}
+	}
 }
