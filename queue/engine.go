@@ -391,14 +391,9 @@ func (e *Engine) loop() {
 func (e *Engine) tick() {
 	defer e.tellStore()
 	e.fileErr = e.checkFile()
-	switch err := e.fileErr; {
-	case errors.Is(err, errReplaced):
-		e.log.Error("queue: another file is at the state file's path (a backup put back?): restart now to run on it; what this run stores meanwhile goes into the file it opened, and is lost at the restart",
-			"path", absPath(e.db.Path()))
-	case err != nil:
-		e.log.Error("queue: the state file was deleted while the office runs: it runs on from the file it opened, but a restart would open what is at the path (an empty store gives out today's numbers again). Take a backup now (chergactl store.backup path=…), put it at the path, and restart",
-			"path", absPath(e.db.Path()), "err", err)
-	default:
+	if msg := fileTrouble(e.fileErr); msg != "" {
+		e.log.Error("queue: "+msg, "path", absPath(e.db.Path()), "err", e.fileErr)
+	} else {
 		// Writing the room ahead is a write too: the stall watch sees it.
 		e.writing.Store(time.Now().UnixNano())
 		e.preallocate(step)
@@ -421,16 +416,23 @@ func savedRequest(batch []*request, errs []error) bool {
 
 // tellStore tells OnStore what became of the store (engine's goroutine).
 func (e *Engine) tellStore() {
-	var msg string
-	switch {
-	case errors.Is(e.fileErr, errReplaced):
-		msg = "another file is at the state file's path (a backup put back?): restart now to run on it"
-	case e.fileErr != nil:
-		msg = "the state file was deleted: the office runs on, on the deleted file; take a backup (store.backup), put it at the path, and restart"
-	case e.commitErr != nil:
+	msg := fileTrouble(e.fileErr)
+	if msg == "" && e.commitErr != nil {
 		msg = e.commitErr.Error()
 	}
 	e.tell(msg)
+}
+
+// fileTrouble says what checkFile's err means and what to do ("" for no
+// trouble), for the log and the status.
+func fileTrouble(err error) string {
+	switch {
+	case errors.Is(err, errReplaced):
+		return "another file is at the state file's path (a backup put back?): restart now to run on it; what this run stores meanwhile goes into the file it opened, and is lost at the restart"
+	case err != nil:
+		return "the state file was deleted while the office runs: it runs on from the file it opened, but a restart would open what is at the path (an empty store gives out today's numbers again). Take a backup now (chergactl store.backup path=…), put it at the path, and restart"
+	}
+	return ""
 }
 
 // tell gives OnStore msg ("": the store works), when it is news.
@@ -636,12 +638,9 @@ func (e *Engine) do(ctx context.Context, readOnly bool, fn func(t *txn) error) e
 		// answer to a write that was made, read after it).
 		return submit(e, ctx, e.reqs, r, r.err)
 	}
-	if ctx.Err() != nil {
-		return stale(ctx)
-	}
-	r.ctx = ctx
+	r.ctx = ctx // ended when the engine comes to it: not made (run)
 	err := submit(e, ctx, e.reqs, r, r.err)
-	if err != nil && ctx.Err() != nil && errors.Is(err, ctx.Err()) && !errors.Is(err, ErrStale) {
+	if err != nil && err == ctx.Err() {
 		return stale(ctx) // it ended before the request was queued
 	}
 	return err
