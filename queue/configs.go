@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"log/slog"
 	"math"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -199,15 +200,12 @@ func StoredConfigs(path string) (_ []ConfigVersion, err error) {
 // bytes (a first start on a full disk, or a power cut during it, leaves
 // one). Open makes the store in it.
 func empty(path string) bool {
-	_, err := os.Stat(path)
-	return errors.Is(err, os.ErrNotExist) || noBytes(path)
+	fi, err := os.Stat(path)
+	return errors.Is(err, os.ErrNotExist) || err == nil && noBytes(fi)
 }
 
-// noBytes reports whether path is a file of no bytes.
-func noBytes(path string) bool {
-	fi, err := os.Stat(path)
-	return err == nil && fi.Mode().IsRegular() && fi.Size() == 0
-}
+// noBytes reports whether fi is of a file of no bytes.
+func noBytes(fi fs.FileInfo) bool { return fi.Mode().IsRegular() && fi.Size() == 0 }
 
 // openReadOnly opens the store at path for reading beside no engine (bbolt
 // locks it); a store an engine holds is said to be in use.

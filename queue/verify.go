@@ -37,7 +37,7 @@ import (
 func Verify(path string, cfg *config.Config) (err error) {
 	defer debug.SetPanicOnFault(debug.SetPanicOnFault(true))
 	defer recoverDamaged(path, &err)
-	if noBytes(path) {
+	if fi, err := os.Stat(path); err == nil && noBytes(fi) {
 		return fmt.Errorf("%w: %s has no bytes", ErrEmpty, path)
 	}
 	db, err := openReadOnly(path)
