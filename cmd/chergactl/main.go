@@ -373,8 +373,9 @@ func run(w io.Writer, broker string, acct account, root, op string, args json.Ra
 	if err := await(tok, timeout); err != nil {
 		return 0, fmt.Errorf("subscribe: %v", err)
 	}
-	// The status says at once whether anyone will answer: the controller
-	// stopped (its last will), or never ran under this site. Room for the
+	// The status says at once when nobody will answer: the controller
+	// stopped (its last will); none at all is only a hint, given if no
+	// answer comes either (an ACL may hide the status). Room for the
 	// retained one and a few changes while the request waits.
 	statuses := make(chan status, 8)
 	stok := c.Subscribe(root+"/status", 1, func(_ paho.Client, m paho.Message) {
