@@ -223,6 +223,27 @@ func (e *ToCounterPausedError) Error() string {
 	return "queue: counter " + e.Counter + " is paused: transfer to another one"
 }
 
+// ErrJustCalled is returned (as a *JustCalledError) by next while the
+// counter's ticket was called less than office.next_guard_s ago and its
+// citizen has not come yet: a second press of next (a double press, a
+// button box that bounced, a specialist who thought the first press was
+// lost) would end the visit the first one began, and the citizen walking
+// to the counter would find their ticket done.
+var ErrJustCalled = errors.New("queue: the counter's ticket was just called")
+
+// JustCalledError says which ticket was just called, and in how long next
+// is taken again.
+type JustCalledError struct {
+	Label string
+	Left  time.Duration
+}
+
+func (e *JustCalledError) Error() string {
+	return fmt.Sprintf("queue: ticket %s was just called: next is taken again in %s (a double press is not a second call)", e.Label, e.Left.Round(time.Second))
+}
+
+func (e *JustCalledError) Unwrap() error { return ErrJustCalled }
+
 // FormatError refuses a store written by a newer release of cherga, in a
 // format this one does not know (a rollback to an older binary).
 type FormatError struct{ Got uint64 }

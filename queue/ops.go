@@ -387,6 +387,11 @@ func (t *txn) next(c *counterState, want *Ticket) (*Ticket, error) {
 	if err := t.officePaused(); err != nil {
 		return nil, err
 	}
+	if want == nil {
+		if err := t.justCalled(c); err != nil {
+			return nil, err
+		}
+	}
 	var ended *Ticket
 	if c.current != nil {
 		var err error
@@ -416,6 +421,22 @@ func (t *txn) next(c *counterState, want *Ticket) (*Ticket, error) {
 	t.call(c)
 	t.changed(pick.Service)
 	return ended, nil
+}
+
+// justCalled refuses a next that comes within office.next_guard_s of the
+// call of the counter's ticket, while its citizen has not come (a serve
+// says they have). A clock that went back since the call does not hold
+// next for the jump: only a call up to the guard ago counts.
+func (t *txn) justCalled(c *counterState) error {
+	tk, guard := c.current, t.e.cfg.Office.NextGuard()
+	if tk == nil || tk.State != Called || guard <= 0 {
+		return nil
+	}
+	since := t.now.Sub(tk.Called)
+	if since < 0 || since >= guard {
+		return nil
+	}
+	return &JustCalledError{Label: tk.Label, Left: guard - since}
 }
 
 // pick is the call policy: the ticket a counter calls next, or nil. In

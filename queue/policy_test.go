@@ -126,6 +126,74 @@ func TestRecallLimit(t *testing.T) {
 	require.Equal(t, 1, o.ticket("А001").Recalls)
 }
 
+// guarded is the test office with the counters' double-press guard as
+// office.next_guard_s says (the line left out: the default).
+func guarded(line string) func(string) string {
+	return func(s string) string { return strings.Replace(s, "  next_guard_s: -1\n", line, 1) }
+}
+
+// A second next within office.next_guard_s of a call, before the citizen
+// came, is a double press: refused, nothing changes, and the refusal says
+// how long is left. serve lifts it; a recall does not start it again.
+func TestNextGuard(t *testing.T) {
+	o := newOffice(t, queuetest.Office(t, guarded("")), monday10)
+	for range 3 {
+		o.issue("social")
+	}
+	require.Equal(t, "А001", o.next("1"))
+	o.clk.Add(3 * time.Second)
+	_, err := o.e.Counter(o.ctx, "1", queue.Command{Action: queue.Next})
+	var jc *queue.JustCalledError
+	require.ErrorAs(t, err, &jc)
+	require.ErrorIs(t, err, queue.ErrJustCalled)
+	require.Equal(t, queue.JustCalledError{Label: "А001", Left: 7 * time.Second}, *jc)
+	require.Equal(t, queue.Called, o.ticket("А001").State, "the visit goes on")
+	require.Equal(t, queue.Waiting, o.ticket("А002").State)
+
+	o.do("1", queue.Recall)
+	o.clk.Add(7 * time.Second)
+	require.Equal(t, "А002", o.next("1"), "10 s after the call, recalled or not")
+	require.Equal(t, queue.Done, o.ticket("А001").State)
+
+	o.do("1", queue.Serve) // the citizen came: next ends the visit at once
+	require.Equal(t, "А003", o.next("1"))
+
+	// Calling a ticket by its label is no double press.
+	o.issue("social")
+	res, err := o.e.CallTicket(o.ctx, "1", "А004")
+	require.NoError(t, err)
+	require.Equal(t, "А004", res.Ticket.Label)
+
+	// A clock set back since the call does not hold next for the jump.
+	o.clk.Add(-time.Hour)
+	o.issue("social")
+	require.Equal(t, "А005", o.next("1"))
+}
+
+func TestNextGuardSetOrOff(t *testing.T) {
+	for _, c := range []struct {
+		line    string
+		refused bool
+	}{
+		{"  next_guard_s: 5\n", true},
+		{"  next_guard_s: 2\n", false},
+		{"", true},
+		{"  next_guard_s: -1\n", false},
+	} {
+		o := newOffice(t, queuetest.Office(t, guarded(c.line)), monday10)
+		o.issue("social")
+		o.issue("social")
+		o.next("1")
+		o.clk.Add(3 * time.Second)
+		_, err := o.e.Counter(o.ctx, "1", queue.Command{Action: queue.Next})
+		if c.refused {
+			require.ErrorIs(t, err, queue.ErrJustCalled, c.line)
+		} else {
+			require.NoError(t, err, c.line)
+		}
+	}
+}
+
 // A citizen who came to the counter (serving) is no no-show: the specialist
 // finishes the visit (done) or transfers it.
 func TestNoShowWhileServingRefused(t *testing.T) {
@@ -762,6 +830,8 @@ func TestConfigValidatesQueueFields(t *testing.T) {
 		{"  hours:", "  holidays: [2026-13-01]\n  hours:", "office.holidays[0]"},
 		{"  hours:", "  recall_limit: 99\n  hours:", "office.recall_limit"},
 		{"  hours:", "  noshow_grace_min: -1\n  hours:", "office.noshow_grace_min"},
+		{"next_guard_s: -1", "next_guard_s: -2", "office.next_guard_s"},
+		{"next_guard_s: -1", "next_guard_s: 121", "office.next_guard_s"},
 	} {
 		doc := strings.Replace(queuetest.OfficeYAML, c.from, c.to, 1)
 		require.NotEqual(t, queuetest.OfficeYAML, doc)

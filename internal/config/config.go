@@ -71,6 +71,11 @@ type Office struct {
 	// called back to its counter's queue once, callable again after this
 	// many minutes; 0 ends it at the first no-show.
 	NoShowGraceMin float64 `yaml:"noshow_grace_min,omitempty" json:"noshow_grace_min,omitempty"`
+	// NextGuardSec is how long after a call next is refused while the
+	// citizen has not come (serve says they have): a double press of next
+	// would end the visit the first press began. 0 means 10; -1 turns the
+	// guard off.
+	NextGuardSec int `yaml:"next_guard_s,omitempty" json:"next_guard_s,omitempty"`
 	// RefuseLate stops a kiosk issuing a ticket that would not be served
 	// before its service closes: its expected call (after those before
 	// it: a priority ticket goes before the ordinary ones) plus one visit.
@@ -422,6 +427,9 @@ func (c *Config) applyDefaults() {
 	if c.Office.StatsDays == 0 {
 		c.Office.StatsDays = 90
 	}
+	if c.Office.NextGuardSec == 0 {
+		c.Office.NextGuardSec = 10
+	}
 	for i := range c.Services {
 		s := &c.Services[i]
 		if s.Width == 0 {
@@ -534,6 +542,9 @@ func (c *Config) Validate() error {
 	}
 	if c.Office.RecallLimit < 1 || c.Office.RecallLimit > 20 {
 		bad("office.recall_limit", "must be 1..20, got %d", c.Office.RecallLimit)
+	}
+	if c.Office.NextGuardSec < -1 || c.Office.NextGuardSec > 120 {
+		bad("office.next_guard_s", "must be 1..120 seconds, or -1 for no guard, got %d", c.Office.NextGuardSec)
 	}
 	if c.Office.NoShowGraceMin < 0 || c.Office.NoShowGraceMin > 240 {
 		bad("office.noshow_grace_min", "must be 0..240 minutes, got %v", c.Office.NoShowGraceMin)
@@ -831,6 +842,18 @@ func (c *Config) HoursOf(s *Service, weekday string) (from, to int) {
 }
 
 // Holiday reports whether day ("2026-01-01") is one of the office's holidays.
+// NextGuard is office.next_guard_s as a duration: 0 for no guard (-1),
+// 10 s when unset.
+func (o *Office) NextGuard() time.Duration {
+	switch {
+	case o.NextGuardSec < 0:
+		return 0
+	case o.NextGuardSec == 0:
+		return 10 * time.Second
+	}
+	return time.Duration(o.NextGuardSec) * time.Second
+}
+
 func (c *Config) Holiday(day string) bool { return contains(c.Office.Holidays, day) }
 
 // Location is the office time zone; Validate guarantees it loads.

@@ -135,6 +135,12 @@ func TestCounterRefusalsSayWhy(t *testing.T) {
 	require.NoError(t, l.Publish("qms/demo/counter/1/cmd", []byte(`{"action":"next"}`), false))
 	_, err = l.Wait(ctx, "qms/demo/events", event(queue.EvCalled, "А001"))
 	require.NoError(t, err)
+	// A second next at once (a double press) would end the visit the
+	// first began before the citizen came.
+	reason, msg = refused("1", `{"action":"next"}`)
+	require.Equal(t, "just_called", reason)
+	require.Contains(t, msg, "Талон А001 щойно викликано, громадянин іде до вас: наступного можна викликати через ")
+	require.Contains(t, msg, " с / Ticket А001 was just called")
 	require.NoError(t, l.Publish("qms/demo/counter/1/cmd", []byte(`{"action":"serve"}`), false))
 	_, err = l.Wait(ctx, "qms/demo/events", event(queue.EvServing, "А001"))
 	require.NoError(t, err)

@@ -2,6 +2,8 @@ package office
 
 import (
 	"errors"
+	"strconv"
+	"time"
 
 	"github.com/cherga/cherga/device"
 	"github.com/cherga/cherga/queue"
@@ -23,7 +25,11 @@ func refusal(err error) (reason, message string) {
 	var pe *queue.PausedError
 	var te *queue.TransitionError
 	var tp *queue.ToCounterPausedError
+	var jc *queue.JustCalledError
 	switch {
+	case errors.As(err, &jc):
+		left := strconv.Itoa(int((jc.Left + time.Second - 1) / time.Second))
+		return "just_called", "Талон " + jc.Label + " щойно викликано, громадянин іде до вас: наступного можна викликати через " + left + " с / Ticket " + jc.Label + " was just called and the citizen is on the way: next in " + left + " s"
 	case errors.As(err, &tp):
 		return "to_counter_paused", "Робоче місце " + tp.Counter + " на перерві: передайте талон іншому / Counter " + tp.Counter + " is paused: transfer the ticket to another one"
 	case errors.As(err, &pe) && pe.Service == "":

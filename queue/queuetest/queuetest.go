@@ -79,12 +79,15 @@ func (c *Clock) Add(d time.Duration) time.Time {
 }
 
 // OfficeYAML is a small office open round the clock in Europe/Kyiv: three
-// services and four counters, one of them serving two services.
+// services and four counters, one of them serving two services. Its
+// counters take next at once after a call (next_guard_s: -1): the tests
+// press as fast as they run, and the guard has its own.
 const OfficeYAML = `
 site: test
 office:
   name: "Тестовий офіс"
   timezone: Europe/Kyiv
+  next_guard_s: -1
   hours: {mon: "00:00-24:00", tue: "00:00-24:00", wed: "00:00-24:00", thu: "00:00-24:00", fri: "00:00-24:00", sat: "00:00-24:00", sun: "00:00-24:00"}
 services:
   - {id: social, name: "Соціальний захист", prefix: "А", width: 3, avg_service_min: 10}
