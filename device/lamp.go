@@ -77,20 +77,31 @@ func (l *Lamp) Blink(period time.Duration) error {
 
 // Beep turns a buzzer on for d and returns at once; the buzzer goes quiet
 // after d, or at the next call.
-func (l *Lamp) Beep(d time.Duration) error {
+func (l *Lamp) Beep(d time.Duration) error { return l.Beeps(1, d) }
+
+// Beeps sounds n beeps of d each, d apart, and returns at once: a kiosk
+// says a refused press with three, unlike the one of a press that gives a
+// ticket. The next call ends them.
+func (l *Lamp) Beeps(n int, d time.Duration) error {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	if err := errors.Join(l.stopLocked(), l.out(d > 0)); err != nil || d <= 0 {
+	on := n > 0 && d > 0
+	if err := errors.Join(l.stopLocked(), l.out(on)); err != nil || !on {
 		return err
 	}
 	clock := l.clock()
 	l.start(func(stop <-chan struct{}) error {
-		select {
-		case <-stop:
-			return nil
-		case <-clock.After(d):
-			return l.out(false)
+		for i := range 2*n - 1 { // off after the first, on after the second…
+			select {
+			case <-stop:
+				return nil
+			case <-clock.After(d):
+			}
+			if err := l.out(i%2 == 1); err != nil {
+				return err
+			}
 		}
+		return nil
 	})
 	return nil
 }

@@ -61,6 +61,27 @@ func TestLamp(t *testing.T) {
 		require.NoError(t, l.Halt(), "Halt silences a beep")
 		require.Equal(t, gpio.Low, pin.Read())
 	})
+
+	t.Run("beeps", func(t *testing.T) {
+		outs := len(pin.Outs())
+		arm(t, clock, func() error { return l.Beeps(3, 100*time.Millisecond) })
+		levels := []gpio.Level{gpio.Low, gpio.High, gpio.Low, gpio.High, gpio.Low}
+		for i, want := range levels {
+			n := clock.Timers()
+			clock.Advance(100 * time.Millisecond)
+			require.NoError(t, pin.WaitLevel(want, limit))
+			if i < len(levels)-1 {
+				require.NoError(t, clock.WaitTimers(n, limit)) // the next step
+			}
+		}
+		clock.Advance(time.Minute)
+		require.Equal(t, []gpio.Level{gpio.High, gpio.Low, gpio.High, gpio.Low, gpio.High, gpio.Low}, pin.Outs()[outs:], "three beeps, then quiet")
+		require.NoError(t, l.Beeps(0, time.Second))
+		require.Equal(t, gpio.Low, pin.Read())
+		require.NoError(t, l.Beeps(2, time.Hour))
+		require.NoError(t, l.Halt(), "Halt silences beeps")
+		require.Equal(t, gpio.Low, pin.Read())
+	})
 }
 
 // brokenPin is an output whose driver fails, like a line taken by another

@@ -158,7 +158,8 @@ type Kiosk struct {
 	// LongPressMS is how long a citizen holds a service button for a
 	// priority ticket (people with disabilities, veterans); 0 turns it off.
 	LongPressMS int `yaml:"long_press_ms,omitempty" json:"long_press_ms,omitempty"`
-	// Buzzer is the pin of a buzzer that beeps once for each accepted press.
+	// Buzzer is the pin of a buzzer that beeps once for a press that gives
+	// a ticket, three times for one refused.
 	Buzzer string `yaml:"buzzer,omitempty" json:"buzzer,omitempty"`
 	// StatusPollMS is how often the kiosk asks its printer for its status
 	// when idle; 0 means 500. A printer with automatic status back (its

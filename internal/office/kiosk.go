@@ -54,7 +54,8 @@ type kiosk struct {
 	probed   time.Time
 
 	// lamps light the buttons (by their index in the kiosk's buttons)
-	// whose services can issue now; buzzer beeps for an accepted press.
+	// whose services can issue now; buzzer beeps once for a press that gives
+	// a ticket, three times for one refused.
 	// Either may be missing.
 	lamps  map[int]*device.Lamp
 	lit    map[int]bool
@@ -426,11 +427,11 @@ func (k *kiosk) run(ctx context.Context) {
 		case p := <-k.presses:
 			asked := p.asked()
 			r, again, reused := k.answers.get(p.id, asked, time.Now())
-			if k.buzzer != nil && !p.repeat && !again {
-				if err := k.buzzer.Beep(80 * time.Millisecond); err != nil {
-					k.o.log.Error("office: kiosk buzzer", "kiosk", k.cfg.ID, "err", err)
-				}
-			}
+			// One beep at once for a press that will give a ticket (the
+			// citizen hears it before the paper comes); three, after, for
+			// one refused (a kiosk without a screen has no other voice:
+			// its lamp was dark).
+			beeped := k.buzzer != nil && !p.repeat && !again && k.statusErr == nil && k.o.eng.Issuable(ctx, p.service) == nil && k.beep(1)
 			if reused {
 				k.o.log.Warn("kiosk: a press reuses the id of another one: served as new (does the screen count its ids afresh after a restart?)", "kiosk", k.cfg.ID, "press", p.id)
 			}
@@ -444,12 +445,31 @@ func (k *kiosk) run(ctx context.Context) {
 				if r.Reason != "error" && r.Reason != "timeout" { // a press that failed may be sent again
 					k.answers.put(p.id, asked, r, time.Now())
 				}
+				switch {
+				case !r.OK:
+					k.beep(3)
+				case !beeped: // a ticket after all (a priority one when the service is full)
+					k.beep(1)
+				}
 				k.light(ctx)
 			}
 			k.o.log.Info("kiosk", "kiosk", k.cfg.ID, "service", p.service, "source", p.source, "ok", r.OK, "ticket", r.Ticket, "reason", r.Reason)
 			k.answer(r)
 		}
 	}
+}
+
+// beep sounds n beeps on the kiosk's buzzer, if it has one, and reports
+// whether it did.
+func (k *kiosk) beep(n int) bool {
+	if k.buzzer == nil {
+		return false
+	}
+	if err := k.buzzer.Beeps(n, 80*time.Millisecond); err != nil {
+		k.o.log.Error("office: kiosk buzzer", "kiosk", k.cfg.ID, "err", err)
+		return false
+	}
+	return true
 }
 
 // light sets each button's lamp: lit while its service can issue a ticket

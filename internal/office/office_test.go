@@ -410,8 +410,16 @@ func TestLampsAndBuzzer(t *testing.T) {
 	require.NoError(t, l.Publish("qms/demo/kiosk/k1/press", []byte(`{"service":"social"}`), false))
 	_, err = l.Wait(ctx, "qms/demo/kiosk/k1/ticket", nil)
 	require.NoError(t, err)
-	require.Contains(t, pin("GPIO18").Outs(), gpio.High, "the buzzer beeped")
+	highs := func() int { return countLevel(pin("GPIO18").Outs(), gpio.High) }
+	require.Equal(t, 1, highs(), "the buzzer beeped once: a ticket")
 	require.NoError(t, pin("GPIO23").WaitLevel(gpio.Low, 10*time.Second), "the daily cap of one is reached: the lamp goes dark")
+	// A refused press beeps three times: a kiosk without a screen has no
+	// other way to say it gives nothing.
+	require.NoError(t, l.Publish("qms/demo/kiosk/k1/press", []byte(`{"service":"social"}`), false))
+	_, err = l.Wait(ctx, "qms/demo/kiosk/k1/ticket", func(m sim.Message) bool { return strings.Contains(string(m.Payload), `"daily_cap"`) })
+	require.NoError(t, err)
+	require.Eventually(t, func() bool { return highs() == 4 }, 10*time.Second, 10*time.Millisecond, "three beeps more")
+	require.NoError(t, pin("GPIO18").WaitLevel(gpio.Low, 10*time.Second), "then quiet")
 
 	require.NoError(t, l.Publish("qms/demo/counter/1/cmd", []byte(`{"action":"next"}`), false))
 	require.NoError(t, pin("GPIO26").WaitLevel(gpio.High, 10*time.Second), "counter 1 called a ticket: busy")
@@ -506,6 +514,17 @@ type header struct {
 	clock *devicetest.Clock
 	mu    sync.Mutex
 	pins  map[string]*devicetest.Pin
+}
+
+// countLevel counts the times a pin was set to level.
+func countLevel(outs []gpio.Level, level gpio.Level) int {
+	n := 0
+	for _, l := range outs {
+		if l == level {
+			n++
+		}
+	}
+	return n
 }
 
 func newHeader() *header {
