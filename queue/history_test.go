@@ -55,6 +55,30 @@ func TestPruneKeepsUnpublishedEvents(t *testing.T) {
 	require.ErrorIs(t, err, queue.ErrAhead)
 }
 
+// ReplayBytes stops at the event that takes what it read past the bytes
+// given: an answer of a size limit reads no more than it can carry.
+func TestReplayBytes(t *testing.T) {
+	o := newOffice(t, nil, monday10)
+	for range 20 {
+		o.issue("social")
+	}
+	all, err := o.e.Replay(1, 100)
+	require.NoError(t, err)
+	require.Len(t, all, 21) // day.started and the tickets
+	size := 0
+	for _, ev := range all[:5] {
+		b, err := json.Marshal(ev)
+		require.NoError(t, err)
+		size += len(b)
+	}
+	evs, err := o.e.ReplayBytes(1, 100, size-1)
+	require.NoError(t, err)
+	require.Equal(t, all[:5], evs, "up to the one that crosses the bytes")
+	evs, err = o.e.ReplayBytes(1, 3, size)
+	require.NoError(t, err)
+	require.Equal(t, all[:3], evs, "max still holds")
+}
+
 func TestFirstBootKeepsUnpublishedEvents(t *testing.T) {
 	o := newOffice(t, nil, time.Unix(0, 0)) // no clock, no network
 	o.do("2", queue.Pause)

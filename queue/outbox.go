@@ -310,7 +310,15 @@ func (t *txn) storeAck() {
 // Replay returns the events from seq on (at most max), for an integration
 // that was offline.
 func (e *Engine) Replay(from uint64, max int) ([]Event, error) {
+	return e.ReplayBytes(from, max, 0)
+}
+
+// ReplayBytes is Replay that stops reading, when bytes is above 0, at the
+// first event that brings what it read to more than bytes of stored JSON:
+// an answer of a size limit does not decode thousands it cannot carry.
+func (e *Engine) ReplayBytes(from uint64, max, bytes int) ([]Event, error) {
 	var evs []Event
+	read := 0
 	err := e.view(func(tx *bolt.Tx) error {
 		c := tx.Bucket(bucketEvents).Cursor()
 		// An integration that asks for events that are gone is told so,
@@ -322,7 +330,8 @@ func (e *Engine) Replay(from uint64, max int) ([]Event, error) {
 		if last := beU64(tx.Bucket(bucketMeta).Get(keyEventSeq)); from > last+1 {
 			return &AheadError{From: from, Last: last}
 		}
-		for k, v := c.Seek(u64(from)); k != nil && len(evs) < max; k, v = c.Next() {
+		for k, v := c.Seek(u64(from)); k != nil && len(evs) < max && (bytes <= 0 || read <= bytes); k, v = c.Next() {
+			read += len(v)
 			var ev Event
 			if err := json.Unmarshal(v, &ev); err != nil {
 				return fmt.Errorf("event %x: %w", k, err)

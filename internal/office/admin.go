@@ -362,7 +362,9 @@ var adminOps = map[string]func(o *Office, ctx context.Context, args json.RawMess
 		if a.Max < 1 || a.Max > 10000 {
 			return nil, badArg("max", "must be 1..10000, got %d", a.Max)
 		}
-		evs, err := o.eng.Replay(a.FromSeq, a.Max+1)
+		// The stored JSON is no longer than the answer's (its times in UTC):
+		// what fills the stored budget fills the answer's, and page cuts it.
+		evs, err := o.eng.ReplayBytes(a.FromSeq, a.Max+1, answerBudget)
 		var pe *queue.PrunedError
 		if errors.As(err, &pe) {
 			return nil, &AdminError{Code: "not_found", Field: "from_seq", Message: fmt.Sprintf("%v: replay from_seq %d on", err, pe.First)}
@@ -657,7 +659,11 @@ func (o *Office) Admin(ctx context.Context, req AdminRequest) AdminResponse {
 	result, err := op(o, ctx, req.Args)
 	if err != nil {
 		var ae *AdminError
-		if !errors.As(err, &ae) {
+		switch {
+		case errors.As(err, &ae):
+		case errors.Is(err, queue.ErrStale):
+			ae = &AdminError{Code: "timeout", Message: err.Error() + " (the store held it more than 10 s: a disk that stalled)"}
+		default:
 			ae = &AdminError{Code: "refused", Message: err.Error()}
 		}
 		res.Error = ae
@@ -737,22 +743,28 @@ func (o *Office) onAdmin(topic string, payload []byte) {
 		return
 	}
 	// Served off the client's goroutine (a request may read the store),
-	// one at a time and in order: "close" then "open" leaves it open.
+	// one at a time and in order: "close" then "open" leaves it open. The
+	// read door has a queue of its own: dashboards catching up on events
+	// must not hold an administrator's pause for an air-raid alert.
+	to := o.admin
+	if read {
+		to = o.reads
+	}
 	select {
-	case o.admin <- req:
+	case to <- req:
 	default:
 		o.respond(AdminResponse{ID: req.ID, Error: &AdminError{Code: "busy", Message: fmt.Sprintf("office: %d admin requests are waiting; send it again later", adminBacklog)}}, read)
 	}
 }
 
-// serveAdmin serves the queued requests until ctx ends.
-func (o *Office) serveAdmin(ctx context.Context) {
+// serveAdmin serves the requests of reqs until ctx ends.
+func (o *Office) serveAdmin(ctx context.Context, reqs <-chan AdminRequest) {
 	defer o.wg.Done()
 	for {
 		select {
 		case <-ctx.Done():
 			return
-		case req := <-o.admin:
+		case req := <-reqs:
 			// From its arrival: one held behind a stalled store is not made
 			// after chergactl gave up on it (queue.ErrStale).
 			rctx, cancel := context.WithDeadline(ctx, req.at.Add(adminStale))

@@ -3,6 +3,7 @@ package office
 import (
 	"context"
 	"encoding/json"
+	"sync"
 	"time"
 
 	"github.com/cherga/cherga/queue"
@@ -42,3 +43,31 @@ func CounterAt(ctx context.Context, o *Office, counter string, action queue.Acti
 
 // OnStore is what the engine tells the office of its store.
 func OnStore(o *Office, err error) { o.onStore(err) }
+
+// holds are the gates of the test.hold operations, by key.
+var holds sync.Map
+
+func init() {
+	// test.hold, a read: {"key":"…"} waits until Hold's release of key.
+	adminOps["test.hold"] = func(_ *Office, ctx context.Context, args json.RawMessage) (any, error) {
+		var a struct{ Key string }
+		if err := json.Unmarshal(args, &a); err != nil {
+			return nil, err
+		}
+		gate, _ := holds.LoadOrStore(a.Key, make(chan struct{}))
+		select {
+		case <-gate.(chan struct{}):
+		case <-ctx.Done():
+		}
+		return "released", nil
+	}
+	readOps["test.hold"] = true
+}
+
+// Hold makes a test.hold request of key wait until release (which may be
+// called again).
+func Hold(key string) (release func()) {
+	gate, _ := holds.LoadOrStore(key, make(chan struct{}))
+	var once sync.Once
+	return func() { once.Do(func() { close(gate.(chan struct{})) }) }
+}

@@ -184,6 +184,39 @@ func TestReadRequests(t *testing.T) {
 	require.Empty(t, l.Messages("qms/demo/admin/res/w"))
 }
 
+// The read door has a queue of its own: dashboards catching up on events
+// do not hold an administrator's pause for an air-raid alert.
+func TestReadsDoNotHoldAdmin(t *testing.T) {
+	ctx, _, l := startOffice(t, office.Opts{Config: roundTheClock(t)}, "qms/demo/read/res/#", "qms/demo/admin/res/#")
+	release := office.Hold(t.Name())
+	defer release()
+	require.NoError(t, l.Publish("qms/demo/read/req", []byte(`{"id":"held","op":"test.hold","args":{"key":"`+t.Name()+`"}}`), false))
+	require.NoError(t, l.Publish("qms/demo/read/req", []byte(`{"id":"after","op":"office.state"}`), false))
+	require.NoError(t, l.Publish("qms/demo/admin/req", []byte(`{"id":"p","op":"office.pause","args":{"reason":"повітряна тривога"}}`), false))
+	m, err := l.Wait(ctx, "qms/demo/admin/res/p", nil)
+	require.NoError(t, err, "the pause is not held behind the reads")
+	require.Contains(t, string(m.Payload), `"ok":true`)
+	require.Empty(t, l.Messages("qms/demo/read/res/after"), "the reads wait their turn")
+	release()
+	_, err = l.Wait(ctx, "qms/demo/read/res/after", nil)
+	require.NoError(t, err)
+}
+
+// A request whose time ran out before the store took it (a disk that
+// stalled) is not made, and answered timeout: send it again.
+func TestAdminRequestTooLate(t *testing.T) {
+	ctx, o, _ := startOffice(t, office.Opts{Config: roundTheClock(t)}, "qms/demo/status")
+	late, cancel := context.WithCancel(ctx)
+	cancel()
+	res := o.Admin(late, office.AdminRequest{ID: "p", Op: "office.pause", Args: json.RawMessage(`{"reason":"повітряна тривога"}`)})
+	require.False(t, res.OK)
+	require.Equal(t, "timeout", res.Error.Code)
+	require.Contains(t, res.Error.Message, "nothing was done")
+	ps, err := o.Engine().Pauses(ctx)
+	require.NoError(t, err)
+	require.Empty(t, ps)
+}
+
 // Requests are served in the order they were sent: close, open, close…
 func TestAdminRequestsInOrder(t *testing.T) {
 	ctx, _, l := startOffice(t, office.Opts{Config: roundTheClock(t)}, "qms/demo/admin/res/#")

@@ -104,8 +104,8 @@ type Office struct {
 	ready     chan struct{}
 	readyOnce sync.Once
 	// admin holds the administrators' requests, served one at a time in
-	// the order they came.
-	admin chan AdminRequest
+	// the order they came; reads those of the read door, likewise.
+	admin, reads chan AdminRequest
 
 	// status is the retained status (statusMu, with bus while Start sets
 	// it: the engine's onStore may run meanwhile).
@@ -407,9 +407,10 @@ func Start(ctx context.Context, opts Opts) (_ *Office, err error) {
 	if err := o.bus.Subscribe(root+"/counter/+/rating", o.onRating); err != nil {
 		return nil, err
 	}
-	o.admin = make(chan AdminRequest, adminBacklog)
-	o.wg.Add(1)
-	go o.serveAdmin(runCtx)
+	o.admin, o.reads = make(chan AdminRequest, adminBacklog), make(chan AdminRequest, adminBacklog)
+	o.wg.Add(2)
+	go o.serveAdmin(runCtx, o.admin)
+	go o.serveAdmin(runCtx, o.reads)
 	for _, t := range []string{root + "/admin/req", root + "/read/req"} {
 		if err := o.bus.Subscribe(t, o.onAdmin); err != nil {
 			return nil, err
