@@ -41,6 +41,7 @@ import (
 	"github.com/cherga/cherga/audio"
 	"github.com/cherga/cherga/audio/voice"
 	"github.com/cherga/cherga/internal/bus"
+	"github.com/cherga/cherga/internal/config"
 )
 
 // version is set by the build (-ldflags "-X main.version=...").
@@ -140,7 +141,7 @@ func main() {
 		fmt.Fprintln(os.Stderr, "cherga-announcer:", err)
 		os.Exit(1)
 	}
-	log.Info("cherga-announcer ready", "broker", o.broker, "topic", a.topic, "pack", a.pack.String(), "player", player, "version", version)
+	log.Info("cherga-announcer ready", "broker", config.RedactURL(o.broker), "topic", a.topic, "pack", a.pack.String(), "player", player, "version", version)
 	<-ctx.Done()
 	stop()
 	log.Info("cherga-announcer stopping: saying the calls already queued; a second signal stops at once", "drain", o.drain)
@@ -256,12 +257,12 @@ func start(o options, player audio.Player, log *slog.Logger, played func(*audio.
 			}
 		}).
 		SetConnectionLostHandler(func(_ paho.Client, err error) {
-			log.Warn("cherga-announcer: connection lost; reconnecting", "broker", o.broker, "err", err)
+			log.Warn("cherga-announcer: connection lost; reconnecting", "broker", config.RedactURL(o.broker), "err", err)
 		})
 	client := paho.NewClient(opts)
 	if tok := client.Connect(); !tok.WaitTimeout(10*time.Second) || tok.Error() != nil {
 		client.Disconnect(0)
-		return nil, fmt.Errorf("connect to %s: %v", o.broker, tok.Error())
+		return nil, fmt.Errorf("connect to %s: %v", config.RedactURL(o.broker), tok.Error())
 	}
 	select {
 	case err := <-subscribed:

@@ -104,7 +104,7 @@ func main() {
 		fmt.Fprintln(os.Stderr, "cherga:", err)
 		os.Exit(1)
 	}
-	log.Info("cherga ready", "site", cfg.Site, "broker", o.BrokerURL(), "root", cfg.Root(), "db", o.Engine().Path(), "version", version)
+	log.Info("cherga ready", "site", cfg.Site, "broker", config.RedactURL(o.BrokerURL()), "root", cfg.Root(), "db", o.Engine().Path(), "version", version)
 	<-ctx.Done()
 	log.Info("cherga stopping")
 	if err := o.Close(); err != nil {

@@ -16,6 +16,8 @@ import (
 
 	paho "github.com/eclipse/paho.mqtt.golang"
 	"github.com/eclipse/paho.mqtt.golang/packets"
+
+	"github.com/cherga/cherga/internal/config"
 )
 
 // ErrNotConnected is returned by Publish while the broker is unreachable.
@@ -61,6 +63,10 @@ type Client struct {
 	subs map[string]paho.MessageHandler
 	// connects counts the connections made (onConnect).
 	connects int
+	// away is when the broker was lost, or first failed to answer: zero
+	// while connected, and before the first connection of a start that
+	// found the broker.
+	away time.Time
 }
 
 // Inline is a broker in this process (internal/broker): the controller
@@ -114,6 +120,7 @@ func Connect(ctx context.Context, opts Opts) (*Client, error) {
 	}
 	cl := &Client{opts: opts, log: opts.Logger, subs: map[string]paho.MessageHandler{}}
 	url := strings.Replace(opts.URL, "mqtt://", "tcp://", 1)
+	shown := config.RedactURL(url) // for the log: without its password
 	o := paho.NewClientOptions().
 		AddBroker(url).
 		SetClientID(opts.ClientID).
@@ -131,7 +138,10 @@ func Connect(ctx context.Context, opts Opts) (*Client, error) {
 		SetBinaryWill(opts.Root+"/status", cl.offline(), 1, true).
 		SetOnConnectHandler(cl.onConnect).
 		SetConnectionLostHandler(func(_ paho.Client, err error) {
-			args := []any{"broker", url, "err", err}
+			cl.mu.Lock()
+			cl.away = time.Now()
+			cl.mu.Unlock()
+			args := []any{"broker", shown, "err", err}
 			if errors.Is(err, io.EOF) {
 				// A broker drops a client when another one connects with
 				// its id: two controllers for one site take turns.
@@ -161,9 +171,10 @@ func Connect(ctx context.Context, opts Opts) (*Client, error) {
 	case err == nil:
 		return cl, nil
 	case refused(err):
-		return nil, fmt.Errorf("bus: connect to %s: the broker refused: %w", url, err)
+		return nil, fmt.Errorf("bus: connect to %s: the broker refused: %w", shown, err)
 	}
-	cl.log.Error("bus: the broker does not answer; the office starts without it and tries again every 5 s (boards, voice and integrations get its state when it answers)", "broker", url, "err", err)
+	cl.log.Error("bus: the broker does not answer; the office starts without it and tries again every 5 s (boards, voice and integrations get its state when it answers)", "broker", shown, "err", err)
+	cl.away = time.Now()
 	o.SetConnectRetry(true).SetConnectRetryInterval(5 * time.Second)
 	cl.c = paho.NewClient(o)
 	cl.c.Connect() // done when the broker answers; onConnect takes it from there
@@ -192,7 +203,13 @@ func (cl *Client) onConnect(c paho.Client) {
 	cl.connects++
 	again := cl.connects > 1
 	status := cl.opts.Status
+	away := cl.away
+	cl.away = time.Time{}
 	cl.mu.Unlock()
+	if !away.IsZero() {
+		// The warning or error that the broker went away is not the last word.
+		cl.log.Info("bus: connected to the broker again", "broker", config.RedactURL(cl.opts.URL), "away", time.Since(away).Round(time.Second))
+	}
 	if status != nil {
 		b, _ := json.Marshal(status)
 		if again {
@@ -200,7 +217,7 @@ func (cl *Client) onConnect(c paho.Client) {
 		}
 		c.Publish(cl.opts.Root+"/status", 1, true, b)
 	}
-	cl.log.Debug("bus: connected", "broker", cl.opts.URL)
+	cl.log.Debug("bus: connected", "broker", config.RedactURL(cl.opts.URL))
 	if cl.opts.OnConnect != nil {
 		cl.opts.OnConnect()
 	}

@@ -9,8 +9,10 @@ package config
 
 import (
 	"bytes"
+	"encoding/json"
 	"errors"
 	"fmt"
+	"net/url"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -209,6 +211,29 @@ type Broker struct {
 	Listen   string `yaml:"listen,omitempty" json:"listen,omitempty"`
 	Username string `yaml:"username,omitempty" json:"username,omitempty"`
 	Password string `yaml:"password,omitempty" json:"-"`
+}
+
+// MarshalJSON leaves the secrets out, as the password's tag does: a
+// password in the URL (tcp://user:secret@host:1883) reads xxxxx, so
+// that config.get, the read door and the recorded versions do not give it.
+func (b Broker) MarshalJSON() ([]byte, error) {
+	type plain Broker
+	p := plain(b)
+	p.URL = RedactURL(p.URL)
+	return json.Marshal(p)
+}
+
+// RedactURL is a broker URL as it may be shown: its password, if it has
+// one, replaced by xxxxx (url.URL.Redacted).
+func RedactURL(s string) string {
+	u, err := url.Parse(s)
+	if err != nil || u.User == nil {
+		return s
+	}
+	if _, has := u.User.Password(); !has {
+		return s
+	}
+	return u.Redacted()
 }
 
 // CounterActions are the actions a counter button may be mapped to.

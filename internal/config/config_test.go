@@ -220,3 +220,21 @@ func TestSharedMatrix(t *testing.T) {
 	require.NoError(t, err)
 	require.NoError(t, def.SharedMatrix())
 }
+
+// A broker URL's password is never shown: in logs (RedactURL) nor in the
+// configuration's JSON, as the password field is not.
+func TestBrokerURLRedacted(t *testing.T) {
+	for in, want := range map[string]string{
+		"embedded":                          "embedded",
+		"tcp://127.0.0.1:1883":              "tcp://127.0.0.1:1883",
+		"tcp://cherga@127.0.0.1:1883":       "tcp://cherga@127.0.0.1:1883",
+		"tcp://cherga:s3cret@10.0.0.5:1883": "tcp://cherga:xxxxx@10.0.0.5:1883",
+		"ssl://a:b@broker.local:8883":       "ssl://a:xxxxx@broker.local:8883",
+		"tcp://[bad":                        "tcp://[bad",
+	} {
+		require.Equal(t, want, config.RedactURL(in), in)
+	}
+	b, err := json.Marshal(config.Broker{URL: "tcp://cherga:s3cret@10.0.0.5:1883", Username: "cherga", Password: "s3cret"})
+	require.NoError(t, err)
+	require.JSONEq(t, `{"url":"tcp://cherga:xxxxx@10.0.0.5:1883","username":"cherga"}`, string(b))
+}

@@ -372,6 +372,11 @@ func (o *Office) setConfig(ctx context.Context, doc []byte, ch queue.Change, v q
 	if next.DB == file.DB {
 		next.DB = cur.DB
 	}
+	for _, u := range []string{cur.Broker.URL, file.Broker.URL} {
+		if next.Broker.URL != u && next.Broker.URL == config.RedactURL(u) {
+			next.Broker.URL = u // as a document gives it: without its password
+		}
+	}
 	if next.Broker.URL == file.Broker.URL && next.Broker.Listen == file.Broker.Listen {
 		next.Broker.URL, next.Broker.Listen = cur.Broker.URL, cur.Broker.Listen
 	}

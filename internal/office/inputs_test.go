@@ -533,6 +533,36 @@ func TestConfigGetIsWhatRuns(t *testing.T) {
 	require.NotContains(t, string(b), "secret")
 }
 
+// A password in the broker's URL is no more given than the password
+// field: config.get (the read door too) shows xxxxx, the recorded
+// version has none, and the document config.get gives is taken back.
+func TestBrokerURLPasswordNotGiven(t *testing.T) {
+	brk, err := broker.Start("127.0.0.1:0", quiet)
+	require.NoError(t, err)
+	defer brk.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	var log testkit.Log
+	o, err := office.Start(ctx, office.Opts{Config: roundTheClock(t), DB: filepath.Join(t.TempDir(), "o.db"),
+		Broker: "tcp://cherga:s3cret@" + brk.Addr(), Logger: slog.New(slog.NewTextHandler(&log, &slog.HandlerOptions{Level: slog.LevelDebug}))})
+	require.NoError(t, err)
+	defer o.Close()
+	got := o.Admin(ctx, office.AdminRequest{ID: "g", Op: "config.get"})
+	require.True(t, got.OK, "%+v", got.Error)
+	whole, err := json.Marshal(got.Result.(map[string]any)["config"])
+	require.NoError(t, err)
+	require.NotContains(t, string(whole), "s3cret")
+	require.Contains(t, string(whole), `"url":"tcp://cherga:xxxxx@`+brk.Addr()+`"`)
+	r := o.Admin(ctx, office.AdminRequest{ID: "s", Op: "config.set", Args: json.RawMessage(`{"config":` + string(whole) + `}`)})
+	require.True(t, r.OK, "what config.get gives is taken back: %+v", r.Error)
+	h := o.Admin(ctx, office.AdminRequest{ID: "h", Op: "config.history", Args: json.RawMessage(`{"version":2}`)})
+	require.True(t, h.OK, "%+v", h.Error)
+	b, err := json.Marshal(h.Result)
+	require.NoError(t, err)
+	require.NotContains(t, string(b), "s3cret")
+	require.NotContains(t, log.String(), "s3cret")
+}
+
 // config.set changes the office while it runs: a service and a counter
 // come, one counter goes (its board is cleared), the hours change; what is
 // wired to hardware is refused, naming the field.

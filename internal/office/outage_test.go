@@ -21,6 +21,7 @@ import (
 	firmwareconfig "github.com/cherga/cherga/firmware-config"
 	"github.com/cherga/cherga/internal/broker"
 	"github.com/cherga/cherga/internal/office"
+	"github.com/cherga/cherga/internal/testkit"
 	"github.com/cherga/cherga/printer"
 	"github.com/cherga/cherga/queue"
 	"github.com/cherga/cherga/sim"
@@ -247,7 +248,8 @@ func TestStartsWithoutBroker(t *testing.T) {
 	g := newGate(t) // shut: nobody answers there now
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
-	o, err := office.Start(ctx, office.Opts{Config: cfg, DB: filepath.Join(t.TempDir(), "o.db"), Broker: "tcp://" + g.addr(), Logger: quiet})
+	var log testkit.Log
+	o, err := office.Start(ctx, office.Opts{Config: cfg, DB: filepath.Join(t.TempDir(), "o.db"), Broker: "tcp://" + g.addr(), Logger: slog.New(slog.NewTextHandler(&log, nil))})
 	require.NoError(t, err, "the office starts without its broker")
 	defer o.Close()
 	_, err = o.Engine().Issue(ctx, queue.IssueRequest{Service: "social", Kiosk: "k1"})
@@ -269,6 +271,7 @@ func TestStartsWithoutBroker(t *testing.T) {
 		return strings.Contains(string(m.Payload), `"id":"late-1","action":"done","ok":true`)
 	})
 	require.NoError(t, err, "its inputs are subscribed once the broker answers")
+	log.Await(t, ctx, `msg="bus: connected to the broker again"`, "the error at start is not the last word")
 }
 
 // TestPrinterStateAcrossBroker: a printer's state is logged once per
