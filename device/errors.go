@@ -1,6 +1,9 @@
 package device
 
-import "errors"
+import (
+	"errors"
+	"fmt"
+)
 
 var (
 	// ErrNoGPIO is returned by OpenPin when the host has no GPIO at all: no
@@ -35,6 +38,10 @@ var (
 	// ErrBadPayload is returned (wrapped, with the reason) for a remote press
 	// whose MQTT payload cannot be understood.
 	ErrBadPayload = errors.New("device: bad payload")
+	// ErrBadScore is returned (wrapped) for a rating outside 1..5: a
+	// payload that was read, whose score a person chose wrong. It is also
+	// ErrBadPayload.
+	ErrBadScore = fmt.Errorf("%w: \"score\" must be 1..5", ErrBadPayload)
 )
 
 // Scanner errors. A scan that fails arrives as a Scan of kind ScanError

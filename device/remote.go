@@ -111,7 +111,7 @@ func DecodeRating(b []byte) (Rating, error) {
 		return r, err
 	}
 	if r.Score < 1 || r.Score > 5 {
-		return r, fmt.Errorf("%w: \"score\" must be 1..5, got %d", ErrBadPayload, r.Score)
+		return r, fmt.Errorf("%w, got %d", ErrBadScore, r.Score)
 	}
 	return r, nil
 }

@@ -45,7 +45,15 @@ const clockEvery = 5 * time.Minute
 // goroutine calls it.
 func (e *Engine) clockOK(now time.Time) bool {
 	if !clockValid(now) {
+		if !e.unset {
+			e.unset = true
+			e.log.Warn("queue: the clock is not set: no ticket is issued until it is (NTP, an RTC module, or set it by hand: date -s)", "now", now)
+		}
 		return false
+	}
+	if e.unset {
+		e.unset = false
+		e.log.Info("queue: the clock is set: tickets are issued again", "now", now)
 	}
 	if e.distrust.IsZero() {
 		return true
@@ -269,6 +277,7 @@ func (t *txn) rollover() {
 		ended = append(ended, tk)
 	}
 	sortByID(ended)
+	expired := 0
 	for _, tk := range ended {
 		if tk.State.Terminal() {
 			continue
@@ -280,6 +289,15 @@ func (t *txn) rollover() {
 		tk.Ended = t.endedAt(dayEnd)
 		tk.ForCounter = ""
 		t.event(EvExpired, tk, tk.Counter, "the business day ended")
+		expired++
+	}
+	if t.st.day != "" {
+		was := t.st.day
+		t.logAfter(func() {
+			// A day that ends by a clock step shows here: the log's own
+			// times are the clock's.
+			t.e.log.Info("queue: a new business day; numbering starts again", "day", day, "was", was, "expired", expired)
+		})
 	}
 	// A day that issued no ticket leaves no figures: prune drops it.
 	if t.st.day != "" && len(t.st.tickets) > 0 {

@@ -118,6 +118,9 @@ type Engine struct {
 	// goroutine only).
 	distrust, distrustNow, clockStored time.Time
 	distrustUp                         time.Duration
+	// unset: the clock was found unset (before 2024), and the log told
+	// (loop goroutine only).
+	unset bool
 	// inHoursNow is which services are in their opening hours (loop
 	// goroutine only).
 	inHoursNow openHours
@@ -602,6 +605,9 @@ func (e *Engine) run(batch []*request) {
 			}
 			e.ackStored = max(e.ackStored, t.acked)
 			publish = e.retain(t) || t.st.eventSeq != t.startSeq
+			for _, f := range t.logs {
+				f()
+			}
 		}
 	}
 	// Reads run after the writes of their batch are committed, so that

@@ -501,6 +501,30 @@ func TestClockUnset(t *testing.T) {
 	require.Equal(t, "2026-11-23", day)
 }
 
+// The log says when the clock is found unset and when it is set, once
+// each, and when a business day ends, with what expired: the on-call
+// person reading the journal sees why kiosks refused, and why numbering
+// started again.
+func TestClockAndDayLogged(t *testing.T) {
+	o := newOffice(t, nil, time.Unix(0, 0))
+	require.NoError(t, o.e.Close())
+	var log testkit.Log
+	o.e = queuetest.OpenPath(t, o.path, o.cfg, &queue.Opts{Now: o.clk.Now, Logger: slog.New(slog.NewTextHandler(&log, nil))})
+	for range 2 {
+		_, err := o.e.Issue(o.ctx, queue.IssueRequest{Service: "social"})
+		require.ErrorIs(t, err, queue.ErrClockUnset)
+	}
+	require.Equal(t, 1, log.Count(`level=WARN msg="queue: the clock is not set: no ticket is issued until it is`))
+	o.clk.Set(monday10)
+	o.issue("social")
+	o.issue("social")
+	require.Equal(t, 1, log.Count(`level=INFO msg="queue: the clock is set: tickets are issued again"`))
+	require.Zero(t, log.Count("a new business day"), "the first day is no change")
+	o.clk.Add(24 * time.Hour)
+	o.issue("social")
+	require.Equal(t, 1, log.Count(`level=INFO msg="queue: a new business day; numbering starts again" day=2026-11-24 was=2026-11-23 expired=2`), log.String())
+}
+
 func TestDayNeverGoesBackwards(t *testing.T) {
 	o := newOffice(t, nil, monday10)
 	o.issue("social")

@@ -44,7 +44,13 @@ type txn struct {
 	// rehomed are the tickets reconcile moved or ended in it, or a
 	// service closing expired.
 	rehomed []Rehomed
+	// logs are logged once it is committed: what it did, not what a
+	// transaction that failed would have done.
+	logs []func()
 }
+
+// logAfter logs, with f, once the transaction is committed.
+func (t *txn) logAfter(f func()) { t.logs = append(t.logs, f) }
 
 func newTxn(e *Engine, tx *bolt.Tx) *txn {
 	return &txn{e: e, st: e.st, tx: tx, now: e.opts.Now(), buf: e.buf[:0], startSeq: e.st.eventSeq, boards: map[string]bool{}, dirtyQueues: map[string]bool{}}

@@ -770,8 +770,24 @@ func (o *Office) serveAdmin(ctx context.Context, reqs <-chan AdminRequest) {
 			rctx, cancel := context.WithDeadline(ctx, req.at.Add(adminStale))
 			res := o.Admin(rctx, req)
 			cancel()
+			o.logAdmin(req, res)
 			o.respond(res, req.read)
 		}
+	}
+}
+
+// logAdmin logs what an administrator changed, or tried to: the journal
+// says why the kiosks turned to "paused" at 8:50, or which tickets a
+// change of the hours sent home. A read is logged at debug.
+func (o *Office) logAdmin(req AdminRequest, res AdminResponse) {
+	args := []any{"op", req.Op, "id", req.ID, "args", truncate(req.Args, 300)}
+	switch {
+	case readOps[req.Op]:
+		o.log.Debug("office: admin read", append(args, "ok", res.OK)...)
+	case res.OK:
+		o.log.Info("office: admin request done", append(args, "result", truncate(mustJSON(res.Result), 300))...)
+	default:
+		o.log.Warn("office: admin request refused", append(args, "code", res.Error.Code, "field", res.Error.Field, "err", res.Error.Message)...)
 	}
 }
 

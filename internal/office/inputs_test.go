@@ -202,6 +202,28 @@ func TestReadsDoNotHoldAdmin(t *testing.T) {
 	require.NoError(t, err)
 }
 
+// What an administrator changes, or tries to, is in the log: the journal
+// says why the kiosks turned to "paused".
+func TestAdminRequestsLogged(t *testing.T) {
+	var log testkit.Log
+	ctx, _, l := startOffice(t, office.Opts{Config: roundTheClock(t), Logger: slog.New(slog.NewTextHandler(&log, nil))}, "qms/demo/admin/res/#", "qms/demo/read/res/#")
+	for _, req := range []string{
+		`{"id":"p","op":"office.pause","args":{"reason":"повітряна тривога"}}`,
+		`{"id":"s","op":"config.set","args":{"patch":{"office":{"recall_limit":99}},"author":"olena"}}`,
+	} {
+		require.NoError(t, l.Publish("qms/demo/admin/req", []byte(req), false))
+	}
+	require.NoError(t, l.Publish("qms/demo/read/req", []byte(`{"id":"r","op":"office.state"}`), false))
+	for _, topic := range []string{"qms/demo/admin/res/p", "qms/demo/admin/res/s", "qms/demo/read/res/r"} {
+		_, err := l.Wait(ctx, topic, nil)
+		require.NoError(t, err)
+	}
+	log.Await(t, ctx, `level=INFO msg="office: admin request done" op=office.pause id=p args="{\"reason\":\"повітряна тривога\"}" result="{\"paused\":[{\"reason\":\"повітряна тривога\",\"alert\":true`, "the pause")
+	log.Await(t, ctx, `level=WARN msg="office: admin request refused" op=config.set id=s`, "the refused change")
+	log.Await(t, ctx, `code=bad_request field=config.office.recall_limit`, "with its field")
+	require.NotContains(t, log.String(), "office.state", "reads are not logged at info")
+}
+
 // A request whose time ran out before the store took it (a disk that
 // stalled) is not made, and answered timeout: send it again.
 func TestAdminRequestTooLate(t *testing.T) {

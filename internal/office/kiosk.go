@@ -687,6 +687,9 @@ func (k *kiosk) serve(ctx context.Context, p press) Result {
 		// it will: void it so that it is never called.
 		if verr := k.o.eng.Void(context.WithoutCancel(ctx), tk.ID, "print failed: "+err.Error()); verr != nil {
 			k.o.log.Error("office: cannot void an unprinted ticket", "ticket", tk.Label, "err", verr)
+		} else {
+			// Named, for the citizen who brings the stub.
+			k.o.log.Warn("office: ticket not printed whole: voided, it will not be called", "kiosk", k.cfg.ID, "ticket", tk.Label, "id", tk.ID, "err", err)
 		}
 		uk, en := printerMessage(err)
 		return refuse(r, "printer", fmt.Sprintf("Талон %s не надруковано повністю, його скасовано: за ним не викличуть. %s / Ticket %s was not printed whole and is cancelled: it will not be called. %s", tk.Label, uk, tk.Label, en))

@@ -9,6 +9,7 @@ import (
 	"image"
 	"image/color"
 	"image/png"
+	"io"
 	"log/slog"
 	"math/rand/v2"
 	"os"
@@ -26,6 +27,7 @@ import (
 	firmwareconfig "github.com/cherga/cherga/firmware-config"
 	"github.com/cherga/cherga/internal/config"
 	"github.com/cherga/cherga/internal/office"
+	"github.com/cherga/cherga/internal/testkit"
 	"github.com/cherga/cherga/printer"
 	"github.com/cherga/cherga/queue"
 	"github.com/cherga/cherga/sim"
@@ -48,7 +50,8 @@ type kioskRig struct {
 	pins   *sim.Pins
 	root   string
 	ctx    context.Context
-	issued int // tickets the rig expects in the queue
+	issued int          // tickets the rig expects in the queue
+	log    *testkit.Log // what the office logged, from warnings on
 }
 
 func startPrinter(t testing.TB, opts *sim.PrinterOpts) *sim.Printer {
@@ -74,7 +77,7 @@ type rigOpts struct {
 // startKiosk runs the round-the-clock office with kiosk k1's printer on a pty.
 func startKiosk(t testing.TB, opts rigOpts) *kioskRig {
 	t.Helper()
-	r := &kioskRig{t: t, link: filepath.Join(t.TempDir(), "ttyUSB-printer"), ctx: context.Background(), pins: sim.NewPins()}
+	r := &kioskRig{t: t, link: filepath.Join(t.TempDir(), "ttyUSB-printer"), ctx: context.Background(), pins: sim.NewPins(), log: &testkit.Log{}}
 	var po sim.PrinterOpts
 	if opts.printer != nil {
 		po = *opts.printer
@@ -99,7 +102,7 @@ func startKiosk(t testing.TB, opts rigOpts) *kioskRig {
 		Broker: "embedded",
 		Listen: "127.0.0.1:0",
 		Pin:    r.pins.Open,
-		Logger: slog.New(slog.NewTextHandler(t.Output(), &slog.HandlerOptions{Level: slog.LevelWarn})),
+		Logger: slog.New(slog.NewTextHandler(io.MultiWriter(t.Output(), r.log), &slog.HandlerOptions{Level: slog.LevelWarn})),
 	})
 	require.NoError(t, err)
 	t.Cleanup(func() { r.o.Close() })
@@ -472,6 +475,7 @@ func TestKioskVoidsTicketCutShort(t *testing.T) {
 	require.Equal(t, queue.Voided, voided.State)
 	require.Contains(t, voided.Reason, "paper out")
 	require.Contains(t, res.Message, "Талон "+voided.Label+" не надруковано повністю", "the screen names the number on the stub")
+	require.Contains(t, r.log.String(), `msg="office: ticket not printed whole: voided, it will not be called" kiosk=k1 ticket=`+voided.Label, "and the log, for the citizen who brings it")
 	r.printerState(func(s office.PrinterState) bool { return s.Paper == "out" })
 
 	require.Equal(t, 1, r.sp.Cleared(), "the rest of the voided ticket is cleared from the printer")

@@ -109,6 +109,11 @@ type Office struct {
 
 	// status is the retained status (statusMu, with bus while Start sets
 	// it: the engine's onStore may run meanwhile).
+	// faults are the wrong inputs logged lately (logRefusal), by source
+	// and kind.
+	faultsMu sync.Mutex
+	faults   map[string]*fault
+
 	statusMu sync.Mutex
 	status   Status
 	// runCtx ends, with cancel, when the office closes.
@@ -500,8 +505,8 @@ func readID(id string) string {
 // source was refused, and why, for the device and the person who pressed
 // (refusal).
 func (o *Office) refused(source, id string, err error) {
-	o.log.Warn("office: input refused", "source", source, "id", id, "err", err)
 	reason, message := refusal(err)
+	o.logRefusal(source, id, reason, err)
 	payload := mustJSON(struct {
 		Source  string    `json:"source"`
 		ID      string    `json:"id,omitempty"`
@@ -513,6 +518,57 @@ func (o *Office) refused(source, id string, err error) {
 	if perr := o.bus.Publish(bus.Errors(o.conf().Root()), 0, false, payload); perr != nil {
 		o.log.Debug("office: error not published", "err", perr)
 	}
+}
+
+// fault is a wrong input logged: when, and how many like it were passed
+// over since.
+type fault struct {
+	at     time.Time
+	passed int
+}
+
+// faultEvery is how often a wrong input of one source and kind is logged.
+const faultEvery = time.Minute
+
+// logRefusal logs a refused input. One a person can act on (done pressed
+// with nobody at the counter, next during an alert) is part of a day's
+// work: info. One that is wrong (a box that sends garbage, a topic of no
+// device, a stuck button) is a warning, logged once a minute per source
+// and kind, with how many were passed over: a broken box sending ten a
+// second must not bury the journal.
+func (o *Office) logRefusal(source, id, reason string, err error) {
+	switch reason {
+	case "", "bad_request", "unknown_device", "busy", "store", "timeout":
+	default:
+		o.log.Info("office: input refused", "source", source, "id", id, "reason", reason, "err", err)
+		return
+	}
+	key := source + " " + reason
+	if reason == "" {
+		key += " " + err.Error()
+	}
+	now := time.Now()
+	o.faultsMu.Lock()
+	if o.faults == nil || len(o.faults) > 1000 { // topics of no device may be endless
+		o.faults = map[string]*fault{}
+	}
+	f := o.faults[key]
+	if f != nil && now.Sub(f.at) < faultEvery {
+		f.passed++
+		o.faultsMu.Unlock()
+		return
+	}
+	passed := 0
+	if f != nil {
+		passed = f.passed
+	}
+	o.faults[key] = &fault{at: now}
+	o.faultsMu.Unlock()
+	args := []any{"source", source, "id", id, "reason", reason, "err", err}
+	if passed > 0 {
+		args = append(args, "like_it_since", passed)
+	}
+	o.log.Warn("office: input refused", args...)
 }
 
 // onRetained refuses a retained message on an input topic (published with
@@ -530,6 +586,12 @@ func (o *Office) onRetained(topic string) {
 	o.bus.Start(topic, 1, true, nil) // not awaited: this is the client's goroutine
 }
 
+// withPayload adds the start of a payload that could not be read to its
+// error, for whoever looks for the device that sent it.
+func withPayload(err error, payload []byte) error {
+	return fmt.Errorf("%w (payload %q)", err, truncate(payload, 100))
+}
+
 func (o *Office) onKioskPress(topic string, payload []byte) {
 	id := bus.Segment(o.conf().Root(), topic, 1)
 	src := "kiosk/" + id
@@ -541,7 +603,7 @@ func (o *Office) onKioskPress(topic string, payload []byte) {
 	}
 	if err != nil {
 		id := readID(p.ID)
-		o.refused(src, id, err)
+		o.refused(src, id, withPayload(err, payload))
 		if id != "" {
 			// A screen waits for the answer to its press on the kiosk's
 			// topic: it gets one.
@@ -564,7 +626,7 @@ func (o *Office) onCounterCmd(topic string, payload []byte) {
 		return
 	}
 	if err != nil {
-		o.refused(src, readID(c.ID), err)
+		o.refused(src, readID(c.ID), withPayload(err, payload))
 		return
 	}
 	o.submitCounter(counterReq{counter: id, cmd: queue.Command{Action: queue.Action(c.Action), To: c.To, ToCounter: c.ToCounter}, ticket: c.Ticket, source: src, id: c.ID})
@@ -579,7 +641,7 @@ func (o *Office) onRating(topic string, payload []byte) {
 	}
 	r, err := device.DecodeRating(payload)
 	if err != nil {
-		o.reportError(src, err)
+		o.reportError(src, withPayload(err, payload))
 		return
 	}
 	o.submitCounter(counterReq{counter: id, score: r.Score, source: src})

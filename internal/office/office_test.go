@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"log/slog"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -19,6 +20,7 @@ import (
 	firmwareconfig "github.com/cherga/cherga/firmware-config"
 	"github.com/cherga/cherga/internal/config"
 	"github.com/cherga/cherga/internal/office"
+	"github.com/cherga/cherga/internal/testkit"
 	"github.com/cherga/cherga/queue"
 	"github.com/cherga/cherga/sim"
 )
@@ -90,11 +92,32 @@ func TestCounterInputs(t *testing.T) {
 	require.Contains(t, string(rated.Payload), `"rating":4`)
 
 	require.NoError(t, l.Publish("qms/demo/counter/2/rating", []byte(`{"score":9}`), false))
-	_, err = l.Wait(ctx, "qms/demo/errors", func(m sim.Message) bool { return strings.Contains(string(m.Payload), "score") })
+	m, err := l.Wait(ctx, "qms/demo/errors", func(m sim.Message) bool { return strings.Contains(string(m.Payload), "score") })
 	require.NoError(t, err)
+	require.Contains(t, string(m.Payload), `"reason":"bad_score","message":"Оцінка — від 1 до 5 / A rating is 1 to 5"`, "a score chosen wrong is no broken device")
 	require.NoError(t, l.Publish("qms/demo/counter/77/cmd", []byte(`{"action":"next"}`), false))
 	_, err = l.Wait(ctx, "qms/demo/errors", func(m sim.Message) bool { return strings.Contains(string(m.Payload), `unknown counter \"77\"`) })
 	require.NoError(t, err)
+}
+
+// A box that sends garbage is logged once a minute, not at every message,
+// with what it sent; a specialist's ordinary refusal (done with nobody
+// called) is information, not a warning.
+func TestWrongInputsLoggedOnce(t *testing.T) {
+	var log testkit.Log
+	ctx, _, l := startOffice(t, office.Opts{Config: roundTheClock(t), Logger: slog.New(slog.NewTextHandler(&log, nil))}, "qms/demo/errors")
+	for i := range 5 {
+		require.NoError(t, l.Publish("qms/demo/counter/5/cmd", fmt.Appendf(nil, "garbage %d", i), false))
+	}
+	require.NoError(t, l.Publish("qms/demo/counter/1/cmd", []byte(`{"action":"done"}`), false))
+	_, err := l.Wait(ctx, "qms/demo/errors", containing(`"source":"counter/1"`))
+	require.NoError(t, err)
+	_, err = l.Wait(ctx, "qms/demo/errors", containing(`garbage 4`))
+	require.NoError(t, err, "each is refused on the errors topic")
+	require.Equal(t, 1, log.Count(`level=WARN msg="office: input refused" source=counter/5`), log.String())
+	require.Equal(t, 1, log.Count(`garbage 0`), "with what it sent")
+	require.Zero(t, log.Count(`garbage 1`))
+	require.Equal(t, 1, log.Count(`level=INFO msg="office: input refused" source=counter/1 id="" reason=no_ticket`))
 }
 
 // event matches an event of type typ of ticket label.

@@ -51,6 +51,8 @@ func refusal(err error) (reason, message string) {
 // is answered (queue.ErrStale).
 const msgStale = "Система не встигла обробити натискання, нічого не змінено: натисніть ще раз / The system could not act on the press in time, nothing changed: press again"
 
+const msgBadScore = "Оцінка — від 1 до 5 / A rating is 1 to 5"
+
 const msgUnknownCommand = "Пристрій надіслав невідому команду: зверніться до адміністратора / The device sent an unknown command: ask the administrator"
 
 var refusals = []struct {
@@ -67,7 +69,8 @@ var refusals = []struct {
 	{queue.ErrUnknownService, "unknown_service", "Такої послуги немає / There is no such service"},
 	{queue.ErrUnknownCounter, "unknown_counter", "Такого робочого місця немає / There is no such counter"},
 	{queue.ErrNothingToRate, "nothing_to_rate", "Немає завершеного прийому, який можна оцінити / There is no served visit to rate"},
-	{queue.ErrBadScore, "bad_score", "Оцінка — від 1 до 5 / A rating is 1 to 5"},
+	{queue.ErrBadScore, "bad_score", msgBadScore},
+	{device.ErrBadScore, "bad_score", msgBadScore}, // before ErrBadPayload: it is one too
 	{queue.ErrUnknownAction, "bad_request", msgUnknownCommand},
 	{device.ErrBadPayload, "bad_request", msgUnknownCommand},
 	{errNotConfigured, "unknown_device", "Пристрій не налаштований у цьому офісі: зверніться до адміністратора / The device is not configured in this office: ask the administrator"},
