@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"slices"
 	"sort"
 	"time"
@@ -397,9 +398,14 @@ func maxU64(a, b uint64) uint64 {
 
 // Snapshot is the office as it stands: what the retained topics say now.
 type Snapshot struct {
-	Day    string          `json:"day"`
+	Day string `json:"day"`
+	// Seq is the seq of the last event the snapshot holds: an integration
+	// applies the events after it, and none before.
+	Seq    uint64          `json:"seq"`
 	Boards []display.Board `json:"counters"` // in the configuration's order
 	Queues []Figures       `json:"queues"`   // likewise
+	// Pauses are the pauses in force (Engine.Pauses), read with the rest.
+	Pauses map[string]Paused `json:"-"`
 }
 
 // Snapshot reads the office as it stands, for an administrator who asks
@@ -407,7 +413,7 @@ type Snapshot struct {
 func (e *Engine) Snapshot(ctx context.Context) (Snapshot, error) {
 	var s Snapshot
 	err := e.do(ctx, true, func(t *txn) error {
-		s.Day = t.st.day
+		s.Day, s.Seq, s.Pauses = t.st.day, t.st.eventSeq, maps.Clone(t.st.pauses)
 		for _, c := range e.cfg.Counters {
 			if cs := t.st.counters[c.ID]; cs != nil {
 				s.Boards = append(s.Boards, t.board(cs))

@@ -13,6 +13,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/cherga/cherga/device"
+	"github.com/cherga/cherga/display"
 	"github.com/cherga/cherga/internal/config"
 	"github.com/cherga/cherga/queue"
 )
@@ -199,13 +200,12 @@ var adminOps = map[string]func(o *Office, ctx context.Context, args json.RawMess
 		if err != nil {
 			return nil, err
 		}
-		for i := range snap.Boards {
-			snap.Boards[i].At = snap.Boards[i].At.In(o.loc) // as the boards' topics say it
+		now := o.now()
+		for i, b := range snap.Boards {
+			b.At = b.At.In(o.loc)
+			snap.Boards[i] = display.Settle(b, now, o.blink()) // as the boards' topics say it
 		}
-		ps, err := o.eng.Pauses(ctx)
-		if err != nil {
-			return nil, err
-		}
+		ps := snap.Pauses
 		o.statusMu.Lock()
 		storeErr := o.status.StoreError
 		o.statusMu.Unlock()

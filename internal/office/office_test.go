@@ -312,6 +312,37 @@ func TestOfficeState(t *testing.T) {
 	require.False(t, r.OK, "it takes no args")
 }
 
+// office.state gives the boards as their topics have them (a call settles
+// to serving after board_blink_s), and the seq of its last event: a
+// dashboard applies the events after it, none twice, none missed.
+func TestOfficeStateAsTopics(t *testing.T) {
+	cfg := roundTheClock(t)
+	cfg.Office.BoardBlinkSec = 1
+	ctx, o, l := startOffice(t, office.Opts{Config: cfg, Logger: quiet}, "qms/demo/board/1")
+	_, err := o.Engine().Issue(ctx, queue.IssueRequest{Service: "social", Kiosk: "k1"})
+	require.NoError(t, err)
+	_, err = o.Engine().Counter(ctx, "1", queue.Command{Action: queue.Next})
+	require.NoError(t, err)
+	m, err := l.Wait(ctx, "qms/demo/board/1", func(m sim.Message) bool { return strings.Contains(string(m.Payload), `"state":"serving"`) })
+	require.NoError(t, err)
+	var board struct{ State, At string }
+	require.NoError(t, json.Unmarshal(m.Payload, &board))
+
+	r := o.Admin(ctx, office.AdminRequest{ID: "s", Op: "office.state"})
+	require.True(t, r.OK, "%+v", r.Error)
+	b, err := json.Marshal(r.Result)
+	require.NoError(t, err)
+	var st struct {
+		Seq      uint64
+		Counters []struct{ State, At string }
+	}
+	require.NoError(t, json.Unmarshal(b, &st))
+	require.Equal(t, board, st.Counters[0], "as board/1 says it")
+	evs, err := o.Engine().Replay(1, 100)
+	require.NoError(t, err)
+	require.Equal(t, evs[len(evs)-1].Seq, st.Seq)
+}
+
 // The status says, while it lasts, that the store does not work (a full
 // disk): an operator sees it beside the logs.
 func TestStatusSaysStoreError(t *testing.T) {
