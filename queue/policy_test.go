@@ -358,18 +358,16 @@ func TestEstimateOfAVisitRunningLong(t *testing.T) {
 	o.clk.Add(30 * time.Minute)
 	require.Equal(t, 5*time.Minute, waits(next), "running long: a quarter of the mean")
 
-	// Visits of 49, 10 and 10 minutes measured: one at 15 minutes is
+	// Visits of 49 minutes and nine of 10 measured: one at 15 minutes is
 	// expected to go on as the 49-minute one did.
 	o.do("4", queue.Finish)
 	require.Equal(t, "З002", o.next("4"))
-	o.clk.Add(10 * time.Minute)
-	o.do("4", queue.Finish)
-	o.issue("employment")
-	o.next("4")
-	o.clk.Add(10 * time.Minute)
-	o.do("4", queue.Finish)
-	o.issue("employment")
-	o.next("4")
+	for range 9 {
+		o.clk.Add(10 * time.Minute)
+		o.do("4", queue.Finish)
+		o.issue("employment")
+		o.next("4")
+	}
 	next = o.issue("employment").Ticket.ID
 	o.clk.Add(15 * time.Minute)
 	require.Equal(t, 34*time.Minute, waits(next))
@@ -490,15 +488,24 @@ func TestEstimateFromRecentServiceTimes(t *testing.T) {
 		o.clk.Add(4 * time.Minute)
 		o.do("1", queue.Finish)
 	}
+	// Three quick visits do not set the day's estimate: the seed counts
+	// as the 7 visits short of 10.
+	require.Equal(t, (7*10+3*4)*time.Minute/10, o.issue("social").Wait, "2 ahead, 2 counters, 8.2 min a visit")
+	for range 7 {
+		o.issue("social")
+		o.next("1")
+		o.clk.Add(4 * time.Minute)
+		o.do("1", queue.Finish)
+	}
 	iss := o.issue("social")
-	require.Equal(t, 2, iss.Ahead)
-	require.Equal(t, 4*time.Minute, iss.Wait, "2 ahead, 2 counters, 4 min measured")
+	require.Equal(t, 3, iss.Ahead)
+	require.Equal(t, 4*time.Minute, iss.Wait, "3 ahead, 2 counters, 10 visits of 4 min measured")
 	ahead, wait, err := o.e.Position(o.ctx, iss.Ticket.ID)
 	require.NoError(t, err)
-	require.Equal(t, 2, ahead)
+	require.Equal(t, 3, ahead)
 	require.Equal(t, 4*time.Minute, wait)
 	o.reopen()
-	require.Equal(t, 4*time.Minute, o.issue("social").Wait, "3 ahead on 2 idle counters: 2 now, then the third and this one; the samples survive a restart")
+	require.Equal(t, 8*time.Minute, o.issue("social").Wait, "4 ahead on 2 idle counters: 2 now, 2 after a visit, then this one; the samples survive a restart")
 }
 
 // The published estimate follows the clock: a counter's visit nears its end

@@ -189,18 +189,24 @@ func (t *txn) finish() {
 	t.storeClock()
 }
 
+// seedVisits is how many visits the configured seed of a service's visit
+// (avg_service_min) counts for in the estimate while fewer were measured:
+// three quick "just a question" visits in the morning must not tell the
+// citizens of the day a wait of minutes for hours. From seedVisits
+// measured on, they alone count.
+const seedVisits = 10
+
 // perTicket is the expected service time of one ticket of a service: the
-// mean of its recent service times, or the configured seed until there are
-// a few.
+// mean of its recent service times, with the configured seed counted as
+// the visits short of seedVisits.
 func (t *txn) perTicket(svc *config.Service) time.Duration {
-	if r := t.st.recent[svc.ID]; len(r) >= 3 {
-		var sum time.Duration
-		for _, d := range r {
-			sum += d
-		}
-		return sum / time.Duration(len(r))
+	r := t.st.recent[svc.ID]
+	seeds := max(seedVisits-len(r), 0)
+	sum := time.Duration(seeds) * time.Duration(svc.AvgServiceMin*float64(time.Minute))
+	for _, d := range r {
+		sum += d
 	}
-	return time.Duration(svc.AvgServiceMin * float64(time.Minute))
+	return sum / time.Duration(seeds+len(r))
 }
 
 // freeAt is when each counter open for svc is free: now (idle) or when the
@@ -252,7 +258,7 @@ func (t *txn) remaining(tk *Ticket, per time.Duration) time.Duration {
 		per = t.perTicket(svc)
 	}
 	elapsed := max(t.st.shelter.visit(tk.Called, t.now), 0) // not the shelter's time
-	if r := t.st.recent[tk.Service]; len(r) >= 3 {
+	if r := t.st.recent[tk.Service]; len(r) >= seedVisits {
 		var sum time.Duration
 		n := 0
 		for _, d := range r {

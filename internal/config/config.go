@@ -103,7 +103,8 @@ type Service struct {
 	Prefix string `yaml:"prefix" json:"prefix"`
 	// Width is the number of digits of the label (3: А001).
 	Width int `yaml:"width,omitempty" json:"width,omitempty"`
-	// AvgServiceMin seeds the wait estimate until real service times exist.
+	// AvgServiceMin seeds the wait estimate: it counts for the visits
+	// short of 10 measured today (the estimate's mean is of the last 20).
 	AvgServiceMin float64 `yaml:"avg_service_min,omitempty" json:"avg_service_min,omitempty"`
 	// Hours, when set, replace the office hours for this service, per
 	// weekday as in office.hours; a missing day is closed (the Pension Fund
