@@ -148,7 +148,7 @@ func TestBrokerOutage(t *testing.T) {
 	})
 	require.NoError(t, err, "the calls made while the broker was away are announced: %v", calls)
 	calls = slices.DeleteFunc(calls, func(s string) bool { return s == "А001" })
-	require.Equal(t, []string{"А002", "А003", "А004"}, calls)
+	require.Equal(t, []string{"А003", "А004"}, calls, "but not А002: its visit at counter 1 is over, А004 is called there now")
 
 	// A broker that restarts empty while nothing happens gets the retained
 	// state again when the office reconnects.

@@ -58,13 +58,24 @@ func (o *Office) renderRetained(r queue.Retained, now time.Time) []message {
 }
 
 // renderEvent turns one committed event into its publications: the event
-// on {root}/events and, for a call or a recall, its announcement.
+// on {root}/events and, for a call or a recall, its announcement, unless
+// the counter's board, rendered before it, no longer has its ticket.
 func (o *Office) renderEvent(ev queue.Event) []message {
 	msgs := make([]message, 0, 3)
-	if ev.IsCall() {
+	if ev.IsCall() && !o.overtaken(ev) {
 		msgs = append(msgs, o.renderCall(ev)...)
 	}
 	return append(msgs, message{bus.Events(o.conf().Root()), false, mustJSON(o.localEvent(ev))})
+}
+
+// overtaken reports whether the call ev is no longer its counter's: the
+// board (the committed state, rendered before the events of a round) has
+// another ticket, or none. After a broker outage the calls made meanwhile
+// go out at once: said, the first would send a citizen whose visit is
+// over to the counter, before the one it calls now.
+func (o *Office) overtaken(ev queue.Event) bool {
+	b, ok := o.boards[ev.Counter]
+	return ok && ev.Ticket != nil && b.Ticket != ev.Ticket.Label
 }
 
 func (o *Office) renderBoard(b display.Board) []message {
