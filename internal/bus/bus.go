@@ -20,6 +20,14 @@ import (
 	"github.com/cherga/cherga/internal/config"
 )
 
+// AckWait is how long the broker's acknowledgement of a publication is
+// awaited on a connection that is open: a slow link (office Wi-Fi whose
+// round trip takes seconds) is not a lost one, and taken for one it would
+// have everything sent again and again. A dead connection is found by the
+// keepalive (15 s, and 10 s for the answer), which fails its publications
+// at once.
+const AckWait = 30 * time.Second
+
 // ErrNotConnected is returned by Publish while the broker is unreachable.
 var ErrNotConnected = errors.New("bus: not connected to the broker")
 

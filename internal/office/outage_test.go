@@ -10,6 +10,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -403,3 +404,109 @@ func TestCrashCallAnnouncedAfterRestart(t *testing.T) {
 	_, err = l.Wait(ctx, cfg.Root()+"/announce", containing(`"ticket":"`+res.Ticket.Label+`"`))
 	require.NoError(t, err, "the call committed before the restart is announced")
 }
+
+// TestSlowLink: office Wi-Fi whose answers take seconds (bufferbloat) is
+// slow, not down: the broker's acknowledgements, 6 s late, still count,
+// and the events are acknowledged rather than sent again and again.
+func TestSlowLink(t *testing.T) {
+	if testing.Short() {
+		t.Skip("waits for answers 6 s late")
+	}
+	cfg := roundTheClock(t)
+	brk, err := broker.Start("127.0.0.1:0", quiet)
+	require.NoError(t, err)
+	defer brk.Close()
+	link := newSlowLink(t, brk.Addr())
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	l, err := sim.Listen("tcp://"+brk.Addr(), "qms/demo/status")
+	require.NoError(t, err)
+	defer l.Close()
+	o, err := office.Start(ctx, office.Opts{Config: cfg, DB: filepath.Join(t.TempDir(), "o.db"), Broker: "tcp://" + link.addr(), Logger: quiet})
+	require.NoError(t, err)
+	defer o.Close()
+	_, err = l.Wait(ctx, "qms/demo/status", func(m sim.Message) bool { return strings.Contains(string(m.Payload), `"online":true`) })
+	require.NoError(t, err)
+	pending := func() int {
+		evs, err := o.Engine().Pending(0, 100)
+		require.NoError(t, err)
+		return len(evs)
+	}
+	require.Eventually(t, func() bool { return pending() == 0 }, 30*time.Second, 50*time.Millisecond, "the start's events are acknowledged")
+
+	link.delay.Store(int64(6 * time.Second))
+	_, err = o.Engine().Issue(ctx, queue.IssueRequest{Service: "social", Kiosk: "k1"})
+	require.NoError(t, err)
+	require.Equal(t, 1, pending())
+	require.Eventually(t, func() bool { return pending() == 0 }, 40*time.Second, 50*time.Millisecond, "acknowledged 6 s late, not failed and sent again")
+}
+
+// slowLink is a TCP proxy to a broker whose answers come late by delay,
+// in order.
+type slowLink struct {
+	ln    net.Listener
+	delay atomic.Int64 // a time.Duration
+}
+
+func newSlowLink(t *testing.T, to string) *slowLink {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	s := &slowLink{ln: ln}
+	var mu sync.Mutex
+	var conns []net.Conn
+	t.Cleanup(func() {
+		ln.Close()
+		mu.Lock()
+		defer mu.Unlock()
+		for _, c := range conns {
+			c.Close()
+		}
+	})
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			b, err := net.Dial("tcp", to)
+			if err != nil {
+				c.Close()
+				continue
+			}
+			mu.Lock()
+			conns = append(conns, c, b)
+			mu.Unlock()
+			go func() { _, _ = io.Copy(b, c); b.Close() }()
+			type chunk struct {
+				at   time.Time
+				data []byte
+			}
+			late := make(chan chunk, 4096)
+			go func() {
+				defer c.Close()
+				for ch := range late {
+					time.Sleep(time.Until(ch.at))
+					if _, err := c.Write(ch.data); err != nil {
+						return
+					}
+				}
+			}()
+			go func() {
+				defer close(late)
+				buf := make([]byte, 32<<10)
+				for {
+					n, err := b.Read(buf)
+					if n > 0 {
+						late <- chunk{time.Now().Add(time.Duration(s.delay.Load())), append([]byte(nil), buf[:n]...)}
+					}
+					if err != nil {
+						return
+					}
+				}
+			}()
+		}
+	}()
+	return s
+}
+
+func (s *slowLink) addr() string { return s.ln.Addr().String() }

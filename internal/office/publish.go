@@ -493,7 +493,7 @@ func (o *Office) acknowledge(runs <-chan sending, failed *failures) {
 		}
 		var err error
 		for _, s := range r.sends {
-			if err = s.Wait(o.bus.Timeout()); err != nil {
+			if err = s.Wait(bus.AckWait); err != nil {
 				break
 			}
 			failed.took.Store(r.gen)
