@@ -33,6 +33,9 @@ type AwtrixOpts struct {
 	ServingColor string `yaml:"serving_color,omitempty" json:"serving_color,omitempty"`
 	IdleColor    string `yaml:"idle_color,omitempty" json:"idle_color,omitempty"`
 	ClosedColor  string `yaml:"closed_color,omitempty" json:"closed_color,omitempty"`
+	// AlertColor is «ТРИВОГА», shown while the office is paused for an
+	// air-raid alert.
+	AlertColor string `yaml:"alert_color,omitempty" json:"alert_color,omitempty"`
 }
 
 // MarshalJSON gives the durations as text ("500ms"), as the YAML file has
@@ -54,7 +57,7 @@ func (a AwtrixOpts) MarshalJSON() ([]byte, error) {
 }
 
 // DefaultAwtrixOpts: amber blinking while calling, green while serving,
-// dim grey when idle, red when closed.
+// dim grey when idle, red when closed, bright red during an air-raid alert.
 var DefaultAwtrixOpts = AwtrixOpts{
 	App:          "cherga",
 	Blink:        500 * time.Millisecond,
@@ -63,6 +66,7 @@ var DefaultAwtrixOpts = AwtrixOpts{
 	ServingColor: "#00D060",
 	IdleColor:    "#505050",
 	ClosedColor:  "#D00000",
+	AlertColor:   "#FF0000",
 }
 
 func (o AwtrixOpts) withDefaults() AwtrixOpts {
@@ -77,6 +81,7 @@ func (o AwtrixOpts) withDefaults() AwtrixOpts {
 	set(&o.ServingColor, d.ServingColor)
 	set(&o.IdleColor, d.IdleColor)
 	set(&o.ClosedColor, d.ClosedColor)
+	set(&o.AlertColor, d.AlertColor)
 	if o.Blink == 0 {
 		o.Blink = d.Blink
 	}
@@ -113,11 +118,14 @@ type awtrixApp struct {
 // AwtrixText is what an AWTRIX board shows for b: the ticket alone while
 // calling or serving (the board hangs over its counter, and a 32x8 matrix
 // has room for about 8 characters), the counter id when idle, ЗАЧИНЕНО when
-// closed. The AWTRIX font has had Cyrillic capitals, Є І Ї included, since
+// closed, ТРИВОГА when closed for an air-raid alert. The AWTRIX font has had Cyrillic capitals, Є І Ї included, since
 // early 2024 (awtrix3 pull request 481); check Ґ on the firmware in use.
 func AwtrixText(b Board) string {
 	switch b.State {
 	case Closed:
+		if b.Alert {
+			return "ТРИВОГА"
+		}
 		return "ЗАЧИНЕНО"
 	case Calling, Serving:
 		if b.Ticket != "" {
@@ -148,6 +156,8 @@ func (o AwtrixOpts) CustomApp(b Board) Message {
 	app := awtrixApp{Text: AwtrixText(b), Center: true, TextCase: 2, NoScroll: true,
 		Lifetime: int(AwtrixLifetime / time.Second), LifetimeMode: 1}
 	switch {
+	case b.State == Closed && b.Alert:
+		app.Color = o.AlertColor
 	case b.State == Closed:
 		app.Color = o.ClosedColor
 	case b.State == Calling && b.Ticket != "":

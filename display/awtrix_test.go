@@ -23,6 +23,7 @@ func TestAwtrixCustomApp(t *testing.T) {
 		{"serving", Board{Counter: "5", Ticket: "А023", State: Serving, At: at}, "А023"},
 		{"idle", Board{Counter: "5", Ticket: "А023", State: Idle, At: at}, "5"},
 		{"closed", Board{Counter: "5", Ticket: "А023", State: Closed, At: at}, "ЗАЧИНЕНО"},
+		{"alert", Board{Counter: "5", State: Closed, Alert: true, At: at}, "ТРИВОГА"},
 		{"calling without ticket", Board{Counter: "12", State: Calling, At: at}, "12"},
 		{"no counter", Board{State: Idle}, "-"},
 	}
@@ -44,6 +45,19 @@ func TestAwtrixOptions(t *testing.T) {
 	m := o.CustomApp(Board{Counter: "7", Ticket: "Ґ100", State: Calling, At: at})
 	require.Equal(t, "office/awtrix/7/custom/counter7", m.Topic)
 	require.JSONEq(t, `{"text":"Ґ100","color":"#FF0000","blinkText":1000,"center":true,"textCase":2,"noScroll":true,"lifetime":300,"lifetimeMode":1}`, string(m.Payload))
+}
+
+// An alert is red whatever colour closed is: a board set to show closed
+// in grey still says ТРИВОГА in red.
+func TestAwtrixAlertColor(t *testing.T) {
+	o := AwtrixOpts{Prefix: "a", ClosedColor: "#404040"}
+	alert := Board{Counter: "5", State: Closed, Alert: true, At: at}
+	require.JSONEq(t, `{"text":"ТРИВОГА","color":"#FF0000","center":true,"textCase":2,"noScroll":true,"lifetime":300,"lifetimeMode":1}`, string(o.CustomApp(alert).Payload))
+	require.Contains(t, string(o.CustomApp(Board{Counter: "5", State: Closed}).Payload), `"color":"#404040"`)
+	o.AlertColor = "#FF2000"
+	require.Contains(t, string(o.CustomApp(alert).Payload), `"color":"#FF2000"`)
+	bad := BoardOpts{Mode: ModeAwtrix, Awtrix: AwtrixOpts{Prefix: "a", AlertColor: "red"}}
+	require.ErrorContains(t, bad.Validate(), "awtrix.alert_color")
 }
 
 func TestAwtrixNotification(t *testing.T) {

@@ -23,7 +23,13 @@ const (
 
 // closedText is the plain-text board of a closed counter, in Ukrainian: a
 // one-line board has room for one language and the citizens read Ukrainian.
-const closedText = "Зачинено"
+// alertText is what it shows instead while the office is paused for an
+// air-raid alert: "closed" would send citizens home, and their queue is
+// kept for the all-clear.
+const (
+	closedText = "Зачинено"
+	alertText  = "Тривога"
+)
 
 // Board is the state of the board above one counter, the retained payload of
 // {root}/board/{counter}.
@@ -36,8 +42,11 @@ type Board struct {
 	State   State  `json:"state"`
 	// Paused: the counter's specialist paused it (a break); it shows
 	// Closed once its ticket, if any, is finished. For its button box.
-	Paused bool      `json:"paused,omitempty"`
-	At     time.Time `json:"at"`
+	Paused bool `json:"paused,omitempty"`
+	// Alert: the office is paused for an air-raid alert. The board is
+	// Closed (lamps and boxes key on the state) and says «Тривога».
+	Alert bool      `json:"alert,omitempty"`
+	At    time.Time `json:"at"`
 }
 
 // boardJSON is Board on the wire: the time formatted by formatTime.
@@ -47,12 +56,13 @@ type boardJSON struct {
 	Service string `json:"service,omitempty"`
 	State   State  `json:"state"`
 	Paused  bool   `json:"paused,omitempty"`
+	Alert   bool   `json:"alert,omitempty"`
 	At      string `json:"at,omitempty"`
 }
 
 // JSON returns the payload of {root}/board/{counter}.
 func (b Board) JSON() []byte {
-	w := boardJSON{Counter: b.Counter, State: b.State, Paused: b.Paused, At: formatTime(b.At)}
+	w := boardJSON{Counter: b.Counter, State: b.State, Paused: b.Paused, Alert: b.Alert, At: formatTime(b.At)}
 	if b.State != Idle && b.State != Closed {
 		w.Ticket, w.Service = b.Ticket, b.Service
 	}
@@ -64,11 +74,15 @@ func (b Board) JSON() []byte {
 func (b Board) MarshalJSON() ([]byte, error) { return b.JSON(), nil }
 
 // Text returns the payload of {root}/board/{counter}/text: "А023 → 5" while a
-// ticket is called or served, the counter id when idle, "Зачинено" when closed.
-// It is never empty: an empty retained message would delete the board's state.
+// ticket is called or served, the counter id when idle, "Зачинено" when closed,
+// "Тривога" when closed for an air-raid alert. It is never empty: an empty
+// retained message would delete the board's state.
 func (b Board) Text() string {
 	switch b.State {
 	case Closed:
+		if b.Alert {
+			return alertText
+		}
 		return closedText
 	case Calling, Serving:
 		if b.Ticket != "" {

@@ -28,6 +28,10 @@ func TestBoard(t *testing.T) {
 		{"idle", Board{Counter: "5", State: Idle, At: at}, "5"},
 		{"idle keeps no stale ticket", Board{Counter: "5", Ticket: "А023", Service: "Соціальний захист", State: Idle, At: at}, "5"},
 		{"closed", Board{Counter: "5", Ticket: "А023", State: Closed, At: at}, "Зачинено"},
+		// Closed for the lamps and boxes, but not «closed» to the hall:
+		// the queue is kept for the all-clear.
+		{"air-raid alert", Board{Counter: "5", State: Closed, Alert: true, At: at}, "Тривога"},
+		{"paused in an alert", Board{Counter: "5", State: Closed, Paused: true, Alert: true, At: at}, "Тривога"},
 		{"utc and fraction", Board{Counter: "7", Ticket: "В7", State: Calling, At: time.Date(2026, 11, 24, 8, 15, 0, 999_000_000, time.UTC)}, "В7 → 7"},
 		{"summer offset", Board{Counter: "7", Ticket: "В7", State: Calling, At: time.Date(2026, 6, 1, 9, 0, 0, 0, time.FixedZone("EEST", 3*60*60))}, "В7 → 7"},
 		{"no time", Board{Counter: "3", State: Idle}, "3"},
@@ -96,7 +100,8 @@ func TestQueue(t *testing.T) {
 	}{
 		{"busy", Queue{Waiting: 12, ETAMin: 18, LastCalled: "А011"}},
 		{"morning", Queue{}},
-		{"paused", Queue{Waiting: 4, ETAMin: 10, LastCalled: "П003", Paused: true, Reason: "повітряна тривога"}},
+		{"paused", Queue{Waiting: 4, ETAMin: 10, LastCalled: "П003", Paused: true, Reason: "повітряна тривога", Alert: true}},
+		{"break", Queue{Waiting: 4, ETAMin: 10, LastCalled: "П003", Paused: true, Reason: "нарада"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -133,8 +138,13 @@ func TestLoad(t *testing.T) {
 			Services:     []LoadService{{Service: "pension", Name: "Пенсійний фонд", Waiting: 5, ETAMin: 25, OpenCounters: 2, Paused: true}},
 			Paused:       true,
 			Reason:       "повітряна тривога",
+			Alert:        true,
 			At:           at,
 		}},
+		// An alert the administrator said without a reason: only the
+		// flag tells it from a tea break.
+		{"alert without reason", Load{Paused: true, Alert: true, At: at}},
+		{"tea break", Load{Paused: true, Reason: "нарада", At: at}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -151,6 +161,7 @@ func TestLoad(t *testing.T) {
 			}
 			require.Equal(t, tt.load.Waiting, back.Waiting)
 			require.Equal(t, tt.load.OpenCounters, back.OpenCounters)
+			require.Equal(t, tt.load.Alert, back.Alert)
 
 			std, err := json.Marshal(tt.load)
 			require.NoError(t, err)

@@ -9,7 +9,7 @@
 //
 //	{root}/board/{counter}       Board.JSON   {"counter":"5","ticket":"А023","service":"...","state":"calling","at":"..."}
 //	{root}/board/{counter}/text  Board.Text   А023 → 5
-//	{root}/hall                  Hall.Marshal {"calls":[{"ticket":"А023","counter":"5","at":"..."}]}, newest first
+//	{root}/hall                  HallJSON     {"calls":[{"ticket":"А023","counter":"5","at":"..."}]}, newest first
 //	{root}/queue/{service}       Queue.JSON   {"waiting":12,"eta_min":18,"last_called":"А011"}
 //	{root}/load                  Load.JSON    {"waiting":N,"open_counters":N,"services":[...],"at":"..."}
 //
@@ -21,7 +21,9 @@
 // The plain-text payload is for the simplest one-line boards, which have room
 // for one language, so it is Ukrainian: "А023 → 5" while a ticket is called or
 // served, the counter id alone ("5") when the counter is idle, and "Зачинено"
-// when it is closed. It is never empty, because an empty retained MQTT message
+// when it is closed; while the office is paused for an air-raid alert the
+// board is closed (Board.Alert) and says "Тривога" instead, since "closed"
+// would send home citizens whose queue is kept for the all-clear. It is never empty, because an empty retained MQTT message
 // deletes the retained state instead of showing a blank board.
 //
 // # AWTRIX 3 boards and blinking
@@ -31,13 +33,17 @@
 // topics under the prefix set on the device: AwtrixOpts.CustomApp is the
 // retained custom app {prefix}/custom/cherga (the ticket, amber and blinking
 // while calling, green while serving, the counter id when idle, ЗАЧИНЕНО when
-// closed), and AwtrixOpts.Notification the pop-up {prefix}/notify of a new
+// closed, ТРИВОГА in red during an air-raid alert), and AwtrixOpts.Notification the pop-up {prefix}/notify of a new
 // call. The contract topics are published for these counters too.
 //
 // A board blinks while its state is "calling". Settle turns a call older
 // than the configured blink time into "serving", and SettleAt says when, so
 // the publisher republishes the board then and a board stops blinking
 // without the queue having to know about it.
+//
+// While the office is paused, the hall board (HallJSON with a HallPause)
+// keeps its calls and says so in both languages: for an air-raid alert,
+// go to the shelter; otherwise, your place in the queue is kept.
 //
 // The types are plain values; Hall keeps a short history and, like the rest of
 // the controller state, is owned by one goroutine.

@@ -82,20 +82,56 @@ func (h *Hall) Calls() []HallCall {
 	return slices.Clone(h.calls)
 }
 
-// hallJSON is the payload of {root}/hall.
-type hallJSON struct {
-	Calls []HallCall `json:"calls"`
+// HallPause is what the hall board says of the office's pause: the zero
+// value while the office works.
+type HallPause struct {
+	// Paused: an administrator paused the office; Alert: for an air-raid
+	// alert (queue.Paused.IsAlert).
+	Paused, Alert bool
 }
 
-// Marshal returns the payload of {root}/hall: {"calls":[...]}, newest first,
-// with an empty list rather than null when nobody has been called.
-func (h *Hall) Marshal() []byte {
-	calls := h.calls
+// The hall's message while the office is paused, Ukrainian / English: an
+// alert sends everyone to the shelter, any other pause keeps them waiting.
+const (
+	hallAlertMessage = "Повітряна тривога! Пройдіть до укриття / Air-raid alert! Please go to the shelter"
+	hallPauseMessage = "Прийом тимчасово призупинено, ваша черга зберігається / Service is paused for a while, your place in the queue is kept"
+)
+
+// Message is the hall's bilingual message for the pause, "" while the
+// office works.
+func (p HallPause) Message() string {
+	switch {
+	case p.Paused && p.Alert:
+		return hallAlertMessage
+	case p.Paused:
+		return hallPauseMessage
+	}
+	return ""
+}
+
+// hallJSON is the payload of {root}/hall.
+type hallJSON struct {
+	Calls   []HallCall `json:"calls"`
+	Paused  bool       `json:"paused,omitempty"`
+	Alert   bool       `json:"alert,omitempty"`
+	Message string     `json:"message,omitempty"`
+}
+
+// HallJSON returns the payload of {root}/hall: {"calls":[...]}, newest
+// first, with an empty list rather than null when nobody has been called;
+// while the office is paused, also "paused":true, "alert":true for an
+// air-raid alert, and the message for the hall. The calls stay: the
+// citizens called before the pause are still the counters' ones.
+func HallJSON(calls []HallCall, p HallPause) []byte {
 	if calls == nil {
 		calls = []HallCall{}
 	}
-	return marshal(hallJSON{Calls: calls})
+	return marshal(hallJSON{Calls: calls, Paused: p.Paused, Alert: p.Paused && p.Alert, Message: p.Message()})
 }
+
+// Marshal returns the payload of {root}/hall of an office that works:
+// HallJSON of the calls.
+func (h *Hall) Marshal() []byte { return HallJSON(h.calls, HallPause{}) }
 
 // MarshalJSON makes json.Marshal write the same value as Marshal (json.Marshal
 // escapes &, < and > on top).

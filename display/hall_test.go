@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -101,6 +102,41 @@ func TestHallMarshal(t *testing.T) {
 		require.Equal(t, c.Counter, back.Calls[i].Counter)
 		require.True(t, c.At.Equal(back.Calls[i].At))
 	}
+}
+
+// While the office is paused the hall says so, in both languages, and
+// for an air-raid alert sends everyone to the shelter; the calls stay.
+func TestHallPaused(t *testing.T) {
+	h := NewHall(nil)
+	h.Call("А021", "5", at)
+	for _, tt := range []struct {
+		name  string
+		pause HallPause
+	}{
+		{"working", HallPause{}},
+		{"paused", HallPause{Paused: true}},
+		{"alert", HallPause{Paused: true, Alert: true}},
+		{"alert without pause", HallPause{Alert: true}},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			got := HallJSON(h.Calls(), tt.pause)
+			testkit.Golden(t, "hall_"+strings.ReplaceAll(tt.name, " ", "_")+".json", got)
+			var back struct {
+				Calls         []HallCall
+				Paused, Alert bool
+				Message       string
+			}
+			require.NoError(t, json.Unmarshal(got, &back))
+			require.Len(t, back.Calls, 1)
+			require.Equal(t, tt.pause.Paused, back.Paused)
+			require.Equal(t, tt.pause.Paused && tt.pause.Alert, back.Alert)
+			require.Equal(t, tt.pause.Message(), back.Message)
+		})
+	}
+	require.Equal(t, string(h.Marshal()), string(HallJSON(h.Calls(), HallPause{})))
+	require.Equal(t, `{"calls":[],"paused":true,"message":"Прийом тимчасово призупинено, ваша черга зберігається / Service is paused for a while, your place in the queue is kept"}`,
+		string(HallJSON(nil, HallPause{Paused: true})))
+	require.Contains(t, HallPause{Paused: true, Alert: true}.Message(), "Повітряна тривога! Пройдіть до укриття / Air-raid alert! Please go to the shelter")
 }
 
 // TestHallSimulation runs random calls against a simple model (a list rebuilt

@@ -20,6 +20,8 @@ type Queue struct {
 	// no ticket is issued now; Reason is theirs ("air-raid alert").
 	Paused bool   `json:"paused"`
 	Reason string `json:"reason,omitempty"`
+	// Alert: the office's pause is an air-raid alert (queue.Paused.IsAlert).
+	Alert bool `json:"alert,omitempty"`
 	// Refused is why a kiosk refuses an ordinary ticket of the service
 	// now, as its answer's reason (closed, paused, clock, daily_cap,
 	// full); "" while it issues.
@@ -34,8 +36,9 @@ func (q Queue) JSON() []byte {
 		LastCalled string `json:"last_called"`
 		Paused     bool   `json:"paused"`
 		Reason     string `json:"reason,omitempty"`
+		Alert      bool   `json:"alert,omitempty"`
 		Refused    string `json:"refused,omitempty"`
-	}{q.Waiting, ETA(q.ETAMin), q.LastCalled, q.Paused, q.Reason, q.Refused})
+	}{q.Waiting, ETA(q.ETAMin), q.LastCalled, q.Paused, q.Reason, q.Alert, q.Refused})
 }
 
 // ETA is an estimate in minutes as every payload carries it: null when
@@ -59,9 +62,11 @@ type Load struct {
 	OpenCounters int           `json:"open_counters"`
 	Services     []LoadService `json:"services"`
 	// Paused says an administrator paused the whole office (an air-raid
-	// alert), with their Reason.
+	// alert), with their Reason; Alert, that the pause is an air-raid
+	// alert (queue.Paused.IsAlert), which a reason alone may not say.
 	Paused bool
 	Reason string
+	Alert  bool
 	// ClockUnset: no ticket is issued because the clock is not set, or
 	// behind the time the office last ran at (a kiosk's reason clock).
 	ClockUnset bool
@@ -107,6 +112,7 @@ type loadJSON struct {
 	Services     []LoadService `json:"services"`
 	Paused       bool          `json:"paused"`
 	Reason       string        `json:"reason,omitempty"`
+	Alert        bool          `json:"alert,omitempty"`
 	ClockUnset   bool          `json:"clock_unset,omitempty"`
 	At           string        `json:"at,omitempty"`
 }
@@ -124,6 +130,7 @@ func (l Load) JSON() []byte {
 		Services:     services,
 		Paused:       l.Paused,
 		Reason:       l.Reason,
+		Alert:        l.Alert,
 		ClockUnset:   l.ClockUnset,
 		At:           formatTime(l.At),
 	})

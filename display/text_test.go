@@ -14,6 +14,7 @@ func TestTransliterate(t *testing.T) {
 		"А023 → 5":     "A023 ? 5", // the arrow has none
 		"Ц001 > 5":     "Ts001 > 5",
 		"Зачинено":     "Zachyneno",
+		"Тривога":      "Tryvoha",
 		"Є001":         "Ye001",
 		"Ю12 > 3":      "Yu12 > 3",
 		"Щ7":           "Shch7",
@@ -35,6 +36,7 @@ func TestTransliterate(t *testing.T) {
 func TestTextPayloadCharsets(t *testing.T) {
 	calling := display.Board{Counter: "5", Ticket: "А023", State: display.Calling}
 	closed := display.Board{Counter: "5", State: display.Closed}
+	alert := display.Board{Counter: "5", State: display.Closed, Alert: true}
 	ts := display.Board{Counter: "12", Ticket: "Ц001", State: display.Serving}
 	for _, c := range []struct {
 		charset string
@@ -48,6 +50,10 @@ func TestTextPayloadCharsets(t *testing.T) {
 		{"cp1125", calling, []byte{0x80, '0', '2', '3', ' ', '>', ' ', '5'}},
 		{"ascii", ts, []byte("Ts001 > 12")},
 		{"ascii", closed, []byte("Zachyneno")},
+		{"utf-8", alert, []byte("Тривога")},
+		{"cp1251", alert, []byte{0xD2, 0xF0, 0xE8, 0xE2, 0xEE, 0xE3, 0xE0}},
+		{"cp1125", alert, []byte{0x92, 0xE0, 0xA8, 0xA2, 0xAE, 0xA3, 0xA0}},
+		{"ascii", alert, []byte("Tryvoha")},
 	} {
 		o := &display.BoardOpts{Text: display.TextOpts{Charset: c.charset}}
 		require.NoError(t, o.Validate(), c.charset)
