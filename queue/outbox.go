@@ -14,10 +14,15 @@ import (
 	"github.com/cherga/cherga/display"
 )
 
-// Hall is the hall board: the latest calls, newest first.
+// Hall is the hall board: the latest calls, newest first, and the
+// office's pause, which the hall tells the citizens.
 type Hall struct {
 	Calls []display.HallCall `json:"calls"`
+	Pause display.HallPause  `json:"-"`
 }
+
+// MarshalJSON writes the payload of {root}/hall (display.HallJSON).
+func (h Hall) MarshalJSON() ([]byte, error) { return display.HallJSON(h.Calls, h.Pause), nil }
 
 // Figures are the published figures of one service's queue.
 type Figures struct {
@@ -161,6 +166,7 @@ func (e *Engine) retain(t *txn) bool {
 	var hall *Hall
 	if t.hall {
 		hall = &Hall{Calls: t.st.hall.Calls()}
+		hall.Pause.Paused, hall.Pause.Alert = t.officeAlert()
 	}
 	queues := make([]Figures, 0, len(t.dirtyQueues))
 	for s := range t.dirtyQueues {
@@ -252,7 +258,7 @@ func (e *Engine) loadRows(t *txn, queues []Figures) {
 	}
 	l.OpenCounters, l.At = open, t.now
 	p, paused := t.st.pauses[""]
-	l.Paused, l.Reason = paused, p.Reason
+	l.Paused, l.Reason, l.Alert = paused, p.Reason, paused && p.IsAlert()
 	l.ClockUnset = e.clockUnset(t.now)
 }
 

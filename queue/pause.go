@@ -164,6 +164,7 @@ func (t *txn) pausesChanged(service string, paused bool, reason string) {
 		return
 	}
 	t.allChanged()
+	t.hall = true // it tells the hall of the pause, and whether to go to the shelter
 }
 
 // paused is the pause that stops a service issuing now (nil: none).
@@ -184,6 +185,13 @@ func (t *txn) officePaused() error {
 		return &PausedError{Paused: p}
 	}
 	return nil
+}
+
+// officeAlert reports whether the office is paused, and whether for an
+// air-raid alert.
+func (t *txn) officeAlert() (paused, alert bool) {
+	p, ok := t.st.pauses[""]
+	return ok, ok && p.IsAlert()
 }
 
 // sheltered is when the office was paused in a day (an air-raid alert:

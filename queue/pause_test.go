@@ -1,6 +1,7 @@
 package queue_test
 
 import (
+	"encoding/json"
 	"errors"
 	"strings"
 	"testing"
@@ -158,4 +159,60 @@ func TestPauseAlertKept(t *testing.T) {
 	require.False(t, queue.Paused{Reason: "нарада"}.IsAlert())
 	require.False(t, queue.Paused{Reason: "прибирання після відбою тривоги"}.IsAlert())
 	require.False(t, queue.Paused{Reason: "відбій тривоги: прибирання"}.IsAlert(), "the alert's end names it")
+}
+
+// The retained state tells an air-raid alert from another pause: every
+// board, queue and the load carry alert, and the hall, which changes with
+// the pause's start and end, says it in both languages while keeping its
+// calls. A pause that turns into an alert (a new reason) says so too.
+func TestOfficePauseRetainedAlert(t *testing.T) {
+	o := newOffice(t, nil, monday10)
+	o.issue("social")
+	o.issue("social")
+	require.Equal(t, "А001", o.next("1"))
+	o.e.TakeRetained()
+
+	check := func(paused, alert bool) queue.Retained {
+		t.Helper()
+		r := o.e.TakeRetained()
+		require.NotNil(t, r.Hall, "the hall is told of the pause's start and end")
+		require.Equal(t, display.HallPause{Paused: paused, Alert: alert}, r.Hall.Pause)
+		require.Len(t, r.Hall.Calls, 1, "the calls stay")
+		require.Len(t, r.Boards, 4, "every board changes")
+		for _, b := range r.Boards {
+			require.Equal(t, alert, b.Alert, b.Counter)
+			if paused {
+				require.Equal(t, display.Closed, b.State, b.Counter)
+			}
+		}
+		require.NotEmpty(t, r.Queues)
+		for _, q := range r.Queues {
+			require.Equal(t, alert, q.Queue.Alert, q.Service)
+		}
+		require.Equal(t, paused, r.Load.Paused)
+		require.Equal(t, alert, r.Load.Alert)
+		return r
+	}
+	require.NoError(t, o.e.SetPause(o.ctx, "", "нарада"))
+	check(true, false)
+	require.NoError(t, o.e.SetPause(o.ctx, "", "повітряна тривога"))
+	check(true, true)
+	require.NoError(t, o.e.Resume(o.ctx, "", "відбій"))
+	check(false, false)
+	// An alert said without a reason: only the flag tells it.
+	require.NoError(t, o.e.Pause(o.ctx, "", queue.Paused{Alert: true, AlertSaid: true}))
+	r := check(true, true)
+	b, err := json.Marshal(r.Hall)
+	require.NoError(t, err)
+	require.Contains(t, string(b), `"paused":true,"alert":true,"message":"Повітряна тривога! Пройдіть до укриття / Air-raid alert! Please go to the shelter"`)
+
+	// A service's pause is none of the hall's, nor an alert.
+	require.NoError(t, o.e.Resume(o.ctx, "", ""))
+	o.e.TakeRetained()
+	require.NoError(t, o.e.SetPause(o.ctx, "pension", "тривога"))
+	r = o.e.TakeRetained()
+	require.Nil(t, r.Hall)
+	for _, q := range r.Queues {
+		require.False(t, q.Queue.Alert, q.Service)
+	}
 }

@@ -126,6 +126,7 @@ func (t *txn) board(c *counterState) display.Board {
 	switch {
 	case t.officePaused() != nil:
 		b.State = display.Closed // everyone is in the shelter
+		_, b.Alert = t.officeAlert()
 	case c.current != nil:
 		b.State = display.Calling
 		if c.current.State == Serving {
@@ -364,6 +365,7 @@ func (t *txn) figures(service string) display.Queue {
 	}
 	if p := t.paused(service); p != nil {
 		q.Paused, q.Reason = true, p.Reason
+		q.Alert = p.Service == "" && p.IsAlert()
 	}
 	if svc != nil {
 		q.Refused = Refusal(t.issuable(svc, false))
