@@ -139,6 +139,7 @@ func TestLoad(t *testing.T) {
 			Paused:       true,
 			Reason:       "повітряна тривога",
 			Alert:        true,
+			Languages:    []string{"uk", "en"},
 			At:           at,
 		}},
 		// An alert the administrator said without a reason: only the
@@ -162,6 +163,7 @@ func TestLoad(t *testing.T) {
 			require.Equal(t, tt.load.Waiting, back.Waiting)
 			require.Equal(t, tt.load.OpenCounters, back.OpenCounters)
 			require.Equal(t, tt.load.Alert, back.Alert)
+			require.Equal(t, tt.load.Languages, back.Languages)
 
 			std, err := json.Marshal(tt.load)
 			require.NoError(t, err)

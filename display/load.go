@@ -70,7 +70,10 @@ type Load struct {
 	// ClockUnset: no ticket is issued because the clock is not set, or
 	// behind the time the office last ran at (a kiosk's reason clock).
 	ClockUnset bool
-	At         time.Time `json:"at"`
+	// Languages are the office's languages of the announcements, in order
+	// (office.languages): an announcer says the alert in these.
+	Languages []string  `json:"languages,omitempty"`
+	At        time.Time `json:"at"`
 }
 
 // LoadService is the figures of one service in Load.
@@ -114,6 +117,7 @@ type loadJSON struct {
 	Reason       string        `json:"reason,omitempty"`
 	Alert        bool          `json:"alert,omitempty"`
 	ClockUnset   bool          `json:"clock_unset,omitempty"`
+	Languages    []string      `json:"languages,omitempty"`
 	At           string        `json:"at,omitempty"`
 }
 
@@ -132,6 +136,7 @@ func (l Load) JSON() []byte {
 		Reason:       l.Reason,
 		Alert:        l.Alert,
 		ClockUnset:   l.ClockUnset,
+		Languages:    l.Languages,
 		At:           formatTime(l.At),
 	})
 }

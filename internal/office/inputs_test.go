@@ -513,6 +513,96 @@ func TestAirRaidPause(t *testing.T) {
 	require.NoError(t, err)
 }
 
+// During an air-raid alert the hall is told to go to the shelter, not
+// that the office closed: the boards stay closed for the lamps and boxes
+// but say alert (Тривога on a text board, ТРИВОГА on an AWTRIX), the load
+// and the queues carry alert, the hall is published again with the
+// pause and a bilingual message. A tea break stays a closed office whose
+// queue is kept; the all-clear takes it all back.
+func TestAirRaidAlertTold(t *testing.T) {
+	ctx, o, l := startOffice(t, office.Opts{Config: roundTheClock(t)}, "qms/demo/#", "awtrix_demo_13/#")
+	_, err := o.Engine().Issue(ctx, queue.IssueRequest{Service: "social", Kiosk: "k1"})
+	require.NoError(t, err)
+	_, err = o.Engine().Counter(ctx, "1", queue.Command{Action: queue.Next})
+	require.NoError(t, err)
+	_, err = l.Wait(ctx, "qms/demo/hall", containing(`"ticket":"А001"`))
+	require.NoError(t, err)
+	admin := func(op, args string) {
+		t.Helper()
+		r := o.Admin(ctx, office.AdminRequest{ID: "p", Op: op, Args: json.RawMessage(args)})
+		require.True(t, r.OK, "%s: %+v", op, r.Error)
+	}
+	wait := func(topic string, match func(sim.Message) bool) sim.Message {
+		t.Helper()
+		m, err := l.Wait(ctx, topic, match)
+		require.NoError(t, err, topic)
+		return m
+	}
+	text := func(s string) func(sim.Message) bool {
+		return func(m sim.Message) bool { return string(m.Payload) == s }
+	}
+
+	// A tea break: closed, as before, and the hall says the queue is kept.
+	admin("office.pause", `{"reason":"нарада"}`)
+	m := wait("qms/demo/hall", containing(`"paused":true`))
+	require.NotContains(t, string(m.Payload), `"alert"`)
+	require.Contains(t, string(m.Payload), `"message":"Прийом тимчасово призупинено, ваша черга зберігається / Service is paused for a while, your place in the queue is kept"`)
+	require.Contains(t, string(m.Payload), `"ticket":"А001"`, "the calls stay")
+	wait("qms/demo/board/2/text", text("Зачинено"))
+	m = wait("qms/demo/load", containing(`"paused":true,"reason":"нарада"`))
+	require.NotContains(t, string(m.Payload), `"alert"`)
+
+	// It turns into an alert, said without a reason that names one.
+	admin("office.pause", `{"alert":true}`)
+	m = wait("qms/demo/hall", containing(`"alert":true`))
+	require.Contains(t, string(m.Payload), `"paused":true,"alert":true,"message":"Повітряна тривога! Пройдіть до укриття / Air-raid alert! Please go to the shelter"`)
+	require.Contains(t, string(m.Payload), `"ticket":"А001"`, "the calls stay")
+	m = wait("qms/demo/board/2", containing(`"alert":true`))
+	require.Contains(t, string(m.Payload), `"state":"closed"`, "lamps and boxes key on closed")
+	wait("qms/demo/board/2/text", text("Тривога"))
+	wait("awtrix_demo_13/custom/cherga", containing(`"text":"ТРИВОГА","color":"#FF0000"`))
+	m = wait("qms/demo/load", containing(`"alert":true`))
+	require.Contains(t, string(m.Payload), `"paused":true`)
+	require.Contains(t, string(m.Payload), `"languages":["uk","en"]`)
+	wait("qms/demo/queue/social", containing(`"alert":true`))
+
+	// office.state carries it too.
+	r := o.Admin(ctx, office.AdminRequest{ID: "s", Op: "office.state"})
+	require.True(t, r.OK, "%+v", r.Error)
+	b, err := json.Marshal(r.Result)
+	require.NoError(t, err)
+	var st struct {
+		Paused   []struct{ Alert bool }
+		Counters []struct {
+			State string
+			Alert bool
+		}
+		Queues []struct{ Queue struct{ Alert bool } }
+	}
+	require.NoError(t, json.Unmarshal(b, &st))
+	require.True(t, st.Paused[0].Alert)
+	for _, c := range st.Counters {
+		require.Equal(t, "closed", c.State)
+		require.True(t, c.Alert)
+	}
+	for _, q := range st.Queues {
+		require.True(t, q.Queue.Alert)
+	}
+
+	// The all-clear: what comes after it.
+	resumed := time.Now()
+	admin("office.resume", `{"reason":"відбій тривоги"}`)
+	after := func(m sim.Message) bool { return !m.At.Before(resumed) }
+	m = wait("qms/demo/hall", after)
+	require.NotContains(t, string(m.Payload), `"paused"`)
+	require.NotContains(t, string(m.Payload), `"message"`)
+	require.Contains(t, string(m.Payload), `"ticket":"А001"`)
+	require.Equal(t, "2", string(wait("qms/demo/board/2/text", after).Payload))
+	m = wait("qms/demo/load", after)
+	require.Contains(t, string(m.Payload), `"paused":false`)
+	require.NotContains(t, string(m.Payload), `"alert"`)
+}
+
 // A recall is announced as one: «Повторно: талон …».
 func TestRecallAnnounced(t *testing.T) {
 	ctx, o, l := startOffice(t, office.Opts{Config: roundTheClock(t)}, "qms/demo/announce")

@@ -52,6 +52,7 @@ func (o *Office) renderRetained(r queue.Retained, now time.Time) []message {
 	if r.Load != nil {
 		l := *r.Load
 		l.At = o.local(l.At)
+		l.Languages = o.conf().Office.Languages
 		msgs = append(msgs, message{bus.Load(root), true, l.JSON()})
 	}
 	return msgs
