@@ -223,7 +223,7 @@ func TestClipTexts(t *testing.T) {
 	for _, lang := range []string{"uk", "en"} {
 		texts := ClipTexts(lang)
 		for _, id := range slices.Sorted(maps.Keys(texts)) {
-			require.Regexp(t, `^(uk|en)/(word|letter|num)/[a-z0-9_]+$`, id)
+			require.Regexp(t, `^(uk|en)/(word|letter|num|phrase)/[a-z0-9_]+$`, id)
 			require.True(t, strings.HasPrefix(id, lang+"/"), id)
 			require.NotContains(t, texts[id], "’", "%s: use the ASCII apostrophe", id)
 			fmt.Fprintf(&out, "%s\t%s\n", id, texts[id])
@@ -304,4 +304,33 @@ func FuzzAnnounce(f *testing.F) {
 
 func errorsIsAny(err error, targets ...error) bool {
 	return slices.ContainsFunc(targets, func(target error) bool { return errors.Is(err, target) })
+}
+
+// The notices of an air-raid alert, as said and as written: a clip a
+// sentence, the text the sentences joined.
+func TestAnnounceNotice(t *testing.T) {
+	for _, tc := range []struct {
+		lang  string
+		n     Notice
+		text  string
+		clips []string
+	}{
+		{"uk", AlertNotice, "Увага! Повітряна тривога. Пройдіть до укриття.", []string{"uk/phrase/attention", "uk/phrase/air_raid_alert", "uk/phrase/go_to_shelter"}},
+		{"en", AlertNotice, "Attention! Air-raid alert. Please go to the shelter.", []string{"en/phrase/attention", "en/phrase/air_raid_alert", "en/phrase/go_to_shelter"}},
+		{"uk", AllClearNotice, "Відбій тривоги. Прийом відновлено.", []string{"uk/phrase/all_clear", "uk/phrase/service_resumes"}},
+		{"en", AllClearNotice, "All clear. Service resumes.", []string{"en/phrase/all_clear", "en/phrase/service_resumes"}},
+	} {
+		p, err := AnnounceNotice(tc.lang, tc.n)
+		require.NoError(t, err)
+		require.Equal(t, Phrase{Lang: tc.lang, Text: tc.text, Clips: tc.clips}, p)
+		for _, id := range p.Clips {
+			require.NotEmpty(t, ClipTexts(tc.lang)[id], "%s: a pack is made from ClipTexts", id)
+		}
+	}
+	require.Equal(t, "alert", AlertNotice.String())
+	require.Equal(t, "all_clear", AllClearNotice.String())
+	_, err := AnnounceNotice("de", AlertNotice)
+	require.ErrorIs(t, err, ErrLang)
+	_, err = AnnounceNotice("uk", Notice(0))
+	require.ErrorIs(t, err, ErrNotice)
 }

@@ -64,8 +64,8 @@ var letterByRune = func() map[rune]*letter {
 	return m
 }()
 
-// clipTexts maps, per language, every clip id Announce can emit to the text a
-// voice says for it.
+// clipTexts maps, per language, every clip id Announce and AnnounceNotice
+// can emit to the text a voice says for it.
 var clipTexts = func() map[string]map[string]string {
 	uk := map[string]string{
 		"uk/word/talon":    "талон",
@@ -121,11 +121,17 @@ var clipTexts = func() map[string]map[string]string {
 		uk["uk/letter/"+l.id] = l.uk
 		en["en/letter/"+l.id] = l.enSpeak
 	}
+	for id, text := range noticeTexts["uk"] {
+		uk["uk/"+id] = text
+	}
+	for id, text := range noticeTexts["en"] {
+		en["en/"+id] = text
+	}
 	return map[string]map[string]string{"uk": uk, "en": en}
 }()
 
-// ClipTexts returns, for language lang ("uk" or "en"), every clip id Announce
-// and NumberWords can emit, mapped to the text to synthesize for that clip when
+// ClipTexts returns, for language lang ("uk" or "en"), every clip id Announce,
+// AnnounceNotice and NumberWords can emit, mapped to the text to synthesize for that clip when
 // a voice pack is generated. Letter clips map to the letter as said ("бе",
 // "Z H"), not as written. The map is a fresh copy; it is nil for any other
 // language.

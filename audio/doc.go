@@ -23,6 +23,11 @@
 //	{lang}/letter/...  ticket prefix letters: a b v h g d e ye zh z y i yi j k l m n
 //	                   o p r s t u f kh ts ch sh shch soft yu ya (А..Я in that order)
 //	{lang}/num/N       number parts named by their value
+//	{lang}/phrase/...  whole sentences of the notices of an air-raid alert
+//	                   (AnnounceNotice): attention, air_raid_alert, go_to_shelter,
+//	                   all_clear, service_resumes; they came later too: a pack
+//	                   without them still loads, and says the notice as the chime
+//	                   alone
 //
 // Every number 0..9999 is composed of a bounded set of number clips, at most
 // one clip per decimal place plus the word for thousand (and for English

@@ -39,6 +39,9 @@ var (
 	// have.
 	ErrNoClip = errors.New("audio: no such clip in the pack")
 
+	// ErrNotice is returned by AnnounceNotice for a Notice there is none of.
+	ErrNotice = errors.New("audio: unknown notice")
+
 	// ErrCall is returned by ParseCall for an announce payload that is not a
 	// call the announcer can play.
 	ErrCall = errors.New("audio: bad announce message")

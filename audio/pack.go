@@ -227,8 +227,17 @@ func (p *Pack) Say(clips []string) (Clip, error) {
 
 // optionalClips were added after packs were first recorded: a pack without
 // them still loads, and a phrase is said without them («Повторно» before a
-// recall, "and" in "one hundred and one").
-var optionalClips = map[string]bool{"uk/word/povtorno": true, "en/word/again": true, "en/word/and": true}
+// recall, "and" in "one hundred and one"); a notice of the alert without its
+// clips is the chime alone (Announcer logs it).
+var optionalClips = func() map[string]bool {
+	m := map[string]bool{"uk/word/povtorno": true, "en/word/again": true, "en/word/and": true}
+	for lang, texts := range noticeTexts {
+		for id := range texts {
+			m[lang+"/"+id] = true
+		}
+	}
+	return m
+}()
 
 // Render returns one announcement: the chime, ChimePause of silence, then
 // each phrase (a list of clip ids, one per language) with LangPause between

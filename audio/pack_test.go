@@ -41,7 +41,7 @@ func TestLoadPack(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, mono16k, p.Format())
 	require.Equal(t, []string{"uk", "en"}, p.Langs())
-	require.Equal(t, `clip pack "test" (uk+en, 16000 Hz, 16-bit, mono, 146 clips)`, p.String())
+	require.Equal(t, `clip pack "test" (uk+en, 16000 Hz, 16-bit, mono, 156 clips)`, p.String())
 
 	ph, err := Announce("uk", "А023", "5", Window)
 	require.NoError(t, err)

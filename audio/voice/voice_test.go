@@ -42,5 +42,18 @@ func TestDefaultPack(t *testing.T) {
 		require.NoError(t, err)
 		require.Greater(t, c.Duration().Seconds(), 1.0)
 		require.Less(t, c.Duration().Seconds(), 6.0)
+		// The air-raid alert and its end are said whole, not the chime
+		// alone of a pack without them.
+		for _, n := range []audio.Notice{audio.AlertNotice, audio.AllClearNotice} {
+			ph, err := audio.AnnounceNotice(lang, n)
+			require.NoError(t, err)
+			for _, id := range ph.Clips {
+				_, ok := p.Clip(id)
+				require.True(t, ok, "%s is missing: run make voice", id)
+			}
+			c, err := p.Say(ph.Clips)
+			require.NoError(t, err)
+			require.Greater(t, c.Duration().Seconds(), 1.5, "%s %s", lang, n)
+		}
 	}
 }

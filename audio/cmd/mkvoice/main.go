@@ -71,6 +71,11 @@ var stress = map[string]struct{ text, phonemes string }{
 	"uk/letter/i":      {"і", "'i:"},
 	"uk/letter/u":      {"у", "'u:"},
 	"uk/letter/soft":   {"м'який знак", "mjak'Ij zn'Ak"},
+	// The alert's sentences: пройдІть, укриттЯ, відбІй, прийОм, and
+	// відновлЕно with its е (espeak-ng says и, and о for the last).
+	"uk/phrase/go_to_shelter":   {"Пройдіть до укриття.", "p@-rojd'it; d'o uk@-ritt'ja"},
+	"uk/phrase/all_clear":       {"Відбій тривоги.", "vidb'ij t@-riv'ohi"},
+	"uk/phrase/service_resumes": {"Прийом відновлено.", "p@-rij'om vidn'ovleno"},
 }
 
 // ukPhonemes corrects what espeak-ng 1.51 makes of Ukrainian as Russian,
