@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"slices"
+	"strings"
 	"sync"
 	"time"
 )
@@ -36,6 +37,10 @@ type Announcement struct {
 	Recall bool
 	// Calls are the messages, one per language, in the announcer's order.
 	Calls []Call
+	// Notice is set for what the announcer says of the office by itself
+	// (Announcer.Office): no ticket nor counter then, and IDs is the
+	// notice's name ("alert").
+	Notice Notice
 	// Audio is the chime and the phrases, as Pack.Render makes it.
 	Audio Clip
 }
@@ -110,9 +115,22 @@ type Announcer struct {
 	draining bool // Drain was called: Run returns once the list is empty
 	stopped  bool // Run returned: Offer takes no more calls
 	paused   bool // the office is paused: Offer takes no calls
+	// office is how the office stood at the last Office (0: not told yet).
+	office officeState
+	// notice is the notice to say before any call (nil: none).
+	notice *Announcement
 	// cut cuts the call being said (nil: none).
 	cut context.CancelFunc
 }
+
+// officeState is how the office stands, as Office is told.
+type officeState int
+
+const (
+	officeOpen officeState = iota + 1
+	officePaused
+	officeAlert
+)
 
 // NewAnnouncer returns an announcer playing pack through player. It fails
 // when the pack lacks one of opts.Langs.
@@ -205,6 +223,66 @@ func (a *Announcer) Pause(on bool) {
 	a.poke()
 }
 
+// Office tells the announcer how the office stands, as {root}/load says
+// it: paused, and whether the pause is an air-raid alert; langs are the
+// office's languages (office.languages: nil is all the announcer's). It
+// pauses the announcer as Pause does, and says a notice once at a change:
+// AlertNotice when an alert begins (or when the first state it is told is
+// an alert: an announcer started during one), AllClearNotice when an alert
+// ends with the office open again. A state told again (a retained message
+// delivered again at a reconnection) says nothing. The notice is said
+// before any call, in the announcer's languages that the office speaks.
+func (a *Announcer) Office(paused, alert bool, langs []string) {
+	now := officeOpen
+	switch {
+	case paused && alert:
+		now = officeAlert
+	case paused:
+		now = officePaused
+	}
+	var n Notice
+	a.mu.Lock()
+	switch {
+	case now == officeAlert && a.office != officeAlert:
+		n = AlertNotice
+	case now == officeOpen && a.office == officeAlert:
+		n = AllClearNotice
+	}
+	a.office = now
+	a.mu.Unlock()
+	a.Pause(paused)
+	if n == 0 {
+		return
+	}
+	an := a.noticeOf(n, langs)
+	a.mu.Lock()
+	a.notice = an // a newer notice replaces one not yet said: the office's latest state is what counts
+	a.mu.Unlock()
+	a.poke()
+}
+
+// noticeOf is the announcement of n in the announcer's languages that are
+// in langs (all of them for nil).
+func (a *Announcer) noticeOf(n Notice, langs []string) *Announcement {
+	an := &Announcement{IDs: []string{n.String()}, Notice: n}
+	for _, l := range a.opts.Langs {
+		if langs != nil && !slices.Contains(langs, l) {
+			continue
+		}
+		p, err := AnnounceNotice(l, n)
+		if err != nil {
+			continue // the announcer's languages are uk and en, which have every notice
+		}
+		for _, id := range p.Clips {
+			if _, ok := a.pack.Clip(id); !ok {
+				a.opts.Logger.Error("audio: the pack lacks a clip of the notice: said without it", "notice", n.String(), "lang", l, "clip", id)
+			}
+		}
+		an.Calls = append(an.Calls, Call{ID: n.String(), Lang: l, Text: p.Text, Clips: p.Clips, At: a.opts.Clock.Now()})
+	}
+	return an
+}
+
 func (a *Announcer) poke() {
 	select {
 	case a.wake <- struct{}{}:
@@ -221,6 +299,28 @@ func (a *Announcer) poke() {
 func (a *Announcer) Run(ctx context.Context) error {
 	for {
 		a.mu.Lock()
+		if an := a.notice; an != nil {
+			a.notice = nil
+			callCtx, cut := context.WithCancel(ctx)
+			a.cut = cut
+			a.mu.Unlock()
+			err := a.playNotice(callCtx, an)
+			a.mu.Lock()
+			a.cut = nil
+			a.mu.Unlock()
+			switch {
+			case ctx.Err() != nil && err != nil:
+				err = fmt.Errorf("%w mid-notice %s: %w", ErrStopped, an.Notice, err)
+			case callCtx.Err() != nil && err != nil:
+				err = fmt.Errorf("%w mid-notice %s: %w", ErrPaused, an.Notice, err)
+			}
+			cut()
+			a.report(an, err)
+			if ctx.Err() != nil {
+				return a.stop(ctx)
+			}
+			continue
+		}
 		it, dropped, wait := a.list.next(a.opts.Clock.Now())
 		var calls []Call
 		// The call is said under a context of its own, which Pause cuts.
@@ -230,7 +330,7 @@ func (a *Announcer) Run(ctx context.Context) error {
 			callCtx, cut = context.WithCancel(ctx)
 			a.cut = cut
 		}
-		drained := it == nil && a.draining && len(a.list.items) == 0
+		drained := it == nil && a.draining && len(a.list.items) == 0 && a.notice == nil
 		if drained {
 			a.stopped = true // under the lock Offer takes: no call slips in
 		}
@@ -301,7 +401,12 @@ func (a *Announcer) notSaid(it *item, why error) {
 // when it was not said in full.
 func (a *Announcer) report(an *Announcement, err error) {
 	args := []any{"ticket", an.Ticket, "counter", an.Counter, "ids", an.IDs, "err", err}
+	if an.Notice != 0 {
+		args = []any{"notice", an.Notice.String(), "text", noticeText(an), "err", err}
+	}
 	switch {
+	case err == nil && an.Notice != 0:
+		a.opts.Logger.Info("audio: notice said", args...) // the log a hall without speakers is read from
 	case err == nil:
 	case errors.Is(err, ErrSuperseded), errors.Is(err, ErrPaused):
 		a.opts.Logger.Info("audio: call not announced", args...) // its counter moved on, or the office paused
@@ -323,6 +428,31 @@ func (a *Announcer) announcement(it *item, calls []Call) *Announcement {
 		Recall:  it.recall,
 		Calls:   calls,
 	}
+}
+
+// playNotice says a notice: the chime and its phrases. A pause that begins
+// meanwhile cuts it (an all-clear cut by a new alert, whose notice
+// follows), and so does the end of Run's context.
+func (a *Announcer) playNotice(ctx context.Context, an *Announcement) error {
+	var phrases [][]string
+	for _, c := range an.Calls {
+		phrases = append(phrases, c.Clips)
+	}
+	clip, err := a.pack.Render(phrases...)
+	if err != nil {
+		return fmt.Errorf("audio: notice %s: %w", an.Notice, err)
+	}
+	an.Audio = clip
+	return a.player.Play(ctx, an)
+}
+
+// noticeText is the notice's text in its languages, "Увага! … / Attention! …".
+func noticeText(an *Announcement) string {
+	texts := make([]string, 0, len(an.Calls))
+	for _, c := range an.Calls {
+		texts = append(texts, c.Text)
+	}
+	return strings.Join(texts, " / ")
 }
 
 func (a *Announcer) play(ctx context.Context, an *Announcement) error {

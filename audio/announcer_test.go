@@ -319,3 +319,106 @@ func TestAnnouncerPause(t *testing.T) {
 	player.release <- struct{}{}
 	require.NoError(t, testkit.Receive(t, played).err)
 }
+
+// An air-raid alert, as {root}/load tells it, is said once when it begins
+// (after the call it cuts), in the announcer's languages the office speaks,
+// Ukrainian first, before any call; told again (a retained message at a
+// reconnection) it says nothing; its end with the office open is said once
+// too. A pause that is no alert says nothing, nor does its end.
+func TestAnnouncerOffice(t *testing.T) {
+	clock := devicetest.NewClock(t0)
+	player := newGatePlayer()
+	a, pack, played := startAnnouncer(t, player, clock, AnnouncerOpts{Langs: []string{"uk", "en"}})
+	say := func(want Notice, langs ...string) {
+		t.Helper()
+		an := testkit.Receive(t, player.started)
+		require.Equal(t, want, an.Notice)
+		require.Equal(t, []string{want.String()}, an.IDs)
+		require.Empty(t, an.Ticket)
+		var got []string
+		var phrases [][]string
+		for _, c := range an.Calls {
+			p, err := AnnounceNotice(c.Lang, want)
+			require.NoError(t, err)
+			require.Equal(t, p.Text, c.Text)
+			got = append(got, c.Lang)
+			phrases = append(phrases, p.Clips)
+		}
+		require.Equal(t, langs, got)
+		clip, err := pack.Render(phrases...)
+		require.NoError(t, err)
+		require.Equal(t, clip, an.Audio, "the chime and the notice's clips")
+		player.release <- struct{}{}
+		r := testkit.Receive(t, played)
+		require.NoError(t, r.err)
+		require.Equal(t, an, r.a)
+	}
+	quiet := func() {
+		t.Helper()
+		select {
+		case an := <-player.started:
+			t.Fatalf("said %v %v", an.Notice, an.IDs)
+		case <-time.After(50 * time.Millisecond):
+		}
+	}
+
+	a.Office(false, false, []string{"uk", "en"})
+	a.Offer(phraseCall(t, "1", "А001", "1", "uk", t0))
+	a.Offer(phraseCall(t, "1", "А001", "1", "en", t0))
+	require.Equal(t, "А001", testkit.Receive(t, player.started).Ticket)
+	a.Office(true, true, []string{"uk", "en"})
+	require.ErrorIs(t, testkit.Receive(t, played).err, ErrPaused, "the call is cut")
+	say(AlertNotice, "uk", "en")
+	for range 3 {
+		a.Office(true, true, []string{"uk", "en"}) // the retained load again
+	}
+	quiet()
+	require.Equal(t, Paused, a.Offer(phraseCall(t, "2", "А002", "2", "uk", t0)))
+	a.Office(false, false, []string{"uk", "en"})
+	say(AllClearNotice, "uk", "en")
+	a.Office(false, false, []string{"uk", "en"})
+	quiet()
+
+	// A tea break and its end: silence. An office that speaks Ukrainian
+	// only hears the alert in Ukrainian only.
+	a.Office(true, false, []string{"uk"})
+	a.Office(false, false, []string{"uk"})
+	quiet()
+	a.Office(true, true, []string{"uk"})
+	say(AlertNotice, "uk")
+	// The alert turned into another pause: not the all-clear yet.
+	a.Office(true, false, []string{"uk"})
+	quiet()
+	a.Office(false, false, []string{"uk"})
+	quiet()
+	require.False(t, player.overlap.Load())
+}
+
+// An announcer started during an alert says it once, at the first state
+// it is told; one started in an office that works says nothing.
+func TestAnnouncerOfficeAtStart(t *testing.T) {
+	for _, alert := range []bool{true, false} {
+		clock := devicetest.NewClock(t0)
+		player := newGatePlayer()
+		a, _, played := newAnnouncer(t, player, clock, AnnouncerOpts{Langs: []string{"uk", "en"}})
+		a.Office(alert, alert, nil) // before Run: the load comes with the subscription
+		a.Office(alert, alert, nil)
+		ctx, cancel := context.WithCancel(context.Background())
+		done := make(chan error, 1)
+		go func() { done <- a.Run(ctx) }()
+		if alert {
+			an := testkit.Receive(t, player.started)
+			require.Equal(t, AlertNotice, an.Notice)
+			require.Len(t, an.Calls, 2, "every language the announcer speaks, with no languages from the office")
+			player.release <- struct{}{}
+			require.NoError(t, testkit.Receive(t, played).err)
+		}
+		select {
+		case an := <-player.started:
+			t.Fatalf("said %v", an.IDs)
+		case <-time.After(50 * time.Millisecond):
+		}
+		cancel()
+		require.ErrorIs(t, <-done, context.Canceled)
+	}
+}

@@ -123,6 +123,14 @@
 //     ErrStopped: the broker has them as delivered, so nothing else would
 //     say them.
 //
+// Office tells the announcer how the office stands ({root}/load): while it
+// is paused no call is said (Pause), and at a change it says a notice of
+// its own, once: the air-raid alert when one begins («Увага! Повітряна
+// тривога. Пройдіть до укриття.», then in English), the all-clear when it
+// ends with the office open («Відбій тривоги. Прийом відновлено.»), in
+// the announcer's languages that the office speaks, before any call. The
+// log has its text.
+//
 // CommandPlayer pipes each announcement as a WAV file into aplay (or any
 // player reading standard input); DirPlayer writes numbered WAV files for
 // the simulator and tests.
