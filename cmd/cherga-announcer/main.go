@@ -1,7 +1,11 @@
 // Command cherga-announcer runs on the announcer box: it subscribes to the
 // calls of one office ({root}/announce, docs/mqtt.md) and says them through
 // the speakers, a chime and then the clips of each language, one call at a
-// time.
+// time. It follows {root}/load too: while the office is paused it says no
+// call, and it says an air-raid alert once when it begins («Увага!
+// Повітряна тривога. Пройдіть до укриття.», then in English) and once
+// when it ends («Відбій тривоги. Прийом відновлено.»), in the office's
+// languages that -lang has; the log has the text.
 //
 //	cherga-announcer -broker tcp://cherga.local:1883 -site demo
 //	cherga-announcer -broker tcp://127.0.0.1:1883 -out /tmp/calls   # WAV files instead of sound
@@ -201,14 +205,18 @@ func start(o options, player audio.Player, log *slog.Logger, played func(*audio.
 	}
 
 	topic, load := bus.Announce("qms/"+o.site), bus.Load("qms/"+o.site)
-	// The office paused (an air-raid alert): nobody is sent to a counter;
-	// the retained load says so, and says it again at every connect.
+	// The office paused: nobody is sent to a counter; an air-raid alert,
+	// its start and its end, is said. The retained load says so, and says
+	// it again at every connect (the announcer says each change once).
 	onLoad := func(_ paho.Client, m paho.Message) {
-		var l struct{ Paused bool }
+		var l struct {
+			Paused, Alert bool
+			Languages     []string
+		}
 		if len(m.Payload()) == 0 || json.Unmarshal(m.Payload(), &l) != nil {
 			return
 		}
-		ann.Pause(l.Paused)
+		ann.Office(l.Paused, l.Alert, l.Languages)
 	}
 	handle := func(_ paho.Client, m paho.Message) {
 		c, err := audio.ParseCall(m.Payload())

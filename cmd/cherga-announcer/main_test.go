@@ -325,3 +325,69 @@ func TestAnnouncerQuietWhileOfficePaused(t *testing.T) {
 	require.NoError(t, err)
 	require.Len(t, files, 1, "А007 was not said")
 }
+
+// An announcer started during an air-raid alert says it once, from the
+// retained load, in the office's languages; the load delivered again
+// says nothing more; the all-clear is said once, then calls again. The
+// log has what was said, for a box whose speakers nobody checks.
+func TestAnnouncerSaysAlert(t *testing.T) {
+	b := startBroker(t)
+	out := t.TempDir()
+	pub, err := sim.Listen(b.URL(), "qms/e2e/nothing")
+	require.NoError(t, err)
+	t.Cleanup(pub.Close)
+	alert := []byte(`{"waiting":3,"paused":true,"alert":true,"languages":["uk","en"]}`)
+	require.NoError(t, pub.Publish("qms/e2e/load", alert, true))
+
+	o, err := parseFlags([]string{"-broker", b.URL(), "-site", "e2e", "-out", out, "-id", "announcer-" + t.Name()}, io.Discard)
+	require.NoError(t, err)
+	player, err := newPlayer(o)
+	require.NoError(t, err)
+	played := make(chan *audio.Announcement, 8)
+	logs := make(lines, 64)
+	a, err := start(o, player, slog.New(slog.NewTextHandler(logs, nil)), func(an *audio.Announcement, err error) {
+		if err != nil {
+			t.Errorf("%v: %v", an.IDs, err) // not FailNow: this is the announcer's goroutine
+		}
+		played <- an
+	})
+	require.NoError(t, err)
+	t.Cleanup(a.Close)
+
+	notice := func(n audio.Notice, langs ...string) []byte {
+		t.Helper()
+		var phrases []audio.Phrase
+		for _, l := range langs {
+			p, err := audio.AnnounceNotice(l, n)
+			require.NoError(t, err)
+			phrases = append(phrases, p)
+		}
+		return expected(t, phrases...)
+	}
+	require.Equal(t, audio.AlertNotice, testkit.Receive(t, played).Notice)
+	for {
+		if l := testkit.Receive(t, (<-chan string)(logs)); strings.Contains(l, "notice said") {
+			require.Contains(t, l, `text="Увага! Повітряна тривога. Пройдіть до укриття. / Attention! Air-raid alert. Please go to the shelter."`)
+			break
+		}
+	}
+	require.NoError(t, pub.Publish("qms/e2e/load", alert, true)) // the figures change, the alert goes on
+	require.NoError(t, pub.Publish("qms/e2e/load", []byte(`{"waiting":2,"paused":false,"languages":["uk"]}`), true))
+	require.Equal(t, audio.AllClearNotice, testkit.Receive(t, played).Notice)
+	call, _ := announce(t, "8", "А008", "1", "uk", false, time.Now())
+	require.NoError(t, pub.Publish("qms/e2e/announce", call, false))
+	require.Equal(t, "А008", testkit.Receive(t, played).Ticket)
+
+	files, err := filepath.Glob(filepath.Join(out, "*.wav"))
+	require.NoError(t, err)
+	require.Equal(t, []string{filepath.Join(out, "0001-alert.wav"), filepath.Join(out, "0002-all_clear.wav"), filepath.Join(out, "0003-8.wav")}, files, "each said once")
+	for i, want := range [][]byte{notice(audio.AlertNotice, "uk", "en"), notice(audio.AllClearNotice, "uk")} {
+		f, err := os.Open(files[i])
+		require.NoError(t, err)
+		c, err := audio.ReadWAV(f)
+		f.Close()
+		require.NoError(t, err)
+		require.Equal(t, len(want), len(c.Data), files[i])
+		require.True(t, string(want) == string(c.Data), "%s: the samples differ from chime + clips", files[i])
+	}
+}
