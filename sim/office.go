@@ -197,7 +197,7 @@ func (s *Office) Counter(counter, action, to string) error {
 func (s *Office) AirRaid(ctx context.Context, on bool) error {
 	req := office.AdminRequest{ID: "sim", Op: "office.resume"}
 	if on {
-		req.Op, req.Args = "office.pause", json.RawMessage(`{"reason":"повітряна тривога"}`)
+		req.Op, req.Args = "office.pause", json.RawMessage(`{"reason":"повітряна тривога","alert":true}`)
 	}
 	if res := s.Admin(ctx, req); res.Error != nil {
 		return res.Error

@@ -3,6 +3,9 @@ package sim_test
 import (
 	"context"
 	"encoding/json"
+	"io"
+	"net/http"
+	"net/http/httptest"
 	"path/filepath"
 	"runtime"
 	"strings"
@@ -90,15 +93,48 @@ func TestOfficeAirRaid(t *testing.T) {
 	require.NoError(t, s.Bus.Publish("qms/demo/kiosk/k1/press", []byte(`{"service":"social"}`), false))
 	_, err = s.Bus.Wait(ctx, "qms/demo/kiosk/k1/ticket", nil)
 	require.NoError(t, err)
+	_, err = s.Bus.Wait(ctx, "qms/demo/hall", func(m sim.Message) bool { return strings.Contains(string(m.Payload), `"alert":true`) })
+	require.NoError(t, err)
 	st := s.State()
-	require.Contains(t, string(st.Load), `"reason":"повітряна тривога"`)
+	require.Contains(t, string(st.Load), `"reason":"повітряна тривога","alert":true`)
 	require.Len(t, st.KioskResults, 1)
 	require.Contains(t, string(st.KioskResults[0]), "Повітряна тривога")
+	// The page's banner is the hall's message: to the shelter, in both
+	// languages.
+	require.Contains(t, string(st.Hall), `"message":"Повітряна тривога! Пройдіть до укриття / Air-raid alert! Please go to the shelter"`)
+	for _, c := range st.Counters {
+		require.Contains(t, string(c), `"state":"closed","alert":true`)
+	}
 
 	require.NoError(t, s.AirRaid(ctx, false))
 	require.NoError(t, s.Bus.Publish("qms/demo/kiosk/k1/press", []byte(`{"service":"social"}`), false))
 	_, err = s.Bus.Wait(ctx, "qms/demo/kiosk/k1/ticket", func(m sim.Message) bool { return strings.Contains(string(m.Payload), `"ok":true`) })
 	require.NoError(t, err)
+}
+
+// The page stands in for a hall display: its banner during a pause is the
+// hall board's message, bilingual, sending everyone to the shelter during
+// an air-raid alert (the shelter is said in English too), and a board
+// closed for an alert says Тривога, not Зачинено.
+func TestPageBanner(t *testing.T) {
+	srv := httptest.NewServer((&sim.Office{}).Handler())
+	defer srv.Close()
+	res, err := http.Get(srv.URL)
+	require.NoError(t, err)
+	defer res.Body.Close()
+	b, err := io.ReadAll(res.Body)
+	require.NoError(t, err)
+	page := string(b)
+	require.NotContains(t, page, "Service suspended")
+	for _, s := range []string{
+		"st.hall.message",
+		"st.load.alert",
+		"Повітряна тривога! Пройдіть до укриття / Air-raid alert! Please go to the shelter",
+		"Прийом тимчасово призупинено, ваша черга зберігається / Service is paused for a while, your place in the queue is kept",
+		`b.alert ? "Тривога" : "Зачинено"`,
+	} {
+		require.Contains(t, page, s)
+	}
 }
 
 // A kiosk button given another service live prints that service's tickets
