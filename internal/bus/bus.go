@@ -153,7 +153,7 @@ func Connect(ctx context.Context, opts Opts) (*Client, error) {
 			if errors.Is(err, io.EOF) {
 				// A broker drops a client when another one connects with
 				// its id: two controllers for one site take turns.
-				args = append(args, "hint", "the broker closed the connection: it restarted, or another client connected as "+opts.ClientID+" (a second controller for this site?)")
+				args = append(args, "hint", "the connection was closed from the other end: the broker restarted, the network dropped it, or another client connected as "+opts.ClientID+" (a second controller for this site? then this repeats every few seconds)")
 			}
 			cl.log.Warn("bus: connection lost; reconnecting", args...)
 		})

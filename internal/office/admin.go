@@ -209,11 +209,22 @@ var adminOps = map[string]func(o *Office, ctx context.Context, args json.RawMess
 		o.statusMu.Lock()
 		storeErr := o.status.StoreError
 		o.statusMu.Unlock()
+		// The printers as {root}/printer/{kiosk} has them: a paper out is
+		// why a kiosk gives nothing.
+		printers := []kioskPrinter{}
+		for _, kc := range o.conf().Kiosks {
+			if k := o.kiosks[kc.ID]; k != nil {
+				if st := k.state.Load(); st != nil {
+					printers = append(printers, kioskPrinter{kc.ID, *st})
+				}
+			}
+		}
 		return struct {
 			queue.Snapshot
-			Paused     []pauseJSON `json:"paused"`
-			StoreError string      `json:"store_error,omitempty"`
-		}{snap, pausesJSON(ps, o.loc), storeErr}, nil
+			Paused     []pauseJSON    `json:"paused"`
+			Printers   []kioskPrinter `json:"printers"`
+			StoreError string         `json:"store_error,omitempty"`
+		}{snap, pausesJSON(ps, o.loc), printers, storeErr}, nil
 	},
 	"office.pause":   pauseOp(false, true),
 	"office.resume":  pauseOp(false, false),
@@ -384,6 +395,12 @@ var adminOps = map[string]func(o *Office, ctx context.Context, args json.RawMess
 		}
 		return res, err
 	},
+}
+
+// kioskPrinter is one kiosk's printer in office.state.
+type kioskPrinter struct {
+	Kiosk string `json:"kiosk"`
+	PrinterState
 }
 
 // eventPage is the answer of events.replay, and ticketPage of
@@ -729,7 +746,11 @@ func (o *Office) onAdmin(topic string, payload []byte) {
 	}
 	req.read, req.at = read, time.Now()
 	if !adminIDOK(req.ID) {
-		o.reportError("admin", fmt.Errorf("office: admin request needs JSON {\"id\":\"…\",\"op\":\"…\",\"args\":{…}} with an id of 1-64 characters without / + #: %q", truncate(payload, 200)))
+		source := "admin"
+		if read {
+			source = "read" // a dashboard's, to tell from an administrator's
+		}
+		o.reportError(source, fmt.Errorf("office: admin request needs JSON {\"id\":\"…\",\"op\":\"…\",\"args\":{…}} with an id of 1-64 characters without / + #: %q", truncate(payload, 200)))
 		return
 	}
 	if err != nil {

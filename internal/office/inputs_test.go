@@ -159,7 +159,7 @@ func TestConfigSetSharedMatrix(t *testing.T) {
 // {root}/read/res/{id}, and refuses the others: a broker's ACL can give
 // an analyst the figures without the right to pause the office.
 func TestReadRequests(t *testing.T) {
-	ctx, o, l := startOffice(t, office.Opts{Config: roundTheClock(t)}, "qms/demo/read/res/#", "qms/demo/admin/res/#")
+	ctx, o, l := startOffice(t, office.Opts{Config: roundTheClock(t)}, "qms/demo/read/res/#", "qms/demo/admin/res/#", "qms/demo/errors")
 	ask := func(id, payload string) office.AdminResponse {
 		t.Helper()
 		require.NoError(t, l.Publish("qms/demo/read/req", []byte(payload), false))
@@ -182,6 +182,10 @@ func TestReadRequests(t *testing.T) {
 	res = ask("bad", `{"id":"bad","op":5}`)
 	require.Equal(t, "bad_request", res.Error.Code, "a malformed one is answered where it was asked")
 	require.Empty(t, l.Messages("qms/demo/admin/res/w"))
+	// One without an id is told on the errors topic, as the read door's.
+	require.NoError(t, l.Publish("qms/demo/read/req", []byte(`{"op":"office.state"}`), false))
+	_, err = l.Wait(ctx, "qms/demo/errors", containing(`"source":"read"`))
+	require.NoError(t, err)
 }
 
 // The read door has a queue of its own: dashboards catching up on events

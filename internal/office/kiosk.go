@@ -37,6 +37,9 @@ type kiosk struct {
 	// wait for the store (ns): a press's time behind others at a slow
 	// printer is not the store's, and does not make it stale.
 	own atomic.Int64
+	// state is the printer's state as {root}/printer/{kiosk} has it, for
+	// office.state (other goroutines); nil until first known.
+	state atomic.Pointer[PrinterState]
 
 	status    printer.Status
 	statusErr error
@@ -565,6 +568,7 @@ func (k *kiosk) setStatus(st printer.Status, err error) {
 	if err != nil {
 		ps.Error = err.Error()
 	}
+	k.state.Store(&ps)
 	b := string(mustJSON(ps))
 	conn := k.o.connects.Load()
 	if b == k.published && conn == k.pubConn {
@@ -575,7 +579,7 @@ func (k *kiosk) setStatus(st printer.Status, err error) {
 	switch {
 	case b == k.logged:
 	case err != nil:
-		k.o.log.Warn("office: printer cannot print", "kiosk", k.cfg.ID, "printer", k.spec, "err", err)
+		k.o.log.Warn("office: printer cannot print", "kiosk", k.cfg.ID, "printer", k.spec, "fix", printerFix(err), "err", err)
 	case ps.Paper == printer.PaperNearEnd.String():
 		k.o.log.Warn("office: printer paper near end: change the roll soon", "kiosk", k.cfg.ID, "printer", k.spec)
 	case k.logged != "":
@@ -600,6 +604,25 @@ func printerMessage(err error) (uk, en string) {
 		return "Кришку принтера відкрито. Будь ласка, зверніться до працівника офісу.", "The printer cover is open. Please ask a member of staff."
 	}
 	return "Принтер не готовий до друку. Будь ласка, зверніться до працівника офісу.", "The ticket printer is not ready. Please ask a member of staff."
+}
+
+// printerFix is what the staff do about a printer that cannot print, for
+// the log: the printer's own words ("paper out, offline": a printer is
+// offline whenever it cannot print) do not say it.
+func printerFix(err error) string {
+	switch {
+	case errors.Is(err, printer.ErrPaperOut):
+		return "load a new roll of paper"
+	case errors.Is(err, printer.ErrCoverOpen):
+		return "close the printer's cover"
+	case errors.Is(err, printer.ErrCutter):
+		return "open the cover, clear the paper from the cutter, close it"
+	case errors.Is(err, printer.ErrUnrecoverable):
+		return "switch the printer off and on"
+	case errors.As(err, new(*printer.Condition)):
+		return "check the printer's panel: its light says why it stopped"
+	}
+	return "check that the printer is switched on and its cable (USB or serial) is in"
 }
 
 // pausedMessage is what a kiosk says while an administrator has paused the

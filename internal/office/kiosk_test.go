@@ -477,6 +477,13 @@ func TestKioskVoidsTicketCutShort(t *testing.T) {
 	require.Contains(t, res.Message, "Талон "+voided.Label+" не надруковано повністю", "the screen names the number on the stub")
 	require.Contains(t, r.log.String(), `msg="office: ticket not printed whole: voided, it will not be called" kiosk=k1 ticket=`+voided.Label, "and the log, for the citizen who brings it")
 	r.printerState(func(s office.PrinterState) bool { return s.Paper == "out" })
+	r.log.Await(t, r.ctx, `msg="office: printer cannot print" kiosk=k1`, "logged")
+	require.Contains(t, r.log.String(), `fix="load a new roll of paper"`, "the log says what to do")
+	st := r.o.Admin(r.ctx, office.AdminRequest{ID: "s", Op: "office.state"})
+	require.True(t, st.OK)
+	b, err := json.Marshal(st.Result)
+	require.NoError(t, err)
+	require.Contains(t, string(b), `"printers":[{"kiosk":"k1","online":false,"paper":"out","cover":"closed","error":"printer: cannot print: paper out`, "and office.state, for chergactl")
 
 	require.Equal(t, 1, r.sp.Cleared(), "the rest of the voided ticket is cleared from the printer")
 
