@@ -373,8 +373,8 @@ func readConfigs(tx *bolt.Tx) ([]ConfigVersion, error) {
 // returns the size written. A file copied with cp while the engine writes
 // can be torn; this one cannot.
 func (e *Engine) Backup(path string) (int64, error) {
-	if sameFile(path, e.db.Path()) {
-		return 0, fmt.Errorf("queue: backup: %s is the store itself", path)
+	if err := e.backupTarget(path); err != nil {
+		return 0, err
 	}
 	if _, err := os.Stat(path); err == nil {
 		// Replace an earlier backup, not a file of another kind.
@@ -441,6 +441,23 @@ func isDigits(s string) bool {
 }
 
 // sameFile reports whether a and b name the same file (or would).
+// backupTarget refuses a backup over the store's file, and over another
+// file at its path (a backup put back there: a restart runs on it). At
+// the path of a state file that was deleted while the office runs, the
+// backup is what is to be put there, as the log says.
+func (e *Engine) backupTarget(path string) error {
+	fi, err := os.Stat(path)
+	switch {
+	case err != nil:
+		return nil // nothing there
+	case e.file != nil && os.SameFile(fi, e.file), e.file == nil && sameFile(path, e.db.Path()):
+		return fmt.Errorf("queue: backup: %s is the store itself", path)
+	case sameFile(path, e.db.Path()):
+		return fmt.Errorf("queue: backup: another file is at the state file's path %s (a backup put back?): restart to run on it, or move it away first", path)
+	}
+	return nil
+}
+
 func sameFile(a, b string) bool {
 	fa, err1 := os.Stat(a)
 	fb, err2 := os.Stat(b)

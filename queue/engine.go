@@ -11,6 +11,7 @@ import (
 	"runtime/debug"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"time"
 
 	bolt "go.etcd.io/bbolt"
@@ -67,6 +68,10 @@ type Engine struct {
 	once   sync.Once
 	// file is the state file as opened (checkFile).
 	file fs.FileInfo
+	// troubleSaid is the trouble with the file the log last told of, at
+	// troubleAt (loop goroutine only).
+	troubleSaid string
+	troubleAt   time.Time
 	// commitErr is the first failure of the write transactions since one
 	// that saved a request committed, fileErr checkFile's (the engine's
 	// goroutine); told is what OnStore heard last (toldMu).
@@ -395,8 +400,14 @@ func (e *Engine) tick() {
 	defer e.tellStore()
 	e.fileErr = e.checkFile()
 	if msg := fileTrouble(e.fileErr); msg != "" {
-		e.log.Error("queue: "+msg, "path", absPath(e.db.Path()), "err", e.fileErr)
+		// Said when it begins or changes, and every 10 minutes while it
+		// lasts: not at every tick.
+		if msg != e.troubleSaid || time.Since(e.troubleAt) >= 10*time.Minute {
+			e.log.Error("queue: "+msg, "path", absPath(e.db.Path()), "err", e.fileErr)
+			e.troubleSaid, e.troubleAt = msg, time.Now()
+		}
 	} else {
+		e.troubleSaid = ""
 		// Writing the room ahead is a write too: the stall watch sees it.
 		e.writing.Store(time.Now().UnixNano())
 		e.preallocate(step)
@@ -404,6 +415,19 @@ func (e *Engine) tick() {
 	}
 	e.catchUp()
 	e.refreshEstimates()
+}
+
+// roomBack reports whether a store whose writes failed for want of room
+// (ENOSPC) has room again: a small change (a counter closed) fits the
+// file's free pages on a disk still full, and the store said to work
+// again would fail at the next press that needs a page more. Only a
+// file system with a megabyte free again counts.
+func (e *Engine) roomBack() bool {
+	if !errors.Is(e.commitErr, syscall.ENOSPC) {
+		return true
+	}
+	free, _, err := e.opts.space(e.db.Path())
+	return err != nil || free < 0 || free >= 1<<20
 }
 
 // savedRequest reports whether batch holds a caller's change that was
@@ -598,7 +622,7 @@ func (e *Engine) run(batch []*request) {
 				e.log.Error("queue: reload failed", "err", rerr)
 			}
 		} else {
-			if savedRequest(batch, errs) {
+			if savedRequest(batch, errs) && e.roomBack() {
 				// A caller's change was saved: not only an empty commit
 				// that fits the free pages of a full disk.
 				e.commitErr = nil

@@ -9,6 +9,8 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"sync/atomic"
+	"syscall"
 	"testing"
 	"time"
 
@@ -1089,4 +1091,38 @@ func TestOnStore(t *testing.T) {
 	require.Contains(t, told[0], "no space left on device")
 	require.Equal(t, "ok", told[1])
 	require.Contains(t, told[2], "no space left on device")
+}
+
+// A disk still full is not a store that saves again: a small change fits
+// the file's free pages, and the next press that needs a page more fails.
+// Only a file system with room again clears it.
+func TestOnStoreDiskStillFull(t *testing.T) {
+	o := newOffice(t, nil, monday10)
+	require.NoError(t, o.e.Close())
+	var told []string
+	var free atomic.Int64
+	opts := o.opts()
+	queue.SetDiskSpace(opts, func(string) (int64, int64, error) { return free.Load(), 1 << 30, nil })
+	opts.OnStore = func(err error) { // on the engine's goroutine
+		if err == nil {
+			told = append(told, "ok")
+		} else {
+			told = append(told, err.Error())
+		}
+	}
+	o.e = queuetest.OpenPath(t, o.path, o.cfg, opts)
+	o.issue("social")
+	full := &os.PathError{Op: "write", Path: o.path, Err: syscall.ENOSPC}
+	queue.SetFailHook(o.e, func() error { return full })
+	_, err := o.e.Issue(o.ctx, queue.IssueRequest{Service: "social"})
+	require.ErrorIs(t, err, syscall.ENOSPC)
+	queue.SetFailHook(o.e, nil)
+	o.do("3", queue.Pause) // fits the free pages
+	_, _ = o.e.Tickets(o.ctx)
+	require.Len(t, told, 1, "still full: %q", told)
+	free.Store(1 << 30) // room made
+	o.do("3", queue.Resume)
+	_, _ = o.e.Tickets(o.ctx)
+	require.Equal(t, "ok", told[len(told)-1], "%q", told)
+	require.Len(t, told, 2)
 }
