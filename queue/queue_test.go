@@ -1054,20 +1054,27 @@ func TestRestartClockBehind(t *testing.T) {
 	require.NoError(t, e.Issuable(o.ctx, "social"), "trusted for good: the trusted clock is recorded")
 }
 
+// tellsStore has opts.OnStore keep what it is told: "ok", or the error.
+// The engine calls it on its goroutine; read it after a request returned.
+func tellsStore(opts *queue.Opts) *[]string {
+	told := &[]string{}
+	opts.OnStore = func(err error) {
+		if err == nil {
+			*told = append(*told, "ok")
+		} else {
+			*told = append(*told, err.Error())
+		}
+	}
+	return told
+}
+
 // The engine tells OnStore when its writes start failing and when they
 // work again, once each; a Close whose last write failed says so.
 func TestOnStore(t *testing.T) {
 	o := newOffice(t, nil, monday10)
 	require.NoError(t, o.e.Close())
-	var told []string
 	opts := o.opts()
-	opts.OnStore = func(err error) { // on the engine's goroutine
-		if err == nil {
-			told = append(told, "ok")
-		} else {
-			told = append(told, err.Error())
-		}
-	}
+	told := tellsStore(opts)
 	o.e = queuetest.OpenPath(t, o.path, o.cfg, opts)
 	o.issue("social")
 	boom := errors.New("no space left on device")
@@ -1081,16 +1088,16 @@ func TestOnStore(t *testing.T) {
 	// that saves again (its empty commit may fit a full disk's free pages).
 	require.ErrorIs(t, o.e.Void(o.ctx, 9999, "x"), queue.ErrUnknownTicket)
 	_, _ = o.e.Tickets(o.ctx) // after the Void's commit and its telling
-	require.Len(t, told, 1, "%q", told)
+	require.Len(t, *told, 1, "%q", *told)
 	o.issue("social")
 	queue.SetFailHook(o.e, func() error { return boom })
 	_, err := o.e.Issue(o.ctx, queue.IssueRequest{Service: "social"})
 	require.ErrorIs(t, err, boom)
 	require.ErrorContains(t, o.e.Close(), "the last write to the store failed")
-	require.Len(t, told, 3, "%q", told)
-	require.Contains(t, told[0], "no space left on device")
-	require.Equal(t, "ok", told[1])
-	require.Contains(t, told[2], "no space left on device")
+	require.Len(t, *told, 3, "%q", *told)
+	require.Contains(t, (*told)[0], "no space left on device")
+	require.Equal(t, "ok", (*told)[1])
+	require.Contains(t, (*told)[2], "no space left on device")
 }
 
 // A disk still full is not a store that saves again: a small change fits
@@ -1099,17 +1106,10 @@ func TestOnStore(t *testing.T) {
 func TestOnStoreDiskStillFull(t *testing.T) {
 	o := newOffice(t, nil, monday10)
 	require.NoError(t, o.e.Close())
-	var told []string
 	var free atomic.Int64
 	opts := o.opts()
 	queue.SetDiskSpace(opts, func(string) (int64, int64, error) { return free.Load(), 1 << 30, nil })
-	opts.OnStore = func(err error) { // on the engine's goroutine
-		if err == nil {
-			told = append(told, "ok")
-		} else {
-			told = append(told, err.Error())
-		}
-	}
+	told := tellsStore(opts)
 	o.e = queuetest.OpenPath(t, o.path, o.cfg, opts)
 	o.issue("social")
 	full := &os.PathError{Op: "write", Path: o.path, Err: syscall.ENOSPC}
@@ -1119,10 +1119,10 @@ func TestOnStoreDiskStillFull(t *testing.T) {
 	queue.SetFailHook(o.e, nil)
 	o.do("3", queue.Pause) // fits the free pages
 	_, _ = o.e.Tickets(o.ctx)
-	require.Len(t, told, 1, "still full: %q", told)
+	require.Len(t, *told, 1, "still full: %q", *told)
 	free.Store(1 << 30) // room made
 	o.do("3", queue.Resume)
 	_, _ = o.e.Tickets(o.ctx)
-	require.Equal(t, "ok", told[len(told)-1], "%q", told)
-	require.Len(t, told, 2)
+	require.Equal(t, "ok", (*told)[len(*told)-1], "%q", *told)
+	require.Len(t, *told, 2)
 }
