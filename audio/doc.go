@@ -51,8 +51,11 @@
 // implied "номер", not with the neuter "вікно"). The one place where grammar
 // changes a word is тисяча, which is feminine and governs its numeral: 1000 is
 // "тисяча" (the spoken form, without "одна"), 1001 "тисяча один", 2000 "дві
-// тисячі", 3000 "три тисячі", 5000 "п'ять тисяч". The apostrophe is the ASCII
-// ' (п'ять, дев'ять, дев'яносто, м'який знак), as in the rest of cherga.
+// тисячі", 3000 "три тисячі", 5000 "п'ять тисяч". The apostrophe of these
+// texts is the ASCII ' (п'ять, дев'ять, дев'яносто, м'який знак), which
+// the voice packs were made from (espeak-ng reads it); the messages cherga
+// writes for people to read elsewhere use the Ukrainian ʼ (U+02BC), and a
+// printer prints either as its code page's apostrophe.
 //
 // Prefix letters are said by their Ukrainian names (Б "бе", Й "йот", Ь "м'який
 // знак") and written in Text as printed on the ticket ("Талон АБ сім, ...").
