@@ -27,6 +27,9 @@ type Ticket struct {
 	// closes: a line under the wait says so, rather than let them wait all
 	// day for nothing.
 	Late bool
+	// Closes is when the service closes today ("17:00"), said on the late
+	// line: a short wait and "you may not be served" side by side need it.
+	Closes string
 	// NVLogo is the key (1..255) of a logo stored in the printer's flash with the
 	// vendor's utility, printed centred at the top with FS p; 0 = none. It costs
 	// four bytes on the wire, whatever the size of the logo.
@@ -121,7 +124,10 @@ func (p *Profile) Ticket(t *Ticket) ([]byte, error) {
 		uk, en := waitText(t.Wait)
 		w.pair("wait", "Очікування: "+uk, "Wait: "+en)
 	}
-	if t.Late {
+	switch {
+	case t.Late && t.Closes != "":
+		w.pair("late", "Прийом до "+t.Closes+": можливо, вас не встигнуть прийняти сьогодні", "Open until "+t.Closes+": you may not be served today")
+	case t.Late:
 		w.pair("late", "Можливо, вас не встигнуть прийняти сьогодні", "You may not be served today")
 	}
 

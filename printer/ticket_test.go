@@ -206,6 +206,12 @@ func TestTicketLate(t *testing.T) {
 		require.Positive(t, wait, name)
 		require.Greater(t, late, wait, "%s: under the wait", name)
 		require.Contains(t, strings.ReplaceAll(text, "\n", " "), "You may not be served today", name)
+		// With when the service closes: a short wait beside "you may not
+		// be served" needs it.
+		tk.Closes = "17:00"
+		text = strings.ReplaceAll(printed(t, p, tk).String(), "\n", " ")
+		require.Contains(t, text, "Прийом до 17:00: можливо, вас не встигнуть", name)
+		require.Contains(t, text, "Open until 17:00: you may not be served today", name)
 	}
 }
 

@@ -36,6 +36,8 @@ type Issued struct {
 	// closes (its call after Wait, plus one visit): with office.refuse_late
 	// off, the ticket is issued all the same, and says so.
 	Late bool
+	// Closes is when the service closes today, with Late.
+	Closes time.Time
 }
 
 // Issue allocates the next number of a service. It returns after the ticket
@@ -83,7 +85,7 @@ func (e *Engine) Issue(ctx context.Context, r IssueRequest) (Issued, error) {
 		t.event(EvIssued, tk, "", "")
 		t.changed(svc.ID)
 		res = Issued{Ticket: *tk, Ahead: ahead, Wait: t.waitOf(svc, ahead, callRank(tk))}
-		res.Late = t.late(svc, res.Wait)
+		res.Late, res.Closes = t.late(svc, res.Wait)
 		return nil
 	})
 	return res, err
@@ -173,8 +175,8 @@ func (t *txn) issuable(svc *config.Service, priority bool) error {
 			rank = 0
 		}
 		ahead := t.st.aheadOf(svc.ID, rank)
-		if w := t.waitOf(svc, ahead, rank); t.late(svc, w) {
-			_, closes, _ := t.e.hours(svc, t.now)
+		w := t.waitOf(svc, ahead, rank)
+		if late, closes := t.late(svc, w); late {
 			return &FullError{Service: svc.ID, Waiting: t.waitingCount(svc.ID), Wait: w, Visit: t.perTicket(svc), Closes: closes}
 		}
 	}
@@ -203,11 +205,15 @@ func Refusal(err error) string {
 }
 
 // late says whether a ticket of svc called after wait would be served only
-// after the service closes: its call, plus one visit. With no counter
-// open (Unknown) nobody can tell, and one may open: not late.
-func (t *txn) late(svc *config.Service, wait time.Duration) bool {
+// after the service closes (when it does, with true): its call, plus one
+// visit. With no counter open (Unknown) nobody can tell, and one may open:
+// not late.
+func (t *txn) late(svc *config.Service, wait time.Duration) (bool, time.Time) {
 	_, closes, ok := t.e.hours(svc, t.now)
-	return ok && wait != Unknown && t.now.Add(wait+t.perTicket(svc)).After(closes)
+	if ok && wait != Unknown && t.now.Add(wait+t.perTicket(svc)).After(closes) {
+		return true, closes
+	}
+	return false, time.Time{}
 }
 
 // Issuable says whether Issue would issue an ordinary ticket of service

@@ -1243,7 +1243,7 @@ func TestKioskAnswersLate(t *testing.T) {
 	require.NotContains(t, answers[0], `"late"`, "called at once, served by 16:50")
 	require.NotContains(t, answers[0], `"message"`)
 	require.Contains(t, answers[1], `"late":true`, "called at 16:50, served at 17:10")
-	require.Contains(t, answers[1], `"message":"Можливо, вас не встигнуть прийняти сьогодні / You may not be served today"`, "as the ticket says")
+	require.Contains(t, answers[1], `"message":"Прийом до 17:00: можливо, вас не встигнуть прийняти сьогодні / Open until 17:00: you may not be served today"`, "as the ticket says, with when the service closes")
 
 	// A press the kiosk cannot read, with an id it can: the screen gets
 	// its answer under that id.

@@ -254,7 +254,7 @@ func printable(cfg *config.Config, kiosk string, p *printer.Profile) error {
 		// late lines: its size is bounded too.
 		tk := queue.Ticket{ID: 1<<53 - 1, Label: label, Issued: at, Priority: true}
 		pt := ticketOf(cfg, tk, service, serviceEn, 9999, 99*time.Hour)
-		pt.Late = true
+		pt.Late, pt.Closes = true, "23:59"
 		b, err := p.Ticket(pt)
 		if err != nil {
 			return &FieldError{Field: field, Err: fmt.Errorf("office: kiosk %s cannot print %s on %s: %w", kiosk, what, p.Name, err)}
@@ -698,6 +698,9 @@ func (k *kiosk) serve(ctx context.Context, p press) Result {
 	tk := iss.Ticket
 	pt := k.ticket(tk, svc.Name, svc.NameEn, iss.Ahead, iss.Wait)
 	pt.Late = iss.Late
+	if iss.Late {
+		pt.Closes = iss.Closes.In(k.o.loc).Format("15:04")
+	}
 	doc, err := k.profile.Ticket(pt)
 	kept := false
 	if err == nil {
@@ -719,7 +722,7 @@ func (k *kiosk) serve(ctx context.Context, p press) Result {
 	}
 	r.OK, r.Ticket, r.ID, r.Ahead, r.EtaMin, r.Late = true, tk.Label, tk.ID, iss.Ahead, queue.Minutes(iss.Wait), iss.Late
 	if r.Late {
-		r.Message = msgLate // as the ticket says
+		r.Message = lateMessage(pt.Closes) // as the ticket says
 	}
 	if kept {
 		// The printer stopped with the ticket in it, and prints what it
@@ -732,8 +735,12 @@ func (k *kiosk) serve(ctx context.Context, p press) Result {
 	return r
 }
 
-// msgLate is what a late ticket and the kiosk's answer say.
-const msgLate = "Можливо, вас не встигнуть прийняти сьогодні / You may not be served today"
+// lateMessage is what the kiosk's answer of a late ticket says, as the
+// ticket does: when the service closes (a wait "under 1 min" beside "you
+// may not be served today" needs it).
+func lateMessage(closes string) string {
+	return "Прийом до " + closes + ": можливо, вас не встигнуть прийняти сьогодні / Open until " + closes + ": you may not be served today"
+}
 
 // ready checks the printer now, so that a press never issues a number for a
 // printer that went wrong since the last poll. A printer with automatic
