@@ -904,6 +904,37 @@ func contains(list []string, s string) bool {
 	return false
 }
 
+// lookalikeDigits are the prefixes a citizen reads as a digit on a ticket
+// or a board: З003 as 3003, О010 as 0010, Б060 as 6060.
+var lookalikeDigits = map[string]string{"З": "3", "О": "0", "Б": "6"}
+
+// PrefixWarnings says which service prefixes a citizen may misread or
+// mishear: one that reads as a digit; Ь, which has no sound of its own
+// (the English voice says "soft sign", a board in ASCII drops it); two
+// prefixes that are one letter in English and on ASCII boards (И and Й
+// are both Y). Not Validate errors: an office may have printed them for
+// years; the log and config.set's answer say them.
+func (c *Config) PrefixWarnings() []string {
+	var out []string
+	latin := map[string]string{} // transliteration → prefix
+	for i, s := range c.Services {
+		f := fmt.Sprintf("services[%d].prefix", i)
+		if d, ok := lookalikeDigits[s.Prefix]; ok {
+			out = append(out, fmt.Sprintf("%s: %s reads as the digit %s on a ticket and a board (%s001 as %s001): a letter unlike a digit is clearer", f, s.Prefix, d, s.Prefix, d))
+		}
+		if s.Prefix == "Ь" {
+			out = append(out, f+": Ь has no sound of its own: the English voice says \"soft sign\", and a board in ASCII leaves it out")
+			continue
+		}
+		l := display.Transliterate(s.Prefix)
+		if other, ok := latin[l]; ok && other != s.Prefix {
+			out = append(out, fmt.Sprintf("%s: %s and %s are both %q in the English announcement and on a board in ASCII: the citizens of one would go at the other's call", f, other, s.Prefix, l))
+		}
+		latin[l] = s.Prefix
+	}
+	return out
+}
+
 // SharedMatrix names the first counter whose AWTRIX matrix prefix another
 // counter has already: one matrix would show both counters' calls. Not a
 // Validate error: a configuration recorded before it was checked must

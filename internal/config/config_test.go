@@ -238,3 +238,19 @@ func TestBrokerURLRedacted(t *testing.T) {
 	require.NoError(t, err)
 	require.JSONEq(t, `{"url":"tcp://cherga:xxxxx@10.0.0.5:1883","username":"cherga"}`, string(b))
 }
+
+// Prefixes a citizen may misread (З003 as 3003) or mishear (И and Й are
+// both Y in English) are warned of, not refused.
+func TestPrefixWarnings(t *testing.T) {
+	c, err := firmwareconfig.Example("round-the-clock")
+	require.NoError(t, err)
+	require.Empty(t, c.PrefixWarnings(), "А, П, Ц are clear")
+	c.Services[0].Prefix, c.Services[1].Prefix, c.Services[2].Prefix = "З", "И", "Й"
+	require.NoError(t, c.Validate())
+	ws := c.PrefixWarnings()
+	require.Len(t, ws, 2, "%q", ws)
+	require.Contains(t, ws[0], "services[0].prefix: З reads as the digit 3")
+	require.Contains(t, ws[1], `services[2].prefix: И and Й are both "Y"`)
+	c.Services[0].Prefix = "Ь"
+	require.Contains(t, c.PrefixWarnings()[0], "services[0].prefix: Ь has no sound of its own")
+}

@@ -126,7 +126,11 @@ var adminOps = map[string]func(o *Office, ctx context.Context, args json.RawMess
 		if err != nil {
 			return nil, err
 		}
-		return setAnswer(v), nil
+		ans := setAnswer(v)
+		if ws := o.conf().PrefixWarnings(); len(ws) > 0 {
+			ans["warnings"] = ws // said, not refused: an office may have printed them for years
+		}
+		return ans, nil
 	},
 	"config.history": func(o *Office, ctx context.Context, args json.RawMessage) (any, error) {
 		var a struct {

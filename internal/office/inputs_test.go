@@ -679,6 +679,23 @@ func TestBrokerURLPasswordNotGiven(t *testing.T) {
 	require.NotContains(t, log.String(), "s3cret")
 }
 
+// config.set says, without refusing, a prefix citizens may misread.
+func TestConfigSetWarnsOfPrefixes(t *testing.T) {
+	ctx, o, _ := startOffice(t, office.Opts{Config: roundTheClock(t), Logger: quiet}, "qms/demo/status")
+	got := o.Admin(ctx, office.AdminRequest{ID: "g", Op: "config.get"})
+	require.True(t, got.OK)
+	whole, err := json.Marshal(got.Result.(map[string]any)["config"])
+	require.NoError(t, err)
+	var c config.Config // a copy: the answer shares the running one's lists
+	require.NoError(t, json.Unmarshal(whole, &c))
+	c.Services[2].Prefix = "З"
+	whole, err = json.Marshal(c)
+	require.NoError(t, err)
+	r := o.Admin(ctx, office.AdminRequest{ID: "s", Op: "config.set", Args: json.RawMessage(`{"config":` + string(whole) + `}`)})
+	require.True(t, r.OK, "%+v", r.Error)
+	require.Contains(t, r.Result.(map[string]any)["warnings"], "services[2].prefix: З reads as the digit 3 on a ticket and a board (З001 as 3001): a letter unlike a digit is clearer")
+}
+
 // config.set changes the office while it runs: a service and a counter
 // come, one counter goes (its board is cleared), the hours change; what is
 // wired to hardware is refused, naming the field.

@@ -266,6 +266,9 @@ func Start(ctx context.Context, opts Opts) (_ *Office, err error) {
 	if err := cfg.SharedMatrix(); err != nil {
 		log.Warn("office: two counters drive one AWTRIX matrix, which shows both counters' calls; give each its own prefix", "err", err)
 	}
+	for _, w := range cfg.PrefixWarnings() {
+		log.Warn("office: a ticket prefix citizens may misread or mishear", "warning", w)
+	}
 	if o.eng, err = queue.Open(dbPath, cfg, &queue.Opts{Now: opts.Now, Logger: log, OnStore: o.onStore}); err != nil {
 		return nil, err
 	}
