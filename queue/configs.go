@@ -127,6 +127,7 @@ func (t *txn) recordConfig(cfg *config.Config, v *ConfigVersion) error {
 	}
 	t.fail(b.Put(u64(v.Version), rec))
 	t.fail(pruneConfigs(b, v.Version))
+	t.record(&Event{Type: EvConfigChanged, Version: v.Version, Reason: strings.TrimSuffix(v.Source+": "+v.Author, ": ")})
 	return nil
 }
 

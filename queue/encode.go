@@ -27,6 +27,13 @@ func appendEvent(b []byte, ev *Event) []byte {
 	b = appendOmitString(b, `,"counter":`, ev.Counter)
 	b = appendOmitString(b, `,"service":`, ev.Service)
 	b = appendOmitString(b, `,"reason":`, ev.Reason)
+	if ev.Alert {
+		b = append(b, `,"alert":true`...)
+	}
+	if ev.Version != 0 {
+		b = append(b, `,"version":`...)
+		b = strconv.AppendUint(b, ev.Version, 10)
+	}
 	return append(b, '}')
 }
 

@@ -41,6 +41,12 @@ type Event struct {
 	// Service is the service of a service.paused or service.resumed.
 	Service string `json:"service,omitempty"`
 	Reason  string `json:"reason,omitempty"`
+	// Alert: an office.paused for an air-raid alert (Paused.IsAlert).
+	Alert bool `json:"alert,omitempty"`
+	// Version is the configuration version of a config.changed, whose
+	// Reason is its source ("admin", "file", "rollback", "merge") and
+	// author.
+	Version uint64 `json:"version,omitempty"`
 }
 
 // afterEnd are the event types that a ticket may have after it ended: a
@@ -70,6 +76,9 @@ const (
 	EvOfficeResumed  = "office.resumed"
 	EvServicePaused  = "service.paused"
 	EvServiceResumed = "service.resumed"
+	// EvConfigChanged: a configuration version was recorded and runs (an
+	// integration reads it again: config.get).
+	EvConfigChanged = "config.changed"
 )
 
 // IsCall reports whether the event calls its ticket to a counter (a call or

@@ -158,7 +158,11 @@ func (t *txn) pausesChanged(service string, paused bool, reason string) {
 	case !paused:
 		typ = EvServiceResumed
 	}
-	t.record(&Event{Type: typ, Service: service, Reason: reason})
+	ev := &Event{Type: typ, Service: service, Reason: reason}
+	if p, ok := t.st.pauses[""]; ok && typ == EvOfficePaused {
+		ev.Alert = p.IsAlert()
+	}
+	t.record(ev)
 	if service != "" {
 		t.changed(service)
 		return

@@ -3,6 +3,7 @@ package queue_test
 import (
 	"encoding/json"
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -215,4 +216,37 @@ func TestOfficePauseRetainedAlert(t *testing.T) {
 	for _, q := range r.Queues {
 		require.False(t, q.Queue.Alert, q.Service)
 	}
+}
+
+// The events an integration needs to follow the office, not only its
+// tickets: office.paused says whether it is an air-raid alert, and a
+// configuration version recorded is config.changed (read it again).
+func TestEventsOfAlertAndConfig(t *testing.T) {
+	o := newOffice(t, nil, monday10)
+	require.NoError(t, o.e.SetPause(o.ctx, "", "повітряна тривога"))
+	require.NoError(t, o.e.SetPause(o.ctx, "pension", "нарада"))
+	v, err := o.e.SetConfigVersion(o.ctx, o.cfg, queue.Change{}, queue.ConfigVersion{Source: "admin", Author: "olena"})
+	require.NoError(t, err)
+	evs := o.events()
+	var paused, service, changed *queue.Event
+	for i, ev := range evs {
+		switch ev.Type {
+		case queue.EvOfficePaused:
+			paused = &evs[i]
+		case queue.EvServicePaused:
+			service = &evs[i]
+		case queue.EvConfigChanged:
+			changed = &evs[i]
+		}
+	}
+	require.NotNil(t, paused)
+	require.True(t, paused.Alert)
+	require.False(t, service.Alert, "a service's pause is no alert")
+	require.NotNil(t, changed)
+	require.Equal(t, v.Version, changed.Version)
+	require.Equal(t, "admin: olena", changed.Reason)
+	b, err := json.Marshal(changed)
+	require.NoError(t, err)
+	require.Contains(t, string(b), `"type":"config.changed","at":`)
+	require.Contains(t, string(b), fmt.Sprintf(`"reason":"admin: olena","version":%d}`, v.Version))
 }
