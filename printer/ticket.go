@@ -18,6 +18,10 @@ type Ticket struct {
 	QR        string        // optional QR payload (a status URL); "" = none
 	Footer    string        // optional, centred, word-wrapped
 	Duplicate bool          // a reprint: "ДУБЛІКАТ / DUPLICATE" under the number
+	// LabelLatin is the label as the English announcement says it
+	// ("Ts001" for Ц001), printed under the number as "Ticket Ts001" for
+	// a citizen who reads English; empty for none.
+	LabelLatin string
 	// Priority is a ticket served out of turn: "ПОЗАЧЕРГОВИЙ / PRIORITY"
 	// under the number, so the citizen sees that the long press worked and
 	// the specialist that the priority was given. Never the category: it
@@ -100,6 +104,9 @@ func (p *Profile) Ticket(t *Ticket) ([]byte, error) {
 	w.text("label", label, scale)
 	w.b = Emphasize(w.b, false)
 	w.b = Size(w.b, 1, 1)
+	if t.LabelLatin != "" {
+		w.text("label_latin", "Ticket "+t.LabelLatin, 1)
+	}
 	if t.Priority {
 		w.bold("priority", "ПОЗАЧЕРГОВИЙ / PRIORITY")
 	}

@@ -215,6 +215,20 @@ func TestTicketLate(t *testing.T) {
 	}
 }
 
+// A label that reads otherwise in English (Ц001 is said "Ts one") has its
+// Latin form under the number, on every paper width.
+func TestTicketLabelLatin(t *testing.T) {
+	for _, name := range Profiles() {
+		p := profile(t, name)
+		tk := testTicket()
+		require.NotContains(t, printed(t, p, tk).String(), "Ticket ", name)
+		tk.Label, tk.LabelLatin = "Ц001", "Ts001"
+		text := printed(t, p, tk).String()
+		require.Contains(t, text, "Ticket Ts001", name)
+		require.Less(t, strings.Index(text, "Ц001"), strings.Index(text, "Ticket Ts001"), "%s: under the number", name)
+	}
+}
+
 func TestTicketOptionalFields(t *testing.T) {
 	p := profile(t, "epson-tm-t20")
 	doc := printed(t, p, &Ticket{Label: "Б7", Service: "Пенсії", Ahead: -1, Wait: -1})

@@ -71,3 +71,6 @@ func Hold(key string) (release func()) {
 	var once sync.Once
 	return func() { once.Do(func() { close(gate.(chan struct{})) }) }
 }
+
+// LatinLabel is what a ticket prints of its label for English readers.
+var LatinLabel = latinLabel

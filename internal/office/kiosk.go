@@ -771,17 +771,35 @@ func (k *kiosk) ticket(tk queue.Ticket, service, serviceEn string, ahead int, wa
 // ticketOf is the ticket of tk that an office of cfg prints.
 func ticketOf(cfg *config.Config, tk queue.Ticket, service, serviceEn string, ahead int, wait time.Duration) *printer.Ticket {
 	return &printer.Ticket{
-		Header:    cfg.Office.Name,
-		Label:     tk.Label,
-		Service:   service,
-		ServiceEn: serviceEn,
-		Issued:    tk.Issued.In(cfg.Location()),
-		Ahead:     ahead,
-		Wait:      wait,
-		QR:        statusURL(cfg, tk),
-		Footer:    cfg.Office.Footer,
-		Priority:  tk.Priority,
+		Header:     cfg.Office.Name,
+		Label:      tk.Label,
+		LabelLatin: latinLabel(tk.Label),
+		Service:    service,
+		ServiceEn:  serviceEn,
+		Issued:     tk.Issued.In(cfg.Location()),
+		Ahead:      ahead,
+		Wait:       wait,
+		QR:         statusURL(cfg, tk),
+		Footer:     cfg.Office.Footer,
+		Priority:   tk.Priority,
 	}
+}
+
+// latinLook are the capitals whose Latin transliteration is the Latin
+// letter they look like: a label of them (А001) reads the same to a
+// citizen who reads English, and is said so by the English announcement.
+const latinLook = "АЕІКМОТ"
+
+// latinLabel is the label as the English announcement says it, for the
+// ticket's English readers, when it reads otherwise: Ts001 for Ц001, V012
+// for В012 (which looks like B012); "" for А001.
+func latinLabel(label string) string {
+	for _, r := range label {
+		if r >= 0x80 && !strings.ContainsRune(latinLook, r) {
+			return display.Transliterate(label)
+		}
+	}
+	return ""
 }
 
 // printFailed records why a print failed, and says whether the printer

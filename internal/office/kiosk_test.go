@@ -926,3 +926,15 @@ func TestKioskAnswersEveryPress(t *testing.T) {
 	require.Len(t, answered, n, "each press answered, by its id")
 	require.Len(t, r.tickets(), ok)
 }
+
+// A ticket whose label reads otherwise in English gives its Latin form, as
+// the English announcement says it; one that reads the same gives none.
+func TestLatinLabel(t *testing.T) {
+	for label, want := range map[string]string{
+		"А001": "", "Т012": "", "КО99": "",
+		"Ц001": "Ts001", "В012": "V012", "Н001": "N001", "Р001": "R001", "С001": "S001",
+		"Х001": "Kh001", "Й001": "Y001", "Щ001": "Shch001", "П001": "P001",
+	} {
+		require.Equal(t, want, office.LatinLabel(label), label)
+	}
+}
