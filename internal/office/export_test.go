@@ -6,6 +6,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/cherga/cherga/display"
 	"github.com/cherga/cherga/queue"
 )
 
@@ -74,3 +75,10 @@ func Hold(key string) (release func()) {
 
 // LatinLabel is what a ticket prints of its label for English readers.
 var LatinLabel = latinLabel
+
+// Overtaken says whether the call ev is no longer its counter's, with
+// board the counter's board rendered last.
+func Overtaken(board display.Board, ev queue.Event) bool {
+	o := &Office{boards: map[string]display.Board{board.Counter: board}}
+	return o.overtaken(ev)
+}

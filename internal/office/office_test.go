@@ -312,6 +312,39 @@ func TestOfficeState(t *testing.T) {
 	require.False(t, r.OK, "it takes no args")
 }
 
+// A board published again after its blink time (the office resumes after
+// an alert) goes out once, settled: an AWTRIX matrix would otherwise wake
+// twice.
+func TestResumedBoardOnce(t *testing.T) {
+	cfg := roundTheClock(t)
+	cfg.Office.BoardBlinkSec = 1
+	ctx, o, l := startOffice(t, office.Opts{Config: cfg, Logger: quiet}, "qms/demo/board/1", "qms/demo/board/2")
+	for range 2 {
+		_, err := o.Engine().Issue(ctx, queue.IssueRequest{Service: "social", Kiosk: "k1"})
+		require.NoError(t, err)
+	}
+	_, err := o.Engine().Counter(ctx, "1", queue.Command{Action: queue.Next})
+	require.NoError(t, err)
+	serving := func(m sim.Message) bool { return strings.Contains(string(m.Payload), `"state":"serving"`) }
+	_, err = l.Wait(ctx, "qms/demo/board/1", serving)
+	require.NoError(t, err)
+	require.NoError(t, o.Engine().SetPause(ctx, "", "нарада"))
+	_, err = l.Wait(ctx, "qms/demo/board/1", containing(`"state":"closed"`))
+	require.NoError(t, err)
+	before := len(l.Messages("qms/demo/board/1"))
+	require.NoError(t, o.Engine().Resume(ctx, "", ""))
+	_, err = l.Wait(ctx, "qms/demo/board/1", func(m sim.Message) bool {
+		return serving(m) && len(l.Messages("qms/demo/board/1")) > before
+	})
+	require.NoError(t, err)
+	// A later message on another board: the publisher has gone on since.
+	_, err = o.Engine().Counter(ctx, "2", queue.Command{Action: queue.Next})
+	require.NoError(t, err)
+	_, err = l.Wait(ctx, "qms/demo/board/2", containing(`"state":"calling"`))
+	require.NoError(t, err)
+	require.Len(t, l.Messages("qms/demo/board/1"), before+1, "board 1 once, settled")
+}
+
 // office.state gives the boards as their topics have them (a call settles
 // to serving after board_blink_s), and the seq of its last event: a
 // dashboard applies the events after it, none twice, none missed.

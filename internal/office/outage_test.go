@@ -19,6 +19,7 @@ import (
 	"github.com/mochi-mqtt/server/v2/listeners"
 	"github.com/stretchr/testify/require"
 
+	"github.com/cherga/cherga/display"
 	firmwareconfig "github.com/cherga/cherga/firmware-config"
 	"github.com/cherga/cherga/internal/broker"
 	"github.com/cherga/cherga/internal/office"
@@ -510,3 +511,24 @@ func newSlowLink(t *testing.T, to string) *slowLink {
 }
 
 func (s *slowLink) addr() string { return s.ln.Addr().String() }
+
+// A call is overtaken only by a later change of its counter: a board of
+// before the call (committed between a round's boards and its events)
+// says nothing of it, and the call is said.
+func TestOvertaken(t *testing.T) {
+	t0 := time.Date(2026, 12, 3, 10, 0, 0, 0, time.UTC)
+	call := queue.Event{Type: queue.EvCalled, At: t0, Counter: "1", Ticket: &queue.Ticket{Label: "А008"}}
+	for _, c := range []struct {
+		why   string
+		board display.Board
+		want  bool
+	}{
+		{"its own ticket", display.Board{Counter: "1", Ticket: "А008", State: display.Calling, At: t0}, false},
+		{"a later call", display.Board{Counter: "1", Ticket: "А010", State: display.Calling, At: t0.Add(time.Minute)}, true},
+		{"idle since after it", display.Board{Counter: "1", State: display.Idle, At: t0.Add(time.Minute)}, true},
+		{"idle since before it", display.Board{Counter: "1", State: display.Idle, At: t0.Add(-time.Second)}, false},
+		{"the ticket before it", display.Board{Counter: "1", Ticket: "А007", State: display.Serving, At: t0.Add(-time.Minute)}, false},
+	} {
+		require.Equal(t, c.want, office.Overtaken(c.board, call), c.why)
+	}
+}

@@ -30,13 +30,16 @@ func (o *Office) renderRetained(r queue.Retained, now time.Time) []message {
 	var msgs []message
 	for _, b := range r.Boards {
 		b.At = o.local(b.At)
-		o.boards[b.Counter] = b
 		if l := o.counterLamps[b.Counter]; l != nil {
 			if err := l.Set(b.State == display.Calling || b.State == display.Serving); err != nil {
 				o.log.Error("office: counter lamp", "counter", b.Counter, "err", err)
 			}
 		}
-		msgs = append(msgs, o.renderBoard(display.Settle(b, now, o.blink()))...)
+		// Kept as shown: one shown settled already (published again after
+		// its blink time, a resume) is not settled, and sent, once more.
+		b = display.Settle(b, now, o.blink())
+		o.boards[b.Counter] = b
+		msgs = append(msgs, o.renderBoard(b)...)
 	}
 	if r.Hall != nil {
 		h := *r.Hall
@@ -70,13 +73,15 @@ func (o *Office) renderEvent(ev queue.Event) []message {
 }
 
 // overtaken reports whether the call ev is no longer its counter's: the
-// board (the committed state, rendered before the events of a round) has
-// another ticket, or none. After a broker outage the calls made meanwhile
-// go out at once: said, the first would send a citizen whose visit is
-// over to the counter, before the one it calls now.
+// board rendered last is of a later change (a later call, the visit's
+// end) and has another ticket, or none. After a broker outage the calls
+// made meanwhile go out at once: said, the first would send a citizen
+// whose visit is over to the counter, before the one it calls now. A
+// board of before the call (a change committed between a round's boards
+// and its events) says nothing of it: the call is said.
 func (o *Office) overtaken(ev queue.Event) bool {
 	b, ok := o.boards[ev.Counter]
-	return ok && ev.Ticket != nil && b.Ticket != ev.Ticket.Label
+	return ok && ev.Ticket != nil && b.Ticket != ev.Ticket.Label && b.At.After(ev.At)
 }
 
 func (o *Office) renderBoard(b display.Board) []message {
@@ -203,8 +208,9 @@ func (o *Office) settle(now time.Time) (msgs []message, next time.Time) {
 			}
 			continue
 		}
-		msgs = append(msgs, o.renderBoard(display.Settle(b, now, o.blink()))...)
-		delete(o.boards, counter)
+		b = display.Settle(b, now, o.blink())
+		o.boards[counter] = b // as shown: settled, it is not due again
+		msgs = append(msgs, o.renderBoard(b)...)
 	}
 	return msgs, next
 }
