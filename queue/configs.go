@@ -441,7 +441,6 @@ func isDigits(s string) bool {
 	return s != ""
 }
 
-// sameFile reports whether a and b name the same file (or would).
 // backupTarget refuses a backup over the store's file, and over another
 // file at its path (a backup put back there: a restart runs on it). At
 // the path of a state file that was deleted while the office runs, the
@@ -459,6 +458,7 @@ func (e *Engine) backupTarget(path string) error {
 	return nil
 }
 
+// sameFile reports whether a and b name the same file (or would).
 func sameFile(a, b string) bool {
 	fa, err1 := os.Stat(a)
 	fb, err2 := os.Stat(b)

@@ -402,9 +402,10 @@ func (e *Engine) tick() {
 	if msg := fileTrouble(e.fileErr); msg != "" {
 		// Said when it begins or changes, and every 10 minutes while it
 		// lasts: not at every tick.
-		if msg != e.troubleSaid || time.Since(e.troubleAt) >= 10*time.Minute {
+		now := e.opts.Now()
+		if since := now.Sub(e.troubleAt); msg != e.troubleSaid || since < 0 || since >= 10*time.Minute {
 			e.log.Error("queue: "+msg, "path", absPath(e.db.Path()), "err", e.fileErr)
-			e.troubleSaid, e.troubleAt = msg, time.Now()
+			e.troubleSaid, e.troubleAt = msg, now
 		}
 	} else {
 		e.troubleSaid = ""

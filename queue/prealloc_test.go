@@ -12,6 +12,7 @@ import (
 	"sync/atomic"
 	"syscall"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/require"
 	bolt "go.etcd.io/bbolt"
@@ -237,7 +238,8 @@ func TestPreallocateWriteFails(t *testing.T) {
 func TestStateFileGone(t *testing.T) {
 	var log testkit.Log
 	path := filepath.Join(t.TempDir(), "q.db")
-	e := queuetest.OpenPath(t, path, queuetest.Office(t), &queue.Opts{Now: queuetest.NewClock(monday10).Now, Logger: slog.New(slog.NewTextHandler(&log, nil))})
+	clk := queuetest.NewClock(monday10)
+	e := queuetest.OpenPath(t, path, queuetest.Office(t), &queue.Opts{Now: clk.Now, Logger: slog.New(slog.NewTextHandler(&log, nil))})
 	require.Equal(t, 1, log.Count("a new, empty store"))
 	const gone, replaced = "the state file was deleted", "another file is at the state file's path"
 	queue.Tick(e)
@@ -247,6 +249,9 @@ func TestStateFileGone(t *testing.T) {
 	queue.Tick(e)
 	queue.Tick(e)
 	require.Equal(t, 1, log.Count(gone), "once, not at every tick")
+	clk.Add(10 * time.Minute)
+	queue.Tick(e)
+	require.Equal(t, 2, log.Count(gone), "and every 10 minutes while it lasts")
 	_, err := e.Issue(t.Context(), queue.IssueRequest{Service: "social"})
 	require.NoError(t, err, "it runs on")
 

@@ -21,12 +21,17 @@ import (
 )
 
 // AckWait is how long the broker's acknowledgement of a publication is
-// awaited on a connection that is open: a slow link (office Wi-Fi whose
-// round trip takes seconds) is not a lost one, and taken for one it would
-// have everything sent again and again. A dead connection is found by the
-// keepalive (15 s, and 10 s for the answer), which fails its publications
-// at once.
+// awaited: a slow link (office Wi-Fi whose round trip takes seconds) is
+// not a lost one, and taken for one it would have everything sent again
+// and again. A dead connection is found by the keepalive (15 s, and 10 s
+// for the answer); paho, reconnecting, does not fail what was in flight:
+// whoever sent it sends it again at the reconnection (OnConnect), rather
+// than wait this long for it.
 const AckWait = 30 * time.Second
+
+// ErrNoAnswer is returned (wrapped) by Sending.Wait when the broker did
+// not acknowledge the publication in the time given.
+var ErrNoAnswer = errors.New("no answer")
 
 // ErrNotConnected is returned by Publish while the broker is unreachable.
 var ErrNotConnected = errors.New("bus: not connected to the broker")
@@ -337,7 +342,7 @@ func (s *Sending) Wait(timeout time.Duration) error {
 		return s.err
 	}
 	if !s.tok.WaitTimeout(timeout) {
-		return fmt.Errorf("bus: publish %s: no answer within %s", s.topic, timeout)
+		return fmt.Errorf("bus: publish %s: %w within %s", s.topic, ErrNoAnswer, timeout)
 	}
 	if err := s.tok.Error(); err != nil {
 		return fmt.Errorf("bus: publish %s: %w", s.topic, err)

@@ -868,7 +868,6 @@ func (c *Config) HoursOf(s *Service, weekday string) (from, to int) {
 	return from, to
 }
 
-// Holiday reports whether day ("2026-01-01") is one of the office's holidays.
 // NextGuard is office.next_guard_s as a duration: 0 for no guard (-1),
 // 10 s when unset.
 func (o *Office) NextGuard() time.Duration {
@@ -881,6 +880,7 @@ func (o *Office) NextGuard() time.Duration {
 	return time.Duration(o.NextGuardSec) * time.Second
 }
 
+// Holiday reports whether day ("2026-01-01") is one of the office's holidays.
 func (c *Config) Holiday(day string) bool { return contains(c.Office.Holidays, day) }
 
 // Location is the office time zone; Validate guarantees it loads.

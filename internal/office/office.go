@@ -107,13 +107,13 @@ type Office struct {
 	// the order they came; reads those of the read door, likewise.
 	admin, reads chan AdminRequest
 
-	// status is the retained status (statusMu, with bus while Start sets
-	// it: the engine's onStore may run meanwhile).
 	// faults are the wrong inputs logged lately (logRefusal), by source
 	// and kind.
 	faultsMu sync.Mutex
 	faults   map[string]*fault
 
+	// status is the retained status (statusMu, with bus while Start sets
+	// it: the engine's onStore may run meanwhile).
 	statusMu sync.Mutex
 	status   Status
 	// runCtx ends, with cancel, when the office closes.

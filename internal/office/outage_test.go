@@ -22,6 +22,7 @@ import (
 	"github.com/cherga/cherga/display"
 	firmwareconfig "github.com/cherga/cherga/firmware-config"
 	"github.com/cherga/cherga/internal/broker"
+	"github.com/cherga/cherga/internal/bus"
 	"github.com/cherga/cherga/internal/office"
 	"github.com/cherga/cherga/internal/testkit"
 	"github.com/cherga/cherga/printer"
@@ -442,26 +443,64 @@ func TestSlowLink(t *testing.T) {
 	require.Eventually(t, func() bool { return pending() == 0 }, 40*time.Second, 50*time.Millisecond, "acknowledged 6 s late, not failed and sent again")
 }
 
+// TestInFlightAtReconnect: what was in flight when the connection dropped
+// (its acknowledgement lost with it) is sent again at the reconnection,
+// not once its acknowledgement is given up on (bus.AckWait, 30 s): the
+// events are all acknowledged well before then.
+func TestInFlightAtReconnect(t *testing.T) {
+	cfg := roundTheClock(t)
+	brk, err := broker.Start("127.0.0.1:0", quiet)
+	require.NoError(t, err)
+	defer brk.Close()
+	link := newSlowLink(t, brk.Addr())
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	o, err := office.Start(ctx, office.Opts{Config: cfg, DB: filepath.Join(t.TempDir(), "o.db"), Broker: "tcp://" + link.addr(), Logger: quiet})
+	require.NoError(t, err)
+	defer o.Close()
+	pending := func() int {
+		evs, err := o.Engine().Pending(0, 100)
+		require.NoError(t, err)
+		return len(evs)
+	}
+	require.Eventually(t, func() bool { return pending() == 0 }, 30*time.Second, 50*time.Millisecond, "the start's events are acknowledged")
+
+	link.delay.Store(-1) // the broker's answers are lost
+	_, err = o.Engine().Issue(ctx, queue.IssueRequest{Service: "social", Kiosk: "k1"})
+	require.NoError(t, err)
+	time.Sleep(200 * time.Millisecond) // sent, its acknowledgement lost
+	require.Equal(t, 1, pending())
+	link.delay.Store(0)
+	link.cut() // the connection drops; the office reconnects at once
+	require.Eventually(t, func() bool { return pending() == 0 }, bus.AckWait*2/3, 50*time.Millisecond, "sent again at the reconnection")
+}
+
 // slowLink is a TCP proxy to a broker whose answers come late by delay,
-// in order.
+// in order, or, with a delay below 0, are lost.
 type slowLink struct {
 	ln    net.Listener
 	delay atomic.Int64 // a time.Duration
+	mu    sync.Mutex
+	conns []net.Conn
+}
+
+// cut drops the connections it carries, as a broker that restarts does.
+func (s *slowLink) cut() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, c := range s.conns {
+		c.Close()
+	}
+	s.conns = nil
 }
 
 func newSlowLink(t *testing.T, to string) *slowLink {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	require.NoError(t, err)
 	s := &slowLink{ln: ln}
-	var mu sync.Mutex
-	var conns []net.Conn
 	t.Cleanup(func() {
 		ln.Close()
-		mu.Lock()
-		defer mu.Unlock()
-		for _, c := range conns {
-			c.Close()
-		}
+		s.cut()
 	})
 	go func() {
 		for {
@@ -474,9 +513,9 @@ func newSlowLink(t *testing.T, to string) *slowLink {
 				c.Close()
 				continue
 			}
-			mu.Lock()
-			conns = append(conns, c, b)
-			mu.Unlock()
+			s.mu.Lock()
+			s.conns = append(s.conns, c, b)
+			s.mu.Unlock()
 			go func() { _, _ = io.Copy(b, c); b.Close() }()
 			type chunk struct {
 				at   time.Time
@@ -497,8 +536,8 @@ func newSlowLink(t *testing.T, to string) *slowLink {
 				buf := make([]byte, 32<<10)
 				for {
 					n, err := b.Read(buf)
-					if n > 0 {
-						late <- chunk{time.Now().Add(time.Duration(s.delay.Load())), append([]byte(nil), buf[:n]...)}
+					if d := time.Duration(s.delay.Load()); n > 0 && d >= 0 {
+						late <- chunk{time.Now().Add(d), append([]byte(nil), buf[:n]...)}
 					}
 					if err != nil {
 						return

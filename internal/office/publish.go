@@ -3,6 +3,7 @@ package office
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"runtime"
 	"strconv"
 	"sync/atomic"
@@ -253,6 +254,9 @@ type failures struct {
 	gen  atomic.Uint64 // the latest generation that failed
 	took atomic.Uint64 // the latest generation of which the broker took a publication
 	wake chan struct{} // a failure since the publisher last looked
+	// current is the publisher's generation: the runs of one before it are
+	// sent again already, and not waited for.
+	current atomic.Uint64
 }
 
 // publish sends what the engine committed to the broker: the retained state
@@ -301,6 +305,7 @@ func (o *Office) publish(ctx context.Context) {
 	}
 	fail := func() {
 		gen++
+		failed.current.Store(gen)
 		down, again, sent = true, true, 0
 		backoff()
 	}
@@ -349,6 +354,13 @@ func (o *Office) publish(ctx context.Context) {
 				down = false
 				retry.Stop()
 			}
+			// What was in flight when the connection dropped is lost (a
+			// clean session), and paho, reconnecting, does not fail it:
+			// a new generation sends it again now, not once its
+			// acknowledgement is given up on (bus.AckWait).
+			gen++
+			sent = 0
+			failed.current.Store(gen)
 		case <-failed.wake:
 			if failed.gen.Load() == gen && !down {
 				if failed.took.Load() == gen {
@@ -487,6 +499,26 @@ func holding(held <-chan struct{}) bool {
 	}
 }
 
+// await waits for the broker to take s, up to bus.AckWait, and no longer
+// than gen is the publisher's generation: a publication in flight when
+// the connection dropped is sent again at once by the next one, and its
+// own acknowledgement, which paho neither gives nor fails, must not hold
+// those of the new one.
+func await(s *bus.Sending, gen uint64, failed *failures) (superseded bool, err error) {
+	deadline := time.Now().Add(bus.AckWait)
+	for {
+		err = s.Wait(min(time.Until(deadline), 250*time.Millisecond))
+		switch {
+		case !errors.Is(err, bus.ErrNoAnswer):
+			return false, err
+		case gen < failed.current.Load():
+			return true, nil
+		case !time.Now().Before(deadline):
+			return false, err
+		}
+	}
+}
+
 // acknowledge waits for the broker to take each run of publications, in
 // order, and acknowledges their events to the engine. At the first failure
 // it tells the publisher, and acknowledges nothing more of that generation:
@@ -495,17 +527,19 @@ func (o *Office) acknowledge(runs <-chan sending, failed *failures) {
 	defer o.wg.Done()
 	var bad uint64 // the generation that failed
 	for r := range runs {
-		if r.gen <= bad {
+		if r.gen <= bad || r.gen < failed.current.Load() {
 			continue // sent again by the next generation
 		}
 		var err error
+		superseded := false
 		for _, s := range r.sends {
-			if err = s.Wait(bus.AckWait); err != nil {
+			if superseded, err = await(s, r.gen, failed); err != nil || superseded {
 				break
 			}
 			failed.took.Store(r.gen)
 		}
 		switch {
+		case superseded:
 		case err != nil:
 			bad = r.gen
 			o.log.Debug("office: publish deferred", "err", err)
