@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"maps"
+	"slices"
 	"strings"
 	"time"
 )
@@ -30,6 +31,17 @@ type Paused struct {
 	Since     time.Time `json:"since"`
 }
 
+// The words by which IsAlert tells an air-raid alert from a reason, in
+// order: the all-clear is none; words of the air raid itself are one;
+// another emergency sends people out of the building, not to the shelter
+// (a fire alarm is «пожежна тривога»); and then any alarm is one.
+var (
+	allClearWords  = []string{"відбій", "відбою", "all clear", "all-clear"}
+	airRaidWords   = []string{"повітрян", "укрит", "ракет", "шахед", "дрон", "балістик", "air-raid", "air raid", "shelter", "missile", "drone"}
+	otherEmergency = []string{"пожеж", "евакуац", "мінуван", "вибухівк", "газу", "fire", "evacuat", "bomb", "gas leak"}
+	alarmWords     = []string{"тривог", "тревог", "сирен", "alert", "siren"}
+)
+
 // IsAlert reports whether an office pause is an air-raid alert: as an
 // administrator said, or else when its reason names one. A pause without
 // a reason is none: sending citizens to the shelter on a technical stop
@@ -39,15 +51,18 @@ func (p Paused) IsAlert() bool {
 		return p.Alert
 	}
 	r := strings.ToLower(p.Reason)
-	if strings.Contains(r, "відбій") || strings.Contains(r, "відбою") || strings.Contains(r, "all clear") || strings.Contains(r, "all-clear") {
-		return false // the alert's end
+	has := func(words []string) bool {
+		return slices.ContainsFunc(words, func(w string) bool { return strings.Contains(r, w) })
 	}
-	for _, w := range []string{"тривог", "тревог", "сирен", "укрит", "air-raid", "air raid", "alert", "siren", "shelter"} {
-		if strings.Contains(r, w) {
-			return true
-		}
+	switch {
+	case has(allClearWords):
+		return false
+	case has(airRaidWords):
+		return true
+	case has(otherEmergency):
+		return false
 	}
-	return false
+	return has(alarmWords)
 }
 
 // ErrPaused is returned (as a *PausedError) while the office or the
@@ -87,7 +102,10 @@ func (e *Engine) SetPause(ctx context.Context, service, reason string) error {
 }
 
 // Pause is SetPause with whether an office pause is an air-raid alert,
-// when with.AlertSaid (else a pause in force keeps what it said).
+// when with.AlertSaid. Else a pause in force keeps what was said of it,
+// unless with gives another reason: that is judged by its words (a
+// meeting said to be no alert, paused again for «повітряна тривога», is
+// one; an alert paused again for «технічна перерва» is not).
 func (e *Engine) Pause(ctx context.Context, service string, with Paused) error {
 	return e.do(ctx, false, func(t *txn) error {
 		if service != "" && e.service(service) == nil {
@@ -95,8 +113,13 @@ func (e *Engine) Pause(ctx context.Context, service string, with Paused) error {
 		}
 		p, ok := t.st.pauses[service]
 		reason := cmp.Or(with.Reason, p.Reason)
-		said := with.AlertSaid || p.AlertSaid
-		alert := with.Alert || !with.AlertSaid && p.Alert
+		said, alert := p.AlertSaid, p.Alert
+		switch {
+		case with.AlertSaid:
+			said, alert = true, with.Alert
+		case with.Reason != "" && with.Reason != p.Reason:
+			said, alert = false, false // the new reason says it
+		}
 		if ok && p.Reason == reason && p.AlertSaid == said && p.Alert == alert {
 			return nil
 		}

@@ -149,17 +149,36 @@ func TestPauseAlertKept(t *testing.T) {
 	ps, err := o.e.Pauses(o.ctx)
 	require.NoError(t, err)
 	require.False(t, ps[""].IsAlert(), "said: not an alert, whatever the reason")
-	require.NoError(t, o.e.SetPause(o.ctx, "", "навчання з евакуації"))
+	require.NoError(t, o.e.SetPause(o.ctx, "", ""))
 	ps, err = o.e.Pauses(o.ctx)
 	require.NoError(t, err)
-	require.False(t, ps[""].IsAlert(), "a new reason keeps what was said")
-	require.Equal(t, "навчання з евакуації", ps[""].Reason)
+	require.False(t, ps[""].IsAlert(), "paused again without a reason: what was said holds")
+	// Another reason is judged by its words, whatever was said before: a
+	// meeting said to be no alert, then the air raid, sends people to the
+	// shelter; an alert, then a technical break, no longer does.
+	require.NoError(t, o.e.Pause(o.ctx, "", queue.Paused{Reason: "нарада", AlertSaid: true}))
+	require.NoError(t, o.e.SetPause(o.ctx, "", "повітряна тривога"))
+	ps, err = o.e.Pauses(o.ctx)
+	require.NoError(t, err)
+	require.True(t, ps[""].IsAlert())
+	require.NoError(t, o.e.Pause(o.ctx, "", queue.Paused{Reason: "тривога", Alert: true, AlertSaid: true}))
+	require.NoError(t, o.e.SetPause(o.ctx, "", "технічна перерва"))
+	ps, err = o.e.Pauses(o.ctx)
+	require.NoError(t, err)
+	require.False(t, ps[""].IsAlert())
+	require.Equal(t, "технічна перерва", ps[""].Reason)
 
 	require.False(t, queue.Paused{}.IsAlert(), "an office pause with no reason")
 	require.True(t, queue.Paused{Reason: "Повітряна ТРИВОГА"}.IsAlert())
 	require.False(t, queue.Paused{Reason: "нарада"}.IsAlert())
 	require.False(t, queue.Paused{Reason: "прибирання після відбою тривоги"}.IsAlert())
 	require.False(t, queue.Paused{Reason: "відбій тривоги: прибирання"}.IsAlert(), "the alert's end names it")
+	// Another emergency sends people out of the building, not down.
+	require.False(t, queue.Paused{Reason: "пожежна тривога, евакуація на вулицю"}.IsAlert())
+	require.False(t, queue.Paused{Reason: "fire alert"}.IsAlert())
+	require.False(t, queue.Paused{Reason: "повідомлення про мінування"}.IsAlert())
+	require.True(t, queue.Paused{Reason: "повітряна тривога, евакуація до укриття"}.IsAlert(), "the air raid's own words win")
+	require.True(t, queue.Paused{Reason: "загроза ракетного удару"}.IsAlert())
 }
 
 // The retained state tells an air-raid alert from another pause: every
