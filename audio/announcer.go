@@ -223,38 +223,60 @@ func (a *Announcer) Pause(on bool) {
 	a.poke()
 }
 
-// Office tells the announcer how the office stands, as {root}/load says
-// it: paused, and whether the pause is an air-raid alert; langs are the
-// office's languages (office.languages: nil is all the announcer's). It
-// pauses the announcer as Pause does, and says a notice once at a change:
-// AlertNotice when an alert begins (or when the first state it is told is
-// an alert: an announcer started during one), AllClearNotice when an alert
-// ends with the office open again. A state told again (a retained message
-// delivered again at a reconnection) says nothing. The notice is said
-// before any call, in the announcer's languages that the office speaks.
-func (a *Announcer) Office(paused, alert bool, langs []string) {
+// OfficeState is how the office stands, as {root}/load says it.
+type OfficeState struct {
+	// Paused: the office is paused; Alert: for an air-raid alert.
+	Paused, Alert bool
+	// Open: a counter is open (the load's open_counters): when an alert
+	// ends, the office works again, or not yet (outside its hours).
+	Open bool
+	// Langs are the office's languages (office.languages): nil is all
+	// the announcer's.
+	Langs []string
+	// At is when the load was made (zero: unknown). A state told after
+	// AnnouncerOpts.MaxAge (a persistent session's backlog after a
+	// restart) is taken, not said.
+	At time.Time
+}
+
+// Office tells the announcer how the office stands. It pauses the
+// announcer as Pause does, and says a notice once at a change:
+// AlertNotice when an alert begins (or when the first state it is told,
+// new, is an alert: an announcer started as one began); when an alert ends,
+// AllClearNotice if the office works again, else AlertEndedNotice (it
+// stays paused, or it is outside its hours). A state told again (a
+// retained message delivered again at a reconnection) says nothing, nor
+// does one older than MaxAge: an announcer restarted during an alert does
+// not say it again, nor one that comes back to the backlog of an alert
+// and its end. The notice is said before any call, in the announcer's
+// languages that the office speaks.
+func (a *Announcer) Office(st OfficeState) {
 	now := officeOpen
 	switch {
-	case paused && alert:
+	case st.Paused && st.Alert:
 		now = officeAlert
-	case paused:
+	case st.Paused:
 		now = officePaused
 	}
+	stale := !st.At.IsZero() && a.opts.Clock.Now().Sub(st.At) > a.opts.MaxAge
 	var n Notice
 	a.mu.Lock()
 	switch {
+	case stale:
 	case now == officeAlert && a.office != officeAlert:
 		n = AlertNotice
-	case now == officeOpen && a.office == officeAlert:
+	case now == officeOpen && a.office == officeAlert && st.Open:
 		n = AllClearNotice
+	case now != officeAlert && a.office == officeAlert:
+		n = AlertEndedNotice
 	}
 	a.office = now
 	a.mu.Unlock()
-	a.Pause(paused)
+	a.Pause(st.Paused)
 	if n == 0 {
 		return
 	}
-	an := a.noticeOf(n, langs)
+	an := a.noticeOf(n, st.Langs)
 	a.mu.Lock()
 	a.notice = an // a newer notice replaces one not yet said: the office's latest state is what counts
 	a.mu.Unlock()

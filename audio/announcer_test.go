@@ -362,36 +362,56 @@ func TestAnnouncerOffice(t *testing.T) {
 		}
 	}
 
-	a.Office(false, false, []string{"uk", "en"})
+	a.Office(office(false, false, "uk", "en"))
 	a.Offer(phraseCall(t, "1", "А001", "1", "uk", t0))
 	a.Offer(phraseCall(t, "1", "А001", "1", "en", t0))
 	require.Equal(t, "А001", testkit.Receive(t, player.started).Ticket)
-	a.Office(true, true, []string{"uk", "en"})
+	a.Office(office(true, true, "uk", "en"))
 	require.ErrorIs(t, testkit.Receive(t, played).err, ErrPaused, "the call is cut")
 	say(AlertNotice, "uk", "en")
 	for range 3 {
-		a.Office(true, true, []string{"uk", "en"}) // the retained load again
+		a.Office(office(true, true, "uk", "en")) // the retained load again
 	}
 	quiet()
 	require.Equal(t, Paused, a.Offer(phraseCall(t, "2", "А002", "2", "uk", t0)))
-	a.Office(false, false, []string{"uk", "en"})
+	a.Office(office(false, false, "uk", "en"))
 	say(AllClearNotice, "uk", "en")
-	a.Office(false, false, []string{"uk", "en"})
+	a.Office(office(false, false, "uk", "en"))
 	quiet()
 
 	// A tea break and its end: silence. An office that speaks Ukrainian
 	// only hears the alert in Ukrainian only.
-	a.Office(true, false, []string{"uk"})
-	a.Office(false, false, []string{"uk"})
+	a.Office(office(true, false, "uk"))
+	a.Office(office(false, false, "uk"))
 	quiet()
-	a.Office(true, true, []string{"uk"})
+	a.Office(office(true, true, "uk"))
 	say(AlertNotice, "uk")
-	// The alert turned into another pause: not the all-clear yet.
-	a.Office(true, false, []string{"uk"})
+	// The alert turned into another pause: its end is said, not that the
+	// office works; nor at the resume.
+	a.Office(office(true, false, "uk"))
+	say(AlertEndedNotice, "uk")
+	a.Office(office(false, false, "uk"))
 	quiet()
-	a.Office(false, false, []string{"uk"})
+	// An alert that ends outside the hours: its end, not "service resumes".
+	a.Office(office(true, true, "uk"))
+	say(AlertNotice, "uk")
+	a.Office(OfficeState{Langs: []string{"uk"}})
+	say(AlertEndedNotice, "uk")
+	// A load older than MaxAge (the backlog of a session, after a restart)
+	// is taken, not said: neither an alert long begun, nor its end.
+	old := t0.Add(-2 * time.Minute)
+	a.Office(OfficeState{Paused: true, Alert: true, Open: true, At: old})
+	quiet()
+	require.Equal(t, Paused, a.Offer(phraseCall(t, "3", "А003", "2", "uk", t0)), "the alert holds all the same")
+	a.Office(OfficeState{Open: true, At: old})
 	quiet()
 	require.False(t, player.overlap.Load())
+}
+
+// office is the state of an office with a counter open, in langs (none:
+// the announcer's).
+func office(paused, alert bool, langs ...string) OfficeState {
+	return OfficeState{Paused: paused, Alert: alert, Open: true, Langs: langs}
 }
 
 // An announcer started during an alert says it once, at the first state
@@ -401,8 +421,8 @@ func TestAnnouncerOfficeAtStart(t *testing.T) {
 		clock := devicetest.NewClock(t0)
 		player := newGatePlayer()
 		a, _, played := newAnnouncer(t, player, clock, AnnouncerOpts{Langs: []string{"uk", "en"}})
-		a.Office(alert, alert, nil) // before Run: the load comes with the subscription
-		a.Office(alert, alert, nil)
+		a.Office(office(alert, alert)) // before Run: the load comes with the subscription
+		a.Office(office(alert, alert))
 		ctx, cancel := context.WithCancel(context.Background())
 		done := make(chan error, 1)
 		go func() { done <- a.Run(ctx) }()

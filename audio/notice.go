@@ -17,16 +17,21 @@ const (
 	// AllClearNotice: the alert ended and the office works again.
 	// «Відбій тривоги. Прийом відновлено.»
 	AllClearNotice
+	// AlertEndedNotice: the alert ended, and the office does not work yet
+	// (it stays paused, or it is outside its hours). «Відбій тривоги.»
+	AlertEndedNotice
 )
 
 // String is the notice's name, also its id in an Announcement: "alert",
-// "all_clear".
+// "all_clear", "alert_ended".
 func (n Notice) String() string {
 	switch n {
 	case AlertNotice:
 		return "alert"
 	case AllClearNotice:
 		return "all_clear"
+	case AlertEndedNotice:
+		return "alert_ended"
 	}
 	return fmt.Sprintf("Notice(%d)", int(n))
 }
@@ -34,8 +39,9 @@ func (n Notice) String() string {
 // noticeClips are the clips of each notice, a sentence a clip, so the
 // voice pauses between sentences as a reader would.
 var noticeClips = map[Notice][]string{
-	AlertNotice:    {"phrase/attention", "phrase/air_raid_alert", "phrase/go_to_shelter"},
-	AllClearNotice: {"phrase/all_clear", "phrase/service_resumes"},
+	AlertNotice:      {"phrase/attention", "phrase/air_raid_alert", "phrase/go_to_shelter"},
+	AllClearNotice:   {"phrase/all_clear", "phrase/service_resumes"},
+	AlertEndedNotice: {"phrase/all_clear"},
 }
 
 // noticeTexts are the sentences of the clips, by language: what the

@@ -211,12 +211,14 @@ func start(o options, player audio.Player, log *slog.Logger, played func(*audio.
 	onLoad := func(_ paho.Client, m paho.Message) {
 		var l struct {
 			Paused, Alert bool
+			OpenCounters  int `json:"open_counters"`
 			Languages     []string
+			At            time.Time
 		}
 		if len(m.Payload()) == 0 || json.Unmarshal(m.Payload(), &l) != nil {
 			return
 		}
-		ann.Office(l.Paused, l.Alert, l.Languages)
+		ann.Office(audio.OfficeState{Paused: l.Paused, Alert: l.Alert, Open: l.OpenCounters > 0, Langs: l.Languages, At: l.At})
 	}
 	handle := func(_ paho.Client, m paho.Message) {
 		c, err := audio.ParseCall(m.Payload())

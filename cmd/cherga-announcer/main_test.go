@@ -372,7 +372,7 @@ func TestAnnouncerSaysAlert(t *testing.T) {
 		}
 	}
 	require.NoError(t, pub.Publish("qms/e2e/load", alert, true)) // the figures change, the alert goes on
-	require.NoError(t, pub.Publish("qms/e2e/load", []byte(`{"waiting":2,"paused":false,"languages":["uk"]}`), true))
+	require.NoError(t, pub.Publish("qms/e2e/load", []byte(`{"waiting":2,"open_counters":2,"paused":false,"languages":["uk"]}`), true))
 	require.Equal(t, audio.AllClearNotice, testkit.Receive(t, played).Notice)
 	call, _ := announce(t, "8", "А008", "1", "uk", false, time.Now())
 	require.NoError(t, pub.Publish("qms/e2e/announce", call, false))
