@@ -205,6 +205,18 @@ func (s *Office) AirRaid(ctx context.Context, on bool) error {
 	return nil
 }
 
+// ToggleAlert ends an air-raid alert, or begins one: in an office at
+// work, or paused for something else (a meeting's pause becomes the
+// alert).
+func (s *Office) ToggleAlert(ctx context.Context) error {
+	ps, err := s.Engine().Pauses(ctx)
+	if err != nil {
+		return err
+	}
+	p, paused := ps[""]
+	return s.AirRaid(ctx, !paused || !p.IsAlert())
+}
+
 // State is what the simulator's page shows.
 type State struct {
 	Site     string            `json:"site"`

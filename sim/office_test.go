@@ -188,3 +188,26 @@ func TestVoiceListUkrainianFirst(t *testing.T) {
 	}
 	require.Equal(t, []string{"А002 uk", "А002 en", "А001 uk", "А001 en"}, got)
 }
+
+// The simulator's `a` ends an alert, or begins one: also from a pause
+// for something else, which becomes the alert.
+func TestToggleAlert(t *testing.T) {
+	ctx, s := startSim(t)
+	alert := func() (paused, isAlert bool) {
+		t.Helper()
+		ps, err := s.Engine().Pauses(ctx)
+		require.NoError(t, err)
+		p, ok := ps[""]
+		return ok, ok && p.IsAlert()
+	}
+	require.NoError(t, s.ToggleAlert(ctx))
+	paused, isAlert := alert()
+	require.True(t, paused && isAlert)
+	require.NoError(t, s.ToggleAlert(ctx))
+	paused, _ = alert()
+	require.False(t, paused, "the all-clear")
+	require.NoError(t, s.Engine().SetPause(ctx, "", "нарада"))
+	require.NoError(t, s.ToggleAlert(ctx))
+	paused, isAlert = alert()
+	require.True(t, paused && isAlert, "the meeting's pause became the alert")
+}

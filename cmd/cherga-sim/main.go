@@ -196,11 +196,7 @@ func commands(ctx context.Context, s *sim.Office, page string, stop func()) {
 		case f[0] == "h":
 			printIntro(s, page)
 		case f[0] == "a":
-			var ps map[string]queue.Paused
-			if ps, err = s.Engine().Pauses(ctx); err == nil {
-				_, on := ps[""]
-				err = s.AirRaid(ctx, !on)
-			}
+			err = s.ToggleAlert(ctx)
 		case f[0] == "s":
 			printState(s.State())
 		case actions[f[0]] != "" && len(f) == 2:
