@@ -37,6 +37,9 @@ type kiosk struct {
 	// wait for the store (ns): a press's time behind others at a slow
 	// printer is not the store's, and does not make it stale.
 	own atomic.Int64
+	// nearEndAt is when the printer last said its paper is near its end
+	// (kiosk goroutine).
+	nearEndAt time.Time
 	// state is the printer's state as {root}/printer/{kiosk} has it, for
 	// office.state (other goroutines); nil until first known.
 	state atomic.Pointer[PrinterState]
@@ -581,7 +584,13 @@ func (k *kiosk) setStatus(st printer.Status, err error) {
 	case err != nil:
 		k.o.log.Warn("office: printer cannot print", "kiosk", k.cfg.ID, "printer", k.spec, "fix", printerFix(err), "err", err)
 	case ps.Paper == printer.PaperNearEnd.String():
-		k.o.log.Warn("office: printer paper near end: change the roll soon", "kiosk", k.cfg.ID, "printer", k.spec)
+		// A sensor at the roll's end flaps: said once in nearEndEvery.
+		if time.Since(k.nearEndAt) >= nearEndEvery {
+			k.o.log.Warn("office: printer paper near end: change the roll soon", "kiosk", k.cfg.ID, "printer", k.spec)
+		}
+		k.nearEndAt = time.Now()
+	case strings.Contains(k.logged, `"paper":"near_end"`) && time.Since(k.nearEndAt) < nearEndEvery:
+		k.o.log.Debug("office: printer paper no longer near end (a sensor that flaps, or a new roll)", "kiosk", k.cfg.ID)
 	case k.logged != "":
 		k.o.log.Info("office: printer ready", "kiosk", k.cfg.ID, "printer", k.spec)
 	}
@@ -605,6 +614,9 @@ func printerMessage(err error) (uk, en string) {
 	}
 	return "Принтер не готовий до друку. Будь ласка, зверніться до працівника офісу.", "The ticket printer is not ready. Please ask a member of staff."
 }
+
+// nearEndEvery is how often a printer's paper near its end is logged.
+const nearEndEvery = 10 * time.Minute
 
 // printerFix is what the staff do about a printer that cannot print, for
 // the log: the printer's own words ("paper out, offline": a printer is

@@ -412,6 +412,14 @@ func TestKioskRefusesWhilePrinterCannotPrint(t *testing.T) {
 		require.True(t, s.Online)
 		require.Empty(t, s.Error)
 		r.prints(r.sp)
+		// The sensor at the roll's end flaps: the warning is logged once.
+		for range 3 {
+			r.sp.SetPaper(printer.PaperOK)
+			r.printerState(func(s office.PrinterState) bool { return s.Paper == "ok" })
+			r.sp.SetPaper(printer.PaperNearEnd)
+			r.printerState(func(s office.PrinterState) bool { return s.Paper == "near_end" })
+		}
+		require.Equal(t, 1, r.log.Count("printer paper near end"), "once, not at every flap")
 		r.sp.SetPaper(printer.PaperOK)
 		r.printerState(func(s office.PrinterState) bool { return s.Paper == "ok" })
 	})
