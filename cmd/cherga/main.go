@@ -20,6 +20,7 @@ import (
 
 	"github.com/cherga/cherga/device"
 	firmwareconfig "github.com/cherga/cherga/firmware-config"
+	"github.com/cherga/cherga/internal/bus"
 	"github.com/cherga/cherga/internal/config"
 	"github.com/cherga/cherga/internal/office"
 	"github.com/cherga/cherga/printer"
@@ -33,7 +34,10 @@ func main() {
 	var (
 		cfgPath = flag.String("config", "", "office configuration `file` (default: the built-in default office)")
 		db      = flag.String("db", "", "bbolt state `file` (default: the config's db)")
-		brk     = flag.String("broker", "", "MQTT broker: embedded, tcp://host:port or ssl://host:port (default: the config's, embedded)")
+		brk     = flag.String("broker", "", "MQTT broker: embedded, tcp://host:port, or over TLS ssl://host:port (or mqtts://) (default: the config's, embedded)")
+		caFile  = flag.String("cafile", "", "PEM `file` of the CA that signed the broker's certificate, over TLS (default: the config's broker.ca_file, else the system's CAs or $SSL_CERT_FILE)")
+		cert    = flag.String("cert", "", "PEM `file` of the client certificate, for a broker that asks for one (default: the config's broker.cert_file); with -key")
+		key     = flag.String("key", "", "PEM `file` of the client certificate's key (default: the config's broker.key_file)")
 		listen  = flag.String("listen", "", "`address` of the embedded broker (default: the config's, 127.0.0.1:1883; port 0 picks a free one)")
 		prn     = flag.String("printer", "", "ticket printer of every kiosk: serial:/dev/ttyUSB0?baud=19200, /dev/usb/lp0, tcp://host:9100 or none")
 		site    = flag.String("site", "", "site id; MQTT topics live under qms/{site}")
@@ -81,6 +85,21 @@ func main() {
 		return
 	}
 
+	tlsFiles := bus.TLSFiles{CA: *caFile, Cert: *cert, Key: *key}
+	if *brk != "" && *brk != "embedded" {
+		if err := config.CheckBrokerURL(*brk); err != nil {
+			fmt.Fprintln(os.Stderr, "cherga: -broker:", err)
+			os.Exit(2)
+		}
+	}
+	if tlsFiles.Any() {
+		// Said now, as a file's error would be: the flags win over it.
+		if _, err := tlsFiles.Or(bus.TLSFiles{CA: cfg.Broker.CAFile, Cert: cfg.Broker.CertFile, Key: cfg.Broker.KeyFile}).Config(); err != nil {
+			fmt.Fprintln(os.Stderr, "cherga: -cafile, -cert, -key:", err)
+			os.Exit(2)
+		}
+	}
+
 	if *prn != "" {
 		if err := printer.CheckSpec(*prn); err != nil {
 			fmt.Fprintln(os.Stderr, "cherga: -printer:", err)
@@ -95,6 +114,7 @@ func main() {
 		Builtin: *cfgPath == "",
 		DB:      *db,
 		Broker:  *brk,
+		TLS:     tlsFiles,
 		Listen:  *listen,
 		Printer: *prn,
 		Version: version,

@@ -12,6 +12,7 @@ import (
 	"log/slog"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	paho "github.com/eclipse/paho.mqtt.golang"
@@ -38,7 +39,8 @@ var ErrNotConnected = errors.New("bus: not connected to the broker")
 
 // Opts configures a Client.
 type Opts struct {
-	// URL is tcp://host:port or ssl://host:port.
+	// URL is tcp://host:port, or ssl://host:port over TLS (the schemes
+	// of config.PlainSchemes and config.TLSSchemes).
 	URL      string
 	ClientID string
 	Username string
@@ -50,6 +52,8 @@ type Opts struct {
 	// ({"online":false} when nil).
 	Status  any
 	Offline any
+	// TLS are the files of a connection over TLS (an ssl:// URL).
+	TLS TLSFiles
 	// Timeout bounds connecting and each publish.
 	Timeout time.Duration
 	// OnConnect, if set, is called after every connection to the broker
@@ -80,6 +84,9 @@ type Client struct {
 	// while connected, and before the first connection of a start that
 	// found the broker.
 	away time.Time
+
+	failures *Failures
+	retrying atomic.Bool // the first attempt is over: log the failures
 }
 
 // Inline is a broker in this process (internal/broker): the controller
@@ -119,11 +126,15 @@ func ConnectInline(opts Opts, b Inline) *Client {
 
 // Connect connects to the broker and keeps reconnecting after a loss.
 //
-// A broker that refuses the controller (its account, its client id) is an
-// error. One that does not answer yet (down, or not up after the same
-// power cut) is not: Connect returns the client, which keeps trying every
-// 5 s and calls OnConnect when it gets through, so that the office's own
-// buttons, kiosks and printers work meanwhile.
+// A broker that does not answer yet (down, or not up after the same power
+// cut), one that refuses the controller (its account, its client id) and
+// one whose certificate fails (or that refuses the controller's) are alike
+// at start: Connect logs why, as an error, and returns the client, which
+// keeps trying every 5 s and calls OnConnect when it gets through, so that
+// the office's own buttons, kiosks and printers work meanwhile. Every
+// failed attempt after that, at start or after a loss, is logged too
+// (Failures: each reason at most once a minute). Only a TLS configuration
+// that cannot be read is an error.
 func Connect(ctx context.Context, opts Opts) (*Client, error) {
 	if opts.Timeout == 0 {
 		opts.Timeout = 5 * time.Second
@@ -131,14 +142,20 @@ func Connect(ctx context.Context, opts Opts) (*Client, error) {
 	if opts.Logger == nil {
 		opts.Logger = slog.Default()
 	}
+	tlsc, err := opts.TLS.Config()
+	if err != nil {
+		return nil, err
+	}
 	cl := &Client{opts: opts, log: opts.Logger, subs: map[string]paho.MessageHandler{}}
-	url := strings.Replace(opts.URL, "mqtt://", "tcp://", 1)
-	shown := config.RedactURL(url) // for the log: without its password
+	url := PahoURL(opts.URL)
+	shown := config.RedactURL(opts.URL) // for the log: without its password
+	cl.failures = &Failures{Log: opts.Logger, Prefix: "bus", Broker: shown}
 	o := paho.NewClientOptions().
 		AddBroker(url).
 		SetClientID(opts.ClientID).
 		SetUsername(opts.Username).
 		SetPassword(opts.Password).
+		SetProtocolVersion(4). // no fallback to 3.1: it would turn a refused password into "unacceptable protocol version"
 		SetCleanSession(true).
 		SetAutoReconnect(true).
 		SetConnectRetry(false).
@@ -150,6 +167,12 @@ func Connect(ctx context.Context, opts Opts) (*Client, error) {
 		SetStore(noStore{}).
 		SetBinaryWill(opts.Root+"/status", cl.offline(), 1, true).
 		SetOnConnectHandler(cl.onConnect).
+		SetConnectionNotificationHandler(func(_ paho.Client, n paho.ConnectionNotification) {
+			// Every attempt that failed, but the first: Connect says that one.
+			if f, ok := n.(paho.ConnectionNotificationFailed); ok && cl.retrying.Load() {
+				cl.failures.Failed(f.Reason)
+			}
+		}).
 		SetConnectionLostHandler(func(_ paho.Client, err error) {
 			cl.mu.Lock()
 			cl.away = time.Now()
@@ -162,6 +185,9 @@ func Connect(ctx context.Context, opts Opts) (*Client, error) {
 			}
 			cl.log.Warn("bus: connection lost; reconnecting", args...)
 		})
+	if tlsc != nil {
+		o.SetTLSConfig(tlsc)
+	}
 	if strings.HasPrefix(url, "tcp://") {
 		if dial := quickAckDialer(); dial != nil {
 			o.SetCustomOpenConnectionFn(dial)
@@ -169,7 +195,6 @@ func Connect(ctx context.Context, opts Opts) (*Client, error) {
 	}
 	cl.c = paho.NewClient(o)
 	tok := cl.c.Connect()
-	var err error
 	select {
 	case <-tok.Done():
 		err = tok.Error()
@@ -180,29 +205,34 @@ func Connect(ctx context.Context, opts Opts) (*Client, error) {
 		cl.c.Disconnect(0)
 		err = fmt.Errorf("no answer within %s", opts.Timeout)
 	}
-	switch {
-	case err == nil:
+	cl.retrying.Store(true) // from now on, the notifications say the failures
+	if err == nil {
 		return cl, nil
-	case refused(err):
-		return nil, fmt.Errorf("bus: connect to %s: the broker refused: %w", shown, err)
 	}
-	cl.log.Error("bus: the broker does not answer; the office starts without it and tries again every 5 s (boards, voice and integrations get its state when it answers)", "broker", shown, "err", err)
+	why := Classify(err)
+	msg := map[Why]string{
+		Network:     "bus: the broker does not answer (network)",
+		Refused:     "bus: the broker refused the controller (refused: its account or client id)",
+		Certificate: "bus: the TLS connection to the broker failed (certificate)",
+	}[why]
+	cl.log.Error(msg+"; the office starts without it and tries again every 5 s (boards, voice and integrations get its state when it answers)",
+		"broker", shown, "why", string(why), "err", err, "hint", why.Hint())
+	cl.failures.Seen(err)
+	cl.mu.Lock()
 	cl.away = time.Now()
+	cl.mu.Unlock()
 	o.SetConnectRetry(true).SetConnectRetryInterval(5 * time.Second)
 	cl.c = paho.NewClient(o)
 	cl.c.Connect() // done when the broker answers; onConnect takes it from there
 	return cl, nil
 }
 
-// refused reports whether a connection failed because the broker said no
-// (CONNACK), rather than because it could not be reached.
-func refused(err error) bool {
-	for _, r := range []error{packets.ErrorRefusedBadProtocolVersion, packets.ErrorRefusedIDRejected, packets.ErrorRefusedBadUsernameOrPassword, packets.ErrorRefusedNotAuthorised} {
-		if errors.Is(err, r) {
-			return true
-		}
+// PahoURL is a broker URL as paho takes it: mqtt:// is tcp://.
+func PahoURL(url string) string {
+	if rest, ok := strings.CutPrefix(url, "mqtt://"); ok {
+		return "tcp://" + rest
 	}
-	return false
+	return url
 }
 
 func (cl *Client) onConnect(c paho.Client) {
@@ -215,6 +245,9 @@ func (cl *Client) onConnect(c paho.Client) {
 	}
 	cl.connects++
 	again := cl.connects > 1
+	if cl.failures != nil {
+		cl.failures.Reset()
+	}
 	status := cl.opts.Status
 	away := cl.away
 	cl.away = time.Time{}

@@ -206,12 +206,67 @@ type GPIO struct {
 
 // Broker says where the MQTT broker is.
 type Broker struct {
-	// URL is "embedded" (start one in-process) or tcp://host:port, ssl://host:port.
+	// URL is "embedded" (start one in-process), tcp://host:port (or
+	// mqtt://), or over TLS ssl://host:port (or tls://, mqtts://, tcps://).
 	URL string `yaml:"url" json:"url"`
 	// Listen is the address of the embedded broker.
 	Listen   string `yaml:"listen,omitempty" json:"listen,omitempty"`
 	Username string `yaml:"username,omitempty" json:"username,omitempty"`
 	Password string `yaml:"password,omitempty" json:"-"`
+	// CAFile is the PEM file of the CA that signed the broker's
+	// certificate, over TLS; without it, the system's CAs (or the file
+	// $SSL_CERT_FILE names). CertFile and KeyFile are this client's
+	// certificate and its key, for a broker that asks for one (mutual
+	// TLS): both or neither. Paths, not secrets: config.get shows them.
+	CAFile   string `yaml:"ca_file,omitempty" json:"ca_file,omitempty"`
+	CertFile string `yaml:"cert_file,omitempty" json:"cert_file,omitempty"`
+	KeyFile  string `yaml:"key_file,omitempty" json:"key_file,omitempty"`
+}
+
+// PlainSchemes and TLSSchemes are the schemes of a broker URL, as the MQTT
+// client (paho) takes them: plain TCP, and TLS.
+var (
+	PlainSchemes = []string{"tcp", "mqtt"}
+	TLSSchemes   = []string{"ssl", "tls", "mqtts", "tcps"}
+)
+
+// CheckBrokerURL says what is wrong with a broker URL other than
+// "embedded": a scheme the client does not take, or no host.
+func CheckBrokerURL(s string) error {
+	scheme, rest, ok := strings.Cut(s, "://")
+	if !ok || (!contains(PlainSchemes, scheme) && !contains(TLSSchemes, scheme)) {
+		return fmt.Errorf("must be embedded, tcp://host:port (or mqtt://), or over TLS ssl://host:port (or tls://, mqtts://, tcps://), got %q", RedactURL(s))
+	}
+	if u, err := url.Parse(s); err != nil || u.Host == "" || strings.Trim(rest, "/") == "" {
+		return fmt.Errorf("has no host: want %s://host:port, got %q", scheme, RedactURL(s))
+	}
+	return nil
+}
+
+// IsTLS reports whether a broker URL connects over TLS.
+func IsTLS(url string) bool {
+	scheme, _, _ := strings.Cut(url, "://")
+	return contains(TLSSchemes, scheme)
+}
+
+// TLSFiles reports whether any of the TLS files is given.
+func (b Broker) TLSFiles() bool { return b.CAFile != "" || b.CertFile != "" || b.KeyFile != "" }
+
+// checkFiles says which of the TLS files cannot be read, by its field.
+func (b Broker) checkFiles() Errors {
+	var errs Errors
+	for _, f := range []struct{ field, path string }{{"broker.ca_file", b.CAFile}, {"broker.cert_file", b.CertFile}, {"broker.key_file", b.KeyFile}} {
+		if f.path == "" {
+			continue
+		}
+		fh, err := os.Open(f.path)
+		if err != nil {
+			errs = append(errs, &FieldError{Field: f.field, Message: fmt.Sprintf("cannot be read: %v (the controller's user, cherga, must be able to read it)", err)})
+			continue
+		}
+		fh.Close()
+	}
+	return errs
 }
 
 // MarshalJSON leaves the secrets out, as the password's tag does: a
@@ -400,7 +455,8 @@ func problemLine(lines []string, reported int, msg string) int {
 	return hi
 }
 
-// Load reads and validates a YAML file.
+// Load reads and validates a YAML file, and checks that the files it names
+// for the controller to read (the broker's TLS files) can be read.
 func Load(path string) (*Config, error) {
 	b, err := os.ReadFile(path)
 	if err != nil {
@@ -409,6 +465,11 @@ func Load(path string) (*Config, error) {
 	c, err := Parse(b)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	// The files the running controller reads: said now, naming the
+	// field, rather than at the first connection.
+	if errs := c.Broker.checkFiles(); len(errs) > 0 {
+		return nil, fmt.Errorf("%s: %w", path, errs)
 	}
 	return c, nil
 }
@@ -753,16 +814,48 @@ func (c *Config) Validate() error {
 		}
 	}
 	u := c.Broker.URL
-	if u != "embedded" && !strings.HasPrefix(u, "tcp://") && !strings.HasPrefix(u, "ssl://") && !strings.HasPrefix(u, "mqtt://") {
-		bad("broker.url", "must be embedded, tcp://host:port or ssl://host:port, got %q", u)
+	if u != "embedded" {
+		if err := CheckBrokerURL(u); err != nil {
+			bad("broker.url", "%v", err)
+		}
 	}
 	if u == "embedded" && (c.Broker.Username != "" || c.Broker.Password != "") {
 		bad("broker.username", "the embedded broker has no accounts: a username and password would protect nothing (use Mosquitto with accounts for that, broker.url tcp://…)")
 	}
+	c.Broker.validateTLS(bad)
 	if len(errs) > 0 {
 		return errs
 	}
 	return nil
+}
+
+// validateTLS checks the TLS files without reading them (Load does: a
+// recorded version is parsed on a machine that may not have them).
+func (b Broker) validateTLS(bad func(field, format string, args ...any)) {
+	for _, f := range []struct{ field, path string }{{"broker.ca_file", b.CAFile}, {"broker.cert_file", b.CertFile}, {"broker.key_file", b.KeyFile}} {
+		if f.path != "" && !filepath.IsAbs(f.path) {
+			bad(f.field, "must be an absolute path, such as /etc/cherga/ca.pem, got %q", f.path)
+		}
+	}
+	switch {
+	case b.CertFile != "" && b.KeyFile == "":
+		bad("broker.key_file", "is required with broker.cert_file: the client certificate's private key")
+	case b.KeyFile != "" && b.CertFile == "":
+		bad("broker.cert_file", "is required with broker.key_file: the client certificate of that key")
+	}
+	if !b.TLSFiles() {
+		return
+	}
+	field := "broker.ca_file"
+	if b.CAFile == "" {
+		field = "broker.cert_file"
+	}
+	switch {
+	case b.URL == "embedded":
+		bad(field, "the embedded broker does not speak TLS: ca_file, cert_file and key_file are for a broker at ssl://host:port")
+	case !IsTLS(b.URL) && CheckBrokerURL(b.URL) == nil:
+		bad(field, "is used only over TLS: broker.url must be ssl://host:port (or mqtts://, tls://, tcps://), got %q", RedactURL(b.URL))
+	}
 }
 
 // ParseHours parses "09:00-17:00" into minutes from midnight; "closed" (or

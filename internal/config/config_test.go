@@ -3,6 +3,8 @@ package config_test
 import (
 	"encoding/json"
 	"errors"
+	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
@@ -63,6 +65,18 @@ func TestParseErrorsNameTheField(t *testing.T) {
 		{"an account on the embedded broker", `url: embedded`, `url: embedded
   username: cherga
   password: secret`, "broker.username"},
+		{"a scheme the client does not take", `url: embedded`, `url: mqtt+ws://broker:8883`, "broker.url"},
+		{"a broker without a host", `url: embedded`, `url: "ssl://"`, "broker.url"},
+		{"a certificate without its key", `url: embedded`, `url: ssl://broker:8883
+  cert_file: /etc/cherga/cherga.crt`, "broker.key_file"},
+		{"a key without its certificate", `url: embedded`, `url: ssl://broker:8883
+  key_file: /etc/cherga/cherga.key`, "broker.cert_file"},
+		{"a CA over plain TCP", `url: embedded`, `url: tcp://broker:1883
+  ca_file: /etc/cherga/ca.pem`, "broker.ca_file"},
+		{"a CA for the embedded broker", `url: embedded`, `url: embedded
+  ca_file: /etc/cherga/ca.pem`, "broker.ca_file"},
+		{"a CA by a relative path", `url: embedded`, `url: mqtts://broker:8883
+  ca_file: ca.pem`, "broker.ca_file"},
 		{"status poll too fast", `long_press_ms: 2000`, `long_press_ms: 2000
     status_poll_ms: 10`, "kiosks[0].status_poll_ms"},
 		{"logo by a relative path", `long_press_ms: 2000`, `long_press_ms: 2000
@@ -237,6 +251,48 @@ func TestBrokerURLRedacted(t *testing.T) {
 	b, err := json.Marshal(config.Broker{URL: "tcp://cherga:s3cret@10.0.0.5:1883", Username: "cherga", Password: "s3cret"})
 	require.NoError(t, err)
 	require.JSONEq(t, `{"url":"tcp://cherga:xxxxx@10.0.0.5:1883","username":"cherga"}`, string(b))
+}
+
+// Every scheme the MQTT client takes is taken: plain and over TLS.
+func TestBrokerSchemes(t *testing.T) {
+	c, err := firmwareconfig.Example("round-the-clock")
+	require.NoError(t, err)
+	for _, u := range []string{"tcp://b:1883", "mqtt://b:1883", "ssl://b:8883", "tls://b:8883", "mqtts://b:8883", "tcps://b:8883"} {
+		c.Broker = config.Broker{URL: u}
+		require.NoError(t, c.Validate(), u)
+		require.NoError(t, config.CheckBrokerURL(u), u)
+	}
+	c.Broker = config.Broker{URL: "mqtts://b:8883", CAFile: "/etc/cherga/ca.pem", CertFile: "/etc/cherga/c.crt", KeyFile: "/etc/cherga/c.key"}
+	require.NoError(t, c.Validate(), "TLS files over TLS")
+	require.True(t, config.IsTLS("mqtts://b:8883"))
+	require.False(t, config.IsTLS("mqtt://b:1883"))
+}
+
+// Load says which TLS file cannot be read, by its field; the files are
+// paths, not secrets: the configuration's JSON shows them.
+func TestBrokerFilesReadable(t *testing.T) {
+	dir := t.TempDir()
+	ca := filepath.Join(dir, "ca.pem")
+	require.NoError(t, os.WriteFile(ca, []byte("x"), 0o644))
+	base, err := firmwareconfig.Raw("default.yaml")
+	require.NoError(t, err)
+	write := func(broker string) string {
+		doc := strings.Replace(string(base), "url: embedded\n  listen: \"127.0.0.1:1883\"", broker, 1)
+		require.NotEqual(t, string(base), doc)
+		path := filepath.Join(dir, "office.yaml")
+		require.NoError(t, os.WriteFile(path, []byte(doc), 0o644))
+		return path
+	}
+	c, err := config.Load(write("url: mqtts://b:8883\n  ca_file: " + ca))
+	require.NoError(t, err)
+	b, err := json.Marshal(c.Broker)
+	require.NoError(t, err)
+	require.JSONEq(t, `{"url":"mqtts://b:8883","listen":"127.0.0.1:1883","ca_file":"`+ca+`"}`, string(b))
+
+	_, err = config.Load(write("url: mqtts://b:8883\n  ca_file: " + ca + "\n  cert_file: " + filepath.Join(dir, "none.crt") + "\n  key_file: " + filepath.Join(dir, "none.key")))
+	require.ErrorContains(t, err, "broker.cert_file: cannot be read")
+	require.ErrorContains(t, err, "broker.key_file: cannot be read")
+	require.True(t, errors.Is(err, config.ErrInvalid))
 }
 
 // Prefixes a citizen may misread (З003 as 3003) or mishear (И and Й are

@@ -461,6 +461,7 @@ func (o *Office) running() *config.Config {
 	c := *o.conf()
 	c.DB = o.eng.Path()
 	c.Broker.URL = o.url
+	c.Broker.CAFile, c.Broker.CertFile, c.Broker.KeyFile = o.tls.CA, o.tls.Cert, o.tls.Key
 	if o.brk != nil {
 		c.Broker.URL, c.Broker.Listen = "embedded", o.brk.Addr()
 	}

@@ -380,6 +380,9 @@ func (o *Office) setConfig(ctx context.Context, doc []byte, ch queue.Change, v q
 	if next.Broker.URL == file.Broker.URL && next.Broker.Listen == file.Broker.Listen {
 		next.Broker.URL, next.Broker.Listen = cur.Broker.URL, cur.Broker.Listen
 	}
+	if tlsFiles(next.Broker) == tlsFiles(file.Broker) {
+		next.Broker.CAFile, next.Broker.CertFile, next.Broker.KeyFile = cur.Broker.CAFile, cur.Broker.CertFile, cur.Broker.KeyFile
+	}
 	if next.Broker.URL == "embedded" && cur.Broker.URL == "embedded" && anyPortOf(o.listen, next.Broker.Listen) {
 		next.Broker.Listen = cur.Broker.Listen // a port the OS chose for an earlier run (config.get saved then)
 	}
@@ -447,6 +450,9 @@ func anyPortOf(asked, addr string) bool {
 	return err1 == nil && err2 == nil && ap == "0" && h == ah
 }
 
+// tlsFiles are the broker's TLS files, to compare.
+func tlsFiles(b config.Broker) [3]string { return [3]string{b.CAFile, b.CertFile, b.KeyFile} }
+
 // restartOnly refuses a change to what takes effect with a restart.
 func restartOnly(cur, next *config.Config) error {
 	refuse := func(field string) error {
@@ -458,7 +464,8 @@ func restartOnly(cur, next *config.Config) error {
 		return refuse("site")
 	case next.DB != cur.DB:
 		return refuse("db")
-	case next.Broker.URL != cur.Broker.URL || next.Broker.Listen != cur.Broker.Listen || next.Broker.Username != cur.Broker.Username:
+	case next.Broker.URL != cur.Broker.URL || next.Broker.Listen != cur.Broker.Listen || next.Broker.Username != cur.Broker.Username ||
+		tlsFiles(next.Broker) != tlsFiles(cur.Broker):
 		return refuse("broker")
 	case !reflect.DeepEqual(next.GPIO, cur.GPIO):
 		return refuse("gpio")

@@ -37,6 +37,9 @@ type Opts struct {
 	DB string
 	// Broker is "embedded", tcp://host:port or ssl://host:port; "" means Config.Broker.URL.
 	Broker string
+	// TLS are the files of a broker over TLS; each one not given is
+	// Config.Broker's (ca_file, cert_file, key_file).
+	TLS bus.TLSFiles
 	// Listen is the embedded broker's address; "" means Config.Broker.Listen.
 	Listen string
 	// Printer replaces the printer of every kiosk ("" keeps the configured ones).
@@ -69,7 +72,8 @@ type Office struct {
 	brk     *broker.Broker
 	bus     *bus.Client
 	url     string
-	listen  string // the embedded broker's address as asked for (port 0: any)
+	tls     bus.TLSFiles // the broker's TLS files, flags over the file
+	listen  string       // the embedded broker's address as asked for (port 0: any)
 	started time.Time
 
 	kiosks   map[string]*kiosk
@@ -284,6 +288,13 @@ func Start(ctx context.Context, opts Opts) (_ *Office, err error) {
 		return nil, err
 	}
 	o.url = first(opts.Broker, cfg.Broker.URL)
+	o.tls = opts.TLS.Or(bus.TLSFiles{CA: cfg.Broker.CAFile, Cert: cfg.Broker.CertFile, Key: cfg.Broker.KeyFile})
+	if o.url == "embedded" && o.tls.Any() {
+		return nil, errors.New("office: the embedded broker does not speak TLS: a CA file, client certificate or key is for a broker at ssl://host:port")
+	}
+	if o.url != "embedded" && o.tls.Any() && !config.IsTLS(o.url) {
+		return nil, fmt.Errorf("office: a CA file, client certificate or key is used only over TLS: the broker's URL must be ssl://host:port (or mqtts://), not %s", config.RedactURL(o.url))
+	}
 	if o.url == "embedded" {
 		// mochi logs every client at info: keep its warnings only.
 		o.listen = first(opts.Listen, cfg.Broker.Listen)
@@ -312,6 +323,7 @@ func Start(ctx context.Context, opts Opts) (_ *Office, err error) {
 		ClientID: "cherga-" + cfg.Site,
 		Username: cfg.Broker.Username,
 		Password: cfg.Broker.Password,
+		TLS:      o.tls,
 		Root:     root,
 		// Run tells this run from another controller's of the site (bus:
 		// checkTwin).

@@ -14,15 +14,14 @@ import (
 	"testing"
 	"time"
 
-	mqtt "github.com/mochi-mqtt/server/v2"
 	"github.com/mochi-mqtt/server/v2/hooks/auth"
-	"github.com/mochi-mqtt/server/v2/listeners"
 	"github.com/stretchr/testify/require"
 
 	"github.com/cherga/cherga/display"
 	firmwareconfig "github.com/cherga/cherga/firmware-config"
 	"github.com/cherga/cherga/internal/broker"
 	"github.com/cherga/cherga/internal/bus"
+	"github.com/cherga/cherga/internal/bus/bustest"
 	"github.com/cherga/cherga/internal/office"
 	"github.com/cherga/cherga/internal/testkit"
 	"github.com/cherga/cherga/printer"
@@ -329,21 +328,71 @@ func TestPrinterStateAcrossBroker(t *testing.T) {
 }
 
 // TestBrokerRefusesController: a broker that refuses the controller (a
-// wrong password) stops it at start, saying so: that is a mistake to fix,
-// not a broker to wait for.
+// wrong password in the central broker's password file) does not stop the
+// office: its kiosks and buttons work, the log says why, loudly, and the
+// controller gets through once the broker takes its password.
 func TestBrokerRefusesController(t *testing.T) {
-	srv := mqtt.New(&mqtt.Options{InlineClient: true, Logger: quiet})
-	require.NoError(t, srv.AddHook(new(auth.Hook), &auth.Options{Ledger: &auth.Ledger{Auth: auth.AuthRules{
-		{Username: "cherga", Password: "controller-secret", Allow: true},
-	}}}))
-	tcp := listeners.NewTCP(listeners.Config{ID: "tcp", Address: "127.0.0.1:0"})
-	require.NoError(t, srv.AddListener(tcp))
-	go srv.Serve()
-	t.Cleanup(func() { srv.Close() })
+	ledger := &auth.Ledger{Auth: auth.AuthRules{{Username: "cherga", Password: "controller-secret", Allow: true}, {Username: "dash", Password: "pw", Allow: true}}}
+	srv := bustest.Broker(t, bustest.Opts{Ledger: ledger})
 	cfg := roundTheClock(t)
 	cfg.Broker.Username, cfg.Broker.Password = "cherga", "guess"
-	_, err := office.Start(context.Background(), office.Opts{Config: cfg, DB: filepath.Join(t.TempDir(), "o.db"), Broker: "tcp://" + tcp.Address(), Logger: quiet})
-	require.ErrorContains(t, err, "the broker refused")
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	var log testkit.Log
+	o, err := office.Start(ctx, office.Opts{Config: cfg, DB: filepath.Join(t.TempDir(), "o.db"), Broker: srv.URL, Logger: slog.New(slog.NewTextHandler(&log, nil))})
+	require.NoError(t, err, "the office starts without its broker")
+	defer o.Close()
+	require.Contains(t, log.String(), `level=ERROR msg="bus: the broker refused the controller (refused`)
+	_, err = o.Engine().Issue(ctx, queue.IssueRequest{Service: "social", Kiosk: "k1"})
+	require.NoError(t, err, "the kiosks work meanwhile")
+
+	l, err := sim.Listen(strings.Replace(srv.URL, "tcp://", "tcp://dash:pw@", 1), "qms/demo/status")
+	require.NoError(t, err)
+	defer l.Close()
+	ledger.Update(&auth.Ledger{Auth: auth.AuthRules{{Username: "cherga", Password: "guess", Allow: true}, {Username: "dash", Password: "pw", Allow: true}}})
+	_, err = l.Wait(ctx, "qms/demo/status", containing(`"online":true`))
+	require.NoError(t, err, "connected once the broker takes the password")
+}
+
+// TestBrokerOverTLS: the controller reaches a broker over mutual TLS with
+// the files of its configuration, a flag (Opts.TLS) over each; config.get
+// shows the paths, and config.set refuses to change them (a restart does).
+func TestBrokerOverTLS(t *testing.T) {
+	ca := bustest.NewCA(t, "office")
+	srv := bustest.Broker(t, bustest.Opts{CA: ca, ClientCA: ca})
+	client := ca.Issue(t, "cherga", false, time.Time{})
+	cfg := roundTheClock(t)
+	cfg.Broker.URL = "mqtts://" + strings.TrimPrefix(srv.URL, "ssl://")
+	cfg.Broker.CAFile, cfg.Broker.CertFile, cfg.Broker.KeyFile = "/nonexistent/ca.pem", client.CertFile, client.KeyFile
+	require.NoError(t, cfg.Validate())
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	var log testkit.Log
+	o, err := office.Start(ctx, office.Opts{Config: cfg, DB: filepath.Join(t.TempDir(), "o.db"), TLS: bus.TLSFiles{CA: ca.File}, Logger: slog.New(slog.NewTextHandler(&log, nil))})
+	require.NoError(t, err)
+	defer o.Close()
+	require.NotContains(t, log.String(), "level=ERROR")
+
+	other := ca.Issue(t, "dashboard", false, time.Time{})
+	dash, err := bus.Connect(ctx, bus.Opts{URL: srv.URL, ClientID: "dashboard", Root: "qms/demo", TLS: bus.TLSFiles{CA: ca.File, Cert: other.CertFile, Key: other.KeyFile}, Logger: quiet})
+	require.NoError(t, err)
+	defer dash.Close()
+	status, err := dash.Retained("qms/demo/status", 5*time.Second)
+	require.NoError(t, err)
+	require.Contains(t, string(status), `"online":true`, "the controller is on the broker over TLS")
+
+	got := o.Admin(ctx, office.AdminRequest{ID: "g", Op: "config.get"})
+	require.True(t, got.OK)
+	whole, err := json.Marshal(got.Result.(map[string]any)["config"])
+	require.NoError(t, err)
+	require.Contains(t, string(whole), `"ca_file":"`+ca.File+`"`, "the flag's file runs")
+	require.Contains(t, string(whole), `"key_file":"`+client.KeyFile+`"`, "a path, not a secret")
+	r := o.Admin(ctx, office.AdminRequest{ID: "s", Op: "config.set", Args: json.RawMessage(`{"config":` + string(whole) + `}`)})
+	require.True(t, r.OK, "what config.get gives is no change: %+v", r.Error)
+	r = o.Admin(ctx, office.AdminRequest{ID: "s2", Op: "config.set", Args: json.RawMessage(`{"patch":{"broker":{"ca_file":"/etc/cherga/other-ca.pem"}}}`)})
+	require.False(t, r.OK)
+	require.Equal(t, "config.broker", r.Error.Field)
+	require.Contains(t, r.Error.Message, "takes effect with a restart")
 }
 
 // logged returns a logger, and a channel that gets a value for each record

@@ -1,0 +1,166 @@
+package bus_test
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/mochi-mqtt/server/v2/hooks/auth"
+	"github.com/stretchr/testify/require"
+
+	"github.com/cherga/cherga/internal/bus"
+	"github.com/cherga/cherga/internal/bus/bustest"
+	"github.com/cherga/cherga/internal/testkit"
+)
+
+// connect connects to url as the controller would, logging into log, and
+// gives a channel told of each connection.
+func connect(t *testing.T, url string, tlsf bus.TLSFiles, user, pass string, log *testkit.Log) (*bus.Client, <-chan struct{}) {
+	t.Helper()
+	connected := make(chan struct{}, 16)
+	cl, err := bus.Connect(context.Background(), bus.Opts{
+		URL: url, ClientID: "cherga-t", Username: user, Password: pass, Root: "qms/t", TLS: tlsf, Timeout: 2 * time.Second,
+		Logger:    slog.New(slog.NewTextHandler(log, nil)),
+		OnConnect: func() { connected <- struct{}{} },
+	})
+	require.NoError(t, err)
+	t.Cleanup(func() { cl.Close() })
+	return cl, connected
+}
+
+func await(t *testing.T, ch <-chan struct{}, why string) {
+	t.Helper()
+	select {
+	case <-ch:
+	case <-time.After(15 * time.Second):
+		t.Fatal(why)
+	}
+}
+
+// Over mutual TLS the controller trusts the CA of its ca_file, shows its
+// client certificate, and publishes; a wrong CA, or no client
+// certificate, fails with an error that says it is the certificate.
+func TestMutualTLS(t *testing.T) {
+	ca, other := bustest.NewCA(t, "office"), bustest.NewCA(t, "other")
+	srv := bustest.Broker(t, bustest.Opts{CA: ca, ClientCA: ca})
+	client := ca.Issue(t, "cherga", false, time.Time{})
+
+	var log testkit.Log
+	cl, connected := connect(t, srv.URL, bus.TLSFiles{CA: ca.File, Cert: client.CertFile, Key: client.KeyFile}, "", "", &log)
+	await(t, connected, "no connection over TLS")
+	require.NoError(t, cl.Publish("qms/t/x", 1, false, []byte("hi")))
+	require.Zero(t, log.Count("level=ERROR"), log.String())
+
+	for _, tc := range []struct {
+		name string
+		tlsf bus.TLSFiles
+		err  string
+	}{
+		{"wrong CA", bus.TLSFiles{CA: other.File, Cert: client.CertFile, Key: client.KeyFile}, "certificate signed by unknown authority"},
+		{"no client certificate", bus.TLSFiles{CA: ca.File}, "tls: "},
+		{"expired client certificate", func() bus.TLSFiles {
+			old := ca.Issue(t, "old", false, time.Now().Add(-time.Hour))
+			return bus.TLSFiles{CA: ca.File, Cert: old.CertFile, Key: old.KeyFile}
+		}(), "tls: "},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var log testkit.Log
+			cl, connected := connect(t, srv.URL, tc.tlsf, "", "", &log)
+			require.False(t, cl.Connected())
+			select {
+			case <-connected:
+				t.Fatal("connected")
+			default:
+			}
+			s := log.String()
+			require.Contains(t, s, `level=ERROR msg="bus: the TLS connection to the broker failed (certificate); the office starts without it`)
+			require.Contains(t, s, "why=certificate")
+			require.Contains(t, s, tc.err)
+		})
+	}
+}
+
+// A TLS file that cannot be read is an error at once, naming it.
+func TestTLSFilesUnreadable(t *testing.T) {
+	ca := bustest.NewCA(t, "office")
+	client := ca.Issue(t, "cherga", false, time.Time{})
+	junk := filepath.Join(t.TempDir(), "junk.pem")
+	require.NoError(t, os.WriteFile(junk, []byte("not a certificate"), 0o644))
+	for _, tc := range []struct {
+		f   bus.TLSFiles
+		err string
+	}{
+		{bus.TLSFiles{CA: "/nonexistent/ca.pem"}, "CA file: open /nonexistent/ca.pem: no such file"},
+		{bus.TLSFiles{CA: junk}, "CA file " + junk + ": no PEM certificate in it"},
+		{bus.TLSFiles{Cert: client.CertFile}, "a client certificate needs its key file too"},
+		{bus.TLSFiles{Cert: client.CertFile, Key: ca.File}, "client certificate " + client.CertFile + " and key " + ca.File},
+	} {
+		_, err := tc.f.Config()
+		require.ErrorContains(t, err, tc.err)
+	}
+	_, err := bus.Connect(context.Background(), bus.Opts{URL: "ssl://127.0.0.1:1", TLS: bus.TLSFiles{CA: junk}, Logger: slog.New(slog.DiscardHandler)})
+	require.ErrorContains(t, err, "no PEM certificate")
+}
+
+// A broker that refuses the controller's password at start does not stop
+// it: it starts without the broker, says why loudly, and gets through
+// once the broker's password file is put right.
+func TestRefusedAtStartKeepsTrying(t *testing.T) {
+	ledger := &auth.Ledger{Auth: auth.AuthRules{{Username: "cherga", Password: "new", Allow: true}}}
+	srv := bustest.Broker(t, bustest.Opts{Ledger: ledger})
+	var log testkit.Log
+	cl, connected := connect(t, srv.URL, bus.TLSFiles{}, "cherga", "old", &log)
+	require.False(t, cl.Connected())
+	require.Contains(t, log.String(), `level=ERROR msg="bus: the broker refused the controller (refused: its account or client id); the office starts without it`)
+	require.Contains(t, log.String(), `err="not Authorized"`)
+	ledger.Update(&auth.Ledger{Auth: auth.AuthRules{{Username: "cherga", Password: "old", Allow: true}}})
+	await(t, connected, "not connected once the broker takes the password")
+}
+
+// After a loss, the attempts that fail are logged, each reason once (paho
+// says them only at debug level): a password changed on the broker meanwhile.
+func TestFailuresAfterLossLogged(t *testing.T) {
+	ledger := &auth.Ledger{Auth: auth.AuthRules{{Username: "cherga", Password: "pw", Allow: true}}}
+	srv := bustest.Broker(t, bustest.Opts{Ledger: ledger})
+	var log testkit.Log
+	_, connected := connect(t, srv.URL, bus.TLSFiles{}, "cherga", "pw", &log)
+	await(t, connected, "no connection")
+	ledger.Update(&auth.Ledger{Auth: auth.AuthRules{{Username: "cherga", Password: "changed", Allow: true}}})
+	srv.Kick(t, "cherga-t")
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	log.Await(t, ctx, `level=ERROR msg="bus: cannot connect to the broker; trying again"`, "the refusal after the loss is not logged")
+	require.Contains(t, log.String(), "why=refused")
+	require.Contains(t, log.String(), `err="not Authorized"`)
+	time.Sleep(6 * time.Second) // another attempt, refused alike
+	require.Equal(t, 1, log.Count("bus: cannot connect to the broker"), "the same reason once a minute: %s", log.String())
+}
+
+// Failures logs each reason when it comes, then once a minute with the
+// attempts since; a network failure is a warning, the others errors.
+func TestFailuresRateLimited(t *testing.T) {
+	var log testkit.Log
+	now := time.Date(2026, 11, 23, 9, 0, 0, 0, time.UTC)
+	f := &bus.Failures{Log: slog.New(slog.NewTextHandler(&log, nil)), Prefix: "bus", Broker: "tcp://b:1883", Now: func() time.Time { return now }}
+	netErr := errors.New("network Error : dial tcp 10.0.0.5:1883: connect: connection refused")
+	f.Seen(netErr) // logged by the caller
+	for range 11 {
+		now = now.Add(5 * time.Second)
+		f.Failed(netErr)
+	}
+	require.Zero(t, log.Count("msg="), log.String())
+	now = now.Add(5 * time.Second) // a minute after the first
+	f.Failed(netErr)
+	require.Equal(t, 1, log.Count(`level=WARN msg="bus: still cannot connect to the broker; trying again"`), log.String())
+	require.Contains(t, log.String(), "attempts=12")
+	require.Contains(t, log.String(), "why=network")
+	f.Failed(bus.ErrNotConnected) // another reason: at once
+	require.Equal(t, 2, log.Count("msg="), log.String())
+	f.Reset()
+	f.Failed(netErr)
+	require.Equal(t, 1, log.Count(`msg="bus: cannot connect to the broker; trying again" broker=tcp://b:1883 why=network err="network Error`), "afresh after a connection: %s", log.String())
+}
