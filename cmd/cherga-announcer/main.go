@@ -37,6 +37,7 @@ import (
 	"os/exec"
 	"os/signal"
 	"strings"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -64,7 +65,12 @@ type options struct {
 	langs    []string
 	clientID string
 	user     string
+	password string // from -password-file, or $CHERGA_MQTT_PASSWORD
+	tls      bus.TLSFiles
 	verbose  bool
+	// loadWait is how long after subscribing a retained {root}/load is
+	// awaited before the log says the account may not read it.
+	loadWait time.Duration
 	version  bool
 }
 
@@ -73,7 +79,10 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	host, _ := os.Hostname()
 	fs := flag.NewFlagSet("cherga-announcer", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	fs.StringVar(&o.broker, "broker", "tcp://127.0.0.1:1883", "MQTT broker `URL` (tcp://host:port or ssl://host:port)")
+	fs.StringVar(&o.broker, "broker", "tcp://127.0.0.1:1883", "MQTT broker `URL` (tcp://host:port, or over TLS ssl://host:port or mqtts://)")
+	fs.StringVar(&o.tls.CA, "cafile", "", "PEM `file` of the CA that signed the broker's certificate, over TLS (default: the system's CAs, or $SSL_CERT_FILE)")
+	fs.StringVar(&o.tls.Cert, "cert", "", "PEM `file` of the client certificate, for a broker that asks for one; with -key")
+	fs.StringVar(&o.tls.Key, "key", "", "PEM `file` of the client certificate's key")
 	fs.StringVar(&o.site, "site", "demo", "site id; calls come on qms/{site}/announce")
 	fs.StringVar(&o.pack, "pack", "", "clip pack `dir` with a manifest.json (default: the built-in espeak-ng pack)")
 	fs.StringVar(&o.out, "out", "", "write each announcement as a WAV file into `dir` instead of playing it")
@@ -83,7 +92,8 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	fs.DurationVar(&o.drain, "drain", 30*time.Second, "on SIGINT or SIGTERM, how long to go on saying the calls already queued; the ones left then are logged")
 	langs := fs.String("lang", "uk,en", "languages to say, in order, comma-separated")
 	fs.StringVar(&o.clientID, "id", "", "MQTT client `id`, unique on the broker (two announcers with one id throw each other off and share one session) and stable (the broker keeps its session) (default cherga-announcer-SITE-HOSTNAME)")
-	fs.StringVar(&o.user, "user", "", "MQTT user `name`; the password comes from $CHERGA_MQTT_PASSWORD, never the command line")
+	fs.StringVar(&o.user, "user", "", "MQTT user `name`; the password comes from -password-file or $CHERGA_MQTT_PASSWORD, never the command line")
+	passFile := fs.String("password-file", "", "`file` whose first line is the MQTT password of -user, readable by its owner only (mode 600) (default: $CHERGA_MQTT_PASSWORD)")
 	fs.BoolVar(&o.verbose, "v", false, "log every message")
 	fs.BoolVar(&o.version, "version", false, "print the version and exit")
 	if err := fs.Parse(args); err != nil {
@@ -92,6 +102,29 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	if fs.NArg() > 0 {
 		return o, fmt.Errorf("unexpected arguments %q", fs.Args())
 	}
+	if err := config.CheckBrokerURL(o.broker); err != nil {
+		return o, fmt.Errorf("-broker: %w", err)
+	}
+	if o.tls.Any() {
+		if !config.IsTLS(o.broker) {
+			return o, fmt.Errorf("-cafile, -cert, -key are used only over TLS: -broker must be ssl://host:port (or mqtts://), not %s", config.RedactURL(o.broker))
+		}
+		if _, err := o.tls.Config(); err != nil {
+			return o, fmt.Errorf("-cafile, -cert, -key: %w", err)
+		}
+	}
+	o.password = os.Getenv("CHERGA_MQTT_PASSWORD")
+	if *passFile != "" {
+		if o.user == "" {
+			return o, errors.New("-password-file: give the -user it is the password of")
+		}
+		pass, err := bus.ReadPasswordFile(*passFile)
+		if err != nil {
+			return o, fmt.Errorf("-password-file: %w", err)
+		}
+		o.password = pass
+	}
+	o.loadWait = loadWait
 	if o.clientID == "" {
 		// Every Pi is raspberrypi: the site keeps the announcers of
 		// offices on one central broker apart.
@@ -154,6 +187,11 @@ func main() {
 	a.Stop(again)
 }
 
+// loadWait is how long after subscribing a retained {root}/load is
+// awaited: the controller always keeps one, so none by then is an
+// account the broker does not let read it.
+const loadWait = 10 * time.Second
+
 // announcer is the running program: an MQTT subscription feeding an
 // audio.Announcer, whose Run is the one loop.
 type announcer struct {
@@ -208,7 +246,9 @@ func start(o options, player audio.Player, log *slog.Logger, played func(*audio.
 	// The office paused: nobody is sent to a counter; an air-raid alert,
 	// its start and its end, is said. The retained load says so, and says
 	// it again at every connect (the announcer says each change once).
+	var loads atomic.Int64 // the load messages received
 	onLoad := func(_ paho.Client, m paho.Message) {
+		loads.Add(1)
 		var l struct {
 			Paused, Alert bool
 			OpenCounters  int `json:"open_counters"`
@@ -238,11 +278,19 @@ func start(o options, player audio.Player, log *slog.Logger, played func(*audio.
 	// too long. Subscribing on every connect covers a broker that restarted
 	// empty (the controller's embedded one).
 	subscribed := make(chan error, 1)
+	shown := config.RedactURL(o.broker)
+	failures := &bus.Failures{Log: log, Prefix: "cherga-announcer", Broker: shown}
+	var started atomic.Bool // the first connection is made: log the failures
+	tlsc, err := o.tls.Config()
+	if err != nil {
+		return nil, err
+	}
 	opts := paho.NewClientOptions().
-		AddBroker(strings.Replace(o.broker, "mqtt://", "tcp://", 1)).
+		AddBroker(bus.PahoURL(o.broker)).
 		SetClientID(o.clientID).
 		SetUsername(o.user).
-		SetPassword(os.Getenv("CHERGA_MQTT_PASSWORD")).
+		SetPassword(o.password).
+		SetProtocolVersion(4). // no fallback to 3.1: it would turn a refused password into "unacceptable protocol version"
 		SetCleanSession(false).
 		SetAutoReconnect(true).
 		SetConnectRetry(false).
@@ -251,28 +299,58 @@ func start(o options, player audio.Player, log *slog.Logger, played func(*audio.
 		SetKeepAlive(15 * time.Second).
 		SetOrderMatters(true).
 		SetOnConnectHandler(func(c paho.Client) {
+			started.Store(true)
+			failures.Reset()
 			// The load first: a call the broker kept for the session
 			// while the office paused is not said (or is cut at once).
-			if tok := c.Subscribe(load, 1, onLoad); !tok.WaitTimeout(5*time.Second) || tok.Error() != nil {
-				log.Error("cherga-announcer: subscribe", "topic", load, "err", tok.Error())
+			before := loads.Load()
+			ltok := c.Subscribe(load, 1, onLoad)
+			if !ltok.WaitTimeout(5*time.Second) || ltok.Error() != nil {
+				log.Error("cherga-announcer: subscribe", "topic", load, "err", ltok.Error())
+			} else if !granted(ltok, load) {
+				log.Error("cherga-announcer: the broker refused the subscription to the office's load: this account may not read it, and the announcer will not hear an air-raid alert nor a pause; the broker's ACL must let it read "+load+" as well as "+topic, "topic", load, "user", o.user)
+			} else {
+				time.AfterFunc(o.loadWait, func() {
+					if loads.Load() == before && c.IsConnectionOpen() {
+						log.Warn("cherga-announcer: no retained "+load+" within "+o.loadWait.String()+" of subscribing, and the controller always keeps one: this account may not read it (the broker's ACL must let it read "+load+" as well as "+topic+"), or no controller runs with this -site; meanwhile the announcer will not hear an air-raid alert nor a pause", "topic", load, "user", o.user)
+					}
+				})
 			}
 			tok := c.Subscribe(topic, 1, handle)
 			tok.WaitTimeout(5 * time.Second)
-			if err := tok.Error(); err != nil {
+			err := tok.Error()
+			if err == nil && !granted(tok, topic) {
+				err = fmt.Errorf("the broker refused the subscription: the account may not read %s (the broker's ACL)", topic)
+			}
+			if err != nil {
 				log.Error("cherga-announcer: subscribe", "topic", topic, "err", err)
 			}
 			select {
-			case subscribed <- tok.Error():
+			case subscribed <- err:
 			default:
 			}
 		}).
+		SetConnectionNotificationHandler(func(_ paho.Client, n paho.ConnectionNotification) {
+			// After a loss paho says why it cannot reconnect only at debug level.
+			if f, ok := n.(paho.ConnectionNotificationFailed); ok && started.Load() {
+				failures.Failed(f.Reason)
+			}
+		}).
 		SetConnectionLostHandler(func(_ paho.Client, err error) {
-			log.Warn("cherga-announcer: connection lost; reconnecting", "broker", config.RedactURL(o.broker), "err", err)
+			log.Warn("cherga-announcer: connection lost; reconnecting", "broker", shown, "err", err)
 		})
+	if tlsc != nil {
+		opts.SetTLSConfig(tlsc)
+	}
 	client := paho.NewClient(opts)
 	if tok := client.Connect(); !tok.WaitTimeout(10*time.Second) || tok.Error() != nil {
 		client.Disconnect(0)
-		return nil, fmt.Errorf("connect to %s: %v", config.RedactURL(o.broker), tok.Error())
+		err := tok.Error()
+		if err == nil {
+			return nil, fmt.Errorf("connect to %s: no answer within 10s (network): %s", shown, bus.Network.Hint())
+		}
+		why := bus.Classify(err)
+		return nil, fmt.Errorf("connect to %s: %v (%s): %s", shown, err, why, why.Hint())
 	}
 	select {
 	case err := <-subscribed:
@@ -313,6 +391,17 @@ func (a *announcer) Stop(ctx context.Context) {
 	}
 	a.cancel()
 	<-a.done
+}
+
+// granted says whether the broker took the subscription to topic: a
+// refusal is a return code of 0x80 in an acknowledgement without error.
+func granted(tok paho.Token, topic string) bool {
+	st, ok := tok.(*paho.SubscribeToken)
+	if !ok {
+		return true
+	}
+	code, ok := st.Result()[topic]
+	return !ok || code < 0x80
 }
 
 // Close is Stop within -drain.
