@@ -14,6 +14,7 @@ package main
 import (
 	"bytes"
 	"crypto/rand"
+	"crypto/tls"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
@@ -27,6 +28,9 @@ import (
 	"unicode/utf8"
 
 	paho "github.com/eclipse/paho.mqtt.golang"
+
+	"github.com/cherga/cherga/internal/bus"
+	"github.com/cherga/cherga/internal/config"
 )
 
 var version = "dev"
@@ -68,8 +72,11 @@ OPs (docs/mqtt.md):
 
 const usageTail = `
 A broker with accounts: -user NAME, and the password in the first line of
--password-file FILE (mode 600) or in $CHERGA_MQTT_PASSWORD, never on the
-command line, where every user of the machine sees it (ps).
+-password-file FILE (mode 600: one that others may read is refused) or in
+$CHERGA_MQTT_PASSWORD, never on the command line, where every user of the
+machine sees it (ps). A broker over TLS: -broker ssl://host:8883, with
+-cafile (the CA of the broker's certificate) and, for a broker that asks
+for one, -cert and -key.
 
 Exit status: 0 done (the result on standard output); 1 the controller
 refused the request or found nothing (its error, as JSON, on standard
@@ -114,7 +121,10 @@ func ctl(args []string, stdin io.Reader, stdout, stderr io.Writer, getenv func(s
 	fs := flag.NewFlagSet("chergactl", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	var (
-		broker   = fs.String("broker", "tcp://127.0.0.1:1883", "MQTT broker `URL`")
+		broker   = fs.String("broker", "tcp://127.0.0.1:1883", "MQTT broker `URL`: tcp://host:port, or over TLS ssl://host:port (or mqtts://)")
+		caFile   = fs.String("cafile", "", "PEM `file` of the CA that signed the broker's certificate, over TLS (default: the system's CAs, or $SSL_CERT_FILE)")
+		certFile = fs.String("cert", "", "PEM `file` of the client certificate, for a broker that asks for one; with -key")
+		keyFile  = fs.String("key", "", "PEM `file` of the client certificate's key")
 		site     = fs.String("site", "demo", "site id (topics under qms/{site})")
 		user     = fs.String("user", "", "MQTT user `name`, for a broker with accounts")
 		passFile = fs.String("password-file", "", "`file` whose first line is the MQTT password of -user (default: $CHERGA_MQTT_PASSWORD)")
@@ -160,9 +170,19 @@ func ctl(args []string, stdin io.Reader, stdout, stderr io.Writer, getenv func(s
 	if err := checkSite(*site); err != nil {
 		return fail(2, err)
 	}
+	if err := config.CheckBrokerURL(*broker); err != nil {
+		return fail(2, fmt.Errorf("-broker: %w", err))
+	}
 	acct, err := login(*user, *passFile, getenv)
 	if err != nil {
 		return fail(2, err)
+	}
+	tlsFiles := bus.TLSFiles{CA: *caFile, Cert: *certFile, Key: *keyFile}
+	if tlsFiles.Any() && !config.IsTLS(*broker) {
+		return fail(2, fmt.Errorf("-cafile, -cert, -key are used only over TLS: -broker must be ssl://host:port (or mqtts://), not %s", config.RedactURL(*broker)))
+	}
+	if acct.tls, err = tlsFiles.Config(); err != nil {
+		return fail(2, fmt.Errorf("-cafile, -cert, -key: %w", err))
 	}
 	acct.read = *readOnly
 	reqArgs, err := buildArgs(*rawArgs, fs.Args(), stdin)
@@ -235,6 +255,7 @@ func jsonObject(b []byte) error {
 // account is who chergactl is on the broker; the zero account is anonymous.
 type account struct {
 	user, password string
+	tls            *tls.Config // nil: plain, or the system's CAs
 	// read: the account may only read (office.state, stats.get, …): its
 	// requests go on {root}/read/req, answered on {root}/read/res/{id}.
 	read bool
@@ -260,14 +281,9 @@ func login(user, passFile string, getenv func(string) string) (account, error) {
 	if user == "" {
 		return account{}, errors.New("-password-file: give the -user it is the password of")
 	}
-	b, err := os.ReadFile(passFile)
+	pass, err := bus.ReadPasswordFile(passFile)
 	if err != nil {
 		return account{}, fmt.Errorf("-password-file: %w", err)
-	}
-	pass, _, _ := strings.Cut(string(b), "\n")
-	pass = strings.TrimSuffix(pass, "\r")
-	if pass == "" {
-		return account{}, fmt.Errorf("-password-file: %s: the first line is empty", passFile)
 	}
 	return account{user: user, password: pass}, nil
 }
@@ -354,13 +370,19 @@ func run(w io.Writer, broker string, acct account, root, op string, args json.Ra
 	idb := make([]byte, 8)
 	rand.Read(idb)
 	id := hex.EncodeToString(idb)
-	opts := paho.NewClientOptions().AddBroker(broker).SetClientID("chergactl-" + id).SetConnectTimeout(timeout)
+	// 3.1.1 only: a fallback to 3.1 would turn a refused password into
+	// "unacceptable protocol version".
+	opts := paho.NewClientOptions().AddBroker(bus.PahoURL(broker)).SetClientID("chergactl-" + id).SetConnectTimeout(timeout).SetProtocolVersion(4)
 	if acct.user != "" {
 		opts.SetUsername(acct.user).SetPassword(acct.password)
 	}
+	if acct.tls != nil {
+		opts.SetTLSConfig(acct.tls)
+	}
 	c := paho.NewClient(opts)
 	if err := await(c.Connect(), timeout); err != nil {
-		return 0, fmt.Errorf("cannot connect to %s: %v", broker, err)
+		why := bus.Classify(err)
+		return 0, fmt.Errorf("cannot connect to %s: %v (%s): %s", config.RedactURL(broker), err, why, why.Hint())
 	}
 	defer c.Disconnect(100)
 	answer := make(chan []byte, 1)
@@ -426,7 +448,7 @@ func run(w io.Writer, broker string, acct account, root, op string, args json.Ra
 			if running == nil {
 				return 0, fmt.Errorf("no answer from cherga on %s within %s (is it running, with site %q?)", root, timeout, site)
 			}
-			return 0, fmt.Errorf("the controller of site %q is running (%s) but did not answer within %s: the account may not be allowed to publish on %s/%s/req (the broker's ACL), or the controller is busy", site, running.since(), timeout, root, acct.door())
+			return 0, fmt.Errorf("the controller of site %q is running (%s) but no answer came within %s. The request was sent, and may have been done: the account may be allowed to publish on %s/%s/req but not to read %s/%s/res/# (the broker's ACL), or the controller is busy; or it may not be allowed to publish on %s/%s/req. Before repeating an operation that changes the office, check whether it was done: chergactl office.state, or config.history for a config.set", site, running.since(), timeout, root, acct.door(), root, acct.door(), root, acct.door())
 		}
 	}
 }

@@ -16,10 +16,12 @@ import (
 	mqtt "github.com/mochi-mqtt/server/v2"
 	"github.com/mochi-mqtt/server/v2/hooks/auth"
 	"github.com/mochi-mqtt/server/v2/listeners"
+	"github.com/mochi-mqtt/server/v2/packets"
 	"github.com/stretchr/testify/require"
 
 	firmwareconfig "github.com/cherga/cherga/firmware-config"
 	"github.com/cherga/cherga/internal/broker"
+	"github.com/cherga/cherga/internal/bus/bustest"
 	"github.com/cherga/cherga/internal/office"
 	"github.com/cherga/cherga/queue"
 )
@@ -289,6 +291,8 @@ func TestBrokerAccount(t *testing.T) {
 		return path
 	}
 	good, wrong, empty := file("good", "s3cret pass\r\nsecond line\n"), file("wrong", "guess\n"), file("empty", "\n")
+	open := file("open", "s3cret pass\n")
+	require.NoError(t, os.Chmod(open, 0o640))
 	env := func(pass string) func(string) string {
 		return func(k string) string {
 			if k == "CHERGA_MQTT_PASSWORD" {
@@ -312,12 +316,53 @@ func TestBrokerAccount(t *testing.T) {
 		{"a file without a user", []string{"-password-file", good}, "", 2, "give the -user"},
 		{"an empty file", []string{"-user", "admin", "-password-file", empty}, "", 2, "the first line is empty"},
 		{"no such file", []string{"-user", "admin", "-password-file", filepath.Join(dir, "none")}, "", 2, "no such file"},
+		{"a file others may read", []string{"-user", "admin", "-password-file", open}, "", 2, "its mode is 0640, so other users may read it: chmod 600"},
+		{"wrong password says why", []string{"-user", "admin", "-password-file", wrong}, "", 1, "not Authorized (refused): the broker refused this client"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			var stdout, stderr bytes.Buffer
 			args := append([]string{"-broker", url, "-timeout", "5s"}, tc.flags...)
 			status := ctl(append(args, "stats.get"), nil, &stdout, &stderr, env(tc.env))
+			require.Equal(t, tc.status, status, "stdout: %s\nstderr: %s", &stdout, &stderr)
+			if tc.status == 0 {
+				require.Contains(t, stdout.String(), tc.out)
+			} else {
+				require.Contains(t, stderr.String(), tc.out)
+			}
+		})
+	}
+}
+
+// Over mutual TLS chergactl trusts -cafile and shows -cert and -key; a
+// wrong CA says it is the certificate; TLS files over tcp:// are refused.
+func TestBrokerOverTLS(t *testing.T) {
+	ca, other := bustest.NewCA(t, "office"), bustest.NewCA(t, "other")
+	srv := bustest.Broker(t, bustest.Opts{CA: ca, ClientCA: ca})
+	c := ca.Issue(t, "admin", false, time.Time{})
+	require.NoError(t, srv.MQTT.Subscribe("qms/demo/admin/req", 1, func(_ *mqtt.Client, _ packets.Subscription, pk packets.Packet) {
+		var req struct{ ID string }
+		if json.Unmarshal(pk.Payload, &req) == nil {
+			_ = srv.MQTT.Publish("qms/demo/admin/res/"+req.ID, []byte(`{"id":"`+req.ID+`","ok":true,"result":{"day":"2026-11-23"}}`), false, 1)
+		}
+	}))
+	url := strings.Replace(srv.URL, "ssl://", "mqtts://", 1)
+	for _, tc := range []struct {
+		name   string
+		flags  []string
+		status int
+		out    string
+	}{
+		{"mutual TLS", []string{"-broker", url, "-cafile", ca.File, "-cert", c.CertFile, "-key", c.KeyFile}, 0, `"day"`},
+		{"wrong CA", []string{"-broker", url, "-cafile", other.File, "-cert", c.CertFile, "-key", c.KeyFile}, 1, "certificate signed by unknown authority (certificate)"},
+		{"no client certificate", []string{"-broker", url, "-cafile", ca.File}, 1, "(certificate): the TLS handshake failed"},
+		{"TLS files over plain TCP", []string{"-broker", "tcp://127.0.0.1:1", "-cafile", ca.File}, 2, "used only over TLS"},
+		{"a key without its certificate", []string{"-broker", url, "-key", c.KeyFile}, 2, "a client key needs its certificate file too"},
+		{"an unknown scheme", []string{"-broker", "http://127.0.0.1:1"}, 2, "-broker: must be embedded, tcp://"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var stdout, stderr bytes.Buffer
+			status := ctl(append(append(tc.flags, "-timeout", "5s"), "stats.get"), nil, &stdout, &stderr, func(string) string { return "" })
 			require.Equal(t, tc.status, status, "stdout: %s\nstderr: %s", &stdout, &stderr)
 			if tc.status == 0 {
 				require.Contains(t, stdout.String(), tc.out)
@@ -378,7 +423,7 @@ func TestNoController(t *testing.T) {
 		{"never ran", "", 1500 * time.Millisecond, `and no qms/demo/status: no controller has run with site "demo"`},
 		{"status cleared", "\x00", 1500 * time.Millisecond, `and no qms/demo/status: no controller has run with site "demo"`},
 		{"running but silent", `{"online":true,"version":"1.4","started":"2026-11-23T08:00:00Z","site":"demo"}`, 300 * time.Millisecond,
-			`the controller of site "demo" is running (started 2026-11-23T08:00:00Z, version 1.4) but did not answer within 300ms: the account may not be allowed to publish on qms/demo/admin/req`},
+			`the controller of site "demo" is running (started 2026-11-23T08:00:00Z, version 1.4) but no answer came within 300ms. The request was sent, and may have been done: the account may be allowed to publish on qms/demo/admin/req but not to read qms/demo/admin/res/#`},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
