@@ -464,3 +464,16 @@ func TestSystemdUnitFlags(t *testing.T) {
 		require.Contains(t, string(unit), want)
 	}
 }
+
+// Every service unit reads /etc/default/cherga (the site, the broker,
+// SSL_CERT_FILE), and does not fail without it.
+func TestSystemdUnitsReadDefaults(t *testing.T) {
+	units, err := filepath.Glob("../../firmware-config/systemd/*.service")
+	require.NoError(t, err)
+	require.Len(t, units, 3)
+	for _, u := range units {
+		b, err := os.ReadFile(u)
+		require.NoError(t, err)
+		require.Contains(t, string(b), "\nEnvironmentFile=-/etc/default/cherga\n", u)
+	}
+}
