@@ -443,10 +443,10 @@ func run(w io.Writer, broker string, acct account, root, op string, args json.Ra
 			missing, noStatus = true, nil
 		case <-deadline:
 			if running == nil && missing {
-				return 0, fmt.Errorf("no answer from cherga on %s within %s, and no %s/status: no controller has run with site %q on %s (a typo in -site?), or the account may not read the status", root, timeout, root, site, broker)
+				return 0, fmt.Errorf("no answer from cherga on %s within %s, and no %s/status: no controller has run with site %q on %s (a typo in -site?), or the account may not read the status (nor, then, perhaps the answers on %s/%s/res/#: the request may have been done; check with office.state before repeating it)", root, timeout, root, site, config.RedactURL(broker), root, acct.door())
 			}
 			if running == nil {
-				return 0, fmt.Errorf("no answer from cherga on %s within %s (is it running, with site %q?)", root, timeout, site)
+				return 0, fmt.Errorf("no answer from cherga on %s within %s (is it running, with site %q? or may the account not read the answers on %s/%s/res/#? then the request may have been done: check with office.state before repeating it)", root, timeout, site, root, acct.door())
 			}
 			return 0, fmt.Errorf("the controller of site %q is running (%s) but no answer came within %s. The request was sent, and may have been done: the account may be allowed to publish on %s/%s/req but not to read %s/%s/res/# (the broker's ACL), or the controller is busy; or it may not be allowed to publish on %s/%s/req. Before repeating an operation that changes the office, check whether it was done: chergactl office.state, or config.history for a config.set", site, running.since(), timeout, root, acct.door(), root, acct.door(), root, acct.door())
 		}
