@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strings"
 	"time"
@@ -806,7 +807,7 @@ func (o *Office) serveAdmin(ctx context.Context, reqs <-chan AdminRequest) {
 // says why the kiosks turned to "paused" at 8:50, or which tickets a
 // change of the hours sent home. A read is logged at debug.
 func (o *Office) logAdmin(req AdminRequest, res AdminResponse) {
-	args := []any{"op", req.Op, "id", req.ID, "args", truncate(req.Args, 300)}
+	args := []any{"op", req.Op, "id", req.ID, "args", truncate(redactSecrets(req.Args), 300)}
 	switch {
 	case readOps[req.Op]:
 		o.log.Debug("office: admin read", append(args, "ok", res.OK)...)
@@ -815,6 +816,20 @@ func (o *Office) logAdmin(req AdminRequest, res AdminResponse) {
 	default:
 		o.log.Warn("office: admin request refused", append(args, "code", res.Error.Code, "field", res.Error.Field, "err", res.Error.Message)...)
 	}
+}
+
+// secretJSON and secretURL find what a request may carry that the log
+// must not: a "password" member (a document written by hand; config.set
+// refuses it, and the refusal is logged), a password in a URL.
+var (
+	secretJSON = regexp.MustCompile(`("(?i:password|pass|secret|token)"\s*:\s*)"(?:[^"\\]|\\.)*"`)
+	secretURL  = regexp.MustCompile(`(://[^:/@"\s]*:)[^@/"\s]*@`)
+)
+
+// redactSecrets is b with its passwords replaced by xxxxx.
+func redactSecrets(b []byte) []byte {
+	b = secretJSON.ReplaceAll(b, []byte(`$1"xxxxx"`))
+	return secretURL.ReplaceAll(b, []byte(`${1}xxxxx@`))
 }
 
 // respond publishes the answer to a request (on {root}/read/res/{id} for

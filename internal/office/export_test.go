@@ -82,3 +82,6 @@ func Overtaken(board display.Board, ev queue.Event) bool {
 	o := &Office{boards: map[string]display.Board{board.Counter: board}}
 	return o.overtaken(ev)
 }
+
+// RedactSecrets is what the log keeps of a request's arguments.
+var RedactSecrets = redactSecrets

@@ -1845,3 +1845,14 @@ func TestConfigSetSendsHomeOnlyWhenAsked(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, queue.Expired, tks[0].State)
 }
+
+// A request's arguments are logged without their passwords.
+func TestAdminLogKeepsNoSecret(t *testing.T) {
+	for in, want := range map[string]string{
+		`{"config":{"broker":{"url":"tcp://a:s3cret@h:1883","password":"p\"w"}}}`: `{"config":{"broker":{"url":"tcp://a:xxxxx@h:1883","password":"xxxxx"}}}`,
+		`{"reason":"повітряна тривога"}`:                                          `{"reason":"повітряна тривога"}`,
+		`{"patch":{"broker":{"Password" : "x"}}}`:                                 `{"patch":{"broker":{"Password" : "xxxxx"}}}`,
+	} {
+		require.Equal(t, want, string(office.RedactSecrets([]byte(in))))
+	}
+}
