@@ -399,7 +399,13 @@ func (t *txn) next(c *counterState, want *Ticket) (*Ticket, error) {
 		}
 	}
 	var ended *Ticket
-	if c.current != nil {
+	switch {
+	case want != nil && t.justCalled(c) != nil:
+		// Called by mistake a moment ago (the citizen in front of the
+		// specialist holds another number): the one called goes back,
+		// first for this counter, not done.
+		t.putBack(c, want)
+	case c.current != nil:
 		var err error
 		if ended, err = t.end(c, Done, EvDone); err != nil {
 			return nil, err
@@ -427,6 +433,22 @@ func (t *txn) next(c *counterState, want *Ticket) (*Ticket, error) {
 	t.call(c)
 	t.changed(pick.Service)
 	return ended, nil
+}
+
+// putBack sends the counter's ticket, called a moment ago, back to wait:
+// held for this counter, whose next calls it first, and called afresh
+// (its recalls count anew). instead is the ticket called in its place.
+func (t *txn) putBack(c *counterState, instead *Ticket) {
+	tk := c.current
+	_ = tk.move(Waiting) // called: justCalled says so
+	tk.Recalls = 0
+	tk.ForCounter = c.id
+	tk.NotBefore = time.Time{}
+	tk.Counter = ""
+	c.current = nil
+	t.st.enqueue(tk)
+	t.event(EvMoved, tk, c.id, "put back: "+instead.Label+" was called at counter "+c.id+" a moment after it")
+	t.changed(tk.Service)
 }
 
 // justCalled refuses a next that comes within office.next_guard_s of the

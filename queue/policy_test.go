@@ -158,16 +158,32 @@ func TestNextGuard(t *testing.T) {
 	o.do("1", queue.Serve) // the citizen came: next ends the visit at once
 	require.Equal(t, "А003", o.next("1"))
 
-	// Calling a ticket by its label is no double press.
+	// Calling a ticket by its label is no double press: the citizen in
+	// front of the specialist holds another number. The one called a
+	// moment ago goes back, first for this counter, not done.
 	o.issue("social")
 	res, err := o.e.CallTicket(o.ctx, "1", "А004")
 	require.NoError(t, err)
 	require.Equal(t, "А004", res.Ticket.Label)
+	require.Nil(t, res.Ended, "nothing ended")
+	back := o.ticket("А003")
+	require.Equal(t, queue.Waiting, back.State)
+	require.Equal(t, "1", back.ForCounter)
+	require.Equal(t, queue.EvMoved, o.events()[len(o.events())-2].Type)
+	o.do("1", queue.Serve)
+	require.Equal(t, "А003", o.next("1"), "called first at its counter")
+	o.clk.Add(time.Minute)
+	res, err = o.e.CallTicket(o.ctx, "1", "А005")
+	require.ErrorIs(t, err, queue.ErrUnknownTicket)
+	o.issue("social")
+	res, err = o.e.CallTicket(o.ctx, "1", "А005")
+	require.NoError(t, err)
+	require.Equal(t, queue.Done, res.Ended.State, "called a minute ago: the visit is over")
 
 	// A clock set back since the call does not hold next for the jump.
 	o.clk.Add(-time.Hour)
 	o.issue("social")
-	require.Equal(t, "А005", o.next("1"))
+	require.Equal(t, "А006", o.next("1"))
 }
 
 func TestNextGuardSetOrOff(t *testing.T) {

@@ -280,16 +280,20 @@ func (b Broker) MarshalJSON() ([]byte, error) {
 }
 
 // RedactURL is a broker URL as it may be shown: its password, if it has
-// one, replaced by xxxxx (url.URL.Redacted).
+// one, replaced by xxxxx, as url.URL.Redacted does.
 func RedactURL(s string) string {
-	u, err := url.Parse(s)
-	if err != nil || u.User == nil {
+	// By hand, not by url.Parse: a password with a / # ? or space in it
+	// (generated ones have them) does not parse, or parses cut short.
+	scheme, rest, ok := strings.Cut(s, "://")
+	at := strings.LastIndex(rest, "@")
+	if !ok || at < 0 {
 		return s
 	}
-	if _, has := u.User.Password(); !has {
+	user, _, hasPass := strings.Cut(rest[:at], ":")
+	if !hasPass {
 		return s
 	}
-	return u.Redacted()
+	return scheme + "://" + user + ":xxxxx" + rest[at:]
 }
 
 // CounterActions are the actions a counter button may be mapped to.

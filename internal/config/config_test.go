@@ -239,12 +239,15 @@ func TestSharedMatrix(t *testing.T) {
 // configuration's JSON, as the password field is not.
 func TestBrokerURLRedacted(t *testing.T) {
 	for in, want := range map[string]string{
-		"embedded":                          "embedded",
-		"tcp://127.0.0.1:1883":              "tcp://127.0.0.1:1883",
-		"tcp://cherga@127.0.0.1:1883":       "tcp://cherga@127.0.0.1:1883",
-		"tcp://cherga:s3cret@10.0.0.5:1883": "tcp://cherga:xxxxx@10.0.0.5:1883",
-		"ssl://a:b@broker.local:8883":       "ssl://a:xxxxx@broker.local:8883",
-		"tcp://[bad":                        "tcp://[bad",
+		"embedded":                            "embedded",
+		"tcp://127.0.0.1:1883":                "tcp://127.0.0.1:1883",
+		"tcp://cherga@127.0.0.1:1883":         "tcp://cherga@127.0.0.1:1883",
+		"tcp://cherga:s3cret@10.0.0.5:1883":   "tcp://cherga:xxxxx@10.0.0.5:1883",
+		"ssl://a:b@broker.local:8883":         "ssl://a:xxxxx@broker.local:8883",
+		"tcp://[bad":                          "tcp://[bad",
+		"tcp://cherga:pa/ss@10.0.0.5:1883":    "tcp://cherga:xxxxx@10.0.0.5:1883",
+		"tcp://cherga:pa ss@10.0.0.5:1883":    "tcp://cherga:xxxxx@10.0.0.5:1883",
+		"tcp://cherga:Kx9!@#Qz@10.0.0.5:1883": "tcp://cherga:xxxxx@10.0.0.5:1883",
 	} {
 		require.Equal(t, want, config.RedactURL(in), in)
 	}

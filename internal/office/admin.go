@@ -149,6 +149,9 @@ var adminOps = map[string]func(o *Office, ctx context.Context, args json.RawMess
 			if err != nil {
 				return nil, err
 			}
+			// A version recorded by a release that kept a URL's password
+			// gives it no more than config.get does.
+			v.Config = redactSecrets(v.Config)
 			return v, nil
 		}
 		out := []queue.ConfigVersion{}
@@ -756,7 +759,7 @@ func (o *Office) onAdmin(topic string, payload []byte) {
 		if read {
 			source = "read" // a dashboard's, to tell from an administrator's
 		}
-		o.reportError(source, fmt.Errorf("office: admin request needs JSON {\"id\":\"…\",\"op\":\"…\",\"args\":{…}} with an id of 1-64 characters without / + #: %q", truncate(payload, 200)))
+		o.reportError(source, fmt.Errorf("office: admin request needs JSON {\"id\":\"…\",\"op\":\"…\",\"args\":{…}} with an id of 1-64 characters without / + #: %q", truncate(redactSecrets(payload), 200)))
 		return
 	}
 	if err != nil {

@@ -542,8 +542,12 @@ type fault struct {
 	passed int
 }
 
-// faultEvery is how often a wrong input of one source and kind is logged.
-const faultEvery = time.Minute
+// faultEvery is how often a wrong input of one source and kind is logged,
+// and maxFaults how many sources and kinds are followed at once.
+const (
+	faultEvery = time.Minute
+	maxFaults  = 1000
+)
 
 // logRefusal logs a refused input. One a person can act on (done pressed
 // with nobody at the counter, next during an alert) is part of a day's
@@ -558,14 +562,24 @@ func (o *Office) logRefusal(source, id, reason string, err error) {
 		o.log.Info("office: input refused", "source", source, "id", id, "reason", reason, "err", err)
 		return
 	}
+	// By source and kind, not by what was sent: garbage that differs at
+	// every message is one fault.
 	key := source + " " + reason
-	if reason == "" {
-		key += " " + err.Error()
-	}
 	now := time.Now()
 	o.faultsMu.Lock()
-	if o.faults == nil || len(o.faults) > 1000 { // topics of no device may be endless
+	if o.faults == nil {
 		o.faults = map[string]*fault{}
+	}
+	if len(o.faults) >= maxFaults { // topics of no device may be endless
+		for k, f := range o.faults {
+			if now.Sub(f.at) >= faultEvery {
+				delete(o.faults, k)
+			}
+		}
+	}
+	if _, known := o.faults[key]; !known && len(o.faults) >= maxFaults {
+		o.faultsMu.Unlock()
+		return // more wrong sources in a minute than anyone reads: their errors topic says them
 	}
 	f := o.faults[key]
 	if f != nil && now.Sub(f.at) < faultEvery {

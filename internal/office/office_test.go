@@ -11,6 +11,7 @@ import (
 	"sync"
 	"testing"
 	"time"
+	"unicode/utf8"
 
 	"github.com/stretchr/testify/require"
 	"periph.io/x/conn/v3/gpio"
@@ -162,8 +163,9 @@ func TestCounterRefusalsSayWhy(t *testing.T) {
 	// first began before the citizen came.
 	reason, msg = refused("1", `{"action":"next"}`)
 	require.Equal(t, "just_called", reason)
-	require.Contains(t, msg, "Талон А001 щойно викликано, громадянин іде до вас: наступного можна викликати через ")
-	require.Contains(t, msg, " с / Ticket А001 was just called")
+	require.Contains(t, msg, "Талон А001 щойно викликано: наступного — через ")
+	require.Contains(t, msg, " с; якщо громадянин уже тут, натисніть «Завершено» / Ticket А001 was just called: next in ")
+	require.LessOrEqual(t, utf8.RuneCountInString(msg), 200, "a counter box's display scrolls about 200 characters")
 	require.NoError(t, l.Publish("qms/demo/counter/1/cmd", []byte(`{"action":"serve"}`), false))
 	_, err = l.Wait(ctx, "qms/demo/events", event(queue.EvServing, "А001"))
 	require.NoError(t, err)

@@ -29,7 +29,7 @@ func refusal(err error) (reason, message string) {
 	switch {
 	case errors.As(err, &jc):
 		left := strconv.Itoa(int((jc.Left + time.Second - 1) / time.Second))
-		return "just_called", "Талон " + jc.Label + " щойно викликано, громадянин іде до вас: наступного можна викликати через " + left + " с / Ticket " + jc.Label + " was just called and the citizen is on the way: next in " + left + " s"
+		return "just_called", "Талон " + jc.Label + " щойно викликано: наступного — через " + left + " с; якщо громадянин уже тут, натисніть «Завершено» / Ticket " + jc.Label + " was just called: next in " + left + " s; if the citizen is here, press Done"
 	case errors.As(err, &tp):
 		return "to_counter_paused", "Робоче місце " + tp.Counter + " на перерві: передайте талон іншому / Counter " + tp.Counter + " is paused: transfer the ticket to another one"
 	case errors.As(err, &pe) && pe.Service == "":
