@@ -6,6 +6,7 @@ import (
 	"crypto/x509"
 	"errors"
 	"log/slog"
+	"regexp"
 	"strings"
 	"sync"
 	"time"
@@ -108,6 +109,10 @@ func (f *Failures) Seen(err error) {
 	}
 }
 
+// localPort is the local end's port in an error of a connection
+// ("read tcp 127.0.0.1:45942->10.0.0.5:8883: connection reset by peer").
+var localPort = regexp.MustCompile(`:[0-9]+->`)
+
 func (f *Failures) record(err error, log bool) {
 	now := time.Now
 	if f.Now != nil {
@@ -115,9 +120,10 @@ func (f *Failures) record(err error, log bool) {
 	}
 	t := now()
 	why := Classify(err)
-	key := string(why) + " " + err.Error()
+	// The local port of each attempt is no new reason.
+	key := string(why) + " " + localPort.ReplaceAllString(err.Error(), ":*->")
 	f.mu.Lock()
-	if f.seen == nil {
+	if f.seen == nil || len(f.seen) > 100 { // reasons that still differ: forget, not grow
 		f.seen = map[string]*failure{}
 	}
 	s := f.seen[key]

@@ -62,6 +62,11 @@ func (f TLSFiles) Config() (*tls.Config, error) {
 	case f.Key != "" && f.Cert == "":
 		return nil, errors.New("bus: a client key needs its certificate file too")
 	case f.Cert != "":
+		// The key is a secret: one anybody on the machine may read is
+		// refused, as a password file is (its group, the service's, may).
+		if fi, err := os.Stat(f.Key); err == nil && fi.Mode().Perm()&0o007 != 0 {
+			return nil, fmt.Errorf("bus: client key %s may be read by every user of this machine (mode %s): chmod o-rwx it", f.Key, fi.Mode().Perm())
+		}
 		pair, err := tls.LoadX509KeyPair(f.Cert, f.Key)
 		if err != nil {
 			return nil, fmt.Errorf("bus: client certificate %s and key %s: %w%s", f.Cert, f.Key, err, permHint(err))

@@ -3,6 +3,7 @@ package bus_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"os"
 	"path/filepath"
@@ -163,4 +164,29 @@ func TestFailuresRateLimited(t *testing.T) {
 	f.Reset()
 	f.Failed(netErr)
 	require.Equal(t, 1, log.Count(`msg="bus: cannot connect to the broker; trying again" broker=tcp://b:1883 why=network err="network Error`), "afresh after a connection: %s", log.String())
+}
+
+// An error that names the local port of each attempt (a connection reset)
+// is one reason, not one per attempt.
+func TestFailuresIgnoreLocalPort(t *testing.T) {
+	var log testkit.Log
+	now := time.Date(2026, 11, 23, 9, 0, 0, 0, time.UTC)
+	f := &bus.Failures{Log: slog.New(slog.NewTextHandler(&log, nil)), Prefix: "bus", Broker: "tcp://b:8883", Now: func() time.Time { return now }}
+	for port := range 12 {
+		now = now.Add(5 * time.Second)
+		f.Failed(fmt.Errorf("network Error : read tcp 127.0.0.1:%d->10.0.0.5:8883: read: connection reset by peer", 40000+port))
+	}
+	require.Equal(t, 1, log.Count("msg="), log.String())
+}
+
+// A client key anybody on the machine may read is refused.
+func TestClientKeyReadableByAllRefused(t *testing.T) {
+	ca := bustest.NewCA(t, "office CA")
+	client := ca.Issue(t, "cherga", false, time.Now().Add(time.Hour))
+	require.NoError(t, os.Chmod(client.KeyFile, 0o644))
+	_, err := bus.TLSFiles{CA: ca.File, Cert: client.CertFile, Key: client.KeyFile}.Config()
+	require.ErrorContains(t, err, "may be read by every user of this machine")
+	require.NoError(t, os.Chmod(client.KeyFile, 0o640))
+	_, err = bus.TLSFiles{CA: ca.File, Cert: client.CertFile, Key: client.KeyFile}.Config()
+	require.NoError(t, err, "its group (the service's) may")
 }
