@@ -429,8 +429,8 @@ func Start(ctx context.Context, opts Opts) (_ *Office, err error) {
 	}
 	o.admin, o.reads = make(chan AdminRequest, adminBacklog), make(chan AdminRequest, adminBacklog)
 	o.wg.Add(2)
-	go o.serveAdmin(runCtx, o.admin)
-	go o.serveAdmin(runCtx, o.reads)
+	go o.serveAdmin(runCtx, o.admin, false)
+	go o.serveAdmin(runCtx, o.reads, true)
 	for _, t := range []string{root + "/admin/req", root + "/read/req"} {
 		if err := o.bus.Subscribe(t, o.onAdmin); err != nil {
 			return nil, err
