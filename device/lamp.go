@@ -82,22 +82,29 @@ func (l *Lamp) Beep(d time.Duration) error { return l.Beeps(1, d) }
 // Beeps sounds n beeps of d each, d apart, and returns at once: a kiosk
 // says a refused press with three, unlike the one of a press that gives a
 // ticket. The next call ends them.
-func (l *Lamp) Beeps(n int, d time.Duration) error {
+func (l *Lamp) Beeps(n int, d time.Duration) error { return l.Flash(n, d, false) }
+
+// Flash blinks the lamp n times, d each way, and leaves it at then (a lit
+// lamp goes dark n times: a counter's busy lamp says a refused press), and
+// returns at once. The next call ends it.
+func (l *Lamp) Flash(n int, d time.Duration, then bool) error {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	on := n > 0 && d > 0
-	if err := errors.Join(l.stopLocked(), l.out(on)); err != nil || !on {
+	if n <= 0 || d <= 0 {
+		return errors.Join(l.stopLocked(), l.out(then))
+	}
+	if err := errors.Join(l.stopLocked(), l.out(!then)); err != nil {
 		return err
 	}
 	clock := l.clock()
 	l.start(func(stop <-chan struct{}) error {
-		for i := range 2*n - 1 { // off after the first, on after the second…
+		for i := range 2*n - 1 { // then after the first, not then after the second…
 			select {
 			case <-stop:
 				return nil
 			case <-clock.After(d):
 			}
-			if err := l.out(i%2 == 1); err != nil {
+			if err := l.out(then == (i%2 == 0)); err != nil {
 				return err
 			}
 		}

@@ -82,6 +82,24 @@ func TestLamp(t *testing.T) {
 		require.NoError(t, l.Halt(), "Halt silences beeps")
 		require.Equal(t, gpio.Low, pin.Read())
 	})
+
+	t.Run("flash a lit lamp", func(t *testing.T) {
+		require.NoError(t, l.Set(true))
+		outs := len(pin.Outs())
+		arm(t, clock, func() error { return l.Flash(2, 100*time.Millisecond, true) })
+		for i := range 3 {
+			n := clock.Timers()
+			clock.Advance(100 * time.Millisecond)
+			if i < 2 {
+				require.NoError(t, clock.WaitTimers(n, limit))
+			}
+		}
+		require.NoError(t, pin.WaitLevel(gpio.High, limit))
+		clock.Advance(time.Minute)
+		require.Equal(t, []gpio.Level{gpio.Low, gpio.High, gpio.Low, gpio.High}, pin.Outs()[outs:], "dark twice, lit again")
+		require.NoError(t, l.Set(false))
+		require.Equal(t, gpio.Low, pin.Read())
+	})
 }
 
 // brokenPin is an output whose driver fails, like a line taken by another

@@ -131,7 +131,8 @@ type Counter struct {
 	// Buttons maps an action (next, recall, noshow, done) to a GPIO pin name.
 	Buttons map[string]string `yaml:"buttons,omitempty" json:"buttons,omitempty"`
 	// Lamp is the pin of the counter's busy lamp: lit while a ticket is
-	// called or served there.
+	// called or served there; it flashes three times when a press of the
+	// counter's GPIO buttons is refused (a next a moment after a call).
 	Lamp string `yaml:"lamp,omitempty" json:"lamp,omitempty"`
 	// Weights of the counter's services in the call policy (service id →
 	// weight, default 1): next calls the ticket whose wait times its

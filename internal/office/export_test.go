@@ -85,3 +85,8 @@ func Overtaken(board display.Board, ev queue.Event) bool {
 
 // RedactSecrets is what the log keeps of a request's arguments.
 var RedactSecrets = redactSecrets
+
+// ButtonCommand submits a counter's command as its GPIO button does.
+func ButtonCommand(o *Office, counter string, action queue.Action) {
+	o.submitCounter(counterReq{counter: counter, cmd: queue.Command{Action: action}, source: "counter/" + counter + " gpio test", button: true})
+}

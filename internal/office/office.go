@@ -137,6 +137,7 @@ type counterReq struct {
 	source  string
 	id      string    // the box's id of the command, if it gave one
 	at      time.Time // when it came (submitCounter)
+	button  bool      // it came from a GPIO button, whose counter has no screen
 }
 
 // staleAfter is how long a kiosk press may wait for the store (one that
@@ -719,6 +720,9 @@ func (o *Office) serveCounters(ctx context.Context) {
 			switch {
 			case err != nil:
 				o.refused(r.source, r.id, err)
+				if r.button && !unsaved(err) {
+					o.flashRefusal(r.counter, res.Ticket != nil)
+				}
 			case r.score != 0:
 				o.log.Info("counter", "counter", r.counter, "rating", r.score)
 			default:
@@ -812,6 +816,19 @@ func (o *Office) serveCounter(ctx context.Context, r counterReq) (res queue.Coun
 	}
 }
 
+// flashRefusal says a refused press at a counter whose buttons are GPIO
+// ones (no screen to show the refusal): its busy lamp goes dark, or
+// lights, three times, and stays as it was, lit while busy.
+func (o *Office) flashRefusal(counter string, busy bool) {
+	l := o.counterLamps[counter]
+	if l == nil {
+		return
+	}
+	if err := l.Flash(3, 150*time.Millisecond, busy); err != nil {
+		o.log.Error("office: counter lamp", "counter", counter, "err", err)
+	}
+}
+
 // startButtons watches the GPIO buttons of the configuration. A host with
 // no GPIO chip (a laptop) runs without them: MQTT inputs still work. A chip
 // that is there but out of reach sets gpioErr instead: the installation is
@@ -882,7 +899,7 @@ func (o *Office) startButtons(ctx context.Context) {
 		for action, pinName := range cc.Buttons {
 			counter, act := cc.ID, queue.Action(action)
 			watch(pinName, "counter "+counter+" "+action, 0, func(device.Press) {
-				o.submitCounter(counterReq{counter: counter, cmd: queue.Command{Action: act}, source: "counter/" + counter + " gpio " + pinName})
+				o.submitCounter(counterReq{counter: counter, cmd: queue.Command{Action: act}, source: "counter/" + counter + " gpio " + pinName, button: true})
 			}, nil)
 		}
 	}

@@ -516,6 +516,30 @@ func TestLampsAndBuzzer(t *testing.T) {
 	require.NoError(t, pin("GPIO26").WaitLevel(gpio.Low, 10*time.Second), "done: idle again")
 }
 
+// A counter with GPIO buttons has no screen: a refused press flashes its
+// busy lamp, which then stays as it was.
+func TestCounterLampSaysRefusal(t *testing.T) {
+	cfg, err := firmwareconfig.Example("round-the-clock")
+	require.NoError(t, err)
+	cfg.Kiosks[0].Printer = "none"
+	require.Equal(t, "GPIO26", cfg.Counters[0].Lamp)
+	h := newHeader()
+	ctx, o, l := startOffice(t, office.Opts{Config: cfg, Pin: h.open}, "qms/demo/errors")
+	for range 2 {
+		_, err := o.Engine().Issue(ctx, queue.IssueRequest{Service: "social", Kiosk: "k1"})
+		require.NoError(t, err)
+	}
+	office.ButtonCommand(o, "1", queue.Next)
+	lamp := h.pin("GPIO26")
+	require.NoError(t, lamp.WaitLevel(gpio.High, 10*time.Second), "busy")
+	lows := countLevel(lamp.Outs(), gpio.Low)
+	office.ButtonCommand(o, "1", queue.Next) // at once: a double press
+	_, err = l.Wait(ctx, "qms/demo/errors", containing(`"reason":"just_called"`))
+	require.NoError(t, err)
+	require.Eventually(t, func() bool { return countLevel(lamp.Outs(), gpio.Low) >= lows+3 }, 10*time.Second, 10*time.Millisecond, "dark three times")
+	require.NoError(t, lamp.WaitLevel(gpio.High, 10*time.Second), "and busy again")
+}
+
 // TestKioskScanner scans a ticket's QR code, an appointment code and
 // something else at the kiosk's serial scanner (a real pty).
 func TestKioskScanner(t *testing.T) {
