@@ -268,7 +268,6 @@ type PinUse struct {
 var PinFields = []string{
 	"counters[*].buttons.*",
 	"counters[*].lamp",
-	"counters[*].buzzer",
 	"kiosks[*].buttons[*].pin",
 	"kiosks[*].buttons[*].lamp",
 	"kiosks[*].buzzer",
