@@ -79,7 +79,7 @@ func TestAnnouncerRefused(t *testing.T) {
 
 	_, err = startOn(t, srv.URL, &log, "-user", "announcer", "-password-file", passwordFile(t, "pw", 0o600))
 	require.NoError(t, err)
-	ledger.Update(&auth.Ledger{Auth: auth.AuthRules{{Username: "announcer", Password: "changed", Allow: true}}})
+	srv.SetLedger(t, &auth.Ledger{Auth: auth.AuthRules{{Username: "announcer", Password: "changed", Allow: true}}})
 	srv.Kick(t, "announcer-t")
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()

@@ -118,7 +118,7 @@ func TestRefusedAtStartKeepsTrying(t *testing.T) {
 	require.False(t, cl.Connected())
 	require.Contains(t, log.String(), `level=ERROR msg="bus: the broker refused the controller (refused: its account or client id); the office starts without it`)
 	require.Contains(t, log.String(), `err="not Authorized"`)
-	ledger.Update(&auth.Ledger{Auth: auth.AuthRules{{Username: "cherga", Password: "old", Allow: true}}})
+	srv.SetLedger(t, &auth.Ledger{Auth: auth.AuthRules{{Username: "cherga", Password: "old", Allow: true}}})
 	await(t, connected, "not connected once the broker takes the password")
 }
 
@@ -130,7 +130,7 @@ func TestFailuresAfterLossLogged(t *testing.T) {
 	var log testkit.Log
 	_, connected := connect(t, srv.URL, bus.TLSFiles{}, "cherga", "pw", &log)
 	await(t, connected, "no connection")
-	ledger.Update(&auth.Ledger{Auth: auth.AuthRules{{Username: "cherga", Password: "changed", Allow: true}}})
+	srv.SetLedger(t, &auth.Ledger{Auth: auth.AuthRules{{Username: "cherga", Password: "changed", Allow: true}}})
 	srv.Kick(t, "cherga-t")
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()

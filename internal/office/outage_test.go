@@ -349,7 +349,7 @@ func TestBrokerRefusesController(t *testing.T) {
 	l, err := sim.Listen(strings.Replace(srv.URL, "tcp://", "tcp://dash:pw@", 1), "qms/demo/status")
 	require.NoError(t, err)
 	defer l.Close()
-	ledger.Update(&auth.Ledger{Auth: auth.AuthRules{{Username: "cherga", Password: "guess", Allow: true}, {Username: "dash", Password: "pw", Allow: true}}})
+	srv.SetLedger(t, &auth.Ledger{Auth: auth.AuthRules{{Username: "cherga", Password: "guess", Allow: true}, {Username: "dash", Password: "pw", Allow: true}}})
 	_, err = l.Wait(ctx, "qms/demo/status", containing(`"online":true`))
 	require.NoError(t, err, "connected once the broker takes the password")
 }

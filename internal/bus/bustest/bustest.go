@@ -19,6 +19,7 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -26,6 +27,7 @@ import (
 	mqtt "github.com/mochi-mqtt/server/v2"
 	"github.com/mochi-mqtt/server/v2/hooks/auth"
 	"github.com/mochi-mqtt/server/v2/listeners"
+	"github.com/mochi-mqtt/server/v2/packets"
 	"github.com/stretchr/testify/require"
 )
 
@@ -117,8 +119,8 @@ type Opts struct {
 	// (mutual TLS).
 	ClientCA *CA
 	// Ledger, when set, holds the accounts and the ACL; without it
-	// everyone may connect and do anything. Ledger.Update changes them
-	// while the broker runs.
+	// everyone may connect and do anything. Server.SetLedger changes
+	// them while the broker runs.
 	Ledger *auth.Ledger
 }
 
@@ -127,6 +129,45 @@ type Server struct {
 	// URL is ssl://127.0.0.1:PORT, or tcp:// without a CA.
 	URL  string
 	MQTT *mqtt.Server
+	auth *lockedAuth // nil without a Ledger
+}
+
+// SetLedger changes the accounts and the ACL while the broker runs (a
+// password file edited and reloaded). The broker was started with one.
+func (s *Server) SetLedger(t testing.TB, l *auth.Ledger) {
+	t.Helper()
+	require.NotNil(t, s.auth, "bustest: a broker started without a Ledger")
+	s.auth.mu.Lock()
+	defer s.auth.mu.Unlock()
+	s.auth.ledger = l
+}
+
+// lockedAuth checks the accounts and the ACL of a Ledger that SetLedger
+// may change meanwhile: mochi's Ledger.Update locks, its checks do not.
+type lockedAuth struct {
+	mqtt.HookBase
+	mu     sync.Mutex
+	ledger *auth.Ledger
+}
+
+func (h *lockedAuth) ID() string { return "bustest-auth" }
+
+func (h *lockedAuth) Provides(b byte) bool {
+	return b == mqtt.OnConnectAuthenticate || b == mqtt.OnACLCheck
+}
+
+func (h *lockedAuth) OnConnectAuthenticate(cl *mqtt.Client, pk packets.Packet) bool {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	_, ok := h.ledger.AuthOk(cl, pk)
+	return ok
+}
+
+func (h *lockedAuth) OnACLCheck(cl *mqtt.Client, topic string, write bool) bool {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	_, ok := h.ledger.ACLOk(cl, topic, write)
+	return ok
 }
 
 // Kick drops the connection of the client id, as a broker restarting would.
@@ -142,8 +183,10 @@ func (s *Server) Kick(t testing.TB, id string) {
 func Broker(t testing.TB, o Opts) *Server {
 	t.Helper()
 	srv := mqtt.New(&mqtt.Options{InlineClient: true, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	var la *lockedAuth
 	if o.Ledger != nil {
-		require.NoError(t, srv.AddHook(new(auth.Hook), &auth.Options{Ledger: o.Ledger}))
+		la = &lockedAuth{ledger: o.Ledger}
+		require.NoError(t, srv.AddHook(la, nil))
 	} else {
 		require.NoError(t, srv.AddHook(new(auth.AllowHook), nil))
 	}
@@ -162,5 +205,5 @@ func Broker(t testing.TB, o Opts) *Server {
 	require.NoError(t, srv.AddListener(ln))
 	go srv.Serve()
 	t.Cleanup(func() { srv.Close() })
-	return &Server{URL: scheme + ln.Address(), MQTT: srv}
+	return &Server{URL: scheme + ln.Address(), MQTT: srv, auth: la}
 }
