@@ -47,6 +47,7 @@ import (
 	"github.com/cherga/cherga/audio/voice"
 	"github.com/cherga/cherga/internal/bus"
 	"github.com/cherga/cherga/internal/config"
+	"github.com/cherga/cherga/internal/journal"
 )
 
 // version is set by the build (-ldflags "-X main.version=...").
@@ -164,7 +165,7 @@ func main() {
 	if o.verbose {
 		level = slog.LevelDebug
 	}
-	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: level}))
+	log := slog.New(journal.Handler(os.Stderr, &slog.HandlerOptions{Level: level}))
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()

@@ -22,6 +22,7 @@ import (
 	firmwareconfig "github.com/cherga/cherga/firmware-config"
 	"github.com/cherga/cherga/internal/bus"
 	"github.com/cherga/cherga/internal/config"
+	"github.com/cherga/cherga/internal/journal"
 	"github.com/cherga/cherga/internal/office"
 	"github.com/cherga/cherga/printer"
 	"github.com/cherga/cherga/queue"
@@ -54,7 +55,7 @@ func main() {
 	if *verbose {
 		level = slog.LevelDebug
 	}
-	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: level}))
+	log := slog.New(journal.Handler(os.Stderr, &slog.HandlerOptions{Level: level}))
 
 	cfg, err := loadConfig(*cfgPath)
 	if err != nil {
