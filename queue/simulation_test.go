@@ -271,6 +271,9 @@ func TestSimulation(t *testing.T) {
 	o := newOffice(t, cfg, time.Date(2026, 11, 23, 8, 0, 0, 0, kyiv))
 	m := newModel(cfg)
 	var ended []string // the days the simulation finished
+	// steppedBack are the days whose clock NTP set back: a wait can end
+	// before it began by the clock, and is not counted (requireBalanced).
+	steppedBack := map[string]bool{}
 	defer func() {
 		for _, day := range ended { // and those of the days it finished
 			st, err := o.e.Stats(o.ctx, day)
@@ -278,7 +281,7 @@ func TestSimulation(t *testing.T) {
 				continue // it issued no ticket
 			}
 			require.NoError(t, err, day)
-			requireBalanced(t, st, nil, true)
+			requireBalanced(t, st, nil, !steppedBack[day])
 		}
 	}()
 	services := []string{"social", "social", "social", "pension", "pension", "employment"}
@@ -295,6 +298,7 @@ func TestSimulation(t *testing.T) {
 			o.clk.Set(time.Date(l.Year(), l.Month(), l.Day()+1, 8, rng.IntN(120), 0, 0, kyiv))
 		case r < 6: // NTP corrects a clock that ran ahead
 			o.clk.Add(-time.Duration(rng.IntN(120)) * time.Minute)
+			steppedBack[m.day] = true
 		default:
 			o.clk.Add(time.Duration(rng.IntN(90)) * time.Second)
 		}
@@ -490,7 +494,7 @@ func TestSimulation(t *testing.T) {
 		if step%50 == 0 || step == steps-1 { // the day's figures add up
 			st, err := o.e.Stats(o.ctx, "")
 			require.NoError(t, err, "step %d", step)
-			requireBalanced(t, st, o.openTickets(), true)
+			requireBalanced(t, st, o.openTickets(), !steppedBack[st.Day])
 		}
 		if rng.IntN(150) == 0 { // a restart
 			require.NoError(t, o.e.Close())
