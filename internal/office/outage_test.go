@@ -179,32 +179,41 @@ func newGate(t *testing.T) *gate {
 	require.NoError(t, err)
 	g := &gate{ln: ln}
 	t.Cleanup(func() { ln.Close(); g.shut() })
-	go func() {
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			g.mu.Lock()
-			to := g.to
-			g.mu.Unlock()
-			if to == "" {
-				c.Close()
-				continue
-			}
-			b, err := net.Dial("tcp", to)
-			if err != nil {
-				c.Close()
-				continue
-			}
-			g.mu.Lock()
-			g.conns = append(g.conns, c, b)
-			g.mu.Unlock()
-			go func() { _, _ = io.Copy(b, c); b.Close() }()
-			go func() { _, _ = io.Copy(c, b); c.Close() }()
-		}
-	}()
+	go proxy(ln, func() string {
+		g.mu.Lock()
+		defer g.mu.Unlock()
+		return g.to
+	}, func(c, b net.Conn) {
+		g.mu.Lock()
+		g.conns = append(g.conns, c, b)
+		g.mu.Unlock()
+		go func() { _, _ = io.Copy(c, b); c.Close() }()
+	})
 	return g
+}
+
+// proxy joins each connection accepted on ln to a new one to the address
+// to gives ("": refused, closed at once), copies what the client sends,
+// and hands both ends to back, which carries the broker's side.
+func proxy(ln net.Listener, to func() string, back func(c, b net.Conn)) {
+	for {
+		c, err := ln.Accept()
+		if err != nil {
+			return
+		}
+		addr := to()
+		if addr == "" {
+			c.Close()
+			continue
+		}
+		b, err := net.Dial("tcp", addr)
+		if err != nil {
+			c.Close()
+			continue
+		}
+		go func() { _, _ = io.Copy(b, c); b.Close() }()
+		back(c, b)
+	}
 }
 
 func (g *gate) addr() string { return g.ln.Addr().String() }
@@ -551,50 +560,38 @@ func newSlowLink(t *testing.T, to string) *slowLink {
 		ln.Close()
 		s.cut()
 	})
-	go func() {
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			b, err := net.Dial("tcp", to)
-			if err != nil {
-				c.Close()
-				continue
-			}
-			s.mu.Lock()
-			s.conns = append(s.conns, c, b)
-			s.mu.Unlock()
-			go func() { _, _ = io.Copy(b, c); b.Close() }()
-			type chunk struct {
-				at   time.Time
-				data []byte
-			}
-			late := make(chan chunk, 4096)
-			go func() {
-				defer c.Close()
-				for ch := range late {
-					time.Sleep(time.Until(ch.at))
-					if _, err := c.Write(ch.data); err != nil {
-						return
-					}
-				}
-			}()
-			go func() {
-				defer close(late)
-				buf := make([]byte, 32<<10)
-				for {
-					n, err := b.Read(buf)
-					if d := time.Duration(s.delay.Load()); n > 0 && d >= 0 {
-						late <- chunk{time.Now().Add(d), append([]byte(nil), buf[:n]...)}
-					}
-					if err != nil {
-						return
-					}
-				}
-			}()
+	go proxy(ln, func() string { return to }, func(c, b net.Conn) {
+		s.mu.Lock()
+		s.conns = append(s.conns, c, b)
+		s.mu.Unlock()
+		type chunk struct {
+			at   time.Time
+			data []byte
 		}
-	}()
+		late := make(chan chunk, 4096)
+		go func() {
+			defer c.Close()
+			for ch := range late {
+				time.Sleep(time.Until(ch.at))
+				if _, err := c.Write(ch.data); err != nil {
+					return
+				}
+			}
+		}()
+		go func() {
+			defer close(late)
+			buf := make([]byte, 32<<10)
+			for {
+				n, err := b.Read(buf)
+				if d := time.Duration(s.delay.Load()); n > 0 && d >= 0 {
+					late <- chunk{time.Now().Add(d), append([]byte(nil), buf[:n]...)}
+				}
+				if err != nil {
+					return
+				}
+			}
+		}()
+	})
 	return s
 }
 
