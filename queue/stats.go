@@ -268,7 +268,7 @@ type dayAcc struct {
 	svcs, ctrs map[string]*figureAcc
 	queued     map[uint64]queuedSince // ticket → in its service's queue, until called there
 	called     map[uint64]time.Time   // ticket → when its visit at a counter began, until it ended
-	shelter    sheltered              // when the office was paused
+	shelter    sheltered              // when the office was paused for an alert
 }
 
 func newDayAcc() *dayAcc {
@@ -354,7 +354,7 @@ func (d *dayAcc) event(ev *eventRecord) {
 			}
 		}
 	case EvOfficePaused:
-		d.shelter.pause(ev.At)
+		d.shelter.paused(ev.At, ev.Alert)
 	case EvOfficeResumed:
 		d.shelter.resume(ev.At)
 	case EvNoShow:
