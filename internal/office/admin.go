@@ -526,9 +526,6 @@ func pauseOp(ofService, pause bool) func(o *Office, ctx context.Context, args js
 		if err != nil {
 			return nil, err
 		}
-		for _, k := range o.kiosks {
-			k.relight()
-		}
 		rctx, cancel := afterWrite(ctx)
 		defer cancel()
 		ps, err := o.eng.Pauses(rctx)

@@ -93,6 +93,9 @@ type Office struct {
 	// settled (boards), and as an AWTRIX board shows it (shown).
 	boards map[string]display.Board
 	shown  map[string]display.Board
+	// refusing is why each service refuses a ticket, as its queue topic
+	// last said ("" issuing): a change relights every kiosk's buttons.
+	refusing map[string]string
 	// awtrixRefresh is how often the AWTRIX apps are sent again
 	// (Opts.AwtrixRefresh).
 	awtrixRefresh time.Duration
@@ -242,6 +245,7 @@ func Start(ctx context.Context, opts Opts) (_ *Office, err error) {
 		counters:      make(chan counterReq, 64),
 		boards:        map[string]display.Board{},
 		shown:         map[string]display.Board{},
+		refusing:      map[string]string{},
 		reconnected:   make(chan struct{}, 1),
 		ready:         make(chan struct{}),
 		pin:           opts.Pin,
@@ -628,7 +632,14 @@ func (o *Office) onKioskPress(topic string, payload []byte) {
 	k := o.kiosks[id]
 	p, err := device.DecodeKioskPress(payload)
 	if k == nil {
-		o.refused(src, readID(p.ID), fmt.Errorf("office: unknown kiosk %q: %w", id, errNotConfigured))
+		err := fmt.Errorf("office: unknown kiosk %q: %w", id, errNotConfigured)
+		o.refused(src, readID(p.ID), err)
+		if pid := readID(p.ID); pid != "" {
+			// A screen not (or no longer) in the configuration waits on
+			// its own topic: it is told there too.
+			reason, msg := refusal(err)
+			o.answerKiosk(id, refuse(Result{Press: pid, Service: p.Service, At: o.now()}, reason, msg))
+		}
 		return
 	}
 	if err != nil {
@@ -721,7 +732,7 @@ func (o *Office) serveCounters(ctx context.Context) {
 			case err != nil:
 				o.refused(r.source, r.id, err)
 				if r.button && !unsaved(err) {
-					o.flashRefusal(r.counter, res.Ticket != nil)
+					o.flashRefusal(r.counter)
 				}
 			case r.score != 0:
 				o.log.Info("counter", "counter", r.counter, "rating", r.score)
@@ -818,13 +829,14 @@ func (o *Office) serveCounter(ctx context.Context, r counterReq) (res queue.Coun
 
 // flashRefusal says a refused press at a counter whose buttons are GPIO
 // ones (no screen to show the refusal): its busy lamp goes dark, or
-// lights, three times, and stays as it was, lit while busy.
-func (o *Office) flashRefusal(counter string, busy bool) {
+// lights, three times, and stays as its board has it (lit while calling
+// or serving; dark during a pause, though the counter keeps its ticket).
+func (o *Office) flashRefusal(counter string) {
 	l := o.counterLamps[counter]
 	if l == nil {
 		return
 	}
-	if err := l.Flash(3, 150*time.Millisecond, busy); err != nil {
+	if err := l.Wink(3, 150*time.Millisecond); err != nil {
 		o.log.Error("office: counter lamp", "counter", counter, "err", err)
 	}
 }

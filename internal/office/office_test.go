@@ -538,6 +538,18 @@ func TestCounterLampSaysRefusal(t *testing.T) {
 	require.NoError(t, err)
 	require.Eventually(t, func() bool { return countLevel(lamp.Outs(), gpio.Low) >= lows+3 }, 10*time.Second, 10*time.Millisecond, "dark three times")
 	require.NoError(t, lamp.WaitLevel(gpio.High, 10*time.Second), "and busy again")
+
+	// During an air-raid alert the board is closed and the lamp dark,
+	// though the counter keeps its ticket: a refused press leaves it dark.
+	require.True(t, o.Admin(ctx, office.AdminRequest{ID: "a", Op: "office.pause", Args: json.RawMessage(`{"reason":"повітряна тривога"}`)}).OK)
+	require.NoError(t, lamp.WaitLevel(gpio.Low, 10*time.Second), "closed")
+	highs := countLevel(lamp.Outs(), gpio.High)
+	office.ButtonCommand(o, "1", queue.Next)
+	_, err = l.Wait(ctx, "qms/demo/errors", containing(`"reason":"office_paused"`))
+	require.NoError(t, err)
+	require.Eventually(t, func() bool { return countLevel(lamp.Outs(), gpio.High) >= highs+3 }, 10*time.Second, 10*time.Millisecond, "lit three times")
+	require.NoError(t, lamp.WaitLevel(gpio.Low, 10*time.Second), "and dark again")
+	require.Equal(t, gpio.Low, lamp.Outs()[len(lamp.Outs())-1])
 }
 
 // TestKioskScanner scans a ticket's QR code, an appointment code and
@@ -863,4 +875,19 @@ func TestAwtrixAppSentAgain(t *testing.T) {
 		case <-time.After(20 * time.Millisecond):
 		}
 	}
+}
+
+// A kiosk without a printer (a screen that shows the number) cannot
+// reprint: the administrator is told so, not answered as if it printed.
+func TestReprintOnScreenKiosk(t *testing.T) {
+	cfg, err := firmwareconfig.Example("round-the-clock")
+	require.NoError(t, err)
+	cfg.Kiosks[0].Printer = "none"
+	ctx, o, _ := startOffice(t, office.Opts{Config: cfg}, "qms/demo/status")
+	iss, err := o.Engine().Issue(ctx, queue.IssueRequest{Service: "social", Kiosk: "k1"})
+	require.NoError(t, err)
+	ar := o.Admin(ctx, office.AdminRequest{ID: "r", Op: "ticket.reprint", Args: json.RawMessage(`{"ticket":"` + iss.Ticket.Label + `"}`)})
+	require.False(t, ar.OK)
+	require.Equal(t, "kiosk", ar.Error.Field)
+	require.Contains(t, ar.Error.Message, "no printer")
 }

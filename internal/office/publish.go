@@ -50,8 +50,20 @@ func (o *Office) renderRetained(r queue.Retained, now time.Time) []message {
 		}
 		msgs = append(msgs, message{bus.Hall(root), true, mustJSON(h)})
 	}
+	relight := false
 	for _, q := range r.Queues {
 		msgs = append(msgs, message{bus.Queue(root, q.Service), true, q.Queue.JSON()})
+		if was, ok := o.refusing[q.Service]; !ok || was != q.Queue.Refused {
+			o.refusing[q.Service], relight = q.Queue.Refused, true
+		}
+	}
+	// A service that stopped or began issuing (another kiosk took the last
+	// ticket under its cap, its hours ended, a pause): every kiosk's lamps
+	// show it now, not at their printer's next poll.
+	if relight {
+		for _, k := range o.kiosks {
+			k.relight()
+		}
 	}
 	if r.Load != nil {
 		l := *r.Load
