@@ -30,6 +30,15 @@ func startSim(t *testing.T) (context.Context, *sim.Office) {
 	}
 	cfg, err := firmwareconfig.Example("round-the-clock")
 	require.NoError(t, err)
+	return startOffice(t, cfg)
+}
+
+// startOffice starts the simulated office of cfg for a test.
+func startOffice(t *testing.T, cfg *config.Config) (context.Context, *sim.Office) {
+	t.Helper()
+	if runtime.GOOS != "linux" {
+		t.Skip("the pty printer needs Linux")
+	}
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	t.Cleanup(cancel)
 	s, err := sim.StartOffice(ctx, sim.OfficeOpts{Config: cfg, DB: filepath.Join(t.TempDir(), "sim.db")})
