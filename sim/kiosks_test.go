@@ -177,3 +177,18 @@ func slicesContain(s []bool, v bool) bool {
 	}
 	return false
 }
+
+// The page has each kiosk's figures, printer line and answer in its own
+// block (ids carry the kiosk's id, the queue figures a class-like data
+// attribute, as one service is on several kiosks), and a button for every
+// fault the simulated printer takes.
+func TestPagePerKiosk(t *testing.T) {
+	page := getPage(t)
+	require.NotContains(t, page, `id="q-`, "one id for a service on several kiosks")
+	for _, s := range []string{`data-q="${esc(s)}"`, `id="a:${esc(k.id)}"`, `id="p:${esc(k.id)}"`, "k.answer", "принтер ${esc(k.id)} / printer ${esc(k.id)}", `"/api/printer"`} {
+		require.Contains(t, page, s)
+	}
+	for _, f := range sim.Faults {
+		require.Contains(t, page, `["`+string(f)+`", "`, "a button for %s", f)
+	}
+}
