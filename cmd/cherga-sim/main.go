@@ -1,7 +1,9 @@
 // Command cherga-sim runs the whole office on one machine with no hardware:
 // the real controller on an embedded MQTT broker (on a free port), a virtual
-// ticket printer on a pseudo-terminal, virtual buttons, and a web page that
-// shows the kiosk, the counter boards, the hall board and the voice.
+// ticket printer on a pseudo-terminal for each kiosk with a printer (a
+// screen kiosk, printer: none, has none), virtual buttons and lamps, and a
+// web page that shows each kiosk, the counter boards, the hall board and
+// the voice, and sets printer faults.
 package main
 
 import (
