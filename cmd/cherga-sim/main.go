@@ -243,13 +243,16 @@ func commands(ctx context.Context, s *sim.Office, page string, stop func()) {
 			return
 		case f[0] == "h":
 			printIntro(s, page, kiosk)
-		case f[0] == "k" && len(f) == 2:
-			if s.Config().Kiosk(f[1]) == nil {
+		case f[0] == "k" && len(f) <= 2:
+			if len(f) == 2 && s.Config().Kiosk(f[1]) == nil {
 				err = fmt.Errorf("no kiosk %q (%s)", f[1], kioskIDs(s.Config()))
 				break
 			}
-			kiosk = f[1]
+			if len(f) == 2 {
+				kiosk = f[1]
+			}
 			printButtons(s.Config(), kiosk)
+			fmt.Printf("Another kiosk: k ID (%s).\n", kioskIDs(s.Config()))
 		case f[0] == "f" && (len(f) == 2 || len(f) == 3):
 			at := kiosk
 			if len(f) == 3 {
@@ -286,6 +289,10 @@ func commands(ctx context.Context, s *sim.Office, page string, stop func()) {
 // printButtons lists the buttons of the kiosk the number keys press now.
 func printButtons(cfg *config.Config, kiosk string) {
 	k := cfg.Kiosk(kiosk)
+	if k == nil { // config.set took it away
+		fmt.Printf("The number keys press no kiosk: %s is no more.\n", kiosk)
+		return
+	}
 	fmt.Printf("The number keys press the buttons of kiosk %s:\n", kiosk)
 	for i, b := range k.Buttons {
 		if svc := cfg.Service(b.Service); svc != nil {
