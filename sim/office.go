@@ -316,7 +316,7 @@ func (s *Office) State() State {
 		for _, b := range k.Buttons {
 			ks.Services = append(ks.Services, b.Service)
 			var lit *bool
-			if on, ok := s.Pins.Level(b.Lamp); ok && b.Lamp != "" {
+			if on, ok := s.Pins.Level(b.Lamp); b.Lamp != "" && ok {
 				lit = &on
 			}
 			ks.Lamps = append(ks.Lamps, lit)
