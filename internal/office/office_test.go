@@ -6,7 +6,9 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -890,4 +892,41 @@ func TestReprintOnScreenKiosk(t *testing.T) {
 	require.False(t, ar.OK)
 	require.Equal(t, "kiosk", ar.Error.Field)
 	require.Contains(t, ar.Error.Message, "no printer")
+}
+
+// A start that fails (its broker's port taken, a pin out of reach) has
+// changed nothing: the file that dropped a service did not expire its
+// waiting tickets, which the start would have done had it run.
+func TestFailedStartChangesNothing(t *testing.T) {
+	cfg := roundTheClock(t)
+	db := filepath.Join(t.TempDir(), "o.db")
+	ctx := context.Background()
+	o, err := office.Start(ctx, office.Opts{Config: cfg, DB: db, Broker: "embedded", Listen: "127.0.0.1:0"})
+	require.NoError(t, err)
+	iss, err := o.Engine().Issue(ctx, queue.IssueRequest{Service: "employment", Kiosk: "k1"})
+	require.NoError(t, err)
+	require.NoError(t, o.Close())
+
+	less := roundTheClock(t)
+	less.Services = slices.DeleteFunc(less.Services, func(s config.Service) bool { return s.ID == "employment" })
+	less.Counters = slices.DeleteFunc(less.Counters, func(c config.Counter) bool { return slices.Contains(c.Services, "employment") })
+	less.Kiosks[0].Buttons = slices.DeleteFunc(less.Kiosks[0].Buttons, func(b config.KioskButton) bool { return b.Service == "employment" })
+	require.NoError(t, less.Validate())
+	taken, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	defer taken.Close()
+	_, err = office.Start(ctx, office.Opts{Config: less, DB: db, Broker: "embedded", Listen: taken.Addr().String()})
+	require.Error(t, err, "the port is taken")
+	noAccess := func(string) (gpio.PinIO, error) { return nil, fmt.Errorf("gpiochip0: %w", device.ErrGPIOAccess) }
+	_, err = office.Start(ctx, office.Opts{Config: less, DB: db, Broker: "embedded", Listen: "127.0.0.1:0", Pin: noAccess})
+	require.ErrorIs(t, err, device.ErrGPIOAccess)
+
+	e, err := queue.Open(db, cfg, nil)
+	require.NoError(t, err)
+	defer e.Close()
+	tks, err := e.Tickets(ctx)
+	require.NoError(t, err)
+	require.Len(t, tks, 1)
+	require.Equal(t, iss.Ticket.Label, tks[0].Label)
+	require.Equal(t, queue.Waiting, tks[0].State, "still waiting")
 }
