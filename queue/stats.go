@@ -544,9 +544,9 @@ func (e *Engine) noFigures(tx *bolt.Tx, today, day string) error {
 			u.why += " (" + first + ")"
 		}
 	case e.cfg.Holiday(day):
-		u.why = "a holiday (office.holidays): no ticket was issued"
+		u.why = "no ticket was issued: a holiday, as office.holidays has it now"
 	case closed:
-		u.why = fmt.Sprintf("the office is closed on %ss (its hours): no ticket was issued", d.Weekday())
+		u.why = fmt.Sprintf("no ticket was issued: the office is closed on %ss, as its hours are now", d.Weekday())
 	default:
 		u.why = "no ticket was issued that day (nobody came, or the office was off)"
 	}
