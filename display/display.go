@@ -28,6 +28,7 @@ const (
 // kept for the all-clear.
 const (
 	closedText = "Зачинено"
+	breakText  = "Перерва"
 	alertText  = "Тривога"
 )
 
@@ -75,13 +76,17 @@ func (b Board) MarshalJSON() ([]byte, error) { return b.JSON(), nil }
 
 // Text returns the payload of {root}/board/{counter}/text: "А023 → 5" while a
 // ticket is called or served, the counter id when idle, "Зачинено" when closed,
-// "Тривога" when closed for an air-raid alert. It is never empty: an empty
-// retained message would delete the board's state.
+// "Перерва" when closed for the counter's own pause (a citizen would read
+// "closed" as for the day), "Тривога" when closed for an air-raid alert. It is
+// never empty: an empty retained message would delete the board's state.
 func (b Board) Text() string {
 	switch b.State {
 	case Closed:
-		if b.Alert {
+		switch {
+		case b.Alert:
 			return alertText
+		case b.Paused:
+			return breakText
 		}
 		return closedText
 	case Calling, Serving:

@@ -28,6 +28,8 @@ func TestBoard(t *testing.T) {
 		{"idle", Board{Counter: "5", State: Idle, At: at}, "5"},
 		{"idle keeps no stale ticket", Board{Counter: "5", Ticket: "А023", Service: "Соціальний захист", State: Idle, At: at}, "5"},
 		{"closed", Board{Counter: "5", Ticket: "А023", State: Closed, At: at}, "Зачинено"},
+		// Its specialist's break: «closed» would read as for the day.
+		{"on a break", Board{Counter: "5", State: Closed, Paused: true, At: at}, "Перерва"},
 		// Closed for the lamps and boxes, but not «closed» to the hall:
 		// the queue is kept for the all-clear.
 		{"air-raid alert", Board{Counter: "5", State: Closed, Alert: true, At: at}, "Тривога"},

@@ -93,8 +93,8 @@ type HallPause struct {
 // The hall's message while the office is paused, Ukrainian / English: an
 // alert sends everyone to the shelter, any other pause keeps them waiting.
 const (
-	hallAlertMessage = "Повітряна тривога! Пройдіть до укриття / Air-raid alert! Please go to the shelter"
-	hallPauseMessage = "Прийом тимчасово призупинено, ваша черга зберігається / Service is paused for a while, your place in the queue is kept"
+	hallAlertMessage = "Повітряна тривога! Пройдіть до найближчого укриття. / Air-raid alert! Please proceed to the nearest shelter."
+	hallPauseMessage = "Прийом тимчасово призупинено. Ваше місце в черзі збережено. / Service is temporarily suspended. Your place in the queue is kept."
 )
 
 // Message is the hall's bilingual message for the pause, "" while the

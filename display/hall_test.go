@@ -134,9 +134,9 @@ func TestHallPaused(t *testing.T) {
 		})
 	}
 	require.Equal(t, string(h.Marshal()), string(HallJSON(h.Calls(), HallPause{})))
-	require.Equal(t, `{"calls":[],"paused":true,"message":"Прийом тимчасово призупинено, ваша черга зберігається / Service is paused for a while, your place in the queue is kept"}`,
+	require.Equal(t, `{"calls":[],"paused":true,"message":"Прийом тимчасово призупинено. Ваше місце в черзі збережено. / Service is temporarily suspended. Your place in the queue is kept."}`,
 		string(HallJSON(nil, HallPause{Paused: true})))
-	require.Contains(t, HallPause{Paused: true, Alert: true}.Message(), "Повітряна тривога! Пройдіть до укриття / Air-raid alert! Please go to the shelter")
+	require.Contains(t, HallPause{Paused: true, Alert: true}.Message(), "Повітряна тривога! Пройдіть до найближчого укриття. / Air-raid alert! Please proceed to the nearest shelter.")
 }
 
 // TestHallSimulation runs random calls against a simple model (a list rebuilt

@@ -48,7 +48,28 @@ func (o *BoardOpts) TextPayload(b Board) []byte {
 			return out
 		}
 	}
+	if b.Ticket != "" {
+		text = strings.Replace(text, b.Ticket, TransliterateLabel(b.Ticket), 1)
+	}
 	return []byte(Transliterate(text))
+}
+
+// TransliterateLabel writes a ticket label in Latin letters as the English
+// announcement says it: each letter of its prefix on its own, in its
+// word-initial form with a capital (ЦЯ001 is TsYa001, ЗГ5 is ZH5, not the
+// word forms TsIa and ZGh), the digits as they are.
+func TransliterateLabel(label string) string {
+	var b strings.Builder
+	for _, r := range label {
+		if t, ok := translit[unicode.ToLower(r)]; ok {
+			if t != "" {
+				b.WriteString(strings.ToUpper(t[:1]) + t[1:])
+			}
+			continue
+		}
+		b.WriteString(Transliterate(string(r)))
+	}
+	return b.String()
 }
 
 // Transliterate writes Ukrainian text in Latin letters by the official

@@ -29,6 +29,13 @@ func TestTransliterate(t *testing.T) {
 	} {
 		require.Equal(t, want, display.Transliterate(in), in)
 	}
+	// A label letter by letter, as the English voice says it.
+	for in, want := range map[string]string{
+		"Ц001": "Ts001", "ЦЯ001": "TsYa001", "АЯ1": "AYa1", "ЄЇ1": "YeYi1",
+		"ЗГ005": "ZH005", "ЩЬ4": "Shch4", "А023": "A023", "ЮЙ12": "YuY12",
+	} {
+		require.Equal(t, want, display.TransliterateLabel(in), in)
+	}
 }
 
 // The text topic of a board that cannot take UTF-8: in its 8-bit
@@ -38,6 +45,7 @@ func TestTextPayloadCharsets(t *testing.T) {
 	closed := display.Board{Counter: "5", State: display.Closed}
 	alert := display.Board{Counter: "5", State: display.Closed, Alert: true}
 	ts := display.Board{Counter: "12", Ticket: "Ц001", State: display.Serving}
+	two := display.Board{Counter: "3", Ticket: "ЦЯ007", State: display.Calling}
 	for _, c := range []struct {
 		charset string
 		board   display.Board
@@ -49,6 +57,7 @@ func TestTextPayloadCharsets(t *testing.T) {
 		{"CP1251", closed, []byte{0xC7, 0xE0, 0xF7, 0xE8, 0xED, 0xE5, 0xED, 0xEE}},
 		{"cp1125", calling, []byte{0x80, '0', '2', '3', ' ', '>', ' ', '5'}},
 		{"ascii", ts, []byte("Ts001 > 12")},
+		{"ascii", two, []byte("TsYa007 > 3")},
 		{"ascii", closed, []byte("Zachyneno")},
 		{"utf-8", alert, []byte("Тривога")},
 		{"cp1251", alert, []byte{0xD2, 0xF0, 0xE8, 0xE2, 0xEE, 0xE3, 0xE0}},

@@ -37,7 +37,7 @@ type Paused struct {
 // (a fire alarm is «пожежна тривога»); and then any alarm is one.
 var (
 	allClearWords  = []string{"відбій", "відбою", "all clear", "all-clear"}
-	airRaidWords   = []string{"повітрян", "укрит", "ракет", "шахед", "дрон", "балістик", "air-raid", "air raid", "shelter", "missile", "drone"}
+	airRaidWords   = []string{"повітрян", "укрит", "ракет", "шахед", "дрон", "бпла", "обстріл", "балістик", "air-raid", "air raid", "shelter", "missile", "drone", "uav", "shelling"}
 	otherEmergency = []string{"пожеж", "евакуац", "мінуван", "вибухівк", "газу", "fire", "evacuat", "bomb", "gas leak"}
 	alarmWords     = []string{"тривог", "тревог", "сирен", "alert", "siren"}
 )

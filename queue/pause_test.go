@@ -179,6 +179,11 @@ func TestPauseAlertKept(t *testing.T) {
 	require.False(t, queue.Paused{Reason: "повідомлення про мінування"}.IsAlert())
 	require.True(t, queue.Paused{Reason: "повітряна тривога, евакуація до укриття"}.IsAlert(), "the air raid's own words win")
 	require.True(t, queue.Paused{Reason: "загроза ракетного удару"}.IsAlert())
+	// The usual wordings of an official alert.
+	for _, r := range []string{"загроза БпЛА", "Загроза ударних БПЛА", "обстріл", "загроза обстрілу", "UAV threat", "shelling"} {
+		require.True(t, queue.Paused{Reason: r}.IsAlert(), r)
+	}
+	require.False(t, queue.Paused{Reason: "прийом у кабінеті 3"}.IsAlert())
 }
 
 // The retained state tells an air-raid alert from another pause: every
@@ -224,7 +229,7 @@ func TestOfficePauseRetainedAlert(t *testing.T) {
 	r := check(true, true)
 	b, err := json.Marshal(r.Hall)
 	require.NoError(t, err)
-	require.Contains(t, string(b), `"paused":true,"alert":true,"message":"Повітряна тривога! Пройдіть до укриття / Air-raid alert! Please go to the shelter"`)
+	require.Contains(t, string(b), `"paused":true,"alert":true,"message":"Повітряна тривога! Пройдіть до найближчого укриття. / Air-raid alert! Please proceed to the nearest shelter."`)
 
 	// A service's pause is none of the hall's, nor an alert.
 	require.NoError(t, o.e.Resume(o.ctx, "", ""))

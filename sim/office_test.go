@@ -110,7 +110,7 @@ func TestOfficeAirRaid(t *testing.T) {
 	require.Contains(t, string(st.KioskResults[0]), "Повітряна тривога")
 	// The page's banner is the hall's message: to the shelter, in both
 	// languages.
-	require.Contains(t, string(st.Hall), `"message":"Повітряна тривога! Пройдіть до укриття / Air-raid alert! Please go to the shelter"`)
+	require.Contains(t, string(st.Hall), `"message":"Повітряна тривога! Пройдіть до найближчого укриття. / Air-raid alert! Please proceed to the nearest shelter."`)
 	for _, c := range st.Counters {
 		require.Contains(t, string(c), `"state":"closed","alert":true`)
 	}
@@ -131,9 +131,9 @@ func TestPageBanner(t *testing.T) {
 	for _, s := range []string{
 		"st.hall.message",
 		"st.load.alert",
-		"Повітряна тривога! Пройдіть до укриття / Air-raid alert! Please go to the shelter",
-		"Прийом тимчасово призупинено, ваша черга зберігається / Service is paused for a while, your place in the queue is kept",
-		`b.alert ? "Тривога" : "Зачинено"`,
+		"Повітряна тривога! Пройдіть до найближчого укриття. / Air-raid alert! Please proceed to the nearest shelter.",
+		"Прийом тимчасово призупинено. Ваше місце в черзі збережено. / Service is temporarily suspended. Your place in the queue is kept.",
+		`b.alert ? "Тривога" : (b.paused ? "Перерва" : "Зачинено")`,
 	} {
 		require.Contains(t, page, s)
 	}

@@ -204,7 +204,7 @@ func printState(st sim.State) {
 }
 
 // stateText is how the terminal shows a board's state, in Ukrainian.
-var stateText = map[string]string{"idle": "вільне", "calling": "виклик", "serving": "прийом", "closed": "зачинено"}
+var stateText = map[string]string{"idle": "вільно", "calling": "виклик", "serving": "прийом", "closed": "зачинено"}
 
 func or(s, alt string) string {
 	if s == "" {

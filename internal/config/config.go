@@ -1020,11 +1020,11 @@ func (c *Config) PrefixWarnings() []string {
 		if d, ok := lookalikeDigits[s.Prefix]; ok {
 			out = append(out, fmt.Sprintf("%s: %s reads as the digit %s on a ticket and a board (%s001 as %s001): a letter unlike a digit is clearer", f, s.Prefix, d, s.Prefix, d))
 		}
-		if s.Prefix == "Ь" {
+		if strings.Contains(s.Prefix, "Ь") {
 			out = append(out, f+": Ь has no sound of its own: the English voice says \"soft sign\", and a board in ASCII leaves it out")
 			continue
 		}
-		l := display.Transliterate(s.Prefix)
+		l := display.TransliterateLabel(s.Prefix)
 		if other, ok := latin[l]; ok && other != s.Prefix {
 			out = append(out, fmt.Sprintf("%s: %s and %s are both %q in the English announcement and on a board in ASCII: the citizens of one would go at the other's call", f, other, s.Prefix, l))
 		}

@@ -560,7 +560,7 @@ func TestAirRaidAlertTold(t *testing.T) {
 	admin("office.pause", `{"reason":"нарада"}`)
 	m := wait("qms/demo/hall", containing(`"paused":true`))
 	require.NotContains(t, string(m.Payload), `"alert"`)
-	require.Contains(t, string(m.Payload), `"message":"Прийом тимчасово призупинено, ваша черга зберігається / Service is paused for a while, your place in the queue is kept"`)
+	require.Contains(t, string(m.Payload), `"message":"Прийом тимчасово призупинено. Ваше місце в черзі збережено. / Service is temporarily suspended. Your place in the queue is kept."`)
 	require.Contains(t, string(m.Payload), `"ticket":"А001"`, "the calls stay")
 	wait("qms/demo/board/2/text", text("Зачинено"))
 	m = wait("qms/demo/load", containing(`"paused":true,"reason":"нарада"`))
@@ -569,7 +569,7 @@ func TestAirRaidAlertTold(t *testing.T) {
 	// It turns into an alert, said without a reason that names one.
 	admin("office.pause", `{"alert":true}`)
 	m = wait("qms/demo/hall", containing(`"alert":true`))
-	require.Contains(t, string(m.Payload), `"paused":true,"alert":true,"message":"Повітряна тривога! Пройдіть до укриття / Air-raid alert! Please go to the shelter"`)
+	require.Contains(t, string(m.Payload), `"paused":true,"alert":true,"message":"Повітряна тривога! Пройдіть до найближчого укриття. / Air-raid alert! Please proceed to the nearest shelter."`)
 	require.Contains(t, string(m.Payload), `"ticket":"А001"`, "the calls stay")
 	m = wait("qms/demo/board/2", containing(`"alert":true`))
 	require.Contains(t, string(m.Payload), `"state":"closed"`, "lamps and boxes key on closed")

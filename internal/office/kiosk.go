@@ -724,15 +724,15 @@ func (k *kiosk) serve(ctx context.Context, p press) Result {
 	case errors.Is(err, queue.ErrServiceClosed):
 		return refuse(r, "closed", "Ця послуга зараз не надається / This service is not available right now")
 	case errors.Is(err, queue.ErrClosed):
-		return refuse(r, "closed", "Офіс зараз зачинено / The office is now closed")
+		return refuse(r, "closed", "Офіс зараз зачинено / The office is closed now")
 	case errors.Is(err, queue.ErrClockUnset):
 		return refuse(r, "clock", "Видача талонів тимчасово неможлива. Будь ласка, зверніться до працівника офісу. / Tickets cannot be issued right now. Please ask a member of staff.")
 	case errors.Is(err, queue.ErrFull):
-		return refuse(r, "full", "На сьогодні талони на цю послугу більше не видаються: до кінця робочого дня вас уже не встигнуть прийняти. / No more tickets for this service today: you could not be served before closing.")
+		return refuse(r, "full", "На сьогодні талони на цю послугу більше не видаються: до кінця робочого дня вас уже не встигнуть прийняти. / No more tickets for this service today: you would not be served before closing time.")
 	case errors.Is(err, queue.ErrDailyCap):
 		return refuse(r, "daily_cap", "Талони на цю послугу на сьогодні закінчилися / No more tickets for this service today")
 	case errors.Is(err, queue.ErrUnknownCategory):
-		return refuse(r, "error", "Пільговий талон зараз не видається. Будь ласка, зверніться до працівника офісу. / A priority ticket cannot be issued now. Please ask a member of staff.")
+		return refuse(r, "error", "Позачерговий талон зараз не видається. Будь ласка, зверніться до працівника офісу. / A priority ticket cannot be issued now. Please ask a member of staff.")
 	case err != nil:
 		k.o.log.Error("office: kiosk press failed", "kiosk", k.cfg.ID, "service", p.service, "err", err)
 		return refuse(r, "error", "Не вдалося видати талон. Будь ласка, зверніться до працівника офісу. / The ticket could not be issued. Please ask a member of staff.")
@@ -760,7 +760,7 @@ func (k *kiosk) serve(ctx context.Context, p press) Result {
 			k.o.log.Warn("office: ticket not printed whole: voided, it will not be called", "kiosk", k.cfg.ID, "ticket", tk.Label, "id", tk.ID, "err", err)
 		}
 		uk, en := printerMessage(err)
-		return refuse(r, "printer", fmt.Sprintf("Талон %s не надруковано повністю, його скасовано: за ним не викличуть. %s / Ticket %s was not printed whole and is cancelled: it will not be called. %s", tk.Label, uk, tk.Label, en))
+		return refuse(r, "printer", fmt.Sprintf("Талон %s не вдалося надрукувати повністю, тому його скасовано: за цим номером вас не викличуть. %s / Ticket %s could not be printed in full and has been cancelled: it will not be called. %s", tk.Label, uk, tk.Label, en))
 	}
 	r.OK, r.Ticket, r.ID, r.Ahead, r.EtaMin, r.Late = true, tk.Label, tk.ID, iss.Ahead, queue.Minutes(iss.Wait), iss.Late
 	r.Priority, r.Category = tk.Priority, tk.Category
@@ -773,7 +773,7 @@ func (k *kiosk) serve(ctx context.Context, p press) Result {
 		// screen gives its number meanwhile.
 		uk, en := printerMessage(err)
 		r.Reason = "printer"
-		r.Message = fmt.Sprintf("%s Ваш талон %s у черзі: якщо він вийшов не повністю, решту буде надруковано, щойно принтер запрацює. / %s Your ticket %s is in the queue: if it came out incomplete, the rest prints as soon as the printer works again.", uk, tk.Label, en, tk.Label)
+		r.Message = fmt.Sprintf("%s Ваш талон %s у черзі: якщо він вийшов не повністю, решту буде надруковано, щойно принтер запрацює. / %s Your ticket %s is in the queue: if it came out incomplete, the rest will be printed as soon as the printer is working again.", uk, tk.Label, en, tk.Label)
 	}
 	return r
 }
@@ -839,7 +839,7 @@ const latinLook = "АЕІКМОТ"
 func latinLabel(label string) string {
 	for _, r := range label {
 		if r >= 0x80 && !strings.ContainsRune(latinLook, r) {
-			return display.Transliterate(label)
+			return display.TransliterateLabel(label)
 		}
 	}
 	return ""

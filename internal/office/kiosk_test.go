@@ -528,7 +528,7 @@ func TestKioskVoidsTicketCutShort(t *testing.T) {
 	res := r.press("social")
 	require.False(t, res.OK)
 	require.Equal(t, "printer", res.Reason)
-	require.Contains(t, res.Message, "not printed whole and is cancelled")
+	require.Contains(t, res.Message, "could not be printed in full and has been cancelled")
 	r.issued++ // it was issued, then voided
 
 	var voided queue.Ticket
@@ -542,7 +542,7 @@ func TestKioskVoidsTicketCutShort(t *testing.T) {
 	})
 	require.Equal(t, queue.Voided, voided.State)
 	require.Contains(t, voided.Reason, "paper out")
-	require.Contains(t, res.Message, "Талон "+voided.Label+" не надруковано повністю", "the screen names the number on the stub")
+	require.Contains(t, res.Message, "Талон "+voided.Label+" не вдалося надрукувати повністю", "the screen names the number on the stub")
 	require.Contains(t, r.log.String(), `msg="office: ticket not printed whole: voided, it will not be called" kiosk=k1 ticket=`+voided.Label, "and the log, for the citizen who brings it")
 	r.printerState(func(s office.PrinterState) bool { return s.Paper == "out" })
 	r.log.Await(t, r.ctx, `msg="office: printer cannot print" kiosk=k1`, "logged")

@@ -166,7 +166,7 @@ func TestCounterRefusalsSayWhy(t *testing.T) {
 	reason, msg = refused("1", `{"action":"next"}`)
 	require.Equal(t, "just_called", reason)
 	require.Contains(t, msg, "Талон А001 щойно викликано: наступного — через ")
-	require.Contains(t, msg, " с; якщо громадянин уже тут, натисніть «Завершено» / Ticket А001 was just called: next in ")
+	require.Contains(t, msg, " с; якщо прийом завершено, натисніть «Завершено» / Ticket А001 was just called: next in ")
 	require.LessOrEqual(t, utf8.RuneCountInString(msg), 200, "a counter box's display scrolls about 200 characters")
 	require.NoError(t, l.Publish("qms/demo/counter/1/cmd", []byte(`{"action":"serve"}`), false))
 	_, err = l.Wait(ctx, "qms/demo/events", event(queue.EvServing, "А001"))
@@ -192,7 +192,7 @@ func TestCounterRefusalsSayWhy(t *testing.T) {
 	// the one that asked.
 	reason, msg = refused("1", `{"action":"transfer","to":"social","to_counter":"2"}`)
 	require.Equal(t, "to_counter_paused", reason)
-	require.Equal(t, "Робоче місце 2 на перерві: передайте талон іншому / Counter 2 is paused: transfer the ticket to another one", msg)
+	require.Equal(t, "Робоче місце 2 на перерві: передайте талон на інше робоче місце / Counter 2 is paused: transfer the ticket to another one", msg)
 	// A call of a ticket another counter has says which one.
 	reason, msg = refused("3", `{"action":"call","ticket":"А001"}`)
 	require.Equal(t, "not_waiting", reason)
@@ -200,7 +200,7 @@ func TestCounterRefusalsSayWhy(t *testing.T) {
 	require.NoError(t, o.Engine().SetPause(ctx, "", "повітряна тривога"))
 	reason, msg = refused("3", `{"action":"next"}`)
 	require.Equal(t, "office_paused", reason)
-	require.Equal(t, "Прийом в офісі призупинено: повітряна тривога / Service is suspended in the office", msg)
+	require.Equal(t, "Прийом в офісі призупинено: повітряна тривога / Service at the office is suspended", msg)
 	// A command the controller cannot act on, or from a counter the office
 	// does not have, is refused under its id all the same.
 	for _, c := range []struct{ counter, cmd, reason string }{

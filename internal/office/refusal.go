@@ -29,11 +29,11 @@ func refusal(err error) (reason, message string) {
 	switch {
 	case errors.As(err, &jc):
 		left := strconv.Itoa(int((jc.Left + time.Second - 1) / time.Second))
-		return "just_called", "Талон " + jc.Label + " щойно викликано: наступного — через " + left + " с; якщо громадянин уже тут, натисніть «Завершено» / Ticket " + jc.Label + " was just called: next in " + left + " s; if the citizen is here, press Done"
+		return "just_called", "Талон " + jc.Label + " щойно викликано: наступного — через " + left + " с; якщо прийом завершено, натисніть «Завершено» / Ticket " + jc.Label + " was just called: next in " + left + " s; if the visit is over, press Done"
 	case errors.As(err, &tp):
-		return "to_counter_paused", "Робоче місце " + tp.Counter + " на перерві: передайте талон іншому / Counter " + tp.Counter + " is paused: transfer the ticket to another one"
+		return "to_counter_paused", "Робоче місце " + tp.Counter + " на перерві: передайте талон на інше робоче місце / Counter " + tp.Counter + " is paused: transfer the ticket to another one"
 	case errors.As(err, &pe) && pe.Service == "":
-		return "office_paused", "Прийом в офісі призупинено" + because(pe.Reason) + " / Service is suspended in the office"
+		return "office_paused", "Прийом в офісі призупинено" + because(pe.Reason) + " / Service at the office is suspended"
 	case errors.As(err, &pe):
 		return "service_paused", "Послугу призупинено" + because(pe.Reason) + " / The service is paused"
 	case errors.As(err, &te):
@@ -61,7 +61,7 @@ var refusals = []struct {
 }{
 	{queue.ErrNoTicket, "no_ticket", "Немає поточного талона: спершу викличте наступного / No current ticket: call the next one first"},
 	{queue.ErrCounterPaused, "counter_paused", "Робоче місце на перерві: спершу натисніть «Продовжити» / The counter is paused: press Resume first"},
-	{queue.ErrRecallLimit, "recall_limit", "Талон уже викликано найбільшу дозволену кількість разів: якщо громадянин не підійшов, натисніть «Не зʼявився» / The ticket was called the most times allowed: if the citizen did not come, press No-show"},
+	{queue.ErrRecallLimit, "recall_limit", "Талон уже викликано максимальну кількість разів: якщо громадянин не підійшов, натисніть «Не зʼявився» / The ticket has already been called the maximum number of times: if the citizen did not come, press No-show"},
 	{queue.ErrNotServed, "not_served", "Це робоче місце не обслуговує цю послугу / This counter does not serve that service"},
 	{queue.ErrNoCounter, "no_counter", "Жодне робоче місце не обслуговує цю послугу / No counter serves that service"},
 	{queue.ErrClosed, "closed", "Ця послуга зараз не надається / The service is not open now"},
@@ -93,7 +93,7 @@ func transitionRefusal(te *queue.TransitionError) (reason, message string) {
 	label := te.Label
 	switch {
 	case te.From == queue.Serving && te.To == queue.NoShow:
-		return "at_counter", "Громадянин з талоном " + label + " уже біля вас, це не неявка: завершіть прийом кнопкою «Завершено» / The citizen with ticket " + label + " is at the counter, not a no-show: end the visit with Done"
+		return "at_counter", "Громадянин з талоном " + label + " уже біля вас — це не неявка: завершіть прийом кнопкою «Завершено» / The citizen with ticket " + label + " is at the counter, not a no-show: end the visit with Done"
 	case te.From == queue.Serving && te.To == queue.Called && te.Rule == "":
 		return "at_counter", "Громадянин з талоном " + label + " уже біля вас: повторний виклик не потрібен / The citizen with ticket " + label + " is already at the counter: no need to call again"
 	case te.From == queue.Serving && te.To == queue.Serving:
@@ -103,13 +103,19 @@ func transitionRefusal(te *queue.TransitionError) (reason, message string) {
 	case te.To == queue.Called && (te.From == queue.Called || te.From == queue.Serving):
 		return "not_waiting", "Талон " + label + " уже викликано / Ticket " + label + " is already called"
 	case te.To == queue.Called:
-		return "not_waiting", "Талон " + label + " уже не в черзі (" + stateUK[te.From] + ") / Ticket " + label + " is no longer waiting (" + string(te.From) + ")"
+		return "not_waiting", "Талон " + label + " уже не в черзі (" + stateUK[te.From] + ") / Ticket " + label + " is no longer waiting (" + stateEN[te.From] + ")"
 	}
-	return "state", "Для талона " + label + " це неможливо (" + stateUK[te.From] + ") / Not possible for ticket " + label + " (" + string(te.From) + ")"
+	return "state", "Для талона " + label + " це неможливо (" + stateUK[te.From] + ") / Not possible for ticket " + label + " (" + stateEN[te.From] + ")"
 }
 
-// stateUK names a ticket's state for a specialist.
-var stateUK = map[queue.State]string{
-	queue.Waiting: "очікує", queue.Called: "викликаний", queue.Serving: "на прийомі", queue.Done: "прийом завершено",
-	queue.NoShow: "не зʼявився", queue.Voided: "анульований", queue.Expired: "час минув",
-}
+// stateUK and stateEN name a ticket's state for a specialist.
+var (
+	stateUK = map[queue.State]string{
+		queue.Waiting: "очікує", queue.Called: "викликаний", queue.Serving: "на прийомі", queue.Done: "прийом завершено",
+		queue.NoShow: "не зʼявився", queue.Voided: "скасований", queue.Expired: "термін дії минув",
+	}
+	stateEN = map[queue.State]string{
+		queue.Waiting: "waiting", queue.Called: "called", queue.Serving: "being served", queue.Done: "served",
+		queue.NoShow: "no-show", queue.Voided: "cancelled", queue.Expired: "expired",
+	}
+)
