@@ -344,6 +344,12 @@ func start(o options, player audio.Player, log *slog.Logger, played func(*audio.
 		opts.SetTLSConfig(tlsc)
 	}
 	client := paho.NewClient(opts)
+	// The routes before Connect: right after CONNACK the broker resends
+	// what it kept for the session (the calls made while the announcer was
+	// down), before the handler of OnConnect has subscribed, and paho
+	// neither delivers nor acknowledges a message without a route.
+	client.AddRoute(load, onLoad)
+	client.AddRoute(topic, handle)
 	if tok := client.Connect(); !tok.WaitTimeout(10*time.Second) || tok.Error() != nil {
 		client.Disconnect(0)
 		err := tok.Error()

@@ -1,0 +1,85 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"log/slog"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	paho "github.com/eclipse/paho.mqtt.golang"
+	"github.com/stretchr/testify/require"
+
+	"github.com/cherga/cherga/audio"
+	"github.com/cherga/cherga/internal/testkit"
+	"github.com/cherga/cherga/sim"
+)
+
+// brokers are the brokers a test runs against: the embedded one, and
+// the one of CHERGA_TEST_BROKER (Mosquitto) when it is set.
+func brokers(t *testing.T, run func(t *testing.T, url, site string)) {
+	t.Run("embedded", func(t *testing.T) { run(t, startBroker(t).URL(), "e2e") })
+	ext := os.Getenv("CHERGA_TEST_BROKER")
+	if ext == "" {
+		t.Log("CHERGA_TEST_BROKER is not set: the run against an external broker (Mosquitto) is skipped")
+		return
+	}
+	// A shared broker keeps sessions and retained messages: a site and an
+	// id of our own.
+	t.Run("external", func(t *testing.T) { run(t, ext, fmt.Sprintf("e2e%d", rand.Uint32())) })
+}
+
+// A call made while the announcer is down (restarting) stays with the
+// broker for its session, which resends it right after the next connect,
+// before the announcer has subscribed again: it is said.
+func TestAnnouncerSaysCallMadeWhileDown(t *testing.T) {
+	brokers(t, func(t *testing.T, url, site string) {
+		out := t.TempDir()
+		id := fmt.Sprintf("announcer-%s-%d", site, rand.Uint32())
+		t.Cleanup(func() { endSession(t, url, id) })
+		run := func(played func(*audio.Announcement, error)) *announcer {
+			t.Helper()
+			o, err := parseFlags([]string{"-broker", url, "-site", site, "-out", out, "-lang", "uk", "-id", id}, io.Discard)
+			require.NoError(t, err)
+			player, err := newPlayer(o)
+			require.NoError(t, err)
+			a, err := start(o, player, slog.New(slog.DiscardHandler), played)
+			require.NoError(t, err)
+			return a
+		}
+		run(nil).Close() // the session is made, with its subscriptions
+
+		pub, err := sim.Listen(url, "qms/"+site+"/nothing")
+		require.NoError(t, err)
+		t.Cleanup(pub.Close)
+		call, _ := announce(t, "41", "А041", "4", "uk", false, time.Now())
+		require.NoError(t, pub.Publish("qms/"+site+"/announce", call, false))
+
+		played := make(chan string, 8)
+		a := run(func(an *audio.Announcement, err error) {
+			if err != nil {
+				t.Errorf("%v: %v", an.IDs, err)
+			}
+			played <- an.Ticket
+		})
+		t.Cleanup(a.Close)
+		require.Equal(t, "А041", testkit.Receive(t, played), "the call made while the announcer was down")
+		files, err := filepath.Glob(filepath.Join(out, "*.wav"))
+		require.NoError(t, err)
+		require.Equal(t, []string{filepath.Join(out, "0001-41.wav")}, files)
+	})
+}
+
+// endSession removes the persistent session of id from the broker at url
+// (a shared one keeps it otherwise): a connect with a clean session.
+func endSession(t *testing.T, url, id string) {
+	c := paho.NewClient(paho.NewClientOptions().AddBroker(url).SetClientID(id).SetCleanSession(true).SetConnectTimeout(5 * time.Second))
+	if tok := c.Connect(); tok.WaitTimeout(5*time.Second) && tok.Error() == nil {
+		c.Disconnect(100)
+		return
+	}
+	t.Logf("the session of %s is left on %s", id, url)
+}
