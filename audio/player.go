@@ -19,13 +19,16 @@ type CommandPlayer struct {
 }
 
 // Play runs the command with the announcement as a WAV file on stdin and
-// waits for it; ctx ends kill it.
+// waits for it; ctx ends kill it. On Unix the command runs in a process
+// group of its own, so that a signal to the announcer's group (Ctrl-C,
+// systemd stopping the service) leaves it to finish the call.
 func (p *CommandPlayer) Play(ctx context.Context, a *Announcement) error {
 	argv := p.Command
 	if len(argv) == 0 {
 		argv = []string{"aplay", "-q"}
 	}
 	cmd := exec.CommandContext(ctx, argv[0], argv[1:]...)
+	ownGroup(cmd)
 	cmd.Stdin = bytes.NewReader(a.Audio.WAV())
 	var stderr bytes.Buffer
 	cmd.Stderr = &stderr
