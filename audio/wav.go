@@ -206,6 +206,9 @@ func Silence(f Format, d time.Duration) Clip {
 	return Clip{Format: f, Data: make([]byte, frames*f.frame())}
 }
 
+// chimeDing is how long the first tone of Chime lasts.
+const chimeDing = 550 * time.Millisecond
+
 // Chime returns the attention signal played before an announcement: two bell
 // tones a major third apart (E5, then C5, "ding-dong"), each with a quick
 // attack and an exponential decay, about 1.2 s in all, at -6 dBFS peak. It is
@@ -225,12 +228,15 @@ func Chime(f Format) Clip {
 		}
 		return s
 	}
-	ding := tone(659.25, 550*time.Millisecond)
+	ding := tone(659.25, chimeDing)
 	dong := tone(523.25, 650*time.Millisecond)
-	// Fade the last 20 ms out so the clip ends on silence, without a click.
+	// Fade the last 20 ms of each tone out, so that each ends on silence:
+	// the first, cut while it still rings, would click into the second.
 	fade := int(0.02 * float64(f.Rate))
-	for i := range fade {
-		dong[len(dong)-1-i] *= float64(i) / float64(fade)
+	for _, s := range [][]float64{ding, dong} {
+		for i := range fade {
+			s[len(s)-1-i] *= float64(i) / float64(fade)
+		}
 	}
 	c := Clip{Format: f, Data: make([]byte, 0, (len(ding)+len(dong))*2)}
 	for _, v := range append(ding, dong...) {

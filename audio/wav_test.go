@@ -164,6 +164,13 @@ func TestChimeAndSilence(t *testing.T) {
 	}
 	require.InDelta(t, 0.5*32767, peak, 0.1*32767, "about -6 dBFS")
 	require.Less(t, abs16(c.Data[len(c.Data)-2:]), 50, "ends on silence")
+	for _, rate := range []int{8000, 16000, 22050, 44100, 48000} {
+		f := Format{Rate: rate, Channels: 1, Bits: 16}
+		c := Chime(f)
+		end := int(chimeDing.Seconds()*float64(rate)) * f.frame() // the first tone's last sample, then the second's first
+		require.Less(t, abs16(c.Data[end-2:]), 50, "%d Hz: the first tone ends on silence, without a click", rate)
+		require.Less(t, abs16(c.Data[end:]), 50, "%d Hz: the second tone starts from silence", rate)
+	}
 
 	s := Silence(mono16k, 300*time.Millisecond)
 	require.Len(t, s.Data, 4800*2)
