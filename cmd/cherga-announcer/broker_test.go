@@ -87,6 +87,22 @@ func TestAnnouncerRefused(t *testing.T) {
 	require.Contains(t, log.String(), "why=refused")
 }
 
+// A connection lost and made again is said both ways: the journal of a
+// broker restart ends with the announcer connected, not with the warning.
+func TestAnnouncerSaysReconnected(t *testing.T) {
+	srv := bustest.Broker(t, bustest.Opts{})
+	var log testkit.Log
+	_, err := startOn(t, srv.URL, &log)
+	require.NoError(t, err)
+	require.NotContains(t, log.String(), "connected to the broker")
+	srv.Kick(t, "announcer-t")
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	log.Await(t, ctx, `level=WARN msg="cherga-announcer: connection lost; reconnecting"`, "the loss is not logged")
+	log.Await(t, ctx, `level=INFO msg="cherga-announcer: connected to the broker" broker=`+srv.URL+` away=`, "the reconnection is not logged")
+	require.Equal(t, 1, log.Count("connected to the broker"))
+}
+
 // Over mutual TLS the announcer trusts -cafile and shows -cert and -key;
 // with another CA it fails at start saying it is the certificate.
 func TestAnnouncerTLS(t *testing.T) {

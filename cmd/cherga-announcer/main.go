@@ -282,6 +282,9 @@ func start(o options, player audio.Player, log *slog.Logger, played func(*audio.
 	shown := config.RedactURL(o.broker)
 	failures := &bus.Failures{Log: log, Prefix: "cherga-announcer", Broker: shown}
 	var started atomic.Bool // the first connection is made: log the failures
+	// lost is when the connection was lost, until it is back: the journal
+	// of a broker restart then ends with the reconnection, not the warning.
+	var lost atomic.Pointer[time.Time]
 	tlsc, err := o.tls.Config()
 	if err != nil {
 		return nil, err
@@ -302,6 +305,9 @@ func start(o options, player audio.Player, log *slog.Logger, played func(*audio.
 		SetOnConnectHandler(func(c paho.Client) {
 			started.Store(true)
 			failures.Reset()
+			if at := lost.Swap(nil); at != nil {
+				log.Info("cherga-announcer: connected to the broker", "broker", shown, "away", time.Since(*at).Round(100*time.Millisecond))
+			}
 			// The load first: a call the broker kept for the session
 			// while the office paused is not said (or is cut at once).
 			before := loads.Load()
@@ -338,6 +344,8 @@ func start(o options, player audio.Player, log *slog.Logger, played func(*audio.
 			}
 		}).
 		SetConnectionLostHandler(func(_ paho.Client, err error) {
+			now := time.Now()
+			lost.CompareAndSwap(nil, &now)
 			log.Warn("cherga-announcer: connection lost; reconnecting", "broker", shown, "err", err)
 		})
 	if tlsc != nil {
