@@ -19,12 +19,13 @@ import (
 )
 
 // startOn starts the announcer on url with the flags extra, logging into
-// log; loadWait shortened.
+// log; loadWait and the retries of a subscription shortened.
 func startOn(t *testing.T, url string, log *testkit.Log, extra ...string) (*announcer, error) {
 	t.Helper()
 	o, err := parseFlags(append([]string{"-broker", url, "-site", "demo", "-lang", "uk", "-id", "announcer-t"}, extra...), io.Discard)
 	require.NoError(t, err)
 	o.loadWait = 300 * time.Millisecond
+	o.retry = 20 * time.Millisecond
 	a, err := start(o, &audio.DirPlayer{Dir: t.TempDir()}, slog.New(slog.NewTextHandler(log, nil)), nil)
 	if err == nil {
 		t.Cleanup(a.Close)
@@ -48,6 +49,7 @@ func TestAnnouncerSaysLoadUnreadable(t *testing.T) {
 		require.NoError(t, err)
 		log.Await(t, ctx, "this account may not read it", "the refused load is not said")
 		require.Contains(t, log.String(), "qms/demo/load")
+		require.Contains(t, log.String(), "or the broker's own state; trying again")
 	})
 	t.Run("no retained load", func(t *testing.T) {
 		srv := bustest.Broker(t, bustest.Opts{})
@@ -64,6 +66,60 @@ func TestAnnouncerSaysLoadUnreadable(t *testing.T) {
 		require.NoError(t, err)
 		time.Sleep(600 * time.Millisecond) // past loadWait: nothing is to come
 		require.NotContains(t, log.String(), "may not read it")
+	})
+}
+
+// A subscription the broker refused is tried again, not taken as final:
+// the broker's own state passes (mochi refuses a SUBSCRIBE whose packet id
+// is that of a message inflight for the session), and an ACL may be
+// fixed. The load is tried in the background; the calls at start, within
+// its deadline.
+func TestAnnouncerRetriesRefusedSubscription(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	deny := func(denied, allowed string) *auth.Ledger {
+		return &auth.Ledger{
+			Auth: auth.AuthRules{{Username: "announcer", Password: "pw", Allow: true}},
+			ACL:  auth.ACLRules{{Username: "announcer", Filters: auth.Filters{auth.RString(allowed): auth.ReadOnly, auth.RString(denied): auth.Deny}}},
+		}
+	}
+	allow := &auth.Ledger{Auth: auth.AuthRules{{Username: "announcer", Password: "pw", Allow: true}}}
+	pass := passwordFile(t, "pw", 0o600)
+
+	t.Run("load", func(t *testing.T) {
+		srv := bustest.Broker(t, bustest.Opts{Ledger: deny("qms/demo/load", "qms/demo/announce")})
+		var log testkit.Log
+		a, err := startOn(t, srv.URL, &log, "-user", "announcer", "-password-file", pass)
+		require.NoError(t, err)
+		log.Await(t, ctx, "the broker refused the subscription to the office's load", "the refusal is not said")
+		time.Sleep(200 * time.Millisecond) // a few retries: said once
+		require.Equal(t, 1, log.Count("refused the subscription"), log.String())
+		srv.SetLedger(t, allow)
+		log.Await(t, ctx, `msg="cherga-announcer: subscribed after the broker did not take it" topic=qms/demo/load`, "the load is not tried again")
+		require.NoError(t, srv.MQTT.Publish("qms/demo/load", []byte(`{"paused":true}`), true, 1))
+		probe := func() audio.Outcome {
+			return a.ann.Offer(audio.Call{ID: "probe", Ticket: "Б1", Counter: "9", Lang: "xx"})
+		}
+		require.Eventually(t, func() bool { return probe() == audio.Paused }, 5*time.Second, 10*time.Millisecond, "the load is not heard")
+	})
+	t.Run("calls", func(t *testing.T) {
+		srv := bustest.Broker(t, bustest.Opts{Ledger: deny("qms/demo/announce", "qms/demo/load")})
+		var log testkit.Log
+		o, err := parseFlags([]string{"-broker", srv.URL, "-site", "demo", "-lang", "uk", "-id", "announcer-t", "-user", "announcer", "-password-file", pass}, io.Discard)
+		require.NoError(t, err)
+		o.retry = 20 * time.Millisecond
+		started := make(chan error, 1)
+		go func() {
+			a, err := start(o, &audio.DirPlayer{Dir: t.TempDir()}, slog.New(slog.NewTextHandler(&log, nil)), nil)
+			if err == nil {
+				t.Cleanup(a.Close)
+			}
+			started <- err
+		}()
+		log.Await(t, ctx, `msg="cherga-announcer: cannot subscribe to the calls; trying again" topic=qms/demo/announce err="the broker refused it: an ACL, or the broker's own state"`, "the refusal is not said")
+		srv.SetLedger(t, allow)
+		require.NoError(t, testkit.Receive(t, started))
+		require.Contains(t, log.String(), `msg="cherga-announcer: subscribed after the broker did not take it" topic=qms/demo/announce`)
 	})
 }
 

@@ -37,6 +37,7 @@ import (
 	"os/exec"
 	"os/signal"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"syscall"
 	"time"
@@ -72,7 +73,10 @@ type options struct {
 	// loadWait is how long after subscribing a retained {root}/load is
 	// awaited before the log says the account may not read it.
 	loadWait time.Duration
-	version  bool
+	// retry is the first wait before a refused subscription is tried
+	// again; the waits double from there.
+	retry   time.Duration
+	version bool
 }
 
 func parseFlags(args []string, stderr io.Writer) (options, error) {
@@ -126,6 +130,7 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 		o.password = pass
 	}
 	o.loadWait = loadWait
+	o.retry = retryFirst
 	if o.clientID == "" {
 		// Every Pi is raspberrypi: the site keeps the announcers of
 		// offices on one central broker apart.
@@ -200,9 +205,12 @@ type announcer struct {
 	pack   *audio.Pack
 	ann    *audio.Announcer
 	mqtt   paho.Client
+	quit   chan struct{} // closed by Stop: subscriptions are no longer retried
 	drain  time.Duration
 	cancel context.CancelFunc
 	done   chan struct{}
+
+	stopOnce sync.Once
 }
 
 // newPlayer is the -player command, or the -out folder.
@@ -278,7 +286,10 @@ func start(o options, player audio.Player, log *slog.Logger, played func(*audio.
 	// made during a short network loss; MaxAge drops the ones that waited
 	// too long. Subscribing on every connect covers a broker that restarted
 	// empty (the controller's embedded one).
-	subscribed := make(chan error, 1)
+	subscribed := make(chan struct{}, 1)
+	var lastErr atomic.Pointer[error] // why the calls are not subscribed, for start
+	var conns atomic.Int64            // the connections made: a retry of an older one stops
+	quit := make(chan struct{})       // closed when the announcer stops: no more retries
 	shown := config.RedactURL(o.broker)
 	failures := &bus.Failures{Log: log, Prefix: "cherga-announcer", Broker: shown}
 	var started atomic.Bool // the first connection is made: log the failures
@@ -308,33 +319,47 @@ func start(o options, player audio.Player, log *slog.Logger, played func(*audio.
 			if at := lost.Swap(nil); at != nil {
 				log.Info("cherga-announcer: connected to the broker", "broker", shown, "away", time.Since(*at).Round(100*time.Millisecond))
 			}
+			gen := conns.Add(1)
+			current := func() bool { return conns.Load() == gen && c.IsConnectionOpen() }
 			// The load first: a call the broker kept for the session
 			// while the office paused is not said (or is cut at once).
+			// A subscription refused is tried again, in the background for
+			// the load: an ACL may change, and the broker's own state
+			// passes.
 			before := loads.Load()
-			ltok := c.Subscribe(load, 1, onLoad)
-			if !ltok.WaitTimeout(5*time.Second) || ltok.Error() != nil {
-				log.Error("cherga-announcer: subscribe", "topic", load, "err", ltok.Error())
-			} else if !granted(ltok, load) {
-				log.Error("cherga-announcer: the broker refused the subscription to the office's load: this account may not read it, and the announcer will not hear an air-raid alert nor a pause; the broker's ACL must let it read "+load+" as well as "+topic, "topic", load, "user", o.user)
-			} else {
+			checkLoad := func() {
 				time.AfterFunc(o.loadWait, func() {
-					if loads.Load() == before && c.IsConnectionOpen() {
+					if loads.Load() == before && current() {
 						log.Warn("cherga-announcer: no retained "+load+" within "+o.loadWait.String()+" of subscribing, and the controller always keeps one: this account may not read it (the broker's ACL must let it read "+load+" as well as "+topic+"), or no controller runs with this -site; meanwhile the announcer will not hear an air-raid alert nor a pause", "topic", load, "user", o.user)
 					}
 				})
 			}
-			tok := c.Subscribe(topic, 1, handle)
-			tok.WaitTimeout(5 * time.Second)
-			err := tok.Error()
-			if err == nil && !granted(tok, topic) {
-				err = fmt.Errorf("the broker refused the subscription: the account may not read %s (the broker's ACL)", topic)
+			loadFailed := func(err error, attempts int) {
+				if errors.Is(err, errRefused) {
+					log.Error("cherga-announcer: the broker refused the subscription to the office's load: an ACL (this account may not read it: the broker's ACL must let it read "+load+" as well as "+topic+"), or the broker's own state; trying again; meanwhile the announcer will not hear an air-raid alert nor a pause", "topic", load, "user", o.user, "attempts", attempts)
+					return
+				}
+				log.Error("cherga-announcer: cannot subscribe to the office's load; trying again; meanwhile the announcer will not hear an air-raid alert nor a pause", "topic", load, "err", err, "attempts", attempts)
 			}
-			if err != nil {
-				log.Error("cherga-announcer: subscribe", "topic", topic, "err", err)
+			if err := subscribeOnce(c, load, onLoad); err == nil {
+				checkLoad()
+			} else {
+				loadFailed(err, 1)
+				go func() {
+					if keepSubscribing(c, load, onLoad, 1, o.retry, current, quit, log, loadFailed) {
+						checkLoad()
+					}
+				}()
 			}
-			select {
-			case subscribed <- err:
-			default:
+			ok := keepSubscribing(c, topic, handle, 0, o.retry, current, quit, log, func(err error, attempts int) {
+				lastErr.Store(&err)
+				log.Error("cherga-announcer: cannot subscribe to the calls; trying again", "topic", topic, "err", err, "user", o.user, "attempts", attempts)
+			})
+			if ok {
+				select {
+				case subscribed <- struct{}{}:
+				default:
+				}
 			}
 		}).
 		SetConnectionNotificationHandler(func(_ paho.Client, n paho.ConnectionNotification) {
@@ -359,6 +384,7 @@ func start(o options, player audio.Player, log *slog.Logger, played func(*audio.
 	client.AddRoute(load, onLoad)
 	client.AddRoute(topic, handle)
 	if tok := client.Connect(); !tok.WaitTimeout(10*time.Second) || tok.Error() != nil {
+		close(quit)
 		client.Disconnect(0)
 		err := tok.Error()
 		if err == nil {
@@ -368,20 +394,21 @@ func start(o options, player audio.Player, log *slog.Logger, played func(*audio.
 		return nil, fmt.Errorf("connect to %s: %v (%s): %s", shown, err, why, why.Hint())
 	}
 	select {
-	case err := <-subscribed:
-		if err != nil {
-			client.Disconnect(0)
-			return nil, fmt.Errorf("subscribe %s: %w", topic, err)
-		}
+	case <-subscribed:
 	case <-time.After(10 * time.Second):
+		close(quit)
 		client.Disconnect(0)
-		return nil, fmt.Errorf("subscribe %s: no answer", topic)
+		var err error
+		if e := lastErr.Load(); e != nil {
+			err = *e
+		}
+		return nil, subscribeError(topic, err)
 	}
 
 	// Not the signal's context: a signal drains the queue (Stop), it does
 	// not cut the call being said.
 	runCtx, cancel := context.WithCancel(context.Background())
-	a := &announcer{topic: topic, pack: pack, ann: ann, mqtt: client, drain: o.drain, cancel: cancel, done: make(chan struct{})}
+	a := &announcer{topic: topic, pack: pack, ann: ann, mqtt: client, quit: quit, drain: o.drain, cancel: cancel, done: make(chan struct{})}
 	go func() {
 		defer close(a.done)
 		ann.Run(runCtx) // nil once drained, or the context's error: the stop either way
@@ -396,6 +423,7 @@ func start(o options, player audio.Player, log *slog.Logger, played func(*audio.
 func (a *announcer) Stop(ctx context.Context) {
 	// Calls that come now stay with the broker for our session: the next
 	// start gets them, if they are still fresh.
+	a.stopOnce.Do(func() { close(a.quit) })
 	a.mqtt.Disconnect(250)
 	a.ann.Drain()
 	ctx, cancel := context.WithTimeout(ctx, a.drain)
@@ -406,17 +434,6 @@ func (a *announcer) Stop(ctx context.Context) {
 	}
 	a.cancel()
 	<-a.done
-}
-
-// granted says whether the broker took the subscription to topic: a
-// refusal is a return code of 0x80 in an acknowledgement without error.
-func granted(tok paho.Token, topic string) bool {
-	st, ok := tok.(*paho.SubscribeToken)
-	if !ok {
-		return true
-	}
-	code, ok := st.Result()[topic]
-	return !ok || code < 0x80
 }
 
 // Close is Stop within -drain.
