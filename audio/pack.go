@@ -30,7 +30,23 @@ const (
 	ChimePause = 300 * time.Millisecond
 	// LangPause separates the phrases of one call in two languages.
 	LangPause = 700 * time.Millisecond
+	// CounterPause comes before the counter word, where the text has its
+	// comma («Талон А двадцять три, вікно п'ять»): the clips alone are
+	// joined with only the silence at their ends, and in a hall that
+	// echoes the ticket's number would run into the counter's.
+	CounterPause = 250 * time.Millisecond
 )
+
+// counterWords are the clip ids CounterPause comes before.
+var counterWords = func() map[string]bool {
+	m := map[string]bool{}
+	for _, ids := range kindClips {
+		for _, id := range ids {
+			m[id] = true
+		}
+	}
+	return m
+}()
 
 // Manifest is manifest.json, the index of a clip pack:
 //
@@ -205,8 +221,9 @@ func (p *Pack) Chime() Clip {
 	return Chime(p.format)
 }
 
-// Say returns the clips back to back, or ErrNoClip naming the first id the
-// pack lacks.
+// Say returns the clips back to back, with CounterPause before the word of
+// the counter (вікно, кабінет, counter, room) unless it comes first, or
+// ErrNoClip naming the first id the pack lacks.
 func (p *Pack) Say(clips []string) (Clip, error) {
 	cs := make([]Clip, 0, len(clips))
 	for _, id := range clips {
@@ -216,6 +233,9 @@ func (p *Pack) Say(clips []string) (Clip, error) {
 			continue // a pack recorded before the clip existed
 		case !ok:
 			return Clip{}, fmt.Errorf("%w: %q", ErrNoClip, id)
+		}
+		if counterWords[id] && len(cs) > 0 {
+			cs = append(cs, Silence(p.format, CounterPause))
 		}
 		cs = append(cs, c)
 	}
@@ -240,8 +260,8 @@ var optionalClips = func() map[string]bool {
 }()
 
 // Render returns one announcement: the chime, ChimePause of silence, then
-// each phrase (a list of clip ids, one per language) with LangPause between
-// them. It returns ErrNoClip for a clip the pack lacks.
+// each phrase (a list of clip ids, one per language, said as Say says it,
+// with CounterPause at its comma) with LangPause between them. It returns ErrNoClip for a clip the pack lacks.
 func (p *Pack) Render(phrases ...[]string) (Clip, error) {
 	parts := []Clip{p.Chime(), Silence(p.format, ChimePause)}
 	for i, ph := range phrases {

@@ -2,6 +2,7 @@ package audio
 
 import (
 	"encoding/json"
+	"slices"
 	"strings"
 	"testing"
 	"testing/fstest"
@@ -51,6 +52,9 @@ func TestLoadPack(t *testing.T) {
 	for _, id := range ph.Clips {
 		c, ok := p.Clip(id)
 		require.True(t, ok)
+		if id == "uk/word/vikno" {
+			want = append(want, Silence(mono16k, CounterPause).Data...)
+		}
 		want = append(want, c.Data...)
 	}
 	require.Equal(t, want, got.Data)
@@ -144,10 +148,49 @@ func TestRender(t *testing.T) {
 		}
 		for _, id := range ph {
 			c, _ := p.Clip(id)
+			if id == "uk/word/vikno" || id == "en/word/window" {
+				parts = append(parts, Silence(mono16k, CounterPause))
+			}
 			parts = append(parts, c)
 		}
 	}
 	want, err := Concat(parts...)
 	require.NoError(t, err)
 	require.Equal(t, want, got)
+}
+
+// A call pauses at its comma, before the word of the counter, in each
+// language and for both kinds; the text is the same.
+func TestSayPausesAtTheComma(t *testing.T) {
+	p, err := LoadPack(testPack(t, mono16k, "uk", "en"))
+	require.NoError(t, err)
+	for _, lang := range []string{"uk", "en"} {
+		for _, kind := range []CounterKind{Window, Cabinet} {
+			ph, err := Announce(lang, "А023", "5", kind)
+			require.NoError(t, err)
+			require.Equal(t, 1, strings.Count(ph.Text, ", "), "the text keeps its one comma: %s", ph.Text)
+			got, err := p.Say(ph.Clips)
+			require.NoError(t, err)
+			var before, after []byte // the clips up to the number of the ticket, from the counter word on
+			word := kindClips[lang][kind]
+			at := slices.Index(ph.Clips, word)
+			require.Positive(t, at, "%s %s", lang, kind)
+			for i, id := range ph.Clips {
+				c, _ := p.Clip(id)
+				if i < at {
+					before = append(before, c.Data...)
+				} else {
+					after = append(after, c.Data...)
+				}
+			}
+			gap := Silence(mono16k, CounterPause).Data
+			require.Len(t, gap, 4000*2, "250 ms at 16 kHz")
+			require.Equal(t, slices.Concat(before, gap, after), got.Data, "%s %s", lang, kind)
+		}
+	}
+	// A phrase that starts with the word has no pause before it.
+	got, err := p.Say([]string{"uk/word/vikno"})
+	require.NoError(t, err)
+	c, _ := p.Clip("uk/word/vikno")
+	require.Equal(t, c.Data, got.Data)
 }

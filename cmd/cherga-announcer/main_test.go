@@ -32,8 +32,12 @@ func packClip(t *testing.T, id string) audio.Clip {
 	return c
 }
 
+// counterWords are the clips a phrase pauses before (audio.CounterPause).
+var counterWords = map[string]bool{"uk/word/vikno": true, "uk/word/kabinet": true, "en/word/window": true, "en/word/room": true}
+
 // expected is the announcement of phrases as the layout of Pack.Render
-// says: chime, pause, phrase, pause, phrase.
+// says: chime, pause, phrase, pause, phrase; a phrase pauses at its comma,
+// before the counter word.
 func expected(t *testing.T, phrases ...audio.Phrase) []byte {
 	t.Helper()
 	f := packClip(t, "uk/word/talon").Format
@@ -43,7 +47,10 @@ func expected(t *testing.T, phrases ...audio.Phrase) []byte {
 		if i > 0 {
 			data = append(data, audio.Silence(f, audio.LangPause).Data...)
 		}
-		for _, id := range p.Clips {
+		for j, id := range p.Clips {
+			if counterWords[id] && j > 0 {
+				data = append(data, audio.Silence(f, audio.CounterPause).Data...)
+			}
 			data = append(data, packClip(t, id).Data...)
 		}
 	}
