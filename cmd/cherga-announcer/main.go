@@ -36,6 +36,7 @@ import (
 	"os"
 	"os/exec"
 	"os/signal"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -232,16 +233,26 @@ func newPlayer(o options) (audio.Player, error) {
 // start loads the pack, connects and subscribes; played, when set, sees
 // every announcement played or dropped (tests).
 func start(o options, player audio.Player, log *slog.Logger, played func(*audio.Announcement, error)) (*announcer, error) {
-	var (
-		pack *audio.Pack
-		err  error
-	)
-	if o.pack == "" {
-		pack, err = voice.Load(o.langs...)
-	} else {
-		pack, err = audio.LoadPack(os.DirFS(o.pack), o.langs...)
+	loadPack := voice.Load
+	if o.pack != "" {
+		loadPack = func(langs ...string) (*audio.Pack, error) { return audio.LoadPack(os.DirFS(o.pack), langs...) }
 	}
+	pack, err := loadPack(o.langs...)
 	if err != nil {
+		if whole, werr := loadPack(); werr == nil {
+			// The pack is whole but lacks a language of -lang (a recorded
+			// voice in Ukrainian alone): say what -lang it can take.
+			var has []string
+			for _, l := range o.langs {
+				if slices.Contains(whole.Langs(), l) {
+					has = append(has, l)
+				}
+			}
+			if len(has) == 0 {
+				has = whole.Langs()
+			}
+			return nil, fmt.Errorf("pack: %w; give -lang %s to say the languages it has", err, strings.Join(has, ","))
+		}
 		return nil, fmt.Errorf("pack: %w", err)
 	}
 	ann, err := audio.NewAnnouncer(pack, player, &audio.AnnouncerOpts{

@@ -15,6 +15,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/cherga/cherga/audio"
+	"github.com/cherga/cherga/audio/voice"
 	"github.com/cherga/cherga/internal/broker"
 	"github.com/cherga/cherga/internal/testkit"
 	"github.com/cherga/cherga/sim"
@@ -158,6 +159,29 @@ func TestFlags(t *testing.T) {
 	require.NoError(t, err)
 	_, err = start(o, &audio.DirPlayer{Dir: t.TempDir()}, slog.New(slog.NewTextHandler(io.Discard, nil)), nil)
 	require.ErrorIs(t, err, audio.ErrPack)
+	require.ErrorContains(t, err, `the pack does not speak "de" (it has uk, en); give -lang uk to say the languages it has`)
+
+	// A recorded pack in Ukrainian alone, and the default -lang uk,en.
+	dir := t.TempDir()
+	uk, err := voice.Load("uk")
+	require.NoError(t, err)
+	m := uk.Manifest()
+	m.Langs = []string{"uk"}
+	for id, file := range m.Clips {
+		if strings.HasPrefix(id, "en/") {
+			delete(m.Clips, id)
+			continue
+		}
+		c, _ := uk.Clip(id)
+		require.NoError(t, os.MkdirAll(filepath.Join(dir, filepath.Dir(file)), 0o755))
+		require.NoError(t, os.WriteFile(filepath.Join(dir, file), c.WAV(), 0o644))
+	}
+	require.NoError(t, os.WriteFile(filepath.Join(dir, audio.ManifestFile), m.JSON(), 0o644))
+	o, err = parseFlags([]string{"-pack", dir, "-broker", "tcp://127.0.0.1:1"}, io.Discard)
+	require.NoError(t, err)
+	_, err = start(o, &audio.DirPlayer{Dir: t.TempDir()}, slog.New(slog.NewTextHandler(io.Discard, nil)), nil)
+	require.ErrorIs(t, err, audio.ErrPack)
+	require.EqualError(t, err, `pack: audio: bad clip pack: the pack does not speak "en" (it has uk); give -lang uk to say the languages it has`)
 
 	// A player that is not installed is said at start, not at the first call.
 	o, err = parseFlags([]string{"-player", "no-such-player-here -q", "-broker", "tcp://127.0.0.1:1"}, io.Discard)
