@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -421,4 +422,28 @@ func TestAnnouncerSaysAlert(t *testing.T) {
 		require.Equal(t, len(want), len(c.Data), files[i])
 		require.True(t, string(want) == string(c.Data), "%s: the samples differ from chime + clips", files[i])
 	}
+}
+
+// The committed systemd unit runs the announcer with flags it has, more
+// from $CHERGA_ANNOUNCER_ARGS (unbraced: split at spaces, none when
+// unset), and stops the announcer alone, so that it finishes the call
+// being said (aplay runs in a group of its own for Ctrl-C).
+func TestSystemdUnit(t *testing.T) {
+	unit, err := os.ReadFile("../../firmware-config/systemd/cherga-announcer.service")
+	require.NoError(t, err)
+	m := regexp.MustCompile(`(?m)^ExecStart=/usr/local/bin/cherga-announcer (.*)$`).FindSubmatch(unit)
+	require.NotNil(t, m, "no ExecStart of /usr/local/bin/cherga-announcer")
+	args := strings.Fields(string(m[1]))
+	require.Equal(t, "$CHERGA_ANNOUNCER_ARGS", args[len(args)-1])
+	env := strings.NewReplacer("${CHERGA_BROKER}", "tcp://127.0.0.1:1883", "${CHERGA_SITE}", "demo")
+	for _, extra := range []string{"", "-pack /usr/local/share/cherga/voice -lang uk"} {
+		var argv []string
+		for _, a := range args[:len(args)-1] {
+			argv = append(argv, env.Replace(a))
+		}
+		_, err := parseFlags(append(argv, strings.Fields(extra)...), io.Discard)
+		require.NoError(t, err, "ExecStart with CHERGA_ANNOUNCER_ARGS=%s", extra)
+	}
+	require.Contains(t, string(unit), "\nKillMode=mixed\n")
+	require.Contains(t, string(unit), "\nEnvironmentFile=-/etc/cherga/announcer.env\n")
 }
