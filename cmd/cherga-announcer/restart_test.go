@@ -55,8 +55,14 @@ func TestAnnouncerSaysCallMadeWhileDown(t *testing.T) {
 		pub, err := sim.Listen(url, "qms/"+site+"/nothing")
 		require.NoError(t, err)
 		t.Cleanup(pub.Close)
-		call, _ := announce(t, "41", "А041", "4", "uk", false, time.Now())
-		require.NoError(t, pub.Publish("qms/"+site+"/announce", call, false))
+		// Two calls, to two counters: the broker holds them inflight as
+		// packet ids 1 and 2, the ids a fresh client subscribes with
+		// (mochi refuses a SUBSCRIBE whose id is inflight: they must be
+		// taken and acknowledged).
+		for _, c := range []struct{ id, ticket, counter string }{{"41", "А041", "4"}, {"42", "А042", "5"}} {
+			call, _ := announce(t, c.id, c.ticket, c.counter, "uk", false, time.Now())
+			require.NoError(t, pub.Publish("qms/"+site+"/announce", call, false))
+		}
 
 		played := make(chan string, 8)
 		a := run(func(an *audio.Announcement, err error) {
@@ -65,11 +71,17 @@ func TestAnnouncerSaysCallMadeWhileDown(t *testing.T) {
 			}
 			played <- an.Ticket
 		})
-		t.Cleanup(a.Close)
-		require.Equal(t, "А041", testkit.Receive(t, played), "the call made while the announcer was down")
+		for _, want := range []string{"А041", "А042"} {
+			require.Equal(t, want, testkit.Receive(t, played), "the calls made while the announcer was down")
+		}
 		files, err := filepath.Glob(filepath.Join(out, "*.wav"))
 		require.NoError(t, err)
-		require.Equal(t, []string{filepath.Join(out, "0001-41.wav")}, files)
+		require.Equal(t, []string{filepath.Join(out, "0001-41.wav"), filepath.Join(out, "0002-42.wav")}, files)
+
+		// Started again, it has nothing more to say, and subscribes at once.
+		a.Close()
+		a = run(nil)
+		t.Cleanup(a.Close)
 	})
 }
 
