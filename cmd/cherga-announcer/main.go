@@ -14,6 +14,10 @@
 // cherga-announcer-{site}-{hostname}. Two announcers of one office on one
 // broker (two halls) need an -id each.
 //
+// A subscription the broker refuses (an ACL, or the broker's own state) is
+// tried again, the load in the background; a connection lost and made
+// again is logged both ways.
+//
 // The voice is the built-in espeak-ng pack (audio/voice) unless -pack names
 // a folder with a manifest.json (see package audio). The queue, merging and
 // age rules are audio.Announcer's.
