@@ -336,8 +336,10 @@ func start(o options, player audio.Player, log *slog.Logger, played func(*audio.
 			}
 			gen := conns.Add(1)
 			current := func() bool { return conns.Load() == gen && c.IsConnectionOpen() }
-			// The load first: a call the broker kept for the session
-			// while the office paused is not said (or is cut at once).
+			// The load first: its retained message says whether the office
+			// is paused before the calls' subscription brings any. (Calls
+			// the broker kept for the session come at once, through the
+			// routes; a pause made meanwhile comes before them, kept too.)
 			// A subscription refused is tried again, in the background for
 			// the load: an ACL may change, and the broker's own state
 			// passes.
