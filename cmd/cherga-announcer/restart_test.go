@@ -71,12 +71,17 @@ func TestAnnouncerSaysCallMadeWhileDown(t *testing.T) {
 			}
 			played <- an.Ticket
 		})
-		for _, want := range []string{"А041", "А042"} {
-			require.Equal(t, want, testkit.Receive(t, played), "the calls made while the announcer was down")
-		}
+		t.Cleanup(a.Close) // again, after a failure below
+		// In either order: mochi resends what it holds for a session
+		// sorted by the second it came in, not stably.
+		said := []string{testkit.Receive(t, played), testkit.Receive(t, played)}
+		require.ElementsMatch(t, []string{"А041", "А042"}, said, "the calls made while the announcer was down")
 		files, err := filepath.Glob(filepath.Join(out, "*.wav"))
 		require.NoError(t, err)
-		require.Equal(t, []string{filepath.Join(out, "0001-41.wav"), filepath.Join(out, "0002-42.wav")}, files)
+		require.Len(t, files, 2)
+		for i, f := range files {
+			require.Equal(t, fmt.Sprintf("%04d-%s.wav", i+1, map[string]string{"А041": "41", "А042": "42"}[said[i]]), filepath.Base(f))
+		}
 
 		// Started again, it has nothing more to say, and subscribes at once.
 		a.Close()
