@@ -764,6 +764,15 @@ func (c *Config) Validate() error {
 		}
 		usePin(f+".lamp", ct.Lamp)
 	}
+	if len(c.Counters) == 0 {
+		// A restart on it would send every waiting citizen home, and a
+		// citizen at a counter back to the queue: no counter calls anyone.
+		bad("counters", "at least one counter is required: with none, nobody is called, and every ticket waiting today would expire")
+	}
+	// A service no counter serves may stay (reached by no button: kept
+	// for a counter to come back, or transfers, which refuse it until
+	// then); a button of one is refused below, as its tickets would never
+	// be called.
 	served := map[string]bool{}
 	for _, ct := range c.Counters {
 		for _, s := range ct.Services {

@@ -313,3 +313,36 @@ func TestPrefixWarnings(t *testing.T) {
 	c.Services[0].Prefix = "Ь"
 	require.Contains(t, c.PrefixWarnings()[0], "services[0].prefix: Ь has no sound of its own")
 }
+
+// A document without counters calls nobody: a restart on it would send
+// every waiting citizen home. Refused, naming counters, and the buttons
+// whose service then has no counter.
+func TestNoCountersIsRefused(t *testing.T) {
+	c := firmwareconfig.Default()
+	require.NoError(t, c.Validate())
+	c.Counters = nil
+	err := c.Validate()
+	var errs config.Errors
+	require.ErrorAs(t, err, &errs)
+	fields := map[string]string{}
+	for _, fe := range errs {
+		fields[fe.Field] = fe.Message
+	}
+	require.Contains(t, fields, "counters", "%v", err)
+	require.Contains(t, fields["counters"], "at least one counter is required")
+	require.Contains(t, fields["kiosks[0].buttons[0].service"], "no counter serves")
+}
+
+// A service that no counter serves and no button offers may stay (a
+// counter to come back, transfers refused until then); a button offering
+// it may not.
+func TestServiceWithoutCounter(t *testing.T) {
+	c := firmwareconfig.Default()
+	c.Services = append(c.Services, config.Service{ID: "archive", Name: "Архів", Prefix: "Р", Width: 3})
+	require.NoError(t, c.Validate())
+	c.Kiosks[0].Buttons[0].Service = "archive"
+	var errs config.Errors
+	require.ErrorAs(t, c.Validate(), &errs)
+	require.Equal(t, "kiosks[0].buttons[0].service", errs[0].Field)
+	require.Contains(t, errs[0].Message, `no counter serves "archive"`)
+}
