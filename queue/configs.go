@@ -68,7 +68,9 @@ type Change struct {
 	Base uint64
 	// Expire lets the change send home the tickets it leaves waiting for
 	// nothing (hours that end before now, a holiday today, a service taken
-	// away whose prefix no other prints, or left with no counter). Without
+	// away whose prefix no other prints, or left with no counter), or at a
+	// closing today it brings forward to before they would be called
+	// (closingSooner). Without
 	// it such a change is refused, an *ExpiresError names them, and
 	// nothing changes: a slip in a change cannot be undone for the
 	// citizens it sent home.

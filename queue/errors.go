@@ -145,16 +145,42 @@ func (e *ConfigChangedError) Unwrap() error { return ErrConfigChanged }
 // change that would send home waiting tickets without Change.Expire.
 var ErrExpires = errors.New("queue: the change would send home tickets still waiting")
 
-// ExpiresError names the tickets a change would have sent home.
-type ExpiresError struct{ Tickets []string }
+// ExpiresError names the tickets a change would have sent home: at once
+// (Tickets), or at a closing it brings forward to before they would be
+// called (Closing).
+type ExpiresError struct {
+	Tickets []string
+	Closing []Closing
+}
+
+// Closing is a service whose closing today a change brings forward, from
+// Was (15:00) to At, and the tickets waiting for it that would not be
+// called by then.
+type Closing struct {
+	Service string
+	At      time.Time
+	Was     string
+	Tickets []string
+}
 
 func (e *ExpiresError) Error() string {
-	list := e.Tickets
-	more := ""
-	if len(list) > 10 {
-		list, more = list[:10], fmt.Sprintf(" and %d more", len(e.Tickets)-10)
+	var parts []string
+	if len(e.Tickets) > 0 {
+		parts = append(parts, fmt.Sprintf("the change would send home %d waiting tickets (%s), whom nobody could call today", len(e.Tickets), someOf(e.Tickets)))
 	}
-	return fmt.Sprintf("queue: the change would send home %d waiting tickets (%s%s), whom nobody could call today", len(e.Tickets), strings.Join(list, ", "), more)
+	for _, c := range e.Closing {
+		parts = append(parts, fmt.Sprintf("the change closes %s at %s instead of %s, and %d tickets waiting for it (%s) would go home then, before they are called",
+			c.Service, c.At.Format("15:04"), c.Was, len(c.Tickets), someOf(c.Tickets)))
+	}
+	return "queue: " + strings.Join(parts, "; ")
+}
+
+// someOf lists up to 10 labels, and says how many more.
+func someOf(labels []string) string {
+	if len(labels) > 10 {
+		return strings.Join(labels[:10], ", ") + fmt.Sprintf(" and %d more", len(labels)-10)
+	}
+	return strings.Join(labels, ", ")
 }
 
 func (e *ExpiresError) Unwrap() error { return ErrExpires }

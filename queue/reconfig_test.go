@@ -7,6 +7,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/cherga/cherga/internal/config"
 	"github.com/cherga/cherga/queue"
 	"github.com/cherga/cherga/queue/queuetest"
 )
@@ -521,5 +522,59 @@ func TestSetConfigVersionFromAStaleBase(t *testing.T) {
 	v, err := o.e.SetConfigVersion(o.ctx, closes, queue.Change{Base: other.Version, Expire: true}, queue.ConfigVersion{Source: "admin"})
 	require.NoError(t, err)
 	require.Equal(t, other.Version+1, v.Version)
+	require.Equal(t, queue.Expired, o.ticket("П001").State)
+}
+
+// A change that brings a service's closing today forward to a moment soon
+// to come would send its waiting citizens home at it, before they are
+// called: as one that closes it at once, it is refused unless it says so
+// (Change.Expire), naming them. A closing brought forward with time to
+// call everyone is no such change.
+func TestSetConfigClosingSoonNeedsExpire(t *testing.T) {
+	o := newOffice(t, nil, monday10)
+	for range 3 {
+		o.issue("pension")
+	}
+	pensionUntil := func(close string) *config.Config {
+		return queuetest.Office(t, func(s string) string {
+			return strings.Replace(s, `prefix: "П", width: 3, avg_service_min: 15}`,
+				`prefix: "П", width: 3, avg_service_min: 15, hours: {mon: "00:00-`+close+`"}}`, 1)
+		})
+	}
+	_, err := o.e.SetConfigVersion(o.ctx, pensionUntil("10:02"), queue.Change{}, queue.ConfigVersion{Source: "admin"})
+	var ee *queue.ExpiresError
+	require.ErrorAs(t, err, &ee)
+	require.ErrorIs(t, err, queue.ErrExpires)
+	require.Empty(t, ee.Tickets, "none goes home at once")
+	require.Len(t, ee.Closing, 1)
+	require.Equal(t, "pension", ee.Closing[0].Service)
+	require.Equal(t, "24:00", ee.Closing[0].Was)
+	require.Equal(t, "10:02", ee.Closing[0].At.In(kyiv).Format("15:04"))
+	require.Equal(t, []string{"П001", "П002", "П003"}, ee.Closing[0].Tickets)
+	require.Contains(t, err.Error(), "closes pension at 10:02 instead of 24:00, and 3 tickets waiting for it (П001, П002, П003) would go home then")
+	vs, err := o.e.ConfigVersions(o.ctx)
+	require.NoError(t, err)
+	require.Empty(t, vs, "nothing recorded")
+
+	// Three people, two counters, 15 min a visit: all are called by 18:00.
+	_, err = o.e.SetConfigVersion(o.ctx, pensionUntil("18:00"), queue.Change{}, queue.ConfigVersion{Source: "admin"})
+	require.NoError(t, err)
+	// Ten more: by the estimate the last ones would still wait at 11:20.
+	for range 10 {
+		o.issue("pension")
+	}
+	_, err = o.e.SetConfigVersion(o.ctx, pensionUntil("11:20"), queue.Change{}, queue.ConfigVersion{Source: "admin"})
+	require.ErrorAs(t, err, &ee)
+	require.Equal(t, "18:00", ee.Closing[0].Was)
+	require.NotContains(t, ee.Closing[0].Tickets, "П001", "called in time by the estimate")
+	require.Contains(t, ee.Closing[0].Tickets, "П013")
+
+	// Said so: nobody goes home yet, and all those waiting go at 10:02.
+	v, err := o.e.SetConfigVersion(o.ctx, pensionUntil("10:02"), queue.Change{Expire: true}, queue.ConfigVersion{Source: "admin"})
+	require.NoError(t, err)
+	require.Empty(t, v.Tickets)
+	require.Equal(t, queue.Waiting, o.ticket("П001").State)
+	o.clk.Add(3 * time.Minute)
+	o.issue("social")
 	require.Equal(t, queue.Expired, o.ticket("П001").State)
 }

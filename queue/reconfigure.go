@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"maps"
 	"slices"
+	"time"
 
 	bolt "go.etcd.io/bbolt"
 
@@ -113,8 +114,9 @@ func (t *txn) reconfigured(old *config.Config, sw *swapRequest) error {
 				sent = append(sent, r.Ticket)
 			}
 		}
-		if len(sent) > 0 {
-			return t.refuse(&ExpiresError{Tickets: sent})
+		soon := t.closingSooner(old)
+		if len(sent) > 0 || len(soon) > 0 {
+			return t.refuse(&ExpiresError{Tickets: sent, Closing: soon})
 		}
 	}
 	if sw.record != nil {
@@ -199,4 +201,66 @@ func (e *Engine) useConfig(cfg *config.Config) {
 		}
 	}
 	e.pubMu.Unlock()
+}
+
+// soonWithin is how near a closing the change brings forward may come
+// before all the tickets waiting for the service count as sent home: the
+// estimate of a wait is rough, and an hour leaves the counters no room to
+// call them all.
+const soonWithin = time.Hour
+
+// closingSooner names, for each service whose closing today the change
+// brings forward (still to come: one already past expires its tickets at
+// once), the tickets waiting for it that would go home at the new closing
+// before they are called: all of them when it comes within soonWithin, or
+// when no counter is open to tell; else those whose estimated call and
+// visit (refuse_late's estimate) end after it.
+func (t *txn) closingSooner(old *config.Config) []Closing {
+	e := t.e
+	local := t.now.In(e.loc)
+	day := local.Format(dayLayout)
+	if e.cfg.Holiday(day) || old.Holiday(day) {
+		return nil // closed all day: its closing is now, and counted so
+	}
+	wd := config.Weekdays[(int(local.Weekday())+6)%7]
+	var out []Closing
+	for i := range e.cfg.Services {
+		svc := &e.cfg.Services[i]
+		was := old.Service(svc.ID)
+		if was == nil || t.waitingCount(svc.ID) == 0 {
+			continue
+		}
+		from, to := e.cfg.HoursOf(svc, wd)
+		ofrom, oto := old.HoursOf(was, wd)
+		if from == to || ofrom == oto || to >= oto {
+			continue
+		}
+		_, closes, ok := e.hours(svc, t.now)
+		if !ok || !t.now.Before(closes) {
+			continue
+		}
+		all := closes.Sub(t.now) <= soonWithin
+		per := t.perTicket(svc)
+		var late []string
+		check := func(tk *Ticket, ahead int) {
+			w := t.waitOf(svc, ahead, callRank(tk))
+			if all || w == Unknown || t.now.Add(w+per).After(closes) {
+				late = append(late, tk.Label)
+			}
+		}
+		for _, q := range t.st.held {
+			for _, tk := range q {
+				if tk.Service == svc.ID {
+					check(tk, 0)
+				}
+			}
+		}
+		for j, tk := range t.st.waiting[svc.ID] {
+			check(tk, t.st.heldCount[svc.ID]+j)
+		}
+		if len(late) > 0 {
+			out = append(out, Closing{Service: svc.ID, At: closes, Was: fmt.Sprintf("%02d:%02d", oto/60, oto%60), Tickets: late})
+		}
+	}
+	return out
 }
