@@ -147,10 +147,20 @@ var ErrExpires = errors.New("queue: the change would send home tickets still wai
 
 // ExpiresError names the tickets a change would have sent home: at once
 // (Tickets), or at a closing it brings forward to before they would be
-// called (Closing).
+// called (Closing); and those it would take from a counter it takes away,
+// back to their queue (AtCounter).
 type ExpiresError struct {
-	Tickets []string
-	Closing []Closing
+	Tickets   []string
+	Closing   []Closing
+	AtCounter []AtCounter
+}
+
+// AtCounter is a ticket called to or served at a counter a change takes
+// away.
+type AtCounter struct {
+	Counter string
+	Ticket  string
+	State   State
 }
 
 // Closing is a service whose closing today a change brings forward, from
@@ -171,6 +181,13 @@ func (e *ExpiresError) Error() string {
 	for _, c := range e.Closing {
 		parts = append(parts, fmt.Sprintf("the change closes %s at %s instead of %s, and %d tickets waiting for it (%s) would go home then, before they are called",
 			c.Service, c.At.Format("15:04"), c.Was, len(c.Tickets), someOf(c.Tickets)))
+	}
+	for _, a := range e.AtCounter {
+		// counter.close does not end the ticket: its citizen is still
+		// served, and the counter calls nobody after.
+		parts = append(parts, fmt.Sprintf("the change takes away counter %s while ticket %s is %s there: it would go back to its queue and be called again; "+
+			"let the counter end it (done, noshow or transfer) and close it (counter.close) first",
+			a.Counter, a.Ticket, a.State))
 	}
 	return "queue: " + strings.Join(parts, "; ")
 }

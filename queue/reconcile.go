@@ -18,7 +18,8 @@ import (
 //     expires, for nobody could call it;
 //   - a ticket called to a counter no longer configured goes back to its
 //     queue, in its place by arrival (or expires, as above, when its
-//     service is gone too);
+//     service is gone too); a change made while the office runs does
+//     that only with Change.Expire (atGoneCounters);
 //   - a ticket held for a counter no longer configured, closed, or no
 //     longer serving its service (transferred to it, or back after a
 //     no-show), joins its service's queue.

@@ -578,3 +578,43 @@ func TestSetConfigClosingSoonNeedsExpire(t *testing.T) {
 	o.issue("social")
 	require.Equal(t, queue.Expired, o.ticket("П001").State)
 }
+
+// A change that takes away a counter with a citizen called to it or at it
+// would send that citizen back to the queue, to be called again: it is
+// refused unless it says so (Change.Expire), naming the counter and the
+// ticket. A counter with nobody at it goes without asking.
+func TestCounterTakenAwayWithItsTicketNeedsExpire(t *testing.T) {
+	o := newOffice(t, nil, monday10)
+	o.issue("pension")
+	o.issue("pension")
+	require.Equal(t, "П001", o.next("3"))
+	without3 := queuetest.Office(t, func(s string) string {
+		return strings.Replace(s, "  - {id: \"3\", services: [pension]}\n", "", 1)
+	})
+	_, err := o.e.SetConfigVersion(o.ctx, without3, queue.Change{}, queue.ConfigVersion{Source: "admin"})
+	var ee *queue.ExpiresError
+	require.ErrorAs(t, err, &ee)
+	require.ErrorIs(t, err, queue.ErrExpires)
+	require.Equal(t, []queue.AtCounter{{Counter: "3", Ticket: "П001", State: queue.Called}}, ee.AtCounter)
+	require.Contains(t, err.Error(), "takes away counter 3 while ticket П001 is called there")
+	require.Contains(t, err.Error(), "done, noshow or transfer")
+	require.Equal(t, queue.Called, o.ticket("П001").State, "nothing changed")
+
+	o.do("3", queue.Serve)
+	_, err = o.e.SetConfigVersion(o.ctx, without3, queue.Change{}, queue.ConfigVersion{Source: "admin"})
+	require.ErrorAs(t, err, &ee)
+	require.Equal(t, queue.Serving, ee.AtCounter[0].State)
+
+	v, err := o.e.SetConfigVersion(o.ctx, without3, queue.Change{Expire: true}, queue.ConfigVersion{Source: "admin"})
+	require.NoError(t, err)
+	require.Equal(t, queue.EvMoved, v.Tickets[0].Event)
+	require.Equal(t, queue.Waiting, o.ticket("П001").State)
+
+	// Counter 4 has nobody: it goes without asking.
+	without4 := queuetest.Office(t, func(s string) string {
+		s = strings.Replace(s, "  - {id: \"3\", services: [pension]}\n", "", 1)
+		return strings.Replace(s, "  - {id: \"4\", services: [employment], kind: cabinet}\n", "  - {id: \"5\", services: [employment], kind: cabinet}\n", 1)
+	})
+	_, err = o.e.SetConfigVersion(o.ctx, without4, queue.Change{}, queue.ConfigVersion{Source: "admin"})
+	require.NoError(t, err)
+}

@@ -103,6 +103,7 @@ func (e *Engine) checkBase(base uint64) error {
 // the configuration the engine has just taken instead of old, as sw
 // allows.
 func (t *txn) reconfigured(old *config.Config, sw *swapRequest) error {
+	atGone := t.atGoneCounters()
 	t.rehomeStrays()
 	t.keepRenamedPauses(old)
 	t.allChanged()
@@ -115,8 +116,8 @@ func (t *txn) reconfigured(old *config.Config, sw *swapRequest) error {
 			}
 		}
 		soon := t.closingSooner(old)
-		if len(sent) > 0 || len(soon) > 0 {
-			return t.refuse(&ExpiresError{Tickets: sent, Closing: soon})
+		if len(sent) > 0 || len(soon) > 0 || len(atGone) > 0 {
+			return t.refuse(&ExpiresError{Tickets: sent, Closing: soon, AtCounter: atGone})
 		}
 	}
 	if sw.record != nil {
@@ -201,6 +202,25 @@ func (e *Engine) useConfig(cfg *config.Config) {
 		}
 	}
 	e.pubMu.Unlock()
+}
+
+// atGoneCounters are the tickets called to or served at a counter the
+// change takes away, which it would send back to their queue: a citizen
+// on the way to the counter, or sitting at it, would be called again later
+// (reconcile).
+func (t *txn) atGoneCounters() []AtCounter {
+	var ts []*Ticket
+	for _, tk := range t.st.tickets {
+		if (tk.State == Called || tk.State == Serving) && t.e.counter(tk.Counter) == nil {
+			ts = append(ts, tk)
+		}
+	}
+	sortByID(ts)
+	var out []AtCounter
+	for _, tk := range ts {
+		out = append(out, AtCounter{Counter: tk.Counter, Ticket: tk.Label, State: tk.State})
+	}
+	return out
 }
 
 // soonWithin is how near a closing the change brings forward may come

@@ -760,6 +760,12 @@ func TestConfigSetLive(t *testing.T) {
 	require.Equal(t, "remove", r.Error.Field)
 	require.Contains(t, r.Error.Message, "the patch would leave config.counters without 13")
 	r = admin(`{"patch":` + string(patch) + `,"remove":true}`)
+	require.False(t, r.OK, "counter 13 has called Ц001")
+	require.Equal(t, "refused", r.Error.Code)
+	require.Equal(t, "expire", r.Error.Field)
+	require.Contains(t, r.Error.Message, "takes away counter 13 while ticket Ц001 is called there")
+	require.NotNil(t, o.Config().Counter("13"), "nothing changed")
+	r = admin(`{"patch":` + string(patch) + `,"remove":true,"expire":true}`)
 	require.True(t, r.OK, "%+v", r.Error)
 	require.NotNil(t, o.Config().Service("idp"))
 	require.Nil(t, o.Config().Counter("13"))
@@ -1154,7 +1160,8 @@ func TestConfigSetPrintableAndBoardsCleared(t *testing.T) {
 			list = append(list, c)
 		}
 	}
-	patch, err = json.Marshal(map[string]any{"patch": map[string]any{"counters": list}, "remove": true})
+	// Ц001 called to it goes back to the queue: said so with expire.
+	patch, err = json.Marshal(map[string]any{"patch": map[string]any{"counters": list}, "remove": true, "expire": true})
 	require.NoError(t, err)
 	r = o.Admin(ctx, office.AdminRequest{ID: "s", Op: "config.set", Args: patch})
 	require.True(t, r.OK, "%+v", r.Error)
