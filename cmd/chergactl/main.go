@@ -318,6 +318,9 @@ func buildArgs(raw string, words []string, stdin io.Reader) (json.RawMessage, er
 		if err != nil {
 			return nil, fmt.Errorf("%s: %w", name, err)
 		}
+		// Notepad saves UTF-8 with a byte order mark first, which JSON
+		// does not have.
+		b = bytes.TrimPrefix(b, []byte("\xef\xbb\xbf"))
 		if err := jsonObject(b); err != nil {
 			return nil, fmt.Errorf("%s: %w", name, err)
 		}

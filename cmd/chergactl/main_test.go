@@ -231,6 +231,13 @@ func TestArgsFromFile(t *testing.T) {
 	require.NoError(t, err)
 	require.JSONEq(t, `{"ticket":"А023"}`, string(b))
 
+	// Notepad saves UTF-8 with a byte order mark first.
+	require.NoError(t, os.WriteFile(path, []byte("\ufeff{\"ticket\": \"А023\"}\r\n"), 0o600))
+	b, err = buildArgs("@"+path, nil, nil)
+	require.NoError(t, err)
+	require.JSONEq(t, `{"ticket":"А023"}`, string(b))
+	require.True(t, json.Valid(b))
+
 	require.NoError(t, os.WriteFile(path, []byte("{\n\"ticket\": А023\n}"), 0o600))
 	_, err = buildArgs("@"+path, nil, nil)
 	require.EqualError(t, err, "-args @"+path+`: line 2, column 11: invalid character 'А' looking for beginning of value (the line up to there: "ticket": А)`)

@@ -92,6 +92,10 @@ var adminOps = map[string]func(o *Office, ctx context.Context, args json.RawMess
 			// made from (config.get's): with another running, it is
 			// refused rather than undo the change that came between.
 			BaseVersion *uint64 `json:"base_version"`
+			// Version is config.get's, left in a document saved from it
+			// (chergactl config.get > c.json): base_version, when that
+			// is not given.
+			Version *uint64 `json:"version"`
 			// Expire lets the change send home tickets it leaves
 			// waiting for nothing (queue.Change).
 			Expire bool `json:"expire"`
@@ -105,6 +109,15 @@ var adminOps = map[string]func(o *Office, ctx context.Context, args json.RawMess
 			return nil, err
 		}
 		ch := queue.Change{Expire: a.Expire} // Base 0: whichever runs
+		switch {
+		case a.Version == nil:
+		case a.BaseVersion != nil && *a.BaseVersion != *a.Version:
+			return nil, badArg("version", "version %d and base_version %d differ: give the version config.get answered, as either", *a.Version, *a.BaseVersion)
+		case *a.Version == 0:
+			// config.get of a store with nothing recorded: no base.
+		default:
+			a.BaseVersion = a.Version
+		}
 		if a.BaseVersion != nil {
 			if *a.BaseVersion == 0 {
 				return nil, badArg("base_version", "versions start at 1: give the version config.get answered, or leave base_version out")
@@ -742,6 +755,7 @@ func (o *Office) onAdmin(topic string, payload []byte) {
 	// wrong with the rest is said in the answer.
 	var req AdminRequest
 	read := strings.HasSuffix(topic, "/read/req")
+	payload = bytes.TrimPrefix(payload, utf8BOM) // a file saved by Notepad
 	dec := json.NewDecoder(bytes.NewReader(payload))
 	err := dec.Decode(&req)
 	if err == nil && dec.InputOffset() < int64(len(bytes.TrimRight(payload, " \t\r\n"))) {
@@ -783,6 +797,10 @@ func (o *Office) onAdmin(topic string, payload []byte) {
 		o.respond(AdminResponse{ID: req.ID, Error: &AdminError{Code: "busy", Message: fmt.Sprintf("office: %d admin requests are waiting; send it again later", adminBacklog)}}, read)
 	}
 }
+
+// utf8BOM is the byte order mark some Windows editors put first in a file
+// saved as UTF-8; JSON has none.
+var utf8BOM = []byte("\xef\xbb\xbf")
 
 // serveAdmin serves the requests of reqs until ctx ends. With rest (the
 // read door's), it rests after each request as long as the request took,

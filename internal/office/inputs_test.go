@@ -1095,6 +1095,46 @@ func TestConfigSetBaseVersion(t *testing.T) {
 	require.Empty(t, o.Config().Office.Holidays)
 }
 
+// What config.get answered, saved to a file and edited, goes back to
+// config.set as it is: its "version" is the base_version (a change made
+// since is a conflict); both given and different is a bad request. A
+// request saved by Notepad, with a byte order mark first, is read.
+func TestConfigGetFedBack(t *testing.T) {
+	ctx, o, l := startOffice(t, office.Opts{Config: roundTheClock(t)}, "qms/demo/admin/res/#")
+	ask := func(id string, payload []byte) office.AdminResponse {
+		t.Helper()
+		require.NoError(t, l.Publish("qms/demo/admin/req", payload, false))
+		m, err := l.Wait(ctx, "qms/demo/admin/res/"+id, nil)
+		require.NoError(t, err)
+		var a office.AdminResponse
+		require.NoError(t, json.Unmarshal(m.Payload, &a))
+		return a
+	}
+	got := ask("g", []byte(`{"id":"g","op":"config.get"}`))
+	require.True(t, got.OK, "%+v", got.Error)
+	var saved map[string]any
+	b, err := json.Marshal(got.Result)
+	require.NoError(t, err)
+	require.NoError(t, json.Unmarshal(b, &saved))
+	require.EqualValues(t, 1, saved["version"])
+	saved["config"].(map[string]any)["office"].(map[string]any)["recall_limit"] = 5
+	edited, err := json.Marshal(saved)
+	require.NoError(t, err)
+
+	both := ask("b", []byte(`{"id":"b","op":"config.set","args":{"config":{},"version":1,"base_version":2}}`))
+	require.False(t, both.OK)
+	require.Equal(t, "bad_request", both.Error.Code)
+	require.Equal(t, "version", both.Error.Field)
+
+	set := ask("s", append([]byte("\ufeff"+`{"id":"s","op":"config.set","args":`), append(edited, '}')...))
+	require.True(t, set.OK, "%+v", set.Error)
+	require.Equal(t, 5, o.Config().Office.RecallLimit)
+
+	again := ask("a", []byte(`{"id":"a","op":"config.set","args":`+string(edited)+`}`))
+	require.False(t, again.OK, "made from version 1, which no longer runs")
+	require.Equal(t, "conflict", again.Error.Code)
+}
+
 // A kiosk button is given another service while the office runs: its pin
 // now issues tickets of that service. Its pin cannot move without a restart.
 func TestConfigSetKioskButton(t *testing.T) {
