@@ -44,9 +44,10 @@ var ops = []struct{ name, usage string }{
              if another administrator changed it since, it is refused (conflict), not undone;
              a change that would send waiting citizens home is refused unless "expire":true;
              a patch replaces a whole list: one that leaves out items (counters, holidays)
-             is refused unless "remove":true`},
+             is refused unless "remove":true;
+             without "author", $SUDO_USER or else $USER is sent as the author`},
 	{"config.history", "config.history [version=N]"},
-	{"config.rollback", "config.rollback version=N [author=…] [expire=true]"},
+	{"config.rollback", "config.rollback version=N [author=…] [expire=true]   (author: $SUDO_USER or else $USER by default)"},
 	{"office.state", "office.state: the pauses, each counter's board and each queue, as they stand"},
 	{"office.pause", `office.pause [reason="повітряна тривога"] [alert=true|false]: alert (without it: a reason that names an alert) sends citizens to the shelter`},
 	{"office.resume", "office.resume"},
@@ -188,6 +189,9 @@ func ctl(args []string, stdin io.Reader, stdout, stderr io.Writer, getenv func(s
 	reqArgs, err := buildArgs(*rawArgs, fs.Args(), stdin)
 	if err != nil {
 		return fail(2, err)
+	}
+	if authored[op] {
+		reqArgs = withAuthor(reqArgs, getenv)
 	}
 	code, err := run(stdout, *broker, acct, "qms/"+*site, op, reqArgs, *timeout)
 	if err != nil {
@@ -354,6 +358,33 @@ func buildArgs(raw string, words []string, stdin io.Reader) (json.RawMessage, er
 		m[k] = n
 	}
 	return json.Marshal(m)
+}
+
+// authored are the ops whose args take an author, which config.history
+// lists with the version.
+var authored = map[string]bool{"config.set": true, "config.rollback": true}
+
+// withAuthor gives args, a JSON object, the author of the change when it
+// has none: the user who ran sudo, else the user. The other members stay
+// as they are.
+func withAuthor(args json.RawMessage, getenv func(string) string) json.RawMessage {
+	who := getenv("SUDO_USER")
+	if who == "" {
+		who = getenv("USER")
+	}
+	var m map[string]json.RawMessage
+	if who == "" || json.Unmarshal(args, &m) != nil {
+		return args
+	}
+	if a, ok := m["author"]; ok && string(a) != `""` {
+		return args
+	}
+	m["author"], _ = json.Marshal(who)
+	b, err := json.Marshal(m)
+	if err != nil {
+		return args
+	}
+	return b
 }
 
 // statusGrace is how long after subscribing chergactl waits for the

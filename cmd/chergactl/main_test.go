@@ -503,3 +503,21 @@ func TestUsageNamesThePasswordFlags(t *testing.T) {
 	}
 	require.Equal(t, 0, ctl([]string{"-h"}, nil, &stdout, &stderr, func(string) string { return "" }))
 }
+
+// config.set and config.rollback without an author are signed by whoever
+// runs chergactl: the user who ran sudo, else the user. One given stays.
+func TestAuthorFromTheUser(t *testing.T) {
+	env := func(vars map[string]string) func(string) string {
+		return func(k string) string { return vars[k] }
+	}
+	patch := json.RawMessage(`{"patch":{"office":{"recall_limit":5}}}`)
+	require.JSONEq(t, `{"patch":{"office":{"recall_limit":5}},"author":"olena"}`,
+		string(withAuthor(patch, env(map[string]string{"USER": "olena"}))))
+	require.JSONEq(t, `{"patch":{"office":{"recall_limit":5}},"author":"olena"}`,
+		string(withAuthor(patch, env(map[string]string{"USER": "root", "SUDO_USER": "olena"}))))
+	require.JSONEq(t, `{"version":3,"author":"petro"}`,
+		string(withAuthor(json.RawMessage(`{"version":3,"author":"petro"}`), env(map[string]string{"USER": "olena"}))))
+	require.JSONEq(t, `{"version":3,"author":"olena"}`,
+		string(withAuthor(json.RawMessage(`{"version":3,"author":""}`), env(map[string]string{"USER": "olena"}))))
+	require.Equal(t, string(patch), string(withAuthor(patch, env(nil))), "nobody to name")
+}
