@@ -132,7 +132,11 @@ var adminOps = map[string]func(o *Office, ctx context.Context, args json.RawMess
 		if len(a.Patch) > 0 && !a.Remove {
 			guard = func() error { return o.shortened(a.Patch) }
 		}
-		v, err := o.setConfig(ctx, doc, ch, queue.ConfigVersion{Source: "admin", Author: a.Author}, guard)
+		v, err := o.setConfig(ctx, doc, ch, queue.ConfigVersion{Source: "admin", Author: a.Author}, guard, true)
+		unchanged := errors.Is(err, errUnchanged)
+		if unchanged {
+			err = nil
+		}
 		var ae *AdminError
 		if errors.As(err, &ae) && ae.Code == "bad_request" && len(a.Patch) > 0 && !strings.Contains(ae.Message, "give every") {
 			ae.Message += o.patchHint(a.Patch)
@@ -141,6 +145,9 @@ var adminOps = map[string]func(o *Office, ctx context.Context, args json.RawMess
 			return nil, err
 		}
 		ans := setAnswer(v)
+		if unchanged {
+			ans["tickets"], ans["unchanged"] = []queue.Rehomed{}, true
+		}
 		if ws := o.conf().PrefixWarnings(); len(ws) > 0 {
 			ans["warnings"] = ws // said, not refused: an office may have printed them for years
 		}
@@ -207,7 +214,7 @@ var adminOps = map[string]func(o *Office, ctx context.Context, args json.RawMess
 		if old.Config, err = json.Marshal(doc); err != nil {
 			return nil, err
 		}
-		v, err := o.setConfig(ctx, old.Config, queue.Change{Expire: a.Expire}, queue.ConfigVersion{Source: "rollback", Author: a.Author, RollbackOf: old.Version}, nil)
+		v, err := o.setConfig(ctx, old.Config, queue.Change{Expire: a.Expire}, queue.ConfigVersion{Source: "rollback", Author: a.Author, RollbackOf: old.Version}, nil, false)
 		if err != nil {
 			return nil, err
 		}

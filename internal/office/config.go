@@ -352,8 +352,10 @@ func sent(v any) string {
 // from a version no longer running is refused (conflict), as one that
 // would send home waiting tickets without ch.Expire (refused, naming
 // them); either changes nothing. guard, if set, may refuse a change
-// that validates, before it runs.
-func (o *Office) setConfig(ctx context.Context, doc []byte, ch queue.Change, v queue.ConfigVersion, guard func() error) (queue.ConfigVersion, error) {
+// that validates, before it runs. With keepSame, a document that is the
+// configuration running (14.0 for 14, the keys in another order) records
+// nothing: it returns the version running and errUnchanged.
+func (o *Office) setConfig(ctx context.Context, doc []byte, ch queue.Change, v queue.ConfigVersion, guard func() error, keepSame bool) (queue.ConfigVersion, error) {
 	if err := checkDoc(doc); err != nil {
 		return v, err
 	}
@@ -415,6 +417,13 @@ func (o *Office) setConfig(ctx context.Context, doc []byte, ch queue.Change, v q
 	next.Site, next.DB, next.Broker, next.GPIO = file.Site, file.DB, file.Broker, file.GPIO
 	next.Kiosks = withServices(file.Kiosks, next.Kiosks)
 	next.Office.Timezone = file.Office.Timezone
+	if keepSame && sameJSON(next, file) {
+		vs, err := o.eng.ConfigVersions(ctx)
+		if err != nil || len(vs) == 0 {
+			return v, err
+		}
+		return vs[len(vs)-1], errUnchanged
+	}
 	v, err = o.eng.SetConfigVersion(ctx, next, ch, v)
 	var changed *queue.ConfigChangedError
 	if errors.As(err, &changed) {
@@ -441,6 +450,10 @@ func (o *Office) setConfig(ctx context.Context, doc []byte, ch queue.Change, v q
 	}
 	return v, nil
 }
+
+// errUnchanged is returned by setConfig for a document that changes
+// nothing: no version is recorded, and no config.changed sent.
+var errUnchanged = errors.New("office: the configuration is as it runs")
 
 // anyPortOf reports whether addr is on the host of asked, an address whose
 // port 0 let the OS choose one.

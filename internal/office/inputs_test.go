@@ -679,7 +679,10 @@ func TestBrokerURLPasswordNotGiven(t *testing.T) {
 	require.NoError(t, err)
 	require.NotContains(t, string(whole), "s3cret")
 	require.Contains(t, string(whole), `"url":"tcp://cherga:xxxxx@`+brk.Addr()+`"`)
-	r := o.Admin(ctx, office.AdminRequest{ID: "s", Op: "config.set", Args: json.RawMessage(`{"config":` + string(whole) + `}`)})
+	// Changed, so that it is recorded.
+	require.Contains(t, string(whole), `"recall_limit":3,`)
+	edited := strings.Replace(string(whole), `"recall_limit":3,`, `"recall_limit":4,`, 1)
+	r := o.Admin(ctx, office.AdminRequest{ID: "s", Op: "config.set", Args: json.RawMessage(`{"config":` + edited + `}`)})
 	require.True(t, r.OK, "what config.get gives is taken back: %+v", r.Error)
 	h := o.Admin(ctx, office.AdminRequest{ID: "h", Op: "config.history", Args: json.RawMessage(`{"version":2}`)})
 	require.True(t, h.OK, "%+v", h.Error)
@@ -1130,9 +1133,47 @@ func TestConfigGetFedBack(t *testing.T) {
 	require.True(t, set.OK, "%+v", set.Error)
 	require.Equal(t, 5, o.Config().Office.RecallLimit)
 
-	again := ask("a", []byte(`{"id":"a","op":"config.set","args":`+string(edited)+`}`))
+	saved["config"].(map[string]any)["office"].(map[string]any)["recall_limit"] = 6
+	stale, err := json.Marshal(saved)
+	require.NoError(t, err)
+	again := ask("a", []byte(`{"id":"a","op":"config.set","args":`+string(stale)+`}`))
 	require.False(t, again.OK, "made from version 1, which no longer runs")
 	require.Equal(t, "conflict", again.Error.Code)
+}
+
+// A config.set that changes nothing (3.0 for 3) is answered with the
+// version running, marked unchanged: nothing is recorded, and no
+// config.changed goes out.
+func TestConfigSetUnchanged(t *testing.T) {
+	ctx, o, _ := startOffice(t, office.Opts{Config: roundTheClock(t)}, "qms/demo/events")
+	changes := func() int {
+		t.Helper()
+		evs, err := o.Engine().Replay(0, 1<<20)
+		require.NoError(t, err)
+		n := 0
+		for _, ev := range evs {
+			if ev.Type == queue.EvConfigChanged {
+				n++
+			}
+		}
+		return n
+	}
+	before := changes()
+	r := o.Admin(ctx, office.AdminRequest{ID: "u", Op: "config.set", Args: json.RawMessage(`{"patch":{"office":{"recall_limit":3.0}}}`)})
+	require.True(t, r.OK, "%+v", r.Error)
+	ans := r.Result.(map[string]any)
+	require.EqualValues(t, 1, ans["version"], "the version running")
+	require.Equal(t, true, ans["unchanged"])
+	require.Equal(t, before, changes(), "no config.changed")
+	vs, err := o.Engine().ConfigVersions(ctx)
+	require.NoError(t, err)
+	require.Len(t, vs, 1, "nothing recorded")
+
+	r = o.Admin(ctx, office.AdminRequest{ID: "c", Op: "config.set", Args: json.RawMessage(`{"patch":{"office":{"recall_limit":4}}}`)})
+	require.True(t, r.OK, "%+v", r.Error)
+	require.EqualValues(t, 2, r.Result.(map[string]any)["version"])
+	require.Nil(t, r.Result.(map[string]any)["unchanged"])
+	require.Equal(t, before+1, changes())
 }
 
 // A kiosk button is given another service while the office runs: its pin
