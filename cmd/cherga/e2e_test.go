@@ -445,6 +445,49 @@ func TestVerifyFlag(t *testing.T) {
 	require.Contains(t, string(out), "as a backup it holds nothing")
 }
 
+// cherga -check checks a configuration file alone, beside a controller
+// that holds the state file: 0 and ok, or 2 with each error on its line.
+// It opens no state file (none is made where the file's db points).
+func TestCheckFlag(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds and runs the binary; skipped under -short")
+	}
+	bin := buildCherga(t)
+	run := func(path string) (string, int) {
+		t.Helper()
+		dir := t.TempDir()
+		cmd := exec.Command(bin, "-check", "-config", path)
+		cmd.Dir = dir // db: cherga.db, relative
+		out, err := cmd.CombinedOutput()
+		code := 0
+		var ee *exec.ExitError
+		if errors.As(err, &ee) {
+			code = ee.ExitCode()
+		} else {
+			require.NoError(t, err, "%s", out)
+		}
+		left, err := os.ReadDir(dir)
+		require.NoError(t, err)
+		require.Empty(t, left, "no state file made")
+		return string(out), code
+	}
+	good, _ := exampleWith(t, "", "")
+	out, code := run(good)
+	require.Equal(t, 0, code, out)
+	require.Contains(t, out, good+" ok")
+
+	bad, _ := exampleWith(t, `{id: "12", services: [pension]`, `{id: "12", services: [pensoin]`)
+	out, code = run(bad)
+	require.Equal(t, 2, code, out)
+	require.Contains(t, out, `unknown service "pensoin"`)
+	require.NotContains(t, out, " ok")
+
+	pins, _ := exampleWith(t, "pin: GPIO27", "pin: GPIO2")
+	out, code = run(pins)
+	require.Equal(t, 2, code, out)
+	require.Contains(t, out, "GPIO2 (pin 3)")
+}
+
 // The committed systemd unit runs cherga with flags it has.
 func TestSystemdUnitFlags(t *testing.T) {
 	if testing.Short() {

@@ -11,6 +11,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"io"
 	"log/slog"
 	"os"
 	"os/signal"
@@ -43,6 +44,7 @@ func main() {
 		prn     = flag.String("printer", "", "ticket printer of every kiosk: serial:/dev/ttyUSB0?baud=19200, /dev/usb/lp0, tcp://host:9100 or none")
 		site    = flag.String("site", "", "site id; MQTT topics live under qms/{site}")
 		showVer = flag.Bool("version", false, "print the version and exit")
+		check   = flag.Bool("check", false, "check the configuration file (-config, or the built-in office) and exit: 0 and ok, or 2 and its errors; it opens neither the state file nor the broker, so it runs beside a controller that runs")
 		verify  = flag.Bool("verify", false, "check the state file (-db, or the config's) and exit: 0 sound, 1 not (run it on a copy from store.backup, or with the controller stopped)")
 		verbose = flag.Bool("v", false, "log debug messages")
 	)
@@ -59,6 +61,9 @@ func main() {
 
 	cfg, err := loadConfig(*cfgPath)
 	if err != nil {
+		if *check {
+			os.Exit(checkFailed(os.Stderr, err))
+		}
 		fmt.Fprintln(os.Stderr, "cherga:", err)
 		os.Exit(2)
 	}
@@ -68,6 +73,14 @@ func main() {
 			fmt.Fprintln(os.Stderr, "cherga: -site:", err)
 			os.Exit(2)
 		}
+	}
+	if *check {
+		name := *cfgPath
+		if name == "" {
+			name = "the built-in office"
+		}
+		checked(os.Stdout, name, cfg)
+		return
 	}
 
 	if *verify {
@@ -132,6 +145,33 @@ func main() {
 		fmt.Fprintln(os.Stderr, "cherga:", err)
 		os.Exit(1)
 	}
+}
+
+// checkFailed says, one a line, what is wrong with the configuration file
+// (for -check), and gives the exit status: 2.
+func checkFailed(w io.Writer, err error) int {
+	var errs config.Errors
+	if errors.As(err, &errs) {
+		for _, fe := range errs {
+			fmt.Fprintln(w, "cherga:", fe)
+		}
+	} else {
+		fmt.Fprintln(w, "cherga:", err)
+	}
+	return 2
+}
+
+// checked says that the configuration file is sound (for -check), with
+// what a config.set would refuse or warn of but a start takes: a prefix
+// citizens may misread, two counters on one AWTRIX matrix.
+func checked(w io.Writer, name string, cfg *config.Config) {
+	for _, warn := range cfg.PrefixWarnings() {
+		fmt.Fprintln(w, "cherga: warning:", warn)
+	}
+	if err := cfg.SharedMatrix(); err != nil {
+		fmt.Fprintln(w, "cherga: warning:", err)
+	}
+	fmt.Fprintln(w, "cherga:", name, "ok")
 }
 
 // loadConfig reads the office (the built-in one without a path) and checks
