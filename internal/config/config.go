@@ -307,9 +307,55 @@ var Weekdays = []string{"mon", "tue", "wed", "thu", "fri", "sat", "sun"}
 type FieldError struct {
 	Field   string // services[2].prefix
 	Message string
+	// Where is Field as a person finds it in the file, with the id of
+	// the item counted from 0 (counters[11] (id "12").services[0]); ""
+	// for Field itself. Field stays what a program reads.
+	Where string
 }
 
-func (e *FieldError) Error() string { return "config: " + e.Field + ": " + e.Message }
+func (e *FieldError) Error() string {
+	where := e.Where
+	if where == "" {
+		where = e.Field
+	}
+	return "config: " + where + ": " + e.Message
+}
+
+// itemRe is a field path into a list of items with ids.
+var itemRe = regexp.MustCompile(`^(services|counters|kiosks)\[([0-9]+)\](.*)$`)
+
+// Where is a field path (counters[11].services[0]) with the id of the
+// item it names, as a person looks for it: counters[11] (id "12").services[0].
+// A path to the id itself, or to an item without one, is as it is.
+func (c *Config) Where(field string) string {
+	m := itemRe.FindStringSubmatch(field)
+	if m == nil || m[3] == ".id" {
+		return field
+	}
+	i, err := strconv.Atoi(m[2])
+	if err != nil {
+		return field
+	}
+	var id string
+	switch m[1] {
+	case "services":
+		if i < len(c.Services) {
+			id = c.Services[i].ID
+		}
+	case "counters":
+		if i < len(c.Counters) {
+			id = c.Counters[i].ID
+		}
+	case "kiosks":
+		if i < len(c.Kiosks) {
+			id = c.Kiosks[i].ID
+		}
+	}
+	if id == "" {
+		return field
+	}
+	return fmt.Sprintf("%s[%s] (id %q)%s", m[1], m[2], id, m[3])
+}
 
 // Errors is every problem found in a document.
 type Errors []*FieldError
@@ -591,7 +637,7 @@ func notCapital(r rune) string {
 func (c *Config) Validate() error {
 	var errs Errors
 	bad := func(field, format string, args ...any) {
-		errs = append(errs, &FieldError{Field: field, Message: fmt.Sprintf(format, args...)})
+		errs = append(errs, &FieldError{Field: field, Message: fmt.Sprintf(format, args...), Where: c.Where(field)})
 	}
 	if !idRe.MatchString(c.Site) {
 		bad("site", "must be 1-32 letters, digits, _ or - (it is part of MQTT topics), got %q", c.Site)
@@ -1025,7 +1071,7 @@ func (c *Config) PrefixWarnings() []string {
 	var out []string
 	latin := map[string]string{} // transliteration → prefix
 	for i, s := range c.Services {
-		f := fmt.Sprintf("services[%d].prefix", i)
+		f := c.Where(fmt.Sprintf("services[%d].prefix", i))
 		if d, ok := lookalikeDigits[s.Prefix]; ok {
 			out = append(out, fmt.Sprintf("%s: %s reads as the digit %s on a ticket and a board (%s001 as %s001): a letter unlike a digit is clearer", f, s.Prefix, d, s.Prefix, d))
 		}
@@ -1055,7 +1101,8 @@ func (c *Config) SharedMatrix() error {
 		}
 		p := ct.Board.Awtrix.Prefix
 		if other, dup := matrices[p]; dup {
-			return &FieldError{Field: fmt.Sprintf("counters[%d].board.awtrix.prefix", i),
+			f := fmt.Sprintf("counters[%d].board.awtrix.prefix", i)
+			return &FieldError{Field: f, Where: c.Where(f),
 				Message: fmt.Sprintf("%q is already the matrix of counter %s: give each counter's matrix its own prefix", p, other)}
 		}
 		matrices[p] = ct.ID

@@ -308,10 +308,10 @@ func TestPrefixWarnings(t *testing.T) {
 	require.NoError(t, c.Validate())
 	ws := c.PrefixWarnings()
 	require.Len(t, ws, 2, "%q", ws)
-	require.Contains(t, ws[0], "services[0].prefix: З reads as the digit 3")
-	require.Contains(t, ws[1], `services[2].prefix: И and Й are both "Y"`)
+	require.Contains(t, ws[0], `services[0] (id "social").prefix: З reads as the digit 3`)
+	require.Contains(t, ws[1], `services[2] (id "employment").prefix: И and Й are both "Y"`)
 	c.Services[0].Prefix = "Ь"
-	require.Contains(t, c.PrefixWarnings()[0], "services[0].prefix: Ь has no sound of its own")
+	require.Contains(t, c.PrefixWarnings()[0], `services[0] (id "social").prefix: Ь has no sound of its own`)
 }
 
 // A document without counters calls nobody: a restart on it would send
@@ -345,4 +345,32 @@ func TestServiceWithoutCounter(t *testing.T) {
 	require.ErrorAs(t, c.Validate(), &errs)
 	require.Equal(t, "kiosks[0].buttons[0].service", errs[0].Field)
 	require.Contains(t, errs[0].Message, `no counter serves "archive"`)
+}
+
+// A field of a counter, service or kiosk is named in the message with the
+// item's id, which an administrator looks for in the file (the index counts
+// from 0); Field stays the path a program reads.
+func TestFieldErrorsNameTheID(t *testing.T) {
+	base, err := firmwareconfig.Raw("default.yaml")
+	require.NoError(t, err)
+	doc := strings.Replace(string(base), `{id: "12", services: [pension]`, `{id: "12", services: [pensoin]`, 1)
+	doc = strings.Replace(doc, `prefix: "П"`, `prefix: "P"`, 1)
+	doc = strings.Replace(doc, `long_press_ms: 2000`, `long_press_ms: 20`, 1)
+	_, err = config.Parse([]byte(doc))
+	var errs config.Errors
+	require.ErrorAs(t, err, &errs)
+	byField := map[string]string{}
+	for _, fe := range errs {
+		byField[fe.Field] = fe.Error()
+	}
+	require.Contains(t, byField, "counters[11].services[0]", "%v", err)
+	require.Equal(t, `config: counters[11] (id "12").services[0]: unknown service "pensoin"`, byField["counters[11].services[0]"])
+	require.Contains(t, byField["services[1].prefix"], `config: services[1] (id "pension").prefix: `)
+	require.Contains(t, byField["kiosks[0].long_press_ms"], `config: kiosks[0] (id "k1").long_press_ms: `)
+
+	// The id itself, when it is at fault, is said by its message alone.
+	c := firmwareconfig.Default()
+	c.Counters[1].ID = "1"
+	require.ErrorAs(t, c.Validate(), &errs)
+	require.Equal(t, `config: counters[1].id: "1" is used twice`, errs[0].Error())
 }

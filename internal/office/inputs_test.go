@@ -706,7 +706,7 @@ func TestConfigSetWarnsOfPrefixes(t *testing.T) {
 	require.NoError(t, err)
 	r := o.Admin(ctx, office.AdminRequest{ID: "s", Op: "config.set", Args: json.RawMessage(`{"config":` + string(whole) + `}`)})
 	require.True(t, r.OK, "%+v", r.Error)
-	require.Contains(t, r.Result.(map[string]any)["warnings"], "services[2].prefix: З reads as the digit 3 on a ticket and a board (З001 as 3001): a letter unlike a digit is clearer")
+	require.Contains(t, r.Result.(map[string]any)["warnings"], `services[2] (id "employment").prefix: З reads as the digit 3 on a ticket and a board (З001 as 3001): a letter unlike a digit is clearer`)
 }
 
 // config.set changes the office while it runs: a service and a counter
