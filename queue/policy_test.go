@@ -87,7 +87,7 @@ func TestWeightsAndAging(t *testing.T) {
 	// Validation refuses a weight for a service the counter does not serve.
 	bad := strings.Replace(queuetest.OfficeYAML, `{id: "1", services: [social]}`, `{id: "1", services: [social], weights: {pension: 2}}`, 1)
 	_, err := parse(bad)
-	require.ErrorContains(t, err, "counters[0].weights.pension")
+	requireField(t, err, "counters[0].weights.pension")
 }
 
 func TestNoShowGraceReturnsOnce(t *testing.T) {
@@ -891,6 +891,6 @@ func TestConfigValidatesQueueFields(t *testing.T) {
 		doc := strings.Replace(queuetest.OfficeYAML, c.from, c.to, 1)
 		require.NotEqual(t, queuetest.OfficeYAML, doc)
 		_, err := parse(doc)
-		require.ErrorContains(t, err, c.field)
+		requireField(t, err, c.field)
 	}
 }

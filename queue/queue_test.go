@@ -863,6 +863,19 @@ func narrowSocial(s string) string {
 
 func parse(doc string) (*config.Config, error) { return config.Parse([]byte(doc)) }
 
+// requireField checks that err, of Parse, refuses field (its path, as a
+// program reads it: the message also names the item's id).
+func requireField(t *testing.T, err error, field string, msgAndArgs ...any) {
+	t.Helper()
+	var errs config.Errors
+	require.ErrorAs(t, err, &errs, msgAndArgs...)
+	var fields []string
+	for _, fe := range errs {
+		fields = append(fields, fe.Field)
+	}
+	require.Contains(t, fields, field, msgAndArgs...)
+}
+
 func TestWrapSkipsLiveLabels(t *testing.T) {
 	cfg := queuetest.Office(t, narrowSocial)
 	o := newOffice(t, cfg, monday10)
@@ -895,11 +908,11 @@ func TestSharedSequence(t *testing.T) {
 	require.Equal(t, "П001", o.issue("pension").Ticket.Label)
 
 	_, err := parse(strings.Replace(queuetest.OfficeYAML, `prefix: "П", width: 3,`, `prefix: "П", width: 2, sequence: social,`, 1) + "\n")
-	require.ErrorContains(t, err, "services[1].sequence", "a sequence is not named as another service")
+	requireField(t, err, "services[1].sequence", "a sequence is not named as another service")
 	bad := strings.Replace(queuetest.OfficeYAML, `prefix: "А", width: 3,`, `prefix: "А", width: 3, sequence: front,`, 1)
 	bad = strings.Replace(bad, `prefix: "П", width: 3,`, `prefix: "П", width: 2, sequence: front,`, 1)
 	_, err = parse(bad)
-	require.ErrorContains(t, err, "services[1].sequence")
+	requireField(t, err, "services[1].sequence")
 }
 
 // TestBoardsClosedOutsideHours: before opening, after closing and on a
