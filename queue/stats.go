@@ -430,15 +430,21 @@ func (d *dayAcc) stats(day string) *DayStats {
 // computeStats summarises a business day from the store: its tickets as
 // they ended and its events visit by visit.
 func computeStats(tx *bolt.Tx, day string) (*DayStats, bool, error) {
+	st, _, ok, err := computeDay(tx, day)
+	return st, ok, err
+}
+
+// computeDay is computeStats with the durations behind the figures.
+func computeDay(tx *bolt.Tx, day string) (*DayStats, *dayDurations, bool, error) {
 	d := newDayAcc()
 	ts, ok, err := dayEvents(tx, day, d.event)
 	if err != nil || !ok {
-		return nil, ok, err
+		return nil, nil, ok, err
 	}
 	for _, tk := range ts {
 		d.ticket(tk)
 	}
-	return d.stats(day), true, nil
+	return d.stats(day), d.durations(), true, nil
 }
 
 // span is the duration from a to b for the statistics, when both were
@@ -455,15 +461,15 @@ func span(a, b time.Time) (time.Duration, bool) {
 // keepStats stores the statistics of a finished day, from the store as
 // this transaction leaves it; they outlive its tickets.
 func (t *txn) keepStats(day string) {
-	st, _, err := computeStats(t.tx, day)
+	st, dur, _, err := computeDay(t.tx, day)
 	if err != nil {
 		t.fail(err)
 		return
 	}
 	if st == nil {
-		st = &DayStats{Day: day, Services: map[string]Figure{}, Counters: map[string]Figure{}}
+		st, dur = newDayAcc().stats(day), &dayDurations{}
 	}
-	t.put(bucketStats, []byte(day), st)
+	t.put(bucketStats, []byte(day), dayRecord{st, dur})
 }
 
 // Stats returns the statistics of a business day ("2026-11-23"; "" is
@@ -477,8 +483,8 @@ func (e *Engine) Stats(ctx context.Context, day string) (*DayStats, error) {
 		}
 		return e.view(func(tx *bolt.Tx) error {
 			if v := tx.Bucket(bucketStats).Get([]byte(day)); v != nil {
-				res = &DayStats{}
-				if err := json.Unmarshal(v, res); err != nil || !res.Total.Older {
+				r, err := readDayRecord(v, false)
+				if res = r.st; err != nil || !res.Total.Older {
 					return err
 				}
 				// Kept before the figures added since: while its events
