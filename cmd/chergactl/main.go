@@ -58,7 +58,10 @@ var ops = []struct{ name, usage string }{
 	{"ticket.call", "ticket.call ticket=А023 counter=5"},
 	{"ticket.void", "ticket.void ticket=А023 [reason=…]"},
 	{"ticket.reprint", "ticket.reprint ticket=А023 [kiosk=k1]"},
-	{"stats.get", "stats.get [day=2026-11-23]"},
+	{"stats.get", `stats.get [day=2026-11-23]: one day's figures (default today)
+             stats.get from=2026-11-01 to=2026-11-30, or month=2026-11: the range's,
+             its p50/p90 over every wait in it (never average the days' p50/p90);
+             rating_avg is 0 with no ratings: weigh it by ratings`},
 	{"store.backup", "store.backup path=/var/backups/cherga/cherga.db"},
 	{"events.replay", "events.replay from_seq=N [max=N]"},
 	{"clock.trust", "clock.trust"},
