@@ -61,7 +61,9 @@ var ops = []struct{ name, usage string }{
 	{"stats.get", `stats.get [day=2026-11-23]: one day's figures (default today)
              stats.get from=2026-11-01 to=2026-11-30, or month=2026-11: the range's,
              its p50/p90 over every wait in it (never average the days' p50/p90);
-             rating_avg is 0 with no ratings: weigh it by ratings`},
+             rating_avg is 0 with no ratings: weigh it by ratings
+             -csv stats.get month=2026-11 > nov.csv: a table for a spreadsheet, a row
+             per day and per total, service, counter, and the range's rows`},
 	{"store.backup", "store.backup path=/var/backups/cherga/cherga.db"},
 	{"events.replay", "events.replay from_seq=N [max=N]"},
 	{"clock.trust", "clock.trust"},
@@ -134,6 +136,7 @@ func ctl(args []string, stdin io.Reader, stdout, stderr io.Writer, getenv func(s
 		rawArgs  = fs.String("args", "", "the request's args as a `JSON` object, instead of key=value words; @FILE reads it from FILE, - from standard input")
 		timeout  = fs.Duration("timeout", 10*time.Second, "how long to wait for the answer")
 		showVer  = fs.Bool("version", false, "print the version and exit")
+		csvOut   = fs.Bool("csv", false, "stats.get only: print a CSV table for a spreadsheet (UTF-8, a header row): one row per day for the total, each service and each counter; a range (from=, to=, or month=) asks day by day and adds the range's rows")
 		readOnly = fs.Bool("read", false, "send on {root}/read/req, for an account the broker lets only read: office.state, stats.get, tickets.list, events.replay, config.get, config.history")
 	)
 	fs.Usage = func() { help(fs, "", stderr, stderr) }
@@ -192,7 +195,16 @@ func ctl(args []string, stdin io.Reader, stdout, stderr io.Writer, getenv func(s
 	if err != nil {
 		return fail(2, err)
 	}
-	code, err := run(stdout, *broker, acct, "qms/"+*site, op, reqArgs, *timeout)
+	do := run
+	if *csvOut {
+		if op != "stats.get" {
+			return fail(2, fmt.Errorf("-csv is for stats.get, not %s", op))
+		}
+		do = func(w io.Writer, broker string, acct account, root, _ string, args json.RawMessage, timeout time.Duration) (int, error) {
+			return runCSV(w, stderr, broker, acct, root, args, timeout)
+		}
+	}
+	code, err := do(stdout, *broker, acct, "qms/"+*site, op, reqArgs, *timeout)
 	if err != nil {
 		return fail(1, err)
 	}
