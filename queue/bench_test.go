@@ -478,7 +478,7 @@ func buildYear(b *testing.B, cfg *config.Config) string {
 					}
 				}
 				if d < 365 {
-					st, _, err := computeStats(tx, day)
+					st, _, err := computeStats(tx, day, time.UTC)
 					if err != nil {
 						return err
 					}

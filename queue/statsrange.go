@@ -160,10 +160,13 @@ type RangeStats struct {
 	Total    Figure
 	Services map[string]Figure
 	Counters map[string]Figure
+	// Hours sum the days' hours: the tickets issued in each hour of the
+	// day, and their mean wait weighed by WaitN.
+	Hours []Hour
 	// Inexact lists the days whose durations are gone: kept by a cherga
 	// before ranges, and their events pruned since (office.stats_days).
 	// Their waits count in each Dist's N, Mean and Max, not in its P50 and
-	// P90, which are those of the other days' durations.
+	// P90, which are those of the other days' durations; nor in Hours.
 	Inexact []string
 }
 
@@ -173,7 +176,7 @@ func (r *RangeStats) Exact() bool { return len(r.Inexact) == 0 }
 // MarshalJSON writes the range's figures in the shape of a day's, with
 // "exact" and, when false, "inexact_days".
 func (r RangeStats) MarshalJSON() ([]byte, error) {
-	figures, err := json.Marshal(DayStats{Total: r.Total, Services: r.Services, Counters: r.Counters})
+	figures, err := json.Marshal(DayStats{Total: r.Total, Services: r.Services, Counters: r.Counters, Hours: r.Hours})
 	if err != nil {
 		return nil, err
 	}
@@ -265,6 +268,10 @@ type rangeAcc struct {
 	inexact    []string
 	total      figureSum
 	svcs, ctrs map[string]*figureSum
+	hours      [24]struct {
+		issued, waitN int
+		waitSum       float64 // Σ mean·n, in seconds
+	}
 }
 
 func (r *rangeAcc) add(st *DayStats, dur *dayDurations) {
@@ -272,12 +279,20 @@ func (r *rangeAcc) add(st *DayStats, dur *dayDurations) {
 		return // no figures: an empty record an older store kept of a weekend
 	}
 	r.days++
+	if t := st.Total; dur == nil && t.Wait.N+t.Service.N+t.WaitExpired.N > 0 || st.Hours == nil {
+		r.inexact = append(r.inexact, st.Day)
+	}
 	if dur == nil {
-		t := st.Total
-		if t.Wait.N+t.Service.N+t.WaitExpired.N > 0 {
-			r.inexact = append(r.inexact, st.Day)
-		}
 		dur = &dayDurations{}
+	}
+	for _, h := range st.Hours {
+		if h.Hour < 0 || h.Hour >= len(r.hours) {
+			continue
+		}
+		a := &r.hours[h.Hour]
+		a.issued += h.Issued
+		a.waitN += h.WaitN
+		a.waitSum += h.WaitMean.Seconds() * float64(h.WaitN)
 	}
 	r.total.add(st.Total, dur.Total)
 	for _, m := range []struct {
@@ -304,6 +319,15 @@ func (r *rangeAcc) stats(from, to string) *RangeStats {
 	}
 	for k, s := range r.ctrs {
 		rs.Counters[k] = s.figure()
+	}
+	for i, h := range r.hours {
+		if h.issued > 0 {
+			hr := Hour{Hour: i, Issued: h.issued, WaitN: h.waitN}
+			if h.waitN > 0 {
+				hr.WaitMean = fromSeconds(h.waitSum / float64(h.waitN))
+			}
+			rs.Hours = append(rs.Hours, hr)
+		}
 	}
 	return rs
 }
@@ -345,7 +369,7 @@ func (e *Engine) StatsRange(ctx context.Context, from, to string) (*RangeStats, 
 			return nil
 		}
 		return e.view(func(tx *bolt.Tx) (err error) {
-			live, liveDur, _, err = computeDay(tx, today)
+			live, liveDur, _, err = computeDay(tx, today, e.loc)
 			return err
 		})
 	})
@@ -362,10 +386,10 @@ func (e *Engine) StatsRange(ctx context.Context, from, to string) (*RangeStats, 
 			if err != nil {
 				return fmt.Errorf("queue: the figures of %s: %w", k, err)
 			}
-			if r.dur == nil || r.st.Total.Older {
-				// Kept before the durations were: while its events are
-				// kept, they tell them.
-				st, dur, ok, err := computeDay(tx, string(k))
+			if r.dur == nil || r.st.Hours == nil || r.st.Total.Older {
+				// Kept before the durations and the hours were: while
+				// its events are kept, they tell them.
+				st, dur, ok, err := computeDay(tx, string(k), e.loc)
 				if err != nil {
 					return err
 				}

@@ -83,7 +83,7 @@ func TestStatsRangeExact(t *testing.T) {
 
 	b, err := json.Marshal(rs)
 	require.NoError(t, err)
-	require.Regexp(t, `^\{"from":"2026-11-22","to":"2026-11-30","days":3,"exact":true,"total":\{"issued":6,.*\},"services":\{"social":.*\},"counters":\{"1":.*\}\}$`, string(b))
+	require.Regexp(t, `^\{"from":"2026-11-22","to":"2026-11-30","days":3,"exact":true,"total":\{"issued":6,.*\},"services":\{"social":.*\},"counters":\{"1":.*\},"hours":\[\{"hour":10,"issued":6,"wait_n":6,"wait_mean_s":660\}\]\}$`, string(b))
 	require.Contains(t, string(b), `"wait":{"n":6,"mean_s":660,"p50_s":180,"p90_s":1800,"max_s":1800}`)
 
 	// The day's answer is as it was: no durations.
@@ -93,6 +93,41 @@ func TestStatsRangeExact(t *testing.T) {
 	require.NoError(t, err)
 	require.NotContains(t, string(b), "durations")
 	require.Regexp(t, `^\{"day":"2026-11-23","total":\{[^{]*"wait":\{"n":3,"mean_s":120,"p50_s":120,"p90_s":180,"max_s":180\}`, string(b))
+}
+
+// The hours count the tickets issued in each hour of the day, in the
+// office's time, and the mean wait of those called; a range sums them.
+func TestStatsHours(t *testing.T) {
+	o := newOffice(t, nil, monday10)
+	at := func(d, h, m int) { o.clk.Set(time.Date(2026, 11, 23+d, h, m, 0, 0, kyiv)) }
+	at(0, 9, 10)
+	o.issue("social")
+	at(0, 9, 20)
+	o.next("1") // waited 10 min
+	at(0, 9, 40)
+	o.issue("social")
+	at(0, 10, 5)
+	o.issue("social") // never called
+	at(0, 10, 10)
+	o.next("1") // waited 30 min, issued at 9
+	st, err := o.e.Stats(o.ctx, "")
+	require.NoError(t, err)
+	want := []queue.Hour{{Hour: 9, Issued: 2, WaitN: 2, WaitMean: 20 * time.Minute}, {Hour: 10, Issued: 1}}
+	require.Equal(t, want, st.Hours)
+	b, err := json.Marshal(st)
+	require.NoError(t, err)
+	require.Contains(t, string(b), `,"hours":[{"hour":9,"issued":2,"wait_n":2,"wait_mean_s":1200},{"hour":10,"issued":1,"wait_n":0,"wait_mean_s":0}]}`)
+
+	at(1, 9, 30)
+	o.issue("social")
+	at(1, 9, 50)
+	o.next("1") // waited 20 min
+	st, err = o.e.Stats(o.ctx, "2026-11-23")
+	require.NoError(t, err)
+	require.Equal(t, want, st.Hours, "as kept")
+	rs, err := o.e.StatsRange(o.ctx, "2026-11-23", "2026-11-24")
+	require.NoError(t, err)
+	require.Equal(t, []queue.Hour{{Hour: 9, Issued: 3, WaitN: 3, WaitMean: 20 * time.Minute}, {Hour: 10, Issued: 1}}, rs.Hours)
 }
 
 // A range that is no range is refused, naming its end at fault.
@@ -118,7 +153,8 @@ func TestStatsRangeRefused(t *testing.T) {
 	}
 }
 
-// dropDurations makes the record of day as a cherga before ranges kept it.
+// dropDurations makes the record of day as a cherga before ranges kept it:
+// without durations and hours.
 func dropDurations(t *testing.T, o *office, day string) {
 	t.Helper()
 	require.NoError(t, o.e.Close())
@@ -132,6 +168,7 @@ func dropDurations(t *testing.T, o *office, day string) {
 		}
 		require.Contains(t, rec, "durations")
 		delete(rec, "durations")
+		delete(rec, "hours")
 		v, err := json.Marshal(rec)
 		if err != nil {
 			return err
@@ -156,6 +193,7 @@ func TestStatsRangeOfAnOlderRecord(t *testing.T) {
 	require.NoError(t, err)
 	require.True(t, rs.Exact(), "Monday's events are kept: they tell its waits")
 	require.Equal(t, queue.Dist{N: 5, Mean: 7*time.Minute + 12*time.Second, P50: 3 * time.Minute, P90: 20 * time.Minute, Max: 20 * time.Minute}, rs.Total.Wait)
+	require.Equal(t, []queue.Hour{{Hour: 10, Issued: 5, WaitN: 5, WaitMean: 7*time.Minute + 12*time.Second}}, rs.Hours)
 
 	o.clk.Set(monday10.AddDate(0, 0, 2))
 	o.waits(30) // Monday's events go
@@ -166,7 +204,14 @@ func TestStatsRangeOfAnOlderRecord(t *testing.T) {
 	require.Equal(t, 3, rs.Days)
 	// n, the mean and the longest of all six; the percentiles of 10 20 30.
 	require.Equal(t, queue.Dist{N: 6, Mean: 11 * time.Minute, P50: 20 * time.Minute, P90: 30 * time.Minute, Max: 30 * time.Minute}, rs.Total.Wait)
-	b, err := json.Marshal(rs)
+	require.Equal(t, []queue.Hour{{Hour: 10, Issued: 3, WaitN: 3, WaitMean: 20 * time.Minute}}, rs.Hours, "Tuesday's and Wednesday's")
+	st, err := o.e.Stats(o.ctx, "2026-11-23")
+	require.NoError(t, err)
+	require.Nil(t, st.Hours, "unknown")
+	b, err := json.Marshal(st)
+	require.NoError(t, err)
+	require.NotContains(t, string(b), "hours")
+	b, err = json.Marshal(rs)
 	require.NoError(t, err)
 	require.Contains(t, string(b), `"days":3,"exact":false,"inexact_days":["2026-11-23"],"total":`)
 }

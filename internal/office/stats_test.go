@@ -72,6 +72,7 @@ func TestStatsGetRange(t *testing.T) {
 	require.Equal(t, true, rs["exact"])
 	require.Equal(t, wait, rs["total"].(map[string]any)["wait"])
 	require.Equal(t, "Соціальний захист", rs["names"].(map[string]any)["social"])
+	require.Equal(t, []any{map[string]any{"hour": 10.0, "issued": 5.0, "wait_n": 5.0, "wait_mean_s": 432.0}}, rs["hours"])
 	month := get(`{"month":"2026-11"}`)
 	require.Equal(t, "2026-11-01", month["from"])
 	require.Equal(t, "2026-11-30", month["to"])
