@@ -18,8 +18,11 @@ import (
 // percentiles are those of every duration of the range. Every service of
 // the configuration (in its order) and every counter (in number order) has
 // a row every day, zeros when it had nothing, so that the rows line up day
-// by day. A figure the controller does not know (a day kept by an older
-// version, its events gone) is an empty cell.
+// by day. So has every hour of the day (the office's time) that issued a
+// ticket in any of the days: kind "hour", with issued, wait_n (the tickets
+// called) and wait_mean_s (their mean wait for the first call). A figure
+// the controller does not know (a day kept by an older version, its events
+// gone) is an empty cell.
 
 // csvFigures are the columns of a figure, as stats.get names them; the
 // Dists' columns follow, each as csvDists × csvDistFields.
@@ -29,6 +32,18 @@ var (
 	csvDists      = []string{"wait", "service", "wait_expired"}
 	csvDistFields = []string{"n", "mean_s", "p50_s", "p90_s", "max_s"}
 )
+
+// csvHeader is the header row.
+var csvHeader = func() []string {
+	head := []string{"day", "kind", "id", "name"}
+	head = append(head, csvFigures...)
+	for _, d := range csvDists {
+		for _, f := range csvDistFields {
+			head = append(head, d+"_"+f)
+		}
+	}
+	return append(head, "exact")
+}()
 
 // figure is one F of stats.get, its values as the controller wrote them.
 type figure map[string]json.RawMessage
@@ -43,6 +58,7 @@ type statsResult struct {
 	Total    figure            `json:"total"`
 	Services map[string]figure `json:"services"`
 	Counters map[string]figure `json:"counters"`
+	Hours    []figure          `json:"hours"`
 	Names    map[string]string `json:"names"`
 }
 
@@ -130,7 +146,13 @@ func runCSV(w, stderr io.Writer, broker string, acct account, root string, args 
 		counters = append(counters, k.ID)
 	}
 	var extraSvcs []string
+	var hours []int
 	for _, st := range append(slices.Clone(days), first) {
+		for _, h := range st.Hours {
+			if n, err := strconv.Atoi(string(h["hour"])); err == nil && !slices.Contains(hours, n) {
+				hours = append(hours, n)
+			}
+		}
 		for id := range st.Services {
 			if !slices.Contains(services, id) && !slices.Contains(extraSvcs, id) {
 				extraSvcs = append(extraSvcs, id)
@@ -146,18 +168,12 @@ func runCSV(w, stderr io.Writer, broker string, acct account, root string, args 
 		}
 	}
 	slices.Sort(extraSvcs)
+	slices.Sort(hours)
 	services = append(services, extraSvcs...)
 	slices.SortStableFunc(counters, byNumber)
 
 	cw := csv.NewWriter(w)
-	head := []string{"day", "kind", "id", "name"}
-	head = append(head, csvFigures...)
-	for _, d := range csvDists {
-		for _, f := range csvDistFields {
-			head = append(head, d+"_"+f)
-		}
-	}
-	cw.Write(append(head, "exact"))
+	cw.Write(csvHeader)
 	rows := func(day string, st statsResult) {
 		exact := "true"
 		if st.Exact != nil && !*st.Exact {
@@ -169,6 +185,9 @@ func runCSV(w, stderr io.Writer, broker string, acct account, root string, args 
 		}
 		for _, id := range counters {
 			cw.Write(csvRow(day, "counter", id, "", st.Counters[id], exact))
+		}
+		for _, h := range hours {
+			cw.Write(hourRow(day, h, st, exact))
 		}
 	}
 	for _, st := range days {
@@ -217,6 +236,30 @@ func csvRow(day, kind, id, name string, f figure, exact string) []string {
 		}
 	}
 	return append(row, exact)
+}
+
+// hourRow is the row of hour h of a day or range: issued, wait_n and
+// wait_mean_s, zeros for an hour that issued nothing; the other cells are
+// empty, and all are of a day whose hours are unknown.
+func hourRow(day string, h int, st statsResult, exact string) []string {
+	hour := figure{}
+	for _, f := range st.Hours {
+		if string(f["hour"]) == strconv.Itoa(h) {
+			hour = f
+		}
+	}
+	row := csvRow(day, "hour", fmt.Sprintf("%02d", h), fmt.Sprintf("%02d:00-%02d:00", h, h+1), nil, exact)
+	for i := 4; i < len(row)-1; i++ {
+		switch k := csvHeader[i]; {
+		case st.Hours == nil:
+			row[i] = ""
+		case k == "issued" || k == "wait_n" || k == "wait_mean_s":
+			row[i] = cmp.Or(string(hour[k]), "0")
+		default:
+			row[i] = ""
+		}
+	}
+	return row
 }
 
 // byNumber orders counter ids by their numbers (the others as text after).

@@ -63,7 +63,7 @@ var ops = []struct{ name, usage string }{
              its p50/p90 over every wait in it (never average the days' p50/p90);
              rating_avg is 0 with no ratings: weigh it by ratings
              -csv stats.get month=2026-11 > nov.csv: a table for a spreadsheet, a row
-             per day and per total, service, counter, and the range's rows`},
+             per day and per total, service, counter, hour, and the range's rows`},
 	{"store.backup", "store.backup path=/var/backups/cherga/cherga.db"},
 	{"events.replay", "events.replay from_seq=N [max=N]"},
 	{"clock.trust", "clock.trust"},
@@ -136,7 +136,7 @@ func ctl(args []string, stdin io.Reader, stdout, stderr io.Writer, getenv func(s
 		rawArgs  = fs.String("args", "", "the request's args as a `JSON` object, instead of key=value words; @FILE reads it from FILE, - from standard input")
 		timeout  = fs.Duration("timeout", 10*time.Second, "how long to wait for the answer")
 		showVer  = fs.Bool("version", false, "print the version and exit")
-		csvOut   = fs.Bool("csv", false, "stats.get only: print a CSV table for a spreadsheet (UTF-8, a header row): one row per day for the total, each service and each counter; a range (from=, to=, or month=) asks day by day and adds the range's rows")
+		csvOut   = fs.Bool("csv", false, "stats.get only: print a CSV table for a spreadsheet (UTF-8, a header row): one row per day for the total, each service, each counter and each hour; a range (from=, to=, or month=) asks day by day and adds the range's rows")
 		readOnly = fs.Bool("read", false, "send on {root}/read/req, for an account the broker lets only read: office.state, stats.get, tickets.list, events.replay, config.get, config.history")
 	)
 	fs.Usage = func() { help(fs, "", stderr, stderr) }
