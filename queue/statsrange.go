@@ -376,20 +376,35 @@ func (e *Engine) StatsRange(ctx context.Context, from, to string) (*RangeStats, 
 	if err != nil {
 		return nil, err
 	}
-	// The finished days are read outside the engine's goroutine (a year
-	// of them takes a moment): only the days before the today it saw,
-	// which a new day meanwhile does not change.
+	// The finished days are read outside the engine's goroutine, one
+	// short read each (a long one would hold up bbolt growing the file):
+	// only the days before the today it saw, which a new day meanwhile
+	// does not change.
+	var kept []string
 	err = e.view(func(tx *bolt.Tx) error {
 		c := tx.Bucket(bucketStats).Cursor()
-		for k, v := c.Seek([]byte(from)); k != nil && string(k) <= to && (today == "" || string(k) < today); k, v = c.Next() {
+		for k, _ := c.Seek([]byte(from)); k != nil && string(k) <= to && (today == "" || string(k) < today); k, _ = c.Next() {
+			kept = append(kept, string(k))
+		}
+		return nil
+	})
+	for _, day := range kept {
+		if err != nil {
+			break
+		}
+		err = e.view(func(tx *bolt.Tx) error {
+			v := tx.Bucket(bucketStats).Get([]byte(day))
+			if v == nil {
+				return nil // an empty day's, pruned meanwhile
+			}
 			r, err := readDayRecord(v, true)
 			if err != nil {
-				return fmt.Errorf("queue: the figures of %s: %w", k, err)
+				return fmt.Errorf("queue: the figures of %s: %w", day, err)
 			}
 			if r.dur == nil || r.st.Hours == nil || r.st.Total.Older {
 				// Kept before the durations and the hours were: while
 				// its events are kept, they tell them.
-				st, dur, ok, err := computeDay(tx, string(k), e.loc)
+				st, dur, ok, err := computeDay(tx, day, e.loc)
 				if err != nil {
 					return err
 				}
@@ -398,9 +413,9 @@ func (e *Engine) StatsRange(ctx context.Context, from, to string) (*RangeStats, 
 				}
 			}
 			acc.add(r.st, r.dur)
-		}
-		return nil
-	})
+			return nil
+		})
+	}
 	if err != nil {
 		return nil, err
 	}
