@@ -555,11 +555,11 @@ func (e *Engine) Stats(ctx context.Context, day string) (*DayStats, error) {
 		return e.view(func(tx *bolt.Tx) error {
 			if v := tx.Bucket(bucketStats).Get([]byte(day)); v != nil {
 				r, err := readDayRecord(v, false)
-				if res = r.st; err != nil || !res.Total.Older {
+				if res = r.st; err != nil || !res.Total.Older && (res.Hours != nil || res.Total.Issued == 0) {
 					return err
 				}
-				// Kept before the figures added since: while its events
-				// are kept, they tell those too.
+				// Kept before the figures added since (the hours too):
+				// while its events are kept, they tell those too.
 				if st, ok, err := computeStats(tx, day, e.loc); err != nil || ok {
 					res = st
 					return err

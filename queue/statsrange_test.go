@@ -192,6 +192,9 @@ func TestStatsRangeOfAnOlderRecord(t *testing.T) {
 	rs, err := o.e.StatsRange(o.ctx, "2026-11-23", "2026-11-24")
 	require.NoError(t, err)
 	require.True(t, rs.Exact(), "Monday's events are kept: they tell its waits")
+	st, err := o.e.Stats(o.ctx, "2026-11-23")
+	require.NoError(t, err)
+	require.Equal(t, []queue.Hour{{Hour: 10, Issued: 3, WaitN: 3, WaitMean: 2 * time.Minute}}, st.Hours, "and its hours")
 	require.Equal(t, queue.Dist{N: 5, Mean: 7*time.Minute + 12*time.Second, P50: 3 * time.Minute, P90: 20 * time.Minute, Max: 20 * time.Minute}, rs.Total.Wait)
 	require.Equal(t, []queue.Hour{{Hour: 10, Issued: 5, WaitN: 5, WaitMean: 7*time.Minute + 12*time.Second}}, rs.Hours)
 
@@ -205,7 +208,7 @@ func TestStatsRangeOfAnOlderRecord(t *testing.T) {
 	// n, the mean and the longest of all six; the percentiles of 10 20 30.
 	require.Equal(t, queue.Dist{N: 6, Mean: 11 * time.Minute, P50: 20 * time.Minute, P90: 30 * time.Minute, Max: 30 * time.Minute}, rs.Total.Wait)
 	require.Equal(t, []queue.Hour{{Hour: 10, Issued: 3, WaitN: 3, WaitMean: 20 * time.Minute}}, rs.Hours, "Tuesday's and Wednesday's")
-	st, err := o.e.Stats(o.ctx, "2026-11-23")
+	st, err = o.e.Stats(o.ctx, "2026-11-23")
 	require.NoError(t, err)
 	require.Nil(t, st.Hours, "unknown")
 	b, err := json.Marshal(st)
