@@ -94,16 +94,16 @@ func dist(ds []time.Duration) Dist {
 		return Dist{}
 	}
 	slices.Sort(ds)
-	rank := func(p int) time.Duration { // nearest rank
-		i := (p*len(ds)+99)/100 - 1
-		return ds[max(i, 0)]
-	}
 	var sum time.Duration
 	for _, d := range ds {
 		sum += d
 	}
-	return Dist{N: len(ds), Mean: sum / time.Duration(len(ds)), P50: rank(50), P90: rank(90), Max: ds[len(ds)-1]}
+	return Dist{N: len(ds), Mean: sum / time.Duration(len(ds)), P50: ds[nearestRank(50, len(ds))], P90: ds[nearestRank(90, len(ds))], Max: ds[len(ds)-1]}
 }
+
+// nearestRank is the index of the p-th percentile of n sorted values (n >
+// 0): the first that at least p% of them do not exceed.
+func nearestRank(p, n int) int { return max((p*n+99)/100-1, 0) }
 
 // Figure is what happened to the tickets of a service or at a counter.
 // Issued and Priority count under the service a ticket was issued for,

@@ -217,11 +217,8 @@ func (s *distSum) dist() Dist {
 	}
 	if len(s.ms) > 0 {
 		slices.Sort(s.ms)
-		rank := func(p int) time.Duration { // nearest rank, as dist
-			i := (p*len(s.ms)+99)/100 - 1
-			return time.Duration(s.ms[max(i, 0)]) * time.Millisecond
-		}
-		d.P50, d.P90 = rank(50), rank(90)
+		d.P50 = time.Duration(s.ms[nearestRank(50, len(s.ms))]) * time.Millisecond
+		d.P90 = time.Duration(s.ms[nearestRank(90, len(s.ms))]) * time.Millisecond
 	}
 	return d
 }

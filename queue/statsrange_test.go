@@ -157,6 +157,17 @@ func TestStatsRangeRefused(t *testing.T) {
 // without durations and hours.
 func dropDurations(t *testing.T, o *office, day string) {
 	t.Helper()
+	editRecord(t, o, day, func(rec map[string]json.RawMessage) {
+		require.Contains(t, rec, "durations")
+		delete(rec, "durations")
+		delete(rec, "hours")
+	})
+}
+
+// editRecord changes the stored record of day's figures, its engine
+// closed meanwhile.
+func editRecord(t *testing.T, o *office, day string, edit func(map[string]json.RawMessage)) {
+	t.Helper()
 	require.NoError(t, o.e.Close())
 	db, err := bolt.Open(o.path, 0o600, nil)
 	require.NoError(t, err)
@@ -166,9 +177,7 @@ func dropDurations(t *testing.T, o *office, day string) {
 		if err := json.Unmarshal(b.Get([]byte(day)), &rec); err != nil {
 			return err
 		}
-		require.Contains(t, rec, "durations")
-		delete(rec, "durations")
-		delete(rec, "hours")
+		edit(rec)
 		v, err := json.Marshal(rec)
 		if err != nil {
 			return err
@@ -217,6 +226,22 @@ func TestStatsRangeOfAnOlderRecord(t *testing.T) {
 	b, err = json.Marshal(rs)
 	require.NoError(t, err)
 	require.Contains(t, string(b), `"days":3,"exact":false,"inexact_days":["2026-11-23"],"total":`)
+	require.Contains(t, string(b), `"total":{"issued":6,"priority":0,"transfers_in":0,"visits":6,`)
+
+	// Kept before visits, transfers_in and expired_at_counter were: those
+	// of the range are unknown too.
+	editRecord(t, o, "2026-11-23", func(rec map[string]json.RawMessage) {
+		var total map[string]json.RawMessage
+		require.NoError(t, json.Unmarshal(rec["total"], &total))
+		delete(total, "transfers_in")
+		rec["total"], _ = json.Marshal(total)
+	})
+	rs, err = o.e.StatsRange(o.ctx, "2026-11-23", "2026-11-25")
+	require.NoError(t, err)
+	b, err = json.Marshal(rs)
+	require.NoError(t, err)
+	require.Regexp(t, `"total":\{"issued":6,[^{]*"wait":.*"transfers_in":null,"visits":null,"expired_at_counter":null\},"services"`, string(b))
+	require.Contains(t, string(b), `"services":{"social":{"issued":6,"priority":0,"transfers_in":0,"visits":6,`, "Monday's services are as they were")
 }
 
 // A finished day's record keeps its durations compactly: for the default
