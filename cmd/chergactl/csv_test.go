@@ -111,3 +111,29 @@ func TestStatsCSV(t *testing.T) {
 	require.Equal(t, 1, code, "refused as without -csv")
 	require.Contains(t, stdout.String(), `"field": "to"`)
 }
+
+// A figure the controller does not know (null: a day kept by an older
+// version, its events gone) is an empty cell, not a 0; so are the hours of
+// a day that has none.
+func TestCSVUnknownIsEmpty(t *testing.T) {
+	f := figure{"issued": []byte("3"), "visits": []byte("null"), "wait": []byte(`{"n":1,"mean_s":null,"p50_s":60,"p90_s":60,"max_s":60}`)}
+	row := csvRow("2026-11-23", "total", "", "", f, "true")
+	cell := map[string]string{}
+	for i, k := range csvHeader {
+		cell[k] = row[i]
+	}
+	require.Equal(t, "3", cell["issued"])
+	require.Equal(t, "", cell["visits"])
+	require.Equal(t, "", cell["transfers_in"], "absent")
+	require.Equal(t, "1", cell["wait_n"])
+	require.Equal(t, "", cell["wait_mean_s"])
+	require.Equal(t, "60", cell["wait_p50_s"])
+	require.Equal(t, "0", csvRow("2026-11-23", "counter", "5", "", nil, "true")[4], "nothing that day")
+
+	hour := hourRow("2026-11-23", 9, statsResult{}, "false")
+	require.Equal(t, []string{"2026-11-23", "hour", "09", "09:00-10:00"}, hour[:4])
+	for _, c := range hour[4 : len(hour)-1] {
+		require.Empty(t, c)
+	}
+	require.Equal(t, "false", hour[len(hour)-1])
+}
