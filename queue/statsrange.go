@@ -6,6 +6,7 @@ import (
 	"encoding/base64"
 	"encoding/binary"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"slices"
 	"time"
@@ -144,6 +145,36 @@ func readDayRecord(v []byte, withDurations bool) (dayRecord, error) {
 	err := json.Unmarshal(v, &j)
 	r.dur = j.Durations
 	return r, err
+}
+
+// checkDayRecord says what is wrong with a stored record: durations that
+// cannot be read, or not as many as the figures count (a range would get
+// its percentiles wrong).
+func checkDayRecord(v []byte) error {
+	r, err := readDayRecord(v, true)
+	if err != nil || r.dur == nil {
+		return err
+	}
+	check := func(name string, f Figure, d figureDurations) error {
+		for _, c := range []struct {
+			dist string
+			n    int
+			ms   msList
+		}{{"wait", f.Wait.N, d.Wait}, {"service", f.Service.N, d.Service}, {"wait_expired", f.WaitExpired.N, d.WaitExpired}} {
+			if c.n != len(c.ms) {
+				return fmt.Errorf("%s: %s counts %d, its durations are %d", name, c.dist, c.n, len(c.ms))
+			}
+		}
+		return nil
+	}
+	errs := []error{check("total", r.st.Total, r.dur.Total)}
+	for k, f := range r.st.Services {
+		errs = append(errs, check("service "+k, f, r.dur.Services[k]))
+	}
+	for k, f := range r.st.Counters {
+		errs = append(errs, check("counter "+k, f, r.dur.Counters[k]))
+	}
+	return errors.Join(errs...)
 }
 
 // RangeStats are the statistics of the business days From to To, both
