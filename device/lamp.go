@@ -26,6 +26,8 @@ type Lamp struct {
 	stop chan struct{} // of the running Blink or Beep, nil when none
 	done chan struct{}
 	err  error // of the Blink or Beep that stopped: the next call returns it
+	// steady is the state Set or Flash last left the lamp in.
+	steady bool
 }
 
 // NewLamp returns the lamp name on pin. It does not touch the pin.
@@ -43,6 +45,7 @@ func (l *Lamp) Set(on bool) error {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	err := l.stopLocked()
+	l.steady = on
 	return errors.Join(err, l.out(on))
 }
 
@@ -90,6 +93,19 @@ func (l *Lamp) Beeps(n int, d time.Duration) error { return l.Flash(n, d, false)
 func (l *Lamp) Flash(n int, d time.Duration, then bool) error {
 	l.mu.Lock()
 	defer l.mu.Unlock()
+	return l.flashLocked(n, d, then)
+}
+
+// Wink is Flash back to the state Set last left the lamp in: a counter's
+// busy lamp says a refused press and goes on saying what its board says.
+func (l *Lamp) Wink(n int, d time.Duration) error {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.flashLocked(n, d, l.steady)
+}
+
+func (l *Lamp) flashLocked(n int, d time.Duration, then bool) error {
+	l.steady = then
 	if n <= 0 || d <= 0 {
 		return errors.Join(l.stopLocked(), l.out(then))
 	}

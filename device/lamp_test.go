@@ -100,6 +100,25 @@ func TestLamp(t *testing.T) {
 		require.NoError(t, l.Set(false))
 		require.Equal(t, gpio.Low, pin.Read())
 	})
+
+	// Wink goes back to what Set said last, whatever it was.
+	for _, steady := range []gpio.Level{gpio.Low, gpio.High} {
+		t.Run("wink "+steady.String(), func(t *testing.T) {
+			require.NoError(t, l.Set(steady == gpio.High))
+			outs := len(pin.Outs())
+			arm(t, clock, func() error { return l.Wink(2, 100*time.Millisecond) })
+			for i := range 3 {
+				n := clock.Timers()
+				clock.Advance(100 * time.Millisecond)
+				if i < 2 {
+					require.NoError(t, clock.WaitTimers(n, limit))
+				}
+			}
+			require.NoError(t, pin.WaitLevel(steady, limit))
+			clock.Advance(time.Minute)
+			require.Equal(t, []gpio.Level{!steady, steady, !steady, steady}, pin.Outs()[outs:], "twice the other way, then as it was")
+		})
+	}
 }
 
 // brokenPin is an output whose driver fails, like a line taken by another

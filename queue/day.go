@@ -311,7 +311,7 @@ func (t *txn) rollover() {
 		t.st.counters[id].paused = c.paused
 	}
 	t.st.pauses = old.pauses
-	if p, ok := old.pauses[""]; ok {
+	if p, ok := old.pauses[""]; ok && p.IsAlert() {
 		t.st.shelter.pause(p.Since)
 	}
 	t.st.countOpen()

@@ -664,12 +664,11 @@ func (e *Engine) signal() {
 // after the commit.
 func (e *Engine) do(ctx context.Context, readOnly bool, fn func(t *txn) error) error {
 	r := &request{fn: fn, readOnly: readOnly, err: make(chan error, 1)}
-	if readOnly {
-		// A read changes nothing: one asked for runs, however late (the
+	if !readOnly {
+		// A read changes nothing: one queued runs, however late (the
 		// answer to a write that was made, read after it).
-		return submit(e, ctx, e.reqs, r, r.err)
+		r.ctx = ctx // ended when the engine comes to it: not made (run)
 	}
-	r.ctx = ctx // ended when the engine comes to it: not made (run)
 	err := submit(e, ctx, e.reqs, r, r.err)
 	if err != nil && err == ctx.Err() {
 		return stale(ctx) // it ended before the request was queued
@@ -683,6 +682,9 @@ func stale(ctx context.Context) error { return fmt.Errorf("%w (%w)", ErrStale, c
 // submit hands v to the engine's goroutine on ch and returns what it
 // answers on errc.
 func submit[T any](e *Engine, ctx context.Context, ch chan<- T, v T, errc <-chan error) error {
+	if err := ctx.Err(); err != nil {
+		return err // ended already: never queued, whatever select would pick
+	}
 	select {
 	case ch <- v:
 	case <-e.quit:

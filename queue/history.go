@@ -53,6 +53,7 @@ type eventRecord struct {
 	At      time.Time `json:"at"`
 	Counter string    `json:"counter,omitempty"`
 	Ticket  *Ticket   `json:"ticket,omitempty"`
+	Alert   bool      `json:"alert,omitempty"` // of office.paused
 }
 
 // eachEvent calls f for the events from seq from on, in order, until f

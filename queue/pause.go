@@ -125,12 +125,12 @@ func (e *Engine) Pause(ctx context.Context, service string, with Paused) error {
 		}
 		if !ok {
 			p.Since = t.now.In(e.loc)
-			if service == "" {
-				t.st.shelter.pause(t.now)
-			}
 		}
 		p.Reason, p.AlertSaid, p.Alert = reason, said, alert
 		t.st.pauses[service] = p
+		if service == "" {
+			t.st.shelter.paused(t.now, p.IsAlert())
+		}
 		t.pausesChanged(service, true, with.Reason)
 		return nil
 	})
@@ -221,16 +221,18 @@ func (t *txn) officeAlert() (paused, alert bool) {
 	return ok, ok && p.IsAlert()
 }
 
-// sheltered is when the office was paused in a day (an air-raid alert:
-// everyone in the shelter): the pauses that ended and the one in force.
-// A visit that spans one is not that long: the estimates and the day's
-// service times count it without the pause.
+// sheltered is when the office was paused in a day for an air-raid alert
+// (everyone in the shelter): the alerts that ended and the one in force. A
+// visit that spans one is not that long: the estimates and the day's
+// service times count it without the alert. Another pause (a meeting, a
+// power cut) is not taken off: a counter may finish its ticket then.
 type sheltered struct {
-	spans [][2]time.Time // [began, ended]; a zero beginning is before the day
-	since time.Time      // the pause in force began then (zero: none)
+	spans [][2]time.Time // [began, ended]
+	since time.Time      // the alert in force began then (zero: none)
 }
 
-// pause notes that the office paused at at; resume, that it resumed.
+// pause notes that an alert began at at; resume, that it ended (the
+// office resumed, or its pause is no alert any more), if one was in force.
 func (s *sheltered) pause(at time.Time) {
 	if s.since.IsZero() {
 		s.since = at
@@ -238,8 +240,21 @@ func (s *sheltered) pause(at time.Time) {
 }
 
 func (s *sheltered) resume(at time.Time) {
+	if s.since.IsZero() {
+		return
+	}
 	s.spans = append(s.spans, [2]time.Time{s.since, at})
 	s.since = time.Time{}
+}
+
+// paused notes an office pause, or a change of its reason, at at: whether
+// it is an alert now.
+func (s *sheltered) paused(at time.Time, alert bool) {
+	if alert {
+		s.pause(at)
+	} else {
+		s.resume(at)
+	}
 }
 
 // during is how much of [from, to] the office was paused.

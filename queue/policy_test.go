@@ -802,6 +802,38 @@ func TestVisitDuringAlertCountsWithoutIt(t *testing.T) {
 	require.Equal(t, queue.Dist{N: 4, Mean: 20 * time.Minute, P50: 20 * time.Minute, P90: 20 * time.Minute, Max: 20 * time.Minute}, alert.service)
 }
 
+// Another pause of the office (a meeting) lets a counter finish its
+// ticket: the visit counts whole. One that becomes an alert counts
+// without the alert's part, also after a restart.
+func TestVisitDuringMeetingCountsWhole(t *testing.T) {
+	at := func(h, m int) time.Time { return time.Date(2026, 11, 23, h, m, 0, 0, kyiv) }
+	o := newOffice(t, nil, at(9, 0))
+	for range 3 {
+		o.issue("employment")
+	}
+	o.next("4") // З001 from 9:00
+	o.clk.Set(at(9, 10))
+	require.NoError(t, o.e.SetPause(o.ctx, "", "нарада"))
+	o.clk.Set(at(9, 40))
+	require.NoError(t, o.e.Resume(o.ctx, "", ""))
+	o.clk.Set(at(10, 0))
+	o.next("4") // З001 served in 1 h; З002 from 10:00
+	o.clk.Set(at(10, 10))
+	require.NoError(t, o.e.SetPause(o.ctx, "", "нарада"))
+	o.clk.Set(at(10, 20))
+	require.NoError(t, o.e.SetPause(o.ctx, "", "повітряна тривога"))
+	o.clk.Set(at(10, 50))
+	require.NoError(t, o.e.SetPause(o.ctx, "", "технічна перерва")) // the alert is over
+	o.reopen()
+	o.clk.Set(at(11, 0))
+	require.NoError(t, o.e.Resume(o.ctx, "", ""))
+	o.clk.Set(at(11, 30))
+	o.do("4", queue.Finish) // 1.5 h at the counter, 30 min of it in the shelter
+	st, err := o.e.Stats(o.ctx, "")
+	require.NoError(t, err)
+	require.Equal(t, queue.Dist{N: 2, Mean: time.Hour, P50: time.Hour, P90: time.Hour, Max: time.Hour}, st.Services["employment"].Service)
+}
+
 func TestRate(t *testing.T) {
 	o := newOffice(t, nil, monday10)
 	_, err := o.e.Rate(o.ctx, "1", 5)

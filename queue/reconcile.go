@@ -3,6 +3,7 @@ package queue
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 )
@@ -18,9 +19,9 @@ import (
 //   - a ticket called to a counter no longer configured goes back to its
 //     queue, in its place by arrival (or expires, as above, when its
 //     service is gone too);
-//   - a ticket held for a counter no longer configured, or closed
-//     (transferred to it, or back after a no-show), joins its service's
-//     queue.
+//   - a ticket held for a counter no longer configured, closed, or no
+//     longer serving its service (transferred to it, or back after a
+//     no-show), joins its service's queue.
 //
 // A ticket at a counter that still exists stays there whatever its service:
 // the specialist ends it.
@@ -39,11 +40,18 @@ func (e *Engine) stray() bool {
 func (e *Engine) strayTicket(tk *Ticket) bool {
 	switch tk.State {
 	case Waiting:
-		return e.service(tk.Service) == nil || tk.ForCounter != "" && (e.counter(tk.ForCounter) == nil || e.heldByClosed(tk))
+		return e.service(tk.Service) == nil || tk.ForCounter != "" && (e.counter(tk.ForCounter) == nil || e.heldByClosed(tk) || e.heldElsewhere(tk))
 	case Called, Serving:
 		return e.counter(tk.Counter) == nil
 	}
 	return false
+}
+
+// heldElsewhere reports whether tk waits for a counter that no longer
+// serves its service: it would call it all the same.
+func (e *Engine) heldElsewhere(tk *Ticket) bool {
+	c := e.counter(tk.ForCounter)
+	return c != nil && !slices.Contains(c.Services, tk.Service)
 }
 
 // heldByClosed reports whether tk waits for a counter that is closed (a
@@ -92,6 +100,9 @@ func (t *txn) rehome(tk *Ticket) {
 		tk.ForCounter, tk.NotBefore = "", time.Time{}
 	case tk.ForCounter != "" && e.heldByClosed(tk):
 		why = append(why, fmt.Sprintf("counter %s closed: back to the service's queue", tk.ForCounter))
+		tk.ForCounter = ""
+	case tk.ForCounter != "" && e.heldElsewhere(tk):
+		why = append(why, fmt.Sprintf("counter %s no longer serves %s: back to the service's queue", tk.ForCounter, tk.Service))
 		tk.ForCounter = ""
 	}
 	if tk.State == Waiting && e.service(tk.Service) == nil {

@@ -165,6 +165,27 @@ func TestCounterRemovedMidDay(t *testing.T) {
 	require.Equal(t, "П001", o.next("2"))
 }
 
+// A ticket held for a counter that no longer serves its service joins the
+// service's queue: the counter would call it all the same.
+func TestHeldForCounterThatNoLongerServes(t *testing.T) {
+	o := newOffice(t, nil, monday10)
+	o.issue("pension")
+	o.clk.Add(time.Minute)
+	_, err := o.e.Counter(o.ctx, "2", queue.Command{Action: queue.Next})
+	require.NoError(t, err)
+	_, err = o.e.Counter(o.ctx, "2", queue.Command{Action: queue.Transfer, To: "pension", ToCounter: "3"})
+	require.NoError(t, err) // П001 held for counter 3
+
+	o.reconfigure(func(s string) string {
+		return strings.Replace(s, "  - {id: \"3\", services: [pension]}\n", "  - {id: \"3\", services: [social]}\n", 1)
+	})
+	require.NoError(t, o.e.Check(o.ctx))
+	tk := o.ticket("П001")
+	require.Equal(t, queue.Waiting, tk.State)
+	require.Empty(t, tk.ForCounter)
+	require.Empty(t, o.next("3"), "counter 3 serves social only now")
+}
+
 func TestWidthChangedAfterWrap(t *testing.T) {
 	cfg := queuetest.Office(t, narrowSocial)
 	o := newOffice(t, cfg, monday10)

@@ -36,7 +36,11 @@ func (e *Engine) SetConfig(ctx context.Context, cfg *config.Config) error {
 
 func (e *Engine) setConfig(ctx context.Context, cfg *config.Config, ch Change, record func(t *txn) error) error {
 	sw := &swapRequest{cfg: cfg, ch: ch, record: record, err: make(chan error, 1)}
-	return submit(e, ctx, e.swaps, sw, sw.err)
+	err := submit(e, ctx, e.swaps, sw, sw.err)
+	if err != nil && err == ctx.Err() {
+		return stale(ctx)
+	}
+	return err
 }
 
 // swap applies a change of configuration on the engine's goroutine.

@@ -139,7 +139,7 @@ type state struct {
 	// pauses are the administrator's pauses in force, by service ("" the
 	// office); they outlast the day.
 	pauses map[string]Paused
-	// shelter is when the office was paused today.
+	// shelter is when the office was paused today for an air-raid alert.
 	shelter sheltered
 	// lastEnded is the visit each counter ended last today (by the order
 	// of the events, not the wall clock): a rating is for it, if it ended
@@ -270,7 +270,7 @@ func (e *Engine) reload() error {
 			case EvDone, EvNoShow, EvTransferred:
 				st.lastEnded[ev.Counter] = visit{ev.Ticket.ID, ev.Type == EvDone}
 			case EvOfficePaused:
-				st.shelter.pause(ev.At)
+				st.shelter.paused(ev.At, ev.Alert)
 			case EvOfficeResumed:
 				st.shelter.resume(ev.At)
 			}
@@ -284,7 +284,7 @@ func (e *Engine) reload() error {
 	if st.tickets == nil {
 		st.tickets = map[uint64]*Ticket{}
 	}
-	if p, ok := st.pauses[""]; ok {
+	if p, ok := st.pauses[""]; ok && p.IsAlert() {
 		st.shelter.pause(p.Since) // since an earlier day
 	}
 	st.closes = e.closings(st.day)

@@ -314,7 +314,7 @@ type dayAcc struct {
 	issued     map[uint64]time.Time   // ticket → when issued, until its first call
 	queued     map[uint64]queuedSince // ticket → in its service's queue, until called there
 	called     map[uint64]time.Time   // ticket → when its visit at a counter began, until it ended
-	shelter    sheltered              // when the office was paused
+	shelter    sheltered              // when the office was paused for an alert
 }
 
 // hourAcc sums up the tickets issued in one hour.
@@ -416,7 +416,7 @@ func (d *dayAcc) event(ev *eventRecord) {
 			}
 		}
 	case EvOfficePaused:
-		d.shelter.pause(ev.At)
+		d.shelter.paused(ev.At, ev.Alert)
 	case EvOfficeResumed:
 		d.shelter.resume(ev.At)
 	case EvNoShow:
@@ -621,9 +621,9 @@ func (e *Engine) noFigures(tx *bolt.Tx, today, day string) error {
 			u.why += " (" + first + ")"
 		}
 	case e.cfg.Holiday(day):
-		u.why = "a holiday (office.holidays): no ticket was issued"
+		u.why = "no ticket was issued: a holiday, as office.holidays has it now"
 	case closed:
-		u.why = fmt.Sprintf("the office is closed on %ss (its hours): no ticket was issued", d.Weekday())
+		u.why = fmt.Sprintf("no ticket was issued: the office is closed on %ss, as its hours are now", d.Weekday())
 	default:
 		u.why = "no ticket was issued that day (nobody came, or the office was off)"
 	}

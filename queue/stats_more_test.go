@@ -273,8 +273,8 @@ func TestStatsUnknownDaySaysWhy(t *testing.T) {
 	for day, why := range map[string]string{
 		"2026-12-01": "no figures of 2026-12-01: it is still to come (today is 2026-11-30)",
 		"2026-11-22": "no figures of 2026-11-22: it is before the office's first record (2026-11-23)",
-		"2026-11-25": "no figures of 2026-11-25: a holiday (office.holidays): no ticket was issued",
-		"2026-11-29": "no figures of 2026-11-29: the office is closed on Sundays (its hours): no ticket was issued",
+		"2026-11-25": "no figures of 2026-11-25: no ticket was issued: a holiday, as office.holidays has it now",
+		"2026-11-29": "no figures of 2026-11-29: no ticket was issued: the office is closed on Sundays, as its hours are now",
 		"2026-11-26": "no figures of 2026-11-26: no ticket was issued that day (nobody came, or the office was off)",
 	} {
 		_, err := o.e.Stats(o.ctx, day)

@@ -13,5 +13,7 @@
 //   - Listener: an MQTT subscriber that keeps what the boards, the hall
 //     and the announcer would receive, and waits for a message.
 //   - Office: the whole office (controller, embedded broker, the devices
-//     above) and the state the demo's web page shows.
+//     above: a printer for each kiosk but a screen kiosk's) and the state
+//     the demo's web page shows; SetPrinterFault puts a Fault in a
+//     kiosk's printer by name, as the page's buttons do.
 package sim

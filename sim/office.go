@@ -34,12 +34,15 @@ type OfficeOpts struct {
 }
 
 // Office is the whole office with virtual hardware: the real controller on
-// an embedded broker, a pty printer per kiosk, fake GPIO pins for every
-// button, and a listener standing in for the boards and the announcer.
+// an embedded broker, a pty printer per kiosk that has a printer, fake GPIO
+// pins for every button and lamp, and a listener standing in for the
+// boards, the kiosks' screens and the announcer.
 type Office struct {
 	*office.Office
-	Pins     *Pins
-	Printers map[string]*Printer // by kiosk id
+	Pins *Pins
+	// Printers are the kiosks' printers, by kiosk id: none for a screen
+	// kiosk (printer: none).
+	Printers map[string]*Printer
 	Bus      *Listener
 
 	mu      sync.Mutex
@@ -67,6 +70,9 @@ func StartOffice(ctx context.Context, opts OfficeOpts) (*Office, error) {
 	s := &Office{Pins: NewPins(), Printers: map[string]*Printer{}}
 	specs := map[string]string{}
 	for _, k := range cfg.Kiosks {
+		if Screen(k) {
+			continue // its presses are answered on its screen ({root}/kiosk/{id}/ticket)
+		}
 		prof, err := firmwareconfig.PrinterProfile(k.Profile)
 		if err != nil {
 			s.closePrinters()
@@ -108,6 +114,27 @@ func StartOffice(ctx context.Context, opts OfficeOpts) (*Office, error) {
 		go s.collect(id, p)
 	}
 	return s, nil
+}
+
+// Screen reports whether k is a screen kiosk, with no printer (printer:
+// none, the default): it shows the number it issues on its screen.
+func Screen(k config.Kiosk) bool {
+	p := strings.TrimSpace(k.Printer)
+	return p == "" || p == "none"
+}
+
+// SetPrinterFault causes a fault at a kiosk's printer, or clears its
+// faults (FaultNone), as a person at the printer would.
+func (s *Office) SetPrinterFault(kiosk string, f Fault) error {
+	p, ok := s.Printers[kiosk]
+	switch {
+	case ok:
+		p.SetFault(f)
+		return nil
+	case s.Config().Kiosk(kiosk) != nil:
+		return fmt.Errorf("sim: kiosk %s has no printer (a screen kiosk)", kiosk)
+	}
+	return fmt.Errorf("sim: no kiosk %q", kiosk)
 }
 
 // OnPrint calls f for every ticket a virtual printer cuts from now on.
@@ -247,11 +274,24 @@ type ServiceState struct {
 	Queue  json.RawMessage `json:"queue"`
 }
 
-// KioskState is one kiosk: its buttons and its printer's published status.
+// KioskState is one kiosk: its buttons, their lamps, its printer's
+// published status, and what its last press gave.
 type KioskState struct {
-	ID       string          `json:"id"`
-	Services []string        `json:"services"`
-	Printer  json.RawMessage `json:"printer"`
+	ID       string   `json:"id"`
+	Services []string `json:"services"`
+	// Lamps are the buttons' lamps, in the order of Services: lit or
+	// dark, null for a button without one.
+	Lamps   []*bool         `json:"lamps"`
+	Printer json.RawMessage `json:"printer"`
+	// Screen: the kiosk has no printer and shows what a press gave on its
+	// screen (Answer).
+	Screen bool `json:"screen,omitempty"`
+	// Faults are those set at its simulated printer (SetPrinterFault);
+	// empty for a healthy one, null for a screen kiosk.
+	Faults []Fault `json:"faults"`
+	// Answer is the kiosk's last answer to a press
+	// ({root}/kiosk/{id}/ticket): the ticket, or why none came.
+	Answer json.RawMessage `json:"answer"`
 }
 
 // State reads the office as its boards see it: from the retained topics.
@@ -272,9 +312,17 @@ func (s *Office) State() State {
 		st.Kinds = append(st.Kinds, c.Kind)
 	}
 	for _, k := range s.Config().Kiosks {
-		ks := KioskState{ID: k.ID, Printer: raw(bus.Printer(root, k.ID))}
+		ks := KioskState{ID: k.ID, Printer: raw(bus.Printer(root, k.ID)), Screen: Screen(k), Answer: raw(bus.KioskTicket(root, k.ID))}
 		for _, b := range k.Buttons {
 			ks.Services = append(ks.Services, b.Service)
+			var lit *bool
+			if on, ok := s.Pins.Level(b.Lamp); b.Lamp != "" && ok {
+				lit = &on
+			}
+			ks.Lamps = append(ks.Lamps, lit)
+		}
+		if p, ok := s.Printers[k.ID]; ok {
+			ks.Faults = p.Faults()
 		}
 		st.Kiosks = append(st.Kiosks, ks)
 	}

@@ -30,6 +30,15 @@ func startSim(t *testing.T) (context.Context, *sim.Office) {
 	}
 	cfg, err := firmwareconfig.Example("round-the-clock")
 	require.NoError(t, err)
+	return startOffice(t, cfg)
+}
+
+// startOffice starts the simulated office of cfg for a test.
+func startOffice(t *testing.T, cfg *config.Config) (context.Context, *sim.Office) {
+	t.Helper()
+	if runtime.GOOS != "linux" {
+		t.Skip("the pty printer needs Linux")
+	}
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	t.Cleanup(cancel)
 	s, err := sim.StartOffice(ctx, sim.OfficeOpts{Config: cfg, DB: filepath.Join(t.TempDir(), "sim.db")})
@@ -117,14 +126,7 @@ func TestOfficeAirRaid(t *testing.T) {
 // an air-raid alert (the shelter is said in English too), and a board
 // closed for an alert says Тривога, not Зачинено.
 func TestPageBanner(t *testing.T) {
-	srv := httptest.NewServer((&sim.Office{}).Handler())
-	defer srv.Close()
-	res, err := http.Get(srv.URL)
-	require.NoError(t, err)
-	defer res.Body.Close()
-	b, err := io.ReadAll(res.Body)
-	require.NoError(t, err)
-	page := string(b)
+	page := getPage(t)
 	require.NotContains(t, page, "Service suspended")
 	for _, s := range []string{
 		"st.hall.message",
@@ -135,6 +137,19 @@ func TestPageBanner(t *testing.T) {
 	} {
 		require.Contains(t, page, s)
 	}
+}
+
+// getPage is the simulator's page, as a browser gets it.
+func getPage(t *testing.T) string {
+	t.Helper()
+	srv := httptest.NewServer((&sim.Office{}).Handler())
+	defer srv.Close()
+	res, err := http.Get(srv.URL)
+	require.NoError(t, err)
+	defer res.Body.Close()
+	b, err := io.ReadAll(res.Body)
+	require.NoError(t, err)
+	return string(b)
 }
 
 // A kiosk button given another service live prints that service's tickets

@@ -49,3 +49,15 @@ func (p *Pins) Press(name string, hold time.Duration) error {
 	pin.EdgesChan <- gpio.High
 	return nil
 }
+
+// Level reports whether the output on pin name is High (a lamp lit); false
+// and not ok if nothing opened the pin.
+func (p *Pins) Level(name string) (high, ok bool) {
+	p.mu.Lock()
+	pin, ok := p.pins[name]
+	p.mu.Unlock()
+	if !ok {
+		return false, false
+	}
+	return pin.Read() == gpio.High, true
+}

@@ -19,6 +19,7 @@ var webFiles embed.FS
 //	POST /api/press      kiosk=k1&service=social
 //	POST /api/counter    counter=5&action=next[&to=pension]
 //	POST /api/alert      on=1 (air-raid alert: the office pauses) or on=0
+//	POST /api/printer    kiosk=k1&fault=paper_out (a Fault; normal clears them)
 func (s *Office) Handler() http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /{$}", func(w http.ResponseWriter, r *http.Request) {
@@ -53,6 +54,13 @@ func (s *Office) Handler() http.Handler {
 	})
 	mux.HandleFunc("POST /api/alert", func(w http.ResponseWriter, r *http.Request) {
 		reply(w, s.AirRaid(r.Context(), r.FormValue("on") == "1"))
+	})
+	mux.HandleFunc("POST /api/printer", func(w http.ResponseWriter, r *http.Request) {
+		f, err := ParseFault(r.FormValue("fault"))
+		if err == nil {
+			err = s.SetPrinterFault(r.FormValue("kiosk"), f)
+		}
+		reply(w, err)
 	})
 	return mux
 }

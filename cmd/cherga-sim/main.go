@@ -1,7 +1,9 @@
 // Command cherga-sim runs the whole office on one machine with no hardware:
 // the real controller on an embedded MQTT broker (on a free port), a virtual
-// ticket printer on a pseudo-terminal, virtual buttons, and a web page that
-// shows the kiosk, the counter boards, the hall board and the voice.
+// ticket printer on a pseudo-terminal for each kiosk with a printer (a
+// screen kiosk, printer: none, has none), virtual buttons and lamps, and a
+// web page that shows each kiosk, the counter boards, the hall board and
+// the voice, and sets printer faults.
 package main
 
 import (
@@ -69,7 +71,7 @@ func main() {
 	}
 	defer s.Close()
 	s.OnPrint(func(kiosk string, d printer.Doc) { fmt.Print(ticketBox(kiosk, d)) })
-	s.Bus.OnMessage(func(m sim.Message) { tell(cfg.Root(), m) })
+	s.Bus.OnMessage(func(m sim.Message) { tell(s.Config(), m) })
 
 	ln, err := net.Listen("tcp", *httpAddr)
 	if err != nil {
@@ -83,13 +85,15 @@ func main() {
 	defer srv.Close()
 
 	page := "http://" + ln.Addr().String()
-	printIntro(s, page)
+	printIntro(s, page, firstKiosk(cfg))
 	go commands(ctx, s, page, stop)
 	<-ctx.Done()
 	fmt.Println("\ncherga-sim: stopping")
 }
 
-func printIntro(s *sim.Office, page string) {
+// printIntro says where everything is and what to type; the number keys
+// press the buttons of kiosk.
+func printIntro(s *sim.Office, page, kiosk string) {
 	cfg := s.Config()
 	root := cfg.Root()
 	host, port, _ := net.SplitHostPort(strings.TrimPrefix(s.BrokerURL(), "tcp://"))
@@ -97,18 +101,33 @@ func printIntro(s *sim.Office, page string) {
 	fmt.Printf("  web page     %s\n", page)
 	fmt.Printf("  MQTT broker  %s   (topics under %s/)\n", s.BrokerURL(), root)
 	for _, k := range cfg.Kiosks {
-		fmt.Printf("  printer %-4s %s   (simulated %s)\n", k.ID, s.Printers[k.ID].Path(), k.Profile)
+		if p, ok := s.Printers[k.ID]; ok {
+			fmt.Printf("  printer %-4s %s   (simulated %s)\n", k.ID, p.Path(), k.Profile)
+		} else {
+			fmt.Printf("  printer %-4s none   (a screen kiosk: the number it gives is shown below and on the page)\n", k.ID)
+		}
 	}
 	fmt.Printf("  state        %s\n\n", s.Engine().Path())
-	fmt.Println("Press a kiosk button: type its number and Enter; the ticket is printed below.")
-	if len(cfg.Kiosks) > 0 {
-		for i, b := range cfg.Kiosks[0].Buttons {
+	if k := cfg.Kiosk(kiosk); k != nil {
+		got := "the ticket is printed below"
+		if sim.Screen(*k) {
+			got = "its screen's answer is shown below"
+		}
+		if len(cfg.Kiosks) == 1 {
+			fmt.Printf("Press a kiosk button: type its number and Enter; %s.\n", got)
+		} else {
+			fmt.Printf("Press a button of kiosk %s: type its number and Enter; %s. Another kiosk: k ID (%s).\n", k.ID, got, kioskIDs(cfg))
+		}
+		for i, b := range k.Buttons {
 			svc := cfg.Service(b.Service)
 			fmt.Printf("  %d  %s (%s)\n", i+1, svc.Name, svc.Prefix)
 		}
 	}
 	fmt.Println("Call the next citizen at a counter: n COUNTER (n 1).  Also: r (recall), c (came: serving), x (no-show), d (done), p/u (pause/resume) COUNTER;")
 	fmt.Println("a (air-raid alert: pause the office; a again: all clear); s (state); h (help); q (quit).")
+	if len(s.Printers) > 0 {
+		fmt.Printf("A printer fault: f FAULT [KIOSK] (%s; normal clears them).\n", faultNames())
+	}
 	fmt.Printf("From another terminal:\n  mosquitto_pub -h %s -p %s -t %s/kiosk/k1/press -m '{\"service\":\"social\"}'\n", host, port, root)
 	fmt.Printf("  mosquitto_sub -h %s -p %s -t '%s/#' -v\n\n", host, port, root)
 	if ps, err := s.Engine().Pauses(context.Background()); err == nil {
@@ -116,6 +135,34 @@ func printIntro(s *sim.Office, page string) {
 			fmt.Printf("⚠ Прийом призупинено з %s: %s / The office is paused  (a: all clear)\n\n", p.Since.In(cfg.Location()).Format("02.01 15:04"), p.Reason)
 		}
 	}
+}
+
+// firstKiosk is the kiosk whose buttons the number keys press at the
+// start: the first one.
+func firstKiosk(cfg *config.Config) string {
+	if len(cfg.Kiosks) == 0 {
+		return ""
+	}
+	return cfg.Kiosks[0].ID
+}
+
+func kioskIDs(cfg *config.Config) string {
+	ids := make([]string, len(cfg.Kiosks))
+	for i, k := range cfg.Kiosks {
+		ids[i] = k.ID
+	}
+	return strings.Join(ids, ", ")
+}
+
+// faultNames are the faults f causes, but normal.
+func faultNames() string {
+	var names []string
+	for _, f := range sim.Faults {
+		if f != sim.FaultNone {
+			names = append(names, string(f))
+		}
+	}
+	return strings.Join(names, ", ")
 }
 
 // printState shows the queues and the counters' boards.
@@ -183,6 +230,7 @@ func (q quieter) WithGroup(n string) slog.Handler       { return quieter{q.Handl
 func commands(ctx context.Context, s *sim.Office, page string, stop func()) {
 	sc := bufio.NewScanner(os.Stdin)
 	actions := map[string]string{"n": "next", "r": "recall", "c": "serve", "x": "noshow", "d": "done", "p": "pause", "u": "resume"}
+	kiosk := firstKiosk(s.Config()) // the one whose buttons the number keys press
 	for sc.Scan() {
 		f := strings.Fields(sc.Text())
 		if len(f) == 0 {
@@ -194,7 +242,26 @@ func commands(ctx context.Context, s *sim.Office, page string, stop func()) {
 			stop()
 			return
 		case f[0] == "h":
-			printIntro(s, page)
+			printIntro(s, page, kiosk)
+		case f[0] == "k" && len(f) <= 2:
+			if len(f) == 2 && s.Config().Kiosk(f[1]) == nil {
+				err = fmt.Errorf("no kiosk %q (%s)", f[1], kioskIDs(s.Config()))
+				break
+			}
+			if len(f) == 2 {
+				kiosk = f[1]
+			}
+			printButtons(s.Config(), kiosk)
+			fmt.Printf("Another kiosk: k ID (%s).\n", kioskIDs(s.Config()))
+		case f[0] == "f" && (len(f) == 2 || len(f) == 3):
+			at := kiosk
+			if len(f) == 3 {
+				at = f[2]
+			}
+			var fault sim.Fault
+			if fault, err = sim.ParseFault(f[1]); err == nil {
+				err = s.SetPrinterFault(at, fault)
+			}
 		case f[0] == "a":
 			err = s.ToggleAlert(ctx)
 		case f[0] == "s":
@@ -202,13 +269,13 @@ func commands(ctx context.Context, s *sim.Office, page string, stop func()) {
 		case actions[f[0]] != "" && len(f) == 2:
 			err = s.Counter(f[1], actions[f[0]], "")
 		default:
-			cfg := s.Config() // config.set may have given a button another service
+			k := s.Config().Kiosk(kiosk) // config.set may have given a button another service
 			n, aerr := strconv.Atoi(f[0])
-			if aerr != nil || len(cfg.Kiosks) == 0 || n < 1 || n > len(cfg.Kiosks[0].Buttons) {
+			if aerr != nil || k == nil || n < 1 || n > len(k.Buttons) {
 				err = errors.New("unknown command; h for help")
 				break
 			}
-			err = s.PressButton(cfg.Kiosks[0].ID, n-1)
+			err = s.PressButton(kiosk, n-1)
 		}
 		if err != nil {
 			fmt.Println("cherga-sim:", err)
@@ -219,12 +286,30 @@ func commands(ctx context.Context, s *sim.Office, page string, stop func()) {
 	}
 }
 
+// printButtons lists the buttons of the kiosk the number keys press now.
+func printButtons(cfg *config.Config, kiosk string) {
+	k := cfg.Kiosk(kiosk)
+	if k == nil { // config.set took it away
+		fmt.Printf("The number keys press no kiosk: %s is no more.\n", kiosk)
+		return
+	}
+	fmt.Printf("The number keys press the buttons of kiosk %s:\n", kiosk)
+	for i, b := range k.Buttons {
+		if svc := cfg.Service(b.Service); svc != nil {
+			fmt.Printf("  %d  %s (%s)\n", i+1, svc.Name, svc.Prefix)
+		}
+	}
+}
+
 // tell prints what the office says that a person at the terminal would
-// otherwise miss: a kiosk that issued nothing and why, a call as the
-// announcer says it, an input refused, a pause.
-func tell(root string, m sim.Message) {
+// otherwise miss: a kiosk that issued nothing and why, the number a
+// screen kiosk shows, a call as the announcer says it, an input refused,
+// a pause.
+func tell(cfg *config.Config, m sim.Message) {
+	root := cfg.Root()
 	var v struct {
 		OK      *bool  `json:"ok"`
+		Ticket  string `json:"ticket"`
 		Message string `json:"message"`
 		Lang    string `json:"lang"`
 		Text    string `json:"text"`
@@ -237,8 +322,18 @@ func tell(root string, m sim.Message) {
 		return
 	}
 	switch {
-	case strings.HasPrefix(m.Topic, root+"/kiosk/") && strings.HasSuffix(m.Topic, "/ticket") && v.OK != nil && !*v.OK:
-		fmt.Printf("  кіоск / kiosk: %s\n", v.Message)
+	case strings.HasPrefix(m.Topic, root+"/kiosk/") && strings.HasSuffix(m.Topic, "/ticket") && v.OK != nil:
+		id := strings.TrimSuffix(strings.TrimPrefix(m.Topic, root+"/kiosk/"), "/ticket")
+		k := cfg.Kiosk(id)
+		switch {
+		case !*v.OK && len(cfg.Kiosks) == 1:
+			fmt.Printf("  кіоск / kiosk: %s\n", v.Message)
+		case !*v.OK:
+			fmt.Printf("  кіоск %s / kiosk %s: %s\n", id, id, v.Message)
+		case k != nil && sim.Screen(*k):
+			// No paper: the screen is all the citizen gets.
+			fmt.Printf("  екран кіоску %s / kiosk %s screen: %s\n", id, id, strings.TrimSpace("талон / ticket "+v.Ticket+" "+v.Message))
+		}
 	case m.Topic == root+"/announce" && v.Lang == "uk":
 		fmt.Printf("  🔊 %s\n", v.Text)
 	case m.Topic == root+"/errors":

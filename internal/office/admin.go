@@ -511,9 +511,6 @@ func pauseOp(ofService, pause bool) func(o *Office, ctx context.Context, args js
 		if err != nil {
 			return nil, err
 		}
-		for _, k := range o.kiosks {
-			k.relight()
-		}
 		rctx, cancel := afterWrite(ctx)
 		defer cancel()
 		ps, err := o.eng.Pauses(rctx)
@@ -818,15 +815,24 @@ func (o *Office) logAdmin(req AdminRequest, res AdminResponse) {
 
 // secretJSON and secretURL find what a request may carry that the log
 // must not: a "password" member (a document written by hand; config.set
-// refuses it, and the refusal is logged), a password in a URL.
+// refuses it, and the refusal is logged), a password in a URL: in a JSON
+// string, whatever the password holds (config.RedactURL), else up to an
+// @ (a request that is not JSON).
 var (
 	secretJSON = regexp.MustCompile(`("(?i:password|pass|secret|token)"\s*:\s*)"(?:[^"\\]|\\.)*"`)
+	jsonString = regexp.MustCompile(`"(?:[^"\\]|\\.)*"`)
 	secretURL  = regexp.MustCompile(`(://[^:/@"\s]*:)[^@/"\s]*@`)
 )
 
 // redactSecrets is b with its passwords replaced by xxxxx.
 func redactSecrets(b []byte) []byte {
 	b = secretJSON.ReplaceAll(b, []byte(`$1"xxxxx"`))
+	b = jsonString.ReplaceAllFunc(b, func(s []byte) []byte {
+		if !bytes.Contains(s, []byte("://")) {
+			return s
+		}
+		return []byte(`"` + config.RedactURL(string(s[1:len(s)-1])) + `"`)
+	})
 	return secretURL.ReplaceAll(b, []byte(`${1}xxxxx@`))
 }
 

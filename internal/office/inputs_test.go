@@ -241,6 +241,16 @@ func TestAdminRequestTooLate(t *testing.T) {
 	ps, err := o.Engine().Pauses(ctx)
 	require.NoError(t, err)
 	require.Empty(t, ps)
+
+	// A read or a configuration too (which one a select picked was chance:
+	// some answered, some "refused: context canceled").
+	for range 20 {
+		for op, args := range map[string]string{"stats.get": `{}`, "config.set": `{"patch":{"office":{"name":"Інший"}}}`} {
+			res := o.Admin(late, office.AdminRequest{ID: "r", Op: op, Args: json.RawMessage(args)})
+			require.False(t, res.OK, op)
+			require.Equal(t, "timeout", res.Error.Code, "%s: %+v", op, res.Error)
+		}
+	}
 }
 
 // Requests are served in the order they were sent: close, open, close…
@@ -1852,6 +1862,11 @@ func TestAdminLogKeepsNoSecret(t *testing.T) {
 		`{"config":{"broker":{"url":"tcp://a:s3cret@h:1883","password":"p\"w"}}}`: `{"config":{"broker":{"url":"tcp://a:xxxxx@h:1883","password":"xxxxx"}}}`,
 		`{"reason":"повітряна тривога"}`:                                          `{"reason":"повітряна тривога"}`,
 		`{"patch":{"broker":{"Password" : "x"}}}`:                                 `{"patch":{"broker":{"Password" : "xxxxx"}}}`,
+		// Generated passwords: a / (base64), an @, a space, a quote.
+		`{"url":"tcp://cherga:pa/ss@10.0.0.5:1883"}`:          `{"url":"tcp://cherga:xxxxx@10.0.0.5:1883"}`,
+		`{"url":"tcp://cherga:Kx9!@#Qz@10.0.0.5:1883","n":1}`: `{"url":"tcp://cherga:xxxxx@10.0.0.5:1883","n":1}`,
+		`{"url":"tcp://cherga:a b\"c@h:1883"}`:                `{"url":"tcp://cherga:xxxxx@h:1883"}`,
+		`not json: tcp://cherga:s3cret@h:1883 at all`:         `not json: tcp://cherga:xxxxx@h:1883 at all`,
 	} {
 		require.Equal(t, want, string(office.RedactSecrets([]byte(in))))
 	}

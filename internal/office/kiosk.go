@@ -9,6 +9,7 @@ import (
 	"os"
 	"strconv"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -74,6 +75,10 @@ type kiosk struct {
 	// press delivered again gets its answer again, not a second ticket
 	// (kiosk loop only).
 	answers recent[Result]
+	// queued are the ids of the presses in presses, with what they ask: a
+	// press delivered again meanwhile is answered once, when it is served.
+	queuedMu sync.Mutex
+	queued   map[string]string
 }
 
 // ScanResult is the payload of {root}/kiosk/{kiosk}/scan: what a scanned
@@ -141,10 +146,14 @@ type Result struct {
 	EtaMin  int    `json:"eta_min,omitempty"`
 	// Late: the ticket is expected to be served only after its service
 	// closes (issued all the same without office.refuse_late).
-	Late    bool      `json:"late,omitempty"`
-	Reason  string    `json:"reason,omitempty"`
-	Message string    `json:"message,omitempty"`
-	At      time.Time `json:"at"`
+	Late bool `json:"late,omitempty"`
+	// Priority and Category are the issued ticket's (a category makes a
+	// priority ticket).
+	Priority bool      `json:"priority,omitempty"`
+	Category string    `json:"category,omitempty"`
+	Reason   string    `json:"reason,omitempty"`
+	Message  string    `json:"message,omitempty"`
+	At       time.Time `json:"at"`
 }
 
 // MarshalJSON gives ahead and eta_min for every ticket issued, 0 included,
@@ -179,7 +188,7 @@ func newKiosk(o *Office, cfg config.Kiosk, spec string) (*kiosk, error) {
 	if err := printer.CheckSpec(spec); err != nil {
 		return nil, fmt.Errorf("office: kiosk %s: %w", cfg.ID, err)
 	}
-	k := &kiosk{o: o, cfg: cfg, spec: spec, profile: p, presses: make(chan press, 16), jobs: make(chan func(context.Context)),
+	k := &kiosk{o: o, cfg: cfg, spec: spec, profile: p, presses: make(chan press, 16), jobs: make(chan func(context.Context)), queued: map[string]string{},
 		lamps: map[int]*device.Lamp{}, lit: map[int]bool{}, scans: make(chan device.Scan, 8)}
 	if cfg.Scanner != "" {
 		sc, err := device.OpenScanner(cfg.Scanner, &device.ScannerOpts{StatusURL: o.conf().Office.StatusURL, Site: o.conf().Site})
@@ -306,8 +315,20 @@ func (e *FieldError) Unwrap() error { return e.Err }
 // kiosk's screen says to press again.
 func (k *kiosk) submit(p press) {
 	p.at, p.ownBefore = time.Now(), k.own.Load()
+	if p.id != "" {
+		k.queuedMu.Lock()
+		defer k.queuedMu.Unlock()
+		if k.queued[p.id] == p.asked() {
+			// Sent again by a screen that had no answer yet: the one in
+			// the backlog answers it ("busy" now would contradict it).
+			return
+		}
+	}
 	select {
 	case k.presses <- p:
+		if p.id != "" {
+			k.queued[p.id] = p.asked()
+		}
 	default:
 		k.o.reportError("kiosk/"+k.cfg.ID, errors.New("office: kiosk busy; press ignored"))
 		k.answer(refuse(Result{Press: p.id, Service: p.service, At: k.o.now()}, "busy", "Термінал зайнятий. Будь ласка, натисніть кнопку ще раз. / The kiosk is busy. Please press the button again."))
@@ -317,9 +338,11 @@ func (k *kiosk) submit(p press) {
 // answer publishes what a press gave on the kiosk's topic, for its screen.
 // Not awaited: a broker that hangs must not hold the next citizen's ticket,
 // and the caller may be the MQTT client's own goroutine.
-func (k *kiosk) answer(r Result) {
-	if err := k.o.bus.Start(bus.KioskTicket(k.o.conf().Root(), k.cfg.ID), 1, false, mustJSON(r)).Err(); err != nil {
-		k.o.log.Debug("office: kiosk result not published", "err", err)
+func (k *kiosk) answer(r Result) { k.o.answerKiosk(k.cfg.ID, r) }
+
+func (o *Office) answerKiosk(kiosk string, r Result) {
+	if err := o.bus.Start(bus.KioskTicket(o.conf().Root(), kiosk), 1, false, mustJSON(r)).Err(); err != nil {
+		o.log.Debug("office: kiosk result not published", "err", err)
 	}
 }
 
@@ -432,6 +455,13 @@ func (k *kiosk) run(ctx context.Context) {
 			k.scanned(ctx, s)
 		case p := <-k.presses:
 			asked := p.asked()
+			if p.id != "" {
+				k.queuedMu.Lock()
+				if k.queued[p.id] == asked {
+					delete(k.queued, p.id)
+				}
+				k.queuedMu.Unlock()
+			}
 			r, again, reused := k.answers.get(p.id, asked, time.Now())
 			// One beep at once for a press that will give a ticket (the
 			// citizen hears it before the paper comes); three, after, for
@@ -733,6 +763,7 @@ func (k *kiosk) serve(ctx context.Context, p press) Result {
 		return refuse(r, "printer", fmt.Sprintf("Талон %s не надруковано повністю, його скасовано: за ним не викличуть. %s / Ticket %s was not printed whole and is cancelled: it will not be called. %s", tk.Label, uk, tk.Label, en))
 	}
 	r.OK, r.Ticket, r.ID, r.Ahead, r.EtaMin, r.Late = true, tk.Label, tk.ID, iss.Ahead, queue.Minutes(iss.Wait), iss.Late
+	r.Priority, r.Category = tk.Priority, tk.Category
 	if r.Late {
 		r.Message = lateMessage(pt.Closes) // as the ticket says
 	}
@@ -1022,8 +1053,12 @@ func adminReprint(o *Office, ctx context.Context, args json.RawMessage) (any, er
 	if kiosk == "" {
 		kiosk = t.Kiosk
 	}
-	if o.kiosks[kiosk] == nil {
+	switch k := o.kiosks[kiosk]; {
+	case k == nil:
 		return nil, badArg("kiosk", "no kiosk %q", kiosk)
+	case k.spec == "none":
+		// A screen kiosk's answer was the ticket: nothing would print.
+		return nil, badArg("kiosk", "kiosk %q has no printer (printer: none): name a kiosk that prints", kiosk)
 	}
 	if err := o.Reprint(ctx, kiosk, t.ID); err != nil {
 		return nil, err

@@ -72,6 +72,7 @@ type rigOpts struct {
 	printer *sim.PrinterOpts // the pty printer's options (Link is set)
 	poll    time.Duration    // k1's status poll; 0: the default
 	kiosk   func(*config.Kiosk)
+	config  func(*config.Config) // the rest of the configuration
 }
 
 // startKiosk runs the round-the-clock office with kiosk k1's printer on a pty.
@@ -94,6 +95,9 @@ func startKiosk(t testing.TB, opts rigOpts) *kioskRig {
 	cfg.Kiosks[0].StatusPollMS = int(opts.poll.Milliseconds())
 	if opts.kiosk != nil {
 		opts.kiosk(&cfg.Kiosks[0])
+	}
+	if opts.config != nil {
+		opts.config(cfg)
 	}
 	r.root = cfg.Root()
 	r.o, err = office.Start(r.ctx, office.Opts{
@@ -242,6 +246,62 @@ func (r *kioskRig) cut(sp *sim.Printer, label string) printer.Doc {
 			r.t.Fatalf("%s never printed %s; docs: %v", sp, label, sp.Docs())
 		}
 	}
+}
+
+// A service that stops issuing for what happens elsewhere (a screen kiosk
+// took the last ticket under its cap) darkens the button at once, not at
+// the printer's next poll (an hour away: the Epson tells its own state),
+// and one that issues again lights it.
+func TestKioskLampsFollowTheQueue(t *testing.T) {
+	r := startKiosk(t, rigOpts{poll: time.Hour, config: func(c *config.Config) {
+		c.Service("social").DailyCap = 1
+	}})
+	lamp := "GPIO23" // social's
+	require.Eventually(t, func() bool { return r.lit(lamp) }, wait, time.Millisecond)
+	_, err := r.o.Engine().Issue(r.ctx, queue.IssueRequest{Service: "social", Kiosk: "screen"})
+	require.NoError(t, err)
+	require.Eventually(t, func() bool { return !r.lit(lamp) }, wait, time.Millisecond, "the lamp goes dark")
+
+	// A pause straight through the engine, not an administrator's request.
+	require.NoError(t, r.o.Engine().SetPause(r.ctx, "pension", "нарада"))
+	require.Eventually(t, func() bool { return !r.lit("GPIO24") }, wait, time.Millisecond, "pension's lamp goes dark")
+	require.NoError(t, r.o.Engine().Resume(r.ctx, "pension", ""))
+	require.Eventually(t, func() bool { return r.lit("GPIO24") }, wait, time.Millisecond, "pension's lamp lights again")
+}
+
+// A screen that sends a press again while it waits in a full backlog gets
+// one answer, its ticket: not "busy" first (press again) and the ticket
+// after. A press to a kiosk not in the configuration is answered on its
+// topic.
+func TestKioskPressSentAgainWhileQueued(t *testing.T) {
+	r := startKiosk(t, rigOpts{subs: []string{"kiosk/+/ticket", "printer/k1"}, printer: &sim.PrinterOpts{PrintRate: 5000}})
+	topic := r.root + "/kiosk/k1/ticket"
+	send := func(id string) {
+		require.NoError(t, r.bus.Publish(r.root+"/kiosk/k1/press", []byte(`{"service":"social","id":"`+id+`"}`), false))
+	}
+	answered := func(id string) func(sim.Message) bool {
+		return func(m sim.Message) bool { return strings.Contains(string(m.Payload), `"press":"`+id+`"`) }
+	}
+	for i := range 18 {
+		send("p" + strconv.Itoa(i))
+	}
+	send("p16")
+	r.after(topic, 0, func(m sim.Message) bool {
+		return answered("p16")(m) && strings.Contains(string(m.Payload), `"ok":true`)
+	})
+	send("last")
+	r.after(topic, 0, answered("last"))
+	var p16 []string
+	for _, m := range r.bus.Messages(topic) {
+		if answered("p16")(m) {
+			p16 = append(p16, string(m.Payload))
+		}
+	}
+	require.Len(t, p16, 1, "one answer")
+
+	require.NoError(t, r.bus.Publish(r.root+"/kiosk/k9/press", []byte(`{"service":"social","id":"s1"}`), false))
+	m := r.after(r.root+"/kiosk/k9/ticket", 0, answered("s1"))
+	require.Contains(t, string(m.Payload), `"reason":"unknown_device"`)
 }
 
 // TestKioskAutoStatus: the Epson of the example tells its state by itself
@@ -747,10 +807,20 @@ func TestKioskPriorityTicket(t *testing.T) {
 	var res office.Result
 	require.NoError(t, json.Unmarshal(r.after(topic, n, func(sim.Message) bool { return true }).Payload, &res))
 	require.True(t, res.OK, "%+v", res)
+	require.True(t, res.Priority, "the answer says what was issued")
 	require.Contains(t, r.cut(r.sp, res.Ticket).String(), res.Ticket+"\nПОЗАЧЕРГОВИЙ / PRIORITY\n")
 
 	require.NoError(t, r.o.Reprint(r.ctx, "k1", res.ID))
 	require.Contains(t, r.cut(r.sp, res.Ticket).String(), "ПОЗАЧЕРГОВИЙ / PRIORITY\nДУБЛІКАТ / DUPLICATE\n")
+
+	// A category alone makes a priority ticket: the answer says so.
+	n = r.count(topic)
+	require.NoError(t, r.bus.Publish(r.root+"/kiosk/k1/press", []byte(`{"service":"social","category":"veteran"}`), false))
+	require.NoError(t, json.Unmarshal(r.after(topic, n, func(sim.Message) bool { return true }).Payload, &res))
+	require.True(t, res.OK, "%+v", res)
+	require.True(t, res.Priority)
+	require.Equal(t, "veteran", res.Category)
+	r.cut(r.sp, res.Ticket)
 }
 
 // BenchmarkPressToPaper measures a kiosk press over MQTT until the last byte

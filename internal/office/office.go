@@ -79,6 +79,9 @@ type Office struct {
 	kiosks   map[string]*kiosk
 	counters chan counterReq
 	buttons  []*device.Button
+	// watchers run the buttons, each on its goroutine, once the office
+	// runs.
+	watchers []func(context.Context)
 	lamps    []*device.Lamp
 	// counterLamps are the counters' busy lamps, set by the publisher.
 	counterLamps map[string]*device.Lamp
@@ -93,6 +96,9 @@ type Office struct {
 	// settled (boards), and as an AWTRIX board shows it (shown).
 	boards map[string]display.Board
 	shown  map[string]display.Board
+	// refusing is why each service refuses a ticket, as its queue topic
+	// last said ("" issuing): a change relights every kiosk's buttons.
+	refusing map[string]string
 	// awtrixRefresh is how often the AWTRIX apps are sent again
 	// (Opts.AwtrixRefresh).
 	awtrixRefresh time.Duration
@@ -242,6 +248,7 @@ func Start(ctx context.Context, opts Opts) (_ *Office, err error) {
 		counters:      make(chan counterReq, 64),
 		boards:        map[string]display.Board{},
 		shown:         map[string]display.Board{},
+		refusing:      map[string]string{},
 		reconnected:   make(chan struct{}, 1),
 		ready:         make(chan struct{}),
 		pin:           opts.Pin,
@@ -274,6 +281,13 @@ func Start(ctx context.Context, opts Opts) (_ *Office, err error) {
 	for _, w := range cfg.PrefixWarnings() {
 		log.Warn("office: a ticket prefix citizens may misread or mishear", "warning", w)
 	}
+	// What can fail for want of a port, a file or a pin is taken before the
+	// store opens: opening it runs today's tickets by this configuration (a
+	// service gone expires its tickets), which a start that then fails must
+	// not have done.
+	if err := o.prepare(opts, cfg); err != nil {
+		return nil, err
+	}
 	if o.eng, err = queue.Open(dbPath, cfg, &queue.Opts{Now: opts.Now, Logger: log, OnStore: o.onStore}); err != nil {
 		return nil, err
 	}
@@ -287,22 +301,6 @@ func Start(ctx context.Context, opts Opts) (_ *Office, err error) {
 	}
 	if err != nil {
 		return nil, err
-	}
-	o.url = first(opts.Broker, cfg.Broker.URL)
-	o.tls = opts.TLS.Or(bus.TLSFiles{CA: cfg.Broker.CAFile, Cert: cfg.Broker.CertFile, Key: cfg.Broker.KeyFile})
-	if o.url == "embedded" && o.tls.Any() {
-		return nil, errors.New("office: the embedded broker does not speak TLS: a CA file, client certificate or key is for a broker at ssl://host:port")
-	}
-	if o.url != "embedded" && o.tls.Any() && !config.IsTLS(o.url) {
-		return nil, fmt.Errorf("office: a CA file, client certificate or key is used only over TLS: the broker's URL must be ssl://host:port (or mqtts://), not %s", config.RedactURL(o.url))
-	}
-	if o.url == "embedded" {
-		// mochi logs every client at info: keep its warnings only.
-		o.listen = first(opts.Listen, cfg.Broker.Listen)
-		if o.brk, err = broker.Start(o.listen, warnOnly(log)); err != nil {
-			return nil, err
-		}
-		o.url = o.brk.URL()
 	}
 	root := cfg.Root()
 	seq, err := o.eng.LastSeq(ctx)
@@ -358,18 +356,6 @@ func Start(ctx context.Context, opts Opts) (_ *Office, err error) {
 		// the boards and figures of what is gone, as config.set does.
 		o.clearGone(runCtx, prev, cfg)
 	}
-	if o.pin == nil {
-		o.pin = device.OpenPin
-	}
-	for _, c := range cfg.Counters {
-		if l := o.lamp(c.Lamp, "counter "+c.ID+" lamp"); l != nil {
-			o.counterLamps[c.ID] = l
-		}
-	}
-	if o.gpioErr != nil {
-		return nil, o.gpioErr
-	}
-
 	o.wg.Add(2)
 	go o.publish(runCtx)
 	go o.serveCounters(runCtx)
@@ -387,31 +373,7 @@ func Start(ctx context.Context, opts Opts) (_ *Office, err error) {
 			log.Warn("office: the state was not published within the broker timeout; it will be when the broker takes it")
 		}
 	}
-	if opts.Printer != "" && opts.Printer != "none" && len(cfg.Kiosks) > 1 {
-		return nil, fmt.Errorf("office: -printer %s would be the printer of all %d kiosks; each needs its own: set kiosks[].printer in the configuration", opts.Printer, len(cfg.Kiosks))
-	}
-	for _, kc := range cfg.Kiosks {
-		spec := kc.Printer
-		if p, ok := opts.Printers[kc.ID]; ok {
-			spec = p
-		}
-		if opts.Printer != "" {
-			spec = opts.Printer
-		}
-		k, err := newKiosk(o, kc, spec)
-		if err != nil {
-			return nil, err
-		}
-		for i, b := range kc.Buttons {
-			if l := o.lamp(b.Lamp, "kiosk "+kc.ID+" "+b.Service+" lamp"); l != nil {
-				k.lamps[i] = l
-			}
-		}
-		k.buzzer = o.lamp(kc.Buzzer, "kiosk "+kc.ID+" buzzer")
-		o.kiosks[kc.ID] = k
-		if o.gpioErr != nil {
-			return nil, o.gpioErr // Close closes the kiosk
-		}
+	for _, k := range o.kiosks {
 		o.wg.Add(1)
 		go k.run(runCtx)
 		if k.scanner != nil {
@@ -437,14 +399,74 @@ func Start(ctx context.Context, opts Opts) (_ *Office, err error) {
 			return nil, err
 		}
 	}
-	o.startButtons(runCtx)
-	if o.gpioErr != nil {
-		return nil, o.gpioErr
+	for _, run := range o.watchers {
+		o.wg.Add(1)
+		go run(runCtx)
 	}
 	if len(o.noGPIO) > 0 {
 		o.log.Warn("office: this host has no GPIO; these buttons and lamps are inactive (MQTT inputs still work)", "pins", strings.Join(o.noGPIO, ","))
 	}
 	return o, nil
+}
+
+// prepare takes what the office needs from outside the store: the broker
+// (the embedded one listening, or the TLS files of a remote one), the
+// kiosks' printer profiles and logos, the lamps and buttons on the pins.
+// Nothing runs yet.
+func (o *Office) prepare(opts Opts, cfg *config.Config) error {
+	o.url = first(opts.Broker, cfg.Broker.URL)
+	o.tls = opts.TLS.Or(bus.TLSFiles{CA: cfg.Broker.CAFile, Cert: cfg.Broker.CertFile, Key: cfg.Broker.KeyFile})
+	if o.url == "embedded" && o.tls.Any() {
+		return errors.New("office: the embedded broker does not speak TLS: a CA file, client certificate or key is for a broker at ssl://host:port")
+	}
+	if o.url != "embedded" && o.tls.Any() && !config.IsTLS(o.url) {
+		return fmt.Errorf("office: a CA file, client certificate or key is used only over TLS: the broker's URL must be ssl://host:port (or mqtts://), not %s", config.RedactURL(o.url))
+	}
+	if _, err := o.tls.Config(); err != nil {
+		return err
+	}
+	if o.url == "embedded" {
+		// mochi logs every client at info: keep its warnings only.
+		o.listen = first(opts.Listen, cfg.Broker.Listen)
+		brk, err := broker.Start(o.listen, warnOnly(o.log))
+		if err != nil {
+			return err
+		}
+		o.brk, o.url = brk, brk.URL()
+	}
+	if opts.Printer != "" && opts.Printer != "none" && len(cfg.Kiosks) > 1 {
+		return fmt.Errorf("office: -printer %s would be the printer of all %d kiosks; each needs its own: set kiosks[].printer in the configuration", opts.Printer, len(cfg.Kiosks))
+	}
+	if o.pin == nil {
+		o.pin = device.OpenPin
+	}
+	for _, c := range cfg.Counters {
+		if l := o.lamp(c.Lamp, "counter "+c.ID+" lamp"); l != nil {
+			o.counterLamps[c.ID] = l
+		}
+	}
+	for _, kc := range cfg.Kiosks {
+		spec := kc.Printer
+		if p, ok := opts.Printers[kc.ID]; ok {
+			spec = p
+		}
+		if opts.Printer != "" {
+			spec = opts.Printer
+		}
+		k, err := newKiosk(o, kc, spec)
+		if err != nil {
+			return err
+		}
+		o.kiosks[kc.ID] = k // Close closes it
+		for i, b := range kc.Buttons {
+			if l := o.lamp(b.Lamp, "kiosk "+kc.ID+" "+b.Service+" lamp"); l != nil {
+				k.lamps[i] = l
+			}
+		}
+		k.buzzer = o.lamp(kc.Buzzer, "kiosk "+kc.ID+" buzzer")
+	}
+	o.openButtons()
+	return o.gpioErr
 }
 
 // BrokerURL is the broker the office talks to (the embedded one's real port).
@@ -628,7 +650,14 @@ func (o *Office) onKioskPress(topic string, payload []byte) {
 	k := o.kiosks[id]
 	p, err := device.DecodeKioskPress(payload)
 	if k == nil {
-		o.refused(src, readID(p.ID), fmt.Errorf("office: unknown kiosk %q: %w", id, errNotConfigured))
+		err := fmt.Errorf("office: unknown kiosk %q: %w", id, errNotConfigured)
+		o.refused(src, readID(p.ID), err)
+		if pid := readID(p.ID); pid != "" {
+			// A screen not (or no longer) in the configuration waits on
+			// its own topic: it is told there too.
+			reason, msg := refusal(err)
+			o.answerKiosk(id, refuse(Result{Press: pid, Service: p.Service, At: o.now()}, reason, msg))
+		}
 		return
 	}
 	if err != nil {
@@ -721,7 +750,7 @@ func (o *Office) serveCounters(ctx context.Context) {
 			case err != nil:
 				o.refused(r.source, r.id, err)
 				if r.button && !unsaved(err) {
-					o.flashRefusal(r.counter, res.Ticket != nil)
+					o.flashRefusal(r.counter)
 				}
 			case r.score != 0:
 				o.log.Info("counter", "counter", r.counter, "rating", r.score)
@@ -818,22 +847,24 @@ func (o *Office) serveCounter(ctx context.Context, r counterReq) (res queue.Coun
 
 // flashRefusal says a refused press at a counter whose buttons are GPIO
 // ones (no screen to show the refusal): its busy lamp goes dark, or
-// lights, three times, and stays as it was, lit while busy.
-func (o *Office) flashRefusal(counter string, busy bool) {
+// lights, three times, and stays as its board has it (lit while calling
+// or serving; dark during a pause, though the counter keeps its ticket).
+func (o *Office) flashRefusal(counter string) {
 	l := o.counterLamps[counter]
 	if l == nil {
 		return
 	}
-	if err := l.Flash(3, 150*time.Millisecond, busy); err != nil {
+	if err := l.Wink(3, 150*time.Millisecond); err != nil {
 		o.log.Error("office: counter lamp", "counter", counter, "err", err)
 	}
 }
 
-// startButtons watches the GPIO buttons of the configuration. A host with
-// no GPIO chip (a laptop) runs without them: MQTT inputs still work. A chip
-// that is there but out of reach sets gpioErr instead: the installation is
-// wrong, and running with dead buttons would hide it.
-func (o *Office) startButtons(ctx context.Context) {
+// openButtons opens the GPIO buttons of the configuration, watched once
+// the office runs (watchers). A host with no GPIO chip (a laptop) runs
+// without them: MQTT inputs still work. A chip that is there but out of
+// reach sets gpioErr instead: the installation is wrong, and running with
+// dead buttons would hide it.
+func (o *Office) openButtons() {
 	// onRepeat, if set, hears the presses within a button's mash interval.
 	watch := func(pinName, what string, longPress time.Duration, onPress, onRepeat func(device.Press)) {
 		pinName = strings.TrimSpace(pinName)
@@ -858,8 +889,7 @@ func (o *Office) startButtons(ctx context.Context) {
 			return
 		}
 		o.buttons = append(o.buttons, b)
-		o.wg.Add(1)
-		go func() {
+		o.watchers = append(o.watchers, func(ctx context.Context) {
 			defer o.wg.Done()
 			err := b.Run(ctx, func(ev device.Event) {
 				switch ev.Kind {
@@ -878,7 +908,7 @@ func (o *Office) startButtons(ctx context.Context) {
 			if err != nil && ctx.Err() == nil {
 				o.log.Error("office: button stopped", "button", what, "pin", pinName, "err", err)
 			}
-		}()
+		})
 	}
 	for _, kc := range o.conf().Kiosks {
 		k := o.kiosks[kc.ID]

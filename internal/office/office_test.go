@@ -6,7 +6,9 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -538,6 +540,18 @@ func TestCounterLampSaysRefusal(t *testing.T) {
 	require.NoError(t, err)
 	require.Eventually(t, func() bool { return countLevel(lamp.Outs(), gpio.Low) >= lows+3 }, 10*time.Second, 10*time.Millisecond, "dark three times")
 	require.NoError(t, lamp.WaitLevel(gpio.High, 10*time.Second), "and busy again")
+
+	// During an air-raid alert the board is closed and the lamp dark,
+	// though the counter keeps its ticket: a refused press leaves it dark.
+	require.True(t, o.Admin(ctx, office.AdminRequest{ID: "a", Op: "office.pause", Args: json.RawMessage(`{"reason":"повітряна тривога"}`)}).OK)
+	require.NoError(t, lamp.WaitLevel(gpio.Low, 10*time.Second), "closed")
+	highs := countLevel(lamp.Outs(), gpio.High)
+	office.ButtonCommand(o, "1", queue.Next)
+	_, err = l.Wait(ctx, "qms/demo/errors", containing(`"reason":"office_paused"`))
+	require.NoError(t, err)
+	require.Eventually(t, func() bool { return countLevel(lamp.Outs(), gpio.High) >= highs+3 }, 10*time.Second, 10*time.Millisecond, "lit three times")
+	require.NoError(t, lamp.WaitLevel(gpio.Low, 10*time.Second), "and dark again")
+	require.Equal(t, gpio.Low, lamp.Outs()[len(lamp.Outs())-1])
 }
 
 // TestKioskScanner scans a ticket's QR code, an appointment code and
@@ -863,4 +877,56 @@ func TestAwtrixAppSentAgain(t *testing.T) {
 		case <-time.After(20 * time.Millisecond):
 		}
 	}
+}
+
+// A kiosk without a printer (a screen that shows the number) cannot
+// reprint: the administrator is told so, not answered as if it printed.
+func TestReprintOnScreenKiosk(t *testing.T) {
+	cfg, err := firmwareconfig.Example("round-the-clock")
+	require.NoError(t, err)
+	cfg.Kiosks[0].Printer = "none"
+	ctx, o, _ := startOffice(t, office.Opts{Config: cfg}, "qms/demo/status")
+	iss, err := o.Engine().Issue(ctx, queue.IssueRequest{Service: "social", Kiosk: "k1"})
+	require.NoError(t, err)
+	ar := o.Admin(ctx, office.AdminRequest{ID: "r", Op: "ticket.reprint", Args: json.RawMessage(`{"ticket":"` + iss.Ticket.Label + `"}`)})
+	require.False(t, ar.OK)
+	require.Equal(t, "kiosk", ar.Error.Field)
+	require.Contains(t, ar.Error.Message, "no printer")
+}
+
+// A start that fails (its broker's port taken, a pin out of reach) has
+// changed nothing: the file that dropped a service did not expire its
+// waiting tickets, which the start would have done had it run.
+func TestFailedStartChangesNothing(t *testing.T) {
+	cfg := roundTheClock(t)
+	db := filepath.Join(t.TempDir(), "o.db")
+	ctx := context.Background()
+	o, err := office.Start(ctx, office.Opts{Config: cfg, DB: db, Broker: "embedded", Listen: "127.0.0.1:0"})
+	require.NoError(t, err)
+	iss, err := o.Engine().Issue(ctx, queue.IssueRequest{Service: "employment", Kiosk: "k1"})
+	require.NoError(t, err)
+	require.NoError(t, o.Close())
+
+	less := roundTheClock(t)
+	less.Services = slices.DeleteFunc(less.Services, func(s config.Service) bool { return s.ID == "employment" })
+	less.Counters = slices.DeleteFunc(less.Counters, func(c config.Counter) bool { return slices.Contains(c.Services, "employment") })
+	less.Kiosks[0].Buttons = slices.DeleteFunc(less.Kiosks[0].Buttons, func(b config.KioskButton) bool { return b.Service == "employment" })
+	require.NoError(t, less.Validate())
+	taken, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	defer taken.Close()
+	_, err = office.Start(ctx, office.Opts{Config: less, DB: db, Broker: "embedded", Listen: taken.Addr().String()})
+	require.Error(t, err, "the port is taken")
+	noAccess := func(string) (gpio.PinIO, error) { return nil, fmt.Errorf("gpiochip0: %w", device.ErrGPIOAccess) }
+	_, err = office.Start(ctx, office.Opts{Config: less, DB: db, Broker: "embedded", Listen: "127.0.0.1:0", Pin: noAccess})
+	require.ErrorIs(t, err, device.ErrGPIOAccess)
+
+	e, err := queue.Open(db, cfg, nil)
+	require.NoError(t, err)
+	defer e.Close()
+	tks, err := e.Tickets(ctx)
+	require.NoError(t, err)
+	require.Len(t, tks, 1)
+	require.Equal(t, iss.Ticket.Label, tks[0].Label)
+	require.Equal(t, queue.Waiting, tks[0].State, "still waiting")
 }

@@ -16,6 +16,7 @@ import (
 
 	"github.com/mochi-mqtt/server/v2/hooks/auth"
 	"github.com/stretchr/testify/require"
+	"periph.io/x/conn/v3/gpio"
 
 	"github.com/cherga/cherga/display"
 	firmwareconfig "github.com/cherga/cherga/firmware-config"
@@ -260,13 +261,14 @@ func TestStartsWithoutBroker(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
 	var log testkit.Log
-	o, err := office.Start(ctx, office.Opts{Config: cfg, DB: filepath.Join(t.TempDir(), "o.db"), Broker: "tcp://" + g.addr(), Logger: slog.New(slog.NewTextHandler(&log, nil))})
+	h := newHeader()
+	o, err := office.Start(ctx, office.Opts{Config: cfg, DB: filepath.Join(t.TempDir(), "o.db"), Broker: "tcp://" + g.addr(), Pin: h.open, Logger: slog.New(slog.NewTextHandler(&log, nil))})
 	require.NoError(t, err, "the office starts without its broker")
 	defer o.Close()
 	_, err = o.Engine().Issue(ctx, queue.IssueRequest{Service: "social", Kiosk: "k1"})
 	require.NoError(t, err)
-	_, err = o.Engine().Counter(ctx, "1", queue.Command{Action: queue.Next})
-	require.NoError(t, err)
+	office.ButtonCommand(o, "1", queue.Next) // its GPIO button
+	require.NoError(t, h.pin("GPIO26").WaitLevel(gpio.High, 10*time.Second), "counter 1's busy lamp says the call")
 
 	_, l := g.comeBack(t)
 	_, err = l.Wait(ctx, "qms/demo/status", func(m sim.Message) bool { return strings.Contains(string(m.Payload), `"online":true`) })

@@ -28,14 +28,10 @@ type message struct {
 // (display.Settle).
 func (o *Office) renderRetained(r queue.Retained, now time.Time) []message {
 	root := o.conf().Root()
+	o.lights(r)
 	var msgs []message
 	for _, b := range r.Boards {
 		b.At = o.local(b.At)
-		if l := o.counterLamps[b.Counter]; l != nil {
-			if err := l.Set(b.State == display.Calling || b.State == display.Serving); err != nil {
-				o.log.Error("office: counter lamp", "counter", b.Counter, "err", err)
-			}
-		}
 		// Kept as shown: one shown settled already (published again after
 		// its blink time, a resume) is not settled, and sent, once more.
 		b = display.Settle(b, now, o.blink())
@@ -60,6 +56,32 @@ func (o *Office) renderRetained(r queue.Retained, now time.Time) []message {
 		msgs = append(msgs, message{bus.Load(root), true, l.JSON()})
 	}
 	return msgs
+}
+
+// lights sets the lamps by what the engine changed, whether the broker is
+// there or not: each counter's busy lamp by its board, and the kiosks'
+// buttons when a service began or stopped issuing (another kiosk took the
+// last ticket under its cap, its hours ended, a pause), now rather than at
+// their printer's next poll.
+func (o *Office) lights(r queue.Retained) {
+	for _, b := range r.Boards {
+		if l := o.counterLamps[b.Counter]; l != nil {
+			if err := l.Set(b.State == display.Calling || b.State == display.Serving); err != nil {
+				o.log.Error("office: counter lamp", "counter", b.Counter, "err", err)
+			}
+		}
+	}
+	relight := false
+	for _, q := range r.Queues {
+		if was, ok := o.refusing[q.Service]; !ok || was != q.Queue.Refused {
+			o.refusing[q.Service], relight = q.Queue.Refused, true
+		}
+	}
+	if relight {
+		for _, k := range o.kiosks {
+			k.relight()
+		}
+	}
 }
 
 // renderEvent turns one committed event into its publications: the event
@@ -388,6 +410,9 @@ func (o *Office) publish(ctx context.Context) {
 			held = nil
 		}
 		if down {
+			// What changed is all sent again when the broker is back
+			// (again): the lamps show it now.
+			o.lights(o.eng.TakeRetained())
 			continue
 		}
 		if again {

@@ -1,0 +1,194 @@
+package sim_test
+
+import (
+	"context"
+	"encoding/json"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	firmwareconfig "github.com/cherga/cherga/firmware-config"
+	"github.com/cherga/cherga/internal/config"
+	"github.com/cherga/cherga/printer"
+	"github.com/cherga/cherga/sim"
+)
+
+// threeKiosks starts the round-the-clock office with two more kiosks, as
+// an integrator's office has them: k2 a second printer kiosk (remote
+// buttons, over MQTT), k3 a touch screen without a printer. Its page and
+// API are served on 127.0.0.1 at an OS-chosen port.
+func threeKiosks(t *testing.T) (context.Context, *sim.Office, string) {
+	t.Helper()
+	cfg, err := firmwareconfig.Example("round-the-clock")
+	require.NoError(t, err)
+	cfg.Kiosks = append(cfg.Kiosks,
+		config.Kiosk{ID: "k2", Printer: "serial:/dev/ttyUSB1", Profile: "epson-tm-t20", Buttons: []config.KioskButton{{Service: "social"}, {Service: "pension"}}},
+		config.Kiosk{ID: "k3", Printer: "none", Profile: "generic", Buttons: []config.KioskButton{{Service: "social"}, {Service: "employment"}}})
+	require.NoError(t, cfg.Validate())
+	ctx, s := startOffice(t, cfg)
+	srv := httptest.NewServer(s.Handler())
+	t.Cleanup(srv.Close)
+	return ctx, s, srv.URL
+}
+
+// post sends a form to the page's API and returns the status code and
+// the error the API gave.
+func post(t *testing.T, url string, form url.Values) (int, string) {
+	t.Helper()
+	res, err := http.PostForm(url, form)
+	require.NoError(t, err)
+	defer res.Body.Close()
+	var r struct {
+		OK    bool   `json:"ok"`
+		Error string `json:"error"`
+	}
+	require.NoError(t, json.NewDecoder(res.Body).Decode(&r))
+	return res.StatusCode, r.Error
+}
+
+// pageState reads /api/state as the page does, by kiosk id.
+func pageState(t *testing.T, base string) map[string]sim.KioskState {
+	t.Helper()
+	res, err := http.Get(base + "/api/state")
+	require.NoError(t, err)
+	defer res.Body.Close()
+	var st sim.State
+	require.NoError(t, json.NewDecoder(res.Body).Decode(&st))
+	ks := map[string]sim.KioskState{}
+	for _, k := range st.Kiosks {
+		ks[k.ID] = k
+	}
+	return ks
+}
+
+// answer waits for the answer to a press at kiosk that match says is the
+// one awaited.
+func answer(ctx context.Context, t *testing.T, s *sim.Office, kiosk string, match func(string) bool) string {
+	t.Helper()
+	m, err := s.Bus.Wait(ctx, "qms/demo/kiosk/"+kiosk+"/ticket", func(m sim.Message) bool { return match(string(m.Payload)) })
+	require.NoError(t, err)
+	return string(m.Payload)
+}
+
+func hasOK(p string) bool { return strings.Contains(p, `"ok":true`) }
+
+// A kiosk with printer: none stays without one in the simulator: its
+// press prints nothing, and its answer (the number) is the page's screen
+// of that kiosk. It has no printer to put a fault in.
+func TestScreenKioskHasNoPrinter(t *testing.T) {
+	ctx, s, base := threeKiosks(t)
+	require.Contains(t, s.Printers, "k1")
+	require.Contains(t, s.Printers, "k2")
+	require.NotContains(t, s.Printers, "k3")
+
+	code, msg := post(t, base+"/api/press", url.Values{"kiosk": {"k3"}, "service": {"employment"}})
+	require.Equal(t, http.StatusOK, code, msg)
+	got := answer(ctx, t, s, "k3", hasOK)
+	require.Contains(t, got, `"ticket":"Ц001"`)
+
+	ks := pageState(t, base)
+	require.True(t, ks["k3"].Screen)
+	require.Nil(t, ks["k3"].Faults)
+	require.Contains(t, string(ks["k3"].Answer), `"ticket":"Ц001"`)
+	require.Equal(t, []*bool{nil, nil}, ks["k3"].Lamps, "k3's buttons have no lamps")
+	require.False(t, ks["k1"].Screen)
+	require.Empty(t, ks["k1"].Faults)
+	require.Equal(t, "null", string(ks["k1"].Answer), "k1 was not pressed")
+	require.Empty(t, s.State().Tickets, "nothing printed")
+
+	code, msg = post(t, base+"/api/printer", url.Values{"kiosk": {"k3"}, "fault": {"paper_out"}})
+	require.Equal(t, http.StatusBadRequest, code)
+	require.Contains(t, msg, "no printer")
+}
+
+// The page's printer fault buttons change the simulated printer: the
+// kiosk refuses with reason printer, its lamps go dark, its printer's
+// topic says why, and another kiosk goes on printing. Normal brings it
+// back.
+func TestPrinterFaultFromPage(t *testing.T) {
+	ctx, s, base := threeKiosks(t)
+	printed := make(chan string, 8)
+	s.OnPrint(func(kiosk string, _ printer.Doc) { printed <- kiosk })
+	lamps := func(kiosk string) []bool {
+		var out []bool
+		for _, l := range pageState(t, base)[kiosk].Lamps {
+			require.NotNil(t, l)
+			out = append(out, *l)
+		}
+		return out
+	}
+	require.Eventually(t, func() bool { return !slicesContain(lamps("k1"), false) }, 10*time.Second, 50*time.Millisecond, "k1's lamps lit at the start")
+
+	code, msg := post(t, base+"/api/printer", url.Values{"kiosk": {"k1"}, "fault": {"paper_out"}})
+	require.Equal(t, http.StatusOK, code, msg)
+	require.Equal(t, printer.PaperOut, s.Printers["k1"].Status().Paper)
+	require.Equal(t, []sim.Fault{sim.FaultPaperOut}, pageState(t, base)["k1"].Faults)
+	_, err := s.Bus.Wait(ctx, "qms/demo/printer/k1", func(m sim.Message) bool { return strings.Contains(string(m.Payload), `"paper":"out"`) })
+	require.NoError(t, err)
+	require.Eventually(t, func() bool { return !slicesContain(lamps("k1"), true) }, 10*time.Second, 50*time.Millisecond, "k1's lamps dark")
+
+	code, msg = post(t, base+"/api/press", url.Values{"kiosk": {"k1"}, "service": {"social"}})
+	require.Equal(t, http.StatusOK, code, msg)
+	got := answer(ctx, t, s, "k1", func(string) bool { return true })
+	require.Contains(t, got, `"ok":false`)
+	require.Contains(t, got, `"reason":"printer"`)
+	require.Contains(t, string(pageState(t, base)["k1"].Answer), "закінчився папір")
+
+	code, msg = post(t, base+"/api/press", url.Values{"kiosk": {"k2"}, "service": {"social"}})
+	require.Equal(t, http.StatusOK, code, msg)
+	require.Contains(t, answer(ctx, t, s, "k2", hasOK), `"ticket":"А001"`)
+	select {
+	case k := <-printed:
+		require.Equal(t, "k2", k)
+	case <-ctx.Done():
+		t.Fatal("k2 printed nothing")
+	}
+
+	since := time.Now()
+	code, msg = post(t, base+"/api/printer", url.Values{"kiosk": {"k1"}, "fault": {"normal"}})
+	require.Equal(t, http.StatusOK, code, msg)
+	require.Empty(t, s.Printers["k1"].Faults())
+	_, err = s.Bus.Wait(ctx, "qms/demo/printer/k1", func(m sim.Message) bool {
+		return m.At.After(since) && !strings.Contains(string(m.Payload), `"error"`)
+	})
+	require.NoError(t, err)
+	// Another button: the first one's mash interval would take a press
+	// this soon for the same citizen pressing again.
+	require.NoError(t, s.Press("k1", "pension"))
+	require.Contains(t, answer(ctx, t, s, "k1", hasOK), `"ticket":"П001"`)
+
+	code, msg = post(t, base+"/api/printer", url.Values{"kiosk": {"k1"}, "fault": {"on_fire"}})
+	require.Equal(t, http.StatusBadRequest, code)
+	require.Contains(t, msg, "paper_out")
+	code, _ = post(t, base+"/api/printer", url.Values{"kiosk": {"k9"}, "fault": {"normal"}})
+	require.Equal(t, http.StatusBadRequest, code)
+}
+
+func slicesContain(s []bool, v bool) bool {
+	for _, x := range s {
+		if x == v {
+			return true
+		}
+	}
+	return false
+}
+
+// The page has each kiosk's figures, printer line and answer in its own
+// block (ids carry the kiosk's id, the queue figures a class-like data
+// attribute, as one service is on several kiosks), and a button for every
+// fault the simulated printer takes.
+func TestPagePerKiosk(t *testing.T) {
+	page := getPage(t)
+	require.NotContains(t, page, `id="q-`, "one id for a service on several kiosks")
+	for _, s := range []string{`data-q="${esc(s)}"`, `id="a:${esc(k.id)}"`, `id="p:${esc(k.id)}"`, "k.answer", "принтер ${esc(k.id)} / printer ${esc(k.id)}", `"/api/printer"`} {
+		require.Contains(t, page, s)
+	}
+	for _, f := range sim.Faults {
+		require.Contains(t, page, `["`+string(f)+`", "`, "a button for %s", f)
+	}
+}
