@@ -80,7 +80,11 @@
 // queue), so that they balance (see Figure); a finished day's figures are
 // stored when it ends and kept for good, beyond its tickets and events,
 // which are kept office.stats_days business days: the days that issued a
-// ticket (a day that issued none keeps no record).
+// ticket (a day that issued none keeps no record). With them are kept the
+// durations behind each p50 and p90 (milliseconds, sorted, as delta
+// varints), so that StatsRange gives a month's or a year's percentiles
+// exactly: a percentile of several days is not the mean of theirs. The
+// day's Hours count the tickets issued in each hour and their mean wait.
 //
 // # Store
 //
@@ -93,7 +97,8 @@
 //	          as the event left it
 //	days      business day → the seq of its day.started event, for
 //	          today and the kept days that issued a ticket
-//	stats     business day → DayStats as JSON of a finished day
+//	stats     business day → DayStats as JSON of a finished day, with
+//	          "durations": those its Dists summarise (see dayRecord)
 //
 // The events are the record of the tickets: every change of a ticket ends
 // with its event, which carries the whole ticket, so a ticket is its latest

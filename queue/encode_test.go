@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"math/rand/v2"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -162,4 +163,43 @@ func TestDayStatsCounterOrder(t *testing.T) {
 	var back DayStats
 	require.NoError(t, json.Unmarshal(b, &back))
 	require.Equal(t, st, back)
+}
+
+// The durations a day's record keeps: read back as written, sorted; bytes
+// that are not such a list are an error, never a panic or a list that
+// reads otherwise than it writes.
+func FuzzDurations(f *testing.F) {
+	f.Add(`"AA"`)
+	f.Add(`"0CXAdA"`)
+	f.Add(`"/////w"`)
+	f.Add(`""`)
+	f.Fuzz(func(t *testing.T, s string) {
+		var l msList
+		if json.Unmarshal([]byte(s), &l) != nil {
+			return
+		}
+		b, err := json.Marshal(l)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var back msList
+		if err := json.Unmarshal(b, &back); err != nil || !slices.Equal(l, back) {
+			t.Fatalf("%s read as %v, written %s, read back as %v (%v)", s, l, b, back, err)
+		}
+	})
+}
+
+func TestDurationsRoundTrip(t *testing.T) {
+	ds := []time.Duration{90 * time.Minute, 0, 1500 * time.Microsecond, 24 * time.Hour, 7*time.Minute + 301*time.Millisecond}
+	b, err := json.Marshal(toMS(ds))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var l msList
+	if err := json.Unmarshal(b, &l); err != nil {
+		t.Fatal(err)
+	}
+	if want := (msList{0, 2, 420301, 5400000, 86400000}); !slices.Equal(l, want) {
+		t.Fatalf("%s read as %v, want %v", b, l, want)
+	}
 }

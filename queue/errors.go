@@ -294,3 +294,15 @@ type FormatError struct{ Got uint64 }
 func (e *FormatError) Error() string {
 	return fmt.Sprintf("queue: the store was written by a newer cherga (store format %d; this one knows up to %d): run that release or a newer one, or put back the backup taken before the upgrade", e.Got, storeFormat)
 }
+
+// ErrBadRange is returned (as a *RangeError) by StatsRange for a range of
+// days it cannot sum: an end that is no day, to before from, or more days
+// than MaxRangeDays.
+var ErrBadRange = errors.New("queue: not a range of days")
+
+// RangeError names the end of the range at fault ("from" or "to") and why.
+type RangeError struct{ Field, Why string }
+
+func (e *RangeError) Error() string { return "queue: range of days: " + e.Field + ": " + e.Why }
+
+func (e *RangeError) Unwrap() error { return ErrBadRange }

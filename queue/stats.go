@@ -94,16 +94,16 @@ func dist(ds []time.Duration) Dist {
 		return Dist{}
 	}
 	slices.Sort(ds)
-	rank := func(p int) time.Duration { // nearest rank
-		i := (p*len(ds)+99)/100 - 1
-		return ds[max(i, 0)]
-	}
 	var sum time.Duration
 	for _, d := range ds {
 		sum += d
 	}
-	return Dist{N: len(ds), Mean: sum / time.Duration(len(ds)), P50: rank(50), P90: rank(90), Max: ds[len(ds)-1]}
+	return Dist{N: len(ds), Mean: sum / time.Duration(len(ds)), P50: ds[nearestRank(50, len(ds))], P90: ds[nearestRank(90, len(ds))], Max: ds[len(ds)-1]}
 }
+
+// nearestRank is the index of the p-th percentile of n sorted values (n >
+// 0): the first that at least p% of them do not exceed.
+func nearestRank(p, n int) int { return max((p*n+99)/100-1, 0) }
 
 // Figure is what happened to the tickets of a service or at a counter.
 // Issued and Priority count under the service a ticket was issued for,
@@ -197,6 +197,41 @@ type DayStats struct {
 	Total    Figure            `json:"total"`
 	Services map[string]Figure `json:"services"`
 	Counters map[string]Figure `json:"counters"`
+	// Hours are the hours of the day that issued a ticket, in order; none
+	// in the figures of a day kept before they were, its events gone.
+	Hours []Hour `json:"hours"`
+}
+
+// Hour is what became of the tickets issued in one hour of the day (the
+// office's time): how many, and how long those called waited for their
+// first call (WaitN of them, WaitMean on average; the others were voided,
+// sent home uncalled, or read from a clock that was not set).
+type Hour struct {
+	Hour     int
+	Issued   int
+	WaitN    int
+	WaitMean time.Duration
+}
+
+type hourJSON struct {
+	Hour     int     `json:"hour"`
+	Issued   int     `json:"issued"`
+	WaitN    int     `json:"wait_n"`
+	WaitMean float64 `json:"wait_mean_s"`
+}
+
+// MarshalJSON writes the mean wait in seconds, to the millisecond:
+// {"hour":9,"issued":120,"wait_n":118,"wait_mean_s":754.2}.
+func (h Hour) MarshalJSON() ([]byte, error) {
+	return json.Marshal(hourJSON{h.Hour, h.Issued, h.WaitN, seconds(h.WaitMean)})
+}
+
+// UnmarshalJSON reads what MarshalJSON wrote.
+func (h *Hour) UnmarshalJSON(b []byte) error {
+	var j hourJSON
+	err := json.Unmarshal(b, &j)
+	*h = Hour{j.Hour, j.Issued, j.WaitN, fromSeconds(j.WaitMean)}
+	return err
 }
 
 // MarshalJSON writes the counters in their numbers' order ("2" before
@@ -216,7 +251,15 @@ func (s DayStats) MarshalJSON() ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	return fmt.Appendf(nil, `{"day":%s,"total":%s,"services":%s,"counters":%s}`, day, total, services, counters), nil
+	b := fmt.Appendf(nil, `{"day":%s,"total":%s,"services":%s,"counters":%s`, day, total, services, counters)
+	if len(s.Hours) > 0 {
+		hours, err := json.Marshal(s.Hours)
+		if err != nil {
+			return nil, err
+		}
+		b = fmt.Appendf(b, `,"hours":%s`, hours)
+	}
+	return append(b, '}'), nil
 }
 
 // figuresJSON is m as a JSON object, its keys in order's order.
@@ -266,14 +309,23 @@ type queuedSince struct {
 type dayAcc struct {
 	total      figureAcc
 	svcs, ctrs map[string]*figureAcc
+	loc        *time.Location         // the office's: its hours
+	hours      [24]hourAcc            // by the hour a ticket was issued
+	issued     map[uint64]time.Time   // ticket → when issued, until its first call
 	queued     map[uint64]queuedSince // ticket → in its service's queue, until called there
 	called     map[uint64]time.Time   // ticket → when its visit at a counter began, until it ended
 	shelter    sheltered              // when the office was paused for an alert
 }
 
-func newDayAcc() *dayAcc {
-	return &dayAcc{svcs: map[string]*figureAcc{}, ctrs: map[string]*figureAcc{},
-		queued: map[uint64]queuedSince{}, called: map[uint64]time.Time{}}
+// hourAcc sums up the tickets issued in one hour.
+type hourAcc struct {
+	issued, waitN int
+	waitSum       time.Duration
+}
+
+func newDayAcc(loc *time.Location) *dayAcc {
+	return &dayAcc{svcs: map[string]*figureAcc{}, ctrs: map[string]*figureAcc{}, loc: loc,
+		queued: map[uint64]queuedSince{}, called: map[uint64]time.Time{}, issued: map[uint64]time.Time{}}
 }
 
 func (d *dayAcc) get(m map[string]*figureAcc, k string) *figureAcc {
@@ -326,8 +378,18 @@ func (d *dayAcc) event(ev *eventRecord) {
 	switch ev.Type {
 	case EvIssued:
 		d.queued[tk.ID] = queuedSince{at: ev.At}
+		d.issued[tk.ID] = ev.At
+		d.hours[ev.At.In(d.loc).Hour()].issued++
 	case EvCalled:
 		d.called[tk.ID] = ev.At
+		if at, ok := d.issued[tk.ID]; ok {
+			delete(d.issued, tk.ID) // its first call
+			if w, ok := span(at, ev.At); ok {
+				h := &d.hours[at.In(d.loc).Hour()]
+				h.waitN++
+				h.waitSum += w
+			}
+		}
 		for _, a := range []*figureAcc{&d.total, d.get(d.svcs, tk.Service), d.get(d.ctrs, ev.Counter)} {
 			a.f.Visits++
 		}
@@ -424,21 +486,36 @@ func (d *dayAcc) stats(day string) *DayStats {
 	for k, a := range d.ctrs {
 		st.Counters[k] = finish(a)
 	}
+	for i, h := range d.hours {
+		if h.issued > 0 {
+			hr := Hour{Hour: i, Issued: h.issued, WaitN: h.waitN}
+			if h.waitN > 0 {
+				hr.WaitMean = h.waitSum / time.Duration(h.waitN)
+			}
+			st.Hours = append(st.Hours, hr)
+		}
+	}
 	return st
 }
 
 // computeStats summarises a business day from the store: its tickets as
 // they ended and its events visit by visit.
-func computeStats(tx *bolt.Tx, day string) (*DayStats, bool, error) {
-	d := newDayAcc()
+func computeStats(tx *bolt.Tx, day string, loc *time.Location) (*DayStats, bool, error) {
+	st, _, ok, err := computeDay(tx, day, loc)
+	return st, ok, err
+}
+
+// computeDay is computeStats with the durations behind the figures.
+func computeDay(tx *bolt.Tx, day string, loc *time.Location) (*DayStats, *dayDurations, bool, error) {
+	d := newDayAcc(loc)
 	ts, ok, err := dayEvents(tx, day, d.event)
 	if err != nil || !ok {
-		return nil, ok, err
+		return nil, nil, ok, err
 	}
 	for _, tk := range ts {
 		d.ticket(tk)
 	}
-	return d.stats(day), true, nil
+	return d.stats(day), d.durations(), true, nil
 }
 
 // span is the duration from a to b for the statistics, when both were
@@ -455,15 +532,15 @@ func span(a, b time.Time) (time.Duration, bool) {
 // keepStats stores the statistics of a finished day, from the store as
 // this transaction leaves it; they outlive its tickets.
 func (t *txn) keepStats(day string) {
-	st, _, err := computeStats(t.tx, day)
+	st, dur, _, err := computeDay(t.tx, day, t.e.loc)
 	if err != nil {
 		t.fail(err)
 		return
 	}
 	if st == nil {
-		st = &DayStats{Day: day, Services: map[string]Figure{}, Counters: map[string]Figure{}}
+		st, dur = newDayAcc(t.e.loc).stats(day), &dayDurations{}
 	}
-	t.put(bucketStats, []byte(day), st)
+	t.put(bucketStats, []byte(day), dayRecord{st, dur})
 }
 
 // Stats returns the statistics of a business day ("2026-11-23"; "" is
@@ -477,22 +554,22 @@ func (e *Engine) Stats(ctx context.Context, day string) (*DayStats, error) {
 		}
 		return e.view(func(tx *bolt.Tx) error {
 			if v := tx.Bucket(bucketStats).Get([]byte(day)); v != nil {
-				res = &DayStats{}
-				if err := json.Unmarshal(v, res); err != nil || !res.Total.Older {
+				r, err := readDayRecord(v, false)
+				if res = r.st; err != nil || !res.Total.Older && (res.Hours != nil || res.Total.Issued == 0) {
 					return err
 				}
-				// Kept before the figures added since: while its events
-				// are kept, they tell those too.
-				if st, ok, err := computeStats(tx, day); err != nil || ok {
+				// Kept before the figures added since (the hours too):
+				// while its events are kept, they tell those too.
+				if st, ok, err := computeStats(tx, day, e.loc); err != nil || ok {
 					res = st
 					return err
 				}
 				return nil
 			}
-			st, ok, err := computeStats(tx, day)
+			st, ok, err := computeStats(tx, day, e.loc)
 			switch {
 			case err == nil && !ok && day == t.st.day:
-				st = newDayAcc().stats(day) // no business day yet: the clock is not set
+				st = newDayAcc(e.loc).stats(day) // no business day yet: the clock is not set
 			case err == nil && !ok:
 				err = e.noFigures(tx, t.st.day, day)
 			}

@@ -88,6 +88,8 @@ func Verify(path string, cfg *config.Config) (err error) {
 			_ = st.ForEach(func(k, v []byte) error {
 				if !json.Valid(v) {
 					bad("statistics of %s are not JSON", k)
+				} else if err := checkDayRecord(v); err != nil {
+					bad("statistics of %s: %v", k, err)
 				}
 				return nil
 			})

@@ -213,3 +213,31 @@ func TestMappable32(t *testing.T) {
 	require.ErrorContains(t, err, "this 32-bit build can map")
 	require.ErrorContains(t, Verify(path, cfg), "this 32-bit build can map")
 }
+
+// Verify reads the durations a finished day's record keeps: as many as the
+// figures count, and readable.
+func TestVerifyDayRecordDurations(t *testing.T) {
+	path, cfg, _, e := verifyStore(t)
+	_, err := e.Issue(context.Background(), IssueRequest{Service: "social"})
+	require.NoError(t, err)
+	require.NoError(t, e.Close())
+	record := func(durations string) []byte {
+		return []byte(`{"day":"2026-11-20","total":{"issued":2,"priority":0,"transfers_in":0,"visits":2,"served":2,"noshows":0,"transfers":0,"voided":0,"expired":0,"expired_at_counter":0,"ratings":0,"rating_avg":0,` +
+			`"wait":{"n":2,"mean_s":1,"p50_s":1,"p90_s":1,"max_s":1},"service":{"n":0,"mean_s":0,"p50_s":0,"p90_s":0,"max_s":0},"wait_expired":{"n":0,"mean_s":0,"p50_s":0,"p90_s":0,"max_s":0}},` +
+			`"services":{},"counters":{}` + durations + `}`)
+	}
+	for durations, want := range map[string]string{
+		``:                                       "", // kept before ranges
+		`,"durations":{"total":{"wait":"0A8A"}}`: "", // 1000 ms, twice
+		`,"durations":{"total":{"wait":"0A8"}}`:  "statistics of 2026-11-20: total: wait counts 2, its durations are 1",
+		`,"durations":{"total":{"wait":"!!"}}`:   "statistics of 2026-11-20: queue: durations: illegal base64",
+	} {
+		require.NoError(t, edit(path, func(tx *bolt.Tx) error { return tx.Bucket(bucketStats).Put([]byte("2026-11-20"), record(durations)) }))
+		err := Verify(path, cfg)
+		if want == "" {
+			require.NoError(t, err, durations)
+			continue
+		}
+		require.ErrorContains(t, err, want, durations)
+	}
+}

@@ -59,7 +59,12 @@ var ops = []struct{ name, usage string }{
 	{"ticket.call", "ticket.call ticket=А023 counter=5"},
 	{"ticket.void", "ticket.void ticket=А023 [reason=…]"},
 	{"ticket.reprint", "ticket.reprint ticket=А023 [kiosk=k1]"},
-	{"stats.get", "stats.get [day=2026-11-23]"},
+	{"stats.get", `stats.get [day=2026-11-23]: one day's figures (default today)
+             stats.get from=2026-11-01 to=2026-11-30, or month=2026-11: the range's,
+             its p50/p90 over every wait in it (never average the days' p50/p90);
+             rating_avg is 0 with no ratings: weigh it by ratings
+             -csv stats.get month=2026-11 > nov.csv: a table for a spreadsheet, a row
+             per day and per total, service, counter, hour, and the range's rows`},
 	{"store.backup", "store.backup path=/var/backups/cherga/cherga.db"},
 	{"events.replay", "events.replay from_seq=N [max=N]"},
 	{"clock.trust", "clock.trust"},
@@ -132,6 +137,7 @@ func ctl(args []string, stdin io.Reader, stdout, stderr io.Writer, getenv func(s
 		rawArgs  = fs.String("args", "", "the request's args as a `JSON` object, instead of key=value words; @FILE reads it from FILE, - from standard input")
 		timeout  = fs.Duration("timeout", 10*time.Second, "how long to wait for the answer")
 		showVer  = fs.Bool("version", false, "print the version and exit")
+		csvOut   = fs.Bool("csv", false, "stats.get only: print a CSV table for a spreadsheet (UTF-8, a header row): one row per day for the total, each service, each counter and each hour; a range (from=, to=, or month=) asks day by day and adds the range's rows")
 		readOnly = fs.Bool("read", false, "send on {root}/read/req, for an account the broker lets only read: office.state, stats.get, tickets.list, events.replay, config.get, config.history")
 	)
 	fs.Usage = func() { help(fs, "", stderr, stderr) }
@@ -193,7 +199,16 @@ func ctl(args []string, stdin io.Reader, stdout, stderr io.Writer, getenv func(s
 	if authored[op] {
 		reqArgs = withAuthor(reqArgs, getenv)
 	}
-	code, err := run(stdout, *broker, acct, "qms/"+*site, op, reqArgs, *timeout)
+	do := run
+	if *csvOut {
+		if op != "stats.get" {
+			return fail(2, fmt.Errorf("-csv is for stats.get, not %s", op))
+		}
+		do = func(w io.Writer, broker string, acct account, root, _ string, args json.RawMessage, timeout time.Duration) (int, error) {
+			return runCSV(w, stderr, broker, acct, root, args, timeout)
+		}
+	}
+	code, err := do(stdout, *broker, acct, "qms/"+*site, op, reqArgs, *timeout)
 	if err != nil {
 		return fail(1, err)
 	}
@@ -400,7 +415,35 @@ type status struct {
 }
 
 func run(w io.Writer, broker string, acct account, root, op string, args json.RawMessage, timeout time.Duration) (int, error) {
-	site := strings.TrimPrefix(root, "qms/")
+	c, err := dial(broker, acct, root, timeout)
+	if err != nil {
+		return 0, err
+	}
+	defer c.close()
+	b, err := c.ask(op, args)
+	if err != nil {
+		return 0, err
+	}
+	return printAnswer(w, b)
+}
+
+// conn is chergactl's connection to the broker, which asks the controller
+// one request after another.
+type conn struct {
+	c       paho.Client
+	broker  string
+	acct    account
+	root    string
+	timeout time.Duration
+	// statuses are the controller's {root}/status as they come: they say
+	// at once when nobody will answer.
+	statuses chan status
+	granted  bool    // the broker let the account read the status
+	running  *status // the last status that came, online
+	missing  bool    // none came within statusGrace
+}
+
+func dial(broker string, acct account, root string, timeout time.Duration) (*conn, error) {
 	idb := make([]byte, 8)
 	rand.Read(idb)
 	id := hex.EncodeToString(idb)
@@ -413,76 +456,88 @@ func run(w io.Writer, broker string, acct account, root, op string, args json.Ra
 	if acct.tls != nil {
 		opts.SetTLSConfig(acct.tls)
 	}
-	c := paho.NewClient(opts)
-	if err := await(c.Connect(), timeout); err != nil {
+	c := &conn{c: paho.NewClient(opts), broker: broker, acct: acct, root: root, timeout: timeout}
+	if err := await(c.c.Connect(), timeout); err != nil {
 		why := bus.Classify(err)
-		return 0, fmt.Errorf("cannot connect to %s: %v (%s): %s", config.RedactURL(broker), err, why, why.Hint())
+		return nil, fmt.Errorf("cannot connect to %s: %v (%s): %s", config.RedactURL(broker), err, why, why.Hint())
 	}
-	defer c.Disconnect(100)
+	// Room for the retained status and a few changes while a request
+	// waits.
+	c.statuses = make(chan status, 8)
+	stok := c.c.Subscribe(root+"/status", 1, func(_ paho.Client, m paho.Message) {
+		var st status
+		if len(m.Payload()) == 0 || json.Unmarshal(m.Payload(), &st) != nil {
+			return // cleared, or not the controller's
+		}
+		select {
+		case c.statuses <- st:
+		default:
+		}
+	})
+	// An account the broker's ACL lets read only {root}/admin/# is refused
+	// the status (0x80): then only the answer tells.
+	c.granted = granted(stok, root+"/status", timeout)
+	return c, nil
+}
+
+func (c *conn) close() { c.c.Disconnect(100) }
+
+// ask sends one request and returns the controller's answer.
+func (c *conn) ask(op string, args json.RawMessage) ([]byte, error) {
+	root, broker, timeout, door := c.root, c.broker, c.timeout, c.acct.door()
+	site := strings.TrimPrefix(root, "qms/")
+	idb := make([]byte, 8)
+	rand.Read(idb)
+	id := hex.EncodeToString(idb)
 	answer := make(chan []byte, 1)
-	tok := c.Subscribe(root+"/"+acct.door()+"/res/"+id, 1, func(_ paho.Client, m paho.Message) {
+	tok := c.c.Subscribe(root+"/"+door+"/res/"+id, 1, func(_ paho.Client, m paho.Message) {
 		select {
 		case answer <- m.Payload():
 		default:
 		}
 	})
 	if err := await(tok, timeout); err != nil {
-		return 0, fmt.Errorf("subscribe: %v", err)
+		return nil, fmt.Errorf("subscribe: %v", err)
 	}
+	defer c.c.Unsubscribe(root + "/" + door + "/res/" + id)
 	// The status says at once when nobody will answer: the controller
 	// stopped (its last will); none at all is only a hint, given if no
-	// answer comes either (an ACL may hide the status). Room for the
-	// retained one and a few changes while the request waits.
-	statuses := make(chan status, 8)
-	stok := c.Subscribe(root+"/status", 1, func(_ paho.Client, m paho.Message) {
-		var st status
-		if len(m.Payload()) == 0 || json.Unmarshal(m.Payload(), &st) != nil {
-			return // cleared, or not the controller's
-		}
-		select {
-		case statuses <- st:
-		default:
-		}
-	})
-	// An account the broker's ACL lets read only {root}/admin/# is refused
-	// the status (0x80): then only the answer tells.
+	// answer comes either (an ACL may hide the status).
 	var noStatus <-chan time.Time
-	if granted(stok, root+"/status", timeout) {
+	if c.granted && c.running == nil && !c.missing {
 		noStatus = time.After(min(statusGrace, timeout))
 	}
 	req, _ := json.Marshal(map[string]any{"id": id, "op": op, "args": args})
-	if err := await(c.Publish(root+"/"+acct.door()+"/req", 1, false, req), timeout); err != nil {
-		return 0, fmt.Errorf("publish: %v", err)
+	if err := await(c.c.Publish(root+"/"+door+"/req", 1, false, req), timeout); err != nil {
+		return nil, fmt.Errorf("publish: %v", err)
 	}
 	deadline := time.After(timeout)
-	var running *status
-	missing := false // no status came
 	for {
 		select {
 		case b := <-answer:
-			return printAnswer(w, b)
-		case st := <-statuses:
+			return b, nil
+		case st := <-c.statuses:
 			if !st.Online {
 				since := ""
 				if st.Started != "" {
 					since = " (the run that started " + st.Started + " went away)"
 				}
-				return 0, fmt.Errorf("the controller of site %q is not running: its status on %s says online:false%s", site, broker, since)
+				return nil, fmt.Errorf("the controller of site %q is not running: its status on %s says online:false%s", site, broker, since)
 			}
-			running, noStatus = &st, nil
+			c.running, noStatus = &st, nil
 		case <-noStatus:
 			// Only a hint: a broker may take the subscription and keep
 			// the status from an account all the same, and the request
 			// may be running. The answer is awaited.
-			missing, noStatus = true, nil
+			c.missing, noStatus = true, nil
 		case <-deadline:
-			if running == nil && missing {
-				return 0, fmt.Errorf("no answer from cherga on %s within %s, and no %s/status: no controller has run with site %q on %s (a typo in -site?), or the account may not read the status (nor, then, perhaps the answers on %s/%s/res/#: the request may have been done; check with office.state before repeating it)", root, timeout, root, site, config.RedactURL(broker), root, acct.door())
+			if c.running == nil && c.missing {
+				return nil, fmt.Errorf("no answer from cherga on %s within %s, and no %s/status: no controller has run with site %q on %s (a typo in -site?), or the account may not read the status (nor, then, perhaps the answers on %s/%s/res/#: the request may have been done; check with office.state before repeating it)", root, timeout, root, site, config.RedactURL(broker), root, door)
 			}
-			if running == nil {
-				return 0, fmt.Errorf("no answer from cherga on %s within %s (is it running, with site %q? or may the account not read the answers on %s/%s/res/#? then the request may have been done: check with office.state before repeating it)", root, timeout, site, root, acct.door())
+			if c.running == nil {
+				return nil, fmt.Errorf("no answer from cherga on %s within %s (is it running, with site %q? or may the account not read the answers on %s/%s/res/#? then the request may have been done: check with office.state before repeating it)", root, timeout, site, root, door)
 			}
-			return 0, fmt.Errorf("the controller of site %q is running (%s) but no answer came within %s. The request was sent, and may have been done: the account may be allowed to publish on %s/%s/req but not to read %s/%s/res/# (the broker's ACL), or the controller is busy; or it may not be allowed to publish on %s/%s/req. Before repeating an operation that changes the office, check whether it was done: chergactl office.state, or config.history for a config.set", site, running.since(), timeout, root, acct.door(), root, acct.door(), root, acct.door())
+			return nil, fmt.Errorf("the controller of site %q is running (%s) but no answer came within %s. The request was sent, and may have been done: the account may be allowed to publish on %s/%s/req but not to read %s/%s/res/# (the broker's ACL), or the controller is busy; or it may not be allowed to publish on %s/%s/req. Before repeating an operation that changes the office, check whether it was done: chergactl office.state, or config.history for a config.set", site, c.running.since(), timeout, root, door, root, door, root, door)
 		}
 	}
 }

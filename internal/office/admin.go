@@ -354,22 +354,7 @@ var adminOps = map[string]func(o *Office, ctx context.Context, args json.RawMess
 		}
 		return map[string]any{"now": o.now(), "last_ran": o.local(last)}, nil
 	},
-	"stats.get": func(o *Office, ctx context.Context, args json.RawMessage) (any, error) {
-		var a struct {
-			Day string `json:"day"`
-		}
-		if err := decodeArgs(args, &a); err != nil {
-			return nil, err
-		}
-		if err := checkDay(a.Day); err != nil {
-			return nil, err
-		}
-		st, err := o.eng.Stats(ctx, a.Day)
-		if errors.Is(err, queue.ErrUnknownDay) {
-			return nil, &AdminError{Code: "not_found", Field: "day", Message: err.Error()}
-		}
-		return st, err
-	},
+	"stats.get": adminStats, // stats.go
 	"ticket.call": func(o *Office, ctx context.Context, args json.RawMessage) (any, error) {
 		var a struct {
 			Ticket  string `json:"ticket"`

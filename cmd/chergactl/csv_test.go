@@ -1,0 +1,139 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/csv"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	firmwareconfig "github.com/cherga/cherga/firmware-config"
+	"github.com/cherga/cherga/internal/office"
+	"github.com/cherga/cherga/queue"
+	"github.com/cherga/cherga/queue/queuetest"
+)
+
+// -csv stats.get of a range: a row per day (those with figures) for the
+// total, every service and every counter, zeros where nothing happened,
+// and the range's rows, whose percentiles are of every wait in it.
+func TestStatsCSV(t *testing.T) {
+	cfg, err := firmwareconfig.Example("round-the-clock")
+	require.NoError(t, err)
+	cfg.Kiosks[0].Printer = "none"
+	kyiv, err := time.LoadLocation("Europe/Kyiv")
+	require.NoError(t, err)
+	clk := queuetest.NewClock(time.Date(2026, 11, 23, 10, 0, 0, 0, kyiv))
+	ctx := context.Background()
+	o, err := office.Start(ctx, office.Opts{Config: cfg, DB: filepath.Join(t.TempDir(), "o.db"), Broker: "embedded", Listen: "127.0.0.1:0", Now: clk.Now})
+	require.NoError(t, err)
+	defer o.Close()
+	e := o.Engine()
+	// Monday: waits of 1, 2 and 3 minutes at counter 1; Tuesday nobody
+	// came; Wednesday (today): 10 minutes at counter 10.
+	for _, w := range []struct {
+		day, counter, service string
+		mins                  []int
+	}{{"23", "1", "social", []int{1, 2, 3}}, {"25", "10", "pension", []int{10}}} {
+		ten, err := time.ParseInLocation("2006-01-02 15:04", "2026-11-"+w.day+" 10:00", kyiv)
+		require.NoError(t, err)
+		clk.Set(ten)
+		for range w.mins {
+			_, err := e.Issue(ctx, queue.IssueRequest{Service: w.service, Kiosk: "k1"})
+			require.NoError(t, err)
+		}
+		for _, m := range w.mins {
+			clk.Set(ten.Add(time.Duration(m) * time.Minute))
+			_, err := e.Counter(ctx, w.counter, queue.Command{Action: queue.Next})
+			require.NoError(t, err)
+		}
+	}
+
+	var stdout, stderr bytes.Buffer
+	code := ctl([]string{"-broker", o.BrokerURL(), "-csv", "stats.get", "from=2026-11-23", "to=2026-11-25"}, nil, &stdout, &stderr, func(string) string { return "" })
+	require.Equal(t, 0, code, "%s%s", stdout.String(), stderr.String())
+	recs, err := csv.NewReader(&stdout).ReadAll()
+	require.NoError(t, err)
+	head := recs[0]
+	require.Equal(t, []string{"day", "kind", "id", "name", "issued", "priority", "transfers_in", "visits", "served", "noshows", "transfers",
+		"voided", "expired", "expired_at_counter", "ratings", "rating_avg", "wait_n", "wait_mean_s", "wait_p50_s", "wait_p90_s", "wait_max_s",
+		"service_n", "service_mean_s", "service_p50_s", "service_p90_s", "service_max_s",
+		"wait_expired_n", "wait_expired_mean_s", "wait_expired_p50_s", "wait_expired_p90_s", "wait_expired_max_s", "exact"}, head)
+	perDay := 1 + 3 + 13 + 1 // the total, 3 services, 13 counters, the hour 10:00
+	require.Len(t, recs, 1+3*perDay, "Monday, Wednesday and the range; Tuesday has no figures")
+	rows := map[string]map[string]string{}
+	var order []string
+	for _, r := range recs[1:] {
+		row := map[string]string{}
+		for i, v := range r {
+			row[head[i]] = v
+		}
+		k := r[0] + " " + r[1] + " " + r[2]
+		rows[k] = row
+		order = append(order, k)
+	}
+	require.Equal(t, []string{"2026-11-23 total ", "2026-11-23 service social", "2026-11-23 service pension", "2026-11-23 service employment",
+		"2026-11-23 counter 1", "2026-11-23 counter 2"}, order[:6], "the services in the configuration's order, the counters by number")
+	require.Equal(t, "2026-11-23 counter 13", order[perDay-2])
+	require.Equal(t, "2026-11-23 hour 10", order[perDay-1])
+	h := rows["2026-11-23..2026-11-25 hour 10"]
+	require.Equal(t, []string{"10:00-11:00", "4", "4", "240", "", ""}, []string{h["name"], h["issued"], h["wait_n"], h["wait_mean_s"], h["visits"], h["wait_p50_s"]})
+	require.Equal(t, "2026-11-25 total ", order[perDay])
+	require.Equal(t, "2026-11-23..2026-11-25 total ", order[2*perDay])
+
+	mon := rows["2026-11-23 total "]
+	require.Equal(t, []string{"3", "3", "2", "1", "1", "3", "120", "120", "180", "180"},
+		[]string{mon["issued"], mon["visits"], mon["served"], mon["expired"], mon["expired_at_counter"], mon["wait_n"], mon["wait_mean_s"], mon["wait_p50_s"], mon["wait_p90_s"], mon["wait_max_s"]})
+	pension := rows["2026-11-23 service pension"]
+	require.Equal(t, "Пенсійний фонд", pension["name"])
+	require.Equal(t, "0", pension["issued"], "nothing that day: zeros")
+	require.Equal(t, "0", pension["wait_p50_s"])
+	require.Equal(t, "0", rows["2026-11-23 counter 10"]["visits"])
+	require.Equal(t, "1", rows["2026-11-25 counter 10"]["visits"])
+	all := rows["2026-11-23..2026-11-25 total "]
+	// 1 2 3 10 minutes: the median is the 2nd, the 90th percentile the 4th.
+	require.Equal(t, []string{"4", "4", "240", "120", "600", "600", "true"},
+		[]string{all["issued"], all["wait_n"], all["wait_mean_s"], all["wait_p50_s"], all["wait_p90_s"], all["wait_max_s"], all["exact"]})
+	require.Equal(t, "600", rows["2026-11-23..2026-11-25 service pension"]["wait_p50_s"])
+
+	// One day; -csv is for stats.get only.
+	stdout.Reset()
+	code = ctl([]string{"-broker", o.BrokerURL(), "-csv", "stats.get", "day=2026-11-23"}, nil, &stdout, &stderr, func(string) string { return "" })
+	require.Equal(t, 0, code, "%s%s", stdout.String(), stderr.String())
+	recs, err = csv.NewReader(&stdout).ReadAll()
+	require.NoError(t, err)
+	require.Len(t, recs, 1+perDay)
+	require.Equal(t, 2, ctl([]string{"-broker", o.BrokerURL(), "-csv", "office.state"}, nil, &stdout, &stderr, func(string) string { return "" }))
+	stdout.Reset()
+	code = ctl([]string{"-broker", o.BrokerURL(), "-csv", "stats.get", "from=2026-11-25", "to=2026-11-23"}, nil, &stdout, &stderr, func(string) string { return "" })
+	require.Equal(t, 1, code, "refused as without -csv")
+	require.Contains(t, stdout.String(), `"field": "to"`)
+}
+
+// A figure the controller does not know (null: a day kept by an older
+// version, its events gone) is an empty cell, not a 0; so are the hours of
+// a day that has none.
+func TestCSVUnknownIsEmpty(t *testing.T) {
+	f := figure{"issued": []byte("3"), "visits": []byte("null"), "wait": []byte(`{"n":1,"mean_s":null,"p50_s":60,"p90_s":60,"max_s":60}`)}
+	row := csvRow("2026-11-23", "total", "", "", f, "true")
+	cell := map[string]string{}
+	for i, k := range csvHeader {
+		cell[k] = row[i]
+	}
+	require.Equal(t, "3", cell["issued"])
+	require.Equal(t, "", cell["visits"])
+	require.Equal(t, "", cell["transfers_in"], "absent")
+	require.Equal(t, "1", cell["wait_n"])
+	require.Equal(t, "", cell["wait_mean_s"])
+	require.Equal(t, "60", cell["wait_p50_s"])
+	require.Equal(t, "0", csvRow("2026-11-23", "counter", "5", "", nil, "true")[4], "nothing that day")
+
+	hour := hourRow("2026-11-23", 9, statsResult{}, "false")
+	require.Equal(t, []string{"2026-11-23", "hour", "09", "09:00-10:00"}, hour[:4])
+	for _, c := range hour[4 : len(hour)-1] {
+		require.Empty(t, c)
+	}
+	require.Equal(t, "false", hour[len(hour)-1])
+}

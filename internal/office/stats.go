@@ -1,0 +1,103 @@
+package office
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/cherga/cherga/queue"
+)
+
+// adminStats is stats.get: the figures of a day (day, default today), or of
+// a range of days (from and to, or month), with the services' names.
+func adminStats(o *Office, ctx context.Context, args json.RawMessage) (any, error) {
+	var a struct {
+		Day   string `json:"day"`
+		From  string `json:"from"`
+		To    string `json:"to"`
+		Month string `json:"month"`
+	}
+	if err := decodeArgs(args, &a); err != nil {
+		return nil, err
+	}
+	if err := checkDay(a.Day); err != nil {
+		return nil, err
+	}
+	ranged := a.From != "" || a.To != ""
+	switch {
+	case a.Month != "" && (a.Day != "" || ranged):
+		return nil, badArg("month", "give a month, or a day, or from and to: one of them")
+	case a.Day != "" && ranged:
+		return nil, badArg("day", "give a day, or from and to (a range): not both")
+	case ranged && a.From == "":
+		return nil, badArg("from", "a range needs both from and to (2026-11-01, 2026-11-30)")
+	case ranged && a.To == "":
+		return nil, badArg("to", "a range needs both from and to (2026-11-01, 2026-11-30)")
+	case a.Month != "":
+		m, err := time.Parse("2006-01", a.Month)
+		if err != nil {
+			return nil, badArg("month", "want a month such as 2026-11, got %q", a.Month)
+		}
+		a.From, a.To = m.Format("2006-01-02"), m.AddDate(0, 1, -1).Format("2006-01-02")
+		ranged = true
+	}
+	if ranged {
+		rs, err := o.eng.StatsRange(ctx, a.From, a.To)
+		var re *queue.RangeError
+		if errors.As(err, &re) {
+			return nil, badArg(re.Field, "%s", err.Error())
+		}
+		if err != nil {
+			return nil, err
+		}
+		return o.named(rs), nil
+	}
+	st, err := o.eng.Stats(ctx, a.Day)
+	if errors.Is(err, queue.ErrUnknownDay) {
+		return nil, &AdminError{Code: "not_found", Field: "day", Message: err.Error()}
+	}
+	if err != nil {
+		return nil, err
+	}
+	return o.named(st), nil
+}
+
+// namedStats are the figures of stats.get (a *queue.DayStats or a
+// *queue.RangeStats) with "names": each service's name, as the
+// configuration running has it, in its order.
+type namedStats struct {
+	figures any
+	names   [][2]string // id, name
+}
+
+func (o *Office) named(figures any) namedStats {
+	n := namedStats{figures: figures}
+	for _, s := range o.conf().Services {
+		n.names = append(n.names, [2]string{s.ID, s.Name})
+	}
+	return n
+}
+
+// MarshalJSON writes the figures as they are, then "names".
+func (n namedStats) MarshalJSON() ([]byte, error) {
+	b, err := json.Marshal(n.figures)
+	if err != nil {
+		return nil, err
+	}
+	b = append(bytes.TrimSuffix(b, []byte("}")), `,"names":{`...)
+	for i, s := range n.names {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = fmt.Appendf(b, "%s:%s", quote(s[0]), quote(s[1]))
+	}
+	return append(b, "}}"...), nil
+}
+
+func quote(s string) []byte {
+	b, _ := json.Marshal(s)
+	return b
+}
