@@ -381,9 +381,14 @@ func (t *txn) prune() {
 	for _, d := range days[:keep] {
 		t.fail(t.tx.Bucket(bucketDays).Delete(d.day))
 	}
-	ec := t.tx.Bucket(bucketEvents).Cursor()
-	for k, _ := ec.First(); k != nil && beU64(k) < first; k, _ = ec.First() {
-		if err := ec.Delete(); err != nil {
+	// By key, the seqs counted up: a cursor's First after each Delete
+	// walks every leaf emptied so far (bbolt rebalances at the commit),
+	// which made a prune of a quarter million events (stats_days lowered)
+	// hold the store for over a minute.
+	eb := t.tx.Bucket(bucketEvents)
+	k, _ := eb.Cursor().First()
+	for seq := beU64(k); k != nil && seq < first; seq++ {
+		if err := eb.Delete(u64(seq)); err != nil {
 			t.fail(err)
 			return
 		}
