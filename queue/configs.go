@@ -317,7 +317,7 @@ func mappable(path string, limit int64, log *slog.Logger) error {
 	if err != nil {
 		return nil // bolt.Open says what is wrong
 	}
-	const advice = "run the 64-bit build (arm64) on a 64-bit kernel, or keep fewer days (office.stats_days) and start from a backup that holds fewer"
+	const advice = "run the 64-bit build (arm64) on a 64-bit kernel, or keep fewer days (office.stats_days), then take a compacted backup (store.backup with compact) and start from it"
 	switch {
 	case fi.Size() > limit:
 		return fmt.Errorf("queue: state file %s is %d MB, more than the %d MB this 32-bit build can map: %s", absPath(path), fi.Size()>>20, limit>>20, advice)
@@ -375,7 +375,12 @@ func readConfigs(tx *bolt.Tx) ([]ConfigVersion, error) {
 // file that is synced and renamed, so that path is never a torn copy. It
 // returns the size written. A file copied with cp while the engine writes
 // can be torn; this one cannot.
-func (e *Engine) Backup(path string) (int64, error) {
+//
+// Compacted, the copy holds the data alone, in full pages, without the
+// free pages of the store (a store whose office.stats_days was lowered
+// keeps its size, and writes its long free list at every commit): put
+// back as the state file, it is the smaller store. It takes longer.
+func (e *Engine) Backup(path string, compact bool) (int64, error) {
 	if err := e.backupTarget(path); err != nil {
 		return 0, err
 	}
@@ -404,15 +409,20 @@ func (e *Engine) Backup(path string) (int64, error) {
 	}
 	tmp := f.Name()
 	var n int64
-	err = e.view(func(tx *bolt.Tx) error {
-		n, err = tx.WriteTo(f)
-		return err
-	})
-	if err == nil {
-		err = f.Sync()
-	}
-	if cerr := f.Close(); err == nil {
-		err = cerr
+	if compact {
+		f.Close()
+		n, err = e.compactTo(tmp)
+	} else {
+		err = e.view(func(tx *bolt.Tx) error {
+			n, err = tx.WriteTo(f)
+			return err
+		})
+		if err == nil {
+			err = f.Sync()
+		}
+		if cerr := f.Close(); err == nil {
+			err = cerr
+		}
 	}
 	if err == nil {
 		// Restored, the copy knows it is one (restore.go).
@@ -430,6 +440,32 @@ func (e *Engine) Backup(path string) (int64, error) {
 		d.Close()
 	}
 	return n, nil
+}
+
+// compactTo writes the store's data into a new store at path (an empty
+// file) and returns its size.
+func (e *Engine) compactTo(path string) (n int64, err error) {
+	dst, err := bolt.Open(path, 0o600, &bolt.Options{NoSync: true, Timeout: time.Second})
+	if err != nil {
+		return 0, err
+	}
+	defer func() {
+		if cerr := dst.Close(); err == nil {
+			err = cerr
+		}
+		if fi, serr := os.Stat(path); err == nil && serr == nil {
+			n = fi.Size()
+		}
+	}()
+	err = func() (err error) {
+		defer debug.SetPanicOnFault(debug.SetPanicOnFault(true))
+		defer recoverDamaged(e.db.Path(), &err)
+		return bolt.Compact(dst, e.db, 16<<20)
+	}()
+	if err == nil {
+		err = dst.Sync()
+	}
+	return n, err
 }
 
 // isDigits reports whether s is a run of decimal digits, as the random

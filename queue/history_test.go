@@ -291,7 +291,7 @@ func TestRestoredBackupIsListed(t *testing.T) {
 	o := newOffice(t, nil, monday10)
 	o.issue("social")
 	backup := filepath.Join(t.TempDir(), "backup.db")
-	_, err := o.e.Backup(backup)
+	_, err := o.e.Backup(backup, false)
 	require.NoError(t, err)
 	seq, err := o.e.LastSeq(o.ctx)
 	require.NoError(t, err)
@@ -313,7 +313,7 @@ func TestRestoredBackupIsListed(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, "А002", iss.Ticket.Label, "the restored store's own А002")
 	again := filepath.Join(t.TempDir(), "again.db")
-	_, err = e.Backup(again)
+	_, err = e.Backup(again, true)
 	require.NoError(t, err)
 	require.NoError(t, e.Close())
 
@@ -331,4 +331,45 @@ func TestRestoredBackupIsListed(t *testing.T) {
 	require.Equal(t, rs[0], two[0])
 	require.Equal(t, seq+1, two[1].Seq)
 	require.NotEqual(t, rs[0].ID, two[1].ID)
+}
+
+// A compacted backup holds the data alone: after office.stats_days was
+// lowered and the days beyond it pruned, it is smaller than the store's
+// own copy, which keeps their pages, and holds the same.
+func TestCompactedBackup(t *testing.T) {
+	o := newOffice(t, queuetest.Office(t, withOffice("stats_days: 30")), monday10)
+	for d := range 5 {
+		o.clk.Set(monday10.AddDate(0, 0, d))
+		for range 300 {
+			o.issue("social")
+		}
+		o.published()
+	}
+	o.cfg = queuetest.Office(t, withOffice("stats_days: 1"))
+	o.reopen()
+	o.clk.Set(monday10.AddDate(0, 0, 5))
+	o.issue("social") // all but the last day go
+	dir := t.TempDir()
+	plain, err := o.e.Backup(filepath.Join(dir, "plain.db"), false)
+	require.NoError(t, err)
+	compact, err := o.e.Backup(filepath.Join(dir, "compact.db"), true)
+	require.NoError(t, err)
+	t.Logf("plain %d bytes, compacted %d", plain, compact)
+	require.Less(t, compact, plain/2)
+	require.NoError(t, queue.Verify(filepath.Join(dir, "compact.db"), o.cfg))
+	want, err := o.e.Tickets(o.ctx)
+	require.NoError(t, err)
+	e := queuetest.OpenPath(t, filepath.Join(dir, "compact.db"), o.cfg, o.opts())
+	defer e.Close()
+	got, err := e.Tickets(o.ctx)
+	require.NoError(t, err)
+	require.Len(t, got, len(want))
+	for i := range want {
+		require.Equal(t, want[i].ID, got[i].ID)
+		require.Equal(t, want[i].Label, got[i].Label)
+		require.True(t, want[i].Issued.Equal(got[i].Issued))
+	}
+	st, err := e.Stats(o.ctx, "2026-11-23")
+	require.NoError(t, err, "the figures of a pruned day are in it")
+	require.Equal(t, 300, st.Total.Issued)
 }

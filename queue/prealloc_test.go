@@ -256,11 +256,11 @@ func TestStateFileGone(t *testing.T) {
 	require.NoError(t, err, "it runs on")
 
 	// The backup it asks for goes to the path; not over another file there.
-	_, err = e.Backup(path)
+	_, err = e.Backup(path, false)
 	require.NoError(t, err)
 	queue.Tick(e)
 	require.Equal(t, 1, log.Count(replaced), "restart now, it says")
-	_, err = e.Backup(path)
+	_, err = e.Backup(path, false)
 	require.ErrorContains(t, err, "another file is at the state file's path")
 	require.NoError(t, os.WriteFile(path, nil, 0o600))
 	queue.Tick(e)

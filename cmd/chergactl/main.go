@@ -65,7 +65,7 @@ var ops = []struct{ name, usage string }{
              rating_avg is 0 with no ratings: weigh it by ratings
              -csv stats.get month=2026-11 > nov.csv: a table for a spreadsheet, a row
              per day and per total, service, counter, hour, and the range's rows`},
-	{"store.backup", "store.backup path=/var/backups/cherga/cherga.db"},
+	{"store.backup", "store.backup path=/var/backups/cherga/cherga.db [compact=true]"},
 	{"events.replay", "events.replay from_seq=N [max=N]"},
 	{"clock.trust", "clock.trust"},
 }
@@ -313,7 +313,7 @@ func login(user, passFile string, getenv func(string) string) (account, error) {
 var numericArgs = map[string]bool{"version": true, "base_version": true, "from_seq": true, "from_id": true, "max": true}
 
 // boolArgs are the args that are true or false.
-var boolArgs = map[string]bool{"expire": true, "alert": true, "remove": true}
+var boolArgs = map[string]bool{"expire": true, "alert": true, "remove": true, "compact": true}
 
 // buildArgs makes the args object from -args or key=value words. raw is
 // -args as given: a JSON object, or @FILE, or - for standard input. Of the

@@ -330,7 +330,8 @@ var adminOps = map[string]func(o *Office, ctx context.Context, args json.RawMess
 	},
 	"store.backup": func(o *Office, _ context.Context, args json.RawMessage) (any, error) {
 		var a struct {
-			Path string `json:"path"`
+			Path    string `json:"path"`
+			Compact bool   `json:"compact"`
 		}
 		if err := decodeArgs(args, &a); err != nil {
 			return nil, err
@@ -338,7 +339,7 @@ var adminOps = map[string]func(o *Office, ctx context.Context, args json.RawMess
 		if !filepath.IsAbs(a.Path) {
 			return nil, badArg("path", "required: an absolute path on the controller's machine (/var/backups/cherga/cherga.db)")
 		}
-		n, err := o.eng.Backup(a.Path)
+		n, err := o.eng.Backup(a.Path, a.Compact)
 		if err != nil {
 			return nil, &AdminError{Code: "refused", Field: "path", Message: err.Error()}
 		}
