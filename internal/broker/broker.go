@@ -76,7 +76,7 @@ func Start(addr string, log *slog.Logger) (*Broker, error) {
 	// for a device that subscribes then. What is queued for a client gone
 	// has its own bound (sessions).
 	caps.MaximumMessageExpiryInterval = 0
-	srv := mqtt.New(&mqtt.Options{InlineClient: true, Capabilities: caps, Logger: slog.New(mochiLog{log.Handler()}).With("component", "broker")})
+	srv := mqtt.New(&mqtt.Options{InlineClient: true, Capabilities: caps, Logger: slog.New(mochiLog{log.Handler(), newQuotaLog()}).With("component", "broker")})
 	if err := srv.AddHook(new(auth.AllowHook), nil); err != nil {
 		return nil, fmt.Errorf("broker: %w", err)
 	}
@@ -117,10 +117,65 @@ func Start(addr string, log *slog.Logger) (*Broker, error) {
 // logs a client connection that ended before or during its first packet
 // as a warning without a message: one that just closed (a port check, a
 // client stopping) is the normal end of a connection, said at debug level;
-// another error gets a message that says what it is.
-type mochiLog struct{ slog.Handler }
+// another error gets a message that says what it is. A client that does
+// not acknowledge its messages (a hung board's firmware) is warned of once
+// a minute, with how many it missed meanwhile, not at every message.
+type mochiLog struct {
+	slog.Handler
+	quota *quotaLog
+}
+
+// quotaLog is when each client's full store was last logged, and how many
+// messages it missed since.
+type quotaLog struct {
+	mu     sync.Mutex
+	last   map[string]time.Time
+	missed map[string]int
+}
+
+func newQuotaLog() *quotaLog {
+	return &quotaLog{last: map[string]time.Time{}, missed: map[string]int{}}
+}
+
+// quotaEvery is how often a client's full store is logged.
+const quotaEvery = time.Minute
+
+// due counts a message client missed and says whether to log it now, with
+// how many it missed since it was last logged.
+func (q *quotaLog) due(client string, now time.Time) (bool, int) {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	q.missed[client]++
+	if now.Sub(q.last[client]) < quotaEvery {
+		return false, 0
+	}
+	if len(q.last) >= 1000 { // clients come and go: start over
+		clear(q.last)
+	}
+	n := q.missed[client]
+	q.last[client] = now
+	delete(q.missed, client)
+	return true, n
+}
 
 func (h mochiLog) Handle(ctx context.Context, r slog.Record) error {
+	if r.Message == "client store quota reached" && h.quota != nil {
+		client := ""
+		r.Attrs(func(a slog.Attr) bool {
+			if a.Key == "client" {
+				client = a.Value.String()
+			}
+			return client == ""
+		})
+		log, missed := h.quota.due(client, r.Time)
+		if !log {
+			return nil
+		}
+		rec := slog.NewRecord(r.Time, r.Level, "broker: a client does not acknowledge its messages (its store is full): they are dropped; logged once a minute", r.PC)
+		r.Attrs(func(a slog.Attr) bool { rec.AddAttrs(a); return true })
+		rec.AddAttrs(slog.Int("missed", missed))
+		return h.Handler.Handle(ctx, rec)
+	}
 	if r.Message != "" {
 		return h.Handler.Handle(ctx, r)
 	}
@@ -142,8 +197,10 @@ func (h mochiLog) Handle(ctx context.Context, r slog.Record) error {
 	return h.Handler.Handle(ctx, rec)
 }
 
-func (h mochiLog) WithAttrs(a []slog.Attr) slog.Handler { return mochiLog{h.Handler.WithAttrs(a)} }
-func (h mochiLog) WithGroup(name string) slog.Handler   { return mochiLog{h.Handler.WithGroup(name)} }
+func (h mochiLog) WithAttrs(a []slog.Attr) slog.Handler {
+	return mochiLog{h.Handler.WithAttrs(a), h.quota}
+}
+func (h mochiLog) WithGroup(name string) slog.Handler { return mochiLog{h.Handler.WithGroup(name), h.quota} }
 
 // guardedListener is the broker's TCP listener: each connection's writes
 // time out (writeTimeout), and running out of file descriptors (a flood of

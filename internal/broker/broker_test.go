@@ -2,11 +2,13 @@ package broker
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"fmt"
 	"io"
 	"log/slog"
 	"net"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -132,7 +134,7 @@ func TestClientThatStopsReadingIsDropped(t *testing.T) {
 // normal end of a connection, not a warning; a failed one says what it is.
 func TestBrokerLogsConnectionEnds(t *testing.T) {
 	var logs bytes.Buffer
-	log := slog.New(mochiLog{slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelWarn})})
+	log := slog.New(mochiLog{slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelWarn}), newQuotaLog()})
 	// As mochi-mqtt's listener logs them.
 	log.Warn("", "listener", "tcp", "error", io.EOF)
 	log.Warn("", "listener", "tcp", "error", &net.OpError{Op: "read", Net: "tcp", Err: net.ErrClosed})
@@ -142,6 +144,24 @@ func TestBrokerLogsConnectionEnds(t *testing.T) {
 	logs.Reset()
 	log.Warn("broker: something", "error", io.EOF)
 	require.Contains(t, logs.String(), `msg="broker: something"`, "a message of its own is kept")
+
+	// A client that acknowledges nothing: once a minute, not per message.
+	logs.Reset()
+	h := log.Handler()
+	quota := func(at time.Time) {
+		r := slog.NewRecord(at, slog.LevelWarn, "client store quota reached", 0)
+		r.AddAttrs(slog.String("client", "board-5"), slog.String("listener", "tcp"))
+		require.NoError(t, h.Handle(context.Background(), r))
+	}
+	t0 := time.Now()
+	for range 500 {
+		quota(t0)
+	}
+	require.Equal(t, 1, strings.Count(logs.String(), "does not acknowledge"), logs.String())
+	require.Contains(t, logs.String(), "client=board-5")
+	quota(t0.Add(time.Minute))
+	require.Equal(t, 2, strings.Count(logs.String(), "does not acknowledge"))
+	require.Contains(t, logs.String(), "missed=500", "the 499 not logged and this one")
 
 	// And it is the broker's own logger.
 	b, err := Start("127.0.0.1:0", slog.New(slog.DiscardHandler))
