@@ -200,7 +200,9 @@ func (h mochiLog) Handle(ctx context.Context, r slog.Record) error {
 func (h mochiLog) WithAttrs(a []slog.Attr) slog.Handler {
 	return mochiLog{h.Handler.WithAttrs(a), h.quota}
 }
-func (h mochiLog) WithGroup(name string) slog.Handler { return mochiLog{h.Handler.WithGroup(name), h.quota} }
+func (h mochiLog) WithGroup(name string) slog.Handler {
+	return mochiLog{h.Handler.WithGroup(name), h.quota}
+}
 
 // guardedListener is the broker's TCP listener: each connection's writes
 // time out (writeTimeout), and running out of file descriptors (a flood of
