@@ -12,6 +12,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"runtime/debug"
+	"strconv"
 	"strings"
 	"time"
 
@@ -305,9 +306,17 @@ func (e *Engine) update(fn func(*bolt.Tx) error) (err error) {
 	return err
 }
 
-// maxMapping is the largest file bbolt can map in this build: 2 GiB on a
-// 32-bit Pi (an int there), where it maps the file whole.
-const maxMapping = int64(math.MaxInt)
+// maxMapping is the largest file bbolt can map in this build. On a 32-bit
+// Pi it maps the file whole, growing the mapping by doubling up to 1 GiB
+// and then by 1 GiB: a file past 1 GiB needs one mapping of 2 GiB, which a
+// 32-bit process does not get (its address space is 3 GiB, with the rest
+// of the program in it).
+var maxMapping = func() int64 {
+	if strconv.IntSize == 32 {
+		return 1 << 30
+	}
+	return math.MaxInt64
+}()
 
 // mappable refuses a store file larger than limit, saying what to do rather
 // than bbolt's "file size too small", and warns on log (when not nil) from
@@ -321,7 +330,7 @@ func mappable(path string, limit int64, log *slog.Logger) error {
 	switch {
 	case fi.Size() > limit:
 		return fmt.Errorf("queue: state file %s is %d MB, more than the %d MB this 32-bit build can map: %s", absPath(path), fi.Size()>>20, limit>>20, advice)
-	case fi.Size() > limit/2 && log != nil:
+	case fi.Size() > limit/2 && limit < math.MaxInt64 && log != nil:
 		log.Warn("queue: the state file is over half of what this 32-bit build can map", "path", absPath(path), "mb", fi.Size()>>20, "max_mb", limit>>20, "advice", advice)
 	}
 	return nil

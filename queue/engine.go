@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io/fs"
 	"log/slog"
+	"math"
 	"os"
 	"path/filepath"
 	"runtime/debug"
@@ -72,6 +73,9 @@ type Engine struct {
 	// troubleAt (loop goroutine only).
 	troubleSaid string
 	troubleAt   time.Time
+	// mapChecked is when the file's size was last held against what this
+	// build can map (loop goroutine only).
+	mapChecked time.Time
 	// commitErr is the first failure of the write transactions since one
 	// that saved a request committed, fileErr checkFile's (the engine's
 	// goroutine); told is what OnStore heard last (toldMu).
@@ -409,6 +413,12 @@ func (e *Engine) tick() {
 		}
 	} else {
 		e.troubleSaid = ""
+		// A 32-bit build warns of a file over half what it can map once a
+		// day, not only at start: a Pi may run for months.
+		if maxMapping < math.MaxInt64 && time.Since(e.mapChecked) >= 24*time.Hour {
+			e.mapChecked = time.Now()
+			_ = mappable(e.db.Path(), maxMapping, e.log)
+		}
 		// Writing the room ahead is a write too: the stall watch sees it.
 		e.writing.Store(time.Now().UnixNano())
 		e.preallocate(step)
