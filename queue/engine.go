@@ -130,6 +130,9 @@ type Engine struct {
 	// unset: the clock was found unset (before 2024), and the log told
 	// (loop goroutine only).
 	unset bool
+	// behindSaid is the business day the log told the clock is behind
+	// (loop goroutine only).
+	behindSaid string
 	// inHoursNow is which services are in their opening hours (loop
 	// goroutine only).
 	inHoursNow openHours
@@ -425,7 +428,25 @@ func (e *Engine) tick() {
 		e.writing.Store(0)
 	}
 	e.catchUp()
+	e.clockBehindDay()
 	e.refreshEstimates()
+}
+
+// clockBehindDay tells the log, once a business day, of a clock that
+// stepped back into an earlier day than the office's: it was ahead when
+// that day began (a wrong clock at boot that NTP set right later). The day
+// never goes back, so the office goes on under the later day, its hours
+// and its numbering, until the clock reaches it: an administrator knows.
+func (e *Engine) clockBehindDay() {
+	now := e.opts.Now()
+	if !clockValid(now) || e.st.day == "" || e.st.day == e.behindSaid {
+		return
+	}
+	if day := e.businessDay(now); day < e.st.day {
+		e.behindSaid = e.st.day
+		e.log.Error("queue: the clock went back to a day before the office's business day, which began while the clock was ahead: the office goes on under that day (its hours, its numbering, its figures) until the clock reaches it",
+			"business_day", e.st.day, "clock_day", day, "now", now)
+	}
 }
 
 // roomBack reports whether a store whose writes failed for want of room

@@ -525,6 +525,14 @@ func TestClockAndDayLogged(t *testing.T) {
 	o.clk.Add(24 * time.Hour)
 	o.issue("social")
 	require.Equal(t, 1, log.Count(`level=INFO msg="queue: a new business day; numbering starts again" day=2026-11-24 was=2026-11-23 expired=2`), log.String())
+
+	// NTP sets right a clock that was a day ahead when this day began: the
+	// day stays, and the log says so once.
+	o.clk.Add(-24*time.Hour + 5*time.Minute)
+	queue.Tick(o.e)
+	queue.Tick(o.e)
+	require.Equal(t, 1, log.Count(`level=ERROR msg="queue: the clock went back to a day before the office's business day`), log.String())
+	require.Equal(t, 1, log.Count(`business_day=2026-11-24 clock_day=2026-11-23`))
 }
 
 func TestDayNeverGoesBackwards(t *testing.T) {
