@@ -327,12 +327,12 @@ func tell(cfg *config.Config, m sim.Message) {
 		k := cfg.Kiosk(id)
 		switch {
 		case !*v.OK && len(cfg.Kiosks) == 1:
-			fmt.Printf("  кіоск / kiosk: %s\n", v.Message)
+			fmt.Printf("  термінал / kiosk: %s\n", v.Message)
 		case !*v.OK:
-			fmt.Printf("  кіоск %s / kiosk %s: %s\n", id, id, v.Message)
+			fmt.Printf("  термінал %s / kiosk %s: %s\n", id, id, v.Message)
 		case k != nil && sim.Screen(*k):
 			// No paper: the screen is all the citizen gets.
-			fmt.Printf("  екран кіоску %s / kiosk %s screen: %s\n", id, id, strings.TrimSpace("талон / ticket "+v.Ticket+" "+v.Message))
+			fmt.Printf("  екран термінала %s / kiosk %s screen: %s\n", id, id, strings.TrimSpace("талон / ticket "+v.Ticket+" "+v.Message))
 		}
 	case m.Topic == root+"/announce" && v.Lang == "uk":
 		fmt.Printf("  🔊 %s\n", v.Text)
