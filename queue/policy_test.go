@@ -53,6 +53,24 @@ func TestPriorityCategories(t *testing.T) {
 	st, err := o.e.Stats(o.ctx, "")
 	require.NoError(t, err)
 	require.Equal(t, 1, st.Total.Priority)
+
+	// The figures count them by category, the day's and a range's: a
+	// council asks how many veterans were served.
+	_, err = o.e.Issue(o.ctx, queue.IssueRequest{Service: "social", Category: "disability"})
+	require.NoError(t, err)
+	o.next("1") // the veteran's visit done; the next called
+	want := map[string]queue.CategoryFigure{"veteran": {Issued: 1, Served: 1}, "disability": {Issued: 1}}
+	st, err = o.e.Stats(o.ctx, "")
+	require.NoError(t, err)
+	require.Equal(t, want, st.Total.Categories)
+	require.Equal(t, want, st.Services["social"].Categories)
+	require.Empty(t, st.Counters["1"].Categories)
+	o.clk.Set(monday10.AddDate(0, 0, 1))
+	_, err = o.e.Issue(o.ctx, queue.IssueRequest{Service: "social", Category: "veteran"})
+	require.NoError(t, err)
+	rs, err := o.e.StatsRange(o.ctx, "2026-11-23", "2026-11-24")
+	require.NoError(t, err)
+	require.Equal(t, map[string]queue.CategoryFigure{"veteran": {Issued: 2, Served: 1}, "disability": {Issued: 1}}, rs.Total.Categories)
 }
 
 func TestWeightsAndAging(t *testing.T) {

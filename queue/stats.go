@@ -150,10 +150,32 @@ type Figure struct {
 	Wait        Dist `json:"wait"`
 	Service     Dist `json:"service"`
 	WaitExpired Dist `json:"wait_expired"`
+	// Categories are the priority tickets by their category
+	// (office.priority_categories: veterans, people with disabilities),
+	// counted as Issued and Served are; none of a counter, and none of a
+	// day with no categorised ticket (or kept before they were counted).
+	Categories map[string]CategoryFigure `json:"categories,omitempty"`
 	// Older says the figures were kept before TransfersIn, Visits and
 	// ExpiredAtCounter were, and the day's events are gone: those are
 	// unknown (null in JSON), and a counter's Expired is 0.
 	Older bool `json:"-"`
+}
+
+// CategoryFigure is what became of the priority tickets of one category.
+type CategoryFigure struct {
+	Issued int `json:"issued"`
+	Served int `json:"served"`
+}
+
+// category counts one ticket of category c: issued, or served.
+func (f *Figure) category(c string, issued, served int) {
+	if f.Categories == nil {
+		f.Categories = map[string]CategoryFigure{}
+	}
+	cf := f.Categories[c]
+	cf.Issued += issued
+	cf.Served += served
+	f.Categories[c] = cf
 }
 
 // figureFields is a Figure without its JSON methods.
@@ -348,11 +370,17 @@ func (d *dayAcc) ticket(tk *Ticket) {
 		if tk.Priority {
 			a.f.Priority++
 		}
+		if tk.Category != "" {
+			a.f.category(tk.Category, 1, 0)
+		}
 	}
 	for _, a := range []*figureAcc{&d.total, d.get(d.svcs, tk.Service)} {
 		switch tk.State {
 		case Done:
 			a.f.Served++
+			if tk.Category != "" {
+				a.f.category(tk.Category, 0, 1)
+			}
 		case NoShow:
 			a.f.NoShows++
 		case Voided:

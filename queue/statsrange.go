@@ -275,6 +275,9 @@ func (s *figureSum) add(f Figure, dur figureDurations) {
 	c.ExpiredAtCounter += f.ExpiredAtCounter
 	c.Ratings += f.Ratings
 	c.Older = c.Older || f.Older
+	for k, cf := range f.Categories {
+		c.category(k, cf.Issued, cf.Served)
+	}
 	s.ratingSum += f.RatingAvg * float64(f.Ratings)
 	s.wait.add(f.Wait, dur.Wait)
 	s.service.add(f.Service, dur.Service)

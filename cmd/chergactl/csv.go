@@ -20,9 +20,11 @@ import (
 // a row every day, zeros when it had nothing, so that the rows line up day
 // by day. So has every hour of the day (the office's time) that issued a
 // ticket in any of the days: kind "hour", with issued, wait_n (the tickets
-// called) and wait_mean_s (their mean wait for the first call). A figure
-// the controller does not know (a day kept by an older version, its events
-// gone) is an empty cell.
+// called) and wait_mean_s (their mean wait for the first call); and every
+// priority category (office.priority_categories): kind "category", with the
+// day's issued and served of that category. A figure the controller does
+// not know (a day kept by an older version, its events gone) is an empty
+// cell.
 
 // csvFigures are the columns of a figure, as stats.get names them; the
 // Dists' columns follow, each as csvDists × csvDistFields.
@@ -101,6 +103,9 @@ func runCSV(w, stderr io.Writer, broker string, acct account, root string, args 
 	}
 	var cfg struct {
 		Config struct {
+			Office struct {
+				Categories []string `json:"priority_categories"`
+			}
 			Services []struct{ ID, Name string }
 			Counters []struct{ ID string }
 		}
@@ -147,7 +152,15 @@ func runCSV(w, stderr io.Writer, broker string, acct account, root string, args 
 	}
 	var extraSvcs []string
 	var hours []int
+	categories := slices.Clone(cfg.Config.Office.Categories)
 	for _, st := range append(slices.Clone(days), first) {
+		var cats map[string]figure
+		json.Unmarshal(st.Total["categories"], &cats)
+		for c := range cats {
+			if !slices.Contains(categories, c) {
+				categories = append(categories, c)
+			}
+		}
 		for _, h := range st.Hours {
 			if n, err := strconv.Atoi(string(h["hour"])); err == nil && !slices.Contains(hours, n) {
 				hours = append(hours, n)
@@ -188,6 +201,11 @@ func runCSV(w, stderr io.Writer, broker string, acct account, root string, args 
 		}
 		for _, h := range hours {
 			cw.Write(hourRow(day, h, st, exact))
+		}
+		var cats map[string]figure
+		json.Unmarshal(st.Total["categories"], &cats)
+		for _, c := range categories {
+			cw.Write(partRow(csvRow(day, "category", c, "", nil, exact), cats[c], "issued", "served"))
 		}
 	}
 	for _, st := range days {
@@ -249,14 +267,19 @@ func hourRow(day string, h int, st statsResult, exact string) []string {
 		}
 	}
 	row := csvRow(day, "hour", fmt.Sprintf("%02d", h), fmt.Sprintf("%02d:00-%02d:00", h, h+1), nil, exact)
+	if st.Hours == nil {
+		return partRow(row, nil)
+	}
+	return partRow(row, hour, "issued", "wait_n", "wait_mean_s")
+}
+
+// partRow fills row's columns named by keys from f (0 where f has none),
+// and leaves its other figure cells empty; with no keys, all of them.
+func partRow(row []string, f figure, keys ...string) []string {
 	for i := 4; i < len(row)-1; i++ {
-		switch k := csvHeader[i]; {
-		case st.Hours == nil:
-			row[i] = ""
-		case k == "issued" || k == "wait_n" || k == "wait_mean_s":
-			row[i] = cmp.Or(string(hour[k]), "0")
-		default:
-			row[i] = ""
+		row[i] = ""
+		if k := csvHeader[i]; slices.Contains(keys, k) {
+			row[i] = cmp.Or(string(f[k]), "0")
 		}
 	}
 	return row

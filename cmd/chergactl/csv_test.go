@@ -40,8 +40,12 @@ func TestStatsCSV(t *testing.T) {
 		ten, err := time.ParseInLocation("2006-01-02 15:04", "2026-11-"+w.day+" 10:00", kyiv)
 		require.NoError(t, err)
 		clk.Set(ten)
-		for range w.mins {
-			_, err := e.Issue(ctx, queue.IssueRequest{Service: w.service, Kiosk: "k1"})
+		for i := range w.mins {
+			req := queue.IssueRequest{Service: w.service, Kiosk: "k1"}
+			if w.day == "23" && i == 0 {
+				req.Category = "veteran" // called first, served by the next call
+			}
+			_, err := e.Issue(ctx, req)
 			require.NoError(t, err)
 		}
 		for _, m := range w.mins {
@@ -61,7 +65,7 @@ func TestStatsCSV(t *testing.T) {
 		"voided", "expired", "expired_at_counter", "ratings", "rating_avg", "wait_n", "wait_mean_s", "wait_p50_s", "wait_p90_s", "wait_max_s",
 		"service_n", "service_mean_s", "service_p50_s", "service_p90_s", "service_max_s",
 		"wait_expired_n", "wait_expired_mean_s", "wait_expired_p50_s", "wait_expired_p90_s", "wait_expired_max_s", "exact"}, head)
-	perDay := 1 + 3 + 13 + 1 // the total, 3 services, 13 counters, the hour 10:00
+	perDay := 1 + 3 + 13 + 1 + 2 // the total, 3 services, 13 counters, the hour 10:00, 2 categories
 	require.Len(t, recs, 1+3*perDay, "Monday, Wednesday and the range; Tuesday has no figures")
 	rows := map[string]map[string]string{}
 	var order []string
@@ -76,8 +80,12 @@ func TestStatsCSV(t *testing.T) {
 	}
 	require.Equal(t, []string{"2026-11-23 total ", "2026-11-23 service social", "2026-11-23 service pension", "2026-11-23 service employment",
 		"2026-11-23 counter 1", "2026-11-23 counter 2"}, order[:6], "the services in the configuration's order, the counters by number")
-	require.Equal(t, "2026-11-23 counter 13", order[perDay-2])
-	require.Equal(t, "2026-11-23 hour 10", order[perDay-1])
+	require.Equal(t, "2026-11-23 counter 13", order[perDay-4])
+	require.Equal(t, "2026-11-23 hour 10", order[perDay-3])
+	require.Equal(t, []string{"2026-11-23 category disability", "2026-11-23 category veteran"}, order[perDay-2:perDay])
+	vet := rows["2026-11-23..2026-11-25 category veteran"]
+	require.Equal(t, []string{"1", "1", "", ""}, []string{vet["issued"], vet["served"], vet["visits"], vet["wait_n"]})
+	require.Equal(t, "0", rows["2026-11-25 category veteran"]["issued"])
 	h := rows["2026-11-23..2026-11-25 hour 10"]
 	require.Equal(t, []string{"10:00-11:00", "4", "4", "240", "", ""}, []string{h["name"], h["issued"], h["wait_n"], h["wait_mean_s"], h["visits"], h["wait_p50_s"]})
 	require.Equal(t, "2026-11-25 total ", order[perDay])
