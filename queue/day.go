@@ -379,6 +379,7 @@ func (t *txn) prune() {
 	}
 	first := days[keep].start // every event before it was published
 	for _, d := range days[:keep] {
+		t.keepWhatEventsTell(string(d.day))
 		t.fail(t.tx.Bucket(bucketDays).Delete(d.day))
 	}
 	// By key, the seqs counted up: a cursor's First after each Delete

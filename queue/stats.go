@@ -32,13 +32,16 @@ type Dist struct {
 	// NoMean says the mean is unknown: the figures of a day kept before
 	// the mean was. In JSON mean_s is null.
 	NoMean bool
+	// NoPercentiles says P50 and P90 are unknown: a range of days whose
+	// durations were not kept. In JSON p50_s and p90_s are null.
+	NoPercentiles bool
 }
 
 type distJSON struct {
 	N    int      `json:"n"`
 	Mean *float64 `json:"mean_s"`
-	P50  float64  `json:"p50_s"`
-	P90  float64  `json:"p90_s"`
+	P50  *float64 `json:"p50_s"`
+	P90  *float64 `json:"p90_s"`
 	Max  float64  `json:"max_s"`
 	// Statistics stored before the seconds held nanoseconds here.
 	OldP50 *time.Duration `json:"p50,omitempty"`
@@ -56,10 +59,14 @@ func fromSeconds(s float64) time.Duration {
 
 // MarshalJSON writes the durations in seconds.
 func (d Dist) MarshalJSON() ([]byte, error) {
-	j := distJSON{N: d.N, P50: seconds(d.P50), P90: seconds(d.P90), Max: seconds(d.Max)}
+	j := distJSON{N: d.N, Max: seconds(d.Max)}
 	if !d.NoMean {
 		m := seconds(d.Mean)
 		j.Mean = &m
+	}
+	if !d.NoPercentiles {
+		p50, p90 := seconds(d.P50), seconds(d.P90)
+		j.P50, j.P90 = &p50, &p90
 	}
 	return json.Marshal(j)
 }
@@ -72,7 +79,12 @@ func (d *Dist) UnmarshalJSON(b []byte) error {
 	if err := json.Unmarshal(b, &j); err != nil {
 		return err
 	}
-	*d = Dist{N: j.N, P50: fromSeconds(j.P50), P90: fromSeconds(j.P90), Max: fromSeconds(j.Max)}
+	*d = Dist{N: j.N, Max: fromSeconds(j.Max)}
+	if j.P50 != nil && j.P90 != nil {
+		d.P50, d.P90 = fromSeconds(*j.P50), fromSeconds(*j.P90)
+	} else {
+		d.NoPercentiles = d.N > 0 && j.OldP50 == nil
+	}
 	if j.Mean != nil {
 		d.Mean = fromSeconds(*j.Mean)
 	} else {
@@ -555,6 +567,22 @@ func span(a, b time.Time) (time.Duration, bool) {
 	}
 	d := b.Sub(a)
 	return d, d >= 0 && d <= 24*time.Hour
+}
+
+// keepWhatEventsTell stores again, from its events, the figures of a day
+// about to lose them (prune) that were kept by an older version, without
+// the durations and hours its events tell: a range's percentiles of it
+// stay exact.
+func (t *txn) keepWhatEventsTell(day string) {
+	v := t.tx.Bucket(bucketStats).Get([]byte(day))
+	if v == nil {
+		return
+	}
+	r, err := readDayRecord(v, true)
+	if err == nil && r.dur != nil && r.st.Hours != nil && !r.st.Total.Older {
+		return
+	}
+	t.keepStats(day)
 }
 
 // keepStats stores the statistics of a finished day, from the store as

@@ -234,7 +234,19 @@ func TestStatsKeptBefore(t *testing.T) {
 	o.clk.Set(monday10.AddDate(0, 0, 2))
 	o.issue("social")
 	o.clk.Set(monday10.AddDate(0, 0, 3))
-	o.issue("social") // the 23rd's events are gone
+	o.issue("social") // the 23rd's events are gone, what they told kept
+	st, err = o.e.Stats(o.ctx, "2026-11-23")
+	require.NoError(t, err)
+	require.False(t, st.Total.Older, "stored again from its events before they went")
+	require.Equal(t, 1, st.Total.Visits)
+
+	// A store whose events went before this version kept them.
+	require.NoError(t, o.e.Close())
+	db, err = bolt.Open(o.path, 0o600, nil)
+	require.NoError(t, err)
+	require.NoError(t, db.Update(func(tx *bolt.Tx) error { return tx.Bucket([]byte("stats")).Put([]byte("2026-11-23"), []byte(old)) }))
+	require.NoError(t, db.Close())
+	o.e = queuetest.OpenPath(t, o.path, o.cfg, o.opts())
 	st, err = o.e.Stats(o.ctx, "2026-11-23")
 	require.NoError(t, err)
 	require.True(t, st.Total.Older)

@@ -242,7 +242,7 @@ func (s *distSum) add(d Dist, ms msList) {
 }
 
 func (s *distSum) dist() Dist {
-	d := Dist{N: s.n, Max: s.max, NoMean: s.meanN == 0 && s.n > 0}
+	d := Dist{N: s.n, Max: s.max, NoMean: s.meanN == 0 && s.n > 0, NoPercentiles: len(s.ms) == 0 && s.n > 0}
 	if s.meanN > 0 {
 		d.Mean = fromSeconds(s.meanSum / float64(s.meanN))
 	}

@@ -208,7 +208,20 @@ func TestStatsRangeOfAnOlderRecord(t *testing.T) {
 	require.Equal(t, []queue.Hour{{Hour: 10, Issued: 5, WaitN: 5, WaitMean: 7*time.Minute + 12*time.Second}}, rs.Hours)
 
 	o.clk.Set(monday10.AddDate(0, 0, 2))
-	o.waits(30) // Monday's events go
+	o.waits(30) // Monday's events go, what they told kept
+	rs, err = o.e.StatsRange(o.ctx, "2026-11-23", "2026-11-25")
+	require.NoError(t, err)
+	require.True(t, rs.Exact(), "Monday's figures were stored again with their durations before its events went")
+	require.Equal(t, 3*time.Minute, rs.Total.Wait.P50, "of 1 2 3 10 20 30")
+
+	// A store whose events went before this version kept them.
+	dropDurations(t, o, "2026-11-23")
+	one, err := o.e.StatsRange(o.ctx, "2026-11-23", "2026-11-23")
+	require.NoError(t, err)
+	require.True(t, one.Total.Wait.NoPercentiles, "no durations at all: unknown, not 0")
+	b, err := json.Marshal(one.Total.Wait)
+	require.NoError(t, err)
+	require.JSONEq(t, `{"n":3,"mean_s":120,"p50_s":null,"p90_s":null,"max_s":180}`, string(b))
 	rs, err = o.e.StatsRange(o.ctx, "2026-11-23", "2026-11-25")
 	require.NoError(t, err)
 	require.False(t, rs.Exact())
@@ -220,7 +233,7 @@ func TestStatsRangeOfAnOlderRecord(t *testing.T) {
 	st, err = o.e.Stats(o.ctx, "2026-11-23")
 	require.NoError(t, err)
 	require.Nil(t, st.Hours, "unknown")
-	b, err := json.Marshal(st)
+	b, err = json.Marshal(st)
 	require.NoError(t, err)
 	require.NotContains(t, string(b), "hours")
 	b, err = json.Marshal(rs)

@@ -26,6 +26,15 @@ func adminStats(o *Office, ctx context.Context, args json.RawMessage) (any, erro
 	if err := checkDay(a.Day); err != nil {
 		return nil, err
 	}
+	// A range given empty (a script's month=$M with M unset) is a mistake
+	// to say, not today's figures.
+	var given map[string]json.RawMessage
+	_ = json.Unmarshal(args, &given)
+	for _, k := range []string{"month", "from", "to"} {
+		if v, ok := given[k]; ok && string(v) == `""` {
+			return nil, badArg(k, "is empty: give a month such as 2026-11, or days such as 2026-11-01")
+		}
+	}
 	ranged := a.From != "" || a.To != ""
 	switch {
 	case a.Month != "" && (a.Day != "" || ranged):

@@ -114,6 +114,10 @@ func TestStatsGetRangeRefused(t *testing.T) {
 		`{"from":"2026-11-30","to":"2026-11-01"}`:                    "to",
 		`{"from":"2025-01-01","to":"2026-11-01"}`:                    "to",
 		`{"from":"1 листопада","to":"2026-11-01"}`:                   "from",
+		// Empty (a script's variable unset): not today's figures.
+		`{"month":""}`:                 "month",
+		`{"from":"","to":""}`:          "from",
+		`{"to":"","day":"2026-11-02"}`: "to",
 	} {
 		r := o.Admin(ctx, office.AdminRequest{ID: "s", Op: "stats.get", Args: []byte(args)})
 		require.False(t, r.OK, args)
