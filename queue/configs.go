@@ -388,7 +388,8 @@ func readConfigs(tx *bolt.Tx) ([]ConfigVersion, error) {
 // Compacted, the copy holds the data alone, in full pages, without the
 // free pages of the store (a store whose office.stats_days was lowered
 // keeps its size, and writes its long free list at every commit): put
-// back as the state file, it is the smaller store. It takes longer.
+// back as the state file, it is the smaller store. It takes longer, but
+// not the store's time: the copy is compacted.
 func (e *Engine) Backup(path string, compact bool) (int64, error) {
 	if err := e.backupTarget(path); err != nil {
 		return 0, err
@@ -418,20 +419,24 @@ func (e *Engine) Backup(path string, compact bool) (int64, error) {
 	}
 	tmp := f.Name()
 	var n int64
-	if compact {
-		f.Close()
-		n, err = e.compactTo(tmp)
-	} else {
-		err = e.view(func(tx *bolt.Tx) error {
-			n, err = tx.WriteTo(f)
-			return err
-		})
-		if err == nil {
-			err = f.Sync()
-		}
-		if cerr := f.Close(); err == nil {
-			err = cerr
-		}
+	err = e.view(func(tx *bolt.Tx) error {
+		n, err = tx.WriteTo(f)
+		return err
+	})
+	if err == nil {
+		err = f.Sync()
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil && compact {
+		// From the copy, not the store: bbolt's Compact reads its source
+		// in one transaction, which would hold up the store's growth
+		// (every write that needs room) for as long as it takes.
+		var small string
+		small, n, err = compactCopy(tmp, dir, prefix)
+		os.Remove(tmp)
+		tmp = small
 	}
 	if err == nil {
 		// Restored, the copy knows it is one (restore.go).
@@ -451,30 +456,45 @@ func (e *Engine) Backup(path string, compact bool) (int64, error) {
 	return n, nil
 }
 
-// compactTo writes the store's data into a new store at path (an empty
-// file) and returns its size.
-func (e *Engine) compactTo(path string) (n int64, err error) {
+// compactCopy writes the data of the store copy at src into a new file in
+// dir, named prefix and digits (a backup's temporary name), and returns its
+// path and size.
+func compactCopy(src, dir, prefix string) (path string, n int64, err error) {
+	f, err := os.CreateTemp(dir, prefix+"*")
+	if err != nil {
+		return "", 0, err
+	}
+	path = f.Name()
+	f.Close()
+	defer func() {
+		if err != nil {
+			os.Remove(path)
+		}
+	}()
+	from, err := bolt.Open(src, 0o600, &bolt.Options{ReadOnly: true, Timeout: time.Second})
+	if err != nil {
+		return path, 0, err
+	}
+	defer from.Close()
 	dst, err := bolt.Open(path, 0o600, &bolt.Options{NoSync: true, Timeout: time.Second})
 	if err != nil {
-		return 0, err
+		return path, 0, err
 	}
-	defer func() {
-		if cerr := dst.Close(); err == nil {
-			err = cerr
-		}
-		if fi, serr := os.Stat(path); err == nil && serr == nil {
-			n = fi.Size()
-		}
-	}()
-	err = func() (err error) {
-		defer debug.SetPanicOnFault(debug.SetPanicOnFault(true))
-		defer recoverDamaged(e.db.Path(), &err)
-		return bolt.Compact(dst, e.db, 16<<20)
-	}()
+	err = bolt.Compact(dst, from, 16<<20)
 	if err == nil {
 		err = dst.Sync()
 	}
-	return n, err
+	if cerr := dst.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return path, 0, err
+	}
+	fi, err := os.Stat(path)
+	if err != nil {
+		return path, 0, err
+	}
+	return path, fi.Size(), nil
 }
 
 // isDigits reports whether s is a run of decimal digits, as the random

@@ -202,10 +202,8 @@ func runCSV(w, stderr io.Writer, broker string, acct account, root string, args 
 		for _, h := range hours {
 			cw.Write(hourRow(day, h, st, exact))
 		}
-		var cats map[string]figure
-		json.Unmarshal(st.Total["categories"], &cats)
 		for _, c := range categories {
-			cw.Write(partRow(csvRow(day, "category", c, "", nil, exact), cats[c], "issued", "served"))
+			cw.Write(categoryRow(day, c, st, exact))
 		}
 	}
 	for _, st := range days {
@@ -271,6 +269,19 @@ func hourRow(day string, h int, st statsResult, exact string) []string {
 		return partRow(row, nil)
 	}
 	return partRow(row, hour, "issued", "wait_n", "wait_mean_s")
+}
+
+// categoryRow is the row of priority category c of a day or range: its
+// issued and served, zeros for none; all empty of a day kept before
+// categories were, its events gone (its hours are unknown too).
+func categoryRow(day, c string, st statsResult, exact string) []string {
+	row := csvRow(day, "category", c, "", nil, exact)
+	if st.Hours == nil && st.From == "" {
+		return partRow(row, nil)
+	}
+	var cats map[string]figure
+	json.Unmarshal(st.Total["categories"], &cats)
+	return partRow(row, cats[c], "issued", "served")
 }
 
 // partRow fills row's columns named by keys from f (0 where f has none),

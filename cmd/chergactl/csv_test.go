@@ -144,4 +144,15 @@ func TestCSVUnknownIsEmpty(t *testing.T) {
 		require.Empty(t, c)
 	}
 	require.Equal(t, "false", hour[len(hour)-1])
+
+	cell = map[string]string{}
+	known := statsResult{Hours: []figure{}, Total: figure{"categories": []byte(`{"veteran":{"issued":2,"served":1}}`)}}
+	for i, k := range csvHeader {
+		cell[k] = categoryRow("2026-11-23", "veteran", known, "true")[i]
+	}
+	require.Equal(t, []string{"category", "veteran", "2", "1", ""}, []string{cell["kind"], cell["id"], cell["issued"], cell["served"], cell["visits"]})
+	require.Equal(t, "0", categoryRow("2026-11-23", "disability", known, "true")[4], "none that day")
+	for _, c := range categoryRow("2026-11-23", "veteran", statsResult{}, "true")[4:31] {
+		require.Empty(t, c, "a day kept before categories were")
+	}
 }

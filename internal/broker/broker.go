@@ -151,6 +151,8 @@ func (q *quotaLog) due(client string, now time.Time) (bool, int) {
 	}
 	if len(q.last) >= 1000 { // clients come and go: start over
 		clear(q.last)
+		clear(q.missed)
+		q.missed[client] = 1
 	}
 	n := q.missed[client]
 	q.last[client] = now

@@ -315,13 +315,21 @@ func (e *FieldError) Unwrap() error { return e.Err }
 // kiosk's screen says to press again.
 func (k *kiosk) submit(p press) {
 	p.at, p.ownBefore = time.Now(), k.own.Load()
+	if !k.enqueue(p) {
+		k.o.reportError("kiosk/"+k.cfg.ID, errors.New("office: kiosk busy; press ignored"))
+		k.answer(refuse(Result{Press: p.id, Service: p.service, At: k.o.now()}, "busy", "Термінал зайнятий. Будь ласка, натисніть кнопку ще раз. / The kiosk is busy. Please press the button again."))
+	}
+}
+
+// enqueue hands p to the kiosk's loop, and reports whether it is there: a
+// press sent again by a screen that had no answer yet is, already (the one
+// in the backlog answers it: "busy" now would contradict it).
+func (k *kiosk) enqueue(p press) bool {
 	if p.id != "" {
 		k.queuedMu.Lock()
 		defer k.queuedMu.Unlock()
 		if k.queued[p.id] == p.asked() {
-			// Sent again by a screen that had no answer yet: the one in
-			// the backlog answers it ("busy" now would contradict it).
-			return
+			return true
 		}
 	}
 	select {
@@ -329,9 +337,9 @@ func (k *kiosk) submit(p press) {
 		if p.id != "" {
 			k.queued[p.id] = p.asked()
 		}
+		return true
 	default:
-		k.o.reportError("kiosk/"+k.cfg.ID, errors.New("office: kiosk busy; press ignored"))
-		k.answer(refuse(Result{Press: p.id, Service: p.service, At: k.o.now()}, "busy", "Термінал зайнятий. Будь ласка, натисніть кнопку ще раз. / The kiosk is busy. Please press the button again."))
+		return false
 	}
 }
 
