@@ -417,6 +417,13 @@ func syntaxError(doc []byte, err error) error {
 	if e.Line < 1 || e.Line > len(lines) {
 		return e
 	}
+	// A quote left open ends where the next quote of the file happens to
+	// be, lines below (in a comment, an apostrophe): the mistake is where
+	// it opened.
+	opened, quote := openQuote(lines, e.Line)
+	if opened > 0 {
+		e.Line = opened
+	}
 	text := strings.TrimRight(lines[e.Line-1], " \t\r\n")
 	e.Text = text
 	if r := []rune(text); len(r) > 80 {
@@ -440,7 +447,55 @@ func syntaxError(doc []byte, err error) error {
 		e.Message == "mapping values are not allowed in this context":
 		e.Hint = "check its indentation against the lines above"
 	}
+	switch {
+	case opened > 0 && quote == '\'':
+		e.Hint = "a quote opened here is not closed on this line: an apostrophe inside '…' ends it; write the value in \"…\", or use ’"
+	case opened == 0 && apostropheEnds.MatchString(text):
+		e.Hint = "an apostrophe inside '…' ends the value: write it in \"…\", or use ’"
+	case opened > 0:
+		e.Hint = "a quote opened here is not closed on this line"
+	}
 	return e
+}
+
+// apostropheEnds is a value in '…' that an apostrophe ended inside a word:
+// name: 'Зв'язок'.
+var apostropheEnds = regexp.MustCompile(`:\s*'[^']*'\pL`)
+
+// openQuote says whether line (from 1) of a YAML document is inside a
+// quoted value opened on an earlier line, and which line and quote: a
+// quote opens only where a value begins (after a colon, a dash, a bracket
+// or a comma), so an apostrophe inside a word or a comment is none.
+func openQuote(lines []string, line int) (opened int, quote rune) {
+	for i := 0; i < line-1 && i < len(lines); i++ {
+		r := []rune(lines[i])
+		last := ' ' // the last character before, not a space
+		if quote == 0 {
+			last = 0 // the start of a line is where a value may begin
+		}
+		for j := 0; j < len(r); j++ {
+			c := r[j]
+			switch {
+			case quote == '"' && c == '\\':
+				j++
+			case quote == '"' && c == '"', quote == '\'' && c == '\'' && (j+1 >= len(r) || r[j+1] != '\''):
+				quote, opened = 0, 0
+			case quote == '\'' && c == '\'':
+				j++ // '' is a quote inside '…'
+			case quote != 0:
+			case c == '#' && (j == 0 || r[j-1] == ' ' || r[j-1] == '\t'):
+				j = len(r) // a comment
+			case (c == '"' || c == '\'') && (last == 0 || strings.ContainsRune(":-[{,", last)):
+				quote, opened = c, i+1
+			case c != ' ' && c != '\t':
+				last = c
+			}
+		}
+	}
+	if quote == 0 {
+		return 0, 0
+	}
+	return opened, quote
 }
 
 // hasKey reports whether a line of YAML has a key: a colon that ends the

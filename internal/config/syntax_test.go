@@ -94,3 +94,31 @@ func TestSyntaxErrorsAcrossLines(t *testing.T) {
 		})
 	}
 }
+
+// TestSyntaxErrorsAtAnOpenQuote: a quote left open is reported where it
+// opened, not lines below where go-yaml found the next quote (in a
+// comment, an apostrophe); an apostrophe inside '…' says what to write.
+func TestSyntaxErrorsAtAnOpenQuote(t *testing.T) {
+	base, err := firmwareconfig.Raw("default.yaml")
+	require.NoError(t, err)
+	for _, tc := range []struct{ name, from, to, hint string }{
+		{"a prefix", `prefix: "П"`, `prefix: "П`, "not closed on this line"},
+		{"a name in single quotes", `name: "Пенсійний фонд"`, `name: 'Зв'язок'`, "apostrophe"},
+		{"the footer", `footer: "`, `footer: "Очікуйте`, "not closed on this line"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			doc := string(base)
+			i := strings.Index(doc, tc.from)
+			require.GreaterOrEqual(t, i, 0, tc.from)
+			end := i + strings.IndexByte(doc[i:], '\n')
+			line := strings.Count(doc[:i], "\n") + 1
+			doc = doc[:i] + tc.to + doc[end:]
+			_, err := config.Parse([]byte(doc))
+			var se *config.SyntaxError
+			require.True(t, errors.As(err, &se), "%v", err)
+			require.Equal(t, line, se.Line, "%v", err)
+			require.Contains(t, se.Hint, tc.hint)
+			require.Contains(t, se.Text, tc.to)
+		})
+	}
+}
