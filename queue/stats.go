@@ -579,7 +579,7 @@ func (t *txn) keepWhatEventsTell(day string) {
 		return
 	}
 	r, err := readDayRecord(v, true)
-	if err == nil && r.dur != nil && r.st.Hours != nil && !r.st.Total.Older {
+	if err == nil && !r.older() {
 		return
 	}
 	t.keepStats(day)

@@ -117,6 +117,12 @@ type dayRecord struct {
 	dur *dayDurations
 }
 
+// older reports whether the record was kept by an older version, without
+// the durations, hours or figures its day's events tell.
+func (r dayRecord) older() bool {
+	return r.dur == nil || r.st.Hours == nil || r.st.Total.Older
+}
+
 // MarshalJSON writes the figures, as the day's stats.get has them, with
 // the durations.
 func (r dayRecord) MarshalJSON() ([]byte, error) {
@@ -432,7 +438,7 @@ func (e *Engine) StatsRange(ctx context.Context, from, to string) (*RangeStats, 
 			if err != nil {
 				return fmt.Errorf("queue: the figures of %s: %w", day, err)
 			}
-			if r.dur == nil || r.st.Hours == nil || r.st.Total.Older {
+			if r.older() {
 				// Kept before the durations and the hours were: while
 				// its events are kept, they tell them.
 				st, dur, ok, err := computeDay(tx, day, e.loc)
