@@ -14,25 +14,31 @@ import (
 // adminStats is stats.get: the figures of a day (day, default today), or of
 // a range of days (from and to, or month), with the services' names.
 func adminStats(o *Office, ctx context.Context, args json.RawMessage) (any, error) {
-	var a struct {
-		Day   string `json:"day"`
-		From  string `json:"from"`
-		To    string `json:"to"`
-		Month string `json:"month"`
+	var given struct {
+		Day   string  `json:"day"`
+		From  *string `json:"from"`
+		To    *string `json:"to"`
+		Month *string `json:"month"`
 	}
-	if err := decodeArgs(args, &a); err != nil {
+	if err := decodeArgs(args, &given); err != nil {
 		return nil, err
 	}
-	if err := checkDay(a.Day); err != nil {
+	if err := checkDay(given.Day); err != nil {
 		return nil, err
 	}
 	// A range given empty (a script's month=$M with M unset) is a mistake
 	// to say, not today's figures.
-	var given map[string]json.RawMessage
-	_ = json.Unmarshal(args, &given)
-	for _, k := range []string{"month", "from", "to"} {
-		if v, ok := given[k]; ok && string(v) == `""` {
-			return nil, badArg(k, "is empty: give a month such as 2026-11, or days such as 2026-11-01")
+	a := struct{ Day, From, To, Month string }{Day: given.Day}
+	for _, f := range []struct {
+		name string
+		v    *string
+		to   *string
+	}{{"month", given.Month, &a.Month}, {"from", given.From, &a.From}, {"to", given.To, &a.To}} {
+		if f.v != nil && *f.v == "" {
+			return nil, badArg(f.name, "is empty: give a month such as 2026-11, or days such as 2026-11-01")
+		}
+		if f.v != nil {
+			*f.to = *f.v
 		}
 	}
 	ranged := a.From != "" || a.To != ""
