@@ -299,8 +299,9 @@ func (t *txn) rollover() {
 			t.e.log.Info("queue: a new business day; numbering starts again", "day", day, "was", was, "expired", expired)
 		})
 	}
-	// A day that issued no ticket leaves no figures: prune drops it.
-	if t.st.day != "" && len(t.st.tickets) > 0 {
+	// A day that issued no ticket and refused no press leaves no
+	// figures: prune drops it.
+	if t.st.day != "" && (len(t.st.tickets) > 0 || t.refusedToday()) {
 		t.keepStats(t.st.day)
 	}
 	old := t.st
@@ -350,7 +351,7 @@ func (t *txn) prune() {
 	kept := days[:0]
 	for i, d := range days {
 		if i < len(days)-1 {
-			had, err := hadTickets(t.tx, string(d.day), d.start)
+			had, err := hadPresses(t.tx, string(d.day), d.start)
 			if err != nil {
 				t.fail(err)
 				return
@@ -396,17 +397,30 @@ func (t *txn) prune() {
 	}
 }
 
-// hadTickets reports whether the business day whose day.started event is
-// start issued a ticket: whether one of its events, up to the next day's
-// start, is of a ticket of that day. It reads only the events before the
-// day's first ticket.
-func hadTickets(tx *bolt.Tx, day string, start uint64) (bool, error) {
+// refusedToday reports whether the business day running refused a press
+// (it issued no ticket: those are in t.st.tickets).
+func (t *txn) refusedToday() bool {
+	start := beU64(t.tx.Bucket(bucketDays).Get([]byte(t.st.day)))
+	if start == 0 {
+		return false
+	}
+	had, err := hadPresses(t.tx, t.st.day, start)
+	t.fail(err)
+	return had
+}
+
+// hadPresses reports whether the business day whose day.started event is
+// start issued a ticket or refused a press (its figures count the citizens
+// turned away): whether one of its events, up to the next day's start, is
+// of a ticket of that day or a press.refused. It reads only the events
+// before the first.
+func hadPresses(tx *bolt.Tx, day string, start uint64) (bool, error) {
 	had := false
 	err := eachEvent(tx, start, func(ev *eventRecord) bool {
 		if ev.Seq > start && ev.Type == EvDayStarted {
 			return false
 		}
-		had = ev.Ticket != nil && ev.Ticket.Day == day
+		had = ev.Ticket != nil && ev.Ticket.Day == day || ev.Type == EvRefused
 		return !had
 	})
 	return had, err

@@ -53,7 +53,9 @@ type eventRecord struct {
 	At      time.Time `json:"at"`
 	Counter string    `json:"counter,omitempty"`
 	Ticket  *Ticket   `json:"ticket,omitempty"`
-	Alert   bool      `json:"alert,omitempty"` // of office.paused
+	Alert   bool      `json:"alert,omitempty"`   // of office.paused
+	Service string    `json:"service,omitempty"` // of press.refused
+	Reason  string    `json:"reason,omitempty"`
 }
 
 // eachEvent calls f for the events from seq from on, in order, until f

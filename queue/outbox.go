@@ -38,9 +38,12 @@ type Event struct {
 	At      time.Time `json:"at"`
 	Ticket  *Ticket   `json:"ticket,omitempty"`
 	Counter string    `json:"counter,omitempty"`
-	// Service is the service of a service.paused or service.resumed.
+	// Service is the service of a service.paused or service.resumed, or
+	// of a press.refused.
 	Service string `json:"service,omitempty"`
-	Reason  string `json:"reason,omitempty"`
+	// Kiosk is the kiosk of a press.refused.
+	Kiosk  string `json:"kiosk,omitempty"`
+	Reason string `json:"reason,omitempty"`
 	// Alert: an office.paused for an air-raid alert (Paused.IsAlert).
 	Alert bool `json:"alert,omitempty"`
 	// Version is the configuration version of a config.changed, whose
@@ -79,6 +82,9 @@ const (
 	// EvConfigChanged: a configuration version was recorded and runs (an
 	// integration reads it again: config.get).
 	EvConfigChanged = "config.changed"
+	// EvRefused: a kiosk press that gave no ticket (Refused): its Kiosk,
+	// Service and Reason; the citizen was turned away.
+	EvRefused = "press.refused"
 )
 
 // IsCall reports whether the event calls its ticket to a counter (a call or

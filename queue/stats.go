@@ -162,6 +162,11 @@ type Figure struct {
 	Wait        Dist `json:"wait"`
 	Service     Dist `json:"service"`
 	WaitExpired Dist `json:"wait_expired"`
+	// Refused counts the presses of a service that gave no ticket, by the
+	// reason the kiosk gave (RefusalReasons: "daily_cap", "full",
+	// "closed", …): the citizens turned away. None of a counter, and none
+	// of a day kept before they were counted.
+	Refused map[string]int `json:"refused,omitempty"`
 	// Categories are the priority tickets by their category
 	// (office.priority_categories: veterans, people with disabilities),
 	// counted as Issued and Served are; none of a counter, and none of a
@@ -188,6 +193,14 @@ func (f *Figure) category(c string, issued, served int) {
 	cf.Issued += issued
 	cf.Served += served
 	f.Categories[c] = cf
+}
+
+// refused counts n presses refused for reason.
+func (f *Figure) refused(reason string, n int) {
+	if f.Refused == nil {
+		f.Refused = map[string]int{}
+	}
+	f.Refused[reason] += n
 }
 
 // figureFields is a Figure without its JSON methods.
@@ -454,6 +467,10 @@ func (d *dayAcc) event(ev *eventRecord) {
 			for _, a := range []*figureAcc{&d.total, d.get(d.svcs, tk.Service), ctr} {
 				a.service = append(a.service, s)
 			}
+		}
+	case EvRefused:
+		for _, a := range []*figureAcc{&d.total, d.get(d.svcs, ev.Service)} {
+			a.f.refused(ev.Reason, 1)
 		}
 	case EvOfficePaused:
 		d.shelter.paused(ev.At, ev.Alert)

@@ -188,7 +188,7 @@ func checkDayRecord(v []byte) error {
 // n, the ratings' mean by the ratings, and the percentiles those of every
 // duration of the range (not a mean of the days' percentiles, which would
 // be wrong). Days counts the days with figures: the others issued no
-// ticket (weekends, holidays), or are still to come. Today's figures are
+// ticket and refused no press (weekends, holidays), or are still to come. Today's figures are
 // live.
 type RangeStats struct {
 	From     string
@@ -284,6 +284,9 @@ func (s *figureSum) add(f Figure, dur figureDurations) {
 	for k, cf := range f.Categories {
 		c.category(k, cf.Issued, cf.Served)
 	}
+	for reason, n := range f.Refused {
+		c.refused(reason, n)
+	}
 	s.ratingSum += f.RatingAvg * float64(f.Ratings)
 	s.wait.add(f.Wait, dur.Wait)
 	s.service.add(f.Service, dur.Service)
@@ -312,11 +315,12 @@ type rangeAcc struct {
 }
 
 func (r *rangeAcc) add(st *DayStats, dur *dayDurations) {
-	if st.Total.Issued == 0 {
+	if st.Total.Issued == 0 && len(st.Total.Refused) == 0 {
 		return // no figures: an empty record an older store kept of a weekend
 	}
 	r.days++
-	if t := st.Total; dur == nil && t.Wait.N+t.Service.N+t.WaitExpired.N > 0 || st.Hours == nil {
+	// A day that only refused presses has no hours.
+	if t := st.Total; dur == nil && t.Wait.N+t.Service.N+t.WaitExpired.N > 0 || st.Hours == nil && t.Issued > 0 {
 		r.inexact = append(r.inexact, st.Day)
 	}
 	if dur == nil {

@@ -319,3 +319,60 @@ func TestStatsRecordSize(t *testing.T) {
 	require.Equal(t, 1000, figures.Total.Issued)
 	require.Less(t, size, 48<<10)
 }
+
+// A press a kiosk refused is counted under its service and the day, by
+// reason, kept with the day's figures when the day ends (a day that only
+// refused presses too, through stats_days) and summed over a range; its
+// event goes out with the others.
+func TestStatsRefusedPresses(t *testing.T) {
+	o := newOffice(t, queuetest.Office(t, withOffice("stats_days: 1")), monday10)
+	require.NoError(t, o.e.Refused(o.ctx, "k1", "social", "daily_cap"))
+	require.NoError(t, o.e.Refused(o.ctx, "k1", "social", "daily_cap"))
+	require.NoError(t, o.e.Refused(o.ctx, "k2", "pension", "closed"))
+	require.ErrorIs(t, o.e.Refused(o.ctx, "k1", "nosuch", "closed"), queue.ErrUnknownService)
+	require.ErrorContains(t, o.e.Refused(o.ctx, "k1", "social", "repeat"), `"repeat"`, "a repeat turned nobody away")
+
+	st, err := o.e.Stats(o.ctx, "")
+	require.NoError(t, err)
+	require.Equal(t, map[string]int{"daily_cap": 2, "closed": 1}, st.Total.Refused)
+	require.Equal(t, map[string]int{"daily_cap": 2}, st.Services["social"].Refused)
+	require.Equal(t, map[string]int{"closed": 1}, st.Services["pension"].Refused)
+	require.Zero(t, st.Total.Issued)
+	b, err := json.Marshal(st.Services["social"])
+	require.NoError(t, err)
+	require.Contains(t, string(b), `"refused":{"daily_cap":2}`)
+
+	evs, err := o.e.Pending(0, 1<<20)
+	require.NoError(t, err)
+	var refused []queue.Event
+	for _, ev := range evs {
+		if ev.Type == queue.EvRefused {
+			refused = append(refused, ev)
+		}
+	}
+	require.Len(t, refused, 3)
+	require.Equal(t, "k2", refused[2].Kiosk)
+	require.Equal(t, "pension", refused[2].Service)
+	require.Equal(t, "closed", refused[2].Reason)
+	require.Nil(t, refused[2].Ticket)
+
+	// Tuesday issues, Wednesday is today: Monday, which only refused
+	// presses, is past stats_days, its events pruned; its figures stay.
+	o.clk.Set(monday10.AddDate(0, 0, 1))
+	o.waits(5)
+	require.NoError(t, o.e.Refused(o.ctx, "k1", "social", "full"))
+	o.clk.Set(monday10.AddDate(0, 0, 2))
+	o.issue("social")
+	o.published()
+	mon, err := o.e.Stats(o.ctx, "2026-11-23")
+	require.NoError(t, err, "a day that turned citizens away has figures")
+	require.Equal(t, map[string]int{"daily_cap": 2, "closed": 1}, mon.Total.Refused)
+
+	rs, err := o.e.StatsRange(o.ctx, "2026-11-23", "2026-11-25")
+	require.NoError(t, err)
+	require.Equal(t, 3, rs.Days)
+	require.True(t, rs.Exact(), "a day that only refused presses has no hours to miss")
+	require.Equal(t, map[string]int{"daily_cap": 2, "closed": 1, "full": 1}, rs.Total.Refused)
+	require.Equal(t, map[string]int{"daily_cap": 2, "full": 1}, rs.Services["social"].Refused)
+	require.Nil(t, rs.Counters["1"].Refused, "a counter refuses no press")
+}

@@ -33,12 +33,20 @@ var (
 		"voided", "expired", "expired_at_counter", "ratings", "rating_avg"}
 	csvDists      = []string{"wait", "service", "wait_expired"}
 	csvDistFields = []string{"n", "mean_s", "p50_s", "p90_s", "max_s"}
+	// csvRefused are the reasons of refused presses (queue.RefusalReasons)
+	// with a column each, after "refused", their sum: the citizens a
+	// kiosk turned away. A counter's are empty: kiosks refuse presses.
+	csvRefused = []string{"daily_cap", "full", "closed", "paused", "printer", "clock"}
 )
 
 // csvHeader is the header row.
 var csvHeader = func() []string {
 	head := []string{"day", "kind", "id", "name"}
 	head = append(head, csvFigures...)
+	head = append(head, "refused")
+	for _, r := range csvRefused {
+		head = append(head, "refused_"+r)
+	}
 	for _, d := range csvDists {
 		for _, f := range csvDistFields {
 			head = append(head, d+"_"+f)
@@ -244,6 +252,19 @@ func csvRow(day, kind, id, name string, f figure, exact string) []string {
 	for _, k := range csvFigures {
 		row = append(row, cell(f[k]))
 	}
+	var refused map[string]int
+	json.Unmarshal(f["refused"], &refused)
+	sum := 0
+	for _, n := range refused {
+		sum += n
+	}
+	for _, n := range append([]int{sum}, mapped(csvRefused, refused)...) {
+		if kind == "counter" {
+			row = append(row, "")
+		} else {
+			row = append(row, strconv.Itoa(n))
+		}
+	}
 	for _, d := range csvDists {
 		var dist figure
 		json.Unmarshal(f[d], &dist)
@@ -252,6 +273,15 @@ func csvRow(day, kind, id, name string, f figure, exact string) []string {
 		}
 	}
 	return append(row, exact)
+}
+
+// mapped is m's value of each key, in order.
+func mapped(keys []string, m map[string]int) []int {
+	out := make([]int, len(keys))
+	for i, k := range keys {
+		out[i] = m[k]
+	}
+	return out
 }
 
 // hourRow is the row of hour h of a day or range: issued, wait_n and

@@ -54,6 +54,10 @@ func TestStatsCSV(t *testing.T) {
 			require.NoError(t, err)
 		}
 	}
+	// Wednesday the kiosk turned three citizens away.
+	for _, r := range [][2]string{{"social", "daily_cap"}, {"social", "daily_cap"}, {"pension", "closed"}} {
+		require.NoError(t, e.Refused(ctx, "k1", r[0], r[1]))
+	}
 
 	var stdout, stderr bytes.Buffer
 	code := ctl([]string{"-broker", o.BrokerURL(), "-csv", "stats.get", "from=2026-11-23", "to=2026-11-25"}, nil, &stdout, &stderr, func(string) string { return "" })
@@ -62,7 +66,8 @@ func TestStatsCSV(t *testing.T) {
 	require.NoError(t, err)
 	head := recs[0]
 	require.Equal(t, []string{"day", "kind", "id", "name", "issued", "priority", "transfers_in", "visits", "served", "noshows", "transfers",
-		"voided", "expired", "expired_at_counter", "ratings", "rating_avg", "wait_n", "wait_mean_s", "wait_p50_s", "wait_p90_s", "wait_max_s",
+		"voided", "expired", "expired_at_counter", "ratings", "rating_avg",
+		"refused", "refused_daily_cap", "refused_full", "refused_closed", "refused_paused", "refused_printer", "refused_clock", "wait_n", "wait_mean_s", "wait_p50_s", "wait_p90_s", "wait_max_s",
 		"service_n", "service_mean_s", "service_p50_s", "service_p90_s", "service_max_s",
 		"wait_expired_n", "wait_expired_mean_s", "wait_expired_p50_s", "wait_expired_p90_s", "wait_expired_max_s", "exact"}, head)
 	perDay := 1 + 3 + 13 + 1 + 2 // the total, 3 services, 13 counters, the hour 10:00, 2 categories
@@ -105,6 +110,15 @@ func TestStatsCSV(t *testing.T) {
 	require.Equal(t, []string{"4", "4", "240", "120", "600", "600", "true"},
 		[]string{all["issued"], all["wait_n"], all["wait_mean_s"], all["wait_p50_s"], all["wait_p90_s"], all["wait_max_s"], all["exact"]})
 	require.Equal(t, "600", rows["2026-11-23..2026-11-25 service pension"]["wait_p50_s"])
+	refused := func(k string) []string {
+		r := rows[k]
+		return []string{r["refused"], r["refused_daily_cap"], r["refused_closed"], r["refused_full"]}
+	}
+	require.Equal(t, []string{"3", "2", "1", "0"}, refused("2026-11-25 total "))
+	require.Equal(t, []string{"2", "2", "0", "0"}, refused("2026-11-23..2026-11-25 service social"))
+	require.Equal(t, []string{"1", "0", "1", "0"}, refused("2026-11-25 service pension"))
+	require.Equal(t, []string{"0", "0", "0", "0"}, refused("2026-11-23 total "))
+	require.Equal(t, []string{"", "", "", ""}, refused("2026-11-25 counter 10"), "a counter refuses no press")
 
 	// One day; -csv is for stats.get only.
 	stdout.Reset()
@@ -152,7 +166,7 @@ func TestCSVUnknownIsEmpty(t *testing.T) {
 	}
 	require.Equal(t, []string{"category", "veteran", "2", "1", ""}, []string{cell["kind"], cell["id"], cell["issued"], cell["served"], cell["visits"]})
 	require.Equal(t, "0", categoryRow("2026-11-23", "disability", known, "true")[4], "none that day")
-	for _, c := range categoryRow("2026-11-23", "veteran", statsResult{}, "true")[4:31] {
+	for _, c := range categoryRow("2026-11-23", "veteran", statsResult{}, "true")[4 : len(csvHeader)-1] {
 		require.Empty(t, c, "a day kept before categories were")
 	}
 }

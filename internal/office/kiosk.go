@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"image/png"
 	"os"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -499,7 +500,24 @@ func (k *kiosk) run(ctx context.Context) {
 			}
 			k.o.log.Info("kiosk", "kiosk", k.cfg.ID, "service", p.service, "source", p.source, "ok", r.OK, "ticket", r.Ticket, "reason", r.Reason)
 			k.answer(r)
+			if !again && !p.repeat && !r.OK && slices.Contains(queue.RefusalReasons, r.Reason) {
+				k.refused(ctx, p.service, r.Reason)
+			}
 		}
+	}
+}
+
+// refusalWait is how long a refused press waits for the store to count it.
+const refusalWait = 2 * time.Second
+
+// refused records a press for service that the kiosk refused for reason,
+// after its answer: the day's figures count the citizens turned away. A
+// store that has not taken it within refusalWait loses the count.
+func (k *kiosk) refused(ctx context.Context, service, reason string) {
+	ctx, cancel := context.WithTimeout(ctx, refusalWait)
+	defer cancel()
+	if err := k.o.eng.Refused(ctx, k.cfg.ID, service, reason); err != nil {
+		k.o.log.Warn("kiosk: a refused press is not counted in the figures", "kiosk", k.cfg.ID, "service", service, "reason", reason, "err", err)
 	}
 }
 

@@ -518,6 +518,56 @@ func TestLampsAndBuzzer(t *testing.T) {
 	require.NoError(t, pin("GPIO26").WaitLevel(gpio.Low, 10*time.Second), "done: idle again")
 }
 
+// A press the kiosk refused is counted in the day's figures, by reason,
+// and goes out as a press.refused event; its delivery again is answered
+// again, not counted again.
+func TestRefusedPressCounted(t *testing.T) {
+	cfg, err := firmwareconfig.Example("round-the-clock")
+	require.NoError(t, err)
+	cfg.Kiosks[0].Printer = "none"
+	cfg.Services[0].DailyCap = 1
+	require.NoError(t, cfg.Validate())
+	ctx, o, l := startOffice(t, office.Opts{Config: cfg, Pin: newHeader().open}, "qms/demo/kiosk/k1/ticket", "qms/demo/events")
+
+	for i, id := range []string{"a", "b", "b"} {
+		require.NoError(t, l.Publish("qms/demo/kiosk/k1/press", []byte(`{"service":"social","id":"`+id+`"}`), false))
+		n := 0
+		_, err := l.Wait(ctx, "qms/demo/kiosk/k1/ticket", func(sim.Message) bool { n++; return n > i })
+		require.NoError(t, err)
+	}
+	// A press refused for another reason after them: its count comes
+	// after any of theirs.
+	require.True(t, o.Admin(ctx, office.AdminRequest{ID: "p", Op: "service.pause", Args: json.RawMessage(`{"service":"social","reason":"нарада"}`)}).OK)
+	require.NoError(t, l.Publish("qms/demo/kiosk/k1/press", []byte(`{"service":"social","id":"c"}`), false))
+	_, err = l.Wait(ctx, "qms/demo/events", containing(`"reason":"paused"`))
+	require.NoError(t, err)
+	var refused []queue.Event
+	for _, m := range l.Messages("qms/demo/events") {
+		var e queue.Event
+		require.NoError(t, json.Unmarshal(m.Payload, &e))
+		if e.Type == queue.EvRefused {
+			refused = append(refused, e)
+		}
+	}
+	require.Len(t, refused, 2, "one refused for the cap, the other paused")
+	require.Equal(t, "k1", refused[0].Kiosk)
+	require.Equal(t, "social", refused[0].Service)
+	require.Equal(t, "daily_cap", refused[0].Reason)
+
+	r := o.Admin(ctx, office.AdminRequest{ID: "s", Op: "stats.get"})
+	require.True(t, r.OK, "%+v", r.Error)
+	var st struct {
+		Total    map[string]json.RawMessage            `json:"total"`
+		Services map[string]map[string]json.RawMessage `json:"services"`
+	}
+	b, err := json.Marshal(r.Result)
+	require.NoError(t, err)
+	require.NoError(t, json.Unmarshal(b, &st))
+	require.JSONEq(t, `{"daily_cap":1,"paused":1}`, string(st.Services["social"]["refused"]), "%s", b)
+	require.JSONEq(t, `{"daily_cap":1,"paused":1}`, string(st.Total["refused"]))
+	require.JSONEq(t, `1`, string(st.Total["issued"]))
+}
+
 // A counter with GPIO buttons has no screen: a refused press flashes its
 // busy lamp, which then stays as it was.
 func TestCounterLampSaysRefusal(t *testing.T) {
