@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 	"unicode"
 	"unicode/utf8"
@@ -130,11 +131,12 @@ const defaultBaud = 9600
 // stops it for good.
 type Scanner struct {
 	// Immutable.
-	spec  string // normalised
-	path  string
-	mode  serial.Mode
-	opts  ScannerOpts
-	parse *classifier
+	spec string // normalised
+	path string
+	mode serial.Mode
+	opts ScannerOpts
+
+	parse atomic.Pointer[classifier] // SetStatusURL replaces it
 
 	mu      sync.Mutex
 	closed  bool
@@ -168,14 +170,29 @@ func OpenScanner(spec string, opts *ScannerOpts) (*Scanner, error) {
 		return nil, fmt.Errorf("device: scanner %s: %w", spec, err)
 	}
 	s := &Scanner{
-		spec:  fmt.Sprintf("serial:%s?baud=%d", path, baud),
-		path:  path,
-		mode:  serial.Mode{BaudRate: baud, DataBits: 8, Parity: serial.NoParity, StopBits: serial.OneStopBit},
-		opts:  o,
-		parse: c,
+		spec: fmt.Sprintf("serial:%s?baud=%d", path, baud),
+		path: path,
+		mode: serial.Mode{BaudRate: baud, DataBits: 8, Parity: serial.NoParity, StopBits: serial.OneStopBit},
+		opts: o,
 	}
+	s.parse.Store(c)
 	s.err = fmt.Errorf("%w: %s: not opened yet", ErrScannerOffline, s)
 	return s, nil
+}
+
+// SetStatusURL makes the scanner tell tickets by statusURL (see
+// ScannerOpts.StatusURL) from the next line it reads: the office's
+// template changed. A template it cannot use (no {id}) is an error, and the
+// scanner goes on with the one it had.
+func (s *Scanner) SetStatusURL(statusURL string) error {
+	o := s.opts
+	o.StatusURL = statusURL
+	c, err := newClassifier(o)
+	if err != nil {
+		return fmt.Errorf("device: scanner %s: %w", s.spec, err)
+	}
+	s.parse.Store(c)
+	return nil
 }
 
 func (o *ScannerOpts) fill() error {
@@ -348,7 +365,7 @@ func (s *Scanner) read(p serial.Port, out func(Scan)) (got bool, err error) {
 			out(Scan{Kind: ScanError, Raw: string(line), Err: err})
 			return
 		}
-		if sc := s.parse.parse(line); sc.Kind == ScanError || sc.Code != "" {
+		if sc := s.parse.Load().parse(line); sc.Kind == ScanError || sc.Code != "" {
 			out(sc) // a line of spaces is nothing
 		}
 	}
@@ -506,13 +523,36 @@ func newClassifier(o ScannerOpts) (*classifier, error) {
 		last  int
 		group int
 	)
-	re.WriteString(`(?i)^`)
+	// The scheme and host are read in any case (a scanner's upper-case
+	// mode, a QR code in its compact upper-case form); the path is not:
+	// the site is in it, and sites "T3" and "t3" are two offices.
+	host := len(o.StatusURL)
+	if i := strings.Index(o.StatusURL, "://"); i >= 0 {
+		if j := strings.IndexByte(o.StatusURL[i+3:], '/'); j >= 0 {
+			host = i + 3 + j
+		}
+	} else {
+		host = 0
+	}
+	// text writes the template's text from..to.
+	text := func(from, to int) {
+		if from < host {
+			re.WriteString(`(?i:` + regexp.QuoteMeta(o.StatusURL[from:min(to, host)]) + `)`)
+			from = min(to, host)
+		}
+		re.WriteString(regexp.QuoteMeta(o.StatusURL[from:to]))
+	}
+	re.WriteString(`^`)
 	for _, m := range placeholder.FindAllStringSubmatchIndex(o.StatusURL, -1) {
-		re.WriteString(regexp.QuoteMeta(o.StatusURL[last:m[0]]))
+		text(last, m[0])
 		last = m[1]
 		switch o.StatusURL[m[2]:m[3]] {
 		case "site":
-			re.WriteString(regexp.QuoteMeta(o.Site))
+			site := regexp.QuoteMeta(o.Site)
+			if m[0] < host {
+				site = `(?i:` + site + `)`
+			}
+			re.WriteString(site)
 		case "id":
 			group++
 			c.idGroups = append(c.idGroups, group)
@@ -524,7 +564,7 @@ func newClassifier(o ScannerOpts) (*classifier, error) {
 			re.WriteString(`([^/?#&\s]+)`)
 		}
 	}
-	re.WriteString(regexp.QuoteMeta(o.StatusURL[last:]))
+	text(last, len(o.StatusURL))
 	re.WriteString(`$`)
 	if len(c.idGroups) == 0 {
 		return nil, fmt.Errorf("%w: status_url %q has no {id}: a scanned ticket could not be told", ErrInvalidOpts, o.StatusURL)

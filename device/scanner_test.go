@@ -37,6 +37,9 @@ func TestParseScan(t *testing.T) {
 		{"https://cherga.local/t/demo/042", Scan{Kind: ScanUnknown, Code: "https://cherga.local/t/demo/042"}},
 		{"https://cherga.local/t/demo/42/x", Scan{Kind: ScanUnknown, Code: "https://cherga.local/t/demo/42/x"}},
 		{"https://cherga.localXt/demo/42", Scan{Kind: ScanUnknown, Code: "https://cherga.localXt/demo/42"}},
+		// The path in another case: another site ("DEMO" is not "demo").
+		{"HTTPS://CHERGA.LOCAL/T/DEMO/42", Scan{Kind: ScanUnknown, Code: "HTTPS://CHERGA.LOCAL/T/DEMO/42"}},
+		{"https://cherga.local/t/Demo/42", Scan{Kind: ScanUnknown, Code: "https://cherga.local/t/Demo/42"}},
 		{"AB12CD", Scan{Kind: ScanAppointment, Code: "AB12CD"}},
 		{"AB12CD34EF56", Scan{Kind: ScanAppointment, Code: "AB12CD34EF56"}},
 		{"AB12C", Scan{Kind: ScanUnknown, Code: "AB12C"}},
@@ -210,4 +213,21 @@ func ExampleOpenScanner() {
 	fmt.Println(err)
 	// Output:
 	// device: bad spec "serial:/dev/ttyACM0?baud=fast": parameter baud: "fast" is not a baud rate (50..4000000, usually 9600)
+}
+
+// A site in the host is read in any case, as the host is; a template
+// changed while the scanner runs is the one it reads by.
+func TestScanSiteInHostAndNewTemplate(t *testing.T) {
+	c := testClassifier(t, "https://{site}.cherga.gov.ua/s/{id}")
+	require.Equal(t, ScanTicketQR, c.parse([]byte("HTTPS://DEMO.CHERGA.GOV.UA/s/7")).Kind)
+	require.Equal(t, ScanUnknown, c.parse([]byte("https://demo.cherga.gov.ua/S/7")).Kind)
+
+	s, err := OpenScanner("serial:/dev/null", &ScannerOpts{StatusURL: testStatusURL, Site: "demo"})
+	require.NoError(t, err)
+	require.Equal(t, ScanTicketQR, s.parse.Load().parse([]byte("https://cherga.local/t/demo/5")).Kind)
+	require.NoError(t, s.SetStatusURL("https://q.example.gov.ua/s/{site}/{id}"))
+	require.Equal(t, ScanUnknown, s.parse.Load().parse([]byte("https://cherga.local/t/demo/5")).Kind, "the old template is gone")
+	require.Equal(t, ScanTicketQR, s.parse.Load().parse([]byte("https://q.example.gov.ua/s/demo/5")).Kind)
+	require.ErrorIs(t, s.SetStatusURL("https://q.example.gov.ua/s/{ticket}"), ErrInvalidOpts)
+	require.Equal(t, ScanTicketQR, s.parse.Load().parse([]byte("https://q.example.gov.ua/s/demo/5")).Kind, "a template without {id} changes nothing")
 }

@@ -882,6 +882,7 @@ func (c *Config) Validate() error {
 	}
 	kiosks := map[string]bool{}
 	printers := map[string]string{}
+	var scanners []string
 	for i, k := range c.Kiosks {
 		f := fmt.Sprintf("kiosks[%d]", i)
 		if !idRe.MatchString(k.ID) {
@@ -890,6 +891,9 @@ func (c *Config) Validate() error {
 			bad(f+".id", "%q is used twice", k.ID)
 		}
 		kiosks[k.ID] = true
+		if k.Scanner != "" {
+			scanners = append(scanners, k.ID)
+		}
 		// Two kiosks on one printer would read each other's status replies.
 		if p := strings.TrimSpace(k.Printer); p != "" && p != "none" {
 			if other, dup := printers[p]; dup {
@@ -927,6 +931,11 @@ func (c *Config) Validate() error {
 		case k.Logo != "" && !filepath.IsAbs(k.Logo):
 			bad(f+".logo", "must be an absolute path, such as /etc/cherga/logo.png, got %q", k.Logo)
 		}
+	}
+	// A scanner tells a ticket's QR code by its {id}: without it, the
+	// kiosk could not start.
+	if len(scanners) > 0 && c.Office.StatusURL != "" && !strings.Contains(c.Office.StatusURL, "{id}") {
+		bad("office.status_url", "has no {id}, which the scanner of kiosk %s needs to tell a scanned ticket: %q", strings.Join(scanners, ", "), c.Office.StatusURL)
 	}
 	u := c.Broker.URL
 	if u != "embedded" {

@@ -374,3 +374,21 @@ func TestFieldErrorsNameTheID(t *testing.T) {
 	require.ErrorAs(t, c.Validate(), &errs)
 	require.Equal(t, `config: counters[1].id: "1" is used twice`, errs[0].Error())
 }
+
+// A status URL without {id} is refused when a kiosk has a scanner, which
+// tells a scanned ticket by it (the kiosk could not start), and taken
+// without one.
+func TestStatusURLForAScanner(t *testing.T) {
+	base, err := firmwareconfig.Raw("default.yaml")
+	require.NoError(t, err)
+	doc := strings.Replace(string(base), `"https://cherga.local/t/{site}/{id}"`, `"https://cherga.local/t/{site}/{ticket}"`, 1)
+	_, err = config.Parse([]byte(doc))
+	require.NoError(t, err, "no scanner")
+	doc = strings.Replace(doc, "long_press_ms: 2000", "long_press_ms: 2000\n    scanner: serial:/dev/ttyACM0", 1)
+	_, err = config.Parse([]byte(doc))
+	var errs config.Errors
+	require.ErrorAs(t, err, &errs)
+	require.Len(t, errs, 1)
+	require.Equal(t, "office.status_url", errs[0].Field)
+	require.Contains(t, errs[0].Message, "kiosk k1")
+}

@@ -447,6 +447,14 @@ func (o *Office) setConfig(ctx context.Context, doc []byte, ch queue.Change, v q
 	o.clearGone(o.runCtx, file, next)
 	for _, k := range o.kiosks {
 		k.relight()
+		if k.scanner != nil && next.Office.StatusURL != cur.Office.StatusURL {
+			// The tickets printed from now on carry the new URL; those of
+			// the old one are still in citizens' hands today, and are read
+			// as unknown codes.
+			if err := k.scanner.SetStatusURL(next.Office.StatusURL); err != nil {
+				o.log.Error("office: the kiosk's scanner keeps reading tickets by the former status_url", "kiosk", k.cfg.ID, "err", err)
+			}
+		}
 	}
 	return v, nil
 }

@@ -666,6 +666,20 @@ func TestKioskScanner(t *testing.T) {
 
 	r = scan("hello world")
 	require.Equal(t, "unknown", r.Kind)
+
+	// The administrator moves the status pages: the scanner reads the
+	// tickets by the new URL at once. One without {id}, which it could not
+	// read by, is refused (the controller could not start again with it).
+	set := func(url string) office.AdminResponse {
+		return o.Admin(ctx, office.AdminRequest{ID: url, Op: "config.set", Args: json.RawMessage(`{"patch":{"office":{"status_url":"` + url + `"}}}`)})
+	}
+	ar := set("https://q.example.gov.ua/s/{ticket}")
+	require.False(t, ar.OK)
+	require.Equal(t, "config.office.status_url", ar.Error.Field)
+	require.True(t, set("https://q.example.gov.ua/s/{site}/{id}").OK)
+	r = scan(fmt.Sprintf("https://q.example.gov.ua/s/demo/%d", second.Ticket.ID))
+	require.Equal(t, "ticket", r.Kind)
+	require.Equal(t, "А002", r.Ticket)
 }
 
 // startOffice runs an office (opts with Config set, and any seams) on the
