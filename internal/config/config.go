@@ -178,6 +178,11 @@ type Kiosk struct {
 	// LogoNV is the key (1..255) of a logo stored in the printer with its
 	// maker's utility (FS p), printed at the top instead of Logo.
 	LogoNV int `yaml:"logo_nv,omitempty" json:"logo_nv,omitempty"`
+	// PressesPerMinute is how many presses over MQTT (a screen kiosk's)
+	// the kiosk serves a minute, in bursts of up to a tenth of a minute's
+	// (at least 10): one account that may press cannot take all the day's
+	// numbers. 0 means 30, a citizen every 2 s.
+	PressesPerMinute int `yaml:"presses_per_minute,omitempty" json:"presses_per_minute,omitempty"`
 }
 
 // KioskButton is one service button of a kiosk.
@@ -919,6 +924,9 @@ func (c *Config) Validate() error {
 		usePin(f+".buzzer", k.Buzzer)
 		if k.LongPressMS != 0 && (k.LongPressMS < 500 || k.LongPressMS > 10000) {
 			bad(f+".long_press_ms", "must be 0 (off) or 500..10000 ms, got %d", k.LongPressMS)
+		}
+		if k.PressesPerMinute != 0 && (k.PressesPerMinute < 1 || k.PressesPerMinute > 6000) {
+			bad(f+".presses_per_minute", "must be 0 (30) or 1..6000, got %d", k.PressesPerMinute)
 		}
 		if k.StatusPollMS != 0 && (k.StatusPollMS < 100 || k.StatusPollMS > 3600000) {
 			bad(f+".status_poll_ms", "must be 0 (500 ms) or 100..3600000 ms, got %d", k.StatusPollMS)

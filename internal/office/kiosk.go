@@ -1,6 +1,7 @@
 package office
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -35,6 +36,7 @@ type kiosk struct {
 	prn     *printer.Printer
 	presses chan press
 	jobs    chan func(context.Context)
+	pace    pace // of the presses over MQTT; the kiosk's goroutine's
 	// own is the time the kiosk has spent serving presses, but for its
 	// wait for the store (ns): a press's time behind others at a slow
 	// printer is not the store's, and does not make it stale.
@@ -189,7 +191,7 @@ func newKiosk(o *Office, cfg config.Kiosk, spec string) (*kiosk, error) {
 	if err := printer.CheckSpec(spec); err != nil {
 		return nil, fmt.Errorf("office: kiosk %s: %w", cfg.ID, err)
 	}
-	k := &kiosk{o: o, cfg: cfg, spec: spec, profile: p, presses: make(chan press, 16), jobs: make(chan func(context.Context)), queued: map[string]string{},
+	k := &kiosk{o: o, cfg: cfg, spec: spec, profile: p, presses: make(chan press, 16), pace: pace{perMinute: cfg.PressesPerMinute}, jobs: make(chan func(context.Context)), queued: map[string]string{},
 		lamps: map[int]*device.Lamp{}, lit: map[int]bool{}, scans: make(chan device.Scan, 8)}
 	if cfg.Scanner != "" {
 		sc, err := device.OpenScanner(cfg.Scanner, &device.ScannerOpts{StatusURL: o.conf().Office.StatusURL, Site: o.conf().Site})
@@ -729,6 +731,17 @@ func (k *kiosk) serve(ctx context.Context, p press) Result {
 	if svc == nil {
 		return refuse(r, "unknown_service", "Ця послуга зараз недоступна. Будь ласка, зверніться до працівника офісу. / This service is not available. Please ask a member of staff.")
 	}
+	if p.source == "mqtt" {
+		// A screen offers what the kiosk's configuration does, at a
+		// citizen's pace: not whatever its account may publish.
+		if !k.offers(p) {
+			return refuse(r, "not_offered", "Цей талон на цьому терміналі не видається. Будь ласка, зверніться до працівника офісу. / This ticket is not given at this kiosk. Please ask a member of staff.")
+		}
+		if !k.pace.take(time.Now()) {
+			k.o.log.Warn("office: a kiosk's presses over MQTT come faster than presses_per_minute: refused as busy", "kiosk", k.cfg.ID, "service", p.service)
+			return refuse(r, "busy", "Термінал зайнятий. Будь ласка, зачекайте кілька секунд і натисніть ще раз. / The kiosk is busy. Please wait a few seconds and press again.")
+		}
+	}
 	if err := k.ready(ctx); err != nil {
 		uk, en := printerMessage(err)
 		return refuse(r, "printer", uk+" / "+en)
@@ -803,6 +816,65 @@ func (k *kiosk) serve(ctx context.Context, p press) Result {
 	}
 	return r
 }
+
+// offers reports whether the kiosk's configuration gives what a press over
+// MQTT asks: a service of one of its buttons (any service, for a kiosk with
+// none), and a priority ticket only by a way it has to ask for one: a long
+// press (long_press_ms, any category), or a priority button of the service
+// with the press's category.
+func (k *kiosk) offers(p press) bool {
+	kc := k.o.conf().Kiosk(k.cfg.ID)
+	if kc == nil {
+		kc = &k.cfg
+	}
+	if len(kc.Buttons) == 0 {
+		return true
+	}
+	service, priority := false, false
+	for _, b := range kc.Buttons {
+		if b.Service != p.service {
+			continue
+		}
+		service = true
+		priority = priority || (b.Priority || b.Category != "") && b.Category == p.category
+	}
+	switch {
+	case !service:
+		return false
+	case p.priority || p.category != "":
+		return priority || kc.LongPressMS > 0
+	}
+	return true
+}
+
+// pace is a kiosk's allowance of presses over MQTT: a token bucket.
+type pace struct {
+	perMinute int
+	tokens    float64
+	last      time.Time
+}
+
+// take reports whether a press at now is within the allowance, and counts
+// it if so.
+func (p *pace) take(now time.Time) bool {
+	perMinute := cmp.Or(p.perMinute, defaultPressesPerMinute)
+	burst := float64(max(10, perMinute/10))
+	if p.last.IsZero() {
+		p.tokens = burst
+	} else {
+		p.tokens = min(burst, p.tokens+now.Sub(p.last).Minutes()*float64(perMinute))
+	}
+	p.last = now
+	if p.tokens < 1 {
+		return false
+	}
+	p.tokens--
+	return true
+}
+
+// defaultPressesPerMinute is a kiosk's presses_per_minute when it gives
+// none: a citizen every 2 s.
+const defaultPressesPerMinute = 30
 
 // lateMessage is what the kiosk's answer of a late ticket says, as the
 // ticket does: when the service closes (a wait "under 1 min" beside "you

@@ -93,6 +93,8 @@ func startKiosk(t testing.TB, opts rigOpts) *kioskRig {
 		cfg.Kiosks[0].Profile = opts.profile
 	}
 	cfg.Kiosks[0].StatusPollMS = int(opts.poll.Milliseconds())
+	// The tests press faster than citizens; TestKioskPace has the limit.
+	cfg.Kiosks[0].PressesPerMinute = 6000
 	if opts.kiosk != nil {
 		opts.kiosk(&cfg.Kiosks[0])
 	}
@@ -1015,4 +1017,48 @@ func TestLatinLabel(t *testing.T) {
 	} {
 		require.Equal(t, want, office.LatinLabel(label), label)
 	}
+}
+
+// A press over MQTT (a screen's) gets what the kiosk's configuration
+// offers: a service of its buttons, and a priority ticket only by a
+// priority button of that category or a long press; at most
+// presses_per_minute, past a burst of 10. The refused ones issue nothing.
+func TestKioskOffersWhatItsButtonsDo(t *testing.T) {
+	r := startKiosk(t, rigOpts{subs: []string{"kiosk/k1/ticket", "printer/k1"}, kiosk: func(k *config.Kiosk) {
+		k.LongPressMS = 0
+		k.Buttons = []config.KioskButton{{Service: "social"}, {Service: "social", Category: "veteran"}, {Service: "pension"}}
+		k.PressesPerMinute = 1
+	}})
+	topic := r.root + "/kiosk/k1/ticket"
+	press := func(payload string) office.Result {
+		n := r.count(topic)
+		require.NoError(t, r.bus.Publish(r.root+"/kiosk/k1/press", []byte(payload), false))
+		var res office.Result
+		require.NoError(t, json.Unmarshal(r.after(topic, n, func(sim.Message) bool { return true }).Payload, &res))
+		return res
+	}
+	for _, p := range []string{`{"service":"employment"}`, `{"service":"social","priority":true}`,
+		`{"service":"social","category":"disability"}`, `{"service":"pension","category":"veteran"}`} {
+		res := press(p)
+		require.False(t, res.OK, p)
+		require.Equal(t, "not_offered", res.Reason, p)
+	}
+	require.Empty(t, r.tickets())
+	res := press(`{"service":"social","category":"veteran"}`)
+	require.True(t, res.OK, "%+v", res)
+	require.True(t, res.Priority)
+	r.cut(r.sp, res.Ticket)
+
+	ok := 1
+	for range 12 {
+		res := press(`{"service":"pension"}`)
+		if res.OK {
+			ok++
+			r.cut(r.sp, res.Ticket)
+			continue
+		}
+		require.Equal(t, "busy", res.Reason)
+	}
+	require.Equal(t, 10, ok, "a burst of 10, then one a minute")
+	require.Len(t, r.tickets(), 10)
 }
