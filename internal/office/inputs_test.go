@@ -1269,6 +1269,25 @@ func TestKioskRepeatPress(t *testing.T) {
 	tks, err := o.Engine().Tickets(ctx)
 	require.NoError(t, err)
 	require.Len(t, tks, 1)
+
+	// During an air-raid alert the press is refused, and so is the one
+	// that repeats it: with the way to the shelter, not "your ticket is
+	// printing".
+	require.True(t, o.Admin(ctx, office.AdminRequest{ID: "a", Op: "office.pause", Args: json.RawMessage(`{"reason":"повітряна тривога"}`)}).OK)
+	n := len(l.Messages("qms/demo/kiosk/k1/ticket"))
+	h.clock.Advance(5 * time.Second) // past the first presses' interval
+	h.shortPress(t, "GPIO17")
+	h.shortPress(t, "GPIO17")
+	_, err = l.Wait(ctx, "qms/demo/kiosk/k1/ticket", func(sim.Message) bool { return len(l.Messages("qms/demo/kiosk/k1/ticket")) >= n+2 })
+	require.NoError(t, err)
+	for i, m := range l.Messages("qms/demo/kiosk/k1/ticket")[n : n+2] {
+		var res office.Result
+		require.NoError(t, json.Unmarshal(m.Payload, &res))
+		require.False(t, res.OK)
+		require.Equal(t, []string{"paused", "repeat"}[i], res.Reason)
+		require.Contains(t, res.Message, "укриття", "press %d", i)
+		require.NotContains(t, res.Message, "друкується")
+	}
 }
 
 // shortPress presses and releases a button on the fake header, letting the

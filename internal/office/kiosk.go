@@ -37,6 +37,9 @@ type kiosk struct {
 	presses chan press
 	jobs    chan func(context.Context)
 	pace    pace // of the presses over MQTT; the kiosk's goroutine's
+	// lastOf is the answer to the last press served of each source (a
+	// GPIO button), which its repeats answer to; the kiosk's goroutine's.
+	lastOf map[string]Result
 	// own is the time the kiosk has spent serving presses, but for its
 	// wait for the store (ns): a press's time behind others at a slow
 	// printer is not the store's, and does not make it stale.
@@ -191,7 +194,7 @@ func newKiosk(o *Office, cfg config.Kiosk, spec string) (*kiosk, error) {
 	if err := printer.CheckSpec(spec); err != nil {
 		return nil, fmt.Errorf("office: kiosk %s: %w", cfg.ID, err)
 	}
-	k := &kiosk{o: o, cfg: cfg, spec: spec, profile: p, presses: make(chan press, 16), pace: pace{perMinute: cfg.PressesPerMinute}, jobs: make(chan func(context.Context)), queued: map[string]string{},
+	k := &kiosk{o: o, cfg: cfg, spec: spec, profile: p, presses: make(chan press, 16), pace: pace{perMinute: cfg.PressesPerMinute}, lastOf: map[string]Result{}, jobs: make(chan func(context.Context)), queued: map[string]string{},
 		lamps: map[int]*device.Lamp{}, lit: map[int]bool{}, scans: make(chan device.Scan, 8)}
 	if cfg.Scanner != "" {
 		sc, err := device.OpenScanner(cfg.Scanner, &device.ScannerOpts{StatusURL: o.conf().Office.StatusURL, Site: o.conf().Site})
@@ -487,8 +490,16 @@ func (k *kiosk) run(ctx context.Context) {
 				k.o.log.Info("kiosk: a press delivered again is answered again, not served", "kiosk", k.cfg.ID, "press", p.id)
 			case p.repeat:
 				r = refuse(Result{Press: p.id, Service: p.service, At: k.o.now()}, "repeat", "Ваш талон уже друкується: один талон на одне натискання / Your ticket is already printing: one ticket per press")
+				if prev, ok := k.lastOf[p.source]; ok && !prev.OK {
+					// The press it repeats gave nothing: say again why (an
+					// air-raid alert sends the citizen to the shelter, not
+					// to wait for a ticket), and beep so.
+					r.Message = prev.Message
+					k.beep(3)
+				}
 			default:
 				r = k.serve(ctx, p)
+				k.lastOf[p.source] = r
 				if r.Reason != "error" && r.Reason != "timeout" { // a press that failed may be sent again
 					k.answers.put(p.id, asked, r, time.Now())
 				}
