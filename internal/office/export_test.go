@@ -45,6 +45,9 @@ func CounterAt(ctx context.Context, o *Office, counter string, action queue.Acti
 // OnStore is what the engine tells the office of its store.
 func OnStore(o *Office, err error) { o.onStore(err) }
 
+// SetStatus sets the status as a start does.
+func SetStatus(o *Office, st Status) Status { return o.setStatus(st) }
+
 // holds are the gates of the test.hold operations, by key.
 var holds sync.Map
 

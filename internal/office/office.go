@@ -205,7 +205,10 @@ type Status struct {
 func (o *Office) setStatus(st Status) Status {
 	o.statusMu.Lock()
 	defer o.statusMu.Unlock()
-	st.StoreError, o.status = o.status.StoreError, st
+	// Both sides are read before either is set: in one assignment, the
+	// status would be st as it came, without the error.
+	st.StoreError = o.status.StoreError
+	o.status = st
 	return st
 }
 

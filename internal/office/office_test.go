@@ -388,6 +388,14 @@ func TestStatusSaysStoreError(t *testing.T) {
 	m, err := l.Wait(ctx, "qms/demo/status", containing(`"store_error":"write q.db: no space left on device"`))
 	require.NoError(t, err)
 	require.Contains(t, string(m.Payload), `"online":true`)
+	// A status set again (as a start does, after the store told of its
+	// trouble while opening) keeps the error, and office.state says it.
+	office.SetStatus(o, office.Status{Online: true, Site: "demo"})
+	r := o.Admin(ctx, office.AdminRequest{ID: "s", Op: "office.state"})
+	require.True(t, r.OK)
+	b, err := json.Marshal(r.Result)
+	require.NoError(t, err)
+	require.Contains(t, string(b), `"store_error":"write q.db: no space left on device"`)
 	office.OnStore(o, nil)
 	_, err = l.Wait(ctx, "qms/demo/status", func(m sim.Message) bool {
 		return strings.Contains(string(m.Payload), `"online":true`) && !strings.Contains(string(m.Payload), "store_error")
