@@ -402,6 +402,9 @@ func (e *SyntaxError) Error() string {
 
 // yamlLineRe is how go-yaml words a syntax error (with no line on the
 // first).
+// secretLine is a line of a secret's value (broker.password).
+var secretLine = regexp.MustCompile(`(\b(?i:password|pass|secret|token)"?\s*:).*$`)
+
 var yamlLineRe = regexp.MustCompile(`^yaml: (?:line ([0-9]+): )?(.+)$`)
 
 // syntaxError turns a decoding error of doc into a SyntaxError at the line
@@ -430,6 +433,9 @@ func syntaxError(doc []byte, err error) error {
 		e.Line = opened
 	}
 	text := strings.TrimRight(lines[e.Line-1], " \t\r\n")
+	// A password is what breaks YAML most (a colon, a quote, a #): the
+	// error goes to the journal and into support tickets without it.
+	text = secretLine.ReplaceAllString(text, "$1 xxxxx")
 	e.Text = text
 	if r := []rune(text); len(r) > 80 {
 		e.Text = string(r[:79]) + "…"

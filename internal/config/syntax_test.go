@@ -122,3 +122,19 @@ func TestSyntaxErrorsAtAnOpenQuote(t *testing.T) {
 		})
 	}
 }
+
+// A syntax error on the line of a password quotes the line without the
+// password: the error goes to the journal.
+func TestSyntaxErrorKeepsNoPassword(t *testing.T) {
+	base, err := firmwareconfig.Raw("default.yaml")
+	require.NoError(t, err)
+	for _, pw := range []string{`Kyiv: 2026Secret`, `"Kyiv#2026"Secret"`} {
+		doc := strings.Replace(string(base), "  url: embedded", "  url: tcp://broker:1883\n  username: cherga\n  password: "+pw, 1)
+		require.NotEqual(t, string(base), doc)
+		_, err := config.Parse([]byte(doc))
+		var se *config.SyntaxError
+		require.ErrorAs(t, err, &se, pw)
+		require.Contains(t, se.Text, "password: xxxxx", pw)
+		require.NotContains(t, err.Error(), "2026", pw)
+	}
+}

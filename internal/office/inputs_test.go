@@ -1976,6 +1976,9 @@ func TestAdminLogKeepsNoSecret(t *testing.T) {
 		`{"config":{"broker":{"url":"tcp://a:s3cret@h:1883","password":"p\"w"}}}`: `{"config":{"broker":{"url":"tcp://a:xxxxx@h:1883","password":"xxxxx"}}}`,
 		`{"reason":"повітряна тривога"}`:                                          `{"reason":"повітряна тривога"}`,
 		`{"patch":{"broker":{"Password" : "x"}}}`:                                 `{"patch":{"broker":{"Password" : "xxxxx"}}}`,
+		// Not a string: the number is the password all the same.
+		`{"patch":{"broker":{"password":123456789}}}`:     `{"patch":{"broker":{"password":"xxxxx"}}}`,
+		`{"patch":{"broker":{"password": 12.5e3,"n":1}}}`: `{"patch":{"broker":{"password": "xxxxx","n":1}}}`,
 		// Generated passwords: a / (base64), an @, a space, a quote.
 		`{"url":"tcp://cherga:pa/ss@10.0.0.5:1883"}`:          `{"url":"tcp://cherga:xxxxx@10.0.0.5:1883"}`,
 		`{"url":"tcp://cherga:Kx9!@#Qz@10.0.0.5:1883","n":1}`: `{"url":"tcp://cherga:xxxxx@10.0.0.5:1883","n":1}`,
