@@ -743,6 +743,46 @@ func adminIDOK(id string) bool {
 	return id != "" && utf8.ValidString(id) && utf8.RuneCountInString(id) <= 64 && !strings.ContainsAny(id, "/+#\x00")
 }
 
+// idBefore is the "id" member of a JSON object read as far as it is JSON
+// (a trailing comma in its args further on), or "".
+func idBefore(payload []byte) string {
+	dec := json.NewDecoder(bytes.NewReader(payload))
+	if t, err := dec.Token(); err != nil || t != json.Delim('{') {
+		return ""
+	}
+	depth, key, expectKey := 1, "", true
+	for {
+		t, err := dec.Token()
+		if err != nil {
+			return ""
+		}
+		if d, ok := t.(json.Delim); ok {
+			switch d {
+			case '{', '[':
+				depth++
+			default:
+				depth--
+			}
+			if depth == 0 {
+				return ""
+			}
+			expectKey = expectKey || depth == 1 // a member's value ended
+			continue
+		}
+		switch {
+		case depth != 1:
+		case expectKey:
+			key, _ = t.(string)
+			expectKey = false
+		case key == "id":
+			id, _ := t.(string)
+			return id
+		default:
+			expectKey = true
+		}
+	}
+}
+
 func (o *Office) onAdmin(topic string, payload []byte) {
 	// The first JSON value is the request: with its id read, whatever is
 	// wrong with the rest is said in the answer.
@@ -756,6 +796,11 @@ func (o *Office) onAdmin(topic string, payload []byte) {
 	}
 	if err == nil && len(payload) > adminMaxBytes {
 		err = fmt.Errorf("%d bytes, more than the %d a request may have", len(payload), adminMaxBytes)
+	}
+	if err != nil && req.ID == "" {
+		// A syntax error reads nothing: the id before it still tells
+		// whom to answer.
+		req.ID = idBefore(payload)
 	}
 	req.read, req.at = read, time.Now()
 	if !adminIDOK(req.ID) {

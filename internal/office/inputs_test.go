@@ -120,6 +120,10 @@ func TestAdminAnswersEveryReadableID(t *testing.T) {
 		"w3":  `{"id":"w3","op":"stats.get"} {"op":"config.get"}`,
 		"big": `{"id":"big","op":"stats.get","args":{"day":"` + strings.Repeat(" ", 260<<10) + `"}}`,
 		cyr:   `{"id":"` + cyr + `","op":"stats.get"}` + "\n",
+		// Broken JSON after the id: a trailing comma, too deep a nesting.
+		"s1":   `{"id":"s1","op":"office.state","args":{"a":1,}}`,
+		"s2":   `{"op":"office.state","args":{"a":[1,{"b":2}]},"id":"s2",}`,
+		"deep": `{"id":"deep","op":"stats.get","args":` + strings.Repeat("[", 10001) + strings.Repeat("]", 10001) + `}`,
 	} {
 		require.NoError(t, l.Publish("qms/demo/admin/req", []byte(payload), false))
 		m, err := l.Wait(ctx, "qms/demo/admin/res/"+id, nil)
