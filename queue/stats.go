@@ -240,7 +240,11 @@ func (f *Figure) UnmarshalJSON(b []byte) error {
 
 // DayStats are the statistics of one business day.
 type DayStats struct {
-	Day      string            `json:"day"`
+	Day string `json:"day"`
+	// Seq is, of today's live figures, the seq of the last event they
+	// count: a dashboard applies the events after it ({root}/events), as
+	// after office.state's. 0 (absent) for a finished day.
+	Seq      uint64            `json:"seq,omitempty"`
 	Total    Figure            `json:"total"`
 	Services map[string]Figure `json:"services"`
 	Counters map[string]Figure `json:"counters"`
@@ -625,6 +629,11 @@ func (e *Engine) Stats(ctx context.Context, day string) (*DayStats, error) {
 		if day == "" {
 			day = t.st.day
 		}
+		defer func() {
+			if res != nil && day == t.st.day {
+				res.Seq = t.st.eventSeq // read with the figures, on the engine's goroutine
+			}
+		}()
 		return e.view(func(tx *bolt.Tx) error {
 			if v := tx.Bucket(bucketStats).Get([]byte(day)); v != nil {
 				r, err := readDayRecord(v, false)

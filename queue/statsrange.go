@@ -191,8 +191,11 @@ func checkDayRecord(v []byte) error {
 // ticket and refused no press (weekends, holidays), or are still to come. Today's figures are
 // live.
 type RangeStats struct {
-	From     string
-	To       string
+	From string
+	To   string
+	// Seq is, of a range that holds today, the seq of the last event its
+	// live figures count (DayStats.Seq); 0 otherwise.
+	Seq      uint64
 	Days     int
 	Total    Figure
 	Services map[string]Figure
@@ -221,10 +224,11 @@ func (r RangeStats) MarshalJSON() ([]byte, error) {
 	head, _ := json.Marshal(struct {
 		From    string   `json:"from"`
 		To      string   `json:"to"`
+		Seq     uint64   `json:"seq,omitempty"`
 		Days    int      `json:"days"`
 		Exact   bool     `json:"exact"`
 		Inexact []string `json:"inexact_days,omitempty"`
-	}{r.From, r.To, r.Days, r.Exact(), r.Inexact})
+	}{r.From, r.To, r.Seq, r.Days, r.Exact(), r.Inexact})
 	return append(append(bytes.TrimSuffix(head, []byte("}")), ','), figures...), nil
 }
 
@@ -404,11 +408,13 @@ func (e *Engine) StatsRange(ctx context.Context, from, to string) (*RangeStats, 
 	today := ""
 	var live *DayStats
 	var liveDur *dayDurations
+	var seq uint64
 	err := e.do(ctx, true, func(t *txn) error {
 		today = t.st.day
 		if today == "" || today < from || today > to {
 			return nil
 		}
+		seq = t.st.eventSeq
 		return e.view(func(tx *bolt.Tx) (err error) {
 			live, liveDur, _, err = computeDay(tx, today, e.loc)
 			return err
@@ -463,5 +469,7 @@ func (e *Engine) StatsRange(ctx context.Context, from, to string) (*RangeStats, 
 	if live != nil {
 		acc.add(live, liveDur)
 	}
-	return acc.stats(from, to), nil
+	rs := acc.stats(from, to)
+	rs.Seq = seq
+	return rs, nil
 }

@@ -83,8 +83,22 @@ func TestStatsRangeExact(t *testing.T) {
 
 	b, err := json.Marshal(rs)
 	require.NoError(t, err)
-	require.Regexp(t, `^\{"from":"2026-11-22","to":"2026-11-30","days":3,"exact":true,"total":\{"issued":6,.*\},"services":\{"social":.*\},"counters":\{"1":.*\},"hours":\[\{"hour":10,"issued":6,"wait_n":6,"wait_mean_s":660\}\]\}$`, string(b))
+	require.Regexp(t, `^\{"from":"2026-11-22","to":"2026-11-30","seq":[0-9]+,"days":3,"exact":true,"total":\{"issued":6,.*\},"services":\{"social":.*\},"counters":\{"1":.*\},"hours":\[\{"hour":10,"issued":6,"wait_n":6,"wait_mean_s":660\}\]\}$`, string(b))
 	require.Contains(t, string(b), `"wait":{"n":6,"mean_s":660,"p50_s":180,"p90_s":1800,"max_s":1800}`)
+	// With today in it, the seq of the last event its figures count, as
+	// today's own: a dashboard applies the events after it.
+	evs := o.events()
+	last := evs[len(evs)-1].Seq
+	require.Equal(t, last, rs.Seq)
+	today, err := o.e.Stats(o.ctx, "")
+	require.NoError(t, err)
+	require.Equal(t, last, today.Seq)
+	require.Zero(t, one.Seq, "a range of finished days has none")
+	o.issue("social")
+	today, err = o.e.Stats(o.ctx, "")
+	require.NoError(t, err)
+	require.Equal(t, last+1, today.Seq)
+	require.Equal(t, 1, today.Hours[0].Issued-today.Hours[0].WaitN, "the figures count the event of that seq")
 
 	// The day's answer is as it was: no durations.
 	st, err := o.e.Stats(o.ctx, "2026-11-23")
