@@ -6,6 +6,9 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/cherga/cherga/queue"
@@ -68,7 +71,7 @@ func adminStats(o *Office, ctx context.Context, args json.RawMessage) (any, erro
 		if err != nil {
 			return nil, err
 		}
-		return o.named(rs), nil
+		return o.named(ctx, rs, slices.Collect(maps.Keys(rs.Services))), nil
 	}
 	st, err := o.eng.Stats(ctx, a.Day)
 	if errors.Is(err, queue.ErrUnknownDay) {
@@ -77,22 +80,55 @@ func adminStats(o *Office, ctx context.Context, args json.RawMessage) (any, erro
 	if err != nil {
 		return nil, err
 	}
-	return o.named(st), nil
+	return o.named(ctx, st, slices.Collect(maps.Keys(st.Services))), nil
 }
 
 // namedStats are the figures of stats.get (a *queue.DayStats or a
 // *queue.RangeStats) with "names": each service's name, as the
-// configuration running has it, in its order.
+// configuration running has it, in its order, then those of the services
+// the figures have that it has not (renamed or taken away since), as the
+// last configuration that had them named them.
 type namedStats struct {
 	figures any
 	names   [][2]string // id, name
 }
 
-func (o *Office) named(figures any) namedStats {
+func (o *Office) named(ctx context.Context, figures any, ids []string) namedStats {
 	n := namedStats{figures: figures}
+	known := map[string]bool{}
 	for _, s := range o.conf().Services {
 		n.names = append(n.names, [2]string{s.ID, s.Name})
+		known[s.ID] = true
 	}
+	missing := map[string]bool{}
+	for _, id := range ids {
+		if !known[id] {
+			missing[id] = true
+		}
+	}
+	if len(missing) == 0 {
+		return n
+	}
+	vs, err := o.eng.ConfigVersions(ctx)
+	if err != nil {
+		o.log.Warn("office: stats.get names no service the configuration has not: its history cannot be read", "err", err)
+		return n
+	}
+	var former [][2]string
+	for i := len(vs) - 1; i >= 0 && len(missing) > 0; i-- {
+		var c struct{ Services []struct{ ID, Name string } }
+		if json.Unmarshal(vs[i].Config, &c) != nil {
+			continue
+		}
+		for _, s := range c.Services {
+			if missing[s.ID] {
+				former = append(former, [2]string{s.ID, s.Name})
+				delete(missing, s.ID)
+			}
+		}
+	}
+	slices.SortFunc(former, func(a, b [2]string) int { return strings.Compare(a[0], b[0]) })
+	n.names = append(n.names, former...)
 	return n
 }
 

@@ -3,6 +3,7 @@ package office_test
 import (
 	"context"
 	"encoding/json"
+	"slices"
 	"testing"
 	"time"
 
@@ -124,4 +125,53 @@ func TestStatsGetRangeRefused(t *testing.T) {
 		require.Equal(t, "bad_request", r.Error.Code, args)
 		require.Equal(t, field, r.Error.Field, "%s: %s", args, r.Error.Message)
 	}
+}
+
+// A service renamed (its id changed) keeps its name in the figures of the
+// days it had: stats.get names it as the last configuration that had it.
+func TestStatsNameServicesGoneSince(t *testing.T) {
+	ctx, o, _ := startOffice(t, office.Opts{Config: roundTheClock(t)}, "qms/demo/status")
+	_, err := o.Engine().Issue(ctx, queue.IssueRequest{Service: "employment", Kiosk: "k1"})
+	require.NoError(t, err)
+	cfg := *o.Config()
+	cfg.Services = slices.Clone(cfg.Services)
+	old := cfg.Service("employment").Name
+	for i := range cfg.Services {
+		if cfg.Services[i].ID == "employment" {
+			cfg.Services[i].ID, cfg.Services[i].Name = "jobs", "Центр зайнятості (нова назва)"
+		}
+	}
+	cfg.Counters = slices.Clone(cfg.Counters)
+	for i := range cfg.Counters {
+		cfg.Counters[i].Services = slices.Clone(cfg.Counters[i].Services)
+		for j, s := range cfg.Counters[i].Services {
+			if s == "employment" {
+				cfg.Counters[i].Services[j] = "jobs"
+			}
+		}
+	}
+	cfg.Kiosks = slices.Clone(cfg.Kiosks)
+	cfg.Kiosks[0].Buttons = slices.Clone(cfg.Kiosks[0].Buttons)
+	for j, b := range cfg.Kiosks[0].Buttons {
+		if b.Service == "employment" {
+			cfg.Kiosks[0].Buttons[j].Service = "jobs"
+		}
+	}
+	doc, err := json.Marshal(map[string]any{"config": cfg, "expire": true})
+	require.NoError(t, err)
+	r := o.Admin(ctx, office.AdminRequest{ID: "s", Op: "config.set", Args: doc})
+	require.True(t, r.OK, "%+v", r.Error)
+
+	r = o.Admin(ctx, office.AdminRequest{ID: "g", Op: "stats.get"})
+	require.True(t, r.OK, "%+v", r.Error)
+	b, err := json.Marshal(r.Result)
+	require.NoError(t, err)
+	var st struct {
+		Services map[string]json.RawMessage `json:"services"`
+		Names    map[string]string          `json:"names"`
+	}
+	require.NoError(t, json.Unmarshal(b, &st))
+	require.Contains(t, st.Services, "employment", "%s", b)
+	require.Equal(t, old, st.Names["employment"], "%s", b)
+	require.Equal(t, "Центр зайнятості (нова назва)", st.Names["jobs"])
 }
