@@ -88,8 +88,11 @@ type LoadService struct {
 	// ETAMin is as in Queue: below 0 unknown, null in the payload.
 	ETAMin       int `json:"eta_min"`
 	OpenCounters int `json:"open_counters"`
-	// Paused: the service issues no ticket now (it or the office is paused).
-	Paused bool `json:"paused"`
+	// Paused: the service issues no ticket now (it or the office is
+	// paused), Reason the administrator's, as in Queue: a page that reads
+	// only the load can say why.
+	Paused bool   `json:"paused"`
+	Reason string `json:"reason,omitempty"`
 	// Refused is as in Queue.
 	Refused string `json:"refused,omitempty"`
 }
@@ -104,8 +107,9 @@ func (s LoadService) MarshalJSON() ([]byte, error) {
 		ETAMin       *int   `json:"eta_min"`
 		OpenCounters int    `json:"open_counters"`
 		Paused       bool   `json:"paused"`
+		Reason       string `json:"reason,omitempty"`
 		Refused      string `json:"refused,omitempty"`
-	}{s.Service, s.Name, s.NameEn, s.Waiting, ETA(s.ETAMin), s.OpenCounters, s.Paused, s.Refused}), nil
+	}{s.Service, s.Name, s.NameEn, s.Waiting, ETA(s.ETAMin), s.OpenCounters, s.Paused, s.Reason, s.Refused}), nil
 }
 
 // loadJSON is Load on the wire: the time formatted by formatTime.

@@ -269,7 +269,7 @@ func (e *Engine) loadRows(t *txn, queues []Figures) {
 		if officePaused || !e.inHoursNow.open[f.Service] {
 			r.OpenCounters = 0
 		}
-		r.Paused, r.Refused = f.Queue.Paused, f.Queue.Refused
+		r.Paused, r.Reason, r.Refused = f.Queue.Paused, f.Queue.Reason, f.Queue.Refused
 	}
 	l.OpenCounters, l.At = open, t.now
 	p, paused := t.st.pauses[""]

@@ -535,7 +535,7 @@ func TestRefusedPressCounted(t *testing.T) {
 	cfg.Kiosks[0].Printer = "none"
 	cfg.Services[0].DailyCap = 1
 	require.NoError(t, cfg.Validate())
-	ctx, o, l := startOffice(t, office.Opts{Config: cfg, Pin: newHeader().open}, "qms/demo/kiosk/k1/ticket", "qms/demo/events")
+	ctx, o, l := startOffice(t, office.Opts{Config: cfg, Pin: newHeader().open}, "qms/demo/kiosk/k1/ticket", "qms/demo/events", "qms/demo/load")
 
 	for i, id := range []string{"a", "b", "b"} {
 		require.NoError(t, l.Publish("qms/demo/kiosk/k1/press", []byte(`{"service":"social","id":"`+id+`"}`), false))
@@ -546,6 +546,9 @@ func TestRefusedPressCounted(t *testing.T) {
 	// A press refused for another reason after them: its count comes
 	// after any of theirs.
 	require.True(t, o.Admin(ctx, office.AdminRequest{ID: "p", Op: "service.pause", Args: json.RawMessage(`{"service":"social","reason":"нарада"}`)}).OK)
+	// The load's row says why, for a page that reads only the load.
+	_, err = l.Wait(ctx, "qms/demo/load", containing(`"paused":true,"reason":"нарада","refused":"paused"`))
+	require.NoError(t, err)
 	require.NoError(t, l.Publish("qms/demo/kiosk/k1/press", []byte(`{"service":"social","id":"c"}`), false))
 	_, err = l.Wait(ctx, "qms/demo/events", containing(`"reason":"paused"`))
 	require.NoError(t, err)
