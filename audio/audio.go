@@ -41,6 +41,16 @@ func (k CounterKind) String() string {
 	return fmt.Sprintf("CounterKind(%d)", int(k))
 }
 
+// Word is what language lang ("uk" or "en") calls a counter of kind k, as
+// the announcement says it: "вікно" and "counter", "кабінет" and "room";
+// "" for another language or kind.
+func (k CounterKind) Word(lang string) string {
+	if k != Window && k != Cabinet {
+		return ""
+	}
+	return clipTexts[lang][kindClips[lang][k]]
+}
+
 // MarshalText writes the configuration spelling, so a CounterKind can be a
 // field of the YAML or JSON configuration.
 func (k CounterKind) MarshalText() ([]byte, error) {

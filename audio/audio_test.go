@@ -270,6 +270,14 @@ func TestCounterKind(t *testing.T) {
 	_, err = CounterKind(9).MarshalText()
 	require.ErrorIs(t, err, ErrCounterKind)
 	require.Equal(t, "CounterKind(9)", CounterKind(9).String())
+
+	// Its word, as the announcement says it.
+	require.Equal(t, "вікно", Window.Word("uk"))
+	require.Equal(t, "counter", Window.Word("en"))
+	require.Equal(t, "кабінет", Cabinet.Word("uk"))
+	require.Equal(t, "room", Cabinet.Word("en"))
+	require.Empty(t, Window.Word("de"))
+	require.Empty(t, CounterKind(9).Word("uk"))
 }
 
 func TestPhraseJSON(t *testing.T) {

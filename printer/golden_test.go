@@ -162,3 +162,65 @@ func diffBytes(want, got []byte) error {
 	}
 	return nil
 }
+
+// TestTicketGoldenCalled records the reprint of a ticket already called:
+// it says where to go, in bold, instead of the wait, and leaves out the
+// footer that tells the citizen to wait for the call. The ordinary ticket's
+// recordings (TestTicketGoldenProfiles) are unchanged by it.
+func TestTicketGoldenCalled(t *testing.T) {
+	tk := testTicket()
+	tk.Duplicate = true
+	tk.Ahead, tk.Wait = -1, -1
+	tk.Called, tk.CalledEn = "Вас викликано: вікно 10", "You have been called: counter 10"
+	for name, want := range map[string]string{
+		"epson-tm-t20": `ЦНАП Подільського району м. Києва
+
+А023
+ДУБЛІКАТ / DUPLICATE
+Державна реєстрація місця проживання та видача
+пам’ятки
+Residence registration
+23.11.2026 09:05
+
+Вас викликано: вікно 10
+You have been called: counter 10
+
+Стан черги онлайн / Queue status online`,
+		// 32 columns: the other pairs go on two lines too.
+		"xprinter-58": `ЦНАП Подільського району м.
+Києва
+
+А023
+ДУБЛІКАТ / DUPLICATE
+Державна реєстрація місця
+проживання та видача пам’ятки
+Residence registration
+23.11.2026 09:05
+
+Вас викликано: вікно 10
+You have been called: counter 10
+
+Стан черги онлайн
+Queue status online
+
+
+
+`,
+	} {
+		t.Run(name, func(t *testing.T) {
+			p := profile(t, name)
+			got, err := p.Ticket(tk)
+			require.NoError(t, err)
+			testkit.Golden(t, "ticket-called-"+name+".bin", got)
+			docs := NewDecoder(p).Feed(got)
+			require.Len(t, docs, 1)
+			require.Equal(t, want, docs[0].String())
+			require.NotContains(t, docs[0].String(), "Дякуємо", "no footer")
+			for _, l := range docs[0].Lines {
+				if strings.HasPrefix(l.Text, "Вас викликано") || strings.HasPrefix(l.Text, "You have been called") {
+					require.True(t, l.Bold, "%q is bold", l.Text)
+				}
+			}
+		})
+	}
+}

@@ -18,6 +18,12 @@ type Ticket struct {
 	QR        string        // optional QR payload (a status URL); "" = none
 	Footer    string        // optional, centred, word-wrapped
 	Duplicate bool          // a reprint: "ДУБЛІКАТ / DUPLICATE" under the number
+	// Called and CalledEn say where a citizen already called goes
+	// ("Вас викликано: вікно 10", "You have been called: counter 10"): the
+	// reprint of a called ticket prints them, in bold, in place of the
+	// wait, and leaves out the footer, which tells a waiting citizen to
+	// watch for a call that has come.
+	Called, CalledEn string
 	// LabelLatin is the label as the English announcement says it
 	// ("Ts001" for Ц001), printed under the number as "Ticket Ts001" for
 	// a citizen who reads English; empty for none.
@@ -120,6 +126,16 @@ func (p *Profile) Ticket(t *Ticket) ([]byte, error) {
 		w.text("issued", t.Issued.Format("02.01.2006 15:04"), 1)
 	}
 
+	if t.Called != "" {
+		w.b = append(w.b, LF)
+		w.b = Emphasize(w.b, true)
+		if t.CalledEn == "" {
+			w.text("called", t.Called, 1)
+		} else {
+			w.pair("called", t.Called, t.CalledEn)
+		}
+		w.b = Emphasize(w.b, false)
+	}
 	if t.Ahead >= 0 || t.Wait >= 0 {
 		w.b = append(w.b, LF)
 	}
@@ -151,7 +167,7 @@ func (p *Profile) Ticket(t *Ticket) ([]byte, error) {
 			}
 		}
 	}
-	if t.Footer != "" {
+	if t.Footer != "" && t.Called == "" {
 		w.b = append(w.b, LF)
 		w.text("footer", t.Footer, 1)
 	}

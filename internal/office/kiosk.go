@@ -15,6 +15,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/cherga/cherga/audio"
 	"github.com/cherga/cherga/device"
 	"github.com/cherga/cherga/display"
 	firmwareconfig "github.com/cherga/cherga/firmware-config"
@@ -1076,7 +1077,8 @@ func (k *kiosk) print(ctx context.Context, doc []byte) error {
 // Reprint prints a ticket of today again on a kiosk's printer, as the
 // administrator's ticket.reprint does for a citizen whose ticket was lost or
 // came out unreadable. Only a ticket that can still be called (waiting or
-// called) is reprinted; the copy says it is a duplicate. A failed reprint
+// called) is reprinted; the copy says it is a duplicate, and a called one's
+// says where to go instead of the wait and the footer. A failed reprint
 // changes nothing in the queue.
 func (o *Office) Reprint(ctx context.Context, kiosk string, ticketID uint64) error {
 	k := o.kiosks[kiosk]
@@ -1104,7 +1106,8 @@ func (o *Office) Reprint(ctx context.Context, kiosk string, ticketID uint64) err
 		return fmt.Errorf("office: ticket %s: unknown service %q", tk.Label, tk.Service)
 	}
 	// A waiting citizen's copy says where they stand now, as the first
-	// did; a called one's says neither.
+	// did; a called one's says where to go instead: the call it would
+	// tell them to wait for has come (and gone, for one who sits down).
 	ahead, wait := -1, time.Duration(-1)
 	if tk.State == queue.Waiting {
 		if ahead, wait, err = o.eng.Position(ctx, tk.ID); err != nil {
@@ -1113,6 +1116,9 @@ func (o *Office) Reprint(ctx context.Context, kiosk string, ticketID uint64) err
 	}
 	t := k.ticket(*tk, svc.Name, svc.NameEn, ahead, wait)
 	t.Duplicate = true
+	if tk.State != queue.Waiting {
+		t.Called, t.CalledEn = calledTo(o.conf(), tk.Counter)
+	}
 	done := make(chan error, 1)
 	job := func(ctx context.Context) {
 		err := k.ready(ctx)
@@ -1173,6 +1179,17 @@ func adminReprint(o *Office, ctx context.Context, args json.RawMessage) (any, er
 		return nil, err
 	}
 	return t, nil
+}
+
+// calledTo is where the citizen of a ticket called to counter goes, the
+// counter named as its announcement names it: "Вас викликано: вікно 3",
+// "You have been called: counter 3" (кабінет and room for a cabinet).
+func calledTo(cfg *config.Config, counter string) (uk, en string) {
+	var kind audio.CounterKind // a window unless the counter says otherwise
+	if c := cfg.Counter(counter); c != nil {
+		kind, _ = audio.ParseCounterKind(c.Kind)
+	}
+	return "Вас викликано: " + kind.Word("uk") + " " + counter, "You have been called: " + kind.Word("en") + " " + counter
 }
 
 func refuse(r Result, reason, msg string) Result {

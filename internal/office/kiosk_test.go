@@ -795,6 +795,36 @@ func TestKioskReprint(t *testing.T) {
 	require.Error(t, r.o.Reprint(r.ctx, "k1", res.ID), "a voided ticket is not reprinted")
 }
 
+// The copy of a ticket already called says where to go, as the
+// announcement names the counter, and nothing of a wait nor the footer's
+// "watch the board": its citizen, told to wait, would sit down and be
+// marked a no-show.
+func TestKioskReprintCalled(t *testing.T) {
+	r := startKiosk(t, rigOpts{config: func(cfg *config.Config) { cfg.Counter("3").Kind = "cabinet" }})
+	first := r.prints(r.sp)
+	second := r.prints(r.sp)
+	_, err := r.o.Engine().Counter(r.ctx, "2", queue.Command{Action: queue.Next})
+	require.NoError(t, err)
+	_, err = r.o.Engine().Counter(r.ctx, "3", queue.Command{Action: queue.Next})
+	require.NoError(t, err)
+
+	require.NoError(t, r.o.Reprint(r.ctx, "k1", first.ID))
+	d := r.cut(r.sp, first.Ticket)
+	require.Contains(t, d.String(), "ДУБЛІКАТ / DUPLICATE\n")
+	require.Contains(t, d.String(), "\nВас викликано: вікно 2\nYou have been called: counter 2\n")
+	require.NotContains(t, d.String(), "Перед вами")
+	require.NotContains(t, d.String(), "Очікування")
+	require.NotContains(t, d.String(), "Очікуйте виклику", "no footer")
+	require.NotContains(t, d.String(), "watch the board")
+
+	// By the administrator's ticket.reprint: a cabinet is a room.
+	ar := r.o.Admin(r.ctx, office.AdminRequest{ID: "r1", Op: "ticket.reprint", Args: json.RawMessage(`{"ticket":"` + second.Ticket + `"}`)})
+	require.True(t, ar.OK, "%+v", ar.Error)
+	d = r.cut(r.sp, second.Ticket)
+	require.Contains(t, d.String(), "\nВас викликано: кабінет 3\nYou have been called: room 3\n")
+	require.NotContains(t, d.String(), "Очікуйте виклику")
+}
+
 // A priority press (a long press, or "priority" from a screen kiosk)
 // prints a ticket that says so, and so does its reprint; an ordinary one
 // does not.
