@@ -140,11 +140,11 @@ func (p *Profile) Ticket(t *Ticket) ([]byte, error) {
 		w.b = append(w.b, LF)
 	}
 	if t.Ahead >= 0 {
-		uk, en := aheadText(t.Ahead)
+		uk, en := AheadText(t.Ahead)
 		w.pair("ahead", uk, en)
 	}
 	if t.Wait >= 0 {
-		uk, en := waitText(t.Wait)
+		uk, en := WaitText(t.Wait)
 		w.pair("wait", "Очікування: "+uk, "Wait: "+en)
 	}
 	switch {
@@ -296,8 +296,10 @@ func plural(n int, one, few, many string) string {
 // nbsp keeps a number on the line of its unit.
 const nbsp = "\u00a0"
 
-// aheadText says how many people are ahead, in Ukrainian and English.
-func aheadText(n int) (uk, en string) {
+// AheadText says how many people are ahead, in Ukrainian and English, as
+// the ticket does ("Перед вами: 3 особи", "People ahead: 3"): a kiosk's
+// screen says it in the same words.
+func AheadText(n int) (uk, en string) {
 	if n == 0 {
 		return "Перед вами нікого немає", "No one is ahead of you"
 	}
@@ -305,11 +307,12 @@ func aheadText(n int) (uk, en string) {
 		fmt.Sprintf("People ahead: %d", n)
 }
 
-// waitText renders a wait estimate in Ukrainian and English, rounded to the
+// WaitText renders a wait estimate in Ukrainian and English (the ticket's,
+// and a kiosk screen's in the same words), rounded to the
 // minute, and beyond an hour to 5 minutes: an estimate that long is not
 // good to the minute ("близько 1 год 1 хв" would claim it is). "хв" and
 // "год" are abbreviations, which Ukrainian does not inflect.
-func waitText(d time.Duration) (uk, en string) {
+func WaitText(d time.Duration) (uk, en string) {
 	m := int((d + 30*time.Second) / time.Minute)
 	if m >= 60 {
 		m = int((d + 150*time.Second) / (5 * time.Minute) * 5)

@@ -365,7 +365,7 @@ func TestWaitText(t *testing.T) {
 		{119 * time.Minute, "близько 2\u00a0год", "about 2\u00a0h"},
 	}
 	for _, tt := range tests {
-		uk, en := waitText(tt.d)
+		uk, en := WaitText(tt.d)
 		require.Equal(t, tt.uk, uk, tt.d)
 		require.Equal(t, tt.en, en, tt.d)
 	}

@@ -91,15 +91,18 @@ type kiosk struct {
 // ScanResult is the payload of {root}/kiosk/{kiosk}/scan: what a scanned
 // code is, for the kiosk's screen.
 type ScanResult struct {
-	Kind    string    `json:"kind"` // ticket, appointment, unknown
-	OK      bool      `json:"ok"`
-	Ticket  string    `json:"ticket,omitempty"`
-	State   string    `json:"state,omitempty"`
-	Service string    `json:"service,omitempty"` // its service now (a transfer changes it)
-	Counter string    `json:"counter,omitempty"` // where a called or served ticket is
-	Ahead   int       `json:"ahead,omitempty"`
-	EtaMin  int       `json:"eta_min,omitempty"`
-	Code    string    `json:"code,omitempty"`
+	Kind    string `json:"kind"` // ticket, appointment, unknown, error
+	OK      bool   `json:"ok"`
+	Ticket  string `json:"ticket,omitempty"`
+	State   string `json:"state,omitempty"`
+	Service string `json:"service,omitempty"` // its service now (a transfer changes it)
+	Counter string `json:"counter,omitempty"` // where a called or served ticket is
+	Ahead   int    `json:"ahead,omitempty"`
+	EtaMin  int    `json:"eta_min,omitempty"`
+	Code    string `json:"code,omitempty"`
+	// Reason says why OK is false: not_found (no such ticket today), ended
+	// (done, noshow, voided, expired), unreadable (kind error).
+	Reason  string    `json:"reason,omitempty"`
 	Message string    `json:"message,omitempty"`
 	At      time.Time `json:"at"`
 }
@@ -361,6 +364,38 @@ func (o *Office) answerKiosk(kiosk string, r Result) {
 	}
 }
 
+// scannedTicket fills the answer to a scan of today's ticket t: where it
+// stands while it waits, where to go once called, and that it is no
+// longer valid once it has ended (ok false: a screen must not show it as a
+// ticket in the queue).
+func (k *kiosk) scannedTicket(ctx context.Context, r *ScanResult, t queue.Ticket) {
+	r.Ticket, r.State, r.Service, r.Reason = t.Label, string(t.State), t.Service, ""
+	switch t.State {
+	case queue.Waiting:
+		r.OK = true
+		uk, en := "Талон "+t.Label+" у черзі.", "Ticket "+t.Label+" is in the queue."
+		if ahead, wait, err := k.o.eng.Position(ctx, t.ID); err == nil {
+			r.Ahead, r.EtaMin = ahead, queue.Minutes(wait)
+			auk, aen := printer.AheadText(ahead)
+			uk, en = uk+" "+auk+".", en+" "+aen+"."
+			if wait >= 0 {
+				wuk, wen := printer.WaitText(wait)
+				uk, en = uk+" Очікування: "+wuk+".", en+" Wait: "+wen+"."
+			}
+		} else {
+			r.EtaMin = -1
+		}
+		r.Message = uk + " / " + en
+	case queue.Called, queue.Serving:
+		r.OK, r.Counter = true, t.Counter
+		uk, en := calledTo(k.o.conf(), t.Counter)
+		r.Message = uk + " / " + en
+	default: // done, noshow, voided, expired
+		r.Reason = "ended"
+		r.Message = "Талон " + t.Label + " уже недійсний. Якщо вам потрібна послуга, будь ласка, візьміть новий талон. / Ticket " + t.Label + " is no longer valid. If you need a service, please take a new ticket."
+	}
+}
+
 // readScanner runs the scanner until ctx ends, handing each scan to the
 // kiosk's loop; a scan that finds the loop busy with eight others is
 // dropped (a citizen scans again).
@@ -378,15 +413,21 @@ func (k *kiosk) readScanner(ctx context.Context) {
 	}
 }
 
-// scanned answers a scanned code on {root}/kiosk/{kiosk}/scan.
+// scanned answers a scanned code on {root}/kiosk/{kiosk}/scan, with a
+// message the kiosk's screen shows the citizen who scanned it.
 func (k *kiosk) scanned(ctx context.Context, s device.Scan) {
 	r := ScanResult{Code: s.Code, At: k.o.now()}
 	switch s.Kind {
 	case device.ScanError:
 		k.o.reportError("kiosk/"+k.cfg.ID+"/scanner", s.Err)
-		return
+		if errors.Is(s.Err, device.ErrScannerOffline) {
+			return // nobody scanned anything: the scanner went away
+		}
+		// A citizen held something up and is waiting for an answer.
+		r.Kind, r.Reason = "error", "unreadable"
+		r.Message = "Код не вдалося прочитати. Будь ласка, відскануйте ще раз або візьміть талон. / The code could not be read. Please scan again or take a ticket."
 	case device.ScanTicketQR:
-		r.Kind = "ticket"
+		r.Kind, r.Reason = "ticket", "not_found"
 		r.Message = "Такого талона сьогодні не видавали / No such ticket was issued today"
 		tickets, err := k.o.eng.Tickets(ctx)
 		if err != nil {
@@ -394,17 +435,8 @@ func (k *kiosk) scanned(ctx context.Context, s device.Scan) {
 			return
 		}
 		for _, t := range tickets {
-			if t.ID != s.TicketID {
-				continue
-			}
-			r.OK, r.Ticket, r.State, r.Service, r.Message = true, t.Label, string(t.State), t.Service, ""
-			if t.State == queue.Called || t.State == queue.Serving {
-				r.Counter = t.Counter
-			}
-			if t.State == queue.Waiting {
-				if ahead, wait, err := k.o.eng.Position(ctx, t.ID); err == nil {
-					r.Ahead, r.EtaMin = ahead, queue.Minutes(wait)
-				}
+			if t.ID == s.TicketID {
+				k.scannedTicket(ctx, &r, t)
 			}
 		}
 	case device.ScanAppointment:

@@ -652,6 +652,7 @@ func TestKioskScanner(t *testing.T) {
 	require.Equal(t, "waiting", r.State)
 	require.Equal(t, "social", r.Service)
 	require.Equal(t, 1, r.Ahead)
+	require.Regexp(t, `^Талон А002 у черзі\. Перед вами: 1\x{a0}особа\. Очікування: (менше|близько) \d+\x{a0}хв\. / Ticket А002 is in the queue\. People ahead: 1\. Wait: (under|about) \d+\x{a0}min\.$`, r.Message)
 
 	// Called, it says where to go, and nothing of a wait.
 	_, err = o.Engine().CallTicket(ctx, "5", "А002")
@@ -664,12 +665,37 @@ func TestKioskScanner(t *testing.T) {
 	require.NoError(t, json.Unmarshal(m.Payload, &r))
 	require.Equal(t, "called", r.State)
 	require.Equal(t, "5", r.Counter)
+	require.True(t, r.OK)
+	require.Equal(t, "Вас викликано: вікно 5 / You have been called: counter 5", r.Message)
 	require.NotContains(t, string(m.Payload), "ahead")
 	require.NotContains(t, string(m.Payload), "eta_min")
+
+	// Ended, it is no longer valid: the citizen takes a new one.
+	_, err = o.Engine().Counter(ctx, "5", queue.Command{Action: queue.Finish})
+	require.NoError(t, err)
+	r = scan(fmt.Sprintf("https://cherga.local/t/demo/%d", second.Ticket.ID))
+	require.Equal(t, "ticket", r.Kind)
+	require.False(t, r.OK)
+	require.Equal(t, "done", r.State)
+	require.Equal(t, "ended", r.Reason)
+	require.Equal(t, "Талон А002 уже недійсний. Якщо вам потрібна послуга, будь ласка, візьміть новий талон. / Ticket А002 is no longer valid. If you need a service, please take a new ticket.", r.Message)
 
 	r = scan("https://cherga.local/t/demo/9999")
 	require.Equal(t, "ticket", r.Kind)
 	require.False(t, r.OK)
+	require.Equal(t, "not_found", r.Reason)
+
+	// What cannot be read is answered too, not only reported on errors.
+	n = len(l.Messages(topic))
+	require.NoError(t, sc.Write([]byte("\x01\xff\xfe\r\n")))
+	_, err = l.Wait(ctx, topic, func(sim.Message) bool { return len(l.Messages(topic)) > n })
+	require.NoError(t, err)
+	var bad office.ScanResult
+	require.NoError(t, json.Unmarshal(l.Messages(topic)[n].Payload, &bad))
+	require.Equal(t, office.ScanResult{Kind: "error", Reason: "unreadable", At: bad.At,
+		Message: "Код не вдалося прочитати. Будь ласка, відскануйте ще раз або візьміть талон. / The code could not be read. Please scan again or take a ticket."}, bad)
+	_, err = l.Wait(ctx, "qms/demo/errors", containing("scanner"))
+	require.NoError(t, err)
 
 	r = scan("AB12CD34")
 	require.Equal(t, "appointment", r.Kind)
