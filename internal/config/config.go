@@ -1111,6 +1111,36 @@ func (o *Office) NextGuard() time.Duration {
 	return time.Duration(o.NextGuardSec) * time.Second
 }
 
+// NextOpening is when a service (nil: the office) opens next after now: the
+// start of its hours on the first day, today included, in the office's time
+// zone, that is not a holiday and whose hours begin after now. ok is false
+// when it opens more than a week from now, or never (no hours): a
+// kiosk then says nothing of when to come back.
+func (c *Config) NextOpening(s *Service, now time.Time) (at time.Time, ok bool) {
+	loc := c.Location()
+	y, m, d := now.In(loc).Date()
+	for i := range 8 {
+		// Noon: no daylight-saving change falls on it.
+		day := time.Date(y, m, d+i, 12, 0, 0, 0, loc)
+		if c.Holiday(day.Format("2006-01-02")) {
+			continue
+		}
+		from, to := c.HoursOf(s, Weekdays[(int(day.Weekday())+6)%7])
+		if from == to {
+			continue
+		}
+		at = time.Date(day.Year(), day.Month(), day.Day(), from/60, from%60, 0, 0, loc)
+		switch {
+		case !at.After(now):
+			continue // today's hours began already
+		case at.Sub(now) > 7*24*time.Hour:
+			return time.Time{}, false
+		}
+		return at, true
+	}
+	return time.Time{}, false
+}
+
 // Holiday reports whether day ("2026-01-01") is one of the office's holidays.
 func (c *Config) Holiday(day string) bool { return contains(c.Office.Holidays, day) }
 

@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/require"
 
@@ -391,4 +392,50 @@ func TestStatusURLForAScanner(t *testing.T) {
 	require.Len(t, errs, 1)
 	require.Equal(t, "office.status_url", errs[0].Field)
 	require.Contains(t, errs[0].Message, "kiosk k1")
+}
+
+// NextOpening is the start of the next day's hours that are not over,
+// skipping closed days and holidays, across midnight and a change of
+// daylight saving time; nothing a week or more away.
+func TestNextOpening(t *testing.T) {
+	cfg := firmwareconfig.Default() // mon-thu 09:00-17:00, fri 09:00-16:00
+	cfg.Office.Holidays = []string{"2026-11-24"}
+	wed := &config.Service{ID: "wed", Hours: map[string]string{"wed": "10:00-14:00"}}
+	never := &config.Service{ID: "never", Hours: map[string]string{}}
+	kyiv := cfg.Location()
+	at := func(month time.Month, day, h, m int) time.Time { return time.Date(2026, month, day, h, m, 0, 0, kyiv) }
+	tests := []struct {
+		name string
+		svc  *config.Service
+		now  time.Time
+		want time.Time // zero: none
+	}{
+		{"before opening, today", nil, at(11, 23, 7, 30), at(11, 23, 9, 0)},
+		{"at midnight", nil, at(11, 23, 0, 0), at(11, 23, 9, 0)},
+		{"just before midnight", nil, time.Date(2026, 11, 25, 23, 59, 59, 0, kyiv), at(11, 26, 9, 0)},
+		{"after closing, over a holiday", nil, at(11, 23, 17, 30), at(11, 25, 9, 0)},
+		{"friday evening", nil, at(11, 27, 16, 30), at(11, 30, 9, 0)},
+		{"saturday", nil, at(11, 28, 10, 0), at(11, 30, 9, 0)},
+		{"while open: the next day's", nil, at(11, 25, 12, 0), at(11, 26, 9, 0)},
+		{"over the end of summer time", nil, at(10, 23, 17, 0), at(10, 26, 9, 0)},
+		{"a service's own hours, today", wed, at(11, 25, 9, 0), at(11, 25, 10, 0)},
+		{"a service's own hours, a week on", wed, at(11, 25, 14, 30), at(12, 2, 10, 0)},
+		{"exactly a week on", wed, at(11, 25, 10, 0), at(12, 2, 10, 0)},
+		{"a service never open", never, at(11, 25, 9, 0), time.Time{}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, ok := cfg.NextOpening(tt.svc, tt.now)
+			require.Equal(t, !tt.want.IsZero(), ok)
+			require.True(t, tt.want.Equal(got), "got %v, want %v", got, tt.want)
+		})
+	}
+	got, _ := cfg.NextOpening(nil, at(10, 23, 17, 0))
+	_, off := got.Zone()
+	require.Equal(t, 2*60*60, off, "winter time on the Monday")
+
+	// The next Wednesday a holiday: more than a week away, so nothing.
+	cfg.Office.Holidays = append(cfg.Office.Holidays, "2026-12-02")
+	_, ok := cfg.NextOpening(wed, at(11, 25, 14, 30))
+	require.False(t, ok)
 }

@@ -804,10 +804,11 @@ func (k *kiosk) serve(ctx context.Context, p press) Result {
 		return refuse(r, "timeout", msgStale)
 	case errors.As(err, &pe):
 		return refuse(r, "paused", pausedMessage(pe))
-	case errors.Is(err, queue.ErrServiceClosed):
+	case errors.Is(err, queue.ErrNoCounter):
+		// No counter serves it: its hours do not say when it will.
 		return refuse(r, "closed", "Ця послуга зараз не надається / This service is not available right now")
-	case errors.Is(err, queue.ErrClosed):
-		return refuse(r, "closed", "Офіс зараз зачинено / The office is closed now")
+	case errors.Is(err, queue.ErrClosed): // ErrServiceClosed too
+		return refuse(r, "closed", closedMessage(k.o.conf(), svc, errors.Is(err, queue.ErrServiceClosed), k.o.clock()))
 	case errors.Is(err, queue.ErrClockUnset):
 		return refuse(r, "clock", "Видача талонів тимчасово неможлива. Будь ласка, зверніться до працівника офісу. / Tickets cannot be issued right now. Please ask a member of staff.")
 	case errors.Is(err, queue.ErrFull):
@@ -925,6 +926,70 @@ const defaultPressesPerMinute = 30
 // may not be served today" needs it).
 func lateMessage(closes string) string {
 	return "Прийом до " + closes + ": можливо, вас не встигнуть прийняти сьогодні / Open until " + closes + ": you may not be served today"
+}
+
+// closedMessage is what a kiosk says to a press for svc refused outside
+// its hours (serviceClosed: the office is open) at now, with when to come
+// back: the office's next opening («Відчиняємося завтра о 09:00»), or the
+// service's, when the service keeps hours of its own. Nothing is said of
+// an opening more than a week away.
+func closedMessage(cfg *config.Config, svc *config.Service, serviceClosed bool, now time.Time) string {
+	uk, en := "Офіс зараз зачинено", "The office is closed now"
+	if serviceClosed {
+		uk, en = "Ця послуга зараз не надається", "This service is not available right now"
+	}
+	opens, ok := cfg.NextOpening(svc, now)
+	if !ok {
+		return uk + " / " + en
+	}
+	when, whenEn := whenText(opens, now.In(opens.Location()))
+	switch office, _ := cfg.NextOpening(nil, now); {
+	case serviceClosed:
+		return fmt.Sprintf("%s. Її почнуть надавати %s. / %s. It will be available %s.", uk, when, en, whenEn)
+	case !office.Equal(opens):
+		// The service's own hours: the office opening would not give it.
+		return fmt.Sprintf("%s. Цю послугу почнуть надавати %s. / %s. This service will be available %s.", uk, when, en, whenEn)
+	}
+	return fmt.Sprintf("%s. Відчиняємося %s. / %s. We open %s.", uk, when, en, whenEn)
+}
+
+// weekdays are the days of the week, Sunday first as time.Weekday counts
+// them, as Ukrainian says "on" one (the accusative after «у»: «у
+// п'ятницю») and "on" one a week on, which is the same weekday as today.
+var weekdays = [7]struct{ on, next, en string }{
+	{"у неділю", "у наступну неділю", "Sunday"},
+	{"у понеділок", "у наступний понеділок", "Monday"},
+	{"у вівторок", "у наступний вівторок", "Tuesday"},
+	{"у середу", "у наступну середу", "Wednesday"},
+	{"у четвер", "у наступний четвер", "Thursday"},
+	{"у п'ятницю", "у наступну п'ятницю", "Friday"},
+	{"у суботу", "у наступну суботу", "Saturday"},
+}
+
+// whenText says when at (within a week of now, in the same time zone) is,
+// as a citizen at the kiosk hears it: «сьогодні о 13:00», «завтра о 09:00»,
+// «у понеділок о 09:00» ("today at 13:00", "tomorrow at 09:00", "on Monday
+// at 09:00"). Ukrainian says «об» before 11 (одинадцятій).
+func whenText(at, now time.Time) (uk, en string) {
+	date := func(t time.Time) time.Time { y, m, d := t.Date(); return time.Date(y, m, d, 0, 0, 0, 0, time.UTC) }
+	days := int(date(at).Sub(date(now)) / (24 * time.Hour))
+	clock := at.Format("15:04")
+	o := "о"
+	if at.Hour() == 11 {
+		o = "об"
+	}
+	wd := weekdays[at.Weekday()]
+	switch {
+	case days == 0:
+		uk, en = "сьогодні", "today"
+	case days == 1:
+		uk, en = "завтра", "tomorrow"
+	case days >= 7:
+		uk, en = wd.next, "next "+wd.en
+	default:
+		uk, en = wd.on, "on "+wd.en
+	}
+	return uk + " " + o + " " + clock, en + " at " + clock
 }
 
 // ready checks the printer now, so that a press never issues a number for a

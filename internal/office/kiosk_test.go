@@ -30,6 +30,7 @@ import (
 	"github.com/cherga/cherga/internal/testkit"
 	"github.com/cherga/cherga/printer"
 	"github.com/cherga/cherga/queue"
+	"github.com/cherga/cherga/queue/queuetest"
 	"github.com/cherga/cherga/sim"
 )
 
@@ -1091,4 +1092,53 @@ func TestKioskOffersWhatItsButtonsDo(t *testing.T) {
 	}
 	require.Equal(t, 10, ok, "a burst of 10, then one a minute")
 	require.Len(t, r.tickets(), 10)
+}
+
+// A press refused outside the hours says when to come back: the office's
+// next opening, today's, tomorrow's or a weekday's, past holidays and
+// across midnight, or the service's own when it keeps other hours; nothing
+// when it never opens.
+func TestKioskClosedSaysWhenItOpens(t *testing.T) {
+	cfg := firmwareconfig.Default() // mon-thu 09:00-17:00, fri 09:00-16:00
+	cfg.Kiosks[0].Printer = "none"
+	cfg.Kiosks[0].PressesPerMinute = 6000
+	cfg.Office.Holidays = []string{"2026-11-24"} // a Tuesday
+	cfg.Service("pension").Hours = map[string]string{"wed": "11:00-14:00"}
+	cfg.Service("employment").Hours = map[string]string{}
+	kyiv := cfg.Location()
+	clk := queuetest.NewClock(time.Date(2026, 11, 23, 7, 30, 0, 0, kyiv)) // a Monday
+	ctx, _, l := startOffice(t, office.Opts{Config: cfg, Now: clk.Now}, "qms/demo/kiosk/k1/ticket")
+	n := 0
+	press := func(at time.Time, service string) office.Result {
+		t.Helper()
+		clk.Set(at)
+		n++
+		id := fmt.Sprintf("p%d", n)
+		require.NoError(t, l.Publish("qms/demo/kiosk/k1/press", []byte(`{"service":"`+service+`","id":"`+id+`"}`), false))
+		m, err := l.Wait(ctx, "qms/demo/kiosk/k1/ticket", containing(`"press":"`+id+`"`))
+		require.NoError(t, err)
+		var r office.Result
+		require.NoError(t, json.Unmarshal(m.Payload, &r))
+		require.False(t, r.OK, "%+v", r)
+		require.Equal(t, "closed", r.Reason)
+		return r
+	}
+	at := func(day, h, m, s int) time.Time { return time.Date(2026, 11, day, h, m, s, 0, kyiv) }
+	for _, tt := range []struct {
+		at      time.Time
+		service string
+		want    string
+	}{
+		{at(23, 7, 30, 0), "social", "Офіс зараз зачинено. Відчиняємося сьогодні о 09:00. / The office is closed now. We open today at 09:00."},
+		{at(23, 10, 0, 0), "pension", "Ця послуга зараз не надається. Її почнуть надавати у середу об 11:00. / This service is not available right now. It will be available on Wednesday at 11:00."},
+		{at(23, 10, 0, 0), "employment", "Ця послуга зараз не надається / This service is not available right now"},
+		{at(23, 17, 30, 0), "social", "Офіс зараз зачинено. Відчиняємося у середу о 09:00. / The office is closed now. We open on Wednesday at 09:00."},
+		{at(25, 14, 30, 0), "pension", "Ця послуга зараз не надається. Її почнуть надавати у наступну середу об 11:00. / This service is not available right now. It will be available next Wednesday at 11:00."},
+		{at(26, 23, 59, 30), "social", "Офіс зараз зачинено. Відчиняємося завтра о 09:00. / The office is closed now. We open tomorrow at 09:00."},
+		{at(27, 0, 0, 30), "social", "Офіс зараз зачинено. Відчиняємося сьогодні о 09:00. / The office is closed now. We open today at 09:00."},
+		{at(28, 10, 0, 0), "social", "Офіс зараз зачинено. Відчиняємося у понеділок о 09:00. / The office is closed now. We open on Monday at 09:00."},
+		{at(28, 10, 0, 0), "pension", "Офіс зараз зачинено. Цю послугу почнуть надавати у середу об 11:00. / The office is closed now. This service will be available on Wednesday at 11:00."},
+	} {
+		require.Equal(t, tt.want, press(tt.at, tt.service).Message, "%s at %s", tt.service, tt.at.Format("Mon 02.01 15:04:05"))
+	}
 }

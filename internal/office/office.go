@@ -103,6 +103,9 @@ type Office struct {
 	// (Opts.AwtrixRefresh).
 	awtrixRefresh time.Duration
 	loc           *time.Location
+	// clock is the queue's wall clock (Opts.Now): what a refusal says of
+	// the hours is said at the time the queue refused by.
+	clock func() time.Time
 	// reconnected tells the publisher that the broker was (re)connected,
 	// and may have lost the retained state; ready is closed once the
 	// publisher has sent the whole state for the first time.
@@ -258,7 +261,11 @@ func Start(ctx context.Context, opts Opts) (_ *Office, err error) {
 		buttonClock:   opts.ButtonClock,
 		counterLamps:  map[string]*device.Lamp{},
 		loc:           cfg.Location(),
+		clock:         opts.Now,
 		awtrixRefresh: display.AwtrixRefresh,
+	}
+	if o.clock == nil {
+		o.clock = time.Now
 	}
 	if opts.AwtrixRefresh > 0 {
 		o.awtrixRefresh = opts.AwtrixRefresh
