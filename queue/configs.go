@@ -429,6 +429,13 @@ func (e *Engine) Backup(path string, compact bool) (int64, error) {
 	if cerr := f.Close(); err == nil {
 		err = cerr
 	}
+	if err == nil {
+		// The copy is the store's pages as they are: a damaged one
+		// would replace the good backup at path with a bad one, night
+		// after night. Checked before it is compacted, too: bbolt's
+		// Compact panics on a damaged page.
+		err = checkCopy(tmp, e.db.Path())
+	}
 	if err == nil && compact {
 		// From the copy, not the store: bbolt's Compact reads its source
 		// in one transaction, which would hold up the store's growth
@@ -445,6 +452,10 @@ func (e *Engine) Backup(path string, compact bool) (int64, error) {
 	if err == nil {
 		err = os.Rename(tmp, path)
 	}
+	if errors.Is(err, ErrDamaged) {
+		os.Remove(tmp)
+		return 0, fmt.Errorf("queue: backup to %s refused, the backup there is kept: the copy of the live store is damaged, so the live store needs attention (stop the office, run cherga -verify -db %s): %w", path, absPath(e.db.Path()), err)
+	}
 	if err != nil {
 		os.Remove(tmp)
 		return 0, fmt.Errorf("queue: backup to %s: %w", path, err)
@@ -454,6 +465,20 @@ func (e *Engine) Backup(path string, compact bool) (int64, error) {
 		d.Close()
 	}
 	return n, nil
+}
+
+// checkCopy checks the structure of the store copy at path, every key and
+// value read, and returns the damage found as ErrDamaged naming the store
+// it was copied from: the copy holds that store's pages as they are.
+func checkCopy(path, store string) (err error) {
+	defer debug.SetPanicOnFault(debug.SetPanicOnFault(true))
+	defer recoverDamaged(absPath(store), &err)
+	db, err := bolt.Open(path, 0o600, &bolt.Options{ReadOnly: true, Timeout: time.Second})
+	if err != nil {
+		return fmt.Errorf("%w: %s: %v", ErrDamaged, absPath(store), err)
+	}
+	defer db.Close()
+	return structureDamage(db, absPath(store), true)
 }
 
 // compactCopy writes the data of the store copy at src into a new file in

@@ -222,6 +222,15 @@ func open(path string, cfg *config.Config, opts *Opts) (*Engine, error) {
 			panic(r)
 		}
 	}()
+	// A damaged page served from would fail requests one by one, and the
+	// nightly backups would copy it: a week of them all bad. bbolt's check
+	// of the structure, before serving, refuses the store as one cut short
+	// is (checkLength). Not every key and value is read (Verify reads
+	// them): on a year of history that would more than double the check.
+	if err := structureDamage(db, absPath(path), false); err != nil {
+		db.Close()
+		return nil, err
+	}
 	file, _ := os.Stat(path) // what checkFile compares the path with
 	e := &Engine{
 		db:     db,

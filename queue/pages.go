@@ -29,6 +29,11 @@ func checkPages(tx *bolt.Tx, r io.ReaderAt) error {
 	ps := int64(tx.DB().Info().PageSize)
 	hwm := uint64(filePages(tx))
 	seen := map[uint64]bool{}
+	// The elements' own headers are all that is read of a page, into a
+	// buffer of each depth's own (a child is read while its parent's
+	// elements are still gone through): at the start of a year's store,
+	// one read of a page per page in use, not its whole span.
+	bufs := make([][]byte, maxTreeDepth+1)
 	var walk func(id uint64, depth int) error
 	walk = func(id uint64, depth int) error {
 		if id < 2 || id >= hwm || depth > maxTreeDepth {
@@ -38,21 +43,26 @@ func checkPages(tx *bolt.Tx, r io.ReaderAt) error {
 			return nil // bbolt's check tells a page used twice
 		}
 		seen[id] = true
-		head := make([]byte, pageHeader)
-		if _, err := r.ReadAt(head, int64(id)*ps); err != nil {
-			return fmt.Errorf("page %d: %w", id, err)
+		if bufs[depth] == nil {
+			bufs[depth] = make([]byte, ps)
 		}
-		flags, count := binary.LittleEndian.Uint16(head[8:]), int64(binary.LittleEndian.Uint16(head[10:]))
-		span := (int64(binary.LittleEndian.Uint32(head[12:])) + 1) * ps
-		if uint64(id)+uint64(span/ps) > hwm {
-			return fmt.Errorf("page %d: spans %d pages, past the file's %d", id, span/ps, hwm)
-		}
-		page := make([]byte, span)
+		page := bufs[depth]
 		if _, err := r.ReadAt(page, int64(id)*ps); err != nil {
 			return fmt.Errorf("page %d: %w", id, err)
 		}
+		flags, count := binary.LittleEndian.Uint16(page[8:]), int64(binary.LittleEndian.Uint16(page[10:]))
+		span := (int64(binary.LittleEndian.Uint32(page[12:])) + 1) * ps
+		if uint64(id)+uint64(span/ps) > hwm {
+			return fmt.Errorf("page %d: spans %d pages, past the file's %d", id, span/ps, hwm)
+		}
 		if pageHeader+count*branchElem > span {
 			return fmt.Errorf("page %d: %d elements do not fit in it", id, count)
+		}
+		if need := pageHeader + count*branchElem; need > int64(len(page)) {
+			page = make([]byte, need)
+			if _, err := r.ReadAt(page, int64(id)*ps); err != nil {
+				return fmt.Errorf("page %d: %w", id, err)
+			}
 		}
 		for i := range count {
 			e := pageHeader + i*branchElem

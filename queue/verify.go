@@ -52,29 +52,10 @@ func Verify(path string, cfg *config.Config) (err error) {
 		}
 	}
 	err = db.View(func(tx *bolt.Tx) error {
-		// Every key and value read here first: bbolt's check runs in a
-		// goroutine of its own, where a page that points past the file
-		// faults beyond any recovery (SetPanicOnFault is per goroutine);
-		// here it is reported as damage.
-		if err := readAll(tx); err != nil {
+		if err := checkStructure(tx, path, true, func(format string, args ...any) {
+			bad("store structure: "+format, args...)
+		}); err != nil {
 			return err
-		}
-		// bbolt's own check of the file's structure: every page reachable
-		// once, of the right kind, none both used and free. It marks each
-		// page a page spans: a damaged span would have it count for ever.
-		f, err := os.Open(path)
-		if err != nil {
-			return err
-		}
-		defer f.Close()
-		if err := checkPages(tx, f); err != nil {
-			bad("store structure: %v", err)
-		} else if n, hwm := pagesUsed(tx); n < 0 || n > hwm {
-			bad("store structure: the pages in use span %d pages, past the file's %d", n, hwm)
-		} else {
-			for err := range tx.Check() {
-				bad("store structure: %v", err)
-			}
 		}
 		vs, err := readConfigs(tx)
 		if err != nil {
@@ -413,6 +394,67 @@ func (e *Engine) Check(ctx context.Context) error {
 		return err
 	}
 	return errors.Join(errs...)
+}
+
+// checkStructure checks the structure of the store tx reads, from the file
+// at path: every key and value readable, every page's elements inside it,
+// and bbolt's own check (every page reachable once, of the right kind,
+// none both used and free); every key and value is read only with
+// readEvery (Verify, a backup's copy: the engine's start leaves it out, as
+// it takes as long again, and the engine's own reads report a damaged
+// value as they come to it). It tells bad each problem found, and returns
+// an error when the file could not be read at all. The caller recovers
+// from a panic (recoverDamaged): bbolt panics on a page that is not what
+// it should be.
+func checkStructure(tx *bolt.Tx, path string, readEvery bool, bad func(format string, args ...any)) error {
+	if readEvery {
+		if err := readAll(tx); err != nil {
+			return err
+		}
+	}
+	// bbolt's check runs in a goroutine of its own, where a page that
+	// points past the file faults beyond any recovery (SetPanicOnFault is
+	// per goroutine), and it marks each page a page spans: a damaged span
+	// would have it count for ever. checkPages refuses those first, in
+	// this goroutine.
+	f, err := os.Open(path)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	if err := checkPages(tx, f); err != nil {
+		bad("%v", err)
+	} else if n, hwm := pagesUsed(tx); n < 0 || n > hwm {
+		bad("the pages in use span %d pages, past the file's %d", n, hwm)
+	} else {
+		for err := range tx.Check() {
+			bad("%v", err)
+		}
+	}
+	return nil
+}
+
+// structureDamage runs checkStructure on the store db and returns its
+// problems (readEvery: see there) as one ErrDamaged that names the file as name (nil: none). A
+// page so damaged that bbolt panics on it is reported so too.
+func structureDamage(db *bolt.DB, name string, readEvery bool) (err error) {
+	defer debug.SetPanicOnFault(debug.SetPanicOnFault(true))
+	defer recoverDamaged(name, &err)
+	var problems []string
+	err = db.View(func(tx *bolt.Tx) error {
+		return checkStructure(tx, db.Path(), readEvery, func(format string, args ...any) {
+			if len(problems) < 5 {
+				problems = append(problems, fmt.Sprintf(format, args...))
+			}
+		})
+	})
+	switch {
+	case err != nil:
+		return fmt.Errorf("%w: %s: %v", ErrDamaged, name, err)
+	case len(problems) > 0:
+		return fmt.Errorf("%w: %s: %s", ErrDamaged, name, strings.Join(problems, "; "))
+	}
+	return nil
 }
 
 // readAll reads every byte of every key and value of every bucket, nested
