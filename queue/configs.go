@@ -184,8 +184,10 @@ func (e *Engine) ConfigVersions(ctx context.Context) ([]ConfigVersion, error) {
 func StoredConfigs(path string) (_ []ConfigVersion, err error) {
 	defer debug.SetPanicOnFault(debug.SetPanicOnFault(true))
 	defer recoverDamaged(path, &err)
-	if empty(path) {
+	if fi, err := os.Stat(path); errors.Is(err, fs.ErrNotExist) {
 		return nil, nil
+	} else if err == nil && noBytes(fi) {
+		return nil, noBytesError(path)
 	}
 	db, err := openReadOnly(path)
 	if err != nil {
@@ -200,12 +202,37 @@ func StoredConfigs(path string) (_ []ConfigVersion, err error) {
 	return out, err
 }
 
-// empty reports whether path holds no store yet: no file, or one of no
-// bytes (a first start on a full disk, or a power cut during it, leaves
-// one). Open makes the store in it.
-func empty(path string) bool {
-	fi, err := os.Stat(path)
-	return errors.Is(err, os.ErrNotExist) || err == nil && noBytes(fi)
+// noBytesError refuses a file of no bytes at the state file's path. Only
+// a missing file is a new store: a file of no bytes is most likely a copy
+// of a backup that failed (installed onto a full disk), and starting an
+// empty office on it would hide that the office's day and history are
+// gone. (A first start cut off leaves none: Open makes a new store aside
+// and links it into place, makeStore.)
+func noBytesError(path string) error {
+	return fmt.Errorf("queue: state file %s has no bytes: it is not a store (a copy of a backup that failed, on a full disk?): put the backup there again and check it (cherga -verify -db), or remove the file to start an empty office", absPath(path))
+}
+
+// makeStore makes a new, empty bbolt file at path, made and synced under
+// another name and linked into place, so that a first start cut off (a
+// power cut, a full disk) leaves no file of no bytes at path, which Open
+// refuses. It does its best: when it cannot, bolt.Open at path makes the
+// file, or says what is wrong.
+func makeStore(path string) {
+	tmp := filepath.Join(filepath.Dir(path), "."+filepath.Base(path)+".new")
+	os.Remove(tmp) // left by a start cut off
+	db, err := bolt.Open(tmp, 0o600, &bolt.Options{Timeout: time.Second})
+	if err != nil {
+		os.Remove(tmp)
+		return
+	}
+	// A link, not a rename: a file put at path meanwhile is not replaced.
+	if err := db.Close(); err == nil && os.Link(tmp, path) == nil {
+		if d, err := os.Open(filepath.Dir(path)); err == nil {
+			_ = d.Sync()
+			d.Close()
+		}
+	}
+	os.Remove(tmp)
 }
 
 // noBytes reports whether fi is of a file of no bytes.

@@ -107,3 +107,38 @@ func TestBackupRefusesDamagedCopy(t *testing.T) {
 	}
 	require.NoError(t, queue.Verify(backup, cfg))
 }
+
+// A file of no bytes at the state file's path (a backup installed onto a
+// full disk) is no store: Open, StoredConfigs and Verify refuse it, saying
+// what to do, and leave it as it is; an office started empty on it would
+// hide that its day and history are gone. Only a missing file is a new
+// store, and a first start leaves no file of no bytes behind.
+func TestNoBytesStateFileRefused(t *testing.T) {
+	cfg := queuetest.Office(t)
+	dir := t.TempDir()
+	path := filepath.Join(dir, "q.db")
+	require.NoError(t, os.WriteFile(path, nil, 0o600))
+	_, err := queue.Open(path, cfg, &queue.Opts{Logger: quiet})
+	require.ErrorContains(t, err, path+" has no bytes: it is not a store")
+	require.ErrorContains(t, err, "remove the file to start an empty office")
+	_, err = queue.StoredConfigs(path)
+	require.ErrorContains(t, err, "has no bytes")
+	err = queue.Verify(path, cfg)
+	require.ErrorContains(t, err, "has no bytes")
+	require.NotErrorIs(t, err, queue.ErrEmpty, "it is not an empty store")
+	fi, err := os.Stat(path)
+	require.NoError(t, err)
+	require.Zero(t, fi.Size(), "left as it is")
+
+	require.NoError(t, os.Remove(path))
+	versions, err := queue.StoredConfigs(path)
+	require.NoError(t, err)
+	require.Empty(t, versions)
+	e, err := queue.Open(path, cfg, &queue.Opts{Logger: quiet})
+	require.NoError(t, err)
+	require.NoError(t, e.Close())
+	require.NoError(t, queue.Verify(path, cfg))
+	entries, err := os.ReadDir(dir)
+	require.NoError(t, err)
+	require.Len(t, entries, 1, "no file is left beside the new store")
+}

@@ -42,9 +42,10 @@ var (
 	// request changed nothing, and may be sent again.
 	ErrStore = errors.New("queue: store")
 	// ErrEmpty is returned by Verify for a file that holds no store yet
-	// (no bytes, or made and never written: a first start stopped by a
-	// power cut or a full disk). No damage: Open makes a new, empty store
-	// in it; but as a backup it holds nothing.
+	// (made by bbolt and never written: a first start stopped by a power
+	// cut or a full disk). No damage: Open makes a new, empty store in
+	// it; but as a backup it holds nothing. A file of no bytes is refused
+	// (noBytesError): it is no store, not even an empty one.
 	ErrEmpty = errors.New("queue: the file holds no store (empty)")
 	// ErrStale is returned for a change whose context ended before the
 	// engine came to it (a storage that stalled held it): it changed

@@ -38,7 +38,7 @@ func Verify(path string, cfg *config.Config) (err error) {
 	defer debug.SetPanicOnFault(debug.SetPanicOnFault(true))
 	defer recoverDamaged(path, &err)
 	if fi, err := os.Stat(path); err == nil && noBytes(fi) {
-		return fmt.Errorf("%w: %s has no bytes", ErrEmpty, path)
+		return noBytesError(path)
 	}
 	db, err := openReadOnly(path)
 	if err != nil {

@@ -442,7 +442,7 @@ func TestVerifyFlag(t *testing.T) {
 	out, err = exec.Command(bin, "-verify", "-config", cfgPath, "-db", empty).CombinedOutput()
 	require.ErrorAs(t, err, &ee, "%s", out)
 	require.Equal(t, 1, ee.ExitCode())
-	require.Contains(t, string(out), "as a backup it holds nothing")
+	require.Contains(t, string(out), "has no bytes: it is not a store")
 }
 
 // cherga -check checks a configuration file alone, beside a controller
