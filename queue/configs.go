@@ -2,9 +2,11 @@ package queue
 
 import (
 	"context"
+	"encoding/binary"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"log/slog"
 	"math"
@@ -422,12 +424,20 @@ func (e *Engine) Backup(path string, compact bool) (int64, error) {
 		return 0, err
 	}
 	if _, err := os.Stat(path); err == nil {
-		// Replace an earlier backup, not a file of another kind.
+		// Replace an earlier backup, not a file of another kind (a
+		// mistyped path). An earlier backup that bbolt cannot open (its
+		// meta pages damaged) is still a bbolt file, and is replaced:
+		// the backup unit's path is fixed per weekday, and refusing it
+		// would fail that weekday's backup every week.
 		old, err := bolt.Open(path, 0o600, &bolt.Options{ReadOnly: true, Timeout: 100 * time.Millisecond})
-		if err != nil {
+		switch {
+		case err == nil:
+			old.Close()
+		case !errors.Is(err, berrors.ErrTimeout) && boltFile(path):
+			e.log.Warn("queue: backup: the earlier backup at the path is damaged; it is replaced", "path", path, "err", err)
+		default:
 			return 0, fmt.Errorf("queue: backup: %s exists and is not a store (%v): choose another path", path, err)
 		}
-		old.Close()
 	}
 	// A backup cut off by a crash or a power cut left its temporary file:
 	// as big as the store, on a card that has little room.
@@ -506,6 +516,39 @@ func checkCopy(path, store string) (err error) {
 	}
 	defer db.Close()
 	return structureDamage(db, absPath(store), true)
+}
+
+// boltFile reports whether the file at path is a bbolt file, however
+// damaged: either of its meta pages, the first, or the second at one of
+// the page sizes bbolt uses, has its flag and bbolt's magic number. A text
+// file or random bytes do not.
+func boltFile(path string) bool {
+	f, err := os.Open(path)
+	if err != nil {
+		return false
+	}
+	defer f.Close()
+	const (
+		magic    = 0xED0CDAED // bbolt's internal/common.Magic
+		metaFlag = 0x04
+	)
+	b := make([]byte, 64<<10+pageHeader+4)
+	n, _ := io.ReadFull(f, b)
+	b = b[:n]
+	meta := func(off int) bool {
+		return off+pageHeader+4 <= len(b) &&
+			binary.LittleEndian.Uint16(b[off+8:])&metaFlag != 0 &&
+			binary.LittleEndian.Uint32(b[off+pageHeader:]) == magic
+	}
+	if meta(0) {
+		return true
+	}
+	for ps := 512; ps <= 64<<10; ps *= 2 {
+		if meta(ps) {
+			return true
+		}
+	}
+	return false
 }
 
 // compactCopy writes the data of the store copy at src into a new file in

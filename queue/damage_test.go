@@ -1,14 +1,18 @@
 package queue_test
 
 import (
+	"bytes"
 	"context"
+	"crypto/rand"
 	"encoding/binary"
 	"fmt"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"testing"
 
 	"github.com/stretchr/testify/require"
+	bolt "go.etcd.io/bbolt"
 
 	"github.com/cherga/cherga/internal/config"
 	"github.com/cherga/cherga/queue"
@@ -141,4 +145,52 @@ func TestNoBytesStateFileRefused(t *testing.T) {
 	entries, err := os.ReadDir(dir)
 	require.NoError(t, err)
 	require.Len(t, entries, 1, "no file is left beside the new store")
+}
+
+// A backup whose meta pages were damaged (bbolt cannot open it) is still a
+// bbolt file: the next backup to its path replaces it, and says so. The
+// backup unit's path is fixed per weekday; refusing would fail that
+// weekday's backup every week. A file that is no bbolt file (random bytes,
+// a text file: a mistyped path) is still refused.
+func TestBackupReplacesDamagedBackup(t *testing.T) {
+	path, cfg := damagedStore(t)
+	var log bytes.Buffer
+	e, err := queue.Open(path, cfg, &queue.Opts{Logger: slog.New(slog.NewTextHandler(&log, nil))})
+	require.NoError(t, err)
+	defer e.Close()
+	dir := t.TempDir()
+	backup := filepath.Join(dir, "cherga-Thu.db")
+	_, err = e.Backup(backup, false)
+	require.NoError(t, err)
+
+	// Both meta pages fail their checksum: their txid is changed.
+	f, err := os.OpenFile(backup, os.O_RDWR, 0)
+	require.NoError(t, err)
+	for _, page := range []int{0, 1} {
+		_, err = f.WriteAt([]byte{0x5A}, int64(page*os.Getpagesize()+64))
+		require.NoError(t, err)
+	}
+	require.NoError(t, f.Close())
+	_, err = bolt.Open(backup, 0o600, &bolt.Options{ReadOnly: true})
+	require.Error(t, err, "bbolt cannot open the damaged backup")
+
+	_, err = e.Backup(backup, false)
+	require.NoError(t, err)
+	require.Contains(t, log.String(), "the earlier backup at the path is damaged; it is replaced")
+	require.NoError(t, queue.Verify(backup, cfg))
+
+	random := make([]byte, 3*os.Getpagesize())
+	_, _ = rand.Read(random)
+	for name, data := range map[string][]byte{
+		"random.db": random,
+		"notes.txt": []byte("backups go to /var/backups/cherga\n"),
+	} {
+		other := filepath.Join(dir, name)
+		require.NoError(t, os.WriteFile(other, data, 0o600))
+		_, err = e.Backup(other, false)
+		require.ErrorContains(t, err, "exists and is not a store", name)
+		kept, err := os.ReadFile(other)
+		require.NoError(t, err)
+		require.Equal(t, data, kept, name)
+	}
 }
