@@ -192,6 +192,9 @@ func StoredConfigs(path string) (_ []ConfigVersion, err error) {
 		return nil, noBytesError(path)
 	}
 	db, err := openReadOnly(path)
+	if errors.Is(err, ErrDamaged) {
+		return nil, err // it names the file
+	}
 	if err != nil {
 		return nil, fmt.Errorf("queue: read the configurations of %s: %w", absPath(path), err)
 	}
@@ -250,12 +253,27 @@ func openReadOnly(path string) (*bolt.DB, error) {
 	if errors.Is(err, berrors.ErrTimeout) {
 		return nil, fmt.Errorf("%s is locked by another process (is another cherga running?)", absPath(path))
 	}
-	if err == nil {
-		if err = checkLength(db); err != nil {
-			db.Close()
-		}
+	if err != nil {
+		return nil, openDamage(path, err)
 	}
-	return db, err
+	if err := checkLength(db); err != nil {
+		db.Close()
+		return nil, err
+	}
+	return db, nil
+}
+
+// openDamage turns bolt.Open's error for a file it cannot read as a store
+// (zeros, random bytes, both meta pages damaged, a copy cut short within
+// its first pages) into ErrDamaged, naming the file: the administrator is
+// told what to do, not bbolt's "invalid database". Other errors (a
+// permission, a lock) are returned as they are.
+func openDamage(path string, err error) error {
+	if errors.Is(err, berrors.ErrInvalid) || errors.Is(err, berrors.ErrChecksum) ||
+		errors.Is(err, berrors.ErrVersionMismatch) || strings.HasPrefix(err.Error(), "file size too small") {
+		return fmt.Errorf("%w: %s: %v", ErrDamaged, absPath(path), err)
+	}
+	return err
 }
 
 // A store file can be damaged under bbolt: a copy torn or cut short while
@@ -400,7 +418,7 @@ func readConfigs(tx *bolt.Tx) ([]ConfigVersion, error) {
 	err := b.ForEach(func(k, v []byte) error {
 		var cv ConfigVersion
 		if err := json.Unmarshal(v, &cv); err != nil {
-			return fmt.Errorf("configuration version %d: %w", beU64(k), err)
+			return fmt.Errorf("%w: %s: configuration version %d: %v", ErrDamaged, absPath(tx.DB().Path()), beU64(k), err)
 		}
 		out = append(out, cv)
 		return nil

@@ -194,3 +194,65 @@ func TestBackupReplacesDamagedBackup(t *testing.T) {
 		require.Equal(t, data, kept, name)
 	}
 }
+
+// A file bbolt cannot read as a store (zeros, random bytes), an event or a
+// configuration version that does not decode: each is refused saying the
+// file, that it is damaged and what to do, as a store cut short is; not
+// bbolt's "invalid database" or a JSON error without a path.
+func TestDamagedFileSaysWhatToDo(t *testing.T) {
+	cfg := queuetest.Office(t)
+	dir := t.TempDir()
+	says := func(t *testing.T, err error, path string) {
+		t.Helper()
+		require.ErrorIs(t, err, queue.ErrDamaged)
+		require.ErrorContains(t, err, path)
+		require.ErrorContains(t, err, "restore a backup (store.backup) or move it aside")
+	}
+	random := make([]byte, 64<<10)
+	_, _ = rand.Read(random)
+	for name, data := range map[string][]byte{
+		"zeros.db":  make([]byte, 64<<10),
+		"random.db": random,
+		"short.db":  random[:5000], // less than two pages: bbolt's "file size too small"
+	} {
+		t.Run(name, func(t *testing.T) {
+			path := filepath.Join(dir, name)
+			require.NoError(t, os.WriteFile(path, data, 0o600))
+			_, err := queue.StoredConfigs(path)
+			says(t, err, path)
+			says(t, queue.Verify(path, cfg), path)
+			_, err = queue.Open(path, cfg, &queue.Opts{Logger: quiet})
+			says(t, err, path)
+		})
+	}
+
+	base, err := damageBase()
+	require.NoError(t, err)
+	spoil := func(t *testing.T, bucket string, first bool) string {
+		t.Helper()
+		path := filepath.Join(t.TempDir(), "cur.db")
+		require.NoError(t, os.WriteFile(path, base, 0o600))
+		db, err := bolt.Open(path, 0o600, nil)
+		require.NoError(t, err)
+		require.NoError(t, db.Update(func(tx *bolt.Tx) error {
+			b := tx.Bucket([]byte(bucket))
+			k, _ := b.Cursor().Last()
+			if first {
+				k, _ = b.Cursor().First()
+			}
+			return b.Put(k, []byte("x{"))
+		}))
+		require.NoError(t, db.Close())
+		return path
+	}
+	t.Run("event", func(t *testing.T) {
+		path := spoil(t, "events", false) // today's last: the start replays it
+		_, err := queue.Open(path, cfg, &queue.Opts{Logger: quiet})
+		says(t, err, path)
+	})
+	t.Run("configuration", func(t *testing.T) {
+		path := spoil(t, "configs", true)
+		_, err := queue.StoredConfigs(path)
+		says(t, err, path)
+	})
+}

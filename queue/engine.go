@@ -210,6 +210,9 @@ func open(path string, cfg *config.Config, opts *Opts) (*Engine, error) {
 			}
 			return nil, fmt.Errorf("queue: state file %s: %w%s", absPath(path), err, hint)
 		}
+		if err := openDamage(path, err); errors.Is(err, ErrDamaged) {
+			return nil, err
+		}
 		return nil, fmt.Errorf("queue: open %s: %w", absPath(path), err)
 	}
 	if err := checkLength(db); err != nil {

@@ -3,6 +3,7 @@ package queue
 import (
 	"encoding/binary"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"sort"
 	"time"
@@ -279,7 +280,13 @@ func (e *Engine) reload() error {
 		return err
 	})
 	if err != nil {
-		return fmt.Errorf("queue: load %s: %w", e.db.Path(), err)
+		if !errors.Is(err, ErrDamaged) {
+			// What is read here are the store's own records: one that
+			// does not decode is damage, and the administrator is told
+			// what to do about it.
+			err = fmt.Errorf("%w: %s: %v", ErrDamaged, absPath(e.db.Path()), err)
+		}
+		return fmt.Errorf("queue: load: %w", err)
 	}
 	if st.tickets == nil {
 		st.tickets = map[uint64]*Ticket{}

@@ -41,6 +41,9 @@ func Verify(path string, cfg *config.Config) (err error) {
 		return noBytesError(path)
 	}
 	db, err := openReadOnly(path)
+	if errors.Is(err, ErrDamaged) {
+		return err // it names the file
+	}
 	if err != nil {
 		return fmt.Errorf("queue: verify %s: %w", path, err)
 	}
