@@ -33,6 +33,9 @@ type AwtrixOpts struct {
 	ServingColor string `yaml:"serving_color,omitempty" json:"serving_color,omitempty"`
 	IdleColor    string `yaml:"idle_color,omitempty" json:"idle_color,omitempty"`
 	ClosedColor  string `yaml:"closed_color,omitempty" json:"closed_color,omitempty"`
+	// PausedColor is «ПЕРЕРВА», shown on the specialist's break and
+	// while the office is paused for something else than an alert.
+	PausedColor string `yaml:"paused_color,omitempty" json:"paused_color,omitempty"`
 	// AlertColor is «ТРИВОГА», shown while the office is paused for an
 	// air-raid alert.
 	AlertColor string `yaml:"alert_color,omitempty" json:"alert_color,omitempty"`
@@ -57,7 +60,8 @@ func (a AwtrixOpts) MarshalJSON() ([]byte, error) {
 }
 
 // DefaultAwtrixOpts: amber blinking while calling, green while serving,
-// dim grey when idle, red when closed, bright red during an air-raid alert.
+// dim grey when idle, red when closed, blue on a break (the queue is kept:
+// not the red of closed), bright red during an air-raid alert.
 var DefaultAwtrixOpts = AwtrixOpts{
 	App:          "cherga",
 	Blink:        500 * time.Millisecond,
@@ -66,6 +70,7 @@ var DefaultAwtrixOpts = AwtrixOpts{
 	ServingColor: "#00D060",
 	IdleColor:    "#505050",
 	ClosedColor:  "#D00000",
+	PausedColor:  "#2060FF",
 	AlertColor:   "#FF0000",
 }
 
@@ -81,6 +86,7 @@ func (o AwtrixOpts) withDefaults() AwtrixOpts {
 	set(&o.ServingColor, d.ServingColor)
 	set(&o.IdleColor, d.IdleColor)
 	set(&o.ClosedColor, d.ClosedColor)
+	set(&o.PausedColor, d.PausedColor)
 	set(&o.AlertColor, d.AlertColor)
 	if o.Blink == 0 {
 		o.Blink = d.Blink
@@ -118,13 +124,19 @@ type awtrixApp struct {
 // AwtrixText is what an AWTRIX board shows for b: the ticket alone while
 // calling or serving (the board hangs over its counter, and a 32x8 matrix
 // has room for about 8 characters), the counter id when idle, ЗАЧИНЕНО when
-// closed, ТРИВОГА when closed for an air-raid alert. The AWTRIX font has had Cyrillic capitals, Є І Ї included, since
-// early 2024 (awtrix3 pull request 481); check Ґ on the firmware in use.
+// closed, ПЕРЕРВА when closed for the specialist's break or an office pause
+// that is not an alert (as the text board: "closed" sends citizens home),
+// ТРИВОГА when closed for an air-raid alert. The AWTRIX font has had
+// Cyrillic capitals, Є І Ї included, since early 2024 (awtrix3 pull request
+// 481); check Ґ on the firmware in use.
 func AwtrixText(b Board) string {
 	switch b.State {
 	case Closed:
-		if b.Alert {
+		switch {
+		case b.Alert:
 			return "ТРИВОГА"
+		case b.Paused, b.OfficePaused:
+			return "ПЕРЕРВА"
 		}
 		return "ЗАЧИНЕНО"
 	case Calling, Serving:
@@ -158,6 +170,8 @@ func (o AwtrixOpts) CustomApp(b Board) Message {
 	switch {
 	case b.State == Closed && b.Alert:
 		app.Color = o.AlertColor
+	case b.State == Closed && (b.Paused || b.OfficePaused):
+		app.Color = o.PausedColor
 	case b.State == Closed:
 		app.Color = o.ClosedColor
 	case b.State == Calling && b.Ticket != "":

@@ -24,6 +24,10 @@ func TestAwtrixCustomApp(t *testing.T) {
 		{"idle", Board{Counter: "5", Ticket: "А023", State: Idle, At: at}, "5"},
 		{"closed", Board{Counter: "5", Ticket: "А023", State: Closed, At: at}, "ЗАЧИНЕНО"},
 		{"alert", Board{Counter: "5", State: Closed, Alert: true, At: at}, "ТРИВОГА"},
+		// The queue is kept: not the red ЗАЧИНЕНО that sends citizens home.
+		{"on a break", Board{Counter: "5", State: Closed, Paused: true, At: at}, "ПЕРЕРВА"},
+		{"office paused", Board{Counter: "5", State: Closed, OfficePaused: true, At: at}, "ПЕРЕРВА"},
+		{"office paused for an alert", Board{Counter: "5", State: Closed, Paused: true, OfficePaused: true, Alert: true, At: at}, "ТРИВОГА"},
 		{"calling without ticket", Board{Counter: "12", State: Calling, At: at}, "12"},
 		{"no counter", Board{State: Idle}, "-"},
 	}
@@ -54,6 +58,9 @@ func TestAwtrixAlertColor(t *testing.T) {
 	alert := Board{Counter: "5", State: Closed, Alert: true, At: at}
 	require.JSONEq(t, `{"text":"ТРИВОГА","color":"#FF0000","center":true,"textCase":2,"noScroll":true,"lifetime":300,"lifetimeMode":1}`, string(o.CustomApp(alert).Payload))
 	require.Contains(t, string(o.CustomApp(Board{Counter: "5", State: Closed}).Payload), `"color":"#404040"`)
+	require.Contains(t, string(o.CustomApp(Board{Counter: "5", State: Closed, Paused: true}).Payload), `"color":"#2060FF"`, "a break is not red")
+	o.PausedColor = "#00FFFF"
+	require.Contains(t, string(o.CustomApp(Board{Counter: "5", State: Closed, OfficePaused: true}).Payload), `"color":"#00FFFF"`)
 	o.AlertColor = "#FF2000"
 	require.Contains(t, string(o.CustomApp(alert).Payload), `"color":"#FF2000"`)
 	bad := BoardOpts{Mode: ModeAwtrix, Awtrix: AwtrixOpts{Prefix: "a", AlertColor: "red"}}

@@ -78,7 +78,7 @@ func (o *BoardOpts) Validate() error {
 	for _, c := range []struct{ field, v string }{
 		{"calling_color", a.CallingColor}, {"serving_color", a.ServingColor},
 		{"idle_color", a.IdleColor}, {"closed_color", a.ClosedColor},
-		{"alert_color", a.AlertColor},
+		{"paused_color", a.PausedColor}, {"alert_color", a.AlertColor},
 	} {
 		if c.v != "" && !colorRe.MatchString(c.v) {
 			return &FieldError{"awtrix." + c.field, fmt.Sprintf("must be #RRGGBB, got %q", c.v)}

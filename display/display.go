@@ -17,15 +17,21 @@ const (
 	Serving State = "serving"
 	// Idle: the counter is open and nobody is called.
 	Idle State = "idle"
-	// Closed: the counter is closed (break, end of day, office paused).
+	// Closed: the counter is not calling: outside the hours of its
+	// services, paused (its specialist's break; the administrator's
+	// counter.close is the same pause), or the office is paused. The flags
+	// Paused, OfficePaused and Alert tell which to a citizen.
 	Closed State = "closed"
 )
 
 // closedText is the plain-text board of a closed counter, in Ukrainian: a
 // one-line board has room for one language and the citizens read Ukrainian.
-// alertText is what it shows instead while the office is paused for an
-// air-raid alert: "closed" would send citizens home, and their queue is
-// kept for the all-clear.
+// A citizen reads "closed" as closed for the day and goes home, so a board
+// whose queue is kept says otherwise: breakText while its specialist is on
+// a break or the office is paused for something else than an alert (a
+// meeting, a technical break: the hall board says the queue is kept), and
+// alertText while the office is paused for an air-raid alert (the queue is
+// kept for the all-clear). Each fits a board sized for "А023 → 5".
 const (
 	closedText = "Зачинено"
 	breakText  = "Перерва"
@@ -44,6 +50,10 @@ type Board struct {
 	// Paused: the counter's specialist paused it (a break); it shows
 	// Closed once its ticket, if any, is finished. For its button box.
 	Paused bool `json:"paused,omitempty"`
+	// OfficePaused: an administrator paused the whole office (any pause,
+	// an alert too). The board is Closed and says «Перерва», not
+	// «Зачинено»: the queue is kept.
+	OfficePaused bool `json:"office_paused,omitempty"`
 	// Alert: the office is paused for an air-raid alert. The board is
 	// Closed (lamps and boxes key on the state) and says «Тривога».
 	Alert bool      `json:"alert,omitempty"`
@@ -52,18 +62,19 @@ type Board struct {
 
 // boardJSON is Board on the wire: the time formatted by formatTime.
 type boardJSON struct {
-	Counter string `json:"counter"`
-	Ticket  string `json:"ticket,omitempty"`
-	Service string `json:"service,omitempty"`
-	State   State  `json:"state"`
-	Paused  bool   `json:"paused,omitempty"`
-	Alert   bool   `json:"alert,omitempty"`
-	At      string `json:"at,omitempty"`
+	Counter      string `json:"counter"`
+	Ticket       string `json:"ticket,omitempty"`
+	Service      string `json:"service,omitempty"`
+	State        State  `json:"state"`
+	Paused       bool   `json:"paused,omitempty"`
+	OfficePaused bool   `json:"office_paused,omitempty"`
+	Alert        bool   `json:"alert,omitempty"`
+	At           string `json:"at,omitempty"`
 }
 
 // JSON returns the payload of {root}/board/{counter}.
 func (b Board) JSON() []byte {
-	w := boardJSON{Counter: b.Counter, State: b.State, Paused: b.Paused, Alert: b.Alert, At: formatTime(b.At)}
+	w := boardJSON{Counter: b.Counter, State: b.State, Paused: b.Paused, OfficePaused: b.OfficePaused, Alert: b.Alert, At: formatTime(b.At)}
 	if b.State != Idle && b.State != Closed {
 		w.Ticket, w.Service = b.Ticket, b.Service
 	}
@@ -76,16 +87,17 @@ func (b Board) MarshalJSON() ([]byte, error) { return b.JSON(), nil }
 
 // Text returns the payload of {root}/board/{counter}/text: "А023 → 5" while a
 // ticket is called or served, the counter id when idle, "Зачинено" when closed,
-// "Перерва" when closed for the counter's own pause (a citizen would read
-// "closed" as for the day), "Тривога" when closed for an air-raid alert. It is
-// never empty: an empty retained message would delete the board's state.
+// "Перерва" when closed for the counter's own pause or an office pause that is
+// not an alert (a citizen would read "closed" as for the day), "Тривога" when
+// closed for an air-raid alert. It is never empty: an empty retained message
+// would delete the board's state.
 func (b Board) Text() string {
 	switch b.State {
 	case Closed:
 		switch {
 		case b.Alert:
 			return alertText
-		case b.Paused:
+		case b.Paused, b.OfficePaused:
 			return breakText
 		}
 		return closedText

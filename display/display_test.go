@@ -34,6 +34,10 @@ func TestBoard(t *testing.T) {
 		// the queue is kept for the all-clear.
 		{"air-raid alert", Board{Counter: "5", State: Closed, Alert: true, At: at}, "Тривога"},
 		{"paused in an alert", Board{Counter: "5", State: Closed, Paused: true, Alert: true, At: at}, "Тривога"},
+		// An office pause that is no alert (a meeting, a technical break):
+		// the hall says the queue is kept, and no board says closed.
+		{"office paused", Board{Counter: "5", State: Closed, OfficePaused: true, At: at}, "Перерва"},
+		{"office paused for an alert", Board{Counter: "5", State: Closed, OfficePaused: true, Alert: true, At: at}, "Тривога"},
 		{"utc and fraction", Board{Counter: "7", Ticket: "В7", State: Calling, At: time.Date(2026, 11, 24, 8, 15, 0, 999_000_000, time.UTC)}, "В7 → 7"},
 		{"summer offset", Board{Counter: "7", Ticket: "В7", State: Calling, At: time.Date(2026, 6, 1, 9, 0, 0, 0, time.FixedZone("EEST", 3*60*60))}, "В7 → 7"},
 		{"no time", Board{Counter: "3", State: Idle}, "3"},

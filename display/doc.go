@@ -21,10 +21,12 @@
 // The plain-text payload is for the simplest one-line boards, which have room
 // for one language, so it is Ukrainian: "А023 → 5" while a ticket is called or
 // served, the counter id alone ("5") when the counter is idle, and "Зачинено"
-// when it is closed; while the office is paused for an air-raid alert the
-// board is closed (Board.Alert) and says "Тривога" instead, since "closed"
-// would send home citizens whose queue is kept for the all-clear. It is never empty, because an empty retained MQTT message
-// deletes the retained state instead of showing a blank board.
+// when it is closed; on its specialist's break, or while the office is
+// paused for something else than an alert (Board.OfficePaused), the board is
+// closed and says "Перерва", and during an air-raid alert (Board.Alert)
+// "Тривога", since "closed" would send home citizens whose queue is kept.
+// It is never empty, because an empty retained MQTT message deletes the
+// retained state instead of showing a blank board.
 //
 // # AWTRIX 3 boards and blinking
 //
@@ -33,8 +35,9 @@
 // topics under the prefix set on the device: AwtrixOpts.CustomApp is the
 // retained custom app {prefix}/custom/cherga (the ticket, amber and blinking
 // while calling, green while serving, the counter id when idle, ЗАЧИНЕНО when
-// closed, ТРИВОГА in red during an air-raid alert), and AwtrixOpts.Notification the pop-up {prefix}/notify of a new
-// call. The contract topics are published for these counters too.
+// closed, ПЕРЕРВА in blue on a break or an office pause, ТРИВОГА in red
+// during an air-raid alert), and AwtrixOpts.Notification the pop-up
+// {prefix}/notify of a new call. The contract topics are published for these counters too.
 //
 // A board blinks while its state is "calling". Settle turns a call older
 // than the configured blink time into "serving", and SettleAt says when, so

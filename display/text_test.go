@@ -44,6 +44,7 @@ func TestTextPayloadCharsets(t *testing.T) {
 	calling := display.Board{Counter: "5", Ticket: "А023", State: display.Calling}
 	closed := display.Board{Counter: "5", State: display.Closed}
 	alert := display.Board{Counter: "5", State: display.Closed, Alert: true}
+	pause := display.Board{Counter: "5", State: display.Closed, OfficePaused: true}
 	ts := display.Board{Counter: "12", Ticket: "Ц001", State: display.Serving}
 	two := display.Board{Counter: "3", Ticket: "ЦЯ007", State: display.Calling}
 	for _, c := range []struct {
@@ -63,6 +64,8 @@ func TestTextPayloadCharsets(t *testing.T) {
 		{"cp1251", alert, []byte{0xD2, 0xF0, 0xE8, 0xE2, 0xEE, 0xE3, 0xE0}},
 		{"cp1125", alert, []byte{0x92, 0xE0, 0xA8, 0xA2, 0xAE, 0xA3, 0xA0}},
 		{"ascii", alert, []byte("Tryvoha")},
+		{"utf-8", pause, []byte("Перерва")},
+		{"ascii", pause, []byte("Pererva")},
 	} {
 		o := &display.BoardOpts{Text: display.TextOpts{Charset: c.charset}}
 		require.NoError(t, o.Validate(), c.charset)

@@ -125,8 +125,10 @@ func (t *txn) board(c *counterState) display.Board {
 	b := display.Board{Counter: c.id, State: display.Idle, Paused: c.paused, At: t.now}
 	switch {
 	case t.officePaused() != nil:
-		b.State = display.Closed // everyone is in the shelter
-		_, b.Alert = t.officeAlert()
+		// Closed for the lamps and boxes; the flags make the board say
+		// the pause (or the alert) rather than closed: the queue is kept.
+		b.State = display.Closed
+		b.OfficePaused, b.Alert = t.officeAlert()
 	case c.current != nil:
 		b.State = display.Calling
 		if c.current.State == Serving {

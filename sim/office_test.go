@@ -112,7 +112,7 @@ func TestOfficeAirRaid(t *testing.T) {
 	// languages.
 	require.Contains(t, string(st.Hall), `"message":"Повітряна тривога! Пройдіть до найближчого укриття. / Air-raid alert! Please proceed to the nearest shelter."`)
 	for _, c := range st.Counters {
-		require.Contains(t, string(c), `"state":"closed","alert":true`)
+		require.Contains(t, string(c), `"state":"closed","office_paused":true,"alert":true`)
 	}
 
 	require.NoError(t, s.AirRaid(ctx, false))
@@ -124,7 +124,8 @@ func TestOfficeAirRaid(t *testing.T) {
 // The page stands in for a hall display: its banner during a pause is the
 // hall board's message, bilingual, sending everyone to the shelter during
 // an air-raid alert (the shelter is said in English too), and a board
-// closed for an alert says Тривога, not Зачинено.
+// closed for an alert says Тривога, one closed for a break or another
+// office pause Перерва, not Зачинено.
 func TestPageBanner(t *testing.T) {
 	page := getPage(t)
 	require.NotContains(t, page, "Service suspended")
@@ -133,7 +134,7 @@ func TestPageBanner(t *testing.T) {
 		"st.load.alert",
 		"Повітряна тривога! Пройдіть до найближчого укриття. / Air-raid alert! Please proceed to the nearest shelter.",
 		"Прийом тимчасово призупинено. Ваше місце в черзі збережено. / Service is temporarily suspended. Your place in the queue is kept.",
-		`b.alert ? "Тривога" : (b.paused ? "Перерва" : "Зачинено")`,
+		`b.alert ? "Тривога" : (b.paused || b.office_paused ? "Перерва" : "Зачинено")`,
 	} {
 		require.Contains(t, page, s)
 	}

@@ -535,8 +535,10 @@ func TestAirRaidPause(t *testing.T) {
 // that the office closed: the boards stay closed for the lamps and boxes
 // but say alert (Тривога on a text board, ТРИВОГА on an AWTRIX), the load
 // and the queues carry alert, the hall is published again with the
-// pause and a bilingual message. A tea break stays a closed office whose
-// queue is kept; the all-clear takes it all back.
+// pause and a bilingual message. A tea break keeps the boards closed for
+// the lamps and boxes too, but no board says closed (Зачинено sends
+// citizens home): they say Перерва, as the hall says the queue is kept;
+// the all-clear takes it all back.
 func TestAirRaidAlertTold(t *testing.T) {
 	ctx, o, l := startOffice(t, office.Opts{Config: roundTheClock(t)}, "qms/demo/#", "awtrix_demo_13/#")
 	_, err := o.Engine().Issue(ctx, queue.IssueRequest{Service: "social", Kiosk: "k1"})
@@ -560,14 +562,18 @@ func TestAirRaidAlertTold(t *testing.T) {
 		return func(m sim.Message) bool { return string(m.Payload) == s }
 	}
 
-	// A tea break: closed, as before, and the hall says the queue is kept.
-	admin("office.pause", `{"reason":"нарада"}`)
+	// A tea break: closed, and the hall says the queue is kept.
+	admin("office.pause", `{"reason":"технічна перерва"}`)
 	m := wait("qms/demo/hall", containing(`"paused":true`))
 	require.NotContains(t, string(m.Payload), `"alert"`)
 	require.Contains(t, string(m.Payload), `"message":"Прийом тимчасово призупинено. Ваше місце в черзі збережено. / Service is temporarily suspended. Your place in the queue is kept."`)
 	require.Contains(t, string(m.Payload), `"ticket":"А001"`, "the calls stay")
-	wait("qms/demo/board/2/text", text("Зачинено"))
-	m = wait("qms/demo/load", containing(`"paused":true,"reason":"нарада"`))
+	m = wait("qms/demo/board/2", containing(`"office_paused":true`))
+	require.Contains(t, string(m.Payload), `"state":"closed"`, "lamps and boxes key on closed")
+	require.NotContains(t, string(m.Payload), `"alert"`)
+	wait("qms/demo/board/2/text", text("Перерва"))
+	wait("awtrix_demo_13/custom/cherga", containing(`"text":"ПЕРЕРВА","color":"#2060FF"`))
+	m = wait("qms/demo/load", containing(`"paused":true,"reason":"технічна перерва"`))
 	require.NotContains(t, string(m.Payload), `"alert"`)
 
 	// It turns into an alert, said without a reason that names one.
@@ -619,6 +625,18 @@ func TestAirRaidAlertTold(t *testing.T) {
 	m = wait("qms/demo/load", after)
 	require.Contains(t, string(m.Payload), `"paused":false`)
 	require.NotContains(t, string(m.Payload), `"alert"`)
+}
+
+// A specialist's break says ПЕРЕРВА on the AWTRIX board, as Перерва on the
+// text board, not the red ЗАЧИНЕНО of a counter outside its hours.
+func TestCounterBreakOnAwtrix(t *testing.T) {
+	ctx, o, l := startOffice(t, office.Opts{Config: roundTheClock(t)}, "qms/demo/board/13/#", "awtrix_demo_13/#")
+	_, err := o.Engine().Counter(ctx, "13", queue.Command{Action: queue.Pause})
+	require.NoError(t, err)
+	_, err = l.Wait(ctx, "qms/demo/board/13/text", func(m sim.Message) bool { return string(m.Payload) == "Перерва" })
+	require.NoError(t, err)
+	_, err = l.Wait(ctx, "awtrix_demo_13/custom/cherga", containing(`"text":"ПЕРЕРВА","color":"#2060FF"`))
+	require.NoError(t, err)
 }
 
 // A recall is announced as one: «Повторно: талон …».
