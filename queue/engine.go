@@ -147,6 +147,17 @@ type Engine struct {
 func (e *Engine) service(id string) *config.Service { return e.svcs[id] }
 func (e *Engine) counter(id string) *config.Counter { return e.ctrs[id] }
 
+// shownAs is the service whose name a ticket shows under: its own or, when
+// that is no longer configured, the one that now prints its prefix. A ticket
+// at a counter keeps the id of a service renamed since (see reconcile), and
+// its board must still name the service. nil when neither is configured.
+func (e *Engine) shownAs(tk *Ticket) *config.Service {
+	if s := e.service(tk.Service); s != nil {
+		return s
+	}
+	return e.byPrefix[labelPrefix(tk.Label)]
+}
+
 type request struct {
 	ctx      context.Context // a change whose ctx ended is not made (ErrStale)
 	internal bool            // the engine's own (commitEmpty), no caller's change

@@ -7,6 +7,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/cherga/cherga/display"
 	"github.com/cherga/cherga/internal/config"
 	"github.com/cherga/cherga/queue"
 	"github.com/cherga/cherga/queue/queuetest"
@@ -88,6 +89,46 @@ func TestServiceRenamedMidDay(t *testing.T) {
 		}
 	}
 	require.Equal(t, []string{queue.EvIssued, queue.EvMoved, queue.EvCalled}, types)
+}
+
+// The ticket at a counter keeps the id of a service renamed since, and its
+// board, live and in the snapshot (office.state), still names the service:
+// the one that now prints its prefix. The contract leaves "service" out
+// only of an idle or closed board.
+func TestServiceRenamedBoardKeepsItsName(t *testing.T) {
+	o := newOffice(t, nil, monday10)
+	require.Equal(t, "А001", o.issue("social").Ticket.Label)
+	require.Equal(t, "А001", o.next("1"))
+	o.e.TakeRetained()
+
+	cfg := queuetest.Office(t, func(s string) string {
+		s = strings.Replace(s, `{id: social, name: "Соціальний захист",`, `{id: social2, name: "Соцзахист",`, 1)
+		return strings.ReplaceAll(s, `services: [social`, `services: [social2`)
+	})
+	require.NoError(t, o.e.SetConfig(o.ctx, cfg))
+	o.cfg = cfg // for the checks at cleanup
+	require.Equal(t, "social", o.ticket("А001").Service, "a ticket at a counter stays as it is")
+
+	board := func(bs []display.Board) display.Board {
+		for _, b := range bs {
+			if b.Counter == "1" {
+				return b
+			}
+		}
+		t.Fatal("no board of counter 1")
+		return display.Board{}
+	}
+	b := board(o.e.TakeRetained().Boards)
+	require.Equal(t, "А001", b.Ticket)
+	require.Equal(t, "Соцзахист", b.Service)
+	require.Contains(t, string(b.JSON()), `"service":"Соцзахист"`)
+	snap, err := o.e.Snapshot(o.ctx)
+	require.NoError(t, err)
+	require.Equal(t, "Соцзахист", board(snap.Boards).Service)
+
+	// Served, it still shows the name.
+	o.do("1", queue.Serve)
+	require.Equal(t, "Соцзахист", board(o.e.TakeRetained().Boards).Service)
 }
 
 // A service renamed keeps its daily cap: the tickets issued under the old

@@ -138,7 +138,7 @@ func (t *txn) board(c *counterState) display.Board {
 			b.At = c.calledAt // a board published again blinks no longer than the call
 		}
 		b.Ticket = c.current.Label
-		if s := t.e.service(c.current.Service); s != nil {
+		if s := t.e.shownAs(c.current); s != nil {
 			b.Service = s.Name
 		}
 	case c.paused, !t.inHours(c):

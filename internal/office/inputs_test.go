@@ -1204,6 +1204,85 @@ func TestConfigSetUnchanged(t *testing.T) {
 	require.Equal(t, before+1, changes())
 }
 
+// A service renamed by config.set (its id changes, the new one prints the
+// same prefix): the ticket already at a counter keeps the old id, and its
+// board, live and in office.state, still names its service, now the new
+// one's name. Only an idle or closed board leaves "service" out.
+func TestConfigSetRenameKeepsBoardService(t *testing.T) {
+	ctx, o, l := startOffice(t, office.Opts{Config: roundTheClock(t)}, "qms/demo/board/13")
+	_, err := o.Engine().Issue(ctx, queue.IssueRequest{Service: "employment", Kiosk: "k1"})
+	require.NoError(t, err)
+	called, err := o.Engine().Counter(ctx, "13", queue.Command{Action: queue.Next})
+	require.NoError(t, err)
+	require.NotNil(t, called.Ticket)
+	label := called.Ticket.Label
+	_, err = l.Wait(ctx, "qms/demo/board/13", containing(`"ticket":"`+label+`"`))
+	require.NoError(t, err)
+
+	doc := renameEmployment(t, o.Config())
+	set := time.Now()
+	r := o.Admin(ctx, office.AdminRequest{ID: "s", Op: "config.set", Args: doc})
+	require.True(t, r.OK, "%+v", r.Error)
+	require.NotNil(t, o.Config().Service("jobs"))
+
+	m, err := l.Wait(ctx, "qms/demo/board/13", func(m sim.Message) bool { return !m.At.Before(set) })
+	require.NoError(t, err)
+	require.Contains(t, string(m.Payload), `"ticket":"`+label+`"`)
+	require.Contains(t, string(m.Payload), `"service":"Служба зайнятості"`)
+
+	st := o.Admin(ctx, office.AdminRequest{ID: "st", Op: "office.state"})
+	require.True(t, st.OK, "%+v", st.Error)
+	b, err := json.Marshal(st.Result)
+	require.NoError(t, err)
+	var state struct {
+		Counters []struct{ Counter, Ticket, Service string }
+	}
+	require.NoError(t, json.Unmarshal(b, &state))
+	i := slices.IndexFunc(state.Counters, func(c struct{ Counter, Ticket, Service string }) bool { return c.Counter == "13" })
+	require.GreaterOrEqual(t, i, 0)
+	require.Equal(t, label, state.Counters[i].Ticket)
+	require.Equal(t, "Служба зайнятості", state.Counters[i].Service)
+}
+
+// renameEmployment is config.set's document of cfg with service
+// employment renamed jobs, «Служба зайнятості», the same prefix: its
+// counters and kiosk buttons follow.
+func renameEmployment(t testing.TB, c *config.Config) json.RawMessage {
+	t.Helper()
+	cfg := *c
+	cfg.Services = slices.Clone(cfg.Services)
+	for i := range cfg.Services {
+		if cfg.Services[i].ID == "employment" {
+			cfg.Services[i].ID, cfg.Services[i].Name = "jobs", "Служба зайнятості"
+		}
+	}
+	rename := func(ids []string) []string {
+		ids = slices.Clone(ids)
+		for i := range ids {
+			if ids[i] == "employment" {
+				ids[i] = "jobs"
+			}
+		}
+		return ids
+	}
+	cfg.Counters = slices.Clone(cfg.Counters)
+	for i := range cfg.Counters {
+		cfg.Counters[i].Services = rename(cfg.Counters[i].Services)
+	}
+	cfg.Kiosks = slices.Clone(cfg.Kiosks)
+	for i := range cfg.Kiosks {
+		cfg.Kiosks[i].Buttons = slices.Clone(cfg.Kiosks[i].Buttons)
+		for j := range cfg.Kiosks[i].Buttons {
+			if b := &cfg.Kiosks[i].Buttons[j]; b.Service == "employment" {
+				b.Service = "jobs"
+			}
+		}
+	}
+	doc, err := json.Marshal(map[string]any{"config": &cfg})
+	require.NoError(t, err)
+	return doc
+}
+
 // A kiosk button is given another service while the office runs: its pin
 // now issues tickets of that service. Its pin cannot move without a restart.
 func TestConfigSetKioskButton(t *testing.T) {

@@ -14,6 +14,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+	"unicode"
 
 	"github.com/cherga/cherga/audio"
 	"github.com/cherga/cherga/device"
@@ -1198,7 +1199,7 @@ func (o *Office) Reprint(ctx context.Context, kiosk string, ticketID uint64) err
 	if tk.State != queue.Waiting && tk.State != queue.Called {
 		return fmt.Errorf("office: ticket %s is %s: only a waiting or called ticket is reprinted", tk.Label, tk.State)
 	}
-	svc := o.conf().Service(tk.Service)
+	svc := serviceOf(o.conf(), tk)
 	if svc == nil {
 		return fmt.Errorf("office: ticket %s: unknown service %q", tk.Label, tk.Service)
 	}
@@ -1244,6 +1245,23 @@ func (o *Office) Reprint(ctx context.Context, kiosk string, ticketID uint64) err
 	case <-ctx.Done():
 		return ctx.Err()
 	}
+}
+
+// serviceOf is the service a ticket is printed under: its own or, when
+// that is no longer configured, the one that now prints its prefix. A
+// ticket called to a counter keeps the id of a service renamed since
+// (config.set), as the queue's boards show it under the new service.
+func serviceOf(cfg *config.Config, tk *queue.Ticket) *config.Service {
+	if svc := cfg.Service(tk.Service); svc != nil {
+		return svc
+	}
+	prefix := strings.TrimRightFunc(tk.Label, unicode.IsDigit)
+	for i := range cfg.Services {
+		if cfg.Services[i].Prefix == prefix {
+			return &cfg.Services[i]
+		}
+	}
+	return nil
 }
 
 // adminReprint is ticket.reprint {"ticket":"А023","kiosk":"k1"} of the

@@ -826,6 +826,24 @@ func TestKioskReprintCalled(t *testing.T) {
 	require.NotContains(t, d.String(), "Очікуйте виклику")
 }
 
+// A ticket called to a counter before its service was renamed (config.set)
+// keeps the old id; its reprint prints it under the service that now
+// prints its prefix, rather than failing for an unknown service.
+func TestKioskReprintAfterRename(t *testing.T) {
+	r := startKiosk(t, rigOpts{})
+	res, err := r.o.Engine().Issue(r.ctx, queue.IssueRequest{Service: "employment", Kiosk: "k1"})
+	require.NoError(t, err)
+	_, err = r.o.Engine().Counter(r.ctx, "13", queue.Command{Action: queue.Next})
+	require.NoError(t, err)
+	ar := r.o.Admin(r.ctx, office.AdminRequest{ID: "s", Op: "config.set", Args: renameEmployment(t, r.o.Config())})
+	require.True(t, ar.OK, "%+v", ar.Error)
+
+	require.NoError(t, r.o.Reprint(r.ctx, "k1", res.Ticket.ID))
+	d := r.cut(r.sp, res.Ticket.Label)
+	require.Contains(t, d.String(), "ДУБЛІКАТ")
+	require.Contains(t, d.String(), "Служба зайнятості")
+}
+
 // A priority press (a long press, or "priority" from a screen kiosk)
 // prints a ticket that says so, and so does its reprint; an ordinary one
 // does not.
