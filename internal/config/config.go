@@ -662,6 +662,12 @@ func (c *Config) applyDefaults() {
 
 var idRe = regexp.MustCompile(`^[A-Za-z0-9_-]{1,32}$`)
 
+// ValidID reports whether s is spelled as the configuration's ids are (a
+// site, a service, a sequence, a kiosk): 1 to 32 letters, digits, _ or -.
+// A service id that is well formed may still be one no longer configured,
+// which the tickets of a past day (or today's, renamed since) carry.
+func ValidID(s string) bool { return idRe.MatchString(s) }
+
 // counterRe is a counter id: the number the voice calls it by.
 var counterRe = regexp.MustCompile(`^[1-9][0-9]{0,3}$`)
 

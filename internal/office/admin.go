@@ -264,10 +264,12 @@ var adminOps = map[string]func(o *Office, ctx context.Context, args json.RawMess
 	"counter.resume": counterOp(queue.Resume),
 	"tickets.list": func(o *Office, ctx context.Context, args json.RawMessage) (any, error) {
 		var a struct {
-			Service string `json:"service"`
-			State   string `json:"state"`
-			Day     string `json:"day"`
-			FromID  uint64 `json:"from_id"`
+			// Service is a pointer: given empty is refused, not taken
+			// for no filter.
+			Service *string `json:"service"`
+			State   string  `json:"state"`
+			Day     string  `json:"day"`
+			FromID  uint64  `json:"from_id"`
 		}
 		if err := decodeArgs(args, &a); err != nil {
 			return nil, err
@@ -275,8 +277,11 @@ var adminOps = map[string]func(o *Office, ctx context.Context, args json.RawMess
 		if err := checkDay(a.Day); err != nil {
 			return nil, err
 		}
-		if a.Service != "" && o.conf().Service(a.Service) == nil {
-			return nil, badArg("service", "no service %q", a.Service)
+		// Any well-formed id, not only a service configured now: the
+		// tickets of a past day, or today's at a counter, carry the id of
+		// a service renamed or taken away since.
+		if a.Service != nil && !config.ValidID(*a.Service) {
+			return nil, badArg("service", "want a service id (1-32 letters, digits, _ or -), got %q", *a.Service)
 		}
 		if a.State != "" && !queue.KnownState(queue.State(a.State)) {
 			return nil, badArg("state", "no ticket state %q (waiting, called, serving, done, noshow, voided, expired)", a.State)
@@ -290,7 +295,7 @@ var adminOps = map[string]func(o *Office, ctx context.Context, args json.RawMess
 		}
 		out := []queue.Ticket{}
 		for _, t := range all {
-			if t.ID >= a.FromID && (a.Service == "" || t.Service == a.Service) && (a.State == "" || string(t.State) == a.State) {
+			if t.ID >= a.FromID && (a.Service == nil || t.Service == *a.Service) && (a.State == "" || string(t.State) == a.State) {
 				out = append(out, t)
 			}
 		}

@@ -289,7 +289,9 @@ func TestAdminRefusesBadArguments(t *testing.T) {
 	for _, tc := range []struct{ op, args, field string }{
 		{"config.get", `{"colour":"red"}`, "colour"},
 		{"tickets.list", `{"state":"dancing"}`, "state"},
-		{"tickets.list", `{"service":"nosuch"}`, "service"},
+		{"tickets.list", `{"service":""}`, "service"},
+		{"tickets.list", `{"service":"no such"}`, "service"},
+		{"tickets.list", `{"service":"` + strings.Repeat("x", 33) + `"}`, "service"},
 		{"tickets.list", `{"day":"yesterday"}`, "day"},
 		{"ticket.void", string(long), "reason"},
 		{"ticket.void", `{"TICKET":"А001"}`, "TICKET"}, // names are exact
@@ -1281,6 +1283,44 @@ func renameEmployment(t testing.TB, c *config.Config) json.RawMessage {
 	doc, err := json.Marshal(map[string]any{"config": &cfg})
 	require.NoError(t, err)
 	return doc
+}
+
+// tickets.list filters by any well-formed service id, not only by one
+// configured now: a ticket keeps the id of a service renamed or taken away
+// since (at a counter, or on a past day). A service nobody's tickets carry
+// lists none.
+func TestTicketsListServiceNoLongerConfigured(t *testing.T) {
+	ctx, o, _ := startOffice(t, office.Opts{Config: roundTheClock(t)}, "qms/demo/status")
+	for range 2 {
+		_, err := o.Engine().Issue(ctx, queue.IssueRequest{Service: "employment", Kiosk: "k1"})
+		require.NoError(t, err)
+	}
+	_, err := o.Engine().Counter(ctx, "13", queue.Command{Action: queue.Next})
+	require.NoError(t, err)
+	r := o.Admin(ctx, office.AdminRequest{ID: "s", Op: "config.set", Args: renameEmployment(t, o.Config())})
+	require.True(t, r.OK, "%+v", r.Error)
+	require.Nil(t, o.Config().Service("employment"))
+
+	list := func(args string) []string {
+		t.Helper()
+		r := o.Admin(ctx, office.AdminRequest{ID: "l", Op: "tickets.list", Args: json.RawMessage(args)})
+		require.True(t, r.OK, "%s: %+v", args, r.Error)
+		b, err := json.Marshal(r.Result)
+		require.NoError(t, err)
+		var page struct {
+			Tickets []struct{ Label, Service string }
+		}
+		require.NoError(t, json.Unmarshal(b, &page))
+		var labels []string
+		for _, tk := range page.Tickets {
+			labels = append(labels, tk.Label+" "+tk.Service)
+		}
+		return labels
+	}
+	require.Equal(t, []string{"Ц001 employment"}, list(`{"service":"employment"}`), "at the counter, under the old id")
+	require.Equal(t, []string{"Ц002 jobs"}, list(`{"service":"jobs"}`), "moved to the service that prints Ц")
+	require.Empty(t, list(`{"service":"nosuch"}`))
+	require.Len(t, list(`{}`), 2)
 }
 
 // A kiosk button is given another service while the office runs: its pin
