@@ -278,7 +278,10 @@ func (cl *Client) onConnect(c paho.Client) {
 // tickets. That is said loudly: only a person can tell which box is the
 // office's.
 func (cl *Client) checkTwin(ours []byte) {
-	b, err := cl.Retained(cl.opts.Root+"/status", 500*time.Millisecond)
+	// Up to 2 s: a loaded machine (a Pi at start, the twin's own start)
+	// can take more than half a second to hand over the retained status,
+	// and a twin that then stops is never looked for again.
+	b, err := cl.Retained(cl.opts.Root+"/status", 2*time.Second)
 	if err != nil || len(b) == 0 {
 		return
 	}
