@@ -54,8 +54,9 @@ type eventRecord struct {
 	Counter string    `json:"counter,omitempty"`
 	Ticket  *Ticket   `json:"ticket,omitempty"`
 	Alert   bool      `json:"alert,omitempty"`   // of office.paused
-	Service string    `json:"service,omitempty"` // of press.refused
+	Service string    `json:"service,omitempty"` // of press.refused, numbering.continued
 	Reason  string    `json:"reason,omitempty"`
+	Number  int       `json:"number,omitempty"` // of numbering.continued
 }
 
 // eachEvent calls f for the events from seq from on, in order, until f

@@ -42,7 +42,10 @@ type Event struct {
 	// of a press.refused.
 	Service string `json:"service,omitempty"`
 	// Kiosk is the kiosk of a press.refused.
-	Kiosk  string `json:"kiosk,omitempty"`
+	Kiosk string `json:"kiosk,omitempty"`
+	// Number is the last number of a numbering.continued: the service's
+	// next ticket today is the one after it.
+	Number int    `json:"number,omitempty"`
 	Reason string `json:"reason,omitempty"`
 	// Alert: an office.paused for an air-raid alert (Paused.IsAlert).
 	Alert bool `json:"alert,omitempty"`
@@ -85,6 +88,9 @@ const (
 	// EvRefused: a kiosk press that gave no ticket (Refused): its Kiosk,
 	// Service and Reason; the citizen was turned away.
 	EvRefused = "press.refused"
+	// EvNumbering: an administrator made a service's numbering go on
+	// after Number today (ContinueNumbering).
+	EvNumbering = "numbering.continued"
 )
 
 // IsCall reports whether the event calls its ticket to a counter (a call or

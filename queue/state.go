@@ -224,6 +224,7 @@ func (st *state) countOpen() {
 func (e *Engine) reload() error {
 	st := e.newState("")
 	var published uint64
+	var continued []eventRecord // today's numbering.continued
 	err := e.view(func(tx *bolt.Tx) error {
 		meta := tx.Bucket(bucketMeta)
 		st.day = string(meta.Get(keyDay))
@@ -274,6 +275,8 @@ func (e *Engine) reload() error {
 				st.shelter.paused(ev.At, ev.Alert)
 			case EvOfficeResumed:
 				st.shelter.resume(ev.At)
+			case EvNumbering:
+				continued = append(continued, *ev)
 			}
 		})
 		st.tickets = ts
@@ -328,6 +331,18 @@ func (e *Engine) reload() error {
 			done = append(done, t)
 		}
 	}
+	// A numbering an administrator moved on goes on after the number they
+	// gave, unless a ticket was issued in it since.
+	for _, ev := range continued {
+		if svc := e.service(ev.Service); svc != nil {
+			key := svc.NumberingKey()
+			last := st.numbers[key]
+			st.continueAfter(key, ev.Number)
+			if lastID[key] > ev.Seq {
+				st.numbers[key] = last
+			}
+		}
+	}
 	for _, q := range st.waiting {
 		sort.Slice(q, func(i, j int) bool { return before(q[i], q[j]) })
 	}
@@ -375,6 +390,15 @@ func (e *Engine) issuedUnder(t *Ticket) string {
 }
 
 // use records that a numbering issued number n today.
+// continueAfter makes numbering key go on after number: the numbers up
+// to it count as issued (someone may hold any of them).
+func (st *state) continueAfter(key string, number int) {
+	st.numbers[key] = number
+	for n := 1; n <= number; n++ {
+		st.use(key, n)
+	}
+}
+
 func (st *state) use(key string, n int) {
 	u := st.used[key]
 	if u == nil {

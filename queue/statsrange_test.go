@@ -390,3 +390,39 @@ func TestStatsRefusedPresses(t *testing.T) {
 	require.Equal(t, map[string]int{"daily_cap": 2, "full": 1}, rs.Services["social"].Refused)
 	require.Nil(t, rs.Counters["1"].Refused, "a counter refuses no press")
 }
+
+// After a restore from a backup of the morning, an administrator makes a
+// service's numbering go on after the last number handed out: the next
+// ticket is the one after it, also after a restart, and a numbering never
+// goes back.
+func TestContinueNumbering(t *testing.T) {
+	o := newOffice(t, nil, monday10)
+	o.issue("social")
+	require.NoError(t, o.e.ContinueNumbering(o.ctx, "social", 50))
+	o.reopen()
+	require.Equal(t, "А051", o.issue("social").Ticket.Label, "after a restart too")
+	o.reopen()
+	require.Equal(t, "А052", o.issue("social").Ticket.Label, "a ticket issued since goes on")
+	require.Equal(t, "П001", o.issue("pension").Ticket.Label, "another numbering is its own")
+
+	var ne *queue.NumberingError
+	require.ErrorAs(t, o.e.ContinueNumbering(o.ctx, "social", 52), &ne, "not ahead")
+	require.Contains(t, ne.Message, "А052")
+	require.ErrorAs(t, o.e.ContinueNumbering(o.ctx, "social", 999), &ne, "no number after the largest")
+	require.ErrorAs(t, o.e.ContinueNumbering(o.ctx, "social", 0), &ne)
+	require.ErrorIs(t, o.e.ContinueNumbering(o.ctx, "nosuch", 5), queue.ErrUnknownService)
+
+	var seen bool
+	for _, ev := range o.events() {
+		if ev.Type == queue.EvNumbering {
+			seen = true
+			require.Equal(t, "social", ev.Service)
+			require.Equal(t, 50, ev.Number)
+		}
+	}
+	require.True(t, seen, "an event says it")
+
+	// The next day starts from 1.
+	o.clk.Set(monday10.AddDate(0, 0, 1))
+	require.Equal(t, "А001", o.issue("social").Ticket.Label)
+}

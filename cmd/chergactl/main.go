@@ -56,6 +56,9 @@ var ops = []struct{ name, usage string }{
 	{"counter.close", "counter.close counter=5"},
 	{"counter.open", "counter.open counter=5"},
 	{"tickets.list", "tickets.list [service=social] [state=waiting] [day=2026-11-23] [from_id=N]"},
+	{"numbering.continue", `numbering.continue service=social after=42: today's next ticket of the service is А043
+             (after restoring a backup taken earlier in the day: the numbers handed out
+             since are not given out again); a numbering only goes forward`},
 	{"ticket.call", "ticket.call ticket=А023 counter=5"},
 	{"ticket.void", "ticket.void ticket=А023 [reason=…]"},
 	{"ticket.reprint", "ticket.reprint ticket=А023 [kiosk=k1]"},
@@ -310,7 +313,7 @@ func login(user, passFile string, getenv func(string) string) (account, error) {
 // numericArgs are the args that are numbers (docs/mqtt.md); every other
 // value is text, even when it looks like a number: ticket=006, reason=1,
 // counter=5 (a counter id is text that the office also takes as a number).
-var numericArgs = map[string]bool{"version": true, "base_version": true, "from_seq": true, "from_id": true, "max": true}
+var numericArgs = map[string]bool{"version": true, "base_version": true, "from_seq": true, "from_id": true, "max": true, "after": true}
 
 // boolArgs are the args that are true or false.
 var boolArgs = map[string]bool{"expire": true, "alert": true, "remove": true, "compact": true}

@@ -262,6 +262,33 @@ var adminOps = map[string]func(o *Office, ctx context.Context, args json.RawMess
 	"counter.open":   counterOp(queue.Resume),
 	"counter.pause":  counterOp(queue.Pause),
 	"counter.resume": counterOp(queue.Resume),
+	"numbering.continue": func(o *Office, ctx context.Context, args json.RawMessage) (any, error) {
+		// After a restore from a backup of the morning: the numbers
+		// handed out after it are not given out again today.
+		var a struct {
+			Service string `json:"service"`
+			After   int    `json:"after"`
+		}
+		if err := decodeArgs(args, &a); err != nil {
+			return nil, err
+		}
+		svc := o.conf().Service(a.Service)
+		if svc == nil {
+			return nil, badArg("service", "no service %q", a.Service)
+		}
+		err := o.eng.ContinueNumbering(ctx, svc.ID, a.After)
+		var ne *queue.NumberingError
+		if errors.As(err, &ne) {
+			return nil, badArg("after", "%s", ne.Message)
+		}
+		if err != nil {
+			return nil, err
+		}
+		return struct {
+			Service string `json:"service"`
+			Next    string `json:"next"`
+		}{svc.ID, queue.FormatLabel(svc.Prefix, a.After+1, svc.Width)}, nil
+	},
 	"tickets.list": func(o *Office, ctx context.Context, args json.RawMessage) (any, error) {
 		var a struct {
 			// Service is a pointer: given empty is refused, not taken

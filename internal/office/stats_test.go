@@ -175,3 +175,24 @@ func TestStatsNameServicesGoneSince(t *testing.T) {
 	require.Equal(t, old, st.Names["employment"], "%s", b)
 	require.Equal(t, "Центр зайнятості (нова назва)", st.Names["jobs"])
 }
+
+// numbering.continue: after a restore, the next ticket of a service is the
+// one after the last handed out; a number not ahead is refused, naming
+// the field.
+func TestAdminNumberingContinue(t *testing.T) {
+	ctx, o, _ := startOffice(t, office.Opts{Config: roundTheClock(t)}, "qms/demo/status")
+	r := o.Admin(ctx, office.AdminRequest{ID: "n", Op: "numbering.continue", Args: json.RawMessage(`{"service":"social","after":50}`)})
+	require.True(t, r.OK, "%+v", r.Error)
+	b, err := json.Marshal(r.Result)
+	require.NoError(t, err)
+	require.JSONEq(t, `{"service":"social","next":"А051"}`, string(b))
+	iss, err := o.Engine().Issue(ctx, queue.IssueRequest{Service: "social", Kiosk: "k1"})
+	require.NoError(t, err)
+	require.Equal(t, "А051", iss.Ticket.Label)
+	for args, field := range map[string]string{`{"service":"social","after":20}`: "after", `{"service":"nosuch","after":20}`: "service"} {
+		r = o.Admin(ctx, office.AdminRequest{ID: "n", Op: "numbering.continue", Args: json.RawMessage(args)})
+		require.False(t, r.OK, args)
+		require.Equal(t, "bad_request", r.Error.Code)
+		require.Equal(t, field, r.Error.Field)
+	}
+}
