@@ -10,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/require"
 	bolt "go.etcd.io/bbolt"
@@ -49,17 +50,18 @@ func damagePage(t *testing.T, path string, id int) {
 	require.NoError(t, f.Close())
 }
 
-// A store with a damaged page header (each page in turn) is refused at
-// the start when Verify finds it damaged, as one cut short is, saying
-// which file and what to do: served from, it would fail requests one by
-// one, and the nightly backups would copy the damage.
+// A store with a damaged page header (each page in turn) that Verify
+// finds damaged is refused at the start when opening reads the page, as
+// one cut short is, else said in the status (OnStore) once its structure
+// is checked after the start; either way naming the file and what to do:
+// served from in silence, it would fail requests one by one.
 func TestDamagedPageRefusedAtStart(t *testing.T) {
 	base, err := damageBase()
 	require.NoError(t, err)
 	cfg, err := config.Parse([]byte(queuetest.OfficeYAML))
 	require.NoError(t, err)
 	dir := t.TempDir()
-	damaged := 0
+	damaged, said := 0, 0
 	for id := 2; id < len(base)/os.Getpagesize(); id++ {
 		// A file of its own each: bbolt keeps one it panicked on locked.
 		path := filepath.Join(dir, fmt.Sprintf("q%d.db", id))
@@ -69,15 +71,29 @@ func TestDamagedPageRefusedAtStart(t *testing.T) {
 			continue // a free page: nothing reads it
 		}
 		damaged++
-		e, err := queue.Open(path, cfg, &queue.Opts{Logger: quiet})
+		told := make(chan error, 8)
+		opts := &queue.Opts{Logger: quiet, OnStore: func(err error) { told <- err }}
+		queue.SetCheckAfter(opts, time.Millisecond)
+		e, err := queue.Open(path, cfg, opts)
 		if err == nil {
+			select {
+			case err = <-told:
+				require.ErrorContains(t, err, "the store file is damaged", "page %d", id)
+				said++
+			case <-time.After(20 * time.Second):
+				t.Fatalf("page %d: damage not told", id)
+			}
 			e.Close()
+			require.ErrorContains(t, err, path, "page %d", id)
+			require.ErrorContains(t, err, "restore a backup", "page %d", id)
+			continue
 		}
 		require.ErrorIs(t, err, queue.ErrDamaged, "page %d", id)
 		require.ErrorContains(t, err, path, "page %d", id)
 		require.ErrorContains(t, err, "restore a backup", "page %d", id)
 	}
 	require.NotZero(t, damaged)
+	require.NotZero(t, said, "a page opening does not read")
 }
 
 // A backup of a store damaged under a running engine is refused, saying

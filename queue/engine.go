@@ -1,6 +1,7 @@
 package queue
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -36,14 +37,22 @@ type Opts struct {
 	Logger *slog.Logger `yaml:"-"`
 	// OnStore, if set, hears when the store goes wrong (its writes fail:
 	// a full disk, a file system gone read-only; a write hangs: a card
-	// that stopped answering; its file was deleted or replaced) and, with
+	// that stopped answering; its file was deleted or replaced; its pages
+	// are damaged, found a minute after opening) and, with
 	// nil, when a change is saved again: an operator should see it beside
 	// the logs. Calls come one at a time, from the engine's goroutines.
 	OnStore func(err error) `yaml:"-"`
 	// space is the free space of the file's file system; nil means
 	// diskSpace (tests give a disk of their own, SetDiskSpace).
 	space spaceFunc
+	// checkAfter is how long after opening the store's structure is
+	// checked; 0 means structureCheckAfter (tests, SetCheckAfter).
+	checkAfter time.Duration
 }
+
+// structureCheckAfter is how long after opening the engine checks the
+// store's structure: once the office has started, not on its way up.
+const structureCheckAfter = time.Minute
 
 // DefaultOpts are the options used for a nil *Opts.
 var DefaultOpts = Opts{MaxBatch: 128}
@@ -78,10 +87,11 @@ type Engine struct {
 	mapChecked time.Time
 	// commitErr is the first failure of the write transactions since one
 	// that saved a request committed, fileErr checkFile's (the engine's
-	// goroutine); told is what OnStore heard last (toldMu).
-	commitErr, fileErr error
-	toldMu             sync.Mutex
-	told               string
+	// goroutine); damage checkStructure's (the engine's goroutine); told is
+	// what OnStore heard last (toldMu).
+	commitErr, fileErr, damage error
+	toldMu                     sync.Mutex
+	told                       string
 	// writing is when the write transaction under way began (UnixNano),
 	// 0 for none: watchStalls tells a disk that stopped answering.
 	writing atomic.Int64
@@ -239,15 +249,6 @@ func open(path string, cfg *config.Config, opts *Opts) (*Engine, error) {
 			panic(r)
 		}
 	}()
-	// A damaged page served from would fail requests one by one, and the
-	// nightly backups would copy it: a week of them all bad. bbolt's check
-	// of the structure, before serving, refuses the store as one cut short
-	// is (checkLength). Not every key and value is read (Verify reads
-	// them): on a year of history that would more than double the check.
-	if err := structureDamage(db, absPath(path), false); err != nil {
-		db.Close()
-		return nil, err
-	}
 	file, _ := os.Stat(path) // what checkFile compares the path with
 	e := &Engine{
 		db:     db,
@@ -315,6 +316,7 @@ func open(path string, cfg *config.Config, opts *Opts) (*Engine, error) {
 	e.catchUp()
 	go e.loop()
 	go e.watchStalls(10*time.Second, 5*time.Second)
+	go e.checkStructure(cmp.Or(o.checkAfter, structureCheckAfter))
 	if stray {
 		if err := e.reconcile(context.Background()); err != nil {
 			e.Close()
@@ -507,7 +509,36 @@ func (e *Engine) tellStore() {
 	if msg == "" && e.commitErr != nil {
 		msg = e.commitErr.Error()
 	}
+	if msg == "" && e.damage != nil {
+		msg = e.damage.Error()
+	}
 	e.tell(msg)
+}
+
+// checkStructure checks the store's pages after wait, once, in a read
+// transaction of its own, and says damage loudly: in the log and, until
+// the office stops, in its status (OnStore). A damaged page served from
+// fails requests one by one, and the nightly backups would copy it (Backup
+// refuses to). It is not done before serving: on a year of history it
+// takes half a second here, more on a Pi's card, where opening takes
+// milliseconds (open_ms_year). Not every key and value is read (Verify
+// reads them).
+func (e *Engine) checkStructure(wait time.Duration) {
+	select {
+	case <-time.After(wait):
+	case <-e.quit:
+		return
+	}
+	err := structureDamage(e.db, absPath(e.db.Path()), false)
+	if err == nil {
+		return
+	}
+	e.log.Error("queue: the store is damaged: restore the latest good backup after closing (cherga -verify -db FILE says whether a copy is sound), or move the file aside to start an empty one", "err", err)
+	_ = e.do(context.Background(), true, func(*txn) error {
+		e.damage = err
+		e.tellStore()
+		return nil
+	})
 }
 
 // fileTrouble says what checkFile's err means and what to do ("" for no

@@ -59,3 +59,7 @@ func Queued(e *Engine) int { return len(e.reqs) }
 // WatchStalls starts another watch of e's write transactions, with its own
 // times.
 func WatchStalls(e *Engine, after, look time.Duration) { go e.watchStalls(after, look) }
+
+// SetCheckAfter sets how long after opening the store's structure is
+// checked.
+func SetCheckAfter(o *Opts, d time.Duration) { o.checkAfter = d }
