@@ -135,7 +135,7 @@ func AwtrixText(b Board) string {
 		switch {
 		case b.Alert:
 			return "ТРИВОГА"
-		case b.Paused, b.OfficePaused:
+		case b.onBreak():
 			return "ПЕРЕРВА"
 		}
 		return "ЗАЧИНЕНО"
@@ -170,7 +170,7 @@ func (o AwtrixOpts) CustomApp(b Board) Message {
 	switch {
 	case b.State == Closed && b.Alert:
 		app.Color = o.AlertColor
-	case b.State == Closed && (b.Paused || b.OfficePaused):
+	case b.onBreak():
 		app.Color = o.PausedColor
 	case b.State == Closed:
 		app.Color = o.ClosedColor

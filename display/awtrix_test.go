@@ -28,6 +28,8 @@ func TestAwtrixCustomApp(t *testing.T) {
 		{"on a break", Board{Counter: "5", State: Closed, Paused: true, At: at}, "ПЕРЕРВА"},
 		{"office paused", Board{Counter: "5", State: Closed, OfficePaused: true, At: at}, "ПЕРЕРВА"},
 		{"office paused for an alert", Board{Counter: "5", State: Closed, Paused: true, OfficePaused: true, Alert: true, At: at}, "ТРИВОГА"},
+		// After the counter's hours a break keeps no queue: closed, red.
+		{"on a break after hours", Board{Counter: "5", State: Closed, Paused: true, OffHours: true, At: at}, "ЗАЧИНЕНО"},
 		{"calling without ticket", Board{Counter: "12", State: Calling, At: at}, "12"},
 		{"no counter", Board{State: Idle}, "-"},
 	}

@@ -56,8 +56,20 @@ type Board struct {
 	OfficePaused bool `json:"office_paused,omitempty"`
 	// Alert: the office is paused for an air-raid alert. The board is
 	// Closed (lamps and boxes key on the state) and says «Тривога».
-	Alert bool      `json:"alert,omitempty"`
-	At    time.Time `json:"at"`
+	Alert bool `json:"alert,omitempty"`
+	// OffHours: outside the hours of every service of the counter (before
+	// opening, after closing, a holiday). The board says «Зачинено»
+	// whatever the pauses: a break or a pause left on overnight keeps no
+	// queue for anyone.
+	OffHours bool      `json:"off_hours,omitempty"`
+	At       time.Time `json:"at"`
+}
+
+// onBreak reports whether the board is closed for a pause that keeps the
+// queue (the specialist's break, an office pause that is no alert) and
+// says «Перерва».
+func (b Board) onBreak() bool {
+	return b.State == Closed && !b.Alert && !b.OffHours && (b.Paused || b.OfficePaused)
 }
 
 // boardJSON is Board on the wire: the time formatted by formatTime.
@@ -69,12 +81,13 @@ type boardJSON struct {
 	Paused       bool   `json:"paused,omitempty"`
 	OfficePaused bool   `json:"office_paused,omitempty"`
 	Alert        bool   `json:"alert,omitempty"`
+	OffHours     bool   `json:"off_hours,omitempty"`
 	At           string `json:"at,omitempty"`
 }
 
 // JSON returns the payload of {root}/board/{counter}.
 func (b Board) JSON() []byte {
-	w := boardJSON{Counter: b.Counter, State: b.State, Paused: b.Paused, OfficePaused: b.OfficePaused, Alert: b.Alert, At: formatTime(b.At)}
+	w := boardJSON{Counter: b.Counter, State: b.State, Paused: b.Paused, OfficePaused: b.OfficePaused, Alert: b.Alert, OffHours: b.OffHours, At: formatTime(b.At)}
 	if b.State != Idle && b.State != Closed {
 		w.Ticket, w.Service = b.Ticket, b.Service
 	}
@@ -97,7 +110,7 @@ func (b Board) Text() string {
 		switch {
 		case b.Alert:
 			return alertText
-		case b.Paused, b.OfficePaused:
+		case b.onBreak():
 			return breakText
 		}
 		return closedText

@@ -38,6 +38,11 @@ func TestBoard(t *testing.T) {
 		// the hall says the queue is kept, and no board says closed.
 		{"office paused", Board{Counter: "5", State: Closed, OfficePaused: true, At: at}, "Перерва"},
 		{"office paused for an alert", Board{Counter: "5", State: Closed, OfficePaused: true, Alert: true, At: at}, "Тривога"},
+		// Outside the counter's hours no pause keeps a queue: a break left
+		// on after closing, a counter closed for the day, a pause overnight.
+		{"paused after hours", Board{Counter: "5", State: Closed, Paused: true, OffHours: true, At: at}, "Зачинено"},
+		{"office paused after hours", Board{Counter: "5", State: Closed, OfficePaused: true, OffHours: true, At: at}, "Зачинено"},
+		{"alert after hours", Board{Counter: "5", State: Closed, OfficePaused: true, Alert: true, OffHours: true, At: at}, "Тривога"},
 		{"utc and fraction", Board{Counter: "7", Ticket: "В7", State: Calling, At: time.Date(2026, 11, 24, 8, 15, 0, 999_000_000, time.UTC)}, "В7 → 7"},
 		{"summer offset", Board{Counter: "7", Ticket: "В7", State: Calling, At: time.Date(2026, 6, 1, 9, 0, 0, 0, time.FixedZone("EEST", 3*60*60))}, "В7 → 7"},
 		{"no time", Board{Counter: "3", State: Idle}, "3"},

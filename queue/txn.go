@@ -122,7 +122,7 @@ func (t *txn) boardChanged(c *counterState) { t.boards[c.id] = true }
 
 // board is the state of one counter's board.
 func (t *txn) board(c *counterState) display.Board {
-	b := display.Board{Counter: c.id, State: display.Idle, Paused: c.paused, At: t.now}
+	b := display.Board{Counter: c.id, State: display.Idle, Paused: c.paused, OffHours: !t.inHours(c), At: t.now}
 	switch {
 	case t.officePaused() != nil:
 		// Closed for the lamps and boxes; the flags make the board say
