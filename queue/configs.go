@@ -219,25 +219,34 @@ func noBytesError(path string) error {
 
 // makeStore makes a new, empty bbolt file at path, made and synced under
 // another name and linked into place, so that a first start cut off (a
-// power cut, a full disk) leaves no file of no bytes at path, which Open
-// refuses. It does its best: when it cannot, bolt.Open at path makes the
-// file, or says what is wrong.
-func makeStore(path string) {
+// power cut, a full disk) leaves no file of no bytes, nor one cut short,
+// at path, which Open refuses. When it cannot (a full disk), it says why
+// and leaves nothing at path: the next start tries again. A file system
+// without hard links gets the file made in place, as bbolt makes it.
+func makeStore(path string) error {
 	tmp := filepath.Join(filepath.Dir(path), "."+filepath.Base(path)+".new")
 	os.Remove(tmp) // left by a start cut off
+	defer os.Remove(tmp)
 	db, err := bolt.Open(tmp, 0o600, &bolt.Options{Timeout: time.Second})
 	if err != nil {
-		os.Remove(tmp)
-		return
+		return fmt.Errorf("queue: make a new store for %s: %w", absPath(path), err)
+	}
+	if err := db.Close(); err != nil {
+		return fmt.Errorf("queue: make a new store for %s: %w", absPath(path), err)
 	}
 	// A link, not a rename: a file put at path meanwhile is not replaced.
-	if err := db.Close(); err == nil && os.Link(tmp, path) == nil {
+	err = os.Link(tmp, path)
+	switch {
+	case err == nil:
 		if d, err := os.Open(filepath.Dir(path)); err == nil {
 			_ = d.Sync()
 			d.Close()
 		}
+	case errors.Is(err, fs.ErrExist):
+	default:
+		// No hard links here (a FAT stick): bbolt makes it in place.
 	}
-	os.Remove(tmp)
+	return nil
 }
 
 // noBytes reports whether fi is of a file of no bytes.

@@ -272,3 +272,21 @@ func TestDamagedFileSaysWhatToDo(t *testing.T) {
 		says(t, err, path)
 	})
 }
+
+// A first start that cannot make its store (a full disk; here the name it
+// makes it under is taken) says why and leaves nothing at the path, so
+// that the next one starts: not a file of no bytes that it would refuse.
+func TestFirstStartThatCannotMakeItsStore(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "q.db")
+	require.NoError(t, os.MkdirAll(filepath.Join(dir, ".q.db.new", "x"), 0o700))
+	cfg := queuetest.Office(t)
+	_, err := queue.Open(path, cfg, &queue.Opts{Logger: quiet})
+	require.ErrorContains(t, err, "make a new store")
+	_, err = os.Stat(path)
+	require.ErrorIs(t, err, os.ErrNotExist, "nothing at the path")
+	require.NoError(t, os.RemoveAll(filepath.Join(dir, ".q.db.new")))
+	e, err := queue.Open(path, cfg, &queue.Opts{Logger: quiet})
+	require.NoError(t, err, "the next start makes it")
+	require.NoError(t, e.Close())
+}

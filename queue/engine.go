@@ -216,7 +216,9 @@ func open(path string, cfg *config.Config, opts *Opts) (*Engine, error) {
 	if fi, err := os.Stat(path); err == nil && noBytes(fi) {
 		return nil, noBytesError(path)
 	} else if errors.Is(err, fs.ErrNotExist) {
-		makeStore(path)
+		if err := makeStore(path); err != nil {
+			return nil, err
+		}
 		o.Logger.Info("queue: no state file yet: a new, empty store (if this office ran here before, its file is not at the path: stop, and put it, or its latest backup, there)", "path", absPath(path))
 	}
 	db, err := bolt.Open(path, 0o600, &bolt.Options{Timeout: 2 * time.Second})
