@@ -59,7 +59,9 @@ func (e *Engine) ContinueNumbering(ctx context.Context, service string, number i
 			return &NumberingError{fmt.Sprintf("%s has issued up to %s today: the numbering goes on after %d already", svc.ID, FormatLabel(svc.Prefix, last, svc.Width), last)}
 		}
 		t.st.continueAfter(key, number)
-		t.record(&Event{Type: EvNumbering, Service: svc.ID, Number: number})
+		// Reason keeps its prefix: the numbering is found by it after the
+		// service is renamed, as its tickets' are.
+		t.record(&Event{Type: EvNumbering, Service: svc.ID, Number: number, Reason: svc.Prefix})
 		for _, s := range t.e.cfg.Services {
 			if s.NumberingKey() == key {
 				t.changed(s.ID) // their kiosks' figures

@@ -334,7 +334,11 @@ func (e *Engine) reload() error {
 	// A numbering an administrator moved on goes on after the number they
 	// gave, unless a ticket was issued in it since.
 	for _, ev := range continued {
-		if svc := e.service(ev.Service); svc != nil {
+		svc := e.service(ev.Service)
+		if svc == nil {
+			svc = e.byPrefix[ev.Reason] // renamed since: the service of its prefix now
+		}
+		if svc != nil {
 			key := svc.NumberingKey()
 			last := st.numbers[key]
 			st.continueAfter(key, ev.Number)

@@ -3,6 +3,7 @@ package queue_test
 import (
 	"encoding/json"
 	"math/rand/v2"
+	"strings"
 	"testing"
 	"time"
 
@@ -10,6 +11,7 @@ import (
 	bolt "go.etcd.io/bbolt"
 
 	firmwareconfig "github.com/cherga/cherga/firmware-config"
+	"github.com/cherga/cherga/internal/config"
 	"github.com/cherga/cherga/queue"
 	"github.com/cherga/cherga/queue/queuetest"
 )
@@ -425,4 +427,19 @@ func TestContinueNumbering(t *testing.T) {
 	// The next day starts from 1.
 	o.clk.Set(monday10.AddDate(0, 0, 1))
 	require.Equal(t, "А001", o.issue("social").Ticket.Label)
+}
+
+// A numbering continued and then renamed (a new id printing the prefix)
+// goes on after the number given, live and after a restart.
+func TestContinueNumberingThenRenamed(t *testing.T) {
+	o := newOffice(t, nil, monday10)
+	o.issue("social")
+	require.NoError(t, o.e.ContinueNumbering(o.ctx, "social", 42))
+	renamed, err := config.Parse([]byte(strings.ReplaceAll(queuetest.OfficeYAML, "social", "social2")))
+	require.NoError(t, err)
+	require.NoError(t, o.e.SetConfig(o.ctx, renamed))
+	require.Equal(t, "А043", o.issue("social2").Ticket.Label, "live")
+	o.cfg = renamed
+	o.reopen()
+	require.Equal(t, "А044", o.issue("social2").Ticket.Label, "after a restart")
 }
