@@ -403,6 +403,8 @@ func (e *SyntaxError) Error() string {
 // yamlLineRe is how go-yaml words a syntax error (with no line on the
 // first).
 // secretLine is a line of a secret's value (broker.password).
+var quotedRe = regexp.MustCompile(`'[^']*'|"[^"]*"`)
+
 var secretLine = regexp.MustCompile(`(\b(?i:password|pass|secret|token)"?\s*:).*$`)
 
 var yamlLineRe = regexp.MustCompile(`^yaml: (?:line ([0-9]+): )?(.+)$`)
@@ -434,8 +436,12 @@ func syntaxError(doc []byte, err error) error {
 	}
 	text := strings.TrimRight(lines[e.Line-1], " \t\r\n")
 	// A password is what breaks YAML most (a colon, a quote, a #): the
-	// error goes to the journal and into support tickets without it.
-	text = secretLine.ReplaceAllString(text, "$1 xxxxx")
+	// error goes to the journal and into support tickets without it, in
+	// the line and in go-yaml's message (which quotes an anchor: *pass).
+	if secretLine.MatchString(text) {
+		text = secretLine.ReplaceAllString(text, "$1 xxxxx")
+		e.Message = quotedRe.ReplaceAllString(e.Message, "'xxxxx'")
+	}
 	e.Text = text
 	if r := []rune(text); len(r) > 80 {
 		e.Text = string(r[:79]) + "…"

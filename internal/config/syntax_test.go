@@ -128,7 +128,7 @@ func TestSyntaxErrorsAtAnOpenQuote(t *testing.T) {
 func TestSyntaxErrorKeepsNoPassword(t *testing.T) {
 	base, err := firmwareconfig.Raw("default.yaml")
 	require.NoError(t, err)
-	for _, pw := range []string{`Kyiv: 2026Secret`, `"Kyiv#2026"Secret"`} {
+	for _, pw := range []string{`Kyiv: 2026Secret`, `"Kyiv#2026"Secret"`, `*Kyiv2026`} {
 		doc := strings.Replace(string(base), "  url: embedded", "  url: tcp://broker:1883\n  username: cherga\n  password: "+pw, 1)
 		require.NotEqual(t, string(base), doc)
 		_, err := config.Parse([]byte(doc))
