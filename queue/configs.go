@@ -228,6 +228,9 @@ func makeStore(path string) error {
 	os.Remove(tmp) // left by a start cut off
 	defer os.Remove(tmp)
 	db, err := bolt.Open(tmp, 0o600, &bolt.Options{Timeout: time.Second})
+	if errors.Is(err, fs.ErrNotExist) || errors.Is(err, fs.ErrPermission) {
+		return nil // no directory, no right to it: opening at path says so, making nothing
+	}
 	if err != nil {
 		return fmt.Errorf("queue: make a new store for %s: %w", absPath(path), err)
 	}

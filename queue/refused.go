@@ -11,8 +11,10 @@ import (
 // (Figure.Refused). A press refused as a repeat of the one before, or
 // while the kiosk was busy, turned nobody away; one that failed (error,
 // timeout: the store stalled) may be sent again by its screen, and is
-// logged: none of them is counted.
-var RefusalReasons = []string{"closed", "paused", "daily_cap", "full", "printer", "clock"}
+// logged; one refused for the clock (not set) comes before the business
+// day is known, and would count under the day before: none of them is
+// counted.
+var RefusalReasons = []string{"closed", "paused", "daily_cap", "full", "printer"}
 
 // Refused records a kiosk's press for service that gave no ticket, for
 // reason (one of RefusalReasons): a press.refused event, counted in the

@@ -36,7 +36,7 @@ var (
 	// csvRefused are the reasons of refused presses (queue.RefusalReasons)
 	// with a column each, after "refused", their sum: the citizens a
 	// kiosk turned away. A counter's are empty: kiosks refuse presses.
-	csvRefused = []string{"daily_cap", "full", "closed", "paused", "printer", "clock"}
+	csvRefused = []string{"daily_cap", "full", "closed", "paused", "printer"}
 )
 
 // csvHeader is the header row.

@@ -67,7 +67,7 @@ func TestStatsCSV(t *testing.T) {
 	head := recs[0]
 	require.Equal(t, []string{"day", "kind", "id", "name", "issued", "priority", "transfers_in", "visits", "served", "noshows", "transfers",
 		"voided", "expired", "expired_at_counter", "ratings", "rating_avg",
-		"refused", "refused_daily_cap", "refused_full", "refused_closed", "refused_paused", "refused_printer", "refused_clock", "wait_n", "wait_mean_s", "wait_p50_s", "wait_p90_s", "wait_max_s",
+		"refused", "refused_daily_cap", "refused_full", "refused_closed", "refused_paused", "refused_printer", "wait_n", "wait_mean_s", "wait_p50_s", "wait_p90_s", "wait_max_s",
 		"service_n", "service_mean_s", "service_p50_s", "service_p90_s", "service_max_s",
 		"wait_expired_n", "wait_expired_mean_s", "wait_expired_p50_s", "wait_expired_p90_s", "wait_expired_max_s", "exact"}, head)
 	perDay := 1 + 3 + 13 + 1 + 2 // the total, 3 services, 13 counters, the hour 10:00, 2 categories
