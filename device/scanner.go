@@ -523,36 +523,16 @@ func newClassifier(o ScannerOpts) (*classifier, error) {
 		last  int
 		group int
 	)
-	// The scheme and host are read in any case (a scanner's upper-case
-	// mode, a QR code in its compact upper-case form); the path is not:
-	// the site is in it, and sites "T3" and "t3" are two offices.
-	host := len(o.StatusURL)
-	if i := strings.Index(o.StatusURL, "://"); i >= 0 {
-		if j := strings.IndexByte(o.StatusURL[i+3:], '/'); j >= 0 {
-			host = i + 3 + j
-		}
-	} else {
-		host = 0
-	}
-	// text writes the template's text from..to.
-	text := func(from, to int) {
-		if from < host {
-			re.WriteString(`(?i:` + regexp.QuoteMeta(o.StatusURL[from:min(to, host)]) + `)`)
-			from = min(to, host)
-		}
-		re.WriteString(regexp.QuoteMeta(o.StatusURL[from:to]))
-	}
-	re.WriteString(`^`)
+	// In any case, the site too: a scanner in its upper-case mode reads a
+	// whole URL so (sites that differ only in case, on one broker, would
+	// read each other's tickets: name them apart).
+	re.WriteString(`(?i)^`)
 	for _, m := range placeholder.FindAllStringSubmatchIndex(o.StatusURL, -1) {
-		text(last, m[0])
+		re.WriteString(regexp.QuoteMeta(o.StatusURL[last:m[0]]))
 		last = m[1]
 		switch o.StatusURL[m[2]:m[3]] {
 		case "site":
-			site := regexp.QuoteMeta(o.Site)
-			if m[0] < host {
-				site = `(?i:` + site + `)`
-			}
-			re.WriteString(site)
+			re.WriteString(regexp.QuoteMeta(o.Site))
 		case "id":
 			group++
 			c.idGroups = append(c.idGroups, group)
@@ -564,7 +544,7 @@ func newClassifier(o ScannerOpts) (*classifier, error) {
 			re.WriteString(`([^/?#&\s]+)`)
 		}
 	}
-	text(last, len(o.StatusURL))
+	re.WriteString(regexp.QuoteMeta(o.StatusURL[last:]))
 	re.WriteString(`$`)
 	if len(c.idGroups) == 0 {
 		return nil, fmt.Errorf("%w: status_url %q has no {id}: a scanned ticket could not be told", ErrInvalidOpts, o.StatusURL)
