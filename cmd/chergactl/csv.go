@@ -43,16 +43,18 @@ var (
 var csvHeader = func() []string {
 	head := []string{"day", "kind", "id", "name"}
 	head = append(head, csvFigures...)
-	head = append(head, "refused")
-	for _, r := range csvRefused {
-		head = append(head, "refused_"+r)
-	}
 	for _, d := range csvDists {
 		for _, f := range csvDistFields {
 			head = append(head, d+"_"+f)
 		}
 	}
-	return append(head, "exact")
+	// The refused presses after exact, which they came after: a
+	// spreadsheet that reads the columns by their place reads them on.
+	head = append(head, "exact", "refused")
+	for _, r := range csvRefused {
+		head = append(head, "refused_"+r)
+	}
+	return head
 }()
 
 // figure is one F of stats.get, its values as the controller wrote them.
@@ -252,6 +254,14 @@ func csvRow(day, kind, id, name string, f figure, exact string) []string {
 	for _, k := range csvFigures {
 		row = append(row, cell(f[k]))
 	}
+	for _, d := range csvDists {
+		var dist figure
+		json.Unmarshal(f[d], &dist)
+		for _, k := range csvDistFields {
+			row = append(row, cell(dist[k]))
+		}
+	}
+	row = append(row, exact)
 	var refused map[string]int
 	json.Unmarshal(f["refused"], &refused)
 	sum := 0
@@ -265,14 +275,7 @@ func csvRow(day, kind, id, name string, f figure, exact string) []string {
 			row = append(row, strconv.Itoa(n))
 		}
 	}
-	for _, d := range csvDists {
-		var dist figure
-		json.Unmarshal(f[d], &dist)
-		for _, k := range csvDistFields {
-			row = append(row, cell(dist[k]))
-		}
-	}
-	return append(row, exact)
+	return row
 }
 
 // mapped is m's value of each key, in order.
@@ -317,7 +320,10 @@ func categoryRow(day, c string, st statsResult, exact string) []string {
 // partRow fills row's columns named by keys from f (0 where f has none),
 // and leaves its other figure cells empty; with no keys, all of them.
 func partRow(row []string, f figure, keys ...string) []string {
-	for i := 4; i < len(row)-1; i++ {
+	for i := 4; i < len(row); i++ {
+		if csvHeader[i] == "exact" {
+			continue
+		}
 		row[i] = ""
 		if k := csvHeader[i]; slices.Contains(keys, k) {
 			row[i] = cmp.Or(string(f[k]), "0")
