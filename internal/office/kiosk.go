@@ -374,7 +374,7 @@ func (k *kiosk) scannedTicket(ctx context.Context, r *ScanResult, t queue.Ticket
 	switch t.State {
 	case queue.Waiting:
 		r.OK = true
-		uk, en := "Талон "+t.Label+" у черзі.", "Ticket "+t.Label+" is in the queue."
+		uk, en := "Талон "+t.Label+" у черзі.", "Ticket "+englishLabel(t.Label)+" is in the queue."
 		if ahead, wait, err := k.o.eng.Position(ctx, t.ID); err == nil {
 			r.Ahead, r.EtaMin = ahead, queue.Minutes(wait)
 			auk, aen := printer.AheadText(ahead)
@@ -393,7 +393,7 @@ func (k *kiosk) scannedTicket(ctx context.Context, r *ScanResult, t queue.Ticket
 		r.Message = uk + " / " + en
 	default: // done, noshow, voided, expired
 		r.Reason = "ended"
-		r.Message = "Талон " + t.Label + " уже недійсний. Якщо вам потрібна послуга, будь ласка, візьміть новий талон. / Ticket " + t.Label + " is no longer valid. If you need a service, please take a new ticket."
+		r.Message = "Талон " + t.Label + " вже недійсний. Якщо вам потрібна послуга, будь ласка, візьміть новий талон. / Ticket " + englishLabel(t.Label) + " is no longer valid. If you need a service, please take a new ticket."
 	}
 }
 
@@ -779,8 +779,8 @@ func (k *kiosk) serve(ctx context.Context, p press) Result {
 	if p.source == "mqtt" {
 		// A screen offers what the kiosk's configuration does, at a
 		// citizen's pace: not whatever its account may publish.
-		if !k.offers(p) {
-			return refuse(r, "not_offered", "Цей талон на цьому терміналі не видається. Будь ласка, зверніться до працівника офісу. / This ticket is not given at this kiosk. Please ask a member of staff.")
+		if msg := k.notOffered(p); msg != "" {
+			return refuse(r, "not_offered", msg)
 		}
 		if !k.pace.take(time.Now()) {
 			k.o.log.Warn("office: a kiosk's presses over MQTT come faster than presses_per_minute: refused as busy", "kiosk", k.cfg.ID, "service", p.service)
@@ -863,20 +863,33 @@ func (k *kiosk) serve(ctx context.Context, p press) Result {
 	return r
 }
 
-// offers reports whether the kiosk's configuration gives what a press over
-// MQTT asks: a service of one of its buttons (any service, for a kiosk with
-// none), and a priority ticket only by a way it has to ask for one: a long
-// press (long_press_ms, any category), or a priority button of the service
-// with the press's category.
-func (k *kiosk) offers(p press) bool {
+// notOffered says what a press over MQTT is told when the kiosk's
+// configuration does not give what it asks, "" when it does: a service of
+// one of its buttons (any service, for a kiosk with none), and a priority
+// ticket only by a way it has to ask for one: a long press (long_press_ms,
+// any category), or a priority button of the service with the press's
+// category.
+func (k *kiosk) notOffered(p press) string {
+	switch ok, service := k.offers(p); {
+	case ok:
+		return ""
+	case !service:
+		return "Талони на цю послугу на цьому терміналі не видаються. Будь ласка, зверніться до працівника офісу. / Tickets for this service are not issued at this kiosk. Please ask a member of staff."
+	}
+	return "Позачерговий талон на цьому терміналі не видається. Будь ласка, зверніться до працівника офісу. / A priority ticket is not issued at this kiosk. Please ask a member of staff."
+}
+
+// offers reports whether the kiosk gives what p asks (notOffered), and
+// whether it gives p's service at all.
+func (k *kiosk) offers(p press) (ok, service bool) {
 	kc := k.o.conf().Kiosk(k.cfg.ID)
 	if kc == nil {
 		kc = &k.cfg
 	}
 	if len(kc.Buttons) == 0 {
-		return true
+		return true, true
 	}
-	service, priority := false, false
+	priority := false
 	for _, b := range kc.Buttons {
 		if b.Service != p.service {
 			continue
@@ -886,11 +899,11 @@ func (k *kiosk) offers(p press) bool {
 	}
 	switch {
 	case !service:
-		return false
+		return false, false
 	case p.priority || p.category != "":
-		return priority || kc.LongPressMS > 0
+		return priority || kc.LongPressMS > 0, true
 	}
-	return true
+	return true, true
 }
 
 // pace is a kiosk's allowance of presses over MQTT: a token bucket.
@@ -940,45 +953,58 @@ func closedMessage(cfg *config.Config, svc *config.Service, serviceClosed bool, 
 		uk, en = "Ця послуга зараз не надається", "This service is not available right now"
 	}
 	opens, ok := cfg.NextOpening(svc, now)
-	if !ok {
+	if !ok || svc != nil && !served(cfg, svc.ID) {
+		// No counter serves it: nobody can say when it will be given.
 		return uk + " / " + en
 	}
-	when, whenEn := whenText(opens, now.In(opens.Location()))
+	day, dayEn, clock := whenText(opens, now.In(opens.Location()))
 	switch office, _ := cfg.NextOpening(nil, now); {
 	case serviceClosed:
-		return fmt.Sprintf("%s. Її почнуть надавати %s. / %s. It will be available %s.", uk, when, en, whenEn)
+		return fmt.Sprintf("%s. Її надаватимуть %s з %s. / %s. It will be available %s from %s.", uk, day, clock, en, dayEn, clock)
 	case !office.Equal(opens):
 		// The service's own hours: the office opening would not give it.
-		return fmt.Sprintf("%s. Цю послугу почнуть надавати %s. / %s. This service will be available %s.", uk, when, en, whenEn)
+		return fmt.Sprintf("%s. Цю послугу надаватимуть %s з %s. / %s. This service will be available %s from %s.", uk, day, clock, en, dayEn, clock)
 	}
-	return fmt.Sprintf("%s. Відчиняємося %s. / %s. We open %s.", uk, when, en, whenEn)
+	o := "о"
+	if opens.Hour() == 11 {
+		o = "об"
+	}
+	return fmt.Sprintf("%s. Відчиняємося %s %s %s. / %s. We open %s at %s.", uk, day, o, clock, en, dayEn, clock)
+}
+
+// served reports whether a counter serves service.
+func served(cfg *config.Config, service string) bool {
+	for _, c := range cfg.Counters {
+		if slices.Contains(c.Services, service) {
+			return true
+		}
+	}
+	return false
 }
 
 // weekdays are the days of the week, Sunday first as time.Weekday counts
-// them, as Ukrainian says "on" one (the accusative after «у»: «у
-// п'ятницю») and "on" one a week on, which is the same weekday as today.
+// them, as Ukrainian says "on" one (the accusative: «в п'ятницю») and "on"
+// one a week on, which is the same weekday as today. The words before them
+// end in a vowel («Відчиняємося», «надаватимуть»): «в», but «у» before в
+// («у вівторок»).
 var weekdays = [7]struct{ on, next, en string }{
-	{"у неділю", "у наступну неділю", "Sunday"},
-	{"у понеділок", "у наступний понеділок", "Monday"},
-	{"у вівторок", "у наступний вівторок", "Tuesday"},
-	{"у середу", "у наступну середу", "Wednesday"},
-	{"у четвер", "у наступний четвер", "Thursday"},
-	{"у п'ятницю", "у наступну п'ятницю", "Friday"},
-	{"у суботу", "у наступну суботу", "Saturday"},
+	{"в неділю", "в наступну неділю", "Sunday"},
+	{"в понеділок", "в наступний понеділок", "Monday"},
+	{"у вівторок", "в наступний вівторок", "Tuesday"},
+	{"в середу", "в наступну середу", "Wednesday"},
+	{"в четвер", "в наступний четвер", "Thursday"},
+	{"в п'ятницю", "в наступну п'ятницю", "Friday"},
+	{"в суботу", "в наступну суботу", "Saturday"},
 }
 
 // whenText says when at (within a week of now, in the same time zone) is,
 // as a citizen at the kiosk hears it: «сьогодні о 13:00», «завтра о 09:00»,
 // «у понеділок о 09:00» ("today at 13:00", "tomorrow at 09:00", "on Monday
 // at 09:00"). Ukrainian says «об» before 11 (одинадцятій).
-func whenText(at, now time.Time) (uk, en string) {
+func whenText(at, now time.Time) (uk, en, clock string) {
 	date := func(t time.Time) time.Time { y, m, d := t.Date(); return time.Date(y, m, d, 0, 0, 0, 0, time.UTC) }
 	days := int(date(at).Sub(date(now)) / (24 * time.Hour))
-	clock := at.Format("15:04")
-	o := "о"
-	if at.Hour() == 11 {
-		o = "об"
-	}
+	clock = at.Format("15:04")
 	wd := weekdays[at.Weekday()]
 	switch {
 	case days == 0:
@@ -990,7 +1016,7 @@ func whenText(at, now time.Time) (uk, en string) {
 	default:
 		uk, en = wd.on, "on "+wd.en
 	}
-	return uk + " " + o + " " + clock, en + " at " + clock
+	return uk, en, clock
 }
 
 // ready checks the printer now, so that a press never issues a number for a
@@ -1052,6 +1078,10 @@ func latinLabel(label string) string {
 	}
 	return ""
 }
+
+// englishLabel is the label as an English reader reads it: Ts001 for
+// Ц001, А001 as it is.
+func englishLabel(label string) string { return cmp.Or(latinLabel(label), label) }
 
 // printFailed records why a print failed, and says whether the printer
 // keeps the rest of the ticket to print when it is ready again: then the
@@ -1304,7 +1334,9 @@ func calledTo(cfg *config.Config, counter string) (uk, en string) {
 	if c := cfg.Counter(counter); c != nil {
 		kind, _ = audio.ParseCounterKind(c.Kind)
 	}
-	return "Вас викликано: " + kind.Word("uk") + " " + counter, "You have been called: " + kind.Word("en") + " " + counter
+	// A no-break space: the number stays on the line of its word, on a
+	// 58 mm ticket too.
+	return "Вас викликано: " + kind.Word("uk") + "\u00a0" + counter, "You have been called: " + kind.Word("en") + "\u00a0" + counter
 }
 
 func refuse(r Result, reason, msg string) Result {

@@ -666,7 +666,7 @@ func TestKioskScanner(t *testing.T) {
 	require.Equal(t, "called", r.State)
 	require.Equal(t, "5", r.Counter)
 	require.True(t, r.OK)
-	require.Equal(t, "Вас викликано: вікно 5 / You have been called: counter 5", r.Message)
+	require.Equal(t, "Вас викликано: вікно\u00a05 / You have been called: counter\u00a05", r.Message)
 	require.NotContains(t, string(m.Payload), "ahead")
 	require.NotContains(t, string(m.Payload), "eta_min")
 
@@ -678,7 +678,7 @@ func TestKioskScanner(t *testing.T) {
 	require.False(t, r.OK)
 	require.Equal(t, "done", r.State)
 	require.Equal(t, "ended", r.Reason)
-	require.Equal(t, "Талон А002 уже недійсний. Якщо вам потрібна послуга, будь ласка, візьміть новий талон. / Ticket А002 is no longer valid. If you need a service, please take a new ticket.", r.Message)
+	require.Equal(t, "Талон А002 вже недійсний. Якщо вам потрібна послуга, будь ласка, візьміть новий талон. / Ticket А002 is no longer valid. If you need a service, please take a new ticket.", r.Message)
 
 	r = scan("https://cherga.local/t/demo/9999")
 	require.Equal(t, "ticket", r.Kind)
@@ -703,6 +703,14 @@ func TestKioskScanner(t *testing.T) {
 
 	r = scan("hello world")
 	require.Equal(t, "unknown", r.Kind)
+
+	// The English half reads a Cyrillic label as the English voice says
+	// it, as the ticket prints it.
+	ts, err := o.Engine().Issue(ctx, queue.IssueRequest{Service: "employment", Kiosk: "k1"})
+	require.NoError(t, err)
+	r = scan(fmt.Sprintf("https://cherga.local/t/demo/%d", ts.Ticket.ID))
+	require.Contains(t, r.Message, "Талон Ц001 у черзі.")
+	require.Contains(t, r.Message, "Ticket Ts001 is in the queue.")
 
 	// The administrator moves the status pages: the scanner reads the
 	// tickets by the new URL at once. One without {id}, which it could not
