@@ -144,15 +144,21 @@ func (t *txn) issuable(svc *config.Service, priority bool) error {
 		return ErrClockUnset
 	}
 	// An air-raid alert first: whoever presses, in hours or not, is sent
-	// to the shelter.
-	if err := t.officePaused(); err != nil {
-		return err
+	// to the shelter. Another pause of the office is said in its hours;
+	// outside them the office is closed (the kiosk says when it opens), a
+	// pause left on overnight or not.
+	paused, alert := t.officeAlert()
+	if alert {
+		return t.officePaused()
 	}
 	if !t.e.isOpen(svc, t.now) {
 		if t.e.isOpen(nil, t.now) {
 			return ErrServiceClosed
 		}
 		return ErrClosed
+	}
+	if paused {
+		return t.officePaused()
 	}
 	if len(t.e.servedBy[svc.ID]) == 0 {
 		return fmt.Errorf("%w: %s", ErrNoCounter, svc.ID)

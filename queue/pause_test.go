@@ -137,6 +137,16 @@ func TestOfficePauseOutsideHours(t *testing.T) {
 	require.NoError(t, o.e.Resume(o.ctx, "", "відбій"))
 	_, err = o.e.Issue(o.ctx, queue.IssueRequest{Service: "pension"})
 	require.ErrorIs(t, err, queue.ErrClosed)
+
+	// Another pause of the office, left on overnight: outside the hours
+	// the office is closed (the kiosk says when it opens); in them, the
+	// pause.
+	require.NoError(t, o.e.SetPause(o.ctx, "", "технічна перерва"))
+	_, err = o.e.Issue(o.ctx, queue.IssueRequest{Service: "social"})
+	require.ErrorIs(t, err, queue.ErrClosed)
+	o.clk.Set(time.Date(2026, 11, 24, 9, 30, 0, 0, kyiv))
+	_, err = o.e.Issue(o.ctx, queue.IssueRequest{Service: "social"})
+	require.ErrorIs(t, err, queue.ErrPaused)
 }
 
 // Whether an office pause is an air-raid alert, as an administrator said
