@@ -994,6 +994,34 @@ func TestBoardsClosedOutsideHours(t *testing.T) {
 	}
 }
 
+// boardOf is the board of counter in bs.
+func boardOf(t *testing.T, bs []display.Board, counter string) display.Board {
+	t.Helper()
+	for _, b := range bs {
+		if b.Counter == counter {
+			return b
+		}
+	}
+	t.Fatalf("no board of counter %s", counter)
+	return display.Board{}
+}
+
+// A counter paused (a break, counter.close) shows «Перерва» in its hours,
+// and «Зачинено» after them: no queue is kept for anyone overnight.
+func TestBoardAfterHoursIsClosed(t *testing.T) {
+	o := newOffice(t, queuetest.Office(t, nineToFive), monday10)
+	o.do("1", queue.Pause)
+	snap, err := o.e.Snapshot(o.ctx)
+	require.NoError(t, err)
+	require.Equal(t, "Перерва", boardOf(t, snap.Boards, "1").Text())
+	o.clk.Set(monday10.Add(7*time.Hour + 30*time.Minute)) // 17:30
+	queue.RefreshEstimates(o.e)                           // the engine follows the hours
+	snap, err = o.e.Snapshot(o.ctx)
+	require.NoError(t, err)
+	require.Equal(t, "Зачинено", boardOf(t, snap.Boards, "1").Text())
+	require.True(t, boardOf(t, snap.Boards, "1").Paused, "still paused, for its button box")
+}
+
 // TestRestartClockBehind: a Raspberry Pi without a clock chip that loses
 // power boots at the time fake-hwclock saved last, a plausible time on the
 // day before. The restarted engine issues no ticket while its clock is

@@ -109,15 +109,7 @@ func TestServiceRenamedBoardKeepsItsName(t *testing.T) {
 	o.cfg = cfg // for the checks at cleanup
 	require.Equal(t, "social", o.ticket("А001").Service, "a ticket at a counter stays as it is")
 
-	board := func(bs []display.Board) display.Board {
-		for _, b := range bs {
-			if b.Counter == "1" {
-				return b
-			}
-		}
-		t.Fatal("no board of counter 1")
-		return display.Board{}
-	}
+	board := func(bs []display.Board) display.Board { return boardOf(t, bs, "1") }
 	b := board(o.e.TakeRetained().Boards)
 	require.Equal(t, "А001", b.Ticket)
 	require.Equal(t, "Соцзахист", b.Service)
@@ -658,30 +650,4 @@ func TestCounterTakenAwayWithItsTicketNeedsExpire(t *testing.T) {
 	})
 	_, err = o.e.SetConfigVersion(o.ctx, without4, queue.Change{}, queue.ConfigVersion{Source: "admin"})
 	require.NoError(t, err)
-}
-
-// A counter paused (a break, counter.close) shows «Перерва» in its hours,
-// and «Зачинено» after them: no queue is kept for anyone overnight.
-func TestBoardAfterHoursIsClosed(t *testing.T) {
-	o := newOffice(t, queuetest.Office(t, nineToFive), monday10)
-	o.do("1", queue.Pause)
-	board := func(bs []display.Board) display.Board {
-		t.Helper()
-		for _, b := range bs {
-			if b.Counter == "1" {
-				return b
-			}
-		}
-		t.Fatal("no board of counter 1")
-		return display.Board{}
-	}
-	snap, err := o.e.Snapshot(o.ctx)
-	require.NoError(t, err)
-	require.Equal(t, "Перерва", board(snap.Boards).Text())
-	o.clk.Set(monday10.Add(7*time.Hour + 30*time.Minute)) // 17:30
-	o.do("2", queue.Pause)                                // a change: the engine follows the hours
-	snap, err = o.e.Snapshot(o.ctx)
-	require.NoError(t, err)
-	require.Equal(t, "Зачинено", board(snap.Boards).Text())
-	require.True(t, board(snap.Boards).Paused, "still paused, for its button box")
 }

@@ -141,7 +141,7 @@ func (t *txn) board(c *counterState) display.Board {
 		if s := t.e.shownAs(c.current); s != nil {
 			b.Service = s.Name
 		}
-	case c.paused, !t.inHours(c):
+	case c.paused, b.OffHours:
 		// Closed by the specialist, or outside the hours of every
 		// service of the counter: before opening, after closing, on a
 		// holiday.
