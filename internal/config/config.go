@@ -402,10 +402,17 @@ func (e *SyntaxError) Error() string {
 
 // yamlLineRe is how go-yaml words a syntax error (with no line on the
 // first).
-// secretLine is a line of a secret's value (broker.password).
-var quotedRe = regexp.MustCompile(`'[^']*'|"[^"]*"`)
+// SecretKeys is the pattern of the names of the members whose values are
+// secrets (broker.password), which logs and errors leave out: here, of a
+// YAML line; in the office's log of admin requests, of JSON.
+const SecretKeys = `(?i:password|pass|secret|token)`
 
-var secretLine = regexp.MustCompile(`(\b(?i:password|pass|secret|token)"?\s*:).*$`)
+// secretLine is a line of a secret's value.
+var secretLine = regexp.MustCompile(`(\b` + SecretKeys + `"?\s*:).*$`)
+
+// quotedRe is a quoted part of go-yaml's message, which may quote the
+// secret (an anchor: *pass).
+var quotedRe = regexp.MustCompile(`'[^']*'|"[^"]*"`)
 
 var yamlLineRe = regexp.MustCompile(`^yaml: (?:line ([0-9]+): )?(.+)$`)
 

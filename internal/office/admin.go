@@ -922,7 +922,7 @@ func (o *Office) logAdmin(req AdminRequest, res AdminResponse) {
 // string, whatever the password holds (config.RedactURL), else up to an
 // @ (a request that is not JSON).
 var (
-	secretJSON = regexp.MustCompile(`("(?i:password|pass|secret|token)"\s*:\s*)(?:"(?:[^"\\]|\\.)*"|[^,}\]\s]+)`)
+	secretJSON = regexp.MustCompile(`("` + config.SecretKeys + `"\s*:\s*)(?:"(?:[^"\\]|\\.)*"|[^,}\]\s]+)`)
 	jsonString = regexp.MustCompile(`"(?:[^"\\]|\\.)*"`)
 	secretURL  = regexp.MustCompile(`(://[^:/@"\s]*:)[^@/"\s]*@`)
 )
