@@ -33,9 +33,10 @@ var (
 		"voided", "expired", "expired_at_counter", "ratings", "rating_avg"}
 	csvDists      = []string{"wait", "service", "wait_expired"}
 	csvDistFields = []string{"n", "mean_s", "p50_s", "p90_s", "max_s"}
-	// csvRefused are the reasons of refused presses (queue.RefusalReasons)
-	// with a column each, after "refused", their sum: the citizens a
-	// kiosk turned away. A counter's are empty: kiosks refuse presses.
+	// csvRefused are the reasons of refused presses (queue.RefusalReasons,
+	// which TestCSVRefusedReasonsAreTheQueues holds them to), with a column
+	// each, after "refused", their sum: the citizens a kiosk turned away.
+	// A counter's are empty: kiosks refuse presses.
 	csvRefused = []string{"daily_cap", "full", "closed", "paused", "printer"}
 )
 

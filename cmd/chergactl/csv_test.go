@@ -177,3 +177,10 @@ func TestCSVUnknownIsEmpty(t *testing.T) {
 		require.Empty(t, c, "a day kept before categories were")
 	}
 }
+
+// The CSV has a column for each reason the controller counts: chergactl
+// keeps its own list (it does not link the store's package), which must
+// not drift from the queue's.
+func TestCSVRefusedReasonsAreTheQueues(t *testing.T) {
+	require.ElementsMatch(t, queue.RefusalReasons, csvRefused)
+}
