@@ -545,7 +545,7 @@ func checkCopy(path, store string) (err error) {
 		return fmt.Errorf("%w: %s: %v", ErrDamaged, absPath(store), err)
 	}
 	defer db.Close()
-	return structureDamage(db, absPath(store), true)
+	return structureDamage(db, absPath(store), true, false)
 }
 
 // boltFile reports whether the file at path is a bbolt file, however

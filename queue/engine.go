@@ -524,14 +524,15 @@ func (e *Engine) tellStore() {
 // refuses to). It is not done before serving: on a year of history it
 // takes half a second here, more on a Pi's card, where opening takes
 // milliseconds (open_ms_year). Not every key and value is read (Verify
-// reads them).
+// reads them), nor the free list checked: the office writes meanwhile
+// (checkStructure's live).
 func (e *Engine) checkStructure(wait time.Duration) {
 	select {
 	case <-time.After(wait):
 	case <-e.quit:
 		return
 	}
-	err := structureDamage(e.db, absPath(e.db.Path()), false)
+	err := structureDamage(e.db, absPath(e.db.Path()), false, true)
 	if err == nil {
 		return
 	}

@@ -2,6 +2,7 @@ package queue
 
 import (
 	"context"
+	"fmt"
 	"time"
 
 	bolt "go.etcd.io/bbolt"
@@ -63,3 +64,20 @@ func WatchStalls(e *Engine, after, look time.Duration) { go e.watchStalls(after,
 // SetCheckAfter sets how long after opening the store's structure is
 // checked.
 func SetCheckAfter(o *Opts, d time.Duration) { o.checkAfter = d }
+
+// CheckBehind runs the check of the store's structure (live: as the engine
+// runs it, a minute after its start) in a read transaction that began
+// before between wrote, and returns its problems.
+func CheckBehind(e *Engine, live bool, between func()) ([]string, error) {
+	tx, err := e.db.Begin(false)
+	if err != nil {
+		return nil, err
+	}
+	defer tx.Rollback()
+	between()
+	var problems []string
+	err = checkStructure(tx, e.db.Path(), false, live, func(format string, args ...any) {
+		problems = append(problems, fmt.Sprintf(format, args...))
+	})
+	return problems, err
+}

@@ -16,6 +16,13 @@ const (
 	leafElem     = 16 // flags, pos, ksize, vsize (uint32)
 	branchFlag   = 0x01
 	leafFlag     = 0x02
+	freelistFlag = 0x10
+	// A meta page: after the header, magic, version, page size and flags
+	// (uint32 each), the root bucket (its page, its sequence), then the
+	// free list's page and the transaction id (uint64 each).
+	metaFreelist = pageHeader + 32
+	metaTxid     = pageHeader + 48
+	noFreelist   = 1<<64 - 1
 	maxTreeDepth = 64
 )
 
@@ -24,8 +31,13 @@ const (
 // outside it, or a child outside the file: bbolt would read them past its
 // page, and its check, which runs in a goroutine of its own, fault beyond
 // any recovery. A tree is followed from its root, so only the pages in use
-// count.
-func checkPages(tx *bolt.Tx, r io.ReaderAt) error {
+// count. A page reached twice (from two parents, or inside another's span)
+// is damage too: bbolt would write both owners' changes into it. This much
+// holds while writers commit meanwhile (the engine's check a minute after
+// its start): the pages tx reaches stay as they are until it ends.
+//
+// It returns the pages it reached, spans included.
+func checkPages(tx *bolt.Tx, r io.ReaderAt) (map[uint64]bool, error) {
 	ps := int64(tx.DB().Info().PageSize)
 	hwm := uint64(filePages(tx))
 	seen := map[uint64]bool{}
@@ -40,9 +52,8 @@ func checkPages(tx *bolt.Tx, r io.ReaderAt) error {
 			return fmt.Errorf("page %d: out of the file's %d pages (or a loop)", id, hwm)
 		}
 		if seen[id] {
-			return nil // bbolt's check tells a page used twice
+			return fmt.Errorf("page %d: reached twice (two parents, or inside another page's span)", id)
 		}
-		seen[id] = true
 		if bufs[depth] == nil {
 			bufs[depth] = make([]byte, ps)
 		}
@@ -50,10 +61,19 @@ func checkPages(tx *bolt.Tx, r io.ReaderAt) error {
 		if _, err := r.ReadAt(page, int64(id)*ps); err != nil {
 			return fmt.Errorf("page %d: %w", id, err)
 		}
+		if own := binary.LittleEndian.Uint64(page); own != id {
+			return fmt.Errorf("page %d: its header says page %d", id, own)
+		}
 		flags, count := binary.LittleEndian.Uint16(page[8:]), int64(binary.LittleEndian.Uint16(page[10:]))
 		span := (int64(binary.LittleEndian.Uint32(page[12:])) + 1) * ps
 		if uint64(id)+uint64(span/ps) > hwm {
 			return fmt.Errorf("page %d: spans %d pages, past the file's %d", id, span/ps, hwm)
+		}
+		for p := id; p < id+uint64(span/ps); p++ {
+			if seen[p] {
+				return fmt.Errorf("page %d: spans page %d, which is used elsewhere", id, p)
+			}
+			seen[p] = true
 		}
 		if pageHeader+count*branchElem > span {
 			return fmt.Errorf("page %d: %d elements do not fit in it", id, count)
@@ -104,7 +124,99 @@ func checkPages(tx *bolt.Tx, r io.ReaderAt) error {
 	})
 	for _, root := range roots {
 		if err := walk(root, 0); err != nil {
-			return err
+			return nil, err
+		}
+	}
+	return seen, nil
+}
+
+// freelistPage is the page of the free list of the commit tx began from,
+// from its meta page, read from the file (r), or 0 when that meta page has
+// been written over since: bbolt writes each commit's over the one before
+// the last, and a store written meanwhile has its check read it first.
+func freelistPage(tx *bolt.Tx, r io.ReaderAt) (uint64, error) {
+	ps := int64(tx.DB().Info().PageSize)
+	meta := make([]byte, pageHeader+64)
+	for m := range int64(2) {
+		if _, err := r.ReadAt(meta, m*ps); err != nil {
+			return 0, fmt.Errorf("page %d: %w", m, err)
+		}
+		if binary.LittleEndian.Uint64(meta[metaTxid:]) == uint64(tx.ID()) {
+			return binary.LittleEndian.Uint64(meta[metaFreelist:]), nil
+		}
+	}
+	return 0, nil
+}
+
+// checkFreelist reads the free list of the commit tx began from (its page
+// id, from freelistPage), as that commit wrote it (the one in memory is the
+// latest commit's, which a live store's writers change meanwhile), and
+// checks it against the pages its trees reach (checkPages): every page
+// below the high-water mark is reached or free, none both, none free twice
+// or past the mark. A page neither reached nor free is lost for good; one
+// both is given out again while in use. bbolt reads the list at opening
+// without looking at it.
+func checkFreelist(tx *bolt.Tx, r io.ReaderAt, id uint64, reached map[uint64]bool) error {
+	ps := int64(tx.DB().Info().PageSize)
+	hwm := uint64(filePages(tx))
+	switch {
+	case id == 0:
+		return nil // a later commit's meta page took its place: nothing to compare with
+	case id == noFreelist:
+		return nil // not kept in the file (bbolt's NoFreelistSync)
+	case id < 2 || id >= hwm:
+		return fmt.Errorf("the free list's page %d: out of the file's %d pages", id, hwm)
+	}
+	head := make([]byte, pageHeader+8)
+	if _, err := r.ReadAt(head, int64(id)*ps); err != nil {
+		return fmt.Errorf("page %d: %w", id, err)
+	}
+	span := uint64(binary.LittleEndian.Uint32(head[12:])) + 1
+	switch own, flags := binary.LittleEndian.Uint64(head), binary.LittleEndian.Uint16(head[8:]); {
+	case own != id:
+		return fmt.Errorf("page %d (the free list): its header says page %d", id, own)
+	case flags&freelistFlag == 0:
+		return fmt.Errorf("page %d: the free list's page is not one (flags %#x)", id, flags)
+	case id+span > hwm:
+		return fmt.Errorf("page %d (the free list): spans %d pages, past the file's %d", id, span, hwm)
+	}
+	// The ids follow the header; a count of 0xFFFF says the count is the
+	// first of them.
+	n, at := uint64(binary.LittleEndian.Uint16(head[10:])), int64(pageHeader)
+	if n == 0xFFFF {
+		n, at = binary.LittleEndian.Uint64(head[pageHeader:]), pageHeader+8
+	}
+	if uint64(at)+n*8 > span*uint64(ps) {
+		return fmt.Errorf("page %d (the free list): %d ids do not fit in it", id, n)
+	}
+	ids := make([]byte, n*8)
+	if _, err := r.ReadAt(ids, int64(id)*ps+at); err != nil {
+		return fmt.Errorf("page %d: %w", id, err)
+	}
+	used := make(map[uint64]bool, len(reached)+int(span)+2)
+	for p := range reached {
+		used[p] = true
+	}
+	used[0], used[1] = true, true // the meta pages
+	for p := id; p < id+span; p++ {
+		used[p] = true
+	}
+	free := make(map[uint64]bool, n)
+	for i := range n {
+		p := binary.LittleEndian.Uint64(ids[i*8:])
+		switch {
+		case p >= hwm:
+			return fmt.Errorf("page %d: free, past the file's %d pages", p, hwm)
+		case free[p]:
+			return fmt.Errorf("page %d: free twice", p)
+		case used[p]:
+			return fmt.Errorf("page %d: in use and free", p)
+		}
+		free[p] = true
+	}
+	for p := range hwm {
+		if !used[p] && !free[p] {
+			return fmt.Errorf("page %d: neither in use nor free (lost)", p)
 		}
 	}
 	return nil

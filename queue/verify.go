@@ -55,7 +55,7 @@ func Verify(path string, cfg *config.Config) (err error) {
 		}
 	}
 	err = db.View(func(tx *bolt.Tx) error {
-		if err := checkStructure(tx, path, true, func(format string, args ...any) {
+		if err := checkStructure(tx, path, true, false, func(format string, args ...any) {
 			bad("store structure: "+format, args...)
 		}); err != nil {
 			return err
@@ -401,15 +401,23 @@ func (e *Engine) Check(ctx context.Context) error {
 
 // checkStructure checks the structure of the store tx reads, from the file
 // at path: every key and value readable, every page's elements inside it,
-// and bbolt's own check (every page reachable once, of the right kind,
-// none both used and free); every key and value is read only with
+// none reached twice, and, unless live, bbolt's own check (every page
+// reachable once, of the right kind, none both used and free); every key
+// and value is read only with
 // readEvery (Verify, a backup's copy: the engine's start leaves it out, as
 // it takes as long again, and the engine's own reads report a damaged
 // value as they come to it). It tells bad each problem found, and returns
 // an error when the file could not be read at all. The caller recovers
 // from a panic (recoverDamaged): bbolt panics on a page that is not what
 // it should be.
-func checkStructure(tx *bolt.Tx, path string, readEvery bool, bad func(format string, args ...any)) error {
+//
+// live says the store is written meanwhile (the engine's own check): bbolt
+// checks the pages against the free list of the database as it is now,
+// not as tx sees it, so every page a write freed or took since tx began
+// reads as damage ("reachable freed", "unreachable unfreed"), and it reads
+// that list while the writer changes it (bbolt: not safe with writers at
+// the same time). The rest holds.
+func checkStructure(tx *bolt.Tx, path string, readEvery, live bool, bad func(format string, args ...any)) error {
 	if readEvery {
 		if err := readAll(tx); err != nil {
 			return err
@@ -425,11 +433,19 @@ func checkStructure(tx *bolt.Tx, path string, readEvery bool, bad func(format st
 		return err
 	}
 	defer f.Close()
-	if err := checkPages(tx, f); err != nil {
+	free, err := freelistPage(tx, f)
+	if err != nil {
+		return err
+	}
+	reached, err := checkPages(tx, f)
+	if err == nil {
+		err = checkFreelist(tx, f, free, reached)
+	}
+	if err != nil {
 		bad("%v", err)
 	} else if n, hwm := pagesUsed(tx); n < 0 || n > hwm {
 		bad("the pages in use span %d pages, past the file's %d", n, hwm)
-	} else {
+	} else if !live {
 		for err := range tx.Check() {
 			bad("%v", err)
 		}
@@ -438,14 +454,15 @@ func checkStructure(tx *bolt.Tx, path string, readEvery bool, bad func(format st
 }
 
 // structureDamage runs checkStructure on the store db and returns its
-// problems (readEvery: see there) as one ErrDamaged that names the file as name (nil: none). A
-// page so damaged that bbolt panics on it is reported so too.
-func structureDamage(db *bolt.DB, name string, readEvery bool) (err error) {
+// problems (readEvery, live: see there) as one ErrDamaged that names the
+// file as name (nil: none). A page so damaged that bbolt panics on it is
+// reported so too.
+func structureDamage(db *bolt.DB, name string, readEvery, live bool) (err error) {
 	defer debug.SetPanicOnFault(debug.SetPanicOnFault(true))
 	defer recoverDamaged(name, &err)
 	var problems []string
 	err = db.View(func(tx *bolt.Tx) error {
-		return checkStructure(tx, db.Path(), readEvery, func(format string, args ...any) {
+		return checkStructure(tx, db.Path(), readEvery, live, func(format string, args ...any) {
 			if len(problems) < 5 {
 				problems = append(problems, fmt.Sprintf(format, args...))
 			}
