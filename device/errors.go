@@ -42,6 +42,11 @@ var (
 	// payload that was read, whose score a person chose wrong. It is also
 	// ErrBadPayload.
 	ErrBadScore = fmt.Errorf("%w: \"score\" must be 1..5", ErrBadPayload)
+	// ErrNoTransferTo is returned for a transfer without "to", and
+	// ErrNoCallTicket for a call without "ticket": a box whose button is
+	// set up without them. Both are ErrBadPayload.
+	ErrNoTransferTo = fmt.Errorf("%w: transfer needs \"to\": the service to transfer to", ErrBadPayload)
+	ErrNoCallTicket = fmt.Errorf("%w: call needs \"ticket\": the label of the ticket to call", ErrBadPayload)
 )
 
 // Scanner errors. A scan that fails arrives as a Scan of kind ScanError

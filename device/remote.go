@@ -93,11 +93,11 @@ func DecodeCounterCmd(b []byte) (CounterCmd, error) {
 	case !known:
 		return c, fmt.Errorf("%w: unknown action %q (want one of next, recall, serve, noshow, done, transfer, call, pause, resume)", ErrBadPayload, c.Action)
 	case c.Action == "transfer" && c.To == "":
-		return c, fmt.Errorf("%w: transfer needs \"to\": the service to transfer to", ErrBadPayload)
+		return c, ErrNoTransferTo
 	case c.Action != "transfer" && (c.To != "" || c.ToCounter != ""):
 		return c, fmt.Errorf("%w: \"to\" and \"to_counter\" are only for transfer", ErrBadPayload)
 	case c.Action == "call" && c.Ticket == "":
-		return c, fmt.Errorf("%w: call needs \"ticket\": the label of the ticket to call", ErrBadPayload)
+		return c, ErrNoCallTicket
 	case c.Action != "call" && c.Ticket != "":
 		return c, fmt.Errorf("%w: \"ticket\" is only for call", ErrBadPayload)
 	}

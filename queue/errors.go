@@ -256,6 +256,34 @@ func (e *TransitionError) Error() string {
 	return "queue: ticket " + e.Label + " cannot go from " + string(e.From) + " to " + string(e.To)
 }
 
+// The rules of a TransitionError that a device is told apart.
+const (
+	// RuleSameService refuses a transfer to the ticket's own service at
+	// the same counter.
+	RuleSameService = "a transfer goes to another service, or to another counter of this one (to_counter)"
+	// RuleOwnTicket refuses a call of the ticket the counter has called
+	// already: a recall says it again.
+	RuleOwnTicket = "it is this counter's ticket: recall it"
+)
+
+// NotServedError refuses a ticket at a counter that does not serve its
+// service: a call of a ticket of another service (Label is the ticket),
+// a transfer to a counter of other services (Label is "").
+type NotServedError struct {
+	Counter, Service, Label string
+	// Name and NameEn are the service's names for the person who asked.
+	Name, NameEn string
+}
+
+func (e *NotServedError) Error() string {
+	if e.Label != "" {
+		return fmt.Sprintf("%v: counter %s, ticket %s of %s", ErrNotServed, e.Counter, e.Label, e.Service)
+	}
+	return fmt.Sprintf("%v: counter %s, service %s", ErrNotServed, e.Counter, e.Service)
+}
+
+func (e *NotServedError) Unwrap() error { return ErrNotServed }
+
 // ToCounterPausedError refuses a transfer to a counter that is paused: held
 // for it, the citizen would wait for a counter that calls nobody. (The
 // counter that asked is not paused: ErrCounterPaused is for that.)

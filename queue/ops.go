@@ -375,13 +375,16 @@ func (e *Engine) CallTicket(ctx context.Context, counter, label string) (Counter
 			te := &TransitionError{Label: tk.Label, From: tk.State, To: Called}
 			if tk.Counter != "" && (tk.State == Called || tk.State == Serving) {
 				te.Rule, te.Counter = "it is at counter "+tk.Counter, tk.Counter
+				if tk.Counter == c.id {
+					te.Rule = RuleOwnTicket
+				}
 			}
 			return te
 		}
 		if !contains(c.services, tk.Service) && tk.ForCounter != c.id {
 			// The citizen would come to a specialist who cannot help
 			// them: a ticket changes service by a transfer.
-			return fmt.Errorf("%w: counter %s, ticket %s of %s", ErrNotServed, c.id, tk.Label, tk.Service)
+			return t.notServed(c.id, tk.Service, tk.Label)
 		}
 		var err error
 		res.Ended, err = t.next(c, tk)
@@ -448,13 +451,34 @@ func (t *txn) putBack(c *counterState, instead *Ticket) {
 	tk := c.current
 	_ = tk.move(Waiting) // called: justCalled says so
 	tk.Recalls = 0
-	tk.ForCounter = c.id
+	tk.ForCounter = t.holdFor(c, tk)
 	tk.NotBefore = time.Time{}
 	tk.Counter = ""
 	c.current = nil
 	t.st.enqueue(tk)
 	t.event(EvMoved, tk, c.id, "put back: "+instead.Label+" was called at counter "+c.id+" a moment after it")
 	t.changed(tk.Service)
+}
+
+// notServed refuses a ticket of service (label, when it is one ticket)
+// at a counter that does not serve it, naming both.
+func (t *txn) notServed(counter, service, label string) error {
+	e := &NotServedError{Counter: counter, Service: service, Label: label, Name: service}
+	if svc := t.e.service(service); svc != nil {
+		e.Name, e.NameEn = svc.Name, svc.NameEn
+	}
+	return e
+}
+
+// holdFor is the counter a ticket leaving counter c to wait again is held
+// for: c, whose next calls it first, unless c is closed (it calls nobody)
+// or no longer serves the ticket's service (config.set gave it others):
+// then any counter of the service may call it.
+func (t *txn) holdFor(c *counterState, tk *Ticket) string {
+	if c.paused || !contains(c.services, tk.Service) {
+		return ""
+	}
+	return c.id
 }
 
 // justCalled refuses a next that comes within office.next_guard_s of the
@@ -540,7 +564,10 @@ func (t *txn) recall(c *counterState) error {
 	if err := t.officePaused(); err != nil {
 		return err
 	}
-	if tk.Recalls >= t.e.cfg.Office.RecallLimit {
+	// An air-raid alert since the call sent the citizen to the shelter
+	// and the announcer dropped what it had to say: each gives the
+	// ticket its recalls again.
+	if tk.Recalls >= t.e.cfg.Office.RecallLimit*(1+t.st.shelter.alertsSince(tk.Called)) {
 		return fmt.Errorf("%w (%s: %d)", ErrRecallLimit, tk.Label, tk.Recalls)
 	}
 	_ = tk.move(Called)
@@ -573,6 +600,13 @@ func (t *txn) noShow(c *counterState) (*Ticket, error) {
 	if tk != nil && tk.State == Serving {
 		return nil, &TransitionError{Label: tk.Label, From: tk.State, To: NoShow, Rule: "a citizen at the counter is no no-show: end the visit with done"}
 	}
+	if tk != nil {
+		// The citizen may be in the shelter, or told to wait: recall
+		// is refused now, and so is ending their turn.
+		if err := t.officePaused(); err != nil {
+			return nil, err
+		}
+	}
 	if tk == nil || grace <= 0 || tk.Returned {
 		return t.end(c, NoShow, EvNoShow)
 	}
@@ -581,10 +615,7 @@ func (t *txn) noShow(c *counterState) (*Ticket, error) {
 	}
 	tk.Returned = true
 	tk.Recalls = 0 // called again later: its calls count afresh
-	tk.ForCounter = c.id
-	if c.paused {
-		tk.ForCounter = "" // a closed counter calls nobody: any counter of the service may
-	}
+	tk.ForCounter = t.holdFor(c, tk)
 	tk.NotBefore = t.now.Add(time.Duration(grace * float64(time.Minute)))
 	tk.Counter = ""
 	c.current = nil
@@ -631,8 +662,7 @@ func (t *txn) transfer(c *counterState, to, toCounter string) (*Ticket, error) {
 	if to == tk.Service && (toCounter == "" || toCounter == c.id) {
 		// Back to the queue it came from, it would be called again at
 		// once, ahead of everyone: a slip of the finger.
-		return nil, &TransitionError{Label: tk.Label, From: tk.State, To: Waiting,
-			Rule: "a transfer goes to another service, or to another counter of this one (to_counter)"}
+		return nil, &TransitionError{Label: tk.Label, From: tk.State, To: Waiting, Rule: RuleSameService}
 	}
 	if len(t.e.servedBy[to]) == 0 {
 		return nil, fmt.Errorf("%w: %s", ErrNoCounter, to) // nobody would call it
@@ -647,7 +677,7 @@ func (t *txn) transfer(c *counterState, to, toCounter string) (*Ticket, error) {
 			return nil, fmt.Errorf("%w %q", ErrUnknownCounter, toCounter)
 		}
 		if !contains(tc.services, to) {
-			return nil, fmt.Errorf("%w: counter %s, service %s", ErrNotServed, toCounter, to)
+			return nil, t.notServed(toCounter, to, "")
 		}
 		if tc.paused {
 			// Held for it, the citizen would wait for a counter that

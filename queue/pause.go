@@ -257,6 +257,17 @@ func (s *sheltered) paused(at time.Time, alert bool) {
 	}
 }
 
+// alertsSince is how many alerts that began at at or later have ended.
+func (s *sheltered) alertsSince(at time.Time) int {
+	n := 0
+	for _, sp := range s.spans {
+		if !sp[0].Before(at) {
+			n++
+		}
+	}
+	return n
+}
+
 // during is how much of [from, to] the office was paused.
 func (s *sheltered) during(from, to time.Time) time.Duration {
 	var d time.Duration

@@ -125,6 +125,63 @@ func TestNoShowGraceReturnsOnce(t *testing.T) {
 	require.Equal(t, queue.NoShow, res.Ended.State, "only once")
 }
 
+// A no-show sent back at a counter that config.set gave other services
+// waits for any counter of its service: held for the counter, it would be
+// called there ahead of that counter's own queue, by a specialist who
+// cannot help.
+func TestNoShowGraceAtCounterNoLongerServing(t *testing.T) {
+	grace := withOffice("noshow_grace_min: 5")
+	o := newOffice(t, queuetest.Office(t, grace), monday10)
+	o.issue("pension")
+	require.Equal(t, "П001", o.next("2"))
+	require.NoError(t, o.e.SetConfig(o.ctx, queuetest.Office(t, func(s string) string {
+		return strings.Replace(grace(s), `{id: "2", services: [social, pension]}`, `{id: "2", services: [social]}`, 1)
+	})))
+	res := o.do("2", queue.NoShowed)
+	require.Equal(t, queue.Waiting, res.Ended.State)
+	require.Empty(t, res.Ended.ForCounter)
+	o.issue("social")
+	o.clk.Add(5 * time.Minute)
+	require.Equal(t, "А001", o.next("2"))
+	require.Equal(t, "П001", o.next("3"))
+}
+
+// While the office is paused a called citizen may be in the shelter, or
+// told to wait: recall is refused, and so is no-show. An air-raid alert
+// since the call gives the ticket its recalls again (the announcer
+// dropped its calls); another pause does not.
+func TestNoShowAndRecallAroundAlert(t *testing.T) {
+	o := newOffice(t, queuetest.Office(t, withOffice("recall_limit: 2")), monday10)
+	o.issue("social")
+	o.next("1")
+	o.do("1", queue.Recall)
+	o.do("1", queue.Recall)
+	recall := func() error {
+		_, err := o.e.Counter(o.ctx, "1", queue.Command{Action: queue.Recall})
+		return err
+	}
+	require.ErrorIs(t, recall(), queue.ErrRecallLimit)
+
+	var pe *queue.PausedError
+	require.NoError(t, o.e.SetPause(o.ctx, "", "нарада"))
+	_, err := o.e.Counter(o.ctx, "1", queue.Command{Action: queue.NoShowed})
+	require.ErrorAs(t, err, &pe)
+	require.NoError(t, o.e.Resume(o.ctx, "", ""))
+	require.ErrorIs(t, recall(), queue.ErrRecallLimit, "a meeting gives no recalls")
+
+	require.NoError(t, o.e.SetPause(o.ctx, "", "повітряна тривога"))
+	_, err = o.e.Counter(o.ctx, "1", queue.Command{Action: queue.NoShowed})
+	require.ErrorAs(t, err, &pe)
+	require.Equal(t, queue.Called, o.ticket("А001").State)
+	o.clk.Add(time.Hour)
+	require.NoError(t, o.e.Resume(o.ctx, "", "відбій"))
+	require.NoError(t, recall())
+	require.NoError(t, recall())
+	require.ErrorIs(t, recall(), queue.ErrRecallLimit)
+	res := o.do("1", queue.NoShowed)
+	require.Equal(t, queue.NoShow, res.Ended.State)
+}
+
 func TestRecallLimit(t *testing.T) {
 	o := newOffice(t, queuetest.Office(t, withOffice("recall_limit: 2")), monday10)
 	o.issue("social")
@@ -275,6 +332,13 @@ func TestCallTicket(t *testing.T) {
 	o.issue("pension")
 	_, err = o.e.CallTicket(o.ctx, "1", "П001")
 	require.ErrorIs(t, err, queue.ErrNotServed)
+	var ns *queue.NotServedError
+	require.ErrorAs(t, err, &ns)
+	require.Equal(t, queue.NotServedError{Counter: "1", Service: "pension", Label: "П001", Name: "Пенсійний фонд"}, *ns)
+	// The counter's own ticket: a recall says it again.
+	_, err = o.e.CallTicket(o.ctx, "1", "А002")
+	require.ErrorAs(t, err, &te)
+	require.Equal(t, queue.RuleOwnTicket, te.Rule)
 	require.Equal(t, queue.Waiting, o.ticket("П001").State)
 	require.Equal(t, "А002", o.ticket("А002").Label)
 	require.Equal(t, queue.Called, o.ticket("А002").State, "counter 1 keeps its citizen")

@@ -8,6 +8,7 @@ package main
 
 import (
 	"bufio"
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -337,7 +338,7 @@ func tell(cfg *config.Config, m sim.Message) {
 	case m.Topic == root+"/announce" && v.Lang == "uk":
 		fmt.Printf("  🔊 %s\n", v.Text)
 	case m.Topic == root+"/errors":
-		fmt.Printf("  refused: %s: %s\n", v.Source, v.Error)
+		fmt.Printf("  refused: %s: %s\n", v.Source, cmp.Or(v.Message, v.Error)) // the specialist reads the message
 	case m.Topic == root+"/events" && (v.Type == queue.EvOfficePaused || v.Type == queue.EvOfficeResumed):
 		fmt.Printf("  %s %s\n", v.Type, v.Reason)
 	}

@@ -691,11 +691,20 @@ func (o *Office) onCounterCmd(topic string, payload []byte) {
 	// box matches the refusal to its press by it.
 	c, err := device.DecodeCounterCmd(payload)
 	if o.conf().Counter(id) == nil {
-		o.refused(src, readID(c.ID), fmt.Errorf("office: unknown counter %q: %w", id, errNotConfigured))
-		return
+		err = fmt.Errorf("office: unknown counter %q: %w", id, errNotConfigured)
+	} else if err != nil {
+		err = withPayload(err, payload)
 	}
 	if err != nil {
-		o.refused(src, readID(c.ID), withPayload(err, payload))
+		cid := readID(c.ID)
+		o.refused(src, cid, err)
+		if cid != "" {
+			// The box waits for the answer to its command on the
+			// counter's topic: it gets one, and shows why.
+			a := CounterAck{ID: cid, Action: c.Action, At: o.now()}
+			a.Reason, a.Message = refusal(err)
+			o.ack(counterReq{counter: id}, mustJSON(a))
+		}
 		return
 	}
 	o.submitCounter(counterReq{counter: id, cmd: queue.Command{Action: queue.Action(c.Action), To: c.To, ToCounter: c.ToCounter}, ticket: c.Ticket, source: src, id: c.ID})
@@ -800,9 +809,18 @@ type CounterAck struct {
 	State  string `json:"state,omitempty"`
 	Paused *bool  `json:"paused,omitempty"`
 	// Reason and Message: why it was refused, as on {root}/errors.
-	Reason  string    `json:"reason,omitempty"`
-	Message string    `json:"message,omitempty"`
-	At      time.Time `json:"at"`
+	Reason  string `json:"reason,omitempty"`
+	Message string `json:"message,omitempty"`
+	// Back: a no-show that goes back to the queue (office.noshow_grace_min),
+	// and from when it may be called again.
+	Back *Back     `json:"back,omitempty"`
+	At   time.Time `json:"at"`
+}
+
+// Back is a no-show's ticket sent back to the queue after its grace.
+type Back struct {
+	Ticket string    `json:"ticket"`
+	After  time.Time `json:"after"`
 }
 
 // counterAck is the ack of the command r, which gave res or err.
@@ -820,6 +838,9 @@ func counterAck(r counterReq, res queue.CounterResult, err error, now time.Time)
 	a.Paused = &res.Paused
 	if res.Ticket != nil {
 		a.Ticket, a.State = res.Ticket.Label, string(res.Ticket.State)
+	}
+	if e := res.Ended; err == nil && r.cmd.Action == queue.NoShowed && e != nil && e.State == queue.Waiting {
+		a.Back = &Back{Ticket: e.Label, After: e.NotBefore.In(now.Location())}
 	}
 	return mustJSON(a)
 }

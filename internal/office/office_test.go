@@ -175,7 +175,7 @@ func TestCounterRefusalsSayWhy(t *testing.T) {
 		{`{"action":"recall"}`, "at_counter", "Громадянин з талоном А001 уже біля вас: повторний виклик не потрібен"},
 		{`{"action":"noshow"}`, "at_counter", "кнопкою «Завершено»"},
 		{`{"action":"serve"}`, "at_counter", "Громадянина з талоном А001 уже приймають"},
-		{`{"action":"call","ticket":"А001"}`, "not_waiting", "Талон А001 уже викликано"},
+		{`{"action":"call","ticket":"А001"}`, "at_counter", "Громадянин з талоном А001 уже біля вас / "}, // the counter's own
 		{`{"action":"call","ticket":"Б999"}`, "unknown_ticket", "Сьогодні талона з таким номером немає"},
 	} {
 		reason, msg := refused("1", c.cmd)
@@ -460,6 +460,32 @@ func TestCounterAck(t *testing.T) {
 	require.NoError(t, err)
 	require.NotContains(t, string(l.Messages("qms/demo/board/2")[len(l.Messages("qms/demo/board/2"))-1].Payload), "paused")
 
+	// A command that cannot be read but under its id is answered too (the
+	// box shows why), without the counter's state: it did not run.
+	refused := func(cmd, reason, says string) {
+		t.Helper()
+		a := ack(cmd)
+		require.Equal(t, office.CounterAck{ID: a.ID, Action: a.Action, Reason: reason, Message: a.Message, At: a.At}, a, cmd)
+		require.Contains(t, a.Message, says, cmd)
+	}
+	refused(`{"action":"transfer","id":"b2-6"}`, "bad_request", "не вказано послугу")
+	refused(`{"action":"call","id":"b2-7"}`, "bad_request", "Не вказано номер талона")
+	refused(`{"action":"jump","id":"b2-8"}`, "bad_request", "якої система не розуміє")
+	// Refusals that name what is wrong.
+	a = ack(`{"action":"next","id":"b2-9"}`)
+	require.Equal(t, "А002", a.Ticket)
+	a = ack(`{"action":"transfer","to":"social","id":"b2-10"}`)
+	require.Equal(t, "same_service", a.Reason)
+	require.Contains(t, a.Message, "Талон А002 уже в цій послузі")
+	a = ack(`{"action":"call","ticket":"А002","id":"b2-11"}`)
+	require.Equal(t, "not_waiting", a.Reason)
+	require.Contains(t, a.Message, "уже викликано до вашого робочого місця")
+	a = ack(`{"action":"transfer","to":"social","to_counter":"10","id":"b2-12"}`)
+	require.Equal(t, "not_served", a.Reason)
+	require.Contains(t, a.Message, "Робоче місце 10 не обслуговує послугу «Соціальний захист»")
+	a = ack(`{"action":"done","id":"b2-13"}`)
+	require.True(t, a.OK)
+
 	// A burst beyond what the controller holds at once: every command is
 	// answered, served (here refused: nobody is called) or busy, which
 	// says nothing of the counter.
@@ -482,6 +508,27 @@ func TestCounterAck(t *testing.T) {
 		}
 	}
 	t.Logf("%d of %d busy", busy, burst)
+}
+
+// A no-show sent back to the queue after a grace says so in its ack: the
+// box can show that the ticket comes back, and when.
+func TestNoShowAckSaysBack(t *testing.T) {
+	cfg := roundTheClock(t)
+	cfg.Office.NoShowGraceMin = 2
+	ctx, o, l := startOffice(t, office.Opts{Config: cfg, Logger: quiet}, "qms/demo/counter/2/ack")
+	_, err := o.Engine().Issue(ctx, queue.IssueRequest{Service: "social", Kiosk: "k1"})
+	require.NoError(t, err)
+	for _, cmd := range []string{`{"action":"next","id":"n1"}`, `{"action":"noshow","id":"n2"}`} {
+		require.NoError(t, l.Publish("qms/demo/counter/2/cmd", []byte(cmd), false))
+	}
+	m, err := l.Wait(ctx, "qms/demo/counter/2/ack", func(m sim.Message) bool { return strings.Contains(string(m.Payload), `"n2"`) })
+	require.NoError(t, err)
+	var a office.CounterAck
+	require.NoError(t, json.Unmarshal(m.Payload, &a))
+	require.True(t, a.OK)
+	require.NotNil(t, a.Back, "%s", m.Payload)
+	require.Equal(t, "А001", a.Back.Ticket)
+	require.WithinRange(t, a.Back.After, a.At.Add(time.Minute), a.At.Add(2*time.Minute))
 }
 
 // TestLampsAndBuzzer lights a kiosk button's lamp while its service can

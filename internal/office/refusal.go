@@ -1,6 +1,7 @@
 package office
 
 import (
+	"cmp"
 	"errors"
 	"strconv"
 	"time"
@@ -26,6 +27,7 @@ func refusal(err error) (reason, message string) {
 	var te *queue.TransitionError
 	var tp *queue.ToCounterPausedError
 	var jc *queue.JustCalledError
+	var ns *queue.NotServedError
 	switch {
 	case errors.As(err, &jc):
 		left := strconv.Itoa(int((jc.Left + time.Second - 1) / time.Second))
@@ -38,6 +40,8 @@ func refusal(err error) (reason, message string) {
 		return "service_paused", "Послугу призупинено" + because(pe.Reason) + " / The service is paused"
 	case errors.As(err, &te):
 		return transitionRefusal(te)
+	case errors.As(err, &ns):
+		return "not_served", notServedMessage(ns)
 	}
 	for _, r := range refusals {
 		if errors.Is(err, r.err) {
@@ -53,7 +57,7 @@ const msgStale = "Система не встигла обробити натис
 
 const msgBadScore = "Оцінка — від 1 до 5 / A rating is 1 to 5"
 
-const msgUnknownCommand = "Пристрій надіслав невідому команду: зверніться до адміністратора / The device sent an unknown command: ask the administrator"
+const msgUnknownCommand = "Пристрій надіслав команду, якої система не розуміє: зверніться до адміністратора / The device sent a command the system does not understand: ask the administrator"
 
 var refusals = []struct {
 	err             error
@@ -70,13 +74,26 @@ var refusals = []struct {
 	{queue.ErrUnknownCounter, "unknown_counter", "Такого робочого місця немає / There is no such counter"},
 	{queue.ErrNothingToRate, "nothing_to_rate", "Немає завершеного прийому, який можна оцінити / There is no served visit to rate"},
 	{queue.ErrBadScore, "bad_score", msgBadScore},
-	{device.ErrBadScore, "bad_score", msgBadScore}, // before ErrBadPayload: it is one too
+	{device.ErrBadScore, "bad_score", msgBadScore}, // before ErrBadPayload: these are too
+	{device.ErrNoTransferTo, "bad_request", "У команді передачі не вказано послугу: кнопку налаштовано неправильно, зверніться до адміністратора / The transfer command names no service: the button is set up wrong, ask the administrator"},
+	{device.ErrNoCallTicket, "bad_request", "Не вказано номер талона, який викликати / No ticket number given to call"},
 	{queue.ErrUnknownAction, "bad_request", msgUnknownCommand},
 	{device.ErrBadPayload, "bad_request", msgUnknownCommand},
 	{errNotConfigured, "unknown_device", "Пристрій не налаштований у цьому офісі: зверніться до адміністратора / The device is not configured in this office: ask the administrator"},
 	{errPressAgain, "busy", "Забагато натискань одночасно: натисніть ще раз / Too many presses at once: press again"},
 	{queue.ErrStore, "store", "Не вдалося зберегти: натисніть ще раз / Could not be saved: press again"},
 	{queue.ErrStale, "timeout", msgStale},
+}
+
+// notServedMessage names what the counter does not serve: the service of
+// the ticket called, or the counter a transfer named (the specialist
+// reads "this counter" as their own).
+func notServedMessage(e *queue.NotServedError) string {
+	en := cmp.Or(e.NameEn, e.Name)
+	if e.Label != "" {
+		return "Талон " + e.Label + " — на послугу «" + e.Name + "», яку це робоче місце не обслуговує / Ticket " + e.Label + " is for " + en + ", which this counter does not serve"
+	}
+	return "Робоче місце " + e.Counter + " не обслуговує послугу «" + e.Name + "»: оберіть інше робоче місце / Counter " + e.Counter + " does not serve " + en + ": choose another counter"
 }
 
 // because is ": reason", or nothing for no reason.
@@ -94,6 +111,12 @@ func transitionRefusal(te *queue.TransitionError) (reason, message string) {
 	switch {
 	case te.From == queue.Serving && te.To == queue.NoShow:
 		return "at_counter", "Громадянин з талоном " + label + " уже біля вас — це не неявка: завершіть прийом кнопкою «Завершено» / The citizen with ticket " + label + " is at the counter, not a no-show: end the visit with Done"
+	case te.Rule == queue.RuleSameService:
+		return "same_service", "Талон " + label + " уже в цій послузі: оберіть іншу послугу або інше робоче місце / Ticket " + label + " is already in this service: choose another service or another counter"
+	case te.Rule == queue.RuleOwnTicket && te.From == queue.Serving:
+		return "at_counter", "Громадянин з талоном " + label + " уже біля вас / The citizen with ticket " + label + " is already at your counter"
+	case te.Rule == queue.RuleOwnTicket:
+		return "not_waiting", "Талон " + label + " уже викликано до вашого робочого місця: щоб запросити ще раз, натисніть «Повторити» / Ticket " + label + " is already called to your counter: to call it again, press Recall"
 	case te.From == queue.Serving && te.To == queue.Called && te.Rule == "":
 		return "at_counter", "Громадянин з талоном " + label + " уже біля вас: повторний виклик не потрібен / The citizen with ticket " + label + " is already at the counter: no need to call again"
 	case te.From == queue.Serving && te.To == queue.Serving:
