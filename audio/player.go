@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"time"
 )
 
 // CommandPlayer plays through a command that reads a WAV file on its
@@ -21,7 +22,9 @@ type CommandPlayer struct {
 // Play runs the command with the announcement as a WAV file on stdin and
 // waits for it; ctx ends kill it. On Unix the command runs in a process
 // group of its own, so that a signal to the announcer's group (Ctrl-C,
-// systemd stopping the service) leaves it to finish the call.
+// systemd stopping the service) leaves it to finish the call; ctx ends
+// kill the whole group, so a player that is a script (sh -c "… | aplay")
+// leaves nothing behind holding the device.
 func (p *CommandPlayer) Play(ctx context.Context, a *Announcement) error {
 	argv := p.Command
 	if len(argv) == 0 {
@@ -29,6 +32,9 @@ func (p *CommandPlayer) Play(ctx context.Context, a *Announcement) error {
 	}
 	cmd := exec.CommandContext(ctx, argv[0], argv[1:]...)
 	ownGroup(cmd)
+	// A process that escaped the group and holds stderr must not keep Play
+	// waiting once the player is killed.
+	cmd.WaitDelay = time.Second
 	cmd.Stdin = bytes.NewReader(a.Audio.WAV())
 	var stderr bytes.Buffer
 	cmd.Stderr = &stderr

@@ -4,6 +4,7 @@ package audio
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -11,8 +12,11 @@ import (
 	"strings"
 	"syscall"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/require"
+
+	"github.com/cherga/cherga/internal/testkit"
 )
 
 // The player runs in a process group of its own, which a signal to the
@@ -35,4 +39,41 @@ func TestCommandPlayerOwnGroup(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, pid, pgid, "the player leads a group of its own")
 	require.NotEqual(t, syscall.Getpgrp(), pgid, "the player is in the announcer's group")
+}
+
+// Cut (the announcer's limit, or its stop), the player is killed with its
+// whole group: a script's children too, which would otherwise play on, and
+// hold its stderr so that Play never returned.
+func TestCommandPlayerCutKillsGroup(t *testing.T) {
+	pidFile := filepath.Join(t.TempDir(), "pid")
+	p := &CommandPlayer{Command: []string{"sh", "-c", `sleep 600 & echo $! > "$0"; wait`, pidFile}}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- p.Play(ctx, &Announcement{Audio: ramp(mono16k, 0, 100)}) }()
+	var child int
+	require.Eventually(t, func() bool {
+		b, err := os.ReadFile(pidFile)
+		if err != nil || !strings.HasSuffix(string(b), "\n") {
+			return false
+		}
+		child, err = strconv.Atoi(strings.TrimSpace(string(b)))
+		return err == nil
+	}, testkit.Wait, 10*time.Millisecond, "the player script starts its child")
+	t.Cleanup(func() { _ = syscall.Kill(child, syscall.SIGKILL) })
+	cancel()
+	require.Error(t, testkit.Receive(t, done), "Play returns once cut")
+	require.Eventually(t, func() bool { return !running(child) }, testkit.Wait, 10*time.Millisecond,
+		"the player's child is killed with it")
+}
+
+// running reports whether process pid runs (a zombie does not).
+func running(pid int) bool {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return false
+	}
+	// pid (comm) state ...: the state follows the last ')'.
+	s := string(b)
+	i := strings.LastIndexByte(s, ')')
+	return i >= 0 && i+2 < len(s) && s[i+2] != 'Z'
 }
