@@ -46,7 +46,9 @@ type Announcement struct {
 }
 
 // Player plays an announcement to its end. Play must return when ctx ends.
-// The Announcer calls it from one goroutine, one announcement at a time.
+// The Announcer calls it from one goroutine, one announcement at a time,
+// and ends ctx when Play has not returned by the audio's length and
+// AnnouncerOpts.PlayMargin (ErrPlayerHung).
 type Player interface {
 	Play(ctx context.Context, a *Announcement) error
 }
@@ -68,23 +70,39 @@ type AnnouncerOpts struct {
 	Gather time.Duration `yaml:"gather"`
 	// Queue is the most announcements waiting; more are dropped as Expired.
 	Queue int `yaml:"queue"`
+	// PlayMargin is how long the Player gets beyond the length of an
+	// announcement's audio before it is cut (ErrPlayerHung).
+	PlayMargin time.Duration `yaml:"play_margin"`
 
 	Clock  Clock        `yaml:"-"`
 	Logger *slog.Logger `yaml:"-"`
 	// Played, when set, is called after each announcement was played (err
-	// is the Player's) or dropped (err wraps ErrSuperseded or ErrStopped),
-	// from Run. A call too old when it arrives is not queued: Offer says
+	// is the Player's) or dropped (err wraps ErrSuperseded, ErrPaused or
+	// ErrStopped), from Run; for a call superseded or hushed, from the
+	// Offer or Pause that took it off the queue. A call too old when it arrives is not queued: Offer says
 	// Expired.
 	Played func(a *Announcement, err error) `yaml:"-"`
 }
 
 // DefaultAnnouncerOpts: Ukrainian then English, calls older than a minute
-// are dropped, 500 ms to gather the languages, 64 calls queued at most.
+// are dropped, 500 ms to gather the languages, 64 calls queued at most, a
+// player cut 5 s after its audio's length.
+//
+// aplay, paplay and sox's play write in real time once the device is open,
+// so a working player ends within the audio's length and the time it takes
+// to open the device and drain its buffer: under a second for ALSA, a
+// second or two to wake a PulseAudio/PipeWire sink or an HDMI one. 5 s
+// covers that with room, and keeps a hung sink (a sound server that
+// stopped answering, an HDMI sink switched off: aplay blocks for good)
+// from holding the hall for more than a call's length and 5 s each time. A
+// multiple of the length would add nothing: a slow start does not grow
+// with the call.
 var DefaultAnnouncerOpts = AnnouncerOpts{
-	Langs:  []string{"uk", "en"},
-	MaxAge: time.Minute,
-	Gather: 500 * time.Millisecond,
-	Queue:  64,
+	Langs:      []string{"uk", "en"},
+	MaxAge:     time.Minute,
+	Gather:     500 * time.Millisecond,
+	Queue:      64,
+	PlayMargin: 5 * time.Second,
 }
 
 // ErrSuperseded is passed to AnnouncerOpts.Played for a call dropped
@@ -99,6 +117,12 @@ var ErrPaused = errors.New("audio: the office paused")
 // ErrStopped is passed to AnnouncerOpts.Played for a call cut short or
 // never said because Run's context ended.
 var ErrStopped = errors.New("audio: announcer stopped")
+
+// ErrPlayerHung is passed to AnnouncerOpts.Played, wrapping the Player's
+// error, for an announcement the Player had not finished by its limit
+// (AnnouncerOpts.PlayMargin): the announcer cut it (CommandPlayer kills the player) and
+// went on with the next call.
+var ErrPlayerHung = errors.New("audio: the player did not finish in time")
 
 // Announcer plays calls one after another: it never overlaps two, merges
 // the languages of one call and the recalls of a waiting call, drops
@@ -151,6 +175,9 @@ func NewAnnouncer(pack *Pack, player Player, opts *AnnouncerOpts) (*Announcer, e
 		if o.Queue <= 0 {
 			o.Queue = d.Queue
 		}
+		if o.PlayMargin <= 0 {
+			o.PlayMargin = d.PlayMargin
+		}
 	}
 	if o.Clock == nil {
 		o.Clock = SystemClock{}
@@ -187,7 +214,14 @@ func (a *Announcer) Offer(c Call) Outcome {
 	case !a.stopped:
 		out = a.list.add(c, a.opts.Clock.Now())
 	}
+	dropped := a.list.takeDropped()
 	a.mu.Unlock()
+	// A call this one superseded is reported now, not when Run gets to the
+	// queue again: a player that hangs until its limit, or a long backlog,
+	// would keep it out of the log meanwhile.
+	for _, d := range dropped {
+		a.notSaid(d, d.why)
+	}
 	if out == Queued || out == Merged {
 		a.poke()
 	}
@@ -219,7 +253,11 @@ func (a *Announcer) Pause(on bool) {
 		}
 	}
 	a.paused = on
+	dropped := a.list.takeDropped()
 	a.mu.Unlock()
+	for _, d := range dropped {
+		a.notSaid(d, d.why)
+	}
 	a.poke()
 }
 
@@ -435,7 +473,7 @@ func (a *Announcer) report(an *Announcement, err error) {
 	case errors.Is(err, ErrStopped):
 		a.opts.Logger.Warn("audio: call not announced", args...) // a citizen the voice did not call
 	default:
-		a.opts.Logger.Error("audio: announce", args...)
+		a.opts.Logger.Error("audio: announce", append(args, "player", a.playerName())...)
 	}
 	if a.opts.Played != nil {
 		a.opts.Played(an, err)
@@ -465,7 +503,7 @@ func (a *Announcer) playNotice(ctx context.Context, an *Announcement) error {
 		return fmt.Errorf("audio: notice %s: %w", an.Notice, err)
 	}
 	an.Audio = clip
-	return a.player.Play(ctx, an)
+	return a.playLimited(ctx, an)
 }
 
 // noticeText is the notice's text in its languages, "Увага! … / Attention! …".
@@ -500,5 +538,39 @@ func (a *Announcer) play(ctx context.Context, an *Announcement) error {
 		return fmt.Errorf("audio: ticket %s to %s: %w", an.Ticket, an.Counter, err)
 	}
 	an.Audio = clip
-	return a.player.Play(ctx, an)
+	return a.playLimited(ctx, an)
+}
+
+// playLimited plays an through the player, cut PlayMargin after the length
+// of its audio (timed on the announcer's Clock): a player that hangs costs one call, not
+// the hall's voice.
+func (a *Announcer) playLimited(ctx context.Context, an *Announcement) error {
+	limit := an.Audio.Duration() + a.opts.PlayMargin
+	ctx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
+	hung := fmt.Errorf("%w: %s was cut after %s, for %s of audio", ErrPlayerHung, a.playerName(), limit, an.Audio.Duration())
+	done := make(chan struct{})
+	defer close(done)
+	timeout := a.opts.Clock.After(limit)
+	go func() {
+		select {
+		case <-timeout:
+			cancel(hung)
+		case <-done:
+		}
+	}()
+	err := a.player.Play(ctx, an)
+	if err != nil && errors.Is(context.Cause(ctx), ErrPlayerHung) {
+		return fmt.Errorf("%w: %w", hung, err)
+	}
+	return err
+}
+
+// playerName is the player as the log names it: its command for a
+// CommandPlayer.
+func (a *Announcer) playerName() string {
+	if s, ok := a.player.(fmt.Stringer); ok {
+		return s.String()
+	}
+	return fmt.Sprintf("%T", a.player)
 }

@@ -119,7 +119,8 @@ func TestAnnouncerGathersLanguages(t *testing.T) {
 func TestAnnouncerNeverOverlaps(t *testing.T) {
 	clock := devicetest.NewClock(t0)
 	player := newGatePlayer()
-	a, _, played := startAnnouncer(t, player, clock, AnnouncerOpts{Langs: []string{"uk"}})
+	// А001 plays while the clock moves 70 s: no limit cuts it.
+	a, _, played := startAnnouncer(t, player, clock, AnnouncerOpts{Langs: []string{"uk"}, PlayMargin: time.Hour})
 
 	a.Offer(phraseCall(t, "1", "А001", "1", "uk", t0))
 	first := testkit.Receive(t, player.started)
@@ -207,7 +208,8 @@ func TestPackWithoutOptionalClips(t *testing.T) {
 func TestAnnouncerDrain(t *testing.T) {
 	clock := devicetest.NewClock(t0)
 	player := newGatePlayer()
-	a, _, played := newAnnouncer(t, player, clock, AnnouncerOpts{Langs: []string{"uk", "en"}})
+	// А001 plays while the clock moves 20 s: no limit cuts it.
+	a, _, played := newAnnouncer(t, player, clock, AnnouncerOpts{Langs: []string{"uk", "en"}, PlayMargin: time.Hour})
 	done := make(chan error, 1)
 	go func() { done <- a.Run(context.Background()) }()
 
@@ -441,4 +443,53 @@ func TestAnnouncerOfficeAtStart(t *testing.T) {
 		cancel()
 		require.ErrorIs(t, <-done, context.Canceled)
 	}
+}
+
+// hungPlayer plays nothing and returns only when ctx ends: aplay on a
+// sound server that stopped answering.
+type hungPlayer struct{ started chan *Announcement }
+
+func (p hungPlayer) Play(ctx context.Context, a *Announcement) error {
+	p.started <- a
+	<-ctx.Done()
+	return ctx.Err()
+}
+
+func (hungPlayer) String() string { return "sleep 600" }
+
+// A player that hangs costs one call: at the audio's length and 5 s it is
+// cut, an error names the call and the player, and the next call is
+// played. A call superseded meanwhile is reported at once, not when the
+// player is cut.
+func TestAnnouncerPlayerHangs(t *testing.T) {
+	clock := devicetest.NewClock(t0)
+	player := hungPlayer{started: make(chan *Announcement, 16)}
+	var logs testkit.Log
+	a, _, played := startAnnouncer(t, player, clock, AnnouncerOpts{Langs: []string{"uk"},
+		Logger: slog.New(slog.NewTextHandler(&logs, nil))})
+
+	timers := clock.Timers()
+	a.Offer(phraseCall(t, "1", "А001", "1", "uk", t0))
+	first := testkit.Receive(t, player.started)
+	require.Equal(t, "А001", first.Ticket)
+	require.NoError(t, clock.WaitTimers(timers+1, testkit.Wait), "the call's limit is armed")
+
+	// While А001 hangs: А002 to counter 2, then Б003 to counter 2, which
+	// supersedes it: reported now.
+	require.Equal(t, Queued, a.Offer(phraseCall(t, "2", "А002", "2", "uk", t0)))
+	require.Equal(t, Queued, a.Offer(phraseCall(t, "3", "Б003", "2", "uk", t0)))
+	r := testkit.Receive(t, played)
+	require.ErrorIs(t, r.err, ErrSuperseded)
+	require.Equal(t, "А002", r.a.Ticket)
+
+	clock.Advance(first.Audio.Duration() + DefaultAnnouncerOpts.PlayMargin)
+	r = testkit.Receive(t, played)
+	require.Equal(t, "А001", r.a.Ticket)
+	require.ErrorIs(t, r.err, ErrPlayerHung)
+	require.NotErrorIs(t, r.err, ErrStopped)
+	require.Contains(t, r.err.Error(), "sleep 600")
+	require.Contains(t, logs.String(), `level=ERROR msg="audio: announce" ticket=А001 counter=1`)
+	require.Contains(t, logs.String(), `player="sleep 600"`)
+
+	require.Equal(t, "Б003", testkit.Receive(t, player.started).Ticket, "the next call is played")
 }

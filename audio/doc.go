@@ -137,7 +137,13 @@
 //
 // CommandPlayer pipes each announcement as a WAV file into aplay (or any
 // player reading standard input); DirPlayer writes numbered WAV files for
-// the simulator and tests.
+// the simulator and tests. A player has the announcement's length and 5 s
+// to finish: aplay blocks for good on a sound server that stopped
+// answering or an HDMI sink switched off, and one hung call must not
+// silence the hall. Then it is cut (CommandPlayer kills the player's
+// process group), the call is logged as an error with the player's
+// command (ErrPlayerHung), and the next call is said. A call superseded
+// while another is said is logged at once.
 //
 // References:
 //   - Український правопис (2019): the apostrophe, and the declension of numerals.

@@ -16,8 +16,8 @@ type playlist struct {
 	items  []*item
 	played map[string]bool // key of what was played or merged
 	order  []string        // the keys of played, oldest first, to bound it
-	// superseded are the items a later call to their counter took off the
-	// queue, for next to report.
+	// superseded are the items a later call to their counter, or hush,
+	// took off the queue, for takeDropped to report.
 	superseded []*item
 }
 
@@ -168,12 +168,7 @@ func (p *playlist) complete(it *item) bool {
 // The head waits for its missing languages until gather after its first
 // message: it returns nil and how long to wait then.
 func (p *playlist) next(now time.Time) (play *item, dropped []*item, wait time.Duration) {
-	dropped, p.superseded = p.superseded, nil
-	for _, it := range dropped {
-		for k := range it.seen {
-			p.remember(k) // a redelivery of it is not new either
-		}
-	}
+	dropped = p.takeDropped()
 	if len(p.items) == 0 {
 		return nil, dropped, 0
 	}
@@ -188,6 +183,19 @@ func (p *playlist) next(now time.Time) (play *item, dropped []*item, wait time.D
 		p.remember(k)
 	}
 	return it, dropped, 0
+}
+
+// takeDropped returns the items taken off the queue unsaid since the last
+// call (item.why says why), and forgets them.
+func (p *playlist) takeDropped() []*item {
+	dropped := p.superseded
+	p.superseded = nil
+	for _, it := range dropped {
+		for k := range it.seen {
+			p.remember(k) // a redelivery of it is not new either
+		}
+	}
+	return dropped
 }
 
 // hush takes every call off the queue, to be reported by next as not said:
