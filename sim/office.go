@@ -2,12 +2,15 @@ package sim
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
 	"slices"
 	"sort"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -45,6 +48,11 @@ type Office struct {
 	Printers map[string]*Printer
 	Bus      *Listener
 
+	// run tells this run of the simulator from the others: a ticket's ID
+	// carries it, so a page left open across a restart, whose N count
+	// again from 1, shows the new run's tickets.
+	run string
+
 	mu      sync.Mutex
 	tickets []PrintedTicket // newest first
 	printed int
@@ -54,9 +62,13 @@ type Office struct {
 
 // PrintedTicket is one ticket the virtual printers cut.
 type PrintedTicket struct {
-	// N numbers the tickets printed since the simulator started; the page
-	// shows ticket N as a picture at /ticket/N.png.
-	N     int         `json:"n"`
+	// N numbers the tickets printed since the simulator started: it starts
+	// again at 1 after a restart.
+	N int `json:"n"`
+	// ID is the simulator's run and N ("3f9c0a1b-1"), one ticket's own
+	// across restarts; the page keys its picture on it, and shows it at
+	// /ticket/ID.png, a URL no earlier run's ticket had.
+	ID    string      `json:"id"`
 	doc   printer.Doc // what was printed
 	Kiosk string      `json:"kiosk"`
 	Text  string      `json:"text"`
@@ -67,7 +79,7 @@ type PrintedTicket struct {
 // StartOffice starts the simulated office.
 func StartOffice(ctx context.Context, opts OfficeOpts) (*Office, error) {
 	cfg := opts.Config
-	s := &Office{Pins: NewPins(), Printers: map[string]*Printer{}}
+	s := &Office{Pins: NewPins(), Printers: map[string]*Printer{}, run: newRun()}
 	specs := map[string]string{}
 	for _, k := range cfg.Kiosks {
 		if Screen(k) {
@@ -149,7 +161,7 @@ func (s *Office) collect(kiosk string, p *Printer) {
 	for d := range p.Printed() {
 		s.mu.Lock()
 		s.printed++
-		t := PrintedTicket{N: s.printed, doc: d, Kiosk: kiosk, Text: d.String(), Label: bigLine(d), At: time.Now()}
+		t := PrintedTicket{N: s.printed, ID: s.run + "-" + strconv.Itoa(s.printed), doc: d, Kiosk: kiosk, Text: d.String(), Label: bigLine(d), At: time.Now()}
 		s.tickets = append([]PrintedTicket{t}, s.tickets...)
 		if len(s.tickets) > 20 {
 			s.tickets = s.tickets[:20]
@@ -385,20 +397,29 @@ func firstValid(msgs []Message, n int) []json.RawMessage {
 	return out
 }
 
-// TicketPNG is the picture of printed ticket n, as its printer's paper.
-func (s *Office) TicketPNG(n int) ([]byte, error) {
+// TicketPNG is the picture of printed ticket id (PrintedTicket.ID; a bare
+// N is this run's ticket N), as its printer's paper. A ticket of another
+// run is not found.
+func (s *Office) TicketPNG(id string) ([]byte, error) {
 	s.mu.Lock()
 	var t *PrintedTicket
 	for i := range s.tickets {
-		if s.tickets[i].N == n {
+		if s.tickets[i].ID == id || strconv.Itoa(s.tickets[i].N) == id {
 			t = &s.tickets[i]
 		}
 	}
 	s.mu.Unlock()
 	if t == nil {
-		return nil, fmt.Errorf("sim: no printed ticket %d (the latest 20 are kept)", n)
+		return nil, fmt.Errorf("sim: no printed ticket %s in this run (the latest 20 are kept)", id)
 	}
 	return s.Printers[t.Kiosk].RenderPNG(t.doc)
+}
+
+// newRun is a run id: 8 random hex digits.
+func newRun() string {
+	var b [4]byte
+	rand.Read(b[:]) // never fails (crypto/rand)
+	return hex.EncodeToString(b[:])
 }
 
 // Close stops the office and the virtual hardware.

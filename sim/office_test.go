@@ -227,3 +227,61 @@ func TestToggleAlert(t *testing.T) {
 	paused, isAlert = alert()
 	require.True(t, paused && isAlert, "the meeting's pause became the alert")
 }
+
+// A simulator restarted on the same db counts its printed tickets again
+// from 1: the id the page keys the picture on, and its URL, differ from
+// the last run's, so a page left open shows the new ticket, not the
+// browser's cached picture of the old one; the old URL is not found.
+func TestTicketIDAcrossRestarts(t *testing.T) {
+	if runtime.GOOS != "linux" {
+		t.Skip("the pty printer needs Linux")
+	}
+	cfg, err := firmwareconfig.Example("round-the-clock")
+	require.NoError(t, err)
+	db := filepath.Join(t.TempDir(), "sim.db")
+	run := func() (sim.PrintedTicket, *httptest.Server, func()) {
+		ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+		s, err := sim.StartOffice(ctx, sim.OfficeOpts{Config: cfg, DB: db})
+		require.NoError(t, err)
+		srv := httptest.NewServer(s.Handler())
+		stop := func() { srv.Close(); s.Close(); cancel() }
+		printed := make(chan struct{}, 1)
+		s.OnPrint(func(string, printer.Doc) { printed <- struct{}{} })
+		require.NoError(t, s.Press("k1", "social"))
+		select {
+		case <-printed:
+		case <-ctx.Done():
+			stop()
+			t.Fatal("no ticket printed")
+		}
+		res, err := http.Get(srv.URL + "/api/state")
+		require.NoError(t, err)
+		defer res.Body.Close()
+		var st sim.State
+		require.NoError(t, json.NewDecoder(res.Body).Decode(&st))
+		require.Len(t, st.Tickets, 1)
+		return st.Tickets[0], srv, stop
+	}
+	picture := func(srv *httptest.Server, id string) int {
+		res, err := http.Get(srv.URL + "/ticket/" + id + ".png")
+		require.NoError(t, err)
+		res.Body.Close()
+		return res.StatusCode
+	}
+
+	first, srv, stop := run()
+	require.Equal(t, http.StatusOK, picture(srv, first.ID))
+	stop()
+	second, srv, stop := run()
+	defer stop()
+	require.Equal(t, 1, first.N)
+	require.Equal(t, 1, second.N, "N starts again at 1")
+	require.NotEqual(t, first.ID, second.ID, "the page's key of the picture")
+	require.Equal(t, http.StatusOK, picture(srv, second.ID))
+	require.Equal(t, http.StatusNotFound, picture(srv, first.ID), "the last run's ticket")
+
+	page := getPage(t)
+	require.Contains(t, page, `$("tickets").dataset.id != id`, "the page redraws on the id")
+	require.Contains(t, page, "/ticket/${encodeURIComponent(first.id)}.png")
+	require.NotContains(t, page, "dataset.n")
+}

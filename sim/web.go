@@ -4,7 +4,6 @@ import (
 	"embed"
 	"encoding/json"
 	"net/http"
-	"strconv"
 	"strings"
 )
 
@@ -15,7 +14,8 @@ var webFiles embed.FS
 //
 //	GET  /               the page
 //	GET  /api/state      State as JSON
-//	GET  /ticket/N.png   printed ticket N as a picture of the paper
+//	GET  /ticket/ID.png  printed ticket ID (PrintedTicket.ID: the run and
+//	                     N) as a picture of the paper
 //	POST /api/press      kiosk=k1&service=social
 //	POST /api/counter    counter=5&action=next[&to=pension]
 //	POST /api/alert      on=1 (air-raid alert: the office pauses) or on=0
@@ -32,13 +32,13 @@ func (s *Office) Handler() http.Handler {
 		w.Header().Set("Cache-Control", "no-store")
 		json.NewEncoder(w).Encode(s.State())
 	})
-	mux.HandleFunc("GET /ticket/{n}", func(w http.ResponseWriter, r *http.Request) {
-		n, err := strconv.Atoi(strings.TrimSuffix(r.PathValue("n"), ".png"))
-		if err != nil {
+	mux.HandleFunc("GET /ticket/{id}", func(w http.ResponseWriter, r *http.Request) {
+		id, ok := strings.CutSuffix(r.PathValue("id"), ".png")
+		if !ok {
 			http.NotFound(w, r)
 			return
 		}
-		b, err := s.TicketPNG(n)
+		b, err := s.TicketPNG(id)
 		if err != nil {
 			http.Error(w, err.Error(), http.StatusNotFound)
 			return
