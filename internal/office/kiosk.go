@@ -783,7 +783,9 @@ func (k *kiosk) serve(ctx context.Context, p press) Result {
 			return refuse(r, "not_offered", msg)
 		}
 		if !k.pace.take(time.Now()) {
-			k.o.log.Warn("office: a kiosk's presses over MQTT come faster than presses_per_minute: refused as busy", "kiosk", k.cfg.ID, "service", p.service)
+			// Once a minute per kiosk, with the presses refused since: a
+			// stuck touch screen must not flood the journal.
+			k.o.logRefusal("kiosk/"+k.cfg.ID, p.id, "busy", fmt.Errorf("office: a kiosk's presses over MQTT come faster than presses_per_minute (%d): refused as busy (service %s)", cmp.Or(k.cfg.PressesPerMinute, defaultPressesPerMinute), p.service))
 			return refuse(r, "busy", "Термінал зайнятий. Будь ласка, зачекайте кілька секунд і натисніть ще раз. / The kiosk is busy. Please wait a few seconds and press again.")
 		}
 	}

@@ -1110,6 +1110,8 @@ func TestKioskOffersWhatItsButtonsDo(t *testing.T) {
 	}
 	require.Equal(t, 10, ok, "a burst of 10, then one a minute")
 	require.Len(t, r.tickets(), 10)
+	// Three refused in a row: one line, as a stuck screen's thousands would be.
+	require.Equal(t, 1, r.log.Count("presses_per_minute"), r.log.String())
 }
 
 // A press refused outside the hours says when to come back: the office's
