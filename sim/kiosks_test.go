@@ -192,3 +192,32 @@ func TestPagePerKiosk(t *testing.T) {
 		require.Contains(t, page, `["`+string(f)+`", "`, "a button for %s", f)
 	}
 }
+
+// The page is usable without sight of colour or motion: each counter is
+// a named group whose buttons say their counter, the board's state is in
+// words and stops blinking for who asks for less motion, what changes by
+// itself is a live region (the alert banner an alert), fault buttons say
+// whether they are pressed, lamps say in text whether they are lit, and
+// the English halves are marked English.
+func TestPageAccessible(t *testing.T) {
+	page := getPage(t)
+	for _, s := range []string{
+		`role="group" aria-label="${uk} / ${en}"`,
+		`aria-label="${uk}: ${lu} / ${en}: ${le}"`,
+		`kind === "cabinet" ? "Кабінет" : "Вікно"`,
+		`'виклик / <span lang="en">calling</span>'`,
+		`'прийом / <span lang="en">serving</span>'`,
+		"@media (prefers-reduced-motion: reduce) { .board.calling { animation: none; } }",
+		`<section class="hall" aria-live="polite">`,
+		`<section class="voice" aria-live="polite">`,
+		`id="a:${esc(k.id)}" aria-live="polite"`,
+		`<div class="alert" id="alert" role="alert">`,
+		`aria-pressed="false"`,
+		`b.setAttribute("aria-pressed"`,
+		`'лампа світиться / <span lang="en">lamp lit</span>'`,
+		`<span class="vh"></span>`,
+		`Надруковано / <span lang="en">Printed</span>`,
+	} {
+		require.Contains(t, page, s)
+	}
+}
