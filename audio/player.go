@@ -39,7 +39,10 @@ func (p *CommandPlayer) Play(ctx context.Context, a *Announcement) error {
 	var stderr bytes.Buffer
 	cmd.Stderr = &stderr
 	if err := cmd.Run(); err != nil {
-		return fmt.Errorf("audio: %s: %w: %s", strings.Join(argv, " "), err, strings.TrimSpace(stderr.String()))
+		if msg := strings.TrimSpace(stderr.String()); msg != "" {
+			return fmt.Errorf("audio: %s: %w: %s", strings.Join(argv, " "), err, msg)
+		}
+		return fmt.Errorf("audio: %s: %w", strings.Join(argv, " "), err) // killed, or silent
 	}
 	return nil
 }

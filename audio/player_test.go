@@ -24,6 +24,8 @@ func TestCommandPlayer(t *testing.T) {
 
 	p = &CommandPlayer{Command: []string{"sh", "-c", "echo no such card >&2; exit 1"}}
 	require.EqualError(t, p.Play(context.Background(), a), "audio: sh -c echo no such card >&2; exit 1: exit status 1: no such card")
+	p = &CommandPlayer{Command: []string{"sh", "-c", "exit 1"}}
+	require.EqualError(t, p.Play(context.Background(), a), "audio: sh -c exit 1: exit status 1", "no empty stderr after it")
 	require.Equal(t, "aplay -q", (&CommandPlayer{}).String())
 }
 
