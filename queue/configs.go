@@ -196,7 +196,7 @@ func StoredConfigs(path string) (_ []ConfigVersion, err error) {
 		return nil, err // it names the file
 	}
 	if err != nil {
-		return nil, fmt.Errorf("queue: read the configurations of %s: %w", absPath(path), err)
+		return nil, fmt.Errorf("queue: read the configurations of %s: %w%s", absPath(path), err, accessHint(path, err))
 	}
 	defer db.Close()
 	var out []ConfigVersion
@@ -224,7 +224,7 @@ func noBytesError(path string) error {
 // and leaves nothing at path: the next start tries again. A file system
 // without hard links gets the file made in place, as bbolt makes it.
 func makeStore(path string) error {
-	tmp := filepath.Join(filepath.Dir(path), "."+filepath.Base(path)+".new")
+	tmp := newStoreName(path)
 	os.Remove(tmp) // left by a start cut off
 	defer os.Remove(tmp)
 	db, err := bolt.Open(tmp, 0o600, &bolt.Options{Timeout: time.Second})
@@ -250,6 +250,30 @@ func makeStore(path string) error {
 		// No hard links here (a FAT stick): bbolt makes it in place.
 	}
 	return nil
+}
+
+// newStoreName is where makeStore makes a new store for path: a second
+// name of the store at path once linked, until makeStore removes it (Open
+// removes one a start cut off left).
+func newStoreName(path string) string {
+	return filepath.Join(filepath.Dir(path), "."+filepath.Base(path)+".new")
+}
+
+// accessHint says what to do about err, opening the state file at path,
+// when it is a permission refused ("" otherwise): a file that exists but
+// this user may not read or write (a root cp made it) wants its owner
+// changed; a file or directory this user may not reach, another path.
+func accessHint(path string, err error) string {
+	switch {
+	case errors.Is(err, fs.ErrPermission):
+		if fi, serr := os.Stat(path); serr == nil {
+			return fmt.Sprintf("; the file (mode %v) is not this user's to read and write: give it to the user cherga runs as (sudo chown cherga: %s), or set db: in the configuration, or -db, to another file", fi.Mode().Perm(), absPath(path))
+		}
+		fallthrough
+	case errors.Is(err, fs.ErrNotExist):
+		return "; set db: in the configuration, or -db, to a file in a directory this user may write, such as /var/lib/cherga/cherga.db"
+	}
+	return ""
 }
 
 // noBytes reports whether fi is of a file of no bytes.

@@ -5,7 +5,9 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/binary"
+	"errors"
 	"fmt"
+	"io/fs"
 	"log/slog"
 	"os"
 	"path/filepath"
@@ -289,6 +291,40 @@ func TestFirstStartThatCannotMakeItsStore(t *testing.T) {
 	e, err := queue.Open(path, cfg, &queue.Opts{Logger: quiet})
 	require.NoError(t, err, "the next start makes it")
 	require.NoError(t, e.Close())
+}
+
+// A first start cut off after linking its new store into place, before
+// removing the other name, left a second name of the store: the next
+// start removes it (a restore installed at the path would leave the old
+// store under it for good).
+func TestSecondNameOfNewStoreRemoved(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "q.db")
+	cfg := queuetest.Office(t)
+	e, err := queue.Open(path, cfg, &queue.Opts{Logger: quiet})
+	require.NoError(t, err)
+	require.NoError(t, e.Close())
+	require.NoError(t, os.Link(path, filepath.Join(dir, ".q.db.new")))
+	e, err = queue.Open(path, cfg, &queue.Opts{Logger: quiet})
+	require.NoError(t, err)
+	require.NoError(t, e.Close())
+	_, err = os.Stat(filepath.Join(dir, ".q.db.new"))
+	require.ErrorIs(t, err, os.ErrNotExist)
+	_, err = os.Stat(path)
+	require.NoError(t, err)
+}
+
+// A state file cherga may not open says what to do: a file that exists
+// (a root cp made it) wants its owner changed, not another path. (Tests
+// run as root, whom no mode stops: the hint is checked as such.)
+func TestAccessHint(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "q.db")
+	denied := &fs.PathError{Op: "open", Path: path, Err: fs.ErrPermission}
+	require.Contains(t, queue.AccessHint(path, denied), "a file in a directory this user may write") // no file: no owner to change
+	require.NoError(t, os.WriteFile(path, []byte("x"), 0o400))
+	require.Contains(t, queue.AccessHint(path, denied), "(mode -r--------) is not this user's to read and write: give it to the user cherga runs as (sudo chown cherga: "+path+")")
+	require.Empty(t, queue.AccessHint(path, errors.New("other")))
 }
 
 // The engine checks its store's structure a minute after its start, while

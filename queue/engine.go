@@ -227,11 +227,7 @@ func open(path string, cfg *config.Config, opts *Opts) (*Engine, error) {
 			return nil, fmt.Errorf("queue: %s is locked by another process (is another cherga running?)", absPath(path))
 		}
 		if pe := (*fs.PathError)(nil); errors.As(err, &pe) {
-			hint := ""
-			if errors.Is(err, fs.ErrPermission) || errors.Is(err, fs.ErrNotExist) {
-				hint = "; set db: in the configuration, or -db, to a file in a directory this user may write, such as /var/lib/cherga/cherga.db"
-			}
-			return nil, fmt.Errorf("queue: state file %s: %w%s", absPath(path), err, hint)
+			return nil, fmt.Errorf("queue: state file %s: %w%s", absPath(path), err, accessHint(path, err))
 		}
 		if err := openDamage(path, err); errors.Is(err, ErrDamaged) {
 			return nil, err
@@ -242,6 +238,11 @@ func open(path string, cfg *config.Config, opts *Opts) (*Engine, error) {
 		db.Close()
 		return nil, err
 	}
+	// A first start cut off between linking its new store into place and
+	// removing the other name left a second name of this store (a restore
+	// installed at the path later would leave the old store there, taking
+	// the card's room). Nobody makes a store here while this one is locked.
+	_ = os.Remove(newStoreName(path))
 	defer func() {
 		if r := recover(); r != nil {
 			// Its file lock too: Open reports the damage. (A panic in

@@ -81,3 +81,6 @@ func CheckBehind(e *Engine, live bool, between func()) ([]string, error) {
 	})
 	return problems, err
 }
+
+// AccessHint is what the error of a state file cherga may not open adds.
+var AccessHint = accessHint
