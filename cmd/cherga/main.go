@@ -43,6 +43,7 @@ func main() {
 		listen  = flag.String("listen", "", "`address` of the embedded broker (default: the config's, 127.0.0.1:1883; port 0 picks a free one)")
 		prn     = flag.String("printer", "", "ticket printer of every kiosk: serial:/dev/ttyUSB0?baud=19200, /dev/usb/lp0, tcp://host:9100 or none")
 		site    = flag.String("site", "", "site id; MQTT topics live under qms/{site}")
+		rename  = flag.Bool("rename-site", false, "start on a state file that last ran as another site: the office was renamed (without it such a file is refused, as a copy of another office's may be); give it once")
 		showVer = flag.Bool("version", false, "print the version and exit")
 		check   = flag.Bool("check", false, "check the configuration file (-config, or the built-in office) and exit: 0 and ok, or 2 and its errors; it opens neither the state file nor the broker, so it runs beside a controller that runs")
 		verify  = flag.Bool("verify", false, "check the state file (-db, or the config's) and exit: 0 sound, 1 not (run it on a copy from store.backup, or with the controller stopped)")
@@ -124,15 +125,16 @@ func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	o, err := office.Start(ctx, office.Opts{
-		Config:  cfg,
-		Builtin: *cfgPath == "",
-		DB:      *db,
-		Broker:  *brk,
-		TLS:     tlsFiles,
-		Listen:  *listen,
-		Printer: *prn,
-		Version: version,
-		Logger:  log,
+		Config:     cfg,
+		Builtin:    *cfgPath == "",
+		DB:         *db,
+		Broker:     *brk,
+		TLS:        tlsFiles,
+		Listen:     *listen,
+		Printer:    *prn,
+		RenameSite: *rename,
+		Version:    version,
+		Logger:     log,
 	})
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "cherga:", err)

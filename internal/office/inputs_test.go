@@ -1943,9 +1943,9 @@ func TestConfigSetCountersPatchReplacesList(t *testing.T) {
 	require.Contains(t, r.Error.Message, "(a patch replaces a whole list, JSON merge patch: to change one of the services, give every one, as config.get shows them, with the change)")
 }
 
-// A restart under another site (cherga -site) is wiring, not an edit of
-// the file: what the administrators set keeps running, and the old site's
-// retained topics are cleared.
+// A restart under another site (cherga -site -rename-site) is wiring, not
+// an edit of the file: what the administrators set keeps running, and the
+// old site's retained topics are cleared.
 func TestRestartUnderAnotherSite(t *testing.T) {
 	ctx, url, db := brokerOfItsOwn(t)
 	o, err := office.Start(ctx, office.Opts{Config: roundTheClock(t), DB: db, Broker: url, Logger: quiet})
@@ -1957,7 +1957,7 @@ func TestRestartUnderAnotherSite(t *testing.T) {
 
 	other := roundTheClock(t)
 	other.Site = "other"
-	o, err = office.Start(ctx, office.Opts{Config: other, DB: db, Broker: url, Logger: quiet})
+	o, err = office.Start(ctx, office.Opts{Config: other, DB: db, Broker: url, Logger: quiet, RenameSite: true})
 	require.NoError(t, err)
 	defer o.Close()
 	require.Equal(t, 4, o.Config().Office.HallSize, "the administrator's version runs")
@@ -2013,7 +2013,8 @@ func TestCopiedStoreLeavesLiveSite(t *testing.T) {
 	other := roundTheClock(t)
 	other.Site = "other"
 	var log testkit.Log
-	b, err := office.Start(ctx, office.Opts{Config: other, DB: clone, Broker: url, Logger: slog.New(slog.NewTextHandler(&log, nil))})
+	// Taken for a rename all the same (-rename-site).
+	b, err := office.Start(ctx, office.Opts{Config: other, DB: clone, Broker: url, Logger: slog.New(slog.NewTextHandler(&log, nil)), RenameSite: true})
 	require.NoError(t, err)
 	defer b.Close()
 	log.Await(t, ctx, "a controller of that site is online", "no warning that the store is another running office's")
@@ -2021,6 +2022,38 @@ func TestCopiedStoreLeavesLiveSite(t *testing.T) {
 		msgs := l.Messages(topic)
 		require.NotEmpty(t, msgs, topic)
 		require.NotEmpty(t, msgs[len(msgs)-1].Payload, "%s is the running office's, and stays", topic)
+	}
+}
+
+// A store copied from another office's card (cp B.db F.db) and started
+// with F's configuration is refused, naming both sites and what to do,
+// even when B's controller is stopped: it would serve B's tickets and clear
+// B's boards. The store and B's topics are left as they were.
+func TestStoreOfAnotherSiteRefused(t *testing.T) {
+	ctx, url, db := brokerOfItsOwn(t)
+	b, err := office.Start(ctx, office.Opts{Config: roundTheClock(t), DB: db, Broker: url, Logger: quiet})
+	require.NoError(t, err)
+	l := callAt2(t, ctx, b, url)
+	require.NoError(t, b.Close())
+	_, err = l.Wait(ctx, "qms/demo/status", containing(`"online":false`))
+	require.NoError(t, err)
+	before, err := os.ReadFile(db)
+	require.NoError(t, err)
+
+	other := roundTheClock(t)
+	other.Site = "other"
+	_, err = office.Start(ctx, office.Opts{Config: other, DB: db, Broker: url, Logger: quiet})
+	require.ErrorIs(t, err, office.ErrStoreOfAnotherSite)
+	for _, s := range []string{`site "demo"`, `site is "other"`, "-rename-site", "move it aside", db} {
+		require.ErrorContains(t, err, s)
+	}
+	after, err := os.ReadFile(db)
+	require.NoError(t, err)
+	require.Equal(t, before, after, "the store is not opened")
+	for _, topic := range []string{"qms/demo/board/2", "qms/demo/hall", "qms/demo/load"} {
+		msgs := l.Messages(topic)
+		require.NotEmpty(t, msgs, topic)
+		require.NotEmpty(t, msgs[len(msgs)-1].Payload, "%s is still B's", topic)
 	}
 }
 

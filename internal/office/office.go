@@ -47,7 +47,12 @@ type Opts struct {
 	// Printers replaces the printers of some kiosks, by kiosk id (the
 	// simulator's pseudo-terminals); Printer overrides it.
 	Printers map[string]string
-	Version  string
+	// RenameSite lets a state file that last ran as another site start
+	// under the configuration's (cherga -rename-site): the office was
+	// renamed. Without it such a file is refused (ErrStoreOfAnotherSite):
+	// it may be a copy of another office's.
+	RenameSite bool
+	Version    string
 	// Pin opens a GPIO pin by name; nil means device.OpenPin (the host's
 	// GPIO chip). The simulator passes fake pins.
 	Pin func(name string) (gpio.PinIO, error) `yaml:"-"`
@@ -282,6 +287,17 @@ func Start(ctx context.Context, opts Opts) (_ *Office, err error) {
 		return nil, err
 	}
 	prev := lastRan(versions)
+	if prev != nil && prev.Site != cfg.Site {
+		// Refused before the store opens: opening it runs today's
+		// tickets by this configuration, and the start would clear the
+		// other site's retained topics.
+		if !opts.RenameSite {
+			return nil, fmt.Errorf("%w: %s last ran as site %q, the configuration's site is %q. If you renamed this office, start once with -rename-site; if this state file was copied from another office's card, move it aside to start a new store",
+				ErrStoreOfAnotherSite, dbPath, prev.Site, cfg.Site)
+		}
+		log.Warn("office: the site is renamed (-rename-site): this state file last ran as another site, whose retained topics are cleared",
+			"store_site", prev.Site, "site", cfg.Site)
+	}
 	file := cfg
 	cfg, record := chooseConfig(versions, file, opts.Builtin, log)
 	o.cfg.Store(cfg)
