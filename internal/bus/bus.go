@@ -4,6 +4,7 @@
 package bus
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -34,6 +35,11 @@ const AckWait = 30 * time.Second
 // not acknowledge the publication in the time given.
 var ErrNoAnswer = errors.New("no answer")
 
+// DefaultStatusWait is how long a connection waits, by default, to read
+// its own status back from the broker: a loaded broker hands it back
+// within a second; one that never does drops what the controller sends.
+const DefaultStatusWait = 10 * time.Second
+
 // ErrNotConnected is returned by Publish while the broker is unreachable.
 var ErrNotConnected = errors.New("bus: not connected to the broker")
 
@@ -56,6 +62,10 @@ type Opts struct {
 	TLS TLSFiles
 	// Timeout bounds connecting and each publish.
 	Timeout time.Duration
+	// StatusWait is how long each connection waits to read its own
+	// status back from the broker (checkOwnStatus); 0 means
+	// DefaultStatusWait. Tests shorten it.
+	StatusWait time.Duration `yaml:"-"`
 	// OnConnect, if set, is called after every connection to the broker
 	// (the first and each reconnection), once the subscriptions are back.
 	// It runs on the client's goroutine: it must not block.
@@ -87,6 +97,12 @@ type Client struct {
 
 	failures *Failures
 	retrying atomic.Bool // the first attempt is over: log the failures
+
+	// checks are the checkOwnStatus goroutines, stopped by closing done
+	// (Close, which sets closed under mu).
+	checks sync.WaitGroup
+	done   chan struct{}
+	closed bool
 }
 
 // Inline is a broker in this process (internal/broker): the controller
@@ -146,7 +162,10 @@ func Connect(ctx context.Context, opts Opts) (*Client, error) {
 	if err != nil {
 		return nil, err
 	}
-	cl := &Client{opts: opts, log: opts.Logger, subs: map[string]paho.MessageHandler{}}
+	if opts.StatusWait == 0 {
+		opts.StatusWait = DefaultStatusWait
+	}
+	cl := &Client{opts: opts, log: opts.Logger, subs: map[string]paho.MessageHandler{}, done: make(chan struct{})}
 	url := PahoURL(opts.URL)
 	shown := config.RedactURL(opts.URL) // for the log: without its password
 	cl.failures = &Failures{Log: opts.Logger, Prefix: "bus", Broker: shown}
@@ -245,6 +264,7 @@ func (cl *Client) onConnect(c paho.Client) {
 	}
 	cl.connects++
 	again := cl.connects > 1
+	connect := cl.connects
 	if cl.failures != nil {
 		cl.failures.Reset()
 	}
@@ -262,6 +282,12 @@ func (cl *Client) onConnect(c paho.Client) {
 			cl.checkTwin(b)
 		}
 		c.Publish(cl.opts.Root+"/status", 1, true, b)
+		cl.mu.Lock()
+		if !cl.closed {
+			cl.checks.Add(1)
+			go cl.checkOwnStatus(b, connect)
+		}
+		cl.mu.Unlock()
 	}
 	cl.log.Debug("bus: connected", "broker", config.RedactURL(cl.opts.URL))
 	if cl.opts.OnConnect != nil {
@@ -298,6 +324,66 @@ func (cl *Client) checkTwin(ours []byte) {
 		cl.log.Error("bus: another controller publishes as this site while this one runs: two controllers for one site take turns on the broker, and both give out tickets. Stop one; give each office its own site",
 			"site_status", cl.opts.Root+"/status", "its_started", st.Started, "its_version", st.Version, "client_id", cl.opts.ClientID)
 	}
+}
+
+// checkOwnStatus reads back, once per connection (connect), the status it
+// published (ours): the broker hands it back at once. A broker whose ACL
+// does not give the account the site's root drops its publications, and
+// the subscriptions bring nothing, without a word to the client (MQTT
+// 3.1.1): the office would run for nobody, its log silent. Said as an
+// error, at every connection until the broker hands the status back. A
+// check overtaken by the next connection says nothing: that one's check
+// takes over.
+func (cl *Client) checkOwnStatus(ours []byte, connect int) {
+	defer cl.checks.Done()
+	var me struct {
+		Run string `json:"run"`
+	}
+	_ = json.Unmarshal(ours, &me)
+	mine := func(b []byte) bool {
+		if me.Run == "" {
+			return bytes.Equal(b, ours)
+		}
+		var st struct {
+			Run string `json:"run"`
+		}
+		return json.Unmarshal(b, &st) == nil && st.Run == me.Run
+	}
+	topic := cl.opts.Root + "/status"
+	got := make(chan struct{})
+	var once sync.Once
+	tok := cl.c.Subscribe(topic, 1, func(_ paho.Client, m paho.Message) {
+		if mine(m.Payload()) {
+			once.Do(func() { close(got) })
+		}
+	})
+	// A subscription refused (SUBACK 0x80) is no error to paho: it is
+	// seen as nothing coming back.
+	tok.WaitTimeout(cl.opts.Timeout)
+	timer := time.NewTimer(cl.opts.StatusWait)
+	defer timer.Stop()
+	var came bool
+	select {
+	case <-got:
+		came = true
+	case <-cl.done:
+		came = true // closing: nothing to say
+	case <-timer.C:
+	}
+	cl.mu.Lock()
+	overtaken := cl.connects != connect || !cl.away.IsZero()
+	cl.mu.Unlock()
+	if overtaken {
+		// The next connection's checks (checkTwin, this one) subscribe to
+		// the topic again: unsubscribing would end theirs.
+		return
+	}
+	cl.c.Unsubscribe(topic)
+	if came || !cl.c.IsConnectionOpen() {
+		return
+	}
+	cl.log.Error("bus: the broker does not hand back this controller's own status: the account may not publish or subscribe to "+cl.opts.Root+"/# (check the broker's ACL for this site's root); boards, voice and integrations get nothing from this controller, and its inputs do not reach it",
+		"topic", topic, "waited", cl.opts.StatusWait, "username", cl.opts.Username, "client_id", cl.opts.ClientID)
 }
 
 // Subscribe calls h for every message sent on filter from now on, across
@@ -469,6 +555,13 @@ func (cl *Client) Close() error {
 	if cl.inline != nil {
 		return cl.inline.Publish(cl.opts.Root+"/status", cl.offline(), true)
 	}
+	cl.mu.Lock()
+	if !cl.closed {
+		cl.closed = true
+		close(cl.done)
+	}
+	cl.mu.Unlock()
+	cl.checks.Wait()
 	if cl.c.IsConnectionOpen() {
 		cl.c.Publish(cl.opts.Root+"/status", 1, true, cl.offline()).WaitTimeout(cl.opts.Timeout)
 	}

@@ -7,10 +7,14 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
+	mqtt "github.com/mochi-mqtt/server/v2"
 	"github.com/mochi-mqtt/server/v2/hooks/auth"
+	"github.com/mochi-mqtt/server/v2/packets"
 	"github.com/stretchr/testify/require"
 
 	"github.com/cherga/cherga/internal/bus"
@@ -189,4 +193,60 @@ func TestClientKeyReadableByAllRefused(t *testing.T) {
 	require.NoError(t, os.Chmod(client.KeyFile, 0o640))
 	_, err = bus.TLSFiles{CA: ca.File, Cert: client.CertFile, Key: client.KeyFile}.Config()
 	require.NoError(t, err, "its group (the service's) may")
+}
+
+// A broker whose ACL does not let the controller's account publish on its
+// site's root drops what it sends, and tells the client nothing (Mosquitto
+// acknowledges a QoS 1 publication it denies): the controller reads its
+// own status back after each connection and, when it does not come, says
+// so as an error, at the next connection too. Given the root, it says
+// nothing.
+func TestOwnStatusNotHandedBack(t *testing.T) {
+	srv := bustest.Broker(t, bustest.Opts{})
+	deny := &denyPublish{prefix: "qms/t/"}
+	deny.on.Store(true)
+	require.NoError(t, srv.MQTT.AddHook(deny, nil))
+	var log testkit.Log
+	connected := make(chan struct{}, 16)
+	cl, err := bus.Connect(context.Background(), bus.Opts{
+		URL: srv.URL, ClientID: "cherga-t", Root: "qms/t", Timeout: 2 * time.Second,
+		Status: map[string]any{"online": true, "run": "r1"}, StatusWait: 200 * time.Millisecond,
+		Logger: slog.New(slog.NewTextHandler(&log, nil)), OnConnect: func() { connected <- struct{}{} },
+	})
+	require.NoError(t, err)
+	t.Cleanup(func() { cl.Close() })
+	await(t, connected, "not connected")
+	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
+	defer cancel()
+	const said = `level=ERROR msg="bus: the broker does not hand back this controller's own status: the account may not publish or subscribe to qms/t/# (check the broker's ACL for this site's root)`
+	log.Await(t, ctx, said, "the dropped status went unsaid")
+
+	srv.Kick(t, "cherga-t")
+	await(t, connected, "not connected again")
+	require.Eventually(t, func() bool { return log.Count(said) == 2 }, 10*time.Second, 20*time.Millisecond, "said again at the next connection: %s", log.String())
+
+	deny.on.Store(false)
+	srv.Kick(t, "cherga-t")
+	await(t, connected, "not connected with the root given")
+	require.Never(t, func() bool { return log.Count(said) > 2 }, time.Second, 50*time.Millisecond, "said though the status came back: %s", log.String())
+}
+
+// denyPublish drops, while on, what clients publish under prefix, and
+// acknowledges it all the same, as Mosquitto does with a publication its
+// ACL denies (mochi would drop the client's connection instead).
+type denyPublish struct {
+	mqtt.HookBase
+	prefix string
+	on     atomic.Bool
+}
+
+func (h *denyPublish) ID() string { return "deny-publish" }
+
+func (h *denyPublish) Provides(b byte) bool { return b == mqtt.OnPublish }
+
+func (h *denyPublish) OnPublish(_ *mqtt.Client, pk packets.Packet) (packets.Packet, error) {
+	if h.on.Load() && strings.HasPrefix(pk.TopicName, h.prefix) {
+		return pk, packets.CodeSuccessIgnore
+	}
+	return pk, nil
 }
