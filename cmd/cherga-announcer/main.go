@@ -30,6 +30,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -89,11 +90,11 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	host, _ := os.Hostname()
 	fs := flag.NewFlagSet("cherga-announcer", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	fs.StringVar(&o.broker, "broker", "tcp://127.0.0.1:1883", "MQTT broker `URL` (tcp://host:port, or over TLS ssl://host:port or mqtts://)")
+	fs.StringVar(&o.broker, "broker", cmp.Or(os.Getenv("CHERGA_BROKER"), "tcp://127.0.0.1:1883"), "MQTT broker `URL` (tcp://host:port, or over TLS ssl://host:port or mqtts://) (default: $CHERGA_BROKER, else tcp://127.0.0.1:1883)")
 	fs.StringVar(&o.tls.CA, "cafile", "", "PEM `file` of the CA that signed the broker's certificate, over TLS (default: the system's CAs, or $SSL_CERT_FILE)")
 	fs.StringVar(&o.tls.Cert, "cert", "", "PEM `file` of the client certificate, for a broker that asks for one; with -key")
 	fs.StringVar(&o.tls.Key, "key", "", "PEM `file` of the client certificate's key")
-	fs.StringVar(&o.site, "site", "demo", "site id; calls come on qms/{site}/announce")
+	fs.StringVar(&o.site, "site", cmp.Or(os.Getenv("CHERGA_SITE"), "demo"), "site id, the site: of the office's file; calls come on qms/{site}/announce (default: $CHERGA_SITE, else demo)")
 	fs.StringVar(&o.pack, "pack", "", "clip pack `dir` with a manifest.json (default: the built-in espeak-ng pack)")
 	fs.StringVar(&o.out, "out", "", "write each announcement as a WAV file into `dir` instead of playing it")
 	fs.StringVar(&o.player, "player", "aplay", "`command` that plays a WAV file given on its standard input")

@@ -133,6 +133,8 @@ func TestAnnouncerEndToEnd(t *testing.T) {
 }
 
 func TestFlags(t *testing.T) {
+	t.Setenv("CHERGA_SITE", "")
+	t.Setenv("CHERGA_BROKER", "")
 	o, err := parseFlags(nil, io.Discard)
 	require.NoError(t, err)
 	require.Equal(t, []string{"uk", "en"}, o.langs)
@@ -446,4 +448,21 @@ func TestSystemdUnit(t *testing.T) {
 	}
 	require.Contains(t, string(unit), "\nKillMode=mixed\n")
 	require.Contains(t, string(unit), "\nEnvironmentFile=-/etc/cherga/announcer.env\n")
+}
+
+// The site and the broker come from $CHERGA_SITE and $CHERGA_BROKER, as
+// /etc/default/cherga sets them, when no flag gives them; a flag wins.
+func TestFlagsFromEnvironment(t *testing.T) {
+	t.Setenv("CHERGA_SITE", "kyiv-3")
+	t.Setenv("CHERGA_BROKER", "tcp://10.0.0.5:1883")
+	o, err := parseFlags(nil, io.Discard)
+	require.NoError(t, err)
+	require.Equal(t, "kyiv-3", o.site)
+	require.Equal(t, "tcp://10.0.0.5:1883", o.broker)
+	host, _ := os.Hostname()
+	require.Equal(t, "cherga-announcer-kyiv-3-"+host, o.clientID)
+	o, err = parseFlags([]string{"-site", "lviv-1", "-broker", "tcp://127.0.0.1:1884"}, io.Discard)
+	require.NoError(t, err)
+	require.Equal(t, "lviv-1", o.site)
+	require.Equal(t, "tcp://127.0.0.1:1884", o.broker)
 }

@@ -40,9 +40,14 @@ var (
 	csvRefused = []string{"daily_cap", "full", "closed", "paused", "printer"}
 )
 
+// csvLead is how many columns come before the figures: site, day, kind,
+// id, name.
+const csvLead = 5
+
 // csvHeader is the header row.
 var csvHeader = func() []string {
-	head := []string{"day", "kind", "id", "name"}
+	// The site first: offices' tables put together stay apart.
+	head := []string{"site", "day", "kind", "id", "name"}
 	head = append(head, csvFigures...)
 	for _, d := range csvDists {
 		for _, f := range csvDistFields {
@@ -88,8 +93,8 @@ type answer struct {
 // the range's figures and those of each of its days, asked one by one
 // (a day without figures, not_found, has no rows). A refusal is printed
 // as run prints it.
-func runCSV(w, stderr io.Writer, broker string, acct account, root string, args json.RawMessage, timeout time.Duration) (int, error) {
-	c, err := dial(broker, acct, root, timeout)
+func runCSV(to tell, w, stderr io.Writer, broker string, acct account, root string, args json.RawMessage, timeout time.Duration) (int, error) {
+	c, err := dial(to, broker, acct, root, timeout)
 	if err != nil {
 		return 0, err
 	}
@@ -198,23 +203,24 @@ func runCSV(w, stderr io.Writer, broker string, acct account, root string, args 
 
 	cw := csv.NewWriter(w)
 	cw.Write(csvHeader)
+	site := strings.TrimPrefix(root, "qms/")
 	rows := func(day string, st statsResult) {
 		exact := "true"
 		if st.Exact != nil && !*st.Exact {
 			exact = "false"
 		}
-		cw.Write(csvRow(day, "total", "", "", st.Total, exact))
+		cw.Write(csvRow(site, day, "total", "", "", st.Total, exact))
 		for _, id := range services {
-			cw.Write(csvRow(day, "service", id, names[id], st.Services[id], exact))
+			cw.Write(csvRow(site, day, "service", id, names[id], st.Services[id], exact))
 		}
 		for _, id := range counters {
-			cw.Write(csvRow(day, "counter", id, "", st.Counters[id], exact))
+			cw.Write(csvRow(site, day, "counter", id, "", st.Counters[id], exact))
 		}
 		for _, h := range hours {
-			cw.Write(hourRow(day, h, st, exact))
+			cw.Write(hourRow(site, day, h, st, exact))
 		}
 		for _, c := range categories {
-			cw.Write(categoryRow(day, c, st, exact))
+			cw.Write(categoryRow(site, day, c, st, exact))
 		}
 	}
 	for _, st := range days {
@@ -240,8 +246,8 @@ func refusal(w io.Writer, refused []byte, err error) (int, error) {
 
 // csvRow is one row: a figure's values as the controller wrote them; of a
 // figure it does not have (nothing that day), zeros.
-func csvRow(day, kind, id, name string, f figure, exact string) []string {
-	row := []string{day, kind, id, name}
+func csvRow(site, day, kind, id, name string, f figure, exact string) []string {
+	row := []string{site, day, kind, id, name}
 	cell := func(v json.RawMessage) string {
 		switch s := string(v); {
 		case f == nil:
@@ -291,14 +297,14 @@ func mapped(keys []string, m map[string]int) []int {
 // hourRow is the row of hour h of a day or range: issued, wait_n and
 // wait_mean_s, zeros for an hour that issued nothing; the other cells are
 // empty, and all are of a day whose hours are unknown.
-func hourRow(day string, h int, st statsResult, exact string) []string {
+func hourRow(site, day string, h int, st statsResult, exact string) []string {
 	hour := figure{}
 	for _, f := range st.Hours {
 		if string(f["hour"]) == strconv.Itoa(h) {
 			hour = f
 		}
 	}
-	row := csvRow(day, "hour", fmt.Sprintf("%02d", h), fmt.Sprintf("%02d:00-%02d:00", h, h+1), nil, exact)
+	row := csvRow(site, day, "hour", fmt.Sprintf("%02d", h), fmt.Sprintf("%02d:00-%02d:00", h, h+1), nil, exact)
 	if st.Hours == nil {
 		return partRow(row, nil)
 	}
@@ -308,8 +314,8 @@ func hourRow(day string, h int, st statsResult, exact string) []string {
 // categoryRow is the row of priority category c of a day or range: its
 // issued and served, zeros for none; all empty of a day kept before
 // categories were, its events gone (its hours are unknown too).
-func categoryRow(day, c string, st statsResult, exact string) []string {
-	row := csvRow(day, "category", c, "", nil, exact)
+func categoryRow(site, day, c string, st statsResult, exact string) []string {
+	row := csvRow(site, day, "category", c, "", nil, exact)
 	if st.Hours == nil && st.From == "" {
 		return partRow(row, nil)
 	}
@@ -321,7 +327,7 @@ func categoryRow(day, c string, st statsResult, exact string) []string {
 // partRow fills row's columns named by keys from f (0 where f has none),
 // and leaves its other figure cells empty; with no keys, all of them.
 func partRow(row []string, f figure, keys ...string) []string {
-	for i := 4; i < len(row); i++ {
+	for i := csvLead; i < len(row); i++ {
 		if csvHeader[i] == "exact" {
 			continue
 		}

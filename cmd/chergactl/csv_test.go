@@ -66,7 +66,7 @@ func TestStatsCSV(t *testing.T) {
 	recs, err := csv.NewReader(&stdout).ReadAll()
 	require.NoError(t, err)
 	head := recs[0]
-	require.Equal(t, []string{"day", "kind", "id", "name", "issued", "priority", "transfers_in", "visits", "served", "noshows", "transfers",
+	require.Equal(t, []string{"site", "day", "kind", "id", "name", "issued", "priority", "transfers_in", "visits", "served", "noshows", "transfers",
 		"voided", "expired", "expired_at_counter", "ratings", "rating_avg", "wait_n", "wait_mean_s", "wait_p50_s", "wait_p90_s", "wait_max_s",
 		"service_n", "service_mean_s", "service_p50_s", "service_p90_s", "service_max_s",
 		"wait_expired_n", "wait_expired_mean_s", "wait_expired_p50_s", "wait_expired_p90_s", "wait_expired_max_s", "exact",
@@ -80,7 +80,8 @@ func TestStatsCSV(t *testing.T) {
 		for i, v := range r {
 			row[head[i]] = v
 		}
-		k := r[0] + " " + r[1] + " " + r[2]
+		require.Equal(t, "demo", r[0], "the site first")
+		k := r[1] + " " + r[2] + " " + r[3]
 		rows[k] = row
 		order = append(order, k)
 	}
@@ -140,7 +141,7 @@ func TestStatsCSV(t *testing.T) {
 // a day that has none.
 func TestCSVUnknownIsEmpty(t *testing.T) {
 	f := figure{"issued": []byte("3"), "visits": []byte("null"), "wait": []byte(`{"n":1,"mean_s":null,"p50_s":60,"p90_s":60,"max_s":60}`)}
-	row := csvRow("2026-11-23", "total", "", "", f, "true")
+	row := csvRow("demo", "2026-11-23", "total", "", "", f, "true")
 	cell := map[string]string{}
 	for i, k := range csvHeader {
 		cell[k] = row[i]
@@ -151,14 +152,14 @@ func TestCSVUnknownIsEmpty(t *testing.T) {
 	require.Equal(t, "1", cell["wait_n"])
 	require.Equal(t, "", cell["wait_mean_s"])
 	require.Equal(t, "60", cell["wait_p50_s"])
-	require.Equal(t, "0", csvRow("2026-11-23", "counter", "5", "", nil, "true")[4], "nothing that day")
+	require.Equal(t, "0", csvRow("demo", "2026-11-23", "counter", "5", "", nil, "true")[csvLead], "nothing that day")
 
-	hour := hourRow("2026-11-23", 9, statsResult{}, "false")
-	require.Equal(t, []string{"2026-11-23", "hour", "09", "09:00-10:00"}, hour[:4])
+	hour := hourRow("demo", "2026-11-23", 9, statsResult{}, "false")
+	require.Equal(t, []string{"demo", "2026-11-23", "hour", "09", "09:00-10:00"}, hour[:csvLead])
 	exactAt := slices.Index(csvHeader, "exact")
-	for i, c := range hour[4:] {
-		if 4+i != exactAt {
-			require.Empty(t, c, csvHeader[4+i])
+	for i, c := range hour[csvLead:] {
+		if csvLead+i != exactAt {
+			require.Empty(t, c, csvHeader[csvLead+i])
 		}
 	}
 	require.Equal(t, "false", hour[exactAt])
@@ -166,12 +167,12 @@ func TestCSVUnknownIsEmpty(t *testing.T) {
 	cell = map[string]string{}
 	known := statsResult{Hours: []figure{}, Total: figure{"categories": []byte(`{"veteran":{"issued":2,"served":1}}`)}}
 	for i, k := range csvHeader {
-		cell[k] = categoryRow("2026-11-23", "veteran", known, "true")[i]
+		cell[k] = categoryRow("demo", "2026-11-23", "veteran", known, "true")[i]
 	}
 	require.Equal(t, []string{"category", "veteran", "2", "1", ""}, []string{cell["kind"], cell["id"], cell["issued"], cell["served"], cell["visits"]})
-	require.Equal(t, "0", categoryRow("2026-11-23", "disability", known, "true")[4], "none that day")
-	for i, c := range categoryRow("2026-11-23", "veteran", statsResult{}, "true")[4:] {
-		if csvHeader[4+i] == "exact" {
+	require.Equal(t, "0", categoryRow("demo", "2026-11-23", "disability", known, "true")[csvLead], "none that day")
+	for i, c := range categoryRow("demo", "2026-11-23", "veteran", statsResult{}, "true")[csvLead:] {
+		if csvHeader[csvLead+i] == "exact" {
 			continue
 		}
 		require.Empty(t, c, "a day kept before categories were")

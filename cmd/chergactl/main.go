@@ -13,6 +13,7 @@ package main
 
 import (
 	"bytes"
+	"cmp"
 	"crypto/rand"
 	"crypto/tls"
 	"encoding/hex"
@@ -130,11 +131,11 @@ func ctl(args []string, stdin io.Reader, stdout, stderr io.Writer, getenv func(s
 	fs := flag.NewFlagSet("chergactl", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	var (
-		broker   = fs.String("broker", "tcp://127.0.0.1:1883", "MQTT broker `URL`: tcp://host:port, or over TLS ssl://host:port (or mqtts://)")
+		broker   = fs.String("broker", cmp.Or(getenv("CHERGA_BROKER"), "tcp://127.0.0.1:1883"), "MQTT broker `URL`: tcp://host:port, or over TLS ssl://host:port (or mqtts://) (default: $CHERGA_BROKER, else tcp://127.0.0.1:1883)")
 		caFile   = fs.String("cafile", "", "PEM `file` of the CA that signed the broker's certificate, over TLS (default: the system's CAs, or $SSL_CERT_FILE)")
 		certFile = fs.String("cert", "", "PEM `file` of the client certificate, for a broker that asks for one; with -key")
 		keyFile  = fs.String("key", "", "PEM `file` of the client certificate's key")
-		site     = fs.String("site", "demo", "site id (topics under qms/{site})")
+		site     = fs.String("site", cmp.Or(getenv("CHERGA_SITE"), "demo"), "site id, the site: of the office's file (topics under qms/{site}) (default: $CHERGA_SITE, else demo)")
 		user     = fs.String("user", "", "MQTT user `name`, for a broker with accounts")
 		passFile = fs.String("password-file", "", "`file` whose first line is the MQTT password of -user (default: $CHERGA_MQTT_PASSWORD)")
 		rawArgs  = fs.String("args", "", "the request's args as a `JSON` object, instead of key=value words; @FILE reads it from FILE, - from standard input")
@@ -202,16 +203,24 @@ func ctl(args []string, stdin io.Reader, stdout, stderr io.Writer, getenv func(s
 	if authored[op] {
 		reqArgs = withAuthor(reqArgs, getenv)
 	}
+	// Neither -site nor $CHERGA_SITE: the default site, which may not be
+	// the office's. The site that answers is said on standard error.
+	to := tell{w: stderr, unnamed: getenv("CHERGA_SITE") == ""}
+	fs.Visit(func(f *flag.Flag) {
+		if f.Name == "site" {
+			to.unnamed = false
+		}
+	})
 	do := run
 	if *csvOut {
 		if op != "stats.get" {
 			return fail(2, fmt.Errorf("-csv is for stats.get, not %s", op))
 		}
-		do = func(w io.Writer, broker string, acct account, root, _ string, args json.RawMessage, timeout time.Duration) (int, error) {
-			return runCSV(w, stderr, broker, acct, root, args, timeout)
+		do = func(to tell, w io.Writer, broker string, acct account, root, _ string, args json.RawMessage, timeout time.Duration) (int, error) {
+			return runCSV(to, w, stderr, broker, acct, root, args, timeout)
 		}
 	}
-	code, err := do(stdout, *broker, acct, "qms/"+*site, op, reqArgs, *timeout)
+	code, err := do(to, stdout, *broker, acct, "qms/"+*site, op, reqArgs, *timeout)
 	if err != nil {
 		return fail(1, err)
 	}
@@ -415,10 +424,20 @@ type status struct {
 	Online  bool   `json:"online"`
 	Version string `json:"version"`
 	Started string `json:"started"`
+	Run     string `json:"run"`
 }
 
-func run(w io.Writer, broker string, acct account, root, op string, args json.RawMessage, timeout time.Duration) (int, error) {
-	c, err := dial(broker, acct, root, timeout)
+// tell is what chergactl says on standard error besides an answer: the
+// site that answered (the first line), and that the site was the default.
+type tell struct {
+	w io.Writer // standard error; nil: nothing is said
+	// unnamed: neither -site nor $CHERGA_SITE named the site; it is the
+	// default, demo, which may not be the office's.
+	unnamed bool
+}
+
+func run(to tell, w io.Writer, broker string, acct account, root, op string, args json.RawMessage, timeout time.Duration) (int, error) {
+	c, err := dial(to, broker, acct, root, timeout)
 	if err != nil {
 		return 0, err
 	}
@@ -444,9 +463,11 @@ type conn struct {
 	granted  bool    // the broker let the account read the status
 	running  *status // the last status that came, online
 	missing  bool    // none came within statusGrace
+	tell     tell
+	told     bool // the site that answered was said
 }
 
-func dial(broker string, acct account, root string, timeout time.Duration) (*conn, error) {
+func dial(to tell, broker string, acct account, root string, timeout time.Duration) (*conn, error) {
 	idb := make([]byte, 8)
 	rand.Read(idb)
 	id := hex.EncodeToString(idb)
@@ -459,7 +480,7 @@ func dial(broker string, acct account, root string, timeout time.Duration) (*con
 	if acct.tls != nil {
 		opts.SetTLSConfig(acct.tls)
 	}
-	c := &conn{c: paho.NewClient(opts), broker: broker, acct: acct, root: root, timeout: timeout}
+	c := &conn{c: paho.NewClient(opts), broker: broker, acct: acct, root: root, timeout: timeout, tell: to}
 	if err := await(c.c.Connect(), timeout); err != nil {
 		why := bus.Classify(err)
 		return nil, fmt.Errorf("cannot connect to %s: %v (%s): %s", config.RedactURL(broker), err, why, why.Hint())
@@ -518,14 +539,15 @@ func (c *conn) ask(op string, args json.RawMessage) ([]byte, error) {
 	for {
 		select {
 		case b := <-answer:
+			c.sayWho()
 			return b, nil
 		case st := <-c.statuses:
 			if !st.Online {
 				since := ""
 				if st.Started != "" {
-					since = " (the run that started " + st.Started + " went away)"
+					since = " (its run that started " + st.Started + " is gone from the broker)"
 				}
-				return nil, fmt.Errorf("the controller of site %q is not running: its status on %s says online:false%s", site, broker, since)
+				return nil, fmt.Errorf("the controller of site %q is not connected to the broker (stopped, or its link to the broker lost): its status on %s says online:false%s%s", site, broker, since, c.unnamedHint())
 			}
 			c.running, noStatus = &st, nil
 		case <-noStatus:
@@ -535,14 +557,60 @@ func (c *conn) ask(op string, args json.RawMessage) ([]byte, error) {
 			c.missing, noStatus = true, nil
 		case <-deadline:
 			if c.running == nil && c.missing {
-				return nil, fmt.Errorf("no answer from cherga on %s within %s, and no %s/status: no controller has run with site %q on %s (a typo in -site?), or the account may not read the status (nor, then, perhaps the answers on %s/%s/res/#: the request may have been done; check with office.state before repeating it)", root, timeout, root, site, config.RedactURL(broker), root, door)
+				typo := " (a typo in -site?)"
+				if c.tell.unnamed {
+					typo = ""
+				}
+				return nil, fmt.Errorf("no answer from cherga on %s within %s, and no %s/status: no controller has run with site %q on %s%s, or the account may not read the status (nor, then, perhaps the answers on %s/%s/res/#: the request may have been done; check with office.state before repeating it)%s", root, timeout, root, site, config.RedactURL(broker), typo, root, door, c.unnamedHint())
 			}
 			if c.running == nil {
-				return nil, fmt.Errorf("no answer from cherga on %s within %s (is it running, with site %q? or may the account not read the answers on %s/%s/res/#? then the request may have been done: check with office.state before repeating it)", root, timeout, site, root, door)
+				return nil, fmt.Errorf("no answer from cherga on %s within %s (is it running, with site %q? or may the account not read the answers on %s/%s/res/#? then the request may have been done: check with office.state before repeating it)%s", root, timeout, site, root, door, c.unnamedHint())
 			}
 			return nil, fmt.Errorf("the controller of site %q is running (%s) but no answer came within %s. The request was sent, and may have been done: the account may be allowed to publish on %s/%s/req but not to read %s/%s/res/# (the broker's ACL), or the controller is busy; or it may not be allowed to publish on %s/%s/req. Before repeating an operation that changes the office, check whether it was done: chergactl office.state, or config.history for a config.set", site, c.running.since(), timeout, root, door, root, door, root, door)
 		}
 	}
+}
+
+// unnamedHint is what to add to the error of a request that no controller
+// answered when no site was given: "" when one was.
+func (c *conn) unnamedHint() string {
+	if !c.tell.unnamed {
+		return ""
+	}
+	return fmt.Sprintf(". No -site was given (nor $CHERGA_SITE): chergactl asked the default site %q; give -site, the site: of the office's file (or set CHERGA_SITE, as /etc/default/cherga does)", strings.TrimPrefix(c.root, "qms/"))
+}
+
+// sayWho says, once, on standard error, which site answered: the answer
+// itself does not name it, and several offices may share a broker.
+func (c *conn) sayWho() {
+	if c.tell.w == nil || c.told {
+		return
+	}
+	c.told = true
+	// The status that came with the answer, not read yet.
+drain:
+	for c.running == nil {
+		select {
+		case st := <-c.statuses:
+			if st.Online {
+				c.running = &st
+			}
+		default:
+			break drain
+		}
+	}
+	line := "chergactl: site " + strings.TrimPrefix(c.root, "qms/")
+	if st := c.running; st != nil {
+		run := st.Run
+		if run == "" {
+			run = "unknown"
+		}
+		line += " (controller run " + run + ", " + st.since() + ")"
+	}
+	if c.tell.unnamed {
+		line += ": the default site; no -site was given, nor $CHERGA_SITE"
+	}
+	fmt.Fprintln(c.tell.w, line)
 }
 
 // since says when the controller started, and which one, as far as its

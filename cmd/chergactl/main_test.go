@@ -43,7 +43,7 @@ func TestAdminOverMQTT(t *testing.T) {
 		args, err := buildArgs("", words, nil)
 		require.NoError(t, err)
 		var out bytes.Buffer
-		code, err := run(&out, o.BrokerURL(), account{}, "qms/demo", op, args, 10*time.Second)
+		code, err := run(tell{}, &out, o.BrokerURL(), account{}, "qms/demo", op, args, 10*time.Second)
 		require.NoError(t, err)
 		return code, out.Bytes()
 	}
@@ -83,12 +83,12 @@ func TestAdminOverMQTT(t *testing.T) {
 
 	// -read: through {root}/read/req, what changes nothing.
 	var st bytes.Buffer
-	code, err = run(&st, o.BrokerURL(), account{read: true}, "qms/demo", "office.state", nil, 10*time.Second)
+	code, err = run(tell{}, &st, o.BrokerURL(), account{read: true}, "qms/demo", "office.state", nil, 10*time.Second)
 	require.NoError(t, err)
 	require.Equal(t, 0, code, "%s", st.String())
 	require.Contains(t, st.String(), `"counters"`)
 	st.Reset()
-	code, err = run(&st, o.BrokerURL(), account{read: true}, "qms/demo", "office.pause", nil, 10*time.Second)
+	code, err = run(tell{}, &st, o.BrokerURL(), account{read: true}, "qms/demo", "office.pause", nil, 10*time.Second)
 	require.NoError(t, err)
 	require.Equal(t, 1, code)
 	require.Contains(t, st.String(), "forbidden")
@@ -122,7 +122,7 @@ func TestAdminOverMQTT(t *testing.T) {
 	args, err := buildArgs(`{"patch":{"office":{"recall_limit":5}},"author":"ctl"}`, nil, nil)
 	require.NoError(t, err)
 	var set bytes.Buffer
-	code, err = run(&set, o.BrokerURL(), account{}, "qms/demo", "config.set", args, 10*time.Second)
+	code, err = run(tell{}, &set, o.BrokerURL(), account{}, "qms/demo", "config.set", args, 10*time.Second)
 	require.NoError(t, err)
 	require.Equal(t, 0, code, "%s", set.String())
 	require.Contains(t, set.String(), `"version": 2`)
@@ -131,7 +131,7 @@ func TestAdminOverMQTT(t *testing.T) {
 	args, err = buildArgs(`{"patch":{"office":{"recall_limit":4}},"base_version":1}`, nil, nil)
 	require.NoError(t, err)
 	set.Reset()
-	code, err = run(&set, o.BrokerURL(), account{}, "qms/demo", "config.set", args, 10*time.Second)
+	code, err = run(tell{}, &set, o.BrokerURL(), account{}, "qms/demo", "config.set", args, 10*time.Second)
 	require.NoError(t, err)
 	require.Equal(t, 1, code, "%s", set.String())
 	require.Contains(t, set.String(), `"code": "conflict"`)
@@ -274,7 +274,7 @@ func TestSilentBroker(t *testing.T) {
 			held = append(held, c)
 		}
 	}()
-	_, err = run(io.Discard, "tcp://"+ln.Addr().String(), account{}, "qms/demo", "stats.get", nil, 300*time.Millisecond)
+	_, err = run(tell{}, io.Discard, "tcp://"+ln.Addr().String(), account{}, "qms/demo", "stats.get", nil, 300*time.Millisecond)
 	require.ErrorContains(t, err, "did not answer within 300ms")
 }
 
@@ -413,7 +413,7 @@ func TestSlowAnswerWithoutStatus(t *testing.T) {
 		})
 	}))
 	var out strings.Builder
-	_, err = run(&out, b.URL(), account{}, "qms/demo", "office.resume", nil, 10*time.Second)
+	_, err = run(tell{}, &out, b.URL(), account{}, "qms/demo", "office.resume", nil, 10*time.Second)
 	require.NoError(t, err)
 	require.Contains(t, out.String(), `"paused"`)
 }
@@ -427,9 +427,9 @@ func TestNoController(t *testing.T) {
 		timeout time.Duration
 		err     string
 	}{
-		{"stopped", `{"online":false}`, time.Minute, `the controller of site "demo" is not running`},
+		{"stopped", `{"online":false}`, time.Minute, `the controller of site "demo" is not connected to the broker (stopped, or its link to the broker lost)`},
 		{"stopped, saying when it ran", `{"online":false,"started":"2026-11-23T08:00:00.123+02:00","site":"demo"}`, time.Minute,
-			`says online:false (the run that started 2026-11-23T08:00:00.123+02:00 went away)`},
+			`says online:false (its run that started 2026-11-23T08:00:00.123+02:00 is gone from the broker)`},
 		{"never ran", "", 1500 * time.Millisecond, `and no qms/demo/status: no controller has run with site "demo"`},
 		{"status cleared", "\x00", 1500 * time.Millisecond, `and no qms/demo/status: no controller has run with site "demo"`},
 		{"running but silent", `{"online":true,"version":"1.4","started":"2026-11-23T08:00:00Z","site":"demo"}`, 300 * time.Millisecond,
@@ -449,7 +449,7 @@ func TestNoController(t *testing.T) {
 				require.NoError(t, b.Publish("qms/demo/status", []byte(tc.status), true))
 			}
 			start := time.Now()
-			_, err = run(io.Discard, b.URL(), account{}, "qms/demo", "stats.get", nil, tc.timeout)
+			_, err = run(tell{}, io.Discard, b.URL(), account{}, "qms/demo", "stats.get", nil, tc.timeout)
 			require.ErrorContains(t, err, tc.err)
 			require.Less(t, time.Since(start), 20*time.Second, "not the whole -timeout")
 		})
@@ -463,7 +463,7 @@ func TestStatusNotReadable(t *testing.T) {
 		Auth: auth.AuthRules{{Username: "admin", Password: "pass", Allow: true}},
 		ACL:  auth.ACLRules{{Username: "admin", Filters: auth.Filters{"qms/demo/status": auth.Deny}}},
 	})
-	_, err := run(io.Discard, url, account{user: "admin", password: "pass"}, "qms/demo", "stats.get", nil, 1500*time.Millisecond)
+	_, err := run(tell{}, io.Discard, url, account{user: "admin", password: "pass"}, "qms/demo", "stats.get", nil, 1500*time.Millisecond)
 	require.ErrorContains(t, err, `no answer from cherga on qms/demo within 1.5s (is it running, with site "demo"? or may the account not read the answers on qms/demo/admin/res/#? then the request may have been done`)
 }
 
@@ -523,4 +523,66 @@ func TestAuthorFromTheUser(t *testing.T) {
 	require.JSONEq(t, `{"version":3,"author":"olena"}`,
 		string(withAuthor(json.RawMessage(`{"version":3,"author":""}`), env(map[string]string{"USER": "olena"}))))
 	require.Equal(t, string(patch), string(withAuthor(patch, env(nil))), "nobody to name")
+}
+
+// answering makes a controller of site on b that answers every request,
+// with its retained status saying run r1.
+func answering(t *testing.T, b *broker.Broker, site string) {
+	t.Helper()
+	require.NoError(t, b.Publish("qms/"+site+"/status", []byte(`{"online":true,"run":"r1","started":"2026-11-23T08:00:00+02:00","version":"1.4","site":"`+site+`"}`), true))
+	require.NoError(t, b.Subscribe("qms/"+site+"/admin/req", func(_ string, payload []byte) {
+		var req struct{ ID string }
+		if json.Unmarshal(payload, &req) != nil {
+			return
+		}
+		go b.Publish("qms/"+site+"/admin/res/"+req.ID, []byte(`{"id":"`+req.ID+`","ok":true,"result":{"paused":[]}}`), false)
+	}))
+}
+
+// The site and the broker come from $CHERGA_SITE and $CHERGA_BROKER (as
+// /etc/default/cherga sets them) when no flag gives them, and the first
+// line on standard error says which office answered: the answer does not
+// name it. Standard output is the answer alone.
+func TestSiteFromEnvironment(t *testing.T) {
+	b, err := broker.Start("127.0.0.1:0", slog.New(slog.NewTextHandler(io.Discard, nil)))
+	require.NoError(t, err)
+	t.Cleanup(func() { b.Close() })
+	answering(t, b, "kyiv-3")
+	answering(t, b, "demo")
+	env := map[string]string{"CHERGA_SITE": "kyiv-3", "CHERGA_BROKER": b.URL()}
+	var stdout, stderr bytes.Buffer
+	require.Equal(t, 0, ctl([]string{"office.resume"}, nil, &stdout, &stderr, func(k string) string { return env[k] }), "%s", &stderr)
+	require.Equal(t, "chergactl: site kyiv-3 (controller run r1, started 2026-11-23T08:00:00+02:00, version 1.4)\n", stderr.String())
+	require.JSONEq(t, `{"paused":[]}`, stdout.String())
+
+	// -site wins over the environment.
+	stdout.Reset()
+	stderr.Reset()
+	require.Equal(t, 0, ctl([]string{"-site", "demo", "office.resume"}, nil, &stdout, &stderr, func(k string) string { return env[k] }), "%s", &stderr)
+	require.True(t, strings.HasPrefix(stderr.String(), "chergactl: site demo (controller run r1"), stderr.String())
+	require.NotContains(t, stderr.String(), "default")
+
+	// Neither: the default site answers, and says it is the default.
+	stdout.Reset()
+	stderr.Reset()
+	require.Equal(t, 0, ctl([]string{"-broker", b.URL(), "office.resume"}, nil, &stdout, &stderr, func(string) string { return "" }), "%s", &stderr)
+	require.Contains(t, stderr.String(), "chergactl: site demo (controller run r1")
+	require.Contains(t, stderr.String(), "the default site; no -site was given, nor $CHERGA_SITE")
+}
+
+// With no site given and no controller of the default site, the error
+// says that no -site was given, not a typo in it.
+func TestNoSiteGiven(t *testing.T) {
+	b, err := broker.Start("127.0.0.1:0", slog.New(slog.NewTextHandler(io.Discard, nil)))
+	require.NoError(t, err)
+	t.Cleanup(func() { b.Close() })
+	var stdout, stderr bytes.Buffer
+	require.Equal(t, 1, ctl([]string{"-broker", b.URL(), "-timeout", "1500ms", "stats.get"}, nil, &stdout, &stderr, func(string) string { return "" }))
+	require.Contains(t, stderr.String(), `No -site was given (nor $CHERGA_SITE): chergactl asked the default site "demo"; give -site`)
+	require.NotContains(t, stderr.String(), "typo")
+
+	stderr.Reset()
+	require.Equal(t, 1, ctl([]string{"-broker", b.URL(), "-timeout", "1500ms", "-site", "demo", "stats.get"}, nil, &stdout, &stderr, func(string) string { return "" }))
+	require.Contains(t, stderr.String(), "a typo in -site?")
+	require.NotContains(t, stderr.String(), "No -site was given")
 }
