@@ -2057,6 +2057,25 @@ func TestStoreOfAnotherSiteRefused(t *testing.T) {
 	}
 }
 
+// An office that kept the built-in site, demo, on a broker of its own
+// (one that others may share) is warned of at start; on the embedded
+// broker it is the demo it says.
+func TestDemoSiteOnSharedBrokerWarned(t *testing.T) {
+	ctx, url, db := brokerOfItsOwn(t)
+	const warned = "office: the site is demo, the built-in office's, on a broker that is not the embedded one"
+	var log testkit.Log
+	o, err := office.Start(ctx, office.Opts{Config: roundTheClock(t), DB: db, Broker: url, Logger: slog.New(slog.NewTextHandler(&log, nil))})
+	require.NoError(t, err)
+	require.NoError(t, o.Close())
+	require.Contains(t, log.String(), warned)
+
+	var embedded testkit.Log
+	o, err = office.Start(ctx, office.Opts{Config: roundTheClock(t), DB: db, Broker: "embedded", Listen: "127.0.0.1:0", Logger: slog.New(slog.NewTextHandler(&embedded, nil))})
+	require.NoError(t, err)
+	require.NoError(t, o.Close())
+	require.NotContains(t, embedded.String(), warned)
+}
+
 // Two controllers started for one site (a configuration copied as it
 // was) take turns on the broker, each one's connection dropping the
 // other's: the first to come back finds the other's status and says so.
