@@ -425,6 +425,9 @@ type status struct {
 	Version string `json:"version"`
 	Started string `json:"started"`
 	Run     string `json:"run"`
+	// Stopped: the controller stopped cleanly; online:false without it is
+	// its last will: stopped, or its link to the broker lost.
+	Stopped bool `json:"stopped"`
 }
 
 // tell is what chergactl says on standard error besides an answer: the
@@ -546,6 +549,9 @@ func (c *conn) ask(op string, args json.RawMessage) ([]byte, error) {
 				since := ""
 				if st.Started != "" {
 					since = " (its run that started " + st.Started + " is gone from the broker)"
+				}
+				if st.Stopped {
+					return nil, fmt.Errorf("the controller of site %q is stopped: its status on %s says it stopped%s%s", site, broker, since, c.unnamedHint())
 				}
 				return nil, fmt.Errorf("the controller of site %q is not connected to the broker (stopped, or its link to the broker lost): its status on %s says online:false%s%s", site, broker, since, c.unnamedHint())
 			}

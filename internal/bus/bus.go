@@ -54,10 +54,14 @@ type Opts struct {
 	// Root is the topic root, qms/{site}.
 	Root string
 	// Status is the retained {root}/status payload published on every
-	// connect; the last will, and a clean stop, replace it with Offline
-	// ({"online":false} when nil).
+	// connect; the last will replaces it with Offline ({"online":false}
+	// when nil), and a clean stop (Close) with Stopped (Offline when nil),
+	// which says "stopped":true: another controller of the site that
+	// finds it knows the run ended (checkTwin), where a will may be a
+	// twin's thrown off by this one, running still.
 	Status  any
 	Offline any
+	Stopped any
 	// TLS are the files of a connection over TLS (an ssl:// URL).
 	TLS TLSFiles
 	// Timeout bounds connecting and each publish.
@@ -315,12 +319,16 @@ func (cl *Client) checkTwin(ours []byte) {
 		Run     string `json:"run"`
 		Started string `json:"started"`
 		Version string `json:"version"`
+		Stopped bool   `json:"stopped"`
 	}
 	var st, me status
 	if json.Unmarshal(b, &st) != nil || json.Unmarshal(ours, &me) != nil {
 		return
 	}
-	if st.Run != "" && st.Run != me.Run {
+	// A run that stopped cleanly runs no more. (A last will is no such
+	// word: it is also what the broker publishes for the twin this
+	// connection has just thrown off.)
+	if st.Run != "" && st.Run != me.Run && !st.Stopped {
 		cl.log.Error("bus: another controller publishes as this site while this one runs: two controllers for one site take turns on the broker, and both give out tickets. Stop one; give each office its own site",
 			"site_status", cl.opts.Root+"/status", "its_started", st.Started, "its_version", st.Version, "client_id", cl.opts.ClientID)
 	}
@@ -537,6 +545,18 @@ func (cl *Client) SetStatus(v any) {
 	cl.Start(cl.opts.Root+"/status", 1, true, b)
 }
 
+// stopped is the status of a clean stop.
+func (cl *Client) stopped() []byte {
+	if cl.opts.Stopped == nil {
+		return cl.offline()
+	}
+	b, err := json.Marshal(cl.opts.Stopped)
+	if err != nil {
+		return cl.offline()
+	}
+	return b
+}
+
 // offline is the status while the controller is away.
 func (cl *Client) offline() []byte {
 	if cl.opts.Offline == nil {
@@ -553,7 +573,7 @@ func (cl *Client) offline() []byte {
 // disconnects.
 func (cl *Client) Close() error {
 	if cl.inline != nil {
-		return cl.inline.Publish(cl.opts.Root+"/status", cl.offline(), true)
+		return cl.inline.Publish(cl.opts.Root+"/status", cl.stopped(), true)
 	}
 	cl.mu.Lock()
 	if !cl.closed {
@@ -563,7 +583,7 @@ func (cl *Client) Close() error {
 	cl.mu.Unlock()
 	cl.checks.Wait()
 	if cl.c.IsConnectionOpen() {
-		cl.c.Publish(cl.opts.Root+"/status", 1, true, cl.offline()).WaitTimeout(cl.opts.Timeout)
+		cl.c.Publish(cl.opts.Root+"/status", 1, true, cl.stopped()).WaitTimeout(cl.opts.Timeout)
 	}
 	cl.c.Disconnect(250)
 	return nil

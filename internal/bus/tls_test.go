@@ -250,3 +250,48 @@ func (h *denyPublish) OnPublish(_ *mqtt.Client, pk packets.Packet) (packets.Pack
 	}
 	return pk, nil
 }
+
+// A controller that finds, reconnecting, the status of another run of its
+// site that stopped cleanly ("stopped":true) finds no twin running: the
+// other box was stopped (a card swapped, a site put right). The last will
+// of a run is no such word: the broker publishes it for a twin that the
+// reconnection has just thrown off.
+func TestTwinStoppedIsNoTwin(t *testing.T) {
+	allow := func(users ...string) *auth.Ledger {
+		l := &auth.Ledger{}
+		for _, u := range users {
+			l.Auth = append(l.Auth, auth.AuthRule{Username: auth.RString(u), Password: "pw", Allow: true})
+		}
+		return l
+	}
+	srv := bustest.Broker(t, bustest.Opts{Ledger: allow("a", "b")})
+	var log testkit.Log
+	open := func(user, run string, l *testkit.Log) (*bus.Client, <-chan struct{}) {
+		connected := make(chan struct{}, 16)
+		logger := slog.New(slog.DiscardHandler)
+		if l != nil {
+			logger = slog.New(slog.NewTextHandler(l, nil))
+		}
+		cl, err := bus.Connect(context.Background(), bus.Opts{
+			URL: srv.URL, ClientID: "cherga-t", Username: user, Password: "pw", Root: "qms/t", Timeout: 2 * time.Second,
+			Status:  map[string]any{"online": true, "run": run},
+			Offline: map[string]any{"online": false, "run": run},
+			Stopped: map[string]any{"online": false, "run": run, "stopped": true},
+			Logger:  logger, OnConnect: func() { connected <- struct{}{} },
+		})
+		require.NoError(t, err)
+		t.Cleanup(func() { cl.Close() })
+		return cl, connected
+	}
+	_, aConnected := open("a", "run-a", &log)
+	await(t, aConnected, "a not connected")
+	// b takes the client id; a may not come back until b has stopped.
+	srv.SetLedger(t, allow("b"))
+	b, bConnected := open("b", "run-b", nil)
+	await(t, bConnected, "b not connected")
+	require.NoError(t, b.Close())
+	srv.SetLedger(t, allow("a", "b"))
+	await(t, aConnected, "a not connected again")
+	// checkTwin ran before OnConnect.
+	require.NotContains(t, log.String(), "another controller publishes as this site", "b stopped cleanly")
+}

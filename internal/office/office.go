@@ -181,6 +181,9 @@ type Offline struct {
 	Run     string    `json:"run"`
 	Started time.Time `json:"started"`
 	Site    string    `json:"site"`
+	// Stopped: the run stopped cleanly (bus.Opts.Stopped), not its last
+	// will.
+	Stopped bool `json:"stopped,omitempty"`
 }
 
 // Status is the retained {root}/status payload.
@@ -354,6 +357,7 @@ func Start(ctx context.Context, opts Opts) (_ *Office, err error) {
 		// checkTwin).
 		Status:  o.setStatus(Status{Online: true, Version: opts.Version, Run: run, Started: o.started.Truncate(time.Second), Site: cfg.Site, Seq: seq, Restores: restores}),
 		Offline: Offline{Run: run, Started: o.started.Truncate(time.Second), Site: cfg.Site},
+		Stopped: Offline{Run: run, Started: o.started.Truncate(time.Second), Site: cfg.Site, Stopped: true},
 		Logger:  log,
 		OnConnect: func() {
 			o.connects.Add(1)
