@@ -3,6 +3,7 @@ package display
 import (
 	"fmt"
 	"regexp"
+	"strings"
 )
 
 // Mode is what hangs over a counter, the `mode` of its board in the
@@ -66,8 +67,10 @@ func (o *BoardOpts) Validate() error {
 		return nil
 	}
 	a := o.Awtrix
-	if !prefixRe.MatchString(a.Prefix) {
-		return &FieldError{"awtrix.prefix", fmt.Sprintf("must be the MQTT prefix set on the AWTRIX (awtrix_5a3f1c), without + or #, got %q", a.Prefix)}
+	// {site} stands for the site, letters, digits, _ and - as the prefix's
+	// (config.Config.Board).
+	if !prefixRe.MatchString(strings.ReplaceAll(a.Prefix, "{site}", "site")) {
+		return &FieldError{"awtrix.prefix", fmt.Sprintf("must be the MQTT prefix set on the AWTRIX (awtrix_5a3f1c; {site} stands for the site), without + or #, got %q", a.Prefix)}
 	}
 	if a.App != "" && !appRe.MatchString(a.App) {
 		return &FieldError{"awtrix.app", fmt.Sprintf("must be 1-32 letters, digits or _, got %q", a.App)}

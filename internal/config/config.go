@@ -1215,6 +1215,16 @@ func (c *Config) PrefixWarnings() []string {
 	return out
 }
 
+// Board is counter ct's board as this office drives it: {site} in its
+// AWTRIX prefix is the site, so that offices on one broker that share a
+// configuration file's prefix (awtrix_{site}_13) drive matrices of their
+// own.
+func (c *Config) Board(ct *Counter) *display.BoardOpts {
+	b := ct.Board
+	b.Awtrix.Prefix = strings.ReplaceAll(b.Awtrix.Prefix, "{site}", c.Site)
+	return &b
+}
+
 // SharedMatrix names the first counter whose AWTRIX matrix prefix another
 // counter has already: one matrix would show both counters' calls. Not a
 // Validate error: a configuration recorded before it was checked must
@@ -1226,7 +1236,7 @@ func (c *Config) SharedMatrix() error {
 		if ct.Board.Mode != display.ModeAwtrix {
 			continue
 		}
-		p := ct.Board.Awtrix.Prefix
+		p := c.Board(&ct).Awtrix.Prefix
 		if other, dup := matrices[p]; dup {
 			f := fmt.Sprintf("counters[%d].board.awtrix.prefix", i)
 			return &FieldError{Field: f, Where: c.Where(f),

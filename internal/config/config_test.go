@@ -230,10 +230,16 @@ func TestSharedMatrix(t *testing.T) {
 	require.NoError(t, err, "it validates")
 	var fe *config.FieldError
 	require.ErrorAs(t, cfg.SharedMatrix(), &fe)
-	require.Equal(t, "counters[12].board.awtrix.prefix", fe.Field)
+	require.Equal(t, "counters[12].board.awtrix.prefix", fe.Field, "awtrix_{site}_13 of site demo is awtrix_demo_13")
 	def, err := config.Parse(base)
 	require.NoError(t, err)
 	require.NoError(t, def.SharedMatrix())
+
+	// Under another site, {site} is that site.
+	cfg.Site = "kyiv-3"
+	require.NoError(t, cfg.SharedMatrix())
+	require.Equal(t, "awtrix_kyiv-3_13", cfg.Board(cfg.Counter("13")).Awtrix.Prefix)
+	require.Equal(t, "awtrix_{site}_13", cfg.Counter("13").Board.Awtrix.Prefix, "the file's, as it was")
 }
 
 // A broker URL's password is never shown: in logs (RedactURL) nor in the

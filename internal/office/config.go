@@ -570,9 +570,9 @@ func (o *Office) clearGone(ctx context.Context, old, next *config.Config) {
 	var topics []string
 	empty := func(t string) { topics = append(topics, t) }
 	for _, c := range old.Counters {
-		was := boardTopics(root, &c)
+		was := boardTopics(old, &c)
 		if nc := next.Counter(c.ID); nc != nil {
-			for t := range boardTopics(newRoot, nc) {
+			for t := range boardTopics(next, nc) {
 				delete(was, t)
 			}
 		}
@@ -649,10 +649,11 @@ func (o *Office) clear(ctx context.Context, topics []string, oldSite, root strin
 	}
 }
 
-// boardTopics are the retained topics of a counter's boards.
-func boardTopics(root string, c *config.Counter) map[string]bool {
+// boardTopics are the retained topics of a counter's boards, of cfg.
+func boardTopics(cfg *config.Config, c *config.Counter) map[string]bool {
+	root := cfg.Root()
 	ts := map[string]bool{bus.Board(root, c.ID): true, bus.BoardText(root, c.ID): true}
-	for _, m := range c.Board.Messages(display.Board{Counter: c.ID, State: display.Idle}) {
+	for _, m := range cfg.Board(c).Messages(display.Board{Counter: c.ID, State: display.Idle}) {
 		if m.Retain {
 			ts[m.Topic] = true
 		}

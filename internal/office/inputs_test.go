@@ -1397,6 +1397,25 @@ func TestConfigSetPrintableAndBoardsCleared(t *testing.T) {
 	require.NoError(t, err, "the AWTRIX app of the counter that is gone is cleared")
 }
 
+// {site} in an AWTRIX prefix is the office's site: two offices on one
+// broker with one configuration file's prefix (awtrix_{site}_13) drive a
+// matrix each, not each other's.
+func TestAwtrixPrefixOfTheSite(t *testing.T) {
+	cfg := roundTheClock(t)
+	cfg.Site = "kyiv-3"
+	ctx, o, l := startOffice(t, office.Opts{Config: cfg}, "awtrix_demo_13/#", "awtrix_kyiv-3_13/#")
+	_, err := o.Engine().Issue(ctx, queue.IssueRequest{Service: "employment", Kiosk: "k1"})
+	require.NoError(t, err)
+	_, err = o.Engine().Counter(ctx, "13", queue.Command{Action: queue.Next})
+	require.NoError(t, err)
+	_, err = l.Wait(ctx, "awtrix_kyiv-3_13/custom/cherga", containing("Ц001"))
+	require.NoError(t, err)
+	_, err = l.Wait(ctx, "awtrix_kyiv-3_13/notify", containing("Ц001"))
+	require.NoError(t, err)
+	require.Empty(t, l.Messages("awtrix_demo_13/custom/cherga"), "not demo's matrix")
+	require.Equal(t, "awtrix_{site}_13", o.Config().Counter("13").Board.Awtrix.Prefix, "config.get gives the file's")
+}
+
 // A kiosk button pressed again at once prints one ticket, and the kiosk
 // says why the second press gave none.
 func TestKioskRepeatPress(t *testing.T) {

@@ -112,14 +112,14 @@ func (o *Office) renderBoard(b display.Board) []message {
 	c := o.conf().Counter(b.Counter)
 	var opts *display.BoardOpts
 	if c != nil {
-		opts = &c.Board
+		opts = o.conf().Board(c)
 	}
 	msgs := []message{
 		{bus.Board(root, b.Counter), true, b.JSON()},
 		{bus.BoardText(root, b.Counter), true, opts.TextPayload(b)},
 	}
 	if c != nil {
-		for _, m := range c.Board.Messages(b) {
+		for _, m := range opts.Messages(b) {
 			msgs = append(msgs, message{m.Topic, m.Retain, m.Payload})
 		}
 		if c.Board.Mode == display.ModeAwtrix {
@@ -140,7 +140,7 @@ func (o *Office) awtrixAgain() []message {
 			delete(o.shown, counter) // config.set took it away
 			continue
 		}
-		for _, m := range c.Board.Messages(b) {
+		for _, m := range o.conf().Board(c).Messages(b) {
 			msgs = append(msgs, message{m.Topic, m.Retain, m.Payload})
 		}
 	}
@@ -173,7 +173,7 @@ func (o *Office) renderCall(ev queue.Event) []message {
 		})})
 	}
 	if c != nil {
-		for _, m := range c.Board.CallMessages(label) {
+		for _, m := range o.conf().Board(c).CallMessages(label) {
 			msgs = append(msgs, message{m.Topic, m.Retain, m.Payload})
 		}
 	}
