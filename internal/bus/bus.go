@@ -54,14 +54,10 @@ type Opts struct {
 	// Root is the topic root, qms/{site}.
 	Root string
 	// Status is the retained {root}/status payload published on every
-	// connect; the last will replaces it with Offline ({"online":false}
-	// when nil), and a clean stop (Close) with Stopped (Offline when nil),
-	// which says "stopped":true: another controller of the site that
-	// finds it knows the run ended (checkTwin), where a will may be a
-	// twin's thrown off by this one, running still.
+	// connect; the last will, and Close, replace it with Offline
+	// ({"online":false} when nil), or Close with SetStopped's.
 	Status  any
 	Offline any
-	Stopped any
 	// TLS are the files of a connection over TLS (an ssl:// URL).
 	TLS TLSFiles
 	// Timeout bounds connecting and each publish.
@@ -107,6 +103,8 @@ type Client struct {
 	checks sync.WaitGroup
 	done   chan struct{}
 	closed bool
+	// stopped is what Close publishes, when set (SetStopped); under mu.
+	stopped any
 }
 
 // Inline is a broker in this process (internal/broker): the controller
@@ -545,12 +543,28 @@ func (cl *Client) SetStatus(v any) {
 	cl.Start(cl.opts.Root+"/status", 1, true, b)
 }
 
-// stopped is the status of a clean stop.
-func (cl *Client) stopped() []byte {
-	if cl.opts.Stopped == nil {
+// SetStopped sets the status that Close publishes: one that says
+// "stopped":true, which another controller of the site that finds it
+// takes for a run that ended (checkTwin), where the last will may be a
+// twin's that this one's connection threw off, running still. Set once
+// the controller runs: a start that fails is no clean stop (a second box
+// of the site whose start fails, again and again under systemd, is a
+// twin all the same). Until then Close publishes Offline.
+func (cl *Client) SetStopped(v any) {
+	cl.mu.Lock()
+	cl.stopped = v
+	cl.mu.Unlock()
+}
+
+// stoppedStatus is what Close publishes: SetStopped's, or Offline.
+func (cl *Client) stoppedStatus() []byte {
+	cl.mu.Lock()
+	v := cl.stopped
+	cl.mu.Unlock()
+	if v == nil {
 		return cl.offline()
 	}
-	b, err := json.Marshal(cl.opts.Stopped)
+	b, err := json.Marshal(v)
 	if err != nil {
 		return cl.offline()
 	}
@@ -573,7 +587,7 @@ func (cl *Client) offline() []byte {
 // disconnects.
 func (cl *Client) Close() error {
 	if cl.inline != nil {
-		return cl.inline.Publish(cl.opts.Root+"/status", cl.stopped(), true)
+		return cl.inline.Publish(cl.opts.Root+"/status", cl.stoppedStatus(), true)
 	}
 	cl.mu.Lock()
 	if !cl.closed {
@@ -583,7 +597,7 @@ func (cl *Client) Close() error {
 	cl.mu.Unlock()
 	cl.checks.Wait()
 	if cl.c.IsConnectionOpen() {
-		cl.c.Publish(cl.opts.Root+"/status", 1, true, cl.stopped()).WaitTimeout(cl.opts.Timeout)
+		cl.c.Publish(cl.opts.Root+"/status", 1, true, cl.stoppedStatus()).WaitTimeout(cl.opts.Timeout)
 	}
 	cl.c.Disconnect(250)
 	return nil

@@ -276,7 +276,6 @@ func TestTwinStoppedIsNoTwin(t *testing.T) {
 			URL: srv.URL, ClientID: "cherga-t", Username: user, Password: "pw", Root: "qms/t", Timeout: 2 * time.Second,
 			Status:  map[string]any{"online": true, "run": run},
 			Offline: map[string]any{"online": false, "run": run},
-			Stopped: map[string]any{"online": false, "run": run, "stopped": true},
 			Logger:  logger, OnConnect: func() { connected <- struct{}{} },
 		})
 		require.NoError(t, err)
@@ -289,6 +288,7 @@ func TestTwinStoppedIsNoTwin(t *testing.T) {
 	srv.SetLedger(t, allow("b"))
 	b, bConnected := open("b", "run-b", nil)
 	await(t, bConnected, "b not connected")
+	b.SetStopped(map[string]any{"online": false, "run": "run-b", "stopped": true})
 	require.NoError(t, b.Close())
 	srv.SetLedger(t, allow("a", "b"))
 	await(t, aConnected, "a not connected again")

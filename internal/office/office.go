@@ -181,8 +181,8 @@ type Offline struct {
 	Run     string    `json:"run"`
 	Started time.Time `json:"started"`
 	Site    string    `json:"site"`
-	// Stopped: the run stopped cleanly (bus.Opts.Stopped), not its last
-	// will.
+	// Stopped: the run stopped cleanly (bus.Client.SetStopped), not its
+	// last will.
 	Stopped bool `json:"stopped,omitempty"`
 }
 
@@ -357,7 +357,6 @@ func Start(ctx context.Context, opts Opts) (_ *Office, err error) {
 		// checkTwin).
 		Status:  o.setStatus(Status{Online: true, Version: opts.Version, Run: run, Started: o.started.Truncate(time.Second), Site: cfg.Site, Seq: seq, Restores: restores}),
 		Offline: Offline{Run: run, Started: o.started.Truncate(time.Second), Site: cfg.Site},
-		Stopped: Offline{Run: run, Started: o.started.Truncate(time.Second), Site: cfg.Site, Stopped: true},
 		Logger:  log,
 		OnConnect: func() {
 			o.connects.Add(1)
@@ -442,6 +441,8 @@ func Start(ctx context.Context, opts Opts) (_ *Office, err error) {
 	if len(o.noGPIO) > 0 {
 		o.log.Warn("office: this host has no GPIO; these buttons and lamps are inactive (MQTT inputs still work)", "pins", strings.Join(o.noGPIO, ","))
 	}
+	// From now on a stop is a clean one (bus: SetStopped).
+	o.bus.SetStopped(Offline{Run: run, Started: o.started.Truncate(time.Second), Site: cfg.Site, Stopped: true})
 	return o, nil
 }
 
