@@ -355,12 +355,26 @@ func (cl *Client) checkOwnStatus(ours []byte, connect int) {
 		}
 		return json.Unmarshal(b, &st) == nil && st.Run == me.Run
 	}
+	// twin: another run's status, online, came instead: a second
+	// controller of the site overwrote ours, which checkTwin says; the
+	// broker does hand statuses back.
+	twin := func(b []byte) bool {
+		var st struct {
+			Online bool   `json:"online"`
+			Run    string `json:"run"`
+		}
+		return me.Run != "" && json.Unmarshal(b, &st) == nil && st.Online && st.Run != "" && st.Run != me.Run
+	}
 	topic := cl.opts.Root + "/status"
 	got := make(chan struct{})
 	var once sync.Once
+	var other atomic.Bool
 	tok := cl.c.Subscribe(topic, 1, func(_ paho.Client, m paho.Message) {
-		if mine(m.Payload()) {
+		switch {
+		case mine(m.Payload()):
 			once.Do(func() { close(got) })
+		case twin(m.Payload()):
+			other.Store(true)
 		}
 	})
 	// A subscription refused (SUBACK 0x80) is no error to paho: it is
@@ -385,7 +399,7 @@ func (cl *Client) checkOwnStatus(ours []byte, connect int) {
 		return
 	}
 	cl.c.Unsubscribe(topic)
-	if came || !cl.c.IsConnectionOpen() {
+	if came || other.Load() || !cl.c.IsConnectionOpen() {
 		return
 	}
 	cl.log.Error("bus: the broker does not hand back this controller's own status: the account may not publish or subscribe to "+cl.opts.Root+"/# (check the broker's ACL for this site's root); boards, voice and integrations get nothing from this controller, and its inputs do not reach it",

@@ -20,6 +20,7 @@ import (
 	"github.com/cherga/cherga/internal/bus"
 	"github.com/cherga/cherga/internal/bus/bustest"
 	"github.com/cherga/cherga/internal/testkit"
+	"github.com/cherga/cherga/sim"
 )
 
 // connect connects to url as the controller would, logging into log, and
@@ -237,6 +238,7 @@ func TestOwnStatusNotHandedBack(t *testing.T) {
 type denyPublish struct {
 	mqtt.HookBase
 	prefix string
+	client string // only this client's; "" all
 	on     atomic.Bool
 }
 
@@ -244,8 +246,8 @@ func (h *denyPublish) ID() string { return "deny-publish" }
 
 func (h *denyPublish) Provides(b byte) bool { return b == mqtt.OnPublish }
 
-func (h *denyPublish) OnPublish(_ *mqtt.Client, pk packets.Packet) (packets.Packet, error) {
-	if h.on.Load() && strings.HasPrefix(pk.TopicName, h.prefix) {
+func (h *denyPublish) OnPublish(cl *mqtt.Client, pk packets.Packet) (packets.Packet, error) {
+	if h.on.Load() && strings.HasPrefix(pk.TopicName, h.prefix) && (h.client == "" || cl.ID == h.client) {
 		return pk, packets.CodeSuccessIgnore
 	}
 	return pk, nil
@@ -294,4 +296,29 @@ func TestTwinStoppedIsNoTwin(t *testing.T) {
 	await(t, aConnected, "a not connected again")
 	// checkTwin ran before OnConnect.
 	require.NotContains(t, log.String(), "another controller publishes as this site", "b stopped cleanly")
+}
+
+// A status of another run, online, that comes instead of the controller's
+// own is a twin's (checkTwin says so), not a broker that drops what the
+// controller sends: no word of the ACL.
+func TestOwnStatusOverwrittenByTwin(t *testing.T) {
+	srv := bustest.Broker(t, bustest.Opts{})
+	deny := &denyPublish{prefix: "qms/t/", client: "cherga-t"}
+	deny.on.Store(true)
+	require.NoError(t, srv.MQTT.AddHook(deny, nil))
+	twin, err := sim.Listen(srv.URL, "qms/t/nothing")
+	require.NoError(t, err)
+	defer twin.Close()
+	require.NoError(t, twin.Publish("qms/t/status", []byte(`{"online":true,"run":"r2"}`), true))
+	var log testkit.Log
+	connected := make(chan struct{}, 16)
+	cl, err := bus.Connect(context.Background(), bus.Opts{
+		URL: srv.URL, ClientID: "cherga-t", Root: "qms/t", Timeout: 2 * time.Second,
+		Status: map[string]any{"online": true, "run": "r1"}, StatusWait: 100 * time.Millisecond,
+		Logger: slog.New(slog.NewTextHandler(&log, nil)), OnConnect: func() { connected <- struct{}{} },
+	})
+	require.NoError(t, err)
+	t.Cleanup(func() { cl.Close() })
+	await(t, connected, "not connected")
+	require.Never(t, func() bool { return log.Count("does not hand back") > 0 }, time.Second, 50*time.Millisecond, "%s", log.String())
 }
