@@ -99,6 +99,10 @@
 //	          today and the kept days that issued a ticket
 //	stats     business day → DayStats as JSON of a finished day, with
 //	          "durations": those its Dists summarise (see dayRecord)
+//	numbers   one record, a fence (fenceKey): the releases from before
+//	          the events (they kept the numbering here and have no
+//	          format to check) fail on it at start, saying the store was
+//	          upgraded, rather than read it as an empty day
 //
 // The events are the record of the tickets: every change of a ticket ends
 // with its event, which carries the whole ticket, so a ticket is its latest

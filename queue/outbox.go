@@ -1,6 +1,7 @@
 package queue
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -404,16 +405,39 @@ func migrateOutbox(tx *bolt.Tx) error {
 // migrateTickets drops the tickets and numbers buckets of a file written
 // before the events became the record of the tickets: the events hold every
 // state of every ticket, and the numbering follows from today's tickets.
+// It leaves the fence in their place (fenceKey), in every store: one
+// migrated before there was a fence, one a later release migrated again
+// (they drop it), and a new one, which those releases would misread as
+// much.
 func migrateTickets(tx *bolt.Tx) error {
-	for _, name := range [][]byte{bucketOldTickets, bucketOldNumbers} {
-		if tx.Bucket(name) == nil {
-			continue
-		}
-		if err := tx.DeleteBucket(name); err != nil {
+	if tx.Bucket(bucketOldTickets) != nil {
+		// An older release's, or the empty one a release the fence
+		// turned away made before it read the fence.
+		if err := tx.DeleteBucket(bucketOldTickets); err != nil {
 			return err
 		}
 	}
-	return nil
+	if b := tx.Bucket(bucketOldNumbers); b != nil && !fenced(b) {
+		if err := tx.DeleteBucket(bucketOldNumbers); err != nil {
+			return err
+		}
+	}
+	b, err := tx.CreateBucketIfNotExists(bucketOldNumbers)
+	if err != nil || fenced(b) {
+		return err
+	}
+	return b.Put(fenceKey, fenceValue)
+}
+
+// fenced reports whether b holds the fence and nothing else.
+func fenced(b *bolt.Bucket) bool {
+	c := b.Cursor()
+	k, v := c.First()
+	if !bytes.Equal(k, fenceKey) || !bytes.Equal(v, fenceValue) {
+		return false
+	}
+	k, _ = c.Next()
+	return k == nil
 }
 
 func maxU64(a, b uint64) uint64 {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"log/slog"
 	"os"
 	"path/filepath"
@@ -715,7 +716,7 @@ func TestOutbox(t *testing.T) {
 // TestOutboxMigration: a file written when the outbox, the tickets and the
 // numbering had buckets of their own opens with its unpublished events
 // still pending, its tickets and numbering as they were, and those buckets
-// gone.
+// gone (numbers holds the fence alone).
 func TestOutboxMigration(t *testing.T) {
 	o := newOffice(t, nil, monday10)
 	o.issue("social")
@@ -734,7 +735,7 @@ func TestOutboxMigration(t *testing.T) {
 		}
 		// The tickets and their numbering had buckets of their own.
 		for _, name := range []string{"tickets", "numbers"} {
-			b, err := tx.CreateBucket([]byte(name))
+			b, err := tx.CreateBucketIfNotExists([]byte(name))
 			if err != nil {
 				return err
 			}
@@ -752,7 +753,121 @@ func TestOutboxMigration(t *testing.T) {
 	require.Equal(t, uint64(2), evs[0].Seq)
 	require.Len(t, o.tickets(), 2, "the tickets come from the events")
 	require.Equal(t, "А003", o.issue("social").Ticket.Label, "and so does the numbering")
-	// queuetest's Verify checks on cleanup that the old buckets are gone.
+	// What is left in their place: TestOldLayoutRefusesTheStore.
+}
+
+// openAsOldLayout opens path as the releases from before the events became
+// the record of the tickets did (they had no store format to check): make
+// the buckets that are missing, then read the numbering, each record as
+// JSON of a {day, n, count}, and fail on one that is not.
+func openAsOldLayout(t *testing.T, path string) error {
+	t.Helper()
+	db, err := bolt.Open(path, 0o600, nil)
+	require.NoError(t, err)
+	defer db.Close()
+	require.NoError(t, db.Update(func(tx *bolt.Tx) error {
+		for _, b := range []string{"meta", "tickets", "numbers", "counters", "outbox", "events", "stats", "days"} {
+			if _, err := tx.CreateBucketIfNotExists([]byte(b)); err != nil {
+				return err
+			}
+		}
+		return nil
+	}))
+	return db.View(func(tx *bolt.Tx) error {
+		return tx.Bucket([]byte("numbers")).ForEach(func(k, v []byte) error {
+			var r struct {
+				Day   string `json:"day"`
+				N     int    `json:"n"`
+				Count int    `json:"count,omitempty"`
+			}
+			if err := json.Unmarshal(v, &r); err != nil {
+				return fmt.Errorf("number %s: %w", k, err)
+			}
+			return nil
+		})
+	})
+}
+
+// TestOldLayoutRefusesTheStore: a release from before the events became
+// the record of the tickets has no format to refuse a newer store by; it
+// read one without its tickets and numbers buckets as an empty day, and
+// gave out А001 and ticket id 1 again. Every store this release opens
+// keeps a numbers bucket such a release fails to read, saying why: one it
+// migrates, one migrated before, a new one, and one such a release
+// already turned away (it made its buckets first).
+func TestOldLayoutRefusesTheStore(t *testing.T) {
+	for _, tc := range []struct {
+		name   string
+		before func(tx *bolt.Tx) error
+	}{
+		{"new", nil},
+		{"old layout", func(tx *bolt.Tx) error {
+			tb, err := tx.CreateBucket([]byte("tickets"))
+			if err != nil {
+				return err
+			}
+			day, err := tb.CreateBucket([]byte("2026-11-23"))
+			if err != nil {
+				return err
+			}
+			if err := day.Put([]byte{0, 0, 0, 0, 0, 0, 0, 1}, []byte(`{"id":1,"label":"А001"}`)); err != nil {
+				return err
+			}
+			nb, err := tx.CreateBucketIfNotExists([]byte("numbers"))
+			if err != nil {
+				return err
+			}
+			return nb.Put([]byte("social"), []byte(`{"day":"2026-11-23","n":2,"count":2}`))
+		}},
+		{"migrated before the fence", func(tx *bolt.Tx) error {
+			for _, b := range []string{"tickets", "numbers"} {
+				if tx.Bucket([]byte(b)) != nil {
+					if err := tx.DeleteBucket([]byte(b)); err != nil {
+						return err
+					}
+				}
+			}
+			return nil
+		}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			o := newOffice(t, nil, monday10)
+			o.issue("social")
+			o.issue("social")
+			if tc.before != nil {
+				require.NoError(t, o.e.Close())
+				db, err := bolt.Open(o.path, 0o600, nil)
+				require.NoError(t, err)
+				require.NoError(t, db.Update(tc.before))
+				require.NoError(t, db.Close())
+				o.e = queuetest.OpenPath(t, o.path, o.cfg, o.opts())
+			}
+			require.NoError(t, o.e.Close())
+			for range 2 { // and again, after it turned one away
+				err := openAsOldLayout(t, o.path)
+				require.ErrorContains(t, err, "number (this store was upgraded by a newer cherga: run that one, or put back the backup taken before the upgrade): json: cannot unmarshal string")
+				o.e = queuetest.OpenPath(t, o.path, o.cfg, o.opts())
+				require.Len(t, o.tickets(), 2, "the store is as it was")
+				require.NoError(t, o.e.Close())
+			}
+			db, err := bolt.Open(o.path, 0o600, &bolt.Options{ReadOnly: true})
+			require.NoError(t, err)
+			require.NoError(t, db.View(func(tx *bolt.Tx) error {
+				require.Nil(t, tx.Bucket([]byte("tickets")), "the one the old release made is dropped")
+				var keys []string
+				require.NoError(t, tx.Bucket([]byte("numbers")).ForEach(func(k, v []byte) error {
+					keys = append(keys, string(k))
+					require.Contains(t, string(v), "upgraded by a newer cherga")
+					return nil
+				}))
+				require.Len(t, keys, 1, "the fence alone")
+				return nil
+			}))
+			require.NoError(t, db.Close())
+			o.e = queuetest.OpenPath(t, o.path, o.cfg, o.opts())
+			require.Equal(t, "А003", o.issue("social").Ticket.Label)
+		})
+	}
 }
 
 func TestReopenGivesTheSameState(t *testing.T) {

@@ -26,6 +26,14 @@ var (
 	// numbering before the events did (migrateTickets).
 	bucketOldTickets = []byte("tickets")
 	bucketOldNumbers = []byte("numbers")
+	// fenceKey and fenceValue are the one record of the numbers bucket a
+	// store keeps after migrateTickets: releases from before the events
+	// became the record of the tickets read that bucket at start, and fail
+	// on it with its key in their error, rather than read a store without
+	// their tickets as an empty day and give out its numbers and ids
+	// again. They have no format to refuse (checkFormat came later).
+	fenceKey   = []byte("(this store was upgraded by a newer cherga: run that one, or put back the backup taken before the upgrade)")
+	fenceValue = []byte(`"this store was upgraded by a newer cherga; this older release would read it as an empty day and give out its numbers again: run the newer cherga, or put back the backup taken before the upgrade"`)
 
 	keyDay       = []byte("day")
 	keyEventSeq  = []byte("event_seq")
