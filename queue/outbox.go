@@ -380,6 +380,14 @@ func migrateOutbox(tx *bolt.Tx) error {
 	if b == nil {
 		return nil
 	}
+	if k, _ := b.Cursor().First(); k == nil {
+		if n := tx.Bucket(bucketOldNumbers); n != nil && fenced(n) {
+			// Made by a release the fence turned away (migrateTickets),
+			// before it read the fence: it says nothing of what was
+			// published.
+			return tx.DeleteBucket(bucketOldOutbox)
+		}
+	}
 	meta := tx.Bucket(bucketMeta)
 	published := beU64(meta.Get(keyEventSeq))
 	err := b.ForEach(func(k, v []byte) error {

@@ -870,6 +870,25 @@ func TestOldLayoutRefusesTheStore(t *testing.T) {
 	}
 }
 
+// TestOldLayoutRefusalKeepsPending: a release the fence turns away made its
+// outbox bucket first, empty. An empty outbox of an older release's file
+// means all was published; here it means nothing, and the events not yet
+// published are still to be sent.
+func TestOldLayoutRefusalKeepsPending(t *testing.T) {
+	o := newOffice(t, nil, monday10)
+	o.issue("social")
+	o.issue("social")
+	before, err := o.e.Pending(0, 100)
+	require.NoError(t, err)
+	require.NotEmpty(t, before)
+	require.NoError(t, o.e.Close())
+	require.Error(t, openAsOldLayout(t, o.path))
+	o.e = queuetest.OpenPath(t, o.path, o.cfg, o.opts())
+	after, err := o.e.Pending(0, 100)
+	require.NoError(t, err)
+	sameJSON(t, before, after)
+}
+
 func TestReopenGivesTheSameState(t *testing.T) {
 	cfg := queuetest.Office(t, func(s string) string {
 		return strings.Replace(s, "hours:", "noshow_grace_min: 5\n  hours:", 1)
