@@ -58,6 +58,10 @@ type Opts struct {
 	// ({"online":false} when nil), or Close with SetStopped's.
 	Status  any
 	Offline any
+	// HoldStatus keeps Status back until Ready: a controller that
+	// subscribes to its inputs after connecting says it is online only
+	// once it listens (a press sent on seeing online:true would be lost).
+	HoldStatus bool
 	// TLS are the files of a connection over TLS (an ssl:// URL).
 	TLS TLSFiles
 	// Timeout bounds connecting and each publish.
@@ -105,6 +109,8 @@ type Client struct {
 	closed bool
 	// stopped is what Close publishes, when set (SetStopped); under mu.
 	stopped any
+	// held: the status waits for Ready (Opts.HoldStatus); under mu.
+	held bool
 }
 
 // Inline is a broker in this process (internal/broker): the controller
@@ -129,8 +135,8 @@ func ConnectInline(opts Opts, b Inline) *Client {
 	if opts.Logger == nil {
 		opts.Logger = slog.Default()
 	}
-	cl := &Client{opts: opts, log: opts.Logger, inline: b}
-	if opts.Status != nil {
+	cl := &Client{opts: opts, log: opts.Logger, inline: b, held: opts.HoldStatus}
+	if opts.Status != nil && !cl.held {
 		st, _ := json.Marshal(opts.Status)
 		if err := b.Publish(opts.Root+"/status", st, true); err != nil {
 			cl.log.Error("bus: status", "err", err)
@@ -167,7 +173,7 @@ func Connect(ctx context.Context, opts Opts) (*Client, error) {
 	if opts.StatusWait == 0 {
 		opts.StatusWait = DefaultStatusWait
 	}
-	cl := &Client{opts: opts, log: opts.Logger, subs: map[string]paho.MessageHandler{}, done: make(chan struct{})}
+	cl := &Client{opts: opts, log: opts.Logger, subs: map[string]paho.MessageHandler{}, done: make(chan struct{}), held: opts.HoldStatus}
 	url := PahoURL(opts.URL)
 	shown := config.RedactURL(opts.URL) // for the log: without its password
 	cl.failures = &Failures{Log: opts.Logger, Prefix: "bus", Broker: shown}
@@ -271,6 +277,9 @@ func (cl *Client) onConnect(c paho.Client) {
 		cl.failures.Reset()
 	}
 	status := cl.opts.Status
+	if cl.held {
+		status = nil // Ready publishes it
+	}
 	away := cl.away
 	cl.away = time.Time{}
 	cl.mu.Unlock()
@@ -553,8 +562,41 @@ func (cl *Client) SetStatus(v any) {
 	}
 	cl.mu.Lock()
 	cl.opts.Status = v
+	held := cl.held
 	cl.mu.Unlock()
-	cl.Start(cl.opts.Root+"/status", 1, true, b)
+	if !held {
+		cl.Start(cl.opts.Root+"/status", 1, true, b)
+	}
+}
+
+// Ready publishes the status held back (Opts.HoldStatus), now if
+// connected, else at the connection, as on every connection after.
+func (cl *Client) Ready() {
+	cl.mu.Lock()
+	if !cl.held {
+		cl.mu.Unlock()
+		return
+	}
+	cl.held = false
+	status, connect := cl.opts.Status, cl.connects
+	check := status != nil && connect > 0 && cl.inline == nil && !cl.closed
+	if check {
+		cl.checks.Add(1)
+	}
+	cl.mu.Unlock()
+	if status == nil {
+		return
+	}
+	b, err := json.Marshal(status)
+	if err != nil {
+		return
+	}
+	if err := cl.Start(cl.opts.Root+"/status", 1, true, b).Err(); err != nil {
+		cl.log.Debug("bus: status not published", "err", err)
+	}
+	if check {
+		go cl.checkOwnStatus(b, connect)
+	}
 }
 
 // SetStopped sets the status that Close publishes: one that says

@@ -60,3 +60,42 @@ func TestInline(t *testing.T) {
 	_, err = l.Wait(ctx, "qms/t/status", func(m sim.Message) bool { return string(m.Payload) == `{"online":false}` })
 	require.NoError(t, err)
 }
+
+// A controller that subscribes to its inputs after connecting holds its
+// status back (HoldStatus) until Ready, over the network and in its own
+// process: a device that presses on seeing online:true must find it
+// listening. Its reconnections publish it as before, the inputs first.
+func TestStatusHeldUntilReady(t *testing.T) {
+	quiet := slog.New(slog.DiscardHandler)
+	brk, err := broker.Start("127.0.0.1:0", quiet)
+	require.NoError(t, err)
+	defer brk.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	for _, inline := range []bool{false, true} {
+		opts := bus.Opts{URL: brk.URL(), ClientID: "cherga-held", Root: "qms/held", Status: map[string]bool{"online": true}, HoldStatus: true, Logger: quiet}
+		var cl *bus.Client
+		if inline {
+			cl = bus.ConnectInline(opts, brk)
+		} else {
+			cl, err = bus.Connect(ctx, opts)
+			require.NoError(t, err)
+		}
+		require.True(t, cl.Connected())
+		cl.SetStatus(map[string]any{"online": true, "store_error": "x"}) // kept back too
+		b, err := cl.Retained("qms/held/status", 300*time.Millisecond)
+		if !inline {
+			require.NoError(t, err)
+			require.Empty(t, b, "online before it listens")
+		}
+		l, err := sim.Listen(brk.URL(), "qms/held/status")
+		require.NoError(t, err)
+		cl.Ready()
+		m, err := l.Wait(ctx, "qms/held/status", nil)
+		require.NoError(t, err, "inline %v", inline)
+		require.JSONEq(t, `{"online":true,"store_error":"x"}`, string(m.Payload), "inline %v", inline)
+		l.Close()
+		require.NoError(t, cl.Close())
+		require.NoError(t, brk.Publish("qms/held/status", nil, true))
+	}
+}

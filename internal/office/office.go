@@ -357,7 +357,10 @@ func Start(ctx context.Context, opts Opts) (_ *Office, err error) {
 		// checkTwin).
 		Status:  o.setStatus(Status{Online: true, Version: opts.Version, Run: run, Started: o.started.Truncate(time.Second), Site: cfg.Site, Seq: seq, Restores: restores}),
 		Offline: Offline{Run: run, Started: o.started.Truncate(time.Second), Site: cfg.Site},
-		Logger:  log,
+		// Online once it listens to its inputs (Ready, below): a device
+		// that presses on seeing online:true would be lost before.
+		HoldStatus: true,
+		Logger:     log,
 		OnConnect: func() {
 			o.connects.Add(1)
 			select {
@@ -443,6 +446,7 @@ func Start(ctx context.Context, opts Opts) (_ *Office, err error) {
 	}
 	// From now on a stop is a clean one (bus: SetStopped).
 	o.bus.SetStopped(Offline{Run: run, Started: o.started.Truncate(time.Second), Site: cfg.Site, Stopped: true})
+	o.bus.Ready()
 	return o, nil
 }
 
