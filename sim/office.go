@@ -34,6 +34,9 @@ type OfficeOpts struct {
 	// PrintRate is the pace of the virtual printers (PrinterOpts.PrintRate);
 	// 0 prints each ticket the moment it arrives.
 	PrintRate int
+	// RenameSite starts on a state file that last ran as another site
+	// (office.Opts.RenameSite).
+	RenameSite bool
 }
 
 // Office is the whole office with virtual hardware: the real controller on
@@ -103,14 +106,15 @@ func StartOffice(ctx context.Context, opts OfficeOpts) (*Office, error) {
 		listen = "127.0.0.1:0"
 	}
 	o, err := office.Start(ctx, office.Opts{
-		Config:   cfg,
-		Printers: specs,
-		DB:       opts.DB,
-		Broker:   "embedded",
-		Listen:   listen,
-		Version:  opts.Version,
-		Pin:      s.Pins.Open,
-		Logger:   opts.Logger,
+		Config:     cfg,
+		Printers:   specs,
+		DB:         opts.DB,
+		Broker:     "embedded",
+		Listen:     listen,
+		Version:    opts.Version,
+		Pin:        s.Pins.Open,
+		Logger:     opts.Logger,
+		RenameSite: opts.RenameSite,
 	})
 	if err != nil {
 		s.closePrinters()

@@ -285,3 +285,27 @@ func TestTicketIDAcrossRestarts(t *testing.T) {
 	require.Contains(t, page, "/ticket/${encodeURIComponent(first.id)}.png")
 	require.NotContains(t, page, "dataset.n")
 }
+
+// The simulator's state file of the built-in office's site, started with
+// an office's own file of another site: refused, naming both sites, and
+// taken with RenameSite (cherga-sim -rename-site), which the message
+// names.
+func TestSimulatorRenameSite(t *testing.T) {
+	cfg, err := firmwareconfig.Example("round-the-clock")
+	require.NoError(t, err)
+	db := filepath.Join(t.TempDir(), "sim.db")
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	s, err := sim.StartOffice(ctx, sim.OfficeOpts{Config: cfg, DB: db})
+	require.NoError(t, err)
+	s.Close()
+	other, err := firmwareconfig.Example("round-the-clock")
+	require.NoError(t, err)
+	other.Site = "kyiv-3"
+	_, err = sim.StartOffice(ctx, sim.OfficeOpts{Config: other, DB: db})
+	require.ErrorContains(t, err, `belongs to site "demo", but this office's site is "kyiv-3"`)
+	require.ErrorContains(t, err, "-rename-site")
+	s, err = sim.StartOffice(ctx, sim.OfficeOpts{Config: other, DB: db, RenameSite: true})
+	require.NoError(t, err)
+	s.Close()
+}

@@ -41,6 +41,7 @@ func main() {
 		db       = flag.String("db", "cherga-sim.db", "bbolt state `file`")
 		listen   = flag.String("listen", "127.0.0.1:0", "`address` of the embedded MQTT broker (port 0: a free one)")
 		verbose  = flag.Bool("v", false, "log debug messages")
+		rename   = flag.Bool("rename-site", false, "start on a state file that last ran as another site (the built-in office's demo, say): without it such a file is refused")
 		rate     = flag.Int("print-rate", 0, "`bytes` a second the virtual printers print, from a buffer as a USB printer does (700: a ticket in about half a second, as an Epson TM-T20); 0: at once")
 	)
 	flag.Parse()
@@ -66,7 +67,7 @@ func main() {
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	s, err := sim.StartOffice(ctx, sim.OfficeOpts{Config: cfg, DB: *db, Listen: *listen, Version: version, Logger: log, PrintRate: *rate})
+	s, err := sim.StartOffice(ctx, sim.OfficeOpts{Config: cfg, DB: *db, Listen: *listen, Version: version, Logger: log, PrintRate: *rate, RenameSite: *rename})
 	if err != nil {
 		fail(err)
 	}

@@ -131,11 +131,11 @@ func ctl(args []string, stdin io.Reader, stdout, stderr io.Writer, getenv func(s
 	fs := flag.NewFlagSet("chergactl", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	var (
-		broker   = fs.String("broker", cmp.Or(getenv("CHERGA_BROKER"), "tcp://127.0.0.1:1883"), "MQTT broker `URL`: tcp://host:port, or over TLS ssl://host:port (or mqtts://) (default: $CHERGA_BROKER, else tcp://127.0.0.1:1883)")
+		broker   = fs.String("broker", cmp.Or(getenv("CHERGA_BROKER"), "tcp://127.0.0.1:1883"), "MQTT broker `URL`: tcp://host:port, or over TLS ssl://host:port (or mqtts://); $CHERGA_BROKER sets the default")
 		caFile   = fs.String("cafile", "", "PEM `file` of the CA that signed the broker's certificate, over TLS (default: the system's CAs, or $SSL_CERT_FILE)")
 		certFile = fs.String("cert", "", "PEM `file` of the client certificate, for a broker that asks for one; with -key")
 		keyFile  = fs.String("key", "", "PEM `file` of the client certificate's key")
-		site     = fs.String("site", cmp.Or(getenv("CHERGA_SITE"), "demo"), "site id, the site: of the office's file (topics under qms/{site}) (default: $CHERGA_SITE, else demo)")
+		site     = fs.String("site", cmp.Or(getenv("CHERGA_SITE"), "demo"), "site id, as site: in the office's file; topics under qms/{site}; $CHERGA_SITE sets the default")
 		user     = fs.String("user", "", "MQTT user `name`, for a broker with accounts")
 		passFile = fs.String("password-file", "", "`file` whose first line is the MQTT password of -user (default: $CHERGA_MQTT_PASSWORD)")
 		rawArgs  = fs.String("args", "", "the request's args as a `JSON` object, instead of key=value words; @FILE reads it from FILE, - from standard input")
@@ -551,7 +551,11 @@ func (c *conn) ask(op string, args json.RawMessage) ([]byte, error) {
 					since = " (its run that started " + st.Started + " is gone from the broker)"
 				}
 				if st.Stopped {
-					return nil, fmt.Errorf("the controller of site %q is stopped: its status on %s says it stopped%s%s", site, broker, since, c.unnamedHint())
+					run := ""
+					if st.Started != "" {
+						run = ", its run that started " + st.Started
+					}
+					return nil, fmt.Errorf("the controller of site %q has stopped (cleanly%s, says its status on %s): start it, sudo systemctl start cherga%s", site, run, broker, c.unnamedHint())
 				}
 				return nil, fmt.Errorf("the controller of site %q is not connected to the broker (stopped, or its link to the broker lost): its status on %s says online:false%s%s", site, broker, since, c.unnamedHint())
 			}
@@ -583,7 +587,7 @@ func (c *conn) unnamedHint() string {
 	if !c.tell.unnamed {
 		return ""
 	}
-	return fmt.Sprintf(". No -site was given (nor $CHERGA_SITE): chergactl asked the default site %q; give -site, the site: of the office's file (or set CHERGA_SITE, as /etc/default/cherga does)", strings.TrimPrefix(c.root, "qms/"))
+	return fmt.Sprintf(". No -site was given (nor $CHERGA_SITE): chergactl asked the default site %q; give -site with the site: of /etc/cherga/office.yaml, or export CHERGA_SITE (as in /etc/default/cherga)", strings.TrimPrefix(c.root, "qms/"))
 }
 
 // sayWho says, once, on standard error, which site answered: the answer

@@ -431,7 +431,7 @@ func TestNoController(t *testing.T) {
 		{"stopped, saying when it ran", `{"online":false,"started":"2026-11-23T08:00:00.123+02:00","site":"demo"}`, time.Minute,
 			`says online:false (its run that started 2026-11-23T08:00:00.123+02:00 is gone from the broker)`},
 		{"stopped cleanly", `{"online":false,"started":"2026-11-23T08:00:00+02:00","site":"demo","stopped":true}`, time.Minute,
-			`the controller of site "demo" is stopped: its status on`},
+			`the controller of site "demo" has stopped (cleanly, its run that started 2026-11-23T08:00:00+02:00, says its status on tcp://`},
 		{"never ran", "", 1500 * time.Millisecond, `and no qms/demo/status: no controller has run with site "demo"`},
 		{"status cleared", "\x00", 1500 * time.Millisecond, `and no qms/demo/status: no controller has run with site "demo"`},
 		{"running but silent", `{"online":true,"version":"1.4","started":"2026-11-23T08:00:00Z","site":"demo"}`, 300 * time.Millisecond,

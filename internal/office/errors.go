@@ -7,4 +7,4 @@ import "errors"
 // say that the office was renamed: the file may have been copied from
 // another office's card, and starting on it would serve that office's
 // tickets and clear its boards. Start wraps it with both sites.
-var ErrStoreOfAnotherSite = errors.New("office: the state file last ran as another site")
+var ErrStoreOfAnotherSite = errors.New("office: the state file is another site's")

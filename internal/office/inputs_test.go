@@ -1985,6 +1985,27 @@ func TestRestartUnderAnotherSite(t *testing.T) {
 		_, err = l.Wait(ctx, topic, func(m sim.Message) bool { return len(m.Payload) == 0 })
 		require.NoError(t, err, topic)
 	}
+	// -rename-site is given once: the next start runs the renamed office,
+	// as an administrator left it.
+	require.NoError(t, o.Close())
+	o, err = office.Start(ctx, office.Opts{Config: other, DB: db, Broker: url, Logger: quiet})
+	require.NoError(t, err, "started once with -rename-site, the store is the renamed office's")
+	require.Equal(t, 4, o.Config().Office.HallSize)
+	require.Equal(t, "other", o.Config().Site)
+	require.NoError(t, o.Close())
+
+	// And with no administrator's version, the file's.
+	_, url, db = brokerOfItsOwn(t)
+	for _, start := range []struct {
+		site   string
+		rename bool
+	}{{"demo", false}, {"third", true}, {"third", false}} {
+		cfg := roundTheClock(t)
+		cfg.Site = start.site
+		o, err := office.Start(ctx, office.Opts{Config: cfg, DB: db, Broker: url, Logger: quiet, RenameSite: start.rename})
+		require.NoError(t, err, "%+v", start)
+		require.NoError(t, o.Close())
+	}
 }
 
 // A counter taken away while the broker was down (the box came up first
@@ -2063,7 +2084,7 @@ func TestStoreOfAnotherSiteRefused(t *testing.T) {
 	other.Site = "other"
 	_, err = office.Start(ctx, office.Opts{Config: other, DB: db, Broker: url, Logger: quiet})
 	require.ErrorIs(t, err, office.ErrStoreOfAnotherSite)
-	for _, s := range []string{`site "demo"`, `site is "other"`, "-rename-site", "move it aside", db} {
+	for _, s := range []string{`site "demo"`, `site is "other"`, "-rename-site", "Move it aside", db} {
 		require.ErrorContains(t, err, s)
 	}
 	after, err := os.ReadFile(db)

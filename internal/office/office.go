@@ -295,7 +295,7 @@ func Start(ctx context.Context, opts Opts) (_ *Office, err error) {
 		// tickets by this configuration, and the start would clear the
 		// other site's retained topics.
 		if !opts.RenameSite {
-			return nil, fmt.Errorf("%w: %s last ran as site %q, the configuration's site is %q. If you renamed this office, start once with -rename-site; if this state file was copied from another office's card, move it aside to start a new store",
+			return nil, fmt.Errorf("%w: the state file %s belongs to site %q, but this office's site is %q. Renamed? Start cherga once by hand with -rename-site (README, -rename-site). Copied from another office's card? Move it aside and put this office's own file, or its latest backup, in its place",
 				ErrStoreOfAnotherSite, dbPath, prev.Site, cfg.Site)
 		}
 		log.Warn("office: the site is renamed (-rename-site): this state file last ran as another site, whose retained topics are cleared",
@@ -303,6 +303,15 @@ func Start(ctx context.Context, opts Opts) (_ *Office, err error) {
 	}
 	file := cfg
 	cfg, record := chooseConfig(versions, file, opts.Builtin, log)
+	if prev != nil && prev.Site != cfg.Site && record == recordNone {
+		// Renamed: what runs is recorded under the new site, which the
+		// next start (without -rename-site) then finds. (chooseConfig
+		// takes a file that differs by its site alone for the same.)
+		record = recordFile
+		if cfg != file {
+			record = recordMerge // an administrator's version runs, as before
+		}
+	}
 	o.cfg.Store(cfg)
 	if err := cfg.SharedMatrix(); err != nil {
 		log.Warn("office: two counters drive one AWTRIX matrix, which shows both counters' calls; give each its own prefix", "err", err)

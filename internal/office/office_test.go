@@ -175,7 +175,7 @@ func TestCounterRefusalsSayWhy(t *testing.T) {
 		{`{"action":"recall"}`, "at_counter", "Громадянин з талоном А001 уже біля вас: повторний виклик не потрібен"},
 		{`{"action":"noshow"}`, "at_counter", "кнопкою «Завершено»"},
 		{`{"action":"serve"}`, "at_counter", "Громадянина з талоном А001 уже приймають"},
-		{`{"action":"call","ticket":"А001"}`, "at_counter", "Громадянин з талоном А001 уже біля вас / "}, // the counter's own
+		{`{"action":"call","ticket":"А001"}`, "at_counter", "Громадянин з талоном А001 уже біля вас: прийом триває"}, // the counter's own
 		{`{"action":"call","ticket":"Б999"}`, "unknown_ticket", "Сьогодні талона з таким номером немає"},
 	} {
 		reason, msg := refused("1", c.cmd)
@@ -476,13 +476,13 @@ func TestCounterAck(t *testing.T) {
 	require.Equal(t, "А002", a.Ticket)
 	a = ack(`{"action":"transfer","to":"social","id":"b2-10"}`)
 	require.Equal(t, "same_service", a.Reason)
-	require.Contains(t, a.Message, "Талон А002 уже в цій послузі")
+	require.Contains(t, a.Message, "Талон А002 і так на цю послугу")
 	a = ack(`{"action":"call","ticket":"А002","id":"b2-11"}`)
 	require.Equal(t, "not_waiting", a.Reason)
 	require.Contains(t, a.Message, "уже викликано до вашого робочого місця")
 	a = ack(`{"action":"transfer","to":"social","to_counter":"10","id":"b2-12"}`)
 	require.Equal(t, "not_served", a.Reason)
-	require.Contains(t, a.Message, "Робоче місце 10 не обслуговує послугу «Соціальний захист»")
+	require.Contains(t, a.Message, "Робоче місце 10 не обслуговує послугу «Соціальний захист»: оберіть інше / Counter 10 does not serve Social Protection")
 	a = ack(`{"action":"done","id":"b2-13"}`)
 	require.True(t, a.OK)
 

@@ -76,7 +76,7 @@ var refusals = []struct {
 	{queue.ErrBadScore, "bad_score", msgBadScore},
 	{device.ErrBadScore, "bad_score", msgBadScore}, // before ErrBadPayload: these are too
 	{device.ErrNoTransferTo, "bad_request", "У команді передачі не вказано послугу: кнопку налаштовано неправильно, зверніться до адміністратора / The transfer command names no service: the button is set up wrong, ask the administrator"},
-	{device.ErrNoCallTicket, "bad_request", "Не вказано номер талона, який викликати / No ticket number given to call"},
+	{device.ErrNoCallTicket, "bad_request", "Не вказано номер талона: введіть номер і натисніть ще раз / No ticket number given: enter the number and press again"},
 	{queue.ErrUnknownAction, "bad_request", msgUnknownCommand},
 	{device.ErrBadPayload, "bad_request", msgUnknownCommand},
 	{errNotConfigured, "unknown_device", "Пристрій не налаштований у цьому офісі: зверніться до адміністратора / The device is not configured in this office: ask the administrator"},
@@ -91,9 +91,9 @@ var refusals = []struct {
 func notServedMessage(e *queue.NotServedError) string {
 	en := cmp.Or(e.NameEn, e.Name)
 	if e.Label != "" {
-		return "Талон " + e.Label + " — на послугу «" + e.Name + "», яку це робоче місце не обслуговує / Ticket " + e.Label + " is for " + en + ", which this counter does not serve"
+		return "Талон " + e.Label + " — послуга «" + e.Name + "»: тут її не обслуговують / Ticket " + e.Label + ": " + en + ", not served at this counter"
 	}
-	return "Робоче місце " + e.Counter + " не обслуговує послугу «" + e.Name + "»: оберіть інше робоче місце / Counter " + e.Counter + " does not serve " + en + ": choose another counter"
+	return "Робоче місце " + e.Counter + " не обслуговує послугу «" + e.Name + "»: оберіть інше / Counter " + e.Counter + " does not serve " + en + ": choose another"
 }
 
 // because is ": reason", or nothing for no reason.
@@ -112,11 +112,11 @@ func transitionRefusal(te *queue.TransitionError) (reason, message string) {
 	case te.From == queue.Serving && te.To == queue.NoShow:
 		return "at_counter", "Громадянин з талоном " + label + " уже біля вас — це не неявка: завершіть прийом кнопкою «Завершено» / The citizen with ticket " + label + " is at the counter, not a no-show: end the visit with Done"
 	case te.Rule == queue.RuleSameService:
-		return "same_service", "Талон " + label + " уже в цій послузі: оберіть іншу послугу або інше робоче місце / Ticket " + label + " is already in this service: choose another service or another counter"
+		return "same_service", "Талон " + label + " і так на цю послугу: передайте його на іншу послугу або на інше робоче місце / Ticket " + label + " is already for this service: transfer it to another service or another counter"
 	case te.Rule == queue.RuleOwnTicket && te.From == queue.Serving:
-		return "at_counter", "Громадянин з талоном " + label + " уже біля вас / The citizen with ticket " + label + " is already at your counter"
+		return "at_counter", "Громадянин з талоном " + label + " уже біля вас: прийом триває, викликати не потрібно / The citizen with ticket " + label + " is already at the counter: no need to call"
 	case te.Rule == queue.RuleOwnTicket:
-		return "not_waiting", "Талон " + label + " уже викликано до вашого робочого місця: щоб запросити ще раз, натисніть «Повторити» / Ticket " + label + " is already called to your counter: to call it again, press Recall"
+		return "not_waiting", "Талон " + label + " уже викликано до вашого робочого місця: щоб запросити ще раз, натисніть «Повторити» / Ticket " + label + " has already been called to your counter: to call it again, press Recall"
 	case te.From == queue.Serving && te.To == queue.Called && te.Rule == "":
 		return "at_counter", "Громадянин з талоном " + label + " уже біля вас: повторний виклик не потрібен / The citizen with ticket " + label + " is already at the counter: no need to call again"
 	case te.From == queue.Serving && te.To == queue.Serving:
