@@ -267,7 +267,7 @@ func accessHint(path string, err error) string {
 	switch {
 	case errors.Is(err, fs.ErrPermission):
 		if fi, serr := os.Stat(path); serr == nil {
-			return fmt.Sprintf("; the file (mode %v) is not this user's to read and write: give it to the user cherga runs as (sudo chown cherga: %s), or set db: in the configuration, or -db, to another file", fi.Mode().Perm(), absPath(path))
+			return fmt.Sprintf("; the file (mode %v) is not this user's to read and write: give it to the user cherga runs as (sudo chown cherga: %[2]s && sudo chmod 600 %[2]s), or set db: in the configuration, or -db, to another file", fi.Mode().Perm(), absPath(path))
 		}
 		fallthrough
 	case errors.Is(err, fs.ErrNotExist):

@@ -323,7 +323,7 @@ func TestAccessHint(t *testing.T) {
 	denied := &fs.PathError{Op: "open", Path: path, Err: fs.ErrPermission}
 	require.Contains(t, queue.AccessHint(path, denied), "a file in a directory this user may write") // no file: no owner to change
 	require.NoError(t, os.WriteFile(path, []byte("x"), 0o400))
-	require.Contains(t, queue.AccessHint(path, denied), "(mode -r--------) is not this user's to read and write: give it to the user cherga runs as (sudo chown cherga: "+path+")")
+	require.Contains(t, queue.AccessHint(path, denied), "(mode -r--------) is not this user's to read and write: give it to the user cherga runs as (sudo chown cherga: "+path+" && sudo chmod 600 "+path+")")
 	require.Empty(t, queue.AccessHint(path, errors.New("other")))
 }
 

@@ -45,7 +45,7 @@ func Verify(path string, cfg *config.Config) (err error) {
 		return err // it names the file
 	}
 	if err != nil {
-		return fmt.Errorf("queue: verify %s: %w", path, err)
+		return fmt.Errorf("queue: verify %s: %w%s", path, err, accessHint(path, err))
 	}
 	defer db.Close()
 	var errs []error

@@ -47,3 +47,11 @@ func TestCrossCompiled(t *testing.T) {
 		})
 	}
 }
+
+// $CHERGA_SITE that names another site than the office's is warned of: the
+// backups, the announcer and chergactl would ask a site nobody runs.
+func TestSiteEnvMismatch(t *testing.T) {
+	require.Empty(t, siteEnvMismatch("", "kyiv-3"))
+	require.Empty(t, siteEnvMismatch("kyiv-3", "kyiv-3"))
+	require.Contains(t, siteEnvMismatch("kyiv-4", "kyiv-3"), "CHERGA_SITE in /etc/default/cherga is not this office's site")
+}

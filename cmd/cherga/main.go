@@ -75,6 +75,9 @@ func main() {
 			os.Exit(2)
 		}
 	}
+	if msg := siteEnvMismatch(os.Getenv("CHERGA_SITE"), cfg.Site); msg != "" {
+		log.Warn(msg, "CHERGA_SITE", os.Getenv("CHERGA_SITE"), "site", cfg.Site)
+	}
 	if *check {
 		name := *cfgPath
 		if name == "" {
@@ -240,4 +243,15 @@ func checkPins(cfg *config.Config, name string, raw []byte) error {
 		}
 	}
 	return nil
+}
+
+// siteEnvMismatch is the warning when $CHERGA_SITE (/etc/default/cherga,
+// which the unit reads) names another site than the office's: the backup
+// timer, the announcer and chergactl read it, and would ask a site nobody
+// runs (the backups fail every night, unseen). "" when alike or unset.
+func siteEnvMismatch(env, site string) string {
+	if env == "" || env == site {
+		return ""
+	}
+	return "cherga: CHERGA_SITE in /etc/default/cherga is not this office's site: the backup timer, the announcer and chergactl read it and would ask a site nobody runs; make the two alike (a renamed office: README, -rename-site)"
 }

@@ -725,7 +725,7 @@ func (c *Config) Validate() error {
 		errs = append(errs, &FieldError{Field: field, Message: fmt.Sprintf(format, args...), Where: c.Where(field)})
 	}
 	if !idRe.MatchString(c.Site) {
-		bad("site", "must be 1-32 letters, digits, _ or - (it is part of MQTT topics), got %q", c.Site)
+		bad("site", "must be 1-32 Latin letters (a-z, A-Z), digits, _ or - (it is part of MQTT topics), got %q", c.Site)
 	}
 	if c.Office.Name == "" {
 		bad("office.name", "is required (it heads every ticket)")
@@ -790,7 +790,7 @@ func (c *Config) Validate() error {
 	for i, s := range c.Services {
 		f := fmt.Sprintf("services[%d]", i)
 		if !idRe.MatchString(s.ID) {
-			bad(f+".id", "must be 1-32 letters, digits, _ or -, got %q", s.ID)
+			bad(f+".id", "must be 1-32 Latin letters (a-z, A-Z), digits, _ or -, got %q", s.ID)
 		} else if services[s.ID] {
 			bad(f+".id", "%q is used twice", s.ID)
 		}
@@ -825,7 +825,7 @@ func (c *Config) Validate() error {
 		}
 		if s.Sequence != "" {
 			if !idRe.MatchString(s.Sequence) {
-				bad(f+".sequence", "must be 1-32 letters, digits, _ or -, got %q", s.Sequence)
+				bad(f+".sequence", "must be 1-32 Latin letters (a-z, A-Z), digits, _ or -, got %q", s.Sequence)
 			} else if w, seen := seqWidth[s.Sequence]; seen && w != s.Width {
 				bad(f+".sequence", "services of sequence %q must have the same width (%d and %d)", s.Sequence, w, s.Width)
 			} else {
@@ -916,7 +916,7 @@ func (c *Config) Validate() error {
 	for i, k := range c.Kiosks {
 		f := fmt.Sprintf("kiosks[%d]", i)
 		if !idRe.MatchString(k.ID) {
-			bad(f+".id", "must be 1-32 letters, digits, _ or -, got %q", k.ID)
+			bad(f+".id", "must be 1-32 Latin letters (a-z, A-Z), digits, _ or -, got %q", k.ID)
 		} else if kiosks[k.ID] {
 			bad(f+".id", "%q is used twice", k.ID)
 		}

@@ -643,6 +643,11 @@ func (o *Office) clear(ctx context.Context, topics []string, oldSite, root strin
 			}
 		}
 		if err == nil {
+			if oldSite != "" {
+				// A rename (-rename-site) waits for this line: stopped
+				// before it, the old site's topics stay on the broker.
+				o.log.Info("office: the retained topics of the site this store last ran as are cleared", "store_site", oldSite)
+			}
 			return
 		}
 		o.log.Debug("office: retained topics not cleared yet", "err", err)

@@ -1976,7 +1976,8 @@ func TestRestartUnderAnotherSite(t *testing.T) {
 
 	other := roundTheClock(t)
 	other.Site = "other"
-	o, err = office.Start(ctx, office.Opts{Config: other, DB: db, Broker: url, Logger: quiet, RenameSite: true})
+	var log testkit.Log
+	o, err = office.Start(ctx, office.Opts{Config: other, DB: db, Broker: url, Logger: slog.New(slog.NewTextHandler(&log, nil)), RenameSite: true})
 	require.NoError(t, err)
 	defer o.Close()
 	require.Equal(t, 4, o.Config().Office.HallSize, "the administrator's version runs")
@@ -1985,6 +1986,7 @@ func TestRestartUnderAnotherSite(t *testing.T) {
 		_, err = l.Wait(ctx, topic, func(m sim.Message) bool { return len(m.Payload) == 0 })
 		require.NoError(t, err, topic)
 	}
+	log.Await(t, ctx, `msg="office: the retained topics of the site this store last ran as are cleared" store_site=demo`, "the line a rename waits for")
 	// -rename-site is given once: the next start runs the renamed office,
 	// as an administrator left it.
 	require.NoError(t, o.Close())

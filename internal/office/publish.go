@@ -504,7 +504,7 @@ func (o *Office) holdEvents(ctx context.Context) <-chan struct{} {
 		case <-o.brk.Subscribed(bus.Announce(root)):
 		case <-o.brk.Subscribed(bus.Events(root)):
 		case <-t.C:
-			o.log.Warn("office: no client came back to take the events committed before the restart; sent all the same (events.replay has them)")
+			o.log.Warn("office: no announcer or other subscriber of the events connected within 10 s to take those committed before this start; sent all the same (events.replay has them)")
 		case <-ctx.Done():
 		}
 	}()
