@@ -424,6 +424,21 @@ func TestVerifyFlag(t *testing.T) {
 	require.NoError(t, err, "%s", out)
 	require.Contains(t, string(out), "is sound")
 
+	// Sound, but another site's: start refuses it, and so does -verify.
+	other := filepath.Join(t.TempDir(), "other.db")
+	oc, err := config.Load(cfgPath)
+	require.NoError(t, err)
+	oc.Site = "kyiv-4"
+	e, err = queue.Open(other, oc, nil)
+	require.NoError(t, err)
+	require.NoError(t, e.RecordConfigs(context.Background(), queue.ConfigRecord{Config: oc, Version: queue.ConfigVersion{Source: "file"}}))
+	require.NoError(t, e.Close())
+	out, err = exec.Command(bin, "-verify", "-config", cfgPath, "-db", other).CombinedOutput()
+	var ee *exec.ExitError
+	require.ErrorAs(t, err, &ee, "%s", out)
+	require.Equal(t, 1, ee.ExitCode())
+	require.Contains(t, string(out), `is sound, but it is the state file of site "kyiv-4", not this office's "demo"`)
+
 	b, err := os.ReadFile(db)
 	require.NoError(t, err)
 	for i := 2 * os.Getpagesize(); i < min(len(b), 10*os.Getpagesize()); i++ {
@@ -431,7 +446,6 @@ func TestVerifyFlag(t *testing.T) {
 	}
 	require.NoError(t, os.WriteFile(db, b, 0o600))
 	out, err = exec.Command(bin, "-verify", "-config", cfgPath, "-db", db).CombinedOutput()
-	var ee *exec.ExitError
 	require.ErrorAs(t, err, &ee, "%s", out)
 	require.Equal(t, 1, ee.ExitCode())
 	require.Contains(t, string(out), "damaged")

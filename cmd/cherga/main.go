@@ -99,6 +99,11 @@ func main() {
 			fmt.Fprintln(os.Stderr, "cherga:", err)
 			os.Exit(1)
 		}
+		if site, err := office.StoreSite(path); err == nil && site != "" && site != cfg.Site {
+			// Sound, and refused at start all the same.
+			fmt.Fprintf(os.Stderr, "cherga: %s is sound, but it is the state file of site %q, not this office's %q: cherga refuses to start on it (a renamed office: start once with -rename-site, README; another office's file: put this office's own, or its latest backup, there)\n", path, site, cfg.Site)
+			os.Exit(1)
+		}
 		fmt.Println("cherga:", path, "is sound")
 		return
 	}

@@ -26,6 +26,20 @@ import (
 	"github.com/cherga/cherga/queue"
 )
 
+// StoreSite is the site the state file at path last ran as: "" for a
+// file that has none recorded (a new store). Start refuses a file of
+// another site (ErrStoreOfAnotherSite); cherga -verify says so too.
+func StoreSite(path string) (string, error) {
+	versions, err := queue.StoredConfigs(path)
+	if err != nil {
+		return "", err
+	}
+	if prev := lastRan(versions); prev != nil {
+		return prev.Site, nil
+	}
+	return "", nil
+}
+
 // Opts says how to run an office. The fields other than Config override the
 // configuration, as cherga's flags do.
 type Opts struct {
