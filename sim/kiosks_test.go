@@ -208,8 +208,10 @@ func TestPageAccessible(t *testing.T) {
 		`'виклик / <span lang="en">calling</span>'`,
 		`'прийом / <span lang="en">serving</span>'`,
 		"@media (prefers-reduced-motion: reduce) { .board.calling { animation: none; } }",
-		`<section class="hall" aria-live="polite">`,
-		`<section class="voice" aria-live="polite">`,
+		`<section class="hall">`,
+		`<section class="voice">`,
+		`<div class="vh" id="called" role="status" aria-atomic="true"></div>`,
+		`if (told === undefined) { told = id; return; }`,
 		`id="a:${esc(k.id)}" aria-live="polite"`,
 		`<div class="alert" id="alert" role="alert">`,
 		`aria-pressed="false"`,
@@ -219,5 +221,13 @@ func TestPageAccessible(t *testing.T) {
 		`Надруковано / <span lang="en">Printed</span>`,
 	} {
 		require.Contains(t, page, s)
+	}
+	// The lists rebuilt at every call are read no more as a whole: only
+	// #called is live for the calls.
+	for _, s := range []string{
+		`<section class="hall" aria-live`,
+		`<section class="voice" aria-live`,
+	} {
+		require.NotContains(t, page, s)
 	}
 }
