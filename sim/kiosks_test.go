@@ -203,7 +203,7 @@ func TestPageAccessible(t *testing.T) {
 	page := getPage(t)
 	for _, s := range []string{
 		`role="group" aria-label="${uk} / ${en}"`,
-		`aria-label="${uk}: ${lu} / ${en}: ${le}"`,
+		`<span class="vh">${uk}: </span>${lu} / <span lang="en"><span class="vh">${en}: </span>${le}</span></button>`,
 		`kind === "cabinet" ? "Кабінет" : "Вікно"`,
 		`'виклик / <span lang="en">calling</span>'`,
 		`'прийом / <span lang="en">serving</span>'`,
@@ -227,6 +227,7 @@ func TestPageAccessible(t *testing.T) {
 	for _, s := range []string{
 		`<section class="hall" aria-live`,
 		`<section class="voice" aria-live`,
+		`aria-label="${uk}: ${lu}`,
 	} {
 		require.NotContains(t, page, s)
 	}
