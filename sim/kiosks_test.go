@@ -216,8 +216,11 @@ func TestPageAccessible(t *testing.T) {
 		`<div class="alert" id="alert" role="alert">`,
 		`aria-pressed="false"`,
 		`b.setAttribute("aria-pressed"`,
-		`'лампа світиться / <span lang="en">lamp lit</span>'`,
-		`<span class="vh"></span>`,
+		`'лампа світиться / <span lang="en">lamp lit</span>.'`,
+		`<span class="vh" id="lt:${d}" aria-hidden="true"></span>`,
+		`aria-describedby="${lamp ? ` + "`lt:${d} `" + ` : ""}q:${d}"`,
+		`<b>${esc(names[s].prefix)}</b><span class="vh"> — </span>${esc(names[s].name)}`,
+		`<span class="qs" id="q:${d}" data-q="${esc(s)}" aria-hidden="true"></span></button>`,
 		`Надруковано / <span lang="en">Printed</span>`,
 	} {
 		require.Contains(t, page, s)
@@ -228,6 +231,7 @@ func TestPageAccessible(t *testing.T) {
 		`<section class="hall" aria-live`,
 		`<section class="voice" aria-live`,
 		`aria-label="${uk}: ${lu}`,
+		"<div class=\"qs\" data-q",
 	} {
 		require.NotContains(t, page, s)
 	}
