@@ -214,6 +214,9 @@ func TestPageAccessible(t *testing.T) {
 		`if (told === undefined) { told = id; return; }`,
 		`id="a:${esc(k.id)}" aria-live="polite"`,
 		`<div class="alert" id="alert" role="alert">`,
+		`if (document.activeElement === off) on.focus();
+  off.disabled = true;`,
+		`function setAlert(on) { alertButtons(!!on);`,
 		`aria-pressed="false"`,
 		`b.setAttribute("aria-pressed"`,
 		`'лампа світиться / <span lang="en">lamp lit</span>.'`,
