@@ -217,6 +217,9 @@ func TestPageAccessible(t *testing.T) {
 		`if (document.activeElement === off) on.focus();
   off.disabled = true;`,
 		`function setAlert(on) { alertButtons(!!on);`,
+		`<div class="offline" id="offline" role="status"></div>`,
+		`put($("offline"), 'Немає звʼязку з симулятором`,
+		`.offline:empty { padding: 0; }`,
 		`aria-pressed="false"`,
 		`b.setAttribute("aria-pressed"`,
 		`'лампа світиться / <span lang="en">lamp lit</span>.'`,
