@@ -220,9 +220,17 @@ func TestPageAccessible(t *testing.T) {
 		`<div class="offline" id="offline" role="status"></div>`,
 		`put($("offline"), 'Немає звʼязку з симулятором`,
 		`.offline:empty { padding: 0; }`,
-		"(st.load.reason && !airRaid ? ` (${st.load.reason})` : \"\")",
-		`${q.reason && !q.alert ? ": " + q.reason : ""}`,
+		"(st.load.reason && !airRaid ? ` (${esc(st.load.reason)})` : \"\")",
+		`${q.reason && !q.alert ? ": " + esc(q.reason) : ""}`,
 		`<span class=err title="${esc(p.error)}">${printerWords(k, p)}</span>`,
+		`$("office").innerHTML = esc(st.office) + ' — симулятор / <span lang="en">simulator</span>';`,
+		"<h3>${bi(`Термінал ${esc(k.id)} / Kiosk ${esc(k.id)}`)}",
+		`${bi("чекають / waiting")}: ${esc(q.waiting)}`,
+		`${bi(q.alert ? "повітряна тривога / air-raid alert" : "призупинено / paused")}`,
+		`kr.ok ? ` + "`${hhmm} ${bi(\"талон / ticket\")} ${esc(kr.ticket)}`",
+		"<span class=err>${bi(esc(kr.message))}</span>",
+		"${bi(`принтер ${esc(k.id)} / printer ${esc(k.id)}`)}",
+		`put($("alert"), paused ? bi(esc(told))`,
 		`aria-pressed="false"`,
 		`b.setAttribute("aria-pressed"`,
 		`'лампа світиться / <span lang="en">lamp lit</span>.'`,
@@ -241,6 +249,8 @@ func TestPageAccessible(t *testing.T) {
 		`<section class="voice" aria-live`,
 		`aria-label="${uk}: ${lu}`,
 		"<div class=\"qs\" data-q",
+		`el.textContent = !q ? "" : q.paused`,
+		`$("office").textContent`,
 	} {
 		require.NotContains(t, page, s)
 	}
