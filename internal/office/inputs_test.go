@@ -2060,10 +2060,17 @@ func TestCopiedStoreLeavesLiveSite(t *testing.T) {
 	require.NoError(t, err)
 	defer b.Close()
 	log.Await(t, ctx, "a controller of that site is online", "no warning that the store is another running office's")
-	for _, topic := range []string{"qms/demo/board/2", "qms/demo/status", "qms/demo/hall"} {
+	requireKept(t, l, "the running office's, and stays", "qms/demo/board/2", "qms/demo/status", "qms/demo/hall")
+}
+
+// requireKept requires the last message on each topic to hold something
+// (why): a retained state nobody cleared.
+func requireKept(t *testing.T, l *sim.Listener, why string, topics ...string) {
+	t.Helper()
+	for _, topic := range topics {
 		msgs := l.Messages(topic)
 		require.NotEmpty(t, msgs, topic)
-		require.NotEmpty(t, msgs[len(msgs)-1].Payload, "%s is the running office's, and stays", topic)
+		require.NotEmpty(t, msgs[len(msgs)-1].Payload, "%s: %s", topic, why)
 	}
 }
 
@@ -2092,11 +2099,7 @@ func TestStoreOfAnotherSiteRefused(t *testing.T) {
 	after, err := os.ReadFile(db)
 	require.NoError(t, err)
 	require.Equal(t, before, after, "the store is not opened")
-	for _, topic := range []string{"qms/demo/board/2", "qms/demo/hall", "qms/demo/load"} {
-		msgs := l.Messages(topic)
-		require.NotEmpty(t, msgs, topic)
-		require.NotEmpty(t, msgs[len(msgs)-1].Payload, "%s is still B's", topic)
-	}
+	requireKept(t, l, "still B's", "qms/demo/board/2", "qms/demo/hall", "qms/demo/load")
 }
 
 // An office that kept the built-in site, demo, on a broker of its own
