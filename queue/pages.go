@@ -26,6 +26,23 @@ const (
 	maxTreeDepth = 64
 )
 
+// pageHead is a page's header, as bbolt writes it: its own id, its flags,
+// the count of its elements, and the pages it spans (1 and its overflow).
+type pageHead struct {
+	id           uint64
+	flags, count uint16
+	span         uint64
+}
+
+func readHead(b []byte) pageHead {
+	return pageHead{
+		id:    binary.LittleEndian.Uint64(b),
+		flags: binary.LittleEndian.Uint16(b[8:]),
+		count: binary.LittleEndian.Uint16(b[10:]),
+		span:  uint64(binary.LittleEndian.Uint32(b[12:])) + 1,
+	}
+}
+
 // checkPages reads the pages of every bucket's tree from the file itself
 // (r, not bbolt's memory map), and reports the first whose elements point
 // outside it, or a child outside the file: bbolt would read them past its
@@ -61,15 +78,15 @@ func checkPages(tx *bolt.Tx, r io.ReaderAt) (map[uint64]bool, error) {
 		if _, err := r.ReadAt(page, int64(id)*ps); err != nil {
 			return fmt.Errorf("page %d: %w", id, err)
 		}
-		if own := binary.LittleEndian.Uint64(page); own != id {
-			return fmt.Errorf("page %d: its header says page %d", id, own)
+		h := readHead(page)
+		if h.id != id {
+			return fmt.Errorf("page %d: its header says page %d", id, h.id)
 		}
-		flags, count := binary.LittleEndian.Uint16(page[8:]), int64(binary.LittleEndian.Uint16(page[10:]))
-		span := (int64(binary.LittleEndian.Uint32(page[12:])) + 1) * ps
-		if uint64(id)+uint64(span/ps) > hwm {
-			return fmt.Errorf("page %d: spans %d pages, past the file's %d", id, span/ps, hwm)
+		if id+h.span > hwm {
+			return fmt.Errorf("page %d: spans %d pages, past the file's %d", id, h.span, hwm)
 		}
-		for p := id; p < id+uint64(span/ps); p++ {
+		flags, count, span := h.flags, int64(h.count), int64(h.span)*ps
+		for p := id; p < id+h.span; p++ {
 			if seen[p] {
 				return fmt.Errorf("page %d: spans page %d, which is used elsewhere", id, p)
 			}
@@ -151,11 +168,11 @@ func freelistPage(tx *bolt.Tx, r io.ReaderAt) (uint64, error) {
 // checkFreelist reads the free list of the commit tx began from (its page
 // id, from freelistPage), as that commit wrote it (the one in memory is the
 // latest commit's, which a live store's writers change meanwhile), and
-// checks it against the pages its trees reach (checkPages): every page
-// below the high-water mark is reached or free, none both, none free twice
-// or past the mark. A page neither reached nor free is lost for good; one
-// both is given out again while in use. bbolt reads the list at opening
-// without looking at it.
+// checks it against the pages its trees reach (checkPages), to which it
+// adds the meta pages and its own: every page below the high-water mark is
+// reached or free, none both, none free twice or past the mark. A page
+// neither reached nor free is lost for good; one both is given out again
+// while in use. bbolt reads the list at opening without looking at it.
 func checkFreelist(tx *bolt.Tx, r io.ReaderAt, id uint64, reached map[uint64]bool) error {
 	ps := int64(tx.DB().Info().PageSize)
 	hwm := uint64(filePages(tx))
@@ -171,18 +188,19 @@ func checkFreelist(tx *bolt.Tx, r io.ReaderAt, id uint64, reached map[uint64]boo
 	if _, err := r.ReadAt(head, int64(id)*ps); err != nil {
 		return fmt.Errorf("page %d: %w", id, err)
 	}
-	span := uint64(binary.LittleEndian.Uint32(head[12:])) + 1
-	switch own, flags := binary.LittleEndian.Uint64(head), binary.LittleEndian.Uint16(head[8:]); {
-	case own != id:
-		return fmt.Errorf("page %d (the free list): its header says page %d", id, own)
-	case flags&freelistFlag == 0:
-		return fmt.Errorf("page %d: the free list's page is not one (flags %#x)", id, flags)
+	h := readHead(head)
+	span := h.span
+	switch {
+	case h.id != id:
+		return fmt.Errorf("page %d (the free list): its header says page %d", id, h.id)
+	case h.flags&freelistFlag == 0:
+		return fmt.Errorf("page %d: the free list's page is not one (flags %#x)", id, h.flags)
 	case id+span > hwm:
 		return fmt.Errorf("page %d (the free list): spans %d pages, past the file's %d", id, span, hwm)
 	}
 	// The ids follow the header; a count of 0xFFFF says the count is the
 	// first of them.
-	n, at := uint64(binary.LittleEndian.Uint16(head[10:])), int64(pageHeader)
+	n, at := uint64(h.count), int64(pageHeader)
 	if n == 0xFFFF {
 		n, at = binary.LittleEndian.Uint64(head[pageHeader:]), pageHeader+8
 	}
@@ -193,10 +211,7 @@ func checkFreelist(tx *bolt.Tx, r io.ReaderAt, id uint64, reached map[uint64]boo
 	if _, err := r.ReadAt(ids, int64(id)*ps+at); err != nil {
 		return fmt.Errorf("page %d: %w", id, err)
 	}
-	used := make(map[uint64]bool, len(reached)+int(span)+2)
-	for p := range reached {
-		used[p] = true
-	}
+	used := reached
 	used[0], used[1] = true, true // the meta pages
 	for p := id; p < id+span; p++ {
 		used[p] = true
