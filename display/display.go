@@ -72,24 +72,21 @@ func (b Board) onBreak() bool {
 	return b.State == Closed && !b.Alert && !b.OffHours && (b.Paused || b.OfficePaused)
 }
 
-// boardJSON is Board on the wire: the time formatted by formatTime.
+// boardFields are Board's fields without its methods (MarshalJSON).
+type boardFields Board
+
+// boardJSON is Board on the wire: its fields, the time formatted by
+// formatTime (the shallower At wins over Board's).
 type boardJSON struct {
-	Counter      string `json:"counter"`
-	Ticket       string `json:"ticket,omitempty"`
-	Service      string `json:"service,omitempty"`
-	State        State  `json:"state"`
-	Paused       bool   `json:"paused,omitempty"`
-	OfficePaused bool   `json:"office_paused,omitempty"`
-	Alert        bool   `json:"alert,omitempty"`
-	OffHours     bool   `json:"off_hours,omitempty"`
-	At           string `json:"at,omitempty"`
+	boardFields
+	At string `json:"at,omitempty"`
 }
 
 // JSON returns the payload of {root}/board/{counter}.
 func (b Board) JSON() []byte {
-	w := boardJSON{Counter: b.Counter, State: b.State, Paused: b.Paused, OfficePaused: b.OfficePaused, Alert: b.Alert, OffHours: b.OffHours, At: formatTime(b.At)}
-	if b.State != Idle && b.State != Closed {
-		w.Ticket, w.Service = b.Ticket, b.Service
+	w := boardJSON{boardFields: boardFields(b), At: formatTime(b.At)}
+	if b.State == Idle || b.State == Closed {
+		w.Ticket, w.Service = "", ""
 	}
 	return marshal(w)
 }
