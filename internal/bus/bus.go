@@ -306,6 +306,16 @@ func (cl *Client) onConnect(c paho.Client) {
 	}
 }
 
+// siteStatus is what the checks read of a retained {root}/status: the
+// office's Status or Offline, whatever their other members.
+type siteStatus struct {
+	Online  bool   `json:"online"`
+	Run     string `json:"run"`
+	Started string `json:"started"`
+	Version string `json:"version"`
+	Stopped bool   `json:"stopped"`
+}
+
 // checkTwin looks, on a connection after the first, at the status the
 // broker retains for the site: this client's own (ours, or its last will
 // after a connection lost), unless another controller published one
@@ -322,13 +332,7 @@ func (cl *Client) checkTwin(ours []byte) {
 	if err != nil || len(b) == 0 {
 		return
 	}
-	type status struct {
-		Run     string `json:"run"`
-		Started string `json:"started"`
-		Version string `json:"version"`
-		Stopped bool   `json:"stopped"`
-	}
-	var st, me status
+	var st, me siteStatus
 	if json.Unmarshal(b, &st) != nil || json.Unmarshal(ours, &me) != nil {
 		return
 	}
@@ -351,27 +355,20 @@ func (cl *Client) checkTwin(ours []byte) {
 // takes over.
 func (cl *Client) checkOwnStatus(ours []byte, connect int) {
 	defer cl.checks.Done()
-	var me struct {
-		Run string `json:"run"`
-	}
+	var me siteStatus
 	_ = json.Unmarshal(ours, &me)
 	mine := func(b []byte) bool {
 		if me.Run == "" {
 			return bytes.Equal(b, ours)
 		}
-		var st struct {
-			Run string `json:"run"`
-		}
+		var st siteStatus
 		return json.Unmarshal(b, &st) == nil && st.Run == me.Run
 	}
 	// twin: another run's status, online, came instead: a second
 	// controller of the site overwrote ours, which checkTwin says; the
 	// broker does hand statuses back.
 	twin := func(b []byte) bool {
-		var st struct {
-			Online bool   `json:"online"`
-			Run    string `json:"run"`
-		}
+		var st siteStatus
 		return me.Run != "" && json.Unmarshal(b, &st) == nil && st.Online && st.Run != "" && st.Run != me.Run
 	}
 	topic := cl.opts.Root + "/status"
