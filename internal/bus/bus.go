@@ -102,6 +102,16 @@ type Client struct {
 	failures *Failures
 	retrying atomic.Bool // the first attempt is over: log the failures
 
+	// run is the "run" of Opts.Status: what tells this run's statuses
+	// from another controller's of the site (onStatus).
+	run string
+	// own is closed when the status this connection published comes back
+	// (onStatus, checkOwnStatus); twinSeen and twinSaid are the last
+	// connections on which another run's status came online, and on
+	// which a twin was said. Under mu.
+	own                singleClose
+	twinSeen, twinSaid int
+
 	// checks are the checkOwnStatus goroutines, stopped by closing done
 	// (Close, which sets closed under mu).
 	checks sync.WaitGroup
@@ -174,6 +184,11 @@ func Connect(ctx context.Context, opts Opts) (*Client, error) {
 		opts.StatusWait = DefaultStatusWait
 	}
 	cl := &Client{opts: opts, log: opts.Logger, subs: map[string]paho.MessageHandler{}, done: make(chan struct{}), held: opts.HoldStatus}
+	if b, err := json.Marshal(opts.Status); err == nil {
+		var st siteStatus
+		_ = json.Unmarshal(b, &st)
+		cl.run = st.Run
+	}
 	url := PahoURL(opts.URL)
 	shown := config.RedactURL(opts.URL) // for the log: without its password
 	cl.failures = &Failures{Log: opts.Logger, Prefix: "bus", Broker: shown}
@@ -266,13 +281,14 @@ func (cl *Client) onConnect(c paho.Client) {
 	// The inputs first: nothing sent to them from now on is missed.
 	cl.mu.Lock()
 	for filter, h := range cl.subs {
-		if tok := c.Subscribe(filter, 1, h); tok.WaitTimeout(cl.opts.Timeout) && tok.Error() != nil {
+		// A connection lost meanwhile is no error: the next one subscribes.
+		if tok := c.Subscribe(filter, 1, h); tok.WaitTimeout(cl.opts.Timeout) && badFilter(tok.Error()) {
 			cl.log.Error("bus: subscribe", "topic", filter, "err", tok.Error())
 		}
 	}
 	cl.connects++
-	again := cl.connects > 1
 	connect := cl.connects
+	cl.own = newSingleClose()
 	if cl.failures != nil {
 		cl.failures.Reset()
 	}
@@ -287,16 +303,16 @@ func (cl *Client) onConnect(c paho.Client) {
 		// The warning or error that the broker went away is not the last word.
 		cl.log.Info("bus: connected to the broker again", "broker", config.RedactURL(cl.opts.URL), "away", time.Since(away).Round(time.Second))
 	}
+	// The site's status, for as long as the connection lasts, before this
+	// run's goes out: what the broker retains is what was there before.
+	c.Subscribe(cl.opts.Root+"/status", 1, cl.onStatus).WaitTimeout(cl.opts.Timeout)
 	if status != nil {
 		b, _ := json.Marshal(status)
-		if again {
-			cl.checkTwin(b)
-		}
 		c.Publish(cl.opts.Root+"/status", 1, true, b)
 		cl.mu.Lock()
 		if !cl.closed {
 			cl.checks.Add(1)
-			go cl.checkOwnStatus(b, connect)
+			go cl.checkOwnStatus(connect)
 		}
 		cl.mu.Unlock()
 	}
@@ -306,8 +322,55 @@ func (cl *Client) onConnect(c paho.Client) {
 	}
 }
 
-// siteStatus is what the checks read of a retained {root}/status: the
-// office's Status or Offline, whatever their other members.
+// onStatus hears every status of the site while connected: this run's own
+// (the one just published, coming back: checkOwnStatus waits for it), or
+// another controller's. Two controllers for one site share a client id:
+// each one's connection drops the other's (and the broker publishes the
+// dropped one's last will), in turns, or a broker may even keep both; and
+// both give out tickets. That is said loudly, once per connection: only a
+// person can tell which box is the office's.
+//
+// Another run's status is a twin's when it says online as it comes (not
+// retained), or comes on a connection after the first at all: the first
+// finds what this box's previous run left (its status, or the last will
+// the broker publishes as this connection takes the client id over from
+// a connection of that run it has not seen die). A run that stopped
+// cleanly ("stopped":true) runs no more.
+func (cl *Client) onStatus(_ paho.Client, m paho.Message) {
+	var st siteStatus
+	if json.Unmarshal(m.Payload(), &st) != nil {
+		return
+	}
+	cl.mu.Lock()
+	connect := cl.connects
+	mine := st.Run == cl.run
+	if cl.run == "" {
+		// A status without a run (a test's): this one's is the same bytes.
+		b, _ := json.Marshal(cl.opts.Status)
+		mine = bytes.Equal(m.Payload(), b)
+	}
+	other := !mine && cl.run != "" && st.Run != ""
+	say := other && !st.Stopped && (connect > 1 || st.Online && !m.Retained()) && cl.twinSaid != connect
+	if other && st.Online {
+		// The broker does hand statuses back (checkOwnStatus).
+		cl.twinSeen = connect
+	}
+	if say {
+		cl.twinSaid = connect
+	}
+	own := cl.own
+	cl.mu.Unlock()
+	if mine {
+		own.close()
+	}
+	if say {
+		cl.log.Error("bus: another controller publishes as this site while this one runs: two controllers for one site take turns on the broker, and both give out tickets. Stop one; give each office its own site",
+			"site_status", cl.opts.Root+"/status", "its_started", st.Started, "its_version", st.Version, "its_online", st.Online, "client_id", cl.opts.ClientID)
+	}
+}
+
+// siteStatus is what onStatus reads of a status: the office's Status or
+// Offline, whatever their other members.
 type siteStatus struct {
 	Online  bool   `json:"online"`
 	Run     string `json:"run"`
@@ -316,98 +379,51 @@ type siteStatus struct {
 	Stopped bool   `json:"stopped"`
 }
 
-// checkTwin looks, on a connection after the first, at the status the
-// broker retains for the site: this client's own (ours, or its last will
-// after a connection lost), unless another controller published one
-// meanwhile: one of another run (its "run" id). Two controllers for one
-// site share a client id: each one's connection drops the other's (and the
-// broker publishes the dropped one's will), in turns, and both give out
-// tickets. That is said loudly: only a person can tell which box is the
-// office's.
-func (cl *Client) checkTwin(ours []byte) {
-	// Up to 2 s: a loaded machine (a Pi at start, the twin's own start)
-	// can take more than half a second to hand over the retained status,
-	// and a twin that then stops is never looked for again.
-	b, err := cl.Retained(cl.opts.Root+"/status", 2*time.Second)
-	if err != nil || len(b) == 0 {
-		return
-	}
-	var st, me siteStatus
-	if json.Unmarshal(b, &st) != nil || json.Unmarshal(ours, &me) != nil {
-		return
-	}
-	// A run that stopped cleanly runs no more. (A last will is no such
-	// word: it is also what the broker publishes for the twin this
-	// connection has just thrown off.)
-	if st.Run != "" && st.Run != me.Run && !st.Stopped {
-		cl.log.Error("bus: another controller publishes as this site while this one runs: two controllers for one site take turns on the broker, and both give out tickets. Stop one; give each office its own site",
-			"site_status", cl.opts.Root+"/status", "its_started", st.Started, "its_version", st.Version, "client_id", cl.opts.ClientID)
+// singleClose is a channel closed at most once.
+type singleClose struct {
+	ch   chan struct{}
+	once *sync.Once
+}
+
+func newSingleClose() singleClose { return singleClose{make(chan struct{}), new(sync.Once)} }
+
+func (c singleClose) close() {
+	if c.once != nil {
+		c.once.Do(func() { close(c.ch) })
 	}
 }
 
-// checkOwnStatus reads back, once per connection (connect), the status it
-// published (ours): the broker hands it back at once. A broker whose ACL
-// does not give the account the site's root drops its publications, and
-// the subscriptions bring nothing, without a word to the client (MQTT
-// 3.1.1): the office would run for nobody, its log silent. Said as an
+// checkOwnStatus waits, once per connection (connect), for the status it
+// published to come back (onStatus): the broker hands it back at once. A
+// broker whose ACL does not give the account the site's root drops its
+// publications, and the subscriptions bring nothing, without a word to the
+// client (MQTT 3.1.1; a refused subscription, SUBACK 0x80, reads as
+// success): the office would run for nobody, its log silent. Said as an
 // error, at every connection until the broker hands the status back. A
-// check overtaken by the next connection says nothing: that one's check
-// takes over.
-func (cl *Client) checkOwnStatus(ours []byte, connect int) {
+// twin's status instead is a broker that does hand statuses back (onStatus
+// says so). A check overtaken by the next connection says nothing: that
+// one's check takes over.
+func (cl *Client) checkOwnStatus(connect int) {
 	defer cl.checks.Done()
-	var me siteStatus
-	_ = json.Unmarshal(ours, &me)
-	mine := func(b []byte) bool {
-		if me.Run == "" {
-			return bytes.Equal(b, ours)
-		}
-		var st siteStatus
-		return json.Unmarshal(b, &st) == nil && st.Run == me.Run
-	}
-	// twin: another run's status, online, came instead: a second
-	// controller of the site overwrote ours, which checkTwin says; the
-	// broker does hand statuses back.
-	twin := func(b []byte) bool {
-		var st siteStatus
-		return me.Run != "" && json.Unmarshal(b, &st) == nil && st.Online && st.Run != "" && st.Run != me.Run
-	}
-	topic := cl.opts.Root + "/status"
-	got := make(chan struct{})
-	var once sync.Once
-	var other atomic.Bool
-	tok := cl.c.Subscribe(topic, 1, func(_ paho.Client, m paho.Message) {
-		switch {
-		case mine(m.Payload()):
-			once.Do(func() { close(got) })
-		case twin(m.Payload()):
-			other.Store(true)
-		}
-	})
-	// A subscription refused (SUBACK 0x80) is no error to paho: it is
-	// seen as nothing coming back.
-	tok.WaitTimeout(cl.opts.Timeout)
+	cl.mu.Lock()
+	own := cl.own
+	cl.mu.Unlock()
 	timer := time.NewTimer(cl.opts.StatusWait)
 	defer timer.Stop()
-	var came bool
 	select {
-	case <-got:
-		came = true
+	case <-own.ch:
+		return
 	case <-cl.done:
-		came = true // closing: nothing to say
+		return // closing: nothing to say
 	case <-timer.C:
 	}
 	cl.mu.Lock()
-	overtaken := cl.connects != connect || !cl.away.IsZero()
+	twin := cl.twinSeen == connect
 	cl.mu.Unlock()
-	if overtaken {
-		// The next connection's checks (checkTwin, this one) subscribe to
-		// the topic again: unsubscribing would end theirs.
+	if twin || cl.lostSince(connect) {
 		return
 	}
-	cl.c.Unsubscribe(topic)
-	if came || other.Load() || !cl.c.IsConnectionOpen() {
-		return
-	}
+	topic := cl.opts.Root + "/status"
 	cl.log.Error("bus: the broker does not hand back this controller's own status: the account may not publish or subscribe to "+cl.opts.Root+"/# (check the broker's ACL for this site's root); boards, voice and integrations get nothing from this controller, and its inputs do not reach it",
 		"topic", topic, "waited", cl.opts.StatusWait, "username", cl.opts.Username, "client_id", cl.opts.ClientID)
 }
@@ -440,18 +456,44 @@ func (cl *Client) Subscribe(filter string, h func(topic string, payload []byte))
 	}
 	cl.mu.Lock()
 	cl.subs[filter] = mh
+	connect := cl.connects
 	cl.mu.Unlock()
 	if !cl.c.IsConnectionOpen() {
 		return nil // onConnect subscribes once the broker answers
 	}
 	tok := cl.c.Subscribe(filter, 1, mh)
-	if !tok.WaitTimeout(cl.opts.Timeout) {
-		return fmt.Errorf("bus: subscribe %s: no answer within %s", filter, cl.opts.Timeout)
-	}
-	if err := tok.Error(); err != nil {
+	answered := tok.WaitTimeout(cl.opts.Timeout)
+	err := tok.Error()
+	switch {
+	case answered && err == nil:
+		return nil
+	case badFilter(err):
 		return fmt.Errorf("bus: subscribe %s: %w", filter, err)
+	case err != nil || cl.lostSince(connect):
+		// The connection dropped before the broker answered (a twin of the
+		// site taking the client id, a broker restarting), though paho may
+		// not have seen the loss yet: the next connection subscribes it,
+		// as every input.
+		cl.log.Debug("bus: subscription left to the next connection", "topic", filter, "err", err)
+		return nil
 	}
-	return nil
+	return fmt.Errorf("bus: subscribe %s: no answer within %s", filter, cl.opts.Timeout)
+}
+
+// badFilter tells whether err, of a subscription, is paho's word on the
+// filter. Every other error paho gives is the connection's: a refusal is
+// none (MQTT 3.1.1 SUBACK 0x80 reads as success).
+func badFilter(err error) bool {
+	return errors.Is(err, paho.ErrInvalidTopicEmptyString) || errors.Is(err, paho.ErrInvalidTopicMultilevel) || errors.Is(err, paho.ErrInvalidQos)
+}
+
+// lostSince tells whether connection number connect is gone: lost, or
+// another made since.
+func (cl *Client) lostSince(connect int) bool {
+	cl.mu.Lock()
+	gone := cl.connects != connect || !cl.away.IsZero()
+	cl.mu.Unlock()
+	return gone || !cl.c.IsConnectionOpen()
 }
 
 // Publish sends one message and, for QoS 1, waits until the broker has it.
@@ -576,29 +618,27 @@ func (cl *Client) Ready() {
 	}
 	cl.held = false
 	status, connect := cl.opts.Status, cl.connects
-	check := status != nil && connect > 0 && cl.inline == nil && !cl.closed
+	b, err := json.Marshal(status)
+	if status == nil || err != nil {
+		cl.mu.Unlock()
+		return
+	}
+	check := connect > 0 && cl.inline == nil && !cl.closed
 	if check {
 		cl.checks.Add(1)
 	}
 	cl.mu.Unlock()
-	if status == nil {
-		return
-	}
-	b, err := json.Marshal(status)
-	if err != nil {
-		return
-	}
 	if err := cl.Start(cl.opts.Root+"/status", 1, true, b).Err(); err != nil {
 		cl.log.Debug("bus: status not published", "err", err)
 	}
 	if check {
-		go cl.checkOwnStatus(b, connect)
+		go cl.checkOwnStatus(connect)
 	}
 }
 
 // SetStopped sets the status that Close publishes: one that says
 // "stopped":true, which another controller of the site that finds it
-// takes for a run that ended (checkTwin), where the last will may be a
+// takes for a run that ended (onStatus), where the last will may be a
 // twin's that this one's connection threw off, running still. Set once
 // the controller runs: a start that fails is no clean stop (a second box
 // of the site whose start fails, again and again under systemd, is a

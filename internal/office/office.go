@@ -377,7 +377,7 @@ func Start(ctx context.Context, opts Opts) (_ *Office, err error) {
 		TLS:      o.tls,
 		Root:     root,
 		// Run tells this run from another controller's of the site (bus:
-		// checkTwin).
+		// onStatus).
 		Status:  o.setStatus(Status{Online: true, Version: opts.Version, Run: run, Started: o.started.Truncate(time.Second), Site: cfg.Site, Seq: seq, Restores: restores}),
 		Offline: Offline{Run: run, Started: o.started.Truncate(time.Second), Site: cfg.Site},
 		// Online once it listens to its inputs (Ready, below): a device
