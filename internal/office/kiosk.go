@@ -776,6 +776,9 @@ func (k *kiosk) serve(ctx context.Context, p press) Result {
 	if svc == nil {
 		return refuse(r, "unknown_service", "Ця послуга зараз недоступна. Будь ласка, зверніться до працівника офісу. / This service is not available. Please ask a member of staff.")
 	}
+	if p.category != "" && !slices.Contains(k.o.conf().Office.PriorityCategories, p.category) {
+		return k.badCategory(r, p)
+	}
 	if p.source == "mqtt" {
 		// A screen offers what the kiosk's configuration does, at a
 		// citizen's pace: not whatever its account may publish.
@@ -818,8 +821,8 @@ func (k *kiosk) serve(ctx context.Context, p press) Result {
 		return refuse(r, "full", "На сьогодні талони на цю послугу більше не видаються: до кінця робочого дня вас уже не встигнуть прийняти. / No more tickets for this service today: you would not be served before closing time.")
 	case errors.Is(err, queue.ErrDailyCap):
 		return refuse(r, "daily_cap", "Талони на цю послугу на сьогодні закінчилися / No more tickets for this service today")
-	case errors.Is(err, queue.ErrUnknownCategory):
-		return refuse(r, "error", "Позачерговий талон зараз не видається. Будь ласка, зверніться до працівника офісу. / A priority ticket cannot be issued now. Please ask a member of staff.")
+	case errors.Is(err, queue.ErrUnknownCategory): // a config.set took it away since the check above
+		return k.badCategory(r, p)
 	case err != nil:
 		k.o.log.Error("office: kiosk press failed", "kiosk", k.cfg.ID, "service", p.service, "err", err)
 		return refuse(r, "error", "Не вдалося видати талон. Будь ласка, зверніться до працівника офісу. / The ticket could not be issued. Please ask a member of staff.")
@@ -863,6 +866,24 @@ func (k *kiosk) serve(ctx context.Context, p press) Result {
 		r.Message = fmt.Sprintf("%s Ваш талон %s у черзі: якщо він вийшов не повністю, решту буде надруковано, щойно принтер запрацює. / %s Your ticket %s is in the queue: if it came out incomplete, the rest will be printed as soon as the printer is working again.", uk, tk.Label, en, tk.Label)
 	}
 	return r
+}
+
+// badCategory refuses a press for a priority category that
+// office.priority_categories does not have: a screen set up with another
+// office's categories, or an older list. It is no failure to press again
+// (error) but a press that will never give a ticket, and the administrator
+// who can mend the screen reads it on {root}/errors.
+func (k *kiosk) badCategory(r Result, p press) Result {
+	// The category comes from outside (up to a whole payload): the message
+	// names enough of it to be found, and stays short enough to show.
+	c := []rune(p.category)
+	if len(c) > 32 {
+		c = append(c[:32], '…')
+	}
+	msg := fmt.Sprintf("Категорії пільги «%s» в цьому офісі немає: талон не видано. Будь ласка, зверніться до працівника офісу. / There is no priority category %q at this office: no ticket was issued. Please ask a member of staff.", string(c), string(c))
+	err := fmt.Errorf("office: a press asks for priority category %q, which office.priority_categories (%v) does not have (service %s)", p.category, k.o.conf().Office.PriorityCategories, p.service)
+	k.o.refusedAs("kiosk/"+k.cfg.ID, p.id, "bad_request", msg, err)
+	return refuse(r, "bad_request", msg)
 }
 
 // notOffered says what a press over MQTT is told when the kiosk's

@@ -1114,6 +1114,39 @@ func TestKioskOffersWhatItsButtonsDo(t *testing.T) {
 	require.Equal(t, 1, r.log.Count("presses_per_minute"), r.log.String())
 }
 
+// A press for a priority category the office does not have is a
+// bad_request that names it, whatever the kiosk offers (a button of the
+// service or not, a long press or not): not "error", which says to press
+// again. The administrator reads it on {root}/errors, with the press's id.
+func TestKioskUnknownCategory(t *testing.T) {
+	cfg := roundTheClock(t) // k1: buttons and long_press_ms
+	cfg.Kiosks = append(cfg.Kiosks,
+		config.Kiosk{ID: "k2", Printer: "none", Buttons: []config.KioskButton{{Service: "social"}}},
+		config.Kiosk{ID: "k3", Printer: "none"})
+	ctx, o, l := startOffice(t, office.Opts{Config: cfg}, "qms/demo/kiosk/+/ticket", "qms/demo/errors")
+	for _, k := range []string{"k1", "k2", "k3"} {
+		for id, payload := range map[string]string{
+			"q5": `{"service":"social","category":"bogus","id":"q5"}`,
+			"q6": `{"service":"social","priority":true,"category":"bogus","id":"q6"}`,
+		} {
+			require.NoError(t, l.Publish("qms/demo/kiosk/"+k+"/press", []byte(payload), false))
+			m, err := l.Wait(ctx, "qms/demo/kiosk/"+k+"/ticket", containing(`"press":"`+id+`"`))
+			require.NoError(t, err, k)
+			var res office.Result
+			require.NoError(t, json.Unmarshal(m.Payload, &res))
+			require.False(t, res.OK, "%s: %+v", k, res)
+			require.Equal(t, "bad_request", res.Reason, "%s: %s", k, payload)
+			require.Equal(t, `Категорії пільги «bogus» в цьому офісі немає: талон не видано. Будь ласка, зверніться до працівника офісу. / There is no priority category "bogus" at this office: no ticket was issued. Please ask a member of staff.`, res.Message)
+		}
+		m, err := l.Wait(ctx, "qms/demo/errors", containing(`"source":"kiosk/`+k+`","id":"q5"`))
+		require.NoError(t, err, k)
+		require.Contains(t, string(m.Payload), `"reason":"bad_request"`)
+	}
+	tks, err := o.Engine().Tickets(ctx)
+	require.NoError(t, err)
+	require.Empty(t, tks)
+}
+
 // A press refused outside the hours says when to come back: the office's
 // next opening, today's, tomorrow's or a weekday's, past holidays and
 // across midnight, or the service's own when it keeps other hours; nothing

@@ -608,6 +608,12 @@ func readID(id string) string {
 // (refusal).
 func (o *Office) refused(source, id string, err error) {
 	reason, message := refusal(err)
+	o.refusedAs(source, id, reason, message, err)
+}
+
+// refusedAs is refused with the reason and message given: those that name
+// what the input asked for (refusal knows only the error).
+func (o *Office) refusedAs(source, id, reason, message string, err error) {
 	o.logRefusal(source, id, reason, err)
 	payload := mustJSON(struct {
 		Source  string    `json:"source"`
