@@ -887,46 +887,45 @@ func (k *kiosk) badCategory(r Result, p press) Result {
 }
 
 // notOffered says what a press over MQTT is told when the kiosk's
-// configuration does not give what it asks, "" when it does: a service of
-// one of its buttons (any service, for a kiosk with none), and a priority
-// ticket only by a way it has to ask for one: a long press (long_press_ms,
-// any category), or a priority button of the service with the press's
-// category.
+// configuration does not give what it asks, "" when it does, as its
+// buttons would: a service of one of its buttons (any service, for a
+// kiosk with none); an ordinary ticket only by a plain button of the
+// service (a priority button gives priority tickets alone, also on a short
+// press); and a priority ticket only by a way it has to ask for one: a
+// long press (long_press_ms, any category), or a priority button of the
+// service with the press's category.
 func (k *kiosk) notOffered(p press) string {
-	switch ok, service := k.offers(p); {
-	case ok:
-		return ""
-	case !service:
-		return "Талони на цю послугу на цьому терміналі не видаються. Будь ласка, зверніться до працівника офісу. / Tickets for this service are not issued at this kiosk. Please ask a member of staff."
-	}
-	return "Позачерговий талон на цьому терміналі не видається. Будь ласка, зверніться до працівника офісу. / A priority ticket is not issued at this kiosk. Please ask a member of staff."
-}
-
-// offers reports whether the kiosk gives what p asks (notOffered), and
-// whether it gives p's service at all.
-func (k *kiosk) offers(p press) (ok, service bool) {
 	kc := k.o.conf().Kiosk(k.cfg.ID)
 	if kc == nil {
 		kc = &k.cfg
 	}
 	if len(kc.Buttons) == 0 {
-		return true, true
+		return ""
 	}
-	priority := false
+	service, plain, priority := false, false, false
 	for _, b := range kc.Buttons {
 		if b.Service != p.service {
 			continue
 		}
 		service = true
-		priority = priority || (b.Priority || b.Category != "") && b.Category == p.category
+		if !b.Priority && b.Category == "" {
+			plain = true
+		} else {
+			priority = priority || b.Category == p.category
+		}
 	}
 	switch {
 	case !service:
-		return false, false
+		return "Талони на цю послугу на цьому терміналі не видаються. Будь ласка, зверніться до працівника офісу. / Tickets for this service are not issued at this kiosk. Please ask a member of staff."
 	case p.priority || p.category != "":
-		return priority || kc.LongPressMS > 0, true
+		if priority || kc.LongPressMS > 0 {
+			return ""
+		}
+		return "Позачерговий талон на цьому терміналі не видається. Будь ласка, зверніться до працівника офісу. / A priority ticket is not issued at this kiosk. Please ask a member of staff."
+	case !plain:
+		return "На цьому терміналі на цю послугу видаються лише позачергові талони. Будь ласка, зверніться до працівника офісу. / Only priority tickets for this service are issued at this kiosk. Please ask a member of staff."
 	}
-	return true, true
+	return ""
 }
 
 // pace is a kiosk's allowance of presses over MQTT: a token bucket.

@@ -1114,6 +1114,52 @@ func TestKioskOffersWhatItsButtonsDo(t *testing.T) {
 	require.Equal(t, 1, r.log.Count("presses_per_minute"), r.log.String())
 }
 
+// An ordinary press for a service whose only buttons on the kiosk are
+// priority ones is not offered: such a button gives a priority ticket
+// alone, short press or long. With long_press_ms, a plain button gives
+// both: an ordinary ticket, and a priority one of any category.
+func TestKioskPriorityOnlyButtons(t *testing.T) {
+	cfg := roundTheClock(t)
+	cfg.Kiosks = append(cfg.Kiosks,
+		config.Kiosk{ID: "k2", Printer: "none", Buttons: []config.KioskButton{
+			{Service: "social"}, {Service: "social", Category: "veteran"},
+			{Service: "pension", Category: "veteran"}, {Service: "employment", Priority: true},
+		}},
+		config.Kiosk{ID: "k3", Printer: "none", LongPressMS: 2000, Buttons: []config.KioskButton{
+			{Service: "social"}, {Service: "pension", Category: "veteran"},
+		}})
+	ctx, _, l := startOffice(t, office.Opts{Config: cfg}, "qms/demo/kiosk/+/ticket")
+	n := 0
+	for _, tt := range []struct {
+		kiosk, press, reason string // reason "": a ticket
+	}{
+		{"k2", `"service":"social"`, ""},
+		{"k2", `"service":"social","category":"veteran"`, ""},
+		{"k2", `"service":"pension"`, "not_offered"},
+		{"k2", `"service":"pension","category":"veteran"`, ""},
+		{"k2", `"service":"pension","priority":true`, "not_offered"},
+		{"k2", `"service":"employment"`, "not_offered"},
+		{"k2", `"service":"employment","priority":true`, ""},
+		{"k3", `"service":"social"`, ""},
+		{"k3", `"service":"social","category":"disability"`, ""},
+		{"k3", `"service":"pension"`, "not_offered"},
+		{"k3", `"service":"pension","priority":true`, ""},
+	} {
+		n++
+		id := fmt.Sprintf("p%d", n)
+		require.NoError(t, l.Publish("qms/demo/kiosk/"+tt.kiosk+"/press", []byte(`{`+tt.press+`,"id":"`+id+`"}`), false))
+		m, err := l.Wait(ctx, "qms/demo/kiosk/"+tt.kiosk+"/ticket", containing(`"press":"`+id+`"`))
+		require.NoError(t, err)
+		var res office.Result
+		require.NoError(t, json.Unmarshal(m.Payload, &res))
+		require.Equal(t, tt.reason == "", res.OK, "%s %s: %+v", tt.kiosk, tt.press, res)
+		require.Equal(t, tt.reason, res.Reason, "%s %s", tt.kiosk, tt.press)
+		if tt.reason != "" && !strings.Contains(tt.press, "priority") {
+			require.Contains(t, res.Message, "лише позачергові", "%s %s", tt.kiosk, tt.press)
+		}
+	}
+}
+
 // A press for a priority category the office does not have is a
 // bad_request that names it, whatever the kiosk offers (a button of the
 // service or not, a long press or not): not "error", which says to press
