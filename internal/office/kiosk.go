@@ -534,7 +534,10 @@ func (k *kiosk) run(ctx context.Context) {
 			default:
 				r = k.serve(ctx, p)
 				k.lastOf[p.source] = r
-				if r.Reason != "error" && r.Reason != "timeout" { // a press that failed may be sent again
+				// A press that failed, or was refused as busy, may be sent
+				// again, and is then served anew: "press again" must not
+				// get the same refusal back for the next 10 minutes.
+				if r.Reason != "error" && r.Reason != "timeout" && r.Reason != "busy" {
 					k.answers.put(p.id, asked, r, time.Now())
 				}
 				switch {

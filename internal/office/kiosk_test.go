@@ -1160,6 +1160,37 @@ func TestKioskPriorityOnlyButtons(t *testing.T) {
 	}
 }
 
+// A press refused as busy by presses_per_minute is not remembered with its
+// id: the screen that sends it again, as the answer asks, has it served
+// anew, not the same refusal with its old time.
+func TestKioskBusyPressServedAgain(t *testing.T) {
+	cfg := roundTheClock(t)
+	cfg.Kiosks = append(cfg.Kiosks, config.Kiosk{ID: "k2", Printer: "none", PressesPerMinute: 1})
+	ctx, _, l := startOffice(t, office.Opts{Config: cfg}, "qms/demo/kiosk/k2/ticket")
+	press := func(id string) office.Result {
+		t.Helper()
+		n := len(l.Messages("qms/demo/kiosk/k2/ticket"))
+		require.NoError(t, l.Publish("qms/demo/kiosk/k2/press", []byte(`{"service":"social","id":"`+id+`"}`), false))
+		seen := 0
+		m, err := l.Wait(ctx, "qms/demo/kiosk/k2/ticket", func(m sim.Message) bool {
+			seen++
+			return seen > n && strings.Contains(string(m.Payload), `"press":"`+id+`"`)
+		})
+		require.NoError(t, err)
+		var res office.Result
+		require.NoError(t, json.Unmarshal(m.Payload, &res))
+		return res
+	}
+	for i := range 10 { // the burst
+		require.True(t, press(fmt.Sprint("p", i)).OK)
+	}
+	first := press("b1")
+	require.Equal(t, "busy", first.Reason)
+	again := press("b1")
+	require.Equal(t, "busy", again.Reason, "still faster than a press a minute")
+	require.True(t, again.At.After(first.At), "served anew, not the first answer again: %v, then %v", first.At, again.At)
+}
+
 // A press for a priority category the office does not have is a
 // bad_request that names it, whatever the kiosk offers (a button of the
 // service or not, a long press or not): not "error", which says to press
