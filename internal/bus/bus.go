@@ -77,9 +77,10 @@ type Opts struct {
 	// OnRetained, if set, is told of a retained message that a
 	// subscription brought instead of its handler: Subscribe is for
 	// inputs (a press, a command), which happen when they are sent, not
-	// again at every connect. It runs on the client's goroutine.
-	OnRetained func(topic string) `yaml:"-"`
-	Logger     *slog.Logger       `yaml:"-"`
+	// again at every connect. The payload is for what the refusal can
+	// name (its id). It runs on the client's goroutine.
+	OnRetained func(topic string, payload []byte) `yaml:"-"`
+	Logger     *slog.Logger                       `yaml:"-"`
 }
 
 // Client is a connection to the broker that reconnects by itself, or the
@@ -448,7 +449,7 @@ func (cl *Client) Subscribe(filter string, h func(topic string, payload []byte))
 	mh := func(_ paho.Client, m paho.Message) {
 		if m.Retained() {
 			if cl.opts.OnRetained != nil {
-				cl.opts.OnRetained(m.Topic())
+				cl.opts.OnRetained(m.Topic(), m.Payload())
 			}
 			return
 		}

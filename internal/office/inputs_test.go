@@ -42,7 +42,8 @@ func containing(s string) func(sim.Message) bool {
 }
 
 // A press or a command left retained on the broker (mosquitto_pub -r) is
-// not a new input at every start: it is refused, reported and cleared.
+// not a new input at every start: it is refused, reported with its id and
+// cleared.
 func TestRetainedInputRefused(t *testing.T) {
 	cfg := roundTheClock(t)
 	brk, err := broker.Start("127.0.0.1:0", quiet)
@@ -52,9 +53,9 @@ func TestRetainedInputRefused(t *testing.T) {
 	l, err := sim.Listen(url, "qms/demo/errors", "qms/demo/events")
 	require.NoError(t, err)
 	defer l.Close()
-	require.NoError(t, l.Publish("qms/demo/kiosk/k1/press", []byte(`{"service":"social"}`), true))
+	require.NoError(t, l.Publish("qms/demo/kiosk/k1/press", []byte(`{"service":"social","id":"s-40"}`), true))
 	require.NoError(t, l.Publish("qms/demo/admin/req", []byte(`{"id":"r1","op":"counter.close","args":{"counter":"2"}}`), true))
-	require.NoError(t, l.Publish("qms/demo/counter/3/cmd", []byte(`{"action":"pause"}`), true))
+	require.NoError(t, l.Publish("qms/demo/counter/3/cmd", []byte(`{"action":"pause","id":"b3-9"}`), true))
 
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
@@ -63,9 +64,9 @@ func TestRetainedInputRefused(t *testing.T) {
 		o, err := office.Start(ctx, office.Opts{Config: cfg, DB: db, Broker: url, Logger: quiet})
 		require.NoError(t, err)
 		if run == 0 {
-			// Named as the input's other errors are.
-			for _, source := range []string{"kiosk/k1", "admin", "counter/3"} {
-				_, err := l.Wait(ctx, "qms/demo/errors", containing(`"source":"`+source+`"`))
+			// Named as the input's other errors are, with the id.
+			for source, id := range map[string]string{"kiosk/k1": "s-40", "admin": "r1", "counter/3": "b3-9"} {
+				_, err := l.Wait(ctx, "qms/demo/errors", containing(`"source":"`+source+`","id":"`+id+`"`))
 				require.NoError(t, err, source)
 			}
 		}
@@ -93,6 +94,48 @@ func TestRetainedInputRefused(t *testing.T) {
 	for _, m := range l.Messages("qms/demo/errors") {
 		require.NotContains(t, string(m.Payload), "empty", "%s", m.Payload)
 	}
+}
+
+// A press published retained while the controller runs reaches it live (a
+// broker hands a message to the subscriptions it has without the retain
+// flag): it is served. Only the copy the broker keeps, found at the next
+// start, is refused, with the press's id, and cleared.
+func TestRetainedPressLiveServed(t *testing.T) {
+	cfg := roundTheClock(t)
+	brk, err := broker.Start("127.0.0.1:0", quiet)
+	require.NoError(t, err)
+	defer brk.Close()
+	url := "tcp://" + brk.Addr()
+	l, err := sim.Listen(url, "qms/demo/errors", "qms/demo/kiosk/k1/ticket")
+	require.NoError(t, err)
+	defer l.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	db := filepath.Join(t.TempDir(), "o.db")
+	o, err := office.Start(ctx, office.Opts{Config: cfg, DB: db, Broker: url, Logger: quiet})
+	require.NoError(t, err)
+	require.NoError(t, l.Publish("qms/demo/kiosk/k1/press", []byte(`{"service":"social","id":"s-41"}`), true))
+	_, err = l.Wait(ctx, "qms/demo/kiosk/k1/ticket", containing(`"press":"s-41","service":"social","ticket":"А001"`))
+	require.NoError(t, err)
+	require.Empty(t, l.Messages("qms/demo/errors"), "served live, not refused")
+	o.Close()
+
+	o, err = office.Start(ctx, office.Opts{Config: cfg, DB: db, Broker: url, Logger: quiet})
+	require.NoError(t, err)
+	defer o.Close()
+	_, err = l.Wait(ctx, "qms/demo/errors", containing(`"source":"kiosk/k1","id":"s-41"`))
+	require.NoError(t, err)
+	tks, err := o.Engine().Tickets(ctx)
+	require.NoError(t, err)
+	require.Len(t, tks, 1, "the retained copy gave no second ticket")
+	// Cleared: a subscriber that comes now finds nothing kept.
+	l2, err := sim.Listen(url, "qms/demo/kiosk/k1/press")
+	require.NoError(t, err)
+	defer l2.Close()
+	require.NoError(t, l2.Publish("qms/demo/kiosk/k1/press", []byte(`{"service":"pension","id":"s-42"}`), false))
+	m, err := l2.Wait(ctx, "qms/demo/kiosk/k1/press", nil)
+	require.NoError(t, err)
+	require.Contains(t, string(m.Payload), "s-42", "the first message is the live one: nothing was kept")
 }
 
 // A device payload is one JSON object: anything after it is refused.

@@ -696,15 +696,20 @@ func (o *Office) logRefusal(source, id, reason string, err error) {
 // onRetained refuses a retained message on an input topic (published with
 // mosquitto_pub -r, or by a misconfigured button box): acted on, it would
 // issue a ticket or repeat a command at every start and reconnect. The
-// broker's copy is cleared so that it is refused once.
-func (o *Office) onRetained(topic string) {
+// broker's copy is cleared so that it is refused once. (The message was
+// acted on when it was sent: a broker hands a message to the
+// subscriptions it has without the retain flag.)
+func (o *Office) onRetained(topic string, payload []byte) {
 	// The source as the input's other errors name it: kiosk/k1,
 	// counter/5, counter/5/rating, admin.
 	source := strings.TrimPrefix(topic, o.conf().Root()+"/")
 	for _, input := range []string{"/press", "/cmd", "/req"} {
 		source = strings.TrimSuffix(source, input)
 	}
-	o.reportError(source, fmt.Errorf("office: a retained message on %s was refused and cleared: inputs are acted on when they are sent; publish them without the retain flag", topic))
+	// Its id, when it can be read, tells the device which of its presses
+	// or commands this was.
+	id := readID(idBefore(payload))
+	o.refused(source, id, fmt.Errorf("office: a retained message on %s was refused and cleared: inputs are acted on when they are sent; publish them without the retain flag", topic))
 	o.bus.Start(topic, 1, true, nil) // not awaited: this is the client's goroutine
 }
 
