@@ -76,6 +76,9 @@ func Hold(key string) (release func()) {
 	return func() { once.Do(func() { close(gate.(chan struct{})) }) }
 }
 
+// WhenText says when a closed kiosk's service opens, after the word before.
+var WhenText = whenText
+
 // LatinLabel is what a ticket prints of its label for English readers.
 var LatinLabel = latinLabel
 

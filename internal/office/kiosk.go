@@ -15,6 +15,7 @@ import (
 	"sync/atomic"
 	"time"
 	"unicode"
+	"unicode/utf8"
 
 	"github.com/cherga/cherga/audio"
 	"github.com/cherga/cherga/device"
@@ -982,14 +983,18 @@ func closedMessage(cfg *config.Config, svc *config.Service, serviceClosed bool, 
 		// No counter serves it: nobody can say when it will be given.
 		return uk + " / " + en
 	}
-	day, dayEn, clock := whenText(opens, now.In(opens.Location()))
-	switch office, _ := cfg.NextOpening(nil, now); {
-	case serviceClosed:
-		return fmt.Sprintf("%s. Її надаватимуть %s з %s. / %s. It will be available %s from %s.", uk, day, clock, en, dayEn, clock)
-	case !office.Equal(opens):
-		// The service's own hours: the office opening would not give it.
-		return fmt.Sprintf("%s. Цю послугу надаватимуть %s з %s. / %s. This service will be available %s from %s.", uk, day, clock, en, dayEn, clock)
+	local := now.In(opens.Location())
+	if office, _ := cfg.NextOpening(nil, now); serviceClosed || !office.Equal(opens) {
+		// The service's opening; with the office closed, by the service's
+		// own hours (the office opening would not give it).
+		what, whatEn := "Її", "It"
+		if !serviceClosed {
+			what, whatEn = "Цю послугу", "This service"
+		}
+		day, dayEn, clock := whenText(opens, local, "надаватимуть")
+		return fmt.Sprintf("%s. %s надаватимуть %s з %s. / %s. %s will be available %s from %s.", uk, what, day, clock, en, whatEn, dayEn, clock)
 	}
+	day, dayEn, clock := whenText(opens, local, "Відчиняємося")
 	o := "о"
 	if opens.Hour() == 11 {
 		o = "об"
@@ -1008,25 +1013,25 @@ func served(cfg *config.Config, service string) bool {
 }
 
 // weekdays are the days of the week, Sunday first as time.Weekday counts
-// them, as Ukrainian says "on" one (the accusative: «в п'ятницю») and "on"
-// one a week on, which is the same weekday as today. The words before them
-// end in a vowel («Відчиняємося», «надаватимуть»): «в», but «у» before в
-// («у вівторок»).
+// them, as Ukrainian says "on" one (the accusative: «п'ятницю») and "on"
+// one a week on, which is the same weekday as today; whenText puts «в» or
+// «у» before them.
 var weekdays = [7]struct{ on, next, en string }{
-	{"в неділю", "в наступну неділю", "Sunday"},
-	{"в понеділок", "в наступний понеділок", "Monday"},
-	{"у вівторок", "в наступний вівторок", "Tuesday"},
-	{"в середу", "в наступну середу", "Wednesday"},
-	{"в четвер", "в наступний четвер", "Thursday"},
-	{"в п'ятницю", "в наступну п'ятницю", "Friday"},
-	{"в суботу", "в наступну суботу", "Saturday"},
+	{"неділю", "наступну неділю", "Sunday"},
+	{"понеділок", "наступний понеділок", "Monday"},
+	{"вівторок", "наступний вівторок", "Tuesday"},
+	{"середу", "наступну середу", "Wednesday"},
+	{"четвер", "наступний четвер", "Thursday"},
+	{"п'ятницю", "наступну п'ятницю", "Friday"},
+	{"суботу", "наступну суботу", "Saturday"},
 }
 
 // whenText says when at (within a week of now, in the same time zone) is,
-// as a citizen at the kiosk hears it: «сьогодні о 13:00», «завтра о 09:00»,
-// «у понеділок о 09:00» ("today at 13:00", "tomorrow at 09:00", "on Monday
-// at 09:00"). Ukrainian says «об» before 11 (одинадцятій).
-func whenText(at, now time.Time) (uk, en, clock string) {
+// as a citizen at the kiosk hears it after the word before: «сьогодні о
+// 13:00», «завтра о 09:00», «в понеділок о 09:00» ("today at 13:00",
+// "tomorrow at 09:00", "on Monday at 09:00"). Ukrainian says «об» before
+// 11 (одинадцятій).
+func whenText(at, now time.Time, before string) (uk, en, clock string) {
 	date := func(t time.Time) time.Time { y, m, d := t.Date(); return time.Date(y, m, d, 0, 0, 0, 0, time.UTC) }
 	days := int(date(at).Sub(date(now)) / (24 * time.Hour))
 	clock = at.Format("15:04")
@@ -1037,11 +1042,25 @@ func whenText(at, now time.Time) (uk, en, clock string) {
 	case days == 1:
 		uk, en = "завтра", "tomorrow"
 	case days >= 7:
-		uk, en = wd.next, "next "+wd.en
+		uk, en = inOn(before, wd.next)+" "+wd.next, "next "+wd.en
 	default:
-		uk, en = wd.on, "on "+wd.en
+		uk, en = inOn(before, wd.on)+" "+wd.on, "on "+wd.en
 	}
 	return uk, en, clock
+}
+
+// inOn is the preposition «в» or «у» ("on") before word, after the word
+// before it, as Ukrainian euphony has it: «у» after a consonant («Її
+// надаватимуть у середу»: ь ends a consonant) and before в or ф («у
+// вівторок»); «в» after a vowel before another consonant («Відчиняємося в
+// понеділок», «в наступний вівторок»).
+func inOn(before, word string) string {
+	last, _ := utf8.DecodeLastRuneInString(strings.ToLower(before))
+	first, _ := utf8.DecodeRuneInString(strings.ToLower(word))
+	if strings.ContainsRune("вф", first) || !strings.ContainsRune("аеєиіїоуюя", last) {
+		return "у"
+	}
+	return "в"
 }
 
 // ready checks the printer now, so that a press never issues a number for a

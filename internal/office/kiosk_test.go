@@ -1224,6 +1224,34 @@ func TestKioskUnknownCategory(t *testing.T) {
 	require.Empty(t, tks)
 }
 
+// Ukrainian says «у» rather than «в» after a consonant and before в or
+// ф, on every weekday, this week's and next week's.
+func TestWhenTextEuphony(t *testing.T) {
+	monday := time.Date(2026, 11, 23, 8, 0, 0, 0, time.UTC)
+	opens := []string{"в понеділок", "у вівторок", "в середу", "в четвер", "в п'ятницю", "в суботу", "в неділю"}
+	available := []string{"у понеділок", "у вівторок", "у середу", "у четвер", "у п'ятницю", "у суботу", "у неділю"}
+	next := []string{"в наступний понеділок", "в наступний вівторок", "в наступну середу", "в наступний четвер", "в наступну п'ятницю", "в наступну суботу", "в наступну неділю"}
+	nextAvailable := []string{"у наступний понеділок", "у наступний вівторок", "у наступну середу", "у наступний четвер", "у наступну п'ятницю", "у наступну суботу", "у наступну неділю"}
+	for i := range 7 {
+		// This week's seen two days before, next week's from the day.
+		at := monday.AddDate(0, 0, i)
+		now, later := at.AddDate(0, 0, -2), at.AddDate(0, 0, 7)
+		for _, tt := range []struct {
+			at, now time.Time
+			before  string
+			want    string
+		}{
+			{at, now, "Відчиняємося", opens[i]},
+			{at, now, "надаватимуть", available[i]},
+			{later, at, "Відчиняємося", next[i]},
+			{later, at, "надаватимуть", nextAvailable[i]},
+		} {
+			uk, _, _ := office.WhenText(tt.at, tt.now, tt.before)
+			require.Equal(t, tt.want, uk, "%s %s (%s)", tt.before, tt.at.Weekday(), tt.now.Weekday())
+		}
+	}
+}
+
 // A press refused outside the hours says when to come back: the office's
 // next opening, today's, tomorrow's or a weekday's, past holidays and
 // across midnight, or the service's own when it keeps other hours; nothing
@@ -1260,14 +1288,14 @@ func TestKioskClosedSaysWhenItOpens(t *testing.T) {
 		want    string
 	}{
 		{at(23, 7, 30, 0), "social", "Офіс зараз зачинено. Відчиняємося сьогодні о 09:00. / The office is closed now. We open today at 09:00."},
-		{at(23, 10, 0, 0), "pension", "Ця послуга зараз не надається. Її надаватимуть в середу з 11:00. / This service is not available right now. It will be available on Wednesday from 11:00."},
+		{at(23, 10, 0, 0), "pension", "Ця послуга зараз не надається. Її надаватимуть у середу з 11:00. / This service is not available right now. It will be available on Wednesday from 11:00."},
 		{at(23, 10, 0, 0), "employment", "Ця послуга зараз не надається / This service is not available right now"},
 		{at(23, 17, 30, 0), "social", "Офіс зараз зачинено. Відчиняємося в середу о 09:00. / The office is closed now. We open on Wednesday at 09:00."},
-		{at(25, 14, 30, 0), "pension", "Ця послуга зараз не надається. Її надаватимуть в наступну середу з 11:00. / This service is not available right now. It will be available next Wednesday from 11:00."},
+		{at(25, 14, 30, 0), "pension", "Ця послуга зараз не надається. Її надаватимуть у наступну середу з 11:00. / This service is not available right now. It will be available next Wednesday from 11:00."},
 		{at(26, 23, 59, 30), "social", "Офіс зараз зачинено. Відчиняємося завтра о 09:00. / The office is closed now. We open tomorrow at 09:00."},
 		{at(27, 0, 0, 30), "social", "Офіс зараз зачинено. Відчиняємося сьогодні о 09:00. / The office is closed now. We open today at 09:00."},
 		{at(28, 10, 0, 0), "social", "Офіс зараз зачинено. Відчиняємося в понеділок о 09:00. / The office is closed now. We open on Monday at 09:00."},
-		{at(28, 10, 0, 0), "pension", "Офіс зараз зачинено. Цю послугу надаватимуть в середу з 11:00. / The office is closed now. This service will be available on Wednesday from 11:00."},
+		{at(28, 10, 0, 0), "pension", "Офіс зараз зачинено. Цю послугу надаватимуть у середу з 11:00. / The office is closed now. This service will be available on Wednesday from 11:00."},
 	} {
 		require.Equal(t, tt.want, press(tt.at, tt.service).Message, "%s at %s", tt.service, tt.at.Format("Mon 02.01 15:04:05"))
 	}
