@@ -25,6 +25,7 @@ import (
 	"github.com/cherga/cherga/internal/office"
 	"github.com/cherga/cherga/internal/testkit"
 	"github.com/cherga/cherga/queue"
+	"github.com/cherga/cherga/queue/queuetest"
 	"github.com/cherga/cherga/sim"
 )
 
@@ -1085,4 +1086,40 @@ func TestFailedStartChangesNothing(t *testing.T) {
 	require.Len(t, tks, 1)
 	require.Equal(t, iss.Ticket.Label, tks[0].Label)
 	require.Equal(t, queue.Waiting, tks[0].State, "still waiting")
+}
+
+// A board says "off_hours":true outside the hours of every service of its
+// counter, also while a citizen is still at it after closing, and not
+// within them: docs/mqtt.md's {root}/board/{counter}.
+func TestBoardSaysOffHours(t *testing.T) {
+	cfg := firmwareconfig.Default() // mon-thu 09:00-17:00
+	cfg.Kiosks[0].Printer = "none"
+	cfg.Office.RefuseLate = false
+	kyiv := cfg.Location()
+	clk := queuetest.NewClock(time.Date(2026, 11, 23, 7, 30, 0, 0, kyiv)) // a Monday
+	ctx, o, l := startOffice(t, office.Opts{Config: cfg, Now: clk.Now}, "qms/demo/board/1", "qms/demo/events")
+	// A call on the fake clock, long past for the real one, shows settled
+	// as serving at once: the state tells the ticket's visit, not more.
+	board := func(ticket bool, offHours bool) {
+		t.Helper()
+		_, err := l.Wait(ctx, "qms/demo/board/1", func(m sim.Message) bool {
+			var b struct {
+				Ticket   string
+				OffHours bool `json:"off_hours"`
+			}
+			return json.Unmarshal(m.Payload, &b) == nil && (b.Ticket != "") == ticket && b.OffHours == offHours
+		})
+		require.NoError(t, err, "a ticket %t, off_hours %t", ticket, offHours)
+	}
+	board(false, true)
+	clk.Set(time.Date(2026, 11, 23, 16, 50, 0, 0, kyiv))
+	_, err := o.Engine().Issue(ctx, queue.IssueRequest{Service: "social", Kiosk: "k1"})
+	require.NoError(t, err)
+	_, err = o.Engine().Counter(ctx, "1", queue.Command{Action: queue.Next})
+	require.NoError(t, err)
+	board(true, false)
+	clk.Set(time.Date(2026, 11, 23, 17, 5, 0, 0, kyiv))
+	_, err = o.Engine().Counter(ctx, "1", queue.Command{Action: queue.Serve})
+	require.NoError(t, err)
+	board(true, true)
 }
