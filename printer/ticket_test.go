@@ -362,6 +362,9 @@ func TestWaitText(t *testing.T) {
 		{95 * time.Minute, "близько 1\u00a0год 35\u00a0хв", "about 1\u00a0h 35\u00a0min"},
 		{61 * time.Minute, "близько 1\u00a0год", "about 1\u00a0h"},
 		{63 * time.Minute, "близько 1\u00a0год 5\u00a0хв", "about 1\u00a0h 5\u00a0min"},
+		// eta_min 62, and 63 (docs/mqtt.md, {root}/queue/{service}).
+		{62*time.Minute + 29*time.Second, "близько 1\u00a0год", "about 1\u00a0h"},
+		{62*time.Minute + 30*time.Second, "близько 1\u00a0год 5\u00a0хв", "about 1\u00a0h 5\u00a0min"},
 		{119 * time.Minute, "близько 2\u00a0год", "about 2\u00a0h"},
 	}
 	for _, tt := range tests {

@@ -348,8 +348,9 @@ func (t *txn) waitingCount(service string) int {
 const Unknown time.Duration = -1
 
 // Minutes is a wait in whole minutes as every figure of cherga gives it:
-// to the nearest minute, so that the ticket, the kiosk's answer and the
-// queue's figures agree; -1 for Unknown.
+// to the nearest minute, so that the kiosk's answer and the queue's
+// figures agree (the ticket says it in words: to 5 minutes from an hour
+// on, printer.WaitText); -1 for Unknown.
 func Minutes(d time.Duration) int {
 	if d < 0 {
 		return -1
