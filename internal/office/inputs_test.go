@@ -138,6 +138,89 @@ func TestRetainedPressLiveServed(t *testing.T) {
 	require.Contains(t, string(m.Payload), "s-42", "the first message is the live one: nothing was kept")
 }
 
+// A screen whose press was not answered, and whose controller restarted
+// meanwhile (a new run), does not send it again: it finds out as
+// docs/mqtt.md says, by events.replay from the seq after the status it
+// pressed under (or its last ticket's id): a ticket.issued of its own
+// kiosk is the press's ticket; another kiosk's is not; a press sent while
+// no controller listened gave none.
+func TestScreenFindsItsPressAfterRestart(t *testing.T) {
+	cfg := roundTheClock(t)
+	cfg.Kiosks = append(cfg.Kiosks, config.Kiosk{ID: "k2", Printer: "none"})
+	brk, err := broker.Start("127.0.0.1:0", quiet)
+	require.NoError(t, err)
+	defer brk.Close()
+	url := "tcp://" + brk.Addr()
+	// The screen of k1 hears no answer: as if it was lost with its Wi-Fi.
+	screen, err := sim.Listen(url, "qms/demo/status", "qms/demo/read/res/#")
+	require.NoError(t, err)
+	defer screen.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	db := filepath.Join(t.TempDir(), "o.db")
+	online := func(not string) office.Status {
+		t.Helper()
+		var st office.Status
+		_, err := screen.Wait(ctx, "qms/demo/status", func(m sim.Message) bool {
+			return json.Unmarshal(m.Payload, &st) == nil && st.Online && st.Run != not
+		})
+		require.NoError(t, err)
+		return st
+	}
+	o, err := office.Start(ctx, office.Opts{Config: cfg, DB: db, Broker: url, Logger: quiet})
+	require.NoError(t, err)
+	pressed := online("")
+	require.NoError(t, screen.Publish("qms/demo/kiosk/k1/press", []byte(`{"service":"social","id":"s-7"}`), false))
+	var label string
+	require.Eventually(t, func() bool {
+		tks, err := o.Engine().Tickets(ctx)
+		if err != nil || len(tks) == 0 {
+			return false
+		}
+		label = tks[0].Label
+		return true
+	}, 10*time.Second, 10*time.Millisecond)
+	_, err = o.Engine().Issue(ctx, queue.IssueRequest{Service: "pension", Kiosk: "k2"})
+	require.NoError(t, err)
+	o.Close()
+	// Sent while no controller listens: the broker keeps nothing for it.
+	require.NoError(t, screen.Publish("qms/demo/kiosk/k1/press", []byte(`{"service":"social","id":"s-8"}`), false))
+
+	o, err = office.Start(ctx, office.Opts{Config: cfg, DB: db, Broker: url, Logger: quiet})
+	require.NoError(t, err)
+	defer o.Close()
+	online(pressed.Run)
+	n := 0
+	issuedAt := func(from uint64) (labels []string, ids []uint64) {
+		t.Helper()
+		n++
+		id := fmt.Sprintf("replay-%d", n)
+		require.NoError(t, screen.Publish("qms/demo/read/req", fmt.Appendf(nil, `{"id":"%s","op":"events.replay","args":{"from_seq":%d}}`, id, from), false))
+		m, err := screen.Wait(ctx, "qms/demo/read/res/"+id, nil)
+		require.NoError(t, err)
+		var res struct {
+			OK     bool
+			Result struct {
+				Events []queue.Event
+				More   bool
+			}
+		}
+		require.NoError(t, json.Unmarshal(m.Payload, &res))
+		require.True(t, res.OK, "%s", m.Payload)
+		require.False(t, res.Result.More)
+		for _, ev := range res.Result.Events {
+			if ev.Type == queue.EvIssued && ev.Ticket.Kiosk == "k1" {
+				labels, ids = append(labels, ev.Ticket.Label), append(ids, ev.Ticket.ID)
+			}
+		}
+		return labels, ids
+	}
+	labels, ids := issuedAt(pressed.Seq + 1)
+	require.Equal(t, []string{label}, labels, "s-7's ticket, and not k2's")
+	labels, _ = issuedAt(ids[0] + 1)
+	require.Empty(t, labels, "s-8 gave no ticket")
+}
+
 // A device payload is one JSON object: anything after it is refused.
 func TestDevicePayloadWithTrailingBytes(t *testing.T) {
 	ctx, o, l := startOffice(t, office.Opts{Config: roundTheClock(t)}, "qms/demo/errors")
