@@ -41,25 +41,33 @@ func containing(s string) func(sim.Message) bool {
 	return func(m sim.Message) bool { return strings.Contains(string(m.Payload), s) }
 }
 
+// ownBroker starts a broker of its own, which outlives the controllers a
+// test starts and stops on it (as Mosquitto does), and a listener of
+// filters on it; db is a state file for those controllers.
+func ownBroker(t *testing.T, filters ...string) (ctx context.Context, url, db string, l *sim.Listener) {
+	t.Helper()
+	brk, err := broker.Start("127.0.0.1:0", quiet)
+	require.NoError(t, err)
+	t.Cleanup(func() { brk.Close() })
+	url = "tcp://" + brk.Addr()
+	l, err = sim.Listen(url, filters...)
+	require.NoError(t, err)
+	t.Cleanup(l.Close)
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	t.Cleanup(cancel)
+	return ctx, url, filepath.Join(t.TempDir(), "o.db"), l
+}
+
 // A press or a command left retained on the broker (mosquitto_pub -r) is
 // not a new input at every start: it is refused, reported with its id and
 // cleared.
 func TestRetainedInputRefused(t *testing.T) {
 	cfg := roundTheClock(t)
-	brk, err := broker.Start("127.0.0.1:0", quiet)
-	require.NoError(t, err)
-	defer brk.Close()
-	url := "tcp://" + brk.Addr()
-	l, err := sim.Listen(url, "qms/demo/errors", "qms/demo/events")
-	require.NoError(t, err)
-	defer l.Close()
+	ctx, url, db, l := ownBroker(t, "qms/demo/errors", "qms/demo/events")
 	require.NoError(t, l.Publish("qms/demo/kiosk/k1/press", []byte(`{"service":"social","id":"s-40"}`), true))
 	require.NoError(t, l.Publish("qms/demo/admin/req", []byte(`{"id":"r1","op":"counter.close","args":{"counter":"2"}}`), true))
 	require.NoError(t, l.Publish("qms/demo/counter/3/cmd", []byte(`{"action":"pause","id":"b3-9"}`), true))
 
-	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
-	defer cancel()
-	db := filepath.Join(t.TempDir(), "o.db")
 	for run := range 2 {
 		o, err := office.Start(ctx, office.Opts{Config: cfg, DB: db, Broker: url, Logger: quiet})
 		require.NoError(t, err)
@@ -102,16 +110,7 @@ func TestRetainedInputRefused(t *testing.T) {
 // start, is refused, with the press's id, and cleared.
 func TestRetainedPressLiveServed(t *testing.T) {
 	cfg := roundTheClock(t)
-	brk, err := broker.Start("127.0.0.1:0", quiet)
-	require.NoError(t, err)
-	defer brk.Close()
-	url := "tcp://" + brk.Addr()
-	l, err := sim.Listen(url, "qms/demo/errors", "qms/demo/kiosk/k1/ticket")
-	require.NoError(t, err)
-	defer l.Close()
-	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
-	defer cancel()
-	db := filepath.Join(t.TempDir(), "o.db")
+	ctx, url, db, l := ownBroker(t, "qms/demo/errors", "qms/demo/kiosk/k1/ticket")
 	o, err := office.Start(ctx, office.Opts{Config: cfg, DB: db, Broker: url, Logger: quiet})
 	require.NoError(t, err)
 	require.NoError(t, l.Publish("qms/demo/kiosk/k1/press", []byte(`{"service":"social","id":"s-41"}`), true))
@@ -147,17 +146,8 @@ func TestRetainedPressLiveServed(t *testing.T) {
 func TestScreenFindsItsPressAfterRestart(t *testing.T) {
 	cfg := roundTheClock(t)
 	cfg.Kiosks = append(cfg.Kiosks, config.Kiosk{ID: "k2", Printer: "none"})
-	brk, err := broker.Start("127.0.0.1:0", quiet)
-	require.NoError(t, err)
-	defer brk.Close()
-	url := "tcp://" + brk.Addr()
 	// The screen of k1 hears no answer: as if it was lost with its Wi-Fi.
-	screen, err := sim.Listen(url, "qms/demo/status", "qms/demo/read/res/#")
-	require.NoError(t, err)
-	defer screen.Close()
-	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
-	defer cancel()
-	db := filepath.Join(t.TempDir(), "o.db")
+	ctx, url, db, screen := ownBroker(t, "qms/demo/status", "qms/demo/read/res/#")
 	online := func(not string) office.Status {
 		t.Helper()
 		var st office.Status
