@@ -425,7 +425,7 @@ func (cl *Client) checkOwnStatus(connect int) {
 		return
 	}
 	topic := cl.opts.Root + "/status"
-	cl.log.Error("bus: the broker does not hand back this controller's own status: the account may not publish or subscribe to "+cl.opts.Root+"/# (check the broker's ACL for this site's root); boards, voice and integrations get nothing from this controller, and its inputs do not reach it",
+	cl.log.Error("bus: the broker does not hand back this controller's own status: the account may not publish or subscribe to "+cl.opts.Root+"/# (check the broker's ACL for this site's root), or another connection holds its client id "+cl.opts.ClientID+" and gets what is sent to it (a second controller of this site); boards, voice and integrations get nothing from this controller, and its inputs do not reach it",
 		"topic", topic, "waited", cl.opts.StatusWait, "username", cl.opts.Username, "client_id", cl.opts.ClientID)
 }
 
