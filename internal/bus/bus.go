@@ -216,10 +216,18 @@ func Connect(ctx context.Context, opts Opts) (*Client, error) {
 				cl.failures.Failed(f.Reason)
 			}
 		}).
-		SetConnectionLostHandler(func(_ paho.Client, err error) {
+		SetReconnectingHandler(func(paho.Client, *paho.ClientOptions) {
+			// Here, not in the connection-lost handler: paho calls this one
+			// before each attempt, that one on a goroutine of its own, which
+			// may run after the new connection's onConnect and leave the
+			// client "away" while connected.
 			cl.mu.Lock()
-			cl.away = time.Now()
+			if cl.away.IsZero() {
+				cl.away = time.Now()
+			}
 			cl.mu.Unlock()
+		}).
+		SetConnectionLostHandler(func(_ paho.Client, err error) {
 			args := []any{"broker", shown, "err", err}
 			if errors.Is(err, io.EOF) {
 				// A broker drops a client when another one connects with

@@ -71,9 +71,12 @@ func init() {
 // Hold makes a test.hold request of key wait until release (which may be
 // called again).
 func Hold(key string) (release func()) {
-	gate, _ := holds.LoadOrStore(key, make(chan struct{}))
+	// A gate of its own: one a run before (-count) left closed releases
+	// nothing.
+	gate := make(chan struct{})
+	holds.Store(key, gate)
 	var once sync.Once
-	return func() { once.Do(func() { close(gate.(chan struct{})) }) }
+	return func() { once.Do(func() { close(gate) }) }
 }
 
 // WhenText says when a closed kiosk's service opens, after the word before.

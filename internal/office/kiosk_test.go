@@ -285,7 +285,14 @@ func TestKioskPressSentAgainWhileQueued(t *testing.T) {
 	answered := func(id string) func(sim.Message) bool {
 		return func(m sim.Message) bool { return strings.Contains(string(m.Payload), `"press":"`+id+`"`) }
 	}
-	for i := range 18 {
+	// p0 first, taken by the kiosk (issued, printing slowly), so that the
+	// 16 presses after it fill the backlog and the 17th is busy.
+	send("p0")
+	require.Eventually(t, func() bool {
+		ts, err := r.o.Engine().Tickets(r.ctx)
+		return err == nil && len(ts) == 1
+	}, 10*time.Second, time.Millisecond, "p0 not taken")
+	for i := 1; i < 18; i++ {
 		send("p" + strconv.Itoa(i))
 	}
 	send("p16")

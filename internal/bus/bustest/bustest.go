@@ -127,9 +127,10 @@ type Opts struct {
 // Server is a running broker.
 type Server struct {
 	// URL is ssl://127.0.0.1:PORT, or tcp:// without a CA.
-	URL  string
-	MQTT *mqtt.Server
-	auth *lockedAuth // nil without a Ledger
+	URL   string
+	MQTT  *mqtt.Server
+	auth  *lockedAuth // nil without a Ledger
+	gates *gates
 }
 
 // SetLedger changes the accounts and the ACL while the broker runs (a
@@ -171,11 +172,42 @@ func (h *lockedAuth) OnACLCheck(cl *mqtt.Client, topic string, write bool) bool 
 }
 
 // Kick drops the connection of the client id, as a broker restarting would.
+// The client's next connection waits until the broker has let this one go:
+// mochi's cleanup of a dropped connection, racing a reconnection within
+// microseconds, can delete the new connection from its table instead.
 func (s *Server) Kick(t testing.TB, id string) {
 	t.Helper()
 	cl, ok := s.MQTT.Clients.Get(id)
 	require.True(t, ok, "no client %s", id)
+	gate := make(chan struct{})
+	s.gates.gates.Store(id, gate)
+	defer func() {
+		s.gates.gates.Delete(id)
+		close(gate)
+	}()
 	cl.Stop(errors.New("bustest: kicked"))
+	if v := cl.Properties.ProtocolVersion; v < 5 && !cl.Properties.Clean || v == 5 && cl.Properties.Props.SessionExpiryInterval > 0 {
+		return // a session the broker keeps: it deletes nothing
+	}
+	require.Eventually(t, func() bool { _, ok := s.MQTT.Clients.Get(id); return !ok }, 10*time.Second, time.Millisecond, "the broker kept the kicked client %s", id)
+}
+
+// gates hold back, while Kick waits, a connection of a client id it
+// dropped.
+type gates struct {
+	mqtt.HookBase
+	gates sync.Map // client id → chan struct{}, closed to let it in
+}
+
+func (h *gates) ID() string { return "bustest-gates" }
+
+func (h *gates) Provides(b byte) bool { return b == mqtt.OnConnect }
+
+func (h *gates) OnConnect(cl *mqtt.Client, _ packets.Packet) error {
+	if g, ok := h.gates.Load(cl.ID); ok {
+		<-g.(chan struct{})
+	}
+	return nil
 }
 
 // Broker starts a mochi-mqtt broker on 127.0.0.1, with a TLS listener
@@ -183,6 +215,8 @@ func (s *Server) Kick(t testing.TB, id string) {
 func Broker(t testing.TB, o Opts) *Server {
 	t.Helper()
 	srv := mqtt.New(&mqtt.Options{InlineClient: true, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	g := new(gates)
+	require.NoError(t, srv.AddHook(g, nil))
 	var la *lockedAuth
 	if o.Ledger != nil {
 		la = &lockedAuth{ledger: o.Ledger}
@@ -205,5 +239,5 @@ func Broker(t testing.TB, o Opts) *Server {
 	require.NoError(t, srv.AddListener(ln))
 	go srv.Serve()
 	t.Cleanup(func() { srv.Close() })
-	return &Server{URL: scheme + ln.Address(), MQTT: srv, auth: la}
+	return &Server{URL: scheme + ln.Address(), MQTT: srv, auth: la, gates: g}
 }
