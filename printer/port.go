@@ -13,6 +13,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -79,7 +80,8 @@ type Printer struct {
 	heard    chan struct{}
 }
 
-// conn is one open transport. Read returns errReadTimeout at the deadline.
+// conn is one open transport. Read returns errReadTimeout at the deadline,
+// and another error once Close was called: a watcher reads until then.
 type conn interface {
 	write(p []byte, deadline time.Time) (int, error)
 	read(p []byte, deadline time.Time) (int, error)
@@ -894,6 +896,11 @@ func (c *serialConn) Close() error { return c.port.Close() }
 type fileConn struct {
 	f        deviceFile
 	readable bool // opened for reading too
+	// closed is set by Close: a read then fails for good, where the
+	// device's own error after a close (a failed SetReadDeadline) would
+	// pass for a printer that does not answer, and keep a watcher
+	// reading a closed device forever.
+	closed atomic.Bool
 }
 
 // deviceFile is what fileConn uses of an *os.File.
@@ -911,7 +918,13 @@ func (c *fileConn) write(p []byte, dl time.Time) (int, error) {
 }
 
 func (c *fileConn) read(p []byte, dl time.Time) (int, error) {
+	if c.closed.Load() {
+		return 0, os.ErrClosed
+	}
 	if err := c.f.SetReadDeadline(dl); err != nil {
+		if errors.Is(err, os.ErrClosed) {
+			return 0, err
+		}
 		return 0, errReadTimeout // cannot wait safely: treat as no reply
 	}
 	n, err := c.f.Read(p)
@@ -931,7 +944,10 @@ func (c *fileConn) read(p []byte, dl time.Time) (int, error) {
 
 func (c *fileConn) discardInput() {}
 
-func (c *fileConn) Close() error { return c.f.Close() }
+func (c *fileConn) Close() error {
+	c.closed.Store(true)
+	return c.f.Close()
+}
 
 // netConn is a raw TCP connection to port 9100.
 type netConn struct{ c net.Conn }
@@ -988,6 +1004,8 @@ const watchBuffer = 256
 type watcher struct {
 	conn
 	in   chan byte
+	stop chan struct{} // closed by Close: the reader ends at its next read
+	halt sync.Once
 	done chan struct{}
 	err  error // why the reader stopped; set before done is closed
 }
@@ -996,6 +1014,7 @@ var _ conn = (*watcher)(nil)
 
 func (w *watcher) start(asb func(Status), pid func(ProcessID)) {
 	w.in = make(chan byte, watchBuffer)
+	w.stop = make(chan struct{})
 	w.done = make(chan struct{})
 	go w.run(asb, pid)
 }
@@ -1017,7 +1036,12 @@ func (w *watcher) run(asb func(Status), pid func(ProcessID)) {
 		if n == 0 && errors.Is(err, errReadTimeout) {
 			// A device at its end of file "times out" at once: wait out
 			// the poll rather than spin.
-			time.Sleep(time.Until(dl))
+			t := time.NewTimer(time.Until(dl))
+			select {
+			case <-t.C:
+			case <-w.stop:
+			}
+			t.Stop()
 		}
 		for _, c := range buf[:n] {
 			if len(blk) > 0 {
@@ -1057,6 +1081,14 @@ func (w *watcher) run(asb func(Status), pid func(ProcessID)) {
 		if err != nil && !errors.Is(err, errReadTimeout) {
 			w.err = err
 			return
+		}
+		// Closed, whatever the connection's reads say: one that cannot
+		// answer (a usblp printer without a back channel) times out
+		// after its Close as before it.
+		select {
+		case <-w.stop:
+			return
+		default:
 		}
 	}
 }
@@ -1124,11 +1156,23 @@ func (w *watcher) discardInput() {
 	}
 }
 
-// Close closes the connection and waits for the reader, which the closed
-// connection wakes (or its next poll, at the latest).
+// closeWait bounds how long Close waits for the reader: the closed
+// connection wakes it, or its next poll at the latest.
+const closeWait = 4 * watchPoll
+
+// Close closes the connection and waits for the reader, for closeWait at
+// most: a read that the closed connection does not wake (a driver that
+// does not) leaves the reader to end when it returns, rather than hold
+// the kiosk, and with it the office's Close, for good.
 func (w *watcher) Close() error {
+	w.halt.Do(func() { close(w.stop) })
 	err := w.conn.Close()
-	<-w.done
+	t := time.NewTimer(closeWait)
+	defer t.Stop()
+	select {
+	case <-w.done:
+	case <-t.C:
+	}
 	return err
 }
 

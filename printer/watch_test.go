@@ -5,11 +5,16 @@ import (
 	"context"
 	"errors"
 	"io"
+	"os"
+	"path/filepath"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/require"
+
+	"github.com/cherga/cherga/internal/testkit"
 )
 
 // streamConn is a connection whose printer sends a fixed stream, in reads of
@@ -200,4 +205,64 @@ func TestWatcherClosedReader(t *testing.T) {
 	_, err := w.read(make([]byte, 1), time.Now().Add(10*time.Second))
 	require.True(t, errors.Is(err, io.EOF), "%v", err)
 	require.NoError(t, w.Close())
+}
+
+// stuckConn is a connection whose reads block until released, whatever
+// Close does: a driver that a close does not wake.
+type stuckConn struct {
+	streamConn
+	release chan struct{}
+}
+
+func (c *stuckConn) read([]byte, time.Time) (int, error) {
+	<-c.release
+	return 0, io.EOF
+}
+
+// Close returns, and the reader ends, whatever the connection's reads do
+// after it: a usblp printer without a back channel fails them as it did
+// before (no reply), and a driver that a close does not wake leaves its
+// reader to end later, not the kiosk waiting for it for good.
+func TestWatcherCloseReturns(t *testing.T) {
+	for _, tt := range []struct {
+		name string
+		conn func(t *testing.T) conn
+		ends bool // the reader itself ends
+	}{
+		{"usblp without a back channel", func(t *testing.T) conn {
+			path := filepath.Join(t.TempDir(), "lp0")
+			f, err := os.Create(path)
+			require.NoError(t, err)
+			return &fileConn{f: refusingFile{f, syscall.EINVAL}, readable: true}
+		}, true},
+		{"a read that close does not wake", func(t *testing.T) conn {
+			c := &stuckConn{release: make(chan struct{})}
+			t.Cleanup(func() { close(c.release) })
+			return c
+		}, false},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			w := &watcher{conn: tt.conn(t)}
+			w.start(func(Status) {}, func(ProcessID) {})
+			_, err := w.read(make([]byte, 1), time.Now().Add(watchPoll))
+			require.ErrorIs(t, err, errReadTimeout, "no reply")
+			closed := make(chan struct{})
+			go func() {
+				w.Close()
+				close(closed)
+			}()
+			select {
+			case <-closed:
+			case <-time.After(testkit.Wait):
+				t.Fatal("Close still waits for the reader")
+			}
+			if tt.ends {
+				select {
+				case <-w.done:
+				case <-time.After(testkit.Wait):
+					t.Fatal("the reader still reads the closed device")
+				}
+			}
+		})
+	}
 }

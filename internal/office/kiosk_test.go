@@ -669,6 +669,41 @@ func TestKioskKeepsTicketUnpluggedMidway(t *testing.T) {
 	}
 }
 
+// TestKioskLPDeviceUnplugged: an Epson (automatic status back, so its
+// device is read all the time) on a USB printer class device, here the pty
+// at a path as /dev/usb/lp0, is unplugged: from then on its reads fail as
+// those of a printer without a back channel do, which is no reply, not an
+// error. The kiosk finds it gone all the same, and closing the device it
+// dropped does not hang: the kiosk prints again once the printer is
+// plugged back in, and the office closes.
+func TestKioskLPDeviceUnplugged(t *testing.T) {
+	var link string
+	r := startKiosk(t, rigOpts{kiosk: func(k *config.Kiosk) {
+		link = strings.TrimPrefix(k.Printer, "serial:")
+		k.Printer = link
+	}})
+	r.prints(r.sp)
+
+	require.NoError(t, r.sp.Close())
+	r.printerState(func(s office.PrinterState) bool { return !s.Online && s.Error != "" })
+	r.refused("unplugged")
+
+	r.sp = startPrinter(t, &sim.PrinterOpts{Link: link})
+	r.printerState(func(s office.PrinterState) bool { return s.Online && s.Error == "" })
+	r.prints(r.sp)
+	require.NoError(t, r.sp.Close())
+	r.printerState(func(s office.PrinterState) bool { return !s.Online && s.Error != "" })
+
+	closed := make(chan error, 1)
+	go func() { closed <- r.o.Close() }()
+	select {
+	case err := <-closed:
+		require.NoError(t, err)
+	case <-time.After(wait):
+		t.Fatal("the office does not close: its kiosk still waits for the printer")
+	}
+}
+
 // TestKioskProfiles prints through a profile of firmware-config's
 // printers.yaml (CP1125, ESC t 44) and on a printer as slow as a 9600 baud
 // line, where the status read after the ticket waits for its bytes.
