@@ -1069,7 +1069,8 @@ func inOn(before, word string) string {
 // the press costs no round trip on the line. (That it is still there at all
 // only a request tells; one that went silent since the last poll costs the
 // ticket printed into the void, which print keeps in the queue, as for a
-// printer that stops answering after the ticket.)
+// printer that stops answering after the ticket: print asks it then, and
+// the citizen is told.)
 func (k *kiosk) ready(ctx context.Context) error {
 	if k.prn != nil {
 		if st, ok := k.prn.AutoStatus(); ok {
@@ -1217,8 +1218,12 @@ func (k *kiosk) print(ctx context.Context, doc []byte) error {
 			// A model without GS ( H under a profile that says
 			// process_id is asked no more (ErrCannotConfirm).
 			k.o.log.Warn("office: the printer did not confirm a ticket; it stays in the queue (a model without GS ( H needs process_id: false in its profile)", "kiosk", k.cfg.ID, "err", err)
-			if err := k.ready(pctx); err != nil {
-				return &stoppedAfter{err} // and the citizen is told
+			// Asked, not taken from its automatic status: a printer
+			// switched off says nothing on the way down, and its last
+			// word is still that it is ready.
+			k.checkPrinter(pctx)
+			if k.statusErr != nil {
+				return &stoppedAfter{k.statusErr} // and the citizen is told
 			}
 			return nil
 		case !errors.Is(err, printer.ErrCannotConfirm):

@@ -375,6 +375,27 @@ func TestKioskRollEndsRightAfterTicket(t *testing.T) {
 	r.prints(r.sp)
 }
 
+// TestKioskSwitchedOffBetweenPolls: the Epson of the example is switched
+// off between two polls. It tells nothing on the way down (automatic status
+// back), so its last word is still that it is ready, and the press prints
+// into the void. It never says the ticket is printed; asked then, it does
+// not answer: the ticket stays in the queue (it may have come out), and the
+// citizen is told that the printer is not ready, with the number.
+func TestKioskSwitchedOffBetweenPolls(t *testing.T) {
+	r := startKiosk(t, rigOpts{poll: time.Hour})
+	r.prints(r.sp)
+
+	r.sp.SetSilent(true)
+	res := r.press("social")
+	require.True(t, res.OK, "%+v", res)
+	require.Equal(t, "printer", res.Reason, "the screen says the printer is not ready")
+	require.Contains(t, res.Message, "Принтер не готовий до друку")
+	require.Contains(t, res.Message, "Ваш талон "+res.Ticket+" у черзі")
+	r.issued++
+	r.printerState(func(s office.PrinterState) bool { return !s.Online && strings.Contains(s.Error, "no status reply") })
+	r.refused("silent")
+}
+
 // TestKioskBufferedPrinterRollEnds: a printer on USB or the network takes a
 // whole ticket into its buffer at once and prints it over the next moments,
 // so a status request right after the ticket is answered before the ticket
