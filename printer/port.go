@@ -356,11 +356,24 @@ func (p *Printer) awaitPrinted(ctx context.Context, c conn, job uint64) error {
 // three; the replies must arrive within Opts.StatusTimeout of the line being free
 // of what was printed before. A printer that does not answer gives ErrNoReply (it
 // is off, unplugged or does not support status); a condition such as paper out is
-// not an error here: see Status.Err.
+// not an error here: see Status.Err. What the printer sent unasked before the
+// request is dropped; a reply that is not a status reply (ErrBadReply) is
+// asked again once, on a fresh connection.
 func (p *Printer) Status(ctx context.Context) (Status, error) {
 	if p.spec.kind == kindNone {
 		return Status{Online: true}, p.checkOpen()
 	}
+	s, err := p.status(ctx)
+	if errors.Is(err, ErrBadReply) {
+		// One stray byte (sent unasked after the input was drained) is
+		// not yet a fault: asked again, on a fresh connection.
+		s, err = p.status(ctx)
+	}
+	return s, err
+}
+
+// status is one round of Status.
+func (p *Printer) status(ctx context.Context) (Status, error) {
 	c, err := p.get(ctx)
 	if err != nil {
 		return Status{}, err
@@ -942,7 +955,11 @@ func (c *fileConn) read(p []byte, dl time.Time) (int, error) {
 	return n, err
 }
 
-func (c *fileConn) discardInput() {}
+func (c *fileConn) discardInput() {
+	if c.readable {
+		drainInput(c)
+	}
+}
 
 func (c *fileConn) Close() error {
 	c.closed.Store(true)
@@ -970,7 +987,32 @@ func (c *netConn) read(p []byte, dl time.Time) (int, error) {
 	return n, err
 }
 
-func (c *netConn) discardInput() {}
+func (c *netConn) discardInput() { drainInput(c) }
+
+// Bounds of drainInput: how long each read waits for more, and how many
+// bytes it drops at most.
+const (
+	drainWait = time.Millisecond
+	drainMax  = 4096
+)
+
+// drainInput drops what c has received and nobody read, as a serial
+// port's input buffer is flushed: bytes a printer sent unasked (an XON, an
+// automatic status message), which the next real-time request would take
+// for its reply and report a printer out of step. It stops at drainMax
+// bytes, so that a printer that sends without end still gets its request.
+// A read error is left for that request to meet: the next read fails
+// alike.
+func drainInput(c conn) {
+	buf := make([]byte, 64)
+	for dropped := 0; dropped < drainMax; {
+		n, err := c.read(buf, time.Now().Add(drainWait))
+		if err != nil || n == 0 {
+			return
+		}
+		dropped += n
+	}
+}
 
 func (c *netConn) Close() error { return c.c.Close() }
 

@@ -199,6 +199,9 @@ type tcpPrinter struct {
 	// keeps the answers owed meanwhile.
 	pid  bool
 	held map[net.Conn][]ProcessID
+	// garbled is how many of the next replies to DLE EOT are 0xFF, not a
+	// status reply.
+	garbled int
 }
 
 func startTCPPrinter(t *testing.T) *tcpPrinter {
@@ -266,6 +269,10 @@ func (f *tcpPrinter) serve(c net.Conn) {
 			f.mu.Lock()
 			f.got = append(f.got, pend[:i]...)
 			r, _ := f.state.Reply(req)
+			if f.garbled > 0 {
+				f.garbled--
+				r = 0xFF
+			}
 			silent := f.silent
 			msg, asb := f.state.ASB(), f.asbOn[c]
 			f.mu.Unlock()
@@ -380,6 +387,79 @@ func TestTCP(t *testing.T) {
 	f.set(Status{Online: true}, false)
 	_, err = p.Status(ctx)
 	require.NoError(t, err, "a fresh connection after a timeout")
+}
+
+// A printer on the network sends bytes unasked (an XON, an automatic
+// status message) before a status request, or garbles one reply: the
+// bytes are dropped before the request, the garbled reply is asked again,
+// and neither is a fault. A printer whose replies are never status replies
+// is.
+func TestTCPStrayBytes(t *testing.T) {
+	f := startTCPPrinter(t)
+	ctx := context.Background()
+	p, err := Open("tcp://"+f.ln.Addr().String(), &Opts{Timeout: testkit.Wait, StatusTimeout: testkit.Wait, Profile: profile(t, "xprinter-80")})
+	require.NoError(t, err)
+	defer p.Close()
+	_, err = p.Status(ctx)
+	require.NoError(t, err)
+
+	f.mu.Lock()
+	for _, c := range f.conns {
+		_, err := c.Write([]byte{0x14, 0x00, 0x0C, 0x00})
+		require.NoError(t, err)
+	}
+	f.mu.Unlock()
+	s, err := p.Status(ctx)
+	require.NoError(t, err, "bytes sent unasked")
+	require.Equal(t, Status{Online: true}, s)
+
+	f.mu.Lock()
+	f.garbled = 1
+	f.mu.Unlock()
+	s, err = p.Status(ctx)
+	require.NoError(t, err, "one garbled reply")
+	require.Equal(t, Status{Online: true}, s)
+
+	f.mu.Lock()
+	f.garbled = 100
+	f.mu.Unlock()
+	_, err = p.Status(ctx)
+	require.ErrorIs(t, err, ErrBadReply, "every reply garbled")
+}
+
+// A device file's input is drained before a status request, as a serial
+// port's is flushed, up to drainMax bytes: a printer that sends without
+// end still gets its request.
+func TestFileDrainsInput(t *testing.T) {
+	for _, tt := range []struct {
+		name  string
+		stale int
+		left  int
+	}{
+		{"a few bytes", 4, 0},
+		{"more than drainMax", drainMax + 3, 3},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			r, w, err := os.Pipe()
+			require.NoError(t, err)
+			defer w.Close()
+			c := &fileConn{f: r, readable: true}
+			defer c.Close()
+			_, err = w.Write(bytes.Repeat([]byte{0x14}, tt.stale))
+			require.NoError(t, err)
+			c.discardInput()
+			_, err = w.Write([]byte{0x12}) // the reply
+			require.NoError(t, err)
+			var got []byte
+			buf := make([]byte, 16)
+			for len(got) < tt.left+1 {
+				n, err := c.read(buf, time.Now().Add(testkit.Wait))
+				require.NoError(t, err)
+				got = append(got, buf[:n]...)
+			}
+			require.Equal(t, append(bytes.Repeat([]byte{0x14}, tt.left), 0x12), got)
+		})
+	}
 }
 
 func drain(c chan byte) []byte {
