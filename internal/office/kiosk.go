@@ -862,12 +862,19 @@ func (k *kiosk) serve(ctx context.Context, p press) Result {
 		r.Message = lateMessage(pt.Closes) // as the ticket says
 	}
 	if kept {
-		// The printer stopped with the ticket in it, and prints what it
-		// still holds when it is ready again: the ticket stays, and the
-		// screen gives its number meanwhile.
+		// The ticket stays, and the screen gives its number meanwhile.
 		uk, en := printerMessage(err)
 		r.Reason = "printer"
-		r.Message = fmt.Sprintf("%s Ваш талон %s у черзі: якщо він вийшов не повністю, решту буде надруковано, щойно принтер запрацює. / %s Your ticket %s is in the queue: if it came out incomplete, the rest will be printed as soon as the printer is working again.", uk, tk.Label, en, tk.Label)
+		if errors.As(err, new(*printer.Condition)) {
+			// The printer stopped with the ticket in its buffer, and
+			// prints what it still holds when it is ready again.
+			r.Message = fmt.Sprintf("%s Ваш талон %s у черзі: якщо він вийшов не повністю, решту буде надруковано, щойно принтер запрацює. / %s Your ticket %s is in the queue: if it came out incomplete, the rest will be printed as soon as the printer is working again.", uk, tk.Label, en, tk.Label)
+		} else {
+			// The printer went away (a cable pulled, the network
+			// lost, switched off): what had not reached its paper is
+			// gone, and only a reprint (ticket.reprint) gives it.
+			r.Message = fmt.Sprintf("%s Ваш талон %s у черзі: якщо він вийшов не повністю, попросіть працівника офісу надрукувати його ще раз. / %s Your ticket %s is in the queue: if it did not come out whole, please ask a member of staff to reprint it.", uk, tk.Label, en, tk.Label)
+		}
 	}
 	return r
 }
@@ -1176,7 +1183,9 @@ func (k *kiosk) clearBuffer(ctx context.Context) bool {
 // stoppedAfter is a printer found not ready after a ticket had gone to it
 // (the roll ended, the cover opened, it went silent or was unplugged),
 // without saying whether it had printed the ticket first: the ticket
-// stays, and the citizen is told.
+// stays, and the citizen is told: that the rest prints when the printer
+// is ready again if it reported a condition (it holds the rest), to ask
+// for a reprint otherwise (the rest is lost with the connection).
 type stoppedAfter struct{ err error }
 
 func (e *stoppedAfter) Error() string {

@@ -391,6 +391,7 @@ func TestKioskSwitchedOffBetweenPolls(t *testing.T) {
 	require.Equal(t, "printer", res.Reason, "the screen says the printer is not ready")
 	require.Contains(t, res.Message, "Принтер не готовий до друку")
 	require.Contains(t, res.Message, "Ваш талон "+res.Ticket+" у черзі")
+	require.Contains(t, res.Message, "please ask a member of staff to reprint it", "a printer switched off lost what it held")
 	r.issued++
 	r.printerState(func(s office.PrinterState) bool { return !s.Online && strings.Contains(s.Error, "no status reply") })
 	r.refused("silent")
@@ -640,6 +641,7 @@ func TestKioskKeepsTicketPrinterCannotClear(t *testing.T) {
 			require.Equal(t, "printer", res.Reason)
 			require.Contains(t, res.Message, "Ваш талон "+res.Ticket+" у черзі")
 			require.Contains(t, res.Message, "Your ticket "+res.Ticket+" is in the queue")
+			require.Contains(t, res.Message, "the rest will be printed as soon as the printer is working again", "it holds the rest")
 			r.issued++
 			r.printerState(func(s office.PrinterState) bool { return s.Paper == "out" })
 			r.refused("paper out")
@@ -667,7 +669,9 @@ func TestKioskKeepsTicketPrinterCannotClear(t *testing.T) {
 // reached the paper: a USB printer prints what its buffer holds. Unsure,
 // the kiosk keeps the number in the queue (a phantom costs one no-show; a
 // citizen holding a number that is never called costs far more), says the
-// printer is gone, and prints again once it is plugged back in.
+// printer is gone, and prints again once it is plugged back in. What had
+// not reached the printer is lost with the cable: the citizen is told to
+// ask for a reprint, not that the rest will print.
 func TestKioskKeepsTicketUnpluggedMidway(t *testing.T) {
 	r := startKiosk(t, rigOpts{})
 	r.prints(r.sp)
@@ -677,6 +681,9 @@ func TestKioskKeepsTicketUnpluggedMidway(t *testing.T) {
 	require.True(t, res.OK, "%+v", res)
 	require.Equal(t, "printer", res.Reason, "the screen says the printer is not ready")
 	require.Contains(t, res.Message, "Ваш талон "+res.Ticket+" у черзі")
+	require.Contains(t, res.Message, "попросіть працівника офісу надрукувати його ще раз")
+	require.Contains(t, res.Message, "please ask a member of staff to reprint it")
+	require.NotContains(t, res.Message, "the rest will be printed")
 	r.issued++
 	r.printerState(func(s office.PrinterState) bool { return !s.Online && s.Error != "" })
 	require.NoError(t, r.sp.Close(), "waits for the unplugging to finish")
