@@ -30,8 +30,9 @@ type Opts struct {
 	ConfirmTimeout time.Duration `yaml:"confirm_timeout"`
 	// StatusTimeout bounds the wait for the replies to a status request, counted
 	// from when the bytes sent before the request have crossed a serial line at
-	// its baud rate (a printer answers when it reaches the request); 0 means
-	// 500ms. It is how long a silent printer takes to be noticed.
+	// its baud rate, or could have been printed by a slow printer (printTime),
+	// whichever is later (a printer answers when it reaches the request); 0
+	// means 500ms. It is how long a silent printer takes to be noticed.
 	StatusTimeout time.Duration `yaml:"status_timeout"`
 	// Profile is the model, used by PrintTicket; nil means DefaultProfile.
 	Profile *Profile `yaml:"-"`
@@ -197,6 +198,7 @@ func (p *Printer) Print(ctx context.Context, data []byte) error {
 	if err != nil {
 		return err
 	}
+	printed := later(p.lineFree, time.Now()).Add(printTime(p.profile, data))
 	for len(data) > 0 {
 		if err := ctx.Err(); err != nil {
 			return err
@@ -209,7 +211,47 @@ func (p *Printer) Print(ctx context.Context, data []byte) error {
 		p.lineFree = later(p.lineFree, time.Now()).Add(p.spec.wireTime(n))
 		data = data[n:]
 	}
+	// Many clones answer a real-time request only when they reach it in
+	// their buffer, after printing what came before it: over USB or the
+	// network, where the data is all there at once, that is the wait.
+	p.lineFree = later(p.lineFree, printed)
 	return nil
+}
+
+// A slow printer (a clone at 90 mm/s) prints a line of font A, 24 dots
+// and its spacing (lineDots), in about linePrint. An NV logo, whose height
+// the bytes do not tell, counts nvLogoDots; a QR code qrModules modules of
+// the profile's size (version 4); a cut the feed before it, cutDots.
+const (
+	linePrint  = 40 * time.Millisecond
+	lineDots   = 30
+	nvLogoDots = 8 * lineDots
+	qrModules  = 33
+	cutDots    = 4 * lineDots
+)
+
+// printTime is about how long a slow printer takes to print data: a
+// bound for when it answers a request sent after it, not a promise.
+func printTime(prof *Profile, data []byte) time.Duration {
+	d := NewDecoder(prof)
+	dots := 0
+	for _, doc := range append(d.Feed(data), d.Pending()) {
+		for _, l := range doc.Lines {
+			dots += lineDots * max(l.Height, 1)
+		}
+		for _, b := range doc.Bitmaps {
+			if b == nil {
+				dots += nvLogoDots
+			} else {
+				dots += b.Rows
+			}
+		}
+		dots += len(doc.QR)*qrModules*max(prof.QRModule, 1) + len(doc.Barcodes)*3*lineDots
+		if doc.Cut {
+			dots += cutDots
+		}
+	}
+	return time.Duration(dots) * linePrint / lineDots
 }
 
 // PrintConfirmed sends data followed by a process ID request (GS ( H) and

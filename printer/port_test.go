@@ -202,6 +202,9 @@ type tcpPrinter struct {
 	// garbled is how many of the next replies to DLE EOT are 0xFF, not a
 	// status reply.
 	garbled int
+	// inOrder makes it a clone that answers DLE EOT only when it reaches
+	// it in its buffer: this long after the print data before it.
+	inOrder time.Duration
 }
 
 func startTCPPrinter(t *testing.T) *tcpPrinter {
@@ -233,6 +236,7 @@ func startTCPPrinter(t *testing.T) *tcpPrinter {
 
 func (f *tcpPrinter) serve(c net.Conn) {
 	var pend, scan []byte
+	var lastData time.Time
 	buf := make([]byte, 1024)
 	req := RequestProcessID(nil, ProcessID{})[:7]
 	for {
@@ -266,6 +270,9 @@ func (f *tcpPrinter) serve(c net.Conn) {
 				break
 			}
 			req := pend[i+2]
+			if i > 0 {
+				lastData = time.Now()
+			}
 			f.mu.Lock()
 			f.got = append(f.got, pend[:i]...)
 			r, _ := f.state.Reply(req)
@@ -273,11 +280,12 @@ func (f *tcpPrinter) serve(c net.Conn) {
 				f.garbled--
 				r = 0xFF
 			}
-			silent := f.silent
+			silent, inOrder := f.silent, f.inOrder
 			msg, asb := f.state.ASB(), f.asbOn[c]
 			f.mu.Unlock()
 			pend = pend[i+3:]
 			f.requests <- req
+			time.Sleep(time.Until(lastData.Add(inOrder)))
 			if !silent {
 				c.Write([]byte{r})
 				if asb {
@@ -287,6 +295,9 @@ func (f *tcpPrinter) serve(c net.Conn) {
 			}
 		}
 		if !bytes.Contains(pend, []byte{DLE}) {
+			if len(pend) > 0 {
+				lastData = time.Now()
+			}
 			f.mu.Lock()
 			f.got = append(f.got, pend...)
 			f.mu.Unlock()
@@ -460,6 +471,27 @@ func TestFileDrainsInput(t *testing.T) {
 			require.Equal(t, append(bytes.Repeat([]byte{0x14}, tt.left), 0x12), got)
 		})
 	}
+}
+
+// A clone that answers a status request only once it has printed the
+// ticket sent before it, over the network where the ticket arrives at
+// once: the request waits for the ticket's print time, not only for the
+// status timeout.
+func TestTCPStatusAfterTicket(t *testing.T) {
+	f := startTCPPrinter(t)
+	f.inOrder = 700 * time.Millisecond // more than the default status timeout
+	prof := profile(t, "xprinter-80")
+	tk, err := prof.Ticket(testTicket())
+	require.NoError(t, err)
+	require.Greater(t, printTime(prof, tk), f.inOrder, "a slow printer takes longer")
+	p, err := Open("tcp://"+f.ln.Addr().String(), &Opts{Timeout: testkit.Wait, Profile: prof})
+	require.NoError(t, err)
+	defer p.Close()
+	ctx := context.Background()
+	require.NoError(t, p.Print(ctx, tk))
+	s, err := p.Status(ctx)
+	require.NoError(t, err)
+	require.Equal(t, Status{Online: true}, s)
 }
 
 func drain(c chan byte) []byte {
