@@ -170,6 +170,11 @@ type Kiosk struct {
 	// profile's asb) tells every change at once by itself, and the poll
 	// only finds one that went silent.
 	StatusPollMS int `yaml:"status_poll_ms,omitempty" json:"status_poll_ms,omitempty"`
+	// StatusTimeoutMS is how long the kiosk waits for its printer's
+	// answer to a status request, beyond the time the printer may take to
+	// print what was sent before it; 0 means 500. A printer that answers
+	// later is taken for one switched off.
+	StatusTimeoutMS int `yaml:"status_timeout_ms,omitempty" json:"status_timeout_ms,omitempty"`
 	// Logo is a PNG image printed at the top of every ticket (an absolute
 	// path, such as /etc/cherga/logo.png): scaled down to the paper if
 	// wider, in black and white. Its bytes go with every ticket, so on a
@@ -955,6 +960,11 @@ func (c *Config) Validate() error {
 		}
 		if k.StatusPollMS != 0 && (k.StatusPollMS < 100 || k.StatusPollMS > 3600000) {
 			bad(f+".status_poll_ms", "must be 0 (500 ms) or 100..3600000 ms, got %d", k.StatusPollMS)
+		}
+		// Beyond 5 s a press waits for a printer switched off longer than
+		// a citizen waits for a ticket.
+		if k.StatusTimeoutMS != 0 && (k.StatusTimeoutMS < 100 || k.StatusTimeoutMS > 5000) {
+			bad(f+".status_timeout_ms", "must be 0 (500 ms) or 100..5000 ms, got %d", k.StatusTimeoutMS)
 		}
 		switch {
 		case k.LogoNV < 0 || k.LogoNV > 255:

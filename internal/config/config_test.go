@@ -80,6 +80,10 @@ func TestParseErrorsNameTheField(t *testing.T) {
   ca_file: ca.pem`, "broker.ca_file"},
 		{"status poll too fast", `long_press_ms: 2000`, `long_press_ms: 2000
     status_poll_ms: 10`, "kiosks[0].status_poll_ms"},
+		{"status timeout too short", `long_press_ms: 2000`, `long_press_ms: 2000
+    status_timeout_ms: 50`, "kiosks[0].status_timeout_ms"},
+		{"status timeout too long", `long_press_ms: 2000`, `long_press_ms: 2000
+    status_timeout_ms: 60000`, "kiosks[0].status_timeout_ms"},
 		{"logo by a relative path", `long_press_ms: 2000`, `long_press_ms: 2000
     logo: logo.png`, "kiosks[0].logo"},
 		{"two logos", `long_press_ms: 2000`, `long_press_ms: 2000

@@ -616,7 +616,7 @@ func (k *kiosk) button(i int) string {
 // it when it changed.
 func (k *kiosk) checkPrinter(ctx context.Context) {
 	if k.prn == nil {
-		prn, err := printer.Open(k.spec, &printer.Opts{Profile: k.profile})
+		prn, err := printer.Open(k.spec, &printer.Opts{Profile: k.profile, StatusTimeout: time.Duration(k.cfg.StatusTimeoutMS) * time.Millisecond})
 		if err != nil {
 			k.setStatus(printer.Status{}, err)
 			return

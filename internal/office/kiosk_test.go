@@ -1,6 +1,7 @@
 package office_test
 
 import (
+	"bytes"
 	"cmp"
 	"context"
 	"encoding/json"
@@ -12,11 +13,13 @@ import (
 	"io"
 	"log/slog"
 	"math/rand/v2"
+	"net"
 	"os"
 	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -730,6 +733,80 @@ func TestKioskLPDeviceUnplugged(t *testing.T) {
 	case <-time.After(wait):
 		t.Fatal("the office does not close: its kiosk still waits for the printer")
 	}
+}
+
+// slowTCPPrinter is a ready printer on a raw TCP port that answers the
+// status requests of each write only after delay, however long ago it
+// printed: slower than a kiosk waits by default. It returns its spec.
+func slowTCPPrinter(t *testing.T, delay time.Duration) string {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	var mu sync.Mutex
+	var conns []net.Conn
+	t.Cleanup(func() {
+		ln.Close()
+		mu.Lock()
+		defer mu.Unlock()
+		for _, c := range conns {
+			c.Close()
+		}
+	})
+	serve := func(c net.Conn) {
+		var pend []byte
+		buf := make([]byte, 4096)
+		for {
+			n, err := c.Read(buf)
+			if err != nil {
+				return
+			}
+			var replies []byte
+			for pend = append(pend, buf[:n]...); ; {
+				i := bytes.Index(pend, []byte{printer.DLE, printer.EOT})
+				if i < 0 || i+2 >= len(pend) {
+					break
+				}
+				r, _ := printer.Status{Online: true}.Reply(pend[i+2])
+				replies, pend = append(replies, r), pend[i+3:]
+			}
+			if i := bytes.LastIndexByte(pend, printer.DLE); i < 0 {
+				pend = pend[:0]
+			} else {
+				pend = pend[i:]
+			}
+			if len(replies) > 0 {
+				time.Sleep(delay)
+				c.Write(replies)
+			}
+		}
+	}
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			mu.Lock()
+			conns = append(conns, c)
+			mu.Unlock()
+			go serve(c)
+		}
+	}()
+	return "tcp://" + ln.Addr().String()
+}
+
+// A printer slower to answer a status request than a kiosk waits by
+// default is given kiosks[].status_timeout_ms: its answers are taken (not
+// a printer without status, whose paper is unknown), and it prints.
+func TestKioskStatusTimeout(t *testing.T) {
+	spec := slowTCPPrinter(t, time.Second)
+	r := startKiosk(t, rigOpts{profile: "xprinter-80", kiosk: func(k *config.Kiosk) {
+		k.Printer, k.StatusTimeoutMS = spec, 4000
+	}})
+	s := r.printerState(func(s office.PrinterState) bool { return s.Online && s.Error == "" })
+	require.Equal(t, "ok", s.Paper, "it answered")
+	res := r.press("social")
+	require.True(t, res.OK, "%+v", res)
+	require.Empty(t, res.Reason)
 }
 
 // TestKioskProfiles prints through a profile of firmware-config's
