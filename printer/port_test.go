@@ -414,28 +414,34 @@ func TestTCPStrayBytes(t *testing.T) {
 	_, err = p.Status(ctx)
 	require.NoError(t, err)
 
-	f.mu.Lock()
-	for _, c := range f.conns {
-		_, err := c.Write([]byte{0x14, 0x00, 0x0C, 0x00})
+	for _, tt := range []struct {
+		name  string
+		fault func() error // called with f.mu held
+		err   error        // nil: the printer is ready
+	}{
+		{"bytes sent unasked", func() error {
+			for _, c := range f.conns {
+				if _, err := c.Write([]byte{0x14, 0x00, 0x0C, 0x00}); err != nil {
+					return err
+				}
+			}
+			return nil
+		}, nil},
+		{"one garbled reply", func() error { f.garbled = 1; return nil }, nil},
+		{"every reply garbled", func() error { f.garbled = 100; return nil }, ErrBadReply},
+	} {
+		f.mu.Lock()
+		err := tt.fault()
+		f.mu.Unlock()
 		require.NoError(t, err)
+		s, err := p.Status(ctx)
+		if tt.err != nil {
+			require.ErrorIs(t, err, tt.err, tt.name)
+			continue
+		}
+		require.NoError(t, err, tt.name)
+		require.Equal(t, Status{Online: true}, s, tt.name)
 	}
-	f.mu.Unlock()
-	s, err := p.Status(ctx)
-	require.NoError(t, err, "bytes sent unasked")
-	require.Equal(t, Status{Online: true}, s)
-
-	f.mu.Lock()
-	f.garbled = 1
-	f.mu.Unlock()
-	s, err = p.Status(ctx)
-	require.NoError(t, err, "one garbled reply")
-	require.Equal(t, Status{Online: true}, s)
-
-	f.mu.Lock()
-	f.garbled = 100
-	f.mu.Unlock()
-	_, err = p.Status(ctx)
-	require.ErrorIs(t, err, ErrBadReply, "every reply garbled")
 }
 
 // A device file's input is drained before a status request, as a serial
