@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"image/png"
+	"io/fs"
 	"os"
 	"slices"
 	"strconv"
@@ -636,6 +637,8 @@ func (k *kiosk) checkPrinter(ctx context.Context) {
 	defer cancel()
 	st, err := k.prn.Status(sctx)
 	switch {
+	case err != nil && ctx.Err() != nil:
+		return // the office stops: the printer is not at fault
 	case err == nil:
 		if k.noStatus {
 			k.o.log.Info("office: the printer answers status requests now", "kiosk", k.cfg.ID, "printer", k.spec)
@@ -740,6 +743,10 @@ func printerFix(err error) string {
 		return "switch the printer off and on"
 	case errors.As(err, new(*printer.Condition)):
 		return "check the printer's panel: its light says why it stopped"
+	case errors.Is(err, printer.ErrBadReply):
+		return "the printer answers, but not as its profile expects: check the kiosk's profile (the printer's model) and, on a serial line, its baud rate and parity"
+	case errors.Is(err, fs.ErrPermission):
+		return "the controller's user may not open the printer: add it to the device's group (lp for /dev/usb/lp*, dialout for a serial port), then restart cherga"
 	}
 	return "check that the printer is switched on and its cable (USB or serial) is in"
 }

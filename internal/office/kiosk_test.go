@@ -20,6 +20,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -739,6 +740,15 @@ func TestKioskLPDeviceUnplugged(t *testing.T) {
 // status requests of each write only after delay, however long ago it
 // printed: slower than a kiosk waits by default. It returns its spec.
 func slowTCPPrinter(t *testing.T, delay time.Duration) string {
+	return tcpPrinter(t, delay, func(n byte) byte {
+		r, _ := printer.Status{Online: true}.Reply(n)
+		return r
+	})
+}
+
+// tcpPrinter is a raw port 9100 printer that answers each DLE EOT n with
+// reply(n), delay after the request came.
+func tcpPrinter(t *testing.T, delay time.Duration, reply func(n byte) byte) string {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	require.NoError(t, err)
 	var mu sync.Mutex
@@ -765,8 +775,7 @@ func slowTCPPrinter(t *testing.T, delay time.Duration) string {
 				if i < 0 || i+2 >= len(pend) {
 					break
 				}
-				r, _ := printer.Status{Online: true}.Reply(pend[i+2])
-				replies, pend = append(replies, r), pend[i+3:]
+				replies, pend = append(replies, reply(pend[i+2])), pend[i+3:]
 			}
 			if i := bytes.LastIndexByte(pend, printer.DLE); i < 0 {
 				pend = pend[:0]
@@ -792,6 +801,24 @@ func slowTCPPrinter(t *testing.T, delay time.Duration) string {
 		}
 	}()
 	return "tcp://" + ln.Addr().String()
+}
+
+// A printer that answers, but not as its profile expects (another
+// model's protocol, a wrong baud rate), is not sent to its cable: the log
+// says to check the profile and the line.
+func TestKioskPrinterBadReplies(t *testing.T) {
+	var garbled atomic.Bool
+	spec := tcpPrinter(t, 0, func(n byte) byte {
+		if garbled.Load() {
+			return 0xFF
+		}
+		r, _ := printer.Status{Online: true}.Reply(n)
+		return r
+	})
+	r := startKiosk(t, rigOpts{profile: "xprinter-80", poll: 50 * time.Millisecond, kiosk: func(k *config.Kiosk) { k.Printer = spec }})
+	garbled.Store(true)
+	r.log.Await(t, r.ctx, `msg="office: printer cannot print" kiosk=k1`, "not logged")
+	require.Contains(t, r.log.String(), `fix="the printer answers, but not as its profile expects`)
 }
 
 // A printer slower to answer a status request than a kiosk waits by
