@@ -26,6 +26,11 @@ type Queue struct {
 	// now, as its answer's reason (closed, paused, clock, daily_cap,
 	// full); "" while it issues.
 	Refused string `json:"refused,omitempty"`
+	// Opens is, while Refused is "closed", when the service opens next by
+	// the office's and its own hours (a screen greys the button out "until
+	// Wednesday 11:00"); zero when nobody can say (no counter serves it, no
+	// opening within the hours), and while it is not closed.
+	Opens time.Time `json:"-"`
 }
 
 // JSON returns the payload of {root}/queue/{service}.
@@ -38,7 +43,8 @@ func (q Queue) JSON() []byte {
 		Reason     string `json:"reason,omitempty"`
 		Alert      bool   `json:"alert,omitempty"`
 		Refused    string `json:"refused,omitempty"`
-	}{q.Waiting, ETA(q.ETAMin), q.LastCalled, q.Paused, q.Reason, q.Alert, q.Refused})
+		Opens      string `json:"opens,omitempty"`
+	}{q.Waiting, ETA(q.ETAMin), q.LastCalled, q.Paused, q.Reason, q.Alert, q.Refused, formatTime(q.Opens)})
 }
 
 // ETA is an estimate in minutes as every payload carries it: null when

@@ -790,6 +790,37 @@ func TestWaitingTicketsExpireAtClosing(t *testing.T) {
 	require.Equal(t, []string{"П002: the service closed", "А001: the service closed"}, reasons)
 }
 
+// A service closed now says in its figures when it opens (a screen greys
+// its button out "until Wednesday 11:00"): by its own hours, or the
+// office's; nothing while it issues, nor when no counter serves it.
+func TestFiguresSayWhenClosedServiceOpens(t *testing.T) {
+	cfg := queuetest.Office(t, func(s string) string {
+		s = strings.ReplaceAll(s, "00:00-24:00", "09:00-17:00")
+		s = strings.Replace(s, `avg_service_min: 15}`, `avg_service_min: 15, hours: {wed: "11:00-17:00"}}`, 1)
+		return strings.Replace(s, `{id: "4", services: [employment], kind: cabinet}`, `{id: "4", services: [social], kind: cabinet}`, 1)
+	})
+	o := newOffice(t, cfg, monday10)
+	figures := map[string]display.Queue{}
+	for _, f := range o.e.TakeRetained().Queues {
+		figures[f.Service] = f.Queue
+	}
+	pension := figures["pension"]
+	require.Equal(t, "closed", pension.Refused)
+	require.Equal(t, time.Date(2026, 11, 25, 11, 0, 0, 0, kyiv), pension.Opens, "Wednesday, by its own hours")
+	require.Contains(t, string(pension.JSON()), `"opens":"2026-11-25T11:00:00+02:00"`)
+	social := figures["social"]
+	require.Empty(t, social.Refused)
+	require.True(t, social.Opens.IsZero(), "open now")
+	require.NotContains(t, string(social.JSON()), `"opens"`)
+	employment := figures["employment"]
+	require.Equal(t, "closed", employment.Refused, "no counter serves it")
+	require.True(t, employment.Opens.IsZero(), "nobody can say when")
+
+	o.clk.Set(time.Date(2026, 11, 23, 18, 0, 0, 0, kyiv))
+	queue.Tick(o.e)
+	require.Equal(t, time.Date(2026, 11, 24, 9, 0, 0, 0, kyiv), figuresOf(t, o.e, "social").Opens, "after closing: tomorrow's opening")
+}
+
 // A power cut over closing time: the citizens still waiting were sent home
 // when the service closed, not when the controller came back the next
 // morning, or days later; the one at a counter, when the day ended. The

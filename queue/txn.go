@@ -3,6 +3,7 @@ package queue
 import (
 	"encoding/binary"
 	"encoding/json"
+	"errors"
 	"math"
 	"slices"
 	"sort"
@@ -371,7 +372,13 @@ func (t *txn) figures(service string) display.Queue {
 		q.Alert = p.Service == "" && p.IsAlert()
 	}
 	if svc != nil {
-		q.Refused = Refusal(t.issuable(svc, false))
+		err := t.issuable(svc, false)
+		q.Refused = Refusal(err)
+		if (errors.Is(err, ErrClosed) || errors.Is(err, ErrServiceClosed)) && len(t.e.servedBy[svc.ID]) > 0 {
+			if at, ok := t.e.cfg.NextOpening(svc, t.now); ok {
+				q.Opens = at
+			}
+		}
 	}
 	return q
 }
