@@ -1640,7 +1640,9 @@ func TestWaitUnknownWithNoCounterOpen(t *testing.T) {
 }
 
 // Without office.refuse_late, a ticket that would be served only after
-// closing is issued, and the kiosk's answer says so.
+// closing is issued, and the kiosk's answer says so. Every answer of a
+// ticket says, for a screen, what the ticket says: the number, the people
+// ahead, the wait.
 func TestKioskAnswersLate(t *testing.T) {
 	cfg := roundTheClock(t)
 	for day := range cfg.Office.Hours {
@@ -1657,9 +1659,11 @@ func TestKioskAnswersLate(t *testing.T) {
 		answers = append(answers, string(m.Payload))
 	}
 	require.NotContains(t, answers[0], `"late"`, "called at once, served by 16:50")
-	require.NotContains(t, answers[0], `"message"`)
+	// The screen shows what the ticket says, in its words.
+	nbsp := func(s string) string { return strings.ReplaceAll(s, "~", "\u00a0") } // a number stays with its unit
+	require.Contains(t, answers[0], nbsp(`"message":"Ваш талон: Ц001. Перед вами нікого немає. Очікування: менше 1~хв. / Your ticket: Ts001. No one is ahead of you. Wait: under 1~min."`))
 	require.Contains(t, answers[1], `"late":true`, "called at 16:50, served at 17:10")
-	require.Contains(t, answers[1], `"message":"Прийом до 17:00: можливо, вас не встигнуть прийняти сьогодні / Open until 17:00: you may not be served today"`, "as the ticket says, with when the service closes")
+	require.Contains(t, answers[1], nbsp(`"message":"Ваш талон: Ц002. Перед вами: 1~особа. Очікування: близько 20~хв. Прийом до 17:00: можливо, вас не встигнуть прийняти сьогодні. / Your ticket: Ts002. People ahead: 1. Wait: about 20~min. Open until 17:00: you may not be served today."`), "as the ticket says, with when the service closes")
 
 	// A press the kiosk cannot read, with an id it can: the screen gets
 	// its answer under that id.

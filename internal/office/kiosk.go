@@ -379,12 +379,8 @@ func (k *kiosk) scannedTicket(ctx context.Context, r *ScanResult, t queue.Ticket
 		uk, en := "Талон "+t.Label+" у черзі.", "Ticket "+englishLabel(t.Label)+" is in the queue."
 		if ahead, wait, err := k.o.eng.Position(ctx, t.ID); err == nil {
 			r.Ahead, r.EtaMin = ahead, queue.Minutes(wait)
-			auk, aen := printer.AheadText(ahead)
-			uk, en = uk+" "+auk+".", en+" "+aen+"."
-			if wait >= 0 {
-				wuk, wen := printer.WaitText(wait)
-				uk, en = uk+" Очікування: "+wuk+".", en+" Wait: "+wen+"."
-			}
+			puk, pen := positionText(ahead, wait)
+			uk, en = uk+" "+puk, en+" "+pen
 		} else {
 			r.EtaMin = -1
 		}
@@ -865,9 +861,7 @@ func (k *kiosk) serve(ctx context.Context, p press) Result {
 	}
 	r.OK, r.Ticket, r.ID, r.Ahead, r.EtaMin, r.Late = true, tk.Label, tk.ID, iss.Ahead, queue.Minutes(iss.Wait), iss.Late
 	r.Priority, r.Category = tk.Priority, tk.Category
-	if r.Late {
-		r.Message = lateMessage(pt.Closes) // as the ticket says
-	}
+	r.Message = issuedMessage(tk.Label, iss.Ahead, iss.Wait, pt.Closes)
 	if kept {
 		// The ticket stays, and the screen gives its number meanwhile.
 		uk, en := printerMessage(err)
@@ -975,11 +969,31 @@ func (p *pace) take(now time.Time) bool {
 // none: a citizen every 2 s.
 const defaultPressesPerMinute = 30
 
-// lateMessage is what the kiosk's answer of a late ticket says, as the
-// ticket does: when the service closes (a wait "under 1 min" beside "you
-// may not be served today" needs it).
-func lateMessage(closes string) string {
-	return "Прийом до " + closes + ": можливо, вас не встигнуть прийняти сьогодні / Open until " + closes + ": you may not be served today"
+// issuedMessage is what the kiosk's answer of an issued ticket says, in
+// the ticket's words, for a screen to show: the number, the people ahead,
+// the wait when it can be estimated (wait ≥ 0), and, for a late ticket
+// (closes, "15:04", set), when the service closes: a wait "under 1 min"
+// beside "you may not be served today" needs it.
+func issuedMessage(label string, ahead int, wait time.Duration, closes string) string {
+	puk, pen := positionText(ahead, wait)
+	uk, en := "Ваш талон: "+label+". "+puk, "Your ticket: "+englishLabel(label)+". "+pen
+	if closes != "" {
+		uk += " Прийом до " + closes + ": можливо, вас не встигнуть прийняти сьогодні."
+		en += " Open until " + closes + ": you may not be served today."
+	}
+	return uk + " / " + en
+}
+
+// positionText says where a waiting ticket stands, as the ticket does:
+// the people ahead and, when it can be estimated (wait ≥ 0), the wait.
+func positionText(ahead int, wait time.Duration) (uk, en string) {
+	uk, en = printer.AheadText(ahead)
+	uk, en = uk+".", en+"."
+	if wait >= 0 {
+		wuk, wen := printer.WaitText(wait)
+		uk, en = uk+" Очікування: "+wuk+".", en+" Wait: "+wen+"."
+	}
+	return uk, en
 }
 
 // closedMessage is what a kiosk says to a press for svc refused outside
