@@ -27,12 +27,29 @@ import (
 // gives a channel told of each connection.
 func connect(t *testing.T, url string, tlsf bus.TLSFiles, user, pass string, log *testkit.Log) (*bus.Client, <-chan struct{}) {
 	t.Helper()
+	return connectWith(t, bus.Opts{URL: url, Username: user, Password: pass, TLS: tlsf}, log)
+}
+
+// runOpts gives o the status and the last will of a controller's run.
+func runOpts(o bus.Opts, run string) bus.Opts {
+	o.Status = map[string]any{"online": true, "run": run}
+	o.Offline = map[string]any{"online": false, "run": run}
+	return o
+}
+
+// connectWith connects with o as the controller would, as client id
+// cherga-t under the root qms/t, logging into log (nil: nowhere), and
+// gives a channel told of each connection.
+func connectWith(t *testing.T, o bus.Opts, log *testkit.Log) (*bus.Client, <-chan struct{}) {
+	t.Helper()
 	connected := make(chan struct{}, 16)
-	cl, err := bus.Connect(context.Background(), bus.Opts{
-		URL: url, ClientID: "cherga-t", Username: user, Password: pass, Root: "qms/t", TLS: tlsf, Timeout: 2 * time.Second,
-		Logger:    slog.New(slog.NewTextHandler(log, nil)),
-		OnConnect: func() { connected <- struct{}{} },
-	})
+	o.ClientID, o.Root, o.Timeout = "cherga-t", "qms/t", 2*time.Second
+	o.Logger = slog.New(slog.DiscardHandler)
+	if log != nil {
+		o.Logger = slog.New(slog.NewTextHandler(log, nil))
+	}
+	o.OnConnect = func() { connected <- struct{}{} }
+	cl, err := bus.Connect(context.Background(), o)
 	require.NoError(t, err)
 	t.Cleanup(func() { cl.Close() })
 	return cl, connected
@@ -208,14 +225,7 @@ func TestOwnStatusNotHandedBack(t *testing.T) {
 	deny.on.Store(true)
 	require.NoError(t, srv.MQTT.AddHook(deny, nil))
 	var log testkit.Log
-	connected := make(chan struct{}, 16)
-	cl, err := bus.Connect(context.Background(), bus.Opts{
-		URL: srv.URL, ClientID: "cherga-t", Root: "qms/t", Timeout: 2 * time.Second,
-		Status: map[string]any{"online": true, "run": "r1"}, StatusWait: 200 * time.Millisecond,
-		Logger: slog.New(slog.NewTextHandler(&log, nil)), OnConnect: func() { connected <- struct{}{} },
-	})
-	require.NoError(t, err)
-	t.Cleanup(func() { cl.Close() })
+	_, connected := connectWith(t, bus.Opts{URL: srv.URL, Status: map[string]any{"online": true, "run": "r1"}, StatusWait: 200 * time.Millisecond}, &log)
 	await(t, connected, "not connected")
 	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
 	defer cancel()
@@ -269,20 +279,7 @@ func TestTwinStoppedIsNoTwin(t *testing.T) {
 	srv := bustest.Broker(t, bustest.Opts{Ledger: allow("a", "b")})
 	var log testkit.Log
 	open := func(user, run string, l *testkit.Log) (*bus.Client, <-chan struct{}) {
-		connected := make(chan struct{}, 16)
-		logger := slog.New(slog.DiscardHandler)
-		if l != nil {
-			logger = slog.New(slog.NewTextHandler(l, nil))
-		}
-		cl, err := bus.Connect(context.Background(), bus.Opts{
-			URL: srv.URL, ClientID: "cherga-t", Username: user, Password: "pw", Root: "qms/t", Timeout: 2 * time.Second,
-			Status:  map[string]any{"online": true, "run": run},
-			Offline: map[string]any{"online": false, "run": run},
-			Logger:  logger, OnConnect: func() { connected <- struct{}{} },
-		})
-		require.NoError(t, err)
-		t.Cleanup(func() { cl.Close() })
-		return cl, connected
+		return connectWith(t, runOpts(bus.Opts{URL: srv.URL, Username: user, Password: "pw"}, run), l)
 	}
 	_, aConnected := open("a", "run-a", &log)
 	await(t, aConnected, "a not connected")
@@ -309,15 +306,7 @@ func TestTwinOnlineWhileConnected(t *testing.T) {
 	// subscription made after its PUBACK live as well (mochi).
 	require.NoError(t, srv.MQTT.Publish("qms/t/status", []byte(`{"online":true,"run":"before"}`), true, 1))
 	var log testkit.Log
-	connected := make(chan struct{}, 16)
-	cl, err := bus.Connect(context.Background(), bus.Opts{
-		URL: srv.URL, ClientID: "cherga-t", Root: "qms/t", Timeout: 2 * time.Second,
-		Status:  map[string]any{"online": true, "run": "r1"},
-		Offline: map[string]any{"online": false, "run": "r1"},
-		Logger:  slog.New(slog.NewTextHandler(&log, nil)), OnConnect: func() { connected <- struct{}{} },
-	})
-	require.NoError(t, err)
-	t.Cleanup(func() { cl.Close() })
+	_, connected := connectWith(t, runOpts(bus.Opts{URL: srv.URL}, "r1"), &log)
 	await(t, connected, "not connected")
 	const said = "another controller publishes as this site"
 	require.Never(t, func() bool { return log.Count(said) > 0 }, 500*time.Millisecond, 50*time.Millisecond, "the previous run's status is no twin's")
@@ -348,14 +337,7 @@ func TestOwnStatusOverwrittenByTwin(t *testing.T) {
 	defer twin.Close()
 	require.NoError(t, twin.Publish("qms/t/status", []byte(`{"online":true,"run":"r2"}`), true))
 	var log testkit.Log
-	connected := make(chan struct{}, 16)
-	cl, err := bus.Connect(context.Background(), bus.Opts{
-		URL: srv.URL, ClientID: "cherga-t", Root: "qms/t", Timeout: 2 * time.Second,
-		Status: map[string]any{"online": true, "run": "r1"}, StatusWait: 100 * time.Millisecond,
-		Logger: slog.New(slog.NewTextHandler(&log, nil)), OnConnect: func() { connected <- struct{}{} },
-	})
-	require.NoError(t, err)
-	t.Cleanup(func() { cl.Close() })
+	_, connected := connectWith(t, bus.Opts{URL: srv.URL, Status: map[string]any{"online": true, "run": "r1"}, StatusWait: 100 * time.Millisecond}, &log)
 	await(t, connected, "not connected")
 	require.Never(t, func() bool { return log.Count("does not hand back") > 0 }, time.Second, 50*time.Millisecond, "%s", log.String())
 }
