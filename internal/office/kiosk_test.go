@@ -740,10 +740,13 @@ func TestKioskLPDeviceUnplugged(t *testing.T) {
 // status requests of each write only after delay, however long ago it
 // printed: slower than a kiosk waits by default. It returns its spec.
 func slowTCPPrinter(t *testing.T, delay time.Duration) string {
-	return tcpPrinter(t, delay, func(n byte) byte {
-		r, _ := printer.Status{Online: true}.Reply(n)
-		return r
-	})
+	return tcpPrinter(t, delay, readyReply)
+}
+
+// readyReply is a ready printer's reply to DLE EOT n.
+func readyReply(n byte) byte {
+	r, _ := printer.Status{Online: true}.Reply(n)
+	return r
 }
 
 // tcpPrinter is a raw port 9100 printer that answers each DLE EOT n with
@@ -812,8 +815,7 @@ func TestKioskPrinterBadReplies(t *testing.T) {
 		if garbled.Load() {
 			return 0xFF
 		}
-		r, _ := printer.Status{Online: true}.Reply(n)
-		return r
+		return readyReply(n)
 	})
 	r := startKiosk(t, rigOpts{profile: "xprinter-80", poll: 50 * time.Millisecond, kiosk: func(k *config.Kiosk) { k.Printer = spec }})
 	garbled.Store(true)
