@@ -432,6 +432,7 @@ func (t *txn) next(c *counterState, want *Ticket) (*Ticket, error) {
 	}
 	t.st.dequeue(pick)
 	_ = pick.move(Called)
+	c.before = holdOf(pick)
 	pick.ForCounter = ""
 	pick.NotBefore = time.Time{}
 	pick.Counter = c.id
@@ -445,14 +446,24 @@ func (t *txn) next(c *counterState, want *Ticket) (*Ticket, error) {
 }
 
 // putBack sends the counter's ticket, called a moment ago, back to wait:
-// held for this counter, whose next calls it first, and called afresh
-// (its recalls count anew). instead is the ticket called in its place.
+// held for this counter, whose next calls it first, or as it was held
+// before the call, and called afresh (its recalls count anew). instead is
+// the ticket called in its place.
 func (t *txn) putBack(c *counterState, instead *Ticket) {
 	tk := c.current
 	_ = tk.move(Waiting) // called: justCalled says so
 	tk.Recalls = 0
 	tk.ForCounter = t.holdFor(c, tk)
 	tk.NotBefore = time.Time{}
+	if h := c.before; h.ticket == tk.ID && (h.forCounter != "" || !h.notBefore.IsZero()) {
+		// Held before the call (transferred to a counter, or back after a
+		// no-show with its grace): held so again, as if never called,
+		// while its counter still serves it.
+		tk.ForCounter, tk.NotBefore = "", h.notBefore
+		if to := t.st.counters[h.forCounter]; to != nil {
+			tk.ForCounter = t.holdFor(to, tk)
+		}
+	}
 	tk.Counter = ""
 	c.current = nil
 	t.st.enqueue(tk)

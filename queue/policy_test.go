@@ -261,6 +261,55 @@ func TestNextGuard(t *testing.T) {
 	require.Equal(t, "А006", o.next("1"))
 }
 
+// A ticket called by mistake and put back keeps the hold it had before the
+// call: a citizen sent to counter 3, or back to their counter after a
+// no-show with its grace, is still awaited there, not at the counter that
+// pressed the wrong label, also after a restart in between.
+func TestPutBackKeepsHold(t *testing.T) {
+	for _, restart := range []bool{false, true} {
+		o := newOffice(t, queuetest.Office(t, guarded("  noshow_grace_min: 5\n")), monday10)
+		o.issue("social")
+		o.issue("pension")
+		require.Equal(t, "А001", o.next("1"))
+		o.transfer("1", "pension", "3")
+		require.Equal(t, "3", o.ticket("А001").ForCounter)
+
+		_, err := o.e.CallTicket(o.ctx, "2", "А001") // meant П001
+		require.NoError(t, err)
+		if restart {
+			o.reopen()
+		}
+		o.clk.Add(2 * time.Second)
+		_, err = o.e.CallTicket(o.ctx, "2", "П001")
+		require.NoError(t, err)
+		back := o.ticket("А001")
+		require.Equal(t, queue.Waiting, back.State)
+		require.Equal(t, "3", back.ForCounter, "restart %t", restart)
+		require.Equal(t, "А001", o.next("3"), "awaited at counter 3")
+
+		// A no-show sent back to counter 3 with its grace.
+		o.clk.Add(time.Minute)
+		require.Equal(t, queue.Waiting, o.do("3", queue.NoShowed).Ended.State)
+		graced := o.ticket("А001")
+		require.Equal(t, "3", graced.ForCounter)
+		o.clk.Add(time.Minute)
+		o.do("2", queue.Finish)
+		_, err = o.e.CallTicket(o.ctx, "2", "А001")
+		require.NoError(t, err)
+		if restart {
+			o.reopen()
+		}
+		o.issue("pension")
+		_, err = o.e.CallTicket(o.ctx, "2", "П002")
+		require.NoError(t, err)
+		back = o.ticket("А001")
+		require.Equal(t, "3", back.ForCounter, "restart %t", restart)
+		require.False(t, back.NotBefore.IsZero())
+		require.True(t, graced.NotBefore.Equal(back.NotBefore), "the grace still runs: %v, %v", graced.NotBefore, back.NotBefore)
+		require.True(t, back.Returned, "it came back once: a second no-show ends it")
+	}
+}
+
 func TestNextGuardSetOrOff(t *testing.T) {
 	for _, c := range []struct {
 		line    string

@@ -176,7 +176,21 @@ type counterState struct {
 	// calledAt is when current was last called or recalled: its board
 	// blinks from then, however often the board is published again.
 	calledAt time.Time
+	// before is the hold current had when this counter called it: a call
+	// put back a moment later (putBack) gives it back.
+	before hold
 }
+
+// hold is what holds a waiting ticket back from the service's queue: the
+// counter it waits for (Ticket.ForCounter) and its no-show grace
+// (Ticket.NotBefore), of the ticket with the id.
+type hold struct {
+	ticket     uint64
+	forCounter string
+	notBefore  time.Time
+}
+
+func holdOf(tk *Ticket) hold { return hold{tk.ID, tk.ForCounter, tk.NotBefore} }
 
 // persisted part of a counter.
 type counterRecord struct {
@@ -264,13 +278,26 @@ func (e *Engine) reload() error {
 		// The hall and the last label called per service are the day's
 		// calls and recalls, replayed in order; the hall leaves out the
 		// counters no longer configured, whose boards are gone too.
+		// The holds the day's tickets had, and so had when they were
+		// called (counterState.before).
+		holds := map[uint64]hold{}
 		ts, _, err := dayEvents(tx, st.day, func(ev *eventRecord) {
+			if ev.Ticket != nil {
+				defer func() {
+					if h := holdOf(ev.Ticket); h.forCounter != "" || !h.notBefore.IsZero() {
+						holds[h.ticket] = h
+					} else {
+						delete(holds, h.ticket)
+					}
+				}()
+			}
 			switch ev.Type {
 			case EvCalled:
 				st.lastCalled[ev.Ticket.Service] = ev.Ticket.Label
 				if c := st.counters[ev.Counter]; c != nil {
 					st.hall.Call(ev.Ticket.Label, ev.Counter, ev.At)
 					c.calledAt = ev.At
+					c.before = holds[ev.Ticket.ID]
 				}
 			case EvRecalled:
 				if c := st.counters[ev.Counter]; c != nil {
