@@ -51,8 +51,18 @@ var (
 // release, which an older one would misread (a rollback). Files written
 // before the format was recorded are older ones, migrated on open
 // (migrateOutbox, migrateTickets). Raise it with any change to the store
-// that an older release would misread.
-const storeFormat = 1
+// that an older release would misread: a new event type that changes what
+// the day's events make of the queue, a new ticket field the queue obeys.
+//
+//   - 1: the format recorded.
+//   - 2: numbering.continued events (a release of format 1 skips them and
+//     hands the continued numbers out again), press.refused and
+//     config.changed events.
+const storeFormat = 2
+
+// StoreFormat is the format of the stores this cherga writes (storeFormat),
+// for cherga -version: a release refuses the file of a later format.
+const StoreFormat = storeFormat
 
 // checkFormat refuses a store of a later format than storeFormat.
 func checkFormat(tx *bolt.Tx) error {

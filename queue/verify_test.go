@@ -119,12 +119,18 @@ func TestStoreFormat(t *testing.T) {
 	require.ErrorContains(t, Verify(path, cfg), "written by a newer cherga")
 	require.Equal(t, uint64(storeFormat+1), format(), "a refused store is left as it was")
 
-	require.NoError(t, edit(path, func(tx *bolt.Tx) error { return tx.Bucket(bucketMeta).Delete(keyFormat) }))
-	require.NoError(t, Verify(path, cfg))
-	e, err = Open(path, cfg, nil)
-	require.NoError(t, err)
-	require.NoError(t, e.Close())
-	require.Equal(t, uint64(storeFormat), format())
+	for _, older := range []func(tx *bolt.Tx) error{
+		func(tx *bolt.Tx) error { return tx.Bucket(bucketMeta).Put(keyFormat, u64(1)) }, // a release of format 1
+		func(tx *bolt.Tx) error { return tx.Bucket(bucketMeta).Delete(keyFormat) },      // before the format was recorded
+	} {
+		require.NoError(t, edit(path, older))
+		require.NoError(t, Verify(path, cfg))
+		e, err = Open(path, cfg, nil)
+		require.NoError(t, err)
+		require.NoError(t, e.Close())
+		require.Equal(t, uint64(storeFormat), format())
+	}
+	require.Greater(t, storeFormat, 1, "format 1 releases skip numbering.continued events")
 }
 
 // Verify checks history a day at a time: a label issued twice on a past

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -8,6 +9,8 @@ import (
 	"testing"
 
 	"github.com/stretchr/testify/require"
+
+	"github.com/cherga/cherga/queue"
 )
 
 // TestCrossCompiled builds the static Raspberry Pi binaries (arm64, armv7,
@@ -43,7 +46,7 @@ func TestCrossCompiled(t *testing.T) {
 			}
 			out, err = exec.Command(qemu, append(tg.cpu, bin, "-version")...).CombinedOutput()
 			require.NoError(t, err, "%s", out)
-			require.Equal(t, "cherga cross-test", strings.TrimSpace(string(out)))
+			require.Equal(t, fmt.Sprintf("cherga cross-test (store format %d)", queue.StoreFormat), strings.TrimSpace(string(out)))
 		})
 	}
 }

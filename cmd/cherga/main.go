@@ -51,7 +51,7 @@ func main() {
 	)
 	flag.Parse()
 	if *showVer {
-		fmt.Println("cherga", version)
+		fmt.Printf("cherga %s (store format %d)\n", version, queue.StoreFormat)
 		return
 	}
 	level := slog.LevelInfo
