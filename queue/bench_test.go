@@ -494,7 +494,7 @@ func buildYear(b *testing.B, cfg *config.Config) string {
 					if err != nil {
 						return err
 					}
-					v, _ := json.Marshal(dayRecord{st, dur})
+					v, _ := json.Marshal(dayRecord{st: st, dur: dur, kept: recordKept})
 					if err := tx.Bucket(bucketStats).Put([]byte(day), v); err != nil {
 						return err
 					}

@@ -617,7 +617,7 @@ func (t *txn) keepStats(day string) {
 	if st == nil {
 		st, dur = newDayAcc(t.e.loc).stats(day), &dayDurations{}
 	}
-	t.put(bucketStats, []byte(day), dayRecord{st, dur})
+	t.put(bucketStats, []byte(day), dayRecord{st: st, dur: dur, kept: recordKept})
 }
 
 // Stats returns the statistics of a business day ("2026-11-23"; "" is
@@ -637,11 +637,12 @@ func (e *Engine) Stats(ctx context.Context, day string) (*DayStats, error) {
 		return e.view(func(tx *bolt.Tx) error {
 			if v := tx.Bucket(bucketStats).Get([]byte(day)); v != nil {
 				r, err := readDayRecord(v, false)
-				if res = r.st; err != nil || !res.Total.Older && (res.Hours != nil || res.Total.Issued == 0) {
+				if res = r.st; err != nil || !res.Total.Older && (res.Hours != nil || res.Total.Issued == 0) && !r.uncategorised() {
 					return err
 				}
-				// Kept before the figures added since (the hours too):
-				// while its events are kept, they tell those too.
+				// Kept before the figures added since (the hours, the
+				// categories): while its events are kept, they tell
+				// those too.
 				if st, ok, err := computeStats(tx, day, e.loc); err != nil || ok {
 					res = st
 					return err

@@ -115,16 +115,28 @@ func (d *dayAcc) durations() *dayDurations {
 type dayRecord struct {
 	st  *DayStats
 	dur *dayDurations
+	// kept is what the cherga that kept the record counted ("kept" in
+	// the stored JSON): recordKept, or less of a record kept before.
+	kept int
 }
+
+// recordKept is what a day's record counts, to tell one kept by an older
+// version: 1, the priority tickets by category (a record without it and
+// with priority tickets was kept before categories were counted).
+const recordKept = 1
 
 // older reports whether the record was kept by an older version, without
 // the durations, hours or figures its day's events tell.
 func (r dayRecord) older() bool {
-	return r.dur == nil || r.st.Hours == nil || r.st.Total.Older
+	return r.dur == nil || r.st.Hours == nil || r.st.Total.Older || r.uncategorised()
 }
 
+// uncategorised reports whether the record was kept before the priority
+// tickets were counted by category, and had some.
+func (r dayRecord) uncategorised() bool { return r.kept < 1 && r.st.Total.Priority > 0 }
+
 // MarshalJSON writes the figures, as the day's stats.get has them, with
-// the durations.
+// the durations, kept by this version (computeDay's).
 func (r dayRecord) MarshalJSON() ([]byte, error) {
 	b, err := json.Marshal(r.st)
 	if err != nil {
@@ -135,21 +147,30 @@ func (r dayRecord) MarshalJSON() ([]byte, error) {
 		return nil, err
 	}
 	b = append(bytes.TrimSuffix(b, []byte("}")), `,"durations":`...)
-	return append(append(b, d...), '}'), nil
+	return fmt.Appendf(append(b, d...), `,"kept":%d}`, recordKept), nil
 }
 
 // readDayRecord reads a stored record; withDurations decodes the durations
 // too (the figures of one day do not need them).
 func readDayRecord(v []byte, withDurations bool) (dayRecord, error) {
 	r := dayRecord{st: &DayStats{}}
-	if err := json.Unmarshal(v, r.st); err != nil || !withDurations {
+	if err := json.Unmarshal(v, r.st); err != nil {
+		return r, err
+	}
+	if !withDurations {
+		var j struct {
+			Kept int `json:"kept"`
+		}
+		err := json.Unmarshal(v, &j)
+		r.kept = j.Kept
 		return r, err
 	}
 	var j struct {
 		Durations *dayDurations `json:"durations"`
+		Kept      int           `json:"kept"`
 	}
 	err := json.Unmarshal(v, &j)
-	r.dur = j.Durations
+	r.dur, r.kept = j.Durations, j.Kept
 	return r, err
 }
 
@@ -449,14 +470,15 @@ func (e *Engine) StatsRange(ctx context.Context, from, to string) (*RangeStats, 
 				return fmt.Errorf("queue: the figures of %s: %w", day, err)
 			}
 			if r.older() {
-				// Kept before the durations and the hours were: while
-				// its events are kept, they tell them.
+				// Kept before the durations, the hours or the
+				// categories were: while its events are kept, they
+				// tell them.
 				st, dur, ok, err := computeDay(tx, day, e.loc)
 				if err != nil {
 					return err
 				}
 				if ok {
-					r = dayRecord{st, dur}
+					r = dayRecord{st: st, dur: dur, kept: recordKept}
 				}
 			}
 			acc.add(r.st, r.dur)

@@ -204,6 +204,57 @@ func editRecord(t *testing.T, o *office, day string, edit func(map[string]json.R
 	o.e = queuetest.OpenPath(t, o.path, o.cfg, o.opts())
 }
 
+// A day kept before the priority tickets were counted by category has
+// priority tickets and no categories: while its events are kept they tell
+// them, and before they are pruned the day's figures are stored again
+// with them, so that a month's veterans served count that day.
+func TestStatsCategoriesOfAnOlderRecord(t *testing.T) {
+	o := newOffice(t, queuetest.Office(t, withOffice("stats_days: 1\n  priority_categories: [disability, veteran]")), monday10)
+	monday := func() {
+		for _, c := range []string{"veteran", "veteran", "disability", ""} {
+			_, err := o.e.Issue(o.ctx, queue.IssueRequest{Service: "social", Category: c, Priority: c == ""})
+			require.NoError(t, err)
+		}
+		o.issue("social")
+		for range 5 {
+			o.clk.Add(time.Minute)
+			require.NotEmpty(t, o.next("1"))
+		}
+		o.clk.Add(time.Minute)
+		o.do("1", queue.Finish)
+	}
+	monday()
+	o.clk.Set(monday10.AddDate(0, 0, 1))
+	o.waits(10)
+	editRecord(t, o, "2026-11-23", func(rec map[string]json.RawMessage) {
+		require.Contains(t, rec, "kept")
+		delete(rec, "kept")
+		var total map[string]json.RawMessage
+		require.NoError(t, json.Unmarshal(rec["total"], &total))
+		require.Contains(t, total, "categories")
+		delete(total, "categories")
+		rec["total"], _ = json.Marshal(total)
+		var services map[string]map[string]json.RawMessage
+		require.NoError(t, json.Unmarshal(rec["services"], &services))
+		delete(services["social"], "categories")
+		rec["services"], _ = json.Marshal(services)
+	})
+	want := map[string]queue.CategoryFigure{"veteran": {Issued: 2, Served: 2}, "disability": {Issued: 1, Served: 1}}
+	rs, err := o.e.StatsRange(o.ctx, "2026-11-23", "2026-11-24")
+	require.NoError(t, err)
+	require.Equal(t, want, rs.Total.Categories, "Monday's events are kept: they tell its categories")
+	st, err := o.e.Stats(o.ctx, "2026-11-23")
+	require.NoError(t, err)
+	require.Equal(t, want, st.Total.Categories, "and the day's figures")
+	require.Equal(t, want, st.Services["social"].Categories)
+
+	o.clk.Set(monday10.AddDate(0, 0, 2))
+	o.waits(30) // Monday's events go, what they told kept
+	rs, err = o.e.StatsRange(o.ctx, "2026-11-23", "2026-11-25")
+	require.NoError(t, err)
+	require.Equal(t, want, rs.Total.Categories, "stored again with its categories before its events went")
+}
+
 // A day kept before ranges has no durations: while its events are kept
 // they tell them; once they are gone the range says its percentiles are
 // not exact, and which day they leave out.
