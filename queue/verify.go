@@ -64,7 +64,7 @@ func Verify(path string, cfg *config.Config) (err error) {
 		if err != nil {
 			bad("configurations: %v", err)
 		} else if len(vs) > 0 {
-			if ran, err := config.Parse(vs[len(vs)-1].Config); err == nil {
+			if ran, _, err := config.ParseRecorded(vs[len(vs)-1].Config); err == nil {
 				cfg = ran
 			}
 		}

@@ -15,6 +15,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"reflect"
 	"regexp"
 	"slices"
 	"strconv"
@@ -623,6 +624,76 @@ func Parse(b []byte) (*Config, error) {
 		return nil, err
 	}
 	return c, nil
+}
+
+// ParseRecorded decodes a configuration a store recorded, which a newer
+// cherga may have written (run again after a rollback): the settings this
+// one does not know are left out, and named ("kiosks[0].status_timeout_ms"
+// in unknown), rather than the whole version refused. Anything else wrong
+// with it is an error, as in Parse.
+func ParseRecorded(b []byte) (c *Config, unknown []string, err error) {
+	c, err = Parse(b)
+	if err == nil {
+		return c, nil, nil
+	}
+	var doc any
+	if yaml.Unmarshal(b, &doc) != nil {
+		return nil, nil, err
+	}
+	if unknown = dropUnknown(doc, reflect.TypeFor[Config](), ""); len(unknown) == 0 {
+		return nil, nil, err
+	}
+	known, merr := json.Marshal(doc)
+	if merr != nil {
+		return nil, nil, err
+	}
+	slices.Sort(unknown)
+	c, err = Parse(known)
+	return c, unknown, err
+}
+
+// dropUnknown deletes from a decoded document the members that type t
+// has no field for, and returns their paths under path.
+func dropUnknown(doc any, t reflect.Type, path string) (unknown []string) {
+	for t.Kind() == reflect.Pointer {
+		t = t.Elem()
+	}
+	at := func(key string) string {
+		if path == "" {
+			return key
+		}
+		return path + "." + key
+	}
+	switch t.Kind() {
+	case reflect.Struct:
+		m, _ := doc.(map[string]any)
+		fields := map[string]reflect.Type{}
+		for f := range t.Fields() {
+			if name, _, _ := strings.Cut(f.Tag.Get("yaml"), ","); name != "" && name != "-" {
+				fields[name] = f.Type
+			}
+		}
+		for k, v := range m {
+			ft, ok := fields[k]
+			if !ok {
+				unknown = append(unknown, at(k))
+				delete(m, k)
+				continue
+			}
+			unknown = append(unknown, dropUnknown(v, ft, at(k))...)
+		}
+	case reflect.Slice, reflect.Array:
+		s, _ := doc.([]any)
+		for i, v := range s {
+			unknown = append(unknown, dropUnknown(v, t.Elem(), fmt.Sprintf("%s[%d]", path, i))...)
+		}
+	case reflect.Map:
+		m, _ := doc.(map[string]any)
+		for k, v := range m {
+			unknown = append(unknown, dropUnknown(v, t.Elem(), at(k))...)
+		}
+	}
+	return unknown
 }
 
 func (c *Config) applyDefaults() {

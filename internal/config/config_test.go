@@ -449,3 +449,43 @@ func TestNextOpening(t *testing.T) {
 	_, ok := cfg.NextOpening(wed, at(11, 25, 14, 30))
 	require.False(t, ok)
 }
+
+// A version a newer cherga recorded (run again after a rollback) is read
+// without the settings this one does not know, which are named; whatever
+// else is wrong with it is still refused.
+func TestParseRecordedLeavesOutUnknown(t *testing.T) {
+	for _, name := range []string{"default", "round-the-clock"} {
+		c, err := firmwareconfig.Example(name)
+		require.NoError(t, err)
+		c.Office.RecallLimit = 5
+		b, err := json.Marshal(c)
+		require.NoError(t, err)
+		var doc map[string]any
+		require.NoError(t, json.Unmarshal(b, &doc))
+		doc["future"] = true
+		doc["office"].(map[string]any)["announce_style"] = "calm"
+		doc["kiosks"].([]any)[0].(map[string]any)["paper_saving"] = true
+		doc["services"].([]any)[1].(map[string]any)["icon"] = map[string]any{"name": "x"}
+		newer, err := json.Marshal(doc)
+		require.NoError(t, err)
+		_, err = config.Parse(newer)
+		require.Error(t, err, "strict, as a file is read")
+
+		got, unknown, err := config.ParseRecorded(newer)
+		require.NoError(t, err, name)
+		require.Equal(t, []string{"future", "kiosks[0].paper_saving", "office.announce_style", "services[1].icon"}, unknown, name)
+		require.Equal(t, 5, got.Office.RecallLimit, "the rest as recorded")
+		require.Equal(t, c.Services, got.Services)
+
+		got, unknown, err = config.ParseRecorded(b)
+		require.NoError(t, err)
+		require.Nil(t, unknown)
+		require.Equal(t, 5, got.Office.RecallLimit)
+
+		doc["office"].(map[string]any)["recall_limit"] = -3
+		bad, err := json.Marshal(doc)
+		require.NoError(t, err)
+		_, _, err = config.ParseRecorded(bad)
+		require.ErrorContains(t, err, "recall_limit")
+	}
+}

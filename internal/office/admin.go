@@ -206,7 +206,7 @@ var adminOps = map[string]func(o *Office, ctx context.Context, args json.RawMess
 		}
 		// What is wired stays as it runs: the version may be from before
 		// the file moved a printer or a pin.
-		doc, err := config.Parse(old.Config)
+		doc, unknown, err := config.ParseRecorded(old.Config)
 		if err != nil {
 			return nil, fmt.Errorf("office: version %d: %w", old.Version, err)
 		}
@@ -218,7 +218,11 @@ var adminOps = map[string]func(o *Office, ctx context.Context, args json.RawMess
 		if err != nil {
 			return nil, err
 		}
-		return setAnswer(v), nil
+		ans := setAnswer(v)
+		if len(unknown) > 0 {
+			ans["warnings"] = []string{fmt.Sprintf("version %d: %s", old.Version, newerSettings(unknown))}
+		}
+		return ans, nil
 	},
 	"office.state": func(o *Office, ctx context.Context, args json.RawMessage) (any, error) {
 		if err := decodeArgs(args, &struct{}{}); err != nil {

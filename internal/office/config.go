@@ -38,7 +38,7 @@ func lastRan(versions []queue.ConfigVersion) *config.Config {
 	if len(versions) == 0 {
 		return nil
 	}
-	c, err := config.Parse(versions[len(versions)-1].Config)
+	c, _, err := config.ParseRecorded(versions[len(versions)-1].Config)
 	if err != nil {
 		return nil
 	}
@@ -107,7 +107,7 @@ func chooseConfig(versions []queue.ConfigVersion, file *config.Config, builtin b
 // the merged document, and the settings the file edited (office.footer,
 // counters).
 func mergeEdits(base []byte, file *config.Config, set []byte) (edits []string, merged []byte, err error) {
-	old, err := config.Parse(base)
+	old, _, err := config.ParseRecorded(base)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -181,7 +181,7 @@ func settings(patch any, path string) []string {
 // write the same file otherwise (a field's encoding, a default it fills
 // in), which is no edit.
 func sameFile(recorded []byte, file *config.Config) bool {
-	old, err := config.Parse(recorded)
+	old, _, err := config.ParseRecorded(recorded)
 	if err != nil {
 		return false
 	}
@@ -191,14 +191,24 @@ func sameFile(recorded []byte, file *config.Config) bool {
 	return err1 == nil && err2 == nil && bytes.Equal(a, b)
 }
 
+// newerSettings says that a recorded configuration has settings this
+// cherga does not know, which it leaves out: a newer one recorded them, and
+// this one runs after a rollback.
+func newerSettings(unknown []string) string {
+	return fmt.Sprintf("the configuration was recorded by a newer cherga: this one leaves out the settings it does not know (%s)", strings.Join(unknown, ", "))
+}
+
 // adminConfig is the version an administrator set (latest), with what is
 // wired (and the secrets) as the file has it, or the file's when it no
 // longer validates or prints.
 func adminConfig(latest queue.ConfigVersion, file *config.Config, log *slog.Logger) (*config.Config, recording) {
-	set, err := config.Parse(latest.Config)
+	set, unknown, err := config.ParseRecorded(latest.Config)
 	if err == nil {
 		wire(set, file)
 		err = set.Validate()
+	}
+	if err == nil && len(unknown) > 0 {
+		log.Warn("office: "+newerSettings(unknown), "version", latest.Version)
 	}
 	if err != nil {
 		log.Error("office: the configuration an administrator set no longer validates; running the file's", "version", latest.Version, "err", err)

@@ -1909,6 +1909,61 @@ func TestConfigAcrossUpgrade(t *testing.T) {
 	require.NoError(t, o.Close())
 }
 
+// A store whose configuration versions a newer cherga recorded, with
+// settings this one does not know (a rollback of the binary): what the
+// administrators set keeps running, without those settings, and the log
+// names them; config.rollback to such a version works and says so.
+func TestConfigRecordedByNewerCherga(t *testing.T) {
+	ctx := context.Background()
+	db := filepath.Join(t.TempDir(), "o.db")
+	log := &testkit.Log{}
+	start := func() *office.Office {
+		o, err := office.Start(ctx, office.Opts{Config: roundTheClock(t), DB: db, Broker: "embedded", Listen: "127.0.0.1:0",
+			Logger: slog.New(slog.NewTextHandler(log, &slog.HandlerOptions{Level: slog.LevelWarn}))})
+		require.NoError(t, err)
+		return o
+	}
+	o := start()
+	r := o.Admin(ctx, office.AdminRequest{ID: "v", Op: "config.set", Args: json.RawMessage(`{"patch":{"office":{"recall_limit":5}}}`)})
+	require.True(t, r.OK, "%+v", r.Error)
+	require.NoError(t, o.Close())
+
+	// Every version as a newer cherga records it: with its new settings.
+	bdb, err := bolt.Open(db, 0o600, nil)
+	require.NoError(t, err)
+	require.NoError(t, bdb.Update(func(tx *bolt.Tx) error {
+		b := tx.Bucket([]byte("configs"))
+		return b.ForEach(func(k, v []byte) error {
+			var rec map[string]json.RawMessage
+			require.NoError(t, json.Unmarshal(v, &rec))
+			var doc map[string]any
+			require.NoError(t, json.Unmarshal(rec["config"], &doc))
+			doc["office"].(map[string]any)["announce_style"] = "calm"
+			doc["kiosks"].([]any)[0].(map[string]any)["paper_saving"] = true
+			var err error
+			rec["config"], err = json.Marshal(doc)
+			require.NoError(t, err)
+			v, err = json.Marshal(rec)
+			require.NoError(t, err)
+			return b.Put(k, v)
+		})
+	}))
+	require.NoError(t, bdb.Close())
+
+	o = start()
+	defer o.Close()
+	require.Equal(t, 5, o.Config().Office.RecallLimit, "the administrator's version runs")
+	require.Contains(t, log.String(), "recorded by a newer cherga: this one leaves out the settings it does not know (kiosks[0].paper_saving, office.announce_style)")
+	require.NotContains(t, log.String(), "do not go with what administrators set")
+
+	r = o.Admin(ctx, office.AdminRequest{ID: "r", Op: "config.rollback", Args: json.RawMessage(`{"version":1}`)})
+	require.True(t, r.OK, "%+v", r.Error)
+	require.Equal(t, 3, o.Config().Office.RecallLimit)
+	b, err := json.Marshal(r.Result)
+	require.NoError(t, err)
+	require.Contains(t, string(b), `"warnings":["version 1: the configuration was recorded by a newer cherga`)
+}
+
 // A backup of a store whose administrator added a counter verifies
 // against the configuration it ran with, not the file's, which lacks it.
 func TestVerifyBackupWithAddedCounter(t *testing.T) {
