@@ -1864,28 +1864,12 @@ func TestConfigAcrossUpgrade(t *testing.T) {
 
 	// The file's version as an older binary recorded it: without
 	// recall_limit, which this one fills in.
-	bdb, err := bolt.Open(db, 0o600, nil)
-	require.NoError(t, err)
-	require.NoError(t, bdb.Update(func(tx *bolt.Tx) error {
-		b := tx.Bucket([]byte("configs"))
-		k, v := b.Cursor().First()
-		var rec map[string]json.RawMessage
-		require.NoError(t, json.Unmarshal(v, &rec))
-		var doc, off map[string]json.RawMessage
-		require.NoError(t, json.Unmarshal(rec["config"], &doc))
-		require.NoError(t, json.Unmarshal(doc["office"], &off))
-		require.Contains(t, off, "recall_limit")
-		delete(off, "recall_limit")
-		var err error
-		doc["office"], err = json.Marshal(off)
-		require.NoError(t, err)
-		rec["config"], err = json.Marshal(doc)
-		require.NoError(t, err)
-		v, err = json.Marshal(rec)
-		require.NoError(t, err)
-		return b.Put(k, v)
-	}))
-	require.NoError(t, bdb.Close())
+	editConfigs(t, db, func(i int, doc map[string]any) {
+		if i == 0 {
+			require.Contains(t, doc["office"], "recall_limit")
+			delete(doc["office"].(map[string]any), "recall_limit")
+		}
+	})
 	o = start(roundTheClock(t), false)
 	require.Equal(t, 4, o.Config().Office.HallSize, "the administrator's version runs")
 	require.NoError(t, o.Close())
@@ -1909,6 +1893,40 @@ func TestConfigAcrossUpgrade(t *testing.T) {
 	require.NoError(t, o.Close())
 }
 
+// editConfigs changes the configuration versions a store recorded, the
+// i-th from 0, as another binary would have recorded them.
+func editConfigs(t *testing.T, db string, edit func(i int, doc map[string]any)) {
+	t.Helper()
+	bdb, err := bolt.Open(db, 0o600, nil)
+	require.NoError(t, err)
+	defer bdb.Close()
+	require.NoError(t, bdb.Update(func(tx *bolt.Tx) error {
+		b := tx.Bucket([]byte("configs"))
+		type kv struct{ k, v []byte }
+		var all []kv
+		require.NoError(t, b.ForEach(func(k, v []byte) error {
+			all = append(all, kv{slices.Clone(k), slices.Clone(v)})
+			return nil
+		}))
+		for i, r := range all {
+			var rec map[string]json.RawMessage
+			require.NoError(t, json.Unmarshal(r.v, &rec))
+			var doc map[string]any
+			require.NoError(t, json.Unmarshal(rec["config"], &doc))
+			edit(i, doc)
+			var err error
+			rec["config"], err = json.Marshal(doc)
+			require.NoError(t, err)
+			v, err := json.Marshal(rec)
+			require.NoError(t, err)
+			if err := b.Put(r.k, v); err != nil {
+				return err
+			}
+		}
+		return nil
+	}))
+}
+
 // A store whose configuration versions a newer cherga recorded, with
 // settings this one does not know (a rollback of the binary): what the
 // administrators set keeps running, without those settings, and the log
@@ -1929,26 +1947,10 @@ func TestConfigRecordedByNewerCherga(t *testing.T) {
 	require.NoError(t, o.Close())
 
 	// Every version as a newer cherga records it: with its new settings.
-	bdb, err := bolt.Open(db, 0o600, nil)
-	require.NoError(t, err)
-	require.NoError(t, bdb.Update(func(tx *bolt.Tx) error {
-		b := tx.Bucket([]byte("configs"))
-		return b.ForEach(func(k, v []byte) error {
-			var rec map[string]json.RawMessage
-			require.NoError(t, json.Unmarshal(v, &rec))
-			var doc map[string]any
-			require.NoError(t, json.Unmarshal(rec["config"], &doc))
-			doc["office"].(map[string]any)["announce_style"] = "calm"
-			doc["kiosks"].([]any)[0].(map[string]any)["paper_saving"] = true
-			var err error
-			rec["config"], err = json.Marshal(doc)
-			require.NoError(t, err)
-			v, err = json.Marshal(rec)
-			require.NoError(t, err)
-			return b.Put(k, v)
-		})
-	}))
-	require.NoError(t, bdb.Close())
+	editConfigs(t, db, func(_ int, doc map[string]any) {
+		doc["office"].(map[string]any)["announce_style"] = "calm"
+		doc["kiosks"].([]any)[0].(map[string]any)["paper_saving"] = true
+	})
 
 	o = start()
 	defer o.Close()
