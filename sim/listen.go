@@ -16,7 +16,10 @@ type Message struct {
 	Topic    string
 	Payload  []byte
 	Retained bool
-	At       time.Time
+	// QoS is the QoS it came at: the lower of its publisher's and the
+	// listener's subscription's (1).
+	QoS byte
+	At  time.Time
 }
 
 // Listener stands in for the boards and the announcer: it subscribes to
@@ -81,7 +84,7 @@ func Listen(url string, filters ...string) (*Listener, error) {
 }
 
 func (l *Listener) receive(_ paho.Client, m paho.Message) {
-	msg := Message{Topic: m.Topic(), Payload: append([]byte(nil), m.Payload()...), Retained: m.Retained(), At: time.Now()}
+	msg := Message{Topic: m.Topic(), Payload: append([]byte(nil), m.Payload()...), Retained: m.Retained(), QoS: m.Qos(), At: time.Now()}
 	l.mu.Lock()
 	l.msgs = append(l.msgs, msg)
 	if len(l.msgs) > maxKept {

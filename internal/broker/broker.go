@@ -333,7 +333,13 @@ func (b *Broker) String() string { return "broker(" + b.Addr() + ")" }
 // client's QoS 1 publish that the broker has acknowledged: subscribers get
 // it as if it came over the network (bus.Inline).
 func (b *Broker) Publish(topic string, payload []byte, retain bool) error {
-	if err := b.srv.Publish(topic, payload, retain, 1); err != nil {
+	return b.PublishQoS(topic, 1, payload, retain)
+}
+
+// PublishQoS is Publish at a QoS of the caller's: a subscriber gets the
+// message at the lower of it and its subscription's, as from a client.
+func (b *Broker) PublishQoS(topic string, qos byte, payload []byte, retain bool) error {
+	if err := b.srv.Publish(topic, payload, retain, qos); err != nil {
 		return fmt.Errorf("broker: publish %s: %w", topic, err)
 	}
 	return nil

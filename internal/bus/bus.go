@@ -131,7 +131,7 @@ type Client struct {
 // of the client that published, in its order, and must neither block nor
 // publish a retained message itself (internal/broker's retainOrder).
 type Inline interface {
-	Publish(topic string, payload []byte, retain bool) error
+	PublishQoS(topic string, qos byte, payload []byte, retain bool) error
 	Subscribe(filter string, h func(topic string, payload []byte)) error
 }
 
@@ -149,7 +149,7 @@ func ConnectInline(opts Opts, b Inline) *Client {
 	cl := &Client{opts: opts, log: opts.Logger, inline: b, held: opts.HoldStatus}
 	if opts.Status != nil && !cl.held {
 		st, _ := json.Marshal(opts.Status)
-		if err := b.Publish(opts.Root+"/status", st, true); err != nil {
+		if err := b.PublishQoS(opts.Root+"/status", 1, st, true); err != nil {
 			cl.log.Error("bus: status", "err", err)
 		}
 	}
@@ -521,7 +521,7 @@ type Sending struct {
 // other are sent, and delivered, in that order. Wait for each with Wait.
 func (cl *Client) Start(topic string, qos byte, retain bool, payload []byte) *Sending {
 	if cl.inline != nil {
-		return &Sending{topic: topic, err: cl.inline.Publish(topic, payload, retain)}
+		return &Sending{topic: topic, err: cl.inline.PublishQoS(topic, qos, payload, retain)}
 	}
 	if !cl.c.IsConnectionOpen() {
 		return &Sending{topic: topic, err: ErrNotConnected}
@@ -689,7 +689,7 @@ func (cl *Client) offline() []byte {
 // disconnects.
 func (cl *Client) Close() error {
 	if cl.inline != nil {
-		return cl.inline.Publish(cl.opts.Root+"/status", cl.stoppedStatus(), true)
+		return cl.inline.PublishQoS(cl.opts.Root+"/status", 1, cl.stoppedStatus(), true)
 	}
 	cl.mu.Lock()
 	if !cl.closed {

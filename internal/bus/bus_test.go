@@ -55,6 +55,13 @@ func TestInline(t *testing.T) {
 	m, err = l.Wait(ctx, "qms/t/out", nil)
 	require.NoError(t, err)
 	require.Equal(t, "x", string(m.Payload))
+	require.Equal(t, byte(1), m.QoS)
+	// At the QoS it was published at, as over a connection: {root}/errors
+	// is QoS 0, and a subscriber's session keeps none for it.
+	require.NoError(t, cl.Publish("qms/t/errors", 0, false, []byte("e")))
+	m, err = l.Wait(ctx, "qms/t/errors", nil)
+	require.NoError(t, err)
+	require.Equal(t, byte(0), m.QoS)
 
 	require.NoError(t, cl.Close())
 	_, err = l.Wait(ctx, "qms/t/status", func(m sim.Message) bool { return string(m.Payload) == `{"online":false}` })

@@ -37,8 +37,16 @@ func roundTheClock(t *testing.T) *config.Config {
 	return cfg
 }
 
-func containing(s string) func(sim.Message) bool {
-	return func(m sim.Message) bool { return strings.Contains(string(m.Payload), s) }
+// containing matches a message whose payload contains each of ss.
+func containing(ss ...string) func(sim.Message) bool {
+	return func(m sim.Message) bool {
+		for _, s := range ss {
+			if !strings.Contains(string(m.Payload), s) {
+				return false
+			}
+		}
+		return true
+	}
 }
 
 // ownBroker starts a broker of its own, which outlives the controllers a
@@ -2031,7 +2039,7 @@ func TestRestartClearsGoneBoards(t *testing.T) {
 // once: the kiosk answers the press again with the same ticket, the
 // counter calls one citizen. Without an id, each message is a press.
 func TestInputIDsActOnce(t *testing.T) {
-	ctx, o, l := startOffice(t, office.Opts{Config: roundTheClock(t)}, "qms/demo/kiosk/k1/ticket", "qms/demo/events", "qms/demo/errors")
+	ctx, o, l := startOffice(t, office.Opts{Config: roundTheClock(t)}, "qms/demo/kiosk/k1/ticket", "qms/demo/events", "qms/demo/errors", "qms/demo/counter/2/ack")
 	press := func(payload string) {
 		require.NoError(t, l.Publish("qms/demo/kiosk/k1/press", []byte(payload), false))
 	}
@@ -2055,6 +2063,10 @@ func TestInputIDsActOnce(t *testing.T) {
 	for _, tk := range p1 {
 		require.Equal(t, "А001", tk, "answered with the same ticket")
 	}
+	// Sent again once answered: the answer says it was not served again.
+	press(`{"service":"social","id":"p1"}`)
+	_, err = l.Wait(ctx, "qms/demo/kiosk/k1/ticket", containing(`"press":"p1"`, `"again":true`, `"ticket":"А001"`))
+	require.NoError(t, err)
 	press(`{"service":"social"}`)
 	press(`{"service":"social"}`)
 	_, err = l.Wait(ctx, "qms/demo/events", containing(`"label":"А004"`))
@@ -2076,6 +2088,19 @@ func TestInputIDsActOnce(t *testing.T) {
 	}
 	require.Equal(t, map[string]queue.State{"А001": queue.Called, "А002": queue.Waiting, "А003": queue.Waiting, "А004": queue.Waiting}, states,
 		"one next: А001 called, nobody else")
+	_, err = l.Wait(ctx, "qms/demo/counter/2/ack", containing(`"id":"b-18"`))
+	require.NoError(t, err)
+	var acks []office.CounterAck
+	for _, m := range l.Messages("qms/demo/counter/2/ack") {
+		var a office.CounterAck
+		require.NoError(t, json.Unmarshal(m.Payload, &a))
+		if a.ID == "b-17" {
+			acks = append(acks, a)
+		}
+	}
+	require.Len(t, acks, 2)
+	require.Equal(t, []bool{false, true}, []bool{acks[0].Again, acks[1].Again}, "the ack sent again says so")
+	require.Equal(t, "А001", acks[1].Ticket)
 
 	// Another command under an id already seen is no delivery again: a
 	// box that counts its ids afresh after a power cut. It acts.
@@ -2088,6 +2113,18 @@ func TestInputIDsActOnce(t *testing.T) {
 
 	cmd(`{"action":"next","id":"` + strings.Repeat("x", 65) + `"}`)
 	_, err = l.Wait(ctx, "qms/demo/errors", containing("at most 64"))
+	require.NoError(t, err)
+
+	// A command that cannot be read whole (too long, something after
+	// it) is answered by the id it starts with.
+	cmd(`{"action":"next","id":"big-1","pad":"` + strings.Repeat("x", 1100) + `"}`)
+	_, err = l.Wait(ctx, "qms/demo/counter/2/ack", containing(`"id":"big-1"`, `"reason":"bad_request"`))
+	require.NoError(t, err)
+	cmd(`{"action":"next","id":"tail-1"}]`)
+	_, err = l.Wait(ctx, "qms/demo/counter/2/ack", containing(`"id":"tail-1"`, `"reason":"bad_request"`))
+	require.NoError(t, err)
+	press(`{"service":"social","id":"p-tail"} x`)
+	_, err = l.Wait(ctx, "qms/demo/kiosk/k1/ticket", containing(`"press":"p-tail"`, `"reason":"bad_request"`))
 	require.NoError(t, err)
 }
 

@@ -162,11 +162,14 @@ type Result struct {
 	Late bool `json:"late,omitempty"`
 	// Priority and Category are the issued ticket's (a category makes a
 	// priority ticket).
-	Priority bool      `json:"priority,omitempty"`
-	Category string    `json:"category,omitempty"`
-	Reason   string    `json:"reason,omitempty"`
-	Message  string    `json:"message,omitempty"`
-	At       time.Time `json:"at"`
+	Priority bool   `json:"priority,omitempty"`
+	Category string `json:"category,omitempty"`
+	Reason   string `json:"reason,omitempty"`
+	Message  string `json:"message,omitempty"`
+	// Again: the answer of a press delivered again with the same id,
+	// which was not served again.
+	Again bool      `json:"again,omitempty"`
+	At    time.Time `json:"at"`
 }
 
 // MarshalJSON gives ahead and eta_min for every ticket issued, 0 included,
@@ -520,6 +523,7 @@ func (k *kiosk) run(ctx context.Context) {
 			switch {
 			case again:
 				k.o.log.Info("kiosk: a press delivered again is answered again, not served", "kiosk", k.cfg.ID, "press", p.id)
+				r.Again = true
 			case p.repeat:
 				r = refuse(Result{Press: p.id, Service: p.service, At: k.o.now()}, "repeat", "Ваш талон уже друкується: один талон на одне натискання / Your ticket is already printing: one ticket per press")
 				if prev, ok := k.lastOf[p.source]; ok && !prev.OK {

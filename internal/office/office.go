@@ -8,6 +8,7 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -594,9 +595,14 @@ func (o *Office) Close() error {
 // be served and has no id: a retained message, a stuck button.
 func (o *Office) reportError(source string, err error) { o.refused(source, "", err) }
 
-// readID is the id of a refused input, as its decoder read it: one too
-// long to be an id is none.
-func readID(id string) string {
+// readID is the id of a refused input, as its decoder read it or, when it
+// read none (a payload too long, something after its JSON object), as it
+// stands before whatever could not be read: one too long to be an id is
+// none.
+func readID(id string, payload []byte) string {
+	if id == "" {
+		id = idBefore(payload)
+	}
 	if device.CheckID(id) != nil {
 		return ""
 	}
@@ -708,7 +714,7 @@ func (o *Office) onRetained(topic string, payload []byte) {
 	}
 	// Its id, when it can be read, tells the device which of its presses
 	// or commands this was.
-	id := readID(idBefore(payload))
+	id := readID("", payload)
 	o.refused(source, id, fmt.Errorf("office: a retained message on %s was refused and cleared: inputs are acted on when they are sent; publish them without the retain flag", topic))
 	o.bus.Start(topic, 1, true, nil) // not awaited: this is the client's goroutine
 }
@@ -726,8 +732,8 @@ func (o *Office) onKioskPress(topic string, payload []byte) {
 	p, err := device.DecodeKioskPress(payload)
 	if k == nil {
 		err := fmt.Errorf("office: unknown kiosk %q: %w", id, errNotConfigured)
-		o.refused(src, readID(p.ID), err)
-		if pid := readID(p.ID); pid != "" {
+		o.refused(src, readID(p.ID, payload), err)
+		if pid := readID(p.ID, payload); pid != "" {
 			// A screen not (or no longer) in the configuration waits on
 			// its own topic: it is told there too.
 			reason, msg := refusal(err)
@@ -736,7 +742,7 @@ func (o *Office) onKioskPress(topic string, payload []byte) {
 		return
 	}
 	if err != nil {
-		id := readID(p.ID)
+		id := readID(p.ID, payload)
 		o.refused(src, id, withPayload(err, payload))
 		if id != "" {
 			// A screen waits for the answer to its press on the kiosk's
@@ -761,7 +767,7 @@ func (o *Office) onCounterCmd(topic string, payload []byte) {
 		err = withPayload(err, payload)
 	}
 	if err != nil {
-		cid := readID(c.ID)
+		cid := readID(c.ID, payload)
 		o.refused(src, cid, err)
 		if cid != "" {
 			// The box waits for the answer to its command on the
@@ -819,7 +825,7 @@ func (o *Office) serveCounters(ctx context.Context) {
 			ack, again, reused := seen.get(r.id, asked, time.Now())
 			if again {
 				o.log.Info("counter: a command delivered again is not repeated; its ack is sent again", "counter", r.counter, "action", r.cmd.Action, "id", r.id)
-				o.ack(r, ack)
+				o.ack(r, sentAgain(ack))
 				continue
 			}
 			if reused {
@@ -878,8 +884,23 @@ type CounterAck struct {
 	Message string `json:"message,omitempty"`
 	// Back: a no-show that goes back to the queue (office.noshow_grace_min),
 	// and from when it may be called again.
-	Back *Back     `json:"back,omitempty"`
-	At   time.Time `json:"at"`
+	Back *Back `json:"back,omitempty"`
+	// Again: the ack of a command delivered again with the same id, which
+	// was not done again. A box that sent it once learns that an id it
+	// shares with another box (or with its own commands before a reset)
+	// stood for this one.
+	Again bool      `json:"again,omitempty"`
+	At    time.Time `json:"at"`
+}
+
+// sentAgain is a stored ack, for a command delivered again: it says so.
+func sentAgain(ack []byte) []byte {
+	var a CounterAck
+	if json.Unmarshal(ack, &a) != nil {
+		return ack
+	}
+	a.Again = true
+	return mustJSON(a)
 }
 
 // Back is a no-show's ticket sent back to the queue after its grace.
