@@ -37,6 +37,18 @@ func roundTheClock(t *testing.T) *config.Config {
 	return cfg
 }
 
+// decodeAll decodes the JSON payload of each message.
+func decodeAll[T any](t testing.TB, ms []sim.Message) []T {
+	t.Helper()
+	out := make([]T, 0, len(ms))
+	for _, m := range ms {
+		var v T
+		require.NoError(t, json.Unmarshal(m.Payload, &v), "%s", m.Payload)
+		out = append(out, v)
+	}
+	return out
+}
+
 // containing matches a message whose payload contains each of ss.
 func containing(ss ...string) func(sim.Message) bool {
 	return func(m sim.Message) bool {
@@ -2050,9 +2062,7 @@ func TestInputIDsActOnce(t *testing.T) {
 	_, err := l.Wait(ctx, "qms/demo/kiosk/k1/ticket", containing(`"press":"p2"`))
 	require.NoError(t, err)
 	var p1 []string
-	for _, m := range l.Messages("qms/demo/kiosk/k1/ticket") {
-		var r office.Result
-		require.NoError(t, json.Unmarshal(m.Payload, &r))
+	for _, r := range decodeAll[office.Result](t, l.Messages("qms/demo/kiosk/k1/ticket")) {
 		if r.Press == "p1" {
 			p1 = append(p1, r.Ticket)
 		}
@@ -2090,14 +2100,7 @@ func TestInputIDsActOnce(t *testing.T) {
 		"one next: А001 called, nobody else")
 	_, err = l.Wait(ctx, "qms/demo/counter/2/ack", containing(`"id":"b-18"`))
 	require.NoError(t, err)
-	var acks []office.CounterAck
-	for _, m := range l.Messages("qms/demo/counter/2/ack") {
-		var a office.CounterAck
-		require.NoError(t, json.Unmarshal(m.Payload, &a))
-		if a.ID == "b-17" {
-			acks = append(acks, a)
-		}
-	}
+	acks := slices.DeleteFunc(decodeAll[office.CounterAck](t, l.Messages("qms/demo/counter/2/ack")), func(a office.CounterAck) bool { return a.ID != "b-17" })
 	require.Len(t, acks, 2)
 	require.Equal(t, []bool{false, true}, []bool{acks[0].Again, acks[1].Again}, "the ack sent again says so")
 	require.Equal(t, "А001", acks[1].Ticket)

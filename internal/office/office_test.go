@@ -600,14 +600,7 @@ func TestRefusedPressCounted(t *testing.T) {
 	require.NoError(t, l.Publish("qms/demo/kiosk/k1/press", []byte(`{"service":"social","id":"c"}`), false))
 	_, err = l.Wait(ctx, "qms/demo/events", containing(`"reason":"paused"`))
 	require.NoError(t, err)
-	var refused []queue.Event
-	for _, m := range l.Messages("qms/demo/events") {
-		var e queue.Event
-		require.NoError(t, json.Unmarshal(m.Payload, &e))
-		if e.Type == queue.EvRefused {
-			refused = append(refused, e)
-		}
-	}
+	refused := slices.DeleteFunc(decodeAll[queue.Event](t, l.Messages("qms/demo/events")), func(e queue.Event) bool { return e.Type != queue.EvRefused })
 	require.Len(t, refused, 2, "one refused for the cap, the other paused")
 	require.Equal(t, "k1", refused[0].Kiosk)
 	require.Equal(t, "social", refused[0].Service)

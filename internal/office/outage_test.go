@@ -130,9 +130,7 @@ func TestBrokerOutage(t *testing.T) {
 	})
 	require.NoError(t, err)
 	var seqs []uint64
-	for _, m := range l.Messages("qms/demo/events") {
-		var ev queue.Event
-		require.NoError(t, json.Unmarshal(m.Payload, &ev))
+	for _, ev := range decodeAll[queue.Event](t, l.Messages("qms/demo/events")) {
 		seqs = append(seqs, ev.Seq)
 	}
 	for i := 1; i < len(seqs); i++ {
