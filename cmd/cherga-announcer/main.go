@@ -325,7 +325,7 @@ func start(o options, player audio.Player, log *slog.Logger, played func(*audio.
 		SetCleanSession(false).
 		SetAutoReconnect(true).
 		SetConnectRetry(false).
-		SetMaxReconnectInterval(5 * time.Second).
+		SetMaxReconnectInterval(2 * time.Second). // back soon after a restart of the controller and its embedded broker
 		SetConnectTimeout(5 * time.Second).
 		SetKeepAlive(15 * time.Second).
 		SetOrderMatters(true).

@@ -468,6 +468,39 @@ func TestCrashCallAnnouncedAfterRestart(t *testing.T) {
 	require.NoError(t, err, "the call committed before the restart is announced")
 }
 
+// A call made in the seconds after a start, before the announcer has
+// reconnected to the new embedded broker, is announced to it too: the
+// office holds its events until a client subscribes to them.
+func TestCallAfterStartAnnouncedToLateAnnouncer(t *testing.T) {
+	cfg := roundTheClock(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	opts := office.Opts{Config: cfg, DB: filepath.Join(t.TempDir(), "o.db"), Broker: "embedded", Listen: "127.0.0.1:0", Logger: quiet}
+	o, err := office.Start(ctx, opts)
+	require.NoError(t, err)
+	first, err := sim.Listen(o.BrokerURL(), cfg.Root()+"/events") // takes the start's events at once
+	require.NoError(t, err)
+	defer first.Close()
+	require.Eventually(t, func() bool {
+		evs, err := o.Engine().Pending(0, 1)
+		return err == nil && len(evs) == 0
+	}, 20*time.Second, 10*time.Millisecond, "the first start's events are sent")
+	require.NoError(t, o.Close())
+	o, err = office.Start(ctx, opts) // restarted with nothing left to send
+	require.NoError(t, err)
+	defer o.Close()
+	_, err = o.Engine().Issue(ctx, queue.IssueRequest{Service: "social", Kiosk: "k1"})
+	require.NoError(t, err)
+	res, err := o.Engine().Counter(ctx, "1", queue.Command{Action: queue.Next})
+	require.NoError(t, err)
+	time.Sleep(300 * time.Millisecond) // the announcer is not back yet
+	l, err := sim.Listen(o.BrokerURL(), cfg.Root()+"/announce")
+	require.NoError(t, err)
+	defer l.Close()
+	_, err = l.Wait(ctx, cfg.Root()+"/announce", containing(`"ticket":"`+res.Ticket.Label+`"`))
+	require.NoError(t, err, "the call made before the announcer came is announced")
+}
+
 // TestSlowLink: office Wi-Fi whose answers take seconds (bufferbloat) is
 // slow, not down: the broker's acknowledgements, 6 s late, still count,
 // and the events are acknowledged rather than sent again and again.

@@ -476,24 +476,24 @@ func (o *Office) publish(ctx context.Context) {
 // serving, so that a clock step is seen.
 const settleLook = 5 * time.Second
 
-// eventsWait bounds how long a restarted office holds back the events it
-// committed before the restart, waiting for a subscriber to come back.
+// eventsWait bounds how long a restarted office holds back its events,
+// waiting for a subscriber to come back.
 const eventsWait = 10 * time.Second
 
-// holdEvents returns a channel that stays open while the events committed
-// before this start are held back, or nil when none is: with the embedded
-// broker, a restart after a crash (a power cut) starts a broker with no
-// sessions, and a call committed but not yet sent would be handed to
-// nobody: the announcer, reconnecting a second later, would never say it.
-// They wait until a client subscribes to the announcements or the events,
-// or for eventsWait; the retained state goes out at once.
+// holdEvents returns a channel that stays open while the events are held
+// back, or nil when they are not: with the embedded broker, a start (a
+// restart, after a crash or a power cut too) starts a broker with no
+// sessions, and a call committed before it but not yet sent, or made in
+// the seconds after it, would be handed to nobody: the announcer,
+// reconnecting a few seconds later, would never say it. They wait until a
+// client subscribes to the announcements or the events, or for eventsWait;
+// the retained state (the boards) goes out at once.
 func (o *Office) holdEvents(ctx context.Context) <-chan struct{} {
 	if o.brk == nil {
 		return nil
 	}
-	if evs, err := o.eng.Pending(0, 1); err != nil || len(evs) == 0 {
-		return nil
-	}
+	evs, err := o.eng.Pending(0, 1)
+	before := err == nil && len(evs) > 0 // committed before this start
 	root := o.conf().Root()
 	held := make(chan struct{})
 	go func() {
@@ -504,7 +504,9 @@ func (o *Office) holdEvents(ctx context.Context) <-chan struct{} {
 		case <-o.brk.Subscribed(bus.Announce(root)):
 		case <-o.brk.Subscribed(bus.Events(root)):
 		case <-t.C:
-			o.log.Warn("office: no announcer or other subscriber of the events connected within 10 s to take those committed before this start; sent all the same (events.replay has them)")
+			if before {
+				o.log.Warn("office: no announcer or other subscriber of the events connected within 10 s to take those committed before this start; sent all the same (events.replay has them)")
+			}
 		case <-ctx.Done():
 		}
 	}()
