@@ -460,12 +460,20 @@ func TestCrashCallAnnouncedAfterRestart(t *testing.T) {
 	o, err := office.Start(ctx, office.Opts{Config: cfg, DB: db, Broker: "embedded", Listen: "127.0.0.1:0", Logger: quiet})
 	require.NoError(t, err)
 	defer o.Close()
+	announcedLater(ctx, t, o, res.Ticket.Label, "the call committed before the restart is announced")
+}
+
+// announcedLater checks that an announcer connecting a moment after a
+// call to label is announced it.
+func announcedLater(ctx context.Context, t *testing.T, o *office.Office, label, why string) {
+	t.Helper()
 	time.Sleep(300 * time.Millisecond) // the announcer is not back yet
-	l, err := sim.Listen(o.BrokerURL(), cfg.Root()+"/announce")
+	root := o.Config().Root()
+	l, err := sim.Listen(o.BrokerURL(), root+"/announce")
 	require.NoError(t, err)
 	defer l.Close()
-	_, err = l.Wait(ctx, cfg.Root()+"/announce", containing(`"ticket":"`+res.Ticket.Label+`"`))
-	require.NoError(t, err, "the call committed before the restart is announced")
+	_, err = l.Wait(ctx, root+"/announce", containing(`"ticket":"`+label+`"`))
+	require.NoError(t, err, why)
 }
 
 // A call made in the seconds after a start, before the announcer has
@@ -493,12 +501,7 @@ func TestCallAfterStartAnnouncedToLateAnnouncer(t *testing.T) {
 	require.NoError(t, err)
 	res, err := o.Engine().Counter(ctx, "1", queue.Command{Action: queue.Next})
 	require.NoError(t, err)
-	time.Sleep(300 * time.Millisecond) // the announcer is not back yet
-	l, err := sim.Listen(o.BrokerURL(), cfg.Root()+"/announce")
-	require.NoError(t, err)
-	defer l.Close()
-	_, err = l.Wait(ctx, cfg.Root()+"/announce", containing(`"ticket":"`+res.Ticket.Label+`"`))
-	require.NoError(t, err, "the call made before the announcer came is announced")
+	announcedLater(ctx, t, o, res.Ticket.Label, "the call made before the announcer came is announced")
 }
 
 // TestSlowLink: office Wi-Fi whose answers take seconds (bufferbloat) is
