@@ -443,12 +443,12 @@ func TestCounterAck(t *testing.T) {
 		Reason: "counter_paused", Message: a.Message, At: a.At}, a)
 	require.Contains(t, a.Message, "«Продовжити»")
 
-	// b2-1 again (a PUBACK lost, the box sent it again): the same ack, and
-	// nothing called.
+	// b2-1 again (a PUBACK lost, the box sent it again): the same ack,
+	// saying it was sent again, and nothing called.
 	n := len(l.Messages(topic))
 	again := ack(`{"action":"next","id":"b2-1"}`)
 	require.Len(t, l.Messages(topic), n+1)
-	require.Equal(t, office.CounterAck{ID: "b2-1", Action: "next", OK: true, Ticket: "А001", State: "called", Paused: &no, At: again.At}, again)
+	require.Equal(t, office.CounterAck{ID: "b2-1", Action: "next", OK: true, Ticket: "А001", State: "called", Paused: &no, Again: true, At: again.At}, again)
 	tks, err := o.Engine().Tickets(ctx)
 	require.NoError(t, err)
 	require.Equal(t, queue.Waiting, tks[1].State, "А002 is not called")
