@@ -145,6 +145,11 @@ type Announcer struct {
 	notice *Announcement
 	// cut cuts the call being said (nil: none).
 	cut context.CancelFunc
+	// liveFrom is when the messages of the connection begin to come live
+	// (Connected; zero: not connected), and clocks the difference between
+	// this box's clock and the controller's that they tell (age).
+	liveFrom time.Time
+	clocks   skew
 }
 
 // officeState is how the office stands, as Office is told.
@@ -194,13 +199,15 @@ func NewAnnouncer(pack *Pack, player Player, opts *AnnouncerOpts) (*Announcer, e
 		}
 	}
 	o.Langs = slices.Clone(o.Langs)
-	return &Announcer{
+	a := &Announcer{
 		pack:   pack,
 		player: player,
 		opts:   o,
 		wake:   make(chan struct{}, 1),
 		list:   newPlaylist(o.Langs, o.MaxAge, o.Gather, o.Queue),
-	}, nil
+	}
+	a.list.ageOf = func(c Call, now time.Time) time.Duration { return a.age(c.At, c.Sent, now) } // under a.mu, as Offer calls add
+	return a, nil
 }
 
 // Offer queues a call and returns at once with what became of it:
@@ -271,10 +278,13 @@ type OfficeState struct {
 	// Langs are the office's languages (office.languages): nil is all
 	// the announcer's.
 	Langs []string
-	// At is when the load was made (zero: unknown). A state told after
-	// AnnouncerOpts.MaxAge (a persistent session's backlog after a
-	// restart) is taken, not said.
-	At time.Time
+	// At is when the load was made (zero: unknown), Sent when the
+	// controller sent it (zero: an older controller's), both by the
+	// controller's clock. A state older than AnnouncerOpts.MaxAge when it
+	// comes (a persistent session's backlog after a restart, a retained
+	// one from before) is taken, not said: see the package doc for how age
+	// is counted.
+	At, Sent time.Time
 }
 
 // Office tells the announcer how the office stands. It pauses the
@@ -296,9 +306,9 @@ func (a *Announcer) Office(st OfficeState) {
 	case st.Paused:
 		now = officePaused
 	}
-	stale := !st.At.IsZero() && a.opts.Clock.Now().Sub(st.At) > a.opts.MaxAge
 	var n Notice
 	a.mu.Lock()
+	stale := a.age(st.At, st.Sent, a.opts.Clock.Now()) > a.opts.MaxAge
 	switch {
 	case stale:
 	case now == officeAlert && a.office != officeAlert:

@@ -21,6 +21,9 @@ type Call struct {
 	Clips   []string  `json:"clips"`
 	Recall  bool      `json:"recall,omitempty"`
 	At      time.Time `json:"at"`
+	// Sent is when the controller sent it (zero: an older controller),
+	// by its clock, as At: how long it waited in the controller's outbox.
+	Sent time.Time `json:"sent,omitzero"`
 }
 
 // Bounds of an announce payload ParseCall accepts: generous for any real

@@ -116,10 +116,16 @@
 //     called twenty minutes ago is not called now. A call that waits
 //     behind the announcer's own queue is its counter's current one and is
 //     said: an office that opens with every counter calling at once makes
-//     a queue longer than MaxAge. Age counts from
-//     the call's "at", so the controller and the announcer need the same
-//     clock (NTP); a call without a time or from the future ages from its
-//     arrival;
+//     a queue longer than MaxAge. Age is told by the controller's clock:
+//     from the call's "at" to its "sent" (the controller's outbox), and,
+//     for a call the broker kept for the session while the announcer was
+//     away (it comes as a connection begins: Connected), the time since it
+//     was sent by this box's clock, less the difference between the clocks
+//     that the live messages tell; a box whose clock drifts from the
+//     controller's (an office without NTP) still says its calls, and logs
+//     the difference. A call from an older controller, without "sent",
+//     ages by this box's clock from its "at" (from its arrival when it has
+//     none, or one in the future);
 //   - Drain is a clean stop: the call being said and the ones still queued
 //     are said, then Run returns. When Run's context
 //     ends instead, the call being said is cut, and it and every call left

@@ -13,6 +13,10 @@ type playlist struct {
 	gather time.Duration
 	max    int
 
+	// ageOf is how old a call is when it arrives at now (nil: ageFrom its
+	// at, by this box's clock).
+	ageOf func(c Call, now time.Time) time.Duration
+
 	items  []*item
 	played map[string]bool // key of what was played or merged
 	order  []string        // the keys of played, oldest first, to bound it
@@ -88,7 +92,11 @@ func (p *playlist) add(c Call, now time.Time) Outcome {
 	// announcer's own backlog is still its counter's current one, and an
 	// office that opens with every counter calling at once has a backlog
 	// longer than MaxAge.
-	if p.age(c.At, now, now) > p.maxAge {
+	age := ageFrom(c.At, now)
+	if p.ageOf != nil {
+		age = p.ageOf(c, now)
+	}
+	if age > p.maxAge {
 		return Expired
 	}
 	// Another language of a queued call, or the same ticket called to the
@@ -137,17 +145,6 @@ func (p *playlist) add(c Call, now time.Time) Outcome {
 		received: now,
 	})
 	return Queued
-}
-
-// age is how old a call made at at and received at received is at now. The
-// call's own time counts, so a call that waited in the controller's outbox
-// while the broker was down is as old as it is; a call without a time, or
-// from a clock ahead of ours, ages from its arrival.
-func (p *playlist) age(at, received, now time.Time) time.Duration {
-	if at.IsZero() || at.After(now) {
-		return now.Sub(received)
-	}
-	return now.Sub(at)
 }
 
 // complete reports whether it has every language the announcer plays.

@@ -80,6 +80,10 @@ type Load struct {
 	// (office.languages): an announcer says the alert in these.
 	Languages []string  `json:"languages,omitempty"`
 	At        time.Time `json:"at"`
+	// Sent is when the controller sent it, by the same clock as At: a
+	// separate box ages it by the two, not by its own clock (zero: not
+	// written).
+	Sent time.Time `json:"sent,omitzero"`
 }
 
 // LoadService is the figures of one service in Load.
@@ -129,6 +133,7 @@ type loadJSON struct {
 	ClockUnset   bool          `json:"clock_unset,omitempty"`
 	Languages    []string      `json:"languages,omitempty"`
 	At           string        `json:"at,omitempty"`
+	Sent         string        `json:"sent,omitempty"`
 }
 
 // JSON returns the payload of {root}/load, with an empty services list rather
@@ -148,6 +153,7 @@ func (l Load) JSON() []byte {
 		ClockUnset:   l.ClockUnset,
 		Languages:    l.Languages,
 		At:           formatTime(l.At),
+		Sent:         formatTime(l.Sent),
 	})
 }
 

@@ -41,6 +41,7 @@ import (
 	"os"
 	"os/exec"
 	"os/signal"
+	"path/filepath"
 	"slices"
 	"strings"
 	"sync"
@@ -67,6 +68,7 @@ type options struct {
 	pack     string
 	out      string
 	player   string
+	device   string // the ALSA device of aplay (-D)
 	maxAge   time.Duration
 	gather   time.Duration
 	drain    time.Duration
@@ -98,6 +100,7 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	fs.StringVar(&o.pack, "pack", "", "clip pack `dir` with a manifest.json (default: the built-in espeak-ng pack)")
 	fs.StringVar(&o.out, "out", "", "write each announcement as a WAV file into `dir` instead of playing it")
 	fs.StringVar(&o.player, "player", "aplay", "`command` that plays a WAV file given on its standard input")
+	fs.StringVar(&o.device, "device", "", "ALSA `device` aplay plays on (aplay -D), such as plughw:1,0 (aplay -l lists the cards); default: ALSA's default, which $ALSA_CARD (a card's number or name) sets too")
 	fs.DurationVar(&o.maxAge, "max-age", time.Minute, "drop a call older than this when it arrives (it waited in the controller while the broker was away); a later call to the same counter supersedes a queued one")
 	fs.DurationVar(&o.gather, "gather", 500*time.Millisecond, "how long a call waits for its other languages")
 	fs.DurationVar(&o.drain, "drain", 30*time.Second, "on SIGINT or SIGTERM, how long to go on saying the calls already queued; the ones left then are logged")
@@ -232,6 +235,12 @@ func newPlayer(o options) (audio.Player, error) {
 	if _, err := exec.LookPath(cmd[0]); err != nil {
 		return nil, fmt.Errorf("-player: %w (install alsa-utils for aplay, or give -player or -out)", err)
 	}
+	if o.device != "" {
+		if filepath.Base(cmd[0]) != "aplay" {
+			return nil, fmt.Errorf("-device is aplay's (-D): give %s its device in -player", cmd[0])
+		}
+		cmd = append(cmd, "-D", o.device)
+	}
 	return &audio.CommandPlayer{Command: cmd}, nil
 }
 
@@ -278,12 +287,12 @@ func start(o options, player audio.Player, log *slog.Logger, played func(*audio.
 			Paused, Alert bool
 			OpenCounters  int `json:"open_counters"`
 			Languages     []string
-			At            time.Time
+			At, Sent      time.Time
 		}
 		if len(m.Payload()) == 0 || json.Unmarshal(m.Payload(), &l) != nil {
 			return
 		}
-		ann.Office(audio.OfficeState{Paused: l.Paused, Alert: l.Alert, Open: l.OpenCounters > 0, Langs: l.Languages, At: l.At})
+		ann.Office(audio.OfficeState{Paused: l.Paused, Alert: l.Alert, Open: l.OpenCounters > 0, Langs: l.Languages, At: l.At, Sent: l.Sent})
 	}
 	handle := func(_ paho.Client, m paho.Message) {
 		c, err := audio.ParseCall(m.Payload())
@@ -330,6 +339,7 @@ func start(o options, player audio.Player, log *slog.Logger, played func(*audio.
 		SetKeepAlive(15 * time.Second).
 		SetOrderMatters(true).
 		SetOnConnectHandler(func(c paho.Client) {
+			ann.Connected(time.Now()) // what comes in the next moments may be what the broker kept
 			started.Store(true)
 			failures.Reset()
 			if at := lost.Swap(nil); at != nil {
@@ -387,6 +397,7 @@ func start(o options, player audio.Player, log *slog.Logger, played func(*audio.
 			}
 		}).
 		SetConnectionLostHandler(func(_ paho.Client, err error) {
+			ann.Disconnected()
 			now := time.Now()
 			lost.CompareAndSwap(nil, &now)
 			log.Warn("cherga-announcer: connection lost; reconnecting", "broker", shown, "err", err)

@@ -191,6 +191,23 @@ func TestFlags(t *testing.T) {
 	require.NoError(t, err)
 	_, err = newPlayer(o)
 	require.ErrorContains(t, err, `-player: exec: "no-such-player-here"`)
+
+	// -device is aplay's -D: one flag, where CHERGA_ANNOUNCER_ARGS takes
+	// no quotes for a -player with arguments.
+	bin := t.TempDir()
+	for _, name := range []string{"aplay", "paplay"} {
+		require.NoError(t, os.WriteFile(filepath.Join(bin, name), []byte("#!/bin/sh\n"), 0o755))
+	}
+	t.Setenv("PATH", bin)
+	o, err = parseFlags([]string{"-device", "plughw:1,0", "-broker", "tcp://127.0.0.1:1"}, io.Discard)
+	require.NoError(t, err)
+	p, err := newPlayer(o)
+	require.NoError(t, err)
+	require.Equal(t, []string{"aplay", "-D", "plughw:1,0"}, p.(*audio.CommandPlayer).Command)
+	o, err = parseFlags([]string{"-device", "plughw:1,0", "-player", "paplay", "-broker", "tcp://127.0.0.1:1"}, io.Discard)
+	require.NoError(t, err)
+	_, err = newPlayer(o)
+	require.EqualError(t, err, "-device is aplay's (-D): give paplay its device in -player")
 }
 
 func startBroker(t *testing.T) *broker.Broker {

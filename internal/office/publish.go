@@ -51,7 +51,7 @@ func (o *Office) renderRetained(r queue.Retained, now time.Time) []message {
 	}
 	if r.Load != nil {
 		l := *r.Load
-		l.At = o.local(l.At)
+		l.At, l.Sent = o.local(l.At), o.local(o.clock())
 		l.Languages = o.conf().Office.Languages
 		msgs = append(msgs, message{bus.Load(root), true, l.JSON()})
 	}
@@ -169,7 +169,7 @@ func (o *Office) renderCall(ev queue.Event) []message {
 		}
 		msgs = append(msgs, message{bus.Announce(o.conf().Root()), false, mustJSON(audio.Call{
 			ID: strconv.FormatUint(ev.Seq, 10), Ticket: label, Counter: ev.Counter, Lang: lang,
-			Text: p.Text, Clips: p.Clips, Recall: ev.Type == queue.EvRecalled, At: o.local(ev.At),
+			Text: p.Text, Clips: p.Clips, Recall: ev.Type == queue.EvRecalled, At: o.local(ev.At), Sent: o.local(o.clock()),
 		})})
 	}
 	if c != nil {

@@ -1,0 +1,66 @@
+package audio
+
+import (
+	"log/slog"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/cherga/cherga/device/devicetest"
+	"github.com/cherga/cherga/internal/testkit"
+)
+
+// An announcer box whose clock runs 90 s ahead of the controller's (an
+// office without NTP) still says the live calls and the air-raid notices,
+// and logs the difference; what waited in the controller's outbox, or at
+// the broker while the announcer was away, longer than MaxAge is dropped,
+// as the controller's clock tells.
+func TestAnnouncerClockAheadOfController(t *testing.T) {
+	clock := devicetest.NewClock(t0)
+	log := &testkit.Log{}
+	player := newGatePlayer()
+	close(player.release)
+	a, _, played := startAnnouncer(t, player, clock, AnnouncerOpts{Langs: []string{"uk"}, Logger: slog.New(slog.NewTextHandler(log, nil))})
+	ctl := func() time.Time { return clock.Now().Add(-90 * time.Second) } // the controller's clock
+	call := func(id, ticket string, at, sent time.Time) Call {
+		c := phraseCall(t, id, ticket, id, "uk", at)
+		c.Sent = sent
+		return c
+	}
+
+	// An older controller's call, without sent, ages by this box's clock.
+	a.Connected(clock.Now().Add(-time.Minute))
+	require.Equal(t, Expired, a.Offer(call("1", "А001", ctl(), time.Time{})))
+
+	// Live: as old as it waited in the controller's outbox.
+	for i, id := range []string{"2", "3", "4"} {
+		clock.Advance(time.Duration(i) * time.Second)
+		require.Equal(t, Queued, a.Offer(call(id, "А00"+id, ctl(), ctl())), "live call %s", id)
+		require.Equal(t, "А00"+id, testkit.Receive(t, played).a.Ticket)
+	}
+	require.Equal(t, Expired, a.Offer(call("5", "А005", ctl().Add(-5*time.Minute), ctl())), "5 minutes in the outbox")
+	require.Contains(t, log.String(), "this box's clock is 1m30s ahead of the controller's")
+	require.Equal(t, 1, log.Count("ahead of the controller's"), "once an hour")
+
+	// An air-raid alert that comes live is said.
+	a.Office(OfficeState{Paused: true, Alert: true, Open: true, At: ctl(), Sent: ctl()})
+	r := testkit.Receive(t, played)
+	require.Equal(t, AlertNotice, r.a.Notice)
+	a.Office(OfficeState{Open: true, At: ctl(), Sent: ctl()})
+	require.Equal(t, AllClearNotice, testkit.Receive(t, played).a.Notice)
+
+	// Away, then back: what the broker kept comes as the connection
+	// begins, aged by the time it waited there.
+	a.Disconnected()
+	sentAway := ctl()
+	clock.Advance(30 * time.Second)
+	a.Connected(clock.Now())
+	require.Equal(t, Queued, a.Offer(call("6", "А006", sentAway, sentAway)), "30 s at the broker")
+	require.Equal(t, "А006", testkit.Receive(t, played).a.Ticket)
+	a.Disconnected()
+	sentAway = ctl()
+	clock.Advance(3 * time.Minute)
+	a.Connected(clock.Now())
+	require.Equal(t, Expired, a.Offer(call("7", "А007", sentAway, sentAway)), "3 minutes at the broker")
+}
