@@ -108,6 +108,7 @@ func (ev *Event) IsCall() bool {
 // again (Engine.Republish).
 type Retained struct {
 	Boards []display.Board // in the order of the configured counters
+	Boxes  []BoxState      // likewise, of the counters whose boards changed
 	Hall   *Hall
 	Queues []Figures // in service id order
 	Load   *display.Load
@@ -115,7 +116,35 @@ type Retained struct {
 
 // Empty reports whether nothing changed.
 func (r *Retained) Empty() bool {
-	return len(r.Boards) == 0 && r.Hall == nil && len(r.Queues) == 0 && r.Load == nil
+	return len(r.Boards) == 0 && len(r.Boxes) == 0 && r.Hall == nil && len(r.Queues) == 0 && r.Load == nil
+}
+
+// BoxState is a counter as its button box shows it, after a reboot too
+// ({root}/counter/{counter}/state): its ticket as the queue holds it (its
+// board shows serving once its blink is over, and no ticket while the
+// office is paused), the recalls it has left, and what it serves.
+type BoxState struct {
+	Counter string `json:"counter"`
+	// Ticket is the ticket called to the counter or served at it, State
+	// its state (called, serving) and Service its service; absent when it
+	// has none.
+	Ticket  string `json:"ticket,omitempty"`
+	State   State  `json:"state,omitempty"`
+	Service string `json:"service,omitempty"`
+	// Recalls is how often the ticket was recalled, RecallsLeft how often
+	// it may be still (office.recall_limit, again after an air-raid alert).
+	Recalls     int `json:"recalls"`
+	RecallsLeft int `json:"recalls_left"`
+	// Services are the services the counter serves, in its order.
+	Services []string `json:"services"`
+	// Paused: the counter is paused (its specialist's break);
+	// OfficePaused and Alert: the office is, for an air-raid alert;
+	// OffHours: outside the hours of every service of the counter.
+	Paused       bool      `json:"paused"`
+	OfficePaused bool      `json:"office_paused,omitempty"`
+	Alert        bool      `json:"alert,omitempty"`
+	OffHours     bool      `json:"off_hours,omitempty"`
+	At           time.Time `json:"at"`
 }
 
 // retained accumulates what changed since the publisher last took it; a
@@ -123,6 +152,7 @@ func (r *Retained) Empty() bool {
 // assembled when taken, from Engine.load.
 type retained struct {
 	boards map[string]display.Board
+	boxes  map[string]BoxState
 	hall   *Hall
 	queues map[string]Figures
 	load   bool
@@ -158,6 +188,7 @@ func (e *Engine) TakeRetained() Retained {
 	for _, c := range cfg.Counters {
 		if b, ok := p.boards[c.ID]; ok {
 			r.Boards = append(r.Boards, b)
+			r.Boxes = append(r.Boxes, p.boxes[c.ID])
 		}
 	}
 	for _, f := range p.queues {
@@ -180,9 +211,11 @@ func (e *Engine) retain(t *txn) bool {
 		return false
 	}
 	boards := make([]display.Board, 0, len(t.boards))
+	boxes := make([]BoxState, 0, len(t.boards))
 	for id := range t.boards {
 		if c := t.st.counters[id]; c != nil {
 			boards = append(boards, t.board(c))
+			boxes = append(boxes, t.box(c))
 		}
 	}
 	var hall *Hall
@@ -203,10 +236,10 @@ func (e *Engine) retain(t *txn) bool {
 	defer e.pubMu.Unlock()
 	p := &e.pub
 	if p.boards == nil {
-		p.boards, p.queues = map[string]display.Board{}, map[string]Figures{}
+		p.boards, p.boxes, p.queues = map[string]display.Board{}, map[string]BoxState{}, map[string]Figures{}
 	}
-	for _, b := range boards {
-		p.boards[b.Counter] = b
+	for i, b := range boards {
+		p.boards[b.Counter], p.boxes[b.Counter] = b, boxes[i]
 	}
 	for _, f := range queues {
 		p.queues[f.Service] = f

@@ -151,6 +151,18 @@ func (t *txn) board(c *counterState) display.Board {
 	return b
 }
 
+// box is the state of one counter for its button box.
+func (t *txn) box(c *counterState) BoxState {
+	b := BoxState{Counter: c.id, Services: slices.Clone(c.services), Paused: c.paused, OffHours: !t.inHours(c), At: t.now}
+	b.OfficePaused, b.Alert = t.officeAlert()
+	if tk := c.current; tk != nil {
+		b.Ticket, b.State, b.Service = tk.Label, tk.State, tk.Service
+		b.Recalls = tk.Recalls
+		b.RecallsLeft = max(t.e.cfg.Office.RecallLimit*(1+t.st.shelter.alertsSince(tk.Called))-tk.Recalls, 0)
+	}
+	return b
+}
+
 // call puts the counter's current ticket on top of the hall board; its
 // event (called or recalled) is the announcement.
 func (t *txn) call(c *counterState) {

@@ -8,6 +8,7 @@ func KioskPress(root, kiosk string) string   { return root + "/kiosk/" + kiosk +
 func KioskTicket(root, kiosk string) string  { return root + "/kiosk/" + kiosk + "/ticket" }
 func CounterCmd(root, counter string) string { return root + "/counter/" + counter + "/cmd" }
 func CounterAck(root, counter string) string { return root + "/counter/" + counter + "/ack" }
+func BoxState(root, counter string) string   { return root + "/counter/" + counter + "/state" }
 func Board(root, counter string) string      { return root + "/board/" + counter }
 func BoardText(root, counter string) string  { return root + "/board/" + counter + "/text" }
 func Hall(root string) string                { return root + "/hall" }

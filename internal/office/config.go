@@ -667,7 +667,7 @@ func (o *Office) clear(ctx context.Context, topics []string, oldSite, root strin
 // boardTopics are the retained topics of a counter's boards, of cfg.
 func boardTopics(cfg *config.Config, c *config.Counter) map[string]bool {
 	root := cfg.Root()
-	ts := map[string]bool{bus.Board(root, c.ID): true, bus.BoardText(root, c.ID): true}
+	ts := map[string]bool{bus.Board(root, c.ID): true, bus.BoardText(root, c.ID): true, bus.BoxState(root, c.ID): true}
 	for _, m := range cfg.Board(c).Messages(display.Board{Counter: c.ID, State: display.Idle}) {
 		if m.Retain {
 			ts[m.Topic] = true

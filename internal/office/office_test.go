@@ -404,6 +404,65 @@ func TestStatusSaysStoreError(t *testing.T) {
 	require.NoError(t, err)
 }
 
+// A button box that reboots reads its counter's state, retained on
+// {root}/counter/{counter}/state: the ticket as the queue holds it (called
+// until serve, whatever the board shows after its blink; kept through an
+// office pause, when the board shows none), the recalls left, the
+// services, the pauses.
+func TestCounterBoxState(t *testing.T) {
+	ctx, o, l := startOffice(t, office.Opts{Config: roundTheClock(t), Logger: quiet}, "qms/demo/counter/2/state")
+	const topic = "qms/demo/counter/2/state"
+	state := func(why string, match ...string) queue.BoxState {
+		t.Helper()
+		m, err := l.Wait(ctx, topic, containing(match...))
+		require.NoError(t, err, why)
+		require.True(t, m.Retained || len(l.Messages(topic)) > 0)
+		var b queue.BoxState
+		require.NoError(t, json.Unmarshal(m.Payload, &b))
+		return b
+	}
+	b := state("published at the start", `"counter":"2"`)
+	require.Equal(t, queue.BoxState{Counter: "2", Services: []string{"social"}, At: b.At}, b)
+
+	_, err := o.Engine().Issue(ctx, queue.IssueRequest{Service: "social", Kiosk: "k1"})
+	require.NoError(t, err)
+	_, err = o.Engine().Counter(ctx, "2", queue.Command{Action: queue.Next})
+	require.NoError(t, err)
+	_, err = o.Engine().Counter(ctx, "2", queue.Command{Action: queue.Recall})
+	require.NoError(t, err)
+	b = state("called, recalled", `"recalls":1`)
+	require.Equal(t, queue.BoxState{Counter: "2", Ticket: "А001", State: queue.Called, Service: "social", Recalls: 1, RecallsLeft: 2, Services: []string{"social"}, At: b.At}, b)
+
+	r := o.Admin(ctx, office.AdminRequest{ID: "p", Op: "office.pause", Args: json.RawMessage(`{"reason":"тривога","alert":true}`)})
+	require.True(t, r.OK, "%+v", r.Error)
+	b = state("the office paused", `"office_paused":true`)
+	require.Equal(t, "А001", b.Ticket, "the ticket stays at the counter")
+	require.True(t, b.Alert)
+
+	// A box that reboots now gets it retained.
+	again, err := sim.Listen(o.BrokerURL(), topic)
+	require.NoError(t, err)
+	defer again.Close()
+	m, err := again.Wait(ctx, topic, nil)
+	require.NoError(t, err)
+	require.True(t, m.Retained)
+	require.Contains(t, string(m.Payload), `"ticket":"А001","state":"called"`)
+	require.Contains(t, string(m.Payload), `"office_paused":true`)
+
+	r = o.Admin(ctx, office.AdminRequest{ID: "r", Op: "office.resume"})
+	require.True(t, r.OK, "%+v", r.Error)
+	_, err = o.Engine().Counter(ctx, "2", queue.Command{Action: queue.Serve})
+	require.NoError(t, err)
+	b = state("serving", `"state":"serving"`)
+	require.False(t, b.OfficePaused)
+	_, err = o.Engine().Counter(ctx, "2", queue.Command{Action: queue.Finish})
+	require.NoError(t, err)
+	_, err = o.Engine().Counter(ctx, "2", queue.Command{Action: queue.Pause})
+	require.NoError(t, err)
+	b = state("done, then paused", `"paused":true`)
+	require.Equal(t, queue.BoxState{Counter: "2", Services: []string{"social"}, Paused: true, At: b.At}, b)
+}
+
 func TestCounterAck(t *testing.T) {
 	ctx, o, l := startOffice(t, office.Opts{Config: roundTheClock(t), Logger: quiet}, "qms/demo/counter/+/ack", "qms/demo/board/2", "qms/demo/events")
 	for range 2 {

@@ -38,6 +38,10 @@ func (o *Office) renderRetained(r queue.Retained, now time.Time) []message {
 		o.boards[b.Counter] = b
 		msgs = append(msgs, o.renderBoard(b)...)
 	}
+	for _, box := range r.Boxes {
+		box.At = o.local(box.At)
+		msgs = append(msgs, message{bus.BoxState(root, box.Counter), true, mustJSON(box)})
+	}
 	if r.Hall != nil {
 		h := *r.Hall
 		h.Calls = append([]display.HallCall{}, h.Calls...)
