@@ -153,6 +153,9 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	if len(o.langs) == 0 {
 		return o, errors.New("-lang: no language")
 	}
+	if err := config.CheckSite(o.site); err != nil {
+		return o, err
+	}
 	if o.maxAge <= 0 || o.gather <= 0 || o.drain <= 0 {
 		return o, errors.New("-max-age, -gather and -drain must be positive")
 	}

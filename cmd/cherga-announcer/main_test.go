@@ -192,6 +192,12 @@ func TestFlags(t *testing.T) {
 	_, err = newPlayer(o)
 	require.ErrorContains(t, err, `-player: exec: "no-such-player-here"`)
 
+	// A site no office can have is refused, not listened on for good.
+	for _, site := range []string{"a/b", "a+", "", "київ"} {
+		_, err = parseFlags([]string{"-site", site, "-broker", "tcp://127.0.0.1:1"}, io.Discard)
+		require.ErrorContains(t, err, "-site", site)
+	}
+
 	// -device is aplay's -D: one flag, where CHERGA_ANNOUNCER_ARGS takes
 	// no quotes for a -player with arguments.
 	bin := t.TempDir()
@@ -254,6 +260,7 @@ func startGated(t *testing.T, extra ...string) (*announcer, *gatePlayer, chan er
 	t.Helper()
 	b := startBroker(t)
 	site := strings.NewReplacer("/", "-").Replace(strings.ToLower(t.Name()))
+	site = site[max(0, len(site)-32):] // a site is at most 32 characters
 	o, err := parseFlags(append([]string{"-broker", b.URL(), "-site", site, "-lang", "uk", "-id", "announcer-" + t.Name()}, extra...), io.Discard)
 	require.NoError(t, err)
 	player := &gatePlayer{started: make(chan string, 8), release: make(chan struct{})}

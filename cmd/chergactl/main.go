@@ -178,7 +178,7 @@ func ctl(args []string, stdin io.Reader, stdout, stderr io.Writer, getenv func(s
 	if status, ok := parse(fs.Args()[1:]); !ok {
 		return status
 	}
-	if err := checkSite(*site); err != nil {
+	if err := config.CheckSite(*site); err != nil {
 		return fail(2, err)
 	}
 	if err := config.CheckBrokerURL(*broker); err != nil {
@@ -225,18 +225,6 @@ func ctl(args []string, stdin io.Reader, stdout, stderr io.Writer, getenv func(s
 		return fail(1, err)
 	}
 	return code
-}
-
-// checkSite refuses a -site that cannot be one level of a topic: the
-// request would go to a topic no controller listens on, or to none.
-func checkSite(site string) error {
-	if site == "" {
-		return errors.New("-site is empty: give the site: of the office's file")
-	}
-	if strings.ContainsAny(site, "#+/") {
-		return fmt.Errorf("-site %q: a site has no '#', '+' or '/' (it is one level of the topics qms/{site}/…)", site)
-	}
-	return nil
 }
 
 // jsonObject says what is wrong with the JSON object b, and where: the

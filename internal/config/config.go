@@ -757,6 +757,19 @@ var idRe = regexp.MustCompile(`^[A-Za-z0-9_-]{1,32}$`)
 // which the tickets of a past day (or today's, renamed since) carry.
 func ValidID(s string) bool { return idRe.MatchString(s) }
 
+// CheckSite checks a site given on a command line (-site, $CHERGA_SITE) as
+// the configuration's site: is checked: one that could not be an office's
+// would send to, or listen on, topics no controller uses.
+func CheckSite(site string) error {
+	if site == "" {
+		return errors.New("-site is empty: give the site: of the office's file")
+	}
+	if !ValidID(site) {
+		return fmt.Errorf("-site %q: a site is 1-32 Latin letters (a-z, A-Z), digits, _ or -, as the site: of the office's file (it is one level of the topics qms/{site}/…)", site)
+	}
+	return nil
+}
+
 // counterRe is a counter id: the number the voice calls it by.
 var counterRe = regexp.MustCompile(`^[1-9][0-9]{0,3}$`)
 
