@@ -42,6 +42,7 @@ func TestAnnouncerClockAheadOfController(t *testing.T) {
 	require.Equal(t, Expired, a.Offer(call("5", "А005", ctl().Add(-5*time.Minute), ctl())), "5 minutes in the outbox")
 	require.Contains(t, log.String(), "this box's clock is 1m30s ahead of the controller's")
 	require.Equal(t, 1, log.Count("ahead of the controller's"), "once an hour")
+	require.Equal(t, 3, log.Count("audio: call said"), "each call said is logged")
 
 	// An air-raid alert that comes live is said.
 	a.Office(OfficeState{Paused: true, Alert: true, Open: true, At: ctl(), Sent: ctl()})

@@ -199,6 +199,25 @@ func NewAnnouncer(pack *Pack, player Player, opts *AnnouncerOpts) (*Announcer, e
 		}
 	}
 	o.Langs = slices.Clone(o.Langs)
+	// A recorded pack may leave the notices' clips out: said once, now,
+	// not at every alert.
+	for _, l := range o.Langs {
+		var missing []string
+		for n := AlertNotice; n <= AlertEndedNotice; n++ {
+			p, err := AnnounceNotice(l, n)
+			if err != nil {
+				continue
+			}
+			for _, id := range p.Clips {
+				if _, ok := pack.Clip(id); !ok && !slices.Contains(missing, id) {
+					missing = append(missing, id)
+				}
+			}
+		}
+		if len(missing) > 0 {
+			o.Logger.Warn("audio: the pack lacks clips of the air-raid notices: they are said without them (as the chime alone when it has none)", "lang", l, "clips", missing)
+		}
+	}
 	a := &Announcer{
 		pack:   pack,
 		player: player,
@@ -343,11 +362,6 @@ func (a *Announcer) noticeOf(n Notice, langs []string) *Announcement {
 		if err != nil {
 			continue // the announcer's languages are uk and en, which have every notice
 		}
-		for _, id := range p.Clips {
-			if _, ok := a.pack.Clip(id); !ok {
-				a.opts.Logger.Error("audio: the pack lacks a clip of the notice: said without it", "notice", n.String(), "lang", l, "clip", id)
-			}
-		}
 		an.Calls = append(an.Calls, Call{ID: n.String(), Lang: l, Text: p.Text, Clips: p.Clips, At: a.opts.Clock.Now()})
 	}
 	return an
@@ -478,6 +492,8 @@ func (a *Announcer) report(an *Announcement, err error) {
 	case err == nil && an.Notice != 0:
 		a.opts.Logger.Info("audio: notice said", args...) // the log a hall without speakers is read from
 	case err == nil:
+		// Whoever checks a silent hall tells "said" from "never came".
+		a.opts.Logger.Info("audio: call said", "ticket", an.Ticket, "counter", an.Counter, "ids", an.IDs)
 	case errors.Is(err, ErrSuperseded), errors.Is(err, ErrPaused):
 		a.opts.Logger.Info("audio: call not announced", args...) // its counter moved on, or the office paused
 	case errors.Is(err, ErrStopped):

@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"log/slog"
+	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -492,4 +493,39 @@ func TestAnnouncerPlayerHangs(t *testing.T) {
 	require.Contains(t, logs.String(), `player="sleep 600"`)
 
 	require.Equal(t, "Б003", testkit.Receive(t, player.started).Ticket, "the next call is played")
+}
+
+// A recorded pack may leave out the clips of the air-raid notices: the
+// announcer says so once, at its start, and says each notice without them.
+func TestAnnouncerPackWithoutNotices(t *testing.T) {
+	fsys := testPack(t, mono16k, "uk")
+	edit(t, fsys, func(m *Manifest) {
+		for id := range m.Clips {
+			if strings.Contains(id, "/phrase/") {
+				delete(m.Clips, id)
+			}
+		}
+	})
+	pack, err := LoadPack(fsys)
+	require.NoError(t, err)
+	log := &testkit.Log{}
+	player := newGatePlayer()
+	close(player.release)
+	played := make(chan result, 4)
+	a, err := NewAnnouncer(pack, player, &AnnouncerOpts{Langs: []string{"uk"}, Clock: devicetest.NewClock(t0), Logger: slog.New(slog.NewTextHandler(log, nil)),
+		Played: func(an *Announcement, err error) { played <- result{an, err} }})
+	require.NoError(t, err)
+	require.Equal(t, 1, log.Count("lacks clips of the air-raid notices"), "%s", log)
+	require.Contains(t, log.String(), "uk/phrase/air_raid_alert")
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	go a.Run(ctx)
+	for range 3 {
+		a.Office(OfficeState{Paused: true, Alert: true, At: t0, Sent: t0})
+		require.Equal(t, AlertNotice, testkit.Receive(t, played).a.Notice)
+		a.Office(OfficeState{Open: true, At: t0, Sent: t0})
+		require.Equal(t, AllClearNotice, testkit.Receive(t, played).a.Notice)
+	}
+	require.Equal(t, 6, log.Count("notice said"))
+	require.Equal(t, 0, log.Count("level=ERROR"), "%s", log)
 }
