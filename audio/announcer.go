@@ -567,10 +567,36 @@ func (a *Announcer) play(ctx context.Context, an *Announcement) error {
 	return a.playLimited(ctx, an)
 }
 
-// playLimited plays an through the player, cut PlayMargin after the length
+// playAgain is how long after a player failed the announcement is played
+// once more.
+const playAgain = time.Second
+
+// playLimited plays an through the player (playOnce), and once more a
+// second later when the player failed at once: a sound device busy a
+// moment (another program playing on it), a sound server restarting.
+// Not after a player cut for hanging: that took its time already.
+func (a *Announcer) playLimited(ctx context.Context, an *Announcement) error {
+	err := a.playOnce(ctx, an)
+	if err == nil || ctx.Err() != nil || errors.Is(err, ErrPlayerHung) {
+		return err
+	}
+	what := []any{"ticket", an.Ticket, "counter", an.Counter}
+	if an.Notice != 0 {
+		what = []any{"notice", an.Notice.String()}
+	}
+	a.opts.Logger.Warn("audio: the player failed: trying once more in a second", append(what, "player", a.playerName(), "err", err)...)
+	select {
+	case <-ctx.Done():
+		return err
+	case <-a.opts.Clock.After(playAgain):
+	}
+	return a.playOnce(ctx, an)
+}
+
+// playOnce plays an through the player, cut PlayMargin after the length
 // of its audio (timed on the announcer's Clock): a player that hangs costs one call, not
 // the hall's voice.
-func (a *Announcer) playLimited(ctx context.Context, an *Announcement) error {
+func (a *Announcer) playOnce(ctx context.Context, an *Announcement) error {
 	limit := an.Audio.Duration() + a.opts.PlayMargin
 	ctx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"log/slog"
 	"strings"
 	"sync/atomic"
@@ -528,4 +529,36 @@ func TestAnnouncerPackWithoutNotices(t *testing.T) {
 	}
 	require.Equal(t, 6, log.Count("notice said"))
 	require.Equal(t, 0, log.Count("level=ERROR"), "%s", log)
+}
+
+// failOncePlayer fails its first Play, as aplay on a device another program
+// holds a moment, then plays.
+type failOncePlayer struct {
+	plays atomic.Int32
+}
+
+func (p *failOncePlayer) Play(context.Context, *Announcement) error {
+	if p.plays.Add(1) == 1 {
+		return errors.New("aplay: main:831: audio open error: Device or resource busy")
+	}
+	return nil
+}
+
+// A player that fails at once is tried once more a second later: the call
+// is said, and the log says why it was late.
+func TestAnnouncerPlaysAgainAfterFailure(t *testing.T) {
+	clock := devicetest.NewClock(t0)
+	log := &testkit.Log{}
+	player := &failOncePlayer{}
+	a, _, played := startAnnouncer(t, player, clock, AnnouncerOpts{Langs: []string{"uk"}, Logger: slog.New(slog.NewTextHandler(log, nil))})
+	timers := clock.Timers()
+	require.Equal(t, Queued, a.Offer(phraseCall(t, "1", "А001", "1", "uk", t0)))
+	require.NoError(t, clock.WaitTimers(timers+2, 10*time.Second), "the play's limit, then the wait before playing again")
+	clock.Advance(time.Second)
+	r := testkit.Receive(t, played)
+	require.NoError(t, r.err)
+	require.Equal(t, "А001", r.a.Ticket)
+	require.Equal(t, int32(2), player.plays.Load())
+	require.Contains(t, log.String(), "trying once more in a second")
+	require.Contains(t, log.String(), "Device or resource busy")
 }
