@@ -564,7 +564,11 @@ func (c *conn) ask(op string, args json.RawMessage) ([]byte, error) {
 			if c.running == nil {
 				return nil, fmt.Errorf("no answer from cherga on %s within %s (is it running, with site %q? or may the account not read the answers on %s/%s/res/#? then the request may have been done: check with office.state before repeating it)%s", root, timeout, site, root, door, c.unnamedHint())
 			}
-			return nil, fmt.Errorf("the controller of site %q is running (%s) but no answer came within %s. The request was sent, and may have been done: the account may be allowed to publish on %s/%s/req but not to read %s/%s/res/# (the broker's ACL), or the controller is busy; or it may not be allowed to publish on %s/%s/req. Before repeating an operation that changes the office, check whether it was done: chergactl office.state, or config.history for a config.set", site, c.running.since(), timeout, root, door, root, door, root, door)
+			older := ""
+			if door == "read" {
+				older = "; or the controller is older than the read door (an earlier release answers on admin/req alone: leave -read out)"
+			}
+			return nil, fmt.Errorf("the controller of site %q is running (%s) but no answer came within %s. The request was sent, and may have been done: the account may be allowed to publish on %s/%s/req but not to read %s/%s/res/# (the broker's ACL), or the controller is busy; or it may not be allowed to publish on %s/%s/req%s. Before repeating an operation that changes the office, check whether it was done: chergactl office.state, or config.history for a config.set", site, c.running.since(), timeout, root, door, root, door, root, door, older)
 		}
 	}
 }
