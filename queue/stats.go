@@ -302,7 +302,11 @@ func (s DayStats) MarshalJSON() ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	b := fmt.Appendf(nil, `{"day":%s,"total":%s,"services":%s,"counters":%s`, day, total, services, counters)
+	b := fmt.Appendf(nil, `{"day":%s`, day)
+	if s.Seq != 0 {
+		b = fmt.Appendf(b, `,"seq":%d`, s.Seq) // today's live figures: the events after it apply
+	}
+	b = fmt.Appendf(b, `,"total":%s,"services":%s,"counters":%s`, total, services, counters)
 	if len(s.Hours) > 0 {
 		hours, err := json.Marshal(s.Hours)
 		if err != nil {
