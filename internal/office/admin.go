@@ -916,7 +916,7 @@ func (o *Office) logAdmin(req AdminRequest, res AdminResponse) {
 	case res.OK:
 		o.log.Info("office: admin request done", append(args, "result", truncate(mustJSON(res.Result), 300))...)
 	default:
-		o.log.Warn("office: admin request refused", append(args, "code", res.Error.Code, "field", res.Error.Field, "err", res.Error.Message)...)
+		o.log.Warn("office: admin request refused", append(args, "code", res.Error.Code, "field", res.Error.Field, "err", truncate([]byte(res.Error.Message), 1000))...)
 	}
 }
 
@@ -946,6 +946,12 @@ func redactSecrets(b []byte) []byte {
 // respond publishes the answer to a request (on {root}/read/res/{id} for
 // one that came on read); from the client's goroutine it is not awaited.
 func (o *Office) respond(res AdminResponse, read bool) {
+	if res.Error != nil && len(res.Error.Message) > maxErrorMessage {
+		// One that quotes what was sent, which may be as long as a request.
+		e := *res.Error
+		e.Message = truncate([]byte(e.Message), maxErrorMessage)
+		res.Error = &e
+	}
 	topic := o.conf().Root() + "/admin/res/" + res.ID
 	if read {
 		topic = o.conf().Root() + "/read/res/" + res.ID
@@ -958,8 +964,15 @@ func (o *Office) respond(res AdminResponse, read bool) {
 	}()
 }
 
+// maxErrorMessage bounds the message of a refusal an answer carries.
+const maxErrorMessage = 8192
+
+// truncate is b cut to at most n bytes, and "…" when it was cut.
 func truncate(b []byte, n int) string {
 	if len(b) > n {
+		for n > 0 && !utf8.RuneStart(b[n]) {
+			n-- // not in the middle of a letter
+		}
 		return string(b[:n]) + "…"
 	}
 	return string(b)

@@ -345,7 +345,7 @@ func checkMember(v any, t reflect.Type, path string) (string, string) {
 func sent(v any) string {
 	switch v := v.(type) {
 	case string:
-		return fmt.Sprintf("text %q", v)
+		return fmt.Sprintf("text %q", truncate([]byte(v), 80)) // a request may send megabytes
 	case []any:
 		return "a list"
 	case map[string]any:

@@ -12,6 +12,7 @@ import (
 	"sync"
 	"testing"
 	"time"
+	"unicode/utf8"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -2129,6 +2130,15 @@ func TestInputIDsActOnce(t *testing.T) {
 	press(`{"service":"social","id":"p-tail"} x`)
 	_, err = l.Wait(ctx, "qms/demo/kiosk/k1/ticket", containing(`"press":"p-tail"`, `"reason":"bad_request"`))
 	require.NoError(t, err)
+	// Not UTF-8: its id is not the one sent either, and it is answered on
+	// {root}/errors alone.
+	press("{\"service\":\"social\",\"id\":\"a\xff\xfeb\"}")
+	_, err = l.Wait(ctx, "qms/demo/errors", containing("not UTF-8"))
+	require.NoError(t, err)
+	press(`{"service":"social","id":"after-it"}`) // answered after any answer to it
+	_, err = l.Wait(ctx, "qms/demo/kiosk/k1/ticket", containing(`"press":"after-it"`))
+	require.NoError(t, err)
+	require.Empty(t, slices.DeleteFunc(l.Messages("qms/demo/kiosk/k1/ticket"), func(m sim.Message) bool { return !strings.Contains(string(m.Payload), "\ufffd") }))
 }
 
 // A patch that meant to add a counter replaces the whole list (JSON merge
@@ -2448,5 +2458,22 @@ func TestAdminLogKeepsNoSecret(t *testing.T) {
 		`not json: tcp://cherga:s3cret@h:1883 at all`:         `not json: tcp://cherga:xxxxx@h:1883 at all`,
 	} {
 		require.Equal(t, want, string(office.RedactSecrets([]byte(in))))
+	}
+}
+
+// A request that sends a long text where an object goes is refused with a
+// message that quotes the start of it, not all of it: the answer and the
+// log line stay short, however much a client sends.
+func TestAdminRefusalQuotesLittle(t *testing.T) {
+	log := &testkit.Log{}
+	ctx, o, _ := startOffice(t, office.Opts{Config: roundTheClock(t), Logger: slog.New(slog.NewTextHandler(log, nil))}, "qms/demo/status")
+	long := strings.Repeat("ї", 100_000)
+	r := o.Admin(ctx, office.AdminRequest{ID: "x", Op: "config.set", Args: json.RawMessage(`{"config":"` + long + `"}`)})
+	require.False(t, r.OK)
+	require.Contains(t, r.Error.Message, `want an object, got text "їїї`)
+	require.Less(t, len(r.Error.Message), 1000, "%.200s", r.Error.Message)
+	require.True(t, utf8.ValidString(r.Error.Message), "cut between letters")
+	for line := range strings.Lines(log.String()) {
+		require.Less(t, len(line), 4000, "a log line: %.200s", line)
 	}
 }

@@ -16,6 +16,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+	"unicode/utf8"
 
 	"periph.io/x/conn/v3/gpio"
 
@@ -597,10 +598,10 @@ func (o *Office) reportError(source string, err error) { o.refused(source, "", e
 
 // readID is the id of a refused input, as its decoder read it or, when it
 // read none (a payload too long, something after its JSON object), as it
-// stands before whatever could not be read: one too long to be an id is
-// none.
+// stands before whatever could not be read, in a payload of UTF-8: one too
+// long to be an id is none.
 func readID(id string, payload []byte) string {
-	if id == "" {
+	if id == "" && utf8.Valid(payload) { // else its id is not the one sent either
 		id = idBefore(payload)
 	}
 	if device.CheckID(id) != nil {
