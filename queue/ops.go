@@ -781,6 +781,10 @@ func (e *Engine) Rate(ctx context.Context, counter string, score int) (Ticket, e
 		case !v.served || last.State != Done:
 			return fmt.Errorf("%w: the last visit at counter %s (%s) did not end served", ErrNothingToRate, counter, last.Label)
 		}
+		res = *last
+		if last.Rating == score {
+			return nil // a pad that sends its score again (stuck, or pressed twice) changes nothing
+		}
 		last.Rating = score
 		t.event(EvRated, last, counter, strconv.Itoa(score))
 		res = *last

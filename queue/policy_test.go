@@ -1023,6 +1023,14 @@ func TestRate(t *testing.T) {
 	o.do("1", queue.Finish)
 	_, err = o.e.Rate(o.ctx, "1", 2)
 	require.NoError(t, err)
+	// The same score again (a stuck pad, a flood) records nothing more.
+	n := len(o.events())
+	for range 20 {
+		tk, err = o.e.Rate(o.ctx, "1", 2)
+		require.NoError(t, err)
+		require.Equal(t, "А002", tk.Label)
+	}
+	require.Len(t, o.events(), n, "no event for a score it has")
 	st, err := o.e.Stats(o.ctx, "")
 	require.NoError(t, err)
 	require.Equal(t, 2, st.Counters["1"].Ratings)
