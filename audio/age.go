@@ -85,10 +85,21 @@ func (a *Announcer) age(at, sent, arrival time.Time) time.Duration {
 		return age // live: it was sent a moment ago
 	}
 	// Kept by the broker while the announcer was away: since it was sent,
-	// as far as the clocks' difference tells.
-	d, _ := a.clocks.estimate()
+	// as far as the clocks' difference tells. Before any live message
+	// told it (this announcer just started), up to unknownSkew of it is
+	// taken for the difference: a box a minute ahead still says the calls
+	// the broker kept through its restart, and one that was off for hours
+	// does not say the last evening's.
+	d, ok := a.clocks.estimate()
+	if !ok {
+		d = min(since, a.opts.MaxAge*unknownSkew)
+	}
 	return age + max(since-d, 0)
 }
+
+// unknownSkew is how many MaxAge of difference between the clocks a
+// message the broker kept may hide before a live message tells it.
+const unknownSkew = 2
 
 // ageFrom is the age at arrival of a message from at, by this box's clock:
 // from its arrival when at is unknown or ahead of it.

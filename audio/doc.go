@@ -121,7 +121,8 @@
 //     for a call the broker kept for the session while the announcer was
 //     away (it comes as a connection begins: Connected), the time since it
 //     was sent by this box's clock, less the difference between the clocks
-//     that the live messages tell; a box whose clock drifts from the
+//     that the live messages tell (before any came, up to twice MaxAge of
+//     it is taken for a difference); a box whose clock drifts from the
 //     controller's (an office without NTP) still says its calls, and logs
 //     the difference. A call from an older controller, without "sent",
 //     ages by this box's clock from its "at" (from its arrival when it has
