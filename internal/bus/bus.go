@@ -29,7 +29,7 @@ import (
 // for the answer); paho, reconnecting, does not fail what was in flight:
 // whoever sent it sends it again at the reconnection (OnConnect), rather
 // than wait this long for it.
-const AckWait = 30 * time.Second
+var AckWait = 30 * time.Second // a var for the tests
 
 // ErrNoAnswer is returned (wrapped) by Sending.Wait when the broker did
 // not acknowledge the publication in the time given.

@@ -1540,7 +1540,9 @@ func TestConfigSetPrintableAndBoardsCleared(t *testing.T) {
 func TestAwtrixPrefixOfTheSite(t *testing.T) {
 	cfg := roundTheClock(t)
 	cfg.Site = "kyiv-3"
-	ctx, o, l := startOffice(t, office.Opts{Config: cfg}, "awtrix_demo_13/#", "awtrix_kyiv-3_13/#")
+	// The events too, as an announcer would: after a start they are held
+	// (the call's notification with them) until someone takes them.
+	ctx, o, l := startOffice(t, office.Opts{Config: cfg}, "awtrix_demo_13/#", "awtrix_kyiv-3_13/#", "qms/kyiv-3/events")
 	_, err := o.Engine().Issue(ctx, queue.IssueRequest{Service: "employment", Kiosk: "k1"})
 	require.NoError(t, err)
 	_, err = o.Engine().Counter(ctx, "13", queue.Command{Action: queue.Next})

@@ -511,33 +511,63 @@ func TestSlowLink(t *testing.T) {
 	if testing.Short() {
 		t.Skip("waits for answers 6 s late")
 	}
-	cfg := roundTheClock(t)
-	brk, err := broker.Start("127.0.0.1:0", quiet)
-	require.NoError(t, err)
-	defer brk.Close()
-	link := newSlowLink(t, brk.Addr())
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
-	l, err := sim.Listen("tcp://"+brk.Addr(), "qms/demo/status")
+	o, link, pending := slowLinkOffice(ctx, t)
+
+	link.delay.Store(int64(6 * time.Second))
+	_, err := o.Engine().Issue(ctx, queue.IssueRequest{Service: "social", Kiosk: "k1"})
 	require.NoError(t, err)
-	defer l.Close()
-	o, err := office.Start(ctx, office.Opts{Config: cfg, DB: filepath.Join(t.TempDir(), "o.db"), Broker: "tcp://" + link.addr(), Logger: quiet})
+	require.Equal(t, 1, pending())
+	require.Eventually(t, func() bool { return pending() == 0 }, 40*time.Second, 50*time.Millisecond, "acknowledged 6 s late, not failed and sent again")
+}
+
+// slowLinkOffice starts an office whose connection to a broker of its own
+// goes through a slowLink, and returns once the start's events are
+// acknowledged: the office (closed when the test ends), the link, and
+// pending, the count of events not acknowledged.
+func slowLinkOffice(ctx context.Context, t *testing.T) (*office.Office, *slowLink, func() int) {
+	t.Helper()
+	brk, err := broker.Start("127.0.0.1:0", quiet)
 	require.NoError(t, err)
-	defer o.Close()
-	_, err = l.Wait(ctx, "qms/demo/status", func(m sim.Message) bool { return strings.Contains(string(m.Payload), `"online":true`) })
+	t.Cleanup(func() { brk.Close() })
+	link := newSlowLink(t, brk.Addr())
+	o, err := office.Start(ctx, office.Opts{Config: roundTheClock(t), DB: filepath.Join(t.TempDir(), "o.db"), Broker: "tcp://" + link.addr(), Logger: quiet})
 	require.NoError(t, err)
+	t.Cleanup(func() { o.Close() })
 	pending := func() int {
 		evs, err := o.Engine().Pending(0, 100)
 		require.NoError(t, err)
 		return len(evs)
 	}
 	require.Eventually(t, func() bool { return pending() == 0 }, 30*time.Second, 50*time.Millisecond, "the start's events are acknowledged")
+	return o, link, pending
+}
 
-	link.delay.Store(int64(6 * time.Second))
-	_, err = o.Engine().Issue(ctx, queue.IssueRequest{Service: "social", Kiosk: "k1"})
+// An office closed while the broker has stopped answering (a link that
+// died without closing) stops at once, without waiting for the
+// acknowledgements it will not get: under systemd, TimeoutStopSec would
+// kill it before it published its stopped status and closed its store.
+func TestCloseWhileBrokerSilent(t *testing.T) {
+	ackWait := bus.AckWait
+	bus.AckWait = 10 * time.Minute // were Close to wait for it, the test would see it
+	defer func() { bus.AckWait = ackWait }()
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	o, link, _ := slowLinkOffice(ctx, t)
+
+	link.delay.Store(int64(time.Hour)) // the broker's answers stop coming
+	_, err := o.Engine().Issue(ctx, queue.IssueRequest{Service: "social", Kiosk: "k1"})
 	require.NoError(t, err)
-	require.Equal(t, 1, pending())
-	require.Eventually(t, func() bool { return pending() == 0 }, 40*time.Second, 50*time.Millisecond, "acknowledged 6 s late, not failed and sent again")
+	time.Sleep(300 * time.Millisecond) // sent, and waiting for its acknowledgement
+	closed := make(chan error, 1)
+	go func() { closed <- o.Close() }()
+	select {
+	case err := <-closed:
+		require.NoError(t, err)
+	case <-time.After(2 * time.Minute):
+		t.Fatal("Close waits for an acknowledgement the broker will not send")
+	}
 }
 
 // TestInFlightAtReconnect: what was in flight when the connection dropped
@@ -545,25 +575,12 @@ func TestSlowLink(t *testing.T) {
 // not once its acknowledgement is given up on (bus.AckWait, 30 s): the
 // events are all acknowledged well before then.
 func TestInFlightAtReconnect(t *testing.T) {
-	cfg := roundTheClock(t)
-	brk, err := broker.Start("127.0.0.1:0", quiet)
-	require.NoError(t, err)
-	defer brk.Close()
-	link := newSlowLink(t, brk.Addr())
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
-	o, err := office.Start(ctx, office.Opts{Config: cfg, DB: filepath.Join(t.TempDir(), "o.db"), Broker: "tcp://" + link.addr(), Logger: quiet})
-	require.NoError(t, err)
-	defer o.Close()
-	pending := func() int {
-		evs, err := o.Engine().Pending(0, 100)
-		require.NoError(t, err)
-		return len(evs)
-	}
-	require.Eventually(t, func() bool { return pending() == 0 }, 30*time.Second, 50*time.Millisecond, "the start's events are acknowledged")
+	o, link, pending := slowLinkOffice(ctx, t)
 
 	link.delay.Store(-1) // the broker's answers are lost
-	_, err = o.Engine().Issue(ctx, queue.IssueRequest{Service: "social", Kiosk: "k1"})
+	_, err := o.Engine().Issue(ctx, queue.IssueRequest{Service: "social", Kiosk: "k1"})
 	require.NoError(t, err)
 	time.Sleep(200 * time.Millisecond) // sent, its acknowledgement lost
 	require.Equal(t, 1, pending())

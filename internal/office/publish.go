@@ -302,7 +302,7 @@ func (o *Office) publish(ctx context.Context) {
 	runs := make(chan sending, 1024)
 	failed := &failures{wake: make(chan struct{}, 1)}
 	o.wg.Add(1)
-	go o.acknowledge(runs, failed)
+	go o.acknowledge(ctx, runs, failed)
 	defer close(runs)
 
 	retry := time.NewTimer(time.Hour)
@@ -534,9 +534,13 @@ func holding(held <-chan struct{}) bool {
 // than gen is the publisher's generation: a publication in flight when
 // the connection dropped is sent again at once by the next one, and its
 // own acknowledgement, which paho neither gives nor fails, must not hold
-// those of the new one.
-func await(s *bus.Sending, gen uint64, failed *failures) (superseded bool, err error) {
+// those of the new one. Once ctx ends (the office closes) it waits
+// closingAckWait more at most, and then gives up as superseded: nothing
+// is acknowledged, and the next start sends it again; a broker that
+// stopped answering must not hold the stop until systemd kills it.
+func await(ctx context.Context, s *bus.Sending, gen uint64, failed *failures) (superseded bool, err error) {
 	deadline := time.Now().Add(bus.AckWait)
+	closing := false
 	for {
 		err = s.Wait(min(time.Until(deadline), 250*time.Millisecond))
 		switch {
@@ -544,17 +548,28 @@ func await(s *bus.Sending, gen uint64, failed *failures) (superseded bool, err e
 			return false, err
 		case gen < failed.current.Load():
 			return true, nil
+		case closing && !time.Now().Before(deadline):
+			return true, nil
 		case !time.Now().Before(deadline):
 			return false, err
+		case ctx.Err() != nil && !closing:
+			closing = true
+			if d := time.Now().Add(closingAckWait); d.Before(deadline) {
+				deadline = d
+			}
 		}
 	}
 }
+
+// closingAckWait is how long a closing office still waits for the broker
+// to take what it sent last.
+const closingAckWait = time.Second
 
 // acknowledge waits for the broker to take each run of publications, in
 // order, and acknowledges their events to the engine. At the first failure
 // it tells the publisher, and acknowledges nothing more of that generation:
 // an event after a lost one must not be marked as delivered.
-func (o *Office) acknowledge(runs <-chan sending, failed *failures) {
+func (o *Office) acknowledge(ctx context.Context, runs <-chan sending, failed *failures) {
 	defer o.wg.Done()
 	var bad uint64 // the generation that failed
 	for r := range runs {
@@ -564,7 +579,7 @@ func (o *Office) acknowledge(runs <-chan sending, failed *failures) {
 		var err error
 		superseded := false
 		for _, s := range r.sends {
-			if superseded, err = await(s, r.gen, failed); err != nil || superseded {
+			if superseded, err = await(ctx, s, r.gen, failed); err != nil || superseded {
 				break
 			}
 			failed.took.Store(r.gen)

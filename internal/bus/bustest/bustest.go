@@ -192,8 +192,31 @@ func (s *Server) Kick(t testing.TB, id string) {
 	require.Eventually(t, func() bool { _, ok := s.MQTT.Clients.Get(id); return !ok }, 10*time.Second, time.Millisecond, "the broker kept the kicked client %s", id)
 }
 
-// gates hold back, while Kick waits, a connection of a client id it
-// dropped.
+// Drop drops the connection of cl from one of the broker's hooks, as Kick
+// does, without waiting (the hook runs on cl's own goroutine): cl's next
+// connection waits until the broker has let this one go, or 10 s.
+func (s *Server) Drop(cl *mqtt.Client, why error) {
+	gate := make(chan struct{})
+	s.gates.gates.Store(cl.ID, gate)
+	cl.Stop(why)
+	go func() {
+		defer func() {
+			s.gates.gates.Delete(cl.ID)
+			close(gate)
+		}()
+		if v := cl.Properties.ProtocolVersion; v < 5 && !cl.Properties.Clean || v == 5 && cl.Properties.Props.SessionExpiryInterval > 0 {
+			return // a session the broker keeps: it deletes nothing
+		}
+		for end := time.Now().Add(10 * time.Second); time.Now().Before(end); time.Sleep(time.Millisecond) {
+			if _, ok := s.MQTT.Clients.Get(cl.ID); !ok {
+				return
+			}
+		}
+	}()
+}
+
+// gates hold back, while Kick or Drop waits, a connection of a client id
+// it dropped.
 type gates struct {
 	mqtt.HookBase
 	gates sync.Map // client id → chan struct{}, closed to let it in
