@@ -83,7 +83,11 @@ func Start(addr string, log *slog.Logger) (*Broker, error) {
 	if err := srv.AddHook(&sessions{srv: srv, log: log}, nil); err != nil {
 		return nil, fmt.Errorf("broker: %w", err)
 	}
-	if err := srv.AddHook(new(retainOrder), nil); err != nil {
+	if err := addRaceHooks(srv); err != nil {
+		return nil, fmt.Errorf("broker: %w", err)
+	}
+	// After retainOrder, which goes by the retain flag as the client sent it.
+	if err := srv.AddHook(&clientLimits{srv: srv, log: log}, nil); err != nil {
 		return nil, fmt.Errorf("broker: %w", err)
 	}
 	watch := new(subscribers)
@@ -387,61 +391,5 @@ func (b *Broker) closeClients(listener string) {
 		if cl.Net.Listener == listener && !cl.Closed() {
 			_ = b.srv.DisconnectClient(cl, packets.ErrServerShuttingDown)
 		}
-	}
-}
-
-// retainOrder keeps the broker's retained publications and the retained
-// scans of new subscriptions apart, with a mutex held across each.
-//
-// mochi v2.7.9 writes a topic's retain path under the topic index's lock
-// (TopicsIndex.RetainMessage) but a new subscription reads it without one
-// (scanMessages, after the SUBACK is sent), so a retained publish and a
-// subscription of two clients race: harmless in practice (the same topic
-// name is written again), but a data race the race detector reports.
-//
-// The lock is held from OnSubscribe to OnPacketProcessed of a network
-// client's subscription (in between mochi only answers that client), and
-// from OnPublish to OnPacketProcessed of a retained publication, the
-// controller's in-process ones included (mochi calls both for every publish
-// it processes, and no other hook of this broker rejects one in between).
-// The in-process client's own subscriptions scan nothing and have no
-// OnPacketProcessed: they are left out; so are the wills of clients that
-// went away (retained without a publish). A subscription handler that
-// published a retained message itself, synchronously, would wait for
-// itself: the controller's handlers are for its input topics, and publish
-// none.
-type retainOrder struct {
-	mqtt.HookBase
-	mu sync.Mutex
-}
-
-func (h *retainOrder) ID() string { return "cherga-retain-order" }
-
-func (h *retainOrder) Provides(b byte) bool {
-	return b == mqtt.OnSubscribe || b == mqtt.OnPublish || b == mqtt.OnPacketProcessed
-}
-
-// OnSubscribe runs before a subscription's retained scan.
-func (h *retainOrder) OnSubscribe(cl *mqtt.Client, pk packets.Packet) packets.Packet {
-	if !cl.Net.Inline {
-		h.mu.Lock()
-	}
-	return pk
-}
-
-// OnPublish runs before a publication is retained and delivered.
-func (h *retainOrder) OnPublish(_ *mqtt.Client, pk packets.Packet) (packets.Packet, error) {
-	if pk.FixedHeader.Retain {
-		h.mu.Lock()
-	}
-	return pk, nil
-}
-
-// OnPacketProcessed runs after either, whatever became of the packet.
-func (h *retainOrder) OnPacketProcessed(cl *mqtt.Client, pk packets.Packet, _ error) {
-	switch {
-	case pk.FixedHeader.Type == packets.Subscribe && !cl.Net.Inline,
-		pk.FixedHeader.Type == packets.Publish && pk.FixedHeader.Retain:
-		h.mu.Unlock()
 	}
 }

@@ -1,0 +1,82 @@
+package broker
+
+import (
+	"log/slog"
+	"strings"
+	"sync"
+	"time"
+
+	mqtt "github.com/mochi-mqtt/server/v2"
+	"github.com/mochi-mqtt/server/v2/packets"
+)
+
+// What a network client's publication may make the broker hold: the
+// office's devices send a press or a command of under 1 KiB, and only an
+// administrator a whole configuration. A client that sends megabytes, to
+// any topic, would otherwise have them queued for every subscriber that
+// reads slowly (maxWritesPending each), and kept for good when retained.
+const (
+	// maxClientPayload is the largest publication a network client may
+	// send to a topic other than an administration door ({root}/admin/req,
+	// {root}/read/req): a larger one is acknowledged and dropped.
+	maxClientPayload = 16 << 10
+	// maxRetained is how many topics may hold a retained message: beyond
+	// it a network client's retained publication on a new topic is
+	// delivered, not kept. The controller's own (boards, figures, status)
+	// are always kept.
+	maxRetained = 8192
+)
+
+// clientLimits applies maxClientPayload and maxRetained to the network
+// clients' publications; the controller's, in-process, pass.
+type clientLimits struct {
+	mqtt.HookBase
+	srv *mqtt.Server
+	log *slog.Logger
+
+	mu     sync.Mutex
+	warned time.Time // when a refusal was last logged
+}
+
+func (h *clientLimits) ID() string { return "cherga-client-limits" }
+
+func (h *clientLimits) Provides(b byte) bool { return b == mqtt.OnPublish }
+
+func (h *clientLimits) OnPublish(cl *mqtt.Client, pk packets.Packet) (packets.Packet, error) {
+	if cl.Net.Inline || len(pk.Payload) == 0 { // an empty one clears a retained message
+		return pk, nil
+	}
+	door := strings.HasSuffix(pk.TopicName, "/admin/req") || strings.HasSuffix(pk.TopicName, "/read/req")
+	switch {
+	case len(pk.Payload) > maxClientPayload && !door:
+		h.warn("broker: a client's publication is larger than the office's devices send: dropped", cl, pk)
+		return pk, packets.CodeSuccessIgnore
+	case pk.FixedHeader.Retain && len(pk.Payload) > maxClientPayload:
+		h.warn("broker: a client's retained publication is larger than the office's devices send: delivered, not kept", cl, pk)
+		pk.FixedHeader.Retain = false
+	case pk.FixedHeader.Retain && h.srv.Topics.Retained.Len() >= maxRetained:
+		if _, kept := h.srv.Topics.Retained.Get(pk.TopicName); !kept {
+			h.warn("broker: too many topics hold a retained message: a client's new one is delivered, not kept", cl, pk)
+			pk.FixedHeader.Retain = false
+		}
+	}
+	return pk, nil
+}
+
+// warn logs a refusal, once a minute at most: a client that floods must not
+// flood the journal too.
+func (h *clientLimits) warn(msg string, cl *mqtt.Client, pk packets.Packet) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if now := time.Now(); now.Sub(h.warned) >= time.Minute {
+		h.warned = now
+		h.log.Warn(msg, "client", cl.ID, "remote", cl.Net.Remote, "topic", truncateTopic(pk.TopicName), "bytes", len(pk.Payload))
+	}
+}
+
+func truncateTopic(t string) string {
+	if len(t) > 200 {
+		return t[:200] + "…"
+	}
+	return t
+}

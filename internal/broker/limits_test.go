@@ -1,0 +1,106 @@
+package broker
+
+import (
+	"bytes"
+	"fmt"
+	"io"
+	"log/slog"
+	"testing"
+	"time"
+
+	paho "github.com/eclipse/paho.mqtt.golang"
+	"github.com/stretchr/testify/require"
+)
+
+// pahoClient connects a network client to b that sends each message it
+// gets on got, by topic.
+func pahoClient(t *testing.T, b *Broker, id string, got chan<- string) paho.Client {
+	t.Helper()
+	c := paho.NewClient(paho.NewClientOptions().AddBroker(b.URL()).SetClientID(id).SetCleanSession(true).
+		SetDefaultPublishHandler(func(_ paho.Client, m paho.Message) { got <- m.Topic() }))
+	tok := c.Connect()
+	require.True(t, tok.WaitTimeout(10*time.Second))
+	require.NoError(t, tok.Error())
+	t.Cleanup(func() { c.Disconnect(0) })
+	return c
+}
+
+// A network client's megabytes are not the broker's to hold: larger than
+// the office's devices send, a publication goes nowhere but to an
+// administration door, and a retained one is delivered and not kept.
+func TestClientLimits(t *testing.T) {
+	b, err := Start("127.0.0.1:0", slog.New(slog.NewTextHandler(io.Discard, nil)))
+	require.NoError(t, err)
+	defer b.Close()
+	got := make(chan string, 16)
+	sub := pahoClient(t, b, "sub", got)
+	tok := sub.Subscribe("#", 1, nil)
+	require.True(t, tok.WaitTimeout(10*time.Second))
+	require.NoError(t, tok.Error())
+	pub := pahoClient(t, b, "pub", make(chan string, 1))
+	publish := func(topic string, size int, retained bool) {
+		t.Helper()
+		tok := pub.Publish(topic, 1, retained, bytes.Repeat([]byte("x"), size))
+		require.True(t, tok.WaitTimeout(10*time.Second), "acknowledged, whatever became of it")
+		require.NoError(t, tok.Error())
+	}
+	publish("junk/big", 20<<10, false)
+	publish("qms/demo/admin/req", 200<<10, false)
+	publish("junk/kept-big", 20<<10, true)
+	publish("qms/demo/read/req", 20<<10, true) // a door's: delivered, not kept
+	publish("junk/kept", 100, true)
+	var topics []string
+	for range 3 {
+		select {
+		case tp := <-got:
+			topics = append(topics, tp)
+		case <-time.After(10 * time.Second):
+			t.Fatalf("delivered: %v", topics)
+		}
+	}
+	require.Equal(t, []string{"qms/demo/admin/req", "qms/demo/read/req", "junk/kept"}, topics, "the big ones to no door are dropped")
+
+	// A device that subscribes now gets the small retained one alone.
+	late := make(chan string, 4)
+	c := pahoClient(t, b, "late", late)
+	tok = c.Subscribe("#", 1, nil)
+	require.True(t, tok.WaitTimeout(10*time.Second))
+	require.Equal(t, "junk/kept", <-late)
+	select {
+	case tp := <-late:
+		t.Fatalf("%s was kept", tp)
+	case <-time.After(200 * time.Millisecond):
+	}
+
+	// The controller's own are kept, however large.
+	require.NoError(t, b.Publish("qms/demo/load", bytes.Repeat([]byte("y"), 100<<10), true))
+	tok = c.Subscribe("qms/demo/load", 1, nil)
+	require.True(t, tok.WaitTimeout(10*time.Second))
+	require.Equal(t, "qms/demo/load", <-late)
+}
+
+// Beyond maxRetained topics, a network client's retained publication on a
+// new topic is delivered and not kept; on a topic that holds one it
+// replaces it.
+func TestClientRetainedBounded(t *testing.T) {
+	b, err := Start("127.0.0.1:0", slog.New(slog.NewTextHandler(io.Discard, nil)))
+	require.NoError(t, err)
+	defer b.Close()
+	pub := pahoClient(t, b, "pub", make(chan string, 1))
+	require.True(t, pub.Publish("junk/old", 1, true, "1").WaitTimeout(10*time.Second))
+	for i := range maxRetained {
+		require.NoError(t, b.Publish(fmt.Sprintf("qms/demo/board/%d", i), []byte("{}"), true))
+	}
+	require.True(t, pub.Publish("junk/new", 1, true, "2").WaitTimeout(10*time.Second))
+	require.True(t, pub.Publish("junk/old", 1, true, "3").WaitTimeout(10*time.Second))
+	late := make(chan string, 4)
+	c := pahoClient(t, b, "late", late)
+	c.AddRoute("junk/#", func(_ paho.Client, m paho.Message) { late <- m.Topic() + " " + string(m.Payload()) })
+	require.True(t, c.Subscribe("junk/#", 1, nil).WaitTimeout(10*time.Second))
+	require.Equal(t, "junk/old 3", <-late)
+	select {
+	case m := <-late:
+		t.Fatalf("%s was kept", m)
+	case <-time.After(200 * time.Millisecond):
+	}
+}
