@@ -67,10 +67,12 @@ func (a *Announcer) Disconnected() {
 }
 
 // age is how old a message with times at and sent (the controller's) is
-// when it arrives (this box's clock). One without sent (an older
-// controller) ages by this box's clock from at, and one without at, or
-// with at ahead of arrival, from its arrival. The caller holds a.mu.
-func (a *Announcer) age(at, sent, arrival time.Time) time.Duration {
+// when it arrives (this box's clock); retained, it is the broker's copy of
+// one sent before, however long ago, never a live one. One without sent
+// (an older controller) ages by this box's clock from at, and one without
+// at, or with at ahead of arrival, from its arrival. The caller holds
+// a.mu.
+func (a *Announcer) age(at, sent, arrival time.Time, retained bool) time.Duration {
 	if sent.IsZero() {
 		return ageFrom(at, arrival)
 	}
@@ -79,7 +81,7 @@ func (a *Announcer) age(at, sent, arrival time.Time) time.Duration {
 		age = sent.Sub(at)
 	}
 	since := arrival.Sub(sent) // the clocks' difference, and the time since it was sent
-	if !a.liveFrom.IsZero() && arrival.After(a.liveFrom) {
+	if !retained && !a.liveFrom.IsZero() && arrival.After(a.liveFrom) {
 		a.clocks.add(since)
 		a.warnSkew(arrival)
 		return age // live: it was sent a moment ago

@@ -58,6 +58,18 @@ func TestAnnouncerClockAheadOfController(t *testing.T) {
 	require.Equal(t, AlertNotice, r.a.Notice)
 	a.Office(OfficeState{Open: true, At: ctl(), Sent: ctl()})
 	require.Equal(t, AllClearNotice, testkit.Receive(t, played).a.Notice)
+	// The retained copy of an alert sent 40 minutes ago, delivered late
+	// (a subscription refused at first, then made again), is no new
+	// alert: it pauses, and says nothing.
+	old := ctl().Add(-40 * time.Minute)
+	a.Office(OfficeState{Paused: true, Alert: true, At: old, Sent: old, Retained: true})
+	select {
+	case r := <-played:
+		t.Fatalf("said %v", r.a.Notice)
+	case <-time.After(100 * time.Millisecond):
+	}
+	a.Office(OfficeState{Open: true, At: ctl(), Sent: ctl()})
+	require.Equal(t, AllClearNotice, testkit.Receive(t, played).a.Notice, "its end, live, is said")
 
 	// Away, then back: what the broker kept comes as the connection
 	// begins, aged by the time it waited there.

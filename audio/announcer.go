@@ -225,7 +225,7 @@ func NewAnnouncer(pack *Pack, player Player, opts *AnnouncerOpts) (*Announcer, e
 		wake:   make(chan struct{}, 1),
 		list:   newPlaylist(o.Langs, o.MaxAge, o.Gather, o.Queue),
 	}
-	a.list.ageOf = func(c Call, now time.Time) time.Duration { return a.age(c.At, c.Sent, now) } // under a.mu, as Offer calls add
+	a.list.ageOf = func(c Call, now time.Time) time.Duration { return a.age(c.At, c.Sent, now, false) } // under a.mu, as Offer calls add
 	return a, nil
 }
 
@@ -304,6 +304,9 @@ type OfficeState struct {
 	// one from before) is taken, not said: see the package doc for how age
 	// is counted.
 	At, Sent time.Time
+	// Retained: the broker's retained copy, delivered as a subscription
+	// began (however late that is), not a change sent now.
+	Retained bool
 }
 
 // Office tells the announcer how the office stands. It pauses the
@@ -327,7 +330,7 @@ func (a *Announcer) Office(st OfficeState) {
 	}
 	var n Notice
 	a.mu.Lock()
-	stale := a.age(st.At, st.Sent, a.opts.Clock.Now()) > a.opts.MaxAge
+	stale := a.age(st.At, st.Sent, a.opts.Clock.Now(), st.Retained) > a.opts.MaxAge
 	switch {
 	case stale:
 	case now == officeAlert && a.office != officeAlert:

@@ -295,7 +295,7 @@ func start(o options, player audio.Player, log *slog.Logger, played func(*audio.
 		if len(m.Payload()) == 0 || json.Unmarshal(m.Payload(), &l) != nil {
 			return
 		}
-		ann.Office(audio.OfficeState{Paused: l.Paused, Alert: l.Alert, Open: l.OpenCounters > 0, Langs: l.Languages, At: l.At, Sent: l.Sent})
+		ann.Office(audio.OfficeState{Paused: l.Paused, Alert: l.Alert, Open: l.OpenCounters > 0, Langs: l.Languages, At: l.At, Sent: l.Sent, Retained: m.Retained()})
 	}
 	handle := func(_ paho.Client, m paho.Message) {
 		c, err := audio.ParseCall(m.Payload())
