@@ -35,11 +35,7 @@ func ServeAfter(ctx context.Context, o *Office, kiosk, service string, waited, o
 func CounterAt(ctx context.Context, o *Office, counter string, action queue.Action, at time.Time) CounterAck {
 	r := counterReq{counter: counter, cmd: queue.Command{Action: action}, source: "test", at: at}
 	res, err := o.serveCounter(ctx, r)
-	var a CounterAck
-	if err := json.Unmarshal(counterAck(r, res, err, o.now()), &a); err != nil {
-		panic(err)
-	}
-	return a
+	return *counterAck(r, res, err, o.now())
 }
 
 // OnStore is what the engine tells the office of its store.

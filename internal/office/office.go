@@ -8,7 +8,6 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -775,7 +774,7 @@ func (o *Office) onCounterCmd(topic string, payload []byte) {
 			// counter's topic: it gets one, and shows why.
 			a := CounterAck{ID: cid, Action: c.Action, At: o.now()}
 			a.Reason, a.Message = refusal(err)
-			o.ack(counterReq{counter: id}, mustJSON(a))
+			o.ack(counterReq{counter: id}, &a)
 		}
 		return
 	}
@@ -811,7 +810,7 @@ func (o *Office) submitCounter(r counterReq) {
 // serveCounters applies counter commands one at a time, in arrival order.
 func (o *Office) serveCounters(ctx context.Context) {
 	defer o.wg.Done()
-	done := map[string]*recent[[]byte]{} // each counter's latest commands and their acks
+	done := map[string]*recent[*CounterAck]{} // each counter's latest commands and their acks
 	for {
 		select {
 		case <-ctx.Done():
@@ -819,7 +818,7 @@ func (o *Office) serveCounters(ctx context.Context) {
 		case r := <-o.counters:
 			seen := done[r.counter]
 			if seen == nil {
-				seen = &recent[[]byte]{}
+				seen = &recent[*CounterAck]{}
 				done[r.counter] = seen
 			}
 			asked := r.asked()
@@ -895,13 +894,10 @@ type CounterAck struct {
 }
 
 // sentAgain is a stored ack, for a command delivered again: it says so.
-func sentAgain(ack []byte) []byte {
-	var a CounterAck
-	if json.Unmarshal(ack, &a) != nil {
-		return ack
-	}
+func sentAgain(ack *CounterAck) *CounterAck {
+	a := *ack
 	a.Again = true
-	return mustJSON(a)
+	return &a
 }
 
 // Back is a no-show's ticket sent back to the queue after its grace.
@@ -911,7 +907,7 @@ type Back struct {
 }
 
 // counterAck is the ack of the command r, which gave res or err.
-func counterAck(r counterReq, res queue.CounterResult, err error, now time.Time) []byte {
+func counterAck(r counterReq, res queue.CounterResult, err error, now time.Time) *CounterAck {
 	if r.score != 0 {
 		return nil // a rating terminal waits for nothing
 	}
@@ -920,7 +916,7 @@ func counterAck(r counterReq, res queue.CounterResult, err error, now time.Time)
 		a.Reason, a.Message = refusal(err)
 	}
 	if !ran(err) {
-		return mustJSON(a) // the counter is as the store holds it, not as res says
+		return &a // the counter is as the store holds it, not as res says
 	}
 	a.Paused = &res.Paused
 	if res.Ticket != nil {
@@ -929,16 +925,16 @@ func counterAck(r counterReq, res queue.CounterResult, err error, now time.Time)
 	if e := res.Ended; err == nil && r.cmd.Action == queue.NoShowed && e != nil && e.State == queue.Waiting {
 		a.Back = &Back{Ticket: e.Label, After: e.NotBefore.In(now.Location())}
 	}
-	return mustJSON(a)
+	return &a
 }
 
 // ack publishes a counter command's ack, if it has one.
-func (o *Office) ack(r counterReq, ack []byte) {
+func (o *Office) ack(r counterReq, ack *CounterAck) {
 	if ack == nil {
 		return
 	}
 	// Not awaited: a broker that hangs must not hold the next command.
-	if err := o.bus.Start(bus.CounterAck(o.conf().Root(), r.counter), 1, false, ack).Err(); err != nil {
+	if err := o.bus.Start(bus.CounterAck(o.conf().Root(), r.counter), 1, false, mustJSON(ack)).Err(); err != nil {
 		o.log.Debug("office: counter ack not published", "err", err)
 	}
 }
