@@ -179,40 +179,36 @@ func (s *Server) Kick(t testing.TB, id string) {
 	t.Helper()
 	cl, ok := s.MQTT.Clients.Get(id)
 	require.True(t, ok, "no client %s", id)
-	gate := make(chan struct{})
-	s.gates.gates.Store(id, gate)
-	defer func() {
-		s.gates.gates.Delete(id)
-		close(gate)
-	}()
-	cl.Stop(errors.New("bustest: kicked"))
-	if v := cl.Properties.ProtocolVersion; v < 5 && !cl.Properties.Clean || v == 5 && cl.Properties.Props.SessionExpiryInterval > 0 {
-		return // a session the broker keeps: it deletes nothing
-	}
-	require.Eventually(t, func() bool { _, ok := s.MQTT.Clients.Get(id); return !ok }, 10*time.Second, time.Millisecond, "the broker kept the kicked client %s", id)
+	require.False(t, <-s.drop(cl, errors.New("bustest: kicked")), "the broker kept the kicked client %s", id)
 }
 
 // Drop drops the connection of cl from one of the broker's hooks, as Kick
 // does, without waiting (the hook runs on cl's own goroutine): cl's next
 // connection waits until the broker has let this one go, or 10 s.
-func (s *Server) Drop(cl *mqtt.Client, why error) {
+func (s *Server) Drop(cl *mqtt.Client, why error) { s.drop(cl, why) }
+
+// drop stops cl and holds the next connection of its client id until the
+// broker has let cl go (or, a session it keeps, at once), or 10 s; kept
+// then says whether the broker still held cl.
+func (s *Server) drop(cl *mqtt.Client, why error) (kept <-chan bool) {
 	gate := make(chan struct{})
 	s.gates.gates.Store(cl.ID, gate)
 	cl.Stop(why)
+	res := make(chan bool, 1)
 	go func() {
-		defer func() {
-			s.gates.gates.Delete(cl.ID)
-			close(gate)
-		}()
-		if v := cl.Properties.ProtocolVersion; v < 5 && !cl.Properties.Clean || v == 5 && cl.Properties.Props.SessionExpiryInterval > 0 {
-			return // a session the broker keeps: it deletes nothing
-		}
-		for end := time.Now().Add(10 * time.Second); time.Now().Before(end); time.Sleep(time.Millisecond) {
-			if _, ok := s.MQTT.Clients.Get(cl.ID); !ok {
-				return
+		held := false
+		// A session the broker keeps: it deletes nothing.
+		if v := cl.Properties.ProtocolVersion; !(v < 5 && !cl.Properties.Clean || v == 5 && cl.Properties.Props.SessionExpiryInterval > 0) {
+			held = true
+			for end := time.Now().Add(10 * time.Second); held && time.Now().Before(end); time.Sleep(time.Millisecond) {
+				_, held = s.MQTT.Clients.Get(cl.ID)
 			}
 		}
+		s.gates.gates.Delete(cl.ID)
+		close(gate)
+		res <- held
 	}()
+	return res
 }
 
 // gates hold back, while Kick or Drop waits, a connection of a client id
