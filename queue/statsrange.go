@@ -154,21 +154,21 @@ func (r dayRecord) MarshalJSON() ([]byte, error) {
 // too (the figures of one day do not need them).
 func readDayRecord(v []byte, withDurations bool) (dayRecord, error) {
 	r := dayRecord{st: &DayStats{}}
-	if err := json.Unmarshal(v, r.st); err != nil {
-		return r, err
-	}
+	// One pass: the figures, what kept them, and the durations if asked.
 	if !withDurations {
-		var j struct {
+		j := struct {
+			*DayStats
 			Kept int `json:"kept"`
-		}
+		}{DayStats: r.st}
 		err := json.Unmarshal(v, &j)
 		r.kept = j.Kept
 		return r, err
 	}
-	var j struct {
+	j := struct {
+		*DayStats
 		Durations *dayDurations `json:"durations"`
 		Kept      int           `json:"kept"`
-	}
+	}{DayStats: r.st}
 	err := json.Unmarshal(v, &j)
 	r.dur, r.kept = j.Durations, j.Kept
 	return r, err
