@@ -86,7 +86,7 @@ func lastClock(tx *bolt.Tx) time.Time {
 	if v := tx.Bucket(bucketMeta).Get(keyClock); len(v) == 8 {
 		return time.Unix(0, int64(binary.BigEndian.Uint64(v)))
 	}
-	_, v := tx.Bucket(bucketEvents).Cursor().Last()
+	_, v := lastEvent(tx)
 	var ev struct{ At time.Time }
 	if v == nil || json.Unmarshal(v, &ev) != nil {
 		return time.Time{}
@@ -383,18 +383,7 @@ func (t *txn) prune() {
 		t.keepWhatEventsTell(string(d.day))
 		t.fail(t.tx.Bucket(bucketDays).Delete(d.day))
 	}
-	// By key, the seqs counted up: a cursor's First after each Delete
-	// walks every leaf emptied so far (bbolt rebalances at the commit),
-	// which made a prune of a quarter million events (stats_days lowered)
-	// hold the store for over a minute.
-	eb := t.tx.Bucket(bucketEvents)
-	k, _ := eb.Cursor().First()
-	for seq := beU64(k); k != nil && seq < first; seq++ {
-		if err := eb.Delete(u64(seq)); err != nil {
-			t.fail(err)
-			return
-		}
-	}
+	t.fail(deleteEventsBefore(t.tx, first))
 }
 
 // refusedToday reports whether the business day running refused a press

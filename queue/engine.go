@@ -425,8 +425,10 @@ func (e *Engine) loop() {
 				e.commitEmpty()
 			}
 		case <-e.quit:
-			if now := e.opts.Now(); e.acked.Load() > e.ackStored || e.clockOK(now) && !now.Equal(e.clockStored) {
-				e.commitEmpty()
+			if now := e.opts.Now(); e.acked.Load() > e.ackStored || e.clockOK(now) && !now.Equal(e.clockStored) || e.hasRecent() {
+				// All the events into bucketEvents, as a release before
+				// bucketRecent reads them.
+				e.commitInternal(func(t *txn) error { t.archiveEvents(true); return nil })
 			}
 			return
 		}
@@ -649,8 +651,25 @@ func (e *Engine) preallocate(limit int64) {
 // commitEmpty commits a transaction of no request: what every one does
 // (the day, the closings, the acknowledged events, the clock) and nothing
 // else.
-func (e *Engine) commitEmpty() {
-	e.run([]*request{{fn: func(*txn) error { return nil }, internal: true, err: make(chan error, 1)}})
+func (e *Engine) commitEmpty() { e.commitInternal(func(*txn) error { return nil }) }
+
+// commitInternal commits fn, the engine's own request, with what commitEmpty
+// commits.
+func (e *Engine) commitInternal(fn func(*txn) error) {
+	e.run([]*request{{fn: fn, internal: true, err: make(chan error, 1)}})
+}
+
+// hasRecent reports whether bucketRecent holds events.
+func (e *Engine) hasRecent() bool {
+	has := false
+	_ = e.view(func(tx *bolt.Tx) error {
+		if b := tx.Bucket(bucketRecent); b != nil {
+			k, _ := b.Cursor().First()
+			has = k != nil
+		}
+		return nil
+	})
+	return has
 }
 
 // run applies a batch of requests in one transaction and answers each after

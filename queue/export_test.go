@@ -84,3 +84,17 @@ func CheckBehind(e *Engine, live bool, between func()) ([]string, error) {
 
 // AccessHint is what the error of a state file cherga may not open adds.
 var AccessHint = accessHint
+
+// RecentEvents is how many events the recent bucket holds before they are
+// moved to the archive.
+const RecentEvents = recentEvents
+
+// EventBuckets counts the events of e's archive and of its recent bucket.
+func EventBuckets(e *Engine) (archived, recent int) {
+	_ = e.view(func(tx *bolt.Tx) error {
+		archived = tx.Bucket(bucketEvents).Stats().KeyN
+		recent = tx.Bucket(bucketRecent).Stats().KeyN
+		return nil
+	})
+	return archived, recent
+}

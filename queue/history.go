@@ -62,7 +62,7 @@ type eventRecord struct {
 // eachEvent calls f for the events from seq from on, in order, until f
 // returns false.
 func eachEvent(tx *bolt.Tx, from uint64, f func(*eventRecord) bool) error {
-	c := tx.Bucket(bucketEvents).Cursor()
+	c := eventsCursor(tx)
 	for k, v := c.Seek(u64(from)); k != nil; k, v = c.Next() {
 		ev := &eventRecord{}
 		if err := json.Unmarshal(v, ev); err != nil {

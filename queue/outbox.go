@@ -382,7 +382,7 @@ func (e *Engine) ReplayBytes(from uint64, max, bytes int) ([]Event, error) {
 	var evs []Event
 	read := 0
 	err := e.view(func(tx *bolt.Tx) error {
-		c := tx.Bucket(bucketEvents).Cursor()
+		c := eventsCursor(tx)
 		// An integration that asks for events that are gone is told so,
 		// rather than handed the later ones as if none were missing.
 		if k, _ := c.First(); from > 0 && k != nil && from < beU64(k) {

@@ -58,6 +58,9 @@ var (
 //   - 2: numbering.continued events (a release of format 1 skips them and
 //     hands the continued numbers out again), press.refused and
 //     config.changed events.
+//
+// The recent events' bucket (eventlog.go) did not raise it: a clean stop
+// leaves every event where releases before it read them.
 const storeFormat = 2
 
 // StoreFormat is the format of the stores this cherga writes (storeFormat),
@@ -90,7 +93,7 @@ func notEmptied(tx *bolt.Tx) error {
 		// The events end where the store says: a damaged page of them
 		// reads as fewer, or none.
 		seq := beU64(tx.Bucket(bucketMeta).Get(keyEventSeq))
-		if k, _ := tx.Bucket(bucketEvents).Cursor().Last(); beU64(k) != seq {
+		if k, _ := lastEvent(tx); beU64(k) != seq {
 			return fmt.Errorf("%w: its last event is %d, and it counted %d", ErrDamaged, beU64(k), seq)
 		}
 		return nil
@@ -118,7 +121,7 @@ const newFilePages = 4
 func filePages(tx *bolt.Tx) int64 { return tx.Size() / int64(tx.DB().Info().PageSize) }
 
 func initBuckets(tx *bolt.Tx) error {
-	for _, b := range [][]byte{bucketMeta, bucketCounters, bucketEvents, bucketStats, bucketDays} {
+	for _, b := range [][]byte{bucketMeta, bucketCounters, bucketEvents, bucketRecent, bucketStats, bucketDays} {
 		if _, err := tx.CreateBucketIfNotExists(b); err != nil {
 			return err
 		}

@@ -110,7 +110,7 @@ func (t *txn) record(ev *Event) uint64 {
 	// are.
 	start := len(t.buf)
 	t.buf = appendEvent(t.buf, ev)
-	t.fail(t.appendOnly(bucketEvents).Put(u64(ev.Seq), t.buf[start:len(t.buf):len(t.buf)]))
+	t.fail(t.putEvent(ev.Seq, t.buf[start:len(t.buf):len(t.buf)]))
 	return ev.Seq
 }
 
@@ -195,6 +195,7 @@ func (t *txn) finish() {
 	if t.fatal != nil {
 		return
 	}
+	t.archiveEvents(false)
 	meta := t.tx.Bucket(bucketMeta)
 	if t.st.eventSeq != t.startSeq {
 		t.fail(meta.Put(keyEventSeq, u64(t.st.eventSeq)))

@@ -116,7 +116,7 @@ func Verify(path string, cfg *config.Config) (err error) {
 // day.started (a day's tickets all end before the next day starts, and
 // none of their events comes after it), then those of the last day.
 func verifyEvents(tx *bolt.Tx, seq uint64, bad func(string, ...any), days func(map[uint64]*Ticket)) {
-	c := tx.Bucket(bucketEvents).Cursor()
+	c := eventsCursor(tx)
 	tickets := map[uint64]*Ticket{}
 	var prev uint64
 	for k, v := c.First(); k != nil; k, v = c.Next() {

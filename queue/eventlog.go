@@ -1,0 +1,149 @@
+package queue
+
+import (
+	bolt "go.etcd.io/bbolt"
+)
+
+// The events are kept in two buckets: the latest, up to recentEvents of
+// them, in bucketRecent, and all before them in bucketEvents. Every write
+// of bbolt reads the pages on the path to the key it writes into memory,
+// each with all its keys: an event appended to a bucket of a year's events
+// read in branch pages of over a hundred keys each time, some 13 KB for
+// every call at a counter, which the garbage collector then had to
+// collect. Appended to a bucket of a few hundred, it reads a few. The
+// transaction that brings bucketRecent to recentEvents moves them to
+// bucketEvents, a few hundred in one go.
+//
+// The engine moves them also when it stops, so that the store of a clean
+// stop has every event in bucketEvents, as releases before bucketRecent
+// read it: one rolled back to runs on it. After a crash they find the
+// latest events missing and refuse the store as damaged; this release
+// opens it.
+var bucketRecent = []byte("events.recent")
+
+// recentEvents is how many events bucketRecent holds before they are moved.
+const recentEvents = 512
+
+// eventCursor walks the events in seq order: bucketEvents', then those
+// of bucketRecent (whose seqs all follow them). The recent bucket is
+// missing in a store an older release wrote, until the next open makes it.
+type eventCursor struct {
+	old, recent *bolt.Cursor
+	inRecent    bool
+}
+
+func eventsCursor(tx *bolt.Tx) *eventCursor {
+	c := &eventCursor{old: tx.Bucket(bucketEvents).Cursor()}
+	if b := tx.Bucket(bucketRecent); b != nil {
+		c.recent = b.Cursor()
+	}
+	return c
+}
+
+// toRecent moves the cursor on to the recent events: their first at or
+// after seek (nil: the first).
+func (c *eventCursor) toRecent(seek []byte) (k, v []byte) {
+	c.inRecent = true
+	switch {
+	case c.recent == nil:
+		return nil, nil
+	case seek == nil:
+		return c.recent.First()
+	default:
+		return c.recent.Seek(seek)
+	}
+}
+
+func (c *eventCursor) First() (k, v []byte) {
+	c.inRecent = false
+	if k, v = c.old.First(); k != nil {
+		return k, v
+	}
+	return c.toRecent(nil)
+}
+
+// Seek moves to the first event at or after seq key.
+func (c *eventCursor) Seek(key []byte) (k, v []byte) {
+	c.inRecent = false
+	if k, v = c.old.Seek(key); k != nil {
+		return k, v
+	}
+	return c.toRecent(key)
+}
+
+func (c *eventCursor) Next() (k, v []byte) {
+	if c.inRecent {
+		if c.recent == nil {
+			return nil, nil
+		}
+		return c.recent.Next()
+	}
+	if k, v = c.old.Next(); k != nil {
+		return k, v
+	}
+	return c.toRecent(nil)
+}
+
+// lastEvent is the latest event.
+func lastEvent(tx *bolt.Tx) (k, v []byte) {
+	if b := tx.Bucket(bucketRecent); b != nil {
+		if k, v = b.Cursor().Last(); k != nil {
+			return k, v
+		}
+	}
+	return tx.Bucket(bucketEvents).Cursor().Last()
+}
+
+// firstEvent is the earliest event kept.
+func firstEvent(tx *bolt.Tx) (k, v []byte) { return eventsCursor(tx).First() }
+
+// putEvent appends the event of seq.
+func (t *txn) putEvent(seq uint64, v []byte) error {
+	return t.appendOnly(bucketRecent).Put(u64(seq), v)
+}
+
+// archiveEvents moves the recent events to bucketEvents once they are
+// recentEvents (all, with all true). The values stay where they are until
+// the commit: bbolt's pages of the bucket deleted, or the transaction's
+// buffer.
+func (t *txn) archiveEvents(all bool) {
+	if t.fatal != nil {
+		return
+	}
+	c := t.tx.Bucket(bucketRecent).Cursor()
+	k, v := c.First()
+	if k == nil || !all && t.st.eventSeq-beU64(k)+1 < recentEvents {
+		return
+	}
+	old := t.appendOnly(bucketEvents)
+	for ; k != nil; k, v = c.Next() {
+		if err := old.Put(k, v); err != nil {
+			t.fail(err)
+			return
+		}
+	}
+	t.fail(t.tx.DeleteBucket(bucketRecent))
+	_, err := t.tx.CreateBucket(bucketRecent)
+	t.fail(err)
+}
+
+// deleteEventsBefore deletes the events before seq first.
+func deleteEventsBefore(tx *bolt.Tx, first uint64) error {
+	// By key, the seqs counted up: a cursor's First after each Delete
+	// walks every leaf emptied so far (bbolt rebalances at the commit),
+	// which made a prune of a quarter million events (stats_days lowered)
+	// hold the store for over a minute.
+	for _, name := range [][]byte{bucketEvents, bucketRecent} {
+		b := tx.Bucket(name)
+		if b == nil {
+			continue
+		}
+		k, _ := b.Cursor().First()
+		for seq := beU64(k); k != nil && seq < first; seq++ {
+			if err := b.Delete(u64(seq)); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
