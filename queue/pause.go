@@ -50,19 +50,21 @@ func (p Paused) IsAlert() bool {
 	if p.AlertSaid {
 		return p.Alert
 	}
-	r := strings.ToLower(p.Reason)
-	has := func(words []string) bool {
-		return slices.ContainsFunc(words, func(w string) bool { return strings.Contains(r, w) })
-	}
 	switch {
-	case has(allClearWords):
+	case p.says(allClearWords):
 		return false
-	case has(airRaidWords):
+	case p.says(airRaidWords):
 		return true
-	case has(otherEmergency):
+	case p.says(otherEmergency):
 		return false
 	}
-	return has(alarmWords)
+	return p.says(alarmWords)
+}
+
+// says reports whether the pause's reason has one of words in it.
+func (p Paused) says(words []string) bool {
+	r := strings.ToLower(p.Reason)
+	return slices.ContainsFunc(words, func(w string) bool { return strings.Contains(r, w) })
 }
 
 // ErrPaused is returned (as a *PausedError) while the office or the
@@ -105,7 +107,10 @@ func (e *Engine) SetPause(ctx context.Context, service, reason string) error {
 // when with.AlertSaid. Else a pause in force keeps what was said of it,
 // unless with gives another reason: that is judged by its words (a
 // meeting said to be no alert, paused again for «повітряна тривога», is
-// one; an alert paused again for «технічна перерва» is not).
+// one), except that an alert ends only by the all-clear's words
+// («відбій тривоги») or alert false: an alert paused again for «нарада»
+// stays one, since the announcer would tell the shelter the all-clear
+// while the siren may still be on.
 func (e *Engine) Pause(ctx context.Context, service string, with Paused) error {
 	return e.do(ctx, false, func(t *txn) error {
 		if service != "" && e.service(service) == nil {
@@ -119,6 +124,9 @@ func (e *Engine) Pause(ctx context.Context, service string, with Paused) error {
 			said, alert = true, with.Alert
 		case with.Reason != "" && with.Reason != p.Reason:
 			said, alert = false, false // the new reason says it
+			if ok && p.IsAlert() && !with.says(allClearWords) {
+				said, alert = true, true // but not the all-clear
+			}
 		}
 		if ok && p.Reason == reason && p.AlertSaid == said && p.Alert == alert {
 			return nil
