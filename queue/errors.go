@@ -316,6 +316,24 @@ func (e *JustCalledError) Error() string {
 
 func (e *JustCalledError) Unwrap() error { return ErrJustCalled }
 
+// ErrCounterBusy is returned (as a *CounterBusyError) by CallTicketFree
+// while the counter has a ticket: an administrator calling a citizen to a
+// counter from elsewhere does not know whether its specialist is still
+// serving the one in front of them.
+var ErrCounterBusy = errors.New("queue: the counter has a ticket")
+
+// CounterBusyError names the counter's ticket and its state.
+type CounterBusyError struct {
+	Counter, Label string
+	State          State
+}
+
+func (e *CounterBusyError) Error() string {
+	return fmt.Sprintf("queue: counter %s has ticket %s (%s): its specialist ends it first", e.Counter, e.Label, e.State)
+}
+
+func (e *CounterBusyError) Unwrap() error { return ErrCounterBusy }
+
 // FormatError refuses a store written by a newer release of cherga, in a
 // format this one does not know (a rollback to an older binary).
 type FormatError struct{ Got uint64 }

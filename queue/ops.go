@@ -347,8 +347,20 @@ func (r *CounterResult) fill(c *counterState) {
 // CallTicket calls one waiting ticket of today by its label (А023, as
 // typed: see SameLabel) to a counter, out of the policy's order: a
 // specialist calls the citizen in front of them, or an administrator's
-// ticket.call. The counter's current ticket, if any, is done.
+// ticket.call with end. The counter's current ticket, if any, is done.
 func (e *Engine) CallTicket(ctx context.Context, counter, label string) (CounterResult, error) {
+	return e.callTicket(ctx, counter, label, false)
+}
+
+// CallTicketFree is CallTicket to a counter without a ticket: one that has
+// a ticket refuses it (CounterBusyError), as an administrator's ticket.call
+// is, who cannot see whether the citizen in front of the specialist is
+// done.
+func (e *Engine) CallTicketFree(ctx context.Context, counter, label string) (CounterResult, error) {
+	return e.callTicket(ctx, counter, label, true)
+}
+
+func (e *Engine) callTicket(ctx context.Context, counter, label string, free bool) (CounterResult, error) {
 	var res CounterResult
 	err := e.do(ctx, false, func(t *txn) error {
 		c := t.st.counters[counter]
@@ -385,6 +397,9 @@ func (e *Engine) CallTicket(ctx context.Context, counter, label string) (Counter
 			// The citizen would come to a specialist who cannot help
 			// them: a ticket changes service by a transfer.
 			return t.notServed(c.id, tk.Service, tk.Label)
+		}
+		if free && c.current != nil {
+			return &CounterBusyError{Counter: c.id, Label: c.current.Label, State: c.current.State}
 		}
 		var err error
 		res.Ended, err = t.next(c, tk)

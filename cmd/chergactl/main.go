@@ -50,7 +50,9 @@ var ops = []struct{ name, usage string }{
 	{"config.history", "config.history [version=N]"},
 	{"config.rollback", "config.rollback version=N [author=…] [expire=true]   (author: $SUDO_USER or else $USER by default)"},
 	{"office.state", "office.state: the pauses, each counter's board and each queue, as they stand"},
-	{"office.pause", `office.pause [reason="повітряна тривога"] [alert=true|false]: alert (without it: a reason that names an alert) sends citizens to the shelter`},
+	{"office.pause", `office.pause [reason="повітряна тривога"] [alert=true|false]: alert (without it: a reason that names an alert) sends citizens to the shelter;
+             an alert in force ends only with office.resume, alert=false or a reason of the all-clear
+             ("відбій тривоги"): paused again with another reason, it stays an alert`},
 	{"office.resume", "office.resume"},
 	{"service.pause", "service.pause service=pension [reason=…]"},
 	{"service.resume", "service.resume service=pension"},
@@ -60,7 +62,9 @@ var ops = []struct{ name, usage string }{
 	{"numbering.continue", `numbering.continue service=social after=42: today's next ticket of the service is А043
              (after restoring a backup taken earlier in the day: the numbers handed out
              since are not given out again); a numbering only goes forward`},
-	{"ticket.call", "ticket.call ticket=А023 counter=5"},
+	{"ticket.call", `ticket.call ticket=А023 counter=5 [end=true]: calls a waiting ticket to a counter out of order;
+             refused while the counter has a ticket (its specialist may be serving it),
+             unless end=true, which ends that ticket as done`},
 	{"ticket.void", "ticket.void ticket=А023 [reason=…]"},
 	{"ticket.reprint", "ticket.reprint ticket=А023 [kiosk=k1]"},
 	{"stats.get", `stats.get [day=2026-11-23]: one day's figures (default today)

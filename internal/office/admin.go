@@ -396,6 +396,7 @@ var adminOps = map[string]func(o *Office, ctx context.Context, args json.RawMess
 		var a struct {
 			Ticket  string `json:"ticket"`
 			Counter flexID `json:"counter"`
+			End     bool   `json:"end"`
 		}
 		if err := decodeArgs(args, &a); err != nil {
 			return nil, err
@@ -406,9 +407,17 @@ var adminOps = map[string]func(o *Office, ctx context.Context, args json.RawMess
 		if o.conf().Counter(string(a.Counter)) == nil {
 			return nil, badArg("counter", "no counter %q", a.Counter)
 		}
-		res, err := o.eng.CallTicket(ctx, string(a.Counter), a.Ticket)
+		call := o.eng.CallTicketFree
+		if a.End {
+			call = o.eng.CallTicket
+		}
+		res, err := call(ctx, string(a.Counter), a.Ticket)
 		if errors.Is(err, queue.ErrUnknownTicket) {
 			return nil, &AdminError{Code: "not_found", Field: "ticket", Message: err.Error()}
+		}
+		if be := (*queue.CounterBusyError)(nil); errors.As(err, &be) {
+			return nil, &AdminError{Code: "refused", Field: "counter", Message: fmt.Sprintf(
+				"counter %s has ticket %s (%s): its specialist ends it first (done or no-show), or send end=true to end it as done and call %s", be.Counter, be.Label, be.State, a.Ticket)}
 		}
 		return res, err
 	},

@@ -464,6 +464,41 @@ func TestAdminLabelAsTyped(t *testing.T) {
 	}
 }
 
+// An administrator's ticket.call does not end the visit at the counter: it
+// is refused while the counter has a ticket (its citizen may be in front of
+// the specialist), naming it, unless end says to end it.
+func TestAdminCallToABusyCounter(t *testing.T) {
+	ctx, o, _ := startOffice(t, office.Opts{Config: roundTheClock(t)}, "qms/demo/status")
+	for range 3 {
+		_, err := o.Engine().Issue(ctx, queue.IssueRequest{Service: "social", Kiosk: "k1"})
+		require.NoError(t, err)
+	}
+	_, err := o.Engine().Counter(ctx, "1", queue.Command{Action: queue.Next})
+	require.NoError(t, err)
+	_, err = o.Engine().Counter(ctx, "1", queue.Command{Action: queue.Serve})
+	require.NoError(t, err)
+
+	r := o.Admin(ctx, office.AdminRequest{ID: "a", Op: "ticket.call", Args: json.RawMessage(`{"ticket":"А003","counter":"1"}`)})
+	require.False(t, r.OK)
+	require.Equal(t, "refused", r.Error.Code)
+	require.Equal(t, "counter", r.Error.Field)
+	require.Contains(t, r.Error.Message, "counter 1 has ticket А001 (serving)")
+	require.Contains(t, r.Error.Message, "end=true")
+	tks, err := o.Engine().Tickets(ctx)
+	require.NoError(t, err)
+	require.Equal(t, queue.Serving, tks[0].State, "А001 is still being served")
+	require.Equal(t, queue.Waiting, tks[2].State)
+
+	// To a free counter, and with end to a busy one.
+	r = o.Admin(ctx, office.AdminRequest{ID: "b", Op: "ticket.call", Args: json.RawMessage(`{"ticket":"А003","counter":"2"}`)})
+	require.True(t, r.OK, "%+v", r.Error)
+	r = o.Admin(ctx, office.AdminRequest{ID: "c", Op: "ticket.call", Args: json.RawMessage(`{"ticket":"А002","counter":"1","end":true}`)})
+	require.True(t, r.OK, "%+v", r.Error)
+	tks, err = o.Engine().Tickets(ctx)
+	require.NoError(t, err)
+	require.Equal(t, []queue.State{queue.Done, queue.Called, queue.Called}, []queue.State{tks[0].State, tks[1].State, tks[2].State})
+}
+
 // A day's events or tickets do not fit in one MQTT message of the size a
 // broker takes (300 KiB): the answer carries what fits, says there is
 // more, and where to ask from; asked again and again, it gives every one
