@@ -177,11 +177,11 @@ type Closing struct {
 func (e *ExpiresError) Error() string {
 	var parts []string
 	if len(e.Tickets) > 0 {
-		parts = append(parts, fmt.Sprintf("the change would send home %d waiting tickets (%s), whom nobody could call today", len(e.Tickets), someOf(e.Tickets)))
+		parts = append(parts, fmt.Sprintf("the change would send home %s (%s), whom nobody could call today", count(len(e.Tickets), "waiting ticket"), someOf(e.Tickets)))
 	}
 	for _, c := range e.Closing {
-		parts = append(parts, fmt.Sprintf("the change closes %s at %s instead of %s, and %d tickets waiting for it (%s) would go home then, before they are called",
-			c.Service, c.At.Format("15:04"), c.Was, len(c.Tickets), someOf(c.Tickets)))
+		parts = append(parts, fmt.Sprintf("the change closes %s at %s instead of %s, and %s waiting for it (%s) would go home then, before they are called",
+			c.Service, c.At.Format("15:04"), c.Was, count(len(c.Tickets), "ticket"), someOf(c.Tickets)))
 	}
 	for _, a := range e.AtCounter {
 		// counter.close does not end the ticket: its citizen is still
@@ -191,6 +191,14 @@ func (e *ExpiresError) Error() string {
 			a.Counter, a.Ticket, a.State))
 	}
 	return "queue: " + strings.Join(parts, "; ")
+}
+
+// count is n of what, in the plural unless one: "1 ticket", "3 tickets".
+func count(n int, what string) string {
+	if n == 1 {
+		return "1 " + what
+	}
+	return fmt.Sprintf("%d %ss", n, what)
 }
 
 // someOf lists up to 10 labels, and says how many more.

@@ -651,3 +651,12 @@ func TestCounterTakenAwayWithItsTicketNeedsExpire(t *testing.T) {
 	_, err = o.e.SetConfigVersion(o.ctx, without4, queue.Change{}, queue.ConfigVersion{Source: "admin"})
 	require.NoError(t, err)
 }
+
+// The refusal counts one ticket in the singular.
+func TestExpiresErrorCounts(t *testing.T) {
+	e := &queue.ExpiresError{Tickets: []string{"А001"}, Closing: []queue.Closing{{Service: "pension", At: monday10, Was: "17:00", Tickets: []string{"П002"}}}}
+	require.Contains(t, e.Error(), "send home 1 waiting ticket (А001)")
+	require.Contains(t, e.Error(), "and 1 ticket waiting for it (П002)")
+	e.Tickets = []string{"А001", "А002"}
+	require.Contains(t, e.Error(), "send home 2 waiting tickets (А001, А002)")
+}

@@ -58,6 +58,8 @@ var ops = []struct{ name, usage string }{
 	{"service.resume", "service.resume service=pension"},
 	{"counter.close", "counter.close counter=5"},
 	{"counter.open", "counter.open counter=5"},
+	{"counter.pause", "counter.pause counter=5: as counter.close"},
+	{"counter.resume", "counter.resume counter=5: as counter.open"},
 	{"tickets.list", "tickets.list [service=social] [state=waiting] [day=2026-11-23] [from_id=N]"},
 	{"numbering.continue", `numbering.continue service=social after=42: today's next ticket of the service is А043
              (after restoring a backup taken earlier in the day: the numbers handed out

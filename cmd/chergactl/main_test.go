@@ -490,9 +490,16 @@ func TestHelp(t *testing.T) {
 	}{
 		{[]string{"help"}, 0, "  ticket.reprint ticket=А023 [kiosk=k1]\n", ""},
 		{[]string{"help", "config.set"}, 0, "usage: chergactl [flags] config.set -args '{\"patch\"", ""},
-		{[]string{"help", "ticket.call"}, 0, "usage: chergactl [flags] ticket.call ticket=А023 counter=5\n", ""},
+		{[]string{"help", "ticket.call"}, 0, "usage: chergactl [flags] ticket.call ticket=А023 counter=5 [end=true]", ""},
 		{[]string{"help", "ticket.cal"}, 2, "", `chergactl: help: no op "ticket.cal"`},
-		{[]string{"ticket.call", "-h"}, 0, "", "usage: chergactl [flags] ticket.call ticket=А023 counter=5\n"},
+		{[]string{"ticket.call", "-h"}, 0, "", "usage: chergactl [flags] ticket.call ticket=А023 counter=5 [end=true]"},
+	}
+	for _, op := range office.Ops() {
+		tests = append(tests, struct {
+			args           []string
+			status         int
+			stdout, stderr string
+		}{[]string{"help", op}, 0, "usage: chergactl [flags] " + op, ""})
 	}
 	for _, tc := range tests {
 		var stdout, stderr bytes.Buffer

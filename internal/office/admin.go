@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"path/filepath"
 	"regexp"
 	"slices"
@@ -63,6 +64,9 @@ func (e *AdminError) Error() string { return e.Message }
 func badArg(field, format string, args ...any) *AdminError {
 	return &AdminError{Code: "bad_request", Field: field, Message: fmt.Sprintf(format, args...)}
 }
+
+// Ops are the names of the administrator's operations, in order.
+func Ops() []string { return slices.Sorted(maps.Keys(adminOps)) }
 
 // adminOps are the operations, each decoding its own arguments.
 var adminOps = map[string]func(o *Office, ctx context.Context, args json.RawMessage) (any, error){
@@ -214,11 +218,16 @@ var adminOps = map[string]func(o *Office, ctx context.Context, args json.RawMess
 		if old.Config, err = json.Marshal(doc); err != nil {
 			return nil, err
 		}
-		v, err := o.setConfig(ctx, old.Config, queue.Change{Expire: a.Expire}, queue.ConfigVersion{Source: "rollback", Author: a.Author, RollbackOf: old.Version}, nil, false)
-		if err != nil {
+		// A rollback to what runs records nothing, as config.set does.
+		v, err := o.setConfig(ctx, old.Config, queue.Change{Expire: a.Expire}, queue.ConfigVersion{Source: "rollback", Author: a.Author, RollbackOf: old.Version}, nil, true)
+		unchanged := errors.Is(err, errUnchanged)
+		if err != nil && !unchanged {
 			return nil, err
 		}
 		ans := setAnswer(v)
+		if unchanged {
+			ans["tickets"], ans["unchanged"] = []queue.Rehomed{}, true
+		}
 		if len(unknown) > 0 {
 			ans["warnings"] = []string{fmt.Sprintf("version %d: %s", old.Version, newerSettings(unknown))}
 		}

@@ -1097,6 +1097,11 @@ func TestConfigVersions(t *testing.T) {
 	res = admin(ctx, o, "config.rollback", `{"version":1}`)
 	require.EqualValues(t, 3, res["version"])
 	require.Equal(t, 3, o.Config().Office.RecallLimit)
+	// Again: it runs already, and nothing is recorded.
+	res = admin(ctx, o, "config.rollback", `{"version":1}`)
+	require.EqualValues(t, 3, res["version"])
+	require.Equal(t, true, res["unchanged"])
+	require.Len(t, admin(ctx, o, "config.history", ``)["list"], 3)
 	r := o.Admin(ctx, office.AdminRequest{ID: "v", Op: "config.rollback", Args: json.RawMessage(`{"version":99}`)})
 	require.Equal(t, "not_found", r.Error.Code)
 	admin(ctx, o, "config.set", `{"patch":{"office":{"recall_limit":5}}}`)
