@@ -2,6 +2,7 @@ package audio
 
 import (
 	"slices"
+	"strconv"
 	"time"
 )
 
@@ -23,6 +24,10 @@ type playlist struct {
 	// superseded are the items a later call to their counter, or hush,
 	// took off the queue, for takeDropped to report.
 	superseded []*item
+	// latest is each counter's latest call that came (latest): one that
+	// comes after a later one to its counter (a broker resends a session's
+	// backlog in any order) is superseded as it comes.
+	latest map[string]Call
 }
 
 // maxPlayed is how many (call, language) pairs the playlist remembers to
@@ -47,7 +52,7 @@ type item struct {
 }
 
 func newPlaylist(langs []string, maxAge, gather time.Duration, max int) *playlist {
-	return &playlist{langs: langs, maxAge: maxAge, gather: gather, max: max, played: map[string]bool{}}
+	return &playlist{langs: langs, maxAge: maxAge, gather: gather, max: max, played: map[string]bool{}, latest: map[string]Call{}}
 }
 
 // Outcome says what add did with a message.
@@ -72,6 +77,9 @@ const (
 	// Paused: the office is paused (Announcer.Pause): the message, a call
 	// made before, will not be said.
 	Paused Outcome = "paused"
+	// Superseded: its counter called someone else after it (a later call
+	// came first): the message will not be said.
+	Superseded Outcome = "superseded"
 )
 
 // key identifies one message: a call (its id, with the ticket and counter,
@@ -121,20 +129,7 @@ func (p *playlist) add(c Call, now time.Time) Outcome {
 		}
 		return Merged
 	}
-	// The counter called someone else: its earlier call, not yet said,
-	// would send that citizen to a counter that has moved on.
-	p.items = slices.DeleteFunc(p.items, func(it *item) bool {
-		if it.counter == c.Counter && it.ticket != c.Ticket {
-			it.why = ErrSuperseded
-			p.superseded = append(p.superseded, it)
-			return true
-		}
-		return false
-	})
-	if p.max > 0 && len(p.items) >= p.max {
-		return Expired
-	}
-	p.items = append(p.items, &item{
+	it := &item{
 		ids:      []string{c.ID},
 		ticket:   c.Ticket,
 		counter:  c.Counter,
@@ -143,8 +138,53 @@ func (p *playlist) add(c Call, now time.Time) Outcome {
 		seen:     map[string]bool{key(c): true},
 		at:       c.At,
 		received: now,
+	}
+	// Its counter called someone else after it: said now, it would send
+	// its citizen to a counter that has moved on, and take the place of
+	// the call that came first.
+	if l, ok := p.latest[c.Counter]; ok && l.Ticket != c.Ticket && later(l, c) {
+		p.supersede(it)
+		return Superseded
+	}
+	p.latest[c.Counter] = c
+	// The counter called someone else: its earlier call, not yet said,
+	// would send that citizen to a counter that has moved on.
+	p.items = slices.DeleteFunc(p.items, func(it *item) bool {
+		if it.counter == c.Counter && it.ticket != c.Ticket {
+			p.supersede(it)
+			return true
+		}
+		return false
 	})
+	if p.max > 0 && len(p.items) >= p.max {
+		return Expired
+	}
+	p.items = append(p.items, it)
 	return Queued
+}
+
+// supersede takes it off to be reported unsaid (ErrSuperseded), with its
+// languages still to come: they are redeliveries of a call not said.
+func (p *playlist) supersede(it *item) {
+	it.why = ErrSuperseded
+	for _, l := range p.langs {
+		it.seen[key(Call{ID: it.ids[0], Ticket: it.ticket, Counter: it.counter, Lang: l})] = true
+	}
+	for k := range it.seen {
+		p.remember(k)
+	}
+	p.superseded = append(p.superseded, it)
+}
+
+// later reports whether call a was made after b: by the controller's call
+// time, then by id (the event seq) when both are numbers.
+func later(a, b Call) bool {
+	if !a.At.Equal(b.At) {
+		return a.At.After(b.At)
+	}
+	x, errA := strconv.ParseUint(a.ID, 10, 64)
+	y, errB := strconv.ParseUint(b.ID, 10, 64)
+	return errA == nil && errB == nil && x > y
 }
 
 // complete reports whether it has every language the announcer plays.

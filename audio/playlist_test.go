@@ -145,3 +145,29 @@ func TestPlaylistBounded(t *testing.T) {
 	require.Len(t, p.played, maxPlayed)
 	require.Len(t, p.order, maxPlayed)
 }
+
+// A backlog comes out of order (a broker resends a session's missed
+// messages sorted by the second they came in, in any order within it):
+// a call that comes after a later call to its counter is not said, in
+// any language, and the later one is; played already or still queued.
+func TestPlaylistOutOfOrder(t *testing.T) {
+	p := newPlaylist([]string{"uk", "en"}, time.Minute, time.Second, 0)
+	later := t0.Add(300 * time.Millisecond)
+	require.Equal(t, Queued, p.add(call("12", "А012", "7", "uk", later), t0))
+	require.Equal(t, Superseded, p.add(call("9", "А011", "7", "uk", t0), t0))
+	require.Equal(t, Merged, p.add(call("12", "А012", "7", "en", later), t0))
+	require.Equal(t, Duplicate, p.add(call("9", "А011", "7", "en", t0), t0), "its other language: reported once")
+	it, dropped, _ := p.next(t0)
+	require.Equal(t, "А012", it.ticket)
+	require.Len(t, dropped, 1)
+	require.Equal(t, "А011", dropped[0].ticket)
+	require.ErrorIs(t, dropped[0].why, ErrSuperseded)
+
+	// At the same time, by id; played already: still superseded.
+	require.Equal(t, Queued, p.add(call("21", "А021", "8", "uk", t0), t0))
+	require.Equal(t, [][2][]string{{{"21"}, {"uk"}}}, drain(p, t0.Add(time.Second)))
+	require.Equal(t, Superseded, p.add(call("20", "А020", "8", "uk", t0), t0))
+	// A later call of another counter, and a recall of the latest, are said.
+	require.Equal(t, Queued, p.add(call("19", "А019", "9", "uk", t0), t0))
+	require.Equal(t, Queued, p.add(recall("22", "А021", "8", "uk", later), t0))
+}
