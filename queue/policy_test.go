@@ -996,7 +996,7 @@ func TestVisitDuringMeetingCountsWhole(t *testing.T) {
 	o.clk.Set(at(10, 20))
 	require.NoError(t, o.e.SetPause(o.ctx, "", "повітряна тривога"))
 	o.clk.Set(at(10, 50))
-	require.NoError(t, o.e.SetPause(o.ctx, "", "технічна перерва")) // the alert is over
+	require.NoError(t, o.e.SetPause(o.ctx, "", "відбій тривоги: технічна перерва")) // the alert is over
 	o.reopen()
 	o.clk.Set(at(11, 0))
 	require.NoError(t, o.e.Resume(o.ctx, "", ""))
