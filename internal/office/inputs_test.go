@@ -2519,3 +2519,39 @@ func TestAdminRefusalQuotesLittle(t *testing.T) {
 		require.Less(t, len(line), 4000, "a log line: %.200s", line)
 	}
 }
+
+// A start on a broker of its own sends each event once: the first
+// connection is no reconnection, after which what was under way is sent
+// again (reviewed: every start sent its first events, and the whole
+// retained state, twice).
+func TestStartSendsOnce(t *testing.T) {
+	for run := range 3 {
+		ctx, url, db, l := ownBroker(t, "qms/demo/events", "qms/demo/load")
+		o, err := office.Start(ctx, office.Opts{Config: roundTheClock(t), DB: db, Broker: url, Logger: quiet})
+		require.NoError(t, err)
+		for range 2 {
+			_, err = o.Engine().Issue(ctx, queue.IssueRequest{Service: "social", Kiosk: "k1"})
+			require.NoError(t, err)
+		}
+		_, err = l.Wait(ctx, "qms/demo/events", containing(`"label":"А002"`))
+		require.NoError(t, err)
+		// A press after them: what came twice comes before it.
+		_, err = o.Engine().Issue(ctx, queue.IssueRequest{Service: "social", Kiosk: "k1"})
+		require.NoError(t, err)
+		_, err = l.Wait(ctx, "qms/demo/events", containing(`"label":"А003"`))
+		require.NoError(t, err)
+		require.NoError(t, o.Close())
+		seen := map[uint64]int{}
+		for _, m := range l.Messages("qms/demo/events") {
+			var ev struct{ Seq uint64 }
+			require.NoError(t, json.Unmarshal(m.Payload, &ev))
+			seen[ev.Seq]++
+		}
+		for seq, n := range seen {
+			require.Equal(t, 1, n, "run %d: event %d came %d times", run, seq, n)
+		}
+		for seq := range uint64(len(seen)) {
+			require.Contains(t, seen, seq+1, "run %d: no gap", run)
+		}
+	}
+}

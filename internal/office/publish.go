@@ -375,6 +375,13 @@ func (o *Office) publish(ctx context.Context) {
 			return
 		case <-o.eng.Notify():
 		case <-o.reconnected:
+			if !down && o.connects.Load() == 1 {
+				// The first connection: what was started before it waited
+				// in the client and goes out on it. Nothing was lost; sent
+				// again, every event and the whole retained state of the
+				// start would come twice.
+				continue
+			}
 			again = true // the broker may have lost its retained messages
 			if wait = retryFirst; down {
 				down = false
