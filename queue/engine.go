@@ -296,7 +296,7 @@ func open(path string, cfg *config.Config, opts *Opts) (*Engine, error) {
 	if restored != nil {
 		// In the office's time, as the rest of its log and status: the
 		// person restoring compares it with the time the box died.
-		e.log.Warn("queue: the store is a backup, restored: what happened after the backup is not in it. The tickets issued after it are in no queue, and on the day it was taken their numbers are given out again: make each service's numbering go on after the highest number handed out (chergactl numbering.continue service=… after=N), or tell the staff and the hall. Its events end at the backup's last, and those it records from now on take the seqs after it again; the office's status lists the restore, for integrations",
+		e.log.Warn("queue: the store is a backup, restored: what happened after the backup is not in it, the configuration versions and pauses set since too (office.state, config.history). The tickets issued after it are in no queue, and on the day it was taken their numbers are given out again: make each service's numbering go on after the highest number handed out (chergactl numbering.continue service=… after=N), or tell the staff and the hall. Its events end at the backup's last, and those it records from now on take the seqs after it again; the office's status lists the restore, for integrations",
 			"backup_at", restored.BackupAt.In(e.loc).Format(time.RFC3339), "seq", restored.Seq, "restore", restored.ID)
 	}
 	// Best effort, as at every tick: a nearly full disk must not keep

@@ -23,6 +23,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"os/user"
 	"strconv"
 	"strings"
 	"time"
@@ -46,9 +47,9 @@ var ops = []struct{ name, usage string }{
              a change that would send waiting citizens home is refused unless "expire":true;
              a patch replaces a whole list: one that leaves out items (counters, holidays)
              is refused unless "remove":true;
-             without "author", $SUDO_USER or else $USER is sent as the author`},
+             without "author", $SUDO_USER, else $USER, else the account is sent as the author`},
 	{"config.history", "config.history [version=N]"},
-	{"config.rollback", "config.rollback version=N [author=…] [expire=true]   (author: $SUDO_USER or else $USER by default)"},
+	{"config.rollback", "config.rollback version=N [author=…] [expire=true]   (author: $SUDO_USER, else $USER, else the account, by default)"},
 	{"office.state", "office.state: the pauses, each counter's board and each queue, as they stand"},
 	{"office.pause", `office.pause [reason="повітряна тривога"] [alert=true|false]: alert (without it: a reason that names an alert) sends citizens to the shelter;
              an alert in force ends only with office.resume, alert=false or a reason of the all-clear
@@ -381,18 +382,25 @@ func buildArgs(raw string, words []string, stdin io.Reader) (json.RawMessage, er
 	return json.Marshal(m)
 }
 
+// osAccount is the name of the system account chergactl runs as ("" unknown).
+var osAccount = func() string {
+	u, err := user.Current()
+	if err != nil {
+		return ""
+	}
+	return u.Username
+}
+
 // authored are the ops whose args take an author, which config.history
 // lists with the version.
 var authored = map[string]bool{"config.set": true, "config.rollback": true}
 
 // withAuthor gives args, a JSON object, the author of the change when it
-// has none: the user who ran sudo, else the user. The other members stay
-// as they are.
+// has none: the user who ran sudo, else the user ($USER, else the account
+// the process runs as: cron and systemd set no $USER). The other members
+// stay as they are.
 func withAuthor(args json.RawMessage, getenv func(string) string) json.RawMessage {
-	who := getenv("SUDO_USER")
-	if who == "" {
-		who = getenv("USER")
-	}
+	who := cmp.Or(getenv("SUDO_USER"), getenv("USER"), osAccount())
 	var m map[string]json.RawMessage
 	if who == "" || json.Unmarshal(args, &m) != nil {
 		return args

@@ -520,7 +520,8 @@ func TestUsageNamesThePasswordFlags(t *testing.T) {
 }
 
 // config.set and config.rollback without an author are signed by whoever
-// runs chergactl: the user who ran sudo, else the user. One given stays.
+// runs chergactl: the user who ran sudo, else the user, else the account.
+// One given stays.
 func TestAuthorFromTheUser(t *testing.T) {
 	env := func(vars map[string]string) func(string) string {
 		return func(k string) string { return vars[k] }
@@ -534,6 +535,11 @@ func TestAuthorFromTheUser(t *testing.T) {
 		string(withAuthor(json.RawMessage(`{"version":3,"author":"petro"}`), env(map[string]string{"USER": "olena"}))))
 	require.JSONEq(t, `{"version":3,"author":"olena"}`,
 		string(withAuthor(json.RawMessage(`{"version":3,"author":""}`), env(map[string]string{"USER": "olena"}))))
+	defer func(f func() string) { osAccount = f }(osAccount)
+	osAccount = func() string { return "cherga-backup" }
+	require.JSONEq(t, `{"patch":{"office":{"recall_limit":5}},"author":"cherga-backup"}`,
+		string(withAuthor(patch, env(nil))), "no $USER (cron, systemd): the account")
+	osAccount = func() string { return "" }
 	require.Equal(t, string(patch), string(withAuthor(patch, env(nil))), "nobody to name")
 }
 
