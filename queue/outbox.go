@@ -495,7 +495,12 @@ type Snapshot struct {
 	// applies the events after it, and none before.
 	Seq    uint64          `json:"seq"`
 	Boards []display.Board `json:"counters"` // in the configuration's order
-	Queues []Figures       `json:"queues"`   // likewise
+	// Boxes are the counters as their button boxes see them
+	// ({root}/counter/{c}/state): the ticket at each and its state, which
+	// the boards do not tell (a call settles to serving on the board, and
+	// the office's pause shows no ticket).
+	Boxes  []BoxState `json:"counter_states"` // likewise
+	Queues []Figures  `json:"queues"`         // likewise
 	// Pauses are the pauses in force (Engine.Pauses), read with the rest.
 	Pauses map[string]Paused `json:"-"`
 }
@@ -509,6 +514,7 @@ func (e *Engine) Snapshot(ctx context.Context) (Snapshot, error) {
 		for _, c := range e.cfg.Counters {
 			if cs := t.st.counters[c.ID]; cs != nil {
 				s.Boards = append(s.Boards, t.board(cs))
+				s.Boxes = append(s.Boxes, t.box(cs))
 			}
 		}
 		for _, svc := range e.cfg.Services {

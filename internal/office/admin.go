@@ -246,6 +246,9 @@ var adminOps = map[string]func(o *Office, ctx context.Context, args json.RawMess
 			b.At = b.At.In(o.loc)
 			snap.Boards[i] = display.Settle(b, now, o.blink()) // as the boards' topics say it
 		}
+		for i := range snap.Boxes {
+			snap.Boxes[i].At = snap.Boxes[i].At.In(o.loc)
+		}
 		ps := snap.Pauses
 		o.statusMu.Lock()
 		storeErr := o.status.StoreError

@@ -294,12 +294,25 @@ func TestOfficeState(t *testing.T) {
 			Paused                 bool
 			At                     time.Time
 		}
+		CounterStates []struct {
+			Counter, Ticket, State string
+			RecallsLeft            int  `json:"recalls_left"`
+			OfficePaused           bool `json:"office_paused"`
+			At                     time.Time
+		} `json:"counter_states"`
 		Queues []struct {
 			Service string
 			Queue   struct{ Waiting int }
 		}
 	}
 	require.NoError(t, json.Unmarshal(b, &st))
+	// Who is at each counter, which the paused office's boards do not say.
+	require.Len(t, st.CounterStates, len(o.Config().Counters))
+	cs := st.CounterStates[1]
+	require.Equal(t, []any{"2", "А001", "called", 3, true}, []any{cs.Counter, cs.Ticket, cs.State, cs.RecallsLeft, cs.OfficePaused})
+	_, off := cs.At.Zone()
+	_, want := cs.At.In(o.Config().Location()).Zone()
+	require.Equal(t, want, off, "in the office's time zone")
 	require.NotEmpty(t, st.Day)
 	require.Len(t, st.Paused, 1)
 	require.True(t, st.Paused[0].Alert)
@@ -307,8 +320,8 @@ func TestOfficeState(t *testing.T) {
 	require.Equal(t, "2", st.Counters[1].Counter)
 	require.Equal(t, "closed", st.Counters[1].State, "the office is paused: every board is closed")
 	require.True(t, st.Counters[2].Paused)
-	_, off := st.Counters[1].At.Zone()
-	_, want := st.Counters[1].At.In(o.Config().Location()).Zone()
+	_, off = st.Counters[1].At.Zone()
+	_, want = st.Counters[1].At.In(o.Config().Location()).Zone()
 	require.Equal(t, want, off, "in the office's time zone, as the board's topic says it")
 	require.Equal(t, "social", st.Queues[0].Service)
 	require.Equal(t, 1, st.Queues[0].Queue.Waiting)
