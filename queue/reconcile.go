@@ -2,6 +2,7 @@ package queue
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"slices"
 	"strings"
@@ -14,7 +15,9 @@ import (
 // event, so that every ticket can still be called or ends with a reason:
 //
 //   - a waiting ticket of a service no longer configured goes to the service
-//     that now prints its prefix (the service was renamed); with none, it
+//     that now prints that service's prefix (the service was renamed), else
+//     to the one that prints its label's (a ticket transferred to a
+//     service taken away goes back to where it was issued); with none, it
 //     expires, for nobody could call it;
 //   - a ticket called to a counter no longer configured goes back to its
 //     queue, in its place by arrival (or expires, as above, when its
@@ -107,7 +110,13 @@ func (t *txn) rehome(tk *Ticket) {
 		tk.ForCounter = ""
 	}
 	if tk.State == Waiting && e.service(tk.Service) == nil {
-		svc := e.byPrefix[labelPrefix(tk.Label)]
+		// The service that prints its service's prefix now (renamed);
+		// else, for a ticket transferred to it, the one that prints its
+		// label's, where it was issued.
+		svc, whose := e.byPrefix[t.formerPrefix(tk.Service)], "its prefix"
+		if svc == nil {
+			svc, whose = e.byPrefix[labelPrefix(tk.Label)], "its label's prefix"
+		}
 		if svc == nil {
 			_ = tk.move(Expired)
 			tk.Ended = t.now
@@ -115,7 +124,7 @@ func (t *txn) rehome(tk *Ticket) {
 			t.rehome1(tk, EvExpired, fmt.Sprintf("service %s is no longer configured", tk.Service))
 			return
 		}
-		why = append(why, fmt.Sprintf("service %s is no longer configured: %s prints its prefix", tk.Service, svc.ID))
+		why = append(why, fmt.Sprintf("service %s is no longer configured: %s prints %s", tk.Service, svc.ID, whose))
 		if tk.Origin == "" {
 			tk.Origin = tk.Service
 		}
@@ -126,6 +135,39 @@ func (t *txn) rehome(tk *Ticket) {
 		t.changed(tk.Service)
 	}
 	t.rehome1(tk, EvMoved, strings.Join(why, "; "))
+}
+
+// formerPrefix is the prefix of a service no longer configured: as the
+// configuration that ran before this change had it, else as the latest
+// recorded version that had it (a restart on an edited file); "" when
+// none did.
+func (t *txn) formerPrefix(id string) string {
+	if t.was != nil {
+		if s := t.was.Service(id); s != nil {
+			return s.Prefix
+		}
+	}
+	b := t.tx.Bucket(bucketConfigs)
+	if b == nil {
+		return ""
+	}
+	c := b.Cursor()
+	for k, v := c.Last(); k != nil; k, v = c.Prev() {
+		var cv struct {
+			Config struct {
+				Services []struct{ ID, Prefix string }
+			}
+		}
+		if json.Unmarshal(v, &cv) != nil {
+			continue
+		}
+		for _, s := range cv.Config.Services {
+			if s.ID == id {
+				return s.Prefix
+			}
+		}
+	}
+	return ""
 }
 
 // rehome1 records what rehome did to tk.

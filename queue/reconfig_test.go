@@ -660,3 +660,46 @@ func TestExpiresErrorCounts(t *testing.T) {
 	e.Tickets = []string{"А001", "А002"}
 	require.Contains(t, e.Error(), "send home 2 waiting tickets (А001, А002)")
 }
+
+// A ticket transferred to a service that is then renamed goes to the
+// service under its new id, not back to where it was issued (its label's
+// prefix), live and at a restart on an edited file; one transferred to a
+// service taken away goes back there.
+func TestTransferredToRenamedService(t *testing.T) {
+	renamed := func(s string) string {
+		s = strings.Replace(s, `{id: employment,`, `{id: jobs,`, 1)
+		return strings.ReplaceAll(s, `services: [employment]`, `services: [jobs]`)
+	}
+	transferred := func(o *office) string {
+		o.issue("social")
+		require.Equal(t, "А001", o.next("1"))
+		_, err := o.e.Counter(o.ctx, "1", queue.Command{Action: queue.Transfer, To: "employment"})
+		require.NoError(t, err)
+		return "А001"
+	}
+
+	o := newOffice(t, nil, monday10)
+	label := transferred(o)
+	o.cfg = queuetest.Office(t, renamed)
+	require.NoError(t, o.e.SetConfig(o.ctx, o.cfg))
+	require.Equal(t, "jobs", o.ticket(label).Service, "live")
+	evs := o.events()
+	require.Contains(t, evs[len(evs)-1].Reason, "jobs prints its prefix")
+
+	// The configuration that ran is recorded (as the office records the
+	// file at start).
+	o = newOffice(t, nil, monday10)
+	_, err := o.e.RecordConfig(o.ctx, o.cfg, queue.ConfigVersion{Source: "file"})
+	require.NoError(t, err)
+	label = transferred(o)
+	o.reconfigure(renamed)
+	require.Equal(t, "jobs", o.ticket(label).Service, "at a restart")
+
+	o = newOffice(t, nil, monday10)
+	label = transferred(o)
+	o.reconfigure(withoutEmployment)
+	tk := o.ticket(label)
+	require.Equal(t, []any{"social", queue.Waiting}, []any{tk.Service, tk.State}, "employment taken away: back to social")
+	evs = o.events()
+	require.Contains(t, evs[len(evs)-1].Reason, "social prints its label's prefix")
+}

@@ -103,6 +103,7 @@ func (e *Engine) checkBase(base uint64) error {
 // the configuration the engine has just taken instead of old, as sw
 // allows.
 func (t *txn) reconfigured(old *config.Config, sw *swapRequest) error {
+	t.was = old
 	atGone := t.atGoneCounters()
 	t.rehomeStrays()
 	t.keepRenamedPauses(old)

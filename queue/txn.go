@@ -48,6 +48,9 @@ type txn struct {
 	// logs are logged once it is committed: what it did, not what a
 	// transaction that failed would have done.
 	logs []func()
+	// was is the configuration that ran before, in a transaction that
+	// changes it (reconfigured).
+	was *config.Config
 }
 
 // logAfter logs, with f, once the transaction is committed.
