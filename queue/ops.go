@@ -344,6 +344,18 @@ func (r *CounterResult) fill(c *counterState) {
 	r.Paused = c.paused
 }
 
+// Reprinted records that ticket id of today was printed again on kiosk.
+func (e *Engine) Reprinted(ctx context.Context, id uint64, kiosk string) error {
+	return e.do(ctx, false, func(t *txn) error {
+		tk := t.st.tickets[id]
+		if tk == nil {
+			return fmt.Errorf("%w %d", ErrUnknownTicket, id)
+		}
+		t.record(&Event{Type: EvReprinted, Ticket: tk, Kiosk: kiosk})
+		return nil
+	})
+}
+
 // CallTicket calls one waiting ticket of today by its label (А023, as
 // typed: see SameLabel) to a counter, out of the policy's order: a
 // specialist calls the citizen in front of them, or an administrator's

@@ -42,7 +42,7 @@ type Event struct {
 	// Service is the service of a service.paused or service.resumed, or
 	// of a press.refused.
 	Service string `json:"service,omitempty"`
-	// Kiosk is the kiosk of a press.refused.
+	// Kiosk is the kiosk of a press.refused or a ticket.reprinted.
 	Kiosk string `json:"kiosk,omitempty"`
 	// Number is the last number of a numbering.continued: the service's
 	// next ticket today is the one after it.
@@ -60,7 +60,7 @@ type Event struct {
 // citizen rates the visit once it is over. Verify finds any other event of
 // an ended ticket a fault in the store; a new event type that may come
 // after the end goes here.
-var afterEnd = map[string]bool{EvRated: true}
+var afterEnd = map[string]bool{EvRated: true, EvReprinted: true}
 
 // Event types.
 const (
@@ -92,6 +92,10 @@ const (
 	// EvNumbering: an administrator made a service's numbering go on
 	// after Number today (ContinueNumbering).
 	EvNumbering = "numbering.continued"
+	// EvReprinted: a ticket was printed again (ticket.reprint) on Kiosk,
+	// the ticket as it is then: a record of every copy handed out. (Its
+	// ticket may have ended while it printed.)
+	EvReprinted = "ticket.reprinted"
 )
 
 // IsCall reports whether the event calls its ticket to a counter (a call or

@@ -1354,6 +1354,12 @@ func (o *Office) Reprint(ctx context.Context, kiosk string, ticketID uint64) err
 			return fmt.Errorf("office: reprint %s on kiosk %s: %w", tk.Label, kiosk, err)
 		}
 		o.log.Info("kiosk: reprinted", "kiosk", kiosk, "ticket", tk.Label)
+		// Every copy handed out is on record. The copy is out: a store
+		// that fails now fails the answer, and the log says so.
+		if err := o.eng.Reprinted(context.WithoutCancel(ctx), tk.ID, kiosk); err != nil {
+			o.log.Error("kiosk: the reprint is not recorded", "kiosk", kiosk, "ticket", tk.Label, "err", err)
+			return fmt.Errorf("office: %s is reprinted, but not recorded: %w", tk.Label, err)
+		}
 		return nil
 	case <-ctx.Done():
 		return ctx.Err()

@@ -970,6 +970,18 @@ func TestKioskReprint(t *testing.T) {
 
 	require.NoError(t, r.o.Engine().Void(r.ctx, res.ID, "test"))
 	require.Error(t, r.o.Reprint(r.ctx, "k1", res.ID), "a voided ticket is not reprinted")
+
+	// Every copy that came out is on record, none that did not.
+	evs, err := r.o.Engine().Replay(0, 1000)
+	require.NoError(t, err)
+	var copies []string
+	for _, ev := range evs {
+		if ev.Type == queue.EvReprinted {
+			require.Equal(t, res.Ticket, ev.Ticket.Label)
+			copies = append(copies, ev.Kiosk+" "+string(ev.Ticket.State))
+		}
+	}
+	require.Equal(t, []string{"k1 waiting", "k1 waiting", "k1 waiting"}, copies)
 }
 
 // The copy of a ticket already called says where to go, as the
