@@ -269,13 +269,15 @@ func open(path string, cfg *config.Config, opts *Opts) (*Engine, error) {
 	e.useConfig(cfg)
 	var restored *Restore
 	if err := db.Update(func(tx *bolt.Tx) error {
+		// The format first: a newer release may keep its events where
+		// this one does not look, and the store is not damaged.
+		if err := checkFormat(tx); err != nil {
+			return err
+		}
 		if err := notEmptied(tx); err != nil {
 			return err
 		}
 		if err := initBuckets(tx); err != nil {
-			return err
-		}
-		if err := checkFormat(tx); err != nil {
 			return err
 		}
 		if err := migrateOutbox(tx); err != nil {

@@ -94,9 +94,6 @@ func lastEvent(tx *bolt.Tx) (k, v []byte) {
 	return tx.Bucket(bucketEvents).Cursor().Last()
 }
 
-// firstEvent is the earliest event kept.
-func firstEvent(tx *bolt.Tx) (k, v []byte) { return eventsCursor(tx).First() }
-
 // putEvent appends the event of seq.
 func (t *txn) putEvent(seq uint64, v []byte) error {
 	return t.appendOnly(bucketRecent).Put(u64(seq), v)

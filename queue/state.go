@@ -67,9 +67,14 @@ const storeFormat = 2
 // for cherga -version: a release refuses the file of a later format.
 const StoreFormat = storeFormat
 
-// checkFormat refuses a store of a later format than storeFormat.
+// checkFormat refuses a store of a later format than storeFormat (one
+// without the meta bucket has none).
 func checkFormat(tx *bolt.Tx) error {
-	if f := beU64(tx.Bucket(bucketMeta).Get(keyFormat)); f > storeFormat {
+	meta := tx.Bucket(bucketMeta)
+	if meta == nil {
+		return nil
+	}
+	if f := beU64(meta.Get(keyFormat)); f > storeFormat {
 		return &FormatError{Got: f}
 	}
 	return nil

@@ -118,6 +118,17 @@ func TestStoreFormat(t *testing.T) {
 	require.ErrorContains(t, err, "put back the backup taken before the upgrade")
 	require.ErrorContains(t, Verify(path, cfg), "written by a newer cherga")
 	require.Equal(t, uint64(storeFormat+1), format(), "a refused store is left as it was")
+	// One that keeps its latest events where this one does not look is
+	// refused for its format, not as damaged.
+	require.NoError(t, edit(path, func(tx *bolt.Tx) error {
+		return tx.Bucket(bucketMeta).Put(keyEventSeq, u64(beU64(tx.Bucket(bucketMeta).Get(keyEventSeq))+5))
+	}))
+	_, err = Open(path, cfg, nil)
+	require.ErrorAs(t, err, &fe)
+	require.NotErrorIs(t, err, ErrDamaged)
+	require.NoError(t, edit(path, func(tx *bolt.Tx) error {
+		return tx.Bucket(bucketMeta).Put(keyEventSeq, u64(beU64(tx.Bucket(bucketMeta).Get(keyEventSeq))-5))
+	}))
 
 	for _, older := range []func(tx *bolt.Tx) error{
 		func(tx *bolt.Tx) error { return tx.Bucket(bucketMeta).Put(keyFormat, u64(1)) }, // a release of format 1
