@@ -110,9 +110,6 @@ func (p *Profile) Ticket(t *Ticket) ([]byte, error) {
 	w.text("label", label, scale)
 	w.b = Emphasize(w.b, false)
 	w.b = Size(w.b, 1, 1)
-	if t.LabelLatin != "" {
-		w.text("label_latin", "Ticket "+t.LabelLatin, 1)
-	}
 	if t.Priority {
 		w.bold("priority", "ПОЗАЧЕРГОВИЙ / PRIORITY")
 	}
@@ -122,6 +119,11 @@ func (p *Profile) Ticket(t *Ticket) ([]byte, error) {
 
 	w.text("service", t.Service, 1)
 	w.text("service_en", t.ServiceEn, 1)
+	// The number in Latin letters, for a reader of the English, after
+	// the Ukrainian: "Ticket Ts021".
+	if t.LabelLatin != "" {
+		w.text("label_latin", "Ticket "+t.LabelLatin, 1)
+	}
 	if !t.Issued.IsZero() {
 		w.text("issued", t.Issued.Format("02.01.2006 15:04"), 1)
 	}

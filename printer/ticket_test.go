@@ -216,7 +216,8 @@ func TestTicketLate(t *testing.T) {
 }
 
 // A label that reads otherwise in English (Ц001 is said "Ts one") has its
-// Latin form under the number, on every paper width.
+// Latin form after the service's English name, on every paper width: the
+// Ukrainian comes first.
 func TestTicketLabelLatin(t *testing.T) {
 	for _, name := range Profiles() {
 		p := profile(t, name)
@@ -226,6 +227,7 @@ func TestTicketLabelLatin(t *testing.T) {
 		text := printed(t, p, tk).String()
 		require.Contains(t, text, "Ticket Ts001", name)
 		require.Less(t, strings.Index(text, "Ц001"), strings.Index(text, "Ticket Ts001"), "%s: under the number", name)
+		require.Less(t, strings.Index(text, tk.ServiceEn), strings.Index(text, "Ticket Ts001"), "%s: after the English name", name)
 	}
 }
 

@@ -394,7 +394,7 @@ func (k *kiosk) scannedTicket(ctx context.Context, r *ScanResult, t queue.Ticket
 		r.Message = uk + " / " + en
 	default: // done, noshow, voided, expired
 		r.Reason = "ended"
-		r.Message = "Талон " + t.Label + " вже недійсний. Якщо вам потрібна послуга, будь ласка, візьміть новий талон. / Ticket " + englishLabel(t.Label) + " is no longer valid. If you need a service, please take a new ticket."
+		r.Message = "Талон " + t.Label + " уже недійсний. Якщо вам потрібна послуга, будь ласка, візьміть новий талон. / Ticket " + englishLabel(t.Label) + " is no longer valid. If you need a service, please take a new ticket."
 	}
 }
 
@@ -430,7 +430,7 @@ func (k *kiosk) scanned(ctx context.Context, s device.Scan) {
 		r.Message = "Код не вдалося прочитати. Будь ласка, відскануйте ще раз або візьміть талон. / The code could not be read. Please scan again or take a ticket."
 	case device.ScanTicketQR:
 		r.Kind, r.Reason = "ticket", "not_found"
-		r.Message = "Такого талона сьогодні не видавали / No such ticket was issued today"
+		r.Message = "Такого талона сьогодні не видавали. Будь ласка, зверніться до працівника офісу. / No such ticket was issued today. Please ask a member of staff."
 		tickets, err := k.o.eng.Tickets(ctx)
 		if err != nil {
 			k.o.log.Error("office: scan", "err", err)
@@ -448,7 +448,7 @@ func (k *kiosk) scanned(ctx context.Context, s device.Scan) {
 		r.Message = "Запис на прийом за кодом поки що не підтримується. Будь ласка, візьміть талон. / Appointments by code are not supported yet. Please take a ticket."
 	default:
 		r.Kind = "unknown"
-		r.Message = "Код не розпізнано / Code not recognised"
+		r.Message = "Код не розпізнано. Будь ласка, відскануйте талон ще раз. / The code was not recognised. Please scan the ticket again."
 	}
 	k.o.log.Info("kiosk scan", "kiosk", k.cfg.ID, "kind", r.Kind, "ticket", r.Ticket, "ok", r.OK)
 	if err := k.o.bus.Start(k.o.conf().Root()+"/kiosk/"+k.cfg.ID+"/scan", 1, false, mustJSON(r)).Err(); err != nil {
@@ -823,7 +823,7 @@ func (k *kiosk) serve(ctx context.Context, p press) Result {
 		return refuse(r, "paused", pausedMessage(pe))
 	case errors.Is(err, queue.ErrNoCounter):
 		// No counter serves it: its hours do not say when it will.
-		return refuse(r, "closed", "Ця послуга зараз не надається / This service is not available right now")
+		return refuse(r, "closed", "Ця послуга зараз не надається. / This service is not available right now.")
 	case errors.Is(err, queue.ErrClosed): // ErrServiceClosed too
 		return refuse(r, "closed", closedMessage(k.o.conf(), svc, errors.Is(err, queue.ErrServiceClosed), k.o.clock()))
 	case errors.Is(err, queue.ErrClockUnset):
@@ -831,7 +831,7 @@ func (k *kiosk) serve(ctx context.Context, p press) Result {
 	case errors.Is(err, queue.ErrFull):
 		return refuse(r, "full", "На сьогодні талони на цю послугу більше не видаються: до кінця робочого дня вас уже не встигнуть прийняти. / No more tickets for this service today: you would not be served before closing time.")
 	case errors.Is(err, queue.ErrDailyCap):
-		return refuse(r, "daily_cap", "Талони на цю послугу на сьогодні закінчилися / No more tickets for this service today")
+		return refuse(r, "daily_cap", "На сьогодні талони на цю послугу закінчилися. Будь ласка, приходьте в інший день. / No more tickets for this service today. Please come another day.")
 	case errors.Is(err, queue.ErrUnknownCategory): // a config.set took it away since the check above
 		return k.badCategory(r, p)
 	case err != nil:
@@ -861,7 +861,7 @@ func (k *kiosk) serve(ctx context.Context, p press) Result {
 			k.o.log.Warn("office: ticket not printed whole: voided, it will not be called", "kiosk", k.cfg.ID, "ticket", tk.Label, "id", tk.ID, "err", err)
 		}
 		uk, en := printerMessage(err)
-		return refuse(r, "printer", fmt.Sprintf("Талон %s не вдалося надрукувати повністю, тому його скасовано: за цим номером вас не викличуть. %s / Ticket %s could not be printed in full and has been cancelled: it will not be called. %s", tk.Label, uk, tk.Label, en))
+		return refuse(r, "printer", fmt.Sprintf("Талон %s не вдалося надрукувати повністю, тому його скасовано: за цим номером вас не викличуть. %s / Ticket %s could not be printed in full and has been cancelled: it will not be called. %s", tk.Label, uk, englishLabel(tk.Label), en))
 	}
 	r.OK, r.Ticket, r.ID, r.Ahead, r.EtaMin, r.Late = true, tk.Label, tk.ID, iss.Ahead, queue.Minutes(iss.Wait), iss.Late
 	r.Priority, r.Category = tk.Priority, tk.Category
@@ -873,12 +873,12 @@ func (k *kiosk) serve(ctx context.Context, p press) Result {
 		if errors.As(err, new(*printer.Condition)) {
 			// The printer stopped with the ticket in its buffer, and
 			// prints what it still holds when it is ready again.
-			r.Message = fmt.Sprintf("%s Ваш талон %s у черзі: якщо він вийшов не повністю, решту буде надруковано, щойно принтер запрацює. / %s Your ticket %s is in the queue: if it came out incomplete, the rest will be printed as soon as the printer is working again.", uk, tk.Label, en, tk.Label)
+			r.Message = fmt.Sprintf("%s Ваш талон %s у черзі: якщо він вийшов не повністю, решту буде надруковано, щойно принтер запрацює. / %s Your ticket %s is in the queue: if it came out incomplete, the rest will be printed as soon as the printer is working again.", uk, tk.Label, en, englishLabel(tk.Label))
 		} else {
 			// The printer went away (a cable pulled, the network
 			// lost, switched off): what had not reached its paper is
 			// gone, and only a reprint (ticket.reprint) gives it.
-			r.Message = fmt.Sprintf("%s Ваш талон %s у черзі: якщо він вийшов не повністю, попросіть працівника офісу надрукувати його ще раз. / %s Your ticket %s is in the queue: if it did not come out whole, please ask a member of staff to reprint it.", uk, tk.Label, en, tk.Label)
+			r.Message = fmt.Sprintf("%s Ваш талон %s у черзі: якщо він вийшов не повністю, попросіть працівника офісу надрукувати його ще раз. / %s Your ticket %s is in the queue: if it did not come out whole, please ask a member of staff to reprint it.", uk, tk.Label, en, englishLabel(tk.Label))
 		}
 	}
 	return r
@@ -890,13 +890,9 @@ func (k *kiosk) serve(ctx context.Context, p press) Result {
 // (error) but a press that will never give a ticket, and the administrator
 // who can mend the screen reads it on {root}/errors.
 func (k *kiosk) badCategory(r Result, p press) Result {
-	// The category comes from outside (up to a whole payload): the message
-	// names enough of it to be found, and stays short enough to show.
-	c := []rune(p.category)
-	if len(c) > 32 {
-		c = append(c[:32], '…')
-	}
-	msg := fmt.Sprintf("Категорії пільги «%s» в цьому офісі немає: талон не видано. Будь ласка, зверніться до працівника офісу. / There is no priority category %q at this office: no ticket was issued. Please ask a member of staff.", string(c), string(c))
+	// The citizen reads no configuration's code; {root}/errors and the log
+	// name it for the administrator.
+	msg := "Такої пільгової категорії в цьому офісі немає: талон не видано. Будь ласка, зверніться до працівника офісу. / There is no such priority category at this office: no ticket was issued. Please ask a member of staff."
 	err := fmt.Errorf("office: a press asks for priority category %q, which office.priority_categories (%v) does not have (service %s)", p.category, k.o.conf().Office.PriorityCategories, p.service)
 	k.o.refusedAs("kiosk/"+k.cfg.ID, p.id, "bad_request", msg, err)
 	return refuse(r, "bad_request", msg)
@@ -1013,7 +1009,7 @@ func closedMessage(cfg *config.Config, svc *config.Service, serviceClosed bool, 
 	opens, ok := cfg.NextOpening(svc, now)
 	if !ok || svc != nil && !served(cfg, svc.ID) {
 		// No counter serves it: nobody can say when it will be given.
-		return uk + " / " + en
+		return uk + ". / " + en + "."
 	}
 	local := now.In(opens.Location())
 	if office, _ := cfg.NextOpening(nil, now); serviceClosed || !office.Equal(opens) {
@@ -1054,7 +1050,7 @@ var weekdays = [7]struct{ on, next, en string }{
 	{"вівторок", "наступний вівторок", "Tuesday"},
 	{"середу", "наступну середу", "Wednesday"},
 	{"четвер", "наступний четвер", "Thursday"},
-	{"п'ятницю", "наступну п'ятницю", "Friday"},
+	{"пʼятницю", "наступну пʼятницю", "Friday"}, // ʼ (U+02BC): read, not said
 	{"суботу", "наступну суботу", "Saturday"},
 }
 

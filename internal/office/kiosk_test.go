@@ -1401,7 +1401,7 @@ func TestKioskUnknownCategory(t *testing.T) {
 			require.NoError(t, json.Unmarshal(m.Payload, &res))
 			require.False(t, res.OK, "%s: %+v", k, res)
 			require.Equal(t, "bad_request", res.Reason, "%s: %s", k, payload)
-			require.Equal(t, `Категорії пільги «bogus» в цьому офісі немає: талон не видано. Будь ласка, зверніться до працівника офісу. / There is no priority category "bogus" at this office: no ticket was issued. Please ask a member of staff.`, res.Message)
+			require.Equal(t, `Такої пільгової категорії в цьому офісі немає: талон не видано. Будь ласка, зверніться до працівника офісу. / There is no such priority category at this office: no ticket was issued. Please ask a member of staff.`, res.Message)
 		}
 		m, err := l.Wait(ctx, "qms/demo/errors", containing(`"source":"kiosk/`+k+`","id":"q5"`))
 		require.NoError(t, err, k)
@@ -1416,10 +1416,10 @@ func TestKioskUnknownCategory(t *testing.T) {
 // ф, on every weekday, this week's and next week's.
 func TestWhenTextEuphony(t *testing.T) {
 	monday := time.Date(2026, 11, 23, 8, 0, 0, 0, time.UTC)
-	opens := []string{"в понеділок", "у вівторок", "в середу", "в четвер", "в п'ятницю", "в суботу", "в неділю"}
-	available := []string{"у понеділок", "у вівторок", "у середу", "у четвер", "у п'ятницю", "у суботу", "у неділю"}
-	next := []string{"в наступний понеділок", "в наступний вівторок", "в наступну середу", "в наступний четвер", "в наступну п'ятницю", "в наступну суботу", "в наступну неділю"}
-	nextAvailable := []string{"у наступний понеділок", "у наступний вівторок", "у наступну середу", "у наступний четвер", "у наступну п'ятницю", "у наступну суботу", "у наступну неділю"}
+	opens := []string{"в понеділок", "у вівторок", "в середу", "в четвер", "в пʼятницю", "в суботу", "в неділю"}
+	available := []string{"у понеділок", "у вівторок", "у середу", "у четвер", "у пʼятницю", "у суботу", "у неділю"}
+	next := []string{"в наступний понеділок", "в наступний вівторок", "в наступну середу", "в наступний четвер", "в наступну пʼятницю", "в наступну суботу", "в наступну неділю"}
+	nextAvailable := []string{"у наступний понеділок", "у наступний вівторок", "у наступну середу", "у наступний четвер", "у наступну пʼятницю", "у наступну суботу", "у наступну неділю"}
 	for i := range 7 {
 		// This week's seen two days before, next week's from the day.
 		at := monday.AddDate(0, 0, i)
@@ -1477,7 +1477,7 @@ func TestKioskClosedSaysWhenItOpens(t *testing.T) {
 	}{
 		{at(23, 7, 30, 0), "social", "Офіс зараз зачинено. Відчиняємося сьогодні о 09:00. / The office is closed now. We open today at 09:00."},
 		{at(23, 10, 0, 0), "pension", "Ця послуга зараз не надається. Її надаватимуть у середу з 11:00. / This service is not available right now. It will be available on Wednesday from 11:00."},
-		{at(23, 10, 0, 0), "employment", "Ця послуга зараз не надається / This service is not available right now"},
+		{at(23, 10, 0, 0), "employment", "Ця послуга зараз не надається. / This service is not available right now."},
 		{at(23, 17, 30, 0), "social", "Офіс зараз зачинено. Відчиняємося в середу о 09:00. / The office is closed now. We open on Wednesday at 09:00."},
 		{at(25, 14, 30, 0), "pension", "Ця послуга зараз не надається. Її надаватимуть у наступну середу з 11:00. / This service is not available right now. It will be available next Wednesday from 11:00."},
 		{at(26, 23, 59, 30), "social", "Офіс зараз зачинено. Відчиняємося завтра о 09:00. / The office is closed now. We open tomorrow at 09:00."},

@@ -791,7 +791,7 @@ func TestKioskScanner(t *testing.T) {
 	require.False(t, r.OK)
 	require.Equal(t, "done", r.State)
 	require.Equal(t, "ended", r.Reason)
-	require.Equal(t, "Талон А002 вже недійсний. Якщо вам потрібна послуга, будь ласка, візьміть новий талон. / Ticket А002 is no longer valid. If you need a service, please take a new ticket.", r.Message)
+	require.Equal(t, "Талон А002 уже недійсний. Якщо вам потрібна послуга, будь ласка, візьміть новий талон. / Ticket А002 is no longer valid. If you need a service, please take a new ticket.", r.Message)
 
 	r = scan("https://cherga.local/t/demo/9999")
 	require.Equal(t, "ticket", r.Kind)
