@@ -2526,7 +2526,7 @@ func TestAdminRefusalQuotesLittle(t *testing.T) {
 // retained state, twice).
 func TestStartSendsOnce(t *testing.T) {
 	for run := range 3 {
-		ctx, url, db, l := ownBroker(t, "qms/demo/events", "qms/demo/load")
+		ctx, url, db, l := ownBroker(t, "qms/demo/events", "qms/demo/hall")
 		o, err := office.Start(ctx, office.Opts{Config: roundTheClock(t), DB: db, Broker: url, Logger: quiet})
 		require.NoError(t, err)
 		for range 2 {
@@ -2553,5 +2553,20 @@ func TestStartSendsOnce(t *testing.T) {
 		for seq := range uint64(len(seen)) {
 			require.Contains(t, seen, seq+1, "run %d: no gap", run)
 		}
+
+		// A restart on the same store commits no event: the retained
+		// state it publishes at start comes once (the hall, which
+		// nothing changes meanwhile).
+		before := len(l.Messages("qms/demo/hall"))
+		o, err = office.Start(ctx, office.Opts{Config: roundTheClock(t), DB: db, Broker: url, Logger: quiet})
+		require.NoError(t, err)
+		_, err = l.Wait(ctx, "qms/demo/hall", func(sim.Message) bool { return len(l.Messages("qms/demo/hall")) > before })
+		require.NoError(t, err)
+		_, err = o.Engine().Issue(ctx, queue.IssueRequest{Service: "social", Kiosk: "k1"})
+		require.NoError(t, err)
+		_, err = l.Wait(ctx, "qms/demo/events", containing(`"label":"А004"`))
+		require.NoError(t, err)
+		require.NoError(t, o.Close())
+		require.Len(t, l.Messages("qms/demo/hall")[before:], 1, "run %d: the hall once at the restart", run)
 	}
 }
