@@ -154,48 +154,41 @@ func TestOfficePauseOutsideHours(t *testing.T) {
 // tells.
 func TestPauseAlertKept(t *testing.T) {
 	o := newOffice(t, nil, monday10)
+	// office is the office's pause in force.
+	office := func() queue.Paused {
+		t.Helper()
+		ps, err := o.e.Pauses(o.ctx)
+		require.NoError(t, err)
+		return ps[""]
+	}
 	require.NoError(t, o.e.Pause(o.ctx, "", queue.Paused{Reason: "тривога", AlertSaid: true}))
 	o.reopen()
-	ps, err := o.e.Pauses(o.ctx)
-	require.NoError(t, err)
-	require.False(t, ps[""].IsAlert(), "said: not an alert, whatever the reason")
+	require.False(t, office().IsAlert(), "said: not an alert, whatever the reason")
 	require.NoError(t, o.e.SetPause(o.ctx, "", ""))
-	ps, err = o.e.Pauses(o.ctx)
-	require.NoError(t, err)
-	require.False(t, ps[""].IsAlert(), "paused again without a reason: what was said holds")
+	require.False(t, office().IsAlert(), "paused again without a reason: what was said holds")
 	// Another reason is judged by its words, whatever was said before: a
 	// meeting said to be no alert, then the air raid, sends people to the
 	// shelter.
 	require.NoError(t, o.e.Pause(o.ctx, "", queue.Paused{Reason: "нарада", AlertSaid: true}))
 	require.NoError(t, o.e.SetPause(o.ctx, "", "повітряна тривога"))
-	ps, err = o.e.Pauses(o.ctx)
-	require.NoError(t, err)
-	require.True(t, ps[""].IsAlert())
+	require.True(t, office().IsAlert())
 	// But an alert, paused again for a meeting, stays one (the
 	// announcer would tell the shelter the all-clear while the siren may
 	// still be on); it ends by the all-clear's words, or said.
 	for _, alert := range []queue.Paused{{Reason: "тривога", Alert: true, AlertSaid: true}, {Reason: "повітряна тривога"}} {
 		require.NoError(t, o.e.Pause(o.ctx, "", alert))
 		require.NoError(t, o.e.SetPause(o.ctx, "", "технічна перерва"))
-		ps, err = o.e.Pauses(o.ctx)
-		require.NoError(t, err)
-		require.True(t, ps[""].IsAlert(), "%+v, then a technical break", alert)
-		require.Equal(t, "технічна перерва", ps[""].Reason)
+		require.True(t, office().IsAlert(), "%+v, then a technical break", alert)
+		require.Equal(t, "технічна перерва", office().Reason)
 		o.reopen()
-		ps, err = o.e.Pauses(o.ctx)
-		require.NoError(t, err)
-		require.True(t, ps[""].IsAlert(), "after a restart")
+		require.True(t, office().IsAlert(), "after a restart")
 		require.NoError(t, o.e.SetPause(o.ctx, "", "відбій тривоги, прибирання"))
-		ps, err = o.e.Pauses(o.ctx)
-		require.NoError(t, err)
-		require.False(t, ps[""].IsAlert(), "the all-clear")
+		require.False(t, office().IsAlert(), "the all-clear")
 		require.NoError(t, o.e.Resume(o.ctx, "", ""))
 	}
 	require.NoError(t, o.e.Pause(o.ctx, "", queue.Paused{Reason: "повітряна тривога"}))
 	require.NoError(t, o.e.Pause(o.ctx, "", queue.Paused{Reason: "технічна перерва", AlertSaid: true}))
-	ps, err = o.e.Pauses(o.ctx)
-	require.NoError(t, err)
-	require.False(t, ps[""].IsAlert(), "said: no longer an alert")
+	require.False(t, office().IsAlert(), "said: no longer an alert")
 
 	require.False(t, queue.Paused{}.IsAlert(), "an office pause with no reason")
 	require.True(t, queue.Paused{Reason: "Повітряна ТРИВОГА"}.IsAlert())
