@@ -146,6 +146,9 @@ func (p *playlist) add(c Call, now time.Time) Outcome {
 		p.supersede(it)
 		return Superseded
 	}
+	if len(p.latest) >= maxPlayed {
+		clear(p.latest) // counters by the thousand: someone else's messages
+	}
 	p.latest[c.Counter] = c
 	// The counter called someone else: its earlier call, not yet said,
 	// would send that citizen to a counter that has moved on.
@@ -177,14 +180,21 @@ func (p *playlist) supersede(it *item) {
 }
 
 // later reports whether call a was made after b: by the controller's call
-// time, then by id (the event seq) when both are numbers.
+// time and by id (the event seq), when both are numbers, both saying so. A
+// clock set back between two calls, or a store restored from a backup
+// (its seqs counted again), makes the two disagree: neither call is taken
+// for the earlier one then, and both are said.
 func later(a, b Call) bool {
-	if !a.At.Equal(b.At) {
-		return a.At.After(b.At)
-	}
 	x, errA := strconv.ParseUint(a.ID, 10, 64)
 	y, errB := strconv.ParseUint(b.ID, 10, 64)
-	return errA == nil && errB == nil && x > y
+	byID := errA == nil && errB == nil
+	switch {
+	case byID && x <= y, a.At.Before(b.At):
+		return false
+	case a.At.Equal(b.At):
+		return byID
+	}
+	return true
 }
 
 // complete reports whether it has every language the announcer plays.

@@ -170,4 +170,8 @@ func TestPlaylistOutOfOrder(t *testing.T) {
 	// A later call of another counter, and a recall of the latest, are said.
 	require.Equal(t, Queued, p.add(call("19", "А019", "9", "uk", t0), t0))
 	require.Equal(t, Queued, p.add(recall("22", "А021", "8", "uk", later), t0))
+	// The controller's clock set back (a later seq, an earlier time), or
+	// its store restored (an earlier seq, a later time): said.
+	require.Equal(t, Queued, p.add(call("30", "А030", "8", "uk", t0.Add(-time.Minute)), t0))
+	require.Equal(t, Queued, p.add(call("3", "А003", "8", "uk", t0.Add(time.Hour)), t0))
 }
