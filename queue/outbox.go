@@ -218,8 +218,8 @@ func (e *Engine) retain(t *txn) bool {
 	boxes := make([]BoxState, 0, len(t.boards))
 	for id := range t.boards {
 		if c := t.st.counters[id]; c != nil {
-			boards = append(boards, t.board(c))
-			boxes = append(boxes, t.box(c))
+			b := t.board(c)
+			boards, boxes = append(boards, b), append(boxes, t.box(c, b))
 		}
 	}
 	var hall *Hall
@@ -517,8 +517,8 @@ func (e *Engine) Snapshot(ctx context.Context) (Snapshot, error) {
 		s.Day, s.Seq, s.Pauses = t.st.day, t.st.eventSeq, maps.Clone(t.st.pauses)
 		for _, c := range e.cfg.Counters {
 			if cs := t.st.counters[c.ID]; cs != nil {
-				s.Boards = append(s.Boards, t.board(cs))
-				s.Boxes = append(s.Boxes, t.box(cs))
+				b := t.board(cs)
+				s.Boards, s.Boxes = append(s.Boards, b), append(s.Boxes, t.box(cs, b))
 			}
 		}
 		for _, svc := range e.cfg.Services {

@@ -154,10 +154,11 @@ func (t *txn) board(c *counterState) display.Board {
 	return b
 }
 
-// box is the state of one counter for its button box.
-func (t *txn) box(c *counterState) BoxState {
-	b := BoxState{Counter: c.id, Services: slices.Clone(c.services), Paused: c.paused, OffHours: !t.inHours(c), At: t.now}
-	b.OfficePaused, b.Alert = t.officeAlert()
+// box is the state of one counter for its button box, with the pauses and
+// the hours as its board has them.
+func (t *txn) box(c *counterState, board display.Board) BoxState {
+	b := BoxState{Counter: c.id, Services: slices.Clone(c.services), Paused: board.Paused, OfficePaused: board.OfficePaused,
+		Alert: board.Alert, OffHours: board.OffHours, At: t.now}
 	if tk := c.current; tk != nil {
 		b.Ticket, b.State, b.Service = tk.Label, tk.State, tk.Service
 		b.Recalls = tk.Recalls
