@@ -484,19 +484,25 @@ func (a *Announcer) notSaid(it *item, why error) {
 	a.report(a.announcement(it, a.list.phrases(it)), fmt.Errorf("%w: ticket %s to %s", why, it.ticket, it.counter))
 }
 
+// logged is how the log names an: its ticket, counter and ids, or its
+// notice and text.
+func logged(an *Announcement) []any {
+	if an.Notice != 0 {
+		return []any{"notice", an.Notice.String(), "text", noticeText(an)}
+	}
+	return []any{"ticket", an.Ticket, "counter", an.Counter, "ids", an.IDs}
+}
+
 // report passes an announcement played or dropped to Played, and logs it
 // when it was not said in full.
 func (a *Announcer) report(an *Announcement, err error) {
-	args := []any{"ticket", an.Ticket, "counter", an.Counter, "ids", an.IDs, "err", err}
-	if an.Notice != 0 {
-		args = []any{"notice", an.Notice.String(), "text", noticeText(an), "err", err}
-	}
+	args := append(logged(an), "err", err)
 	switch {
 	case err == nil && an.Notice != 0:
 		a.opts.Logger.Info("audio: notice said", args...) // the log a hall without speakers is read from
 	case err == nil:
 		// Whoever checks a silent hall tells "said" from "never came".
-		a.opts.Logger.Info("audio: call said", "ticket", an.Ticket, "counter", an.Counter, "ids", an.IDs)
+		a.opts.Logger.Info("audio: call said", logged(an)...)
 	case errors.Is(err, ErrSuperseded), errors.Is(err, ErrPaused):
 		a.opts.Logger.Info("audio: call not announced", args...) // its counter moved on, or the office paused
 	case errors.Is(err, ErrStopped):
@@ -583,11 +589,7 @@ func (a *Announcer) playLimited(ctx context.Context, an *Announcement) error {
 	if err == nil || ctx.Err() != nil || errors.Is(err, ErrPlayerHung) {
 		return err
 	}
-	what := []any{"ticket", an.Ticket, "counter", an.Counter}
-	if an.Notice != 0 {
-		what = []any{"notice", an.Notice.String()}
-	}
-	a.opts.Logger.Warn("audio: the player failed: trying once more in a second", append(what, "player", a.playerName(), "err", err)...)
+	a.opts.Logger.Warn("audio: the player failed: trying once more in a second", append(logged(an), "player", a.playerName(), "err", err)...)
 	select {
 	case <-ctx.Done():
 		return err

@@ -337,7 +337,7 @@ type CounterBusyError struct {
 }
 
 func (e *CounterBusyError) Error() string {
-	return fmt.Sprintf("queue: counter %s has ticket %s (%s): its specialist ends it first", e.Counter, e.Label, e.State)
+	return fmt.Sprintf("queue: counter %s has ticket %s (%s): its specialist ends it first (done or no-show)", e.Counter, e.Label, e.State)
 }
 
 func (e *CounterBusyError) Unwrap() error { return ErrCounterBusy }

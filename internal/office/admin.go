@@ -428,8 +428,7 @@ var adminOps = map[string]func(o *Office, ctx context.Context, args json.RawMess
 			return nil, &AdminError{Code: "not_found", Field: "ticket", Message: err.Error()}
 		}
 		if be := (*queue.CounterBusyError)(nil); errors.As(err, &be) {
-			return nil, &AdminError{Code: "refused", Field: "counter", Message: fmt.Sprintf(
-				"counter %s has ticket %s (%s): its specialist ends it first (done or no-show), or send end=true to end it as done and call %s", be.Counter, be.Label, be.State, a.Ticket)}
+			return nil, &AdminError{Code: "refused", Field: "counter", Message: fmt.Sprintf("%v, or send end=true to end it as done and call %s", be, a.Ticket)}
 		}
 		return res, err
 	},
