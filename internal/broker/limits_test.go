@@ -86,6 +86,13 @@ func TestClientRetainedBounded(t *testing.T) {
 	b, err := Start("127.0.0.1:0", slog.New(slog.NewTextHandler(io.Discard, nil)))
 	require.NoError(t, err)
 	defer b.Close()
+	// mochi acknowledges a publication before it hands it to the
+	// subscribers: a subscription made between the two would get it twice,
+	// retained and live. One that got it tells it has been handed out.
+	handed := make(chan string, 8)
+	sync := pahoClient(t, b, "sync", make(chan string, 8))
+	sync.AddRoute("junk/#", func(_ paho.Client, m paho.Message) { handed <- m.Topic() + " " + string(m.Payload()) })
+	require.True(t, sync.Subscribe("junk/#", 1, nil).WaitTimeout(10*time.Second))
 	pub := pahoClient(t, b, "pub", make(chan string, 1))
 	require.True(t, pub.Publish("junk/old", 1, true, "1").WaitTimeout(10*time.Second))
 	for i := range maxRetained {
@@ -93,6 +100,13 @@ func TestClientRetainedBounded(t *testing.T) {
 	}
 	require.True(t, pub.Publish("junk/new", 1, true, "2").WaitTimeout(10*time.Second))
 	require.True(t, pub.Publish("junk/old", 1, true, "3").WaitTimeout(10*time.Second))
+	for m := ""; m != "junk/old 3"; {
+		select {
+		case m = <-handed: // sync's own subscription races the first alike
+		case <-time.After(10 * time.Second):
+			t.Fatal("junk/old 3 was not handed out")
+		}
+	}
 	late := make(chan string, 4)
 	c := pahoClient(t, b, "late", late)
 	c.AddRoute("junk/#", func(_ paho.Client, m paho.Message) { late <- m.Topic() + " " + string(m.Payload()) })
