@@ -22,6 +22,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"net"
 	"os"
 	"os/user"
 	"strconv"
@@ -487,6 +488,11 @@ func dial(to tell, broker string, acct account, root string, timeout time.Durati
 	}
 	c := &conn{c: paho.NewClient(opts), broker: broker, acct: acct, root: root, timeout: timeout, tell: to}
 	if err := await(c.c.Connect(), timeout); err != nil {
+		// paho's own deadline for the broker's answer, as long, may end
+		// first: the same silence, said alike.
+		if ne := net.Error(nil); errors.As(err, &ne) && ne.Timeout() {
+			err = fmt.Errorf("the broker did not answer within %s", timeout)
+		}
 		why := bus.Classify(err)
 		return nil, fmt.Errorf("cannot connect to %s: %v (%s): %s", config.RedactURL(broker), err, why, why.Hint())
 	}
