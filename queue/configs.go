@@ -401,6 +401,17 @@ var maxMapping = func() int64 {
 	return math.MaxInt64
 }()
 
+// initialMapping is the size bbolt maps the store file at from the start,
+// past the file's own size. bbolt maps the file again, larger, when it
+// outgrows its mapping: that waits for every read transaction to end (an
+// administrator's statistics of a year hold one for a fraction of a
+// second) while the engine's commit, and every press behind it, waits;
+// and afterwards each page the engine reads faults in anew. The mapping is
+// only address space, free on 64 bits: a store under 1 GiB is never
+// mapped again. On 32 bits, where the whole program has 3 GiB of it, a
+// quarter of maxMapping.
+var initialMapping = int(min(maxMapping, 4<<30) / 4)
+
 // mappable refuses a store file larger than limit, saying what to do rather
 // than bbolt's "file size too small", and warns on log (when not nil) from
 // half the limit on, while there is time to act.

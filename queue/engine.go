@@ -221,7 +221,7 @@ func open(path string, cfg *config.Config, opts *Opts) (*Engine, error) {
 		}
 		o.Logger.Info("queue: no state file yet: a new, empty store (if this office ran here before, its file is not at the path: stop, and put it, or its latest backup, there)", "path", absPath(path))
 	}
-	db, err := bolt.Open(path, 0o600, &bolt.Options{Timeout: 2 * time.Second})
+	db, err := bolt.Open(path, 0o600, &bolt.Options{Timeout: 2 * time.Second, InitialMmapSize: initialMapping})
 	if err != nil {
 		if errors.Is(err, berrors.ErrTimeout) {
 			return nil, fmt.Errorf("queue: %s is locked by another process (is another cherga running?)", absPath(path))

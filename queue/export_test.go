@@ -3,6 +3,7 @@ package queue
 import (
 	"context"
 	"fmt"
+	"sync"
 	"time"
 
 	bolt "go.etcd.io/bbolt"
@@ -97,4 +98,36 @@ func EventBuckets(e *Engine) (archived, recent int) {
 		return nil
 	})
 	return archived, recent
+}
+
+// HoldRead opens a read transaction on e's store, as a long statistics
+// query does, until release is called.
+func HoldRead(e *Engine) (release func()) {
+	tx, err := e.db.Begin(false)
+	if err != nil {
+		panic(err)
+	}
+	return sync.OnceFunc(func() { _ = tx.Rollback() })
+}
+
+// Grow writes n bytes into e's store in one transaction of the engine's
+// and frees them in the next: the file's used pages grow by n.
+func Grow(e *Engine, n int) error {
+	err := e.do(context.Background(), false, func(t *txn) error {
+		b, err := t.tx.CreateBucket([]byte("grow"))
+		if err != nil {
+			return err
+		}
+		v := make([]byte, 64<<10)
+		for i := range n / len(v) {
+			if err := b.Put(fmt.Appendf(nil, "%08d", i), v); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	return e.do(context.Background(), false, func(t *txn) error { return t.tx.DeleteBucket([]byte("grow")) })
 }

@@ -1309,3 +1309,20 @@ func TestOnStoreDiskStillFull(t *testing.T) {
 	require.Equal(t, "ok", (*told)[len(*told)-1], "%q", *told)
 	require.Len(t, *told, 2)
 }
+
+// While the store file grows, a press does not wait for a long read (an
+// administrator's statistics of a year): bbolt maps the file once, larger
+// than years make it, rather than again whenever it outgrows the mapping,
+// which waits until every reader has ended.
+func TestGrowingStoreDoesNotWaitForReaders(t *testing.T) {
+	o := newOffice(t, nil, monday10)
+	o.issue("social")
+	release := queue.HoldRead(o.e)
+	var late atomic.Bool
+	timer := time.AfterFunc(time.Minute, func() { late.Store(true); release() })
+	require.NoError(t, queue.Grow(o.e, 32<<20))
+	o.issue("social")
+	timer.Stop()
+	release()
+	require.False(t, late.Load(), "a write waited for the reader while the store grew")
+}
