@@ -399,8 +399,9 @@ func (p *Printer) awaitPrinted(ctx context.Context, c conn, job uint64) error {
 // of what was printed before. A printer that does not answer gives ErrNoReply (it
 // is off, unplugged or does not support status); a condition such as paper out is
 // not an error here: see Status.Err. What the printer sent unasked before the
-// request is dropped; a reply that is not a status reply (ErrBadReply) is
-// asked again once, on a fresh connection.
+// request is dropped; a reply that is not a status reply, or replies of which
+// some were lost (ErrBadReply: a line at another baud rate, a profile not the
+// printer's), are asked again once, on a fresh connection.
 func (p *Printer) Status(ctx context.Context) (Status, error) {
 	if p.spec.kind == kindNone {
 		return Status{Online: true}, p.checkOpen()
@@ -408,8 +409,12 @@ func (p *Printer) Status(ctx context.Context) (Status, error) {
 	s, err := p.status(ctx)
 	if errors.Is(err, ErrBadReply) {
 		// One stray byte (sent unasked after the input was drained) is
-		// not yet a fault: asked again, on a fresh connection.
-		s, err = p.status(ctx)
+		// not yet a fault: asked again, on a fresh connection. Silence
+		// then does not undo the bad reply: the line talks back.
+		s2, err2 := p.status(ctx)
+		if !errors.Is(err2, ErrNoReply) {
+			s, err = s2, err2
+		}
 	}
 	return s, err
 }
@@ -501,6 +506,12 @@ func (p *Printer) query(ctx context.Context, c conn, req []byte, n int) ([]byte,
 				p.drop(c)
 				if p.isClosed() {
 					return nil, ErrClosed
+				}
+				if got > 0 {
+					// It answers, but some replies were lost: taken
+					// for the start of a message it sends unasked,
+					// bytes of a line at another baud rate.
+					return nil, fmt.Errorf("%w: %d of the %d replies to % X from %s within %v", ErrBadReply, got, n, req, p, p.statusTimeout)
 				}
 				return nil, fmt.Errorf("%w to % X from %s within %v", ErrNoReply, req, p, p.statusTimeout)
 			}

@@ -292,6 +292,23 @@ func (e *NotServedError) Error() string {
 
 func (e *NotServedError) Unwrap() error { return ErrNotServed }
 
+// ServiceClosedError refuses a transfer to a service outside its hours
+// (the citizen would go home at once): it names the service, and when it
+// opens after At, the moment of the refusal (Opens zero: not within a
+// week). It is ErrServiceClosed.
+type ServiceClosedError struct {
+	Service string
+	// Name and NameEn are the service's names for the person who asked.
+	Name, NameEn string
+	Opens, At    time.Time
+}
+
+func (e *ServiceClosedError) Error() string {
+	return fmt.Sprintf("%v (%s)", ErrServiceClosed, e.Service)
+}
+
+func (e *ServiceClosedError) Unwrap() error { return ErrServiceClosed }
+
 // ToCounterPausedError refuses a transfer to a counter that is paused: held
 // for it, the citizen would wait for a counter that calls nobody. (The
 // counter that asked is not paused: ErrCounterPaused is for that.)
@@ -312,14 +329,21 @@ func (e *ToCounterPausedError) Error() string {
 var ErrJustCalled = errors.New("queue: the counter's ticket was just called")
 
 // JustCalledError says which ticket was just called, and in how long next
-// is taken again.
+// (or, for Recall, recall) is taken again. A recall is held for a few
+// seconds after a call or recall of the ticket, as long as its call takes
+// to say.
 type JustCalledError struct {
-	Label string
-	Left  time.Duration
+	Label  string
+	Left   time.Duration
+	Recall bool
 }
 
 func (e *JustCalledError) Error() string {
-	return fmt.Sprintf("queue: ticket %s was just called: next is taken again in %s (a double press is not a second call)", e.Label, e.Left.Round(time.Second))
+	what := "next"
+	if e.Recall {
+		what = "recall"
+	}
+	return fmt.Sprintf("queue: ticket %s was just called: %s is taken again in %s (a double press is not a second call)", e.Label, what, e.Left.Round(time.Second))
 }
 
 func (e *JustCalledError) Unwrap() error { return ErrJustCalled }

@@ -300,6 +300,11 @@ type CounterResult struct {
 	// Ended is the ticket the command finished, if any.
 	Ended  *Ticket `json:"ended,omitempty"`
 	Paused bool    `json:"paused"`
+	// OffHours: a next that called nobody because none of the counter's
+	// services is open now; Opens is when the first of them opens (zero:
+	// not within a week).
+	OffHours bool      `json:"off_hours,omitempty"`
+	Opens    time.Time `json:"opens,omitzero"`
 }
 
 // Counter applies a counter's command. next finishes the current ticket and
@@ -331,9 +336,24 @@ func (e *Engine) Counter(ctx context.Context, counter string, cmd Command) (Coun
 			err = fmt.Errorf("%w %q", ErrUnknownAction, cmd.Action)
 		}
 		res.fill(c) // refused too: the counter as the refusal left it
+		if cmd.Action == Next && err == nil && c.current == nil && !t.inHours(c) {
+			res.OffHours, res.Opens = true, t.opens(c)
+		}
 		return err
 	})
 	return res, err
+}
+
+// opens is when the first of the counter's services opens after now
+// (zero: none within a week).
+func (t *txn) opens(c *counterState) time.Time {
+	var first time.Time
+	for _, id := range c.services {
+		if at, ok := t.e.cfg.NextOpening(t.e.cfg.Service(id), t.now); ok && (first.IsZero() || at.Before(first)) {
+			first = at
+		}
+	}
+	return first
 }
 
 func (r *CounterResult) fill(c *counterState) {
@@ -608,6 +628,12 @@ func (t *txn) recall(c *counterState) error {
 	if tk.Recalls >= t.e.cfg.Office.RecallLimit*(1+t.st.shelter.alertsSince(tk.Called)) {
 		return fmt.Errorf("%w (%s: %d)", ErrRecallLimit, tk.Label, tk.Recalls)
 	}
+	// A second press while the call is still being said (a double press,
+	// a box that bounced) is not a second recall: it would be said again
+	// and take one of the ticket's recalls.
+	if guard, since := min(t.e.cfg.Office.NextGuard(), recallGuard), t.now.Sub(c.calledAt); since >= 0 && since < guard {
+		return &JustCalledError{Label: tk.Label, Left: guard - since, Recall: true}
+	}
 	_ = tk.move(Called)
 	tk.Recalls++
 	t.event(EvRecalled, tk, c.id, "")
@@ -615,12 +641,20 @@ func (t *txn) recall(c *counterState) error {
 	return nil
 }
 
+// recallGuard is how long after a call or recall of the counter's ticket a
+// recall is taken as the same press: about the time the call is said.
+const recallGuard = 5 * time.Second
+
 // serve marks that the called citizen came to the counter: the ticket is
 // served from now on (the board stops calling), and no longer recalled.
+// A second press (a double press) changes nothing and is no error.
 func (t *txn) serve(c *counterState) error {
 	tk := c.current
 	if tk == nil {
 		return ErrNoTicket
+	}
+	if tk.State == Serving {
+		return nil
 	}
 	if err := tk.move(Serving); err != nil {
 		return err
@@ -645,7 +679,10 @@ func (t *txn) noShow(c *counterState) (*Ticket, error) {
 			return nil, err
 		}
 	}
-	if tk == nil || grace <= 0 || tk.Returned {
+	// Not sent back when nobody would call it after the grace: the
+	// service closes first (the specialist would be told it comes back).
+	back := t.now.Add(time.Duration(grace * float64(time.Minute)))
+	if tk == nil || grace <= 0 || tk.Returned || t.closedBy(tk.Service, back) {
 		return t.end(c, NoShow, EvNoShow)
 	}
 	if err := tk.move(Waiting); err != nil {
@@ -654,7 +691,7 @@ func (t *txn) noShow(c *counterState) (*Ticket, error) {
 	tk.Returned = true
 	tk.Recalls = 0 // called again later: its calls count afresh
 	tk.ForCounter = t.holdFor(c, tk)
-	tk.NotBefore = t.now.Add(time.Duration(grace * float64(time.Minute)))
+	tk.NotBefore = back
 	tk.Counter = ""
 	c.current = nil
 	t.st.lastEnded[c.id] = visit{ticket: tk.ID}
@@ -664,6 +701,17 @@ func (t *txn) noShow(c *counterState) (*Ticket, error) {
 	t.changed(tk.Service)
 	cp := *tk
 	return &cp, nil
+}
+
+// closedBy reports whether the service stops calling its tickets by at:
+// its closing today comes first, or the business day's end.
+func (t *txn) closedBy(service string, at time.Time) bool {
+	for _, c := range t.st.closes {
+		if c.service == service && !c.at.After(at) {
+			return true
+		}
+	}
+	return t.e.businessDay(at) > t.st.day
 }
 
 // end finishes the counter's current ticket in a terminal state.
@@ -707,7 +755,8 @@ func (t *txn) transfer(c *counterState, to, toCounter string) (*Ticket, error) {
 	}
 	if !t.e.isOpen(svc, t.now) {
 		// It would expire at once: the citizen stays at this counter.
-		return nil, fmt.Errorf("%w (%s)", ErrServiceClosed, to)
+		opens, _ := t.e.cfg.NextOpening(svc, t.now)
+		return nil, &ServiceClosedError{Service: to, Name: svc.Name, NameEn: svc.NameEn, Opens: opens, At: t.now}
 	}
 	if toCounter != "" {
 		tc := t.st.counters[toCounter]

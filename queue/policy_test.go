@@ -127,6 +127,31 @@ func TestNoShowGraceReturnsOnce(t *testing.T) {
 	require.Equal(t, queue.NoShow, res.Ended.State, "only once")
 }
 
+// A no-show is sent back only when it can be called after its grace:
+// not when the service closes first, nor the business day ends.
+func TestNoShowGraceNotPastClosing(t *testing.T) {
+	grace := withOffice("noshow_grace_min: 5")
+	closes := func(s string) string { return strings.Replace(grace(s), `mon: "00:00-24:00"`, `mon: "09:00-18:00"`, 1) }
+	o := newOffice(t, queuetest.Office(t, closes), time.Date(2026, 11, 23, 17, 50, 0, 0, kyiv))
+	for range 3 {
+		o.issue("social")
+	}
+	require.Equal(t, "А001", o.next("1"))
+	require.Equal(t, queue.Waiting, o.do("1", queue.NoShowed).Ended.State, "back at 17:55, before the closing")
+	o.clk.Add(6 * time.Minute)
+	require.Equal(t, "А001", o.next("1"))
+	require.Equal(t, "А002", o.next("1"))
+	res := o.do("1", queue.NoShowed)
+	require.Equal(t, queue.NoShow, res.Ended.State, "at 17:56 the grace runs past 18:00")
+	require.True(t, res.Ended.NotBefore.IsZero())
+
+	// Open until midnight: the day's end comes first.
+	o = newOffice(t, queuetest.Office(t, grace), time.Date(2026, 11, 23, 23, 57, 0, 0, kyiv))
+	o.issue("social")
+	require.Equal(t, "А001", o.next("1"))
+	require.Equal(t, queue.NoShow, o.do("1", queue.NoShowed).Ended.State)
+}
+
 // A no-show sent back at a counter that config.set gave other services
 // waits for any counter of its service: held for the counter, it would be
 // called there ahead of that counter's own queue, by a specialist who
@@ -227,12 +252,25 @@ func TestNextGuard(t *testing.T) {
 	require.Equal(t, queue.Called, o.ticket("А001").State, "the visit goes on")
 	require.Equal(t, queue.Waiting, o.ticket("А002").State)
 
+	// A recall is held likewise while the call is said: it would be said
+	// again and take one of the ticket's recalls.
+	_, err = o.e.Counter(o.ctx, "1", queue.Command{Action: queue.Recall})
+	require.ErrorAs(t, err, &jc)
+	require.Equal(t, queue.JustCalledError{Label: "А001", Left: 2 * time.Second, Recall: true}, *jc)
+	o.clk.Add(2 * time.Second)
 	o.do("1", queue.Recall)
-	o.clk.Add(7 * time.Second)
+	o.clk.Add(time.Second)
+	_, err = o.e.Counter(o.ctx, "1", queue.Command{Action: queue.Recall})
+	require.ErrorAs(t, err, &jc, "nor right after a recall")
+	require.Equal(t, 1, o.ticket("А001").Recalls)
+	o.clk.Add(4 * time.Second)
 	require.Equal(t, "А002", o.next("1"), "10 s after the call, recalled or not")
 	require.Equal(t, queue.Done, o.ticket("А001").State)
 
 	o.do("1", queue.Serve) // the citizen came: next ends the visit at once
+	served := len(o.events())
+	o.do("1", queue.Serve) // a double press: nothing more
+	require.Len(t, o.events(), served)
 	require.Equal(t, "А003", o.next("1"))
 
 	// Calling a ticket by its label is no double press: the citizen in

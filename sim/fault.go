@@ -33,10 +33,14 @@ const (
 	// FaultSilent is a printer that no longer answers status requests (a
 	// cut RX wire): the controller cannot tell that it prints.
 	FaultSilent Fault = "silent"
+	// FaultGarbled is a printer whose replies come garbled, as on a serial
+	// line at another baud rate than the printer's: it answers, but with
+	// bytes that are no status.
+	FaultGarbled Fault = "garbled"
 )
 
 // Faults lists every fault in the order the demo offers them.
-var Faults = []Fault{FaultNearEnd, FaultPaperOut, FaultCoverOpen, FaultOffline, FaultCutter, FaultSilent, FaultNone}
+var Faults = []Fault{FaultNearEnd, FaultPaperOut, FaultCoverOpen, FaultOffline, FaultCutter, FaultSilent, FaultGarbled, FaultNone}
 
 // ParseFault returns the fault of that name.
 func ParseFault(name string) (Fault, error) {
@@ -58,6 +62,7 @@ func (p *Printer) SetFault(f Fault) {
 	switch f {
 	case FaultNone:
 		p.SetSilent(false)
+		p.SetGarbled(false)
 		p.set(func(s *printer.Status) { *s = printer.Status{Online: true} })
 	case FaultNearEnd:
 		p.SetPaper(printer.PaperNearEnd)
@@ -71,6 +76,8 @@ func (p *Printer) SetFault(f Fault) {
 		p.set(func(s *printer.Status) { s.CutterError = true })
 	case FaultSilent:
 		p.SetSilent(true)
+	case FaultGarbled:
+		p.SetGarbled(true)
 	}
 }
 
@@ -78,7 +85,7 @@ func (p *Printer) SetFault(f Fault) {
 // a healthy printer.
 func (p *Printer) Faults() []Fault {
 	p.mu.Lock()
-	st, silent := p.state, p.silent
+	st, silent, garbled := p.state, p.silent, p.garbled > 0
 	p.mu.Unlock()
 	out := []Fault{}
 	switch st.Paper {
@@ -98,6 +105,9 @@ func (p *Printer) Faults() []Fault {
 	}
 	if silent {
 		out = append(out, FaultSilent)
+	}
+	if garbled {
+		out = append(out, FaultGarbled)
 	}
 	return out
 }

@@ -17,11 +17,13 @@ type PrinterOpts struct {
 	// Profile gives the ESC t numbers used to decode text; nil means the union of
 	// the built-in profiles.
 	Profile *printer.Profile
-	// Paper, CoverOpen, Offline and Silent are the initial state (see the setters).
+	// Paper, CoverOpen, Offline, Silent and Garbled are the initial state
+	// (see the setters).
 	Paper     printer.Paper
 	CoverOpen bool
 	Offline   bool
 	Silent    bool
+	Garbled   bool
 	// Printed is the capacity of the Printed channel; 0 means 64.
 	Printed int
 	// Link, if set, is a symbolic link made to the pty and removed by Close, as
@@ -81,6 +83,7 @@ type Printer struct {
 	printed chan printer.Doc
 	state   printer.Status
 	silent  bool
+	garbled int // 0: answers as it should; else the count of garbled replies, plus one
 	closed  bool
 	runOut  int  // bytes left before the paper runs out or the cable is pulled; < 0: plenty
 	endRoll bool // the paper runs out right after the next ticket
@@ -130,6 +133,7 @@ func StartPrinter(opts *PrinterOpts) (*Printer, error) {
 		printed: make(chan printer.Doc, o.Printed),
 		state:   printer.Status{Online: !o.Offline, Paper: o.Paper, CoverOpen: o.CoverOpen},
 		silent:  o.Silent,
+		garbled: btoi(o.Garbled),
 		runOut:  -1,
 		baud:    o.Baud,
 		noPID:   o.NoProcessID,
@@ -246,6 +250,28 @@ func (p *Printer) SetSilent(silent bool) {
 	p.silent = silent
 }
 
+// SetGarbled makes the printer answer each status request with a byte that
+// is no status reply, as a printer on a serial line at another baud rate
+// than its own: some bytes look like the start of an automatic status
+// message, so that a reply may also seem missing.
+func (p *Printer) SetGarbled(garbled bool) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.garbled = btoi(garbled)
+}
+
+func btoi(v bool) int {
+	if v {
+		return 1
+	}
+	return 0
+}
+
+// garbage are the bytes a garbled printer answers with, in turn: 0x30
+// looks like the start of an automatic status message, the others have
+// the fixed bits of a status reply wrong.
+var garbage = []byte{0x9A, 0x30, 0xFF, 0x05}
+
 // RunOutAfter makes the roll run out after n more bytes of print data: they
 // are printed, the paper is out at once, and what follows is held, as by a
 // real printer, until paper is loaded (SetPaper).
@@ -310,7 +336,7 @@ func (p *Printer) set(f func(*printer.Status)) {
 // while it is on. p.mu is held.
 func (p *Printer) asbDue() []byte {
 	items, sets := p.dec.AutoStatus()
-	if items == 0 || p.silent || p.pulled {
+	if items == 0 || p.silent || p.pulled || p.garbled > 0 {
 		p.asbSets, p.asbSent = sets, nil
 		return nil
 	}
@@ -326,7 +352,7 @@ func (p *Printer) asbDue() []byte {
 // last call. p.mu is held.
 func (p *Printer) pidsDue() []byte {
 	ids := p.dec.ProcessIDs()
-	if p.noPID || p.silent || p.pulled {
+	if p.noPID || p.silent || p.pulled || p.garbled > 0 {
 		p.pidSent = len(ids)
 		return nil
 	}
@@ -533,6 +559,12 @@ func (p *Printer) reply(n byte) (byte, bool) {
 	p.mu.Lock()
 	p.asked++
 	state, silent := p.state, p.silent || p.pulled
+	if p.garbled > 0 && !silent {
+		g := garbage[(p.garbled-1)%len(garbage)]
+		p.garbled++
+		p.mu.Unlock()
+		return g, true
+	}
 	p.mu.Unlock()
 	r, err := state.Reply(n)
 	return r, err == nil && !silent

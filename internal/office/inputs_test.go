@@ -38,6 +38,14 @@ func roundTheClock(t *testing.T) *config.Config {
 	return cfg
 }
 
+// unguarded is roundTheClock whose counters take next and recall at once
+// after a call (office.next_guard_s: -1), as tests press.
+func unguarded(t *testing.T) *config.Config {
+	cfg := roundTheClock(t)
+	cfg.Office.NextGuardSec = -1
+	return cfg
+}
+
 // decodeAll decodes the JSON payload of each message.
 func decodeAll[T any](t testing.TB, ms []sim.Message) []T {
 	t.Helper()
@@ -815,7 +823,7 @@ func TestCounterBreakOnAwtrix(t *testing.T) {
 
 // A recall is announced as one: «Повторно: талон …».
 func TestRecallAnnounced(t *testing.T) {
-	ctx, o, l := startOffice(t, office.Opts{Config: roundTheClock(t)}, "qms/demo/announce")
+	ctx, o, l := startOffice(t, office.Opts{Config: unguarded(t)}, "qms/demo/announce")
 	_, err := o.Engine().Issue(ctx, queue.IssueRequest{Service: "social", Kiosk: "k1"})
 	require.NoError(t, err)
 	require.NoError(t, l.Publish("qms/demo/counter/1/cmd", []byte(`{"action":"next"}`), false))
@@ -2094,7 +2102,7 @@ func TestRestartClearsGoneBoards(t *testing.T) {
 // once: the kiosk answers the press again with the same ticket, the
 // counter calls one citizen. Without an id, each message is a press.
 func TestInputIDsActOnce(t *testing.T) {
-	ctx, o, l := startOffice(t, office.Opts{Config: roundTheClock(t)}, "qms/demo/kiosk/k1/ticket", "qms/demo/events", "qms/demo/errors", "qms/demo/counter/2/ack")
+	ctx, o, l := startOffice(t, office.Opts{Config: unguarded(t)}, "qms/demo/kiosk/k1/ticket", "qms/demo/events", "qms/demo/errors", "qms/demo/counter/2/ack")
 	press := func(payload string) {
 		require.NoError(t, l.Publish("qms/demo/kiosk/k1/press", []byte(payload), false))
 	}

@@ -69,6 +69,11 @@ type kiosk struct {
 	answered bool
 	noStatus bool
 	probed   time.Time
+	// garbledAt is when the printer last answered status with bytes that
+	// are no status reply: a line at the wrong baud rate, or a profile
+	// not the printer's. It talks back, so silence is no sign of a
+	// printer without a status channel.
+	garbledAt time.Time
 
 	// lamps light the buttons (by their index in the kiosk's buttons)
 	// whose services can issue now; buzzer beeps once for a press that gives
@@ -192,6 +197,8 @@ type PrinterState struct {
 	Paper  string `json:"paper"`
 	Cover  string `json:"cover"`
 	Error  string `json:"error,omitempty"`
+	// Fix is what the staff do about Error (English, for the technician).
+	Fix string `json:"fix,omitempty"`
 }
 
 func newKiosk(o *Office, cfg config.Kiosk, spec string) (*kiosk, error) {
@@ -643,8 +650,16 @@ func (k *kiosk) checkPrinter(ctx context.Context) {
 		if k.noStatus {
 			k.o.log.Info("office: the printer answers status requests now", "kiosk", k.cfg.ID, "printer", k.spec)
 		}
-		k.answered, k.noStatus = true, false
+		k.answered, k.noStatus, k.garbledAt = true, false, time.Time{}
 		err = st.Err()
+	case errors.Is(err, printer.ErrBadReply),
+		errors.Is(err, printer.ErrNoReply) && time.Since(k.garbledAt) < garbledFor:
+		// Garbled bytes come and go (those that look like the start of a
+		// message the printer sends unasked are taken for one, and the
+		// reply is short): one fault, said alike each poll, not the byte
+		// that came this time.
+		k.answered, k.garbledAt = true, time.Now()
+		err = errGarbled
 	case errors.Is(err, printer.ErrNoReply) && !k.answered:
 		if !k.noStatus {
 			k.o.log.Warn("office: the printer does not answer status requests; printing without checks, so paper out or a pulled cable will not be noticed", "kiosk", k.cfg.ID, "printer", k.spec)
@@ -656,13 +671,20 @@ func (k *kiosk) checkPrinter(ctx context.Context) {
 	k.setStatus(st, err)
 }
 
+// errGarbled is the fault of a printer whose status replies cannot be
+// read; garbledFor, how long after the last of them silence counts as the
+// same fault.
+var errGarbled = fmt.Errorf("%w: its replies to status requests cannot be read", printer.ErrBadReply)
+
+const garbledFor = time.Minute
+
 // autoStatus takes a state the printer told by itself (automatic status
 // back): it answered, and it is as it says.
 func (k *kiosk) autoStatus(st printer.Status) {
 	if k.noStatus {
 		k.o.log.Info("office: the printer answers status requests now", "kiosk", k.cfg.ID, "printer", k.spec)
 	}
-	k.answered, k.noStatus = true, false
+	k.answered, k.noStatus, k.garbledAt = true, false, time.Time{}
 	k.setStatus(st, st.Err())
 }
 
@@ -679,7 +701,7 @@ func (k *kiosk) setStatus(st printer.Status, err error) {
 		ps.Paper, ps.Cover = "unknown", "unknown"
 	}
 	if err != nil {
-		ps.Error = err.Error()
+		ps.Error, ps.Fix = err.Error(), printerFix(err, k.spec)
 	}
 	k.state.Store(&ps)
 	b := string(mustJSON(ps))
@@ -692,7 +714,7 @@ func (k *kiosk) setStatus(st printer.Status, err error) {
 	switch {
 	case b == k.logged:
 	case err != nil:
-		k.o.log.Warn("office: printer cannot print", "kiosk", k.cfg.ID, "printer", k.spec, "fix", printerFix(err), "err", err)
+		k.o.log.Warn("office: printer cannot print", "kiosk", k.cfg.ID, "printer", k.spec, "fix", ps.Fix, "err", err)
 	case ps.Paper == printer.PaperNearEnd.String():
 		// A sensor at the roll's end flaps: said once in nearEndEvery.
 		if time.Since(k.nearEndAt) >= nearEndEvery {
@@ -728,10 +750,11 @@ func printerMessage(err error) (uk, en string) {
 // nearEndEvery is how often a printer's paper near its end is logged.
 const nearEndEvery = 10 * time.Minute
 
-// printerFix is what the staff do about a printer that cannot print, for
-// the log: the printer's own words ("paper out, offline": a printer is
-// offline whenever it cannot print) do not say it.
-func printerFix(err error) string {
+// printerFix is what the staff do about a printer at spec that cannot
+// print, for the log and the printer's topic: the printer's own words
+// ("paper out, offline": a printer is offline whenever it cannot print)
+// do not say it.
+func printerFix(err error, spec string) string {
 	switch {
 	case errors.Is(err, printer.ErrPaperOut):
 		return "load a new roll of paper"
@@ -747,8 +770,12 @@ func printerFix(err error) string {
 		return "the printer answers, but not as its profile expects: check the kiosk's profile (the printer's model) and, on a serial line, its baud rate and parity"
 	case errors.Is(err, fs.ErrPermission):
 		return "the controller's user may not open the printer: add it to the device's group (lp for /dev/usb/lp*, dialout for a serial port), then restart cherga"
+	case strings.HasPrefix(spec, "tcp://"):
+		return "check that the printer is switched on and on the network, and that the address and port in the kiosk's printer setting (" + spec + ") are its own"
+	case strings.HasPrefix(spec, "/dev/usb/lp"):
+		return "check that the printer is switched on and its USB cable is in; a printer plugged in again may come back as another /dev/usb/lpN: name it by a udev rule (README, \"USB printer\")"
 	}
-	return "check that the printer is switched on and its cable (USB or serial) is in"
+	return "check that the printer is switched on and its cable is in"
 }
 
 // pausedMessage is what a kiosk says while an administrator has paused the
@@ -1028,6 +1055,18 @@ func closedMessage(cfg *config.Config, svc *config.Service, serviceClosed bool, 
 		o = "об"
 	}
 	return fmt.Sprintf("%s. Відчиняємося %s %s %s. / %s. We open %s at %s.", uk, day, o, clock, en, dayEn, clock)
+}
+
+// offHoursMessage is what a counter's next that called nobody says when
+// none of the counter's services is open at now: when they open (zero:
+// not within a week).
+func offHoursMessage(opens, now time.Time) string {
+	uk, en := "Послуги цього робочого місця зараз не надаються", "The services of this counter are not available now"
+	if opens.IsZero() {
+		return uk + ". / " + en + "."
+	}
+	day, dayEn, clock := whenText(opens, now.In(opens.Location()), "надаватимуть")
+	return fmt.Sprintf("%s. Їх надаватимуть %s з %s. / %s. They will be available %s from %s.", uk, day, clock, en, dayEn, clock)
 }
 
 // served reports whether a counter serves service.

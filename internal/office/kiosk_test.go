@@ -78,6 +78,7 @@ type rigOpts struct {
 	poll    time.Duration    // k1's status poll; 0: the default
 	kiosk   func(*config.Kiosk)
 	config  func(*config.Config) // the rest of the configuration
+	unready bool                 // not waiting for k1's printer to be ready
 }
 
 // startKiosk runs the round-the-clock office with kiosk k1's printer on a pty.
@@ -127,7 +128,9 @@ func startKiosk(t testing.TB, opts rigOpts) *kioskRig {
 	r.bus, err = sim.Listen(r.o.BrokerURL(), subs...)
 	require.NoError(t, err)
 	t.Cleanup(r.bus.Close)
-	r.printerState(func(s office.PrinterState) bool { return s.Online && s.Error == "" })
+	if !opts.unready {
+		r.printerState(func(s office.PrinterState) bool { return s.Online && s.Error == "" })
+	}
 	return r
 }
 
@@ -1181,6 +1184,32 @@ func TestKioskPrinterWithoutStatus(t *testing.T) {
 	require.True(t, res.OK)
 }
 
+// A printer whose replies come garbled from the start (a serial line at
+// another baud rate than the printer's) talks back: it is not taken for
+// one without a status channel, which prints without checks, but refused
+// for as long as it lasts, its status saying what to check, alike at every
+// poll; set right, it prints.
+func TestKioskGarbledPrinter(t *testing.T) {
+	r := startKiosk(t, rigOpts{printer: &sim.PrinterOpts{Garbled: true}, unready: true})
+	s := r.printerState(func(s office.PrinterState) bool { return s.Error != "" })
+	require.False(t, s.Online)
+	require.Contains(t, s.Error, "cannot be read")
+	require.Contains(t, s.Fix, "baud rate")
+	// Past the polls after which a printer that never answers is taken
+	// for one without status.
+	require.Eventually(t, func() bool { return r.sp.Requests() >= 40 }, 3*wait, 10*time.Millisecond)
+	r.refused("garbled")
+	said := map[string]bool{}
+	for _, m := range r.bus.Messages(r.root + "/printer/k1") {
+		said[string(m.Payload)] = true
+	}
+	require.Len(t, said, 1, "%v", said)
+
+	r.sp.SetGarbled(false)
+	r.printerState(func(s office.PrinterState) bool { return s.Online && s.Error == "" && s.Fix == "" })
+	r.prints(r.sp)
+}
+
 // A printer that cannot answer status requests (a write-only device),
 // unplugged and plugged back in, prints the very next ticket: a failure is
 // not left standing until the next periodic probe.
@@ -1453,7 +1482,7 @@ func TestKioskClosedSaysWhenItOpens(t *testing.T) {
 	cfg.Service("employment").Hours = map[string]string{}
 	kyiv := cfg.Location()
 	clk := queuetest.NewClock(time.Date(2026, 11, 23, 7, 30, 0, 0, kyiv)) // a Monday
-	ctx, _, l := startOffice(t, office.Opts{Config: cfg, Now: clk.Now}, "qms/demo/kiosk/k1/ticket")
+	ctx, o, l := startOffice(t, office.Opts{Config: cfg, Now: clk.Now}, "qms/demo/kiosk/k1/ticket", "qms/demo/counter/+/ack")
 	n := 0
 	press := func(at time.Time, service string) office.Result {
 		t.Helper()
@@ -1487,4 +1516,33 @@ func TestKioskClosedSaysWhenItOpens(t *testing.T) {
 	} {
 		require.Equal(t, tt.want, press(tt.at, tt.service).Message, "%s at %s", tt.service, tt.at.Format("Mon 02.01 15:04:05"))
 	}
+
+	// A counter whose services are all closed: its next calls nobody, and
+	// says so, and when they open, rather than as if nobody waited.
+	cmd := func(at time.Time, counter, cmd string) office.CounterAck {
+		t.Helper()
+		clk.Set(at)
+		n++
+		id := fmt.Sprintf("c%d", n)
+		require.NoError(t, l.Publish("qms/demo/counter/"+counter+"/cmd", []byte(`{`+cmd+`,"id":"`+id+`"}`), false))
+		m, err := l.Wait(ctx, "qms/demo/counter/"+counter+"/ack", containing(`"id":"`+id+`"`))
+		require.NoError(t, err)
+		var a office.CounterAck
+		require.NoError(t, json.Unmarshal(m.Payload, &a))
+		return a
+	}
+	a := cmd(at(30, 10, 0, 0), "10", `"action":"next"`) // pension only: Wednesday
+	require.True(t, a.OK && a.OffHours, "%+v", a)
+	require.Equal(t, "Послуги цього робочого місця зараз не надаються. Їх надаватимуть у середу з 11:00. / The services of this counter are not available now. They will be available on Wednesday from 11:00.", a.Message)
+	a = cmd(at(30, 10, 0, 0), "2", `"action":"next"`) // open, nobody waits
+	require.True(t, a.OK && !a.OffHours, "%+v", a)
+	require.Empty(t, a.Message)
+
+	// A transfer to a closed service names it, and when it opens.
+	_, err := o.Engine().Issue(ctx, queue.IssueRequest{Service: "social", Kiosk: "k1"})
+	require.NoError(t, err)
+	require.Equal(t, "А001", cmd(at(30, 10, 1, 0), "2", `"action":"next"`).Ticket)
+	a = cmd(at(30, 10, 2, 0), "2", `"action":"transfer","to":"pension"`)
+	require.Equal(t, "closed", a.Reason)
+	require.Equal(t, "Послуга «Пенсійний фонд» зараз не надається. Її надаватимуть у середу з 11:00 / Pension Fund is not available now. It will be available on Wednesday from 11:00", a.Message)
 }

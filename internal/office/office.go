@@ -885,6 +885,9 @@ type CounterAck struct {
 	// Back: a no-show that goes back to the queue (office.noshow_grace_min),
 	// and from when it may be called again.
 	Back *Back `json:"back,omitempty"`
+	// OffHours: a next that called nobody because none of the counter's
+	// services is open now; Message then says when they open.
+	OffHours bool `json:"off_hours,omitempty"`
 	// Again: the ack of a command delivered again with the same id, which
 	// was not done again. A box that sent it once learns that an id it
 	// shares with another box (or with its own commands before a reset)
@@ -924,6 +927,9 @@ func counterAck(r counterReq, res queue.CounterResult, err error, now time.Time)
 	}
 	if e := res.Ended; err == nil && r.cmd.Action == queue.NoShowed && e != nil && e.State == queue.Waiting {
 		a.Back = &Back{Ticket: e.Label, After: e.NotBefore.In(now.Location())}
+	}
+	if res.OffHours {
+		a.OffHours, a.Message = true, offHoursMessage(res.Opens, now)
 	}
 	return &a
 }

@@ -175,7 +175,6 @@ func TestCounterRefusalsSayWhy(t *testing.T) {
 	for _, c := range []struct{ cmd, reason, says string }{
 		{`{"action":"recall"}`, "at_counter", "Громадянин з талоном А001 уже біля вас: повторний виклик не потрібен"},
 		{`{"action":"noshow"}`, "at_counter", "кнопкою «Завершено»"},
-		{`{"action":"serve"}`, "at_counter", "Громадянина з талоном А001 уже приймають"},
 		{`{"action":"call","ticket":"А001"}`, "at_counter", "Громадянин з талоном А001 уже біля вас: прийом триває"}, // the counter's own
 		{`{"action":"call","ticket":"Б999"}`, "unknown_ticket", "Сьогодні талона з таким номером немає"},
 	} {
@@ -423,7 +422,7 @@ func TestStatusSaysStoreError(t *testing.T) {
 // office pause, when the board shows none), the recalls left, the
 // services, the pauses.
 func TestCounterBoxState(t *testing.T) {
-	ctx, o, l := startOffice(t, office.Opts{Config: roundTheClock(t), Logger: quiet}, "qms/demo/counter/2/state")
+	ctx, o, l := startOffice(t, office.Opts{Config: unguarded(t), Logger: quiet}, "qms/demo/counter/2/state")
 	const topic = "qms/demo/counter/2/state"
 	state := func(why string, match ...string) queue.BoxState {
 		t.Helper()

@@ -28,9 +28,13 @@ func refusal(err error) (reason, message string) {
 	var tp *queue.ToCounterPausedError
 	var jc *queue.JustCalledError
 	var ns *queue.NotServedError
+	var sc *queue.ServiceClosedError
 	switch {
 	case errors.As(err, &jc):
 		left := strconv.Itoa(int((jc.Left + time.Second - 1) / time.Second))
+		if jc.Recall {
+			return "just_called", "Талон " + jc.Label + " щойно викликано: повторний виклик — через " + left + " с / Ticket " + jc.Label + " was just called: recall in " + left + " s"
+		}
 		return "just_called", "Талон " + jc.Label + " щойно викликано: наступного — через " + left + " с; якщо прийом завершено, натисніть «Завершено» / Ticket " + jc.Label + " was just called: next in " + left + " s; if the visit is over, press Done"
 	case errors.As(err, &tp):
 		return "to_counter_paused", "Робоче місце " + tp.Counter + " на перерві: передайте талон на інше робоче місце / Counter " + tp.Counter + " is paused: transfer the ticket to another one"
@@ -42,6 +46,8 @@ func refusal(err error) (reason, message string) {
 		return transitionRefusal(te)
 	case errors.As(err, &ns):
 		return "not_served", notServedMessage(ns)
+	case errors.As(err, &sc):
+		return "closed", serviceClosedMessage(sc)
 	}
 	for _, r := range refusals {
 		if errors.Is(err, r.err) {
@@ -96,6 +102,17 @@ func notServedMessage(e *queue.NotServedError) string {
 	return "Робоче місце " + e.Counter + " не обслуговує послугу «" + e.Name + "»: оберіть інше / Counter " + e.Counter + " does not serve " + en + ": choose another"
 }
 
+// serviceClosedMessage names the service a transfer was refused for, and
+// when it opens: what the specialist tells the citizen.
+func serviceClosedMessage(e *queue.ServiceClosedError) string {
+	uk, en := "Послуга «"+e.Name+"» зараз не надається", cmp.Or(e.NameEn, e.Name)+" is not available now"
+	if e.Opens.IsZero() {
+		return uk + " / " + en
+	}
+	day, dayEn, clock := whenText(e.Opens, e.At.In(e.Opens.Location()), "надаватимуть")
+	return uk + ". Її надаватимуть " + day + " з " + clock + " / " + en + ". It will be available " + dayEn + " from " + clock
+}
+
 // because is ": reason", or nothing for no reason.
 func because(reason string) string {
 	if reason == "" {
@@ -119,8 +136,6 @@ func transitionRefusal(te *queue.TransitionError) (reason, message string) {
 		return "not_waiting", "Талон " + label + " уже викликано до вашого робочого місця: щоб запросити ще раз, натисніть «Повторити» / Ticket " + label + " has already been called to your counter: to call it again, press Recall"
 	case te.From == queue.Serving && te.To == queue.Called && te.Rule == "":
 		return "at_counter", "Громадянин з талоном " + label + " уже біля вас: повторний виклик не потрібен / The citizen with ticket " + label + " is already at the counter: no need to call again"
-	case te.From == queue.Serving && te.To == queue.Serving:
-		return "at_counter", "Громадянина з талоном " + label + " уже приймають / The citizen with ticket " + label + " is already being served"
 	case te.To == queue.Called && (te.From == queue.Called || te.From == queue.Serving) && te.Counter != "":
 		return "not_waiting", "Талон " + label + " уже викликано до робочого місця " + te.Counter + " / Ticket " + label + " is already called to counter " + te.Counter
 	case te.To == queue.Called && (te.From == queue.Called || te.From == queue.Serving):
