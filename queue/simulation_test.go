@@ -106,6 +106,15 @@ func (m *model) closeServices(now time.Time) {
 	}
 }
 
+// closedBy reports whether service stops calling its tickets by at: it
+// closes first, or the business day ends.
+func (m *model) closedBy(service string, at time.Time) bool {
+	d, _ := time.ParseInLocation("2006-01-02", m.day, m.loc)
+	_, to := m.hours(m.cfg.Service(service))
+	closing := time.Date(d.Year(), d.Month(), d.Day(), to/60, to%60, 0, 0, m.loc)
+	return to < 24*60 && !closing.After(at) || at.In(m.loc).Format("2006-01-02") > m.day
+}
+
 func (m *model) live(tk *mTicket) bool {
 	return tk.state == queue.Waiting || tk.state == queue.Called || tk.state == queue.Serving
 }
@@ -372,7 +381,7 @@ func TestSimulation(t *testing.T) {
 				want = queue.ErrNoTicket
 			} else if cur.state == queue.Serving {
 				want = &queue.TransitionError{} // the citizen came
-			} else if !cur.returned {
+			} else if !cur.returned && !m.closedBy(cur.service, now.Add(3*time.Minute)) {
 				cur.state, cur.returned, cur.held, cur.counter, cur.recalls = queue.Waiting, true, c.ID, "", 0
 				if m.paused[c.ID] {
 					cur.held = "" // a closed counter holds nobody
