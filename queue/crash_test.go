@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"math/rand/v2"
 	"os"
 	"os/exec"
@@ -246,10 +247,12 @@ func TestStateFileErrorIsAbsolute(t *testing.T) {
 	t.Chdir(dir)
 	// Tests run as root, so an unwritable directory is a missing one here;
 	// a user without the right to write dir gets the same message.
-	_, err := queue.Open(filepath.Join("no-such-dir", "cherga.db"), queuetest.Office(t), nil)
+	var log bytes.Buffer
+	_, err := queue.Open(filepath.Join("no-such-dir", "cherga.db"), queuetest.Office(t), &queue.Opts{Logger: slog.New(slog.NewTextHandler(&log, nil))})
 	require.ErrorIs(t, err, os.ErrNotExist)
 	require.ErrorContains(t, err, "state file "+filepath.Join(dir, "no-such-dir", "cherga.db")+":")
 	require.ErrorContains(t, err, "-db")
+	require.NotContains(t, log.String(), "a new, empty store", "none was made")
 }
 
 // Each page of a store zeroed in turn (a dying SD card, a torn copy), and

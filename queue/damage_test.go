@@ -224,7 +224,7 @@ func TestDamagedFileSaysWhatToDo(t *testing.T) {
 		t.Helper()
 		require.ErrorIs(t, err, queue.ErrDamaged)
 		require.ErrorContains(t, err, path)
-		require.ErrorContains(t, err, "restore a backup (store.backup) or move it aside")
+		require.ErrorContains(t, err, "restore a backup that cherga -verify finds sound (README, Backups), or move the file aside")
 	}
 	random := make([]byte, 64<<10)
 	_, _ = rand.Read(random)
@@ -354,5 +354,125 @@ func TestStructureCheckWhileWriting(t *testing.T) {
 		problems, err = queue.CheckBehind(e, true, func() { issue(n) })
 		require.NoError(t, err)
 		require.Empty(t, problems, "%d writes", n)
+	}
+}
+
+// bucketRoot is the root page of the bucket name of the store at path,
+// the largest of them for "" (0: inline).
+func bucketRoot(t *testing.T, path, name string) uint64 {
+	t.Helper()
+	db, err := bolt.Open(path, 0o600, &bolt.Options{ReadOnly: true})
+	require.NoError(t, err)
+	defer db.Close()
+	var root uint64
+	require.NoError(t, db.View(func(tx *bolt.Tx) error {
+		return tx.ForEach(func(n []byte, b *bolt.Bucket) error {
+			if name == "" || string(n) == name {
+				root = max(root, uint64(b.Root()))
+			}
+			return nil
+		})
+	}))
+	return root
+}
+
+// A free list that names a page in use (one flipped bit of it) is refused
+// at the start, before the engine writes: bbolt would give the page out
+// again, and the first commit write over what it holds. The file is left
+// as it was, for whoever recovers it.
+func TestFreePageInUseRefusedBeforeWriting(t *testing.T) {
+	path, cfg := damagedStore(t)
+	live := bucketRoot(t, path, "")
+	require.NotZero(t, live, "a bucket with a page of its own")
+
+	// The free list of the latest commit: its page from the meta page of
+	// the higher transaction id, then the first id on it.
+	b, err := os.ReadFile(path)
+	require.NoError(t, err)
+	ps := os.Getpagesize()
+	meta := func(m int) (txid, freelist uint64) {
+		at := m*ps + 16
+		return binary.LittleEndian.Uint64(b[at+48:]), binary.LittleEndian.Uint64(b[at+32:])
+	}
+	tx0, fl := meta(0)
+	if tx1, fl1 := meta(1); tx1 > tx0 {
+		fl = fl1
+	}
+	count := binary.LittleEndian.Uint16(b[int(fl)*ps+10:])
+	require.NotZero(t, count, "pages free")
+	first := int(fl)*ps + 16
+	if count == 0xFFFF {
+		first += 8
+	}
+	binary.LittleEndian.PutUint64(b[first:], live)
+	require.NoError(t, os.WriteFile(path, b, 0o600))
+
+	_, err = queue.Open(path, cfg, &queue.Opts{Logger: quiet})
+	require.ErrorIs(t, err, queue.ErrDamaged)
+	require.ErrorContains(t, err, fmt.Sprintf("page %d: in use and free", live))
+	after, err := os.ReadFile(path)
+	require.NoError(t, err)
+	require.True(t, bytes.Equal(b, after), "nothing written into the damaged file")
+	require.ErrorContains(t, queue.Verify(path, cfg), "in use and free")
+}
+
+// A loop in a bucket's pages (a child that points back at its parent) is
+// damage that Verify and the engine's check report: they walk the pages
+// themselves before anything goes through bbolt's cursors, which such a
+// loop sends round until the memory runs out.
+func TestPageLoopReported(t *testing.T) {
+	path, cfg := damagedStore(t)
+	root := eventsBranch(t, path, func(page []byte) {
+		binary.LittleEndian.PutUint64(page[16+8:], binary.LittleEndian.Uint64(page)) // its first child: itself
+	})
+	err := within(t, func() error { return queue.Verify(path, cfg) })
+	require.ErrorContains(t, err, fmt.Sprintf("page %d: reached twice", root))
+}
+
+// A branch page whose count of elements reads 0 (a zeroed byte) is refused
+// at the start, before bbolt's cursors look for its last element, which
+// they would do until the memory runs out.
+func TestBranchWithoutElementsRefused(t *testing.T) {
+	path, cfg := damagedStore(t)
+	root := eventsBranch(t, path, func(page []byte) { binary.LittleEndian.PutUint16(page[10:], 0) })
+	want := fmt.Sprintf("page %d: a branch page without elements", root)
+	err := within(t, func() error {
+		e, err := queue.Open(path, cfg, &queue.Opts{Logger: quiet})
+		if err == nil {
+			e.Close()
+		}
+		return err
+	})
+	require.ErrorIs(t, err, queue.ErrDamaged)
+	require.ErrorContains(t, err, want)
+	require.ErrorContains(t, within(t, func() error { return queue.Verify(path, cfg) }), want)
+}
+
+// eventsBranch damages the root page of the events bucket of the store at
+// path, a branch page, with damage, and returns its id.
+func eventsBranch(t *testing.T, path string, damage func(page []byte)) uint64 {
+	t.Helper()
+	root := bucketRoot(t, path, "events")
+	b, err := os.ReadFile(path)
+	require.NoError(t, err)
+	page := b[int(root)*os.Getpagesize():]
+	require.Equal(t, uint16(0x01), binary.LittleEndian.Uint16(page[8:]), "the events' root is a branch page")
+	damage(page)
+	require.NoError(t, os.WriteFile(path, b, 0o600))
+	return root
+}
+
+// within runs f, failing the test when it has not returned in a minute (a
+// loop).
+func within[T any](t *testing.T, f func() T) T {
+	t.Helper()
+	done := make(chan T, 1)
+	go func() { done <- f() }()
+	select {
+	case v := <-done:
+		return v
+	case <-time.After(time.Minute):
+		t.Fatal("it goes round a loop of pages")
+		panic("unreachable")
 	}
 }

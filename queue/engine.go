@@ -213,15 +213,20 @@ func open(path string, cfg *config.Config, opts *Opts) (*Engine, error) {
 	if err := mappable(path, maxMapping, o.Logger); err != nil {
 		return nil, err
 	}
-	if fi, err := os.Stat(path); err == nil && noBytes(fi) {
+	fi, err := os.Stat(path)
+	made := errors.Is(err, fs.ErrNotExist)
+	if err == nil && noBytes(fi) {
 		return nil, noBytesError(path)
-	} else if errors.Is(err, fs.ErrNotExist) {
+	} else if made {
 		if err := makeStore(path); err != nil {
 			return nil, err
 		}
-		o.Logger.Info("queue: no state file yet: a new, empty store (if this office ran here before, its file is not at the path: stop, and put it, or its latest backup, there)", "path", absPath(path))
 	}
 	db, err := bolt.Open(path, 0o600, &bolt.Options{Timeout: 2 * time.Second, InitialMmapSize: initialMapping})
+	if err == nil && made {
+		// Said once it is made: not for a directory cherga may not write to.
+		o.Logger.Info("queue: no state file yet: a new, empty store (if this office ran here before, its file is not at the path: stop, and put it, or its latest backup, there)", "path", absPath(path))
+	}
 	if err != nil {
 		if errors.Is(err, berrors.ErrTimeout) {
 			return nil, fmt.Errorf("queue: %s is locked by another process (is another cherga running?)", absPath(path))
@@ -235,6 +240,10 @@ func open(path string, cfg *config.Config, opts *Opts) (*Engine, error) {
 		return nil, fmt.Errorf("queue: open %s: %w", absPath(path), err)
 	}
 	if err := checkLength(db); err != nil {
+		db.Close()
+		return nil, err
+	}
+	if err := freeInUse(db); err != nil {
 		db.Close()
 		return nil, err
 	}

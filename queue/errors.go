@@ -67,9 +67,9 @@ var (
 	// office does not have.
 	ErrUnknownCategory = errors.New("queue: unknown priority category")
 	// ErrDamaged is returned by Open and Verify for a store file bbolt
-	// cannot read: restore a backup (Engine.Backup), or move the file
-	// aside to start an empty one.
-	ErrDamaged = errors.New("queue: the store file is damaged; restore a backup (store.backup) or move it aside to start an empty one")
+	// cannot read: restore a backup (one Engine.Backup took), or move the
+	// file aside to start an empty one.
+	ErrDamaged = errors.New("queue: the store file is damaged; restore a backup that cherga -verify finds sound (README, Backups), or move the file aside, keeping it, to start an empty one")
 
 	// ErrNothingToRate is returned by Rate when the counter's last visit
 	// did not end served, or it ended none today.

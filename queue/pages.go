@@ -4,6 +4,8 @@ import (
 	"encoding/binary"
 	"fmt"
 	"io"
+	"os"
+	"runtime/debug"
 
 	bolt "go.etcd.io/bbolt"
 )
@@ -16,6 +18,7 @@ const (
 	leafElem     = 16 // flags, pos, ksize, vsize (uint32)
 	branchFlag   = 0x01
 	leafFlag     = 0x02
+	bucketElem   = 0x01 // a leaf element's flag: a nested bucket
 	freelistFlag = 0x10
 	// A meta page: after the header, magic, version, page size and flags
 	// (uint32 each), the root bucket (its page, its sequence), then the
@@ -95,6 +98,9 @@ func checkPages(tx *bolt.Tx, r io.ReaderAt) (map[uint64]bool, error) {
 		if pageHeader+count*branchElem > span {
 			return fmt.Errorf("page %d: %d elements do not fit in it", id, count)
 		}
+		if flags&branchFlag != 0 && count == 0 {
+			return errNoElements(id)
+		}
 		if need := pageHeader + count*branchElem; need > int64(len(page)) {
 			page = make([]byte, need)
 			if _, err := r.ReadAt(page, int64(id)*ps); err != nil {
@@ -118,33 +124,166 @@ func checkPages(tx *bolt.Tx, r io.ReaderAt) (map[uint64]bool, error) {
 				if e+pos+ksize+vsize > span {
 					return fmt.Errorf("page %d: element %d lies outside it", id, i)
 				}
+				// A bucket's element holds its root (0: inline, in the
+				// element): its tree is walked from here, not found
+				// through bbolt's cursors, which a loop of pages sends
+				// round for ever.
+				if binary.LittleEndian.Uint32(page[e:])&bucketElem == 0 || vsize < 8 {
+					continue
+				}
+				v := e + pos + ksize
+				if v+8 > int64(len(page)) {
+					page = make([]byte, v+8)
+					if _, err := r.ReadAt(page, int64(id)*ps); err != nil {
+						return fmt.Errorf("page %d: %w", id, err)
+					}
+				}
+				if root := binary.LittleEndian.Uint64(page[v:]); root != 0 {
+					if err := walk(root, depth+1); err != nil {
+						return err
+					}
+				}
 			default:
 				return fmt.Errorf("page %d: neither branch nor leaf (flags %#x)", id, flags)
 			}
 		}
 		return nil
 	}
-	roots := []uint64{uint64(tx.Cursor().Bucket().Root())}
-	_ = tx.ForEach(func(_ []byte, b *bolt.Bucket) error {
-		var nested func(b *bolt.Bucket)
-		nested = func(b *bolt.Bucket) {
-			if root := uint64(b.Root()); root != 0 { // 0: inline, in its parent's leaf
-				roots = append(roots, root)
-			}
-			_ = b.ForEachBucket(func(k []byte) error {
-				nested(b.Bucket(k))
-				return nil
-			})
+	// The buckets' trees hang from the leaves of the root bucket's.
+	if err := walk(uint64(tx.Cursor().Bucket().Root()), 0); err != nil {
+		return nil, err
+	}
+	return seen, nil
+}
+
+// errNoElements is a branch page without elements: bbolt makes none (it
+// drops a branch whose last child went), and its cursors, looking for the
+// last, go round for ever.
+func errNoElements(id uint64) error { return fmt.Errorf("page %d: a branch page without elements", id) }
+
+// branchesReached is checkPages for the start (freeInUse): the pages the
+// trees of the top-level buckets reach, their branch pages read from the
+// file (r) and their leaves not. A leaf's id is in its parent, and every
+// leaf of a tree is as deep as its first (bbolt keeps its trees balanced),
+// so below the last level of branches nothing is read: at a year of
+// history a few hundred reads, where checkPages makes one a page. A
+// leaf's overflow pages are not reached, nor nested buckets walked (the
+// store has none): checkPages, a minute later, reaches them.
+func branchesReached(tx *bolt.Tx, r io.ReaderAt) (map[uint64]bool, error) {
+	ps := int64(tx.DB().Info().PageSize)
+	hwm := uint64(filePages(tx))
+	reached := map[uint64]bool{}
+	// read returns the header of page id and, of a branch, its elements.
+	read := func(id uint64) (pageHead, []byte, error) {
+		head := make([]byte, pageHeader)
+		if _, err := r.ReadAt(head, int64(id)*ps); err != nil {
+			return pageHead{}, nil, fmt.Errorf("page %d: %w", id, err)
 		}
-		nested(b)
+		h := readHead(head)
+		switch {
+		case h.id != id:
+			return h, nil, fmt.Errorf("page %d: its header says page %d", id, h.id)
+		case id+h.span > hwm:
+			return h, nil, fmt.Errorf("page %d: spans %d pages, past the file's %d", id, h.span, hwm)
+		case h.flags&branchFlag == 0:
+			return h, nil, nil
+		case h.count == 0:
+			return h, nil, errNoElements(id)
+		case pageHeader+int64(h.count)*branchElem > int64(h.span)*ps:
+			return h, nil, fmt.Errorf("page %d: %d elements do not fit in it", id, h.count)
+		}
+		elems := make([]byte, int64(h.count)*branchElem)
+		if _, err := r.ReadAt(elems, int64(id)*ps+pageHeader); err != nil {
+			return h, nil, fmt.Errorf("page %d: %w", id, err)
+		}
+		return h, elems, nil
+	}
+	var walk func(id uint64, depth, leaves int) error
+	walk = func(id uint64, depth, leaves int) error {
+		if id < 2 || id >= hwm || depth > maxTreeDepth {
+			return fmt.Errorf("page %d: out of the file's %d pages (or a loop)", id, hwm)
+		}
+		if reached[id] {
+			return fmt.Errorf("page %d: reached twice (two parents)", id)
+		}
+		reached[id] = true
+		if depth == leaves {
+			return nil
+		}
+		h, elems, err := read(id)
+		if err != nil || elems == nil {
+			return err // a leaf above the others' depth: nothing below it
+		}
+		for p := id + 1; p < id+h.span; p++ {
+			reached[p] = true
+		}
+		for e := 0; e < len(elems); e += branchElem {
+			if err := walk(binary.LittleEndian.Uint64(elems[e+8:]), depth+1, leaves); err != nil {
+				return err
+			}
+		}
 		return nil
-	})
+	}
+	roots := []uint64{uint64(tx.Cursor().Bucket().Root())}
+	if err := tx.ForEach(func(_ []byte, b *bolt.Bucket) error {
+		if root := uint64(b.Root()); root != 0 { // 0: inline, in its parent's leaf
+			roots = append(roots, root)
+		}
+		return nil
+	}); err != nil {
+		return nil, err
+	}
 	for _, root := range roots {
-		if err := walk(root, 0); err != nil {
+		// The depth of the tree's leaves: that of its first.
+		leaves, id := 0, root
+		for ; leaves <= maxTreeDepth; leaves++ {
+			if id < 2 || id >= hwm {
+				break // walk says so
+			}
+			_, elems, err := read(id)
+			if err != nil {
+				return nil, err
+			}
+			if len(elems) == 0 {
+				break
+			}
+			id = binary.LittleEndian.Uint64(elems[8:])
+		}
+		if err := walk(root, 0, leaves); err != nil {
 			return nil, err
 		}
 	}
-	return seen, nil
+	return reached, nil
+}
+
+// freeInUse refuses the store db, before the engine writes into it, when
+// its free list names a page its trees use: bbolt would give the page out
+// again, and the first commit write over what it holds (one flipped bit of
+// the list is enough). It compares the list with branchesReached: the
+// whole check (checkStructure) reads every page, too long for the start.
+func freeInUse(db *bolt.DB) (err error) {
+	defer debug.SetPanicOnFault(debug.SetPanicOnFault(true))
+	defer recoverDamaged(absPath(db.Path()), &err)
+	f, err := os.Open(db.Path())
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	err = db.View(func(tx *bolt.Tx) error {
+		free, err := freelistPage(tx, f)
+		if err != nil {
+			return err
+		}
+		reached, err := branchesReached(tx, f)
+		if err != nil {
+			return err
+		}
+		return checkFreelist(tx, f, free, reached, false)
+	})
+	if err != nil {
+		return fmt.Errorf("%w: %s: %v", ErrDamaged, absPath(db.Path()), err)
+	}
+	return nil
 }
 
 // freelistPage is the page of the free list of the commit tx began from,
@@ -173,7 +312,9 @@ func freelistPage(tx *bolt.Tx, r io.ReaderAt) (uint64, error) {
 // reached or free, none both, none free twice or past the mark. A page
 // neither reached nor free is lost for good; one both is given out again
 // while in use. bbolt reads the list at opening without looking at it.
-func checkFreelist(tx *bolt.Tx, r io.ReaderAt, id uint64, reached map[uint64]bool) error {
+// Without whole, reached holds only some of the pages in use
+// (branchesReached): a page neither reached nor free is no loss then.
+func checkFreelist(tx *bolt.Tx, r io.ReaderAt, id uint64, reached map[uint64]bool, whole bool) error {
 	ps := int64(tx.DB().Info().PageSize)
 	hwm := uint64(filePages(tx))
 	switch {
@@ -228,6 +369,9 @@ func checkFreelist(tx *bolt.Tx, r io.ReaderAt, id uint64, reached map[uint64]boo
 			return fmt.Errorf("page %d: in use and free", p)
 		}
 		free[p] = true
+	}
+	if !whole {
+		return nil
 	}
 	for p := range hwm {
 		if !used[p] && !free[p] {

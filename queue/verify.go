@@ -55,10 +55,16 @@ func Verify(path string, cfg *config.Config) (err error) {
 		}
 	}
 	err = db.View(func(tx *bolt.Tx) error {
+		damaged := false
 		if err := checkStructure(tx, path, true, false, func(format string, args ...any) {
+			damaged = true
 			bad("store structure: "+format, args...)
 		}); err != nil {
 			return err
+		}
+		if damaged {
+			// Not read through bbolt: a loop of pages would never end.
+			return fmt.Errorf("%w: %s", ErrDamaged, path)
 		}
 		vs, err := readConfigs(tx)
 		if err != nil {
@@ -418,11 +424,6 @@ func (e *Engine) Check(ctx context.Context) error {
 // that list while the writer changes it (bbolt: not safe with writers at
 // the same time). The rest holds.
 func checkStructure(tx *bolt.Tx, path string, readEvery, live bool, bad func(format string, args ...any)) error {
-	if readEvery {
-		if err := readAll(tx); err != nil {
-			return err
-		}
-	}
 	// bbolt's check runs in a goroutine of its own, where a page that
 	// points past the file faults beyond any recovery (SetPanicOnFault is
 	// per goroutine), and it marks each page a page spans: a damaged span
@@ -439,11 +440,20 @@ func checkStructure(tx *bolt.Tx, path string, readEvery, live bool, bad func(for
 	}
 	reached, err := checkPages(tx, f)
 	if err == nil {
-		err = checkFreelist(tx, f, free, reached)
+		err = checkFreelist(tx, f, free, reached, true)
 	}
 	if err != nil {
 		bad("%v", err)
-	} else if n, hwm := pagesUsed(tx); n < 0 || n > hwm {
+		return nil
+	}
+	// Only pages found sound are read through bbolt: a loop of pages
+	// would send its cursors round for ever.
+	if readEvery {
+		if err := readAll(tx); err != nil {
+			return err
+		}
+	}
+	if n, hwm := pagesUsed(tx); n < 0 || n > hwm {
 		bad("the pages in use span %d pages, past the file's %d", n, hwm)
 	} else if !live {
 		for err := range tx.Check() {
