@@ -16,6 +16,7 @@ import (
 	"runtime/debug"
 	"strconv"
 	"strings"
+	"syscall"
 	"time"
 
 	bolt "go.etcd.io/bbolt"
@@ -272,6 +273,10 @@ func accessHint(path string, err error) string {
 		fallthrough
 	case errors.Is(err, fs.ErrNotExist):
 		return "; set db: in the configuration, or -db, to a file in a directory this user may write, such as /var/lib/cherga/cherga.db"
+	case errors.Is(err, syscall.EROFS):
+		// Mounted so, or made so by the kernel after the card failed a
+		// write (ext4's errors=remount-ro).
+		return "; the file system is read-only: if it was not mounted so, the kernel made it so after the SD card failed a write (sudo dmesg says), and a card that fails is replaced: put the latest backup on a new one"
 	}
 	return ""
 }

@@ -11,6 +11,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"syscall"
 	"testing"
 	"time"
 
@@ -325,6 +326,8 @@ func TestAccessHint(t *testing.T) {
 	require.NoError(t, os.WriteFile(path, []byte("x"), 0o400))
 	require.Contains(t, queue.AccessHint(path, denied), "(mode -r--------) is not this user's to read and write: give it to the user cherga runs as (sudo chown cherga: "+path+" && sudo chmod 600 "+path+")")
 	require.Empty(t, queue.AccessHint(path, errors.New("other")))
+	rofs := &fs.PathError{Op: "write", Path: path, Err: syscall.EROFS}
+	require.Contains(t, queue.AccessHint(path, fmt.Errorf("commit: %w", rofs)), "the kernel made it so after the SD card failed a write (sudo dmesg says)")
 }
 
 // The engine checks its store's structure a minute after its start, while

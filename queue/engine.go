@@ -733,7 +733,7 @@ func (e *Engine) run(batch []*request) {
 			refused := t != nil && t.refused != nil && err == t.refused
 			if !refused {
 				e.log.Error("queue: transaction failed; state reloaded from disk", "err", err)
-				err = fmt.Errorf("%w: %w", ErrStore, err)
+				err = fmt.Errorf("%w: %w%s", ErrStore, err, accessHint(e.db.Path(), err))
 			}
 			for i, r := range batch {
 				if !r.readOnly {
