@@ -1,6 +1,7 @@
 package printer
 
 import (
+	"cmp"
 	"maps"
 	"strings"
 )
@@ -20,6 +21,7 @@ type Doc struct {
 	Lines    []Line
 	QR       []string  // payloads of printed QR codes, in order
 	QRAt     []int     // where each QR code was printed: the number of Lines before it
+	QRModule []int     // the module size in dots each QR code was printed with
 	Barcodes []string  // data of printed CODE128 bar codes (without the code set prefix)
 	Images   int       // raster images and NV logos printed
 	ImagesAt []int     // where each image was printed: the number of Lines before it
@@ -57,6 +59,9 @@ type Decoder struct {
 	lineAt  Line // modes of the current line
 	cur     Line // modes in force (Text unused)
 	qr      string
+	// qrModule is the module size GS ( k function 167 set (0: none,
+	// qrDefaultModule).
+	qrModule int
 
 	asb     byte // the items of automatic status back in force (GS a n)
 	asbSets int  // GS a commands processed
@@ -90,6 +95,10 @@ func Decode(b []byte) (docs []Doc, rest []byte) {
 	return docs, b[d.cutAt:]
 }
 
+// qrDefaultModule is the module size of a QR code printed without one set:
+// 3 dots, Epson's default.
+const qrDefaultModule = 3
+
 // Feed decodes the next bytes of the stream and returns the docs they complete.
 func (d *Decoder) Feed(p []byte) []Doc {
 	var docs []Doc
@@ -122,6 +131,7 @@ func (d *Decoder) Pending() Doc {
 	doc.Lines = append([]Line(nil), d.doc.Lines...)
 	doc.QR = append([]string(nil), d.doc.QR...)
 	doc.QRAt = append([]int(nil), d.doc.QRAt...)
+	doc.QRModule = append([]int(nil), d.doc.QRModule...)
 	doc.ImagesAt = append([]int(nil), d.doc.ImagesAt...)
 	doc.Bitmaps = append([]*Bitmap(nil), d.doc.Bitmaps...)
 	if d.line.Len() > 0 {
@@ -258,9 +268,9 @@ func (d *Decoder) esc(b []byte) (int, bool) {
 	switch b[1] {
 	case '@':
 		// Initialize clears the print buffer: an unfinished line is lost,
-		// and automatic status back is off.
+		// automatic status back is off, and the QR module size its default.
 		d.reset()
-		d.asb = 0
+		d.asb, d.qrModule = 0, 0
 		return 2, false
 	case '2':
 		return 2, false
@@ -400,6 +410,10 @@ func (d *Decoder) symbol(p []byte) {
 		return
 	}
 	switch p[1] {
+	case 67: // function 167: module size
+		if len(p) >= 3 {
+			d.qrModule = int(p[2])
+		}
 	case 80: // function 180: store, after m
 		if len(p) >= 3 {
 			d.qr = string(p[3:])
@@ -410,6 +424,7 @@ func (d *Decoder) symbol(p []byte) {
 		}
 		d.doc.QR = append(d.doc.QR, d.qr)
 		d.doc.QRAt = append(d.doc.QRAt, len(d.doc.Lines))
+		d.doc.QRModule = append(d.doc.QRModule, cmp.Or(d.qrModule, qrDefaultModule))
 	}
 }
 

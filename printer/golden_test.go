@@ -21,7 +21,7 @@ var goldenText = map[string]string{
 	"epson-tm-t20": testTicketText,
 	"xprinter-80":  testTicketText,
 	// No QR on generic: one blank line less before the footer.
-	"generic": strings.Replace(testTicketText, "\n\nСтан черги онлайн / Queue status online\n\nДякуємо", "\n\nДякуємо", 1),
+	"generic": strings.Replace(testTicketText, "\n\nСтан черги онлайн / Queue status online\n\n\nДякуємо", "\n\nДякуємо", 1),
 	// Four empty lines at the end: fed past the tear bar before the cut.
 	"xprinter-58": `ЦНАП Подільського району м.
 Києва
@@ -39,6 +39,7 @@ Wait: about 15 min
 
 Стан черги онлайн
 Queue status online
+
 
 Дякуємо! Слідкуйте за табло та
 голосовими оголошеннями.
@@ -185,7 +186,8 @@ Residence registration
 Вас викликано: вікно 10
 You have been called: counter 10
 
-Стан черги онлайн / Queue status online`,
+Стан черги онлайн / Queue status online
+`,
 		// 32 columns: the other pairs go on two lines too.
 		"xprinter-58": `ЦНАП Подільського району м.
 Києва
@@ -202,6 +204,7 @@ You have been called: counter 10
 
 Стан черги онлайн
 Queue status online
+
 
 
 

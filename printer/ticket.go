@@ -50,6 +50,25 @@ type Ticket struct {
 	Logo *Bitmap
 }
 
+// qrCapacityM is how many bytes a QR code of level M holds in byte mode,
+// by version from 1 (ISO/IEC 18004, table 7); a version is 17+4v modules a
+// side.
+var qrCapacityM = []int{14, 26, 42, 62, 84, 106, 122, 152, 180, 213, 251, 287, 331, 362, 412, 450, 504, 560, 624, 666}
+
+// fontADots is the width of a character of font A in dots: a line of
+// Columns of them is the width of the paper.
+const fontADots = 12
+
+// qrFit is the largest module size up to mod at which a QR code of n bytes
+// (level M) fits in dots: a printer leaves out a code wider than its paper.
+func qrFit(mod, n, dots int) int {
+	v := 1
+	for v <= len(qrCapacityM) && qrCapacityM[v-1] < n {
+		v++
+	}
+	return max(1, min(mod, dots/(17+4*v)))
+}
+
 // cutFeed is the n of GS V 66 n: a little paper under the last line before the cut.
 const cutFeed = 24
 
@@ -159,10 +178,14 @@ func (p *Profile) Ticket(t *Ticket) ([]byte, error) {
 	if t.QR != "" && p.QR {
 		w.b = append(w.b, LF)
 		w.pair("qr", "Стан черги онлайн", "Queue status online")
+		// A line of paper above the code, as below it: a scanner finds
+		// its edge by the blank around it (the quiet zone).
+		w.b = append(w.b, LF)
 		mod := p.QRModule
 		if mod == 0 {
 			mod = 6
 		}
+		mod = qrFit(mod, len(t.QR), p.Columns*fontADots)
 		if w.err == nil {
 			if w.b, err = QR(w.b, t.QR, mod, QRLevelM); err != nil {
 				w.err = fmt.Errorf("printer: ticket field qr: %w", err)

@@ -42,6 +42,7 @@ Residence registration
 
 Стан черги онлайн / Queue status online
 
+
 Дякуємо! Слідкуйте за табло та голосовими
 оголошеннями.`
 
@@ -74,6 +75,24 @@ func TestTicketGolden(t *testing.T) {
 	require.True(t, bytes.HasSuffix(got, []byte{GS, 'V', 66, cutFeed}), "ends with feed and partial cut")
 }
 
+// A QR code of a profile's module size that would be wider than the paper
+// (a printer leaves it out) is printed with the largest module that fits.
+func TestTicketQRFitsPaper(t *testing.T) {
+	p := *profile(t, "xprinter-58") // 384 dots
+	p.QRModule = 12
+	tk := testTicket()
+	tk.QR = "https://cnap.inhulets-rada.gov.ua/cherga/t/demo/1042" // 52 bytes: version 4, 33 modules
+	b, err := p.Ticket(tk)
+	require.NoError(t, err)
+	docs := NewDecoder(&p).Feed(b)
+	require.Len(t, docs, 1)
+	require.Equal(t, []int{384 / 33}, docs[0].QRModule)
+	for n, want := range map[int]int{14: 21, 15: 25, 62: 33, 63: 37, 666: 97} {
+		require.Equal(t, 200/want, qrFit(16, n, 200), "%d bytes: %d modules", n, want)
+	}
+	require.Equal(t, 6, qrFit(6, 52, 576), "it fits as the profile asks")
+}
+
 func TestTicketDecodeRoundTrip(t *testing.T) {
 	for _, name := range Profiles() {
 		t.Run(name, func(t *testing.T) {
@@ -87,6 +106,8 @@ func TestTicketDecodeRoundTrip(t *testing.T) {
 			require.True(t, doc.Cut)
 			if p.QR {
 				require.Equal(t, []string{"https://cherga.example/t/А023"}, doc.QR)
+				require.Equal(t, []int{p.QRModule}, doc.QRModule, "the module size it was printed with")
+				require.Empty(t, doc.Lines[doc.QRAt[0]-1].Text, "a blank line above the code (its quiet zone)")
 			} else {
 				require.Empty(t, doc.QR)
 			}

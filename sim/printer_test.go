@@ -84,6 +84,7 @@ Wait: about 1 h 35 min
 
 Стан черги онлайн / Queue status online
 
+
 Дякуємо за м’яке терпіння!`, doc.String())
 	require.Equal(t, []string{"https://cherga.example/t/A023"}, doc.QR)
 	require.Equal(t, 4, doc.Lines[2].Width)

@@ -133,7 +133,7 @@ func (r *renderer) layout(d printer.Doc, img *image.Paletted) int {
 			im++
 		}
 		for qr < len(d.QRAt) && d.QRAt[qr] <= i && qr < len(d.QR) {
-			y = r.qr(d.QR[qr], y)
+			y = r.qr(d.QR[qr], qrModuleOf(d, qr), y)
 			qr++
 		}
 		if i == len(d.Lines) {
@@ -142,7 +142,7 @@ func (r *renderer) layout(d printer.Doc, img *image.Paletted) int {
 		y = r.line(d.Lines[i], y)
 	}
 	for ; qr < len(d.QR); qr++ { // QRAt missing (a hand-made Doc)
-		y = r.qr(d.QR[qr], y)
+		y = r.qr(d.QR[qr], qrModuleOf(d, qr), y)
 	}
 	for ; im < d.Images; im++ { // ImagesAt missing (a hand-made Doc)
 		y = r.image(d, im, y)
@@ -217,13 +217,15 @@ func (r *renderer) glyph(g *glyph, x0, y0, w, h int) {
 }
 
 // qr draws the QR code of payload as the printer does (model 2, level M),
-// then the payload in text under it, so a person reading the picture sees
-// where it leads. A payload too long for the encoder here is drawn as a
-// framed box of the same place.
-func (r *renderer) qr(payload string, y int) int {
-	module := qrModule
-	if r.dots < 40*glyphW {
-		module = 4 // 58 mm profiles print smaller modules
+// module dots a module (0: as the profiles ask), from y: no more room
+// around it than the ticket leaves. A payload too long for the encoder
+// here is drawn as a framed box of the same place, naming it.
+func (r *renderer) qr(payload string, module, y int) int {
+	if module <= 0 {
+		module = qrModule
+		if r.dots < 40*glyphW {
+			module = 4 // 58 mm profiles print smaller modules
+		}
 	}
 	sym, err := encodeQR([]byte(payload))
 	if err != nil {
@@ -232,7 +234,7 @@ func (r *renderer) qr(payload string, y int) int {
 	}
 	side := len(sym) * module
 	x0 := margin + (r.dots-side)/2
-	y0 := y + 2*module
+	y0 := y
 	if r.img != nil {
 		for my, row := range sym {
 			for mx, dark := range row {
@@ -247,8 +249,16 @@ func (r *renderer) qr(payload string, y int) int {
 			}
 		}
 	}
-	y = y0 + side + 2*module
-	return r.line(printer.Line{Text: payload, Width: 1, Height: 1, Align: printer.AlignCenter}, y)
+	return y0 + side
+}
+
+// qrModuleOf is the module size QR code i of d was printed with (0: not
+// known, a hand-made Doc).
+func qrModuleOf(d printer.Doc, i int) int {
+	if i < len(d.QRModule) {
+		return d.QRModule[i]
+	}
+	return 0
 }
 
 func abs(v int) int {
