@@ -413,9 +413,16 @@ var maxMapping = func() int64 {
 // second) while the engine's commit, and every press behind it, waits;
 // and afterwards each page the engine reads faults in anew. The mapping is
 // only address space, free on 64 bits: a store under 1 GiB is never
-// mapped again. On 32 bits, where the whole program has 3 GiB of it, a
-// quarter of maxMapping.
-var initialMapping = int(min(maxMapping, 4<<30) / 4)
+// mapped again. On 32 bits, where the whole program has 3 GiB of it (and
+// a test binary many engines at once), 64 MiB: a store grows past it in
+// about two months (1 MB a business day), and is then mapped again at
+// each doubling, as before.
+var initialMapping = func() int {
+	if strconv.IntSize == 32 {
+		return 64 << 20
+	}
+	return 1 << 30
+}()
 
 // mappable refuses a store file larger than limit, saying what to do rather
 // than bbolt's "file size too small", and warns on log (when not nil) from
