@@ -399,9 +399,9 @@ func (p *Printer) awaitPrinted(ctx context.Context, c conn, job uint64) error {
 // of what was printed before. A printer that does not answer gives ErrNoReply (it
 // is off, unplugged or does not support status); a condition such as paper out is
 // not an error here: see Status.Err. What the printer sent unasked before the
-// request is dropped; a reply that is not a status reply, or replies of which
-// some were lost (ErrBadReply: a line at another baud rate, a profile not the
-// printer's), are asked again once, on a fresh connection.
+// request is dropped; a reply that is not a status reply (ErrBadReply: a line
+// at another baud rate, a profile not the printer's), even one of replies cut
+// short, is asked again once, on a fresh connection.
 func (p *Printer) Status(ctx context.Context) (Status, error) {
 	if p.spec.kind == kindNone {
 		return Status{Online: true}, p.checkOpen()
@@ -434,6 +434,16 @@ func (p *Printer) status(ctx context.Context) (Status, error) {
 	}
 	replies, err := p.query(ctx, c, req, len(asked))
 	if err != nil {
+		// Replies cut short are silence, from a model that does not
+		// answer every request, unless one that came is no status: a
+		// line at another baud rate, whose lost bytes were taken for the
+		// start of a message the printer sends unasked.
+		var s Status
+		for i, r := range replies {
+			if uerr := s.Update(asked[i], r); uerr != nil {
+				return Status{}, fmt.Errorf("printer: status of %s: %w (and no more replies)", p, uerr)
+			}
+		}
 		return Status{}, err
 	}
 	var s Status
@@ -485,6 +495,7 @@ func (p *Printer) ClearBuffer(ctx context.Context) error {
 }
 
 // query writes the real-time requests req and reads n one-byte replies.
+// Replies that stop short are ErrNoReply, returned with those that came.
 func (p *Printer) query(ctx context.Context, c conn, req []byte, n int) ([]byte, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
@@ -507,13 +518,7 @@ func (p *Printer) query(ctx context.Context, c conn, req []byte, n int) ([]byte,
 				if p.isClosed() {
 					return nil, ErrClosed
 				}
-				if got > 0 {
-					// It answers, but some replies were lost: taken
-					// for the start of a message it sends unasked,
-					// bytes of a line at another baud rate.
-					return nil, fmt.Errorf("%w: %d of the %d replies to % X from %s within %v", ErrBadReply, got, n, req, p, p.statusTimeout)
-				}
-				return nil, fmt.Errorf("%w to % X from %s within %v", ErrNoReply, req, p, p.statusTimeout)
+				return buf[:got], fmt.Errorf("%w to % X from %s within %v (%d of %d)", ErrNoReply, req, p, p.statusTimeout, got, n)
 			}
 			return nil, p.fail(c, "read", err)
 		}

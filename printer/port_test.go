@@ -202,6 +202,9 @@ type tcpPrinter struct {
 	// garbled is how many of the next replies to DLE EOT are 0xFF, not a
 	// status reply.
 	garbled int
+	// unanswered is a DLE EOT n it never answers (0: none), as a model
+	// without that request.
+	unanswered byte
 	// inOrder makes it a clone that answers DLE EOT only when it reaches
 	// it in its buffer: this long after the print data before it.
 	inOrder time.Duration
@@ -280,7 +283,7 @@ func (f *tcpPrinter) serve(c net.Conn) {
 				f.garbled--
 				r = 0xFF
 			}
-			silent, inOrder := f.silent, f.inOrder
+			silent, inOrder := f.silent || req == f.unanswered, f.inOrder
 			msg, asb := f.state.ASB(), f.asbOn[c]
 			f.mu.Unlock()
 			pend = pend[i+3:]
@@ -442,6 +445,30 @@ func TestTCPStrayBytes(t *testing.T) {
 		require.NoError(t, err, tt.name)
 		require.Equal(t, Status{Online: true}, s, tt.name)
 	}
+}
+
+// A model that answers some of the status requests and not the others
+// gives no status (the kiosk prints without checks), as one that answers
+// none; replies cut short of which one is no status are a bad reply (a
+// line at another baud rate, whose lost bytes were taken for the start of
+// a message the printer sends unasked).
+func TestTCPStatusCutShort(t *testing.T) {
+	f := startTCPPrinter(t)
+	f.mu.Lock()
+	f.unanswered = StatusPaper
+	f.mu.Unlock()
+	p, err := Open("tcp://"+f.ln.Addr().String(), &Opts{Timeout: testkit.Wait, StatusTimeout: 200 * time.Millisecond, Profile: profile(t, "xprinter-80")})
+	require.NoError(t, err)
+	defer p.Close()
+	_, err = p.Status(context.Background())
+	require.ErrorIs(t, err, ErrNoReply)
+	require.NotErrorIs(t, err, ErrBadReply)
+
+	f.mu.Lock()
+	f.garbled = 1
+	f.mu.Unlock()
+	_, err = p.Status(context.Background())
+	require.ErrorIs(t, err, ErrBadReply, "a garbled reply, then silence again")
 }
 
 // A device file's input is drained before a status request, as a serial

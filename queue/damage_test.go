@@ -387,7 +387,62 @@ func TestFreePageInUseRefusedBeforeWriting(t *testing.T) {
 	path, cfg := damagedStore(t)
 	live := bucketRoot(t, path, "")
 	require.NotZero(t, live, "a bucket with a page of its own")
+	b := freeListNames(t, path, live)
+	_, err := queue.Open(path, cfg, &queue.Opts{Logger: quiet})
+	require.ErrorIs(t, err, queue.ErrDamaged)
+	require.ErrorContains(t, err, fmt.Sprintf("page %d: in use and free", live))
+	after, err := os.ReadFile(path)
+	require.NoError(t, err)
+	require.True(t, bytes.Equal(b, after), "nothing written into the damaged file")
+	require.ErrorContains(t, queue.Verify(path, cfg), "in use and free")
+}
 
+// So is one that names a page a value longer than a page takes past its
+// leaf (its overflow): a past day's statistics of a few hundred visits.
+func TestFreeOverflowPageRefusedBeforeWriting(t *testing.T) {
+	// An engine of its own: the office of the other tests verifies its
+	// store when the test ends, which here is damaged on purpose.
+	cfg, path, clk := queuetest.Office(t), filepath.Join(t.TempDir(), "q.db"), queuetest.NewClock(monday10)
+	e, err := queue.Open(path, cfg, &queue.Opts{Now: clk.Now, Logger: quiet})
+	require.NoError(t, err)
+	ctx := context.Background()
+	for range 400 {
+		_, err := e.Issue(ctx, queue.IssueRequest{Service: "social", Kiosk: "k1"})
+		require.NoError(t, err)
+		clk.Add(20 * time.Second)
+		_, err = e.Counter(ctx, "1", queue.Command{Action: queue.Next})
+		require.NoError(t, err)
+		clk.Add(40 * time.Second)
+	}
+	clk.Add(24 * time.Hour)
+	_, err = e.Issue(ctx, queue.IssueRequest{Service: "social", Kiosk: "k1"}) // the day before is recorded
+	require.NoError(t, err)
+	require.NoError(t, e.Close())
+
+	db, err := bolt.Open(path, 0o600, nil) // Tx.Page needs the free list, which a read-only one does not read
+	require.NoError(t, err)
+	var over uint64
+	require.NoError(t, db.View(func(tx *bolt.Tx) error {
+		for id := 2; id < int(tx.Size())/os.Getpagesize() && over == 0; id++ {
+			if p, err := tx.Page(id); err == nil && p != nil && p.Type == "leaf" && p.OverflowCount > 0 {
+				over = uint64(id + 1)
+			}
+		}
+		return nil
+	}))
+	require.NoError(t, db.Close())
+	require.NotZero(t, over, "a leaf in use with an overflow page")
+
+	freeListNames(t, path, over)
+	_, err = queue.Open(path, cfg, &queue.Opts{Now: clk.Now, Logger: quiet})
+	require.ErrorIs(t, err, queue.ErrDamaged)
+	require.ErrorContains(t, err, fmt.Sprintf("page %d: in use and free", over))
+}
+
+// freeListNames writes id over the first page on the free list of the
+// store at path, as one damaged bit may, and returns the file's bytes.
+func freeListNames(t *testing.T, path string, id uint64) []byte {
+	t.Helper()
 	// The free list of the latest commit: its page from the meta page of
 	// the higher transaction id, then the first id on it.
 	b, err := os.ReadFile(path)
@@ -407,16 +462,9 @@ func TestFreePageInUseRefusedBeforeWriting(t *testing.T) {
 	if count == 0xFFFF {
 		first += 8
 	}
-	binary.LittleEndian.PutUint64(b[first:], live)
+	binary.LittleEndian.PutUint64(b[first:], id)
 	require.NoError(t, os.WriteFile(path, b, 0o600))
-
-	_, err = queue.Open(path, cfg, &queue.Opts{Logger: quiet})
-	require.ErrorIs(t, err, queue.ErrDamaged)
-	require.ErrorContains(t, err, fmt.Sprintf("page %d: in use and free", live))
-	after, err := os.ReadFile(path)
-	require.NoError(t, err)
-	require.True(t, bytes.Equal(b, after), "nothing written into the damaged file")
-	require.ErrorContains(t, queue.Verify(path, cfg), "in use and free")
+	return b
 }
 
 // A loop in a bucket's pages (a child that points back at its parent) is

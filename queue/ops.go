@@ -336,12 +336,24 @@ func (e *Engine) Counter(ctx context.Context, counter string, cmd Command) (Coun
 			err = fmt.Errorf("%w %q", ErrUnknownAction, cmd.Action)
 		}
 		res.fill(c) // refused too: the counter as the refusal left it
-		if cmd.Action == Next && err == nil && c.current == nil && !t.inHours(c) {
+		if cmd.Action == Next && err == nil && c.current == nil && !t.openNow(c) {
 			res.OffHours, res.Opens = true, t.opens(c)
 		}
 		return err
 	})
 	return res, err
+}
+
+// openNow reports whether any of the counter's services is in its hours
+// now: by the clock, not by what the boards were last told (inHours),
+// which a tick brings up to date only after the opening.
+func (t *txn) openNow(c *counterState) bool {
+	for _, id := range c.services {
+		if svc := t.e.cfg.Service(id); svc != nil && t.e.isOpen(svc, t.now) {
+			return true
+		}
+	}
+	return false
 }
 
 // opens is when the first of the counter's services opens after now

@@ -1,11 +1,13 @@
 package queue
 
 import (
+	"cmp"
 	"encoding/binary"
 	"fmt"
 	"io"
 	"os"
 	"runtime/debug"
+	"slices"
 
 	bolt "go.etcd.io/bbolt"
 )
@@ -166,13 +168,15 @@ func errNoElements(id uint64) error { return fmt.Errorf("page %d: a branch page 
 // file (r) and their leaves not. A leaf's id is in its parent, and every
 // leaf of a tree is as deep as its first (bbolt keeps its trees balanced),
 // so below the last level of branches nothing is read: at a year of
-// history a few hundred reads, where checkPages makes one a page. A
-// leaf's overflow pages are not reached, nor nested buckets walked (the
-// store has none): checkPages, a minute later, reaches them.
-func branchesReached(tx *bolt.Tx, r io.ReaderAt) (map[uint64]bool, error) {
+// history a few hundred reads, where checkPages makes one a page. Those
+// leaves come back apart: a leaf's overflow pages are not reached, and a
+// free page may be one (unread.covers). Nested buckets are not walked
+// (the store has none): checkPages, a minute later, reaches them.
+func branchesReached(tx *bolt.Tx, r io.ReaderAt) (map[uint64]bool, *unread, error) {
 	ps := int64(tx.DB().Info().PageSize)
 	hwm := uint64(filePages(tx))
 	reached := map[uint64]bool{}
+	leaves := &unread{r: r, ps: ps}
 	// read returns the header of page id and, of a branch, its elements.
 	read := func(id uint64) (pageHead, []byte, error) {
 		head := make([]byte, pageHeader)
@@ -198,8 +202,8 @@ func branchesReached(tx *bolt.Tx, r io.ReaderAt) (map[uint64]bool, error) {
 		}
 		return h, elems, nil
 	}
-	var walk func(id uint64, depth, leaves int) error
-	walk = func(id uint64, depth, leaves int) error {
+	var walk func(id uint64, depth, leafDepth int) error
+	walk = func(id uint64, depth, leafDepth int) error {
 		if id < 2 || id >= hwm || depth > maxTreeDepth {
 			return fmt.Errorf("page %d: out of the file's %d pages (or a loop)", id, hwm)
 		}
@@ -207,7 +211,8 @@ func branchesReached(tx *bolt.Tx, r io.ReaderAt) (map[uint64]bool, error) {
 			return fmt.Errorf("page %d: reached twice (two parents)", id)
 		}
 		reached[id] = true
-		if depth == leaves {
+		if depth == leafDepth {
+			leaves.ids = append(leaves.ids, id)
 			return nil
 		}
 		h, elems, err := read(id)
@@ -218,7 +223,7 @@ func branchesReached(tx *bolt.Tx, r io.ReaderAt) (map[uint64]bool, error) {
 			reached[p] = true
 		}
 		for e := 0; e < len(elems); e += branchElem {
-			if err := walk(binary.LittleEndian.Uint64(elems[e+8:]), depth+1, leaves); err != nil {
+			if err := walk(binary.LittleEndian.Uint64(elems[e+8:]), depth+1, leafDepth); err != nil {
 				return err
 			}
 		}
@@ -231,29 +236,53 @@ func branchesReached(tx *bolt.Tx, r io.ReaderAt) (map[uint64]bool, error) {
 		}
 		return nil
 	}); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	for _, root := range roots {
 		// The depth of the tree's leaves: that of its first.
-		leaves, id := 0, root
-		for ; leaves <= maxTreeDepth; leaves++ {
+		depth, id := 0, root
+		for ; depth <= maxTreeDepth; depth++ {
 			if id < 2 || id >= hwm {
 				break // walk says so
 			}
 			_, elems, err := read(id)
 			if err != nil {
-				return nil, err
+				return nil, nil, err
 			}
 			if len(elems) == 0 {
 				break
 			}
 			id = binary.LittleEndian.Uint64(elems[8:])
 		}
-		if err := walk(root, 0, leaves); err != nil {
-			return nil, err
+		if err := walk(root, 0, depth); err != nil {
+			return nil, nil, err
 		}
 	}
-	return reached, nil
+	slices.Sort(leaves.ids)
+	return reached, leaves, nil
+}
+
+// unread are the leaves branchesReached reached without reading them: a
+// page in use may be one's overflow.
+type unread struct {
+	r   io.ReaderAt
+	ps  int64
+	ids []uint64 // in order
+}
+
+// covers reports whether page p is the overflow of the leaf nearest below
+// it, as that leaf's header says: one read a free page.
+func (u *unread) covers(p uint64) (bool, error) {
+	i, _ := slices.BinarySearch(u.ids, p)
+	if i == 0 {
+		return false, nil
+	}
+	id := u.ids[i-1]
+	head := make([]byte, pageHeader)
+	if _, err := u.r.ReadAt(head, int64(id)*u.ps); err != nil {
+		return false, fmt.Errorf("page %d: %w", id, err)
+	}
+	return id+readHead(head).span > p, nil
 }
 
 // freeInUse refuses the store db, before the engine writes into it, when
@@ -274,11 +303,11 @@ func freeInUse(db *bolt.DB) (err error) {
 		if err != nil {
 			return err
 		}
-		reached, err := branchesReached(tx, f)
+		reached, leaves, err := branchesReached(tx, f)
 		if err != nil {
 			return err
 		}
-		return checkFreelist(tx, f, free, reached, false)
+		return checkFreelist(tx, f, free, reached, leaves)
 	})
 	if err != nil {
 		return fmt.Errorf("%w: %s: %v", ErrDamaged, absPath(db.Path()), err)
@@ -312,9 +341,10 @@ func freelistPage(tx *bolt.Tx, r io.ReaderAt) (uint64, error) {
 // reached or free, none both, none free twice or past the mark. A page
 // neither reached nor free is lost for good; one both is given out again
 // while in use. bbolt reads the list at opening without looking at it.
-// Without whole, reached holds only some of the pages in use
-// (branchesReached): a page neither reached nor free is no loss then.
-func checkFreelist(tx *bolt.Tx, r io.ReaderAt, id uint64, reached map[uint64]bool, whole bool) error {
+// With leaves, reached holds the pages in use but the overflow of those
+// leaves (branchesReached): a free page is checked against them, and one
+// neither reached nor free is no loss.
+func checkFreelist(tx *bolt.Tx, r io.ReaderAt, id uint64, reached map[uint64]bool, leaves *unread) error {
 	ps := int64(tx.DB().Info().PageSize)
 	hwm := uint64(filePages(tx))
 	switch {
@@ -367,10 +397,14 @@ func checkFreelist(tx *bolt.Tx, r io.ReaderAt, id uint64, reached map[uint64]boo
 			return fmt.Errorf("page %d: free twice", p)
 		case used[p]:
 			return fmt.Errorf("page %d: in use and free", p)
+		case leaves != nil:
+			if over, err := leaves.covers(p); err != nil || over {
+				return cmp.Or(err, fmt.Errorf("page %d: in use and free", p))
+			}
 		}
 		free[p] = true
 	}
-	if !whole {
+	if leaves != nil {
 		return nil
 	}
 	for p := range hwm {

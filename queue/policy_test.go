@@ -152,6 +152,22 @@ func TestNoShowGraceNotPastClosing(t *testing.T) {
 	require.Equal(t, queue.NoShow, o.do("1", queue.NoShowed).Ended.State)
 }
 
+// A next that calls nobody at a counter whose services are all closed
+// says so, and when the first opens; from the opening on, by the clock, it
+// is a next at which nobody waits.
+func TestNextOffHours(t *testing.T) {
+	o := newOffice(t, queuetest.Office(t, nineToFive), time.Date(2026, 11, 23, 8, 59, 50, 0, kyiv))
+	res := o.do("1", queue.Next)
+	require.True(t, res.OffHours)
+	require.True(t, res.Opens.Equal(time.Date(2026, 11, 23, 9, 0, 0, 0, kyiv)), "%v", res.Opens)
+	o.clk.Add(15 * time.Second) // 09:00:05, before the engine's tick
+	res = o.do("1", queue.Next)
+	require.False(t, res.OffHours, "open since 09:00")
+	require.True(t, res.Opens.IsZero())
+	o.issue("social")
+	require.Equal(t, "А001", o.next("1"))
+}
+
 // A no-show sent back at a counter that config.set gave other services
 // waits for any counter of its service: held for the counter, it would be
 // called there ahead of that counter's own queue, by a specialist who

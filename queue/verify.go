@@ -440,7 +440,7 @@ func checkStructure(tx *bolt.Tx, path string, readEvery, live bool, bad func(for
 	}
 	reached, err := checkPages(tx, f)
 	if err == nil {
-		err = checkFreelist(tx, f, free, reached, true)
+		err = checkFreelist(tx, f, free, reached, nil)
 	}
 	if err != nil {
 		bad("%v", err)
