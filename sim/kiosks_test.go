@@ -139,6 +139,12 @@ func TestPrinterFaultFromPage(t *testing.T) {
 	require.Contains(t, got, `"reason":"printer"`)
 	require.Contains(t, string(pageState(t, base)["k1"].Answer), "закінчився папір")
 
+	// An alert is on=1 or 0: a script's on=yes is refused, not taken for
+	// the all-clear.
+	code, msg = post(t, base+"/api/alert", url.Values{"on": {"yes"}})
+	require.Equal(t, http.StatusBadRequest, code, msg)
+	require.Contains(t, msg, "1 for an air-raid alert, 0 for the all-clear")
+
 	code, msg = post(t, base+"/api/press", url.Values{"kiosk": {"k2"}, "service": {"social"}})
 	require.Equal(t, http.StatusOK, code, msg)
 	require.Contains(t, answer(ctx, t, s, "k2", hasOK), `"ticket":"А001"`)

@@ -3,7 +3,9 @@ package sim
 import (
 	"embed"
 	"encoding/json"
+	"fmt"
 	"net/http"
+	"strconv"
 	"strings"
 )
 
@@ -53,7 +55,14 @@ func (s *Office) Handler() http.Handler {
 		reply(w, s.Counter(r.FormValue("counter"), r.FormValue("action"), r.FormValue("to")))
 	})
 	mux.HandleFunc("POST /api/alert", func(w http.ResponseWriter, r *http.Request) {
-		reply(w, s.AirRaid(r.Context(), r.FormValue("on") == "1"))
+		// Anything but 1 or 0 (true, false) is refused: taken for 0, a
+		// script's on=yes would sound the all-clear.
+		on, err := strconv.ParseBool(r.FormValue("on"))
+		if err != nil {
+			reply(w, fmt.Errorf("sim: on=%q: 1 for an air-raid alert, 0 for the all-clear", r.FormValue("on")))
+			return
+		}
+		reply(w, s.AirRaid(r.Context(), on))
 	})
 	mux.HandleFunc("POST /api/printer", func(w http.ResponseWriter, r *http.Request) {
 		f, err := ParseFault(r.FormValue("fault"))
