@@ -84,11 +84,8 @@ func checkPages(tx *bolt.Tx, r io.ReaderAt) (map[uint64]bool, error) {
 			return fmt.Errorf("page %d: %w", id, err)
 		}
 		h := readHead(page)
-		if h.id != id {
-			return fmt.Errorf("page %d: its header says page %d", id, h.id)
-		}
-		if id+h.span > hwm {
-			return fmt.Errorf("page %d: spans %d pages, past the file's %d", id, h.span, hwm)
+		if err := h.check(id, hwm, ps); err != nil {
+			return err
 		}
 		flags, count, span := h.flags, int64(h.count), int64(h.span)*ps
 		for p := id; p < id+h.span; p++ {
@@ -96,12 +93,6 @@ func checkPages(tx *bolt.Tx, r io.ReaderAt) (map[uint64]bool, error) {
 				return fmt.Errorf("page %d: spans page %d, which is used elsewhere", id, p)
 			}
 			seen[p] = true
-		}
-		if pageHeader+count*branchElem > span {
-			return fmt.Errorf("page %d: %d elements do not fit in it", id, count)
-		}
-		if flags&branchFlag != 0 && count == 0 {
-			return errNoElements(id)
 		}
 		if need := pageHeader + count*branchElem; need > int64(len(page)) {
 			page = make([]byte, need)
@@ -158,10 +149,24 @@ func checkPages(tx *bolt.Tx, r io.ReaderAt) (map[uint64]bool, error) {
 	return seen, nil
 }
 
-// errNoElements is a branch page without elements: bbolt makes none (it
-// drops a branch whose last child went), and its cursors, looking for the
-// last, go round for ever.
-func errNoElements(id uint64) error { return fmt.Errorf("page %d: a branch page without elements", id) }
+// check refuses the header h of page id, in a file of hwm pages of ps
+// bytes, that would send bbolt past the page: another page's id, a span
+// past the file, more elements than fit, or a branch without any (bbolt
+// makes none: it drops a branch whose last child went; its cursors,
+// looking for the last, go round for ever).
+func (h pageHead) check(id, hwm uint64, ps int64) error {
+	switch {
+	case h.id != id:
+		return fmt.Errorf("page %d: its header says page %d", id, h.id)
+	case id+h.span > hwm:
+		return fmt.Errorf("page %d: spans %d pages, past the file's %d", id, h.span, hwm)
+	case pageHeader+int64(h.count)*branchElem > int64(h.span)*ps:
+		return fmt.Errorf("page %d: %d elements do not fit in it", id, h.count)
+	case h.flags&branchFlag != 0 && h.count == 0:
+		return fmt.Errorf("page %d: a branch page without elements", id)
+	}
+	return nil
+}
 
 // branchesReached is checkPages for the start (freeInUse): the pages the
 // trees of the top-level buckets reach, their branch pages read from the
@@ -184,17 +189,8 @@ func branchesReached(tx *bolt.Tx, r io.ReaderAt) (map[uint64]bool, *unread, erro
 			return pageHead{}, nil, fmt.Errorf("page %d: %w", id, err)
 		}
 		h := readHead(head)
-		switch {
-		case h.id != id:
-			return h, nil, fmt.Errorf("page %d: its header says page %d", id, h.id)
-		case id+h.span > hwm:
-			return h, nil, fmt.Errorf("page %d: spans %d pages, past the file's %d", id, h.span, hwm)
-		case h.flags&branchFlag == 0:
-			return h, nil, nil
-		case h.count == 0:
-			return h, nil, errNoElements(id)
-		case pageHeader+int64(h.count)*branchElem > int64(h.span)*ps:
-			return h, nil, fmt.Errorf("page %d: %d elements do not fit in it", id, h.count)
+		if err := h.check(id, hwm, ps); err != nil || h.flags&branchFlag == 0 {
+			return h, nil, err
 		}
 		elems := make([]byte, int64(h.count)*branchElem)
 		if _, err := r.ReadAt(elems, int64(id)*ps+pageHeader); err != nil {
