@@ -432,28 +432,24 @@ func (p *Printer) status(ctx context.Context) (Status, error) {
 	for _, n := range asked {
 		req = StatusRequest(req, n)
 	}
+	// Replies cut short (ErrNoReply, with those that came) are silence,
+	// from a model that does not answer every request, unless one that
+	// came is no status: a line at another baud rate, whose lost bytes
+	// were taken for the start of a message the printer sends unasked.
 	replies, err := p.query(ctx, c, req, len(asked))
-	if err != nil {
-		// Replies cut short are silence, from a model that does not
-		// answer every request, unless one that came is no status: a
-		// line at another baud rate, whose lost bytes were taken for the
-		// start of a message the printer sends unasked.
-		var s Status
-		for i, r := range replies {
-			if uerr := s.Update(asked[i], r); uerr != nil {
-				return Status{}, fmt.Errorf("printer: status of %s: %w (and no more replies)", p, uerr)
-			}
-		}
-		return Status{}, err
-	}
 	var s Status
-	for i, n := range asked {
-		if err := s.Update(n, replies[i]); err != nil {
+	for i, r := range replies {
+		if uerr := s.Update(asked[i], r); uerr != nil {
 			// Out of step with the printer (a late reply, an ASB message): start over
-			// on a fresh connection next time.
-			p.drop(c)
-			return Status{}, fmt.Errorf("printer: status of %s: %w", p, err)
+			// on a fresh connection next time (query dropped one that timed out).
+			if err == nil {
+				p.drop(c)
+			}
+			return Status{}, fmt.Errorf("printer: status of %s: %w", p, uerr)
 		}
+	}
+	if err != nil {
+		return Status{}, err
 	}
 	if replies[1]&bitErrorOccur != 0 {
 		r, err := p.query(ctx, c, StatusRequest(nil, StatusError), 1)
