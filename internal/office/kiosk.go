@@ -1046,8 +1046,8 @@ func closedMessage(cfg *config.Config, svc *config.Service, serviceClosed bool, 
 		if !serviceClosed {
 			what, whatEn = "Цю послугу", "This service"
 		}
-		day, dayEn, clock := whenText(opens, local, "надаватимуть")
-		return fmt.Sprintf("%s. %s надаватимуть %s з %s. / %s. %s will be available %s from %s.", uk, what, day, clock, en, whatEn, dayEn, clock)
+		auk, aen := availableText(what, whatEn, opens, local)
+		return uk + ". " + auk + ". / " + en + ". " + aen + "."
 	}
 	day, dayEn, clock := whenText(opens, local, "Відчиняємося")
 	o := "о"
@@ -1065,8 +1065,16 @@ func offHoursMessage(opens, now time.Time) string {
 	if opens.IsZero() {
 		return uk + ". / " + en + "."
 	}
+	auk, aen := availableText("Їх", "They", opens, now)
+	return uk + ". " + auk + ". / " + en + ". " + aen + "."
+}
+
+// availableText says from when what (whatEn: the same, in English) is
+// given at opens, a moment within a week of now: «Її надаватимуть у
+// середу з 11:00», "It will be available on Wednesday from 11:00".
+func availableText(what, whatEn string, opens, now time.Time) (uk, en string) {
 	day, dayEn, clock := whenText(opens, now.In(opens.Location()), "надаватимуть")
-	return fmt.Sprintf("%s. Їх надаватимуть %s з %s. / %s. They will be available %s from %s.", uk, day, clock, en, dayEn, clock)
+	return what + " надаватимуть " + day + " з " + clock, whatEn + " will be available " + dayEn + " from " + clock
 }
 
 // served reports whether a counter serves service.

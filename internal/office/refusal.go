@@ -109,8 +109,8 @@ func serviceClosedMessage(e *queue.ServiceClosedError) string {
 	if e.Opens.IsZero() {
 		return uk + " / " + en
 	}
-	day, dayEn, clock := whenText(e.Opens, e.At.In(e.Opens.Location()), "надаватимуть")
-	return uk + ". Її надаватимуть " + day + " з " + clock + " / " + en + ". It will be available " + dayEn + " from " + clock
+	auk, aen := availableText("Її", "It", e.Opens, e.At)
+	return uk + ". " + auk + " / " + en + ". " + aen
 }
 
 // because is ": reason", or nothing for no reason.
