@@ -83,6 +83,9 @@ func Start(addr string, log *slog.Logger) (*Broker, error) {
 	if err := srv.AddHook(&sessions{srv: srv, log: log}, nil); err != nil {
 		return nil, fmt.Errorf("broker: %w", err)
 	}
+	if err := srv.AddHook(new(packetIDs), nil); err != nil {
+		return nil, fmt.Errorf("broker: %w", err)
+	}
 	if err := addRaceHooks(srv); err != nil {
 		return nil, fmt.Errorf("broker: %w", err)
 	}
