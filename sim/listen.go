@@ -9,6 +9,8 @@ import (
 	"time"
 
 	paho "github.com/eclipse/paho.mqtt.golang"
+
+	"github.com/cherga/cherga/internal/bus"
 )
 
 // Message is one MQTT message a Listener received.
@@ -60,6 +62,13 @@ func Listen(url string, filters ...string) (*Listener, error) {
 			}
 			if tok := c.SubscribeMultiple(subs, l.receive); !tok.WaitTimeout(5*time.Second) || tok.Error() != nil {
 				err = fmt.Errorf("sim: subscribe %v: %v", filters, tok.Error())
+			} else {
+				for _, f := range filters {
+					if e := bus.CheckGrant(tok, f); e != nil {
+						err = fmt.Errorf("sim: subscribe %s: %w", f, e)
+						break
+					}
+				}
 			}
 			select {
 			case ready <- err:

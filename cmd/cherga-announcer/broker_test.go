@@ -70,9 +70,9 @@ func TestAnnouncerSaysLoadUnreadable(t *testing.T) {
 }
 
 // A subscription the broker refused is tried again, not taken as final:
-// the broker's own state passes (mochi refuses a SUBSCRIBE whose packet id
-// is that of a message inflight for the session), and an ACL may be
-// fixed. The load is tried in the background; the calls at start, within
+// the broker's own state passes (a mochi broker of its own refuses a
+// SUBSCRIBE whose packet id is that of a message inflight for the
+// session), and an ACL may be fixed. The load is tried in the background; the calls at start, within
 // its deadline.
 func TestAnnouncerRetriesRefusedSubscription(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
@@ -116,7 +116,7 @@ func TestAnnouncerRetriesRefusedSubscription(t *testing.T) {
 			}
 			started <- err
 		}()
-		log.Await(t, ctx, `msg="cherga-announcer: cannot subscribe to the calls; trying again" topic=qms/demo/announce err="the broker refused it: an ACL, or the broker's own state"`, "the refusal is not said")
+		log.Await(t, ctx, `msg="cherga-announcer: cannot subscribe to the calls; trying again" topic=qms/demo/announce err="the broker refused the subscription: its ACL does not let this account read it, or its own state"`, "the refusal is not said")
 		srv.SetLedger(t, allow)
 		require.NoError(t, testkit.Receive(t, started))
 		require.Contains(t, log.String(), `msg="cherga-announcer: subscribed after the broker did not take it" topic=qms/demo/announce`)

@@ -366,7 +366,7 @@ func start(o options, player audio.Player, log *slog.Logger, played func(*audio.
 				})
 			}
 			loadFailed := func(err error, attempts int) {
-				if errors.Is(err, errRefused) {
+				if errors.Is(err, bus.ErrSubscriptionRefused) {
 					log.Error("cherga-announcer: the broker refused the subscription to the office's load: an ACL (this account may not read it: the broker's ACL must let it read "+load+" as well as "+topic+"), or the broker's own state; trying again; meanwhile the announcer will not hear an air-raid alert nor a pause", "topic", load, "user", o.user, "attempts", attempts)
 					return
 				}

@@ -7,13 +7,9 @@ import (
 	"time"
 
 	paho "github.com/eclipse/paho.mqtt.golang"
-)
 
-// errRefused is a subscription the broker refused (a return code of 0x80).
-// An ACL is one cause; the broker's own state is another (mochi refuses a
-// SUBSCRIBE whose packet id is that of a message it holds inflight for the
-// session), which passes: the subscription is tried again.
-var errRefused = errors.New("the broker refused it: an ACL, or the broker's own state")
+	"github.com/cherga/cherga/internal/bus"
+)
 
 // Retrying a subscription: the first wait, doubled after each failure up
 // to the last; a failure is logged when it first comes, then once in
@@ -33,10 +29,11 @@ func subscribeOnce(c paho.Client, topic string, cb paho.MessageHandler) error {
 	if err := tok.Error(); err != nil {
 		return err
 	}
-	if !granted(tok, topic) {
-		return errRefused
-	}
-	return nil
+	// A refusal (bus.ErrSubscriptionRefused) may pass: an ACL put right,
+	// or the broker's own state (a mochi broker of its own refuses a
+	// SUBSCRIBE with the packet id of a message it is delivering to this
+	// client). The caller tries again.
+	return bus.CheckGrant(tok, topic)
 }
 
 // keepSubscribing subscribes to topic until the broker takes it, waiting
@@ -77,17 +74,6 @@ func keepSubscribing(c paho.Client, topic string, cb paho.MessageHandler, tried 
 			said = time.Now()
 		}
 	}
-}
-
-// granted says whether the broker took the subscription to topic: a
-// refusal is a return code of 0x80 in an acknowledgement without error.
-func granted(tok paho.Token, topic string) bool {
-	st, ok := tok.(*paho.SubscribeToken)
-	if !ok {
-		return true
-	}
-	code, ok := st.Result()[topic]
-	return !ok || code < 0x80
 }
 
 // subscribeError is the error of start when the announce topic is not

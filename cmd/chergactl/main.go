@@ -511,7 +511,7 @@ func dial(to tell, broker string, acct account, root string, timeout time.Durati
 	})
 	// An account the broker's ACL lets read only {root}/admin/# is refused
 	// the status (0x80): then only the answer tells.
-	c.granted = granted(stok, root+"/status", timeout)
+	c.granted = await(stok, timeout) == nil && bus.CheckGrant(stok, root+"/status") == nil
 	return c, nil
 }
 
@@ -698,17 +698,6 @@ func unescapeHTML(b []byte) []byte {
 }
 
 var htmlEscapes = map[string]byte{`\u003c`: '<', `\u003e`: '>', `\u0026`: '&'}
-
-// granted says whether the broker took the subscription to topic: a
-// refusal is a return code of 0x80 in an acknowledgement without error.
-func granted(tok paho.Token, topic string, timeout time.Duration) bool {
-	st, ok := tok.(*paho.SubscribeToken)
-	if !ok || await(tok, timeout) != nil {
-		return false
-	}
-	code, ok := st.Result()[topic]
-	return ok && code < 0x80
-}
 
 // await waits for a broker's answer: its error, or that none came in time.
 func await(tok paho.Token, timeout time.Duration) error {

@@ -291,8 +291,16 @@ func (cl *Client) onConnect(c paho.Client) {
 	cl.mu.Lock()
 	for filter, h := range cl.subs {
 		// A connection lost meanwhile is no error: the next one subscribes.
-		if tok := c.Subscribe(filter, 1, h); tok.WaitTimeout(cl.opts.Timeout) && badFilter(tok.Error()) {
-			cl.log.Error("bus: subscribe", "topic", filter, "err", tok.Error())
+		tok := c.Subscribe(filter, 1, h)
+		if !tok.WaitTimeout(cl.opts.Timeout) {
+			continue
+		}
+		err := tok.Error()
+		if err == nil {
+			err = CheckGrant(tok, filter)
+		}
+		if badFilter(err) || errors.Is(err, ErrSubscriptionRefused) {
+			cl.log.Error("bus: subscribe: what is published there does not reach the controller", "topic", filter, "err", err)
 		}
 	}
 	cl.connects++
@@ -475,6 +483,9 @@ func (cl *Client) Subscribe(filter string, h func(topic string, payload []byte))
 	err := tok.Error()
 	switch {
 	case answered && err == nil:
+		if err := CheckGrant(tok, filter); err != nil {
+			return fmt.Errorf("bus: subscribe %s: %w", filter, err)
+		}
 		return nil
 	case badFilter(err):
 		return fmt.Errorf("bus: subscribe %s: %w", filter, err)
@@ -489,9 +500,26 @@ func (cl *Client) Subscribe(filter string, h func(topic string, payload []byte))
 	return fmt.Errorf("bus: subscribe %s: no answer within %s", filter, cl.opts.Timeout)
 }
 
+// ErrSubscriptionRefused is a subscription the broker answered with a
+// failure code (0x80 and above): paho gives no error for it.
+var ErrSubscriptionRefused = errors.New("the broker refused the subscription: its ACL does not let this account read it, or its own state")
+
+// CheckGrant returns ErrSubscriptionRefused when tok, a subscription the
+// broker answered, has a failure code for filter, and nil otherwise.
+func CheckGrant(tok paho.Token, filter string) error {
+	st, ok := tok.(*paho.SubscribeToken)
+	if !ok {
+		return nil
+	}
+	if code, ok := st.Result()[filter]; ok && code >= 0x80 {
+		return ErrSubscriptionRefused
+	}
+	return nil
+}
+
 // badFilter tells whether err, of a subscription, is paho's word on the
 // filter. Every other error paho gives is the connection's: a refusal is
-// none (MQTT 3.1.1 SUBACK 0x80 reads as success).
+// none (see CheckGrant).
 func badFilter(err error) bool {
 	return errors.Is(err, paho.ErrInvalidTopicEmptyString) || errors.Is(err, paho.ErrInvalidTopicMultilevel) || errors.Is(err, paho.ErrInvalidQos)
 }

@@ -242,6 +242,35 @@ func TestOwnStatusNotHandedBack(t *testing.T) {
 	require.Never(t, func() bool { return log.Count(said) > 2 }, time.Second, 50*time.Millisecond, "said though the status came back: %s", log.String())
 }
 
+// A subscription the broker's ACL refuses is an error of Subscribe, and is
+// logged when a reconnection subscribes it again: paho reports the
+// refusal (SUBACK 0x80) as success, and the controller's inputs would be
+// silently deaf.
+func TestSubscriptionRefused(t *testing.T) {
+	ledger := &auth.Ledger{
+		Auth: auth.AuthRules{{Username: "cherga", Password: "pw", Allow: true}},
+		ACL: auth.ACLRules{{Username: "cherga", Filters: auth.Filters{
+			"qms/t/#": auth.WriteOnly, "qms/t/status": auth.ReadOnly, "qms/t/counter/+/cmd": auth.ReadOnly,
+		}}},
+	}
+	srv := bustest.Broker(t, bustest.Opts{Ledger: ledger})
+	var log testkit.Log
+	cl, connected := connect(t, srv.URL, bus.TLSFiles{}, "cherga", "pw", &log)
+	await(t, connected, "no connection")
+	input := func(string, []byte) {}
+	require.NoError(t, cl.Subscribe("qms/t/counter/+/cmd", input))
+	err := cl.Subscribe("qms/t/kiosk/+/press", input)
+	require.ErrorIs(t, err, bus.ErrSubscriptionRefused)
+	require.ErrorContains(t, err, "qms/t/kiosk/+/press")
+
+	srv.Kick(t, "cherga-t")
+	await(t, connected, "not connected again")
+	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
+	defer cancel()
+	log.Await(t, ctx, `level=ERROR msg="bus: subscribe: what is published there does not reach the controller" topic=qms/t/kiosk/+/press`, "the refusal at the reconnection went unsaid")
+	require.NotContains(t, log.String(), "topic=qms/t/counter/+/cmd", "the granted one")
+}
+
 // denyPublish drops, while on, what clients publish under prefix, and
 // acknowledges it all the same, as Mosquitto does with a publication its
 // ACL denies (mochi would drop the client's connection instead).
