@@ -46,13 +46,34 @@ func readPacket(t *testing.T, c net.Conn) (byte, []byte) {
 	return first[0] >> 4, body
 }
 
-// delivery reads a QoS 1 PUBLISH: its topic, packet id and payload.
+// delivery reads a QoS 1 PUBLISH of MQTT 3.1.1: its topic, packet id and
+// payload.
 func delivery(t *testing.T, c net.Conn) (string, uint16, string) {
 	t.Helper()
 	typ, body := readPacket(t, c)
 	require.Equal(t, byte(3), typ, "PUBLISH")
 	n := int(binary.BigEndian.Uint16(body))
 	return string(body[2 : 2+n]), binary.BigEndian.Uint16(body[2+n:]), string(body[4+n:])
+}
+
+// send writes one packet: its first byte and what follows the fixed header
+// (under 128 bytes).
+func send(t *testing.T, c net.Conn, first byte, body []byte) {
+	t.Helper()
+	_, err := c.Write(append([]byte{first, byte(len(body))}, body...))
+	require.NoError(t, err)
+}
+
+// publish sends a QoS 1 PUBLISH of MQTT 3.1.1 (props: MQTT 5, with an
+// empty property list) with packet id pid.
+func publish(t *testing.T, c net.Conn, pid uint16, topic, payload string, props bool) {
+	t.Helper()
+	body := binary.BigEndian.AppendUint16(nil, uint16(len(topic)))
+	body = binary.BigEndian.AppendUint16(append(body, topic...), pid)
+	if props {
+		body = append(body, 0)
+	}
+	send(t, c, 0x32, append(body, payload...))
 }
 
 // TestSubscribeWithIDOfADelivery subscribes with the packet id of a message
@@ -95,4 +116,103 @@ func TestSubscribeWithIDOfADelivery(t *testing.T) {
 	held, ok := cl.State.Inflight.Get(pid)
 	require.True(t, ok, "the delivery set aside is held again")
 	require.Equal(t, "one", string(held.Payload))
+}
+
+// An UNSUBSCRIBE and a QoS 1 PUBLISH with the packet id of a delivery in
+// flight: the unsubscription is made, the publication delivered, and the
+// broker still holds its delivery to send again.
+func TestClientPacketsWithIDOfADelivery(t *testing.T) {
+	// start gives a broker and a client subscribed to qms/a and qms/b that
+	// has the delivery "one" on qms/a in flight, and a check that the
+	// broker still holds it.
+	start := func(t *testing.T) (*Broker, net.Conn, uint16, func()) {
+		b, err := Start("127.0.0.1:0", slog.New(slog.NewTextHandler(io.Discard, nil)))
+		require.NoError(t, err)
+		t.Cleanup(func() { b.Close() })
+		c := connect(t, b.Addr(), "box")
+		t.Cleanup(func() { c.Close() })
+		subscribe(t, c, 1, "qms/a")
+		readPacket(t, c) // SUBACK
+		subscribe(t, c, 2, "qms/b")
+		readPacket(t, c)
+		require.NoError(t, b.Publish("qms/a", []byte("one"), false))
+		_, pid, _ := delivery(t, c)
+		return b, c, pid, func() {
+			t.Helper()
+			cl, ok := b.srv.Clients.Get("box")
+			require.True(t, ok)
+			out, ok := cl.State.Inflight.Get(pid)
+			require.True(t, ok, "the broker forgot its delivery")
+			require.Equal(t, "one", string(out.Payload))
+		}
+	}
+	t.Run("publish", func(t *testing.T) {
+		b, c, pid, held := start(t)
+		watch := connect(t, b.Addr(), "watch")
+		defer watch.Close()
+		subscribe(t, watch, 1, "qms/cmd")
+		readPacket(t, watch)
+		publish(t, c, pid, "qms/cmd", "next", false)
+		typ, ack := readPacket(t, c)
+		require.Equal(t, byte(4), typ, "PUBACK")
+		require.Equal(t, []byte{byte(pid >> 8), byte(pid)}, ack)
+		topic, _, payload := delivery(t, watch)
+		require.Equal(t, "qms/cmd", topic)
+		require.Equal(t, "next", payload)
+		held()
+	})
+	t.Run("unsubscribe", func(t *testing.T) {
+		b, c, pid, held := start(t)
+		body := binary.BigEndian.AppendUint16(nil, pid)
+		body = binary.BigEndian.AppendUint16(body, uint16(len("qms/b")))
+		send(t, c, 0xa2, append(body, "qms/b"...)) // UNSUBSCRIBE
+		typ, _ := readPacket(t, c)
+		require.Equal(t, byte(11), typ, "UNSUBACK")
+		cl, _ := b.srv.Clients.Get("box")
+		_, still := cl.State.Subscriptions.Get("qms/b")
+		require.False(t, still, "the unsubscription was not made")
+		held()
+	})
+}
+
+// An MQTT 5 client with a Receive Maximum of 1 publishes with the packet id
+// of the delivery it has not yet acknowledged, then acknowledges it: the
+// next message reaches it. mochi forgot the delivery and with it the one
+// message the client may have in flight: nothing more was sent to it.
+func TestReceiveMaximumNotLost(t *testing.T) {
+	b, err := Start("127.0.0.1:0", slog.New(slog.NewTextHandler(io.Discard, nil)))
+	require.NoError(t, err)
+	defer b.Close()
+	c, err := net.Dial("tcp", b.Addr())
+	require.NoError(t, err)
+	defer c.Close()
+	id := "box5"
+	connect := []byte{0, 4, 'M', 'Q', 'T', 'T', 5, 2, 0, 30, 3, 0x21, 0, 1, 0, byte(len(id))}
+	send(t, c, 0x10, append(connect, id...))
+	typ, _ := readPacket(t, c)
+	require.Equal(t, byte(2), typ, "CONNACK")
+	sub := []byte{0, 1, 0, 0, byte(len("qms/a"))}
+	send(t, c, 0x82, append(append(sub, "qms/a"...), 1))
+	typ, _ = readPacket(t, c)
+	require.Equal(t, byte(9), typ, "SUBACK")
+
+	// delivery5 reads a QoS 1 PUBLISH of MQTT 5 (an empty property list).
+	delivery5 := func() (uint16, string) {
+		t.Helper()
+		typ, body := readPacket(t, c)
+		require.Equal(t, byte(3), typ, "PUBLISH")
+		n := int(binary.BigEndian.Uint16(body))
+		return binary.BigEndian.Uint16(body[2+n:]), string(body[4+n+1:])
+	}
+	require.NoError(t, b.Publish("qms/a", []byte("one"), false))
+	pid, payload := delivery5()
+	require.Equal(t, "one", payload)
+	publish(t, c, pid, "qms/cmd", "next", true)
+	typ, _ = readPacket(t, c)
+	require.Equal(t, byte(4), typ, "PUBACK of the client's publication")
+	send(t, c, 0x40, binary.BigEndian.AppendUint16(nil, pid)) // PUBACK of "one"
+
+	require.NoError(t, b.Publish("qms/a", []byte("two"), false))
+	_, payload = delivery5()
+	require.Equal(t, "two", payload)
 }
