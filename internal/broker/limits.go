@@ -40,7 +40,7 @@ type clientLimits struct {
 
 func (h *clientLimits) ID() string { return "cherga-client-limits" }
 
-func (h *clientLimits) Provides(b byte) bool { return b == mqtt.OnPublish }
+func (h *clientLimits) Provides(b byte) bool { return b == mqtt.OnPublish || b == mqtt.OnWill }
 
 func (h *clientLimits) OnPublish(cl *mqtt.Client, pk packets.Packet) (packets.Packet, error) {
 	if cl.Net.Inline || len(pk.Payload) == 0 { // an empty one clears a retained message
@@ -61,6 +61,28 @@ func (h *clientLimits) OnPublish(cl *mqtt.Client, pk packets.Packet) (packets.Pa
 		}
 	}
 	return pk, nil
+}
+
+// OnWill applies the same bounds to a client's last will, which mochi
+// retains without OnPublish: a device that connects under ever new ids
+// with a retained will of 64 KiB would otherwise grow the controller's
+// memory a will at a time. A will over maxClientPayload, or on a new topic
+// beyond maxRetained, is delivered, not kept.
+func (h *clientLimits) OnWill(cl *mqtt.Client, will mqtt.Will) (mqtt.Will, error) {
+	if !will.Retain || cl.Net.Inline || len(will.Payload) == 0 {
+		return will, nil
+	}
+	switch {
+	case len(will.Payload) > maxClientPayload:
+		h.warn("broker: a client's retained last will is larger than the office's devices send: delivered, not kept", cl, packets.Packet{TopicName: will.TopicName, Payload: will.Payload})
+		will.Retain = false
+	case h.srv.Topics.Retained.Len() >= maxRetained:
+		if _, kept := h.srv.Topics.Retained.Get(will.TopicName); !kept {
+			h.warn("broker: too many topics hold a retained message: a client's new last will is delivered, not kept", cl, packets.Packet{TopicName: will.TopicName, Payload: will.Payload})
+			will.Retain = false
+		}
+	}
+	return will, nil
 }
 
 // warn logs a refusal, once a minute at most: a client that floods must not

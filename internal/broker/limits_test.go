@@ -118,3 +118,46 @@ func TestClientRetainedBounded(t *testing.T) {
 	case <-time.After(200 * time.Millisecond):
 	}
 }
+
+// A client's retained last will is bounded as its retained publications
+// are: mochi retains a will without the publication hooks. One larger than
+// the office's devices send, or on a new topic beyond maxRetained, is
+// delivered and not kept; a small one is kept.
+func TestClientWillsBounded(t *testing.T) {
+	b, err := Start("127.0.0.1:0", slog.New(slog.NewTextHandler(io.Discard, nil)))
+	require.NoError(t, err)
+	defer b.Close()
+	got := make(chan string, 16)
+	sub := pahoClient(t, b, "sub", got)
+	require.True(t, sub.Subscribe("will/#", 1, nil).WaitTimeout(10*time.Second))
+	// gone connects a client with a retained will on topic and drops its
+	// connection; the will is delivered.
+	gone := func(id, topic string, size int) {
+		t.Helper()
+		c := paho.NewClient(paho.NewClientOptions().AddBroker(b.URL()).SetClientID(id).SetAutoReconnect(false).
+			SetBinaryWill(topic, bytes.Repeat([]byte("w"), size), 1, true))
+		require.True(t, c.Connect().WaitTimeout(10*time.Second))
+		cl, ok := b.srv.Clients.Get(id)
+		require.True(t, ok)
+		require.NoError(t, cl.Net.Conn.Close()) // not a clean disconnect: the will goes
+		select {
+		case tp := <-got:
+			require.Equal(t, topic, tp)
+		case <-time.After(10 * time.Second):
+			t.Fatalf("the will on %s was not delivered", topic)
+		}
+		c.Disconnect(0)
+	}
+	gone("big", "will/big", 60<<10)
+	gone("small", "will/small", 100)
+	for i := range maxRetained {
+		require.NoError(t, b.Publish(fmt.Sprintf("qms/demo/board/%d", i), []byte("{}"), true))
+	}
+	gone("new", "will/new", 100)
+	_, kept := b.srv.Topics.Retained.Get("will/big")
+	require.False(t, kept, "a will of 60 KiB is kept")
+	_, kept = b.srv.Topics.Retained.Get("will/new")
+	require.False(t, kept, "a will on a new topic beyond maxRetained is kept")
+	_, kept = b.srv.Topics.Retained.Get("will/small")
+	require.True(t, kept, "a small will is not kept")
+}
