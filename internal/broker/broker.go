@@ -86,6 +86,9 @@ func Start(addr string, log *slog.Logger) (*Broker, error) {
 	if err := srv.AddHook(new(packetIDs), nil); err != nil {
 		return nil, fmt.Errorf("broker: %w", err)
 	}
+	if err := srv.AddHook(new(receiveMaximum), nil); err != nil {
+		return nil, fmt.Errorf("broker: %w", err)
+	}
 	if err := addRaceHooks(srv); err != nil {
 		return nil, fmt.Errorf("broker: %w", err)
 	}

@@ -25,10 +25,19 @@ func subscribe(t *testing.T, c net.Conn, pid uint16, filter string) {
 // and what follows its fixed header.
 func readPacket(t *testing.T, c net.Conn) (byte, []byte) {
 	t.Helper()
-	require.NoError(t, c.SetReadDeadline(time.Now().Add(5*time.Second)))
+	typ, body, ok := readWithin(t, c, 5*time.Second)
+	require.True(t, ok, "no packet within 5s")
+	return typ, body
+}
+
+// readWithin reads one packet if one begins within d (ok false if none).
+func readWithin(t *testing.T, c net.Conn, d time.Duration) (byte, []byte, bool) {
+	t.Helper()
+	require.NoError(t, c.SetReadDeadline(time.Now().Add(d)))
 	var first [1]byte
-	_, err := io.ReadFull(c, first[:])
-	require.NoError(t, err)
+	if _, err := io.ReadFull(c, first[:]); err != nil {
+		return 0, nil, false
+	}
 	n, shift := 0, 0
 	for {
 		var b [1]byte
@@ -41,9 +50,9 @@ func readPacket(t *testing.T, c net.Conn) (byte, []byte) {
 		shift += 7
 	}
 	body := make([]byte, n)
-	_, err = io.ReadFull(c, body)
+	_, err := io.ReadFull(c, body)
 	require.NoError(t, err)
-	return first[0] >> 4, body
+	return first[0] >> 4, body, true
 }
 
 // delivery reads a QoS 1 PUBLISH of MQTT 3.1.1: its topic, packet id and
