@@ -72,8 +72,8 @@ func TestAnnouncerSaysLoadUnreadable(t *testing.T) {
 // A subscription the broker refused is tried again, not taken as final:
 // the broker's own state passes (a mochi broker of its own refuses a
 // SUBSCRIBE whose packet id is that of a message inflight for the
-// session), and an ACL may be fixed. The load is tried in the background; the calls at start, within
-// its deadline.
+// session), and an ACL may be fixed. The load is tried in the background;
+// the calls at start, within its deadline.
 func TestAnnouncerRetriesRefusedSubscription(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
