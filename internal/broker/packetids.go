@@ -23,8 +23,8 @@ import (
 //   - a QoS 1 PUBLISH made the broker forget its delivery: not sent again
 //     if the connection drops before the client acknowledges it (a
 //     persistent session's), and, to an MQTT 5 client, the unit of its
-//     Receive Maximum it took never given back: a button box that has
-//     Receive Maximum 20 got nothing more after 20 such coincidences.
+//     Receive Maximum it took never given back: a client with Receive
+//     Maximum 1 got nothing more after one (TestReceiveMaximumNotLost).
 //
 // The delivery that holds the id is set aside while the client's packet is
 // processed, and put back after. Meanwhile the broker gives the id to no
