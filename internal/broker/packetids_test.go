@@ -16,9 +16,7 @@ func subscribe(t *testing.T, c net.Conn, pid uint16, filter string) {
 	t.Helper()
 	body := binary.BigEndian.AppendUint16(nil, pid)
 	body = binary.BigEndian.AppendUint16(body, uint16(len(filter)))
-	body = append(append(body, filter...), 1)
-	_, err := c.Write(append([]byte{0x82, byte(len(body))}, body...))
-	require.NoError(t, err)
+	send(t, c, 0x82, append(append(body, filter...), 1))
 }
 
 // readPacket reads one packet: its type (the first byte's high nibble)
@@ -192,32 +190,17 @@ func TestReceiveMaximumNotLost(t *testing.T) {
 	b, err := Start("127.0.0.1:0", slog.New(slog.NewTextHandler(io.Discard, nil)))
 	require.NoError(t, err)
 	defer b.Close()
-	c, err := net.Dial("tcp", b.Addr())
-	require.NoError(t, err)
-	defer c.Close()
-	id := "box5"
-	connect := []byte{0, 4, 'M', 'Q', 'T', 'T', 5, 2, 0, 30, 3, 0x21, 0, 1, 0, byte(len(id))}
-	send(t, c, 0x10, append(connect, id...))
-	typ, _ := readPacket(t, c)
-	require.Equal(t, byte(2), typ, "CONNACK")
-	sub := []byte{0, 1, 0, 0, byte(len("qms/a"))}
-	send(t, c, 0x82, append(append(sub, "qms/a"...), 1))
-	typ, _ = readPacket(t, c)
-	require.Equal(t, byte(9), typ, "SUBACK")
-
-	// delivery5 reads a QoS 1 PUBLISH of MQTT 5 (an empty property list).
+	c := connect5(t, b.Addr(), "box5", 1, false, "qms/a")
 	delivery5 := func() (uint16, string) {
 		t.Helper()
 		typ, body := readPacket(t, c)
-		require.Equal(t, byte(3), typ, "PUBLISH")
-		n := int(binary.BigEndian.Uint16(body))
-		return binary.BigEndian.Uint16(body[2+n:]), string(body[4+n+1:])
+		return publish5(t, typ, body)
 	}
 	require.NoError(t, b.Publish("qms/a", []byte("one"), false))
 	pid, payload := delivery5()
 	require.Equal(t, "one", payload)
 	publish(t, c, pid, "qms/cmd", "next", true)
-	typ, _ = readPacket(t, c)
+	typ, _ := readPacket(t, c)
 	require.Equal(t, byte(4), typ, "PUBACK of the client's publication")
 	send(t, c, 0x40, binary.BigEndian.AppendUint16(nil, pid)) // PUBACK of "one"
 

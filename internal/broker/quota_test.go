@@ -38,6 +38,16 @@ func connect5(t *testing.T, addr, id string, rm uint16, persistent bool, filter 
 	return c
 }
 
+// publish5 reads a QoS 1 PUBLISH of MQTT 5 read as typ and body: its
+// packet id and payload.
+func publish5(t *testing.T, typ byte, body []byte) (uint16, string) {
+	t.Helper()
+	require.Equal(t, byte(3), typ, "PUBLISH")
+	k := int(binary.BigEndian.Uint16(body))
+	props := int(body[4+k]) // under 128 bytes
+	return binary.BigEndian.Uint16(body[2+k:]), string(body[5+k+props:])
+}
+
 // take reads the QoS 1 PUBLISHes of MQTT 5 that come within a second of
 // each other, acknowledging each, and returns their payloads.
 func take(t *testing.T, c net.Conn) []string {
@@ -48,11 +58,8 @@ func take(t *testing.T, c net.Conn) []string {
 		if !ok {
 			return got
 		}
-		require.Equal(t, byte(3), typ, "PUBLISH")
-		k := int(binary.BigEndian.Uint16(body))
-		pid := binary.BigEndian.Uint16(body[2+k:])
-		props := int(body[4+k]) // under 128 bytes
-		got = append(got, string(body[5+k+props:]))
+		pid, payload := publish5(t, typ, body)
+		got = append(got, payload)
 		send(t, c, 0x40, binary.BigEndian.AppendUint16(nil, pid)) // PUBACK
 	}
 }
