@@ -71,6 +71,17 @@ func send(t *testing.T, c net.Conn, first byte, body []byte) {
 	require.NoError(t, err)
 }
 
+// settled returns once the broker has done with every packet c sent
+// before: a PINGREQ is read after them, and a hook's OnPacketProcessed runs
+// after the reply to the packet it follows (SUBACK, UNSUBACK, PUBACK) has
+// been written.
+func settled(t *testing.T, c net.Conn) {
+	t.Helper()
+	send(t, c, 0xc0, nil) // PINGREQ
+	typ, _ := readPacket(t, c)
+	require.Equal(t, byte(13), typ, "PINGRESP")
+}
+
 // publish sends a QoS 1 PUBLISH of MQTT 3.1.1 (props: MQTT 5, with an
 // empty property list) with packet id pid.
 func publish(t *testing.T, c net.Conn, pid uint16, topic, payload string, props bool) {
@@ -118,6 +129,7 @@ func TestSubscribeWithIDOfADelivery(t *testing.T) {
 
 	// The first delivery is still held for the client: it goes again
 	// when the client comes back to its session.
+	settled(t, c)
 	cl, ok := b.srv.Clients.Get("board")
 	require.True(t, ok)
 	held, ok := cl.State.Inflight.Get(pid)
@@ -146,6 +158,7 @@ func TestClientPacketsWithIDOfADelivery(t *testing.T) {
 		_, pid, _ := delivery(t, c)
 		return b, c, pid, func() {
 			t.Helper()
+			settled(t, c)
 			cl, ok := b.srv.Clients.Get("box")
 			require.True(t, ok)
 			out, ok := cl.State.Inflight.Get(pid)
