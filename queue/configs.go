@@ -260,12 +260,15 @@ func newStoreName(path string) string {
 	return filepath.Join(filepath.Dir(path), "."+filepath.Base(path)+".new")
 }
 
-// accessHint says what to do about err, opening the state file at path,
-// when it is a permission refused ("" otherwise): a file that exists but
-// this user may not read or write (a root cp made it) wants its owner
-// changed; a file or directory this user may not reach, another path.
+// accessHint says what to do about err, opening or writing the state file
+// at path, when it is a permission refused ("" otherwise): a file that
+// exists but this user may not read or write (a root cp made it) wants its
+// owner changed; a file or directory this user may not reach, another
+// path. A write past what a 32-bit build can map is said to be that.
 func accessHint(path string, err error) string {
 	switch {
+	case errors.Is(err, berrors.ErrMaxSizeReached):
+		return fmt.Sprintf("; the state file has reached the %d MB this 32-bit build can map: nothing more can be stored until it has room (what it holds is sound): %s", maxMapping>>20, mapAdvice)
 	case errors.Is(err, fs.ErrPermission):
 		if fi, serr := os.Stat(path); serr == nil {
 			return fmt.Sprintf("; the file (mode %v) is not this user's to read and write: give it to the user cherga runs as (sudo chown cherga: %[2]s && sudo chmod 600 %[2]s), or set db: in the configuration, or -db, to another file", fi.Mode().Perm(), absPath(path))
@@ -432,15 +435,18 @@ func mappable(path string, limit int64, log *slog.Logger) error {
 	if err != nil {
 		return nil // bolt.Open says what is wrong
 	}
-	const advice = "run the 64-bit build (arm64) on a 64-bit kernel, or keep fewer days (office.stats_days), then take a compacted backup (store.backup with compact) and start from it"
 	switch {
 	case fi.Size() > limit:
-		return fmt.Errorf("queue: state file %s is %d MB, more than the %d MB this 32-bit build can map: %s", absPath(path), fi.Size()>>20, limit>>20, advice)
+		return fmt.Errorf("queue: state file %s is %d MB, more than the %d MB this 32-bit build can map: %s", absPath(path), fi.Size()>>20, limit>>20, mapAdvice)
 	case fi.Size() > limit/2 && limit < math.MaxInt64 && log != nil:
-		log.Warn("queue: the state file is over half of what this 32-bit build can map", "path", absPath(path), "mb", fi.Size()>>20, "max_mb", limit>>20, "advice", advice)
+		log.Warn("queue: the state file is over half of what this 32-bit build can map", "path", absPath(path), "mb", fi.Size()>>20, "max_mb", limit>>20, "advice", mapAdvice)
 	}
 	return nil
 }
+
+// mapAdvice is what to do about a state file near or at what a 32-bit build
+// can map.
+const mapAdvice = "run the 64-bit build (arm64) on a 64-bit kernel, or keep fewer days (office.stats_days), then take a compacted backup (store.backup with compact) and start from it"
 
 // checkLength refuses a store file shorter than the pages its meta page
 // says it holds: a copy cut short.
@@ -572,6 +578,12 @@ func (e *Engine) Backup(path string, compact bool) (int64, error) {
 	}
 	if err != nil {
 		os.Remove(tmp)
+		if unmappable(err) {
+			// Not the copy's fault: bbolt maps it whole, beside the
+			// store, and a 32-bit build (3 GB of addresses) may find no
+			// room for both once the store is past half of what it maps.
+			return 0, fmt.Errorf("queue: backup to %s: no room to map the copy beside the running store (%w): take the backup with the controller stopped (copy the state file), or run the 64-bit build (arm64) on a 64-bit kernel", path, err)
+		}
 		return 0, fmt.Errorf("queue: backup to %s: %w", path, err)
 	}
 	if d, err := os.Open(filepath.Dir(path)); err == nil {
@@ -583,16 +595,29 @@ func (e *Engine) Backup(path string, compact bool) (int64, error) {
 
 // checkCopy checks the structure of the store copy at path, every key and
 // value read, and returns the damage found as ErrDamaged naming the store
-// it was copied from: the copy holds that store's pages as they are.
+// it was copied from: the copy holds that store's pages as they are. A
+// copy it cannot open for another reason (no memory to map it) is an
+// error of its own, not damage.
 func checkCopy(path, store string) (err error) {
 	defer debug.SetPanicOnFault(debug.SetPanicOnFault(true))
 	defer recoverDamaged(absPath(store), &err)
 	db, err := bolt.Open(path, 0o600, &bolt.Options{ReadOnly: true, Timeout: time.Second})
-	if err != nil {
+	switch {
+	case err == nil:
+	case errors.Is(openDamage(path, err), ErrDamaged):
 		return fmt.Errorf("%w: %s: %v", ErrDamaged, absPath(store), err)
+	default:
+		return fmt.Errorf("check the copy: %w", err)
 	}
 	defer db.Close()
 	return structureDamage(db, absPath(store), true, false)
+}
+
+// unmappable reports whether err is bbolt's failure to map a file for want
+// of room in the process's addresses: ENOMEM, which bbolt passes on as
+// text when a write grows the file.
+func unmappable(err error) bool {
+	return errors.Is(err, syscall.ENOMEM) || strings.Contains(err.Error(), syscall.ENOMEM.Error())
 }
 
 // boltFile reports whether the file at path is a bbolt file, however

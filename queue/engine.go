@@ -222,7 +222,14 @@ func open(path string, cfg *config.Config, opts *Opts) (*Engine, error) {
 			return nil, err
 		}
 	}
-	db, err := bolt.Open(path, 0o600, &bolt.Options{Timeout: 2 * time.Second, InitialMmapSize: initialMapping})
+	bo := &bolt.Options{Timeout: 2 * time.Second, InitialMmapSize: initialMapping}
+	if maxMapping < math.MaxInt64 {
+		// Past it a write fails with ErrMaxSizeReached, the file not grown:
+		// bbolt would otherwise unmap the file to map it again larger, and
+		// on a 32-bit Pi fail to, leaving no store to read (accessHint).
+		bo.MaxSize = int(maxMapping)
+	}
+	db, err := bolt.Open(path, 0o600, bo)
 	if err == nil && made {
 		// Said once it is made: not for a directory cherga may not write to.
 		o.Logger.Info("queue: no state file yet: a new, empty store (if this office ran here before, its file is not at the path: stop, and put it, or its latest backup, there)", "path", absPath(path))
@@ -496,16 +503,21 @@ func (e *Engine) clockBehindDay() {
 }
 
 // roomBack reports whether a store whose writes failed for want of room
-// (ENOSPC) has room again: a small change (a counter closed) fits the
+// (ENOSPC, or the most a 32-bit build maps) has room again: a small change (a counter closed) fits the
 // file's free pages on a disk still full, and the store said to work
 // again would fail at the next press that needs a page more. Only a
 // file system with a megabyte free again counts.
 func (e *Engine) roomBack() bool {
-	if !errors.Is(e.commitErr, syscall.ENOSPC) {
-		return true
+	switch {
+	case errors.Is(e.commitErr, syscall.ENOSPC):
+		free, _, err := e.opts.space(e.db.Path())
+		return err != nil || free < 0 || free >= 1<<20
+	case errors.Is(e.commitErr, berrors.ErrMaxSizeReached):
+		// The file may not grow: only its free pages (old days pruned,
+		// office.stats_days lowered) make room.
+		return int64(e.db.Stats().FreePageN)*int64(e.db.Info().PageSize) >= 1<<20
 	}
-	free, _, err := e.opts.space(e.db.Path())
-	return err != nil || free < 0 || free >= 1<<20
+	return true
 }
 
 // savedRequest reports whether batch holds a caller's change that was

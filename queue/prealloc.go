@@ -87,7 +87,9 @@ func preallocate(db *bolt.DB, limit int64, space spaceFunc) error {
 		return err
 	}
 	defer f.Close()
-	want := used + slack
+	// Never past what the build can map: bbolt would map the file's whole
+	// length, and a 32-bit build cannot map more (maxMapping).
+	want := min(used+slack, maxMapping)
 	// The room starts at the first hole after the used pages: the end of
 	// the file, or where bbolt grew it.
 	from, err := firstHole(f, used)

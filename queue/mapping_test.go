@@ -1,0 +1,201 @@
+package queue
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+	bolt "go.etcd.io/bbolt"
+	berrors "go.etcd.io/bbolt/errors"
+	"golang.org/x/sys/unix"
+
+	"github.com/cherga/cherga/internal/config"
+)
+
+// fillerBucket is the bucket of addFiller's pages, of no use to the office.
+var fillerBucket = []byte("test-filler")
+
+// addFiller adds n values of 8000 bytes (two pages each) to the store at
+// path, in fillerBucket.
+func addFiller(t *testing.T, path string, n int) {
+	t.Helper()
+	db, err := bolt.Open(path, 0o600, &bolt.Options{NoSync: true})
+	require.NoError(t, err)
+	require.NoError(t, db.Update(func(tx *bolt.Tx) error {
+		b, err := tx.CreateBucket(fillerBucket)
+		if err != nil {
+			return err
+		}
+		b.FillPercent = 1
+		for i := range n {
+			if err := b.Put(u64(uint64(i)), make([]byte, 8000)); err != nil {
+				return err
+			}
+		}
+		return nil
+	}))
+	require.NoError(t, db.Close())
+}
+
+// A store that reaches what a 32-bit build can map (here made 32 MB; a Pi
+// maps 1 GiB) refuses writes with what it is and what to do, never as
+// damage: bbolt unmapped the file to map it again larger, which on a Pi
+// fails, and every read after faulted. What it holds stays sound and
+// opens again; a change that fits its free pages does not say it saves
+// again, and room made (pages freed) does.
+func TestStoreFullAtMapping(t *testing.T) {
+	old := maxMapping
+	maxMapping = 32 << 20
+	t.Cleanup(func() { maxMapping = old })
+	cfg, err := config.Parse([]byte(benchOfficeYAML))
+	require.NoError(t, err)
+	path := filepath.Join(t.TempDir(), "q.db")
+	clk := newBenchClock()
+	e, err := Open(path, cfg, &Opts{Now: clk.Now, Logger: slog.New(slog.DiscardHandler)})
+	require.NoError(t, err)
+	require.NoError(t, e.Close())
+	// Most of it taken already.
+	addFiller(t, path, 1900)
+
+	var told []string
+	opts := &Opts{Now: clk.Now, Logger: slog.New(slog.DiscardHandler), OnStore: func(err error) { told = append(told, fmt.Sprint(err)) }}
+	e, err = Open(path, cfg, opts)
+	require.NoError(t, err)
+	ctx := context.Background()
+	issued := 0
+	for ; issued < 20000; issued++ {
+		if _, err = e.Issue(ctx, IssueRequest{Service: "social"}); err != nil {
+			break
+		}
+	}
+	require.Error(t, err, "the store never filled")
+	require.Greater(t, issued, 0)
+	require.ErrorIs(t, err, ErrStore)
+	require.ErrorIs(t, err, berrors.ErrMaxSizeReached)
+	require.NotErrorIs(t, err, ErrDamaged)
+	require.ErrorContains(t, err, "the state file has reached the 32 MB this 32-bit build can map")
+	fi, err := os.Stat(path)
+	require.NoError(t, err)
+	require.LessOrEqual(t, fi.Size(), maxMapping, "the file grew past what the build maps")
+	tickets, err := e.Tickets(ctx)
+	require.NoError(t, err)
+	require.Len(t, tickets, issued, "every ticket issued is still there")
+	require.Len(t, told, 1, "%q", told)
+
+	// A little room made (a few pages freed): a change saves, and says
+	// nothing: the next tickets would soon fill it again.
+	require.NoError(t, e.do(ctx, false, func(t *txn) error {
+		for i := range 25 {
+			if err := t.tx.Bucket(fillerBucket).Delete(u64(uint64(i))); err != nil {
+				return err
+			}
+		}
+		return nil
+	}))
+	_, err = e.Counter(ctx, "1", Command{Action: Pause})
+	require.NoError(t, err)
+	_, _ = e.Tickets(ctx) // after its telling
+	require.Len(t, told, 1, "still full: %q", told)
+	// Room made: the next change saves, and says so.
+	require.NoError(t, e.do(ctx, false, func(t *txn) error { return t.tx.DeleteBucket(fillerBucket) }))
+	_, err = e.Issue(ctx, IssueRequest{Service: "social"})
+	require.NoError(t, err)
+	issued++
+	_, _ = e.Tickets(ctx)
+	require.Equal(t, "<nil>", told[len(told)-1], "%q", told)
+	require.NoError(t, e.Close())
+
+	require.NoError(t, Verify(path, cfg))
+	e, err = Open(path, cfg, &Opts{Now: clk.Now, Logger: slog.New(slog.DiscardHandler)})
+	require.NoError(t, err)
+	defer e.Close()
+	tickets, err = e.Tickets(ctx)
+	require.NoError(t, err)
+	require.Len(t, tickets, issued)
+}
+
+// The room written ahead stops at what the build can map: bbolt maps the
+// file's whole length, and a file past it would not open again.
+func TestRoomAheadWithinMapping(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "q.db")
+	db, err := bolt.Open(path, 0o600, nil)
+	require.NoError(t, err)
+	defer db.Close()
+	var used int64
+	require.NoError(t, db.View(func(tx *bolt.Tx) error { used = tx.Size(); return nil }))
+	old := maxMapping
+	maxMapping = used + slack/2
+	t.Cleanup(func() { maxMapping = old })
+	require.NoError(t, preallocate(db, slack, diskSpace))
+	fi, err := os.Stat(path)
+	require.NoError(t, err)
+	require.Equal(t, maxMapping, fi.Size())
+}
+
+// envBackupAS names the store TestBackupNoRoomToMapHelper backs up.
+const envBackupAS = "CHERGA_TEST_BACKUP_AS_DB"
+
+// TestBackupNoRoomToMapHelper backs up a store in a process left little
+// more address space than it has taken (RLIMIT_AS), as a 32-bit Pi has
+// beside a store past 512 MB: the copy cannot be mapped to be checked.
+func TestBackupNoRoomToMapHelper(t *testing.T) {
+	path := os.Getenv(envBackupAS)
+	if path == "" {
+		t.Skip("the subprocess of TestBackupNoRoomToMap; runs only under it")
+	}
+	cfg, err := config.Parse([]byte(benchOfficeYAML))
+	require.NoError(t, err)
+	e, err := Open(path, cfg, &Opts{Now: newBenchClock().Now, Logger: slog.New(slog.DiscardHandler)})
+	require.NoError(t, err)
+	defer e.Close()
+	status, err := os.ReadFile("/proc/self/status")
+	require.NoError(t, err)
+	var kb uint64
+	for line := range strings.Lines(string(status)) {
+		if v, ok := strings.CutPrefix(line, "VmSize:"); ok {
+			_, err := fmt.Sscanf(strings.TrimSpace(v), "%d kB", &kb)
+			require.NoError(t, err)
+		}
+	}
+	require.NotZero(t, kb)
+	lim := unix.Rlimit{Cur: kb<<10 + 24<<20, Max: unix.RLIM_INFINITY}
+	require.NoError(t, unix.Setrlimit(unix.RLIMIT_AS, &lim))
+	_, err = e.Backup(filepath.Join(filepath.Dir(path), "backup.db"), false)
+	fmt.Println("backup:", err)
+}
+
+// A backup whose copy cannot be mapped to be checked (no room in the
+// process's addresses: a 32-bit Pi with a store past 512 MB) fails saying
+// so and what to do, not that the live store is damaged; it leaves
+// nothing behind.
+func TestBackupNoRoomToMap(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs a subprocess of the test binary; skipped under -short")
+	}
+	cfg, err := config.Parse([]byte(benchOfficeYAML))
+	require.NoError(t, err)
+	dir := t.TempDir()
+	path := filepath.Join(dir, "q.db")
+	e, err := Open(path, cfg, &Opts{Now: newBenchClock().Now, Logger: slog.New(slog.DiscardHandler)})
+	require.NoError(t, err)
+	require.NoError(t, e.Close())
+	addFiller(t, path, 6000) // 48 MB of pages, which the copy has too: mapped, 64 MB
+
+	cmd := exec.Command(os.Args[0], "-test.run=^TestBackupNoRoomToMapHelper$", "-test.count=1")
+	cmd.Env = append(os.Environ(), envBackupAS+"="+path)
+	out, err := cmd.CombinedOutput()
+	require.NoError(t, err, "%s", out)
+	require.Contains(t, string(out), "backup: queue: backup to "+filepath.Join(dir, "backup.db")+": no room to map the copy beside the running store (")
+	require.Contains(t, string(out), "cannot allocate memory")
+	require.Contains(t, string(out), "take the backup with the controller stopped")
+	require.NotContains(t, string(out), "damaged")
+	entries, err := os.ReadDir(dir)
+	require.NoError(t, err)
+	require.Len(t, entries, 1, "only the store is left: %v", entries)
+}
