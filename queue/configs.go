@@ -242,10 +242,7 @@ func makeStore(path string) error {
 	err = os.Link(tmp, path)
 	switch {
 	case err == nil:
-		if d, err := os.Open(filepath.Dir(path)); err == nil {
-			_ = d.Sync()
-			d.Close()
-		}
+		syncDir(filepath.Dir(path))
 	case errors.Is(err, fs.ErrExist):
 	default:
 		// No hard links here (a FAT stick): bbolt makes it in place.
@@ -446,7 +443,7 @@ func mappable(path string, limit int64, log *slog.Logger) error {
 
 // mapAdvice is what to do about a state file near or at what a 32-bit build
 // can map.
-const mapAdvice = "run the 64-bit build (arm64) on a 64-bit kernel, or keep fewer days (office.stats_days), then take a compacted backup (store.backup with compact) and start from it"
+const mapAdvice = "run the 64-bit build (arm64) on a 64-bit kernel, or keep fewer days (office.stats_days), then stop the controller, compact the state file (cherga -compact NEWFILE) and put the new file in its place (README)"
 
 // checkLength refuses a store file shorter than the pages its meta page
 // says it holds: a copy cut short.
@@ -586,10 +583,7 @@ func (e *Engine) Backup(path string, compact bool) (int64, error) {
 		}
 		return 0, fmt.Errorf("queue: backup to %s: %w", path, err)
 	}
-	if d, err := os.Open(filepath.Dir(path)); err == nil {
-		_ = d.Sync() // the rename itself outlasts a power cut
-		d.Close()
-	}
+	syncDir(filepath.Dir(path))
 	return n, nil
 }
 

@@ -199,3 +199,79 @@ func TestBackupNoRoomToMap(t *testing.T) {
 	require.NoError(t, err)
 	require.Len(t, entries, 1, "only the store is left: %v", entries)
 }
+
+// Compact writes a stopped controller's store without its free pages: the
+// new file is sound, far smaller, and holds the office as it was (its
+// tickets, its numbering). It writes nothing from a damaged store, over
+// a file, or from a store an engine holds.
+func TestCompact(t *testing.T) {
+	cfg, err := config.Parse([]byte(benchOfficeYAML))
+	require.NoError(t, err)
+	dir := t.TempDir()
+	path := filepath.Join(dir, "q.db")
+	clk := newBenchClock()
+	quiet := &Opts{Now: clk.Now, Logger: slog.New(slog.DiscardHandler)}
+	e, err := Open(path, cfg, quiet)
+	require.NoError(t, err)
+	ctx := context.Background()
+	for range 3 {
+		_, err := e.Issue(ctx, IssueRequest{Service: "social"})
+		require.NoError(t, err)
+	}
+	require.NoError(t, e.Close())
+	// 16 MB of pages, then freed: the file keeps its size.
+	addFiller(t, path, 2000)
+	db, err := bolt.Open(path, 0o600, nil)
+	require.NoError(t, err)
+	require.NoError(t, db.Update(func(tx *bolt.Tx) error { return tx.DeleteBucket(fillerBucket) }))
+	require.NoError(t, db.Close())
+	before, err := os.Stat(path)
+	require.NoError(t, err)
+	require.Greater(t, before.Size(), int64(16<<20))
+
+	e, err = Open(path, cfg, quiet)
+	require.NoError(t, err)
+	_, err = Compact(path, filepath.Join(dir, "small.db"))
+	require.ErrorContains(t, err, "is locked by another process")
+	require.NoError(t, e.Close())
+
+	small := filepath.Join(dir, "small.db")
+	n, err := Compact(path, small)
+	require.NoError(t, err)
+	after, err := os.Stat(small)
+	require.NoError(t, err)
+	require.Equal(t, n, after.Size())
+	require.Less(t, n, int64(1<<20))
+	require.NoError(t, Verify(small, cfg))
+	_, err = Compact(path, small)
+	require.ErrorContains(t, err, "small.db exists: give a new file")
+	_, err = Compact(path, path)
+	require.ErrorContains(t, err, "is the store itself")
+
+	e, err = Open(small, cfg, quiet)
+	require.NoError(t, err)
+	tickets, err := e.Tickets(ctx)
+	require.NoError(t, err)
+	require.Len(t, tickets, 3)
+	iss, err := e.Issue(ctx, IssueRequest{Service: "social"})
+	require.NoError(t, err)
+	require.Equal(t, "А0004", iss.Ticket.Label)
+	require.NoError(t, e.Close())
+
+	// A page of the store overwritten: nothing is written.
+	b, err := os.ReadFile(small)
+	require.NoError(t, err)
+	for i := 2 * os.Getpagesize(); i < min(len(b), 10*os.Getpagesize()); i++ {
+		b[i] = 0xA5
+	}
+	require.NoError(t, os.WriteFile(small, b, 0o600))
+	_, err = Compact(small, filepath.Join(dir, "from-damaged.db"))
+	require.ErrorIs(t, err, ErrDamaged)
+	entries, err := os.ReadDir(dir)
+	require.NoError(t, err)
+	var names []string
+	for _, de := range entries {
+		names = append(names, de.Name())
+	}
+	require.ElementsMatch(t, []string{"q.db", "small.db"}, names)
+}

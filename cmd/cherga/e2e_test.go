@@ -407,6 +407,35 @@ func TestPinsOpenedByTheirGPIOName(t *testing.T) {
 	require.ErrorContains(t, err, "counters[1].lamp: GPIO3")
 }
 
+// cherga -compact writes a stopped controller's state file into a new one,
+// which -verify finds sound, and says by its exit status when it cannot
+// (the file exists).
+func TestCompactFlag(t *testing.T) {
+	bin := buildCherga(t)
+	cfgPath := "../../firmware-config/examples/round-the-clock.yaml"
+	cfg, err := config.Load(cfgPath)
+	require.NoError(t, err)
+	dir := t.TempDir()
+	db, small := filepath.Join(dir, "c.db"), filepath.Join(dir, "small.db")
+	e, err := queue.Open(db, cfg, nil)
+	require.NoError(t, err)
+	_, err = e.Issue(context.Background(), queue.IssueRequest{Service: "social"})
+	require.NoError(t, err)
+	require.NoError(t, e.Close())
+	out, err := exec.Command(bin, "-compact", small, "-config", cfgPath, "-db", db).CombinedOutput()
+	require.NoError(t, err, "%s", out)
+	require.Contains(t, string(out), "cherga: "+db+" compacted into "+small+": ")
+	out, err = exec.Command(bin, "-verify", "-config", cfgPath, "-db", small).CombinedOutput()
+	require.NoError(t, err, "%s", out)
+	require.Contains(t, string(out), "is sound")
+
+	out, err = exec.Command(bin, "-compact", small, "-config", cfgPath, "-db", db).CombinedOutput()
+	var ee *exec.ExitError
+	require.ErrorAs(t, err, &ee, "%s", out)
+	require.Equal(t, 1, ee.ExitCode())
+	require.Contains(t, string(out), "small.db exists: give a new file")
+}
+
 // cherga -verify checks a state file and says so by its exit status: a
 // sound one, one whose pages are overwritten, and an empty one.
 func TestVerifyFlag(t *testing.T) {

@@ -47,6 +47,7 @@ func main() {
 		showVer = flag.Bool("version", false, "print the version and exit")
 		check   = flag.Bool("check", false, "check the configuration file (-config, or the built-in office) and exit: 0 and ok, or 2 and its errors; it opens neither the state file nor the broker, so it runs beside a controller that runs")
 		verify  = flag.Bool("verify", false, "check the state file (-db, or the config's) and exit: 0 sound, 1 not (run it on a copy from store.backup, or with the controller stopped)")
+		compact = flag.String("compact", "", "write the state file (-db, or the config's), with the controller stopped, into the new `file` without its free pages, checked first, and exit: 0 written, 1 not; put the file in the state file's place (README)")
 		verbose = flag.Bool("v", false, "log debug messages")
 	)
 	flag.Parse()
@@ -87,24 +88,38 @@ func main() {
 		return
 	}
 
-	if *verify {
-		path := cfg.DB
-		if *db != "" {
-			path = *db
+	storePath := cfg.DB
+	if *db != "" {
+		storePath = *db
+	}
+	if *compact != "" {
+		before, _ := os.Stat(storePath)
+		n, err := queue.Compact(storePath, *compact)
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "cherga:", err)
+			os.Exit(1)
 		}
-		if err := queue.Verify(path, cfg); errors.Is(err, queue.ErrEmpty) {
+		was := ""
+		if before != nil {
+			was = fmt.Sprintf(" (the state file: %.1f MB)", float64(before.Size())/(1<<20))
+		}
+		fmt.Printf("cherga: %s compacted into %s: %.1f MB%s\n", storePath, *compact, float64(n)/(1<<20), was)
+		return
+	}
+	if *verify {
+		if err := queue.Verify(storePath, cfg); errors.Is(err, queue.ErrEmpty) {
 			fmt.Fprintf(os.Stderr, "cherga: %v; no damage: cherga starts a new, empty office on it, but as a backup it holds nothing\n", err)
 			os.Exit(1)
 		} else if err != nil {
 			fmt.Fprintln(os.Stderr, "cherga:", err)
 			os.Exit(1)
 		}
-		if site, err := office.StoreSite(path); err == nil && site != "" && site != cfg.Site {
+		if site, err := office.StoreSite(storePath); err == nil && site != "" && site != cfg.Site {
 			// Sound, and refused at start all the same.
-			fmt.Fprintf(os.Stderr, "cherga: %s is sound, but it is the state file of site %q, not this office's %q: cherga refuses to start on it (a renamed office: start once with -rename-site, README; another office's file: put this office's own, or its latest backup, there)\n", path, site, cfg.Site)
+			fmt.Fprintf(os.Stderr, "cherga: %s is sound, but it is the state file of site %q, not this office's %q: cherga refuses to start on it (a renamed office: start once with -rename-site, README; another office's file: put this office's own, or its latest backup, there)\n", storePath, site, cfg.Site)
 			os.Exit(1)
 		}
-		fmt.Println("cherga:", path, "is sound")
+		fmt.Println("cherga:", storePath, "is sound")
 		return
 	}
 
