@@ -282,6 +282,7 @@ func open(path string, cfg *config.Config, opts *Opts) (*Engine, error) {
 		ackDue: make(chan struct{}, 1),
 		done:   make(chan struct{}),
 	}
+	e.mapChecked = time.Now() // mappable, above
 	e.useConfig(cfg)
 	var restored *Restore
 	if err := db.Update(func(tx *bolt.Tx) error {

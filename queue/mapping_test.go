@@ -16,6 +16,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/cherga/cherga/internal/config"
+	"github.com/cherga/cherga/internal/testkit"
 )
 
 // fillerBucket is the bucket of addFiller's pages, of no use to the office.
@@ -274,4 +275,26 @@ func TestCompact(t *testing.T) {
 		names = append(names, de.Name())
 	}
 	require.ElementsMatch(t, []string{"q.db", "small.db"}, names)
+}
+
+// A store over half of what the build maps is warned about at start, and
+// again a day later: not at start and again at the first tick.
+func TestHalfMappingWarnedOnce(t *testing.T) {
+	old := maxMapping
+	maxMapping = 64 << 20
+	t.Cleanup(func() { maxMapping = old })
+	cfg, err := config.Parse([]byte(benchOfficeYAML))
+	require.NoError(t, err)
+	path := filepath.Join(t.TempDir(), "q.db")
+	clk := newBenchClock()
+	e, err := Open(path, cfg, &Opts{Now: clk.Now, Logger: slog.New(slog.DiscardHandler)})
+	require.NoError(t, err)
+	require.NoError(t, e.Close())
+	addFiller(t, path, 2200) // 17 MB of pages, and bbolt grows the file 16 MB more
+	var log testkit.Log
+	e, err = Open(path, cfg, &Opts{Now: clk.Now, Logger: slog.New(slog.NewTextHandler(&log, nil))})
+	require.NoError(t, err)
+	defer e.Close()
+	require.NoError(t, e.do(context.Background(), true, func(*txn) error { e.tick(); return nil }))
+	require.Equal(t, 1, log.Count("over half of what this 32-bit build can map"))
 }
