@@ -164,13 +164,15 @@ type AtCounter struct {
 	State   State
 }
 
-// Closing is a service whose closing today a change brings forward, from
-// Was (15:00) to At, and the tickets waiting for it that would not be
-// called by then.
+// Closing is a service whose hours today a change shortens for the tickets
+// waiting for it: its closing At, which was Was (15:00) for them, and its
+// opening, Opens when the change puts it later and it is still to come;
+// and the tickets that would not be called by At.
 type Closing struct {
 	Service string
 	At      time.Time
 	Was     string
+	Opens   time.Time
 	Tickets []string
 }
 
@@ -180,8 +182,15 @@ func (e *ExpiresError) Error() string {
 		parts = append(parts, fmt.Sprintf("the change would send home %s (%s), whom nobody could call today", count(len(e.Tickets), "waiting ticket"), someOf(e.Tickets)))
 	}
 	for _, c := range e.Closing {
-		parts = append(parts, fmt.Sprintf("the change closes %s at %s instead of %s, and %s waiting for it (%s) would go home then, before they are called",
-			c.Service, c.At.Format("15:04"), c.Was, count(len(c.Tickets), "ticket"), someOf(c.Tickets)))
+		what, when := fmt.Sprintf("closes %s at %s instead of %s", c.Service, c.At.Format("15:04"), c.Was), "then"
+		if !c.Opens.IsZero() {
+			what, when = fmt.Sprintf("opens %s only at %s, and closes it at %s", c.Service, c.Opens.Format("15:04"), c.At.Format("15:04")), "at its closing"
+			if c.Was != c.At.Format("15:04") {
+				what += fmt.Sprintf(" (it closed at %s)", c.Was)
+			}
+		}
+		parts = append(parts, fmt.Sprintf("the change %s, and %s waiting for it (%s) would go home %s, before they are called",
+			what, count(len(c.Tickets), "ticket"), someOf(c.Tickets), when))
 	}
 	for _, a := range e.AtCounter {
 		// counter.close does not end the ticket: its citizen is still

@@ -128,6 +128,10 @@ func (t *txn) rehome(tk *Ticket) {
 		if tk.Origin == "" {
 			tk.Origin = tk.Service
 		}
+		if t.movedFrom == nil {
+			t.movedFrom = map[uint64]string{}
+		}
+		t.movedFrom[tk.ID] = tk.Service
 		tk.Service = svc.ID
 	}
 	if tk.State == Waiting {

@@ -612,6 +612,95 @@ func TestSetConfigClosingSoonNeedsExpire(t *testing.T) {
 	require.Equal(t, queue.Expired, o.ticket("П001").State)
 }
 
+// Tickets a change moves to a service (their own renamed, or taken away and
+// its prefix given to another) are held against the hours of the service
+// they waited for: a closing that comes sooner for them is asked for as
+// one brought forward. The check looked at a service's own former hours
+// only, and a renamed one had none.
+func TestSetConfigClosingSoonAfterAMove(t *testing.T) {
+	o := newOffice(t, nil, monday10)
+	for range 3 {
+		o.issue("pension")
+	}
+	const pension = `{id: pension, name: "Пенсійний фонд", prefix: "П", width: 3, avg_service_min: 15}`
+	renamed := func(hours string) *config.Config {
+		return queuetest.Office(t, func(s string) string {
+			s = strings.Replace(s, pension, `{id: pension2, name: "Пенсійний фонд", prefix: "П", width: 3, avg_service_min: 15`+hours+`}`, 1)
+			s = strings.Replace(s, "[social, pension]", "[social, pension2]", 1)
+			return strings.Replace(s, "[pension]", "[pension2]", 1)
+		})
+	}
+	_, err := o.e.SetConfigVersion(o.ctx, renamed(`, hours: {mon: "00:00-10:02"}`), queue.Change{}, queue.ConfigVersion{Source: "admin"})
+	var ee *queue.ExpiresError
+	require.ErrorAs(t, err, &ee)
+	require.Len(t, ee.Closing, 1)
+	require.Equal(t, "pension2", ee.Closing[0].Service)
+	require.Equal(t, "24:00", ee.Closing[0].Was)
+	require.Equal(t, []string{"П001", "П002", "П003"}, ee.Closing[0].Tickets)
+	require.Equal(t, "pension", o.ticket("П001").Service, "nothing changed")
+	_, err = o.e.SetConfigVersion(o.ctx, renamed(""), queue.Change{}, queue.ConfigVersion{Source: "admin"})
+	require.NoError(t, err, "renamed, its hours kept")
+	require.Equal(t, "pension2", o.ticket("П001").Service)
+
+	// Employment taken away, its prefix given to a service that closes
+	// at 10:02: its tickets would move there, and go home at 10:02.
+	o = newOffice(t, nil, monday10)
+	o.issue("employment")
+	o.issue("employment")
+	const employment = `{id: employment, name: "Центр зайнятості", prefix: "З", width: 3, avg_service_min: 20}`
+	pensionUntil := func(s string) string {
+		return strings.Replace(s, pension, `{id: pension, name: "Пенсійний фонд", prefix: "П", width: 3, avg_service_min: 15, hours: {mon: "00:00-10:02"}}`, 1)
+	}
+	_, err = o.e.SetConfigVersion(o.ctx, queuetest.Office(t, pensionUntil), queue.Change{}, queue.ConfigVersion{Source: "admin"})
+	require.NoError(t, err, "nobody waits for pension")
+	merged := queuetest.Office(t, pensionUntil, func(s string) string {
+		s = strings.Replace(s, "  - "+employment+"\n", "", 1)
+		s = strings.Replace(s, `prefix: "П", width: 3, avg_service_min: 15, hours`, `prefix: "З", width: 3, avg_service_min: 15, hours`, 1)
+		return strings.Replace(s, "[employment]", "[pension]", 1)
+	})
+	_, err = o.e.SetConfigVersion(o.ctx, merged, queue.Change{}, queue.ConfigVersion{Source: "admin"})
+	require.ErrorAs(t, err, &ee)
+	require.Len(t, ee.Closing, 1)
+	require.Equal(t, "pension", ee.Closing[0].Service)
+	require.Equal(t, []string{"З001", "З002"}, ee.Closing[0].Tickets)
+	require.Contains(t, err.Error(), "closes pension at 10:02 instead of 24:00, and 2 tickets waiting for it (З001, З002) would go home then")
+	require.Equal(t, "employment", o.ticket("З001").Service, "nothing changed")
+}
+
+// A change that puts a service's opening today later, to a moment still to
+// come, while tickets wait for it, is asked for as a closing brought
+// forward: refused when they could not all be called between the new
+// opening and the closing, accepted with time enough. It was never
+// looked at: the closing had not moved.
+func TestSetConfigOpeningLaterNeedsExpire(t *testing.T) {
+	o := newOffice(t, nil, monday10)
+	for range 3 {
+		o.issue("social")
+	}
+	socialHours := func(h string) *config.Config {
+		return queuetest.Office(t, func(s string) string {
+			return strings.Replace(s, `prefix: "А", width: 3, avg_service_min: 10}`, `prefix: "А", width: 3, avg_service_min: 10, hours: {mon: "`+h+`"}}`, 1)
+		})
+	}
+	_, err := o.e.SetConfigVersion(o.ctx, socialHours("00:00-17:00"), queue.Change{}, queue.ConfigVersion{Source: "admin"})
+	require.NoError(t, err, "time enough before 17:00")
+	_, err = o.e.SetConfigVersion(o.ctx, socialHours("16:40-17:00"), queue.Change{}, queue.ConfigVersion{Source: "admin"})
+	var ee *queue.ExpiresError
+	require.ErrorAs(t, err, &ee)
+	require.Len(t, ee.Closing, 1)
+	require.Equal(t, "social", ee.Closing[0].Service)
+	require.Equal(t, "16:40", ee.Closing[0].Opens.In(kyiv).Format("15:04"))
+	require.Equal(t, "17:00", ee.Closing[0].At.In(kyiv).Format("15:04"))
+	require.Equal(t, []string{"А001", "А002", "А003"}, ee.Closing[0].Tickets)
+	require.Equal(t, "17:00", ee.Closing[0].Was)
+	require.Contains(t, err.Error(), "opens social only at 16:40, and closes it at 17:00, and 3 tickets waiting for it (А001, А002, А003) would go home at its closing, before they are called")
+
+	// Three people, two counters, 10 min a visit: all called by 11:20.
+	_, err = o.e.SetConfigVersion(o.ctx, socialHours("11:00-18:00"), queue.Change{}, queue.ConfigVersion{Source: "admin"})
+	require.NoError(t, err)
+	require.Equal(t, queue.Waiting, o.ticket("А001").State)
+}
+
 // A change that takes away a counter with a citizen called to it or at it
 // would send that citizen back to the queue, to be called again: it is
 // refused unless it says so (Change.Expire), naming the counter and the
@@ -657,6 +746,9 @@ func TestExpiresErrorCounts(t *testing.T) {
 	e := &queue.ExpiresError{Tickets: []string{"А001"}, Closing: []queue.Closing{{Service: "pension", At: monday10, Was: "17:00", Tickets: []string{"П002"}}}}
 	require.Contains(t, e.Error(), "send home 1 waiting ticket (А001)")
 	require.Contains(t, e.Error(), "and 1 ticket waiting for it (П002)")
+	e.Closing[0].Opens = monday10.Add(-time.Hour)
+	require.Contains(t, e.Error(), "opens pension only at 09:00, and closes it at 10:00 (it closed at 17:00), and 1 ticket waiting for it (П002) would go home at its closing")
+	e.Closing[0].Opens = time.Time{}
 	e.Tickets = []string{"А001", "А002"}
 	require.Contains(t, e.Error(), "send home 2 waiting tickets (А001, А002)")
 }

@@ -230,12 +230,16 @@ func (t *txn) atGoneCounters() []AtCounter {
 // call them all.
 const soonWithin = time.Hour
 
-// closingSooner names, for each service whose closing today the change
-// brings forward (still to come: one already past expires its tickets at
-// once), the tickets waiting for it that would go home at the new closing
-// before they are called: all of them when it comes within soonWithin, or
-// when no counter is open to tell; else those whose estimated call and
-// visit (refuse_late's estimate) end after it.
+// closingSooner names, for each service, the tickets waiting for it that
+// the change gives less of today than they had, and that would go home at
+// its closing before they are called: the closing brought forward (still
+// to come: one already past expires its tickets at once), or the opening,
+// still to come, put later. A ticket the change moved to the service (its
+// own renamed or taken away) is held against the hours of the service it
+// waited for. Late are all of them when the time left from the opening
+// (or now) is within soonWithin, or when no counter can be counted on to
+// tell; else those whose estimated call and visit (refuse_late's
+// estimate; before the opening, from its counters idle then) end after it.
 func (t *txn) closingSooner(old *config.Config) []Closing {
 	e := t.e
 	local := t.now.In(e.loc)
@@ -244,29 +248,72 @@ func (t *txn) closingSooner(old *config.Config) []Closing {
 		return nil // closed all day: its closing is now, and counted so
 	}
 	wd := config.Weekdays[(int(local.Weekday())+6)%7]
+	minute := local.Hour()*60 + local.Minute()
 	var out []Closing
 	for i := range e.cfg.Services {
 		svc := &e.cfg.Services[i]
-		was := old.Service(svc.ID)
-		if was == nil || t.waitingCount(svc.ID) == 0 {
+		if t.waitingCount(svc.ID) == 0 {
 			continue
 		}
 		from, to := e.cfg.HoursOf(svc, wd)
-		ofrom, oto := old.HoursOf(was, wd)
-		if from == to || ofrom == oto || to >= oto {
+		opens, closes, ok := e.hours(svc, t.now)
+		if from == to || !ok || !t.now.Before(closes) {
 			continue
 		}
-		_, closes, ok := e.hours(svc, t.now)
-		if !ok || !t.now.Before(closes) {
-			continue
+		// shortened reports whether a ticket that waited for the service
+		// former has less of today now, and that service's closing then.
+		shortened := func(former string) (wasTo int, yes bool) {
+			was := old.Service(former)
+			if was == nil {
+				return 0, false
+			}
+			ofrom, oto := old.HoursOf(was, wd)
+			if ofrom == oto {
+				return 0, false
+			}
+			return oto, to < oto || from > minute && from > ofrom
 		}
-		all := closes.Sub(t.now) <= soonWithin
+		later := t.now.Before(opens)
+		start := t.now
+		if later {
+			start = opens
+		}
+		all := closes.Sub(start) <= soonWithin
 		per := t.perTicket(svc)
+		// wait is the estimated wait of a ticket with ahead before it.
+		wait := func(tk *Ticket, ahead int) time.Duration {
+			if !later {
+				return t.waitOf(svc, ahead, callRank(tk))
+			}
+			// Not open yet: its counters, idle at the opening, call.
+			if _, paused := t.st.pauses[""]; paused {
+				return Unknown
+			}
+			n := 0
+			for _, id := range e.servedBy[svc.ID] {
+				if c := t.st.counters[id]; c != nil && !c.paused {
+					n++
+				}
+			}
+			if n == 0 {
+				return Unknown
+			}
+			return opens.Sub(t.now) + time.Duration(ahead/n)*per
+		}
 		var late []string
+		wasTo := 0
 		check := func(tk *Ticket, ahead int) {
-			w := t.waitOf(svc, ahead, callRank(tk))
-			if all || w == Unknown || t.now.Add(w+per).After(closes) {
+			former := tk.Service
+			if f, moved := t.movedFrom[tk.ID]; moved {
+				former = f
+			}
+			oto, shorter := shortened(former)
+			if !shorter {
+				return
+			}
+			if w := wait(tk, ahead); all || w == Unknown || t.now.Add(w+per).After(closes) {
 				late = append(late, tk.Label)
+				wasTo = max(wasTo, oto)
 			}
 		}
 		for _, q := range t.st.held {
@@ -280,7 +327,11 @@ func (t *txn) closingSooner(old *config.Config) []Closing {
 			check(tk, t.st.heldCount[svc.ID]+j)
 		}
 		if len(late) > 0 {
-			out = append(out, Closing{Service: svc.ID, At: closes, Was: fmt.Sprintf("%02d:%02d", oto/60, oto%60), Tickets: late})
+			c := Closing{Service: svc.ID, At: closes, Was: fmt.Sprintf("%02d:%02d", wasTo/60, wasTo%60), Tickets: late}
+			if later {
+				c.Opens = opens
+			}
+			out = append(out, c)
 		}
 	}
 	return out

@@ -45,6 +45,9 @@ type txn struct {
 	// rehomed are the tickets reconcile moved or ended in it, or a
 	// service closing expired.
 	rehomed []Rehomed
+	// movedFrom is the service each ticket reconcile moved to another
+	// waited for before, by ticket id (closingSooner).
+	movedFrom map[uint64]string
 	// logs are logged once it is committed: what it did, not what a
 	// transaction that failed would have done.
 	logs []func()
