@@ -229,15 +229,25 @@ func adminConfig(latest queue.ConfigVersion, file *config.Config, log *slog.Logg
 }
 
 // wire gives set what is wired (and the secrets) as from has them: the
-// site, the store, the broker, the pins, the time zone, the kiosks (their
-// buttons' services stay set's when the wiring is the same), and the pins
-// of each counter from has too.
+// site, the store, the broker, the pins, the time zone, the kiosks (the
+// buttons of a kiosk keep set's services when they are wired as in set:
+// the same pins, lamps and kinds, whatever its printer, which -printer
+// may have replaced), and the pins of each counter from has too.
 func wire(set, from *config.Config) {
 	set.Site, set.DB, set.Broker, set.GPIO = from.Site, from.DB, from.Broker, from.GPIO
 	set.Office.Timezone = from.Office.Timezone
-	if !sameJSON(wiring(set.Kiosks), wiring(from.Kiosks)) {
-		set.Kiosks = from.Kiosks
+	kiosks := wiring(from.Kiosks)
+	for i := range kiosks {
+		k := &kiosks[i]
+		was := set.Kiosk(k.ID)
+		if was == nil || !sameJSON(wiring([]config.Kiosk{{Buttons: was.Buttons}}), wiring([]config.Kiosk{{Buttons: k.Buttons}})) {
+			was = from.Kiosk(k.ID)
+		}
+		for j := range k.Buttons {
+			k.Buttons[j].Service = was.Buttons[j].Service
+		}
 	}
+	set.Kiosks = kiosks
 	for i, c := range set.Counters {
 		if w := from.Counter(c.ID); w != nil {
 			set.Counters[i].Buttons, set.Counters[i].Lamp = w.Buttons, w.Lamp

@@ -1159,6 +1159,42 @@ func TestConfigVersions(t *testing.T) {
 	require.Equal(t, "merge", hist[0]["source"])
 }
 
+// A rollback brings back the services of the kiosk buttons while the
+// printer runs as -printer replaced it (the README's trial run with
+// -printer none, the simulator's pseudo-terminals): the buttons are wired
+// the same. It answered "unchanged", the buttons left as they were.
+func TestRollbackButtonsUnderAPrinterOverride(t *testing.T) {
+	cfg := roundTheClock(t)
+	cfg.Kiosks[0].Printer = "serial:/dev/ttyUSB0?baud=19200" // as the file has it
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	o, err := office.Start(ctx, office.Opts{Config: cfg, DB: filepath.Join(t.TempDir(), "o.db"), Broker: "embedded", Listen: "127.0.0.1:0", Printer: "none", Logger: quiet})
+	require.NoError(t, err)
+	defer o.Close()
+	services := func() []string {
+		var out []string
+		for _, b := range o.Config().Kiosks[0].Buttons {
+			out = append(out, b.Service)
+		}
+		return out
+	}
+	require.Equal(t, []string{"social", "pension", "employment"}, services())
+	doc, err := json.Marshal(o.Config())
+	require.NoError(t, err)
+	swapped := strings.Replace(strings.Replace(string(doc), `"service":"social"`, `"service":"tmp"`, 1), `"service":"pension"`, `"service":"social"`, 1)
+	swapped = strings.Replace(swapped, `"service":"tmp"`, `"service":"pension"`, 1)
+	r := o.Admin(ctx, office.AdminRequest{ID: "s", Op: "config.set", Args: json.RawMessage(`{"config":` + swapped + `}`)})
+	require.True(t, r.OK, "%+v", r.Error)
+	require.Equal(t, []string{"pension", "social", "employment"}, services())
+
+	r = o.Admin(ctx, office.AdminRequest{ID: "r", Op: "config.rollback", Args: json.RawMessage(`{"version":1}`)})
+	require.True(t, r.OK, "%+v", r.Error)
+	res, err := json.Marshal(r.Result)
+	require.NoError(t, err)
+	require.NotContains(t, string(res), `"unchanged"`)
+	require.Equal(t, []string{"social", "pension", "employment"}, services())
+}
+
 // A file edit of a list that an administrator changed too runs as the
 // file has it, and the log names what of the administrator's goes.
 func TestFileEditSaysWhatGoes(t *testing.T) {
