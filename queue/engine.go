@@ -504,10 +504,11 @@ func (e *Engine) clockBehindDay() {
 }
 
 // roomBack reports whether a store whose writes failed for want of room
-// (ENOSPC, or the most a 32-bit build maps) has room again: a small change (a counter closed) fits the
-// file's free pages on a disk still full, and the store said to work
-// again would fail at the next press that needs a page more. Only a
-// file system with a megabyte free again counts.
+// (ENOSPC, or the most a 32-bit build maps) has room again: a small change
+// (a counter closed) fits the file's free pages on a disk still full, and
+// the store said to work again would fail at the next press that needs a
+// page more. Only a file system with a megabyte free again counts, or, at
+// the mapping's limit, a megabyte of free pages.
 func (e *Engine) roomBack() bool {
 	switch {
 	case errors.Is(e.commitErr, syscall.ENOSPC):
