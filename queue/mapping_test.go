@@ -44,6 +44,27 @@ func addFiller(t *testing.T, path string, n int) {
 	require.NoError(t, db.Close())
 }
 
+// filledStore makes a store of the bench office at a new path, with n of
+// addFiller's values in it, for a build that maps at most mapping bytes
+// (0: as this one does) until the test ends.
+func filledStore(t *testing.T, mapping int64, n int) (path string, cfg *config.Config, clk *benchClock) {
+	t.Helper()
+	if mapping > 0 {
+		old := maxMapping
+		maxMapping = mapping
+		t.Cleanup(func() { maxMapping = old })
+	}
+	cfg, err := config.Parse([]byte(benchOfficeYAML))
+	require.NoError(t, err)
+	path = filepath.Join(t.TempDir(), "q.db")
+	clk = newBenchClock()
+	e, err := Open(path, cfg, &Opts{Now: clk.Now, Logger: slog.New(slog.DiscardHandler)})
+	require.NoError(t, err)
+	require.NoError(t, e.Close())
+	addFiller(t, path, n)
+	return path, cfg, clk
+}
+
 // A store that reaches what a 32-bit build can map (here made 32 MB; a Pi
 // maps 1 GiB) refuses writes with what it is and what to do, never as
 // damage: bbolt unmapped the file to map it again larger, which on a Pi
@@ -51,22 +72,11 @@ func addFiller(t *testing.T, path string, n int) {
 // opens again; a change that fits its free pages does not say it saves
 // again, and room made (pages freed) does.
 func TestStoreFullAtMapping(t *testing.T) {
-	old := maxMapping
-	maxMapping = 32 << 20
-	t.Cleanup(func() { maxMapping = old })
-	cfg, err := config.Parse([]byte(benchOfficeYAML))
-	require.NoError(t, err)
-	path := filepath.Join(t.TempDir(), "q.db")
-	clk := newBenchClock()
-	e, err := Open(path, cfg, &Opts{Now: clk.Now, Logger: slog.New(slog.DiscardHandler)})
-	require.NoError(t, err)
-	require.NoError(t, e.Close())
-	// Most of it taken already.
-	addFiller(t, path, 1900)
+	path, cfg, clk := filledStore(t, 32<<20, 1900) // most of it taken already
 
 	var told []string
 	opts := &Opts{Now: clk.Now, Logger: slog.New(slog.DiscardHandler), OnStore: func(err error) { told = append(told, fmt.Sprint(err)) }}
-	e, err = Open(path, cfg, opts)
+	e, err := Open(path, cfg, opts)
 	require.NoError(t, err)
 	ctx := context.Background()
 	issued := 0
@@ -179,14 +189,8 @@ func TestBackupNoRoomToMap(t *testing.T) {
 	if testing.Short() {
 		t.Skip("runs a subprocess of the test binary; skipped under -short")
 	}
-	cfg, err := config.Parse([]byte(benchOfficeYAML))
-	require.NoError(t, err)
-	dir := t.TempDir()
-	path := filepath.Join(dir, "q.db")
-	e, err := Open(path, cfg, &Opts{Now: newBenchClock().Now, Logger: slog.New(slog.DiscardHandler)})
-	require.NoError(t, err)
-	require.NoError(t, e.Close())
-	addFiller(t, path, 6000) // 48 MB of pages, which the copy has too: mapped, 64 MB
+	path, _, _ := filledStore(t, 0, 6000) // 48 MB of pages, which the copy has too: mapped, 64 MB
+	dir := filepath.Dir(path)
 
 	cmd := exec.Command(os.Args[0], "-test.run=^TestBackupNoRoomToMapHelper$", "-test.count=1")
 	cmd.Env = append(os.Environ(), envBackupAS+"="+path)
@@ -280,19 +284,10 @@ func TestCompact(t *testing.T) {
 // A store over half of what the build maps is warned about at start, and
 // again a day later: not at start and again at the first tick.
 func TestHalfMappingWarnedOnce(t *testing.T) {
-	old := maxMapping
-	maxMapping = 64 << 20
-	t.Cleanup(func() { maxMapping = old })
-	cfg, err := config.Parse([]byte(benchOfficeYAML))
-	require.NoError(t, err)
-	path := filepath.Join(t.TempDir(), "q.db")
-	clk := newBenchClock()
-	e, err := Open(path, cfg, &Opts{Now: clk.Now, Logger: slog.New(slog.DiscardHandler)})
-	require.NoError(t, err)
-	require.NoError(t, e.Close())
-	addFiller(t, path, 2200) // 17 MB of pages, and bbolt grows the file 16 MB more
+	// 17 MB of pages, and bbolt grows the file 16 MB more.
+	path, cfg, clk := filledStore(t, 64<<20, 2200)
 	var log testkit.Log
-	e, err = Open(path, cfg, &Opts{Now: clk.Now, Logger: slog.New(slog.NewTextHandler(&log, nil))})
+	e, err := Open(path, cfg, &Opts{Now: clk.Now, Logger: slog.New(slog.NewTextHandler(&log, nil))})
 	require.NoError(t, err)
 	defer e.Close()
 	require.NoError(t, e.do(context.Background(), true, func(*txn) error { e.tick(); return nil }))
