@@ -951,22 +951,32 @@ func (e *Engine) Position(ctx context.Context, id uint64) (ahead int, wait time.
 		if tk == nil {
 			return fmt.Errorf("%w %d", ErrUnknownTicket, id)
 		}
-		if tk.State != Waiting {
-			return nil
+		if tk.State == Waiting {
+			ahead, wait = t.position(tk)
 		}
-		if tk.ForCounter == "" {
-			ahead = t.st.heldCount[tk.Service]
-			for _, x := range t.st.waiting[tk.Service] {
-				if x == tk {
-					break
-				}
-				ahead++
-			}
-		}
-		wait = t.waitOf(e.service(tk.Service), ahead, callRank(tk))
 		return nil
 	})
 	return ahead, wait, err
+}
+
+// position is where waiting tk stands. A ticket held for one counter
+// (transferred to it, back after a no-show) waits for that counter alone,
+// behind the ones held for it before it; any other waits behind the held
+// ones and those before it in its service's queue. A no-show's grace
+// holds a ticket back until it ends, however free the counters are.
+func (t *txn) position(tk *Ticket) (ahead int, wait time.Duration) {
+	svc := t.e.service(tk.Service)
+	if tk.ForCounter != "" {
+		ahead = max(slices.Index(t.st.held[tk.ForCounter], tk), 0)
+		wait = t.heldWait(svc, t.st.counters[tk.ForCounter], ahead)
+	} else {
+		ahead = t.st.heldCount[tk.Service] + slices.Index(t.st.waiting[tk.Service], tk)
+		wait = t.waitOf(svc, ahead, callRank(tk))
+	}
+	if wait >= 0 && tk.NotBefore.After(t.now) {
+		wait = max(wait, tk.NotBefore.Sub(t.now))
+	}
+	return ahead, wait
 }
 
 // Day is the current business day.

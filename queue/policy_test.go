@@ -127,6 +127,58 @@ func TestNoShowGraceReturnsOnce(t *testing.T) {
 	require.Equal(t, queue.NoShow, res.Ended.State, "only once")
 }
 
+// A ticket back after a no-show waits for its counter, behind that
+// counter's visit and its grace, however idle the other counters are: its
+// reprint and its scan say so, not "nobody ahead, at once".
+func TestPositionOfAHeldTicket(t *testing.T) {
+	grace := queuetest.Office(t, withOffice("noshow_grace_min: 5"))
+	o := newOffice(t, grace, monday10) // social: counters 1, 2; 10 min a visit
+	for range 4 {
+		o.issue("social")
+	}
+	position := func(label string) (int, time.Duration) {
+		t.Helper()
+		ahead, wait, err := o.e.Position(o.ctx, o.ticket(label).ID)
+		require.NoError(t, err)
+		return ahead, wait
+	}
+	require.Equal(t, "А001", o.next("1"))
+	require.Equal(t, "1", o.do("1", queue.NoShowed).Ended.ForCounter)
+	ahead, wait := position("А001")
+	require.Equal(t, 0, ahead)
+	require.Equal(t, 5*time.Minute, wait, "counter 1 is idle: the grace")
+
+	require.Equal(t, "А002", o.next("1"))
+	ahead, wait = position("А001")
+	require.Equal(t, 0, ahead)
+	require.Equal(t, 10*time.Minute, wait, "after А002's visit at counter 1; counter 2 does not call it")
+	o.clk.Add(6 * time.Minute)
+	_, wait = position("А001")
+	require.Equal(t, 4*time.Minute, wait, "what the visit has left")
+
+	// A ticket transferred to counter 1 goes before it there.
+	require.Equal(t, "А003", o.next("2"))
+	_, err := o.e.Counter(o.ctx, "2", queue.Command{Action: queue.Transfer, To: "social", ToCounter: "1"})
+	require.NoError(t, err)
+	ahead, wait = position("А003")
+	require.Equal(t, 0, ahead)
+	require.Equal(t, 4*time.Minute, wait)
+	ahead, wait = position("А001")
+	require.Equal(t, 1, ahead, "А003 is called first at counter 1")
+	require.Equal(t, 14*time.Minute, wait)
+
+	// A no-show whose counter closed waits for any counter of its
+	// service, and still for its grace.
+	o = newOffice(t, grace, monday10)
+	o.issue("social")
+	require.Equal(t, "А001", o.next("2"))
+	o.do("2", queue.NoShowed)
+	o.do("2", queue.Pause)
+	ahead, wait = position("А001")
+	require.Equal(t, 0, ahead)
+	require.Equal(t, 5*time.Minute, wait, "counter 1 is idle: the grace")
+}
+
 // A no-show is sent back only when it can be called after its grace:
 // not when the service closes first, nor the business day ends.
 func TestNoShowGraceNotPastClosing(t *testing.T) {

@@ -260,6 +260,25 @@ func (t *txn) freeAt(svc *config.Service) (free []time.Duration, per time.Durati
 	return free, per, len(free) > 0
 }
 
+// heldWait is the wait of a ticket of svc held for counter c with ahead
+// held for it before it: the counter's visit now, then a visit each.
+// Unknown while the counter (nil: no longer configured) or the service is
+// closed, or the office paused.
+func (t *txn) heldWait(svc *config.Service, c *counterState, ahead int) time.Duration {
+	if svc == nil {
+		return 0
+	}
+	if _, paused := t.st.pauses[""]; paused || c == nil || c.paused || !t.e.isOpen(svc, t.now) {
+		return Unknown
+	}
+	per := t.perTicket(svc)
+	var free time.Duration
+	if c.current != nil {
+		free = t.remaining(c.current, per)
+	}
+	return free + time.Duration(ahead)*per
+}
+
 // turn is the wait of someone with ahead people before them at counters
 // free at free: the people ahead take the counters as they free up, a
 // visit (per) each. So the citizen's turn comes at the (ahead mod n)-th of
