@@ -261,3 +261,59 @@ func TestPageAccessible(t *testing.T) {
 		require.NotContains(t, page, s)
 	}
 }
+
+// The page holds a kiosk button down for a priority ticket, on its GPIO
+// pin (k1) or over MQTT (k2, remote buttons), and transfers a counter's
+// ticket to another service's counter: what the terminal's l and t do.
+func TestPriorityAndTransferFromThePage(t *testing.T) {
+	cfg, err := firmwareconfig.Example("round-the-clock")
+	require.NoError(t, err)
+	cfg.Kiosks = append(cfg.Kiosks, config.Kiosk{ID: "k2", Printer: "serial:/dev/ttyUSB1", Profile: "epson-tm-t20", LongPressMS: 2000,
+		Buttons: []config.KioskButton{{Service: "social"}, {Service: "pension"}}})
+	require.NoError(t, cfg.Validate())
+	ctx, s := startOffice(t, cfg)
+	srv := httptest.NewServer(s.Handler())
+	t.Cleanup(srv.Close)
+
+	press := func(kiosk, service string, long bool) string {
+		t.Helper()
+		form := url.Values{"kiosk": {kiosk}, "service": {service}}
+		if long {
+			form.Set("long", "1")
+		}
+		since := time.Now()
+		code, msg := post(t, srv.URL+"/api/press", form)
+		require.Equal(t, http.StatusOK, code, msg)
+		m, err := s.Bus.Wait(ctx, "qms/demo/kiosk/"+kiosk+"/ticket", func(m sim.Message) bool { return m.At.After(since) })
+		require.NoError(t, err)
+		return string(m.Payload)
+	}
+	got := press("k1", "pension", false)
+	require.Contains(t, got, `"ticket":"П001"`)
+	require.NotContains(t, got, `"priority"`)
+	got = press("k1", "pension", true)
+	require.Contains(t, got, `"ticket":"П002"`)
+	require.Contains(t, got, `"priority":true`, "its pin held for long_press_ms")
+	got = press("k2", "social", true)
+	require.Contains(t, got, `"ticket":"А001"`)
+	require.Contains(t, got, `"priority":true`, "its press sent with priority")
+
+	code, msg := post(t, srv.URL+"/api/counter", url.Values{"counter": {"10"}, "action": {"next"}})
+	require.Equal(t, http.StatusOK, code, msg)
+	_, err = s.Bus.Wait(ctx, "qms/demo/board/10", func(m sim.Message) bool { return strings.Contains(string(m.Payload), `"ticket":"П002"`) })
+	require.NoError(t, err, "the priority ticket first")
+	code, msg = post(t, srv.URL+"/api/counter", url.Values{"counter": {"10"}, "action": {"transfer"}, "to": {"pension"}, "to_counter": {"11"}})
+	require.Equal(t, http.StatusOK, code, msg)
+	_, err = s.Bus.Wait(ctx, "qms/demo/events", func(m sim.Message) bool {
+		p := string(m.Payload)
+		return strings.Contains(p, `"ticket.transferred"`) && strings.Contains(p, `П002`)
+	})
+	require.NoError(t, err)
+	tks, err := s.Engine().Tickets(ctx)
+	require.NoError(t, err)
+	for _, tk := range tks {
+		if tk.Label == "П002" {
+			require.Equal(t, "11", tk.ForCounter, "held for counter 11")
+		}
+	}
+}

@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
 	"slices"
 	"sort"
 	"strconv"
@@ -190,26 +191,35 @@ func bigLine(d printer.Doc) string {
 
 // Press presses a kiosk's button for a service: its GPIO pin when it has
 // one, else the kiosk's MQTT topic, as a remote kiosk would.
-func (s *Office) Press(kiosk, service string) error {
+func (s *Office) Press(kiosk, service string) error { return s.pressService(kiosk, service, false) }
+
+// LongPress holds a kiosk's button for a service down for a priority
+// ticket: as Press, its pin held for the kiosk's long_press_ms, or its
+// press sent with "priority":true. The kiosk refuses it when it gives no
+// priority tickets (no long_press_ms, no priority button).
+func (s *Office) LongPress(kiosk, service string) error { return s.pressService(kiosk, service, true) }
+
+func (s *Office) pressService(kiosk, service string, long bool) error {
 	k := s.Config().Kiosk(kiosk)
 	if k == nil {
 		return fmt.Errorf("sim: no kiosk %q", kiosk)
 	}
 	for _, b := range k.Buttons {
 		if b.Service == service && b.Pin != "" {
-			return s.Pins.Press(b.Pin, 60*time.Millisecond)
+			return s.push(k, b, long)
 		}
 	}
 	if s.Config().Service(service) == nil {
 		return fmt.Errorf("sim: no service %q", service)
 	}
-	return s.Bus.Publish(bus.KioskPress(s.Config().Root(), kiosk), mustJSON(map[string]string{"service": service}), false)
+	return s.push(k, config.KioskButton{Service: service}, long)
 }
 
 // PressButton presses button i of a kiosk (counting from 0): its GPIO pin
 // when it has one, else the kiosk's MQTT topic with the service the button
-// has now (config.set may have changed it).
-func (s *Office) PressButton(kiosk string, i int) error {
+// has now (config.set may have changed it). long holds it down for a
+// priority ticket, as LongPress.
+func (s *Office) PressButton(kiosk string, i int, long bool) error {
 	k := s.Config().Kiosk(kiosk)
 	if k == nil {
 		return fmt.Errorf("sim: no kiosk %q", kiosk)
@@ -217,21 +227,50 @@ func (s *Office) PressButton(kiosk string, i int) error {
 	if i < 0 || i >= len(k.Buttons) {
 		return fmt.Errorf("sim: kiosk %s has no button %d", kiosk, i+1)
 	}
-	if b := k.Buttons[i]; b.Pin != "" {
-		return s.Pins.Press(b.Pin, 60*time.Millisecond)
-	}
-	return s.Bus.Publish(bus.KioskPress(s.Config().Root(), kiosk), mustJSON(map[string]string{"service": k.Buttons[i].Service}), false)
+	return s.push(k, k.Buttons[i], long)
 }
 
-// Counter presses a counter's button (over MQTT, as its button box does).
+// push presses button b of kiosk k, long or short: a finger on its pin,
+// held for the kiosk's long_press_ms and a little more for a long press
+// (the press returns once it is released), or its press over MQTT.
+func (s *Office) push(k *config.Kiosk, b config.KioskButton, long bool) error {
+	if b.Pin != "" {
+		hold := 60 * time.Millisecond
+		if long && k.LongPressMS > 0 {
+			hold = time.Duration(k.LongPressMS)*time.Millisecond + 200*time.Millisecond
+		}
+		return s.Pins.Press(b.Pin, hold)
+	}
+	// A priority button asks for a priority ticket however it is pressed.
+	press := map[string]any{"service": b.Service}
+	if long || b.Priority || b.Category != "" {
+		press["priority"] = true
+	}
+	if b.Category != "" {
+		press["category"] = b.Category
+	}
+	return s.Bus.Publish(bus.KioskPress(s.Config().Root(), k.ID), mustJSON(press), false)
+}
+
+// Counter presses a counter's button (over MQTT, as its button box does);
+// to is the service of a transfer.
 func (s *Office) Counter(counter, action, to string) error {
+	return s.counterCmd(counter, map[string]string{"action": action, "to": to})
+}
+
+// Transfer sends a counter's ticket to service to, held for counter
+// toCounter when it is not "".
+func (s *Office) Transfer(counter, to, toCounter string) error {
+	return s.counterCmd(counter, map[string]string{"action": "transfer", "to": to, "to_counter": toCounter})
+}
+
+// counterCmd publishes cmd, without its empty members, on the counter's
+// command topic.
+func (s *Office) counterCmd(counter string, cmd map[string]string) error {
 	if s.Config().Counter(counter) == nil {
 		return fmt.Errorf("sim: no counter %q", counter)
 	}
-	cmd := map[string]string{"action": action}
-	if to != "" {
-		cmd["to"] = to
-	}
+	maps.DeleteFunc(cmd, func(_, v string) bool { return v == "" })
 	return s.Bus.Publish(bus.CounterCmd(s.Config().Root(), counter), mustJSON(cmd), false)
 }
 

@@ -174,14 +174,14 @@ func TestPressButtonAfterConfigSet(t *testing.T) {
 
 	printed := make(chan string, 4)
 	s.OnPrint(func(_ string, d printer.Doc) { printed <- d.String() })
-	require.NoError(t, s.PressButton("k1", 0))
+	require.NoError(t, s.PressButton("k1", 0, false))
 	select {
 	case <-ctx.Done():
 		t.Fatal("no ticket printed")
 	case text := <-printed:
 		require.Contains(t, text, "Центр зайнятості")
 	}
-	require.ErrorContains(t, s.PressButton("k1", 9), "no button 10")
+	require.ErrorContains(t, s.PressButton("k1", 9, false), "no button 10")
 }
 
 // The page's voice list shows the newest call first, and each call in

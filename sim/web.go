@@ -18,8 +18,10 @@ var webFiles embed.FS
 //	GET  /api/state      State as JSON
 //	GET  /ticket/ID.png  printed ticket ID (PrintedTicket.ID: the run and
 //	                     N) as a picture of the paper
-//	POST /api/press      kiosk=k1&service=social
-//	POST /api/counter    counter=5&action=next[&to=pension]
+//	POST /api/press      kiosk=k1&service=social[&long=1] (long: held for a
+//	                     priority ticket)
+//	POST /api/counter    counter=5&action=next, or
+//	                     action=transfer&to=pension[&to_counter=3]
 //	POST /api/alert      on=1 (air-raid alert: the office pauses) or on=0
 //	POST /api/printer    kiosk=k1&fault=paper_out (a Fault; normal clears them)
 func (s *Office) Handler() http.Handler {
@@ -49,9 +51,17 @@ func (s *Office) Handler() http.Handler {
 		w.Write(b)
 	})
 	mux.HandleFunc("POST /api/press", func(w http.ResponseWriter, r *http.Request) {
-		reply(w, s.Press(r.FormValue("kiosk"), r.FormValue("service")))
+		press := s.Press
+		if r.FormValue("long") == "1" {
+			press = s.LongPress
+		}
+		reply(w, press(r.FormValue("kiosk"), r.FormValue("service")))
 	})
 	mux.HandleFunc("POST /api/counter", func(w http.ResponseWriter, r *http.Request) {
+		if r.FormValue("action") == "transfer" {
+			reply(w, s.Transfer(r.FormValue("counter"), r.FormValue("to"), r.FormValue("to_counter")))
+			return
+		}
 		reply(w, s.Counter(r.FormValue("counter"), r.FormValue("action"), r.FormValue("to")))
 	})
 	mux.HandleFunc("POST /api/alert", func(w http.ResponseWriter, r *http.Request) {

@@ -14,6 +14,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"io"
 	"log/slog"
 	"net"
 	"net/http"
@@ -25,6 +26,7 @@ import (
 	"time"
 	_ "time/tzdata"
 
+	"github.com/cherga/cherga/display"
 	firmwareconfig "github.com/cherga/cherga/firmware-config"
 	"github.com/cherga/cherga/internal/config"
 	"github.com/cherga/cherga/printer"
@@ -88,7 +90,7 @@ func main() {
 
 	page := "http://" + ln.Addr().String()
 	printIntro(s, page, firstKiosk(cfg))
-	go commands(ctx, s, page, stop)
+	go commands(ctx, s, os.Stdin, page, stop)
 	<-ctx.Done()
 	fmt.Println("\ncherga-sim: stopping")
 }
@@ -125,7 +127,11 @@ func printIntro(s *sim.Office, page, kiosk string) {
 			fmt.Printf("  %d  %s (%s)\n", i+1, svc.Name, svc.Prefix)
 		}
 	}
+	if k := cfg.Kiosk(kiosk); k != nil && len(k.Buttons) > 0 {
+		fmt.Println("Hold a button down for a priority ticket: l NUMBER (l 1).")
+	}
 	fmt.Println("Call the next citizen at a counter: n COUNTER (n 1).  Also: r (recall), c (came: serving), x (no-show), d (done), p/u (pause/resume) COUNTER;")
+	fmt.Println("t COUNTER SERVICE [TO_COUNTER] (transfer the counter's ticket: t 1 pension);")
 	fmt.Println("a (air-raid alert: pause the office; a again: all clear); s (state); h (help); q (quit).")
 	if len(s.Printers) > 0 {
 		fmt.Printf("A printer fault: f FAULT [KIOSK] (%s; normal clears them).\n", faultNames())
@@ -171,29 +177,18 @@ func faultNames() string {
 func printState(st sim.State) {
 	for _, svc := range st.Services {
 		var q struct {
-			Waiting    int    `json:"waiting"`
-			ETAMin     *int   `json:"eta_min"`
-			LastCalled string `json:"last_called"`
-			Paused     bool   `json:"paused"`
+			Waiting    int       `json:"waiting"`
+			ETAMin     *int      `json:"eta_min"`
+			LastCalled string    `json:"last_called"`
+			Paused     bool      `json:"paused"`
+			Refused    string    `json:"refused"`
+			Opens      time.Time `json:"opens"`
 		}
 		_ = json.Unmarshal(svc.Queue, &q)
-		paused := ""
-		if q.Paused {
-			paused = "  (призупинено / paused)"
-		}
-		var wait string
-		switch {
-		case q.ETAMin == nil:
-			wait = "жодне вікно не відкрите / no counter open"
-		case *q.ETAMin < 1:
-			wait = "менше 1 хв"
-		default:
-			wait = fmt.Sprintf("близько %d хв", *q.ETAMin)
-		}
-		fmt.Printf("  %-2s %-24s чекають / waiting %d, %s, останній / last %s%s\n", svc.Prefix, svc.Name, q.Waiting, wait, or(q.LastCalled, "—"), paused)
+		fmt.Printf("  %-2s %-24s чекають / waiting %d, %s, останній / last %s%s\n", svc.Prefix, svc.Name, q.Waiting, waitText(q.ETAMin), or(q.LastCalled, "—"), refusedText(q.Refused, q.Paused, q.Opens))
 	}
 	for i, raw := range st.Counters {
-		var b struct{ Counter, Ticket, State string }
+		var b display.Board
 		if json.Unmarshal(raw, &b) != nil || b.Counter == "" {
 			continue
 		}
@@ -201,12 +196,52 @@ func printState(st sim.State) {
 		if i < len(st.Kinds) && st.Kinds[i] == "cabinet" {
 			kind = "кабінет"
 		}
-		fmt.Printf("  %s %-3s %-9s %s\n", kind, b.Counter, stateText[b.State], b.Ticket)
+		state := stateText[b.State]
+		if b.State == display.Closed {
+			state = strings.ToLower(b.Text()) // зачинено, перерва or тривога, as the board says
+		}
+		fmt.Printf("  %s %-3s %-9s %s\n", kind, b.Counter, state, b.Ticket)
 	}
 }
 
-// stateText is how the terminal shows a board's state, in Ukrainian.
-var stateText = map[string]string{"idle": "вільно", "calling": "виклик", "serving": "прийом", "closed": "зачинено"}
+// waitText is a service's estimated wait in the terminal's words.
+func waitText(eta *int) string {
+	switch {
+	case eta == nil:
+		return "жодне вікно не відкрите / no counter open"
+	case *eta < 1:
+		return "менше 1 хв"
+	}
+	return fmt.Sprintf("близько %d хв", *eta)
+}
+
+// refusedText says why the kiosks give no ticket of a service now (its
+// figures' paused and refused), in the web page's words, "" while they do.
+func refusedText(refused string, paused bool, opens time.Time) string {
+	if paused {
+		return "  (призупинено / paused)"
+	}
+	if refused == "" {
+		return ""
+	}
+	why := map[string]string{
+		"closed":    "зачинено / closed",
+		"clock":     "годинник не налаштовано / clock not set",
+		"daily_cap": "ліміт на день / daily cap",
+		"full":      "не встигнуть прийняти / would not be served today",
+	}[refused]
+	if why == "" {
+		why = refused
+	}
+	if refused == "closed" && !opens.IsZero() {
+		why = fmt.Sprintf("зачинено до %s / closed until %[1]s", opens.Format("02.01 15:04"))
+	}
+	return "  (талони не видаються / no tickets: " + why + ")"
+}
+
+// stateText is how the terminal shows a board's state, in Ukrainian; a
+// closed one says why, as its board does.
+var stateText = map[display.State]string{display.Idle: "вільно", display.Calling: "виклик", display.Serving: "прийом"}
 
 func or(s, alt string) string {
 	if s == "" {
@@ -228,9 +263,9 @@ func (q quieter) Handle(ctx context.Context, r slog.Record) error {
 func (q quieter) WithAttrs(as []slog.Attr) slog.Handler { return quieter{q.Handler.WithAttrs(as)} }
 func (q quieter) WithGroup(n string) slog.Handler       { return quieter{q.Handler.WithGroup(n)} }
 
-// commands reads the terminal: the keyboard is the office's buttons.
-func commands(ctx context.Context, s *sim.Office, page string, stop func()) {
-	sc := bufio.NewScanner(os.Stdin)
+// commands reads the terminal (in): the keyboard is the office's buttons.
+func commands(ctx context.Context, s *sim.Office, in io.Reader, page string, stop func()) {
+	sc := bufio.NewScanner(in)
 	actions := map[string]string{"n": "next", "r": "recall", "c": "serve", "x": "noshow", "d": "done", "p": "pause", "u": "resume"}
 	kiosk := firstKiosk(s.Config()) // the one whose buttons the number keys press
 	for sc.Scan() {
@@ -270,14 +305,20 @@ func commands(ctx context.Context, s *sim.Office, page string, stop func()) {
 			printState(s.State())
 		case actions[f[0]] != "" && len(f) == 2:
 			err = s.Counter(f[1], actions[f[0]], "")
-		default:
-			k := s.Config().Kiosk(kiosk) // config.set may have given a button another service
-			n, aerr := strconv.Atoi(f[0])
-			if aerr != nil || k == nil || n < 1 || n > len(k.Buttons) {
-				err = errors.New("unknown command; h for help")
-				break
+		case f[0] == "t" && (len(f) == 3 || len(f) == 4):
+			toCounter := ""
+			if len(f) == 4 {
+				toCounter = f[3]
 			}
-			err = s.PressButton(kiosk, n-1)
+			err = s.Transfer(f[1], f[2], toCounter)
+		case f[0] == "l" && len(f) == 2:
+			if err = pressButton(s, kiosk, f[1], true); err == nil {
+				fmt.Println("  (held down: a priority ticket)")
+			}
+		case len(f) == 1:
+			err = pressButton(s, kiosk, f[0], false)
+		default:
+			err = errUnknownCommand
 		}
 		if err != nil {
 			fmt.Println("cherga-sim:", err)
@@ -286,6 +327,19 @@ func commands(ctx context.Context, s *sim.Office, page string, stop func()) {
 			return
 		}
 	}
+}
+
+var errUnknownCommand = errors.New("unknown command; h for help")
+
+// pressButton presses the kiosk's button numbered n (from 1), long for a
+// priority ticket.
+func pressButton(s *sim.Office, kiosk, n string, long bool) error {
+	k := s.Config().Kiosk(kiosk) // config.set may have given a button another service
+	i, err := strconv.Atoi(n)
+	if err != nil || k == nil || i < 1 || i > len(k.Buttons) {
+		return errUnknownCommand
+	}
+	return s.PressButton(kiosk, i-1, long)
 }
 
 // printButtons lists the buttons of the kiosk the number keys press now.
@@ -340,9 +394,19 @@ func tell(cfg *config.Config, m sim.Message) {
 		fmt.Printf("  🔊 %s\n", v.Text)
 	case m.Topic == root+"/errors":
 		fmt.Printf("  refused: %s: %s\n", v.Source, cmp.Or(v.Message, v.Error)) // the specialist reads the message
-	case m.Topic == root+"/events" && (v.Type == queue.EvOfficePaused || v.Type == queue.EvOfficeResumed):
-		fmt.Printf("  %s %s\n", v.Type, v.Reason)
+	case m.Topic == root+"/events" && v.Type == queue.EvOfficePaused:
+		fmt.Printf("  ⚠ прийом призупинено / the office is paused%s\n", reasonText(v.Reason))
+	case m.Topic == root+"/events" && v.Type == queue.EvOfficeResumed:
+		fmt.Printf("  прийом відновлено / the office resumed%s\n", reasonText(v.Reason))
 	}
+}
+
+// reasonText is ": reason", or nothing for none.
+func reasonText(reason string) string {
+	if reason == "" {
+		return ""
+	}
+	return ": " + reason
 }
 
 // ticketBox draws a printed ticket on the terminal.

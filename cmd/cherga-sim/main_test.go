@@ -1,9 +1,16 @@
 package main
 
 import (
+	"context"
+	"encoding/json"
 	"io"
+	"log/slog"
 	"os"
+	"path/filepath"
+	"runtime"
+	"strings"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/require"
 
@@ -16,22 +23,127 @@ import (
 // looks into it; an input refused with no message for a person shows the
 // error.
 func TestTellRefusal(t *testing.T) {
-	cfg, err := firmwareconfig.Example("round-the-clock")
-	require.NoError(t, err)
-	said := func(payload string) string {
-		r, w, err := os.Pipe()
-		require.NoError(t, err)
-		stdout := os.Stdout
-		os.Stdout = w
-		tell(cfg, sim.Message{Topic: cfg.Root() + "/errors", Payload: []byte(payload)})
-		os.Stdout = stdout
-		require.NoError(t, w.Close())
-		b, err := io.ReadAll(r)
-		require.NoError(t, err)
-		return string(b)
-	}
+	said := told(t, "errors")
 	require.Equal(t, "  refused: counter/1: Талон А001 щойно викликано / Ticket А001 was just called\n",
 		said(`{"source":"counter/1","error":"queue: ticket А001 was just called","reason":"just_called","message":"Талон А001 щойно викликано / Ticket А001 was just called"}`))
 	require.Equal(t, "  refused: admin: office: a retained message was refused\n",
 		said(`{"source":"admin","error":"office: a retained message was refused"}`))
+}
+
+// The office's pause and its end are told in words, Ukrainian first,
+// with the reason when there is one.
+func TestTellPause(t *testing.T) {
+	said := told(t, "events")
+	require.Equal(t, "  ⚠ прийом призупинено / the office is paused: повітряна тривога\n",
+		said(`{"seq":7,"type":"office.paused","at":"2026-12-04T10:00:00+02:00","reason":"повітряна тривога","alert":true}`))
+	require.Equal(t, "  прийом відновлено / the office resumed\n", said(`{"seq":8,"type":"office.resumed","at":"2026-12-04T10:30:00+02:00"}`))
+}
+
+// told returns what the terminal says of a payload on the round-the-clock
+// office's topic ("errors": qms/demo/errors).
+func told(t *testing.T, topic string) func(payload string) string {
+	cfg, err := firmwareconfig.Example("round-the-clock")
+	require.NoError(t, err)
+	return func(payload string) string {
+		return stdout(t, func() { tell(cfg, sim.Message{Topic: cfg.Root() + "/" + topic, Payload: []byte(payload)}) })
+	}
+}
+
+// stdout returns what f prints.
+func stdout(t *testing.T, f func()) string {
+	t.Helper()
+	r, w, err := os.Pipe()
+	require.NoError(t, err)
+	out := make(chan []byte)
+	go func() { b, _ := io.ReadAll(r); out <- b }()
+	saved := os.Stdout
+	os.Stdout = w
+	defer func() { os.Stdout = saved }()
+	f()
+	require.NoError(t, w.Close())
+	return string(<-out)
+}
+
+// The terminal's state says why a counter is closed as its board does,
+// and why a service gives no tickets, in the page's words.
+func TestPrintState(t *testing.T) {
+	st := sim.State{
+		Services: []sim.ServiceState{
+			{ID: "social", Name: "Соціальний захист", Prefix: "А", Queue: []byte(`{"waiting":2,"eta_min":12,"last_called":"А003","paused":false}`)},
+			{ID: "pension", Name: "Пенсійний фонд", Prefix: "П", Queue: []byte(`{"waiting":0,"eta_min":null,"last_called":"","paused":false,"refused":"closed","opens":"2026-12-09T11:00:00+02:00"}`)},
+			{ID: "employment", Name: "Центр зайнятості", Prefix: "Ц", Queue: []byte(`{"waiting":40,"eta_min":300,"last_called":"Ц010","paused":false,"refused":"daily_cap"}`)},
+		},
+		Counters: []json.RawMessage{
+			[]byte(`{"counter":"1","ticket":"А003","service":"Соціальний захист","state":"calling"}`),
+			[]byte(`{"counter":"2","state":"closed","paused":true}`),
+			[]byte(`{"counter":"3","state":"closed","office_paused":true,"alert":true}`),
+			[]byte(`{"counter":"4","state":"closed","off_hours":true}`),
+			[]byte(`{"counter":"5","state":"idle"}`),
+		},
+		Kinds: []string{"window", "window", "window", "cabinet", "window"},
+	}
+	out := stdout(t, func() { printState(st) })
+	for _, line := range []string{
+		"  А  Соціальний захист        чекають / waiting 2, близько 12 хв, останній / last А003\n",
+		"  П  Пенсійний фонд           чекають / waiting 0, жодне вікно не відкрите / no counter open, останній / last —  (талони не видаються / no tickets: зачинено до 09.12 11:00 / closed until 09.12 11:00)\n",
+		"  Ц  Центр зайнятості         чекають / waiting 40, близько 300 хв, останній / last Ц010  (талони не видаються / no tickets: ліміт на день / daily cap)\n",
+		"  вікно 1   виклик    А003\n",
+		"  вікно 2   перерва   \n",
+		"  вікно 3   тривога   \n",
+		"  кабінет 4   зачинено  \n",
+		"  вікно 5   вільно    \n",
+	} {
+		require.Contains(t, out, line)
+	}
+}
+
+// At the terminal, l N holds kiosk button N down for a priority ticket
+// and t COUNTER SERVICE [TO_COUNTER] transfers the counter's ticket.
+func TestTerminalPriorityAndTransfer(t *testing.T) {
+	if runtime.GOOS != "linux" {
+		t.Skip("the pty printer needs Linux")
+	}
+	cfg, err := firmwareconfig.Example("round-the-clock")
+	require.NoError(t, err)
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	s, err := sim.StartOffice(ctx, sim.OfficeOpts{Config: cfg, DB: filepath.Join(t.TempDir(), "sim.db"), Logger: slog.New(slog.DiscardHandler)})
+	require.NoError(t, err)
+	defer s.Close()
+	in, keys := io.Pipe()
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		stdout(t, func() { commands(ctx, s, in, "", func() {}) })
+	}()
+	typed := func(line string) {
+		t.Helper()
+		_, err := io.WriteString(keys, line+"\n")
+		require.NoError(t, err)
+	}
+	event := func(name, label string) {
+		t.Helper()
+		_, err := s.Bus.Wait(ctx, cfg.Root()+"/events", func(m sim.Message) bool {
+			p := string(m.Payload)
+			return strings.Contains(p, `"`+name+`"`) && strings.Contains(p, `"`+label+`"`)
+		})
+		require.NoError(t, err, "%s %s", name, label)
+	}
+	typed("2") // k1's second button: pension
+	event("ticket.issued", "П001")
+	typed("l 2")
+	event("ticket.issued", "П002")
+	typed("n 10")
+	event("ticket.called", "П002")
+	typed("t 10 pension 11")
+	event("ticket.transferred", "П002")
+	typed("q")
+	<-done
+
+	tks, err := s.Engine().Tickets(ctx)
+	require.NoError(t, err)
+	require.Len(t, tks, 2)
+	require.False(t, tks[0].Priority)
+	require.True(t, tks[1].Priority, "l 2 held the button down")
+	require.Equal(t, "11", tks[1].ForCounter)
 }
