@@ -80,11 +80,11 @@ func (e *Engine) Issue(ctx context.Context, r IssueRequest) (Issued, error) {
 		if priority {
 			t.st.jumps[svc.ID]++
 		}
-		ahead := t.st.enqueue(tk) + t.st.heldCount[svc.ID]
+		queued := t.st.enqueue(tk)
 		t.st.tickets[tk.ID] = tk
 		t.event(EvIssued, tk, "", "")
 		t.changed(svc.ID)
-		res = Issued{Ticket: *tk, Ahead: ahead, Wait: t.waitOf(svc, ahead, callRank(tk))}
+		res = Issued{Ticket: *tk, Ahead: t.st.heldCount[svc.ID] + queued, Wait: t.waitOf(svc, queued, callRank(tk))}
 		res.Late, res.Closes = t.late(svc, res.Wait)
 		return nil
 	})
@@ -180,8 +180,7 @@ func (t *txn) issuable(svc *config.Service, priority bool) error {
 		if priority {
 			rank = 0
 		}
-		ahead := t.st.aheadOf(svc.ID, rank)
-		w := t.waitOf(svc, ahead, rank)
+		w := t.waitOf(svc, t.st.queuedAhead(svc.ID, rank), rank)
 		if late, closes := t.late(svc, w); late {
 			return &FullError{Service: svc.ID, Waiting: t.waitingCount(svc.ID), Wait: w, Visit: t.perTicket(svc), Closes: closes}
 		}
@@ -961,17 +960,20 @@ func (e *Engine) Position(ctx context.Context, id uint64) (ahead int, wait time.
 
 // position is where waiting tk stands. A ticket held for one counter
 // (transferred to it, back after a no-show) waits for that counter alone,
-// behind the ones held for it before it; any other waits behind the held
-// ones and those before it in its service's queue. A no-show's grace
-// holds a ticket back until it ends, however free the counters are.
+// behind the ones held for it before it; any other waits for the first
+// counter of its service free, after those before it in its service's
+// queue, each counter calling the tickets held for it first (freeAt); all
+// those held count as ahead. A no-show's grace holds a ticket back until
+// it ends, however free the counters are.
 func (t *txn) position(tk *Ticket) (ahead int, wait time.Duration) {
 	svc := t.e.service(tk.Service)
 	if tk.ForCounter != "" {
 		ahead = max(slices.Index(t.st.held[tk.ForCounter], tk), 0)
 		wait = t.heldWait(svc, t.st.counters[tk.ForCounter], ahead)
 	} else {
-		ahead = t.st.heldCount[tk.Service] + slices.Index(t.st.waiting[tk.Service], tk)
-		wait = t.waitOf(svc, ahead, callRank(tk))
+		queued := slices.Index(t.st.waiting[tk.Service], tk)
+		ahead = t.st.heldCount[tk.Service] + queued
+		wait = t.waitOf(svc, queued, callRank(tk))
 	}
 	if wait >= 0 && tk.NotBefore.After(t.now) {
 		wait = max(wait, tk.NotBefore.Sub(t.now))

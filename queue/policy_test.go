@@ -179,6 +179,38 @@ func TestPositionOfAHeldTicket(t *testing.T) {
 	require.Equal(t, 5*time.Minute, wait, "counter 1 is idle: the grace")
 }
 
+// issueTold issues a ticket of service and checks what it was told, people
+// ahead and wait, and that its position says the same.
+func (o *office) issueTold(t *testing.T, service string, ahead int, wait time.Duration, why string) {
+	t.Helper()
+	iss := o.issue(service)
+	require.Equal(t, ahead, iss.Ahead, why)
+	require.Equal(t, wait, iss.Wait, why)
+	a, w, err := o.e.Position(o.ctx, iss.Ticket.ID)
+	require.NoError(t, err)
+	require.Equal(t, ahead, a, "position: "+why)
+	require.Equal(t, wait, w, "position: "+why)
+}
+
+// Tickets held for one counter keep that counter busy, not the others:
+// a new ticket waits for the first counter free for the queue.
+func TestEstimateWithTicketsHeldForACounter(t *testing.T) {
+	o := newOffice(t, nil, monday10) // social: counters 1, 2; 10 min a visit
+	o.issue("social")
+	o.issue("social")
+	for _, label := range []string{"А001", "А002"} {
+		require.Equal(t, label, o.next("2"))
+		_, err := o.e.Counter(o.ctx, "2", queue.Command{Action: queue.Transfer, To: "social", ToCounter: "1"})
+		require.NoError(t, err)
+	}
+	iss := o.issue("social")
+	require.Equal(t, 2, iss.Ahead, "the two held for counter 1 are called before it")
+	require.Equal(t, 0*time.Minute, iss.Wait, "counter 2 is idle")
+	o.issueTold(t, "social", 3, 10*time.Minute, "counter 2, after А003; counter 1 is busy for 20 minutes")
+	require.Equal(t, "А001", o.next("1"))
+	require.Equal(t, "А003", o.next("2"))
+}
+
 // A no-show is sent back only when it can be called after its grace:
 // not when the service closes first, nor the business day ends.
 func TestNoShowGraceNotPastClosing(t *testing.T) {
@@ -752,13 +784,7 @@ func TestEstimateFromRecentServiceTimes(t *testing.T) {
 		o.clk.Add(4 * time.Minute)
 		o.do("1", queue.Finish)
 	}
-	iss := o.issue("social")
-	require.Equal(t, 3, iss.Ahead)
-	require.Equal(t, 4*time.Minute, iss.Wait, "3 ahead, 2 counters, 10 visits of 4 min measured")
-	ahead, wait, err := o.e.Position(o.ctx, iss.Ticket.ID)
-	require.NoError(t, err)
-	require.Equal(t, 3, ahead)
-	require.Equal(t, 4*time.Minute, wait)
+	o.issueTold(t, "social", 3, 4*time.Minute, "3 ahead, 2 counters, 10 visits of 4 min measured")
 	o.reopen()
 	require.Equal(t, 8*time.Minute, o.issue("social").Wait, "4 ahead on 2 idle counters: 2 now, 2 after a visit, then this one; the samples survive a restart")
 }

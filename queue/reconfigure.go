@@ -280,14 +280,19 @@ func (t *txn) closingSooner(old *config.Config) []Closing {
 		}
 		all := closes.Sub(start) <= soonWithin
 		per := t.perTicket(svc)
-		// wait is the estimated wait of a ticket with ahead before it.
+		// wait is the estimated wait of a ticket with ahead before it
+		// (for one held for a counter, before it there).
 		wait := func(tk *Ticket, ahead int) time.Duration {
 			if !later {
-				return t.waitOf(svc, ahead, callRank(tk))
+				_, w := t.position(tk)
+				return w
 			}
 			// Not open yet: its counters, idle at the opening, call.
 			if _, paused := t.st.pauses[""]; paused {
 				return Unknown
+			}
+			if tk.ForCounter != "" {
+				return opens.Sub(t.now) + time.Duration(ahead)*per
 			}
 			n := 0
 			for _, id := range e.servedBy[svc.ID] {
@@ -316,10 +321,10 @@ func (t *txn) closingSooner(old *config.Config) []Closing {
 				wasTo = max(wasTo, oto)
 			}
 		}
-		for _, q := range t.st.held {
-			for _, tk := range q {
+		for _, c := range slices.Sorted(maps.Keys(t.st.held)) {
+			for j, tk := range t.st.held[c] {
 				if tk.Service == svc.ID {
-					check(tk, 0)
+					check(tk, j)
 				}
 			}
 		}

@@ -233,11 +233,12 @@ func (t *txn) perTicket(svc *config.Service) time.Duration {
 	return sum / time.Duration(seeds+len(r))
 }
 
-// freeAt is when each counter open for svc is free: now (idle) or when the
-// visit it called ends (remaining), in order, with the expected length of
-// a visit; ok is false with none open (all closed or on a break, the office
-// paused, the service outside its hours). The list is the engine's buffer:
-// good until the next call.
+// freeAt is when each counter open for svc is free for the service's
+// queue: now (idle) or when the visit it called ends (remaining), and after
+// a visit for each ticket held for it (it calls them first), in order,
+// with the expected length of a visit; ok is false with none open (all
+// closed or on a break, the office paused, the service outside its hours).
+// The list is the engine's buffer: good until the next call.
 func (t *txn) freeAt(svc *config.Service) (free []time.Duration, per time.Duration, ok bool) {
 	if _, paused := t.st.pauses[""]; paused || !t.e.isOpen(svc, t.now) {
 		return nil, 0, false
@@ -253,7 +254,7 @@ func (t *txn) freeAt(svc *config.Service) (free []time.Duration, per time.Durati
 		if c.current != nil {
 			f = t.remaining(c.current, per)
 		}
-		free = append(free, f)
+		free = append(free, f+time.Duration(len(t.st.held[id]))*per)
 	}
 	slices.Sort(free)
 	t.e.freeAt = free
@@ -280,13 +281,40 @@ func (t *txn) heldWait(svc *config.Service, c *counterState, ahead int) time.Dur
 }
 
 // turn is the wait of someone with ahead people before them at counters
-// free at free: the people ahead take the counters as they free up, a
-// visit (per) each. So the citizen's turn comes at the (ahead mod n)-th of
-// the n counters to free up, after ahead/n rounds: with counters idle and
-// nobody ahead, at once.
+// free at free (in order): the people ahead take the counters as they free
+// up, a visit (per) each, so counter i calls at free[i], free[i]+per, ...,
+// and the citizen's turn is the ahead-th of those calls (from 0): with
+// counters idle and nobody ahead, at once. When the counters free up
+// within one visit of each other, the calls go round them in turn: the
+// (ahead mod n)-th counter's, after ahead/n rounds. A counter with tickets
+// held for it frees up later (freeAt), and the others call more often in
+// the meantime: the turn is then the first moment by which ahead+1 calls
+// have come, found by bisection.
 func turn(free []time.Duration, per time.Duration, ahead int) time.Duration {
 	n := len(free)
-	return free[ahead%n] + time.Duration(ahead/n)*per
+	if per <= 0 || free[n-1]-free[0] < per {
+		return free[ahead%n] + time.Duration(ahead/n)*per
+	}
+	calls := func(by time.Duration) int { // how many calls come by then
+		c := 0
+		for _, f := range free {
+			if f <= by {
+				c += int((by-f)/per) + 1
+			}
+		}
+		return c
+	}
+	// The first counter alone makes ahead+1 calls by hi.
+	lo, hi := free[0], free[0]+time.Duration(ahead)*per
+	for lo < hi {
+		mid := lo + (hi-lo)/2
+		if calls(mid) > ahead {
+			hi = mid
+		} else {
+			lo = mid + 1
+		}
+	}
+	return lo
 }
 
 // remaining is how much longer the visit of tk, at a counter now, is
@@ -318,7 +346,8 @@ func (t *txn) remaining(tk *Ticket, per time.Duration) time.Duration {
 }
 
 // waitOf estimates the wait of a ticket of svc with ahead people before it
-// now and of call rank rank (callRank). Before an ordinary ticket's turn
+// in the service's queue now (not those held for a counter: see freeAt)
+// and of call rank rank (callRank). Before an ordinary ticket's turn
 // comes, priority and transferred tickets arrive and go before it: as many
 // as arrived in its wait at today's rate (jumpRate), so the wait is the
 // one of ahead plus those, found by a few rounds of the estimate. It is 0
@@ -369,12 +398,13 @@ func (t *txn) jumpRate(svc *config.Service) float64 {
 	return float64(n) / open.Minutes()
 }
 
-// aheadOf is how many would be called before a new ticket of rank (callRank)
-// in service: those held for a counter, and the waiting ones of its rank
-// or before.
-func (st *state) aheadOf(service string, rank int) int {
+// queuedAhead is how many in the queue of service would be called before a
+// new ticket of rank (callRank): the waiting ones of its rank or before.
+// The tickets held for a counter come before it too, at their counters
+// (freeAt).
+func (st *state) queuedAhead(service string, rank int) int {
 	q := st.waiting[service]
-	return st.heldCount[service] + sort.Search(len(q), func(i int) bool { return callRank(q[i]) > rank })
+	return sort.Search(len(q), func(i int) bool { return callRank(q[i]) > rank })
 }
 
 // waitingCount is how many wait for a service, held tickets included.
@@ -400,10 +430,9 @@ func Minutes(d time.Duration) int {
 
 func (t *txn) figures(service string) display.Queue {
 	svc := t.e.service(service)
-	n := t.waitingCount(service)
 	q := display.Queue{
-		Waiting:    n,
-		ETAMin:     Minutes(t.waitOf(svc, n, 2)),
+		Waiting:    t.waitingCount(service),
+		ETAMin:     Minutes(t.waitOf(svc, len(t.st.waiting[service]), 2)),
 		LastCalled: t.st.lastCalled[service],
 	}
 	if p := t.paused(service); p != nil {
