@@ -66,7 +66,8 @@ const (
 	bitsPaperEnd   = 3 << 5 // n=4: roll end sensor (both bits set by Epson)
 )
 
-// Update folds the reply to DLE EOT n into s. It returns ErrBadReply, leaving s
+// Update folds the reply to DLE EOT n into s; DLE EOT 2 is asked before 4, whose
+// sensors do not undo a stop at the paper end that 2 told. It returns ErrBadReply, leaving s
 // unchanged, when the reply does not have the fixed bits of a status byte or n is not
 // 1..4. Bits not represented in Status (drawer pin, feed button) are ignored. Some
 // clones set only one of the two bits of a sensor pair: either counts.
@@ -95,6 +96,11 @@ func (s *Status) Update(n, reply byte) error {
 		switch {
 		case reply&bitsPaperEnd != 0:
 			s.Paper = PaperOut
+		case s.Paper == PaperOut:
+			// DLE EOT 2 (asked first) said printing stopped at the paper
+			// end: an Epson set to stop at its near-end sensor, or a clone
+			// that tells the end there alone. Out of paper, whatever the
+			// sensors say.
 		case reply&bitsNearEnd != 0:
 			s.Paper = PaperNearEnd
 		default:

@@ -55,6 +55,28 @@ func TestStatusFromReplies(t *testing.T) {
 	require.Equal(t, Status{Paper: PaperOut}, s)
 }
 
+// A stop at the paper end told by DLE EOT 2 alone is out of paper, in the
+// order a round asks (1, 2, 4): an Epson set to stop at its near-end
+// sensor, a clone whose roll-end sensor bits stay clear. Staff are told to
+// load a roll, not to look at an offline printer.
+func TestStatusPaperStopWins(t *testing.T) {
+	round := func(s *Status, r1, r2, r4 byte) {
+		t.Helper()
+		for _, nr := range [][2]byte{{1, r1}, {2, r2}, {4, r4}} {
+			require.NoError(t, s.Update(nr[0], nr[1]))
+		}
+	}
+	var s Status
+	round(&s, 0x1A, 0x32, 0x1E)
+	require.Equal(t, Status{Paper: PaperOut}, s, "stopped at the near end")
+	s = Status{}
+	round(&s, 0x1A, 0x32, 0x12)
+	require.Equal(t, Status{Paper: PaperOut}, s, "sensors silent")
+	require.ErrorIs(t, s.Err(), ErrPaperOut)
+	round(&s, 0x12, 0x12, 0x12)
+	require.Equal(t, Status{Online: true, Paper: PaperOK}, s, "a new roll, folded into the same status")
+}
+
 func TestStatusReplyRoundTrip(t *testing.T) {
 	states := []Status{
 		{Online: true},
