@@ -115,10 +115,11 @@ var typoFallback = map[rune]string{
 // plain is s with the punctuation the page lacks in its plain forms
 // (typoFallback), as Encode prints it: what a line's width is counted on.
 // A narrow no-break space becomes the page's no-break space, which wrap
-// does not break either.
+// does not break either. It is in NFC form, as Encode prints it: a ї typed
+// as і + combining diaeresis is one letter wide.
 func (c *CodePage) plain(s string) string {
 	var b strings.Builder
-	for _, r := range s {
+	for _, r := range norm.NFC.String(s) {
 		r = c.narrowNBSP(r)
 		if _, ok := c.enc[r]; !ok {
 			if f, ok := typoFallback[r]; ok {

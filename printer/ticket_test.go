@@ -347,6 +347,20 @@ func TestWrap(t *testing.T) {
 
 // A narrow no-break space prints as the page's no-break space and keeps
 // its words on one line, as a no-break space does.
+// Text in decomposed form (й as и + U+0306, ї as і + U+0308: pasted from
+// a Mac or a web page) is laid out as the letters it prints: a word of a
+// whole line stays whole, and the ticket is the one of the composed text.
+func TestTicketDecomposedText(t *testing.T) {
+	p := profile(t, "xprinter-58") // 32 columns
+	composed := strings.Repeat("а", 31) + "й Київ"
+	decomposed := strings.Repeat("а", 31) + "и\u0306 Ки\u0456\u0308в"
+	want, err := p.Ticket(&Ticket{Label: "А001", Service: composed, Ahead: -1, Wait: -1})
+	require.NoError(t, err)
+	got, err := p.Ticket(&Ticket{Label: "А001", Service: decomposed, Ahead: -1, Wait: -1})
+	require.NoError(t, err)
+	require.Equal(t, want, got)
+}
+
 func TestTicketNarrowNoBreakSpace(t *testing.T) {
 	for _, page := range []string{"cp1251", "cp1125"} {
 		p := profile(t, "epson-tm-t20")
