@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"image/png"
 	"io/fs"
+	"net/url"
 	"os"
 	"slices"
 	"strconv"
@@ -1476,10 +1477,13 @@ func refuse(r Result, reason, msg string) Result {
 	return r
 }
 
-// statusURL fills the office's QR template for a ticket.
+// statusURL fills the office's QR template for a ticket. The label is
+// percent-encoded (А023 as %D0%90023): a phone's reader takes a QR code's
+// bytes for Latin-1 unless told otherwise, and a scanner that types what it
+// reads as a keyboard has no Cyrillic; cherga's scanner decodes it.
 func statusURL(cfg *config.Config, tk queue.Ticket) string {
 	if cfg.Office.StatusURL == "" {
 		return ""
 	}
-	return strings.NewReplacer("{site}", cfg.Site, "{id}", strconv.FormatUint(tk.ID, 10), "{ticket}", tk.Label).Replace(cfg.Office.StatusURL)
+	return strings.NewReplacer("{site}", url.PathEscape(cfg.Site), "{id}", strconv.FormatUint(tk.ID, 10), "{ticket}", url.PathEscape(tk.Label)).Replace(cfg.Office.StatusURL)
 }
