@@ -33,6 +33,7 @@ func TestPruneKeepsUnpublishedEvents(t *testing.T) {
 	o.issue("social")
 	_, err = o.e.TicketsOf(o.ctx, "2026-11-23")
 	require.ErrorIs(t, err, queue.ErrUnknownDay)
+	require.EqualError(t, err, "queue: no tickets of 2026-11-23: it issued no ticket, or its tickets are older than office.stats_days")
 	// An integration asking for what is gone is told so, and from where
 	// to ask.
 	_, err = o.e.Replay(2, 10)

@@ -25,7 +25,10 @@ func (e *Engine) ContinueNumbering(ctx context.Context, service string, number i
 			return fmt.Errorf("%w %q", ErrUnknownService, service)
 		}
 		key, top := svc.NumberingKey(), maxNumber(svc.Width)
-		if number < 1 || number >= top {
+		switch {
+		case number < 1:
+			return &NumberingError{fmt.Sprintf("give the highest number handed out of %s, 1 or more (42 for %s)", svc.ID, FormatLabel(svc.Prefix, 42, svc.Width))}
+		case number >= top:
 			return &NumberingError{fmt.Sprintf("the numbers of %s run from 1 to %d: the next one after %d would be none of them", svc.ID, top, number)}
 		}
 		if last := t.st.numbers[key]; number <= last {

@@ -930,7 +930,7 @@ func (e *Engine) TicketsOf(ctx context.Context, day string) ([]Ticket, error) {
 		return e.view(func(tx *bolt.Tx) error {
 			ts, ok, err := dayTickets(tx, day)
 			if !ok && err == nil {
-				return fmt.Errorf("%w %q", ErrUnknownDay, day)
+				return &unknownDay{day: day, what: "tickets", why: "it issued no ticket, or its tickets are older than office.stats_days"}
 			}
 			for _, tk := range ts {
 				out = append(out, *tk)

@@ -667,12 +667,13 @@ func (e *Engine) Stats(ctx context.Context, day string) (*DayStats, error) {
 	return res, err
 }
 
-// unknownDay is ErrUnknownDay saying why a day has no figures. Those of
-// every day that issued a ticket are kept, beyond office.stats_days.
-type unknownDay struct{ day, why string }
+// unknownDay is ErrUnknownDay saying why a day has no figures (or, with
+// what "tickets", no tickets). The figures of every day that issued a
+// ticket are kept, beyond office.stats_days.
+type unknownDay struct{ day, why, what string }
 
 func (u *unknownDay) Error() string {
-	return fmt.Sprintf("queue: no figures of %s: %s", u.day, u.why)
+	return fmt.Sprintf("queue: no %s of %s: %s", cmp.Or(u.what, "figures"), u.day, u.why)
 }
 
 func (u *unknownDay) Is(target error) bool { return target == ErrUnknownDay }

@@ -68,7 +68,8 @@ var ops = []struct{ name, usage string }{
              since are not given out again); a numbering only goes forward`},
 	{"ticket.call", `ticket.call ticket=А023 counter=5 [end=true]: calls a waiting ticket to a counter out of order;
              refused while the counter has a ticket (its specialist may be serving it),
-             unless end=true, which ends that ticket as done`},
+             unless end=true, which ends that ticket as done (one called less than
+             office.next_guard_s ago goes back to wait, first for that counter)`},
 	{"ticket.void", "ticket.void ticket=А023 [reason=…]"},
 	{"ticket.reprint", "ticket.reprint ticket=А023 [kiosk=k1]"},
 	{"stats.get", `stats.get [day=2026-11-23]: one day's figures (default today)
@@ -320,8 +321,9 @@ func login(user, passFile string, getenv func(string) string) (account, error) {
 // counter=5 (a counter id is text that the office also takes as a number).
 var numericArgs = map[string]bool{"version": true, "base_version": true, "from_seq": true, "from_id": true, "max": true, "after": true}
 
-// boolArgs are the args that are true or false.
-var boolArgs = map[string]bool{"expire": true, "alert": true, "remove": true, "compact": true}
+// boolArgs are the args that are true or false. Both lists are the
+// office's (TestArgKindsAreTheOffice).
+var boolArgs = map[string]bool{"expire": true, "alert": true, "remove": true, "compact": true, "end": true}
 
 // buildArgs makes the args object from -args or key=value words. raw is
 // -args as given: a JSON object, or @FILE, or - for standard input. Of the
@@ -376,7 +378,7 @@ func buildArgs(raw string, words []string, stdin io.Reader) (json.RawMessage, er
 		}
 		n, err := strconv.ParseUint(v, 10, 64)
 		if err != nil {
-			return nil, fmt.Errorf("%q: %s is a number", w, k)
+			return nil, fmt.Errorf("%q: %s is a whole number, 0 or more", w, k)
 		}
 		m[k] = n
 	}

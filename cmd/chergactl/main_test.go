@@ -166,7 +166,7 @@ func TestBuildArgs(t *testing.T) {
 	_, err = buildArgs("", []string{"expire=yes"}, nil)
 	require.ErrorContains(t, err, "expire is true or false")
 	_, err = buildArgs("", []string{"version=last"}, nil)
-	require.ErrorContains(t, err, "version is a number")
+	require.ErrorContains(t, err, "version is a whole number, 0 or more")
 	_, err = buildArgs("", []string{"nokey"}, nil)
 	require.Error(t, err)
 	_, err = buildArgs("{", nil, nil)

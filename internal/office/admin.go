@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"maps"
 	"path/filepath"
+	"reflect"
 	"regexp"
 	"slices"
 	"strings"
@@ -143,7 +144,14 @@ var adminOps = map[string]func(o *Office, ctx context.Context, args json.RawMess
 		}
 		var ae *AdminError
 		if errors.As(err, &ae) && ae.Code == "bad_request" && len(a.Patch) > 0 && !strings.Contains(ae.Message, "give every") {
-			ae.Message += o.patchHint(a.Patch)
+			// A patch that adds an item to a list without the others (a
+			// counter) fails for what the items left out did: "no counter
+			// serves social". That is what it is told.
+			if hint := o.patchHint(a.Patch); hint != "" {
+				ae.Message += hint
+			} else if se := o.shortened(a.Patch); se != nil && !a.Remove && o.addsItems(a.Patch) {
+				err = se
+			}
 		}
 		if err != nil {
 			return nil, err
@@ -283,7 +291,7 @@ var adminOps = map[string]func(o *Office, ctx context.Context, args json.RawMess
 		// handed out after it are not given out again today.
 		var a struct {
 			Service string `json:"service"`
-			After   int    `json:"after"`
+			After   *int   `json:"after"`
 		}
 		if err := decodeArgs(args, &a); err != nil {
 			return nil, err
@@ -292,7 +300,10 @@ var adminOps = map[string]func(o *Office, ctx context.Context, args json.RawMess
 		if svc == nil {
 			return nil, badArg("service", "no service %q", a.Service)
 		}
-		err := o.eng.ContinueNumbering(ctx, svc.ID, a.After)
+		if a.After == nil {
+			return nil, badArg("after", "required: the highest number of %s handed out (42 for %s)", svc.ID, queue.FormatLabel(svc.Prefix, 42, svc.Width))
+		}
+		err := o.eng.ContinueNumbering(ctx, svc.ID, *a.After)
 		var ne *queue.NumberingError
 		if errors.As(err, &ne) {
 			return nil, badArg("after", "%s", ne.Message)
@@ -303,7 +314,7 @@ var adminOps = map[string]func(o *Office, ctx context.Context, args json.RawMess
 		return struct {
 			Service string `json:"service"`
 			Next    string `json:"next"`
-		}{svc.ID, queue.FormatLabel(svc.Prefix, a.After+1, svc.Width)}, nil
+		}{svc.ID, queue.FormatLabel(svc.Prefix, *a.After+1, svc.Width)}, nil
 	},
 	"tickets.list": func(o *Office, ctx context.Context, args json.RawMessage) (any, error) {
 		var a struct {
@@ -384,8 +395,11 @@ var adminOps = map[string]func(o *Office, ctx context.Context, args json.RawMess
 		if err := decodeArgs(args, &a); err != nil {
 			return nil, err
 		}
-		if !filepath.IsAbs(a.Path) {
+		switch {
+		case a.Path == "":
 			return nil, badArg("path", "required: an absolute path on the controller's machine (/var/backups/cherga/cherga.db)")
+		case !filepath.IsAbs(a.Path):
+			return nil, badArg("path", "%q is not an absolute path: give one on the controller's machine (/var/backups/cherga/cherga.db)", a.Path)
 		}
 		n, err := o.eng.Backup(a.Path, a.Compact)
 		if err != nil {
@@ -416,8 +430,8 @@ var adminOps = map[string]func(o *Office, ctx context.Context, args json.RawMess
 		if a.Ticket == "" {
 			return nil, badArg("ticket", "the ticket label is required (А023)")
 		}
-		if o.conf().Counter(string(a.Counter)) == nil {
-			return nil, badArg("counter", "no counter %q", a.Counter)
+		if err := o.counterArg(a.Counter); err != nil {
+			return nil, err
 		}
 		call := o.eng.CallTicketFree
 		if a.End {
@@ -426,6 +440,9 @@ var adminOps = map[string]func(o *Office, ctx context.Context, args json.RawMess
 		res, err := call(ctx, string(a.Counter), a.Ticket)
 		if errors.Is(err, queue.ErrUnknownTicket) {
 			return nil, &AdminError{Code: "not_found", Field: "ticket", Message: err.Error()}
+		}
+		if errors.Is(err, queue.ErrCounterPaused) {
+			return nil, &AdminError{Code: "refused", Field: "counter", Message: fmt.Sprintf("counter %s is closed (counter.close, or its specialist's pause): counter.open it first", a.Counter)}
 		}
 		if be := (*queue.CounterBusyError)(nil); errors.As(err, &be) {
 			return nil, &AdminError{Code: "refused", Field: "counter", Message: fmt.Sprintf("%v, or send end=true to end it as done and call %s", be, a.Ticket)}
@@ -631,8 +648,8 @@ func counterOp(action queue.Action) func(o *Office, ctx context.Context, args js
 		if err := decodeArgs(args, &a); err != nil {
 			return nil, err
 		}
-		if o.conf().Counter(string(a.Counter)) == nil {
-			return nil, badArg("counter", "no counter %q", a.Counter)
+		if err := o.counterArg(a.Counter); err != nil {
+			return nil, err
 		}
 		return o.eng.Counter(ctx, string(a.Counter), queue.Command{Action: action})
 	}
@@ -696,12 +713,43 @@ func decodeArgs(args json.RawMessage, v any) error {
 		}
 	}
 	if err := json.Unmarshal(args, v); err != nil {
-		field := ""
+		field, msg := "", "office: args: "+err.Error()
 		var te *json.UnmarshalTypeError
 		if errors.As(err, &te) {
 			field = te.Field
+			msg = fmt.Sprintf("office: args: %s is %s, not a JSON %s", te.Field, argKind(te.Type), te.Value)
 		}
-		return &AdminError{Code: "bad_request", Field: field, Message: "office: args: " + err.Error()}
+		return &AdminError{Code: "bad_request", Field: field, Message: msg}
+	}
+	return nil
+}
+
+// argKind names what an arg of type t is, for a request that sent another.
+func argKind(t reflect.Type) string {
+	for t.Kind() == reflect.Pointer {
+		t = t.Elem()
+	}
+	switch t.Kind() {
+	case reflect.Bool:
+		return "true or false (without quotes)"
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64,
+		reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64:
+		return "a whole number (without quotes)"
+	case reflect.Float32, reflect.Float64:
+		return "a number (without quotes)"
+	case reflect.String:
+		return "text (in quotes)"
+	}
+	return "a " + t.Kind().String()
+}
+
+// counterArg refuses a counter arg that is missing or names no counter.
+func (o *Office) counterArg(id flexID) error {
+	switch {
+	case id == "":
+		return badArg("counter", "required: the counter's id (counter=5)")
+	case o.conf().Counter(string(id)) == nil:
+		return badArg("counter", "no counter %q", id)
 	}
 	return nil
 }
@@ -735,10 +783,10 @@ func (o *Office) Admin(ctx context.Context, req AdminRequest) AdminResponse {
 	op := adminOps[req.Op]
 	switch {
 	case op == nil:
-		res.Error = &AdminError{Code: "unknown_op", Field: "op", Message: fmt.Sprintf("unknown operation %q", req.Op)}
+		res.Error = &AdminError{Code: "unknown_op", Field: "op", Message: fmt.Sprintf("unknown operation %q; the operations: %s", req.Op, strings.Join(slices.Sorted(maps.Keys(adminOps)), ", "))}
 		return res
 	case req.read && !readOps[req.Op]:
-		res.Error = &AdminError{Code: "forbidden", Field: "op", Message: fmt.Sprintf("office: %s changes the office: it is served on {root}/admin/req, not read/req", req.Op)}
+		res.Error = &AdminError{Code: "forbidden", Field: "op", Message: fmt.Sprintf("office: %s changes the office: it is served on %s/admin/req, not %[2]s/read/req (chergactl: without -read)", req.Op, o.conf().Root())}
 		return res
 	}
 	result, err := op(o, ctx, req.Args)

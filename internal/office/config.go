@@ -726,6 +726,29 @@ func (o *Office) patchHint(patch json.RawMessage) string {
 	return fmt.Sprintf(" (a patch replaces a whole list, JSON merge patch: to change one of the %s, give every one, as config.get shows them, with the change)", strings.Join(lists, " or "))
 }
 
+// addsItems reports whether a merge patch gives a list of services,
+// counters or kiosks with an item (by id) that does not run.
+func (o *Office) addsItems(patch json.RawMessage) bool {
+	var p map[string]any
+	if json.Unmarshal(patch, &p) != nil {
+		return false
+	}
+	cur, err := o.runningDoc()
+	if err != nil {
+		return false
+	}
+	for _, key := range []string{"services", "counters", "kiosks"} {
+		items, _ := p[key].([]any)
+		old, _ := cur[key].([]any)
+		for _, it := range items {
+			if m, _ := it.(map[string]any); m != nil && m["id"] != nil && !slices.ContainsFunc(old, func(o any) bool { return sameID(o, it) }) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
 // shortened refuses a merge patch that gives a list of the running
 // configuration whole without some of its items (or deletes it): a merge
 // patch replaces a whole list, and one meant to add or change an item
@@ -746,7 +769,7 @@ func (o *Office) shortened(patch json.RawMessage) error {
 	}
 	return &AdminError{Code: "refused", Field: "remove", Message: fmt.Sprintf(
 		"office: the patch would leave %s: a merge patch replaces a whole list, and they would be taken away. Nothing changed. "+
-			`To change one, give every one as config.get shows them, with the change; to take them away, send it again with "remove": true`,
+			`To add or change one, give every one as config.get shows them, with the new one or the change; to take them away, send it again with "remove": true`,
 		losses)}
 }
 
@@ -836,17 +859,21 @@ func listNames(items []any) []string {
 func mergeByID(old, items []any) (merged []any, ok bool) {
 	merged = slices.Clone(old)
 	for _, it := range items {
-		m, _ := it.(map[string]any)
-		i := slices.IndexFunc(merged, func(o any) bool {
-			om, _ := o.(map[string]any)
-			return m != nil && om != nil && m["id"] != nil && om["id"] == m["id"]
-		})
+		i := slices.IndexFunc(merged, func(o any) bool { return sameID(o, it) })
 		if i < 0 {
 			return nil, false
 		}
-		merged[i] = mergePatch(merged[i], m)
+		merged[i] = mergePatch(merged[i], it)
 	}
 	return merged, true
+}
+
+// sameID reports whether a and b, items of a list of a JSON document, are
+// objects with the same "id".
+func sameID(a, b any) bool {
+	am, _ := a.(map[string]any)
+	bm, _ := b.(map[string]any)
+	return am != nil && bm != nil && am["id"] != nil && am["id"] == bm["id"]
 }
 
 // mergePatch applies a JSON merge patch (RFC 7396) to target.

@@ -325,6 +325,7 @@ func TestReadRequests(t *testing.T) {
 	res := ask("w", `{"id":"w","op":"office.pause","args":{"reason":"повітряна тривога"}}`)
 	require.False(t, res.OK)
 	require.Equal(t, "forbidden", res.Error.Code)
+	require.Equal(t, "office: office.pause changes the office: it is served on qms/demo/admin/req, not qms/demo/read/req (chergactl: without -read)", res.Error.Message)
 	ps, err := o.Engine().Pauses(ctx)
 	require.NoError(t, err)
 	require.Empty(t, ps, "nothing paused")
@@ -441,15 +442,49 @@ func TestAdminRefusesBadArguments(t *testing.T) {
 		{"ticket.void", string(long), "reason"},
 		{"ticket.void", `{"TICKET":"А001"}`, "TICKET"}, // names are exact
 		{"tickets.list", `[]`, "args"},
+		{"ticket.call", `{"ticket":"А001","counter":"1","end":"true"}`, "end"},
+		{"events.replay", `{"max":"10"}`, "max"},
 	} {
 		r := o.Admin(ctx, office.AdminRequest{ID: "a", Op: tc.op, Args: json.RawMessage(tc.args)})
 		require.False(t, r.OK, "%s %s", tc.op, tc.args)
 		require.Equal(t, "bad_request", r.Error.Code, "%s %s", tc.op, tc.args)
 		require.Equal(t, tc.field, r.Error.Field, "%s %s", tc.op, tc.args)
 	}
+	// A value of the wrong JSON type is told what it should be.
+	r := o.Admin(ctx, office.AdminRequest{ID: "a", Op: "ticket.call", Args: json.RawMessage(`{"ticket":"А001","counter":"1","end":"true"}`)})
+	require.Equal(t, "office: args: end is true or false (without quotes), not a JSON string", r.Error.Message)
+	r = o.Admin(ctx, office.AdminRequest{ID: "a", Op: "events.replay", Args: json.RawMessage(`{"max":"10"}`)})
+	require.Equal(t, "office: args: max is a whole number (without quotes), not a JSON string", r.Error.Message)
 	tk, err := o.Engine().Tickets(ctx)
 	require.NoError(t, err)
 	require.Equal(t, queue.Waiting, tk[0].State)
+}
+
+// An administrator's mistake is answered with what to do: the arg that is
+// missing, the operations there are, the counter to open.
+func TestAdminErrorsSayWhatToDo(t *testing.T) {
+	ctx, o, _ := startOffice(t, office.Opts{Config: roundTheClock(t)}, "qms/demo/status")
+	_, err := o.Engine().Issue(ctx, queue.IssueRequest{Service: "social", Kiosk: "k1"})
+	require.NoError(t, err)
+	for _, tc := range []struct{ op, args, code, field, says string }{
+		{"counter.close", `{}`, "bad_request", "counter", "required: the counter's id (counter=5)"},
+		{"ticket.call", `{"ticket":"А001"}`, "bad_request", "counter", "required: the counter's id"},
+		{"store.backup", `{"path":"bk/b.db"}`, "bad_request", "path", `"bk/b.db" is not an absolute path`},
+		{"store.backup", `{}`, "bad_request", "path", "required: an absolute path"},
+		{"status", `{}`, "unknown_op", "op", `unknown operation "status"; the operations: clock.trust, config.get, `},
+	} {
+		r := o.Admin(ctx, office.AdminRequest{ID: "a", Op: tc.op, Args: json.RawMessage(tc.args)})
+		require.False(t, r.OK, "%s %s", tc.op, tc.args)
+		require.Equal(t, tc.code, r.Error.Code, "%s %s", tc.op, tc.args)
+		require.Equal(t, tc.field, r.Error.Field, "%s %s", tc.op, tc.args)
+		require.Contains(t, r.Error.Message, tc.says, "%s %s", tc.op, tc.args)
+	}
+	r := o.Admin(ctx, office.AdminRequest{ID: "c", Op: "counter.close", Args: json.RawMessage(`{"counter":"1"}`)})
+	require.True(t, r.OK, "%+v", r.Error)
+	r = o.Admin(ctx, office.AdminRequest{ID: "t", Op: "ticket.call", Args: json.RawMessage(`{"ticket":"А001","counter":"1"}`)})
+	require.False(t, r.OK)
+	require.Equal(t, "counter", r.Error.Field)
+	require.Equal(t, "counter 1 is closed (counter.close, or its specialist's pause): counter.open it first", r.Error.Message)
 }
 
 // A label is found as an operator types it: spaces, lower case, Latin
@@ -1001,7 +1036,7 @@ func TestConfigSetLive(t *testing.T) {
 		{`{"patch":{"kiosks":[]}}`, "config.kiosks"},
 		{`{"patch":{"site":"other"}}`, "config.site"},
 		{`{"patch":{"office":{"hours":{"mon":"25:00-26:00"}}}}`, "config.office.hours.mon"},
-		{`{"patch":{"services":[{"id":"x","name":"X","prefix":"А","width":3}]}}`, "config.counters[0].services[0]"},
+		{`{"patch":{"services":[{"id":"x","name":"X","prefix":"А","width":3}]}}`, "remove"}, // the others left out: not "unknown service social"
 		{`{"patch":[1]}`, "patch"},
 		{`{}`, "config"},
 		{`{"patch":{"office":{"recall_limit":"five"}}}`, "config.office.recall_limit"},
@@ -2244,6 +2279,13 @@ func TestConfigSetCountersPatchReplacesList(t *testing.T) {
 	require.Equal(t, "remove", r.Error.Field)
 	require.Contains(t, r.Error.Message, "the patch would leave config.counters without 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13")
 	require.Contains(t, r.Error.Message, "give every one as config.get shows them")
+	// A service added as a list of one: the counters and buttons left
+	// without theirs fail to validate, but what the patch did is said.
+	r = o.Admin(ctx, office.AdminRequest{ID: "s", Op: "config.set", Args: json.RawMessage(`{"patch":{"services":[{"id":"housing","name":"Житлові субсидії","prefix":"Ж"}]}}`)})
+	require.False(t, r.OK)
+	require.Equal(t, "remove", r.Error.Field, r.Error.Message)
+	require.Contains(t, r.Error.Message, "the patch would leave config.services without social, pension, employment")
+	require.Contains(t, r.Error.Message, "To add or change one, give every one")
 	// A holiday added as a list of one would take the others away.
 	r = o.Admin(ctx, office.AdminRequest{ID: "h", Op: "config.set", Args: json.RawMessage(`{"patch":{"office":{"holidays":["2030-12-31","2031-01-01"]}}}`)})
 	require.True(t, r.OK, "%+v", r.Error)

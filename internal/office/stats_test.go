@@ -189,10 +189,16 @@ func TestAdminNumberingContinue(t *testing.T) {
 	iss, err := o.Engine().Issue(ctx, queue.IssueRequest{Service: "social", Kiosk: "k1"})
 	require.NoError(t, err)
 	require.Equal(t, "А051", iss.Ticket.Label)
-	for args, field := range map[string]string{`{"service":"social","after":20}`: "after", `{"service":"nosuch","after":20}`: "service"} {
-		r = o.Admin(ctx, office.AdminRequest{ID: "n", Op: "numbering.continue", Args: json.RawMessage(args)})
-		require.False(t, r.OK, args)
+	for _, tc := range []struct{ args, field, says string }{
+		{`{"service":"social","after":20}`, "after", "up to А051"},
+		{`{"service":"nosuch","after":20}`, "service", "no service"},
+		{`{"service":"social"}`, "after", "required: the highest number of social handed out (42 for А042)"},
+		{`{"service":"social","after":0}`, "after", "1 or more (42 for А042)"},
+	} {
+		r = o.Admin(ctx, office.AdminRequest{ID: "n", Op: "numbering.continue", Args: json.RawMessage(tc.args)})
+		require.False(t, r.OK, tc.args)
 		require.Equal(t, "bad_request", r.Error.Code)
-		require.Equal(t, field, r.Error.Field)
+		require.Equal(t, tc.field, r.Error.Field)
+		require.Contains(t, r.Error.Message, tc.says)
 	}
 }
