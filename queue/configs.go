@@ -503,7 +503,9 @@ func (e *Engine) Backup(path string, compact bool) (int64, error) {
 	if err := e.backupTarget(path); err != nil {
 		return 0, err
 	}
-	if _, err := os.Stat(path); err == nil {
+	if fi, err := os.Stat(path); err == nil && fi.IsDir() {
+		return 0, fmt.Errorf("queue: backup: %s is a folder: give the path of the backup file in it (%s)", path, filepath.Join(path, filepath.Base(e.Path())))
+	} else if err == nil {
 		// Replace an earlier backup, not a file of another kind (a
 		// mistyped path). An earlier backup that bbolt cannot open (its
 		// meta pages damaged) is still a bbolt file, and is replaced:
@@ -529,6 +531,9 @@ func (e *Engine) Backup(path string, compact bool) (int64, error) {
 				os.Remove(filepath.Join(dir, de.Name()))
 			}
 		}
+	}
+	if fi, err := os.Stat(dir); err != nil || !fi.IsDir() {
+		return 0, fmt.Errorf("queue: backup: no folder %s to put %s in: create it first", dir, filepath.Base(path))
 	}
 	f, err := os.CreateTemp(dir, prefix+"*")
 	if err != nil {

@@ -212,6 +212,12 @@ func TestBackupReplacesDamagedBackup(t *testing.T) {
 		require.NoError(t, err)
 		require.Equal(t, data, kept, name)
 	}
+	// A folder, or a folder that is not there: said so, not bbolt's
+	// "invalid database" or the name of a temporary file.
+	_, err = e.Backup(dir, false)
+	require.ErrorContains(t, err, dir+" is a folder: give the path of the backup file in it ("+filepath.Join(dir, filepath.Base(path))+")")
+	_, err = e.Backup(filepath.Join(dir, "nodir", "b.db"), false)
+	require.EqualError(t, err, "queue: backup: no folder "+filepath.Join(dir, "nodir")+" to put b.db in: create it first")
 }
 
 // A file bbolt cannot read as a store (zeros, random bytes), an event or a
