@@ -955,7 +955,25 @@ func (c *serialConn) read(p []byte, dl time.Time) (int, error) {
 
 func (c *serialConn) discardInput() { _ = c.port.ResetInputBuffer() }
 
-func (c *serialConn) Close() error { return c.port.Close() }
+// serialCloseWait bounds how long Close waits for a serial port. Closing
+// a tty with output the printer has not taken (RTS/CTS flow control holds
+// it: an Epson reports busy while its cover is open or its paper out, and
+// then the status requests wait too) waits in the kernel for it to drain,
+// up to its closing_wait, 30 s by default: the kiosk must not stop that
+// long. The close goes on in the background, and what the printer had not
+// taken is not thrown away (it may be the end of a ticket).
+const serialCloseWait = time.Second
+
+func (c *serialConn) Close() error {
+	done := make(chan error, 1)
+	go func() { done <- c.port.Close() }()
+	select {
+	case err := <-done:
+		return err
+	case <-time.After(serialCloseWait):
+		return nil
+	}
+}
 
 // fileConn is a printer device file such as /dev/usb/lp0. Linux usblp supports poll,
 // so the runtime poller gives it deadlines; a file without them falls back to timed

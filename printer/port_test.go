@@ -609,3 +609,38 @@ func TestWireTime(t *testing.T) {
 		require.Equal(t, want, s.wireTime(1000), spec)
 	}
 }
+
+// drainingPort is a serial port whose close waits, as Linux's does for
+// output that flow control holds, until drained is closed.
+type drainingPort struct {
+	serial.Port
+	drained chan struct{}
+	closed  chan struct{}
+}
+
+func (p *drainingPort) Close() error {
+	<-p.drained
+	close(p.closed)
+	return nil
+}
+
+// A serial port whose close waits for output the printer does not take
+// does not hold the kiosk: Close returns, and the port closes when it can.
+func TestSerialCloseDoesNotWaitForTheDrain(t *testing.T) {
+	p := &drainingPort{drained: make(chan struct{}), closed: make(chan struct{})}
+	returned := make(chan error, 1)
+	go func() { returned <- (&serialConn{port: p}).Close() }()
+	select {
+	case err := <-returned:
+		require.NoError(t, err)
+	case <-time.After(20 * time.Second):
+		t.Fatal("Close waits for the port to drain")
+	}
+	select {
+	case <-p.closed:
+		t.Fatal("closed before the drain")
+	default:
+	}
+	close(p.drained)
+	<-p.closed
+}
