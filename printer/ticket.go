@@ -40,6 +40,10 @@ type Ticket struct {
 	// Closes is when the service closes today ("17:00"), said on the late
 	// line: a short wait and "you may not be served" side by side need it.
 	Closes string
+	// OnBreak says no counter of the service is open now (all on a
+	// break, the wait unknown: Wait below 0): a line where the wait
+	// would be says so, so that the citizen waits rather than leave.
+	OnBreak bool
 	// NVLogo is the key (1..255) of a logo stored in the printer's flash with the
 	// vendor's utility, printed centred at the top with FS p; 0 = none. It costs
 	// four bytes on the wire, whatever the size of the logo.
@@ -167,6 +171,8 @@ func (p *Profile) Ticket(t *Ticket) ([]byte, error) {
 	if t.Wait >= 0 {
 		uk, en := WaitText(t.Wait)
 		w.pair("wait", "Очікування: "+uk, "Wait: "+en)
+	} else if t.OnBreak {
+		w.pair("on_break", onBreakUK, onBreakEN)
 	}
 	switch {
 	case t.Late && t.Closes != "":
@@ -255,6 +261,17 @@ func (w *ticketWriter) pair(field, uk, en string) {
 	w.text(field, uk, 1)
 	w.text(field, en, 1)
 }
+
+// The line of a ticket issued while every counter of its service is on a
+// break (Ticket.OnBreak), Ukrainian and English.
+const (
+	onBreakUK = "Зараз перерва в прийомі: очікуйте виклику"
+	onBreakEN = "Service is on a break: please wait to be called"
+)
+
+// OnBreakText is the line of Ticket.OnBreak, Ukrainian and English, for a
+// screen that says what the ticket does.
+func OnBreakText() (uk, en string) { return onBreakUK, onBreakEN }
 
 // wrap splits s into lines of at most cols runes, breaking at spaces. A word longer
 // than a line is the only thing ever split. A dash standing as a word («Київ —

@@ -347,6 +347,16 @@ func TestWrap(t *testing.T) {
 
 // A narrow no-break space prints as the page's no-break space and keeps
 // its words on one line, as a no-break space does.
+// A ticket issued while every counter of its service is on a break says
+// so where the wait would be: the citizen waits rather than leave.
+func TestTicketOnBreak(t *testing.T) {
+	p := profile(t, "epson-tm-t20")
+	d := printed(t, p, &Ticket{Label: "Ц001", Ahead: 2, Wait: -1, OnBreak: true})
+	require.Equal(t, "Ц001\n\nПеред вами: 2\u00a0особи / People ahead: 2\nЗараз перерва в прийомі: очікуйте виклику\nService is on a break: please wait to be called", d.String())
+	d = printed(t, p, &Ticket{Label: "Ц001", Ahead: 2, Wait: 5 * time.Minute, OnBreak: true})
+	require.NotContains(t, d.String(), "перерва", "a wait known is said instead")
+}
+
 // Text in decomposed form (й as и + U+0306, ї as і + U+0308: pasted from
 // a Mac or a web page) is laid out as the letters it prints: a word of a
 // whole line stays whole, and the ticket is the one of the composed text.

@@ -1767,7 +1767,8 @@ func TestConfigVersionsBeyondTheHistory(t *testing.T) {
 }
 
 // With the only counter of a service closed, the kiosk's answer and the
-// queue's figures say the wait is unknown (null), not "under a minute".
+// queue's figures say the wait is unknown (null), not "under a minute",
+// and the answer (as the ticket) says it is a break: wait to be called.
 func TestWaitUnknownWithNoCounterOpen(t *testing.T) {
 	ctx, o, l := startOffice(t, office.Opts{Config: roundTheClock(t)}, "qms/demo/kiosk/k1/ticket", "qms/demo/queue/employment")
 	r := o.Admin(ctx, office.AdminRequest{ID: "c", Op: "counter.close", Args: json.RawMessage(`{"counter":"13"}`)})
@@ -1777,6 +1778,7 @@ func TestWaitUnknownWithNoCounterOpen(t *testing.T) {
 	require.NoError(t, err)
 	require.Contains(t, string(m.Payload), `"ticket":"Ц001"`)
 	require.Contains(t, string(m.Payload), `"ahead":0,"eta_min":null`)
+	require.Contains(t, string(m.Payload), `"message":"Ваш талон: Ц001. Перед вами нікого немає. Зараз перерва в прийомі: очікуйте виклику. / Your ticket: Ts001. No one is ahead of you. Service is on a break: please wait to be called."`)
 	_, err = l.Wait(ctx, "qms/demo/queue/employment", containing(`"waiting":1,"eta_min":null`))
 	require.NoError(t, err)
 }

@@ -868,7 +868,7 @@ func (k *kiosk) serve(ctx context.Context, p press) Result {
 	}
 	tk := iss.Ticket
 	pt := k.ticket(tk, svc.Name, svc.NameEn, iss.Ahead, iss.Wait)
-	pt.Late = iss.Late
+	pt.Late, pt.OnBreak = iss.Late, iss.Wait < 0 // issued: its service is open, its counters are not
 	if iss.Late {
 		pt.Closes = iss.Closes.In(k.o.loc).Format("15:04")
 	}
@@ -893,7 +893,7 @@ func (k *kiosk) serve(ctx context.Context, p press) Result {
 	}
 	r.OK, r.Ticket, r.ID, r.Ahead, r.EtaMin, r.Late = true, tk.Label, tk.ID, iss.Ahead, queue.Minutes(iss.Wait), iss.Late
 	r.Priority, r.Category = tk.Priority, tk.Category
-	r.Message = issuedMessage(tk.Label, iss.Ahead, iss.Wait, pt.Closes)
+	r.Message = issuedMessage(tk.Label, iss.Ahead, iss.Wait, pt.Closes, pt.OnBreak)
 	if kept {
 		// The ticket stays, and the screen gives its number meanwhile.
 		uk, en := printerMessage(err)
@@ -1002,9 +1002,13 @@ const defaultPressesPerMinute = 30
 // the wait when it can be estimated (wait ≥ 0), and, for a late ticket
 // (closes, "15:04", set), when the service closes: a wait "under 1 min"
 // beside "you may not be served today" needs it.
-func issuedMessage(label string, ahead int, wait time.Duration, closes string) string {
+func issuedMessage(label string, ahead int, wait time.Duration, closes string, onBreak bool) string {
 	puk, pen := positionText(ahead, wait)
 	uk, en := "Ваш талон: "+label+". "+puk, "Your ticket: "+englishLabel(label)+". "+pen
+	if onBreak {
+		buk, ben := printer.OnBreakText()
+		uk, en = uk+" "+buk+".", en+" "+ben+"."
+	}
 	if closes != "" {
 		uk += " Прийом до " + closes + ": можливо, вас не встигнуть прийняти сьогодні."
 		en += " Open until " + closes + ": you may not be served today."
