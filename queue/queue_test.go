@@ -557,6 +557,22 @@ func TestDayNeverGoesBackwards(t *testing.T) {
 	require.Equal(t, "2026-11-24", iss.Ticket.Day)
 }
 
+// A clock stepped back (NTP correcting a fast one) does not put the
+// citizens who come after it before those waiting, nor after a restart.
+func TestClockBackKeepsTheOrder(t *testing.T) {
+	o := newOffice(t, nil, time.Date(2026, 11, 23, 11, 30, 0, 0, kyiv))
+	o.issue("social")
+	o.issue("social")
+	o.clk.Add(-2 * time.Hour)
+	require.Equal(t, 2, o.issue("social").Ahead)
+	o.priority("social")
+	o.reopen()
+	for _, want := range []string{"А004", "А001", "А002", "А003"} {
+		require.Equal(t, want, o.next("1"))
+		o.clk.Add(time.Minute)
+	}
+}
+
 func TestDaylightSavingKyiv(t *testing.T) {
 	// Spring: 2026-03-29 03:00 EET becomes 04:00 EEST.
 	o := newOffice(t, nil, time.Date(2026, 3, 29, 0, 30, 0, 0, time.UTC)) // 02:30 EET

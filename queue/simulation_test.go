@@ -167,9 +167,6 @@ func mBefore(a, b *mTicket) bool {
 	if rank(a) != rank(b) {
 		return rank(a) < rank(b)
 	}
-	if !a.issued.Equal(b.issued) {
-		return a.issued.Before(b.issued)
-	}
 	return a.id < b.id
 }
 
@@ -183,9 +180,20 @@ func (m *model) pick(c *config.Counter, now time.Time) *mTicket {
 	if best != nil {
 		return best
 	}
-	bestScore := 0.0
+	// The head of each service's queue: its first ticket in call order
+	// that may be called now.
+	heads := map[string]*mTicket{}
 	for _, tk := range m.tickets {
 		if tk.state != queue.Waiting || tk.held != "" || !slicesContains(c.Services, tk.service) || tk.notBefore.After(now) {
+			continue
+		}
+		if h := heads[tk.service]; h == nil || mBefore(tk, h) {
+			heads[tk.service] = tk
+		}
+	}
+	bestScore := 0.0
+	for _, tk := range m.tickets {
+		if heads[tk.service] != tk {
 			continue
 		}
 		score := 0.0

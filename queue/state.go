@@ -510,13 +510,12 @@ func callRank(t *Ticket) int {
 
 // before is the call order within one service: priority tickets first, then
 // transferred ones, then by arrival (a transferred ticket keeps its original
-// arrival).
+// arrival): the order of their ids, given as they were issued. Not of the
+// issue times: a clock stepped back (NTP correcting a fast one) would put
+// the citizens who come after it before those waiting.
 func before(a, b *Ticket) bool {
 	if ra, rb := callRank(a), callRank(b); ra != rb {
 		return ra < rb
-	}
-	if !a.Issued.Equal(b.Issued) {
-		return a.Issued.Before(b.Issued)
 	}
 	return a.ID < b.ID
 }
