@@ -182,10 +182,10 @@ func (e *ExpiresError) Error() string {
 		parts = append(parts, fmt.Sprintf("the change would send home %s (%s), whom nobody could call today", count(len(e.Tickets), "waiting ticket"), someOf(e.Tickets)))
 	}
 	for _, c := range e.Closing {
-		what, when := fmt.Sprintf("closes %s at %s instead of %s", c.Service, c.At.Format("15:04"), c.Was), "then"
+		what, when := fmt.Sprintf("closes %s at %s instead of %s", c.Service, ClosingText(c.At), c.Was), "then"
 		if !c.Opens.IsZero() {
-			what, when = fmt.Sprintf("opens %s only at %s, and closes it at %s", c.Service, c.Opens.Format("15:04"), c.At.Format("15:04")), "at its closing"
-			if c.Was != c.At.Format("15:04") {
+			what, when = fmt.Sprintf("opens %s only at %s, and closes it at %s", c.Service, c.Opens.Format("15:04"), ClosingText(c.At)), "at its closing"
+			if c.Was != ClosingText(c.At) {
 				what += fmt.Sprintf(" (it closed at %s)", c.Was)
 			}
 		}
@@ -248,7 +248,17 @@ type FullError struct {
 
 func (e *FullError) Error() string {
 	return fmt.Sprintf("queue: %s: a ticket taken now would be called in about %d min (%d waiting) and served in about %d min more, after closing at %s",
-		e.Service, Minutes(e.Wait), e.Waiting, Minutes(e.Visit), e.Closes.Format("15:04"))
+		e.Service, Minutes(e.Wait), e.Waiting, Minutes(e.Visit), ClosingText(e.Closes))
+}
+
+// ClosingText is a closing time as the hours give it: "17:00", and "24:00"
+// for the midnight that ends the day (not the "00:00" that starts one: «Прийом
+// до 00:00» reads as closed already).
+func ClosingText(t time.Time) string {
+	if t.Hour() == 0 && t.Minute() == 0 {
+		return "24:00"
+	}
+	return t.Format("15:04")
 }
 
 func (e *FullError) Unwrap() error { return ErrFull }

@@ -1821,6 +1821,20 @@ func TestKioskAnswersLate(t *testing.T) {
 	require.NotEmpty(t, res.Message)
 }
 
+// Late in a day that runs to midnight, the late ticket says it closes at
+// 24:00, not «Прийом до 00:00», which reads as closed already.
+func TestKioskAnswersLateBeforeMidnight(t *testing.T) {
+	cfg := roundTheClock(t) // 00:00-24:00
+	cfg.Office.RefuseLate = false
+	at := time.Date(2026, 11, 23, 23, 50, 0, 0, cfg.Location())
+	ctx, _, l := startOffice(t, office.Opts{Config: cfg, Now: func() time.Time { return at }}, "qms/demo/kiosk/k1/ticket")
+	require.NoError(t, l.Publish("qms/demo/kiosk/k1/press", []byte(`{"service":"employment"}`), false))
+	m, err := l.Wait(ctx, "qms/demo/kiosk/k1/ticket", nil)
+	require.NoError(t, err)
+	require.Contains(t, string(m.Payload), `"late":true`)
+	require.Contains(t, string(m.Payload), "Прийом до 24:00: можливо, вас не встигнуть прийняти сьогодні. / Your ticket: Ts001. No one is ahead of you. Wait: under 1")
+}
+
 // The retained status gives the seq of the latest event at start: after a
 // backup is restored, an integration that saw later seqs can tell that they
 // are not the office's any more.

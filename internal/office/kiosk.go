@@ -870,7 +870,7 @@ func (k *kiosk) serve(ctx context.Context, p press) Result {
 	pt := k.ticket(tk, svc.Name, svc.NameEn, iss.Ahead, iss.Wait)
 	pt.Late, pt.OnBreak = iss.Late, iss.Wait < 0 // issued: its service is open, its counters are not
 	if iss.Late {
-		pt.Closes = iss.Closes.In(k.o.loc).Format("15:04")
+		pt.Closes = queue.ClosingText(iss.Closes.In(k.o.loc))
 	}
 	doc, err := k.profile.Ticket(pt)
 	kept := false
