@@ -40,9 +40,11 @@ const clockEvery = 5 * time.Minute
 // (distrust, from the store) until the clock is set (it moves ahead of
 // the uptime: NTP, or by hand) to at least that time. Running on by
 // itself, a restored clock reaches that time too, still wrong: that does
-// not count. Once believed, the clock is believed for the rest of the
-// run: a later step back is NTP correcting a fast clock. Only the engine's
-// goroutine calls it.
+// not count. So for a clock that was unset at the start (1970) and is then
+// restored behind that time (fake-hwclock or an RTC read after the
+// controller started). Once believed, the clock is believed for the rest of
+// the run: a later step back is NTP correcting a fast clock. Only the
+// engine's goroutine calls it.
 func (e *Engine) clockOK(now time.Time) bool {
 	if !clockValid(now) {
 		if !e.unset {
@@ -53,9 +55,15 @@ func (e *Engine) clockOK(now time.Time) bool {
 	}
 	if e.unset {
 		e.unset = false
-		e.log.Info("queue: the clock is set: tickets are issued again", "now", now)
+		if !e.believed && e.distrust.IsZero() {
+			e.distrustBehind(now)
+		}
+		if e.distrust.IsZero() {
+			e.log.Info("queue: the clock is set: tickets are issued again", "now", now)
+		}
 	}
 	if e.distrust.IsZero() {
+		e.believed = true
 		return true
 	}
 	// The wall clocks, not the monotonic readings that times from
@@ -65,8 +73,19 @@ func (e *Engine) clockOK(now time.Time) bool {
 		return false
 	}
 	e.log.Info("queue: the clock was set past the time this office last ran at: tickets are issued again", "now", now, "last_ran", e.distrust)
-	e.distrust = time.Time{}
+	e.distrust, e.believed = time.Time{}, true
 	return true
+}
+
+// distrustBehind distrusts a clock (valid) behind the one the office last
+// ran at: restored, not set (clockOK).
+func (e *Engine) distrustBehind(now time.Time) {
+	if !now.Before(e.clockStored.Add(-clockSlack)) {
+		return
+	}
+	e.distrust, e.distrustNow, e.distrustUp = e.clockStored, now, e.opts.Uptime()
+	e.log.Warn("queue: the clock is behind the time this office last ran at: no ticket is issued until it catches up (NTP, an RTC module, or set it by hand; chergactl clock.trust if it was wrong then)",
+		"now", now, "last_ran", e.clockStored)
 }
 
 // storeClock records the transaction's clock once it is believed: ahead of

@@ -133,13 +133,13 @@ type Engine struct {
 	// distrust is the clock the office last ran at, while a restarted
 	// engine's clock is behind it and has not been set since (clockOK):
 	// distrustNow and distrustUp are the wall clock and the uptime when
-	// the engine started. clockStored is the clock the store holds (loop
-	// goroutine only).
+	// the engine started (or its clock, unset then, became valid).
+	// clockStored is the clock the store holds (loop goroutine only).
 	distrust, distrustNow, clockStored time.Time
 	distrustUp                         time.Duration
-	// unset: the clock was found unset (before 2024), and the log told
-	// (loop goroutine only).
-	unset bool
+	// unset: the clock was found unset (before 2024), and the log told;
+	// believed: a clock was believed in this run (loop goroutine only).
+	unset, believed bool
 	// behindSaid is the business day the log told the clock is behind
 	// (loop goroutine only).
 	behindSaid string
@@ -326,10 +326,8 @@ func open(path string, cfg *config.Config, opts *Opts) (*Engine, error) {
 		return nil, err
 	}
 	_ = db.View(func(tx *bolt.Tx) error { e.clockStored = lastClock(tx); return nil })
-	if now := o.Now(); clockValid(now) && now.Before(e.clockStored.Add(-clockSlack)) {
-		e.distrust, e.distrustNow, e.distrustUp = e.clockStored, now, o.Uptime()
-		e.log.Warn("queue: the clock is behind the time this office last ran at: no ticket is issued until it catches up (NTP, an RTC module, or set it by hand; chergactl clock.trust if it was wrong then)",
-			"now", now, "last_ran", e.clockStored)
+	if now := o.Now(); clockValid(now) {
+		e.distrustBehind(now)
 	}
 	stray := e.stray() // before the loop owns the state
 	// The day, or a service's hours, may have ended while the office was

@@ -1253,6 +1253,33 @@ func TestRestartClockBehind(t *testing.T) {
 	require.NoError(t, e.Issuable(o.ctx, "social"), "trusted for good: the trusted clock is recorded")
 }
 
+// A controller that starts at 1970, before fake-hwclock (or an RTC read
+// late) restores a clock behind the time the office last ran at, does not
+// believe that clock either: today's citizens would get yesterday's day.
+func TestClock1970ThenRestoredBehind(t *testing.T) {
+	monday16 := time.Date(2026, 11, 23, 16, 10, 0, 0, kyiv)
+	o := newOffice(t, nil, monday16)
+	o.issue("social")
+	o.clk.Set(monday16.Add(30 * time.Minute))
+	queue.Tick(o.e) // the clock it last ran at: 16:40
+	require.NoError(t, o.e.Close())
+
+	o.clk.Set(time.Unix(0, 0))
+	var up time.Duration
+	opts := o.opts()
+	opts.Uptime = func() time.Duration { return up }
+	o.e = queuetest.OpenPath(t, o.path, o.cfg, opts)
+	require.ErrorIs(t, o.e.Issuable(o.ctx, "social"), queue.ErrClockUnset)
+	o.clk.Set(monday16.Add(-70 * time.Minute)) // fake-hwclock: 15:00
+	up += 10 * time.Second
+	require.ErrorIs(t, o.e.Issuable(o.ctx, "social"), queue.ErrClockUnset, "restored behind the time it last ran at")
+	o.clk.Set(time.Date(2026, 11, 24, 9, 5, 0, 0, kyiv)) // NTP
+	up += time.Second
+	iss := o.issue("social")
+	require.Equal(t, "А001", iss.Ticket.Label)
+	require.Equal(t, "2026-11-24", iss.Ticket.Day)
+}
+
 // tellsStore has opts.OnStore keep what it is told: "ok", or the error.
 // The engine calls it on its goroutine; read it after a request returned.
 func tellsStore(opts *queue.Opts) *[]string {
