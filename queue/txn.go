@@ -250,11 +250,7 @@ func (t *txn) freeAt(svc *config.Service) (free []time.Duration, per time.Durati
 		if c == nil || c.paused {
 			continue
 		}
-		var f time.Duration
-		if c.current != nil {
-			f = t.remaining(c.current, per)
-		}
-		free = append(free, f+time.Duration(len(t.st.held[id]))*per)
+		free = append(free, t.busyFor(c, per)+time.Duration(len(t.st.held[id]))*per)
 	}
 	slices.Sort(free)
 	t.e.freeAt = free
@@ -273,11 +269,16 @@ func (t *txn) heldWait(svc *config.Service, c *counterState, ahead int) time.Dur
 		return Unknown
 	}
 	per := t.perTicket(svc)
-	var free time.Duration
-	if c.current != nil {
-		free = t.remaining(c.current, per)
+	return t.busyFor(c, per) + time.Duration(ahead)*per
+}
+
+// busyFor is how much longer counter c is busy with its visit: none while
+// idle.
+func (t *txn) busyFor(c *counterState, per time.Duration) time.Duration {
+	if c.current == nil {
+		return 0
 	}
-	return free + time.Duration(ahead)*per
+	return t.remaining(c.current, per)
 }
 
 // turn is the wait of someone with ahead people before them at counters
