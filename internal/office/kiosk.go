@@ -340,8 +340,9 @@ func (e *FieldError) Unwrap() error { return e.Err }
 func (k *kiosk) submit(p press) {
 	p.at, p.ownBefore = time.Now(), k.own.Load()
 	if !k.enqueue(p) {
-		k.o.reportError("kiosk/"+k.cfg.ID, errors.New("office: kiosk busy; press ignored"))
-		k.answer(refuse(Result{Press: p.id, Service: p.service, At: k.o.now()}, "busy", "Термінал зайнятий. Будь ласка, натисніть кнопку ще раз. / The kiosk is busy. Please press the button again."))
+		const msg = "Термінал зайнятий. Будь ласка, натисніть кнопку ще раз. / The kiosk is busy. Please press the button again."
+		k.o.refusedAs("kiosk/"+k.cfg.ID, p.id, "busy", msg, fmt.Errorf("office: the kiosk's backlog is full (%d presses wait): refused as busy (service %s)", cap(k.presses), p.service))
+		k.answer(refuse(Result{Press: p.id, Service: p.service, At: k.o.now()}, "busy", msg))
 	}
 }
 

@@ -284,7 +284,7 @@ func TestKioskLampsFollowTheQueue(t *testing.T) {
 // after. A press to a kiosk not in the configuration is answered on its
 // topic.
 func TestKioskPressSentAgainWhileQueued(t *testing.T) {
-	r := startKiosk(t, rigOpts{subs: []string{"kiosk/+/ticket", "printer/k1"}, printer: &sim.PrinterOpts{PrintRate: 5000}})
+	r := startKiosk(t, rigOpts{subs: []string{"kiosk/+/ticket", "printer/k1", "errors"}, printer: &sim.PrinterOpts{PrintRate: 5000}})
 	topic := r.root + "/kiosk/k1/ticket"
 	send := func(id string) {
 		require.NoError(t, r.bus.Publish(r.root+"/kiosk/k1/press", []byte(`{"service":"social","id":"`+id+`"}`), false))
@@ -315,9 +315,14 @@ func TestKioskPressSentAgainWhileQueued(t *testing.T) {
 		}
 	}
 	require.Len(t, p16, 1, "one answer")
+	// The one refused busy is said on the errors topic with its id, as
+	// every refusal is.
+	m := r.after(r.root+"/errors", 0, func(m sim.Message) bool { return strings.Contains(string(m.Payload), `"id":"p17"`) })
+	require.Contains(t, string(m.Payload), `"reason":"busy"`)
+	require.Contains(t, string(m.Payload), `"error":"office: the kiosk's backlog is full (16 presses wait): refused as busy (service social)"`)
 
 	require.NoError(t, r.bus.Publish(r.root+"/kiosk/k9/press", []byte(`{"service":"social","id":"s1"}`), false))
-	m := r.after(r.root+"/kiosk/k9/ticket", 0, answered("s1"))
+	m = r.after(r.root+"/kiosk/k9/ticket", 0, answered("s1"))
 	require.Contains(t, string(m.Payload), `"reason":"unknown_device"`)
 }
 
