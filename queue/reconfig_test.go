@@ -123,6 +123,36 @@ func TestServiceRenamedBoardKeepsItsName(t *testing.T) {
 	require.Equal(t, "Соцзахист", board(o.e.TakeRetained().Boards).Service)
 }
 
+// The figures of a service renamed keep the label it called last, live
+// and after a restart: not "" as before the day's first call.
+func TestServiceRenamedKeepsLastCalled(t *testing.T) {
+	o := newOffice(t, nil, monday10)
+	o.issue("social")
+	require.Equal(t, "А001", o.next("1"))
+	o.reconfigure(func(s string) string {
+		s = strings.Replace(s, `{id: social,`, `{id: social2,`, 1)
+		return strings.ReplaceAll(s, `services: [social`, `services: [social2`)
+	})
+	lastCalled := func() string {
+		t.Helper()
+		snap, err := o.e.Snapshot(o.ctx)
+		require.NoError(t, err)
+		for _, q := range snap.Queues {
+			if q.Service == "social2" {
+				return q.Queue.LastCalled
+			}
+		}
+		t.Fatal("no figures of social2")
+		return ""
+	}
+	require.Equal(t, "А001", lastCalled())
+	o.reopen()
+	require.Equal(t, "А001", lastCalled(), "after a restart")
+	o.issue("social2")
+	require.Equal(t, "А002", o.next("2"))
+	require.Equal(t, "А002", lastCalled())
+}
+
 // A service renamed keeps its daily cap: the tickets issued under the old
 // id count against the service that prints their prefix now.
 func TestServiceRenamedKeepsItsCap(t *testing.T) {

@@ -107,6 +107,7 @@ func (t *txn) reconfigured(old *config.Config, sw *swapRequest) error {
 	atGone := t.atGoneCounters()
 	t.rehomeStrays()
 	t.keepRenamedPauses(old)
+	t.e.keepRenamedLastCalled(t.st)
 	t.allChanged()
 	t.hall = true
 	if !sw.ch.Expire {
@@ -146,6 +147,24 @@ func (t *txn) keepRenamedPauses(old *config.Config) {
 					t.pausesChanged(now.ID, true, p.Reason)
 				}
 			}
+		}
+	}
+}
+
+// keepRenamedLastCalled gives a service the label last called under a
+// service no longer configured whose label's prefix it prints now
+// (renamed): its figures' last_called, which would be "" until its next
+// call, as before the day's first. Before the day's first call of its
+// own only; the others' go.
+func (e *Engine) keepRenamedLastCalled(st *state) {
+	for _, id := range slices.Sorted(maps.Keys(st.lastCalled)) {
+		if e.service(id) != nil {
+			continue
+		}
+		label := st.lastCalled[id]
+		delete(st.lastCalled, id)
+		if s := e.byPrefix[labelPrefix(label)]; s != nil && st.lastCalled[s.ID] == "" {
+			st.lastCalled[s.ID] = label
 		}
 	}
 }

@@ -410,6 +410,7 @@ func (e *Engine) reload() error {
 	for _, t := range done {
 		st.served(t)
 	}
+	e.keepRenamedLastCalled(st) // a restart on a file that renamed one
 	e.st = st
 	e.loadRows(&txn{e: e, st: st, now: e.opts.Now()}, nil)
 	e.ackStored = published
