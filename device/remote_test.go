@@ -14,6 +14,9 @@ func TestDecodeKioskPress(t *testing.T) {
 	require.Equal(t, KioskPress{Service: "social", Priority: true, ID: "screen-41"}, p)
 	_, err = DecodeKioskPress([]byte(`{"service":"social","id":"` + strings.Repeat("x", 65) + `"}`))
 	require.ErrorIs(t, err, ErrBadPayload)
+	p, err = DecodeKioskPress([]byte(`{"service":"social","id":null}`))
+	require.NoError(t, err, "null is no id, as \"\" is (docs/mqtt.md)")
+	require.Empty(t, p.ID)
 
 	for _, bad := range []string{``, `{}`, `[]`, `{"service":1}`, `{"service":"a"}{"service":"b"}`, `{"service":"social"}]`, `{"service":"social"}}`, " \n ", "\xff\xfe", `{"service":"social"`} {
 		_, err := DecodeKioskPress([]byte(bad))
