@@ -30,10 +30,15 @@ type Message struct {
 type Listener struct {
 	c paho.Client
 
-	mu     sync.Mutex
-	msgs   []Message // the latest maxKept at most
-	base   int       // how many older messages were dropped
-	last   map[string]Message
+	mu   sync.Mutex
+	msgs []Message // the latest maxKept at most
+	base int       // how many older messages were dropped
+	last map[string]Message
+	// live are the topics that had a message published while this
+	// connection listened: a retained one the broker sends after it (its
+	// delivery of the subscription's retained messages can come after a
+	// live publish) is older, and is not the topic's last.
+	live   map[string]bool
 	signal chan struct{}
 	hooks  []func(Message)
 }
@@ -46,7 +51,7 @@ const maxKept = 4096
 // Listen connects to the broker at url and subscribes to filters (at least
 // one, e.g. "qms/demo/#").
 func Listen(url string, filters ...string) (*Listener, error) {
-	l := &Listener{last: map[string]Message{}, signal: make(chan struct{})}
+	l := &Listener{last: map[string]Message{}, live: map[string]bool{}, signal: make(chan struct{})}
 	id := fmt.Sprintf("cherga-sim-listener-%d-%d", time.Now().UnixNano(), listenerID.Add(1))
 	// Subscribe on every connect (the broker may restart), and only there:
 	// a second subscription of the same filter makes the broker send its
@@ -55,6 +60,9 @@ func Listen(url string, filters ...string) (*Listener, error) {
 	opts := paho.NewClientOptions().AddBroker(url).SetClientID(id).SetCleanSession(true).
 		SetAutoReconnect(true).SetConnectTimeout(5 * time.Second).
 		SetOnConnectHandler(func(c paho.Client) {
+			l.mu.Lock()
+			clear(l.live) // a new connection: its retained messages are current
+			l.mu.Unlock()
 			var err error
 			subs := map[string]byte{}
 			for _, f := range filters {
@@ -101,7 +109,12 @@ func (l *Listener) receive(_ paho.Client, m paho.Message) {
 		l.msgs = append([]Message(nil), l.msgs[drop:]...)
 		l.base += drop
 	}
-	l.last[msg.Topic] = msg
+	if !msg.Retained || !l.live[msg.Topic] {
+		l.last[msg.Topic] = msg
+	}
+	if !msg.Retained {
+		l.live[msg.Topic] = true
+	}
 	close(l.signal)
 	l.signal = make(chan struct{})
 	hooks := l.hooks
