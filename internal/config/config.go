@@ -1300,7 +1300,9 @@ func (c *Config) PrefixWarnings() []string {
 			out = append(out, f+": Ь has no sound of its own: the English voice says \"soft sign\", and a board in ASCII leaves it out")
 			continue
 		}
-		l := display.TransliterateLabel(s.Prefix)
+		// Whatever its case: the English voice spells Zh (Ж) and ZH
+		// (ЗГ) alike, and a board's capitals show them alike.
+		l := strings.ToUpper(display.TransliterateLabel(s.Prefix))
 		if other, ok := latin[l]; ok && other != s.Prefix {
 			out = append(out, fmt.Sprintf("%s: %s and %s are both %q in the English announcement and on a board in ASCII: the citizens of one would go at the other's call", f, other, s.Prefix, l))
 		}

@@ -3,6 +3,7 @@ package config_test
 import (
 	"encoding/json"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -323,6 +324,14 @@ func TestPrefixWarnings(t *testing.T) {
 	require.Contains(t, ws[1], `services[2] (id "employment").prefix: И and Й are both "Y"`)
 	c.Services[0].Prefix = "Ь"
 	require.Contains(t, c.PrefixWarnings()[0], `services[0] (id "social").prefix: Ь has no sound of its own`)
+	// Letters that spell alike: Zh and ZH, Ts and TS, Ya and YA.
+	for _, pair := range [][2]string{{"Ж", "ЗГ"}, {"Ц", "ТС"}, {"Я", "ЙА"}, {"Щ", "ШЧ"}} {
+		c.Services[0].Prefix, c.Services[1].Prefix, c.Services[2].Prefix = pair[0], pair[1], "П"
+		require.NoError(t, c.Validate())
+		ws = c.PrefixWarnings()
+		require.Len(t, ws, 1, "%v", pair)
+		require.Contains(t, ws[0], fmt.Sprintf(`services[1] (id "pension").prefix: %s and %s are both`, pair[0], pair[1]))
+	}
 }
 
 // A document without counters calls nobody: a restart on it would send
