@@ -74,7 +74,7 @@ func (k *CounterKind) UnmarshalText(b []byte) error {
 type Phrase struct {
 	// Lang is "uk" or "en".
 	Lang string `json:"lang"`
-	// Text is the announcement as written: "Талон А двадцять три, вікно п'ять".
+	// Text is the announcement as written: "Талон А двадцять три, вікно пʼять".
 	Text string `json:"text"`
 	// Clips are the clip ids to play in order; ClipTexts lists them all.
 	Clips []string `json:"clips"`
@@ -170,7 +170,9 @@ func announce(lang, label, counter string, kind CounterKind, recall bool) (Phras
 	p.Clips = append(p.Clips, word)
 	p.Clips = appendClips(p.Clips, counterNum)
 
-	p.Text = text.String()
+	// Read by people (captions, the simulator): the Ukrainian apostrophe,
+	// not the ASCII one the clips were made from.
+	p.Text = strings.ReplaceAll(text.String(), "'", "ʼ")
 	return p, nil
 }
 

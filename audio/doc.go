@@ -51,11 +51,12 @@
 // implied "номер", not with the neuter "вікно"). The one place where grammar
 // changes a word is тисяча, which is feminine and governs its numeral: 1000 is
 // "тисяча" (the spoken form, without "одна"), 1001 "тисяча один", 2000 "дві
-// тисячі", 3000 "три тисячі", 5000 "п'ять тисяч". The apostrophe of these
-// texts is the ASCII ' (п'ять, дев'ять, дев'яносто, м'який знак), which
-// the voice packs were made from (espeak-ng reads it); the messages cherga
-// writes for people to read elsewhere use the Ukrainian ʼ (U+02BC), and a
-// printer prints either as its code page's apostrophe.
+// тисячі", 3000 "три тисячі", 5000 "п'ять тисяч". The apostrophe of the
+// clips' texts is the ASCII ' (п'ять, дев'ять, дев'яносто, м'який знак),
+// which the voice packs were made from (espeak-ng reads it); a Phrase's
+// Text, read by people (a hall screen's captions), has the Ukrainian ʼ
+// (U+02BC), as every message cherga writes for people, and a printer
+// prints either as its code page's apostrophe.
 //
 // Prefix letters are said by their Ukrainian names (Б "бе", Й "йот", Ь "м'який
 // знак") and written in Text as printed on the ticket ("Талон АБ сім, ...").

@@ -20,7 +20,7 @@ func ExampleAnnounce() {
 		fmt.Println(strings.Join(p.Clips, " "))
 	}
 	// Output:
-	// Талон А двадцять три, вікно п'ять
+	// Талон А двадцять три, вікно пʼять
 	// uk/word/talon uk/letter/a uk/num/20 uk/num/3 uk/word/vikno uk/num/5
 	// Ticket A twenty-three, counter five
 	// en/word/ticket en/letter/a en/num/20 en/num/3 en/word/window en/num/5
@@ -87,7 +87,7 @@ func ExampleConcat() {
 
 func ExampleParseCall() {
 	c, err := audio.ParseCall([]byte(`{"id":"17","ticket":"А023","counter":"5","lang":"uk",
-		"text":"Талон А двадцять три, вікно п'ять",
+		"text":"Талон А двадцять три, вікно пʼять",
 		"clips":["uk/word/talon","uk/letter/a","uk/num/20","uk/num/3","uk/word/vikno","uk/num/5"],
 		"at":"2026-11-24T10:15:00+02:00"}`))
 	fmt.Println(c.ID, c.Ticket, c.Counter, c.Lang, len(c.Clips), err)
