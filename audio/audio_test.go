@@ -209,7 +209,7 @@ func TestClipTexts(t *testing.T) {
 	uk := ClipTexts("uk")
 	require.Equal(t, "бе", uk["uk/letter/b"])
 	require.Equal(t, "йот", uk["uk/letter/j"])
-	require.Equal(t, "м'який знак", uk["uk/letter/soft"])
+	require.Equal(t, "знак м'якшення", uk["uk/letter/soft"])
 	require.Equal(t, "дев'яносто", uk["uk/num/90"])
 	require.Equal(t, "дві", uk["uk/num/2f"])
 	en := ClipTexts("en")

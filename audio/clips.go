@@ -50,7 +50,7 @@ var letters = []letter{
 	{'Ч', "ch", "че", "Ch", "C H"},
 	{'Ш', "sh", "ша", "Sh", "S H"},
 	{'Щ', "shch", "ща", "Shch", "S H C H"},
-	{'Ь', "soft", "м'який знак", "soft sign", "soft sign"},
+	{'Ь', "soft", "знак м'якшення", "soft sign", "soft sign"},
 	{'Ю', "yu", "ю", "Yu", "Y U"},
 	{'Я', "ya", "я", "Ya", "Y A"},
 }

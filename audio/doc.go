@@ -52,14 +52,15 @@
 // changes a word is тисяча, which is feminine and governs its numeral: 1000 is
 // "тисяча" (the spoken form, without "одна"), 1001 "тисяча один", 2000 "дві
 // тисячі", 3000 "три тисячі", 5000 "п'ять тисяч". The apostrophe of the
-// clips' texts is the ASCII ' (п'ять, дев'ять, дев'яносто, м'який знак),
+// clips' texts is the ASCII ' (п'ять, дев'ять, дев'яносто, знак м'якшення),
 // which the voice packs were made from (espeak-ng reads it); a Phrase's
 // Text, read by people (a hall screen's captions), has the Ukrainian ʼ
 // (U+02BC), as every message cherga writes for people, and a printer
 // prints either as its code page's apostrophe.
 //
-// Prefix letters are said by their Ukrainian names (Б "бе", Й "йот", Ь "м'який
-// знак") and written in Text as printed on the ticket ("Талон АБ сім, ...").
+// Prefix letters are said by their Ukrainian names (Б "бе", Й "йот", Ь "знак
+// м'якшення", as the 2019 правопис names it) and written in Text as printed on
+// the ticket ("Талон АБ сім, ...").
 // English says the letter by its KMU 2010 transliteration (Cabinet of
 // Ministers resolution No. 55 of 27 January 2010, the form for the start of a
 // word: Є "Ye", Ж "Zh", Й "Y", Щ "Shch"), written letter by letter with spaces

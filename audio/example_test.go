@@ -55,7 +55,7 @@ func ExampleClipTexts() {
 	}
 	// Output:
 	// uk/letter/b	бе
-	// uk/letter/soft	м'який знак
+	// uk/letter/soft	знак м'якшення
 	// uk/num/2f	дві
 	// uk/word/tysiach	тисяч
 }

@@ -70,7 +70,7 @@ var stress = map[string]struct{ text, phonemes string }{
 	"uk/letter/y":      {"и", "'I:"},
 	"uk/letter/i":      {"і", "'i:"},
 	"uk/letter/u":      {"у", "'u:"},
-	"uk/letter/soft":   {"м'який знак", "mjak'Ij zn'Ak"},
+	"uk/letter/soft":   {"знак м'якшення", "zn'Ak mj'akSEnnja"}, // м'Якшення, not м'якшЕння
 	// The alert's sentences: пройдІть, укриттЯ, відбІй, прийОм, and
 	// відновлЕно with its е (espeak-ng says и, and о for the last).
 	"uk/phrase/go_to_shelter":   {"Пройдіть до укриття.", "p@-rojd'it; d'o uk@-ritt'ja"},
