@@ -571,7 +571,10 @@ func (t *txn) justCalled(c *counterState) error {
 // no-show and past its grace); a priority ticket; a transferred ticket
 // (both oldest first); then the head ticket whose wait times its service's
 // weight at this counter is the largest. The wait grows without bound, so
-// a light service ages into a call and never starves.
+// a light service ages into a call and never starves. A queue's wait is its
+// head's, or, should the clock have stepped back among its tickets, the
+// longest by the clock (waitedSince): a head issued by a fast clock must
+// not hold its whole queue back.
 func (t *txn) pick(c *counterState) *Ticket {
 	var best *Ticket
 	for _, tk := range t.st.held[c.id] {
@@ -596,7 +599,7 @@ func (t *txn) pick(c *counterState) *Ticket {
 		}
 		score := 0.0
 		if r == 2 {
-			score = max(t.now.Sub(tk.Issued).Seconds(), 0) * cfg.Weight(s)
+			score = max(t.now.Sub(t.st.waitedSince(s, tk, t.now)).Seconds(), 0) * cfg.Weight(s)
 		}
 		switch {
 		case r < bestRank:

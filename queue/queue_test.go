@@ -573,6 +573,29 @@ func TestClockBackKeepsTheOrder(t *testing.T) {
 	}
 }
 
+// A head issued by a clock that was fast, at a counter of two services,
+// does not hold its whole queue back while the clock catches up: its queue
+// waits as long as the oldest of it by the clock. After a restart too,
+// when the issue times carry no monotonic reading.
+func TestClockBackDoesNotHoldAQueue(t *testing.T) {
+	o := newOffice(t, nil, time.Date(2026, 11, 23, 12, 0, 0, 0, kyiv)) // 2 h fast
+	o.issue("social")
+	o.do("1", queue.Pause) // counter 2 serves social and pension
+	o.clk.Add(-2 * time.Hour)
+	for range 3 {
+		o.issue("social")
+		o.issue("pension")
+		o.clk.Add(10 * time.Minute)
+	}
+	o.reopen()
+	var calls []string
+	for range 6 {
+		calls = append(calls, o.next("2"))
+		o.clk.Add(time.Minute)
+	}
+	require.Equal(t, []string{"А001", "А002", "П001", "А003", "П002", "А004"}, calls)
+}
+
 func TestDaylightSavingKyiv(t *testing.T) {
 	// Spring: 2026-03-29 03:00 EET becomes 04:00 EEST.
 	o := newOffice(t, nil, time.Date(2026, 3, 29, 0, 30, 0, 0, time.UTC)) // 02:30 EET

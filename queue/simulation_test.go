@@ -198,7 +198,15 @@ func (m *model) pick(c *config.Counter, now time.Time) *mTicket {
 		}
 		score := 0.0
 		if rank(tk) == 2 {
-			score = max(now.Sub(tk.issued).Seconds(), 0) * c.Weight(tk.service)
+			// The queue's longest wait by the clock: its head's, or an
+			// older issue time among those after it (the clock stepped back).
+			since := tk.issued
+			for _, x := range m.tickets {
+				if x.state == queue.Waiting && x.held == "" && x.service == tk.service && rank(x) == 2 && !x.notBefore.After(now) && x.issued.Before(since) {
+					since = x.issued
+				}
+			}
+			score = max(now.Sub(since).Seconds(), 0) * c.Weight(tk.service)
 		}
 		switch {
 		case best == nil, rank(tk) < rank(best):

@@ -148,6 +148,12 @@ type state struct {
 	// counter; heldCount counts them per service for the figures.
 	held      map[string][]*Ticket
 	heldCount map[string]int
+	// stepped are the services whose queue has a ticket issued before
+	// another by the clock that comes after it by id: the clock stepped
+	// back between them (NTP correcting a fast clock; after a restart the
+	// issue times carry no monotonic reading). Their wait in the call
+	// policy is then the longest by the clock among them (waitedSince).
+	stepped map[string]bool
 	numbers   map[string]int          // numbering (service or sequence) → last number issued today
 	used      map[string]map[int]bool // numbering → the numbers issued today
 	issued    map[string]int          // service → tickets issued today and not voided (its daily cap)
@@ -228,6 +234,7 @@ func (e *Engine) newState(day string) *state {
 		waiting:    map[string][]*Ticket{},
 		held:       map[string][]*Ticket{},
 		heldCount:  map[string]int{},
+		stepped:    map[string]bool{},
 		numbers:    map[string]int{},
 		issued:     map[string]int{},
 		used:       map[string]map[int]bool{},
@@ -400,8 +407,13 @@ func (e *Engine) reload() error {
 			}
 		}
 	}
-	for _, q := range st.waiting {
+	for svc, q := range st.waiting {
 		sort.Slice(q, func(i, j int) bool { return before(q[i], q[j]) })
+		for i := 1; i < len(q); i++ {
+			if inverted(q[i-1], q[i]) {
+				st.stepped[svc] = true
+			}
+		}
 	}
 	for _, q := range st.held {
 		sort.Slice(q, func(i, j int) bool { return before(q[i], q[j]) })
@@ -533,10 +545,36 @@ func (st *state) enqueue(tk *Ticket) int {
 	st.waiting[tk.Service] = q
 	for i := len(q) - 1; i >= 0; i-- {
 		if q[i] == tk {
+			if i > 0 && inverted(q[i-1], tk) || i+1 < len(q) && inverted(tk, q[i+1]) {
+				st.stepped[tk.Service] = true
+			}
 			return i
 		}
 	}
 	return 0
+}
+
+// inverted reports whether a, before b in call order and both ordinary,
+// has the later issue time: the clock stepped back between them.
+func inverted(a, b *Ticket) bool {
+	return callRank(a) == 2 && callRank(b) == 2 && b.Issued.Before(a.Issued)
+}
+
+// waitedSince is when the longest wait among the ordinary tickets of a
+// service's queue that may be called now began, by the clock: its head's
+// issue time, unless the clock stepped back among them (stepped), when
+// the head's may be later than those issued after it.
+func (st *state) waitedSince(service string, head *Ticket, now time.Time) time.Time {
+	since := head.Issued
+	if !st.stepped[service] {
+		return since
+	}
+	for _, tk := range st.waiting[service] {
+		if callRank(tk) == 2 && !tk.NotBefore.After(now) && tk.Issued.Before(since) {
+			since = tk.Issued
+		}
+	}
+	return since
 }
 
 func insert(q []*Ticket, tk *Ticket) []*Ticket {
@@ -558,6 +596,9 @@ func (st *state) dequeue(tk *Ticket) {
 		return
 	}
 	st.waiting[tk.Service] = remove(st.waiting[tk.Service], tk)
+	if len(st.waiting[tk.Service]) == 0 {
+		delete(st.stepped, tk.Service)
+	}
 }
 
 func remove(q []*Ticket, tk *Ticket) []*Ticket {
