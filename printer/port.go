@@ -895,6 +895,13 @@ func parseSpec(str string) (spec, error) {
 func (s spec) open(ctx context.Context, timeout time.Duration) (conn, error) {
 	switch s.kind {
 	case kindSerial:
+		if ch, ok := closingPorts.Load(s.path); ok {
+			select {
+			case <-ch.(chan struct{}):
+			default:
+				return nil, fmt.Errorf("%s is still closing: the tty waits for the printer to take what was written to it", s.path)
+			}
+		}
 		mode := s.mode
 		port, err := serial.Open(s.path, &mode)
 		if err != nil {
@@ -906,7 +913,7 @@ func (s spec) open(ctx context.Context, timeout time.Duration) (conn, error) {
 				return nil, fmt.Errorf("flow control %s: %w", s.flow, err)
 			}
 		}
-		return &serialConn{port: port}, nil
+		return &serialConn{port: port, path: s.path}, nil
 	case kindFile:
 		f, err := os.OpenFile(s.path, os.O_RDWR, 0)
 		if err != nil {
@@ -935,7 +942,10 @@ func (s spec) open(ctx context.Context, timeout time.Duration) (conn, error) {
 
 // serialConn is a serial port. go.bug.st/serial has read timeouts but no write
 // deadline, so writes run under a timer (writeTimed).
-type serialConn struct{ port serial.Port }
+type serialConn struct {
+	port serial.Port
+	path string
+}
 
 func (c *serialConn) write(p []byte, dl time.Time) (int, error) {
 	return writeTimed(c.port, p, dl)
@@ -961,14 +971,28 @@ func (c *serialConn) discardInput() { _ = c.port.ResetInputBuffer() }
 // then the status requests wait too) waits in the kernel for it to drain,
 // up to its closing_wait, 30 s by default: the kiosk must not stop that
 // long. The close goes on in the background, and what the printer had not
-// taken is not thrown away (it may be the end of a ticket).
+// taken is not thrown away (it may be the end of a ticket). Until it ends,
+// the device is not opened again (closingPorts).
 const serialCloseWait = time.Second
 
+// closingPorts are the serial devices (path → a channel closed when done)
+// whose close may still wait for the tty to drain. Opened again meanwhile,
+// the kernel would shut the port down under the new handle when the old
+// close ends; such an open fails instead, as a printer not there does,
+// and the next poll tries again.
+var closingPorts sync.Map
+
 func (c *serialConn) Close() error {
-	done := make(chan error, 1)
-	go func() { done <- c.port.Close() }()
+	done := make(chan struct{})
+	var err error
+	closingPorts.Store(c.path, done)
+	go func() {
+		err = c.port.Close()
+		close(done)
+		closingPorts.CompareAndDelete(c.path, done)
+	}()
 	select {
-	case err := <-done:
+	case <-done:
 		return err
 	case <-time.After(serialCloseWait):
 		return nil

@@ -628,8 +628,9 @@ func (p *drainingPort) Close() error {
 // does not hold the kiosk: Close returns, and the port closes when it can.
 func TestSerialCloseDoesNotWaitForTheDrain(t *testing.T) {
 	p := &drainingPort{drained: make(chan struct{}), closed: make(chan struct{})}
+	path := "/dev/ttyUSB-drain-" + t.Name()
 	returned := make(chan error, 1)
-	go func() { returned <- (&serialConn{port: p}).Close() }()
+	go func() { returned <- (&serialConn{port: p, path: path}).Close() }()
 	select {
 	case err := <-returned:
 		require.NoError(t, err)
@@ -641,6 +642,16 @@ func TestSerialCloseDoesNotWaitForTheDrain(t *testing.T) {
 		t.Fatal("closed before the drain")
 	default:
 	}
+	// Not opened again while it closes: the kernel would shut the port
+	// down under the new handle.
+	s := spec{kind: kindSerial, path: path, mode: serial.Mode{BaudRate: 19200}}
+	_, err := s.open(context.Background(), time.Second)
+	require.ErrorContains(t, err, "is still closing")
+	closing, ok := closingPorts.Load(path)
+	require.True(t, ok)
 	close(p.drained)
-	<-p.closed
+	<-closing.(chan struct{})
+	_, err = s.open(context.Background(), time.Second)
+	require.Error(t, err, "no such device here")
+	require.NotContains(t, err.Error(), "still closing")
 }
