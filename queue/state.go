@@ -154,11 +154,11 @@ type state struct {
 	// issue times carry no monotonic reading). Their wait in the call
 	// policy is then the longest by the clock among them (waitedSince).
 	stepped map[string]bool
-	numbers   map[string]int          // numbering (service or sequence) → last number issued today
-	used      map[string]map[int]bool // numbering → the numbers issued today
-	issued    map[string]int          // service → tickets issued today and not voided (its daily cap)
-	open      map[string]int          // service → counters open for it
-	recent    map[string][]time.Duration
+	numbers map[string]int          // numbering (service or sequence) → last number issued today
+	used    map[string]map[int]bool // numbering → the numbers issued today
+	issued  map[string]int          // service → tickets issued today and not voided (its daily cap)
+	open    map[string]int          // service → counters open for it
+	recent  map[string][]time.Duration
 	// jumps counts per service the tickets that entered its queue ahead
 	// of the ordinary ones today: priority tickets issued for it and
 	// tickets transferred to it. Their rate feeds the wait estimate.
