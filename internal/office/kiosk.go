@@ -41,7 +41,11 @@ type kiosk struct {
 	prn     *printer.Printer
 	presses chan press
 	jobs    chan func(context.Context)
-	pace    pace // of the presses over MQTT; the kiosk's goroutine's
+	// relit asks the kiosk's goroutine to light the lamps again: one
+	// asking at most waits, so a change while the lamps are being lit is
+	// never lost (relight).
+	relit chan struct{}
+	pace  pace // of the presses over MQTT; the kiosk's goroutine's
 	// lastOf is the answer to the last press served of each source (a
 	// GPIO button), which its repeats answer to; the kiosk's goroutine's.
 	lastOf map[string]Result
@@ -212,7 +216,7 @@ func newKiosk(o *Office, cfg config.Kiosk, spec string) (*kiosk, error) {
 	if err := printer.CheckSpec(spec); err != nil {
 		return nil, fmt.Errorf("office: kiosk %s: %w", cfg.ID, err)
 	}
-	k := &kiosk{o: o, cfg: cfg, spec: spec, profile: p, presses: make(chan press, 16), pace: pace{perMinute: cfg.PressesPerMinute}, lastOf: map[string]Result{}, jobs: make(chan func(context.Context)), queued: map[string]string{},
+	k := &kiosk{o: o, cfg: cfg, spec: spec, profile: p, presses: make(chan press, 16), pace: pace{perMinute: cfg.PressesPerMinute}, lastOf: map[string]Result{}, jobs: make(chan func(context.Context)), relit: make(chan struct{}, 1), queued: map[string]string{},
 		lamps: map[int]*device.Lamp{}, lit: map[int]bool{}, scans: make(chan device.Scan, 8)}
 	if cfg.Scanner != "" {
 		sc, err := device.OpenScanner(cfg.Scanner, &device.ScannerOpts{StatusURL: o.conf().Office.StatusURL, Site: o.conf().Site})
@@ -509,6 +513,8 @@ func (k *kiosk) run(ctx context.Context) {
 			k.light(ctx)
 		case job := <-k.jobs:
 			job(ctx)
+		case <-k.relit:
+			k.light(ctx)
 		case s := <-k.scans:
 			k.scanned(ctx, s)
 		case p := <-k.presses:
@@ -800,8 +806,8 @@ func pausedMessage(pe *queue.PausedError) string {
 // pause), rather than at its next poll.
 func (k *kiosk) relight() {
 	select {
-	case k.jobs <- k.light:
-	default: // busy: the next poll sets them
+	case k.relit <- struct{}{}:
+	default: // one waits already: it reads the state as it is then
 	}
 }
 
