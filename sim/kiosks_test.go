@@ -317,3 +317,17 @@ func TestPriorityAndTransferFromThePage(t *testing.T) {
 		}
 	}
 }
+
+// A long press on a GPIO button of a kiosk without long_press_ms would
+// print an ordinary ticket: the simulator says so and presses nothing.
+func TestLongPressWithoutLongPressMS(t *testing.T) {
+	cfg, err := firmwareconfig.Example("round-the-clock")
+	require.NoError(t, err)
+	cfg.Kiosks[0].LongPressMS = 0
+	require.NoError(t, cfg.Validate())
+	ctx, s := startOffice(t, cfg)
+	require.ErrorContains(t, s.LongPress("k1", "pension"), "sim: kiosk k1 gives no priority ticket by a long press (no long_press_ms)")
+	tks, err := s.Engine().Tickets(ctx)
+	require.NoError(t, err)
+	require.Empty(t, tks)
+}

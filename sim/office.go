@@ -236,8 +236,12 @@ func (s *Office) PressButton(kiosk string, i int, long bool) error {
 func (s *Office) push(k *config.Kiosk, b config.KioskButton, long bool) error {
 	if b.Pin != "" {
 		hold := 60 * time.Millisecond
-		if long && k.LongPressMS > 0 {
+		switch {
+		case long && k.LongPressMS > 0:
 			hold = time.Duration(k.LongPressMS)*time.Millisecond + 200*time.Millisecond
+		case long && !b.Priority && b.Category == "":
+			// Held down all the same, it gives an ordinary ticket.
+			return fmt.Errorf("sim: kiosk %s gives no priority ticket by a long press (no long_press_ms)", k.ID)
 		}
 		return s.Pins.Press(b.Pin, hold)
 	}

@@ -127,7 +127,7 @@ func printIntro(s *sim.Office, page, kiosk string) {
 			fmt.Printf("  %d  %s (%s)\n", i+1, svc.Name, svc.Prefix)
 		}
 	}
-	if k := cfg.Kiosk(kiosk); k != nil && len(k.Buttons) > 0 {
+	if k := cfg.Kiosk(kiosk); k != nil && len(k.Buttons) > 0 && k.LongPressMS > 0 {
 		fmt.Println("Hold a button down for a priority ticket: l NUMBER (l 1).")
 	}
 	fmt.Println("Call the next citizen at a counter: n COUNTER (n 1).  Also: r (recall), c (came: serving), x (no-show), d (done), p/u (pause/resume) COUNTER;")
