@@ -345,8 +345,6 @@ func TestWrap(t *testing.T) {
 	}
 }
 
-// A narrow no-break space prints as the page's no-break space and keeps
-// its words on one line, as a no-break space does.
 // A ticket issued while every counter of its service is on a break says
 // so where the wait would be: the citizen waits rather than leave.
 func TestTicketOnBreak(t *testing.T) {
@@ -371,6 +369,8 @@ func TestTicketDecomposedText(t *testing.T) {
 	require.Equal(t, want, got)
 }
 
+// A narrow no-break space prints as the page's no-break space and keeps
+// its words on one line, as a no-break space does.
 func TestTicketNarrowNoBreakSpace(t *testing.T) {
 	for _, page := range []string{"cp1251", "cp1125"} {
 		p := profile(t, "epson-tm-t20")
