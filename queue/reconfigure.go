@@ -313,12 +313,7 @@ func (t *txn) closingSooner(old *config.Config) []Closing {
 			if tk.ForCounter != "" {
 				return opens.Sub(t.now) + time.Duration(ahead)*per
 			}
-			n := 0
-			for _, id := range e.servedBy[svc.ID] {
-				if c := t.st.counters[id]; c != nil && !c.paused {
-					n++
-				}
-			}
+			n := t.st.open[svc.ID] // its counters not closed
 			if n == 0 {
 				return Unknown
 			}

@@ -240,7 +240,7 @@ func (t *txn) perTicket(svc *config.Service) time.Duration {
 // closed or on a break, the office paused, the service outside its hours).
 // The list is the engine's buffer: good until the next call.
 func (t *txn) freeAt(svc *config.Service) (free []time.Duration, per time.Duration, ok bool) {
-	if _, paused := t.st.pauses[""]; paused || !t.e.isOpen(svc, t.now) {
+	if !t.calling(svc) {
 		return nil, 0, false
 	}
 	per = t.perTicket(svc)
@@ -257,6 +257,13 @@ func (t *txn) freeAt(svc *config.Service) (free []time.Duration, per time.Durati
 	return free, per, len(free) > 0
 }
 
+// calling reports whether the counters of svc may call now: the office is
+// not paused and the service is in its hours.
+func (t *txn) calling(svc *config.Service) bool {
+	_, paused := t.st.pauses[""]
+	return !paused && t.e.isOpen(svc, t.now)
+}
+
 // heldWait is the wait of a ticket of svc held for counter c with ahead
 // held for it before it: the counter's visit now, then a visit each.
 // Unknown while the counter (nil: no longer configured) or the service is
@@ -265,7 +272,7 @@ func (t *txn) heldWait(svc *config.Service, c *counterState, ahead int) time.Dur
 	if svc == nil {
 		return 0
 	}
-	if _, paused := t.st.pauses[""]; paused || c == nil || c.paused || !t.e.isOpen(svc, t.now) {
+	if c == nil || c.paused || !t.calling(svc) {
 		return Unknown
 	}
 	per := t.perTicket(svc)
