@@ -174,11 +174,9 @@ func (p *Profile) Ticket(t *Ticket) ([]byte, error) {
 	} else if t.OnBreak {
 		w.pair("on_break", onBreakUK, onBreakEN)
 	}
-	switch {
-	case t.Late && t.Closes != "":
-		w.pair("late", "Прийом до "+t.Closes+": можливо, вас не встигнуть прийняти сьогодні", "Open until "+t.Closes+": you may not be served today")
-	case t.Late:
-		w.pair("late", "Можливо, вас не встигнуть прийняти сьогодні", "You may not be served today")
+	if t.Late {
+		uk, en := LateText(t.Closes)
+		w.pair("late", uk, en)
 	}
 
 	if t.QR != "" && p.QR {
@@ -272,6 +270,16 @@ const (
 // OnBreakText is the line of Ticket.OnBreak, Ukrainian and English, for a
 // screen that says what the ticket does.
 func OnBreakText() (uk, en string) { return onBreakUK, onBreakEN }
+
+// LateText is the line of Ticket.Late, Ukrainian and English, with when
+// the service closes ("17:00") when it is known: for the ticket and a
+// screen that says what it does.
+func LateText(closes string) (uk, en string) {
+	if closes == "" {
+		return "Можливо, вас не встигнуть прийняти сьогодні", "You may not be served today"
+	}
+	return "Прийом до " + closes + ": можливо, вас не встигнуть прийняти сьогодні", "Open until " + closes + ": you may not be served today"
+}
 
 // wrap splits s into lines of at most cols runes, breaking at spaces. A word longer
 // than a line is the only thing ever split. A dash standing as a word («Київ —

@@ -1013,12 +1013,12 @@ func issuedMessage(label string, ahead int, wait time.Duration, closes string, o
 	puk, pen := positionText(ahead, wait)
 	uk, en := "Ваш талон: "+label+". "+puk, "Your ticket: "+englishLabel(label)+". "+pen
 	if onBreak {
-		buk, ben := printer.OnBreakText()
-		uk, en = uk+" "+buk+".", en+" "+ben+"."
+		breakUK, breakEN := printer.OnBreakText()
+		uk, en = uk+" "+breakUK+".", en+" "+breakEN+"."
 	}
 	if closes != "" {
-		uk += " Прийом до " + closes + ": можливо, вас не встигнуть прийняти сьогодні."
-		en += " Open until " + closes + ": you may not be served today."
+		lateUK, lateEN := printer.LateText(closes)
+		uk, en = uk+" "+lateUK+".", en+" "+lateEN+"."
 	}
 	return uk + " / " + en
 }
