@@ -19,15 +19,41 @@ const MsgStillAway = msgStillAway
 const StaleAfter, CounterStale = staleAfter, counterStale
 
 // ServeAfter serves a press of service at kiosk as if it had come waited
-// ago, and the kiosk had spent own of that serving other presses.
+// ago, and the kiosk had spent own of that serving other presses (at its
+// printer), the rest waiting for the store.
 func ServeAfter(ctx context.Context, o *Office, kiosk, service string, waited, own time.Duration) Result {
 	k := o.kiosks[kiosk]
 	res := make(chan Result, 1)
 	k.jobs <- func(ctx context.Context) { // on the kiosk's goroutine, which owns it
-		p := press{service: service, source: "test", at: time.Now().Add(-waited), ownBefore: k.own.Load() - int64(own)}
+		now := time.Now()
+		p := press{service: service, source: "test", at: now.Add(-waited), storedBefore: k.stored.read(now) - (waited - own)}
 		res <- k.serve(ctx, p)
 	}
 	return <-res
+}
+
+// HoldKiosk keeps the kiosk's goroutine busy, as a slow printer does,
+// until release is called.
+func HoldKiosk(o *Office, kiosk string) (release func()) {
+	k := o.kiosks[kiosk]
+	held, done := make(chan struct{}), make(chan struct{})
+	k.jobs <- func(context.Context) {
+		close(held)
+		<-done
+	}
+	<-held
+	return func() { close(done) }
+}
+
+// PressWaited hands the kiosk a press of service under id, as one that
+// has waited stored for the store already; its answer comes on the
+// kiosk's topic.
+func PressWaited(o *Office, kiosk, service, id string, stored time.Duration) {
+	k := o.kiosks[kiosk]
+	now := time.Now()
+	if !k.enqueue(press{service: service, source: "test", id: id, at: now.Add(-stored), storedBefore: k.stored.read(now) - stored}) {
+		panic("office: the kiosk's backlog is full")
+	}
 }
 
 // CounterAt serves a counter command as if it had come at at, and gives

@@ -49,10 +49,11 @@ type kiosk struct {
 	// lastOf is the answer to the last press served of each source (a
 	// GPIO button), which its repeats answer to; the kiosk's goroutine's.
 	lastOf map[string]Result
-	// own is the time the kiosk has spent serving presses, but for its
-	// wait for the store (ns): a press's time behind others at a slow
-	// printer is not the store's, and does not make it stale.
-	own atomic.Int64
+	// stored is the time the kiosk has waited for the store: a press
+	// waits staleAfter of it at most, and its time at a slow printer (its
+	// own status round, and that of the polls and the tickets it waited
+	// behind) is not the store's, and does not make it stale.
+	stored waitClock
 	// nearEndAt is when the printer last said its paper is near its end
 	// (kiosk goroutine).
 	nearEndAt time.Time
@@ -148,10 +149,10 @@ type press struct {
 	// id is the press's own id from a screen kiosk, given back in its
 	// answer.
 	id string
-	// at is when it came (submit), and ownBefore the kiosk's own time
-	// then.
-	at        time.Time
-	ownBefore int64
+	// at is when it came (submit), and storedBefore the kiosk's time
+	// waiting for the store then.
+	at           time.Time
+	storedBefore time.Duration
 }
 
 // asked is what the press asks, to tell a delivery again (the same) from
@@ -342,7 +343,8 @@ func (e *FieldError) Unwrap() error { return e.Err }
 // full backlog (a burst from a screen kiosk) is answered at once: the
 // kiosk's screen says to press again.
 func (k *kiosk) submit(p press) {
-	p.at, p.ownBefore = time.Now(), k.own.Load()
+	p.at = time.Now()
+	p.storedBefore = k.stored.read(p.at)
 	if !k.enqueue(p) {
 		const msg = "Термінал зайнятий. Будь ласка, натисніть кнопку ще раз. / The kiosk is busy. Please press the button again."
 		k.o.refusedAs("kiosk/"+k.cfg.ID, p.id, "busy", msg, fmt.Errorf("office: the kiosk's backlog is full (%d presses wait): refused as busy (service %s)", cap(k.presses), p.service))
@@ -583,9 +585,45 @@ const refusalWait = 2 * time.Second
 func (k *kiosk) refused(ctx context.Context, service, reason string) {
 	ctx, cancel := context.WithTimeout(ctx, refusalWait)
 	defer cancel()
-	if err := k.o.eng.Refused(ctx, k.cfg.ID, service, reason); err != nil {
+	k.stored.start(time.Now())
+	err := k.o.eng.Refused(ctx, k.cfg.ID, service, reason)
+	k.stored.stop(time.Now())
+	if err != nil {
 		k.o.log.Warn("kiosk: a refused press is not counted in the figures", "kiosk", k.cfg.ID, "service", service, "reason", reason, "err", err)
 	}
+}
+
+// waitClock adds up stretches of time as they pass: read while one runs,
+// it counts that one so far. Started and stopped by one goroutine, read by
+// any.
+type waitClock struct {
+	mu    sync.Mutex
+	total time.Duration
+	since time.Time // the running stretch's start; zero between stretches
+}
+
+func (c *waitClock) start(now time.Time) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.since = now
+}
+
+func (c *waitClock) stop(now time.Time) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if !c.since.IsZero() {
+		c.total += now.Sub(c.since)
+		c.since = time.Time{}
+	}
+}
+
+func (c *waitClock) read(now time.Time) time.Duration {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.since.IsZero() {
+		return c.total
+	}
+	return c.total + now.Sub(c.since)
 }
 
 // beep sounds n beeps on the kiosk's buzzer, if it has one, and reports
@@ -814,9 +852,6 @@ func (k *kiosk) relight() {
 // serve turns one press into a printed ticket, or into a refusal that
 // issued nothing.
 func (k *kiosk) serve(ctx context.Context, p press) Result {
-	began := time.Now()
-	var stored time.Duration // in Issue: the store's time
-	defer func() { k.own.Add(int64(time.Since(began) - stored)) }()
 	r := Result{Press: p.id, Service: p.service, At: k.o.now()}
 	svc := k.o.conf().Service(p.service)
 	if svc == nil {
@@ -842,12 +877,13 @@ func (k *kiosk) serve(ctx context.Context, p press) Result {
 		uk, en := printerMessage(err)
 		return refuse(r, "printer", uk+" / "+en)
 	}
-	// Stale after staleAfter of waiting, but for the kiosk's own time
-	// since the press came (the tickets of the presses before it).
-	ictx, cancel := context.WithDeadline(ctx, p.at.Add(staleAfter+time.Duration(k.own.Load()-p.ownBefore)))
-	issuing := time.Now()
+	// Stale after staleAfter of waiting for the store since the press
+	// came (for the presses before it, and now for its own ticket).
+	now := time.Now()
+	ictx, cancel := context.WithTimeout(ctx, staleAfter-(k.stored.read(now)-p.storedBefore))
+	k.stored.start(now)
 	iss, err := k.o.eng.Issue(ictx, queue.IssueRequest{Service: p.service, Kiosk: k.cfg.ID, Priority: p.priority, Category: p.category})
-	stored = time.Since(issuing)
+	k.stored.stop(time.Now())
 	cancel()
 	var pe *queue.PausedError
 	switch {
@@ -889,7 +925,10 @@ func (k *kiosk) serve(ctx context.Context, p press) Result {
 	if err != nil && !kept {
 		// The ticket did not reach the citizen whole, and nothing more of
 		// it will: void it so that it is never called.
-		if verr := k.o.eng.Void(context.WithoutCancel(ctx), tk.ID, "print failed: "+err.Error()); verr != nil {
+		k.stored.start(time.Now())
+		verr := k.o.eng.Void(context.WithoutCancel(ctx), tk.ID, "print failed: "+err.Error())
+		k.stored.stop(time.Now())
+		if verr != nil {
 			k.o.log.Error("office: cannot void an unprinted ticket", "ticket", tk.Label, "err", verr)
 		} else {
 			// Named, for the citizen who brings the stub.

@@ -833,9 +833,11 @@ func TestKioskPrinterBadReplies(t *testing.T) {
 
 // A printer slower to answer a status request than a kiosk waits by
 // default is given kiosks[].status_timeout_ms: its answers are taken (not
-// a printer without status, whose paper is unknown), and it prints.
+// a printer without status, whose paper is unknown), and it prints. The
+// time a press spends on the printer's answers is not the store's: it
+// does not make the press stale.
 func TestKioskStatusTimeout(t *testing.T) {
-	spec := slowTCPPrinter(t, time.Second)
+	spec := slowTCPPrinter(t, 2*time.Second)
 	r := startKiosk(t, rigOpts{profile: "xprinter-80", kiosk: func(k *config.Kiosk) {
 		k.Printer, k.StatusTimeoutMS = spec, 4000
 	}})
@@ -844,6 +846,9 @@ func TestKioskStatusTimeout(t *testing.T) {
 	res := r.press("social")
 	require.True(t, res.OK, "%+v", res)
 	require.Empty(t, res.Reason)
+	// Waited 9 s for the store, then 2 s for the printer's answer.
+	res = office.ServeAfter(r.ctx, r.o, "k1", "social", office.StaleAfter-time.Second, 0)
+	require.True(t, res.OK, "%+v", res)
 }
 
 // TestKioskProfiles prints through a profile of firmware-config's
