@@ -379,10 +379,14 @@ func panickedIn(pkg string) bool {
 
 // view and update run the engine's bbolt transactions, damage reported as
 // ErrDamaged (recoverDamaged). bbolt rolls a transaction back on a panic.
+// A read beside the engine after Close gets ErrEngineClosed.
 func (e *Engine) view(fn func(*bolt.Tx) error) (err error) {
 	defer debug.SetPanicOnFault(debug.SetPanicOnFault(true))
 	defer recoverDamaged(e.db.Path(), &err)
-	return e.db.View(fn)
+	if err = e.db.View(fn); errors.Is(err, bolt.ErrDatabaseNotOpen) {
+		return ErrEngineClosed
+	}
+	return err
 }
 
 func (e *Engine) update(fn func(*bolt.Tx) error) (err error) {

@@ -100,6 +100,21 @@ func EventBuckets(e *Engine) (archived, recent int) {
 	return archived, recent
 }
 
+// HoldEngine keeps e's goroutine busy, as a slow commit does, until
+// release is called.
+func HoldEngine(e *Engine) (release func()) {
+	held, done := make(chan struct{}), make(chan struct{})
+	go func() {
+		_ = e.do(context.Background(), true, func(*txn) error {
+			close(held)
+			<-done
+			return nil
+		})
+	}()
+	<-held
+	return sync.OnceFunc(func() { close(done) })
+}
+
 // HoldRead opens a read transaction on e's store, as a long statistics
 // query does, until release is called.
 func HoldRead(e *Engine) (release func()) {

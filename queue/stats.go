@@ -584,14 +584,15 @@ func computeDay(tx *bolt.Tx, day string, loc *time.Location) (*DayStats, *dayDur
 }
 
 // span is the duration from a to b for the statistics, when both were
-// read from a clock that was set and it is a day's length at most: a Pi
-// that booted at 1970 and was set by NTP meanwhile must not add decades.
+// read from a clock that was set and it is a business day's length at
+// most (25 hours, the day the clocks go back): a Pi that booted at 1970
+// and was set by NTP meanwhile must not add decades.
 func span(a, b time.Time) (time.Duration, bool) {
 	if a.IsZero() || b.IsZero() || !clockValid(a) || !clockValid(b) {
 		return 0, false
 	}
 	d := b.Sub(a)
-	return d, d >= 0 && d <= 24*time.Hour
+	return d, d >= 0 && d <= 25*time.Hour
 }
 
 // keepWhatEventsTell stores again, from its events, the figures of a day
@@ -627,42 +628,50 @@ func (t *txn) keepStats(day string) {
 // Stats returns the statistics of a business day ("2026-11-23"; "" is
 // today): live for today, stored for a finished day. A day with no record
 // gives ErrUnknownDay, saying why it has none.
+//
+// It is worked out in a read transaction beside the engine, not on its
+// goroutine: a busy day's thousands of events take tens of milliseconds,
+// which no press or call waits for. The transaction sees the business day,
+// the events and their seq as one commit left them.
 func (e *Engine) Stats(ctx context.Context, day string) (*DayStats, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
 	var res *DayStats
-	err := e.do(ctx, true, func(t *txn) error {
+	err := e.view(func(tx *bolt.Tx) error {
+		meta := tx.Bucket(bucketMeta)
+		today := string(meta.Get(keyDay))
 		if day == "" {
-			day = t.st.day
+			day = today
 		}
 		defer func() {
-			if res != nil && day == t.st.day {
-				res.Seq = t.st.eventSeq // read with the figures, on the engine's goroutine
+			if res != nil && day == today {
+				res.Seq = beU64(meta.Get(keyEventSeq)) // the figures' last event
 			}
 		}()
-		return e.view(func(tx *bolt.Tx) error {
-			if v := tx.Bucket(bucketStats).Get([]byte(day)); v != nil {
-				r, err := readDayRecord(v, false)
-				if res = r.st; err != nil || !res.Total.Older && (res.Hours != nil || res.Total.Issued == 0) && !r.uncategorised() {
-					return err
-				}
-				// Kept before the figures added since (the hours, the
-				// categories): while its events are kept, they tell
-				// those too.
-				if st, ok, err := computeStats(tx, day, e.loc); err != nil || ok {
-					res = st
-					return err
-				}
-				return nil
+		if v := tx.Bucket(bucketStats).Get([]byte(day)); v != nil {
+			r, err := readDayRecord(v, false)
+			if res = r.st; err != nil || !res.Total.Older && (res.Hours != nil || res.Total.Issued == 0) && !r.uncategorised() {
+				return err
 			}
-			st, ok, err := computeStats(tx, day, e.loc)
-			switch {
-			case err == nil && !ok && day == t.st.day:
-				st = newDayAcc(e.loc).stats(day) // no business day yet: the clock is not set
-			case err == nil && !ok:
-				err = e.noFigures(tx, t.st.day, day)
+			// Kept before the figures added since (the hours, the
+			// categories): while its events are kept, they tell those
+			// too.
+			if st, ok, err := computeStats(tx, day, e.loc); err != nil || ok {
+				res = st
+				return err
 			}
-			res = st
-			return err
-		})
+			return nil
+		}
+		st, ok, err := computeStats(tx, day, e.loc)
+		switch {
+		case err == nil && !ok && day == today:
+			st = newDayAcc(e.loc).stats(day) // no business day yet: the clock is not set
+		case err == nil && !ok:
+			err = e.noFigures(tx, today, day)
+		}
+		res = st
+		return err
 	})
 	return res, err
 }

@@ -5,6 +5,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	bolt "go.etcd.io/bbolt"
 
@@ -104,6 +105,61 @@ func TestStatsExpiredAtCounter(t *testing.T) {
 	require.Equal(t, 14*time.Hour, st.Total.WaitExpired.Max)
 	require.Zero(t, st.Total.Service.N)
 	require.Equal(t, 2, st.Total.Visits)
+}
+
+// The business day the clocks go back is 25 hours long: a ticket sent
+// home uncalled at its end, in an office open round the clock, waited
+// more than 24 hours, and that wait is counted.
+func TestStatsDayOf25Hours(t *testing.T) {
+	o := newOffice(t, nil, time.Date(2026, 10, 25, 0, 10, 0, 0, kyiv))
+	o.issue("social")
+	o.clk.Set(time.Date(2026, 10, 26, 0, 1, 0, 0, kyiv))
+	queue.Tick(o.e)
+	st, err := o.e.Stats(o.ctx, "2026-10-25")
+	require.NoError(t, err)
+	requireBalanced(t, st, nil, true)
+	waited := 24*time.Hour + 50*time.Minute
+	require.Equal(t, queue.Dist{N: 1, Mean: waited, P50: waited, P90: waited, Max: waited}, st.Total.WaitExpired)
+}
+
+// The figures are worked out beside the engine: neither a press waits for
+// them nor they for a request the engine is busy with. Today's seq is the
+// last event they count.
+func TestStatsBesideTheEngine(t *testing.T) {
+	o := newOffice(t, nil, monday10)
+	o.issue("social")
+	require.Equal(t, "А001", o.next("1"))
+	evs := o.events()
+	last := evs[len(evs)-1].Seq
+	release := queue.HoldEngine(o.e)
+	defer release()
+	got := make(chan *queue.DayStats, 1)
+	go func() {
+		st, err := o.e.Stats(o.ctx, "")
+		assert.NoError(t, err)
+		got <- st
+	}()
+	select {
+	case st := <-got:
+		require.Equal(t, 1, st.Total.Issued)
+		require.Equal(t, 1, st.Total.Visits)
+		require.Equal(t, last, st.Seq)
+	case <-time.After(10 * time.Second):
+		t.Fatal("the day's figures waited for the engine")
+	}
+	ranged := make(chan *queue.RangeStats, 1)
+	go func() {
+		r, err := o.e.StatsRange(o.ctx, "2026-11-01", "2026-11-30")
+		assert.NoError(t, err)
+		ranged <- r
+	}()
+	select {
+	case r := <-ranged:
+		require.Equal(t, 1, r.Total.Issued)
+		require.Equal(t, last, r.Seq)
+	case <-time.After(10 * time.Second):
+		t.Fatal("a month's figures waited for the engine")
+	}
 }
 
 // A no-show sent back to the queue waits there again: sent home uncalled,

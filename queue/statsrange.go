@@ -430,16 +430,21 @@ func (e *Engine) StatsRange(ctx context.Context, from, to string) (*RangeStats, 
 	var live *DayStats
 	var liveDur *dayDurations
 	var seq uint64
-	err := e.do(ctx, true, func(t *txn) error {
-		today = t.st.day
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	// Today's, from its events: in a read transaction beside the engine
+	// (Stats), which sees the business day, its events and their seq as
+	// one commit left them.
+	err := e.view(func(tx *bolt.Tx) (err error) {
+		meta := tx.Bucket(bucketMeta)
+		today = string(meta.Get(keyDay))
 		if today == "" || today < from || today > to {
 			return nil
 		}
-		seq = t.st.eventSeq
-		return e.view(func(tx *bolt.Tx) (err error) {
-			live, liveDur, _, err = computeDay(tx, today, e.loc)
-			return err
-		})
+		seq = beU64(meta.Get(keyEventSeq))
+		live, liveDur, _, err = computeDay(tx, today, e.loc)
+		return err
 	})
 	if err != nil {
 		return nil, err
