@@ -715,8 +715,10 @@ func (o *Office) onRetained(topic string, payload []byte) {
 	// Its id, when it can be read, tells the device which of its presses
 	// or commands this was.
 	id := readID("", payload)
+	// Cleared first: the refusal, sent after it on the same connection,
+	// says it is gone. Not awaited: this is the client's goroutine.
+	o.bus.Start(topic, 1, true, nil)
 	o.refused(source, id, fmt.Errorf("office: a retained message on %s was refused and cleared: inputs are acted on when they are sent; publish them without the retain flag", topic))
-	o.bus.Start(topic, 1, true, nil) // not awaited: this is the client's goroutine
 }
 
 // withPayload adds the start of a payload that could not be read to its
