@@ -106,14 +106,19 @@ func DecodeCounterCmd(b []byte) (CounterCmd, error) {
 
 // DecodeRating decodes and checks a rating.
 func DecodeRating(b []byte) (Rating, error) {
-	var r Rating
-	if err := decodeObject(b, &r); err != nil {
-		return r, err
+	var in struct {
+		Score *int `json:"score"` // nil: missing, or null
 	}
-	if r.Score < 1 || r.Score > 5 {
-		return r, fmt.Errorf("%w, got %d", ErrBadScore, r.Score)
+	if err := decodeObject(b, &in); err != nil {
+		return Rating{}, err
 	}
-	return r, nil
+	switch {
+	case in.Score == nil:
+		return Rating{}, fmt.Errorf("%w, and it is missing", ErrBadScore)
+	case *in.Score < 1 || *in.Score > 5:
+		return Rating{}, fmt.Errorf("%w, got %d", ErrBadScore, *in.Score)
+	}
+	return Rating{Score: *in.Score}, nil
 }
 
 func decodeObject(b []byte, v any) error {

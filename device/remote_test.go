@@ -72,7 +72,7 @@ func TestDecodeExactNames(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, CounterCmd{Action: "recall"}, c)
 	_, err = DecodeRating([]byte(`{"SCORE":5}`))
-	require.ErrorContains(t, err, `"score" must be 1..5, got 0`)
+	require.ErrorContains(t, err, `"score" must be 1..5, and it is missing`)
 	p, err := DecodeKioskPress([]byte(`{"service":"social","Priority":true}`))
 	require.NoError(t, err)
 	require.False(t, p.Priority)
@@ -85,6 +85,15 @@ func TestDecodeRating(t *testing.T) {
 	for _, bad := range []string{`{"score":0}`, `{"score":6}`, `{}`, `{"score":"5"}`, `5`} {
 		_, err := DecodeRating([]byte(bad))
 		require.ErrorIs(t, err, ErrBadPayload, bad)
+	}
+	for bad, says := range map[string]string{
+		`{"score":0}`:    "got 0",
+		`{"score":null}`: "it is missing", // not "got 0": none was given
+		`{}`:             "it is missing",
+	} {
+		_, err := DecodeRating([]byte(bad))
+		require.ErrorIs(t, err, ErrBadScore, bad)
+		require.ErrorContains(t, err, says, bad)
 	}
 }
 

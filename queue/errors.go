@@ -362,8 +362,12 @@ func (e *JustCalledError) Error() string {
 	if e.Recall {
 		what = "recall"
 	}
-	return fmt.Sprintf("queue: ticket %s was just called: %s is taken again in %s (a double press is not a second call)", e.Label, what, e.Left.Round(time.Second))
+	return fmt.Sprintf("queue: ticket %s was just called: %s is taken again in %d s (a double press is not a second call)", e.Label, what, e.Seconds())
 }
+
+// Seconds is Left in whole seconds, rounded up: a press after that many is
+// taken.
+func (e *JustCalledError) Seconds() int { return int((e.Left + time.Second - 1) / time.Second) }
 
 func (e *JustCalledError) Unwrap() error { return ErrJustCalled }
 

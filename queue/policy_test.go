@@ -350,6 +350,11 @@ func TestNextGuard(t *testing.T) {
 	require.ErrorIs(t, err, queue.ErrJustCalled)
 	require.Equal(t, queue.JustCalledError{Label: "А001", Left: 7 * time.Second}, *jc)
 	require.Equal(t, queue.Called, o.ticket("А001").State, "the visit goes on")
+	// A part of a second left counts as one: the error says, as the
+	// specialist's message does, the seconds after which a press is taken.
+	jc.Left = 7*time.Second + 200*time.Millisecond
+	require.Equal(t, 8, jc.Seconds())
+	require.Contains(t, jc.Error(), "next is taken again in 8 s")
 	require.Equal(t, queue.Waiting, o.ticket("А002").State)
 
 	// A recall is held likewise while the call is said: it would be said

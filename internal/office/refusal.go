@@ -4,7 +4,6 @@ import (
 	"cmp"
 	"errors"
 	"strconv"
-	"time"
 
 	"github.com/cherga/cherga/device"
 	"github.com/cherga/cherga/queue"
@@ -31,7 +30,7 @@ func refusal(err error) (reason, message string) {
 	var sc *queue.ServiceClosedError
 	switch {
 	case errors.As(err, &jc):
-		left := strconv.Itoa(int((jc.Left + time.Second - 1) / time.Second))
+		left := strconv.Itoa(jc.Seconds())
 		if jc.Recall {
 			return "just_called", "Талон " + jc.Label + " щойно викликано: повторний виклик — через " + left + " с / Ticket " + jc.Label + " was just called: recall in " + left + " s"
 		}
