@@ -430,6 +430,7 @@ func (a *Announcer) Run(ctx context.Context) error {
 			err := a.play(callCtx, an)
 			a.mu.Lock()
 			a.cut = nil
+			a.list.said(it, a.opts.Clock.Now(), err == nil)
 			a.mu.Unlock()
 			switch {
 			case ctx.Err() != nil && err != nil:

@@ -118,6 +118,33 @@ func TestAnnouncerGathersLanguages(t *testing.T) {
 	require.False(t, player.overlap.Load())
 }
 
+// A recall pressed while its call is still being said (a call of 7 s
+// and more outlasts the counter's 5 s guard) is not said right after it:
+// the hall has just heard the call. The next call is.
+func TestAnnouncerRecallWhileSaid(t *testing.T) {
+	clock := devicetest.NewClock(t0)
+	player := newGatePlayer()
+	a, _, played := startAnnouncer(t, player, clock, AnnouncerOpts{})
+	for _, l := range []string{"uk", "en"} {
+		require.Equal(t, map[string]Outcome{"uk": Queued, "en": Merged}[l], a.Offer(phraseCall(t, "17", "А023", "5", l, t0)))
+	}
+	testkit.Receive(t, player.started)
+	clock.Advance(6 * time.Second)
+	for _, l := range []string{"uk", "en"} {
+		re := phraseCall(t, "18", "А023", "5", l, clock.Now())
+		re.Recall = true
+		require.Equal(t, Merged, a.Offer(re), l)
+	}
+	a.Offer(phraseCall(t, "19", "Б004", "6", "uk", clock.Now()))
+	a.Offer(phraseCall(t, "19", "Б004", "6", "en", clock.Now()))
+	player.release <- struct{}{}
+	require.Equal(t, "А023", testkit.Receive(t, played).a.Ticket)
+	next := testkit.Receive(t, player.started)
+	require.Equal(t, "Б004", next.Ticket, "not the recall of А023")
+	player.release <- struct{}{}
+	testkit.Receive(t, played)
+}
+
 func TestAnnouncerNeverOverlaps(t *testing.T) {
 	clock := devicetest.NewClock(t0)
 	player := newGatePlayer()

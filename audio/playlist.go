@@ -28,7 +28,16 @@ type playlist struct {
 	// comes after a later one to its counter (a broker resends a session's
 	// backlog in any order) is superseded as it comes.
 	latest map[string]Call
+	// saying is the call being said (from next until said), and then the
+	// last one said, until echo after its end (saidAt; zero while it is
+	// said): a recall of it that comes meanwhile is not said again.
+	saying *item
+	saidAt time.Time
 }
+
+// echo is how long after a call was said a recall of it is taken for one
+// pressed while it was said: the citizen has just heard it.
+const echo = 2 * time.Second
 
 // maxPlayed is how many (call, language) pairs the playlist remembers to
 // drop redelivered messages: hours of calls.
@@ -63,7 +72,8 @@ const (
 	Queued Outcome = "queued"
 	// Merged: the message joined a queued announcement: another language
 	// of the same call, or a recall of a ticket still waiting to be called
-	// out.
+	// out; or it is a recall of the call being said (or said a moment
+	// ago), which is not said again.
 	Merged Outcome = "merged"
 	// Duplicate: the message was played or queued already (a redelivery).
 	Duplicate Outcome = "duplicate"
@@ -127,6 +137,14 @@ func (p *playlist) add(c Call, now time.Time) Outcome {
 		if _, ok := it.phrases[c.Lang]; !ok {
 			it.phrases[c.Lang] = c
 		}
+		return Merged
+	}
+	// A recall pressed while its call is still being said (a call takes
+	// longer to say than the counter's guard against a double press) or
+	// a moment after: the hall has just heard it, and would hear it twice
+	// over.
+	if s := p.saying; s != nil && s.ticket == c.Ticket && s.counter == c.Counter && (p.saidAt.IsZero() || now.Sub(p.saidAt) <= echo) {
+		p.remember(key(c))
 		return Merged
 	}
 	it := &item{
@@ -229,7 +247,22 @@ func (p *playlist) next(now time.Time) (play *item, dropped []*item, wait time.D
 	for k := range it.seen {
 		p.remember(k)
 	}
+	p.saying, p.saidAt = it, time.Time{}
 	return it, dropped, 0
+}
+
+// said tells the playlist that it, from next, was said in full at now, or
+// not (cut short, failed): only a call the hall heard in full takes in the
+// recalls that come just after it.
+func (p *playlist) said(it *item, now time.Time, full bool) {
+	if p.saying != it {
+		return
+	}
+	if !full {
+		p.saying = nil
+		return
+	}
+	p.saidAt = now
 }
 
 // takeDropped returns the items taken off the queue unsaid since the last

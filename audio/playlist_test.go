@@ -19,14 +19,15 @@ func recall(id, ticket, counter, lang string, at time.Time) Call {
 	return c
 }
 
-// played drains the list at now and returns, per announcement, its ids and
-// the languages of its phrases.
+// drain says the list's calls at now and returns, per announcement, its
+// ids and the languages of its phrases.
 func drain(p *playlist, now time.Time) (out [][2][]string) {
 	for {
 		it, _, _ := p.next(now)
 		if it == nil {
 			return out
 		}
+		p.said(it, now, true)
 		var langs []string
 		for _, c := range p.phrases(it) {
 			langs = append(langs, c.Lang)
@@ -150,6 +151,33 @@ func TestPlaylistBounded(t *testing.T) {
 // messages sorted by the second they came in, in any order within it):
 // a call that comes after a later call to its counter is not said, in
 // any language, and the later one is; played already or still queued.
+// A recall of the call being said, or said a moment ago (the specialist
+// pressed while the hall still heard it), is not said again; a recall
+// after that moment, or of a call cut short, is.
+func TestPlaylistRecallWhileSaid(t *testing.T) {
+	p := newPlaylist([]string{"uk", "en"}, time.Minute, time.Second, 0)
+	require.Equal(t, Queued, p.add(call("1", "А001", "5", "uk", t0), t0))
+	require.Equal(t, Merged, p.add(call("1", "А001", "5", "en", t0), t0))
+	it, _, _ := p.next(t0)
+	require.Equal(t, "А001", it.ticket)
+	at := t0.Add(6 * time.Second) // past the counter's 5 s guard, still being said
+	require.Equal(t, Merged, p.add(recall("2", "А001", "5", "uk", at), at))
+	require.Equal(t, Merged, p.add(recall("2", "А001", "5", "en", at), at))
+	require.Equal(t, Queued, p.add(recall("3", "А002", "6", "uk", at), at), "another counter's is said")
+	p.said(it, t0.Add(8*time.Second), true)
+	at = t0.Add(8*time.Second + echo)
+	require.Equal(t, Merged, p.add(recall("4", "А001", "5", "uk", at), at), "a moment after: just heard")
+	at = at.Add(time.Millisecond)
+	require.Equal(t, Queued, p.add(recall("5", "А001", "5", "uk", at), at))
+
+	// Cut short (a pause, a player that failed): its recall is said.
+	p = newPlaylist([]string{"uk"}, time.Minute, time.Second, 0)
+	require.Equal(t, Queued, p.add(call("1", "А001", "5", "uk", t0), t0))
+	it, _, _ = p.next(t0)
+	p.said(it, t0.Add(time.Second), false)
+	require.Equal(t, Queued, p.add(recall("2", "А001", "5", "uk", t0.Add(time.Second)), t0.Add(time.Second)))
+}
+
 func TestPlaylistOutOfOrder(t *testing.T) {
 	p := newPlaylist([]string{"uk", "en"}, time.Minute, time.Second, 0)
 	later := t0.Add(300 * time.Millisecond)
@@ -169,7 +197,7 @@ func TestPlaylistOutOfOrder(t *testing.T) {
 	require.Equal(t, Superseded, p.add(call("20", "А020", "8", "uk", t0), t0))
 	// A later call of another counter, and a recall of the latest, are said.
 	require.Equal(t, Queued, p.add(call("19", "А019", "9", "uk", t0), t0))
-	require.Equal(t, Queued, p.add(recall("22", "А021", "8", "uk", later), t0))
+	require.Equal(t, Queued, p.add(recall("22", "А021", "8", "uk", later), t0.Add(time.Second+echo+time.Millisecond)))
 	// The controller's clock set back (a later seq, an earlier time), or
 	// its store restored (an earlier seq, a later time): said.
 	require.Equal(t, Queued, p.add(call("30", "А030", "8", "uk", t0.Add(-time.Minute)), t0))
