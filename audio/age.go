@@ -14,7 +14,11 @@ import (
 // controller's outbox), and this box's clock counts only the time a
 // message the broker kept while the announcer was away waited there,
 // corrected by the difference between the two clocks that the live
-// messages tell.
+// messages tell. Before any live message has told it (the announcer just
+// started), the messages the broker kept for it tell it within the age of
+// the freshest of them: the controller sends its load again every 30 s,
+// so after an announcer's restart, kept calls are held a moment (Held)
+// and judged against the freshest message kept with them.
 
 // settle is how long after a connection begins a message may be one the
 // broker kept for the session: it is not live.
@@ -81,22 +85,41 @@ func (a *Announcer) age(at, sent, arrival time.Time, retained bool) time.Duratio
 		age = sent.Sub(at)
 	}
 	since := arrival.Sub(sent) // the clocks' difference, and the time since it was sent
-	if !retained && !a.liveFrom.IsZero() && arrival.After(a.liveFrom) {
+	if a.live(arrival, retained) {
 		a.clocks.add(since)
 		a.warnSkew(arrival)
 		return age // live: it was sent a moment ago
 	}
 	// Kept by the broker while the announcer was away: since it was sent,
 	// as far as the clocks' difference tells. Before any live message
-	// told it (this announcer just started), up to unknownSkew of it is
-	// taken for the difference: a box a minute ahead still says the calls
-	// the broker kept through its restart, and one that was off for hours
-	// does not say the last evening's.
+	// told it (this announcer just started), the least since of the
+	// messages kept is taken for it (the freshest of them was sent at
+	// most a moment before it arrived), up to unknownSkew either way: a
+	// box a minute ahead still says the calls the broker kept through its
+	// restart, and one that was off for hours does not say the last
+	// evening's.
 	d, ok := a.clocks.estimate()
 	if !ok {
-		d = min(since, a.opts.MaxAge*unknownSkew)
+		a.keptSince(since)
+		d = min(max(a.kept, -a.opts.MaxAge*unknownSkew), a.opts.MaxAge*unknownSkew)
 	}
 	return age + max(since-d, 0)
+}
+
+// live reports whether a message arriving at arrival came live: not the
+// broker's retained copy, nor one it kept for the session while the
+// announcer was away. The caller holds a.mu.
+func (a *Announcer) live(arrival time.Time, retained bool) bool {
+	return !retained && !a.liveFrom.IsZero() && arrival.After(a.liveFrom)
+}
+
+// keptSince takes in the since (arrival − sent) of a message the broker
+// kept: the least tells the clocks' difference, and at most how long
+// the freshest kept message waited. The caller holds a.mu.
+func (a *Announcer) keptSince(since time.Duration) {
+	if !a.keptAny || since < a.kept {
+		a.kept, a.keptAny = since, true
+	}
 }
 
 // unknownSkew is how many MaxAge of difference between the clocks a

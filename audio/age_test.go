@@ -1,6 +1,7 @@
 package audio
 
 import (
+	"context"
 	"log/slog"
 	"testing"
 	"time"
@@ -30,12 +31,16 @@ func TestAnnouncerClockAheadOfController(t *testing.T) {
 	}
 
 	// Just started, nothing live heard yet: what the broker kept through
-	// the restart is said, for a moment's wait and any difference between
-	// the clocks up to 2 minutes; what it kept for hours is not.
+	// the restart is held a moment, then said, for a moment's wait and any
+	// difference between the clocks up to 2 minutes; what it kept for
+	// hours is not.
 	a.Connected(clock.Now())
-	require.Equal(t, Queued, a.Offer(call("91", "К001", ctl().Add(-5*time.Second), ctl().Add(-5*time.Second))), "kept 5 s")
+	require.Equal(t, Held, a.Offer(call("92", "К002", ctl().Add(-3*time.Hour), ctl().Add(-3*time.Hour))), "kept 3 hours")
+	require.Equal(t, Held, a.Offer(call("91", "К001", ctl().Add(-5*time.Second), ctl().Add(-5*time.Second))), "kept 5 s")
+	clock.Advance(settle)
 	require.Equal(t, "К001", testkit.Receive(t, played).a.Ticket)
-	require.Equal(t, Expired, a.Offer(call("92", "К002", ctl().Add(-3*time.Hour), ctl().Add(-3*time.Hour))), "kept 3 hours")
+	log.Await(t, context.Background(), "outcome=expired", "the call kept for hours is dropped")
+	require.Contains(t, log.String(), `msg="audio: a call the broker kept" id=92 ticket=К002`)
 
 	// An older controller's call, without sent, ages by this box's clock.
 	a.Connected(clock.Now().Add(-time.Minute))
@@ -84,4 +89,54 @@ func TestAnnouncerClockAheadOfController(t *testing.T) {
 	clock.Advance(3 * time.Minute)
 	a.Connected(clock.Now())
 	require.Equal(t, Expired, a.Offer(call("7", "А007", sentAway, sentAway)), "3 minutes at the broker")
+}
+
+// An announcer restarted with the controller's clock (on the same Pi):
+// the broker kept, for its session, a call made 110 s ago and one made
+// 20 s ago, and gives the load the controller sends again every 30 s. The
+// freshest message kept tells the clocks' difference within its age: the
+// call older than MaxAge is not said (it was, with up to twice MaxAge of
+// its age taken for a difference of the clocks), the recent one is. An
+// air-raid alert that began 110 s ago is not said again; one that began
+// 20 s ago is.
+func TestAnnouncerRestartedJudgesWhatTheBrokerKept(t *testing.T) {
+	clock := devicetest.NewClock(t0)
+	log := &testkit.Log{}
+	player := newGatePlayer()
+	close(player.release)
+	a, _, played := startAnnouncer(t, player, clock, AnnouncerOpts{Langs: []string{"uk"}, Logger: slog.New(slog.NewTextHandler(log, nil))})
+	ago := func(d time.Duration) time.Time { return clock.Now().Add(-d) }
+	kept := func(id, ticket, counter string, age time.Duration) Call {
+		c := phraseCall(t, id, ticket, counter, "uk", ago(age))
+		c.Sent = ago(age)
+		return c
+	}
+	a.Connected(clock.Now())
+	require.Equal(t, Held, a.Offer(kept("7", "А007", "1", 110*time.Second)))
+	require.Equal(t, Held, a.Offer(kept("8", "Б008", "2", 20*time.Second)))
+	a.Office(OfficeState{Open: true, At: ago(10 * time.Minute), Sent: ago(12 * time.Second), Retained: true})
+	clock.Advance(settle)
+	require.Equal(t, "Б008", testkit.Receive(t, played).a.Ticket)
+	log.Await(t, context.Background(), "outcome=expired", "the call made 110 s ago is dropped")
+	require.Contains(t, log.String(), "id=7 ticket=А007")
+	select {
+	case r := <-played:
+		t.Fatalf("said %s", r.a.Ticket)
+	case <-time.After(100 * time.Millisecond):
+	}
+
+	// The alert's load, sent again since: its age is the controller's
+	// own reckoning, from at to sent.
+	b, _, bplayed := startAnnouncer(t, player, clock, AnnouncerOpts{Langs: []string{"uk"}})
+	b.Connected(clock.Now())
+	b.Office(OfficeState{Paused: true, Alert: true, At: ago(110 * time.Second), Sent: ago(5 * time.Second), Retained: true})
+	select {
+	case r := <-bplayed:
+		t.Fatalf("said %v", r.a.Notice)
+	case <-time.After(100 * time.Millisecond):
+	}
+	c, _, cplayed := startAnnouncer(t, player, clock, AnnouncerOpts{Langs: []string{"uk"}})
+	c.Connected(clock.Now())
+	c.Office(OfficeState{Paused: true, Alert: true, At: ago(20 * time.Second), Sent: ago(5 * time.Second), Retained: true})
+	require.Equal(t, AlertNotice, testkit.Receive(t, cplayed).a.Notice)
 }

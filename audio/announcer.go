@@ -150,6 +150,20 @@ type Announcer struct {
 	// this box's clock and the controller's that they tell (age).
 	liveFrom time.Time
 	clocks   skew
+	// kept is the least (arrival − sent) of the messages the broker kept
+	// (keptAny: one came), before a live one told the clocks' difference.
+	kept    time.Duration
+	keptAny bool
+	// held are the calls the broker kept, until judgeAt: by then the
+	// messages kept with them, the freshest last, have come (Held).
+	held    []heldCall
+	judgeAt time.Time
+}
+
+// heldCall is a call the broker kept, and when it arrived.
+type heldCall struct {
+	c       Call
+	arrival time.Time
 }
 
 // officeState is how the office stands, as Office is told.
@@ -238,7 +252,22 @@ func (a *Announcer) Offer(c Call) Outcome {
 	case a.paused:
 		out = Paused
 	case !a.stopped:
-		out = a.list.add(c, a.opts.Clock.Now())
+		now := a.opts.Clock.Now()
+		if _, told := a.clocks.estimate(); told || c.Sent.IsZero() || a.live(now, false) {
+			out = a.list.add(c, now)
+			break
+		}
+		// Kept by the broker, and how long it waited there is told only
+		// by the freshest message kept with it, which comes last.
+		a.keptSince(now.Sub(c.Sent))
+		a.held = append(a.held, heldCall{c, now})
+		if a.judgeAt.IsZero() {
+			a.judgeAt = now.Add(settle)
+			if a.liveFrom.After(now) {
+				a.judgeAt = a.liveFrom
+			}
+		}
+		out = Held
 	}
 	dropped := a.list.takeDropped()
 	a.mu.Unlock()
@@ -248,10 +277,31 @@ func (a *Announcer) Offer(c Call) Outcome {
 	for _, d := range dropped {
 		a.notSaid(d, d.why)
 	}
-	if out == Queued || out == Merged {
+	if out == Queued || out == Merged || out == Held {
 		a.poke()
 	}
 	return out
+}
+
+// judge queues the held calls, or drops those too old, at now: by
+// judgeAt, or at once while draining. The caller holds a.mu.
+func (a *Announcer) judge(now time.Time) {
+	if len(a.held) == 0 || now.Before(a.judgeAt) && !a.draining {
+		return
+	}
+	for _, h := range a.held {
+		age := a.age(h.c.At, h.c.Sent, h.arrival, true)
+		out := Paused
+		if !a.paused {
+			out = a.list.addAged(h.c, now, age)
+		}
+		level := slog.LevelDebug
+		if out == Expired || out == Paused {
+			level = slog.LevelWarn // a call nobody will hear
+		}
+		a.opts.Logger.Log(context.Background(), level, "audio: a call the broker kept", "id", h.c.ID, "ticket", h.c.Ticket, "counter", h.c.Counter, "lang", h.c.Lang, "age", age.Round(time.Second), "outcome", out)
+	}
+	a.held, a.judgeAt = nil, time.Time{}
 }
 
 // Drain makes Run return nil once every call queued is said or dropped
@@ -408,7 +458,12 @@ func (a *Announcer) Run(ctx context.Context) error {
 			}
 			continue
 		}
-		it, dropped, wait := a.list.next(a.opts.Clock.Now())
+		now := a.opts.Clock.Now()
+		a.judge(now)
+		it, dropped, wait := a.list.next(now)
+		if len(a.held) > 0 && (wait <= 0 || a.judgeAt.Sub(now) < wait) {
+			wait = a.judgeAt.Sub(now)
+		}
 		var calls []Call
 		// The call is said under a context of its own, which Pause cuts.
 		callCtx, cut := ctx, context.CancelFunc(func() {})
@@ -468,6 +523,10 @@ func (a *Announcer) stop(ctx context.Context) error {
 	a.stopped = true
 	left, superseded := a.list.items, a.list.superseded
 	a.list.items, a.list.superseded = nil, nil
+	for _, h := range a.held {
+		left = append(left, &item{ids: []string{h.c.ID}, ticket: h.c.Ticket, counter: h.c.Counter, recall: h.c.Recall, phrases: map[string]Call{h.c.Lang: h.c}})
+	}
+	a.held = nil
 	a.mu.Unlock()
 	for _, it := range superseded {
 		a.notSaid(it, it.why)

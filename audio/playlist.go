@@ -90,6 +90,11 @@ const (
 	// Superseded: its counter called someone else after it (a later call
 	// came first): the message will not be said.
 	Superseded Outcome = "superseded"
+	// Held: the broker kept the message while the announcer was away, and
+	// no live message has told yet how this box's clock stands against the
+	// controller's: it is queued or dropped as too old a moment later,
+	// once the messages kept with it tell how long it waited.
+	Held Outcome = "held"
 )
 
 // key identifies one message: a call (its id, with the ticket and counter,
@@ -97,14 +102,8 @@ const (
 // call) in one language.
 func key(c Call) string { return c.ID + "\x00" + c.Ticket + "\x00" + c.Counter + "\x00" + c.Lang }
 
-// add puts c in the queue at now.
+// add puts c in the queue at now, when it arrived.
 func (p *playlist) add(c Call, now time.Time) Outcome {
-	if !slices.Contains(p.langs, c.Lang) {
-		return Skipped
-	}
-	if p.played[key(c)] {
-		return Duplicate
-	}
 	// Only the delay before the call arrived counts (the controller's
 	// outbox while the broker was away): a call waiting behind the
 	// announcer's own backlog is still its counter's current one, and an
@@ -113,6 +112,17 @@ func (p *playlist) add(c Call, now time.Time) Outcome {
 	age := ageFrom(c.At, now)
 	if p.ageOf != nil {
 		age = p.ageOf(c, now)
+	}
+	return p.addAged(c, now, age)
+}
+
+// addAged puts c, age old when it arrived, in the queue at now.
+func (p *playlist) addAged(c Call, now time.Time, age time.Duration) Outcome {
+	if !slices.Contains(p.langs, c.Lang) {
+		return Skipped
+	}
+	if p.played[key(c)] {
+		return Duplicate
 	}
 	if age > p.maxAge {
 		return Expired

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"encoding/json"
 	"fmt"
 	"io"
 	"log/slog"
@@ -87,6 +88,63 @@ func TestAnnouncerSaysCallMadeWhileDown(t *testing.T) {
 		a.Close()
 		a = run(nil)
 		t.Cleanup(a.Close)
+	})
+}
+
+// A restarted announcer is given, for its session, a call made 110 s ago
+// and one made 20 s ago, and the office's load as the controller sent it
+// again a moment ago: the older call is not said (its citizen was called
+// long before the announcer came back), the recent one is.
+func TestAnnouncerRestartedDropsOldKeptCalls(t *testing.T) {
+	brokers(t, func(t *testing.T, url, site string) {
+		out := t.TempDir()
+		id := fmt.Sprintf("announcer-%s-%d", site, rand.Uint32())
+		t.Cleanup(func() { endSession(t, url, id) })
+		run := func(played func(*audio.Announcement, error)) *announcer {
+			t.Helper()
+			o, err := parseFlags([]string{"-broker", url, "-site", site, "-out", out, "-lang", "uk", "-id", id}, io.Discard)
+			require.NoError(t, err)
+			player, err := newPlayer(o)
+			require.NoError(t, err)
+			a, err := start(o, player, slog.New(slog.DiscardHandler), played)
+			require.NoError(t, err)
+			return a
+		}
+		run(nil).Close() // the session is made, with its subscriptions
+
+		pub, err := sim.Listen(url, "qms/"+site+"/nothing")
+		require.NoError(t, err)
+		t.Cleanup(pub.Close)
+		now := time.Now()
+		for _, c := range []struct {
+			id, ticket, counter string
+			ago                 time.Duration
+		}{{"51", "А051", "4", 110 * time.Second}, {"52", "А052", "5", 20 * time.Second}} {
+			p, err := audio.Announce("uk", c.ticket, c.counter, audio.Window)
+			require.NoError(t, err)
+			at := now.Add(-c.ago)
+			b, err := json.Marshal(audio.Call{ID: c.id, Ticket: c.ticket, Counter: c.counter, Lang: "uk", Text: p.Text, Clips: p.Clips, At: at, Sent: at})
+			require.NoError(t, err)
+			require.NoError(t, pub.Publish("qms/"+site+"/announce", b, false))
+		}
+		load := fmt.Sprintf(`{"waiting":3,"paused":false,"open_counters":2,"at":%q,"sent":%q}`, now.Add(-10*time.Minute).Format(time.RFC3339Nano), now.Add(-time.Second).Format(time.RFC3339Nano))
+		require.NoError(t, pub.Publish("qms/"+site+"/load", []byte(load), true))
+		t.Cleanup(func() { _ = pub.Publish("qms/"+site+"/load", nil, true) })
+
+		played := make(chan string, 8)
+		a := run(func(an *audio.Announcement, err error) {
+			if err != nil {
+				t.Errorf("%v: %v", an.IDs, err)
+			}
+			played <- an.Ticket
+		})
+		t.Cleanup(a.Close)
+		require.Equal(t, "А052", testkit.Receive(t, played))
+		select {
+		case ticket := <-played:
+			t.Fatalf("said %s", ticket)
+		case <-time.After(3 * time.Second):
+		}
 	})
 }
 

@@ -5,6 +5,7 @@
 package office
 
 import (
+	"cmp"
 	"context"
 	"crypto/rand"
 	"encoding/hex"
@@ -81,6 +82,9 @@ type Opts struct {
 	// a matrix whose app outlived its lifetime shows the state again; 0
 	// means display.AwtrixRefresh. Tests shorten it.
 	AwtrixRefresh time.Duration `yaml:"-"`
+	// LoadRefresh is how often {root}/load is sent again, unchanged but
+	// for its sent; 0 means 30 s. Tests shorten it.
+	LoadRefresh time.Duration `yaml:"-"`
 }
 
 // Office is a running office.
@@ -122,7 +126,14 @@ type Office struct {
 	// awtrixRefresh is how often the AWTRIX apps are sent again
 	// (Opts.AwtrixRefresh).
 	awtrixRefresh time.Duration
-	loc           *time.Location
+	// loadRefresh is how often the load is sent again (Opts.LoadRefresh),
+	// and lastLoad the one sent last (the publisher's goroutine's): its
+	// fresh sent tells an announcer just restarted, which has no live
+	// message yet to compare clocks by, how long the calls the broker
+	// kept for it waited there.
+	loadRefresh time.Duration
+	lastLoad    *display.Load
+	loc         *time.Location
 	// clock is the queue's wall clock (Opts.Now): what a refusal says of
 	// the hours is said at the time the queue refused by.
 	clock func() time.Time
@@ -176,6 +187,9 @@ type counterReq struct {
 // administrator's request (chergactl waits 10 s): a counter's commands
 // are saved one at a time, so at rush hour on a slow card they wait their
 // turn a while before a specialist gives up on one.
+// loadRefresh is how often {root}/load is sent again (Opts.LoadRefresh).
+const loadRefresh = 30 * time.Second
+
 const (
 	staleAfter   = 10 * time.Second
 	counterStale = 30 * time.Second
@@ -286,6 +300,7 @@ func Start(ctx context.Context, opts Opts) (_ *Office, err error) {
 		loc:           cfg.Location(),
 		clock:         opts.Now,
 		awtrixRefresh: display.AwtrixRefresh,
+		loadRefresh:   cmp.Or(opts.LoadRefresh, loadRefresh),
 	}
 	if o.clock == nil {
 		o.clock = time.Now

@@ -1074,6 +1074,35 @@ func TestTextBoardCharset(t *testing.T) {
 // An AWTRIX board frames its app in red as stale when nothing updates it
 // for its lifetime: the controller sends every AWTRIX app again, as the
 // board shows it, well within it, whether or not anything changed.
+// The load is sent again now and then, unchanged but for its sent: an
+// announcer just restarted tells from the freshest of what the broker
+// kept for it how long the calls kept with it waited there.
+func TestLoadSentAgain(t *testing.T) {
+	ctx, o, l := startOffice(t, office.Opts{Config: roundTheClock(t), LoadRefresh: 50 * time.Millisecond}, "qms/demo/load")
+	_, err := o.Engine().Issue(ctx, queue.IssueRequest{Service: "social", Kiosk: "k1"})
+	require.NoError(t, err)
+	type load struct {
+		Waiting  int
+		At, Sent time.Time
+	}
+	var first load
+	_, err = l.Wait(ctx, "qms/demo/load", func(m sim.Message) bool {
+		require.NoError(t, json.Unmarshal(m.Payload, &first))
+		return first.Waiting == 1
+	})
+	require.NoError(t, err)
+	m, err := l.Wait(ctx, "qms/demo/load", func(m sim.Message) bool {
+		var again load
+		require.NoError(t, json.Unmarshal(m.Payload, &again))
+		return again.Sent.After(first.Sent.Add(100 * time.Millisecond))
+	})
+	require.NoError(t, err)
+	var again load
+	require.NoError(t, json.Unmarshal(m.Payload, &again))
+	require.Equal(t, 1, again.Waiting)
+	require.True(t, again.At.Equal(first.At), "unchanged: %v, %v", first.At, again.At)
+}
+
 func TestAwtrixAppSentAgain(t *testing.T) {
 	cfg := roundTheClock(t)
 	ctx, o, l := startOffice(t, office.Opts{Config: cfg, AwtrixRefresh: 50 * time.Millisecond}, "awtrix_demo_13/#")

@@ -55,6 +55,7 @@ func (o *Office) renderRetained(r queue.Retained, now time.Time) []message {
 	}
 	if r.Load != nil {
 		l := *r.Load
+		o.lastLoad = r.Load
 		l.At, l.Sent = o.local(l.At), o.local(o.clock())
 		l.Languages = o.conf().Office.Languages
 		msgs = append(msgs, message{bus.Load(root), true, l.JSON()})
@@ -311,6 +312,8 @@ func (o *Office) publish(ctx context.Context) {
 	defer settle.Stop()
 	refresh := time.NewTicker(o.awtrixRefresh)
 	defer refresh.Stop()
+	loads := time.NewTicker(o.loadRefresh)
+	defer loads.Stop()
 	gen := uint64(1)
 	var sent uint64    // the last event started in this generation
 	down := false      // a publication failed: wait for the broker or the retry
@@ -415,6 +418,11 @@ func (o *Office) publish(ctx context.Context) {
 				if msgs := o.awtrixAgain(); len(msgs) > 0 {
 					start(msgs, 0)
 				}
+			}
+			continue
+		case <-loads.C:
+			if !down && o.lastLoad != nil {
+				start(o.renderRetained(queue.Retained{Load: o.lastLoad}, time.Now()), 0)
 			}
 			continue
 		case <-held:
