@@ -39,23 +39,7 @@ func brokers(t *testing.T, run func(t *testing.T, url, site string)) {
 func TestAnnouncerSaysCallMadeWhileDown(t *testing.T) {
 	brokers(t, func(t *testing.T, url, site string) {
 		out := t.TempDir()
-		id := fmt.Sprintf("announcer-%s-%d", site, rand.Uint32())
-		t.Cleanup(func() { endSession(t, url, id) })
-		run := func(played func(*audio.Announcement, error)) *announcer {
-			t.Helper()
-			o, err := parseFlags([]string{"-broker", url, "-site", site, "-out", out, "-lang", "uk", "-id", id}, io.Discard)
-			require.NoError(t, err)
-			player, err := newPlayer(o)
-			require.NoError(t, err)
-			a, err := start(o, player, slog.New(slog.DiscardHandler), played)
-			require.NoError(t, err)
-			return a
-		}
-		run(nil).Close() // the session is made, with its subscriptions
-
-		pub, err := sim.Listen(url, "qms/"+site+"/nothing")
-		require.NoError(t, err)
-		t.Cleanup(pub.Close)
+		run, pub := restartable(t, url, site, out)
 		// Two calls, to two counters: the broker holds them inflight as
 		// packet ids 1 and 2, the ids a fresh client subscribes with
 		// (mochi refuses a SUBSCRIBE whose id is inflight: they must be
@@ -98,23 +82,7 @@ func TestAnnouncerSaysCallMadeWhileDown(t *testing.T) {
 func TestAnnouncerRestartedDropsOldKeptCalls(t *testing.T) {
 	brokers(t, func(t *testing.T, url, site string) {
 		out := t.TempDir()
-		id := fmt.Sprintf("announcer-%s-%d", site, rand.Uint32())
-		t.Cleanup(func() { endSession(t, url, id) })
-		run := func(played func(*audio.Announcement, error)) *announcer {
-			t.Helper()
-			o, err := parseFlags([]string{"-broker", url, "-site", site, "-out", out, "-lang", "uk", "-id", id}, io.Discard)
-			require.NoError(t, err)
-			player, err := newPlayer(o)
-			require.NoError(t, err)
-			a, err := start(o, player, slog.New(slog.DiscardHandler), played)
-			require.NoError(t, err)
-			return a
-		}
-		run(nil).Close() // the session is made, with its subscriptions
-
-		pub, err := sim.Listen(url, "qms/"+site+"/nothing")
-		require.NoError(t, err)
-		t.Cleanup(pub.Close)
+		run, pub := restartable(t, url, site, out)
 		now := time.Now()
 		for _, c := range []struct {
 			id, ticket, counter string
@@ -146,6 +114,30 @@ func TestAnnouncerRestartedDropsOldKeptCalls(t *testing.T) {
 		case <-time.After(3 * time.Second):
 		}
 	})
+}
+
+// restartable returns run, which starts an announcer of site at url,
+// writing into out, under one client id: each start finds the persistent
+// session of the one before. It has run and closed one already, which made
+// the session with its subscriptions; pub publishes on the broker.
+func restartable(t *testing.T, url, site, out string) (run func(played func(*audio.Announcement, error)) *announcer, pub *sim.Listener) {
+	id := fmt.Sprintf("announcer-%s-%d", site, rand.Uint32())
+	t.Cleanup(func() { endSession(t, url, id) })
+	run = func(played func(*audio.Announcement, error)) *announcer {
+		t.Helper()
+		o, err := parseFlags([]string{"-broker", url, "-site", site, "-out", out, "-lang", "uk", "-id", id}, io.Discard)
+		require.NoError(t, err)
+		player, err := newPlayer(o)
+		require.NoError(t, err)
+		a, err := start(o, player, slog.New(slog.DiscardHandler), played)
+		require.NoError(t, err)
+		return a
+	}
+	run(nil).Close()
+	pub, err := sim.Listen(url, "qms/"+site+"/nothing")
+	require.NoError(t, err)
+	t.Cleanup(pub.Close)
+	return run, pub
 }
 
 // endSession removes the persistent session of id from the broker at url
