@@ -911,7 +911,7 @@ func (k *kiosk) serve(ctx context.Context, p press) Result {
 	}
 	tk := iss.Ticket
 	pt := k.ticket(tk, svc.Name, svc.NameEn, iss.Ahead, iss.Wait)
-	pt.Late, pt.OnBreak = iss.Late, iss.Wait < 0 // issued: its service is open, its counters are not
+	pt.Late = iss.Late
 	if iss.Late {
 		pt.Closes = queue.ClosingText(iss.Closes.In(k.o.loc))
 	}
@@ -939,7 +939,7 @@ func (k *kiosk) serve(ctx context.Context, p press) Result {
 	}
 	r.OK, r.Ticket, r.ID, r.Ahead, r.EtaMin, r.Late = true, tk.Label, tk.ID, iss.Ahead, queue.Minutes(iss.Wait), iss.Late
 	r.Priority, r.Category = tk.Priority, tk.Category
-	r.Message = issuedMessage(tk.Label, iss.Ahead, iss.Wait, pt.Closes, pt.OnBreak)
+	r.Message = issuedMessage(tk.Label, iss.Ahead, iss.Wait, pt.Closes)
 	if kept {
 		// The ticket stays, and the screen gives its number meanwhile.
 		uk, en := printerMessage(err)
@@ -1045,16 +1045,12 @@ const defaultPressesPerMinute = 30
 
 // issuedMessage is what the kiosk's answer of an issued ticket says, in
 // the ticket's words, for a screen to show: the number, the people ahead,
-// the wait when it can be estimated (wait ≥ 0), and, for a late ticket
-// (closes, "15:04", set), when the service closes: a wait "under 1 min"
-// beside "you may not be served today" needs it.
-func issuedMessage(label string, ahead int, wait time.Duration, closes string, onBreak bool) string {
+// the wait when it can be estimated (wait ≥ 0) or else the break, and, for
+// a late ticket (closes, "15:04", set), when the service closes: a wait
+// "under 1 min" beside "you may not be served today" needs it.
+func issuedMessage(label string, ahead int, wait time.Duration, closes string) string {
 	puk, pen := positionText(ahead, wait)
 	uk, en := "Ваш талон: "+label+". "+puk, "Your ticket: "+englishLabel(label)+". "+pen
-	if onBreak {
-		breakUK, breakEN := printer.OnBreakText()
-		uk, en = uk+" "+breakUK+".", en+" "+breakEN+"."
-	}
 	if closes != "" {
 		lateUK, lateEN := printer.LateText(closes)
 		uk, en = uk+" "+lateUK+".", en+" "+lateEN+"."
@@ -1063,16 +1059,27 @@ func issuedMessage(label string, ahead int, wait time.Duration, closes string, o
 }
 
 // positionText says where a waiting ticket stands, as the ticket does:
-// the people ahead and, when it can be estimated (wait ≥ 0), the wait.
+// the people ahead and, when it can be estimated (wait ≥ 0), the wait;
+// else that it is a break (onBreak).
 func positionText(ahead int, wait time.Duration) (uk, en string) {
 	uk, en = printer.AheadText(ahead)
 	uk, en = uk+".", en+"."
-	if wait >= 0 {
+	switch {
+	case wait >= 0:
 		wuk, wen := printer.WaitText(wait)
 		uk, en = uk+" Очікування: "+wuk+".", en+" Wait: "+wen+"."
+	case onBreak(ahead, wait):
+		buk, ben := printer.OnBreakText()
+		uk, en = uk+" "+buk+".", en+" "+ben+"."
 	}
 	return uk, en
 }
+
+// onBreak says whether a waiting ticket whose position is ahead and wait
+// waits for counters that are all on a break: its service is open (it
+// was issued, and has not expired), but no counter that may call it is,
+// so the wait cannot be estimated.
+func onBreak(ahead int, wait time.Duration) bool { return ahead >= 0 && wait < 0 }
 
 // closedMessage is what a kiosk says to a press for svc refused outside
 // its hours (serviceClosed: the office is open) at now, with when to come
@@ -1209,7 +1216,7 @@ func (k *kiosk) ready(ctx context.Context) error {
 }
 
 // ticket is what the printer prints for tk, with the kiosk's logo; ahead
-// and wait < 0 are unknown.
+// and wait < 0 are unknown (a wait, with ahead known: a break).
 func (k *kiosk) ticket(tk queue.Ticket, service, serviceEn string, ahead int, wait time.Duration) *printer.Ticket {
 	t := ticketOf(k.o.conf(), tk, service, serviceEn, ahead, wait)
 	t.Logo, t.NVLogo = k.logo, byte(k.cfg.LogoNV)
@@ -1227,6 +1234,7 @@ func ticketOf(cfg *config.Config, tk queue.Ticket, service, serviceEn string, ah
 		Issued:     tk.Issued.In(cfg.Location()),
 		Ahead:      ahead,
 		Wait:       wait,
+		OnBreak:    onBreak(ahead, wait),
 		QR:         statusURL(cfg, tk),
 		Footer:     cfg.Office.Footer,
 		Priority:   tk.Priority,

@@ -997,6 +997,22 @@ func TestKioskReprint(t *testing.T) {
 	require.Equal(t, []string{"k1 waiting", "k1 waiting", "k1 waiting"}, copies)
 }
 
+// The copy of a waiting ticket whose counters are all on a break says so
+// instead of a wait, as the ticket did.
+func TestKioskReprintOnBreak(t *testing.T) {
+	r := startKiosk(t, rigOpts{})
+	res := r.press("employment") // counter 13's alone
+	require.True(t, res.OK, "%+v", res)
+	require.Contains(t, r.cut(r.sp, res.Ticket).String(), "Очікування:")
+	_, err := r.o.Engine().Counter(r.ctx, "13", queue.Command{Action: queue.Pause})
+	require.NoError(t, err)
+	require.NoError(t, r.o.Reprint(r.ctx, "k1", res.ID))
+	d := r.cut(r.sp, res.Ticket).String()
+	require.Contains(t, d, "ДУБЛІКАТ")
+	require.Contains(t, d, "Зараз перерва в прийомі")
+	require.NotContains(t, d, "Очікування:")
+}
+
 // The copy of a ticket already called says where to go, as the
 // announcement names the counter, and nothing of a wait nor the footer's
 // "watch the board": its citizen, told to wait, would sit down and be

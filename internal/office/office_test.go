@@ -833,6 +833,14 @@ func TestKioskScanner(t *testing.T) {
 	r = scan(fmt.Sprintf("https://cherga.local/t/demo/%d", ts.Ticket.ID))
 	require.Contains(t, r.Message, "Талон Ц001 у черзі.")
 	require.Contains(t, r.Message, "Ticket Ts001 is in the queue.")
+	// Its only counter on a break: the wait is unknown, and it says why,
+	// as the ticket did.
+	_, err = o.Engine().Counter(ctx, "13", queue.Command{Action: queue.Pause})
+	require.NoError(t, err)
+	r = scan(fmt.Sprintf("https://cherga.local/t/demo/%d", ts.Ticket.ID))
+	require.Equal(t, "Талон Ц001 у черзі. Перед вами нікого немає. Зараз перерва в прийомі: очікуйте виклику. / Ticket Ts001 is in the queue. No one is ahead of you. Service is on a break: please wait to be called.", r.Message)
+	_, err = o.Engine().Counter(ctx, "13", queue.Command{Action: queue.Resume})
+	require.NoError(t, err)
 
 	// The administrator moves the status pages: the scanner reads the
 	// tickets by the new URL at once. One without {id}, which it could not
