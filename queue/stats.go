@@ -634,8 +634,8 @@ func (t *txn) keepStats(day string) {
 // which no press or call waits for. The transaction sees the business day,
 // the events and their seq as one commit left them.
 func (e *Engine) Stats(ctx context.Context, day string) (*DayStats, error) {
-	if err := ctx.Err(); err != nil {
-		return nil, err
+	if ctx.Err() != nil {
+		return nil, stale(ctx) // as a request that ended before it ran
 	}
 	var res *DayStats
 	err := e.view(func(tx *bolt.Tx) error {

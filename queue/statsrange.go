@@ -430,8 +430,8 @@ func (e *Engine) StatsRange(ctx context.Context, from, to string) (*RangeStats, 
 	var live *DayStats
 	var liveDur *dayDurations
 	var seq uint64
-	if err := ctx.Err(); err != nil {
-		return nil, err
+	if ctx.Err() != nil {
+		return nil, stale(ctx) // as a request that ended before it ran
 	}
 	// Today's, from its events: in a read transaction beside the engine
 	// (Stats), which sees the business day, its events and their seq as
