@@ -933,14 +933,9 @@ func (c *Config) Validate() error {
 	counters := map[string]bool{}
 	pins := map[string]string{}
 	usePin := func(field, pin string) {
-		if pin == "" {
-			return
-		}
-		if other, dup := pins[pin]; dup {
+		if other, dup := claim(pins, pin, field); dup {
 			bad(field, "pin %s is already used by %s", pin, other)
-			return
 		}
-		pins[pin] = field
 	}
 	for i, ct := range c.Counters {
 		f := fmt.Sprintf("counters[%d]", i)
@@ -1002,6 +997,15 @@ func (c *Config) Validate() error {
 	kiosks := map[string]bool{}
 	printers := map[string]string{}
 	var scanners []string
+	// A serial device opens for one user alone: a scanner set on a
+	// printer's port shuts the printer out, or the other way round.
+	serials := map[string]string{} // path → whose it is
+	useSerial := func(field, spec, whose string) {
+		path := serialPath(spec)
+		if other, dup := claim(serials, path, whose); dup {
+			bad(field, "%s is already %s: a serial device has one user, and the first to open it shuts the other out", path, other)
+		}
+	}
 	for i, k := range c.Kiosks {
 		f := fmt.Sprintf("kiosks[%d]", i)
 		if !idRe.MatchString(k.ID) {
@@ -1017,9 +1021,12 @@ func (c *Config) Validate() error {
 		if p := strings.TrimSpace(k.Printer); p != "" && p != "none" {
 			if other, dup := printers[p]; dup {
 				bad(f+".printer", "%s is already the printer of kiosk %s: each kiosk needs its own", p, other)
+			} else {
+				useSerial(f+".printer", p, "the printer of kiosk "+k.ID)
 			}
 			printers[p] = k.ID
 		}
+		useSerial(f+".scanner", strings.TrimSpace(k.Scanner), "the scanner of kiosk "+k.ID)
 		for j, b := range k.Buttons {
 			bf := fmt.Sprintf("%s.buttons[%d]", f, j)
 			switch {
@@ -1341,4 +1348,27 @@ func (c *Config) SharedMatrix() error {
 		matrices[p] = ct.ID
 	}
 	return nil
+}
+
+// serialPath is the device of a serial:PATH?… spec (a printer's or a
+// scanner's), "" for another kind.
+func serialPath(spec string) string {
+	rest, ok := strings.CutPrefix(spec, "serial:")
+	if !ok {
+		return ""
+	}
+	path, _, _ := strings.Cut(rest, "?")
+	return path
+}
+
+// claim gives key ("" is none) to whose in used, unless another has it:
+// then it says who (dup).
+func claim(used map[string]string, key, whose string) (other string, dup bool) {
+	if key == "" {
+		return "", false
+	}
+	if other, dup = used[key]; !dup {
+		used[key] = whose
+	}
+	return other, dup
 }

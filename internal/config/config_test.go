@@ -58,6 +58,14 @@ func TestParseErrorsNameTheField(t *testing.T) {
 		{"English announced first", `languages: [uk, en]`, `languages: [en, uk]`, "office.languages[0]"},
 		{"a language twice", `languages: [uk, en]`, `languages: [uk, uk]`, "office.languages[1]"},
 		{"pin used twice", `{service: pension, pin: GPIO27, lamp: GPIO24}`, `{service: pension, pin: GPIO17, lamp: GPIO24}`, "kiosks[0].buttons[1].pin"},
+		// The first to open a serial device shuts the other out: the
+		// printer would seem offline, its fix to check the cable.
+		{"scanner on the printer's port", `printer: "serial:/dev/ttyUSB0?baud=19200"`, `printer: "serial:/dev/ttyUSB0?baud=19200"
+    scanner: "serial:/dev/ttyUSB0?baud=9600"`, "kiosks[0].scanner"},
+		{"printer on another kiosk's scanner", `kiosks:
+  - id: k1`, `kiosks:
+  - {id: k0, printer: "none", scanner: "serial:/dev/ttyUSB0"}
+  - id: k1`, "kiosks[1].printer"},
 		{"lamp on a button pin", `buzzer: GPIO18`, `buzzer: GPIO5`, "kiosks[0].buzzer"},
 		{"a priority button of an unknown category", `{service: pension, pin: GPIO27, lamp: GPIO24}`, `{service: pension, pin: GPIO27, lamp: GPIO24, category: astronaut}`, "kiosks[0].buttons[1].category"},
 		{"a Cyrillic category", `priority_categories: [disability, veteran]`, `priority_categories: [інвалідність, veteran]`, "office.priority_categories[0]"},
