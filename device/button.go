@@ -60,6 +60,13 @@ const (
 	// one: counted in ButtonStats.Suppressed and not to be acted on, but a
 	// kiosk can say why nothing more came.
 	EventRepeat
+	// EventLineLost: the pin's line gives no edges any more (waiting for
+	// one fails at once: periph's gpioioctl when reading the line fails,
+	// as when the chip is unbound, an overlay reloaded or a USB GPIO
+	// expander unplugged). The button is dead until EventLineBack.
+	EventLineLost
+	// EventLineBack: a line reported lost waits for edges again.
+	EventLineBack
 )
 
 // String implements fmt.Stringer.
@@ -73,6 +80,10 @@ func (k EventKind) String() string {
 		return "recovered"
 	case EventRepeat:
 		return "repeat"
+	case EventLineLost:
+		return "line lost"
+	case EventLineBack:
+		return "line back"
 	}
 	return fmt.Sprintf("EventKind(%d)", uint8(k))
 }
@@ -221,6 +232,7 @@ func (b *Button) Run(ctx context.Context, out func(Event)) error {
 	b.t.start(b.pin.Read() == gpio.Low, b.clock.Now())
 	b.mu.Unlock()
 	var evs []Event
+	failed := 0 // waits in a row that came back at once without an edge
 	for {
 		select {
 		case <-r.stop:
@@ -235,12 +247,31 @@ func (b *Button) Run(ctx context.Context, out func(Event)) error {
 		} else if wait <= 0 {
 			wait = time.Millisecond
 		}
-		b.pin.WaitForEdge(wait)
+		began := b.clock.Now()
+		got := b.pin.WaitForEdge(wait)
 		select {
 		case <-r.stop:
 			return ctx.Err()
 		default:
 		}
+		if took := b.clock.Now().Sub(began); !got && wait >= lineCheck && took < wait/2 {
+			// Back at once without an edge, and not stopped: the line
+			// gives none. The rest of the wait is waited out here: asked
+			// again at once, it would spin a core.
+			if failed++; failed == lineLostAfter && out != nil {
+				out(Event{Kind: EventLineLost, Press: Press{Button: b.name, At: b.clock.Now()}})
+			}
+			select {
+			case <-b.clock.After(wait - took):
+			case <-r.stop:
+				return ctx.Err()
+			}
+			continue
+		}
+		if failed >= lineLostAfter && out != nil {
+			out(Event{Kind: EventLineBack, Press: Press{Button: b.name, At: b.clock.Now()}})
+		}
+		failed = 0
 		// Look at the level after any return: Read is the debounced level,
 		// which only changes inside WaitForEdge, one change per return.
 		pressed := b.pin.Read() == gpio.Low
@@ -254,6 +285,13 @@ func (b *Button) Run(ctx context.Context, out func(Event)) error {
 		}
 	}
 }
+
+// A wait of at least lineCheck that comes back in less than half its time
+// without an edge failed; lineLostAfter such in a row are EventLineLost.
+const (
+	lineCheck     = 10 * time.Millisecond
+	lineLostAfter = 3
+)
 
 func (b *Button) begin() (*run, error) {
 	b.mu.Lock()

@@ -362,3 +362,35 @@ func kinds(evs []device.Event) []device.EventKind {
 	}
 	return k
 }
+
+// A line that stops giving edges (periph's gpioioctl fails every wait at
+// once when the chip is unbound or an overlay reloaded) is reported once,
+// and waited on at the pace of a healthy one, not asked again at once,
+// which would spin a core; back, it is reported so and its presses count.
+func TestButtonLineLost(t *testing.T) {
+	r := newRig(t, nil)
+	r.pin.SetGone(true)
+	r.clock.Advance(200 * time.Millisecond) // the wait under way ends; those after it fail
+	var lost []device.Event
+	for len(lost) == 0 {
+		require.NoError(t, r.clock.WaitTimers(1, limit), "a failed wait is waited out, not asked again at once")
+		require.Less(t, r.pin.Waits(), 10)
+		r.clock.Advance(200 * time.Millisecond)
+		lost = r.events()
+	}
+	require.Equal(t, []device.Event{{Kind: device.EventLineLost, Press: device.Press{Button: "social", At: lost[0].At}}}, lost)
+	for range 5 {
+		require.NoError(t, r.clock.WaitTimers(1, limit))
+		r.clock.Advance(200 * time.Millisecond)
+	}
+	require.Empty(t, r.events(), "reported once")
+	require.Less(t, r.pin.Waits(), 20)
+
+	r.pin.SetGone(false)
+	require.NoError(t, r.clock.WaitTimers(1, limit))
+	r.advance(200 * time.Millisecond) // a wait that waits: the line is back
+	r.advance(200 * time.Millisecond)
+	require.Equal(t, []device.EventKind{device.EventLineBack}, kinds(r.events()))
+	r.press()
+	require.Equal(t, []device.EventKind{device.EventPress}, kinds(r.events()))
+}

@@ -225,12 +225,20 @@ func (t *txn) late(svc *config.Service, wait time.Duration) (bool, time.Time) {
 // now (nil) or why not, without issuing: the kiosk lights a button's lamp
 // from it.
 func (e *Engine) Issuable(ctx context.Context, service string) error {
+	return e.IssuableAs(ctx, service, false)
+}
+
+// IssuableAs is Issuable for a priority ticket when priority is set: near
+// closing, with office.refuse_late, a priority ticket is still issued
+// after the ordinary ones stop (it goes before them all), and a priority
+// button's lamp stays lit.
+func (e *Engine) IssuableAs(ctx context.Context, service string, priority bool) error {
 	return e.do(ctx, true, func(t *txn) error {
 		svc := e.service(service)
 		if svc == nil {
 			return fmt.Errorf("%w %q", ErrUnknownService, service)
 		}
-		return t.issuable(svc, false)
+		return t.issuable(svc, priority)
 	})
 }
 

@@ -27,6 +27,8 @@ type Pin struct {
 	driven   bool          // Edge set the level: the pull no longer does
 	pending  int           // edges queued for WaitForEdge
 	halted   bool          // Halt for the pending WaitForEdge
+	gone     bool          // SetGone: WaitForEdge returns false at once
+	waits    int           // WaitForEdge calls
 	waiting  bool          // a WaitForEdge is blocked ...
 	deadline time.Time     // ... until then (zero: no timeout)
 	wake     chan struct{} // buffered 1: an edge or a Halt for the waiter
@@ -56,6 +58,23 @@ func (p *Pin) Function() string {
 		return "In/" + p.level.String()
 	}
 	return "Out/" + p.level.String()
+}
+
+// SetGone makes WaitForEdge return false at once, as periph's gpioioctl
+// does when reading its line fails (the chip unbound, an overlay
+// reloaded, a USB GPIO expander unplugged), until SetGone(false).
+func (p *Pin) SetGone(gone bool) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.gone = gone
+	p.notify()
+}
+
+// Waits returns how many times WaitForEdge was called.
+func (p *Pin) Waits() int {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.waits
 }
 
 // Halt implements conn.Resource: like periph's gpioioctl, it interrupts the
@@ -102,6 +121,10 @@ func (p *Pin) Read() gpio.Level {
 func (p *Pin) WaitForEdge(timeout time.Duration) bool {
 	p.mu.Lock()
 	defer p.mu.Unlock()
+	p.waits++
+	if p.gone {
+		return false
+	}
 	if p.take() {
 		return true
 	}

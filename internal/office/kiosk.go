@@ -85,8 +85,12 @@ type kiosk struct {
 	// whose services can issue now; buzzer beeps once for a press that gives
 	// a ticket, three times for one refused.
 	// Either may be missing.
-	lamps  map[int]*device.Lamp
-	lit    map[int]bool
+	lamps map[int]*device.Lamp
+	lit   map[int]bool
+	// dead are the buttons (by index) whose GPIO line cannot be read: not
+	// taken at start (busy: another program or an overlay holds it), or
+	// lost since (device.EventLineLost). Their lamps stay dark.
+	dead   []atomic.Bool
 	buzzer *device.Lamp
 
 	scanner *device.Scanner // nil without one
@@ -218,7 +222,7 @@ func newKiosk(o *Office, cfg config.Kiosk, spec string) (*kiosk, error) {
 		return nil, fmt.Errorf("office: kiosk %s: %w", cfg.ID, err)
 	}
 	k := &kiosk{o: o, cfg: cfg, spec: spec, profile: p, presses: make(chan press, 16), pace: pace{perMinute: cfg.PressesPerMinute}, lastOf: map[string]Result{}, jobs: make(chan func(context.Context)), relit: make(chan struct{}, 1), queued: map[string]string{},
-		lamps: map[int]*device.Lamp{}, lit: map[int]bool{}, scans: make(chan device.Scan, 8)}
+		lamps: map[int]*device.Lamp{}, lit: map[int]bool{}, dead: make([]atomic.Bool, len(cfg.Buttons)), scans: make(chan device.Scan, 8)}
 	if cfg.Scanner != "" {
 		sc, err := device.OpenScanner(cfg.Scanner, &device.ScannerOpts{StatusURL: o.conf().Office.StatusURL, Site: o.conf().Site})
 		if err != nil {
@@ -533,7 +537,7 @@ func (k *kiosk) run(ctx context.Context) {
 			// citizen hears it before the paper comes); three, after, for
 			// one refused (a kiosk without a screen has no other voice:
 			// its lamp was dark).
-			beeped := k.buzzer != nil && !p.repeat && !again && k.statusErr == nil && k.o.eng.Issuable(ctx, p.service) == nil && k.beep(1)
+			beeped := k.buzzer != nil && !p.repeat && !again && k.statusErr == nil && k.o.eng.IssuableAs(ctx, p.service, p.priority || p.category != "") == nil && k.beep(1)
 			if reused {
 				k.o.log.Warn("kiosk: a press reuses the id of another one: served as new (does the screen count its ids afresh after a restart?)", "kiosk", k.cfg.ID, "press", p.id)
 			}
@@ -640,12 +644,16 @@ func (k *kiosk) beep(n int) bool {
 }
 
 // light sets each button's lamp: lit while its service can issue a ticket
-// now (open, under its cap, the printer ready), dark otherwise, so a
+// now (a priority one, for a priority button: open, under its cap, the
+// printer ready) and the button's line can be read, dark otherwise, so a
 // citizen sees which buttons work before pressing.
 func (k *kiosk) light(ctx context.Context) {
 	for i, l := range k.lamps {
 		service := k.button(i)
-		on := k.statusErr == nil && k.o.eng.Issuable(ctx, service) == nil
+		// A priority button's lamp says whether a priority ticket is
+		// issued (one still is near closing, when the ordinary ones stop).
+		b := k.cfg.Buttons[i]
+		on := !k.dead[i].Load() && k.statusErr == nil && k.o.eng.IssuableAs(ctx, service, b.Priority || b.Category != "") == nil
 		if lit, known := k.lit[i]; known && lit == on {
 			continue
 		}

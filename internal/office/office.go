@@ -111,6 +111,7 @@ type Office struct {
 	counterLamps map[string]*device.Lamp
 	pin          func(name string) (gpio.PinIO, error)
 	noGPIO       []string // pins this host does not have
+	deadButtons  []deadButton
 	// gpioErr is the first pin that could not be opened because the GPIO
 	// chip is out of reach (device.ErrGPIOAccess): Start fails with it.
 	gpioErr     error
@@ -482,6 +483,9 @@ func Start(ctx context.Context, opts Opts) (_ *Office, err error) {
 	}
 	if len(o.noGPIO) > 0 {
 		o.log.Warn("office: this host has no GPIO; these buttons and lamps are inactive (MQTT inputs still work)", "pins", strings.Join(o.noGPIO, ","))
+	}
+	for _, d := range o.deadButtons {
+		o.reportError(d.source, d.err) // now that there is a broker to tell
 	}
 	// From now on a stop is a clean one (bus: SetStopped).
 	o.bus.SetStopped(Offline{Run: run, Started: o.started.Truncate(time.Second), Site: cfg.Site, Stopped: true})
@@ -1002,9 +1006,18 @@ func (o *Office) flashRefusal(counter string) {
 // reach sets gpioErr instead: the installation is wrong, and running with
 // dead buttons would hide it.
 func (o *Office) openButtons() {
-	// onRepeat, if set, hears the presses within a button's mash interval.
-	watch := func(pinName, what string, longPress time.Duration, onPress, onRepeat func(device.Press)) {
+	// source names the button's inputs on {root}/errors; onRepeat, if
+	// set, hears the presses within a button's mash interval; onLine, if
+	// set, whether the button's line can be read (false: it is dead).
+	watch := func(pinName, what, source string, longPress time.Duration, onPress, onRepeat func(device.Press), onLine func(ok bool)) {
 		pinName = strings.TrimSpace(pinName)
+		dead := func(err error) {
+			o.log.Error("office: button not available: its presses are lost until it is fixed (is the line taken by another program or a device-tree overlay? gpioinfo lists the lines and who holds them)", "button", what, "pin", pinName, "err", err)
+			o.deadButtons = append(o.deadButtons, deadButton{source, fmt.Errorf("office: button %s on %s is not available, and its presses are lost: %w", what, pinName, err)})
+			if onLine != nil {
+				onLine(false)
+			}
+		}
 		pin, err := o.pin(pinName)
 		if err != nil {
 			if errors.Is(err, device.ErrNoGPIO) {
@@ -1014,7 +1027,7 @@ func (o *Office) openButtons() {
 			if o.unreachable(err, what, pinName) {
 				return
 			}
-			o.log.Error("office: button not available", "button", what, "pin", pinName, "err", err)
+			dead(err)
 			return
 		}
 		bo := device.DefaultButtonOpts
@@ -1022,7 +1035,7 @@ func (o *Office) openButtons() {
 		bo.Clock = o.buttonClock
 		b, err := device.NewButton(what, pin, &bo)
 		if err != nil {
-			o.log.Error("office: button not available", "button", what, "pin", pinName, "err", err)
+			dead(err)
 			return
 		}
 		o.buttons = append(o.buttons, b)
@@ -1037,9 +1050,21 @@ func (o *Office) openButtons() {
 						onRepeat(ev.Press)
 					}
 				case device.EventStuck:
-					o.reportError(what, fmt.Errorf("office: button %s on %s is stuck (held down); its presses are ignored until it is released", what, pinName))
+					o.reportError(source, fmt.Errorf("office: button %s on %s is stuck (held down); its presses are ignored until it is released", what, pinName))
 				case device.EventRecovered:
 					o.log.Info("office: button released", "button", what, "pin", pinName)
+				case device.EventLineLost:
+					err := fmt.Errorf("office: button %s on %s: its GPIO line gives no edges any more (the chip unbound, an overlay reloaded, a GPIO expander unplugged?): its presses are lost until it comes back", what, pinName)
+					o.log.Error(err.Error(), "button", what, "pin", pinName)
+					o.reportError(source, err)
+					if onLine != nil {
+						onLine(false)
+					}
+				case device.EventLineBack:
+					o.log.Info("office: button's GPIO line is back", "button", what, "pin", pinName)
+					if onLine != nil {
+						onLine(true)
+					}
 				}
 			})
 			if err != nil && ctx.Err() == nil {
@@ -1053,23 +1078,33 @@ func (o *Office) openButtons() {
 			if btn.Pin == "" {
 				continue
 			}
-			watch(btn.Pin, "kiosk "+kc.ID+" "+btn.Service, time.Duration(kc.LongPressMS)*time.Millisecond, func(p device.Press) {
+			watch(btn.Pin, "kiosk "+kc.ID+" "+btn.Service, "kiosk/"+kc.ID+" gpio "+strings.TrimSpace(btn.Pin), time.Duration(kc.LongPressMS)*time.Millisecond, func(p device.Press) {
 				// A priority button's category is wired: it changes with a
 				// restart (config.set refuses it), the service live.
 				k.submit(press{service: k.button(i), priority: p.Long || btn.Priority || btn.Category != "", category: btn.Category, source: "gpio " + btn.Pin})
 			}, func(device.Press) {
 				k.submit(press{service: k.button(i), source: "gpio " + btn.Pin, repeat: true})
+			}, func(ok bool) {
+				k.dead[i].Store(!ok)
+				k.relight()
 			})
 		}
 	}
 	for _, cc := range o.conf().Counters {
 		for action, pinName := range cc.Buttons {
 			counter, act := cc.ID, queue.Action(action)
-			watch(pinName, "counter "+counter+" "+action, 0, func(device.Press) {
+			watch(pinName, "counter "+counter+" "+action, "counter/"+counter+" gpio "+strings.TrimSpace(pinName), 0, func(device.Press) {
 				o.submitCounter(counterReq{counter: counter, cmd: queue.Command{Action: act}, source: "counter/" + counter + " gpio " + pinName, button: true})
-			}, nil)
+			}, nil, nil)
 		}
 	}
+}
+
+// deadButton is a button that could not be opened at start, reported on
+// {root}/errors under source once the broker is there.
+type deadButton struct {
+	source string
+	err    error
 }
 
 // unreachable reports whether err says the GPIO chip is there but cannot be

@@ -880,6 +880,15 @@ type header struct {
 	clock *devicetest.Clock
 	mu    sync.Mutex
 	pins  map[string]*devicetest.Pin
+	busy  map[string]bool // lines another program holds: In fails
+}
+
+// busyPin is a line another program or an overlay holds: it cannot be
+// taken as an input.
+type busyPin struct{ *devicetest.Pin }
+
+func (busyPin) In(gpio.Pull, gpio.Edge) error {
+	return errors.New("line_request ioctl: device or resource busy")
 }
 
 // countLevel counts the times a pin was set to level.
@@ -902,6 +911,9 @@ func (h *header) open(name string) (gpio.PinIO, error) {
 	defer h.mu.Unlock()
 	p := devicetest.NewPin(name, h.clock)
 	h.pins[name] = p
+	if h.busy[name] {
+		return busyPin{p}, nil
+	}
 	return p, nil
 }
 
@@ -909,6 +921,73 @@ func (h *header) pin(name string) *devicetest.Pin {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	return h.pins[name]
+}
+
+// A kiosk button whose line cannot be taken at start (another program or
+// an overlay holds it), or whose line is lost since, is reported on
+// {root}/errors, naming its pin, and its lamp stays dark while the others
+// are lit: a citizen does not press a lit button that gives nothing. A
+// line that comes back lights its lamp again. A priority button's lamp
+// stays lit near closing, after the ordinary buttons' go dark (office.
+// refuse_late: a priority ticket is still served).
+func TestKioskButtonLamps(t *testing.T) {
+	cfg := roundTheClock(t)
+	for day := range cfg.Office.Hours {
+		cfg.Office.Hours[day] = "09:00-17:00"
+	}
+	cfg.Office.RefuseLate = true
+	cfg.Kiosks[0].Buttons = append(cfg.Kiosks[0].Buttons, config.KioskButton{Service: "employment", Pin: "GPIO16", Lamp: "GPIO20", Category: "veteran"})
+	require.NoError(t, cfg.Validate())
+	at := time.Date(2026, 11, 23, 16, 30, 0, 0, cfg.Location())
+	h := newHeader()
+	h.busy = map[string]bool{"GPIO17": true} // social's button
+	log := &testkit.Log{}
+	ctx, _, l := startOffice(t, office.Opts{Config: cfg, Pin: h.open, ButtonClock: h.clock, Now: func() time.Time { return at }, Logger: slog.New(slog.NewTextHandler(log, nil))}, "qms/demo/kiosk/k1/ticket", "qms/demo/errors")
+	lit := func(name string) bool { return h.pin(name).Read() == gpio.High }
+	// A press answered: the lamps were lit after it was served.
+	n := 0
+	press := func(body string) string {
+		t.Helper()
+		n++
+		id := fmt.Sprintf(`"press":"p%d"`, n)
+		require.NoError(t, l.Publish("qms/demo/kiosk/k1/press", fmt.Appendf(nil, `{%s,"id":"p%d"}`, body, n), false))
+		m, err := l.Wait(ctx, "qms/demo/kiosk/k1/ticket", containing(id))
+		require.NoError(t, err)
+		return string(m.Payload)
+	}
+	// Reported on {root}/errors too, as Start ends: to a dashboard
+	// subscribed before.
+	log.Await(t, ctx, `level=ERROR msg="office: button not available: its presses are lost until it is fixed (is the line taken by another program or a device-tree overlay? gpioinfo lists the lines and who holds them)" button="kiosk k1 social" pin=GPIO17 err="device: button \"kiosk k1 social\" on GPIO17: line_request ioctl: device or resource busy"`, "the dead button")
+	require.Contains(t, press(`"service":"pension"`), `"ok":true`)
+	require.False(t, lit("GPIO23"), "social's button is dead")
+	require.True(t, lit("GPIO24"))
+
+	// Pension's line lost, then back.
+	pension := h.pin("GPIO27")
+	pension.SetGone(true)
+	for len(l.Messages("qms/demo/errors")) == 0 {
+		require.NoError(t, h.clock.WaitTimers(1, 10*time.Second))
+		h.clock.Advance(200 * time.Millisecond)
+	}
+	_, err := l.Wait(ctx, "qms/demo/errors", containing(`"source":"kiosk/k1 gpio GPIO27","error":"office: button kiosk k1 pension on GPIO27: its GPIO line gives no edges any more`))
+	require.NoError(t, err)
+	require.Contains(t, press(`"service":"pension"`), `"ok":true`)
+	require.False(t, lit("GPIO24"), "pension's line is lost")
+	pension.SetGone(false)
+	for !lit("GPIO24") {
+		require.NoError(t, h.clock.WaitTimers(1, 10*time.Second))
+		h.clock.Advance(200 * time.Millisecond)
+		press(`"service":"pension"`)
+	}
+
+	// Near closing: the first employment ticket takes the last visit.
+	require.True(t, lit("GPIO25"))
+	require.True(t, lit("GPIO20"))
+	require.Contains(t, press(`"service":"employment"`), `"ok":true`)
+	require.Contains(t, press(`"service":"employment"`), `"reason":"full"`)
+	require.False(t, lit("GPIO25"), "an ordinary ticket would be late")
+	require.True(t, lit("GPIO20"), "a veteran's is not")
+	require.Contains(t, press(`"service":"employment","category":"veteran"`), `"ok":true`)
 }
 
 // TestKioskLongPressPriority: holding a kiosk button for long_press_ms
