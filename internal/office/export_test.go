@@ -121,3 +121,9 @@ var RedactSecrets = redactSecrets
 func ButtonCommand(o *Office, counter string, action queue.Action) {
 	o.submitCounter(counterReq{counter: counter, cmd: queue.Command{Action: action}, source: "counter/" + counter + " gpio test", button: true})
 }
+
+// ButtonCommandStale is ButtonCommand of a press that came longer than
+// CounterStale ago: the store held it too long.
+func ButtonCommandStale(o *Office, counter string, action queue.Action) {
+	o.counters <- counterReq{counter: counter, cmd: queue.Command{Action: action}, source: "counter/" + counter + " gpio test", button: true, at: time.Now().Add(-counterStale - time.Second)}
+}

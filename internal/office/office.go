@@ -823,8 +823,19 @@ func (o *Office) submitCounter(r counterReq) {
 	case o.counters <- r:
 	default:
 		err := fmt.Errorf("office: too many counter commands at once; %w", errPressAgain)
-		o.refused(r.source, r.id, err)
+		o.counterRefused(r, err)
 		o.ack(r, counterAck(r, queue.CounterResult{}, err, o.now()))
+	}
+}
+
+// counterRefused reports a counter command refused, and flashes the busy
+// lamp of a counter whose GPIO button sent it: it has no screen to say
+// the press did nothing. So for one that could not be saved (the store,
+// or it waited too long for it): pressed again, it runs afresh.
+func (o *Office) counterRefused(r counterReq, err error) {
+	o.refused(r.source, r.id, err)
+	if r.button {
+		o.flashRefusal(r.counter)
 	}
 }
 
@@ -859,10 +870,7 @@ func (o *Office) serveCounters(ctx context.Context) {
 			}
 			switch {
 			case err != nil:
-				o.refused(r.source, r.id, err)
-				if r.button && !unsaved(err) {
-					o.flashRefusal(r.counter)
-				}
+				o.counterRefused(r, err)
 			case r.score != 0:
 				o.log.Info("counter", "counter", r.counter, "rating", r.score)
 			default:

@@ -735,6 +735,14 @@ func TestCounterLampSaysRefusal(t *testing.T) {
 	require.Eventually(t, func() bool { return countLevel(lamp.Outs(), gpio.High) >= highs+3 }, 10*time.Second, 10*time.Millisecond, "lit three times")
 	require.NoError(t, lamp.WaitLevel(gpio.Low, 10*time.Second), "and dark again")
 	require.Equal(t, gpio.Low, lamp.Outs()[len(lamp.Outs())-1])
+
+	// A press that could not be saved (it waited too long for a stalled
+	// store) did nothing either: pressed again, it runs afresh.
+	highs = countLevel(lamp.Outs(), gpio.High)
+	office.ButtonCommandStale(o, "1", queue.Next)
+	_, err = l.Wait(ctx, "qms/demo/errors", containing(`"reason":"timeout"`))
+	require.NoError(t, err)
+	require.Eventually(t, func() bool { return countLevel(lamp.Outs(), gpio.High) >= highs+3 }, 10*time.Second, 10*time.Millisecond, "lit three times")
 }
 
 // TestKioskScanner scans a ticket's QR code, an appointment code and
