@@ -692,6 +692,9 @@ func (u *unknownDay) Is(target error) bool { return target == ErrUnknownDay }
 // issued no ticket: a holiday, a day the hours close every service (as
 // configured now), or a day nobody took one, or the office was off.
 func (e *Engine) noFigures(tx *bolt.Tx, today, day string) error {
+	e.pubMu.Lock()
+	cfg := e.cfg // read beside the engine: SetConfig changes it under pubMu
+	e.pubMu.Unlock()
 	u := &unknownDay{day: day}
 	first := ""
 	for _, b := range [][]byte{bucketDays, bucketStats} {
@@ -703,8 +706,8 @@ func (e *Engine) noFigures(tx *bolt.Tx, today, day string) error {
 	closed := err == nil
 	if closed {
 		wd := config.Weekdays[(int(d.Weekday())+6)%7]
-		for i := range e.cfg.Services {
-			if from, to := e.cfg.HoursOf(&e.cfg.Services[i], wd); from != to {
+		for i := range cfg.Services {
+			if from, to := cfg.HoursOf(&cfg.Services[i], wd); from != to {
 				closed = false
 			}
 		}
@@ -717,7 +720,7 @@ func (e *Engine) noFigures(tx *bolt.Tx, today, day string) error {
 		if first != "" {
 			u.why += " (" + first + ")"
 		}
-	case e.cfg.Holiday(day):
+	case cfg.Holiday(day):
 		u.why = "no ticket was issued: a holiday, as office.holidays has it now"
 	case closed:
 		u.why = fmt.Sprintf("no ticket was issued: the office is closed on %ss, as its hours are now", d.Weekday())

@@ -2,6 +2,7 @@ package queue_test
 
 import (
 	"encoding/json"
+	"fmt"
 	"testing"
 	"time"
 
@@ -160,6 +161,24 @@ func TestStatsBesideTheEngine(t *testing.T) {
 	case <-time.After(10 * time.Second):
 		t.Fatal("a month's figures waited for the engine")
 	}
+	release()
+
+	// Why a day has no figures reads the configuration, which config.set
+	// changes meanwhile (-race sees it).
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for i := range 20 {
+			cfg := queuetest.Office(t)
+			cfg.Office.Name = fmt.Sprint("Офіс ", i)
+			assert.NoError(t, o.e.SetConfig(o.ctx, cfg))
+		}
+	}()
+	for range 20 {
+		_, err := o.e.Stats(o.ctx, "2026-11-22") // a Sunday before the first record
+		require.ErrorIs(t, err, queue.ErrUnknownDay)
+	}
+	<-done
 }
 
 // A no-show sent back to the queue waits there again: sent home uncalled,
