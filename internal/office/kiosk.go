@@ -589,12 +589,19 @@ const refusalWait = 2 * time.Second
 func (k *kiosk) refused(ctx context.Context, service, reason string) {
 	ctx, cancel := context.WithTimeout(ctx, refusalWait)
 	defer cancel()
-	k.stored.start(time.Now())
-	err := k.o.eng.Refused(ctx, k.cfg.ID, service, reason)
-	k.stored.stop(time.Now())
+	var err error
+	k.waitStore(func() { err = k.o.eng.Refused(ctx, k.cfg.ID, service, reason) })
 	if err != nil {
 		k.o.log.Warn("kiosk: a refused press is not counted in the figures", "kiosk", k.cfg.ID, "service", service, "reason", reason, "err", err)
 	}
+}
+
+// waitStore runs f, a call that waits for the store, and counts its time
+// as the store's (stored).
+func (k *kiosk) waitStore(f func()) {
+	k.stored.start(time.Now())
+	defer func() { k.stored.stop(time.Now()) }()
+	f()
 }
 
 // waitClock adds up stretches of time as they pass: read while one runs,
@@ -887,11 +894,12 @@ func (k *kiosk) serve(ctx context.Context, p press) Result {
 	}
 	// Stale after staleAfter of waiting for the store since the press
 	// came (for the presses before it, and now for its own ticket).
-	now := time.Now()
-	ictx, cancel := context.WithTimeout(ctx, staleAfter-(k.stored.read(now)-p.storedBefore))
-	k.stored.start(now)
-	iss, err := k.o.eng.Issue(ictx, queue.IssueRequest{Service: p.service, Kiosk: k.cfg.ID, Priority: p.priority, Category: p.category})
-	k.stored.stop(time.Now())
+	ictx, cancel := context.WithTimeout(ctx, staleAfter-(k.stored.read(time.Now())-p.storedBefore))
+	var iss queue.Issued
+	var err error
+	k.waitStore(func() {
+		iss, err = k.o.eng.Issue(ictx, queue.IssueRequest{Service: p.service, Kiosk: k.cfg.ID, Priority: p.priority, Category: p.category})
+	})
 	cancel()
 	var pe *queue.PausedError
 	switch {
@@ -933,9 +941,8 @@ func (k *kiosk) serve(ctx context.Context, p press) Result {
 	if err != nil && !kept {
 		// The ticket did not reach the citizen whole, and nothing more of
 		// it will: void it so that it is never called.
-		k.stored.start(time.Now())
-		verr := k.o.eng.Void(context.WithoutCancel(ctx), tk.ID, "print failed: "+err.Error())
-		k.stored.stop(time.Now())
+		var verr error
+		k.waitStore(func() { verr = k.o.eng.Void(context.WithoutCancel(ctx), tk.ID, "print failed: "+err.Error()) })
 		if verr != nil {
 			k.o.log.Error("office: cannot void an unprinted ticket", "ticket", tk.Label, "err", verr)
 		} else {
