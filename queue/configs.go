@@ -394,6 +394,9 @@ func (e *Engine) update(fn func(*bolt.Tx) error) (err error) {
 	defer recoverDamaged(e.db.Path(), &err)
 	if err = e.db.Update(fn); err == nil {
 		e.commits.Add(1)
+		if e.landHook != nil {
+			err = e.landHook()
+		}
 	}
 	return err
 }

@@ -3,6 +3,7 @@ package queue
 import (
 	"cmp"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -92,6 +93,19 @@ type Engine struct {
 	commitErr, fileErr, damage error
 	toldMu                     sync.Mutex
 	told                       string
+	// broken stops every write after a failed commit whose state could
+	// not be read back: this run's memory holds what the file may not,
+	// and a restart reads the file afresh (loop goroutine only).
+	broken error
+	// unsaid are the tickets of a batch whose commit failed but whose
+	// changes the file holds (bbolt wrote its meta page, then could not
+	// sync it): their kiosks were told no ticket was issued, and the next
+	// write transaction voids them (loop goroutine only).
+	unsaid []uint64
+	// durable is the seq of the last event of a commit that returned:
+	// what may be published. A read transaction sees a commit before its
+	// meta page is synced, and a power cut then would take it back.
+	durable atomic.Uint64
 	// writing is when the write transaction under way began (UnixNano),
 	// 0 for none: watchStalls tells a disk that stopped answering.
 	writing atomic.Int64
@@ -152,6 +166,10 @@ type Engine struct {
 	roomWarned string
 	// failHook, set by tests, makes a write transaction fail.
 	failHook func() error
+	// landHook, set by tests, fails a write transaction after its commit
+	// (as bbolt does when the meta page's sync fails); reloadHook makes
+	// the reload after a failed commit fail.
+	landHook, reloadHook func() error
 }
 
 func (e *Engine) service(id string) *config.Service { return e.svcs[id] }
@@ -325,6 +343,7 @@ func open(path string, cfg *config.Config, opts *Opts) (*Engine, error) {
 		db.Close()
 		return nil, err
 	}
+	e.durable.Store(e.st.eventSeq) // in the file when it opened
 	_ = db.View(func(tx *bolt.Tx) error { e.clockStored = lastClock(tx); return nil })
 	if now := o.Now(); clockValid(now) {
 		e.distrustBehind(now)
@@ -704,6 +723,14 @@ func (e *Engine) run(batch []*request) {
 	for _, r := range batch {
 		writes = writes || !r.readOnly
 	}
+	if writes && e.broken != nil {
+		for i, r := range batch {
+			if !r.readOnly {
+				errs[i] = e.broken
+			}
+		}
+		writes = false
+	}
 	if writes {
 		var t *txn
 		began := time.Now()
@@ -711,6 +738,7 @@ func (e *Engine) run(batch []*request) {
 		err := e.update(func(tx *bolt.Tx) error {
 			t = newTxn(e, tx)
 			t.storeAck() // first: a new day prunes only what was published
+			t.voidUnsaid()
 			// The closings before the day's end: after a power cut over
 			// closing time, those waiting were sent home when their
 			// service closed.
@@ -755,10 +783,16 @@ func (e *Engine) run(batch []*request) {
 			if !refused && e.commitErr == nil {
 				e.commitErr = err // the first: later ones may only follow from it (the file unmapped)
 			}
-			if rerr := e.reload(); rerr != nil {
-				e.log.Error("queue: reload failed", "err", rerr)
+			if rerr := e.reloadAfter(); rerr != nil {
+				e.broken = fmt.Errorf("%w: the store could not be read back after a failed write (%w): this run may hold changes the file does not, so nothing more is saved until cherga is restarted (sudo systemctl restart cherga), which reads the file afresh", ErrStore, rerr)
+				e.commitErr = e.broken
+				e.log.Error("queue: "+e.broken.Error(), "path", absPath(e.db.Path()))
+			} else if t != nil && e.st.eventSeq > t.startSeq {
+				e.unsaid = append(e.unsaid, e.landed(t.startSeq)...)
 			}
 		} else {
+			e.durable.Store(t.st.eventSeq)
+			e.unsaid = nil
 			if savedRequest(batch, errs) && e.roomBack() {
 				// A caller's change was saved: not only an empty commit
 				// that fits the free pages of a full disk.
@@ -786,6 +820,46 @@ func (e *Engine) run(batch []*request) {
 	// the boards of a call go out before the caller's own follow-up.
 	if publish {
 		e.signal()
+	}
+}
+
+// reloadAfter reloads the state after a failed commit.
+func (e *Engine) reloadAfter() error {
+	if e.reloadHook != nil {
+		if err := e.reloadHook(); err != nil {
+			return err
+		}
+	}
+	return e.reload()
+}
+
+// landed are the tickets issued by the events after seq after, which the
+// file holds though their commit failed (bbolt wrote its meta page, then
+// its sync failed): the requests were told they failed, and no kiosk
+// printed those tickets.
+func (e *Engine) landed(after uint64) []uint64 {
+	var ids []uint64
+	_ = e.view(func(tx *bolt.Tx) error {
+		c := eventsCursor(tx)
+		for k, v := c.Seek(u64(after + 1)); k != nil; k, v = c.Next() {
+			var ev Event
+			if json.Unmarshal(v, &ev) == nil && ev.Type == EvIssued && ev.Ticket != nil {
+				ids = append(ids, ev.Ticket.ID)
+			}
+		}
+		return nil
+	})
+	e.log.Error("queue: a write reported failed is in the file all the same (its last sync failed: a failing disk or SD card?); its requests were told it failed, and the tickets it issued, which no kiosk printed, are voided at the next write", "tickets", ids)
+	return ids
+}
+
+// voidUnsaid voids the tickets of a failed commit that the file holds
+// (Engine.unsaid) and that still wait: their kiosks printed nothing.
+func (t *txn) voidUnsaid() {
+	for _, id := range t.e.unsaid {
+		if tk := t.st.tickets[id]; tk != nil && tk.State == Waiting {
+			t.fail(t.void(id, "not issued: the store failed to save it, and its kiosk printed nothing"))
+		}
 	}
 }
 

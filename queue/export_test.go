@@ -15,6 +15,19 @@ func SetFailHook(e *Engine, f func() error) {
 	_ = e.do(context.Background(), true, func(*txn) error { e.failHook = f; return nil })
 }
 
+// SetLandHook makes every write transaction of e fail after its commit
+// with what f returns (nil: no failure), as bbolt does when the sync of
+// its meta page fails: the file holds what the callers are told failed.
+func SetLandHook(e *Engine, f func() error) {
+	_ = e.do(context.Background(), true, func(*txn) error { e.landHook = f; return nil })
+}
+
+// SetReloadHook makes the reload after a failed commit fail with what f
+// returns (nil: no failure).
+func SetReloadHook(e *Engine, f func() error) {
+	_ = e.do(context.Background(), true, func(*txn) error { e.reloadHook = f; return nil })
+}
+
 // Slack is the written room the engine keeps beyond the used pages.
 const Slack = slack
 

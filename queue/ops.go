@@ -253,24 +253,26 @@ func maxNumber(width int) int {
 // Void takes a ticket out of the queue for good: its print failed, or an
 // administrator voided it. Only a waiting ticket can be voided.
 func (e *Engine) Void(ctx context.Context, id uint64, reason string) error {
-	return e.do(ctx, false, func(t *txn) error {
-		tk := t.st.tickets[id]
-		if tk == nil {
-			return fmt.Errorf("%w %d", ErrUnknownTicket, id)
-		}
-		if !canMove(tk.State, Voided) {
-			return &TransitionError{Label: tk.Label, From: tk.State, To: Voided, Rule: "only a waiting ticket can be voided"}
-		}
-		t.st.dequeue(tk)
-		t.st.issued[t.e.issuedUnder(tk)]-- // nobody will be served for it: not under the daily cap
-		_ = tk.move(Voided)
-		tk.Ended = t.now
-		tk.Reason = reason
-		tk.ForCounter = ""
-		t.event(EvVoided, tk, "", reason)
-		t.changed(tk.Service)
-		return nil
-	})
+	return e.do(ctx, false, func(t *txn) error { return t.void(id, reason) })
+}
+
+func (t *txn) void(id uint64, reason string) error {
+	tk := t.st.tickets[id]
+	if tk == nil {
+		return fmt.Errorf("%w %d", ErrUnknownTicket, id)
+	}
+	if !canMove(tk.State, Voided) {
+		return &TransitionError{Label: tk.Label, From: tk.State, To: Voided, Rule: "only a waiting ticket can be voided"}
+	}
+	t.st.dequeue(tk)
+	t.st.issued[t.e.issuedUnder(tk)]-- // nobody will be served for it: not under the daily cap
+	_ = tk.move(Voided)
+	tk.Ended = t.now
+	tk.Reason = reason
+	tk.ForCounter = ""
+	t.event(EvVoided, tk, "", reason)
+	t.changed(tk.Service)
+	return nil
 }
 
 // Action is what a counter asks for.

@@ -393,10 +393,13 @@ func (e *Engine) ReplayBytes(from uint64, max, bytes int) ([]Event, error) {
 			return &PrunedError{First: beU64(k)}
 		}
 		// Nor is one asking past the next event told it is up to date.
-		if last := beU64(tx.Bucket(bucketMeta).Get(keyEventSeq)); from > last+1 {
+		// Only what a commit that returned holds is given: the meta page
+		// of the one under way may not be synced yet.
+		last := min(beU64(tx.Bucket(bucketMeta).Get(keyEventSeq)), e.durable.Load())
+		if from > last+1 {
 			return &AheadError{From: from, Last: last}
 		}
-		for k, v := c.Seek(u64(from)); k != nil && len(evs) < max && (bytes <= 0 || read <= bytes); k, v = c.Next() {
+		for k, v := c.Seek(u64(from)); k != nil && beU64(k) <= last && len(evs) < max && (bytes <= 0 || read <= bytes); k, v = c.Next() {
 			read += len(v)
 			var ev Event
 			if err := json.Unmarshal(v, &ev); err != nil {

@@ -990,6 +990,98 @@ func TestFailedTransactionReloads(t *testing.T) {
 	require.Len(t, o.events(), len(evs)+2)
 }
 
+// An event is published once the commit that holds it has returned: a
+// read transaction sees a commit before its meta page is synced, and a
+// power cut then takes it back (its seq would go to another event).
+func TestPendingOnlyWhatIsDurable(t *testing.T) {
+	o := newOffice(t, nil, monday10)
+	o.issue("social")
+	evs := o.events()
+	last := evs[len(evs)-1].Seq
+	entered, hold := make(chan struct{}), make(chan struct{})
+	release := sync.OnceFunc(func() { close(hold) })
+	defer release() // a failure below must not leave the engine held
+	var once sync.Once
+	queue.SetLandHook(o.e, func() error {
+		once.Do(func() { close(entered); <-hold })
+		return nil
+	})
+	issued := make(chan error, 1)
+	go func() {
+		_, err := o.e.Issue(o.ctx, queue.IssueRequest{Service: "social"})
+		issued <- err
+	}()
+	<-entered // committed, not yet returned
+	pending, err := o.e.Pending(0, 100)
+	require.NoError(t, err)
+	require.Equal(t, last, pending[len(pending)-1].Seq, "the commit under way is not published")
+	more, err := o.e.Replay(last+1, 100)
+	require.NoError(t, err)
+	require.Empty(t, more, "nor replayed")
+	release()
+	require.NoError(t, <-issued)
+	pending, err = o.e.Pending(0, 100)
+	require.NoError(t, err)
+	require.Equal(t, "А002", pending[len(pending)-1].Ticket.Label)
+}
+
+// A commit reported failed whose changes the file holds all the same (its
+// meta page written, its sync failed: a dying card) told the kiosk that no
+// ticket was issued, and nothing was printed: the next write voids that
+// ticket, and it is never called. Its events go out with the void's.
+func TestFailedCommitThatLanded(t *testing.T) {
+	o := newOffice(t, nil, monday10)
+	o.issue("social")
+	boom := errors.New("fdatasync: input/output error")
+	queue.SetLandHook(o.e, func() error { return boom })
+	_, err := o.e.Issue(o.ctx, queue.IssueRequest{Service: "social"})
+	require.ErrorIs(t, err, queue.ErrStore)
+	queue.SetLandHook(o.e, nil)
+	pending, err := o.e.Pending(0, 100)
+	require.NoError(t, err)
+	require.Equal(t, "А001", pending[len(pending)-1].Ticket.Label, "not published: not known to be on disk")
+
+	require.Equal(t, "А003", o.issue("social").Ticket.Label, "А002 is in the file: its number is used")
+	require.Equal(t, queue.Voided, o.ticket("А002").State)
+	require.Contains(t, o.ticket("А002").Reason, "its kiosk printed nothing")
+	require.Equal(t, "А001", o.next("1"))
+	require.Equal(t, "А003", o.next("1"), "А002 is never called")
+	require.NoError(t, o.e.Check(o.ctx))
+	var types []string
+	pending, err = o.e.Pending(0, 100)
+	require.NoError(t, err)
+	for _, ev := range pending {
+		if ev.Ticket != nil && ev.Ticket.Label == "А002" {
+			types = append(types, ev.Type)
+		}
+	}
+	require.Equal(t, []string{queue.EvIssued, queue.EvVoided}, types)
+}
+
+// A failed commit whose state cannot be read back leaves this run's
+// memory holding what the file may not: nothing more is saved, each write
+// says to restart, and a restart reads the file afresh.
+func TestFailedReloadStopsWrites(t *testing.T) {
+	o := newOffice(t, nil, monday10)
+	o.issue("social")
+	queue.SetFailHook(o.e, func() error { return errors.New("disk on fire") })
+	queue.SetReloadHook(o.e, func() error { return errors.New("read error") })
+	_, err := o.e.Issue(o.ctx, queue.IssueRequest{Service: "social"})
+	require.ErrorIs(t, err, queue.ErrStore)
+	queue.SetFailHook(o.e, nil)
+	commits := o.e.Commits()
+	_, err = o.e.Issue(o.ctx, queue.IssueRequest{Service: "social"})
+	require.ErrorIs(t, err, queue.ErrStore)
+	require.ErrorContains(t, err, "until cherga is restarted")
+	_, err = o.e.Counter(o.ctx, "1", queue.Command{Action: queue.Next})
+	require.ErrorContains(t, err, "until cherga is restarted")
+	require.Equal(t, commits, o.e.Commits(), "nothing more is written")
+
+	require.ErrorContains(t, o.e.Close(), "the last write to the store failed", "Close says it too")
+	o.e = queuetest.OpenPath(t, o.path, o.cfg, o.opts())
+	require.Equal(t, "А002", o.issue("social").Ticket.Label)
+}
+
 // TestStaleRequestNotMade: a change whose context ended while it waited
 // behind a commit that stalled (a failing SD card) is not made once the
 // disk answers: the citizen left the kiosk, the specialist pressed again.
