@@ -188,14 +188,14 @@ type counterReq struct {
 // administrator's request (chergactl waits 10 s): a counter's commands
 // are saved one at a time, so at rush hour on a slow card they wait their
 // turn a while before a specialist gives up on one.
-// loadRefresh is how often {root}/load is sent again (Opts.LoadRefresh).
-const loadRefresh = 30 * time.Second
-
 const (
 	staleAfter   = 10 * time.Second
 	counterStale = 30 * time.Second
 	adminStale   = 10 * time.Second
 )
+
+// loadRefresh is how often {root}/load is sent again (Opts.LoadRefresh).
+const loadRefresh = 30 * time.Second
 
 // asked is what the command asks, to tell a delivery again (the same) from
 // another command under a reused id.
