@@ -95,8 +95,10 @@ type Engine struct {
 	told                       string
 	// broken stops every write after a failed commit whose state could
 	// not be read back: this run's memory holds what the file may not,
-	// and a restart reads the file afresh (loop goroutine only).
-	broken error
+	// and a restart reads the file afresh (loop goroutine only);
+	// brokenCh is closed then (Broken).
+	broken   error
+	brokenCh chan struct{}
 	// unsaid are the tickets of a batch whose commit failed but whose
 	// changes the file holds (bbolt wrote its meta page, then could not
 	// sync it): their kiosks were told no ticket was issued, and the next
@@ -288,17 +290,18 @@ func open(path string, cfg *config.Config, opts *Opts) (*Engine, error) {
 	}()
 	file, _ := os.Stat(path) // what checkFile compares the path with
 	e := &Engine{
-		db:     db,
-		file:   file,
-		loc:    cfg.Location(),
-		opts:   o,
-		log:    o.Logger,
-		reqs:   make(chan *request, o.MaxBatch),
-		swaps:  make(chan *swapRequest),
-		notify: make(chan struct{}, 1),
-		quit:   make(chan struct{}),
-		ackDue: make(chan struct{}, 1),
-		done:   make(chan struct{}),
+		db:       db,
+		file:     file,
+		loc:      cfg.Location(),
+		opts:     o,
+		log:      o.Logger,
+		reqs:     make(chan *request, o.MaxBatch),
+		swaps:    make(chan *swapRequest),
+		notify:   make(chan struct{}, 1),
+		quit:     make(chan struct{}),
+		brokenCh: make(chan struct{}),
+		ackDue:   make(chan struct{}, 1),
+		done:     make(chan struct{}),
 	}
 	e.mapChecked = time.Now() // mappable, above
 	e.useConfig(cfg)
@@ -784,9 +787,10 @@ func (e *Engine) run(batch []*request) {
 				e.commitErr = err // the first: later ones may only follow from it (the file unmapped)
 			}
 			if rerr := e.reloadAfter(); rerr != nil {
-				e.broken = fmt.Errorf("%w: the store could not be read back after a failed write (%w): this run may hold changes the file does not, so nothing more is saved until cherga is restarted (sudo systemctl restart cherga), which reads the file afresh", ErrStore, rerr)
+				e.broken = fmt.Errorf("%w: the store could not be read back after a failed write (%w): this run may hold changes the file does not, so nothing more is saved until cherga is restarted (it stops; systemd starts it again, or sudo systemctl restart cherga), which reads the file afresh", ErrStore, rerr)
 				e.commitErr = e.broken
 				e.log.Error("queue: "+e.broken.Error(), "path", absPath(e.db.Path()))
+				close(e.brokenCh)
 			} else if t != nil && e.st.eventSeq > t.startSeq {
 				e.unsaid = append(e.unsaid, e.landed(t.startSeq)...)
 			}
@@ -822,6 +826,12 @@ func (e *Engine) run(batch []*request) {
 		e.signal()
 	}
 }
+
+// Broken is closed when the engine stops saving for good: a write failed
+// and its state could not be read back, so this run may hold what the
+// file does not. A daemon exits then (Close says why), and its restart
+// reads the file afresh.
+func (e *Engine) Broken() <-chan struct{} { return e.brokenCh }
 
 // reloadAfter reloads the state after a failed commit.
 func (e *Engine) reloadAfter() error {

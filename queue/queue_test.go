@@ -1076,6 +1076,11 @@ func TestFailedReloadStopsWrites(t *testing.T) {
 	_, err = o.e.Counter(o.ctx, "1", queue.Command{Action: queue.Next})
 	require.ErrorContains(t, err, "until cherga is restarted")
 	require.Equal(t, commits, o.e.Commits(), "nothing more is written")
+	select {
+	case <-o.e.Broken(): // the daemon exits, and systemd starts it again
+	default:
+		t.Fatal("Broken is not closed")
+	}
 
 	require.ErrorContains(t, o.e.Close(), "the last write to the store failed", "Close says it too")
 	o.e = queuetest.OpenPath(t, o.path, o.cfg, o.opts())

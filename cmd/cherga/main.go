@@ -164,7 +164,13 @@ func main() {
 		os.Exit(1)
 	}
 	log.Info("cherga ready", "site", cfg.Site, "broker", config.RedactURL(o.BrokerURL()), "root", cfg.Root(), "db", o.Engine().Path(), "version", version)
-	<-ctx.Done()
+	select {
+	case <-ctx.Done():
+	case <-o.Broken():
+		// systemd (Restart=always) starts it again in 2 s, and the new
+		// run reads the file as it is.
+		log.Error("cherga: the store cannot be trusted after a failed write: stopping, so that a restart reads the state file afresh")
+	}
 	log.Info("cherga stopping")
 	if err := o.Close(); err != nil {
 		fmt.Fprintln(os.Stderr, "cherga:", err)

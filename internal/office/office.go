@@ -553,6 +553,11 @@ func (o *Office) prepare(opts Opts, cfg *config.Config) error {
 	return o.gpioErr
 }
 
+// Broken is closed when the office's store stops saving for good (a write
+// failed and its state could not be read back): a daemon stops then, so
+// that its restart reads the file afresh (queue.Engine.Broken).
+func (o *Office) Broken() <-chan struct{} { return o.eng.Broken() }
+
 // BrokerURL is the broker the office talks to (the embedded one's real port).
 func (o *Office) BrokerURL() string { return o.url }
 
