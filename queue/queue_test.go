@@ -998,20 +998,7 @@ func TestPendingOnlyWhatIsDurable(t *testing.T) {
 	o.issue("social")
 	evs := o.events()
 	last := evs[len(evs)-1].Seq
-	entered, hold := make(chan struct{}), make(chan struct{})
-	release := sync.OnceFunc(func() { close(hold) })
-	defer release() // a failure below must not leave the engine held
-	var once sync.Once
-	queue.SetLandHook(o.e, func() error {
-		once.Do(func() { close(entered); <-hold })
-		return nil
-	})
-	issued := make(chan error, 1)
-	go func() {
-		_, err := o.e.Issue(o.ctx, queue.IssueRequest{Service: "social"})
-		issued <- err
-	}()
-	<-entered // committed, not yet returned
+	release, issued := issueHeld(t, o, queue.SetLandHook) // committed, not yet returned
 	pending, err := o.e.Pending(0, 100)
 	require.NoError(t, err)
 	require.Equal(t, last, pending[len(pending)-1].Seq, "the commit under way is not published")
@@ -1097,18 +1084,7 @@ func TestStaleRequestNotMade(t *testing.T) {
 	told := make(chan error, 10)
 	o.e = queuetest.OpenPath(t, o.path, o.cfg, &queue.Opts{Now: o.clk.Now, Logger: slog.New(slog.NewTextHandler(&log, nil)), OnStore: func(err error) { told <- err }})
 	queue.WatchStalls(o.e, time.Millisecond, time.Millisecond)
-	entered, release := make(chan struct{}), make(chan struct{})
-	var once sync.Once
-	queue.SetFailHook(o.e, func() error {
-		once.Do(func() { close(entered); <-release })
-		return nil
-	})
-	first := make(chan error, 1)
-	go func() {
-		_, err := o.e.Issue(o.ctx, queue.IssueRequest{Service: "social"})
-		first <- err
-	}()
-	<-entered // its commit hangs
+	release, first := issueHeld(t, o, queue.SetFailHook) // its commit hangs
 	ctx, cancel := context.WithCancel(o.ctx)
 	late := make(chan error, 1)
 	go func() {
@@ -1124,13 +1100,36 @@ func TestStaleRequestNotMade(t *testing.T) {
 		time.Sleep(time.Millisecond)
 	}
 	require.ErrorContains(t, <-told, "a write to the store has not finished")
-	close(release)
+	release()
 	require.NoError(t, <-first)
 	require.ErrorIs(t, <-late, queue.ErrStale)
 	require.NoError(t, <-told, "the store works again")
 	queue.SetFailHook(o.e, nil)
 	require.Len(t, o.tickets(), 1, "the late press issued nothing")
 	require.Equal(t, "А002", o.issue("social").Ticket.Label)
+}
+
+// issueHeld starts an Issue of social whose write transaction waits in the
+// hook set installs (queue.SetFailHook: before its commit;
+// queue.SetLandHook: after it) until release, and returns once it waits
+// there; the Issue's error comes on issued. The test's end releases it,
+// should a failure come first.
+func issueHeld(t *testing.T, o *office, set func(*queue.Engine, func() error)) (release func(), issued <-chan error) {
+	entered, hold := make(chan struct{}), make(chan struct{})
+	release = sync.OnceFunc(func() { close(hold) })
+	t.Cleanup(release)
+	var once sync.Once
+	set(o.e, func() error {
+		once.Do(func() { close(entered); <-hold })
+		return nil
+	})
+	done := make(chan error, 1)
+	go func() {
+		_, err := o.e.Issue(o.ctx, queue.IssueRequest{Service: "social"})
+		done <- err
+	}()
+	<-entered
+	return release, done
 }
 
 // narrowSocial gives social labels one digit wide (А1…А9): its numbering
