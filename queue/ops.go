@@ -521,6 +521,7 @@ func (t *txn) putBack(c *counterState, instead *Ticket) {
 	tk := c.current
 	_ = tk.move(Waiting) // called: justCalled says so
 	tk.Recalls = 0
+	moved := t.adopt(tk)
 	tk.ForCounter = t.holdFor(c, tk)
 	tk.NotBefore = time.Time{}
 	if h := c.before; h.ticket == tk.ID && (h.forCounter != "" || !h.notBefore.IsZero()) {
@@ -535,8 +536,13 @@ func (t *txn) putBack(c *counterState, instead *Ticket) {
 	tk.Counter = ""
 	c.current = nil
 	t.st.enqueue(tk)
-	t.event(EvMoved, tk, c.id, "put back: "+instead.Label+" was called at counter "+c.id+" a moment after it")
+	reason := "put back: " + instead.Label + " was called at counter " + c.id + " a moment after it"
+	if moved != "" {
+		reason += "; " + moved
+	}
+	t.event(EvMoved, tk, c.id, reason)
 	t.changed(tk.Service)
+	t.backToWait(tk)
 }
 
 // notServed refuses a ticket of service (label, when it is one ticket)
@@ -706,7 +712,7 @@ func (t *txn) noShow(c *counterState) (*Ticket, error) {
 	// Not sent back when nobody would call it after the grace: the
 	// service closes first (the specialist would be told it comes back).
 	back := t.now.Add(time.Duration(grace * float64(time.Minute)))
-	if tk == nil || grace <= 0 || tk.Returned || t.closedBy(tk.Service, back) {
+	if tk == nil || grace <= 0 || tk.Returned || t.serviceNow(tk) == "" || t.closedBy(t.serviceNow(tk), back) {
 		return t.end(c, NoShow, EvNoShow)
 	}
 	if err := tk.move(Waiting); err != nil {
@@ -714,6 +720,7 @@ func (t *txn) noShow(c *counterState) (*Ticket, error) {
 	}
 	tk.Returned = true
 	tk.Recalls = 0 // called again later: its calls count afresh
+	moved := t.adopt(tk)
 	tk.ForCounter = t.holdFor(c, tk)
 	tk.NotBefore = back
 	tk.Counter = ""
@@ -721,6 +728,9 @@ func (t *txn) noShow(c *counterState) (*Ticket, error) {
 	t.st.lastEnded[c.id] = visit{ticket: tk.ID}
 	t.st.enqueue(tk)
 	t.event(EvNoShow, tk, c.id, "back to the queue after the grace period")
+	if moved != "" {
+		t.event(EvMoved, tk, "", moved)
+	}
 	t.boardChanged(c)
 	t.changed(tk.Service)
 	cp := *tk
@@ -769,7 +779,7 @@ func (t *txn) transfer(c *counterState, to, toCounter string) (*Ticket, error) {
 	if svc == nil {
 		return nil, fmt.Errorf("%w %q", ErrUnknownService, to)
 	}
-	if to == tk.Service && (toCounter == "" || toCounter == c.id) {
+	if to == t.serviceNow(tk) && (toCounter == "" || toCounter == c.id) {
 		// Back to the queue it came from, it would be called again at
 		// once, ahead of everyone: a slip of the finger.
 		return nil, &TransitionError{Label: tk.Label, From: tk.State, To: Waiting, Rule: RuleSameService}

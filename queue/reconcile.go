@@ -7,6 +7,8 @@ import (
 	"slices"
 	"strings"
 	"time"
+
+	"github.com/cherga/cherga/internal/config"
 )
 
 // The configuration may change during the day (a restart with an edited
@@ -113,10 +115,7 @@ func (t *txn) rehome(tk *Ticket) {
 		// The service that prints its service's prefix now (renamed);
 		// else, for a ticket transferred to it, the one that prints its
 		// label's, where it was issued.
-		svc, whose := e.byPrefix[t.formerPrefix(tk.Service)], "its prefix"
-		if svc == nil {
-			svc, whose = e.byPrefix[labelPrefix(tk.Label)], "its label's prefix"
-		}
+		svc, whose := t.successor(tk)
 		if svc == nil {
 			_ = tk.move(Expired)
 			tk.Ended = t.now
@@ -139,6 +138,63 @@ func (t *txn) rehome(tk *Ticket) {
 		t.changed(tk.Service)
 	}
 	t.rehome1(tk, EvMoved, strings.Join(why, "; "))
+}
+
+// successor is the service that takes the tickets of tk's service, no
+// longer configured: the one that prints that service's prefix now (it
+// was renamed), else, for a ticket transferred to it, the one that prints
+// its label's, where it was issued; nil with none. whose says which.
+func (t *txn) successor(tk *Ticket) (svc *config.Service, whose string) {
+	if svc = t.e.byPrefix[t.formerPrefix(tk.Service)]; svc != nil {
+		return svc, "its prefix"
+	}
+	if svc = t.e.byPrefix[labelPrefix(tk.Label)]; svc != nil {
+		return svc, "its label's prefix"
+	}
+	return nil, ""
+}
+
+// serviceNow is the configured service tk belongs to: its own, or, for a
+// ticket at a counter while its service was renamed or taken away (it
+// stays there: the specialist ends it), its successor's; "" with none.
+func (t *txn) serviceNow(tk *Ticket) string {
+	if t.e.service(tk.Service) != nil {
+		return tk.Service
+	}
+	if svc, _ := t.successor(tk); svc != nil {
+		return svc.ID
+	}
+	return ""
+}
+
+// adopt gives a ticket going back to wait from a counter (a no-show's
+// second chance, put back) the successor of its service when that is no
+// longer configured (renamed while the ticket was at the counter): in the
+// old service's queue nobody would call it. It says why for the
+// ticket.moved event, "" when nothing changed (or no service succeeds:
+// backToWait then ends it).
+func (t *txn) adopt(tk *Ticket) (reason string) {
+	if t.e.service(tk.Service) != nil {
+		return ""
+	}
+	svc, whose := t.successor(tk)
+	if svc == nil {
+		return ""
+	}
+	reason = fmt.Sprintf("service %s is no longer configured: %s prints %s", tk.Service, svc.ID, whose)
+	if tk.Origin == "" {
+		tk.Origin = tk.Service
+	}
+	tk.Service = svc.ID
+	return reason
+}
+
+// backToWait rehomes (expires) a ticket gone back to wait whose service
+// is no longer configured and has no successor: nobody would call it.
+func (t *txn) backToWait(tk *Ticket) {
+	if tk.State == Waiting && t.e.service(tk.Service) == nil {
+		t.rehome(tk)
+	}
 }
 
 // formerPrefix is the prefix of a service no longer configured: as the

@@ -123,6 +123,82 @@ func TestServiceRenamedBoardKeepsItsName(t *testing.T) {
 	require.Equal(t, "Соцзахист", board(o.e.TakeRetained().Boards).Service)
 }
 
+// A ticket at a counter while its service is renamed keeps the old id
+// there; sent back to wait (a no-show's second chance, put back by a call
+// a moment later), it joins the service that took its queue and is
+// called, not left in a queue nobody reads. Transferred by the counter to
+// that service, it would come back to its own queue first: refused.
+func TestServiceRenamedTicketSentBack(t *testing.T) {
+	renamed := func(s string) string {
+		s = strings.Replace(s, `{id: social,`, `{id: social2,`, 1)
+		return strings.ReplaceAll(s, `services: [social`, `services: [social2`)
+	}
+	grace := withOffice("noshow_grace_min: 1")
+	guard := func(s string) string { return strings.Replace(s, "next_guard_s: -1", "next_guard_s: 10", 1) }
+	live := func(o *office, edits ...func(string) string) {
+		o.cfg = queuetest.Office(t, append(edits, renamed)...)
+		require.NoError(t, o.e.SetConfig(o.ctx, o.cfg))
+		require.Equal(t, "social", o.ticket("А001").Service, "at the counter, as it was")
+	}
+
+	t.Run("no-show", func(t *testing.T) {
+		o := newOffice(t, queuetest.Office(t, grace), monday10)
+		o.issue("social")
+		require.Equal(t, "А001", o.next("1"))
+		live(o, grace)
+		o.do("1", queue.NoShowed)
+		tk := o.ticket("А001")
+		require.Equal(t, []any{queue.Waiting, "social2", "1"}, []any{tk.State, tk.Service, tk.ForCounter})
+		evs := o.events()
+		require.Equal(t, queue.EvMoved, evs[len(evs)-1].Type)
+		require.Contains(t, evs[len(evs)-1].Reason, "service social is no longer configured: social2 prints")
+		o.clk.Add(2 * time.Minute)
+		require.Equal(t, "А001", o.next("2")+o.next("1"), "called after its grace")
+	})
+	t.Run("put back", func(t *testing.T) {
+		o := newOffice(t, queuetest.Office(t, guard), monday10)
+		o.issue("social")
+		o.issue("social")
+		require.Equal(t, "А001", o.next("1"))
+		live(o, guard)
+		_, err := o.e.CallTicket(o.ctx, "1", "А002")
+		require.NoError(t, err)
+		tk := o.ticket("А001")
+		require.Equal(t, []any{queue.Waiting, "social2", "1"}, []any{tk.State, tk.Service, tk.ForCounter})
+		o.clk.Add(time.Minute)
+		require.Equal(t, "А001", o.next("1"), "held for the counter, called first")
+	})
+	t.Run("transfer", func(t *testing.T) {
+		o := newOffice(t, nil, monday10)
+		o.issue("social")
+		require.Equal(t, "А001", o.next("1"))
+		live(o)
+		_, err := o.e.Counter(o.ctx, "1", queue.Command{Action: queue.Transfer, To: "social2"})
+		var te *queue.TransitionError
+		require.ErrorAs(t, err, &te)
+		require.Equal(t, queue.RuleSameService, te.Rule)
+	})
+}
+
+// A counter closed, taken away and added again (an edit undone) starts
+// open, as a new counter does, not closed by the record it left; one
+// closed and kept stays closed.
+func TestCounterAddedAgainStartsOpen(t *testing.T) {
+	o := newOffice(t, nil, monday10)
+	o.do("3", queue.Pause)
+	o.do("2", queue.Pause)
+	o.cfg = queuetest.Office(t, func(s string) string {
+		return strings.Replace(s, "  - {id: \"3\", services: [pension]}\n", "", 1)
+	})
+	require.NoError(t, o.e.SetConfig(o.ctx, o.cfg))
+	o.cfg = queuetest.Office(t)
+	require.NoError(t, o.e.SetConfig(o.ctx, o.cfg))
+	o.issue("pension")
+	require.Equal(t, "П001", o.next("3"), "counter 3 is open")
+	_, err := o.e.Counter(o.ctx, "2", queue.Command{Action: queue.Next})
+	require.ErrorIs(t, err, queue.ErrCounterPaused, "counter 2, kept, is still closed")
+}
+
 // The figures of a service renamed keep the label it called last, live
 // and after a restart: not "" as before the day's first call.
 func TestServiceRenamedKeepsLastCalled(t *testing.T) {

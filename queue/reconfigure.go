@@ -107,6 +107,7 @@ func (t *txn) reconfigured(old *config.Config, sw *swapRequest) error {
 	atGone := t.atGoneCounters()
 	t.rehomeStrays()
 	t.keepRenamedPauses(old)
+	t.openAdded(old)
 	t.e.keepRenamedLastCalled(t.st)
 	t.allChanged()
 	t.hall = true
@@ -149,6 +150,19 @@ func (t *txn) keepRenamedPauses(old *config.Config) {
 			}
 		}
 	}
+}
+
+// openAdded opens the counters the change adds: one taken away closed and
+// added again (an edit undone, a rollback) starts open like any new
+// counter, not closed by what its state record kept.
+func (t *txn) openAdded(old *config.Config) {
+	for _, c := range t.e.cfg.Counters {
+		if cs := t.st.counters[c.ID]; cs != nil && cs.paused && old.Counter(c.ID) == nil {
+			cs.paused = false
+			t.saveCounter(cs)
+		}
+	}
+	t.st.countOpen()
 }
 
 // keepRenamedLastCalled gives a service the label last called under a

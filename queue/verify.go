@@ -348,6 +348,9 @@ func (e *Engine) Check(ctx context.Context) error {
 				if !seen[tk] {
 					bad("waiting ticket %s is in no queue", tk.Label)
 				}
+				if e.service(tk.Service) == nil {
+					bad("waiting ticket %s is of service %s, no longer configured: nobody calls it", tk.Label, tk.Service)
+				}
 			case Called, Serving:
 				if _, ok := current[tk]; !ok {
 					bad("%s ticket %s is no counter's current", tk.State, tk.Label)
