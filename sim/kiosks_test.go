@@ -106,6 +106,34 @@ func TestScreenKioskHasNoPrinter(t *testing.T) {
 	require.Contains(t, msg, "no printer")
 }
 
+// A screen kiosk without buttons offers every service (as the controller
+// takes a press of any at it): the page and the number keys have one
+// button a service, none with a lamp, and a press of one gets its ticket.
+func TestKioskWithoutButtons(t *testing.T) {
+	cfg, err := firmwareconfig.Example("round-the-clock")
+	require.NoError(t, err)
+	cfg.Kiosks = append(cfg.Kiosks, config.Kiosk{ID: "k4", Printer: "none", Profile: "generic"})
+	require.NoError(t, cfg.Validate())
+	ctx, s := startOffice(t, cfg)
+	srv := httptest.NewServer(s.Handler())
+	t.Cleanup(srv.Close)
+
+	var ids []string
+	for _, svc := range cfg.Services {
+		ids = append(ids, svc.ID)
+	}
+	k4 := pageState(t, srv.URL)["k4"]
+	require.Equal(t, ids, k4.Services)
+	require.Len(t, k4.Lamps, len(ids))
+	require.Nil(t, k4.Lamps[0])
+
+	last := len(ids) - 1
+	require.NoError(t, s.PressButton("k4", last, false))
+	got := answer(ctx, t, s, "k4", hasOK)
+	require.Contains(t, got, `"ticket":"`+cfg.Services[last].Prefix+`001"`)
+	require.Error(t, s.PressButton("k4", last+1, false))
+}
+
 // The page's printer fault buttons change the simulated printer: the
 // kiosk refuses with reason printer, its lamps go dark, its printer's
 // topic says why, and another kiosk goes on printing. Normal brings it

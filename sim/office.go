@@ -140,6 +140,20 @@ func Screen(k config.Kiosk) bool {
 	return p == "" || p == "none"
 }
 
+// Buttons are the buttons the simulator offers at kiosk k: its own, or,
+// for a kiosk without any (a screen that offers every service, pressed
+// over MQTT), one for each service, without a pin.
+func Buttons(cfg *config.Config, k config.Kiosk) []config.KioskButton {
+	if len(k.Buttons) > 0 {
+		return k.Buttons
+	}
+	bs := make([]config.KioskButton, len(cfg.Services))
+	for i, svc := range cfg.Services {
+		bs[i].Service = svc.ID
+	}
+	return bs
+}
+
 // SetPrinterFault causes a fault at a kiosk's printer, or clears its
 // faults (FaultNone), as a person at the printer would.
 func (s *Office) SetPrinterFault(kiosk string, f Fault) error {
@@ -224,10 +238,11 @@ func (s *Office) PressButton(kiosk string, i int, long bool) error {
 	if k == nil {
 		return fmt.Errorf("sim: no kiosk %q", kiosk)
 	}
-	if i < 0 || i >= len(k.Buttons) {
+	bs := Buttons(s.Config(), *k)
+	if i < 0 || i >= len(bs) {
 		return fmt.Errorf("sim: kiosk %s has no button %d", kiosk, i+1)
 	}
-	return s.push(k, k.Buttons[i], long)
+	return s.push(k, bs[i], long)
 }
 
 // push presses button b of kiosk k, long or short: a finger on its pin,
@@ -371,8 +386,8 @@ func (s *Office) State() State {
 		st.Kinds = append(st.Kinds, c.Kind)
 	}
 	for _, k := range s.Config().Kiosks {
-		ks := KioskState{ID: k.ID, Printer: raw(bus.Printer(root, k.ID)), Screen: Screen(k), Answer: raw(bus.KioskTicket(root, k.ID))}
-		for _, b := range k.Buttons {
+		ks := KioskState{ID: k.ID, Services: []string{}, Lamps: []*bool{}, Printer: raw(bus.Printer(root, k.ID)), Screen: Screen(k), Answer: raw(bus.KioskTicket(root, k.ID))}
+		for _, b := range Buttons(s.Config(), k) {
 			ks.Services = append(ks.Services, b.Service)
 			var lit *bool
 			if on, ok := s.Pins.Level(b.Lamp); b.Lamp != "" && ok {

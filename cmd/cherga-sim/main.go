@@ -122,7 +122,7 @@ func printIntro(s *sim.Office, page, kiosk string) {
 		} else {
 			fmt.Printf("Press a button of kiosk %s: type its number and Enter; %s. Another kiosk: k ID (%s).\n", k.ID, got, kioskIDs(cfg))
 		}
-		for i, b := range k.Buttons {
+		for i, b := range sim.Buttons(cfg, *k) {
 			svc := cfg.Service(b.Service)
 			fmt.Printf("  %d  %s (%s)\n", i+1, svc.Name, svc.Prefix)
 		}
@@ -336,7 +336,7 @@ var errUnknownCommand = errors.New("unknown command; h for help")
 func pressButton(s *sim.Office, kiosk, n string, long bool) error {
 	k := s.Config().Kiosk(kiosk) // config.set may have given a button another service
 	i, err := strconv.Atoi(n)
-	if err != nil || k == nil || i < 1 || i > len(k.Buttons) {
+	if err != nil || k == nil || i < 1 || i > len(sim.Buttons(s.Config(), *k)) {
 		return errUnknownCommand
 	}
 	return s.PressButton(kiosk, i-1, long)
@@ -350,7 +350,7 @@ func printButtons(cfg *config.Config, kiosk string) {
 		return
 	}
 	fmt.Printf("The number keys press the buttons of kiosk %s:\n", kiosk)
-	for i, b := range k.Buttons {
+	for i, b := range sim.Buttons(cfg, *k) {
 		if svc := cfg.Service(b.Service); svc != nil {
 			fmt.Printf("  %d  %s (%s)\n", i+1, svc.Name, svc.Prefix)
 		}
