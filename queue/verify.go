@@ -5,7 +5,9 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io/fs"
 	"os"
+	"path/filepath"
 	"runtime/debug"
 	"sort"
 	"strconv"
@@ -43,6 +45,11 @@ func Verify(path string, cfg *config.Config) (err error) {
 	db, err := openReadOnly(path)
 	if errors.Is(err, ErrDamaged) {
 		return err // it names the file
+	}
+	if errors.Is(err, fs.ErrNotExist) {
+		// A backup's name mistyped, or one not taken: where the live
+		// store's hint (another db:) would mislead.
+		return fmt.Errorf("queue: verify %s: there is no such file: check its name (ls %s)", path, filepath.Dir(absPath(path)))
 	}
 	if err != nil {
 		return fmt.Errorf("queue: verify %s: %w%s", path, err, accessHint(path, err))

@@ -479,6 +479,13 @@ func TestVerifyFlag(t *testing.T) {
 	require.Equal(t, 1, ee.ExitCode())
 	require.Contains(t, string(out), "damaged")
 
+	// A backup's name mistyped: no such file, not another db: to set.
+	out, err = exec.Command(bin, "-verify", "-config", cfgPath, "-db", filepath.Join(t.TempDir(), "cherga-Mon.db")).CombinedOutput()
+	require.ErrorAs(t, err, &ee, "%s", out)
+	require.Equal(t, 1, ee.ExitCode())
+	require.Contains(t, string(out), "there is no such file: check its name (ls ")
+	require.NotContains(t, string(out), "set db:")
+
 	// An empty file (a copy that failed) is no backup.
 	empty := filepath.Join(t.TempDir(), "empty.db")
 	require.NoError(t, os.WriteFile(empty, nil, 0o600))
@@ -518,6 +525,12 @@ func TestCheckFlag(t *testing.T) {
 	out, code := run(good)
 	require.Equal(t, 0, code, out)
 	require.Contains(t, out, good+" ok")
+	// Its QR code is default.yaml's example: sound, and said.
+	require.Contains(t, out, `warning: office.status_url "https://cherga.local/t/{site}/{id}" is the example address`)
+	own, _ := exampleWith(t, "https://cherga.local/t/", "https://cnap.example.gov.ua/t/")
+	out, code = run(own)
+	require.Equal(t, 0, code, out)
+	require.NotContains(t, out, "warning")
 
 	bad, _ := exampleWith(t, `{id: "12", services: [pension]`, `{id: "12", services: [pensoin]`)
 	out, code = run(bad)

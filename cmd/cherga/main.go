@@ -13,6 +13,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net/url"
 	"os"
 	"os/signal"
 	"strings"
@@ -84,7 +85,7 @@ func main() {
 		if name == "" {
 			name = "the built-in office"
 		}
-		checked(os.Stdout, name, cfg)
+		checked(os.Stdout, name, cfg, *cfgPath == "")
 		return
 	}
 
@@ -163,6 +164,9 @@ func main() {
 		fmt.Fprintln(os.Stderr, "cherga:", err)
 		os.Exit(1)
 	}
+	if warn := exampleStatusURL(cfg); warn != "" && *cfgPath != "" {
+		log.Warn("cherga: " + warn)
+	}
 	log.Info("cherga ready", "site", cfg.Site, "broker", config.RedactURL(o.BrokerURL()), "root", cfg.Root(), "db", o.Engine().Path(), "version", version)
 	select {
 	case <-ctx.Done():
@@ -194,15 +198,34 @@ func checkFailed(w io.Writer, err error) int {
 
 // checked says that the configuration file is sound (for -check), with
 // what a config.set would refuse or warn of but a start takes: a prefix
-// citizens may misread, two counters on one AWTRIX matrix.
-func checked(w io.Writer, name string, cfg *config.Config) {
+// citizens may misread, two counters on one AWTRIX matrix; and, of a file
+// (not the built-in office, the simulator's), default.yaml's example QR
+// address.
+func checked(w io.Writer, name string, cfg *config.Config, builtin bool) {
 	for _, warn := range cfg.PrefixWarnings() {
 		fmt.Fprintln(w, "cherga: warning:", warn)
 	}
 	if err := cfg.SharedMatrix(); err != nil {
 		fmt.Fprintln(w, "cherga: warning:", err)
 	}
+	if warn := exampleStatusURL(cfg); warn != "" && !builtin {
+		fmt.Fprintln(w, "cherga: warning:", warn)
+	}
 	fmt.Fprintln(w, "cherga:", name, "ok")
+}
+
+// exampleHost is the host of the status_url default.yaml ships: an
+// example for the simulator, which no citizen's phone reaches.
+const exampleHost = "cherga.local"
+
+// exampleStatusURL warns of an office that prints the example QR code
+// (default.yaml's, left as it was at the installation), "" otherwise.
+func exampleStatusURL(cfg *config.Config) string {
+	u, err := url.Parse(cfg.Office.StatusURL)
+	if err != nil || !strings.EqualFold(u.Hostname(), exampleHost) {
+		return ""
+	}
+	return fmt.Sprintf("office.status_url %q is the example address of default.yaml: every ticket prints a QR code that citizens' phones cannot open; make it the address of the office website's ticket page, or \"\" to print none", cfg.Office.StatusURL)
 }
 
 // loadConfig reads the office (the built-in one without a path) and checks
