@@ -59,7 +59,8 @@
 // the office's) and on holidays (ErrClosed), beyond the service's daily cap
 // (ErrDailyCap), and, with office.refuse_late, when the ticket would not be
 // served before the service closes: its expected call, behind those of its
-// rank, plus one visit (*FullError). The
+// rank, plus one visit, or, with every counter of the service on a break,
+// its call were they all to open now (*FullError). The
 // business day is the date in the office time zone; it never goes
 // backwards when the clock of a Pi without RTC jumps.
 //
@@ -72,7 +73,10 @@
 // is expected to end: by the recent visits that lasted longer than this one
 // so far, or what the mean leaves of it, at least a quarter. An ordinary
 // ticket's wait also counts the priority and transferred tickets that will
-// come and go before it, at the rate they came today. Stats gives per day, service and counter the tickets issued, served,
+// come and go before it, at the rate they came today. Where counters of
+// the service serve others too, the call policy is played forward instead
+// (projection.go), so that a shared counter is not counted whole for each
+// service. Stats gives per day, service and counter the tickets issued, served,
 // no-shows, transfers (out and in), voided and expired (of them, those at a
 // counter when the day ended), the visits, and wait and service time n,
 // mean, p50, p90 (nearest rank) and max, from the day's events visit by

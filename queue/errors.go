@@ -244,11 +244,18 @@ type FullError struct {
 	Wait    time.Duration
 	Visit   time.Duration
 	Closes  time.Time
+	// Break: every counter of the service is on a break, and Wait is the
+	// least it can be, were they all to open now.
+	Break bool
 }
 
 func (e *FullError) Error() string {
-	return fmt.Sprintf("queue: %s: a ticket taken now would be called in about %d min (%d waiting) and served in about %d min more, after closing at %s",
-		e.Service, Minutes(e.Wait), e.Waiting, Minutes(e.Visit), ClosingText(e.Closes))
+	about := "about"
+	if e.Break {
+		about = "at least (every counter of it is on a break)"
+	}
+	return fmt.Sprintf("queue: %s: a ticket taken now would be called in %s %d min (%d waiting) and served in about %d min more, after closing at %s",
+		e.Service, about, Minutes(e.Wait), e.Waiting, Minutes(e.Visit), ClosingText(e.Closes))
 }
 
 // ClosingText is a closing time as the hours give it: "17:00", and "24:00"

@@ -84,8 +84,8 @@ func (e *Engine) Issue(ctx context.Context, r IssueRequest) (Issued, error) {
 		t.st.tickets[tk.ID] = tk
 		t.event(EvIssued, tk, "", "")
 		t.changed(svc.ID)
-		res = Issued{Ticket: *tk, Ahead: t.st.heldCount[svc.ID] + queued, Wait: t.waitOf(svc, queued, callRank(tk))}
-		res.Late, res.Closes = t.late(svc, res.Wait)
+		res = Issued{Ticket: *tk, Ahead: t.st.heldCount[svc.ID] + queued, Wait: t.waitOf(svc, tk, queued, true)}
+		res.Late, res.Closes, _ = t.late(svc, res.Wait, queued)
 		return nil
 	})
 	return res, err
@@ -180,9 +180,9 @@ func (t *txn) issuable(svc *config.Service, priority bool) error {
 		if priority {
 			rank = 0
 		}
-		w := t.waitOf(svc, t.st.queuedAhead(svc.ID, rank), rank)
-		if late, closes := t.late(svc, w); late {
-			return &FullError{Service: svc.ID, Waiting: t.waitingCount(svc.ID), Wait: w, Visit: t.perTicket(svc), Closes: closes}
+		w := t.newcomerWait(svc, rank)
+		if late, closes, least := t.late(svc, w, t.st.queuedAhead(svc.ID, rank)); late {
+			return &FullError{Service: svc.ID, Waiting: t.waitingCount(svc.ID), Wait: least, Visit: t.perTicket(svc), Closes: closes, Break: w == Unknown}
 		}
 	}
 	return nil
@@ -209,16 +209,28 @@ func Refusal(err error) string {
 	return "error"
 }
 
-// late says whether a ticket of svc called after wait would be served only
-// after the service closes (when it does, with true): its call, plus one
-// visit. With no counter open (Unknown) nobody can tell, and one may open:
-// not late.
-func (t *txn) late(svc *config.Service, wait time.Duration) (bool, time.Time) {
+// late says whether a ticket of svc called after wait, with ahead before
+// it in the service's queue, would be served only after the service
+// closes (when it does, with true): its call, plus one visit. With no
+// counter open (Unknown: all on a break) its wait is at least the one of
+// all the service's counters open now, idle: late when even that is; judged
+// is the wait it judged by.
+func (t *txn) late(svc *config.Service, wait time.Duration, ahead int) (late bool, closes time.Time, judged time.Duration) {
 	_, closes, ok := t.e.hours(svc, t.now)
-	if ok && wait != Unknown && t.now.Add(wait+t.perTicket(svc)).After(closes) {
-		return true, closes
+	if !ok {
+		return false, time.Time{}, wait
 	}
-	return false, time.Time{}
+	if wait == Unknown {
+		n := len(t.e.servedBy[svc.ID])
+		if n == 0 || !t.calling(svc) {
+			return false, time.Time{}, wait
+		}
+		wait = turn(make([]time.Duration, n), t.perTicket(svc), ahead+t.st.heldCount[svc.ID])
+	}
+	if t.now.Add(wait + t.perTicket(svc)).After(closes) {
+		return true, closes, wait
+	}
+	return false, time.Time{}, wait
 }
 
 // Issuable says whether Issue would issue an ordinary ticket of service
@@ -996,7 +1008,7 @@ func (t *txn) position(tk *Ticket) (ahead int, wait time.Duration) {
 	} else {
 		queued := slices.Index(t.st.waiting[tk.Service], tk)
 		ahead = t.st.heldCount[tk.Service] + queued
-		wait = t.waitOf(svc, queued, callRank(tk))
+		wait = t.waitOf(svc, tk, queued, true)
 	}
 	if wait >= 0 && tk.NotBefore.After(t.now) {
 		wait = max(wait, tk.NotBefore.Sub(t.now))

@@ -54,6 +54,16 @@ type txn struct {
 	// was is the configuration that ran before, in a transaction that
 	// changes it (reconfigured).
 	was *config.Config
+	// waits are the waits of newcomers found (newcomerWait): a service's
+	// figures and its kiosks' refuse_late ask the same, each a
+	// projection. Good while no event changes the state.
+	waits map[newcomerKey]time.Duration
+}
+
+type newcomerKey struct {
+	service string
+	rank    int
+	seq     uint64
 }
 
 // logAfter logs, with f, once the transaction is committed.
@@ -353,17 +363,35 @@ func (t *txn) remaining(tk *Ticket, per time.Duration) time.Duration {
 	return max(per-elapsed, per/4)
 }
 
-// waitOf estimates the wait of a ticket of svc with ahead people before it
-// in the service's queue now (not those held for a counter: see freeAt)
-// and of call rank rank (callRank). Before an ordinary ticket's turn
-// comes, priority and transferred tickets arrive and go before it: as many
-// as arrived in its wait at today's rate (jumpRate), so the wait is the
-// one of ahead plus those, found by a few rounds of the estimate. It is 0
-// for a service that is not configured, Unknown with no counter open.
-func (t *txn) waitOf(svc *config.Service, ahead, rank int) time.Duration {
+// waitOf estimates the wait of tk, a ticket of svc of call rank rank
+// (callRank) with ahead people before it in the service's queue now (not
+// those held for a counter: see freeAt): one waiting in the queue
+// (queued), or one that would join it now (newcomer). It is 0 for a
+// service that is not configured, Unknown with no counter open. Where
+// counters of the service serve others too, the call policy is played
+// forward (project); else, or with too many waiting, roughWait.
+func (t *txn) waitOf(svc *config.Service, tk *Ticket, ahead int, queued bool) time.Duration {
 	if svc == nil {
 		return 0
 	}
+	if _, _, ok := t.freeAt(svc); !ok {
+		return Unknown
+	}
+	if svcs, ctrs := t.shared(svc); len(svcs) > 1 {
+		if w, ok := t.project(svcs, ctrs, tk, ahead, !queued); ok {
+			return w
+		}
+	}
+	return t.roughWait(svc, ahead, callRank(tk))
+}
+
+// roughWait estimates the wait of a ticket of svc with ahead people before
+// it in the service's queue now and of call rank rank as if the counters
+// open for the service served it alone. Before an ordinary ticket's turn
+// comes, priority and transferred tickets arrive and go before it: as many
+// as arrived in its wait at today's rate (jumpRate), so the wait is the
+// one of ahead plus those, found by a few rounds of the estimate.
+func (t *txn) roughWait(svc *config.Service, ahead, rank int) time.Duration {
 	free, per, ok := t.freeAt(svc)
 	if !ok {
 		return Unknown
@@ -440,7 +468,7 @@ func (t *txn) figures(service string) display.Queue {
 	svc := t.e.service(service)
 	q := display.Queue{
 		Waiting:    t.waitingCount(service),
-		ETAMin:     Minutes(t.waitOf(svc, len(t.st.waiting[service]), 2)),
+		ETAMin:     Minutes(t.newcomerWait(svc, 2)),
 		LastCalled: t.st.lastCalled[service],
 	}
 	if p := t.paused(service); p != nil {
