@@ -95,6 +95,24 @@ func Decode(b []byte) (docs []Doc, rest []byte) {
 	return docs, b[d.cutAt:]
 }
 
+// unfinished is how many more bytes a printer that received data awaits
+// of its last command, cut off inside it (the rows of a raster logo, a QR
+// code's data): 0 when data ends between commands.
+func unfinished(prof *Profile, data []byte) int {
+	d := NewDecoder(prof)
+	d.Feed(data)
+	if len(d.pend) == 0 {
+		return 0
+	}
+	pend := d.pend
+	for k := 256; k <= 1<<24; k *= 8 {
+		if n, _ := d.step(append(append([]byte(nil), pend...), make([]byte, k)...)); n > 0 {
+			return max(n-len(pend), 0)
+		}
+	}
+	return 0
+}
+
 // qrDefaultModule is the module size of a QR code printed without one set:
 // 3 dots, Epson's default.
 const qrDefaultModule = 3

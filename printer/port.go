@@ -58,7 +58,7 @@ type Printer struct {
 	// baud rate (the kernel buffers them); a status reply cannot come before.
 	lineFree time.Time
 
-	mu     sync.Mutex // guards conn, closed and asb, never held during I/O
+	mu     sync.Mutex // guards conn, closed, asb and owed, never held during I/O
 	conn   conn
 	closed bool
 	// asb is the state the printer last told on conn by automatic status
@@ -79,6 +79,9 @@ type Printer struct {
 	confirms bool
 	noPID    bool
 	heard    chan struct{}
+	// owed is how many bytes the printer awaits of a command a failed
+	// Print cut off (Print): sent as NULs before anything else.
+	owed int
 }
 
 // conn is one open transport. Read returns errReadTimeout at the deadline,
@@ -185,8 +188,12 @@ func (p *Printer) PrintTicket(ctx context.Context, t *Ticket) error {
 
 // Print sends data to the printer. Each write of up to 512 bytes must complete
 // within the timeout and before the deadline of ctx. On a write error or timeout the
-// device is closed, to be reopened by the next call; the printer may then hold a
-// partial ticket, which the ESC @ starting the next one clears.
+// device is closed, to be reopened by the next call. The printer may then hold a
+// partial ticket cut off inside a command whose data it still awaits (a logo's
+// rows, a QR code's data): it would take the next ticket's first bytes, its ESC @
+// too, for that data, and print the rest as text. So the next call first sends it
+// as many NUL bytes as that command still wants (owed), and the next ticket's
+// ESC @ is read as one; a printer switched off meanwhile ignores them.
 func (p *Printer) Print(ctx context.Context, data []byte) error {
 	if p.spec.kind == kindNone {
 		return p.checkOpen()
@@ -199,13 +206,16 @@ func (p *Printer) Print(ctx context.Context, data []byte) error {
 		return err
 	}
 	printed := later(p.lineFree, time.Now()).Add(printTime(p.profile, data))
+	all := data
 	for len(data) > 0 {
 		if err := ctx.Err(); err != nil {
+			p.owe(all[:len(all)-len(data)])
 			return err
 		}
 		k := min(len(data), chunk)
 		n, err := c.write(data[:k], p.deadline(ctx))
 		if err != nil {
+			p.owe(all[:len(all)-len(data)+max(n, 0)])
 			return p.fail(c, "write", err)
 		}
 		p.lineFree = later(p.lineFree, time.Now()).Add(p.spec.wireTime(n))
@@ -560,6 +570,9 @@ func (p *Printer) get(ctx context.Context) (conn, error) {
 	if p.conn != nil {
 		c := p.conn
 		p.mu.Unlock()
+		if err := p.pay(ctx, c); err != nil {
+			return nil, err
+		}
 		return c, nil
 	}
 	c, err := p.spec.open(ctx, p.timeout)
@@ -575,12 +588,45 @@ func (p *Printer) get(ctx context.Context) (conn, error) {
 	}
 	p.conn = c
 	p.mu.Unlock()
+	if err := p.pay(ctx, c); err != nil {
+		return nil, err
+	}
 	if asb {
 		if _, err := c.write(AutoStatus(nil, ASBAll), p.deadline(ctx)); err != nil {
 			return nil, p.fail(c, "write", err)
 		}
 	}
 	return c, nil
+}
+
+// owe notes what the printer still awaits of a ticket cut off after sent:
+// the next call gives it (pay).
+func (p *Printer) owe(sent []byte) {
+	n := unfinished(p.profile, sent)
+	p.mu.Lock()
+	p.owed = n
+	p.mu.Unlock()
+}
+
+// pay sends the NUL bytes owed on c, if any, before anything else.
+func (p *Printer) pay(ctx context.Context, c conn) error {
+	p.mu.Lock()
+	n := p.owed
+	p.mu.Unlock()
+	if n == 0 {
+		return nil
+	}
+	for zeros := make([]byte, min(n, chunk)); n > 0; {
+		k, err := c.write(zeros[:min(n, len(zeros))], p.deadline(ctx))
+		if err != nil {
+			return p.fail(c, "write", err)
+		}
+		n -= k
+		p.mu.Lock()
+		p.owed = n
+		p.mu.Unlock()
+	}
+	return nil
 }
 
 // drop forgets c, if it is still the current connection, and closes it.
