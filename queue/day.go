@@ -64,7 +64,7 @@ func (e *Engine) clockOK(now time.Time) bool {
 	}
 	if e.distrust.IsZero() {
 		e.believed = true
-		return true
+		return !e.holdJump(now)
 	}
 	// The wall clocks, not the monotonic readings that times from
 	// time.Now carry: those never see a step, which is what is looked for.
@@ -74,7 +74,66 @@ func (e *Engine) clockOK(now time.Time) bool {
 	}
 	e.log.Info("queue: the clock was set past the time this office last ran at: tickets are issued again", "now", now, "last_ran", e.distrust)
 	e.distrust, e.believed = time.Time{}, true
+	e.seenWall, e.seenUp = now.Round(0), e.opts.Uptime() // the step that set it is no step to hold
 	return true
+}
+
+// A believed clock that steps far ahead while the controller runs may be
+// wrong: a bad time server, an RTC read garbled, a date -s mistyped. Taken
+// at once, a step across midnight starts the next business day, which
+// never goes back: today's waiting tickets go home, and, once the clock is
+// put right, the office runs on under a day to come, numbering on, its
+// closings never reached, until the calendar catches up. A step past a
+// service's closing sends its citizens home. So a step ahead of more than
+// clockJumpSlack beyond what the uptime explains is held: no ticket is
+// issued, no service closes and no day starts, until the clock has kept
+// the time it stepped to for clockJumpConfirm, or comes back (NTP
+// correcting it), or an administrator trusts it (clock.trust). Not in the
+// first clockBootGrace of the run: that is NTP setting a Pi's clock,
+// restored at boot from the evening before, to the morning.
+const (
+	clockJumpSlack   = 10 * time.Minute
+	clockJumpConfirm = 5 * time.Minute
+	clockBootGrace   = 15 * time.Minute
+)
+
+// clockJump is a step of the clock ahead held: the clock read and the
+// uptime then.
+type clockJump struct {
+	wall time.Time
+	up   time.Duration
+}
+
+// holdJump reports whether the believed clock now is a step ahead held
+// (see clockJumpSlack), and notes the reading.
+func (e *Engine) holdJump(now time.Time) bool {
+	wall, up := now.Round(0), e.opts.Uptime()
+	if j := e.jump; j != nil {
+		switch moved := wall.Sub(j.wall) - (up - j.up); {
+		case moved < -clockJumpSlack || moved > clockJumpSlack:
+			// It stepped again: back to where it ran before the step, or
+			// elsewhere, judged afresh from there.
+			e.jump = nil
+			e.log.Info("queue: the clock stepped again after a step ahead was held", "now", now, "held", j.wall)
+		case up-j.up >= clockJumpConfirm:
+			e.jump = nil
+			e.log.Warn("queue: the clock kept the time it stepped ahead to: believed, tickets are issued again", "now", now)
+			e.seenWall, e.seenUp = wall, up
+			return false
+		default:
+			return true
+		}
+	}
+	if !e.seenWall.IsZero() && up >= clockBootGrace {
+		if ahead := wall.Sub(e.seenWall) - (up - e.seenUp); ahead > clockJumpSlack {
+			e.jump = &clockJump{wall: wall, up: up}
+			e.log.Warn("queue: the clock stepped ahead while the office runs: no ticket is issued, no service closes and no day starts until it has kept that time for 5 minutes (or chergactl clock.trust)",
+				"now", now, "was", e.seenWall.Add(up-e.seenUp), "ahead", ahead.Round(time.Second))
+			return true
+		}
+	}
+	e.seenWall, e.seenUp = wall, up
+	return false
 }
 
 // distrustBehind distrusts a clock (valid) behind the one the office last
@@ -92,7 +151,7 @@ func (e *Engine) distrustBehind(now time.Time) {
 // the one recorded, or behind it (NTP corrected a fast clock: a restart
 // must not take the fast one for the time it last ran at).
 func (t *txn) storeClock() {
-	if !clockValid(t.now) || !t.e.distrust.IsZero() || t.now.Equal(t.e.clockStored) {
+	if !clockValid(t.now) || !t.e.distrust.IsZero() || t.e.jump != nil || t.now.Equal(t.e.clockStored) {
 		return
 	}
 	t.fail(t.tx.Bucket(bucketMeta).Put(keyClock, u64(uint64(t.now.UnixNano()))))
@@ -126,7 +185,11 @@ func (e *Engine) TrustClock(ctx context.Context) (lastRan time.Time, err error) 
 		if !e.distrust.IsZero() {
 			e.log.Warn("queue: an administrator trusts the clock behind the time this office last ran at", "now", t.now, "last_ran", e.distrust)
 		}
-		e.distrust, e.clockStored = time.Time{}, time.Time{}
+		if e.jump != nil {
+			e.log.Warn("queue: an administrator trusts the clock stepped ahead", "now", t.now)
+		}
+		e.distrust, e.clockStored, e.jump = time.Time{}, time.Time{}, nil
+		e.seenWall, e.seenUp = t.now.Round(0), e.opts.Uptime()
 		t.dirtyLoad = true
 		return nil
 	})
@@ -224,6 +287,9 @@ func (st *state) closeDue(now time.Time) bool {
 // closing and forward again, a restart). Tickets at a counter stay until
 // the specialist ends them.
 func (t *txn) closeServices() {
+	if t.e.jump != nil {
+		return // the clock may be wrong (holdJump)
+	}
 	for _, c := range t.st.closes {
 		if t.now.Before(c.at) {
 			return

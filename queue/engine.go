@@ -156,6 +156,12 @@ type Engine struct {
 	// unset: the clock was found unset (before 2024), and the log told;
 	// believed: a clock was believed in this run (loop goroutine only).
 	unset, believed bool
+	// seenWall and seenUp are the believed clock and the uptime read last;
+	// jump is a step of the clock ahead they do not explain, held until it
+	// has lasted clockJumpConfirm (holdJump; loop goroutine only).
+	seenWall time.Time
+	seenUp   time.Duration
+	jump     *clockJump
 	// behindSaid is the business day the log told the clock is behind
 	// (loop goroutine only).
 	behindSaid string
@@ -656,7 +662,7 @@ func (e *Engine) checkFile() error {
 // closing, the acknowledged events, the clock.
 func (e *Engine) catchUp() {
 	now := e.opts.Now()
-	if e.dayChange(now, e.st.day) || e.st.closeDue(now) || e.acked.Load() > e.ackStored ||
+	if e.dayChange(now, e.st.day) || e.jump == nil && e.st.closeDue(now) || e.acked.Load() > e.ackStored ||
 		e.clockOK(now) && (now.Sub(e.clockStored) >= clockEvery || e.clockStored.Sub(now) > clockSlack) {
 		e.commitEmpty()
 	}
