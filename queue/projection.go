@@ -37,6 +37,10 @@ type projQueue struct {
 	taken  map[int]bool // and those at these indexes after it
 	called int          // how many of q, and in, were called
 	per    time.Duration
+	// closes is when the service closes, from now (0: not before the
+	// ticket's own, which the projection plays on through): its tickets
+	// go home then, and no more come.
+	closes time.Duration
 	// Tickets that jump the ordinary ones (priority, transferred) come
 	// rate a minute; jumped of them were called.
 	rate   float64
@@ -65,6 +69,9 @@ func (pq *projQueue) ticket(i int) *Ticket {
 // no-show's grace), at which offset the first of those may be (wake, 0
 // with none).
 func (pq *projQueue) due(now time.Time, at time.Duration) (tk *Ticket, i int, wake time.Duration) {
+	if pq.closed(at) {
+		return nil, -1, 0
+	}
 	n := pq.len()
 	for pq.next < n && pq.taken[pq.next] {
 		delete(pq.taken, pq.next)
@@ -87,6 +94,24 @@ func (pq *projQueue) due(now time.Time, at time.Duration) (tk *Ticket, i int, wa
 		return c, i, wake
 	}
 	return nil, -1, wake
+}
+
+func (pq *projQueue) closed(at time.Duration) bool { return pq.closes > 0 && at >= pq.closes }
+
+// jumper reports whether a jumper has come by at, not yet called, and,
+// when none has, at which offset the next will (wake, 0: none).
+func (pq *projQueue) jumper(at time.Duration) (come bool, wake time.Duration) {
+	if pq.rate <= 0 {
+		return false, 0
+	}
+	next := pq.jumperAt(pq.jumped + 1)
+	switch {
+	case pq.closes > 0 && next >= pq.closes:
+		return false, 0
+	case next <= at:
+		return true, 0
+	}
+	return false, next
 }
 
 // take calls the ticket at index i.
@@ -181,10 +206,10 @@ func (t *txn) shared(svc *config.Service) (svcs []*config.Service, ctrs []*count
 }
 
 // project is the wait of tk, a ticket of svcs[0] at index at of its
-// queue, or, not yet in it (newcomer), to join it there, playing the call
-// policy forward at counters ctrs; ok is false when its service's tickets
-// are not called fast enough to tell (none in projectSteps, or not
-// faster than jumpers come).
+// queue, or, not yet in it (newcomer), to join it there, playing the
+// call policy forward at counters ctrs. ok is false when that cannot tell
+// in projectSteps calls (its service's tickets not called faster than
+// jumpers come): the wait is then at least the one returned.
 func (t *txn) project(svcs []*config.Service, ctrs []*counterState, tk *Ticket, at int, newcomer bool) (time.Duration, bool) {
 	qs := make([]projQueue, len(svcs))
 	index := make(map[string]int, len(svcs))
@@ -194,6 +219,9 @@ func (t *txn) project(svcs []*config.Service, ctrs []*counterState, tk *Ticket, 
 		// tickets there are (their order after every id): before the
 		// ordinary ones alone, as in roughWait.
 		qs[i] = projQueue{q: t.st.waiting[s.ID], at: -1, per: t.perTicket(s), rate: t.jumpRate(s)}
+		if _, closes, ok := t.e.hours(s, t.now); ok && i > 0 && closes.After(t.now) {
+			qs[i].closes = closes.Sub(t.now)
+		}
 	}
 	if newcomer {
 		qs[0].in, qs[0].at = tk, at
@@ -214,6 +242,7 @@ func (t *txn) project(svcs []*config.Service, ctrs []*counterState, tk *Ticket, 
 		h = append(h, pc)
 	}
 	heap.Init(&h)
+	var calls []time.Duration // of the ticket's service, when
 	for range projectSteps {
 		if h.Len() == 0 {
 			return 0, false
@@ -221,7 +250,7 @@ func (t *txn) project(svcs []*config.Service, ctrs []*counterState, tk *Ticket, 
 		pc := h[0]
 		// A ticket held for the counter first.
 		var heldWake time.Duration
-		if call := t.projectHeld(pc, &heldWake); call != nil {
+		if call := t.projectHeld(pc, qs, index, &heldWake); call != nil {
 			pc.free += t.perOf(call.Service, qs, index)
 			heap.Fix(&h, 0)
 			continue
@@ -238,21 +267,20 @@ func (t *txn) project(svcs []*config.Service, ctrs []*counterState, tk *Ticket, 
 			pq := &qs[qi]
 			head, hi, w := pq.due(t.now, pc.free)
 			soonest(w)
+			come, w := pq.jumper(pc.free)
+			soonest(w)
 			var cand *Ticket
 			jumper := false
 			rank, order := 3, uint64(0)
 			switch {
 			case head != nil && callRank(head) < 2:
 				cand, rank, order = head, callRank(head), head.ID
-			case pq.rate > 0 && pq.jumperAt(pq.jumped+1) <= pc.free:
+			case come:
 				// After the priority and transferred tickets waiting
 				// now, by when it came.
 				jumper, rank, order = true, 1, 1<<62+uint64(pq.jumperAt(pq.jumped+1))
 			case head != nil:
 				cand, rank, order = head, 2, head.ID
-			}
-			if pq.rate > 0 && !jumper {
-				soonest(pq.jumperAt(pq.jumped + 1))
 			}
 			if rank == 3 || rank > bestRank {
 				continue
@@ -286,6 +314,9 @@ func (t *txn) project(svcs []*config.Service, ctrs []*counterState, tk *Ticket, 
 			} else {
 				pq.take(bestI)
 			}
+			if bestQ == 0 {
+				calls = append(calls, pc.free)
+			}
 			pc.free += pq.per
 			heap.Fix(&h, 0)
 		}
@@ -293,19 +324,24 @@ func (t *txn) project(svcs []*config.Service, ctrs []*counterState, tk *Ticket, 
 	if h.Len() == 0 {
 		return 0, false
 	}
-	// The rest at the pace so far: the calls of the service's queue (its
-	// jumpers too) in the time played, less the jumpers to come that go
-	// before tk.
+	// The rest at the pace of the service's calls so far: the visits
+	// they began, as far as done in the time played (a round of counters
+	// idle at the start begins many, done much later), less the jumpers
+	// to come that go before tk.
 	played, pq := h[0].free, &qs[0]
-	if played <= 0 {
-		return 0, false
+	done := 0.0
+	for _, c := range calls {
+		done += min(float64(played-c)/float64(pq.per), 1)
 	}
-	pace := float64(pq.called+pq.jumped) / played.Minutes()
+	if played <= 0 || pq.per <= 0 {
+		return played, false
+	}
+	pace := done / played.Minutes()
 	if callRank(tk) == 2 {
 		pace -= pq.rate
 	}
 	if pace <= 0 {
-		return 0, false
+		return played, false
 	}
 	rest := float64(pq.before(at)+1) / pace
 	return played + time.Duration(rest*float64(time.Minute)), true
@@ -313,10 +349,13 @@ func (t *txn) project(svcs []*config.Service, ctrs []*counterState, tk *Ticket, 
 
 // projectHeld calls the first ticket held for the counter that may be
 // called as it frees up, or says (wake) at which offset the first held
-// back may.
-func (t *txn) projectHeld(pc *projCounter, wake *time.Duration) *Ticket {
+// back may. Those of a service closed by then went home.
+func (t *txn) projectHeld(pc *projCounter, qs []projQueue, index map[string]int, wake *time.Duration) *Ticket {
 	for i := pc.heldAt; i < len(pc.held); i++ {
 		tk := pc.held[i]
+		if qi, ok := index[tk.Service]; ok && qs[qi].closed(pc.free) {
+			continue
+		}
 		nb := tk.NotBefore.Sub(t.now)
 		if tk.NotBefore.IsZero() || nb <= pc.free {
 			// Held queues are in call order; those before, held back,

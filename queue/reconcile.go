@@ -124,14 +124,11 @@ func (t *txn) rehome(tk *Ticket) {
 			return
 		}
 		why = append(why, fmt.Sprintf("service %s is no longer configured: %s prints %s", tk.Service, svc.ID, whose))
-		if tk.Origin == "" {
-			tk.Origin = tk.Service
-		}
 		if t.movedFrom == nil {
 			t.movedFrom = map[uint64]string{}
 		}
 		t.movedFrom[tk.ID] = tk.Service
-		tk.Service = svc.ID
+		t.succeed(tk, svc.ID)
 	}
 	if tk.State == Waiting {
 		t.st.enqueue(tk)
@@ -182,11 +179,23 @@ func (t *txn) adopt(tk *Ticket) (reason string) {
 		return ""
 	}
 	reason = fmt.Sprintf("service %s is no longer configured: %s prints %s", tk.Service, svc.ID, whose)
+	t.succeed(tk, svc.ID)
+	return reason
+}
+
+// succeed moves tk from its service, no longer configured, to the one
+// that succeeds it: its origin kept, and its jump, where a transferred
+// ticket counts (state.jumped), with it: a transfer on from there takes
+// one off there.
+func (t *txn) succeed(tk *Ticket, to string) {
 	if tk.Origin == "" {
 		tk.Origin = tk.Service
 	}
-	tk.Service = svc.ID
-	return reason
+	if tk.Transfers > 0 {
+		t.st.jumps[tk.Service]--
+		t.st.jumps[to]++
+	}
+	tk.Service = to
 }
 
 // backToWait rehomes (expires) a ticket gone back to wait whose service

@@ -2,12 +2,15 @@ package queue_test
 
 import (
 	"errors"
+	"fmt"
+	"slices"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/cherga/cherga/internal/config"
 	"github.com/cherga/cherga/queue"
 	"github.com/cherga/cherga/queue/queuetest"
 )
@@ -145,4 +148,145 @@ func TestEstimateSharedCounterLongQueue(t *testing.T) {
 	got := called[a.Ticket.Label].Sub(start)
 	t.Logf("%s: told %v, called after %v", a.Ticket.Label, a.Wait, got)
 	require.InDelta(t, got.Minutes(), a.Wait.Minutes(), 0.05*got.Minutes())
+}
+
+// sharedOffice is an office open round the clock with social (10 min a
+// visit) and pension (15 min): nA counters of social alone, nP of pension
+// alone and nS of both, with extra in each shared counter's item.
+func sharedOffice(t *testing.T, nA, nP, nS int, extra string) (*config.Config, []string) {
+	t.Helper()
+	var b strings.Builder
+	b.WriteString(`
+site: test
+office:
+  name: "Т"
+  timezone: Europe/Kyiv
+  next_guard_s: -1
+  hours: {mon: "00:00-24:00", tue: "00:00-24:00", wed: "00:00-24:00", thu: "00:00-24:00", fri: "00:00-24:00", sat: "00:00-24:00", sun: "00:00-24:00"}
+services:
+  - {id: social, name: "Соціальний захист", prefix: "А", width: 4, avg_service_min: 10}
+  - {id: pension, name: "Пенсійний фонд", prefix: "П", width: 4, avg_service_min: 15}
+counters:
+`)
+	var ids []string
+	for i, svcs := range slices.Concat(slices.Repeat([]string{"social"}, nA), slices.Repeat([]string{"pension"}, nP), slices.Repeat([]string{"social, pension"}, nS)) {
+		e := ""
+		if strings.Contains(svcs, ",") {
+			e = extra
+		}
+		fmt.Fprintf(&b, "  - {id: \"%d\", services: [%s]%s}\n", i+1, svcs, e)
+		ids = append(ids, fmt.Sprint(i+1))
+	}
+	cfg, err := config.Parse([]byte(b.String()))
+	require.NoError(t, err)
+	return cfg, ids
+}
+
+// With many counters idle at the start, the first round of calls is no
+// pace: the rest of a long queue goes at the pace of the visits done.
+func TestEstimateManyCountersLongQueue(t *testing.T) {
+	cfg, ids := sharedOffice(t, 8, 8, 8, "")
+	o := newOffice(t, cfg, monday10)
+	for i := range 320 {
+		o.issue([]string{"social", "pension"}[i%2])
+	}
+	a := o.issue("social")
+	start := o.clk.Now()
+	called := play(o, ids, start.Add(6*time.Hour))
+	got := called[a.Ticket.Label].Sub(start)
+	t.Logf("%s: told %v, called after %v", a.Ticket.Label, a.Wait, got)
+	require.InDelta(t, got.Minutes(), a.Wait.Minutes(), 0.05*got.Minutes())
+}
+
+// A service its shared counter all but never calls (pension weighs 100
+// there, and its own counters are busy with a long queue): the projection
+// sees no call of it in the calls it plays, and the wait is at least
+// those, not the wait of a counter of its own.
+func TestEstimateStarvedService(t *testing.T) {
+	cfg, ids := sharedOffice(t, 0, 3, 1, ", weights: {pension: 100}")
+	o := newOffice(t, cfg, monday10)
+	for range 140 {
+		o.issue("pension")
+		o.clk.Add(10 * time.Second)
+	}
+	a := o.issue("social")
+	start := o.clk.Now()
+	called := play(o, ids, start.Add(15*time.Hour))
+	got := called[a.Ticket.Label].Sub(start)
+	t.Logf("%s: told %v, called after %v", a.Ticket.Label, a.Wait, got)
+	require.Greater(t, a.Wait, got*3/4)
+}
+
+// Another service of the shared counter closes before the ticket's turn:
+// its tickets go home then, and the counter calls this one's.
+func TestEstimateOtherServiceCloses(t *testing.T) {
+	cfg := queuetest.Office(t, nineToFive, func(s string) string {
+		s = strings.Replace(s, `avg_service_min: 15}`, `avg_service_min: 15, hours: {mon: "09:00-12:00"}}`, 1)
+		return strings.Replace(s, `  - {id: "3", services: [pension]}`+"\n", "", 1)
+	})
+	o := newOffice(t, cfg, time.Date(2026, 11, 23, 11, 0, 0, 0, kyiv))
+	o.do("1", queue.Pause) // counter 2 alone: social and pension
+	for range 6 {
+		o.issue("pension")
+		o.clk.Add(5 * time.Second)
+	}
+	var social []queue.Issued
+	for range 3 {
+		social = append(social, o.issue("social"))
+		o.clk.Add(5 * time.Second)
+	}
+	start := o.clk.Now()
+	called := play(o, []string{"2"}, start.Add(4*time.Hour))
+	// Pension's 6 take 90 min, to 12:30, but it closes at 12:00: four are
+	// called by then, two go home, and social's are called from 12:00.
+	for _, iss := range social {
+		got := called[iss.Ticket.Label].Sub(iss.Ticket.Issued)
+		require.InDelta(t, got.Seconds(), iss.Wait.Seconds(), 30, "%s: told %v, called after %v (a play step is 30 s)", iss.Ticket.Label, iss.Wait, got)
+	}
+}
+
+// A transferred ticket counts as a jump in the service it waits in: the
+// service renamed, its jump goes with it to the new id, as a reload
+// counts it, and the estimates before and after a restart agree. Sent on
+// from there, it takes its jump away: the count never goes below none (an
+// estimate indexed by it crashed the engine).
+func TestJumpsFollowARenamedService(t *testing.T) {
+	o := newOffice(t, queuetest.Office(t, nineToFive), monday10)
+	for range 3 {
+		o.issue("social")
+	}
+	for range 3 {
+		o.next("1")
+		_, err := o.e.Counter(o.ctx, "1", queue.Command{Action: queue.Transfer, To: "pension"})
+		require.NoError(t, err)
+	}
+	o.cfg = queuetest.Office(t, nineToFive, func(s string) string {
+		s = strings.Replace(s, "{id: pension,", "{id: pension2,", 1)
+		return strings.ReplaceAll(s, "pension]", "pension2]")
+	})
+	require.NoError(t, o.e.SetConfig(o.ctx, o.cfg))
+	o.clk.Add(10 * time.Minute)
+	var last uint64
+	wait := func() time.Duration {
+		t.Helper()
+		last = o.issue("pension2").Ticket.ID
+		_, w, err := o.e.Position(o.ctx, last)
+		require.NoError(t, err)
+		return w
+	}
+	for range 6 {
+		wait()
+	}
+	live := wait()
+	o.reopen()
+	_, w, err := o.e.Position(o.ctx, last)
+	require.NoError(t, err)
+	require.Equal(t, live, w, "the jumps of pension2 live and as a reload counts them")
+
+	for range 3 {
+		require.NotNil(t, o.do("3", queue.Next).Ticket)
+		_, err := o.e.Counter(o.ctx, "3", queue.Command{Action: queue.Transfer, To: "employment"})
+		require.NoError(t, err)
+	}
+	require.GreaterOrEqual(t, wait(), time.Duration(0))
 }

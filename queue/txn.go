@@ -309,7 +309,7 @@ func (t *txn) busyFor(c *counterState, per time.Duration) time.Duration {
 // the meantime: the turn is then the first moment by which ahead+1 calls
 // have come, found by bisection.
 func turn(free []time.Duration, per time.Duration, ahead int) time.Duration {
-	n := len(free)
+	n, ahead := len(free), max(ahead, 0)
 	if per <= 0 || free[n-1]-free[0] < per {
 		return free[ahead%n] + time.Duration(ahead/n)*per
 	}
@@ -377,12 +377,15 @@ func (t *txn) waitOf(svc *config.Service, tk *Ticket, ahead int, queued bool) ti
 	if _, _, ok := t.freeAt(svc); !ok {
 		return Unknown
 	}
+	rough := t.roughWait(svc, ahead, callRank(tk))
 	if svcs, ctrs := t.shared(svc); len(svcs) > 1 {
-		if w, ok := t.project(svcs, ctrs, tk, ahead, !queued); ok {
+		w, ok := t.project(svcs, ctrs, tk, ahead, !queued)
+		if ok {
 			return w
 		}
+		return max(rough, w) // not called in the time played, at least
 	}
-	return t.roughWait(svc, ahead, callRank(tk))
+	return rough
 }
 
 // roughWait estimates the wait of a ticket of svc with ahead people before
@@ -420,7 +423,7 @@ func (t *txn) roughWait(svc *config.Service, ahead, rank int) time.Duration {
 // until it has been open for half an hour, too short for a rate.
 func (t *txn) jumpRate(svc *config.Service) float64 {
 	n := t.st.jumps[svc.ID]
-	if n == 0 {
+	if n <= 0 {
 		return 0
 	}
 	opened, _, ok := t.e.hours(svc, t.now)
