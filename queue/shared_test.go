@@ -150,35 +150,24 @@ func TestEstimateSharedCounterLongQueue(t *testing.T) {
 	require.InDelta(t, got.Minutes(), a.Wait.Minutes(), 0.05*got.Minutes())
 }
 
-// sharedOffice is an office open round the clock with social (10 min a
-// visit) and pension (15 min): nA counters of social alone, nP of pension
-// alone and nS of both, with extra in each shared counter's item.
+// sharedOffice is the test office (open round the clock; social 10 min a
+// visit, pension 15) with nA counters of social alone, nP of pension alone
+// and nS of both, extra in each shared counter's item, and one of
+// employment.
 func sharedOffice(t *testing.T, nA, nP, nS int, extra string) (*config.Config, []string) {
 	t.Helper()
-	var b strings.Builder
-	b.WriteString(`
-site: test
-office:
-  name: "Т"
-  timezone: Europe/Kyiv
-  next_guard_s: -1
-  hours: {mon: "00:00-24:00", tue: "00:00-24:00", wed: "00:00-24:00", thu: "00:00-24:00", fri: "00:00-24:00", sat: "00:00-24:00", sun: "00:00-24:00"}
-services:
-  - {id: social, name: "Соціальний захист", prefix: "А", width: 4, avg_service_min: 10}
-  - {id: pension, name: "Пенсійний фонд", prefix: "П", width: 4, avg_service_min: 15}
-counters:
-`)
 	var ids []string
-	for i, svcs := range slices.Concat(slices.Repeat([]string{"social"}, nA), slices.Repeat([]string{"pension"}, nP), slices.Repeat([]string{"social, pension"}, nS)) {
-		e := ""
-		if strings.Contains(svcs, ",") {
-			e = extra
+	cfg := queuetest.Office(t, func(s string) string {
+		var b strings.Builder
+		b.WriteString(s[:strings.Index(s, "counters:")] + "counters:\n")
+		items := slices.Concat(slices.Repeat([]string{"[social]"}, nA), slices.Repeat([]string{"[pension]"}, nP), slices.Repeat([]string{"[social, pension]" + extra}, nS))
+		for i, item := range items {
+			fmt.Fprintf(&b, "  - {id: \"%d\", services: %s}\n", i+1, item)
+			ids = append(ids, fmt.Sprint(i+1))
 		}
-		fmt.Fprintf(&b, "  - {id: \"%d\", services: [%s]%s}\n", i+1, svcs, e)
-		ids = append(ids, fmt.Sprint(i+1))
-	}
-	cfg, err := config.Parse([]byte(b.String()))
-	require.NoError(t, err)
+		b.WriteString("  - {id: \"9999\", services: [employment]}\n")
+		return b.String()
+	})
 	return cfg, ids
 }
 
