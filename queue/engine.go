@@ -143,9 +143,16 @@ type Engine struct {
 	// buf is the events buffer of the write transactions (loop goroutine
 	// only).
 	buf []byte
-	// freeAt is the scratch space of the wait estimate (loop goroutine
-	// only).
+	// freeAt and proj are the scratch space of the wait estimate (loop
+	// goroutine only).
 	freeAt []time.Duration
+	proj   projScratch
+	// comps are the components of the services for the estimates, good
+	// while compsKey holds; layoutGen counts the changes of pauses that
+	// make them (loop goroutine only).
+	comps     map[string]*component
+	compsKey  compsKey
+	layoutGen uint64
 	// distrust is the clock the office last ran at, while a restarted
 	// engine's clock is behind it and has not been set since (clockOK):
 	// distrustNow and distrustUp are the wall clock and the uptime when

@@ -858,6 +858,7 @@ func (t *txn) pause(c *counterState, paused bool) error {
 		return nil
 	}
 	c.paused = paused
+	t.e.layoutGen++ // components: a closed counter calls nobody
 	t.st.countOpen()
 	t.saveCounter(c)
 	ev := EvResumed

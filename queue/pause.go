@@ -177,6 +177,7 @@ func (e *Engine) Pauses(ctx context.Context) (map[string]Paused, error) {
 // pausesChanged stores the pauses, records the event and marks what the
 // publisher shows differently now.
 func (t *txn) pausesChanged(service string, paused bool, reason string) {
+	t.e.layoutGen++ // components: an office pause stops its calls
 	b, err := json.Marshal(t.st.pauses)
 	t.fail(err)
 	t.fail(t.tx.Bucket(bucketMeta).Put(keyPauses, b))

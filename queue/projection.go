@@ -2,6 +2,7 @@ package queue
 
 import (
 	"container/heap"
+	"slices"
 	"time"
 
 	"github.com/cherga/cherga/internal/config"
@@ -179,70 +180,140 @@ func (h *projHeap) Pop() any {
 	return c
 }
 
-// shared is the component of svc: the services (svc first) and open
-// counters joined by the counters that serve more than one of them, all
-// calling now.
-func (t *txn) shared(svc *config.Service) (svcs []*config.Service, ctrs []*counterState) {
-	svcs = []*config.Service{svc}
-	seen := map[string]bool{svc.ID: true}
+// component is a set of services joined by the open counters that serve
+// more than one of them, all calling now, with those counters, and what
+// their projections share: each service's place, closing (from now; 0:
+// not today) and rate of jumpers.
+type component struct {
+	svcs  []*config.Service
+	ctrs  []*counterState
+	index map[string]int
+	// opens and closes are when each service opens and closes today
+	// (zero: no hours today).
+	opens, closes []time.Time
+	// queues and weights are each counter's services in the component,
+	// by their index, and its weights of them.
+	queues  [][]int
+	weights [][]float64
+}
+
+// projScratch is the engine's buffers for the projections, reused (loop
+// goroutine only).
+type projScratch struct {
+	queues   []projQueue
+	counters []projCounter
+	heap     projHeap
+	calls    []time.Duration
+}
+
+// compsKey is what the components depend on: the configuration, the
+// state, the pauses of counters and of the office (layoutGen), and the
+// minute (hours are in minutes).
+type compsKey struct {
+	cfg    *config.Config
+	st     *state
+	gen    uint64
+	minute int64
+}
+
+// components are the components of the services calling now, by
+// service: built once for as long as their key holds, the figures of
+// every service a press changed asking the same.
+func (t *txn) components() map[string]*component {
+	key := compsKey{t.e.cfg, t.st, t.e.layoutGen, t.now.Unix() / 60}
+	if t.e.comps != nil && t.e.compsKey == key {
+		return t.e.comps
+	}
+	calling := make(map[string]bool, len(t.e.cfg.Services))
+	for i := range t.e.cfg.Services {
+		calling[t.e.cfg.Services[i].ID] = t.calling(&t.e.cfg.Services[i])
+	}
+	comps := map[string]*component{}
 	counted := map[string]bool{}
-	for i := 0; i < len(svcs); i++ {
-		for _, id := range t.e.servedBy[svcs[i].ID] {
-			c := t.st.counters[id]
-			if c == nil || c.paused || counted[id] {
-				continue
-			}
-			counted[id] = true
-			ctrs = append(ctrs, c)
-			for _, s := range c.services {
-				if sv := t.e.service(s); sv != nil && !seen[s] && t.calling(sv) {
-					seen[s] = true
-					svcs = append(svcs, sv)
+	for i := range t.e.cfg.Services {
+		svc := &t.e.cfg.Services[i]
+		if comps[svc.ID] != nil || !calling[svc.ID] {
+			continue
+		}
+		c := &component{svcs: []*config.Service{svc}, index: map[string]int{svc.ID: 0}}
+		comps[svc.ID] = c
+		for j := 0; j < len(c.svcs); j++ {
+			for _, id := range t.e.servedBy[c.svcs[j].ID] {
+				cs := t.st.counters[id]
+				if cs == nil || cs.paused || counted[id] {
+					continue
+				}
+				counted[id] = true
+				c.ctrs = append(c.ctrs, cs)
+				for _, s := range cs.services {
+					if sv := t.e.service(s); sv != nil && comps[s] == nil && calling[s] {
+						comps[s], c.index[s] = c, len(c.svcs)
+						c.svcs = append(c.svcs, sv)
+					}
 				}
 			}
 		}
+		for _, cs := range c.ctrs {
+			cfg := t.e.counter(cs.id)
+			var qs []int
+			var ws []float64
+			for _, s := range cs.services {
+				if qi, ok := c.index[s]; ok {
+					qs, ws = append(qs, qi), append(ws, cfg.Weight(s))
+				}
+			}
+			c.queues, c.weights = append(c.queues, qs), append(c.weights, ws)
+		}
+		for _, s := range c.svcs {
+			opens, closes, ok := t.e.hours(s, t.now)
+			if !ok {
+				opens, closes = time.Time{}, time.Time{}
+			}
+			c.opens, c.closes = append(c.opens, opens), append(c.closes, closes)
+		}
 	}
-	return svcs, ctrs
+	t.e.comps, t.e.compsKey = comps, key
+	return comps
 }
 
-// project is the wait of tk, a ticket of svcs[0] at index at of its
-// queue, or, not yet in it (newcomer), to join it there, playing the
-// call policy forward at counters ctrs. ok is false when that cannot tell
-// in projectSteps calls (its service's tickets not called faster than
-// jumpers come): the wait is then at least the one returned.
-func (t *txn) project(svcs []*config.Service, ctrs []*counterState, tk *Ticket, at int, newcomer bool) (time.Duration, bool) {
-	qs := make([]projQueue, len(svcs))
-	index := make(map[string]int, len(svcs))
-	for i, s := range svcs {
-		index[s.ID] = i
+// project is the wait of tk, a ticket of the service at index target of
+// component c, at index at of its queue, or, not yet in it (newcomer), to
+// join it there, playing the call policy forward at the component's
+// counters. ok is false when that cannot tell in projectSteps calls (its
+// service's tickets not called faster than jumpers come): the wait is
+// then at least the one returned.
+func (t *txn) project(c *component, target int, tk *Ticket, at int, newcomer bool) (time.Duration, bool) {
+	qs := slices.Grow(t.e.proj.queues[:0], len(c.svcs))[:len(c.svcs)]
+	defer func() { t.e.proj.queues = qs[:0] }()
+	index := c.index
+	for i, s := range c.svcs {
 		// The jumpers to come go after the priority and transferred
 		// tickets there are (their order after every id): before the
-		// ordinary ones alone, as in roughWait.
-		qs[i] = projQueue{q: t.st.waiting[s.ID], at: -1, per: t.perTicket(s), rate: t.jumpRate(s)}
-		if _, closes, ok := t.e.hours(s, t.now); ok && i > 0 && closes.After(t.now) {
-			qs[i].closes = closes.Sub(t.now)
+		// ordinary ones alone, as in roughWait. The ticket's own service
+		// is played on past its closing (late judges that).
+		qs[i] = projQueue{q: t.st.waiting[s.ID], at: -1, per: t.perTicket(s), rate: t.jumpRateSince(s, c.opens[i])}
+		if i != target && c.closes[i].After(t.now) {
+			qs[i].closes = c.closes[i].Sub(t.now)
 		}
 	}
 	if newcomer {
-		qs[0].in, qs[0].at = tk, at
+		qs[target].in, qs[target].at = tk, at
 	}
-	h := make(projHeap, 0, len(ctrs))
-	for i, c := range ctrs {
-		pc := &projCounter{i: i, held: t.st.held[c.id]}
-		cfg := t.e.counter(c.id)
-		for _, s := range c.services {
-			if qi, ok := index[s]; ok {
-				pc.queues = append(pc.queues, qi)
-				pc.weights = append(pc.weights, cfg.Weight(s))
-			}
-		}
-		if c.current != nil {
-			pc.free = t.remaining(c.current, t.perOf(c.current.Service, qs, index))
+	ctrs := c.ctrs
+	sc := &t.e.proj
+	sc.counters = slices.Grow(sc.counters[:0], len(ctrs))[:len(ctrs)]
+	h := sc.heap[:0]
+	for i, cs := range ctrs {
+		pc := &sc.counters[i]
+		*pc = projCounter{i: i, held: t.st.held[cs.id], queues: c.queues[i], weights: c.weights[i]}
+		if cs.current != nil {
+			pc.free = t.remaining(cs.current, t.perOf(cs.current.Service, qs, index))
 		}
 		h = append(h, pc)
 	}
 	heap.Init(&h)
-	var calls []time.Duration // of the ticket's service, when
+	calls := sc.calls[:0] // of the ticket's service, when
+	defer func() { sc.heap, sc.calls = h[:0], calls[:0] }()
 	for range projectSteps {
 		if h.Len() == 0 {
 			return 0, false
@@ -314,7 +385,7 @@ func (t *txn) project(svcs []*config.Service, ctrs []*counterState, tk *Ticket, 
 			} else {
 				pq.take(bestI)
 			}
-			if bestQ == 0 {
+			if bestQ == target {
 				calls = append(calls, pc.free)
 			}
 			pc.free += pq.per
@@ -328,7 +399,7 @@ func (t *txn) project(svcs []*config.Service, ctrs []*counterState, tk *Ticket, 
 	// they began, as far as done in the time played (a round of counters
 	// idle at the start begins many, done much later), less the jumpers
 	// to come that go before tk.
-	played, pq := h[0].free, &qs[0]
+	played, pq := h[0].free, &qs[target]
 	done := 0.0
 	for _, c := range calls {
 		done += min(float64(played-c)/float64(pq.per), 1)

@@ -378,8 +378,8 @@ func (t *txn) waitOf(svc *config.Service, tk *Ticket, ahead int, queued bool) ti
 		return Unknown
 	}
 	rough := t.roughWait(svc, ahead, callRank(tk))
-	if svcs, ctrs := t.shared(svc); len(svcs) > 1 {
-		w, ok := t.project(svcs, ctrs, tk, ahead, !queued)
+	if c := t.components()[svc.ID]; c != nil && len(c.svcs) > 1 {
+		w, ok := t.project(c, c.index[svc.ID], tk, ahead, !queued)
 		if ok {
 			return w
 		}
@@ -422,12 +422,21 @@ func (t *txn) roughWait(svc *config.Service, ahead, rank int) time.Duration {
 // svc today (jumps), over the time the service has been open today; 0
 // until it has been open for half an hour, too short for a rate.
 func (t *txn) jumpRate(svc *config.Service) float64 {
-	n := t.st.jumps[svc.ID]
-	if n <= 0 {
+	if t.st.jumps[svc.ID] <= 0 {
 		return 0
 	}
 	opened, _, ok := t.e.hours(svc, t.now)
 	if !ok {
+		return 0
+	}
+	return t.jumpRateSince(svc, opened)
+}
+
+// jumpRateSince is jumpRate for a service that opened today at opened
+// (zero: it does not open today).
+func (t *txn) jumpRateSince(svc *config.Service, opened time.Time) float64 {
+	n := t.st.jumps[svc.ID]
+	if n <= 0 || opened.IsZero() {
 		return 0
 	}
 	open := t.now.Sub(opened)
