@@ -182,8 +182,8 @@ func (h *projHeap) Pop() any {
 
 // component is a set of services joined by the open counters that serve
 // more than one of them, all calling now, with those counters, and what
-// their projections share: each service's place, closing (from now; 0:
-// not today) and rate of jumpers.
+// their projections share: each service's place (index), hours today,
+// and each counter's services and weights.
 type component struct {
 	svcs  []*config.Service
 	ctrs  []*counterState

@@ -363,13 +363,13 @@ func (t *txn) remaining(tk *Ticket, per time.Duration) time.Duration {
 	return max(per-elapsed, per/4)
 }
 
-// waitOf estimates the wait of tk, a ticket of svc of call rank rank
-// (callRank) with ahead people before it in the service's queue now (not
-// those held for a counter: see freeAt): one waiting in the queue
-// (queued), or one that would join it now (newcomer). It is 0 for a
-// service that is not configured, Unknown with no counter open. Where
-// counters of the service serve others too, the call policy is played
-// forward (project); else, or with too many waiting, roughWait.
+// waitOf estimates the wait of tk, a ticket of svc with ahead people
+// before it in the service's queue now (not those held for a counter: see
+// freeAt): one waiting in the queue (queued), or one that would join it
+// now (newcomerWait). It is 0 for a service that is not configured,
+// Unknown with no counter open. Where counters of the service serve
+// others too, the call policy is played forward (project); else
+// roughWait.
 func (t *txn) waitOf(svc *config.Service, tk *Ticket, ahead int, queued bool) time.Duration {
 	if svc == nil {
 		return 0
