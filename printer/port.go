@@ -58,7 +58,7 @@ type Printer struct {
 	// baud rate (the kernel buffers them); a status reply cannot come before.
 	lineFree time.Time
 
-	mu     sync.Mutex // guards conn, closed, asb and owed, never held during I/O
+	mu     sync.Mutex // guards conn, closed, asb, owed and opening, never held during I/O
 	conn   conn
 	closed bool
 	// asb is the state the printer last told on conn by automatic status
@@ -82,6 +82,12 @@ type Printer struct {
 	// owed is how many bytes the printer awaits of a command a failed
 	// Print cut off (Print): sent as NULs before anything else.
 	owed int
+	// opening is closed when the device a call opens (get) is open, or
+	// could not be; nil while none does. stop is done once Close is
+	// called (closing).
+	opening chan struct{}
+	stop    context.Context
+	closing context.CancelFunc
 }
 
 // conn is one open transport. Read returns errReadTimeout at the deadline,
@@ -145,13 +151,18 @@ func Open(spec string, opts *Opts) (*Printer, error) {
 	// taken for one of this one's first jobs.
 	p.jobs = rand.Uint64N(10000)
 	p.printed = p.jobs
+	p.stop, p.closing = context.WithCancel(context.Background())
 	if s.kind != kindNone {
-		ctx, cancel := context.WithTimeout(context.Background(), o.Timeout)
+		ctx, cancel := context.WithTimeout(context.Background(), min(o.Timeout, eagerOpen))
 		defer cancel()
 		_, _ = p.get(ctx) // best effort; see above
 	}
 	return p, nil
 }
+
+// eagerOpen bounds Open's attempt to open the device at once: a network
+// printer that does not answer holds the kiosk's start no longer.
+const eagerOpen = 2 * time.Second
 
 // CheckSpec says what is wrong with a printer spec (an ErrBadSpec), or nil:
 // Open would take it. It touches no device.
@@ -539,6 +550,7 @@ func (p *Printer) Close() error {
 	c := p.conn
 	p.conn, p.closed = nil, true
 	p.mu.Unlock()
+	p.closing() // an open under way gives up
 	if c != nil {
 		return c.Close()
 	}
@@ -575,7 +587,37 @@ func (p *Printer) get(ctx context.Context) (conn, error) {
 		}
 		return c, nil
 	}
-	c, err := p.spec.open(ctx, p.timeout)
+	if ch := p.opening; ch != nil {
+		// Another call opens it: its connection, or its error, is this
+		// one's too.
+		p.mu.Unlock()
+		select {
+		case <-ch:
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		}
+		return p.get(ctx)
+	}
+	// Opened without the lock (a dial to a network printer that does not
+	// answer takes the whole timeout), and given up when Close is called.
+	ch := make(chan struct{})
+	p.opening = ch
+	p.mu.Unlock()
+	octx, cancel := context.WithCancel(ctx)
+	stop := context.AfterFunc(p.stop, cancel)
+	c, err := p.spec.open(octx, p.timeout)
+	stop()
+	cancel()
+	p.mu.Lock()
+	p.opening = nil
+	close(ch)
+	if p.closed {
+		p.mu.Unlock()
+		if err == nil {
+			c.Close()
+		}
+		return nil, ErrClosed
+	}
 	if err != nil {
 		p.mu.Unlock()
 		return nil, fmt.Errorf("printer: %s: %w", p, err)
