@@ -724,7 +724,10 @@ func (t *txn) noShow(c *counterState) (*Ticket, error) {
 	// Not sent back when nobody would call it after the grace: the
 	// service closes first (the specialist would be told it comes back).
 	back := t.now.Add(time.Duration(grace * float64(time.Minute)))
-	if tk == nil || grace <= 0 || tk.Returned || t.serviceNow(tk) == "" || t.closedBy(t.serviceNow(tk), back) {
+	if tk == nil || grace <= 0 || tk.Returned {
+		return t.end(c, NoShow, EvNoShow)
+	}
+	if svc := t.serviceNow(tk); svc == "" || t.closedBy(svc, back) {
 		return t.end(c, NoShow, EvNoShow)
 	}
 	if err := tk.move(Waiting); err != nil {

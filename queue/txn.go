@@ -374,10 +374,10 @@ func (t *txn) waitOf(svc *config.Service, tk *Ticket, ahead int, queued bool) ti
 	if svc == nil {
 		return 0
 	}
-	if _, _, ok := t.freeAt(svc); !ok {
+	rough := t.roughWait(svc, ahead, callRank(tk))
+	if rough == Unknown {
 		return Unknown
 	}
-	rough := t.roughWait(svc, ahead, callRank(tk))
 	if c := t.components()[svc.ID]; c != nil && len(c.svcs) > 1 {
 		w, ok := t.project(c, c.index[svc.ID], tk, ahead, !queued)
 		if ok {
