@@ -16,6 +16,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/cherga/cherga/display"
 	firmwareconfig "github.com/cherga/cherga/firmware-config"
 	"github.com/cherga/cherga/internal/bus"
 	"github.com/cherga/cherga/internal/config"
@@ -338,6 +339,10 @@ type State struct {
 	KioskResults []json.RawMessage `json:"kiosk_results"`
 	// Kinds are the counters' kinds ("window", "cabinet"), in their order.
 	Kinds []string `json:"kinds"`
+	// BoardTexts are what each counter's plain-text board shows
+	// (display.Board.Text), in their order: a closed board's word
+	// («Зачинено», «Перерва», «Тривога») is the controller's to choose.
+	BoardTexts []string `json:"board_texts"`
 }
 
 // ServiceState is one service with its published queue figures.
@@ -346,6 +351,10 @@ type ServiceState struct {
 	Name   string          `json:"name"`
 	Prefix string          `json:"prefix"`
 	Queue  json.RawMessage `json:"queue"`
+	// Wait is the queue's estimated wait in words, Ukrainian / English,
+	// as the ticket says it (printer.WaitText), or that no counter is open
+	// to tell it.
+	Wait string `json:"wait"`
 }
 
 // KioskState is one kiosk: its buttons, their lamps, its printer's
@@ -379,11 +388,19 @@ func (s *Office) State() State {
 	}
 	st := State{Site: s.Config().Site, Office: s.Config().Office.Name, Broker: s.BrokerURL(), Hall: raw(bus.Hall(root))}
 	for _, svc := range s.Config().Services {
-		st.Services = append(st.Services, ServiceState{ID: svc.ID, Name: svc.Name, Prefix: svc.Prefix, Queue: raw(bus.Queue(root, svc.ID))})
+		q := raw(bus.Queue(root, svc.ID))
+		st.Services = append(st.Services, ServiceState{ID: svc.ID, Name: svc.Name, Prefix: svc.Prefix, Queue: q, Wait: waitWords(s.Config(), svc.ID, q)})
 	}
 	for _, c := range s.Config().Counters {
-		st.Counters = append(st.Counters, raw(bus.Board(root, c.ID)))
+		board := raw(bus.Board(root, c.ID))
+		var b display.Board
+		text := ""
+		if json.Unmarshal(board, &b) == nil && b.State != "" {
+			text = b.Text()
+		}
+		st.Counters = append(st.Counters, board)
 		st.Kinds = append(st.Kinds, c.Kind)
+		st.BoardTexts = append(st.BoardTexts, text)
 	}
 	for _, k := range s.Config().Kiosks {
 		ks := KioskState{ID: k.ID, Services: []string{}, Lamps: []*bool{}, Printer: raw(bus.Printer(root, k.ID)), Screen: Screen(k), Answer: raw(bus.KioskTicket(root, k.ID))}
@@ -412,6 +429,36 @@ func (s *Office) State() State {
 	st.Tickets = append([]PrintedTicket{}, s.tickets...)
 	s.mu.Unlock()
 	return st
+}
+
+// waitWords is the estimated wait of the service's figures (queue) in
+// words, as its ticket says it; with no counter open to tell it, that no
+// window is open, or no room where all of the service's counters are
+// cabinets.
+func waitWords(cfg *config.Config, service string, queue json.RawMessage) string {
+	var q *struct {
+		ETAMin *int `json:"eta_min"`
+	}
+	if json.Unmarshal(queue, &q) != nil || q == nil {
+		return "" // no figures yet
+	}
+	if q.ETAMin != nil {
+		uk, en := printer.WaitText(time.Duration(*q.ETAMin) * time.Minute)
+		return uk + " / " + en
+	}
+	rooms := false
+	for _, c := range cfg.Counters {
+		if slices.Contains(c.Services, service) {
+			if c.Kind != "cabinet" {
+				return "жодне вікно не відкрите / no counter open"
+			}
+			rooms = true
+		}
+	}
+	if rooms {
+		return "жоден кабінет не відкритий / no room open"
+	}
+	return "жодне вікно не відкрите / no counter open"
 }
 
 func newest(msgs []Message, n int) []json.RawMessage {

@@ -129,9 +129,8 @@ func TestOfficeAirRaid(t *testing.T) {
 
 // The page stands in for a hall display: its banner during a pause is the
 // hall board's message, bilingual, sending everyone to the shelter during
-// an air-raid alert (the shelter is said in English too), and a board
-// closed for an alert says Тривога, one closed for a break or another
-// office pause Перерва, not Зачинено.
+// an air-raid alert (the shelter is said in English too), and a closed
+// board says what the controller's plain-text board says (TestPageBoardWords).
 func TestPageBanner(t *testing.T) {
 	page := getPage(t)
 	require.NotContains(t, page, "Service suspended")
@@ -140,10 +139,39 @@ func TestPageBanner(t *testing.T) {
 		"st.load.alert",
 		"Повітряна тривога! Пройдіть до найближчого укриття. / Air-raid alert! Please proceed to the nearest shelter.",
 		"Прийом тимчасово призупинено. Ваше місце в черзі збережено. / Service is temporarily suspended. Your place in the queue is kept.",
-		`b.alert ? "Тривога" : (b.paused || b.office_paused ? "Перерва" : "Зачинено")`,
+		`b.state === "closed" ? st.board_texts[i]`,
 	} {
 		require.Contains(t, page, s)
 	}
+}
+
+// A closed board on the page says what the plain-text board above the
+// counter says: Тривога during an alert, Перерва for a break, and Зачинено
+// outside the hours, also for a break left on overnight (the page said
+// Перерва then: a citizen would wait for a counter closed for the day).
+func TestPageBoardWords(t *testing.T) {
+	cfg, err := firmwareconfig.Example("round-the-clock")
+	require.NoError(t, err)
+	loc, err := time.LoadLocation(cfg.Office.Timezone)
+	require.NoError(t, err)
+	now := time.Now().In(loc) // today and tomorrow: the test may run at midnight
+	cfg.Office.Holidays = []string{now.Format(time.DateOnly), now.AddDate(0, 0, 1).Format(time.DateOnly)}
+	ctx, s := startOffice(t, cfg)
+	require.NoError(t, s.Counter("1", "pause", ""))
+	_, err = s.Bus.Wait(ctx, "qms/demo/board/1", func(m sim.Message) bool {
+		return strings.Contains(string(m.Payload), `"paused":true`) && strings.Contains(string(m.Payload), `"off_hours":true`)
+	})
+	require.NoError(t, err)
+	st := s.State()
+	require.Equal(t, "Зачинено", st.BoardTexts[0], "%s", st.Counters[0])
+
+	ctx, s = startSim(t)
+	require.NoError(t, s.Counter("1", "pause", ""))
+	_, err = s.Bus.Wait(ctx, "qms/demo/board/1", func(m sim.Message) bool { return strings.Contains(string(m.Payload), `"paused":true`) })
+	require.NoError(t, err)
+	require.Equal(t, "Перерва", s.State().BoardTexts[0])
+	require.NoError(t, s.AirRaid(ctx, true))
+	require.Eventually(t, func() bool { return s.State().BoardTexts[1] == "Тривога" }, 5*time.Second, 10*time.Millisecond)
 }
 
 // getPage is the simulator's page, as a browser gets it.

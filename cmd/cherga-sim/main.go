@@ -178,14 +178,13 @@ func printState(st sim.State) {
 	for _, svc := range st.Services {
 		var q struct {
 			Waiting    int       `json:"waiting"`
-			ETAMin     *int      `json:"eta_min"`
 			LastCalled string    `json:"last_called"`
 			Paused     bool      `json:"paused"`
 			Refused    string    `json:"refused"`
 			Opens      time.Time `json:"opens"`
 		}
 		_ = json.Unmarshal(svc.Queue, &q)
-		fmt.Printf("  %-2s %-24s чекають / waiting %d, %s, останній / last %s%s\n", svc.Prefix, svc.Name, q.Waiting, waitText(q.ETAMin), or(q.LastCalled, "—"), refusedText(q.Refused, q.Paused, q.Opens))
+		fmt.Printf("  %-2s %-24s чекають / waiting %d, %s, останній / last %s%s\n", svc.Prefix, svc.Name, q.Waiting, svc.Wait, or(q.LastCalled, "—"), refusedText(q.Refused, q.Paused, q.Opens))
 	}
 	for i, raw := range st.Counters {
 		var b display.Board
@@ -202,17 +201,6 @@ func printState(st sim.State) {
 		}
 		fmt.Printf("  %s %-3s %-9s %s\n", kind, b.Counter, state, b.Ticket)
 	}
-}
-
-// waitText is a service's estimated wait in the terminal's words.
-func waitText(eta *int) string {
-	switch {
-	case eta == nil:
-		return "жодне вікно не відкрите / no counter open"
-	case *eta < 1:
-		return "менше 1 хв"
-	}
-	return fmt.Sprintf("близько %d хв", *eta)
 }
 
 // refusedText says why the kiosks give no ticket of a service now (its

@@ -69,9 +69,9 @@ func stdout(t *testing.T, f func()) string {
 func TestPrintState(t *testing.T) {
 	st := sim.State{
 		Services: []sim.ServiceState{
-			{ID: "social", Name: "Соціальний захист", Prefix: "А", Queue: []byte(`{"waiting":2,"eta_min":12,"last_called":"А003","paused":false}`)},
-			{ID: "pension", Name: "Пенсійний фонд", Prefix: "П", Queue: []byte(`{"waiting":0,"eta_min":null,"last_called":"","paused":false,"refused":"closed","opens":"2026-12-09T11:00:00+02:00"}`)},
-			{ID: "employment", Name: "Центр зайнятості", Prefix: "Ц", Queue: []byte(`{"waiting":40,"eta_min":300,"last_called":"Ц010","paused":false,"refused":"daily_cap"}`)},
+			{ID: "social", Name: "Соціальний захист", Prefix: "А", Queue: []byte(`{"waiting":2,"eta_min":12,"last_called":"А003","paused":false}`), Wait: "близько 12\u00a0хв / about 12\u00a0min"},
+			{ID: "pension", Name: "Пенсійний фонд", Prefix: "П", Queue: []byte(`{"waiting":0,"eta_min":null,"last_called":"","paused":false,"refused":"closed","opens":"2026-12-09T11:00:00+02:00"}`), Wait: "жодне вікно не відкрите / no counter open"},
+			{ID: "employment", Name: "Центр зайнятості", Prefix: "Ц", Queue: []byte(`{"waiting":40,"eta_min":300,"last_called":"Ц010","paused":false,"refused":"daily_cap"}`), Wait: "близько 5\u00a0год / about 5\u00a0h"},
 		},
 		Counters: []json.RawMessage{
 			[]byte(`{"counter":"1","ticket":"А003","service":"Соціальний захист","state":"calling"}`),
@@ -84,9 +84,9 @@ func TestPrintState(t *testing.T) {
 	}
 	out := stdout(t, func() { printState(st) })
 	for _, line := range []string{
-		"  А  Соціальний захист        чекають / waiting 2, близько 12 хв, останній / last А003\n",
+		"  А  Соціальний захист        чекають / waiting 2, близько 12\u00a0хв / about 12\u00a0min, останній / last А003\n",
 		"  П  Пенсійний фонд           чекають / waiting 0, жодне вікно не відкрите / no counter open, останній / last —  (талони не видаються / no tickets: зачинено до 09.12 11:00 / closed until 09.12 11:00)\n",
-		"  Ц  Центр зайнятості         чекають / waiting 40, близько 300 хв, останній / last Ц010  (талони не видаються / no tickets: ліміт на день / daily cap)\n",
+		"  Ц  Центр зайнятості         чекають / waiting 40, близько 5\u00a0год / about 5\u00a0h, останній / last Ц010  (талони не видаються / no tickets: ліміт на день / daily cap)\n",
 		"  вікно 1   виклик    А003\n",
 		"  вікно 2   перерва   \n",
 		"  вікно 3   тривога   \n",
