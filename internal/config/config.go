@@ -163,6 +163,11 @@ type Kiosk struct {
 	// LongPressMS is how long a citizen holds a service button for a
 	// priority ticket (people with disabilities, veterans); 0 turns it off.
 	LongPressMS int `yaml:"long_press_ms,omitempty" json:"long_press_ms,omitempty"`
+	// PressIntervalMS is the mash protection of its GPIO buttons: one
+	// ticket per button per interval, counted from the press that gave
+	// one; the presses within it are counted (office.state's buttons) and
+	// answered as a repeat, not printed. 0 means 2000.
+	PressIntervalMS int `yaml:"press_interval_ms,omitempty" json:"press_interval_ms,omitempty"`
 	// Buzzer is the pin of a buzzer that beeps once for a press that gives
 	// a ticket, three times for one refused.
 	Buzzer string `yaml:"buzzer,omitempty" json:"buzzer,omitempty"`
@@ -214,6 +219,10 @@ type GPIO struct {
 	// Allow lets buttons take pins that are normally kept free: a pin name
 	// (GPIO2) or a kind (i2c, id_eeprom).
 	Allow []string `yaml:"allow,omitempty" json:"allow,omitempty"`
+	// DebounceMS is how long a button's level must hold, without an edge,
+	// before it counts: mechanical buttons bounce for 1 to 20 ms, a worn
+	// one or a long cable longer. 0 means 30.
+	DebounceMS int `yaml:"debounce_ms,omitempty" json:"debounce_ms,omitempty"`
 }
 
 // Broker says where the MQTT broker is.
@@ -322,6 +331,10 @@ type FieldError struct {
 	// the item counted from 0 (counters[11] (id "12").services[0]); ""
 	// for Field itself. Field stays what a program reads.
 	Where string
+	// Line is the line of the field in the file (Load), or of the
+	// nearest item around it that the file has (a field left to its
+	// default); 0 for a document that is no file (config.set).
+	Line int
 }
 
 func (e *FieldError) Error() string {
@@ -329,7 +342,54 @@ func (e *FieldError) Error() string {
 	if where == "" {
 		where = e.Field
 	}
+	if e.Line > 0 {
+		return "config: line " + strconv.Itoa(e.Line) + ": " + where + ": " + e.Message
+	}
 	return "config: " + where + ": " + e.Message
+}
+
+// fieldRe is one step of a field path: a key, and the index of an item
+// of its list (buttons[1]).
+var fieldRe = regexp.MustCompile(`^([^\[\]]*)((?:\[[0-9]+\])*)$`)
+
+// lineOf is the line in doc of the field path (kiosks[0].buttons[1].pin),
+// or of the deepest step of it doc has; 0 when doc has none.
+func lineOf(doc *yaml.Node, field string) int {
+	n := doc
+	if n.Kind == yaml.DocumentNode && len(n.Content) == 1 {
+		n = n.Content[0]
+	}
+	line := 0
+	for step := range strings.SplitSeq(field, ".") {
+		m := fieldRe.FindStringSubmatch(step)
+		if m == nil || n.Kind != yaml.MappingNode {
+			return line
+		}
+		var next *yaml.Node
+		for i := 0; i+1 < len(n.Content); i += 2 {
+			if n.Content[i].Value == m[1] {
+				next = n.Content[i+1]
+				line = n.Content[i].Line
+				break
+			}
+		}
+		if next == nil {
+			return line
+		}
+		n = next
+		for idx := range strings.SplitSeq(strings.Trim(m[2], "[]"), "][") {
+			if idx == "" {
+				break
+			}
+			i, _ := strconv.Atoi(idx)
+			if n.Kind != yaml.SequenceNode || i >= len(n.Content) {
+				return line
+			}
+			n = n.Content[i]
+			line = n.Line
+		}
+	}
+	return line
 }
 
 // itemRe is a field path into a list of items with ids.
@@ -600,14 +660,27 @@ func Load(path string) (*Config, error) {
 	}
 	c, err := Parse(b)
 	if err != nil {
-		return nil, fmt.Errorf("%s: %w", path, err)
+		return nil, fmt.Errorf("%s: %w", path, withLines(err, b))
 	}
 	// The files the running controller reads: said now, naming the
 	// field, rather than at the first connection.
 	if errs := c.Broker.checkFiles(); len(errs) > 0 {
-		return nil, fmt.Errorf("%s: %w", path, errs)
+		return nil, fmt.Errorf("%s: %w", path, withLines(errs, b))
 	}
 	return c, nil
+}
+
+// withLines gives each wrong field of err its line in the file b, to find
+// it by in an editor.
+func withLines(err error, b []byte) error {
+	var errs Errors
+	var doc yaml.Node
+	if errors.As(err, &errs) && yaml.Unmarshal(b, &doc) == nil {
+		for _, fe := range errs {
+			fe.Line = lineOf(&doc, fe.Field)
+		}
+	}
+	return err
 }
 
 // Parse decodes and validates a YAML (or JSON) document. Unknown fields are
@@ -818,6 +891,9 @@ func (c *Config) Validate() error {
 	}
 	if c.Office.Name == "" {
 		bad("office.name", "is required (it heads every ticket)")
+	}
+	if c.GPIO.DebounceMS != 0 && (c.GPIO.DebounceMS < 5 || c.GPIO.DebounceMS > 200) {
+		bad("gpio.debounce_ms", "must be 0 (30 ms) or 5..200 ms, got %d", c.GPIO.DebounceMS)
 	}
 	if _, err := time.LoadLocation(c.Office.Timezone); err != nil || c.Office.Timezone == "" {
 		bad("office.timezone", "must be an IANA time zone such as Europe/Kyiv, got %q", c.Office.Timezone)
@@ -1045,6 +1121,9 @@ func (c *Config) Validate() error {
 		usePin(f+".buzzer", k.Buzzer)
 		if k.LongPressMS != 0 && (k.LongPressMS < 500 || k.LongPressMS > 10000) {
 			bad(f+".long_press_ms", "must be 0 (off) or 500..10000 ms, got %d", k.LongPressMS)
+		}
+		if k.PressIntervalMS != 0 && (k.PressIntervalMS < 500 || k.PressIntervalMS > 60000) {
+			bad(f+".press_interval_ms", "must be 0 (2000 ms) or 500..60000 ms, got %d", k.PressIntervalMS)
 		}
 		if k.PressesPerMinute != 0 && (k.PressesPerMinute < 1 || k.PressesPerMinute > 6000) {
 			bad(f+".presses_per_minute", "must be 0 (30) or 1..6000, got %d", k.PressesPerMinute)

@@ -291,6 +291,38 @@ func TestBrokerSchemes(t *testing.T) {
 	require.False(t, config.IsTLS("mqtt://b:1883"))
 }
 
+// Load gives each wrong field its line in the file: a pin used twice
+// under the same name too (the pin map check gives the line of the second
+// spelling), and a field left out is found by the item around it.
+func TestLoadErrorsGiveTheLine(t *testing.T) {
+	base, err := firmwareconfig.Raw("default.yaml")
+	require.NoError(t, err)
+	tests := []struct {
+		name, from, to, mark, want string
+	}{
+		{"pin used twice", `noshow: GPIO13`, `noshow: GPIO5`, `noshow: GPIO5`, `counters[0] (id "1").buttons.noshow: pin GPIO5 is already used by counters[0].buttons.next`},
+		{"a kiosk pin used twice", `{service: pension, pin: GPIO27, lamp: GPIO24}`, `{service: pension, pin: GPIO17, lamp: GPIO24}`, `{service: pension, pin: GPIO17`, `kiosks[0] (id "k1").buttons[1].pin`},
+		{"bad hours", `fri: "09:00-16:00"`, `fri: "16:00-09:00"`, `fri: "16:00-09:00"`, "office.hours.fri"},
+		{"press interval", `long_press_ms: 2000`, "long_press_ms: 2000\n    press_interval_ms: 10", "press_interval_ms: 10", `kiosks[0] (id "k1").press_interval_ms: must be 0 (2000 ms) or 500..60000 ms, got 10`},
+		{"debounce", "# gpio:\n#   board: rpi-40pin", "gpio:\n  debounce_ms: 1000", "debounce_ms: 1000", "gpio.debounce_ms: must be 0 (30 ms) or 5..200 ms, got 1000"},
+		// A service's name left out: the line of its item.
+		{"a field left out", `name: "Пенсійний фонд"`, ``, `- id: pension`, `services[1] (id "pension").name`},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			doc := strings.Replace(string(base), tc.from, tc.to, 1)
+			require.NotEqual(t, string(base), doc, "the test must change the document")
+			before, _, ok := strings.Cut(doc, tc.mark)
+			require.True(t, ok)
+			line := strings.Count(before, "\n") + 1
+			path := filepath.Join(t.TempDir(), "office.yaml")
+			require.NoError(t, os.WriteFile(path, []byte(doc), 0o644))
+			_, err := config.Load(path)
+			require.ErrorContains(t, err, fmt.Sprintf("office.yaml: config: line %d: %s", line, tc.want))
+		})
+	}
+}
+
 // Load says which TLS file cannot be read, by its field; the files are
 // paths, not secrets: the configuration's JSON shows them.
 func TestBrokerFilesReadable(t *testing.T) {

@@ -275,8 +275,9 @@ var adminOps = map[string]func(o *Office, ctx context.Context, args json.RawMess
 			queue.Snapshot
 			Paused     []pauseJSON    `json:"paused"`
 			Printers   []kioskPrinter `json:"printers"`
+			Buttons    []ButtonCount  `json:"buttons"`
 			StoreError string         `json:"store_error,omitempty"`
-		}{snap, pausesJSON(ps, o.loc), printers, storeErr}, nil
+		}{snap, pausesJSON(ps, o.loc), printers, o.buttonCounts(), storeErr}, nil
 	},
 	"office.pause":   pauseOp(false, true),
 	"office.resume":  pauseOp(false, false),

@@ -1708,6 +1708,63 @@ func TestKioskRepeatPress(t *testing.T) {
 	}
 }
 
+// A kiosk's mash interval and the office's debounce come from the file:
+// one ticket per button per press_interval_ms, the presses within it
+// counted in office.state, not printed; a bounce shorter than
+// gpio.debounce_ms is no press.
+func TestKioskPressIntervalAndDebounce(t *testing.T) {
+	h := newHeader()
+	cfg := roundTheClock(t)
+	cfg.Kiosks[0].PressIntervalMS = 5000
+	cfg.GPIO.DebounceMS = 100
+	ctx, o, l := startOffice(t, office.Opts{Config: cfg, Pin: h.open, ButtonClock: h.clock}, "qms/demo/kiosk/#")
+	waitTickets := func(n int) {
+		t.Helper()
+		_, err := l.Wait(ctx, "qms/demo/kiosk/k1/ticket", func(sim.Message) bool { return len(l.Messages("qms/demo/kiosk/k1/ticket")) >= n })
+		require.NoError(t, err)
+	}
+	pin := h.pin("GPIO17")
+	step := func(d time.Duration) {
+		require.NoError(t, pin.WaitIdle(10*time.Second))
+		h.clock.Advance(d)
+		require.NoError(t, pin.WaitIdle(10*time.Second))
+	}
+	// press holds the button down for low, then lets it go.
+	press := func(low time.Duration) {
+		pin.Edge(gpio.Low)
+		step(low)
+		pin.Edge(gpio.High)
+		step(150 * time.Millisecond)
+	}
+	press(150 * time.Millisecond)
+	waitTickets(1)
+	h.clock.Advance(3 * time.Second) // past the default 2 s, within 5 s
+	press(150 * time.Millisecond)
+	waitTickets(2)
+	require.Contains(t, string(l.Messages("qms/demo/kiosk/k1/ticket")[1].Payload), `"reason":"repeat"`)
+	h.clock.Advance(3 * time.Second)
+	press(150 * time.Millisecond)
+	waitTickets(3)
+	require.Contains(t, string(l.Messages("qms/demo/kiosk/k1/ticket")[2].Payload), `"ok":true`)
+
+	// A 60 ms low: a bounce for a 100 ms debounce (a press for 30 ms).
+	// The press after it answers after anything the bounce gave.
+	h.clock.Advance(10 * time.Second)
+	press(60 * time.Millisecond)
+	h.clock.Advance(10 * time.Second)
+	press(150 * time.Millisecond)
+	waitTickets(4)
+	require.Contains(t, string(l.Messages("qms/demo/kiosk/k1/ticket")[3].Payload), `"ticket":"А003"`)
+	tks, err := o.Engine().Tickets(ctx)
+	require.NoError(t, err)
+	require.Len(t, tks, 3)
+	r := o.Admin(ctx, office.AdminRequest{ID: "s", Op: "office.state"})
+	require.True(t, r.OK, "%+v", r.Error)
+	b, err := json.Marshal(r.Result)
+	require.NoError(t, err)
+	require.Contains(t, string(b), `{"source":"kiosk/k1 gpio GPIO17","pin":"GPIO17","presses":3,"repeats":1,"stuck":0}`)
+}
+
 // shortPress presses and releases a button on the fake header, letting the
 // debounce and the button see each edge.
 func (h *header) shortPress(t *testing.T, name string) {

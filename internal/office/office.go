@@ -102,7 +102,7 @@ type Office struct {
 
 	kiosks   map[string]*kiosk
 	counters chan counterReq
-	buttons  []*device.Button
+	buttons  []gpioButton
 	// watchers run the buttons, each on its goroutine, once the office
 	// runs.
 	watchers []func(context.Context)
@@ -579,7 +579,7 @@ func (o *Office) Close() error {
 	var err error
 	o.once.Do(func() {
 		for _, b := range o.buttons {
-			b.Close()
+			b.b.Close()
 		}
 		defer func() {
 			for _, l := range o.lamps {
@@ -1022,7 +1022,8 @@ func (o *Office) openButtons() {
 	// source names the button's inputs on {root}/errors; onRepeat, if
 	// set, hears the presses within a button's mash interval; onLine, if
 	// set, whether the button's line can be read (false: it is dead).
-	watch := func(pinName, what, source string, longPress time.Duration, onPress, onRepeat func(device.Press), onLine func(ok bool)) {
+	// bo are the button's options: debounce, long press, mash interval.
+	watch := func(pinName, what, source string, bo device.ButtonOpts, onPress, onRepeat func(device.Press), onLine func(ok bool)) {
 		pinName = strings.TrimSpace(pinName)
 		dead := func(err error) {
 			o.log.Error("office: button not available: its presses are lost until it is fixed (is the line taken by another program or a device-tree overlay? gpioinfo lists the lines and who holds them)", "button", what, "pin", pinName, "err", err)
@@ -1043,15 +1044,13 @@ func (o *Office) openButtons() {
 			dead(err)
 			return
 		}
-		bo := device.DefaultButtonOpts
-		bo.LongPress = longPress
 		bo.Clock = o.buttonClock
 		b, err := device.NewButton(what, pin, &bo)
 		if err != nil {
 			dead(err)
 			return
 		}
-		o.buttons = append(o.buttons, b)
+		o.buttons = append(o.buttons, gpioButton{source, pinName, b})
 		o.watchers = append(o.watchers, func(ctx context.Context) {
 			defer o.wg.Done()
 			err := b.Run(ctx, func(ev device.Event) {
@@ -1085,13 +1084,23 @@ func (o *Office) openButtons() {
 			}
 		})
 	}
-	for _, kc := range o.conf().Kiosks {
+	cfg := o.conf()
+	opts := device.DefaultButtonOpts
+	if cfg.GPIO.DebounceMS > 0 {
+		opts.Debounce = time.Duration(cfg.GPIO.DebounceMS) * time.Millisecond
+	}
+	for _, kc := range cfg.Kiosks {
 		k := o.kiosks[kc.ID]
+		kopts := opts
+		kopts.LongPress = time.Duration(kc.LongPressMS) * time.Millisecond
+		if kc.PressIntervalMS > 0 {
+			kopts.MinInterval = time.Duration(kc.PressIntervalMS) * time.Millisecond
+		}
 		for i, btn := range kc.Buttons {
 			if btn.Pin == "" {
 				continue
 			}
-			watch(btn.Pin, "kiosk "+kc.ID+" "+btn.Service, "kiosk/"+kc.ID+" gpio "+strings.TrimSpace(btn.Pin), time.Duration(kc.LongPressMS)*time.Millisecond, func(p device.Press) {
+			watch(btn.Pin, "kiosk "+kc.ID+" "+btn.Service, "kiosk/"+kc.ID+" gpio "+strings.TrimSpace(btn.Pin), kopts, func(p device.Press) {
 				// A priority button's category is wired: it changes with a
 				// restart (config.set refuses it), the service live.
 				k.submit(press{service: k.button(i), priority: p.Long || btn.Priority || btn.Category != "", category: btn.Category, source: "gpio " + btn.Pin})
@@ -1103,14 +1112,43 @@ func (o *Office) openButtons() {
 			})
 		}
 	}
-	for _, cc := range o.conf().Counters {
+	for _, cc := range cfg.Counters {
 		for action, pinName := range cc.Buttons {
 			counter, act := cc.ID, queue.Action(action)
-			watch(pinName, "counter "+counter+" "+action, "counter/"+counter+" gpio "+strings.TrimSpace(pinName), 0, func(device.Press) {
+			watch(pinName, "counter "+counter+" "+action, "counter/"+counter+" gpio "+strings.TrimSpace(pinName), opts, func(device.Press) {
 				o.submitCounter(counterReq{counter: counter, cmd: queue.Command{Action: act}, source: "counter/" + counter + " gpio " + pinName, button: true})
 			}, nil, nil)
 		}
 	}
+}
+
+// gpioButton is a GPIO button the office watches: source names its inputs
+// on {root}/errors (kiosk/k1 gpio GPIO17).
+type gpioButton struct {
+	source, pin string
+	b           *device.Button
+}
+
+// ButtonCount is one GPIO button's presses since the controller started,
+// in office.state: those acted on, those within its mash interval
+// (answered as a repeat, not printed), and the times it was held down
+// until reported stuck.
+type ButtonCount struct {
+	Source  string `json:"source"`
+	Pin     string `json:"pin"`
+	Presses uint64 `json:"presses"`
+	Repeats uint64 `json:"repeats"`
+	Stuck   uint64 `json:"stuck"`
+}
+
+// buttonCounts are the GPIO buttons' counts, in the configuration's order.
+func (o *Office) buttonCounts() []ButtonCount {
+	out := make([]ButtonCount, 0, len(o.buttons))
+	for _, b := range o.buttons {
+		st := b.b.Stats()
+		out = append(out, ButtonCount{b.source, b.pin, st.Presses, st.Suppressed, st.Stuck})
+	}
+	return out
 }
 
 // deadButton is a button that could not be opened at start, reported on
