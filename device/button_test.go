@@ -23,24 +23,63 @@ var t0 = time.Date(2026, 11, 23, 9, 0, 0, 0, time.UTC)
 // events are recorded.
 type rig struct {
 	t     *testing.T
-	clock *devicetest.Clock
-	pin   *devicetest.Pin
-	opts  device.ButtonOpts
-	b     *device.Button
-	ran   chan error
+	clock testClock
+	pin   testPin
+	// dclock and dpin are clock and pin as devicetest's, for the tests of
+	// what only they can do (a pin gone, the timers armed); nil on
+	// periph's gpiotest pin.
+	dclock *devicetest.Clock
+	dpin   *devicetest.Pin
+	opts   device.ButtonOpts
+	b      *device.Button
+	ran    chan error
 
 	mu  sync.Mutex
 	evs []device.Event
 }
 
-// newRig starts a button with DefaultButtonOpts changed by tune, and stops
-// it on cleanup, checking that Run ended cleanly.
+// testClock is a fake clock a test moves; testPin a fake pin whose edges a
+// test pushes, and which tells when the button waits again.
+type (
+	testClock interface {
+		device.Clock
+		Advance(time.Duration)
+	}
+	testPin interface {
+		gpio.PinIn
+		Edge(gpio.Level)
+		Bounce(n int, last gpio.Level)
+		WaitIdle(limit time.Duration) error
+	}
+)
+
+// newRig starts a button on a devicetest pin with DefaultButtonOpts
+// changed by tune, and stops it on cleanup, checking that Run ended
+// cleanly.
 func newRig(t *testing.T, tune func(*device.ButtonOpts)) *rig {
+	return newRigOn(t, false, tune)
+}
+
+// onPins runs test on a devicetest pin, and on periph's gpiotest pin.
+func onPins(t *testing.T, test func(t *testing.T, periph bool)) {
+	for _, periph := range []bool{false, true} {
+		t.Run(map[bool]string{false: "devicetest", true: "gpiotest"}[periph], func(t *testing.T) { test(t, periph) })
+	}
+}
+
+// newRigOn is newRig on periph's gpiotest pin when periph is set.
+func newRigOn(t *testing.T, periph bool, tune func(*device.ButtonOpts)) *rig {
 	t.Helper()
-	r := &rig{t: t, clock: devicetest.NewClock(t0), ran: make(chan error, 1)}
-	r.pin = devicetest.NewPin("GPIO17", r.clock)
-	r.opts = device.DefaultButtonOpts
-	r.opts.Clock = r.clock
+	r := &rig{t: t, ran: make(chan error, 1), opts: device.DefaultButtonOpts}
+	if periph {
+		p := newPeriphPin("GPIO17", t0)
+		r.pin, r.clock = p, p.clock
+		r.opts.Clock = p.clock.FakeClock // the button's own reads are no waits of the pin
+	} else {
+		r.dclock = devicetest.NewClock(t0)
+		r.dpin = devicetest.NewPin("GPIO17", r.dclock)
+		r.pin, r.clock, r.opts.Clock = r.dpin, r.dclock, r.dclock
+	}
 	if tune != nil {
 		tune(&r.opts)
 	}
@@ -49,6 +88,12 @@ func newRig(t *testing.T, tune func(*device.ButtonOpts)) *rig {
 	r.b = b
 	go func() { r.ran <- b.Run(context.Background(), r.record) }()
 	t.Cleanup(func() {
+		if p, ok := r.pin.(*periphPin); ok {
+			// Close waits for Run, whose wait ends only as its clock moves.
+			stop := make(chan struct{})
+			defer close(stop)
+			go p.wakeUntil(stop)
+		}
 		require.NoError(t, b.Close())
 		select {
 		case err := <-r.ran:
@@ -114,115 +159,123 @@ func TestButtonPress(t *testing.T) {
 }
 
 func TestButtonBounceStorm(t *testing.T) {
-	r := newRig(t, nil)
-	// 20 edges 1 ms apart: the contact never holds for 30 ms.
-	for i := range 20 {
-		r.pin.Edge(gpio.Level(i%2 == 1))
+	onPins(t, func(t *testing.T, periph bool) {
+		r := newRigOn(t, periph, nil)
+		// 20 edges 1 ms apart: the contact never holds for 30 ms.
+		for i := range 20 {
+			r.pin.Edge(gpio.Level(i%2 == 1))
+			r.idle()
+			r.advance(time.Millisecond)
+		}
+		require.Empty(t, r.events())
+		require.Equal(t, gpio.High, r.pin.Read(), "20 edges end where they started")
+
+		// The same storm settling pressed, then released with a storm too.
+		r.pin.Bounce(20, gpio.Low)
 		r.idle()
+		r.advance(29 * time.Millisecond)
+		require.Empty(t, r.events(), "not steady for the debounce time yet")
 		r.advance(time.Millisecond)
-	}
-	require.Empty(t, r.events())
-	require.Equal(t, gpio.High, r.pin.Read(), "20 edges end where they started")
+		evs := r.events()
+		require.Len(t, evs, 1)
+		require.Equal(t, device.EventPress, evs[0].Kind)
+		require.False(t, evs[0].Long)
 
-	// The same storm settling pressed, then released with a storm too.
-	r.pin.Bounce(20, gpio.Low)
-	r.idle()
-	r.advance(29 * time.Millisecond)
-	require.Empty(t, r.events(), "not steady for the debounce time yet")
-	r.advance(time.Millisecond)
-	evs := r.events()
-	require.Len(t, evs, 1)
-	require.Equal(t, device.EventPress, evs[0].Kind)
-	require.False(t, evs[0].Long)
-
-	r.pin.Bounce(20, gpio.High)
-	r.idle()
-	r.advance(30 * time.Millisecond)
-	require.Empty(t, r.events())
-	require.Equal(t, device.ButtonStats{Presses: 1}, r.b.Stats())
+		r.pin.Bounce(20, gpio.High)
+		r.idle()
+		r.advance(30 * time.Millisecond)
+		require.Empty(t, r.events())
+		require.Equal(t, device.ButtonStats{Presses: 1}, r.b.Stats())
+	})
 }
 
 func TestButtonLongPress(t *testing.T) {
-	r := newRig(t, func(o *device.ButtonOpts) {
-		o.LongPress = time.Second
-		o.MinInterval = 0
-	})
+	onPins(t, func(t *testing.T, periph bool) {
+		r := newRigOn(t, periph, func(o *device.ButtonOpts) {
+			o.LongPress = time.Second
+			o.MinInterval = 0
+		})
 
-	t.Run("short", func(t *testing.T) {
-		r.press()
-		r.advance(500 * time.Millisecond)
-		require.Empty(t, r.events(), "a short press is reported on release")
-		r.release()
-		evs := r.events()
-		require.Len(t, evs, 1)
-		require.False(t, evs[0].Long)
-	})
+		t.Run("short", func(t *testing.T) {
+			r.press()
+			r.advance(500 * time.Millisecond)
+			require.Empty(t, r.events(), "a short press is reported on release")
+			r.release()
+			evs := r.events()
+			require.Len(t, evs, 1)
+			require.False(t, evs[0].Long)
+		})
 
-	t.Run("long", func(t *testing.T) {
-		r.press()
-		start := r.clock.Now()
-		r.advance(999 * time.Millisecond)
-		require.Empty(t, r.events())
-		r.advance(time.Millisecond)
-		require.Equal(t, []device.Event{press(true, start.Add(time.Second))}, r.events())
-		r.advance(10 * time.Second)
-		require.Empty(t, r.events(), "reported once")
-		r.release()
-		require.Empty(t, r.events(), "no short press after a long one")
-	})
+		t.Run("long", func(t *testing.T) {
+			r.press()
+			start := r.clock.Now()
+			r.advance(999 * time.Millisecond)
+			require.Empty(t, r.events())
+			r.advance(time.Millisecond)
+			require.Equal(t, []device.Event{press(true, start.Add(time.Second))}, r.events())
+			r.advance(10 * time.Second)
+			require.Empty(t, r.events(), "reported once")
+			r.release()
+			require.Empty(t, r.events(), "no short press after a long one")
+		})
 
-	require.Equal(t, device.ButtonStats{Presses: 2}, r.b.Stats())
+		require.Equal(t, device.ButtonStats{Presses: 2}, r.b.Stats())
+	})
 }
 
 func TestButtonMash(t *testing.T) {
-	r := newRig(t, nil)
-	for range 10 {
-		r.press()
-		r.release()
-	}
-	// 10 × 60 ms: all within MinInterval of the first. The other nine are
-	// reported as repeats, not presses.
-	evs := r.events()
-	require.Len(t, evs, 10)
-	require.Equal(t, device.EventPress, evs[0].Kind)
-	for _, ev := range evs[1:] {
-		require.Equal(t, device.EventRepeat, ev.Kind)
-	}
-	require.Equal(t, device.ButtonStats{Presses: 1, Suppressed: 9}, r.b.Stats())
+	onPins(t, func(t *testing.T, periph bool) {
+		r := newRigOn(t, periph, nil)
+		for range 10 {
+			r.press()
+			r.release()
+		}
+		// 10 × 60 ms: all within MinInterval of the first. The other nine are
+		// reported as repeats, not presses.
+		evs := r.events()
+		require.Len(t, evs, 10)
+		require.Equal(t, device.EventPress, evs[0].Kind)
+		for _, ev := range evs[1:] {
+			require.Equal(t, device.EventRepeat, ev.Kind)
+		}
+		require.Equal(t, device.ButtonStats{Presses: 1, Suppressed: 9}, r.b.Stats())
 
-	r.advance(r.opts.MinInterval)
-	r.press()
-	require.Len(t, r.events(), 1, "one press per interval, not none")
-	require.Equal(t, device.ButtonStats{Presses: 2, Suppressed: 9}, r.b.Stats())
+		r.advance(r.opts.MinInterval)
+		r.press()
+		require.Len(t, r.events(), 1, "one press per interval, not none")
+		require.Equal(t, device.ButtonStats{Presses: 2, Suppressed: 9}, r.b.Stats())
+	})
 }
 
 func TestButtonStuck(t *testing.T) {
-	r := newRig(t, nil)
-	r.press()
-	require.Len(t, r.events(), 1)
-	pressed := r.clock.Now()
-	r.advance(59 * time.Second)
-	require.Empty(t, r.events())
-	r.advance(time.Second)
-	stuck := device.Event{Kind: device.EventStuck, Press: device.Press{Button: "social", At: pressed.Add(time.Minute)}}
-	require.Equal(t, []device.Event{stuck}, r.events())
-	for range 10 {
-		r.advance(time.Minute)
-	}
-	require.Empty(t, r.events(), "reported once")
-	r.release()
-	evs := r.events()
-	require.Len(t, evs, 1)
-	require.Equal(t, device.EventRecovered, evs[0].Kind)
-	require.Equal(t, r.clock.Now(), evs[0].At)
-	require.Equal(t, device.ButtonStats{Presses: 1, Stuck: 1}, r.b.Stats())
+	onPins(t, func(t *testing.T, periph bool) {
+		r := newRigOn(t, periph, nil)
+		r.press()
+		require.Len(t, r.events(), 1)
+		pressed := r.clock.Now()
+		r.advance(59 * time.Second)
+		require.Empty(t, r.events())
+		r.advance(time.Second)
+		stuck := device.Event{Kind: device.EventStuck, Press: device.Press{Button: "social", At: pressed.Add(time.Minute)}}
+		require.Equal(t, []device.Event{stuck}, r.events())
+		for range 10 {
+			r.advance(time.Minute)
+		}
+		require.Empty(t, r.events(), "reported once")
+		r.release()
+		evs := r.events()
+		require.Len(t, evs, 1)
+		require.Equal(t, device.EventRecovered, evs[0].Kind)
+		require.Equal(t, r.clock.Now(), evs[0].At)
+		require.Equal(t, device.ButtonStats{Presses: 1, Stuck: 1}, r.b.Stats())
 
-	// A new hold can be stuck again.
-	r.advance(time.Hour)
-	r.press()
-	r.advance(time.Minute)
-	require.Equal(t, []device.EventKind{device.EventPress, device.EventStuck}, kinds(r.events()))
-	require.Equal(t, uint64(2), r.b.Stats().Stuck)
+		// A new hold can be stuck again.
+		r.advance(time.Hour)
+		r.press()
+		r.advance(time.Minute)
+		require.Equal(t, []device.EventKind{device.EventPress, device.EventStuck}, kinds(r.events()))
+		require.Equal(t, uint64(2), r.b.Stats().Stuck)
+	})
 }
 
 func TestButtonHeldAtStart(t *testing.T) {
@@ -369,25 +422,25 @@ func kinds(evs []device.Event) []device.EventKind {
 // which would spin a core; back, it is reported so and its presses count.
 func TestButtonLineLost(t *testing.T) {
 	r := newRig(t, nil)
-	r.pin.SetGone(true)
+	r.dpin.SetGone(true)
 	r.clock.Advance(200 * time.Millisecond) // the wait under way ends; those after it fail
 	var lost []device.Event
 	for len(lost) == 0 {
-		require.NoError(t, r.clock.WaitTimers(1, limit), "a failed wait is waited out, not asked again at once")
-		require.Less(t, r.pin.Waits(), 10)
+		require.NoError(t, r.dclock.WaitTimers(1, limit), "a failed wait is waited out, not asked again at once")
+		require.Less(t, r.dpin.Waits(), 10)
 		r.clock.Advance(200 * time.Millisecond)
 		lost = r.events()
 	}
 	require.Equal(t, []device.Event{{Kind: device.EventLineLost, Press: device.Press{Button: "social", At: lost[0].At}}}, lost)
 	for range 5 {
-		require.NoError(t, r.clock.WaitTimers(1, limit))
+		require.NoError(t, r.dclock.WaitTimers(1, limit))
 		r.clock.Advance(200 * time.Millisecond)
 	}
 	require.Empty(t, r.events(), "reported once")
-	require.Less(t, r.pin.Waits(), 20)
+	require.Less(t, r.dpin.Waits(), 20)
 
-	r.pin.SetGone(false)
-	require.NoError(t, r.clock.WaitTimers(1, limit))
+	r.dpin.SetGone(false)
+	require.NoError(t, r.dclock.WaitTimers(1, limit))
 	r.advance(200 * time.Millisecond) // a wait that waits: the line is back
 	r.advance(200 * time.Millisecond)
 	require.Equal(t, []device.EventKind{device.EventLineBack}, kinds(r.events()))

@@ -1,11 +1,12 @@
 // Package devicetest holds fakes for testing code that uses package device:
 // a manual Clock and a Pin whose edges a test pushes.
 //
-// periph's gpiotest.Pin is not used: it needs a go.sum entry for
-// jonboulle/clockwork that this module does not carry, its WaitForEdge
-// timeout runs on a real clock unless given a clockwork fake, its Halt does
-// not interrupt a pending WaitForEdge, and a test cannot tell when the code
-// under test is blocked waiting, which is what makes a test deterministic.
+// The button's behaviours (bounce storm, long press, mash, stuck) are
+// tested on periph's gpiotest.Pin too, its waits on a clockwork fake clock
+// (device's periphpin_test.go). This Pin does what gpiotest's cannot: it
+// says when the code under test is blocked waiting (what makes a test
+// deterministic) without counting its clock's timers, its Halt interrupts
+// a pending WaitForEdge, and it fakes a line that is gone (SetGone).
 //
 // This package must not import package device, whose own tests use it; its
 // Clock satisfies device.Clock by its method set.
