@@ -27,6 +27,7 @@ func appendEvent(b []byte, ev *Event) []byte {
 	b = appendOmitString(b, `,"counter":`, ev.Counter)
 	b = appendOmitString(b, `,"service":`, ev.Service)
 	b = appendOmitString(b, `,"kiosk":`, ev.Kiosk)
+	b = appendOmitString(b, `,"code":`, ev.Code)
 	b = appendOmitInt(b, `,"number":`, ev.Number)
 	b = appendOmitString(b, `,"reason":`, ev.Reason)
 	if ev.Alert {

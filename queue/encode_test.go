@@ -81,7 +81,7 @@ func TestEncodeMatchesJSON(t *testing.T) {
 	}
 	// Every field was set at least once above: the fill reaches them all.
 	require.Equal(t, 22, reflect.TypeOf(Ticket{}).NumField(), "a new Ticket field needs its line in appendTicket (and here)")
-	require.Equal(t, 11, reflect.TypeOf(Event{}).NumField(), "a new Event field needs its line in appendEvent (and here)")
+	require.Equal(t, 12, reflect.TypeOf(Event{}).NumField(), "a new Event field needs its line in appendEvent (and here)")
 }
 
 func BenchmarkEncodeEvent(b *testing.B) {

@@ -409,6 +409,17 @@ func (e *Engine) Reprinted(ctx context.Context, id uint64, kiosk string) error {
 	})
 }
 
+// Appointment records that a citizen scanned a booking's appointment
+// code at kiosk (appointment.scanned, with its Kiosk and Code) for the
+// integration that books the visits: the queue hands the code on, as the
+// appointment flow itself is not the queue's.
+func (e *Engine) Appointment(ctx context.Context, kiosk, code string) error {
+	return e.do(ctx, false, func(t *txn) error {
+		t.record(&Event{Type: EvAppointment, Kiosk: kiosk, Code: code})
+		return nil
+	})
+}
+
 // CallTicket calls one waiting ticket of today by its label (А023, as
 // typed: see SameLabel) to a counter, out of the policy's order: a
 // specialist calls the citizen in front of them, or an administrator's

@@ -42,8 +42,11 @@ type Event struct {
 	// Service is the service of a service.paused or service.resumed, or
 	// of a press.refused.
 	Service string `json:"service,omitempty"`
-	// Kiosk is the kiosk of a press.refused or a ticket.reprinted.
+	// Kiosk is the kiosk of a press.refused, a ticket.reprinted or an
+	// appointment.scanned.
 	Kiosk string `json:"kiosk,omitempty"`
+	// Code is the code of an appointment.scanned, as its scanner read it.
+	Code string `json:"code,omitempty"`
 	// Number is the last number of a numbering.continued: the service's
 	// next ticket today is the one after it.
 	Number int    `json:"number,omitempty"`
@@ -96,6 +99,10 @@ const (
 	// the ticket as it is then: a record of every copy handed out. (Its
 	// ticket may have ended while it printed.)
 	EvReprinted = "ticket.reprinted"
+	// EvAppointment: a citizen scanned a booking's appointment code at
+	// Kiosk (Appointment): its Code, for the integration that books the
+	// visits.
+	EvAppointment = "appointment.scanned"
 )
 
 // IsCall reports whether the event calls its ticket to a counter (a call or

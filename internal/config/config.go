@@ -12,6 +12,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -160,6 +161,17 @@ type Kiosk struct {
 	// (serial:/dev/ttyACM0?baud=9600); empty for none. A citizen scans a
 	// ticket's QR code to see where it stands.
 	Scanner string `yaml:"scanner,omitempty" json:"scanner,omitempty"`
+	// ScanPrint: a scan of a ticket still in the queue prints a copy of
+	// it at the kiosk's printer, with where its citizen stands now (or
+	// where to go, once called), at most once a minute per ticket: a
+	// kiosk of buttons has no screen to say it. Unset: true for a kiosk
+	// with a printer; false for one that has a screen beside its printer.
+	ScanPrint *bool `yaml:"scan_print,omitempty" json:"scan_print,omitempty"`
+	// AppointmentCodes is the pattern (RE2, matched whole) of the booking
+	// site's appointment codes its scanner recognises: handed to the queue
+	// as an appointment.scanned event. "" means device.DefaultAppointment,
+	// 6 to 12 capital Latin letters and digits.
+	AppointmentCodes string `yaml:"appointment_codes,omitempty" json:"appointment_codes,omitempty"`
 	// LongPressMS is how long a citizen holds a service button for a
 	// priority ticket (people with disabilities, veterans); 0 turns it off.
 	LongPressMS int `yaml:"long_press_ms,omitempty" json:"long_press_ms,omitempty"`
@@ -1047,7 +1059,8 @@ func (c *Config) Validate() error {
 				bad(f+".board", "%v", err)
 			}
 		}
-		for action, pin := range ct.Buttons {
+		for _, action := range slices.Sorted(maps.Keys(ct.Buttons)) { // an error names the same pin every time
+			pin := ct.Buttons[action]
 			if !contains(CounterActions, action) {
 				bad(f+".buttons."+action, "unknown action; use one of %s", strings.Join(CounterActions, ", "))
 			}
@@ -1121,6 +1134,14 @@ func (c *Config) Validate() error {
 		usePin(f+".buzzer", k.Buzzer)
 		if k.LongPressMS != 0 && (k.LongPressMS < 500 || k.LongPressMS > 10000) {
 			bad(f+".long_press_ms", "must be 0 (off) or 500..10000 ms, got %d", k.LongPressMS)
+		}
+		if k.AppointmentCodes != "" {
+			if _, err := regexp.Compile(k.AppointmentCodes); err != nil {
+				bad(f+".appointment_codes", "is not a regular expression (RE2): %v", err)
+			}
+		}
+		if k.ScanPrint != nil && *k.ScanPrint && (k.Scanner == "" || strings.TrimSpace(k.Printer) == "" || strings.TrimSpace(k.Printer) == "none") {
+			bad(f+".scan_print", "needs a scanner and a printer at the kiosk")
 		}
 		if k.PressIntervalMS != 0 && (k.PressIntervalMS < 500 || k.PressIntervalMS > 60000) {
 			bad(f+".press_interval_ms", "must be 0 (2000 ms) or 500..60000 ms, got %d", k.PressIntervalMS)

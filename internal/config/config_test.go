@@ -87,6 +87,8 @@ func TestParseErrorsNameTheField(t *testing.T) {
   ca_file: /etc/cherga/ca.pem`, "broker.ca_file"},
 		{"a CA by a relative path", `url: embedded`, `url: mqtts://broker:8883
   ca_file: ca.pem`, "broker.ca_file"},
+		{"a bad appointment pattern", `long_press_ms: 2000`, "long_press_ms: 2000\n    appointment_codes: \"[A-Z\"", "kiosks[0].appointment_codes"},
+		{"a copy on a scan without a scanner", `long_press_ms: 2000`, "long_press_ms: 2000\n    scan_print: true", "kiosks[0].scan_print"},
 		{"status poll too fast", `long_press_ms: 2000`, `long_press_ms: 2000
     status_poll_ms: 10`, "kiosks[0].status_poll_ms"},
 		{"status timeout too short", `long_press_ms: 2000`, `long_press_ms: 2000

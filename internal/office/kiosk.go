@@ -49,6 +49,10 @@ type kiosk struct {
 	// lastOf is the answer to the last press served of each source (a
 	// GPIO button), which its repeats answer to; the kiosk's goroutine's.
 	lastOf map[string]Result
+	// copied is when a scan last printed a copy of each ticket (by id):
+	// a scanner reads a code held up to it again and again; the kiosk's
+	// goroutine's.
+	copied map[uint64]time.Time
 	// stored is the time the kiosk has waited for the store: a press
 	// waits staleAfter of it at most, and its time at a slow printer (its
 	// own status round, and that of the polls and the tickets it waited
@@ -118,6 +122,9 @@ type ScanResult struct {
 	Ahead   int    `json:"ahead,omitempty"`
 	EtaMin  int    `json:"eta_min,omitempty"`
 	Code    string `json:"code,omitempty"`
+	// Printed: the kiosk printed a copy of the ticket scanned
+	// (kiosks[].scan_print).
+	Printed bool `json:"printed,omitempty"`
 	// Reason says why OK is false: not_found (no such ticket today), ended
 	// (done, noshow, voided, expired), unreadable (kind error).
 	Reason  string    `json:"reason,omitempty"`
@@ -221,10 +228,10 @@ func newKiosk(o *Office, cfg config.Kiosk, spec string) (*kiosk, error) {
 	if err := printer.CheckSpec(spec); err != nil {
 		return nil, fmt.Errorf("office: kiosk %s: %w", cfg.ID, err)
 	}
-	k := &kiosk{o: o, cfg: cfg, spec: spec, profile: p, presses: make(chan press, 16), pace: pace{perMinute: cfg.PressesPerMinute}, lastOf: map[string]Result{}, jobs: make(chan func(context.Context)), relit: make(chan struct{}, 1), queued: map[string]string{},
+	k := &kiosk{o: o, cfg: cfg, spec: spec, profile: p, presses: make(chan press, 16), pace: pace{perMinute: cfg.PressesPerMinute}, lastOf: map[string]Result{}, copied: map[uint64]time.Time{}, jobs: make(chan func(context.Context)), relit: make(chan struct{}, 1), queued: map[string]string{},
 		lamps: map[int]*device.Lamp{}, lit: map[int]bool{}, dead: make([]atomic.Bool, len(cfg.Buttons)), scans: make(chan device.Scan, 8)}
 	if cfg.Scanner != "" {
-		sc, err := device.OpenScanner(cfg.Scanner, &device.ScannerOpts{StatusURL: o.conf().Office.StatusURL, Site: o.conf().Site})
+		sc, err := device.OpenScanner(cfg.Scanner, &device.ScannerOpts{StatusURL: o.conf().Office.StatusURL, Site: o.conf().Site, Appointment: cfg.AppointmentCodes})
 		if err != nil {
 			return nil, fmt.Errorf("office: kiosk %s: scanner: %w", cfg.ID, err)
 		}
@@ -411,10 +418,56 @@ func (k *kiosk) scannedTicket(ctx context.Context, r *ScanResult, t queue.Ticket
 		r.OK, r.Counter = true, t.Counter
 		uk, en := calledTo(k.o.conf(), t.Counter)
 		r.Message = uk + " / " + en
+		if t.State == queue.Serving {
+			return // at the counter already: nothing to print
+		}
 	default: // done, noshow, voided, expired
 		r.Reason = "ended"
 		r.Message = "Талон " + t.Label + " уже недійсний. Якщо вам потрібна послуга, будь ласка, візьміть новий талон. / Ticket " + englishLabel(t.Label) + " is no longer valid. If you need a service, please take a new ticket."
+		return
 	}
+	if k.scanPrints() {
+		k.copyOnScan(ctx, r, t)
+	}
+}
+
+// scanPrints reports whether a scan of a ticket prints a copy of it
+// (kiosks[].scan_print): by default at a kiosk with a printer.
+func (k *kiosk) scanPrints() bool {
+	if k.cfg.ScanPrint != nil {
+		return *k.cfg.ScanPrint
+	}
+	return k.spec != "none"
+}
+
+// scanCopyEvery is how often a scan prints a copy of one ticket: a scanner
+// reads a code held up to it again and again.
+const scanCopyEvery = time.Minute
+
+// copyOnScan prints a copy of the scanned ticket t, waiting or called,
+// with where its citizen stands now or where to go, unless one was printed
+// within scanCopyEvery; a copy that cannot be printed (the paper out)
+// beeps three times, and the answer says nothing of one.
+func (k *kiosk) copyOnScan(ctx context.Context, r *ScanResult, t queue.Ticket) {
+	now := time.Now()
+	for id, at := range k.copied {
+		if now.Sub(at) >= scanCopyEvery {
+			delete(k.copied, id)
+		}
+	}
+	if _, ok := k.copied[t.ID]; ok {
+		return
+	}
+	if err := k.reprint(ctx, t); err != nil {
+		k.o.log.Warn("kiosk: no copy of the ticket scanned", "kiosk", k.cfg.ID, "ticket", t.Label, "err", err)
+		k.beep(3)
+		return
+	}
+	k.copied[t.ID] = now
+	r.Printed = true
+	uk, en, _ := strings.Cut(r.Message, " / ")
+	r.Message = uk + " Копію талона надруковано. / " + en + " A copy of the ticket is printed."
+	k.beep(1)
 }
 
 // readScanner runs the scanner until ctx ends, handing each scan to the
@@ -461,15 +514,22 @@ func (k *kiosk) scanned(ctx context.Context, s device.Scan) {
 			}
 		}
 	case device.ScanAppointment:
-		// Appointments are their own issue: the code is reported for the
-		// integration that books them, and the citizen is told honestly.
+		// Appointments are their own feature: the code goes to the queue's
+		// events for the integration that books them, and the citizen is
+		// told honestly.
 		r.Kind = "appointment"
+		if err := k.o.eng.Appointment(ctx, k.cfg.ID, s.Code); err != nil {
+			k.o.log.Error("office: an appointment code scanned is not recorded", "kiosk", k.cfg.ID, "err", err)
+		}
 		r.Message = "Запис на прийом за кодом поки що не підтримується. Будь ласка, візьміть талон. / Appointments by code are not supported yet. Please take a ticket."
 	default:
 		r.Kind = "unknown"
 		r.Message = "Код не розпізнано. Будь ласка, відскануйте талон ще раз. / The code was not recognised. Please scan the ticket again."
 	}
-	k.o.log.Info("kiosk scan", "kiosk", k.cfg.ID, "kind", r.Kind, "ticket", r.Ticket, "ok", r.OK)
+	if !r.OK && k.scanPrints() {
+		k.beep(3) // a kiosk of buttons has no screen to say why
+	}
+	k.o.log.Info("kiosk scan", "kiosk", k.cfg.ID, "kind", r.Kind, "ticket", r.Ticket, "ok", r.OK, "printed", r.Printed)
 	if err := k.o.bus.Start(k.o.conf().Root()+"/kiosk/"+k.cfg.ID+"/scan", 1, false, mustJSON(r)).Err(); err != nil {
 		k.o.log.Debug("office: scan result not published", "err", err)
 	}
@@ -1429,37 +1489,8 @@ func (o *Office) Reprint(ctx context.Context, kiosk string, ticketID uint64) err
 	if tk.State != queue.Waiting && tk.State != queue.Called {
 		return fmt.Errorf("office: ticket %s is %s: only a waiting or called ticket is reprinted", tk.Label, tk.State)
 	}
-	svc := serviceOf(o.conf(), tk)
-	if svc == nil {
-		return fmt.Errorf("office: ticket %s: unknown service %q", tk.Label, tk.Service)
-	}
-	// A waiting citizen's copy says where they stand now, as the first
-	// did; a called one's says where to go instead: the call it would
-	// tell them to wait for has come (and gone, for one who sits down).
-	ahead, wait := -1, time.Duration(-1)
-	if tk.State == queue.Waiting {
-		if ahead, wait, err = o.eng.Position(ctx, tk.ID); err != nil {
-			return err
-		}
-	}
-	t := k.ticket(*tk, svc.Name, svc.NameEn, ahead, wait)
-	t.Duplicate = true
-	if tk.State != queue.Waiting {
-		t.Called, t.CalledEn = calledTo(o.conf(), tk.Counter)
-	}
 	done := make(chan error, 1)
-	job := func(ctx context.Context) {
-		err := k.ready(ctx)
-		if err == nil {
-			var doc []byte
-			if doc, err = k.profile.Ticket(t); err == nil {
-				if err = k.print(ctx, doc); err != nil {
-					k.printFailed(ctx, err)
-				}
-			}
-		}
-		done <- err
-	}
+	job := func(ctx context.Context) { done <- k.reprint(ctx, *tk) }
 	select {
 	case k.jobs <- job:
 	case <-ctx.Done():
@@ -1467,20 +1498,54 @@ func (o *Office) Reprint(ctx context.Context, kiosk string, ticketID uint64) err
 	}
 	select {
 	case err := <-done:
-		if err != nil {
-			return fmt.Errorf("office: reprint %s on kiosk %s: %w", tk.Label, kiosk, err)
-		}
-		o.log.Info("kiosk: reprinted", "kiosk", kiosk, "ticket", tk.Label)
-		// Every copy handed out is on record. The copy is out: a store
-		// that fails now fails the answer, and the log says so.
-		if err := o.eng.Reprinted(context.WithoutCancel(ctx), tk.ID, kiosk); err != nil {
-			o.log.Error("kiosk: the reprint is not recorded", "kiosk", kiosk, "ticket", tk.Label, "err", err)
-			return fmt.Errorf("office: %s is reprinted, but not recorded: %w", tk.Label, err)
-		}
-		return nil
+		return err
 	case <-ctx.Done():
 		return ctx.Err()
 	}
+}
+
+// reprint prints a copy of tk at the kiosk, from its goroutine: marked as
+// one, with where its citizen stands now (waiting) or where to go instead
+// of the wait and the footer (called: the call it would tell them to wait
+// for has come, and gone for one who sits down), and records it.
+func (k *kiosk) reprint(ctx context.Context, tk queue.Ticket) error {
+	o := k.o
+	svc := serviceOf(o.conf(), &tk)
+	if svc == nil {
+		return fmt.Errorf("office: ticket %s: unknown service %q", tk.Label, tk.Service)
+	}
+	ahead, wait := -1, time.Duration(-1)
+	if tk.State == queue.Waiting {
+		var err error
+		if ahead, wait, err = o.eng.Position(ctx, tk.ID); err != nil {
+			return err
+		}
+	}
+	t := k.ticket(tk, svc.Name, svc.NameEn, ahead, wait)
+	t.Duplicate = true
+	if tk.State != queue.Waiting {
+		t.Called, t.CalledEn = calledTo(o.conf(), tk.Counter)
+	}
+	err := k.ready(ctx)
+	if err == nil {
+		var doc []byte
+		if doc, err = k.profile.Ticket(t); err == nil {
+			if err = k.print(ctx, doc); err != nil {
+				k.printFailed(ctx, err)
+			}
+		}
+	}
+	if err != nil {
+		return fmt.Errorf("office: reprint %s on kiosk %s: %w", tk.Label, k.cfg.ID, err)
+	}
+	o.log.Info("kiosk: reprinted", "kiosk", k.cfg.ID, "ticket", tk.Label)
+	// Every copy handed out is on record. The copy is out: a store that
+	// fails now fails the answer, and the log says so.
+	if err := o.eng.Reprinted(context.WithoutCancel(ctx), tk.ID, k.cfg.ID); err != nil {
+		o.log.Error("kiosk: the reprint is not recorded", "kiosk", k.cfg.ID, "ticket", tk.Label, "err", err)
+		return fmt.Errorf("office: %s is reprinted, but not recorded: %w", tk.Label, err)
+	}
+	return nil
 }
 
 // serviceOf is the service a ticket is printed under: its own or, when

@@ -997,6 +997,77 @@ func TestKioskReprint(t *testing.T) {
 	require.Equal(t, []string{"k1 waiting", "k1 waiting", "k1 waiting"}, copies)
 }
 
+// A kiosk of buttons and a printer has no screen to answer a scan: a scan
+// of a ticket in the queue prints a copy of it, with where its citizen
+// stands now, at most once a minute (a scanner reads a code held up to it
+// again and again); one of a ticket at a counter already, or ended, prints
+// nothing. An appointment code, of the booking site's pattern, goes to the
+// queue's events.
+func TestKioskScanPrintsACopy(t *testing.T) {
+	sc, err := sim.StartScanner(nil)
+	if errors.Is(err, errors.ErrUnsupported) {
+		t.Skip("the pty scanner needs Linux")
+	}
+	require.NoError(t, err)
+	defer sc.Close()
+	r := startKiosk(t, rigOpts{kiosk: func(k *config.Kiosk) {
+		k.Scanner = "serial:" + sc.Path()
+		k.AppointmentCodes = `BK-[0-9]{4}`
+	}})
+	r.prints(r.sp)
+	res := r.prints(r.sp)
+	topic := r.root + "/kiosk/k1/scan"
+	scan := func(code string) office.ScanResult {
+		t.Helper()
+		n := r.count(topic)
+		require.NoError(t, sc.Scan(code))
+		var sr office.ScanResult
+		require.NoError(t, json.Unmarshal(r.after(topic, n, func(sim.Message) bool { return true }).Payload, &sr))
+		return sr
+	}
+	url := fmt.Sprintf("https://cherga.local/t/demo/%d", res.ID)
+	sr := scan(url)
+	require.True(t, sr.OK)
+	require.True(t, sr.Printed)
+	require.Regexp(t, `^Талон А002 у черзі\. Перед вами: 1\x{a0}особа\. .+ Копію талона надруковано\. / Ticket А002 is in the queue\. People ahead: 1\. .+ A copy of the ticket is printed\.$`, sr.Message)
+	d := r.cut(r.sp, res.Ticket)
+	require.Contains(t, d.String(), "ДУБЛІКАТ")
+	require.Contains(t, d.String(), "Перед вами: 1")
+
+	// Scanned again at once: the answer, no second copy.
+	sr = scan(url)
+	require.True(t, sr.OK)
+	require.False(t, sr.Printed)
+	require.NotContains(t, sr.Message, "Копію")
+
+	// At the counter already: nothing to print.
+	_, err = r.o.Engine().CallTicket(r.ctx, "1", res.Ticket)
+	require.NoError(t, err)
+	_, err = r.o.Engine().Counter(r.ctx, "1", queue.Command{Action: queue.Serve})
+	require.NoError(t, err)
+	require.False(t, scan(url).Printed)
+
+	code := scan("BK-0042")
+	require.Equal(t, "appointment", code.Kind)
+	require.False(t, code.Printed)
+	require.Equal(t, "unknown", scan("AB12CD34").Kind, "the default pattern's code, not this office's")
+
+	evs, err := r.o.Engine().Replay(0, 1000)
+	require.NoError(t, err)
+	var copies, codes []string
+	for _, ev := range evs {
+		switch ev.Type {
+		case queue.EvReprinted:
+			copies = append(copies, ev.Kiosk+" "+ev.Ticket.Label)
+		case queue.EvAppointment:
+			codes = append(codes, ev.Kiosk+" "+ev.Code)
+		}
+	}
+	require.Equal(t, []string{"k1 А002"}, copies, "one copy printed, one recorded")
+	require.Equal(t, []string{"k1 BK-0042"}, codes)
+	require.Len(t, r.tickets(), 2, "a copy issues nothing")
+}
+
 // The copy of a waiting ticket whose counters are all on a break says so
 // instead of a wait, as the ticket did.
 func TestKioskReprintOnBreak(t *testing.T) {

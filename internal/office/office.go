@@ -12,6 +12,8 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -1113,7 +1115,8 @@ func (o *Office) openButtons() {
 		}
 	}
 	for _, cc := range cfg.Counters {
-		for action, pinName := range cc.Buttons {
+		for _, action := range slices.Sorted(maps.Keys(cc.Buttons)) { // office.state lists them so
+			pinName := cc.Buttons[action]
 			counter, act := cc.ID, queue.Action(action)
 			watch(pinName, "counter "+counter+" "+action, "counter/"+counter+" gpio "+strings.TrimSpace(pinName), opts, func(device.Press) {
 				o.submitCounter(counterReq{counter: counter, cmd: queue.Command{Action: act}, source: "counter/" + counter + " gpio " + pinName, button: true})
