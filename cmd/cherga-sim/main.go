@@ -137,7 +137,11 @@ func printIntro(s *sim.Office, page, kiosk string) {
 		fmt.Printf("A printer fault: f FAULT [KIOSK] (%s; normal clears them).\n", faultNames())
 	}
 	fmt.Printf("From another terminal:\n  mosquitto_pub -h %s -p %s -t %s/kiosk/k1/press -m '{\"service\":\"social\"}'\n", host, port, root)
-	fmt.Printf("  mosquitto_sub -h %s -p %s -t '%s/#' -v\n\n", host, port, root)
+	fmt.Printf("  mosquitto_sub -h %s -p %s -t '%s/#' -v\n", host, port, root)
+	// chergactl and the announcer default to 1883, which is not this
+	// broker (nor, maybe, this office's).
+	fmt.Printf("The administrator's tool and the voice announcer, on this office:\n  export CHERGA_BROKER=%s CHERGA_SITE=%s\n", s.BrokerURL(), cfg.Site)
+	fmt.Printf("  ./bin/chergactl office.state\n  ./bin/cherga-announcer -out /tmp/cherga-calls   (each call a WAV file; without -out, aloud through aplay)\n\n")
 	if ps, err := s.Engine().Pauses(context.Background()); err == nil {
 		if p, ok := ps[""]; ok {
 			fmt.Printf("⚠ Прийом призупинено з %s: %s / The office is paused  (a: all clear)\n\n", p.Since.In(cfg.Location()).Format("02.01 15:04"), p.Reason)
