@@ -342,19 +342,23 @@ func (o *Office) publish(ctx context.Context) {
 	// broker is unreachable) it fails the generation and returns false: the
 	// round stops there, rather than read and render every event pending
 	// for nothing.
-	start := func(msgs []message, seq uint64) bool {
+	startRun := func(msgs []message, seq uint64) (sending, bool) {
 		r := sending{gen: gen, seq: seq, sends: make([]*bus.Sending, 0, len(msgs))}
 		for _, m := range msgs {
 			s := o.bus.Start(m.topic, 1, m.retain, m.payload)
 			if err := s.Err(); err != nil {
 				o.log.Debug("office: publish deferred", "err", err)
 				fail()
-				return false
+				return r, false
 			}
 			r.sends = append(r.sends, s)
 		}
 		runs <- r
-		return true
+		return r, true
+	}
+	start := func(msgs []message, seq uint64) bool {
+		_, ok := startRun(msgs, seq)
+		return ok
 	}
 	// retained sends the retained state the engine changed since it was
 	// last taken, and says whether it could.
@@ -364,11 +368,25 @@ func (o *Office) publish(ctx context.Context) {
 			// The boards first, and then a yield: sending them readied
 			// the goroutines that carry them to the boards, and they
 			// would otherwise wait behind the rest of this round.
-			if !start(o.renderRetained(queue.Retained{Boards: r.Boards}, now), 0) {
+			boards, ok := startRun(o.renderRetained(queue.Retained{Boards: r.Boards}, now), 0)
+			if !ok {
 				return false
 			}
 			r.Boards = nil
 			runtime.Gosched()
+			// The rest (the hall, the figures, the events and the
+			// announcements: ten messages for a call) would compete with
+			// the boards on their way, for the connection and for the
+			// broker's CPU, which on a Pi is this one's too: it waits
+			// until the broker has the boards (its acknowledgement, a
+			// tenth of a millisecond on the same machine), 2 ms at most
+			// (a broker slow to acknowledge: Nagle's algorithm).
+			deadline := time.Now().Add(boardsFirst)
+			for _, s := range boards.sends {
+				if s.Wait(time.Until(deadline)) != nil {
+					break
+				}
+			}
 		}
 		return r.Empty() || start(o.renderRetained(r, now), 0)
 	}
@@ -490,6 +508,10 @@ func (o *Office) publish(ctx context.Context) {
 		}
 	}
 }
+
+// boardsFirst bounds how long the rest of a round waits for the broker to
+// take its boards.
+const boardsFirst = 2 * time.Millisecond
 
 // settleLook bounds the wait for a board to settle from calling to
 // serving, so that a clock step is seen.
