@@ -323,10 +323,10 @@ func TestAnnounceNotice(t *testing.T) {
 		text  string
 		clips []string
 	}{
-		{"uk", AlertNotice, "Увага! Повітряна тривога. Пройдіть до укриття.", []string{"uk/phrase/attention", "uk/phrase/air_raid_alert", "uk/phrase/go_to_shelter"}},
-		{"en", AlertNotice, "Attention! Air-raid alert. Please go to the shelter.", []string{"en/phrase/attention", "en/phrase/air_raid_alert", "en/phrase/go_to_shelter"}},
+		{"uk", AlertNotice, "Увага! Повітряна тривога. Пройдіть до найближчого укриття.", []string{"uk/phrase/attention", "uk/phrase/air_raid_alert", "uk/phrase/go_to_shelter"}},
+		{"en", AlertNotice, "Attention! Air-raid alert. Please proceed to the nearest shelter.", []string{"en/phrase/attention", "en/phrase/air_raid_alert", "en/phrase/go_to_shelter"}},
 		{"uk", AllClearNotice, "Відбій тривоги. Прийом відновлено.", []string{"uk/phrase/all_clear", "uk/phrase/service_resumes"}},
-		{"en", AllClearNotice, "All clear. Service resumes.", []string{"en/phrase/all_clear", "en/phrase/service_resumes"}},
+		{"en", AllClearNotice, "All clear. Service has resumed.", []string{"en/phrase/all_clear", "en/phrase/service_resumes"}},
 	} {
 		p, err := AnnounceNotice(tc.lang, tc.n)
 		require.NoError(t, err)

@@ -139,7 +139,7 @@
 // Office tells the announcer how the office stands ({root}/load): while it
 // is paused no call is said (Pause), and at a change it says a notice of
 // its own, once: the air-raid alert when one begins («Увага! Повітряна
-// тривога. Пройдіть до укриття.», then in English), the all-clear when it
+// тривога. Пройдіть до найближчого укриття.», then in English), the all-clear when it
 // ends with the office open («Відбій тривоги. Прийом відновлено.»), in
 // the announcer's languages that the office speaks, before any call. The
 // log has its text.

@@ -12,7 +12,7 @@ type Notice int
 
 const (
 	// AlertNotice: an air-raid alert began; everyone goes to the shelter.
-	// «Увага! Повітряна тривога. Пройдіть до укриття.»
+	// «Увага! Повітряна тривога. Пройдіть до найближчого укриття.»
 	AlertNotice Notice = iota + 1
 	// AllClearNotice: the alert ended and the office works again.
 	// «Відбій тривоги. Прийом відновлено.»
@@ -50,22 +50,23 @@ var noticeTexts = map[string]map[string]string{
 	"uk": {
 		"phrase/attention":       "Увага!",
 		"phrase/air_raid_alert":  "Повітряна тривога.",
-		"phrase/go_to_shelter":   "Пройдіть до укриття.",
+		"phrase/go_to_shelter":   "Пройдіть до найближчого укриття.",
 		"phrase/all_clear":       "Відбій тривоги.",
 		"phrase/service_resumes": "Прийом відновлено.",
 	},
 	"en": {
 		"phrase/attention":       "Attention!",
 		"phrase/air_raid_alert":  "Air-raid alert.",
-		"phrase/go_to_shelter":   "Please go to the shelter.",
+		"phrase/go_to_shelter":   "Please proceed to the nearest shelter.",
 		"phrase/all_clear":       "All clear.",
-		"phrase/service_resumes": "Service resumes.",
+		"phrase/service_resumes": "Service has resumed.",
 	},
 }
 
 // AnnounceNotice builds notice n in language lang ("uk" or "en"):
-// «Увага! Повітряна тривога. Пройдіть до укриття.» / "Attention! Air-raid
-// alert. Please go to the shelter." The errors are ErrLang, and ErrNotice
+// «Увага! Повітряна тривога. Пройдіть до найближчого укриття.» /
+// "Attention! Air-raid alert. Please proceed to the nearest shelter." (as
+// the hall board and the kiosks say it) The errors are ErrLang, and ErrNotice
 // for a notice there is none of.
 func AnnounceNotice(lang string, n Notice) (Phrase, error) {
 	if err := checkLang(lang); err != nil {

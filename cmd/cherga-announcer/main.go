@@ -3,7 +3,7 @@
 // the speakers, a chime and then the clips of each language, one call at a
 // time. It follows {root}/load too: while the office is paused it says no
 // call, and it says an air-raid alert once when it begins («Увага!
-// Повітряна тривога. Пройдіть до укриття.», then in English) and once
+// Повітряна тривога. Пройдіть до найближчого укриття.», then in English) and once
 // when it ends («Відбій тривоги. Прийом відновлено.»), in the office's
 // languages that -lang has; the log has the text.
 //

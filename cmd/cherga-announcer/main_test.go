@@ -425,7 +425,7 @@ func TestAnnouncerSaysAlert(t *testing.T) {
 	require.Equal(t, audio.AlertNotice, testkit.Receive(t, played).Notice)
 	for {
 		if l := testkit.Receive(t, (<-chan string)(logs)); strings.Contains(l, "notice said") {
-			require.Contains(t, l, `text="Увага! Повітряна тривога. Пройдіть до укриття. / Attention! Air-raid alert. Please go to the shelter."`)
+			require.Contains(t, l, `text="Увага! Повітряна тривога. Пройдіть до найближчого укриття. / Attention! Air-raid alert. Please proceed to the nearest shelter."`)
 			break
 		}
 	}

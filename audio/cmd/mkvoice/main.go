@@ -12,6 +12,8 @@ package main
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"flag"
 	"fmt"
@@ -71,9 +73,9 @@ var stress = map[string]struct{ text, phonemes string }{
 	"uk/letter/i":      {"і", "'i:"},
 	"uk/letter/u":      {"у", "'u:"},
 	"uk/letter/soft":   {"знак м'якшення", "zn'Ak mj'akSEnnja"}, // м'Якшення, not м'якшЕння
-	// The alert's sentences: пройдІть, укриттЯ, відбІй, прийОм, and
+	// The alert's sentences: пройдІть, найблИжчого, укриттЯ, відбІй, прийОм, and
 	// відновлЕно with its е (espeak-ng says и, and о for the last).
-	"uk/phrase/go_to_shelter":   {"Пройдіть до укриття.", "p@-rojd'it; d'o uk@-ritt'ja"},
+	"uk/phrase/go_to_shelter":   {"Пройдіть до найближчого укриття.", "p@-rojd'it; d'o najbl'IStSoho uk@-ritt'ja"},
 	"uk/phrase/all_clear":       {"Відбій тривоги.", "vidb'ij t@-riv'ohi"},
 	"uk/phrase/service_resumes": {"Прийом відновлено.", "p@-rij'om vidn'ovleno"},
 }
@@ -124,6 +126,7 @@ func run(ctx context.Context, out string, rate int, langs []string, speed int, e
 		Langs:     langs,
 		Clips:     map[string]string{},
 		Generator: fmt.Sprintf("%s, -s %d; sox -R -D -r %d (audio/cmd/mkvoice)", espeakVersion(version), speed, rate),
+		Texts:     textsSum(langs),
 	}
 	var jobs []job
 	for _, l := range langs {
@@ -185,6 +188,19 @@ func run(ctx context.Context, out string, rate int, langs []string, speed int, e
 	}
 	fmt.Println("mkvoice:", p)
 	return nil
+}
+
+// textsSum is the SHA-256 of what a pack of langs is made from: each
+// clip's id and text, with the stress fix said for it, in order.
+func textsSum(langs []string) string {
+	h := sha256.New()
+	for _, l := range langs {
+		texts := audio.ClipTexts(l)
+		for _, id := range slices.Sorted(maps.Keys(texts)) {
+			fmt.Fprintf(h, "%s\t%s\t%s\n", id, texts[id], stress[id].phonemes)
+		}
+	}
+	return hex.EncodeToString(h.Sum(nil))
 }
 
 // phonemes is what espeak-ng would say for text, in its phoneme mnemonics.

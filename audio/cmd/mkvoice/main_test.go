@@ -1,6 +1,8 @@
 package main
 
 import (
+	"encoding/json"
+	"os"
 	"strings"
 	"testing"
 
@@ -42,4 +44,14 @@ func TestUkPhonemes(t *testing.T) {
 	} {
 		require.Equal(t, tc.want, ukPhonemes(tc.text, tc.espeak), tc.text)
 	}
+}
+
+// The committed pack was made from the clip texts as they are: a phrase
+// changed without make voice would be said in its old words.
+func TestPackMatchesTexts(t *testing.T) {
+	b, err := os.ReadFile("../../voice/pack/manifest.json")
+	require.NoError(t, err)
+	var m audio.Manifest
+	require.NoError(t, json.Unmarshal(b, &m))
+	require.Equal(t, textsSum(m.Langs), m.Texts, "a clip's text changed since audio/voice/pack was made: run make voice, and commit the pack")
 }
