@@ -49,6 +49,18 @@ var (
 	ErrNoCallTicket = fmt.Errorf("%w: call needs \"ticket\": the label of the ticket to call", ErrBadPayload)
 )
 
+// Pin map errors.
+var (
+	// ErrPinMap is wrapped by ParsePinMap's errors: the pin map file itself
+	// is wrong (a pin twice, an unknown kind, a YAML error).
+	ErrPinMap = errors.New("device: bad pin map")
+
+	// ErrPinAssignment is wrapped by PinMap.Check's errors: the office
+	// configuration takes a pin it must not (unknown, used twice, power,
+	// ground, or I2C and ID EEPROM pins that were not allowed).
+	ErrPinAssignment = errors.New("device: bad pin assignment")
+)
+
 // Scanner errors. A scan that fails arrives as a Scan of kind ScanError
 // whose Err wraps one of ErrScanTooLong, ErrScanGarbage, ErrScanIncomplete
 // or ErrScannerOffline; Run itself returns only when it stops.

@@ -2,7 +2,6 @@ package device
 
 import (
 	"bytes"
-	"errors"
 	"fmt"
 	"regexp"
 	"slices"
@@ -10,19 +9,6 @@ import (
 	"strings"
 
 	"go.yaml.in/yaml/v3"
-)
-
-// The sentinels of pin maps live here rather than in errors.go while
-// errors.go has another owner; they belong there.
-var (
-	// ErrPinMap is wrapped by ParsePinMap's errors: the pin map file itself
-	// is wrong (a pin twice, an unknown kind, a YAML error).
-	ErrPinMap = errors.New("device: bad pin map")
-
-	// ErrPinAssignment is wrapped by PinMap.Check's errors: the office
-	// configuration takes a pin it must not (unknown, used twice, power,
-	// ground, or I2C and ID EEPROM pins that were not allowed).
-	ErrPinAssignment = errors.New("device: bad pin assignment")
 )
 
 // PinKind is what a header pin is for.
