@@ -365,6 +365,9 @@ func tell(cfg *config.Config, m sim.Message) {
 		Error   string `json:"error"`
 		Type    string `json:"type"`
 		Reason  string `json:"reason"`
+		Action  string `json:"action"`
+		State   string `json:"state"`
+		Paused  bool   `json:"paused"`
 	}
 	if json.Unmarshal(m.Payload, &v) != nil {
 		return
@@ -382,6 +385,14 @@ func tell(cfg *config.Config, m sim.Message) {
 			// No paper: the screen is all the citizen gets.
 			fmt.Printf("  екран термінала %s / kiosk %s screen: %s\n", id, id, strings.TrimSpace("талон / ticket "+v.Ticket+" "+v.Message))
 		}
+	case strings.HasPrefix(m.Topic, root+"/counter/") && strings.HasSuffix(m.Topic, "/ack") && v.OK != nil && *v.OK:
+		// What a command did (a call says itself aloud): a key that
+		// seems to do nothing would be pressed again.
+		if v.Action == "next" && v.Ticket != "" || v.Action == "recall" {
+			return
+		}
+		id := strings.TrimSuffix(strings.TrimPrefix(m.Topic, root+"/counter/"), "/ack")
+		fmt.Printf("  %s: %s\n", counterName(cfg, id), ackText(v.Action, v.Ticket, v.State, v.Paused))
 	case m.Topic == root+"/announce" && v.Lang == "uk":
 		fmt.Printf("  🔊 %s\n", v.Text)
 	case m.Topic == root+"/errors":
@@ -391,6 +402,37 @@ func tell(cfg *config.Config, m sim.Message) {
 	case m.Topic == root+"/events" && v.Type == queue.EvOfficeResumed:
 		fmt.Printf("  прийом відновлено / the office resumed%s\n", reasonText(v.Reason))
 	}
+}
+
+// counterName is a counter as a citizen reads it: «вікно 1 / counter 1»,
+// «кабінет 4 / room 4».
+func counterName(cfg *config.Config, id string) string {
+	if c := cfg.Counter(id); c != nil && c.Kind == "cabinet" {
+		return "кабінет " + id + " / room " + id
+	}
+	return "вікно " + id + " / counter " + id
+}
+
+// ackText is what a counter has after a command that its ack says was
+// done.
+func ackText(action, ticket, state string, paused bool) string {
+	var uk, en string
+	switch {
+	case action == "next" && ticket == "":
+		uk, en = "у черзі нікого немає", "nobody is waiting"
+	case ticket != "" && state == "serving":
+		uk, en = "прийом "+ticket, "serving "+ticket
+	case ticket != "":
+		uk, en = "виклик "+ticket, "calling "+ticket
+	case paused:
+		uk, en = "перерва", "paused"
+	default:
+		uk, en = "вільно", "free"
+	}
+	if paused && ticket != "" {
+		uk, en = uk+", далі перерва", en+", then a break"
+	}
+	return uk + " / " + en
 }
 
 // reasonText is ": reason", or nothing for none.

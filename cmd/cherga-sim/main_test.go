@@ -15,6 +15,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	firmwareconfig "github.com/cherga/cherga/firmware-config"
+	"github.com/cherga/cherga/internal/config"
 	"github.com/cherga/cherga/sim"
 )
 
@@ -37,6 +38,22 @@ func TestTellPause(t *testing.T) {
 	require.Equal(t, "  ⚠ прийом призупинено / the office is paused: повітряна тривога\n",
 		said(`{"seq":7,"type":"office.paused","at":"2026-12-04T10:00:00+02:00","reason":"повітряна тривога","alert":true}`))
 	require.Equal(t, "  прийом відновлено / the office resumed\n", said(`{"seq":8,"type":"office.resumed","at":"2026-12-04T10:30:00+02:00"}`))
+}
+
+// A counter command that was done says what the counter has now: a key
+// that seemed to do nothing would be pressed again. A call says itself
+// aloud instead.
+func TestTellAck(t *testing.T) {
+	said := told(t, "counter/1/ack")
+	require.Equal(t, "  вікно 1 / counter 1: прийом А001 / serving А001\n", said(`{"action":"serve","ok":true,"ticket":"А001","state":"serving","paused":false}`))
+	require.Equal(t, "  вікно 1 / counter 1: вільно / free\n", said(`{"action":"done","ok":true,"paused":false}`))
+	require.Equal(t, "  вікно 1 / counter 1: у черзі нікого немає / nobody is waiting\n", said(`{"action":"next","ok":true,"paused":false}`))
+	require.Equal(t, "  вікно 1 / counter 1: перерва / paused\n", said(`{"action":"pause","ok":true,"paused":true}`))
+	require.Equal(t, "  вікно 1 / counter 1: прийом А001, далі перерва / serving А001, then a break\n", said(`{"action":"pause","ok":true,"ticket":"А001","state":"serving","paused":true}`))
+	require.Empty(t, said(`{"action":"next","ok":true,"ticket":"А002","state":"called"}`), "said aloud")
+	require.Empty(t, said(`{"action":"next","ok":false,"reason":"counter_paused"}`), "refusals are told from errors")
+	require.Equal(t, "  вікно 4 / counter 4: вільно / free\n", told(t, "counter/4/ack")(`{"action":"done","ok":true}`), "a window: the round-the-clock office has no cabinet")
+	require.Equal(t, "кабінет 4 / room 4", counterName(&config.Config{Counters: []config.Counter{{ID: "4", Kind: "cabinet"}}}, "4"))
 }
 
 // told returns what the terminal says of a payload on the round-the-clock
