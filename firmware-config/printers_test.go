@@ -38,3 +38,26 @@ func TestPrinterProfile(t *testing.T) {
 	require.ErrorIs(t, err, printer.ErrUnknownProfile)
 	require.ErrorContains(t, err, "known: epson-cp1125, epson-tm-t20, epson-tm-t88, generic, xprinter-58, xprinter-80;", "the models of printers.yaml too")
 }
+
+// The bundled offices' footers print whole phrases on every paper: on 58 mm
+// (32 columns) "Please watch the board. Thank you!" broke as «Thank» |
+// «you!».
+func TestFootersWrapByPhrase(t *testing.T) {
+	for _, name := range []string{"default", "round-the-clock"} {
+		cfg, err := firmwareconfig.Example(name)
+		require.NoError(t, err)
+		for _, model := range []string{"xprinter-58", "epson-tm-t20"} {
+			p, err := firmwareconfig.PrinterProfile(model)
+			require.NoError(t, err)
+			b, err := p.Ticket(&printer.Ticket{Label: "А001", Service: "Соціальний захист", Ahead: -1, Wait: -1, Footer: cfg.Office.Footer})
+			require.NoError(t, err)
+			docs := printer.NewDecoder(p).Feed(b)
+			require.Len(t, docs, 1)
+			text := docs[0].String()
+			require.Contains(t, text, "Thank\u00a0you!", "%s on %s", name, model)
+			for _, l := range docs[0].Lines {
+				require.NotRegexp(t, `(Thank|вас|не)$`, l.Text, "%s on %s", name, model)
+			}
+		}
+	}
+}

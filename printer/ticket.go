@@ -9,6 +9,7 @@ import (
 // Ticket is what the citizen takes from the kiosk.
 type Ticket struct {
 	Header    string        // office name: top, centred, bold
+	HeaderEn  string        // optional English office name, under it
 	Label     string        // ticket number such as "А023": printed large
 	Service   string        // Ukrainian service name, word-wrapped
 	ServiceEn string        // optional English name, printed second
@@ -119,6 +120,9 @@ func (p *Profile) Ticket(t *Ticket) ([]byte, error) {
 		w.b = Emphasize(w.b, true)
 		w.text("header", t.Header, 1)
 		w.b = Emphasize(w.b, false)
+		if t.HeaderEn != "" {
+			w.text("header_en", t.HeaderEn, 1)
+		}
 		w.b = append(w.b, LF)
 	}
 
@@ -263,7 +267,7 @@ func (w *ticketWriter) pair(field, uk, en string) {
 // The line of a ticket issued while every counter of its service is on a
 // break (Ticket.OnBreak), Ukrainian and English.
 const (
-	onBreakUK = "Зараз перерва в прийомі: очікуйте виклику"
+	onBreakUK = "Зараз перерва в\u00a0прийомі: очікуйте виклику"
 	onBreakEN = "Service is on a break: please wait to be called"
 )
 
@@ -276,9 +280,9 @@ func OnBreakText() (uk, en string) { return onBreakUK, onBreakEN }
 // screen that says what it does.
 func LateText(closes string) (uk, en string) {
 	if closes == "" {
-		return "Можливо, вас не встигнуть прийняти сьогодні", "You may not be served today"
+		return "Можливо, вас не\u00a0встигнуть прийняти сьогодні", "You may not be served today"
 	}
-	return "Прийом до " + closes + ": можливо, вас не встигнуть прийняти сьогодні", "Open until " + closes + ": you may not be served today"
+	return "Прийом до " + closes + ": можливо, вас не\u00a0встигнуть прийняти сьогодні", "Open until " + closes + ": you may not be served today"
 }
 
 // wrap splits s into lines of at most cols runes, breaking at spaces. A word longer

@@ -223,7 +223,7 @@ func TestTicketLate(t *testing.T) {
 		tk.Late = true
 		text := printed(t, p, tk).String()
 		wait := strings.Index(text, "Очікування")
-		late := strings.Index(text, "Можливо, вас не встигнуть")
+		late := strings.Index(text, "Можливо, вас не\u00a0встигнуть")
 		require.Positive(t, wait, name)
 		require.Greater(t, late, wait, "%s: under the wait", name)
 		require.Contains(t, strings.ReplaceAll(text, "\n", " "), "You may not be served today", name)
@@ -231,8 +231,13 @@ func TestTicketLate(t *testing.T) {
 		// be served" needs it.
 		tk.Closes = "17:00"
 		text = strings.ReplaceAll(printed(t, p, tk).String(), "\n", " ")
-		require.Contains(t, text, "Прийом до 17:00: можливо, вас не встигнуть", name)
+		require.Contains(t, text, "Прийом до 17:00: можливо, вас не\u00a0встигнуть", name)
 		require.Contains(t, text, "Open until 17:00: you may not be served today", name)
+		// «не» never ends a line, away from the verb it denies (32
+		// columns broke «…можливо, вас не» | «встигнуть…»).
+		for _, l := range printed(t, p, tk).Lines {
+			require.False(t, strings.HasSuffix(l.Text, " не") || strings.HasSuffix(l.Text, " в"), "%s: %q", name, l.Text)
+		}
 	}
 }
 
@@ -350,7 +355,7 @@ func TestWrap(t *testing.T) {
 func TestTicketOnBreak(t *testing.T) {
 	p := profile(t, "epson-tm-t20")
 	d := printed(t, p, &Ticket{Label: "Ц001", Ahead: 2, Wait: -1, OnBreak: true})
-	require.Equal(t, "Ц001\n\nПеред вами: 2\u00a0особи / People ahead: 2\nЗараз перерва в прийомі: очікуйте виклику\nService is on a break: please wait to be called", d.String())
+	require.Equal(t, "Ц001\n\nПеред вами: 2\u00a0особи / People ahead: 2\nЗараз перерва в\u00a0прийомі: очікуйте виклику\nService is on a break: please wait to be called", d.String())
 	d = printed(t, p, &Ticket{Label: "Ц001", Ahead: 2, Wait: 5 * time.Minute, OnBreak: true})
 	require.NotContains(t, d.String(), "перерва", "a wait known is said instead")
 }
@@ -514,4 +519,22 @@ func TestWrapCountsPlainForms(t *testing.T) {
 		require.LessOrEqual(t, runeLen(line), p.Columns, "%q", line)
 	}
 	require.Contains(t, text, "...")
+}
+
+// The office's English name, when it has one, is under its name, in
+// plain type, above the number: a foreigner reads where they are.
+func TestTicketHeaderEn(t *testing.T) {
+	for _, name := range Profiles() {
+		p := profile(t, name)
+		tk := testTicket()
+		require.NotContains(t, printed(t, p, tk).String(), "Centre", name)
+		tk.HeaderEn = "Administrative Services Centre"
+		lines := printed(t, p, tk).Lines
+		en := slices.IndexFunc(lines, func(l Line) bool { return l.Text == "Administrative Services Centre" })
+		label := slices.IndexFunc(lines, func(l Line) bool { return l.Text == "А023" })
+		require.Positive(t, en, name)
+		require.Less(t, en, label, name)
+		require.True(t, lines[en-1].Bold, "%s: under the name", name)
+		require.False(t, lines[en].Bold, name)
+	}
 }

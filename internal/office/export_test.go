@@ -127,3 +127,6 @@ func ButtonCommand(o *Office, counter string, action queue.Action) {
 func ButtonCommandStale(o *Office, counter string, action queue.Action) {
 	o.counters <- counterReq{counter: counter, cmd: queue.Command{Action: action}, source: "counter/" + counter + " gpio test", button: true, at: time.Now().Add(-counterStale - time.Second)}
 }
+
+// Refusal is the reason and message of a refused input's error.
+var Refusal = refusal

@@ -1835,7 +1835,7 @@ func TestWaitUnknownWithNoCounterOpen(t *testing.T) {
 	require.NoError(t, err)
 	require.Contains(t, string(m.Payload), `"ticket":"Ц001"`)
 	require.Contains(t, string(m.Payload), `"ahead":0,"eta_min":null`)
-	require.Contains(t, string(m.Payload), `"message":"Ваш талон: Ц001. Перед вами нікого немає. Зараз перерва в прийомі: очікуйте виклику. / Your ticket: Ts001. No one is ahead of you. Service is on a break: please wait to be called."`)
+	require.Contains(t, string(m.Payload), nbsp(`"message":"Ваш талон: Ц001. Перед вами нікого немає. Зараз перерва в~прийомі: очікуйте виклику. / Your ticket: Ts001. No one is ahead of you. Service is on a break: please wait to be called."`))
 	_, err = l.Wait(ctx, "qms/demo/queue/employment", containing(`"waiting":1,"eta_min":null`))
 	require.NoError(t, err)
 }
@@ -1861,10 +1861,9 @@ func TestKioskAnswersLate(t *testing.T) {
 	}
 	require.NotContains(t, answers[0], `"late"`, "called at once, served by 16:50")
 	// The screen shows what the ticket says, in its words.
-	nbsp := func(s string) string { return strings.ReplaceAll(s, "~", "\u00a0") } // a number stays with its unit
 	require.Contains(t, answers[0], nbsp(`"message":"Ваш талон: Ц001. Перед вами нікого немає. Очікування: менше 1~хв. / Your ticket: Ts001. No one is ahead of you. Wait: under 1~min."`))
 	require.Contains(t, answers[1], `"late":true`, "called at 16:50, served at 17:10")
-	require.Contains(t, answers[1], nbsp(`"message":"Ваш талон: Ц002. Перед вами: 1~особа. Очікування: близько 20~хв. Прийом до 17:00: можливо, вас не встигнуть прийняти сьогодні. / Your ticket: Ts002. People ahead: 1. Wait: about 20~min. Open until 17:00: you may not be served today."`), "as the ticket says, with when the service closes")
+	require.Contains(t, answers[1], nbsp(`"message":"Ваш талон: Ц002. Перед вами: 1~особа. Очікування: близько 20~хв. Прийом до 17:00: можливо, вас не~встигнуть прийняти сьогодні. / Your ticket: Ts002. People ahead: 1. Wait: about 20~min. Open until 17:00: you may not be served today."`), "as the ticket says, with when the service closes")
 
 	// A press the kiosk cannot read, with an id it can: the screen gets
 	// its answer under that id.
@@ -1889,7 +1888,7 @@ func TestKioskAnswersLateBeforeMidnight(t *testing.T) {
 	m, err := l.Wait(ctx, "qms/demo/kiosk/k1/ticket", nil)
 	require.NoError(t, err)
 	require.Contains(t, string(m.Payload), `"late":true`)
-	require.Contains(t, string(m.Payload), "Прийом до 24:00: можливо, вас не встигнуть прийняти сьогодні. / Your ticket: Ts001. No one is ahead of you. Wait: under 1")
+	require.Contains(t, string(m.Payload), "Прийом до 24:00: можливо, вас не\u00a0встигнуть прийняти сьогодні. / Your ticket: Ts001. No one is ahead of you. Wait: under 1")
 }
 
 // The retained status gives the seq of the latest event at start: after a
@@ -2729,3 +2728,25 @@ func TestStartSendsOnce(t *testing.T) {
 		require.Len(t, l.Messages("qms/demo/hall")[before:], 1, "run %d: the hall once at the restart", run)
 	}
 }
+
+// A refusal's English half reads a Cyrillic label as the English voice
+// says it (Ts017 for Ц017), as the kiosk's answers do, and in English
+// that is right: "has already been called".
+func TestRefusalEnglishLabel(t *testing.T) {
+	for _, c := range []struct {
+		err  error
+		want string
+	}{
+		{&queue.TransitionError{Label: "Ц017", From: queue.Called, To: queue.Called, Counter: "13"}, "Талон Ц017 уже викликано до робочого місця 13 / Ticket Ts017 has already been called to counter 13"},
+		{&queue.TransitionError{Label: "Ц017", From: queue.Called, To: queue.Called}, "Талон Ц017 уже викликано / Ticket Ts017 has already been called"},
+		{&queue.TransitionError{Label: "Ц017", From: queue.Serving, To: queue.NoShow}, "Громадянин з талоном Ц017 уже біля вас — це не неявка: завершіть прийом кнопкою «Завершено» / The citizen with ticket Ts017 is at the counter, not a no-show: end the visit with Done"},
+		{&queue.JustCalledError{Label: "Ц017", Recall: true, Left: 3 * time.Second}, "Талон Ц017 щойно викликано: повторний виклик — через 3 с / Ticket Ts017 was just called: recall in 3 s"},
+	} {
+		_, msg := office.Refusal(c.err)
+		require.Equal(t, c.want, msg)
+	}
+}
+
+// nbsp is s with its ~ no-break spaces: a number stays with its unit, «не»
+// with its verb.
+func nbsp(s string) string { return strings.ReplaceAll(s, "~", "\u00a0") }

@@ -965,7 +965,7 @@ func (k *kiosk) serve(ctx context.Context, p press) Result {
 	switch {
 	case errors.Is(err, queue.ErrStale):
 		k.o.log.Warn("office: a press waited too long for the store (is the disk stalling?); no ticket issued", "kiosk", k.cfg.ID, "service", p.service, "waited", time.Since(p.at).Round(time.Millisecond))
-		return refuse(r, "timeout", msgStale)
+		return refuse(r, "timeout", msgPressStale)
 	case errors.As(err, &pe):
 		return refuse(r, "paused", pausedMessage(pe))
 	case errors.Is(err, queue.ErrNoCounter):
@@ -1302,6 +1302,7 @@ func (k *kiosk) ticket(tk queue.Ticket, service, serviceEn string, ahead int, wa
 func ticketOf(cfg *config.Config, tk queue.Ticket, service, serviceEn string, ahead int, wait time.Duration) *printer.Ticket {
 	return &printer.Ticket{
 		Header:     cfg.Office.Name,
+		HeaderEn:   cfg.Office.NameEn,
 		Label:      tk.Label,
 		LabelLatin: latinLabel(tk.Label),
 		Service:    service,

@@ -249,7 +249,7 @@ func (r *kioskRig) cut(sp *sim.Printer, label string) printer.Doc {
 		select {
 		case d, ok := <-sp.Printed():
 			require.True(r.t, ok, "printer closed")
-			if len(d.Lines) > 2 && d.Lines[2].Text == label {
+			if slices.ContainsFunc(d.Lines, func(l printer.Line) bool { return l.Text == label && l.Width > 1 }) { // the number, large
 				return d
 			}
 		case <-timeout:
@@ -960,6 +960,7 @@ func TestKioskReprint(t *testing.T) {
 	require.Contains(t, d.String(), "ДУБЛІКАТ")
 	require.Contains(t, d.String(), "Перед вами: 1")
 	require.Contains(t, d.String(), "People ahead: 1")
+	require.Equal(t, "Transparent Office of Social Services", d.Lines[1].Text, "office.name_en, under its name")
 	require.Len(t, r.tickets(), 2, "a reprint issues nothing")
 	_, err := r.o.Engine().Counter(r.ctx, "2", queue.Command{Action: queue.Next})
 	require.NoError(t, err)
@@ -1080,7 +1081,7 @@ func TestKioskReprintOnBreak(t *testing.T) {
 	require.NoError(t, r.o.Reprint(r.ctx, "k1", res.ID))
 	d := r.cut(r.sp, res.Ticket).String()
 	require.Contains(t, d, "ДУБЛІКАТ")
-	require.Contains(t, d, "Зараз перерва в прийомі")
+	require.Contains(t, d, "Зараз перерва в\u00a0прийомі")
 	require.NotContains(t, d, "Очікування:")
 }
 

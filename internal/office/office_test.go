@@ -196,7 +196,7 @@ func TestCounterRefusalsSayWhy(t *testing.T) {
 	// A call of a ticket another counter has says which one.
 	reason, msg = refused("3", `{"action":"call","ticket":"А001"}`)
 	require.Equal(t, "not_waiting", reason)
-	require.Equal(t, "Талон А001 уже викликано до робочого місця 1 / Ticket А001 is already called to counter 1", msg)
+	require.Equal(t, "Талон А001 уже викликано до робочого місця 1 / Ticket А001 has already been called to counter 1", msg)
 	require.NoError(t, o.Engine().SetPause(ctx, "", "повітряна тривога"))
 	reason, msg = refused("3", `{"action":"next"}`)
 	require.Equal(t, "office_paused", reason)
@@ -235,7 +235,8 @@ func TestStalePressRefused(t *testing.T) {
 	r = office.ServeAfter(ctx, o, "k1", "social", office.StaleAfter+time.Second, 0)
 	require.False(t, r.OK)
 	require.Equal(t, "timeout", r.Reason)
-	require.Contains(t, r.Message, "натисніть ще раз")
+	// A citizen reads it: what became of the ticket, and politely.
+	require.Equal(t, "Талон не видано: система не встигла обробити натискання. Будь ласка, натисніть ще раз. / No ticket was issued: the system did not respond in time. Please press again.", r.Message)
 	figs, err := o.Engine().Stats(ctx, "")
 	require.NoError(t, err)
 	require.Equal(t, 1, figs.Total.Issued, "nothing issued for the stale press")
@@ -846,7 +847,7 @@ func TestKioskScanner(t *testing.T) {
 	_, err = o.Engine().Counter(ctx, "13", queue.Command{Action: queue.Pause})
 	require.NoError(t, err)
 	r = scan(fmt.Sprintf("https://cherga.local/t/demo/%d", ts.Ticket.ID))
-	require.Equal(t, "Талон Ц001 у черзі. Перед вами нікого немає. Зараз перерва в прийомі: очікуйте виклику. / Ticket Ts001 is in the queue. No one is ahead of you. Service is on a break: please wait to be called.", r.Message)
+	require.Equal(t, "Талон Ц001 у черзі. Перед вами нікого немає. Зараз перерва в\u00a0прийомі: очікуйте виклику. / Ticket Ts001 is in the queue. No one is ahead of you. Service is on a break: please wait to be called.", r.Message)
 	_, err = o.Engine().Counter(ctx, "13", queue.Command{Action: queue.Resume})
 	require.NoError(t, err)
 

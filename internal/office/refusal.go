@@ -30,11 +30,11 @@ func refusal(err error) (reason, message string) {
 	var sc *queue.ServiceClosedError
 	switch {
 	case errors.As(err, &jc):
-		left := strconv.Itoa(jc.Seconds())
+		left, en := strconv.Itoa(jc.Seconds()), englishLabel(jc.Label)
 		if jc.Recall {
-			return "just_called", "Талон " + jc.Label + " щойно викликано: повторний виклик — через " + left + " с / Ticket " + jc.Label + " was just called: recall in " + left + " s"
+			return "just_called", "Талон " + jc.Label + " щойно викликано: повторний виклик — через " + left + " с / Ticket " + en + " was just called: recall in " + left + " s"
 		}
-		return "just_called", "Талон " + jc.Label + " щойно викликано: наступного — через " + left + " с; якщо прийом завершено, натисніть «Завершено» / Ticket " + jc.Label + " was just called: next in " + left + " s; if the visit is over, press Done"
+		return "just_called", "Талон " + jc.Label + " щойно викликано: наступного — через " + left + " с; якщо прийом завершено, натисніть «Завершено» / Ticket " + en + " was just called: next in " + left + " s; if the visit is over, press Done"
 	case errors.As(err, &tp):
 		return "to_counter_paused", "Робоче місце " + tp.Counter + " на перерві: передайте талон на інше робоче місце / Counter " + tp.Counter + " is paused: transfer the ticket to another one"
 	case errors.As(err, &pe) && pe.Service == "":
@@ -56,9 +56,12 @@ func refusal(err error) (reason, message string) {
 	return "", ""
 }
 
-// msgStale is what a press or command that waited too long for the store
-// is answered (queue.ErrStale).
-const msgStale = "Система не встигла обробити натискання, нічого не змінено: натисніть ще раз / The system could not act on the press in time, nothing changed: press again"
+// msgStale is what a specialist's command that waited too long for the
+// store is answered (queue.ErrStale), and msgPressStale a citizen's press.
+const (
+	msgStale      = "Система не встигла обробити натискання, нічого не змінено: натисніть ще раз / The system could not act on the press in time, nothing changed: press again"
+	msgPressStale = "Талон не видано: система не встигла обробити натискання. Будь ласка, натисніть ще раз. / No ticket was issued: the system did not respond in time. Please press again."
+)
 
 const msgBadScore = "Оцінка — від 1 до 5 / A rating is 1 to 5"
 
@@ -73,7 +76,7 @@ var refusals = []struct {
 	{queue.ErrRecallLimit, "recall_limit", "Талон уже викликано максимальну кількість разів: якщо громадянин не підійшов, натисніть «Не зʼявився» / The ticket has already been called the maximum number of times: if the citizen did not come, press No-show"},
 	{queue.ErrNotServed, "not_served", "Це робоче місце не обслуговує цю послугу / This counter does not serve that service"},
 	{queue.ErrNoCounter, "no_counter", "Жодне робоче місце не обслуговує цю послугу / No counter serves that service"},
-	{queue.ErrClosed, "closed", "Ця послуга зараз не надається / The service is not open now"},
+	{queue.ErrClosed, "closed", "Ця послуга зараз не надається / This service is not available right now"},
 	{queue.ErrUnknownTicket, "unknown_ticket", "Сьогодні талона з таким номером немає / There is no ticket with that number today"},
 	{queue.ErrUnknownService, "unknown_service", "Такої послуги немає / There is no such service"},
 	{queue.ErrUnknownCounter, "unknown_counter", "Такого робочого місця немає / There is no such counter"},
@@ -96,7 +99,7 @@ var refusals = []struct {
 func notServedMessage(e *queue.NotServedError) string {
 	en := cmp.Or(e.NameEn, e.Name)
 	if e.Label != "" {
-		return "Талон " + e.Label + " — послуга «" + e.Name + "»: тут її не обслуговують / Ticket " + e.Label + ": " + en + ", not served at this counter"
+		return "Талон " + e.Label + " — послуга «" + e.Name + "»: тут її не обслуговують / Ticket " + englishLabel(e.Label) + ": " + en + ", not served at this counter"
 	}
 	return "Робоче місце " + e.Counter + " не обслуговує послугу «" + e.Name + "»: оберіть інше / Counter " + e.Counter + " does not serve " + en + ": choose another"
 }
@@ -123,26 +126,26 @@ func because(reason string) string {
 // transitionRefusal explains a command that the ticket's state does not
 // allow: most often a press for a citizen who already came to the counter.
 func transitionRefusal(te *queue.TransitionError) (reason, message string) {
-	label := te.Label
+	label, en := te.Label, englishLabel(te.Label)
 	switch {
 	case te.From == queue.Serving && te.To == queue.NoShow:
-		return "at_counter", "Громадянин з талоном " + label + " уже біля вас — це не неявка: завершіть прийом кнопкою «Завершено» / The citizen with ticket " + label + " is at the counter, not a no-show: end the visit with Done"
+		return "at_counter", "Громадянин з талоном " + label + " уже біля вас — це не неявка: завершіть прийом кнопкою «Завершено» / The citizen with ticket " + en + " is at the counter, not a no-show: end the visit with Done"
 	case te.Rule == queue.RuleSameService:
-		return "same_service", "Талон " + label + " і так на цю послугу: передайте його на іншу послугу або на інше робоче місце / Ticket " + label + " is already for this service: transfer it to another service or another counter"
+		return "same_service", "Талон " + label + " і так на цю послугу: передайте його на іншу послугу або на інше робоче місце / Ticket " + en + " is already for this service: transfer it to another service or another counter"
 	case te.Rule == queue.RuleOwnTicket && te.From == queue.Serving:
-		return "at_counter", "Громадянин з талоном " + label + " уже біля вас: прийом триває, викликати не потрібно / The citizen with ticket " + label + " is already at the counter: no need to call"
+		return "at_counter", "Громадянин з талоном " + label + " уже біля вас: прийом триває, викликати не потрібно / The citizen with ticket " + en + " is already at the counter: no need to call"
 	case te.Rule == queue.RuleOwnTicket:
-		return "not_waiting", "Талон " + label + " уже викликано до вашого робочого місця: щоб запросити ще раз, натисніть «Повторити» / Ticket " + label + " has already been called to your counter: to call it again, press Recall"
+		return "not_waiting", "Талон " + label + " уже викликано до вашого робочого місця: щоб запросити ще раз, натисніть «Повторити» / Ticket " + en + " has already been called to your counter: to call it again, press Recall"
 	case te.From == queue.Serving && te.To == queue.Called && te.Rule == "":
-		return "at_counter", "Громадянин з талоном " + label + " уже біля вас: повторний виклик не потрібен / The citizen with ticket " + label + " is already at the counter: no need to call again"
+		return "at_counter", "Громадянин з талоном " + label + " уже біля вас: повторний виклик не потрібен / The citizen with ticket " + en + " is already at the counter: no need to call again"
 	case te.To == queue.Called && (te.From == queue.Called || te.From == queue.Serving) && te.Counter != "":
-		return "not_waiting", "Талон " + label + " уже викликано до робочого місця " + te.Counter + " / Ticket " + label + " is already called to counter " + te.Counter
+		return "not_waiting", "Талон " + label + " уже викликано до робочого місця " + te.Counter + " / Ticket " + en + " has already been called to counter " + te.Counter
 	case te.To == queue.Called && (te.From == queue.Called || te.From == queue.Serving):
-		return "not_waiting", "Талон " + label + " уже викликано / Ticket " + label + " is already called"
+		return "not_waiting", "Талон " + label + " уже викликано / Ticket " + en + " has already been called"
 	case te.To == queue.Called:
-		return "not_waiting", "Талон " + label + " уже не в черзі (" + stateUK[te.From] + ") / Ticket " + label + " is no longer waiting (" + stateEN[te.From] + ")"
+		return "not_waiting", "Талон " + label + " уже не в черзі (" + stateUK[te.From] + ") / Ticket " + en + " is no longer waiting (" + stateEN[te.From] + ")"
 	}
-	return "state", "Для талона " + label + " це неможливо (" + stateUK[te.From] + ") / Not possible for ticket " + label + " (" + stateEN[te.From] + ")"
+	return "state", "Для талона " + label + " це неможливо (" + stateUK[te.From] + ") / Not possible for ticket " + en + " (" + stateEN[te.From] + ")"
 }
 
 // stateUK and stateEN name a ticket's state for a specialist.
