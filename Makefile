@@ -37,9 +37,11 @@ test: lint
 	fi
 
 ## bench: the benchmarks; their headline figures (`name: value unit`) again at the end
+# One package at a time (-p 1): go test runs as many as there are cores at
+# once, and a benchmark timed beside another package's measures the other.
 bench:
 	@mkdir -p bin
-	@set -o pipefail; $(GO) test -run '^$$' -bench . -benchmem ./... 2>&1 | tee bin/bench.out; status=$$?; \
+	@set -o pipefail; $(GO) test -p 1 -run '^$$' -bench . -benchmem ./... 2>&1 | tee bin/bench.out; status=$$?; \
 	  echo; echo "== headline figures =="; \
 	  grep -hE '^[a-z0-9_]+: ' bin/bench.out | grep -vE '^(go|goos|goarch|pkg|cpu): ' || echo "(none)"; \
 	  exit $$status
