@@ -343,6 +343,10 @@ type State struct {
 	// (display.Board.Text), in their order: a closed board's word
 	// («Зачинено», «Перерва», «Тривога») is the controller's to choose.
 	BoardTexts []string `json:"board_texts"`
+	// CounterStates are the counters as their button boxes see them
+	// ({root}/counter/{counter}/state), in their order: the ticket at
+	// each, which a board closed for a pause does not show.
+	CounterStates []json.RawMessage `json:"counter_states"`
 }
 
 // ServiceState is one service with its published queue figures.
@@ -401,6 +405,7 @@ func (s *Office) State() State {
 		st.Counters = append(st.Counters, board)
 		st.Kinds = append(st.Kinds, c.Kind)
 		st.BoardTexts = append(st.BoardTexts, text)
+		st.CounterStates = append(st.CounterStates, raw(bus.BoxState(root, c.ID)))
 	}
 	for _, k := range s.Config().Kiosks {
 		ks := KioskState{ID: k.ID, Services: []string{}, Lamps: []*bool{}, Printer: raw(bus.Printer(root, k.ID)), Screen: Screen(k), Answer: raw(bus.KioskTicket(root, k.ID))}

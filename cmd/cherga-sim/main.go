@@ -199,11 +199,17 @@ func printState(st sim.State) {
 		if i < len(st.Kinds) && st.Kinds[i] == "cabinet" {
 			kind = "кабінет"
 		}
-		state := stateText[b.State]
+		state, ticket := stateText[b.State], b.Ticket
 		if b.State == display.Closed {
 			state = strings.ToLower(b.Text()) // зачинено, перерва or тривога, as the board says
+			// A pause keeps the citizen at the counter, whom the closed
+			// board does not show: its box's state does.
+			var box struct{ Ticket, State string }
+			if i < len(st.CounterStates) && json.Unmarshal(st.CounterStates[i], &box) == nil && box.Ticket != "" {
+				ticket = box.Ticket + " (" + map[string]string{"called": "виклик", "serving": "прийом"}[box.State] + ")"
+			}
 		}
-		fmt.Printf("  %s %-3s %-9s %s\n", kind, b.Counter, state, b.Ticket)
+		fmt.Printf("  %s %-3s %-9s %s\n", kind, b.Counter, state, ticket)
 	}
 }
 

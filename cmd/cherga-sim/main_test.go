@@ -98,6 +98,9 @@ func TestPrintState(t *testing.T) {
 			[]byte(`{"counter":"5","state":"idle"}`),
 		},
 		Kinds: []string{"window", "window", "window", "cabinet", "window"},
+		// The citizen at counter 3 when the alert came: its board is
+		// closed, its box still has the ticket.
+		CounterStates: []json.RawMessage{nil, nil, []byte(`{"counter":"3","ticket":"А002","state":"serving","paused":false}`), []byte(`null`)},
 	}
 	out := stdout(t, func() { printState(st) })
 	for _, line := range []string{
@@ -106,7 +109,7 @@ func TestPrintState(t *testing.T) {
 		"  Ц  Центр зайнятості         чекають / waiting 40, близько 5\u00a0год / about 5\u00a0h, останній / last Ц010  (талони не видаються / no tickets: ліміт на день / daily cap)\n",
 		"  вікно 1   виклик    А003\n",
 		"  вікно 2   перерва   \n",
-		"  вікно 3   тривога   \n",
+		"  вікно 3   тривога   А002 (прийом)\n",
 		"  кабінет 4   зачинено  \n",
 		"  вікно 5   вільно    \n",
 	} {
