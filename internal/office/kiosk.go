@@ -49,10 +49,10 @@ type kiosk struct {
 	// lastOf is the answer to the last press served of each source (a
 	// GPIO button), which its repeats answer to; the kiosk's goroutine's.
 	lastOf map[string]Result
-	// copied is when a scan last printed a copy of each ticket (by id):
-	// a scanner reads a code held up to it again and again; the kiosk's
-	// goroutine's.
-	copied map[uint64]time.Time
+	// acted is when a scan last printed a copy of a ticket ("ticket 57")
+	// or recorded an appointment code ("code AB12CD34"): a scanner reads a
+	// code held up to it again and again; the kiosk's goroutine's.
+	acted map[string]time.Time
 	// stored is the time the kiosk has waited for the store: a press
 	// waits staleAfter of it at most, and its time at a slow printer (its
 	// own status round, and that of the polls and the tickets it waited
@@ -228,7 +228,7 @@ func newKiosk(o *Office, cfg config.Kiosk, spec string) (*kiosk, error) {
 	if err := printer.CheckSpec(spec); err != nil {
 		return nil, fmt.Errorf("office: kiosk %s: %w", cfg.ID, err)
 	}
-	k := &kiosk{o: o, cfg: cfg, spec: spec, profile: p, presses: make(chan press, 16), pace: pace{perMinute: cfg.PressesPerMinute}, lastOf: map[string]Result{}, copied: map[uint64]time.Time{}, jobs: make(chan func(context.Context)), relit: make(chan struct{}, 1), queued: map[string]string{},
+	k := &kiosk{o: o, cfg: cfg, spec: spec, profile: p, presses: make(chan press, 16), pace: pace{perMinute: cfg.PressesPerMinute}, lastOf: map[string]Result{}, acted: map[string]time.Time{}, jobs: make(chan func(context.Context)), relit: make(chan struct{}, 1), queued: map[string]string{},
 		lamps: map[int]*device.Lamp{}, lit: map[int]bool{}, dead: make([]atomic.Bool, len(cfg.Buttons)), scans: make(chan device.Scan, 8)}
 	if cfg.Scanner != "" {
 		sc, err := device.OpenScanner(cfg.Scanner, &device.ScannerOpts{StatusURL: o.conf().Office.StatusURL, Site: o.conf().Site, Appointment: cfg.AppointmentCodes})
@@ -440,22 +440,30 @@ func (k *kiosk) scanPrints() bool {
 	return k.spec != "none"
 }
 
-// scanCopyEvery is how often a scan prints a copy of one ticket: a scanner
-// reads a code held up to it again and again.
-const scanCopyEvery = time.Minute
+// scanActEvery is how often a scan of one code acts (a copy of a ticket,
+// an appointment recorded): a scanner reads a code held up to it again and
+// again.
+const scanActEvery = time.Minute
+
+// actedOn reports whether a scan of key acted within scanActEvery, and
+// forgets the older ones.
+func (k *kiosk) actedOn(key string, now time.Time) bool {
+	for old, at := range k.acted {
+		if now.Sub(at) >= scanActEvery || at.After(now) {
+			delete(k.acted, old)
+		}
+	}
+	_, ok := k.acted[key]
+	return ok
+}
 
 // copyOnScan prints a copy of the scanned ticket t, waiting or called,
 // with where its citizen stands now or where to go, unless one was printed
-// within scanCopyEvery; a copy that cannot be printed (the paper out)
+// within scanActEvery; a copy that cannot be printed (the paper out)
 // beeps three times, and the answer says nothing of one.
 func (k *kiosk) copyOnScan(ctx context.Context, r *ScanResult, t queue.Ticket) {
-	now := time.Now()
-	for id, at := range k.copied {
-		if now.Sub(at) >= scanCopyEvery {
-			delete(k.copied, id)
-		}
-	}
-	if _, ok := k.copied[t.ID]; ok {
+	now, key := time.Now(), "ticket "+strconv.FormatUint(t.ID, 10)
+	if k.actedOn(key, now) {
 		return
 	}
 	if err := k.reprint(ctx, t); err != nil {
@@ -463,7 +471,7 @@ func (k *kiosk) copyOnScan(ctx context.Context, r *ScanResult, t queue.Ticket) {
 		k.beep(3)
 		return
 	}
-	k.copied[t.ID] = now
+	k.acted[key] = now
 	r.Printed = true
 	uk, en, _ := strings.Cut(r.Message, " / ")
 	r.Message = uk + " Копію талона надруковано. / " + en + " A copy of the ticket is printed."
@@ -518,8 +526,12 @@ func (k *kiosk) scanned(ctx context.Context, s device.Scan) {
 		// events for the integration that books them, and the citizen is
 		// told honestly.
 		r.Kind = "appointment"
-		if err := k.o.eng.Appointment(ctx, k.cfg.ID, s.Code); err != nil {
-			k.o.log.Error("office: an appointment code scanned is not recorded", "kiosk", k.cfg.ID, "err", err)
+		if now, key := time.Now(), "code "+s.Code; !k.actedOn(key, now) {
+			if err := k.o.eng.Appointment(ctx, k.cfg.ID, s.Code); err != nil {
+				k.o.log.Error("office: an appointment code scanned is not recorded", "kiosk", k.cfg.ID, "err", err)
+			} else {
+				k.acted[key] = now
+			}
 		}
 		r.Message = "Запис на прийом за кодом поки що не підтримується. Будь ласка, візьміть талон. / Appointments by code are not supported yet. Please take a ticket."
 	default:

@@ -1051,6 +1051,7 @@ func TestKioskScanPrintsACopy(t *testing.T) {
 	code := scan("BK-0042")
 	require.Equal(t, "appointment", code.Kind)
 	require.False(t, code.Printed)
+	require.Equal(t, "appointment", scan("BK-0042").Kind, "read again at once: answered, recorded once")
 	require.Equal(t, "unknown", scan("AB12CD34").Kind, "the default pattern's code, not this office's")
 
 	evs, err := r.o.Engine().Replay(0, 1000)
