@@ -406,7 +406,11 @@ func (k *kiosk) scannedTicket(ctx context.Context, r *ScanResult, t queue.Ticket
 	case queue.Waiting:
 		r.OK = true
 		uk, en := "Талон "+t.Label+" у черзі.", "Ticket "+englishLabel(t.Label)+" is in the queue."
-		if ahead, wait, err := k.o.eng.Position(ctx, t.ID); err == nil {
+		var ahead int
+		var wait time.Duration
+		var err error
+		k.waitStore(func() { ahead, wait, err = k.o.eng.Position(ctx, t.ID) })
+		if err == nil {
 			r.Ahead, r.EtaMin = ahead, queue.Minutes(wait)
 			puk, pen := positionText(ahead, wait)
 			uk, en = uk+" "+puk, en+" "+pen
@@ -434,16 +438,20 @@ func (k *kiosk) scannedTicket(ctx context.Context, r *ScanResult, t queue.Ticket
 // scanPrints reports whether a scan of a ticket prints a copy of it
 // (kiosks[].scan_print): by default at a kiosk with a printer.
 func (k *kiosk) scanPrints() bool {
-	if k.cfg.ScanPrint != nil {
-		return *k.cfg.ScanPrint
+	if k.spec == "none" { // -printer none too, whatever the file says
+		return false
 	}
-	return k.spec != "none"
+	return k.cfg.ScanPrint == nil || *k.cfg.ScanPrint
 }
 
 // scanActEvery is how often a scan of one code acts (a copy of a ticket,
 // an appointment recorded): a scanner reads a code held up to it again and
 // again.
 const scanActEvery = time.Minute
+
+// scanRetryAfter is how long a scan whose copy failed waits before it is
+// tried again.
+const scanRetryAfter = 10 * time.Second
 
 // actedOn reports whether a scan of key acted within scanActEvery, and
 // forgets the older ones.
@@ -459,15 +467,22 @@ func (k *kiosk) actedOn(key string, now time.Time) bool {
 
 // copyOnScan prints a copy of the scanned ticket t, waiting or called,
 // with where its citizen stands now or where to go, unless one was printed
-// within scanActEvery; a copy that cannot be printed (the paper out)
-// beeps three times, and the answer says nothing of one.
+// within scanActEvery; a copy that cannot be printed (the paper out, the
+// printer known not ready) beeps three times, and the answer says nothing
+// of one. A failed one is not tried again for scanRetryAfter: a code held
+// up to a printer gone silent would hold the kiosk at each read.
 func (k *kiosk) copyOnScan(ctx context.Context, r *ScanResult, t queue.Ticket) {
 	now, key := time.Now(), "ticket "+strconv.FormatUint(t.ID, 10)
 	if k.actedOn(key, now) {
 		return
 	}
-	if err := k.reprint(ctx, t); err != nil {
+	err := k.statusErr // a printer that cannot print: not tried
+	if err == nil {
+		err = k.reprint(ctx, t)
+	}
+	if err != nil {
 		k.o.log.Warn("kiosk: no copy of the ticket scanned", "kiosk", k.cfg.ID, "ticket", t.Label, "err", err)
+		k.acted[key] = now.Add(scanRetryAfter - scanActEvery)
 		k.beep(3)
 		return
 	}
@@ -511,7 +526,9 @@ func (k *kiosk) scanned(ctx context.Context, s device.Scan) {
 	case device.ScanTicketQR:
 		r.Kind, r.Reason = "ticket", "not_found"
 		r.Message = "Такого талона сьогодні не видавали. Будь ласка, зверніться до працівника офісу. / No such ticket was issued today. Please ask a member of staff."
-		tickets, err := k.o.eng.Tickets(ctx)
+		var tickets []queue.Ticket
+		var err error
+		k.waitStore(func() { tickets, err = k.o.eng.Tickets(ctx) })
 		if err != nil {
 			k.o.log.Error("office: scan", "err", err)
 			return
@@ -527,7 +544,7 @@ func (k *kiosk) scanned(ctx context.Context, s device.Scan) {
 		// told honestly.
 		r.Kind = "appointment"
 		if now, key := time.Now(), "code "+s.Code; !k.actedOn(key, now) {
-			if err := k.o.eng.Appointment(ctx, k.cfg.ID, s.Code); err != nil {
+			if err := k.record(ctx, func(ctx context.Context) error { return k.o.eng.Appointment(ctx, k.cfg.ID, s.Code) }); err != nil {
 				k.o.log.Error("office: an appointment code scanned is not recorded", "kiosk", k.cfg.ID, "err", err)
 			} else {
 				k.acted[key] = now
@@ -666,6 +683,18 @@ func (k *kiosk) refused(ctx context.Context, service, reason string) {
 	if err != nil {
 		k.o.log.Warn("kiosk: a refused press is not counted in the figures", "kiosk", k.cfg.ID, "service", service, "reason", reason, "err", err)
 	}
+}
+
+// record makes a change that only records what the kiosk did (a copy
+// printed, an appointment code scanned), from the kiosk's goroutine: its
+// time waiting for the store is the store's (a press behind it that waits
+// too long is stale), and it gives up after refusalWait.
+func (k *kiosk) record(ctx context.Context, change func(context.Context) error) error {
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), refusalWait)
+	defer cancel()
+	var err error
+	k.waitStore(func() { err = change(ctx) })
+	return err
 }
 
 // waitStore runs f, a call that waits for the store, and counts its time
@@ -1530,7 +1559,8 @@ func (k *kiosk) reprint(ctx context.Context, tk queue.Ticket) error {
 	ahead, wait := -1, time.Duration(-1)
 	if tk.State == queue.Waiting {
 		var err error
-		if ahead, wait, err = o.eng.Position(ctx, tk.ID); err != nil {
+		k.waitStore(func() { ahead, wait, err = o.eng.Position(ctx, tk.ID) })
+		if err != nil {
 			return err
 		}
 	}
@@ -1554,7 +1584,7 @@ func (k *kiosk) reprint(ctx context.Context, tk queue.Ticket) error {
 	o.log.Info("kiosk: reprinted", "kiosk", k.cfg.ID, "ticket", tk.Label)
 	// Every copy handed out is on record. The copy is out: a store that
 	// fails now fails the answer, and the log says so.
-	if err := o.eng.Reprinted(context.WithoutCancel(ctx), tk.ID, k.cfg.ID); err != nil {
+	if err := k.record(ctx, func(ctx context.Context) error { return o.eng.Reprinted(ctx, tk.ID, k.cfg.ID) }); err != nil {
 		o.log.Error("kiosk: the reprint is not recorded", "kiosk", k.cfg.ID, "ticket", tk.Label, "err", err)
 		return fmt.Errorf("office: %s is reprinted, but not recorded: %w", tk.Label, err)
 	}

@@ -1068,6 +1068,49 @@ func TestKioskScanPrintsACopy(t *testing.T) {
 	require.Equal(t, []string{"k1 А002"}, copies, "one copy printed, one recorded")
 	require.Equal(t, []string{"k1 BK-0042"}, codes)
 	require.Len(t, r.tickets(), 2, "a copy issues nothing")
+
+	// A printer that cannot print is not tried, and a copy that failed is
+	// not tried again at the next read of the code held up to the
+	// scanner, even once the printer is back (for 10 s).
+	first := fmt.Sprintf("https://cherga.local/t/demo/%d", r.tickets()[0].ID)
+	r.sp.SetCoverOpen(true)
+	r.printerState(func(s office.PrinterState) bool { return s.Cover == "open" })
+	sr = scan(first)
+	require.True(t, sr.OK)
+	require.False(t, sr.Printed)
+	r.sp.SetCoverOpen(false)
+	r.printerState(func(s office.PrinterState) bool { return s.Cover == "closed" })
+	require.False(t, scan(first).Printed)
+}
+
+// A kiosk started with -printer none prints no copy of a scanned ticket,
+// whatever its file's scan_print says: it would answer that one printed,
+// and record it.
+func TestKioskScanWithoutPrinter(t *testing.T) {
+	sc, err := sim.StartScanner(nil)
+	if errors.Is(err, errors.ErrUnsupported) {
+		t.Skip("the pty scanner needs Linux")
+	}
+	require.NoError(t, err)
+	defer sc.Close()
+	cfg := roundTheClock(t)
+	yes := true
+	cfg.Kiosks[0].ScanPrint, cfg.Kiosks[0].Scanner = &yes, "serial:"+sc.Path()
+	ctx, o, l := startOffice(t, office.Opts{Config: cfg, Printer: "none"}, "qms/demo/kiosk/k1/scan")
+	iss, err := o.Engine().Issue(ctx, queue.IssueRequest{Service: "social", Kiosk: "k1"})
+	require.NoError(t, err)
+	require.NoError(t, sc.Scan(fmt.Sprintf("https://cherga.local/t/demo/%d", iss.Ticket.ID)))
+	m, err := l.Wait(ctx, "qms/demo/kiosk/k1/scan", nil)
+	require.NoError(t, err)
+	var sr office.ScanResult
+	require.NoError(t, json.Unmarshal(m.Payload, &sr))
+	require.True(t, sr.OK)
+	require.False(t, sr.Printed, "%s", m.Payload)
+	evs, err := o.Engine().Replay(0, 100)
+	require.NoError(t, err)
+	for _, ev := range evs {
+		require.NotEqual(t, queue.EvReprinted, ev.Type)
+	}
 }
 
 // The copy of a waiting ticket whose counters are all on a break says so
