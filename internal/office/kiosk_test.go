@@ -70,6 +70,18 @@ func startPrinter(t testing.TB, opts *sim.PrinterOpts) *sim.Printer {
 	return sp
 }
 
+// startScanner starts a pty scanner, closed on cleanup.
+func startScanner(t testing.TB) *sim.Scanner {
+	t.Helper()
+	sc, err := sim.StartScanner(nil)
+	if errors.Is(err, errors.ErrUnsupported) {
+		t.Skip("the pty scanner needs Linux")
+	}
+	require.NoError(t, err)
+	t.Cleanup(func() { sc.Close() })
+	return sc
+}
+
 // rigOpts changes the rig of startKiosk.
 type rigOpts struct {
 	subs    []string         // topics below the root to listen to; nil: all
@@ -1005,12 +1017,7 @@ func TestKioskReprint(t *testing.T) {
 // nothing. An appointment code, of the booking site's pattern, goes to the
 // queue's events.
 func TestKioskScanPrintsACopy(t *testing.T) {
-	sc, err := sim.StartScanner(nil)
-	if errors.Is(err, errors.ErrUnsupported) {
-		t.Skip("the pty scanner needs Linux")
-	}
-	require.NoError(t, err)
-	defer sc.Close()
+	sc := startScanner(t)
 	r := startKiosk(t, rigOpts{kiosk: func(k *config.Kiosk) {
 		k.Scanner = "serial:" + sc.Path()
 		k.AppointmentCodes = `BK-[0-9]{4}`
@@ -1042,7 +1049,7 @@ func TestKioskScanPrintsACopy(t *testing.T) {
 	require.NotContains(t, sr.Message, "Копію")
 
 	// At the counter already: nothing to print.
-	_, err = r.o.Engine().CallTicket(r.ctx, "1", res.Ticket)
+	_, err := r.o.Engine().CallTicket(r.ctx, "1", res.Ticket)
 	require.NoError(t, err)
 	_, err = r.o.Engine().Counter(r.ctx, "1", queue.Command{Action: queue.Serve})
 	require.NoError(t, err)
@@ -1087,12 +1094,7 @@ func TestKioskScanPrintsACopy(t *testing.T) {
 // whatever its file's scan_print says: it would answer that one printed,
 // and record it.
 func TestKioskScanWithoutPrinter(t *testing.T) {
-	sc, err := sim.StartScanner(nil)
-	if errors.Is(err, errors.ErrUnsupported) {
-		t.Skip("the pty scanner needs Linux")
-	}
-	require.NoError(t, err)
-	defer sc.Close()
+	sc := startScanner(t)
 	cfg := roundTheClock(t)
 	yes := true
 	cfg.Kiosks[0].ScanPrint, cfg.Kiosks[0].Scanner = &yes, "serial:"+sc.Path()

@@ -749,12 +749,7 @@ func TestCounterLampSaysRefusal(t *testing.T) {
 // TestKioskScanner scans a ticket's QR code, an appointment code and
 // something else at the kiosk's serial scanner (a real pty).
 func TestKioskScanner(t *testing.T) {
-	sc, err := sim.StartScanner(nil)
-	if errors.Is(err, errors.ErrUnsupported) {
-		t.Skip("the pty scanner needs Linux")
-	}
-	require.NoError(t, err)
-	defer sc.Close()
+	sc := startScanner(t)
 	cfg, err := firmwareconfig.Example("round-the-clock")
 	require.NoError(t, err)
 	cfg.Kiosks[0].Printer = "none"
