@@ -233,6 +233,7 @@ func (b *Button) Run(ctx context.Context, out func(Event)) error {
 	b.mu.Unlock()
 	var evs []Event
 	failed := 0 // waits in a row that came back at once without an edge
+	backs := 0  // once lost, waits in a row that waited as a line does
 	for {
 		select {
 		case <-r.stop:
@@ -258,6 +259,7 @@ func (b *Button) Run(ctx context.Context, out func(Event)) error {
 			// Back at once without an edge, and not stopped: the line
 			// gives none. The rest of the wait is waited out here: asked
 			// again at once, it would spin a core.
+			backs = 0
 			if failed++; failed == lineLostAfter && out != nil {
 				out(Event{Kind: EventLineLost, Press: Press{Button: b.name, At: b.clock.Now()}})
 			}
@@ -268,10 +270,20 @@ func (b *Button) Run(ctx context.Context, out func(Event)) error {
 			}
 			continue
 		}
-		if failed >= lineLostAfter && out != nil {
-			out(Event{Kind: EventLineBack, Press: Press{Button: b.name, At: b.clock.Now()}})
+		switch {
+		case failed < lineLostAfter:
+			failed = 0
+		case got || backs+1 >= lineLostAfter:
+			// Back: an edge, or as many full waits in a row as it took to
+			// be lost. One wait that only seemed full (the goroutine not
+			// run for half of it, on a loaded machine) is no line back.
+			if out != nil {
+				out(Event{Kind: EventLineBack, Press: Press{Button: b.name, At: b.clock.Now()}})
+			}
+			failed, backs = 0, 0
+		default:
+			backs++
 		}
-		failed = 0
 		// Look at the level after any return: Read is the debounced level,
 		// which only changes inside WaitForEdge, one change per return.
 		pressed := b.pin.Read() == gpio.Low

@@ -1068,12 +1068,14 @@ func (o *Office) openButtons() {
 				case device.EventRecovered:
 					o.log.Info("office: button released", "button", what, "pin", pinName)
 				case device.EventLineLost:
-					err := fmt.Errorf("office: button %s on %s: its GPIO line gives no edges any more (the chip unbound, an overlay reloaded, a GPIO expander unplugged?): its presses are lost until it comes back", what, pinName)
-					o.log.Error(err.Error(), "button", what, "pin", pinName)
-					o.reportError(source, err)
+					// The lamp goes dark first: whoever hears of the
+					// loss finds it dark.
 					if onLine != nil {
 						onLine(false)
 					}
+					err := fmt.Errorf("office: button %s on %s: its GPIO line gives no edges any more (the chip unbound, an overlay reloaded, a GPIO expander unplugged?): its presses are lost until it comes back", what, pinName)
+					o.log.Error(err.Error(), "button", what, "pin", pinName)
+					o.reportError(source, err)
 				case device.EventLineBack:
 					o.log.Info("office: button's GPIO line is back", "button", what, "pin", pinName)
 					if onLine != nil {
