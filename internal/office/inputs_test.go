@@ -1827,7 +1827,11 @@ func TestConfigVersionsBeyondTheHistory(t *testing.T) {
 // queue's figures say the wait is unknown (null), not "under a minute",
 // and the answer (as the ticket) says it is a break: wait to be called.
 func TestWaitUnknownWithNoCounterOpen(t *testing.T) {
-	ctx, o, l := startOffice(t, office.Opts{Config: roundTheClock(t)}, "qms/demo/kiosk/k1/ticket", "qms/demo/queue/employment")
+	cfg := roundTheClock(t)
+	// At noon: run near midnight, the ticket would also say the office
+	// may not serve it before its day ends.
+	noon := time.Date(2026, 11, 23, 12, 0, 0, 0, cfg.Location())
+	ctx, o, l := startOffice(t, office.Opts{Config: cfg, Now: func() time.Time { return noon }}, "qms/demo/kiosk/k1/ticket", "qms/demo/queue/employment")
 	r := o.Admin(ctx, office.AdminRequest{ID: "c", Op: "counter.close", Args: json.RawMessage(`{"counter":"13"}`)})
 	require.True(t, r.OK, "%+v", r.Error)
 	require.NoError(t, l.Publish("qms/demo/kiosk/k1/press", []byte(`{"service":"employment"}`), false))
