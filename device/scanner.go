@@ -504,6 +504,11 @@ type classifier struct {
 	idGroups    []int          // submatch indexes of {id}
 	labelGroups []int          // of {ticket}
 	appointment *regexp.Regexp
+	// products: the default appointment pattern also matches the digits
+	// of a product's barcode (EAN-8, UPC-A) that a citizen may hold up:
+	// one with a right check digit is no appointment. An office's own
+	// pattern says what its codes are.
+	products bool
 }
 
 // placeholders of the status URL, as the office fills them.
@@ -514,7 +519,7 @@ func newClassifier(o ScannerOpts) (*classifier, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%w: appointment pattern: %v", ErrInvalidOpts, err)
 	}
-	c := &classifier{appointment: app}
+	c := &classifier{appointment: app, products: o.Appointment == DefaultAppointment}
 	if o.StatusURL == "" {
 		return c, nil
 	}
@@ -566,12 +571,33 @@ func (c *classifier) parse(line []byte) Scan {
 	switch {
 	case c.ticketOf(&s):
 		s.Kind = ScanTicketQR
-	case c.appointment.MatchString(s.Code):
+	case c.appointment.MatchString(s.Code) && !(c.products && productCode(s.Code)):
 		s.Kind = ScanAppointment
 	default:
 		s.Kind = ScanUnknown
 	}
 	return s
+}
+
+// productCode reports whether code is a product's barcode: 8 or 12
+// digits (EAN-8, UPC-A) whose last is the GS1 check digit of the others.
+func productCode(code string) bool {
+	if len(code) != 8 && len(code) != 12 {
+		return false
+	}
+	sum := 0
+	for i := len(code) - 2; i >= 0; i-- {
+		d := int(code[i] - '0')
+		if d < 0 || d > 9 {
+			return false
+		}
+		if (len(code)-2-i)%2 == 0 {
+			d *= 3
+		}
+		sum += d
+	}
+	last := int(code[len(code)-1] - '0')
+	return last >= 0 && last <= 9 && (10-sum%10)%10 == last
 }
 
 // ticketOf fills in the id and label of a ticket URL.

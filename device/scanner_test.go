@@ -44,6 +44,12 @@ func TestParseScan(t *testing.T) {
 		{"AB12C", Scan{Kind: ScanUnknown, Code: "AB12C"}},
 		{"ab12cd", Scan{Kind: ScanUnknown, Code: "ab12cd"}},
 		{"4820000000017", Scan{Kind: ScanUnknown, Code: "4820000000017"}}, // an EAN-13: 13 digits
+		// A product's barcode, EAN-8 and UPC-A, is no appointment; the
+		// same digits with a wrong check digit may be one.
+		{"73513537", Scan{Kind: ScanUnknown, Code: "73513537"}},
+		{"036000291452", Scan{Kind: ScanUnknown, Code: "036000291452"}},
+		{"036000291453", Scan{Kind: ScanAppointment, Code: "036000291453"}},
+		{"73513538", Scan{Kind: ScanAppointment, Code: "73513538"}},
 		{"Привіт", Scan{Kind: ScanUnknown, Code: "Привіт"}},
 	} {
 		t.Run(tt.line, func(t *testing.T) {
@@ -229,4 +235,12 @@ func TestScanSiteInHostAndNewTemplate(t *testing.T) {
 	require.Equal(t, ScanTicketQR, s.parse.Load().parse([]byte("https://q.example.gov.ua/s/demo/5")).Kind)
 	require.ErrorIs(t, s.SetStatusURL("https://q.example.gov.ua/s/{ticket}"), ErrInvalidOpts)
 	require.Equal(t, ScanTicketQR, s.parse.Load().parse([]byte("https://q.example.gov.ua/s/demo/5")).Kind, "a template without {id} changes nothing")
+}
+
+// An office whose booking codes are digits says so in its pattern: then a
+// code that happens to carry a product's check digit is an appointment.
+func TestOwnPatternTakesProductDigits(t *testing.T) {
+	c, err := newClassifier(ScannerOpts{Appointment: `[0-9]{12}`})
+	require.NoError(t, err)
+	require.Equal(t, ScanAppointment, c.parse([]byte("036000291452")).Kind)
 }

@@ -171,7 +171,8 @@ type Kiosk struct {
 	// AppointmentCodes is the pattern (RE2, matched whole) of the booking
 	// site's appointment codes its scanner recognises: handed to the queue
 	// as an appointment.scanned event. "" means device.DefaultAppointment,
-	// 6 to 12 capital Latin letters and digits.
+	// 6 to 12 capital Latin letters and digits (but a product's barcode:
+	// EAN-8, UPC-A).
 	AppointmentCodes string `yaml:"appointment_codes,omitempty" json:"appointment_codes,omitempty"`
 	// LongPressMS is how long a citizen holds a service button for a
 	// priority ticket (people with disabilities, veterans); 0 turns it off.
