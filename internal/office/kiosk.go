@@ -544,7 +544,7 @@ func (k *kiosk) scanned(ctx context.Context, s device.Scan) {
 		// told honestly.
 		r.Kind = "appointment"
 		if now, key := time.Now(), "code "+s.Code; !k.actedOn(key, now) {
-			if err := k.record(ctx, func(ctx context.Context) error { return k.o.eng.Appointment(ctx, k.cfg.ID, s.Code) }); err != nil {
+			if err := k.record(context.WithoutCancel(ctx), func(ctx context.Context) error { return k.o.eng.Appointment(ctx, k.cfg.ID, s.Code) }); err != nil {
 				k.o.log.Error("office: an appointment code scanned is not recorded", "kiosk", k.cfg.ID, "err", err)
 			} else {
 				k.acted[key] = now
@@ -676,21 +676,17 @@ const refusalWait = 2 * time.Second
 // after its answer: the day's figures count the citizens turned away. A
 // store that has not taken it within refusalWait loses the count.
 func (k *kiosk) refused(ctx context.Context, service, reason string) {
-	ctx, cancel := context.WithTimeout(ctx, refusalWait)
-	defer cancel()
-	var err error
-	k.waitStore(func() { err = k.o.eng.Refused(ctx, k.cfg.ID, service, reason) })
-	if err != nil {
+	if err := k.record(ctx, func(ctx context.Context) error { return k.o.eng.Refused(ctx, k.cfg.ID, service, reason) }); err != nil {
 		k.o.log.Warn("kiosk: a refused press is not counted in the figures", "kiosk", k.cfg.ID, "service", service, "reason", reason, "err", err)
 	}
 }
 
-// record makes a change that only records what the kiosk did (a copy
-// printed, an appointment code scanned), from the kiosk's goroutine: its
-// time waiting for the store is the store's (a press behind it that waits
-// too long is stale), and it gives up after refusalWait.
+// record makes a change that only records what the kiosk did (a press
+// refused, a copy printed, an appointment code scanned), from the kiosk's
+// goroutine: its time waiting for the store is the store's (a press behind
+// it that waits too long is stale), and it gives up after refusalWait.
 func (k *kiosk) record(ctx context.Context, change func(context.Context) error) error {
-	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), refusalWait)
+	ctx, cancel := context.WithTimeout(ctx, refusalWait)
 	defer cancel()
 	var err error
 	k.waitStore(func() { err = change(ctx) })
@@ -1582,9 +1578,10 @@ func (k *kiosk) reprint(ctx context.Context, tk queue.Ticket) error {
 		return fmt.Errorf("office: reprint %s on kiosk %s: %w", tk.Label, k.cfg.ID, err)
 	}
 	o.log.Info("kiosk: reprinted", "kiosk", k.cfg.ID, "ticket", tk.Label)
-	// Every copy handed out is on record. The copy is out: a store that
-	// fails now fails the answer, and the log says so.
-	if err := k.record(ctx, func(ctx context.Context) error { return o.eng.Reprinted(ctx, tk.ID, k.cfg.ID) }); err != nil {
+	// Every copy handed out is on record, even as the kiosk stops. The
+	// copy is out: a store that fails now fails the answer, and the log
+	// says so.
+	if err := k.record(context.WithoutCancel(ctx), func(ctx context.Context) error { return o.eng.Reprinted(ctx, tk.ID, k.cfg.ID) }); err != nil {
 		o.log.Error("kiosk: the reprint is not recorded", "kiosk", k.cfg.ID, "ticket", tk.Label, "err", err)
 		return fmt.Errorf("office: %s is reprinted, but not recorded: %w", tk.Label, err)
 	}
