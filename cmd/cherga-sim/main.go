@@ -26,6 +26,7 @@ import (
 	"time"
 	_ "time/tzdata"
 
+	"github.com/cherga/cherga/audio"
 	"github.com/cherga/cherga/display"
 	firmwareconfig "github.com/cherga/cherga/firmware-config"
 	"github.com/cherga/cherga/internal/config"
@@ -410,13 +411,14 @@ func tell(cfg *config.Config, m sim.Message) {
 	}
 }
 
-// counterName is a counter as a citizen reads it: «вікно 1 / counter 1»,
-// «кабінет 4 / room 4».
+// counterName is a counter as a citizen reads it, and the voice says it:
+// «вікно 1 / counter 1», «кабінет 4 / room 4».
 func counterName(cfg *config.Config, id string) string {
-	if c := cfg.Counter(id); c != nil && c.Kind == "cabinet" {
-		return "кабінет " + id + " / room " + id
+	var kind audio.CounterKind // a window unless the counter says otherwise
+	if c := cfg.Counter(id); c != nil {
+		kind, _ = audio.ParseCounterKind(c.Kind)
 	}
-	return "вікно " + id + " / counter " + id
+	return kind.Word("uk") + " " + id + " / " + kind.Word("en") + " " + id
 }
 
 // ackText is what a counter has after a command that its ack says was
