@@ -104,7 +104,7 @@ type Office struct {
 
 	kiosks   map[string]*kiosk
 	counters chan counterReq
-	buttons  []gpioButton
+	buttons  []*gpioButton
 	// watchers run the buttons, each on its goroutine, once the office
 	// runs.
 	watchers []func(context.Context)
@@ -113,7 +113,6 @@ type Office struct {
 	counterLamps map[string]*device.Lamp
 	pin          func(name string) (gpio.PinIO, error)
 	noGPIO       []string // pins this host does not have
-	deadButtons  []deadButton
 	// gpioErr is the first pin that could not be opened because the GPIO
 	// chip is out of reach (device.ErrGPIOAccess): Start fails with it.
 	gpioErr     error
@@ -486,8 +485,10 @@ func Start(ctx context.Context, opts Opts) (_ *Office, err error) {
 	if len(o.noGPIO) > 0 {
 		o.log.Warn("office: this host has no GPIO; these buttons and lamps are inactive (MQTT inputs still work)", "pins", strings.Join(o.noGPIO, ","))
 	}
-	for _, d := range o.deadButtons {
-		o.reportError(d.source, d.err) // now that there is a broker to tell
+	for _, b := range o.buttons {
+		if b.dead != nil {
+			o.reportError(b.source, b.dead) // now that there is a broker to tell
+		}
 	}
 	// From now on a stop is a clean one (bus: SetStopped).
 	o.bus.SetStopped(Offline{Run: run, Started: o.started.Truncate(time.Second), Site: cfg.Site, Stopped: true})
@@ -581,7 +582,9 @@ func (o *Office) Close() error {
 	var err error
 	o.once.Do(func() {
 		for _, b := range o.buttons {
-			b.b.Close()
+			if b.b != nil {
+				b.b.Close()
+			}
 		}
 		defer func() {
 			for _, l := range o.lamps {
@@ -1029,7 +1032,8 @@ func (o *Office) openButtons() {
 		pinName = strings.TrimSpace(pinName)
 		dead := func(err error) {
 			o.log.Error("office: button not available: its presses are lost until it is fixed (is the line taken by another program or a device-tree overlay? gpioinfo lists the lines and who holds them)", "button", what, "pin", pinName, "err", err)
-			o.deadButtons = append(o.deadButtons, deadButton{source, fmt.Errorf("office: button %s on %s is not available, and its presses are lost: %w", what, pinName, err)})
+			err = fmt.Errorf("office: button %s on %s is not available, and its presses are lost: %w", what, pinName, err)
+			o.buttons = append(o.buttons, &gpioButton{source: source, pin: pinName, dead: err})
 			if onLine != nil {
 				onLine(false)
 			}
@@ -1052,7 +1056,8 @@ func (o *Office) openButtons() {
 			dead(err)
 			return
 		}
-		o.buttons = append(o.buttons, gpioButton{source, pinName, b})
+		gb := &gpioButton{source: source, pin: pinName, b: b}
+		o.buttons = append(o.buttons, gb)
 		o.watchers = append(o.watchers, func(ctx context.Context) {
 			defer o.wg.Done()
 			err := b.Run(ctx, func(ev device.Event) {
@@ -1074,9 +1079,11 @@ func (o *Office) openButtons() {
 						onLine(false)
 					}
 					err := fmt.Errorf("office: button %s on %s: its GPIO line gives no edges any more (the chip unbound, an overlay reloaded, a GPIO expander unplugged?): its presses are lost until it comes back", what, pinName)
+					gb.lost.Store(&err)
 					o.log.Error(err.Error(), "button", what, "pin", pinName)
 					o.reportError(source, err)
 				case device.EventLineBack:
+					gb.lost.Store(nil)
 					o.log.Info("office: button's GPIO line is back", "button", what, "pin", pinName)
 					if onLine != nil {
 						onLine(true)
@@ -1127,11 +1134,15 @@ func (o *Office) openButtons() {
 	}
 }
 
-// gpioButton is a GPIO button the office watches: source names its inputs
-// on {root}/errors (kiosk/k1 gpio GPIO17).
+// gpioButton is a GPIO button of the configuration: source names its
+// inputs on {root}/errors (kiosk/k1 gpio GPIO17). One that could not be
+// opened has no b, and dead says why; lost is why the line of one that
+// runs gives nothing now, nil while it works.
 type gpioButton struct {
 	source, pin string
 	b           *device.Button
+	dead        error
+	lost        atomic.Pointer[error]
 }
 
 // ButtonCount is one GPIO button's presses since the controller started,
@@ -1144,23 +1155,29 @@ type ButtonCount struct {
 	Presses uint64 `json:"presses"`
 	Repeats uint64 `json:"repeats"`
 	Stuck   uint64 `json:"stuck"`
+	// Error says why the button gives nothing: it could not be opened at
+	// start, or its line gives no edges now. Absent while it works.
+	Error string `json:"error,omitempty"`
 }
 
 // buttonCounts are the GPIO buttons' counts, in the configuration's order.
 func (o *Office) buttonCounts() []ButtonCount {
 	out := make([]ButtonCount, 0, len(o.buttons))
 	for _, b := range o.buttons {
+		c := ButtonCount{Source: b.source, Pin: b.pin}
+		if b.dead != nil {
+			c.Error = b.dead.Error()
+			out = append(out, c)
+			continue
+		}
 		st := b.b.Stats()
-		out = append(out, ButtonCount{b.source, b.pin, st.Presses, st.Suppressed, st.Stuck})
+		c.Presses, c.Repeats, c.Stuck = st.Presses, st.Suppressed, st.Stuck
+		if err := b.lost.Load(); err != nil {
+			c.Error = (*err).Error()
+		}
+		out = append(out, c)
 	}
 	return out
-}
-
-// deadButton is a button that could not be opened at start, reported on
-// {root}/errors under source once the broker is there.
-type deadButton struct {
-	source string
-	err    error
 }
 
 // unreachable reports whether err says the GPIO chip is there but cannot be

@@ -946,8 +946,23 @@ func TestKioskButtonLamps(t *testing.T) {
 	h := newHeader()
 	h.busy = map[string]bool{"GPIO17": true} // social's button
 	log := &testkit.Log{}
-	ctx, _, l := startOffice(t, office.Opts{Config: cfg, Pin: h.open, ButtonClock: h.clock, Now: func() time.Time { return at }, Logger: slog.New(slog.NewTextHandler(log, nil))}, "qms/demo/kiosk/k1/ticket", "qms/demo/errors")
+	ctx, o, l := startOffice(t, office.Opts{Config: cfg, Pin: h.open, ButtonClock: h.clock, Now: func() time.Time { return at }, Logger: slog.New(slog.NewTextHandler(log, nil))}, "qms/demo/kiosk/k1/ticket", "qms/demo/errors")
 	lit := func(name string) bool { return h.pin(name).Read() == gpio.High }
+	// errs are the errors of office.state's buttons, by pin.
+	errs := func() map[string]string {
+		t.Helper()
+		r := o.Admin(ctx, office.AdminRequest{ID: "s", Op: "office.state"})
+		require.True(t, r.OK, "%+v", r.Error)
+		b, err := json.Marshal(r.Result)
+		require.NoError(t, err)
+		var st struct{ Buttons []office.ButtonCount }
+		require.NoError(t, json.Unmarshal(b, &st))
+		out := map[string]string{}
+		for _, b := range st.Buttons {
+			out[b.Pin] = b.Error
+		}
+		return out
+	}
 	// A press answered: the lamps were lit after it was served.
 	n := 0
 	press := func(body string) string {
@@ -965,6 +980,13 @@ func TestKioskButtonLamps(t *testing.T) {
 	require.Contains(t, press(`"service":"pension"`), `"ok":true`)
 	require.False(t, lit("GPIO23"), "social's button is dead")
 	require.True(t, lit("GPIO24"))
+	// office.state lists it with why: an administrator asks why a lamp is
+	// dark.
+	require.Equal(t, map[string]string{
+		"GPIO17": `office: button kiosk k1 social on GPIO17 is not available, and its presses are lost: device: button "kiosk k1 social" on GPIO17: line_request ioctl: device or resource busy`,
+		"GPIO27": "", "GPIO22": "", "GPIO16": "", // the other kiosk buttons
+		"GPIO5": "", "GPIO6": "", "GPIO13": "", "GPIO19": "", // counter 1's
+	}, errs())
 
 	// Pension's line lost, then back.
 	pension := h.pin("GPIO27")
@@ -977,6 +999,7 @@ func TestKioskButtonLamps(t *testing.T) {
 	require.NoError(t, err)
 	require.Contains(t, press(`"service":"pension"`), `"ok":true`)
 	require.False(t, lit("GPIO24"), "pension's line is lost")
+	require.Contains(t, errs()["GPIO27"], "its GPIO line gives no edges any more")
 	pension.SetGone(false)
 	for !lit("GPIO24") {
 		require.NoError(t, h.clock.WaitTimers(1, 10*time.Second))
@@ -985,6 +1008,7 @@ func TestKioskButtonLamps(t *testing.T) {
 		// nothing: pension's tickets would fill its last half hour.
 		press(`"service":"nope"`)
 	}
+	require.Empty(t, errs()["GPIO27"], "its line is back")
 
 	// Near closing: the first employment ticket takes the last visit.
 	require.True(t, lit("GPIO25"))
