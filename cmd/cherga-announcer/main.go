@@ -213,14 +213,17 @@ const loadWait = 10 * time.Second
 // announcer is the running program: an MQTT subscription feeding an
 // audio.Announcer, whose Run is the one loop.
 type announcer struct {
-	topic  string
-	pack   *audio.Pack
-	ann    *audio.Announcer
-	mqtt   paho.Client
-	quit   chan struct{} // closed by Stop: subscriptions are no longer retried
-	drain  time.Duration
-	cancel context.CancelFunc
-	done   chan struct{}
+	topic string
+	pack  *audio.Pack
+	ann   *audio.Announcer
+	mqtt  paho.Client
+	// presence is what the announcer says of itself on
+	// {root}/announcer/{id}.
+	presence *presence
+	quit     chan struct{} // closed by Stop: subscriptions are no longer retried
+	drain    time.Duration
+	cancel   context.CancelFunc
+	done     chan struct{}
 
 	stopOnce sync.Once
 }
@@ -272,14 +275,26 @@ func start(o options, player audio.Player, log *slog.Logger, played func(*audio.
 		}
 		return nil, fmt.Errorf("pack: %w", err)
 	}
+	root := "qms/" + o.site
+	self := audio.Presence{Online: true, ID: o.clientID, Version: version, Started: time.Now().UTC().Truncate(time.Second), Langs: o.langs}
+	if s, ok := player.(fmt.Stringer); ok {
+		self.Player = s.String()
+	}
+	pres := newPresence(root, self)
 	ann, err := audio.NewAnnouncer(pack, player, &audio.AnnouncerOpts{
-		Langs: o.langs, MaxAge: o.maxAge, Gather: o.gather, Logger: log, Played: played,
+		Langs: o.langs, MaxAge: o.maxAge, Gather: o.gather, Logger: log,
+		Played: func(an *audio.Announcement, err error) {
+			pres.played(err)
+			if played != nil {
+				played(an, err)
+			}
+		},
 	})
 	if err != nil {
 		return nil, err
 	}
 
-	topic, load := bus.Announce("qms/"+o.site), bus.Load("qms/"+o.site)
+	topic, load := bus.Announce(root), bus.Load(root)
 	// The office paused: nobody is sent to a counter; an air-raid alert,
 	// its start and its end, is said. The retained load says so, and says
 	// it again at every connect (the announcer says each change once).
@@ -337,12 +352,21 @@ func start(o options, player audio.Player, log *slog.Logger, played func(*audio.
 		SetCleanSession(false).
 		SetAutoReconnect(true).
 		SetConnectRetry(false).
-		SetMaxReconnectInterval(2 * time.Second). // back soon after a restart of the controller and its embedded broker
-		SetConnectTimeout(5 * time.Second).
-		SetKeepAlive(15 * time.Second).
+		SetMaxReconnectInterval(2*time.Second). // back soon after a restart of the controller and its embedded broker
+		SetConnectTimeout(5*time.Second).
+		SetKeepAlive(15*time.Second).
 		SetOrderMatters(true).
+		SetBinaryWill(pres.topic, pres.will(), 1, true).
 		SetOnConnectHandler(func(c paho.Client) {
 			ann.Connected(time.Now()) // what comes in the next moments may be what the broker kept
+			pres.connected(c)
+			go func() {
+				// Without read on it (an ACL), a late last will stays.
+				tok := c.Subscribe(pres.topic, 0, nil)
+				if tok.WaitTimeout(10*time.Second) && tok.Error() != nil {
+					log.Debug("cherga-announcer: cannot follow its own presence", "topic", pres.topic, "err", tok.Error())
+				}
+			}()
 			started.Store(true)
 			failures.Reset()
 			if at := lost.Swap(nil); at != nil {
@@ -415,6 +439,7 @@ func start(o options, player audio.Player, log *slog.Logger, played func(*audio.
 	// neither delivers nor acknowledges a message without a route.
 	client.AddRoute(load, onLoad)
 	client.AddRoute(topic, handle)
+	client.AddRoute(pres.topic, func(_ paho.Client, m paho.Message) { pres.heard(m.Payload()) })
 	if tok := client.Connect(); !tok.WaitTimeout(10*time.Second) || tok.Error() != nil {
 		close(quit)
 		client.Disconnect(0)
@@ -440,7 +465,7 @@ func start(o options, player audio.Player, log *slog.Logger, played func(*audio.
 	// Not the signal's context: a signal drains the queue (Stop), it does
 	// not cut the call being said.
 	runCtx, cancel := context.WithCancel(context.Background())
-	a := &announcer{topic: topic, pack: pack, ann: ann, mqtt: client, quit: quit, drain: o.drain, cancel: cancel, done: make(chan struct{})}
+	a := &announcer{topic: topic, pack: pack, ann: ann, mqtt: client, presence: pres, quit: quit, drain: o.drain, cancel: cancel, done: make(chan struct{})}
 	go func() {
 		defer close(a.done)
 		ann.Run(runCtx) // nil once drained, or the context's error: the stop either way
@@ -456,6 +481,7 @@ func (a *announcer) Stop(ctx context.Context) {
 	// Calls that come now stay with the broker for our session: the next
 	// start gets them, if they are still fresh.
 	a.stopOnce.Do(func() { close(a.quit) })
+	a.presence.stopped(time.Second)
 	a.mqtt.Disconnect(250)
 	a.ann.Drain()
 	ctx, cancel := context.WithTimeout(ctx, a.drain)

@@ -498,11 +498,13 @@ func (cl *Client) Subscribe(filter string, h func(topic string, payload []byte))
 		}
 	}
 	if cl.inline != nil {
-		// The embedded broker is this process's: it subscribes before any
-		// client can connect, so nothing retained is replayed to it.
+		// The embedded broker is this process's, started empty, and the
+		// controller subscribes to its inputs as it starts: a retained
+		// one that the broker hands the new subscription (as mochi does)
+		// could only come from a device that connected in those moments.
 		return cl.inline.Subscribe(filter, input)
 	}
-	mh := func(_ paho.Client, m paho.Message) {
+	return cl.subscribe(filter, func(_ paho.Client, m paho.Message) {
 		if m.Retained() {
 			if cl.opts.OnRetained != nil {
 				cl.opts.OnRetained(m.Topic(), m.Payload())
@@ -510,7 +512,24 @@ func (cl *Client) Subscribe(filter string, h func(topic string, payload []byte))
 			return
 		}
 		input(m.Topic(), m.Payload())
+	})
+}
+
+// Follow calls h for every message on filter, a state that others keep
+// there (the voice announcers' presence): retained ones, and empty ones (a
+// retained message cleared), as well. h runs on the client's goroutine, in
+// order: it must not block.
+func (cl *Client) Follow(filter string, h func(topic string, payload []byte)) error {
+	if cl.inline != nil {
+		// The broker hands an inline subscription the retained
+		// messages first, as a connection's.
+		return cl.inline.Subscribe(filter, h)
 	}
+	return cl.subscribe(filter, func(_ paho.Client, m paho.Message) { h(m.Topic(), m.Payload()) })
+}
+
+// subscribe subscribes mh to filter, now and at every connection.
+func (cl *Client) subscribe(filter string, mh paho.MessageHandler) error {
 	cl.mu.Lock()
 	cl.subs[filter] = mh
 	connect := cl.connects

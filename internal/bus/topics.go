@@ -19,6 +19,7 @@ func Printer(root, kiosk string) string      { return root + "/printer/" + kiosk
 func Events(root string) string              { return root + "/events" }
 func Status(root string) string              { return root + "/status" }
 func Errors(root string) string              { return root + "/errors" }
+func Announcer(root, id string) string       { return root + "/announcer/" + id }
 
 // Segment returns the n-th level of topic below root ("qms/demo/kiosk/k1/press",
 // n=1 → "k1"), or "" when the topic is not below root.

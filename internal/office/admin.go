@@ -15,6 +15,7 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/cherga/cherga/audio"
 	"github.com/cherga/cherga/device"
 	"github.com/cherga/cherga/display"
 	"github.com/cherga/cherga/internal/config"
@@ -273,11 +274,12 @@ var adminOps = map[string]func(o *Office, ctx context.Context, args json.RawMess
 		}
 		return struct {
 			queue.Snapshot
-			Paused     []pauseJSON    `json:"paused"`
-			Printers   []kioskPrinter `json:"printers"`
-			Buttons    []ButtonCount  `json:"buttons"`
-			StoreError string         `json:"store_error,omitempty"`
-		}{snap, pausesJSON(ps, o.loc), printers, o.buttonCounts(), storeErr}, nil
+			Paused     []pauseJSON      `json:"paused"`
+			Printers   []kioskPrinter   `json:"printers"`
+			Buttons    []ButtonCount    `json:"buttons"`
+			Announcers []audio.Presence `json:"announcers"`
+			StoreError string           `json:"store_error,omitempty"`
+		}{snap, pausesJSON(ps, o.loc), printers, o.buttonCounts(), o.voices.list(), storeErr}, nil
 	},
 	"office.pause":   pauseOp(false, true),
 	"office.resume":  pauseOp(false, false),

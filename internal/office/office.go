@@ -105,6 +105,7 @@ type Office struct {
 	kiosks   map[string]*kiosk
 	counters chan counterReq
 	buttons  []*gpioButton
+	voices   announcers // the voice announcers' presence
 	// watchers run the buttons, each on its goroutine, once the office
 	// runs.
 	watchers []func(context.Context)
@@ -467,6 +468,9 @@ func Start(ctx context.Context, opts Opts) (_ *Office, err error) {
 		return nil, err
 	}
 	if err := o.bus.Subscribe(root+"/counter/+/rating", o.onRating); err != nil {
+		return nil, err
+	}
+	if err := o.bus.Follow(root+"/announcer/+", o.onAnnouncer); err != nil {
 		return nil, err
 	}
 	o.admin, o.reads = make(chan AdminRequest, adminBacklog), make(chan AdminRequest, adminBacklog)

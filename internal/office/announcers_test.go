@@ -1,0 +1,94 @@
+package office_test
+
+import (
+	"encoding/json"
+	"log/slog"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/cherga/cherga/audio"
+	"github.com/cherga/cherga/internal/office"
+	"github.com/cherga/cherga/internal/testkit"
+)
+
+// The voice announcers' presence ({root}/announcer/{id}, as
+// cherga-announcer publishes it: cmd/cherga-announcer's tests) is listed
+// in office.state, and the log says when one goes away, stops, its player
+// fails, or it is back. A presence that cannot be read is reported on
+// {root}/errors; an empty one (a retained message cleared) takes it off
+// the list.
+func TestAnnouncersInOfficeState(t *testing.T) {
+	log := &testkit.Log{}
+	ctx, o, l := startOffice(t, office.Opts{Config: roundTheClock(t), Logger: slog.New(slog.NewTextHandler(log, nil))}, "qms/demo/errors")
+	started := time.Date(2026, 12, 4, 8, 0, 0, 0, time.UTC)
+	publish := func(p audio.Presence) {
+		t.Helper()
+		b, err := json.Marshal(p)
+		require.NoError(t, err)
+		require.NoError(t, l.Publish("qms/demo/announcer/hall", b, true))
+	}
+	// listed waits until office.state lists want.
+	listed := func(want ...audio.Presence) {
+		t.Helper()
+		if want == nil {
+			want = []audio.Presence{}
+		}
+		w, err := json.Marshal(want)
+		require.NoError(t, err)
+		var got json.RawMessage
+		for {
+			r := o.Admin(ctx, office.AdminRequest{ID: "s", Op: "office.state"})
+			require.True(t, r.OK, "%+v", r.Error)
+			b, err := json.Marshal(r.Result)
+			require.NoError(t, err)
+			var st struct{ Announcers json.RawMessage }
+			require.NoError(t, json.Unmarshal(b, &st))
+			if got = st.Announcers; string(got) == string(w) {
+				return
+			}
+			select {
+			case <-ctx.Done():
+				t.Fatalf("office.state's announcers: %s, want %s", got, w)
+			case <-time.After(10 * time.Millisecond):
+			}
+		}
+	}
+	listed()
+
+	hall := audio.Presence{Online: true, ID: "cherga-announcer-demo-hall", Version: "v1", Started: started, Langs: []string{"uk", "en"}, Player: "aplay -q"}
+	publish(hall)
+	listed(hall)
+
+	failed := hall
+	failed.Error, failed.ErrorAt = "audio: aplay -q: exit status 1: aplay: main:831: audio open error: No such file or directory", &started
+	publish(failed)
+	log.Await(t, ctx, `level=WARN msg="office: a voice announcer's player failed: the calls may not be heard in its hall" announcer=cherga-announcer-demo-hall started=2026-12-04T08:00:00.000Z player="aplay -q" err="audio: aplay -q: exit status 1`, "the player's failure")
+	listed(failed)
+	publish(hall)
+	log.Await(t, ctx, `level=INFO msg="office: a voice announcer is back" announcer=cherga-announcer-demo-hall`, "said again")
+
+	gone := hall
+	gone.Online = false
+	publish(gone)
+	log.Await(t, ctx, `level=WARN msg="office: a voice announcer is gone (its box switched off, its network or a crash): the calls are not said in its hall until it is back" announcer=cherga-announcer-demo-hall`, "the last will")
+	listed(gone)
+	publish(hall)
+	require.Equal(t, 1, log.Count("a voice announcer is gone"))
+	log.Await(t, ctx, `level=INFO msg="office: a voice announcer is back" announcer=cherga-announcer-demo-hall`, "back")
+	listed(hall)
+
+	// Garbage is reported, and the presence last read stays.
+	require.NoError(t, l.Publish("qms/demo/announcer/hall", []byte(`{"online":tru`), false))
+	_, err := l.Wait(ctx, "qms/demo/errors", containing(`"source":"announcer/hall"`, `audio: bad announcer presence`))
+	require.NoError(t, err)
+	listed(hall)
+
+	stopped := gone
+	stopped.Stopped = true
+	publish(stopped)
+	log.Await(t, ctx, `level=INFO msg="office: a voice announcer stopped: the calls are not said in its hall" announcer=cherga-announcer-demo-hall`, "a clean stop")
+	require.NoError(t, l.Publish("qms/demo/announcer/hall", nil, true))
+	listed()
+}
