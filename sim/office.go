@@ -329,8 +329,13 @@ type State struct {
 	Hall     json.RawMessage   `json:"hall"`
 	Kiosks   []KioskState      `json:"kiosks"`
 	Announce []json.RawMessage `json:"announce"` // newest first
-	Tickets  []PrintedTicket   `json:"tickets"`  // newest first
-	Errors   []json.RawMessage `json:"errors"`   // newest first
+	// Announcers are the voice announcers' presence
+	// ({root}/announcer/{id}, audio.Presence), by topic: a
+	// cherga-announcer run on this office says it runs, or why it does
+	// not say the calls.
+	Announcers []json.RawMessage `json:"announcers"`
+	Tickets    []PrintedTicket   `json:"tickets"` // newest first
+	Errors     []json.RawMessage `json:"errors"`  // newest first
 	// Load is the office's {root}/load: its totals, and whether an
 	// administrator paused it.
 	Load json.RawMessage `json:"load"`
@@ -423,6 +428,16 @@ func (s *Office) State() State {
 		st.Kiosks = append(st.Kiosks, ks)
 	}
 	st.Announce = newestCalls(s.Bus.Messages(bus.Announce(root)), 12)
+	latest := map[string]json.RawMessage{} // an empty message clears one
+	for _, m := range s.Bus.Messages(bus.Announcer(root, "")) {
+		latest[m.Topic] = m.Payload
+	}
+	st.Announcers = []json.RawMessage{}
+	for _, topic := range slices.Sorted(maps.Keys(latest)) {
+		if p := latest[topic]; json.Valid(p) {
+			st.Announcers = append(st.Announcers, p)
+		}
+	}
 	st.Errors = newest(s.Bus.Messages(bus.Errors(root)), 5)
 	st.Load = raw(bus.Load(root))
 	st.KioskResults = newest(s.Bus.Messages(root+"/kiosk/"), 40)

@@ -239,6 +239,33 @@ func TestVoiceListUkrainianFirst(t *testing.T) {
 	require.Equal(t, []string{"А002 uk", "А002 en", "А001 uk", "А001 en"}, got)
 }
 
+// The page shows each voice announcer run on the office as it says itself
+// ({root}/announcer/{id}), by topic; one whose retained message was
+// cleared is gone from it.
+func TestPageAnnouncers(t *testing.T) {
+	ctx, s := startSim(t)
+	require.Empty(t, s.State().Announcers)
+	l, err := sim.Listen(s.BrokerURL(), "qms/demo/nothing")
+	require.NoError(t, err)
+	t.Cleanup(l.Close)
+	hall := `{"online":true,"id":"hall","started":"2026-12-04T08:00:00Z"}`
+	for _, m := range []struct{ topic, payload string }{
+		{"qms/demo/announcer/yard", `{"online":false,"id":"yard","started":"2026-12-04T08:00:00Z"}`},
+		{"qms/demo/announcer/hall", hall},
+		{"qms/demo/announcer/yard", ``},
+	} {
+		require.NoError(t, l.Publish(m.topic, []byte(m.payload), true))
+		_, err := s.Bus.Wait(ctx, m.topic, func(got sim.Message) bool { return string(got.Payload) == m.payload })
+		require.NoError(t, err)
+	}
+	var got []string
+	for _, a := range s.State().Announcers {
+		got = append(got, string(a))
+	}
+	require.Equal(t, []string{hall}, got)
+	require.Contains(t, getPage(t), `bi("немає звʼязку / offline")`)
+}
+
 // The simulator's `a` ends an alert, or begins one: also from a pause
 // for something else, which becomes the alert.
 func TestToggleAlert(t *testing.T) {
