@@ -1,0 +1,189 @@
+package office
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/cherga/cherga/audio"
+	"github.com/cherga/cherga/internal/config"
+	"github.com/cherga/cherga/printer"
+	"github.com/cherga/cherga/queue"
+)
+
+// The messages people read of the queue: a kiosk's screen and a press's
+// answer, the printed ticket, a counter's acknowledgement (refusal.go has
+// the refusals). Ukrainian first, then " / " and English.
+
+// printerMessage is what a kiosk says when its printer cannot print: the
+// cause a citizen can tell a member of staff, not the printer's own words
+// (those are on {root}/printer/{kiosk} and in the log).
+func printerMessage(err error) (uk, en string) {
+	switch {
+	case errors.Is(err, printer.ErrPaperOut):
+		return "У принтері закінчився папір. Будь ласка, зверніться до працівника офісу.", "The printer is out of paper. Please ask a member of staff."
+	case errors.Is(err, printer.ErrCoverOpen):
+		return "Кришку принтера відкрито. Будь ласка, зверніться до працівника офісу.", "The printer cover is open. Please ask a member of staff."
+	}
+	return "Принтер не готовий до друку. Будь ласка, зверніться до працівника офісу.", "The ticket printer is not ready. Please ask a member of staff."
+}
+
+// pausedMessage is what a kiosk says while an administrator has paused the
+// office or the service; an air-raid alert sends people to the shelter.
+func pausedMessage(pe *queue.PausedError) string {
+	switch {
+	case pe.Service == "" && pe.IsAlert():
+		return "Повітряна тривога: прийом призупинено. Пройдіть до найближчого укриття. / Air-raid alert: service is suspended. Please proceed to the nearest shelter."
+	case pe.Service == "" && pe.Reason != "":
+		return "Прийом тимчасово призупинено: " + pe.Reason + " / Service is temporarily suspended"
+	case pe.Service == "":
+		return "Прийом тимчасово призупинено / Service is temporarily suspended"
+	case pe.Reason != "":
+		return "Талони на цю послугу тимчасово не видаються: " + pe.Reason + " / Tickets for this service are temporarily unavailable"
+	}
+	return "Талони на цю послугу тимчасово не видаються / Tickets for this service are temporarily unavailable"
+}
+
+// issuedMessage is what the kiosk's answer of an issued ticket says, in
+// the ticket's words, for a screen to show: the number, the people ahead,
+// the wait when it can be estimated (wait ≥ 0) or else the break, and, for
+// a late ticket (closes, "15:04", set), when the service closes: a wait
+// "under 1 min" beside "you may not be served today" needs it.
+func issuedMessage(label string, ahead int, wait time.Duration, closes string) string {
+	puk, pen := positionText(ahead, wait)
+	uk, en := "Ваш талон: "+label+". "+puk, "Your ticket: "+englishLabel(label)+". "+pen
+	if closes != "" {
+		lateUK, lateEN := printer.LateText(closes)
+		uk, en = uk+" "+lateUK+".", en+" "+lateEN+"."
+	}
+	return uk + " / " + en
+}
+
+// positionText says where a waiting ticket stands, as the ticket does:
+// the people ahead and, when it can be estimated (wait ≥ 0), the wait;
+// else that it is a break (onBreak).
+func positionText(ahead int, wait time.Duration) (uk, en string) {
+	uk, en = printer.AheadText(ahead)
+	uk, en = uk+".", en+"."
+	switch {
+	case wait >= 0:
+		wuk, wen := printer.WaitText(wait)
+		uk, en = uk+" Очікування: "+wuk+".", en+" Wait: "+wen+"."
+	case onBreak(ahead, wait):
+		buk, ben := printer.OnBreakText()
+		uk, en = uk+" "+buk+".", en+" "+ben+"."
+	}
+	return uk, en
+}
+
+// onBreak says whether a waiting ticket whose position is ahead and wait
+// waits for counters that are all on a break: its service is open (it
+// was issued, and has not expired), but no counter that may call it is,
+// so the wait cannot be estimated.
+func onBreak(ahead int, wait time.Duration) bool { return ahead >= 0 && wait < 0 }
+
+// closedMessage is what a kiosk says to a press for svc refused outside
+// its hours (serviceClosed: the office is open) at now, with when to come
+// back: the office's next opening («Відчиняємося завтра о 09:00»), or the
+// service's, when the service keeps hours of its own. Nothing is said of
+// an opening more than a week away.
+func closedMessage(cfg *config.Config, svc *config.Service, serviceClosed bool, now time.Time) string {
+	uk, en := "Офіс зараз зачинено", "The office is closed now"
+	if serviceClosed {
+		uk, en = "Ця послуга зараз не надається", "This service is not available right now"
+	}
+	opens, ok := cfg.NextOpening(svc, now)
+	if !ok || svc != nil && !served(cfg, svc.ID) {
+		// No counter serves it: nobody can say when it will be given.
+		return uk + ". / " + en + "."
+	}
+	local := now.In(opens.Location())
+	if office, _ := cfg.NextOpening(nil, now); serviceClosed || !office.Equal(opens) {
+		// The service's opening; with the office closed, by the service's
+		// own hours (the office opening would not give it).
+		what, whatEn := "Її", "It"
+		if !serviceClosed {
+			what, whatEn = "Цю послугу", "This service"
+		}
+		auk, aen := availableText(what, whatEn, opens, local)
+		return uk + ". " + auk + ". / " + en + ". " + aen + "."
+	}
+	day, dayEn, clock := whenText(opens, local, "Відчиняємося")
+	o := "о"
+	if opens.Hour() == 11 {
+		o = "об"
+	}
+	return fmt.Sprintf("%s. Відчиняємося %s %s %s. / %s. We open %s at %s.", uk, day, o, clock, en, dayEn, clock)
+}
+
+// offHoursMessage is what a counter's next that called nobody says when
+// none of the counter's services is open at now: when they open (zero:
+// not within a week).
+func offHoursMessage(opens, now time.Time) string {
+	uk, en := "Послуги цього робочого місця зараз не надаються", "The services of this counter are not available now"
+	if opens.IsZero() {
+		return uk + ". / " + en + "."
+	}
+	auk, aen := availableText("Їх", "They", opens, now)
+	return uk + ". " + auk + ". / " + en + ". " + aen + "."
+}
+
+// availableText says from when what (whatEn: the same, in English) is
+// given at opens, a moment within a week of now: «Її надаватимуть у
+// середу з 11:00», "It will be available on Wednesday from 11:00".
+func availableText(what, whatEn string, opens, now time.Time) (uk, en string) {
+	day, dayEn, clock := whenText(opens, now.In(opens.Location()), "надаватимуть")
+	return what + " надаватимуть " + day + " з " + clock, whatEn + " will be available " + dayEn + " from " + clock
+}
+
+// whenText says when at (within a week of now, in the same time zone) is,
+// as a citizen at the kiosk hears it after the word before: «сьогодні о
+// 13:00», «завтра о 09:00», «в понеділок о 09:00» ("today at 13:00",
+// "tomorrow at 09:00", "on Monday at 09:00"). Ukrainian says «об» before
+// 11 (одинадцятій).
+func whenText(at, now time.Time, before string) (uk, en, clock string) {
+	date := func(t time.Time) time.Time { y, m, d := t.Date(); return time.Date(y, m, d, 0, 0, 0, 0, time.UTC) }
+	days := int(date(at).Sub(date(now)) / (24 * time.Hour))
+	clock = at.Format("15:04")
+	wd := weekdays[at.Weekday()]
+	switch {
+	case days == 0:
+		uk, en = "сьогодні", "today"
+	case days == 1:
+		uk, en = "завтра", "tomorrow"
+	case days >= 7:
+		uk, en = inOn(before, wd.next)+" "+wd.next, "next "+wd.en
+	default:
+		uk, en = inOn(before, wd.on)+" "+wd.on, "on "+wd.en
+	}
+	return uk, en, clock
+}
+
+// inOn is the preposition «в» or «у» ("on") before word, after the word
+// before it, as Ukrainian euphony has it: «у» after a consonant («Її
+// надаватимуть у середу»: ь ends a consonant) and before в or ф («у
+// вівторок»); «в» after a vowel before another consonant («Відчиняємося в
+// понеділок», «в наступний вівторок»).
+func inOn(before, word string) string {
+	last, _ := utf8.DecodeLastRuneInString(strings.ToLower(before))
+	first, _ := utf8.DecodeRuneInString(strings.ToLower(word))
+	if strings.ContainsRune("вф", first) || !strings.ContainsRune("аеєиіїоуюя", last) {
+		return "у"
+	}
+	return "в"
+}
+
+// calledTo is where the citizen of a ticket called to counter goes, the
+// counter named as its announcement names it: "Вас викликано: вікно 3",
+// "You have been called: counter 3" (кабінет and room for a cabinet).
+func calledTo(cfg *config.Config, counter string) (uk, en string) {
+	var kind audio.CounterKind // a window unless the counter says otherwise
+	if c := cfg.Counter(counter); c != nil {
+		kind, _ = audio.ParseCounterKind(c.Kind)
+	}
+	// A no-break space: the number stays on the line of its word, on a
+	// 58 mm ticket too.
+	return "Вас викликано: " + kind.Word("uk") + "\u00a0" + counter, "You have been called: " + kind.Word("en") + "\u00a0" + counter
+}
