@@ -355,16 +355,23 @@ func start(o options, player audio.Player, log *slog.Logger, played func(*audio.
 		SetMaxReconnectInterval(2*time.Second). // back soon after a restart of the controller and its embedded broker
 		SetConnectTimeout(5*time.Second).
 		SetKeepAlive(15*time.Second).
+		SetWriteTimeout(5*time.Second). // a publish (the presence) waits no longer for a dead link
 		SetOrderMatters(true).
 		SetBinaryWill(pres.topic, pres.will(), 1, true).
 		SetOnConnectHandler(func(c paho.Client) {
 			ann.Connected(time.Now()) // what comes in the next moments may be what the broker kept
 			pres.connected(c)
 			go func() {
-				// Without read on it (an ACL), a late last will stays.
 				tok := c.Subscribe(pres.topic, 0, nil)
-				if tok.WaitTimeout(10*time.Second) && tok.Error() != nil {
-					log.Debug("cherga-announcer: cannot follow its own presence", "topic", pres.topic, "err", tok.Error())
+				if !tok.WaitTimeout(10 * time.Second) {
+					return // the connection went: the next one subscribes
+				}
+				err := tok.Error()
+				if err == nil {
+					err = bus.CheckGrant(tok, pres.topic)
+				}
+				if err != nil {
+					log.Warn("cherga-announcer: cannot follow its own presence (the broker's ACL must let this account read it as well as publish it): a last will the broker publishes after this connection said it is online stays, and the office sees this announcer offline", "topic", pres.topic, "user", o.user, "err", err)
 				}
 			}()
 			started.Store(true)
@@ -454,6 +461,7 @@ func start(o options, player audio.Player, log *slog.Logger, played func(*audio.
 	case <-subscribed:
 	case <-time.After(10 * time.Second):
 		close(quit)
+		pres.offline(false, time.Second) // it said it runs as it connected
 		client.Disconnect(0)
 		var err error
 		if e := lastErr.Load(); e != nil {
@@ -481,7 +489,7 @@ func (a *announcer) Stop(ctx context.Context) {
 	// Calls that come now stay with the broker for our session: the next
 	// start gets them, if they are still fresh.
 	a.stopOnce.Do(func() { close(a.quit) })
-	a.presence.stopped(time.Second)
+	a.presence.offline(true, time.Second)
 	a.mqtt.Disconnect(250)
 	a.ann.Drain()
 	ctx, cancel := context.WithTimeout(ctx, a.drain)

@@ -20,12 +20,17 @@ import (
 // connection's last will says it is offline when it is lost.
 //
 // A reconnection after a network loss the broker has not noticed takes
-// the client id over from the dead connection, and the broker publishes
-// that one's last will: Mosquitto before the new connection is
-// acknowledged, mochi (the embedded broker) in the background, maybe after
+// the client id over from the dead connection. Mosquitto (2.0) then
+// publishes no will for a session that goes on; mochi (the embedded
+// broker) publishes the dead connection's, in the background, maybe after
 // the new connection said it is online. So the announcer follows its own
 // topic, and says it is online again when it hears otherwise while it
 // runs (heard).
+//
+// mu is held across each change and the Publish call that sends it, so
+// that the broker keeps the latest; not while a token is awaited. heard,
+// on paho's goroutine of the incoming messages, whose handlers must not
+// wait for paho's writer, updates from a goroutine of its own.
 type presence struct {
 	topic string
 
@@ -51,10 +56,10 @@ func (pr *presence) will() []byte {
 
 // connected publishes the presence on a connection just made.
 func (pr *presence) connected(c paho.Client) {
-	pr.mu.Lock()
-	defer pr.mu.Unlock()
-	pr.client = c
-	pr.publish()
+	pr.update(func(*audio.Presence) bool {
+		pr.client = c
+		return true
+	})
 }
 
 // heard is a message on the announcer's own topic: any but one saying it
@@ -64,11 +69,7 @@ func (pr *presence) heard(b []byte) {
 	if p, err := audio.ParsePresence(b); err == nil && p.Online {
 		return
 	}
-	pr.mu.Lock()
-	defer pr.mu.Unlock()
-	if pr.p.Online {
-		pr.publish()
-	}
+	go pr.update(func(p *audio.Presence) bool { return p.Online })
 }
 
 // played follows what the player did with an announcement: a failure of
@@ -78,33 +79,35 @@ func (pr *presence) played(err error) {
 	if errors.Is(err, audio.ErrSuperseded) || errors.Is(err, audio.ErrPaused) || errors.Is(err, audio.ErrStopped) {
 		return
 	}
-	pr.mu.Lock()
-	defer pr.mu.Unlock()
-	switch {
-	case err == nil && pr.p.Error == "":
-		return
-	case err == nil:
-		pr.p.Error, pr.p.ErrorAt = "", nil
-	default:
-		now := time.Now().UTC().Truncate(time.Millisecond)
-		pr.p.Error, pr.p.ErrorAt = err.Error(), &now
-	}
-	pr.publish()
+	pr.update(func(p *audio.Presence) bool {
+		switch {
+		case err == nil && p.Error == "":
+			return false
+		case err == nil:
+			p.Error, p.ErrorAt = "", nil
+		default:
+			now := time.Now().UTC().Truncate(time.Millisecond)
+			p.Error, p.ErrorAt = err.Error(), &now
+		}
+		return true
+	})
 }
 
-// stopped publishes the clean stop, waiting at most wait for the broker
+// offline publishes that the announcer no longer runs: stopped, a clean
+// stop, or not (a start that failed), waiting at most wait for the broker
 // to take it.
-func (pr *presence) stopped(wait time.Duration) {
-	pr.mu.Lock()
-	defer pr.mu.Unlock()
-	pr.p.Online, pr.p.Stopped = false, true
-	if tok := pr.publish(); tok != nil {
+func (pr *presence) offline(stopped bool, wait time.Duration) {
+	if tok := pr.update(func(p *audio.Presence) bool {
+		p.Online, p.Stopped = false, stopped
+		return true
+	}); tok != nil {
 		tok.WaitTimeout(wait)
 	}
 }
 
-// publish sends the presence as it stands, with pr.mu held; nil before the
-// first connection.
+// update changes the presence under mu and, when change says so,
+// publishes it; the token is nil when nothing was published (nor before
+// the first connection).
 //
 // At QoS 0: paho keeps a QoS 1 message of a session that is not clean in
 // its store, and resends what the store holds at each connection while
@@ -112,8 +115,10 @@ func (pr *presence) stopped(wait time.Duration) {
 // resume, seen under -race with a publish made on connecting). A QoS 0
 // message is lost only with its connection, and every connection
 // publishes the presence afresh.
-func (pr *presence) publish() paho.Token {
-	if pr.client == nil {
+func (pr *presence) update(change func(p *audio.Presence) bool) paho.Token {
+	pr.mu.Lock()
+	defer pr.mu.Unlock()
+	if !change(&pr.p) || pr.client == nil {
 		return nil
 	}
 	return pr.client.Publish(pr.topic, 0, true, marshal(pr.p))

@@ -23,12 +23,15 @@ import (
 
 // Broker is a running embedded broker.
 type Broker struct {
-	srv   *mqtt.Server
-	ln    *listeners.Net
-	gl    *guardedListener
-	once  sync.Once
-	err   error
-	subs  atomic.Int32 // subscription identifiers of Subscribe
+	srv  *mqtt.Server
+	ln   *listeners.Net
+	gl   *guardedListener
+	once sync.Once
+	err  error
+	subs atomic.Int32 // subscription identifiers of Subscribe
+	// scan is held across Subscribe (retainOrder's lock under the race
+	// detector, else none).
+	scan  sync.Locker
 	watch *subscribers
 	log   *slog.Logger
 
@@ -89,7 +92,8 @@ func Start(addr string, log *slog.Logger) (*Broker, error) {
 	if err := srv.AddHook(new(receiveMaximum), nil); err != nil {
 		return nil, fmt.Errorf("broker: %w", err)
 	}
-	if err := addRaceHooks(srv); err != nil {
+	scan, err := addRaceHooks(srv)
+	if err != nil {
 		return nil, fmt.Errorf("broker: %w", err)
 	}
 	// After retainOrder, which goes by the retain flag as the client sent it.
@@ -118,7 +122,7 @@ func Start(addr string, log *slog.Logger) (*Broker, error) {
 			log.Error("broker: serve", "err", err)
 		}
 	}()
-	b := &Broker{srv: srv, ln: nl, gl: gl, watch: watch, log: log, stop: make(chan struct{}), swept: make(chan struct{})}
+	b := &Broker{srv: srv, ln: nl, gl: gl, scan: scan, watch: watch, log: log, stop: make(chan struct{}), swept: make(chan struct{})}
 	go b.sweep(b.stop, b.swept)
 	return b, nil
 }
@@ -356,9 +360,13 @@ func (b *Broker) PublishQoS(topic string, qos byte, payload []byte, retain bool)
 }
 
 // Subscribe calls h for every message published on filter, from inside the
-// process (bus.Inline). h runs on the goroutine of the client that
-// published, in that client's order: it must not block.
+// process (bus.Inline): first, before it returns, for each retained one
+// the broker holds (mochi's), then as each comes. h runs on the goroutine
+// of the client that published, in that client's order: it must not
+// block.
 func (b *Broker) Subscribe(filter string, h func(topic string, payload []byte)) error {
+	b.scan.Lock()
+	defer b.scan.Unlock()
 	err := b.srv.Subscribe(filter, int(b.subs.Add(1)), func(_ *mqtt.Client, _ packets.Subscription, pk packets.Packet) {
 		h(pk.TopicName, bytes.Clone(pk.Payload))
 	})

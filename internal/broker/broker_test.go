@@ -98,7 +98,7 @@ func TestClientThatStopsReadingIsDropped(t *testing.T) {
 	require.NoError(t, err)
 	defer b.Close()
 	// Every subscription to # brings 5 MB of retained messages.
-	for i := range 20 {
+	for i := range 200 {
 		require.NoError(t, b.Publish(fmt.Sprintf("qms/test/big/%d", i), make([]byte, 250<<10), true))
 	}
 	slow := connectKeepalive(t, b.Addr(), "slow", 0)
@@ -113,7 +113,7 @@ func TestClientThatStopsReadingIsDropped(t *testing.T) {
 	}()
 	done := make(chan error, 1)
 	go func() {
-		for i := range 50 {
+		for i := range 200 {
 			if err := b.Publish("qms/test/board/1", []byte{byte('0' + i%10)}, true); err != nil {
 				done <- err
 				return
@@ -168,4 +168,44 @@ func TestBrokerLogsConnectionEnds(t *testing.T) {
 	require.NoError(t, err)
 	defer b.Close()
 	require.IsType(t, mochiLog{}, b.srv.Log.Handler())
+}
+
+// An in-process subscription hears the retained messages first, and the
+// ones published after; made while a client publishes retained messages
+// (voice announcers reconnecting as the controller starts), its scan of
+// them does not race their writes (under -race, retainOrder's lock).
+func TestInlineSubscribeRetained(t *testing.T) {
+	b, err := Start("127.0.0.1:0", slog.New(slog.NewTextHandler(io.Discard, nil)))
+	require.NoError(t, err)
+	defer b.Close()
+	c := pahoClient(t, b, "announcers", make(chan string, 1))
+	require.True(t, c.Publish("qms/t/announcer/a", 1, true, "kept").WaitTimeout(10*time.Second))
+	stop := make(chan struct{})
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for i := 0; ; i++ {
+			select {
+			case <-stop:
+				return
+			default:
+			}
+			c.Publish(fmt.Sprintf("qms/t/announcer/n%d", i%500), 0, true, "x").WaitTimeout(time.Second)
+		}
+	}()
+	for i := range 200 {
+		var mu sync.Mutex
+		var got []string
+		require.NoError(t, b.Subscribe(fmt.Sprintf("qms/t/announcer/+/%d", i), func(string, []byte) {}))
+		require.NoError(t, b.Subscribe("qms/t/announcer/+", func(topic string, payload []byte) {
+			mu.Lock()
+			defer mu.Unlock()
+			got = append(got, topic+" "+string(payload))
+		}))
+		mu.Lock()
+		require.Contains(t, got, "qms/t/announcer/a kept", "before Subscribe returned")
+		mu.Unlock()
+	}
+	close(stop)
+	<-done
 }

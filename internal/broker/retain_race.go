@@ -18,7 +18,12 @@ import (
 // on the office's network would freeze the boards. The race it keeps
 // apart writes the same topic name again, harmless outside the race
 // detector's report.
-func addRaceHooks(srv *mqtt.Server) error { return srv.AddHook(new(retainOrder), nil) }
+// The lock it returns is retainOrder's, which Subscribe takes for the
+// in-process subscriptions' retained scans.
+func addRaceHooks(srv *mqtt.Server) (sync.Locker, error) {
+	h := new(retainOrder)
+	return &h.mu, srv.AddHook(h, nil)
+}
 
 // retainOrder keeps the broker's retained publications and the retained
 // scans of new subscriptions apart, with a mutex held across each.
@@ -34,12 +39,13 @@ func addRaceHooks(srv *mqtt.Server) error { return srv.AddHook(new(retainOrder),
 // from OnPublish to OnPacketProcessed of a retained publication, the
 // controller's in-process ones included (mochi calls both for every publish
 // it processes, and no other hook of this broker rejects one in between).
-// The in-process client's own subscriptions scan nothing and have no
-// OnPacketProcessed: they are left out; so are the wills of clients that
-// went away (retained without a publish). A subscription handler that
-// published a retained message itself, synchronously, would wait for
-// itself: the controller's handlers are for its input topics, and publish
-// none.
+// The in-process client's subscriptions have no OnPacketProcessed: the
+// broker's Subscribe holds the lock across them and their retained scan
+// (the voice announcers' presence is retained, and they reconnect as the
+// controller starts). The wills of clients that went away (retained
+// without a publish) are left out. A subscription handler that published
+// a retained message itself, synchronously, would wait for itself: the
+// controller's handlers publish none.
 type retainOrder struct {
 	mqtt.HookBase
 	mu sync.Mutex

@@ -2,9 +2,13 @@ package office
 
 import (
 	"cmp"
+	"context"
 	"fmt"
+	"log/slog"
 	"slices"
 	"sync"
+	"sync/atomic"
+	"time"
 
 	"github.com/cherga/cherga/audio"
 	"github.com/cherga/cherga/internal/bus"
@@ -17,8 +21,29 @@ import (
 // miss their call.
 type announcers struct {
 	mu sync.Mutex
-	m  map[string]audio.Presence
+	m  map[string]*voice
+	// closing: the office stops, and the embedded broker, closing,
+	// publishes every announcer's last will: none went away.
+	closing atomic.Bool
 }
+
+// voice is what the office knows of one announcer.
+type voice struct {
+	p audio.Presence
+	// last and before are the last two start times it said it runs with:
+	// a start time that comes back (A, B, A) is two announcers that share
+	// an id, each one's connection dropping the other's.
+	last, before time.Time
+	twinSaid     bool
+	// window is when the minute of its latest logged changes began,
+	// logged how many it logged in it, quiet how many it did not since:
+	// one that comes and goes is logged logsPerMinute times a minute.
+	window        time.Time
+	logged, quiet int
+}
+
+// logsPerMinute bounds the changes of one announcer logged in a minute.
+const logsPerMinute = 4
 
 // maxAnnouncers bounds the announcers listed: an office has one or two,
 // and a client that makes up ids must not grow the controller's memory.
@@ -28,6 +53,9 @@ const maxAnnouncers = 32
 // retained one: an administrator removes an announcer taken out of
 // service so.
 func (o *Office) onAnnouncer(topic string, payload []byte) {
+	if o.voices.closing.Load() {
+		return
+	}
 	id := bus.Segment(o.conf().Root(), topic, 1)
 	if len(payload) == 0 {
 		o.voices.mu.Lock()
@@ -41,28 +69,64 @@ func (o *Office) onAnnouncer(topic string, payload []byte) {
 		return
 	}
 	o.voices.mu.Lock()
-	was, known := o.voices.m[id]
-	if !known && len(o.voices.m) >= maxAnnouncers {
+	v := o.voices.m[id]
+	if v == nil && len(o.voices.m) >= maxAnnouncers {
 		o.voices.mu.Unlock()
 		o.reportError("announcer/"+id, fmt.Errorf("office: more than %d voice announcers: this one is not listed (clear the retained presence of those taken out of service)", maxAnnouncers))
 		return
 	}
 	if o.voices.m == nil {
-		o.voices.m = map[string]audio.Presence{}
+		o.voices.m = map[string]*voice{}
 	}
-	o.voices.m[id] = p
-	o.voices.mu.Unlock()
-
-	args := []any{"announcer", p.ID, "started", p.Started}
+	known := v != nil
+	if !known {
+		v = &voice{}
+		o.voices.m[id] = v
+	}
+	was := v.p
+	v.p = p
+	twin := false
+	if p.Online && !p.Started.Equal(v.last) {
+		twin = !v.twinSaid && !v.before.IsZero() && p.Started.Equal(v.before)
+		v.twinSaid = v.twinSaid || twin
+		v.before, v.last = v.last, p.Started
+	}
+	msg, level := "", slog.LevelInfo
 	switch {
 	case !p.Online && p.Stopped && (!known || was.Online):
-		o.log.Info("office: a voice announcer stopped: the calls are not said in its hall", args...)
+		msg = "office: a voice announcer stopped: the calls are not said in its hall"
 	case !p.Online && !p.Stopped && (!known || was.Online):
-		o.log.Warn("office: a voice announcer is gone (its box switched off, its network or a crash): the calls are not said in its hall until it is back", args...)
+		msg, level = "office: a voice announcer is gone (its box switched off, its network or a crash): the calls are not said in its hall until it is back", slog.LevelWarn
 	case p.Online && p.Error != "" && (!known || was.Error != p.Error):
-		o.log.Warn("office: a voice announcer's player failed: the calls may not be heard in its hall", append(args, "player", p.Player, "err", p.Error)...)
+		msg, level = "office: a voice announcer's player failed: the calls may not be heard in its hall", slog.LevelWarn
 	case p.Online && known && (!was.Online || was.Error != ""):
-		o.log.Info("office: a voice announcer is back", args...)
+		msg = "office: a voice announcer is back"
+	}
+	args := []any{"announcer", p.ID}
+	if !p.Started.IsZero() {
+		args = append(args, "started", p.Started)
+	}
+	if p.Error != "" {
+		args = append(args, "player", p.Player, "err", p.Error)
+	}
+	if now := time.Now(); msg != "" {
+		if now.Sub(v.window) >= time.Minute {
+			v.window, v.logged = now, 0
+		}
+		if v.logged++; v.logged > logsPerMinute {
+			v.quiet++
+			msg = ""
+		} else if v.quiet > 0 {
+			args = append(args, "changes_not_logged", v.quiet)
+			v.quiet = 0
+		}
+	}
+	o.voices.mu.Unlock()
+	if twin {
+		o.log.Error("office: two voice announcers run with one id: each one's connection to the broker drops the other's, and the office sees them come and go; give each its own -id", "announcer", p.ID, "topic", topic)
+	}
+	if msg != "" {
+		o.log.Log(context.Background(), level, msg, args...)
 	}
 }
 
@@ -71,8 +135,8 @@ func (a *announcers) list() []audio.Presence {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	out := make([]audio.Presence, 0, len(a.m))
-	for _, p := range a.m {
-		out = append(out, p)
+	for _, v := range a.m {
+		out = append(out, v.p)
 	}
 	slices.SortFunc(out, func(x, y audio.Presence) int { return cmp.Compare(x.ID, y.ID) })
 	return out

@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	paho "github.com/eclipse/paho.mqtt.golang"
 	"github.com/stretchr/testify/require"
 
 	"github.com/cherga/cherga/audio"
@@ -85,10 +86,37 @@ func TestAnnouncersInOfficeState(t *testing.T) {
 	require.NoError(t, err)
 	listed(hall)
 
+	// Four changes were logged this minute: the fifth is only listed.
 	stopped := gone
 	stopped.Stopped = true
 	publish(stopped)
-	log.Await(t, ctx, `level=INFO msg="office: a voice announcer stopped: the calls are not said in its hall" announcer=cherga-announcer-demo-hall`, "a clean stop")
+	listed(stopped)
+	require.Zero(t, log.Count("a voice announcer stopped"), "a fifth change in a minute")
 	require.NoError(t, l.Publish("qms/demo/announcer/hall", nil, true))
 	listed()
+
+	// Two announcers with one id take turns (each one's connection drops
+	// the other's): said once, as soon as a start time comes back.
+	yard := func(started time.Time) {
+		t.Helper()
+		b, err := json.Marshal(audio.Presence{Online: true, ID: "yard", Started: started})
+		require.NoError(t, err)
+		require.NoError(t, l.Publish("qms/demo/announcer/yard", b, true))
+	}
+	for i := range 6 {
+		yard(started.Add(time.Duration(i%2) * time.Hour))
+	}
+	twins := `level=ERROR msg="office: two voice announcers run with one id: each one's connection to the broker drops the other's, and the office sees them come and go; give each its own -id" announcer=yard topic=qms/demo/announcer/yard`
+	log.Await(t, ctx, twins, "twins")
+	listed(audio.Presence{Online: true, ID: "yard", Started: started.Add(time.Hour)})
+	require.Equal(t, 1, log.Count("two voice announcers run with one id"))
+
+	// As the office stops, its embedded broker closes the announcers'
+	// connections and publishes their last wills: none went away.
+	c := paho.NewClient(paho.NewClientOptions().AddBroker(o.BrokerURL()).SetClientID("gate").
+		SetBinaryWill("qms/demo/announcer/gate", []byte(`{"online":false,"id":"gate"}`), 1, true))
+	require.True(t, c.Connect().WaitTimeout(10*time.Second))
+	defer c.Disconnect(0)
+	require.NoError(t, o.Close())
+	require.Zero(t, log.Count("announcer=gate"), "%s", log)
 }

@@ -583,6 +583,7 @@ func (o *Office) String() string { return "office(" + o.conf().Site + ")" }
 func (o *Office) Close() error {
 	var err error
 	o.once.Do(func() {
+		o.voices.closing.Store(true)
 		for _, b := range o.buttons {
 			if b.b != nil {
 				b.b.Close()
