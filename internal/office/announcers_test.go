@@ -40,10 +40,7 @@ func TestAnnouncersInOfficeState(t *testing.T) {
 		require.NoError(t, err)
 		var got json.RawMessage
 		for {
-			r := o.Admin(ctx, office.AdminRequest{ID: "s", Op: "office.state"})
-			require.True(t, r.OK, "%+v", r.Error)
-			b, err := json.Marshal(r.Result)
-			require.NoError(t, err)
+			b := officeState(t, ctx, o)
 			var st struct{ Announcers json.RawMessage }
 			require.NoError(t, json.Unmarshal(b, &st))
 			if got = st.Announcers; string(got) == string(w) {

@@ -808,10 +808,7 @@ func TestAirRaidAlertTold(t *testing.T) {
 	wait("qms/demo/queue/social", containing(`"alert":true`))
 
 	// office.state carries it too.
-	r := o.Admin(ctx, office.AdminRequest{ID: "s", Op: "office.state"})
-	require.True(t, r.OK, "%+v", r.Error)
-	b, err := json.Marshal(r.Result)
-	require.NoError(t, err)
+	b := officeState(t, ctx, o)
 	var st struct {
 		Paused   []struct{ Alert bool }
 		Counters []struct {
@@ -1488,10 +1485,7 @@ func TestConfigSetRenameKeepsBoardService(t *testing.T) {
 	require.Contains(t, string(m.Payload), `"ticket":"`+label+`"`)
 	require.Contains(t, string(m.Payload), `"service":"Служба зайнятості"`)
 
-	st := o.Admin(ctx, office.AdminRequest{ID: "st", Op: "office.state"})
-	require.True(t, st.OK, "%+v", st.Error)
-	b, err := json.Marshal(st.Result)
-	require.NoError(t, err)
+	b := officeState(t, ctx, o)
 	var state struct {
 		Counters []struct{ Counter, Ticket, Service string }
 	}
@@ -1758,10 +1752,7 @@ func TestKioskPressIntervalAndDebounce(t *testing.T) {
 	tks, err := o.Engine().Tickets(ctx)
 	require.NoError(t, err)
 	require.Len(t, tks, 3)
-	r := o.Admin(ctx, office.AdminRequest{ID: "s", Op: "office.state"})
-	require.True(t, r.OK, "%+v", r.Error)
-	b, err := json.Marshal(r.Result)
-	require.NoError(t, err)
+	b := officeState(t, ctx, o)
 	require.Contains(t, string(b), `{"source":"kiosk/k1 gpio GPIO17","pin":"GPIO17","presses":3,"repeats":1,"stuck":0}`)
 }
 

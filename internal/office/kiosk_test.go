@@ -603,10 +603,7 @@ func TestKioskVoidsTicketCutShort(t *testing.T) {
 	r.printerState(func(s office.PrinterState) bool { return s.Paper == "out" })
 	r.log.Await(t, r.ctx, `msg="office: printer cannot print" kiosk=k1`, "logged")
 	require.Contains(t, r.log.String(), `fix="load a new roll of paper"`, "the log says what to do")
-	st := r.o.Admin(r.ctx, office.AdminRequest{ID: "s", Op: "office.state"})
-	require.True(t, st.OK)
-	b, err := json.Marshal(st.Result)
-	require.NoError(t, err)
+	b := officeState(t, r.ctx, r.o)
 	require.Contains(t, string(b), `"printers":[{"kiosk":"k1","online":false,"paper":"out","cover":"closed","error":"printer: cannot print: paper out`, "and office.state, for chergactl")
 
 	require.Equal(t, 1, r.sp.Cleared(), "the rest of the voided ticket is cleared from the printer")

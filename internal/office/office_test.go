@@ -285,10 +285,7 @@ func TestOfficeState(t *testing.T) {
 	require.NoError(t, err)
 	require.True(t, o.Admin(ctx, office.AdminRequest{ID: "p", Op: "office.pause", Args: json.RawMessage(`{"reason":"повітряна тривога"}`)}).OK)
 
-	r := o.Admin(ctx, office.AdminRequest{ID: "s", Op: "office.state"})
-	require.True(t, r.OK, "%+v", r.Error)
-	b, err := json.Marshal(r.Result)
-	require.NoError(t, err)
+	b := officeState(t, ctx, o)
 	var st struct {
 		Day    string
 		Paused []struct {
@@ -332,7 +329,7 @@ func TestOfficeState(t *testing.T) {
 	require.Equal(t, "social", st.Queues[0].Service)
 	require.Equal(t, 1, st.Queues[0].Queue.Waiting)
 
-	r = o.Admin(ctx, office.AdminRequest{ID: "x", Op: "office.state", Args: json.RawMessage(`{"counter":"1"}`)})
+	r := o.Admin(ctx, office.AdminRequest{ID: "x", Op: "office.state", Args: json.RawMessage(`{"counter":"1"}`)})
 	require.False(t, r.OK, "it takes no args")
 }
 
@@ -385,10 +382,7 @@ func TestOfficeStateAsTopics(t *testing.T) {
 	var board struct{ State, At string }
 	require.NoError(t, json.Unmarshal(m.Payload, &board))
 
-	r := o.Admin(ctx, office.AdminRequest{ID: "s", Op: "office.state"})
-	require.True(t, r.OK, "%+v", r.Error)
-	b, err := json.Marshal(r.Result)
-	require.NoError(t, err)
+	b := officeState(t, ctx, o)
 	var st struct {
 		Seq      uint64
 		Counters []struct{ State, At string }
@@ -411,10 +405,7 @@ func TestStatusSaysStoreError(t *testing.T) {
 	// A status set again (as a start does, after the store told of its
 	// trouble while opening) keeps the error, and office.state says it.
 	office.SetStatus(o, office.Status{Online: true, Site: "demo"})
-	r := o.Admin(ctx, office.AdminRequest{ID: "s", Op: "office.state"})
-	require.True(t, r.OK)
-	b, err := json.Marshal(r.Result)
-	require.NoError(t, err)
+	b := officeState(t, ctx, o)
 	require.Contains(t, string(b), `"store_error":"write q.db: no space left on device"`)
 	office.OnStore(o, nil)
 	_, err = l.Wait(ctx, "qms/demo/status", func(m sim.Message) bool {
@@ -951,10 +942,7 @@ func TestKioskButtonLamps(t *testing.T) {
 	// errs are the errors of office.state's buttons, by pin.
 	errs := func() map[string]string {
 		t.Helper()
-		r := o.Admin(ctx, office.AdminRequest{ID: "s", Op: "office.state"})
-		require.True(t, r.OK, "%+v", r.Error)
-		b, err := json.Marshal(r.Result)
-		require.NoError(t, err)
+		b := officeState(t, ctx, o)
 		var st struct{ Buttons []office.ButtonCount }
 		require.NoError(t, json.Unmarshal(b, &st))
 		out := map[string]string{}
@@ -1342,4 +1330,14 @@ func TestBoardSaysOffHours(t *testing.T) {
 	_, err = o.Engine().Counter(ctx, "1", queue.Command{Action: queue.Serve})
 	require.NoError(t, err)
 	board(true, true)
+}
+
+// officeState is office.state's answer, as chergactl gets it: JSON.
+func officeState(t testing.TB, ctx context.Context, o *office.Office) []byte {
+	t.Helper()
+	r := o.Admin(ctx, office.AdminRequest{ID: "s", Op: "office.state"})
+	require.True(t, r.OK, "%+v", r.Error)
+	b, err := json.Marshal(r.Result)
+	require.NoError(t, err)
+	return b
 }
