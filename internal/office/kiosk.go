@@ -796,7 +796,9 @@ func (k *kiosk) checkPrinter(ctx context.Context) {
 		}
 		return
 	}
-	sctx, cancel := context.WithTimeout(ctx, 3*time.Second)
+	// Time to open the line and for the answer: status_timeout_ms (up to
+	// 5 s) after the request.
+	sctx, cancel := context.WithTimeout(ctx, max(3*time.Second, time.Duration(k.cfg.StatusTimeoutMS)*time.Millisecond+time.Second))
 	defer cancel()
 	st, err := k.prn.Status(sctx)
 	switch {

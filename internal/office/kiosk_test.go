@@ -841,23 +841,24 @@ func TestKioskPrinterBadReplies(t *testing.T) {
 }
 
 // A printer slower to answer a status request than a kiosk waits by
-// default is given kiosks[].status_timeout_ms: its answers are taken (not
-// a printer without status, whose paper is unknown), and it prints. The
+// default is given kiosks[].status_timeout_ms, up to 5 s, the poll too:
+// its answers are taken (not a printer without status, whose paper is
+// unknown), and it prints. The
 // time a press spends on the printer's answers is not the store's: it
 // does not make the press stale.
 func TestKioskStatusTimeout(t *testing.T) {
-	spec := slowTCPPrinter(t, 2*time.Second)
+	spec := slowTCPPrinter(t, 3500*time.Millisecond)
 	r := startKiosk(t, rigOpts{profile: "xprinter-80", kiosk: func(k *config.Kiosk) {
-		k.Printer, k.StatusTimeoutMS = spec, 4000
+		k.Printer, k.StatusTimeoutMS = spec, 5000
 	}})
 	s := r.printerState(func(s office.PrinterState) bool { return s.Online && s.Error == "" })
 	require.Equal(t, "ok", s.Paper, "it answered")
-	res := r.press("social")
+	// Waited 7 s for the store, then 3.5 s for the printer's answer: 10.5
+	// s in all, stale were the printer's time counted. The 3 s left is the
+	// store's, for the ticket: a busy machine's fsync may take a second.
+	res := office.ServeAfter(r.ctx, r.o, "k1", "social", office.StaleAfter-3*time.Second, 0)
 	require.True(t, res.OK, "%+v", res)
-	require.Empty(t, res.Reason)
-	// Waited 9 s for the store, then 2 s for the printer's answer.
-	res = office.ServeAfter(r.ctx, r.o, "k1", "social", office.StaleAfter-time.Second, 0)
-	require.True(t, res.OK, "%+v", res)
+	require.Empty(t, res.Reason, "printed")
 }
 
 // TestKioskProfiles prints through a profile of firmware-config's
