@@ -4,6 +4,10 @@
 //
 //	go run ./audio/cmd/mkvoice -out audio/voice/pack
 //
+// The Ukrainian clips are given to espeak-ng in its phonemes, spelled by
+// mkvoice by the rules of Ukrainian pronunciation (uk.go): read as text,
+// espeak-ng says them with Russian rules.
+//
 // espeak-ng writes 22050 Hz; sox resamples to -rate, trims the silence
 // espeak-ng leaves around a word, pads every clip with the same short
 // silence (so clips played back to back sound like one sentence) and
@@ -48,51 +52,6 @@ func main() {
 // voices maps a pack language to its espeak-ng voice.
 var voices = map[string]string{"uk": "uk", "en": "en"}
 
-// stress corrects the words espeak-ng 1.51 says wrongly in Ukrainian (it
-// says ТАлон, ВІКно, тиСЯчі, деВ'Яносто, поФторно, м'Який знак as the
-// Russian мЯгкий, the letter Щ as the Russian one, И as І): clip id → the
-// text it fixes and the espeak-ng phonemes to say instead, [[...]] input
-// with ' before the stressed vowel of each word. The letters І, И and У,
-// a bare vowel each, it says too short to be heard in a hall (45 to 100
-// ms of sound): they are said long (: after the vowel), as long as А, Е
-// and О at least. ukPhonemes corrects these too. A fix whose text no
-// longer matches ClipTexts is not used, and mkvoice says so.
-var stress = map[string]struct{ text, phonemes string }{
-	"uk/word/talon":    {"талон", "tal'on"},
-	"uk/word/vikno":    {"вікно", "vikn'o"},
-	"uk/word/povtorno": {"повторно", "powt'orno"},
-	"uk/word/tysiacha": {"тисяча", "t'isjatSa"},
-	"uk/word/tysiachi": {"тисячі", "t'isjatSi"},
-	"uk/word/tysiach":  {"тисяч", "t'isjatS"},
-	"uk/num/1":         {"один", "od'in"},
-	"uk/num/40":        {"сорок", "s'orok"},
-	"uk/num/80":        {"вісімдесят", "visimdis'jat"},
-	"uk/num/90":        {"дев'яносто", "divjan'osto"},
-	"uk/letter/shch":   {"ща", "StS'A"},
-	"uk/letter/y":      {"и", "'I:"},
-	"uk/letter/i":      {"і", "'i:"},
-	"uk/letter/u":      {"у", "'u:"},
-	"uk/letter/soft":   {"знак м'якшення", "zn'Ak mj'akSEnnja"}, // м'Якшення, not м'якшЕння
-	// The alert's sentences: пройдІть, найблИжчого, укриттЯ, відбІй, прийОм, and
-	// відновлЕно with its е (espeak-ng says и, and о for the last).
-	"uk/phrase/go_to_shelter":   {"Пройдіть до найближчого укриття.", "p@-rojd'it; d'o najbl'IStSoho uk@-ritt'ja"},
-	"uk/phrase/all_clear":       {"Відбій тривоги.", "vidb'ij t@-riv'ohi"},
-	"uk/phrase/service_resumes": {"Прийом відновлено.", "p@-rij'om vidn'ovleno"},
-}
-
-// ukPhonemes corrects what espeak-ng 1.51 makes of Ukrainian as Russian,
-// in its phonemes ph of text: an unstressed о stays [o] (V is Russian
-// akanye), ч is hard (tS, not tS;), and a final ть is soft (t;: п'ять, not
-// п'ят). Hard ч and soft т are what tell Ukrainian from Russian by ear.
-func ukPhonemes(text, ph string) string {
-	ph = strings.ReplaceAll(ph, "V", "o")
-	ph = strings.ReplaceAll(ph, "tS;", "tS")
-	if strings.HasSuffix(text, "ть") && strings.HasSuffix(ph, "t") {
-		ph += ";"
-	}
-	return ph
-}
-
 type job struct{ lang, id, text string }
 
 func run(ctx context.Context, out string, rate int, langs []string, speed int, espeak, sox string) error {
@@ -132,20 +91,9 @@ func run(ctx context.Context, out string, rate int, langs []string, speed int, e
 	for _, l := range langs {
 		texts := audio.ClipTexts(l)
 		for _, id := range slices.Sorted(maps.Keys(texts)) {
-			say := texts[id]
-			if l == "uk" {
-				ph, err := phonemes(ctx, espeak, voices[l], say)
-				if err != nil {
-					return err
-				}
-				if fix, ok := stress[id]; ok {
-					if fix.text == say {
-						ph = fix.phonemes
-					} else {
-						fmt.Fprintf(os.Stderr, "mkvoice: %s is now %q, not %q: its stress fix is not used\n", id, say, fix.text)
-					}
-				}
-				say = "[[" + ukPhonemes(texts[id], ph) + "]]"
+			say, err := said(l, texts[id])
+			if err != nil {
+				return fmt.Errorf("%s: %w", id, err)
 			}
 			jobs = append(jobs, job{l, id, say})
 			m.Clips[id] = id + ".wav"
@@ -190,26 +138,32 @@ func run(ctx context.Context, out string, rate int, langs []string, speed int, e
 	return nil
 }
 
+// said is what espeak-ng is given to say text of a clip in lang: the
+// text, or, in Ukrainian, its phonemes (ukSay).
+func said(lang, text string) (string, error) {
+	if lang != "uk" {
+		return text, nil
+	}
+	ph, err := ukSay(text)
+	if err != nil {
+		return "", err
+	}
+	return "[[" + ph + "]]", nil
+}
+
 // textsSum is the SHA-256 of what a pack of langs is made from: each
-// clip's id and text, with the stress fix said for it, in order.
+// clip's id, text and what espeak-ng is given to say, in order. A clip
+// that cannot be said is summed without it (mkvoice refuses it).
 func textsSum(langs []string) string {
 	h := sha256.New()
 	for _, l := range langs {
 		texts := audio.ClipTexts(l)
 		for _, id := range slices.Sorted(maps.Keys(texts)) {
-			fmt.Fprintf(h, "%s\t%s\t%s\n", id, texts[id], stress[id].phonemes)
+			say, _ := said(l, texts[id])
+			fmt.Fprintf(h, "%s\t%s\t%s\n", id, texts[id], say)
 		}
 	}
 	return hex.EncodeToString(h.Sum(nil))
-}
-
-// phonemes is what espeak-ng would say for text, in its phoneme mnemonics.
-func phonemes(ctx context.Context, espeak, voice, text string) (string, error) {
-	b, err := exec.CommandContext(ctx, espeak, "-v", voice, "-q", "-x", "--", text).Output()
-	if err != nil {
-		return "", fmt.Errorf("espeak-ng -x %q: %w", text, err)
-	}
-	return strings.TrimSpace(string(b)), nil
 }
 
 // synth says text into raw with espeak-ng, then makes dst from it with sox.
