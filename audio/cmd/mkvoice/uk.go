@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 	"unicode/utf8"
 )
@@ -51,34 +52,54 @@ func plain(w string) string {
 // the name of a letter, they are said long, as long as А, Е and О.
 const longVowels = "іиу"
 
+// unstressed are the words said without a stress of their own, leaning on
+// the next word or the one before: prepositions, conjunctions, particles
+// («Пройдіть до укриття»: not ДО). A clip of one such word alone is
+// stressed: the letter А.
+var unstressed = map[string]bool{}
+
+func init() {
+	for _, w := range strings.Fields("а але б би в від до ж же з за зі з-під із й і на над не ні о об по під при про та у через чи") {
+		unstressed[w] = true
+	}
+}
+
 // ukSay is text (a clip's Ukrainian words) in espeak-ng phonemes, each
-// word's stress from stressed (a word of one vowel is stressed on it).
+// word's stress from stressed (a word of one vowel is stressed on it, but
+// for the unstressed ones).
 func ukSay(text string) (string, error) {
-	var out []string
+	var words []string
 	for _, w := range strings.Fields(strings.ToLower(text)) {
-		w = strings.TrimRight(w, ".,!?:;")
-		if utf8.RuneCountInString(w) == 1 && strings.Contains(longVowels, w) {
-			out = append(out, "'"+ukVowels[[]rune(w)[0]]+":")
-			continue
+		if w = strings.Trim(w, ".,!?:;«»\"—–"); w != "" {
+			words = append(words, w)
 		}
+	}
+	if len(words) == 1 && utf8.RuneCountInString(words[0]) == 1 && strings.Contains(longVowels, words[0]) {
+		return "'" + ukVowels[[]rune(words[0])[0]] + ":", nil
+	}
+	spelled := make([][]sound, len(words))
+	for i, w := range words {
 		s, ok := stressed[plain(w)]
-		if !ok {
-			if n := vowelCount(w); n > 1 {
-				return "", fmt.Errorf("%q (in %q) has %d vowels and no stress in mkvoice's stressed list: add it there", w, text, n)
-			}
+		switch {
+		case ok:
+		case len(words) > 1 && unstressed[w]:
+			s = w
+		case vowelCount(w) > 1:
+			return "", fmt.Errorf("%q (in %q) has %d vowels and no stress in mkvoice's stressed list: add it there", w, text, vowelCount(w))
+		default:
 			s = oneVowelStressed(w)
 		}
-		ph, err := ukPhonemes(s)
+		ss, err := spell(s)
 		if err != nil {
 			return "", fmt.Errorf("%q: %w", text, err)
 		}
-		out = append(out, ph)
+		spelled[i] = ss
 	}
-	return strings.Join(out, " "), nil
+	return render(spelled), nil
 }
 
 // ukVowels are the espeak-ng phonemes of the Ukrainian vowels: и is [ɪ],
-// not і; е is [e] (stressed [ɛ]: ukPhonemes).
+// not і; е is [e] (stressed [ɛ]: render).
 var ukVowels = map[rune]string{'а': "a", 'е': "e", 'и': "I", 'і': "i", 'о': "o", 'у': "u"}
 
 // iotated are the vowels that say [j] before them at the start of a word,
@@ -87,7 +108,8 @@ var ukVowels = map[rune]string{'а': "a", 'е': "e", 'и': "I", 'і': "i", 'о':
 var iotated = map[rune]rune{'я': 'а', 'ю': 'у', 'є': 'е', 'ї': 'і'}
 
 // ukConsonants are the espeak-ng phonemes of the Ukrainian consonants
-// (дж and дз: ukPhonemes). ч is hard in Ukrainian, г is [ɦ].
+// (дж and дз: spell). ч is hard in Ukrainian; г is [ɦ], which the table
+// has not: its [h] is nearer than the Russian [ɣ].
 var ukConsonants = map[rune]string{
 	'б': "b", 'в': "v", 'г': "h", 'ґ': "g", 'д': "d", 'ж': "Z", 'з': "z",
 	'й': "j", 'к': "k", 'л': "l", 'м': "m", 'н': "n", 'п': "p", 'р': "r",
@@ -95,9 +117,31 @@ var ukConsonants = map[rune]string{
 	'щ': "StS",
 }
 
-// dentals soften before a soft dental (сть, дць, ттю: шість, двадцять,
-// укриття).
-var dentals = map[string]bool{"t": true, "d": true, "s": true, "z": true, "ts": true, "dz": true, "n": true, "l": true}
+var (
+	// dentals soften before a soft dental (сть, дць, ттю: шість,
+	// двадцять, укриття).
+	dentals = set("t d s z ts dz n l")
+	// softBeforeI are the consonants soft (the labials half soft) before
+	// і: сім, двісті, вікно, кабінет; not ж, ч, ш, щ, nor к, г, х.
+	softBeforeI = set("t d s z ts dz n l r b p v m f")
+	// voicedOf are the voiceless consonants said voiced before a voiced
+	// one (п'ятдесят: [dd]); voicing are the voiced ones that do it.
+	voicedOf = map[string]string{"t": "d", "s": "z", "k": "g", "p": "b", "S": "Z", "tS": "dZ", "ts": "dz"}
+	voicing  = set("b d g z Z dz dZ")
+	// keepVoiced are the voiced consonants espeak-ng says voiceless before
+	// a voiceless one, as Russian does and Ukrainian does not
+	// (найближчого: not [ʃtʃ]); a short pause (_) between keeps them.
+	keepVoiced = set("b v z Z g")
+	voiceless  = set("p t k f x s S ts tS StS")
+)
+
+func set(list string) map[string]bool {
+	m := map[string]bool{}
+	for _, w := range strings.Fields(list) {
+		m[w] = true
+	}
+	return m
+}
 
 func vowelCount(w string) int {
 	n := 0
@@ -130,14 +174,18 @@ type sound struct {
 	ph       string // a consonant's phoneme, or a vowel's
 	vowel    bool
 	glide    bool // a vowel said with [j] before it (я, ю, є, ї)
-	soft     bool // a consonant softened (ь, я, ю, є after it, or a soft dental)
+	soft     bool // a consonant softened (ь, я, ю, є, і after it, or a soft dental)
+	long     bool // a consonant said long (тс: [ц:])
 	stressed bool
 }
 
-// ukPhonemes spells one Ukrainian word, its stressed vowel marked with an
-// acute accent, in espeak-ng phonemes (' before the stressed vowel, ; after
-// a soft consonant): одина́дцять is odIn'Ad;ts;At;.
-func ukPhonemes(word string) (string, error) {
+// spell is one Ukrainian word, its stressed vowel marked with an acute
+// accent, in sounds, as Ukrainian says its letters: a consonant softened
+// by ь, я, ю, є or і after it, a dental by a soft dental after it; т
+// silent between с and н, л, д or с (шістнадцять, шістдесят, шістсот),
+// тс one long ц (пʼятсот), a voiceless consonant voiced before a voiced
+// one (пʼятдесят), and nothing voiced said voiceless: that is Russian.
+func spell(word string) ([]sound, error) {
 	rs := []rune(word)
 	var ss []sound
 	apostrophe := false
@@ -156,16 +204,19 @@ func ukPhonemes(word string) (string, error) {
 		case r == acute:
 			p := last()
 			if p == nil || !p.vowel {
-				return "", fmt.Errorf("an accent not after a vowel in %q", word)
+				return nil, fmt.Errorf("an accent not after a vowel in %q", word)
 			}
 			p.stressed = true
 		case r == 'ь':
 			p := last()
 			if p == nil || p.vowel {
-				return "", fmt.Errorf("ь not after a consonant in %q", word)
+				return nil, fmt.Errorf("ь not after a consonant in %q", word)
 			}
 			p.soft = true
 		case ukVowels[r] != "":
+			if p := last(); r == 'і' && p != nil && !p.vowel && softBeforeI[p.ph] && !apostrophe {
+				p.soft = true
+			}
 			ss = append(ss, sound{ph: ukVowels[r], vowel: true})
 		case iot:
 			p := last()
@@ -175,66 +226,104 @@ func ukPhonemes(word string) (string, error) {
 			}
 			ss = append(ss, sound{ph: ukVowels[v], vowel: true, glide: glide})
 		case r == 'д' && i+1 < len(rs) && (rs[i+1] == 'ж' || rs[i+1] == 'з'):
+			// One sound, as in джерело; but two across a prefix (віджати),
+			// which no clip has yet.
 			ss = append(ss, sound{ph: map[rune]string{'ж': "dZ", 'з': "dz"}[rs[i+1]]})
 			i++
 		case ukConsonants[r] != "":
 			ss = append(ss, sound{ph: ukConsonants[r]})
 		default:
-			return "", fmt.Errorf("%q has %q, which mkvoice cannot spell", word, r)
+			return nil, fmt.Errorf("%q has %q, which mkvoice cannot spell", word, r)
 		}
 		apostrophe = false
 	}
-	// A dental before a soft dental is soft too, from the end of the word.
+	consonant := func(i int, phs map[string]bool) bool {
+		return i >= 0 && i < len(ss) && !ss[i].vowel && phs[ss[i].ph]
+	}
+	for i := 0; i < len(ss); i++ {
+		switch s := ss[i]; {
+		case s.ph == "t" && !s.soft && consonant(i-1, set("s")) && consonant(i+1, set("n l d s")):
+			ss = slices.Delete(ss, i, i+1)
+			i--
+		case s.ph == "t" && !s.soft && consonant(i+1, set("s")) && !ss[i+1].soft:
+			ss[i] = sound{ph: "ts", long: true}
+			ss = slices.Delete(ss, i+1, i+2)
+		}
+	}
 	for i := len(ss) - 2; i >= 0; i-- {
-		if n := ss[i+1]; !ss[i].vowel && dentals[ss[i].ph] && !n.vowel && n.soft && dentals[n.ph] {
+		if v, ok := voicedOf[ss[i].ph]; ok && !ss[i].vowel && consonant(i+1, voicing) {
+			ss[i].ph = v
+		}
+		if n := ss[i+1]; consonant(i, dentals) && consonant(i+1, dentals) && n.soft {
 			ss[i].soft = true
 		}
 	}
+	return ss, nil
+}
+
+// render is the words spelled in espeak-ng phonemes (' before the stressed
+// vowel, ; after a soft consonant): одина́дцять is odIn'Ad;ts;At;.
+func render(words [][]sound) string {
 	var b strings.Builder
-	for i, s := range ss {
-		prev, next := sound{}, sound{}
-		if i > 0 {
-			prev = ss[i-1]
+	for w, ss := range words {
+		if w > 0 {
+			b.WriteByte(' ')
 		}
-		if i+1 < len(ss) {
-			next = ss[i+1]
-		}
-		if s.vowel {
-			if s.glide {
-				b.WriteString("j")
+		for i, s := range ss {
+			prev, next := sound{}, sound{}
+			if i > 0 {
+				prev = ss[i-1]
 			}
-			if s.stressed {
-				b.WriteString("'")
+			if i+1 < len(ss) {
+				next = ss[i+1]
+			} else if w+1 < len(words) && len(words[w+1]) > 0 {
+				next = words[w+1][0] // for the voicing only
 			}
+			if s.vowel {
+				if s.glide {
+					b.WriteString("j")
+				}
+				if s.stressed {
+					b.WriteString("'")
+				}
+				switch {
+				case s.ph == "a" && (s.stressed || prev.soft):
+					// A, not a: espeak-ng says a after a soft consonant
+					// as [ja], and a stressed [a] short.
+					b.WriteString("A")
+				case s.ph == "e" && s.stressed:
+					b.WriteString("E")
+				default:
+					b.WriteString(s.ph)
+				}
+				continue
+			}
+			inWord := i+1 < len(ss)
 			switch {
-			case s.ph == "a" && (s.stressed || prev.soft):
-				// A, not a: espeak-ng says a after a soft consonant as
-				// [ja], and a stressed [a] short.
-				b.WriteString("A")
-			case s.ph == "e" && s.stressed:
-				b.WriteString("E")
+			case s.ph == "v" && (i == 0 || prev.vowel) && !(inWord && next.vowel):
+				// в before a consonant or at the end, after a vowel or at
+				// the start, is [u̯]: повторно, відновлено.
+				b.WriteString("w")
+				continue
+			case s.ph == "r" && i > 0 && !prev.vowel && prev.ph != "j":
+				b.WriteString("@-r") // as espeak-ng spells пр, тр, кр
 			default:
 				b.WriteString(s.ph)
 			}
-			continue
-		}
-		switch {
-		case s.ph == "v" && (i == 0 || prev.vowel) && !next.vowel:
-			// в before a consonant or at the end, after a vowel or at the
-			// start, is [u̯]: повторно, відновлено.
-			b.WriteString("w")
-		case s.ph == "r" && i > 0 && !prev.vowel && prev.ph != "j":
-			b.WriteString("@-r") // as espeak-ng spells пр, тр, кр
-		default:
-			b.WriteString(s.ph)
-		}
-		if s.soft {
-			if s.ph == "l" && !next.vowel {
-				b.WriteString("^") // espeak-ng drops a ; after l there
-			} else {
+			switch {
+			case s.soft && (s.ph == "l" || s.ph == "n") && !(inWord && next.vowel):
+				// espeak-ng drops a ; after л and н there: ɲ, ʎ.
+				b.WriteString("^")
+			case s.soft:
 				b.WriteString(";")
+			}
+			if s.long {
+				b.WriteString(":")
+			}
+			if keepVoiced[s.ph] && !next.vowel && voiceless[next.ph] {
+				b.WriteString("_")
 			}
 		}
 	}
-	return b.String(), nil
+	return b.String()
 }
