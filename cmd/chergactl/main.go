@@ -54,9 +54,10 @@ var ops = []struct{ name, usage string }{
 	{"office.state", "office.state: the pauses, each counter's board and each queue, as they stand"},
 	{"office.pause", `office.pause [reason="повітряна тривога"] [alert=true|false]: alert (without it: a reason that names an alert) sends citizens to the shelter;
              an alert in force ends only with office.resume, alert=false or a reason of the all-clear
-             ("відбій тривоги"): paused again with another reason, it stays an alert`},
+             ("відбій тривоги"): paused again with another reason, it stays an alert;
+             a reason in both languages, reason="нарада / staff meeting", gives the kiosks each half in its language`},
 	{"office.resume", "office.resume"},
-	{"service.pause", "service.pause service=pension [reason=…]"},
+	{"service.pause", `service.pause service=pension [reason="закінчилися бланки / the forms ran out"]`},
 	{"service.resume", "service.resume service=pension"},
 	{"counter.close", "counter.close counter=5"},
 	{"counter.open", "counter.open counter=5"},

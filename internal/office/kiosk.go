@@ -487,7 +487,7 @@ func (k *kiosk) copyOnScan(ctx context.Context, r *ScanResult, t queue.Ticket) {
 	k.acted[key] = now
 	r.Printed = true
 	uk, en, _ := strings.Cut(r.Message, " / ")
-	r.Message = uk + " Копію талона надруковано. / " + en + " A copy of the ticket is printed."
+	r.Message = uk + " Копію талона надруковано. / " + en + " A copy of the ticket has been printed."
 	k.beep(1)
 }
 
@@ -938,7 +938,7 @@ func (k *kiosk) serve(ctx context.Context, p press) Result {
 	r := Result{Press: p.id, Service: p.service, At: k.o.now()}
 	svc := k.o.conf().Service(p.service)
 	if svc == nil {
-		return refuse(r, "unknown_service", "Ця послуга зараз недоступна. Будь ласка, зверніться до працівника офісу. / This service is not available. Please ask a member of staff.")
+		return refuse(r, "unknown_service", "Ця послуга зараз недоступна. Будь ласка, зверніться до працівника офісу. / This service is not available right now. Please ask a member of staff.")
 	}
 	if p.category != "" && !slices.Contains(k.o.conf().Office.PriorityCategories, p.category) {
 		return k.badCategory(r, p)
@@ -986,7 +986,7 @@ func (k *kiosk) serve(ctx context.Context, p press) Result {
 	case errors.Is(err, queue.ErrFull):
 		return refuse(r, "full", "На сьогодні талони на цю послугу більше не видаються: до кінця робочого дня вас уже не встигнуть прийняти. / No more tickets for this service today: you would not be served before closing time.")
 	case errors.Is(err, queue.ErrDailyCap):
-		return refuse(r, "daily_cap", "На сьогодні талони на цю послугу закінчилися. Будь ласка, приходьте в інший день. / No more tickets for this service today. Please come another day.")
+		return refuse(r, "daily_cap", "На сьогодні талони на цю послугу закінчилися. Будь ласка, приходьте іншого дня. / No more tickets for this service today. Please come another day.")
 	case errors.Is(err, queue.ErrUnknownCategory): // a config.set took it away since the check above
 		return k.badCategory(r, p)
 	case err != nil:
@@ -1035,7 +1035,7 @@ func (k *kiosk) serve(ctx context.Context, p press) Result {
 			// The printer went away (a cable pulled, the network
 			// lost, switched off): what had not reached its paper is
 			// gone, and only a reprint (ticket.reprint) gives it.
-			r.Message = fmt.Sprintf("%s Ваш талон %s у черзі: якщо він вийшов не повністю, попросіть працівника офісу надрукувати його ще раз. / %s Your ticket %s is in the queue: if it did not come out whole, please ask a member of staff to reprint it.", uk, tk.Label, en, englishLabel(tk.Label))
+			r.Message = fmt.Sprintf("%s Ваш талон %s у черзі: якщо він вийшов не повністю, попросіть надрукувати його ще раз. / %s Your ticket %s is in the queue: if it did not come out whole, ask them to reprint it.", uk, tk.Label, en, englishLabel(tk.Label))
 		}
 	}
 	return r
@@ -1090,7 +1090,7 @@ func (k *kiosk) notOffered(p press) string {
 		if priority || kc.LongPressMS > 0 {
 			return ""
 		}
-		return "Позачерговий талон на цьому терміналі не видається. Будь ласка, зверніться до працівника офісу. / A priority ticket is not issued at this kiosk. Please ask a member of staff."
+		return "Позачергові талони на цьому терміналі не видаються. Будь ласка, зверніться до працівника офісу. / Priority tickets are not issued at this kiosk. Please ask a member of staff."
 	case !plain:
 		return "На цьому терміналі на цю послугу видаються лише позачергові талони. Будь ласка, зверніться до працівника офісу. / Only priority tickets for this service are issued at this kiosk. Please ask a member of staff."
 	}

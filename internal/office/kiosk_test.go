@@ -415,7 +415,7 @@ func TestKioskSwitchedOffBetweenPolls(t *testing.T) {
 	require.Equal(t, "printer", res.Reason, "the screen says the printer is not ready")
 	require.Contains(t, res.Message, "Принтер не готовий до друку")
 	require.Contains(t, res.Message, "Ваш талон "+res.Ticket+" у черзі")
-	require.Contains(t, res.Message, "please ask a member of staff to reprint it", "a printer switched off lost what it held")
+	require.Contains(t, res.Message, "ask them to reprint it", "a printer switched off lost what it held")
 	r.issued++
 	r.printerState(func(s office.PrinterState) bool { return !s.Online && strings.Contains(s.Error, "no status reply") })
 	r.refused("silent")
@@ -702,8 +702,8 @@ func TestKioskKeepsTicketUnpluggedMidway(t *testing.T) {
 	require.True(t, res.OK, "%+v", res)
 	require.Equal(t, "printer", res.Reason, "the screen says the printer is not ready")
 	require.Contains(t, res.Message, "Ваш талон "+res.Ticket+" у черзі")
-	require.Contains(t, res.Message, "попросіть працівника офісу надрукувати його ще раз")
-	require.Contains(t, res.Message, "please ask a member of staff to reprint it")
+	require.Contains(t, res.Message, "попросіть надрукувати його ще раз")
+	require.Contains(t, res.Message, "ask them to reprint it")
 	require.NotContains(t, res.Message, "the rest will be printed")
 	r.issued++
 	r.printerState(func(s office.PrinterState) bool { return !s.Online && s.Error != "" })
@@ -1035,7 +1035,7 @@ func TestKioskScanPrintsACopy(t *testing.T) {
 	sr := scan(url)
 	require.True(t, sr.OK)
 	require.True(t, sr.Printed)
-	require.Regexp(t, `^Талон А002 у черзі\. Перед вами: 1\x{a0}особа\. .+ Копію талона надруковано\. / Ticket А002 is in the queue\. People ahead: 1\. .+ A copy of the ticket is printed\.$`, sr.Message)
+	require.Regexp(t, `^Талон А002 у черзі\. Перед вами: 1\x{a0}особа\. .+ Копію талона надруковано\. / Ticket А002 is in the queue\. People ahead: 1\. .+ A copy of the ticket has been printed\.$`, sr.Message)
 	d := r.cut(r.sp, res.Ticket)
 	require.Contains(t, d.String(), "ДУБЛІКАТ")
 	require.Contains(t, d.String(), "Перед вами: 1")

@@ -32,18 +32,26 @@ func printerMessage(err error) (uk, en string) {
 
 // pausedMessage is what a kiosk says while an administrator has paused the
 // office or the service; an air-raid alert sends people to the shelter.
+// A reason typed in both languages, «нарада / staff meeting», gives each
+// half its own; one in Ukrainian alone is left out of the English.
 func pausedMessage(pe *queue.PausedError) string {
+	uk, en := "Талони на цю послугу тимчасово не видаються", "Tickets for this service are temporarily unavailable"
 	switch {
 	case pe.Service == "" && pe.IsAlert():
 		return "Повітряна тривога: прийом призупинено. Пройдіть до найближчого укриття. / Air-raid alert: service is suspended. Please proceed to the nearest shelter."
-	case pe.Service == "" && pe.Reason != "":
-		return "Прийом тимчасово призупинено: " + pe.Reason + " / Service is temporarily suspended"
 	case pe.Service == "":
-		return "Прийом тимчасово призупинено / Service is temporarily suspended"
-	case pe.Reason != "":
-		return "Талони на цю послугу тимчасово не видаються: " + pe.Reason + " / Tickets for this service are temporarily unavailable"
+		uk, en = "Прийом тимчасово призупинено", "Service is temporarily suspended"
 	}
-	return "Талони на цю послугу тимчасово не видаються / Tickets for this service are temporarily unavailable"
+	if pe.Reason != "" {
+		ruk, ren, _ := strings.Cut(pe.Reason, " / ")
+		if ruk = strings.TrimSpace(ruk); ruk != "" {
+			uk += ": " + ruk
+		}
+		if ren = strings.TrimSpace(ren); ren != "" {
+			en += ": " + ren
+		}
+	}
+	return uk + " / " + en
 }
 
 // issuedMessage is what the kiosk's answer of an issued ticket says, in
@@ -135,8 +143,23 @@ func offHoursMessage(opens, now time.Time) string {
 // середу з 11:00», "It will be available on Wednesday from 11:00".
 func availableText(what, whatEn string, opens, now time.Time) (uk, en string) {
 	day, dayEn, clock := whenText(opens, now.In(opens.Location()), "надаватимуть")
-	return what + " надаватимуть " + day + " з " + clock, whatEn + " will be available " + dayEn + " from " + clock
+	return what + " надаватимуть " + day + " " + fromClock(day, opens) + " " + clock, whatEn + " will be available " + dayEn + " from " + clock
 }
+
+// fromClock is «з» or «із» ("from") before the time at, said after day,
+// as Ukrainian euphony has it: «із» between consonants («у понеділок із
+// 09:00», із девʼятої), «з» after a vowel or before one («у середу з
+// 09:00», «у понеділок з 11:00», з одинадцятої).
+func fromClock(day string, at time.Time) string {
+	last, _ := utf8.DecodeLastRuneInString(day)
+	if at.Hour() != 11 && !strings.ContainsRune(vowels, last) {
+		return "із"
+	}
+	return "з"
+}
+
+// vowels are the Ukrainian vowel letters.
+const vowels = "аеєиіїоуюя"
 
 // whenText says when at (within a week of now, in the same time zone) is,
 // as a citizen at the kiosk hears it after the word before: «сьогодні о
@@ -169,7 +192,7 @@ func whenText(at, now time.Time, before string) (uk, en, clock string) {
 func inOn(before, word string) string {
 	last, _ := utf8.DecodeLastRuneInString(strings.ToLower(before))
 	first, _ := utf8.DecodeRuneInString(strings.ToLower(word))
-	if strings.ContainsRune("вф", first) || !strings.ContainsRune("аеєиіїоуюя", last) {
+	if strings.ContainsRune("вф", first) || !strings.ContainsRune(vowels, last) {
 		return "у"
 	}
 	return "в"

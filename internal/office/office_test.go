@@ -556,7 +556,7 @@ func TestCounterAck(t *testing.T) {
 	require.Contains(t, a.Message, "уже викликано до вашого робочого місця")
 	a = ack(`{"action":"transfer","to":"social","to_counter":"10","id":"b2-12"}`)
 	require.Equal(t, "not_served", a.Reason)
-	require.Contains(t, a.Message, "Робоче місце 10 не обслуговує послугу «Соціальний захист»: оберіть інше / Counter 10 does not serve Social Protection")
+	require.Contains(t, a.Message, "Робоче місце 10 не надає послуги «Соціальний захист»: оберіть інше / Counter 10 does not serve Social Protection")
 	a = ack(`{"action":"done","id":"b2-13"}`)
 	require.True(t, a.OK)
 

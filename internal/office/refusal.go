@@ -74,8 +74,8 @@ var refusals = []struct {
 	{queue.ErrNoTicket, "no_ticket", "Немає поточного талона: спершу викличте наступного / No current ticket: call the next one first"},
 	{queue.ErrCounterPaused, "counter_paused", "Робоче місце на перерві: спершу натисніть «Продовжити» / The counter is paused: press Resume first"},
 	{queue.ErrRecallLimit, "recall_limit", "Талон уже викликано максимальну кількість разів: якщо громадянин не підійшов, натисніть «Не зʼявився» / The ticket has already been called the maximum number of times: if the citizen did not come, press No-show"},
-	{queue.ErrNotServed, "not_served", "Це робоче місце не обслуговує цю послугу / This counter does not serve that service"},
-	{queue.ErrNoCounter, "no_counter", "Жодне робоче місце не обслуговує цю послугу / No counter serves that service"},
+	{queue.ErrNotServed, "not_served", "Це робоче місце не надає цієї послуги / This counter does not serve that service"},
+	{queue.ErrNoCounter, "no_counter", "Жодне робоче місце не надає цієї послуги / No counter serves that service"},
 	{queue.ErrClosed, "closed", "Ця послуга зараз не надається / This service is not available right now"},
 	{queue.ErrUnknownTicket, "unknown_ticket", "Сьогодні талона з таким номером немає / There is no ticket with that number today"},
 	{queue.ErrUnknownService, "unknown_service", "Такої послуги немає / There is no such service"},
@@ -99,9 +99,9 @@ var refusals = []struct {
 func notServedMessage(e *queue.NotServedError) string {
 	en := cmp.Or(e.NameEn, e.Name)
 	if e.Label != "" {
-		return "Талон " + e.Label + " — послуга «" + e.Name + "»: тут її не обслуговують / Ticket " + englishLabel(e.Label) + ": " + en + ", not served at this counter"
+		return "Талон " + e.Label + " — послуга «" + e.Name + "»: тут її не надають / Ticket " + englishLabel(e.Label) + ": " + en + ", not served at this counter"
 	}
-	return "Робоче місце " + e.Counter + " не обслуговує послугу «" + e.Name + "»: оберіть інше / Counter " + e.Counter + " does not serve " + en + ": choose another"
+	return "Робоче місце " + e.Counter + " не надає послуги «" + e.Name + "»: оберіть інше / Counter " + e.Counter + " does not serve " + en + ": choose another"
 }
 
 // serviceClosedMessage names the service a transfer was refused for, and

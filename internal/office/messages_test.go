@@ -1,0 +1,53 @@
+package office
+
+import (
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/cherga/cherga/queue"
+)
+
+// «з» or «із» before the time a service opens, by the sounds around it.
+func TestAvailableTextFrom(t *testing.T) {
+	kyiv, err := time.LoadLocation("Europe/Kyiv")
+	require.NoError(t, err)
+	now := time.Date(2026, 11, 25, 18, 0, 0, 0, kyiv) // a Wednesday
+	at := func(day, hour int) time.Time { return time.Date(2026, 11, day, hour, 0, 0, 0, kyiv) }
+	for _, tc := range []struct {
+		opens  time.Time
+		uk, en string
+	}{
+		{at(30, 9), "Її надаватимуть у понеділок із 09:00", "It will be available on Monday from 09:00"},
+		{at(30, 11), "Її надаватимуть у понеділок з 11:00", "It will be available on Monday from 11:00"},
+		{at(27, 8), "Її надаватимуть у пʼятницю з 08:00", "It will be available on Friday from 08:00"},
+		{at(26, 9), "Її надаватимуть завтра з 09:00", "It will be available tomorrow from 09:00"},
+		{at(26, 9).AddDate(0, 0, 7), "Її надаватимуть у наступний четвер із 09:00", "It will be available next Thursday from 09:00"},
+	} {
+		uk, en := availableText("Її", "It", tc.opens, now)
+		require.Equal(t, tc.uk, uk)
+		require.Equal(t, tc.en, en)
+	}
+}
+
+// A pause's reason typed in both languages gives each half of the kiosk's
+// message its own; one in Ukrainian alone stays out of the English.
+func TestPausedMessage(t *testing.T) {
+	for _, tc := range []struct {
+		service, reason string
+		alert           bool
+		want            string
+	}{
+		{"", "нарада", false, "Прийом тимчасово призупинено: нарада / Service is temporarily suspended"},
+		{"", "нарада / staff meeting", false, "Прийом тимчасово призупинено: нарада / Service is temporarily suspended: staff meeting"},
+		{"", "", false, "Прийом тимчасово призупинено / Service is temporarily suspended"},
+		{"social", "закінчилися бланки / the forms ran out", false, "Талони на цю послугу тимчасово не видаються: закінчилися бланки / Tickets for this service are temporarily unavailable: the forms ran out"},
+		{"social", " / the forms ran out", false, "Талони на цю послугу тимчасово не видаються / Tickets for this service are temporarily unavailable: the forms ran out"},
+		{"", "повітряна тривога / air-raid alert", true, "Повітряна тривога: прийом призупинено. Пройдіть до найближчого укриття. / Air-raid alert: service is suspended. Please proceed to the nearest shelter."},
+	} {
+		pe := &queue.PausedError{Service: tc.service, Paused: queue.Paused{Reason: tc.reason}}
+		require.Equal(t, tc.alert, pe.IsAlert(), tc.reason)
+		require.Equal(t, tc.want, pausedMessage(pe), tc.reason)
+	}
+}
