@@ -3,6 +3,7 @@ package sim_test
 import (
 	"context"
 	"encoding/json"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -49,6 +50,18 @@ func post(t *testing.T, url string, form url.Values) (int, string) {
 	}
 	require.NoError(t, json.NewDecoder(res.Body).Decode(&r))
 	return res.StatusCode, r.Error
+}
+
+// ask posts form to the page's API, and returns the status and the body:
+// the controller's answer.
+func ask(t *testing.T, url string, form url.Values) (int, string) {
+	t.Helper()
+	res, err := http.PostForm(url, form)
+	require.NoError(t, err)
+	defer res.Body.Close()
+	b, err := io.ReadAll(res.Body)
+	require.NoError(t, err)
+	return res.StatusCode, string(b)
 }
 
 // pageState reads /api/state as the page does, by kiosk id.
@@ -303,18 +316,17 @@ func TestPriorityAndTransferFromThePage(t *testing.T) {
 	srv := httptest.NewServer(s.Handler())
 	t.Cleanup(srv.Close)
 
+	// The API answers with the kiosk's answer: over MQTT (k2) the one to
+	// its press's id, from a GPIO button (k1) the next.
 	press := func(kiosk, service string, long bool) string {
 		t.Helper()
 		form := url.Values{"kiosk": {kiosk}, "service": {service}}
 		if long {
 			form.Set("long", "1")
 		}
-		since := time.Now()
-		code, msg := post(t, srv.URL+"/api/press", form)
-		require.Equal(t, http.StatusOK, code, msg)
-		m, err := s.Bus.Wait(ctx, "qms/demo/kiosk/"+kiosk+"/ticket", func(m sim.Message) bool { return m.At.After(since) })
-		require.NoError(t, err)
-		return string(m.Payload)
+		code, got := ask(t, srv.URL+"/api/press", form)
+		require.Equal(t, http.StatusOK, code, got)
+		return got
 	}
 	got := press("k1", "pension", false)
 	require.Contains(t, got, `"ticket":"П001"`)
@@ -326,12 +338,22 @@ func TestPriorityAndTransferFromThePage(t *testing.T) {
 	require.Contains(t, got, `"ticket":"А001"`)
 	require.Contains(t, got, `"priority":true`, "its press sent with priority")
 
-	code, msg := post(t, srv.URL+"/api/counter", url.Values{"counter": {"10"}, "action": {"next"}})
-	require.Equal(t, http.StatusOK, code, msg)
-	_, err = s.Bus.Wait(ctx, "qms/demo/board/10", func(m sim.Message) bool { return strings.Contains(string(m.Payload), `"ticket":"П002"`) })
-	require.NoError(t, err, "the priority ticket first")
-	code, msg = post(t, srv.URL+"/api/counter", url.Values{"counter": {"10"}, "action": {"transfer"}, "to": {"pension"}, "to_counter": {"11"}})
-	require.Equal(t, http.StatusOK, code, msg)
+	code, msg := post(t, srv.URL+"/api/press", url.Values{"kiosk": {"k2"}, "service": {"nosuch"}})
+	require.Equal(t, http.StatusBadRequest, code, msg)
+	require.Equal(t, `sim: no service "nosuch" (the office's: social, pension, employment)`, msg)
+
+	// And with the counter's acknowledgement: a refusal says why.
+	code, got = ask(t, srv.URL+"/api/counter", url.Values{"counter": {"10"}, "action": {"bogus"}})
+	require.Equal(t, http.StatusOK, code, got)
+	require.Contains(t, got, `"ok":false`)
+	require.Contains(t, got, `"reason":"bad_request"`)
+	code, got = ask(t, srv.URL+"/api/counter", url.Values{"counter": {"10"}, "action": {"next"}})
+	require.Equal(t, http.StatusOK, code, got)
+	require.Contains(t, got, `"ok":true`)
+	require.Contains(t, got, `"ticket":"П002"`, "the priority ticket first")
+	code, got = ask(t, srv.URL+"/api/counter", url.Values{"counter": {"10"}, "action": {"transfer"}, "to": {"pension"}, "to_counter": {"11"}})
+	require.Equal(t, http.StatusOK, code, got)
+	require.Contains(t, got, `"ok":true`)
 	_, err = s.Bus.Wait(ctx, "qms/demo/events", func(m sim.Message) bool {
 		p := string(m.Payload)
 		return strings.Contains(p, `"ticket.transferred"`) && strings.Contains(p, `П002`)

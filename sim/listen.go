@@ -157,7 +157,19 @@ func (l *Listener) Messages(prefix string) []Message {
 // Wait returns the first message on topic (received at any time, earlier
 // ones included) for which match returns true; it gives up when ctx ends.
 func (l *Listener) Wait(ctx context.Context, topic string, match func(Message) bool) (Message, error) {
-	seen := 0
+	return l.WaitAfter(ctx, 0, topic, match)
+}
+
+// Mark is where the messages received so far end, for WaitAfter.
+func (l *Listener) Mark() int {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.base + len(l.msgs)
+}
+
+// WaitAfter is Wait for the messages received after mark (Mark) only.
+func (l *Listener) WaitAfter(ctx context.Context, mark int, topic string, match func(Message) bool) (Message, error) {
+	seen := mark
 	for {
 		l.mu.Lock()
 		msgs, signal := l.msgs[max(seen-l.base, 0):], l.signal

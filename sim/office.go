@@ -9,11 +9,13 @@ import (
 	"fmt"
 	"log/slog"
 	"maps"
+	"os"
 	"slices"
 	"sort"
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/cherga/cherga/display"
@@ -215,20 +217,92 @@ func (s *Office) Press(kiosk, service string) error { return s.pressService(kios
 func (s *Office) LongPress(kiosk, service string) error { return s.pressService(kiosk, service, true) }
 
 func (s *Office) pressService(kiosk, service string, long bool) error {
+	_, err := s.pressID(kiosk, service, long, "")
+	return err
+}
+
+// pressID is pressService; a press sent over MQTT carries id (none: ""),
+// and pin says it was a GPIO button's instead.
+func (s *Office) pressID(kiosk, service string, long bool, id string) (pin bool, err error) {
 	k := s.Config().Kiosk(kiosk)
 	if k == nil {
-		return fmt.Errorf("sim: no kiosk %q", kiosk)
+		return false, fmt.Errorf("sim: no kiosk %q", kiosk)
 	}
 	for _, b := range k.Buttons {
 		if b.Service == service && b.Pin != "" {
-			return s.push(k, b, long)
+			return true, s.push(k, b, long, "")
 		}
 	}
 	if s.Config().Service(service) == nil {
-		return fmt.Errorf("sim: no service %q", service)
+		return false, fmt.Errorf("sim: no service %q (the office's: %s)", service, strings.Join(serviceIDs(s.Config()), ", "))
 	}
-	return s.push(k, config.KioskButton{Service: service}, long)
+	return false, s.push(k, config.KioskButton{Service: service}, long, id)
 }
+
+// serviceIDs are the ids of the office's services, in order.
+func serviceIDs(cfg *config.Config) []string {
+	ids := make([]string, len(cfg.Services))
+	for i, sv := range cfg.Services {
+		ids[i] = sv.ID
+	}
+	return ids
+}
+
+// answerWait is how long PressAnswer and CounterAnswer wait for the
+// controller's answer.
+const answerWait = 5 * time.Second
+
+// askSeq numbers the presses and commands that wait for their answer.
+var askSeq atomic.Int64
+
+// PressAnswer presses a kiosk's button for service, as Press (long: as
+// LongPress), and returns the kiosk's answer ({root}/kiosk/{k}/ticket):
+// the ticket, or why none was given. A press over MQTT is matched by its
+// id; a GPIO button's carries none, and the kiosk's next answer is taken.
+func (s *Office) PressAnswer(ctx context.Context, kiosk, service string, long bool) (json.RawMessage, error) {
+	id := fmt.Sprintf("sim-%d-%d", os.Getpid(), askSeq.Add(1))
+	topic := bus.KioskTicket(s.Config().Root(), kiosk)
+	mark := s.Bus.Mark()
+	pin, err := s.pressID(kiosk, service, long, id)
+	if err != nil {
+		return nil, err
+	}
+	return s.answer(ctx, mark, topic, func(a map[string]any) bool {
+		press, ok := a["press"].(string)
+		return press == id || pin && !ok
+	})
+}
+
+// CounterAnswer presses a counter's button, as Counter (or, with action
+// transfer, Transfer: to, toCounter), and returns the controller's
+// acknowledgement ({root}/counter/{c}/ack).
+func (s *Office) CounterAnswer(ctx context.Context, counter, action, to, toCounter string) (json.RawMessage, error) {
+	id := fmt.Sprintf("sim-%d-%d", os.Getpid(), askSeq.Add(1))
+	topic := bus.CounterAck(s.Config().Root(), counter)
+	mark := s.Bus.Mark()
+	if err := s.counterCmd(counter, map[string]string{"action": action, "to": to, "to_counter": toCounter, "id": id}); err != nil {
+		return nil, err
+	}
+	return s.answer(ctx, mark, topic, func(a map[string]any) bool { return a["id"] == id })
+}
+
+// answer waits for the message on topic, received after mark, that match
+// takes.
+func (s *Office) answer(ctx context.Context, mark int, topic string, match func(map[string]any) bool) (json.RawMessage, error) {
+	ctx, cancel := context.WithTimeout(ctx, answerWait)
+	defer cancel()
+	m, err := s.Bus.WaitAfter(ctx, mark, topic, func(m Message) bool {
+		var a map[string]any
+		return json.Unmarshal(m.Payload, &a) == nil && match(a)
+	})
+	if err != nil {
+		return nil, fmt.Errorf("%w within %v on %s", errNoAnswer, answerWait, topic)
+	}
+	return m.Payload, nil
+}
+
+// errNoAnswer is a press or command the controller did not answer.
+var errNoAnswer = errors.New("sim: the controller did not answer")
 
 // PressButton presses button i of a kiosk (counting from 0): its GPIO pin
 // when it has one, else the kiosk's MQTT topic with the service the button
@@ -243,13 +317,13 @@ func (s *Office) PressButton(kiosk string, i int, long bool) error {
 	if i < 0 || i >= len(bs) {
 		return fmt.Errorf("sim: kiosk %s has no button %d", kiosk, i+1)
 	}
-	return s.push(k, bs[i], long)
+	return s.push(k, bs[i], long, "")
 }
 
 // push presses button b of kiosk k, long or short: a finger on its pin,
 // held for the kiosk's long_press_ms and a little more for a long press
 // (the press returns once it is released), or its press over MQTT.
-func (s *Office) push(k *config.Kiosk, b config.KioskButton, long bool) error {
+func (s *Office) push(k *config.Kiosk, b config.KioskButton, long bool, id string) error {
 	if b.Pin != "" {
 		hold := 60 * time.Millisecond
 		switch {
@@ -268,6 +342,9 @@ func (s *Office) push(k *config.Kiosk, b config.KioskButton, long bool) error {
 	}
 	if b.Category != "" {
 		press["category"] = b.Category
+	}
+	if id != "" {
+		press["id"] = id
 	}
 	return s.Bus.Publish(bus.KioskPress(s.Config().Root(), k.ID), mustJSON(press), false)
 }

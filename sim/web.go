@@ -3,6 +3,7 @@ package sim
 import (
 	"embed"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/http"
 	"strconv"
@@ -19,9 +20,10 @@ var webFiles embed.FS
 //	GET  /ticket/ID.png  printed ticket ID (PrintedTicket.ID: the run and
 //	                     N) as a picture of the paper
 //	POST /api/press      kiosk=k1&service=social[&long=1] (long: held for a
-//	                     priority ticket)
+//	                     priority ticket): the kiosk's answer
 //	POST /api/counter    counter=5&action=next, or
-//	                     action=transfer&to=pension[&to_counter=3]
+//	                     action=transfer&to=pension[&to_counter=3]: the
+//	                     counter's acknowledgement
 //	POST /api/alert      on=1 (air-raid alert: the office pauses) or on=0
 //	POST /api/printer    kiosk=k1&fault=paper_out (a Fault; normal clears them)
 func (s *Office) Handler() http.Handler {
@@ -51,18 +53,10 @@ func (s *Office) Handler() http.Handler {
 		w.Write(b)
 	})
 	mux.HandleFunc("POST /api/press", func(w http.ResponseWriter, r *http.Request) {
-		press := s.Press
-		if r.FormValue("long") == "1" {
-			press = s.LongPress
-		}
-		reply(w, press(r.FormValue("kiosk"), r.FormValue("service")))
+		answer(w)(s.PressAnswer(r.Context(), r.FormValue("kiosk"), r.FormValue("service"), r.FormValue("long") == "1"))
 	})
 	mux.HandleFunc("POST /api/counter", func(w http.ResponseWriter, r *http.Request) {
-		if r.FormValue("action") == "transfer" {
-			reply(w, s.Transfer(r.FormValue("counter"), r.FormValue("to"), r.FormValue("to_counter")))
-			return
-		}
-		reply(w, s.Counter(r.FormValue("counter"), r.FormValue("action"), r.FormValue("to")))
+		answer(w)(s.CounterAnswer(r.Context(), r.FormValue("counter"), r.FormValue("action"), r.FormValue("to"), r.FormValue("to_counter")))
 	})
 	mux.HandleFunc("POST /api/alert", func(w http.ResponseWriter, r *http.Request) {
 		// Anything but 1 or 0 (true, false) is refused: taken for 0, a
@@ -82,6 +76,25 @@ func (s *Office) Handler() http.Handler {
 		reply(w, err)
 	})
 	return mux
+}
+
+// answer writes the controller's answer to a press or a counter's command
+// as it gave it: ok:false when it refused, with its reason and message.
+// An answer that did not come is an error (504).
+func answer(w http.ResponseWriter) func(json.RawMessage, error) {
+	return func(a json.RawMessage, err error) {
+		switch {
+		case errors.Is(err, errNoAnswer):
+			w.Header().Set("Content-Type", "application/json")
+			w.WriteHeader(http.StatusGatewayTimeout)
+			json.NewEncoder(w).Encode(map[string]any{"ok": false, "error": err.Error()})
+		case err != nil:
+			reply(w, err)
+		default:
+			w.Header().Set("Content-Type", "application/json")
+			w.Write(append(a, '\n'))
+		}
+	}
 }
 
 func reply(w http.ResponseWriter, err error) {

@@ -42,7 +42,7 @@ func main() {
 		httpAddr = flag.String("http", "127.0.0.1:8080", "`address` of the web page (a taken port falls back to a free one)")
 		cfgPath  = flag.String("config", "", "office configuration `file` (default: the built-in office, open round the clock)")
 		db       = flag.String("db", "cherga-sim.db", "bbolt state `file`")
-		listen   = flag.String("listen", "127.0.0.1:0", "`address` of the embedded MQTT broker (port 0: a free one)")
+		listen   = flag.String("listen", "", "`address` of the embedded MQTT broker (port 0: a free one; default: 127.0.0.1:1883, or 127.0.0.1:11883 when that is taken, or a free one)")
 		verbose  = flag.Bool("v", false, "log debug messages")
 		rename   = flag.Bool("rename-site", false, "start on a state file that last ran as another site (the built-in office's demo, say): without it such a file is refused")
 		rate     = flag.Int("print-rate", 0, "`bytes` a second the virtual printers print, from a buffer as a USB printer does (700: a ticket in about half a second, as an Epson TM-T20); 0: at once")
@@ -70,6 +70,9 @@ func main() {
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
+	if *listen == "" {
+		*listen = freeAddr(brokerAddrs...)
+	}
 	s, err := sim.StartOffice(ctx, sim.OfficeOpts{Config: cfg, DB: *db, Listen: *listen, Version: version, Logger: log, PrintRate: *rate, RenameSite: *rename})
 	if err != nil {
 		fail(err)
@@ -94,6 +97,25 @@ func main() {
 	go commands(ctx, s, os.Stdin, page, stop)
 	<-ctx.Done()
 	fmt.Println("\ncherga-sim: stopping")
+}
+
+// brokerAddrs are where the embedded broker listens unless -listen says:
+// the first one free of MQTT's own port (where chergactl and the devices
+// look by default) and one of the simulator's own for when another broker
+// has that (a Mosquitto), so that the export line the banner prints stays
+// good when the simulator is started again; else a free port.
+var brokerAddrs = []string{"127.0.0.1:1883", "127.0.0.1:11883"}
+
+// freeAddr is the first of addrs that can be listened on now, else
+// 127.0.0.1:0 (a free port).
+func freeAddr(addrs ...string) string {
+	for _, a := range addrs {
+		if ln, err := net.Listen("tcp", a); err == nil {
+			ln.Close()
+			return a
+		}
+	}
+	return "127.0.0.1:0"
 }
 
 // printIntro says where everything is and what to type; the number keys

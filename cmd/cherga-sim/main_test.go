@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"io"
 	"log/slog"
+	"net"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -166,4 +167,18 @@ func TestTerminalPriorityAndTransfer(t *testing.T) {
 	require.False(t, tks[0].Priority)
 	require.True(t, tks[1].Priority, "l 2 held the button down")
 	require.Equal(t, "11", tks[1].ForCounter)
+}
+
+// The embedded broker takes the first of its addresses that is free: the
+// same one each time the simulator starts, while nothing else takes it.
+func TestFreeAddr(t *testing.T) {
+	taken, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	defer taken.Close()
+	free, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	freeAt := free.Addr().String()
+	free.Close()
+	require.Equal(t, freeAt, freeAddr(taken.Addr().String(), freeAt))
+	require.Equal(t, "127.0.0.1:0", freeAddr(taken.Addr().String()))
 }
