@@ -559,7 +559,7 @@ func (a *Announcer) report(an *Announcement, err error) {
 	args := append(logged(an), "err", err)
 	switch {
 	case err == nil && an.Notice != 0:
-		a.opts.Logger.Info("audio: notice said", args...) // the log a hall without speakers is read from
+		a.opts.Logger.Info("audio: notice said", logged(an)...) // the log a hall without speakers is read from
 	case err == nil:
 		// Whoever checks a silent hall tells "said" from "never came".
 		a.opts.Logger.Info("audio: call said", logged(an)...)

@@ -32,7 +32,8 @@ func (e *Engine) ContinueNumbering(ctx context.Context, service string, number i
 			return &NumberingError{fmt.Sprintf("the numbers of %s run from 1 to %d: the next one after %d would be none of them", svc.ID, top, number)}
 		}
 		if last := t.st.numbers[key]; number <= last {
-			return &NumberingError{fmt.Sprintf("%s has issued up to %s today: the numbering goes on after %d already", svc.ID, FormatLabel(svc.Prefix, last, svc.Width), last)}
+			// last may be a number continued after, not a ticket issued.
+			return &NumberingError{fmt.Sprintf("the numbering of %s is at %s today, its next ticket %s: it only goes forward", svc.ID, FormatLabel(svc.Prefix, last, svc.Width), FormatLabel(svc.Prefix, last+1, svc.Width))}
 		}
 		t.st.continueAfter(key, number)
 		// Reason keeps its prefix: the numbering is found by it after the

@@ -279,7 +279,7 @@ var adminOps = map[string]func(o *Office, ctx context.Context, args json.RawMess
 			Buttons    []ButtonCount    `json:"buttons"`
 			Announcers []audio.Presence `json:"announcers"`
 			StoreError string           `json:"store_error,omitempty"`
-		}{snap, pausesJSON(ps, o.loc), printers, o.buttonCounts(), o.voices.list(), storeErr}, nil
+		}{snap, pausesJSON(ps, o.loc), printers, o.buttonCounts(), o.voices.list(o.loc), storeErr}, nil
 	},
 	"office.pause":   pauseOp(false, true),
 	"office.resume":  pauseOp(false, false),
@@ -461,7 +461,7 @@ var adminOps = map[string]func(o *Office, ctx context.Context, args json.RawMess
 			return nil, err
 		}
 		if a.Max < 1 || a.Max > 10000 {
-			return nil, badArg("max", "must be 1..10000, got %d", a.Max)
+			return nil, badArg("max", "max must be 1..10000, got %d", a.Max)
 		}
 		// The stored JSON is no longer than the answer's (its times in UTC):
 		// what fills the stored budget fills the answer's, and page cuts it.
@@ -712,7 +712,11 @@ func decodeArgs(args json.RawMessage, v any) error {
 	names := device.JSONNames(v)
 	for name := range obj {
 		if !slices.Contains(names, name) {
-			return &AdminError{Code: "bad_request", Field: name, Message: fmt.Sprintf("office: args: unknown field %q (known: %s)", name, strings.Join(names, ", "))}
+			known := "known: " + strings.Join(names, ", ")
+			if len(names) == 0 {
+				known = "this operation takes none"
+			}
+			return &AdminError{Code: "bad_request", Field: name, Message: fmt.Sprintf("office: args: unknown field %q (%s)", name, known)}
 		}
 	}
 	if err := json.Unmarshal(args, v); err != nil {

@@ -130,13 +130,22 @@ func (o *Office) onAnnouncer(topic string, payload []byte) {
 	}
 }
 
-// list is the announcers by id.
-func (a *announcers) list() []audio.Presence {
+// list is the announcers by id, their times in loc (an announcer's box
+// does not know the office's time zone: it says them in UTC).
+func (a *announcers) list(loc *time.Location) []audio.Presence {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	out := make([]audio.Presence, 0, len(a.m))
 	for _, v := range a.m {
-		out = append(out, v.p)
+		p := v.p
+		if !p.Started.IsZero() {
+			p.Started = p.Started.In(loc)
+		}
+		if p.ErrorAt != nil {
+			at := p.ErrorAt.In(loc)
+			p.ErrorAt = &at
+		}
+		out = append(out, p)
 	}
 	slices.SortFunc(out, func(x, y audio.Presence) int { return cmp.Compare(x.ID, y.ID) })
 	return out

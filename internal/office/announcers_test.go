@@ -3,6 +3,7 @@ package office_test
 import (
 	"encoding/json"
 	"log/slog"
+	"slices"
 	"testing"
 	"time"
 
@@ -30,11 +31,22 @@ func TestAnnouncersInOfficeState(t *testing.T) {
 		require.NoError(t, err)
 		require.NoError(t, l.Publish("qms/demo/announcer/hall", b, true))
 	}
-	// listed waits until office.state lists want.
+	// listed waits until office.state lists want, its times in the
+	// office's time zone.
+	kyiv, kerr := time.LoadLocation("Europe/Kyiv")
+	require.NoError(t, kerr)
 	listed := func(want ...audio.Presence) {
 		t.Helper()
 		if want == nil {
 			want = []audio.Presence{}
+		}
+		want = slices.Clone(want)
+		for i, p := range want {
+			want[i].Started = p.Started.In(kyiv)
+			if p.ErrorAt != nil {
+				at := p.ErrorAt.In(kyiv)
+				want[i].ErrorAt = &at
+			}
 		}
 		w, err := json.Marshal(want)
 		require.NoError(t, err)

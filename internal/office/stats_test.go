@@ -190,7 +190,8 @@ func TestAdminNumberingContinue(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, "А051", iss.Ticket.Label)
 	for _, tc := range []struct{ args, field, says string }{
-		{`{"service":"social","after":20}`, "after", "up to А051"},
+		{`{"service":"social","after":20}`, "after", "the numbering of social is at А051 today, its next ticket А052: it only goes forward"},
+		{`{"service":"social","after":50,"extra":1}`, "extra", `unknown field "extra" (known: service, after)`},
 		{`{"service":"nosuch","after":20}`, "service", "no service"},
 		{`{"service":"social"}`, "after", "required: the highest number of social handed out (42 for А042)"},
 		{`{"service":"social","after":0}`, "after", "1 or more (42 for А042)"},
@@ -201,4 +202,9 @@ func TestAdminNumberingContinue(t *testing.T) {
 		require.Equal(t, tc.field, r.Error.Field)
 		require.Contains(t, r.Error.Message, tc.says)
 	}
+	// An operation without arguments says it takes none.
+	r = o.Admin(ctx, office.AdminRequest{ID: "n", Op: "office.state", Args: json.RawMessage(`{"extra":1}`)})
+	require.False(t, r.OK)
+	require.Equal(t, "extra", r.Error.Field)
+	require.Contains(t, r.Error.Message, `unknown field "extra" (this operation takes none)`)
 }
