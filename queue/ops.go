@@ -274,7 +274,7 @@ func (t *txn) void(id uint64, reason string) error {
 		return fmt.Errorf("%w %d", ErrUnknownTicket, id)
 	}
 	if !canMove(tk.State, Voided) {
-		return &TransitionError{Label: tk.Label, From: tk.State, To: Voided, Rule: "only a waiting ticket can be voided"}
+		return &TransitionError{Label: tk.Label, From: tk.State, To: Voided, Rule: "only a waiting ticket can be voided (one called or served is ended at its counter: done or no-show)"}
 	}
 	t.st.dequeue(tk)
 	t.st.issued[t.e.issuedUnder(tk)]-- // nobody will be served for it: not under the daily cap

@@ -493,7 +493,7 @@ func TestNoShowWhileServingRefused(t *testing.T) {
 	require.Equal(t, queue.Serving, o.ticket("А001").State)
 	err = o.e.Void(o.ctx, o.ticket("А001").ID, "")
 	require.ErrorAs(t, err, &te)
-	require.EqualError(t, err, "queue: only a waiting ticket can be voided; ticket А001 is serving")
+	require.EqualError(t, err, "queue: only a waiting ticket can be voided (one called or served is ended at its counter: done or no-show); ticket А001 is serving")
 	require.Equal(t, queue.Done, o.do("1", queue.Finish).Ended.State)
 }
 

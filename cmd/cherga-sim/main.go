@@ -207,11 +207,12 @@ func printState(st sim.State) {
 			Waiting    int       `json:"waiting"`
 			LastCalled string    `json:"last_called"`
 			Paused     bool      `json:"paused"`
+			Reason     string    `json:"reason"`
 			Refused    string    `json:"refused"`
 			Opens      time.Time `json:"opens"`
 		}
 		_ = json.Unmarshal(svc.Queue, &q)
-		fmt.Printf("  %-2s %-24s чекають / waiting %d, %s, останній / last %s%s\n", svc.Prefix, svc.Name, q.Waiting, svc.Wait, or(q.LastCalled, "—"), refusedText(q.Refused, q.Paused, q.Opens))
+		fmt.Printf("  %-2s %-24s чекають / waiting %d, %s, останній / last %s%s\n", svc.Prefix, svc.Name, q.Waiting, svc.Wait, or(q.LastCalled, "—"), refusedText(q.Refused, q.Paused, q.Reason, q.Opens))
 	}
 	for i, raw := range st.Counters {
 		var b display.Board
@@ -223,24 +224,30 @@ func printState(st sim.State) {
 			kind = "кабінет"
 		}
 		state, ticket := stateText[b.State], b.Ticket
-		if b.State == display.Closed {
+		// The counter's box has who is at it: a call the board shows as
+		// served once its blink is over, a citizen at a closed counter.
+		var box struct{ Ticket, State string }
+		atBox := i < len(st.CounterStates) && json.Unmarshal(st.CounterStates[i], &box) == nil && box.Ticket != ""
+		boxState := map[string]string{"called": "виклик", "serving": "прийом"}[box.State]
+		switch {
+		case b.State == display.Closed:
 			state = strings.ToLower(b.Text()) // зачинено, перерва or тривога, as the board says
-			// A pause keeps the citizen at the counter, whom the closed
-			// board does not show: its box's state does.
-			var box struct{ Ticket, State string }
-			if i < len(st.CounterStates) && json.Unmarshal(st.CounterStates[i], &box) == nil && box.Ticket != "" {
-				ticket = box.Ticket + " (" + map[string]string{"called": "виклик", "serving": "прийом"}[box.State] + ")"
+			if atBox {
+				ticket = box.Ticket + " (" + boxState + ")"
 			}
+		case atBox && boxState != "":
+			state = boxState
 		}
 		fmt.Printf("  %s %-3s %-9s %s\n", kind, b.Counter, state, ticket)
 	}
 }
 
 // refusedText says why the kiosks give no ticket of a service now (its
-// figures' paused and refused), in the web page's words, "" while they do.
-func refusedText(refused string, paused bool, opens time.Time) string {
+// figures' paused, with the administrator's reason, and refused), in the
+// web page's words, "" while they do.
+func refusedText(refused string, paused bool, reason string, opens time.Time) string {
 	if paused {
-		return "  (призупинено / paused)"
+		return "  (призупинено / paused" + reasonText(reason) + ")"
 	}
 	if refused == "" {
 		return ""

@@ -90,6 +90,7 @@ func TestPrintState(t *testing.T) {
 			{ID: "social", Name: "Соціальний захист", Prefix: "А", Queue: []byte(`{"waiting":2,"eta_min":12,"last_called":"А003","paused":false}`), Wait: "близько 12\u00a0хв / about 12\u00a0min"},
 			{ID: "pension", Name: "Пенсійний фонд", Prefix: "П", Queue: []byte(`{"waiting":0,"eta_min":null,"last_called":"","paused":false,"refused":"closed","opens":"2026-12-09T11:00:00+02:00"}`), Wait: "жодне вікно не відкрите / no counter open"},
 			{ID: "employment", Name: "Центр зайнятості", Prefix: "Ц", Queue: []byte(`{"waiting":40,"eta_min":300,"last_called":"Ц010","paused":false,"refused":"daily_cap"}`), Wait: "близько 5\u00a0год / about 5\u00a0h"},
+			{ID: "subsidy", Name: "Субсидії", Prefix: "С", Queue: []byte(`{"waiting":1,"eta_min":5,"last_called":"","paused":true,"reason":"немає світла","refused":"paused"}`), Wait: "близько 5\u00a0хв / about 5\u00a0min"},
 		},
 		Counters: []json.RawMessage{
 			[]byte(`{"counter":"1","ticket":"А003","service":"Соціальний захист","state":"calling"}`),
@@ -97,11 +98,15 @@ func TestPrintState(t *testing.T) {
 			[]byte(`{"counter":"3","state":"closed","office_paused":true,"alert":true}`),
 			[]byte(`{"counter":"4","state":"closed","off_hours":true}`),
 			[]byte(`{"counter":"5","state":"idle"}`),
+			[]byte(`{"counter":"6","ticket":"А004","service":"Соціальний захист","state":"serving"}`),
 		},
-		Kinds: []string{"window", "window", "window", "cabinet", "window"},
+		Kinds: []string{"window", "window", "window", "cabinet", "window", "window"},
 		// The citizen at counter 3 when the alert came: its board is
 		// closed, its box still has the ticket.
-		CounterStates: []json.RawMessage{nil, nil, []byte(`{"counter":"3","ticket":"А002","state":"serving","paused":false}`), []byte(`null`)},
+		// The board of counter 6 settled to serving after its blink; its
+		// citizen has not come.
+		CounterStates: []json.RawMessage{nil, nil, []byte(`{"counter":"3","ticket":"А002","state":"serving","paused":false}`), []byte(`null`), nil,
+			[]byte(`{"counter":"6","ticket":"А004","state":"called","paused":false}`)},
 	}
 	out := stdout(t, func() { printState(st) })
 	for _, line := range []string{
@@ -113,6 +118,8 @@ func TestPrintState(t *testing.T) {
 		"  вікно 3   тривога   А002 (прийом)\n",
 		"  кабінет 4   зачинено  \n",
 		"  вікно 5   вільно    \n",
+		"  вікно 6   виклик    А004\n",
+		"  С  Субсидії                 чекають / waiting 1, близько 5\u00a0хв / about 5\u00a0min, останній / last —  (призупинено / paused: немає світла)\n",
 	} {
 		require.Contains(t, out, line)
 	}

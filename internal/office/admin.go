@@ -67,6 +67,16 @@ func badArg(field, format string, args ...any) *AdminError {
 	return &AdminError{Code: "bad_request", Field: field, Message: fmt.Sprintf(format, args...)}
 }
 
+// noService refuses a service the office does not have, naming the ones
+// it has.
+func (o *Office) noService(id string) *AdminError {
+	var ids []string
+	for _, s := range o.conf().Services {
+		ids = append(ids, s.ID)
+	}
+	return badArg("service", "no service %q (the office's: %s)", id, strings.Join(ids, ", "))
+}
+
 // Ops are the names of the administrator's operations, in order.
 func Ops() []string { return slices.Sorted(maps.Keys(adminOps)) }
 
@@ -301,7 +311,7 @@ var adminOps = map[string]func(o *Office, ctx context.Context, args json.RawMess
 		}
 		svc := o.conf().Service(a.Service)
 		if svc == nil {
-			return nil, badArg("service", "no service %q", a.Service)
+			return nil, o.noService(a.Service)
 		}
 		if a.After == nil {
 			return nil, badArg("after", "required: the highest number of %s handed out (42 for %s)", svc.ID, queue.FormatLabel(svc.Prefix, 42, svc.Width))
@@ -588,7 +598,7 @@ func pauseOp(ofService, pause bool) func(o *Office, ctx context.Context, args js
 		case ofService && a.Service == "":
 			return nil, badArg("service", "required: the id of the service")
 		case ofService && o.conf().Service(a.Service) == nil:
-			return nil, badArg("service", "no service %q", a.Service)
+			return nil, o.noService(a.Service)
 		case !ofService && a.Service != "":
 			return nil, badArg("service", "the office is paused as a whole: use service.pause for one service")
 		}

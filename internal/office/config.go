@@ -539,8 +539,9 @@ func restartOnly(cur, next *config.Config) error {
 		for _, ct := range cur.Counters {
 			if next.Counter(ct.ID) == nil && (len(ct.Buttons) > 0 || ct.Lamp != "") {
 				return &AdminError{Code: "bad_request", Field: "config.counters",
-					Message: fmt.Sprintf("office: counter %s has GPIO pins and is missing from counters: taking it away takes effect with a restart. "+
-						"A patch replaces the whole list (JSON merge patch): to add or change a counter, give every counter, as config.get shows them", ct.ID)}
+					Message: fmt.Sprintf("office: counter %s has GPIO pins, wired at start: it is not taken away while the office runs, and nothing changed. "+
+						"To take it away, take it out of the configuration file and restart. "+
+						"To add or change another counter, give every counter: a patch replaces the whole list (JSON merge patch), as config.get shows it", ct.ID)}
 			}
 		}
 		return refuse("counters: a counter with GPIO pins")

@@ -2374,8 +2374,9 @@ func TestConfigSetCountersPatchReplacesList(t *testing.T) {
 	r = o.Admin(ctx, office.AdminRequest{ID: "c", Op: "config.set", Args: json.RawMessage(`{"patch":{"counters":[{"id":"20","services":["social","pension","employment"]}]},"remove":true}`)})
 	require.False(t, r.OK)
 	require.Equal(t, "config.counters", r.Error.Field)
-	require.Contains(t, r.Error.Message, "counter 1 has GPIO pins")
-	require.Contains(t, r.Error.Message, "give every counter, as config.get shows them")
+	require.Contains(t, r.Error.Message, "counter 1 has GPIO pins, wired at start: it is not taken away while the office runs, and nothing changed")
+	require.Contains(t, r.Error.Message, "take it out of the configuration file and restart")
+	require.Contains(t, r.Error.Message, "give every counter: a patch replaces the whole list")
 	require.Equal(t, 1, strings.Count(r.Error.Message, "give every"), "said once")
 
 	// So does a patch meant to change one service's hours.

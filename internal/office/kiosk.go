@@ -1002,7 +1002,7 @@ func (k *kiosk) serve(ctx context.Context, p press) Result {
 	doc, err := k.profile.Ticket(pt)
 	kept := false
 	if err == nil {
-		if err = k.print(ctx, doc); err != nil {
+		if err = k.print(ctx, doc, tk.Label); err != nil {
 			kept = k.printFailed(ctx, err)
 		}
 	}
@@ -1295,8 +1295,8 @@ func (e *stoppedAfter) Unwrap() error { return e.err }
 // it stays in the queue. Voiding would be the worse guess: a citizen
 // holding a ticket that is never called costs far more than a phantom
 // number that costs one no-show. A write that fails voids the ticket: it
-// did not leave whole.
-func (k *kiosk) print(ctx context.Context, doc []byte) error {
+// did not leave whole. label names the ticket in the log.
+func (k *kiosk) print(ctx context.Context, doc []byte, label string) error {
 	pctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	defer cancel()
 	if !k.noStatus {
@@ -1305,10 +1305,13 @@ func (k *kiosk) print(ctx context.Context, doc []byte) error {
 		case err == nil:
 			_ = k.ready(pctx) // the state it is in now, for the next press
 			return nil
+		case errors.Is(err, printer.ErrUnconfirmed) && ctx.Err() != nil:
+			k.o.log.Warn("office: the office stopped before the printer said whether it printed a ticket; it stays in the queue", "kiosk", k.cfg.ID, "ticket", label)
+			return nil
 		case errors.Is(err, printer.ErrUnconfirmed):
 			// A model without GS ( H under a profile that says
 			// process_id is asked no more (ErrCannotConfirm).
-			k.o.log.Warn("office: the printer did not confirm a ticket; it stays in the queue (a model without GS ( H needs process_id: false in its profile)", "kiosk", k.cfg.ID, "err", err)
+			k.o.log.Warn("office: the printer did not confirm a ticket; it stays in the queue (a model without GS ( H needs process_id: false in its profile)", "kiosk", k.cfg.ID, "ticket", label, "err", err)
 			// Asked, not taken from its automatic status: a printer
 			// switched off says nothing on the way down, and its last
 			// word is still that it is ready.
@@ -1331,7 +1334,11 @@ func (k *kiosk) print(ctx context.Context, doc []byte) error {
 	if err != nil {
 		// No answer, or the device gone after the ticket left (a USB
 		// printer prints what its buffer holds): unsure.
-		k.o.log.Warn("office: the printer did not confirm a ticket; it stays in the queue", "kiosk", k.cfg.ID, "err", err)
+		if ctx.Err() != nil {
+			k.o.log.Warn("office: the office stopped before the printer said whether it printed a ticket; it stays in the queue", "kiosk", k.cfg.ID, "ticket", label)
+			return nil
+		}
+		k.o.log.Warn("office: the printer did not confirm a ticket; it stays in the queue", "kiosk", k.cfg.ID, "ticket", label, "err", err)
 		k.setStatus(st, err)
 		return &stoppedAfter{err}
 	}
@@ -1407,17 +1414,17 @@ func (k *kiosk) reprint(ctx context.Context, tk queue.Ticket) error {
 	if tk.State != queue.Waiting {
 		t.Called, t.CalledEn = calledTo(o.conf(), tk.Counter)
 	}
-	err := k.ready(ctx)
-	if err == nil {
-		var doc []byte
-		if doc, err = k.profile.Ticket(t); err == nil {
-			if err = k.print(ctx, doc); err != nil {
-				k.printFailed(ctx, err)
-			}
+	doc, err := k.profile.Ticket(t)
+	if err != nil {
+		return fmt.Errorf("office: reprint %s on kiosk %s: %w", tk.Label, k.cfg.ID, err)
+	}
+	if err = k.ready(ctx); err == nil {
+		if err = k.print(ctx, doc, tk.Label); err != nil {
+			k.printFailed(ctx, err)
 		}
 	}
 	if err != nil {
-		return fmt.Errorf("office: reprint %s on kiosk %s: %w", tk.Label, k.cfg.ID, err)
+		return &reprintFailed{fmt.Errorf("office: reprint %s on kiosk %s: %w", tk.Label, k.cfg.ID, err), printerFix(err, k.spec)}
 	}
 	o.log.Info("kiosk: reprinted", "kiosk", k.cfg.ID, "ticket", tk.Label)
 	// Every copy handed out is on record, even as the kiosk stops. The
@@ -1474,10 +1481,23 @@ func adminReprint(o *Office, ctx context.Context, args json.RawMessage) (any, er
 		return nil, badArg("kiosk", "kiosk %q has no printer (printer: none): name a kiosk that prints", kiosk)
 	}
 	if err := o.Reprint(ctx, kiosk, t.ID); err != nil {
+		if rf := (*reprintFailed)(nil); errors.As(err, &rf) && ctx.Err() == nil {
+			return nil, &AdminError{Code: "refused", Field: "kiosk", Message: rf.Error() + ": " + rf.fix + ", and ask again"}
+		}
 		return nil, err
 	}
 	return t, nil
 }
+
+// reprintFailed is a reprint the printer did not make, and what the staff
+// do about it (printerFix).
+type reprintFailed struct {
+	err error
+	fix string
+}
+
+func (e *reprintFailed) Error() string { return e.err.Error() }
+func (e *reprintFailed) Unwrap() error { return e.err }
 
 func refuse(r Result, reason, msg string) Result {
 	r.Reason, r.Message = reason, msg

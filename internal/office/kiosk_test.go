@@ -405,6 +405,22 @@ func TestKioskRollEndsRightAfterTicket(t *testing.T) {
 // into the void. It never says the ticket is printed; asked then, it does
 // not answer: the ticket stays in the queue (it may have come out), and the
 // citizen is told that the printer is not ready, with the number.
+// A controller stopped while its printer has not yet said whether it
+// printed a ticket keeps the ticket, and its log names the ticket, not a
+// profile to mend.
+func TestKioskStoppedBeforeConfirm(t *testing.T) {
+	r := startKiosk(t, rigOpts{})
+	r.prints(r.sp)
+	r.sp.SetSilent(true) // it confirms nothing
+	require.NoError(t, r.bus.Publish(r.root+"/kiosk/k1/press", []byte(`{"service":"social"}`), false))
+	r.after(r.root+"/events", 0, func(m sim.Message) bool {
+		return strings.Contains(string(m.Payload), `"ticket.issued"`) && strings.Contains(string(m.Payload), `"А002"`)
+	})
+	require.NoError(t, r.o.Close())
+	require.Contains(t, r.log.String(), `msg="office: the office stopped before the printer said whether it printed a ticket; it stays in the queue" kiosk=k1 ticket=А002`)
+	require.NotContains(t, r.log.String(), "process_id: false")
+}
+
 func TestKioskSwitchedOffBetweenPolls(t *testing.T) {
 	r := startKiosk(t, rigOpts{poll: time.Hour})
 	r.prints(r.sp)
@@ -990,6 +1006,13 @@ func TestKioskReprint(t *testing.T) {
 
 	r.sp.SetCoverOpen(true)
 	require.ErrorIs(t, r.o.Reprint(r.ctx, "k1", res.ID), printer.ErrCoverOpen)
+	// The administrator is told what to do about it.
+	ar = r.o.Admin(r.ctx, office.AdminRequest{ID: "r3", Op: "ticket.reprint", Args: json.RawMessage(`{"ticket":"` + res.Ticket + `"}`)})
+	require.False(t, ar.OK)
+	require.Equal(t, "refused", ar.Error.Code)
+	require.Equal(t, "kiosk", ar.Error.Field)
+	require.Contains(t, ar.Error.Message, "office: reprint "+res.Ticket+" on kiosk k1: ")
+	require.True(t, strings.HasSuffix(ar.Error.Message, ": close the printer's cover, and ask again"), ar.Error.Message)
 	r.sp.SetCoverOpen(false)
 
 	require.NoError(t, r.o.Engine().Void(r.ctx, res.ID, "test"))

@@ -192,7 +192,7 @@ func TestAdminNumberingContinue(t *testing.T) {
 	for _, tc := range []struct{ args, field, says string }{
 		{`{"service":"social","after":20}`, "after", "the numbering of social is at А051 today, its next ticket А052: it only goes forward"},
 		{`{"service":"social","after":50,"extra":1}`, "extra", `unknown field "extra" (known: service, after)`},
-		{`{"service":"nosuch","after":20}`, "service", "no service"},
+		{`{"service":"nosuch","after":20}`, "service", `no service "nosuch" (the office's: social, pension, employment)`},
 		{`{"service":"social"}`, "after", "required: the highest number of social handed out (42 for А042)"},
 		{`{"service":"social","after":0}`, "after", "1 or more (42 for А042)"},
 	} {
