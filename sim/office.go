@@ -234,18 +234,9 @@ func (s *Office) pressID(kiosk, service string, long bool, id string) (pin bool,
 		}
 	}
 	if s.Config().Service(service) == nil {
-		return false, fmt.Errorf("sim: no service %q (the office's: %s)", service, strings.Join(serviceIDs(s.Config()), ", "))
+		return false, fmt.Errorf("sim: no service %q (the office's: %s)", service, strings.Join(s.Config().ServiceIDs(), ", "))
 	}
 	return false, s.push(k, config.KioskButton{Service: service}, long, id)
-}
-
-// serviceIDs are the ids of the office's services, in order.
-func serviceIDs(cfg *config.Config) []string {
-	ids := make([]string, len(cfg.Services))
-	for i, sv := range cfg.Services {
-		ids[i] = sv.ID
-	}
-	return ids
 }
 
 // answerWait is how long PressAnswer and CounterAnswer wait for the

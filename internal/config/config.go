@@ -1270,6 +1270,16 @@ func (c *Config) Service(id string) *Service {
 	return nil
 }
 
+// ServiceIDs are the ids of the services, in order: what an unknown one
+// is refused with.
+func (c *Config) ServiceIDs() []string {
+	ids := make([]string, len(c.Services))
+	for i, s := range c.Services {
+		ids[i] = s.ID
+	}
+	return ids
+}
+
 // Counter returns the counter with that id, or nil.
 func (c *Config) Counter(id string) *Counter {
 	for i := range c.Counters {

@@ -70,11 +70,7 @@ func badArg(field, format string, args ...any) *AdminError {
 // noService refuses a service the office does not have, naming the ones
 // it has.
 func (o *Office) noService(id string) *AdminError {
-	var ids []string
-	for _, s := range o.conf().Services {
-		ids = append(ids, s.ID)
-	}
-	return badArg("service", "no service %q (the office's: %s)", id, strings.Join(ids, ", "))
+	return badArg("service", "no service %q (the office's: %s)", id, strings.Join(o.conf().ServiceIDs(), ", "))
 }
 
 // Ops are the names of the administrator's operations, in order.
