@@ -171,7 +171,7 @@ func main() {
 		return
 	}
 	if err != nil {
-		fmt.Fprintln(os.Stderr, "cherga-announcer:", err)
+		journal.Fatal(os.Stderr, "cherga-announcer:", err)
 		os.Exit(2)
 	}
 	if o.version {
@@ -188,12 +188,12 @@ func main() {
 	defer stop()
 	player, err := newPlayer(o)
 	if err != nil {
-		fmt.Fprintln(os.Stderr, "cherga-announcer:", err)
+		journal.Fatal(os.Stderr, "cherga-announcer:", err)
 		os.Exit(1)
 	}
 	a, err := start(o, player, log, nil)
 	if err != nil {
-		fmt.Fprintln(os.Stderr, "cherga-announcer:", err)
+		journal.Fatal(os.Stderr, "cherga-announcer:", err)
 		os.Exit(1)
 	}
 	log.Info("cherga-announcer ready", "broker", config.RedactURL(o.broker), "topic", a.topic, "pack", a.pack.String(), "player", player, "version", version)

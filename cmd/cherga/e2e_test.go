@@ -559,7 +559,7 @@ func TestSystemdUnitFlags(t *testing.T) {
 	for _, f := range flags {
 		require.Regexp(t, `(?m)^  `+string(f[1])+`[ \t]`, string(help), "cherga has no flag %s", f[1])
 	}
-	for _, want := range []string{"Restart=always", "StateDirectory=cherga", "After=network-online.target time-sync.target"} {
+	for _, want := range []string{"Restart=always", "StartLimitIntervalSec=0", "StateDirectory=cherga", "After=network-online.target time-sync.target"} {
 		require.Contains(t, string(unit), want)
 	}
 }

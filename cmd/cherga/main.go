@@ -67,13 +67,13 @@ func main() {
 		if *check {
 			os.Exit(checkFailed(os.Stderr, err))
 		}
-		fmt.Fprintln(os.Stderr, "cherga:", err)
+		journal.Fatal(os.Stderr, "cherga:", err)
 		os.Exit(2)
 	}
 	if *site != "" {
 		cfg.Site = *site
 		if err := cfg.Validate(); err != nil {
-			fmt.Fprintln(os.Stderr, "cherga: -site:", err)
+			journal.Fatal(os.Stderr, "cherga: -site:", err)
 			os.Exit(2)
 		}
 	}
@@ -97,7 +97,7 @@ func main() {
 		before, _ := os.Stat(storePath)
 		n, err := queue.Compact(storePath, *compact)
 		if err != nil {
-			fmt.Fprintln(os.Stderr, "cherga:", err)
+			journal.Fatal(os.Stderr, "cherga:", err)
 			os.Exit(1)
 		}
 		was := ""
@@ -109,15 +109,15 @@ func main() {
 	}
 	if *verify {
 		if err := queue.Verify(storePath, cfg); errors.Is(err, queue.ErrEmpty) {
-			fmt.Fprintf(os.Stderr, "cherga: %v; no damage: cherga starts a new, empty office on it, but as a backup it holds nothing\n", err)
+			journal.Fatal(os.Stderr, fmt.Sprintf("cherga: %v; no damage: cherga starts a new, empty office on it, but as a backup it holds nothing", err))
 			os.Exit(1)
 		} else if err != nil {
-			fmt.Fprintln(os.Stderr, "cherga:", err)
+			journal.Fatal(os.Stderr, "cherga:", err)
 			os.Exit(1)
 		}
 		if site, err := office.StoreSite(storePath); err == nil && site != "" && site != cfg.Site {
 			// Sound, and refused at start all the same.
-			fmt.Fprintf(os.Stderr, "cherga: %s is sound, but it is the state file of site %q, not this office's %q: cherga refuses to start on it (a renamed office: start once with -rename-site, README; another office's file: put this office's own, or its latest backup, there)\n", storePath, site, cfg.Site)
+			journal.Fatal(os.Stderr, fmt.Sprintf("cherga: %s is sound, but it is the state file of site %q, not this office's %q: cherga refuses to start on it (a renamed office: start once with -rename-site, README; another office's file: put this office's own, or its latest backup, there)", storePath, site, cfg.Site))
 			os.Exit(1)
 		}
 		fmt.Println("cherga:", storePath, "is sound")
@@ -127,21 +127,21 @@ func main() {
 	tlsFiles := bus.TLSFiles{CA: *caFile, Cert: *cert, Key: *key}
 	if *brk != "" && *brk != "embedded" {
 		if err := config.CheckBrokerURL(*brk); err != nil {
-			fmt.Fprintln(os.Stderr, "cherga: -broker:", err)
+			journal.Fatal(os.Stderr, "cherga: -broker:", err)
 			os.Exit(2)
 		}
 	}
 	if tlsFiles.Any() {
 		// Said now, as a file's error would be: the flags win over it.
 		if _, err := tlsFiles.Or(bus.TLSFiles{CA: cfg.Broker.CAFile, Cert: cfg.Broker.CertFile, Key: cfg.Broker.KeyFile}).Config(); err != nil {
-			fmt.Fprintln(os.Stderr, "cherga: -cafile, -cert, -key:", err)
+			journal.Fatal(os.Stderr, "cherga: -cafile, -cert, -key:", err)
 			os.Exit(2)
 		}
 	}
 
 	if *prn != "" {
 		if err := printer.CheckSpec(*prn); err != nil {
-			fmt.Fprintln(os.Stderr, "cherga: -printer:", err)
+			journal.Fatal(os.Stderr, "cherga: -printer:", err)
 			os.Exit(2)
 		}
 	}
@@ -161,7 +161,7 @@ func main() {
 		Logger:     log,
 	})
 	if err != nil {
-		fmt.Fprintln(os.Stderr, "cherga:", err)
+		journal.Fatal(os.Stderr, "cherga:", err)
 		os.Exit(1)
 	}
 	if warn := exampleStatusURL(cfg); warn != "" && *cfgPath != "" {
@@ -177,7 +177,7 @@ func main() {
 	}
 	log.Info("cherga stopping")
 	if err := o.Close(); err != nil {
-		fmt.Fprintln(os.Stderr, "cherga:", err)
+		journal.Fatal(os.Stderr, "cherga:", err)
 		os.Exit(1)
 	}
 }

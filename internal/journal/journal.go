@@ -5,9 +5,11 @@ package journal
 
 import (
 	"context"
+	"fmt"
 	"io"
 	"log/slog"
 	"os"
+	"strings"
 	"sync"
 )
 
@@ -76,4 +78,17 @@ func (p *prefixWriter) Write(b []byte) (int, error) {
 		return 0, err
 	}
 	return p.w.Write(b)
+}
+
+// Fatal writes a program's last words before it exits (why it cannot
+// start: a bad configuration, a port taken), the operands as fmt.Sprintln
+// puts them, so that the journal files them as an error: under systemd
+// each line starts with <3>. journalctl -p warning shows why a service
+// does not start.
+func Fatal(w io.Writer, a ...any) {
+	msg := strings.TrimSuffix(fmt.Sprintln(a...), "\n")
+	if os.Getenv("JOURNAL_STREAM") != "" {
+		msg = "<3>" + strings.ReplaceAll(msg, "\n", "\n<3>")
+	}
+	fmt.Fprintln(w, msg)
 }

@@ -2,6 +2,7 @@ package journal_test
 
 import (
 	"bytes"
+	"errors"
 	"log/slog"
 	"strings"
 	"testing"
@@ -37,4 +38,17 @@ func TestPlain(t *testing.T) {
 	b.Reset()
 	slog.New(journal.Handler(&b, nil)).Warn("x")
 	require.True(t, strings.HasPrefix(b.String(), "<4>time="), b.String())
+}
+
+// A program's last words before it exits are an error to the journal,
+// each of their lines; without systemd they are as written.
+func TestFatal(t *testing.T) {
+	var b bytes.Buffer
+	t.Setenv("JOURNAL_STREAM", "")
+	journal.Fatal(&b, "cherga:", errors.New("config.services[0].prefix: empty\nconfig.counters: none"))
+	require.Equal(t, "cherga: config.services[0].prefix: empty\nconfig.counters: none\n", b.String())
+	b.Reset()
+	t.Setenv("JOURNAL_STREAM", "8:1")
+	journal.Fatal(&b, "cherga:", errors.New("config.services[0].prefix: empty\nconfig.counters: none"))
+	require.Equal(t, "<3>cherga: config.services[0].prefix: empty\n<3>config.counters: none\n", b.String())
 }

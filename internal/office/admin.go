@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"maps"
+	"os"
 	"path/filepath"
 	"reflect"
 	"regexp"
@@ -65,6 +66,17 @@ func (e *AdminError) Error() string { return e.Message }
 
 func badArg(field, format string, args ...any) *AdminError {
 	return &AdminError{Code: "bad_request", Field: field, Message: fmt.Sprintf(format, args...)}
+}
+
+// privateTmp reports whether path is in a /tmp of the controller's own:
+// run by systemd (INVOCATION_ID set), whose unit gives it a private /tmp
+// and /var/tmp, deleted when it stops.
+func privateTmp(path string) bool {
+	if os.Getenv("INVOCATION_ID") == "" {
+		return false
+	}
+	path = filepath.Clean(path)
+	return slices.ContainsFunc([]string{"/tmp", "/var/tmp"}, func(d string) bool { return path == d || strings.HasPrefix(path, d+"/") })
 }
 
 // noService refuses a service the office does not have, naming the ones
@@ -409,6 +421,8 @@ var adminOps = map[string]func(o *Office, ctx context.Context, args json.RawMess
 			return nil, badArg("path", "required: an absolute path on the controller's machine (/var/backups/cherga/cherga.db)")
 		case !filepath.IsAbs(a.Path):
 			return nil, badArg("path", "%q is not an absolute path: give one on the controller's machine (/var/backups/cherga/cherga.db)", a.Path)
+		case privateTmp(a.Path):
+			return nil, badArg("path", "%q is in the controller's own /tmp (its systemd unit has PrivateTmp=yes): nobody else sees the copy, and it is deleted when cherga stops; give another directory (/var/backups/cherga/cherga.db)", a.Path)
 		}
 		n, err := o.eng.Backup(a.Path, a.Compact)
 		if err != nil {
@@ -745,9 +759,10 @@ func argKind(t reflect.Type) string {
 	switch t.Kind() {
 	case reflect.Bool:
 		return "true or false (without quotes)"
-	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64,
-		reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64:
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64:
 		return "a whole number (without quotes)"
+	case reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64:
+		return "a whole number, 0 or more (without quotes)"
 	case reflect.Float32, reflect.Float64:
 		return "a number (without quotes)"
 	case reflect.String:
@@ -796,7 +811,11 @@ func (o *Office) Admin(ctx context.Context, req AdminRequest) AdminResponse {
 	op := adminOps[req.Op]
 	switch {
 	case op == nil:
-		res.Error = &AdminError{Code: "unknown_op", Field: "op", Message: fmt.Sprintf("unknown operation %q; the operations: %s", req.Op, strings.Join(slices.Sorted(maps.Keys(adminOps)), ", "))}
+		ops := slices.Sorted(maps.Keys(adminOps))
+		if req.read {
+			ops = slices.Sorted(maps.Keys(readOps)) // the others are forbidden here
+		}
+		res.Error = &AdminError{Code: "unknown_op", Field: "op", Message: fmt.Sprintf("unknown operation %q; the operations: %s", req.Op, strings.Join(ops, ", "))}
 		return res
 	case req.read && !readOps[req.Op]:
 		res.Error = &AdminError{Code: "forbidden", Field: "op", Message: fmt.Sprintf("office: %s changes the office: it is served on %s/admin/req, not %[2]s/read/req (chergactl: without -read)", req.Op, o.conf().Root())}

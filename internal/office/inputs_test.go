@@ -331,6 +331,11 @@ func TestReadRequests(t *testing.T) {
 	require.Empty(t, ps, "nothing paused")
 	res = ask("bad", `{"id":"bad","op":5}`)
 	require.Equal(t, "bad_request", res.Error.Code, "a malformed one is answered where it was asked")
+	// An unknown operation is told the ones served here.
+	res = ask("u", `{"id":"u","op":"status"}`)
+	require.Equal(t, "unknown_op", res.Error.Code)
+	require.Contains(t, res.Error.Message, `unknown operation "status"; the operations: config.get, config.history, events.replay, office.state, stats.get, `)
+	require.NotContains(t, res.Error.Message, "office.pause")
 	require.Empty(t, l.Messages("qms/demo/admin/res/w"))
 	// One without an id is told on the errors topic, as the read door's.
 	require.NoError(t, l.Publish("qms/demo/read/req", []byte(`{"op":"office.state"}`), false))
@@ -455,6 +460,8 @@ func TestAdminRefusesBadArguments(t *testing.T) {
 	require.Equal(t, "office: args: end is true or false (without quotes), not a JSON string", r.Error.Message)
 	r = o.Admin(ctx, office.AdminRequest{ID: "a", Op: "events.replay", Args: json.RawMessage(`{"max":"10"}`)})
 	require.Equal(t, "office: args: max is a whole number (without quotes), not a JSON string", r.Error.Message)
+	r = o.Admin(ctx, office.AdminRequest{ID: "a", Op: "events.replay", Args: json.RawMessage(`{"from_seq":-1}`)})
+	require.Equal(t, "office: args: from_seq is a whole number, 0 or more (without quotes), not a JSON number -1", r.Error.Message)
 	tk, err := o.Engine().Tickets(ctx)
 	require.NoError(t, err)
 	require.Equal(t, queue.Waiting, tk[0].State)
@@ -478,6 +485,16 @@ func TestAdminErrorsSayWhatToDo(t *testing.T) {
 		require.Equal(t, tc.code, r.Error.Code, "%s %s", tc.op, tc.args)
 		require.Equal(t, tc.field, r.Error.Field, "%s %s", tc.op, tc.args)
 		require.Contains(t, r.Error.Message, tc.says, "%s %s", tc.op, tc.args)
+	}
+	// Run by systemd, whose unit gives cherga a /tmp of its own, deleted
+	// as it stops: a backup there would be lost.
+	t.Setenv("INVOCATION_ID", "5f0c")
+	for _, path := range []string{"/tmp/pre-upgrade.db", "/var/tmp/b.db"} {
+		r := o.Admin(ctx, office.AdminRequest{ID: "b", Op: "store.backup", Args: json.RawMessage(`{"path":"` + path + `"}`)})
+		require.False(t, r.OK, path)
+		require.Equal(t, "path", r.Error.Field)
+		require.Contains(t, r.Error.Message, `"`+path+`" is in the controller's own /tmp (its systemd unit has PrivateTmp=yes)`)
+		require.NoFileExists(t, path)
 	}
 	r := o.Admin(ctx, office.AdminRequest{ID: "c", Op: "counter.close", Args: json.RawMessage(`{"counter":"1"}`)})
 	require.True(t, r.OK, "%+v", r.Error)
