@@ -25,18 +25,36 @@ func TestPrinterProfiles(t *testing.T) {
 }
 
 func TestPrinterProfile(t *testing.T) {
-	p, err := firmwareconfig.PrinterProfile("epson-tm-t88")
+	p, err := firmwareconfig.PrinterProfile("epson-tm-t88", nil)
 	require.NoError(t, err, "from printers.yaml")
 	require.Equal(t, byte(46), p.CodeTables["cp1251"])
-	p, err = firmwareconfig.PrinterProfile("xprinter-58")
+	p, err = firmwareconfig.PrinterProfile("xprinter-58", nil)
 	require.NoError(t, err, "built in")
 	require.Equal(t, 32, p.Columns)
-	p, err = firmwareconfig.PrinterProfile("")
+	p, err = firmwareconfig.PrinterProfile("", nil)
 	require.NoError(t, err)
 	require.Equal(t, printer.DefaultProfile, p.Name)
-	_, err = firmwareconfig.PrinterProfile("star-tsp100")
+	_, err = firmwareconfig.PrinterProfile("star-tsp100", nil)
 	require.ErrorIs(t, err, printer.ErrUnknownProfile)
 	require.ErrorContains(t, err, "known: epson-cp1125, epson-tm-t20, epson-tm-t88, generic, xprinter-58, xprinter-80;", "the models of printers.yaml too")
+	require.ErrorContains(t, err, "another model: printer_profiles in the office's configuration")
+
+	// The office's own models come first: a new one, and one of
+	// printers.yaml's set otherwise. The caller's copy is its own.
+	own := []*printer.Profile{
+		{Name: "star-tsp100", Columns: 48, CodePage: "cp1251", CodeTables: map[string]byte{"cp1251": 46}, Cut: true},
+		{Name: "epson-tm-t88", Columns: 42, CodePage: "cp1251", CodeTables: map[string]byte{"cp1251": 46}},
+	}
+	p, err = firmwareconfig.PrinterProfile("STAR-TSP100", own)
+	require.NoError(t, err)
+	require.Equal(t, 48, p.Columns)
+	p.CodeTables["cp1251"] = 1
+	require.Equal(t, byte(46), own[0].CodeTables["cp1251"])
+	p, err = firmwareconfig.PrinterProfile("epson-tm-t88", own)
+	require.NoError(t, err)
+	require.Equal(t, 42, p.Columns)
+	_, err = firmwareconfig.PrinterProfile("star-tsp143", own)
+	require.ErrorContains(t, err, "known: epson-cp1125, epson-tm-t20, epson-tm-t88, generic, star-tsp100, xprinter-58, xprinter-80;")
 }
 
 // The bundled offices' footers print whole phrases on every paper: on 58 mm
@@ -47,7 +65,7 @@ func TestFootersWrapByPhrase(t *testing.T) {
 		cfg, err := firmwareconfig.Example(name)
 		require.NoError(t, err)
 		for _, model := range []string{"xprinter-58", "epson-tm-t20"} {
-			p, err := firmwareconfig.PrinterProfile(model)
+			p, err := firmwareconfig.PrinterProfile(model, nil)
 			require.NoError(t, err)
 			b, err := p.Ticket(&printer.Ticket{Label: "А001", Service: "Соціальний захист", Ahead: -1, Wait: -1, Footer: cfg.Office.Footer})
 			require.NoError(t, err)

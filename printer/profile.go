@@ -16,54 +16,54 @@ import (
 // come from firmware-config (yaml) or from a built-in profile (LookupProfile).
 type Profile struct {
 	// Name identifies the profile, as in the config ("epson-tm-t20").
-	Name string `yaml:"name"`
+	Name string `yaml:"name" json:"name"`
 	// PaperMM is the paper width in millimetres (80 or 58); informational.
-	PaperMM int `yaml:"paper_mm"`
+	PaperMM int `yaml:"paper_mm" json:"paper_mm"`
 	// Columns is the number of characters of font A at normal size on one line.
-	Columns int `yaml:"columns"`
+	Columns int `yaml:"columns" json:"columns"`
 	// CodePage is the name of the page tickets are encoded in ("cp1251", "cp1125",
 	// "cp866"); it must have an entry in CodeTables.
-	CodePage string `yaml:"code_page"`
+	CodePage string `yaml:"code_page" json:"code_page"`
 	// CodeTables maps code page names to the n of ESC t n on this model. The numbers
 	// differ between vendors: CP1251 is 46 on Epson and 73 on Xprinter clones.
-	CodeTables map[string]byte `yaml:"code_tables"`
+	CodeTables map[string]byte `yaml:"code_tables" json:"code_tables"`
 	// CancelKanji tells that the model may start in Chinese (Kanji, GBK)
 	// character mode, as many Xprinter and POS-58/POS-80 clones do: each
 	// ticket turns it off (FS .) right after its ESC @, which turns it on
 	// again on those models, or every Cyrillic letter prints as a Chinese
 	// character.
-	CancelKanji bool `yaml:"cancel_kanji"`
+	CancelKanji bool `yaml:"cancel_kanji" json:"cancel_kanji"`
 	// QR tells that the model prints QR codes with GS ( k.
-	QR bool `yaml:"qr"`
+	QR bool `yaml:"qr" json:"qr"`
 	// QRModule is the QR module size in dots (1..16); 0 means 6.
-	QRModule int `yaml:"qr_module"`
+	QRModule int `yaml:"qr_module" json:"qr_module"`
 	// Cut tells that the model has an autocutter (GS V). Without one the ticket ends
 	// with a feed so it can be torn off.
-	Cut bool `yaml:"cut"`
+	Cut bool `yaml:"cut" json:"cut"`
 	// FeedBeforeCut is how many lines (ESC d, 0..255) are fed before the cut,
 	// for a model that may have no cutter after all (the clones sold both
 	// ways): one without ignores GS V, so the feed alone brings the last line
 	// past the tear bar. A model with a cutter leaves that much more blank
 	// paper under the last line. 0 feeds nothing: GS V feeds to the blade.
-	FeedBeforeCut int `yaml:"feed_before_cut"`
+	FeedBeforeCut int `yaml:"feed_before_cut" json:"feed_before_cut"`
 	// LabelScale is the magnification (GS !, 2..8) of the ticket number; it is reduced
 	// further when the number would not fit the line. 0 means 3.
-	LabelScale int `yaml:"label_scale"`
+	LabelScale int `yaml:"label_scale" json:"label_scale"`
 	// ClearBuffer tells that the model clears its buffers on DLE DC4 fn=8
 	// (Printer.ClearBuffer), so the rest of a ticket cut short by the end of
 	// the roll is dropped instead of printed on the next roll.
-	ClearBuffer bool `yaml:"clear_buffer"`
+	ClearBuffer bool `yaml:"clear_buffer" json:"clear_buffer"`
 	// ASB tells that the model sends automatic status back (GS a): its state
 	// comes to the kiosk as it changes, and a press needs no status round
 	// trip before the ticket (Printer.AutoStatus). Tickets then turn it on
 	// again after their ESC @.
-	ASB bool `yaml:"asb"`
+	ASB bool `yaml:"asb" json:"asb"`
 	// ProcessID tells that the model answers a process ID request (GS ( H
 	// function 48) once the data before it is printed. A kiosk then counts
 	// a ticket as printed when the printer says so, not when its bytes
 	// left: a roll that ends in the middle of a ticket voids it even on a
 	// fast link, and one that ends right after the cut keeps it.
-	ProcessID bool `yaml:"process_id"`
+	ProcessID bool `yaml:"process_id" json:"process_id"`
 }
 
 var builtinProfiles = map[string]Profile{

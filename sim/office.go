@@ -92,7 +92,7 @@ func StartOffice(ctx context.Context, opts OfficeOpts) (*Office, error) {
 		if Screen(k) {
 			continue // its presses are answered on its screen ({root}/kiosk/{id}/ticket)
 		}
-		prof, err := firmwareconfig.PrinterProfile(k.Profile)
+		prof, err := firmwareconfig.PrinterProfile(k.Profile, opts.Config.PrinterProfiles)
 		if err != nil {
 			s.closePrinters()
 			return nil, err

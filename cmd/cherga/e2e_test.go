@@ -542,6 +542,20 @@ func TestCheckFlag(t *testing.T) {
 	out, code = run(pins)
 	require.Equal(t, 2, code, out)
 	require.Contains(t, out, "GPIO2 (pin 3)")
+
+	// A printer model none of the profiles is, and then one of the file's.
+	model, _ := exampleWith(t, "profile: epson-tm-t20", "profile: rongta-rp80")
+	out, code = run(model)
+	require.Equal(t, 2, code, out)
+	require.Contains(t, out, `kiosks[0] (id "k1").profile: printer: unknown profile "rongta-rp80"`)
+	require.Contains(t, out, "another model: printer_profiles in the office's configuration")
+	own, _ = exampleWith(t, "profile: epson-tm-t20", "profile: rongta-rp80")
+	b, err := os.ReadFile(own)
+	require.NoError(t, err)
+	require.NoError(t, os.WriteFile(own, append(b, "printer_profiles:\n  - {name: rongta-rp80, columns: 48, code_page: cp1251, code_tables: {cp1251: 46}, cut: true}\n"...), 0o600))
+	out, code = run(own)
+	require.Equal(t, 0, code, out)
+	require.Contains(t, out, own+" ok")
 }
 
 // The committed systemd unit runs cherga with flags it has.

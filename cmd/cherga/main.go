@@ -249,7 +249,30 @@ func loadConfig(path string) (*config.Config, error) {
 	if err != nil {
 		return nil, err
 	}
-	return cfg, checkPins(cfg, name, raw)
+	if err := checkPins(cfg, name, raw); err != nil {
+		return cfg, err
+	}
+	return cfg, checkProfiles(cfg)
+}
+
+// checkProfiles refuses a kiosk whose printer's profile names no model
+// (not built in, not in printers.yaml, not in the file's
+// printer_profiles), as the start would: -check says it too.
+func checkProfiles(cfg *config.Config) error {
+	var errs config.Errors
+	for i, k := range cfg.Kiosks {
+		if k.Printer == "none" {
+			continue // a screen kiosk prints nothing
+		}
+		if _, err := firmwareconfig.PrinterProfile(k.Profile, cfg.PrinterProfiles); err != nil {
+			f := fmt.Sprintf("kiosks[%d].profile", i)
+			errs = append(errs, &config.FieldError{Field: f, Message: err.Error(), Where: cfg.Where(f)})
+		}
+	}
+	if errs != nil {
+		return errs
+	}
+	return nil
 }
 
 func checkPins(cfg *config.Config, name string, raw []byte) error {

@@ -28,6 +28,7 @@ import (
 	"go.yaml.in/yaml/v3"
 
 	"github.com/cherga/cherga/display"
+	"github.com/cherga/cherga/printer"
 )
 
 // Config is one office.
@@ -40,6 +41,11 @@ type Config struct {
 	Kiosks   []Kiosk   `yaml:"kiosks" json:"kiosks"`
 	Broker   Broker    `yaml:"broker" json:"broker"`
 	GPIO     GPIO      `yaml:"gpio,omitempty" json:"gpio,omitempty"`
+	// PrinterProfiles are printer models of the office's own, for its
+	// kiosks' profile: a model firmware-config/printers.yaml and the
+	// built-in profiles do not have, or one of theirs by its name, set
+	// otherwise (its fields as printers.yaml has them).
+	PrinterProfiles []*printer.Profile `yaml:"printer_profiles,omitempty" json:"printer_profiles,omitempty"`
 	// DB is the bbolt file holding all state.
 	DB string `yaml:"db" json:"db"`
 }
@@ -825,6 +831,11 @@ func (c *Config) applyDefaults() {
 			c.Counters[i].Kind = "window"
 		}
 	}
+	for _, p := range c.PrinterProfiles {
+		if p != nil { // as printers.yaml's: kiosks name them in any case
+			p.Name, p.CodePage = strings.ToLower(p.Name), strings.ToLower(p.CodePage)
+		}
+	}
 	for i := range c.Kiosks {
 		k := &c.Kiosks[i]
 		if k.Printer == "" {
@@ -1095,6 +1106,21 @@ func (c *Config) Validate() error {
 		path := serialPath(spec)
 		if other, dup := claim(serials, path, whose); dup {
 			bad(field, "%s is already %s: a serial device has one user, and the first to open it shuts the other out", path, other)
+		}
+	}
+	profiles := map[string]bool{}
+	for i, p := range c.PrinterProfiles {
+		f := fmt.Sprintf("printer_profiles[%d]", i)
+		switch {
+		case p == nil || p.Name == "":
+			bad(f+".name", "is required: the name kiosks give in their profile")
+			continue
+		case profiles[p.Name]:
+			bad(f+".name", "%q is used twice", p.Name)
+		}
+		profiles[p.Name] = true
+		if err := p.Validate(); err != nil {
+			bad(f, "%v", err)
 		}
 	}
 	for i, k := range c.Kiosks {

@@ -102,6 +102,10 @@ func TestParseErrorsNameTheField(t *testing.T) {
     logo_nv: 1`, "kiosks[0].logo"},
 		{"logo key out of range", `long_press_ms: 2000`, `long_press_ms: 2000
     logo_nv: 256`, "kiosks[0].logo_nv"},
+		{"a printer model without a name", "\nkiosks:\n", "\nprinter_profiles:\n  - {columns: 48, code_page: cp1251, code_tables: {cp1251: 46}}\nkiosks:\n", "printer_profiles[0].name"},
+		{"a printer model of 10 columns", "\nkiosks:\n", "\nprinter_profiles:\n  - {name: star-tsp100, columns: 10, code_page: cp1251, code_tables: {cp1251: 46}}\nkiosks:\n", "printer_profiles[0]"},
+		{"a printer model without the n of its page", "\nkiosks:\n", "\nprinter_profiles:\n  - {name: star-tsp100, columns: 48, code_page: cp1251, code_tables: {cp866: 17}}\nkiosks:\n", "printer_profiles[0]"},
+		{"a printer model twice", "\nkiosks:\n", "\nprinter_profiles:\n  - {name: star-tsp100, columns: 48, code_page: cp1251, code_tables: {cp1251: 46}}\n  - {name: STAR-tsp100, columns: 48, code_page: cp1251, code_tables: {cp1251: 46}}\nkiosks:\n", "printer_profiles[1].name"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

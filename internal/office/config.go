@@ -215,7 +215,7 @@ func adminConfig(latest queue.ConfigVersion, file *config.Config, log *slog.Logg
 		return file, recordFile
 	}
 	for _, k := range set.Kiosks {
-		p, err := firmwareconfig.PrinterProfile(k.Profile)
+		p, err := firmwareconfig.PrinterProfile(k.Profile, set.PrinterProfiles)
 		if err == nil {
 			err = printable(set, k.ID, p)
 		}
@@ -234,7 +234,7 @@ func adminConfig(latest queue.ConfigVersion, file *config.Config, log *slog.Logg
 // the same pins, lamps and kinds, whatever its printer, which -printer
 // may have replaced), and the pins of each counter from has too.
 func wire(set, from *config.Config) {
-	set.Site, set.DB, set.Broker, set.GPIO = from.Site, from.DB, from.Broker, from.GPIO
+	set.Site, set.DB, set.Broker, set.GPIO, set.PrinterProfiles = from.Site, from.DB, from.Broker, from.GPIO, from.PrinterProfiles
 	set.Office.Timezone = from.Office.Timezone
 	kiosks := wiring(from.Kiosks)
 	for i := range kiosks {
@@ -514,6 +514,8 @@ func restartOnly(cur, next *config.Config) error {
 		return refuse("office.timezone")
 	case !sameJSON(wiring(next.Kiosks), wiring(cur.Kiosks)):
 		return refuse("kiosks")
+	case !sameJSON(next.PrinterProfiles, cur.PrinterProfiles):
+		return refuse("printer_profiles")
 	}
 	// A counter's pins are wired: its buttons and lamp stay as they are.
 	pins := func(c *config.Config) map[string]string {

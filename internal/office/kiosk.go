@@ -217,7 +217,7 @@ type PrinterState struct {
 }
 
 func newKiosk(o *Office, cfg config.Kiosk, spec string) (*kiosk, error) {
-	p, err := firmwareconfig.PrinterProfile(cfg.Profile)
+	p, err := firmwareconfig.PrinterProfile(cfg.Profile, o.conf().PrinterProfiles)
 	if err != nil {
 		return nil, &FieldError{Field: kioskField(o.conf(), cfg.ID, "profile"), Err: fmt.Errorf("office: kiosk %s: %w", cfg.ID, err)}
 	}

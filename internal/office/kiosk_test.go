@@ -906,6 +906,33 @@ func TestKioskProfiles(t *testing.T) {
 	}
 }
 
+// A printer model of the office's own (printer_profiles) prints as its
+// fields say: its code page, by that page's n of ESC t, on its columns.
+// It is wired: config.set does not change it.
+func TestKioskOwnPrinterModel(t *testing.T) {
+	r := startKiosk(t, rigOpts{profile: "Rongta-RP80", config: func(c *config.Config) {
+		c.PrinterProfiles = []*printer.Profile{{Name: "rongta-rp80", Columns: 42, CodePage: "cp1125", CodeTables: map[string]byte{"cp1125": 44}, Cut: true}}
+	}})
+	res := r.prints(r.sp)
+	b := r.sp.Bytes()
+	require.True(t, bytes.Contains(b, []byte{0x1B, 't', 44}), "ESC t 44: CP1125")
+	d := printer.NewDecoder(nil).Feed(b)[0]
+	require.Contains(t, d.String(), "Соціальний захист")
+	require.Contains(t, d.String(), res.Ticket)
+	wide := 0
+	for _, l := range d.Lines {
+		if l.Width <= 1 {
+			wide = max(wide, len([]rune(l.Text)))
+		}
+	}
+	require.Equal(t, 42, wide, "the footer fills its 42 columns, no more")
+
+	ar := r.o.Admin(r.ctx, office.AdminRequest{ID: "p", Op: "config.set", Args: json.RawMessage(`{"patch":{"printer_profiles":[{"name":"rongta-rp80","columns":48,"code_page":"cp1125","code_tables":{"cp1125":44}}]}}`)})
+	require.False(t, ar.OK)
+	require.Equal(t, "config.printer_profiles", ar.Error.Field)
+	require.Contains(t, ar.Error.Message, "takes effect with a restart")
+}
+
 // A kiosk prints its logo (kiosks[].logo, a PNG) at the top of every
 // ticket and of a reprint, scaled to its paper.
 func TestKioskPrintsItsLogo(t *testing.T) {
