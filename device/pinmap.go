@@ -27,9 +27,14 @@ const (
 	// KindIDEEPROM is a pin of the HAT ID EEPROM bus, read at boot, kept
 	// free unless allowed.
 	KindIDEEPROM PinKind = "id_eeprom"
+	// KindUART is a pin of the serial port UART0, which carries the
+	// serial console when it is on (raspi-config) or a HAT's serial line:
+	// a button there would fight the console's output, and its input
+	// would read the console. Kept free unless allowed.
+	KindUART PinKind = "uart"
 )
 
-var pinKinds = []PinKind{KindGPIO, KindPower, KindGround, KindI2C, KindIDEEPROM}
+var pinKinds = []PinKind{KindGPIO, KindPower, KindGround, KindI2C, KindIDEEPROM, KindUART}
 
 // HeaderPin is one physical pin of a header.
 type HeaderPin struct {
@@ -156,10 +161,10 @@ func ParsePinMap(file string, b []byte) (*PinMap, error) {
 			m.byPin[p.Pin] = i
 		}
 		if !slices.Contains(pinKinds, p.Kind) {
-			bad(p.Line, p.Name, "pin %d: unknown kind %q (want gpio, power, ground, i2c or id_eeprom)", p.Pin, p.Kind)
+			bad(p.Line, p.Name, "pin %d: unknown kind %q (want gpio, power, ground, i2c, id_eeprom or uart)", p.Pin, p.Kind)
 		}
 		switch p.Kind {
-		case KindGPIO, KindI2C, KindIDEEPROM:
+		case KindGPIO, KindI2C, KindIDEEPROM, KindUART:
 			if !gpioNameRe.MatchString(p.Name) {
 				bad(p.Line, p.Name, "pin %d: a %s pin is named like GPIO17, got %q", p.Pin, p.Kind, p.Name)
 			} else if j, dup := m.byName[p.Name]; dup {
@@ -384,7 +389,7 @@ func PinUses(config []byte) ([]PinUse, error) {
 
 // PinCheckOpts relaxes PinMap.Check.
 type PinCheckOpts struct {
-	// Allow lists pin kinds ("i2c", "id_eeprom") or pins ("GPIO2") that the
+	// Allow lists pin kinds ("i2c", "id_eeprom", "uart") or pins ("GPIO2") that the
 	// office may take anyway: I2C pins are fine for buttons when no I2C
 	// device is attached. Power and ground pins are never allowed.
 	Allow []string `yaml:"allow"`
@@ -425,15 +430,16 @@ func (m *PinMap) Check(file string, uses []PinUse, opts *PinCheckOpts) error {
 		case KindGround:
 			bad("%s is a ground pin (%s), not a GPIO", u.Pin, p)
 			continue
-		case KindI2C, KindIDEEPROM:
+		case KindI2C, KindIDEEPROM, KindUART:
 			if !allowed(p) {
-				what := "I2C"
-				if p.Kind == KindIDEEPROM {
-					what = "the HAT ID EEPROM bus"
+				what := map[PinKind]string{KindI2C: "I2C", KindIDEEPROM: "the HAT ID EEPROM bus", KindUART: "the serial port"}[p.Kind]
+				uses := "if nothing uses it"
+				if p.Kind == KindUART {
+					uses = "it carries the serial console while that is on (raspi-config: Interface Options, Serial Port); if it is off and nothing else uses the port"
 				}
 				// The configuration's field, as one line the administrator
 				// can paste at the top level of the file.
-				bad("%s is %s %s, kept free for %s; if nothing uses it, allow it in the configuration with gpio: {allow: [%s]} (the pin alone: gpio: {allow: [%s]})", p, what, p.Function, what, p.Kind, p.Name)
+				bad("%s is %s %s, kept free for %s; %s, allow it in the configuration with gpio: {allow: [%s]} (the pin alone: gpio: {allow: [%s]})", p, what, p.Function, what, uses, p.Kind, p.Name)
 				continue
 			}
 		}

@@ -29,7 +29,7 @@ func TestRPiPinMap(t *testing.T) {
 		require.Equal(t, i+1, p.Pin, "in physical order")
 		kinds[p.Kind]++
 	}
-	require.Equal(t, map[device.PinKind]int{"gpio": 24, "power": 4, "ground": 8, "i2c": 2, "id_eeprom": 2}, kinds)
+	require.Equal(t, map[device.PinKind]int{"gpio": 22, "power": 4, "ground": 8, "i2c": 2, "id_eeprom": 2, "uart": 2}, kinds)
 
 	for ref, want := range map[string]string{
 		"GPIO17": "GPIO17 (pin 11)", "gpio17": "GPIO17 (pin 11)", "BCM17": "GPIO17 (pin 11)", "P1_11": "GPIO17 (pin 11)",
@@ -84,13 +84,14 @@ kiosks:
     buttons:
       - {service: social, pin: GPIO17, lamp: BCM17}
       - {service: pension, pin: GPIO3}
+      - {service: employment, pin: GPIO14}
     buzzer: P1_28
 `
 
 func TestCheckPins(t *testing.T) {
 	uses, err := device.PinUses([]byte(office))
 	require.NoError(t, err)
-	require.Len(t, uses, 11, "the empty done of counter 2 has no pin")
+	require.Len(t, uses, 12, "the empty done of counter 2 has no pin")
 
 	err = rpi(t).Check("office.yaml", uses, nil)
 	require.ErrorIs(t, err, device.ErrPinAssignment)
@@ -103,7 +104,8 @@ func TestCheckPins(t *testing.T) {
 		`device: office.yaml:11: counters[1].buttons.recall: GND is a ground pin (GND (pin 6)), not a GPIO`,
 		`device: office.yaml:15: kiosks[0].buttons[0].lamp: GPIO17 (pin 11) is already used by kiosks[0].buttons[0].pin on line 15`,
 		`device: office.yaml:16: kiosks[0].buttons[1].pin: GPIO3 (pin 5) is I2C SCL1, kept free for I2C; if nothing uses it, allow it in the configuration with gpio: {allow: [i2c]} (the pin alone: gpio: {allow: [GPIO3]})`,
-		`device: office.yaml:17: kiosks[0].buzzer: GPIO1 (pin 28) is the HAT ID EEPROM bus ID_SC, kept free for the HAT ID EEPROM bus; if nothing uses it, allow it in the configuration with gpio: {allow: [id_eeprom]} (the pin alone: gpio: {allow: [GPIO1]})`,
+		`device: office.yaml:17: kiosks[0].buttons[2].pin: GPIO14 (pin 8) is the serial port TXD0, kept free for the serial port; it carries the serial console while that is on (raspi-config: Interface Options, Serial Port); if it is off and nothing else uses the port, allow it in the configuration with gpio: {allow: [uart]} (the pin alone: gpio: {allow: [GPIO14]})`,
+		`device: office.yaml:18: kiosks[0].buzzer: GPIO1 (pin 28) is the HAT ID EEPROM bus ID_SC, kept free for the HAT ID EEPROM bus; if nothing uses it, allow it in the configuration with gpio: {allow: [id_eeprom]} (the pin alone: gpio: {allow: [GPIO1]})`,
 	}, "\n"), err.Error())
 
 	var pe *device.PinError
@@ -111,8 +113,8 @@ func TestCheckPins(t *testing.T) {
 	require.Equal(t, "GPIO2", pe.Pin)
 	require.Equal(t, 7, pe.Line)
 
-	// Allowing I2C and one ID EEPROM pin leaves the rest.
-	err = rpi(t).Check("office.yaml", uses, &device.PinCheckOpts{Allow: []string{"i2c", "GPIO1"}})
+	// Allowing I2C, the serial port and one ID EEPROM pin leaves the rest.
+	err = rpi(t).Check("office.yaml", uses, &device.PinCheckOpts{Allow: []string{"i2c", "uart", "GPIO1"}})
 	require.Len(t, err.(device.PinErrors), 6)
 	require.NotContains(t, err.Error(), "GPIO2")
 	require.NotContains(t, err.Error(), "GPIO1 ")
@@ -137,7 +139,7 @@ func TestParsePinMapErrors(t *testing.T) {
 			"device: bad.yaml:5: pin 1 is listed twice (also on line 3)"},
 		{"gpio twice", "board: x\npins:\n  - {pin: 1, name: GPIO4, kind: gpio}\n  - {pin: 2, name: GPIO4, kind: gpio}\n",
 			"device: bad.yaml:4: GPIO4 is on pin 2 and on pin 1 (line 3)"},
-		{"kind", "board: x\npins:\n  - {pin: 1, name: GPIO4, kind: pwm}\n", `device: bad.yaml:3: pin 1: unknown kind "pwm" (want gpio, power, ground, i2c or id_eeprom)`},
+		{"kind", "board: x\npins:\n  - {pin: 1, name: GPIO4, kind: pwm}\n", `device: bad.yaml:3: pin 1: unknown kind "pwm" (want gpio, power, ground, i2c, id_eeprom or uart)`},
 		{"gpio name", "board: x\npins:\n  - {pin: 7, name: BCM4, kind: gpio}\n", `device: bad.yaml:3: pin 7: a gpio pin is named like GPIO17, got "BCM4"`},
 		{"pin zero", "board: x\npins:\n  - {pin: 0, name: GND, kind: ground}\n", "device: bad.yaml:3: pin number 0: header pins count from 1"},
 	}
