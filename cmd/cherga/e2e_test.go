@@ -531,6 +531,11 @@ func TestCheckFlag(t *testing.T) {
 	out, code = run(own)
 	require.Equal(t, 0, code, out)
 	require.NotContains(t, out, "warning")
+	// The built-in office's site on a shared broker: sound, and said.
+	shared, _ := exampleWith(t, "url: embedded", "url: tcp://broker.example:1883")
+	out, code = run(shared)
+	require.Equal(t, 0, code, out)
+	require.Contains(t, out, "warning: the site is demo, the built-in office's, on a broker that is not the embedded one")
 
 	bad, _ := exampleWith(t, `{id: "12", services: [pension]`, `{id: "12", services: [pensoin]`)
 	out, code = run(bad)

@@ -211,6 +211,9 @@ func checked(w io.Writer, name string, cfg *config.Config, builtin bool) {
 	if warn := exampleStatusURL(cfg); warn != "" && !builtin {
 		fmt.Fprintln(w, "cherga: warning:", warn)
 	}
+	if cfg.Site == "demo" && cfg.Broker.URL != "" && cfg.Broker.URL != "embedded" {
+		fmt.Fprintln(w, "cherga: warning:", config.DemoSiteShared)
+	}
 	fmt.Fprintln(w, "cherga:", name, "ok")
 }
 

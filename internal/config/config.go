@@ -1296,6 +1296,11 @@ func (c *Config) Service(id string) *Service {
 	return nil
 }
 
+// DemoSiteShared is the warning of an office that keeps the built-in
+// office's site, demo, on a broker that is not the embedded one: a second
+// such office shares its topics and its client id.
+const DemoSiteShared = "the site is demo, the built-in office's, on a broker that is not the embedded one: give each office on a shared broker its own site (site: in the office's file, and CHERGA_SITE in /etc/default/cherga), or offices take each other's topics"
+
 // ServiceIDs are the ids of the services, in order: what an unknown one
 // is refused with.
 func (c *Config) ServiceIDs() []string {

@@ -413,8 +413,7 @@ func Start(ctx context.Context, opts Opts) (_ *Office, err error) {
 	if o.brk == nil && cfg.Site == "demo" {
 		// demo is the built-in office's site: a second office that kept
 		// it shares the first one's topics and client id.
-		log.Warn("office: the site is demo, the built-in office's, on a broker that is not the embedded one: give each office on a shared broker its own site (site: in the office's file, and CHERGA_SITE in /etc/default/cherga), or offices take each other's topics",
-			"broker", config.RedactURL(o.url))
+		log.Warn("office: "+config.DemoSiteShared, "broker", config.RedactURL(o.url))
 	}
 	if o.brk != nil {
 		// The broker is ours: talk to it in the process, not over TCP.
