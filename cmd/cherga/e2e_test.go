@@ -595,3 +595,33 @@ func TestSystemdUnitsReadDefaults(t *testing.T) {
 		require.Contains(t, string(b), "\nEnvironmentFile=-/etc/default/cherga\n", u)
 	}
 }
+
+// The backup unit's command, as systemd hands it to the shell, gives
+// chergactl the broker, the site and CHERGA_BACKUP_ARGS of
+// /etc/default/cherga (none without it), and a copy a weekday.
+func TestBackupUnitCommand(t *testing.T) {
+	unit, err := os.ReadFile("../../firmware-config/systemd/cherga-backup.service")
+	require.NoError(t, err)
+	m := regexp.MustCompile(`(?m)^ExecStart=/bin/sh -c '(.*)'$`).FindSubmatch(unit)
+	require.NotNil(t, m, "no ExecStart of /bin/sh -c")
+	script := strings.NewReplacer("$$", "$", "%%", "%").Replace(string(m[1])) // systemd's escapes
+	fake := filepath.Join(t.TempDir(), "chergactl")
+	require.NoError(t, os.WriteFile(fake, []byte("#!/bin/sh\nfor a; do printf '%s\\n' \"$a\"; done\n"), 0o755))
+	require.Contains(t, script, "/usr/local/bin/chergactl ")
+	script = strings.Replace(script, "/usr/local/bin/chergactl", fake, 1)
+	run := func(env ...string) []string {
+		t.Helper()
+		cmd := exec.Command("/bin/sh", "-c", script)
+		cmd.Env = append([]string{"PATH=/usr/bin:/bin", "CHERGA_BROKER=tcp://127.0.0.1:1883", "CHERGA_SITE=kyiv-3"}, env...)
+		out, err := cmd.Output()
+		require.NoError(t, err)
+		return strings.Split(strings.TrimSpace(string(out)), "\n")
+	}
+	args := run("CHERGA_BACKUP_ARGS=-user backup-kyiv-3 -password-file /etc/cherga/backup.pass")
+	require.Len(t, args, 10, "%q", args)
+	require.Equal(t, []string{"-broker", "tcp://127.0.0.1:1883", "-site", "kyiv-3", "-user", "backup-kyiv-3", "-password-file", "/etc/cherga/backup.pass", "store.backup"}, args[:9])
+	require.Regexp(t, `^path=/var/backups/cherga/cherga-(Mon|Tue|Wed|Thu|Fri|Sat|Sun)\.db$`, args[9])
+	args = run()
+	require.Equal(t, []string{"-broker", "tcp://127.0.0.1:1883", "-site", "kyiv-3", "store.backup"}, args[:5])
+	require.Len(t, args, 6, "%q", args)
+}
