@@ -29,8 +29,9 @@ const (
 	KindIDEEPROM PinKind = "id_eeprom"
 	// KindUART is a pin of the serial port UART0, which carries the
 	// serial console when it is on (raspi-config) or a HAT's serial line:
-	// a button there would fight the console's output, and its input
-	// would read the console. Kept free unless allowed.
+	// a button or lamp there takes the pin from it. Taken, with a warning
+	// (PinCheckOpts.Warn) unless allowed: offices ran with buttons there
+	// before it was told apart.
 	KindUART PinKind = "uart"
 )
 
@@ -393,6 +394,9 @@ type PinCheckOpts struct {
 	// office may take anyway: I2C pins are fine for buttons when no I2C
 	// device is attached. Power and ground pins are never allowed.
 	Allow []string `yaml:"allow"`
+	// Warn, if set, is given what is taken but worth a word: a pin of
+	// the serial port not allowed (KindUART), as a PinError.
+	Warn func(*PinError) `yaml:"-"`
 }
 
 // Check validates the pins an office takes (from PinUses) against the
@@ -430,17 +434,18 @@ func (m *PinMap) Check(file string, uses []PinUse, opts *PinCheckOpts) error {
 		case KindGround:
 			bad("%s is a ground pin (%s), not a GPIO", u.Pin, p)
 			continue
-		case KindI2C, KindIDEEPROM, KindUART:
+		case KindI2C, KindIDEEPROM:
 			if !allowed(p) {
-				what := map[PinKind]string{KindI2C: "I2C", KindIDEEPROM: "the HAT ID EEPROM bus", KindUART: "the serial port"}[p.Kind]
-				uses := "if nothing uses it"
-				if p.Kind == KindUART {
-					uses = "it carries the serial console while that is on (raspi-config: Interface Options, Serial Port); if it is off and nothing else uses the port"
-				}
+				what := map[PinKind]string{KindI2C: "I2C", KindIDEEPROM: "the HAT ID EEPROM bus"}[p.Kind]
 				// The configuration's field, as one line the administrator
 				// can paste at the top level of the file.
-				bad("%s is %s %s, kept free for %s; %s, allow it in the configuration with gpio: {allow: [%s]} (the pin alone: gpio: {allow: [%s]})", p, what, p.Function, what, uses, p.Kind, p.Name)
+				bad("%s is %s %s, kept free for %s; if nothing uses it, allow it in the configuration with gpio: {allow: [%s]} (the pin alone: gpio: {allow: [%s]})", p, what, p.Function, what, p.Kind, p.Name)
 				continue
+			}
+		case KindUART:
+			if !allowed(p) && opts.Warn != nil {
+				opts.Warn(&PinError{File: file, Line: u.Line, Field: u.Field, Pin: u.Pin, err: ErrPinAssignment, Msg: fmt.Sprintf(
+					"%s is the serial port's %s: taken from the serial console if that is on (raspi-config: Interface Options, Serial Port, to turn it off); gpio: {allow: [uart]} (the pin alone: gpio: {allow: [%s]}) says it is meant, and this warning goes", p, p.Function, p.Name)})
 			}
 		}
 		if prev, dup := taken[p.Pin]; dup {

@@ -8,6 +8,7 @@ import (
 	"net/http/httptest"
 	"net/url"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -380,4 +381,35 @@ func TestLongPressWithoutLongPressMS(t *testing.T) {
 	tks, err := s.Engine().Tickets(ctx)
 	require.NoError(t, err)
 	require.Empty(t, tks)
+}
+
+// Buttons of one kiosk pressed at once from the page are each answered
+// with their own ticket: a GPIO press carries no id, and is matched by its
+// service.
+func TestPagePressesAtOnce(t *testing.T) {
+	cfg, err := firmwareconfig.Example("round-the-clock")
+	require.NoError(t, err)
+	_, s := startOffice(t, cfg)
+	srv := httptest.NewServer(s.Handler())
+	t.Cleanup(srv.Close)
+	services := []string{"social", "pension", "employment"}
+	got := make([]string, len(services))
+	var wg sync.WaitGroup
+	for i, svc := range services {
+		wg.Go(func() {
+			res, err := http.PostForm(srv.URL+"/api/press", url.Values{"kiosk": {"k1"}, "service": {svc}})
+			if err != nil {
+				got[i] = err.Error()
+				return
+			}
+			defer res.Body.Close()
+			b, _ := io.ReadAll(res.Body)
+			got[i] = string(b)
+		})
+	}
+	wg.Wait()
+	for i, svc := range services {
+		require.Contains(t, got[i], `"service":"`+svc+`"`, got[i])
+		require.Contains(t, got[i], `"ok":true`, got[i])
+	}
 }

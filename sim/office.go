@@ -249,7 +249,8 @@ var askSeq atomic.Int64
 // PressAnswer presses a kiosk's button for service, as Press (long: as
 // LongPress), and returns the kiosk's answer ({root}/kiosk/{k}/ticket):
 // the ticket, or why none was given. A press over MQTT is matched by its
-// id; a GPIO button's carries none, and the kiosk's next answer is taken.
+// id; a GPIO button's carries none, and the kiosk's next answer for its
+// service is taken (two presses of one button at once may swap answers).
 func (s *Office) PressAnswer(ctx context.Context, kiosk, service string, long bool) (json.RawMessage, error) {
 	id := fmt.Sprintf("sim-%d-%d", os.Getpid(), askSeq.Add(1))
 	topic := bus.KioskTicket(s.Config().Root(), kiosk)
@@ -260,7 +261,7 @@ func (s *Office) PressAnswer(ctx context.Context, kiosk, service string, long bo
 	}
 	return s.answer(ctx, mark, topic, func(a map[string]any) bool {
 		press, ok := a["press"].(string)
-		return press == id || pin && !ok
+		return press == id || pin && !ok && a["service"] == service
 	})
 }
 

@@ -357,17 +357,17 @@ func exampleWith(t *testing.T, old, new string) (string, []byte) {
 // pasted into the file as they are; the allow: alone is refused.
 func TestPinCheckSaysHowToAllow(t *testing.T) {
 	path, doc := exampleWith(t, "pin: GPIO27", "pin: GPIO2")
-	_, err := loadConfig(path)
+	_, err := loadConfig(path, nil)
 	require.Error(t, err)
 	fixes := regexp.MustCompile(`gpio: \{allow: \[[a-zA-Z0-9_]+\]\}`).FindAllString(err.Error(), -1)
 	require.Equal(t, []string{"gpio: {allow: [i2c]}", "gpio: {allow: [GPIO2]}"}, fixes, "%v", err)
 	for _, fix := range fixes {
 		require.NoError(t, os.WriteFile(path, append(doc, "\n"+fix+"\n"...), 0o644))
-		_, err := loadConfig(path)
+		_, err := loadConfig(path, nil)
 		require.NoError(t, err, fix)
 	}
 	require.NoError(t, os.WriteFile(path, append(doc, "\nallow: [i2c]\n"...), 0o644))
-	_, err = loadConfig(path)
+	_, err = loadConfig(path, nil)
 	require.ErrorContains(t, err, "field allow not found")
 }
 
@@ -394,7 +394,7 @@ func TestPinsOpenedByTheirGPIOName(t *testing.T) {
 	doc := bytes.Replace(raw, []byte("pin: GPIO17, lamp: GPIO23"), []byte("pin: P1_11, lamp: bcm23"), 1)
 	require.NotEqual(t, raw, doc)
 	require.NoError(t, os.WriteFile(path, doc, 0o644))
-	cfg, err := loadConfig(path)
+	cfg, err := loadConfig(path, nil)
 	require.NoError(t, err)
 	require.Equal(t, "GPIO17", cfg.Kiosks[0].Buttons[0].Pin)
 	require.Equal(t, "GPIO23", cfg.Kiosks[0].Buttons[0].Lamp)
@@ -403,7 +403,7 @@ func TestPinsOpenedByTheirGPIOName(t *testing.T) {
 	doc = bytes.Replace(raw, []byte(`{id: "2", services: [social]}`), []byte(`{id: "2", services: [social], <<: {lamp: GPIO3}}`), 1)
 	require.NotEqual(t, raw, doc)
 	require.NoError(t, os.WriteFile(path, doc, 0o644))
-	_, err = loadConfig(path)
+	_, err = loadConfig(path, nil)
 	require.ErrorContains(t, err, "counters[1].lamp: GPIO3")
 }
 
@@ -547,6 +547,13 @@ func TestCheckFlag(t *testing.T) {
 	out, code = run(pins)
 	require.Equal(t, 2, code, out)
 	require.Contains(t, out, "GPIO2 (pin 3)")
+	// The serial port's pin is taken, with a word.
+	uart, _ := exampleWith(t, "pin: GPIO27", "pin: GPIO14")
+	out, code = run(uart)
+	require.Equal(t, 0, code, out)
+	require.Contains(t, out, "cherga: warning: device: "+uart+":")
+	require.Contains(t, out, "GPIO14 (pin 8) is the serial port's TXD0: taken from the serial console if that is on")
+	require.Contains(t, out, uart+" ok")
 
 	// A printer model none of the profiles is, and then one of the file's.
 	model, _ := exampleWith(t, "profile: epson-tm-t20", "profile: rongta-rp80")
@@ -554,6 +561,11 @@ func TestCheckFlag(t *testing.T) {
 	require.Equal(t, 2, code, out)
 	require.Contains(t, out, `kiosks[0] (id "k1").profile: printer: unknown profile "rongta-rp80"`)
 	require.Contains(t, out, "another model: printer_profiles in the office's configuration")
+	// A screen kiosk's too: the start looks it up all the same.
+	screen, _ := exampleWith(t, "printer: \"serial:/dev/ttyUSB0?baud=19200\"\n    profile: epson-tm-t20", "printer: none\n    profile: rongta-rp80")
+	out, code = run(screen)
+	require.Equal(t, 2, code, out)
+	require.Contains(t, out, `unknown profile "rongta-rp80"`)
 	own, _ = exampleWith(t, "profile: epson-tm-t20", "profile: rongta-rp80")
 	b, err := os.ReadFile(own)
 	require.NoError(t, err)
@@ -598,7 +610,9 @@ func TestSystemdUnitsReadDefaults(t *testing.T) {
 
 // The backup unit's command, as systemd hands it to the shell, gives
 // chergactl the broker, the site and CHERGA_BACKUP_ARGS of
-// /etc/default/cherga (none without it), and a copy a weekday.
+// /etc/default/cherga (none without it), and a copy a weekday. The line
+// the unit's comment gives for that file is read by the shell too (the
+// README's cron line sources it).
 func TestBackupUnitCommand(t *testing.T) {
 	unit, err := os.ReadFile("../../firmware-config/systemd/cherga-backup.service")
 	require.NoError(t, err)
@@ -624,4 +638,12 @@ func TestBackupUnitCommand(t *testing.T) {
 	args = run()
 	require.Equal(t, []string{"-broker", "tcp://127.0.0.1:1883", "-site", "kyiv-3", "store.backup"}, args[:5])
 	require.Len(t, args, 6, "%q", args)
+
+	line := regexp.MustCompile(`(?m)^#   (CHERGA_BACKUP_ARGS=.*)$`).FindSubmatch(unit)
+	require.NotNil(t, line)
+	defaults := filepath.Join(t.TempDir(), "cherga")
+	require.NoError(t, os.WriteFile(defaults, append(line[1], '\n'), 0o600))
+	out, err := exec.Command("/bin/sh", "-c", `set -a && . "$0" && printf '%s' "$CHERGA_BACKUP_ARGS"`, defaults).CombinedOutput()
+	require.NoError(t, err, "%s", out)
+	require.Equal(t, "-user backup-kyiv-3 -password-file /etc/cherga/backup.pass", string(out))
 }

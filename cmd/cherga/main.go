@@ -62,7 +62,13 @@ func main() {
 	}
 	log := slog.New(journal.Handler(os.Stderr, &slog.HandlerOptions{Level: level}))
 
-	cfg, err := loadConfig(*cfgPath)
+	// A pin taken that is worth a word (the serial port's): said by -check
+	// as its other warnings are, logged at a start.
+	pinWarn := func(e *device.PinError) { log.Warn("cherga: " + e.Error()) }
+	if *check {
+		pinWarn = func(e *device.PinError) { fmt.Println("cherga: warning:", e) }
+	}
+	cfg, err := loadConfig(*cfgPath, pinWarn)
 	if err != nil {
 		if *check {
 			os.Exit(checkFailed(os.Stderr, err))
@@ -81,6 +87,9 @@ func main() {
 		log.Warn(msg, "CHERGA_SITE", os.Getenv("CHERGA_SITE"), "site", cfg.Site)
 	}
 	if *check {
+		if err := checkProfiles(cfg); err != nil {
+			os.Exit(checkFailed(os.Stderr, err))
+		}
 		name := *cfgPath
 		if name == "" {
 			name = "the built-in office"
@@ -233,8 +242,9 @@ func exampleStatusURL(cfg *config.Config) string {
 
 // loadConfig reads the office (the built-in one without a path) and checks
 // its GPIO assignment against the Raspberry Pi header, naming the pin and
-// the line of the file when a button takes a pin it must not.
-func loadConfig(path string) (*config.Config, error) {
+// the line of the file when a button takes a pin it must not; warn (if
+// set) is given a pin taken that is worth a word.
+func loadConfig(path string, warn func(*device.PinError)) (*config.Config, error) {
 	var raw []byte
 	var cfg *config.Config
 	var err error
@@ -252,21 +262,15 @@ func loadConfig(path string) (*config.Config, error) {
 	if err != nil {
 		return nil, err
 	}
-	if err := checkPins(cfg, name, raw); err != nil {
-		return cfg, err
-	}
-	return cfg, checkProfiles(cfg)
+	return cfg, checkPins(cfg, name, raw, warn)
 }
 
 // checkProfiles refuses a kiosk whose printer's profile names no model
 // (not built in, not in printers.yaml, not in the file's
-// printer_profiles), as the start would: -check says it too.
+// printer_profiles), as the start does: for -check.
 func checkProfiles(cfg *config.Config) error {
 	var errs config.Errors
 	for i, k := range cfg.Kiosks {
-		if k.Printer == "none" {
-			continue // a screen kiosk prints nothing
-		}
 		if _, err := firmwareconfig.PrinterProfile(k.Profile, cfg.PrinterProfiles); err != nil {
 			f := fmt.Sprintf("kiosks[%d].profile", i)
 			errs = append(errs, &config.FieldError{Field: f, Message: err.Error(), Where: cfg.Where(f)})
@@ -278,7 +282,7 @@ func checkProfiles(cfg *config.Config) error {
 	return nil
 }
 
-func checkPins(cfg *config.Config, name string, raw []byte) error {
+func checkPins(cfg *config.Config, name string, raw []byte, warn func(*device.PinError)) error {
 	mapYAML, err := firmwareconfig.PinMap(cfg.GPIO.Board)
 	if err != nil {
 		return fmt.Errorf("%s: gpio.board: no pin map %q (have %s)", name, cfg.GPIO.Board, strings.Join(firmwareconfig.PinMaps(), ", "))
@@ -291,7 +295,7 @@ func checkPins(cfg *config.Config, name string, raw []byte) error {
 	if err != nil {
 		return err
 	}
-	if err := pm.Check(name, uses, &device.PinCheckOpts{Allow: cfg.GPIO.Allow}); err != nil {
+	if err := pm.Check(name, uses, &device.PinCheckOpts{Allow: cfg.GPIO.Allow, Warn: warn}); err != nil {
 		return err
 	}
 	// The check takes P1_11, BCM17 or gpio17 for GPIO17; the GPIO driver

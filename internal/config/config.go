@@ -237,7 +237,8 @@ type GPIO struct {
 	// Board names the pin map of firmware-config/pinmaps (rpi-40pin).
 	Board string `yaml:"board,omitempty" json:"board,omitempty"`
 	// Allow lets buttons take pins that are normally kept free: a pin name
-	// (GPIO2) or a kind (i2c, id_eeprom, uart).
+	// (GPIO2) or a kind (i2c, id_eeprom; uart: the serial port's, taken
+	// without it too, with a warning).
 	Allow []string `yaml:"allow,omitempty" json:"allow,omitempty"`
 	// DebounceMS is how long a button's level must hold, without an edge,
 	// before it counts: mechanical buttons bounce for 1 to 20 ms, a worn

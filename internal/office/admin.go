@@ -68,15 +68,20 @@ func badArg(field, format string, args ...any) *AdminError {
 	return &AdminError{Code: "bad_request", Field: field, Message: fmt.Sprintf(format, args...)}
 }
 
-// privateTmp reports whether path is in a /tmp of the controller's own:
-// run by systemd (INVOCATION_ID set), whose unit gives it a private /tmp
-// and /var/tmp, deleted when it stops.
-func privateTmp(path string) bool {
+// privateTmp is the directory, /tmp or /var/tmp, path is in when it is
+// the controller's own: run by systemd (INVOCATION_ID set), whose unit
+// gives it a private /tmp and /var/tmp, deleted when it stops; "" else.
+func privateTmp(path string) string {
 	if os.Getenv("INVOCATION_ID") == "" {
-		return false
+		return ""
 	}
 	path = filepath.Clean(path)
-	return slices.ContainsFunc([]string{"/tmp", "/var/tmp"}, func(d string) bool { return path == d || strings.HasPrefix(path, d+"/") })
+	for _, d := range []string{"/tmp", "/var/tmp"} {
+		if path == d || strings.HasPrefix(path, d+"/") {
+			return d
+		}
+	}
+	return ""
 }
 
 // noService refuses a service the office does not have, naming the ones
@@ -421,8 +426,8 @@ var adminOps = map[string]func(o *Office, ctx context.Context, args json.RawMess
 			return nil, badArg("path", "required: an absolute path on the controller's machine (/var/backups/cherga/cherga.db)")
 		case !filepath.IsAbs(a.Path):
 			return nil, badArg("path", "%q is not an absolute path: give one on the controller's machine (/var/backups/cherga/cherga.db)", a.Path)
-		case privateTmp(a.Path):
-			return nil, badArg("path", "%q is in the controller's own /tmp (its systemd unit has PrivateTmp=yes): nobody else sees the copy, and it is deleted when cherga stops; give another directory (/var/backups/cherga/cherga.db)", a.Path)
+		case privateTmp(a.Path) != "":
+			return nil, badArg("path", "%q is in %s: run by systemd, cherga has a %[2]s of its own (cherga.service: PrivateTmp=yes), which nobody else sees and which is deleted when cherga stops; give another directory (/var/backups/cherga/cherga.db)", a.Path, privateTmp(a.Path))
 		}
 		n, err := o.eng.Backup(a.Path, a.Compact)
 		if err != nil {

@@ -493,7 +493,7 @@ func TestAdminErrorsSayWhatToDo(t *testing.T) {
 		r := o.Admin(ctx, office.AdminRequest{ID: "b", Op: "store.backup", Args: json.RawMessage(`{"path":"` + path + `"}`)})
 		require.False(t, r.OK, path)
 		require.Equal(t, "path", r.Error.Field)
-		require.Contains(t, r.Error.Message, `"`+path+`" is in the controller's own /tmp (its systemd unit has PrivateTmp=yes)`)
+		require.Contains(t, r.Error.Message, `"`+path+`" is in `+filepath.Dir(path)+`: run by systemd, cherga has a `+filepath.Dir(path)+` of its own (cherga.service: PrivateTmp=yes)`)
 		require.NoFileExists(t, path)
 	}
 	r := o.Admin(ctx, office.AdminRequest{ID: "c", Op: "counter.close", Args: json.RawMessage(`{"counter":"1"}`)})

@@ -1307,7 +1307,7 @@ func (k *kiosk) print(ctx context.Context, doc []byte, label string) error {
 			return nil
 		case errors.Is(err, printer.ErrUnconfirmed) && ctx.Err() != nil:
 			k.o.log.Warn("office: the office stopped before the printer said whether it printed a ticket; it stays in the queue", "kiosk", k.cfg.ID, "ticket", label)
-			return nil
+			return &stoppedAfter{ctx.Err()} // unsure: kept, and not counted as printed
 		case errors.Is(err, printer.ErrUnconfirmed):
 			// A model without GS ( H under a profile that says
 			// process_id is asked no more (ErrCannotConfirm).
@@ -1336,7 +1336,7 @@ func (k *kiosk) print(ctx context.Context, doc []byte, label string) error {
 		// printer prints what its buffer holds): unsure.
 		if ctx.Err() != nil {
 			k.o.log.Warn("office: the office stopped before the printer said whether it printed a ticket; it stays in the queue", "kiosk", k.cfg.ID, "ticket", label)
-			return nil
+			return &stoppedAfter{ctx.Err()}
 		}
 		k.o.log.Warn("office: the printer did not confirm a ticket; it stays in the queue", "kiosk", k.cfg.ID, "ticket", label, "err", err)
 		k.setStatus(st, err)
@@ -1482,7 +1482,12 @@ func adminReprint(o *Office, ctx context.Context, args json.RawMessage) (any, er
 	}
 	if err := o.Reprint(ctx, kiosk, t.ID); err != nil {
 		if rf := (*reprintFailed)(nil); errors.As(err, &rf) && ctx.Err() == nil {
-			return nil, &AdminError{Code: "refused", Field: "kiosk", Message: rf.Error() + ": " + rf.fix + ", and ask again"}
+			again := ", and ask again"
+			if errors.As(err, new(*stoppedAfter)) {
+				// The copy went to the printer: it may be on its paper.
+				again = "; the copy may have printed before it stopped: look at the printer before asking again"
+			}
+			return nil, &AdminError{Code: "refused", Field: "kiosk", Message: rf.Error() + ": " + rf.fix + again}
 		}
 		return nil, err
 	}

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"unicode"
 	"unicode/utf8"
 )
 
@@ -59,7 +60,7 @@ const longVowels = "іиу"
 var unstressed = map[string]bool{}
 
 func init() {
-	for _, w := range strings.Fields("а але б би в від до ж же з за зі з-під із й і на над не ні о об по під при про та у через чи") {
+	for _, w := range strings.Fields("а але б би в від до ж же з за зі із й і на над не ні о об по під при про та у через чи") {
 		unstressed[w] = true
 	}
 }
@@ -69,10 +70,17 @@ func init() {
 // for the unstressed ones).
 func ukSay(text string) (string, error) {
 	var words []string
-	for _, w := range strings.Fields(strings.ToLower(text)) {
-		if w = strings.Trim(w, ".,!?:;«»\"—–"); w != "" {
+	// A hyphen joins words said each with its own stress, or none (з-під).
+	for _, w := range strings.FieldsFunc(strings.ToLower(text), func(r rune) bool { return unicode.IsSpace(r) || r == '-' }) {
+		if w = strings.Trim(w, ".,!?:;…«»\"—–"); w != "" {
+			if strings.Trim(w, "'ʼ’") == "" {
+				return "", fmt.Errorf("%q has a word of no letter", text)
+			}
 			words = append(words, w)
 		}
+	}
+	if len(words) == 0 {
+		return "", fmt.Errorf("%q has no word to say", text)
 	}
 	if len(words) == 1 && utf8.RuneCountInString(words[0]) == 1 && strings.Contains(longVowels, words[0]) {
 		return "'" + ukVowels[[]rune(words[0])[0]] + ":", nil

@@ -5,6 +5,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"unicode"
 
 	"github.com/stretchr/testify/require"
 
@@ -19,9 +20,11 @@ func TestEveryUkrainianClipIsSaid(t *testing.T) {
 		ph, err := ukSay(texts[id])
 		require.NoError(t, err, id)
 		words := strings.Fields(ph)
+		said := strings.FieldsFunc(strings.ToLower(texts[id]), func(r rune) bool { return unicode.IsSpace(r) || r == '-' })
+		require.Len(t, said, len(words), id)
 		for i, w := range words {
 			n := strings.Count(w, "'")
-			if len(words) > 1 && unstressed[strings.Fields(strings.ToLower(texts[id]))[i]] {
+			if len(words) > 1 && unstressed[strings.Trim(said[i], ".,!?:;…«»\"—–")] {
 				require.Zero(t, n, "%s: %q is not stressed", id, w)
 				continue
 			}
@@ -61,6 +64,7 @@ func TestUkSay(t *testing.T) {
 		{"и", "'I:"},  // a letter said by a bare и, і or у is long
 		{"а", "'A"},   // a letter, not the conjunction
 		{"Пройдіть у кабінет", "p@-rojd;'it; u kab;in'Et"},
+		{"з-під укриття", "z_ p;id uk@-rIt;t;'A"}, // a hyphen joins words; з stays voiced
 		{"є", "j'E"},
 	} {
 		got, err := ukSay(tc.text)
@@ -76,4 +80,8 @@ func TestUkSayRefuses(t *testing.T) {
 	require.ErrorContains(t, err, "add it there")
 	_, err = ukSay("вікно 5")
 	require.ErrorContains(t, err, `'5'`)
+	_, err = ukSay("« ' »")
+	require.ErrorContains(t, err, "a word of no letter")
+	_, err = ukSay("…")
+	require.ErrorContains(t, err, "has no word to say")
 }
