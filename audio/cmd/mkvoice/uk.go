@@ -13,9 +13,9 @@ import (
 // (десйать), a soft л or н as a hard one (нул), ч soft, о unstressed as
 // а, and its stress is often wrong (ТАлон, ВІкно). A call said so has the
 // accent of a Russian speaker. So mkvoice does not let it read Ukrainian:
-// ukPhonemes spells each Ukrainian clip in espeak-ng's phonemes itself,
-// by the rules of Ukrainian pronunciation, from the text with its stress
-// (stressed), and espeak-ng only voices them.
+// ukSay spells each Ukrainian clip in espeak-ng's phonemes itself, by the
+// rules of Ukrainian pronunciation (spell, render), from the text with its
+// stress (stressed), and espeak-ng only voices them.
 
 // stressed is every Ukrainian clip word of more than one syllable, with
 // an acute accent (U+0301) after its stressed vowel. mkvoice refuses a
