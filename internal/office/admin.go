@@ -69,19 +69,38 @@ func badArg(field, format string, args ...any) *AdminError {
 }
 
 // privateTmp is the directory, /tmp or /var/tmp, path is in when it is
-// the controller's own: run by systemd (INVOCATION_ID set), whose unit
-// gives it a private /tmp and /var/tmp, deleted when it stops; "" else.
+// the controller's own: a systemd unit with PrivateTmp=yes (cherga.service)
+// mounts a directory of its own there, deleted when it stops, which
+// mountinfo (the process's /proc/self/mountinfo) shows as a mount of a
+// systemd-private-… directory on it; "" else.
 func privateTmp(path string) string {
-	if os.Getenv("INVOCATION_ID") == "" {
-		return ""
-	}
 	path = filepath.Clean(path)
 	for _, d := range []string{"/tmp", "/var/tmp"} {
-		if path == d || strings.HasPrefix(path, d+"/") {
+		if (path == d || strings.HasPrefix(path, d+"/")) && privateMount(d) {
 			return d
 		}
 	}
 	return ""
+}
+
+// mountinfo is the file privateMount reads; tests give another.
+var mountinfo = "/proc/self/mountinfo"
+
+// privateMount reports whether dir is a mount of a systemd-private-…
+// directory (PrivateTmp=yes): mountinfo's fourth field, the root of the
+// mount within its file system, for the mount point dir, its fifth.
+func privateMount(dir string) bool {
+	b, err := os.ReadFile(mountinfo)
+	if err != nil {
+		return false
+	}
+	private := false
+	for line := range strings.Lines(string(b)) {
+		if f := strings.Fields(line); len(f) > 4 && f[4] == dir {
+			private = strings.Contains(f[3], "/systemd-private-") // the last mount on dir wins
+		}
+	}
+	return private
 }
 
 // noService refuses a service the office does not have, naming the ones

@@ -10,6 +10,13 @@ import (
 	"github.com/cherga/cherga/queue"
 )
 
+// SetMountinfo makes the controller read path as its mountinfo.
+func SetMountinfo(path string) (restore func()) {
+	was := mountinfo
+	mountinfo = path
+	return func() { mountinfo = was }
+}
+
 // MsgStillAway is what the publisher logs, at debug level, at each retry
 // that finds the broker still unreachable.
 const MsgStillAway = msgStillAway

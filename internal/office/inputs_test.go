@@ -487,8 +487,13 @@ func TestAdminErrorsSayWhatToDo(t *testing.T) {
 		require.Contains(t, r.Error.Message, tc.says, "%s %s", tc.op, tc.args)
 	}
 	// Run by systemd, whose unit gives cherga a /tmp of its own, deleted
-	// as it stops: a backup there would be lost.
-	t.Setenv("INVOCATION_ID", "5f0c")
+	// as it stops: a backup there would be lost. (A mountinfo as such a
+	// unit's process has it; systemd-run without PrivateTmp has none.)
+	mi := filepath.Join(t.TempDir(), "mountinfo")
+	require.NoError(t, os.WriteFile(mi, []byte("22 1 179:2 / / rw,noatime shared:1 - ext4 /dev/mmcblk0p2 rw\n"+
+		"30 22 179:2 /tmp/systemd-private-5f0c-cherga.service-Yb2x/tmp /tmp rw,nosuid,nodev shared:2 - ext4 /dev/mmcblk0p2 rw\n"+
+		"31 22 179:2 /var/tmp/systemd-private-5f0c-cherga.service-Qq1a/tmp /var/tmp rw,nosuid,nodev shared:2 - ext4 /dev/mmcblk0p2 rw\n"), 0o600))
+	t.Cleanup(office.SetMountinfo(mi))
 	for _, path := range []string{"/tmp/pre-upgrade.db", "/var/tmp/b.db"} {
 		r := o.Admin(ctx, office.AdminRequest{ID: "b", Op: "store.backup", Args: json.RawMessage(`{"path":"` + path + `"}`)})
 		require.False(t, r.OK, path)
@@ -496,6 +501,13 @@ func TestAdminErrorsSayWhatToDo(t *testing.T) {
 		require.Contains(t, r.Error.Message, `"`+path+`" is in `+filepath.Dir(path)+`: run by systemd, cherga has a `+filepath.Dir(path)+` of its own (cherga.service: PrivateTmp=yes)`)
 		require.NoFileExists(t, path)
 	}
+	// A /tmp of the whole machine (no PrivateTmp) takes it.
+	require.NoError(t, os.WriteFile(mi, []byte("22 1 179:2 / / rw,noatime shared:1 - ext4 /dev/mmcblk0p2 rw\n"+
+		"40 22 0:30 / /tmp rw,nosuid,nodev shared:3 - tmpfs tmpfs rw\n"), 0o600))
+	shared := filepath.Join(t.TempDir(), "b.db")
+	sr := o.Admin(ctx, office.AdminRequest{ID: "b2", Op: "store.backup", Args: json.RawMessage(`{"path":"` + shared + `"}`)})
+	require.True(t, sr.OK, "%+v", sr.Error)
+	require.FileExists(t, shared)
 	r := o.Admin(ctx, office.AdminRequest{ID: "c", Op: "counter.close", Args: json.RawMessage(`{"counter":"1"}`)})
 	require.True(t, r.OK, "%+v", r.Error)
 	r = o.Admin(ctx, office.AdminRequest{ID: "t", Op: "ticket.call", Args: json.RawMessage(`{"ticket":"А001","counter":"1"}`)})
