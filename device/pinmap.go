@@ -419,9 +419,10 @@ func (m *PinMap) Check(file string, uses []PinUse, opts *PinCheckOpts) error {
 	var errs PinErrors
 	taken := map[int]PinUse{}
 	for _, u := range uses {
-		bad := func(format string, args ...any) {
-			errs = append(errs, &PinError{File: file, Line: u.Line, Field: u.Field, Pin: u.Pin, Msg: fmt.Sprintf(format, args...), err: ErrPinAssignment})
+		pinErr := func(format string, args ...any) *PinError {
+			return &PinError{File: file, Line: u.Line, Field: u.Field, Pin: u.Pin, Msg: fmt.Sprintf(format, args...), err: ErrPinAssignment}
 		}
+		bad := func(format string, args ...any) { errs = append(errs, pinErr(format, args...)) }
 		p, ok := m.Lookup(u.Pin)
 		if !ok {
 			bad("%q is not a pin of the %s; use a GPIO name such as GPIO17, or P1_11 for physical pin 11", u.Pin, m.Name)
@@ -444,8 +445,7 @@ func (m *PinMap) Check(file string, uses []PinUse, opts *PinCheckOpts) error {
 			}
 		case KindUART:
 			if !allowed(p) && opts.Warn != nil {
-				opts.Warn(&PinError{File: file, Line: u.Line, Field: u.Field, Pin: u.Pin, err: ErrPinAssignment, Msg: fmt.Sprintf(
-					"%s is the serial port's %s: taken from the serial console if that is on (raspi-config: Interface Options, Serial Port, to turn it off); gpio: {allow: [uart]} (the pin alone: gpio: {allow: [%s]}) says it is meant, and this warning goes", p, p.Function, p.Name)})
+				opts.Warn(pinErr("%s is the serial port's %s: taken from the serial console if that is on (raspi-config: Interface Options, Serial Port, to turn it off); gpio: {allow: [uart]} (the pin alone: gpio: {allow: [%s]}) says it is meant, and this warning goes", p, p.Function, p.Name))
 			}
 		}
 		if prev, dup := taken[p.Pin]; dup {

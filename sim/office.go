@@ -246,13 +246,17 @@ const answerWait = 5 * time.Second
 // askSeq numbers the presses and commands that wait for their answer.
 var askSeq atomic.Int64
 
+// askID is the id of a press or command that waits for its answer: this
+// process's own, as another simulator on the broker may count too.
+func askID() string { return fmt.Sprintf("sim-%d-%d", os.Getpid(), askSeq.Add(1)) }
+
 // PressAnswer presses a kiosk's button for service, as Press (long: as
 // LongPress), and returns the kiosk's answer ({root}/kiosk/{k}/ticket):
 // the ticket, or why none was given. A press over MQTT is matched by its
 // id; a GPIO button's carries none, and the kiosk's next answer for its
 // service is taken (two presses of one button at once may swap answers).
 func (s *Office) PressAnswer(ctx context.Context, kiosk, service string, long bool) (json.RawMessage, error) {
-	id := fmt.Sprintf("sim-%d-%d", os.Getpid(), askSeq.Add(1))
+	id := askID()
 	topic := bus.KioskTicket(s.Config().Root(), kiosk)
 	mark := s.Bus.Mark()
 	pin, err := s.pressID(kiosk, service, long, id)
@@ -269,7 +273,7 @@ func (s *Office) PressAnswer(ctx context.Context, kiosk, service string, long bo
 // transfer, Transfer: to, toCounter), and returns the controller's
 // acknowledgement ({root}/counter/{c}/ack).
 func (s *Office) CounterAnswer(ctx context.Context, counter, action, to, toCounter string) (json.RawMessage, error) {
-	id := fmt.Sprintf("sim-%d-%d", os.Getpid(), askSeq.Add(1))
+	id := askID()
 	topic := bus.CounterAck(s.Config().Root(), counter)
 	mark := s.Bus.Mark()
 	if err := s.counterCmd(counter, map[string]string{"action": action, "to": to, "to_counter": toCounter, "id": id}); err != nil {

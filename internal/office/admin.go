@@ -440,13 +440,13 @@ var adminOps = map[string]func(o *Office, ctx context.Context, args json.RawMess
 		if err := decodeArgs(args, &a); err != nil {
 			return nil, err
 		}
-		switch {
+		switch tmp := privateTmp(a.Path); {
 		case a.Path == "":
 			return nil, badArg("path", "required: an absolute path on the controller's machine (/var/backups/cherga/cherga.db)")
 		case !filepath.IsAbs(a.Path):
 			return nil, badArg("path", "%q is not an absolute path: give one on the controller's machine (/var/backups/cherga/cherga.db)", a.Path)
-		case privateTmp(a.Path) != "":
-			return nil, badArg("path", "%q is in %s: run by systemd, cherga has a %[2]s of its own (cherga.service: PrivateTmp=yes), which nobody else sees and which is deleted when cherga stops; give another directory (/var/backups/cherga/cherga.db)", a.Path, privateTmp(a.Path))
+		case tmp != "":
+			return nil, badArg("path", "%q is in %s: run by systemd, cherga has a %[2]s of its own (cherga.service: PrivateTmp=yes), which nobody else sees and which is deleted when cherga stops; give another directory (/var/backups/cherga/cherga.db)", a.Path, tmp)
 		}
 		n, err := o.eng.Backup(a.Path, a.Compact)
 		if err != nil {

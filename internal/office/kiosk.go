@@ -1299,6 +1299,12 @@ func (e *stoppedAfter) Unwrap() error { return e.err }
 func (k *kiosk) print(ctx context.Context, doc []byte, label string) error {
 	pctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	defer cancel()
+	// The office stopping before the printer said: unsure, so the ticket
+	// is kept, and a reprint not counted as printed.
+	stopping := func() error {
+		k.o.log.Warn("office: the office stopped before the printer said whether it printed a ticket; it stays in the queue", "kiosk", k.cfg.ID, "ticket", label)
+		return &stoppedAfter{ctx.Err()}
+	}
 	if !k.noStatus {
 		err := k.prn.PrintConfirmed(pctx, doc)
 		switch {
@@ -1306,8 +1312,7 @@ func (k *kiosk) print(ctx context.Context, doc []byte, label string) error {
 			_ = k.ready(pctx) // the state it is in now, for the next press
 			return nil
 		case errors.Is(err, printer.ErrUnconfirmed) && ctx.Err() != nil:
-			k.o.log.Warn("office: the office stopped before the printer said whether it printed a ticket; it stays in the queue", "kiosk", k.cfg.ID, "ticket", label)
-			return &stoppedAfter{ctx.Err()} // unsure: kept, and not counted as printed
+			return stopping()
 		case errors.Is(err, printer.ErrUnconfirmed):
 			// A model without GS ( H under a profile that says
 			// process_id is asked no more (ErrCannotConfirm).
@@ -1335,8 +1340,7 @@ func (k *kiosk) print(ctx context.Context, doc []byte, label string) error {
 		// No answer, or the device gone after the ticket left (a USB
 		// printer prints what its buffer holds): unsure.
 		if ctx.Err() != nil {
-			k.o.log.Warn("office: the office stopped before the printer said whether it printed a ticket; it stays in the queue", "kiosk", k.cfg.ID, "ticket", label)
-			return &stoppedAfter{ctx.Err()}
+			return stopping()
 		}
 		k.o.log.Warn("office: the printer did not confirm a ticket; it stays in the queue", "kiosk", k.cfg.ID, "ticket", label, "err", err)
 		k.setStatus(st, err)

@@ -151,12 +151,17 @@ func set(list string) map[string]bool {
 	return m
 }
 
+// isVowel reports whether r is a vowel letter, iotated ones too.
+func isVowel(r rune) bool {
+	_, plain := ukVowels[r]
+	_, iot := iotated[r]
+	return plain || iot
+}
+
 func vowelCount(w string) int {
 	n := 0
 	for _, r := range w {
-		if _, ok := ukVowels[r]; ok {
-			n++
-		} else if _, ok := iotated[r]; ok {
+		if isVowel(r) {
 			n++
 		}
 	}
@@ -168,9 +173,7 @@ func oneVowelStressed(w string) string {
 	var b strings.Builder
 	for _, r := range w {
 		b.WriteRune(r)
-		if _, ok := ukVowels[r]; ok {
-			b.WriteRune(acute)
-		} else if _, ok := iotated[r]; ok {
+		if isVowel(r) {
 			b.WriteRune(acute)
 		}
 	}
