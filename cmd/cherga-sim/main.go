@@ -46,8 +46,13 @@ func main() {
 		verbose  = flag.Bool("v", false, "log debug messages")
 		rename   = flag.Bool("rename-site", false, "start on a state file that last ran as another site (the built-in office's demo, say): without it such a file is refused")
 		rate     = flag.Int("print-rate", 0, "`bytes` a second the virtual printers print, from a buffer as a USB printer does (700: a ticket in about half a second, as an Epson TM-T20); 0: at once")
+		showVer  = flag.Bool("version", false, "print the version and exit")
 	)
 	flag.Parse()
+	if *showVer {
+		fmt.Println("cherga-sim", version)
+		return
+	}
 	level := slog.LevelWarn
 	if *verbose {
 		level = slog.LevelDebug

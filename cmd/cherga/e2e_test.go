@@ -387,6 +387,21 @@ func TestBadPrinterFlag(t *testing.T) {
 	require.NoFileExists(t, db)
 }
 
+// A flag cherga does not know (a typo in CHERGA_ARGS) stops it with exit
+// status 2, and under systemd the journal files why as an error.
+func TestUnknownFlagJournaled(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds and runs the binary; skipped under -short")
+	}
+	cmd := exec.Command(buildCherga(t), "-lsiten", "127.0.0.1:0")
+	cmd.Env = append(os.Environ(), "JOURNAL_STREAM=8:1234")
+	out, err := cmd.CombinedOutput()
+	var exit *exec.ExitError
+	require.True(t, errors.As(err, &exit), "cherga must refuse: %v\n%s", err, out)
+	require.Equal(t, 2, exit.ExitCode())
+	require.Contains(t, string(out), "\n<3>cherga: flag provided but not defined: -lsiten\n")
+}
+
 // A pin the check takes in another spelling (P1_11, BCM17) is opened by the
 // name the GPIO driver knows (GPIO17).
 func TestPinsOpenedByTheirGPIOName(t *testing.T) {

@@ -51,7 +51,16 @@ func main() {
 		compact = flag.String("compact", "", "write the state file (-db, or the config's), with the controller stopped, into the new `file` without its free pages, checked first, and exit: 0 written, 1 not; put the file in the state file's place (README)")
 		verbose = flag.Bool("v", false, "log debug messages")
 	)
-	flag.Parse()
+	// A wrong flag (in CHERGA_ARGS, say) is why cherga does not start:
+	// said as its other last words are, as an error to the journal.
+	flag.CommandLine.Init(os.Args[0], flag.ContinueOnError)
+	if err := flag.CommandLine.Parse(os.Args[1:]); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return
+		}
+		journal.Fatal(os.Stderr, "cherga:", err)
+		os.Exit(2)
+	}
 	if *showVer {
 		fmt.Printf("cherga %s (store format %d)\n", version, queue.StoreFormat)
 		return
