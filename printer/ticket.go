@@ -373,7 +373,7 @@ func WaitText(d time.Duration) (uk, en string) {
 	}
 	switch {
 	case m < 1:
-		return "менше 1" + nbsp + "хв", "under 1" + nbsp + "min"
+		return "менше хвилини", "under a minute"
 	case m < 60:
 		return fmt.Sprintf("близько %d%sхв", m, nbsp), fmt.Sprintf("about %d%smin", m, nbsp)
 	case m%60 == 0:

@@ -263,7 +263,7 @@ func TestTicketOptionalFields(t *testing.T) {
 	require.Equal(t, "Б7\nПенсії", doc.String())
 	require.Empty(t, doc.QR)
 
-	require.Equal(t, "Б8\n\nПеред вами нікого немає / No one is ahead of you\nОчікування: менше 1\u00a0хв / Wait: under 1\u00a0min", printed(t, p, &Ticket{Label: "Б8", Ahead: 0, Wait: 0}).String())
+	require.Equal(t, "Б8\n\nПеред вами нікого немає / No one is ahead of you\nОчікування: менше хвилини / Wait: under a minute", printed(t, p, &Ticket{Label: "Б8", Ahead: 0, Wait: 0}).String())
 }
 
 func TestTicketNVLogo(t *testing.T) {
@@ -406,8 +406,8 @@ func TestWaitText(t *testing.T) {
 		d      time.Duration
 		uk, en string
 	}{
-		{0, "менше 1\u00a0хв", "under 1\u00a0min"},
-		{29 * time.Second, "менше 1\u00a0хв", "under 1\u00a0min"},
+		{0, "менше хвилини", "under a minute"},
+		{29 * time.Second, "менше хвилини", "under a minute"},
 		{30 * time.Second, "близько 1\u00a0хв", "about 1\u00a0min"},
 		{15 * time.Minute, "близько 15\u00a0хв", "about 15\u00a0min"},
 		{60 * time.Minute, "близько 1\u00a0год", "about 1\u00a0h"},

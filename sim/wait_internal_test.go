@@ -22,7 +22,7 @@ func TestWaitWords(t *testing.T) {
 		service, queue, want string
 	}{
 		{"social", `{"waiting":30,"eta_min":95}`, "близько 1\u00a0год 35\u00a0хв / about 1\u00a0h 35\u00a0min"},
-		{"social", `{"waiting":1,"eta_min":0}`, "менше 1\u00a0хв / under 1\u00a0min"},
+		{"social", `{"waiting":1,"eta_min":0}`, "менше хвилини / under a minute"},
 		{"social", `{"waiting":3,"eta_min":12}`, "близько 12\u00a0хв / about 12\u00a0min"},
 		{"social", `{"waiting":3,"eta_min":null}`, "жодне вікно не відкрите / no counter open"},
 		{"pension", `{"waiting":3,"eta_min":null}`, "жодне вікно не відкрите / no counter open"},

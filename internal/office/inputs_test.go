@@ -1885,7 +1885,7 @@ func TestKioskAnswersLate(t *testing.T) {
 	}
 	require.NotContains(t, answers[0], `"late"`, "called at once, served by 16:50")
 	// The screen shows what the ticket says, in its words.
-	require.Contains(t, answers[0], nbsp(`"message":"Ваш талон: Ц001. Перед вами нікого немає. Очікування: менше 1~хв. / Your ticket: Ts001. No one is ahead of you. Wait: under 1~min."`))
+	require.Contains(t, answers[0], nbsp(`"message":"Ваш талон: Ц001. Перед вами нікого немає. Очікування: менше хвилини. / Your ticket: Ts001. No one is ahead of you. Wait: under a minute."`))
 	require.Contains(t, answers[1], `"late":true`, "called at 16:50, served at 17:10")
 	require.Contains(t, answers[1], nbsp(`"message":"Ваш талон: Ц002. Перед вами: 1~особа. Очікування: близько 20~хв. Прийом до 17:00: можливо, вас не~встигнуть прийняти сьогодні. / Your ticket: Ts002. People ahead: 1. Wait: about 20~min. Open until 17:00: you may not be served today."`), "as the ticket says, with when the service closes")
 

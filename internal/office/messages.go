@@ -58,7 +58,7 @@ func pausedMessage(pe *queue.PausedError) string {
 // the ticket's words, for a screen to show: the number, the people ahead,
 // the wait when it can be estimated (wait ≥ 0) or else the break, and, for
 // a late ticket (closes, "15:04", set), when the service closes: a wait
-// "under 1 min" beside "you may not be served today" needs it.
+// "under a minute" beside "you may not be served today" needs it.
 func issuedMessage(label string, ahead int, wait time.Duration, closes string) string {
 	puk, pen := positionText(ahead, wait)
 	uk, en := "Ваш талон: "+label+". "+puk, "Your ticket: "+englishLabel(label)+". "+pen
