@@ -1912,7 +1912,7 @@ func TestKioskAnswersLateBeforeMidnight(t *testing.T) {
 	m, err := l.Wait(ctx, "qms/demo/kiosk/k1/ticket", nil)
 	require.NoError(t, err)
 	require.Contains(t, string(m.Payload), `"late":true`)
-	require.Contains(t, string(m.Payload), "Прийом до 24:00: можливо, вас не\u00a0встигнуть прийняти сьогодні. / Your ticket: Ts001. No one is ahead of you. Wait: under 1")
+	require.Contains(t, string(m.Payload), "Прийом до 24:00: можливо, вас не\u00a0встигнуть прийняти сьогодні. / Your ticket: Ts001. No one is ahead of you. Wait: under a minute.")
 }
 
 // The retained status gives the seq of the latest event at start: after a
