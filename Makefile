@@ -51,7 +51,7 @@ build:
 	@mkdir -p bin
 	$(GO) build -trimpath -ldflags '$(LDFLAGS)' -o bin/ $(addprefix ./cmd/,$(wildcard-cmds))
 
-## cross: static binaries for the Raspberry Pi in dist/
+## cross: static binaries for the Raspberry Pi in dist/, and their dist/SHA256SUMS
 cross:
 	@mkdir -p dist
 	for c in $(wildcard-cmds); do \
@@ -59,6 +59,7 @@ cross:
 	  GOOS=linux GOARCH=arm GOARM=7 $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o dist/$$c-linux-armv7 ./cmd/$$c && \
 	  GOOS=linux GOARCH=arm GOARM=6 $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o dist/$$c-linux-armv6 ./cmd/$$c || exit 1; \
 	done
+	cd dist && sha256sum *-linux-* > SHA256SUMS
 
 ## lint: go vet and a gofmt check
 lint:
