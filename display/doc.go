@@ -1,8 +1,10 @@
 // Package display builds the payloads of the office boards: the board above
 // each counter, the hall board, the per-service queue figures and the office
-// load for the website. It makes bytes only; topics and publishing belong to
-// the MQTT plumbing, and every payload here is published retained, so a board
-// that reconnects shows the current state at once.
+// load for the website. It makes bytes, and the topics of the boards that
+// read their own (BoardOpts.Messages); publishing belongs to the MQTT
+// plumbing. Every payload is published retained, so a board that reconnects
+// shows the current state at once, except an AWTRIX matrix's pop-up of a new
+// call, which is news only then.
 //
 // The payloads implement the external contract v1 (docs/mqtt.md, "MQTT
 // topics"):

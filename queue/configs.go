@@ -383,7 +383,7 @@ func panickedIn(pkg string) bool {
 func (e *Engine) view(fn func(*bolt.Tx) error) (err error) {
 	defer debug.SetPanicOnFault(debug.SetPanicOnFault(true))
 	defer recoverDamaged(e.db.Path(), &err)
-	if err = e.db.View(fn); errors.Is(err, bolt.ErrDatabaseNotOpen) {
+	if err = e.db.View(fn); errors.Is(err, berrors.ErrDatabaseNotOpen) {
 		return ErrEngineClosed
 	}
 	return err

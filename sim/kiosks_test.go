@@ -367,6 +367,11 @@ func TestPriorityAndTransferFromThePage(t *testing.T) {
 			require.Equal(t, "11", tk.ForCounter, "held for counter 11")
 		}
 	}
+	// A call by label: the page passes the ticket on.
+	code, got = ask(t, srv.URL+"/api/counter", url.Values{"counter": {"11"}, "action": {"call"}, "ticket": {"П001"}})
+	require.Equal(t, http.StatusOK, code, got)
+	require.Contains(t, got, `"ok":true`)
+	require.Contains(t, got, `"ticket":"П001"`)
 }
 
 // A long press on a GPIO button of a kiosk without long_press_ms would

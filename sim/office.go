@@ -269,14 +269,20 @@ func (s *Office) PressAnswer(ctx context.Context, kiosk, service string, long bo
 	})
 }
 
-// CounterAnswer presses a counter's button, as Counter (or, with action
-// transfer, Transfer: to, toCounter), and returns the controller's
-// acknowledgement ({root}/counter/{c}/ack).
-func (s *Office) CounterAnswer(ctx context.Context, counter, action, to, toCounter string) (json.RawMessage, error) {
+// CounterAnswer presses a counter's button, as Counter, and returns the
+// controller's acknowledgement ({root}/counter/{c}/ack). args are the
+// command's other members: "to" and "to_counter" of a transfer, "ticket"
+// of a call by label.
+func (s *Office) CounterAnswer(ctx context.Context, counter, action string, args map[string]string) (json.RawMessage, error) {
 	id := askID()
 	topic := bus.CounterAck(s.Config().Root(), counter)
 	mark := s.Bus.Mark()
-	if err := s.counterCmd(counter, map[string]string{"action": action, "to": to, "to_counter": toCounter, "id": id}); err != nil {
+	cmd := maps.Clone(args)
+	if cmd == nil {
+		cmd = map[string]string{}
+	}
+	cmd["action"], cmd["id"] = action, id
+	if err := s.counterCmd(counter, cmd); err != nil {
 		return nil, err
 	}
 	return s.answer(ctx, mark, topic, func(a map[string]any) bool { return a["id"] == id })

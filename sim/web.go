@@ -56,7 +56,11 @@ func (s *Office) Handler() http.Handler {
 		answer(w)(s.PressAnswer(r.Context(), r.FormValue("kiosk"), r.FormValue("service"), r.FormValue("long") == "1"))
 	})
 	mux.HandleFunc("POST /api/counter", func(w http.ResponseWriter, r *http.Request) {
-		answer(w)(s.CounterAnswer(r.Context(), r.FormValue("counter"), r.FormValue("action"), r.FormValue("to"), r.FormValue("to_counter")))
+		args := map[string]string{}
+		for _, k := range []string{"to", "to_counter", "ticket"} {
+			args[k] = r.FormValue(k)
+		}
+		answer(w)(s.CounterAnswer(r.Context(), r.FormValue("counter"), r.FormValue("action"), args))
 	})
 	mux.HandleFunc("POST /api/alert", func(w http.ResponseWriter, r *http.Request) {
 		// Anything but 1 or 0 (true, false) is refused: taken for 0, a

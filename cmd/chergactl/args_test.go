@@ -4,7 +4,7 @@ import (
 	"go/ast"
 	"go/parser"
 	"go/token"
-	"io/fs"
+	"path/filepath"
 	"reflect"
 	"strconv"
 	"strings"
@@ -19,8 +19,17 @@ import (
 func officeArgKinds(t *testing.T) map[string]string {
 	t.Helper()
 	fset := token.NewFileSet()
-	pkgs, err := parser.ParseDir(fset, "../../internal/office", func(fi fs.FileInfo) bool { return !strings.HasSuffix(fi.Name(), "_test.go") }, 0)
+	names, err := filepath.Glob("../../internal/office/*.go")
 	require.NoError(t, err)
+	var files []*ast.File
+	for _, name := range names {
+		if strings.HasSuffix(name, "_test.go") {
+			continue
+		}
+		file, err := parser.ParseFile(fset, name, nil, 0)
+		require.NoError(t, err)
+		files = append(files, file)
+	}
 	kinds := map[string]string{}
 	decoded := 0
 	// scan finds, in one function's body (not in the functions it
@@ -85,20 +94,18 @@ func officeArgKinds(t *testing.T) map[string]string {
 			return true
 		})
 	}
-	for _, pkg := range pkgs {
-		for _, file := range pkg.Files {
-			ast.Inspect(file, func(n ast.Node) bool {
-				switch n := n.(type) {
-				case *ast.FuncDecl:
-					if n.Body != nil {
-						scan(n.Body)
-					}
-				case *ast.FuncLit:
+	for _, file := range files {
+		ast.Inspect(file, func(n ast.Node) bool {
+			switch n := n.(type) {
+			case *ast.FuncDecl:
+				if n.Body != nil {
 					scan(n.Body)
 				}
-				return true
-			})
-		}
+			case *ast.FuncLit:
+				scan(n.Body)
+			}
+			return true
+		})
 	}
 	require.Greater(t, decoded, 10, "the admin handlers were not found")
 	return kinds

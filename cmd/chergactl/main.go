@@ -41,7 +41,7 @@ var version = "dev"
 // ops are the ops of docs/mqtt.md, each with its usage for -h and for
 // chergactl help OP.
 var ops = []struct{ name, usage string }{
-	{"config.get", "config.get"},
+	{"config.get", "config.get: the running configuration (secrets removed) and its version"},
 	{"config.set", `config.set -args '{"patch":{"office":{"recall_limit":5}},"author":"me"}'   (or {"config":{…whole…}})
              add "base_version":N, the version config.get gave with what you edited:
              if another administrator changed it since, it is refused (conflict), not undone;
@@ -49,21 +49,22 @@ var ops = []struct{ name, usage string }{
              a patch replaces a whole list: one that leaves out items (counters, holidays)
              is refused unless "remove":true;
              without "author", $SUDO_USER, else $USER, else the account is sent as the author`},
-	{"config.history", "config.history [version=N]"},
+	{"config.history", "config.history [version=N]: the recorded versions of the configuration, newest first;\n             with version=N, that one whole (to compare, or to roll back to)"},
 	{"config.rollback", "config.rollback version=N [author=…] [expire=true]   (author: $SUDO_USER, else $USER, else the account, by default)"},
 	{"office.state", "office.state: the pauses, each counter's board and each queue, as they stand"},
 	{"office.pause", `office.pause [reason="повітряна тривога"] [alert=true|false]: alert (without it: a reason that names an alert) sends citizens to the shelter;
              an alert in force ends only with office.resume, alert=false or a reason of the all-clear
              ("відбій тривоги"): paused again with another reason, it stays an alert;
              a reason in both languages, reason="нарада / staff meeting", gives the kiosks each half in its language`},
-	{"office.resume", "office.resume"},
-	{"service.pause", `service.pause service=pension [reason="закінчилися бланки / the forms ran out"]`},
-	{"service.resume", "service.resume service=pension"},
-	{"counter.close", "counter.close counter=5"},
-	{"counter.open", "counter.open counter=5"},
+	{"office.resume", "office.resume: ends the office's pause (an air-raid alert's too): the kiosks issue and the counters call again"},
+	{"service.pause", `service.pause service=pension [reason="закінчилися бланки / the forms ran out"]: the kiosks issue no ticket of it;
+             those already waiting are still called`},
+	{"service.resume", "service.resume service=pension: the kiosks issue its tickets again"},
+	{"counter.close", "counter.close counter=5: the counter calls no one; its board says «Перерва» once its current\n             ticket is ended (done, no-show); the tickets held for it go back to the queue"},
+	{"counter.open", "counter.open counter=5: the counter calls again"},
 	{"counter.pause", "counter.pause counter=5: as counter.close"},
 	{"counter.resume", "counter.resume counter=5: as counter.open"},
-	{"tickets.list", "tickets.list [service=social] [state=waiting] [day=2026-11-23] [from_id=N]"},
+	{"tickets.list", "tickets.list [service=social] [state=waiting] [day=2026-11-23] [from_id=N]: a day's tickets in id order,\n             a page at a time (from_id=next_id for the next)"},
 	{"numbering.continue", `numbering.continue service=social after=42: today's next ticket of the service is А043
              (after restoring a backup taken earlier in the day: the numbers handed out
              since are not given out again); a numbering only goes forward`},
@@ -71,17 +72,17 @@ var ops = []struct{ name, usage string }{
              refused while the counter has a ticket (its specialist may be serving it),
              unless end=true, which ends that ticket as done (one called less than
              office.next_guard_s ago goes back to wait, first for that counter)`},
-	{"ticket.void", "ticket.void ticket=А023 [reason=…]"},
-	{"ticket.reprint", "ticket.reprint ticket=А023 [kiosk=k1]"},
+	{"ticket.void", "ticket.void ticket=А023 [reason=…]: ends a waiting ticket, which is then never called (its citizen\n             left); a called one is ended at its counter"},
+	{"ticket.reprint", "ticket.reprint ticket=А023 [kiosk=k1]: prints a waiting or called ticket again, marked «ДУБЛІКАТ»,\n             on its own kiosk's printer by default"},
 	{"stats.get", `stats.get [day=2026-11-23]: one day's figures (default today)
              stats.get from=2026-11-01 to=2026-11-30, or month=2026-11: the range's,
              its p50/p90 over every wait in it (never average the days' p50/p90);
              rating_avg is 0 with no ratings: weigh it by ratings
              -csv stats.get month=2026-11 > nov.csv: a table for a spreadsheet, a row
              per day and per total, service, counter, hour, and the range's rows`},
-	{"store.backup", "store.backup path=/var/backups/cherga/cherga.db [compact=true]"},
-	{"events.replay", "events.replay from_seq=N [max=N]"},
-	{"clock.trust", "clock.trust"},
+	{"store.backup", "store.backup path=/var/backups/cherga/cherga.db [compact=true]: a consistent copy of the state file,\n             taken while the office runs, on the controller's machine"},
+	{"events.replay", "events.replay from_seq=N [max=N]: the events from that seq on (an integration that was\n             offline catches up); while more is true, ask again from next_seq"},
+	{"clock.trust", "clock.trust: believe the clock as it is now, when it is right and the controller holds\n             back (no ticket issued, reason clock) for a clock it saw behind or jumping ahead"},
 }
 
 const usageHead = `usage: chergactl [flags] OP [key=value ...]

@@ -488,7 +488,7 @@ func TestHelp(t *testing.T) {
 		status         int
 		stdout, stderr string
 	}{
-		{[]string{"help"}, 0, "  ticket.reprint ticket=А023 [kiosk=k1]\n", ""},
+		{[]string{"help"}, 0, "  ticket.reprint ticket=А023 [kiosk=k1]: prints", ""},
 		{[]string{"help", "config.set"}, 0, "usage: chergactl [flags] config.set -args '{\"patch\"", ""},
 		{[]string{"help", "ticket.call"}, 0, "usage: chergactl [flags] ticket.call ticket=А023 counter=5 [end=true]", ""},
 		{[]string{"help", "ticket.cal"}, 2, "", `chergactl: help: no op "ticket.cal"`},

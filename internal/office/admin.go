@@ -949,13 +949,17 @@ func (o *Office) onAdmin(topic string, payload []byte) {
 	var req AdminRequest
 	read := strings.HasSuffix(topic, "/read/req")
 	payload = bytes.TrimPrefix(payload, utf8BOM) // a file saved by Notepad
-	dec := json.NewDecoder(bytes.NewReader(payload))
-	err := dec.Decode(&req)
-	if err == nil && dec.InputOffset() < int64(len(bytes.TrimRight(payload, " \t\r\n"))) {
-		err = errors.New("more after the request's JSON object")
-	}
-	if err == nil && len(payload) > adminMaxBytes {
+	var err error
+	if len(payload) > adminMaxBytes {
+		// Refused before it is decoded (a broker may pass on hundreds of
+		// MB): idBefore reads only up to the id, to answer it.
 		err = fmt.Errorf("%d bytes, more than the %d a request may have", len(payload), adminMaxBytes)
+	} else {
+		dec := json.NewDecoder(bytes.NewReader(payload))
+		err = dec.Decode(&req)
+		if err == nil && dec.InputOffset() < int64(len(bytes.TrimRight(payload, " \t\r\n"))) {
+			err = errors.New("more after the request's JSON object")
+		}
 	}
 	if err != nil && req.ID == "" {
 		// A syntax error reads nothing: the id before it still tells

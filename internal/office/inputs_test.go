@@ -1202,7 +1202,7 @@ func TestConfigVersions(t *testing.T) {
 	require.NoError(t, o.Close())
 
 	// The same file again: the rollback runs on.
-	ctx, o = start(edited)
+	_, o = start(edited)
 	require.Equal(t, 7, o.Config().Office.RecallLimit)
 	require.NoError(t, o.Close())
 
