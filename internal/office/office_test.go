@@ -769,7 +769,7 @@ func TestKioskScanner(t *testing.T) {
 	require.Equal(t, "waiting", r.State)
 	require.Equal(t, "social", r.Service)
 	require.Equal(t, 1, r.Ahead)
-	require.Regexp(t, `^Талон А002 у черзі\. Перед вами: 1\x{a0}особа\. Очікування: (менше|близько) \d+\x{a0}хв\. / Ticket А002 is in the queue\. People ahead: 1\. Wait: (under|about) \d+\x{a0}min\.$`, r.Message)
+	require.Regexp(t, `^Талон А002 у черзі\. Перед вами: 1\x{a0}особа\. Очікування: (менше хвилини|близько \d+\x{a0}хв)\. / Ticket А002 is in the queue\. People ahead: 1\. Wait: (under a minute|about \d+\x{a0}min)\.$`, r.Message)
 
 	// Called, it says where to go, and nothing of a wait.
 	_, err = o.Engine().CallTicket(ctx, "5", "А002")
