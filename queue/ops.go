@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"slices"
 	"sort"
 	"strconv"
@@ -421,7 +422,7 @@ func (e *Engine) Appointment(ctx context.Context, kiosk, code string) error {
 }
 
 // CallTicket calls one waiting ticket of today by its label (А023, as
-// typed: see SameLabel) to a counter, out of the policy's order: a
+// typed: see typed) to a counter, out of the policy's order: a
 // specialist calls the citizen in front of them, or an administrator's
 // ticket.call with end. The counter's current ticket, if any, is done.
 func (e *Engine) CallTicket(ctx context.Context, counter, label string) (CounterResult, error) {
@@ -444,18 +445,7 @@ func (e *Engine) callTicket(ctx context.Context, counter, label string, free boo
 			return fmt.Errorf("%w %q", ErrUnknownCounter, counter)
 		}
 		defer res.fill(c) // refused too: the counter as the refusal left it
-		var tk *Ticket
-		for _, x := range t.st.tickets {
-			if !SameLabel(label, x.Label) {
-				continue
-			}
-			// After a wrap a label repeats: the waiting one is meant,
-			// else the latest.
-			xw := x.State == Waiting
-			if tk == nil || xw && tk.State != Waiting || xw == (tk.State == Waiting) && x.ID > tk.ID {
-				tk = x
-			}
-		}
+		tk := typed(label, maps.Values(t.st.tickets))
 		if tk == nil {
 			return fmt.Errorf("%w %q", ErrUnknownTicket, label)
 		}
@@ -963,6 +953,22 @@ func (e *Engine) retainAll() {
 
 // Tickets returns today's tickets in id order.
 func (e *Engine) Tickets(ctx context.Context) ([]Ticket, error) { return e.TicketsOf(ctx, "") }
+
+// TicketByLabel returns today's ticket that a label as someone typed it
+// names, as a counter's call finds it (a repeated label: the waiting one,
+// else the latest); ErrUnknownTicket when there is none.
+func (e *Engine) TicketByLabel(ctx context.Context, label string) (Ticket, error) {
+	var out Ticket
+	err := e.do(ctx, true, func(t *txn) error {
+		tk := typed(label, maps.Values(t.st.tickets))
+		if tk == nil {
+			return fmt.Errorf("%w %q", ErrUnknownTicket, label)
+		}
+		out = *tk
+		return nil
+	})
+	return out, err
+}
 
 // TicketsOf returns the tickets of a business day ("2026-11-23"; "" is
 // today) in id order, as the day left them: a past day's are read from its

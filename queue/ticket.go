@@ -2,6 +2,7 @@ package queue
 
 import (
 	"fmt"
+	"iter"
 	"strings"
 	"time"
 )
@@ -101,12 +102,25 @@ func (t *Ticket) move(to State) error {
 	return nil
 }
 
-// SameLabel reports whether a label as someone typed it (" а23 ", "A023"
-// on an English keyboard) names label: spaces and case do not count, nor
-// leading zeros, and Latin letters that look like Cyrillic ones are taken
-// for them.
-func SameLabel(typed, label string) bool {
-	return canonLabel(typed) == canonLabel(label)
+// typed finds, among tickets, the one a label as someone typed it names
+// (" а23 ", "A023" on an English keyboard: spaces and case do not count,
+// nor leading zeros, and Latin letters that look like Cyrillic ones are
+// taken for them), or nil. After a wrap a label repeats: the waiting one
+// is meant, else the latest. (Numbering skips a label still waiting or at
+// a counter, so at most one of them is.)
+func typed(label string, tickets iter.Seq[*Ticket]) *Ticket {
+	canon := canonLabel(label)
+	var tk *Ticket
+	for x := range tickets {
+		if canonLabel(x.Label) != canon {
+			continue
+		}
+		xw := x.State == Waiting
+		if tk == nil || xw && tk.State != Waiting || xw == (tk.State == Waiting) && x.ID > tk.ID {
+			tk = x
+		}
+	}
+	return tk
 }
 
 // lookalikes are the Latin capitals printed like Cyrillic ones.

@@ -65,7 +65,7 @@ type AdminError struct {
 func (e *AdminError) Error() string { return e.Message }
 
 func badArg(field, format string, args ...any) *AdminError {
-	return &AdminError{Code: "bad_request", Field: field, Message: fmt.Sprintf(format, args...)}
+	return &AdminError{Code: CodeBadRequest, Field: field, Message: fmt.Sprintf(format, args...)}
 }
 
 // privateTmp is the directory, /tmp or /var/tmp, path is in when it is
@@ -186,7 +186,7 @@ var adminOps = map[string]func(o *Office, ctx context.Context, args json.RawMess
 			err = nil
 		}
 		var ae *AdminError
-		if errors.As(err, &ae) && ae.Code == "bad_request" && len(a.Patch) > 0 && !strings.Contains(ae.Message, "give every") {
+		if errors.As(err, &ae) && ae.Code == CodeBadRequest && len(a.Patch) > 0 && !strings.Contains(ae.Message, "give every") {
 			// A patch that adds an item to a list without the others (a
 			// counter) fails for what the items left out did: "no counter
 			// serves social". That is what it is told.
@@ -387,7 +387,7 @@ var adminOps = map[string]func(o *Office, ctx context.Context, args json.RawMess
 		}
 		all, err := o.eng.TicketsOf(ctx, a.Day)
 		if errors.Is(err, queue.ErrUnknownDay) {
-			return nil, &AdminError{Code: "not_found", Message: err.Error(), Field: "day"}
+			return nil, &AdminError{Code: CodeNotFound, Message: err.Error(), Field: "day"}
 		}
 		if err != nil {
 			return nil, err
@@ -450,7 +450,7 @@ var adminOps = map[string]func(o *Office, ctx context.Context, args json.RawMess
 		}
 		n, err := o.eng.Backup(a.Path, a.Compact)
 		if err != nil {
-			return nil, &AdminError{Code: "refused", Field: "path", Message: err.Error()}
+			return nil, &AdminError{Code: CodeRefused, Field: "path", Message: err.Error()}
 		}
 		return map[string]any{"path": a.Path, "bytes": n, "at": o.now()}, nil
 	},
@@ -460,7 +460,7 @@ var adminOps = map[string]func(o *Office, ctx context.Context, args json.RawMess
 		}
 		last, err := o.eng.TrustClock(ctx)
 		if err != nil {
-			return nil, &AdminError{Code: "refused", Message: err.Error()}
+			return nil, &AdminError{Code: CodeRefused, Message: err.Error()}
 		}
 		return map[string]any{"now": o.now(), "last_ran": o.local(last)}, nil
 	},
@@ -486,13 +486,13 @@ var adminOps = map[string]func(o *Office, ctx context.Context, args json.RawMess
 		}
 		res, err := call(ctx, string(a.Counter), a.Ticket)
 		if errors.Is(err, queue.ErrUnknownTicket) {
-			return nil, &AdminError{Code: "not_found", Field: "ticket", Message: err.Error()}
+			return nil, &AdminError{Code: CodeNotFound, Field: "ticket", Message: err.Error()}
 		}
 		if errors.Is(err, queue.ErrCounterPaused) {
-			return nil, &AdminError{Code: "refused", Field: "counter", Message: fmt.Sprintf("counter %s is closed (counter.close, or its specialist's pause): counter.open it first", a.Counter)}
+			return nil, &AdminError{Code: CodeRefused, Field: "counter", Message: fmt.Sprintf("counter %s is closed (counter.close, or its specialist's pause): counter.open it first", a.Counter)}
 		}
 		if be := (*queue.CounterBusyError)(nil); errors.As(err, &be) {
-			return nil, &AdminError{Code: "refused", Field: "counter", Message: fmt.Sprintf("%v, or send end=true to end it as done and call %s", be, a.Ticket)}
+			return nil, &AdminError{Code: CodeRefused, Field: "counter", Message: fmt.Sprintf("%v, or send end=true to end it as done and call %s", be, a.Ticket)}
 		}
 		return res, err
 	},
@@ -512,10 +512,10 @@ var adminOps = map[string]func(o *Office, ctx context.Context, args json.RawMess
 		evs, err := o.eng.ReplayBytes(a.FromSeq, a.Max+1, answerBudget)
 		var pe *queue.PrunedError
 		if errors.As(err, &pe) {
-			return nil, &AdminError{Code: "not_found", Field: "from_seq", Message: fmt.Sprintf("%v: replay from_seq %d on", err, pe.First)}
+			return nil, &AdminError{Code: CodeNotFound, Field: "from_seq", Message: fmt.Sprintf("%v: replay from_seq %d on", err, pe.First)}
 		}
 		if errors.Is(err, queue.ErrAhead) {
-			return nil, &AdminError{Code: "not_found", Field: "from_seq", Message: err.Error()}
+			return nil, &AdminError{Code: CodeNotFound, Field: "from_seq", Message: err.Error()}
 		}
 		if err != nil {
 			return nil, err
@@ -582,7 +582,7 @@ func configVersion(vs []queue.ConfigVersion, n uint64) (queue.ConfigVersion, err
 			return v, nil
 		}
 	}
-	return queue.ConfigVersion{}, &AdminError{Code: "not_found", Field: "version", Message: fmt.Sprintf("no configuration version %d (config.history lists them)", n)}
+	return queue.ConfigVersion{}, &AdminError{Code: CodeNotFound, Field: "version", Message: fmt.Sprintf("no configuration version %d (config.history lists them)", n)}
 }
 
 // running is the configuration as it runs: the file's, with what the
@@ -749,7 +749,7 @@ func decodeArgs(args json.RawMessage, v any) error {
 		if errors.As(err, &te) {
 			msg = "office: args must be a JSON object, not " + te.Value
 		}
-		return &AdminError{Code: "bad_request", Field: "args", Message: msg}
+		return &AdminError{Code: CodeBadRequest, Field: "args", Message: msg}
 	}
 	// encoding/json matches names regardless of case: "SERVICE" is an
 	// unknown field here, not the service.
@@ -760,7 +760,7 @@ func decodeArgs(args json.RawMessage, v any) error {
 			if len(names) == 0 {
 				known = "this operation takes none"
 			}
-			return &AdminError{Code: "bad_request", Field: name, Message: fmt.Sprintf("office: args: unknown field %q (%s)", name, known)}
+			return &AdminError{Code: CodeBadRequest, Field: name, Message: fmt.Sprintf("office: args: unknown field %q (%s)", name, known)}
 		}
 	}
 	if err := json.Unmarshal(args, v); err != nil {
@@ -770,7 +770,7 @@ func decodeArgs(args json.RawMessage, v any) error {
 			field = te.Field
 			msg = fmt.Sprintf("office: args: %s is %s, not a JSON %s", te.Field, argKind(te.Type), te.Value)
 		}
-		return &AdminError{Code: "bad_request", Field: field, Message: msg}
+		return &AdminError{Code: CodeBadRequest, Field: field, Message: msg}
 	}
 	return nil
 }
@@ -811,17 +811,11 @@ func (o *Office) findTicket(ctx context.Context, label string) (queue.Ticket, er
 	if label == "" {
 		return queue.Ticket{}, badArg("ticket", "the ticket label is required (А023)")
 	}
-	all, err := o.eng.Tickets(ctx)
-	if err != nil {
-		return queue.Ticket{}, err
+	tk, err := o.eng.TicketByLabel(ctx, label)
+	if errors.Is(err, queue.ErrUnknownTicket) {
+		return tk, &AdminError{Code: CodeNotFound, Field: "ticket", Message: fmt.Sprintf("no ticket %q today", label)}
 	}
-	// Labels repeat only after a wrap; the latest is meant.
-	for i := len(all) - 1; i >= 0; i-- {
-		if queue.SameLabel(label, all[i].Label) {
-			return all[i], nil
-		}
-	}
-	return queue.Ticket{}, &AdminError{Code: "not_found", Field: "ticket", Message: fmt.Sprintf("no ticket %q today", label)}
+	return tk, err
 }
 
 // Admin serves one request; it is what {root}/admin/req does (and
@@ -829,7 +823,7 @@ func (o *Office) findTicket(ctx context.Context, label string) (queue.Ticket, er
 func (o *Office) Admin(ctx context.Context, req AdminRequest) AdminResponse {
 	res := AdminResponse{ID: req.ID}
 	if req.Op == "" {
-		res.Error = &AdminError{Code: "bad_request", Field: "op", Message: `office: admin request without an "op"`}
+		res.Error = &AdminError{Code: CodeBadRequest, Field: "op", Message: `office: admin request without an "op"`}
 		return res
 	}
 	op := adminOps[req.Op]
@@ -839,10 +833,10 @@ func (o *Office) Admin(ctx context.Context, req AdminRequest) AdminResponse {
 		if req.read {
 			ops = slices.Sorted(maps.Keys(readOps)) // the others are forbidden here
 		}
-		res.Error = &AdminError{Code: "unknown_op", Field: "op", Message: fmt.Sprintf("unknown operation %q; the operations: %s", req.Op, strings.Join(ops, ", "))}
+		res.Error = &AdminError{Code: CodeUnknownOp, Field: "op", Message: fmt.Sprintf("unknown operation %q; the operations: %s", req.Op, strings.Join(ops, ", "))}
 		return res
 	case req.read && !readOps[req.Op]:
-		res.Error = &AdminError{Code: "forbidden", Field: "op", Message: fmt.Sprintf("office: %s changes the office: it is served on %s/admin/req, not %[2]s/read/req (chergactl: without -read)", req.Op, o.conf().Root())}
+		res.Error = &AdminError{Code: CodeForbidden, Field: "op", Message: fmt.Sprintf("office: %s changes the office: it is served on %s/admin/req, not %[2]s/read/req (chergactl: without -read)", req.Op, o.conf().Root())}
 		return res
 	}
 	result, err := op(o, ctx, req.Args)
@@ -851,9 +845,9 @@ func (o *Office) Admin(ctx context.Context, req AdminRequest) AdminResponse {
 		switch {
 		case errors.As(err, &ae):
 		case errors.Is(err, queue.ErrStale):
-			ae = &AdminError{Code: "timeout", Message: err.Error() + " (the store held it more than 10 s: a disk that stalled)"}
+			ae = &AdminError{Code: CodeTimeout, Message: err.Error() + " (the store held it more than 10 s: a disk that stalled)"}
 		default:
-			ae = &AdminError{Code: "refused", Message: err.Error()}
+			ae = &AdminError{Code: CodeRefused, Message: err.Error()}
 		}
 		res.Error = ae
 		return res
@@ -977,7 +971,7 @@ func (o *Office) onAdmin(topic string, payload []byte) {
 	}
 	if err != nil {
 		// The id was read: the answer says what is wrong.
-		ae := &AdminError{Code: "bad_request", Message: "office: admin request: " + err.Error()}
+		ae := &AdminError{Code: CodeBadRequest, Message: "office: admin request: " + err.Error()}
 		var te *json.UnmarshalTypeError
 		if errors.As(err, &te) {
 			ae.Field = te.Field
@@ -996,7 +990,7 @@ func (o *Office) onAdmin(topic string, payload []byte) {
 	select {
 	case to <- req:
 	default:
-		o.respond(AdminResponse{ID: req.ID, Error: &AdminError{Code: "busy", Message: fmt.Sprintf("office: %d admin requests are waiting; send it again later", adminBacklog)}}, read)
+		o.respond(AdminResponse{ID: req.ID, Error: &AdminError{Code: CodeBusy, Message: fmt.Sprintf("office: %d admin requests are waiting; send it again later", adminBacklog)}}, read)
 	}
 }
 

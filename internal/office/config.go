@@ -263,10 +263,10 @@ func wire(set, from *config.Config) {
 func checkDoc(doc []byte) error {
 	var v any
 	if err := json.Unmarshal(doc, &v); err != nil {
-		return &AdminError{Code: "bad_request", Field: "config", Message: "office: config: not JSON: " + err.Error()}
+		return &AdminError{Code: CodeBadRequest, Field: "config", Message: "office: config: not JSON: " + err.Error()}
 	}
 	if path, problem := checkMember(v, reflect.TypeFor[config.Config](), "config"); path != "" {
-		return &AdminError{Code: "bad_request", Field: path, Message: "office: " + path + ": " + problem}
+		return &AdminError{Code: CodeBadRequest, Field: path, Message: "office: " + path + ": " + problem}
 	}
 	return nil
 }
@@ -383,9 +383,9 @@ func (o *Office) setConfig(ctx context.Context, doc []byte, ch queue.Change, v q
 	if err != nil {
 		var fe config.Errors
 		if errors.As(err, &fe) && len(fe) > 0 {
-			return v, &AdminError{Code: "bad_request", Field: "config." + fe[0].Field, Message: err.Error()}
+			return v, &AdminError{Code: CodeBadRequest, Field: "config." + fe[0].Field, Message: err.Error()}
 		}
-		return v, &AdminError{Code: "bad_request", Field: "config", Message: err.Error()}
+		return v, &AdminError{Code: CodeBadRequest, Field: "config", Message: err.Error()}
 	}
 	cur, file := o.running(), o.conf()
 	// A document may give what waits for a restart as config.get shows it
@@ -418,13 +418,13 @@ func (o *Office) setConfig(ctx context.Context, doc []byte, ch queue.Change, v q
 		if err := printable(next, k.cfg.ID, k.profile); err != nil {
 			var fe *FieldError
 			errors.As(err, &fe)
-			return v, &AdminError{Code: "bad_request", Field: "config." + fe.Field, Message: err.Error()}
+			return v, &AdminError{Code: CodeBadRequest, Field: "config." + fe.Field, Message: err.Error()}
 		}
 	}
 	if err := next.SharedMatrix(); err != nil && cur.SharedMatrix() == nil {
 		var fe *config.FieldError
 		errors.As(err, &fe)
-		return v, &AdminError{Code: "bad_request", Field: "config." + fe.Field, Message: err.Error()}
+		return v, &AdminError{Code: CodeBadRequest, Field: "config." + fe.Field, Message: err.Error()}
 	}
 	if guard != nil {
 		// Asked of a change that could be made.
@@ -447,17 +447,17 @@ func (o *Office) setConfig(ctx context.Context, doc []byte, ch queue.Change, v q
 	v, err = o.eng.SetConfigVersion(ctx, next, ch, v)
 	var changed *queue.ConfigChangedError
 	if errors.As(err, &changed) {
-		return v, &AdminError{Code: "conflict", Field: "base_version",
+		return v, &AdminError{Code: CodeConflict, Field: "base_version",
 			Message: fmt.Sprintf("office: the configuration is at version %d, not %d: config.get, merge, and send again", changed.Running, changed.Base)}
 	}
 	var we *queue.WidthError
 	if errors.As(err, &we) {
-		return v, &AdminError{Code: "bad_request", Field: fmt.Sprintf("config.services[%d].width", we.Index),
+		return v, &AdminError{Code: CodeBadRequest, Field: fmt.Sprintf("config.services[%d].width", we.Index),
 			Message: err.Error()}
 	}
 	var expires *queue.ExpiresError
 	if errors.As(err, &expires) {
-		return v, &AdminError{Code: "refused", Field: "expire",
+		return v, &AdminError{Code: CodeRefused, Field: "expire",
 			Message: err.Error() + `: nothing changed; to make the change all the same, send it again with "expire": true`}
 	}
 	if err != nil {
@@ -497,7 +497,7 @@ func tlsFiles(b config.Broker) [3]string { return [3]string{b.CAFile, b.CertFile
 // restartOnly refuses a change to what takes effect with a restart.
 func restartOnly(cur, next *config.Config) error {
 	refuse := func(field string) error {
-		return &AdminError{Code: "bad_request", Field: "config." + field,
+		return &AdminError{Code: CodeBadRequest, Field: "config." + field,
 			Message: fmt.Sprintf("office: %s takes effect with a restart: change it in the configuration file", field)}
 	}
 	switch {
@@ -540,7 +540,7 @@ func restartOnly(cur, next *config.Config) error {
 		// to add one, which replaces the whole list.
 		for _, ct := range cur.Counters {
 			if next.Counter(ct.ID) == nil && (len(ct.Buttons) > 0 || ct.Lamp != "") {
-				return &AdminError{Code: "bad_request", Field: "config.counters",
+				return &AdminError{Code: CodeBadRequest, Field: "config.counters",
 					Message: fmt.Sprintf("office: counter %s has GPIO pins, wired at start: it is not taken away while the office runs, and nothing changed. "+
 						"To take it away, take it out of the configuration file and restart. "+
 						"To add or change another counter, give every counter: a patch replaces the whole list (JSON merge patch), as config.get shows it", ct.ID)}
@@ -770,7 +770,7 @@ func (o *Office) shortened(patch json.RawMessage) error {
 	if len(losses) == 0 {
 		return nil
 	}
-	return &AdminError{Code: "refused", Field: "remove", Message: fmt.Sprintf(
+	return &AdminError{Code: CodeRefused, Field: "remove", Message: fmt.Sprintf(
 		"office: the patch would leave %s: a merge patch replaces a whole list, and they would be taken away. Nothing changed. "+
 			`To add or change one, give every one as config.get shows them, with the new one or the change; to take them away, send it again with "remove": true`,
 		losses)}

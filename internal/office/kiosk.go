@@ -1491,7 +1491,7 @@ func adminReprint(o *Office, ctx context.Context, args json.RawMessage) (any, er
 				// The copy went to the printer: it may be on its paper.
 				again = "; the copy may have printed before it stopped: look at the printer before asking again"
 			}
-			return nil, &AdminError{Code: "refused", Field: "kiosk", Message: rf.Error() + ": " + rf.fix + again}
+			return nil, &AdminError{Code: CodeRefused, Field: "kiosk", Message: rf.Error() + ": " + rf.fix + again}
 		}
 		return nil, err
 	}

@@ -75,7 +75,7 @@ func adminStats(o *Office, ctx context.Context, args json.RawMessage) (any, erro
 	}
 	st, err := o.eng.Stats(ctx, a.Day)
 	if errors.Is(err, queue.ErrUnknownDay) {
-		return nil, &AdminError{Code: "not_found", Field: "day", Message: err.Error()}
+		return nil, &AdminError{Code: CodeNotFound, Field: "day", Message: err.Error()}
 	}
 	if err != nil {
 		return nil, err
