@@ -7,7 +7,8 @@ SHELL   := /bin/bash
 
 CMDS    := cherga cherga-sim chergactl cherga-announcer
 # The packages that read what comes from outside and keep the queue run
-# again as armv6 (a Pi 1 or Zero), where an int is 32 bits.
+# again as armv6 (a Pi 1 or Zero), where an int is 32 bits, on the Pi
+# Zero's CPU (qemu-arm's default one would take ARMv7 instructions too).
 ARM32   := ./printer ./audio ./device/... ./display ./queue/... ./internal/config ./firmware-config/...
 # The packages whose state is shared between goroutines run under -race.
 RACE    := ./queue/... ./internal/... ./device/... ./printer/... ./sim/... ./display/... ./audio/... ./cmd/cherga-announcer/
@@ -31,7 +32,7 @@ test: lint
 	CGO_ENABLED=1 $(GO) test $(TESTFLAGS) -race $(RACE)
 	@if command -v qemu-arm >/dev/null 2>&1; then \
 	  echo "32-bit ARM (armv6 under qemu-arm): $(ARM32)"; \
-	  GOARCH=arm GOARM=6 $(GO) test $(TESTFLAGS) -short -exec qemu-arm $(ARM32); \
+	  GOARCH=arm GOARM=6 $(GO) test $(TESTFLAGS) -short -exec 'qemu-arm -cpu arm1176' $(ARM32); \
 	else \
 	  echo "32-bit ARM tests skipped: no qemu-arm (apt-get install qemu-user)"; \
 	fi

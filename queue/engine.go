@@ -730,8 +730,11 @@ func (e *Engine) hasRecent() bool {
 	return has
 }
 
+// errUnchanged rolls back a write transaction that changed nothing.
+var errUnchanged = errors.New("queue: nothing to commit")
+
 // run applies a batch of requests in one transaction and answers each after
-// the commit.
+// the commit (none when it wrote nothing).
 func (e *Engine) run(batch []*request) {
 	defer e.tellStore()
 	errs := make([]error, len(batch))
@@ -776,8 +779,19 @@ func (e *Engine) run(batch []*request) {
 			if e.failHook != nil {
 				t.fail(e.failHook())
 			}
+			if st := tx.Stats(); t.fatal == nil && st.GetNodeCount() == 0 {
+				// Nothing was written: bbolt allocates a node for
+				// every change. Its commit would sync the file all the
+				// same (twice), for refusals alone: a box stuck on
+				// done, a looping flow, must not wear the SD card.
+				return errUnchanged
+			}
 			return t.fatal
 		})
+		committed := err == nil
+		if errors.Is(err, errUnchanged) {
+			err = nil
+		}
 		e.writing.Store(0)
 		if took := time.Since(began); took > slowWrite {
 			e.log.Warn("queue: a write to the store was slow (a failing disk or SD card?)", "took", took.Round(time.Millisecond), "requests", len(batch))
@@ -810,7 +824,7 @@ func (e *Engine) run(batch []*request) {
 		} else {
 			e.durable.Store(t.st.eventSeq)
 			e.unsaid = nil
-			if savedRequest(batch, errs) && e.roomBack() {
+			if committed && savedRequest(batch, errs) && e.roomBack() {
 				// A caller's change was saved: not only an empty commit
 				// that fits the free pages of a full disk.
 				e.commitErr = nil

@@ -1045,6 +1045,28 @@ func TestFailedCommitThatLanded(t *testing.T) {
 	require.Equal(t, []string{queue.EvIssued, queue.EvVoided}, types)
 }
 
+// A request refused writes nothing, and so commits nothing: a button box
+// stuck on done, or a flow that loops, does not keep the SD card syncing.
+func TestRefusalCommitsNothing(t *testing.T) {
+	o := newOffice(t, nil, monday10)
+	o.issue("social")
+	before := o.e.Commits()
+	for range 5 {
+		_, err := o.e.Counter(o.ctx, "1", queue.Command{Action: queue.Finish})
+		require.ErrorIs(t, err, queue.ErrNoTicket)
+	}
+	_, err := o.e.Issue(o.ctx, queue.IssueRequest{Service: "nosuch", Kiosk: "k1"})
+	require.ErrorIs(t, err, queue.ErrUnknownService)
+	require.Equal(t, before, o.e.Commits(), "refusals commit nothing")
+	require.Equal(t, "А001", o.next("1"))
+	require.Equal(t, before+1, o.e.Commits(), "a change is committed")
+	_, err = o.e.Counter(o.ctx, "1", queue.Command{Action: queue.Serve})
+	require.NoError(t, err)
+	_, err = o.e.Counter(o.ctx, "1", queue.Command{Action: queue.Serve})
+	require.NoError(t, err, "a second serve changes nothing, and is no error")
+	require.Equal(t, before+2, o.e.Commits(), "nor is it committed")
+}
+
 // A failed commit whose state cannot be read back leaves this run's
 // memory holding what the file may not: nothing more is saved, each write
 // says to restart, and a restart reads the file afresh.

@@ -31,10 +31,6 @@ func TestCrossCompiled(t *testing.T) {
 	}
 	for _, tg := range targets {
 		t.Run(tg.name, func(t *testing.T) {
-			qemu, err := exec.LookPath(tg.qemu)
-			if err != nil {
-				t.Skipf("%s is not installed (apt-get install qemu-user; .ci/run does): the %s binary is built but not run", tg.qemu, tg.name)
-			}
 			bin := filepath.Join(t.TempDir(), "cherga-"+tg.name)
 			build := exec.Command("go", "build", "-trimpath", "-ldflags", "-X main.version=cross-test", "-o", bin, ".")
 			build.Env = append(os.Environ(), "CGO_ENABLED=0", "GOOS=linux", "GOARCH="+tg.goarch, "GOARM="+tg.goarm)
@@ -43,6 +39,10 @@ func TestCrossCompiled(t *testing.T) {
 			file, err := exec.Command("file", bin).Output()
 			if err == nil {
 				require.Contains(t, string(file), "statically linked", "a Pi binary has no shared library to miss")
+			}
+			qemu, err := exec.LookPath(tg.qemu)
+			if err != nil {
+				t.Skipf("%s is not installed (apt-get install qemu-user; .ci/run does): the %s binary is built but not run", tg.qemu, tg.name)
 			}
 			out, err = exec.Command(qemu, append(tg.cpu, bin, "-version")...).CombinedOutput()
 			require.NoError(t, err, "%s", out)
