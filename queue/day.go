@@ -30,6 +30,12 @@ const clockSlack = time.Minute
 // else is written.
 const clockEvery = 5 * time.Minute
 
+// clockDue reports whether the clock is to be recorded even with nothing
+// else to write: clockEvery since it last was, or set back past the slack.
+func (e *Engine) clockDue(now time.Time) bool {
+	return now.Sub(e.clockStored) >= clockEvery || e.clockStored.Sub(now) > clockSlack
+}
+
 // clockOK reports whether the wall clock can be believed now. A Raspberry
 // Pi without a clock chip boots at 1970, or, with fake-hwclock (Raspberry
 // Pi OS), at the time it saved last: up to an hour before a power cut that
@@ -152,6 +158,12 @@ func (e *Engine) distrustBehind(now time.Time) {
 // must not take the fast one for the time it last ran at).
 func (t *txn) storeClock() {
 	if !clockValid(t.now) || !t.e.distrust.IsZero() || t.e.jump != nil || t.now.Equal(t.e.clockStored) {
+		return
+	}
+	if st := t.tx.Stats(); st.GetNodeCount() == 0 && !t.e.clockDue(t.now) {
+		// Nothing else is written (refusals alone: run does not commit
+		// then), and the clock is not due: its own commit would cost two
+		// syncs for a time the next write records anyway.
 		return
 	}
 	t.fail(t.tx.Bucket(bucketMeta).Put(keyClock, u64(uint64(t.now.UnixNano()))))

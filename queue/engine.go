@@ -670,7 +670,7 @@ func (e *Engine) checkFile() error {
 func (e *Engine) catchUp() {
 	now := e.opts.Now()
 	if e.dayChange(now, e.st.day) || e.jump == nil && e.st.closeDue(now) || e.acked.Load() > e.ackStored ||
-		e.clockOK(now) && (now.Sub(e.clockStored) >= clockEvery || e.clockStored.Sub(now) > clockSlack) {
+		e.clockOK(now) && e.clockDue(now) {
 		e.commitEmpty()
 	}
 }

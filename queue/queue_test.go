@@ -1052,6 +1052,7 @@ func TestRefusalCommitsNothing(t *testing.T) {
 	o.issue("social")
 	before := o.e.Commits()
 	for range 5 {
+		o.clk.Add(time.Second) // a clock that moves is not worth a commit
 		_, err := o.e.Counter(o.ctx, "1", queue.Command{Action: queue.Finish})
 		require.ErrorIs(t, err, queue.ErrNoTicket)
 	}
@@ -1065,6 +1066,11 @@ func TestRefusalCommitsNothing(t *testing.T) {
 	_, err = o.e.Counter(o.ctx, "1", queue.Command{Action: queue.Serve})
 	require.NoError(t, err, "a second serve changes nothing, and is no error")
 	require.Equal(t, before+2, o.e.Commits(), "nor is it committed")
+	// Once due, the clock is recorded all the same.
+	o.clk.Add(5 * time.Minute)
+	_, err = o.e.Counter(o.ctx, "1", queue.Command{Action: queue.Serve})
+	require.NoError(t, err)
+	require.Equal(t, before+3, o.e.Commits(), "the clock recorded")
 }
 
 // A failed commit whose state cannot be read back leaves this run's

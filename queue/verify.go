@@ -2,6 +2,7 @@ package queue
 
 import (
 	"context"
+	"encoding/binary"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -466,12 +467,38 @@ func checkStructure(tx *bolt.Tx, path string, readEvery, live bool, bad func(for
 	}
 	if n, hwm := pagesUsed(tx); n < 0 || n > hwm {
 		bad("the pages in use span %d pages, past the file's %d", n, hwm)
-	} else if !live {
+	} else if !live && tornMeta(tx, f) < 0 {
 		for err := range tx.Check() {
 			bad("%v", err)
 		}
 	}
 	return nil
+}
+
+// tornMeta is the meta page, 0 or 1, that is not one (a power cut during a
+// commit tore it, or a sector of the card was lost), when the other is: -1
+// otherwise. bbolt keeps two for this: it opened the file by the other,
+// whose tree is whole, and its next commit writes the torn one again. Its
+// check takes such a page for damage, and stops there; the file is sound
+// (the controller runs on it), and restoring last night's backup for it
+// would lose the day.
+func tornMeta(tx *bolt.Tx, f *os.File) int {
+	const metaPage = 0x04 // bbolt's page flag of a meta page
+	size := int64(tx.DB().Info().PageSize)
+	torn := -1
+	for id := range 2 {
+		var hdr [16]byte // id, flags, count, overflow
+		if _, err := f.ReadAt(hdr[:], int64(id)*size); err != nil {
+			return -1
+		}
+		if binary.NativeEndian.Uint16(hdr[8:10]) != metaPage {
+			if torn >= 0 {
+				return -1 // both: damage, which the check says
+			}
+			torn = id
+		}
+	}
+	return torn
 }
 
 // structureDamage runs checkStructure on the store db and returns its
