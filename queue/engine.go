@@ -77,6 +77,8 @@ type Engine struct {
 	quit   chan struct{}
 	done   chan struct{}
 	once   sync.Once
+	// made is whether Open made the state file (Made).
+	made bool
 	// file is the state file as opened (checkFile).
 	file fs.FileInfo
 	// troubleSaid is the trouble with the file the log last told of, at
@@ -305,6 +307,7 @@ func open(path string, cfg *config.Config, opts *Opts) (*Engine, error) {
 	e := &Engine{
 		db:       db,
 		file:     file,
+		made:     made,
 		loc:      cfg.Location(),
 		opts:     o,
 		log:      o.Logger,
@@ -853,6 +856,10 @@ func (e *Engine) run(batch []*request) {
 		e.signal()
 	}
 }
+
+// Made reports whether Open made the state file: there was none at its
+// path, and the store starts empty (a first start, or a file missing).
+func (e *Engine) Made() bool { return e.made }
 
 // Broken is closed when the engine stops saving for good: a write failed
 // and its state could not be read back, so this run may hold what the

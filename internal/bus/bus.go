@@ -80,7 +80,12 @@ type Opts struct {
 	// again at every connect. The payload is for what the refusal can
 	// name (its id). It runs on the client's goroutine.
 	OnRetained func(topic string, payload []byte) `yaml:"-"`
-	Logger     *slog.Logger                       `yaml:"-"`
+	// OnEarlierRun, if set, is told once of the status, kept by the broker
+	// (retained), of another run of the site that the first connection
+	// finds: the site ran on this broker before. It runs on the client's
+	// goroutine.
+	OnEarlierRun func(started string) `yaml:"-"`
+	Logger       *slog.Logger         `yaml:"-"`
 }
 
 // Client is a connection to the broker that reconnects by itself, or the
@@ -112,6 +117,8 @@ type Client struct {
 	// which a twin was said. Under mu.
 	own                singleClose
 	twinSeen, twinSaid int
+	// earlierSaid is whether OnEarlierRun was called. Under mu.
+	earlierSaid bool
 
 	// checks are the checkOwnStatus goroutines, stopped by closing done
 	// (Close, which sets closed under mu).
@@ -415,8 +422,13 @@ func (cl *Client) onStatus(_ paho.Client, m paho.Message) {
 	if say {
 		cl.twinSaid = connect
 	}
+	earlier := other && m.Retained() && connect == 1 && !cl.earlierSaid && cl.opts.OnEarlierRun != nil
+	cl.earlierSaid = cl.earlierSaid || earlier
 	own := cl.own
 	cl.mu.Unlock()
+	if earlier {
+		cl.opts.OnEarlierRun(st.Started)
+	}
 	if mine {
 		own.close()
 	}

@@ -87,6 +87,39 @@ func ownBroker(t *testing.T, filters ...string) (ctx context.Context, url, db st
 	return ctx, url, filepath.Join(t.TempDir(), "o.db"), l
 }
 
+// A new, empty state file on a broker where the site ran before may be a
+// state file gone missing: said as an error, naming the file. One that
+// ran on the broker before is not.
+func TestNewStoreWhereTheSiteRan(t *testing.T) {
+	cfg := roundTheClock(t)
+	ctx, url, db, l := ownBroker(t, "qms/demo/status")
+	start := func(db string) (*office.Office, *testkit.Log) {
+		log := &testkit.Log{}
+		o, err := office.Start(ctx, office.Opts{Config: cfg, DB: db, Broker: url, Logger: slog.New(slog.NewTextHandler(log, nil))})
+		require.NoError(t, err)
+		_, err = l.Wait(ctx, "qms/demo/status", containing(`"online":true`))
+		require.NoError(t, err)
+		return o, log
+	}
+	o, log := start(db)
+	require.NoError(t, o.Close())
+	require.Zero(t, log.Count("state file is new"), "a broker where the site never ran")
+
+	missing := filepath.Join(t.TempDir(), "o.db")
+	o, log = start(missing)
+	log.Await(t, ctx, `level=ERROR msg="office: the state file is new and empty, but this site ran on this broker before`, "a state file that may be missing")
+	for _, line := range strings.Split(log.String(), "\n") {
+		if strings.Contains(line, "state file is new") {
+			require.Contains(t, line, "path="+missing)
+		}
+	}
+	require.NoError(t, o.Close())
+
+	o, log = start(db)
+	require.NoError(t, o.Close())
+	require.Zero(t, log.Count("state file is new"), "the office's own state file")
+}
+
 // A press or a command left retained on the broker (mosquitto_pub -r) is
 // not a new input at every start: it is refused, reported with its id and
 // cleared.

@@ -1314,16 +1314,18 @@ func (k *kiosk) print(ctx context.Context, doc []byte, label string) error {
 		case errors.Is(err, printer.ErrUnconfirmed) && ctx.Err() != nil:
 			return stopping()
 		case errors.Is(err, printer.ErrUnconfirmed):
-			// A model without GS ( H under a profile that says
-			// process_id is asked no more (ErrCannotConfirm).
-			k.o.log.Warn("office: the printer did not confirm a ticket; it stays in the queue (a model without GS ( H needs process_id: false in its profile)", "kiosk", k.cfg.ID, "ticket", label, "err", err)
 			// Asked, not taken from its automatic status: a printer
 			// switched off says nothing on the way down, and its last
 			// word is still that it is ready.
 			k.checkPrinter(pctx)
 			if k.statusErr != nil {
+				k.o.log.Warn("office: the printer did not confirm a ticket, and cannot print now (unplugged, switched off, a fault: see its status); the ticket stays in the queue", "kiosk", k.cfg.ID, "ticket", label, "err", err, "printer", k.statusErr)
 				return &stoppedAfter{k.statusErr} // and the citizen is told
 			}
+			// It answers, but not GS ( H: a model without it, under a
+			// profile that says process_id, is asked no more
+			// (ErrCannotConfirm).
+			k.o.log.Warn("office: the printer did not confirm a ticket; it stays in the queue (a model without GS ( H needs process_id: false in its profile)", "kiosk", k.cfg.ID, "ticket", label, "err", err)
 			return nil
 		case !errors.Is(err, printer.ErrCannotConfirm):
 			return err

@@ -721,6 +721,8 @@ func TestKioskKeepsTicketUnpluggedMidway(t *testing.T) {
 	require.Contains(t, res.Message, "попросіть надрукувати його ще раз")
 	require.Contains(t, res.Message, "ask them to reprint it")
 	require.NotContains(t, res.Message, "the rest will be printed")
+	require.Equal(t, 1, r.log.Count("the printer did not confirm a ticket, and cannot print now"), r.log.String())
+	require.Zero(t, r.log.Count("needs process_id: false"), "a profile is not what is wrong")
 	r.issued++
 	r.printerState(func(s office.PrinterState) bool { return !s.Online && s.Error != "" })
 	require.NoError(t, r.sp.Close(), "waits for the unplugging to finish")

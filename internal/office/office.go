@@ -410,6 +410,16 @@ func Start(ctx context.Context, opts Opts) (_ *Office, err error) {
 		},
 		OnRetained: o.onRetained,
 	}
+	if o.eng.Made() {
+		// A new, empty store, on a broker where the site ran before: its
+		// state file may be missing (deleted, a card or a path changed),
+		// and numbering starts again at 1 while citizens hold the day's
+		// numbers. Only a person can tell.
+		bo.OnEarlierRun = func(started string) {
+			log.Error("office: the state file is new and empty, but this site ran on this broker before: if the office ran here, its state file is missing, and the numbers start again at 1 while citizens may hold today's. Stop cherga, and put the file, or its latest backup, at the path (README: restoring a backup); a new installation on a broker another one used: nothing to do",
+				"path", o.eng.Path(), "earlier_run_started", started)
+		}
+	}
 	if o.brk == nil && cfg.Site == "demo" {
 		// demo is the built-in office's site: a second office that kept
 		// it shares the first one's topics and client id.
@@ -669,28 +679,33 @@ func (o *Office) refusedAs(source, id, reason, message string, err error) {
 // over since.
 type fault struct {
 	at     time.Time
+	logged int // since at
 	passed int
 }
 
 // faultEvery is how often a wrong input of one source and kind is logged,
-// and maxFaults how many sources and kinds are followed at once.
+// and maxFaults how many sources and kinds are followed at once. A
+// person's refusals of one source and kind are logged up to personBurst
+// in faultEvery.
 const (
-	faultEvery = time.Minute
-	maxFaults  = 1000
+	faultEvery  = time.Minute
+	maxFaults   = 1000
+	personBurst = 10
 )
 
 // logRefusal logs a refused input. One a person can act on (done pressed
 // with nobody at the counter, next during an alert) is part of a day's
-// work: info. One that is wrong (a box that sends garbage, a topic of no
-// device, a stuck button) is a warning, logged once a minute per source
-// and kind, with how many were passed over: a broken box sending ten a
-// second must not bury the journal.
+// work: info, up to personBurst a minute per source and kind (a box stuck
+// on done sends it ten a second). One that is wrong (a box that sends
+// garbage, a topic of no device) is a warning, logged once a minute per
+// source and kind. Past those, how many were passed over is said with the
+// next line: a broken box must not bury the journal.
 func (o *Office) logRefusal(source, id, reason string, err error) {
+	level, burst := slog.LevelWarn, 1
 	switch reason {
 	case "", "bad_request", "unknown_device", "busy", "store", "timeout":
 	default:
-		o.log.Info("office: input refused", "source", source, "id", id, "reason", reason, "err", err)
-		return
+		level, burst = slog.LevelInfo, personBurst
 	}
 	// By source and kind, not by what was sent: garbage that differs at
 	// every message is one fault.
@@ -712,22 +727,26 @@ func (o *Office) logRefusal(source, id, reason string, err error) {
 		return // more wrong sources in a minute than anyone reads: their errors topic says them
 	}
 	f := o.faults[key]
-	if f != nil && now.Sub(f.at) < faultEvery {
+	passed := 0
+	switch {
+	case f != nil && now.Sub(f.at) < faultEvery && f.logged >= burst:
 		f.passed++
 		o.faultsMu.Unlock()
 		return
+	case f != nil && now.Sub(f.at) < faultEvery:
+		f.logged++
+	default:
+		if f != nil {
+			passed = f.passed
+		}
+		o.faults[key] = &fault{at: now, logged: 1}
 	}
-	passed := 0
-	if f != nil {
-		passed = f.passed
-	}
-	o.faults[key] = &fault{at: now}
 	o.faultsMu.Unlock()
 	args := []any{"source", source, "id", id, "reason", reason, "err", err}
 	if passed > 0 {
 		args = append(args, "like_it_since", passed)
 	}
-	o.log.Warn("office: input refused", args...)
+	o.log.Log(context.Background(), level, "office: input refused", args...)
 }
 
 // onRetained refuses a retained message on an input topic (published with

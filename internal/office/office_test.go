@@ -122,6 +122,14 @@ func TestWrongInputsLoggedOnce(t *testing.T) {
 	require.Equal(t, 1, log.Count(`garbage 0`), "with what it sent")
 	require.Zero(t, log.Count(`garbage 1`))
 	require.Equal(t, 1, log.Count(`level=INFO msg="office: input refused" source=counter/1 id="" reason=no_ticket`))
+
+	// A box stuck on done: ten of one kind are logged in a minute, no more.
+	for i := range 15 {
+		require.NoError(t, l.Publish("qms/demo/counter/1/cmd", fmt.Appendf(nil, `{"action":"done","id":"d%d"}`, i), false))
+	}
+	_, err = l.Wait(ctx, "qms/demo/errors", containing(`"id":"d14"`))
+	require.NoError(t, err, "each is refused on the errors topic")
+	require.Equal(t, 10, log.Count(`level=INFO msg="office: input refused" source=counter/1`), log.String())
 }
 
 // event matches an event of type typ of ticket label.
