@@ -260,14 +260,17 @@ func newStoreName(path string) string {
 // accessHint says what to do about err, opening or writing the state file
 // at path, when it is a permission refused ("" otherwise): a file that
 // exists but this user may not read or write (a root cp made it) wants its
-// owner changed; a file or directory this user may not reach, another
-// path. A write past what a 32-bit build can map is said to be that.
+// owner changed; one this user owns and may read and write, an attribute
+// removed; a file or directory this user may not reach, another path. A write past what a 32-bit build can map is said to be that.
 func accessHint(path string, err error) string {
 	switch {
 	case errors.Is(err, berrors.ErrMaxSizeReached):
 		return fmt.Sprintf("; the state file has reached the %d MB this 32-bit build can map: nothing more can be stored until it has room (what it holds is sound): %s", maxMapping>>20, mapAdvice)
 	case errors.Is(err, fs.ErrPermission):
-		if fi, serr := os.Stat(path); serr == nil {
+		if fi, serr := os.Stat(path); serr == nil && ownedHere(fi) && fi.Mode().Perm()&0o600 == 0o600 {
+			// Its owner may read and write it, and is refused all the same.
+			return fmt.Sprintf("; the file is this user's, mode %v, and still refused: it is marked immutable or append-only (lsattr %[2]s shows i or a; sudo chattr -i -a %[2]s), or a security module (AppArmor, SELinux) refuses it", fi.Mode().Perm(), absPath(path))
+		} else if serr == nil {
 			return fmt.Sprintf("; the file (mode %v) is not this user's to read and write: give it to the user cherga runs as (sudo chown cherga: %[2]s && sudo chmod 600 %[2]s), or set db: in the configuration, or -db, to another file", fi.Mode().Perm(), absPath(path))
 		}
 		fallthrough

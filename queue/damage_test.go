@@ -364,6 +364,8 @@ func TestAccessHint(t *testing.T) {
 	require.Contains(t, queue.AccessHint(path, denied), "a file in a directory this user may write") // no file: no owner to change
 	require.NoError(t, os.WriteFile(path, []byte("x"), 0o400))
 	require.Contains(t, queue.AccessHint(path, denied), "(mode -r--------) is not this user's to read and write: give it to the user cherga runs as (sudo chown cherga: "+path+" && sudo chmod 600 "+path+")")
+	require.NoError(t, os.Chmod(path, 0o600))
+	require.Contains(t, queue.AccessHint(path, denied), "the file is this user's, mode -rw-------, and still refused: it is marked immutable or append-only (lsattr "+path+" shows i or a; sudo chattr -i -a "+path+")", "chattr +i")
 	require.Empty(t, queue.AccessHint(path, errors.New("other")))
 	rofs := &fs.PathError{Op: "write", Path: path, Err: syscall.EROFS}
 	require.Contains(t, queue.AccessHint(path, fmt.Errorf("commit: %w", rofs)), "the kernel made it so after the SD card failed a write (sudo dmesg says)")
