@@ -261,7 +261,8 @@ func newStoreName(path string) string {
 // at path, when it is a permission refused ("" otherwise): a file that
 // exists but this user may not read or write (a root cp made it) wants its
 // owner changed; one this user owns and may read and write, an attribute
-// removed; a file or directory this user may not reach, another path. A write past what a 32-bit build can map is said to be that.
+// removed; a file or directory this user may not reach, another path. A
+// write past what a 32-bit build can map is said to be that.
 func accessHint(path string, err error) string {
 	switch {
 	case errors.Is(err, berrors.ErrMaxSizeReached):

@@ -733,9 +733,6 @@ func (e *Engine) hasRecent() bool {
 	return has
 }
 
-// errUnchanged rolls back a write transaction that changed nothing.
-var errUnchanged = errors.New("queue: nothing to commit")
-
 // run applies a batch of requests in one transaction and answers each after
 // the commit (none when it wrote nothing).
 func (e *Engine) run(batch []*request) {

@@ -415,3 +415,7 @@ type RangeError struct{ Field, Why string }
 func (e *RangeError) Error() string { return "queue: range of days: " + e.Field + ": " + e.Why }
 
 func (e *RangeError) Unwrap() error { return ErrBadRange }
+
+// errUnchanged is returned by run's transaction, to roll it back, when it
+// wrote nothing: a batch of refusals, whose commit would only sync.
+var errUnchanged = errors.New("queue: nothing to commit")

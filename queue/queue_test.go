@@ -1516,3 +1516,32 @@ func TestGrowingStoreDoesNotWaitForReaders(t *testing.T) {
 	release()
 	require.False(t, late.Load(), "a write waited for the reader while the store grew")
 }
+
+// The engine commits a batch only when bbolt allocated a node for it
+// (run: errUnchanged): every change bbolt makes goes through a node. This
+// pins that on the bbolt the module uses; a bbolt that changed it would
+// have the engine roll its writes back.
+func TestBboltCountsANodeForEveryChange(t *testing.T) {
+	db, err := bolt.Open(filepath.Join(t.TempDir(), "b.db"), 0o600, nil)
+	require.NoError(t, err)
+	defer db.Close()
+	require.NoError(t, db.Update(func(tx *bolt.Tx) error {
+		_, err := tx.CreateBucket([]byte("b"))
+		return err
+	}))
+	nodes := func(fn func(b *bolt.Bucket) error) int64 {
+		var n int64
+		require.NoError(t, db.Update(func(tx *bolt.Tx) error {
+			err := fn(tx.Bucket([]byte("b")))
+			st := tx.Stats()
+			n = st.GetNodeCount()
+			return err
+		}))
+		return n
+	}
+	require.Zero(t, nodes(func(b *bolt.Bucket) error { b.Get([]byte("k")); return nil }), "a read")
+	require.Positive(t, nodes(func(b *bolt.Bucket) error { return b.Put([]byte("k"), []byte("v")) }), "a put")
+	require.Positive(t, nodes(func(b *bolt.Bucket) error { return b.Delete([]byte("k")) }), "a delete")
+	require.Positive(t, nodes(func(b *bolt.Bucket) error { _, err := b.NextSequence(); return err }), "a sequence")
+	require.Positive(t, nodes(func(b *bolt.Bucket) error { _, err := b.CreateBucket([]byte("n")); return err }), "a bucket")
+}

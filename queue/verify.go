@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -467,7 +468,10 @@ func checkStructure(tx *bolt.Tx, path string, readEvery, live bool, bad func(for
 	}
 	if n, hwm := pagesUsed(tx); n < 0 || n > hwm {
 		bad("the pages in use span %d pages, past the file's %d", n, hwm)
-	} else if !live && tornMeta(tx, f) < 0 {
+	} else if !live {
+		if torn := tornMeta(tx, f); torn >= 0 {
+			return checkMended(tx, f, torn, bad)
+		}
 		for err := range tx.Check() {
 			bad("%v", err)
 		}
@@ -475,15 +479,16 @@ func checkStructure(tx *bolt.Tx, path string, readEvery, live bool, bad func(for
 	return nil
 }
 
+// metaPageFlag is bbolt's page flag of a meta page.
+const metaPageFlag = 0x04
+
 // tornMeta is the meta page, 0 or 1, that is not one (a power cut during a
 // commit tore it, or a sector of the card was lost), when the other is: -1
-// otherwise. bbolt keeps two for this: it opened the file by the other,
-// whose tree is whole, and its next commit writes the torn one again. Its
-// check takes such a page for damage, and stops there; the file is sound
-// (the controller runs on it), and restoring last night's backup for it
-// would lose the day.
+// otherwise. bbolt keeps two for this, and opens the file by the valid one
+// of the later transaction: a torn page's content fails its checksum, and
+// the other's tree is whole. bbolt's check takes such a page for damage,
+// and stops there, checking nothing of the tree (checkMended).
 func tornMeta(tx *bolt.Tx, f *os.File) int {
-	const metaPage = 0x04 // bbolt's page flag of a meta page
 	size := int64(tx.DB().Info().PageSize)
 	torn := -1
 	for id := range 2 {
@@ -491,7 +496,7 @@ func tornMeta(tx *bolt.Tx, f *os.File) int {
 		if _, err := f.ReadAt(hdr[:], int64(id)*size); err != nil {
 			return -1
 		}
-		if binary.NativeEndian.Uint16(hdr[8:10]) != metaPage {
+		if binary.NativeEndian.Uint16(hdr[8:10]) != metaPageFlag {
 			if torn >= 0 {
 				return -1 // both: damage, which the check says
 			}
@@ -499,6 +504,50 @@ func tornMeta(tx *bolt.Tx, f *os.File) int {
 		}
 	}
 	return torn
+}
+
+// checkMended runs bbolt's check on a copy of the file whose torn meta page
+// (tornMeta) has the header of a meta page again, as bbolt's next commit
+// writes it: the check then goes through the tree bbolt opens the file by.
+// The file is sound when that is (the controller runs on it), and
+// restoring last night's backup for a page torn by a power cut would lose
+// the day.
+func checkMended(tx *bolt.Tx, f *os.File, torn int, bad func(format string, args ...any)) error {
+	fi, err := f.Stat()
+	if err != nil {
+		return err
+	}
+	tmp, err := os.CreateTemp("", "cherga-verify-*.db")
+	if err != nil {
+		return fmt.Errorf("queue: verify: a copy to check past its torn meta page %d: %w", torn, err)
+	}
+	defer os.Remove(tmp.Name())
+	defer tmp.Close()
+	var hdr [10]byte // id, flags
+	binary.NativeEndian.PutUint64(hdr[:8], uint64(torn))
+	binary.NativeEndian.PutUint16(hdr[8:], metaPageFlag)
+	_, err = io.Copy(tmp, io.NewSectionReader(f, 0, fi.Size()))
+	if err == nil {
+		_, err = tmp.WriteAt(hdr[:], int64(torn)*int64(tx.DB().Info().PageSize))
+	}
+	if err == nil {
+		err = tmp.Close()
+	}
+	if err != nil {
+		return fmt.Errorf("queue: verify: a copy to check past its torn meta page %d: %w", torn, err)
+	}
+	db, err := bolt.Open(tmp.Name(), 0o600, &bolt.Options{ReadOnly: true})
+	if err != nil {
+		bad("meta page %d torn, and the file does not open without it: %v", torn, err)
+		return nil
+	}
+	defer db.Close()
+	return db.View(func(tx *bolt.Tx) error {
+		for err := range tx.Check() {
+			bad("%v", err)
+		}
+		return nil
+	})
 }
 
 // structureDamage runs checkStructure on the store db and returns its

@@ -946,7 +946,8 @@ func (o *Office) onAdmin(topic string, payload []byte) {
 	var err error
 	if len(payload) > adminMaxBytes {
 		// Refused before it is decoded (a broker may pass on hundreds of
-		// MB): idBefore reads only up to the id, to answer it.
+		// MB, and this is the client's goroutine): the id is looked for
+		// in its first adminMaxBytes only, to answer it.
 		err = fmt.Errorf("%d bytes, more than the %d a request may have", len(payload), adminMaxBytes)
 	} else {
 		dec := json.NewDecoder(bytes.NewReader(payload))
@@ -958,7 +959,7 @@ func (o *Office) onAdmin(topic string, payload []byte) {
 	if err != nil && req.ID == "" {
 		// A syntax error reads nothing: the id before it still tells
 		// whom to answer.
-		req.ID = idBefore(payload)
+		req.ID = idBefore(payload[:min(len(payload), adminMaxBytes)])
 	}
 	req.read, req.at = read, time.Now()
 	if !adminIDOK(req.ID) {
@@ -966,7 +967,7 @@ func (o *Office) onAdmin(topic string, payload []byte) {
 		if read {
 			source = "read" // a dashboard's, to tell from an administrator's
 		}
-		o.reportError(source, fmt.Errorf("office: admin request needs JSON {\"id\":\"…\",\"op\":\"…\",\"args\":{…}} with an id of 1-64 characters without / + #: %q", truncate(redactSecrets(payload), 200)))
+		o.reportError(source, fmt.Errorf("office: admin request needs JSON {\"id\":\"…\",\"op\":\"…\",\"args\":{…}} with an id of 1-64 characters without / + #: %q", truncate(redactSecrets(payload[:min(len(payload), 4<<10)]), 200)))
 		return
 	}
 	if err != nil {

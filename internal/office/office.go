@@ -724,6 +724,11 @@ func (o *Office) logRefusal(source, id, reason string, err error) {
 	}
 	if _, known := o.faults[key]; !known && len(o.faults) >= maxFaults {
 		o.faultsMu.Unlock()
+		if level == slog.LevelInfo {
+			// A device of the office's: not to be drowned by the
+			// garbage of a thousand others.
+			o.log.Info("office: input refused", "source", source, "id", id, "reason", reason, "err", err)
+		}
 		return // more wrong sources in a minute than anyone reads: their errors topic says them
 	}
 	f := o.faults[key]
