@@ -160,7 +160,7 @@ func (t *txn) storeClock() {
 	if !clockValid(t.now) || !t.e.distrust.IsZero() || t.e.jump != nil || t.now.Equal(t.e.clockStored) {
 		return
 	}
-	if st := t.tx.Stats(); st.GetNodeCount() == 0 && !t.e.clockDue(t.now) {
+	if !t.wrote() && !t.e.clockDue(t.now) {
 		// Nothing else is written (refusals alone: run does not commit
 		// then), and the clock is not due: its own commit would cost two
 		// syncs for a time the next write records anyway.

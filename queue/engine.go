@@ -779,11 +779,10 @@ func (e *Engine) run(batch []*request) {
 			if e.failHook != nil {
 				t.fail(e.failHook())
 			}
-			if st := tx.Stats(); t.fatal == nil && st.GetNodeCount() == 0 {
-				// Nothing was written: bbolt allocates a node for
-				// every change. Its commit would sync the file all the
-				// same (twice), for refusals alone: a box stuck on
-				// done, a looping flow, must not wear the SD card.
+			if t.fatal == nil && !t.wrote() {
+				// Its commit would sync the file all the same
+				// (twice), for refusals alone: a box stuck on done, a
+				// looping flow, must not wear the SD card.
 				return errUnchanged
 			}
 			return t.fatal

@@ -180,6 +180,13 @@ func (t *txn) box(c *counterState, board display.Board) BoxState {
 	return b
 }
 
+// wrote reports whether the transaction changed anything in the file:
+// bbolt allocates a node for every change (TestBboltCountsANodeForEveryChange).
+func (t *txn) wrote() bool {
+	st := t.tx.Stats()
+	return st.GetNodeCount() > 0
+}
+
 // call puts the counter's current ticket on top of the hall board; its
 // event (called or recalled) is the announcement.
 func (t *txn) call(c *counterState) {

@@ -709,9 +709,25 @@ func (o *Office) logRefusal(source, id, reason string, err error) {
 	}
 	// By source and kind, not by what was sent: garbage that differs at
 	// every message is one fault.
-	key := source + " " + reason
-	now := time.Now()
+	logged, passed := o.admitLog(source+" "+reason, burst, level == slog.LevelInfo, time.Now())
+	if !logged {
+		return
+	}
+	args := []any{"source", source, "id", id, "reason", reason, "err", err}
+	if passed > 0 {
+		args = append(args, "like_it_since", passed)
+	}
+	o.log.Log(context.Background(), level, "office: input refused", args...)
+}
+
+// admitLog says whether a refusal of key (a source and kind) is logged
+// now, burst being how many are in faultEvery, and how many of it were
+// passed over since the last one logged. device is a refusal of one of the
+// office's devices, logged even when more wrong sources than maxFaults
+// are followed.
+func (o *Office) admitLog(key string, burst int, device bool, now time.Time) (bool, int) {
 	o.faultsMu.Lock()
+	defer o.faultsMu.Unlock()
 	if o.faults == nil {
 		o.faults = map[string]*fault{}
 	}
@@ -722,36 +738,25 @@ func (o *Office) logRefusal(source, id, reason string, err error) {
 			}
 		}
 	}
-	if _, known := o.faults[key]; !known && len(o.faults) >= maxFaults {
-		o.faultsMu.Unlock()
-		if level == slog.LevelInfo {
-			// A device of the office's: not to be drowned by the
-			// garbage of a thousand others.
-			o.log.Info("office: input refused", "source", source, "id", id, "reason", reason, "err", err)
-		}
-		return // more wrong sources in a minute than anyone reads: their errors topic says them
-	}
-	f := o.faults[key]
-	passed := 0
+	f, known := o.faults[key]
 	switch {
-	case f != nil && now.Sub(f.at) < faultEvery && f.logged >= burst:
+	case !known && len(o.faults) >= maxFaults:
+		// More wrong sources in a minute than anyone reads: their errors
+		// topic says them. A device of the office's is not drowned by them.
+		return device, 0
+	case known && now.Sub(f.at) < faultEvery && f.logged >= burst:
 		f.passed++
-		o.faultsMu.Unlock()
-		return
-	case f != nil && now.Sub(f.at) < faultEvery:
+		return false, 0
+	case known && now.Sub(f.at) < faultEvery:
 		f.logged++
-	default:
-		if f != nil {
-			passed = f.passed
-		}
-		o.faults[key] = &fault{at: now, logged: 1}
+		return true, 0
 	}
-	o.faultsMu.Unlock()
-	args := []any{"source", source, "id", id, "reason", reason, "err", err}
-	if passed > 0 {
-		args = append(args, "like_it_since", passed)
+	passed := 0
+	if known {
+		passed = f.passed
 	}
-	o.log.Log(context.Background(), level, "office: input refused", args...)
+	o.faults[key] = &fault{at: now, logged: 1}
+	return true, passed
 }
 
 // onRetained refuses a retained message on an input topic (published with
