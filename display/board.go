@@ -41,7 +41,9 @@ func ParseMode(s string) (Mode, error) {
 //	    services: [social]
 //	    board: {mode: awtrix, awtrix: {prefix: awtrix_5a3f1c}}
 type BoardOpts struct {
-	Mode   Mode       `yaml:"mode,omitempty" json:"mode,omitempty"`
+	Mode Mode `yaml:"mode,omitempty" json:"mode,omitempty"`
+	// Awtrix is the AWTRIX 3 matrix of mode awtrix: its MQTT prefix, the
+	// colours and blinking of the calls.
 	Awtrix AwtrixOpts `yaml:"awtrix,omitempty" json:"awtrix,omitzero"`
 	// Text is the encoding of the plain-text topic, in any mode.
 	Text TextOpts `yaml:"text,omitempty" json:"text,omitzero"`

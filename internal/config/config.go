@@ -34,13 +34,19 @@ import (
 // Config is one office.
 type Config struct {
 	// Site is the office id; MQTT topics live under qms/{site}.
-	Site     string    `yaml:"site" json:"site"`
-	Office   Office    `yaml:"office" json:"office"`
+	Site string `yaml:"site" json:"site"`
+	// Office is what the whole office shares: its name, hours, texts.
+	Office Office `yaml:"office" json:"office"`
+	// Services are the queues, each with its own ticket numbering.
 	Services []Service `yaml:"services" json:"services"`
+	// Counters are the specialists' workplaces (windows, cabinets).
 	Counters []Counter `yaml:"counters" json:"counters"`
-	Kiosks   []Kiosk   `yaml:"kiosks" json:"kiosks"`
-	Broker   Broker    `yaml:"broker" json:"broker"`
-	GPIO     GPIO      `yaml:"gpio,omitempty" json:"gpio,omitempty"`
+	// Kiosks are the ticket terminals: buttons and a printer.
+	Kiosks []Kiosk `yaml:"kiosks" json:"kiosks"`
+	// Broker is where the MQTT broker is.
+	Broker Broker `yaml:"broker" json:"broker"`
+	// GPIO says which header the office's pins are on.
+	GPIO GPIO `yaml:"gpio,omitempty" json:"gpio,omitempty"`
 	// PrinterProfiles are printer models of the office's own, for its
 	// kiosks' profile: a model firmware-config/printers.yaml and the
 	// built-in profiles do not have, or one of theirs by its name, set
@@ -52,7 +58,9 @@ type Config struct {
 
 // Office is what the whole office shares.
 type Office struct {
-	Name   string `yaml:"name" json:"name"`
+	// Name is the office's name in Ukrainian: it heads every ticket.
+	Name string `yaml:"name" json:"name"`
+	// NameEn is its name in English, printed under the Ukrainian one.
 	NameEn string `yaml:"name_en,omitempty" json:"name_en,omitempty"`
 	// Timezone is an IANA zone; it defines the business day and the hours.
 	Timezone string `yaml:"timezone" json:"timezone"`
@@ -161,7 +169,9 @@ type Kiosk struct {
 	// Profile names the printer profile: a model of
 	// firmware-config/printers.yaml or one built into package printer
 	// (firmwareconfig.PrinterProfile); empty is generic.
-	Profile string        `yaml:"profile" json:"profile"`
+	Profile string `yaml:"profile" json:"profile"`
+	// Buttons are the kiosk's service buttons; a screen kiosk, which
+	// presses over MQTT, may have none.
 	Buttons []KioskButton `yaml:"buttons,omitempty" json:"buttons,omitempty"`
 	// Scanner is the barcode/QR scanner at the kiosk
 	// (serial:/dev/ttyACM0?baud=9600); empty for none. A citizen scans a
@@ -257,12 +267,14 @@ type Broker struct {
 	Password string `yaml:"password,omitempty" json:"-"`
 	// CAFile is the PEM file of the CA that signed the broker's
 	// certificate, over TLS; without it, the system's CAs (or the file
-	// $SSL_CERT_FILE names). CertFile and KeyFile are this client's
-	// certificate and its key, for a broker that asks for one (mutual
-	// TLS): both or neither. Paths, not secrets: config.get shows them.
-	CAFile   string `yaml:"ca_file,omitempty" json:"ca_file,omitempty"`
+	// $SSL_CERT_FILE names). It, CertFile and KeyFile are paths, not
+	// secrets: config.get shows them.
+	CAFile string `yaml:"ca_file,omitempty" json:"ca_file,omitempty"`
+	// CertFile is the PEM file of this client's certificate, for a
+	// broker that asks for one (mutual TLS): with KeyFile, or neither.
 	CertFile string `yaml:"cert_file,omitempty" json:"cert_file,omitempty"`
-	KeyFile  string `yaml:"key_file,omitempty" json:"key_file,omitempty"`
+	// KeyFile is the PEM file of the private key of CertFile.
+	KeyFile string `yaml:"key_file,omitempty" json:"key_file,omitempty"`
 }
 
 // PlainSchemes and TLSSchemes are the schemes of a broker URL, as the MQTT

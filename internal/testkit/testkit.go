@@ -25,7 +25,14 @@ var update = flag.Bool("update", false, "rewrite the golden files in testdata/")
 // differ.
 func Golden(t testing.TB, name string, got []byte) {
 	t.Helper()
-	path := filepath.Join("testdata", name)
+	GoldenFile(t, filepath.Join("testdata", name), got)
+}
+
+// GoldenFile is Golden for a file kept elsewhere than testdata/, such as
+// one the product ships (firmware-config/cherga.schema.json); path is
+// from the package under test.
+func GoldenFile(t testing.TB, path string, got []byte) {
+	t.Helper()
 	if *update {
 		require.NoError(t, os.WriteFile(path, got, 0o644))
 	}
