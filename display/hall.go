@@ -69,6 +69,15 @@ func (h *Hall) Call(ticket, counter string, at time.Time) {
 	}
 }
 
+// Drop takes away the rows drop picks: a ticket transferred elsewhere,
+// which is no longer called to its counter, or the rows of a counter
+// taken away. It reports whether any went.
+func (h *Hall) Drop(drop func(HallCall) bool) bool {
+	n := len(h.calls)
+	h.calls = slices.DeleteFunc(h.calls, drop)
+	return len(h.calls) < n
+}
+
 // Size returns the most calls the hall shows.
 func (h *Hall) Size() int {
 	if h.size <= 0 {

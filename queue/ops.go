@@ -844,6 +844,7 @@ func (t *txn) transfer(c *counterState, to, toCounter string) (*Ticket, error) {
 	}
 	t.st.jumps[to]++
 	t.event(EvTransferred, tk, c.id, toCounter)
+	t.dropFromHall(tk.Label)
 	t.boardChanged(c)
 	t.changed(tk.From)
 	t.changed(to)

@@ -363,7 +363,8 @@ func TestTransferToClosedService(t *testing.T) {
 
 // The hall and the last label called per service are the same after a
 // restart: recalls keep their place on the hall board, and a transferred
-// ticket stays with the counter and service that called it.
+// ticket's row is gone, as it went with the transfer: it waits for another
+// counter, and its citizen would go back to the one that sent them on.
 func TestHallAfterReopen(t *testing.T) {
 	o := newOffice(t, nil, monday10)
 	o.issue("social")
@@ -379,6 +380,7 @@ func TestHallAfterReopen(t *testing.T) {
 	require.NoError(t, err)
 	require.NoError(t, o.e.Republish(o.ctx))
 	before := o.e.TakeRetained()
+	require.Len(t, before.Hall.Calls, 1, "А002, transferred, left the hall")
 	require.Equal(t, "А001", before.Hall.Calls[0].Ticket)
 
 	o.reopen()
@@ -386,6 +388,10 @@ func TestHallAfterReopen(t *testing.T) {
 	after := o.e.TakeRetained()
 	sameJSON(t, before.Hall, after.Hall)
 	sameJSON(t, before.Queues, after.Queues)
+
+	// Called at the counter it was transferred to, it is on the hall again.
+	require.Equal(t, "А002", o.next("3"))
+	require.Equal(t, "А002", o.e.TakeRetained().Hall.Calls[0].Ticket)
 }
 
 // The same changes without a restart: SetConfig.

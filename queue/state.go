@@ -331,6 +331,9 @@ func (e *Engine) reload() error {
 				}
 			case EvDone, EvNoShow, EvTransferred:
 				st.lastEnded[ev.Counter] = visit{ev.Ticket.ID, ev.Type == EvDone}
+				if ev.Type == EvTransferred { // as txn.dropFromHall
+					st.hall.Drop(func(c display.HallCall) bool { return c.Ticket == ev.Ticket.Label })
+				}
 			case EvOfficePaused:
 				st.shelter.paused(ev.At, ev.Alert)
 			case EvOfficeResumed:

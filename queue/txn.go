@@ -187,6 +187,15 @@ func (t *txn) wrote() bool {
 	return st.GetNodeCount() > 0
 }
 
+// dropFromHall takes a transferred ticket's row off the hall board: it
+// waits for another counter now, and its citizen reading the hall would
+// go back to the one that sent them on. Its call there puts it back.
+func (t *txn) dropFromHall(label string) {
+	if t.st.hall.Drop(func(c display.HallCall) bool { return c.Ticket == label }) {
+		t.hall = true
+	}
+}
+
 // call puts the counter's current ticket on top of the hall board; its
 // event (called or recalled) is the announcement.
 func (t *txn) call(c *counterState) {
