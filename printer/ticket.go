@@ -45,6 +45,10 @@ type Ticket struct {
 	// break, the wait unknown: Wait below 0): a line where the wait
 	// would be says so, so that the citizen waits rather than leave.
 	OnBreak bool
+	// Alert says, with OnBreak, that the counters stopped for an air-raid
+	// alert: the line sends the citizen to the shelter, keeping the
+	// place, rather than telling them to wait in the hall.
+	Alert bool
 	// NVLogo is the key (1..255) of a logo stored in the printer's flash with the
 	// vendor's utility, printed centred at the top with FS p; 0 = none. It costs
 	// four bytes on the wire, whatever the size of the logo.
@@ -175,6 +179,8 @@ func (p *Profile) Ticket(t *Ticket) ([]byte, error) {
 	if t.Wait >= 0 {
 		uk, en := WaitText(t.Wait)
 		w.pair("wait", "Очікування: "+uk, "Wait: "+en)
+	} else if t.OnBreak && t.Alert {
+		w.pair("alert", alertUK, alertEN)
 	} else if t.OnBreak {
 		w.pair("on_break", onBreakUK, onBreakEN)
 	}
@@ -274,6 +280,17 @@ const (
 // OnBreakText is the line of Ticket.OnBreak, Ukrainian and English, for a
 // screen that says what the ticket does.
 func OnBreakText() (uk, en string) { return onBreakUK, onBreakEN }
+
+// The line of a ticket printed while the office is paused for an air-raid
+// alert (Ticket.Alert), Ukrainian and English.
+const (
+	alertUK = "Повітряна тривога: пройдіть до\u00a0укриття. Ваше місце в\u00a0черзі збережено"
+	alertEN = "Air-raid alert: please go to the shelter. Your place in the queue is kept"
+)
+
+// AlertText is the line of Ticket.Alert, Ukrainian and English, for a
+// screen that says what the ticket does.
+func AlertText() (uk, en string) { return alertUK, alertEN }
 
 // LateText is the line of Ticket.Late, Ukrainian and English, with when
 // the service closes ("17:00") when it is known: for the ticket and a

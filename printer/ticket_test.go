@@ -358,6 +358,10 @@ func TestTicketOnBreak(t *testing.T) {
 	require.Equal(t, "Ц001\n\nПеред вами: 2\u00a0особи / People ahead: 2\nЗараз перерва в\u00a0прийомі: очікуйте виклику\nService is on a break: please wait to be called", d.String())
 	d = printed(t, p, &Ticket{Label: "Ц001", Ahead: 2, Wait: 5 * time.Minute, OnBreak: true})
 	require.NotContains(t, d.String(), "перерва", "a wait known is said instead")
+
+	// In an air-raid alert the line sends the citizen to the shelter.
+	d = printed(t, p, &Ticket{Label: "Ц001", Ahead: 2, Wait: -1, OnBreak: true, Alert: true})
+	require.Equal(t, "Ц001\n\nПеред вами: 2\u00a0особи / People ahead: 2\nПовітряна тривога: пройдіть до\u00a0укриття. Ваше\nмісце в\u00a0черзі збережено\nAir-raid alert: please go to the shelter. Your\nplace in the queue is kept", d.String())
 }
 
 // Text in decomposed form (й as и + U+0306, ї as і + U+0308: pasted from

@@ -410,7 +410,7 @@ func (k *kiosk) scannedTicket(ctx context.Context, r *ScanResult, t queue.Ticket
 		k.waitStore(func() { ahead, wait, err = k.o.eng.Position(ctx, t.ID) })
 		if err == nil {
 			r.Ahead, r.EtaMin = ahead, queue.Minutes(wait)
-			puk, pen := positionText(ahead, wait)
+			puk, pen := positionText(ahead, wait, onBreak(ahead, wait) && k.o.inAlert(ctx))
 			uk, en = uk+" "+puk, en+" "+pen
 		} else {
 			r.EtaMin = -1
@@ -1417,6 +1417,7 @@ func (k *kiosk) reprint(ctx context.Context, tk queue.Ticket) error {
 	}
 	t := k.ticket(tk, svc.Name, svc.NameEn, ahead, wait)
 	t.Duplicate = true
+	t.Alert = t.OnBreak && o.inAlert(ctx)
 	if tk.State != queue.Waiting {
 		t.Called, t.CalledEn = calledTo(o.conf(), tk.Counter)
 	}

@@ -1180,6 +1180,15 @@ func TestKioskReprintOnBreak(t *testing.T) {
 	require.Contains(t, d, "ДУБЛІКАТ")
 	require.Contains(t, d, "Зараз перерва в\u00a0прийомі")
 	require.NotContains(t, d, "Очікування:")
+
+	// In an air-raid alert the copy sends its citizen to the shelter: a
+	// break would keep them in the hall.
+	a := r.o.Admin(r.ctx, office.AdminRequest{ID: "a", Op: "office.pause", Args: json.RawMessage(`{"alert":true}`)})
+	require.True(t, a.OK, "%+v", a.Error)
+	require.NoError(t, r.o.Reprint(r.ctx, "k1", res.ID))
+	d = r.cut(r.sp, res.Ticket).String()
+	require.Contains(t, d, "Повітряна тривога: пройдіть до\u00a0укриття")
+	require.NotContains(t, d, "перерва")
 }
 
 // The copy of a ticket already called says where to go, as the

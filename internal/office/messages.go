@@ -60,7 +60,7 @@ func pausedMessage(pe *queue.PausedError) string {
 // a late ticket (closes, "15:04", set), when the service closes: a wait
 // "under a minute" beside "you may not be served today" needs it.
 func issuedMessage(label string, ahead int, wait time.Duration, closes string) string {
-	puk, pen := positionText(ahead, wait)
+	puk, pen := positionText(ahead, wait, false) // no ticket is issued in an alert
 	uk, en := "Ваш талон: "+label+". "+puk, "Your ticket: "+englishLabel(label)+". "+pen
 	if closes != "" {
 		lateUK, lateEN := printer.LateText(closes)
@@ -71,14 +71,18 @@ func issuedMessage(label string, ahead int, wait time.Duration, closes string) s
 
 // positionText says where a waiting ticket stands, as the ticket does:
 // the people ahead and, when it can be estimated (wait ≥ 0), the wait;
-// else that it is a break (onBreak).
-func positionText(ahead int, wait time.Duration) (uk, en string) {
+// else that it is a break (onBreak), or, in an air-raid alert, to go to
+// the shelter.
+func positionText(ahead int, wait time.Duration, alert bool) (uk, en string) {
 	uk, en = printer.AheadText(ahead)
 	uk, en = uk+".", en+"."
 	switch {
 	case wait >= 0:
 		wuk, wen := printer.WaitText(wait)
 		uk, en = uk+" Очікування: "+wuk+".", en+" Wait: "+wen+"."
+	case onBreak(ahead, wait) && alert:
+		auk, aen := printer.AlertText()
+		uk, en = uk+" "+auk+".", en+" "+aen+"."
 	case onBreak(ahead, wait):
 		buk, ben := printer.OnBreakText()
 		uk, en = uk+" "+buk+".", en+" "+ben+"."

@@ -585,6 +585,14 @@ func (o *Office) Config() *config.Config { return o.conf() }
 // from it takes it once: config.set may replace it in between.
 func (o *Office) conf() *config.Config { return o.cfg.Load() }
 
+// inAlert reports whether the office is paused for an air-raid alert
+// now; false when the store cannot say.
+func (o *Office) inAlert(ctx context.Context) bool {
+	ps, err := o.eng.Pauses(ctx)
+	p, ok := ps[""]
+	return err == nil && ok && p.IsAlert()
+}
+
 func (o *Office) String() string { return "office(" + o.conf().Site + ")" }
 
 // Close stops everything in order: inputs, workers, the MQTT client (which

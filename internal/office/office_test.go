@@ -844,6 +844,11 @@ func TestKioskScanner(t *testing.T) {
 	require.Equal(t, "Талон Ц001 у черзі. Перед вами нікого немає. Зараз перерва в\u00a0прийомі: очікуйте виклику. / Ticket Ts001 is in the queue. No one is ahead of you. Service is on a break: please wait to be called.", r.Message)
 	_, err = o.Engine().Counter(ctx, "13", queue.Command{Action: queue.Resume})
 	require.NoError(t, err)
+	// In an air-raid alert it sends the citizen to the shelter.
+	require.NoError(t, o.Engine().Pause(ctx, "", queue.Paused{Alert: true, AlertSaid: true}))
+	r = scan(fmt.Sprintf("https://cherga.local/t/demo/%d", ts.Ticket.ID))
+	require.Equal(t, "Талон Ц001 у черзі. Перед вами нікого немає. Повітряна тривога: пройдіть до\u00a0укриття. Ваше місце в\u00a0черзі збережено. / Ticket Ts001 is in the queue. No one is ahead of you. Air-raid alert: please go to the shelter. Your place in the queue is kept.", r.Message)
+	require.NoError(t, o.Engine().Resume(ctx, "", ""))
 
 	// The administrator moves the status pages: the scanner reads the
 	// tickets by the new URL at once. One without {id}, which it could not
