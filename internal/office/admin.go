@@ -55,11 +55,20 @@ type AdminResponse struct {
 }
 
 // AdminError says why a request was refused; Field names the argument at
-// fault, when one is.
+// fault, when one is. A configuration with several faults has each in
+// Errors (Field is the first's), so that a form can mark them all.
 type AdminError struct {
-	Code    string `json:"code"`
+	Code    string         `json:"code"`
+	Message string         `json:"message"`
+	Field   string         `json:"field,omitempty"`
+	Errors  []FieldProblem `json:"errors,omitempty"`
+}
+
+// A FieldProblem is one fault of a configuration: its field
+// (config.services[2].prefix) and what is wrong with it.
+type FieldProblem struct {
+	Field   string `json:"field"`
 	Message string `json:"message"`
-	Field   string `json:"field,omitempty"`
 }
 
 func (e *AdminError) Error() string { return e.Message }

@@ -60,8 +60,9 @@ const (
 // with what is wired as the file has it. A file edited since it was last
 // recorded while an administrator's version ran (a printer moved, which
 // only the file can say) runs its edits on top of that version: what
-// either changed runs, and where both changed the same setting (a whole
-// list, such as the counters, is one setting), the file's edit. The
+// either changed runs, and where both changed the same setting (of the
+// same service, counter or kiosk; any other list, such as the holidays,
+// is one setting), the file's edit (merge3). The
 // built-in configuration (no file: builtin) changes only with the binary:
 // an upgrade is not an edit, and what an administrator set since it was
 // recorded keeps running.
@@ -97,15 +98,14 @@ func chooseConfig(versions []queue.ConfigVersion, file *config.Config, builtin b
 			return run, recordMerge
 		}
 	}
-	log.Warn("office: the configuration file changed, and its edits do not go with what administrators set: the file runs as it is; chergactl config.rollback brings a version back",
+	log.Error("office: the configuration file changed, and its edits do not go with what administrators set: the file runs as it is, without what they set; chergactl config.history lists it, config.rollback brings a version back",
 		"file_version_before", lastFile.Version, "set_aside", fmt.Sprintf("%d..%d", lastFile.Version+1, latest.Version), "err", err)
 	return file, recordFile
 }
 
 // mergeEdits applies the edits that make the recorded configuration base
-// into file onto the recorded configuration set, as a JSON merge patch:
-// the merged document, and the settings the file edited (office.footer,
-// counters).
+// into file onto the recorded configuration set: the merged document, and
+// the settings the file edited (office.footer, services[pension].name).
 func mergeEdits(base []byte, file *config.Config, set []byte) (edits []string, merged []byte, err error) {
 	old, _, err := config.ParseRecorded(base)
 	if err != nil {
@@ -119,15 +119,113 @@ func mergeEdits(base []byte, file *config.Config, set []byte) (edits []string, m
 	if err := errors.Join(err1, err2, err3); err != nil {
 		return nil, nil, err
 	}
-	patch, _ := editPatch(from, to)
-	edits = settings(patch, "")
-	if losses := leftOut(cur, patch, "config"); len(losses) > 0 {
+	var lost losses
+	doc := merge3(from, to, cur, "", &edits, &lost)
+	if len(lost) > 0 {
 		// A list the file edited, given whole, replaces what an
 		// administrator made of it: say what goes.
-		edits = append(edits, fmt.Sprintf("(it leaves %s, which ran)", losses))
+		edits = append(edits, fmt.Sprintf("(it leaves %s, which ran)", lost))
 	}
-	merged, err = json.Marshal(mergePatch(cur, patch))
+	merged, err = json.Marshal(doc)
 	return edits, merged, err
+}
+
+// merge3 is cur, a document an administrator made of base, with the edits
+// that make base into file: a three-way merge. An object takes the members
+// the file changed, added or dropped; a list of items with ids (services,
+// counters, kiosks) the items it changed (each merged alike), added or
+// dropped, so that an administrator's service stays beside the file's
+// edit of another; any other value or list the file changed is the
+// file's. The paths of the edits go to edits, and the items of a list
+// the file's replaced that ran (an administrator's holiday) to lost.
+func merge3(base, file, cur any, path string, edits *[]string, lost *losses) any {
+	at := func(k string) string { return strings.TrimPrefix(path+"."+k, ".") }
+	if b, ok := base.(map[string]any); ok {
+		if f, ok := file.(map[string]any); ok {
+			out := map[string]any{}
+			if c, ok := cur.(map[string]any); ok {
+				maps.Copy(out, c)
+			}
+			for _, k := range slices.Sorted(maps.Keys(f)) {
+				if !reflect.DeepEqual(b[k], f[k]) {
+					out[k] = merge3(b[k], f[k], out[k], at(k), edits, lost)
+				}
+			}
+			for _, k := range slices.Sorted(maps.Keys(b)) {
+				if _, kept := f[k]; !kept {
+					delete(out, k)
+					*edits = append(*edits, at(k))
+				}
+			}
+			return out
+		}
+	}
+	b, ok1 := byID(base)
+	f, ok2 := byID(file)
+	c, ok3 := byID(cur)
+	if !ok1 || !ok2 || !ok3 {
+		*edits = append(*edits, path)
+		if old, ok := cur.([]any); ok {
+			var gone []string // what an administrator added
+			in := func(v, list any) bool {
+				l, _ := list.([]any)
+				return slices.ContainsFunc(l, func(n any) bool { return sameItem(v, n) })
+			}
+			for _, item := range old {
+				if !in(item, file) && !in(item, base) {
+					gone = append(gone, itemName(item))
+				}
+			}
+			if len(gone) > 0 {
+				*lost = append(*lost, loss{path, gone})
+			}
+		}
+		return file
+	}
+	out := []any{}
+	edited := func(id string) bool { return f[id] != nil && !reflect.DeepEqual(b[id], f[id]) }
+	for _, item := range cur.([]any) {
+		id := itemName(item)
+		switch where := fmt.Sprintf("%s[%s]", path, id); {
+		case b[id] != nil && f[id] == nil:
+			*edits = append(*edits, where+" (taken away)")
+		case edited(id):
+			out = append(out, merge3(b[id], f[id], c[id], where, edits, lost))
+		default:
+			out = append(out, c[id])
+		}
+	}
+	// The file's new items, and those it edited that an administrator
+	// took away: where both changed an item, the file's edit runs.
+	for _, item := range file.([]any) {
+		if id := itemName(item); c[id] == nil && edited(id) {
+			out = append(out, item)
+			*edits = append(*edits, fmt.Sprintf("%s[%s]", path, id))
+		}
+	}
+	return out
+}
+
+// byID is a list of objects by their ids, when every item has an id of
+// its own.
+func byID(v any) (map[string]any, bool) {
+	l, ok := v.([]any)
+	if !ok {
+		return nil, false
+	}
+	m := map[string]any{}
+	for _, item := range l {
+		o, ok := item.(map[string]any)
+		if !ok || o["id"] == nil {
+			return nil, false
+		}
+		id := itemName(o)
+		if m[id] != nil {
+			return nil, false
+		}
+		m[id] = o
+	}
+	return m, true
 }
 
 // decoded is v as a decoded JSON document.
@@ -138,42 +236,6 @@ func decoded(v any) (any, error) {
 	}
 	var d any
 	return d, json.Unmarshal(b, &d)
-}
-
-// editPatch is the JSON merge patch (RFC 7396) that makes from into to:
-// the members to changed or added, null for those it dropped; a list or a
-// value that changed is given whole. changed is false when they are equal.
-func editPatch(from, to any) (patch any, changed bool) {
-	f, ok1 := from.(map[string]any)
-	t, ok2 := to.(map[string]any)
-	if !ok1 || !ok2 {
-		return to, !reflect.DeepEqual(from, to)
-	}
-	p := map[string]any{}
-	for k, tv := range t {
-		if d, ok := editPatch(f[k], tv); ok {
-			p[k] = d
-		}
-	}
-	for k := range f {
-		if _, ok := t[k]; !ok {
-			p[k] = nil
-		}
-	}
-	return p, len(p) > 0
-}
-
-// settings are the paths of the values a merge patch sets, sorted.
-func settings(patch any, path string) []string {
-	p, ok := patch.(map[string]any)
-	if !ok {
-		return []string{path}
-	}
-	var out []string
-	for _, k := range slices.Sorted(maps.Keys(p)) {
-		out = append(out, settings(p[k], strings.TrimPrefix(path+"."+k, "."))...)
-	}
-	return out
 }
 
 // sameFile reports whether a recorded configuration document is the
@@ -383,7 +445,11 @@ func (o *Office) setConfig(ctx context.Context, doc []byte, ch queue.Change, v q
 	if err != nil {
 		var fe config.Errors
 		if errors.As(err, &fe) && len(fe) > 0 {
-			return v, &AdminError{Code: CodeBadRequest, Field: "config." + fe[0].Field, Message: err.Error()}
+			ae := &AdminError{Code: CodeBadRequest, Field: "config." + fe[0].Field, Message: err.Error()}
+			for _, e := range fe {
+				ae.Errors = append(ae.Errors, FieldProblem{Field: "config." + e.Field, Message: strings.TrimPrefix(e.Error(), "config: ")})
+			}
+			return v, ae
 		}
 		return v, &AdminError{Code: CodeBadRequest, Field: "config", Message: err.Error()}
 	}
@@ -513,7 +579,7 @@ func restartOnly(cur, next *config.Config) error {
 	case next.Office.Timezone != cur.Office.Timezone:
 		return refuse("office.timezone")
 	case !sameJSON(wiring(next.Kiosks), wiring(cur.Kiosks)):
-		return refuse("kiosks")
+		return rewired(wiring(cur.Kiosks), wiring(next.Kiosks))
 	case !sameJSON(next.PrinterProfiles, cur.PrinterProfiles):
 		return refuse("printer_profiles")
 	}
@@ -549,6 +615,67 @@ func restartOnly(cur, next *config.Config) error {
 		return refuse("counters: a counter with GPIO pins")
 	}
 	return nil
+}
+
+// rewired refuses a change of the kiosks other than their buttons'
+// services (wiring), naming the first setting that differs: a patch that
+// gives a kiosk with its buttons alone (a merge patch replaces the whole
+// list) leaves out its printer, and it was refused as "kiosks".
+func rewired(cur, next []config.Kiosk) error {
+	field, detail := "kiosks", "a kiosk is added or taken away only in the configuration file"
+	if len(cur) == len(next) {
+		for i := range cur {
+			a, _ := decoded(cur[i])
+			b, _ := decoded(next[i])
+			am, _ := a.(map[string]any)
+			bm, _ := b.(map[string]any)
+			keys := slices.Sorted(maps.Keys(am))
+			for k := range bm {
+				if _, ok := am[k]; !ok {
+					keys = append(keys, k)
+				}
+			}
+			for _, k := range keys {
+				if reflect.DeepEqual(am[k], bm[k]) {
+					continue
+				}
+				field = fmt.Sprintf("kiosks[%d].%s", i, k)
+				switch {
+				case k != "buttons":
+					detail = fmt.Sprintf("this gives %s, and %s runs", jsonText(bm[k]), jsonText(am[k]))
+				case len(next[i].Buttons) != len(cur[i].Buttons):
+					detail = fmt.Sprintf("this gives %s, and the kiosk has %s", buttons(len(next[i].Buttons)), buttons(len(cur[i].Buttons)))
+				default:
+					detail = "their pins or lamps are not those that run"
+				}
+				break
+			}
+			if field != "kiosks" {
+				break
+			}
+		}
+	}
+	return &AdminError{Code: CodeBadRequest, Field: "config." + field, Message: fmt.Sprintf(
+		"office: %s takes effect with a restart: change it in the configuration file (%s). "+
+			"Only the services of a kiosk's buttons change while the office runs: give the kiosks whole, as config.get shows them, with those changed (a merge patch replaces a whole list). Nothing changed",
+		field, detail)}
+}
+
+// buttons counts a kiosk's buttons: "1 button", "3 buttons".
+func buttons(n int) string {
+	if n == 1 {
+		return "1 button"
+	}
+	return strconv.Itoa(n) + " buttons"
+}
+
+// jsonText is a value of a decoded document as JSON, "nothing" for none.
+func jsonText(v any) string {
+	if v == nil {
+		return "nothing"
+	}
+	b, _ := json.Marshal(v)
+	return string(b)
 }
 
 // wiring is the kiosks without the services of their buttons: a button may

@@ -335,6 +335,27 @@ func TestAdminHugeRequestReadSoFar(t *testing.T) {
 	require.Less(t, len(m.Payload), 2000)
 }
 
+// A configuration with several faults is refused with each of them, by
+// its field, as DESIGN has it: a form marks them all, not the first alone.
+func TestConfigSetNamesEveryFault(t *testing.T) {
+	ctx, o, _ := startOffice(t, office.Opts{Config: roundTheClock(t)}, "qms/demo/status")
+	r := o.Admin(ctx, office.AdminRequest{ID: "f", Op: "config.set",
+		Args: json.RawMessage(`{"patch":{"office":{"hours":{"sat":"9-25"},"recall_limit":99,"hall_size":99}}}`)})
+	require.False(t, r.OK)
+	require.Equal(t, office.CodeBadRequest, r.Error.Code)
+	var fields []string
+	for _, e := range r.Error.Errors {
+		fields = append(fields, e.Field)
+		require.NotEmpty(t, e.Message)
+		require.NotContains(t, e.Message, "config: ", "the message of one field, without the package's prefix")
+	}
+	require.ElementsMatch(t, []string{"config.office.hours.sat", "config.office.recall_limit", "config.office.hall_size"}, fields)
+	require.Equal(t, r.Error.Errors[0].Field, r.Error.Field)
+	b, err := json.Marshal(r.Error)
+	require.NoError(t, err)
+	require.Contains(t, string(b), `"errors":[{"field":"config.`)
+}
+
 // A change that puts two counters on one AWTRIX matrix is refused,
 // naming the counter; the configuration that runs is kept.
 func TestConfigSetSharedMatrix(t *testing.T) {
@@ -1266,6 +1287,61 @@ func TestConfigVersions(t *testing.T) {
 	require.Equal(t, "merge", hist[0]["source"])
 }
 
+// A file edited while an administrator's version ran is merged with it by
+// the ids of services, counters and kiosks: a service and a counter the
+// administrator added stay beside the file's edit of another service. It
+// was merged by whole lists: the file's edit of one service's name brought
+// the file's services, without the administrator's, which the counter
+// added for it then named; that did not validate, and the file ran as it
+// was, without all that was set.
+func TestFileEditMergesByID(t *testing.T) {
+	db := filepath.Join(t.TempDir(), "o.db")
+	log := &testkit.Log{}
+	start := func(cfg *config.Config) *office.Office {
+		t.Helper()
+		o, err := office.Start(context.Background(), office.Opts{Config: cfg, DB: db, Broker: "embedded", Listen: "127.0.0.1:0",
+			Logger: slog.New(slog.NewTextHandler(log, &slog.HandlerOptions{Level: slog.LevelWarn}))})
+		require.NoError(t, err)
+		return o
+	}
+	o := start(roundTheClock(t))
+	doc, err := json.Marshal(o.Config())
+	require.NoError(t, err)
+	var set map[string]any
+	require.NoError(t, json.Unmarshal(doc, &set))
+	services := set["services"].([]any)
+	services[1].(map[string]any)["name"] = "ПФУ"
+	services[1].(map[string]any)["avg_service_min"] = 25
+	set["services"] = append(services, map[string]any{"id": "subsidy", "name": "Субсидії", "prefix": "С"})
+	set["counters"] = append(set["counters"].([]any), map[string]any{"id": "14", "services": []any{"subsidy", "social"}})
+	set["office"].(map[string]any)["holidays"] = []any{"2031-01-01"}
+	set["office"].(map[string]any)["recall_limit"] = 5
+	doc, err = json.Marshal(map[string]any{"config": set})
+	require.NoError(t, err)
+	r := o.Admin(context.Background(), office.AdminRequest{ID: "s", Op: "config.set", Args: doc})
+	require.True(t, r.OK, "%+v", r.Error)
+	require.NoError(t, o.Close())
+
+	edited := roundTheClock(t)
+	edited.Services[1].Name = "Пенсійний фонд України"
+	edited.Counters = slices.DeleteFunc(edited.Counters, func(c config.Counter) bool { return c.ID == "12" })
+	edited.Office.Holidays = []string{"2030-12-31"}
+	o = start(edited)
+	defer o.Close()
+	c := o.Config()
+	require.NotNil(t, c.Service("subsidy"), "the administrator's service stays")
+	require.NotNil(t, c.Counter("14"), "and the counter added for it")
+	require.Nil(t, c.Counter("12"), "the counter the file took away goes")
+	require.Equal(t, "Пенсійний фонд України", c.Service("pension").Name, "where both changed a field, the file's edit runs")
+	require.Equal(t, 25.0, c.Service("pension").AvgServiceMin, "the administrator's other change of the service stays")
+	require.Equal(t, 5, c.Office.RecallLimit)
+	require.Equal(t, []string{"2030-12-31"}, c.Office.Holidays, "another list is one setting: the file's")
+	require.Contains(t, log.String(), "its edits run on top of what administrators set")
+	require.Contains(t, log.String(), "counters[12] (taken away)")
+	require.Contains(t, log.String(), `(it leaves office.holidays without \"2031-01-01\", which ran)`)
+	require.NotContains(t, log.String(), "do not go with what administrators set")
+}
+
 // A rollback brings back the services of the kiosk buttons while the
 // printer runs as -printer replaced it (the README's trial run with
 // -printer none, the simulator's pseudo-terminals): the buttons are wired
@@ -1302,8 +1378,10 @@ func TestRollbackButtonsUnderAPrinterOverride(t *testing.T) {
 	require.Equal(t, []string{"social", "pension", "employment"}, services())
 }
 
-// A file edit of a list that an administrator changed too runs as the
-// file has it, and the log names what of the administrator's goes.
+// A file edit of a list that an administrator changed too: the counters,
+// merged by id, keep the administrator's beside the file's; the holidays,
+// one setting, run as the file has them, and the log names what of the
+// administrator's goes.
 func TestFileEditSaysWhatGoes(t *testing.T) {
 	db := filepath.Join(t.TempDir(), "o.db")
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
@@ -1311,7 +1389,7 @@ func TestFileEditSaysWhatGoes(t *testing.T) {
 	o, err := office.Start(ctx, office.Opts{Config: roundTheClock(t), DB: db, Broker: "embedded", Listen: "127.0.0.1:0", Logger: quiet})
 	require.NoError(t, err)
 	counters := append(slices.Clone(o.Config().Counters), config.Counter{ID: "99", Services: []string{"social"}})
-	patch, err := json.Marshal(map[string]any{"patch": map[string]any{"counters": counters}})
+	patch, err := json.Marshal(map[string]any{"patch": map[string]any{"counters": counters, "office": map[string]any{"holidays": []string{"2030-01-07"}}}})
 	require.NoError(t, err)
 	r := o.Admin(ctx, office.AdminRequest{ID: "c", Op: "config.set", Args: patch})
 	require.True(t, r.OK, "%+v", r.Error)
@@ -1319,13 +1397,15 @@ func TestFileEditSaysWhatGoes(t *testing.T) {
 
 	edited := roundTheClock(t)
 	edited.Counters = append(edited.Counters, config.Counter{ID: "15", Services: []string{"social"}})
+	edited.Office.Holidays = []string{"2030-01-01"}
 	var log testkit.Log
 	o, err = office.Start(ctx, office.Opts{Config: edited, DB: db, Broker: "embedded", Listen: "127.0.0.1:0", Logger: slog.New(slog.NewTextHandler(&log, nil))})
 	require.NoError(t, err)
 	defer o.Close()
 	require.NotNil(t, o.Config().Counter("15"))
-	require.Nil(t, o.Config().Counter("99"), "the file's list runs")
-	require.True(t, log.Count("it leaves config.counters without 99, which ran") > 0, "%s", &log)
+	require.NotNil(t, o.Config().Counter("99"), "the administrator's counter stays")
+	require.Equal(t, []string{"2030-01-01"}, o.Config().Office.Holidays, "the file's list runs")
+	require.True(t, log.Count(`it leaves office.holidays without \"2030-01-07\", which ran`) > 0, "%s", &log)
 }
 
 // A value of the wrong JSON type is refused saying what was sent: "5"
@@ -1672,7 +1752,8 @@ func TestConfigSetKioskButton(t *testing.T) {
 
 	r = o.Admin(ctx, office.AdminRequest{ID: "k", Op: "config.set", Args: json.RawMessage(kiosks(func(b []config.KioskButton) { b[0].Pin = "GPIO16" }))})
 	require.False(t, r.OK)
-	require.Equal(t, "config.kiosks", r.Error.Field)
+	require.Equal(t, "config.kiosks[0].buttons", r.Error.Field)
+	require.Contains(t, r.Error.Message, "their pins or lamps are not those that run")
 }
 
 // config.set refuses a name the kiosk's printer cannot print (every ticket
