@@ -42,7 +42,9 @@ var version = "dev"
 // chergactl help OP.
 var ops = []struct{ name, usage string }{
 	{"config.get", "config.get: the running configuration (secrets removed) and its version"},
-	{"config.set", `config.set -args '{"patch":{"office":{"recall_limit":5}},"author":"me"}'   (or {"config":{…whole…}})
+	{"config.set", `config.set office.recall_limit=5 office.hours.sat=closed [expire=true] …: settings by their paths
+             in the file, a value that reads as JSON (5, true, a ["list"]) taken as such, any other as text;
+             the same as -args '{"patch":{"office":{"recall_limit":5}},"author":"me"}'   (or {"config":{…whole…}})
              add "base_version":N, the version config.get gave with what you edited:
              if another administrator changed it since, it is refused (conflict), not undone;
              a change that would send waiting citizens home is refused unless "expire":true;
@@ -207,7 +209,7 @@ func ctl(args []string, stdin io.Reader, stdout, stderr io.Writer, getenv func(s
 		return fail(2, fmt.Errorf("-cafile, -cert, -key: %w", err))
 	}
 	acct.read = *readOnly
-	reqArgs, err := buildArgs(*rawArgs, fs.Args(), stdin)
+	reqArgs, err := buildArgs(op, *rawArgs, fs.Args(), stdin)
 	if err != nil {
 		return fail(2, err)
 	}
@@ -327,11 +329,12 @@ var numericArgs = map[string]bool{"version": true, "base_version": true, "from_s
 // office's (TestArgKindsAreTheOffice).
 var boolArgs = map[string]bool{"expire": true, "alert": true, "remove": true, "compact": true, "end": true}
 
-// buildArgs makes the args object from -args or key=value words. raw is
-// -args as given: a JSON object, or @FILE, or - for standard input. Of the
-// words, the values of numericArgs become JSON numbers, of boolArgs true or
-// false, the others strings.
-func buildArgs(raw string, words []string, stdin io.Reader) (json.RawMessage, error) {
+// buildArgs makes the args object of op from -args or key=value words.
+// raw is -args as given: a JSON object, or @FILE, or - for standard input.
+// Of the words, the values of numericArgs become JSON numbers, of boolArgs
+// true or false, the others strings; for config.set, a word whose key is
+// a setting's path (office.hours.sat=closed) goes into its merge patch.
+func buildArgs(op, raw string, words []string, stdin io.Reader) (json.RawMessage, error) {
 	if raw != "" {
 		if len(words) > 0 {
 			return nil, fmt.Errorf("give either -args or key=value words, not both")
@@ -366,6 +369,12 @@ func buildArgs(raw string, words []string, stdin io.Reader) (json.RawMessage, er
 		if strings.HasPrefix(k, "-") {
 			return nil, fmt.Errorf("%q: flags go before the key=value words", w)
 		}
+		if op == "config.set" && strings.Contains(k, ".") {
+			if err := setPath(m, k, v); err != nil {
+				return nil, fmt.Errorf("%q: %w", w, err)
+			}
+			continue
+		}
 		if boolArgs[k] {
 			b, err := strconv.ParseBool(v)
 			if err != nil {
@@ -385,6 +394,45 @@ func buildArgs(raw string, words []string, stdin io.Reader) (json.RawMessage, er
 		m[k] = n
 	}
 	return json.Marshal(m)
+}
+
+// setPath puts a setting given by its path in the configuration
+// (office.hours.sat) into the merge patch of args: the value as the JSON
+// it reads as (5, true, ["2026-12-25"], null, which takes the setting
+// away), else as text (closed, 09:00-14:00, Дякуємо).
+func setPath(args map[string]any, path, value string) error {
+	var v any
+	if json.Unmarshal([]byte(value), &v) != nil {
+		v = value
+	}
+	patch, _ := args["patch"].(map[string]any)
+	if patch == nil {
+		patch = map[string]any{}
+		args["patch"] = patch
+	}
+	steps := strings.Split(path, ".")
+	for i, step := range steps {
+		if step == "" {
+			return fmt.Errorf("%s: a setting's path is its keys joined by dots, such as office.hours.sat", path)
+		}
+		if i == len(steps)-1 {
+			if _, set := patch[step]; set {
+				return fmt.Errorf("%s is given twice, or with settings inside it", path)
+			}
+			patch[step] = v
+			break
+		}
+		next, ok := patch[step].(map[string]any)
+		if !ok {
+			if _, set := patch[step]; set {
+				return fmt.Errorf("%s is given twice, or with settings inside it", path)
+			}
+			next = map[string]any{}
+			patch[step] = next
+		}
+		patch = next
+	}
+	return nil
 }
 
 // osAccount is the name of the system account chergactl runs as ("" unknown).

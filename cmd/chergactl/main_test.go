@@ -40,7 +40,7 @@ func TestAdminOverMQTT(t *testing.T) {
 	require.NoError(t, err)
 
 	ctl := func(op string, words ...string) (int, []byte) {
-		args, err := buildArgs("", words, nil)
+		args, err := buildArgs(op, "", words, nil)
 		require.NoError(t, err)
 		var out bytes.Buffer
 		code, err := run(tell{}, &out, o.BrokerURL(), account{}, "qms/demo", op, args, 10*time.Second)
@@ -119,7 +119,7 @@ func TestAdminOverMQTT(t *testing.T) {
 	require.Equal(t, 0, code, "%s", out)
 	require.Contains(t, string(out), `"paused": []`)
 
-	args, err := buildArgs(`{"patch":{"office":{"recall_limit":5}},"author":"ctl"}`, nil, nil)
+	args, err := buildArgs("", `{"patch":{"office":{"recall_limit":5}},"author":"ctl"}`, nil, nil)
 	require.NoError(t, err)
 	var set bytes.Buffer
 	code, err = run(tell{}, &set, o.BrokerURL(), account{}, "qms/demo", "config.set", args, 10*time.Second)
@@ -128,7 +128,7 @@ func TestAdminOverMQTT(t *testing.T) {
 	require.Contains(t, set.String(), `"version": 2`)
 	require.Equal(t, 5, o.Config().Office.RecallLimit)
 	// Made from version 1, which another change has replaced: refused.
-	args, err = buildArgs(`{"patch":{"office":{"recall_limit":4}},"base_version":1}`, nil, nil)
+	args, err = buildArgs("", `{"patch":{"office":{"recall_limit":4}},"base_version":1}`, nil, nil)
 	require.NoError(t, err)
 	set.Reset()
 	code, err = run(tell{}, &set, o.BrokerURL(), account{}, "qms/demo", "config.set", args, 10*time.Second)
@@ -140,6 +140,15 @@ func TestAdminOverMQTT(t *testing.T) {
 	code, out = ctl("config.history")
 	require.Equal(t, 0, code, "%s", out)
 	require.Contains(t, string(out), `"author": "ctl"`)
+	// Settings by their paths.
+	code, out = ctl("config.set", "office.recall_limit=4", "office.footer=Дякуємо!", "office.hours.sat=closed")
+	require.Equal(t, 0, code, "%s", out)
+	require.Equal(t, 4, o.Config().Office.RecallLimit)
+	require.Equal(t, "Дякуємо!", o.Config().Office.Footer)
+	code, out = ctl("config.set", "office.recall_limit=99", "office.hall_size=99")
+	require.Equal(t, 1, code, "%s", out)
+	require.Contains(t, string(out), `"field": "config.office.hall_size"`, "each fault named")
+	require.Contains(t, string(out), `"field": "config.office.recall_limit"`)
 
 	code, out = ctl("events.replay", "from_seq=1", "max=2")
 	require.Equal(t, 0, code, "%s", out)
@@ -157,22 +166,36 @@ func TestAdminOverMQTT(t *testing.T) {
 }
 
 func TestBuildArgs(t *testing.T) {
-	b, err := buildArgs("", []string{"counter=5", "max=10", "ticket=006", "reason=1", "base_version=3", "expire=true"}, nil)
+	b, err := buildArgs("", "", []string{"counter=5", "max=10", "ticket=006", "reason=1", "base_version=3", "expire=true"}, nil)
 	require.NoError(t, err)
 	require.JSONEq(t, `{"counter":"5","max":10,"ticket":"006","reason":"1","base_version":3,"expire":true}`, string(b), "only the numeric args are numbers, expire true or false")
-	b, err = buildArgs("", []string{"path=/var/backups/c.db", "compact=true"}, nil)
+	b, err = buildArgs("", "", []string{"path=/var/backups/c.db", "compact=true"}, nil)
 	require.NoError(t, err)
 	require.JSONEq(t, `{"path":"/var/backups/c.db","compact":true}`, string(b))
-	_, err = buildArgs("", []string{"expire=yes"}, nil)
+	_, err = buildArgs("", "", []string{"expire=yes"}, nil)
 	require.ErrorContains(t, err, "expire is true or false")
-	_, err = buildArgs("", []string{"version=last"}, nil)
+	_, err = buildArgs("", "", []string{"version=last"}, nil)
 	require.ErrorContains(t, err, "version is a whole number, 0 or more")
-	_, err = buildArgs("", []string{"nokey"}, nil)
+	_, err = buildArgs("", "", []string{"nokey"}, nil)
 	require.Error(t, err)
-	_, err = buildArgs("{", nil, nil)
+	_, err = buildArgs("", "{", nil, nil)
 	require.Error(t, err)
-	_, err = buildArgs("", []string{"ticket=А1", "-timeout=1s"}, nil)
+	_, err = buildArgs("", "", []string{"ticket=А1", "-timeout=1s"}, nil)
 	require.ErrorContains(t, err, "flags go before the key=value words")
+
+	// config.set takes settings by their paths, into its merge patch.
+	b, err = buildArgs("config.set", "", []string{"office.recall_limit=5", "office.hours.sat=closed", "office.hours.fri=09:00-15:00",
+		"office.refuse_late=false", `office.holidays=["2026-12-25"]`, "office.footer=Дякуємо!", "office.name_en=null", "expire=true", "base_version=3"}, nil)
+	require.NoError(t, err)
+	require.JSONEq(t, `{"patch":{"office":{"recall_limit":5,"hours":{"sat":"closed","fri":"09:00-15:00"},"refuse_late":false,
+		"holidays":["2026-12-25"],"footer":"Дякуємо!","name_en":null}},"expire":true,"base_version":3}`, string(b))
+	_, err = buildArgs("config.set", "", []string{"office.hours=null", "office.hours.sat=closed"}, nil)
+	require.ErrorContains(t, err, "office.hours.sat is given twice, or with settings inside it")
+	_, err = buildArgs("config.set", "", []string{"office..name=x"}, nil)
+	require.ErrorContains(t, err, "a setting's path is its keys joined by dots")
+	b, err = buildArgs("ticket.void", "", []string{"reason=a.b"}, nil)
+	require.NoError(t, err)
+	require.JSONEq(t, `{"reason":"a.b"}`, string(b), "a dot in a value is no path")
 }
 
 // The answer is printed in the controller's order, a refusal too (and
@@ -218,7 +241,7 @@ func TestArgsJSONErrors(t *testing.T) {
 		{`["А023"]`, `-args: want a JSON object {…}, not ["А023"]`},
 	}
 	for _, tc := range tests {
-		_, err := buildArgs(tc.raw, nil, nil)
+		_, err := buildArgs("", tc.raw, nil, nil)
 		require.EqualError(t, err, tc.err, tc.raw)
 	}
 }
@@ -227,26 +250,26 @@ func TestArgsJSONErrors(t *testing.T) {
 func TestArgsFromFile(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "patch.json")
 	require.NoError(t, os.WriteFile(path, []byte("{\"patch\": {\"office\": {\"recall_limit\": 5}}}\n"), 0o600))
-	b, err := buildArgs("@"+path, nil, nil)
+	b, err := buildArgs("", "@"+path, nil, nil)
 	require.NoError(t, err)
 	require.JSONEq(t, `{"patch":{"office":{"recall_limit":5}}}`, string(b))
-	b, err = buildArgs("-", nil, strings.NewReader(`{"ticket":"А023"}`))
+	b, err = buildArgs("", "-", nil, strings.NewReader(`{"ticket":"А023"}`))
 	require.NoError(t, err)
 	require.JSONEq(t, `{"ticket":"А023"}`, string(b))
 
 	// Notepad saves UTF-8 with a byte order mark first.
 	require.NoError(t, os.WriteFile(path, []byte("\ufeff{\"ticket\": \"А023\"}\r\n"), 0o600))
-	b, err = buildArgs("@"+path, nil, nil)
+	b, err = buildArgs("", "@"+path, nil, nil)
 	require.NoError(t, err)
 	require.JSONEq(t, `{"ticket":"А023"}`, string(b))
 	require.True(t, json.Valid(b))
 
 	require.NoError(t, os.WriteFile(path, []byte("{\n\"ticket\": А023\n}"), 0o600))
-	_, err = buildArgs("@"+path, nil, nil)
+	_, err = buildArgs("", "@"+path, nil, nil)
 	require.EqualError(t, err, "-args @"+path+`: line 2, column 11: invalid character 'А' looking for beginning of value (the line up to there: "ticket": А)`)
-	_, err = buildArgs("-", nil, strings.NewReader(" \n"))
+	_, err = buildArgs("", "-", nil, strings.NewReader(" \n"))
 	require.EqualError(t, err, "-args - (standard input): empty: want a JSON object {…}")
-	_, err = buildArgs("@"+filepath.Join(t.TempDir(), "none.json"), nil, nil)
+	_, err = buildArgs("", "@"+filepath.Join(t.TempDir(), "none.json"), nil, nil)
 	require.ErrorIs(t, err, os.ErrNotExist)
 
 	var stdout, stderr bytes.Buffer
@@ -489,7 +512,7 @@ func TestHelp(t *testing.T) {
 		stdout, stderr string
 	}{
 		{[]string{"help"}, 0, "  ticket.reprint ticket=А023 [kiosk=k1]: prints", ""},
-		{[]string{"help", "config.set"}, 0, "usage: chergactl [flags] config.set -args '{\"patch\"", ""},
+		{[]string{"help", "config.set"}, 0, "usage: chergactl [flags] config.set office.recall_limit=5 office.hours.sat=closed", ""},
 		{[]string{"help", "ticket.call"}, 0, "usage: chergactl [flags] ticket.call ticket=А023 counter=5 [end=true]", ""},
 		{[]string{"help", "ticket.cal"}, 2, "", `chergactl: help: no op "ticket.cal"`},
 		{[]string{"ticket.call", "-h"}, 0, "", "usage: chergactl [flags] ticket.call ticket=А023 counter=5 [end=true]"},
