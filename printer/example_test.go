@@ -29,7 +29,7 @@ func ExampleProfile_Ticket() {
 	docs, _ := printer.Decode(b)
 	fmt.Println(docs[0])
 	// Output:
-	// ЦНАП м. Житомир
+	// ЦНАП м. Житомир
 	//
 	// Б104
 	// Оформлення субсидії

@@ -23,8 +23,8 @@ var goldenText = map[string]string{
 	// No QR on generic: one blank line less before the footer.
 	"generic": strings.Replace(testTicketText, "\n\nСтан черги онлайн / Queue status online\n\n\nДякуємо", "\n\nДякуємо", 1),
 	// Four empty lines at the end: fed past the tear bar before the cut.
-	"xprinter-58": `ЦНАП Подільського району м.
-Києва
+	"xprinter-58": `ЦНАП Подільського району
+м. Києва
 
 А023
 Державна реєстрація місця
@@ -41,7 +41,7 @@ Wait: about 15 min
 Queue status online
 
 
-Дякуємо! Слідкуйте за табло та
+Дякуємо! Стежте за табло та
 голосовими оголошеннями.
 
 
@@ -174,7 +174,7 @@ func TestTicketGoldenCalled(t *testing.T) {
 	tk.Ahead, tk.Wait = -1, -1
 	tk.Called, tk.CalledEn = "Вас викликано: вікно 10", "You have been called: counter 10"
 	for name, want := range map[string]string{
-		"epson-tm-t20": `ЦНАП Подільського району м. Києва
+		"epson-tm-t20": `ЦНАП Подільського району м. Києва
 
 А023
 ДУБЛІКАТ / DUPLICATE
@@ -189,8 +189,8 @@ You have been called: counter 10
 Стан черги онлайн / Queue status online
 `,
 		// 32 columns: the other pairs go on two lines too.
-		"xprinter-58": `ЦНАП Подільського району м.
-Києва
+		"xprinter-58": `ЦНАП Подільського району
+м. Києва
 
 А023
 ДУБЛІКАТ / DUPLICATE

@@ -236,7 +236,7 @@ type ticketWriter struct {
 // line. It wraps what the page prints: a … the page lacks takes three
 // columns as "...".
 func (w *ticketWriter) text(field, s string, scale int) {
-	for _, line := range wrap(w.cp.plain(s), w.cols/scale) {
+	for _, line := range wrap(w.cp.plain(bindAbbreviations(s)), w.cols/scale) {
 		w.line(field, line)
 	}
 }
@@ -307,6 +307,37 @@ func LateText(closes string) (uk, en string) {
 // столиця») never starts a line, as Ukrainian typesetting wants: the word before
 // it comes along to the next line, unless that word fills a line by itself. "\n"
 // in s starts a new line.
+// abbreviations are the short words of addresses and numbers that
+// Ukrainian typesetting keeps on one line with the word after them: an
+// office's name «ЦНАП Подільського району м. Києва» never ends a line
+// with «м.».
+var abbreviations = map[string]bool{
+	"м.": true, "с.": true, "смт": true, "сел.": true, "вул.": true, "просп.": true, "пр.": true,
+	"бульв.": true, "пл.": true, "пров.": true, "буд.": true, "б.": true, "р-н": true, "обл.": true,
+	"каб.": true, "№": true, "No.": true,
+}
+
+// bindAbbreviations joins each of abbreviations to the word after it
+// with a no-break space, which wrap does not break.
+func bindAbbreviations(s string) string {
+	if !strings.ContainsRune(s, ' ') {
+		return s
+	}
+	words := strings.Split(s, " ")
+	var b strings.Builder
+	for i, word := range words {
+		if i > 0 {
+			if last := words[i-1]; abbreviations[last[strings.LastIndexAny(last, "\n\t")+1:]] && word != "" {
+				b.WriteRune('\u00A0')
+			} else {
+				b.WriteByte(' ')
+			}
+		}
+		b.WriteString(word)
+	}
+	return b.String()
+}
+
 func wrap(s string, cols int) []string {
 	cols = max(cols, 1)
 	var lines []string

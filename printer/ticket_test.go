@@ -25,11 +25,11 @@ func testTicket() *Ticket {
 		Ahead:     3,
 		Wait:      15 * time.Minute,
 		QR:        "https://cherga.example/t/А023",
-		Footer:    "Дякуємо! Слідкуйте за табло та голосовими оголошеннями.",
+		Footer:    "Дякуємо! Стежте за табло та голосовими оголошеннями.",
 	}
 }
 
-const testTicketText = `ЦНАП Подільського району м. Києва
+const testTicketText = `ЦНАП Подільського району м. Києва
 
 А023
 Державна реєстрація місця проживання та видача
@@ -43,7 +43,7 @@ Residence registration
 Стан черги онлайн / Queue status online
 
 
-Дякуємо! Слідкуйте за табло та голосовими
+Дякуємо! Стежте за табло та голосовими
 оголошеннями.`
 
 func profile(t *testing.T, name string) *Profile {
@@ -308,6 +308,24 @@ func TestTicketErrors(t *testing.T) {
 	p.CodePage = "koi8-u"
 	_, err = p.Ticket(testTicket())
 	require.ErrorIs(t, err, ErrInvalidProfile)
+}
+
+// The short words of addresses and numbers stay with the word after
+// them, as Ukrainian typesetting has it: «м.» never ends a line.
+func TestBindAbbreviations(t *testing.T) {
+	for in, want := range map[string]string{
+		"ЦНАП Подільського району м. Києва": "ЦНАП Подільського району м.\u00A0Києва",
+		"вул. Шевченка, буд. 5, каб. 12":    "вул.\u00A0Шевченка, буд.\u00A05, каб.\u00A012",
+		"офіс № 2, смт Козин":               "офіс №\u00A02, смт\u00A0Козин",
+		"Please watch the board":            "Please watch the board",
+		"м.":                                "м.",
+		"пам. м.\nКиїв":                     "пам. м.\nКиїв",
+	} {
+		require.Equal(t, want, bindAbbreviations(in), in)
+	}
+	p := profile(t, "xprinter-58")
+	d := printed(t, p, &Ticket{Header: "ЦНАП Подільського району м. Києва", Label: "А001", Ahead: -1, Wait: -1})
+	require.Contains(t, d.String(), "м.\u00a0Києва", "the header's «м.» went to the next line with «Києва»")
 }
 
 func TestWrap(t *testing.T) {

@@ -71,7 +71,7 @@ func TestPrinterOverSerial(t *testing.T) {
 	require.NoError(t, p.PrintTicket(ctx, ticket()))
 	doc := waitDoc(t, sp)
 	require.True(t, doc.Cut)
-	require.Equal(t, `ЦНАП Подільського району м. Києва
+	require.Equal(t, `ЦНАП Подільського району м. Києва
 
 А023
 Реєстрація місця проживання
