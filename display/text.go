@@ -75,13 +75,16 @@ func TransliterateLabel(label string) string {
 // Transliterate writes Ukrainian text in Latin letters by the official
 // transliteration (KMU 2010, resolution 55): Є, Ї, Й, Ю, Я are Ye, Yi, Y,
 // Yu, Ya at the start of a word and ie, i, i, iu, ia inside it; зг is zgh
-// (not zh, which is ж); Ь and the apostrophe are left out. What has no
-// transliteration and is not ASCII becomes "?".
+// (not zh, which is ж); Ь and the apostrophe are left out. A capital is
+// written with a capital, and all in capitals within a word in capitals
+// (Щастя is Shchastia, ЩАСТЯ SHCHASTIA). What has no transliteration and
+// is not ASCII becomes "?".
 func Transliterate(s string) string {
 	var b strings.Builder
 	start := true // at the start of a word
 	prev := rune(0)
-	for _, r := range s {
+	rs := []rune(s)
+	for i, r := range rs {
 		lower := unicode.ToLower(r)
 		t, ok := translit[lower]
 		if ok && !start {
@@ -95,7 +98,11 @@ func Transliterate(s string) string {
 		prev = lower
 		switch {
 		case ok:
-			if r != lower && t != "" {
+			switch {
+			case r == lower || t == "":
+			case inCapitals(rs, i):
+				t = strings.ToUpper(t)
+			default:
 				t = strings.ToUpper(t[:1]) + t[1:]
 			}
 			b.WriteString(t)
@@ -108,6 +115,16 @@ func Transliterate(s string) string {
 		start = !unicode.IsLetter(r) && r != '\'' && r != 'ʼ' && r != '’'
 	}
 	return b.String()
+}
+
+// inCapitals reports whether the capital rs[i] is in a word written in
+// capitals: the letter after it is a capital too, or, at the end of the
+// word, the one before it.
+func inCapitals(rs []rune, i int) bool {
+	if i+1 < len(rs) && unicode.IsLetter(rs[i+1]) {
+		return unicode.IsUpper(rs[i+1])
+	}
+	return i > 0 && unicode.IsUpper(rs[i-1])
 }
 
 var translit = map[rune]string{

@@ -24,7 +24,11 @@ func TestTransliterate(t *testing.T) {
 		"Ь01":          "01",
 		"Kiosk 2":      "Kiosk 2",
 		"Згурівка":     "Zghurivka",
-		"ЗГ1":          "ZGh1",
+		"ЗГ1":          "ZGH1",
+		"ЗАЧИНЕНО":     "ZACHYNENO", // a word in capitals, all in capitals
+		"ЩАСТЯ":        "SHCHASTIA",
+		"Щастя ЖИТТЯ":  "Shchastia ZHYTTIA",
+		"Ц":            "Ts",
 		"Марїна Ґудзь": "Marina Gudz",
 	} {
 		require.Equal(t, want, display.Transliterate(in), in)

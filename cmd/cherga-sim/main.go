@@ -172,7 +172,9 @@ func printIntro(s *sim.Office, page, kiosk string) {
 	fmt.Printf("  ./bin/chergactl office.state\n  ./bin/cherga-announcer -out /tmp/cherga-calls   (each call a WAV file; without -out, aloud through aplay)\n\n")
 	if ps, err := s.Engine().Pauses(context.Background()); err == nil {
 		if p, ok := ps[""]; ok {
-			fmt.Printf("⚠ Прийом призупинено з %s: %s / The office is paused  (a: all clear)\n\n", p.Since.In(cfg.Location()).Format("02.01 15:04"), p.Reason)
+			since := p.Since.In(cfg.Location()).Format("02.01 15:04")
+			ruk, ren, _ := strings.Cut(p.Reason, " / ")
+			fmt.Printf("⚠ Прийом призупинено з %s%s / The office is paused since %s%s (a: all clear)\n\n", since, reasonText(strings.TrimSpace(ruk)), since, reasonText(strings.TrimSpace(ren)))
 		}
 	}
 }

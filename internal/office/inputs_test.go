@@ -2891,7 +2891,7 @@ func TestRefusalEnglishLabel(t *testing.T) {
 	}{
 		{&queue.TransitionError{Label: "Ц017", From: queue.Called, To: queue.Called, Counter: "13"}, "Талон Ц017 уже викликано до робочого місця 13 / Ticket Ts017 has already been called to counter 13"},
 		{&queue.TransitionError{Label: "Ц017", From: queue.Called, To: queue.Called}, "Талон Ц017 уже викликано / Ticket Ts017 has already been called"},
-		{&queue.TransitionError{Label: "Ц017", From: queue.Serving, To: queue.NoShow}, "Громадянин з талоном Ц017 уже біля вас — це не неявка: завершіть прийом кнопкою «Завершено» / The citizen with ticket Ts017 is at the counter, not a no-show: end the visit with Done"},
+		{&queue.TransitionError{Label: "Ц017", From: queue.Serving, To: queue.NoShow}, "Громадянин із талоном Ц017 уже біля вас — це не неявка: завершіть прийом кнопкою «Завершено» / The citizen with ticket Ts017 is at the counter, not a no-show: end the visit with Done"},
 		{&queue.JustCalledError{Label: "Ц017", Recall: true, Left: 3 * time.Second}, "Талон Ц017 щойно викликано: повторний виклик — через 3 с / Ticket Ts017 was just called: recall in 3 s"},
 	} {
 		_, msg := office.Refusal(c.err)

@@ -633,7 +633,7 @@ func (k *kiosk) run(ctx context.Context) {
 				k.o.log.Info("kiosk: a press delivered again is answered again, not served", "kiosk", k.cfg.ID, "press", p.id)
 				r.Again = true
 			case p.repeat:
-				r = refuse(Result{Press: p.id, Service: p.service, At: k.o.now()}, "repeat", "Ваш талон уже друкується: один талон на одне натискання / Your ticket is already printing: one ticket per press")
+				r = refuse(Result{Press: p.id, Service: p.service, At: k.o.now()}, "repeat", "Ваш талон уже друкується: один талон на одне натискання. / Your ticket is already printing: one ticket per press.")
 				if prev, ok := k.lastOf[p.source]; ok && !prev.OK {
 					// The press it repeats gave nothing: say again why (an
 					// air-raid alert sends the citizen to the shelter, not
@@ -986,7 +986,7 @@ func (k *kiosk) serve(ctx context.Context, p press) Result {
 	case errors.Is(err, queue.ErrFull):
 		return refuse(r, "full", "На сьогодні талони на цю послугу більше не видаються: до кінця робочого дня вас уже не встигнуть прийняти. / No more tickets for this service today: you would not be served before closing time.")
 	case errors.Is(err, queue.ErrDailyCap):
-		return refuse(r, "daily_cap", "На сьогодні талони на цю послугу закінчилися. Будь ласка, приходьте іншого дня. / No more tickets for this service today. Please come another day.")
+		return refuse(r, "daily_cap", "На сьогодні талони на цю послугу закінчилися. Будь ласка, приходьте іншого дня. / No more tickets for this service today. Please come back another day.")
 	case errors.Is(err, queue.ErrUnknownCategory): // a config.set took it away since the check above
 		return k.badCategory(r, p)
 	case err != nil:
@@ -1035,7 +1035,7 @@ func (k *kiosk) serve(ctx context.Context, p press) Result {
 			// The printer went away (a cable pulled, the network
 			// lost, switched off): what had not reached its paper is
 			// gone, and only a reprint (ticket.reprint) gives it.
-			r.Message = fmt.Sprintf("%s Ваш талон %s у черзі: якщо він вийшов не повністю, попросіть надрукувати його ще раз. / %s Your ticket %s is in the queue: if it did not come out whole, ask them to reprint it.", uk, tk.Label, en, englishLabel(tk.Label))
+			r.Message = fmt.Sprintf("%s Ваш талон %s у черзі: якщо він вийшов не повністю, попросіть працівника офісу надрукувати його ще раз. / %s Your ticket %s is in the queue: if it did not come out whole, ask a member of staff to reprint it.", uk, tk.Label, en, englishLabel(tk.Label))
 		}
 	}
 	return r

@@ -42,16 +42,29 @@ func pausedMessage(pe *queue.PausedError) string {
 	case pe.Service == "":
 		uk, en = "Прийом тимчасово призупинено", "Service is temporarily suspended"
 	}
-	if pe.Reason != "" {
-		ruk, ren, _ := strings.Cut(pe.Reason, " / ")
-		if ruk = strings.TrimSpace(ruk); ruk != "" {
-			uk += ": " + ruk
-		}
-		if ren = strings.TrimSpace(ren); ren != "" {
-			en += ": " + ren
-		}
+	return withReason(uk, en, pe.Reason, ".") // as a kiosk's sentences end
+}
+
+// withReason is "uk: reason / en: reason" of a pause: a reason typed in
+// both languages, «нарада / staff meeting», gives each half its own, and
+// one in Ukrainian alone is left out of the English. Each half ends with
+// end, unless it ends a sentence already (a reason typed with its full
+// stop).
+func withReason(uk, en, reason, end string) string {
+	ruk, ren, _ := strings.Cut(reason, " / ")
+	if ruk = strings.TrimSpace(ruk); ruk != "" {
+		uk += ": " + ruk
 	}
-	return uk + " / " + en
+	if ren = strings.TrimSpace(ren); ren != "" {
+		en += ": " + ren
+	}
+	finish := func(s string) string {
+		if strings.TrimRight(s, ".!?…") != s {
+			return s
+		}
+		return s + end
+	}
+	return finish(uk) + " / " + finish(en)
 }
 
 // issuedMessage is what the kiosk's answer of an issued ticket says, in

@@ -39,11 +39,12 @@ func TestPausedMessage(t *testing.T) {
 		alert           bool
 		want            string
 	}{
-		{"", "нарада", false, "Прийом тимчасово призупинено: нарада / Service is temporarily suspended"},
-		{"", "нарада / staff meeting", false, "Прийом тимчасово призупинено: нарада / Service is temporarily suspended: staff meeting"},
-		{"", "", false, "Прийом тимчасово призупинено / Service is temporarily suspended"},
-		{"social", "закінчилися бланки / the forms ran out", false, "Талони на цю послугу тимчасово не видаються: закінчилися бланки / Tickets for this service are temporarily unavailable: the forms ran out"},
-		{"social", " / the forms ran out", false, "Талони на цю послугу тимчасово не видаються / Tickets for this service are temporarily unavailable: the forms ran out"},
+		{"", "нарада", false, "Прийом тимчасово призупинено: нарада. / Service is temporarily suspended."},
+		{"", "нарада / staff meeting", false, "Прийом тимчасово призупинено: нарада. / Service is temporarily suspended: staff meeting."},
+		{"", "", false, "Прийом тимчасово призупинено. / Service is temporarily suspended."},
+		{"", "нарада до 12:00! / staff meeting until 12:00.", false, "Прийом тимчасово призупинено: нарада до 12:00! / Service is temporarily suspended: staff meeting until 12:00."},
+		{"social", "закінчилися бланки / the forms ran out", false, "Талони на цю послугу тимчасово не видаються: закінчилися бланки. / Tickets for this service are temporarily unavailable: the forms ran out."},
+		{"social", " / the forms ran out", false, "Талони на цю послугу тимчасово не видаються. / Tickets for this service are temporarily unavailable: the forms ran out."},
 		{"", "повітряна тривога / air-raid alert", true, "Повітряна тривога: прийом призупинено. Пройдіть до найближчого укриття. / Air-raid alert: service is suspended. Please proceed to the nearest shelter."},
 	} {
 		pe := &queue.PausedError{Service: tc.service, Paused: queue.Paused{Reason: tc.reason}}

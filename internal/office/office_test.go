@@ -181,9 +181,9 @@ func TestCounterRefusalsSayWhy(t *testing.T) {
 	_, err = l.Wait(ctx, "qms/demo/events", event(queue.EvServing, "А001"))
 	require.NoError(t, err)
 	for _, c := range []struct{ cmd, reason, says string }{
-		{`{"action":"recall"}`, "at_counter", "Громадянин з талоном А001 уже біля вас: повторний виклик не потрібен"},
+		{`{"action":"recall"}`, "at_counter", "Громадянин із талоном А001 уже біля вас: повторний виклик не потрібен"},
 		{`{"action":"noshow"}`, "at_counter", "кнопкою «Завершено»"},
-		{`{"action":"call","ticket":"А001"}`, "at_counter", "Громадянин з талоном А001 уже біля вас: прийом триває"}, // the counter's own
+		{`{"action":"call","ticket":"А001"}`, "at_counter", "Громадянин із талоном А001 уже біля вас: прийом триває"}, // the counter's own
 		{`{"action":"call","ticket":"Б999"}`, "unknown_ticket", "Сьогодні талона з таким номером немає"},
 	} {
 		reason, msg := refused("1", c.cmd)
@@ -200,7 +200,7 @@ func TestCounterRefusalsSayWhy(t *testing.T) {
 	// the one that asked.
 	reason, msg = refused("1", `{"action":"transfer","to":"social","to_counter":"2"}`)
 	require.Equal(t, "to_counter_paused", reason)
-	require.Equal(t, "Робоче місце 2 на перерві: передайте талон на інше робоче місце / Counter 2 is paused: transfer the ticket to another one", msg)
+	require.Equal(t, "Робоче місце 2 на перерві: передайте талон на інше робоче місце / Counter 2 is paused: transfer the ticket to another counter", msg)
 	// A call of a ticket another counter has says which one.
 	reason, msg = refused("3", `{"action":"call","ticket":"А001"}`)
 	require.Equal(t, "not_waiting", reason)
@@ -208,7 +208,13 @@ func TestCounterRefusalsSayWhy(t *testing.T) {
 	require.NoError(t, o.Engine().SetPause(ctx, "", "повітряна тривога"))
 	reason, msg = refused("3", `{"action":"next"}`)
 	require.Equal(t, "office_paused", reason)
-	require.Equal(t, "Прийом в офісі призупинено: повітряна тривога / Service at the office is suspended", msg)
+	require.Equal(t, "Повітряна тривога: прийом в офісі призупинено / Air-raid alert: service at the office is suspended", msg)
+	// Another pause: a reason in both languages, each half in its own.
+	require.NoError(t, o.Engine().Resume(ctx, "", ""))
+	require.NoError(t, o.Engine().SetPause(ctx, "", "нарада / staff meeting"))
+	reason, msg = refused("3", `{"action":"next"}`)
+	require.Equal(t, "office_paused", reason)
+	require.Equal(t, "Прийом в офісі призупинено: нарада / Service at the office is suspended: staff meeting", msg)
 	// A command the controller cannot act on, or from a counter the office
 	// does not have, is refused under its id all the same.
 	for _, c := range []struct{ counter, cmd, reason string }{
@@ -558,7 +564,7 @@ func TestCounterAck(t *testing.T) {
 	require.Equal(t, "А002", a.Ticket)
 	a = ack(`{"action":"transfer","to":"social","id":"b2-10"}`)
 	require.Equal(t, "same_service", a.Reason)
-	require.Contains(t, a.Message, "Талон А002 і так на цю послугу")
+	require.Contains(t, a.Message, "Талон А002 уже на цю послугу")
 	a = ack(`{"action":"call","ticket":"А002","id":"b2-11"}`)
 	require.Equal(t, "not_waiting", a.Reason)
 	require.Contains(t, a.Message, "уже викликано до вашого робочого місця")

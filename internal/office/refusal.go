@@ -36,11 +36,13 @@ func refusal(err error) (reason, message string) {
 		}
 		return "just_called", "Талон " + jc.Label + " щойно викликано: наступного — через " + left + " с; якщо прийом завершено, натисніть «Завершено» / Ticket " + en + " was just called: next in " + left + " s; if the visit is over, press Done"
 	case errors.As(err, &tp):
-		return "to_counter_paused", "Робоче місце " + tp.Counter + " на перерві: передайте талон на інше робоче місце / Counter " + tp.Counter + " is paused: transfer the ticket to another one"
+		return "to_counter_paused", "Робоче місце " + tp.Counter + " на перерві: передайте талон на інше робоче місце / Counter " + tp.Counter + " is paused: transfer the ticket to another counter"
+	case errors.As(err, &pe) && pe.Service == "" && pe.IsAlert():
+		return "office_paused", "Повітряна тривога: прийом в офісі призупинено / Air-raid alert: service at the office is suspended"
 	case errors.As(err, &pe) && pe.Service == "":
-		return "office_paused", "Прийом в офісі призупинено" + because(pe.Reason) + " / Service at the office is suspended"
+		return "office_paused", withReason("Прийом в офісі призупинено", "Service at the office is suspended", pe.Reason, "")
 	case errors.As(err, &pe):
-		return "service_paused", "Послугу призупинено" + because(pe.Reason) + " / The service is paused"
+		return "service_paused", withReason("Послугу призупинено", "The service is paused", pe.Reason, "")
 	case errors.As(err, &te):
 		return transitionRefusal(te)
 	case errors.As(err, &ns):
@@ -59,7 +61,7 @@ func refusal(err error) (reason, message string) {
 // msgStale is what a specialist's command that waited too long for the
 // store is answered (queue.ErrStale), and msgPressStale a citizen's press.
 const (
-	msgStale      = "Система не встигла обробити натискання, нічого не змінено: натисніть ще раз / The system could not act on the press in time, nothing changed: press again"
+	msgStale      = "Система не встигла обробити натискання, нічого не змінено: натисніть ще раз / The system could not act on the press in time; nothing was changed: press again"
 	msgPressStale = "Талон не видано: система не встигла обробити натискання. Будь ласка, натисніть ще раз. / No ticket was issued: the system did not respond in time. Please press again."
 )
 
@@ -115,29 +117,21 @@ func serviceClosedMessage(e *queue.ServiceClosedError) string {
 	return uk + ". " + auk + " / " + en + ". " + aen
 }
 
-// because is ": reason", or nothing for no reason.
-func because(reason string) string {
-	if reason == "" {
-		return ""
-	}
-	return ": " + reason
-}
-
 // transitionRefusal explains a command that the ticket's state does not
 // allow: most often a press for a citizen who already came to the counter.
 func transitionRefusal(te *queue.TransitionError) (reason, message string) {
 	label, en := te.Label, englishLabel(te.Label)
 	switch {
 	case te.From == queue.Serving && te.To == queue.NoShow:
-		return "at_counter", "Громадянин з талоном " + label + " уже біля вас — це не неявка: завершіть прийом кнопкою «Завершено» / The citizen with ticket " + en + " is at the counter, not a no-show: end the visit with Done"
+		return "at_counter", "Громадянин із талоном " + label + " уже біля вас — це не неявка: завершіть прийом кнопкою «Завершено» / The citizen with ticket " + en + " is at the counter, not a no-show: end the visit with Done"
 	case te.Rule == queue.RuleSameService:
-		return "same_service", "Талон " + label + " і так на цю послугу: передайте його на іншу послугу або на інше робоче місце / Ticket " + en + " is already for this service: transfer it to another service or another counter"
+		return "same_service", "Талон " + label + " уже на цю послугу: передайте його на іншу послугу або на інше робоче місце / Ticket " + en + " is already for this service: transfer it to another service or another counter"
 	case te.Rule == queue.RuleOwnTicket && te.From == queue.Serving:
-		return "at_counter", "Громадянин з талоном " + label + " уже біля вас: прийом триває, викликати не потрібно / The citizen with ticket " + en + " is already at the counter: no need to call"
+		return "at_counter", "Громадянин із талоном " + label + " уже біля вас: прийом триває, викликати не потрібно / The citizen with ticket " + en + " is already at the counter: no need to call"
 	case te.Rule == queue.RuleOwnTicket:
 		return "not_waiting", "Талон " + label + " уже викликано до вашого робочого місця: щоб запросити ще раз, натисніть «Повторити» / Ticket " + en + " has already been called to your counter: to call it again, press Recall"
 	case te.From == queue.Serving && te.To == queue.Called && te.Rule == "":
-		return "at_counter", "Громадянин з талоном " + label + " уже біля вас: повторний виклик не потрібен / The citizen with ticket " + en + " is already at the counter: no need to call again"
+		return "at_counter", "Громадянин із талоном " + label + " уже біля вас: повторний виклик не потрібен / The citizen with ticket " + en + " is already at the counter: no need to call again"
 	case te.To == queue.Called && (te.From == queue.Called || te.From == queue.Serving) && te.Counter != "":
 		return "not_waiting", "Талон " + label + " уже викликано до робочого місця " + te.Counter + " / Ticket " + en + " has already been called to counter " + te.Counter
 	case te.To == queue.Called && (te.From == queue.Called || te.From == queue.Serving):
