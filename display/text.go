@@ -119,12 +119,23 @@ func Transliterate(s string) string {
 
 // inCapitals reports whether the capital rs[i] is in a word written in
 // capitals: the letter after it is a capital too, or, at the end of the
-// word, the one before it.
+// word, the letter before it; a word of one letter is as the text around
+// it («ВХІД Є» is VKHID YE, «Вікно Ж» Vikno Zh).
 func inCapitals(rs []rune, i int) bool {
 	if i+1 < len(rs) && unicode.IsLetter(rs[i+1]) {
 		return unicode.IsUpper(rs[i+1])
 	}
-	return i > 0 && unicode.IsUpper(rs[i-1])
+	for j := i - 1; j >= 0; j-- {
+		if unicode.IsLetter(rs[j]) {
+			return unicode.IsUpper(rs[j])
+		}
+	}
+	for j := i + 1; j < len(rs); j++ {
+		if unicode.IsLetter(rs[j]) {
+			return unicode.IsUpper(rs[j]) && (j+1 == len(rs) || !unicode.IsLetter(rs[j+1]) || unicode.IsUpper(rs[j+1]))
+		}
+	}
+	return false
 }
 
 var translit = map[rune]string{

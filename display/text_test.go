@@ -29,6 +29,10 @@ func TestTransliterate(t *testing.T) {
 		"ЩАСТЯ":        "SHCHASTIA",
 		"Щастя ЖИТТЯ":  "Shchastia ZHYTTIA",
 		"Ц":            "Ts",
+		"ВХІД Є":       "VKHID YE", // a word of one letter, as the text around it
+		"Вікно Ж":      "Vikno Zh",
+		"Щ-ЩАСТЯ":      "SHCH-SHCHASTIA",
+		"Ж Київ":       "Zh Kyiv",
 		"Марїна Ґудзь": "Marina Gudz",
 	} {
 		require.Equal(t, want, display.Transliterate(in), in)

@@ -302,11 +302,6 @@ func LateText(closes string) (uk, en string) {
 	return "Прийом до " + closes + ": можливо, вас не\u00a0встигнуть прийняти сьогодні", "Open until " + closes + ": you may not be served today"
 }
 
-// wrap splits s into lines of at most cols runes, breaking at spaces. A word longer
-// than a line is the only thing ever split. A dash standing as a word («Київ —
-// столиця») never starts a line, as Ukrainian typesetting wants: the word before
-// it comes along to the next line, unless that word fills a line by itself. "\n"
-// in s starts a new line.
 // abbreviations are the short words of addresses and numbers that
 // Ukrainian typesetting keeps on one line with the word after them: an
 // office's name «ЦНАП Подільського району м. Києва» never ends a line
@@ -314,7 +309,14 @@ func LateText(closes string) (uk, en string) {
 var abbreviations = map[string]bool{
 	"м.": true, "с.": true, "смт": true, "сел.": true, "вул.": true, "просп.": true, "пр.": true,
 	"бульв.": true, "пл.": true, "пров.": true, "буд.": true, "б.": true, "р-н": true, "обл.": true,
-	"каб.": true, "№": true, "No.": true,
+	"каб.": true, "№": true, "no.": true,
+}
+
+// abbreviation reports whether word ends with one of abbreviations, in
+// any case and after an opening bracket or quote: «(м.», «Вул.».
+func abbreviation(word string) bool {
+	word = word[strings.LastIndexAny(word, "\n\t")+1:]
+	return abbreviations[strings.ToLower(strings.TrimLeft(word, "(«\"'"))]
 }
 
 // bindAbbreviations joins each of abbreviations to the word after it
@@ -327,7 +329,7 @@ func bindAbbreviations(s string) string {
 	var b strings.Builder
 	for i, word := range words {
 		if i > 0 {
-			if last := words[i-1]; abbreviations[last[strings.LastIndexAny(last, "\n\t")+1:]] && word != "" {
+			if abbreviation(words[i-1]) && word != "" {
 				b.WriteRune('\u00A0')
 			} else {
 				b.WriteByte(' ')
@@ -338,6 +340,12 @@ func bindAbbreviations(s string) string {
 	return b.String()
 }
 
+// wrap splits s into lines of at most cols runes, breaking at spaces. A word longer
+// than a line is the only thing ever split, at its no-break spaces if it
+// has them (bindAbbreviations), else wherever the line ends. A dash standing as a word («Київ —
+// столиця») never starts a line, as Ukrainian typesetting wants: the word before
+// it comes along to the next line, unless that word fills a line by itself. "\n"
+// in s starts a new line.
 func wrap(s string, cols int) []string {
 	cols = max(cols, 1)
 	var lines []string
@@ -346,7 +354,17 @@ func wrap(s string, cols int) []string {
 		last := 0 // where the last word of cur starts
 		// A no-break space (м.\u00A0Київ, №\u00A05) keeps its words
 		// together: only plain spaces break a line.
+		var words []string
 		for _, word := range strings.FieldsFunc(para, func(r rune) bool { return r == ' ' || r == '\t' }) {
+			if runeLen(word) > cols && strings.ContainsAny(word, "\u00A0\u202F") {
+				// Bound words that do not fit a line together break
+				// where they were bound, not in the middle of one.
+				words = append(words, strings.FieldsFunc(word, func(r rune) bool { return r == '\u00A0' || r == '\u202F' })...)
+				continue
+			}
+			words = append(words, word)
+		}
+		for _, word := range words {
 			rw := []rune(word)
 			if len(cur) > 0 && len(cur)+1+len(rw) <= cols {
 				last = len(cur) + 1

@@ -318,8 +318,9 @@ func TestBindAbbreviations(t *testing.T) {
 		"вул. Шевченка, буд. 5, каб. 12":    "вул.\u00A0Шевченка, буд.\u00A05, каб.\u00A012",
 		"офіс № 2, смт Козин":               "офіс №\u00A02, смт\u00A0Козин",
 		"Please watch the board":            "Please watch the board",
-		"м.":                                "м.",
-		"пам. м.\nКиїв":                     "пам. м.\nКиїв",
+		"ЦНАП (м. Київ), Вул. Хрещатик":     "ЦНАП (м.\u00A0Київ), Вул.\u00A0Хрещатик",
+		"м.":            "м.",
+		"пам. м.\nКиїв": "пам. м.\nКиїв",
 	} {
 		require.Equal(t, want, bindAbbreviations(in), in)
 	}
@@ -347,6 +348,8 @@ func TestWrap(t *testing.T) {
 		{"  багато   пробілів\tі табуляцій ", 40, []string{"багато пробілів і табуляцій"}},
 		{"вул. Шевченка, м.\u00A0Київ", 20, []string{"вул. Шевченка,", "м.\u00A0Київ"}}, // a no-break space holds
 		{"вул. Шевченка, м.\u202FКиїв", 20, []string{"вул. Шевченка,", "м.\u202FКиїв"}}, // a narrow one too
+		// Bound words wider than a line break where they were bound.
+		{"Прийом за адресою просп.\u00A0Берестейський, 5", 20, []string{"Прийом за адресою", "просп.", "Берестейський, 5"}},
 		// A dash never starts a line: the word before it comes along.
 		{"офіс №2 — відділ", 8, []string{"офіс", "№2 —", "відділ"}},
 		{"Рогу «Прозорий офіс» — відділ", 20, []string{"Рогу «Прозорий", "офіс» — відділ"}},

@@ -25,6 +25,7 @@ import (
 	"net"
 	"os"
 	"os/user"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -43,7 +44,8 @@ var version = "dev"
 var ops = []struct{ name, usage string }{
 	{"config.get", "config.get: the running configuration (secrets removed) and its version"},
 	{"config.set", `config.set office.recall_limit=5 office.hours.sat=closed [expire=true] …: settings by their paths
-             in the file, a value that reads as JSON (5, true, a ["list"]) taken as such, any other as text;
+             in the file, a value that reads as JSON (5, true, a ["list"]) taken as such, any other as text
+             (quote digits meant as text: office.footer='"0 800 123 456"');
              the same as -args '{"patch":{"office":{"recall_limit":5}},"author":"me"}'   (or {"config":{…whole…}})
              add "base_version":N, the version config.get gave with what you edited:
              if another administrator changed it since, it is refused (conflict), not undone;
@@ -361,6 +363,8 @@ func buildArgs(op, raw string, words []string, stdin io.Reader) (json.RawMessage
 		return json.RawMessage(b), nil
 	}
 	m := map[string]any{}
+	var paths []string // config.set's settings by their paths
+	whole := ""        // or its patch, or config, as a word
 	for _, w := range words {
 		k, v, ok := strings.Cut(w, "=")
 		if !ok || k == "" {
@@ -370,10 +374,19 @@ func buildArgs(op, raw string, words []string, stdin io.Reader) (json.RawMessage
 			return nil, fmt.Errorf("%q: flags go before the key=value words", w)
 		}
 		if op == "config.set" && strings.Contains(k, ".") {
+			for _, g := range paths {
+				if g == k || strings.HasPrefix(k, g+".") || strings.HasPrefix(g, k+".") {
+					return nil, fmt.Errorf("%q: %s is given twice, or with settings inside it (%s)", w, k, g)
+				}
+			}
 			if err := setPath(m, k, v); err != nil {
 				return nil, fmt.Errorf("%q: %w", w, err)
 			}
+			paths = append(paths, k)
 			continue
+		}
+		if op == "config.set" && (k == "patch" || k == "config") {
+			whole = k
 		}
 		if boolArgs[k] {
 			b, err := strconv.ParseBool(v)
@@ -393,13 +406,17 @@ func buildArgs(op, raw string, words []string, stdin io.Reader) (json.RawMessage
 		}
 		m[k] = n
 	}
+	if len(paths) > 0 && whole != "" {
+		return nil, fmt.Errorf("give the settings by their paths (%s=…) or as %s, not both: %s would replace them", paths[0], whole, whole)
+	}
 	return json.Marshal(m)
 }
 
 // setPath puts a setting given by its path in the configuration
 // (office.hours.sat) into the merge patch of args: the value as the JSON
 // it reads as (5, true, ["2026-12-25"], null, which takes the setting
-// away), else as text (closed, 09:00-14:00, Дякуємо).
+// away, "\"0441234567\"" text of digits), else as text (closed,
+// 09:00-14:00, Дякуємо).
 func setPath(args map[string]any, path, value string) error {
 	var v any
 	if json.Unmarshal([]byte(value), &v) != nil {
@@ -411,27 +428,18 @@ func setPath(args map[string]any, path, value string) error {
 		args["patch"] = patch
 	}
 	steps := strings.Split(path, ".")
-	for i, step := range steps {
-		if step == "" {
-			return fmt.Errorf("%s: a setting's path is its keys joined by dots, such as office.hours.sat", path)
-		}
-		if i == len(steps)-1 {
-			if _, set := patch[step]; set {
-				return fmt.Errorf("%s is given twice, or with settings inside it", path)
-			}
-			patch[step] = v
-			break
-		}
+	if slices.Contains(steps, "") {
+		return fmt.Errorf("%s: a setting's path is its keys joined by dots, such as office.hours.sat", path)
+	}
+	for _, step := range steps[:len(steps)-1] {
 		next, ok := patch[step].(map[string]any)
-		if !ok {
-			if _, set := patch[step]; set {
-				return fmt.Errorf("%s is given twice, or with settings inside it", path)
-			}
+		if !ok { // none yet: buildArgs refuses a path inside another's value
 			next = map[string]any{}
 			patch[step] = next
 		}
 		patch = next
 	}
+	patch[steps[len(steps)-1]] = v
 	return nil
 }
 

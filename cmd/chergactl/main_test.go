@@ -190,7 +190,15 @@ func TestBuildArgs(t *testing.T) {
 	require.JSONEq(t, `{"patch":{"office":{"recall_limit":5,"hours":{"sat":"closed","fri":"09:00-15:00"},"refuse_late":false,
 		"holidays":["2026-12-25"],"footer":"Дякуємо!","name_en":null}},"expire":true,"base_version":3}`, string(b))
 	_, err = buildArgs("config.set", "", []string{"office.hours=null", "office.hours.sat=closed"}, nil)
-	require.ErrorContains(t, err, "office.hours.sat is given twice, or with settings inside it")
+	require.ErrorContains(t, err, "office.hours.sat is given twice, or with settings inside it (office.hours)")
+	_, err = buildArgs("config.set", "", []string{"office.hours.fri=09:00-15:00", `office.hours={"sat":"closed"}`}, nil)
+	require.ErrorContains(t, err, "office.hours is given twice, or with settings inside it (office.hours.fri)")
+	_, err = buildArgs("config.set", "", []string{"office.recall_limit=4", "office.recall_limit=5"}, nil)
+	require.ErrorContains(t, err, "office.recall_limit is given twice")
+	for _, words := range [][]string{{"office.recall_limit=4", "patch=x"}, {"patch=x", "office.recall_limit=4"}} {
+		_, err = buildArgs("config.set", "", words, nil)
+		require.ErrorContains(t, err, "give the settings by their paths (office.recall_limit=…) or as patch, not both", words)
+	}
 	_, err = buildArgs("config.set", "", []string{"office..name=x"}, nil)
 	require.ErrorContains(t, err, "a setting's path is its keys joined by dots")
 	b, err = buildArgs("ticket.void", "", []string{"reason=a.b"}, nil)

@@ -116,7 +116,7 @@ var schemaRules = map[string]obj{
 	"services[].daily_cap":               {{"minimum", 0}},
 	"counters":                           {{"minItems", 1}},
 	"counters[]":                         {{"required", []string{"id", "services"}}},
-	"counters[].id":                      {{"type", []string{"string", "integer"}}, {"pattern", `^[1-9][0-9]{0,3}$`}, {"minimum", 1}, {"maximum", 9999}}, // unquoted, YAML reads it as a number
+	"counters[].id":                      {{"pattern", `^[1-9][0-9]{0,3}$`}, {"minimum", 1}, {"maximum", 9999}, {"multipleOf", 1}}, // unquoted, a number
 	"counters[].services":                {{"minItems", 1}},
 	"counters[].kind":                    join(enum("window", "cabinet"), deflt("window")),
 	"counters[].buttons":                 {{"propertyNames", enum(config.CounterActions...)}},
@@ -344,7 +344,10 @@ func (g *schemaGen) of(t reflect.Type, path string) obj {
 	case t.Kind() == reflect.Map:
 		s = obj{{"type", "object"}, {"additionalProperties", g.of(t.Elem(), path+".*")}}
 	case t.Kind() == reflect.String:
-		s = obj{{"type", "string"}}
+		// The YAML decoder takes any scalar for text: an unquoted
+		// site: 2024 or id: 1 is the text "2024", "1". A pattern
+		// checks text alone.
+		s = obj{{"type", []string{"string", "number", "boolean"}}}
 	case t.Kind() == reflect.Bool:
 		// The YAML decoder also takes YAML 1.1's yes, no, on, off… for a
 		// bool, which an editor reading YAML 1.2 takes for strings.
@@ -618,6 +621,12 @@ func TestSchemaAgreesWithParse(t *testing.T) {
 		{[]set{{"counters.0.id", "10000"}}, false},
 		{[]set{{"counters.0.id", "01"}}, false},
 		{[]set{{"counters.0.id", 14}}, true}, // unquoted in the file
+		{[]set{{"counters.0.id", 0}}, false},
+		{[]set{{"counters.0.id", 10000}}, false},
+		{[]set{{"site", 2024}}, true}, // the text "2024"
+		{[]set{{"kiosks.0.id", 1}}, true},
+		{[]set{{"office.name", true}}, true},
+		{[]set{{"office.name", []any{"Офіс"}}}, false},
 		{[]set{{"counters.0.kind", "cabinet"}}, true},
 		{[]set{{"counters.0.kind", "office"}}, false},
 		{[]set{{"counters.0.services", []any{}}}, false},

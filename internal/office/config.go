@@ -153,8 +153,10 @@ func merge3(base, file, cur any, path string, edits *[]string, lost *losses) any
 			}
 			for _, k := range slices.Sorted(maps.Keys(b)) {
 				if _, kept := f[k]; !kept {
+					// The file took the setting away: what an
+					// administrator made of it goes with it.
+					merge3(b[k], nil, out[k], at(k), edits, lost)
 					delete(out, k)
-					*edits = append(*edits, at(k))
 				}
 			}
 			return out
@@ -177,7 +179,7 @@ func merge3(base, file, cur any, path string, edits *[]string, lost *losses) any
 				}
 			}
 			if len(gone) > 0 {
-				*lost = append(*lost, loss{path, gone})
+				*lost = append(*lost, loss{"config." + path, gone})
 			}
 		}
 		return file
@@ -622,38 +624,11 @@ func restartOnly(cur, next *config.Config) error {
 // gives a kiosk with its buttons alone (a merge patch replaces the whole
 // list) leaves out its printer, and it was refused as "kiosks".
 func rewired(cur, next []config.Kiosk) error {
-	field, detail := "kiosks", "a kiosk is added or taken away only in the configuration file"
-	if len(cur) == len(next) {
-		for i := range cur {
-			a, _ := decoded(cur[i])
-			b, _ := decoded(next[i])
-			am, _ := a.(map[string]any)
-			bm, _ := b.(map[string]any)
-			keys := slices.Sorted(maps.Keys(am))
-			for k := range bm {
-				if _, ok := am[k]; !ok {
-					keys = append(keys, k)
-				}
-			}
-			for _, k := range keys {
-				if reflect.DeepEqual(am[k], bm[k]) {
-					continue
-				}
-				field = fmt.Sprintf("kiosks[%d].%s", i, k)
-				switch {
-				case k != "buttons":
-					detail = fmt.Sprintf("this gives %s, and %s runs", jsonText(bm[k]), jsonText(am[k]))
-				case len(next[i].Buttons) != len(cur[i].Buttons):
-					detail = fmt.Sprintf("this gives %s, and the kiosk has %s", buttons(len(next[i].Buttons)), buttons(len(cur[i].Buttons)))
-				default:
-					detail = "their pins or lamps are not those that run"
-				}
-				break
-			}
-			if field != "kiosks" {
-				break
-			}
-		}
+	a, _ := decoded(cur)
+	b, _ := decoded(next)
+	field, detail := firstDiff(a, b, "kiosks")
+	if field == "kiosks" {
+		detail = "a kiosk is added or taken away only in the configuration file"
 	}
 	return &AdminError{Code: CodeBadRequest, Field: "config." + field, Message: fmt.Sprintf(
 		"office: %s takes effect with a restart: change it in the configuration file (%s). "+
@@ -661,12 +636,48 @@ func rewired(cur, next []config.Kiosk) error {
 		field, detail)}
 }
 
-// buttons counts a kiosk's buttons: "1 button", "3 buttons".
-func buttons(n int) string {
-	if n == 1 {
-		return "1 button"
+// firstDiff is the path of the first value in which two decoded documents
+// differ, the keys of an object taken in order, and what it is in each:
+// "this gives …, and … runs"; a list of another length is named whole,
+// with the lengths.
+func firstDiff(cur, next any, path string) (field, detail string) {
+	switch c := cur.(type) {
+	case map[string]any:
+		if n, ok := next.(map[string]any); ok {
+			keys := slices.Sorted(maps.Keys(c))
+			for k := range n {
+				if _, ok := c[k]; !ok {
+					keys = append(keys, k)
+				}
+			}
+			slices.Sort(keys)
+			for _, k := range slices.Compact(keys) {
+				if !reflect.DeepEqual(c[k], n[k]) {
+					return firstDiff(c[k], n[k], path+"."+k)
+				}
+			}
+		}
+	case []any:
+		if n, ok := next.([]any); ok {
+			if len(n) != len(c) {
+				return path, fmt.Sprintf("this gives %s, and %s run", items(len(n)), items(len(c)))
+			}
+			for i := range c {
+				if !reflect.DeepEqual(c[i], n[i]) {
+					return firstDiff(c[i], n[i], fmt.Sprintf("%s[%d]", path, i))
+				}
+			}
+		}
 	}
-	return strconv.Itoa(n) + " buttons"
+	return path, fmt.Sprintf("this gives %s, and %s runs", jsonText(next), jsonText(cur))
+}
+
+// items counts the items of a list: "1 item", "3 items".
+func items(n int) string {
+	if n == 1 {
+		return "1 item"
+	}
+	return strconv.Itoa(n) + " items"
 }
 
 // jsonText is a value of a decoded document as JSON, "nothing" for none.

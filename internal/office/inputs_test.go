@@ -1338,7 +1338,7 @@ func TestFileEditMergesByID(t *testing.T) {
 	require.Equal(t, []string{"2030-12-31"}, c.Office.Holidays, "another list is one setting: the file's")
 	require.Contains(t, log.String(), "its edits run on top of what administrators set")
 	require.Contains(t, log.String(), "counters[12] (taken away)")
-	require.Contains(t, log.String(), `(it leaves office.holidays without \"2031-01-01\", which ran)`)
+	require.Contains(t, log.String(), `(it leaves config.office.holidays without \"2031-01-01\", which ran)`)
 	require.NotContains(t, log.String(), "do not go with what administrators set")
 }
 
@@ -1405,7 +1405,7 @@ func TestFileEditSaysWhatGoes(t *testing.T) {
 	require.NotNil(t, o.Config().Counter("15"))
 	require.NotNil(t, o.Config().Counter("99"), "the administrator's counter stays")
 	require.Equal(t, []string{"2030-01-01"}, o.Config().Office.Holidays, "the file's list runs")
-	require.True(t, log.Count(`it leaves office.holidays without \"2030-01-07\", which ran`) > 0, "%s", &log)
+	require.True(t, log.Count(`it leaves config.office.holidays without \"2030-01-07\", which ran`) > 0, "%s", &log)
 }
 
 // A value of the wrong JSON type is refused saying what was sent: "5"
@@ -1752,8 +1752,12 @@ func TestConfigSetKioskButton(t *testing.T) {
 
 	r = o.Admin(ctx, office.AdminRequest{ID: "k", Op: "config.set", Args: json.RawMessage(kiosks(func(b []config.KioskButton) { b[0].Pin = "GPIO16" }))})
 	require.False(t, r.OK)
-	require.Equal(t, "config.kiosks[0].buttons", r.Error.Field)
-	require.Contains(t, r.Error.Message, "their pins or lamps are not those that run")
+	require.Equal(t, "config.kiosks[0].buttons[0].pin", r.Error.Field)
+	require.Contains(t, r.Error.Message, `(this gives "GPIO16", and "GPIO17" runs)`)
+	// A button made a priority one: named, not taken for its pins.
+	r = o.Admin(ctx, office.AdminRequest{ID: "k", Op: "config.set", Args: json.RawMessage(kiosks(func(b []config.KioskButton) { b[1].Priority = true }))})
+	require.False(t, r.OK)
+	require.Equal(t, "config.kiosks[0].buttons[1].priority", r.Error.Field)
 }
 
 // config.set refuses a name the kiosk's printer cannot print (every ticket

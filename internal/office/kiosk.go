@@ -410,7 +410,11 @@ func (k *kiosk) scannedTicket(ctx context.Context, r *ScanResult, t queue.Ticket
 		k.waitStore(func() { ahead, wait, err = k.o.eng.Position(ctx, t.ID) })
 		if err == nil {
 			r.Ahead, r.EtaMin = ahead, queue.Minutes(wait)
-			puk, pen := positionText(ahead, wait, onBreak(ahead, wait) && k.o.inAlert(ctx))
+			alert := false
+			if onBreak(ahead, wait) {
+				k.waitStore(func() { alert = k.o.inAlert(ctx) })
+			}
+			puk, pen := positionText(ahead, wait, alert)
 			uk, en = uk+" "+puk, en+" "+pen
 		} else {
 			r.EtaMin = -1
@@ -1417,7 +1421,9 @@ func (k *kiosk) reprint(ctx context.Context, tk queue.Ticket) error {
 	}
 	t := k.ticket(tk, svc.Name, svc.NameEn, ahead, wait)
 	t.Duplicate = true
-	t.Alert = t.OnBreak && o.inAlert(ctx)
+	if t.OnBreak {
+		k.waitStore(func() { t.Alert = o.inAlert(ctx) })
+	}
 	if tk.State != queue.Waiting {
 		t.Called, t.CalledEn = calledTo(o.conf(), tk.Counter)
 	}

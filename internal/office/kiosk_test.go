@@ -940,7 +940,7 @@ func TestKioskOwnPrinterModel(t *testing.T) {
 	ar = r.o.Admin(r.ctx, office.AdminRequest{ID: "b", Op: "config.set", Args: json.RawMessage(`{"patch":{"kiosks":[{"id":"k1","buttons":[{"service":"pension"}]}]}}`)})
 	require.False(t, ar.OK)
 	require.Equal(t, "config.kiosks[0].buttons", ar.Error.Field)
-	require.Contains(t, ar.Error.Message, `office: kiosks[0].buttons takes effect with a restart: change it in the configuration file (this gives 1 button, and the kiosk has 3 buttons)`)
+	require.Contains(t, ar.Error.Message, `office: kiosks[0].buttons takes effect with a restart: change it in the configuration file (this gives 1 item, and 3 items run)`)
 	require.Contains(t, ar.Error.Message, "give the kiosks whole, as config.get shows them")
 }
 
