@@ -69,9 +69,9 @@ func (h *Hall) Call(ticket, counter string, at time.Time) {
 	}
 }
 
-// Drop takes away the rows drop picks: a ticket transferred elsewhere,
-// which is no longer called to its counter, or the rows of a counter
-// taken away. It reports whether any went.
+// Drop takes away the rows drop picks, such as a ticket's transferred
+// elsewhere, which is no longer called to its counter. It reports
+// whether any went.
 func (h *Hall) Drop(drop func(HallCall) bool) bool {
 	n := len(h.calls)
 	h.calls = slices.DeleteFunc(h.calls, drop)

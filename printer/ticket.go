@@ -340,12 +340,13 @@ func bindAbbreviations(s string) string {
 	return b.String()
 }
 
-// wrap splits s into lines of at most cols runes, breaking at spaces. A word longer
-// than a line is the only thing ever split, at its no-break spaces if it
-// has them (bindAbbreviations), else wherever the line ends. A dash standing as a word («Київ —
-// столиця») never starts a line, as Ukrainian typesetting wants: the word before
-// it comes along to the next line, unless that word fills a line by itself. "\n"
-// in s starts a new line.
+// wrap splits s into lines of at most cols runes, breaking at spaces. A
+// word longer than a line is the only thing ever split: at its no-break
+// spaces if it has them (bindAbbreviations), else where the line ends. A
+// dash standing as a word («Київ — столиця») never starts a line, as
+// Ukrainian typesetting wants: the word before it comes along to the next
+// line, unless that word fills a line by itself. "\n" in s starts a new
+// line.
 func wrap(s string, cols int) []string {
 	cols = max(cols, 1)
 	var lines []string

@@ -414,9 +414,9 @@ func buildArgs(op, raw string, words []string, stdin io.Reader) (json.RawMessage
 
 // setPath puts a setting given by its path in the configuration
 // (office.hours.sat) into the merge patch of args: the value as the JSON
-// it reads as (5, true, ["2026-12-25"], null, which takes the setting
-// away, "\"0441234567\"" text of digits), else as text (closed,
-// 09:00-14:00, Дякуємо).
+// it reads as (5, true, ["2026-12-25"], "0441234567" in quotes for digits
+// meant as text, null, which takes the setting away), else as text
+// (closed, 09:00-14:00, Дякуємо).
 func setPath(args map[string]any, path, value string) error {
 	var v any
 	if json.Unmarshal([]byte(value), &v) != nil {

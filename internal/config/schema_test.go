@@ -30,7 +30,8 @@ import (
 // schemaFile is the JSON Schema of the configuration file, which editors
 // use to complete and check office.yaml as it is typed. It is generated
 // from the Go types (their fields and doc comments) and schemaRules, and
-// recorded: run go test -update ./internal/config after changing either.
+// recorded: after changing either, run
+// go test ./internal/config -run TestSchema -args -update.
 const schemaFile = "../../firmware-config/cherga.schema.json"
 
 // The schema's patterns are in the part of regular-expression syntax that
