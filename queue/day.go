@@ -423,7 +423,10 @@ func (t *txn) rollover() {
 
 // prune drops the events, and so the tickets, of the days before the last
 // office.stats_days business days, and the record of every past day that
-// issued no ticket. A business day is one that issued a ticket: the
+// issued no ticket and refused no press (one that refused presses keeps
+// its figures, of the citizens turned away, but is no business day:
+// presses at a kiosk on a Saturday the office is closed must not push
+// out Friday's tickets). A business day is one that issued a ticket: the
 // engine's timer starts a day at every midnight, weekends and holidays
 // too, and those must not push out the days they are kept for. It is
 // read from the store, not from the hours (which the configuration may
@@ -434,13 +437,14 @@ func (t *txn) rollover() {
 // is away nothing is lost.
 func (t *txn) prune() {
 	type rec struct {
-		day   []byte
-		start uint64
+		day    []byte
+		start  uint64
+		issued bool // a business day
 	}
 	var days []rec
 	dc := t.tx.Bucket(bucketDays).Cursor()
 	for k, v := dc.First(); k != nil; k, v = dc.Next() {
-		days = append(days, rec{append([]byte(nil), k...), beU64(v)})
+		days = append(days, rec{day: append([]byte(nil), k...), start: beU64(v)})
 	}
 	// Today (the last) is kept, tickets or not yet. A past day with none
 	// has nothing to keep (a store written before days were counted so
@@ -448,22 +452,30 @@ func (t *txn) prune() {
 	kept := days[:0]
 	for i, d := range days {
 		if i < len(days)-1 {
-			had, err := hadPresses(t.tx, string(d.day), d.start)
+			issued, refused, err := hadPresses(t.tx, string(d.day), d.start)
 			if err != nil {
 				t.fail(err)
 				return
 			}
-			if !had {
+			if !issued && !refused {
 				t.fail(t.tx.Bucket(bucketDays).Delete(d.day))
 				t.fail(t.tx.Bucket(bucketStats).Delete(d.day))
 				continue
 			}
+			d.issued = issued
 		}
 		kept = append(kept, d)
 	}
 	days = kept
 	published := beU64(t.tx.Bucket(bucketMeta).Get(keyPublished))
-	keep := max(len(days)-1-t.e.cfg.Office.StatsDays, 0) // the first kept day: today and stats_days before it
+	// The first kept day: today and the stats_days business days before
+	// it, with the days between them that only refused presses.
+	keep := len(days) - 1
+	for n := 0; keep > 0 && n < t.e.cfg.Office.StatsDays; {
+		if keep--; days[keep].issued {
+			n++
+		}
+	}
 	for keep > 0 {
 		// A day with an event not yet published stays, with the days after.
 		if end := days[keep].start; end > published+1 {
@@ -490,26 +502,26 @@ func (t *txn) refusedToday() bool {
 	if start == 0 {
 		return false
 	}
-	had, err := hadPresses(t.tx, t.st.day, start)
+	issued, refused, err := hadPresses(t.tx, t.st.day, start)
 	t.fail(err)
-	return had
+	return issued || refused
 }
 
 // hadPresses reports whether the business day whose day.started event is
-// start issued a ticket or refused a press (its figures count the citizens
-// turned away): whether one of its events, up to the next day's start, is
-// of a ticket of that day or a press.refused. It reads only the events
-// before the first.
-func hadPresses(tx *bolt.Tx, day string, start uint64) (bool, error) {
-	had := false
-	err := eachEvent(tx, start, func(ev *eventRecord) bool {
+// start issued a ticket, and whether it refused a press (its figures count
+// the citizens turned away): whether one of its events, up to the next
+// day's start, is of a ticket of that day, or a press.refused. It reads
+// the events up to the first ticket.
+func hadPresses(tx *bolt.Tx, day string, start uint64) (issued, refused bool, err error) {
+	err = eachEvent(tx, start, func(ev *eventRecord) bool {
 		if ev.Seq > start && ev.Type == EvDayStarted {
 			return false
 		}
-		had = ev.Ticket != nil && ev.Ticket.Day == day || ev.Type == EvRefused
-		return !had
+		issued = ev.Ticket != nil && ev.Ticket.Day == day
+		refused = refused || ev.Type == EvRefused
+		return !issued
 	})
-	return had, err
+	return issued, refused, err
 }
 
 // openHours is which services are in their opening hours, as of one minute

@@ -239,6 +239,42 @@ func TestStatsDaysAreBusinessDays(t *testing.T) {
 	require.Equal(t, "А002", o.issue("social").Ticket.Label)
 }
 
+// A day that only refused presses (a kiosk pressed on a Saturday the
+// office is closed) keeps its figures, of the citizens turned away, but is
+// no business day: it pushed Friday's tickets out of office.stats_days.
+func TestRefusalsMakeNoBusinessDay(t *testing.T) {
+	friday := monday10.AddDate(0, 0, 4)
+	o := newOffice(t, queuetest.Office(t, weekdays, withOffice("stats_days: 1")), friday)
+	o.issue("social")
+	o.next("1")
+	o.do("1", queue.Finish)
+	o.published()
+	o.runTo(friday.AddDate(0, 0, 1)) // Saturday, closed
+	_, err := o.e.Issue(o.ctx, queue.IssueRequest{Service: "social", Kiosk: "k1"})
+	require.ErrorIs(t, err, queue.ErrClosed)
+	require.NoError(t, o.e.Refused(o.ctx, "k1", "social", "closed"))
+	o.published()
+
+	// Monday: Friday is the one business day kept before today.
+	o.runTo(monday10.AddDate(0, 0, 7))
+	o.issue("social")
+	o.published()
+	ts, err := o.e.TicketsOf(o.ctx, "2026-11-27")
+	require.NoError(t, err, "Friday's tickets are kept")
+	require.Len(t, ts, 1)
+	st, err := o.e.Stats(o.ctx, "2026-11-28")
+	require.NoError(t, err, "Saturday's figures are kept")
+	require.Equal(t, 1, st.Total.Refused["closed"])
+
+	// Tuesday: Monday is the one kept; Friday goes, and Saturday with it.
+	o.runTo(monday10.AddDate(0, 0, 8))
+	_, err = o.e.TicketsOf(o.ctx, "2026-11-27")
+	require.ErrorIs(t, err, queue.ErrUnknownDay)
+	ts, err = o.e.TicketsOf(o.ctx, "2026-11-30")
+	require.NoError(t, err)
+	require.NotEmpty(t, ts)
+}
+
 // A store written when every calendar day counted records the days of a
 // weekend, with empty figures: they no longer count, and go.
 func TestStatsDaysOfAnOlderStore(t *testing.T) {
