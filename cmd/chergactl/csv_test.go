@@ -179,6 +179,19 @@ func TestCSVUnknownIsEmpty(t *testing.T) {
 	}
 }
 
+// A service's name that starts as a formula does is written as text: a
+// spreadsheet opening the table runs nothing (CSV injection).
+func TestCSVNameIsText(t *testing.T) {
+	for name, want := range map[string]string{
+		"=HYPERLINK(\"http://x\",\"Субсидії\")": "'=HYPERLINK(\"http://x\",\"Субсидії\")",
+		"+380": "'+380", "-1": "'-1", "@SUM(A1)": "'@SUM(A1)",
+		"Соціальний захист, \"пільги\"": "Соціальний захист, \"пільги\"",
+		"": "",
+	} {
+		require.Equal(t, want, csvRow("demo", "2026-11-23", "service", "social", name, nil, "true")[4], name)
+	}
+}
+
 // The CSV has a column for each reason the controller counts: chergactl
 // keeps its own list (it does not link the store's package), which must
 // not drift from the queue's.
