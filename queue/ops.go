@@ -891,7 +891,9 @@ func (t *txn) pause(c *counterState, paused bool) error {
 // today: the rating terminal beside the counter is pressed after the visit.
 // A second press replaces the first. A visit that did not end served (a
 // no-show, a transfer) takes no rating: it is not the previous citizen's
-// to receive (ErrNothingToRate).
+// to receive (ErrNothingToRate); nor does one while the next citizen's
+// visit is under way (serve pressed): the citizen at the pad is that one,
+// pressing before their visit is over.
 func (e *Engine) Rate(ctx context.Context, counter string, score int) (Ticket, error) {
 	var res Ticket
 	err := e.do(ctx, false, func(t *txn) error {
@@ -908,6 +910,9 @@ func (e *Engine) Rate(ctx context.Context, counter string, score int) (Ticket, e
 			return fmt.Errorf("%w: counter %s has ended none today", ErrNothingToRate, counter)
 		case !v.served || last.State != Done:
 			return fmt.Errorf("%w: the last visit at counter %s (%s) did not end served", ErrNothingToRate, counter, last.Label)
+		case t.st.counters[counter].current != nil && t.st.counters[counter].current.State == Serving:
+			cur := t.st.counters[counter].current
+			return fmt.Errorf("%w: the visit of %s is under way at counter %s; that of %s ended before it", ErrNothingToRate, cur.Label, counter, last.Label)
 		}
 		res = *last
 		if last.Rating == score {

@@ -1156,7 +1156,13 @@ func TestRate(t *testing.T) {
 	require.ErrorIs(t, err, queue.ErrBadScore)
 	tk, err := o.e.Rate(o.ctx, "1", 4)
 	require.NoError(t, err)
-	require.Equal(t, "А001", tk.Label)
+	require.Equal(t, "А001", tk.Label, "the next one called, not come yet: А001's citizen rates")
+	// А002's citizen comes: who presses the pad now is they, before their
+	// visit is over, not А001's.
+	o.do("1", queue.Serve)
+	_, err = o.e.Rate(o.ctx, "1", 1)
+	require.ErrorIs(t, err, queue.ErrNothingToRate)
+	require.ErrorContains(t, err, "the visit of А002 is under way at counter 1; that of А001 ended before it")
 	o.do("1", queue.Finish)
 	_, err = o.e.Rate(o.ctx, "1", 2)
 	require.NoError(t, err)
