@@ -446,9 +446,10 @@ func (t *txn) prune() {
 	for k, v := dc.First(); k != nil; k, v = dc.Next() {
 		days = append(days, rec{day: append([]byte(nil), k...), start: beU64(v)})
 	}
-	// Today (the last) is kept, tickets or not yet. A past day with none
-	// has nothing to keep (a store written before days were counted so
-	// may still record such days, and empty figures of them).
+	// Today (the last) is kept, tickets or not yet. A past day that
+	// issued no ticket and refused no press has nothing to keep (a store
+	// written before days were counted so may still record such days, and
+	// empty figures of them).
 	kept := days[:0]
 	for i, d := range days {
 		if i < len(days)-1 {

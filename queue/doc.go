@@ -84,7 +84,8 @@
 // queue), so that they balance (see Figure); a finished day's figures are
 // stored when it ends and kept for good, beyond its tickets and events,
 // which are kept office.stats_days business days: the days that issued a
-// ticket (a day that issued none keeps no record). With them are kept the
+// ticket (a day that issued none keeps no record, unless it refused
+// presses: then its figures, as no business day). With them are kept the
 // durations behind each p50 and p90 (milliseconds, sorted, as delta
 // varints), so that StatsRange gives a month's or a year's percentiles
 // exactly: a percentile of several days is not the mean of theirs. The

@@ -72,7 +72,8 @@ var (
 	ErrDamaged = errors.New("queue: the store file is damaged; restore a backup that cherga -verify finds sound (README, Backups), or move the file aside, keeping it, to start an empty one")
 
 	// ErrNothingToRate is returned by Rate when the counter's last visit
-	// did not end served, or it ended none today.
+	// did not end served, or it ended none today, or the next citizen's
+	// visit is under way there (the one at the pad is not the previous).
 	ErrNothingToRate = errors.New("queue: no served visit to rate")
 
 	// ErrBadScore is returned by Rate for a score outside 1..5.

@@ -57,8 +57,11 @@ func Listen(url string, filters ...string) (*Listener, error) {
 	// a second subscription of the same filter makes the broker send its
 	// retained messages again. The first connect says when it is done.
 	ready := make(chan error, 1)
+	// A press or command Publish gave up on is not sent again when the
+	// link comes back (NoStore): it would act late, as docs/mqtt.md's
+	// *Sent late* warns a device.
 	opts := paho.NewClientOptions().AddBroker(url).SetClientID(id).SetCleanSession(true).
-		SetAutoReconnect(true).SetConnectTimeout(5 * time.Second).
+		SetAutoReconnect(true).SetStore(bus.NoStore{}).SetConnectTimeout(5 * time.Second).
 		SetOnConnectHandler(func(c paho.Client) {
 			l.mu.Lock()
 			clear(l.live) // a new connection: its retained messages are current

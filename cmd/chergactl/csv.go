@@ -244,10 +244,10 @@ func refusal(w io.Writer, refused []byte, err error) (int, error) {
 	return printAnswer(w, refused)
 }
 
-// textCell is a text of the office (a service's name, which an
-// administrator typed) as a cell a spreadsheet shows as text: one that
-// starts as a formula does (=, +, -, @) gets an apostrophe first, so that
-// opening the table runs nothing (CSV injection, OWASP).
+// textCell is a text of the office that an administrator typed (a
+// service's name or id, a category) as a cell a spreadsheet shows as
+// text: one that starts as a formula does (=, +, -, @) gets an apostrophe
+// first, so that opening the table runs nothing (CSV injection, OWASP).
 func textCell(s string) string {
 	if s != "" && strings.ContainsRune("=+-@\t\r", rune(s[0])) {
 		return "'" + s
@@ -258,7 +258,7 @@ func textCell(s string) string {
 // csvRow is one row: a figure's values as the controller wrote them; of a
 // figure it does not have (nothing that day), zeros.
 func csvRow(site, day, kind, id, name string, f figure, exact string) []string {
-	row := []string{site, day, kind, id, textCell(name)}
+	row := []string{site, day, kind, textCell(id), textCell(name)}
 	cell := func(v json.RawMessage) string {
 		switch s := string(v); {
 		case f == nil:

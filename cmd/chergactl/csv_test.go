@@ -184,12 +184,13 @@ func TestCSVUnknownIsEmpty(t *testing.T) {
 func TestCSVNameIsText(t *testing.T) {
 	for name, want := range map[string]string{
 		"=HYPERLINK(\"http://x\",\"Субсидії\")": "'=HYPERLINK(\"http://x\",\"Субсидії\")",
-		"+380": "'+380", "-1": "'-1", "@SUM(A1)": "'@SUM(A1)",
+		"+380": "'+380", "-1": "'-1", "@SUM(A1)": "'@SUM(A1)", "\tx": "'\tx", "\rx": "'\rx",
 		"Соціальний захист, \"пільги\"": "Соціальний захист, \"пільги\"",
 		"": "",
 	} {
 		require.Equal(t, want, csvRow("demo", "2026-11-23", "service", "social", name, nil, "true")[4], name)
 	}
+	require.Equal(t, "'-A1", csvRow("demo", "2026-11-23", "service", "-A1", "", nil, "true")[3], "an id may start with -")
 }
 
 // The CSV has a column for each reason the controller counts: chergactl

@@ -215,7 +215,7 @@ func Connect(ctx context.Context, opts Opts) (*Client, error) {
 		SetWriteTimeout(opts.Timeout).
 		SetKeepAlive(15*time.Second).
 		SetOrderMatters(true).
-		SetStore(noStore{}).
+		SetStore(NoStore{}).
 		SetBinaryWill(opts.Root+"/status", cl.offline(), 1, true).
 		SetOnConnectHandler(cl.onConnect).
 		SetConnectionNotificationHandler(func(_ paho.Client, n paho.ConnectionNotification) {
@@ -283,7 +283,7 @@ const reconnectMax = 5 * time.Second
 // after 1, 2, 4 and every 5 s, until it is, or the client closes. Not
 // paho's automatic reconnection: that keeps the message id of every QoS 1
 // publication the broker had not acknowledged when the connection went
-// (noStore never sends them again), and once all 65,535 are taken no
+// (NoStore never sends them again), and once all 65,535 are taken no
 // publication goes out at all, while the connection looks fine: a few
 // hundred a drop, on office Wi-Fi for months. A connection lost without
 // it, paho frees them.
@@ -804,21 +804,22 @@ func (cl *Client) Close() error {
 	return nil
 }
 
-// noStore is paho's message store, keeping nothing. paho resends the QoS 1
+// NoStore is paho's message store, keeping nothing. paho resends the QoS 1
 // publications it has in flight when it reconnects; the controller does not
 // need that (what the broker did not acknowledge is sent again by the
 // office's publisher, from the engine's durable events and state), and
 // paho v1.5.1's resend races with publications started while it runs: it
 // marks as duplicates, and writes again, messages the new connection is
-// already sending.
-type noStore struct{}
+// already sending. A device must not have it either (docs/mqtt.md, Sent
+// late): a press resent when the link comes back acts late.
+type NoStore struct{}
 
-func (noStore) Open()                             {}
-func (noStore) Put(string, packets.ControlPacket) {}
-func (noStore) Get(string) packets.ControlPacket  { return nil }
-func (noStore) All() []string                     { return nil }
-func (noStore) Del(string)                        {}
-func (noStore) Close()                            {}
-func (noStore) Reset()                            {}
+func (NoStore) Open()                             {}
+func (NoStore) Put(string, packets.ControlPacket) {}
+func (NoStore) Get(string) packets.ControlPacket  { return nil }
+func (NoStore) All() []string                     { return nil }
+func (NoStore) Del(string)                        {}
+func (NoStore) Close()                            {}
+func (NoStore) Reset()                            {}
 
-var _ paho.Store = noStore{}
+var _ paho.Store = NoStore{}

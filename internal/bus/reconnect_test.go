@@ -93,7 +93,7 @@ func idsInUse(t *testing.T, cl *Client) int {
 
 // The message ids of the QoS 1 publications a lost connection left
 // unacknowledged are free on the next one. paho's own reconnection kept
-// them (noStore never sends them again): a few hundred a drop, and once
+// them (NoStore never sends them again): a few hundred a drop, and once
 // all 65,535 were taken no publication went out at all, the connection
 // looking fine.
 func TestReconnectFreesMessageIDs(t *testing.T) {
