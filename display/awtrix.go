@@ -28,11 +28,18 @@ type AwtrixOpts struct {
 	// an RTTTL string (starting with a name and a colon). Empty is silent:
 	// the announcer speaks.
 	Sound string `yaml:"sound,omitempty" json:"sound,omitempty"`
-	// Colors of the text, #RRGGBB.
+	// CallingColor is the colour of the text while a ticket is called,
+	// #RRGGBB.
 	CallingColor string `yaml:"calling_color,omitempty" json:"calling_color,omitempty"`
+	// ServingColor is the colour of the text while the ticket is served,
+	// #RRGGBB.
 	ServingColor string `yaml:"serving_color,omitempty" json:"serving_color,omitempty"`
-	IdleColor    string `yaml:"idle_color,omitempty" json:"idle_color,omitempty"`
-	ClosedColor  string `yaml:"closed_color,omitempty" json:"closed_color,omitempty"`
+	// IdleColor is the colour of the text while nobody is called,
+	// #RRGGBB.
+	IdleColor string `yaml:"idle_color,omitempty" json:"idle_color,omitempty"`
+	// ClosedColor is the colour of the text while the counter is closed,
+	// #RRGGBB.
+	ClosedColor string `yaml:"closed_color,omitempty" json:"closed_color,omitempty"`
 	// PausedColor is «ПЕРЕРВА», shown on the specialist's break and
 	// while the office is paused for something else than an alert.
 	PausedColor string `yaml:"paused_color,omitempty" json:"paused_color,omitempty"`

@@ -41,6 +41,9 @@ func ParseMode(s string) (Mode, error) {
 //	    services: [social]
 //	    board: {mode: awtrix, awtrix: {prefix: awtrix_5a3f1c}}
 type BoardOpts struct {
+	// Mode is what the board over the counter is: json (the contract's
+	// JSON topic, the default), text (a plain-text board), or awtrix (an
+	// AWTRIX 3 matrix, through its custom app).
 	Mode Mode `yaml:"mode,omitempty" json:"mode,omitempty"`
 	// Awtrix is the AWTRIX 3 matrix of mode awtrix: its MQTT prefix, the
 	// colours and blinking of the calls.

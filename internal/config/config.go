@@ -112,8 +112,14 @@ type Office struct {
 
 // Service is one queue with its own numbering.
 type Service struct {
-	ID     string `yaml:"id" json:"id"`
-	Name   string `yaml:"name" json:"name"`
+	// ID is the service's id (1-32 Latin letters, digits, _ or -): in
+	// topics, events, kiosk buttons and counters' services.
+	ID string `yaml:"id" json:"id"`
+	// Name is the service's name in Ukrainian, printed on the ticket and
+	// shown on the boards.
+	Name string `yaml:"name" json:"name"`
+	// NameEn is the service's name in English, printed under the
+	// Ukrainian one.
 	NameEn string `yaml:"name_en,omitempty" json:"name_en,omitempty"`
 	// Prefix is the letter of the ticket label (А in А023).
 	Prefix string `yaml:"prefix" json:"prefix"`
@@ -139,6 +145,8 @@ type Service struct {
 
 // Counter is one specialist's workplace.
 type Counter struct {
+	// ID is the counter's number, 1..9999, which the voice says («вікно
+	// п'ять»).
 	ID string `yaml:"id" json:"id"`
 	// Services this counter calls from, in order.
 	Services []string `yaml:"services" json:"services"`
@@ -162,6 +170,8 @@ type Counter struct {
 
 // Kiosk is one ticket terminal: buttons and a printer.
 type Kiosk struct {
+	// ID is the kiosk's id (1-32 Latin letters, digits, _ or -): in
+	// topics and events.
 	ID string `yaml:"id" json:"id"`
 	// Printer is the transport spec (serial:/dev/ttyUSB0?baud=19200,
 	// /dev/usb/lp0, tcp://host:9100, none).
@@ -228,6 +238,7 @@ type Kiosk struct {
 
 // KioskButton is one service button of a kiosk.
 type KioskButton struct {
+	// Service is the id of the service whose tickets the button issues.
 	Service string `yaml:"service" json:"service"`
 	// Pin is the GPIO pin name (GPIO17); empty for MQTT-only kiosks.
 	Pin string `yaml:"pin,omitempty" json:"pin,omitempty"`
@@ -235,10 +246,10 @@ type KioskButton struct {
 	// issue a ticket (open, printer ready).
 	Lamp string `yaml:"lamp,omitempty" json:"lamp,omitempty"`
 	// Priority makes it a priority button: each press issues a priority
-	// ticket (for those who cannot hold a button down for long_press_ms);
-	// Category, one of office.priority_categories, gives the tickets that
-	// category, and makes it a priority button too.
-	Priority bool   `yaml:"priority,omitempty" json:"priority,omitempty"`
+	// ticket (for those who cannot hold a button down for long_press_ms).
+	Priority bool `yaml:"priority,omitempty" json:"priority,omitempty"`
+	// Category gives the button's tickets a category, one of
+	// office.priority_categories, and makes it a priority button too.
 	Category string `yaml:"category,omitempty" json:"category,omitempty"`
 }
 
@@ -262,8 +273,12 @@ type Broker struct {
 	// mqtt://), or over TLS ssl://host:port (or tls://, mqtts://, tcps://).
 	URL string `yaml:"url" json:"url"`
 	// Listen is the address of the embedded broker.
-	Listen   string `yaml:"listen,omitempty" json:"listen,omitempty"`
+	Listen string `yaml:"listen,omitempty" json:"listen,omitempty"`
+	// Username is the controller's account on a broker with accounts
+	// (not the embedded one).
 	Username string `yaml:"username,omitempty" json:"username,omitempty"`
+	// Password is the password of that account. The file holding it must
+	// be readable by the controller alone.
 	Password string `yaml:"password,omitempty" json:"-"`
 	// CAFile is the PEM file of the CA that signed the broker's
 	// certificate, over TLS; without it, the system's CAs (or the file

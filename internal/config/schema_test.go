@@ -194,25 +194,6 @@ var awtrixRules = func() obj {
 	}
 }()
 
-// fieldDocs are the descriptions of the fields that have no doc comment
-// of their own.
-var fieldDocs = map[string]string{
-	"services[].id":                         "The service's id (1-32 Latin letters, digits, _ or -): in topics, events, kiosk buttons and counters' services.",
-	"services[].name":                       "The service's name in Ukrainian, printed on the ticket and shown on the boards.",
-	"services[].name_en":                    "The service's name in English, printed under the Ukrainian one.",
-	"counters[].id":                         "The counter's number, 1..9999, which the voice says («вікно п'ять»).",
-	"kiosks[].id":                           "The kiosk's id (1-32 Latin letters, digits, _ or -): in topics and events.",
-	"kiosks[].buttons[].service":            "The id of the service whose tickets the button issues.",
-	"kiosks[].buttons[].category":           "One of office.priority_categories: the button issues priority tickets of that category.",
-	"broker.username":                       "The account of the controller on a broker with accounts (not the embedded one).",
-	"broker.password":                       "The password of broker.username. The file holding it must be readable by the controller alone.",
-	"counters[].board.mode":                 "What the board over the counter is: json (the contract's JSON topic, the default), text (a plain-text board), or awtrix (an AWTRIX 3 matrix, through its custom app).",
-	"counters[].board.awtrix.serving_color": "Colour of the text while the ticket is served, #RRGGBB.",
-	"counters[].board.awtrix.idle_color":    "Colour of the text while nobody is called, #RRGGBB.",
-	"counters[].board.awtrix.closed_color":  "Colour of the text while the counter is closed, #RRGGBB.",
-	"counters[].board.awtrix.calling_color": "Colour of the text while a ticket is called, #RRGGBB.",
-}
-
 // obj is a JSON object that keeps its keys in order: the schema's
 // properties read in the order of the Go fields, as the files have them.
 type obj []kv
@@ -268,7 +249,7 @@ func (o obj) set(k string, v any) obj {
 // doc comments.
 type schemaGen struct {
 	docs map[string]string // "pkgpath.Type.Field" → doc comment
-	used map[string]bool   // the keys of schemaRules and fieldDocs used
+	used map[string]bool   // the keys of schemaRules used
 }
 
 // readDocs reads the doc comments of the struct fields of the packages
@@ -380,12 +361,7 @@ func (g *schemaGen) object(t reflect.Type, path string) obj {
 			fp = path + "." + key
 		}
 		p := g.of(f.Type, fp)
-		doc, ok := fieldDocs[fp]
-		if ok {
-			g.used[fp] = true
-		} else {
-			doc = description(g.docs[t.PkgPath()+"."+t.Name()+"."+f.Name], f.Name, key)
-		}
+		doc := description(g.docs[t.PkgPath()+"."+t.Name()+"."+f.Name], f.Name, key)
 		props = append(props, kv{key, append(obj{{"description", doc}}, p...)})
 	}
 	s := obj{{"type", "object"}, {"properties", props}, {"additionalProperties", false}}
@@ -401,9 +377,6 @@ func generateSchema(t *testing.T) []byte {
 	root := g.of(reflect.TypeFor[config.Config](), "")
 	for path := range schemaRules {
 		require.True(t, g.used[path], "schemaRules[%q] is no field of the configuration", path)
-	}
-	for path := range fieldDocs {
-		require.True(t, g.used[path], "fieldDocs[%q] is no field of the configuration", path)
 	}
 	head := obj{
 		{"$schema", "http://json-schema.org/draft-07/schema#"},
@@ -441,7 +414,7 @@ func TestSchema(t *testing.T) {
 	require.NoError(t, json.Unmarshal(got, &doc))
 	walk("", doc)
 	slices.Sort(undescribed)
-	require.Empty(t, undescribed, "give these fields' Go fields a doc comment (or fieldDocs an entry)")
+	require.Empty(t, undescribed, "give these fields' Go fields a doc comment")
 	testkit.GoldenFile(t, schemaFile, got)
 }
 
