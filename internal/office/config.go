@@ -644,14 +644,14 @@ func firstDiff(cur, next any, path string) (field, detail string) {
 	switch c := cur.(type) {
 	case map[string]any:
 		if n, ok := next.(map[string]any); ok {
-			keys := slices.Sorted(maps.Keys(c))
+			keys := slices.Collect(maps.Keys(c))
 			for k := range n {
 				if _, ok := c[k]; !ok {
 					keys = append(keys, k)
 				}
 			}
 			slices.Sort(keys)
-			for _, k := range slices.Compact(keys) {
+			for _, k := range keys {
 				if !reflect.DeepEqual(c[k], n[k]) {
 					return firstDiff(c[k], n[k], path+"."+k)
 				}
