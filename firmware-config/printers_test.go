@@ -1,6 +1,10 @@
 package firmwareconfig_test
 
 import (
+	"os"
+	"regexp"
+	"slices"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -36,7 +40,7 @@ func TestPrinterProfile(t *testing.T) {
 	require.Equal(t, printer.DefaultProfile, p.Name)
 	_, err = firmwareconfig.PrinterProfile("star-tsp100", nil)
 	require.ErrorIs(t, err, printer.ErrUnknownProfile)
-	require.ErrorContains(t, err, "known: epson-cp1125, epson-tm-t20, epson-tm-t88, generic, xprinter-58, xprinter-80;", "the models of printers.yaml too")
+	require.ErrorContains(t, err, "known: "+strings.Join(models(t), ", ")+";", "the models of printers.yaml too")
 	require.ErrorContains(t, err, "another model: printer_profiles in the office's configuration")
 
 	// The office's own models come first: a new one, and one of
@@ -54,7 +58,35 @@ func TestPrinterProfile(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, 42, p.Columns)
 	_, err = firmwareconfig.PrinterProfile("star-tsp143", own)
-	require.ErrorContains(t, err, "known: epson-cp1125, epson-tm-t20, epson-tm-t88, generic, star-tsp100, xprinter-58, xprinter-80;")
+	require.ErrorContains(t, err, "known: "+strings.Join(slices.Sorted(slices.Values(append(models(t), "star-tsp100"))), ", ")+";")
+}
+
+// models are the names of the built-in profiles and those of printers.yaml,
+// sorted.
+func models(t *testing.T) []string {
+	ps, err := printer.ParseProfiles(firmwareconfig.PrinterProfiles())
+	require.NoError(t, err)
+	names := printer.Profiles()
+	for _, p := range ps {
+		if !slices.Contains(names, p.Name) {
+			names = append(names, p.Name)
+		}
+	}
+	slices.Sort(names)
+	return names
+}
+
+// An administrator picks a model from the lists of the README and of
+// default.yaml's comment: each names every model.
+func TestModelsListed(t *testing.T) {
+	readme, err := os.ReadFile("../README.md")
+	require.NoError(t, err)
+	office, err := os.ReadFile("default.yaml")
+	require.NoError(t, err)
+	for _, m := range models(t) {
+		require.Contains(t, string(readme), "`"+m+"`", "the README's printer models (its install section) do not name %s", m)
+		require.Regexp(t, `#.*\b`+regexp.QuoteMeta(m)+`\b`, string(office), "default.yaml's comment over a kiosk's profile does not name %s", m)
+	}
 }
 
 // The bundled offices' footers print whole phrases on every paper: on 58 mm

@@ -16,7 +16,7 @@
 // names the command as the reference spells it (for example "GS V m n").
 // Cheap clones (Xprinter, "POS-80", "POS-58") implement the same commands; where they
 // differ (the ESC t numbers of code pages, the presence of a cutter, a Chinese
-// character mode that FS . turns off) the difference lives in a Profile. Four are built in (LookupProfile); more come from YAML
+// character mode that FS . turns off) the difference lives in a Profile. Some are built in (LookupProfile); more come from YAML
 // (ParseProfiles), as firmware-config's printers.yaml.
 //
 // # Ukrainian text

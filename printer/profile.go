@@ -101,8 +101,11 @@ var builtinProfiles = map[string]Profile{
 	},
 }
 
-// DefaultProfile is the name of the profile used when none is configured.
-const DefaultProfile = "epson-tm-t20"
+// DefaultProfile is the name of the profile used when none is configured:
+// a kiosk of the office file without a profile, a port opened without one.
+// An unknown model gets no Automatic Status Back, no QR code and the
+// Epson table numbers, what most ESC/POS printers take.
+const DefaultProfile = "generic"
 
 // LookupProfile returns a copy of the built-in profile called name, which the caller
 // may change.

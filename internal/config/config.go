@@ -870,7 +870,7 @@ func (c *Config) applyDefaults() {
 			k.Printer = "none"
 		}
 		if k.Profile == "" {
-			k.Profile = "generic"
+			k.Profile = printer.DefaultProfile
 		}
 	}
 }

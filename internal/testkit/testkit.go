@@ -3,14 +3,18 @@
 package testkit
 
 import (
+	"bytes"
 	"context"
 	"flag"
+	"fmt"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
 	"time"
+	"unicode"
 	"unicode/utf8"
 
 	"github.com/stretchr/testify/require"
@@ -36,13 +40,69 @@ func GoldenFile(t testing.TB, path string, got []byte) {
 	if *update {
 		require.NoError(t, os.WriteFile(path, got, 0o644))
 	}
+	again := fmt.Sprintf("go test -run '^%s$' -args -update (in the package's folder)", strings.Split(t.Name(), "/")[0])
 	want, err := os.ReadFile(path)
-	require.NoError(t, err, "run go test -update to create %s", path)
-	if utf8.Valid(want) && utf8.Valid(got) {
-		require.Equal(t, string(want), string(got), "%s changed", path)
+	require.NoError(t, err, "create %s with: %s", path, again)
+	if bytes.Equal(want, got) {
 		return
 	}
-	require.Equal(t, want, got, "%s changed", path)
+	if utf8.Valid(want) && utf8.Valid(got) {
+		t.Fatalf("%s changed:\n%s\nAfter a deliberate change, record it again with: %s, and read its diff before committing it.", path, lineDiff(string(want), string(got)), again)
+	}
+	require.Equal(t, want, got, "%s changed; after a deliberate change, record it again with: %s", path, again)
+}
+
+// lineDiff shows where want and got differ: the lines between their
+// common beginning and end, each side, with two lines around. A line
+// holding a character one cannot see (a no-break space, a control) is
+// quoted, so that a golden text can be copied from it.
+func lineDiff(want, got string) string {
+	w, g := strings.Split(want, "\n"), strings.Split(got, "\n")
+	head := 0
+	for head < len(w) && head < len(g) && w[head] == g[head] {
+		head++
+	}
+	tail := 0
+	for tail < len(w)-head && tail < len(g)-head && w[len(w)-1-tail] == g[len(g)-1-tail] {
+		tail++
+	}
+	const around, most = 2, 20
+	var b strings.Builder
+	show := func(mark string, lines []string, from, to int) {
+		for i := max(from-around, 0); i < min(to+around, len(lines)); i++ {
+			if i-from >= most && i < to {
+				fmt.Fprintf(&b, "%s … %d lines more\n", mark, to-i)
+				i = to - 1
+				continue
+			}
+			m := " "
+			if i >= from && i < to {
+				m = mark
+			}
+			fmt.Fprintf(&b, "%s %4d  %s\n", m, i+1, visible(lines[i]))
+		}
+	}
+	span := func(to, n int) string {
+		if to <= head {
+			return fmt.Sprintf("no line, after line %d of %d", head, n)
+		}
+		return fmt.Sprintf("lines %d to %d of %d", head+1, to, n)
+	}
+	fmt.Fprintf(&b, "--- the golden file (%s)\n", span(len(w)-tail, len(w)))
+	show("-", w, head, len(w)-tail)
+	fmt.Fprintf(&b, "+++ the test's (%s)\n", span(len(g)-tail, len(g)))
+	show("+", g, head, len(g)-tail)
+	return b.String()
+}
+
+// visible is l, quoted when it has a character one cannot see.
+func visible(l string) string {
+	for _, r := range l {
+		if r != ' ' && (unicode.IsSpace(r) || unicode.IsControl(r) || unicode.Is(unicode.Cf, r)) {
+			return strconv.Quote(l)
+		}
+	}
+	return l
 }
 
 // Wait is how long Receive waits: long enough for a loaded CI machine, and
