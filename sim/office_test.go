@@ -370,3 +370,52 @@ func TestSimulatorRenameSite(t *testing.T) {
 	require.NoError(t, err)
 	s.Close()
 }
+
+// Another website open in the demo's browser cannot press the office's
+// buttons (CSRF: a form's POST needs no permission) nor read its page
+// under a name of its own pointed at this machine (DNS rebinding); the
+// page itself, curl and scripts without an Origin can.
+func TestPageRefusesOtherSites(t *testing.T) {
+	ctx, s := startSim(t)
+	srv := httptest.NewServer(s.Handler("office-demo.lan"))
+	defer srv.Close()
+	post := func(host, origin, site string) int {
+		t.Helper()
+		req, err := http.NewRequestWithContext(ctx, "POST", srv.URL+"/api/alert", strings.NewReader("on=0"))
+		require.NoError(t, err)
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		if host != "" {
+			req.Host = host
+		}
+		if origin != "" {
+			req.Header.Set("Origin", origin)
+		}
+		if site != "" {
+			req.Header.Set("Sec-Fetch-Site", site)
+		}
+		res, err := http.DefaultClient.Do(req)
+		require.NoError(t, err)
+		res.Body.Close()
+		return res.StatusCode
+	}
+	require.Equal(t, http.StatusOK, post("", "", ""), "a script")
+	require.Equal(t, http.StatusOK, post("", srv.URL, "same-origin"), "the page itself")
+	require.Equal(t, http.StatusForbidden, post("", "http://evil.example", "cross-site"))
+	require.Equal(t, http.StatusForbidden, post("", "http://evil.example", ""), "an older browser: its Origin alone")
+	require.Equal(t, http.StatusForbidden, post("evil.example:80", "http://evil.example", "same-origin"), "DNS rebinding")
+	require.Equal(t, http.StatusOK, post("localhost:8080", "http://localhost:8080", "same-origin"))
+	require.Equal(t, http.StatusOK, post("Office-Demo.lan:8080", "", ""), "a name given with -http")
+
+	get := func(host string) int {
+		req, err := http.NewRequestWithContext(ctx, "GET", srv.URL+"/api/state", nil)
+		require.NoError(t, err)
+		req.Host = host
+		res, err := http.DefaultClient.Do(req)
+		require.NoError(t, err)
+		res.Body.Close()
+		return res.StatusCode
+	}
+	require.Equal(t, http.StatusForbidden, get("evil.example"))
+	require.Equal(t, http.StatusOK, get("[::1]:8080"))
+	require.Equal(t, http.StatusOK, get("192.168.1.20:8080"))
+}

@@ -5,7 +5,9 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"net"
 	"net/http"
+	"net/netip"
 	"strconv"
 	"strings"
 )
@@ -26,7 +28,12 @@ var webFiles embed.FS
 //	                     counter's acknowledgement
 //	POST /api/alert      on=1 (air-raid alert: the office pauses) or on=0
 //	POST /api/printer    kiosk=k1&fault=paper_out (a Fault; normal clears them)
-func (s *Office) Handler() http.Handler {
+//
+// Another website open in the browser may not use it: a POST from another
+// origin is refused (403), and so is a request for a host name other than
+// localhost, one of hosts or an IP address (403: a name of the attacker's
+// that it points at this machine, DNS rebinding, to read the page).
+func (s *Office) Handler(hosts ...string) http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /{$}", func(w http.ResponseWriter, r *http.Request) {
 		b, _ := webFiles.ReadFile("web/index.html")
@@ -79,7 +86,35 @@ func (s *Office) Handler() http.Handler {
 		}
 		reply(w, err)
 	})
-	return mux
+	guard := http.NewCrossOriginProtection()
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if !pageHost(r.Host, hosts) {
+			http.Error(w, fmt.Sprintf("sim: the page answers at localhost or an IP address, not at %q: open http://127.0.0.1:PORT/ (or start cherga-sim with -http NAME:PORT)", r.Host), http.StatusForbidden)
+			return
+		}
+		guard.Handler(mux).ServeHTTP(w, r)
+	})
+}
+
+// pageHost says whether host (a request's Host, with its port) is one the
+// page answers at: an IP address, localhost, or one of names.
+func pageHost(host string, names []string) bool {
+	if h, _, err := net.SplitHostPort(host); err == nil {
+		host = h
+	}
+	host = strings.TrimSuffix(strings.ToLower(host), ".")
+	if _, err := netip.ParseAddr(strings.Trim(host, "[]")); err == nil {
+		return true
+	}
+	if host == "localhost" || strings.HasSuffix(host, ".localhost") {
+		return true
+	}
+	for _, n := range names {
+		if strings.EqualFold(strings.TrimSuffix(n, "."), host) {
+			return true
+		}
+	}
+	return false
 }
 
 // answer writes the controller's answer to a press or a counter's command

@@ -93,7 +93,9 @@ func main() {
 		}
 		fmt.Printf("cherga-sim: %s is taken; the page is on a free port instead\n", *httpAddr)
 	}
-	srv := &http.Server{Handler: s.Handler(), ReadHeaderTimeout: 5 * time.Second}
+	// A host name in -http is one the page answers at, as localhost is.
+	host, _, _ := net.SplitHostPort(*httpAddr)
+	srv := &http.Server{Handler: s.Handler(host), ReadHeaderTimeout: 5 * time.Second}
 	go srv.Serve(ln)
 	defer srv.Close()
 
