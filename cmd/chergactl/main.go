@@ -29,6 +29,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode"
 	"unicode/utf8"
 
 	paho "github.com/eclipse/paho.mqtt.golang"
@@ -493,6 +494,15 @@ type status struct {
 	Stopped bool `json:"stopped"`
 }
 
+// shown is s as a terminal may print it: quoted when it holds a control
+// or format character (an escape code, a bidi override).
+func shown(s string) string {
+	if strings.IndexFunc(s, func(r rune) bool { return unicode.IsControl(r) || unicode.Is(unicode.Cf, r) }) >= 0 {
+		return strconv.QuoteToGraphic(s)
+	}
+	return s
+}
+
 // tell is what chergactl says on standard error besides an answer: the
 // site that answered (the first line), and that the site was the default.
 type tell struct {
@@ -564,6 +574,9 @@ func dial(to tell, broker string, acct account, root string, timeout time.Durati
 		if len(m.Payload()) == 0 || json.Unmarshal(m.Payload(), &st) != nil {
 			return // cleared, or not the controller's
 		}
+		// Said on the terminal: whoever may publish there must not set
+		// its title or clear it with escape codes.
+		st.Version, st.Started, st.Run = shown(st.Version), shown(st.Started), shown(st.Run)
 		select {
 		case c.statuses <- st:
 		default:

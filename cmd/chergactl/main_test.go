@@ -467,6 +467,8 @@ func TestNoController(t *testing.T) {
 		{"status cleared", "\x00", 1500 * time.Millisecond, `and no qms/demo/status: no controller has run with site "demo"`},
 		{"running but silent", `{"online":true,"version":"1.4","started":"2026-11-23T08:00:00Z","site":"demo"}`, 300 * time.Millisecond,
 			`the controller of site "demo" is running (started 2026-11-23T08:00:00Z, version 1.4) but no answer came within 300ms. The request was sent, and may have been done: the account may be allowed to publish on qms/demo/admin/req but not to read qms/demo/admin/res/#`},
+		{"a status with escape codes", `{"online":false,"started":"x\u001b]0;PWNED\u0007\u001b[2J","site":"demo","stopped":true}`, time.Minute,
+			`has stopped (cleanly, its run that started "x\x1b]0;PWNED\a\x1b[2J", says`},
 		{"running but silent to -read", `{"online":true,"version":"1.4","started":"2026-11-23T08:00:00Z","site":"demo"}`, 300 * time.Millisecond,
 			`or the controller is older than the read door (an earlier release answers on admin/req alone: leave -read out)`},
 	}
