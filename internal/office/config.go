@@ -484,15 +484,11 @@ func (o *Office) setConfig(ctx context.Context, doc []byte, ch queue.Change, v q
 	}
 	for _, k := range o.kiosks {
 		if err := printable(next, k.cfg.ID, k.profile); err != nil {
-			var fe *FieldError
-			errors.As(err, &fe)
-			return v, &AdminError{Code: CodeBadRequest, Field: "config." + fe.Field, Message: err.Error()}
+			return v, &AdminError{Code: CodeBadRequest, Field: configField(err), Message: err.Error()}
 		}
 	}
 	if err := next.SharedMatrix(); err != nil && cur.SharedMatrix() == nil {
-		var fe *config.FieldError
-		errors.As(err, &fe)
-		return v, &AdminError{Code: CodeBadRequest, Field: "config." + fe.Field, Message: err.Error()}
+		return v, &AdminError{Code: CodeBadRequest, Field: configField(err), Message: err.Error()}
 	}
 	if guard != nil {
 		// Asked of a change that could be made.
@@ -561,6 +557,21 @@ func anyPortOf(asked, addr string) bool {
 
 // tlsFiles are the broker's TLS files, to compare.
 func tlsFiles(b config.Broker) [3]string { return [3]string{b.CAFile, b.CertFile, b.KeyFile} }
+
+// configField is the field of the document that err names, as an
+// AdminError gives it: config.services[2].prefix; config when err names
+// none.
+func configField(err error) string {
+	var fe *FieldError
+	var ce *config.FieldError
+	switch {
+	case errors.As(err, &fe):
+		return "config." + fe.Field
+	case errors.As(err, &ce):
+		return "config." + ce.Field
+	}
+	return "config"
+}
 
 // restartOnly refuses a change to what takes effect with a restart.
 func restartOnly(cur, next *config.Config) error {
