@@ -1101,9 +1101,11 @@ func (k *kiosk) notOffered(p press) string {
 	return ""
 }
 
-// pace is a kiosk's allowance of presses over MQTT: a token bucket.
+// pace is an allowance of inputs, a token bucket: a kiosk's presses over
+// MQTT, a counter's commands, its rating pad's scores.
 type pace struct {
 	perMinute int
+	burst     int // 0: a tenth of a minute's, at least 10
 	tokens    float64
 	last      time.Time
 }
@@ -1112,7 +1114,7 @@ type pace struct {
 // it if so.
 func (p *pace) take(now time.Time) bool {
 	perMinute := cmp.Or(p.perMinute, defaultPressesPerMinute)
-	burst := float64(max(10, perMinute/10))
+	burst := float64(cmp.Or(p.burst, max(10, perMinute/10)))
 	if p.last.IsZero() {
 		p.tokens = burst
 	} else {

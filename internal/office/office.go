@@ -100,10 +100,11 @@ type Office struct {
 	listen  string       // the embedded broker's address as asked for (port 0: any)
 	started time.Time
 
-	kiosks   map[string]*kiosk
-	counters chan counterReq
-	buttons  []*gpioButton
-	voices   announcers // the voice announcers' presence
+	kiosks      map[string]*kiosk
+	counters    chan counterReq
+	counterLoad counterLoad // each counter's share of counters
+	buttons     []*gpioButton
+	voices      announcers // the voice announcers' presence
 	// watchers run the buttons, each on its goroutine, once the office
 	// runs.
 	watchers []func(context.Context)
@@ -868,12 +869,85 @@ func (o *Office) onRating(topic string, payload []byte) {
 
 func (o *Office) submitCounter(r counterReq) {
 	r.at = time.Now()
+	if err := o.counterLoad.admit(r); err != nil {
+		// One counter's flood (a box stuck in a loop, a pad pressed in
+		// anger) takes no other counter's turn, nor fills the events.
+		o.counterRefused(r, err)
+		o.ack(r, counterAck(r, queue.CounterResult{}, err, o.now()))
+		return
+	}
 	select {
 	case o.counters <- r:
 	default:
+		o.counterLoad.taken(r)
 		err := fmt.Errorf("office: too many counter commands at once; %w", errPressAgain)
 		o.counterRefused(r, err)
 		o.ack(r, counterAck(r, queue.CounterResult{}, err, o.now()))
+	}
+}
+
+// Each counter's share of the commands waiting to be served (the queue of
+// all holds 64), and the pace they are served at: its commands, and apart
+// from them its rating pad's. A specialist presses a button every few
+// seconds, and a citizen rates once a visit.
+const (
+	counterWaiting   = 4
+	counterPerMinute = 120
+	counterBurst     = 30
+	ratingPerMinute  = 30
+	ratingBurst      = 10
+)
+
+// counterLoad is what each counter has waiting to be served, and the pace
+// of its commands: a token bucket each.
+type counterLoad struct {
+	mu      sync.Mutex
+	waiting map[string]int
+	paces   map[string]*pace
+}
+
+// admit counts r among its counter's commands waiting, or says why it
+// is refused: too many waiting, or coming too fast.
+func (l *counterLoad) admit(r counterReq) error {
+	key, what, perMinute, burst := r.counter, "commands", counterPerMinute, counterBurst
+	if r.score != 0 {
+		key, what, perMinute, burst = r.counter+"/rating", "ratings", ratingPerMinute, ratingBurst
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.waiting == nil {
+		l.waiting, l.paces = map[string]int{}, map[string]*pace{}
+	}
+	if l.waiting[key] >= counterWaiting {
+		return fmt.Errorf("office: counter %s has %d %s waiting already; %w", r.counter, counterWaiting, what, errPressAgain)
+	}
+	p := l.paces[key]
+	if p == nil {
+		if len(l.paces) >= 4*maxFaults {
+			clear(l.paces) // counters taken away by the hundred: start afresh
+		}
+		p = &pace{perMinute: perMinute, burst: burst}
+		l.paces[key] = p
+	}
+	if !p.take(r.at) {
+		return fmt.Errorf("office: counter %s sends %s faster than %d a minute; %w", r.counter, what, perMinute, errPressAgain)
+	}
+	l.waiting[key]++
+	return nil
+}
+
+// taken says r left the queue (served, or never in it).
+func (l *counterLoad) taken(r counterReq) {
+	key := r.counter
+	if r.score != 0 {
+		key += "/rating"
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.waiting[key] > 1 {
+		l.waiting[key]--
+	} else {
+		delete(l.waiting, key)
 	}
 }
 
@@ -897,6 +971,7 @@ func (o *Office) serveCounters(ctx context.Context) {
 		case <-ctx.Done():
 			return
 		case r := <-o.counters:
+			o.counterLoad.taken(r)
 			seen := done[r.counter]
 			if seen == nil {
 				seen = &recent[*CounterAck]{}

@@ -598,6 +598,49 @@ func TestCounterAck(t *testing.T) {
 	t.Logf("%d of %d busy", busy, burst)
 }
 
+// A counter's flood (a box stuck in a loop) takes no other counter's turn:
+// before, counter 2's commands filled the queue all counters share, and
+// counter 1's were refused as busy. The flood itself runs at a
+// specialist's pace at most, so it cannot fill the store with events.
+func TestCounterFloodKeepsOthersServed(t *testing.T) {
+	ctx, _, l := startOffice(t, office.Opts{Config: roundTheClock(t), Logger: quiet}, "qms/demo/counter/+/ack")
+	start := time.Now()
+	const rounds, flood = 10, 100
+	for i := range rounds {
+		for j := range flood {
+			action := []string{"pause", "resume"}[j%2]
+			require.NoError(t, l.Publish("qms/demo/counter/2/cmd", fmt.Appendf(nil, `{"action":%q,"id":"f%d-%d"}`, action, i, j), false))
+		}
+		require.NoError(t, l.Publish("qms/demo/counter/1/cmd", fmt.Appendf(nil, `{"action":"recall","id":"c%d"}`, i), false))
+	}
+	for len(l.Messages("qms/demo/counter/1/ack")) < rounds || len(l.Messages("qms/demo/counter/2/ack")) < rounds*flood {
+		select {
+		case <-ctx.Done():
+			t.Fatalf("not every command is answered: %d of counter 1's, %d of counter 2's", len(l.Messages("qms/demo/counter/1/ack")), len(l.Messages("qms/demo/counter/2/ack")))
+		case <-time.After(10 * time.Millisecond):
+		}
+	}
+	elapsed := time.Since(start)
+	ran := 0
+	for _, m := range l.Messages("qms/demo/counter/1/ack") {
+		var a office.CounterAck
+		require.NoError(t, json.Unmarshal(m.Payload, &a))
+		require.Equal(t, "no_ticket", a.Reason, "counter 1's command ran: %s", m.Payload)
+	}
+	for _, m := range l.Messages("qms/demo/counter/2/ack") {
+		var a office.CounterAck
+		require.NoError(t, json.Unmarshal(m.Payload, &a))
+		if a.OK {
+			ran++
+		} else {
+			require.Equal(t, "busy", a.Reason, "%s", m.Payload)
+		}
+	}
+	// A burst of 30, then 2 a second, however long the test took.
+	require.LessOrEqual(t, ran, 30+int(elapsed.Seconds()*2)+1, "counter 2's commands that ran in %v", elapsed)
+	require.Positive(t, ran)
+}
+
 // A no-show sent back to the queue after a grace says so in its ack: the
 // box can show that the ticket comes back, and when.
 func TestNoShowAckSaysBack(t *testing.T) {
