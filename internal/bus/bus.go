@@ -131,6 +131,10 @@ type Client struct {
 	stopped any
 	// held: the status waits for Ready (Opts.HoldStatus); under mu.
 	held bool
+	// restored is when the status was last published again because
+	// another publisher had overwritten it (restoreStatus), and
+	// restoredSaid when that was last logged; under mu.
+	restored, restoredSaid time.Time
 }
 
 // Inline is a broker in this process (internal/broker): the controller
@@ -160,6 +164,17 @@ func ConnectInline(opts Opts, b Inline) *Client {
 		st, _ := json.Marshal(opts.Status)
 		if err := b.PublishQoS(opts.Root+"/status", 1, st, true); err != nil {
 			cl.log.Error("bus: status", "err", err)
+		}
+	}
+	if opts.Status != nil {
+		// The handler may not publish a retained message itself.
+		err := b.Subscribe(opts.Root+"/status", func(_ string, payload []byte) {
+			if cl.overwritten(payload) {
+				go cl.restoreStatus()
+			}
+		})
+		if err != nil {
+			cl.log.Error("bus: subscribe", "topic", opts.Root+"/status", "err", err)
 		}
 	}
 	if opts.OnConnect != nil {
@@ -429,12 +444,69 @@ func (cl *Client) onStatus(_ paho.Client, m paho.Message) {
 	if earlier {
 		cl.opts.OnEarlierRun(st.Started)
 	}
+	back := own.closed()
 	if mine {
 		own.close()
+	}
+	if back && (!mine || !st.Online) && cl.overwritten(m.Payload()) {
+		// After this connection's status came back, another is
+		// retained now (an earlier one of this run's, online, is no
+		// other: this run's latest follows it): this run's goes out
+		// again. Not awaited here: the handler holds the messages
+		// after it, the acknowledgement among them.
+		go cl.restoreStatus()
 	}
 	if say {
 		cl.log.Error("bus: another controller publishes as this site while this one runs: two controllers for one site take turns on the broker, and both give out tickets. Stop one; give each office its own site",
 			"site_status", cl.opts.Root+"/status", "its_started", st.Started, "its_version", st.Version, "its_online", st.Online, "client_id", cl.opts.ClientID)
+	}
+}
+
+// restoreEvery is how often at most the status is published again over
+// another publisher's (restoreStatus): a twin controller's status and this
+// one's take turns that slowly.
+var restoreEvery = 10 * time.Second
+
+// overwritten says whether payload, a status of the site that came after
+// this run's own, is another than this run's, which must then be published
+// again (restoreStatus): a client publishing on the status topic (a forged
+// "online":false keeps the screens and boxes from sending), or a last will
+// the broker publishes late, of a connection of this run it has not seen
+// die. Not while this run's status is held (HoldStatus), nor once the
+// client closes (its stop status goes out), and at most once in
+// restoreEvery.
+func (cl *Client) overwritten(payload []byte) bool {
+	cl.mu.Lock()
+	defer cl.mu.Unlock()
+	if cl.closed || cl.held || cl.opts.Status == nil || time.Since(cl.restored) < restoreEvery {
+		return false
+	}
+	b, err := json.Marshal(cl.opts.Status)
+	if err != nil || bytes.Equal(payload, b) {
+		return false
+	}
+	cl.restored = time.Now()
+	return true
+}
+
+// restoreStatus publishes this run's status again, over another publisher's.
+func (cl *Client) restoreStatus() {
+	cl.mu.Lock()
+	b, err := json.Marshal(cl.opts.Status)
+	closed := cl.closed
+	say := time.Since(cl.restoredSaid) >= time.Minute // a twin's take turns
+	if say {
+		cl.restoredSaid = time.Now()
+	}
+	cl.mu.Unlock()
+	if err != nil || closed {
+		return
+	}
+	if say {
+		cl.log.Warn("bus: another publisher overwrote this controller's status: published again (a client with write access to the status topic, a late last will, or a second controller of the site)", "topic", cl.opts.Root+"/status")
+	}
+	if err := cl.Start(cl.opts.Root+"/status", 1, true, b).Err(); err != nil {
+		cl.log.Debug("bus: status not published", "err", err)
 	}
 }
 
@@ -459,6 +531,19 @@ func newSingleClose() singleClose { return singleClose{make(chan struct{}), new(
 func (c singleClose) close() {
 	if c.once != nil {
 		c.once.Do(func() { close(c.ch) })
+	}
+}
+
+// closed reports whether close was called.
+func (c singleClose) closed() bool {
+	if c.ch == nil {
+		return false
+	}
+	select {
+	case <-c.ch:
+		return true
+	default:
+		return false
 	}
 }
 
@@ -788,6 +873,9 @@ func (cl *Client) offline() []byte {
 // disconnects.
 func (cl *Client) Close() error {
 	if cl.inline != nil {
+		cl.mu.Lock()
+		cl.closed = true // its stop status is no other publisher's
+		cl.mu.Unlock()
 		return cl.inline.PublishQoS(cl.opts.Root+"/status", 1, cl.stoppedStatus(), true)
 	}
 	cl.mu.Lock()

@@ -2,7 +2,12 @@ package bus_test
 
 import (
 	"context"
+	"encoding/json"
+	"fmt"
 	"log/slog"
+	"math/rand/v2"
+	"os"
+	"strings"
 	"testing"
 	"time"
 
@@ -104,5 +109,67 @@ func TestStatusHeldUntilReady(t *testing.T) {
 		l.Close()
 		require.NoError(t, cl.Close())
 		require.NoError(t, brk.Publish("qms/held/status", nil, true))
+	}
+}
+
+// A status another client publishes over the controller's (a forged
+// "online":false stops every screen and box from sending; a broker's late
+// last will of an earlier connection says the same) is replaced by the
+// controller's own within a moment, in its own process and over a
+// connection, and no longer once it stops.
+func TestStatusRestored(t *testing.T) {
+	const restoreEvery = 300 * time.Millisecond
+	bus.SetRestoreEvery(t, restoreEvery)
+	quiet := slog.New(slog.DiscardHandler)
+	brk, err := broker.Start("127.0.0.1:0", quiet)
+	require.NoError(t, err)
+	t.Cleanup(func() { brk.Close() })
+	run := func(t *testing.T, url, root string, connect func(bus.Opts) *bus.Client) {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		l, err := sim.Listen(url, root+"/status")
+		require.NoError(t, err)
+		defer l.Close()
+		defer func() { _ = l.Publish(root+"/status", nil, true) }() // a shared broker keeps it
+		own := fmt.Sprintf(`{"online":true,"run":"r%d"}`, rand.Uint32())
+		var status map[string]any
+		require.NoError(t, json.Unmarshal([]byte(own), &status))
+		cl := connect(bus.Opts{URL: url, Root: root, ClientID: fmt.Sprintf("cherga-restore-%d", rand.Uint32()), Status: status, Logger: quiet, Timeout: 2 * time.Second})
+		_, err = l.Wait(ctx, root+"/status", func(m sim.Message) bool { return string(m.Payload) == own })
+		require.NoError(t, err)
+
+		for _, forged := range []string{`{"online":false,"run":"forged","site":"demo"}`, strings.Replace(own, "true", "false", 1)} {
+			mark := l.Mark()
+			require.NoError(t, l.Publish(root+"/status", []byte(forged), true))
+			_, err = l.WaitAfter(ctx, mark, root+"/status", func(m sim.Message) bool { return string(m.Payload) == own })
+			require.NoError(t, err, "%s stays", forged)
+			late, err := sim.Listen(url, root+"/status")
+			require.NoError(t, err)
+			m, err := late.Wait(ctx, root+"/status", nil)
+			late.Close()
+			require.NoError(t, err)
+			require.Equal(t, own, string(m.Payload), "the broker keeps the controller's")
+			time.Sleep(restoreEvery) // it restores once in so long
+		}
+
+		require.NoError(t, cl.Close())
+		mark := l.Mark()
+		require.NoError(t, l.Publish(root+"/status", []byte(`{"online":false,"run":"next"}`), true))
+		short, stop := context.WithTimeout(ctx, 3*restoreEvery)
+		defer stop()
+		_, err = l.WaitAfter(short, mark, root+"/status", func(m sim.Message) bool { return string(m.Payload) == own })
+		require.Error(t, err, "a client closed restores nothing")
+	}
+	t.Run("inline", func(t *testing.T) {
+		run(t, brk.URL(), "qms/ri", func(o bus.Opts) *bus.Client { return bus.ConnectInline(o, brk) })
+	})
+	over := func(o bus.Opts) *bus.Client {
+		cl, err := bus.Connect(context.Background(), o)
+		require.NoError(t, err)
+		return cl
+	}
+	t.Run("embedded", func(t *testing.T) { run(t, brk.URL(), "qms/re", over) })
+	if url := os.Getenv("CHERGA_TEST_BROKER"); url != "" {
+		t.Run("external", func(t *testing.T) { run(t, url, fmt.Sprintf("qms/restore%d", rand.Uint32()), over) })
 	}
 }
