@@ -934,6 +934,19 @@ func notCapital(r rune) string {
 }
 
 // Validate checks the whole document and returns every problem found.
+// Unseen is the first character of s that a person cannot see or that
+// steers a terminal, a board or a printer: a control character (a newline
+// too, unless lines) or a format character (a bidi override, a zero-width
+// space); -1 for none. A no-break space is seen: it is a space.
+func Unseen(s string, lines bool) rune {
+	for _, r := range s {
+		if (unicode.IsControl(r) && !(lines && r == '\n')) || unicode.Is(unicode.Cf, r) {
+			return r
+		}
+	}
+	return -1
+}
+
 func (c *Config) Validate() error {
 	var errs Errors
 	bad := func(field, format string, args ...any) {
@@ -944,6 +957,18 @@ func (c *Config) Validate() error {
 	}
 	if c.Office.Name == "" {
 		bad("office.name", "is required (it heads every ticket)")
+	}
+	texts := func(f string, lines bool, ss ...string) {
+		for i, s := range ss {
+			if r := Unseen(s, lines && i == 0); r >= 0 {
+				bad(f+[]string{"", "_en"}[min(i, 1)], "holds %U, a character one cannot see or that steers a device (a control or format character, such as an escape or a bidi override): write the text alone, got %q", r, s)
+			}
+		}
+	}
+	texts("office.name", false, c.Office.Name, c.Office.NameEn)
+	texts("office.footer", true, c.Office.Footer)
+	if u := c.Office.StatusURL; u != "" && !strings.HasPrefix(u, "https://") && !strings.HasPrefix(u, "http://") {
+		bad("office.status_url", "must be a web address, https://… or http://…, which a citizen's phone opens from the QR code; got %q", u)
 	}
 	if c.GPIO.DebounceMS != 0 && (c.GPIO.DebounceMS < 5 || c.GPIO.DebounceMS > 200) {
 		bad("gpio.debounce_ms", "must be 0 (30 ms) or 5..200 ms, got %d", c.GPIO.DebounceMS)
@@ -1016,6 +1041,7 @@ func (c *Config) Validate() error {
 		if s.Name == "" {
 			bad(f+".name", "is required (it is printed on the ticket)")
 		}
+		texts(f+".name", false, s.Name, s.NameEn)
 		if n := utf8.RuneCountInString(s.Prefix); n < 1 || n > 2 {
 			bad(f+".prefix", "must be 1 or 2 letters, got %q", s.Prefix)
 		} else if rest := strings.TrimLeft(s.Prefix, ukCapitals); rest != "" {
@@ -1099,6 +1125,8 @@ func (c *Config) Validate() error {
 			} else {
 				bad(f+".board", "%v", err)
 			}
+		} else if p := c.Board(&ct).Awtrix.Prefix; ct.Board.Mode == display.ModeAwtrix && (p == c.Root() || strings.HasPrefix(p, c.Root()+"/")) {
+			bad(f+".board.awtrix.prefix", "%q is inside the office's own topics (%s/…), where the controller would read what it sends the matrix as inputs: give the prefix set on the AWTRIX (awtrix_5a3f1c)", p, c.Root())
 		}
 		for _, action := range slices.Sorted(maps.Keys(ct.Buttons)) { // an error names the same pin every time
 			pin := ct.Buttons[action]

@@ -67,6 +67,14 @@ func TestParseErrorsNameTheField(t *testing.T) {
   - {id: k0, printer: "none", scanner: "serial:/dev/ttyUSB0"}
   - id: k1`, "kiosks[1].printer"},
 		{"lamp on a button pin", `buzzer: GPIO18`, `buzzer: GPIO5`, "kiosks[0].buzzer"},
+		// Texts go to boards, screens, counter boxes and printers: no
+		// escape codes, no bidi overrides, no hidden characters.
+		{"an escape in the office's name", `name: "Прозорий офіс соціальних послуг"`, `name: "Прозорий офіс\e[2J"`, "office.name"},
+		{"a bidi override in an English name", `name_en: "Social Protection"`, `name_en: "Social \u202eProtection"`, "services[0].name_en"},
+		{"a zero-width space in a name", `name: "Пенсійний фонд"`, `name: "Пенсійний\u200bфонд"`, "services[1].name"},
+		{"a tab in the footer", `footer: "Очікуйте`, `footer: "\tОчікуйте`, "office.footer"},
+		{"a matrix inside the office's topics", `prefix: "awtrix_{site}_13"`, `prefix: "qms/{site}/kiosk"`, "counters[12].board.awtrix.prefix"},
+		{"a QR code that opens no page", `"https://cherga.local/t/{site}/{id}"`, `"javascript:alert(1)//{id}"`, "office.status_url"},
 		{"a priority button of an unknown category", `{service: pension, pin: GPIO27, lamp: GPIO24}`, `{service: pension, pin: GPIO27, lamp: GPIO24, category: astronaut}`, "kiosks[0].buttons[1].category"},
 		{"a Cyrillic category", `priority_categories: [disability, veteran]`, `priority_categories: [інвалідність, veteran]`, "office.priority_categories[0]"},
 		{"a button whose tickets no counter calls", `services: [employment], board:`, `services: [pension], board:`, "kiosks[0].buttons[2].service"},

@@ -727,6 +727,10 @@ func checkText(field, s string) error {
 	if n := utf8.RuneCountInString(s); n > maxText {
 		return badArg(field, "at most %d characters, got %d", maxText, n)
 	}
+	if r := config.Unseen(s, false); r >= 0 {
+		// It goes to boards, screens and counter boxes.
+		return badArg(field, "holds %U, a character one cannot see or that steers a device (a control or format character, such as a newline, an escape or a bidi override): write the text alone", r)
+	}
 	return nil
 }
 

@@ -512,6 +512,9 @@ func TestAdminRefusesBadArguments(t *testing.T) {
 		{"tickets.list", `{"service":"` + strings.Repeat("x", 33) + `"}`, "service"},
 		{"tickets.list", `{"day":"yesterday"}`, "day"},
 		{"ticket.void", string(long), "reason"},
+		// A reason goes to boards, screens and counter boxes.
+		{"office.pause", `{"reason":"нарада\u001b]0;x\u0007"}`, "reason"},
+		{"office.pause", `{"reason":"\u202eнарада"}`, "reason"},
 		{"ticket.void", `{"TICKET":"А001"}`, "TICKET"}, // names are exact
 		{"tickets.list", `[]`, "args"},
 		{"ticket.call", `{"ticket":"А001","counter":"1","end":"true"}`, "end"},
