@@ -98,7 +98,7 @@ type AnnouncerOpts struct {
 // multiple of the length would add nothing: a slow start does not grow
 // with the call.
 var DefaultAnnouncerOpts = AnnouncerOpts{
-	Langs:      []string{"uk", "en"},
+	Langs:      slices.Clone(Langs),
 	MaxAge:     time.Minute,
 	Gather:     500 * time.Millisecond,
 	Queue:      64,
@@ -413,7 +413,7 @@ func (a *Announcer) noticeOf(n Notice, langs []string) *Announcement {
 		}
 		p, err := AnnounceNotice(l, n)
 		if err != nil {
-			continue // the announcer's languages are uk and en, which have every notice
+			continue // a language of none of Langs (each has every notice)
 		}
 		an.Calls = append(an.Calls, Call{ID: n.String(), Lang: l, Text: p.Text, Clips: p.Clips, At: a.opts.Clock.Now()})
 	}

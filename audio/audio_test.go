@@ -102,7 +102,7 @@ func TestAnnounceErrors(t *testing.T) {
 		{"counter negative", "uk", "А1", "-1", Window, ErrCounter, `audio: bad counter "-1": '-' (U+002D) is not a digit`},
 		{"counter too big", "en", "А1", "10000", Window, ErrCounter, `audio: bad counter "10000": number above 9999`},
 		{"kind", "uk", "А1", "5", CounterKind(7), ErrCounterKind, `audio: unknown counter kind 7`},
-		{"lang", "ua", "А1", "5", Window, ErrLang, `audio: unsupported language "ua" (want "uk" or "en")`},
+		{"lang", "ua", "А1", "5", Window, ErrLang, `audio: unsupported language "ua" (want one of uk, en)`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -122,7 +122,7 @@ func TestAnnounceEveryLabel(t *testing.T) {
 	if testing.Short() {
 		step = 97
 	}
-	for _, lang := range []string{"uk", "en"} {
+	for _, lang := range Langs {
 		t.Run(lang, func(t *testing.T) {
 			texts := ClipTexts(lang)
 			for _, l := range letters {
@@ -220,10 +220,10 @@ func TestClipTexts(t *testing.T) {
 	require.Equal(t, "п'ять", ClipTexts("uk")["uk/num/5"], "ClipTexts returns a copy")
 
 	var out strings.Builder
-	for _, lang := range []string{"uk", "en"} {
+	for _, lang := range Langs {
 		texts := ClipTexts(lang)
 		for _, id := range slices.Sorted(maps.Keys(texts)) {
-			require.Regexp(t, `^(uk|en)/(word|letter|num|phrase)/[a-z0-9_]+$`, id)
+			require.Regexp(t, `^[a-z]+/(word|letter|num|phrase)/[a-z0-9_]+$`, id)
 			require.True(t, strings.HasPrefix(id, lang+"/"), id)
 			require.NotContains(t, texts[id], "’", "%s: use the ASCII apostrophe", id)
 			fmt.Fprintf(&out, "%s\t%s\n", id, texts[id])
@@ -296,9 +296,12 @@ func FuzzAnnounce(f *testing.F) {
 	for _, s := range [][2]string{{"А023", "5"}, {"A023", "5"}, {"ЩЬ9999", "0009"}, {"", ""}, {"Ґ\xff", "1"}} {
 		f.Add(s[0], s[1])
 	}
-	texts := map[string]map[string]string{"uk": ClipTexts("uk"), "en": ClipTexts("en")}
+	texts := map[string]map[string]string{}
+	for _, lang := range Langs {
+		texts[lang] = ClipTexts(lang)
+	}
 	f.Fuzz(func(t *testing.T, label, counter string) {
-		for _, lang := range []string{"uk", "en"} {
+		for _, lang := range Langs {
 			p, err := Announce(lang, label, counter, Cabinet)
 			if err != nil {
 				require.True(t, strings.HasPrefix(err.Error(), "audio: "), err.Error())
@@ -341,4 +344,39 @@ func TestAnnounceNotice(t *testing.T) {
 	require.ErrorIs(t, err, ErrLang)
 	_, err = AnnounceNotice("uk", Notice(0))
 	require.ErrorIs(t, err, ErrNotice)
+}
+
+// Every language of Langs has every table a call and a notice are made of:
+// a language added to Langs alone would otherwise say another's words, or
+// none, and every other test pass.
+func TestEveryLanguageSpeaks(t *testing.T) {
+	require.Equal(t, "uk", Langs[0], "calls are announced in Ukrainian first")
+	for _, lang := range Langs {
+		texts := ClipTexts(lang)
+		require.NotEmpty(t, texts, "%s: no clipTexts", lang)
+		kinds, ok := kindClips[lang]
+		require.True(t, ok, "%s: no kindClips", lang)
+		for _, id := range kinds {
+			require.NotEmpty(t, texts[id], "%s: kindClips' %s says nothing", lang, id)
+		}
+		for n, ids := range noticeClips {
+			p, err := AnnounceNotice(lang, n)
+			require.NoError(t, err)
+			require.Len(t, p.Clips, len(ids))
+			for _, id := range ids {
+				require.NotEmpty(t, noticeTexts[lang][id], "%s: noticeTexts has no %s", lang, id)
+			}
+		}
+		for _, say := range []func(string, string, string, CounterKind) (Phrase, error){Announce, AnnounceRecall} {
+			for _, label := range []string{"А023", "ЩЬ1001", "Ї2002", "7"} {
+				p, err := say(lang, label, "12", Cabinet)
+				require.NoError(t, err)
+				require.NotEmpty(t, p.Text)
+				for _, c := range p.Clips {
+					require.True(t, strings.HasPrefix(c, lang+"/"), "%s: %s says %s, another language's clip", lang, label, c)
+					require.NotEmpty(t, texts[c], "%s: %s says %s, which ClipTexts has not", lang, label, c)
+				}
+			}
+		}
+	}
 }

@@ -27,7 +27,7 @@ func TestParseCall(t *testing.T) {
 		{"no id", `{"ticket":"А1","counter":"5","lang":"uk","clips":["uk/num/1"]}`, "audio: bad announce message: no id"},
 		{"no counter", `{"id":"1","ticket":"А1","lang":"uk","clips":["uk/num/1"]}`, "audio: bad announce message: no counter"},
 		{"long ticket", `{"id":"1","ticket":` + long + `,"counter":"5","lang":"uk","clips":["uk/num/1"]}`, "audio: bad announce message: ticket longer than 64 characters"},
-		{"lang", `{"id":"1","ticket":"А1","counter":"5","lang":"ru","clips":["uk/num/1"]}`, `audio: bad announce message: audio: unsupported language "ru" (want "uk" or "en")`},
+		{"lang", `{"id":"1","ticket":"А1","counter":"5","lang":"ru","clips":["uk/num/1"]}`, `audio: bad announce message: audio: unsupported language "ru" (want one of uk, en)`},
 		{"no clips", `{"id":"1","ticket":"А1","counter":"5","lang":"uk","clips":[]}`, "audio: bad announce message: 0 clips (want 1..64)"},
 		{"bad clip", `{"id":"1","ticket":"А1","counter":"5","lang":"uk","clips":["../x"]}`, `audio: bad announce message: clips[0] "../x" is not a clip id`},
 		{"bad time", `{"id":"1","ticket":"А1","counter":"5","lang":"uk","clips":["uk/num/1"],"at":"yesterday"}`, `audio: bad announce message: parsing time "yesterday" as "2006-01-02T15:04:05Z07:00": cannot parse "yesterday" as "2006"`},

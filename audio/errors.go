@@ -3,7 +3,7 @@ package audio
 import "errors"
 
 var (
-	// ErrLang is returned when the language is neither "uk" nor "en".
+	// ErrLang is returned for a language that is none of Langs.
 	ErrLang = errors.New("audio: unsupported language")
 
 	// ErrRange is returned by NumberWords and NumberText for a number outside

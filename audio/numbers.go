@@ -2,6 +2,7 @@ package audio
 
 import (
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 )
@@ -59,11 +60,19 @@ func numberText(parts []numPart, lang string) string {
 	return b.String()
 }
 
+// Langs are the languages the voice speaks, Ukrainian first: what
+// office.languages and an announcer's -lang may name. A language added
+// here needs its words in clipTexts, kindClips and noticeTexts, its
+// numbers in numberParts, its letters in letters, its phrasing in
+// announce, and a voice in mkvoice: TestEveryLanguageSpeaks names what is
+// missing.
+var Langs = []string{"uk", "en"}
+
 func checkLang(lang string) error {
-	if lang == "uk" || lang == "en" {
+	if slices.Contains(Langs, lang) {
 		return nil
 	}
-	return fmt.Errorf("%w %q (want \"uk\" or \"en\")", ErrLang, lang)
+	return fmt.Errorf("%w %q (want one of %s)", ErrLang, lang, strings.Join(Langs, ", "))
 }
 
 // numberParts composes n from the bounded clip set described in the package

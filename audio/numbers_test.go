@@ -111,9 +111,9 @@ func TestNumberWordsErrors(t *testing.T) {
 	}{
 		{"negative", -1, "uk", ErrRange, "audio: number out of range 0..9999: -1"},
 		{"too big", 10000, "en", ErrRange, "audio: number out of range 0..9999: 10000"},
-		{"country code", 5, "ua", ErrLang, `audio: unsupported language "ua" (want "uk" or "en")`},
-		{"empty lang", 5, "", ErrLang, `audio: unsupported language "" (want "uk" or "en")`},
-		{"upper case", 5, "UK", ErrLang, `audio: unsupported language "UK" (want "uk" or "en")`},
+		{"country code", 5, "ua", ErrLang, `audio: unsupported language "ua" (want one of uk, en)`},
+		{"empty lang", 5, "", ErrLang, `audio: unsupported language "" (want one of uk, en)`},
+		{"upper case", 5, "UK", ErrLang, `audio: unsupported language "UK" (want one of uk, en)`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -84,7 +84,7 @@ func TestLoadPackErrors(t *testing.T) {
 		{"language not in the pack", []string{"en"}, func(t *testing.T, fsys fstest.MapFS) {
 			edit(t, fsys, func(m *Manifest) { m.Langs = []string{"uk", "ua"} })
 		}, []string{
-			`audio: bad clip pack: manifest.json: audio: unsupported language "ua" (want "uk" or "en")`,
+			`audio: bad clip pack: manifest.json: audio: unsupported language "ua" (want one of uk, en)`,
 			`audio: bad clip pack: the pack does not speak "en" (it has uk, ua)`,
 		}},
 		{"missing clip and file", nil, func(t *testing.T, fsys fstest.MapFS) {

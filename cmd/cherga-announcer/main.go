@@ -104,7 +104,7 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	fs.DurationVar(&o.maxAge, "max-age", time.Minute, "drop a call older than this when it arrives (it waited in the controller while the broker was away); a later call to the same counter supersedes a queued one")
 	fs.DurationVar(&o.gather, "gather", 500*time.Millisecond, "how long a call waits for its other languages")
 	fs.DurationVar(&o.drain, "drain", 30*time.Second, "on SIGINT or SIGTERM, how long to go on saying the calls already queued; the ones left then are logged")
-	langs := fs.String("lang", "uk,en", "languages to say, in order, comma-separated")
+	langs := fs.String("lang", strings.Join(audio.Langs, ","), "languages to say, in order, comma-separated")
 	fs.StringVar(&o.clientID, "id", "", "MQTT client `id`, unique on the broker (two announcers with one id throw each other off and share one session) and stable (the broker keeps its session) (default cherga-announcer-SITE-HOSTNAME)")
 	fs.StringVar(&o.user, "user", "", "MQTT user `name`; the password comes from -password-file or $CHERGA_MQTT_PASSWORD, never the command line")
 	passFile := fs.String("password-file", "", "`file` whose first line is the MQTT password of -user, readable by its owner only (mode 600) (default: $CHERGA_MQTT_PASSWORD)")
@@ -147,6 +147,9 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	}
 	for _, l := range strings.Split(*langs, ",") {
 		if l = strings.TrimSpace(l); l != "" {
+			if !slices.Contains(audio.Langs, l) {
+				return o, fmt.Errorf("-lang: the voice does not speak %q (it speaks %s)", l, strings.Join(audio.Langs, ", "))
+			}
 			o.langs = append(o.langs, l)
 		}
 	}

@@ -27,6 +27,7 @@ import (
 
 	"go.yaml.in/yaml/v3"
 
+	"github.com/cherga/cherga/audio"
 	"github.com/cherga/cherga/display"
 	"github.com/cherga/cherga/printer"
 )
@@ -828,7 +829,7 @@ func (c *Config) applyDefaults() {
 		c.DB = "cherga.db"
 	}
 	if len(c.Office.Languages) == 0 {
-		c.Office.Languages = []string{"uk", "en"}
+		c.Office.Languages = slices.Clone(audio.Langs)
 	}
 	if c.GPIO.Board == "" {
 		c.GPIO.Board = "rpi-40pin"
@@ -988,10 +989,10 @@ func (c *Config) Validate() error {
 	// A citizen hears Ukrainian first, English second, if at all.
 	for i, l := range c.Office.Languages {
 		switch {
-		case l != "uk" && l != "en":
-			bad(fmt.Sprintf("office.languages[%d]", i), "must be uk or en, got %q", l)
-		case i == 0 && l != "uk":
-			bad("office.languages[0]", "must be uk: calls are announced in Ukrainian first, got %q", l)
+		case !slices.Contains(audio.Langs, l):
+			bad(fmt.Sprintf("office.languages[%d]", i), "must be one of %s, got %q", strings.Join(audio.Langs, ", "), l)
+		case i == 0 && l != audio.Langs[0]:
+			bad("office.languages[0]", "must be %s: calls are announced in Ukrainian first, got %q", audio.Langs[0], l)
 		case slices.Index(c.Office.Languages, l) < i:
 			bad(fmt.Sprintf("office.languages[%d]", i), "%q is already announced", l)
 		}

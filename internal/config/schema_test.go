@@ -20,6 +20,7 @@ import (
 	"github.com/stretchr/testify/require"
 	"go.yaml.in/yaml/v3"
 
+	"github.com/cherga/cherga/audio"
 	"github.com/cherga/cherga/display"
 	firmwareconfig "github.com/cherga/cherga/firmware-config"
 	"github.com/cherga/cherga/internal/config"
@@ -95,7 +96,7 @@ var schemaRules = map[string]obj{
 	"office.timezone":                    {{"minLength", 1}, {"examples", []string{"Europe/Kyiv"}}},
 	"office.hours":                       {{"propertyNames", enum(config.Weekdays...)}},
 	"office.hours.*":                     pattern(hours),
-	"office.languages":                   {{"items", []obj{{{"const", "uk"}}}}, {"additionalItems", enum("uk", "en")}, {"uniqueItems", true}, {"default", []string{"uk", "en"}}},
+	"office.languages":                   {{"items", []obj{{{"const", audio.Langs[0]}}}}, {"additionalItems", enum(audio.Langs...)}, {"uniqueItems", true}, {"default", audio.Langs}},
 	"office.hall_size":                   join(between(0, 50), deflt(8)),
 	"office.board_blink_s":               between(0, 600),
 	"office.holidays[]":                  pattern(`^[0-9]{4}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])$`),
