@@ -334,6 +334,9 @@ func open(path string, cfg *config.Config, opts *Opts) (*Engine, error) {
 		if err := initBuckets(tx); err != nil {
 			return err
 		}
+		if err := putFence(tx); err != nil {
+			return err
+		}
 		if err := migrateOutbox(tx); err != nil {
 			return err
 		}
@@ -480,11 +483,10 @@ func (e *Engine) loop() {
 				e.commitEmpty()
 			}
 		case <-e.quit:
-			if now := e.opts.Now(); e.acked.Load() > e.ackStored || e.clockOK(now) && !now.Equal(e.clockStored) || e.hasRecent() {
-				// All the events into bucketEvents, as a release before
-				// bucketRecent reads them.
-				e.commitInternal(func(t *txn) error { t.archiveEvents(true); return nil })
-			}
+			// All the events into bucketEvents, as a release before
+			// bucketRecent reads them, recentFence away, and the events
+			// acknowledged and the clock recorded.
+			e.commitInternal(func(t *txn) error { t.archiveEvents(true); return nil })
 			return
 		}
 	}
@@ -718,19 +720,6 @@ func (e *Engine) commitEmpty() { e.commitInternal(func(*txn) error { return nil 
 // commits.
 func (e *Engine) commitInternal(fn func(*txn) error) {
 	e.run([]*request{{fn: fn, internal: true, err: make(chan error, 1)}})
-}
-
-// hasRecent reports whether bucketRecent holds events.
-func (e *Engine) hasRecent() bool {
-	has := false
-	_ = e.view(func(tx *bolt.Tx) error {
-		if b := tx.Bucket(bucketRecent); b != nil {
-			k, _ := b.Cursor().First()
-			has = k != nil
-		}
-		return nil
-	})
-	return has
 }
 
 // run applies a batch of requests in one transaction and answers each after

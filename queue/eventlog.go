@@ -1,6 +1,9 @@
 package queue
 
 import (
+	"bytes"
+	"math"
+
 	bolt "go.etcd.io/bbolt"
 )
 
@@ -23,6 +26,21 @@ var bucketRecent = []byte("events.recent")
 
 // recentEvents is how many events bucketRecent holds before they are moved.
 const recentEvents = 512
+
+// recentFence is the key of a record in bucketEvents after every event's,
+// kept from Open to a clean stop, which moves the recent events to
+// bucketEvents and takes it away. The releases from before bucketRecent and
+// the store format (2026-12-01 and 02) read bucketEvents alone: on a store
+// a crash left with its latest events in bucketRecent they started an empty
+// day, numbering from 1. They fail on this record, which is no event, and
+// refuse the store. The readers here pass over it.
+var recentFence = u64(math.MaxUint64)
+
+// recentFenceValue is what a person reading the file finds in it.
+var recentFenceValue = []byte("not an event: the latest events are in events.recent, which the cherga that wrote this file reads; run it or a later release")
+
+// isFence says whether k is recentFence's key.
+func isFence(k []byte) bool { return bytes.Equal(k, recentFence) }
 
 // eventCursor walks the events in seq order: bucketEvents', then those
 // of bucketRecent (whose seqs all follow them). The recent bucket is
@@ -56,7 +74,7 @@ func (c *eventCursor) toRecent(seek []byte) (k, v []byte) {
 
 func (c *eventCursor) First() (k, v []byte) {
 	c.inRecent = false
-	if k, v = c.old.First(); k != nil {
+	if k, v = c.old.First(); k != nil && !isFence(k) {
 		return k, v
 	}
 	return c.toRecent(nil)
@@ -65,7 +83,7 @@ func (c *eventCursor) First() (k, v []byte) {
 // Seek moves to the first event at or after seq key.
 func (c *eventCursor) Seek(key []byte) (k, v []byte) {
 	c.inRecent = false
-	if k, v = c.old.Seek(key); k != nil {
+	if k, v = c.old.Seek(key); k != nil && !isFence(k) {
 		return k, v
 	}
 	return c.toRecent(key)
@@ -78,7 +96,7 @@ func (c *eventCursor) Next() (k, v []byte) {
 		}
 		return c.recent.Next()
 	}
-	if k, v = c.old.Next(); k != nil {
+	if k, v = c.old.Next(); k != nil && !isFence(k) {
 		return k, v
 	}
 	return c.toRecent(nil)
@@ -91,7 +109,16 @@ func lastEvent(tx *bolt.Tx) (k, v []byte) {
 			return k, v
 		}
 	}
-	return tx.Bucket(bucketEvents).Cursor().Last()
+	c := tx.Bucket(bucketEvents).Cursor()
+	if k, v = c.Last(); isFence(k) {
+		return c.Prev()
+	}
+	return k, v
+}
+
+// putFence keeps recentFence in bucketEvents.
+func putFence(tx *bolt.Tx) error {
+	return tx.Bucket(bucketEvents).Put(recentFence, recentFenceValue)
 }
 
 // putEvent appends the event of seq.
@@ -107,12 +134,16 @@ func (t *txn) archiveEvents(all bool) {
 	if t.fatal != nil {
 		return
 	}
+	old := t.appendOnly(bucketEvents)
+	if all {
+		// A clean stop: every event is in bucketEvents after it.
+		t.fail(old.Delete(recentFence))
+	}
 	c := t.tx.Bucket(bucketRecent).Cursor()
 	k, v := c.First()
 	if k == nil || !all && t.st.eventSeq-beU64(k)+1 < recentEvents {
 		return
 	}
-	old := t.appendOnly(bucketEvents)
 	for ; k != nil; k, v = c.Next() {
 		if err := old.Put(k, v); err != nil {
 			t.fail(err)

@@ -1,6 +1,7 @@
 package queue_test
 
 import (
+	"encoding/json"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -55,12 +56,24 @@ func TestEventsKeptInTwoBuckets(t *testing.T) {
 	require.NoError(t, err)
 	require.Len(t, got, recent)
 
-	// As a power cut leaves it: the latest events in the recent bucket.
+	// As a power cut leaves it: the latest events in the recent bucket,
+	// and after those of the archive a record that is no event, on which
+	// a release that reads the archive alone fails, rather than start an
+	// empty day.
 	cut := filepath.Join(t.TempDir(), "cut.db")
 	b, err := os.ReadFile(o.path)
 	require.NoError(t, err)
 	require.NoError(t, os.WriteFile(cut, b, 0o600))
 	require.NoError(t, queue.Verify(cut, o.cfg))
+	db, err := bolt.Open(cut, 0o600, &bolt.Options{ReadOnly: true})
+	require.NoError(t, err)
+	require.NoError(t, db.View(func(tx *bolt.Tx) error {
+		k, v := tx.Bucket([]byte("events")).Cursor().Last()
+		require.Equal(t, []byte{0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff}, k)
+		require.False(t, json.Valid(v), "an older release reads it as a damaged event: %s", v)
+		return nil
+	}))
+	require.NoError(t, db.Close())
 	e := queuetest.OpenPath(t, cut, o.cfg, o.opts())
 	got, err = e.Replay(0, 1<<20)
 	require.NoError(t, err)
@@ -68,7 +81,7 @@ func TestEventsKeptInTwoBuckets(t *testing.T) {
 	require.NoError(t, e.Close())
 
 	require.NoError(t, o.e.Close())
-	db, err := bolt.Open(o.path, 0o600, &bolt.Options{ReadOnly: true})
+	db, err = bolt.Open(o.path, 0o600, &bolt.Options{ReadOnly: true})
 	require.NoError(t, err)
 	require.NoError(t, db.View(func(tx *bolt.Tx) error {
 		k, _ := tx.Bucket([]byte("events")).Cursor().Last()

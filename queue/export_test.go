@@ -107,6 +107,9 @@ const RecentEvents = recentEvents
 func EventBuckets(e *Engine) (archived, recent int) {
 	_ = e.view(func(tx *bolt.Tx) error {
 		archived = tx.Bucket(bucketEvents).Stats().KeyN
+		if tx.Bucket(bucketEvents).Get(recentFence) != nil {
+			archived--
+		}
 		recent = tx.Bucket(bucketRecent).Stats().KeyN
 		return nil
 	})
