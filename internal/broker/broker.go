@@ -278,7 +278,7 @@ func (l *guardedListener) Accept() (net.Conn, error) {
 	for {
 		c, err := l.Listener.Accept()
 		if err == nil {
-			return deadlineConn{Conn: c, timeout: l.timeout, started: l.accepted()}, nil
+			return newClientConn(c, l.timeout, l.accepted()), nil
 		}
 		if l.closed.Load() || !(errors.Is(err, syscall.EMFILE) || errors.Is(err, syscall.ENFILE)) {
 			return nil, err
@@ -293,44 +293,156 @@ func (l *guardedListener) Close() error {
 	return l.Listener.Close()
 }
 
-// deadlineConn is a client's connection whose writes time out, and which
-// closes then: mochi v2.7.9 ignores a failed write (its WriteLoop logs it
-// and takes the next), so each of the messages queued for the client would
-// wait out its own timeout, holding the client's lock, and the retained
-// order with it.
-type deadlineConn struct {
+// clientConn is a client's connection whose writes never block mochi, and
+// which closes when the client does not read what is written to it.
+//
+// mochi v2.7.9 holds a client's lock while it writes to the client's
+// connection, and every publication to the client takes that lock for its
+// packet id, on the goroutine of the client that published: one client
+// slow to read (a dashboard on weak Wi-Fi subscribed to #, a page of
+// events.replay on its way to it) held every kiosk answer, counter ack and
+// board of the office for as long as its write blocked. So a write only
+// appends to the connection's own buffer, and a goroutine of the
+// connection's writes that out, each write with a deadline of the broker's
+// writeTimeout. A client that stops reading for that long, or lets more
+// than maxUnsent bytes wait for it, is dropped: its connection closed (its
+// reader ends too, and mochi drops the client). (mochi ignores a failed
+// write: its WriteLoop logs it and takes the next.)
+type clientConn struct {
 	net.Conn
 	timeout time.Duration
 	started func() // called at the connection's first use, once
+
+	mu      sync.Mutex
+	unsent  []byte // what Write took and the writer has not taken yet
+	spare   []byte // the writer's last buffer, for unsent to reuse
+	err     error  // set, the connection is done: closed, or a write failed
+	wake    chan struct{}
+	writing sync.Mutex // held by the write under way
 }
 
-func (c deadlineConn) Read(b []byte) (int, error) {
+// maxUnsent is how many bytes may wait for a client that reads slower than
+// they come: a few of the largest messages (an events.replay page). More,
+// and it is dropped as one that stopped reading.
+const maxUnsent = 1 << 20
+
+// errTooSlow is the error of a write to a client that lets too much wait.
+var errTooSlow = errors.New("broker: the client reads slower than it is written to: dropped")
+
+func newClientConn(c net.Conn, timeout time.Duration, started func()) *clientConn {
+	cc := &clientConn{Conn: c, timeout: timeout, started: started, wake: make(chan struct{}, 1)}
+	go cc.writeOut()
+	return cc
+}
+
+func (c *clientConn) Read(b []byte) (int, error) {
 	c.started()
 	return c.Conn.Read(b)
 }
 
-func (c deadlineConn) Close() error {
+// Write takes b to be written: at once, whatever the client reads.
+func (c *clientConn) Write(b []byte) (int, error) {
 	c.started()
-	return c.Conn.Close()
-}
-
-func (c deadlineConn) Write(b []byte) (int, error) {
-	c.started()
-	if err := c.Conn.SetWriteDeadline(time.Now().Add(c.timeout)); err != nil {
+	c.mu.Lock()
+	if c.err != nil {
+		err := c.err
+		c.mu.Unlock()
 		return 0, err
 	}
-	n, err := c.Conn.Write(b)
-	var ne net.Error
-	if errors.As(err, &ne) && ne.Timeout() {
-		c.Conn.Close() // its reader ends too, and mochi drops the client
+	if len(c.unsent) > 0 && len(c.unsent)+len(b) > maxUnsent {
+		c.fail(errTooSlow)
+		c.mu.Unlock()
+		c.Conn.Close()
+		return 0, errTooSlow
 	}
-	return n, err
+	c.unsent = append(c.unsent, b...)
+	select {
+	case c.wake <- struct{}{}:
+	default: // the writer is woken already
+	}
+	c.mu.Unlock()
+	return len(b), nil
+}
+
+// fail ends the connection with err, the first time (c.mu held): the
+// writer ends, and Write returns err from now on.
+func (c *clientConn) fail(err error) {
+	if c.err == nil {
+		c.err = err
+		close(c.wake)
+	}
+}
+
+// writeOut writes what Write took, in order, until the connection is done.
+func (c *clientConn) writeOut() {
+	for range c.wake {
+		c.mu.Lock()
+		out := c.unsent
+		c.unsent, c.spare = c.spare[:0], nil
+		done := c.err != nil
+		c.mu.Unlock()
+		if done {
+			return
+		}
+		if len(out) == 0 {
+			continue
+		}
+		if err := c.send(out); err != nil {
+			c.mu.Lock()
+			c.fail(err)
+			c.mu.Unlock()
+			c.Conn.Close()
+			return
+		}
+		c.mu.Lock()
+		if c.spare == nil && cap(out) <= maxUnsent {
+			c.spare = out
+		}
+		c.mu.Unlock()
+	}
+}
+
+// send writes b within the timeout.
+func (c *clientConn) send(b []byte) error {
+	c.writing.Lock()
+	defer c.writing.Unlock()
+	if err := c.Conn.SetWriteDeadline(time.Now().Add(c.timeout)); err != nil {
+		return err
+	}
+	_, err := c.Conn.Write(b)
+	return err
+}
+
+// closeFlush is how long Close waits to write what is still unsent (a
+// DISCONNECT with its reason) before it closes.
+const closeFlush = 200 * time.Millisecond
+
+// Close writes what is still unsent, closeFlush at most, and closes.
+func (c *clientConn) Close() error {
+	c.started()
+	c.mu.Lock()
+	if c.err != nil {
+		c.mu.Unlock()
+		return c.Conn.Close()
+	}
+	c.fail(net.ErrClosed) // the writer ends after the write under way
+	rest := c.unsent
+	c.unsent = nil
+	c.mu.Unlock()
+	// That write too is cut short: the rest follows it at once.
+	_ = c.Conn.SetWriteDeadline(time.Now().Add(closeFlush))
+	if len(rest) > 0 {
+		c.writing.Lock()
+		_, _ = c.Conn.Write(rest)
+		c.writing.Unlock()
+	}
+	return c.Conn.Close()
 }
 
 // SetDeadline is mochi's keepalive, which is about reading: with a
 // keepalive of 0 it clears the deadline at every packet read, the write
 // deadline of a write under way included.
-func (c deadlineConn) SetDeadline(t time.Time) error {
+func (c *clientConn) SetDeadline(t time.Time) error {
 	c.started()
 	return c.Conn.SetReadDeadline(t)
 }

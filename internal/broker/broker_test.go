@@ -209,3 +209,46 @@ func TestInlineSubscribeRetained(t *testing.T) {
 	close(stop)
 	<-done
 }
+
+// One client that does not read what it subscribed to (a dashboard on weak
+// Wi-Fi subscribed to #) holds up no publication to the others: mochi
+// writes to a client under the lock each publication to it takes, and
+// every publication of the controller waited out that write, up to the
+// write timeout (here an hour), with the kiosks' answers and the boards.
+func TestSlowReaderHoldsNobodyUp(t *testing.T) {
+	defer func(d time.Duration) { writeTimeout = d }(writeTimeout)
+	writeTimeout = time.Hour
+	b, err := Start("127.0.0.1:0", slog.New(slog.DiscardHandler))
+	require.NoError(t, err)
+	defer b.Close()
+	slow := connectKeepalive(t, b.Addr(), "slow", 0)
+	defer slow.Close()
+	subscribe(t, slow, 1, "#")
+	typ, _ := readPacket(t, slow)
+	require.Equal(t, byte(9), typ, "SUBACK") // and it reads no more
+	fast := connectKeepalive(t, b.Addr(), "fast", 0)
+	defer fast.Close()
+	subscribe(t, fast, 1, "qms/test/board/#")
+	typ, _ = readPacket(t, fast)
+	require.Equal(t, byte(9), typ, "SUBACK")
+
+	done := make(chan error, 1)
+	go func() {
+		for range 200 { // 40 MB: far more than the sockets hold
+			if err := b.PublishQoS("qms/test/page", 0, make([]byte, 200<<10), false); err != nil {
+				done <- err
+				return
+			}
+		}
+		done <- b.Publish("qms/test/board/1", []byte("А023"), true)
+	}()
+	select {
+	case err := <-done:
+		require.NoError(t, err)
+	case <-time.After(20 * time.Second):
+		t.Fatal("the publications waited for a client that does not read")
+	}
+	typ, body := readPacket(t, fast)
+	require.Equal(t, byte(3), typ, "PUBLISH")
+	require.True(t, bytes.Contains(body, []byte("qms/test/board/1")) && bytes.HasSuffix(body, []byte("А023")), "%q", body)
+}

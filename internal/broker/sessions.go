@@ -1,7 +1,10 @@
 package broker
 
 import (
+	"cmp"
 	"log/slog"
+	"slices"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -33,6 +36,13 @@ const (
 	// than its -max-age, a minute by default) and the events have their own
 	// replay (events.replay).
 	QueuedAge = 5 * time.Minute
+	// MaxAway is how many sessions of clients that are away the broker
+	// keeps: clients that come and go under new ids (a flow restarted, a
+	// dashboard's page reloaded) left one each, with its queue, for
+	// sessionExpiry, and a soak of one every 2 s took 500 MB and a third
+	// of a core (mochi sorts every session's queue every second). Beyond
+	// it, the session away longest goes. An office has a few announcers.
+	MaxAway = 64
 )
 
 // sessionExpiry is how long the session of a client that went away is
@@ -95,12 +105,72 @@ type sessions struct {
 	mqtt.HookBase
 	srv *mqtt.Server
 	log *slog.Logger
+
+	// went numbers the clients as they went away, in order (mochi's
+	// StopTime is in whole seconds): the one away longest goes first.
+	mu   sync.Mutex
+	went map[string]uint64
+	n    uint64
 }
 
 func (h *sessions) ID() string { return "cherga-sessions" }
 
 func (h *sessions) Provides(b byte) bool {
-	return b == mqtt.OnQosPublish || b == mqtt.OnClientExpired
+	return b == mqtt.OnQosPublish || b == mqtt.OnClientExpired || b == mqtt.OnDisconnect
+}
+
+// OnDisconnect bounds the session of a client that went away and keeps it
+// (a persistent session): what was queued for it while it was connected
+// and did not read (up to maxWritesPending) is cut to the MaxQueued oldest,
+// as what comes while it is away; and beyond MaxAway sessions away, those
+// away longest go.
+func (h *sessions) OnDisconnect(cl *mqtt.Client, _ error, expire bool) {
+	if expire {
+		return // mochi drops the session itself
+	}
+	if n := cl.State.Inflight.Len(); n > MaxQueued {
+		// In the order they were queued: by the second (Created), then
+		// by packet id, counted up (but past its wrap, once in 65,535).
+		pks := cl.State.Inflight.GetAll(false)
+		slices.SortFunc(pks, func(a, b packets.Packet) int {
+			return cmp.Or(cmp.Compare(a.Created, b.Created), cmp.Compare(a.PacketID, b.PacketID))
+		})
+		for _, pk := range pks[min(MaxQueued, len(pks)):] {
+			if cl.State.Inflight.Delete(pk.PacketID) {
+				atomic.AddInt64(&h.srv.Info.Inflight, -1)
+				atomic.AddInt64(&h.srv.Info.InflightDropped, 1)
+			}
+		}
+	}
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if h.went == nil {
+		h.went = map[string]uint64{}
+	}
+	h.n++
+	h.went[cl.ID] = h.n
+	var away []*mqtt.Client
+	for _, c := range h.srv.Clients.GetAll() {
+		if c.StopTime() > 0 && c.Closed() && !c.Net.Inline {
+			away = append(away, c)
+		}
+	}
+	if len(away) <= MaxAway {
+		return
+	}
+	slices.SortFunc(away, func(a, b *mqtt.Client) int {
+		return cmp.Or(cmp.Compare(a.StopTime(), b.StopTime()), cmp.Compare(h.went[a.ID], h.went[b.ID]))
+	})
+	for _, c := range away[:len(away)-MaxAway] {
+		// Still away, and still the session under its id (not one a
+		// client that came back under it took over).
+		if now, ok := h.srv.Clients.Get(c.ID); !ok || now != c || !c.Closed() {
+			continue
+		}
+		h.log.Debug("broker: too many sessions of clients that are away: the one away longest goes", "client", c.ID, "queued", c.State.Inflight.Len(), "away", MaxAway)
+		h.expired(c)
+		h.srv.Clients.Delete(c.ID)
+	}
 }
 
 // OnQosPublish runs once a QoS 1 or 2 message is queued for a client (and
@@ -121,7 +191,15 @@ func (h *sessions) OnQosPublish(cl *mqtt.Client, pk packets.Packet, _ int64, _ i
 // the topic index, so each client that came and went under a new id would
 // leave its subscriptions there for good, and its queued messages counted.
 func (h *sessions) OnClientExpired(cl *mqtt.Client) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	h.expired(cl)
+}
+
+// expired cleans up after a session that went (h.mu held).
+func (h *sessions) expired(cl *mqtt.Client) {
 	h.log.Debug("broker: session expired", "client", cl.ID, "queued", cl.State.Inflight.Len())
+	delete(h.went, cl.ID)
 	cl.ClearInflights()
 	h.srv.UnsubscribeClient(cl)
 }

@@ -3,7 +3,9 @@ package broker
 import (
 	"bytes"
 	"fmt"
+	"io"
 	"log/slog"
+	"net"
 	"strconv"
 	"sync/atomic"
 	"testing"
@@ -180,4 +182,88 @@ func TestRetainedMessagesDoNotAge(t *testing.T) {
 	}, 10*time.Second, 10*time.Millisecond, "mochi's housekeeping ran")
 	_, kept := b.srv.Topics.Retained.GetAll()["qms/test/status"]
 	require.True(t, kept, "a retained message three days old is still there")
+}
+
+// A client with a persistent session that stops acknowledging while
+// connected has up to maxWritesPending messages queued; once it is away,
+// MaxQueued are kept of them, the oldest, as of messages that come while it
+// is away (the soak found 1,024 kept).
+func TestQueueCutWhenClientGoes(t *testing.T) {
+	b, err := Start("127.0.0.1:0", slog.New(slog.DiscardHandler))
+	require.NoError(t, err)
+	defer b.Close()
+	const id, topic = "deaf", "qms/test/events"
+	c := connectKeepalivePersistent(t, b.Addr(), id)
+	subscribe(t, c, 1, topic)
+	typ, _ := readPacket(t, c)
+	require.Equal(t, byte(9), typ, "SUBACK") // and it acknowledges nothing
+	for i := range 3 * MaxQueued {
+		require.NoError(t, b.Publish(topic, []byte(strconv.Itoa(i)), false))
+	}
+	require.Greater(t, queued(t, b, id), MaxQueued, "connected, it gets them all")
+	first, _ := b.srv.Clients.Get(id)
+	oldest := first.State.Inflight.GetAll(false)
+	c.Close()
+	require.Eventually(t, func() bool {
+		cl, ok := b.srv.Clients.Get(id)
+		return ok && cl.StopTime() != 0 && queued(t, b, id) == MaxQueued
+	}, 5*time.Second, time.Millisecond)
+	cl, _ := b.srv.Clients.Get(id)
+	for _, pk := range cl.State.Inflight.GetAll(false) {
+		n, err := strconv.Atoi(string(pk.Payload))
+		require.NoError(t, err)
+		require.Less(t, n, MaxQueued, "the oldest are kept")
+	}
+	require.NotEmpty(t, oldest)
+}
+
+// Sessions of clients that come and go under new ids are kept MaxAway at
+// most: the one away longest goes first, and a client connected is never
+// taken for one away.
+func TestSessionsAwayBounded(t *testing.T) {
+	b, err := Start("127.0.0.1:0", slog.New(slog.DiscardHandler))
+	require.NoError(t, err)
+	defer b.Close()
+	here := persistent(t, b, "here", nil)
+	defer here.Disconnect(0)
+	for i := range MaxAway + 5 {
+		id := fmt.Sprintf("flow-%d", i)
+		c := persistent(t, b, id, nil)
+		tok := c.Subscribe("qms/test/#", 1, nil)
+		require.True(t, tok.WaitTimeout(5*time.Second))
+		away(t, b, c, id)
+	}
+	n := 0
+	for _, cl := range b.srv.Clients.GetAll() {
+		if cl.StopTime() > 0 {
+			n++
+		}
+	}
+	require.Equal(t, MaxAway, n)
+	for i := range 5 {
+		_, ok := b.srv.Clients.Get(fmt.Sprintf("flow-%d", i))
+		require.False(t, ok, "flow-%d, away longest, went", i)
+	}
+	_, ok := b.srv.Clients.Get(fmt.Sprintf("flow-%d", MaxAway+4))
+	require.True(t, ok)
+	_, ok = b.srv.Clients.Get("here")
+	require.True(t, ok, "connected")
+	// What went took its subscriptions along.
+	require.Len(t, b.srv.Topics.Subscribers("qms/test/x").Subscriptions, MaxAway)
+}
+
+// connectKeepalivePersistent is connectKeepalive with a persistent session
+// (clean_session false) and no keepalive.
+func connectKeepalivePersistent(t *testing.T, addr, id string) net.Conn {
+	t.Helper()
+	c, err := net.Dial("tcp", addr)
+	require.NoError(t, err)
+	pk := append([]byte{0x10, byte(12 + len(id)), 0, 4, 'M', 'Q', 'T', 'T', 4, 0, 0, 0, 0, byte(len(id))}, id...)
+	_, err = c.Write(pk)
+	require.NoError(t, err)
+	ack := make([]byte, 4)
+	_, err = io.ReadFull(c, ack)
+	require.NoError(t, err)
+	require.Equal(t, byte(0x20), ack[0], "CONNACK")
+	return c
 }
