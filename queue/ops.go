@@ -23,6 +23,26 @@ type IssueRequest struct {
 	// Category is the kind of priority (one of office.priority_categories,
 	// such as veteran); it implies Priority.
 	Category string
+	// Printing says the kiosk prints the ticket now: no counter's next
+	// calls it until Printed says the print ended (or Void, that it
+	// failed), printHold at most. A ticket whose print fails is voided
+	// and never called: a call during its print would send a citizen
+	// told it was cancelled to a counter.
+	Printing bool
+}
+
+// printHold is how long at most a ticket waits for its print (Printed)
+// before counters may call it: a kiosk that never said is no reason to
+// keep a citizen from their turn.
+const printHold = time.Minute
+
+// Printed says the print of ticket id ended, whole or kept (the printer
+// stopped with it and prints it later): counters may call it now.
+func (e *Engine) Printed(ctx context.Context, id uint64) error {
+	return e.do(ctx, true, func(t *txn) error {
+		delete(t.st.printing, id)
+		return nil
+	})
 }
 
 // Issued is a new ticket with what to print on it.
@@ -83,6 +103,9 @@ func (e *Engine) Issue(ctx context.Context, r IssueRequest) (Issued, error) {
 		}
 		queued := t.st.enqueue(tk)
 		t.st.tickets[tk.ID] = tk
+		if r.Printing {
+			t.st.printing[tk.ID] = t.now.Add(printHold)
+		}
 		t.event(EvIssued, tk, "", "")
 		t.changed(svc.ID)
 		res = Issued{Ticket: *tk, Ahead: t.st.heldCount[svc.ID] + queued, Wait: t.waitOf(svc, tk, queued, true)}
@@ -278,6 +301,7 @@ func (t *txn) void(id uint64, reason string) error {
 		return &TransitionError{Label: tk.Label, From: tk.State, To: Voided, Rule: "only a waiting ticket can be voided (one called or served is ended at its counter: done or no-show)"}
 	}
 	t.st.dequeue(tk)
+	delete(t.st.printing, id)
 	t.st.issued[t.e.issuedUnder(tk)]-- // nobody will be served for it: not under the daily cap
 	_ = tk.move(Voided)
 	tk.Ended = t.now
@@ -618,7 +642,7 @@ func (t *txn) pick(c *counterState) *Ticket {
 	cfg := t.e.counter(c.id)
 	bestRank, bestScore := 3, 0.0
 	for _, s := range c.services {
-		tk := firstDue(t.st.waiting[s], t.now)
+		tk := t.st.firstDue(t.st.waiting[s], t.now)
 		if tk == nil {
 			continue
 		}
@@ -644,12 +668,19 @@ func (t *txn) pick(c *counterState) *Ticket {
 
 // firstDue is the first ticket of a queue that may be called now: a
 // no-show's grace (NotBefore) holds its ticket back, also once it left the
-// counter it was held for (closed).
-func firstDue(q []*Ticket, now time.Time) *Ticket {
+// counter it was held for (closed), and its print a new one (printing).
+func (st *state) firstDue(q []*Ticket, now time.Time) *Ticket {
 	for _, tk := range q {
-		if !tk.NotBefore.After(now) {
-			return tk
+		if tk.NotBefore.After(now) {
+			continue
 		}
+		if until, ok := st.printing[tk.ID]; ok {
+			if until.After(now) {
+				continue
+			}
+			delete(st.printing, tk.ID)
+		}
+		return tk
 	}
 	return nil
 }

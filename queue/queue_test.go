@@ -1545,3 +1545,38 @@ func TestBboltCountsANodeForEveryChange(t *testing.T) {
 	require.Positive(t, nodes(func(b *bolt.Bucket) error { _, err := b.NextSequence(); return err }), "a sequence")
 	require.Positive(t, nodes(func(b *bolt.Bucket) error { _, err := b.CreateBucket([]byte("n")); return err }), "a bucket")
 }
+
+// A ticket its kiosk is printing (IssueRequest.Printing) is passed over by
+// next until Printed says the print ended, or a minute passed; one whose
+// print failed is voided. The tickets behind it are called meanwhile, and
+// a restart (a crash mid-print) forgets the hold: it may be on the paper.
+func TestPrintingTicketNotCalled(t *testing.T) {
+	o := newOffice(t, nil, monday10)
+	printing := func() queue.Issued {
+		iss, err := o.e.Issue(o.ctx, queue.IssueRequest{Service: "social", Kiosk: "k1", Printing: true})
+		require.NoError(t, err)
+		return iss
+	}
+	a := printing()
+	require.Empty(t, o.next("1"), "%s prints", a.Ticket.Label)
+	b := o.issue("social") // a screen kiosk's: nothing to print
+	require.Equal(t, b.Ticket.Label, o.next("1"), "the ticket behind is called")
+	o.do("1", queue.Finish)
+	require.NoError(t, o.e.Printed(o.ctx, a.Ticket.ID))
+	require.Equal(t, a.Ticket.Label, o.next("1"), "printed, it is called")
+	o.do("1", queue.Finish)
+
+	c := printing()
+	require.NoError(t, o.e.Void(o.ctx, c.Ticket.ID, "print failed"))
+	require.Empty(t, o.next("1"), "voided, never called")
+
+	d := printing()
+	require.Empty(t, o.next("1"))
+	o.clk.Add(time.Minute + time.Second)
+	require.Equal(t, d.Ticket.Label, o.next("1"), "a kiosk that never said holds it a minute at most")
+	o.do("1", queue.Finish)
+
+	e := printing()
+	o.reopen()
+	require.Equal(t, e.Ticket.Label, o.next("1"), "after a crash, a ticket that may be on the paper is called")
+}

@@ -178,6 +178,11 @@ type state struct {
 	// of the events, not the wall clock): a rating is for it, if it ended
 	// served.
 	lastEnded map[string]visit
+	// printing are the tickets a kiosk is printing (IssueRequest.Printing),
+	// until when at most: no counter calls them before the print ends
+	// (Printed, or Void of one that failed). In memory only: after a
+	// crash, a ticket that may have reached the paper is called.
+	printing map[uint64]time.Time
 }
 
 // visit is a ticket's turn at a counter, and whether it ended served.
@@ -231,6 +236,7 @@ func (e *Engine) newState(day string) *state {
 	st := &state{
 		day:        day,
 		tickets:    map[uint64]*Ticket{},
+		printing:   map[uint64]time.Time{},
 		waiting:    map[string][]*Ticket{},
 		held:       map[string][]*Ticket{},
 		heldCount:  map[string]int{},

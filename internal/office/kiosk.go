@@ -970,7 +970,7 @@ func (k *kiosk) serve(ctx context.Context, p press) Result {
 	var iss queue.Issued
 	var err error
 	k.waitStore(func() {
-		iss, err = k.o.eng.Issue(ictx, queue.IssueRequest{Service: p.service, Kiosk: k.cfg.ID, Priority: p.priority, Category: p.category})
+		iss, err = k.o.eng.Issue(ictx, queue.IssueRequest{Service: p.service, Kiosk: k.cfg.ID, Priority: p.priority, Category: p.category, Printing: k.spec != "none"})
 	})
 	cancel()
 	var pe *queue.PausedError
@@ -1012,17 +1012,26 @@ func (k *kiosk) serve(ctx context.Context, p press) Result {
 	}
 	if err != nil && !kept {
 		// The ticket did not reach the citizen whole, and nothing more of
-		// it will: void it so that it is never called.
+		// it will: void it so that it is never called (no counter calls
+		// it while it prints: IssueRequest.Printing).
 		var verr error
 		k.waitStore(func() { verr = k.o.eng.Void(context.WithoutCancel(ctx), tk.ID, "print failed: "+err.Error()) })
-		if verr != nil {
-			k.o.log.Error("office: cannot void an unprinted ticket", "ticket", tk.Label, "err", verr)
-		} else {
+		if verr == nil {
 			// Named, for the citizen who brings the stub.
 			k.o.log.Warn("office: ticket not printed whole: voided, it will not be called", "kiosk", k.cfg.ID, "ticket", tk.Label, "id", tk.ID, "err", err)
+			uk, en := printerMessage(err)
+			return refuse(r, "printer", fmt.Sprintf("Талон %s не вдалося надрукувати повністю, тому його скасовано: за цим номером вас не викличуть. %s / Ticket %s could not be printed in full and has been cancelled: it will not be called. %s", tk.Label, uk, englishLabel(tk.Label), en))
 		}
-		uk, en := printerMessage(err)
-		return refuse(r, "printer", fmt.Sprintf("Талон %s не вдалося надрукувати повністю, тому його скасовано: за цим номером вас не викличуть. %s / Ticket %s could not be printed in full and has been cancelled: it will not be called. %s", tk.Label, uk, englishLabel(tk.Label), en))
+		// It stays (a specialist called it by its label meanwhile, or
+		// the store failed): the citizen is told it is in the queue,
+		// not that it was cancelled.
+		k.o.log.Error("office: cannot void an unprinted ticket: it stays in the queue", "kiosk", k.cfg.ID, "ticket", tk.Label, "err", verr)
+		kept = true
+	}
+	if k.spec != "none" {
+		// Printed whole, or kept: counters may call it now. Not
+		// awaited: the citizen's answer does not wait for the engine.
+		go k.o.eng.Printed(context.WithoutCancel(ctx), tk.ID)
 	}
 	r.OK, r.Ticket, r.ID, r.Ahead, r.EtaMin, r.Late = true, tk.Label, tk.ID, iss.Ahead, queue.Minutes(iss.Wait), iss.Late
 	r.Priority, r.Category = tk.Priority, tk.Category

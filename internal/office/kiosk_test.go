@@ -653,6 +653,51 @@ func TestKioskVoidsTicketCutShort(t *testing.T) {
 	}
 }
 
+// A ticket is not called while its kiosk prints it: a print that failed
+// midway voids it, and the citizen, told it was cancelled, must not be
+// sent to a counter meanwhile (a specialist pressed next as it printed).
+// Printed whole, it is called.
+func TestKioskTicketNotCalledWhilePrinting(t *testing.T) {
+	r := startKiosk(t, rigOpts{printer: &sim.PrinterOpts{PrintRate: 100}}) // about 4 s a ticket
+	topic := r.root + "/kiosk/k1/ticket"
+	for _, runOut := range []bool{false, true} {
+		if runOut {
+			r.sp.RunOutAfter(300)
+		}
+		n := r.count(topic)
+		before := len(r.tickets())
+		require.NoError(t, r.bus.Publish(r.root+"/kiosk/k1/press", []byte(`{"service":"social"}`), false))
+		require.Eventually(t, func() bool { return len(r.tickets()) > before }, wait, time.Millisecond, "issued")
+		printing := r.tickets()[before]
+		if _, err := r.o.Engine().Counter(r.ctx, "2", queue.Command{Action: queue.Finish}); err != nil {
+			require.ErrorIs(t, err, queue.ErrNoTicket)
+		}
+		c, err := r.o.Engine().Counter(r.ctx, "2", queue.Command{Action: queue.Next})
+		require.NoError(t, err)
+		require.Nil(t, c.Ticket, "%s is called while it prints", printing.Label)
+		require.Equal(t, n, r.count(topic), "the print is still under way")
+
+		var res office.Result
+		m := r.after(topic, n, func(sim.Message) bool { return true })
+		require.NoError(t, json.Unmarshal(m.Payload, &res))
+		if runOut {
+			require.False(t, res.OK)
+			require.Contains(t, res.Message, "has been cancelled: it will not be called")
+			require.Equal(t, queue.Voided, r.tickets()[before].State)
+			c, err = r.o.Engine().Counter(r.ctx, "2", queue.Command{Action: queue.Next})
+			require.NoError(t, err)
+			require.Nil(t, c.Ticket, "the voided ticket is never called")
+			continue
+		}
+		require.True(t, res.OK)
+		require.Eventually(t, func() bool {
+			c, err = r.o.Engine().Counter(r.ctx, "2", queue.Command{Action: queue.Next})
+			return err == nil && c.Ticket != nil
+		}, wait, 10*time.Millisecond, "printed, it is called")
+		require.Equal(t, printing.Label, c.Ticket.Label)
+	}
+}
+
 // TestKioskKeepsTicketPrinterCannotClear: on a model that can neither clear
 // its buffer nor say when a ticket is printed (xprinter-80), the roll ends
 // in the middle of a ticket, or right after its cut. Either way the printer
