@@ -388,6 +388,12 @@ func buildArgs(op, raw string, words []string, stdin io.Reader) (json.RawMessage
 		}
 		if op == "config.set" && (k == "patch" || k == "config") {
 			whole = k
+			// A document, not a text: patch='{"office":{"recall_limit":4}}'.
+			if err := jsonObject([]byte(v)); err != nil {
+				return nil, fmt.Errorf("%q: %s is a JSON object (%v); or give each setting by its path: office.recall_limit=4", w, k, err)
+			}
+			m[k] = json.RawMessage(v)
+			continue
 		}
 		if boolArgs[k] {
 			b, err := strconv.ParseBool(v)

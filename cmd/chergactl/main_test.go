@@ -195,10 +195,17 @@ func TestBuildArgs(t *testing.T) {
 	require.ErrorContains(t, err, "office.hours is given twice, or with settings inside it (office.hours.fri)")
 	_, err = buildArgs("config.set", "", []string{"office.recall_limit=4", "office.recall_limit=5"}, nil)
 	require.ErrorContains(t, err, "office.recall_limit is given twice")
-	for _, words := range [][]string{{"office.recall_limit=4", "patch=x"}, {"patch=x", "office.recall_limit=4"}} {
+	for _, words := range [][]string{{"office.recall_limit=4", "patch={}"}, {"patch={}", "office.recall_limit=4"}} {
 		_, err = buildArgs("config.set", "", words, nil)
 		require.ErrorContains(t, err, "give the settings by their paths (office.recall_limit=…) or as patch, not both", words)
 	}
+	// A whole patch or document as a word is the JSON it holds, not a text.
+	b, err = buildArgs("config.set", "", []string{`patch={"office":{"recall_limit":4}}`, "author=ops"}, nil)
+	require.NoError(t, err)
+	require.JSONEq(t, `{"patch":{"office":{"recall_limit":4}},"author":"ops"}`, string(b))
+	_, err = buildArgs("config.set", "", []string{"patch=recall_limit:4"}, nil)
+	require.ErrorContains(t, err, "patch is a JSON object")
+	require.ErrorContains(t, err, "give each setting by its path: office.recall_limit=4")
 	_, err = buildArgs("config.set", "", []string{"office..name=x"}, nil)
 	require.ErrorContains(t, err, "a setting's path is its keys joined by dots")
 	b, err = buildArgs("ticket.void", "", []string{"reason=a.b"}, nil)
