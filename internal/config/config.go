@@ -1012,7 +1012,7 @@ func (c *Config) Validate() error {
 		bad("office.recall_limit", "must be 1..20, got %d", c.Office.RecallLimit)
 	}
 	if c.Office.NextGuardSec < -1 || c.Office.NextGuardSec > 120 {
-		bad("office.next_guard_s", "must be 1..120 seconds, or -1 for no guard, got %d", c.Office.NextGuardSec)
+		bad("office.next_guard_s", "must be 0 (10 s), 1..120 seconds, or -1 for no guard, got %d", c.Office.NextGuardSec)
 	}
 	if c.Office.NoShowGraceMin < 0 || c.Office.NoShowGraceMin > 240 {
 		bad("office.noshow_grace_min", "must be 0..240 minutes, got %v", c.Office.NoShowGraceMin)
