@@ -66,10 +66,13 @@ func TestOfficeGPIOPath(t *testing.T) {
 	require.Len(t, st.Tickets, 1)
 	require.Equal(t, "П001", st.Tickets[0].Label)
 	require.Contains(t, st.Tickets[0].Text, "Пенсійний фонд")
+	// Called once the kiosk knows it printed it, as its answer says.
+	m, err := s.Bus.Wait(ctx, "qms/demo/kiosk/k1/ticket", func(m sim.Message) bool { return strings.Contains(string(m.Payload), `"ticket":"П001"`) })
+	require.NoError(t, err)
 
 	// Counter 10 serves pension; its buttons are remote (MQTT).
 	require.NoError(t, s.Counter("10", "next", ""))
-	m, err := s.Bus.Wait(ctx, "qms/demo/board/10", func(m sim.Message) bool {
+	m, err = s.Bus.Wait(ctx, "qms/demo/board/10", func(m sim.Message) bool {
 		var b map[string]any
 		return json.Unmarshal(m.Payload, &b) == nil && b["ticket"] == "П001"
 	})

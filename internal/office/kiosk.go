@@ -1029,9 +1029,11 @@ func (k *kiosk) serve(ctx context.Context, p press) Result {
 		kept = true
 	}
 	if k.spec != "none" {
-		// Printed whole, or kept: counters may call it now. Not
-		// awaited: the citizen's answer does not wait for the engine.
-		go k.o.eng.Printed(context.WithoutCancel(ctx), tk.ID)
+		// Printed whole, or kept: counters may call it now, before the
+		// answer says it is issued (no write: no wait for the disk).
+		if err := k.o.eng.Printed(context.WithoutCancel(ctx), tk.ID); err != nil {
+			k.o.log.Debug("office: a printed ticket not released for calling (the engine stopped)", "ticket", tk.Label, "err", err)
+		}
 	}
 	r.OK, r.Ticket, r.ID, r.Ahead, r.EtaMin, r.Late = true, tk.Label, tk.ID, iss.Ahead, queue.Minutes(iss.Wait), iss.Late
 	r.Priority, r.Category = tk.Priority, tk.Category
