@@ -100,6 +100,7 @@ func callToBoard(b *testing.B, brokerURL string, n int) callTimes {
 	o, err := office.Start(ctx, opts)
 	require.NoError(b, err)
 	defer o.Close()
+	office.Unpaced(o) // a specialist presses every few seconds, not 500 times a second
 	root := cfg.Root()
 
 	w := startWatcher(b, o.BrokerURL(), root, cfg.Site)

@@ -17,6 +17,14 @@ func SetMountinfo(path string) (restore func()) {
 	return func() { mountinfo = was }
 }
 
+// Unpaced lets a counter's commands through as fast as they come, for a
+// benchmark that presses next hundreds of times a second.
+func Unpaced(o *Office) {
+	o.counterLoad.mu.Lock()
+	o.counterLoad.unpaced = true
+	o.counterLoad.mu.Unlock()
+}
+
 // MsgStillAway is what the publisher logs, at debug level, at each retry
 // that finds the broker still unreachable.
 const MsgStillAway = msgStillAway
