@@ -909,12 +909,22 @@ type counterLoad struct {
 	unpaced bool
 }
 
-// admit counts r among its counter's commands waiting, or says why it
-// is refused: too many waiting, or coming too fast.
-func (l *counterLoad) admit(r counterReq) error {
-	key, what, perMinute, burst := r.counter, "commands", counterPerMinute, counterBurst
+// loadKey is what r counts under: its counter's commands, or apart from
+// them its rating pad's scores.
+func (r counterReq) loadKey() string {
 	if r.score != 0 {
-		key, what, perMinute, burst = r.counter+"/rating", "ratings", ratingPerMinute, ratingBurst
+		return r.counter + "/rating"
+	}
+	return r.counter
+}
+
+// admit counts r among its counter's commands waiting, or says why it
+// is refused: too many waiting, or coming too fast. (Only configured
+// counters come here: the maps hold a few entries each.)
+func (l *counterLoad) admit(r counterReq) error {
+	key, what, perMinute, burst := r.loadKey(), "commands", counterPerMinute, counterBurst
+	if r.score != 0 {
+		what, perMinute, burst = "ratings", ratingPerMinute, ratingBurst
 	}
 	l.mu.Lock()
 	defer l.mu.Unlock()
@@ -926,9 +936,6 @@ func (l *counterLoad) admit(r counterReq) error {
 	}
 	p := l.paces[key]
 	if p == nil {
-		if len(l.paces) >= 4*maxFaults {
-			clear(l.paces) // counters taken away by the hundred: start afresh
-		}
 		p = &pace{perMinute: perMinute, burst: burst}
 		l.paces[key] = p
 	}
@@ -941,10 +948,7 @@ func (l *counterLoad) admit(r counterReq) error {
 
 // taken says r left the queue (served, or never in it).
 func (l *counterLoad) taken(r counterReq) {
-	key := r.counter
-	if r.score != 0 {
-		key += "/rating"
-	}
+	key := r.loadKey()
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	if l.waiting[key] > 1 {
