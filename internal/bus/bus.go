@@ -418,6 +418,14 @@ func (cl *Client) onConnect(c paho.Client) {
 func (cl *Client) onStatus(_ paho.Client, m paho.Message) {
 	var st siteStatus
 	if json.Unmarshal(m.Payload(), &st) != nil {
+		// The status cleared (an empty retained message), or garbage:
+		// a device reads no controller there either.
+		cl.mu.Lock()
+		back := cl.own.closed()
+		cl.mu.Unlock()
+		if back && cl.overwritten(m.Payload()) {
+			go cl.restoreStatus()
+		}
 		return
 	}
 	cl.mu.Lock()

@@ -138,7 +138,7 @@ func TestStatusRestored(t *testing.T) {
 		_, err = l.Wait(ctx, root+"/status", func(m sim.Message) bool { return string(m.Payload) == own })
 		require.NoError(t, err)
 
-		for _, forged := range []string{`{"online":false,"run":"forged","site":"demo"}`, strings.Replace(own, "true", "false", 1)} {
+		for _, forged := range []string{`{"online":false,"run":"forged","site":"demo"}`, strings.Replace(own, "true", "false", 1), "", "garbage"} {
 			mark := l.Mark()
 			require.NoError(t, l.Publish(root+"/status", []byte(forged), true))
 			_, err = l.WaitAfter(ctx, mark, root+"/status", func(m sim.Message) bool { return string(m.Payload) == own })

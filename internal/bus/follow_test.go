@@ -38,7 +38,14 @@ func TestFollow(t *testing.T) {
 		defer func() { _ = l.Publish(root+"/announcer/a", nil, true) }() // a shared broker keeps it
 
 		cl := connect(bus.Opts{URL: url, Root: root, ClientID: fmt.Sprintf("cherga-follow-%d", rand.Uint32()), Logger: quiet, Timeout: 2 * time.Second})
-		t.Cleanup(func() { cl.Close() })
+		t.Cleanup(func() {
+			cl.Close()
+			// Its offline status stays off a shared broker.
+			if c, err := sim.Listen(url, root+"/nothing"); err == nil {
+				_ = c.Publish(root+"/status", nil, true)
+				c.Close()
+			}
+		})
 		got := make(chan string, 10)
 		require.NoError(t, cl.Follow(root+"/announcer/+", func(topic string, payload []byte) { got <- topic + " " + string(payload) }))
 		// A retained message may come twice (paho subscribes again as the

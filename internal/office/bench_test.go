@@ -104,12 +104,33 @@ func callToBoard(b *testing.B, brokerURL string, n int) callTimes {
 	root := cfg.Root()
 
 	w := startWatcher(b, o.BrokerURL(), root, cfg.Site)
+	brokerAt := o.BrokerURL()
 	defer func() {
-		// The retained state of the run stays off a shared broker.
-		cl := paho.NewClient(paho.NewClientOptions().AddBroker(o.BrokerURL()).SetClientID("bench-clean-" + cfg.Site))
+		// The retained state of the run stays off a shared broker: the
+		// office first stops (it would publish its status again over
+		// the cleared one, and its stop status after).
+		o.Close()
+		if brokerURL == "" {
+			return // the embedded broker went with it
+		}
+		// Every topic of the run that the broker keeps (the boards and
+		// box states of all the counters, the figures, the status).
+		var mu sync.Mutex
+		kept := map[string]bool{}
+		cl := paho.NewClient(paho.NewClientOptions().AddBroker(brokerAt).SetClientID("bench-clean-" + cfg.Site))
 		if cl.Connect().WaitTimeout(5 * time.Second) {
-			for _, t := range []string{"/board/1", "/board/1/text", "/hall", "/queue/social", "/load", "/status", "/printer/k1"} {
-				cl.Publish(root+t, 1, true, []byte{}).WaitTimeout(time.Second)
+			cl.Subscribe(root+"/#", 1, func(_ paho.Client, m paho.Message) {
+				if m.Retained() && len(m.Payload()) > 0 {
+					mu.Lock()
+					kept[m.Topic()] = true
+					mu.Unlock()
+				}
+			}).WaitTimeout(5 * time.Second)
+			time.Sleep(time.Second) // the broker hands them over at once
+			mu.Lock()
+			defer mu.Unlock()
+			for t := range kept {
+				cl.Publish(t, 1, true, []byte{}).WaitTimeout(time.Second)
 			}
 			cl.Disconnect(100)
 		}
