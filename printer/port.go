@@ -891,6 +891,17 @@ var stopBitsNames = map[serial.StopBits]string{
 	serial.OneStopBit: "1", serial.OnePointFiveStopBits: "1.5", serial.TwoStopBits: "2",
 }
 
+// named is the value that names calls v, in any case.
+func named[T comparable](names map[T]string, v string) (T, bool) {
+	for t, name := range names {
+		if strings.EqualFold(v, name) {
+			return t, true
+		}
+	}
+	var zero T
+	return zero, false
+}
+
 func parseSpec(str string) (spec, error) {
 	bad := func(format string, a ...any) (spec, error) {
 		return spec{}, fmt.Errorf("%w %q: %s", ErrBadSpec, str, fmt.Sprintf(format, a...))
@@ -918,13 +929,8 @@ func parseSpec(str string) (spec, error) {
 				}
 				s.mode.BaudRate = n
 			case "parity":
-				found := false
-				for p, name := range parityNames {
-					if strings.EqualFold(v, name) {
-						s.mode.Parity, found = p, true
-					}
-				}
-				if !found {
+				var ok bool
+				if s.mode.Parity, ok = named(parityNames, v); !ok {
 					return bad("parity %q (none, odd, even, mark, space)", v)
 				}
 			case "databits":
@@ -934,23 +940,13 @@ func parseSpec(str string) (spec, error) {
 				}
 				s.mode.DataBits = n
 			case "stopbits":
-				found := false
-				for b, name := range stopBitsNames {
-					if v == name {
-						s.mode.StopBits, found = b, true
-					}
-				}
-				if !found {
+				var ok bool
+				if s.mode.StopBits, ok = named(stopBitsNames, v); !ok {
 					return bad("stopbits %q (1, 1.5, 2)", v)
 				}
 			case "flow":
-				found := false
-				for f, name := range flowNames {
-					if strings.EqualFold(v, name) {
-						s.flow, found = f, true
-					}
-				}
-				if !found {
+				var ok bool
+				if s.flow, ok = named(flowNames, v); !ok {
 					return bad("flow %q (none, rtscts, xonxoff)", v)
 				}
 			default:
