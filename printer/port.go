@@ -322,6 +322,10 @@ func (p *Printer) PrintConfirmed(ctx context.Context, data []byte) error {
 // status back whether it can still print.
 const confirmPoll = 250 * time.Millisecond
 
+// printedOn says whether the printer said job was printed, on connection
+// c (p.mu held): an answer on an earlier connection is no answer.
+func (p *Printer) printedOn(job uint64, c conn) bool { return p.printed == job && p.conn == c }
+
 // awaitPrinted waits for the answer to the process ID request of job on c,
 // or for a state that stops printing, whichever the printer tells first.
 // Anything else that ends the wait once the ticket has left (the device
@@ -349,7 +353,7 @@ func (p *Printer) awaitPrinted(ctx context.Context, c conn, job uint64) error {
 		// so a state read here together with the answer is never one the
 		// printer told after it.
 		p.mu.Lock()
-		done := p.printed == job && p.conn == c
+		done := p.printedOn(job, c)
 		st, auto, seq := p.asb, p.asbOK && p.conn == c, p.asbSeq
 		p.mu.Unlock()
 		if !auto && asked != nil {
@@ -381,7 +385,7 @@ func (p *Printer) awaitPrinted(ctx context.Context, c conn, job uint64) error {
 		case <-gone:
 			gone = nil // one more look: the reader took all it read
 			p.mu.Lock()
-			done := p.printed == job && p.conn == c
+			done := p.printedOn(job, c)
 			p.mu.Unlock()
 			if !done {
 				return unconfirmed(p.fail(c, "read", cmp.Or(w.err, io.EOF)))
@@ -398,7 +402,7 @@ func (p *Printer) awaitPrinted(ctx context.Context, c conn, job uint64) error {
 		case <-timeout.C:
 			p.mu.Lock()
 			defer p.mu.Unlock()
-			if p.printed == job && p.conn == c {
+			if p.printedOn(job, c) {
 				return nil
 			}
 			// A printer that could print all along and never answered one
@@ -622,8 +626,9 @@ func (p *Printer) get(ctx context.Context) (conn, error) {
 		p.mu.Unlock()
 		return nil, fmt.Errorf("printer: %s: %w", p, err)
 	}
-	asb := p.profile.ASB && c.watchable()
-	if (asb || p.profile.ProcessID) && c.watchable() {
+	watch := c.watchable()
+	asb := p.profile.ASB && watch
+	if (asb || p.profile.ProcessID) && watch {
 		w := &watcher{conn: c}
 		w.start(func(s Status) { p.gotASB(w, s) }, func(id ProcessID) { p.gotProcessID(w, id) })
 		c = w
