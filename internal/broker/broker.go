@@ -313,12 +313,15 @@ type clientConn struct {
 	timeout time.Duration
 	started func() // called at the connection's first use, once
 
+	// writing is held by whoever takes bytes from unsent to write them,
+	// until they are written: the writer, or Close for the rest; so the
+	// bytes go out in the order Write took them.
+	writing sync.Mutex
 	mu      sync.Mutex
 	unsent  []byte // what Write took and the writer has not taken yet
 	spare   []byte // the writer's last buffer, for unsent to reuse
 	err     error  // set, the connection is done: closed, or a write failed
 	wake    chan struct{}
-	writing sync.Mutex // held by the write under way
 }
 
 // maxUnsent is how many bytes may wait for a client that reads slower than
@@ -376,48 +379,54 @@ func (c *clientConn) fail(err error) {
 // writeOut writes what Write took, in order, until the connection is done.
 func (c *clientConn) writeOut() {
 	for range c.wake {
-		c.mu.Lock()
-		out := c.unsent
-		c.unsent, c.spare = c.spare[:0], nil
-		done := c.err != nil
-		c.mu.Unlock()
-		if done {
+		if !c.writeSome() {
 			return
 		}
-		if len(out) == 0 {
-			continue
-		}
-		if err := c.send(out); err != nil {
-			c.mu.Lock()
-			c.fail(err)
-			c.mu.Unlock()
-			c.Conn.Close()
-			return
-		}
-		c.mu.Lock()
-		if c.spare == nil && cap(out) <= maxUnsent {
-			c.spare = out
-		}
-		c.mu.Unlock()
 	}
 }
 
-// send writes b within the timeout.
-func (c *clientConn) send(b []byte) error {
+// writeSome writes what is unsent now, and says whether to go on.
+func (c *clientConn) writeSome() bool {
 	c.writing.Lock()
 	defer c.writing.Unlock()
-	if err := c.Conn.SetWriteDeadline(time.Now().Add(c.timeout)); err != nil {
-		return err
+	c.mu.Lock()
+	if c.err != nil {
+		c.mu.Unlock()
+		return false // Close writes the rest
 	}
-	_, err := c.Conn.Write(b)
-	return err
+	out := c.unsent
+	c.unsent, c.spare = c.spare[:0], nil
+	// Set under mu, so that Close's shorter deadline, set under mu too,
+	// is never put off by it.
+	err := c.Conn.SetWriteDeadline(time.Now().Add(c.timeout))
+	c.mu.Unlock()
+	if len(out) == 0 {
+		return true
+	}
+	if err == nil {
+		_, err = c.Conn.Write(out)
+	}
+	if err != nil {
+		c.mu.Lock()
+		c.fail(err)
+		c.mu.Unlock()
+		c.Conn.Close()
+		return false
+	}
+	c.mu.Lock()
+	if c.spare == nil && cap(out) <= maxUnsent {
+		c.spare = out
+	}
+	c.mu.Unlock()
+	return true
 }
 
 // closeFlush is how long Close waits to write what is still unsent (a
 // DISCONNECT with its reason) before it closes.
 const closeFlush = 200 * time.Millisecond
 
-// Close writes what is still unsent, closeFlush at most, and closes.
+// Close writes what is still unsent (after the write under way, which it
+// cuts short), closeFlush at most, and closes.
 func (c *clientConn) Close() error {
 	c.started()
 	c.mu.Lock()
@@ -426,16 +435,17 @@ func (c *clientConn) Close() error {
 		return c.Conn.Close()
 	}
 	c.fail(net.ErrClosed) // the writer ends after the write under way
+	_ = c.Conn.SetWriteDeadline(time.Now().Add(closeFlush))
+	c.mu.Unlock()
+	c.writing.Lock()
+	c.mu.Lock()
 	rest := c.unsent
 	c.unsent = nil
 	c.mu.Unlock()
-	// That write too is cut short: the rest follows it at once.
-	_ = c.Conn.SetWriteDeadline(time.Now().Add(closeFlush))
 	if len(rest) > 0 {
-		c.writing.Lock()
 		_, _ = c.Conn.Write(rest)
-		c.writing.Unlock()
 	}
+	c.writing.Unlock()
 	return c.Conn.Close()
 }
 

@@ -8,6 +8,7 @@ import (
 	"io"
 	"log/slog"
 	"net"
+	"runtime"
 	"strings"
 	"sync"
 	"testing"
@@ -251,4 +252,30 @@ func TestSlowReaderHoldsNobodyUp(t *testing.T) {
 	typ, body := readPacket(t, fast)
 	require.Equal(t, byte(3), typ, "PUBLISH")
 	require.True(t, bytes.Contains(body, []byte("qms/test/board/1")) && bytes.HasSuffix(body, []byte("А023")), "%q", body)
+}
+
+// What mochi wrote before it closes a client's connection (a DISCONNECT
+// with its reason, a CONNACK that refuses) goes out whole and in order,
+// whenever the close comes: it once found the writer between taking bytes
+// and writing them, and closed under it.
+func TestCloseSendsWhatWasWritten(t *testing.T) {
+	for i := range 2000 {
+		server, client := net.Pipe()
+		c := newClientConn(server, time.Second, func() {})
+		got := make(chan string, 1)
+		go func() {
+			b, _ := io.ReadAll(client)
+			got <- string(b)
+		}()
+		_, err := c.Write([]byte("A"))
+		require.NoError(t, err)
+		_, err = c.Write([]byte("B"))
+		require.NoError(t, err)
+		for range i % 50 { // the close at every moment of the writer's
+			runtime.Gosched()
+		}
+		require.NoError(t, c.Close())
+		require.Equal(t, "AB", <-got, "round %d", i)
+		client.Close()
+	}
 }

@@ -126,7 +126,12 @@ func (h *sessions) Provides(b byte) bool {
 // away longest go.
 func (h *sessions) OnDisconnect(cl *mqtt.Client, _ error, expire bool) {
 	if expire {
-		return // mochi drops the session itself
+		// mochi drops the session itself (and keeps no other under the
+		// id: one that came back with a clean session took it over).
+		h.mu.Lock()
+		delete(h.went, cl.ID)
+		h.mu.Unlock()
+		return
 	}
 	if n := cl.State.Inflight.Len(); n > MaxQueued {
 		// In the order they were queued: by the second (Created), then
