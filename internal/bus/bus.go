@@ -133,8 +133,15 @@ type Client struct {
 	held bool
 	// restored is when the status was last published again because
 	// another publisher had overwritten it (restoreStatus), and
-	// restoredSaid when that was last logged; under mu.
+	// restoredSaid when that was last logged; restoreDue, that another
+	// came within restoreEvery and a restore waits for its turn; under mu.
 	restored, restoredSaid time.Time
+	restoreDue             bool
+	// statusOrder is held from reading the status to handing it to the
+	// broker, by restoreStatus and by those that change it (SetStatus,
+	// Close): a restore never puts back a status changed meanwhile, nor
+	// an online one after the stop.
+	statusOrder sync.Mutex
 }
 
 // Inline is a broker in this process (internal/broker): the controller
@@ -486,11 +493,25 @@ var restoreEvery = 10 * time.Second
 func (cl *Client) overwritten(payload []byte) bool {
 	cl.mu.Lock()
 	defer cl.mu.Unlock()
-	if cl.closed || cl.held || cl.opts.Status == nil || time.Since(cl.restored) < restoreEvery {
+	if cl.closed || cl.held || cl.opts.Status == nil {
 		return false
 	}
 	b, err := json.Marshal(cl.opts.Status)
 	if err != nil || bytes.Equal(payload, b) {
+		return false
+	}
+	if wait := restoreEvery - time.Since(cl.restored); wait > 0 {
+		// Within restoreEvery of the last: restored when it ends, not
+		// left as it is.
+		if !cl.restoreDue {
+			cl.restoreDue = true
+			time.AfterFunc(wait, func() {
+				cl.mu.Lock()
+				cl.restoreDue, cl.restored = false, time.Now()
+				cl.mu.Unlock()
+				cl.restoreStatus()
+			})
+		}
 		return false
 	}
 	cl.restored = time.Now()
@@ -499,6 +520,8 @@ func (cl *Client) overwritten(payload []byte) bool {
 
 // restoreStatus publishes this run's status again, over another publisher's.
 func (cl *Client) restoreStatus() {
+	cl.statusOrder.Lock()
+	defer cl.statusOrder.Unlock()
 	cl.mu.Lock()
 	b, err := json.Marshal(cl.opts.Status)
 	closed := cl.closed
@@ -513,6 +536,8 @@ func (cl *Client) restoreStatus() {
 	if say {
 		cl.log.Warn("bus: another publisher overwrote this controller's status: published again (a client with write access to the status topic, a late last will, or a second controller of the site)", "topic", cl.opts.Root+"/status")
 	}
+	// Handed over in order, not awaited: paho sends a client's
+	// publications in the order they were made.
 	if err := cl.Start(cl.opts.Root+"/status", 1, true, b).Err(); err != nil {
 		cl.log.Debug("bus: status not published", "err", err)
 	}
@@ -800,6 +825,8 @@ func (cl *Client) SetStatus(v any) {
 	if err != nil {
 		return
 	}
+	cl.statusOrder.Lock()
+	defer cl.statusOrder.Unlock()
 	cl.mu.Lock()
 	cl.opts.Status = v
 	held := cl.held
@@ -884,6 +911,8 @@ func (cl *Client) Close() error {
 		cl.mu.Lock()
 		cl.closed = true // its stop status is no other publisher's
 		cl.mu.Unlock()
+		cl.statusOrder.Lock() // after a restore under way
+		defer cl.statusOrder.Unlock()
 		return cl.inline.PublishQoS(cl.opts.Root+"/status", 1, cl.stoppedStatus(), true)
 	}
 	cl.mu.Lock()
@@ -893,9 +922,11 @@ func (cl *Client) Close() error {
 	}
 	cl.mu.Unlock()
 	cl.checks.Wait()
+	cl.statusOrder.Lock() // after a restore under way
 	if cl.c.IsConnectionOpen() {
 		cl.c.Publish(cl.opts.Root+"/status", 1, true, cl.stoppedStatus()).WaitTimeout(cl.opts.Timeout)
 	}
+	cl.statusOrder.Unlock()
 	cl.c.Disconnect(250)
 	return nil
 }

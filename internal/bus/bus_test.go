@@ -151,6 +151,13 @@ func TestStatusRestored(t *testing.T) {
 			require.Equal(t, own, string(m.Payload), "the broker keeps the controller's")
 			time.Sleep(restoreEvery) // it restores once in so long
 		}
+		// Two within restoreEvery: the second is restored when it ends.
+		for range 2 {
+			mark := l.Mark()
+			require.NoError(t, l.Publish(root+"/status", []byte(`{"online":false,"run":"forged"}`), true))
+			_, err = l.WaitAfter(ctx, mark, root+"/status", func(m sim.Message) bool { return string(m.Payload) == own })
+			require.NoError(t, err, "the second forged status stays")
+		}
 
 		require.NoError(t, cl.Close())
 		mark := l.Mark()
