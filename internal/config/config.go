@@ -937,11 +937,12 @@ func notCapital(r rune) string {
 // Validate checks the whole document and returns every problem found.
 // Unseen is the first character of s that a person cannot see or that
 // steers a terminal, a board or a printer: a control character (a newline
-// too, unless lines) or a format character (a bidi override, a zero-width
-// space); -1 for none. A no-break space is seen: it is a space.
+// too, unless lines), a format character (a bidi override, a zero-width
+// space), a line or paragraph separator, or one of private use (no font
+// has it); -1 for none. A no-break space is seen: it is a space.
 func Unseen(s string, lines bool) rune {
 	for _, r := range s {
-		if (unicode.IsControl(r) && !(lines && r == '\n')) || unicode.Is(unicode.Cf, r) {
+		if (unicode.IsControl(r) && !(lines && r == '\n')) || unicode.In(r, unicode.Cf, unicode.Zl, unicode.Zp, unicode.Co) {
 			return r
 		}
 	}
@@ -968,8 +969,10 @@ func (c *Config) Validate() error {
 	}
 	texts("office.name", false, c.Office.Name, c.Office.NameEn)
 	texts("office.footer", true, c.Office.Footer)
-	if u := c.Office.StatusURL; u != "" && !strings.HasPrefix(u, "https://") && !strings.HasPrefix(u, "http://") {
-		bad("office.status_url", "must be a web address, https://… or http://…, which a citizen's phone opens from the QR code; got %q", u)
+	if u := c.Office.StatusURL; u != "" {
+		if p, err := url.Parse(strings.NewReplacer("{site}", "s", "{id}", "1", "{ticket}", "A1").Replace(u)); err != nil || (p.Scheme != "https" && p.Scheme != "http") || p.Host == "" {
+			bad("office.status_url", "must be a web address, https://… or http://…, which a citizen's phone opens from the QR code; got %q", u)
+		}
 	}
 	if c.GPIO.DebounceMS != 0 && (c.GPIO.DebounceMS < 5 || c.GPIO.DebounceMS > 200) {
 		bad("gpio.debounce_ms", "must be 0 (30 ms) or 5..200 ms, got %d", c.GPIO.DebounceMS)

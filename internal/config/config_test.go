@@ -74,6 +74,8 @@ func TestParseErrorsNameTheField(t *testing.T) {
 		{"a zero-width space in a name", `name: "Пенсійний фонд"`, `name: "Пенсійний\u200bфонд"`, "services[1].name"},
 		{"a tab in the footer", `footer: "Очікуйте`, `footer: "\tОчікуйте`, "office.footer"},
 		{"a matrix inside the office's topics", `prefix: "awtrix_{site}_13"`, `prefix: "qms/{site}/kiosk"`, "counters[12].board.awtrix.prefix"},
+		{"a QR code of no host", `"https://cherga.local/t/{site}/{id}"`, `"https:///t/{id}"`, "office.status_url"},
+		{"a line separator in a name", `name: "Пенсійний фонд"`, `name: "Пенсійний\u2028фонд"`, "services[1].name"},
 		{"a QR code that opens no page", `"https://cherga.local/t/{site}/{id}"`, `"javascript:alert(1)//{id}"`, "office.status_url"},
 		{"a priority button of an unknown category", `{service: pension, pin: GPIO27, lamp: GPIO24}`, `{service: pension, pin: GPIO27, lamp: GPIO24, category: astronaut}`, "kiosks[0].buttons[1].category"},
 		{"a Cyrillic category", `priority_categories: [disability, veteran]`, `priority_categories: [інвалідність, veteran]`, "office.priority_categories[0]"},
@@ -465,6 +467,18 @@ func TestStatusURLForAScanner(t *testing.T) {
 	require.Len(t, errs, 1)
 	require.Equal(t, "office.status_url", errs[0].Field)
 	require.Contains(t, errs[0].Message, "kiosk k1")
+}
+
+// A status URL is a web address in any case of its scheme, its
+// placeholders anywhere.
+func TestStatusURLIsAWebAddress(t *testing.T) {
+	base, err := firmwareconfig.Raw("default.yaml")
+	require.NoError(t, err)
+	for _, u := range []string{"HTTPS://Cherga.Example/t/{site}/{id}", "http://192.168.1.5:8080/q?t={ticket}&id={id}", "https://{site}.cherga.example/{id}"} {
+		doc := strings.Replace(string(base), `"https://cherga.local/t/{site}/{id}"`, `"`+u+`"`, 1)
+		_, err := config.Parse([]byte(doc))
+		require.NoError(t, err, u)
+	}
 }
 
 // NextOpening is the start of the next day's hours that are not over,

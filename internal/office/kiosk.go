@@ -1030,10 +1030,14 @@ func (k *kiosk) serve(ctx context.Context, p press) Result {
 	}
 	if k.spec != "none" {
 		// Printed whole, or kept: counters may call it now, before the
-		// answer says it is issued (no write: no wait for the disk).
-		if err := k.o.eng.Printed(context.WithoutCancel(ctx), tk.ID); err != nil {
-			k.o.log.Debug("office: a printed ticket not released for calling (the engine stopped)", "ticket", tk.Label, "err", err)
+		// answer says it is issued. Nothing is written, but a read runs
+		// after the writes of its batch: on a stalled disk the answer
+		// waits a second at most, and the hold ends by itself later.
+		pctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), time.Second)
+		if err := k.o.eng.Printed(pctx, tk.ID); err != nil {
+			k.o.log.Warn("office: a printed ticket is not released for calling yet (is the disk stalling?): counters call it within a minute", "ticket", tk.Label, "err", err)
 		}
+		cancel()
 	}
 	r.OK, r.Ticket, r.ID, r.Ahead, r.EtaMin, r.Late = true, tk.Label, tk.ID, iss.Ahead, queue.Minutes(iss.Wait), iss.Late
 	r.Priority, r.Category = tk.Priority, tk.Category

@@ -180,6 +180,9 @@ type counterReq struct {
 	id      string    // the box's id of the command, if it gave one
 	at      time.Time // when it came (submitCounter)
 	button  bool      // it came from a GPIO button, whose counter has no screen
+	// counted: it counts among its counter's commands waiting
+	// (counterLoad): it is no resend of one waiting.
+	counted bool
 }
 
 // staleAfter is how long a kiosk press may wait for the store (one that
@@ -869,7 +872,7 @@ func (o *Office) onRating(topic string, payload []byte) {
 
 func (o *Office) submitCounter(r counterReq) {
 	r.at = time.Now()
-	if err := o.counterLoad.admit(r); err != nil {
+	if err := o.counterLoad.admit(&r); err != nil {
 		// One counter's flood (a box stuck in a loop, a pad pressed in
 		// anger) takes no other counter's turn, nor fills the events.
 		o.counterRefused(r, err)
@@ -903,6 +906,7 @@ const (
 type counterLoad struct {
 	mu      sync.Mutex
 	waiting map[string]int
+	ids     map[string]int // the ids of the commands waiting, by loadKey and id
 	paces   map[string]*pace
 	// unpaced lets every command through as fast as it comes: a
 	// benchmark's counter presses next hundreds of times a second.
@@ -918,10 +922,19 @@ func (r counterReq) loadKey() string {
 	return r.counter
 }
 
+// resendsWaiting is how many resends of one command (its id) may wait
+// beside it, counted neither among the counter's commands waiting nor its
+// pace: a box sends a command again after 3 s without an ack, up to 8 s
+// (docs/mqtt.md), and the resends are answered by the command's own ack.
+const resendsWaiting = 2
+
 // admit counts r among its counter's commands waiting, or says why it
-// is refused: too many waiting, or coming too fast. (Only configured
-// counters come here: the maps hold a few entries each.)
-func (l *counterLoad) admit(r counterReq) error {
+// is refused: too many waiting, or coming too fast. A resend of a
+// command waiting is let through (resendsWaiting): refused as busy, it
+// would tell the specialist to press again a command that runs all the
+// same. (Only configured counters come here: the maps hold a few entries
+// each.)
+func (l *counterLoad) admit(r *counterReq) error {
 	key, what, perMinute, burst := r.loadKey(), "commands", counterPerMinute, counterBurst
 	if r.score != 0 {
 		what, perMinute, burst = "ratings", ratingPerMinute, ratingBurst
@@ -929,7 +942,12 @@ func (l *counterLoad) admit(r counterReq) error {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	if l.waiting == nil {
-		l.waiting, l.paces = map[string]int{}, map[string]*pace{}
+		l.waiting, l.ids, l.paces = map[string]int{}, map[string]int{}, map[string]*pace{}
+	}
+	idKey := key + "\x00" + r.id
+	if n := l.ids[idKey]; r.id != "" && n > 0 && n <= resendsWaiting {
+		l.ids[idKey]++
+		return nil
 	}
 	if l.waiting[key] >= counterWaiting {
 		return fmt.Errorf("office: counter %s has %d %s waiting already; %w", r.counter, counterWaiting, what, errPressAgain)
@@ -943,6 +961,10 @@ func (l *counterLoad) admit(r counterReq) error {
 		return fmt.Errorf("office: counter %s sends %s faster than %d a minute; %w", r.counter, what, perMinute, errPressAgain)
 	}
 	l.waiting[key]++
+	r.counted = true
+	if r.id != "" {
+		l.ids[idKey]++
+	}
 	return nil
 }
 
@@ -951,10 +973,20 @@ func (l *counterLoad) taken(r counterReq) {
 	key := r.loadKey()
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	if l.waiting[key] > 1 {
-		l.waiting[key]--
+	if r.id != "" {
+		decrement(l.ids, key+"\x00"+r.id)
+	}
+	if r.counted {
+		decrement(l.waiting, key)
+	}
+}
+
+// decrement takes one from m[k], and the entry away at 0.
+func decrement(m map[string]int, k string) {
+	if m[k] > 1 {
+		m[k]--
 	} else {
-		delete(l.waiting, key)
+		delete(m, k)
 	}
 }
 
