@@ -181,7 +181,8 @@ type state struct {
 	// printing are the tickets a kiosk is printing (IssueRequest.Printing),
 	// until when at most: no counter calls them before the print ends
 	// (Printed, or Void of one that failed). In memory only: after a
-	// crash, a ticket that may have reached the paper is called.
+	// crash, a ticket that may have reached the paper is called (and
+	// after a reload of the state, a failed write's: the hold is short).
 	printing map[uint64]time.Time
 }
 

@@ -329,6 +329,10 @@ type clientConn struct {
 // and it is dropped as one that stopped reading.
 const maxUnsent = 1 << 20
 
+// maxSpare is the largest buffer a connection keeps for its next writes:
+// a client idle after a burst (a page of events) holds no megabyte.
+const maxSpare = 64 << 10
+
 // errTooSlow is the error of a write to a client that lets too much wait.
 var errTooSlow = errors.New("broker: the client reads slower than it is written to: dropped")
 
@@ -414,7 +418,7 @@ func (c *clientConn) writeSome() bool {
 		return false
 	}
 	c.mu.Lock()
-	if c.spare == nil && cap(out) <= maxUnsent {
+	if c.spare == nil && cap(out) <= maxSpare {
 		c.spare = out
 	}
 	c.mu.Unlock()
