@@ -973,26 +973,28 @@ func (k *kiosk) serve(ctx context.Context, p press) Result {
 		iss, err = k.o.eng.Issue(ictx, queue.IssueRequest{Service: p.service, Kiosk: k.cfg.ID, Priority: p.priority, Category: p.category, Printing: k.spec != "none"})
 	})
 	cancel()
+	// The reason is the queue's (queue.Refusal), which its figures give
+	// too ({root}/queue/{service}'s refused): the kiosk says it in words.
 	var pe *queue.PausedError
-	switch {
+	switch reason := queue.Refusal(err); {
 	case errors.Is(err, queue.ErrStale):
 		k.o.log.Warn("office: a press waited too long for the store (is the disk stalling?); no ticket issued", "kiosk", k.cfg.ID, "service", p.service, "waited", time.Since(p.at).Round(time.Millisecond))
 		return refuse(r, "timeout", msgPressStale)
-	case errors.As(err, &pe):
-		return refuse(r, "paused", pausedMessage(pe))
-	case errors.Is(err, queue.ErrNoCounter):
-		// No counter serves it: its hours do not say when it will.
-		return refuse(r, "closed", "Ця послуга зараз не надається. / This service is not available right now.")
-	case errors.Is(err, queue.ErrClosed): // ErrServiceClosed too
-		return refuse(r, "closed", closedMessage(k.o.conf(), svc, errors.Is(err, queue.ErrServiceClosed), k.o.clock()))
-	case errors.Is(err, queue.ErrClockUnset):
-		return refuse(r, "clock", "Видача талонів тимчасово неможлива. Будь ласка, зверніться до працівника офісу. / Tickets cannot be issued right now. Please ask a member of staff.")
-	case errors.Is(err, queue.ErrFull):
-		return refuse(r, "full", "На сьогодні талони на цю послугу більше не видаються: до кінця робочого дня вас уже не встигнуть прийняти. / No more tickets for this service today: you would not be served before closing time.")
-	case errors.Is(err, queue.ErrDailyCap):
-		return refuse(r, "daily_cap", "На сьогодні талони на цю послугу закінчилися. Будь ласка, приходьте іншого дня. / No more tickets for this service today. Please come back another day.")
 	case errors.Is(err, queue.ErrUnknownCategory): // a config.set took it away since the check above
 		return k.badCategory(r, p)
+	case reason == "paused" && errors.As(err, &pe):
+		return refuse(r, reason, pausedMessage(pe))
+	case reason == "closed" && errors.Is(err, queue.ErrNoCounter):
+		// No counter serves it: its hours do not say when it will.
+		return refuse(r, reason, "Ця послуга зараз не надається. / This service is not available right now.")
+	case reason == "closed": // ErrServiceClosed too
+		return refuse(r, reason, closedMessage(k.o.conf(), svc, errors.Is(err, queue.ErrServiceClosed), k.o.clock()))
+	case reason == "clock":
+		return refuse(r, reason, "Видача талонів тимчасово неможлива. Будь ласка, зверніться до працівника офісу. / Tickets cannot be issued right now. Please ask a member of staff.")
+	case reason == "full":
+		return refuse(r, reason, "На сьогодні талони на цю послугу більше не видаються: до кінця робочого дня вас уже не встигнуть прийняти. / No more tickets for this service today: you would not be served before closing time.")
+	case reason == "daily_cap":
+		return refuse(r, reason, "На сьогодні талони на цю послугу закінчилися. Будь ласка, приходьте іншого дня. / No more tickets for this service today. Please come back another day.")
 	case err != nil:
 		k.o.log.Error("office: kiosk press failed", "kiosk", k.cfg.ID, "service", p.service, "err", err)
 		return refuse(r, "error", "Не вдалося видати талон. Будь ласка, зверніться до працівника офісу. / The ticket could not be issued. Please ask a member of staff.")
