@@ -393,8 +393,14 @@ func (cl *Client) onConnect(c paho.Client) {
 	// run's goes out: what the broker retains is what was there before.
 	c.Subscribe(cl.opts.Root+"/status", 1, cl.onStatus).WaitTimeout(cl.opts.Timeout)
 	if status != nil {
-		b, _ := json.Marshal(status)
+		// The status as it is now, not as it was read above: a SetStatus
+		// meanwhile goes out after this one.
+		cl.statusOrder.Lock()
+		cl.mu.Lock()
+		b, _ := json.Marshal(cl.opts.Status)
+		cl.mu.Unlock()
 		c.Publish(cl.opts.Root+"/status", 1, true, b)
+		cl.statusOrder.Unlock()
 		cl.mu.Lock()
 		if !cl.closed {
 			cl.checks.Add(1)
@@ -839,6 +845,8 @@ func (cl *Client) SetStatus(v any) {
 // Ready publishes the status held back (Opts.HoldStatus), now if
 // connected, else at the connection, as on every connection after.
 func (cl *Client) Ready() {
+	cl.statusOrder.Lock() // a SetStatus meanwhile goes out after this one
+	defer cl.statusOrder.Unlock()
 	cl.mu.Lock()
 	if !cl.held {
 		cl.mu.Unlock()

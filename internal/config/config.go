@@ -970,7 +970,7 @@ func (c *Config) Validate() error {
 	texts("office.name", false, c.Office.Name, c.Office.NameEn)
 	texts("office.footer", true, c.Office.Footer)
 	if u := c.Office.StatusURL; u != "" {
-		if p, err := url.Parse(strings.NewReplacer("{site}", "s", "{id}", "1", "{ticket}", "A1").Replace(u)); err != nil || (p.Scheme != "https" && p.Scheme != "http") || p.Host == "" {
+		if p, err := url.Parse(strings.NewReplacer("{site}", "s", "{id}", "1", "{ticket}", "A1").Replace(u)); err != nil || (p.Scheme != "https" && p.Scheme != "http") || p.Hostname() == "" {
 			bad("office.status_url", "must be a web address, https://… or http://…, which a citizen's phone opens from the QR code; got %q", u)
 		}
 	}

@@ -75,6 +75,7 @@ func TestParseErrorsNameTheField(t *testing.T) {
 		{"a tab in the footer", `footer: "Очікуйте`, `footer: "\tОчікуйте`, "office.footer"},
 		{"a matrix inside the office's topics", `prefix: "awtrix_{site}_13"`, `prefix: "qms/{site}/kiosk"`, "counters[12].board.awtrix.prefix"},
 		{"a QR code of no host", `"https://cherga.local/t/{site}/{id}"`, `"https:///t/{id}"`, "office.status_url"},
+		{"a QR code of a port alone", `"https://cherga.local/t/{site}/{id}"`, `"https://:80/{id}"`, "office.status_url"},
 		{"a line separator in a name", `name: "Пенсійний фонд"`, `name: "Пенсійний\u2028фонд"`, "services[1].name"},
 		{"a QR code that opens no page", `"https://cherga.local/t/{site}/{id}"`, `"javascript:alert(1)//{id}"`, "office.status_url"},
 		{"a priority button of an unknown category", `{service: pension, pin: GPIO27, lamp: GPIO24}`, `{service: pension, pin: GPIO27, lamp: GPIO24, category: astronaut}`, "kiosks[0].buttons[1].category"},

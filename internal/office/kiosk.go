@@ -1033,13 +1033,20 @@ func (k *kiosk) serve(ctx context.Context, p press) Result {
 	if k.spec != "none" {
 		// Printed whole, or kept: counters may call it now, before the
 		// answer says it is issued. Nothing is written, but a read runs
-		// after the writes of its batch: on a stalled disk the answer
-		// waits a second at most, and the hold ends by itself later.
-		pctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), time.Second)
-		if err := k.o.eng.Printed(pctx, tk.ID); err != nil {
-			k.o.log.Warn("office: a printed ticket is not released for calling yet (is the disk stalling?): counters call it within a minute", "ticket", tk.Label, "err", err)
+		// after the writes of its batch, and once queued it is waited
+		// for: on a stalled disk the answer waits a second at most, and
+		// the release comes when the disk does (or the hold ends by
+		// itself within a minute).
+		released := make(chan error, 1)
+		go func() { released <- k.o.eng.Printed(context.WithoutCancel(ctx), tk.ID) }()
+		select {
+		case err := <-released:
+			if err != nil {
+				k.o.log.Debug("office: a printed ticket not released for calling (the engine stopped)", "ticket", tk.Label, "err", err)
+			}
+		case <-time.After(time.Second):
+			k.o.log.Warn("office: a printed ticket is not released for calling yet (is the disk stalling?): it is when the store answers", "ticket", tk.Label)
 		}
-		cancel()
 	}
 	r.OK, r.Ticket, r.ID, r.Ahead, r.EtaMin, r.Late = true, tk.Label, tk.ID, iss.Ahead, queue.Minutes(iss.Wait), iss.Late
 	r.Priority, r.Category = tk.Priority, tk.Category
