@@ -322,11 +322,17 @@ func open(path string, cfg *config.Config, opts *Opts) (*Engine, error) {
 	e.mapChecked = time.Now() // mappable, above
 	e.useConfig(cfg)
 	var restored *Restore
+	var upgraded uint64 // the format of an older release's store, brought to storeFormat (0: none)
 	if err := db.Update(func(tx *bolt.Tx) error {
 		// The format first: a newer release may keep its events where
 		// this one does not look, and the store is not damaged.
 		if err := checkFormat(tx); err != nil {
 			return err
+		}
+		if meta := tx.Bucket(bucketMeta); meta != nil {
+			if f := beU64(meta.Get(keyFormat)); f < storeFormat {
+				upgraded = max(f, 1) // before the format was recorded: 1
+			}
 		}
 		if err := notEmptied(tx); err != nil {
 			return err
@@ -351,6 +357,11 @@ func open(path string, cfg *config.Config, opts *Opts) (*Engine, error) {
 	}); err != nil {
 		db.Close()
 		return nil, fmt.Errorf("queue: init %s: %w", path, err)
+	}
+	if upgraded != 0 {
+		// The change is one way: the administrator who reads the log
+		// knows which releases may run on it now.
+		e.log.Info("queue: the state file was brought to this release's store format: older releases refuse it from now on (keep the backup taken before the upgrade to roll back)", "from_format", upgraded, "format", storeFormat)
 	}
 	if restored != nil {
 		// In the office's time, as the rest of its log and status: the

@@ -16,6 +16,7 @@ import (
 	bolt "go.etcd.io/bbolt"
 
 	"github.com/cherga/cherga/internal/config"
+	"github.com/cherga/cherga/internal/testkit"
 )
 
 // verifyStore opens an engine of the bench office on a new store, on a
@@ -136,10 +137,19 @@ func TestStoreFormat(t *testing.T) {
 	} {
 		require.NoError(t, edit(path, older))
 		require.NoError(t, Verify(path, cfg))
-		e, err = Open(path, cfg, nil)
+		var log testkit.Log
+		e, err = Open(path, cfg, &Opts{Logger: slog.New(slog.NewTextHandler(&log, nil))})
 		require.NoError(t, err)
 		require.NoError(t, e.Close())
 		require.Equal(t, uint64(storeFormat), format())
+		// Said, for the administrator: the change is one way.
+		require.Contains(t, log.String(), `msg="queue: the state file was brought to this release's store format: older releases refuse it from now on`)
+		require.Contains(t, log.String(), "from_format=1 format=2")
+		var again testkit.Log
+		e, err = Open(path, cfg, &Opts{Logger: slog.New(slog.NewTextHandler(&again, nil))})
+		require.NoError(t, err)
+		require.NoError(t, e.Close())
+		require.NotContains(t, again.String(), "store format", "once")
 	}
 	require.Greater(t, storeFormat, 1, "format 1 releases skip numbering.continued events")
 }
