@@ -38,6 +38,8 @@ type Broker struct {
 	stop, swept chan struct{} // sweep's
 	sweepMu     sync.Mutex
 	full        map[string]bool // the clients whose queue was full at the last sweep
+	fullSaid    time.Time       // when a full queue was last logged
+	fullPassed  int             // the clients whose queue filled since, not named
 }
 
 // The embedded broker's limits: what an office's devices need, many times
@@ -229,6 +231,10 @@ type guardedListener struct {
 	log     *slog.Logger
 	timeout time.Duration // writeTimeout when the broker started
 	closed  atomic.Bool
+	// slowSaid is when a client dropped for reading too slowly was last
+	// logged, and slowPassed how many were since; under mu.
+	slowSaid   time.Time
+	slowPassed int
 	// starting counts the connections accepted that mochi has not used
 	// yet: it serves each from a goroutine of its own (settle). idle is
 	// closed when it comes back to 0. (Not a WaitGroup: a connection
@@ -278,7 +284,9 @@ func (l *guardedListener) Accept() (net.Conn, error) {
 	for {
 		c, err := l.Listener.Accept()
 		if err == nil {
-			return newClientConn(c, l.timeout, l.accepted()), nil
+			cc := newClientConn(c, l.timeout, l.accepted())
+			cc.dropped = l.droppedSlow
+			return cc, nil
 		}
 		if l.closed.Load() || !(errors.Is(err, syscall.EMFILE) || errors.Is(err, syscall.ENFILE)) {
 			return nil, err
@@ -286,6 +294,24 @@ func (l *guardedListener) Accept() (net.Conn, error) {
 		l.log.Warn("broker: out of file descriptors: not accepting clients for a moment", "err", err)
 		time.Sleep(100 * time.Millisecond)
 	}
+}
+
+// droppedSlow logs a client dropped for reading slower than it is written
+// to, once a minute at most: a dashboard on weak Wi-Fi subscribed to #
+// comes back, and is dropped again, at every large message.
+func (l *guardedListener) droppedSlow(remote string) {
+	l.mu.Lock()
+	now := time.Now()
+	if now.Sub(l.slowSaid) < time.Minute {
+		l.slowPassed++
+		l.mu.Unlock()
+		return
+	}
+	passed := l.slowPassed
+	l.slowSaid, l.slowPassed = now, 0
+	l.mu.Unlock()
+	l.log.Warn("broker: a client read slower than the office wrote to it, and was dropped (what it missed: events.replay; a client subscribed to # on a weak link gets every message of the office)",
+		"remote", remote, "unsent_max", maxUnsent, "others_since", passed)
 }
 
 func (l *guardedListener) Close() error {
@@ -311,7 +337,8 @@ func (l *guardedListener) Close() error {
 type clientConn struct {
 	net.Conn
 	timeout time.Duration
-	started func() // called at the connection's first use, once
+	started func()              // called at the connection's first use, once
+	dropped func(remote string) // called when the client reads too slowly
 
 	// writing is held by whoever takes bytes from unsent to write them,
 	// until they are written: the writer, or Close for the rest; so the
@@ -360,6 +387,9 @@ func (c *clientConn) Write(b []byte) (int, error) {
 		c.fail(errTooSlow)
 		c.mu.Unlock()
 		c.Conn.Close()
+		if c.dropped != nil {
+			c.dropped(c.RemoteAddr().String())
+		}
 		return 0, errTooSlow
 	}
 	c.unsent = append(c.unsent, b...)

@@ -219,7 +219,8 @@ func TestInlineSubscribeRetained(t *testing.T) {
 func TestSlowReaderHoldsNobodyUp(t *testing.T) {
 	defer func(d time.Duration) { writeTimeout = d }(writeTimeout)
 	writeTimeout = time.Hour
-	b, err := Start("127.0.0.1:0", slog.New(slog.DiscardHandler))
+	var logs syncBuffer
+	b, err := Start("127.0.0.1:0", slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelWarn})))
 	require.NoError(t, err)
 	defer b.Close()
 	slow := connectKeepalive(t, b.Addr(), "slow", 0)
@@ -252,6 +253,26 @@ func TestSlowReaderHoldsNobodyUp(t *testing.T) {
 	typ, body := readPacket(t, fast)
 	require.Equal(t, byte(3), typ, "PUBLISH")
 	require.True(t, bytes.Contains(body, []byte("qms/test/board/1")) && bytes.HasSuffix(body, []byte("А023")), "%q", body)
+	// The slow one was dropped, and the log says so once.
+	require.Equal(t, 1, strings.Count(logs.String(), "broker: a client read slower than the office wrote to it, and was dropped"), logs.String())
+}
+
+// syncBuffer is a bytes.Buffer for a log written from several goroutines.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
 }
 
 // What mochi wrote before it closes a client's connection (a DISCONNECT

@@ -89,10 +89,18 @@ func (b *Broker) expire(now time.Time) {
 		cl.ClearExpiredInflights(now.Unix(), int64(QueuedAge/time.Second))
 		if n := cl.State.Inflight.Len(); n >= MaxQueued && cl.Closed() {
 			seen[id] = true
-			if !b.full[id] {
-				b.log.Warn("broker: a client's queue is full: newer messages are not kept for it until older ones expire",
-					"client", id, "queued", n, "expire_after", QueuedAge)
+			if b.full[id] {
+				continue
 			}
+			// Once a minute at most: clients that come and go under new
+			// ids fill one queue each.
+			if now.Sub(b.fullSaid) < time.Minute {
+				b.fullPassed++
+				continue
+			}
+			b.log.Warn("broker: a client's queue is full: newer messages are not kept for it until older ones expire",
+				"client", id, "queued", n, "expire_after", QueuedAge, "others_since", b.fullPassed)
+			b.fullSaid, b.fullPassed = now, 0
 		}
 	}
 	b.full = seen

@@ -267,3 +267,39 @@ func connectKeepalivePersistent(t *testing.T, addr, id string) net.Conn {
 	require.Equal(t, byte(0x20), ack[0], "CONNACK")
 	return c
 }
+
+// Queues that fill together are said once a minute at most, the next line
+// counting the others: clients that come and go under new ids fill one
+// each.
+func TestFullQueuesLoggedOnceAMinute(t *testing.T) {
+	var logs bytes.Buffer
+	b, err := Start("127.0.0.1:0", slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelWarn})))
+	require.NoError(t, err)
+	defer b.Close()
+	const topic = "qms/test/announce"
+	for i := range 3 {
+		id := fmt.Sprintf("flow-%d", i)
+		c := persistent(t, b, id, nil)
+		tok := c.Subscribe(topic, 1, nil)
+		require.True(t, tok.WaitTimeout(5*time.Second))
+		away(t, b, c, id)
+	}
+	for i := range MaxQueued + 1 {
+		require.NoError(t, b.Publish(topic, []byte(strconv.Itoa(i)), false))
+	}
+	now := time.Now()
+	b.expire(now)
+	require.Equal(t, 1, bytes.Count(logs.Bytes(), []byte("queue is full")), logs.String())
+	// A fourth, a minute on: said, with the two passed over.
+	c := persistent(t, b, "flow-3", nil)
+	tok := c.Subscribe(topic, 1, nil)
+	require.True(t, tok.WaitTimeout(5*time.Second))
+	away(t, b, c, "flow-3")
+	for i := range MaxQueued + 1 {
+		require.NoError(t, b.Publish(topic, []byte(strconv.Itoa(i)), false))
+	}
+	b.expire(now.Add(time.Minute))
+	require.Equal(t, 2, bytes.Count(logs.Bytes(), []byte("queue is full")), logs.String())
+	require.Contains(t, logs.String(), "client=flow-3")
+	require.Contains(t, logs.String(), "others_since=2")
+}
