@@ -77,6 +77,9 @@ type Engine struct {
 	quit   chan struct{}
 	done   chan struct{}
 	once   sync.Once
+	// checking is the structure check (checkStructure), which reads the
+	// file: Close waits for it before it closes the file.
+	checking sync.WaitGroup
 	// made is whether Open made the state file (Made).
 	made bool
 	// file is the state file as opened (checkFile).
@@ -388,7 +391,11 @@ func open(path string, cfg *config.Config, opts *Opts) (*Engine, error) {
 	e.catchUp()
 	go e.loop()
 	go e.watchStalls(10*time.Second, 5*time.Second)
-	go e.checkStructure(cmp.Or(o.checkAfter, structureCheckAfter))
+	e.checking.Add(1)
+	go func() {
+		defer e.checking.Done()
+		e.checkStructure(cmp.Or(o.checkAfter, structureCheckAfter))
+	}()
 	if stray {
 		if err := e.reconcile(context.Background()); err != nil {
 			e.Close()
@@ -407,6 +414,7 @@ func (e *Engine) Close() error {
 	e.once.Do(func() {
 		close(e.quit)
 		<-e.done
+		e.checking.Wait() // a check under way reads the file to its end
 		err = e.db.Close()
 		switch {
 		case e.commitErr != nil:
