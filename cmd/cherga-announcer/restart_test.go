@@ -29,8 +29,19 @@ func brokers(t *testing.T, run func(t *testing.T, url, site string)) {
 		return
 	}
 	// A shared broker keeps sessions and retained messages: a site and an
-	// id of our own.
-	t.Run("external", func(t *testing.T) { run(t, ext, fmt.Sprintf("e2e%d", rand.Uint32())) })
+	// id of our own, and what it retains of the site is cleared after
+	// (the announcer's presence, its stop status).
+	t.Run("external", func(t *testing.T) {
+		site := fmt.Sprintf("e2e%d", rand.Uint32())
+		t.Cleanup(func() { // after the test's own: the announcer stopped
+			if l, err := sim.Listen(ext, "qms/"+site+"/#"); err == nil {
+				time.Sleep(500 * time.Millisecond) // the broker hands them over at once
+				l.ClearRetained()
+				l.Close()
+			}
+		})
+		run(t, ext, site)
+	})
 }
 
 // A call made while the announcer is down (restarting) stays with the
