@@ -15,6 +15,8 @@ import (
 	"time"
 
 	"github.com/stretchr/testify/require"
+
+	"github.com/cherga/cherga/internal/testkit"
 )
 
 // connect opens an MQTT 3.1.1 session of client id over TCP and returns
@@ -24,10 +26,20 @@ func connect(t *testing.T, addr, id string) net.Conn { return connectKeepalive(t
 // connectKeepalive connects with a keepalive of secs (0: none, and the
 // broker never drops the client for silence).
 func connectKeepalive(t *testing.T, addr, id string, secs byte) net.Conn {
+	return connectSession(t, addr, id, secs, true)
+}
+
+// connectSession is connectKeepalive with a clean session or, clean
+// false, a persistent one.
+func connectSession(t *testing.T, addr, id string, secs byte, clean bool) net.Conn {
 	t.Helper()
 	c, err := net.Dial("tcp", addr)
 	require.NoError(t, err)
-	pk := append([]byte{0x10, byte(12 + len(id)), 0, 4, 'M', 'Q', 'T', 'T', 4, 2, 0, secs, 0, byte(len(id))}, id...)
+	flags := byte(0)
+	if clean {
+		flags = 2
+	}
+	pk := append([]byte{0x10, byte(12 + len(id)), 0, 4, 'M', 'Q', 'T', 'T', 4, flags, 0, secs, 0, byte(len(id))}, id...)
 	_, err = c.Write(pk)
 	require.NoError(t, err)
 	ack := make([]byte, 4)
@@ -219,7 +231,7 @@ func TestInlineSubscribeRetained(t *testing.T) {
 func TestSlowReaderHoldsNobodyUp(t *testing.T) {
 	defer func(d time.Duration) { writeTimeout = d }(writeTimeout)
 	writeTimeout = time.Hour
-	var logs syncBuffer
+	var logs testkit.Log
 	b, err := Start("127.0.0.1:0", slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelWarn})))
 	require.NoError(t, err)
 	defer b.Close()
@@ -254,25 +266,7 @@ func TestSlowReaderHoldsNobodyUp(t *testing.T) {
 	require.Equal(t, byte(3), typ, "PUBLISH")
 	require.True(t, bytes.Contains(body, []byte("qms/test/board/1")) && bytes.HasSuffix(body, []byte("А023")), "%q", body)
 	// The slow one was dropped, and the log says so once.
-	require.Equal(t, 1, strings.Count(logs.String(), "broker: a client read slower than the office wrote to it, and was dropped"), logs.String())
-}
-
-// syncBuffer is a bytes.Buffer for a log written from several goroutines.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
+	require.Equal(t, 1, logs.Count("broker: a client read slower than the office wrote to it, and was dropped"), logs.String())
 }
 
 // What mochi wrote before it closes a client's connection (a DISCONNECT

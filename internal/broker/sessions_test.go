@@ -3,9 +3,7 @@ package broker
 import (
 	"bytes"
 	"fmt"
-	"io"
 	"log/slog"
-	"net"
 	"strconv"
 	"sync/atomic"
 	"testing"
@@ -193,7 +191,7 @@ func TestQueueCutWhenClientGoes(t *testing.T) {
 	require.NoError(t, err)
 	defer b.Close()
 	const id, topic = "deaf", "qms/test/events"
-	c := connectKeepalivePersistent(t, b.Addr(), id)
+	c := connectSession(t, b.Addr(), id, 0, false)
 	subscribe(t, c, 1, topic)
 	typ, _ := readPacket(t, c)
 	require.Equal(t, byte(9), typ, "SUBACK") // and it acknowledges nothing
@@ -250,22 +248,6 @@ func TestSessionsAwayBounded(t *testing.T) {
 	require.True(t, ok, "connected")
 	// What went took its subscriptions along.
 	require.Len(t, b.srv.Topics.Subscribers("qms/test/x").Subscriptions, MaxAway)
-}
-
-// connectKeepalivePersistent is connectKeepalive with a persistent session
-// (clean_session false) and no keepalive.
-func connectKeepalivePersistent(t *testing.T, addr, id string) net.Conn {
-	t.Helper()
-	c, err := net.Dial("tcp", addr)
-	require.NoError(t, err)
-	pk := append([]byte{0x10, byte(12 + len(id)), 0, 4, 'M', 'Q', 'T', 'T', 4, 0, 0, 0, 0, byte(len(id))}, id...)
-	_, err = c.Write(pk)
-	require.NoError(t, err)
-	ack := make([]byte, 4)
-	_, err = io.ReadFull(c, ack)
-	require.NoError(t, err)
-	require.Equal(t, byte(0x20), ack[0], "CONNACK")
-	return c
 }
 
 // Queues that fill together are said once a minute at most, the next line

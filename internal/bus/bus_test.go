@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"log/slog"
 	"math/rand/v2"
-	"os"
 	"strings"
 	"testing"
 	"time"
@@ -121,9 +120,6 @@ func TestStatusRestored(t *testing.T) {
 	const restoreEvery = 300 * time.Millisecond
 	bus.SetRestoreEvery(t, restoreEvery)
 	quiet := slog.New(slog.DiscardHandler)
-	brk, err := broker.Start("127.0.0.1:0", quiet)
-	require.NoError(t, err)
-	t.Cleanup(func() { brk.Close() })
 	run := func(t *testing.T, url, root string, connect func(bus.Opts) *bus.Client) {
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 		defer cancel()
@@ -167,16 +163,5 @@ func TestStatusRestored(t *testing.T) {
 		_, err = l.WaitAfter(short, mark, root+"/status", func(m sim.Message) bool { return string(m.Payload) == own })
 		require.Error(t, err, "a client closed restores nothing")
 	}
-	t.Run("inline", func(t *testing.T) {
-		run(t, brk.URL(), "qms/ri", func(o bus.Opts) *bus.Client { return bus.ConnectInline(o, brk) })
-	})
-	over := func(o bus.Opts) *bus.Client {
-		cl, err := bus.Connect(context.Background(), o)
-		require.NoError(t, err)
-		return cl
-	}
-	t.Run("embedded", func(t *testing.T) { run(t, brk.URL(), "qms/re", over) })
-	if url := os.Getenv("CHERGA_TEST_BROKER"); url != "" {
-		t.Run("external", func(t *testing.T) { run(t, url, fmt.Sprintf("qms/restore%d", rand.Uint32()), over) })
-	}
+	eachBroker(t, "qms/restore", run)
 }

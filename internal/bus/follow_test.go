@@ -25,9 +25,6 @@ import (
 // CHERGA_TEST_BROKER is set.
 func TestFollow(t *testing.T) {
 	quiet := slog.New(slog.DiscardHandler)
-	brk, err := broker.Start("127.0.0.1:0", quiet)
-	require.NoError(t, err)
-	t.Cleanup(func() { brk.Close() })
 	run := func(t *testing.T, url, root string, connect func(bus.Opts) *bus.Client) {
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 		defer cancel()
@@ -76,16 +73,28 @@ func TestFollow(t *testing.T) {
 		hear(3)
 		require.Equal(t, []string{root + "/announcer/a before", root + "/announcer/b after", root + "/announcer/b "}, heard)
 	}
+	eachBroker(t, "qms/follow", run)
+}
+
+// eachBroker runs a test of the controller's client in its own process
+// (inline), over a connection to the embedded broker, and to Mosquitto when
+// CHERGA_TEST_BROKER is set (under a root of its own: a shared broker keeps
+// sessions and retained messages), each under a root that begins with
+// root.
+func eachBroker(t *testing.T, root string, run func(t *testing.T, url, root string, connect func(bus.Opts) *bus.Client)) {
+	brk, err := broker.Start("127.0.0.1:0", slog.New(slog.DiscardHandler))
+	require.NoError(t, err)
+	t.Cleanup(func() { brk.Close() })
 	t.Run("inline", func(t *testing.T) {
-		run(t, brk.URL(), "qms/fi", func(o bus.Opts) *bus.Client { return bus.ConnectInline(o, brk) })
+		run(t, brk.URL(), root+"i", func(o bus.Opts) *bus.Client { return bus.ConnectInline(o, brk) })
 	})
 	over := func(o bus.Opts) *bus.Client {
 		cl, err := bus.Connect(context.Background(), o)
 		require.NoError(t, err)
 		return cl
 	}
-	t.Run("embedded", func(t *testing.T) { run(t, brk.URL(), "qms/fe", over) })
+	t.Run("embedded", func(t *testing.T) { run(t, brk.URL(), root+"e", over) })
 	if url := os.Getenv("CHERGA_TEST_BROKER"); url != "" {
-		t.Run("external", func(t *testing.T) { run(t, url, fmt.Sprintf("qms/follow%d", rand.Uint32()), over) })
+		t.Run("external", func(t *testing.T) { run(t, url, fmt.Sprintf("%s%d", root, rand.Uint32()), over) })
 	}
 }
