@@ -149,10 +149,7 @@ func (h *sessions) OnDisconnect(cl *mqtt.Client, _ error, expire bool) {
 			return cmp.Or(cmp.Compare(a.Created, b.Created), cmp.Compare(a.PacketID, b.PacketID))
 		})
 		for _, pk := range pks[min(MaxQueued, len(pks)):] {
-			if cl.State.Inflight.Delete(pk.PacketID) {
-				atomic.AddInt64(&h.srv.Info.Inflight, -1)
-				atomic.AddInt64(&h.srv.Info.InflightDropped, 1)
-			}
+			h.drop(cl, pk.PacketID)
 		}
 	}
 	h.mu.Lock()
@@ -193,7 +190,15 @@ func (h *sessions) OnDisconnect(cl *mqtt.Client, _ error, expire bool) {
 // set a Receive Maximum and has used it up: mochi v2.7.9 queues the
 // message again after this hook, up to maxWritesPending, for QueuedAge.)
 func (h *sessions) OnQosPublish(cl *mqtt.Client, pk packets.Packet, _ int64, _ int) {
-	if cl.Closed() && cl.State.Inflight.Len() > MaxQueued && cl.State.Inflight.Delete(pk.PacketID) {
+	if cl.Closed() && cl.State.Inflight.Len() > MaxQueued {
+		h.drop(cl, pk.PacketID)
+	}
+}
+
+// drop takes the message of packet id out of cl's queue, counted as mochi
+// counts a message it drops.
+func (h *sessions) drop(cl *mqtt.Client, id uint16) {
+	if cl.State.Inflight.Delete(id) {
 		atomic.AddInt64(&h.srv.Info.Inflight, -1)
 		atomic.AddInt64(&h.srv.Info.InflightDropped, 1)
 	}
