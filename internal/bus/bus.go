@@ -429,17 +429,11 @@ func (cl *Client) onConnect(c paho.Client) {
 // a connection of that run it has not seen die). A run that stopped
 // cleanly ("stopped":true) runs no more.
 func (cl *Client) onStatus(_ paho.Client, m paho.Message) {
+	// The status cleared (an empty retained message), or garbage, reads
+	// as a status of no run: another than this run's, and no twin's.
 	var st siteStatus
 	if json.Unmarshal(m.Payload(), &st) != nil {
-		// The status cleared (an empty retained message), or garbage:
-		// a device reads no controller there either.
-		cl.mu.Lock()
-		back := cl.own.closed()
-		cl.mu.Unlock()
-		if back && cl.overwritten(m.Payload()) {
-			go cl.restoreStatus()
-		}
-		return
+		st = siteStatus{}
 	}
 	cl.mu.Lock()
 	connect := cl.connects
