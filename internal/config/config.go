@@ -949,246 +949,299 @@ func Unseen(s string, lines bool) rune {
 	return -1
 }
 
+// Validate checks the whole configuration and returns every problem it
+// finds (Errors), each naming its field and, for a loaded file, its line.
 func (c *Config) Validate() error {
-	var errs Errors
-	bad := func(field, format string, args ...any) {
-		errs = append(errs, &FieldError{Field: field, Message: fmt.Sprintf(format, args...), Where: c.Where(field)})
+	v := &validation{c: c, pins: map[string]string{}, serials: map[string]string{}}
+	v.office()
+	services := v.services()
+	served := v.counters(services)
+	v.printerProfiles()
+	v.kiosks(services, served)
+	v.broker()
+	if len(v.errs) > 0 {
+		return v.errs
 	}
-	if !idRe.MatchString(c.Site) {
-		bad("site", "must be 1-32 Latin letters (a-z, A-Z), digits, _ or - (it is part of MQTT topics), got %q", c.Site)
-	}
-	if c.Office.Name == "" {
-		bad("office.name", "is required (it heads every ticket)")
-	}
-	texts := func(f string, lines bool, ss ...string) {
-		for i, s := range ss {
-			if r := Unseen(s, lines && i == 0); r >= 0 {
-				bad(f+[]string{"", "_en"}[min(i, 1)], "holds %U, a character one cannot see or that steers a device (a control or format character, such as an escape or a bidi override): write the text alone, got %q", r, s)
-			}
+	return nil
+}
+
+// validation is one run of Validate: the problems found so far, and what
+// parts of the office claim that must not be claimed twice.
+type validation struct {
+	c    *Config
+	errs Errors
+	// pins is the GPIO pins used: pin → the field that uses it.
+	pins map[string]string
+	// A serial device opens for one user alone: a scanner set on a
+	// printer's port shuts the printer out, or the other way round.
+	serials map[string]string // path → whose it is
+}
+
+func (v *validation) bad(field, format string, args ...any) {
+	v.errs = append(v.errs, &FieldError{Field: field, Message: fmt.Sprintf(format, args...), Where: v.c.Where(field)})
+}
+
+// texts refuses what a person cannot see in texts shown or printed: f
+// and f_en for ss[0] and ss[1]; lines lets the first have newlines.
+func (v *validation) texts(f string, lines bool, ss ...string) {
+	for i, s := range ss {
+		if r := Unseen(s, lines && i == 0); r >= 0 {
+			v.bad(f+[]string{"", "_en"}[min(i, 1)], "holds %U, a character one cannot see or that steers a device (a control or format character, such as an escape or a bidi override): write the text alone, got %q", r, s)
 		}
 	}
-	texts("office.name", false, c.Office.Name, c.Office.NameEn)
-	texts("office.footer", true, c.Office.Footer)
+}
+
+func (v *validation) usePin(field, pin string) {
+	if other, dup := claim(v.pins, pin, field); dup {
+		v.bad(field, "pin %s is already used by %s", pin, other)
+	}
+}
+
+func (v *validation) useSerial(field, spec, whose string) {
+	path := serialPath(spec)
+	if other, dup := claim(v.serials, path, whose); dup {
+		v.bad(field, "%s is already %s: a serial device has one user, and the first to open it shuts the other out", path, other)
+	}
+}
+
+// office checks the office's own settings.
+func (v *validation) office() {
+	c := v.c
+	if !idRe.MatchString(c.Site) {
+		v.bad("site", "must be 1-32 Latin letters (a-z, A-Z), digits, _ or - (it is part of MQTT topics), got %q", c.Site)
+	}
+	if c.Office.Name == "" {
+		v.bad("office.name", "is required (it heads every ticket)")
+	}
+	v.texts("office.name", false, c.Office.Name, c.Office.NameEn)
+	v.texts("office.footer", true, c.Office.Footer)
 	if u := c.Office.StatusURL; u != "" {
 		if p, err := url.Parse(strings.NewReplacer("{site}", "s", "{id}", "1", "{ticket}", "A1").Replace(u)); err != nil || (p.Scheme != "https" && p.Scheme != "http") || p.Hostname() == "" {
-			bad("office.status_url", "must be a web address, https://… or http://…, which a citizen's phone opens from the QR code; got %q", u)
+			v.bad("office.status_url", "must be a web address, https://… or http://…, which a citizen's phone opens from the QR code; got %q", u)
 		}
 	}
 	if c.GPIO.DebounceMS != 0 && (c.GPIO.DebounceMS < 5 || c.GPIO.DebounceMS > 200) {
-		bad("gpio.debounce_ms", "must be 0 (30 ms) or 5..200 ms, got %d", c.GPIO.DebounceMS)
+		v.bad("gpio.debounce_ms", "must be 0 (30 ms) or 5..200 ms, got %d", c.GPIO.DebounceMS)
 	}
 	if _, err := time.LoadLocation(c.Office.Timezone); err != nil || c.Office.Timezone == "" {
-		bad("office.timezone", "must be an IANA time zone such as Europe/Kyiv, got %q", c.Office.Timezone)
+		v.bad("office.timezone", "must be an IANA time zone such as Europe/Kyiv, got %q", c.Office.Timezone)
 	}
 	for day, h := range c.Office.Hours {
 		if !contains(Weekdays, day) {
-			bad("office.hours."+day, "unknown weekday; use one of %s", strings.Join(Weekdays, ", "))
+			v.bad("office.hours."+day, "unknown weekday; use one of %s", strings.Join(Weekdays, ", "))
 			continue
 		}
 		if _, _, err := ParseHours(h); err != nil {
-			bad("office.hours."+day, "%v", err)
+			v.bad("office.hours."+day, "%v", err)
 		}
 	}
 	// A citizen hears Ukrainian first, English second, if at all.
 	for i, l := range c.Office.Languages {
 		switch {
 		case !slices.Contains(audio.Langs, l):
-			bad(fmt.Sprintf("office.languages[%d]", i), "must be one of %s, got %q", strings.Join(audio.Langs, ", "), l)
+			v.bad(fmt.Sprintf("office.languages[%d]", i), "must be one of %s, got %q", strings.Join(audio.Langs, ", "), l)
 		case i == 0 && l != audio.Langs[0]:
-			bad("office.languages[0]", "must be %s: calls are announced in Ukrainian first, got %q", audio.Langs[0], l)
+			v.bad("office.languages[0]", "must be %s: calls are announced in Ukrainian first, got %q", audio.Langs[0], l)
 		case slices.Index(c.Office.Languages, l) < i:
-			bad(fmt.Sprintf("office.languages[%d]", i), "%q is already announced", l)
+			v.bad(fmt.Sprintf("office.languages[%d]", i), "%q is already announced", l)
 		}
 	}
 	if c.Office.BoardBlinkSec < 0 || c.Office.BoardBlinkSec > 600 {
-		bad("office.board_blink_s", "must be 0..600 seconds, got %d", c.Office.BoardBlinkSec)
+		v.bad("office.board_blink_s", "must be 0..600 seconds, got %d", c.Office.BoardBlinkSec)
 	}
 	if c.Office.HallSize < 1 || c.Office.HallSize > 50 {
-		bad("office.hall_size", "must be 1..50, got %d", c.Office.HallSize)
+		v.bad("office.hall_size", "must be 1..50, got %d", c.Office.HallSize)
 	}
 	for i, d := range c.Office.Holidays {
 		if _, err := time.Parse("2006-01-02", d); err != nil {
-			bad(fmt.Sprintf("office.holidays[%d]", i), "must be a date such as 2026-01-01, got %q", d)
+			v.bad(fmt.Sprintf("office.holidays[%d]", i), "must be a date such as 2026-01-01, got %q", d)
 		}
 	}
 	if c.Office.RecallLimit < 1 || c.Office.RecallLimit > 20 {
-		bad("office.recall_limit", "must be 1..20, got %d", c.Office.RecallLimit)
+		v.bad("office.recall_limit", "must be 1..20, got %d", c.Office.RecallLimit)
 	}
 	if c.Office.NextGuardSec < -1 || c.Office.NextGuardSec > 120 {
-		bad("office.next_guard_s", "must be 0 (10 s), 1..120 seconds, or -1 for no guard, got %d", c.Office.NextGuardSec)
+		v.bad("office.next_guard_s", "must be 0 (10 s), 1..120 seconds, or -1 for no guard, got %d", c.Office.NextGuardSec)
 	}
 	if c.Office.NoShowGraceMin < 0 || c.Office.NoShowGraceMin > 240 {
-		bad("office.noshow_grace_min", "must be 0..240 minutes, got %v", c.Office.NoShowGraceMin)
+		v.bad("office.noshow_grace_min", "must be 0..240 minutes, got %v", c.Office.NoShowGraceMin)
 	}
 	for i, pc := range c.Office.PriorityCategories {
 		if !idRe.MatchString(pc) {
-			bad(fmt.Sprintf("office.priority_categories[%d]", i), "must be 1-32 Latin letters, digits, _ or - (it goes into events and statistics), got %q", pc)
+			v.bad(fmt.Sprintf("office.priority_categories[%d]", i), "must be 1-32 Latin letters, digits, _ or - (it goes into events and statistics), got %q", pc)
 		}
 	}
 	if c.Office.StatsDays < 1 || c.Office.StatsDays > 3660 {
-		bad("office.stats_days", "must be 1..3660 days, got %d", c.Office.StatsDays)
+		v.bad("office.stats_days", "must be 1..3660 days, got %d", c.Office.StatsDays)
 	}
+}
+
+// services checks the services and returns their ids.
+func (v *validation) services() map[string]bool {
+	c := v.c
 	services := map[string]bool{}
 	prefixes := map[string]string{}
 	seqWidth := map[string]int{}
 	if len(c.Services) == 0 {
-		bad("services", "at least one service is required")
+		v.bad("services", "at least one service is required")
 	}
 	for i, s := range c.Services {
 		f := fmt.Sprintf("services[%d]", i)
 		if !idRe.MatchString(s.ID) {
-			bad(f+".id", "must be 1-32 Latin letters (a-z, A-Z), digits, _ or -, got %q", s.ID)
+			v.bad(f+".id", "must be 1-32 Latin letters (a-z, A-Z), digits, _ or -, got %q", s.ID)
 		} else if services[s.ID] {
-			bad(f+".id", "%q is used twice", s.ID)
+			v.bad(f+".id", "%q is used twice", s.ID)
 		}
 		services[s.ID] = true
 		if s.Name == "" {
-			bad(f+".name", "is required (it is printed on the ticket)")
+			v.bad(f+".name", "is required (it is printed on the ticket)")
 		}
-		texts(f+".name", false, s.Name, s.NameEn)
+		v.texts(f+".name", false, s.Name, s.NameEn)
 		if n := utf8.RuneCountInString(s.Prefix); n < 1 || n > 2 {
-			bad(f+".prefix", "must be 1 or 2 letters, got %q", s.Prefix)
+			v.bad(f+".prefix", "must be 1 or 2 letters, got %q", s.Prefix)
 		} else if rest := strings.TrimLeft(s.Prefix, ukCapitals); rest != "" {
 			r, _ := utf8.DecodeRuneInString(rest)
-			bad(f+".prefix", "must be Ukrainian capital letters (А, Б, … Я), which the voice says; got %q: %s", s.Prefix, notCapital(r))
+			v.bad(f+".prefix", "must be Ukrainian capital letters (А, Б, … Я), which the voice says; got %q: %s", s.Prefix, notCapital(r))
 		} else if other, dup := prefixes[s.Prefix]; dup {
-			bad(f+".prefix", "%q is already the prefix of %q: two services would print the same labels", s.Prefix, other)
+			v.bad(f+".prefix", "%q is already the prefix of %q: two services would print the same labels", s.Prefix, other)
 		} else {
 			prefixes[s.Prefix] = s.ID
 		}
 		if s.Width < 1 || s.Width > 4 {
-			bad(f+".width", "must be 1..4 digits, got %d", s.Width)
+			v.bad(f+".width", "must be 1..4 digits, got %d", s.Width)
 		}
 		if s.AvgServiceMin < 0 || s.AvgServiceMin > 480 {
-			bad(f+".avg_service_min", "must be 0..480 minutes, got %v", s.AvgServiceMin)
+			v.bad(f+".avg_service_min", "must be 0..480 minutes, got %v", s.AvgServiceMin)
 		}
 		for day, h := range s.Hours {
 			if !contains(Weekdays, day) {
-				bad(f+".hours."+day, "unknown weekday; use one of %s", strings.Join(Weekdays, ", "))
+				v.bad(f+".hours."+day, "unknown weekday; use one of %s", strings.Join(Weekdays, ", "))
 				continue
 			}
 			if _, _, err := ParseHours(h); err != nil {
-				bad(f+".hours."+day, "%v", err)
+				v.bad(f+".hours."+day, "%v", err)
 			}
 		}
 		if s.Sequence != "" {
 			if !idRe.MatchString(s.Sequence) {
-				bad(f+".sequence", "must be 1-32 Latin letters (a-z, A-Z), digits, _ or -, got %q", s.Sequence)
+				v.bad(f+".sequence", "must be 1-32 Latin letters (a-z, A-Z), digits, _ or -, got %q", s.Sequence)
 			} else if w, seen := seqWidth[s.Sequence]; seen && w != s.Width {
-				bad(f+".sequence", "services of sequence %q must have the same width (%d and %d)", s.Sequence, w, s.Width)
+				v.bad(f+".sequence", "services of sequence %q must have the same width (%d and %d)", s.Sequence, w, s.Width)
 			} else {
 				seqWidth[s.Sequence] = s.Width
 			}
 		}
 		if s.DailyCap < 0 {
-			bad(f+".daily_cap", "must be 0 (no cap) or more, got %d", s.DailyCap)
+			v.bad(f+".daily_cap", "must be 0 (no cap) or more, got %d", s.DailyCap)
 		}
 	}
 	for i, s := range c.Services {
 		if s.Sequence != "" && s.Sequence != s.ID && services[s.Sequence] {
-			bad(fmt.Sprintf("services[%d].sequence", i), "%q is the id of another service; name the shared sequence apart", s.Sequence)
+			v.bad(fmt.Sprintf("services[%d].sequence", i), "%q is the id of another service; name the shared sequence apart", s.Sequence)
 		}
 	}
+	return services
+}
+
+// counters checks the counters and returns the services they serve.
+func (v *validation) counters(services map[string]bool) map[string]bool {
+	c := v.c
 	counters := map[string]bool{}
-	pins := map[string]string{}
-	usePin := func(field, pin string) {
-		if other, dup := claim(pins, pin, field); dup {
-			bad(field, "pin %s is already used by %s", pin, other)
-		}
-	}
 	for i, ct := range c.Counters {
 		f := fmt.Sprintf("counters[%d]", i)
 		if !counterRe.MatchString(ct.ID) {
-			bad(f+".id", "must be a number 1..9999, which the voice says («вікно п'ять»), got %q", ct.ID)
+			v.bad(f+".id", "must be a number 1..9999, which the voice says («вікно п'ять»), got %q", ct.ID)
 		} else if counters[ct.ID] {
-			bad(f+".id", "%q is used twice", ct.ID)
+			v.bad(f+".id", "%q is used twice", ct.ID)
 		}
 		counters[ct.ID] = true
 		if len(ct.Services) == 0 {
-			bad(f+".services", "a counter must serve at least one service")
+			v.bad(f+".services", "a counter must serve at least one service")
 		}
 		for j, s := range ct.Services {
 			if !services[s] {
-				bad(fmt.Sprintf("%s.services[%d]", f, j), "unknown service %q", s)
+				v.bad(fmt.Sprintf("%s.services[%d]", f, j), "unknown service %q", s)
 			}
 		}
 		for s, w := range ct.Weights {
 			if !contains(ct.Services, s) {
-				bad(f+".weights."+s, "the counter does not serve %q", s)
+				v.bad(f+".weights."+s, "the counter does not serve %q", s)
 			} else if w <= 0 || w > 100 {
-				bad(f+".weights."+s, "must be above 0 and at most 100, got %v", w)
+				v.bad(f+".weights."+s, "must be above 0 and at most 100, got %v", w)
 			}
 		}
 		if ct.Kind != "window" && ct.Kind != "cabinet" {
-			bad(f+".kind", "must be window or cabinet, got %q", ct.Kind)
+			v.bad(f+".kind", "must be window or cabinet, got %q", ct.Kind)
 		}
 		if err := ct.Board.Validate(); err != nil {
 			var fe *display.FieldError
 			if errors.As(err, &fe) {
-				bad(f+".board."+fe.Field, "%s", fe.Message)
+				v.bad(f+".board."+fe.Field, "%s", fe.Message)
 			} else {
-				bad(f+".board", "%v", err)
+				v.bad(f+".board", "%v", err)
 			}
 		} else if p := c.Board(&ct).Awtrix.Prefix; ct.Board.Mode == display.ModeAwtrix && (p == c.Root() || strings.HasPrefix(p, c.Root()+"/")) {
-			bad(f+".board.awtrix.prefix", "%q is inside the office's own topics (%s/…), where the controller would read what it sends the matrix as inputs: give the prefix set on the AWTRIX (awtrix_5a3f1c)", p, c.Root())
+			v.bad(f+".board.awtrix.prefix", "%q is inside the office's own topics (%s/…), where the controller would read what it sends the matrix as inputs: give the prefix set on the AWTRIX (awtrix_5a3f1c)", p, c.Root())
 		}
 		for _, action := range slices.Sorted(maps.Keys(ct.Buttons)) { // an error names the same pin every time
 			pin := ct.Buttons[action]
 			if !contains(CounterActions, action) {
-				bad(f+".buttons."+action, "unknown action; use one of %s", strings.Join(CounterActions, ", "))
+				v.bad(f+".buttons."+action, "unknown action; use one of %s", strings.Join(CounterActions, ", "))
 			}
-			usePin(f+".buttons."+action, pin)
+			v.usePin(f+".buttons."+action, pin)
 		}
-		usePin(f+".lamp", ct.Lamp)
+		v.usePin(f+".lamp", ct.Lamp)
 	}
 	if len(c.Counters) == 0 {
 		// A restart on it would send every waiting citizen home, and a
 		// citizen at a counter back to the queue: no counter calls anyone.
-		bad("counters", "at least one counter is required: with none, nobody is called, and every ticket waiting today would expire")
+		v.bad("counters", "at least one counter is required: with none, nobody is called, and every ticket waiting today would expire")
 	}
 	// A service no counter serves may stay (reached by no button: kept
 	// for a counter to come back, or transfers, which refuse it until
-	// then); a button of one is refused below, as its tickets would never
-	// be called.
+	// then); a kiosk's button for one is refused (kiosks), as its tickets
+	// would never be called.
 	served := map[string]bool{}
 	for _, ct := range c.Counters {
 		for _, s := range ct.Services {
 			served[s] = true
 		}
 	}
-	kiosks := map[string]bool{}
-	printers := map[string]string{}
-	var scanners []string
-	// A serial device opens for one user alone: a scanner set on a
-	// printer's port shuts the printer out, or the other way round.
-	serials := map[string]string{} // path → whose it is
-	useSerial := func(field, spec, whose string) {
-		path := serialPath(spec)
-		if other, dup := claim(serials, path, whose); dup {
-			bad(field, "%s is already %s: a serial device has one user, and the first to open it shuts the other out", path, other)
-		}
-	}
+	return served
+}
+
+// printerProfiles checks the office's own printer profiles.
+func (v *validation) printerProfiles() {
+	c := v.c
 	profiles := map[string]bool{}
 	for i, p := range c.PrinterProfiles {
 		f := fmt.Sprintf("printer_profiles[%d]", i)
 		switch {
 		case p == nil || p.Name == "":
-			bad(f+".name", "is required: the name kiosks give in their profile")
+			v.bad(f+".name", "is required: the name kiosks give in their profile")
 			continue
 		case profiles[p.Name]:
-			bad(f+".name", "%q is used twice", p.Name)
+			v.bad(f+".name", "%q is used twice", p.Name)
 		}
 		profiles[p.Name] = true
 		if err := p.Validate(); err != nil {
-			bad(f, "%v", err)
+			v.bad(f, "%v", err)
 		}
 	}
+}
+
+// kiosks checks the kiosks, their buttons and their devices.
+func (v *validation) kiosks(services, served map[string]bool) {
+	c := v.c
+	kiosks := map[string]bool{}
+	printers := map[string]string{}
+	var scanners []string
 	for i, k := range c.Kiosks {
 		f := fmt.Sprintf("kiosks[%d]", i)
 		if !idRe.MatchString(k.ID) {
-			bad(f+".id", "must be 1-32 Latin letters (a-z, A-Z), digits, _ or -, got %q", k.ID)
+			v.bad(f+".id", "must be 1-32 Latin letters (a-z, A-Z), digits, _ or -, got %q", k.ID)
 		} else if kiosks[k.ID] {
-			bad(f+".id", "%q is used twice", k.ID)
+			v.bad(f+".id", "%q is used twice", k.ID)
 		}
 		kiosks[k.ID] = true
 		if k.Scanner != "" {
@@ -1197,82 +1250,83 @@ func (c *Config) Validate() error {
 		// Two kiosks on one printer would read each other's status replies.
 		if p := strings.TrimSpace(k.Printer); p != "" && p != "none" {
 			if other, dup := printers[p]; dup {
-				bad(f+".printer", "%s is already the printer of kiosk %s: each kiosk needs its own", p, other)
+				v.bad(f+".printer", "%s is already the printer of kiosk %s: each kiosk needs its own", p, other)
 			} else {
-				useSerial(f+".printer", p, "the printer of kiosk "+k.ID)
+				v.useSerial(f+".printer", p, "the printer of kiosk "+k.ID)
 			}
 			printers[p] = k.ID
 		}
-		useSerial(f+".scanner", strings.TrimSpace(k.Scanner), "the scanner of kiosk "+k.ID)
+		v.useSerial(f+".scanner", strings.TrimSpace(k.Scanner), "the scanner of kiosk "+k.ID)
 		for j, b := range k.Buttons {
 			bf := fmt.Sprintf("%s.buttons[%d]", f, j)
 			switch {
 			case !services[b.Service]:
-				bad(bf+".service", "unknown service %q", b.Service)
+				v.bad(bf+".service", "unknown service %q", b.Service)
 			case !served[b.Service]:
 				// Its tickets would never be called.
-				bad(bf+".service", "no counter serves %q: give it a counter, or take its button away", b.Service)
+				v.bad(bf+".service", "no counter serves %q: give it a counter, or take its button away", b.Service)
 			}
 			if b.Category != "" && !contains(c.Office.PriorityCategories, b.Category) {
-				bad(bf+".category", "unknown priority category %q; office.priority_categories has %v", b.Category, c.Office.PriorityCategories)
+				v.bad(bf+".category", "unknown priority category %q; office.priority_categories has %v", b.Category, c.Office.PriorityCategories)
 			}
-			usePin(bf+".pin", b.Pin)
-			usePin(bf+".lamp", b.Lamp)
+			v.usePin(bf+".pin", b.Pin)
+			v.usePin(bf+".lamp", b.Lamp)
 		}
-		usePin(f+".buzzer", k.Buzzer)
+		v.usePin(f+".buzzer", k.Buzzer)
 		if k.LongPressMS != 0 && (k.LongPressMS < 500 || k.LongPressMS > 10000) {
-			bad(f+".long_press_ms", "must be 0 (off) or 500..10000 ms, got %d", k.LongPressMS)
+			v.bad(f+".long_press_ms", "must be 0 (off) or 500..10000 ms, got %d", k.LongPressMS)
 		}
 		if k.AppointmentCodes != "" {
 			if _, err := regexp.Compile(k.AppointmentCodes); err != nil {
-				bad(f+".appointment_codes", "is not a regular expression (RE2): %v", err)
+				v.bad(f+".appointment_codes", "is not a regular expression (RE2): %v", err)
 			}
 		}
 		if k.ScanPrint != nil && *k.ScanPrint && (k.Scanner == "" || strings.TrimSpace(k.Printer) == "" || strings.TrimSpace(k.Printer) == "none") {
-			bad(f+".scan_print", "needs a scanner and a printer at the kiosk")
+			v.bad(f+".scan_print", "needs a scanner and a printer at the kiosk")
 		}
 		if k.PressIntervalMS != 0 && (k.PressIntervalMS < 500 || k.PressIntervalMS > 60000) {
-			bad(f+".press_interval_ms", "must be 0 (2000 ms) or 500..60000 ms, got %d", k.PressIntervalMS)
+			v.bad(f+".press_interval_ms", "must be 0 (2000 ms) or 500..60000 ms, got %d", k.PressIntervalMS)
 		}
 		if k.PressesPerMinute != 0 && (k.PressesPerMinute < 1 || k.PressesPerMinute > 6000) {
-			bad(f+".presses_per_minute", "must be 0 (30) or 1..6000, got %d", k.PressesPerMinute)
+			v.bad(f+".presses_per_minute", "must be 0 (30) or 1..6000, got %d", k.PressesPerMinute)
 		}
 		if k.StatusPollMS != 0 && (k.StatusPollMS < 100 || k.StatusPollMS > 3600000) {
-			bad(f+".status_poll_ms", "must be 0 (500 ms) or 100..3600000 ms, got %d", k.StatusPollMS)
+			v.bad(f+".status_poll_ms", "must be 0 (500 ms) or 100..3600000 ms, got %d", k.StatusPollMS)
 		}
 		// Beyond 5 s a press waits for a printer switched off longer than
 		// a citizen waits for a ticket.
 		if k.StatusTimeoutMS != 0 && (k.StatusTimeoutMS < 100 || k.StatusTimeoutMS > 5000) {
-			bad(f+".status_timeout_ms", "must be 0 (500 ms) or 100..5000 ms, got %d", k.StatusTimeoutMS)
+			v.bad(f+".status_timeout_ms", "must be 0 (500 ms) or 100..5000 ms, got %d", k.StatusTimeoutMS)
 		}
 		switch {
 		case k.LogoNV < 0 || k.LogoNV > 255:
-			bad(f+".logo_nv", "must be 0 (none) or the key 1..255 of a logo stored in the printer, got %d", k.LogoNV)
+			v.bad(f+".logo_nv", "must be 0 (none) or the key 1..255 of a logo stored in the printer, got %d", k.LogoNV)
 		case k.Logo != "" && k.LogoNV != 0:
-			bad(f+".logo", "give either logo (a PNG file) or logo_nv (a logo stored in the printer), not both")
+			v.bad(f+".logo", "give either logo (a PNG file) or logo_nv (a logo stored in the printer), not both")
 		case k.Logo != "" && !filepath.IsAbs(k.Logo):
-			bad(f+".logo", "must be an absolute path, such as /etc/cherga/logo.png, got %q", k.Logo)
+			v.bad(f+".logo", "must be an absolute path, such as /etc/cherga/logo.png, got %q", k.Logo)
 		}
 	}
 	// A scanner tells a ticket's QR code by its {id}: without it, the
 	// kiosk could not start.
 	if len(scanners) > 0 && c.Office.StatusURL != "" && !strings.Contains(c.Office.StatusURL, "{id}") {
-		bad("office.status_url", "has no {id}, which the scanner of kiosk %s needs to tell a scanned ticket: %q", strings.Join(scanners, ", "), c.Office.StatusURL)
+		v.bad("office.status_url", "has no {id}, which the scanner of kiosk %s needs to tell a scanned ticket: %q", strings.Join(scanners, ", "), c.Office.StatusURL)
 	}
+}
+
+// broker checks how the office reaches its broker.
+func (v *validation) broker() {
+	c := v.c
 	u := c.Broker.URL
 	if u != "embedded" {
 		if err := CheckBrokerURL(u); err != nil {
-			bad("broker.url", "%v", err)
+			v.bad("broker.url", "%v", err)
 		}
 	}
 	if u == "embedded" && (c.Broker.Username != "" || c.Broker.Password != "") {
-		bad("broker.username", "the embedded broker has no accounts: a username and password would protect nothing (use Mosquitto with accounts for that, broker.url tcp://…)")
+		v.bad("broker.username", "the embedded broker has no accounts: a username and password would protect nothing (use Mosquitto with accounts for that, broker.url tcp://…)")
 	}
-	c.Broker.validateTLS(bad)
-	if len(errs) > 0 {
-		return errs
-	}
-	return nil
+	c.Broker.validateTLS(v.bad)
 }
 
 // validateTLS checks the TLS files without reading them (Load does: a
