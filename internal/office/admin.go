@@ -123,215 +123,12 @@ func Ops() []string { return slices.Sorted(maps.Keys(adminOps)) }
 
 // adminOps are the operations, each decoding its own arguments.
 var adminOps = map[string]func(o *Office, ctx context.Context, args json.RawMessage) (any, error){
-	"ticket.reprint": adminReprint, // kiosk.go
-	"config.get": func(o *Office, ctx context.Context, args json.RawMessage) (any, error) {
-		if err := decodeArgs(args, &struct{}{}); err != nil {
-			return nil, err
-		}
-		// Every configuration the office runs is recorded as it starts to:
-		// the latest version is the one running.
-		vs, err := o.eng.ConfigVersions(ctx)
-		if err != nil {
-			return nil, err
-		}
-		var version uint64
-		if len(vs) > 0 {
-			version = vs[len(vs)-1].Version
-		}
-		return map[string]any{"config": o.running(), "version": version}, nil
-	},
-	"config.set": func(o *Office, ctx context.Context, args json.RawMessage) (any, error) {
-		var a struct {
-			Config json.RawMessage `json:"config"`
-			Patch  json.RawMessage `json:"patch"`
-			Author string          `json:"author"`
-			// BaseVersion, when given, is the version the change was
-			// made from (config.get's): with another running, it is
-			// refused rather than undo the change that came between.
-			BaseVersion *uint64 `json:"base_version"`
-			// Version is config.get's, left in a document saved from it
-			// (chergactl config.get > c.json): base_version, when that
-			// is not given.
-			Version *uint64 `json:"version"`
-			// Expire lets the change send home tickets it leaves
-			// waiting for nothing (queue.Change).
-			Expire bool `json:"expire"`
-			// Remove lets a patch take items out of a list (shortened).
-			Remove bool `json:"remove"`
-		}
-		if err := decodeArgs(args, &a); err != nil {
-			return nil, err
-		}
-		if err := checkText("author", a.Author); err != nil {
-			return nil, err
-		}
-		ch := queue.Change{Expire: a.Expire} // Base 0: whichever runs
-		switch {
-		case a.Version == nil:
-		case a.BaseVersion != nil && *a.BaseVersion != *a.Version:
-			return nil, badArg("version", "version %d and base_version %d differ: give the version config.get answered, as either", *a.Version, *a.BaseVersion)
-		case *a.Version == 0:
-			// config.get of a store with nothing recorded: no base.
-		default:
-			a.BaseVersion = a.Version
-		}
-		if a.BaseVersion != nil {
-			if *a.BaseVersion == 0 {
-				return nil, badArg("base_version", "versions start at 1: give the version config.get answered, or leave base_version out")
-			}
-			ch.Base = *a.BaseVersion
-		}
-		doc, err := o.configDoc(a.Config, a.Patch)
-		if err != nil {
-			return nil, err
-		}
-		var guard func() error
-		if len(a.Patch) > 0 && !a.Remove {
-			guard = func() error { return o.shortened(a.Patch) }
-		}
-		v, err := o.setConfig(ctx, doc, ch, queue.ConfigVersion{Source: "admin", Author: a.Author}, guard, true)
-		unchanged := errors.Is(err, errUnchanged)
-		if unchanged {
-			err = nil
-		}
-		var ae *AdminError
-		if errors.As(err, &ae) && ae.Code == CodeBadRequest && len(a.Patch) > 0 && !strings.Contains(ae.Message, "give every") {
-			// A patch that adds an item to a list without the others (a
-			// counter) fails for what the items left out did: "no counter
-			// serves social". That is what it is told.
-			if hint := o.patchHint(a.Patch); hint != "" {
-				ae.Message += hint
-			} else if se := o.shortened(a.Patch); se != nil && !a.Remove && o.addsItems(a.Patch) {
-				err = se
-			}
-		}
-		if err != nil {
-			return nil, err
-		}
-		ans := setAnswer(v)
-		if unchanged {
-			ans["tickets"], ans["unchanged"] = []queue.Rehomed{}, true
-		}
-		if ws := o.conf().PrefixWarnings(); len(ws) > 0 {
-			ans["warnings"] = ws // said, not refused: an office may have printed them for years
-		}
-		return ans, nil
-	},
-	"config.history": func(o *Office, ctx context.Context, args json.RawMessage) (any, error) {
-		var a struct {
-			Version *uint64 `json:"version"` // nil: every version
-		}
-		if err := decodeArgs(args, &a); err != nil {
-			return nil, err
-		}
-		vs, err := o.eng.ConfigVersions(ctx)
-		if err != nil {
-			return nil, err
-		}
-		if a.Version != nil {
-			v, err := configVersion(vs, *a.Version)
-			if err != nil {
-				return nil, err
-			}
-			// A version recorded by a release that kept a URL's password
-			// gives it no more than config.get does.
-			v.Config = redactSecrets(v.Config)
-			return v, nil
-		}
-		out := []queue.ConfigVersion{}
-		for _, v := range slices.Backward(vs) {
-			v.Config = nil // ask for one version to see it
-			out = append(out, v)
-		}
-		return out, nil
-	},
-	"config.rollback": func(o *Office, ctx context.Context, args json.RawMessage) (any, error) {
-		var a struct {
-			Version uint64 `json:"version"`
-			Author  string `json:"author"`
-			Expire  bool   `json:"expire"`
-		}
-		if err := decodeArgs(args, &a); err != nil {
-			return nil, err
-		}
-		if err := checkText("author", a.Author); err != nil {
-			return nil, err
-		}
-		if a.Version == 0 {
-			return nil, badArg("version", "required: the version to run again (config.history lists them)")
-		}
-		vs, err := o.eng.ConfigVersions(ctx)
-		if err != nil {
-			return nil, err
-		}
-		old, err := configVersion(vs, a.Version)
-		if err != nil {
-			return nil, err
-		}
-		// What is wired stays as it runs: the version may be from before
-		// the file moved a printer or a pin.
-		doc, unknown, err := config.ParseRecorded(old.Config)
-		if err != nil {
-			return nil, fmt.Errorf("office: version %d: %w", old.Version, err)
-		}
-		wire(doc, o.running())
-		if old.Config, err = json.Marshal(doc); err != nil {
-			return nil, err
-		}
-		// A rollback to what runs records nothing, as config.set does.
-		v, err := o.setConfig(ctx, old.Config, queue.Change{Expire: a.Expire}, queue.ConfigVersion{Source: "rollback", Author: a.Author, RollbackOf: old.Version}, nil, true)
-		unchanged := errors.Is(err, errUnchanged)
-		if err != nil && !unchanged {
-			return nil, err
-		}
-		ans := setAnswer(v)
-		if unchanged {
-			ans["tickets"], ans["unchanged"] = []queue.Rehomed{}, true
-		}
-		if len(unknown) > 0 {
-			ans["warnings"] = []string{fmt.Sprintf("version %d: %s", old.Version, newerSettings(unknown))}
-		}
-		return ans, nil
-	},
-	"office.state": func(o *Office, ctx context.Context, args json.RawMessage) (any, error) {
-		if err := decodeArgs(args, &struct{}{}); err != nil {
-			return nil, err
-		}
-		snap, err := o.eng.Snapshot(ctx)
-		if err != nil {
-			return nil, err
-		}
-		now := o.now()
-		for i, b := range snap.Boards {
-			b.At = b.At.In(o.loc)
-			snap.Boards[i] = display.Settle(b, now, o.blink()) // as the boards' topics say it
-		}
-		for i := range snap.Boxes {
-			snap.Boxes[i].At = snap.Boxes[i].At.In(o.loc)
-		}
-		ps := snap.Pauses
-		o.statusMu.Lock()
-		storeErr := o.status.StoreError
-		o.statusMu.Unlock()
-		// The printers as {root}/printer/{kiosk} has them: a paper out is
-		// why a kiosk gives nothing.
-		printers := []kioskPrinter{}
-		for _, kc := range o.conf().Kiosks {
-			if k := o.kiosks[kc.ID]; k != nil {
-				if st := k.state.Load(); st != nil {
-					printers = append(printers, kioskPrinter{kc.ID, *st})
-				}
-			}
-		}
-		return struct {
-			queue.Snapshot
-			Paused     []pauseJSON      `json:"paused"`
-			Printers   []kioskPrinter   `json:"printers"`
-			Buttons    []ButtonCount    `json:"buttons"`
-			Announcers []audio.Presence `json:"announcers"`
-			StoreError string           `json:"store_error,omitempty"`
-		}{snap, pausesJSON(ps, o.loc), printers, o.buttonCounts(), o.voices.list(o.loc), storeErr}, nil
-	},
+	"config.get":      adminConfigGet,
+	"config.set":      adminConfigSet,
+	"config.history":  adminConfigHistory,
+	"config.rollback": adminConfigRollback,
+
+	"office.state":   adminOfficeState,
 	"office.pause":   pauseOp(false, true),
 	"office.resume":  pauseOp(false, false),
 	"service.pause":  pauseOp(true, true),
@@ -340,204 +137,455 @@ var adminOps = map[string]func(o *Office, ctx context.Context, args json.RawMess
 	"counter.open":   counterOp(queue.Resume),
 	"counter.pause":  counterOp(queue.Pause),
 	"counter.resume": counterOp(queue.Resume),
-	"numbering.continue": func(o *Office, ctx context.Context, args json.RawMessage) (any, error) {
-		// After a restore from a backup of the morning: the numbers
-		// handed out after it are not given out again today.
-		var a struct {
-			Service string `json:"service"`
-			After   *int   `json:"after"`
+
+	"tickets.list":       adminTicketsList,
+	"ticket.void":        adminTicketVoid,
+	"ticket.call":        adminTicketCall,
+	"ticket.reprint":     adminReprint, // kiosk.go
+	"numbering.continue": adminNumberingContinue,
+
+	"stats.get":     adminStats, // stats.go
+	"events.replay": adminEventsReplay,
+	"store.backup":  adminStoreBackup,
+	"clock.trust":   adminClockTrust,
+}
+
+// adminConfigGet is config.get: the running configuration and its version.
+func adminConfigGet(o *Office, ctx context.Context, args json.RawMessage) (any, error) {
+	if err := decodeArgs(args, &struct{}{}); err != nil {
+		return nil, err
+	}
+	// Every configuration the office runs is recorded as it starts to:
+	// the latest version is the one running.
+	vs, err := o.eng.ConfigVersions(ctx)
+	if err != nil {
+		return nil, err
+	}
+	var version uint64
+	if len(vs) > 0 {
+		version = vs[len(vs)-1].Version
+	}
+	return map[string]any{"config": o.running(), "version": version}, nil
+}
+
+// adminConfigSet is config.set: a new configuration, whole or as a patch,
+// checked and recorded, then run without a restart.
+func adminConfigSet(o *Office, ctx context.Context, args json.RawMessage) (any, error) {
+	var a struct {
+		Config json.RawMessage `json:"config"`
+		Patch  json.RawMessage `json:"patch"`
+		Author string          `json:"author"`
+		// BaseVersion, when given, is the version the change was
+		// made from (config.get's): with another running, it is
+		// refused rather than undo the change that came between.
+		BaseVersion *uint64 `json:"base_version"`
+		// Version is config.get's, left in a document saved from it
+		// (chergactl config.get > c.json): base_version, when that
+		// is not given.
+		Version *uint64 `json:"version"`
+		// Expire lets the change send home tickets it leaves
+		// waiting for nothing (queue.Change).
+		Expire bool `json:"expire"`
+		// Remove lets a patch take items out of a list (shortened).
+		Remove bool `json:"remove"`
+	}
+	if err := decodeArgs(args, &a); err != nil {
+		return nil, err
+	}
+	if err := checkText("author", a.Author); err != nil {
+		return nil, err
+	}
+	ch := queue.Change{Expire: a.Expire} // Base 0: whichever runs
+	switch {
+	case a.Version == nil:
+	case a.BaseVersion != nil && *a.BaseVersion != *a.Version:
+		return nil, badArg("version", "version %d and base_version %d differ: give the version config.get answered, as either", *a.Version, *a.BaseVersion)
+	case *a.Version == 0:
+		// config.get of a store with nothing recorded: no base.
+	default:
+		a.BaseVersion = a.Version
+	}
+	if a.BaseVersion != nil {
+		if *a.BaseVersion == 0 {
+			return nil, badArg("base_version", "versions start at 1: give the version config.get answered, or leave base_version out")
 		}
-		if err := decodeArgs(args, &a); err != nil {
-			return nil, err
+		ch.Base = *a.BaseVersion
+	}
+	doc, err := o.configDoc(a.Config, a.Patch)
+	if err != nil {
+		return nil, err
+	}
+	var guard func() error
+	if len(a.Patch) > 0 && !a.Remove {
+		guard = func() error { return o.shortened(a.Patch) }
+	}
+	v, err := o.setConfig(ctx, doc, ch, queue.ConfigVersion{Source: "admin", Author: a.Author}, guard, true)
+	unchanged := errors.Is(err, errUnchanged)
+	if unchanged {
+		err = nil
+	}
+	var ae *AdminError
+	if errors.As(err, &ae) && ae.Code == CodeBadRequest && len(a.Patch) > 0 && !strings.Contains(ae.Message, "give every") {
+		// A patch that adds an item to a list without the others (a
+		// counter) fails for what the items left out did: "no counter
+		// serves social". That is what it is told.
+		if hint := o.patchHint(a.Patch); hint != "" {
+			ae.Message += hint
+		} else if se := o.shortened(a.Patch); se != nil && !a.Remove && o.addsItems(a.Patch) {
+			err = se
 		}
-		svc := o.conf().Service(a.Service)
-		if svc == nil {
-			return nil, o.noService(a.Service)
-		}
-		if a.After == nil {
-			return nil, badArg("after", "required: the highest number of %s handed out (42 for %s)", svc.ID, queue.FormatLabel(svc.Prefix, 42, svc.Width))
-		}
-		err := o.eng.ContinueNumbering(ctx, svc.ID, *a.After)
-		var ne *queue.NumberingError
-		if errors.As(err, &ne) {
-			return nil, badArg("after", "%s", ne.Message)
-		}
+	}
+	if err != nil {
+		return nil, err
+	}
+	ans := setAnswer(v)
+	if unchanged {
+		ans["tickets"], ans["unchanged"] = []queue.Rehomed{}, true
+	}
+	if ws := o.conf().PrefixWarnings(); len(ws) > 0 {
+		ans["warnings"] = ws // said, not refused: an office may have printed them for years
+	}
+	return ans, nil
+}
+
+// adminConfigHistory is config.history: the configurations recorded, newest
+// last.
+func adminConfigHistory(o *Office, ctx context.Context, args json.RawMessage) (any, error) {
+	var a struct {
+		Version *uint64 `json:"version"` // nil: every version
+	}
+	if err := decodeArgs(args, &a); err != nil {
+		return nil, err
+	}
+	vs, err := o.eng.ConfigVersions(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if a.Version != nil {
+		v, err := configVersion(vs, *a.Version)
 		if err != nil {
 			return nil, err
 		}
-		return struct {
-			Service string `json:"service"`
-			Next    string `json:"next"`
-		}{svc.ID, queue.FormatLabel(svc.Prefix, *a.After+1, svc.Width)}, nil
-	},
-	"tickets.list": func(o *Office, ctx context.Context, args json.RawMessage) (any, error) {
-		var a struct {
-			// Service is a pointer: given empty is refused, not taken
-			// for no filter.
-			Service *string `json:"service"`
-			State   string  `json:"state"`
-			Day     string  `json:"day"`
-			FromID  uint64  `json:"from_id"`
-		}
-		if err := decodeArgs(args, &a); err != nil {
-			return nil, err
-		}
-		if err := checkDay(a.Day); err != nil {
-			return nil, err
-		}
-		// Any well-formed id, not only a service configured now: the
-		// tickets of a past day, or today's at a counter, carry the id of
-		// a service renamed or taken away since.
-		if a.Service != nil && !config.ValidID(*a.Service) {
-			return nil, badArg("service", "want a service id (1-32 letters, digits, _ or -), got %q", *a.Service)
-		}
-		if a.State != "" && !queue.KnownState(queue.State(a.State)) {
-			return nil, badArg("state", "no ticket state %q (waiting, called, serving, done, noshow, voided, expired)", a.State)
-		}
-		all, err := o.eng.TicketsOf(ctx, a.Day)
-		if errors.Is(err, queue.ErrUnknownDay) {
-			return nil, &AdminError{Code: CodeNotFound, Message: err.Error(), Field: "day"}
-		}
-		if err != nil {
-			return nil, err
-		}
-		out := []queue.Ticket{}
-		for _, t := range all {
-			if t.ID >= a.FromID && (a.Service == nil || t.Service == *a.Service) && (a.State == "" || string(t.State) == a.State) {
-				out = append(out, t)
+		// A version recorded by a release that kept a URL's password
+		// gives it no more than config.get does.
+		v.Config = redactSecrets(v.Config)
+		return v, nil
+	}
+	out := []queue.ConfigVersion{}
+	for _, v := range slices.Backward(vs) {
+		v.Config = nil // ask for one version to see it
+		out = append(out, v)
+	}
+	return out, nil
+}
+
+// adminConfigRollback is config.rollback: a recorded configuration run again,
+// as a new version.
+func adminConfigRollback(o *Office, ctx context.Context, args json.RawMessage) (any, error) {
+	var a struct {
+		Version uint64 `json:"version"`
+		Author  string `json:"author"`
+		Expire  bool   `json:"expire"`
+	}
+	if err := decodeArgs(args, &a); err != nil {
+		return nil, err
+	}
+	if err := checkText("author", a.Author); err != nil {
+		return nil, err
+	}
+	if a.Version == 0 {
+		return nil, badArg("version", "required: the version to run again (config.history lists them)")
+	}
+	vs, err := o.eng.ConfigVersions(ctx)
+	if err != nil {
+		return nil, err
+	}
+	old, err := configVersion(vs, a.Version)
+	if err != nil {
+		return nil, err
+	}
+	// What is wired stays as it runs: the version may be from before
+	// the file moved a printer or a pin.
+	doc, unknown, err := config.ParseRecorded(old.Config)
+	if err != nil {
+		return nil, fmt.Errorf("office: version %d: %w", old.Version, err)
+	}
+	wire(doc, o.running())
+	if old.Config, err = json.Marshal(doc); err != nil {
+		return nil, err
+	}
+	// A rollback to what runs records nothing, as config.set does.
+	v, err := o.setConfig(ctx, old.Config, queue.Change{Expire: a.Expire}, queue.ConfigVersion{Source: "rollback", Author: a.Author, RollbackOf: old.Version}, nil, true)
+	unchanged := errors.Is(err, errUnchanged)
+	if err != nil && !unchanged {
+		return nil, err
+	}
+	ans := setAnswer(v)
+	if unchanged {
+		ans["tickets"], ans["unchanged"] = []queue.Rehomed{}, true
+	}
+	if len(unknown) > 0 {
+		ans["warnings"] = []string{fmt.Sprintf("version %d: %s", old.Version, newerSettings(unknown))}
+	}
+	return ans, nil
+}
+
+// adminOfficeState is office.state: everything the office shows now: boards,
+// counters, pauses, printers, announcers.
+func adminOfficeState(o *Office, ctx context.Context, args json.RawMessage) (any, error) {
+	if err := decodeArgs(args, &struct{}{}); err != nil {
+		return nil, err
+	}
+	snap, err := o.eng.Snapshot(ctx)
+	if err != nil {
+		return nil, err
+	}
+	now := o.now()
+	for i, b := range snap.Boards {
+		b.At = b.At.In(o.loc)
+		snap.Boards[i] = display.Settle(b, now, o.blink()) // as the boards' topics say it
+	}
+	for i := range snap.Boxes {
+		snap.Boxes[i].At = snap.Boxes[i].At.In(o.loc)
+	}
+	ps := snap.Pauses
+	o.statusMu.Lock()
+	storeErr := o.status.StoreError
+	o.statusMu.Unlock()
+	// The printers as {root}/printer/{kiosk} has them: a paper out is
+	// why a kiosk gives nothing.
+	printers := []kioskPrinter{}
+	for _, kc := range o.conf().Kiosks {
+		if k := o.kiosks[kc.ID]; k != nil {
+			if st := k.state.Load(); st != nil {
+				printers = append(printers, kioskPrinter{kc.ID, *st})
 			}
 		}
-		// Paged as they are sent: in the office's time zone.
-		out, more, err := page(o.localResult(out).([]queue.Ticket))
-		res := ticketPage{Tickets: out, More: more, NextID: a.FromID}
-		if len(out) > 0 {
-			res.NextID = out[len(out)-1].ID + 1
+	}
+	return struct {
+		queue.Snapshot
+		Paused     []pauseJSON      `json:"paused"`
+		Printers   []kioskPrinter   `json:"printers"`
+		Buttons    []ButtonCount    `json:"buttons"`
+		Announcers []audio.Presence `json:"announcers"`
+		StoreError string           `json:"store_error,omitempty"`
+	}{snap, pausesJSON(ps, o.loc), printers, o.buttonCounts(), o.voices.list(o.loc), storeErr}, nil
+}
+
+// adminNumberingContinue is numbering.continue: today's numbering of a
+// service continued from a given number.
+func adminNumberingContinue(o *Office, ctx context.Context, args json.RawMessage) (any, error) {
+	// After a restore from a backup of the morning: the numbers
+	// handed out after it are not given out again today.
+	var a struct {
+		Service string `json:"service"`
+		After   *int   `json:"after"`
+	}
+	if err := decodeArgs(args, &a); err != nil {
+		return nil, err
+	}
+	svc := o.conf().Service(a.Service)
+	if svc == nil {
+		return nil, o.noService(a.Service)
+	}
+	if a.After == nil {
+		return nil, badArg("after", "required: the highest number of %s handed out (42 for %s)", svc.ID, queue.FormatLabel(svc.Prefix, 42, svc.Width))
+	}
+	err := o.eng.ContinueNumbering(ctx, svc.ID, *a.After)
+	var ne *queue.NumberingError
+	if errors.As(err, &ne) {
+		return nil, badArg("after", "%s", ne.Message)
+	}
+	if err != nil {
+		return nil, err
+	}
+	return struct {
+		Service string `json:"service"`
+		Next    string `json:"next"`
+	}{svc.ID, queue.FormatLabel(svc.Prefix, *a.After+1, svc.Width)}, nil
+}
+
+// adminTicketsList is tickets.list: a day's tickets, a page at a time.
+func adminTicketsList(o *Office, ctx context.Context, args json.RawMessage) (any, error) {
+	var a struct {
+		// Service is a pointer: given empty is refused, not taken
+		// for no filter.
+		Service *string `json:"service"`
+		State   string  `json:"state"`
+		Day     string  `json:"day"`
+		FromID  uint64  `json:"from_id"`
+	}
+	if err := decodeArgs(args, &a); err != nil {
+		return nil, err
+	}
+	if err := checkDay(a.Day); err != nil {
+		return nil, err
+	}
+	// Any well-formed id, not only a service configured now: the
+	// tickets of a past day, or today's at a counter, carry the id of
+	// a service renamed or taken away since.
+	if a.Service != nil && !config.ValidID(*a.Service) {
+		return nil, badArg("service", "want a service id (1-32 letters, digits, _ or -), got %q", *a.Service)
+	}
+	if a.State != "" && !queue.KnownState(queue.State(a.State)) {
+		return nil, badArg("state", "no ticket state %q (waiting, called, serving, done, noshow, voided, expired)", a.State)
+	}
+	all, err := o.eng.TicketsOf(ctx, a.Day)
+	if errors.Is(err, queue.ErrUnknownDay) {
+		return nil, &AdminError{Code: CodeNotFound, Message: err.Error(), Field: "day"}
+	}
+	if err != nil {
+		return nil, err
+	}
+	out := []queue.Ticket{}
+	for _, t := range all {
+		if t.ID >= a.FromID && (a.Service == nil || t.Service == *a.Service) && (a.State == "" || string(t.State) == a.State) {
+			out = append(out, t)
 		}
-		return res, err
-	},
-	"ticket.void": func(o *Office, ctx context.Context, args json.RawMessage) (any, error) {
-		var a struct {
-			Ticket string `json:"ticket"`
-			Reason string `json:"reason"`
-		}
-		if err := decodeArgs(args, &a); err != nil {
-			return nil, err
-		}
-		if err := checkText("reason", a.Reason); err != nil {
-			return nil, err
-		}
-		t, err := o.findTicket(ctx, a.Ticket)
-		if err != nil {
-			return nil, err
-		}
-		reason := a.Reason
-		if reason == "" {
-			reason = "voided by an administrator"
-		}
-		if err := o.eng.Void(ctx, t.ID, reason); err != nil {
-			return nil, err
-		}
-		rctx, cancel := afterWrite(ctx)
-		defer cancel()
-		return o.findTicket(rctx, a.Ticket)
-	},
-	"store.backup": func(o *Office, _ context.Context, args json.RawMessage) (any, error) {
-		var a struct {
-			Path    string `json:"path"`
-			Compact bool   `json:"compact"`
-		}
-		if err := decodeArgs(args, &a); err != nil {
-			return nil, err
-		}
-		switch tmp := privateTmp(a.Path); {
-		case a.Path == "":
-			return nil, badArg("path", "required: an absolute path on the controller's machine (/var/backups/cherga/cherga.db)")
-		case !filepath.IsAbs(a.Path):
-			return nil, badArg("path", "%q is not an absolute path: give one on the controller's machine (/var/backups/cherga/cherga.db)", a.Path)
-		case tmp != "":
-			return nil, badArg("path", "%q is in %s: run by systemd, cherga has a %[2]s of its own (cherga.service: PrivateTmp=yes), which nobody else sees and which is deleted when cherga stops; give another directory (/var/backups/cherga/cherga.db)", a.Path, tmp)
-		}
-		n, err := o.eng.Backup(a.Path, a.Compact)
-		if err != nil {
-			return nil, &AdminError{Code: CodeRefused, Field: "path", Message: err.Error()}
-		}
-		return map[string]any{"path": a.Path, "bytes": n, "at": o.now()}, nil
-	},
-	"clock.trust": func(o *Office, ctx context.Context, args json.RawMessage) (any, error) {
-		if err := decodeArgs(args, &struct{}{}); err != nil {
-			return nil, err
-		}
-		last, err := o.eng.TrustClock(ctx)
-		if err != nil {
-			return nil, &AdminError{Code: CodeRefused, Message: err.Error()}
-		}
-		return map[string]any{"now": o.now(), "last_ran": o.local(last)}, nil
-	},
-	"stats.get": adminStats, // stats.go
-	"ticket.call": func(o *Office, ctx context.Context, args json.RawMessage) (any, error) {
-		var a struct {
-			Ticket  string `json:"ticket"`
-			Counter flexID `json:"counter"`
-			End     bool   `json:"end"`
-		}
-		if err := decodeArgs(args, &a); err != nil {
-			return nil, err
-		}
-		if a.Ticket == "" {
-			return nil, badArg("ticket", "the ticket label is required (А023)")
-		}
-		if err := o.counterArg(a.Counter); err != nil {
-			return nil, err
-		}
-		call := o.eng.CallTicketFree
-		if a.End {
-			call = o.eng.CallTicket
-		}
-		res, err := call(ctx, string(a.Counter), a.Ticket)
-		if errors.Is(err, queue.ErrUnknownTicket) {
-			return nil, &AdminError{Code: CodeNotFound, Field: "ticket", Message: err.Error()}
-		}
-		if errors.Is(err, queue.ErrCounterPaused) {
-			return nil, &AdminError{Code: CodeRefused, Field: "counter", Message: fmt.Sprintf("counter %s is closed (counter.close, or its specialist's pause): counter.open it first", a.Counter)}
-		}
-		if be := (*queue.CounterBusyError)(nil); errors.As(err, &be) {
-			return nil, &AdminError{Code: CodeRefused, Field: "counter", Message: fmt.Sprintf("%v, or send end=true to end it as done and call %s", be, a.Ticket)}
-		}
-		return res, err
-	},
-	"events.replay": func(o *Office, _ context.Context, args json.RawMessage) (any, error) {
-		a := struct {
-			FromSeq uint64 `json:"from_seq"`
-			Max     int    `json:"max"`
-		}{Max: 1000}
-		if err := decodeArgs(args, &a); err != nil {
-			return nil, err
-		}
-		if a.Max < 1 || a.Max > 10000 {
-			return nil, badArg("max", "max must be 1..10000, got %d", a.Max)
-		}
-		// The stored JSON is no longer than the answer's (its times in UTC):
-		// what fills the stored budget fills the answer's, and page cuts it.
-		evs, err := o.eng.ReplayBytes(a.FromSeq, a.Max+1, answerBudget)
-		var pe *queue.PrunedError
-		if errors.As(err, &pe) {
-			return nil, &AdminError{Code: CodeNotFound, Field: "from_seq", Message: fmt.Sprintf("%v: replay from_seq %d on", err, pe.First)}
-		}
-		if errors.Is(err, queue.ErrAhead) {
-			return nil, &AdminError{Code: CodeNotFound, Field: "from_seq", Message: err.Error()}
-		}
-		if err != nil {
-			return nil, err
-		}
-		more := len(evs) > a.Max
-		evs = o.localResult(evs[:min(len(evs), a.Max)]).([]queue.Event)
-		evs, cut, err := page(evs)
-		res := eventPage{Events: evs, More: more || cut, NextSeq: a.FromSeq}
-		if len(evs) > 0 {
-			res.NextSeq = evs[len(evs)-1].Seq + 1
-		}
-		return res, err
-	},
+	}
+	// Paged as they are sent: in the office's time zone.
+	out, more, err := page(o.localResult(out).([]queue.Ticket))
+	res := ticketPage{Tickets: out, More: more, NextID: a.FromID}
+	if len(out) > 0 {
+		res.NextID = out[len(out)-1].ID + 1
+	}
+	return res, err
+}
+
+// adminTicketVoid is ticket.void: a waiting ticket taken out of the
+// queue.
+func adminTicketVoid(o *Office, ctx context.Context, args json.RawMessage) (any, error) {
+	var a struct {
+		Ticket string `json:"ticket"`
+		Reason string `json:"reason"`
+	}
+	if err := decodeArgs(args, &a); err != nil {
+		return nil, err
+	}
+	if err := checkText("reason", a.Reason); err != nil {
+		return nil, err
+	}
+	t, err := o.findTicket(ctx, a.Ticket)
+	if err != nil {
+		return nil, err
+	}
+	reason := a.Reason
+	if reason == "" {
+		reason = "voided by an administrator"
+	}
+	if err := o.eng.Void(ctx, t.ID, reason); err != nil {
+		return nil, err
+	}
+	rctx, cancel := afterWrite(ctx)
+	defer cancel()
+	return o.findTicket(rctx, a.Ticket)
+}
+
+// adminStoreBackup is store.backup: a consistent copy of the state file,
+// written while the office runs.
+func adminStoreBackup(o *Office, _ context.Context, args json.RawMessage) (any, error) {
+	var a struct {
+		Path    string `json:"path"`
+		Compact bool   `json:"compact"`
+	}
+	if err := decodeArgs(args, &a); err != nil {
+		return nil, err
+	}
+	switch tmp := privateTmp(a.Path); {
+	case a.Path == "":
+		return nil, badArg("path", "required: an absolute path on the controller's machine (/var/backups/cherga/cherga.db)")
+	case !filepath.IsAbs(a.Path):
+		return nil, badArg("path", "%q is not an absolute path: give one on the controller's machine (/var/backups/cherga/cherga.db)", a.Path)
+	case tmp != "":
+		return nil, badArg("path", "%q is in %s: run by systemd, cherga has a %[2]s of its own (cherga.service: PrivateTmp=yes), which nobody else sees and which is deleted when cherga stops; give another directory (/var/backups/cherga/cherga.db)", a.Path, tmp)
+	}
+	n, err := o.eng.Backup(a.Path, a.Compact)
+	if err != nil {
+		return nil, &AdminError{Code: CodeRefused, Field: "path", Message: err.Error()}
+	}
+	return map[string]any{"path": a.Path, "bytes": n, "at": o.now()}, nil
+}
+
+// adminClockTrust is clock.trust: the system clock taken as right,
+// though it is behind the time the office last ran at.
+func adminClockTrust(o *Office, ctx context.Context, args json.RawMessage) (any, error) {
+	if err := decodeArgs(args, &struct{}{}); err != nil {
+		return nil, err
+	}
+	last, err := o.eng.TrustClock(ctx)
+	if err != nil {
+		return nil, &AdminError{Code: CodeRefused, Message: err.Error()}
+	}
+	return map[string]any{"now": o.now(), "last_ran": o.local(last)}, nil
+}
+
+// adminTicketCall is ticket.call: a ticket called by its label to a counter.
+func adminTicketCall(o *Office, ctx context.Context, args json.RawMessage) (any, error) {
+	var a struct {
+		Ticket  string `json:"ticket"`
+		Counter flexID `json:"counter"`
+		End     bool   `json:"end"`
+	}
+	if err := decodeArgs(args, &a); err != nil {
+		return nil, err
+	}
+	if a.Ticket == "" {
+		return nil, badArg("ticket", "the ticket label is required (А023)")
+	}
+	if err := o.counterArg(a.Counter); err != nil {
+		return nil, err
+	}
+	call := o.eng.CallTicketFree
+	if a.End {
+		call = o.eng.CallTicket
+	}
+	res, err := call(ctx, string(a.Counter), a.Ticket)
+	if errors.Is(err, queue.ErrUnknownTicket) {
+		return nil, &AdminError{Code: CodeNotFound, Field: "ticket", Message: err.Error()}
+	}
+	if errors.Is(err, queue.ErrCounterPaused) {
+		return nil, &AdminError{Code: CodeRefused, Field: "counter", Message: fmt.Sprintf("counter %s is closed (counter.close, or its specialist's pause): counter.open it first", a.Counter)}
+	}
+	if be := (*queue.CounterBusyError)(nil); errors.As(err, &be) {
+		return nil, &AdminError{Code: CodeRefused, Field: "counter", Message: fmt.Sprintf("%v, or send end=true to end it as done and call %s", be, a.Ticket)}
+	}
+	return res, err
+}
+
+// adminEventsReplay is events.replay: the events from a seq on, a page at a
+// time.
+func adminEventsReplay(o *Office, _ context.Context, args json.RawMessage) (any, error) {
+	a := struct {
+		FromSeq uint64 `json:"from_seq"`
+		Max     int    `json:"max"`
+	}{Max: 1000}
+	if err := decodeArgs(args, &a); err != nil {
+		return nil, err
+	}
+	if a.Max < 1 || a.Max > 10000 {
+		return nil, badArg("max", "max must be 1..10000, got %d", a.Max)
+	}
+	// The stored JSON is no longer than the answer's (its times in UTC):
+	// what fills the stored budget fills the answer's, and page cuts it.
+	evs, err := o.eng.ReplayBytes(a.FromSeq, a.Max+1, answerBudget)
+	var pe *queue.PrunedError
+	if errors.As(err, &pe) {
+		return nil, &AdminError{Code: CodeNotFound, Field: "from_seq", Message: fmt.Sprintf("%v: replay from_seq %d on", err, pe.First)}
+	}
+	if errors.Is(err, queue.ErrAhead) {
+		return nil, &AdminError{Code: CodeNotFound, Field: "from_seq", Message: err.Error()}
+	}
+	if err != nil {
+		return nil, err
+	}
+	more := len(evs) > a.Max
+	evs = o.localResult(evs[:min(len(evs), a.Max)]).([]queue.Event)
+	evs, cut, err := page(evs)
+	res := eventPage{Events: evs, More: more || cut, NextSeq: a.FromSeq}
+	if len(evs) > 0 {
+		res.NextSeq = evs[len(evs)-1].Seq + 1
+	}
+	return res, err
 }
 
 // kioskPrinter is one kiosk's printer in office.state.
