@@ -77,8 +77,9 @@ func TransliterateLabel(label string) string {
 // Yu, Ya at the start of a word and ie, i, i, iu, ia inside it; зг is zgh
 // (not zh, which is ж); Ь and the apostrophe are left out. A capital is
 // written with a capital, and all in capitals within a word in capitals
-// (Щастя is Shchastia, ЩАСТЯ SHCHASTIA). What has no transliteration and
-// is not ASCII becomes "?".
+// (Щастя is Shchastia, ЩАСТЯ SHCHASTIA). Typographic punctuation is
+// written plain (printer.PlainPunct: — is -); what else has no
+// transliteration and is not ASCII becomes "?".
 func Transliterate(s string) string {
 	var b strings.Builder
 	start := true // at the start of a word
@@ -110,7 +111,11 @@ func Transliterate(s string) string {
 		case r < 0x80:
 			b.WriteRune(r)
 		default:
-			b.WriteByte('?')
+			if p, ok := printer.PlainPunct(r); ok {
+				b.WriteString(p) // the idle board's «—»
+			} else {
+				b.WriteByte('?')
+			}
 		}
 		start = !unicode.IsLetter(r) && r != '\'' && r != 'ʼ' && r != '’'
 	}

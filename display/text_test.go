@@ -34,6 +34,7 @@ func TestTransliterate(t *testing.T) {
 		"Щ-ЩАСТЯ":      "SHCH-SHCHASTIA",
 		"Ж Київ":       "Zh Kyiv",
 		"Марїна Ґудзь": "Marina Gudz",
+		"«Вхід» — №2":  `"Vkhid" - No2`, // punctuation plain, as a printer's page without it
 	} {
 		require.Equal(t, want, display.Transliterate(in), in)
 	}
@@ -74,6 +75,8 @@ func TestTextPayloadCharsets(t *testing.T) {
 		{"ascii", alert, []byte("Tryvoha")},
 		{"utf-8", pause, []byte("Перерва")},
 		{"ascii", pause, []byte("Pererva")},
+		{"ascii", display.Board{State: display.Idle}, []byte("-")}, // no counter: «—», not "?"
+		{"cp1125", display.Board{State: display.Idle}, []byte("-")},
 	} {
 		o := &display.BoardOpts{Text: display.TextOpts{Charset: c.charset}}
 		require.NoError(t, o.Validate(), c.charset)

@@ -112,6 +112,14 @@ var typoFallback = map[rune]string{
 	'№': "No", '€': "EUR",
 }
 
+// PlainPunct is the plain ASCII form of typographic punctuation a
+// Ukrainian text uses («», dashes, №), for a device whose characters are
+// ASCII alone, as a printer's page without it prints it.
+func PlainPunct(r rune) (string, bool) {
+	t, ok := typoFallback[r]
+	return t, ok
+}
+
 // plain is s with the punctuation the page lacks in its plain forms
 // (typoFallback), as Encode prints it: what a line's width is counted on.
 // A narrow no-break space becomes the page's no-break space, which wrap

@@ -176,7 +176,7 @@ func printIntro(s *sim.Office, page, kiosk string) {
 		if p, ok := ps[""]; ok {
 			since := p.Since.In(cfg.Location()).Format("02.01 15:04")
 			ruk, ren, _ := strings.Cut(p.Reason, " / ")
-			fmt.Printf("⚠ Прийом призупинено з %s%s / The office is paused since %s%s (a: all clear)\n\n", since, reasonText(strings.TrimSpace(ruk)), since, reasonText(strings.TrimSpace(ren)))
+			fmt.Printf("⚠ Прийом призупинено з %s%s / The office has been paused since %s%s (a: all clear)\n\n", since, reasonText(strings.TrimSpace(ruk)), since, reasonText(strings.TrimSpace(ren)))
 		}
 	}
 }

@@ -1543,18 +1543,25 @@ func contains(list []string, s string) bool {
 }
 
 // lookalikeDigits are the prefixes a citizen reads as a digit on a ticket
-// or a board: З003 as 3003, О010 as 0010, Б060 as 6060.
-var lookalikeDigits = map[string]string{"З": "3", "О": "0", "Б": "6"}
+// or a board: З003 as 3003, О010 as 0010, Б060 as 6060, Ч040 as 4040 (on
+// a board of few dots).
+var lookalikeDigits = map[string]string{"З": "3", "О": "0", "Б": "6", "Ч": "4"}
+
+// soundAlike folds the letters whose names a hall's loudspeaker blurs
+// into one: «ге» and «ґе», «ша» and «ща», «е» and «є», «і» and «ї».
+var soundAlike = strings.NewReplacer("Ґ", "Г", "Щ", "Ш", "Є", "Е", "Ї", "І")
 
 // PrefixWarnings says which service prefixes a citizen may misread or
 // mishear: one that reads as a digit; Ь, which has no sound of its own
 // (the English voice says "soft sign", a board in ASCII drops it); two
 // prefixes that are one letter in English and on ASCII boards (И and Й
-// are both Y). Not Validate errors: an office may have printed them for
-// years; the log and config.set's answer say them.
+// are both Y); two prefixes whose letters' names sound alike over a
+// loudspeaker (Г and Ґ, Ш and Щ). Not Validate errors: an office may have
+// printed them for years; the log and config.set's answer say them.
 func (c *Config) PrefixWarnings() []string {
 	var out []string
 	latin := map[string]string{} // transliteration → prefix
+	heard := map[string]string{} // soundAlike → prefix
 	for i, s := range c.Services {
 		f := c.Where(fmt.Sprintf("services[%d].prefix", i))
 		if d, ok := lookalikeDigits[s.Prefix]; ok {
@@ -1571,6 +1578,11 @@ func (c *Config) PrefixWarnings() []string {
 			out = append(out, fmt.Sprintf("%s: %s and %s are both %q in the English announcement and on a board in ASCII: the citizens of one would go at the other's call", f, other, s.Prefix, l))
 		}
 		latin[l] = s.Prefix
+		h := soundAlike.Replace(s.Prefix)
+		if other, ok := heard[h]; ok && other != s.Prefix {
+			out = append(out, fmt.Sprintf("%s: %s and %s sound alike over the hall's loudspeaker: the citizens of one would go at the other's call; a letter that sounds unlike the others is clearer", f, other, s.Prefix))
+		}
+		heard[h] = s.Prefix
 	}
 	return out
 }

@@ -389,6 +389,16 @@ func TestPrefixWarnings(t *testing.T) {
 		require.Len(t, ws, 1, "%v", pair)
 		require.Contains(t, ws[0], fmt.Sprintf(`services[1] (id "pension").prefix: %s and %s are both`, pair[0], pair[1]))
 	}
+	// Letters whose names sound alike: «ге» and «ґе», «ша» and «ща».
+	for _, pair := range [][2]string{{"Г", "Ґ"}, {"Ш", "Щ"}, {"Е", "Є"}, {"І", "Ї"}, {"ПГ", "ПҐ"}} {
+		c.Services[0].Prefix, c.Services[1].Prefix, c.Services[2].Prefix = pair[0], pair[1], "П"
+		require.NoError(t, c.Validate())
+		ws = c.PrefixWarnings()
+		require.Len(t, ws, 1, "%v: %q", pair, ws)
+		require.Contains(t, ws[0], fmt.Sprintf(`services[1] (id "pension").prefix: %s and %s sound alike`, pair[0], pair[1]))
+	}
+	c.Services[0].Prefix, c.Services[1].Prefix = "Ч", "А"
+	require.Contains(t, c.PrefixWarnings()[0], "Ч reads as the digit 4")
 }
 
 // A document without counters calls nobody: a restart on it would send

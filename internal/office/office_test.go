@@ -98,7 +98,7 @@ func TestCounterInputs(t *testing.T) {
 	require.NoError(t, l.Publish("qms/demo/counter/2/rating", []byte(`{"score":9}`), false))
 	m, err := l.Wait(ctx, "qms/demo/errors", func(m sim.Message) bool { return strings.Contains(string(m.Payload), "score") })
 	require.NoError(t, err)
-	require.Contains(t, string(m.Payload), `"reason":"bad_score","message":"Оцінка — від 1 до 5 / A rating is 1 to 5"`, "a score chosen wrong is no broken device")
+	require.Contains(t, string(m.Payload), `"reason":"bad_score","message":"Оцінка — від 1 до 5 / The rating must be from 1 to 5"`, "a score chosen wrong is no broken device")
 	require.NoError(t, l.Publish("qms/demo/counter/77/cmd", []byte(`{"action":"next"}`), false))
 	_, err = l.Wait(ctx, "qms/demo/errors", func(m sim.Message) bool { return strings.Contains(string(m.Payload), `unknown counter \"77\"`) })
 	require.NoError(t, err)

@@ -65,7 +65,7 @@ const (
 	msgPressStale = "Талон не видано: система не встигла обробити натискання. Будь ласка, натисніть ще раз. / No ticket was issued: the system did not respond in time. Please press again."
 )
 
-const msgBadScore = "Оцінка — від 1 до 5 / A rating is 1 to 5"
+const msgBadScore = "Оцінка — від 1 до 5 / The rating must be from 1 to 5"
 
 const msgUnknownCommand = "Пристрій надіслав команду, якої система не розуміє: зверніться до адміністратора / The device sent a command the system does not understand: ask the administrator"
 
@@ -146,7 +146,7 @@ func transitionRefusal(te *queue.TransitionError) (reason, message string) {
 var (
 	stateUK = map[queue.State]string{
 		queue.Waiting: "очікує", queue.Called: "викликаний", queue.Serving: "на прийомі", queue.Done: "прийом завершено",
-		queue.NoShow: "не зʼявився", queue.Voided: "скасований", queue.Expired: "термін дії минув",
+		queue.NoShow: "неявка", queue.Voided: "скасований", queue.Expired: "термін дії минув",
 	}
 	stateEN = map[queue.State]string{
 		queue.Waiting: "waiting", queue.Called: "called", queue.Serving: "being served", queue.Done: "served",
