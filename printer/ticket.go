@@ -34,6 +34,10 @@ type Ticket struct {
 	// the specialist that the priority was given. Never the category: it
 	// may tell a disability.
 	Priority bool
+	// Appointment is the time of a visit booked ahead ("10:30"), printed
+	// under the number in place of Priority's line: the citizen sees when
+	// they will be called, the specialist why the ticket came first.
+	Appointment string
 	// Late says the citizen is expected to be served only after the service
 	// closes: a line under the wait says so, rather than let them wait all
 	// day for nothing.
@@ -141,7 +145,10 @@ func (p *Profile) Ticket(t *Ticket) ([]byte, error) {
 	w.text("label", label, scale)
 	w.b = Emphasize(w.b, false)
 	w.b = Size(w.b, 1, 1)
-	if t.Priority {
+	switch {
+	case t.Appointment != "":
+		w.bold("appointment", "ЗА ЗАПИСОМ НА "+t.Appointment+" / APPOINTMENT AT "+t.Appointment)
+	case t.Priority:
 		w.bold("priority", "ПОЗАЧЕРГОВИЙ / PRIORITY")
 	}
 	if t.Duplicate {

@@ -213,6 +213,22 @@ func TestTicketPriority(t *testing.T) {
 	}
 }
 
+// A booked visit's ticket says its time in bold under its number, in
+// place of the priority line it would have, on every paper width.
+func TestTicketAppointment(t *testing.T) {
+	for _, name := range Profiles() {
+		p := profile(t, name)
+		tk := testTicket()
+		tk.Priority, tk.Appointment = true, "10:30"
+		doc := printed(t, p, tk)
+		require.NotContains(t, doc.String(), "ПОЗАЧЕРГОВИЙ", name)
+		require.Contains(t, strings.ReplaceAll(doc.String(), "\n", " "), "ЗА ЗАПИСОМ НА 10:30 / APPOINTMENT AT 10:30", name)
+		i := slices.IndexFunc(doc.Lines, func(l Line) bool { return l.Text == "А023" })
+		require.True(t, doc.Lines[i+1].Bold, name)
+		require.True(t, strings.HasPrefix(doc.Lines[i+1].Text, "ЗА ЗАПИСОМ НА 10:30"), "%s: %q", name, doc.Lines[i+1].Text)
+	}
+}
+
 // A ticket expected to be served only after closing says so under its
 // wait, on every paper width.
 func TestTicketLate(t *testing.T) {

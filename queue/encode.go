@@ -1,6 +1,7 @@
 package queue
 
 import (
+	"encoding/json"
 	"strconv"
 	"time"
 	"unicode/utf8"
@@ -37,6 +38,14 @@ func appendEvent(b []byte, ev *Event) []byte {
 		b = append(b, `,"version":`...)
 		b = strconv.AppendUint(b, ev.Version, 10)
 	}
+	if ev.Appointment != nil {
+		// Rare (a booking, a cancellation): by reflection.
+		j, err := json.Marshal(ev.Appointment)
+		if err != nil {
+			j = []byte("null") // none of its fields fails to encode
+		}
+		b = append(append(b, `,"appointment":`...), j...)
+	}
 	return append(b, '}')
 }
 
@@ -70,6 +79,10 @@ func appendTicket(b []byte, tk *Ticket) []byte {
 	}
 	b = appendOmitInt(b, `,"rating":`, tk.Rating)
 	b = appendOmitString(b, `,"reason":`, tk.Reason)
+	if tk.Appointment != 0 {
+		b = append(b, `,"appointment":`...)
+		b = strconv.AppendUint(b, tk.Appointment, 10)
+	}
 	return append(b, '}')
 }
 

@@ -29,6 +29,13 @@ type IssueRequest struct {
 	// and never called: a call during its print would send a citizen
 	// told it was cancelled to a counter.
 	Printing bool
+	// Appointment is the code of a visit booked ahead (Book), scanned at
+	// the kiosk: the ticket is of its service (Service may be empty), a
+	// priority one held until the slot starts, beyond the daily cap and
+	// office.refuse_late; the booking is then arrived. A code that cannot
+	// be checked in now is refused: ErrUnknownAppointment, or an
+	// *AppointmentError.
+	Appointment string
 }
 
 // printHold is how long at most a ticket waits for its print (Printed)
@@ -59,6 +66,8 @@ type Issued struct {
 	Late bool
 	// Closes is when the service closes today, with Late.
 	Closes time.Time
+	// Appointment is the booking checked in (IssueRequest.Appointment).
+	Appointment *Appointment
 }
 
 // Issue allocates the next number of a service. It returns after the ticket
@@ -68,14 +77,29 @@ func (e *Engine) Issue(ctx context.Context, r IssueRequest) (Issued, error) {
 	var res Issued
 	err := e.do(ctx, false, func(t *txn) error {
 		svc := e.service(r.Service)
+		var booked *Appointment
+		if r.Appointment != "" {
+			var err error
+			if booked, svc, err = t.checkIn(r.Appointment); err != nil {
+				return err
+			}
+		}
 		if svc == nil {
 			return fmt.Errorf("%w %q", ErrUnknownService, r.Service)
 		}
 		if r.Category != "" && !contains(e.cfg.Office.PriorityCategories, r.Category) {
 			return fmt.Errorf("%w %q", ErrUnknownCategory, r.Category)
 		}
-		priority := r.Priority || r.Category != ""
-		if err := t.issuable(svc, priority); err != nil {
+		priority := r.Priority || r.Category != "" || booked != nil
+		if booked != nil {
+			// Booked: served whatever the cap, and the queue before it.
+			if err := t.openFor(svc); err != nil {
+				return err
+			}
+			if _, ok := t.nextNumber(svc); !ok {
+				return fmt.Errorf("%w (%s: every number is in use)", ErrDailyCap, svc.ID)
+			}
+		} else if err := t.issuable(svc, priority); err != nil {
 			return err
 		}
 		n, _ := t.nextNumber(svc) // issuable found one
@@ -94,6 +118,12 @@ func (e *Engine) Issue(ctx context.Context, r IssueRequest) (Issued, error) {
 			State:    Waiting,
 			Issued:   t.now,
 		}
+		if booked != nil {
+			tk.Appointment = booked.ID
+			if booked.Start.After(t.now) {
+				tk.NotBefore = booked.Start // called at its time, not before
+			}
+		}
 		key := svc.NumberingKey()
 		t.st.numbers[key] = n
 		t.st.use(key, n)
@@ -109,6 +139,14 @@ func (e *Engine) Issue(ctx context.Context, r IssueRequest) (Issued, error) {
 		t.event(EvIssued, tk, "", "")
 		t.changed(svc.ID)
 		res = Issued{Ticket: *tk, Ahead: t.st.heldCount[svc.ID] + queued, Wait: t.waitOf(svc, tk, queued, true)}
+		if booked != nil {
+			t.arrived(booked, tk)
+			res.Appointment = booked
+			if wait := tk.NotBefore.Sub(t.now); res.Wait != Unknown && wait > res.Wait {
+				res.Wait = wait
+			}
+			return nil // booked: its time is before the closing
+		}
 		res.Late, res.Closes, _ = t.late(svc, res.Wait, queued)
 		return nil
 	})
@@ -164,6 +202,34 @@ func firstAfter(last, top int, taken map[int]bool) (int, bool) {
 // issuable says why a ticket of svc (a priority one if priority) cannot
 // be issued now, or nil.
 func (t *txn) issuable(svc *config.Service, priority bool) error {
+	if err := t.openFor(svc); err != nil {
+		return err
+	}
+	if svc.DailyCap > 0 && t.st.issued[svc.ID] >= svc.DailyCap {
+		return fmt.Errorf("%w (%s: %d)", ErrDailyCap, svc.ID, svc.DailyCap)
+	}
+	if _, ok := t.nextNumber(svc); !ok {
+		return fmt.Errorf("%w (%s: every number is in use)", ErrDailyCap, svc.ID)
+	}
+	if t.e.cfg.Office.RefuseLate {
+		// Served before closing: called, and one visit long. The
+		// ticket's place is behind those of its rank (a priority one
+		// goes before every ordinary ticket).
+		rank := 2
+		if priority {
+			rank = 0
+		}
+		w := t.newcomerWait(svc, rank)
+		if late, closes, least := t.late(svc, w, t.st.queuedAhead(svc.ID, rank)); late {
+			return &FullError{Service: svc.ID, Waiting: t.waitingCount(svc.ID), Wait: least, Visit: t.perTicket(svc), Closes: closes, Break: w == Unknown}
+		}
+	}
+	return nil
+}
+
+// openFor says why svc issues no ticket now, whatever its numbers, or
+// nil: the clock unset, an air-raid alert, its hours, a pause, no counter.
+func (t *txn) openFor(svc *config.Service) error {
 	if !t.e.clockOK(t.now) {
 		return ErrClockUnset
 	}
@@ -189,25 +255,6 @@ func (t *txn) issuable(svc *config.Service, priority bool) error {
 	}
 	if p := t.paused(svc.ID); p != nil {
 		return p
-	}
-	if svc.DailyCap > 0 && t.st.issued[svc.ID] >= svc.DailyCap {
-		return fmt.Errorf("%w (%s: %d)", ErrDailyCap, svc.ID, svc.DailyCap)
-	}
-	if _, ok := t.nextNumber(svc); !ok {
-		return fmt.Errorf("%w (%s: every number is in use)", ErrDailyCap, svc.ID)
-	}
-	if t.e.cfg.Office.RefuseLate {
-		// Served before closing: called, and one visit long. The
-		// ticket's place is behind those of its rank (a priority one
-		// goes before every ordinary ticket).
-		rank := 2
-		if priority {
-			rank = 0
-		}
-		w := t.newcomerWait(svc, rank)
-		if late, closes, least := t.late(svc, w, t.st.queuedAhead(svc.ID, rank)); late {
-			return &FullError{Service: svc.ID, Waiting: t.waitingCount(svc.ID), Wait: least, Visit: t.perTicket(svc), Closes: closes, Break: w == Unknown}
-		}
 	}
 	return nil
 }
@@ -307,6 +354,7 @@ func (t *txn) void(id uint64, reason string) error {
 	tk.Ended = t.now
 	tk.Reason = reason
 	tk.ForCounter = ""
+	t.unarrive(tk) // a booked citizen whose ticket did not print scans again
 	t.event(EvVoided, tk, "", reason)
 	t.changed(tk.Service)
 	return nil

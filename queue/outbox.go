@@ -57,6 +57,9 @@ type Event struct {
 	// Reason is its source ("admin", "file", "rollback", "merge") and
 	// author.
 	Version uint64 `json:"version,omitempty"`
+	// Appointment is the booking of an appointment.booked or
+	// appointment.cancelled, without its code and name.
+	Appointment *Appointment `json:"appointment,omitempty"`
 }
 
 // afterEnd are the event types that a ticket may have after it ended: a
@@ -103,6 +106,11 @@ const (
 	// Kiosk (Appointment): its Code, for the integration that books the
 	// visits.
 	EvAppointment = "appointment.scanned"
+	// EvBooked: a visit booked ahead (Book), and EvBookingCancelled its
+	// cancellation; its check-in is the ticket.issued of its ticket
+	// (Ticket.Appointment).
+	EvBooked           = "appointment.booked"
+	EvBookingCancelled = "appointment.cancelled"
 )
 
 // IsCall reports whether the event calls its ticket to a counter (a call or

@@ -84,6 +84,9 @@ type Ticket struct {
 	// Rating is the citizen's score of the service, 1..5 (0: none).
 	Rating int    `json:"rating,omitempty"`
 	Reason string `json:"reason,omitempty"`
+	// Appointment is the id of the booking whose citizen checked in
+	// with it (IssueRequest.Appointment).
+	Appointment uint64 `json:"appointment,omitempty"`
 }
 
 // OriginService is the service the ticket was issued for.

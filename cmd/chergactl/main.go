@@ -79,6 +79,11 @@ var ops = []struct{ name, usage string }{
              office.next_guard_s ago goes back to wait, first for that counter)`},
 	{"ticket.void", "ticket.void ticket=А023 [reason=…]: ends a waiting ticket, which is then never called (its citizen\n             left); a called one is ended at its counter"},
 	{"ticket.reprint", "ticket.reprint ticket=А023 [kiosk=k1]: prints a waiting or called ticket again, marked «ДУБЛІКАТ»,\n             on its own kiosk's printer by default"},
+	{"appointment.slots", "appointment.slots service=pension day=2026-12-09: the times a visit may be booked for that day,\n             with how many visits each still takes (services[].booking)"},
+	{"appointment.book", `appointment.book slot=pension/2026-12-09/10:00 name="Олена Петренко" [author=…]: books a visit;
+             the answer's code is what the citizen scans at a kiosk on the day (or tells the reception)`},
+	{"appointment.cancel", "appointment.cancel code=K7M2QX9A [reason=…]: cancels a booking; its place in the slot is free again"},
+	{"appointment.list", "appointment.list day=2026-12-09 [service=pension], or code=K7M2QX9A: the bookings, with names and codes"},
 	{"stats.get", `stats.get [day=2026-11-23]: one day's figures (default today)
              stats.get from=2026-11-01 to=2026-11-30, or month=2026-11: the range's,
              its p50/p90 over every wait in it (never average the days' p50/p90);

@@ -142,6 +142,37 @@ type Service struct {
 	// the voided ones (a failed print): nobody is served for those; 0 is no
 	// cap.
 	DailyCap int `yaml:"daily_cap,omitempty" json:"daily_cap,omitempty"`
+	// Booking, when set, lets citizens book a visit of this service ahead,
+	// at a time of its hours (appointment.book: by phone, on the web, at
+	// the reception): the code they are given, scanned at a kiosk, gives
+	// them a ticket called at their time, before the queue.
+	Booking *Booking `yaml:"booking,omitempty" json:"booking,omitempty"`
+}
+
+// Booking is how a service's visits are booked ahead: its hours cut into
+// slots of SlotMin minutes, each taking PerSlot visits.
+type Booking struct {
+	// SlotMin is the length of a slot in minutes, 5..240: the first
+	// starts when the service opens, the last ends by its closing.
+	SlotMin int `yaml:"slot_min" json:"slot_min"`
+	// PerSlot is how many visits a slot takes, 1..50 (0: 1): as many as
+	// counters keep free for booked visits at a time.
+	PerSlot int `yaml:"per_slot,omitempty" json:"per_slot,omitempty"`
+	// DaysAhead is how many days ahead a visit may be booked, 1..366
+	// (0: 30); today's later slots too.
+	DaysAhead int `yaml:"days_ahead,omitempty" json:"days_ahead,omitempty"`
+}
+
+// Slots is how many visits a slot takes (PerSlot, 1 when unset).
+func (b *Booking) Slots() int { return max(b.PerSlot, 1) }
+
+// Ahead is how many days ahead a visit may be booked (DaysAhead, 30 when
+// unset).
+func (b *Booking) Ahead() int {
+	if b.DaysAhead == 0 {
+		return 30
+	}
+	return b.DaysAhead
 }
 
 // Counter is one specialist's workplace.
@@ -1133,6 +1164,17 @@ func (v *validation) services() map[string]bool {
 		}
 		if s.DailyCap < 0 {
 			v.bad(f+".daily_cap", "must be 0 (no cap) or more, got %d", s.DailyCap)
+		}
+		if b := s.Booking; b != nil {
+			if b.SlotMin < 5 || b.SlotMin > 240 {
+				v.bad(f+".booking.slot_min", "must be 5..240 minutes, got %d", b.SlotMin)
+			}
+			if b.PerSlot < 0 || b.PerSlot > 50 {
+				v.bad(f+".booking.per_slot", "must be 0 (1) or 1..50 visits, got %d", b.PerSlot)
+			}
+			if b.DaysAhead < 0 || b.DaysAhead > 366 {
+				v.bad(f+".booking.days_ahead", "must be 0 (30) or 1..366 days, got %d", b.DaysAhead)
+			}
 		}
 	}
 	for i, s := range c.Services {

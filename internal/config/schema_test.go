@@ -116,6 +116,10 @@ var schemaRules = map[string]obj{
 	"services[].hours.*":                 pattern(hours),
 	"services[].sequence":                pattern(`^([A-Za-z0-9_-]{1,32})?$`),
 	"services[].daily_cap":               {{"minimum", 0}},
+	"services[].booking":                 {{"required", []string{"slot_min"}}},
+	"services[].booking.slot_min":        between(5, 240),
+	"services[].booking.per_slot":        join(zeroOr(1, 50), deflt(1)),
+	"services[].booking.days_ahead":      join(zeroOr(1, 366), deflt(30)),
 	"counters":                           {{"minItems", 1}},
 	"counters[]":                         {{"required", []string{"id", "services"}}},
 	"counters[].id":                      {{"pattern", `^[1-9][0-9]{0,3}$`}, {"minimum", 1}, {"maximum", 9999}, {"multipleOf", 1}}, // unquoted, a number

@@ -2,6 +2,7 @@ package office
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -44,6 +45,15 @@ type AdminRequest struct {
 var readOps = map[string]bool{
 	"config.get": true, "config.history": true, "office.state": true,
 	"tickets.list": true, "stats.get": true, "events.replay": true,
+	// The free slots, for a website's booking form; the bookings, with
+	// their names and codes, are not read here (appointment.list).
+	"appointment.slots": true,
+}
+
+// adminOnly says why an operation that changes nothing is not served to
+// readers all the same.
+var adminOnly = map[string]string{
+	"appointment.list": "shows citizens' names and their bookings' codes",
 }
 
 // AdminResponse is the answer to one request.
@@ -143,6 +153,11 @@ var adminOps = map[string]func(o *Office, ctx context.Context, args json.RawMess
 	"ticket.call":        adminTicketCall,
 	"ticket.reprint":     adminReprint, // kiosk.go
 	"numbering.continue": adminNumberingContinue,
+
+	"appointment.slots":  adminAppointmentSlots, // appointments.go
+	"appointment.book":   adminAppointmentBook,
+	"appointment.cancel": adminAppointmentCancel,
+	"appointment.list":   adminAppointmentList,
 
 	"stats.get":     adminStats, // stats.go
 	"events.replay": adminEventsReplay,
@@ -897,7 +912,8 @@ func (o *Office) Admin(ctx context.Context, req AdminRequest) AdminResponse {
 		res.Error = &AdminError{Code: CodeUnknownOp, Field: "op", Message: fmt.Sprintf("unknown operation %q; the operations: %s", req.Op, strings.Join(ops, ", "))}
 		return res
 	case req.read && !readOps[req.Op]:
-		res.Error = &AdminError{Code: CodeForbidden, Field: "op", Message: fmt.Sprintf("office: %s changes the office: it is served on %s/admin/req, not %[2]s/read/req (chergactl: without -read)", req.Op, o.conf().Root())}
+		why := cmp.Or(adminOnly[req.Op], "changes the office")
+		res.Error = &AdminError{Code: CodeForbidden, Field: "op", Message: fmt.Sprintf("office: %s %s: it is served on %s/admin/req, not %[3]s/read/req (chergactl: without -read)", req.Op, why, o.conf().Root())}
 		return res
 	}
 	result, err := op(o, ctx, req.Args)

@@ -401,7 +401,7 @@ func TestReadRequests(t *testing.T) {
 	// An unknown operation is told the ones served here.
 	res = ask("u", `{"id":"u","op":"status"}`)
 	require.Equal(t, "unknown_op", res.Error.Code)
-	require.Contains(t, res.Error.Message, `unknown operation "status"; the operations: config.get, config.history, events.replay, office.state, stats.get, `)
+	require.Contains(t, res.Error.Message, `unknown operation "status"; the operations: appointment.slots, config.get, config.history, events.replay, office.state, stats.get, `)
 	require.NotContains(t, res.Error.Message, "office.pause")
 	require.Empty(t, l.Messages("qms/demo/admin/res/w"))
 	// One without an id is told on the errors topic, as the read door's.
@@ -548,7 +548,7 @@ func TestAdminErrorsSayWhatToDo(t *testing.T) {
 		{"ticket.call", `{"ticket":"А001"}`, "bad_request", "counter", "required: the counter's id"},
 		{"store.backup", `{"path":"bk/b.db"}`, "bad_request", "path", `"bk/b.db" is not an absolute path`},
 		{"store.backup", `{}`, "bad_request", "path", "required: an absolute path"},
-		{"status", `{}`, "unknown_op", "op", `unknown operation "status"; the operations: clock.trust, config.get, `},
+		{"status", `{}`, "unknown_op", "op", `unknown operation "status"; the operations: appointment.book, appointment.cancel, appointment.list, appointment.slots, clock.trust, config.get, `},
 	} {
 		r := o.Admin(ctx, office.AdminRequest{ID: "a", Op: tc.op, Args: json.RawMessage(tc.args)})
 		require.False(t, r.OK, "%s %s", tc.op, tc.args)

@@ -162,6 +162,9 @@ type press struct {
 	// waiting for the store then.
 	at           time.Time
 	storedBefore time.Duration
+	// appointment is the code of a visit booked ahead, scanned: the
+	// ticket is its (checkIn).
+	appointment string
 }
 
 // asked is what the press asks, to tell a delivery again (the same) from
@@ -541,18 +544,8 @@ func (k *kiosk) scanned(ctx context.Context, s device.Scan) {
 			}
 		}
 	case device.ScanAppointment:
-		// Appointments are their own feature: the code goes to the queue's
-		// events for the integration that books them, and the citizen is
-		// told honestly.
 		r.Kind = "appointment"
-		if now, key := time.Now(), "code "+s.Code; !k.actedOn(key, now) {
-			if err := k.record(context.WithoutCancel(ctx), func(ctx context.Context) error { return k.o.eng.Appointment(ctx, k.cfg.ID, s.Code) }); err != nil {
-				k.o.log.Error("office: an appointment code scanned is not recorded", "kiosk", k.cfg.ID, "err", err)
-			} else {
-				k.acted[key] = now
-			}
-		}
-		r.Message = "Запис на прийом за кодом поки що не підтримується. Будь ласка, візьміть талон. / Appointments by code are not supported yet. Please take a ticket."
+		k.checkIn(ctx, &r, s)
 	default:
 		r.Kind = "unknown"
 		r.Message = "Код не розпізнано. Будь ласка, відскануйте талон ще раз. / The code was not recognised. Please scan the ticket again."
@@ -970,13 +963,18 @@ func (k *kiosk) serve(ctx context.Context, p press) Result {
 	var iss queue.Issued
 	var err error
 	k.waitStore(func() {
-		iss, err = k.o.eng.Issue(ictx, queue.IssueRequest{Service: p.service, Kiosk: k.cfg.ID, Priority: p.priority, Category: p.category, Printing: k.spec != "none"})
+		iss, err = k.o.eng.Issue(ictx, queue.IssueRequest{Service: p.service, Kiosk: k.cfg.ID, Priority: p.priority, Category: p.category, Printing: k.spec != "none", Appointment: p.appointment})
 	})
 	cancel()
 	// The reason is the queue's (queue.Refusal), which its figures give
 	// too ({root}/queue/{service}'s refused): the kiosk says it in words.
 	var pe *queue.PausedError
+	var ae *queue.AppointmentError
 	switch reason := queue.Refusal(err); {
+	case errors.As(err, &ae):
+		return refuse(r, ae.Why, appointmentRefusal(ae, k.o.clock(), k.o.loc))
+	case errors.Is(err, queue.ErrUnknownAppointment):
+		return refuse(r, "not_found", msgNoAppointment)
 	case errors.Is(err, queue.ErrStale):
 		k.o.log.Warn("office: a press waited too long for the store (is the disk stalling?); no ticket issued", "kiosk", k.cfg.ID, "service", p.service, "waited", time.Since(p.at).Round(time.Millisecond))
 		return refuse(r, "timeout", msgPressStale)
@@ -1001,6 +999,10 @@ func (k *kiosk) serve(ctx context.Context, p press) Result {
 	}
 	tk := iss.Ticket
 	pt := k.ticket(tk, svc.Name, svc.NameEn, iss.Ahead, iss.Wait)
+	if iss.Appointment != nil {
+		// Called at its time: the people ahead now say nothing of it.
+		pt.Appointment, pt.Ahead = iss.Appointment.Start.In(k.o.loc).Format("15:04"), -1
+	}
 	pt.Late = iss.Late
 	if iss.Late {
 		pt.Closes = queue.ClosingText(iss.Closes.In(k.o.loc))
@@ -1051,6 +1053,9 @@ func (k *kiosk) serve(ctx context.Context, p press) Result {
 	r.OK, r.Ticket, r.ID, r.Ahead, r.EtaMin, r.Late = true, tk.Label, tk.ID, iss.Ahead, queue.Minutes(iss.Wait), iss.Late
 	r.Priority, r.Category = tk.Priority, tk.Category
 	r.Message = issuedMessage(tk.Label, iss.Ahead, iss.Wait, pt.Closes)
+	if iss.Appointment != nil {
+		r.Message = bookedMessage(tk.Label, iss.Appointment.Start.In(k.o.loc), k.o.clock())
+	}
 	if kept {
 		// The ticket stays, and the screen gives its number meanwhile.
 		uk, en := printerMessage(err)

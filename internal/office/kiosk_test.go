@@ -91,6 +91,7 @@ type rigOpts struct {
 	kiosk   func(*config.Kiosk)
 	config  func(*config.Config) // the rest of the configuration
 	unready bool                 // not waiting for k1's printer to be ready
+	now     func() time.Time     // the queue's clock; nil: the system's
 }
 
 // startKiosk runs the round-the-clock office with kiosk k1's printer on a pty.
@@ -126,6 +127,7 @@ func startKiosk(t testing.TB, opts rigOpts) *kioskRig {
 		Broker: "embedded",
 		Listen: "127.0.0.1:0",
 		Pin:    r.pins.Open,
+		Now:    opts.now,
 		Logger: slog.New(slog.NewTextHandler(io.MultiWriter(t.Output(), r.log), &slog.HandlerOptions{Level: slog.LevelWarn})),
 	})
 	require.NoError(t, err)
@@ -144,6 +146,17 @@ func startKiosk(t testing.TB, opts rigOpts) *kioskRig {
 		r.printerState(func(s office.PrinterState) bool { return s.Online && s.Error == "" })
 	}
 	return r
+}
+
+// scan has sc read code at k1's scanner, and returns the kiosk's answer.
+func (r *kioskRig) scan(sc *sim.Scanner, code string) office.ScanResult {
+	r.t.Helper()
+	topic := r.root + "/kiosk/k1/scan"
+	n := r.count(topic)
+	require.NoError(r.t, sc.Scan(code))
+	var sr office.ScanResult
+	require.NoError(r.t, json.Unmarshal(r.after(topic, n, func(sim.Message) bool { return true }).Payload, &sr))
+	return sr
 }
 
 // lit says whether the lamp on pin name is lit.
@@ -1128,15 +1141,7 @@ func TestKioskScanPrintsACopy(t *testing.T) {
 	}})
 	r.prints(r.sp)
 	res := r.prints(r.sp)
-	topic := r.root + "/kiosk/k1/scan"
-	scan := func(code string) office.ScanResult {
-		t.Helper()
-		n := r.count(topic)
-		require.NoError(t, sc.Scan(code))
-		var sr office.ScanResult
-		require.NoError(t, json.Unmarshal(r.after(topic, n, func(sim.Message) bool { return true }).Payload, &sr))
-		return sr
-	}
+	scan := func(code string) office.ScanResult { t.Helper(); return r.scan(sc, code) }
 	url := fmt.Sprintf("https://cherga.local/t/demo/%d", res.ID)
 	sr := scan(url)
 	require.True(t, sr.OK)

@@ -875,7 +875,9 @@ func TestKioskScanner(t *testing.T) {
 
 	r = scan("AB12CD34")
 	require.Equal(t, "appointment", r.Kind)
-	require.Contains(t, r.Message, "не підтримується")
+	require.False(t, r.OK)
+	require.Equal(t, "not_found", r.Reason, "no booking has it")
+	require.Contains(t, r.Message, "Запис за цим кодом не знайдено")
 
 	r = scan("hello world")
 	require.Equal(t, "unknown", r.Kind)

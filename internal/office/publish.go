@@ -207,6 +207,10 @@ func (o *Office) localEvent(ev queue.Event) queue.Event {
 		tk := o.localTicket(*ev.Ticket)
 		ev.Ticket = &tk
 	}
+	if ev.Appointment != nil {
+		a := o.localAppointment(*ev.Appointment).Appointment
+		ev.Appointment = &a
+	}
 	return ev
 }
 

@@ -1,0 +1,164 @@
+package office_test
+
+import (
+	"encoding/json"
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/cherga/cherga/internal/config"
+	"github.com/cherga/cherga/internal/office"
+	"github.com/cherga/cherga/queue"
+	"github.com/cherga/cherga/queue/queuetest"
+	"github.com/cherga/cherga/sim"
+)
+
+// adminOver sends an administrator's request over the rig's broker and
+// returns its answer.
+func (r *kioskRig) adminOver(topic, id, op string, args any) office.AdminResponse {
+	r.t.Helper()
+	b, err := json.Marshal(map[string]any{"id": id, "op": op, "args": args})
+	require.NoError(r.t, err)
+	res := r.root + "/" + topic + "/res/" + id
+	n := r.count(res)
+	require.NoError(r.t, r.bus.Publish(r.root+"/"+topic+"/req", b, false))
+	var ans office.AdminResponse
+	require.NoError(r.t, json.Unmarshal(r.after(res, n, func(sim.Message) bool { return true }).Payload, &ans))
+	return ans
+}
+
+// A visit booked ahead over MQTT (appointment.slots, .book, .list,
+// .cancel), and its citizen's check-in at the kiosk's scanner on the day:
+// a printed ticket that says its time, called at that time before the
+// queue.
+func TestAppointmentCheckIn(t *testing.T) {
+	kyiv, err := time.LoadLocation("Europe/Kyiv")
+	require.NoError(t, err)
+	sc := startScanner(t)
+	clk := queuetest.NewClock(time.Date(2026, 12, 8, 15, 0, 0, 0, kyiv)) // a Tuesday
+	r := startKiosk(t, rigOpts{
+		now:    clk.Now,
+		kiosk:  func(k *config.Kiosk) { k.Scanner = "serial:" + sc.Path() },
+		config: func(c *config.Config) { c.Services[1].Booking = &config.Booking{SlotMin: 20, DaysAhead: 7} },
+	})
+	slots := r.adminOver("read", "s1", "appointment.slots", map[string]string{"service": "pension", "day": "2026-12-09"})
+	require.True(t, slots.OK, "%+v", slots.Error)
+	raw, err := json.Marshal(slots.Result)
+	require.NoError(t, err)
+	var got struct {
+		Slots []queue.Slot `json:"slots"`
+	}
+	require.NoError(t, json.Unmarshal(raw, &got))
+	require.Len(t, got.Slots, 72, "round the clock, 20 minutes each")
+	require.Equal(t, "pension/2026-12-09/10:00", got.Slots[30].Slot)
+	require.Contains(t, string(raw), `"start":"2026-12-09T10:00:00+02:00"`, "in the office's time")
+
+	book := r.adminOver("admin", "b1", "appointment.book", map[string]string{"slot": "pension/2026-12-09/10:00", "name": "Олена Петренко", "author": "phone line"})
+	require.True(t, book.OK, "%+v", book.Error)
+	raw, err = json.Marshal(book.Result)
+	require.NoError(t, err)
+	var booked queue.Appointment
+	require.NoError(t, json.Unmarshal(raw, &booked))
+	require.Len(t, booked.Code, queue.CodeLen)
+	require.Equal(t, "booked", string(booked.State))
+
+	// Refusals name what is wrong.
+	for _, c := range []struct {
+		topic, op string
+		args      map[string]string
+		code      string
+		field     string
+	}{
+		{"admin", "appointment.book", map[string]string{"slot": "pension/2026-12-09/10:00", "name": "x"}, "refused", "slot"}, // full: one a slot
+		{"admin", "appointment.book", map[string]string{"slot": "pension/2026-12-09/10:05", "name": "x"}, "refused", "slot"},
+		{"admin", "appointment.book", map[string]string{"slot": "social/2026-12-09/10:00", "name": "x"}, "refused", "service"},
+		{"admin", "appointment.book", map[string]string{"slot": "pension/2026-12-09/10:20"}, "bad_request", "name"},
+		{"admin", "appointment.book", map[string]string{"slot": "pension/2026-12-09/10:20", "name": "a\u202eb"}, "bad_request", "name"},
+		{"admin", "appointment.cancel", map[string]string{"code": "ZZZZ2222"}, "not_found", "code"},
+		{"read", "appointment.slots", map[string]string{"service": "pension", "day": "2026-12-20"}, "refused", "slot"},
+		{"read", "appointment.list", map[string]string{"day": "2026-12-09"}, "forbidden", "op"}, // names and codes
+	} {
+		ans := r.adminOver(c.topic, "e", c.op, c.args)
+		require.False(t, ans.OK, "%v", c)
+		require.Equal(t, c.code, ans.Error.Code, "%v: %+v", c, ans.Error)
+		require.Equal(t, c.field, ans.Error.Field, "%v: %+v", c, ans.Error)
+	}
+	list := r.adminOver("admin", "l1", "appointment.list", map[string]string{"day": "2026-12-09"})
+	require.True(t, list.OK)
+	raw, _ = json.Marshal(list.Result)
+	require.Contains(t, string(raw), `"name":"Олена Петренко"`)
+	require.Contains(t, string(raw), booked.Code)
+
+	scan := func(code string) office.ScanResult { t.Helper(); return r.scan(sc, code) }
+	// The day before: come on the day.
+	sr := scan(booked.Code)
+	require.Equal(t, "appointment", sr.Kind)
+	require.False(t, sr.OK)
+	require.Equal(t, "other_day", sr.Reason)
+	require.Equal(t, "Ваш запис — на 09.12.2026 о 10:00. Будь ласка, приходьте в цей день. / Your appointment is on 09.12.2026 at 10:00. Please come on that day.", sr.Message)
+	require.Empty(t, r.tickets())
+
+	// On the day, early: a ticket, printed, called at 10:00.
+	clk.Set(time.Date(2026, 12, 9, 9, 40, 0, 0, kyiv))
+	walkIn := r.prints(r.sp) // a walk-in of social, before
+	require.True(t, walkIn.OK)
+	sr = scan(booked.Code)
+	require.True(t, sr.OK, "%+v", sr)
+	require.True(t, sr.Printed)
+	require.Equal(t, "П001", sr.Ticket)
+	require.Equal(t, "Ваш талон: П001. Запис на 10:00: вас викличуть у цей час. / Your ticket: P001. Appointment at 10:00: you will be called at that time.", sr.Message)
+	doc := r.cut(r.sp, "П001")
+	require.Contains(t, strings.ReplaceAll(doc.String(), "\n", " "), "ЗА ЗАПИСОМ НА 10:00 / APPOINTMENT AT 10:00")
+	require.NotContains(t, doc.String(), "Олена", "the name is never printed")
+	require.NotContains(t, doc.String(), "Перед вами")
+
+	again := scan(booked.Code)
+	require.False(t, again.OK)
+	require.Equal(t, "arrived", again.Reason)
+	require.Contains(t, again.Message, "П001")
+	require.Len(t, r.tickets(), 2, "one ticket for one booking")
+
+	// The booked ticket is not called before its time, then before the
+	// walk-ins of its service.
+	_, err = r.o.Engine().Issue(r.ctx, queue.IssueRequest{Service: "pension"})
+	require.NoError(t, err)
+	res, err := r.o.Engine().Counter(r.ctx, "10", queue.Command{Action: queue.Next})
+	require.NoError(t, err)
+	require.Equal(t, "П002", res.Ticket.Label)
+	clk.Set(time.Date(2026, 12, 9, 10, 0, 0, 0, kyiv))
+	res, err = r.o.Engine().Counter(r.ctx, "11", queue.Command{Action: queue.Next})
+	require.NoError(t, err)
+	require.Equal(t, "П001", res.Ticket.Label)
+
+	// The events tell a dashboard of the booking, not its code or name.
+	evs, err := r.o.Engine().Replay(0, 1000)
+	require.NoError(t, err)
+	var kinds []string
+	for _, ev := range evs {
+		b, _ := json.Marshal(ev)
+		require.NotContains(t, string(b), booked.Code)
+		require.NotContains(t, string(b), "Олена")
+		if ev.Ticket != nil && ev.Ticket.Appointment != 0 || ev.Appointment != nil {
+			kinds = append(kinds, ev.Type)
+		}
+	}
+	require.Equal(t, []string{queue.EvBooked, queue.EvIssued, queue.EvCalled}, kinds)
+
+	// Cancelled: its slot is free again; a second cancel is refused.
+	second := r.adminOver("admin", "b2", "appointment.book", map[string]string{"slot": "pension/2026-12-10/11:00", "name": "Іван"})
+	require.True(t, second.OK, "%+v", second.Error)
+	raw, _ = json.Marshal(second.Result)
+	var b2 queue.Appointment
+	require.NoError(t, json.Unmarshal(raw, &b2))
+	cancel := r.adminOver("admin", "c1", "appointment.cancel", map[string]string{"code": b2.Code, "reason": "called to say"})
+	require.True(t, cancel.OK, "%+v", cancel.Error)
+	cancel = r.adminOver("admin", "c2", "appointment.cancel", map[string]string{"code": b2.Code})
+	require.False(t, cancel.OK)
+	require.Equal(t, "refused", cancel.Error.Code)
+	sr = scan(b2.Code)
+	require.Equal(t, "cancelled", sr.Reason)
+	require.Equal(t, fmt.Sprintf("Цей запис скасовано. Будь ласка, візьміть талон у черзі. / This appointment was cancelled. Please take a queue ticket.%s", ""), sr.Message)
+}

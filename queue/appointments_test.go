@@ -1,0 +1,240 @@
+package queue_test
+
+import (
+	"context"
+	"encoding/json"
+	"path/filepath"
+	"regexp"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	firmwareconfig "github.com/cherga/cherga/firmware-config"
+	"github.com/cherga/cherga/internal/config"
+	"github.com/cherga/cherga/queue"
+	"github.com/cherga/cherga/queue/queuetest"
+)
+
+// bookingOffice is the default office whose pension fund, on Wednesdays
+// 10:00-15:00, takes bookings of half-hour slots, two visits each.
+func bookingOffice() *config.Config {
+	cfg := firmwareconfig.Default()
+	cfg.Services[1].Hours = map[string]string{"wed": "10:00-15:00"}
+	cfg.Services[1].Booking = &config.Booking{SlotMin: 30, PerSlot: 2, DaysAhead: 14}
+	cfg.Office.Holidays = []string{"2026-12-02"}
+	return cfg
+}
+
+// A visit booked ahead: the slots of a day, a slot filled, a booking
+// cancelled, and refusals for what cannot be booked.
+func TestBookSlots(t *testing.T) {
+	cfg := bookingOffice()
+	clk := queuetest.NewClock(time.Date(2026, 11, 23, 9, 30, 0, 0, kyiv)) // a Monday
+	e := queuetest.Open(t, cfg, &queue.Opts{Now: clk.Now})
+	ctx := context.Background()
+
+	slots, err := e.Slots(ctx, "pension", "2026-11-23")
+	require.NoError(t, err)
+	require.Empty(t, slots, "closed on Mondays")
+	slots, err = e.Slots(ctx, "pension", "2026-12-02")
+	require.NoError(t, err)
+	require.Empty(t, slots, "a holiday")
+	slots, err = e.Slots(ctx, "pension", "2026-11-25")
+	require.NoError(t, err)
+	require.Len(t, slots, 10, "10:00 to 14:30, the last ending at closing")
+	require.Equal(t, queue.Slot{Slot: "pension/2026-11-25/10:00", Start: time.Date(2026, 11, 25, 10, 0, 0, 0, kyiv), End: time.Date(2026, 11, 25, 10, 30, 0, 0, kyiv), Free: 2, Size: 2}, slots[0])
+	require.Equal(t, "pension/2026-11-25/14:30", slots[9].Slot)
+
+	_, err = e.Slots(ctx, "social", "2026-11-25")
+	require.ErrorIs(t, err, queue.ErrNotBookable)
+	for _, day := range []string{"2026-11-22", "2026-12-08", "25.11.2026"} {
+		_, err = e.Slots(ctx, "pension", day)
+		require.ErrorIs(t, err, queue.ErrBadSlot, day)
+	}
+	_, err = e.Slots(ctx, "nope", "2026-11-25")
+	require.ErrorIs(t, err, queue.ErrUnknownService)
+
+	a, err := e.Book(ctx, "pension/2026-11-25/10:00", "Олена Петренко", "reception")
+	require.NoError(t, err)
+	require.Regexp(t, regexp.MustCompile(`^[A-HJ-NP-Z2-9]{8}$`), a.Code)
+	require.Equal(t, queue.Booked, a.State)
+	require.Equal(t, "Олена Петренко", a.Name)
+	require.True(t, time.Date(2026, 11, 25, 10, 0, 0, 0, kyiv).Equal(a.Start))
+	b, err := e.Book(ctx, "pension/2026-11-25/10:00", "Іван", "")
+	require.NoError(t, err)
+	require.NotEqual(t, a.Code, b.Code)
+	require.NotEqual(t, a.ID, b.ID)
+	_, err = e.Book(ctx, "pension/2026-11-25/10:00", "Третій", "")
+	require.ErrorIs(t, err, queue.ErrSlotFull)
+	for _, slot := range []string{"pension/2026-11-25/10:15", "pension/2026-11-25/15:00", "pension/2026-11-23/10:00", "pension/2026-11-25", "social/2026-11-25/10:00"} {
+		_, err = e.Book(ctx, slot, "x", "")
+		require.Error(t, err, slot)
+	}
+	slots, err = e.Slots(ctx, "pension", "2026-11-25")
+	require.NoError(t, err)
+	require.Equal(t, 0, slots[0].Free)
+	require.Equal(t, 2, slots[1].Free)
+
+	c, err := e.CancelAppointment(ctx, b.Code, "called to say")
+	require.NoError(t, err)
+	require.Equal(t, queue.Cancelled, c.State)
+	_, err = e.CancelAppointment(ctx, b.Code, "")
+	var ae *queue.AppointmentError
+	require.ErrorAs(t, err, &ae)
+	require.Equal(t, "cancelled", ae.Why)
+	_, err = e.CancelAppointment(ctx, "NOSUCH23", "")
+	require.ErrorIs(t, err, queue.ErrUnknownAppointment)
+	slots, err = e.Slots(ctx, "pension", "2026-11-25")
+	require.NoError(t, err)
+	require.Equal(t, 1, slots[0].Free, "a cancelled booking frees its place")
+
+	list, err := e.Appointments(ctx, "2026-11-25", "")
+	require.NoError(t, err)
+	require.Len(t, list, 2)
+	require.Equal(t, []queue.AppointmentState{queue.Booked, queue.Cancelled}, []queue.AppointmentState{list[0].State, list[1].State})
+
+	// The events say what was booked and cancelled, not for whom nor by
+	// what code.
+	evs, err := e.Replay(1, 100)
+	require.NoError(t, err)
+	var types []string
+	for _, ev := range evs {
+		if ev.Appointment == nil {
+			continue // the day's start
+		}
+		types = append(types, ev.Type)
+		raw, err := json.Marshal(ev)
+		require.NoError(t, err)
+		require.NotContains(t, string(raw), a.Code)
+		require.NotContains(t, string(raw), "Олена")
+	}
+	require.Equal(t, []string{queue.EvBooked, queue.EvBooked, queue.EvBookingCancelled}, types)
+	require.Equal(t, a.ID, evs[1].Appointment.ID)
+	require.Equal(t, "pension/2026-11-25/10:00", evs[1].Appointment.Slot)
+}
+
+// A booked citizen checks in on the day: a priority ticket, called at the
+// slot's start and not before, ahead of the queue that came earlier.
+func TestCheckIn(t *testing.T) {
+	cfg := bookingOffice()
+	clk := queuetest.NewClock(time.Date(2026, 11, 23, 9, 30, 0, 0, kyiv))
+	path := filepath.Join(t.TempDir(), "cherga.db")
+	e := queuetest.OpenPath(t, path, cfg, &queue.Opts{Now: clk.Now})
+	ctx := context.Background()
+	at10, err := e.Book(ctx, "pension/2026-11-25/10:00", "Олена", "")
+	require.NoError(t, err)
+	at1030, err := e.Book(ctx, "pension/2026-11-25/10:30", "Іван", "")
+	require.NoError(t, err)
+
+	checkIn := func(code string) (queue.Issued, error) {
+		return e.Issue(ctx, queue.IssueRequest{Appointment: code, Kiosk: "k1"})
+	}
+	var ae *queue.AppointmentError
+	_, err = checkIn(at10.Code)
+	require.ErrorAs(t, err, &ae, "on Monday")
+	require.Equal(t, "other_day", ae.Why)
+	_, err = checkIn("NOSUCH23")
+	require.ErrorIs(t, err, queue.ErrUnknownAppointment)
+
+	clk.Set(time.Date(2026, 11, 25, 9, 50, 0, 0, kyiv))
+	_, err = checkIn(at10.Code)
+	require.ErrorIs(t, err, queue.ErrServiceClosed, "before the service opens, as a press")
+
+	clk.Set(time.Date(2026, 11, 25, 10, 5, 0, 0, kyiv))
+	walkIn, err := e.Issue(ctx, queue.IssueRequest{Service: "pension"})
+	require.NoError(t, err)
+	iss, err := checkIn(at1030.Code)
+	require.NoError(t, err)
+	tk := iss.Ticket
+	require.Equal(t, "pension", tk.Service)
+	require.True(t, tk.Priority)
+	require.Equal(t, at1030.ID, tk.Appointment)
+	require.True(t, time.Date(2026, 11, 25, 10, 30, 0, 0, kyiv).Equal(tk.NotBefore), "%s", tk.NotBefore)
+	require.GreaterOrEqual(t, iss.Wait, 25*time.Minute, "not called before its time")
+	require.Equal(t, at1030.Code, iss.Appointment.Code)
+	_, err = checkIn(at1030.Code)
+	require.ErrorAs(t, err, &ae, "checked in once")
+	require.Equal(t, "arrived", ae.Why)
+	require.Contains(t, err.Error(), tk.Label)
+
+	// 10:10: its time has not come; the walk-in is called.
+	clk.Set(time.Date(2026, 11, 25, 10, 10, 0, 0, kyiv))
+	res, err := e.Counter(ctx, "10", queue.Command{Action: queue.Next})
+	require.NoError(t, err)
+	require.Equal(t, walkIn.Ticket.Label, res.Ticket.Label)
+	later, err := e.Issue(ctx, queue.IssueRequest{Service: "pension"})
+	require.NoError(t, err)
+	// 10:30: the booked citizen before the one who came at 10:10.
+	clk.Set(time.Date(2026, 11, 25, 10, 30, 0, 0, kyiv))
+	res, err = e.Counter(ctx, "11", queue.Command{Action: queue.Next})
+	require.NoError(t, err)
+	require.Equal(t, tk.Label, res.Ticket.Label)
+	res, err = e.Counter(ctx, "12", queue.Command{Action: queue.Next})
+	require.NoError(t, err)
+	require.Equal(t, later.Ticket.Label, res.Ticket.Label)
+
+	// Its slot over, a booking is no longer checked in: a ticket of the
+	// queue is.
+	clk.Set(time.Date(2026, 11, 25, 10, 31, 0, 0, kyiv))
+	_, err = checkIn(at10.Code)
+	require.ErrorAs(t, err, &ae)
+	require.Equal(t, "late", ae.Why)
+	list, err := e.Appointments(ctx, "2026-11-25", "pension")
+	require.NoError(t, err)
+	require.True(t, list[0].Missed(clk.Now()))
+	require.Equal(t, queue.Arrived, list[1].State)
+	require.Equal(t, tk.Label, list[1].Ticket)
+	_, err = e.CancelAppointment(ctx, at1030.Code, "")
+	require.ErrorAs(t, err, &ae, "checked in: not cancelled")
+
+	// Kept across a restart, with the ticket's booking.
+	require.NoError(t, e.Close())
+	e = queuetest.OpenPath(t, path, cfg, &queue.Opts{Now: clk.Now})
+	got, err := e.AppointmentByCode(ctx, at1030.Code)
+	require.NoError(t, err)
+	require.Equal(t, queue.Arrived, got.State)
+	require.Equal(t, tk.ID, got.TicketID)
+	again, err := e.TicketByLabel(ctx, tk.Label)
+	require.NoError(t, err)
+	require.Equal(t, at1030.ID, again.Appointment)
+}
+
+// A booked citizen's ticket that did not print is voided, and the booking
+// is booked again: the citizen scans the code again.
+func TestCheckInVoided(t *testing.T) {
+	cfg := bookingOffice()
+	clk := queuetest.NewClock(time.Date(2026, 11, 25, 10, 0, 0, 0, kyiv))
+	e := queuetest.Open(t, cfg, &queue.Opts{Now: clk.Now})
+	ctx := context.Background()
+	a, err := e.Book(ctx, "pension/2026-11-25/11:00", "Олена", "")
+	require.NoError(t, err)
+	iss, err := e.Issue(ctx, queue.IssueRequest{Appointment: a.Code, Printing: true})
+	require.NoError(t, err)
+	require.NoError(t, e.Void(ctx, iss.Ticket.ID, "print failed"))
+	got, err := e.AppointmentByCode(ctx, a.Code)
+	require.NoError(t, err)
+	require.Equal(t, queue.Booked, got.State)
+	require.Zero(t, got.TicketID)
+	again, err := e.Issue(ctx, queue.IssueRequest{Appointment: a.Code})
+	require.NoError(t, err)
+	require.NotEqual(t, iss.Ticket.Label, again.Ticket.Label)
+}
+
+// A booked visit is served whatever the service's daily cap: the cap
+// stops the walk-ins.
+func TestCheckInBeyondCap(t *testing.T) {
+	cfg := bookingOffice()
+	cfg.Services[1].DailyCap = 1
+	clk := queuetest.NewClock(time.Date(2026, 11, 25, 10, 0, 0, 0, kyiv))
+	e := queuetest.Open(t, cfg, &queue.Opts{Now: clk.Now})
+	ctx := context.Background()
+	a, err := e.Book(ctx, "pension/2026-11-25/11:00", "Олена", "")
+	require.NoError(t, err)
+	_, err = e.Issue(ctx, queue.IssueRequest{Service: "pension"})
+	require.NoError(t, err)
+	_, err = e.Issue(ctx, queue.IssueRequest{Service: "pension"})
+	require.ErrorIs(t, err, queue.ErrDailyCap)
+	_, err = e.Issue(ctx, queue.IssueRequest{Appointment: a.Code})
+	require.NoError(t, err)
+}
