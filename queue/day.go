@@ -334,15 +334,15 @@ func (t *txn) closeServices() {
 }
 
 // endedAt is when a ticket that a closing due at due let go ended: then,
-// if the engine was not running since (a power cut over closing time, a
-// night, a weekend), so that the day's figures say how long those sent home
-// had waited; else now (hours changed to a closing already past: they
-// waited until the change). The event that ends it is stamped now, when
-// the office recorded it.
+// if the engine did not run since (a power cut over closing time, a
+// night, a clock that jumped), so that the day's figures say how long
+// those sent home had waited; else when it last ran, a tick ago (hours
+// changed to a closing already past: they waited until the change). The
+// event that ends it is stamped now, when the office recorded it.
 func (t *txn) endedAt(due time.Time) time.Time {
 	at := due
-	if t.e.clockStored.After(at) {
-		at = t.e.clockStored // the engine ran after it: the last it recorded
+	if t.e.seen.After(at) {
+		at = t.e.seen // the engine ran after it
 	}
 	if t.now.Before(at) {
 		return t.now

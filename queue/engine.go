@@ -165,6 +165,10 @@ type Engine struct {
 	// clockStored is the clock the store holds (loop goroutine only).
 	distrust, distrustNow, clockStored time.Time
 	distrustUp                         time.Duration
+	// seen is the latest clock the engine ran at: its last tick or write,
+	// or, until its first, the clock the store held (endedAt). Loop
+	// goroutine only.
+	seen time.Time
 	// unset: the clock was found unset (before 2024), and the log told;
 	// believed: a clock was believed in this run (loop goroutine only).
 	unset, believed bool
@@ -381,6 +385,7 @@ func open(path string, cfg *config.Config, opts *Opts) (*Engine, error) {
 	}
 	e.durable.Store(e.st.eventSeq) // in the file when it opened
 	_ = db.View(func(tx *bolt.Tx) error { e.clockStored = lastClock(tx); return nil })
+	e.seen = e.clockStored
 	if now := o.Now(); clockValid(now) {
 		e.distrustBehind(now)
 	}
@@ -541,6 +546,15 @@ func (e *Engine) tick() {
 	e.catchUp()
 	e.clockBehindDay()
 	e.refreshEstimates()
+	e.ranAt(e.opts.Now())
+}
+
+// ranAt records that the engine ran at now (seen), unless now is behind:
+// a clock set back.
+func (e *Engine) ranAt(now time.Time) {
+	if now.After(e.seen) {
+		e.seen = now
+	}
 }
 
 // clockBehindDay tells the log, once a business day, of a clock that
@@ -831,6 +845,7 @@ func (e *Engine) run(batch []*request) {
 		} else {
 			e.durable.Store(t.st.eventSeq)
 			e.unsaid = nil
+			e.ranAt(t.now)
 			if committed && savedRequest(batch, errs) && e.roomBack() {
 				// A caller's change was saved: not only an empty commit
 				// that fits the free pages of a full disk.

@@ -541,6 +541,27 @@ func TestSetConfigAfterAClosingDue(t *testing.T) {
 	require.Equal(t, queue.Expired, o.ticket("П001").State, "expired by its closing")
 }
 
+// A change of hours to a closing already past sends the tickets waiting
+// home when it is made, not at the closing, nor at the clock the store
+// last recorded (which lags by up to clockEvery in a running office): the
+// day's figures count how long they waited. (It failed before: 10:02.)
+func TestExpiredByChangeEndsWhenMade(t *testing.T) {
+	o := newOffice(t, nil, monday10)
+	o.issue("pension")
+	o.clk.Add(4*time.Minute - time.Second) // nothing written since 10:00
+	queue.Tick(o.e)                        // the running engine's tick
+	o.clk.Add(time.Second)                 // 10:04
+	cfg := queuetest.Office(t, func(s string) string {
+		return strings.Replace(s, `prefix: "П", width: 3, avg_service_min: 15}`,
+			`prefix: "П", width: 3, avg_service_min: 15, hours: {mon: "09:00-10:02"}}`, 1)
+	})
+	_, err := o.e.SetConfigVersion(o.ctx, cfg, queue.Change{Expire: true}, queue.ConfigVersion{Source: "admin"})
+	require.NoError(t, err)
+	tk := o.ticket("П001")
+	require.Equal(t, queue.Expired, tk.State)
+	require.WithinDuration(t, o.clk.Now(), tk.Ended, time.Second, "ended when the change was made, a tick ago")
+}
+
 // A change that takes away a service's last counter leaves its waiting
 // tickets to nobody: they go home (so the change needs expire), and
 // nothing is transferred to it any more.
