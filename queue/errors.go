@@ -282,6 +282,9 @@ type TransitionError struct {
 	// Rule, if set, says which rule forbids it, for the person who asked
 	// ("only a waiting ticket can be voided").
 	Rule string
+	// Service and ServiceEn name the service a transfer asked for
+	// (RuleSameService, RuleServedHere).
+	Service, ServiceEn string
 }
 
 func (e *TransitionError) Error() string {
@@ -296,6 +299,10 @@ const (
 	// RuleSameService refuses a transfer to the ticket's own service at
 	// the same counter.
 	RuleSameService = "a transfer goes to another service, or to another counter of this one (to_counter)"
+	// RuleServedHere refuses a transfer, to no counter in particular, to
+	// a service the counter serves itself: its next would call the
+	// ticket back at once, ahead of everyone.
+	RuleServedHere = "this counter serves that service itself: serve the citizen here, or transfer to another counter (to_counter)"
 	// RuleOwnTicket refuses a call of the ticket the counter has called
 	// already: a recall says it again.
 	RuleOwnTicket = "it is this counter's ticket: recall it"

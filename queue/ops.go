@@ -399,6 +399,11 @@ type CounterResult struct {
 	// not within a week).
 	OffHours bool      `json:"off_hours,omitempty"`
 	Opens    time.Time `json:"opens,omitzero"`
+	// Due: a next that called nobody while tickets wait that may not be
+	// called yet (a no-show's grace, a booked visit's time): the first
+	// of them, and when it may be.
+	Due   string    `json:"due,omitempty"`
+	DueAt time.Time `json:"due_at,omitzero"`
 }
 
 // Counter applies a counter's command. next finishes the current ticket and
@@ -432,6 +437,11 @@ func (e *Engine) Counter(ctx context.Context, counter string, cmd Command) (Coun
 		res.fill(c) // refused too: the counter as the refusal left it
 		if cmd.Action == Next && err == nil && c.current == nil && !t.openNow(c) {
 			res.OffHours, res.Opens = true, t.opens(c)
+		}
+		if cmd.Action == Next && err == nil && c.current == nil && !res.OffHours {
+			if tk := t.firstHeldBack(c); tk != nil {
+				res.Due, res.DueAt = tk.Label, tk.NotBefore
+			}
 		}
 		return err
 	})
@@ -652,15 +662,20 @@ func (t *txn) holdFor(c *counterState, tk *Ticket) string {
 }
 
 // justCalled refuses a next that comes within office.next_guard_s of the
-// call of the counter's ticket, while its citizen has not come (a serve
-// says they have). A clock that went back since the call does not hold
-// next for the jump: only a call up to the guard ago counts.
+// call or recall of the counter's ticket, while its citizen has not come (a
+// serve says they have): a recalled citizen is on the way again. A clock
+// that went back since the call does not hold next for the jump: only a
+// call up to the guard ago counts.
 func (t *txn) justCalled(c *counterState) error {
 	tk, guard := c.current, t.e.cfg.Office.NextGuard()
 	if tk == nil || tk.State != Called || guard <= 0 {
 		return nil
 	}
-	since := t.now.Sub(tk.Called)
+	at := tk.Called
+	if c.calledAt.After(at) {
+		at = c.calledAt // recalled since
+	}
+	since := t.now.Sub(at)
 	if since < 0 || since >= guard {
 		return nil
 	}
@@ -712,6 +727,25 @@ func (t *txn) pick(c *counterState) *Ticket {
 		best, bestRank, bestScore = tk, r, score
 	}
 	return best
+}
+
+// firstHeldBack is the ticket the counter calls first once its time comes,
+// of those held back now (NotBefore: a no-show's grace, a booked visit),
+// or nil.
+func (t *txn) firstHeldBack(c *counterState) *Ticket {
+	var first *Ticket
+	later := func(q []*Ticket) {
+		for _, tk := range q {
+			if tk.NotBefore.After(t.now) && (first == nil || tk.NotBefore.Before(first.NotBefore)) {
+				first = tk
+			}
+		}
+	}
+	later(t.st.held[c.id])
+	for _, s := range c.services {
+		later(t.st.waiting[s])
+	}
+	return first
 }
 
 // firstDue is the first ticket of a queue that may be called now: a
@@ -877,7 +911,10 @@ func (t *txn) transfer(c *counterState, to, toCounter string) (*Ticket, error) {
 	if to == t.serviceNow(tk) && (toCounter == "" || toCounter == c.id) {
 		// Back to the queue it came from, it would be called again at
 		// once, ahead of everyone: a slip of the finger.
-		return nil, &TransitionError{Label: tk.Label, From: tk.State, To: Waiting, Rule: RuleSameService}
+		return nil, &TransitionError{Label: tk.Label, From: tk.State, To: Waiting, Rule: RuleSameService, Service: svc.Name, ServiceEn: svc.NameEn}
+	}
+	if toCounter == "" && contains(c.services, to) {
+		return nil, &TransitionError{Label: tk.Label, From: tk.State, To: Waiting, Rule: RuleServedHere, Service: svc.Name, ServiceEn: svc.NameEn}
 	}
 	if len(t.e.servedBy[to]) == 0 {
 		return nil, fmt.Errorf("%w: %s", ErrNoCounter, to) // nobody would call it

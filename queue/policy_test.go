@@ -336,7 +336,8 @@ func guarded(line string) func(string) string {
 
 // A second next within office.next_guard_s of a call, before the citizen
 // came, is a double press: refused, nothing changes, and the refusal says
-// how long is left. serve lifts it; a recall does not start it again.
+// how long is left. serve lifts it; a recall starts it again: the
+// recalled citizen is on the way.
 func TestNextGuard(t *testing.T) {
 	o := newOffice(t, queuetest.Office(t, guarded("")), monday10)
 	for range 3 {
@@ -369,7 +370,11 @@ func TestNextGuard(t *testing.T) {
 	require.ErrorAs(t, err, &jc, "nor right after a recall")
 	require.Equal(t, 1, o.ticket("А001").Recalls)
 	o.clk.Add(4 * time.Second)
-	require.Equal(t, "А002", o.next("1"), "10 s after the call, recalled or not")
+	_, err = o.e.Counter(o.ctx, "1", queue.Command{Action: queue.Next})
+	require.ErrorAs(t, err, &jc, "5 s after the recall")
+	require.Equal(t, queue.JustCalledError{Label: "А001", Left: 5 * time.Second}, *jc)
+	o.clk.Add(5 * time.Second)
+	require.Equal(t, "А002", o.next("1"), "10 s after the recall")
 	require.Equal(t, queue.Done, o.ticket("А001").State)
 
 	o.do("1", queue.Serve) // the citizen came: next ends the visit at once
@@ -883,7 +888,7 @@ func TestStats(t *testing.T) {
 	// A counter whose only visit was sent on is in the figures too.
 	o.issue("social")
 	o.next("2")
-	_, err = o.e.Counter(o.ctx, "2", queue.Command{Action: queue.Transfer, To: "pension"})
+	_, err = o.e.Counter(o.ctx, "2", queue.Command{Action: queue.Transfer, To: "pension", ToCounter: "3"})
 	require.NoError(t, err)
 	st, err = o.e.Stats(o.ctx, "")
 	require.NoError(t, err)

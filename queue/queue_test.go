@@ -317,6 +317,25 @@ func TestVoid(t *testing.T) {
 	require.Equal(t, "А003", o.issue("social").Ticket.Label, "its number is not reused")
 }
 
+// A transfer to a service the counter serves itself would come back to
+// it at its next, ahead of everyone: refused, unless to a given counter.
+func TestTransferServedHere(t *testing.T) {
+	o := newOffice(t, nil, monday10)
+	o.issue("social")
+	o.issue("pension")
+	require.Equal(t, "А001", o.next("2")) // counter 2 serves social and pension
+	_, err := o.e.Counter(o.ctx, "2", queue.Command{Action: queue.Transfer, To: "pension"})
+	var te *queue.TransitionError
+	require.ErrorAs(t, err, &te)
+	require.Equal(t, queue.RuleServedHere, te.Rule)
+	require.Equal(t, "Пенсійний фонд", te.Service)
+	require.Equal(t, queue.Called, o.ticket("А001").State)
+	_, err = o.e.Counter(o.ctx, "2", queue.Command{Action: queue.Transfer, To: "pension", ToCounter: "3"})
+	require.NoError(t, err)
+	require.Equal(t, "П001", o.next("2"), "А001 waits for counter 3")
+	require.Equal(t, "А001", o.next("3"))
+}
+
 func TestTransfer(t *testing.T) {
 	o := newOffice(t, nil, monday10)
 	o.issue("social")

@@ -376,7 +376,7 @@ func TestHallAfterReopen(t *testing.T) {
 	o.clk.Add(time.Minute)
 	o.do("1", queue.Recall) // А001 back on top
 	o.clk.Add(time.Minute)
-	_, err := o.e.Counter(o.ctx, "2", queue.Command{Action: queue.Transfer, To: "pension"})
+	_, err := o.e.Counter(o.ctx, "2", queue.Command{Action: queue.Transfer, To: "pension", ToCounter: "3"})
 	require.NoError(t, err)
 	require.NoError(t, o.e.Republish(o.ctx))
 	before := o.e.TakeRetained()

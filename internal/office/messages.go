@@ -155,6 +155,13 @@ func offHoursMessage(opens, now time.Time) string {
 	return uk + ". " + auk + ". / " + en + ". " + aen + "."
 }
 
+// dueMessage says why a next called nobody while a ticket waits that may
+// not be called yet (a no-show's grace, a booked visit), and when it may.
+func dueMessage(label string, at time.Time) string {
+	clock := at.Format("15:04")
+	return "Зараз нікого викликати: талон " + label + " можна буде викликати о " + clock + ". / Nobody to call now: ticket " + englishLabel(label) + " may be called at " + clock + "."
+}
+
 // availableText says from when what (whatEn: the same, in English) is
 // given at opens, a moment within a week of now: «Її надаватимуть у
 // середу з 11:00», "It will be available on Wednesday from 11:00".

@@ -1077,9 +1077,18 @@ type CounterAck struct {
 	// Back: a no-show that goes back to the queue (office.noshow_grace_min),
 	// and from when it may be called again.
 	Back *Back `json:"back,omitempty"`
+	// Ended is the ticket the command finished: done (done, or next after
+	// a visit), noshow, or waiting (a transfer: in Service, held for
+	// ForCounter; a no-show sent back, as Back says), for the box to
+	// show what it did.
+	Ended *Ended `json:"ended,omitempty"`
 	// OffHours: a next that called nobody because none of the counter's
 	// services is open now; Message then says when they open.
 	OffHours bool `json:"off_hours,omitempty"`
+	// Due: a next that called nobody while a ticket waits that may not be
+	// called yet (a no-show's grace, a booked visit's time): Message says
+	// which, and when.
+	Due *Back `json:"due,omitempty"`
 	// Again: the ack of a command delivered again with the same id, which
 	// was not done again. A box that sent it once learns that an id it
 	// shares with another box (or with its own commands before a reset)
@@ -1093,6 +1102,14 @@ func sentAgain(ack *CounterAck) *CounterAck {
 	a := *ack
 	a.Again = true
 	return &a
+}
+
+// Ended is a ticket a counter's command finished.
+type Ended struct {
+	Ticket     string `json:"ticket"`
+	State      string `json:"state"`
+	Service    string `json:"service"`
+	ForCounter string `json:"for_counter,omitempty"`
 }
 
 // Back is a no-show's ticket sent back to the queue after its grace.
@@ -1117,11 +1134,18 @@ func counterAck(r counterReq, res queue.CounterResult, err error, now time.Time)
 	if res.Ticket != nil {
 		a.Ticket, a.State = res.Ticket.Label, string(res.Ticket.State)
 	}
-	if e := res.Ended; err == nil && r.cmd.Action == queue.NoShowed && e != nil && e.State == queue.Waiting {
-		a.Back = &Back{Ticket: e.Label, After: e.NotBefore.In(now.Location())}
+	if e := res.Ended; err == nil && e != nil {
+		a.Ended = &Ended{Ticket: e.Label, State: string(e.State), Service: e.Service, ForCounter: e.ForCounter}
+		if r.cmd.Action == queue.NoShowed && e.State == queue.Waiting {
+			a.Back = &Back{Ticket: e.Label, After: e.NotBefore.In(now.Location())}
+		}
 	}
 	if res.OffHours {
 		a.OffHours, a.Message = true, offHoursMessage(res.Opens, now)
+	}
+	if res.Due != "" {
+		at := res.DueAt.In(now.Location())
+		a.Due, a.Message = &Back{Ticket: res.Due, After: at}, dueMessage(res.Due, at)
 	}
 	return &a
 }

@@ -545,7 +545,7 @@ func TestCounterAck(t *testing.T) {
 	a = ack(`{"action":"resume","id":"b2-4"}`)
 	require.Equal(t, office.CounterAck{ID: "b2-4", Action: "resume", OK: true, Ticket: "А001", State: "called", Paused: &no, At: a.At}, a)
 	a = ack(`{"action":"done","id":"b2-5"}`)
-	require.Equal(t, office.CounterAck{ID: "b2-5", Action: "done", OK: true, Paused: &no, At: a.At}, a)
+	require.Equal(t, office.CounterAck{ID: "b2-5", Action: "done", OK: true, Paused: &no, Ended: &office.Ended{Ticket: "А001", State: "done", Service: "social"}, At: a.At}, a)
 	_, err = l.Wait(ctx, "qms/demo/board/2", func(m sim.Message) bool { return strings.Contains(string(m.Payload), `"state":"idle"`) })
 	require.NoError(t, err)
 	require.NotContains(t, string(l.Messages("qms/demo/board/2")[len(l.Messages("qms/demo/board/2"))-1].Payload), "paused")
@@ -566,7 +566,7 @@ func TestCounterAck(t *testing.T) {
 	require.Equal(t, "А002", a.Ticket)
 	a = ack(`{"action":"transfer","to":"social","id":"b2-10"}`)
 	require.Equal(t, "same_service", a.Reason)
-	require.Contains(t, a.Message, "Талон А002 уже на цю послугу")
+	require.Contains(t, a.Message, "Талон А002 уже на послугу «Соціальний захист»")
 	a = ack(`{"action":"call","ticket":"А002","id":"b2-11"}`)
 	require.Equal(t, "not_waiting", a.Reason)
 	require.Contains(t, a.Message, "уже викликано до вашого робочого місця")
@@ -575,6 +575,7 @@ func TestCounterAck(t *testing.T) {
 	require.Contains(t, a.Message, "Робоче місце 10 не надає послуги «Соціальний захист»: оберіть інше / Counter 10 does not serve Social Protection")
 	a = ack(`{"action":"done","id":"b2-13"}`)
 	require.True(t, a.OK)
+	require.Equal(t, &office.Ended{Ticket: "А002", State: "done", Service: "social"}, a.Ended, "the ack names the ticket it ended")
 
 	// A burst beyond what the controller holds at once: every command is
 	// answered, served (here refused: nobody is called) or busy, which
@@ -662,6 +663,20 @@ func TestNoShowAckSaysBack(t *testing.T) {
 	require.NotNil(t, a.Back, "%s", m.Payload)
 	require.Equal(t, "А001", a.Back.Ticket)
 	require.WithinRange(t, a.Back.After, a.At.Add(time.Minute), a.At.Add(2*time.Minute))
+	require.Equal(t, &office.Ended{Ticket: "А001", State: "waiting", Service: "social", ForCounter: "2"}, a.Ended)
+
+	// A next meanwhile calls nobody, and says when А001 may be called.
+	require.NoError(t, l.Publish("qms/demo/counter/2/cmd", []byte(`{"action":"next","id":"n3"}`), false))
+	m, err = l.Wait(ctx, "qms/demo/counter/2/ack", func(m sim.Message) bool { return strings.Contains(string(m.Payload), `"n3"`) })
+	require.NoError(t, err)
+	var idle office.CounterAck
+	require.NoError(t, json.Unmarshal(m.Payload, &idle))
+	require.True(t, idle.OK)
+	require.Empty(t, idle.Ticket)
+	require.NotNil(t, idle.Due, "%s", m.Payload)
+	require.Equal(t, "А001", idle.Due.Ticket)
+	require.True(t, a.Back.After.Equal(idle.Due.After))
+	require.Equal(t, "Зараз нікого викликати: талон А001 можна буде викликати о "+a.Back.After.Format("15:04")+". / Nobody to call now: ticket А001 may be called at "+a.Back.After.Format("15:04")+".", idle.Message)
 }
 
 // TestLampsAndBuzzer lights a kiosk button's lamp while its service can
