@@ -432,6 +432,11 @@ func buildArgs(op, raw string, words []string, stdin io.Reader) (json.RawMessage
 func setPath(args map[string]any, path, value string) error {
 	var v any
 	if json.Unmarshal([]byte(value), &v) != nil {
+		if strings.Contains(value, `\n`) {
+			// As default.yaml writes the footer's line break: as text it
+			// would print a backslash and an n on every ticket.
+			return fmt.Errorf("%s: \\n in text is a backslash and an n, not a line break: give the text as JSON, %s='\"first line\\nsecond line\"'", path, path)
+		}
 		v = value
 	}
 	patch, _ := args["patch"].(map[string]any)

@@ -208,6 +208,13 @@ func TestBuildArgs(t *testing.T) {
 	require.ErrorContains(t, err, "give each setting by its path: office.recall_limit=4")
 	_, err = buildArgs("config.set", "", []string{"office..name=x"}, nil)
 	require.ErrorContains(t, err, "a setting's path is its keys joined by dots")
+	// \n typed as in default.yaml is no line break as text: refused, with
+	// the JSON that gives one.
+	_, err = buildArgs("config.set", "", []string{`office.footer=Дякуємо!\nThank you!`}, nil)
+	require.ErrorContains(t, err, `office.footer: \n in text is a backslash and an n, not a line break: give the text as JSON, office.footer='"first line\nsecond line"'`)
+	b, err = buildArgs("config.set", "", []string{`office.footer="Дякуємо!\nThank you!"`}, nil)
+	require.NoError(t, err)
+	require.JSONEq(t, `{"patch":{"office":{"footer":"Дякуємо!\nThank you!"}}}`, string(b))
 	b, err = buildArgs("ticket.void", "", []string{"reason=a.b"}, nil)
 	require.NoError(t, err)
 	require.JSONEq(t, `{"reason":"a.b"}`, string(b), "a dot in a value is no path")
