@@ -180,7 +180,7 @@ type Closing struct {
 func (e *ExpiresError) Error() string {
 	var parts []string
 	if len(e.Tickets) > 0 {
-		parts = append(parts, fmt.Sprintf("the change would send home %s (%s), whom nobody could call today", count(len(e.Tickets), "waiting ticket"), someOf(e.Tickets)))
+		parts = append(parts, fmt.Sprintf("the change would send home %s (%s), whom nobody could call or serve today", count(len(e.Tickets), "ticket"), someOf(e.Tickets)))
 	}
 	for _, c := range e.Closing {
 		what, when := fmt.Sprintf("closes %s at %s instead of %s", c.Service, ClosingText(c.At), c.Was), "then"

@@ -997,7 +997,7 @@ func (t *txn) pause(c *counterState, paused bool) error {
 			tk.ForCounter = "" // a no-show keeps its grace (NotBefore)
 			t.st.enqueue(tk)
 			t.changed(tk.Service)
-			t.event(EvMoved, tk, c.id, fmt.Sprintf("counter %s closed: back to the service's queue", c.id))
+			t.event(EvMoved, tk, c.id, fmt.Sprintf("counter %s paused (closed or on a break): back to the service's queue", c.id))
 		}
 	}
 	return nil

@@ -105,7 +105,7 @@ func (t *txn) rehome(tk *Ticket) {
 		why = append(why, fmt.Sprintf("counter %s is no longer configured: back to the service's queue", tk.ForCounter))
 		tk.ForCounter, tk.NotBefore = "", time.Time{}
 	case tk.ForCounter != "" && e.heldByClosed(tk):
-		why = append(why, fmt.Sprintf("counter %s closed: back to the service's queue", tk.ForCounter))
+		why = append(why, fmt.Sprintf("counter %s paused (closed or on a break): back to the service's queue", tk.ForCounter))
 		tk.ForCounter = ""
 	case tk.ForCounter != "" && e.heldElsewhere(tk):
 		why = append(why, fmt.Sprintf("counter %s no longer serves %s: back to the service's queue", tk.ForCounter, tk.Service))

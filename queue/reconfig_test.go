@@ -877,13 +877,13 @@ func TestCounterTakenAwayWithItsTicketNeedsExpire(t *testing.T) {
 // The refusal counts one ticket in the singular.
 func TestExpiresErrorCounts(t *testing.T) {
 	e := &queue.ExpiresError{Tickets: []string{"А001"}, Closing: []queue.Closing{{Service: "pension", At: monday10, Was: "17:00", Tickets: []string{"П002"}}}}
-	require.Contains(t, e.Error(), "send home 1 waiting ticket (А001)")
+	require.Contains(t, e.Error(), "send home 1 ticket (А001)")
 	require.Contains(t, e.Error(), "and 1 ticket waiting for it (П002)")
 	e.Closing[0].Opens = monday10.Add(-time.Hour)
 	require.Contains(t, e.Error(), "opens pension only at 09:00, and closes it at 10:00 (it closed at 17:00), and 1 ticket waiting for it (П002) would go home at its closing")
 	e.Closing[0].Opens = time.Time{}
 	e.Tickets = []string{"А001", "А002"}
-	require.Contains(t, e.Error(), "send home 2 waiting tickets (А001, А002)")
+	require.Contains(t, e.Error(), "send home 2 tickets (А001, А002)")
 }
 
 // A ticket transferred to a service that is then renamed goes to the

@@ -56,5 +56,5 @@ func TestCrossCompiled(t *testing.T) {
 func TestSiteEnvMismatch(t *testing.T) {
 	require.Empty(t, siteEnvMismatch("", "kyiv-3"))
 	require.Empty(t, siteEnvMismatch("kyiv-3", "kyiv-3"))
-	require.Contains(t, siteEnvMismatch("kyiv-4", "kyiv-3"), "CHERGA_SITE in /etc/default/cherga is not this office's site")
+	require.Contains(t, siteEnvMismatch("kyiv-4", "kyiv-3"), "CHERGA_SITE (kyiv-4, from the environment: under systemd, /etc/default/cherga) is not this office's site (kyiv-3)")
 }

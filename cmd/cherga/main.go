@@ -341,5 +341,5 @@ func siteEnvMismatch(env, site string) string {
 	if env == "" || env == site {
 		return ""
 	}
-	return "cherga: CHERGA_SITE in /etc/default/cherga is not this office's site: the backup timer, the announcer and chergactl read it and would ask a site nobody runs; make the two alike (a renamed office: README, -rename-site)"
+	return fmt.Sprintf("cherga: CHERGA_SITE (%s, from the environment: under systemd, /etc/default/cherga) is not this office's site (%s): the backup timer, the announcer and chergactl read it and would ask a site nobody runs; make the two alike (a renamed office: README, -rename-site)", env, site)
 }

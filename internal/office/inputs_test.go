@@ -2113,6 +2113,7 @@ func TestStatusGivesTheLastSeq(t *testing.T) {
 	_, off := again.Restores[0].BackupAt.Zone()
 	_, want := time.Now().In(cfg.Location()).Zone()
 	require.Equal(t, want, off, "in the office's time zone")
+	require.Zero(t, again.Restores[0].BackupAt.Nanosecond(), "in whole seconds, as the status's times")
 }
 
 // store.backup writes a consistent copy of the store while the office runs;

@@ -385,7 +385,8 @@ func Start(ctx context.Context, opts Opts) (_ *Office, err error) {
 		return nil, err
 	}
 	for i := range restores {
-		restores[i].BackupAt = o.local(restores[i].BackupAt)
+		// In whole seconds, as the status's other times (docs/mqtt.md).
+		restores[i].BackupAt = o.local(restores[i].BackupAt).Truncate(time.Second)
 	}
 	runID := make([]byte, 8)
 	_, _ = rand.Read(runID)
