@@ -53,6 +53,10 @@ type Office struct {
 	// Printers are the kiosks' printers, by kiosk id: none for a screen
 	// kiosk (printer: none).
 	Printers map[string]*Printer
+	// Scanners are the barcode scanners of the kiosks that print, by
+	// kiosk id (Scan): a citizen holds up a ticket or a booking's code.
+	// None where pseudo-terminals are not supported.
+	Scanners map[string]*Scanner
 	Bus      *Listener
 
 	// run tells this run of the simulator from the others: a ticket's ID
@@ -86,8 +90,8 @@ type PrintedTicket struct {
 // StartOffice starts the simulated office.
 func StartOffice(ctx context.Context, opts OfficeOpts) (*Office, error) {
 	cfg := opts.Config
-	s := &Office{Pins: NewPins(), Printers: map[string]*Printer{}, run: newRun()}
-	specs := map[string]string{}
+	s := &Office{Pins: NewPins(), Printers: map[string]*Printer{}, Scanners: map[string]*Scanner{}, run: newRun()}
+	specs, scanners := map[string]string{}, map[string]string{}
 	for _, k := range cfg.Kiosks {
 		if Screen(k) {
 			continue // its presses are answered on its screen ({root}/kiosk/{id}/ticket)
@@ -104,6 +108,16 @@ func StartOffice(ctx context.Context, opts OfficeOpts) (*Office, error) {
 		}
 		s.Printers[k.ID] = p
 		specs[k.ID] = "serial:" + p.Path()
+		sc, err := StartScanner(nil)
+		switch {
+		case errors.Is(err, errors.ErrUnsupported):
+		case err != nil:
+			s.closePrinters()
+			return nil, err
+		default:
+			s.Scanners[k.ID] = sc
+			scanners[k.ID] = "serial:" + sc.Path()
+		}
 	}
 	listen := opts.Listen
 	if listen == "" {
@@ -112,6 +126,7 @@ func StartOffice(ctx context.Context, opts OfficeOpts) (*Office, error) {
 	o, err := office.Start(ctx, office.Opts{
 		Config:     cfg,
 		Printers:   specs,
+		Scanners:   scanners,
 		DB:         opts.DB,
 		Broker:     "embedded",
 		Listen:     listen,
@@ -286,6 +301,24 @@ func (s *Office) CounterAnswer(ctx context.Context, counter, action string, args
 		return nil, err
 	}
 	return s.answer(ctx, mark, topic, func(a map[string]any) bool { return a["id"] == id })
+}
+
+// ScanAnswer holds code up to kiosk's scanner (a ticket's QR code, a
+// booking's code) and returns the kiosk's answer ({root}/kiosk/{id}/scan).
+func (s *Office) ScanAnswer(ctx context.Context, kiosk, code string) (json.RawMessage, error) {
+	sc := s.Scanners[kiosk]
+	if sc == nil {
+		return nil, fmt.Errorf("sim: kiosk %q has no scanner (a screen kiosk, or no pseudo-terminals here)", kiosk)
+	}
+	if code == "" || strings.ContainsAny(code, "\r\n") {
+		return nil, fmt.Errorf("sim: a code is one line of text, got %q", code)
+	}
+	topic := bus.KioskScan(s.Config().Root(), kiosk)
+	mark := s.Bus.Mark()
+	if err := sc.Scan(code); err != nil {
+		return nil, err
+	}
+	return s.answer(ctx, mark, topic, func(a map[string]any) bool { return a["code"] == code })
 }
 
 // answer waits for the message on topic, received after mark, that match
@@ -463,6 +496,10 @@ type KioskState struct {
 	// Answer is the kiosk's last answer to a press
 	// ({root}/kiosk/{id}/ticket): the ticket, or why none came.
 	Answer json.RawMessage `json:"answer"`
+	// Scanner: the kiosk has a barcode scanner (ScanAnswer); Scan is its
+	// last answer to a code held up ({root}/kiosk/{id}/scan).
+	Scanner bool            `json:"scanner,omitempty"`
+	Scan    json.RawMessage `json:"scan"`
 }
 
 // State reads the office as its boards see it: from the retained topics.
@@ -492,7 +529,8 @@ func (s *Office) State() State {
 		st.CounterStates = append(st.CounterStates, raw(bus.BoxState(root, c.ID)))
 	}
 	for _, k := range s.Config().Kiosks {
-		ks := KioskState{ID: k.ID, Services: []string{}, Lamps: []*bool{}, Printer: raw(bus.Printer(root, k.ID)), Screen: Screen(k), Answer: raw(bus.KioskTicket(root, k.ID))}
+		ks := KioskState{ID: k.ID, Services: []string{}, Lamps: []*bool{}, Printer: raw(bus.Printer(root, k.ID)), Screen: Screen(k), Answer: raw(bus.KioskTicket(root, k.ID)),
+			Scanner: s.Scanners[k.ID] != nil, Scan: raw(bus.KioskScan(root, k.ID))}
 		for _, b := range Buttons(s.Config(), k) {
 			ks.Services = append(ks.Services, b.Service)
 			var lit *bool
@@ -647,6 +685,9 @@ func (s *Office) Close() error {
 func (s *Office) closePrinters() {
 	for _, p := range s.Printers {
 		p.Close()
+	}
+	for _, sc := range s.Scanners {
+		sc.Close()
 	}
 }
 

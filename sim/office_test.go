@@ -422,3 +422,44 @@ func TestPageRefusesOtherSites(t *testing.T) {
 	require.Equal(t, http.StatusOK, get("[::1]:8080"))
 	require.Equal(t, http.StatusOK, get("192.168.1.20:8080"))
 }
+
+// A booking's code held up to the simulated kiosk's scanner, from the
+// page: the kiosk prints the booked visit's ticket, and the page's state
+// has the kiosk's answer.
+func TestPageScansABooking(t *testing.T) {
+	ctx, s := startSim(t)
+	require.NotNil(t, s.Scanners["k1"], "the printing kiosk has a scanner")
+	day := time.Now().In(s.Config().Location()).Format("2006-01-02")
+	slots, err := s.Engine().Slots(ctx, "pension", day)
+	require.NoError(t, err)
+	if len(slots) == 0 { // 23:40 or later: no slot is left today
+		t.Skip("no slot left today")
+	}
+	a, err := s.Engine().Book(ctx, slots[0].Slot, "Олена", "test")
+	require.NoError(t, err)
+	printed := make(chan printer.Doc, 1)
+	s.OnPrint(func(_ string, d printer.Doc) { printed <- d })
+
+	srv := httptest.NewServer(s.Handler())
+	defer srv.Close()
+	res, err := http.PostForm(srv.URL+"/api/scan", map[string][]string{"kiosk": {"k1"}, "code": {a.Code}})
+	require.NoError(t, err)
+	defer res.Body.Close()
+	var sr office.ScanResult
+	require.NoError(t, json.NewDecoder(res.Body).Decode(&sr))
+	require.True(t, sr.OK, "%+v", sr)
+	require.Equal(t, "appointment", sr.Kind)
+	require.Equal(t, "П001", sr.Ticket)
+	select {
+	case d := <-printed:
+		require.Contains(t, strings.ReplaceAll(d.String(), "\n", " "), "ЗА ЗАПИСОМ НА "+slots[0].Start.Format("15:04"))
+	case <-ctx.Done():
+		t.Fatal("no ticket printed")
+	}
+	st := s.State()
+	require.True(t, st.Kiosks[0].Scanner)
+	require.Contains(t, string(st.Kiosks[0].Scan), `"ticket":"П001"`)
+
+	_, err = s.ScanAnswer(ctx, "k2", "X")
+	require.ErrorContains(t, err, "has no scanner")
+}

@@ -28,6 +28,9 @@ var webFiles embed.FS
 //	                     counter's acknowledgement
 //	POST /api/alert      on=1 (air-raid alert: the office pauses) or on=0
 //	POST /api/printer    kiosk=k1&fault=paper_out (a Fault; normal clears them)
+//	POST /api/scan       kiosk=k1&code=K7M2QX9A: a code held up to the
+//	                     kiosk's scanner (a booking's, a ticket's QR): the
+//	                     kiosk's answer
 //
 // Another website open in the browser may not use it: a POST from another
 // origin is refused (403), and so is a request for a host name other than
@@ -78,6 +81,9 @@ func (s *Office) Handler(hosts ...string) http.Handler {
 			return
 		}
 		reply(w, s.AirRaid(r.Context(), on))
+	})
+	mux.HandleFunc("POST /api/scan", func(w http.ResponseWriter, r *http.Request) {
+		answer(w)(s.ScanAnswer(r.Context(), r.FormValue("kiosk"), strings.TrimSpace(r.FormValue("code"))))
 	})
 	mux.HandleFunc("POST /api/printer", func(w http.ResponseWriter, r *http.Request) {
 		f, err := ParseFault(r.FormValue("fault"))

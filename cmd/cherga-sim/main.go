@@ -165,6 +165,7 @@ func printIntro(s *sim.Office, page, kiosk string) {
 	fmt.Println("a (air-raid alert: pause the office; a again: all clear); s (state); h (help); q (quit).")
 	if len(s.Printers) > 0 {
 		fmt.Printf("A printer fault: f FAULT [KIOSK] (%s; normal clears them).\n", faultNames())
+		fmt.Printf("A code held up to the kiosk's scanner: b CODE [KIOSK] (a booking's: chergactl appointment.book).\n")
 	}
 	fmt.Printf("From another terminal:\n  mosquitto_pub -h %s -p %s -t %s/kiosk/k1/press -m '{\"service\":\"social\"}'\n", host, port, root)
 	fmt.Printf("  mosquitto_sub -h %s -p %s -t '%s/#' -v\n", host, port, root)
@@ -348,6 +349,12 @@ func commands(ctx context.Context, s *sim.Office, in io.Reader, page string, sto
 				toCounter = f[3]
 			}
 			err = s.Transfer(f[1], f[2], toCounter)
+		case f[0] == "b" && (len(f) == 2 || len(f) == 3):
+			at := kiosk
+			if len(f) == 3 {
+				at = f[2]
+			}
+			_, err = s.ScanAnswer(ctx, at, f[1]) // tell prints the answer
 		case f[0] == "l" && len(f) == 2:
 			if err = pressButton(s, kiosk, f[1], true); err == nil {
 				fmt.Println("  (held down: a priority ticket)")
@@ -430,6 +437,14 @@ func tell(cfg *config.Config, m sim.Message) {
 			// No paper: the screen is all the citizen gets.
 			fmt.Printf("  екран термінала %s / kiosk %s screen: %s\n", id, id, strings.TrimSpace("талон / ticket "+v.Ticket+" "+v.Message))
 		}
+	case strings.HasPrefix(m.Topic, root+"/kiosk/") && strings.HasSuffix(m.Topic, "/scan") && v.Message != "":
+		id := strings.TrimSuffix(strings.TrimPrefix(m.Topic, root+"/kiosk/"), "/scan")
+		fmt.Printf("  сканер термінала %s / kiosk %s scanner: %s\n", id, id, v.Message)
+	case strings.HasPrefix(m.Topic, root+"/counter/") && strings.HasSuffix(m.Topic, "/ack") && v.OK != nil && *v.OK && v.Action == "next" && v.Ticket == "" && v.Message != "":
+		// Nobody called: the message says why (its hours, a ticket not
+		// due yet).
+		id := strings.TrimSuffix(strings.TrimPrefix(m.Topic, root+"/counter/"), "/ack")
+		fmt.Printf("  %s: %s\n", counterName(cfg, id), v.Message)
 	case strings.HasPrefix(m.Topic, root+"/counter/") && strings.HasSuffix(m.Topic, "/ack") && v.OK != nil && *v.OK:
 		// What a command did (a call says itself aloud): a key that
 		// seems to do nothing would be pressed again.

@@ -6,6 +6,7 @@ import "strings"
 
 func KioskPress(root, kiosk string) string   { return root + "/kiosk/" + kiosk + "/press" }
 func KioskTicket(root, kiosk string) string  { return root + "/kiosk/" + kiosk + "/ticket" }
+func KioskScan(root, kiosk string) string    { return root + "/kiosk/" + kiosk + "/scan" }
 func CounterCmd(root, counter string) string { return root + "/counter/" + counter + "/cmd" }
 func CounterAck(root, counter string) string { return root + "/counter/" + counter + "/ack" }
 func BoxState(root, counter string) string   { return root + "/counter/" + counter + "/state" }

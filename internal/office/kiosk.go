@@ -554,7 +554,7 @@ func (k *kiosk) scanned(ctx context.Context, s device.Scan) {
 		k.beep(3) // a kiosk of buttons has no screen to say why
 	}
 	k.o.log.Info("kiosk scan", "kiosk", k.cfg.ID, "kind", r.Kind, "ticket", r.Ticket, "ok", r.OK, "printed", r.Printed)
-	if err := k.o.bus.Start(k.o.conf().Root()+"/kiosk/"+k.cfg.ID+"/scan", 1, false, mustJSON(r)).Err(); err != nil {
+	if err := k.o.bus.Start(bus.KioskScan(k.o.conf().Root(), k.cfg.ID), 1, false, mustJSON(r)).Err(); err != nil {
 		k.o.log.Debug("office: scan result not published", "err", err)
 	}
 }

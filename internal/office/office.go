@@ -63,6 +63,9 @@ type Opts struct {
 	// Printers replaces the printers of some kiosks, by kiosk id (the
 	// simulator's pseudo-terminals); Printer overrides it.
 	Printers map[string]string
+	// Scanners replaces the barcode scanners of some kiosks, by kiosk id
+	// (the simulator's pseudo-terminals): serial:PATH.
+	Scanners map[string]string
 	// RenameSite lets a state file that last ran as another site start
 	// under the configuration's (cherga -rename-site): the office was
 	// renamed. Without it such a file is refused (ErrStoreOfAnotherSite):
@@ -552,6 +555,9 @@ func (o *Office) prepare(opts Opts, cfg *config.Config) error {
 		spec := kc.Printer
 		if p, ok := opts.Printers[kc.ID]; ok {
 			spec = p
+		}
+		if sc, ok := opts.Scanners[kc.ID]; ok {
+			kc.Scanner = sc
 		}
 		if opts.Printer != "" {
 			spec = opts.Printer
