@@ -158,11 +158,14 @@ func (e *Engine) slotsOf(svc *config.Service, day string) ([]Slot, error) {
 	step := svc.Booking.SlotMin
 	var out []Slot
 	for m := from; step > 0 && m+step <= to; m += step {
-		hhmm := fmt.Sprintf("%02d:%02d", m/60, m%60)
+		start := time.Date(d.Year(), d.Month(), d.Day(), m/60, m%60, 0, 0, e.loc)
+		if start.Hour() != m/60 || start.Minute() != m%60 {
+			continue // a time the clocks skip (daylight saving begins)
+		}
 		out = append(out, Slot{
-			Slot:  svc.ID + "/" + day + "/" + hhmm,
-			Start: time.Date(d.Year(), d.Month(), d.Day(), m/60, m%60, 0, 0, e.loc),
-			End:   time.Date(d.Year(), d.Month(), d.Day(), (m+step)/60, (m+step)%60, 0, 0, e.loc),
+			Slot:  svc.ID + "/" + day + "/" + fmt.Sprintf("%02d:%02d", m/60, m%60),
+			Start: start,
+			End:   start.Add(time.Duration(step) * time.Minute),
 			Free:  svc.Booking.Slots(),
 			Size:  svc.Booking.Slots(),
 		})
@@ -392,7 +395,7 @@ func (e *Engine) CancelAppointment(ctx context.Context, code, reason string) (Ap
 			return err
 		}
 		if a == nil {
-			return fmt.Errorf("%w %q", ErrUnknownAppointment, code)
+			return ErrUnknownAppointment
 		}
 		if a.State != Booked {
 			return &AppointmentError{Appointment: *a, Why: string(a.State)}
@@ -413,7 +416,7 @@ func (e *Engine) AppointmentByCode(ctx context.Context, code string) (Appointmen
 		return e.view(func(tx *bolt.Tx) error {
 			a, err := getAppointment(tx, code)
 			if err == nil && a == nil {
-				err = fmt.Errorf("%w %q", ErrUnknownAppointment, code)
+				err = ErrUnknownAppointment
 			}
 			if a != nil {
 				res = *a
@@ -453,7 +456,7 @@ func (t *txn) checkIn(code string) (*Appointment, *config.Service, error) {
 		return nil, nil, err
 	}
 	if a == nil {
-		return nil, nil, fmt.Errorf("%w %q", ErrUnknownAppointment, code)
+		return nil, nil, ErrUnknownAppointment
 	}
 	switch {
 	case a.State != Booked:
@@ -474,6 +477,28 @@ func (t *txn) checkIn(code string) (*Appointment, *config.Service, error) {
 func (t *txn) arrived(a *Appointment, tk *Ticket) {
 	a.State, a.Arrived, a.Ticket, a.TicketID = Arrived, t.now, tk.Label, tk.ID
 	t.putAppointment(a)
+}
+
+// cancelUnsaid cancels the booking with the id, still booked, of a commit
+// reported failed that the file holds (landed): nobody was given its code,
+// and it would keep its place in the slot.
+func (t *txn) cancelUnsaid(id uint64) error {
+	b := t.tx.Bucket(bucketAppointments)
+	if b == nil {
+		return nil
+	}
+	code := b.Get(idKey(id))
+	if code == nil {
+		return nil
+	}
+	a, err := getAppointment(t.tx, string(code))
+	if err != nil || a == nil || a.State != Booked {
+		return err
+	}
+	a.State, a.Cancelled, a.Reason = Cancelled, t.now, "not booked: the store failed to save it, and its code was given to nobody"
+	t.putAppointment(a)
+	t.record(&Event{Type: EvBookingCancelled, Appointment: a.public(), Reason: a.Reason})
+	return nil
 }
 
 // unarrive puts the booking of a ticket voided (its print failed) back as
@@ -508,7 +533,8 @@ var (
 	// times already.
 	ErrSlotFull = errors.New("queue: the slot is fully booked")
 	// ErrUnknownAppointment is returned for a code no booking has (or one
-	// of a day no longer kept).
+	// of a day no longer kept). It does not quote the code: errors are
+	// logged.
 	ErrUnknownAppointment = errors.New("queue: no appointment has that code")
 )
 
@@ -520,15 +546,16 @@ type AppointmentError struct {
 	Why         string
 }
 
+// Error names the booking by its id, not its code: errors are logged.
 func (e *AppointmentError) Error() string {
 	a := e.Appointment
 	switch e.Why {
 	case "arrived":
-		return fmt.Sprintf("queue: appointment %s was checked in already: ticket %s", a.Code, a.Ticket)
+		return fmt.Sprintf("queue: appointment %d was checked in already: ticket %s", a.ID, a.Ticket)
 	case "cancelled":
-		return fmt.Sprintf("queue: appointment %s was cancelled", a.Code)
+		return fmt.Sprintf("queue: appointment %d was cancelled", a.ID)
 	case "other_day":
-		return fmt.Sprintf("queue: appointment %s is for %s", a.Code, a.Day)
+		return fmt.Sprintf("queue: appointment %d is for %s", a.ID, a.Day)
 	}
-	return fmt.Sprintf("queue: appointment %s was for %s, which is over", a.Code, a.Start.Format("15:04"))
+	return fmt.Sprintf("queue: appointment %d was for %s, which is over", a.ID, a.Start.Format("15:04"))
 }

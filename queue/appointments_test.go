@@ -114,6 +114,26 @@ func TestBookSlots(t *testing.T) {
 	require.Equal(t, "pension/2026-11-25/10:00", evs[1].Appointment.Slot)
 }
 
+// The night daylight saving begins, 03:00 to 04:00 does not happen in
+// Kyiv: no slot starts then, and none is two slots at once.
+func TestBookSlotsDST(t *testing.T) {
+	cfg := bookingOffice()
+	cfg.Services[1].Hours = map[string]string{"sun": "00:00-24:00"}
+	cfg.Services[1].Booking.SlotMin = 30
+	clk := queuetest.NewClock(time.Date(2027, 3, 26, 12, 0, 0, 0, kyiv))
+	e := queuetest.Open(t, cfg, &queue.Opts{Now: clk.Now})
+	slots, err := e.Slots(context.Background(), "pension", "2027-03-28")
+	require.NoError(t, err)
+	require.Len(t, slots, 46, "48 half hours, less the two the clocks skip")
+	starts := map[time.Time]bool{}
+	for _, s := range slots {
+		require.NotContains(t, []string{"pension/2027-03-28/03:00", "pension/2027-03-28/03:30"}, s.Slot)
+		require.False(t, starts[s.Start], "%s starts when another does", s.Slot)
+		starts[s.Start] = true
+		require.Equal(t, 30*time.Minute, s.End.Sub(s.Start), s.Slot)
+	}
+}
+
 // A booked citizen checks in on the day: a priority ticket, called at the
 // slot's start and not before, ahead of the queue that came earlier.
 func TestCheckIn(t *testing.T) {
@@ -237,4 +257,25 @@ func TestCheckInBeyondCap(t *testing.T) {
 	require.ErrorIs(t, err, queue.ErrDailyCap)
 	_, err = e.Issue(ctx, queue.IssueRequest{Appointment: a.Code})
 	require.NoError(t, err)
+}
+
+// Booked visits checked in early, held until their time, are not ahead
+// of a walk-in who is called before them: its wait and people ahead say
+// so.
+func TestWalkInAfterEarlyCheckIns(t *testing.T) {
+	cfg := bookingOffice()
+	cfg.Services[1].Booking.PerSlot = 4
+	clk := queuetest.NewClock(time.Date(2026, 11, 25, 10, 0, 0, 0, kyiv))
+	e := queuetest.Open(t, cfg, &queue.Opts{Now: clk.Now})
+	ctx := context.Background()
+	for range 4 {
+		a, err := e.Book(ctx, "pension/2026-11-25/14:00", "x", "")
+		require.NoError(t, err)
+		_, err = e.Issue(ctx, queue.IssueRequest{Appointment: a.Code})
+		require.NoError(t, err)
+	}
+	walkIn, err := e.Issue(ctx, queue.IssueRequest{Service: "pension"})
+	require.NoError(t, err)
+	require.Zero(t, walkIn.Ahead, "the booked visits come at 14:00")
+	require.Zero(t, walkIn.Wait, "three counters are free")
 }

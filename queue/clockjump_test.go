@@ -67,6 +67,8 @@ func TestClockStepAheadConfirmed(t *testing.T) {
 	*up += 2 * time.Minute
 	queue.Tick(e)
 	require.Equal(t, queue.Expired, o.ticket("А001").State, "kept 5 minutes: believed, and social closed at 17:00")
+	ended := o.ticket("А001").Ended
+	require.True(t, time.Date(2026, 11, 23, 17, 0, 0, 0, kyiv).Equal(ended), "sent home at the closing the clock stepped over, not when the step was believed: %s", ended)
 }
 
 // An administrator who knows the step is right (clock.trust) takes it at

@@ -107,8 +107,9 @@ type Engine struct {
 	// unsaid are the tickets of a batch whose commit failed but whose
 	// changes the file holds (bbolt wrote its meta page, then could not
 	// sync it): their kiosks were told no ticket was issued, and the next
-	// write transaction voids them (loop goroutine only).
-	unsaid []uint64
+	// write transaction voids them (loop goroutine only); unbooked, the
+	// visits such a batch booked, whose codes nobody was given: cancelled.
+	unsaid, unbooked []uint64
 	// durable is the seq of the last event of a commit that returned:
 	// what may be published. A read transaction sees a commit before its
 	// meta page is synced, and a power cut then would take it back.
@@ -549,10 +550,11 @@ func (e *Engine) tick() {
 	e.ranAt(e.opts.Now())
 }
 
-// ranAt records that the engine ran at now (seen), unless now is behind:
-// a clock set back.
+// ranAt records that the engine ran at now (seen), unless now is behind
+// (a clock set back), or not believed yet: a step ahead held (it may be
+// taken back), a clock unset or behind the last run's.
 func (e *Engine) ranAt(now time.Time) {
-	if now.After(e.seen) {
+	if now.After(e.seen) && e.jump == nil && e.clockOK(now) {
 		e.seen = now
 	}
 }
@@ -840,11 +842,12 @@ func (e *Engine) run(batch []*request) {
 				e.log.Error("queue: "+e.broken.Error(), "path", absPath(e.db.Path()))
 				close(e.brokenCh)
 			} else if t != nil && e.st.eventSeq > t.startSeq {
-				e.unsaid = append(e.unsaid, e.landed(t.startSeq)...)
+				tickets, bookings := e.landed(t.startSeq)
+				e.unsaid, e.unbooked = append(e.unsaid, tickets...), append(e.unbooked, bookings...)
 			}
 		} else {
 			e.durable.Store(t.st.eventSeq)
-			e.unsaid = nil
+			e.unsaid, e.unbooked = nil, nil
 			e.ranAt(t.now)
 			if committed && savedRequest(batch, errs) && e.roomBack() {
 				// A caller's change was saved: not only an empty commit
@@ -896,24 +899,28 @@ func (e *Engine) reloadAfter() error {
 	return e.reload()
 }
 
-// landed are the tickets issued by the events after seq after, which the
-// file holds though their commit failed (bbolt wrote its meta page, then
-// its sync failed): the requests were told they failed, and no kiosk
-// printed those tickets.
-func (e *Engine) landed(after uint64) []uint64 {
-	var ids []uint64
+// landed are the tickets issued, and the visits booked, by the events
+// after seq after, which the file holds though their commit failed (bbolt
+// wrote its meta page, then its sync failed): the requests were told they
+// failed; no kiosk printed those tickets, and nobody was given those
+// bookings' codes.
+func (e *Engine) landed(after uint64) (tickets, bookings []uint64) {
 	_ = e.view(func(tx *bolt.Tx) error {
 		c := eventsCursor(tx)
 		for k, v := c.Seek(u64(after + 1)); k != nil; k, v = c.Next() {
 			var ev Event
-			if json.Unmarshal(v, &ev) == nil && ev.Type == EvIssued && ev.Ticket != nil {
-				ids = append(ids, ev.Ticket.ID)
+			switch {
+			case json.Unmarshal(v, &ev) != nil:
+			case ev.Type == EvIssued && ev.Ticket != nil:
+				tickets = append(tickets, ev.Ticket.ID)
+			case ev.Type == EvBooked && ev.Appointment != nil:
+				bookings = append(bookings, ev.Appointment.ID)
 			}
 		}
 		return nil
 	})
-	e.log.Error("queue: a write reported failed is in the file all the same (its last sync failed: a failing disk or SD card?); its requests were told it failed, and the tickets it issued, which no kiosk printed, are voided at the next write", "tickets", ids)
-	return ids
+	e.log.Error("queue: a write reported failed is in the file all the same (its last sync failed: a failing disk or SD card?); its requests were told it failed, and the tickets it issued, which no kiosk printed, are voided at the next write, the visits it booked cancelled", "tickets", tickets, "bookings", bookings)
+	return tickets, bookings
 }
 
 // voidUnsaid voids the tickets of a failed commit that the file holds
@@ -923,6 +930,9 @@ func (t *txn) voidUnsaid() {
 		if tk := t.st.tickets[id]; tk != nil && tk.State == Waiting {
 			t.fail(t.void(id, "not issued: the store failed to save it, and its kiosk printed nothing"))
 		}
+	}
+	for _, id := range t.e.unbooked {
+		t.fail(t.cancelUnsaid(id))
 	}
 }
 

@@ -138,7 +138,7 @@ func (e *Engine) Issue(ctx context.Context, r IssueRequest) (Issued, error) {
 		}
 		t.event(EvIssued, tk, "", "")
 		t.changed(svc.ID)
-		res = Issued{Ticket: *tk, Ahead: t.st.heldCount[svc.ID] + queued, Wait: t.waitOf(svc, tk, queued, true)}
+		res = Issued{Ticket: *tk, Ahead: t.st.heldCount[svc.ID] + queued - t.heldBack(svc, queued), Wait: t.waitOf(svc, tk, queued, true)}
 		if booked != nil {
 			t.arrived(booked, tk)
 			res.Appointment = booked

@@ -419,7 +419,7 @@ func TestClosedCounterReleasesHeld(t *testing.T) {
 	last := evs[len(evs)-1]
 	require.Equal(t, queue.EvMoved, last.Type)
 	require.Equal(t, "П001", last.Ticket.Label)
-	require.Contains(t, last.Reason, "counter 2 closed")
+	require.Contains(t, last.Reason, "counter 2 paused")
 	require.Equal(t, "П001", o.next("3"), "another counter calls it, before П002 (it came first)")
 
 	_, err = o.e.Counter(o.ctx, "3", queue.Command{Action: queue.Transfer, To: "pension", ToCounter: "2"})
@@ -1062,6 +1062,30 @@ func TestFailedCommitThatLanded(t *testing.T) {
 		}
 	}
 	require.Equal(t, []string{queue.EvIssued, queue.EvVoided}, types)
+}
+
+// A booking whose commit was reported failed but is in the file: nobody
+// was given its code, so it is cancelled at the next write, and its place
+// in the slot is free again.
+func TestFailedBookingThatLanded(t *testing.T) {
+	cfg := bookingOffice()
+	cfg.Services[1].Booking.PerSlot = 1
+	clk := queuetest.NewClock(time.Date(2026, 11, 25, 10, 0, 0, 0, kyiv))
+	e := queuetest.Open(t, cfg, &queue.Opts{Now: clk.Now})
+	ctx := context.Background()
+	boom := errors.New("fdatasync: input/output error")
+	queue.SetLandHook(e, func() error { return boom })
+	_, err := e.Book(ctx, "pension/2026-11-25/11:00", "Олена", "")
+	require.ErrorIs(t, err, queue.ErrStore)
+	queue.SetLandHook(e, nil)
+	_, err = e.Book(ctx, "pension/2026-11-25/11:00", "Олена", "")
+	require.NoError(t, err, "the slot's place the failed booking held is free")
+	list, err := e.Appointments(ctx, "2026-11-25", "")
+	require.NoError(t, err)
+	require.Len(t, list, 2)
+	require.Equal(t, queue.Cancelled, list[0].State)
+	require.Contains(t, list[0].Reason, "given to nobody")
+	require.Equal(t, queue.Booked, list[1].State)
 }
 
 // A request refused writes nothing, and so commits nothing: a button box

@@ -390,7 +390,7 @@ func (t *txn) waitOf(svc *config.Service, tk *Ticket, ahead int, queued bool) ti
 	if svc == nil {
 		return 0
 	}
-	rough := t.roughWait(svc, ahead, callRank(tk))
+	rough := t.roughWait(svc, ahead-t.heldBack(svc, ahead), callRank(tk))
 	if rough == Unknown {
 		return Unknown
 	}
@@ -460,6 +460,35 @@ func (t *txn) jumpRateSince(svc *config.Service, opened time.Time) float64 {
 		return 0
 	}
 	return float64(n) / open.Minutes()
+}
+
+// heldBack is how many of the first n tickets of svc's queue are held back
+// (a booked visit's time, a no-show's grace) past the time the others
+// take to be called: a ticket behind them is called before them.
+func (t *txn) heldBack(svc *config.Service, n int) int {
+	q := t.st.waiting[svc.ID]
+	q = q[:min(n, len(q))]
+	held := 0
+	for _, tk := range q {
+		if tk.NotBefore.After(t.now) {
+			held++
+		}
+	}
+	if held == 0 {
+		return 0
+	}
+	free, per, ok := t.freeAt(svc)
+	if !ok {
+		return 0
+	}
+	by := t.now.Add(turn(free, per, n-held))
+	back := 0
+	for _, tk := range q {
+		if tk.NotBefore.After(by) {
+			back++
+		}
+	}
+	return back
 }
 
 // queuedAhead is how many in the queue of service would be called before a

@@ -226,11 +226,13 @@ type Kiosk struct {
 	// false for a kiosk with a screen beside its printer. Never without a
 	// printer (printer: none, or cherga -printer none).
 	ScanPrint *bool `yaml:"scan_print,omitempty" json:"scan_print,omitempty"`
-	// AppointmentCodes is the pattern (RE2, matched whole) of the booking
-	// site's appointment codes its scanner recognises: handed to the queue
-	// as an appointment.scanned event. "" means device.DefaultAppointment,
-	// 6 to 12 capital Latin letters and digits (but a product's barcode:
-	// EAN-8, UPC-A).
+	// AppointmentCodes is the pattern (RE2, matched whole) of the
+	// appointment codes its scanner recognises: a booking's (appointment.book,
+	// eight capital Latin letters and digits) is checked in, another goes
+	// to the events (appointment.scanned) for a booking system of its own.
+	// "" means device.DefaultAppointment, 6 to 12 capital Latin letters and
+	// digits (but a product's barcode: EAN-8, UPC-A); a pattern of one's
+	// own must take the office's codes too.
 	AppointmentCodes string `yaml:"appointment_codes,omitempty" json:"appointment_codes,omitempty"`
 	// LongPressMS is how long a citizen holds a service button for a
 	// priority ticket (people with disabilities, veterans); 0 turns it off.

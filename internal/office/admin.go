@@ -1109,12 +1109,16 @@ func (o *Office) serveAdmin(ctx context.Context, reqs <-chan AdminRequest, rest 
 // says why the kiosks turned to "paused" at 8:50, or which tickets a
 // change of the hours sent home. A read is logged at debug.
 func (o *Office) logAdmin(req AdminRequest, res AdminResponse) {
-	args := []any{"op", req.Op, "id", req.ID, "args", truncate(redactSecrets(req.Args), 300)}
+	hide := redactSecrets
+	if strings.HasPrefix(req.Op, "appointment.") {
+		hide = func(b []byte) []byte { return personal.ReplaceAll(redactSecrets(b), []byte(`$1"…"`)) }
+	}
+	args := []any{"op", req.Op, "id", req.ID, "args", truncate(hide(req.Args), 300)}
 	switch {
 	case readOps[req.Op]:
 		o.log.Debug("office: admin read", append(args, "ok", res.OK)...)
 	case res.OK:
-		o.log.Info("office: admin request done", append(args, "result", truncate(mustJSON(res.Result), 300))...)
+		o.log.Info("office: admin request done", append(args, "result", truncate(hide(mustJSON(res.Result)), 300))...)
 	default:
 		o.log.Warn("office: admin request refused", append(args, "code", res.Error.Code, "field", res.Error.Field, "err", truncate([]byte(res.Error.Message), 1000))...)
 	}
@@ -1130,6 +1134,11 @@ var (
 	jsonString = regexp.MustCompile(`"(?:[^"\\]|\\.)*"`)
 	secretURL  = regexp.MustCompile(`(://[^:/@"\s]*:)[^@/"\s]*@`)
 )
+
+// personal finds the members of a booking's request and answer that name a
+// citizen, or let one check in or cancel: the journal keeps them out, as
+// the events do.
+var personal = regexp.MustCompile(`("(?:name|code)"\s*:\s*)"(?:[^"\\]|\\.)*"`)
 
 // redactSecrets is b with its passwords replaced by xxxxx.
 func redactSecrets(b []byte) []byte {

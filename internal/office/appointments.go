@@ -77,7 +77,11 @@ func adminAppointmentBook(o *Office, ctx context.Context, args json.RawMessage) 
 	}
 	booked, err := o.eng.Book(ctx, a.Slot, a.Name, a.Author)
 	if err != nil {
-		return nil, appointmentError(err)
+		err = appointmentError(err)
+		if ae := (*AdminError)(nil); errors.As(err, &ae) && ae.Field == "service" {
+			ae.Field = "slot" // the service is the slot's
+		}
+		return nil, err
 	}
 	return o.localAppointment(booked), nil
 }
@@ -212,6 +216,13 @@ func (k *kiosk) checkIn(ctx context.Context, r *ScanResult, s device.Scan) {
 	case err != nil:
 		k.o.log.Error("office: an appointment code scanned could not be looked up", "kiosk", k.cfg.ID, "err", err)
 		r.Reason, r.Message = "error", "Не вдалося перевірити запис. Будь ласка, відскануйте код ще раз або зверніться до працівника офісу. / The appointment could not be checked. Please scan the code again or ask a member of staff."
+		return
+	}
+	if a.State == queue.Arrived && k.o.clock().Sub(a.Arrived) < scanActEvery {
+		// Held up again a moment after its check-in (a scanner reads a
+		// code again and again): the same answer, and nothing more.
+		r.OK, r.Ticket, r.Service, r.EtaMin = true, a.Ticket, a.Service, -1
+		r.Message = bookedMessage(a.Ticket, a.Start.In(k.o.loc), k.o.clock())
 		return
 	}
 	now := time.Now()

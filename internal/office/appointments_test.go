@@ -74,7 +74,7 @@ func TestAppointmentCheckIn(t *testing.T) {
 	}{
 		{"admin", "appointment.book", map[string]string{"slot": "pension/2026-12-09/10:00", "name": "x"}, "refused", "slot"}, // full: one a slot
 		{"admin", "appointment.book", map[string]string{"slot": "pension/2026-12-09/10:05", "name": "x"}, "refused", "slot"},
-		{"admin", "appointment.book", map[string]string{"slot": "social/2026-12-09/10:00", "name": "x"}, "refused", "service"},
+		{"admin", "appointment.book", map[string]string{"slot": "social/2026-12-09/10:00", "name": "x"}, "refused", "slot"},
 		{"admin", "appointment.book", map[string]string{"slot": "pension/2026-12-09/10:20"}, "bad_request", "name"},
 		{"admin", "appointment.book", map[string]string{"slot": "pension/2026-12-09/10:20", "name": "a\u202eb"}, "bad_request", "name"},
 		{"admin", "appointment.cancel", map[string]string{"code": "ZZZZ2222"}, "not_found", "code"},
@@ -86,6 +86,10 @@ func TestAppointmentCheckIn(t *testing.T) {
 		require.Equal(t, c.code, ans.Error.Code, "%v: %+v", c, ans.Error)
 		require.Equal(t, c.field, ans.Error.Field, "%v: %+v", c, ans.Error)
 	}
+	// The journal names no citizen, nor a code (the refusals above are
+	// logged with their args).
+	require.Contains(t, r.log.String(), `\"name\":\"…\"`)
+	require.NotContains(t, r.log.String(), `ZZZZ2222`)
 	list := r.adminOver("admin", "l1", "appointment.list", map[string]string{"day": "2026-12-09"})
 	require.True(t, list.OK)
 	raw, _ = json.Marshal(list.Result)
@@ -110,12 +114,18 @@ func TestAppointmentCheckIn(t *testing.T) {
 	require.True(t, sr.Printed)
 	require.Equal(t, "П001", sr.Ticket)
 	require.Equal(t, "Ваш талон: П001. Запис на 10:00: вас викличуть у цей час. / Your ticket: P001. Appointment at 10:00: you will be called at that time.", sr.Message)
+	require.Equal(t, 20, sr.EtaMin, "called at 10:00")
 	doc := r.cut(r.sp, "П001")
 	require.Contains(t, strings.ReplaceAll(doc.String(), "\n", " "), "ЗА ЗАПИСОМ НА 10:00 / APPOINTMENT AT 10:00")
 	require.NotContains(t, doc.String(), "Олена", "the name is never printed")
 	require.NotContains(t, doc.String(), "Перед вами")
 
 	again := scan(booked.Code)
+	require.True(t, again.OK, "held up again at once: the same answer")
+	require.False(t, again.Printed)
+	require.Equal(t, "П001", again.Ticket)
+	clk.Set(time.Date(2026, 12, 9, 9, 42, 0, 0, kyiv))
+	again = scan(booked.Code)
 	require.False(t, again.OK)
 	require.Equal(t, "arrived", again.Reason)
 	require.Contains(t, again.Message, "П001")

@@ -131,9 +131,16 @@ type ScanResult struct {
 }
 
 // MarshalJSON gives ahead and eta_min for a waiting ticket, 0 included,
-// and an unknown eta_min as null.
+// and an unknown eta_min as null; a booked visit checked in, its eta_min
+// alone (called at its time: the people ahead now say nothing of it).
 func (r ScanResult) MarshalJSON() ([]byte, error) {
 	type plain ScanResult
+	if r.Kind == "appointment" && r.OK {
+		return json.Marshal(struct {
+			plain
+			EtaMin *int `json:"eta_min"`
+		}{plain(r), display.ETA(r.EtaMin)})
+	}
 	if r.Kind != "ticket" || !r.OK || r.State != string(queue.Waiting) {
 		return json.Marshal(plain(r))
 	}
