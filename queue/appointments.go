@@ -427,6 +427,28 @@ func (e *Engine) AppointmentByCode(ctx context.Context, code string) (Appointmen
 	return res, err
 }
 
+// AppointmentOf is the booking with the id (Ticket.Appointment).
+func (e *Engine) AppointmentOf(ctx context.Context, id uint64) (Appointment, error) {
+	var res Appointment
+	err := e.do(ctx, true, func(t *txn) error {
+		return e.view(func(tx *bolt.Tx) error {
+			b := tx.Bucket(bucketAppointments)
+			if b == nil || b.Get(idKey(id)) == nil {
+				return ErrUnknownAppointment
+			}
+			a, err := getAppointment(tx, string(b.Get(idKey(id))))
+			if err == nil && a == nil {
+				err = ErrUnknownAppointment
+			}
+			if a != nil {
+				res = *a
+			}
+			return err
+		})
+	})
+	return res, err
+}
+
 // Appointments are the bookings of day (all services, or service's), in
 // slot order, cancelled ones too. A day before those kept (office.stats_days)
 // has none.

@@ -120,6 +120,13 @@ func TestAppointmentCheckIn(t *testing.T) {
 	require.NotContains(t, doc.String(), "Олена", "the name is never printed")
 	require.NotContains(t, doc.String(), "Перед вами")
 
+	// Its copy (ticket.reprint) says its time too, not «ПОЗАЧЕРГОВИЙ».
+	rp := r.adminOver("admin", "r1", "ticket.reprint", map[string]string{"ticket": "П001"})
+	require.True(t, rp.OK, "%+v", rp.Error)
+	doc = r.cut(r.sp, "П001")
+	require.Contains(t, strings.ReplaceAll(doc.String(), "\n", " "), "ЗА ЗАПИСОМ НА 10:00")
+	require.NotContains(t, doc.String(), "ПОЗАЧЕРГОВИЙ")
+
 	again := scan(booked.Code)
 	require.True(t, again.OK, "held up again at once: the same answer")
 	require.False(t, again.Printed)
@@ -155,7 +162,7 @@ func TestAppointmentCheckIn(t *testing.T) {
 			kinds = append(kinds, ev.Type)
 		}
 	}
-	require.Equal(t, []string{queue.EvBooked, queue.EvIssued, queue.EvCalled}, kinds)
+	require.Equal(t, []string{queue.EvBooked, queue.EvIssued, queue.EvReprinted, queue.EvCalled}, kinds)
 
 	// Cancelled: its slot is free again; a second cancel is refused.
 	second := r.adminOver("admin", "b2", "appointment.book", map[string]string{"slot": "pension/2026-12-10/11:00", "name": "Іван"})

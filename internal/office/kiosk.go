@@ -1459,6 +1459,15 @@ func (k *kiosk) reprint(ctx context.Context, tk queue.Ticket) error {
 	}
 	t := k.ticket(tk, svc.Name, svc.NameEn, ahead, wait)
 	t.Duplicate = true
+	if tk.Appointment != 0 && tk.State == queue.Waiting {
+		// A booked visit's copy says its time, as the ticket did.
+		var a queue.Appointment
+		var err error
+		k.waitStore(func() { a, err = o.eng.AppointmentOf(ctx, tk.Appointment) })
+		if err == nil {
+			t.Appointment, t.Ahead = a.Start.In(o.loc).Format("15:04"), -1
+		}
+	}
 	if t.OnBreak {
 		k.waitStore(func() { t.Alert = o.inAlert(ctx) })
 	}
