@@ -411,32 +411,25 @@ func (e *Engine) CancelAppointment(ctx context.Context, code, reason string) (Ap
 
 // AppointmentByCode is the booking with code.
 func (e *Engine) AppointmentByCode(ctx context.Context, code string) (Appointment, error) {
-	var res Appointment
-	err := e.do(ctx, true, func(t *txn) error {
-		return e.view(func(tx *bolt.Tx) error {
-			a, err := getAppointment(tx, code)
-			if err == nil && a == nil {
-				err = ErrUnknownAppointment
-			}
-			if a != nil {
-				res = *a
-			}
-			return err
-		})
-	})
-	return res, err
+	return e.appointment(ctx, func(*bolt.Tx) string { return code })
 }
 
 // AppointmentOf is the booking with the id (Ticket.Appointment).
 func (e *Engine) AppointmentOf(ctx context.Context, id uint64) (Appointment, error) {
+	return e.appointment(ctx, func(tx *bolt.Tx) string {
+		if b := tx.Bucket(bucketAppointments); b != nil {
+			return string(b.Get(idKey(id)))
+		}
+		return ""
+	})
+}
+
+// appointment reads the booking whose code code finds.
+func (e *Engine) appointment(ctx context.Context, code func(*bolt.Tx) string) (Appointment, error) {
 	var res Appointment
 	err := e.do(ctx, true, func(t *txn) error {
 		return e.view(func(tx *bolt.Tx) error {
-			b := tx.Bucket(bucketAppointments)
-			if b == nil || b.Get(idKey(id)) == nil {
-				return ErrUnknownAppointment
-			}
-			a, err := getAppointment(tx, string(b.Get(idKey(id))))
+			a, err := getAppointment(tx, code(tx))
 			if err == nil && a == nil {
 				err = ErrUnknownAppointment
 			}
