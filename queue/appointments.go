@@ -154,7 +154,7 @@ func (e *Engine) slotsOf(svc *config.Service, day string) ([]Slot, error) {
 	if e.cfg.Holiday(day) {
 		return nil, nil
 	}
-	from, to := e.cfg.HoursOf(svc, config.Weekdays[(int(d.Weekday())+6)%7])
+	from, to := e.cfg.HoursOf(svc, config.Weekday(d))
 	step := svc.Booking.SlotMin
 	var out []Slot
 	for m := from; step > 0 && m+step <= to; m += step {

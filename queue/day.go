@@ -216,7 +216,7 @@ func (e *Engine) hours(svc *config.Service, now time.Time) (open, close time.Tim
 	if e.cfg.Holiday(local.Format(dayLayout)) {
 		return open, close, false
 	}
-	wd := config.Weekdays[(int(local.Weekday())+6)%7]
+	wd := config.Weekday(local)
 	from, to := e.cfg.HoursOf(svc, wd)
 	if from == to {
 		return open, close, false
@@ -257,7 +257,7 @@ func (e *Engine) closings(day string) []closing {
 		return nil
 	}
 	holiday := e.cfg.Holiday(day)
-	wd := config.Weekdays[(int(d.Weekday())+6)%7]
+	wd := config.Weekday(d)
 	var cs []closing
 	for i := range e.cfg.Services {
 		svc := &e.cfg.Services[i]

@@ -280,7 +280,7 @@ func (t *txn) closingSooner(old *config.Config) []Closing {
 	if e.cfg.Holiday(day) || old.Holiday(day) {
 		return nil // closed all day: its closing is now, and counted so
 	}
-	wd := config.Weekdays[(int(local.Weekday())+6)%7]
+	wd := config.Weekday(local)
 	minute := local.Hour()*60 + local.Minute()
 	var out []Closing
 	for i := range e.cfg.Services {

@@ -705,7 +705,7 @@ func (e *Engine) noFigures(tx *bolt.Tx, today, day string) error {
 	d, err := time.ParseInLocation(dayLayout, day, e.loc)
 	closed := err == nil
 	if closed {
-		wd := config.Weekdays[(int(d.Weekday())+6)%7]
+		wd := config.Weekday(d)
 		for i := range cfg.Services {
 			if from, to := cfg.HoursOf(&cfg.Services[i], wd); from != to {
 				closed = false

@@ -405,6 +405,9 @@ var CounterActions = []string{"next", "recall", "serve", "noshow", "done"}
 // Weekdays are the keys of Office.Hours, Monday first.
 var Weekdays = []string{"mon", "tue", "wed", "thu", "fri", "sat", "sun"}
 
+// Weekday is the key of Office.Hours for the day of t ("wed").
+func Weekday(t time.Time) string { return Weekdays[(int(t.Weekday())+6)%7] }
+
 // FieldError is a validation error of one field.
 type FieldError struct {
 	Field   string // services[2].prefix
@@ -1546,7 +1549,7 @@ func (c *Config) NextOpening(s *Service, now time.Time) (at time.Time, ok bool) 
 		if c.Holiday(day.Format("2006-01-02")) {
 			continue
 		}
-		from, to := c.HoursOf(s, Weekdays[(int(day.Weekday())+6)%7])
+		from, to := c.HoursOf(s, Weekday(day))
 		if from == to {
 			continue
 		}
