@@ -241,6 +241,25 @@ func TestCheckInVoided(t *testing.T) {
 	require.NotEqual(t, iss.Ticket.Label, again.Ticket.Label)
 }
 
+// A booked visit checked in early waits, in the day's figures, from its
+// time: not the hours before it that the citizen did not queue.
+func TestBookedWaitFromItsTime(t *testing.T) {
+	cfg := bookingOffice()
+	clk := queuetest.NewClock(time.Date(2026, 11, 25, 10, 0, 0, 0, kyiv))
+	e := queuetest.Open(t, cfg, &queue.Opts{Now: clk.Now})
+	ctx := context.Background()
+	a, err := e.Book(ctx, "pension/2026-11-25/14:00", "Олена", "")
+	require.NoError(t, err)
+	_, err = e.Issue(ctx, queue.IssueRequest{Appointment: a.Code})
+	require.NoError(t, err)
+	clk.Set(time.Date(2026, 11, 25, 14, 5, 0, 0, kyiv))
+	_, err = e.Counter(ctx, "10", queue.Command{Action: queue.Next})
+	require.NoError(t, err)
+	st, err := e.Stats(ctx, "")
+	require.NoError(t, err)
+	require.Equal(t, 5*time.Minute, st.Total.Wait.Max, "from 14:00, not from the check-in at 10:00")
+}
+
 // A booked visit is served whatever the service's daily cap: the cap
 // stops the walk-ins.
 func TestCheckInBeyondCap(t *testing.T) {

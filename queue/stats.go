@@ -438,8 +438,12 @@ func (d *dayAcc) event(ev *eventRecord) {
 	tk := ev.Ticket
 	switch ev.Type {
 	case EvIssued:
-		d.queued[tk.ID] = queuedSince{at: ev.At}
-		d.issued[tk.ID] = ev.At
+		since := ev.At
+		if tk.Appointment != 0 && tk.NotBefore.After(since) {
+			since = tk.NotBefore // a booked visit checked in early waits from its time
+		}
+		d.queued[tk.ID] = queuedSince{at: since}
+		d.issued[tk.ID] = since
 		d.hours[ev.At.In(d.loc).Hour()].issued++
 	case EvCalled:
 		d.called[tk.ID] = ev.At
