@@ -304,7 +304,9 @@ func (t *txn) daySlots(tx *bolt.Tx, service, day string) ([]Slot, error) {
 	}
 	for _, a := range booked {
 		for i := range slots {
-			if slots[i].Slot == a.Slot && a.State != Cancelled {
+			// By time, not by name: a slot_min changed since cuts the
+			// hours otherwise.
+			if a.State != Cancelled && a.Start.Before(slots[i].End) && slots[i].Start.Before(a.End) {
 				slots[i].Free--
 			}
 		}
@@ -485,6 +487,12 @@ func (t *txn) checkIn(code string) (*Appointment, *config.Service, error) {
 	if svc == nil {
 		return nil, nil, fmt.Errorf("%w %q", ErrUnknownService, a.Service)
 	}
+	// Its time within the service's hours today, as they are now (a
+	// change since the booking, a holiday): else its ticket would be sent
+	// home at the closing, never called.
+	if open, closes, ok := t.e.hours(svc, t.now); !ok || a.Start.Before(open) || a.Start.After(closes) || a.Start.Equal(closes) {
+		return nil, nil, &AppointmentError{Appointment: *a, Why: "hours"}
+	}
 	return a, svc, nil
 }
 
@@ -554,8 +562,9 @@ var (
 )
 
 // AppointmentError is a booking that cannot be checked in or cancelled:
-// Why is "arrived", "cancelled", "other_day" (for a day not today) or
-// "late" (its slot is over).
+// Why is "arrived", "cancelled", "other_day" (for a day not today), "late"
+// (its slot is over) or "hours" (its time is outside the service's hours
+// as they are now).
 type AppointmentError struct {
 	Appointment Appointment
 	Why         string
@@ -571,6 +580,8 @@ func (e *AppointmentError) Error() string {
 		return fmt.Sprintf("queue: appointment %d was cancelled", a.ID)
 	case "other_day":
 		return fmt.Sprintf("queue: appointment %d is for %s", a.ID, a.Day)
+	case "hours":
+		return fmt.Sprintf("queue: appointment %d at %s is outside the service's hours now", a.ID, a.Start.Format("15:04"))
 	}
 	return fmt.Sprintf("queue: appointment %d was for %s, which is over", a.ID, a.Start.Format("15:04"))
 }

@@ -260,6 +260,51 @@ func TestBookedWaitFromItsTime(t *testing.T) {
 	require.Equal(t, 5*time.Minute, st.Total.Wait.Max, "from 14:00, not from the check-in at 10:00")
 }
 
+// A booking whose time the service's hours no longer hold (changed since
+// it was made) is not checked in: its ticket would be sent home at the
+// closing, never called.
+func TestCheckInOutsideHours(t *testing.T) {
+	cfg := bookingOffice()
+	clk := queuetest.NewClock(time.Date(2026, 11, 25, 10, 0, 0, 0, kyiv))
+	path := filepath.Join(t.TempDir(), "cherga.db")
+	e := queuetest.OpenPath(t, path, cfg, &queue.Opts{Now: clk.Now})
+	ctx := context.Background()
+	a, err := e.Book(ctx, "pension/2026-11-25/14:00", "Олена", "")
+	require.NoError(t, err)
+	short := bookingOffice()
+	short.Services[1].Hours = map[string]string{"wed": "10:00-13:00"}
+	_, err = e.SetConfigVersion(ctx, short, queue.Change{}, queue.ConfigVersion{Source: "admin"})
+	require.NoError(t, err)
+	_, err = e.Issue(ctx, queue.IssueRequest{Appointment: a.Code})
+	var ae *queue.AppointmentError
+	require.ErrorAs(t, err, &ae)
+	require.Equal(t, "hours", ae.Why)
+}
+
+// A slot_min changed since a booking cuts the hours otherwise: a slot that
+// overlaps a visit booked takes its place, by time, not by name.
+func TestSlotsOverlapBookings(t *testing.T) {
+	cfg := bookingOffice()
+	cfg.Services[1].Booking = &config.Booking{SlotMin: 20, PerSlot: 1}
+	clk := queuetest.NewClock(time.Date(2026, 11, 25, 10, 0, 0, 0, kyiv))
+	e := queuetest.Open(t, cfg, &queue.Opts{Now: clk.Now})
+	ctx := context.Background()
+	_, err := e.Book(ctx, "pension/2026-11-25/13:00", "Олена", "")
+	require.NoError(t, err)
+	wide := bookingOffice()
+	wide.Services[1].Booking = &config.Booking{SlotMin: 25, PerSlot: 1}
+	_, err = e.SetConfigVersion(ctx, wide, queue.Change{}, queue.ConfigVersion{Source: "admin"})
+	require.NoError(t, err)
+	slots, err := e.Slots(ctx, "pension", "2026-11-25")
+	require.NoError(t, err)
+	for _, s := range slots {
+		overlaps := s.Start.Before(time.Date(2026, 11, 25, 13, 20, 0, 0, kyiv)) && time.Date(2026, 11, 25, 13, 0, 0, 0, kyiv).Before(s.End)
+		require.Equal(t, overlaps, s.Free == 0, "%s free %d", s.Slot, s.Free)
+	}
+	_, err = e.Book(ctx, "pension/2026-11-25/12:55", "Іван", "")
+	require.ErrorIs(t, err, queue.ErrSlotFull, "12:55-13:20 overlaps 13:00-13:20")
+}
+
 // A booked visit is served whatever the service's daily cap: the cap
 // stops the walk-ins.
 func TestCheckInBeyondCap(t *testing.T) {

@@ -38,7 +38,11 @@ func adminAppointmentSlots(o *Office, ctx context.Context, args json.RawMessage)
 	}
 	slots, err := o.eng.Slots(ctx, a.Service, a.Day)
 	if err != nil {
-		return nil, appointmentError(err)
+		err = appointmentError(err)
+		if ae := (*AdminError)(nil); errors.As(err, &ae) && ae.Field == "slot" {
+			ae.Field = "day" // the slots of a day one may not book
+		}
+		return nil, err
 	}
 	for i := range slots {
 		slots[i].Start, slots[i].End = o.local(slots[i].Start), o.local(slots[i].End)
@@ -61,7 +65,7 @@ func adminAppointmentBook(o *Office, ctx context.Context, args json.RawMessage) 
 		return nil, err
 	}
 	if a.Slot == "" {
-		return nil, badArg("slot", "slot is required: one of appointment.slots' (social/2026-12-09/10:00)")
+		return nil, badArg("slot", "slot is required: one of appointment.slots' (pension/2026-12-09/10:00)")
 	}
 	a.Name = strings.TrimSpace(a.Name)
 	if a.Name == "" {
@@ -265,19 +269,21 @@ func bookedMessage(label string, start, now time.Time) string {
 // appointmentRefusal says why a booking's code gives no ticket now.
 func appointmentRefusal(e *queue.AppointmentError, now time.Time, loc *time.Location) string {
 	a := e.Appointment
-	when := a.Start.In(loc).Format("02.01.2006 о 15:04")
+	when := a.Start.In(loc).Format("02.01.2006 ") + at(a.Start.In(loc)) + a.Start.In(loc).Format(" 15:04")
 	whenEN := a.Start.In(loc).Format("02.01.2006 at 15:04")
 	switch e.Why {
 	case "arrived":
 		return "За цим записом талон уже видано: " + a.Ticket + ". / A ticket has already been issued for this appointment: " + englishLabel(a.Ticket) + "."
 	case "cancelled":
-		return "Цей запис скасовано. Будь ласка, візьміть талон у черзі. / This appointment was cancelled. Please take a queue ticket."
+		return "Цей запис скасовано. Будь ласка, візьміть звичайний талон. / This appointment was cancelled. Please take a queue ticket."
+	case "hours":
+		return "Час вашого запису (" + a.Start.In(loc).Format("15:04") + ") тепер поза годинами прийому цієї послуги. Будь ласка, зверніться до працівника офісу. / Your appointment time (" + a.Start.In(loc).Format("15:04") + ") is now outside this service's hours. Please ask a member of staff."
 	case "other_day":
 		if a.Start.After(now) {
 			return "Ваш запис — на " + when + ". Будь ласка, приходьте в цей день. / Your appointment is on " + whenEN + ". Please come on that day."
 		}
-		return "Ваш запис був на " + when + ". Будь ласка, візьміть талон у черзі. / Your appointment was on " + whenEN + ". Please take a queue ticket."
+		return "Ваш запис був на " + when + ". Будь ласка, візьміть звичайний талон. / Your appointment was on " + whenEN + ". Please take a queue ticket."
 	}
 	span := a.Start.In(loc).Format("15:04") + "–" + a.End.In(loc).Format("15:04")
-	return "Час вашого запису (" + span + ") минув. Будь ласка, візьміть талон у черзі. / Your appointment time (" + span + ") has passed. Please take a queue ticket."
+	return "Час вашого запису (" + span + ") минув. Будь ласка, візьміть звичайний талон. / Your appointment time (" + span + ") has passed. Please take a queue ticket."
 }

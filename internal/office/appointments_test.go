@@ -2,7 +2,6 @@ package office_test
 
 import (
 	"encoding/json"
-	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -78,7 +77,7 @@ func TestAppointmentCheckIn(t *testing.T) {
 		{"admin", "appointment.book", map[string]string{"slot": "pension/2026-12-09/10:20"}, "bad_request", "name"},
 		{"admin", "appointment.book", map[string]string{"slot": "pension/2026-12-09/10:20", "name": "a\u202eb"}, "bad_request", "name"},
 		{"admin", "appointment.cancel", map[string]string{"code": "ZZZZ2222"}, "not_found", "code"},
-		{"read", "appointment.slots", map[string]string{"service": "pension", "day": "2026-12-20"}, "refused", "slot"},
+		{"read", "appointment.slots", map[string]string{"service": "pension", "day": "2026-12-20"}, "refused", "day"},
 		{"read", "appointment.list", map[string]string{"day": "2026-12-09"}, "forbidden", "op"}, // names and codes
 	} {
 		ans := r.adminOver(c.topic, "e", c.op, c.args)
@@ -177,5 +176,13 @@ func TestAppointmentCheckIn(t *testing.T) {
 	require.Equal(t, "refused", cancel.Error.Code)
 	sr = scan(b2.Code)
 	require.Equal(t, "cancelled", sr.Reason)
-	require.Equal(t, fmt.Sprintf("Цей запис скасовано. Будь ласка, візьміть талон у черзі. / This appointment was cancelled. Please take a queue ticket.%s", ""), sr.Message)
+	require.Equal(t, "Цей запис скасовано. Будь ласка, візьміть звичайний талон. / This appointment was cancelled. Please take a queue ticket.", sr.Message)
+
+	// Booked for 11:00: «об 11:00».
+	third := r.adminOver("admin", "b3", "appointment.book", map[string]string{"slot": "pension/2026-12-10/11:00", "name": "Іван"})
+	require.True(t, third.OK, "%+v", third.Error)
+	raw, _ = json.Marshal(third.Result)
+	var b3 queue.Appointment
+	require.NoError(t, json.Unmarshal(raw, &b3))
+	require.Contains(t, scan(b3.Code).Message, "Ваш запис — на 10.12.2026 об 11:00.")
 }

@@ -136,11 +136,7 @@ func closedMessage(cfg *config.Config, svc *config.Service, serviceClosed bool, 
 		return uk + ". " + auk + ". / " + en + ". " + aen + "."
 	}
 	day, dayEn, clock := whenText(opens, local, "Відчиняємося")
-	o := "о"
-	if opens.Hour() == 11 {
-		o = "об"
-	}
-	return fmt.Sprintf("%s. Відчиняємося %s %s %s. / %s. We open %s at %s.", uk, day, o, clock, en, dayEn, clock)
+	return fmt.Sprintf("%s. Відчиняємося %s %s %s. / %s. We open %s at %s.", uk, day, at(opens), clock, en, dayEn, clock)
 }
 
 // offHoursMessage is what a counter's next that called nobody says when
@@ -157,9 +153,17 @@ func offHoursMessage(opens, now time.Time) string {
 
 // dueMessage says why a next called nobody while a ticket waits that may
 // not be called yet (a no-show's grace, a booked visit), and when it may.
-func dueMessage(label string, at time.Time) string {
-	clock := at.Format("15:04")
-	return "Зараз нікого викликати: талон " + label + " можна буде викликати о " + clock + ". / Nobody to call now: ticket " + englishLabel(label) + " may be called at " + clock + "."
+func dueMessage(label string, when time.Time) string {
+	clock := when.Format("15:04")
+	return "Зараз нема кого викликати: талон " + label + " можна буде викликати " + at(when) + " " + clock + ". / Nobody to call now: ticket " + englishLabel(label) + " may be called at " + clock + "."
+}
+
+// at is the preposition before a time of t's hour: «об 11:00», «о 09:00».
+func at(t time.Time) string {
+	if t.Hour() == 11 {
+		return "об"
+	}
+	return "о"
 }
 
 // availableText says from when what (whatEn: the same, in English) is
