@@ -232,7 +232,7 @@ func (k *kiosk) checkIn(ctx context.Context, r *ScanResult, s device.Scan) {
 	now := time.Now()
 	res := k.serve(ctx, press{service: a.Service, source: "scanner", at: now, storedBefore: k.stored.read(now), appointment: code})
 	r.OK, r.Ticket, r.Service, r.Reason, r.Message = res.OK, res.Ticket, a.Service, res.Reason, res.Message
-	k.o.log.Info("kiosk: appointment checked in", "kiosk", k.cfg.ID, "appointment", a.ID, "ok", res.OK, "ticket", res.Ticket, "reason", res.Reason)
+	k.o.log.Info("kiosk: a booking's code scanned", "kiosk", k.cfg.ID, "appointment", a.ID, "ok", res.OK, "ticket", res.Ticket, "reason", res.Reason)
 	if res.OK {
 		r.State, r.EtaMin, r.Printed = string(queue.Waiting), res.EtaMin, k.spec != "none" && res.Reason == ""
 		k.beep(1)
