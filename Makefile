@@ -13,12 +13,12 @@ ARM32   := ./printer ./audio ./device/... ./display ./queue/... ./internal/confi
 # The packages whose state is shared between goroutines run under -race.
 RACE    := ./queue/... ./internal/... ./device/... ./printer/... ./sim/... ./display/... ./audio/... ./cmd/cherga-announcer/
 
-# A hung test fails its package after 5 minutes, printing every goroutine,
-# well inside CI's budget (go test's default is 10). The slowest package,
-# internal/office under -race, takes about 3 minutes on a 2-core VM, most
+# A hung test fails its package after 8 minutes, printing every goroutine,
+# inside CI's budget (go test's default is 10). The slowest package,
+# internal/office under -race, takes about 4 minutes on a 2-core VM, most
 # of it waiting (outages, slow links, printers switched off): a new test
 # that waits counts against that margin.
-TESTFLAGS ?= -count=1 -timeout 5m
+TESTFLAGS ?= -count=1 -timeout 8m
 
 .PHONY: run test bench build cross lint clean voice
 
