@@ -98,6 +98,9 @@ func codeKey(code string) []byte   { return []byte("c/" + code) }
 func idKey(id uint64) []byte       { return []byte("i/" + strconv.FormatUint(id, 10)) }
 func slotPrefix(day string) []byte { return []byte("s/" + day + "/") }
 
+// slotCode is the code a slot's key ends with.
+func slotCode(k []byte) string { return string(k[strings.LastIndexByte(string(k), '/')+1:]) }
+
 func slotKey(a *Appointment) []byte {
 	_, hhmm, _ := strings.Cut(strings.TrimPrefix(a.Slot, a.Service+"/"), "/")
 	return []byte("s/" + a.Day + "/" + a.Service + "/" + hhmm + "/" + a.Code)
@@ -229,7 +232,7 @@ func dayAppointments(tx *bolt.Tx, day, service string) ([]Appointment, error) {
 	var out []Appointment
 	c := b.Cursor()
 	for k, _ := c.Seek(prefix); k != nil && strings.HasPrefix(string(k), string(prefix)); k, _ = c.Next() {
-		code := string(k[strings.LastIndexByte(string(k), '/')+1:])
+		code := slotCode(k)
 		a, err := getAppointment(tx, code)
 		if err != nil {
 			return nil, err
@@ -275,7 +278,7 @@ func (t *txn) pruneAppointments() {
 		old = append(old, append([]byte(nil), k...))
 	}
 	for _, k := range old {
-		code := string(k[strings.LastIndexByte(string(k), '/')+1:])
+		code := slotCode(k)
 		if a, err := getAppointment(t.tx, code); err == nil && a != nil {
 			t.fail(b.Delete(idKey(a.ID)))
 		}
@@ -442,6 +445,32 @@ func (e *Engine) appointment(ctx context.Context, code func(*bolt.Tx) string) (A
 		})
 	})
 	return res, err
+}
+
+// Upcoming are the bookings still to come: booked, of today and the days
+// after, in day order.
+func (e *Engine) Upcoming(ctx context.Context) ([]Appointment, error) {
+	var out []Appointment
+	err := e.do(ctx, true, func(t *txn) error {
+		return e.view(func(tx *bolt.Tx) error {
+			b := tx.Bucket(bucketAppointments)
+			if b == nil {
+				return nil
+			}
+			c := b.Cursor()
+			for k, _ := c.Seek(slotPrefix(t.st.day)); k != nil && strings.HasPrefix(string(k), "s/"); k, _ = c.Next() {
+				a, err := getAppointment(tx, slotCode(k))
+				if err != nil {
+					return err
+				}
+				if a != nil && a.State == Booked && !a.Missed(t.now) {
+					out = append(out, *a)
+				}
+			}
+			return nil
+		})
+	})
+	return out, err
 }
 
 // Appointments are the bookings of day (all services, or service's), in

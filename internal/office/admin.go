@@ -257,8 +257,9 @@ func adminConfigSet(o *Office, ctx context.Context, args json.RawMessage) (any, 
 	if unchanged {
 		ans["tickets"], ans["unchanged"] = []queue.Rehomed{}, true
 	}
-	if ws := o.conf().PrefixWarnings(); len(ws) > 0 {
-		ans["warnings"] = ws // said, not refused: an office may have printed them for years
+	ws := o.conf().PrefixWarnings() // said, not refused: an office may have printed them for years
+	if ws = append(ws, o.bookingWarnings(ctx)...); len(ws) > 0 {
+		ans["warnings"] = ws
 	}
 	return ans, nil
 }
@@ -339,8 +340,12 @@ func adminConfigRollback(o *Office, ctx context.Context, args json.RawMessage) (
 	if unchanged {
 		ans["tickets"], ans["unchanged"] = []queue.Rehomed{}, true
 	}
+	var ws []string
 	if len(unknown) > 0 {
-		ans["warnings"] = []string{fmt.Sprintf("version %d: %s", old.Version, newerSettings(unknown))}
+		ws = append(ws, fmt.Sprintf("version %d: %s", old.Version, newerSettings(unknown)))
+	}
+	if ws = append(ws, o.bookingWarnings(ctx)...); len(ws) > 0 {
+		ans["warnings"] = ws
 	}
 	return ans, nil
 }

@@ -4,11 +4,13 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"strings"
 	"time"
 	"unicode/utf8"
 
 	"github.com/cherga/cherga/device"
+	"github.com/cherga/cherga/internal/config"
 	"github.com/cherga/cherga/queue"
 )
 
@@ -192,6 +194,40 @@ func appointmentError(err error) error {
 		return &AdminError{Code: CodeRefused, Field: "code", Message: err.Error()}
 	}
 	return err
+}
+
+// bookingWarnings says which bookings still to come the configuration
+// running leaves outside their service's hours (a change of hours, a
+// holiday) or without their service: their citizens would be refused at
+// the kiosk. Said in config.set's answer, not refused: the administrator
+// tells them, or cancels the bookings.
+func (o *Office) bookingWarnings(ctx context.Context) []string {
+	ups, err := o.eng.Upcoming(ctx)
+	if err != nil {
+		return nil
+	}
+	cfg := o.conf()
+	var broken []string
+	for _, a := range ups {
+		start := a.Start.In(o.loc)
+		svc := cfg.Service(a.Service)
+		if svc != nil && !cfg.Holiday(a.Day) {
+			from, to := cfg.HoursOf(svc, config.Weekday(start))
+			if m := start.Hour()*60 + start.Minute(); m >= from && m < to {
+				continue
+			}
+		}
+		broken = append(broken, a.Service+" "+start.Format("2006-01-02 15:04"))
+	}
+	if len(broken) == 0 {
+		return nil
+	}
+	what := fmt.Sprintf("%d booked visits to come fall", len(broken))
+	if len(broken) == 1 {
+		what = "1 booked visit to come falls"
+	}
+	return []string{fmt.Sprintf("%s outside their service's hours now, or their service is gone: %s; their citizens would be refused at the kiosk: tell them, or cancel the bookings (appointment.list day=…, appointment.cancel)",
+		what, strings.Join(broken[:min(len(broken), 10)], ", "))}
 }
 
 // nonNil is s, or an empty slice for nil: JSON [] rather than null.

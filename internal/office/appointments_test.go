@@ -185,4 +185,11 @@ func TestAppointmentCheckIn(t *testing.T) {
 	var b3 queue.Appointment
 	require.NoError(t, json.Unmarshal(raw, &b3))
 	require.Contains(t, scan(b3.Code).Message, "Ваш запис — на 10.12.2026 об 11:00.")
+
+	// A holiday on a booked day is set, and the answer says whose
+	// bookings it breaks.
+	set := r.adminOver("admin", "h1", "config.set", map[string]any{"patch": map[string]any{"office": map[string]any{"holidays": []string{"2026-12-10"}}}})
+	require.True(t, set.OK, "%+v", set.Error)
+	raw, _ = json.Marshal(set.Result)
+	require.Contains(t, string(raw), "1 booked visit to come falls outside their service's hours now, or their service is gone: pension 2026-12-10 11:00")
 }
