@@ -129,6 +129,12 @@ type Client struct {
 	reconnecting bool
 	// stopped is what Close publishes, when set (SetStopped); under mu.
 	stopped any
+	// statusSubbed is the connection (connects) whose subscription to the
+	// site's status has returned: only then does Ready publish this run's,
+	// else a retained status of an earlier run, which that subscription
+	// is to hear (OnEarlierRun), would be replaced before it is heard;
+	// under mu.
+	statusSubbed int
 	// held: the status waits for Ready (Opts.HoldStatus); under mu.
 	held bool
 	// restored is when the status was last published again because
@@ -378,10 +384,6 @@ func (cl *Client) onConnect(c paho.Client) {
 	if cl.failures != nil {
 		cl.failures.Reset()
 	}
-	status := cl.opts.Status
-	if cl.held {
-		status = nil // Ready publishes it
-	}
 	away := cl.away
 	cl.away = time.Time{}
 	cl.mu.Unlock()
@@ -392,6 +394,13 @@ func (cl *Client) onConnect(c paho.Client) {
 	// The site's status, for as long as the connection lasts, before this
 	// run's goes out: what the broker retains is what was there before.
 	c.Subscribe(cl.opts.Root+"/status", 1, cl.onStatus).WaitTimeout(cl.opts.Timeout)
+	cl.mu.Lock()
+	cl.statusSubbed = connect
+	status := cl.opts.Status
+	if cl.held {
+		status = nil // Ready publishes it
+	}
+	cl.mu.Unlock()
 	if status != nil {
 		// The status as it is now, not as it was read above: a SetStatus
 		// meanwhile goes out after this one.
@@ -849,7 +858,9 @@ func (cl *Client) Ready() {
 	cl.held = false
 	status, connect := cl.opts.Status, cl.connects
 	b, err := json.Marshal(status)
-	if status == nil || err != nil {
+	if status == nil || err != nil || cl.inline == nil && (connect == 0 || cl.statusSubbed != connect) {
+		// Not connected yet, or the connection has not heard the
+		// status the broker retains: onConnect publishes it then.
 		cl.mu.Unlock()
 		return
 	}
