@@ -91,15 +91,7 @@ func (e *Engine) Issue(ctx context.Context, r IssueRequest) (Issued, error) {
 			return fmt.Errorf("%w %q", ErrUnknownCategory, r.Category)
 		}
 		priority := r.Priority || r.Category != "" || booked != nil
-		if booked != nil {
-			// Booked: served whatever the cap, and the queue before it.
-			if err := t.openFor(svc); err != nil {
-				return err
-			}
-			if _, ok := t.nextNumber(svc); !ok {
-				return fmt.Errorf("%w (%s: every number is in use)", ErrDailyCap, svc.ID)
-			}
-		} else if err := t.issuable(svc, priority); err != nil {
+		if err := t.issuable(svc, priority, booked != nil); err != nil {
 			return err
 		}
 		n, _ := t.nextNumber(svc) // issuable found one
@@ -138,13 +130,11 @@ func (e *Engine) Issue(ctx context.Context, r IssueRequest) (Issued, error) {
 		}
 		t.event(EvIssued, tk, "", "")
 		t.changed(svc.ID)
-		res = Issued{Ticket: *tk, Ahead: t.st.heldCount[svc.ID] + queued - t.heldBack(svc, queued), Wait: t.waitOf(svc, tk, queued, true)}
+		res = Issued{Ticket: *tk}
+		res.Ahead, res.Wait = t.position(tk)
 		if booked != nil {
 			t.arrived(booked, tk)
 			res.Appointment = booked
-			if wait := tk.NotBefore.Sub(t.now); res.Wait != Unknown && wait > res.Wait {
-				res.Wait = wait
-			}
 			return nil // booked: its time is before the closing
 		}
 		res.Late, res.Closes, _ = t.late(svc, res.Wait, queued)
@@ -200,36 +190,9 @@ func firstAfter(last, top int, taken map[int]bool) (int, bool) {
 }
 
 // issuable says why a ticket of svc (a priority one if priority) cannot
-// be issued now, or nil.
-func (t *txn) issuable(svc *config.Service, priority bool) error {
-	if err := t.openFor(svc); err != nil {
-		return err
-	}
-	if svc.DailyCap > 0 && t.st.issued[svc.ID] >= svc.DailyCap {
-		return fmt.Errorf("%w (%s: %d)", ErrDailyCap, svc.ID, svc.DailyCap)
-	}
-	if _, ok := t.nextNumber(svc); !ok {
-		return fmt.Errorf("%w (%s: every number is in use)", ErrDailyCap, svc.ID)
-	}
-	if t.e.cfg.Office.RefuseLate {
-		// Served before closing: called, and one visit long. The
-		// ticket's place is behind those of its rank (a priority one
-		// goes before every ordinary ticket).
-		rank := 2
-		if priority {
-			rank = 0
-		}
-		w := t.newcomerWait(svc, rank)
-		if late, closes, least := t.late(svc, w, t.st.queuedAhead(svc.ID, rank)); late {
-			return &FullError{Service: svc.ID, Waiting: t.waitingCount(svc.ID), Wait: least, Visit: t.perTicket(svc), Closes: closes, Break: w == Unknown}
-		}
-	}
-	return nil
-}
-
-// openFor says why svc issues no ticket now, whatever its numbers, or
-// nil: the clock unset, an air-raid alert, its hours, a pause, no counter.
-func (t *txn) openFor(svc *config.Service) error {
+// be issued now, or nil. A booked visit's (booked) is issued beyond the
+// daily cap and office.refuse_late: the visit was promised.
+func (t *txn) issuable(svc *config.Service, priority, booked bool) error {
 	if !t.e.clockOK(t.now) {
 		return ErrClockUnset
 	}
@@ -255,6 +218,25 @@ func (t *txn) openFor(svc *config.Service) error {
 	}
 	if p := t.paused(svc.ID); p != nil {
 		return p
+	}
+	if !booked && svc.DailyCap > 0 && t.st.issued[svc.ID] >= svc.DailyCap {
+		return fmt.Errorf("%w (%s: %d)", ErrDailyCap, svc.ID, svc.DailyCap)
+	}
+	if _, ok := t.nextNumber(svc); !ok {
+		return fmt.Errorf("%w (%s: every number is in use)", ErrDailyCap, svc.ID)
+	}
+	if !booked && t.e.cfg.Office.RefuseLate {
+		// Served before closing: called, and one visit long. The
+		// ticket's place is behind those of its rank (a priority one
+		// goes before every ordinary ticket).
+		rank := 2
+		if priority {
+			rank = 0
+		}
+		w := t.newcomerWait(svc, rank)
+		if late, closes, least := t.late(svc, w, t.st.queuedAhead(svc.ID, rank)); late {
+			return &FullError{Service: svc.ID, Waiting: t.waitingCount(svc.ID), Wait: least, Visit: t.perTicket(svc), Closes: closes, Break: w == Unknown}
+		}
 	}
 	return nil
 }
@@ -321,7 +303,7 @@ func (e *Engine) IssuableAs(ctx context.Context, service string, priority bool) 
 		if svc == nil {
 			return fmt.Errorf("%w %q", ErrUnknownService, service)
 		}
-		return t.issuable(svc, priority)
+		return t.issuable(svc, priority, false)
 	})
 }
 
@@ -1150,6 +1132,7 @@ func (t *txn) position(tk *Ticket) (ahead int, wait time.Duration) {
 		wait = t.heldWait(svc, t.st.counters[tk.ForCounter], ahead)
 	} else {
 		queued := slices.Index(t.st.waiting[tk.Service], tk)
+		queued -= t.heldBack(svc, queued) // called after it
 		ahead = t.st.heldCount[tk.Service] + queued
 		wait = t.waitOf(svc, tk, queued, true)
 	}

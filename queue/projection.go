@@ -472,7 +472,8 @@ func (t *txn) newcomerWait(svc *config.Service, rank int) time.Duration {
 	if rank == 1 {
 		tk.Transfers = 1
 	}
-	w := t.waitOf(svc, tk, t.st.queuedAhead(svc.ID, rank), false)
+	ahead := t.st.queuedAhead(svc.ID, rank)
+	w := t.waitOf(svc, tk, ahead-t.heldBack(svc, ahead), false)
 	if t.waits == nil {
 		t.waits = map[newcomerKey]time.Duration{}
 	}

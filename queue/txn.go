@@ -380,8 +380,8 @@ func (t *txn) remaining(tk *Ticket, per time.Duration) time.Duration {
 }
 
 // waitOf estimates the wait of tk, a ticket of svc with ahead people
-// before it in the service's queue now (not those held for a counter: see
-// freeAt): one waiting in the queue (queued), or one that would join it
+// called before it in the service's queue now (not those held for a
+// counter: see freeAt; not those held back past its turn: heldBack): one waiting in the queue (queued), or one that would join it
 // now (newcomerWait). It is 0 for a service that is not configured,
 // Unknown with no counter open. Where counters of the service serve
 // others too, the call policy is played forward (project); else
@@ -390,7 +390,7 @@ func (t *txn) waitOf(svc *config.Service, tk *Ticket, ahead int, queued bool) ti
 	if svc == nil {
 		return 0
 	}
-	rough := t.roughWait(svc, ahead-t.heldBack(svc, ahead), callRank(tk))
+	rough := t.roughWait(svc, ahead, callRank(tk))
 	if rough == Unknown {
 		return Unknown
 	}
@@ -462,10 +462,14 @@ func (t *txn) jumpRateSince(svc *config.Service, opened time.Time) float64 {
 	return float64(n) / open.Minutes()
 }
 
-// heldBack is how many of the first n tickets of svc's queue are held back
-// (a booked visit's time, a no-show's grace) past the time the others
-// take to be called: a ticket behind them is called before them.
+// heldBack is how many of the first n tickets of svc's queue are held
+// back (a booked visit's time, a no-show's grace) past the time the others
+// take to be called: a ticket behind them is called before them. None for
+// a service no longer configured.
 func (t *txn) heldBack(svc *config.Service, n int) int {
+	if svc == nil {
+		return 0
+	}
 	q := t.st.waiting[svc.ID]
 	q = q[:min(n, len(q))]
 	held := 0
@@ -533,7 +537,7 @@ func (t *txn) figures(service string) display.Queue {
 		q.Alert = p.Service == "" && p.IsAlert()
 	}
 	if svc != nil {
-		err := t.issuable(svc, false)
+		err := t.issuable(svc, false, false)
 		q.Refused = Refusal(err)
 		if (errors.Is(err, ErrClosed) || errors.Is(err, ErrServiceClosed)) && len(t.e.servedBy[svc.ID]) > 0 {
 			if at, ok := t.e.cfg.NextOpening(svc, t.now); ok {
