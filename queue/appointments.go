@@ -102,7 +102,7 @@ func slotPrefix(day string) []byte { return []byte("s/" + day + "/") }
 func slotCode(k []byte) string { return string(k[strings.LastIndexByte(string(k), '/')+1:]) }
 
 func slotKey(a *Appointment) []byte {
-	_, hhmm, _ := strings.Cut(strings.TrimPrefix(a.Slot, a.Service+"/"), "/")
+	_, _, hhmm, _ := ParseSlot(a.Slot)
 	return []byte("s/" + a.Day + "/" + a.Service + "/" + hhmm + "/" + a.Code)
 }
 
@@ -248,8 +248,22 @@ func dayAppointments(tx *bolt.Tx, day, service string) ([]Appointment, error) {
 	return out, nil
 }
 
-// putAppointment writes a, with its slot's and id's keys.
-func (t *txn) putAppointment(a *Appointment) {
+// appointmentByID reads the booking with the id from tx (nil: none).
+func appointmentByID(tx *bolt.Tx, id uint64) (*Appointment, error) {
+	b := tx.Bucket(bucketAppointments)
+	if b == nil {
+		return nil, nil
+	}
+	code := b.Get(idKey(id))
+	if code == nil {
+		return nil, nil
+	}
+	return getAppointment(tx, string(code))
+}
+
+// putAppointment writes a; fresh (booked now), with its slot's and id's
+// keys, which a change of its state leaves as they are.
+func (t *txn) putAppointment(a *Appointment, fresh bool) {
 	b, err := t.tx.CreateBucketIfNotExists(bucketAppointments)
 	if err != nil {
 		t.fail(err)
@@ -261,8 +275,10 @@ func (t *txn) putAppointment(a *Appointment) {
 		return
 	}
 	t.fail(b.Put(codeKey(a.Code), v))
-	t.fail(b.Put(slotKey(a), nil))
-	t.fail(b.Put(idKey(a.ID), []byte(a.Code)))
+	if fresh {
+		t.fail(b.Put(slotKey(a), nil))
+		t.fail(b.Put(idKey(a.ID), []byte(a.Code)))
+	}
 }
 
 // pruneAppointments drops the bookings of the days before those kept.
@@ -382,7 +398,7 @@ func (e *Engine) Book(ctx context.Context, slot, name, by string) (Appointment, 
 		// Its id is the seq of its event, as a ticket's.
 		a := &Appointment{ID: t.st.eventSeq + 1, Code: code, Service: service, Slot: slot, Day: day, Start: s.Start, End: s.End, Name: name, State: Booked, Booked: t.now, By: by}
 		t.record(&Event{Type: EvBooked, Appointment: a.public()})
-		t.putAppointment(a)
+		t.putAppointment(a, true)
 		res = *a
 		return nil
 	})
@@ -406,7 +422,7 @@ func (e *Engine) CancelAppointment(ctx context.Context, code, reason string) (Ap
 			return &AppointmentError{Appointment: *a, Why: string(a.State)}
 		}
 		a.State, a.Cancelled, a.Reason = Cancelled, t.now, reason
-		t.putAppointment(a)
+		t.putAppointment(a, false)
 		t.record(&Event{Type: EvBookingCancelled, Appointment: a.public(), Reason: reason})
 		res = *a
 		return nil
@@ -416,25 +432,20 @@ func (e *Engine) CancelAppointment(ctx context.Context, code, reason string) (Ap
 
 // AppointmentByCode is the booking with code.
 func (e *Engine) AppointmentByCode(ctx context.Context, code string) (Appointment, error) {
-	return e.appointment(ctx, func(*bolt.Tx) string { return code })
+	return e.appointment(ctx, func(tx *bolt.Tx) (*Appointment, error) { return getAppointment(tx, code) })
 }
 
 // AppointmentOf is the booking with the id (Ticket.Appointment).
 func (e *Engine) AppointmentOf(ctx context.Context, id uint64) (Appointment, error) {
-	return e.appointment(ctx, func(tx *bolt.Tx) string {
-		if b := tx.Bucket(bucketAppointments); b != nil {
-			return string(b.Get(idKey(id)))
-		}
-		return ""
-	})
+	return e.appointment(ctx, func(tx *bolt.Tx) (*Appointment, error) { return appointmentByID(tx, id) })
 }
 
-// appointment reads the booking whose code code finds.
-func (e *Engine) appointment(ctx context.Context, code func(*bolt.Tx) string) (Appointment, error) {
+// appointment reads the booking find finds.
+func (e *Engine) appointment(ctx context.Context, find func(*bolt.Tx) (*Appointment, error)) (Appointment, error) {
 	var res Appointment
 	err := e.do(ctx, true, func(t *txn) error {
 		return e.view(func(tx *bolt.Tx) error {
-			a, err := getAppointment(tx, code(tx))
+			a, err := find(tx)
 			if err == nil && a == nil {
 				err = ErrUnknownAppointment
 			}
@@ -519,7 +530,7 @@ func (t *txn) checkIn(code string) (*Appointment, *config.Service, error) {
 	// Its time within the service's hours today, as they are now (a
 	// change since the booking, a holiday): else its ticket would be sent
 	// home at the closing, never called.
-	if open, closes, ok := t.e.hours(svc, t.now); !ok || a.Start.Before(open) || a.Start.After(closes) || a.Start.Equal(closes) {
+	if open, closes, ok := t.e.hours(svc, t.now); !ok || a.Start.Before(open) || !a.Start.Before(closes) {
 		return nil, nil, &AppointmentError{Appointment: *a, Why: "hours"}
 	}
 	return a, svc, nil
@@ -528,27 +539,19 @@ func (t *txn) checkIn(code string) (*Appointment, *config.Service, error) {
 // arrived records that the booking's citizen got ticket tk.
 func (t *txn) arrived(a *Appointment, tk *Ticket) {
 	a.State, a.Arrived, a.Ticket, a.TicketID = Arrived, t.now, tk.Label, tk.ID
-	t.putAppointment(a)
+	t.putAppointment(a, false)
 }
 
 // cancelUnsaid cancels the booking with the id, still booked, of a commit
 // reported failed that the file holds (landed): nobody was given its code,
 // and it would keep its place in the slot.
 func (t *txn) cancelUnsaid(id uint64) error {
-	b := t.tx.Bucket(bucketAppointments)
-	if b == nil {
-		return nil
-	}
-	code := b.Get(idKey(id))
-	if code == nil {
-		return nil
-	}
-	a, err := getAppointment(t.tx, string(code))
+	a, err := appointmentByID(t.tx, id)
 	if err != nil || a == nil || a.State != Booked {
 		return err
 	}
 	a.State, a.Cancelled, a.Reason = Cancelled, t.now, "not booked: the store failed to save it, and its code was given to nobody"
-	t.putAppointment(a)
+	t.putAppointment(a, false)
 	t.record(&Event{Type: EvBookingCancelled, Appointment: a.public(), Reason: a.Reason})
 	return nil
 }
@@ -556,21 +559,16 @@ func (t *txn) cancelUnsaid(id uint64) error {
 // unarrive puts the booking of a ticket voided (its print failed) back as
 // booked: its citizen scans the code again.
 func (t *txn) unarrive(tk *Ticket) {
-	b := t.tx.Bucket(bucketAppointments)
-	if tk.Appointment == 0 || b == nil {
+	if tk.Appointment == 0 {
 		return
 	}
-	code := b.Get(idKey(tk.Appointment))
-	if code == nil {
-		return
-	}
-	a, err := getAppointment(t.tx, string(code))
+	a, err := appointmentByID(t.tx, tk.Appointment)
 	if err != nil || a == nil || a.TicketID != tk.ID {
 		t.fail(err)
 		return
 	}
 	a.State, a.Arrived, a.Ticket, a.TicketID = Booked, time.Time{}, "", 0
-	t.putAppointment(a)
+	t.putAppointment(a, false)
 }
 
 var (
