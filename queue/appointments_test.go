@@ -26,12 +26,22 @@ func bookingOffice() *config.Config {
 	return cfg
 }
 
+// bookingEngine opens an engine on bookingOffice, as edit changes it, its
+// clock at at.
+func bookingEngine(t *testing.T, at time.Time, edit ...func(*config.Config)) (*queue.Engine, *queuetest.Clock) {
+	t.Helper()
+	cfg := bookingOffice()
+	for _, f := range edit {
+		f(cfg)
+	}
+	clk := queuetest.NewClock(at)
+	return queuetest.Open(t, cfg, &queue.Opts{Now: clk.Now}), clk
+}
+
 // A visit booked ahead: the slots of a day, a slot filled, a booking
 // cancelled, and refusals for what cannot be booked.
 func TestBookSlots(t *testing.T) {
-	cfg := bookingOffice()
-	clk := queuetest.NewClock(time.Date(2026, 11, 23, 9, 30, 0, 0, kyiv)) // a Monday
-	e := queuetest.Open(t, cfg, &queue.Opts{Now: clk.Now})
+	e, _ := bookingEngine(t, time.Date(2026, 11, 23, 9, 30, 0, 0, kyiv)) // a Monday
 	ctx := context.Background()
 
 	slots, err := e.Slots(ctx, "pension", "2026-11-23")
@@ -117,11 +127,10 @@ func TestBookSlots(t *testing.T) {
 // The night daylight saving begins, 03:00 to 04:00 does not happen in
 // Kyiv: no slot starts then, and none is two slots at once.
 func TestBookSlotsDST(t *testing.T) {
-	cfg := bookingOffice()
-	cfg.Services[1].Hours = map[string]string{"sun": "00:00-24:00"}
-	cfg.Services[1].Booking.SlotMin = 30
-	clk := queuetest.NewClock(time.Date(2027, 3, 26, 12, 0, 0, 0, kyiv))
-	e := queuetest.Open(t, cfg, &queue.Opts{Now: clk.Now})
+	e, _ := bookingEngine(t, time.Date(2027, 3, 26, 12, 0, 0, 0, kyiv), func(cfg *config.Config) {
+		cfg.Services[1].Hours = map[string]string{"sun": "00:00-24:00"}
+		cfg.Services[1].Booking.SlotMin = 30
+	})
 	slots, err := e.Slots(context.Background(), "pension", "2027-03-28")
 	require.NoError(t, err)
 	require.Len(t, slots, 46, "48 half hours, less the two the clocks skip")
@@ -223,9 +232,7 @@ func TestCheckIn(t *testing.T) {
 // A booked citizen's ticket that did not print is voided, and the booking
 // is booked again: the citizen scans the code again.
 func TestCheckInVoided(t *testing.T) {
-	cfg := bookingOffice()
-	clk := queuetest.NewClock(time.Date(2026, 11, 25, 10, 0, 0, 0, kyiv))
-	e := queuetest.Open(t, cfg, &queue.Opts{Now: clk.Now})
+	e, _ := bookingEngine(t, time.Date(2026, 11, 25, 10, 0, 0, 0, kyiv))
 	ctx := context.Background()
 	a, err := e.Book(ctx, "pension/2026-11-25/11:00", "Олена", "")
 	require.NoError(t, err)
@@ -244,9 +251,7 @@ func TestCheckInVoided(t *testing.T) {
 // A booked visit checked in early waits, in the day's figures, from its
 // time: not the hours before it that the citizen did not queue.
 func TestBookedWaitFromItsTime(t *testing.T) {
-	cfg := bookingOffice()
-	clk := queuetest.NewClock(time.Date(2026, 11, 25, 10, 0, 0, 0, kyiv))
-	e := queuetest.Open(t, cfg, &queue.Opts{Now: clk.Now})
+	e, clk := bookingEngine(t, time.Date(2026, 11, 25, 10, 0, 0, 0, kyiv))
 	ctx := context.Background()
 	a, err := e.Book(ctx, "pension/2026-11-25/14:00", "Олена", "")
 	require.NoError(t, err)
@@ -264,10 +269,7 @@ func TestBookedWaitFromItsTime(t *testing.T) {
 // it was made) is not checked in: its ticket would be sent home at the
 // closing, never called.
 func TestCheckInOutsideHours(t *testing.T) {
-	cfg := bookingOffice()
-	clk := queuetest.NewClock(time.Date(2026, 11, 25, 10, 0, 0, 0, kyiv))
-	path := filepath.Join(t.TempDir(), "cherga.db")
-	e := queuetest.OpenPath(t, path, cfg, &queue.Opts{Now: clk.Now})
+	e, _ := bookingEngine(t, time.Date(2026, 11, 25, 10, 0, 0, 0, kyiv))
 	ctx := context.Background()
 	a, err := e.Book(ctx, "pension/2026-11-25/14:00", "Олена", "")
 	require.NoError(t, err)
@@ -284,10 +286,9 @@ func TestCheckInOutsideHours(t *testing.T) {
 // A slot_min changed since a booking cuts the hours otherwise: a slot that
 // overlaps a visit booked takes its place, by time, not by name.
 func TestSlotsOverlapBookings(t *testing.T) {
-	cfg := bookingOffice()
-	cfg.Services[1].Booking = &config.Booking{SlotMin: 20, PerSlot: 1}
-	clk := queuetest.NewClock(time.Date(2026, 11, 25, 10, 0, 0, 0, kyiv))
-	e := queuetest.Open(t, cfg, &queue.Opts{Now: clk.Now})
+	e, _ := bookingEngine(t, time.Date(2026, 11, 25, 10, 0, 0, 0, kyiv), func(cfg *config.Config) {
+		cfg.Services[1].Booking = &config.Booking{SlotMin: 20, PerSlot: 1}
+	})
 	ctx := context.Background()
 	_, err := e.Book(ctx, "pension/2026-11-25/13:00", "Олена", "")
 	require.NoError(t, err)
@@ -308,10 +309,9 @@ func TestSlotsOverlapBookings(t *testing.T) {
 // A booked visit is served whatever the service's daily cap: the cap
 // stops the walk-ins.
 func TestCheckInBeyondCap(t *testing.T) {
-	cfg := bookingOffice()
-	cfg.Services[1].DailyCap = 1
-	clk := queuetest.NewClock(time.Date(2026, 11, 25, 10, 0, 0, 0, kyiv))
-	e := queuetest.Open(t, cfg, &queue.Opts{Now: clk.Now})
+	e, _ := bookingEngine(t, time.Date(2026, 11, 25, 10, 0, 0, 0, kyiv), func(cfg *config.Config) {
+		cfg.Services[1].DailyCap = 1
+	})
 	ctx := context.Background()
 	a, err := e.Book(ctx, "pension/2026-11-25/11:00", "Олена", "")
 	require.NoError(t, err)
@@ -327,10 +327,9 @@ func TestCheckInBeyondCap(t *testing.T) {
 // of a walk-in who is called before them: its wait and people ahead say
 // so.
 func TestWalkInAfterEarlyCheckIns(t *testing.T) {
-	cfg := bookingOffice()
-	cfg.Services[1].Booking.PerSlot = 4
-	clk := queuetest.NewClock(time.Date(2026, 11, 25, 10, 0, 0, 0, kyiv))
-	e := queuetest.Open(t, cfg, &queue.Opts{Now: clk.Now})
+	e, _ := bookingEngine(t, time.Date(2026, 11, 25, 10, 0, 0, 0, kyiv), func(cfg *config.Config) {
+		cfg.Services[1].Booking.PerSlot = 4
+	})
 	ctx := context.Background()
 	for range 4 {
 		a, err := e.Book(ctx, "pension/2026-11-25/14:00", "x", "")

@@ -1068,10 +1068,9 @@ func TestFailedCommitThatLanded(t *testing.T) {
 // was given its code, so it is cancelled at the next write, and its place
 // in the slot is free again.
 func TestFailedBookingThatLanded(t *testing.T) {
-	cfg := bookingOffice()
-	cfg.Services[1].Booking.PerSlot = 1
-	clk := queuetest.NewClock(time.Date(2026, 11, 25, 10, 0, 0, 0, kyiv))
-	e := queuetest.Open(t, cfg, &queue.Opts{Now: clk.Now})
+	e, _ := bookingEngine(t, time.Date(2026, 11, 25, 10, 0, 0, 0, kyiv), func(cfg *config.Config) {
+		cfg.Services[1].Booking.PerSlot = 1
+	})
 	ctx := context.Background()
 	boom := errors.New("fdatasync: input/output error")
 	queue.SetLandHook(e, func() error { return boom })
