@@ -154,10 +154,10 @@ func (e *Engine) slotsOf(svc *config.Service, day string) ([]Slot, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%w: %q is no day (2026-12-09)", ErrBadSlot, day)
 	}
-	if e.cfg.Holiday(day) {
+	from, to, ok := e.cfg.DayHours(svc, d)
+	if !ok {
 		return nil, nil
 	}
-	from, to := e.cfg.HoursOf(svc, config.Weekday(d))
 	step := svc.Booking.SlotMin
 	var out []Slot
 	for m := from; step > 0 && m+step <= to; m += step {
@@ -530,7 +530,7 @@ func (t *txn) checkIn(code string) (*Appointment, *config.Service, error) {
 	// Its time within the service's hours today, as they are now (a
 	// change since the booking, a holiday): else its ticket would be sent
 	// home at the closing, never called.
-	if open, closes, ok := t.e.hours(svc, t.now); !ok || a.Start.Before(open) || !a.Start.Before(closes) {
+	if !t.e.isOpen(svc, a.Start) {
 		return nil, nil, &AppointmentError{Appointment: *a, Why: "hours"}
 	}
 	return a, svc, nil

@@ -213,12 +213,8 @@ func (e *Engine) TrustClock(ctx context.Context) (lastRan time.Time, err error) 
 // come from the local wall time, so a daylight-saving change is handled.
 func (e *Engine) hours(svc *config.Service, now time.Time) (open, close time.Time, ok bool) {
 	local := now.In(e.loc)
-	if e.cfg.Holiday(local.Format(dayLayout)) {
-		return open, close, false
-	}
-	wd := config.Weekday(local)
-	from, to := e.cfg.HoursOf(svc, wd)
-	if from == to {
+	from, to, ok := e.cfg.DayHours(svc, local)
+	if !ok {
 		return open, close, false
 	}
 	y, m, d := local.Date()
@@ -227,22 +223,11 @@ func (e *Engine) hours(svc *config.Service, now time.Time) (open, close time.Tim
 	return open, close, true
 }
 
-// isOpen reports whether now falls in the hours of a service (nil: the office).
+// isOpen reports whether now falls in the hours of a service (nil: the
+// office), by wall-clock minutes: "24:00" is the day's end, not the next
+// day's start.
 func (e *Engine) isOpen(svc *config.Service, now time.Time) bool {
-	local := now.In(e.loc)
-	open, close, ok := e.hours(svc, now)
-	if !ok {
-		return false
-	}
-	// Compare wall clock minutes: on a DST day the instants of the hours
-	// are right, but "24:00" normalises into the next day.
-	m := local.Hour()*60 + local.Minute()
-	from := open.Hour()*60 + open.Minute()
-	to := close.Hour()*60 + close.Minute()
-	if close.Day() != open.Day() {
-		to = 24 * 60
-	}
-	return m >= from && m < to
+	return e.cfg.OpenAt(svc, now.In(e.loc))
 }
 
 // closings are the closing instants of the services on a business day, in
@@ -256,19 +241,17 @@ func (e *Engine) closings(day string) []closing {
 	if err != nil {
 		return nil
 	}
-	holiday := e.cfg.Holiday(day)
-	wd := config.Weekday(d)
 	var cs []closing
 	for i := range e.cfg.Services {
 		svc := &e.cfg.Services[i]
-		from, to := e.cfg.HoursOf(svc, wd)
+		_, to, open := e.cfg.DayHours(svc, d)
 		reason := "the service closed"
 		switch {
 		case len(e.servedBy[svc.ID]) == 0:
 			// Nobody could call its tickets (its last counter was
 			// taken away).
 			to, reason = 0, "no counter serves the service"
-		case holiday || from == to:
+		case !open:
 			to = 0
 		case to >= 24*60:
 			continue

@@ -1523,6 +1523,25 @@ func (c *Config) HoursOf(s *Service, weekday string) (from, to int) {
 	return from, to
 }
 
+// DayHours are the hours of a service (nil: the office) on the day of t,
+// given in the office's time zone, in minutes from midnight; ok is false
+// on a holiday or a day it does not work.
+func (c *Config) DayHours(s *Service, t time.Time) (from, to int, ok bool) {
+	if c.Holiday(t.Format("2006-01-02")) {
+		return 0, 0, false
+	}
+	from, to = c.HoursOf(s, Weekday(t))
+	return from, to, from != to
+}
+
+// OpenAt reports whether t, given in the office's time zone, falls in the
+// hours of a service (nil: the office).
+func (c *Config) OpenAt(s *Service, t time.Time) bool {
+	from, to, ok := c.DayHours(s, t)
+	m := t.Hour()*60 + t.Minute()
+	return ok && m >= from && m < to
+}
+
 // NextGuard is office.next_guard_s as a duration: 0 for no guard (-1),
 // 10 s when unset.
 func (o *Office) NextGuard() time.Duration {
@@ -1546,11 +1565,8 @@ func (c *Config) NextOpening(s *Service, now time.Time) (at time.Time, ok bool) 
 	for i := range 8 {
 		// Noon: no daylight-saving change falls on it.
 		day := time.Date(y, m, d+i, 12, 0, 0, 0, loc)
-		if c.Holiday(day.Format("2006-01-02")) {
-			continue
-		}
-		from, to := c.HoursOf(s, Weekday(day))
-		if from == to {
+		from, _, open := c.DayHours(s, day)
+		if !open {
 			continue
 		}
 		at = time.Date(day.Year(), day.Month(), day.Day(), from/60, from%60, 0, 0, loc)

@@ -10,7 +10,6 @@ import (
 	"unicode/utf8"
 
 	"github.com/cherga/cherga/device"
-	"github.com/cherga/cherga/internal/config"
 	"github.com/cherga/cherga/queue"
 )
 
@@ -210,12 +209,8 @@ func (o *Office) bookingWarnings(ctx context.Context) []string {
 	var broken []string
 	for _, a := range ups {
 		start := a.Start.In(o.loc)
-		svc := cfg.Service(a.Service)
-		if svc != nil && !cfg.Holiday(a.Day) {
-			from, to := cfg.HoursOf(svc, config.Weekday(start))
-			if m := start.Hour()*60 + start.Minute(); m >= from && m < to {
-				continue
-			}
+		if svc := cfg.Service(a.Service); svc != nil && cfg.OpenAt(svc, start) {
+			continue
 		}
 		broken = append(broken, a.Service+" "+start.Format("2006-01-02 15:04"))
 	}
