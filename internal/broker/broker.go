@@ -38,8 +38,7 @@ type Broker struct {
 	stop, swept chan struct{} // sweep's
 	sweepMu     sync.Mutex
 	full        map[string]bool // the clients whose queue was full at the last sweep
-	fullSaid    time.Time       // when a full queue was last logged
-	fullPassed  int             // the clients whose queue filled since, not named
+	fullSaid    oncePerMinute   // when a full queue was last logged, and how many since
 }
 
 // The embedded broker's limits: what an office's devices need, many times
@@ -231,10 +230,9 @@ type guardedListener struct {
 	log     *slog.Logger
 	timeout time.Duration // writeTimeout when the broker started
 	closed  atomic.Bool
-	// slowSaid is when a client dropped for reading too slowly was last
-	// logged, and slowPassed how many were since; under mu.
-	slowSaid   time.Time
-	slowPassed int
+	// slow is when a client dropped for reading too slowly was last
+	// logged, and how many were since; under mu.
+	slow oncePerMinute
 	// starting counts the connections accepted that mochi has not used
 	// yet: it serves each from a goroutine of its own (settle). idle is
 	// closed when it comes back to 0. (Not a WaitGroup: a connection
@@ -301,17 +299,33 @@ func (l *guardedListener) Accept() (net.Conn, error) {
 // comes back, and is dropped again, at every large message.
 func (l *guardedListener) droppedSlow(remote string) {
 	l.mu.Lock()
-	now := time.Now()
-	if now.Sub(l.slowSaid) < time.Minute {
-		l.slowPassed++
-		l.mu.Unlock()
+	say, passed := l.slow.due(time.Now())
+	l.mu.Unlock()
+	if !say {
 		return
 	}
-	passed := l.slowPassed
-	l.slowSaid, l.slowPassed = now, 0
-	l.mu.Unlock()
 	l.log.Warn("broker: a client read slower than the office wrote to it, and was dropped (what it missed: events.replay; a client subscribed to # on a weak link gets every message of the office)",
 		"remote", remote, "unsent_max", maxUnsent, "others_since", passed)
+}
+
+// oncePerMinute lets a log line that may repeat fast through once a minute
+// at most, and counts those it passed over since. Its user's lock guards
+// it.
+type oncePerMinute struct {
+	said   time.Time
+	passed int
+}
+
+// due says whether to log now, and how many were passed over since the
+// line was last logged.
+func (o *oncePerMinute) due(now time.Time) (bool, int) {
+	if now.Sub(o.said) < time.Minute {
+		o.passed++
+		return false, 0
+	}
+	passed := o.passed
+	o.said, o.passed = now, 0
+	return true, passed
 }
 
 func (l *guardedListener) Close() error {

@@ -94,13 +94,10 @@ func (b *Broker) expire(now time.Time) {
 			}
 			// Once a minute at most: clients that come and go under new
 			// ids fill one queue each.
-			if now.Sub(b.fullSaid) < time.Minute {
-				b.fullPassed++
-				continue
+			if say, passed := b.fullSaid.due(now); say {
+				b.log.Warn("broker: a client's queue is full: newer messages are not kept for it until older ones expire",
+					"client", id, "queued", n, "expire_after", QueuedAge, "others_since", passed)
 			}
-			b.log.Warn("broker: a client's queue is full: newer messages are not kept for it until older ones expire",
-				"client", id, "queued", n, "expire_after", QueuedAge, "others_since", b.fullPassed)
-			b.fullSaid, b.fullPassed = now, 0
 		}
 	}
 	b.full = seen
