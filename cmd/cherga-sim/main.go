@@ -29,6 +29,7 @@ import (
 	"github.com/cherga/cherga/audio"
 	"github.com/cherga/cherga/display"
 	firmwareconfig "github.com/cherga/cherga/firmware-config"
+	"github.com/cherga/cherga/internal/bus"
 	"github.com/cherga/cherga/internal/config"
 	"github.com/cherga/cherga/printer"
 	"github.com/cherga/cherga/queue"
@@ -426,7 +427,7 @@ func tell(cfg *config.Config, m sim.Message) {
 	}
 	switch {
 	case strings.HasPrefix(m.Topic, root+"/kiosk/") && strings.HasSuffix(m.Topic, "/ticket") && v.OK != nil:
-		id := strings.TrimSuffix(strings.TrimPrefix(m.Topic, root+"/kiosk/"), "/ticket")
+		id := bus.Segment(root, m.Topic, 1)
 		k := cfg.Kiosk(id)
 		switch {
 		case !*v.OK && len(cfg.Kiosks) == 1:
@@ -438,12 +439,12 @@ func tell(cfg *config.Config, m sim.Message) {
 			fmt.Printf("  екран термінала %s / kiosk %s screen: %s\n", id, id, strings.TrimSpace("талон / ticket "+v.Ticket+" "+v.Message))
 		}
 	case strings.HasPrefix(m.Topic, root+"/kiosk/") && strings.HasSuffix(m.Topic, "/scan") && v.Message != "":
-		id := strings.TrimSuffix(strings.TrimPrefix(m.Topic, root+"/kiosk/"), "/scan")
+		id := bus.Segment(root, m.Topic, 1)
 		fmt.Printf("  сканер термінала %s / kiosk %s scanner: %s\n", id, id, v.Message)
 	case strings.HasPrefix(m.Topic, root+"/counter/") && strings.HasSuffix(m.Topic, "/ack") && v.OK != nil && *v.OK && v.Action == "next" && v.Ticket == "" && v.Message != "":
 		// Nobody called: the message says why (its hours, a ticket not
 		// due yet).
-		id := strings.TrimSuffix(strings.TrimPrefix(m.Topic, root+"/counter/"), "/ack")
+		id := bus.Segment(root, m.Topic, 1)
 		fmt.Printf("  %s: %s\n", counterName(cfg, id), v.Message)
 	case strings.HasPrefix(m.Topic, root+"/counter/") && strings.HasSuffix(m.Topic, "/ack") && v.OK != nil && *v.OK:
 		// What a command did (a call says itself aloud): a key that
@@ -451,7 +452,7 @@ func tell(cfg *config.Config, m sim.Message) {
 		if v.Action == "next" && v.Ticket != "" || v.Action == "recall" {
 			return
 		}
-		id := strings.TrimSuffix(strings.TrimPrefix(m.Topic, root+"/counter/"), "/ack")
+		id := bus.Segment(root, m.Topic, 1)
 		fmt.Printf("  %s: %s\n", counterName(cfg, id), ackText(v.Action, v.Ticket, v.State, v.Paused))
 	case m.Topic == root+"/announce" && v.Lang == "uk":
 		fmt.Printf("  🔊 %s\n", v.Text)
