@@ -61,7 +61,8 @@ func (k ScanKind) String() string {
 type Scan struct {
 	Kind ScanKind
 	// Code is the scanned text without the line end and surrounding
-	// spaces: the URL of a ticket, the appointment code. Empty for
+	// spaces: the URL of a ticket, the appointment code (as CanonCode
+	// gives it, when only that form matches the pattern). Empty for
 	// ScanError.
 	Code string
 	// TicketID is the {id} of a ScanTicketQR.
@@ -571,12 +572,37 @@ func (c *classifier) parse(line []byte) Scan {
 	switch {
 	case c.ticketOf(&s):
 		s.Kind = ScanTicketQR
-	case c.appointment.MatchString(s.Code) && !(c.products && productCode(s.Code)):
+	case c.appointmentOf(&s):
 		s.Kind = ScanAppointment
 	default:
 		s.Kind = ScanUnknown
 	}
 	return s
+}
+
+// appointmentOf reports whether s is an appointment code, as scanned or
+// as CanonCode gives it (a code shown as k7m2-qx9a on a phone, a scanner
+// in its lower-case mode), and then sets its Code to the form that
+// matched. Text with spaces is read as scanned: words are no code.
+func (c *classifier) appointmentOf(s *Scan) bool {
+	forms := []string{s.Code}
+	if !strings.ContainsRune(s.Code, ' ') {
+		forms = append(forms, CanonCode(s.Code))
+	}
+	for _, code := range forms {
+		if c.appointment.MatchString(code) && !(c.products && productCode(code)) {
+			s.Code = code
+			return true
+		}
+	}
+	return false
+}
+
+// CanonCode is an appointment code as it is issued, from one as a person
+// may type it or a booking site show it: in lower case, with spaces or
+// dashes (k7m2 qx9a, K7M2-QX9A).
+func CanonCode(s string) string {
+	return strings.ToUpper(strings.NewReplacer(" ", "", "-", "").Replace(strings.TrimSpace(s)))
 }
 
 // productCode reports whether code is a product's barcode: 8 or 12

@@ -232,7 +232,9 @@ type Kiosk struct {
 	// to the events (appointment.scanned) for a booking system of its own.
 	// "" means device.DefaultAppointment, 6 to 12 capital Latin letters and
 	// digits (but a product's barcode: EAN-8, UPC-A); a pattern of one's
-	// own must take the office's codes too.
+	// own must take the office's codes too. A code without spaces that
+	// does not match as scanned is tried in capitals without its dashes
+	// (k7m2-qx9a is K7M2QX9A).
 	AppointmentCodes string `yaml:"appointment_codes,omitempty" json:"appointment_codes,omitempty"`
 	// LongPressMS is how long a citizen holds a service button for a
 	// priority ticket (people with disabilities, veterans); 0 turns it off.

@@ -107,7 +107,7 @@ func adminAppointmentCancel(o *Office, ctx context.Context, args json.RawMessage
 	if err := checkText("reason", a.Reason); err != nil {
 		return nil, err
 	}
-	c, err := o.eng.CancelAppointment(ctx, canonCode(a.Code), a.Reason)
+	c, err := o.eng.CancelAppointment(ctx, device.CanonCode(a.Code), a.Reason)
 	if err != nil {
 		return nil, appointmentError(err)
 	}
@@ -130,7 +130,7 @@ func adminAppointmentList(o *Office, ctx context.Context, args json.RawMessage) 
 		if a.Day != "" || a.Service != "" {
 			return nil, badArg("code", "give code alone, or day with an optional service")
 		}
-		b, err := o.eng.AppointmentByCode(ctx, canonCode(a.Code))
+		b, err := o.eng.AppointmentByCode(ctx, device.CanonCode(a.Code))
 		if err != nil {
 			return nil, appointmentError(err)
 		}
@@ -166,12 +166,6 @@ func (o *Office) localAppointment(a queue.Appointment) appointmentView {
 	a.Start, a.End, a.Booked = o.local(a.Start), o.local(a.End), o.local(a.Booked)
 	a.Arrived, a.Cancelled = o.local(a.Arrived), o.local(a.Cancelled)
 	return appointmentView{Appointment: a, Missed: missed}
-}
-
-// canonCode is a code as a person may type it: in lower case, with spaces
-// or dashes (ab12 cd34).
-func canonCode(s string) string {
-	return strings.ToUpper(strings.NewReplacer(" ", "", "-", "").Replace(strings.TrimSpace(s)))
 }
 
 // appointmentError is the administrator's error for a queue's refusal of
@@ -239,7 +233,7 @@ func nonNil[T any](s []T) []T {
 // (appointment.scanned) for a booking system outside the office that may
 // know it.
 func (k *kiosk) checkIn(ctx context.Context, r *ScanResult, s device.Scan) {
-	code := canonCode(s.Code)
+	code := device.CanonCode(s.Code)
 	var a queue.Appointment
 	var err error
 	k.waitStore(func() { a, err = k.o.eng.AppointmentByCode(ctx, code) })
