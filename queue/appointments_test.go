@@ -263,6 +263,23 @@ func TestBookedWaitFromItsTime(t *testing.T) {
 	st, err := e.Stats(ctx, "")
 	require.NoError(t, err)
 	require.Equal(t, 5*time.Minute, st.Total.Wait.Max, "from 14:00, not from the check-in at 10:00")
+	require.Equal(t, []queue.Hour{{Hour: 10, Issued: 1, WaitN: 1, WaitMean: 5 * time.Minute}}, st.Hours,
+		"under the hour of its check-in, as the tickets issued then")
+
+	// Checked in for 14:30 and called at 14:10: it waited for nothing, and
+	// that wait counts.
+	b, err := e.Book(ctx, "pension/2026-11-25/14:30", "Іван", "")
+	require.NoError(t, err)
+	tb, err := e.Issue(ctx, queue.IssueRequest{Appointment: b.Code})
+	require.NoError(t, err)
+	clk.Set(time.Date(2026, 11, 25, 14, 10, 0, 0, kyiv))
+	_, err = e.CallTicket(ctx, "11", tb.Ticket.Label)
+	require.NoError(t, err)
+	st, err = e.Stats(ctx, "")
+	require.NoError(t, err)
+	require.Equal(t, 2, st.Total.Wait.N)
+	require.Equal(t, 5*time.Minute/2, st.Total.Wait.Mean, "5 min and 0")
+	require.Equal(t, queue.Hour{Hour: 14, Issued: 1, WaitN: 1}, st.Hours[1])
 }
 
 // A booking whose time the service's hours no longer hold (changed since

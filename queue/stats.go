@@ -356,6 +356,24 @@ type figureAcc struct {
 type queuedSince struct {
 	at    time.Time
 	again bool
+	// slot: at is a booked visit's time, not when it joined: called
+	// before it, it waited for nothing.
+	slot bool
+}
+
+// waited is the wait of q up to a call at call.
+func (q queuedSince) waited(call time.Time) (time.Duration, bool) {
+	if q.slot && call.Before(q.at) {
+		return 0, true
+	}
+	return span(q.at, call)
+}
+
+// issuedAt is a ticket not called yet: its hour of issue, and its first
+// wait.
+type issuedAt struct {
+	hour int
+	q    queuedSince
 }
 
 // dayAcc sums up a day: its tickets as they ended (ticket), and its events
@@ -366,7 +384,7 @@ type dayAcc struct {
 	svcs, ctrs map[string]*figureAcc
 	loc        *time.Location         // the office's: its hours
 	hours      [24]hourAcc            // by the hour a ticket was issued
-	issued     map[uint64]time.Time   // ticket → when issued, until its first call
+	issued     map[uint64]issuedAt    // ticket → when issued, until its first call
 	queued     map[uint64]queuedSince // ticket → in its service's queue, until called there
 	called     map[uint64]time.Time   // ticket → when its visit at a counter began, until it ended
 	shelter    sheltered              // when the office was paused for an alert
@@ -380,7 +398,7 @@ type hourAcc struct {
 
 func newDayAcc(loc *time.Location) *dayAcc {
 	return &dayAcc{svcs: map[string]*figureAcc{}, ctrs: map[string]*figureAcc{}, loc: loc,
-		queued: map[uint64]queuedSince{}, called: map[uint64]time.Time{}, issued: map[uint64]time.Time{}}
+		queued: map[uint64]queuedSince{}, called: map[uint64]time.Time{}, issued: map[uint64]issuedAt{}}
 }
 
 func (d *dayAcc) get(m map[string]*figureAcc, k string) *figureAcc {
@@ -438,19 +456,20 @@ func (d *dayAcc) event(ev *eventRecord) {
 	tk := ev.Ticket
 	switch ev.Type {
 	case EvIssued:
-		since := ev.At
-		if tk.Appointment != 0 && tk.NotBefore.After(since) {
-			since = tk.NotBefore // a booked visit checked in early waits from its time
+		q := queuedSince{at: ev.At}
+		if tk.Appointment != 0 && tk.NotBefore.After(ev.At) {
+			q = queuedSince{at: tk.NotBefore, slot: true} // a booked visit checked in early waits from its time
 		}
-		d.queued[tk.ID] = queuedSince{at: since}
-		d.issued[tk.ID] = since
-		d.hours[ev.At.In(d.loc).Hour()].issued++
+		d.queued[tk.ID] = q
+		hour := ev.At.In(d.loc).Hour()
+		d.issued[tk.ID] = issuedAt{hour: hour, q: q}
+		d.hours[hour].issued++
 	case EvCalled:
 		d.called[tk.ID] = ev.At
-		if at, ok := d.issued[tk.ID]; ok {
+		if is, ok := d.issued[tk.ID]; ok {
 			delete(d.issued, tk.ID) // its first call
-			if w, ok := span(at, ev.At); ok {
-				h := &d.hours[at.In(d.loc).Hour()]
+			if w, ok := is.q.waited(ev.At); ok {
+				h := &d.hours[is.hour]
 				h.waitN++
 				h.waitSum += w
 			}
@@ -463,7 +482,7 @@ func (d *dayAcc) event(ev *eventRecord) {
 		if !ok || q.again {
 			return // called again after a no-show: its first wait was counted
 		}
-		if w, ok := span(q.at, ev.At); ok {
+		if w, ok := q.waited(ev.At); ok {
 			for _, a := range []*figureAcc{&d.total, d.get(d.svcs, tk.Service), d.get(d.ctrs, ev.Counter)} {
 				a.wait = append(a.wait, w)
 			}

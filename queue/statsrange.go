@@ -208,9 +208,9 @@ func checkDayRecord(v []byte) error {
 // included: the figures of those days summed, the means weighed by their
 // n, the ratings' mean by the ratings, and the percentiles those of every
 // duration of the range (not a mean of the days' percentiles, which would
-// be wrong). Days counts the days with figures: the others issued no
-// ticket and refused no press (weekends, holidays), or are still to come. Today's figures are
-// live.
+// be wrong). Days counts the days that issued a ticket, the days the
+// office worked: a weekend whose kiosk refused presses adds its Refused,
+// not a day. Today's figures are live.
 type RangeStats struct {
 	From string
 	To   string
@@ -343,7 +343,9 @@ func (r *rangeAcc) add(st *DayStats, dur *dayDurations) {
 	if st.Total.Issued == 0 && len(st.Total.Refused) == 0 {
 		return // no figures: an empty record an older store kept of a weekend
 	}
-	r.days++
+	if st.Total.Issued > 0 {
+		r.days++ // not a closed day whose kiosk refused presses
+	}
 	// A day that only refused presses has no hours.
 	if t := st.Total; dur == nil && t.Wait.N+t.Service.N+t.WaitExpired.N > 0 || st.Hours == nil && t.Issued > 0 {
 		r.inexact = append(r.inexact, st.Day)
