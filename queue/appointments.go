@@ -48,6 +48,9 @@ type Appointment struct {
 	// Cancelled is when it was cancelled, and Reason why.
 	Cancelled time.Time `json:"cancelled,omitzero"`
 	Reason    string    `json:"reason,omitempty"`
+	// until is when its check-in closes, as the engine read it (zero:
+	// End); never stored.
+	until time.Time
 }
 
 // AppointmentState is where a booked visit is.
@@ -62,9 +65,14 @@ const (
 )
 
 // Missed reports whether a booked visit's citizen did not check in while
-// they could: until the end of their slot.
+// they could: until the end of their slot, later by the air-raid alerts
+// since its start (checkInEnd), as the engine read it.
 func (a *Appointment) Missed(now time.Time) bool {
-	return a.State == Booked && now.After(a.End)
+	end := a.End
+	if !a.until.IsZero() {
+		end = a.until
+	}
+	return a.State == Booked && now.After(end)
 }
 
 // public is a as the events carry it: without its code and name.
@@ -450,7 +458,7 @@ func (e *Engine) appointment(ctx context.Context, find func(*bolt.Tx) (*Appointm
 				err = ErrUnknownAppointment
 			}
 			if a != nil {
-				res = *a
+				res = t.read(*a)
 			}
 			return err
 		})
@@ -474,8 +482,8 @@ func (e *Engine) Upcoming(ctx context.Context) ([]Appointment, error) {
 				if err != nil {
 					return err
 				}
-				if a != nil && a.State == Booked && !a.Missed(t.now) {
-					out = append(out, *a)
+				if a != nil && a.State == Booked && !t.now.After(t.checkInEnd(a)) {
+					out = append(out, t.read(*a))
 				}
 			}
 			return nil
@@ -499,6 +507,9 @@ func (e *Engine) Appointments(ctx context.Context, day, service string) ([]Appoi
 		return e.view(func(tx *bolt.Tx) error {
 			var err error
 			out, err = dayAppointments(tx, day, service)
+			for i := range out {
+				out[i] = t.read(out[i])
+			}
 			return err
 		})
 	})
@@ -520,7 +531,7 @@ func (t *txn) checkIn(code string) (*Appointment, *config.Service, error) {
 		return nil, nil, &AppointmentError{Appointment: *a, Why: string(a.State)}
 	case a.Day != t.st.day:
 		return nil, nil, &AppointmentError{Appointment: *a, Why: "other_day"}
-	case t.now.After(a.End):
+	case t.now.After(t.checkInEnd(a)):
 		return nil, nil, &AppointmentError{Appointment: *a, Why: "late"}
 	}
 	svc := t.e.service(a.Service)
@@ -534,6 +545,24 @@ func (t *txn) checkIn(code string) (*Appointment, *config.Service, error) {
 		return nil, nil, &AppointmentError{Appointment: *a, Why: "hours"}
 	}
 	return a, svc, nil
+}
+
+// checkInEnd is when the check-in of a booking of today closes: the end of
+// its slot, later by the time of the air-raid alerts since its start. Its
+// citizen was in the shelter then, and may come once the all-clear is
+// given, for as long as the slot had left: a slot's length of the
+// office's time. Its ticket is called at once, before the walk-ins.
+func (t *txn) checkInEnd(a *Appointment) time.Time {
+	if a.State != Booked || a.Day != t.st.day {
+		return a.End
+	}
+	return a.End.Add(t.st.shelter.during(a.Start, t.now))
+}
+
+// read is a booking as a reader gets it: when its check-in closes too.
+func (t *txn) read(a Appointment) Appointment {
+	a.until = t.checkInEnd(&a)
+	return a
 }
 
 // arrived records that the booking's citizen got ticket tk.

@@ -359,3 +359,53 @@ func TestWalkInAfterEarlyCheckIns(t *testing.T) {
 	require.Zero(t, walkIn.Ahead, "the booked visits come at 14:00")
 	require.Zero(t, walkIn.Wait, "three counters are free")
 }
+
+// A booked citizen whose slot an air-raid alert took was in the shelter:
+// after the all-clear they may check in for as long as the slot had left,
+// and are called first. One who missed the slot before the alert is late.
+func TestCheckInAfterAlert(t *testing.T) {
+	e, clk := bookingEngine(t, time.Date(2026, 11, 25, 10, 0, 0, 0, kyiv))
+	ctx := context.Background()
+	in, err := e.Book(ctx, "pension/2026-11-25/11:00", "Олена", "")
+	require.NoError(t, err)
+	other, err := e.Book(ctx, "pension/2026-11-25/11:00", "Марія", "")
+	require.NoError(t, err)
+	missed, err := e.Book(ctx, "pension/2026-11-25/10:30", "Іван", "")
+	require.NoError(t, err)
+	walkIn, err := e.Issue(ctx, queue.IssueRequest{Service: "pension"})
+	require.NoError(t, err)
+
+	clk.Set(time.Date(2026, 11, 25, 11, 10, 0, 0, kyiv))
+	require.NoError(t, e.SetPause(ctx, "", "повітряна тривога"))
+	clk.Set(time.Date(2026, 11, 25, 11, 45, 0, 0, kyiv))
+	_, err = e.Issue(ctx, queue.IssueRequest{Appointment: in.Code})
+	require.ErrorIs(t, err, queue.ErrPaused, "in the shelter still: not late")
+	clk.Set(time.Date(2026, 11, 25, 12, 10, 0, 0, kyiv))
+	require.NoError(t, e.Resume(ctx, "", ""))
+
+	// 10 minutes of the slot were left at 11:10; the alert took an hour.
+	clk.Set(time.Date(2026, 11, 25, 12, 29, 0, 0, kyiv))
+	list, err := e.Appointments(ctx, "2026-11-25", "")
+	require.NoError(t, err)
+	require.Len(t, list, 3)
+	require.True(t, list[0].Missed(clk.Now()), "10:30 ended before the alert")
+	require.False(t, list[1].Missed(clk.Now()))
+	_, err = e.Issue(ctx, queue.IssueRequest{Appointment: missed.Code})
+	var ae *queue.AppointmentError
+	require.ErrorAs(t, err, &ae)
+	require.Equal(t, "late", ae.Why)
+	tk, err := e.Issue(ctx, queue.IssueRequest{Appointment: in.Code})
+	require.NoError(t, err)
+	res, err := e.Counter(ctx, "10", queue.Command{Action: queue.Next})
+	require.NoError(t, err)
+	require.Equal(t, tk.Ticket.Label, res.Ticket.Label, "before %s, a walk-in", walkIn.Ticket.Label)
+
+	// Its slot's other booking: late from 12:30.
+	clk.Set(time.Date(2026, 11, 25, 12, 31, 0, 0, kyiv))
+	b, err := e.AppointmentByCode(ctx, other.Code)
+	require.NoError(t, err)
+	require.True(t, b.Missed(clk.Now()))
+	_, err = e.Issue(ctx, queue.IssueRequest{Appointment: other.Code})
+	require.ErrorAs(t, err, &ae)
+	require.Equal(t, "late", ae.Why)
+}

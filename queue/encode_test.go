@@ -18,6 +18,9 @@ func fill(rng *rand.Rand, v reflect.Value) {
 	strs := []string{"А023", "social", "з \"лапками\" і \\", "line\nbreak\t\x01", "<b>&</b>", "\xff\xfe bad utf-8", "вікно п'ять", "\u2028"}
 	for i := range v.NumField() {
 		f := v.Field(i)
+		if !v.Type().Field(i).IsExported() {
+			continue // no JSON's
+		}
 		switch f.Kind() {
 		case reflect.String:
 			f.SetString(strs[rng.IntN(len(strs))])

@@ -193,3 +193,45 @@ func TestAppointmentCheckIn(t *testing.T) {
 	raw, _ = json.Marshal(set.Result)
 	require.Contains(t, string(raw), "1 booked visit to come falls outside their service's hours now, or their service is gone: pension 2026-12-10 11:00")
 }
+
+// An air-raid alert during a booked visit's slot: its scan in the alert
+// says the booking is kept, and after the all-clear the check-in gives
+// its ticket, though the slot is over.
+func TestAppointmentAlert(t *testing.T) {
+	kyiv, err := time.LoadLocation("Europe/Kyiv")
+	require.NoError(t, err)
+	sc := startScanner(t)
+	clk := queuetest.NewClock(time.Date(2026, 12, 9, 9, 50, 0, 0, kyiv)) // a Wednesday
+	r := startKiosk(t, rigOpts{
+		now:    clk.Now,
+		kiosk:  func(k *config.Kiosk) { k.Scanner = "serial:" + sc.Path() },
+		config: func(c *config.Config) { c.Services[1].Booking = &config.Booking{SlotMin: 20, DaysAhead: 7} },
+	})
+	book := r.adminOver("admin", "b1", "appointment.book", map[string]string{"slot": "pension/2026-12-09/10:00", "name": "Олена"})
+	require.True(t, book.OK, "%+v", book.Error)
+	raw, err := json.Marshal(book.Result)
+	require.NoError(t, err)
+	var booked queue.Appointment
+	require.NoError(t, json.Unmarshal(raw, &booked))
+
+	pause := r.adminOver("admin", "p1", "office.pause", map[string]string{"reason": "повітряна тривога"})
+	require.True(t, pause.OK, "%+v", pause.Error)
+	clk.Set(time.Date(2026, 12, 9, 10, 30, 0, 0, kyiv))
+	sr := r.scan(sc, booked.Code)
+	require.False(t, sr.OK)
+	require.Equal(t, "paused", sr.Reason)
+	require.Contains(t, sr.Message, "Ваш запис збережено: після відбою тривоги відскануйте код ще раз.")
+	require.Contains(t, sr.Message, "Your appointment is kept")
+
+	resume := r.adminOver("admin", "p2", "office.resume", map[string]string{"reason": "відбій тривоги"})
+	require.True(t, resume.OK, "%+v", resume.Error)
+	list := r.adminOver("admin", "l1", "appointment.list", map[string]string{"day": "2026-12-09"})
+	require.True(t, list.OK, "%+v", list.Error)
+	raw, err = json.Marshal(list.Result)
+	require.NoError(t, err)
+	require.NotContains(t, string(raw), `"missed"`, "its 20 minutes are after the all-clear now")
+	clk.Set(time.Date(2026, 12, 9, 10, 45, 0, 0, kyiv))
+	sr = r.scan(sc, booked.Code)
+	require.True(t, sr.OK, "%+v", sr)
+	require.Equal(t, "П001", sr.Ticket)
+}

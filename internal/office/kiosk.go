@@ -987,6 +987,9 @@ func (k *kiosk) serve(ctx context.Context, p press) Result {
 		return refuse(r, "timeout", msgPressStale)
 	case errors.Is(err, queue.ErrUnknownCategory): // a config.set took it away since the check above
 		return k.badCategory(r, p)
+	case reason == "paused" && errors.As(err, &pe) && p.appointment != "" && pe.Service == "" && pe.IsAlert():
+		// The alert's time is added to the booking's: say so.
+		return refuse(r, reason, "Повітряна тривога: прийом призупинено. Пройдіть до найближчого укриття. Ваш запис збережено: після відбою тривоги відскануйте код ще раз. / Air-raid alert: service is suspended. Please proceed to the nearest shelter. Your appointment is kept: scan the code again after the all-clear.")
 	case reason == "paused" && errors.As(err, &pe):
 		return refuse(r, reason, pausedMessage(pe))
 	case reason == "closed" && errors.Is(err, queue.ErrNoCounter):
