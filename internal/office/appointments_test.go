@@ -2,6 +2,7 @@ package office_test
 
 import (
 	"encoding/json"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -29,6 +30,32 @@ func (r *kioskRig) adminOver(topic, id, op string, args any) office.AdminRespons
 	return ans
 }
 
+// bookingKiosk is a kiosk with a scanner, of an office whose pension
+// fund is booked in 20-minute slots up to a week ahead, its clock at at.
+func bookingKiosk(t *testing.T, at time.Time) (*kioskRig, *sim.Scanner, *queuetest.Clock) {
+	t.Helper()
+	sc := startScanner(t)
+	clk := queuetest.NewClock(at)
+	r := startKiosk(t, rigOpts{
+		now:    clk.Now,
+		kiosk:  func(k *config.Kiosk) { k.Scanner = "serial:" + sc.Path() },
+		config: func(c *config.Config) { c.Services[1].Booking = &config.Booking{SlotMin: 20, DaysAhead: 7} },
+	})
+	return r, sc, clk
+}
+
+// book books slot for name over MQTT (appointment.book).
+func (r *kioskRig) book(slot, name string) queue.Appointment {
+	r.t.Helper()
+	res := r.adminOver("admin", "b"+strconv.FormatInt(time.Now().UnixNano(), 36), "appointment.book", map[string]string{"slot": slot, "name": name})
+	require.True(r.t, res.OK, "%+v", res.Error)
+	raw, err := json.Marshal(res.Result)
+	require.NoError(r.t, err)
+	var a queue.Appointment
+	require.NoError(r.t, json.Unmarshal(raw, &a))
+	return a
+}
+
 // A visit booked ahead over MQTT (appointment.slots, .book, .list,
 // .cancel), and its citizen's check-in at the kiosk's scanner on the day:
 // a printed ticket that says its time, called at that time before the
@@ -36,13 +63,7 @@ func (r *kioskRig) adminOver(topic, id, op string, args any) office.AdminRespons
 func TestAppointmentCheckIn(t *testing.T) {
 	kyiv, err := time.LoadLocation("Europe/Kyiv")
 	require.NoError(t, err)
-	sc := startScanner(t)
-	clk := queuetest.NewClock(time.Date(2026, 12, 8, 15, 0, 0, 0, kyiv)) // a Tuesday
-	r := startKiosk(t, rigOpts{
-		now:    clk.Now,
-		kiosk:  func(k *config.Kiosk) { k.Scanner = "serial:" + sc.Path() },
-		config: func(c *config.Config) { c.Services[1].Booking = &config.Booking{SlotMin: 20, DaysAhead: 7} },
-	})
+	r, sc, clk := bookingKiosk(t, time.Date(2026, 12, 8, 15, 0, 0, 0, kyiv)) // a Tuesday
 	slots := r.adminOver("read", "s1", "appointment.slots", map[string]string{"service": "pension", "day": "2026-12-09"})
 	require.True(t, slots.OK, "%+v", slots.Error)
 	raw, err := json.Marshal(slots.Result)
@@ -164,11 +185,7 @@ func TestAppointmentCheckIn(t *testing.T) {
 	require.Equal(t, []string{queue.EvBooked, queue.EvIssued, queue.EvReprinted, queue.EvCalled}, kinds)
 
 	// Cancelled: its slot is free again; a second cancel is refused.
-	second := r.adminOver("admin", "b2", "appointment.book", map[string]string{"slot": "pension/2026-12-10/11:00", "name": "Іван"})
-	require.True(t, second.OK, "%+v", second.Error)
-	raw, _ = json.Marshal(second.Result)
-	var b2 queue.Appointment
-	require.NoError(t, json.Unmarshal(raw, &b2))
+	b2 := r.book("pension/2026-12-10/11:00", "Іван")
 	cancel := r.adminOver("admin", "c1", "appointment.cancel", map[string]string{"code": b2.Code, "reason": "called to say"})
 	require.True(t, cancel.OK, "%+v", cancel.Error)
 	cancel = r.adminOver("admin", "c2", "appointment.cancel", map[string]string{"code": b2.Code})
@@ -179,11 +196,7 @@ func TestAppointmentCheckIn(t *testing.T) {
 	require.Equal(t, "Цей запис скасовано. Будь ласка, візьміть звичайний талон. / This appointment was cancelled. Please take a queue ticket.", sr.Message)
 
 	// Booked for 11:00: «об 11:00».
-	third := r.adminOver("admin", "b3", "appointment.book", map[string]string{"slot": "pension/2026-12-10/11:00", "name": "Іван"})
-	require.True(t, third.OK, "%+v", third.Error)
-	raw, _ = json.Marshal(third.Result)
-	var b3 queue.Appointment
-	require.NoError(t, json.Unmarshal(raw, &b3))
+	b3 := r.book("pension/2026-12-10/11:00", "Іван")
 	require.Contains(t, scan(b3.Code).Message, "Ваш запис — на 10.12.2026 об 11:00.")
 
 	// A holiday on a booked day is set, and the answer says whose
@@ -200,19 +213,8 @@ func TestAppointmentCheckIn(t *testing.T) {
 func TestAppointmentAlert(t *testing.T) {
 	kyiv, err := time.LoadLocation("Europe/Kyiv")
 	require.NoError(t, err)
-	sc := startScanner(t)
-	clk := queuetest.NewClock(time.Date(2026, 12, 9, 9, 50, 0, 0, kyiv)) // a Wednesday
-	r := startKiosk(t, rigOpts{
-		now:    clk.Now,
-		kiosk:  func(k *config.Kiosk) { k.Scanner = "serial:" + sc.Path() },
-		config: func(c *config.Config) { c.Services[1].Booking = &config.Booking{SlotMin: 20, DaysAhead: 7} },
-	})
-	book := r.adminOver("admin", "b1", "appointment.book", map[string]string{"slot": "pension/2026-12-09/10:00", "name": "Олена"})
-	require.True(t, book.OK, "%+v", book.Error)
-	raw, err := json.Marshal(book.Result)
-	require.NoError(t, err)
-	var booked queue.Appointment
-	require.NoError(t, json.Unmarshal(raw, &booked))
+	r, sc, clk := bookingKiosk(t, time.Date(2026, 12, 9, 9, 50, 0, 0, kyiv)) // a Wednesday
+	booked := r.book("pension/2026-12-09/10:00", "Олена")
 
 	pause := r.adminOver("admin", "p1", "office.pause", map[string]string{"reason": "повітряна тривога"})
 	require.True(t, pause.OK, "%+v", pause.Error)
@@ -227,7 +229,7 @@ func TestAppointmentAlert(t *testing.T) {
 	require.True(t, resume.OK, "%+v", resume.Error)
 	list := r.adminOver("admin", "l1", "appointment.list", map[string]string{"day": "2026-12-09"})
 	require.True(t, list.OK, "%+v", list.Error)
-	raw, err = json.Marshal(list.Result)
+	raw, err := json.Marshal(list.Result)
 	require.NoError(t, err)
 	require.NotContains(t, string(raw), `"missed"`, "its 20 minutes are after the all-clear now")
 	clk.Set(time.Date(2026, 12, 9, 10, 45, 0, 0, kyiv))
