@@ -386,6 +386,27 @@ func (e *JustCalledError) Seconds() int { return int((e.Left + time.Second - 1) 
 
 func (e *JustCalledError) Unwrap() error { return ErrJustCalled }
 
+// ErrLostCall is returned (as a *LostCallError) by next, call, noshow and
+// done while the counter's ticket was called before an air-raid alert and
+// its citizen has not come since: the announcer dropped the call and
+// everyone went to the shelter, so ending their turn now (as done, as a
+// no-show) would end it unheard. A recall after the all-clear calls them
+// again; serve says they came.
+var ErrLostCall = errors.New("queue: the counter's ticket was called before an air-raid alert")
+
+// LostCallError names the ticket whose call an alert interrupted.
+type LostCallError struct {
+	Label string
+	// Alert: the alert is in force still.
+	Alert bool
+}
+
+func (e *LostCallError) Error() string {
+	return "queue: ticket " + e.Label + " was called before an air-raid alert, and its citizen has not come since: recall it after the all-clear, or serve it if they are at the counter"
+}
+
+func (e *LostCallError) Unwrap() error { return ErrLostCall }
+
 // ErrCounterBusy is returned (as a *CounterBusyError) by CallTicketFree
 // while the counter has a ticket: an administrator calling a citizen to a
 // counter from elsewhere does not know whether its specialist is still

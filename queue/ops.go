@@ -408,7 +408,9 @@ func (e *Engine) Counter(ctx context.Context, counter string, cmd Command) (Coun
 		case NoShowed:
 			res.Ended, err = t.noShow(c)
 		case Finish:
-			res.Ended, err = t.end(c, Done, EvDone)
+			if err = t.lostCall(c); err == nil {
+				res.Ended, err = t.end(c, Done, EvDone)
+			}
 		case Transfer:
 			res.Ended, err = t.transfer(c, cmd.To, cmd.ToCounter)
 		case Pause, Resume:
@@ -547,6 +549,9 @@ func (t *txn) next(c *counterState, want *Ticket) (*Ticket, error) {
 	if err := t.officePaused(); err != nil {
 		return nil, err
 	}
+	if err := t.lostCall(c); err != nil {
+		return nil, err
+	}
 	if want == nil {
 		if err := t.justCalled(c); err != nil {
 			return nil, err
@@ -662,6 +667,25 @@ func (t *txn) justCalled(c *counterState) error {
 		return nil
 	}
 	return &JustCalledError{Label: tk.Label, Left: guard - since}
+}
+
+// lostCall refuses to end the counter's ticket (ErrLostCall) while it is
+// called, its citizen not come, and an air-raid alert was in force since
+// its latest call or recall.
+func (t *txn) lostCall(c *counterState) error {
+	tk := c.current
+	if tk == nil || tk.State != Called {
+		return nil
+	}
+	at := tk.Called
+	if c.calledAt.After(at) {
+		at = c.calledAt // recalled since
+	}
+	// An alert in force began after the call: no call is made in one.
+	if _, alert := t.officeAlert(); alert || t.st.shelter.during(at, t.now) > 0 {
+		return &LostCallError{Label: tk.Label, Alert: alert}
+	}
+	return nil
 }
 
 // pick is the call policy: the ticket a counter calls next, or nil. In
@@ -814,6 +838,9 @@ func (t *txn) noShow(c *counterState) (*Ticket, error) {
 		// The citizen may be in the shelter, or told to wait: recall
 		// is refused now, and so is ending their turn.
 		if err := t.officePaused(); err != nil {
+			return nil, err
+		}
+		if err := t.lostCall(c); err != nil {
 			return nil, err
 		}
 	}
