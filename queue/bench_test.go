@@ -495,7 +495,7 @@ func buildYear(b *testing.B, cfg *config.Config) string {
 					}
 				}
 				if d < 365 {
-					st, dur, _, err := computeDay(tx, day, time.UTC)
+					st, dur, _, err := computeDay(tx, day, time.UTC, time.Now())
 					if err != nil {
 						return err
 					}

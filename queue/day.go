@@ -397,7 +397,8 @@ func (t *txn) rollover() {
 	}
 	t.st.countOpen()
 	t.hall = true
-	seq := t.event(EvDayStarted, nil, "", day)
+	_, alert := t.officeAlert()
+	seq := t.record(&Event{Type: EvDayStarted, Reason: day, Alert: alert})
 	t.fail(t.tx.Bucket(bucketDays).Put([]byte(day), u64(seq)))
 	t.prune()
 	t.metaDirty = true

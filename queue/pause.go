@@ -300,6 +300,20 @@ func (s *sheltered) during(from, to time.Time) time.Duration {
 	return d
 }
 
+// alerts are the alerts that ended, and the one in force until until.
+func (s *sheltered) alerts(until time.Time) Alerts {
+	var a Alerts
+	for _, sp := range s.spans {
+		a.N++
+		a.Duration += sp[1].Sub(sp[0])
+	}
+	if !s.since.IsZero() {
+		a.N++
+		a.Duration += max(until.Sub(s.since), 0)
+	}
+	return a
+}
+
 // visit is the time of a visit from its call to its end, without the
 // office's pauses meanwhile.
 func (s *sheltered) visit(called, ended time.Time) time.Duration {

@@ -251,6 +251,36 @@ type DayStats struct {
 	// Hours are the hours of the day that issued a ticket, in order; none
 	// in the figures of a day kept before they were, its events gone.
 	Hours []Hour `json:"hours"`
+	// Alerts are the day's air-raid alerts; none in the figures of a day
+	// kept before they were.
+	Alerts Alerts `json:"alerts"`
+}
+
+// Alerts are the air-raid alerts of a day (office pauses that were one):
+// how many were in force in it, and for how long of it (today's until
+// now). Everyone was in the shelter: a wait counts that time, as the
+// citizen waited it, a service does not.
+type Alerts struct {
+	N        int
+	Duration time.Duration
+}
+
+type alertsJSON struct {
+	N int     `json:"n"`
+	S float64 `json:"s"`
+}
+
+// MarshalJSON writes the duration in seconds: {"n":2,"s":9600}.
+func (a Alerts) MarshalJSON() ([]byte, error) {
+	return json.Marshal(alertsJSON{a.N, seconds(a.Duration)})
+}
+
+// UnmarshalJSON reads what MarshalJSON wrote.
+func (a *Alerts) UnmarshalJSON(b []byte) error {
+	var j alertsJSON
+	err := json.Unmarshal(b, &j)
+	*a = Alerts{j.N, fromSeconds(j.S)}
+	return err
 }
 
 // Hour is what became of the tickets issued in one hour of the day (the
@@ -313,6 +343,10 @@ func (s DayStats) MarshalJSON() ([]byte, error) {
 			return nil, err
 		}
 		b = fmt.Appendf(b, `,"hours":%s`, hours)
+	}
+	if s.Alerts.N > 0 {
+		alerts, _ := json.Marshal(s.Alerts)
+		b = fmt.Appendf(b, `,"alerts":%s`, alerts)
 	}
 	return append(b, '}'), nil
 }
@@ -388,6 +422,7 @@ type dayAcc struct {
 	queued     map[uint64]queuedSince // ticket → in its service's queue, until called there
 	called     map[uint64]time.Time   // ticket → when its visit at a counter began, until it ended
 	shelter    sheltered              // when the office was paused for an alert
+	until      time.Time              // the figures' time: the end of an alert in force
 }
 
 // hourAcc sums up the tickets issued in one hour.
@@ -503,6 +538,10 @@ func (d *dayAcc) event(ev *eventRecord) {
 		for _, a := range []*figureAcc{&d.total, d.get(d.svcs, ev.Service)} {
 			a.f.refused(ev.Reason, 1)
 		}
+	case EvDayStarted:
+		if ev.Alert {
+			d.shelter.pause(ev.At) // in force since the day before
+		}
 	case EvOfficePaused:
 		d.shelter.paused(ev.At, ev.Alert)
 	case EvOfficeResumed:
@@ -583,19 +622,27 @@ func (d *dayAcc) stats(day string) *DayStats {
 			st.Hours = append(st.Hours, hr)
 		}
 	}
+	st.Alerts = d.shelter.alerts(d.until)
 	return st
 }
 
 // computeStats summarises a business day from the store: its tickets as
 // they ended and its events visit by visit.
-func computeStats(tx *bolt.Tx, day string, loc *time.Location) (*DayStats, bool, error) {
-	st, _, ok, err := computeDay(tx, day, loc)
+func computeStats(tx *bolt.Tx, day string, loc *time.Location, now time.Time) (*DayStats, bool, error) {
+	st, _, ok, err := computeDay(tx, day, loc, now)
 	return st, ok, err
 }
 
 // computeDay is computeStats with the durations behind the figures.
-func computeDay(tx *bolt.Tx, day string, loc *time.Location) (*DayStats, *dayDurations, bool, error) {
+// An alert in force counts until now, or the day's end before it.
+func computeDay(tx *bolt.Tx, day string, loc *time.Location, now time.Time) (*DayStats, *dayDurations, bool, error) {
 	d := newDayAcc(loc)
+	d.until = now
+	if start, err := time.ParseInLocation(dayLayout, day, loc); err == nil {
+		if end := start.AddDate(0, 0, 1); end.Before(now) {
+			d.until = end
+		}
+	}
 	ts, ok, err := dayEvents(tx, day, d.event)
 	if err != nil || !ok {
 		return nil, nil, ok, err
@@ -637,7 +684,7 @@ func (t *txn) keepWhatEventsTell(day string) {
 // keepStats stores the statistics of a finished day, from the store as
 // this transaction leaves it; they outlive its tickets.
 func (t *txn) keepStats(day string) {
-	st, dur, _, err := computeDay(t.tx, day, t.e.loc)
+	st, dur, _, err := computeDay(t.tx, day, t.e.loc, t.now)
 	if err != nil {
 		t.fail(err)
 		return
@@ -680,13 +727,13 @@ func (e *Engine) Stats(ctx context.Context, day string) (*DayStats, error) {
 			// Kept before the figures added since (the hours, the
 			// categories): while its events are kept, they tell those
 			// too.
-			if st, ok, err := computeStats(tx, day, e.loc); err != nil || ok {
+			if st, ok, err := computeStats(tx, day, e.loc, e.opts.Now()); err != nil || ok {
 				res = st
 				return err
 			}
 			return nil
 		}
-		st, ok, err := computeStats(tx, day, e.loc)
+		st, ok, err := computeStats(tx, day, e.loc, e.opts.Now())
 		switch {
 		case err == nil && !ok && day == today:
 			st = newDayAcc(e.loc).stats(day) // no business day yet: the clock is not set

@@ -224,6 +224,8 @@ type RangeStats struct {
 	// Hours sum the days' hours: the tickets issued in each hour of the
 	// day, and their mean wait weighed by WaitN.
 	Hours []Hour
+	// Alerts sum the days' air-raid alerts.
+	Alerts Alerts
 	// Inexact lists the days whose durations are gone: kept by a cherga
 	// before ranges, and their events pruned since (office.stats_days).
 	// Their waits count in each Dist's N, Mean and Max, not in its P50 and
@@ -237,7 +239,7 @@ func (r *RangeStats) Exact() bool { return len(r.Inexact) == 0 }
 // MarshalJSON writes the range's figures in the shape of a day's, with
 // "exact" and, when false, "inexact_days".
 func (r RangeStats) MarshalJSON() ([]byte, error) {
-	figures, err := json.Marshal(DayStats{Total: r.Total, Services: r.Services, Counters: r.Counters, Hours: r.Hours})
+	figures, err := json.Marshal(DayStats{Total: r.Total, Services: r.Services, Counters: r.Counters, Hours: r.Hours, Alerts: r.Alerts})
 	if err != nil {
 		return nil, err
 	}
@@ -337,6 +339,7 @@ type rangeAcc struct {
 		issued, waitN int
 		waitSum       float64 // Σ mean·n, in seconds
 	}
+	alerts Alerts
 }
 
 func (r *rangeAcc) add(st *DayStats, dur *dayDurations) {
@@ -346,6 +349,8 @@ func (r *rangeAcc) add(st *DayStats, dur *dayDurations) {
 	if st.Total.Issued > 0 {
 		r.days++ // not a closed day whose kiosk refused presses
 	}
+	r.alerts.N += st.Alerts.N
+	r.alerts.Duration += st.Alerts.Duration
 	// A day that only refused presses has no hours.
 	if t := st.Total; dur == nil && t.Wait.N+t.Service.N+t.WaitExpired.N > 0 || st.Hours == nil && t.Issued > 0 {
 		r.inexact = append(r.inexact, st.Day)
@@ -380,7 +385,7 @@ func (r *rangeAcc) add(st *DayStats, dur *dayDurations) {
 }
 
 func (r *rangeAcc) stats(from, to string) *RangeStats {
-	rs := &RangeStats{From: from, To: to, Days: r.days, Total: r.total.figure(), Inexact: r.inexact,
+	rs := &RangeStats{From: from, To: to, Days: r.days, Total: r.total.figure(), Inexact: r.inexact, Alerts: r.alerts,
 		Services: map[string]Figure{}, Counters: map[string]Figure{}}
 	for k, s := range r.svcs {
 		rs.Services[k] = s.figure()
@@ -445,7 +450,7 @@ func (e *Engine) StatsRange(ctx context.Context, from, to string) (*RangeStats, 
 			return nil
 		}
 		seq = beU64(meta.Get(keyEventSeq))
-		live, liveDur, _, err = computeDay(tx, today, e.loc)
+		live, liveDur, _, err = computeDay(tx, today, e.loc, e.opts.Now())
 		return err
 	})
 	if err != nil {
@@ -480,7 +485,7 @@ func (e *Engine) StatsRange(ctx context.Context, from, to string) (*RangeStats, 
 				// Kept before the durations, the hours or the
 				// categories were: while its events are kept, they
 				// tell them.
-				st, dur, ok, err := computeDay(tx, day, e.loc)
+				st, dur, ok, err := computeDay(tx, day, e.loc, e.opts.Now())
 				if err != nil {
 					return err
 				}

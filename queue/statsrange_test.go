@@ -494,3 +494,55 @@ func TestContinueNumberingThenRenamed(t *testing.T) {
 	o.reopen()
 	require.Equal(t, "А044", o.issue("social2").Ticket.Label, "after a restart")
 }
+
+// A day's air-raid alerts are in its figures: how many, and how long,
+// today's until now, an alert overnight in each day's up to its end and
+// from its start; a range sums them.
+func TestStatsAlerts(t *testing.T) {
+	at := func(d, h, m int) time.Time { return time.Date(2026, 11, d, h, m, 0, 0, kyiv) }
+	o := newOffice(t, nil, at(23, 9, 0))
+	o.issue("social")
+	alert := func(from, to time.Time) {
+		o.clk.Set(from)
+		require.NoError(t, o.e.SetPause(o.ctx, "", "повітряна тривога"))
+		if !to.IsZero() {
+			o.clk.Set(to)
+			require.NoError(t, o.e.Resume(o.ctx, "", "відбій"))
+		}
+	}
+	alert(at(23, 10, 5), at(23, 12, 5))
+	alert(at(23, 13, 0), at(23, 13, 40))
+	o.clk.Set(at(23, 14, 0))
+	require.NoError(t, o.e.SetPause(o.ctx, "", "нарада")) // no alert
+	require.NoError(t, o.e.Resume(o.ctx, "", ""))
+	st, err := o.e.Stats(o.ctx, "")
+	require.NoError(t, err)
+	require.Equal(t, queue.Alerts{N: 2, Duration: 2*time.Hour + 40*time.Minute}, st.Alerts)
+	b, err := json.Marshal(st)
+	require.NoError(t, err)
+	require.Contains(t, string(b), `"alerts":{"n":2,"s":9600}`)
+
+	alert(at(23, 22, 0), time.Time{}) // overnight
+	o.clk.Set(at(23, 23, 0))
+	st, err = o.e.Stats(o.ctx, "")
+	require.NoError(t, err)
+	require.Equal(t, queue.Alerts{N: 3, Duration: 3*time.Hour + 40*time.Minute}, st.Alerts, "until now")
+	o.clk.Set(at(24, 0, 0))
+	_, err = o.e.Issue(o.ctx, queue.IssueRequest{Service: "social"})
+	require.ErrorIs(t, err, queue.ErrPaused, "the new day starts in the alert")
+	o.clk.Set(at(24, 0, 30))
+	require.NoError(t, o.e.Resume(o.ctx, "", "відбій"))
+	o.issue("social")
+	mon, err := o.e.Stats(o.ctx, "2026-11-23")
+	require.NoError(t, err)
+	require.Equal(t, queue.Alerts{N: 3, Duration: 4*time.Hour + 40*time.Minute}, mon.Alerts, "until midnight")
+	tue, err := o.e.Stats(o.ctx, "")
+	require.NoError(t, err)
+	require.Equal(t, queue.Alerts{N: 1, Duration: 30 * time.Minute}, tue.Alerts, "from the day's start")
+	rs, err := o.e.StatsRange(o.ctx, "2026-11-23", "2026-11-24")
+	require.NoError(t, err)
+	require.Equal(t, queue.Alerts{N: 4, Duration: 5*time.Hour + 10*time.Minute}, rs.Alerts)
+	b, err = json.Marshal(rs)
+	require.NoError(t, err)
+	require.Contains(t, string(b), `"alerts":{"n":4,"s":18600}`)
+}

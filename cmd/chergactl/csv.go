@@ -60,6 +60,9 @@ var csvHeader = func() []string {
 	for _, r := range csvRefused {
 		head = append(head, "refused_"+r)
 	}
+	// The day's air-raid alerts, on its total's row: how many, and for
+	// how long.
+	head = append(head, "alerts", "alert_s")
 	return head
 }()
 
@@ -78,6 +81,10 @@ type statsResult struct {
 	Counters map[string]figure `json:"counters"`
 	Hours    []figure          `json:"hours"`
 	Names    map[string]string `json:"names"`
+	Alerts   struct {
+		N int             `json:"n"`
+		S json.RawMessage `json:"s"`
+	} `json:"alerts"`
 }
 
 // answer is the controller's answer to one request.
@@ -209,7 +216,9 @@ func runCSV(to tell, w, stderr io.Writer, broker string, acct account, root stri
 		if st.Exact != nil && !*st.Exact {
 			exact = "false"
 		}
-		cw.Write(csvRow(site, day, "total", "", "", st.Total, exact))
+		total := csvRow(site, day, "total", "", "", st.Total, exact)
+		total[len(total)-2], total[len(total)-1] = strconv.Itoa(st.Alerts.N), cmp.Or(string(st.Alerts.S), "0")
+		cw.Write(total)
 		for _, id := range services {
 			cw.Write(csvRow(site, day, "service", id, names[id], st.Services[id], exact))
 		}
@@ -293,7 +302,7 @@ func csvRow(site, day, kind, id, name string, f figure, exact string) []string {
 			row = append(row, strconv.Itoa(n))
 		}
 	}
-	return row
+	return append(row, "", "") // the alerts: the total's alone
 }
 
 // mapped is m's value of each key, in order.

@@ -55,7 +55,12 @@ func TestStatsCSV(t *testing.T) {
 			require.NoError(t, err)
 		}
 	}
-	// Wednesday the kiosk turned three citizens away.
+	// Wednesday an air-raid alert took half an hour, and the kiosk turned
+	// three citizens away.
+	clk.Set(time.Date(2026, 11, 25, 10, 20, 0, 0, kyiv))
+	require.NoError(t, e.SetPause(ctx, "", "повітряна тривога"))
+	clk.Set(time.Date(2026, 11, 25, 10, 50, 0, 0, kyiv))
+	require.NoError(t, e.Resume(ctx, "", ""))
 	for _, r := range [][2]string{{"social", "daily_cap"}, {"social", "daily_cap"}, {"pension", "closed"}} {
 		require.NoError(t, e.Refused(ctx, "k1", r[0], r[1]))
 	}
@@ -70,7 +75,7 @@ func TestStatsCSV(t *testing.T) {
 		"voided", "expired", "expired_at_counter", "ratings", "rating_avg", "wait_n", "wait_mean_s", "wait_p50_s", "wait_p90_s", "wait_max_s",
 		"service_n", "service_mean_s", "service_p50_s", "service_p90_s", "service_max_s",
 		"wait_expired_n", "wait_expired_mean_s", "wait_expired_p50_s", "wait_expired_p90_s", "wait_expired_max_s", "exact",
-		"refused", "refused_daily_cap", "refused_full", "refused_closed", "refused_paused", "refused_printer"}, head)
+		"refused", "refused_daily_cap", "refused_full", "refused_closed", "refused_paused", "refused_printer", "alerts", "alert_s"}, head)
 	perDay := 1 + 3 + 13 + 1 + 2 // the total, 3 services, 13 counters, the hour 10:00, 2 categories
 	require.Len(t, recs, 1+3*perDay, "Monday, Wednesday and the range; Tuesday has no figures")
 	rows := map[string]map[string]string{}
@@ -121,6 +126,11 @@ func TestStatsCSV(t *testing.T) {
 	require.Equal(t, []string{"1", "0", "1", "0"}, refused("2026-11-25 service pension"))
 	require.Equal(t, []string{"0", "0", "0", "0"}, refused("2026-11-23 total "))
 	require.Equal(t, []string{"", "", "", ""}, refused("2026-11-25 counter 10"), "a counter refuses no press")
+	alerts := func(k string) []string { return []string{rows[k]["alerts"], rows[k]["alert_s"]} }
+	require.Equal(t, []string{"1", "1800"}, alerts("2026-11-25 total "))
+	require.Equal(t, []string{"1", "1800"}, alerts("2026-11-23..2026-11-25 total "))
+	require.Equal(t, []string{"0", "0"}, alerts("2026-11-23 total "))
+	require.Equal(t, []string{"", ""}, alerts("2026-11-25 service pension"), "the day's, on its total's row")
 
 	// One day; -csv is for stats.get only.
 	stdout.Reset()
