@@ -175,7 +175,9 @@ func (t *txn) box(c *counterState, board display.Board) BoxState {
 	if tk := c.current; tk != nil {
 		b.Ticket, b.State, b.Service = tk.Label, tk.State, tk.Service
 		b.Recalls = tk.Recalls
-		b.RecallsLeft = max(t.e.cfg.Office.RecallLimit*(1+t.st.shelter.alertsSince(tk.Called))-tk.Recalls, 0)
+		if tk.State == Called { // a citizen at the counter is not recalled
+			b.RecallsLeft = max(t.e.cfg.Office.RecallLimit*(1+t.st.shelter.alertsSince(tk.Called))-tk.Recalls, 0)
+		}
 	}
 	return b
 }

@@ -494,6 +494,7 @@ func TestCounterBoxState(t *testing.T) {
 	require.NoError(t, err)
 	b = state("serving", `"state":"serving"`)
 	require.False(t, b.OfficePaused)
+	require.Zero(t, b.RecallsLeft, "a citizen at the counter is not recalled")
 	_, err = o.Engine().Counter(ctx, "2", queue.Command{Action: queue.Finish})
 	require.NoError(t, err)
 	_, err = o.Engine().Counter(ctx, "2", queue.Command{Action: queue.Pause})
