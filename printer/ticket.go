@@ -98,21 +98,10 @@ func (p *Profile) Ticket(t *Ticket) ([]byte, error) {
 	if t == nil || strings.TrimSpace(t.Label) == "" {
 		return nil, fmt.Errorf("%w: ticket without a label", ErrInvalidArgument)
 	}
-	cp, table, err := p.codePage()
+	w, err := p.begin()
 	if err != nil {
 		return nil, err
 	}
-	w := ticketWriter{b: make([]byte, 0, 512), cp: cp, cols: p.Columns}
-	w.b = Init(w.b)
-	if p.CancelKanji {
-		w.b = CancelKanji(w.b) // ESC @ may have turned it on
-	}
-	if p.ASB {
-		w.b = AutoStatus(w.b, ASBAll) // ESC @ turned it off
-	}
-	w.b = CodeTable(w.b, table)
-
-	w.b = SetAlign(w.b, AlignCenter)
 	switch {
 	case t.NVLogo != 0:
 		w.b = NVLogo(w.b, t.NVLogo, 0)
@@ -124,15 +113,7 @@ func (p *Profile) Ticket(t *Ticket) ([]byte, error) {
 			return nil, fmt.Errorf("printer: ticket field logo: %w", err)
 		}
 	}
-	if t.Header != "" {
-		w.b = Emphasize(w.b, true)
-		w.text("header", t.Header, 1)
-		w.b = Emphasize(w.b, false)
-		if t.HeaderEn != "" {
-			w.text("header_en", t.HeaderEn, 1)
-		}
-		w.b = append(w.b, LF)
-	}
+	w.header(t.Header, t.HeaderEn)
 
 	scale := p.LabelScale
 	if scale == 0 {
@@ -217,6 +198,72 @@ func (p *Profile) Ticket(t *Ticket) ([]byte, error) {
 		w.b = append(w.b, LF)
 		w.text("footer", t.Footer, 1)
 	}
+	return p.end(w)
+}
+
+// Notice is a slip a kiosk without a screen prints in place of a ticket,
+// for the citizen to read why they got none: a booking for another day,
+// a ticket no longer valid.
+type Notice struct {
+	Header, HeaderEn string // the office's name, as a ticket's
+	// Title is printed in bold under the header: «ЗАПИС / APPOINTMENT».
+	Title string
+	// Text is the message in Ukrainian, TextEn in English under it; both
+	// word-wrapped.
+	Text, TextEn string
+	At           time.Time // printed as 02.01.2006 15:04; zero = not printed
+}
+
+// Notice encodes a notice slip; it has no number and no QR code, so that
+// nobody takes it for a ticket.
+func (p *Profile) Notice(n *Notice) ([]byte, error) {
+	if n == nil || strings.TrimSpace(n.Text) == "" {
+		return nil, fmt.Errorf("%w: notice without a text", ErrInvalidArgument)
+	}
+	w, err := p.begin()
+	if err != nil {
+		return nil, err
+	}
+	w.header(n.Header, n.HeaderEn)
+	if n.Title != "" {
+		w.bold("title", n.Title)
+		w.b = append(w.b, LF)
+	}
+	w.text("text", n.Text, 1)
+	if n.TextEn != "" {
+		w.b = append(w.b, LF)
+		w.text("text_en", n.TextEn, 1)
+	}
+	if !n.At.IsZero() {
+		w.b = append(w.b, LF)
+		w.text("at", n.At.Format("02.01.2006 15:04"), 1)
+	}
+	return p.end(w)
+}
+
+// begin starts a document: the printer reset, in the profile's code
+// page, centred.
+func (p *Profile) begin() (*ticketWriter, error) {
+	cp, table, err := p.codePage()
+	if err != nil {
+		return nil, err
+	}
+	w := &ticketWriter{b: make([]byte, 0, 512), cp: cp, cols: p.Columns}
+	w.b = Init(w.b)
+	if p.CancelKanji {
+		w.b = CancelKanji(w.b) // ESC @ may have turned it on
+	}
+	if p.ASB {
+		w.b = AutoStatus(w.b, ASBAll) // ESC @ turned it off
+	}
+	w.b = CodeTable(w.b, table)
+	w.b = SetAlign(w.b, AlignCenter)
+	return w, nil
+}
+
+// end cuts the paper, or feeds it to the tear bar, and gives the document
+// or its first error.
+func (p *Profile) end(w *ticketWriter) ([]byte, error) {
 	if p.Cut {
 		if p.FeedBeforeCut > 0 {
 			w.b = Feed(w.b, byte(p.FeedBeforeCut))
@@ -229,6 +276,20 @@ func (p *Profile) Ticket(t *Ticket) ([]byte, error) {
 		return nil, w.err
 	}
 	return w.b, nil
+}
+
+// header writes the office's name in bold, and its English one under it.
+func (w *ticketWriter) header(uk, en string) {
+	if uk == "" {
+		return
+	}
+	w.b = Emphasize(w.b, true)
+	w.text("header", uk, 1)
+	w.b = Emphasize(w.b, false)
+	if en != "" {
+		w.text("header_en", en, 1)
+	}
+	w.b = append(w.b, LF)
 }
 
 // ticketWriter accumulates a ticket and its first error.

@@ -579,3 +579,31 @@ func TestTicketHeaderEn(t *testing.T) {
 		require.False(t, lines[en].Bold, name)
 	}
 }
+
+// A notice slip says, in both languages, why no ticket was given, on
+// every profile: no number, no QR code, nothing taken for a ticket.
+func TestNotice(t *testing.T) {
+	kyiv, err := time.LoadLocation("Europe/Kyiv")
+	require.NoError(t, err)
+	n := &Notice{Header: "Прозорий офіс", HeaderEn: "Transparent Office", Title: "ЗАПИС / APPOINTMENT",
+		Text: "Ваш запис — на 09.12.2026 о 10:00. Будь ласка, приходьте в цей день.", TextEn: "Your appointment is on 09.12.2026 at 10:00. Please come on that day.",
+		At: time.Date(2026, 12, 8, 15, 4, 0, 0, kyiv)}
+	for _, name := range Profiles() {
+		p := profile(t, name)
+		b, err := p.Notice(n)
+		require.NoError(t, err, name)
+		docs := NewDecoder(p).Feed(b)
+		require.Len(t, docs, 1, name)
+		doc := docs[0]
+		require.True(t, doc.Cut || !p.Cut, name)
+		require.Empty(t, doc.QR, name)
+		text := strings.Join(strings.Fields(doc.String()), " ")
+		require.Contains(t, text, "Прозорий офіс Transparent Office ЗАПИС / APPOINTMENT Ваш запис — на 09.12.2026 о 10:00. Будь ласка, приходьте в цей день. Your appointment is on 09.12.2026 at 10:00. Please come on that day. 08.12.2026 15:04", name)
+		for _, l := range doc.Lines {
+			require.Equal(t, 1, l.Width, "%s: %q: no large type", name, l.Text)
+			require.Equal(t, strings.HasPrefix(l.Text, "ЗАПИС") || strings.HasPrefix(l.Text, "Прозорий"), l.Bold, "%s: %q", name, l.Text)
+		}
+	}
+	_, err = profile(t, "generic").Notice(&Notice{Title: "x"})
+	require.ErrorIs(t, err, ErrInvalidArgument)
+}

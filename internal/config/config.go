@@ -222,7 +222,8 @@ type Kiosk struct {
 	// ScanPrint: a scan of a ticket still in the queue prints a copy of
 	// it at the kiosk's printer, with where its citizen stands now (or
 	// where to go, once called), at most once a minute per ticket: a
-	// kiosk of buttons has no screen to say it. Unset means true; set it
+	// kiosk of buttons has no screen to say it; a booking or a ticket
+	// that gives nothing prints a note saying why. Unset means true; set it
 	// false for a kiosk with a screen beside its printer. Never without a
 	// printer (printer: none, or cherga -printer none).
 	ScanPrint *bool `yaml:"scan_print,omitempty" json:"scan_print,omitempty"`

@@ -122,8 +122,13 @@ func TestAppointmentCheckIn(t *testing.T) {
 	require.Equal(t, "appointment", sr.Kind)
 	require.False(t, sr.OK)
 	require.Equal(t, "other_day", sr.Reason)
-	require.Equal(t, "Ваш запис — на 09.12.2026 о 10:00. Будь ласка, приходьте в цей день. / Your appointment is on 09.12.2026 at 10:00. Please come on that day.", sr.Message)
+	require.Equal(t, "Ваш запис — на 09.12.2026 о 10:00. Будь ласка, приходьте в цей день. Пояснення надруковано. / Your appointment is on 09.12.2026 at 10:00. Please come on that day. A note saying so has been printed.", sr.Message)
+	require.True(t, sr.Printed, "a kiosk without a screen prints why")
+	note := strings.Join(strings.Fields(r.notice(r.sp).String()), " ")
+	require.Contains(t, note, "ЗАПИС / APPOINTMENT Ваш запис — на 09.12.2026 о 10:00. Будь ласка, приходьте в цей день. Your appointment is on 09.12.2026 at 10:00. Please come on that day. 08.12.2026 15:00")
 	require.Empty(t, r.tickets())
+	again := scan(booked.Code)
+	require.False(t, again.Printed, "once a minute")
 
 	// On the day, early: a ticket, printed, called at 10:00.
 	clk.Set(time.Date(2026, 12, 9, 9, 40, 0, 0, kyiv))
@@ -147,7 +152,7 @@ func TestAppointmentCheckIn(t *testing.T) {
 	require.Contains(t, strings.ReplaceAll(doc.String(), "\n", " "), "ЗА ЗАПИСОМ НА 10:00")
 	require.NotContains(t, doc.String(), "ПОЗАЧЕРГОВИЙ")
 
-	again := scan(booked.Code)
+	again = scan(booked.Code)
 	require.True(t, again.OK, "held up again at once: the same answer")
 	require.False(t, again.Printed)
 	require.Equal(t, "П001", again.Ticket)
@@ -193,7 +198,7 @@ func TestAppointmentCheckIn(t *testing.T) {
 	require.Equal(t, "refused", cancel.Error.Code)
 	sr = scan(b2.Code)
 	require.Equal(t, "cancelled", sr.Reason)
-	require.Equal(t, "Цей запис скасовано. Будь ласка, візьміть звичайний талон. / This appointment was cancelled. Please take a queue ticket.", sr.Message)
+	require.Equal(t, "Цей запис скасовано. Будь ласка, візьміть звичайний талон. Пояснення надруковано. / This appointment was cancelled. Please take a queue ticket. A note saying so has been printed.", sr.Message)
 
 	// Booked for 11:00: «об 11:00».
 	b3 := r.book("pension/2026-12-10/11:00", "Іван")

@@ -505,6 +505,45 @@ func (k *kiosk) copyOnScan(ctx context.Context, r *ScanResult, t queue.Ticket) {
 	k.beep(1)
 }
 
+// noticeOnScan answers, at a kiosk without a screen, a scan that gave
+// nothing: three beeps and, for a booking or a ticket, a slip that says
+// why (come on the day, the slot is over, the ticket is no longer valid),
+// once a minute per code, as a copy of a ticket is. A code of no kind the
+// kiosk knows, or one it could not read, prints nothing: a product's
+// barcode held up by mistake wastes no paper. Nor does a code no booking
+// has: a booking system of the office's own may know it.
+func (k *kiosk) noticeOnScan(ctx context.Context, r *ScanResult) {
+	k.beep(3)
+	title := map[string]string{"appointment": "ЗАПИС / APPOINTMENT", "ticket": "ТАЛОН / TICKET"}[r.Kind]
+	if r.Kind == "appointment" && r.Reason == "not_found" {
+		title = ""
+	}
+	uk, en, _ := strings.Cut(r.Message, " / ")
+	now, key := time.Now(), "notice "+r.Code
+	if title == "" || uk == "" || k.statusErr != nil || k.actedOn(key, now) {
+		return
+	}
+	cfg := k.o.conf()
+	doc, err := k.profile.Notice(&printer.Notice{Header: cfg.Office.Name, HeaderEn: cfg.Office.NameEn, Title: title,
+		Text: uk, TextEn: en, At: k.o.clock().In(k.o.loc)})
+	if err == nil {
+		err = k.ready(ctx)
+	}
+	if err == nil {
+		if err = k.print(ctx, doc, "(a notice)"); err != nil {
+			k.printFailed(ctx, err)
+		}
+	}
+	if err != nil {
+		k.o.log.Warn("kiosk: no notice of the scan printed", "kiosk", k.cfg.ID, "reason", r.Reason, "err", err)
+		k.acted[key] = now.Add(scanRetryAfter - scanActEvery)
+		return
+	}
+	k.acted[key] = now
+	r.Printed = true
+	r.Message = uk + " Пояснення надруковано. / " + en + " A note saying so has been printed."
+}
+
 // readScanner runs the scanner until ctx ends, handing each scan to the
 // kiosk's loop; a scan that finds the loop busy with eight others is
 // dropped (a citizen scans again).
@@ -558,7 +597,7 @@ func (k *kiosk) scanned(ctx context.Context, s device.Scan) {
 		r.Message = "Код не розпізнано. Будь ласка, відскануйте талон ще раз. / The code was not recognised. Please scan the ticket again."
 	}
 	if !r.OK && k.scanPrints() {
-		k.beep(3) // a kiosk of buttons has no screen to say why
+		k.noticeOnScan(ctx, &r) // a kiosk of buttons has no screen to say why
 	}
 	k.o.log.Info("kiosk scan", "kiosk", k.cfg.ID, "kind", r.Kind, "ticket", r.Ticket, "ok", r.OK, "printed", r.Printed)
 	if err := k.o.bus.Start(bus.KioskScan(k.o.conf().Root(), k.cfg.ID), 1, false, mustJSON(r)).Err(); err != nil {

@@ -266,19 +266,33 @@ func (r *kioskRig) prints(sp *sim.Printer) office.Result {
 	return res
 }
 
+// notice waits for a notice slip (a scan's refusal) to be cut by sp.
+func (r *kioskRig) notice(sp *sim.Printer) printer.Doc {
+	r.t.Helper()
+	return r.waitDoc(sp, "a notice", func(l printer.Line) bool {
+		return l.Bold && strings.Contains(l.Text, " / ") && strings.ToUpper(l.Text) == l.Text
+	})
+}
+
 // cut waits for a ticket with that label to be cut by sp.
 func (r *kioskRig) cut(sp *sim.Printer, label string) printer.Doc {
+	r.t.Helper()
+	return r.waitDoc(sp, label, func(l printer.Line) bool { return l.Text == label && l.Width > 1 }) // the number, large
+}
+
+// waitDoc waits for a document with a line that matches to be cut by sp.
+func (r *kioskRig) waitDoc(sp *sim.Printer, what string, match func(printer.Line) bool) printer.Doc {
 	r.t.Helper()
 	timeout := time.After(wait)
 	for {
 		select {
 		case d, ok := <-sp.Printed():
 			require.True(r.t, ok, "printer closed")
-			if slices.ContainsFunc(d.Lines, func(l printer.Line) bool { return l.Text == label && l.Width > 1 }) { // the number, large
+			if slices.ContainsFunc(d.Lines, match) {
 				return d
 			}
 		case <-timeout:
-			r.t.Fatalf("%s never printed %s; docs: %v", sp, label, sp.Docs())
+			r.t.Fatalf("%s never printed %s; docs: %v", sp, what, sp.Docs())
 		}
 	}
 }
@@ -1163,6 +1177,15 @@ func TestKioskScanPrintsACopy(t *testing.T) {
 	_, err = r.o.Engine().Counter(r.ctx, "1", queue.Command{Action: queue.Serve})
 	require.NoError(t, err)
 	require.False(t, scan(url).Printed)
+	// Ended: a note says it is no longer valid.
+	_, err = r.o.Engine().Counter(r.ctx, "1", queue.Command{Action: queue.Finish})
+	require.NoError(t, err)
+	sr = scan(url)
+	require.Equal(t, "ended", sr.Reason)
+	require.True(t, sr.Printed)
+	note := strings.Join(strings.Fields(r.notice(r.sp).String()), " ")
+	require.Contains(t, note, "ТАЛОН / TICKET Талон "+res.Ticket+" уже недійсний.")
+	require.NotContains(t, note, "ДУБЛІКАТ")
 
 	code := scan("BK-0042")
 	require.Equal(t, "appointment", code.Kind)
