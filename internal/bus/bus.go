@@ -125,8 +125,9 @@ type Client struct {
 	checks sync.WaitGroup
 	done   chan struct{}
 	closed bool
-	// reconnecting: a reconnect runs (under mu).
-	reconnecting bool
+	// reconnecting: a reconnect runs (under mu); lostAgain: the
+	// connection it made was lost before it ended.
+	reconnecting, lostAgain bool
 	// stopped is what Close publishes, when set (SetStopped); under mu.
 	stopped any
 	// statusSubbed is the connection (connects) whose subscription to the
@@ -315,43 +316,73 @@ const reconnectMax = 5 * time.Second
 // publication goes out at all, while the connection looks fine: a few
 // hundred a drop, on office Wi-Fi for months. A connection lost without
 // it, paho frees them.
+//
+// A connection lost again while the reconnect that made it is still on
+// its way out (paho tells of the loss on a goroutine of its own; a broker
+// that drops a client at once, a twin with the client's id) makes it go
+// on: else nothing would connect again, for good.
 func (cl *Client) reconnect() {
 	cl.mu.Lock()
-	if cl.closed || cl.reconnecting {
+	if cl.closed {
 		cl.mu.Unlock()
 		return
 	}
-	cl.reconnecting = true
+	if cl.reconnecting {
+		cl.lostAgain = true
+		cl.mu.Unlock()
+		return
+	}
+	cl.reconnecting, cl.lostAgain = true, false
 	if cl.away.IsZero() {
 		cl.away = time.Now()
 	}
 	cl.mu.Unlock()
 	go func() {
-		defer func() {
-			cl.mu.Lock()
-			cl.reconnecting = false
-			cl.mu.Unlock()
-		}()
 		wait := time.Duration(0)
 		for {
 			select {
 			case <-cl.done:
+				cl.endReconnect()
 				return
 			case <-time.After(wait):
 			}
 			tok := cl.c.Connect() // onConnect takes it from there
 			select {
 			case <-cl.done:
+				cl.endReconnect()
 				return
 			case <-tok.Done():
 			}
-			if tok.Error() == nil {
+			wait = min(max(2*wait, time.Second), reconnectMax)
+			if tok.Error() != nil {
+				continue
+			}
+			if connectedAgain != nil {
+				connectedAgain()
+			}
+			if cl.endReconnect() {
 				return
 			}
-			wait = min(max(2*wait, time.Second), reconnectMax)
 		}
 	}()
 }
+
+// endReconnect ends a reconnect, unless the connection it made was lost
+// meanwhile: then it reports false, and the reconnect goes on.
+func (cl *Client) endReconnect() bool {
+	cl.mu.Lock()
+	defer cl.mu.Unlock()
+	if cl.lostAgain && !cl.closed {
+		cl.lostAgain = false
+		return false
+	}
+	cl.reconnecting, cl.lostAgain = false, false
+	return true
+}
+
+// connectedAgain, when set (by a test), runs when a reconnect has
+// connected, before it ends.
+var connectedAgain func()
 
 // PahoURL is a broker URL as paho takes it: mqtt:// is tcp://.
 func PahoURL(url string) string {

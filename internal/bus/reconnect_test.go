@@ -126,3 +126,32 @@ func TestReconnectFreesMessageIDs(t *testing.T) {
 		require.Less(t, idsInUse(t, cl), 10, "the ids of the lost connection are free")
 	}
 }
+
+// A connection the broker drops at once, while the reconnect that made it
+// is still on its way out, is made again: the client does not stay
+// offline for good (a twin with its client id did that).
+func TestLostWhileReconnecting(t *testing.T) {
+	srv := bustest.Broker(t, bustest.Opts{})
+	link := startLossyLink(t, strings.TrimPrefix(srv.URL, "tcp://"))
+	var conns atomic.Int32
+	cl, err := Connect(context.Background(), Opts{URL: "tcp://" + link.ln.Addr().String(), ClientID: "again", Root: "qms/again",
+		Logger: slog.New(slog.DiscardHandler), OnConnect: func() { conns.Add(1) }})
+	require.NoError(t, err)
+	defer cl.Close()
+	// The first reconnect's connection is lost before it ends.
+	var once sync.Once
+	connectedAgain = func() {
+		once.Do(func() {
+			link.cut()
+			time.Sleep(300 * time.Millisecond) // paho tells of the loss meanwhile
+		})
+	}
+	t.Cleanup(func() { connectedAgain = nil })
+	link.cut()
+	deadline := time.Now().Add(20 * time.Second)
+	for conns.Load() < 3 || !cl.c.IsConnectionOpen() {
+		require.True(t, time.Now().Before(deadline), "not connected again: %d connections", conns.Load())
+		time.Sleep(20 * time.Millisecond)
+	}
+	require.NoError(t, cl.Start("qms/again/events", 1, false, []byte("y")).Wait(5*time.Second))
+}
