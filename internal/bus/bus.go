@@ -184,7 +184,7 @@ func ConnectInline(opts Opts, b Inline) *Client {
 		// The handler may not publish a retained message itself.
 		err := b.Subscribe(opts.Root+"/status", func(_ string, payload []byte) {
 			if cl.overwritten(payload) {
-				go cl.restoreStatus()
+				go cl.restoreStatus(false)
 			}
 		})
 		if err != nil {
@@ -509,7 +509,7 @@ func (cl *Client) onStatus(_ paho.Client, m paho.Message) {
 		// other: this run's latest follows it): this run's goes out
 		// again. Not awaited here: the handler holds the messages
 		// after it, the acknowledgement among them.
-		go cl.restoreStatus()
+		go cl.restoreStatus(mine)
 	}
 	if say {
 		cl.log.Error("bus: another controller publishes as this site while this one runs: two controllers for one site take turns on the broker, and both give out tickets. Stop one; give each office its own site",
@@ -549,7 +549,7 @@ func (cl *Client) overwritten(payload []byte) bool {
 				cl.mu.Lock()
 				cl.restoreDue, cl.restored = false, time.Now()
 				cl.mu.Unlock()
-				cl.restoreStatus()
+				cl.restoreStatus(false)
 			})
 		}
 		return false
@@ -558,8 +558,10 @@ func (cl *Client) overwritten(payload []byte) bool {
 	return true
 }
 
-// restoreStatus publishes this run's status again, over another publisher's.
-func (cl *Client) restoreStatus() {
+// restoreStatus publishes this run's status again, over another publisher's,
+// or over its own last will (ownWill), which a broker publishes when it
+// stops or sees a connection of the run drop late: that is no warning.
+func (cl *Client) restoreStatus(ownWill bool) {
 	cl.statusOrder.Lock()
 	defer cl.statusOrder.Unlock()
 	cl.mu.Lock()
@@ -573,7 +575,10 @@ func (cl *Client) restoreStatus() {
 	if err != nil || closed {
 		return
 	}
-	if say {
+	switch {
+	case ownWill:
+		cl.log.Info("bus: the broker published this controller's last will (it restarted, or saw a connection of this run drop late): the status is published again", "topic", cl.opts.Root+"/status")
+	case say:
 		cl.log.Warn("bus: another publisher overwrote this controller's status: published again (a client with write access to the status topic, a late last will, or a second controller of the site)", "topic", cl.opts.Root+"/status")
 	}
 	// Handed over in order, not awaited: paho sends a client's

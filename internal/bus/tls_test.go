@@ -423,3 +423,24 @@ func TestSubscribeAcrossLostConnection(t *testing.T) {
 	}
 	require.NotContains(t, log.String(), "bus: subscribe", "a subscription the next connection makes is no error")
 }
+
+// The run's own last will, which a broker publishes as it stops, is
+// covered by the run's status again, and said so in passing: no warning
+// of another publisher.
+func TestOwnWillRestoredQuietly(t *testing.T) {
+	srv := bustest.Broker(t, bustest.Opts{})
+	var log testkit.Log
+	_, connected := connectWith(t, bus.Opts{URL: srv.URL, Status: map[string]any{"online": true, "run": "r1"},
+		Offline: map[string]any{"online": false, "run": "r1"}}, &log)
+	await(t, connected, "not connected")
+	l, err := sim.Listen(srv.URL, "qms/t/status")
+	require.NoError(t, err)
+	defer l.Close()
+	_, err = l.Wait(context.Background(), "qms/t/status", func(m sim.Message) bool { return strings.Contains(string(m.Payload), `"online":true`) })
+	require.NoError(t, err)
+	require.NoError(t, l.Publish("qms/t/status", []byte(`{"online":false,"run":"r1"}`), true))
+	require.Eventually(t, func() bool { return log.Count("the broker published this controller's last will") == 1 }, 10*time.Second, 20*time.Millisecond, "%s", log.String())
+	_, err = l.Wait(context.Background(), "qms/t/status", func(m sim.Message) bool { return strings.Contains(string(m.Payload), `"online":true`) && m.Retained == false })
+	require.NoError(t, err)
+	require.Zero(t, log.Count("another publisher overwrote"), "%s", log.String())
+}
