@@ -440,7 +440,9 @@ func TestOwnWillRestoredQuietly(t *testing.T) {
 	require.NoError(t, err)
 	require.NoError(t, l.Publish("qms/t/status", []byte(`{"online":false,"run":"r1"}`), true))
 	require.Eventually(t, func() bool { return log.Count("the broker published this controller's last will") == 1 }, 10*time.Second, 20*time.Millisecond, "%s", log.String())
-	_, err = l.Wait(context.Background(), "qms/t/status", func(m sim.Message) bool { return strings.Contains(string(m.Payload), `"online":true`) && m.Retained == false })
+	_, err = l.Wait(context.Background(), "qms/t/status", func(m sim.Message) bool {
+		return strings.Contains(string(m.Payload), `"online":true`) && m.Retained == false
+	})
 	require.NoError(t, err)
 	require.Zero(t, log.Count("another publisher overwrote"), "%s", log.String())
 }
