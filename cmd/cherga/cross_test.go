@@ -51,10 +51,24 @@ func TestCrossCompiled(t *testing.T) {
 	}
 }
 
-// $CHERGA_SITE that names another site than the office's is warned of: the
-// backups, the announcer and chergactl would ask a site nobody runs.
-func TestSiteEnvMismatch(t *testing.T) {
+// $CHERGA_SITE that names another site than the office's, or
+// $CHERGA_BROKER another broker than the one it uses, is warned of: the
+// backups, the announcer and chergactl would ask a site nobody runs, or a
+// broker it is not on.
+func TestEnvMismatch(t *testing.T) {
 	require.Empty(t, siteEnvMismatch("", "kyiv-3"))
 	require.Empty(t, siteEnvMismatch("kyiv-3", "kyiv-3"))
 	require.Contains(t, siteEnvMismatch("kyiv-4", "kyiv-3"), "CHERGA_SITE (kyiv-4, from the environment: under systemd, /etc/default/cherga) is not this office's site (kyiv-3)")
+
+	for _, same := range [][2]string{
+		{"", "ssl://mqtt.example.gov.ua:8883"},
+		{"tcp://127.0.0.1:1883", "tcp://127.0.0.1:1883"},
+		{"mqtt://localhost", "tcp://127.0.0.1:1883"},
+		{"mqtts://MQTT.example.gov.ua", "ssl://mqtt.example.gov.ua:8883"},
+	} {
+		require.Empty(t, brokerEnvMismatch(same[0], same[1]), same)
+	}
+	msg := brokerEnvMismatch("tcp://127.0.0.1:1883", "ssl://u:secret@mqtt.example.gov.ua:8883")
+	require.Contains(t, msg, "CHERGA_BROKER (tcp://127.0.0.1:1883, from the environment: under systemd, /etc/default/cherga) is not the broker this controller uses (ssl://u:")
+	require.NotContains(t, msg, "secret")
 }

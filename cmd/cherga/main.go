@@ -13,6 +13,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
 	"net/url"
 	"os"
 	"os/signal"
@@ -185,6 +186,9 @@ func main() {
 	if warn := exampleStatusURL(cfg); warn != "" && *cfgPath != "" {
 		log.Warn("cherga: " + warn)
 	}
+	if msg := brokerEnvMismatch(os.Getenv("CHERGA_BROKER"), o.BrokerURL()); msg != "" {
+		log.Warn(msg, "CHERGA_BROKER", config.RedactURL(os.Getenv("CHERGA_BROKER")), "broker", config.RedactURL(o.BrokerURL()))
+	}
 	log.Info("cherga ready", "site", cfg.Site, "broker", config.RedactURL(o.BrokerURL()), "root", cfg.Root(), "db", o.Engine().Path(), "version", version)
 	select {
 	case <-ctx.Done():
@@ -331,6 +335,44 @@ func checkPins(cfg *config.Config, name string, raw []byte, warn func(*device.Pi
 		}
 	}
 	return nil
+}
+
+// brokerEnvMismatch is the warning when $CHERGA_BROKER names another
+// broker than the one the controller uses (a central broker set in
+// office.yaml, /etc/default/cherga left as installed): the backup timer,
+// the announcer and chergactl would find no controller there. "" when
+// alike (mqtt:// as tcp://, localhost as 127.0.0.1) or unset.
+func brokerEnvMismatch(env, used string) string {
+	if env == "" || sameBroker(env, used) {
+		return ""
+	}
+	return fmt.Sprintf("cherga: CHERGA_BROKER (%s, from the environment: under systemd, /etc/default/cherga) is not the broker this controller uses (%s): the backup timer, the announcer and chergactl read it and would find no controller there; make the two alike",
+		config.RedactURL(env), config.RedactURL(used))
+}
+
+// sameBroker reports whether two broker URLs reach one broker: the same
+// scheme (mqtt:// is tcp://; mqtts://, tls://, tcps:// are ssl://), host
+// (localhost is 127.0.0.1) and port (1883, or 8883 over TLS, when none).
+func sameBroker(a, b string) bool {
+	norm := func(s string) string {
+		u, err := url.Parse(s)
+		if err != nil {
+			return s
+		}
+		scheme := map[string]string{"mqtt": "tcp", "mqtts": "ssl", "tls": "ssl", "tcps": "ssl"}[u.Scheme]
+		if scheme == "" {
+			scheme = u.Scheme
+		}
+		host, port := strings.ToLower(u.Hostname()), u.Port()
+		if host == "localhost" || host == "::1" {
+			host = "127.0.0.1"
+		}
+		if port == "" {
+			port = map[string]string{"tcp": "1883", "ssl": "8883"}[scheme]
+		}
+		return scheme + "://" + net.JoinHostPort(host, port)
+	}
+	return norm(a) == norm(b)
 }
 
 // siteEnvMismatch is the warning when $CHERGA_SITE (/etc/default/cherga,
