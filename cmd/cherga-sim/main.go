@@ -74,6 +74,9 @@ func main() {
 	if err != nil {
 		fail(err)
 	}
+	if note := brokerNote(cfg); note != "" {
+		fmt.Println(note)
+	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	if *listen == "" {
@@ -105,6 +108,15 @@ func main() {
 	go commands(ctx, s, os.Stdin, page, stop)
 	<-ctx.Done()
 	fmt.Println("\ncherga-sim: stopping")
+}
+
+// brokerNote says that the file's broker is not used: the simulated
+// office runs its own embedded broker. "" for a file without one.
+func brokerNote(cfg *config.Config) string {
+	if u := cfg.Broker.URL; u != "" && u != "embedded" {
+		return "cherga-sim: the simulated office runs its own embedded broker; the file's broker.url (" + config.RedactURL(u) + ") is not used (cherga runs an office on it)"
+	}
+	return ""
 }
 
 // brokerAddrs are where the embedded broker listens unless -listen says:

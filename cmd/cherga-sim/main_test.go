@@ -206,3 +206,14 @@ func TestFreeAddr(t *testing.T) {
 	require.Equal(t, freeAt, freeAddr(taken.Addr().String(), freeAt))
 	require.Equal(t, "127.0.0.1:0", freeAddr(taken.Addr().String()))
 }
+
+// A file's broker is not the simulator's, and it says so.
+func TestBrokerNote(t *testing.T) {
+	cfg, err := firmwareconfig.Example("round-the-clock")
+	require.NoError(t, err)
+	require.Empty(t, brokerNote(cfg))
+	cfg.Broker.URL = "ssl://u:secret@mqtt.example.gov.ua:8883"
+	note := brokerNote(cfg)
+	require.Contains(t, note, "the file's broker.url (ssl://u:")
+	require.NotContains(t, note, "secret")
+}
