@@ -289,6 +289,66 @@ func (t *txn) putAppointment(a *Appointment, fresh bool) {
 	}
 }
 
+// strayBookings reports whether a booking still to come is of a service
+// no longer configured (rehomeBookings: before the loop starts).
+func (e *Engine) strayBookings() bool {
+	stray := false
+	_ = e.view(func(tx *bolt.Tx) error {
+		b := tx.Bucket(bucketAppointments)
+		if b == nil {
+			return nil
+		}
+		c := b.Cursor()
+		for k, _ := c.Seek(slotPrefix(e.st.day)); k != nil && strings.HasPrefix(string(k), "s/") && !stray; k, _ = c.Next() {
+			parts := strings.Split(string(k), "/")
+			stray = len(parts) == 5 && e.service(parts[2]) == nil
+		}
+		return nil
+	})
+	return stray
+}
+
+// rehomeBookings gives the bookings still to come of a service no longer
+// configured to the service that prints its prefix now (it was renamed),
+// as rehome does its waiting tickets: their citizens check in as booked,
+// and the renamed service's slots count them. Those of a service taken
+// away stay as they are: their check-in is refused, and config.set's
+// answer names them.
+func (t *txn) rehomeBookings() {
+	b := t.tx.Bucket(bucketAppointments)
+	if b == nil {
+		return
+	}
+	var moved []*Appointment
+	c := b.Cursor()
+	for k, _ := c.Seek(slotPrefix(t.st.day)); k != nil && strings.HasPrefix(string(k), "s/"); k, _ = c.Next() {
+		parts := strings.Split(string(k), "/") // s, day, service, hh:mm, code
+		if len(parts) != 5 || t.e.service(parts[2]) != nil {
+			continue
+		}
+		a, err := getAppointment(t.tx, parts[4])
+		if err != nil || a == nil || a.State != Booked {
+			t.fail(err)
+			continue
+		}
+		if t.e.byPrefix[t.formerPrefix(a.Service)] != nil {
+			moved = append(moved, a)
+		}
+	}
+	for _, a := range moved {
+		to := t.e.byPrefix[t.formerPrefix(a.Service)].ID
+		t.fail(b.Delete(slotKey(a)))
+		from := a.Service
+		_, day, hhmm, _ := ParseSlot(a.Slot)
+		a.Service, a.Slot = to, to+"/"+day+"/"+hhmm
+		t.putAppointment(a, false)
+		t.fail(b.Put(slotKey(a), nil))
+		t.logAfter(func() {
+			t.e.log.Info("queue: a booking of a service renamed goes to the service that prints its prefix now", "appointment", a.ID, "from", from, "to", to, "slot", a.Slot)
+		})
+	}
+}
+
 // pruneAppointments drops the bookings of the days before those kept.
 func (t *txn) pruneAppointments() {
 	b := t.tx.Bucket(bucketAppointments)

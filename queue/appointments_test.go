@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"path/filepath"
 	"regexp"
+	"strings"
 	"testing"
 	"time"
 
@@ -408,4 +409,64 @@ func TestCheckInAfterAlert(t *testing.T) {
 	_, err = e.Issue(ctx, queue.IssueRequest{Appointment: other.Code})
 	require.ErrorAs(t, err, &ae)
 	require.Equal(t, "late", ae.Why)
+}
+
+// A service renamed (a new id, its prefix the same) takes its bookings
+// still to come: they are checked in as booked, and its slots count them.
+// Those of the service's day that were checked in stay as they were.
+func TestRenamedServiceKeepsBookings(t *testing.T) {
+	e, _ := bookingEngine(t, time.Date(2026, 11, 25, 10, 0, 0, 0, kyiv))
+	ctx := context.Background()
+	today, err := e.Book(ctx, "pension/2026-11-25/14:00", "Олена", "")
+	require.NoError(t, err)
+	_, err = e.Book(ctx, "pension/2026-11-25/14:00", "Іван", "")
+	require.NoError(t, err)
+	arrived, err := e.Book(ctx, "pension/2026-11-25/10:30", "Марія", "")
+	require.NoError(t, err)
+	_, err = e.Issue(ctx, queue.IssueRequest{Appointment: arrived.Code})
+	require.NoError(t, err)
+	next, err := e.Book(ctx, "pension/2026-12-09/11:00", "Петро", "")
+	require.NoError(t, err)
+
+	b, err := json.Marshal(bookingOffice())
+	require.NoError(t, err)
+	renamed := &config.Config{}
+	require.NoError(t, json.Unmarshal([]byte(strings.ReplaceAll(string(b), `"pension"`, `"pfu"`)), renamed))
+	require.NoError(t, renamed.Validate())
+	_, err = e.SetConfigVersion(ctx, renamed, queue.Change{}, queue.ConfigVersion{Source: "admin"})
+	require.NoError(t, err)
+
+	for code, slot := range map[string]string{today.Code: "pfu/2026-11-25/14:00", next.Code: "pfu/2026-12-09/11:00", arrived.Code: "pension/2026-11-25/10:30"} {
+		a, err := e.AppointmentByCode(ctx, code)
+		require.NoError(t, err)
+		require.Equal(t, slot, a.Slot)
+		require.Equal(t, strings.Split(slot, "/")[0], a.Service)
+	}
+	slots, err := e.Slots(ctx, "pfu", "2026-11-25")
+	require.NoError(t, err)
+	for _, s := range slots {
+		if s.Slot == "pfu/2026-11-25/14:00" {
+			require.Zero(t, s.Free, "its two bookings hold it")
+		}
+	}
+	list, err := e.Appointments(ctx, "2026-12-09", "pfu")
+	require.NoError(t, err)
+	require.Len(t, list, 1)
+	tk, err := e.Issue(ctx, queue.IssueRequest{Appointment: today.Code})
+	require.NoError(t, err)
+	require.Equal(t, "pfu", tk.Ticket.Service)
+
+	// Renamed in the file, and started again on it.
+	path := filepath.Join(t.TempDir(), "cherga.db")
+	clk := queuetest.NewClock(time.Date(2026, 11, 25, 10, 0, 0, 0, kyiv))
+	before := queuetest.OpenPath(t, path, bookingOffice(), &queue.Opts{Now: clk.Now})
+	booked, err := before.Book(ctx, "pension/2026-12-09/11:00", "Петро", "")
+	require.NoError(t, err)
+	// The office records the configuration it runs, as it starts.
+	require.NoError(t, before.RecordConfigs(ctx, queue.ConfigRecord{Config: bookingOffice(), Version: queue.ConfigVersion{Source: "file"}}))
+	require.NoError(t, before.Close())
+	after := queuetest.OpenPath(t, path, renamed, &queue.Opts{Now: clk.Now})
+	a, err := after.AppointmentByCode(ctx, booked.Code)
+	require.NoError(t, err)
+	require.Equal(t, "pfu/2026-12-09/11:00", a.Slot)
 }

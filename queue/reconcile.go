@@ -40,7 +40,7 @@ func (e *Engine) stray() bool {
 			return true
 		}
 	}
-	return false
+	return e.strayBookings()
 }
 
 func (e *Engine) strayTicket(tk *Ticket) bool {
@@ -70,6 +70,7 @@ func (e *Engine) heldByClosed(tk *Ticket) bool {
 func (e *Engine) reconcile(ctx context.Context) error {
 	return e.do(ctx, false, func(t *txn) error {
 		t.rehomeStrays()
+		t.rehomeBookings()
 		return nil
 	})
 }

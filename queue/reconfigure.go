@@ -106,6 +106,7 @@ func (t *txn) reconfigured(old *config.Config, sw *swapRequest) error {
 	t.was = old
 	atGone := t.atGoneCounters()
 	t.rehomeStrays()
+	t.rehomeBookings()
 	t.keepRenamedPauses(old)
 	t.openAdded(old)
 	t.e.keepRenamedLastCalled(t.st)
