@@ -18,6 +18,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/cherga/cherga/device"
 	"github.com/cherga/cherga/display"
 	firmwareconfig "github.com/cherga/cherga/firmware-config"
 	"github.com/cherga/cherga/internal/bus"
@@ -318,7 +319,10 @@ func (s *Office) ScanAnswer(ctx context.Context, kiosk, code string) (json.RawMe
 	if err := sc.Scan(code); err != nil {
 		return nil, err
 	}
-	return s.answer(ctx, mark, topic, func(a map[string]any) bool { return a["code"] == code })
+	// As the kiosk read it: trimmed, a booking's code in capitals
+	// without its dashes.
+	read := map[any]bool{strings.TrimSpace(code): true, device.CanonCode(code): true}
+	return s.answer(ctx, mark, topic, func(a map[string]any) bool { return read[a["code"]] })
 }
 
 // answer waits for the message on topic, received after mark, that match
