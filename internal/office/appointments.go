@@ -160,12 +160,17 @@ type appointmentView struct {
 	Missed bool `json:"missed,omitempty"`
 }
 
-// localAppointment is a with its times in the office's time zone.
+// localAppointment is a as the administrator reads it, its times in the
+// office's time zone.
 func (o *Office) localAppointment(a queue.Appointment) appointmentView {
-	missed := a.Missed(o.clock())
+	return appointmentView{Appointment: o.localTimes(a), Missed: a.Missed(o.clock())}
+}
+
+// localTimes is a with its times in the office's time zone.
+func (o *Office) localTimes(a queue.Appointment) queue.Appointment {
 	a.Start, a.End, a.Booked = o.local(a.Start), o.local(a.End), o.local(a.Booked)
 	a.Arrived, a.Cancelled = o.local(a.Arrived), o.local(a.Cancelled)
-	return appointmentView{Appointment: a, Missed: missed}
+	return a
 }
 
 // appointmentError is the administrator's error for a queue's refusal of

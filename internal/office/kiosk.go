@@ -410,6 +410,16 @@ func (o *Office) answerKiosk(kiosk string, r Result) {
 // ticket in the queue).
 func (k *kiosk) scannedTicket(ctx context.Context, r *ScanResult, t queue.Ticket) {
 	r.Ticket, r.State, r.Service, r.Reason = t.Label, string(t.State), t.Service, ""
+	cfg, now := k.o.conf(), k.o.clock()
+	svc := serviceOf(cfg, &t)
+	switch {
+	case t.State == queue.Expired, t.State == queue.Waiting && svc != nil && !cfg.OpenAt(svc, now):
+		// Sent home at the closing (a moment ago, or in a moment: the
+		// engine ends them as it comes to it).
+		r.Reason = "ended"
+		r.Message = endedToday(cfg, svc, t.Label, now)
+		return
+	}
 	switch t.State {
 	case queue.Waiting:
 		r.OK = true
@@ -445,6 +455,29 @@ func (k *kiosk) scannedTicket(ctx context.Context, r *ScanResult, t queue.Ticket
 	if k.scanPrints() {
 		k.copyOnScan(ctx, r, t)
 	}
+}
+
+// endedToday says of a ticket sent home at its service's closing that
+// today's service is over, and when the service is given again.
+func endedToday(cfg *config.Config, svc *config.Service, label string, now time.Time) string {
+	auk, aen := givenAgain(cfg, svc, now)
+	return "Талон " + label + " уже недійсний: прийом на сьогодні завершено." + auk + " / " +
+		"Ticket " + englishLabel(label) + " is no longer valid: today's service has ended." + aen
+}
+
+// givenAgain says when svc is given again after now, « Цю послугу
+// надаватимуть завтра з 09:00.», after a space; "" when not within a
+// week, or no counter serves it.
+func givenAgain(cfg *config.Config, svc *config.Service, now time.Time) (uk, en string) {
+	if svc == nil || !served(cfg, svc.ID) {
+		return "", ""
+	}
+	opens, ok := cfg.NextOpening(svc, now)
+	if !ok {
+		return "", ""
+	}
+	uk, en = availableText("Цю послугу", "This service", opens, now)
+	return " " + uk + ".", " " + en + "."
 }
 
 // scanPrints reports whether a scan of a ticket prints a copy of it
@@ -500,8 +533,7 @@ func (k *kiosk) copyOnScan(ctx context.Context, r *ScanResult, t queue.Ticket) {
 	}
 	k.acted[key] = now
 	r.Printed = true
-	uk, en, _ := strings.Cut(r.Message, " / ")
-	r.Message = uk + " Копію талона надруковано. / " + en + " A copy of the ticket has been printed."
+	r.Message = alsoSays(r.Message, "Копію талона надруковано.", "A copy of the ticket has been printed.")
 	k.beep(1)
 }
 
@@ -541,7 +573,20 @@ func (k *kiosk) noticeOnScan(ctx context.Context, r *ScanResult) {
 	}
 	k.acted[key] = now
 	r.Printed = true
-	r.Message = uk + " Пояснення надруковано. / " + en + " A note saying so has been printed."
+	r.Message = alsoSays(r.Message, "Пояснення надруковано.", "A note saying so has been printed.")
+}
+
+// alsoSays is a message "uk / en" with a sentence more in each language,
+// after a full stop ("Вас викликано: вікно 3" has none).
+func alsoSays(msg, uk, en string) string {
+	muk, men, _ := strings.Cut(msg, " / ")
+	stop := func(s string) string {
+		if strings.HasSuffix(s, ".") || strings.HasSuffix(s, "!") || strings.HasSuffix(s, "?") {
+			return s
+		}
+		return s + "."
+	}
+	return stop(muk) + " " + uk + " / " + stop(men) + " " + en
 }
 
 // readScanner runs the scanner until ctx ends, handing each scan to the
@@ -1039,7 +1084,8 @@ func (k *kiosk) serve(ctx context.Context, p press) Result {
 	case reason == "clock":
 		return refuse(r, reason, "Видача талонів тимчасово неможлива. Будь ласка, зверніться до працівника офісу. / Tickets cannot be issued right now. Please ask a member of staff.")
 	case reason == "full":
-		return refuse(r, reason, "На сьогодні талони на цю послугу більше не видаються: до кінця робочого дня вас уже не встигнуть прийняти. / No more tickets for this service today: you would not be served before closing time.")
+		auk, aen := givenAgain(k.o.conf(), svc, k.o.clock())
+		return refuse(r, reason, "На сьогодні талони на цю послугу більше не видаються: до кінця робочого дня вас уже не встигнуть прийняти."+auk+" / No more tickets for this service today: you would not be served before closing time."+aen)
 	case reason == "daily_cap":
 		return refuse(r, reason, "На сьогодні талони на цю послугу закінчилися. Будь ласка, приходьте іншого дня. / No more tickets for this service today. Please come back another day.")
 	case err != nil:

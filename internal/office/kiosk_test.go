@@ -1831,3 +1831,40 @@ func TestKioskClosedSaysWhenItOpens(t *testing.T) {
 	require.Equal(t, "closed", a.Reason)
 	require.Equal(t, "Послуга «Пенсійний фонд» зараз не надається. Її надаватимуть у середу з 11:00 / Pension Fund is not available now. It will be available on Wednesday from 11:00", a.Message)
 }
+
+// A ticket scanned once its service closed (sent home at the closing, or
+// about to be) says that today's service is over and when it is given
+// again, and prints no copy that tells its citizen to wait.
+func TestKioskScanAfterClosing(t *testing.T) {
+	kyiv, err := time.LoadLocation("Europe/Kyiv")
+	require.NoError(t, err)
+	clk := queuetest.NewClock(time.Date(2026, 12, 9, 14, 50, 0, 0, kyiv)) // a Wednesday
+	sc := startScanner(t)
+	r := startKiosk(t, rigOpts{
+		now:   clk.Now,
+		kiosk: func(k *config.Kiosk) { k.Scanner = "serial:" + sc.Path() },
+		config: func(c *config.Config) {
+			for _, d := range []string{"mon", "tue", "wed", "thu", "fri", "sat", "sun"} {
+				c.Office.Hours[d] = "closed"
+			}
+			c.Office.Hours["wed"], c.Office.Hours["thu"] = "09:00-15:00", "09:00-15:00"
+		},
+	})
+	res := r.prints(r.sp)
+	url := fmt.Sprintf("https://cherga.local/t/demo/%d", res.ID)
+	uk := "Талон " + res.Ticket + " уже недійсний: прийом на сьогодні завершено. Цю послугу надаватимуть завтра з 09:00."
+	en := "Ticket " + res.Ticket + " is no longer valid: today's service has ended. This service will be available tomorrow from 09:00."
+	clk.Set(time.Date(2026, 12, 9, 15, 0, 1, 0, kyiv))
+	// Before the engine sends it home: a kiosk of buttons prints why.
+	sr := r.scan(sc, url)
+	require.False(t, sr.OK)
+	require.Equal(t, "ended", sr.Reason)
+	require.Equal(t, uk+" Пояснення надруковано. / "+en+" A note saying so has been printed.", sr.Message)
+	require.NotContains(t, r.notice(r.sp).String(), "Очікування")
+	// Sent home, as the engine writes next.
+	require.NoError(t, r.o.Engine().Refused(r.ctx, "k1", "social", "closed"))
+	require.Equal(t, queue.Expired, r.tickets()[0].State)
+	sr = r.scan(sc, url)
+	require.Equal(t, "ended", sr.Reason)
+	require.Equal(t, uk+" / "+en, sr.Message, "the note was printed a moment ago")
+}

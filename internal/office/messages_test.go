@@ -52,3 +52,11 @@ func TestPausedMessage(t *testing.T) {
 		require.Equal(t, tc.want, pausedMessage(pe), tc.reason)
 	}
 }
+
+// A sentence added to a message comes after a full stop in each language.
+func TestAlsoSays(t *testing.T) {
+	require.Equal(t, "Вас викликано: вікно\u00a011. Копію талона надруковано. / You have been called: counter\u00a011. A copy of the ticket has been printed.",
+		alsoSays("Вас викликано: вікно\u00a011 / You have been called: counter\u00a011", "Копію талона надруковано.", "A copy of the ticket has been printed."))
+	require.Equal(t, "Талон А001 у черзі. Копію. / Ticket А001 is in the queue. A copy.",
+		alsoSays("Талон А001 у черзі. / Ticket А001 is in the queue.", "Копію.", "A copy."))
+}

@@ -208,7 +208,7 @@ func (o *Office) localEvent(ev queue.Event) queue.Event {
 		ev.Ticket = &tk
 	}
 	if ev.Appointment != nil {
-		a := o.localAppointment(*ev.Appointment).Appointment
+		a := o.localTimes(*ev.Appointment)
 		ev.Appointment = &a
 	}
 	return ev
