@@ -386,23 +386,22 @@ func (e *JustCalledError) Seconds() int { return int((e.Left + time.Second - 1) 
 
 func (e *JustCalledError) Unwrap() error { return ErrJustCalled }
 
-// ErrLostCall is returned (as a *LostCallError) by next, call, noshow and
-// done while the counter's ticket was called before an air-raid alert and
-// its citizen has not come since: the announcer dropped the call and
-// everyone went to the shelter, so ending their turn now (as done, as a
-// no-show) would end it unheard. A recall after the all-clear calls them
-// again; serve says they came.
+// ErrLostCall is returned (as a *LostCallError) by next, call and noshow
+// while the counter's ticket was called before an air-raid alert and its
+// citizen has not come since: the announcer dropped the call and everyone
+// went to the shelter, so ending their turn now (next ends it as done,
+// noshow as a no-show) would end it unheard. A recall after the
+// all-clear calls them again; serve says they came, and done that they
+// were served (a counter box without a serve button).
 var ErrLostCall = errors.New("queue: the counter's ticket was called before an air-raid alert")
 
 // LostCallError names the ticket whose call an alert interrupted.
 type LostCallError struct {
 	Label string
-	// Alert: the alert is in force still.
-	Alert bool
 }
 
 func (e *LostCallError) Error() string {
-	return "queue: ticket " + e.Label + " was called before an air-raid alert, and its citizen has not come since: recall it after the all-clear, or serve it if they are at the counter"
+	return "queue: ticket " + e.Label + " was called before an air-raid alert, and its citizen has not come since: recall it after the all-clear, serve it if they are at the counter, or end the visit with done"
 }
 
 func (e *LostCallError) Unwrap() error { return ErrLostCall }

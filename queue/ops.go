@@ -408,9 +408,7 @@ func (e *Engine) Counter(ctx context.Context, counter string, cmd Command) (Coun
 		case NoShowed:
 			res.Ended, err = t.noShow(c)
 		case Finish:
-			if err = t.lostCall(c); err == nil {
-				res.Ended, err = t.end(c, Done, EvDone)
-			}
+			res.Ended, err = t.end(c, Done, EvDone)
 		case Transfer:
 			res.Ended, err = t.transfer(c, cmd.To, cmd.ToCounter)
 		case Pause, Resume:
@@ -669,9 +667,10 @@ func (t *txn) justCalled(c *counterState) error {
 	return &JustCalledError{Label: tk.Label, Left: guard - since}
 }
 
-// lostCall refuses to end the counter's ticket (ErrLostCall) while it is
-// called, its citizen not come, and an air-raid alert was in force since
-// its latest call or recall.
+// lostCall refuses to end the counter's ticket unsaid (ErrLostCall: by
+// next, call, noshow; done says it was served) while it is called, its
+// citizen not come, and an air-raid alert was in force since its latest
+// call or recall.
 func (t *txn) lostCall(c *counterState) error {
 	tk := c.current
 	if tk == nil || tk.State != Called {
@@ -683,7 +682,7 @@ func (t *txn) lostCall(c *counterState) error {
 	}
 	// An alert in force began after the call: no call is made in one.
 	if _, alert := t.officeAlert(); alert || t.st.shelter.during(at, t.now) > 0 {
-		return &LostCallError{Label: tk.Label, Alert: alert}
+		return &LostCallError{Label: tk.Label}
 	}
 	return nil
 }

@@ -39,11 +39,7 @@ func TestOfficePause(t *testing.T) {
 	require.ErrorIs(t, err, queue.ErrPaused)
 	_, err = o.e.CallTicket(o.ctx, "2", "А002")
 	require.ErrorIs(t, err, queue.ErrPaused)
-	// The citizen at counter 1 may still be finished, once served: a
-	// citizen called and not come is in the shelter.
-	_, err = o.e.Counter(o.ctx, "1", queue.Command{Action: queue.Finish})
-	require.ErrorIs(t, err, queue.ErrLostCall)
-	o.do("1", queue.Serve)
+	// The citizen at counter 1 may still be finished.
 	require.Equal(t, "А001", o.do("1", queue.Finish).Ended.Label)
 
 	r := o.e.TakeRetained()
@@ -62,7 +58,7 @@ func TestOfficePause(t *testing.T) {
 		require.True(t, q.Queue.Paused, q.Service)
 	}
 	evs := o.events()
-	paused := evs[len(evs)-3] // then served and done
+	paused := evs[len(evs)-2]
 	require.Equal(t, queue.EvOfficePaused, paused.Type)
 	require.Equal(t, "повітряна тривога", paused.Reason)
 
@@ -302,9 +298,10 @@ func TestEventsOfAlertAndConfig(t *testing.T) {
 }
 
 // A citizen called just before an air-raid alert was in the shelter, and
-// the announcer dropped their call: their turn is not ended unheard, by
-// done in the alert, nor by next, call, done or noshow after the
-// all-clear, until a recall calls them again or serve says they came.
+// the announcer dropped their call: their turn is not ended unheard by
+// next, call or noshow after the all-clear, until a recall calls them
+// again or serve says they came; done says they were served (a box
+// without a serve button ends a visit so).
 func TestLostCall(t *testing.T) {
 	o := newOffice(t, nil, monday10)
 	o.issue("social")
@@ -314,19 +311,16 @@ func TestLostCall(t *testing.T) {
 	require.Equal(t, "А002", o.next("2"))
 	o.clk.Add(time.Minute)
 	require.NoError(t, o.e.SetPause(o.ctx, "", "повітряна тривога"))
-	_, err := o.e.Counter(o.ctx, "1", queue.Command{Action: queue.Finish})
-	var lc *queue.LostCallError
-	require.ErrorAs(t, err, &lc)
-	require.Equal(t, queue.LostCallError{Label: "А001", Alert: true}, *lc)
 	o.clk.Add(40 * time.Minute)
 	require.NoError(t, o.e.Resume(o.ctx, "", "відбій"))
 
-	for _, a := range []queue.Action{queue.Finish, queue.Next, queue.NoShowed} {
-		_, err = o.e.Counter(o.ctx, "1", queue.Command{Action: a})
+	var lc *queue.LostCallError
+	for _, a := range []queue.Action{queue.Next, queue.NoShowed} {
+		_, err := o.e.Counter(o.ctx, "1", queue.Command{Action: a})
 		require.ErrorAs(t, err, &lc, a)
-		require.False(t, lc.Alert)
+		require.Equal(t, "А001", lc.Label)
 	}
-	_, err = o.e.CallTicket(o.ctx, "1", "А003")
+	_, err := o.e.CallTicket(o.ctx, "1", "А003")
 	require.ErrorIs(t, err, queue.ErrLostCall)
 	require.Equal(t, queue.Called, o.ticket("А001").State, "nothing changed")
 
@@ -334,8 +328,7 @@ func TestLostCall(t *testing.T) {
 	o.do("1", queue.Recall)
 	o.clk.Add(time.Minute)
 	require.Equal(t, queue.NoShow, o.do("1", queue.NoShowed).Ended.State)
-	// Come to the counter: served.
-	o.do("2", queue.Serve)
+	// At the counter through the alert: done says it was served.
 	require.Equal(t, "А002", o.do("2", queue.Finish).Ended.Label)
 
 	// Another pause (a meeting) takes no call.
@@ -343,5 +336,5 @@ func TestLostCall(t *testing.T) {
 	require.NoError(t, o.e.SetPause(o.ctx, "", "нарада"))
 	o.clk.Add(10 * time.Minute)
 	require.NoError(t, o.e.Resume(o.ctx, "", ""))
-	require.Equal(t, "А003", o.do("1", queue.Finish).Ended.Label)
+	require.Equal(t, "А003", o.do("1", queue.NoShowed).Ended.Label)
 }

@@ -1092,7 +1092,6 @@ func TestVisitDuringAlertCountsWithoutIt(t *testing.T) {
 			o.clk.Set(at(9, 20*i))
 			o.next("4")
 		}
-		o.do("4", queue.Serve) // at the counter when the alert comes
 		end := at(10, 20)
 		o.clk.Set(at(10, 5))
 		if alert {
@@ -1134,7 +1133,6 @@ func TestVisitDuringMeetingCountsWhole(t *testing.T) {
 	require.NoError(t, o.e.Resume(o.ctx, "", ""))
 	o.clk.Set(at(10, 0))
 	o.next("4") // З001 served in 1 h; З002 from 10:00
-	o.do("4", queue.Serve)
 	o.clk.Set(at(10, 10))
 	require.NoError(t, o.e.SetPause(o.ctx, "", "нарада"))
 	o.clk.Set(at(10, 20))

@@ -36,10 +36,8 @@ func refusal(err error) (reason, message string) {
 			return "just_called", "Талон " + jc.Label + " щойно викликано: повторний виклик — через " + left + " с / Ticket " + en + " was just called: recall in " + left + " s"
 		}
 		return "just_called", "Талон " + jc.Label + " щойно викликано: наступного — через " + left + " с; якщо прийом завершено, натисніть «Завершено» / Ticket " + en + " was just called: next in " + left + " s; if the visit is over, press Done"
-	case errors.As(err, &lc) && lc.Alert:
-		return "lost_call", "Талон " + lc.Label + " викликано перед тривогою: якщо громадянин біля вас, натисніть «Підійшов» / Ticket " + englishLabel(lc.Label) + " was called before the alert: if the citizen is here, press Serve"
 	case errors.As(err, &lc):
-		return "lost_call", "Талон " + lc.Label + " викликано перед тривогою: натисніть «Повторити» або, якщо громадянин біля вас, «Підійшов» / Ticket " + englishLabel(lc.Label) + " was called before the alert: press Recall, or Serve if the citizen is here"
+		return "lost_call", "Талон " + lc.Label + " викликано перед тривогою: натисніть «Повторити»; якщо прийом завершено — «Завершено» / Ticket " + englishLabel(lc.Label) + " was called before the alert: press Recall; if the visit is over, press Done"
 	case errors.As(err, &tp):
 		return "to_counter_paused", "Робоче місце " + tp.Counter + " на перерві: передайте талон на інше робоче місце / Counter " + tp.Counter + " is paused: transfer the ticket to another counter"
 	case errors.As(err, &pe) && pe.Service == "" && pe.IsAlert():
