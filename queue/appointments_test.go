@@ -470,3 +470,35 @@ func TestRenamedServiceKeepsBookings(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, "pfu/2026-12-09/11:00", a.Slot)
 }
+
+// An alert from the evening before that ended this morning is counted,
+// also by an engine started again after it: a booking's check-in, and the
+// day's alert figures, from midnight though the day began later.
+func TestOvernightAlertAfterRestart(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "cherga.db")
+	clk := queuetest.NewClock(time.Date(2026, 11, 24, 21, 0, 0, 0, kyiv)) // a Tuesday
+	e := queuetest.OpenPath(t, path, bookingOffice(), &queue.Opts{Now: clk.Now})
+	a, err := e.Book(ctx, "pension/2026-11-25/10:00", "Олена", "")
+	require.NoError(t, err)
+	clk.Set(time.Date(2026, 11, 24, 22, 0, 0, 0, kyiv))
+	require.NoError(t, e.SetPause(ctx, "", "повітряна тривога"))
+	clk.Set(time.Date(2026, 11, 25, 9, 0, 0, 0, kyiv)) // nothing ran overnight
+	_, err = e.Issue(ctx, queue.IssueRequest{Service: "social"})
+	require.ErrorIs(t, err, queue.ErrPaused)
+	clk.Set(time.Date(2026, 11, 25, 10, 20, 0, 0, kyiv))
+	require.NoError(t, e.Resume(ctx, "", "відбій"))
+	st, err := e.Stats(ctx, "")
+	require.NoError(t, err)
+	require.Equal(t, queue.Alerts{N: 0, Duration: 10*time.Hour + 20*time.Minute}, st.Alerts)
+	require.NoError(t, e.Close())
+
+	// 10:40: the slot's 30 minutes, 20 of them in the shelter.
+	clk.Set(time.Date(2026, 11, 25, 10, 40, 0, 0, kyiv))
+	e = queuetest.OpenPath(t, path, bookingOffice(), &queue.Opts{Now: clk.Now})
+	b, err := e.AppointmentByCode(ctx, a.Code)
+	require.NoError(t, err)
+	require.False(t, b.Missed(clk.Now()))
+	_, err = e.Issue(ctx, queue.IssueRequest{Appointment: a.Code})
+	require.NoError(t, err)
+}

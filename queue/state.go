@@ -341,6 +341,10 @@ func (e *Engine) reload() error {
 				if ev.Type == EvTransferred { // as txn.dropFromHall
 					st.hall.Drop(func(c display.HallCall) bool { return c.Ticket == ev.Ticket.Label })
 				}
+			case EvDayStarted:
+				if ev.Alert { // in force since the day before: ended today, or not
+					st.shelter.pause(ev.At)
+				}
 			case EvOfficePaused:
 				st.shelter.paused(ev.At, ev.Alert)
 			case EvOfficeResumed:

@@ -257,9 +257,10 @@ type DayStats struct {
 }
 
 // Alerts are the air-raid alerts of a day (office pauses that were one):
-// how many were in force in it, and for how long of it (today's until
-// now). Everyone was in the shelter: a wait counts that time, as the
-// citizen waited it, a service does not.
+// how many began in it, and for how long of it one was in force (today's
+// until now; one carried over from the day before, from midnight).
+// Everyone was in the shelter: a wait counts that time, as the citizen
+// waited it, a service does not.
 type Alerts struct {
 	N        int
 	Duration time.Duration
@@ -344,7 +345,7 @@ func (s DayStats) MarshalJSON() ([]byte, error) {
 		}
 		b = fmt.Appendf(b, `,"hours":%s`, hours)
 	}
-	if s.Alerts.N > 0 {
+	if s.Alerts != (Alerts{}) {
 		alerts, _ := json.Marshal(s.Alerts)
 		b = fmt.Appendf(b, `,"alerts":%s`, alerts)
 	}
@@ -423,6 +424,8 @@ type dayAcc struct {
 	called     map[uint64]time.Time   // ticket → when its visit at a counter began, until it ended
 	shelter    sheltered              // when the office was paused for an alert
 	until      time.Time              // the figures' time: the end of an alert in force
+	start      time.Time              // the day's: an alert carried over began then for it
+	carried    bool                   // an alert was in force as the day began
 }
 
 // hourAcc sums up the tickets issued in one hour.
@@ -539,8 +542,9 @@ func (d *dayAcc) event(ev *eventRecord) {
 			a.f.refused(ev.Reason, 1)
 		}
 	case EvDayStarted:
-		if ev.Alert {
-			d.shelter.pause(ev.At) // in force since the day before
+		if ev.Alert { // in force since the day before
+			d.carried = true
+			d.shelter.pause(cmp.Or(d.start, ev.At))
 		}
 	case EvOfficePaused:
 		d.shelter.paused(ev.At, ev.Alert)
@@ -623,6 +627,9 @@ func (d *dayAcc) stats(day string) *DayStats {
 		}
 	}
 	st.Alerts = d.shelter.alerts(d.until)
+	if d.carried {
+		st.Alerts.N-- // the day before's: a range counts it once
+	}
 	return st
 }
 
@@ -639,6 +646,7 @@ func computeDay(tx *bolt.Tx, day string, loc *time.Location, now time.Time) (*Da
 	d := newDayAcc(loc)
 	d.until = now
 	if start, err := time.ParseInLocation(dayLayout, day, loc); err == nil {
+		d.start = start
 		if end := start.AddDate(0, 0, 1); end.Before(now) {
 			d.until = end
 		}
