@@ -346,6 +346,11 @@ func (cl *Client) reconnect() {
 				return
 			case <-time.After(wait):
 			}
+			// A loss told before this attempt was of a connection before
+			// it.
+			cl.mu.Lock()
+			cl.lostAgain = false
+			cl.mu.Unlock()
 			tok := cl.c.Connect() // onConnect takes it from there
 			select {
 			case <-cl.done:
