@@ -65,6 +65,8 @@ func TestEnvMismatch(t *testing.T) {
 		{"tcp://127.0.0.1:1883", "tcp://127.0.0.1:1883"},
 		{"mqtt://localhost", "tcp://127.0.0.1:1883"},
 		{"mqtts://MQTT.example.gov.ua", "ssl://mqtt.example.gov.ua:8883"},
+		{"tcp://127.0.0.1:1883", "tcp://[::]:1883"}, // the embedded broker on every address (listen: 0.0.0.0:1883)
+		{"tcp://localhost:1883", "tcp://0.0.0.0:1883"},
 	} {
 		require.Empty(t, brokerEnvMismatch(same[0], same[1]), same)
 	}

@@ -352,7 +352,8 @@ func brokerEnvMismatch(env, used string) string {
 
 // sameBroker reports whether two broker URLs reach one broker: the same
 // scheme (mqtt:// is tcp://; mqtts://, tls://, tcps:// are ssl://), host
-// (localhost is 127.0.0.1) and port (1883, or 8883 over TLS, when none).
+// (localhost, and an embedded broker's listening on every address, 0.0.0.0
+// or ::, are 127.0.0.1) and port (1883, or 8883 over TLS, when none).
 func sameBroker(a, b string) bool {
 	norm := func(s string) string {
 		u, err := url.Parse(s)
@@ -364,7 +365,7 @@ func sameBroker(a, b string) bool {
 			scheme = u.Scheme
 		}
 		host, port := strings.ToLower(u.Hostname()), u.Port()
-		if host == "localhost" || host == "::1" {
+		if host == "localhost" || host == "::1" || host == "" || net.ParseIP(host) != nil && net.ParseIP(host).IsUnspecified() {
 			host = "127.0.0.1"
 		}
 		if port == "" {
