@@ -511,30 +511,42 @@ func (k *kiosk) actedOn(key string, now time.Time) bool {
 }
 
 // copyOnScan prints a copy of the scanned ticket t, waiting or called,
-// with where its citizen stands now or where to go, unless one was printed
-// within scanActEvery; a copy that cannot be printed (the paper out, the
-// printer known not ready) beeps three times, and the answer says nothing
-// of one. A failed one is not tried again for scanRetryAfter: a code held
-// up to a printer gone silent would hold the kiosk at each read.
+// with where its citizen stands now or where to go, as printOnScan allows;
+// a copy that cannot be printed (the paper out, the printer known not
+// ready) beeps three times, and the answer says nothing of one.
 func (k *kiosk) copyOnScan(ctx context.Context, r *ScanResult, t queue.Ticket) {
-	now, key := time.Now(), "ticket "+strconv.FormatUint(t.ID, 10)
-	if k.actedOn(key, now) {
-		return
+	printed, err := k.printOnScan("ticket "+strconv.FormatUint(t.ID, 10), func() error { return k.reprint(ctx, t) })
+	switch {
+	case err != nil:
+		k.o.log.Warn("kiosk: no copy of the ticket scanned", "kiosk", k.cfg.ID, "ticket", t.Label, "err", err)
+		k.beep(3)
+	case printed:
+		r.Printed = true
+		r.Message = alsoSays(r.Message, "Копію талона надруковано.", "A copy of the ticket has been printed.")
+		k.beep(1)
 	}
-	err := k.statusErr // a printer that cannot print: not tried
+}
+
+// printOnScan prints what a scan of the code key asks for, unless it was
+// printed within scanActEvery (a scanner reads a code held up to it again
+// and again), or the printer is known not to print; one that failed is
+// not tried again for scanRetryAfter: a code held up to a printer gone
+// silent would hold the kiosk at each read.
+func (k *kiosk) printOnScan(key string, print func() error) (printed bool, err error) {
+	now := time.Now()
+	if k.actedOn(key, now) {
+		return false, nil
+	}
+	err = k.statusErr // a printer that cannot print: not tried
 	if err == nil {
-		err = k.reprint(ctx, t)
+		err = print()
 	}
 	if err != nil {
-		k.o.log.Warn("kiosk: no copy of the ticket scanned", "kiosk", k.cfg.ID, "ticket", t.Label, "err", err)
 		k.acted[key] = now.Add(scanRetryAfter - scanActEvery)
-		k.beep(3)
-		return
+		return false, err
 	}
 	k.acted[key] = now
-	r.Printed = true
-	r.Message = alsoSays(r.Message, "Копію талона надруковано.", "A copy of the ticket has been printed.")
-	k.beep(1)
+	return true, nil
 }
 
 // noticeOnScan answers, at a kiosk without a screen, a scan that gave
@@ -551,29 +563,30 @@ func (k *kiosk) noticeOnScan(ctx context.Context, r *ScanResult) {
 		title = ""
 	}
 	uk, en, _ := strings.Cut(r.Message, " / ")
-	now, key := time.Now(), "notice "+r.Code
-	if title == "" || uk == "" || k.statusErr != nil || k.actedOn(key, now) {
+	if title == "" || uk == "" {
 		return
 	}
-	cfg := k.o.conf()
-	doc, err := k.profile.Notice(&printer.Notice{Header: cfg.Office.Name, HeaderEn: cfg.Office.NameEn, Title: title,
-		Text: uk, TextEn: en, At: k.o.clock().In(k.o.loc)})
-	if err == nil {
-		err = k.ready(ctx)
-	}
-	if err == nil {
-		if err = k.print(ctx, doc, "(a notice)"); err != nil {
-			k.printFailed(ctx, err)
+	printed, err := k.printOnScan("notice "+r.Code, func() error {
+		cfg := k.o.conf()
+		doc, err := k.profile.Notice(&printer.Notice{Header: cfg.Office.Name, HeaderEn: cfg.Office.NameEn, Title: title,
+			Text: uk, TextEn: en, At: k.o.clock().In(k.o.loc)})
+		if err == nil {
+			err = k.ready(ctx)
 		}
-	}
-	if err != nil {
+		if err == nil {
+			if err = k.print(ctx, doc, "(a notice)"); err != nil {
+				k.printFailed(ctx, err)
+			}
+		}
+		return err
+	})
+	switch {
+	case err != nil:
 		k.o.log.Warn("kiosk: no notice of the scan printed", "kiosk", k.cfg.ID, "reason", r.Reason, "err", err)
-		k.acted[key] = now.Add(scanRetryAfter - scanActEvery)
-		return
+	case printed:
+		r.Printed = true
+		r.Message = alsoSays(r.Message, "Пояснення надруковано.", "A note saying so has been printed.")
 	}
-	k.acted[key] = now
-	r.Printed = true
-	r.Message = alsoSays(r.Message, "Пояснення надруковано.", "A note saying so has been printed.")
 }
 
 // alsoSays is a message "uk / en" with a sentence more in each language,
