@@ -410,7 +410,7 @@ func (o *Office) answerKiosk(kiosk string, r Result) {
 // ticket in the queue).
 func (k *kiosk) scannedTicket(ctx context.Context, r *ScanResult, t queue.Ticket) {
 	r.Ticket, r.State, r.Service, r.Reason = t.Label, string(t.State), t.Service, ""
-	cfg, now := k.o.conf(), k.o.clock()
+	cfg, now := k.o.conf(), k.o.clock().In(k.o.loc) // the office's hours, not the machine's zone
 	svc := serviceOf(cfg, &t)
 	switch {
 	case t.State == queue.Expired, t.State == queue.Waiting && svc != nil && !cfg.OpenAt(svc, now):

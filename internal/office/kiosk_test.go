@@ -1838,7 +1838,9 @@ func TestKioskClosedSaysWhenItOpens(t *testing.T) {
 func TestKioskScanAfterClosing(t *testing.T) {
 	kyiv, err := time.LoadLocation("Europe/Kyiv")
 	require.NoError(t, err)
-	clk := queuetest.NewClock(time.Date(2026, 12, 9, 14, 50, 0, 0, kyiv)) // a Wednesday
+	// A machine on UTC (a fresh Raspberry Pi OS is on London's): the
+	// office's hours are Kyiv's all the same.
+	clk := queuetest.NewClock(time.Date(2026, 12, 9, 14, 50, 0, 0, kyiv).UTC()) // a Wednesday
 	sc := startScanner(t)
 	r := startKiosk(t, rigOpts{
 		now:   clk.Now,
@@ -1854,7 +1856,7 @@ func TestKioskScanAfterClosing(t *testing.T) {
 	url := fmt.Sprintf("https://cherga.local/t/demo/%d", res.ID)
 	uk := "Талон " + res.Ticket + " уже недійсний: прийом на сьогодні завершено. Цю послугу надаватимуть завтра з 09:00."
 	en := "Ticket " + res.Ticket + " is no longer valid: today's service has ended. This service will be available tomorrow from 09:00."
-	clk.Set(time.Date(2026, 12, 9, 15, 0, 1, 0, kyiv))
+	clk.Set(time.Date(2026, 12, 9, 15, 0, 1, 0, kyiv).UTC())
 	// Before the engine sends it home: a kiosk of buttons prints why.
 	sr := r.scan(sc, url)
 	require.False(t, sr.OK)
