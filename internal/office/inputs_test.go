@@ -1840,7 +1840,7 @@ func TestKioskRepeatPress(t *testing.T) {
 	h.shortPress(t, "GPIO17")
 	m, err := l.Wait(ctx, "qms/demo/kiosk/k1/ticket", containing(`"reason":"repeat"`))
 	require.NoError(t, err)
-	require.Contains(t, string(m.Payload), "один талон на одне натискання")
+	require.Contains(t, string(m.Payload), "Талон уже друкується: одне натискання — один талон.")
 	tks, err := o.Engine().Tickets(ctx)
 	require.NoError(t, err)
 	require.Len(t, tks, 1)

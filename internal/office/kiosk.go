@@ -589,6 +589,11 @@ func (k *kiosk) noticeOnScan(ctx context.Context, r *ScanResult) {
 	}
 }
 
+// msgRepeat answers a press of a GPIO button within its press interval
+// of the one that gave a ticket: a mash, a bounce, or the next citizen
+// a moment after (so not «your ticket»).
+const msgRepeat = "Талон уже друкується: одне натискання — один талон. Наступний — через кілька секунд. / A ticket is already printing: one ticket per press. The next one in a few seconds."
+
 // alsoSays is a message "uk / en" with a sentence more in each language,
 // after a full stop ("Вас викликано: вікно 3" has none).
 func alsoSays(msg, uk, en string) string {
@@ -734,7 +739,7 @@ func (k *kiosk) run(ctx context.Context) {
 				k.o.log.Info("kiosk: a press delivered again is answered again, not served", "kiosk", k.cfg.ID, "press", p.id)
 				r.Again = true
 			case p.repeat:
-				r = refuse(Result{Press: p.id, Service: p.service, At: k.o.now()}, "repeat", "Ваш талон уже друкується: один талон на одне натискання. / Your ticket is already printing: one ticket per press.")
+				r = refuse(Result{Press: p.id, Service: p.service, At: k.o.now()}, "repeat", msgRepeat)
 				if prev, ok := k.lastOf[p.source]; ok && !prev.OK {
 					// The press it repeats gave nothing: say again why (an
 					// air-raid alert sends the citizen to the shelter, not
