@@ -517,8 +517,12 @@ func (cl *Client) onStatus(_ paho.Client, m paho.Message) {
 		go cl.restoreStatus(mine)
 	}
 	if say {
-		cl.log.Error("bus: another controller publishes as this site while this one runs: two controllers for one site take turns on the broker, and both give out tickets. Stop one; give each office its own site",
-			"site_status", cl.opts.Root+"/status", "its_started", st.Started, "its_version", st.Version, "its_online", st.Online, "client_id", cl.opts.ClientID)
+		args := []any{"site_status", cl.opts.Root + "/status", "its_started", st.Started, "its_version", st.Version, "its_online", st.Online, "client_id", cl.opts.ClientID}
+		if !st.Online {
+			// Its last will: it runs all the same.
+			args = append(args, "hint", "its online=false is its last will, which the broker published when this one connected with the same client id and dropped it: it runs, and connects again")
+		}
+		cl.log.Error("bus: another controller publishes as this site while this one runs: two controllers for one site take turns on the broker, and both give out tickets. Stop one; give each office its own site", args...)
 	}
 }
 

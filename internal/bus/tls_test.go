@@ -446,3 +446,27 @@ func TestOwnWillRestoredQuietly(t *testing.T) {
 	require.NoError(t, err)
 	require.Zero(t, log.Count("another publisher overwrote"), "%s", log.String())
 }
+
+// A twin found by its last will (the broker published it when this one
+// took the client id) is said with what that status is: it runs, though
+// its status says offline.
+func TestTwinsLastWillSaidSo(t *testing.T) {
+	srv := bustest.Broker(t, bustest.Opts{})
+	var log testkit.Log
+	_, connected := connectWith(t, runOpts(bus.Opts{URL: srv.URL}, "r1"), &log)
+	await(t, connected, "not connected")
+	l, err := sim.Listen(srv.URL, "qms/t/nothing")
+	require.NoError(t, err)
+	defer l.Close()
+	// The twin took the client id; this one took it back, and the broker
+	// publishes the twin's will.
+	cl, ok := srv.MQTT.Clients.Get("cherga-t")
+	require.True(t, ok)
+	srv.Drop(cl, errors.New("taken over"))
+	await(t, connected, "not connected again")
+	require.NoError(t, l.Publish("qms/t/status", []byte(`{"online":false,"run":"r2"}`), true))
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	log.Await(t, ctx, "another controller publishes as this site", "the twin went unsaid")
+	require.Contains(t, log.String(), "its online=false is its last will")
+}
