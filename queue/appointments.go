@@ -301,22 +301,20 @@ func (e *Engine) strayBookings() bool {
 		c := b.Cursor()
 		for k, _ := c.Seek(slotPrefix(e.st.day)); k != nil && strings.HasPrefix(string(k), "s/") && !stray; k, _ = c.Next() {
 			parts := strings.Split(string(k), "/")
-			if len(parts) == 5 && e.service(parts[2]) == nil {
-				a, err := getAppointment(tx, parts[4])
-				stray = err == nil && a != nil && a.State == Booked
-			}
+			stray = len(parts) == 5 && e.service(parts[2]) == nil
+
 		}
 		return nil
 	})
 	return stray
 }
 
-// rehomeBookings gives the bookings still to come of a service no longer
-// configured to the service that prints its prefix now (it was renamed),
-// as rehome does its waiting tickets: their citizens check in as booked,
-// and the renamed service's slots count them. Those of a service taken
-// away stay as they are: their check-in is refused, and config.set's
-// answer names them.
+// rehomeBookings gives the bookings of today and after of a service no
+// longer configured to the service that prints its prefix now (it was
+// renamed), as rehome does its tickets: their citizens check in as
+// booked, and the renamed service's slots count them, those checked in
+// already too. Those of a service taken away stay as they are: their
+// check-in is refused, and config.set's answer names them.
 func (t *txn) rehomeBookings() {
 	b := t.tx.Bucket(bucketAppointments)
 	if b == nil {
@@ -343,7 +341,7 @@ func (t *txn) rehomeBookings() {
 			})
 			continue
 		}
-		if a == nil || a.State != Booked {
+		if a == nil {
 			continue
 		}
 		if svc := t.e.byPrefix[t.formerPrefix(a.Service)]; svc != nil {

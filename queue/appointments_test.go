@@ -411,9 +411,9 @@ func TestCheckInAfterAlert(t *testing.T) {
 	require.Equal(t, "late", ae.Why)
 }
 
-// A service renamed (a new id, its prefix the same) takes its bookings
-// still to come: they are checked in as booked, and its slots count them.
-// Those of the service's day that were checked in stay as they were.
+// A service renamed (a new id, its prefix the same) takes its bookings:
+// they are checked in as booked, and its slots count them, those checked
+// in already too (else their places would be booked again).
 func TestRenamedServiceKeepsBookings(t *testing.T) {
 	e, _ := bookingEngine(t, time.Date(2026, 11, 25, 10, 0, 0, 0, kyiv))
 	ctx := context.Background()
@@ -436,7 +436,7 @@ func TestRenamedServiceKeepsBookings(t *testing.T) {
 	_, err = e.SetConfigVersion(ctx, renamed, queue.Change{}, queue.ConfigVersion{Source: "admin"})
 	require.NoError(t, err)
 
-	for code, slot := range map[string]string{today.Code: "pfu/2026-11-25/14:00", next.Code: "pfu/2026-12-09/11:00", arrived.Code: "pension/2026-11-25/10:30"} {
+	for code, slot := range map[string]string{today.Code: "pfu/2026-11-25/14:00", next.Code: "pfu/2026-12-09/11:00", arrived.Code: "pfu/2026-11-25/10:30"} {
 		a, err := e.AppointmentByCode(ctx, code)
 		require.NoError(t, err)
 		require.Equal(t, slot, a.Slot)
@@ -445,8 +445,11 @@ func TestRenamedServiceKeepsBookings(t *testing.T) {
 	slots, err := e.Slots(ctx, "pfu", "2026-11-25")
 	require.NoError(t, err)
 	for _, s := range slots {
-		if s.Slot == "pfu/2026-11-25/14:00" {
+		switch s.Slot {
+		case "pfu/2026-11-25/14:00":
 			require.Zero(t, s.Free, "its two bookings hold it")
+		case "pfu/2026-11-25/10:30":
+			require.Equal(t, 1, s.Free, "one of two taken by the visit checked in")
 		}
 	}
 	list, err := e.Appointments(ctx, "2026-12-09", "pfu")
