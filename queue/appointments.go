@@ -298,15 +298,26 @@ func (e *Engine) strayBookings() bool {
 		if b == nil {
 			return nil
 		}
-		c := b.Cursor()
-		for k, _ := c.Seek(slotPrefix(e.st.day)); k != nil && strings.HasPrefix(string(k), "s/") && !stray; k, _ = c.Next() {
-			parts := strings.Split(string(k), "/")
-			stray = len(parts) == 5 && e.service(parts[2]) == nil
-
-		}
+		e.strayKeys(b, e.st.day, func([]byte, string) bool {
+			stray = true
+			return false
+		})
 		return nil
 	})
 	return stray
+}
+
+// strayKeys calls f with the slot key and code of each booking in b of
+// day and after whose service is no longer configured, until f returns
+// false.
+func (e *Engine) strayKeys(b *bolt.Bucket, day string, f func(key []byte, code string) bool) {
+	c := b.Cursor()
+	for k, _ := c.Seek(slotPrefix(day)); k != nil && strings.HasPrefix(string(k), "s/"); k, _ = c.Next() {
+		parts := strings.Split(string(k), "/") // s, day, service, hh:mm, code
+		if len(parts) == 5 && e.service(parts[2]) == nil && !f(k, parts[4]) {
+			return
+		}
+	}
 }
 
 // rehomeBookings gives the bookings of today and after of a service no
@@ -325,13 +336,8 @@ func (t *txn) rehomeBookings() {
 		to string
 	}
 	var moves []move
-	c := b.Cursor()
-	for k, _ := c.Seek(slotPrefix(t.st.day)); k != nil && strings.HasPrefix(string(k), "s/"); k, _ = c.Next() {
-		parts := strings.Split(string(k), "/") // s, day, service, hh:mm, code
-		if len(parts) != 5 || t.e.service(parts[2]) != nil {
-			continue
-		}
-		a, err := getAppointment(t.tx, parts[4])
+	t.e.strayKeys(b, t.st.day, func(k []byte, code string) bool {
+		a, err := getAppointment(t.tx, code)
 		if err != nil {
 			// One booking's damage keeps no office from opening: its
 			// check-in says it.
@@ -339,15 +345,16 @@ func (t *txn) rehomeBookings() {
 			t.logAfter(func() {
 				t.e.log.Error("queue: a booking of a service renamed or taken away cannot be read", "key", key, "err", err)
 			})
-			continue
+			return true
 		}
 		if a == nil {
-			continue
+			return true
 		}
 		if svc := t.e.byPrefix[t.formerPrefix(a.Service)]; svc != nil {
 			moves = append(moves, move{a, svc.ID})
 		}
-	}
+		return true
+	})
 	for _, m := range moves {
 		a, to := m.a, m.to
 		t.fail(b.Delete(slotKey(a)))
@@ -555,8 +562,11 @@ func (e *Engine) Upcoming(ctx context.Context) ([]Appointment, error) {
 				if err != nil {
 					return err
 				}
-				if a != nil && a.State == Booked && !t.now.After(t.checkInEnd(a)) {
-					out = append(out, t.read(*a))
+				if a == nil {
+					continue
+				}
+				if r := t.read(*a); r.State == Booked && !r.Missed(t.now) {
+					out = append(out, r)
 				}
 			}
 			return nil

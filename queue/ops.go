@@ -656,11 +656,7 @@ func (t *txn) justCalled(c *counterState) error {
 	if tk == nil || tk.State != Called || guard <= 0 {
 		return nil
 	}
-	at := tk.Called
-	if c.calledAt.After(at) {
-		at = c.calledAt // recalled since
-	}
-	since := t.now.Sub(at)
+	since := t.now.Sub(c.calledLast())
 	if since < 0 || since >= guard {
 		return nil
 	}
@@ -676,12 +672,8 @@ func (t *txn) lostCall(c *counterState) error {
 	if tk == nil || tk.State != Called {
 		return nil
 	}
-	at := tk.Called
-	if c.calledAt.After(at) {
-		at = c.calledAt // recalled since
-	}
 	// An alert in force began after the call: no call is made in one.
-	if _, alert := t.officeAlert(); alert || t.st.shelter.during(at, t.now) > 0 {
+	if _, alert := t.officeAlert(); alert || t.st.shelter.during(c.calledLast(), t.now) > 0 {
 		return &LostCallError{Label: tk.Label}
 	}
 	return nil

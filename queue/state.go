@@ -222,6 +222,15 @@ type hold struct {
 
 func holdOf(tk *Ticket) hold { return hold{tk.ID, tk.ForCounter, tk.NotBefore} }
 
+// calledLast is when the counter's current ticket was called, or
+// recalled since.
+func (c *counterState) calledLast() time.Time {
+	if c.calledAt.After(c.current.Called) {
+		return c.calledAt
+	}
+	return c.current.Called
+}
+
 // persisted part of a counter.
 type counterRecord struct {
 	Paused bool `json:"paused"`
