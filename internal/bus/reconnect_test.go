@@ -77,6 +77,20 @@ func (l *lossyLink) cut() {
 	l.cs = nil
 }
 
+// connectOverLink connects a client with id, root qms/{id}, to a broker
+// of its own through a lossyLink; conns counts its connections.
+func connectOverLink(t *testing.T, id string) (*Client, *lossyLink, *atomic.Int32) {
+	t.Helper()
+	srv := bustest.Broker(t, bustest.Opts{})
+	link := startLossyLink(t, strings.TrimPrefix(srv.URL, "tcp://"))
+	conns := new(atomic.Int32)
+	cl, err := Connect(context.Background(), Opts{URL: "tcp://" + link.ln.Addr().String(), ClientID: id, Root: "qms/" + id,
+		Logger: slog.New(slog.DiscardHandler), OnConnect: func() { conns.Add(1) }})
+	require.NoError(t, err)
+	t.Cleanup(func() { cl.Close() })
+	return cl, link, conns
+}
+
 // idsInUse is how many MQTT message ids the client's paho holds, read
 // under paho's own lock of them.
 func idsInUse(t *testing.T, cl *Client) int {
@@ -97,13 +111,7 @@ func idsInUse(t *testing.T, cl *Client) int {
 // all 65,535 were taken no publication went out at all, the connection
 // looking fine.
 func TestReconnectFreesMessageIDs(t *testing.T) {
-	srv := bustest.Broker(t, bustest.Opts{})
-	link := startLossyLink(t, strings.TrimPrefix(srv.URL, "tcp://"))
-	var conns atomic.Int32
-	cl, err := Connect(context.Background(), Opts{URL: "tcp://" + link.ln.Addr().String(), ClientID: "ids", Root: "qms/ids",
-		Logger: slog.New(slog.DiscardHandler), OnConnect: func() { conns.Add(1) }})
-	require.NoError(t, err)
-	defer cl.Close()
+	cl, link, conns := connectOverLink(t, "ids")
 	connected := func(n int32) {
 		t.Helper()
 		deadline := time.Now().Add(20 * time.Second)
@@ -131,13 +139,7 @@ func TestReconnectFreesMessageIDs(t *testing.T) {
 // is still on its way out, is made again: the client does not stay
 // offline for good (a twin with its client id did that).
 func TestLostWhileReconnecting(t *testing.T) {
-	srv := bustest.Broker(t, bustest.Opts{})
-	link := startLossyLink(t, strings.TrimPrefix(srv.URL, "tcp://"))
-	var conns atomic.Int32
-	cl, err := Connect(context.Background(), Opts{URL: "tcp://" + link.ln.Addr().String(), ClientID: "again", Root: "qms/again",
-		Logger: slog.New(slog.DiscardHandler), OnConnect: func() { conns.Add(1) }})
-	require.NoError(t, err)
-	defer cl.Close()
+	cl, link, conns := connectOverLink(t, "again")
 	// The first reconnect's connection is lost before it ends.
 	var once sync.Once
 	connectedAgain = func() {
