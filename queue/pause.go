@@ -10,6 +10,7 @@ import (
 	"slices"
 	"strings"
 	"time"
+	"unicode"
 )
 
 // Paused is an administrator's pause: of the whole office (an air-raid
@@ -32,12 +33,17 @@ type Paused struct {
 }
 
 // The words by which IsAlert tells an air-raid alert from a reason, in
-// order: the all-clear is none; words of the air raid itself are one;
-// another emergency sends people out of the building, not to the shelter
-// (a fire alarm is «пожежна тривога»); and then any alarm is one.
+// order: the all-clear is none (but a pause "until the all-clear", «до
+// відбою», is the alert itself: untilAllClear are left out first); words
+// of the air raid itself are one (airRaidTokens as whole words: «каб» is
+// in «кабінет»); another emergency sends people out of the building, not
+// to the shelter (a fire alarm is «пожежна тривога»); and then any alarm
+// is one.
 var (
+	untilAllClear  = []string{"до відбою", "чекаємо відбою", "очікуємо відбою", "очікування відбою", "until the all", "until all", "till the all", "till all", "waiting for the all", "awaiting the all"}
 	allClearWords  = []string{"відбій", "відбою", "all clear", "all-clear"}
-	airRaidWords   = []string{"повітрян", "укрит", "ракет", "шахед", "дрон", "бпла", "обстріл", "балістик", "air-raid", "air raid", "shelter", "missile", "drone", "uav", "shelling"}
+	airRaidWords   = []string{"повітрян", "укрит", "ракет", "шахед", "дрон", "бпла", "обстріл", "балістик", "вибухи", "air-raid", "air raid", "shelter", "missile", "drone", "uav", "shelling", "explosions"}
+	airRaidTokens  = []string{"каб", "каби", "кабів", "кабами"}
 	otherEmergency = []string{"пожеж", "евакуац", "мінуван", "вибухівк", "газу", "fire", "evacuat", "bomb", "gas leak"}
 	alarmWords     = []string{"тривог", "тревог", "сирен", "alert", "siren"}
 )
@@ -50,22 +56,33 @@ func (p Paused) IsAlert() bool {
 	if p.AlertSaid {
 		return p.Alert
 	}
+	r := p.words()
 	switch {
-	case p.says(allClearWords):
+	case says(r, allClearWords):
 		return false
-	case p.says(airRaidWords):
+	case says(r, airRaidWords) || slices.ContainsFunc(strings.FieldsFunc(r, notLetter), func(w string) bool { return slices.Contains(airRaidTokens, w) }):
 		return true
-	case p.says(otherEmergency):
+	case says(r, otherEmergency):
 		return false
 	}
-	return p.says(alarmWords)
+	return says(r, alarmWords)
 }
 
-// says reports whether the pause's reason has one of words in it.
-func (p Paused) says(words []string) bool {
+// words is the reason in lower case, without the words of untilAllClear.
+func (p Paused) words() string {
 	r := strings.ToLower(p.Reason)
-	return slices.ContainsFunc(words, func(w string) bool { return strings.Contains(r, w) })
+	for _, w := range untilAllClear {
+		r = strings.ReplaceAll(r, w, " ")
+	}
+	return r
 }
+
+// says reports whether reason has one of words in it.
+func says(reason string, words []string) bool {
+	return slices.ContainsFunc(words, func(w string) bool { return strings.Contains(reason, w) })
+}
+
+func notLetter(r rune) bool { return !unicode.IsLetter(r) }
 
 // ErrPaused is returned (as a *PausedError) while the office or the
 // service is paused.
@@ -124,7 +141,7 @@ func (e *Engine) Pause(ctx context.Context, service string, with Paused) error {
 			said, alert = true, with.Alert
 		case with.Reason != "" && with.Reason != p.Reason:
 			said, alert = false, false // the new reason says it
-			if ok && p.IsAlert() && !with.says(allClearWords) {
+			if ok && p.IsAlert() && !says(with.words(), allClearWords) {
 				said, alert = true, true // but not the all-clear
 			}
 		}

@@ -182,6 +182,8 @@ func TestPauseAlertKept(t *testing.T) {
 		require.Equal(t, "технічна перерва", office().Reason)
 		o.reopen()
 		require.True(t, office().IsAlert(), "after a restart")
+		require.NoError(t, o.e.SetPause(o.ctx, "", "нарада до відбою"))
+		require.True(t, office().IsAlert(), "%+v, then a meeting until the all-clear", alert)
 		require.NoError(t, o.e.SetPause(o.ctx, "", "відбій тривоги, прибирання"))
 		require.False(t, office().IsAlert(), "the all-clear")
 		require.NoError(t, o.e.Resume(o.ctx, "", ""))
@@ -206,6 +208,10 @@ func TestPauseAlertKept(t *testing.T) {
 		require.True(t, queue.Paused{Reason: r}.IsAlert(), r)
 	}
 	require.False(t, queue.Paused{Reason: "прийом у кабінеті 3"}.IsAlert())
+	// A pause until the all-clear is the alert itself.
+	for _, r := range []string{"Повітряна тривога до відбою", "Тривога! Усі в укриття до відбою", "air-raid alert until the all clear", "тривога, чекаємо відбою", "загроза КАБів", "Загроза КАБ", "вибухи в місті"} {
+		require.True(t, queue.Paused{Reason: r}.IsAlert(), r)
+	}
 }
 
 // The retained state tells an air-raid alert from another pause: every
