@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"strings"
 	"time"
+	"unicode"
 	"unicode/utf8"
 
 	"github.com/cherga/cherga/audio"
@@ -49,14 +50,16 @@ func pausedMessage(pe *queue.PausedError) string {
 // both languages, «нарада / staff meeting», gives each half its own, and
 // one in Ukrainian alone is left out of the English. Each half ends with
 // end, unless it ends a sentence already (a reason typed with its full
-// stop).
+// stop). After the colon a reason typed as a sentence, «Нарада», starts
+// in lower case, as both languages write it there; a word in capitals,
+// «ЦНАП», stays as it is.
 func withReason(uk, en, reason, end string) string {
 	ruk, ren, _ := strings.Cut(reason, " / ")
 	if ruk = strings.TrimSpace(ruk); ruk != "" {
-		uk += ": " + ruk
+		uk += ": " + afterColon(ruk)
 	}
 	if ren = strings.TrimSpace(ren); ren != "" {
-		en += ": " + ren
+		en += ": " + afterColon(ren)
 	}
 	finish := func(s string) string {
 		if strings.TrimRight(s, ".!?…") != s {
@@ -65,6 +68,18 @@ func withReason(uk, en, reason, end string) string {
 		return s + end
 	}
 	return finish(uk) + " / " + finish(en)
+}
+
+// afterColon is s with its first letter in lower case when the letter
+// after it is in lower case too: a sentence's start, not a word in
+// capitals.
+func afterColon(s string) string {
+	first, n := utf8.DecodeRuneInString(s)
+	second, _ := utf8.DecodeRuneInString(s[n:])
+	if !unicode.IsUpper(first) || !unicode.IsLower(second) {
+		return s
+	}
+	return string(unicode.ToLower(first)) + s[n:]
 }
 
 // issuedMessage is what the kiosk's answer of an issued ticket says, in
