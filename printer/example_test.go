@@ -102,7 +102,7 @@ profiles:
 	if err != nil {
 		panic(err)
 	}
-	b, err := ps[0].Ticket(&printer.Ticket{Label: "Є7", Service: "Ґрунтові питання: м’ята й їжа", Ahead: -1, Wait: -1})
+	b, err := ps[0].Ticket(&printer.Ticket{Label: "Є7", Service: "Ґрунтові питання: м’ята та їжа", Ahead: -1, Wait: -1})
 	if err != nil {
 		panic(err)
 	}
@@ -114,5 +114,5 @@ profiles:
 	// Output:
 	// ESC t 44
 	// Є7
-	// Ґрунтові питання: м'ята й їжа
+	// Ґрунтові питання: м'ята та їжа
 }

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"strings"
 	"time"
+	"unicode/utf8"
 )
 
 // Ticket is what the citizen takes from the kiosk.
@@ -380,15 +381,21 @@ var abbreviations = map[string]bool{
 	"каб.": true, "№": true, "no.": true,
 }
 
-// abbreviation reports whether word ends with one of abbreviations, in
-// any case and after an opening bracket or quote: «(м.», «Вул.».
-func abbreviation(word string) bool {
+// oneLetter are the words of one letter, prepositions and conjunctions,
+// that Ukrainian typesetting never leaves at the end of a line either:
+// «о 10:00», «в цей день».
+const oneLetter = "авзійоу"
+
+// bindsNext reports whether word is one of abbreviations or oneLetter, in
+// any case and after an opening bracket or quote: «(м.», «Вул.», «В».
+func bindsNext(word string) bool {
 	word = word[strings.LastIndexAny(word, "\n\t")+1:]
-	return abbreviations[strings.ToLower(strings.TrimLeft(word, "(«\"'"))]
+	word = strings.ToLower(strings.TrimLeft(word, "(«\"'"))
+	return abbreviations[word] || utf8.RuneCountInString(word) == 1 && strings.Contains(oneLetter, word)
 }
 
-// bindAbbreviations joins each of abbreviations to the word after it
-// with a no-break space, which wrap does not break.
+// bindAbbreviations joins each of abbreviations and oneLetter to the word
+// after it with a no-break space, which wrap does not break.
 func bindAbbreviations(s string) string {
 	if !strings.ContainsRune(s, ' ') {
 		return s
@@ -397,7 +404,7 @@ func bindAbbreviations(s string) string {
 	var b strings.Builder
 	for i, word := range words {
 		if i > 0 {
-			if abbreviation(words[i-1]) && word != "" {
+			if bindsNext(words[i-1]) && word != "" {
 				b.WriteRune('\u00A0')
 			} else {
 				b.WriteByte(' ')
