@@ -59,8 +59,8 @@ func TestTellAck(t *testing.T) {
 	require.Equal(t, "  вікно 1 / counter 1: Зараз нікого викликати: талон А003 можна буде викликати о 10:16. / Nobody to call now: ticket A003 may be called at 10:16.\n",
 		said(`{"action":"next","ok":true,"paused":false,"due":{"ticket":"А003","after":"…"},"message":"Зараз нікого викликати: талон А003 можна буде викликати о 10:16. / Nobody to call now: ticket A003 may be called at 10:16."}`))
 	// A scan's answer is said: the kiosk of a printer has no screen.
-	require.Equal(t, "  сканер термінала k1 / kiosk k1 scanner: Запис за цим кодом не знайдено. / No appointment has this code.\n",
-		told(t, "kiosk/k1/scan")(`{"kind":"appointment","ok":false,"reason":"not_found","message":"Запис за цим кодом не знайдено. / No appointment has this code."}`))
+	require.Equal(t, "  сканер термінала k1 / kiosk k1 scanner: Запис за цим кодом не знайдено. / No appointment was found for this code.\n",
+		told(t, "kiosk/k1/scan")(`{"kind":"appointment","ok":false,"reason":"not_found","message":"Запис за цим кодом не знайдено. / No appointment was found for this code."}`))
 }
 
 // told returns what the terminal says of a payload on the round-the-clock

@@ -285,7 +285,7 @@ func (k *kiosk) unknownCode(ctx context.Context, code string) {
 	k.acted[key] = now
 }
 
-const msgNoAppointment = "Запис за цим кодом не знайдено. Будь ласка, візьміть талон або зверніться до працівника офісу. / No appointment has this code. Please take a ticket or ask a member of staff."
+const msgNoAppointment = "Запис за цим кодом не знайдено. Будь ласка, візьміть талон або зверніться до працівника офісу. / No appointment was found for this code. Please take a ticket or ask a member of staff."
 
 // bookedMessage is the kiosk's answer to a booked citizen's check-in.
 func bookedMessage(label string, start, now time.Time) string {
@@ -305,15 +305,15 @@ func appointmentRefusal(e *queue.AppointmentError, now time.Time, loc *time.Loca
 	case "arrived":
 		return "За цим записом талон уже видано: " + a.Ticket + ". / A ticket has already been issued for this appointment: " + englishLabel(a.Ticket) + "."
 	case "cancelled":
-		return "Цей запис скасовано. Будь ласка, візьміть звичайний талон. / This appointment was cancelled. Please take a queue ticket."
+		return "Цей запис скасовано. Будь ласка, візьміть звичайний талон. / This appointment was cancelled. Please take a regular ticket."
 	case "hours":
 		return "Час вашого запису (" + a.Start.In(loc).Format("15:04") + ") тепер поза годинами прийому цієї послуги. Будь ласка, зверніться до працівника офісу. / Your appointment time (" + a.Start.In(loc).Format("15:04") + ") is now outside this service's hours. Please ask a member of staff."
 	case "other_day":
 		if a.Start.After(now) {
 			return "Ваш запис — на " + when + ". Будь ласка, приходьте в цей день. / Your appointment is on " + whenEN + ". Please come on that day."
 		}
-		return "Ваш запис був на " + when + ". Будь ласка, візьміть звичайний талон. / Your appointment was on " + whenEN + ". Please take a queue ticket."
+		return "Ваш запис був на " + when + ". Будь ласка, візьміть звичайний талон. / Your appointment was on " + whenEN + ". Please take a regular ticket."
 	}
 	span := a.Start.In(loc).Format("15:04") + "–" + a.End.In(loc).Format("15:04")
-	return "Час вашого запису (" + span + ") минув. Будь ласка, візьміть звичайний талон. / Your appointment time (" + span + ") has passed. Please take a queue ticket."
+	return "Час вашого запису (" + span + ") минув. Будь ласка, візьміть звичайний талон. / Your appointment time (" + span + ") has passed. Please take a regular ticket."
 }

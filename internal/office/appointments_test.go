@@ -198,7 +198,7 @@ func TestAppointmentCheckIn(t *testing.T) {
 	require.Equal(t, "refused", cancel.Error.Code)
 	sr = scan(b2.Code)
 	require.Equal(t, "cancelled", sr.Reason)
-	require.Equal(t, "Цей запис скасовано. Будь ласка, візьміть звичайний талон. Пояснення надруковано. / This appointment was cancelled. Please take a queue ticket. A note saying so has been printed.", sr.Message)
+	require.Equal(t, "Цей запис скасовано. Будь ласка, візьміть звичайний талон. Пояснення надруковано. / This appointment was cancelled. Please take a regular ticket. A note saying so has been printed.", sr.Message)
 
 	// Booked for 11:00: «об 11:00».
 	b3 := r.book("pension/2026-12-10/11:00", "Іван")

@@ -592,7 +592,7 @@ func (k *kiosk) noticeOnScan(ctx context.Context, r *ScanResult) {
 // msgRepeat answers a press of a GPIO button within its press interval
 // of the one that gave a ticket: a mash, a bounce, or the next citizen
 // a moment after (so not «your ticket»).
-const msgRepeat = "Талон уже друкується: одне натискання — один талон. Наступний — через кілька секунд. / A ticket is already printing: one ticket per press. The next one in a few seconds."
+const msgRepeat = "Талон уже друкується: одне натискання — один талон. Наступний — через кілька секунд. / A ticket is already printing: one ticket per press. You can take the next one in a few seconds."
 
 // alsoSays is a message "uk / en" with a sentence more in each language,
 // after a full stop ("Вас викликано: вікно 3" has none).

@@ -1789,15 +1789,15 @@ func TestKioskClosedSaysWhenItOpens(t *testing.T) {
 		service string
 		want    string
 	}{
-		{at(23, 7, 30, 0), "social", "Офіс зараз зачинено. Відчиняємося сьогодні о 09:00. / The office is closed now. We open today at 09:00."},
+		{at(23, 7, 30, 0), "social", "Офіс зараз зачинено. Відчиняємося сьогодні о 09:00. / The office is now closed. We open today at 09:00."},
 		{at(23, 10, 0, 0), "pension", "Ця послуга зараз не надається. Її надаватимуть у середу з 11:00. / This service is not available right now. It will be available on Wednesday from 11:00."},
 		{at(23, 10, 0, 0), "employment", "Ця послуга зараз не надається. / This service is not available right now."},
-		{at(23, 17, 30, 0), "social", "Офіс зараз зачинено. Відчиняємося в середу о 09:00. / The office is closed now. We open on Wednesday at 09:00."},
+		{at(23, 17, 30, 0), "social", "Офіс зараз зачинено. Відчиняємося в середу о 09:00. / The office is now closed. We open on Wednesday at 09:00."},
 		{at(25, 14, 30, 0), "pension", "Ця послуга зараз не надається. Її надаватимуть у наступну середу з 11:00. / This service is not available right now. It will be available next Wednesday from 11:00."},
-		{at(26, 23, 59, 30), "social", "Офіс зараз зачинено. Відчиняємося завтра о 09:00. / The office is closed now. We open tomorrow at 09:00."},
-		{at(27, 0, 0, 30), "social", "Офіс зараз зачинено. Відчиняємося сьогодні о 09:00. / The office is closed now. We open today at 09:00."},
-		{at(28, 10, 0, 0), "social", "Офіс зараз зачинено. Відчиняємося в понеділок о 09:00. / The office is closed now. We open on Monday at 09:00."},
-		{at(28, 10, 0, 0), "pension", "Офіс зараз зачинено. Цю послугу надаватимуть у середу з 11:00. / The office is closed now. This service will be available on Wednesday from 11:00."},
+		{at(26, 23, 59, 30), "social", "Офіс зараз зачинено. Відчиняємося завтра о 09:00. / The office is now closed. We open tomorrow at 09:00."},
+		{at(27, 0, 0, 30), "social", "Офіс зараз зачинено. Відчиняємося сьогодні о 09:00. / The office is now closed. We open today at 09:00."},
+		{at(28, 10, 0, 0), "social", "Офіс зараз зачинено. Відчиняємося в понеділок о 09:00. / The office is now closed. We open on Monday at 09:00."},
+		{at(28, 10, 0, 0), "pension", "Офіс зараз зачинено. Цю послугу надаватимуть у середу з 11:00. / The office is now closed. This service will be available on Wednesday from 11:00."},
 	} {
 		require.Equal(t, tt.want, press(tt.at, tt.service).Message, "%s at %s", tt.service, tt.at.Format("Mon 02.01 15:04:05"))
 	}

@@ -130,7 +130,7 @@ func onBreak(ahead int, wait time.Duration) bool { return ahead >= 0 && wait < 0
 // service's, when the service keeps hours of its own. Nothing is said of
 // an opening more than a week away.
 func closedMessage(cfg *config.Config, svc *config.Service, serviceClosed bool, now time.Time) string {
-	uk, en := "Офіс зараз зачинено", "The office is closed now"
+	uk, en := "Офіс зараз зачинено", "The office is now closed"
 	if serviceClosed {
 		uk, en = "Ця послуга зараз не надається", "This service is not available right now"
 	}
@@ -170,7 +170,7 @@ func offHoursMessage(opens, now time.Time) string {
 // not be called yet (a no-show's grace, a booked visit), and when it may.
 func dueMessage(label string, when time.Time) string {
 	clock := when.Format("15:04")
-	return "Зараз нема кого викликати: талон " + label + " можна буде викликати " + at(when) + " " + clock + ". / Nobody to call now: ticket " + englishLabel(label) + " may be called at " + clock + "."
+	return "Зараз немає кого викликати: талон " + label + " можна буде викликати " + at(when) + " " + clock + ". / Nobody to call now: ticket " + englishLabel(label) + " may be called at " + clock + "."
 }
 
 // at is the preposition before a time of t's hour: «об 11:00», «о 09:00».

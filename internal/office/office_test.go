@@ -688,7 +688,7 @@ func TestNoShowAckSaysBack(t *testing.T) {
 	require.Equal(t, "А001", idle.Due.Ticket)
 	require.True(t, a.Back.After.Equal(idle.Due.After))
 	at := map[bool]string{true: "об", false: "о"}[a.Back.After.Hour() == 11]
-	require.Equal(t, "Зараз нема кого викликати: талон А001 можна буде викликати "+at+" "+a.Back.After.Format("15:04")+". / Nobody to call now: ticket А001 may be called at "+a.Back.After.Format("15:04")+".", idle.Message)
+	require.Equal(t, "Зараз немає кого викликати: талон А001 можна буде викликати "+at+" "+a.Back.After.Format("15:04")+". / Nobody to call now: ticket А001 may be called at "+a.Back.After.Format("15:04")+".", idle.Message)
 }
 
 // TestLampsAndBuzzer lights a kiosk button's lamp while its service can
