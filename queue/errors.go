@@ -299,9 +299,9 @@ const (
 	// RuleSameService refuses a transfer to the ticket's own service at
 	// the same counter.
 	RuleSameService = "a transfer goes to another service, or to another counter of this one (to_counter)"
-	// RuleServedHere refuses a transfer, to no counter in particular, to
-	// a service the counter serves itself: its next would call the
-	// ticket back at once, ahead of everyone.
+	// RuleServedHere refuses a transfer, to no counter in particular or
+	// to this one, to a service the counter serves itself: its next would
+	// call the ticket back at once, ahead of everyone.
 	RuleServedHere = "this counter serves that service itself: serve the citizen here, or transfer to another counter (to_counter)"
 	// RuleOwnTicket refuses a call of the ticket the counter has called
 	// already: a recall says it again.

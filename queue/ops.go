@@ -913,7 +913,9 @@ func (t *txn) transfer(c *counterState, to, toCounter string) (*Ticket, error) {
 		// once, ahead of everyone: a slip of the finger.
 		return nil, &TransitionError{Label: tk.Label, From: tk.State, To: Waiting, Rule: RuleSameService, Service: svc.Name, ServiceEn: svc.NameEn}
 	}
-	if toCounter == "" && contains(c.services, to) {
+	if (toCounter == "" || toCounter == c.id) && contains(c.services, to) {
+		// Held for this counter, likewise (and its recalls counted
+		// afresh, past office.recall_limit).
 		return nil, &TransitionError{Label: tk.Label, From: tk.State, To: Waiting, Rule: RuleServedHere, Service: svc.Name, ServiceEn: svc.NameEn}
 	}
 	if len(t.e.servedBy[to]) == 0 {
@@ -996,6 +998,9 @@ func (t *txn) pause(c *counterState, paused bool) error {
 			t.st.dequeue(tk)
 			tk.ForCounter = "" // a no-show keeps its grace (NotBefore)
 			t.st.enqueue(tk)
+			// A no-show's row would send its citizen to the counter
+			// closed; any counter of its service calls it now.
+			t.dropFromHall(tk.Label)
 			t.changed(tk.Service)
 			t.event(EvMoved, tk, c.id, fmt.Sprintf("counter %s paused (closed or on a break): back to the service's queue", c.id))
 		}

@@ -330,6 +330,11 @@ func TestTransferServedHere(t *testing.T) {
 	require.Equal(t, queue.RuleServedHere, te.Rule)
 	require.Equal(t, "Пенсійний фонд", te.Service)
 	require.Equal(t, queue.Called, o.ticket("А001").State)
+	// Nor to this counter by name: its recalls would count afresh.
+	_, err = o.e.Counter(o.ctx, "2", queue.Command{Action: queue.Transfer, To: "pension", ToCounter: "2"})
+	require.ErrorAs(t, err, &te)
+	require.Equal(t, queue.RuleServedHere, te.Rule)
+	require.Equal(t, queue.Called, o.ticket("А001").State)
 	_, err = o.e.Counter(o.ctx, "2", queue.Command{Action: queue.Transfer, To: "pension", ToCounter: "3"})
 	require.NoError(t, err)
 	require.Equal(t, "П001", o.next("2"), "А001 waits for counter 3")

@@ -104,7 +104,7 @@ func (t *txn) rehome(tk *Ticket) {
 	switch {
 	case tk.ForCounter != "" && e.counter(tk.ForCounter) == nil:
 		why = append(why, fmt.Sprintf("counter %s is no longer configured: back to the service's queue", tk.ForCounter))
-		tk.ForCounter, tk.NotBefore = "", time.Time{}
+		tk.ForCounter = "" // a no-show keeps its grace (NotBefore)
 	case tk.ForCounter != "" && e.heldByClosed(tk):
 		why = append(why, fmt.Sprintf("counter %s paused (closed or on a break): back to the service's queue", tk.ForCounter))
 		tk.ForCounter = ""

@@ -305,6 +305,32 @@ func TestCounterRemovedMidDay(t *testing.T) {
 	require.Equal(t, "П001", o.next("2"))
 }
 
+// A no-show back after its grace, held for a counter taken away, joins its
+// service's queue still after its grace, as for a counter paused: not
+// called by another counter a moment after it was called.
+func TestCounterRemovedKeepsGrace(t *testing.T) {
+	grace := withOffice("noshow_grace_min: 5")
+	o := newOffice(t, queuetest.Office(t, grace), monday10)
+	o.issue("pension")
+	o.issue("pension")
+	require.Equal(t, "П001", o.next("3"))
+	back := o.do("3", queue.NoShowed).Ended
+	require.Equal(t, "3", back.ForCounter)
+	require.False(t, back.NotBefore.IsZero())
+
+	o.reconfigure(func(s string) string {
+		return strings.Replace(grace(s), "  - {id: \"3\", services: [pension]}\n", "", 1)
+	})
+	require.NoError(t, o.e.Check(o.ctx))
+	tk := o.ticket("П001")
+	require.Empty(t, tk.ForCounter)
+	require.True(t, back.NotBefore.Equal(tk.NotBefore), "its grace: %s", tk.NotBefore)
+	require.Equal(t, "П002", o.next("2"), "П001's grace has not ended")
+	o.clk.Add(5 * time.Minute)
+	o.do("2", queue.Finish)
+	require.Equal(t, "П001", o.next("2"))
+}
+
 // A ticket held for a counter that no longer serves its service joins the
 // service's queue: the counter would call it all the same.
 func TestHeldForCounterThatNoLongerServes(t *testing.T) {
@@ -392,6 +418,35 @@ func TestHallAfterReopen(t *testing.T) {
 	// Called at the counter it was transferred to, it is on the hall again.
 	require.Equal(t, "А002", o.next("3"))
 	require.Equal(t, "А002", o.e.TakeRetained().Hall.Calls[0].Ticket)
+}
+
+// A no-show back after its grace keeps its row on the hall (its citizen,
+// back late, finds where to go) until its counter closes: then any counter
+// of its service calls it, and the row would send them to the closed one.
+func TestHallNoShowOfAClosedCounter(t *testing.T) {
+	o := newOffice(t, queuetest.Office(t, withOffice("noshow_grace_min: 5")), monday10)
+	o.issue("social")
+	o.issue("social")
+	require.Equal(t, "А001", o.next("1"))
+	o.clk.Add(time.Minute)
+	require.Equal(t, "А002", o.next("2"))
+	o.clk.Add(time.Minute)
+	require.Equal(t, "1", o.do("1", queue.NoShowed).Ended.ForCounter)
+	o.e.TakeRetained()
+	require.NoError(t, o.e.Republish(o.ctx))
+	calls := o.e.TakeRetained().Hall.Calls
+	require.Len(t, calls, 2)
+	require.Equal(t, "А001", calls[1].Ticket, "back after its grace at counter 1: still on the hall")
+
+	o.do("1", queue.Pause)
+	hall := o.e.TakeRetained().Hall
+	require.NotNil(t, hall, "the hall changed")
+	calls = hall.Calls
+	require.Len(t, calls, 1, "counter 1 closed: А001 waits for any counter")
+	require.Equal(t, "А002", calls[0].Ticket)
+	o.reopen()
+	require.NoError(t, o.e.Republish(o.ctx))
+	sameJSON(t, calls, o.e.TakeRetained().Hall.Calls)
 }
 
 // The same changes without a restart: SetConfig.

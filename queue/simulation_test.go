@@ -422,7 +422,7 @@ func TestSimulation(t *testing.T) {
 				want = queue.ErrNoTicket
 			case to == cur.service && (toCounter == "" || toCounter == c.ID):
 				want = &queue.TransitionError{} // back where it was
-			case toCounter == "" && slicesContains(c.Services, to):
+			case (toCounter == "" || toCounter == c.ID) && slicesContains(c.Services, to):
 				want = &queue.TransitionError{} // this counter would call it back
 			case !m.open(cfg.Service(to), now):
 				want = queue.ErrClosed // it would expire at once

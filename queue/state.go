@@ -350,6 +350,12 @@ func (e *Engine) reload() error {
 				if ev.Type == EvTransferred { // as txn.dropFromHall
 					st.hall.Drop(func(c display.HallCall) bool { return c.Ticket == ev.Ticket.Label })
 				}
+			case EvMoved:
+				if ev.Counter != "" && ev.Ticket.State == Waiting && ev.Ticket.ForCounter != ev.Counter {
+					// Held for a counter that closed (txn.pause), or put
+					// back by another call there, whose row took its place.
+					st.hall.Drop(func(c display.HallCall) bool { return c.Ticket == ev.Ticket.Label })
+				}
 			case EvDayStarted:
 				if ev.Alert { // in force since the day before: ended today, or not
 					st.shelter.pause(ev.At)
