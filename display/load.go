@@ -84,6 +84,11 @@ type Load struct {
 	// separate box ages it by the two, not by its own clock (zero: not
 	// written).
 	Sent time.Time `json:"sent,omitzero"`
+	// Seq is the seq of the latest event sent before it (0: none since
+	// the controller connected): a follower of the events whose latest is
+	// older lost those between, which a quiet office would not show until
+	// its next event.
+	Seq uint64 `json:"seq,omitempty"`
 }
 
 // LoadService is the figures of one service in Load.
@@ -134,6 +139,7 @@ type loadJSON struct {
 	Languages    []string      `json:"languages,omitempty"`
 	At           string        `json:"at,omitempty"`
 	Sent         string        `json:"sent,omitempty"`
+	Seq          uint64        `json:"seq,omitempty"`
 }
 
 // JSON returns the payload of {root}/load, with an empty services list rather
@@ -154,6 +160,7 @@ func (l Load) JSON() []byte {
 		Languages:    l.Languages,
 		At:           formatTime(l.At),
 		Sent:         formatTime(l.Sent),
+		Seq:          l.Seq,
 	})
 }
 

@@ -62,6 +62,9 @@ type AdminResponse struct {
 	OK     bool        `json:"ok"`
 	Result any         `json:"result,omitempty"`
 	Error  *AdminError `json:"error,omitempty"`
+	// Again: the answer of a request delivered again with the same id,
+	// which was not made again (serveAdmin).
+	Again bool `json:"again,omitempty"`
 }
 
 // AdminError says why a request was refused; Field names the argument at
@@ -1085,13 +1088,30 @@ var utf8BOM = []byte("\xef\xbb\xbf")
 // read door's), it rests after each request as long as the request took,
 // up to a second: a dashboard that asks for today's figures in a loop
 // gets at most half of the engine, whose goroutine issues the tickets.
+//
+// A request that changes the office, delivered again with its id (QoS 1 is
+// at least once: a booking website whose connection dropped has paho send
+// its appointment.book again), is answered again, not made again: one of
+// the latest recentKeep, within recentFor, that asked the same. One
+// answered busy or timeout was not made, and is served anew.
 func (o *Office) serveAdmin(ctx context.Context, reqs <-chan AdminRequest, rest bool) {
 	defer o.wg.Done()
+	var done recent[AdminResponse]
 	for {
 		select {
 		case <-ctx.Done():
 			return
 		case req := <-reqs:
+			changes := !req.read && !readOps[req.Op]
+			asked := req.Op + " " + string(req.Args)
+			if res, again, reused := done.get(req.ID, asked, time.Now()); changes && again {
+				o.log.Info("office: an admin request delivered again is answered again, not made again", "op", req.Op, "id", req.ID)
+				res.Again = true
+				o.respond(res, req.read)
+				continue
+			} else if changes && reused {
+				o.log.Warn("office: an admin request reuses the id of another one within 10 minutes: made as new (give each request an id of its own)", "op", req.Op, "id", req.ID)
+			}
 			// From its arrival: one held behind a stalled store is not made
 			// after chergactl gave up on it (queue.ErrStale).
 			began := time.Now()
@@ -1100,6 +1120,9 @@ func (o *Office) serveAdmin(ctx context.Context, reqs <-chan AdminRequest, rest 
 			cancel()
 			o.logAdmin(req, res)
 			o.respond(res, req.read)
+			if changes && (res.OK || res.Error.Code != CodeBusy && res.Error.Code != CodeTimeout) {
+				done.put(req.ID, asked, res, time.Now())
+			}
 			if rest {
 				select {
 				case <-ctx.Done():

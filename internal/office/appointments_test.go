@@ -84,6 +84,14 @@ func TestAppointmentCheckIn(t *testing.T) {
 	require.NoError(t, json.Unmarshal(raw, &booked))
 	require.Len(t, booked.Code, queue.CodeLen)
 	require.Equal(t, "booked", string(booked.State))
+	// Delivered again (a website's paho sends it again after a drop):
+	// answered again, not booked twice.
+	twice := r.adminOver("admin", "b1", "appointment.book", map[string]string{"slot": "pension/2026-12-09/10:00", "name": "Олена Петренко", "author": "phone line"})
+	require.True(t, twice.OK, "%+v", twice.Error)
+	require.True(t, twice.Again)
+	raw2, err := json.Marshal(twice.Result)
+	require.NoError(t, err)
+	require.JSONEq(t, string(raw), string(raw2), "the first answer")
 
 	// Refusals name what is wrong.
 	for _, c := range []struct {
@@ -115,6 +123,7 @@ func TestAppointmentCheckIn(t *testing.T) {
 	raw, _ = json.Marshal(list.Result)
 	require.Contains(t, string(raw), `"name":"Олена Петренко"`)
 	require.Contains(t, string(raw), booked.Code)
+	require.Equal(t, 1, strings.Count(string(raw), `"name":"Олена Петренко"`), "booked once")
 
 	scan := func(code string) office.ScanResult { t.Helper(); return r.scan(sc, code) }
 	// The day before: come on the day.

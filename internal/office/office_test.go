@@ -1276,14 +1276,20 @@ func TestTextBoardCharset(t *testing.T) {
 // board shows it, well within it, whether or not anything changed.
 // The load is sent again now and then, unchanged but for its sent: an
 // announcer just restarted tells from the freshest of what the broker
-// kept for it how long the calls kept with it waited there.
+// kept for it how long the calls kept with it waited there. Its seq, the
+// latest event sent before it, tells a follower of the events in a quiet
+// office that it lost the last ones.
 func TestLoadSentAgain(t *testing.T) {
-	ctx, o, l := startOffice(t, office.Opts{Config: roundTheClock(t), LoadRefresh: 50 * time.Millisecond}, "qms/demo/load")
+	// A follower of the events: the office sends them (holdEvents).
+	ctx, o, l := startOffice(t, office.Opts{Config: roundTheClock(t), LoadRefresh: 50 * time.Millisecond}, "qms/demo/load", "qms/demo/events")
 	_, err := o.Engine().Issue(ctx, queue.IssueRequest{Service: "social", Kiosk: "k1"})
+	require.NoError(t, err)
+	seq, err := o.Engine().LastSeq(ctx)
 	require.NoError(t, err)
 	type load struct {
 		Waiting  int
 		At, Sent time.Time
+		Seq      uint64
 	}
 	var first load
 	_, err = l.Wait(ctx, "qms/demo/load", func(m sim.Message) bool {
@@ -1301,6 +1307,7 @@ func TestLoadSentAgain(t *testing.T) {
 	require.NoError(t, json.Unmarshal(m.Payload, &again))
 	require.Equal(t, 1, again.Waiting)
 	require.True(t, again.At.Equal(first.At), "unchanged: %v, %v", first.At, again.At)
+	require.Equal(t, seq, again.Seq, "the ticket's event was sent before it")
 }
 
 func TestAwtrixAppSentAgain(t *testing.T) {

@@ -25,8 +25,8 @@ type message struct {
 // renderRetained turns retained state the engine committed into its MQTT
 // publications, with every time in the office's time zone. A board shows a
 // call as calling for office.board_blink_s, then as serving
-// (display.Settle).
-func (o *Office) renderRetained(r queue.Retained, now time.Time) []message {
+// (display.Settle). The load carries seq, the latest event sent before it.
+func (o *Office) renderRetained(r queue.Retained, now time.Time, seq uint64) []message {
 	root := o.conf().Root()
 	o.lights(r)
 	var msgs []message
@@ -56,7 +56,7 @@ func (o *Office) renderRetained(r queue.Retained, now time.Time) []message {
 	if r.Load != nil {
 		l := *r.Load
 		o.lastLoad = r.Load
-		l.At, l.Sent = o.local(l.At), o.local(o.clock())
+		l.At, l.Sent, l.Seq = o.local(l.At), o.local(o.clock()), seq
 		l.Languages = o.conf().Office.Languages
 		msgs = append(msgs, message{bus.Load(root), true, l.JSON()})
 	}
@@ -372,7 +372,7 @@ func (o *Office) publish(ctx context.Context) {
 			// The boards first, and then a yield: sending them readied
 			// the goroutines that carry them to the boards, and they
 			// would otherwise wait behind the rest of this round.
-			boards, ok := startRun(o.renderRetained(queue.Retained{Boards: r.Boards}, now), 0)
+			boards, ok := startRun(o.renderRetained(queue.Retained{Boards: r.Boards}, now, sent), 0)
 			if !ok {
 				return false
 			}
@@ -392,7 +392,7 @@ func (o *Office) publish(ctx context.Context) {
 				}
 			}
 		}
-		return r.Empty() || start(o.renderRetained(r, now), 0)
+		return r.Empty() || start(o.renderRetained(r, now, sent), 0)
 	}
 	for {
 		select {
@@ -444,7 +444,7 @@ func (o *Office) publish(ctx context.Context) {
 			continue
 		case <-loads.C:
 			if !down && o.lastLoad != nil {
-				start(o.renderRetained(queue.Retained{Load: o.lastLoad}, time.Now()), 0)
+				start(o.renderRetained(queue.Retained{Load: o.lastLoad}, time.Now(), sent), 0)
 			}
 			continue
 		case <-held:

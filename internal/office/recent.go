@@ -15,7 +15,8 @@ const (
 )
 
 // recent remembers the ids of one source's latest inputs (a kiosk's, a
-// counter's) with what each asked and what it gave. Only one goroutine
+// counter's, the administrators' requests) with what each asked and what
+// it gave. Only one goroutine
 // uses it.
 type recent[V any] struct {
 	seen  map[string]seen[V]
