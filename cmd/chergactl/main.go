@@ -164,6 +164,7 @@ func ctl(args []string, stdin io.Reader, stdout, stderr io.Writer, getenv func(s
 		showVer  = fs.Bool("version", false, "print the version and exit")
 		csvOut   = fs.Bool("csv", false, "stats.get only: print a CSV table for a spreadsheet (UTF-8, a header row): one row per day for the total, each service, each counter and each hour; a range (from=, to=, or month=) asks day by day and adds the range's rows")
 		readOnly = fs.Bool("read", false, "send on {root}/read/req, for an account the broker lets only read: office.state, stats.get, tickets.list, events.replay, config.get, config.history")
+		booking  = fs.Bool("book", false, "send on {root}/book/req, for a booking website's account: appointment.slots, appointment.book, appointment.cancel")
 	)
 	fs.Usage = func() { help(fs, "", stderr, stderr) }
 	fail := func(code int, err error) int {
@@ -216,7 +217,10 @@ func ctl(args []string, stdin io.Reader, stdout, stderr io.Writer, getenv func(s
 	if acct.tls, err = tlsFiles.Config(); err != nil {
 		return fail(2, fmt.Errorf("-cafile, -cert, -key: %w", err))
 	}
-	acct.read = *readOnly
+	if *readOnly && *booking {
+		return fail(2, errors.New("-read and -book are two doors: give one"))
+	}
+	acct.read, acct.book = *readOnly, *booking
 	reqArgs, err := buildArgs(op, *rawArgs, fs.Args(), stdin)
 	if err != nil {
 		return fail(2, err)
@@ -297,14 +301,18 @@ type account struct {
 	user, password string
 	tls            *tls.Config // nil: plain, or the system's CAs
 	// read: the account may only read (office.state, stats.get, …): its
-	// requests go on {root}/read/req, answered on {root}/read/res/{id}.
-	read bool
+	// requests go on {root}/read/req, answered on {root}/read/res/{id};
+	// book: a booking website's, on {root}/book/req.
+	read, book bool
 }
 
 // door is the topic under the root that the account's requests go through.
 func (a account) door() string {
-	if a.read {
+	switch {
+	case a.read:
 		return "read"
+	case a.book:
+		return "book"
 	}
 	return "admin"
 }
@@ -674,8 +682,11 @@ func (c *conn) ask(op string, args json.RawMessage) ([]byte, error) {
 				return nil, fmt.Errorf("no answer from cherga on %s within %s (is it running, with site %q? or may the account not read the answers on %s/%s/res/#? then the request may have been done: check with office.state before repeating it)%s", root, timeout, site, root, door, c.unnamedHint())
 			}
 			older := ""
-			if door == "read" {
+			switch door {
+			case "read":
 				older = "; or the controller is older than the read door (an earlier release answers on admin/req alone: leave -read out)"
+			case "book":
+				older = "; or the controller is older than the booking door (releases before 2026-12-05 answer on admin/req alone: leave -book out)"
 			}
 			return nil, fmt.Errorf("the controller of site %q is running (%s) but no answer came within %s. The request was sent, and may have been done: the account may be allowed to publish on %s/%s/req but not to read %s/%s/res/# (the broker's ACL), or the controller is busy; or it may not be allowed to publish on %s/%s/req%s. Before repeating an operation that changes the office, check whether it was done: chergactl office.state, or config.history for a config.set", site, c.running.since(), timeout, root, door, root, door, root, door, older)
 		}

@@ -92,6 +92,13 @@ func TestAdminOverMQTT(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, 1, code)
 	require.Contains(t, st.String(), "forbidden")
+	// -book: through {root}/book/req, a booking website's operations.
+	st.Reset()
+	code, err = run(tell{}, &st, o.BrokerURL(), account{book: true}, "qms/demo", "office.pause", nil, 10*time.Second)
+	require.NoError(t, err)
+	require.Equal(t, 1, code)
+	require.Contains(t, st.String(), "forbidden")
+	require.Contains(t, st.String(), "qms/demo/book/req (chergactl: without -book)")
 
 	code, out = ctl("ticket.call", "ticket=П001", "counter=10")
 	require.Equal(t, 0, code, "%s", out)

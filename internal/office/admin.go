@@ -33,11 +33,19 @@ type AdminRequest struct {
 	ID   string          `json:"id"`
 	Op   string          `json:"op"`
 	Args json.RawMessage `json:"args,omitempty"`
-	// read: it came on {root}/read/req, where only readOps are served,
-	// and is answered on {root}/read/res/{id}.
-	read bool
+	// door is the topic it came on, {root}/{door}/req, and is answered on,
+	// {root}/{door}/res/{id}: doorAdmin (every operation), doorRead
+	// (readOps) or doorBook (bookOps).
+	door string
 	at   time.Time // when it came: it runs within adminStale of that
 }
+
+// The doors of the requests: a broker's ACL gives each account its own.
+const (
+	doorAdmin = "admin"
+	doorRead  = "read"
+	doorBook  = "book"
+)
 
 // readOps are the operations that change nothing: {root}/read/req serves
 // them, so that a broker's ACL can let an analyst or a dashboard read the
@@ -48,6 +56,25 @@ var readOps = map[string]bool{
 	// The free slots, for a website's booking form; the bookings, with
 	// their names and codes, are not read here (appointment.list).
 	"appointment.slots": true,
+}
+
+// bookOps are the operations of a booking website, on {root}/book/req:
+// its account books visits and cancels them by their codes, and neither
+// pauses the office nor changes its configuration, nor lists the bookings
+// (their names and codes).
+var bookOps = map[string]bool{
+	"appointment.slots": true, "appointment.book": true, "appointment.cancel": true,
+}
+
+// doorServes reports whether door serves op.
+func doorServes(door, op string) bool {
+	switch door {
+	case doorRead:
+		return readOps[op]
+	case doorBook:
+		return bookOps[op]
+	}
+	return true
 }
 
 // adminOnly says why an operation that changes nothing is not served to
@@ -913,15 +940,22 @@ func (o *Office) Admin(ctx context.Context, req AdminRequest) AdminResponse {
 	op := adminOps[req.Op]
 	switch {
 	case op == nil:
-		ops := slices.Sorted(maps.Keys(adminOps))
-		if req.read {
-			ops = slices.Sorted(maps.Keys(readOps)) // the others are forbidden here
+		var ops []string // the others are forbidden at a door that serves some
+		for op := range adminOps {
+			if doorServes(req.door, op) {
+				ops = append(ops, op)
+			}
 		}
+		slices.Sort(ops)
 		res.Error = &AdminError{Code: CodeUnknownOp, Field: "op", Message: fmt.Sprintf("unknown operation %q; the operations: %s", req.Op, strings.Join(ops, ", "))}
 		return res
-	case req.read && !readOps[req.Op]:
-		why := cmp.Or(adminOnly[req.Op], "changes the office")
-		res.Error = &AdminError{Code: CodeForbidden, Field: "op", Message: fmt.Sprintf("office: %s %s: it is served on %s/admin/req, not %[3]s/read/req (chergactl: without -read)", req.Op, why, o.conf().Root())}
+	case !doorServes(req.door, req.Op):
+		why := "changes the office"
+		if req.door == doorBook {
+			why = "is not a booking's"
+		}
+		why = cmp.Or(adminOnly[req.Op], why)
+		res.Error = &AdminError{Code: CodeForbidden, Field: "op", Message: fmt.Sprintf("office: %s %s: it is served on %s/admin/req, not %[3]s/%s/req (chergactl: without -%[4]s)", req.Op, why, o.conf().Root(), req.door)}
 		return res
 	}
 	result, err := op(o, ctx, req.Args)
@@ -1026,7 +1060,12 @@ func (o *Office) onAdmin(topic string, payload []byte) {
 	// The first JSON value is the request: with its id read, whatever is
 	// wrong with the rest is said in the answer.
 	var req AdminRequest
-	read := strings.HasSuffix(topic, "/read/req")
+	door := doorAdmin
+	for _, d := range []string{doorRead, doorBook} {
+		if strings.HasSuffix(topic, "/"+d+"/req") {
+			door = d
+		}
+	}
 	payload = bytes.TrimPrefix(payload, utf8BOM) // a file saved by Notepad
 	var err error
 	if len(payload) > adminMaxBytes {
@@ -1046,13 +1085,11 @@ func (o *Office) onAdmin(topic string, payload []byte) {
 		// whom to answer.
 		req.ID = idBefore(payload[:min(len(payload), adminMaxBytes)])
 	}
-	req.read, req.at = read, time.Now()
+	req.door, req.at = door, time.Now()
 	if !adminIDOK(req.ID) {
-		source := "admin"
-		if read {
-			source = "read" // a dashboard's, to tell from an administrator's
-		}
-		o.reportError(source, fmt.Errorf("office: admin request needs JSON {\"id\":\"…\",\"op\":\"…\",\"args\":{…}} with an id of 1-64 characters without / + #: %q", truncate(redactSecrets(payload[:min(len(payload), 4<<10)]), 200)))
+		// The door tells a dashboard's or a website's from an
+		// administrator's.
+		o.reportError(door, fmt.Errorf("office: admin request needs JSON {\"id\":\"…\",\"op\":\"…\",\"args\":{…}} with an id of 1-64 characters without / + #: %q", truncate(redactSecrets(payload[:min(len(payload), 4<<10)]), 200)))
 		return
 	}
 	if err != nil {
@@ -1062,21 +1099,25 @@ func (o *Office) onAdmin(topic string, payload []byte) {
 		if errors.As(err, &te) {
 			ae.Field = te.Field
 		}
-		o.respond(AdminResponse{ID: req.ID, Error: ae}, read)
+		o.respond(AdminResponse{ID: req.ID, Error: ae}, door)
 		return
 	}
 	// Served off the client's goroutine (a request may read the store),
 	// one at a time and in order: "close" then "open" leaves it open. The
-	// read door has a queue of its own: dashboards catching up on events
-	// must not hold an administrator's pause for an air-raid alert.
+	// read door and the booking door have a queue each: dashboards
+	// catching up on events, a website busy booking, must not hold an
+	// administrator's pause for an air-raid alert.
 	to := o.admin
-	if read {
+	switch door {
+	case doorRead:
 		to = o.reads
+	case doorBook:
+		to = o.books
 	}
 	select {
 	case to <- req:
 	default:
-		o.respond(AdminResponse{ID: req.ID, Error: &AdminError{Code: CodeBusy, Message: fmt.Sprintf("office: %d admin requests are waiting; send it again later", adminBacklog)}}, read)
+		o.respond(AdminResponse{ID: req.ID, Error: &AdminError{Code: CodeBusy, Message: fmt.Sprintf("office: %d admin requests are waiting; send it again later", adminBacklog)}}, door)
 	}
 }
 
@@ -1102,12 +1143,12 @@ func (o *Office) serveAdmin(ctx context.Context, reqs <-chan AdminRequest, rest 
 		case <-ctx.Done():
 			return
 		case req := <-reqs:
-			changes := !req.read && !readOps[req.Op]
+			changes := !readOps[req.Op]
 			asked := req.Op + " " + string(req.Args)
 			if res, again, reused := done.get(req.ID, asked, time.Now()); changes && again {
 				o.log.Info("office: an admin request delivered again is answered again, not made again", "op", req.Op, "id", req.ID)
 				res.Again = true
-				o.respond(res, req.read)
+				o.respond(res, req.door)
 				continue
 			} else if changes && reused {
 				o.log.Warn("office: an admin request reuses the id of another one within 10 minutes: made as new (give each request an id of its own)", "op", req.Op, "id", req.ID)
@@ -1119,7 +1160,7 @@ func (o *Office) serveAdmin(ctx context.Context, reqs <-chan AdminRequest, rest 
 			res := o.Admin(rctx, req)
 			cancel()
 			o.logAdmin(req, res)
-			o.respond(res, req.read)
+			o.respond(res, req.door)
 			if changes && (res.OK || res.Error.Code != CodeBusy && res.Error.Code != CodeTimeout) {
 				done.put(req.ID, asked, res, time.Now())
 			}
@@ -1180,19 +1221,16 @@ func redactSecrets(b []byte) []byte {
 	return secretURL.ReplaceAll(b, []byte(`${1}xxxxx@`))
 }
 
-// respond publishes the answer to a request (on {root}/read/res/{id} for
-// one that came on read); from the client's goroutine it is not awaited.
-func (o *Office) respond(res AdminResponse, read bool) {
+// respond publishes the answer to a request on {root}/{door}/res/{id}; from
+// the client's goroutine it is not awaited.
+func (o *Office) respond(res AdminResponse, door string) {
 	if res.Error != nil && len(res.Error.Message) > maxErrorMessage {
 		// One that quotes what was sent, which may be as long as a request.
 		e := *res.Error
 		e.Message = truncate([]byte(e.Message), maxErrorMessage)
 		res.Error = &e
 	}
-	topic := o.conf().Root() + "/admin/res/" + res.ID
-	if read {
-		topic = o.conf().Root() + "/read/res/" + res.ID
-	}
+	topic := o.conf().Root() + "/" + door + "/res/" + res.ID
 	s := o.bus.Start(topic, 1, false, mustJSON(res))
 	go func() {
 		if err := s.Wait(o.bus.Timeout()); err != nil {

@@ -56,6 +56,42 @@ func (r *kioskRig) book(slot, name string) queue.Appointment {
 	return a
 }
 
+// A booking website's account has a door of its own, {root}/book/req: it
+// books, cancels by code and reads the free slots, and does nothing else.
+func TestBookingDoor(t *testing.T) {
+	kyiv, err := time.LoadLocation("Europe/Kyiv")
+	require.NoError(t, err)
+	r, _, _ := bookingKiosk(t, time.Date(2026, 12, 8, 15, 0, 0, 0, kyiv))
+	slots := r.adminOver("book", "s1", "appointment.slots", map[string]string{"service": "pension", "day": "2026-12-09"})
+	require.True(t, slots.OK, "%+v", slots.Error)
+	book := r.adminOver("book", "b1", "appointment.book", map[string]string{"slot": "pension/2026-12-09/10:00", "name": "Олена Петренко", "author": "website"})
+	require.True(t, book.OK, "%+v", book.Error)
+	again := r.adminOver("book", "b1", "appointment.book", map[string]string{"slot": "pension/2026-12-09/10:00", "name": "Олена Петренко", "author": "website"})
+	require.True(t, again.Again, "delivered again: answered again")
+	var booked queue.Appointment
+	raw, err := json.Marshal(book.Result)
+	require.NoError(t, err)
+	require.NoError(t, json.Unmarshal(raw, &booked))
+	cancel := r.adminOver("book", "c1", "appointment.cancel", map[string]string{"code": booked.Code})
+	require.True(t, cancel.OK, "%+v", cancel.Error)
+
+	for op, args := range map[string]any{
+		"appointment.list": map[string]string{"day": "2026-12-09"}, // names and codes
+		"office.pause":     map[string]string{"reason": "x"},
+		"config.set":       map[string]any{"patch": map[string]any{}},
+		"stats.get":        map[string]string{},
+	} {
+		ans := r.adminOver("book", "f", op, args)
+		require.False(t, ans.OK, op)
+		require.Equal(t, "forbidden", ans.Error.Code, op)
+		require.Contains(t, ans.Error.Message, "it is served on "+r.root+"/admin/req, not "+r.root+"/book/req (chergactl: without -book)", op)
+	}
+	unknown := r.adminOver("book", "u", "nope", map[string]string{})
+	require.Equal(t, "unknown operation \"nope\"; the operations: appointment.book, appointment.cancel, appointment.slots", unknown.Error.Message)
+	require.Equal(t, 2, r.count(r.root+"/book/res/b1"), "answered on its door, twice")
+	require.Zero(t, r.count(r.root+"/admin/res/b1"))
+}
+
 // A visit booked ahead over MQTT (appointment.slots, .book, .list,
 // .cancel), and its citizen's check-in at the kiosk's scanner on the day:
 // a printed ticket that says its time, called at that time before the

@@ -153,8 +153,9 @@ type Office struct {
 	ready     chan struct{}
 	readyOnce sync.Once
 	// admin holds the administrators' requests, served one at a time in
-	// the order they came; reads those of the read door, likewise.
-	admin, reads chan AdminRequest
+	// the order they came; reads those of the read door and books those
+	// of the booking door, likewise.
+	admin, reads, books chan AdminRequest
 
 	// faults are the wrong inputs logged lately (logRefusal), by source
 	// and kind.
@@ -488,11 +489,12 @@ func Start(ctx context.Context, opts Opts) (_ *Office, err error) {
 	if err := o.bus.Follow(root+"/announcer/+", o.onAnnouncer); err != nil {
 		return nil, err
 	}
-	o.admin, o.reads = make(chan AdminRequest, adminBacklog), make(chan AdminRequest, adminBacklog)
-	o.wg.Add(2)
+	o.admin, o.reads, o.books = make(chan AdminRequest, adminBacklog), make(chan AdminRequest, adminBacklog), make(chan AdminRequest, adminBacklog)
+	o.wg.Add(3)
 	go o.serveAdmin(runCtx, o.admin, false)
 	go o.serveAdmin(runCtx, o.reads, true)
-	for _, t := range []string{root + "/admin/req", root + "/read/req"} {
+	go o.serveAdmin(runCtx, o.books, true)
+	for _, t := range []string{root + "/admin/req", root + "/read/req", root + "/book/req"} {
 		if err := o.bus.Subscribe(t, o.onAdmin); err != nil {
 			return nil, err
 		}
