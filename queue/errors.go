@@ -419,7 +419,11 @@ type CounterBusyError struct {
 }
 
 func (e *CounterBusyError) Error() string {
-	return fmt.Sprintf("queue: counter %s has ticket %s (%s): its specialist ends it first (done or no-show)", e.Counter, e.Label, e.State)
+	how := "done or no-show"
+	if e.State == Serving {
+		how = "done: the citizen is at the counter"
+	}
+	return fmt.Sprintf("queue: counter %s has ticket %s (%s): its specialist ends it first (%s)", e.Counter, e.Label, e.State, how)
 }
 
 func (e *CounterBusyError) Unwrap() error { return ErrCounterBusy }

@@ -502,6 +502,25 @@ func TestNoShowWhileServingRefused(t *testing.T) {
 	require.Equal(t, queue.Done, o.do("1", queue.Finish).Ended.State)
 }
 
+// An administrator's call to a counter that has a ticket is refused,
+// saying how its specialist ends it: a citizen at the counter is no
+// no-show.
+func TestCallTicketFreeBusy(t *testing.T) {
+	o := newOffice(t, nil, monday10)
+	o.issue("social")
+	o.issue("social")
+	require.Equal(t, "А001", o.next("1"))
+	_, err := o.e.CallTicketFree(o.ctx, "1", "А002")
+	var be *queue.CounterBusyError
+	require.ErrorAs(t, err, &be)
+	require.Contains(t, be.Error(), "(done or no-show)")
+	o.do("1", queue.Serve)
+	_, err = o.e.CallTicketFree(o.ctx, "1", "А002")
+	require.ErrorAs(t, err, &be)
+	require.Contains(t, be.Error(), "ticket А001 (serving): its specialist ends it first (done: the citizen is at the counter)")
+	require.Equal(t, queue.Waiting, o.ticket("А002").State)
+}
+
 func TestCallTicket(t *testing.T) {
 	o := newOffice(t, nil, monday10)
 	o.issue("social")

@@ -335,6 +335,12 @@ func checkDoc(doc []byte) error {
 	return nil
 }
 
+// listWhole says how a list of the configuration (config.services) is
+// changed: a patch sets it whole, not one of its items.
+func listWhole(path string) string {
+	return path + " is a list, which a patch sets whole: send all its items, changed (config.get shows them; chergactl config.set '" + strings.TrimPrefix(path, "config.") + "=[…]', or -args @FILE)"
+}
+
 // checkMember is the path of the first member of v, decoded JSON, that
 // type t has no field for or whose kind t cannot take, and why ("" when
 // every one fits; JSON null is the zero value).
@@ -363,6 +369,11 @@ func checkMember(v any, t reflect.Type, path string) (string, string) {
 		fields := maps.Collect(device.JSONFields(t))
 		for _, k := range slices.Sorted(maps.Keys(obj)) {
 			ft, ok := fields[k]
+			if name, _, cut := strings.Cut(k, "["); !ok && cut {
+				if lt, ok := fields[name]; ok && lt.Kind() == reflect.Slice {
+					return path + "." + k, listWhole(path + "." + name)
+				}
+			}
 			if !ok {
 				return path + "." + k, "the configuration has no such field"
 			}
@@ -373,7 +384,7 @@ func checkMember(v any, t reflect.Type, path string) (string, string) {
 	case reflect.Slice:
 		list, ok := v.([]any)
 		if !ok {
-			return path, "want a list, got " + sent(v)
+			return path, "want a list, got " + sent(v) + "; " + listWhole(path)
 		}
 		for i, e := range list {
 			if p, why := checkMember(e, t.Elem(), fmt.Sprintf("%s[%d]", path, i)); p != "" {
@@ -919,10 +930,44 @@ func (o *Office) shortened(patch json.RawMessage) error {
 	if len(losses) == 0 {
 		return nil
 	}
-	return &AdminError{Code: CodeRefused, Field: "remove", Message: fmt.Sprintf(
-		"office: the patch would leave %s: a merge patch replaces a whole list, and they would be taken away. Nothing changed. "+
-			`To add or change one, give every one as config.get shows them, with the new one or the change; to take them away, send it again with "remove": true`,
-		losses)}
+	msg := fmt.Sprintf("office: the patch would leave %s: a merge patch replaces a whole list, and they would be taken away. Nothing changed. "+
+		`To add or change one, give every one as config.get shows them, with the new one or the change; to take them away, send it again with "remove": true`,
+		losses)
+	if r := renamed(cur, p); len(r) > 0 {
+		msg += fmt.Sprintf(". A service of a new id that prints the prefix of one taken away is that service renamed (%s): it takes its tickets and bookings; to rename it, send it again with \"remove\": true", strings.Join(r, ", "))
+	}
+	return &AdminError{Code: CodeRefused, Field: "remove", Message: msg}
+}
+
+// renamed names the services of patch, a merge patch of cur, that rename
+// one it takes away ("pension → pfu"): a new id with its prefix.
+func renamed(cur, patch any) []string {
+	list := func(doc any) []map[string]any {
+		m, _ := doc.(map[string]any)
+		items, _ := m["services"].([]any)
+		var out []map[string]any
+		for _, it := range items {
+			if s, ok := it.(map[string]any); ok {
+				out = append(out, s)
+			}
+		}
+		return out
+	}
+	pm, _ := patch.(map[string]any)
+	_, given := pm["services"]
+	old, now := list(cur), list(patch)
+	var out []string
+	for _, o := range old {
+		if !given || slices.ContainsFunc(now, func(n map[string]any) bool { return sameItem(o, n) }) {
+			continue // kept
+		}
+		for _, n := range now {
+			if !slices.ContainsFunc(old, func(o map[string]any) bool { return sameItem(o, n) }) && o["prefix"] != nil && fmt.Sprint(n["prefix"]) == fmt.Sprint(o["prefix"]) {
+				out = append(out, itemName(o)+" → "+itemName(n))
+			}
+		}
+	}
+	return out
 }
 
 // A loss is the items (by id where they have one) that a merge patch

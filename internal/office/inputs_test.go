@@ -1146,6 +1146,9 @@ func TestConfigSetLive(t *testing.T) {
 	}
 	require.NotNil(t, o.Config().Service("idp"))
 	require.Equal(t, "Europe/Kyiv", o.Config().Office.Timezone)
+	// A new id printing the prefix of one left out is a rename: said so.
+	r = admin(`{"patch":{"services":[{"id":"x","name":"X","prefix":"А","width":3}]}}`)
+	require.Contains(t, r.Error.Message, `is that service renamed (social → x): it takes its tickets and bookings; to rename it, send it again with "remove": true`)
 
 	// An AWTRIX board's durations, as text; config.get gives them back so,
 	// and its document goes back through config.set.
@@ -1425,7 +1428,7 @@ func TestConfigSetSaysWhatWasSent(t *testing.T) {
 		{`{"refuse_late":"true"}`, "refuse_late", `want true or false, got text "true"`},
 		{`{"refuse_late":1}`, "refuse_late", "want true or false, got 1"},
 		{`{"footer":["Дякуємо"]}`, "footer", "want text, got a list"},
-		{`{"holidays":"2030-01-01"}`, "holidays", `want a list, got text "2030-01-01"`},
+		{`{"holidays":"2030-01-01"}`, "holidays", `want a list, got text "2030-01-01"; config.office.holidays is a list, which a patch sets whole: send all its items, changed (config.get shows them; chergactl config.set 'office.holidays=[…]', or -args @FILE)`},
 		{`{"hours":false}`, "hours", "want an object, got false"},
 	} {
 		r := o.Admin(ctx, office.AdminRequest{ID: "w", Op: "config.set", Args: json.RawMessage(`{"patch":{"office":` + tc.office + `}}`)})
@@ -1434,7 +1437,7 @@ func TestConfigSetSaysWhatWasSent(t *testing.T) {
 		require.Equal(t, "office: config.office."+tc.field+": "+tc.message, r.Error.Message, tc.office)
 	}
 	for _, tc := range []struct{ counters, field, message string }{
-		{`"1"`, "config.counters", `want a list, got text "1"`},
+		{`"1"`, "config.counters", `want a list, got text "1"; config.counters is a list, which a patch sets whole: send all its items, changed (config.get shows them; chergactl config.set 'counters=[…]', or -args @FILE)`},
 		{`[5]`, "config.counters[0]", "want an object, got 5"},
 		{`[{"id":"1","services":["social"],"board":{"mode":"awtrix","awtrix":{"prefix":"p","blink":300}}}]`,
 			"config.counters[0].board.awtrix.blink", `want a duration such as "500ms", got 300`},
@@ -1444,6 +1447,12 @@ func TestConfigSetSaysWhatWasSent(t *testing.T) {
 		require.Equal(t, tc.field, r.Error.Field, tc.counters)
 		require.Equal(t, "office: "+tc.field+": "+tc.message, r.Error.Message, tc.counters)
 	}
+	// One item of a list, by its index (chergactl config.set
+	// services[0].name=…): a list is set whole.
+	r := o.Admin(ctx, office.AdminRequest{ID: "w", Op: "config.set", Args: json.RawMessage(`{"patch":{"services[0]":{"name":"x"}}}`)})
+	require.False(t, r.OK)
+	require.Equal(t, "config.services[0]", r.Error.Field)
+	require.Equal(t, "office: config.services[0]: config.services is a list, which a patch sets whole: send all its items, changed (config.get shows them; chergactl config.set 'services=[…]', or -args @FILE)", r.Error.Message)
 	require.Equal(t, 3, o.Config().Office.RecallLimit)
 
 	// A whole document with JSON's own escapes (PHP's json_encode writes
@@ -1454,7 +1463,7 @@ func TestConfigSetSaysWhatWasSent(t *testing.T) {
 	escaped = strings.Replace(escaped, `"recall_limit":3`, `"recall_limit":4`, 1)
 	smiling := strings.Replace(escaped, `"footer":"`, `"footer":"\ud83d\ude42 `, 1)
 	require.Contains(t, smiling, `\ud83d`)
-	r := o.Admin(ctx, office.AdminRequest{ID: "e", Op: "config.set", Args: json.RawMessage(`{"config":` + smiling + `}`)})
+	r = o.Admin(ctx, office.AdminRequest{ID: "e", Op: "config.set", Args: json.RawMessage(`{"config":` + smiling + `}`)})
 	require.False(t, r.OK)
 	require.Contains(t, r.Error.Message, "cannot encode '🙂' (U+1F642)", "read, then refused by the printer")
 	r = o.Admin(ctx, office.AdminRequest{ID: "e", Op: "config.set", Args: json.RawMessage(`{"config":` + escaped + `}`)})
