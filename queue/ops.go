@@ -137,7 +137,9 @@ func (e *Engine) Issue(ctx context.Context, r IssueRequest) (Issued, error) {
 			res.Appointment = booked
 			return nil // booked: its time is before the closing
 		}
-		res.Late, res.Closes, _ = t.late(svc, res.Wait, queued)
+		// Late: called only after closing. One called before it is
+		// served, however long the visit (refuse_late asks more).
+		res.Late, res.Closes, _ = t.late(svc, res.Wait, queued, false)
 		return nil
 	})
 	return res, err
@@ -234,7 +236,7 @@ func (t *txn) issuable(svc *config.Service, priority, booked bool) error {
 			rank = 0
 		}
 		w := t.newcomerWait(svc, rank)
-		if late, closes, least := t.late(svc, w, t.st.queuedAhead(svc.ID, rank)); late {
+		if late, closes, least := t.late(svc, w, t.st.queuedAhead(svc.ID, rank), true); late {
 			return &FullError{Service: svc.ID, Waiting: t.waitingCount(svc.ID), Wait: least, Visit: t.perTicket(svc), Closes: closes, Break: w == Unknown}
 		}
 	}
@@ -263,12 +265,12 @@ func Refusal(err error) string {
 }
 
 // late says whether a ticket of svc called after wait, with ahead before
-// it in the service's queue, would be served only after the service
-// closes (when it does, with true): its call, plus one visit. With no
-// counter open (Unknown: all on a break) its wait is at least the one of
-// all the service's counters open now, idle: late when even that is; judged
-// is the wait it judged by.
-func (t *txn) late(svc *config.Service, wait time.Duration, ahead int) (late bool, closes time.Time, judged time.Duration) {
+// it in the service's queue, would be called (visit false), or served
+// (visit: its call plus one visit), only after the service closes (when
+// it does, with true). With no counter open (Unknown: all on a break) its
+// wait is at least the one of all the service's counters open now, idle:
+// late when even that is; judged is the wait it judged by.
+func (t *txn) late(svc *config.Service, wait time.Duration, ahead int, visit bool) (late bool, closes time.Time, judged time.Duration) {
 	_, closes, ok := t.e.hours(svc, t.now)
 	if !ok {
 		return false, time.Time{}, wait
@@ -280,7 +282,11 @@ func (t *txn) late(svc *config.Service, wait time.Duration, ahead int) (late boo
 		}
 		wait = turn(make([]time.Duration, n), t.perTicket(svc), ahead+t.st.heldCount[svc.ID])
 	}
-	if t.now.Add(wait + t.perTicket(svc)).After(closes) {
+	end := t.now.Add(wait)
+	if visit {
+		end = end.Add(t.perTicket(svc))
+	}
+	if end.After(closes) {
 		return true, closes, wait
 	}
 	return false, time.Time{}, wait

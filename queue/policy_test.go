@@ -641,16 +641,26 @@ func TestRefuseLate(t *testing.T) {
 	o.issue("social") // two counters, nobody waits
 }
 
-// Without refuse_late a ticket that would be served only after closing is
-// issued, and says so (Late), as the printed ticket then does.
+// Without refuse_late a ticket that would be called only after closing is
+// issued, and says so (Late), as the printed ticket then does. One called
+// before closing is served, however long its visit: it is not told it may
+// not be (a priority ticket with no wait was).
 func TestLateTicket(t *testing.T) {
 	cfg := queuetest.Office(t, nineToFive)
 	o := newOffice(t, cfg, time.Date(2026, 11, 23, 16, 30, 0, 0, kyiv))
 	require.False(t, o.issue("employment").Late, "called at once, served by 16:50")
+	second := o.issue("employment")
+	require.False(t, second.Late, "called at 16:50, before closing; served by 17:10")
+	require.Equal(t, 20*time.Minute, second.Wait)
 	late := o.issue("employment")
-	require.True(t, late.Late, "called at 16:50, served at 17:10")
-	require.Equal(t, 20*time.Minute, late.Wait)
+	require.True(t, late.Late, "called at 17:10")
+	require.Equal(t, 40*time.Minute, late.Wait)
 	require.False(t, o.issue("social").Late)
+
+	o = newOffice(t, cfg, time.Date(2026, 11, 23, 16, 45, 0, 0, kyiv))
+	pr := o.priority("employment")
+	require.Zero(t, pr.Wait)
+	require.False(t, pr.Late, "called at once, before closing: served")
 }
 
 // A visit that runs longer than the usual one is not taken to end at once:

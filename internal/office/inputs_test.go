@@ -2007,7 +2007,7 @@ func TestWaitUnknownWithNoCounterOpen(t *testing.T) {
 	require.NoError(t, err)
 }
 
-// Without office.refuse_late, a ticket that would be served only after
+// Without office.refuse_late, a ticket that would be called only after
 // closing is issued, and the kiosk's answer says so. Every answer of a
 // ticket says, for a screen, what the ticket says: the number, the people
 // ahead, the wait.
@@ -2020,7 +2020,7 @@ func TestKioskAnswersLate(t *testing.T) {
 	at := time.Date(2026, 11, 23, 16, 30, 0, 0, cfg.Location())
 	ctx, _, l := startOffice(t, office.Opts{Config: cfg, Now: func() time.Time { return at }}, "qms/demo/kiosk/k1/ticket")
 	var answers []string
-	for i := range 2 {
+	for i := range 3 {
 		require.NoError(t, l.Publish("qms/demo/kiosk/k1/press", fmt.Appendf(nil, `{"service":"employment","id":"p%d"}`, i), false))
 		m, err := l.Wait(ctx, "qms/demo/kiosk/k1/ticket", containing(fmt.Sprintf(`"press":"p%d"`, i)))
 		require.NoError(t, err)
@@ -2029,8 +2029,9 @@ func TestKioskAnswersLate(t *testing.T) {
 	require.NotContains(t, answers[0], `"late"`, "called at once, served by 16:50")
 	// The screen shows what the ticket says, in its words.
 	require.Contains(t, answers[0], nbsp(`"message":"Ваш талон: Ц001. Перед вами нікого немає. Очікування: менше хвилини. / Your ticket: Ts001. No one is ahead of you. Wait: under a minute."`))
-	require.Contains(t, answers[1], `"late":true`, "called at 16:50, served at 17:10")
-	require.Contains(t, answers[1], nbsp(`"message":"Ваш талон: Ц002. Перед вами: 1~особа. Очікування: близько 20~хв. Прийом до 17:00: можливо, вас не~встигнуть прийняти сьогодні. / Your ticket: Ts002. People ahead: 1. Wait: about 20~min. Open until 17:00: you may not be served today."`), "as the ticket says, with when the service closes")
+	require.NotContains(t, answers[1], `"late"`, "called at 16:50, before closing")
+	require.Contains(t, answers[2], `"late":true`, "called at 17:10")
+	require.Contains(t, answers[2], nbsp(`"message":"Ваш талон: Ц003. Перед вами: 2~особи. Очікування: близько 40~хв. Прийом до 17:00: можливо, вас не~встигнуть прийняти сьогодні. / Your ticket: Ts003. People ahead: 2. Wait: about 40~min. Open until 17:00: you may not be served today."`), "as the ticket says, with when the service closes")
 
 	// A press the kiosk cannot read, with an id it can: the screen gets
 	// its answer under that id.
@@ -2051,11 +2052,13 @@ func TestKioskAnswersLateBeforeMidnight(t *testing.T) {
 	cfg.Office.RefuseLate = false
 	at := time.Date(2026, 11, 23, 23, 50, 0, 0, cfg.Location())
 	ctx, _, l := startOffice(t, office.Opts{Config: cfg, Now: func() time.Time { return at }}, "qms/demo/kiosk/k1/ticket")
-	require.NoError(t, l.Publish("qms/demo/kiosk/k1/press", []byte(`{"service":"employment"}`), false))
-	m, err := l.Wait(ctx, "qms/demo/kiosk/k1/ticket", nil)
+	for i := range 2 {
+		require.NoError(t, l.Publish("qms/demo/kiosk/k1/press", fmt.Appendf(nil, `{"service":"employment","id":"p%d"}`, i), false))
+	}
+	m, err := l.Wait(ctx, "qms/demo/kiosk/k1/ticket", containing(`"press":"p1"`))
 	require.NoError(t, err)
-	require.Contains(t, string(m.Payload), `"late":true`)
-	require.Contains(t, string(m.Payload), "Прийом до 24:00: можливо, вас не\u00a0встигнуть прийняти сьогодні. / Your ticket: Ts001. No one is ahead of you. Wait: under a minute.")
+	require.Contains(t, string(m.Payload), `"late":true`) // called at 00:10
+	require.Contains(t, string(m.Payload), nbsp("Очікування: близько 20~хв. Прийом до 24:00: можливо, вас не~встигнуть прийняти сьогодні. / Your ticket: Ts002."))
 }
 
 // The retained status gives the seq of the latest event at start: after a
