@@ -76,7 +76,7 @@ func PressWaited(o *Office, kiosk, service, id string, stored time.Duration) {
 func CounterAt(ctx context.Context, o *Office, counter string, action queue.Action, at time.Time) CounterAck {
 	r := counterReq{counter: counter, cmd: queue.Command{Action: action}, source: "test", at: at}
 	res, err := o.serveCounter(ctx, r)
-	return *counterAck(r, res, err, o.now())
+	return *o.counterAck(r, res, err)
 }
 
 // OnStore is what the engine tells the office of its store.

@@ -173,6 +173,16 @@ func dueMessage(label string, when time.Time) string {
 	return "Зараз немає кого викликати: талон " + label + " можна буде викликати " + at(when) + " " + clock + ". / Nobody to call now: ticket " + englishLabel(label) + " may be called at " + clock + "."
 }
 
+// noShowEndedMessage is the ack's message of a no-show that ended its
+// ticket though office.noshow_grace_min sends one back: it had come back
+// once already (returned), or its service closes before the grace ends.
+func noShowEndedMessage(label string, returned bool) string {
+	if returned {
+		return "Талон " + label + " завершено як неявку: його вже повертали в чергу після неявки. / Ticket " + englishLabel(label) + " ended as a no-show: it had already been sent back once."
+	}
+	return "Талон " + label + " завершено як неявку: прийом послуги закінчиться раніше, ніж мине час очікування. / Ticket " + englishLabel(label) + " ended as a no-show: the service closes before its grace would end."
+}
+
 // at is the preposition before a time of t's hour: «об 11:00», «о 09:00».
 func at(t time.Time) string {
 	if t.Hour() == 11 {

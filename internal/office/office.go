@@ -885,7 +885,7 @@ func (o *Office) submitCounter(r counterReq) {
 		// One counter's flood (a box stuck in a loop, a pad pressed in
 		// anger) takes no other counter's turn, nor fills the events.
 		o.counterRefused(r, err)
-		o.ack(r, counterAck(r, queue.CounterResult{}, err, o.now()))
+		o.ack(r, o.counterAck(r, queue.CounterResult{}, err))
 		return
 	}
 	select {
@@ -894,7 +894,7 @@ func (o *Office) submitCounter(r counterReq) {
 		o.counterLoad.taken(r)
 		err := fmt.Errorf("office: too many counter commands at once; %w", errPressAgain)
 		o.counterRefused(r, err)
-		o.ack(r, counterAck(r, queue.CounterResult{}, err, o.now()))
+		o.ack(r, o.counterAck(r, queue.CounterResult{}, err))
 	}
 }
 
@@ -1036,7 +1036,7 @@ func (o *Office) serveCounters(ctx context.Context) {
 				o.log.Warn("counter: a command reuses the id of another one: served as new (does the box count its ids afresh after a restart?)", "counter", r.counter, "action", r.cmd.Action, "id", r.id)
 			}
 			res, err := o.serveCounter(ctx, r)
-			ack = counterAck(r, res, err, o.now())
+			ack = o.counterAck(r, res, err)
 			if !unsaved(err) {
 				seen.put(r.id, asked, ack, time.Now()) // it ran: done or refused
 			}
@@ -1128,7 +1128,8 @@ type Back struct {
 }
 
 // counterAck is the ack of the command r, which gave res or err.
-func counterAck(r counterReq, res queue.CounterResult, err error, now time.Time) *CounterAck {
+func (o *Office) counterAck(r counterReq, res queue.CounterResult, err error) *CounterAck {
+	now := o.now()
 	if r.score != 0 {
 		return nil // a rating terminal waits for nothing
 	}
@@ -1145,8 +1146,14 @@ func counterAck(r counterReq, res queue.CounterResult, err error, now time.Time)
 	}
 	if e := res.Ended; err == nil && e != nil {
 		a.Ended = &Ended{Ticket: e.Label, State: string(e.State), Service: e.Service, ForCounter: e.ForCounter}
-		if r.cmd.Action == queue.NoShowed && e.State == queue.Waiting {
+		switch {
+		case r.cmd.Action != queue.NoShowed:
+		case e.State == queue.Waiting:
 			a.Back = &Back{Ticket: e.Label, After: e.NotBefore.In(now.Location())}
+		case o.conf().Office.NoShowGraceMin > 0:
+			// Not sent back: the specialist is told why, not left to
+			// wonder where the grace went.
+			a.Message = noShowEndedMessage(e.Label, e.Returned)
 		}
 	}
 	if res.OffHours {

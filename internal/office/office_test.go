@@ -689,6 +689,20 @@ func TestNoShowAckSaysBack(t *testing.T) {
 	require.True(t, a.Back.After.Equal(idle.Due.After))
 	at := map[bool]string{true: "об", false: "о"}[a.Back.After.Hour() == 11]
 	require.Equal(t, "Зараз немає кого викликати: талон А001 можна буде викликати "+at+" "+a.Back.After.Format("15:04")+". / Nobody to call now: ticket А001 may be called at "+a.Back.After.Format("15:04")+".", idle.Message)
+
+	// Called by its label, and a no-show again: it ends, and the ack
+	// says why it did not go back.
+	for _, cmd := range []string{`{"action":"call","ticket":"А001","id":"n4"}`, `{"action":"noshow","id":"n5"}`} {
+		require.NoError(t, l.Publish("qms/demo/counter/2/cmd", []byte(cmd), false))
+	}
+	m, err = l.Wait(ctx, "qms/demo/counter/2/ack", func(m sim.Message) bool { return strings.Contains(string(m.Payload), `"n5"`) })
+	require.NoError(t, err)
+	var ended office.CounterAck
+	require.NoError(t, json.Unmarshal(m.Payload, &ended))
+	require.True(t, ended.OK, "%s", m.Payload)
+	require.Nil(t, ended.Back)
+	require.Equal(t, "noshow", ended.Ended.State)
+	require.Equal(t, "Талон А001 завершено як неявку: його вже повертали в чергу після неявки. / Ticket А001 ended as a no-show: it had already been sent back once.", ended.Message)
 }
 
 // TestLampsAndBuzzer lights a kiosk button's lamp while its service can
