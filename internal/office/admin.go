@@ -264,6 +264,7 @@ func adminConfigSet(o *Office, ctx context.Context, args json.RawMessage) (any, 
 	if len(a.Patch) > 0 && !a.Remove {
 		guard = func() error { return o.shortened(a.Patch) }
 	}
+	before := o.conf()
 	v, err := o.setConfig(ctx, doc, ch, queue.ConfigVersion{Source: "admin", Author: a.Author}, guard, true)
 	unchanged := errors.Is(err, errUnchanged)
 	if unchanged {
@@ -288,6 +289,7 @@ func adminConfigSet(o *Office, ctx context.Context, args json.RawMessage) (any, 
 		ans["tickets"], ans["unchanged"] = []queue.Rehomed{}, true
 	}
 	ws := o.conf().PrefixWarnings() // said, not refused: an office may have printed them for years
+	ws = append(ws, o.changeWarnings(ctx, before)...)
 	if ws = append(ws, o.bookingWarnings(ctx)...); len(ws) > 0 {
 		ans["warnings"] = ws
 	}
@@ -361,6 +363,7 @@ func adminConfigRollback(o *Office, ctx context.Context, args json.RawMessage) (
 		return nil, err
 	}
 	// A rollback to what runs records nothing, as config.set does.
+	before := o.conf()
 	v, err := o.setConfig(ctx, old.Config, queue.Change{Expire: a.Expire}, queue.ConfigVersion{Source: "rollback", Author: a.Author, RollbackOf: old.Version}, nil, true)
 	unchanged := errors.Is(err, errUnchanged)
 	if err != nil && !unchanged {
@@ -374,6 +377,7 @@ func adminConfigRollback(o *Office, ctx context.Context, args json.RawMessage) (
 	if len(unknown) > 0 {
 		ws = append(ws, fmt.Sprintf("version %d: %s", old.Version, newerSettings(unknown)))
 	}
+	ws = append(ws, o.changeWarnings(ctx, before)...)
 	if ws = append(ws, o.bookingWarnings(ctx)...); len(ws) > 0 {
 		ans["warnings"] = ws
 	}

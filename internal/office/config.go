@@ -912,6 +912,38 @@ func (o *Office) addsItems(patch json.RawMessage) bool {
 	return false
 }
 
+// changeWarnings says what a change from before to the configuration
+// running now does that an administrator may not have meant, and that is
+// no error: a service's hours given for one day (to close it early today)
+// that leave it out on the days it was given before; a daily_cap that
+// today's tickets have reached already, which stops its kiosks at once.
+func (o *Office) changeWarnings(ctx context.Context, before *config.Config) []string {
+	after := o.conf()
+	var ws []string
+	for i := range after.Services {
+		svc, was := &after.Services[i], before.Service(after.Services[i].ID)
+		if was == nil {
+			continue
+		}
+		f := after.Where(fmt.Sprintf("services[%d]", i))
+		var lost []string
+		for _, d := range config.Weekdays {
+			if from, to := before.HoursOf(was, d); from < to {
+				if from, to := after.HoursOf(svc, d); from >= to {
+					lost = append(lost, d)
+				}
+			}
+		}
+		if len(lost) > 0 {
+			ws = append(ws, fmt.Sprintf("%s.hours: the service is no longer given on %s (a service's hours name every day it is given: a day left out is closed)", f, strings.Join(lost, ", ")))
+		}
+		if svc.DailyCap > 0 && svc.DailyCap != was.DailyCap && errors.Is(o.eng.Issuable(ctx, svc.ID), queue.ErrDailyCap) {
+			ws = append(ws, fmt.Sprintf("%s.daily_cap: today's tickets of the service reached %d already: its kiosks issue none more of it today", f, svc.DailyCap))
+		}
+	}
+	return ws
+}
+
 // shortened refuses a merge patch that gives a list of the running
 // configuration whole without some of its items (or deletes it): a merge
 // patch replaces a whole list, and one meant to add or change an item

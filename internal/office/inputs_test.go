@@ -1414,6 +1414,40 @@ func TestFileEditSaysWhatGoes(t *testing.T) {
 	require.True(t, log.Count(`it leaves config.office.holidays without \"2030-01-07\", which ran`) > 0, "%s", &log)
 }
 
+// A change that is no error but may not be what was meant is said in
+// config.set's warnings: hours given for one day close the service on the
+// others; a daily_cap today's tickets have reached stops its kiosks now.
+func TestConfigSetWarnsOfAChange(t *testing.T) {
+	ctx, o, _ := startOffice(t, office.Opts{Config: roundTheClock(t)}, "qms/demo/status")
+	for range 3 {
+		_, err := o.Engine().Issue(ctx, queue.IssueRequest{Service: "social", Kiosk: "k1"})
+		require.NoError(t, err)
+	}
+	warnings := func(args string) []string {
+		t.Helper()
+		r := o.Admin(ctx, office.AdminRequest{ID: "w", Op: "config.set", Args: json.RawMessage(args)})
+		require.True(t, r.OK, "%+v", r.Error)
+		raw, err := json.Marshal(r.Result)
+		require.NoError(t, err)
+		var ans struct{ Warnings []string }
+		require.NoError(t, json.Unmarshal(raw, &ans))
+		return ans.Warnings
+	}
+	doc, err := json.Marshal(o.Config().Services)
+	require.NoError(t, err)
+	var svcs []map[string]any
+	require.NoError(t, json.Unmarshal(doc, &svcs))
+	svcs[2]["hours"] = map[string]string{"sat": "00:00-17:00"}
+	svcs[0]["daily_cap"] = 3
+	patch, err := json.Marshal(map[string]any{"patch": map[string]any{"services": svcs}})
+	require.NoError(t, err)
+	ws := warnings(string(patch))
+	require.Contains(t, ws, "services[2] (id \"employment\").hours: the service is no longer given on mon, tue, wed, thu, fri, sun (a service's hours name every day it is given: a day left out is closed)")
+	require.Contains(t, ws, "services[0] (id \"social\").daily_cap: today's tickets of the service reached 3 already: its kiosks issue none more of it today")
+	// Sent again as it runs: nothing to warn of.
+	require.Empty(t, warnings(string(patch)))
+}
+
 // A value of the wrong JSON type is refused saying what was sent: "5"
 // for recall_limit is text, and "got 5" would read as if 5 were wrong.
 func TestConfigSetSaysWhatWasSent(t *testing.T) {
