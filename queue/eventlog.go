@@ -134,25 +134,48 @@ func (t *txn) archiveEvents(all bool) {
 	if t.fatal != nil {
 		return
 	}
-	old := t.appendOnly(bucketEvents)
 	if all {
 		// A clean stop: every event is in bucketEvents after it.
-		t.fail(old.Delete(recentFence))
-	}
-	c := t.tx.Bucket(bucketRecent).Cursor()
-	k, v := c.First()
-	if k == nil || !all && t.st.eventSeq-beU64(k)+1 < recentEvents {
+		t.fail(asStopped(t.tx))
 		return
+	}
+	k, _ := t.tx.Bucket(bucketRecent).Cursor().First()
+	if k == nil || t.st.eventSeq-beU64(k)+1 < recentEvents {
+		return
+	}
+	t.fail(moveRecent(t.tx))
+}
+
+// asStopped leaves the store as a clean stop does: every event in
+// bucketEvents, recentFence away, as a release before bucketRecent reads
+// it. A backup is made so too (Backup): a copy of a running store is one
+// a rollback may start on.
+func asStopped(tx *bolt.Tx) error {
+	if err := tx.Bucket(bucketEvents).Delete(recentFence); err != nil {
+		return err
+	}
+	return moveRecent(tx)
+}
+
+// moveRecent moves the events of bucketRecent to bucketEvents.
+func moveRecent(tx *bolt.Tx) error {
+	old := tx.Bucket(bucketEvents)
+	old.FillPercent = 0.95 // appended to: see txn.appendOnly
+	c := tx.Bucket(bucketRecent).Cursor()
+	k, v := c.First()
+	if k == nil {
+		return nil
 	}
 	for ; k != nil; k, v = c.Next() {
 		if err := old.Put(k, v); err != nil {
-			t.fail(err)
-			return
+			return err
 		}
 	}
-	t.fail(t.tx.DeleteBucket(bucketRecent))
-	_, err := t.tx.CreateBucket(bucketRecent)
-	t.fail(err)
+	if err := tx.DeleteBucket(bucketRecent); err != nil {
+		return err
+	}
+	_, err := tx.CreateBucket(bucketRecent)
+	return err
 }
 
 // deleteEventsBefore deletes the events before seq first.

@@ -116,6 +116,24 @@ func EventBuckets(e *Engine) (archived, recent int) {
 	return archived, recent
 }
 
+// FileEvents says, of the store file at path, whether it has recentFence
+// and how many events its recent bucket holds.
+func FileEvents(path string) (fenced bool, recent int, err error) {
+	db, err := bolt.Open(path, 0o600, &bolt.Options{ReadOnly: true})
+	if err != nil {
+		return false, 0, err
+	}
+	defer db.Close()
+	err = db.View(func(tx *bolt.Tx) error {
+		fenced = tx.Bucket(bucketEvents).Get(recentFence) != nil
+		if b := tx.Bucket(bucketRecent); b != nil {
+			recent = b.Stats().KeyN
+		}
+		return nil
+	})
+	return fenced, recent, err
+}
+
 // HoldEngine keeps e's goroutine busy, as a slow commit does, until
 // release is called.
 func HoldEngine(e *Engine) (release func()) {

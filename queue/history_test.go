@@ -337,6 +337,14 @@ func TestRestoredBackupIsListed(t *testing.T) {
 	require.NoError(t, err)
 	require.Empty(t, rs)
 	require.NoError(t, queue.Verify(backup, o.cfg), "checking a backup is no restore")
+	// As a clean stop leaves a store: every event archived, no fence, so
+	// that a release before the recent bucket (a rollback) reads it.
+	_, recent := queue.EventBuckets(o.e)
+	require.Positive(t, recent, "the running store's latest events are in its recent bucket")
+	fenced, recent, err := queue.FileEvents(backup)
+	require.NoError(t, err)
+	require.False(t, fenced)
+	require.Zero(t, recent)
 
 	o.clk.Add(time.Hour)
 	e := queuetest.OpenPath(t, backup, o.cfg, o.opts())

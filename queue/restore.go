@@ -47,7 +47,12 @@ func markBackup(path string, at time.Time) error {
 		At time.Time `json:"at"`
 	}{at})
 	if err == nil {
-		err = db.Update(func(tx *bolt.Tx) error { return tx.Bucket(bucketMeta).Put(keyBackup, mark) })
+		err = db.Update(func(tx *bolt.Tx) error {
+			if err := asStopped(tx); err != nil {
+				return err
+			}
+			return tx.Bucket(bucketMeta).Put(keyBackup, mark)
+		})
 	}
 	if cerr := db.Close(); err == nil {
 		err = cerr
