@@ -516,6 +516,11 @@ func (e *Engine) Backup(path string, compact bool) (int64, error) {
 	}
 	if fi, err := os.Stat(path); err == nil && fi.IsDir() {
 		return 0, fmt.Errorf("queue: backup: %s is a folder: give the path of the backup file in it (%s)", path, filepath.Join(path, filepath.Base(e.Path())))
+	} else if err == nil && !fi.Mode().IsRegular() {
+		// A pipe or a device: opening it may block for good (a FIFO
+		// waits for a writer), and the administrators' requests wait
+		// behind this one.
+		return 0, fmt.Errorf("queue: backup: %s is no file but a %s: choose another path", path, fileKind(fi.Mode()))
 	} else if err == nil {
 		// Replace an earlier backup, not a file of another kind (a
 		// mistyped path). An earlier backup that bbolt cannot open (its
@@ -525,7 +530,16 @@ func (e *Engine) Backup(path string, compact bool) (int64, error) {
 		old, err := bolt.Open(path, 0o600, &bolt.Options{ReadOnly: true, Timeout: 100 * time.Millisecond})
 		switch {
 		case err == nil:
+			ours := old.View(func(tx *bolt.Tx) error {
+				if tx.Bucket(bucketMeta) == nil {
+					return errors.New("a bbolt file of another program")
+				}
+				return nil
+			})
 			old.Close()
+			if ours != nil {
+				return 0, fmt.Errorf("queue: backup: %s exists and is not a store of cherga (%v): choose another path", path, ours)
+			}
 		case !errors.Is(err, berrors.ErrTimeout) && boltFile(path):
 			e.log.Warn("queue: backup: the earlier backup at the path is damaged; it is replaced", "path", path, "err", err)
 		default:
@@ -601,6 +615,19 @@ func (e *Engine) Backup(path string, compact bool) (int64, error) {
 	}
 	syncDir(filepath.Dir(path))
 	return n, nil
+}
+
+// fileKind names what a path that is no regular file is.
+func fileKind(m os.FileMode) string {
+	switch {
+	case m&os.ModeNamedPipe != 0:
+		return "named pipe"
+	case m&os.ModeSocket != 0:
+		return "socket"
+	case m&os.ModeDevice != 0:
+		return "device"
+	}
+	return m.Type().String()
 }
 
 // checkCopy checks the structure of the store copy at path, every key and

@@ -1,6 +1,7 @@
 package broker
 
 import (
+	"fmt"
 	"log/slog"
 	"strings"
 	"sync"
@@ -25,6 +26,15 @@ const (
 	// delivered, not kept. The controller's own (boards, figures, status)
 	// are always kept.
 	maxRetained = 8192
+	// maxTopic is the longest topic name or filter of a network client:
+	// the office's are under a hundred bytes (qms/{site}/counter/{id}/cmd,
+	// an AWTRIX prefix), and MQTT's own limit, 64 KiB, let one client keep
+	// a gigabyte of retained topic names (8192 of them) or subscriptions.
+	// A publication to a longer one is dropped, a subscription refused.
+	maxTopic = 256
+	// maxSubscriptions is how many filters one network client may
+	// subscribe to: a board, a box, a dashboard take a few.
+	maxSubscriptions = 256
 )
 
 // clientLimits applies maxClientPayload and maxRetained to the network
@@ -40,13 +50,22 @@ type clientLimits struct {
 
 func (h *clientLimits) ID() string { return "cherga-client-limits" }
 
-func (h *clientLimits) Provides(b byte) bool { return b == mqtt.OnPublish || b == mqtt.OnWill }
+func (h *clientLimits) Provides(b byte) bool {
+	return b == mqtt.OnPublish || b == mqtt.OnWill || b == mqtt.OnSubscribe
+}
 
 func (h *clientLimits) OnPublish(cl *mqtt.Client, pk packets.Packet) (packets.Packet, error) {
-	if cl.Net.Inline || len(pk.Payload) == 0 { // an empty one clears a retained message
+	if cl.Net.Inline {
 		return pk, nil
 	}
-	door := strings.HasSuffix(pk.TopicName, "/admin/req") || strings.HasSuffix(pk.TopicName, "/read/req")
+	if len(pk.TopicName) > maxTopic {
+		h.warn("broker: a client's publication is to a topic longer than the office's: dropped", cl, pk)
+		return pk, packets.CodeSuccessIgnore
+	}
+	if len(pk.Payload) == 0 { // an empty one clears a retained message
+		return pk, nil
+	}
+	door := strings.HasSuffix(pk.TopicName, "/admin/req") || strings.HasSuffix(pk.TopicName, "/read/req") || strings.HasSuffix(pk.TopicName, "/book/req")
 	switch {
 	case len(pk.Payload) > maxClientPayload && !door:
 		h.warn("broker: a client's publication is larger than the office's devices send: dropped", cl, pk)
@@ -73,6 +92,9 @@ func (h *clientLimits) OnWill(cl *mqtt.Client, will mqtt.Will) (mqtt.Will, error
 		return will, nil
 	}
 	switch {
+	case len(will.TopicName) > maxTopic:
+		h.warn("broker: a client's retained last will is to a topic longer than the office's: delivered, not kept", cl, packets.Packet{TopicName: will.TopicName, Payload: will.Payload})
+		will.Retain = false
 	case len(will.Payload) > maxClientPayload:
 		h.warn("broker: a client's retained last will is larger than the office's devices send: delivered, not kept", cl, packets.Packet{TopicName: will.TopicName, Payload: will.Payload})
 		will.Retain = false
@@ -84,6 +106,37 @@ func (h *clientLimits) OnWill(cl *mqtt.Client, will mqtt.Will) (mqtt.Will, error
 	}
 	return will, nil
 }
+
+// OnSubscribe refuses a network client's filter longer than maxTopic, and
+// those beyond its maxSubscriptions: each gets a failure code (0x80 under
+// MQTT 3.1.1), as a filter mochi finds invalid does.
+func (h *clientLimits) OnSubscribe(cl *mqtt.Client, pk packets.Packet) packets.Packet {
+	if cl.Net.Inline {
+		return pk
+	}
+	n := cl.State.Subscriptions.Len()
+	filters := make(packets.Subscriptions, len(pk.Filters))
+	for i, sub := range pk.Filters {
+		_, has := cl.State.Subscriptions.Get(sub.Filter)
+		switch {
+		case len(sub.Filter) > maxTopic:
+			h.warn("broker: a client's subscription is to a filter longer than the office's topics: refused", cl, packets.Packet{TopicName: sub.Filter})
+			sub.Filter = refusedFilter
+		case !has && n >= maxSubscriptions:
+			h.warn(fmt.Sprintf("broker: a client subscribes to more than %d filters: refused", maxSubscriptions), cl, packets.Packet{TopicName: sub.Filter})
+			sub.Filter = refusedFilter
+		case !has:
+			n++
+		}
+		filters[i] = sub
+	}
+	pk.Filters = filters
+	return pk
+}
+
+// refusedFilter stands for a filter OnSubscribe refuses: no valid filter
+// (a # must end one), so mochi answers it with a failure code.
+const refusedFilter = "#/refused"
 
 // warn logs a refusal, once a minute at most: a client that floods must not
 // flood the journal too.

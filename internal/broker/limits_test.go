@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"strings"
 	"testing"
 	"time"
 
@@ -160,4 +161,47 @@ func TestClientWillsBounded(t *testing.T) {
 	require.False(t, kept, "a will on a new topic beyond maxRetained is kept")
 	_, kept = b.srv.Topics.Retained.Get("will/small")
 	require.True(t, kept, "a small will is not kept")
+}
+
+// A network client's topic names and filters are bounded as its payloads
+// are: the office's are under a hundred bytes, and MQTT's own limit of
+// 64 KiB let one client keep a gigabyte of retained topic names or
+// subscriptions. A publication to a longer topic is dropped; a longer
+// filter, and one beyond maxSubscriptions, gets a failure code.
+func TestClientTopicsBounded(t *testing.T) {
+	b, err := Start("127.0.0.1:0", slog.New(slog.NewTextHandler(io.Discard, nil)))
+	require.NoError(t, err)
+	defer b.Close()
+	got := make(chan string, 16)
+	sub := pahoClient(t, b, "sub", got)
+	require.True(t, sub.Subscribe("#", 1, nil).WaitTimeout(10*time.Second))
+	pub := pahoClient(t, b, "pub", make(chan string, 1))
+	long := "junk/" + strings.Repeat("x", maxTopic)
+	for _, topic := range []string{long, "junk/short"} {
+		tok := pub.Publish(topic, 1, true, "1")
+		require.True(t, tok.WaitTimeout(10*time.Second))
+		require.NoError(t, tok.Error())
+	}
+	require.Equal(t, "junk/short", <-got, "the long one was dropped")
+	_, kept := b.srv.Topics.Retained.Get(long)
+	require.False(t, kept)
+
+	filters := map[string]byte{long: 1}
+	for i := range maxSubscriptions - 1 { // "#" is the first
+		filters[fmt.Sprintf("f/%d", i)] = 1
+	}
+	tok := sub.SubscribeMultiple(filters, nil)
+	require.True(t, tok.WaitTimeout(10*time.Second))
+	codes := tok.(*paho.SubscribeToken).Result()
+	require.Equal(t, byte(0x80), codes[long])
+	for f, code := range codes {
+		if f != long {
+			require.Equal(t, byte(1), code, f)
+		}
+	}
+	tok = sub.SubscribeMultiple(map[string]byte{"f/one-more": 1, "#": 1}, nil)
+	require.True(t, tok.WaitTimeout(10*time.Second))
+	codes = tok.(*paho.SubscribeToken).Result()
+	require.Equal(t, byte(0x80), codes["f/one-more"], "beyond maxSubscriptions")
+	require.Equal(t, byte(1), codes["#"], "one it has: subscribed again")
 }
