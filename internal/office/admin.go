@@ -1093,7 +1093,9 @@ func (o *Office) onAdmin(topic string, payload []byte) {
 	if !adminIDOK(req.ID) {
 		// The door tells a dashboard's or a website's from an
 		// administrator's.
-		o.reportError(door, fmt.Errorf("office: admin request needs JSON {\"id\":\"…\",\"op\":\"…\",\"args\":{…}} with an id of 1-64 characters without / + #: %q", truncate(redactSecrets(payload[:min(len(payload), 4<<10)]), 200)))
+		// Quoted without passwords, or a citizen's name and code: the
+		// dashboards read {root}/errors.
+		o.reportError(door, fmt.Errorf("office: admin request needs JSON {\"id\":\"…\",\"op\":\"…\",\"args\":{…}} with an id of 1-64 characters without / + #: %q", truncate(redactPersonal(payload[:min(len(payload), 4<<10)]), 200)))
 		return
 	}
 	if err != nil {
@@ -1184,7 +1186,7 @@ func (o *Office) serveAdmin(ctx context.Context, reqs <-chan AdminRequest, rest 
 func (o *Office) logAdmin(req AdminRequest, res AdminResponse) {
 	hide := redactSecrets
 	if strings.HasPrefix(req.Op, "appointment.") {
-		hide = func(b []byte) []byte { return personal.ReplaceAll(redactSecrets(b), []byte(`$1"…"`)) }
+		hide = redactPersonal
 	}
 	args := []any{"op", req.Op, "id", req.ID, "args", truncate(hide(req.Args), 300)}
 	switch {
@@ -1212,6 +1214,12 @@ var (
 // citizen, or let one check in or cancel: the journal keeps them out, as
 // the events do.
 var personal = regexp.MustCompile(`("(?:name|code)"\s*:\s*)"(?:[^"\\]|\\.)*"`)
+
+// redactPersonal is b without its passwords (redactSecrets), nor a
+// citizen's name or a booking's code (personal).
+func redactPersonal(b []byte) []byte {
+	return personal.ReplaceAll(redactSecrets(b), []byte(`$1"…"`))
+}
 
 // redactSecrets is b with its passwords replaced by xxxxx.
 func redactSecrets(b []byte) []byte {

@@ -90,6 +90,16 @@ func TestBookingDoor(t *testing.T) {
 	require.Equal(t, "unknown operation \"nope\"; the operations: appointment.book, appointment.cancel, appointment.slots", unknown.Error.Message)
 	require.Equal(t, 2, r.count(r.root+"/book/res/b1"), "answered on its door, twice")
 	require.Zero(t, r.count(r.root+"/admin/res/b1"))
+
+	// One whose id cannot be answered is reported on {root}/errors, which
+	// dashboards read: without the citizen's name.
+	n := r.count(r.root + "/errors")
+	require.NoError(t, r.bus.Publish(r.root+"/book/req", []byte(`{"id":"a/b","op":"appointment.book","args":{"slot":"pension/2026-12-09/10:20","name":"Олена Петренко"}}`), false))
+	report := string(r.after(r.root+"/errors", n, func(sim.Message) bool { return true }).Payload)
+	require.Contains(t, report, `"source":"book"`)
+	require.Contains(t, report, `name`)
+	require.Contains(t, report, `…`)
+	require.NotContains(t, report, "Петренко")
 }
 
 // A visit booked ahead over MQTT (appointment.slots, .book, .list,
