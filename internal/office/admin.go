@@ -297,7 +297,7 @@ func adminConfigSet(o *Office, ctx context.Context, args json.RawMessage) (any, 
 }
 
 // adminConfigHistory is config.history: the configurations recorded, newest
-// last.
+// first, without their documents; or the one version asked, with its.
 func adminConfigHistory(o *Office, ctx context.Context, args json.RawMessage) (any, error) {
 	var a struct {
 		Version *uint64 `json:"version"` // nil: every version
