@@ -1,6 +1,8 @@
 # cherga: the two commands a newcomer needs are `make run` and `make test`.
 GO      ?= go
-VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
+# The commit's date first: the README and the log name releases by date
+# («the releases of 2026-12-01 and 02»), which a bare hash does not tell.
+VERSION ?= $(shell v=$$(git describe --tags --always --dirty 2>/dev/null) && echo "$$(git log -1 --format=%cs)-$$v" || echo dev)
 LDFLAGS := -s -w -X main.version=$(VERSION)
 export CGO_ENABLED = 0
 SHELL   := /bin/bash
