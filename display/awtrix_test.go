@@ -104,6 +104,7 @@ func TestBoardOptsValidate(t *testing.T) {
 		{"mode", BoardOpts{Mode: "led"}, `display: board.mode: must be json, text or awtrix, got "led"`},
 		{"no prefix", BoardOpts{Mode: ModeAwtrix}, `display: board.awtrix.prefix: must be the MQTT prefix set on the AWTRIX (awtrix_5a3f1c; {site} stands for the site), without + or #, got ""`},
 		{"wildcard prefix", BoardOpts{Mode: ModeAwtrix, Awtrix: AwtrixOpts{Prefix: "awtrix/+"}}, `display: board.awtrix.prefix: must be the MQTT prefix set on the AWTRIX (awtrix_5a3f1c; {site} stands for the site), without + or #, got "awtrix/+"`},
+		{"long prefix", BoardOpts{Mode: ModeAwtrix, Awtrix: AwtrixOpts{Prefix: "awtrix_{site}_" + strings.Repeat("x", 170)}}, `display: board.awtrix.prefix: longer than 200 bytes (with {site} as a site of 32): the embedded broker refuses the matrix's topics under it`},
 		{"app", BoardOpts{Mode: ModeAwtrix, Awtrix: AwtrixOpts{Prefix: "a", App: "my app"}}, `display: board.awtrix.app: must be 1-32 letters, digits or _, got "my app"`},
 		{"color", BoardOpts{Mode: ModeAwtrix, Awtrix: AwtrixOpts{Prefix: "a", ServingColor: "green"}}, `display: board.awtrix.serving_color: must be #RRGGBB, got "green"`},
 		{"blink", BoardOpts{Mode: ModeAwtrix, Awtrix: AwtrixOpts{Prefix: "a", Blink: -time.Second}}, `display: board.awtrix.blink: must not be negative, got -1s`},

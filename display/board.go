@@ -52,6 +52,10 @@ type BoardOpts struct {
 	Text TextOpts `yaml:"text,omitempty" json:"text,omitzero"`
 }
 
+// maxPrefix is the longest AWTRIX prefix: its topics ({prefix}/custom/…,
+// {prefix}/stats/…) stay within the embedded broker's 256 bytes a topic.
+const maxPrefix = 200
+
 // prefixRe is an MQTT topic prefix without wildcards, as AWTRIX accepts it.
 var prefixRe = regexp.MustCompile(`^[A-Za-z0-9_\-]+(/[A-Za-z0-9_\-]+)*$`)
 
@@ -74,6 +78,9 @@ func (o *BoardOpts) Validate() error {
 	a := o.Awtrix
 	// {site} stands for the site, letters, digits, _ and - as the prefix's
 	// (config.Config.Board).
+	if len(strings.ReplaceAll(a.Prefix, "{site}", strings.Repeat("s", 32))) > maxPrefix {
+		return &FieldError{"awtrix.prefix", fmt.Sprintf("longer than %d bytes (with {site} as a site of 32): the embedded broker refuses the matrix's topics under it", maxPrefix)}
+	}
 	if !prefixRe.MatchString(strings.ReplaceAll(a.Prefix, "{site}", "site")) {
 		return &FieldError{"awtrix.prefix", fmt.Sprintf("must be the MQTT prefix set on the AWTRIX (awtrix_5a3f1c; {site} stands for the site), without + or #, got %q", a.Prefix)}
 	}

@@ -84,10 +84,10 @@ type Load struct {
 	// separate box ages it by the two, not by its own clock (zero: not
 	// written).
 	Sent time.Time `json:"sent,omitzero"`
-	// Seq is the seq of the latest event sent before it (0: none since
-	// the controller connected): a follower of the events whose latest is
-	// older lost those between, which a quiet office would not show until
-	// its next event.
+	// Seq is the seq of the latest event sent before it, or that the
+	// broker acknowledged, of this run or the one before (0: none): a
+	// follower of the events whose latest is older lost those between,
+	// which a quiet office would not show until its next event.
 	Seq uint64 `json:"seq,omitempty"`
 }
 

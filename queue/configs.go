@@ -583,18 +583,26 @@ func (e *Engine) Backup(path string, compact bool) (int64, error) {
 		// Compact panics on a damaged page.
 		err = checkCopy(tmp, e.db.Path())
 	}
+	if err == nil {
+		// Restored, the copy knows it is one (restore.go); and it is as a
+		// clean stop leaves the file. Before it is compacted: that moves
+		// events, and leaves free pages behind.
+		err = markBackup(tmp, e.opts.Now())
+	}
 	if err == nil && compact {
 		// From the copy, not the store: bbolt's Compact reads its source
 		// in one transaction, which would hold up the store's growth
 		// (every write that needs room) for as long as it takes.
 		var small string
-		small, n, err = compactCopy(tmp, dir, prefix)
+		small, _, err = compactCopy(tmp, dir, prefix)
 		os.Remove(tmp)
 		tmp = small
 	}
 	if err == nil {
-		// Restored, the copy knows it is one (restore.go).
-		err = markBackup(tmp, e.opts.Now())
+		var fi os.FileInfo
+		if fi, err = os.Stat(tmp); err == nil {
+			n = fi.Size() // what the path holds
+		}
 	}
 	if err == nil {
 		err = os.Rename(tmp, path)

@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"encoding/json"
 	"math"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -401,6 +402,12 @@ func TestCompactedBackup(t *testing.T) {
 	require.NoError(t, err)
 	t.Logf("plain %d bytes, compacted %d", plain, compact)
 	require.Less(t, compact, plain/2)
+	// What the answer says is what the path holds.
+	for name, n := range map[string]int64{"plain.db": plain, "compact.db": compact} {
+		fi, err := os.Stat(filepath.Join(dir, name))
+		require.NoError(t, err)
+		require.Equal(t, fi.Size(), n, name)
+	}
 	require.NoError(t, queue.Verify(filepath.Join(dir, "compact.db"), o.cfg))
 	want, err := o.e.Tickets(o.ctx)
 	require.NoError(t, err)

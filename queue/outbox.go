@@ -374,6 +374,10 @@ func (e *Engine) Ack(seq uint64) {
 	}
 }
 
+// Acked is the seq of the latest event the broker acknowledged: of this
+// run, or as the store kept it from the one before.
+func (e *Engine) Acked() uint64 { return e.acked.Load() }
+
 // ackEvery is how many acknowledged events may go unstored when nothing
 // else is written: sent again after a crash, they cost an integration a
 // few duplicates (it drops what it has seen), and storing them costs a

@@ -7,10 +7,10 @@ import (
 	"errors"
 	"fmt"
 	"maps"
+	"regexp"
 	"slices"
 	"strings"
 	"time"
-	"unicode"
 )
 
 // Paused is an administrator's pause: of the whole office (an air-raid
@@ -40,10 +40,12 @@ type Paused struct {
 // to the shelter (a fire alarm is «пожежна тривога»); and then any alarm
 // is one.
 var (
-	untilAllClear  = []string{"до відбою", "чекаємо відбою", "очікуємо відбою", "очікування відбою", "until the all", "until all", "till the all", "till all", "waiting for the all", "awaiting the all"}
-	allClearWords  = []string{"відбій", "відбою", "all clear", "all-clear"}
-	airRaidWords   = []string{"повітрян", "укрит", "ракет", "шахед", "дрон", "бпла", "обстріл", "балістик", "вибухи", "air-raid", "air raid", "shelter", "missile", "drone", "uav", "shelling", "explosions"}
-	airRaidTokens  = []string{"каб", "каби", "кабів", "кабами"}
+	untilAllClear = []string{"до відбою", "чекаємо відбою", "очікуємо відбою", "очікування відбою", "until the all", "until all", "till the all", "till all", "waiting for the all", "awaiting the all"}
+	allClearWords = []string{"відбій", "відбою", "all clear", "all-clear"}
+	airRaidWords  = []string{"повітрян", "укрит", "ракет", "шахед", "дрон", "бпла", "обстріл", "балістик", "вибухи", "air-raid", "air raid", "shelter", "missile", "drone", "uav", "shelling", "explosions"}
+	// КАБ, guided aerial bombs, as a word of its own: not «кабінет», nor
+	// its short form «каб.».
+	airRaidTokens  = regexp.MustCompile(`(^|[^\p{L}])(каб|каби|кабів|кабами)([^\p{L}.]|$)`)
 	otherEmergency = []string{"пожеж", "евакуац", "мінуван", "вибухівк", "газу", "fire", "evacuat", "bomb", "gas leak"}
 	alarmWords     = []string{"тривог", "тревог", "сирен", "alert", "siren"}
 )
@@ -58,9 +60,11 @@ func (p Paused) IsAlert() bool {
 	}
 	r := p.words()
 	switch {
+	case says(strings.ToLower(p.Reason), untilAllClear) && !says(r, otherEmergency):
+		return true // «до відбою»: the alert itself
 	case says(r, allClearWords):
 		return false
-	case says(r, airRaidWords) || slices.ContainsFunc(strings.FieldsFunc(r, notLetter), func(w string) bool { return slices.Contains(airRaidTokens, w) }):
+	case says(r, airRaidWords) || airRaidTokens.MatchString(r):
 		return true
 	case says(r, otherEmergency):
 		return false
@@ -81,8 +85,6 @@ func (p Paused) words() string {
 func says(reason string, words []string) bool {
 	return slices.ContainsFunc(words, func(w string) bool { return strings.Contains(reason, w) })
 }
-
-func notLetter(r rune) bool { return !unicode.IsLetter(r) }
 
 // ErrPaused is returned (as a *PausedError) while the office or the
 // service is paused.

@@ -209,8 +209,13 @@ func TestPauseAlertKept(t *testing.T) {
 	}
 	require.False(t, queue.Paused{Reason: "прийом у кабінеті 3"}.IsAlert())
 	// A pause until the all-clear is the alert itself.
-	for _, r := range []string{"Повітряна тривога до відбою", "Тривога! Усі в укриття до відбою", "air-raid alert until the all clear", "тривога, чекаємо відбою", "загроза КАБів", "Загроза КАБ", "вибухи в місті"} {
+	for _, r := range []string{"Повітряна тривога до відбою", "Тривога! Усі в укриття до відбою", "air-raid alert until the all clear", "тривога, чекаємо відбою", "загроза КАБів", "Загроза КАБ", "вибухи в місті",
+		"Прийом призупинено до відбою", "До відбою", "closed until the all clear", "КАБи!"} {
 		require.True(t, queue.Paused{Reason: r}.IsAlert(), r)
+	}
+	// «каб.» is a room, «кабінет» written short.
+	for _, r := range []string{"Нарада в каб. 5", "каб.12 зачинено", "прийом у кабінеті 3", "пожежна тривога, евакуація до відбою"} {
+		require.False(t, queue.Paused{Reason: r}.IsAlert(), r)
 	}
 }
 

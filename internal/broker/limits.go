@@ -65,7 +65,7 @@ func (h *clientLimits) OnPublish(cl *mqtt.Client, pk packets.Packet) (packets.Pa
 	if len(pk.Payload) == 0 { // an empty one clears a retained message
 		return pk, nil
 	}
-	door := strings.HasSuffix(pk.TopicName, "/admin/req") || strings.HasSuffix(pk.TopicName, "/read/req") || strings.HasSuffix(pk.TopicName, "/book/req")
+	door := strings.HasSuffix(pk.TopicName, "/admin/req") || strings.HasSuffix(pk.TopicName, "/read/req")
 	switch {
 	case len(pk.Payload) > maxClientPayload && !door:
 		h.warn("broker: a client's publication is larger than the office's devices send: dropped", cl, pk)

@@ -40,6 +40,11 @@ type AdminRequest struct {
 	at   time.Time // when it came: it runs within adminStale of that
 }
 
+// onceOps are the requests that, delivered again, would be made twice,
+// and are answered again instead (serveAdmin): a second booking of a
+// citizen's visit, or a cancellation refused as cancelled already.
+var onceOps = map[string]bool{"appointment.book": true, "appointment.cancel": true}
+
 // The doors of the requests: a broker's ACL gives each account its own.
 const (
 	doorAdmin = "admin"
@@ -1136,11 +1141,13 @@ var utf8BOM = []byte("\xef\xbb\xbf")
 // up to a second: a dashboard that asks for today's figures in a loop
 // gets at most half of the engine, whose goroutine issues the tickets.
 //
-// A request that changes the office, delivered again with its id (QoS 1 is
-// at least once: a booking website whose connection dropped has paho send
-// its appointment.book again), is answered again, not made again: one of
-// the latest recentKeep, within recentFor, that asked the same. One
-// answered busy or timeout was not made, and is served anew.
+// A booking or a cancellation (onceOps) delivered again with its id (QoS 1
+// is at least once: a booking website whose connection dropped has paho
+// send its appointment.book again) is answered again, not made again: one
+// of the latest recentKeep, within recentFor, that asked the same. One
+// answered busy or timeout was not made, and is served anew. Not every
+// request: an automation that pauses the office at each air-raid alert
+// may send one id every time, and each must pause it.
 func (o *Office) serveAdmin(ctx context.Context, reqs <-chan AdminRequest, rest bool) {
 	defer o.wg.Done()
 	var done recent[AdminResponse]
@@ -1149,15 +1156,15 @@ func (o *Office) serveAdmin(ctx context.Context, reqs <-chan AdminRequest, rest 
 		case <-ctx.Done():
 			return
 		case req := <-reqs:
-			changes := !readOps[req.Op]
+			once := onceOps[req.Op]
 			asked := req.Op + " " + string(req.Args)
-			if res, again, reused := done.get(req.ID, asked, time.Now()); changes && again {
+			if res, again, reused := done.get(req.ID, asked, time.Now()); once && again {
 				o.log.Info("office: an admin request delivered again is answered again, not made again", "op", req.Op, "id", req.ID)
 				res.Again = true
 				o.respond(res, req.door)
 				continue
-			} else if changes && reused {
-				o.log.Warn("office: an admin request reuses the id of another one within 10 minutes: made as new (give each request an id of its own)", "op", req.Op, "id", req.ID)
+			} else if once && reused {
+				o.log.Warn("office: a booking request reuses the id of another one within 10 minutes: made as new (give each booking an id of its own)", "op", req.Op, "id", req.ID)
 			}
 			// From its arrival: one held behind a stalled store is not made
 			// after chergactl gave up on it (queue.ErrStale).
@@ -1167,7 +1174,7 @@ func (o *Office) serveAdmin(ctx context.Context, reqs <-chan AdminRequest, rest 
 			cancel()
 			o.logAdmin(req, res)
 			o.respond(res, req.door)
-			if changes && (res.OK || res.Error.Code != CodeBusy && res.Error.Code != CodeTimeout) {
+			if once && (res.OK || res.Error.Code != CodeBusy && res.Error.Code != CodeTimeout) {
 				done.put(req.ID, asked, res, time.Now())
 			}
 			if rest {

@@ -91,6 +91,19 @@ func TestBookingDoor(t *testing.T) {
 	require.Equal(t, 2, r.count(r.root+"/book/res/b1"), "answered on its door, twice")
 	require.Zero(t, r.count(r.root+"/admin/res/b1"))
 
+	// Another request is made each time it comes, under one id too: an
+	// automation pauses the office at every air-raid alert.
+	for _, op := range []string{"office.pause", "office.resume", "office.pause"} {
+		id := map[string]string{"office.pause": "alert", "office.resume": "clear"}[op]
+		ans := r.adminOver("admin", id, op, map[string]string{"reason": "повітряна тривога"})
+		require.True(t, ans.OK, "%s: %+v", op, ans.Error)
+		require.False(t, ans.Again, op)
+	}
+	st := r.adminOver("read", "st", "office.state", map[string]string{})
+	raw, err = json.Marshal(st.Result)
+	require.NoError(t, err)
+	require.Contains(t, string(raw), `"reason":"повітряна тривога"`, "paused again")
+
 	// One whose id cannot be answered is reported on {root}/errors, which
 	// dashboards read: without the citizen's name.
 	n := r.count(r.root + "/errors")

@@ -919,23 +919,33 @@ func (o *Office) addsItems(patch json.RawMessage) bool {
 // today's tickets have reached already, which stops its kiosks at once.
 func (o *Office) changeWarnings(ctx context.Context, before *config.Config) []string {
 	after := o.conf()
+	// lost are the weekdays on which svc (nil: the office) was open before
+	// (was) and is not now.
+	lost := func(was, svc *config.Service) []string {
+		var days []string
+		for _, d := range config.Weekdays {
+			if from, to := before.HoursOf(was, d); from < to {
+				if from, to := after.HoursOf(svc, d); from >= to {
+					days = append(days, d)
+				}
+			}
+		}
+		return days
+	}
 	var ws []string
+	if days := lost(nil, nil); len(days) > 0 {
+		ws = append(ws, fmt.Sprintf("config.office.hours: the office is no longer open on %s (its hours name every day it is open: a day left out is closed)", strings.Join(days, ", ")))
+	}
 	for i := range after.Services {
 		svc, was := &after.Services[i], before.Service(after.Services[i].ID)
 		if was == nil {
 			continue
 		}
 		f := after.Where(fmt.Sprintf("services[%d]", i))
-		var lost []string
-		for _, d := range config.Weekdays {
-			if from, to := before.HoursOf(was, d); from < to {
-				if from, to := after.HoursOf(svc, d); from >= to {
-					lost = append(lost, d)
-				}
-			}
-		}
-		if len(lost) > 0 {
-			ws = append(ws, fmt.Sprintf("%s.hours: the service is no longer given on %s (a service's hours name every day it is given: a day left out is closed)", f, strings.Join(lost, ", ")))
+		if days := lost(was, svc); len(days) > 0 && (svc.Hours != nil || was.Hours != nil) {
+			// A service on the office's hours, before and now, is said
+			// with the office.
+			ws = append(ws, fmt.Sprintf("%s.hours: the service is no longer given on %s (a service's hours name every day it is given: a day left out is closed)", f, strings.Join(days, ", ")))
 		}
 		if svc.DailyCap > 0 && svc.DailyCap != was.DailyCap && errors.Is(o.eng.Issuable(ctx, svc.ID), queue.ErrDailyCap) {
 			ws = append(ws, fmt.Sprintf("%s.daily_cap: today's tickets of the service reached %d already: its kiosks issue none more of it today", f, svc.DailyCap))

@@ -1446,6 +1446,11 @@ func TestConfigSetWarnsOfAChange(t *testing.T) {
 	require.Contains(t, ws, "services[0] (id \"social\").daily_cap: today's tickets of the service reached 3 already: its kiosks issue none more of it today")
 	// Sent again as it runs: nothing to warn of.
 	require.Empty(t, warnings(string(patch)))
+	// The office's hours: said once, of the office. (Not of today, which
+	// would send the tickets waiting home.)
+	day := config.Weekdays[(int(time.Now().In(o.Config().Location()).Weekday())+6+2)%7]
+	ws = warnings(`{"patch":{"office":{"hours":{"` + day + `":"closed"}}}}`)
+	require.Equal(t, []string{"config.office.hours: the office is no longer open on " + day + " (its hours name every day it is open: a day left out is closed)"}, ws)
 }
 
 // A value of the wrong JSON type is refused saying what was sent: "5"

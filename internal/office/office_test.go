@@ -1324,6 +1324,42 @@ func TestLoadSentAgain(t *testing.T) {
 	require.Equal(t, seq, again.Seq, "the ticket's event was sent before it")
 }
 
+// After a restart, before any event is sent again, the load's seq is
+// the latest the broker acknowledged before it: a follower that lost the
+// last events of the run before can tell in a quiet office too.
+func TestLoadSeqAfterRestart(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	cfg := roundTheClock(t)
+	db := filepath.Join(t.TempDir(), "o.db")
+	start := func() (*office.Office, *sim.Listener) {
+		o, err := office.Start(ctx, office.Opts{Config: cfg, DB: db, Broker: "embedded", Listen: "127.0.0.1:0", Logger: quiet})
+		require.NoError(t, err)
+		l, err := sim.Listen(o.BrokerURL(), "qms/demo/load", "qms/demo/events")
+		require.NoError(t, err)
+		return o, l
+	}
+	o, l := start()
+	_, err := o.Engine().Issue(ctx, queue.IssueRequest{Service: "social", Kiosk: "k1"})
+	require.NoError(t, err)
+	seq, err := o.Engine().LastSeq(ctx)
+	require.NoError(t, err)
+	_, err = l.Wait(ctx, "qms/demo/events", containing(fmt.Sprintf(`"seq":%d,`, seq)))
+	require.NoError(t, err)
+	require.Eventually(t, func() bool { return o.Engine().Acked() == seq }, 10*time.Second, 10*time.Millisecond)
+	l.Close()
+	require.NoError(t, o.Close())
+
+	o, l = start()
+	defer o.Close()
+	defer l.Close()
+	m, err := l.Wait(ctx, "qms/demo/load", nil)
+	require.NoError(t, err)
+	var load struct{ Seq uint64 }
+	require.NoError(t, json.Unmarshal(m.Payload, &load))
+	require.Equal(t, seq, load.Seq)
+}
+
 func TestAwtrixAppSentAgain(t *testing.T) {
 	cfg := roundTheClock(t)
 	ctx, o, l := startOffice(t, office.Opts{Config: cfg, AwtrixRefresh: 50 * time.Millisecond}, "awtrix_demo_13/#")

@@ -25,7 +25,8 @@ type message struct {
 // renderRetained turns retained state the engine committed into its MQTT
 // publications, with every time in the office's time zone. A board shows a
 // call as calling for office.board_blink_s, then as serving
-// (display.Settle). The load carries seq, the latest event sent before it.
+// (display.Settle). The load carries seq, the latest event sent before it
+// (or acknowledged).
 func (o *Office) renderRetained(r queue.Retained, now time.Time, seq uint64) []message {
 	root := o.conf().Root()
 	o.lights(r)
@@ -56,7 +57,9 @@ func (o *Office) renderRetained(r queue.Retained, now time.Time, seq uint64) []m
 	if r.Load != nil {
 		l := *r.Load
 		o.lastLoad = r.Load
-		l.At, l.Sent, l.Seq = o.local(l.At), o.local(o.clock()), seq
+		// After a start or a reconnection, before an event is sent
+		// again: those the broker acknowledged before.
+		l.At, l.Sent, l.Seq = o.local(l.At), o.local(o.clock()), max(seq, o.eng.Acked())
 		l.Languages = o.conf().Office.Languages
 		msgs = append(msgs, message{bus.Load(root), true, l.JSON()})
 	}
