@@ -33,12 +33,12 @@ type Paused struct {
 }
 
 // The words by which IsAlert tells an air-raid alert from a reason, in
-// order: the all-clear is none (but a pause "until the all-clear", «до
-// відбою», is the alert itself: untilAllClear are left out first); words
-// of the air raid itself are one (airRaidTokens as whole words: «каб» is
-// in «кабінет»); another emergency sends people out of the building, not
-// to the shelter (a fire alarm is «пожежна тривога»); and then any alarm
-// is one.
+// order: a pause until the all-clear, «до відбою», is one, unless it
+// names another emergency (untilAllClear, left out of what is read
+// after); the all-clear is none; words of the air raid itself are one
+// (airRaidTokens, whole words); another emergency sends people out of the
+// building, not to the shelter (a fire alarm is «пожежна тривога»); and
+// then any alarm is one.
 var (
 	untilAllClear = []string{"до відбою", "чекаємо відбою", "очікуємо відбою", "очікування відбою", "until the all", "until all", "till the all", "till all", "waiting for the all", "awaiting the all"}
 	allClearWords = []string{"відбій", "відбою", "all clear", "all-clear"}

@@ -37,7 +37,8 @@ type Restore struct {
 	BackupAt time.Time `json:"backup_at"`
 }
 
-// markBackup marks the store at path as a backup taken at at.
+// markBackup marks the store at path as a backup taken at at, and leaves
+// it as a clean stop does (asStopped).
 func markBackup(path string, at time.Time) error {
 	db, err := bolt.Open(path, 0o600, &bolt.Options{Timeout: time.Second})
 	if err != nil {

@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"maps"
 	"os"
+	"path"
 	"path/filepath"
 	"reflect"
 	"regexp"
@@ -45,12 +46,15 @@ type AdminRequest struct {
 // citizen's visit, or a cancellation refused as cancelled already.
 var onceOps = map[string]bool{"appointment.book": true, "appointment.cancel": true}
 
-// The doors of the requests: a broker's ACL gives each account its own.
+// The doors of the requests, {root}/{door}/req: a broker's ACL gives each
+// account its own.
 const (
 	doorAdmin = "admin"
 	doorRead  = "read"
 	doorBook  = "book"
 )
+
+var doors = []string{doorAdmin, doorRead, doorBook}
 
 // readOps are the operations that change nothing: {root}/read/req serves
 // them, so that a broker's ACL can let an analyst or a dashboard read the
@@ -1069,12 +1073,7 @@ func (o *Office) onAdmin(topic string, payload []byte) {
 	// The first JSON value is the request: with its id read, whatever is
 	// wrong with the rest is said in the answer.
 	var req AdminRequest
-	door := doorAdmin
-	for _, d := range []string{doorRead, doorBook} {
-		if strings.HasSuffix(topic, "/"+d+"/req") {
-			door = d
-		}
-	}
+	door := path.Base(path.Dir(topic))           // {root}/{door}/req, as subscribed
 	payload = bytes.TrimPrefix(payload, utf8BOM) // a file saved by Notepad
 	var err error
 	if len(payload) > adminMaxBytes {
@@ -1096,10 +1095,9 @@ func (o *Office) onAdmin(topic string, payload []byte) {
 	}
 	req.door, req.at = door, time.Now()
 	if !adminIDOK(req.ID) {
-		// The door tells a dashboard's or a website's from an
-		// administrator's.
-		// Quoted without passwords, or a citizen's name and code: the
-		// dashboards read {root}/errors.
+		// Said of its door (a dashboard's, a website's, an
+		// administrator's), quoted without passwords, nor a citizen's
+		// name or code: the dashboards read {root}/errors.
 		o.reportError(door, fmt.Errorf("office: admin request needs JSON {\"id\":\"…\",\"op\":\"…\",\"args\":{…}} with an id of 1-64 characters without / + #: %q", truncate(redactPersonal(payload[:min(len(payload), 4<<10)]), 200)))
 		return
 	}

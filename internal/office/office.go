@@ -494,8 +494,8 @@ func Start(ctx context.Context, opts Opts) (_ *Office, err error) {
 	go o.serveAdmin(runCtx, o.admin, false)
 	go o.serveAdmin(runCtx, o.reads, true)
 	go o.serveAdmin(runCtx, o.books, true)
-	for _, t := range []string{root + "/admin/req", root + "/read/req", root + "/book/req"} {
-		if err := o.bus.Subscribe(t, o.onAdmin); err != nil {
+	for _, d := range doors {
+		if err := o.bus.Subscribe(root+"/"+d+"/req", o.onAdmin); err != nil {
 			return nil, err
 		}
 	}
