@@ -305,7 +305,7 @@ type ticketWriter struct {
 // line. It wraps what the page prints: a … the page lacks takes three
 // columns as "...".
 func (w *ticketWriter) text(field, s string, scale int) {
-	for _, line := range wrap(w.cp.plain(bindAbbreviations(s)), w.cols/scale) {
+	for _, line := range wrap(w.cp.plain(bindShortWords(s)), w.cols/scale) {
 		w.line(field, line)
 	}
 }
@@ -394,9 +394,9 @@ func bindsNext(word string) bool {
 	return abbreviations[word] || utf8.RuneCountInString(word) == 1 && strings.Contains(oneLetter, word)
 }
 
-// bindAbbreviations joins each of abbreviations and oneLetter to the word
+// bindShortWords joins each of abbreviations and oneLetter to the word
 // after it with a no-break space, which wrap does not break.
-func bindAbbreviations(s string) string {
+func bindShortWords(s string) string {
 	if !strings.ContainsRune(s, ' ') {
 		return s
 	}
@@ -417,7 +417,7 @@ func bindAbbreviations(s string) string {
 
 // wrap splits s into lines of at most cols runes, breaking at spaces. A
 // word longer than a line is the only thing ever split: at its no-break
-// spaces if it has them (bindAbbreviations), else where the line ends. A
+// spaces if it has them (bindShortWords), else where the line ends. A
 // dash standing as a word («Київ — столиця») never starts a line, as
 // Ukrainian typesetting wants: the word before it comes along to the next
 // line, unless that word fills a line by itself. "\n" in s starts a new

@@ -328,7 +328,7 @@ func TestTicketErrors(t *testing.T) {
 
 // The short words of addresses and numbers stay with the word after
 // them, as Ukrainian typesetting has it: «м.» never ends a line.
-func TestBindAbbreviations(t *testing.T) {
+func TestBindShortWords(t *testing.T) {
 	for in, want := range map[string]string{
 		"ЦНАП Подільського району м. Києва": "ЦНАП Подільського району м.\u00A0Києва",
 		"вул. Шевченка, буд. 5, каб. 12":    "вул.\u00A0Шевченка, буд.\u00A05, каб.\u00A012",
@@ -341,7 +341,7 @@ func TestBindAbbreviations(t *testing.T) {
 		"В укритті (й у залі) і «а також» a b":                                 "В\u00A0укритті (й\u00A0у\u00A0залі) і\u00A0«а\u00A0також» a b",
 		"о": "о",
 	} {
-		require.Equal(t, want, bindAbbreviations(in), in)
+		require.Equal(t, want, bindShortWords(in), in)
 	}
 	p := profile(t, "xprinter-58")
 	d := printed(t, p, &Ticket{Header: "ЦНАП Подільського району м. Києва", Label: "А001", Ahead: -1, Wait: -1})
