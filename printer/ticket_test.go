@@ -326,8 +326,9 @@ func TestTicketErrors(t *testing.T) {
 	require.ErrorIs(t, err, ErrInvalidProfile)
 }
 
-// The short words of addresses and numbers stay with the word after
-// them, as Ukrainian typesetting has it: «м.» never ends a line.
+// The short words of addresses and numbers, and the one-letter ones, stay
+// with the word after them, as Ukrainian typesetting has it: «м.» or «о»
+// never ends a line.
 func TestBindShortWords(t *testing.T) {
 	for in, want := range map[string]string{
 		"ЦНАП Подільського району м. Києва": "ЦНАП Подільського району м.\u00A0Києва",
