@@ -565,9 +565,8 @@ func (e *Engine) Backup(path string, compact bool) (int64, error) {
 		return 0, fmt.Errorf("queue: backup: %w", err)
 	}
 	tmp := f.Name()
-	var n int64
 	err = e.view(func(tx *bolt.Tx) error {
-		n, err = tx.WriteTo(f)
+		_, err = tx.WriteTo(f)
 		return err
 	})
 	if err == nil {
@@ -598,10 +597,11 @@ func (e *Engine) Backup(path string, compact bool) (int64, error) {
 		os.Remove(tmp)
 		tmp = small
 	}
+	var n int64 // what the path holds
 	if err == nil {
 		var fi os.FileInfo
 		if fi, err = os.Stat(tmp); err == nil {
-			n = fi.Size() // what the path holds
+			n = fi.Size()
 		}
 	}
 	if err == nil {

@@ -1155,14 +1155,19 @@ func (o *Office) serveAdmin(ctx context.Context, reqs <-chan AdminRequest, rest 
 			return
 		case req := <-reqs:
 			once := onceOps[req.Op]
-			asked := req.Op + " " + string(req.Args)
-			if res, again, reused := done.get(req.ID, asked, time.Now()); once && again {
-				o.log.Info("office: an admin request delivered again is answered again, not made again", "op", req.Op, "id", req.ID)
-				res.Again = true
-				o.respond(res, req.door)
-				continue
-			} else if once && reused {
-				o.log.Warn("office: a booking request reuses the id of another one within 10 minutes: made as new (give each booking an id of its own)", "op", req.Op, "id", req.ID)
+			var asked string // what a booking or a cancellation asks
+			if once {
+				asked = req.Op + " " + string(req.Args)
+				res, again, reused := done.get(req.ID, asked, time.Now())
+				if again {
+					o.log.Info("office: an admin request delivered again is answered again, not made again", "op", req.Op, "id", req.ID)
+					res.Again = true
+					o.respond(res, req.door)
+					continue
+				}
+				if reused {
+					o.log.Warn("office: a booking request reuses the id of another one within 10 minutes: made as new (give each booking an id of its own)", "op", req.Op, "id", req.ID)
+				}
 			}
 			// From its arrival: one held behind a stalled store is not made
 			// after chergactl gave up on it (queue.ErrStale).

@@ -599,7 +599,7 @@ const msgRepeat = "Талон уже друкується: одне натиск
 func alsoSays(msg, uk, en string) string {
 	muk, men, _ := strings.Cut(msg, " / ")
 	stop := func(s string) string {
-		if strings.HasSuffix(s, ".") || strings.HasSuffix(s, "!") || strings.HasSuffix(s, "?") {
+		if endsSentence(s) {
 			return s
 		}
 		return s + "."

@@ -62,13 +62,17 @@ func withReason(uk, en, reason, end string) string {
 		en += ": " + afterColon(ren)
 	}
 	finish := func(s string) string {
-		if strings.TrimRight(s, ".!?…") != s {
+		if endsSentence(s) {
 			return s
 		}
 		return s + end
 	}
 	return finish(uk) + " / " + finish(en)
 }
+
+// endsSentence reports whether s ends with a sentence's own punctuation
+// (a reason typed with its full stop, a message that has one).
+func endsSentence(s string) bool { return strings.TrimRight(s, ".!?…") != s }
 
 // afterColon is s with its first letter in lower case when the letter
 // after it is in lower case too: a sentence's start, not a word in
