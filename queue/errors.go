@@ -354,30 +354,32 @@ func (e *ToCounterPausedError) Error() string {
 	return "queue: counter " + e.Counter + " is paused: transfer to another one"
 }
 
-// ErrJustCalled is returned (as a *JustCalledError) by next while the
-// counter's ticket was called less than office.next_guard_s ago and its
-// citizen has not come yet: a second press of next (a double press, a
-// button box that bounced, a specialist who thought the first press was
-// lost) would end the visit the first one began, and the citizen walking
-// to the counter would find their ticket done.
+// ErrJustCalled is returned (as a *JustCalledError) by next and noshow
+// while the counter's ticket was called less than office.next_guard_s ago
+// and its citizen has not come yet: a second press of next (a double
+// press, a button box that bounced, a specialist who thought the first
+// press was lost) would end the visit the first one began, and the
+// citizen walking to the counter would find their ticket done; a no-show
+// then ends the turn of a citizen who has not yet heard the call (it
+// takes 7 to 12 s to say), nor had the time to walk.
 var ErrJustCalled = errors.New("queue: the counter's ticket was just called")
 
-// JustCalledError says which ticket was just called, and in how long next
-// (or, for Recall, recall) is taken again. A recall is held for a few
+// JustCalledError says which ticket was just called, and in how long its
+// Action (Next, NoShowed or Recall) is taken. A recall is held for a few
 // seconds after a call or recall of the ticket, as long as its call takes
 // to say.
 type JustCalledError struct {
 	Label  string
 	Left   time.Duration
-	Recall bool
+	Action Action
 }
 
 func (e *JustCalledError) Error() string {
-	what := "next"
-	if e.Recall {
-		what = "recall"
+	why := "a double press is not a second call"
+	if e.Action == NoShowed {
+		why = "the citizen has not had the time to hear the call and come"
 	}
-	return fmt.Sprintf("queue: ticket %s was just called: %s is taken again in %d s (a double press is not a second call)", e.Label, what, e.Seconds())
+	return fmt.Sprintf("queue: ticket %s was just called: %s is taken in %d s (%s)", e.Label, e.Action, e.Seconds(), why)
 }
 
 // Seconds is Left in whole seconds, rounded up: a press after that many is

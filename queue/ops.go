@@ -557,13 +557,13 @@ func (t *txn) next(c *counterState, want *Ticket) (*Ticket, error) {
 		return nil, err
 	}
 	if want == nil {
-		if err := t.justCalled(c); err != nil {
+		if err := t.justCalled(c, Next); err != nil {
 			return nil, err
 		}
 	}
 	var ended *Ticket
 	switch {
-	case want != nil && t.justCalled(c) != nil:
+	case want != nil && t.justCalled(c, Next) != nil:
 		// Called by mistake a moment ago (the citizen in front of the
 		// specialist holds another number): the one called goes back,
 		// first for this counter, not done.
@@ -652,12 +652,12 @@ func (t *txn) holdFor(c *counterState, tk *Ticket) string {
 	return c.id
 }
 
-// justCalled refuses a next that comes within office.next_guard_s of the
-// call or recall of the counter's ticket, while its citizen has not come (a
-// serve says they have): a recalled citizen is on the way again. A clock
-// that went back since the call does not hold next for the jump: only a
-// call up to the guard ago counts.
-func (t *txn) justCalled(c *counterState) error {
+// justCalled refuses a next or noshow (act) that comes within
+// office.next_guard_s of the call or recall of the counter's ticket, while
+// its citizen has not come (a serve says they have): a recalled citizen is
+// on the way again. A clock that went back since the call does not hold
+// them for the jump: only a call up to the guard ago counts.
+func (t *txn) justCalled(c *counterState, act Action) error {
 	tk, guard := c.current, t.e.cfg.Office.NextGuard()
 	if tk == nil || tk.State != Called || guard <= 0 {
 		return nil
@@ -666,7 +666,7 @@ func (t *txn) justCalled(c *counterState) error {
 	if since < 0 || since >= guard {
 		return nil
 	}
-	return &JustCalledError{Label: tk.Label, Left: guard - since}
+	return &JustCalledError{Label: tk.Label, Left: guard - since, Action: act}
 }
 
 // lostCall refuses to end the counter's ticket unsaid (ErrLostCall: by
@@ -791,7 +791,7 @@ func (t *txn) recall(c *counterState) error {
 	// a box that bounced) is not a second recall: it would be said again
 	// and take one of the ticket's recalls.
 	if guard, since := min(t.e.cfg.Office.NextGuard(), recallGuard), t.now.Sub(c.calledAt); since >= 0 && since < guard {
-		return &JustCalledError{Label: tk.Label, Left: guard - since, Recall: true}
+		return &JustCalledError{Label: tk.Label, Left: guard - since, Action: Recall}
 	}
 	_ = tk.move(Called)
 	tk.Recalls++
@@ -838,6 +838,9 @@ func (t *txn) noShow(c *counterState) (*Ticket, error) {
 			return nil, err
 		}
 		if err := t.lostCall(c); err != nil {
+			return nil, err
+		}
+		if err := t.justCalled(c, NoShowed); err != nil {
 			return nil, err
 		}
 	}

@@ -349,20 +349,20 @@ func TestNextGuard(t *testing.T) {
 	var jc *queue.JustCalledError
 	require.ErrorAs(t, err, &jc)
 	require.ErrorIs(t, err, queue.ErrJustCalled)
-	require.Equal(t, queue.JustCalledError{Label: "А001", Left: 7 * time.Second}, *jc)
+	require.Equal(t, queue.JustCalledError{Label: "А001", Left: 7 * time.Second, Action: queue.Next}, *jc)
 	require.Equal(t, queue.Called, o.ticket("А001").State, "the visit goes on")
 	// A part of a second left counts as one: the error says, as the
 	// specialist's message does, the seconds after which a press is taken.
 	jc.Left = 7*time.Second + 200*time.Millisecond
 	require.Equal(t, 8, jc.Seconds())
-	require.Contains(t, jc.Error(), "next is taken again in 8 s")
+	require.Contains(t, jc.Error(), "next is taken in 8 s")
 	require.Equal(t, queue.Waiting, o.ticket("А002").State)
 
 	// A recall is held likewise while the call is said: it would be said
 	// again and take one of the ticket's recalls.
 	_, err = o.e.Counter(o.ctx, "1", queue.Command{Action: queue.Recall})
 	require.ErrorAs(t, err, &jc)
-	require.Equal(t, queue.JustCalledError{Label: "А001", Left: 2 * time.Second, Recall: true}, *jc)
+	require.Equal(t, queue.JustCalledError{Label: "А001", Left: 2 * time.Second, Action: queue.Recall}, *jc)
 	o.clk.Add(2 * time.Second)
 	o.do("1", queue.Recall)
 	o.clk.Add(time.Second)
@@ -372,7 +372,7 @@ func TestNextGuard(t *testing.T) {
 	o.clk.Add(4 * time.Second)
 	_, err = o.e.Counter(o.ctx, "1", queue.Command{Action: queue.Next})
 	require.ErrorAs(t, err, &jc, "5 s after the recall")
-	require.Equal(t, queue.JustCalledError{Label: "А001", Left: 5 * time.Second}, *jc)
+	require.Equal(t, queue.JustCalledError{Label: "А001", Left: 5 * time.Second, Action: queue.Next}, *jc)
 	o.clk.Add(5 * time.Second)
 	require.Equal(t, "А002", o.next("1"), "10 s after the recall")
 	require.Equal(t, queue.Done, o.ticket("А001").State)
@@ -409,6 +409,40 @@ func TestNextGuard(t *testing.T) {
 	o.clk.Add(-time.Hour)
 	o.issue("social")
 	require.Equal(t, "А006", o.next("1"))
+}
+
+// A no-show within office.next_guard_s of the call or recall ends the turn
+// of a citizen who has not yet heard it said (a call takes 7 to 12 s to
+// say) nor had the time to walk: refused, nothing changes. serve says they
+// came; a recall starts the guard again.
+func TestNoShowGuard(t *testing.T) {
+	o := newOffice(t, queuetest.Office(t, guarded("")), monday10)
+	o.issue("social")
+	require.Equal(t, "А001", o.next("1"))
+	o.clk.Add(3 * time.Second)
+	events := len(o.events())
+	_, err := o.e.Counter(o.ctx, "1", queue.Command{Action: queue.NoShowed})
+	var jc *queue.JustCalledError
+	require.ErrorAs(t, err, &jc)
+	require.Equal(t, queue.JustCalledError{Label: "А001", Left: 7 * time.Second, Action: queue.NoShowed}, *jc)
+	require.Contains(t, jc.Error(), "noshow is taken in 7 s")
+	require.Equal(t, queue.Called, o.ticket("А001").State, "the call goes on")
+	require.Len(t, o.events(), events, "nothing recorded")
+
+	o.clk.Add(7 * time.Second)
+	o.do("1", queue.Recall)
+	o.clk.Add(9 * time.Second)
+	_, err = o.e.Counter(o.ctx, "1", queue.Command{Action: queue.NoShowed})
+	require.ErrorAs(t, err, &jc, "9 s after the recall")
+	require.Equal(t, time.Second, jc.Left)
+	o.clk.Add(time.Second)
+	require.Equal(t, queue.NoShow, o.do("1", queue.NoShowed).Ended.State, "10 s after the recall")
+
+	// Off with the guard.
+	o = newOffice(t, queuetest.Office(t, guarded("  next_guard_s: -1\n")), monday10)
+	o.issue("social")
+	o.next("1")
+	require.Equal(t, queue.NoShow, o.do("1", queue.NoShowed).Ended.State)
 }
 
 // A ticket called by mistake and put back keeps the hold it had before the

@@ -90,10 +90,11 @@ type Office struct {
 	// called back to its counter's queue once, callable again after this
 	// many minutes; 0 ends it at the first no-show.
 	NoShowGraceMin float64 `yaml:"noshow_grace_min,omitempty" json:"noshow_grace_min,omitempty"`
-	// NextGuardSec is how long after a call next is refused while the
-	// citizen has not come (serve says they have): a double press of next
-	// would end the visit the first press began. 0 means 10; -1 turns the
-	// guard off.
+	// NextGuardSec is how long after a call next and noshow are refused
+	// while the citizen has not come (serve says they have): a double
+	// press of next would end the visit the first press began, and a
+	// no-show would end the turn of a citizen who has not yet heard the
+	// call. 0 means 10; -1 turns the guard off.
 	NextGuardSec int `yaml:"next_guard_s,omitempty" json:"next_guard_s,omitempty"`
 	// RefuseLate stops a kiosk issuing a ticket that would not be served
 	// before its service closes: its expected call (after those before

@@ -2951,7 +2951,9 @@ func TestRefusalEnglishLabel(t *testing.T) {
 		{&queue.TransitionError{Label: "Ц017", From: queue.Called, To: queue.Called, Counter: "13"}, "Талон Ц017 уже викликано до робочого місця 13 / Ticket Ts017 has already been called to counter 13"},
 		{&queue.TransitionError{Label: "Ц017", From: queue.Called, To: queue.Called}, "Талон Ц017 уже викликано / Ticket Ts017 has already been called"},
 		{&queue.TransitionError{Label: "Ц017", From: queue.Serving, To: queue.NoShow}, "Громадянин із талоном Ц017 уже біля вас — це не неявка: завершіть прийом кнопкою «Завершено» / The citizen with ticket Ts017 is at the counter, not a no-show: end the visit with Done"},
-		{&queue.JustCalledError{Label: "Ц017", Recall: true, Left: 3 * time.Second}, "Талон Ц017 щойно викликано: повторний виклик — через 3 с / Ticket Ts017 was just called: recall in 3 s"},
+		{&queue.JustCalledError{Label: "Ц017", Action: queue.Recall, Left: 3 * time.Second}, "Талон Ц017 щойно викликано: повторний виклик — через 3 с / Ticket Ts017 was just called: recall in 3 s"},
+		{&queue.JustCalledError{Label: "Ц017", Action: queue.NoShowed, Left: 8 * time.Second}, "Талон Ц017 щойно викликано, громадянин може бути в дорозі: «Не зʼявився» — через 8 с / Ticket Ts017 was just called and the citizen may be on the way: no-show in 8 s"},
+		{&queue.JustCalledError{Label: "Ц017", Action: queue.Next, Left: 8 * time.Second}, "Талон Ц017 щойно викликано: наступного — через 8 с; якщо прийом завершено, натисніть «Завершено» / Ticket Ts017 was just called: next in 8 s; if the visit is over, press Done"},
 	} {
 		_, msg := office.Refusal(c.err)
 		require.Equal(t, c.want, msg)

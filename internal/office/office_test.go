@@ -660,6 +660,7 @@ func TestCounterFloodKeepsOthersServed(t *testing.T) {
 func TestNoShowAckSaysBack(t *testing.T) {
 	cfg := roundTheClock(t)
 	cfg.Office.NoShowGraceMin = 2
+	cfg.Office.NextGuardSec = -1 // a no-show at once after the call
 	ctx, o, l := startOffice(t, office.Opts{Config: cfg, Logger: quiet}, "qms/demo/counter/2/ack")
 	_, err := o.Engine().Issue(ctx, queue.IssueRequest{Service: "social", Kiosk: "k1"})
 	require.NoError(t, err)

@@ -32,8 +32,11 @@ func refusal(err error) (reason, message string) {
 	switch {
 	case errors.As(err, &jc):
 		left, en := strconv.Itoa(jc.Seconds()), englishLabel(jc.Label)
-		if jc.Recall {
+		switch jc.Action {
+		case queue.Recall:
 			return "just_called", "Талон " + jc.Label + " щойно викликано: повторний виклик — через " + left + " с / Ticket " + en + " was just called: recall in " + left + " s"
+		case queue.NoShowed:
+			return "just_called", "Талон " + jc.Label + " щойно викликано, громадянин може бути в дорозі: «Не зʼявився» — через " + left + " с / Ticket " + en + " was just called and the citizen may be on the way: no-show in " + left + " s"
 		}
 		return "just_called", "Талон " + jc.Label + " щойно викликано: наступного — через " + left + " с; якщо прийом завершено, натисніть «Завершено» / Ticket " + en + " was just called: next in " + left + " s; if the visit is over, press Done"
 	case errors.As(err, &lc):
