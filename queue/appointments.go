@@ -138,10 +138,6 @@ func newCode() string {
 	}
 }
 
-// keepBookings is how many days before today a day's bookings are kept:
-// office.stats_days, the days whose figures are kept.
-func (e *Engine) keepBookings() int { return max(e.cfg.Office.StatsDays, 1) }
-
 // ParseSlot reads a slot's name ("social/2026-12-09/10:00").
 func ParseSlot(s string) (service, day, hhmm string, err error) {
 	parts := strings.Split(s, "/")
@@ -369,13 +365,14 @@ func (t *txn) rehomeBookings() {
 	}
 }
 
-// pruneAppointments drops the bookings of the days before those kept.
-func (t *txn) pruneAppointments() {
+// pruneAppointments drops the bookings, with their citizens' names, of the
+// days before day, the first whose tickets and events are kept (prune).
+func (t *txn) pruneAppointments(day string) {
 	b := t.tx.Bucket(bucketAppointments)
 	if b == nil {
 		return
 	}
-	first := slotPrefix(addDays(t.st.day, -t.e.keepBookings()))
+	first := slotPrefix(day)
 	var old [][]byte
 	c := b.Cursor()
 	for k, _ := c.Seek([]byte("s/")); k != nil && strings.HasPrefix(string(k), "s/") && string(k) < string(first); k, _ = c.Next() {
@@ -482,7 +479,6 @@ func (e *Engine) Book(ctx context.Context, slot, name, by string) (Appointment, 
 			}
 			code = newCode()
 		}
-		t.pruneAppointments()
 		// Its id is the seq of its event, as a ticket's.
 		a := &Appointment{ID: t.st.eventSeq + 1, Code: code, Service: service, Slot: slot, Day: day, Start: s.Start, End: s.End, Name: name, State: Booked, Booked: t.now, By: by}
 		t.record(&Event{Type: EvBooked, Appointment: a.public()})

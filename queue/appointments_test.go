@@ -505,3 +505,43 @@ func TestOvernightAlertAfterRestart(t *testing.T) {
 	_, err = e.Issue(ctx, queue.IssueRequest{Appointment: a.Code})
 	require.NoError(t, err)
 }
+
+// A day's bookings, with their citizens' names, go when its tickets and
+// events do (office.stats_days business days), at the rollover of a later
+// day: also in an office that takes no more bookings.
+func TestBookingsPrunedWithTheirDay(t *testing.T) {
+	ctx := context.Background()
+	clk := queuetest.NewClock(time.Date(2026, 11, 23, 9, 30, 0, 0, kyiv)) // a Monday
+	cfg := bookingOffice()
+	cfg.Office.StatsDays = 2
+	e := queuetest.Open(t, cfg, &queue.Opts{Now: clk.Now})
+	a, err := e.Book(ctx, "pension/2026-11-25/10:00", "Олена Петренко", "phone")
+	require.NoError(t, err)
+	// A business day: a ticket issued, and every event published.
+	workDay := func(day int) {
+		clk.Set(time.Date(2026, 11, day, 11, 0, 0, 0, kyiv))
+		_, err := e.Issue(ctx, queue.IssueRequest{Service: "social"})
+		require.NoError(t, err)
+		evs, err := e.Pending(0, 1<<20)
+		require.NoError(t, err)
+		e.Ack(evs[len(evs)-1].Seq)
+	}
+	for _, day := range []int{23, 24, 25, 26, 27} {
+		workDay(day)
+	}
+	// Friday keeps Wednesday and Thursday, and the booking.
+	got, err := e.AppointmentByCode(ctx, a.Code)
+	require.NoError(t, err)
+	require.Equal(t, "Олена Петренко", got.Name)
+	_, err = e.TicketsOf(ctx, "2026-11-25")
+	require.NoError(t, err)
+
+	workDay(30) // Monday: Wednesday goes, its booking with it
+	_, err = e.TicketsOf(ctx, "2026-11-25")
+	require.ErrorIs(t, err, queue.ErrUnknownDay)
+	_, err = e.AppointmentByCode(ctx, a.Code)
+	require.ErrorIs(t, err, queue.ErrUnknownAppointment)
+	list, err := e.Appointments(ctx, "2026-11-25", "")
+	require.NoError(t, err)
+	require.Empty(t, list)
+}

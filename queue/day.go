@@ -416,7 +416,8 @@ func (t *txn) rollover() {
 // read from the store, not from the hours (which the configuration may
 // have changed since, or an air-raid alert may have kept shut), and
 // counted in recorded days, so that a clock that once jumped ahead cannot
-// wipe them. The statistics of the days with tickets stay. Events not yet
+// wipe them. The statistics of the days with tickets stay; the bookings of
+// the days pruned go with them (pruneAppointments). Events not yet
 // acknowledged by the broker are kept whatever their age: while the broker
 // is away nothing is lost.
 func (t *txn) prune() {
@@ -478,6 +479,10 @@ func (t *txn) prune() {
 		t.fail(t.tx.Bucket(bucketDays).Delete(d.day))
 	}
 	t.fail(deleteEventsBefore(t.tx, first))
+	// The bookings of the days pruned go with their tickets, as the
+	// figures' own events did: each day's rollover prunes them, whether
+	// or not anyone books any more.
+	t.pruneAppointments(string(days[keep].day))
 }
 
 // refusedToday reports whether the business day running refused a press
