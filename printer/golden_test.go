@@ -165,7 +165,7 @@ func diffBytes(want, got []byte) error {
 }
 
 // TestTicketGoldenCalled records the reprint of a ticket already called:
-// it says where to go, in bold, instead of the wait, and leaves out the
+// it says where to go, in bold and twice as tall, instead of the wait, and leaves out the
 // footer that tells the citizen to wait for the call. The ordinary ticket's
 // recordings (TestTicketGoldenProfiles) are unchanged by it.
 func TestTicketGoldenCalled(t *testing.T) {

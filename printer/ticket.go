@@ -149,13 +149,18 @@ func (p *Profile) Ticket(t *Ticket) ([]byte, error) {
 	}
 
 	if t.Called != "" {
+		// Where to go is what the citizen holding a copy looks for: in
+		// bold, twice as tall as the lines around it (as wide, so that
+		// it wraps as they do).
 		w.b = append(w.b, LF)
 		w.b = Emphasize(w.b, true)
+		w.b = Size(w.b, 1, 2)
 		if t.CalledEn == "" {
 			w.text("called", t.Called, 1)
 		} else {
 			w.pair("called", t.Called, t.CalledEn)
 		}
+		w.b = Size(w.b, 1, 1)
 		w.b = Emphasize(w.b, false)
 	}
 	if t.Ahead >= 0 || t.Wait >= 0 {
