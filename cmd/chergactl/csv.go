@@ -24,7 +24,10 @@ import (
 // priority category (office.priority_categories): kind "category", with the
 // day's issued and served of that category. A figure the controller does
 // not know (a day kept by an older version, its events gone) is an empty
-// cell.
+// cell; so is a mean, percentile or longest of nothing (rating_avg with no
+// ratings, wait_mean_s of an hour none of whose tickets was called): a
+// spreadsheet's average passes over it, where a 0 would read as a wait of
+// none.
 
 // csvFigures are the columns of a figure, as stats.get names them; the
 // Dists' columns follow, each as csvDists × csvDistFields.
@@ -302,7 +305,33 @@ func csvRow(site, day, kind, id, name string, f figure, exact string) []string {
 			row = append(row, strconv.Itoa(n))
 		}
 	}
-	return append(row, "", "") // the alerts: the total's alone
+	return ofNoneEmpty(append(row, "", "")) // the alerts: the total's alone
+}
+
+// csvOfCount are the columns that say something of the items a count
+// column counts: empty when it is 0.
+var csvOfCount = func() map[string][]string {
+	m := map[string][]string{"ratings": {"rating_avg"}}
+	for _, d := range csvDists {
+		for _, f := range csvDistFields[1:] {
+			m[d+"_n"] = append(m[d+"_n"], d+"_"+f)
+		}
+	}
+	return m
+}()
+
+// ofNoneEmpty empties the cells of row that say something of none: a mean,
+// a percentile or a longest whose count is 0.
+func ofNoneEmpty(row []string) []string {
+	for count, of := range csvOfCount {
+		if row[slices.Index(csvHeader, count)] != "0" {
+			continue
+		}
+		for _, k := range of {
+			row[slices.Index(csvHeader, k)] = ""
+		}
+	}
+	return row
 }
 
 // mapped is m's value of each key, in order.
@@ -315,8 +344,9 @@ func mapped(keys []string, m map[string]int) []int {
 }
 
 // hourRow is the row of hour h of a day or range: issued, wait_n and
-// wait_mean_s, zeros for an hour that issued nothing; the other cells are
-// empty, and all are of a day whose hours are unknown.
+// wait_mean_s, zeros for an hour that issued nothing (the mean empty with
+// none called); the other cells are empty, and all are of a day whose
+// hours are unknown.
 func hourRow(site, day string, h int, st statsResult, exact string) []string {
 	hour := figure{}
 	for _, f := range st.Hours {
@@ -328,7 +358,7 @@ func hourRow(site, day string, h int, st statsResult, exact string) []string {
 	if st.Hours == nil {
 		return partRow(row, nil)
 	}
-	return partRow(row, hour, "issued", "wait_n", "wait_mean_s")
+	return ofNoneEmpty(partRow(row, hour, "issued", "wait_n", "wait_mean_s"))
 }
 
 // categoryRow is the row of priority category c of a day or range: its

@@ -109,7 +109,9 @@ func TestStatsCSV(t *testing.T) {
 	pension := rows["2026-11-23 service pension"]
 	require.Equal(t, "Пенсійний фонд", pension["name"])
 	require.Equal(t, "0", pension["issued"], "nothing that day: zeros")
-	require.Equal(t, "0", pension["wait_p50_s"])
+	require.Equal(t, []string{"0", "", "", "", ""}, []string{pension["wait_n"], pension["wait_mean_s"], pension["wait_p50_s"], pension["wait_p90_s"], pension["wait_max_s"]},
+		"no wait: no mean, percentile or longest of one")
+	require.Equal(t, []string{"0", ""}, []string{pension["ratings"], pension["rating_avg"]})
 	require.Equal(t, "0", rows["2026-11-23 counter 10"]["visits"])
 	require.Equal(t, "1", rows["2026-11-25 counter 10"]["visits"])
 	all := rows["2026-11-23..2026-11-25 total "]
@@ -173,6 +175,13 @@ func TestCSVUnknownIsEmpty(t *testing.T) {
 		}
 	}
 	require.Equal(t, "false", hour[exactAt])
+	// Two tickets of 16:00, sent home uncalled: no mean wait, not one of 0.
+	late := statsResult{Hours: []figure{{"hour": []byte("16"), "issued": []byte("2"), "wait_n": []byte("0"), "wait_mean_s": []byte("0")}}}
+	cell = map[string]string{}
+	for i, k := range csvHeader {
+		cell[k] = hourRow("demo", "2026-11-23", 16, late, "true")[i]
+	}
+	require.Equal(t, []string{"2", "0", ""}, []string{cell["issued"], cell["wait_n"], cell["wait_mean_s"]})
 
 	cell = map[string]string{}
 	known := statsResult{Hours: []figure{}, Total: figure{"categories": []byte(`{"veteran":{"issued":2,"served":1}}`)}}

@@ -89,7 +89,8 @@ var ops = []struct{ name, usage string }{
              its p50/p90 over every wait in it (never average the days' p50/p90);
              rating_avg is 0 with no ratings: weigh it by ratings
              -csv stats.get month=2026-11 > nov.csv: a table for a spreadsheet, a row
-             per day and per total, service, counter, hour, and the range's rows`},
+             per day and per total, service, counter, hour, and the range's rows;
+             a mean, percentile or longest of nothing (no ratings, no wait) is empty`},
 	{"store.backup", "store.backup path=/var/backups/cherga/cherga.db [compact=true]: a consistent copy of the state file,\n             taken while the office runs, on the controller's machine"},
 	{"events.replay", "events.replay from_seq=N [max=N]: the events from that seq on (an integration that was\n             offline catches up); while more is true, ask again from next_seq"},
 	{"clock.trust", "clock.trust: believe the clock as it is now, when it is right and the controller holds\n             back (no ticket issued, reason clock) for a clock it saw behind or jumping ahead"},
