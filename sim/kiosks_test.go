@@ -285,6 +285,10 @@ func TestPageAccessible(t *testing.T) {
 		`<span class="vh" id="lt:${d}" aria-hidden="true"></span>`,
 		`aria-describedby="${lamp ? ` + "`lt:${d} `" + ` : ""}q:${d}"`,
 		`<b>${esc(names[s].prefix)}</b><span class="vh"> — </span>${esc(names[s].name)}`,
+		// Pressed by its place; one of a priority says so.
+		"<button onclick=\"press('${esc(k.id)}',${i})\"",
+		`{kiosk, button, long: "1"}`,
+		"(pr ? ` <small>· ${bi(\"позачергово / priority\")}${pr === \"priority\" ? \"\" : \": \" + esc(pr)}</small>` : \"\")",
 		`<span class="qs" id="q:${d}" data-q="${esc(s)}" aria-hidden="true"></span></button>`,
 		`Надруковано / <span lang="en">Printed</span>`,
 	} {
@@ -372,6 +376,53 @@ func TestPriorityAndTransferFromThePage(t *testing.T) {
 	require.Equal(t, http.StatusOK, code, got)
 	require.Contains(t, got, `"ok":true`)
 	require.Contains(t, got, `"ticket":"П001"`)
+}
+
+// A kiosk's button is pressed by its place too: one of a priority category
+// beside the service's ordinary one gives its category's ticket, on the
+// page as in the terminal (the state says what each button gives).
+func TestCategoryButtonFromThePage(t *testing.T) {
+	cfg, err := firmwareconfig.Example("round-the-clock")
+	require.NoError(t, err)
+	cfg.Kiosks = append(cfg.Kiosks, config.Kiosk{ID: "k2", Printer: "serial:/dev/ttyUSB1", Profile: "epson-tm-t20",
+		Buttons: []config.KioskButton{{Service: "social"}, {Service: "social", Category: "disability"}, {Service: "social", Priority: true}}})
+	require.NoError(t, cfg.Validate())
+	_, s := startOffice(t, cfg)
+	srv := httptest.NewServer(s.Handler())
+	t.Cleanup(srv.Close)
+
+	var k2 sim.KioskState
+	for _, k := range s.State().Kiosks {
+		if k.ID == "k2" {
+			k2 = k
+		}
+	}
+	require.Equal(t, []string{"social", "social", "social"}, k2.Services)
+	require.Equal(t, []string{"", "disability", "priority"}, k2.Priority)
+
+	press := func(kiosk, button string) string {
+		t.Helper()
+		code, got := ask(t, srv.URL+"/api/press", url.Values{"kiosk": {kiosk}, "button": {button}})
+		require.Equal(t, http.StatusOK, code, got)
+		return got
+	}
+	got := press("k2", "2")
+	require.Contains(t, got, `"ticket":"А001"`)
+	require.Contains(t, got, `"category":"disability"`)
+	got = press("k2", "1")
+	require.Contains(t, got, `"ticket":"А002"`)
+	require.NotContains(t, got, `"priority"`)
+	got = press("k2", "3")
+	require.Contains(t, got, `"priority":true`)
+	require.NotContains(t, got, `"category"`)
+	got = press("k1", "2") // a GPIO button: the second, pension's
+	require.Contains(t, got, `"ticket":"П001"`)
+
+	for form, want := range map[string]string{"4": "sim: kiosk k2 has no button 4", "x": "sim: button is a number, the button's place on the kiosk from 1"} {
+		code, msg := post(t, srv.URL+"/api/press", url.Values{"kiosk": {"k2"}, "button": {form}})
+		require.Equal(t, http.StatusBadRequest, code, msg)
+		require.Equal(t, want, msg)
+	}
 }
 
 // A long press on a GPIO button of a kiosk without long_press_ms would

@@ -173,6 +173,18 @@ func Buttons(cfg *config.Config, k config.Kiosk) []config.KioskButton {
 	return bs
 }
 
+// ButtonPriority is what ticket b gives at a short press: "" an ordinary
+// one, "priority" a priority one, or the priority category it gives.
+func ButtonPriority(b config.KioskButton) string {
+	switch {
+	case b.Category != "":
+		return b.Category
+	case b.Priority:
+		return "priority"
+	}
+	return ""
+}
+
 // SetPrinterFault causes a fault at a kiosk's printer, or clears its
 // faults (FaultNone), as a person at the printer would.
 func (s *Office) SetPrinterFault(kiosk string, f Fault) error {
@@ -233,26 +245,43 @@ func (s *Office) Press(kiosk, service string) error { return s.pressService(kios
 func (s *Office) LongPress(kiosk, service string) error { return s.pressService(kiosk, service, true) }
 
 func (s *Office) pressService(kiosk, service string, long bool) error {
-	_, err := s.pressID(kiosk, service, long, "")
-	return err
+	k, b, err := s.serviceButton(kiosk, service)
+	if err != nil {
+		return err
+	}
+	return s.push(k, b, long, "")
 }
 
-// pressID is pressService; a press sent over MQTT carries id (none: ""),
-// and pin says it was a GPIO button's instead.
-func (s *Office) pressID(kiosk, service string, long bool, id string) (pin bool, err error) {
+// serviceButton is the button a press for service at kiosk presses: the
+// first GPIO button of the service, else one over MQTT.
+func (s *Office) serviceButton(kiosk, service string) (*config.Kiosk, config.KioskButton, error) {
 	k := s.Config().Kiosk(kiosk)
 	if k == nil {
-		return false, fmt.Errorf("sim: no kiosk %q", kiosk)
+		return nil, config.KioskButton{}, fmt.Errorf("sim: no kiosk %q", kiosk)
 	}
 	for _, b := range k.Buttons {
 		if b.Service == service && b.Pin != "" {
-			return true, s.push(k, b, long, "")
+			return k, b, nil
 		}
 	}
 	if s.Config().Service(service) == nil {
-		return false, fmt.Errorf("sim: no service %q (the office's: %s)", service, strings.Join(s.Config().ServiceIDs(), ", "))
+		return nil, config.KioskButton{}, fmt.Errorf("sim: no service %q (the office's: %s)", service, strings.Join(s.Config().ServiceIDs(), ", "))
 	}
-	return false, s.push(k, config.KioskButton{Service: service}, long, id)
+	return k, config.KioskButton{Service: service}, nil
+}
+
+// kioskButton is button i of kiosk (counting from 0), with the service
+// it has now (config.set may have changed it).
+func (s *Office) kioskButton(kiosk string, i int) (*config.Kiosk, config.KioskButton, error) {
+	k := s.Config().Kiosk(kiosk)
+	if k == nil {
+		return nil, config.KioskButton{}, fmt.Errorf("sim: no kiosk %q", kiosk)
+	}
+	bs := Buttons(s.Config(), *k)
+	if i < 0 || i >= len(bs) {
+		return nil, config.KioskButton{}, fmt.Errorf("sim: kiosk %s has no button %d", kiosk, i+1)
+	}
+	return k, bs[i], nil
 }
 
 // answerWait is how long PressAnswer and CounterAnswer wait for the
@@ -272,16 +301,37 @@ func askID() string { return fmt.Sprintf("sim-%d-%d", os.Getpid(), askSeq.Add(1)
 // id; a GPIO button's carries none, and the kiosk's next answer for its
 // service is taken (two presses of one button at once may swap answers).
 func (s *Office) PressAnswer(ctx context.Context, kiosk, service string, long bool) (json.RawMessage, error) {
-	id := askID()
-	topic := bus.KioskTicket(s.Config().Root(), kiosk)
-	mark := s.Bus.Mark()
-	pin, err := s.pressID(kiosk, service, long, id)
+	k, b, err := s.serviceButton(kiosk, service)
 	if err != nil {
+		return nil, err
+	}
+	return s.pressAnswer(ctx, k, b, long)
+}
+
+// PressButtonAnswer presses button i of a kiosk (counting from 0), as
+// PressButton, and returns the kiosk's answer, as PressAnswer: a button
+// of a priority category, say, beside the service's ordinary one.
+func (s *Office) PressButtonAnswer(ctx context.Context, kiosk string, i int, long bool) (json.RawMessage, error) {
+	k, b, err := s.kioskButton(kiosk, i)
+	if err != nil {
+		return nil, err
+	}
+	return s.pressAnswer(ctx, k, b, long)
+}
+
+// pressAnswer pushes button b of kiosk k and waits for the answer: by the
+// id a press over MQTT carries, or, of a GPIO button's press, which
+// carries none, the kiosk's next answer for its service.
+func (s *Office) pressAnswer(ctx context.Context, k *config.Kiosk, b config.KioskButton, long bool) (json.RawMessage, error) {
+	id := askID()
+	topic := bus.KioskTicket(s.Config().Root(), k.ID)
+	mark := s.Bus.Mark()
+	if err := s.push(k, b, long, id); err != nil {
 		return nil, err
 	}
 	return s.answer(ctx, mark, topic, func(a map[string]any) bool {
 		press, ok := a["press"].(string)
-		return press == id || pin && !ok && a["service"] == service
+		return press == id || b.Pin != "" && !ok && a["service"] == b.Service
 	})
 }
 
@@ -348,15 +398,11 @@ var errNoAnswer = errors.New("sim: the controller did not answer")
 // has now (config.set may have changed it). long holds it down for a
 // priority ticket, as LongPress.
 func (s *Office) PressButton(kiosk string, i int, long bool) error {
-	k := s.Config().Kiosk(kiosk)
-	if k == nil {
-		return fmt.Errorf("sim: no kiosk %q", kiosk)
+	k, b, err := s.kioskButton(kiosk, i)
+	if err != nil {
+		return err
 	}
-	bs := Buttons(s.Config(), *k)
-	if i < 0 || i >= len(bs) {
-		return fmt.Errorf("sim: kiosk %s has no button %d", kiosk, i+1)
-	}
-	return s.push(k, bs[i], long, "")
+	return s.push(k, b, long, "")
 }
 
 // push presses button b of kiosk k, long or short: a finger on its pin,
@@ -489,8 +535,12 @@ type KioskState struct {
 	Services []string `json:"services"`
 	// Lamps are the buttons' lamps, in the order of Services: lit or
 	// dark, null for a button without one.
-	Lamps   []*bool         `json:"lamps"`
-	Printer json.RawMessage `json:"printer"`
+	Lamps []*bool `json:"lamps"`
+	// Priority says, in the order of Services, what ticket a button gives
+	// at a short press: "" an ordinary one, "priority" a priority one, or
+	// the priority category it gives.
+	Priority []string        `json:"priority"`
+	Printer  json.RawMessage `json:"printer"`
 	// Screen: the kiosk has no printer and shows what a press gave on its
 	// screen (Answer).
 	Screen bool `json:"screen,omitempty"`
@@ -533,7 +583,7 @@ func (s *Office) State() State {
 		st.CounterStates = append(st.CounterStates, raw(bus.BoxState(root, c.ID)))
 	}
 	for _, k := range s.Config().Kiosks {
-		ks := KioskState{ID: k.ID, Services: []string{}, Lamps: []*bool{}, Printer: raw(bus.Printer(root, k.ID)), Screen: Screen(k), Answer: raw(bus.KioskTicket(root, k.ID)),
+		ks := KioskState{ID: k.ID, Services: []string{}, Lamps: []*bool{}, Priority: []string{}, Printer: raw(bus.Printer(root, k.ID)), Screen: Screen(k), Answer: raw(bus.KioskTicket(root, k.ID)),
 			Scanner: s.Scanners[k.ID] != nil, Scan: raw(bus.KioskScan(root, k.ID))}
 		for _, b := range Buttons(s.Config(), k) {
 			ks.Services = append(ks.Services, b.Service)
@@ -542,6 +592,7 @@ func (s *Office) State() State {
 				lit = &on
 			}
 			ks.Lamps = append(ks.Lamps, lit)
+			ks.Priority = append(ks.Priority, ButtonPriority(b))
 		}
 		if p, ok := s.Printers[k.ID]; ok {
 			ks.Faults = p.Faults()

@@ -22,7 +22,10 @@ var webFiles embed.FS
 //	GET  /ticket/ID.png  printed ticket ID (PrintedTicket.ID: the run and
 //	                     N) as a picture of the paper
 //	POST /api/press      kiosk=k1&service=social[&long=1] (long: held for a
-//	                     priority ticket): the kiosk's answer
+//	                     priority ticket), or kiosk=k1&button=2 (the
+//	                     kiosk's second button: one of a priority category
+//	                     beside the service's ordinary one): the kiosk's
+//	                     answer
 //	POST /api/counter    counter=5&action=next, or
 //	                     action=transfer&to=pension[&to_counter=3]: the
 //	                     counter's acknowledgement
@@ -63,7 +66,17 @@ func (s *Office) Handler(hosts ...string) http.Handler {
 		w.Write(b)
 	})
 	mux.HandleFunc("POST /api/press", func(w http.ResponseWriter, r *http.Request) {
-		answer(w)(s.PressAnswer(r.Context(), r.FormValue("kiosk"), r.FormValue("service"), r.FormValue("long") == "1"))
+		kiosk, long := r.FormValue("kiosk"), r.FormValue("long") == "1"
+		if b := r.FormValue("button"); b != "" {
+			n, err := strconv.Atoi(b)
+			if err != nil {
+				reply(w, errors.New("sim: button is a number, the button's place on the kiosk from 1"))
+				return
+			}
+			answer(w)(s.PressButtonAnswer(r.Context(), kiosk, n-1, long))
+			return
+		}
+		answer(w)(s.PressAnswer(r.Context(), kiosk, r.FormValue("service"), long))
 	})
 	mux.HandleFunc("POST /api/counter", func(w http.ResponseWriter, r *http.Request) {
 		args := map[string]string{}

@@ -165,10 +165,7 @@ func printIntro(s *sim.Office, page, kiosk string) {
 		} else {
 			fmt.Printf("Press a button of kiosk %s: type its number and Enter; %s. Another kiosk: k ID (%s).\n", k.ID, got, kioskIDs(cfg))
 		}
-		for i, b := range sim.Buttons(cfg, *k) {
-			svc := cfg.Service(b.Service)
-			fmt.Printf("  %d  %s (%s)\n", i+1, svc.Name, svc.Prefix)
-		}
+		listButtons(os.Stdout, cfg, *k)
 	}
 	if k := cfg.Kiosk(kiosk); k != nil && len(k.Buttons) > 0 && k.LongPressMS > 0 {
 		fmt.Println("Hold a button down for a priority ticket: l NUMBER (l 1).")
@@ -407,10 +404,27 @@ func printButtons(cfg *config.Config, kiosk string) {
 		return
 	}
 	fmt.Printf("The number keys press the buttons of kiosk %s:\n", kiosk)
-	for i, b := range sim.Buttons(cfg, *k) {
-		if svc := cfg.Service(b.Service); svc != nil {
-			fmt.Printf("  %d  %s (%s)\n", i+1, svc.Name, svc.Prefix)
+	listButtons(os.Stdout, cfg, *k)
+}
+
+// listButtons lists the kiosk's buttons by the number that presses them:
+// the service, its letter, and the priority a button gives at a short
+// press («6  Соціальний захист (А), priority: disability»).
+func listButtons(w io.Writer, cfg *config.Config, k config.Kiosk) {
+	for i, b := range sim.Buttons(cfg, k) {
+		svc := cfg.Service(b.Service)
+		if svc == nil {
+			continue
 		}
+		line := fmt.Sprintf("  %d  %s (%s)", i+1, svc.Name, svc.Prefix)
+		switch p := sim.ButtonPriority(b); p {
+		case "":
+		case "priority":
+			line += ", priority"
+		default:
+			line += ", priority: " + p
+		}
+		fmt.Fprintln(w, line)
 	}
 }
 

@@ -32,6 +32,17 @@ func TestTellRefusal(t *testing.T) {
 		said(`{"source":"admin","error":"office: a retained message was refused"}`))
 }
 
+// The number keys' list says what each button gives: a category's
+// button beside its service's ordinary one is not a second of the same.
+func TestListButtons(t *testing.T) {
+	cfg, err := firmwareconfig.Example("round-the-clock")
+	require.NoError(t, err)
+	k := config.Kiosk{ID: "k2", Buttons: []config.KioskButton{{Service: "social"}, {Service: "social", Category: "disability"}, {Service: "pension", Priority: true}}}
+	var b strings.Builder
+	listButtons(&b, cfg, k)
+	require.Equal(t, "  1  Соціальний захист (А)\n  2  Соціальний захист (А), priority: disability\n  3  Пенсійний фонд (П), priority\n", b.String())
+}
+
 // The office's pause and its end are told in words, Ukrainian first,
 // with the reason when there is one.
 func TestTellPause(t *testing.T) {
