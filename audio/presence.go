@@ -23,6 +23,9 @@ type Presence struct {
 	Started time.Time `json:"started"`
 	Langs   []string  `json:"langs,omitempty"`
 	Player  string    `json:"player,omitempty"`
+	// Counters are the counters whose calls it says, as its -counters
+	// gives them ("1-9,12": one hall's); absent, every counter's.
+	Counters string `json:"counters,omitempty"`
 	// Error is why the player could not say the last call it was given
 	// (the sound card gone, aplay hung); ErrorAt is when. Absent once a
 	// call is said again.

@@ -43,6 +43,7 @@ import (
 	"os/signal"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -85,6 +86,10 @@ type options struct {
 	// again; the waits double from there.
 	retry   time.Duration
 	version bool
+	// counters are the -counters the announcer says the calls to, as
+	// given ("1-9,12"); hears is them read (nil: every counter).
+	counters string
+	hears    func(counter string) bool
 }
 
 func parseFlags(args []string, stderr io.Writer) (options, error) {
@@ -105,6 +110,7 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	fs.DurationVar(&o.gather, "gather", 500*time.Millisecond, "how long a call waits for its other languages")
 	fs.DurationVar(&o.drain, "drain", 30*time.Second, "on SIGINT or SIGTERM, how long to go on saying the calls already queued; the ones left then are logged")
 	langs := fs.String("lang", strings.Join(audio.Langs, ","), "languages to say, in order, comma-separated")
+	fs.StringVar(&o.counters, "counters", "", "say only the calls to these counters, numbers and ranges such as 1-9,12: the loudspeaker of one hall of an office of several (default: every counter); the air-raid alert is said all the same")
 	fs.StringVar(&o.clientID, "id", "", "MQTT client `id`, unique on the broker (two announcers with one id throw each other off and share one session) and stable (the broker keeps its session) (default cherga-announcer-SITE-HOSTNAME)")
 	fs.StringVar(&o.user, "user", "", "MQTT user `name`; the password comes from -password-file or $CHERGA_MQTT_PASSWORD, never the command line")
 	passFile := fs.String("password-file", "", "`file` whose first line is the MQTT password of -user, readable by its owner only (mode 600) (default: $CHERGA_MQTT_PASSWORD)")
@@ -159,6 +165,13 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	if err := config.CheckSite(o.site); err != nil {
 		return o, err
 	}
+	if o.counters != "" {
+		hears, err := counterSet(o.counters)
+		if err != nil {
+			return o, err
+		}
+		o.hears = hears
+	}
 	if o.maxAge <= 0 || o.gather <= 0 || o.drain <= 0 {
 		return o, errors.New("-max-age, -gather and -drain must be positive")
 	}
@@ -206,6 +219,30 @@ func main() {
 	again, cancel := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer cancel()
 	a.Stop(again)
+}
+
+// counterSet reads -counters: counter numbers and ranges of them,
+// comma-separated ("1-9,12"), as a test of a call's counter.
+func counterSet(s string) (func(counter string) bool, error) {
+	type span struct{ lo, hi int }
+	var spans []span
+	for _, part := range strings.Split(s, ",") {
+		part = strings.TrimSpace(part)
+		lo, hi, isRange := strings.Cut(part, "-")
+		a, err := strconv.Atoi(strings.TrimSpace(lo))
+		b := a
+		if err == nil && isRange {
+			b, err = strconv.Atoi(strings.TrimSpace(hi))
+		}
+		if err != nil || a < 1 || b < a || b > 9999 {
+			return nil, fmt.Errorf("-counters: %q is no counter number (1..9999) nor a range of them (10-19)", part)
+		}
+		spans = append(spans, span{a, b})
+	}
+	return func(counter string) bool {
+		n, err := strconv.Atoi(counter)
+		return err == nil && slices.ContainsFunc(spans, func(s span) bool { return s.lo <= n && n <= s.hi })
+	}, nil
 }
 
 // loadWait is how long after subscribing a retained {root}/load is
@@ -279,7 +316,7 @@ func start(o options, player audio.Player, log *slog.Logger, played func(*audio.
 		return nil, fmt.Errorf("pack: %w", err)
 	}
 	root := "qms/" + o.site
-	self := audio.Presence{Online: true, ID: o.clientID, Version: version, Started: time.Now().UTC().Truncate(time.Second), Langs: o.langs}
+	self := audio.Presence{Online: true, ID: o.clientID, Version: version, Started: time.Now().UTC().Truncate(time.Second), Langs: o.langs, Counters: o.counters}
 	if s, ok := player.(fmt.Stringer); ok {
 		self.Player = s.String()
 	}
@@ -319,6 +356,10 @@ func start(o options, player audio.Player, log *slog.Logger, played func(*audio.
 		c, err := audio.ParseCall(m.Payload())
 		if err != nil {
 			log.Warn("cherga-announcer: message ignored", "topic", m.Topic(), "err", err)
+			return
+		}
+		if o.hears != nil && !o.hears(c.Counter) {
+			log.Debug("cherga-announcer: a call to a counter of another hall", "id", c.ID, "ticket", c.Ticket, "counter", c.Counter, "counters", o.counters)
 			return
 		}
 		out := ann.Offer(c)

@@ -132,6 +132,50 @@ func TestAnnouncerEndToEnd(t *testing.T) {
 	}
 }
 
+// An announcer given -counters says the calls to those counters alone: the
+// loudspeaker of one hall of an office of several. Its presence says which.
+func TestAnnouncerCountersOfOneHall(t *testing.T) {
+	b := startBroker(t)
+	out := t.TempDir()
+	o, err := parseFlags([]string{"-broker", b.URL(), "-site", "e2e", "-out", out, "-gather", "10s", "-id", "hall-1", "-counters", "1-9"}, io.Discard)
+	require.NoError(t, err)
+	played := make(chan error, 8)
+	player, err := newPlayer(o)
+	require.NoError(t, err)
+	a, err := start(o, player, slog.New(slog.NewTextHandler(io.Discard, nil)), func(_ *audio.Announcement, err error) { played <- err })
+	require.NoError(t, err)
+	t.Cleanup(a.Close)
+
+	pub, err := sim.Listen(b.URL(), "qms/e2e/announcer/hall-1")
+	require.NoError(t, err)
+	t.Cleanup(pub.Close)
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	m, err := pub.Wait(ctx, "qms/e2e/announcer/hall-1", func(sim.Message) bool { return true })
+	require.NoError(t, err)
+	p, err := audio.ParsePresence(m.Payload)
+	require.NoError(t, err)
+	require.Equal(t, "1-9", p.Counters)
+
+	// Counter 12's call comes first: were it said, it would be the first file.
+	now := time.Now()
+	for _, c := range []struct{ id, ticket, counter string }{{"18", "П7", "12"}, {"17", "А023", "5"}} {
+		for _, lang := range []string{"uk", "en"} {
+			m, _ := announce(t, c.id, c.ticket, c.counter, lang, false, now)
+			require.NoError(t, pub.Publish("qms/e2e/announce", m, false))
+		}
+	}
+	select {
+	case err := <-played:
+		require.NoError(t, err)
+	case <-time.After(20 * time.Second):
+		t.Fatal("no announcement within 20 s")
+	}
+	files, err := filepath.Glob(filepath.Join(out, "*.wav"))
+	require.NoError(t, err)
+	require.Equal(t, []string{filepath.Join(out, "0001-17.wav")}, files, "counter 5's call alone")
+}
+
 func TestFlags(t *testing.T) {
 	t.Setenv("CHERGA_SITE", "")
 	t.Setenv("CHERGA_BROKER", "")
@@ -156,6 +200,20 @@ func TestFlags(t *testing.T) {
 	require.EqualError(t, err, "-max-age, -gather and -drain must be positive")
 	_, err = parseFlags([]string{"extra"}, io.Discard)
 	require.Error(t, err)
+
+	// -counters: numbers and ranges.
+	o, err = parseFlags([]string{"-counters", "1-9, 12"}, io.Discard)
+	require.NoError(t, err)
+	for c, want := range map[string]bool{"1": true, "9": true, "10": false, "12": true, "13": false, "x": false, "": false} {
+		require.Equal(t, want, o.hears(c), c)
+	}
+	o, err = parseFlags(nil, io.Discard)
+	require.NoError(t, err)
+	require.Nil(t, o.hears, "every counter")
+	for _, bad := range []string{"0", "9-1", "a", "1-", "10000", "1,,2"} {
+		_, err = parseFlags([]string{"-counters", bad}, io.Discard)
+		require.ErrorContains(t, err, "is no counter number (1..9999) nor a range of them (10-19)", bad)
+	}
 
 	// A language the voice does not speak is refused with the flags.
 	_, err = parseFlags([]string{"-lang", "uk,de", "-broker", "tcp://127.0.0.1:1"}, io.Discard)
