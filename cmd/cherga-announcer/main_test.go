@@ -68,13 +68,11 @@ func announce(t *testing.T, id, ticket, counter, lang string, recall bool, at ti
 	return b, p
 }
 
-// TestAnnouncerEndToEnd publishes announce messages through a real broker,
-// as the controller does, and checks the WAV files the announcer writes:
-// one per call, both languages Ukrainian first, the clips in order.
-func TestAnnouncerEndToEnd(t *testing.T) {
-	b := startBroker(t)
-	out := t.TempDir()
-	o, err := parseFlags([]string{"-broker", b.URL(), "-site", "e2e", "-out", out, "-gather", "10s", "-id", "announcer-" + t.Name()}, io.Discard)
+// startWriting starts an announcer on args (its -out among them), and
+// gives what it played, an error or nil, as it plays each call.
+func startWriting(t *testing.T, args ...string) <-chan error {
+	t.Helper()
+	o, err := parseFlags(args, io.Discard)
 	require.NoError(t, err)
 	played := make(chan error, 8)
 	player, err := newPlayer(o)
@@ -82,6 +80,16 @@ func TestAnnouncerEndToEnd(t *testing.T) {
 	a, err := start(o, player, slog.New(slog.NewTextHandler(io.Discard, nil)), func(_ *audio.Announcement, err error) { played <- err })
 	require.NoError(t, err)
 	t.Cleanup(a.Close)
+	return played
+}
+
+// TestAnnouncerEndToEnd publishes announce messages through a real broker,
+// as the controller does, and checks the WAV files the announcer writes:
+// one per call, both languages Ukrainian first, the clips in order.
+func TestAnnouncerEndToEnd(t *testing.T) {
+	b := startBroker(t)
+	out := t.TempDir()
+	played := startWriting(t, "-broker", b.URL(), "-site", "e2e", "-out", out, "-gather", "10s", "-id", "announcer-"+t.Name())
 
 	pub, err := sim.Listen(b.URL(), "qms/e2e/nothing")
 	require.NoError(t, err)
@@ -137,14 +145,7 @@ func TestAnnouncerEndToEnd(t *testing.T) {
 func TestAnnouncerCountersOfOneHall(t *testing.T) {
 	b := startBroker(t)
 	out := t.TempDir()
-	o, err := parseFlags([]string{"-broker", b.URL(), "-site", "e2e", "-out", out, "-gather", "10s", "-id", "hall-1", "-counters", "1-9"}, io.Discard)
-	require.NoError(t, err)
-	played := make(chan error, 8)
-	player, err := newPlayer(o)
-	require.NoError(t, err)
-	a, err := start(o, player, slog.New(slog.NewTextHandler(io.Discard, nil)), func(_ *audio.Announcement, err error) { played <- err })
-	require.NoError(t, err)
-	t.Cleanup(a.Close)
+	played := startWriting(t, "-broker", b.URL(), "-site", "e2e", "-out", out, "-gather", "10s", "-id", "hall-1", "-counters", "1-9")
 
 	pub, err := sim.Listen(b.URL(), "qms/e2e/announcer/hall-1")
 	require.NoError(t, err)
