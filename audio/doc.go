@@ -85,8 +85,9 @@
 // (Manifest): the sample format, the languages, and a map from clip id to
 // file ("uk/word/talon": "uk/word/talon.wav"). Every clip is linear PCM,
 // 16-bit, mono, at the one rate of the manifest, so announcements are made
-// by joining sample data with no resampling (Concat), with CounterPause of
-// silence where the text has its comma, before the counter word. LoadPack checks a pack
+// by joining sample data with no resampling (Concat), with LetterPause of
+// silence after the letters of the ticket's number and CounterPause where
+// the text has its comma, before the counter word. LoadPack checks a pack
 // whole before it is used: a missing or empty clip is found when the
 // announcer starts, not when ticket Щ9999 is called. A pack may carry its
 // own "chime" clip; otherwise Chime synthesizes a two-tone bell at the

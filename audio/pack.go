@@ -35,7 +35,16 @@ const (
 	// joined with only the silence at their ends, and in a hall that
 	// echoes the ticket's number would run into the counter's.
 	CounterPause = 250 * time.Millisecond
+	// LetterPause follows the letters of a ticket's number, before its
+	// digits: a letter is a fifth of a second of sound, and joined with
+	// only the silence at the clips' ends «Талон А один» is heard as
+	// «талона один» (and А is also a word), Б as П.
+	LetterPause = 150 * time.Millisecond
 )
+
+// IsLetter reports whether clip id is a letter of a ticket's number
+// ("uk/letter/a").
+func IsLetter(id string) bool { return strings.Contains(id, "/letter/") }
 
 // counterWords are the clip ids CounterPause comes before.
 var counterWords = func() map[string]bool {
@@ -225,11 +234,13 @@ func (p *Pack) Chime() Clip {
 	return Chime(p.format)
 }
 
-// Say returns the clips back to back, with CounterPause before the word of
-// the counter (вікно, кабінет, counter, room) unless it comes first, or
-// ErrNoClip naming the first id the pack lacks.
+// Say returns the clips back to back, with LetterPause after the letters of
+// the ticket's number and CounterPause before the word of the counter
+// (вікно, кабінет, counter, room) unless it comes first, or ErrNoClip naming
+// the first id the pack lacks.
 func (p *Pack) Say(clips []string) (Clip, error) {
 	cs := make([]Clip, 0, len(clips))
+	prev := ""
 	for _, id := range clips {
 		c, ok := p.clips[id]
 		switch {
@@ -238,10 +249,14 @@ func (p *Pack) Say(clips []string) (Clip, error) {
 		case !ok:
 			return Clip{}, fmt.Errorf("%w: %q", ErrNoClip, id)
 		}
-		if counterWords[id] && len(cs) > 0 {
+		switch {
+		case counterWords[id] && len(cs) > 0:
 			cs = append(cs, Silence(p.format, CounterPause))
+		case IsLetter(prev) && !IsLetter(id):
+			cs = append(cs, Silence(p.format, LetterPause))
 		}
 		cs = append(cs, c)
+		prev = id
 	}
 	if len(cs) == 0 {
 		return Clip{Format: p.format}, nil
@@ -265,7 +280,8 @@ var optionalClips = func() map[string]bool {
 
 // Render returns one announcement: the chime, ChimePause of silence, then
 // each phrase (a list of clip ids, one per language, said as Say says it,
-// with CounterPause at its comma) with LangPause between them. It returns ErrNoClip for a clip the pack lacks.
+// with LetterPause after the letters, CounterPause at its comma) with
+// LangPause between them. It returns ErrNoClip for a clip the pack lacks.
 func (p *Pack) Render(phrases ...[]string) (Clip, error) {
 	parts := []Clip{p.Chime(), Silence(p.format, ChimePause)}
 	for i, ph := range phrases {

@@ -49,11 +49,14 @@ func TestLoadPack(t *testing.T) {
 	got, err := p.Say(ph.Clips)
 	require.NoError(t, err)
 	var want []byte
-	for _, id := range ph.Clips {
+	for i, id := range ph.Clips {
 		c, ok := p.Clip(id)
 		require.True(t, ok)
 		if id == "uk/word/vikno" {
 			want = append(want, Silence(mono16k, CounterPause).Data...)
+		}
+		if i == 2 { // talon, a: the letter, then the number
+			want = append(want, Silence(mono16k, LetterPause).Data...)
 		}
 		want = append(want, c.Data...)
 	}
@@ -146,10 +149,13 @@ func TestRender(t *testing.T) {
 		if i > 0 {
 			parts = append(parts, Silence(mono16k, LangPause))
 		}
-		for _, id := range ph {
+		for j, id := range ph {
 			c, _ := p.Clip(id)
 			if id == "uk/word/vikno" || id == "en/word/window" {
 				parts = append(parts, Silence(mono16k, CounterPause))
+			}
+			if j == 2 { // Б, then 7
+				parts = append(parts, Silence(mono16k, LetterPause))
 			}
 			parts = append(parts, c)
 		}
@@ -157,6 +163,23 @@ func TestRender(t *testing.T) {
 	want, err := Concat(parts...)
 	require.NoError(t, err)
 	require.Equal(t, want, got)
+}
+
+// A call pauses after the letters of the ticket's number, before its
+// digits, in each language: «Талон А один» is not «талона один».
+func TestSayPausesAfterTheLetters(t *testing.T) {
+	p, err := LoadPack(testPack(t, mono16k, "uk", "en"))
+	require.NoError(t, err)
+	clip := func(id string) []byte { c, _ := p.Clip(id); return c.Data }
+	gap := Silence(mono16k, LetterPause).Data
+	require.Len(t, gap, 2400*2, "150 ms at 16 kHz")
+	for _, lang := range []string{"uk", "en"} {
+		ph, err := Announce(lang, "МП1", "5", Window)
+		require.NoError(t, err)
+		got, err := p.Say(ph.Clips[:4]) // ticket, М, П, 1
+		require.NoError(t, err)
+		require.Equal(t, slices.Concat(clip(ph.Clips[0]), clip(lang+"/letter/m"), clip(lang+"/letter/p"), gap, clip(ph.Clips[3])), got.Data, lang)
+	}
 }
 
 // A call pauses at its comma, before the word of the counter, in each
@@ -177,6 +200,9 @@ func TestSayPausesAtTheComma(t *testing.T) {
 			require.Positive(t, at, "%s %s", lang, kind)
 			for i, id := range ph.Clips {
 				c, _ := p.Clip(id)
+				if i == 2 { // the letter's pause
+					before = append(before, Silence(mono16k, LetterPause).Data...)
+				}
 				if i < at {
 					before = append(before, c.Data...)
 				} else {

@@ -38,8 +38,8 @@ func packClip(t *testing.T, id string) audio.Clip {
 var counterWords = map[string]bool{"uk/word/vikno": true, "uk/word/kabinet": true, "en/word/window": true, "en/word/room": true}
 
 // expected is the announcement of phrases as the layout of Pack.Render
-// says: chime, pause, phrase, pause, phrase; a phrase pauses at its comma,
-// before the counter word.
+// says: chime, pause, phrase, pause, phrase; a phrase pauses after the
+// letters of the ticket's number, and at its comma, before the counter word.
 func expected(t *testing.T, phrases ...audio.Phrase) []byte {
 	t.Helper()
 	f := packClip(t, "uk/word/talon").Format
@@ -52,6 +52,9 @@ func expected(t *testing.T, phrases ...audio.Phrase) []byte {
 		for j, id := range p.Clips {
 			if counterWords[id] && j > 0 {
 				data = append(data, audio.Silence(f, audio.CounterPause).Data...)
+			}
+			if j > 0 && strings.Contains(p.Clips[j-1], "/letter/") && !strings.Contains(id, "/letter/") {
+				data = append(data, audio.Silence(f, audio.LetterPause).Data...)
 			}
 			data = append(data, packClip(t, id).Data...)
 		}
