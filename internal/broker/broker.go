@@ -35,6 +35,7 @@ type Broker struct {
 	watch *subscribers
 	log   *slog.Logger
 
+	sess        *sessions     // the hook bounding the sessions away
 	stop, swept chan struct{} // sweep's
 	sweepMu     sync.Mutex
 	full        map[string]bool // the clients whose queue was full at the last sweep
@@ -84,7 +85,8 @@ func Start(addr string, log *slog.Logger) (*Broker, error) {
 	if err := srv.AddHook(new(auth.AllowHook), nil); err != nil {
 		return nil, fmt.Errorf("broker: %w", err)
 	}
-	if err := srv.AddHook(&sessions{srv: srv, log: log}, nil); err != nil {
+	sess := &sessions{srv: srv, log: log}
+	if err := srv.AddHook(sess, nil); err != nil {
 		return nil, fmt.Errorf("broker: %w", err)
 	}
 	if err := srv.AddHook(new(packetIDs), nil); err != nil {
@@ -123,7 +125,7 @@ func Start(addr string, log *slog.Logger) (*Broker, error) {
 			log.Error("broker: serve", "err", err)
 		}
 	}()
-	b := &Broker{srv: srv, ln: nl, gl: gl, scan: scan, watch: watch, log: log, stop: make(chan struct{}), swept: make(chan struct{})}
+	b := &Broker{srv: srv, ln: nl, gl: gl, scan: scan, watch: watch, log: log, sess: sess, stop: make(chan struct{}), swept: make(chan struct{})}
 	go b.sweep(b.stop, b.swept)
 	return b, nil
 }

@@ -31,6 +31,14 @@ const (
 	// outage sends more than that at once, and a connected client that
 	// acknowledges all of them must get them all.)
 	MaxQueued = 256
+	// MaxQueuedBytes is how many bytes of messages (topics and payloads)
+	// the broker holds for a client that is away, beyond MaxQueued: the
+	// messages under the site may be large (an administrator's request
+	// of up to 300 KiB, the answers to events.replay), and 256 of them
+	// for each of MaxAway sessions subscribed to everything would be
+	// gigabytes on a Pi: 512 KiB each is 32 MiB at most. The announcer's
+	// calls are a few hundred bytes.
+	MaxQueuedBytes = 512 << 10
 	// QueuedAge is how long a message waits for its client: a call older
 	// than a few minutes is worth nothing (the announcer drops calls older
 	// than its -max-age, a minute by default) and the events have their own
@@ -87,7 +95,7 @@ func (b *Broker) expire(now time.Time) {
 	seen := make(map[string]bool, len(b.full))
 	for id, cl := range b.srv.Clients.GetAll() {
 		cl.ClearExpiredInflights(now.Unix(), int64(QueuedAge/time.Second))
-		if n := cl.State.Inflight.Len(); n >= MaxQueued && cl.Closed() {
+		if n := cl.State.Inflight.Len(); (n >= MaxQueued || b.sess.full(cl)) && cl.Closed() {
 			seen[id] = true
 			if b.full[id] {
 				continue
@@ -101,11 +109,12 @@ func (b *Broker) expire(now time.Time) {
 		}
 	}
 	b.full = seen
+	b.sess.recount()
 }
 
 // sessions is the hook that bounds the sessions of clients that are away:
-// it keeps MaxQueued messages of each, and cleans up after one that
-// expired.
+// it keeps MaxQueued messages of each, of MaxQueuedBytes at most, and
+// cleans up after one that expired.
 type sessions struct {
 	mqtt.HookBase
 	srv *mqtt.Server
@@ -116,6 +125,52 @@ type sessions struct {
 	mu   sync.Mutex
 	went map[string]uint64
 	n    uint64
+	// held is, by client id, the bytes queued for a client away (the
+	// client, as a client back under its id is another): counted anew
+	// at each sweep, and added to as messages are queued in between, so
+	// an over-count at most (expiry takes messages away unseen).
+	held map[string]heldBytes
+}
+
+type heldBytes struct {
+	cl      *mqtt.Client
+	n       int
+	refused bool // a message was not kept for the bytes, since the sweep
+}
+
+// size is what a message held takes, as MaxQueuedBytes counts it.
+func size(pk packets.Packet) int { return len(pk.TopicName) + len(pk.Payload) }
+
+// queuedBytes counts the bytes queued for cl.
+func queuedBytes(cl *mqtt.Client) int {
+	n := 0
+	for _, pk := range cl.State.Inflight.GetAll(false) {
+		n += size(pk)
+	}
+	return n
+}
+
+// full reports whether a message was not kept for cl, away, for
+// MaxQueuedBytes since the last sweep.
+func (h *sessions) full(cl *mqtt.Client) bool {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	q, ok := h.held[cl.ID]
+	return ok && q.cl == cl && q.refused
+}
+
+// recount counts anew the bytes held for the clients away, and forgets
+// those back or gone (the sweep, after expiry took messages away).
+func (h *sessions) recount() {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	for id, q := range h.held {
+		if now, ok := h.srv.Clients.Get(id); !ok || now != q.cl || !q.cl.Closed() {
+			delete(h.held, id)
+			continue
+		}
+		h.held[id] = heldBytes{cl: q.cl, n: queuedBytes(q.cl)}
+	}
 }
 
 func (h *sessions) ID() string { return "cherga-sessions" }
@@ -138,24 +193,28 @@ func (h *sessions) OnDisconnect(cl *mqtt.Client, _ error, expire bool) {
 		h.mu.Unlock()
 		return
 	}
-	if n := cl.State.Inflight.Len(); n > MaxQueued {
-		// In the order they were queued: by the second (Created), then
-		// by packet id, counted up (but past its wrap, once in 65,535).
-		pks := cl.State.Inflight.GetAll(false)
-		slices.SortFunc(pks, func(a, b packets.Packet) int {
-			return cmp.Or(cmp.Compare(a.Created, b.Created), cmp.Compare(a.PacketID, b.PacketID))
-		})
-		for _, pk := range pks[min(MaxQueued, len(pks)):] {
+	// In the order they were queued: by the second (Created), then by
+	// packet id, counted up (but past its wrap, once in 65,535).
+	pks := cl.State.Inflight.GetAll(false)
+	slices.SortFunc(pks, func(a, b packets.Packet) int {
+		return cmp.Or(cmp.Compare(a.Created, b.Created), cmp.Compare(a.PacketID, b.PacketID))
+	})
+	held := 0
+	for i, pk := range pks {
+		if i >= MaxQueued || held+size(pk) > MaxQueuedBytes {
 			h.drop(cl, pk.PacketID)
+			continue
 		}
+		held += size(pk)
 	}
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	if h.went == nil {
-		h.went = map[string]uint64{}
+		h.went, h.held = map[string]uint64{}, map[string]heldBytes{}
 	}
 	h.n++
 	h.went[cl.ID] = h.n
+	h.held[cl.ID] = heldBytes{cl: cl, n: held}
 	var away []*mqtt.Client
 	for _, c := range h.srv.Clients.GetAll() {
 		if c.StopTime() > 0 && c.Closed() && !c.Net.Inline {
@@ -182,14 +241,37 @@ func (h *sessions) OnDisconnect(cl *mqtt.Client, _ error, expire bool) {
 
 // OnQosPublish runs once a QoS 1 or 2 message is queued for a client (and
 // as one is sent again): for a client that is away and has MaxQueued
-// already, the message is taken back. mochi then gives up sending it, as
-// it does for any client that is away. (Except to an MQTT 5 client that
-// set a Receive Maximum and has used it up: mochi v2.7.9 queues the
-// message again after this hook, up to maxWritesPending, for QueuedAge.)
+// already, or MaxQueuedBytes with it, the message is taken back. mochi
+// then gives up sending it, as it does for any client that is away.
+// (Except to an MQTT 5 client that set a Receive Maximum and has used it
+// up: mochi v2.7.9 queues the message again after this hook, up to
+// maxWritesPending, for QueuedAge.)
 func (h *sessions) OnQosPublish(cl *mqtt.Client, pk packets.Packet, _ int64, _ int) {
-	if cl.Closed() && cl.State.Inflight.Len() > MaxQueued {
-		h.drop(cl, pk.PacketID)
+	if !cl.Closed() {
+		return
 	}
+	if cl.State.Inflight.Len() > MaxQueued {
+		h.drop(cl, pk.PacketID)
+		return
+	}
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	q, ok := h.held[cl.ID]
+	if !ok || q.cl != cl {
+		// Away before the hook counted it (OnDisconnect does): count it
+		// whole, this message in it.
+		q = heldBytes{cl: cl, n: queuedBytes(cl) - size(pk)}
+	}
+	if q.n+size(pk) > MaxQueuedBytes {
+		h.drop(cl, pk.PacketID)
+		q.refused = true
+	} else {
+		q.n += size(pk)
+	}
+	if h.held == nil {
+		h.held = map[string]heldBytes{}
+	}
+	h.held[cl.ID] = q
 }
 
 // drop takes the message of packet id out of cl's queue, counted as mochi
@@ -215,6 +297,7 @@ func (h *sessions) OnClientExpired(cl *mqtt.Client) {
 func (h *sessions) expired(cl *mqtt.Client) {
 	h.log.Debug("broker: session expired", "client", cl.ID, "queued", cl.State.Inflight.Len())
 	delete(h.went, cl.ID)
+	delete(h.held, cl.ID)
 	cl.ClearInflights()
 	h.srv.UnsubscribeClient(cl)
 }

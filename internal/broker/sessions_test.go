@@ -40,6 +40,28 @@ func away(t *testing.T, b *Broker, c paho.Client, id string) {
 	}, 5*time.Second, time.Millisecond)
 }
 
+// startWarning starts a broker whose warnings go to logs, stopped when the
+// test ends.
+func startWarning(t *testing.T) (*Broker, *bytes.Buffer) {
+	t.Helper()
+	logs := new(bytes.Buffer)
+	b, err := Start("127.0.0.1:0", slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelWarn})))
+	require.NoError(t, err)
+	t.Cleanup(func() { b.Close() })
+	return b, logs
+}
+
+// subscribedAway connects a client with a persistent session, subscribes it
+// to filter and takes it away: a session the broker keeps messages for.
+func subscribedAway(t *testing.T, b *Broker, id, filter string) {
+	t.Helper()
+	c := persistent(t, b, id, nil)
+	tok := c.Subscribe(filter, 1, nil)
+	require.True(t, tok.WaitTimeout(5*time.Second))
+	require.NoError(t, tok.Error())
+	away(t, b, c, id)
+}
+
 // queued is how many messages the broker holds for client id.
 func queued(t *testing.T, b *Broker, id string) int {
 	t.Helper()
@@ -54,17 +76,10 @@ func queued(t *testing.T, b *Broker, id string) int {
 // order of the second each message was queued in, and those of one second
 // in any order.)
 func TestQueueOfAbsentClientBounded(t *testing.T) {
-	var logs bytes.Buffer
-	b, err := Start("127.0.0.1:0", slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelWarn})))
-	require.NoError(t, err)
-	defer b.Close()
+	b, logs := startWarning(t)
 	const id, topic = "cherga-announcer-box", "qms/test/announce"
 
-	c := persistent(t, b, id, nil)
-	tok := c.Subscribe(topic, 1, nil)
-	require.True(t, tok.WaitTimeout(5*time.Second))
-	require.NoError(t, tok.Error())
-	away(t, b, c, id)
+	subscribedAway(t, b, id, topic)
 
 	for i := range 3 * MaxQueued {
 		require.NoError(t, b.Publish(topic, []byte(strconv.Itoa(i)), false))
@@ -79,7 +94,7 @@ func TestQueueOfAbsentClientBounded(t *testing.T) {
 
 	// Back within QueuedAge: it gets what was kept (in any order, above).
 	got := make(chan string, 3*MaxQueued)
-	c = persistent(t, b, id, got)
+	c := persistent(t, b, id, got)
 	kept := map[string]bool{}
 	for i := range MaxQueued {
 		kept[strconv.Itoa(i)] = true
@@ -121,6 +136,48 @@ func TestQueueOfAbsentClientBounded(t *testing.T) {
 	require.Equal(t, 0, queued(t, b, id))
 }
 
+// A client away gets at most MaxQueuedBytes of messages kept, the oldest:
+// a dashboard subscribed to everything, off the Wi-Fi while another pages
+// through events.replay (answers of up to 256 KiB), must not take the
+// controller's memory. Once the old ones expire, there is room again.
+func TestQueueOfAbsentClientBytesBounded(t *testing.T) {
+	b, logs := startWarning(t)
+	const id, topic = "dashboard", "qms/test/read/res/x"
+	subscribedAway(t, b, id, "qms/test/#")
+
+	big := bytes.Repeat([]byte("x"), 100<<10)
+	for range 20 {
+		require.NoError(t, b.Publish(topic, big, false))
+	}
+	fit := MaxQueuedBytes / (len(big) + len(topic))
+	require.Equal(t, 5, fit)
+	require.Equal(t, fit, queued(t, b, id), "the oldest that fit")
+	b.expire(time.Now())
+	require.Equal(t, 1, bytes.Count(logs.Bytes(), []byte("queue is full")), "warned: %s", logs.String())
+	// A small one fits in what is left; another big one does not.
+	require.NoError(t, b.Publish(topic, []byte("small"), false))
+	require.NoError(t, b.Publish(topic, big, false))
+	require.Equal(t, fit+1, queued(t, b, id))
+	b.expire(time.Now().Add(QueuedAge + 2*time.Second))
+	require.Equal(t, 0, queued(t, b, id))
+	for range 3 {
+		require.NoError(t, b.Publish(topic, []byte("small"), false))
+	}
+	require.Equal(t, 3, queued(t, b, id), "room again")
+
+	// Back, it gets them.
+	got := make(chan string, 8)
+	persistent(t, b, id, got)
+	for range 3 {
+		select {
+		case m := <-got:
+			require.Equal(t, "small", m)
+		case <-time.After(10 * time.Second):
+			t.Fatal("a message kept did not come")
+		}
+	}
+}
+
 // The session of a client gone for sessionExpiry ends, with its
 // subscriptions and its queue: a box that reconnects under a new random id
 // each time leaves nothing behind for good.
@@ -133,11 +190,7 @@ func TestAbsentSessionExpires(t *testing.T) {
 
 	for i := range 3 {
 		id := fmt.Sprintf("ghost-%d", i)
-		c := persistent(t, b, id, nil)
-		tok := c.Subscribe("qms/test/#", 1, nil)
-		require.True(t, tok.WaitTimeout(5*time.Second))
-		require.NoError(t, tok.Error())
-		away(t, b, c, id)
+		subscribedAway(t, b, id, "qms/test/#")
 	}
 	live := persistent(t, b, "live", nil) // connected: kept however long
 	defer live.Disconnect(0)
@@ -226,10 +279,7 @@ func TestSessionsAwayBounded(t *testing.T) {
 	defer here.Disconnect(0)
 	for i := range MaxAway + 5 {
 		id := fmt.Sprintf("flow-%d", i)
-		c := persistent(t, b, id, nil)
-		tok := c.Subscribe("qms/test/#", 1, nil)
-		require.True(t, tok.WaitTimeout(5*time.Second))
-		away(t, b, c, id)
+		subscribedAway(t, b, id, "qms/test/#")
 	}
 	// The last one's eviction runs in its disconnect hook, once it is
 	// away (StopTime): a moment after away returns.
@@ -259,17 +309,11 @@ func TestSessionsAwayBounded(t *testing.T) {
 // counting the others: clients that come and go under new ids fill one
 // each.
 func TestFullQueuesLoggedOnceAMinute(t *testing.T) {
-	var logs bytes.Buffer
-	b, err := Start("127.0.0.1:0", slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelWarn})))
-	require.NoError(t, err)
-	defer b.Close()
+	b, logs := startWarning(t)
 	const topic = "qms/test/announce"
 	for i := range 3 {
 		id := fmt.Sprintf("flow-%d", i)
-		c := persistent(t, b, id, nil)
-		tok := c.Subscribe(topic, 1, nil)
-		require.True(t, tok.WaitTimeout(5*time.Second))
-		away(t, b, c, id)
+		subscribedAway(t, b, id, topic)
 	}
 	for i := range MaxQueued + 1 {
 		require.NoError(t, b.Publish(topic, []byte(strconv.Itoa(i)), false))
@@ -278,10 +322,7 @@ func TestFullQueuesLoggedOnceAMinute(t *testing.T) {
 	b.expire(now)
 	require.Equal(t, 1, bytes.Count(logs.Bytes(), []byte("queue is full")), logs.String())
 	// A fourth, a minute on: said, with the two passed over.
-	c := persistent(t, b, "flow-3", nil)
-	tok := c.Subscribe(topic, 1, nil)
-	require.True(t, tok.WaitTimeout(5*time.Second))
-	away(t, b, c, "flow-3")
+	subscribedAway(t, b, "flow-3", topic)
 	for i := range MaxQueued + 1 {
 		require.NoError(t, b.Publish(topic, []byte(strconv.Itoa(i)), false))
 	}
