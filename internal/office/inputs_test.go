@@ -1911,6 +1911,16 @@ func TestKioskRepeatPress(t *testing.T) {
 		require.Contains(t, res.Message, "укриття", "press %d", i)
 		require.NotContains(t, res.Message, "друкується")
 	}
+
+	// The all-clear, and a press at once, within the interval of the
+	// refused one: a ticket, not "still the alert". The interval holds
+	// after a ticket, not after a refusal whose cause is over.
+	require.True(t, o.Admin(ctx, office.AdminRequest{ID: "b", Op: "office.resume"}).OK)
+	h.shortPress(t, "GPIO17")
+	m, err = l.Wait(ctx, "qms/demo/kiosk/k1/ticket", func(sim.Message) bool { return len(l.Messages("qms/demo/kiosk/k1/ticket")) >= n+3 })
+	require.NoError(t, err)
+	require.Contains(t, string(m.Payload), `"ok":true`)
+	require.Contains(t, string(m.Payload), `"ticket":"А002"`)
 }
 
 // A kiosk's mash interval and the office's debounce come from the file:

@@ -726,11 +726,20 @@ func (k *kiosk) run(ctx context.Context) {
 				k.queuedMu.Unlock()
 			}
 			r, again, reused := k.answers.get(p.id, asked, time.Now())
+			// Whether a press could give a ticket now: asked of the
+			// engine only for a kiosk with a buzzer, or a repeat.
+			issuable := (k.buzzer != nil || p.repeat) && k.statusErr == nil && k.o.eng.IssuableAs(ctx, p.service, p.priority || p.category != "") == nil
+			if prev, ok := k.lastOf[p.source]; p.repeat && ok && !prev.OK && issuable {
+				// The press it repeats was refused, and what refused it
+				// is over (the paper put in, the office open): the
+				// interval holds after a ticket, not after a refusal.
+				p.repeat = false
+			}
 			// One beep at once for a press that will give a ticket (the
 			// citizen hears it before the paper comes); three, after, for
 			// one refused (a kiosk without a screen has no other voice:
 			// its lamp was dark).
-			beeped := k.buzzer != nil && !p.repeat && !again && k.statusErr == nil && k.o.eng.IssuableAs(ctx, p.service, p.priority || p.category != "") == nil && k.beep(1)
+			beeped := k.buzzer != nil && !p.repeat && !again && issuable && k.beep(1)
 			if reused {
 				k.o.log.Warn("kiosk: a press reuses the id of another one: served as new (does the screen count its ids afresh after a restart?)", "kiosk", k.cfg.ID, "press", p.id)
 			}
