@@ -1,6 +1,7 @@
 package queue
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 	"strings"
@@ -354,14 +355,15 @@ func (e *ToCounterPausedError) Error() string {
 	return "queue: counter " + e.Counter + " is paused: transfer to another one"
 }
 
-// ErrJustCalled is returned (as a *JustCalledError) by next and noshow
-// while the counter's ticket was called less than office.next_guard_s ago
-// and its citizen has not come yet: a second press of next (a double
-// press, a button box that bounced, a specialist who thought the first
-// press was lost) would end the visit the first one began, and the
-// citizen walking to the counter would find their ticket done; a no-show
-// then ends the turn of a citizen who has not yet heard the call (it
-// takes 7 to 12 s to say), nor had the time to walk.
+// ErrJustCalled is returned (as a *JustCalledError) by next while the
+// counter's ticket was called less than office.next_guard_s ago and its
+// citizen has not come yet: a second press of next (a double press, a
+// button box that bounced, a specialist who thought the first press was
+// lost) would end the visit the first one began, and the citizen walking
+// to the counter would find their ticket done. And by noshow, within the
+// office's NoShowGuard (30 s at least): a no-show then ends the turn of a
+// citizen who has not yet heard the call (it takes 9 to 21 s to say), nor
+// had the time to walk.
 var ErrJustCalled = errors.New("queue: the counter's ticket was just called")
 
 // JustCalledError says which ticket was just called, and in how long its
@@ -375,11 +377,11 @@ type JustCalledError struct {
 }
 
 func (e *JustCalledError) Error() string {
-	why := "a double press is not a second call"
-	if e.Action == NoShowed {
+	act, why := cmp.Or(e.Action, Next), "a double press is not a second call"
+	if act == NoShowed {
 		why = "the citizen has not had the time to hear the call and come"
 	}
-	return fmt.Sprintf("queue: ticket %s was just called: %s is taken in %d s (%s)", e.Label, e.Action, e.Seconds(), why)
+	return fmt.Sprintf("queue: ticket %s was just called: %s is taken in %d s (%s)", e.Label, act, e.Seconds(), why)
 }
 
 // Seconds is Left in whole seconds, rounded up: a press after that many is

@@ -652,13 +652,17 @@ func (t *txn) holdFor(c *counterState, tk *Ticket) string {
 	return c.id
 }
 
-// justCalled refuses a next or noshow (act) that comes within
-// office.next_guard_s of the call or recall of the counter's ticket, while
-// its citizen has not come (a serve says they have): a recalled citizen is
-// on the way again. A clock that went back since the call does not hold
-// them for the jump: only a call up to the guard ago counts.
+// justCalled refuses a next that comes within office.next_guard_s of the
+// call or recall of the counter's ticket, or a noshow (act) within its
+// NoShowGuard, while its citizen has not come (a serve says they have): a
+// recalled citizen is on the way again. A clock that went back since the
+// call does not hold them for the jump: only a call up to the guard ago
+// counts.
 func (t *txn) justCalled(c *counterState, act Action) error {
 	tk, guard := c.current, t.e.cfg.Office.NextGuard()
+	if act == NoShowed {
+		guard = t.e.cfg.Office.NoShowGuard()
+	}
 	if tk == nil || tk.State != Called || guard <= 0 {
 		return nil
 	}

@@ -411,10 +411,10 @@ func TestNextGuard(t *testing.T) {
 	require.Equal(t, "А006", o.next("1"))
 }
 
-// A no-show within office.next_guard_s of the call or recall ends the turn
-// of a citizen who has not yet heard it said (a call takes 7 to 12 s to
-// say) nor had the time to walk: refused, nothing changes. serve says they
-// came; a recall starts the guard again.
+// A no-show within 30 s of the call or recall (office.next_guard_s when
+// longer) ends the turn of a citizen who has not yet heard it said (a call
+// takes 9 to 21 s to say) nor had the time to walk: refused, nothing
+// changes. A recall starts the guard again; -1 turns it off.
 func TestNoShowGuard(t *testing.T) {
 	o := newOffice(t, queuetest.Office(t, guarded("")), monday10)
 	o.issue("social")
@@ -424,25 +424,35 @@ func TestNoShowGuard(t *testing.T) {
 	_, err := o.e.Counter(o.ctx, "1", queue.Command{Action: queue.NoShowed})
 	var jc *queue.JustCalledError
 	require.ErrorAs(t, err, &jc)
-	require.Equal(t, queue.JustCalledError{Label: "А001", Left: 7 * time.Second, Action: queue.NoShowed}, *jc)
-	require.Contains(t, jc.Error(), "noshow is taken in 7 s")
+	require.Equal(t, queue.JustCalledError{Label: "А001", Left: 27 * time.Second, Action: queue.NoShowed}, *jc)
+	require.Contains(t, jc.Error(), "noshow is taken in 27 s")
 	require.Equal(t, queue.Called, o.ticket("А001").State, "the call goes on")
 	require.Len(t, o.events(), events, "nothing recorded")
 
-	o.clk.Add(7 * time.Second)
+	o.clk.Add(27 * time.Second)
 	o.do("1", queue.Recall)
-	o.clk.Add(9 * time.Second)
+	o.clk.Add(29 * time.Second)
 	_, err = o.e.Counter(o.ctx, "1", queue.Command{Action: queue.NoShowed})
-	require.ErrorAs(t, err, &jc, "9 s after the recall")
+	require.ErrorAs(t, err, &jc, "29 s after the recall")
 	require.Equal(t, time.Second, jc.Left)
 	o.clk.Add(time.Second)
-	require.Equal(t, queue.NoShow, o.do("1", queue.NoShowed).Ended.State, "10 s after the recall")
+	require.Equal(t, queue.NoShow, o.do("1", queue.NoShowed).Ended.State, "30 s after the recall")
+
+	// A longer next_guard_s holds it as long.
+	o = newOffice(t, queuetest.Office(t, guarded("  next_guard_s: 45\n")), monday10)
+	o.issue("social")
+	o.next("1")
+	o.clk.Add(40 * time.Second)
+	_, err = o.e.Counter(o.ctx, "1", queue.Command{Action: queue.NoShowed})
+	require.ErrorAs(t, err, &jc)
+	require.Equal(t, 5*time.Second, jc.Left)
 
 	// Off with the guard.
 	o = newOffice(t, queuetest.Office(t, guarded("  next_guard_s: -1\n")), monday10)
 	o.issue("social")
 	o.next("1")
 	require.Equal(t, queue.NoShow, o.do("1", queue.NoShowed).Ended.State)
+	require.Contains(t, (&queue.JustCalledError{Label: "А001", Left: time.Second}).Error(), ": next is taken in 1 s", "next, unless said")
 }
 
 // A ticket called by mistake and put back keeps the hold it had before the

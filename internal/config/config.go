@@ -90,11 +90,12 @@ type Office struct {
 	// called back to its counter's queue once, callable again after this
 	// many minutes; 0 ends it at the first no-show.
 	NoShowGraceMin float64 `yaml:"noshow_grace_min,omitempty" json:"noshow_grace_min,omitempty"`
-	// NextGuardSec is how long after a call next and noshow are refused
-	// while the citizen has not come (serve says they have): a double
-	// press of next would end the visit the first press began, and a
-	// no-show would end the turn of a citizen who has not yet heard the
-	// call. 0 means 10; -1 turns the guard off.
+	// NextGuardSec is how long after a call next is refused while the
+	// citizen has not come (serve says they have): a double press of next
+	// would end the visit the first press began. noshow is refused so too,
+	// for at least 30 s (MinNoShowGuard): it would end the turn of a
+	// citizen who has not yet heard the call. 0 means 10; -1 turns both
+	// guards off.
 	NextGuardSec int `yaml:"next_guard_s,omitempty" json:"next_guard_s,omitempty"`
 	// RefuseLate stops a kiosk issuing a ticket that would not be served
 	// before its service closes: its expected call (after those before
@@ -1556,6 +1557,22 @@ func (o *Office) NextGuard() time.Duration {
 		return 10 * time.Second
 	}
 	return time.Duration(o.NextGuardSec) * time.Second
+}
+
+// MinNoShowGuard is the shortest time after a call or recall in which a
+// no-show is refused, while the guard is on: a call takes 9 to 21 s to
+// say in both languages (А023 to window 5, ЩЖ9777 to 9777), and then the
+// citizen has to walk.
+const MinNoShowGuard = 30 * time.Second
+
+// NoShowGuard is how long after a call or recall a no-show is refused
+// while the citizen has not come: office.next_guard_s, at least
+// MinNoShowGuard; 0 with the guard off (-1).
+func (o *Office) NoShowGuard() time.Duration {
+	if g := o.NextGuard(); g > 0 {
+		return max(g, MinNoShowGuard)
+	}
+	return 0
 }
 
 // NextOpening is when a service (nil: the office) opens next after now: the

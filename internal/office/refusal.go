@@ -81,7 +81,7 @@ var refusals = []struct {
 }{
 	{queue.ErrNoTicket, "no_ticket", "Немає поточного талона: спершу викличте наступного / No current ticket: call the next one first"},
 	{queue.ErrCounterPaused, "counter_paused", "Робоче місце на перерві: спершу натисніть «Продовжити» / The counter is paused: press Resume first"},
-	{queue.ErrRecallLimit, "recall_limit", "Талон уже викликано максимальну кількість разів: якщо громадянин не підійшов, натисніть «Не зʼявився» / The ticket has already been called the maximum number of times: if the citizen did not come, press No-show"},
+	{queue.ErrRecallLimit, "recall_limit", "Талон уже викликано максимальну кількість разів: якщо громадянин не підійде, натисніть «Не зʼявився» / The ticket has already been called the maximum number of times: if the citizen does not come, press No-show"},
 	{queue.ErrNotServed, "not_served", "Це робоче місце не надає цієї послуги / This counter does not serve that service"},
 	{queue.ErrNoCounter, "no_counter", "Жодне робоче місце не надає цієї послуги / No counter serves that service"},
 	{queue.ErrClosed, "closed", "Ця послуга зараз не надається / This service is not available right now"},
