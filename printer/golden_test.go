@@ -222,6 +222,7 @@ Queue status online
 			for _, l := range docs[0].Lines {
 				if strings.HasPrefix(l.Text, "Вас викликано") || strings.HasPrefix(l.Text, "You have been called") {
 					require.True(t, l.Bold, "%q is bold", l.Text)
+					require.Equal(t, [2]int{1, 2}, [2]int{l.Width, l.Height}, "%q is twice as tall", l.Text)
 				}
 			}
 		})

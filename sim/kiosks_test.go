@@ -288,7 +288,9 @@ func TestPageAccessible(t *testing.T) {
 		// Pressed by its place; one of a priority says so.
 		"<button onclick=\"press('${esc(k.id)}',${i})\"",
 		`{kiosk, button, long: "1"}`,
-		"(pr ? ` <small>· ${bi(\"позачергово / priority\")}${pr === \"priority\" ? \"\" : \": \" + esc(pr)}</small>` : \"\")",
+		"(pr ? ` <small>· ${bi(pr === \"priority\" ? \"позачергово / priority\" : `позачергово: ${esc(pr)} / priority: ${esc(pr)}`)}</small>` : \"\")",
+		"k.services, k.priority,", // a category changed rebuilds the buttons
+		"` (${bi(`робочі місця ${esc(a.counters)} / counters ${esc(a.counters)}`)})`",
 		`<span class="qs" id="q:${d}" data-q="${esc(s)}" aria-hidden="true"></span></button>`,
 		`Надруковано / <span lang="en">Printed</span>`,
 	} {

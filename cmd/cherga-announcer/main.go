@@ -171,6 +171,7 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 			return o, err
 		}
 		o.hears = hears
+		o.counters = strings.ReplaceAll(o.counters, " ", "") // as its presence says them
 	}
 	if o.maxAge <= 0 || o.gather <= 0 || o.drain <= 0 {
 		return o, errors.New("-max-age, -gather and -drain must be positive")

@@ -208,6 +208,7 @@ func TestFlags(t *testing.T) {
 	// -counters: numbers and ranges.
 	o, err = parseFlags([]string{"-counters", "1-9, 12"}, io.Discard)
 	require.NoError(t, err)
+	require.Equal(t, "1-9,12", o.counters)
 	for c, want := range map[string]bool{"1": true, "9": true, "10": false, "12": true, "13": false, "x": false, "": false} {
 		require.Equal(t, want, o.hears(c), c)
 	}

@@ -109,7 +109,8 @@ type Office struct {
 	// StatsDays is how many business days of tickets are kept, besides
 	// today: the last days that issued a ticket (weekends, holidays and
 	// other days nobody got one do not count); older days keep only
-	// their statistics. 0 means 90.
+	// their statistics (their events go, and their bookings, with the
+	// citizens' names). 0 means 90.
 	StatsDays int `yaml:"stats_days,omitempty" json:"stats_days,omitempty"`
 }
 
