@@ -65,6 +65,10 @@ func (h *clientLimits) OnPublish(cl *mqtt.Client, pk packets.Packet) (packets.Pa
 	if len(pk.Payload) == 0 { // an empty one clears a retained message
 		return pk, nil
 	}
+	if pk.FixedHeader.Retain && isInput(pk.TopicName) {
+		h.warn(msgInputRetained, cl, pk)
+		pk.FixedHeader.Retain = false
+	}
 	door := strings.HasSuffix(pk.TopicName, "/admin/req") || strings.HasSuffix(pk.TopicName, "/read/req")
 	switch {
 	case len(pk.Payload) > maxClientPayload && !door:
@@ -82,6 +86,29 @@ func (h *clientLimits) OnPublish(cl *mqtt.Client, pk packets.Packet) (packets.Pa
 	return pk, nil
 }
 
+// msgInputRetained is the warning of a retained message on an input.
+const msgInputRetained = "broker: a client's retained publication to an input of the controller (a press, a command, a request): delivered, not kept (kept, it would be handed to every client that subscribes, as a press or command again)"
+
+// isInput reports whether topic is an input of a controller:
+// qms/{site}/kiosk/{k}/press, qms/{site}/counter/{c}/cmd or /rating, or a
+// request at one of its doors, qms/{site}/{admin,read,book}/req
+// (office.Start subscribes to them). A message there happens when it is
+// sent: a retained copy would be handed to every client that subscribes
+// later (a dashboard; a controller started again, which refuses it), and
+// the broker does not keep one.
+func isInput(topic string) bool {
+	p := strings.Split(topic, "/")
+	switch {
+	case p[0] != "qms":
+		return false
+	case len(p) == 5:
+		return p[2] == "kiosk" && p[4] == "press" || p[2] == "counter" && (p[4] == "cmd" || p[4] == "rating")
+	case len(p) == 4:
+		return p[3] == "req" && (p[2] == "admin" || p[2] == "read" || p[2] == "book")
+	}
+	return false
+}
+
 // OnWill applies the same bounds to a client's last will, which mochi
 // retains without OnPublish: a device that connects under ever new ids
 // with a retained will of 64 KiB would otherwise grow the controller's
@@ -92,6 +119,9 @@ func (h *clientLimits) OnWill(cl *mqtt.Client, will mqtt.Will) (mqtt.Will, error
 		return will, nil
 	}
 	switch {
+	case isInput(will.TopicName):
+		h.warn(msgInputRetained, cl, packets.Packet{TopicName: will.TopicName, Payload: will.Payload})
+		will.Retain = false
 	case len(will.TopicName) > maxTopic:
 		h.warn("broker: a client's retained last will is to a topic longer than the office's: delivered, not kept", cl, packets.Packet{TopicName: will.TopicName, Payload: will.Payload})
 		will.Retain = false

@@ -28,7 +28,10 @@ func pahoClient(t *testing.T, b *Broker, id string, got chan<- string) paho.Clie
 
 // A network client's megabytes are not the broker's to hold: larger than
 // the office's devices send, a publication goes nowhere but to an
-// administration door, and a retained one is delivered and not kept.
+// administration door, and a retained one is delivered and not kept. Nor
+// is a retained press, command or request: an input of the controller
+// happens when it is sent, and kept, it would be handed to every client
+// that subscribes.
 func TestClientLimits(t *testing.T) {
 	b, err := Start("127.0.0.1:0", slog.New(slog.NewTextHandler(io.Discard, nil)))
 	require.NoError(t, err)
@@ -50,8 +53,12 @@ func TestClientLimits(t *testing.T) {
 	publish("junk/kept-big", 20<<10, true)
 	publish("qms/demo/read/req", 20<<10, true) // a door's: delivered, not kept
 	publish("junk/kept", 100, true)
+	publish("qms/demo/kiosk/k1/press", 100, true)
+	publish("qms/demo/counter/5/cmd", 100, true)
+	publish("qms/demo/book/req", 100, true)
+	publish("home/lamp/cmd", 100, true) // not the office's: kept
 	var topics []string
-	for range 3 {
+	for range 7 {
 		select {
 		case tp := <-got:
 			topics = append(topics, tp)
@@ -59,14 +66,15 @@ func TestClientLimits(t *testing.T) {
 			t.Fatalf("delivered: %v", topics)
 		}
 	}
-	require.Equal(t, []string{"qms/demo/admin/req", "qms/demo/read/req", "junk/kept"}, topics, "the big ones to no door are dropped")
+	require.Equal(t, []string{"qms/demo/admin/req", "qms/demo/read/req", "junk/kept",
+		"qms/demo/kiosk/k1/press", "qms/demo/counter/5/cmd", "qms/demo/book/req", "home/lamp/cmd"}, topics, "the big ones to no door are dropped")
 
-	// A device that subscribes now gets the small retained one alone.
+	// A device that subscribes now gets the small retained ones alone.
 	late := make(chan string, 4)
 	c := pahoClient(t, b, "late", late)
 	tok = c.Subscribe("#", 1, nil)
 	require.True(t, tok.WaitTimeout(10*time.Second))
-	require.Equal(t, "junk/kept", <-late)
+	require.ElementsMatch(t, []string{"junk/kept", "home/lamp/cmd"}, []string{<-late, <-late})
 	select {
 	case tp := <-late:
 		t.Fatalf("%s was kept", tp)

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"log/slog"
+	"net"
 	"os"
 	"path/filepath"
 	"slices"
@@ -14,6 +15,9 @@ import (
 	"time"
 	"unicode/utf8"
 
+	mqtt "github.com/mochi-mqtt/server/v2"
+	"github.com/mochi-mqtt/server/v2/hooks/auth"
+	"github.com/mochi-mqtt/server/v2/listeners"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	bolt "go.etcd.io/bbolt"
@@ -79,8 +83,29 @@ func ownBroker(t *testing.T, filters ...string) (ctx context.Context, url, db st
 	brk, err := broker.Start("127.0.0.1:0", quiet)
 	require.NoError(t, err)
 	t.Cleanup(func() { brk.Close() })
-	url = "tcp://" + brk.Addr()
-	l, err = sim.Listen(url, filters...)
+	return brokerAt(t, "tcp://"+brk.Addr(), filters...)
+}
+
+// keepingBroker is ownBroker on a broker that keeps a retained press or
+// command, as Mosquitto does (the embedded one keeps none): a plain
+// mochi-mqtt server, without the embedded broker's hooks.
+func keepingBroker(t *testing.T, filters ...string) (ctx context.Context, url, db string, l *sim.Listener) {
+	t.Helper()
+	srv := mqtt.New(&mqtt.Options{Logger: quiet})
+	require.NoError(t, srv.AddHook(new(auth.AllowHook), nil))
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	require.NoError(t, srv.AddListener(listeners.NewNet("tcp", ln)))
+	go srv.Serve()
+	t.Cleanup(func() { srv.Close() })
+	return brokerAt(t, "tcp://"+ln.Addr().String(), filters...)
+}
+
+// brokerAt is ownBroker's listener on the broker at url, a context and a
+// state file's path.
+func brokerAt(t *testing.T, url string, filters ...string) (context.Context, string, string, *sim.Listener) {
+	t.Helper()
+	l, err := sim.Listen(url, filters...)
 	require.NoError(t, err)
 	t.Cleanup(l.Close)
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
@@ -123,10 +148,10 @@ func TestNewStoreWhereTheSiteRan(t *testing.T) {
 
 // A press or a command left retained on the broker (mosquitto_pub -r) is
 // not a new input at every start: it is refused, reported with its id and
-// cleared.
+// cleared. (The embedded broker keeps none: TestClientLimits.)
 func TestRetainedInputRefused(t *testing.T) {
 	cfg := roundTheClock(t)
-	ctx, url, db, l := ownBroker(t, "qms/demo/errors", "qms/demo/events")
+	ctx, url, db, l := keepingBroker(t, "qms/demo/errors", "qms/demo/events")
 	require.NoError(t, l.Publish("qms/demo/kiosk/k1/press", []byte(`{"service":"social","id":"s-40"}`), true))
 	require.NoError(t, l.Publish("qms/demo/admin/req", []byte(`{"id":"r1","op":"counter.close","args":{"counter":"2"}}`), true))
 	require.NoError(t, l.Publish("qms/demo/counter/3/cmd", []byte(`{"action":"pause","id":"b3-9"}`), true))
@@ -173,7 +198,7 @@ func TestRetainedInputRefused(t *testing.T) {
 // start, is refused, with the press's id, and cleared.
 func TestRetainedPressLiveServed(t *testing.T) {
 	cfg := roundTheClock(t)
-	ctx, url, db, l := ownBroker(t, "qms/demo/errors", "qms/demo/kiosk/k1/ticket")
+	ctx, url, db, l := keepingBroker(t, "qms/demo/errors", "qms/demo/kiosk/k1/ticket")
 	o, err := office.Start(ctx, office.Opts{Config: cfg, DB: db, Broker: url, Logger: quiet})
 	require.NoError(t, err)
 	require.NoError(t, l.Publish("qms/demo/kiosk/k1/press", []byte(`{"service":"social","id":"s-41"}`), true))
