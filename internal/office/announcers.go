@@ -35,15 +35,40 @@ type voice struct {
 	// an id, each one's connection dropping the other's.
 	last, before time.Time
 	twinSaid     bool
-	// window is when the minute of its latest logged changes began,
-	// logged how many it logged in it, quiet how many it did not since:
-	// one that comes and goes is logged logsPerMinute times a minute.
-	window        time.Time
-	logged, quiet int
+	// said bounds its changes logged: one that comes and goes is logged
+	// logsPerMinute times a minute.
+	said logBudget
 }
 
-// logsPerMinute bounds the changes of one announcer logged in a minute.
+// logsPerMinute bounds the changes of one thing logged in a minute: an
+// announcer, a kiosk's printer.
 const logsPerMinute = 4
+
+// logBudget lets logsPerMinute lines about one thing a minute through,
+// and counts those it holds back, for the next line to say: one that
+// comes and goes (an announcer's flaky Wi-Fi, a printer's loose cable)
+// does not fill the journal.
+type logBudget struct {
+	window        time.Time // when the minute of its latest lines began
+	logged, quiet int       // the lines logged in it; those held back since
+}
+
+// take says whether a line may be logged at now, and, when it may, the
+// args that count the lines held back before it (changes_not_logged).
+func (b *logBudget) take(now time.Time) (ok bool, args []any) {
+	if now.Sub(b.window) >= time.Minute {
+		b.window, b.logged = now, 0
+	}
+	if b.logged++; b.logged > logsPerMinute {
+		b.quiet++
+		return false, nil
+	}
+	if b.quiet > 0 {
+		args = []any{"changes_not_logged", b.quiet}
+		b.quiet = 0
+	}
+	return true, args
+}
 
 // maxAnnouncers bounds the announcers listed: an office has one or two,
 // and a client that makes up ids must not grow the controller's memory.
@@ -109,17 +134,12 @@ func (o *Office) onAnnouncer(topic string, payload []byte) {
 	if p.Error != "" {
 		args = append(args, "player", p.Player, "err", p.Error)
 	}
-	if now := time.Now(); msg != "" {
-		if now.Sub(v.window) >= time.Minute {
-			v.window, v.logged = now, 0
-		}
-		if v.logged++; v.logged > logsPerMinute {
-			v.quiet++
+	if msg != "" {
+		ok, held := v.said.take(time.Now())
+		if !ok {
 			msg = ""
-		} else if v.quiet > 0 {
-			args = append(args, "changes_not_logged", v.quiet)
-			v.quiet = 0
 		}
+		args = append(args, held...)
 	}
 	o.voices.mu.Unlock()
 	if twin {

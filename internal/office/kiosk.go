@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"image/png"
 	"io/fs"
+	"log/slog"
 	"net/url"
 	"os"
 	"slices"
@@ -68,6 +69,7 @@ type kiosk struct {
 	published string // the printer state last published ...
 	pubConn   uint64 // ... on this connection to the broker (Office.connects)
 	logged    string // the printer state last logged
+	said      logBudget
 
 	// A printer that has never answered a status request since cherga
 	// started is taken to have no status channel (a write-only USB lp
@@ -984,20 +986,8 @@ func (k *kiosk) setStatus(st printer.Status, err error) {
 	}
 	// Logged once per change, whether or not the broker takes it (one
 	// that is away would have it logged at every poll).
-	switch {
-	case b == k.logged:
-	case err != nil:
-		k.o.log.Warn("office: printer cannot print", "kiosk", k.cfg.ID, "printer", k.spec, "fix", ps.Fix, "err", err)
-	case ps.Paper == printer.PaperNearEnd.String():
-		// A sensor at the roll's end flaps: said once in nearEndEvery.
-		if time.Since(k.nearEndAt) >= nearEndEvery {
-			k.o.log.Warn("office: printer paper near end: change the roll soon", "kiosk", k.cfg.ID, "printer", k.spec)
-		}
-		k.nearEndAt = time.Now()
-	case strings.Contains(k.logged, `"paper":"near_end"`) && time.Since(k.nearEndAt) < nearEndEvery:
-		k.o.log.Debug("office: printer paper no longer near end (a sensor that flaps, or a new roll)", "kiosk", k.cfg.ID)
-	case k.logged != "":
-		k.o.log.Info("office: printer ready", "kiosk", k.cfg.ID, "printer", k.spec)
+	if b != k.logged {
+		k.logStatus(ps, err)
 	}
 	k.logged = b
 	// Not awaited (a broker that hangs must not hold the presses); one
@@ -1005,6 +995,47 @@ func (k *kiosk) setStatus(st printer.Status, err error) {
 	if perr := k.o.bus.Start(bus.Printer(k.o.conf().Root(), k.cfg.ID), 1, true, []byte(b)).Err(); perr == nil {
 		k.published, k.pubConn = b, conn
 	}
+}
+
+// logStatus logs a change of the printer's state, logsPerMinute changes a
+// minute at most (a loose cable flaps); the paper near its end once in
+// nearEndEvery, whatever changed before (a sensor at the roll's end flaps
+// too, and the warning is the one the staff act on).
+func (k *kiosk) logStatus(ps PrinterState, err error) {
+	nearEnd := ps.Paper == printer.PaperNearEnd.String()
+	wasNearEnd := strings.Contains(k.logged, `"paper":"near_end"`) && time.Since(k.nearEndAt) < nearEndEvery
+	sayNearEnd := nearEnd && time.Since(k.nearEndAt) >= nearEndEvery
+	if nearEnd {
+		k.nearEndAt = time.Now()
+	}
+	var msg string
+	level := slog.LevelInfo
+	switch {
+	case err != nil:
+		msg, level = "office: printer cannot print", slog.LevelWarn
+	case nearEnd && !sayNearEnd:
+		return
+	case nearEnd:
+		msg, level = "office: printer paper near end: change the roll soon", slog.LevelWarn
+	case wasNearEnd:
+		msg, level = "office: printer paper no longer near end (a sensor that flaps, or a new roll)", slog.LevelDebug
+	case k.logged != "":
+		msg = "office: printer ready"
+	default:
+		return
+	}
+	var held []any
+	if !sayNearEnd {
+		var ok bool
+		if ok, held = k.said.take(time.Now()); !ok {
+			return
+		}
+	}
+	args := append([]any{"kiosk", k.cfg.ID, "printer", k.spec}, held...)
+	if err != nil {
+		args = append(args, "fix", ps.Fix, "err", err)
+	}
+	k.o.log.Log(context.Background(), level, msg, args...)
 }
 
 // nearEndEvery is how often a printer's paper near its end is logged.
