@@ -112,11 +112,15 @@ func (l *Listener) receive(_ paho.Client, m paho.Message) {
 		l.msgs = append([]Message(nil), l.msgs[drop:]...)
 		l.base += drop
 	}
-	if !msg.Retained || !l.live[msg.Topic] {
-		l.last[msg.Topic] = msg
-	}
-	if !msg.Retained {
-		l.live[msg.Topic] = true
+	// An answer has a topic of its own for each request: kept, one a
+	// request, the last ones would grow a simulator left running for good.
+	if !isAnswer(msg.Topic) {
+		if !msg.Retained || !l.live[msg.Topic] {
+			l.last[msg.Topic] = msg
+		}
+		if !msg.Retained {
+			l.live[msg.Topic] = true
+		}
 	}
 	close(l.signal)
 	l.signal = make(chan struct{})
@@ -125,6 +129,14 @@ func (l *Listener) receive(_ paho.Client, m paho.Message) {
 	for _, f := range hooks {
 		f(msg)
 	}
+}
+
+// isAnswer reports whether topic is the answer to one request
+// ({root}/admin/res/{id}, read/res, book/res), which has a topic of its
+// own: Last has none of them (Wait finds them in the history).
+func isAnswer(topic string) bool {
+	p := strings.Split(topic, "/")
+	return len(p) >= 2 && p[len(p)-2] == "res"
 }
 
 // OnMessage calls f for every message received from now on, in order, on

@@ -1,6 +1,8 @@
 package sim
 
 import (
+	"context"
+	"fmt"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -37,4 +39,20 @@ func TestListenerKeepsTheLiveMessage(t *testing.T) {
 	l.receive(nil, msg{"qms/demo/load", `{"paused":false}`, true})
 	last, _ = l.Last("qms/demo/load")
 	require.Equal(t, `{"paused":false}`, string(last.Payload))
+}
+
+// The answers to requests, a topic each, are not kept as their topics'
+// last: a simulator left running for good would keep them all. Wait still
+// finds them.
+func TestListenerKeepsNoAnswerAsLast(t *testing.T) {
+	l := &Listener{last: map[string]Message{}, live: map[string]bool{}, signal: make(chan struct{})}
+	for i := range 100 {
+		l.receive(nil, msg{fmt.Sprintf("qms/demo/read/res/r%d", i), `{"ok":true}`, false})
+	}
+	l.receive(nil, msg{"qms/demo/load", `{"paused":false}`, false})
+	require.Len(t, l.last, 1)
+	require.Len(t, l.live, 1)
+	m, err := l.WaitAfter(context.Background(), 0, "qms/demo/read/res/r7", nil)
+	require.NoError(t, err)
+	require.Equal(t, `{"ok":true}`, string(m.Payload))
 }
