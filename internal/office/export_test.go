@@ -25,15 +25,6 @@ func Unpaced(o *Office) {
 	o.counterLoad.mu.Unlock()
 }
 
-// RenderedTopics are the topics the publisher sends r on.
-func RenderedTopics(o *Office, r queue.Retained) []string {
-	var topics []string
-	for _, m := range o.renderRetained(r, time.Now(), 0) {
-		topics = append(topics, m.topic)
-	}
-	return topics
-}
-
 // MsgStillAway is what the publisher logs, at debug level, at each retry
 // that finds the broker still unreachable.
 const MsgStillAway = msgStillAway

@@ -23,7 +23,6 @@ import (
 	bolt "go.etcd.io/bbolt"
 	"periph.io/x/conn/v3/gpio"
 
-	"github.com/cherga/cherga/display"
 	firmwareconfig "github.com/cherga/cherga/firmware-config"
 	"github.com/cherga/cherga/internal/broker"
 	"github.com/cherga/cherga/internal/config"
@@ -2682,17 +2681,6 @@ func TestRestartUnderAnotherSite(t *testing.T) {
 		require.NoError(t, err, "%+v", start)
 		require.NoError(t, o.Close())
 	}
-}
-
-// A board or box state the engine made for a counter a config.set has
-// taken away since is not sent: it would come after the clearing of the
-// counter's topics (clearGone) and stay, a phantom open counter.
-func TestGoneCounterNotRendered(t *testing.T) {
-	_, o, _ := startOffice(t, office.Opts{Config: roundTheClock(t)}, "qms/demo/nothing")
-	gone := queue.Retained{Boards: []display.Board{{Counter: "203", State: display.Idle}}, Boxes: []queue.BoxState{{Counter: "203"}}}
-	require.Empty(t, office.RenderedTopics(o, gone))
-	here := queue.Retained{Boards: []display.Board{{Counter: "2", State: display.Idle}}, Boxes: []queue.BoxState{{Counter: "2"}}}
-	require.Equal(t, []string{"qms/demo/board/2", "qms/demo/board/2/text", "qms/demo/counter/2/state"}, office.RenderedTopics(o, here))
 }
 
 // A counter taken away while the broker was down (the box came up first

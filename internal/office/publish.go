@@ -28,17 +28,10 @@ type message struct {
 // (display.Settle). The load carries seq, the latest event sent before it
 // (or acknowledged).
 func (o *Office) renderRetained(r queue.Retained, now time.Time, seq uint64) []message {
-	cfg := o.conf()
-	root := cfg.Root()
+	root := o.conf().Root()
 	o.lights(r)
 	var msgs []message
 	for _, b := range r.Boards {
-		if cfg.Counter(b.Counter) == nil {
-			// Taken away by a config.set since the engine made it, its
-			// topics cleared (clearGone): sent now, it would come after
-			// the clearing and stay.
-			continue
-		}
 		b.At = o.local(b.At)
 		// Kept as shown: one shown settled already (published again after
 		// its blink time, a resume) is not settled, and sent, once more.
@@ -47,9 +40,6 @@ func (o *Office) renderRetained(r queue.Retained, now time.Time, seq uint64) []m
 		msgs = append(msgs, o.renderBoard(b)...)
 	}
 	for _, box := range r.Boxes {
-		if cfg.Counter(box.Counter) == nil {
-			continue // as a board's
-		}
 		box.At = o.local(box.At)
 		msgs = append(msgs, message{bus.BoxState(root, box.Counter), true, mustJSON(box)})
 	}
