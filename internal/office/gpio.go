@@ -128,8 +128,8 @@ func (o *Office) openButtons() {
 				// A priority button's category is wired: it changes with a
 				// restart (config.set refuses it), the service live.
 				k.submit(press{service: k.button(i), priority: p.Long || btn.Priority || btn.Category != "", category: btn.Category, source: "gpio " + btn.Pin})
-			}, func(device.Press) {
-				k.submit(press{service: k.button(i), source: "gpio " + btn.Pin, repeat: true})
+			}, func(p device.Press) {
+				k.submit(press{service: k.button(i), priority: p.Long || btn.Priority || btn.Category != "", category: btn.Category, source: "gpio " + btn.Pin, repeat: true})
 			}, func(ok bool) {
 				k.dead[i].Store(!ok)
 				k.relight()

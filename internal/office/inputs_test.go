@@ -1938,14 +1938,22 @@ func TestKioskRepeatPress(t *testing.T) {
 	}
 
 	// The all-clear, and a press at once, within the interval of the
-	// refused one: a ticket, not "still the alert". The interval holds
-	// after a ticket, not after a refusal whose cause is over.
+	// refused one: not "still the alert", but to press again; and a
+	// press once the interval is over gives one ticket.
 	require.True(t, o.Admin(ctx, office.AdminRequest{ID: "b", Op: "office.resume"}).OK)
 	h.shortPress(t, "GPIO17")
 	m, err = l.Wait(ctx, "qms/demo/kiosk/k1/ticket", func(sim.Message) bool { return len(l.Messages("qms/demo/kiosk/k1/ticket")) >= n+3 })
 	require.NoError(t, err)
-	require.Contains(t, string(m.Payload), `"ok":true`)
+	require.Contains(t, string(m.Payload), `"reason":"repeat"`)
+	require.Contains(t, string(m.Payload), "Тепер талон можна отримати: натисніть кнопку ще раз.")
+	h.clock.Advance(3 * time.Second)
+	h.shortPress(t, "GPIO17")
+	m, err = l.Wait(ctx, "qms/demo/kiosk/k1/ticket", func(sim.Message) bool { return len(l.Messages("qms/demo/kiosk/k1/ticket")) >= n+4 })
+	require.NoError(t, err)
 	require.Contains(t, string(m.Payload), `"ticket":"А002"`)
+	tks, err = o.Engine().Tickets(ctx)
+	require.NoError(t, err)
+	require.Len(t, tks, 2, "one ticket for the two presses")
 }
 
 // A kiosk's mash interval and the office's debounce come from the file:

@@ -594,6 +594,8 @@ func (k *kiosk) noticeOnScan(ctx context.Context, r *ScanResult) {
 // msgRepeat answers a press of a GPIO button within its press interval
 // of the one that gave a ticket: a mash, a bounce, or the next citizen
 // a moment after (so not «your ticket»).
+const msgRepeatNowIssuable = "Тепер талон можна отримати: натисніть кнопку ще раз. / A ticket can be issued now: please press the button again."
+
 const msgRepeat = "Талон уже друкується: одне натискання — один талон. Наступний — через кілька секунд. / A ticket is already printing: one ticket per press. You can take the next one in a few seconds."
 
 // alsoSays is a message "uk / en" with a sentence more in each language,
@@ -731,12 +733,6 @@ func (k *kiosk) run(ctx context.Context) {
 			// Whether a press could give a ticket now: asked of the
 			// engine only for a kiosk with a buzzer, or a repeat.
 			issuable := (k.buzzer != nil || p.repeat) && k.statusErr == nil && k.o.eng.IssuableAs(ctx, p.service, p.priority || p.category != "") == nil
-			if prev, ok := k.lastOf[p.source]; p.repeat && ok && !prev.OK && issuable {
-				// The press it repeats was refused, and what refused it
-				// is over (the paper put in, the office open): the
-				// interval holds after a ticket, not after a refusal.
-				p.repeat = false
-			}
 			// One beep at once for a press that will give a ticket (the
 			// citizen hears it before the paper comes); three, after, for
 			// one refused (a kiosk without a screen has no other voice:
@@ -754,8 +750,14 @@ func (k *kiosk) run(ctx context.Context) {
 				if prev, ok := k.lastOf[p.source]; ok && !prev.OK {
 					// The press it repeats gave nothing: say again why (an
 					// air-raid alert sends the citizen to the shelter, not
-					// to wait for a ticket), and beep so.
+					// to wait for a ticket), and beep so; or, what refused
+					// it over (the paper put in, the all-clear), to press
+					// again. Served, a press within the interval of the
+					// refused one would let a second one through at its end.
 					r.Message = prev.Message
+					if issuable {
+						r.Message = msgRepeatNowIssuable
+					}
 					k.beep(3)
 				}
 			default:
