@@ -132,11 +132,11 @@ func (l *Listener) receive(_ paho.Client, m paho.Message) {
 }
 
 // isAnswer reports whether topic is the answer to one request
-// ({root}/admin/res/{id}, read/res, book/res), which has a topic of its
-// own: Last has none of them (Wait finds them in the history).
+// (qms/{site}/admin/res/{id}, read/res, book/res), which has a topic of
+// its own: Last has none of them (Wait finds them in the history).
 func isAnswer(topic string) bool {
 	p := strings.Split(topic, "/")
-	return len(p) >= 2 && p[len(p)-2] == "res"
+	return len(p) == 5 && p[0] == "qms" && p[3] == "res" && (p[2] == "admin" || p[2] == "read" || p[2] == "book")
 }
 
 // OnMessage calls f for every message received from now on, in order, on

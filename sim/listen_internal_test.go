@@ -50,8 +50,10 @@ func TestListenerKeepsNoAnswerAsLast(t *testing.T) {
 		l.receive(nil, msg{fmt.Sprintf("qms/demo/read/res/r%d", i), `{"ok":true}`, false})
 	}
 	l.receive(nil, msg{"qms/demo/load", `{"paused":false}`, false})
-	require.Len(t, l.last, 1)
-	require.Len(t, l.live, 1)
+	l.receive(nil, msg{"qms/res/hall", `{}`, false}) // a site named res
+	l.receive(nil, msg{"qms/demo/kiosk/res/ticket", `{}`, false})
+	require.Len(t, l.last, 3)
+	require.Len(t, l.live, 3)
 	m, err := l.WaitAfter(context.Background(), 0, "qms/demo/read/res/r7", nil)
 	require.NoError(t, err)
 	require.Equal(t, `{"ok":true}`, string(m.Payload))

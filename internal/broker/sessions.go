@@ -135,7 +135,7 @@ type sessions struct {
 type heldBytes struct {
 	cl      *mqtt.Client
 	n       int
-	refused bool // a message was not kept for the bytes, since the sweep
+	refused bool // a message was not kept for the bytes, and half is not free since
 }
 
 // size is what a message held takes, as MaxQueuedBytes counts it.
@@ -151,7 +151,7 @@ func queuedBytes(cl *mqtt.Client) int {
 }
 
 // full reports whether a message was not kept for cl, away, for
-// MaxQueuedBytes since the last sweep.
+// MaxQueuedBytes, and half of them have not been free since.
 func (h *sessions) full(cl *mqtt.Client) bool {
 	h.mu.Lock()
 	defer h.mu.Unlock()
@@ -169,7 +169,10 @@ func (h *sessions) recount() {
 			delete(h.held, id)
 			continue
 		}
-		h.held[id] = heldBytes{cl: q.cl, n: queuedBytes(q.cl)}
+		// Full until half of it is free again: a queue that stays full is
+		// warned of once (expire), not at every message refused.
+		n := queuedBytes(q.cl)
+		h.held[id] = heldBytes{cl: q.cl, n: n, refused: q.refused && n > MaxQueuedBytes/2}
 	}
 }
 
@@ -193,6 +196,10 @@ func (h *sessions) OnDisconnect(cl *mqtt.Client, _ error, expire bool) {
 		h.mu.Unlock()
 		return
 	}
+	// Under mu: a message queued meanwhile (the client is away already)
+	// is counted by OnQosPublish after this count, not overwritten by it.
+	h.mu.Lock()
+	defer h.mu.Unlock()
 	// In the order they were queued: by the second (Created), then by
 	// packet id, counted up (but past its wrap, once in 65,535).
 	pks := cl.State.Inflight.GetAll(false)
@@ -207,8 +214,6 @@ func (h *sessions) OnDisconnect(cl *mqtt.Client, _ error, expire bool) {
 		}
 		held += size(pk)
 	}
-	h.mu.Lock()
-	defer h.mu.Unlock()
 	if h.went == nil {
 		h.went, h.held = map[string]uint64{}, map[string]heldBytes{}
 	}

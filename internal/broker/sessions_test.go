@@ -158,6 +158,11 @@ func TestQueueOfAbsentClientBytesBounded(t *testing.T) {
 	require.NoError(t, b.Publish(topic, []byte("small"), false))
 	require.NoError(t, b.Publish(topic, big, false))
 	require.Equal(t, fit+1, queued(t, b, id))
+	// Still full, sweep after sweep: warned once, not again a minute on.
+	b.expire(time.Now())
+	require.NoError(t, b.Publish(topic, big, false))
+	b.expire(time.Now().Add(2 * time.Minute))
+	require.Equal(t, 1, bytes.Count(logs.Bytes(), []byte("queue is full")), "warned once: %s", logs.String())
 	b.expire(time.Now().Add(QueuedAge + 2*time.Second))
 	require.Equal(t, 0, queued(t, b, id))
 	for range 3 {

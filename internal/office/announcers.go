@@ -53,6 +53,13 @@ type logBudget struct {
 	logged, quiet int       // the lines logged in it; those held back since
 }
 
+// due reports whether lines were held back and a new minute began at now:
+// the state that lasts after them may be logged (a printer that flapped
+// and then stayed broken).
+func (b *logBudget) due(now time.Time) bool {
+	return b.quiet > 0 && now.Sub(b.window) >= time.Minute
+}
+
 // take says whether a line may be logged at now, and, when it may, the
 // args that count the lines held back before it (changes_not_logged).
 func (b *logBudget) take(now time.Time) (ok bool, args []any) {

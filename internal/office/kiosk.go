@@ -987,8 +987,10 @@ func (k *kiosk) setStatus(st printer.Status, err error) {
 		return
 	}
 	// Logged once per change, whether or not the broker takes it (one
-	// that is away would have it logged at every poll).
-	if b != k.logged {
+	// that is away would have it logged at every poll); and, after
+	// changes held back (logStatus), the state that lasts, at a poll once
+	// a minute has passed.
+	if b != k.logged || k.said.due(time.Now()) {
 		k.logStatus(ps, err)
 	}
 	k.logged = b
@@ -1000,7 +1002,8 @@ func (k *kiosk) setStatus(st printer.Status, err error) {
 }
 
 // logStatus logs a change of the printer's state, logsPerMinute changes a
-// minute at most (a loose cable flaps); the paper near its end once in
+// minute at most (a loose cable flaps; setStatus logs the state that
+// lasts after those held back); the paper near its end once in
 // nearEndEvery, whatever changed before (a sensor at the roll's end flaps
 // too, and the warning is the one the staff act on).
 func (k *kiosk) logStatus(ps PrinterState, err error) {
@@ -1027,7 +1030,7 @@ func (k *kiosk) logStatus(ps PrinterState, err error) {
 		return
 	}
 	var held []any
-	if !sayNearEnd {
+	if !sayNearEnd && level != slog.LevelDebug {
 		var ok bool
 		if ok, held = k.said.take(time.Now()); !ok {
 			return

@@ -22,10 +22,13 @@ func TestLogBudget(t *testing.T) {
 		ok, _ := b.take(at.Add(time.Duration(10+i) * time.Second))
 		require.False(t, ok, "held back %d", i)
 	}
+	require.False(t, b.due(at.Add(30*time.Second)), "within the minute")
+	require.True(t, b.due(at.Add(time.Minute)), "the lasting state may be logged")
 	ok, args := b.take(at.Add(time.Minute))
 	require.True(t, ok)
 	require.Equal(t, []any{"changes_not_logged", 6}, args)
 	ok, args = b.take(at.Add(time.Minute + time.Second))
 	require.True(t, ok)
 	require.Empty(t, args, "counted once")
+	require.False(t, b.due(at.Add(3*time.Minute)), "nothing held back")
 }
