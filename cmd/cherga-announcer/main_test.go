@@ -86,6 +86,17 @@ func startWriting(t *testing.T, args ...string) <-chan error {
 	return played
 }
 
+// requirePlayed waits for an announcement played without an error.
+func requirePlayed(t *testing.T, played <-chan error) {
+	t.Helper()
+	select {
+	case err := <-played:
+		require.NoError(t, err)
+	case <-time.After(20 * time.Second):
+		t.Fatal("no announcement within 20 s")
+	}
+}
+
 // TestAnnouncerEndToEnd publishes announce messages through a real broker,
 // as the controller does, and checks the WAV files the announcer writes:
 // one per call, both languages Ukrainian first, the clips in order.
@@ -115,12 +126,7 @@ func TestAnnouncerEndToEnd(t *testing.T) {
 		require.NoError(t, pub.Publish(topic, m, false))
 	}
 	for range 2 {
-		select {
-		case err := <-played:
-			require.NoError(t, err)
-		case <-time.After(20 * time.Second):
-			t.Fatal("no announcement within 20 s")
-		}
+		requirePlayed(t, played)
 	}
 
 	files, err := filepath.Glob(filepath.Join(out, "*.wav"))
@@ -169,12 +175,7 @@ func TestAnnouncerCountersOfOneHall(t *testing.T) {
 			require.NoError(t, pub.Publish("qms/e2e/announce", m, false))
 		}
 	}
-	select {
-	case err := <-played:
-		require.NoError(t, err)
-	case <-time.After(20 * time.Second):
-		t.Fatal("no announcement within 20 s")
-	}
+	requirePlayed(t, played)
 	files, err := filepath.Glob(filepath.Join(out, "*.wav"))
 	require.NoError(t, err)
 	require.Equal(t, []string{filepath.Join(out, "0001-17.wav")}, files, "counter 5's call alone")

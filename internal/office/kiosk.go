@@ -594,9 +594,11 @@ func (k *kiosk) noticeOnScan(ctx context.Context, r *ScanResult) {
 // msgRepeat answers a press of a GPIO button within its press interval
 // of the one that gave a ticket: a mash, a bounce, or the next citizen
 // a moment after (so not «your ticket»).
-const msgRepeatNowIssuable = "Тепер талон можна отримати: натисніть кнопку ще раз. / A ticket can be issued now: please press the button again."
-
 const msgRepeat = "Талон уже друкується: одне натискання — один талон. Наступний — через кілька секунд. / A ticket is already printing: one ticket per press. You can take the next one in a few seconds."
+
+// msgRepeatNowIssuable answers a repeat of a refused press once what
+// refused it is over: the repeat itself is not served (kiosk.run).
+const msgRepeatNowIssuable = "Тепер талон можна отримати: натисніть кнопку ще раз. / A ticket can be issued now: please press the button again."
 
 // alsoSays is a message "uk / en" with a sentence more in each language,
 // after a full stop ("Вас викликано: вікно 3" has none).
@@ -990,8 +992,15 @@ func (k *kiosk) setStatus(st printer.Status, err error) {
 	// that is away would have it logged at every poll); and, after
 	// changes held back (logStatus), the state that lasts, at a poll once
 	// a minute has passed.
-	if b != k.logged || k.said.due(time.Now()) {
+	switch now := time.Now(); {
+	case b != k.logged:
 		k.logStatus(ps, err)
+	case k.said.due(now):
+		if _, held := k.said.take(now); err != nil {
+			k.o.log.Warn("office: printer cannot print", append([]any{"kiosk", k.cfg.ID, "printer", k.spec, "fix", ps.Fix, "err", err}, held...)...)
+		} else {
+			k.o.log.Info("office: printer ready", append([]any{"kiosk", k.cfg.ID, "printer", k.spec, "paper", ps.Paper}, held...)...)
+		}
 	}
 	k.logged = b
 	// Not awaited (a broker that hangs must not hold the presses); one
@@ -1003,7 +1012,7 @@ func (k *kiosk) setStatus(st printer.Status, err error) {
 
 // logStatus logs a change of the printer's state, logsPerMinute changes a
 // minute at most (a loose cable flaps; setStatus logs the state that
-// lasts after those held back); the paper near its end once in
+// lasts after those held back, once); the paper near its end once in
 // nearEndEvery, whatever changed before (a sensor at the roll's end flaps
 // too, and the warning is the one the staff act on).
 func (k *kiosk) logStatus(ps PrinterState, err error) {
