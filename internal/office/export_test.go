@@ -47,6 +47,18 @@ func ServeAfter(ctx context.Context, o *Office, kiosk, service string, waited, o
 	return <-res
 }
 
+// AgePrinterLogs moves the minute of the kiosk's printer log lines d into
+// the past, on its goroutine, as if that long had passed.
+func AgePrinterLogs(o *Office, kiosk string, d time.Duration) {
+	k := o.kiosks[kiosk]
+	done := make(chan struct{})
+	k.jobs <- func(context.Context) {
+		k.said.window = k.said.window.Add(-d)
+		close(done)
+	}
+	<-done
+}
+
 // HoldKiosk keeps the kiosk's goroutine busy, as a slow printer does,
 // until release is called.
 func HoldKiosk(o *Office, kiosk string) (release func()) {

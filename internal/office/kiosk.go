@@ -984,23 +984,23 @@ func (k *kiosk) setStatus(st printer.Status, err error) {
 	}
 	k.state.Store(&ps)
 	b := string(mustJSON(ps))
-	conn := k.o.connects.Load()
-	if b == k.published && conn == k.pubConn {
-		return
-	}
-	// Logged once per change, whether or not the broker takes it (one
-	// that is away would have it logged at every poll); and, after
-	// changes held back (logStatus), the state that lasts, at a poll once
-	// a minute has passed.
-	switch now := time.Now(); {
-	case b != k.logged:
-		k.logStatus(ps, err)
-	case k.said.due(now):
+	// After changes held back (logStatus), the state that lasts is logged
+	// at a poll once a minute has passed, published or not.
+	if now := time.Now(); b == k.logged && k.said.due(now) {
 		if _, held := k.said.take(now); err != nil {
 			k.o.log.Warn("office: printer cannot print", append([]any{"kiosk", k.cfg.ID, "printer", k.spec, "fix", ps.Fix, "err", err}, held...)...)
 		} else {
 			k.o.log.Info("office: printer ready", append([]any{"kiosk", k.cfg.ID, "printer", k.spec, "paper", ps.Paper}, held...)...)
 		}
+	}
+	conn := k.o.connects.Load()
+	if b == k.published && conn == k.pubConn {
+		return
+	}
+	// Logged once per change, whether or not the broker takes it (one
+	// that is away would have it logged at every poll).
+	if b != k.logged {
+		k.logStatus(ps, err)
 	}
 	k.logged = b
 	// Not awaited (a broker that hangs must not hold the presses); one
@@ -1018,8 +1018,8 @@ func (k *kiosk) setStatus(st printer.Status, err error) {
 func (k *kiosk) logStatus(ps PrinterState, err error) {
 	nearEnd := ps.Paper == printer.PaperNearEnd.String()
 	wasNearEnd := strings.Contains(k.logged, `"paper":"near_end"`) && time.Since(k.nearEndAt) < nearEndEvery
-	sayNearEnd := nearEnd && time.Since(k.nearEndAt) >= nearEndEvery
-	if nearEnd {
+	sayNearEnd := err == nil && nearEnd && time.Since(k.nearEndAt) >= nearEndEvery
+	if err == nil && nearEnd {
 		k.nearEndAt = time.Now()
 	}
 	var msg string

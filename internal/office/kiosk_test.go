@@ -365,6 +365,33 @@ func TestKioskPressSentAgainWhileQueued(t *testing.T) {
 	require.Contains(t, string(m.Payload), `"reason":"unknown_device"`)
 }
 
+// A printer that flaps (a loose cable) is logged 4 changes a minute; the
+// state it stays in after is logged once the minute has passed, with the
+// changes held back, while the broker takes its status. The paper near
+// its end, found while the cover was open, is warned of once it closes.
+func TestPrinterFlapsLogged(t *testing.T) {
+	r := startKiosk(t, rigOpts{poll: 20 * time.Millisecond})
+	for range 4 {
+		r.sp.SetCoverOpen(true)
+		r.printerState(func(s office.PrinterState) bool { return s.Cover == "open" })
+		r.sp.SetCoverOpen(false)
+		r.printerState(func(s office.PrinterState) bool { return s.Cover == "closed" && s.Error == "" })
+	}
+	r.sp.SetCoverOpen(true)
+	r.printerState(func(s office.PrinterState) bool { return s.Cover == "open" })
+	require.Equal(t, 2, r.log.Count("printer cannot print"), "4 changes logged: open, closed, open, closed")
+	office.AgePrinterLogs(r.o, "k1", 2*time.Minute)
+	r.log.Await(t, r.ctx, `msg="office: printer cannot print" kiosk=k1`+" printer="+"serial:"+r.link+" fix=", "the state it stays in")
+	require.Eventually(t, func() bool { return r.log.Count("changes_not_logged=5") == 1 }, wait, time.Millisecond, "with the changes held back")
+
+	r.sp.SetPaper(printer.PaperNearEnd)
+	r.printerState(func(s office.PrinterState) bool { return s.Paper == "near_end" && s.Cover == "open" })
+	office.AgePrinterLogs(r.o, "k1", 2*time.Minute)
+	r.sp.SetCoverOpen(false)
+	r.printerState(func(s office.PrinterState) bool { return s.Paper == "near_end" && s.Error == "" })
+	require.Eventually(t, func() bool { return r.log.Count("printer paper near end") == 1 }, wait, time.Millisecond, "warned once the cover closed")
+}
+
 // TestKioskAutoStatus: the Epson of the example tells its state by itself
 // (automatic status back). With the poll an hour away, every change still
 // reaches {root}/printer/k1 and the button lamps, and a press asks the
