@@ -249,7 +249,7 @@ type Kiosk struct {
 	// answered as a repeat, not printed. 0 means 2000.
 	PressIntervalMS int `yaml:"press_interval_ms,omitempty" json:"press_interval_ms,omitempty"`
 	// Buzzer is the pin of a buzzer that beeps once for a press that gives
-	// a ticket, three times for one refused.
+	// a ticket, twice for a priority ticket, three times for one refused.
 	Buzzer string `yaml:"buzzer,omitempty" json:"buzzer,omitempty"`
 	// StatusPollMS is how often the kiosk asks its printer for its status
 	// when idle; 0 means 500. A printer with automatic status back (its

@@ -87,7 +87,7 @@ type kiosk struct {
 
 	// lamps light the buttons (by their index in the kiosk's buttons)
 	// whose services can issue now; buzzer beeps once for a press that gives
-	// a ticket, three times for one refused.
+	// a ticket, twice for a priority one, three times for one refused.
 	// Either may be missing.
 	lamps map[int]*device.Lamp
 	lit   map[int]bool
@@ -736,10 +736,15 @@ func (k *kiosk) run(ctx context.Context) {
 			// engine only for a kiosk with a buzzer, or a repeat.
 			issuable := (k.buzzer != nil || p.repeat) && k.statusErr == nil && k.o.eng.IssuableAs(ctx, p.service, p.priority || p.category != "") == nil
 			// One beep at once for a press that will give a ticket (the
-			// citizen hears it before the paper comes); three, after, for
-			// one refused (a kiosk without a screen has no other voice:
-			// its lamp was dark).
-			beeped := k.buzzer != nil && !p.repeat && !again && issuable && k.beep(1)
+			// citizen hears it before the paper comes), two for a
+			// priority one (a blind citizen who held the button knows it
+			// was taken so); three, after, for one refused (a kiosk
+			// without a screen has no other voice: its lamp was dark).
+			beeps := 1
+			if p.priority || p.category != "" {
+				beeps = 2
+			}
+			beeped := k.buzzer != nil && !p.repeat && !again && issuable && k.beep(beeps)
 			if reused {
 				k.o.log.Warn("kiosk: a press reuses the id of another one: served as new (does the screen count its ids afresh after a restart?)", "kiosk", k.cfg.ID, "press", p.id)
 			}

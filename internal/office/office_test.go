@@ -707,8 +707,9 @@ func TestNoShowAckSaysBack(t *testing.T) {
 }
 
 // TestLampsAndBuzzer lights a kiosk button's lamp while its service can
-// issue, beeps the buzzer for a press, and lights a counter's busy lamp
-// while it has a ticket.
+// issue, beeps the buzzer for a press (once, twice for a priority ticket,
+// three times for one refused), and lights a counter's busy lamp while it
+// has a ticket.
 func TestLampsAndBuzzer(t *testing.T) {
 	cfg, err := firmwareconfig.Example("round-the-clock")
 	require.NoError(t, err)
@@ -734,12 +735,18 @@ func TestLampsAndBuzzer(t *testing.T) {
 	highs := func() int { return countLevel(pin("GPIO18").Outs(), gpio.High) }
 	require.Equal(t, 1, highs(), "the buzzer beeped once: a ticket")
 	require.NoError(t, pin("GPIO23").WaitLevel(gpio.Low, 10*time.Second), "the daily cap of one is reached: the lamp goes dark")
+	// A priority ticket beeps twice: a blind citizen who held the
+	// button knows it was taken so.
+	require.NoError(t, l.Publish("qms/demo/kiosk/k1/press", []byte(`{"service":"pension","priority":true}`), false))
+	_, err = l.Wait(ctx, "qms/demo/kiosk/k1/ticket", func(m sim.Message) bool { return strings.Contains(string(m.Payload), `"ticket":"П001"`) })
+	require.NoError(t, err)
+	require.Eventually(t, func() bool { return highs() == 3 }, 10*time.Second, 10*time.Millisecond, "two beeps more")
 	// A refused press beeps three times: a kiosk without a screen has no
 	// other way to say it gives nothing.
 	require.NoError(t, l.Publish("qms/demo/kiosk/k1/press", []byte(`{"service":"social"}`), false))
 	_, err = l.Wait(ctx, "qms/demo/kiosk/k1/ticket", func(m sim.Message) bool { return strings.Contains(string(m.Payload), `"daily_cap"`) })
 	require.NoError(t, err)
-	require.Eventually(t, func() bool { return highs() == 4 }, 10*time.Second, 10*time.Millisecond, "three beeps more")
+	require.Eventually(t, func() bool { return highs() == 6 }, 10*time.Second, 10*time.Millisecond, "three beeps more")
 	require.NoError(t, pin("GPIO18").WaitLevel(gpio.Low, 10*time.Second), "then quiet")
 
 	require.NoError(t, l.Publish("qms/demo/counter/1/cmd", []byte(`{"action":"next"}`), false))
