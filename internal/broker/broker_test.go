@@ -86,9 +86,7 @@ func TestCloseWhileClientsLeave(t *testing.T) {
 // A packet whose header claims 256 MiB is refused before the broker
 // allocates for it: the client is dropped, the others are served.
 func TestOversizedPacketRefused(t *testing.T) {
-	b, err := Start("127.0.0.1:0", slog.New(slog.DiscardHandler))
-	require.NoError(t, err)
-	defer b.Close()
+	b := startQuiet(t)
 	c, err := net.Dial("tcp", b.Addr())
 	require.NoError(t, err)
 	defer c.Close()
@@ -107,9 +105,7 @@ func TestOversizedPacketRefused(t *testing.T) {
 func TestClientThatStopsReadingIsDropped(t *testing.T) {
 	defer func(d time.Duration) { writeTimeout = d }(writeTimeout)
 	writeTimeout = 200 * time.Millisecond
-	b, err := Start("127.0.0.1:0", slog.New(slog.DiscardHandler))
-	require.NoError(t, err)
-	defer b.Close()
+	b := startQuiet(t)
 	// Every subscription to # brings 5 MB of retained messages.
 	for i := range 20 {
 		require.NoError(t, b.Publish(fmt.Sprintf("qms/test/big/%d", i), make([]byte, 250<<10), true))
@@ -177,9 +173,7 @@ func TestBrokerLogsConnectionEnds(t *testing.T) {
 	require.Contains(t, logs.String(), "missed=500", "the 499 not logged and this one")
 
 	// And it is the broker's own logger.
-	b, err := Start("127.0.0.1:0", slog.New(slog.DiscardHandler))
-	require.NoError(t, err)
-	defer b.Close()
+	b := startQuiet(t)
 	require.IsType(t, mochiLog{}, b.srv.Log.Handler())
 }
 
@@ -188,9 +182,7 @@ func TestBrokerLogsConnectionEnds(t *testing.T) {
 // (voice announcers reconnecting as the controller starts), its scan of
 // them does not race their writes (under -race, retainOrder's lock).
 func TestInlineSubscribeRetained(t *testing.T) {
-	b, err := Start("127.0.0.1:0", slog.New(slog.NewTextHandler(io.Discard, nil)))
-	require.NoError(t, err)
-	defer b.Close()
+	b := startQuiet(t)
 	c := pahoClient(t, b, "announcers", make(chan string, 1))
 	require.True(t, c.Publish("qms/t/announcer/a", 1, true, "kept").WaitTimeout(10*time.Second))
 	stop := make(chan struct{})

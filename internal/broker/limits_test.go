@@ -3,8 +3,6 @@ package broker
 import (
 	"bytes"
 	"fmt"
-	"io"
-	"log/slog"
 	"strings"
 	"testing"
 	"time"
@@ -33,9 +31,7 @@ func pahoClient(t *testing.T, b *Broker, id string, got chan<- string) paho.Clie
 // happens when it is sent, and kept, it would be handed to every client
 // that subscribes.
 func TestClientLimits(t *testing.T) {
-	b, err := Start("127.0.0.1:0", slog.New(slog.NewTextHandler(io.Discard, nil)))
-	require.NoError(t, err)
-	defer b.Close()
+	b := startQuiet(t)
 	got := make(chan string, 16)
 	sub := pahoClient(t, b, "sub", got)
 	tok := sub.Subscribe("#", 1, nil)
@@ -92,9 +88,7 @@ func TestClientLimits(t *testing.T) {
 // new topic is delivered and not kept; on a topic that holds one it
 // replaces it.
 func TestClientRetainedBounded(t *testing.T) {
-	b, err := Start("127.0.0.1:0", slog.New(slog.NewTextHandler(io.Discard, nil)))
-	require.NoError(t, err)
-	defer b.Close()
+	b := startQuiet(t)
 	// mochi acknowledges a publication before it hands it to the
 	// subscribers: a subscription made between the two would get it twice,
 	// retained and live. One that got it tells it has been handed out.
@@ -133,9 +127,7 @@ func TestClientRetainedBounded(t *testing.T) {
 // the office's devices send, or on a new topic beyond maxRetained, is
 // delivered and not kept; a small one is kept.
 func TestClientWillsBounded(t *testing.T) {
-	b, err := Start("127.0.0.1:0", slog.New(slog.NewTextHandler(io.Discard, nil)))
-	require.NoError(t, err)
-	defer b.Close()
+	b := startQuiet(t)
 	got := make(chan string, 16)
 	sub := pahoClient(t, b, "sub", got)
 	require.True(t, sub.Subscribe("will/#", 1, nil).WaitTimeout(10*time.Second))
@@ -177,9 +169,7 @@ func TestClientWillsBounded(t *testing.T) {
 // subscriptions. A publication to a longer topic is dropped; a longer
 // filter, and one beyond maxSubscriptions, gets a failure code.
 func TestClientTopicsBounded(t *testing.T) {
-	b, err := Start("127.0.0.1:0", slog.New(slog.NewTextHandler(io.Discard, nil)))
-	require.NoError(t, err)
-	defer b.Close()
+	b := startQuiet(t)
 	got := make(chan string, 16)
 	sub := pahoClient(t, b, "sub", got)
 	require.True(t, sub.Subscribe("#", 1, nil).WaitTimeout(10*time.Second))

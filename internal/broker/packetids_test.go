@@ -100,9 +100,7 @@ func publish(t *testing.T, c net.Conn, pid uint16, topic, payload string, props 
 // refused it (0x80 to a 3.1.1 client), and a board that subscribed to its
 // topics while the retained messages of the first came in missed one.
 func TestSubscribeWithIDOfADelivery(t *testing.T) {
-	b, err := Start("127.0.0.1:0", slog.New(slog.NewTextHandler(io.Discard, nil)))
-	require.NoError(t, err)
-	defer b.Close()
+	b := startQuiet(t)
 	c := connect(t, b.Addr(), "board")
 	defer c.Close()
 
@@ -200,9 +198,7 @@ func TestClientPacketsWithIDOfADelivery(t *testing.T) {
 // next message reaches it. mochi forgot the delivery and with it the one
 // message the client may have in flight: nothing more was sent to it.
 func TestReceiveMaximumNotLost(t *testing.T) {
-	b, err := Start("127.0.0.1:0", slog.New(slog.NewTextHandler(io.Discard, nil)))
-	require.NoError(t, err)
-	defer b.Close()
+	b := startQuiet(t)
 	c := connect5(t, b.Addr(), "box5", 1, false, "qms/a")
 	delivery5 := func() (uint16, string) {
 		t.Helper()

@@ -3,8 +3,6 @@ package broker
 import (
 	"encoding/binary"
 	"fmt"
-	"io"
-	"log/slog"
 	"net"
 	"testing"
 	"time"
@@ -68,9 +66,7 @@ func take(t *testing.T, c net.Conn) []string {
 // it, 3 more. mochi sent 4 of the 6 and nothing after: each message it
 // held and then sent took a unit of the client's allowance for good.
 func TestReceiveMaximumBurst(t *testing.T) {
-	b, err := Start("127.0.0.1:0", slog.New(slog.NewTextHandler(io.Discard, nil)))
-	require.NoError(t, err)
-	defer b.Close()
+	b := startQuiet(t)
 	c := connect5(t, b.Addr(), "board5", 2, false, "qms/a")
 	publish := func(from, to int) []string {
 		var want []string
@@ -92,9 +88,7 @@ func TestReceiveMaximumBurst(t *testing.T) {
 // sent the messages it held at once, and then again, one per
 // acknowledgement.
 func TestReceiveMaximumSessionOnce(t *testing.T) {
-	b, err := Start("127.0.0.1:0", slog.New(slog.NewTextHandler(io.Discard, nil)))
-	require.NoError(t, err)
-	defer b.Close()
+	b := startQuiet(t)
 	c := connect5(t, b.Addr(), "ha5", 2, true, "qms/a")
 	send(t, c, 0xe0, []byte{0, 0}) // DISCONNECT, the session kept
 	c.Close()

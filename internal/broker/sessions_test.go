@@ -45,10 +45,20 @@ func away(t *testing.T, b *Broker, c paho.Client, id string) {
 func startWarning(t *testing.T) (*Broker, *bytes.Buffer) {
 	t.Helper()
 	logs := new(bytes.Buffer)
-	b, err := Start("127.0.0.1:0", slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelWarn})))
+	return startLogging(t, slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelWarn})), logs
+}
+
+// startQuiet starts a broker that logs nothing, stopped when the test ends.
+func startQuiet(t *testing.T) *Broker { return startLogging(t, slog.DiscardHandler) }
+
+// startLogging starts a broker on a port the OS picks, logging to h,
+// stopped when the test ends.
+func startLogging(t *testing.T, h slog.Handler) *Broker {
+	t.Helper()
+	b, err := Start("127.0.0.1:0", slog.New(h))
 	require.NoError(t, err)
 	t.Cleanup(func() { b.Close() })
-	return b, logs
+	return b
 }
 
 // subscribedAway connects a client with a persistent session, subscribes it
@@ -191,9 +201,7 @@ func TestQueueOfAbsentClientBytesBounded(t *testing.T) {
 func TestAbsentSessionExpires(t *testing.T) {
 	defer func(d time.Duration) { sessionExpiry = d }(sessionExpiry)
 	sessionExpiry = time.Second
-	b, err := Start("127.0.0.1:0", slog.New(slog.DiscardHandler))
-	require.NoError(t, err)
-	defer b.Close()
+	b := startQuiet(t)
 
 	for i := range 3 {
 		id := fmt.Sprintf("ghost-%d", i)
@@ -226,9 +234,7 @@ func TestAbsentSessionExpires(t *testing.T) {
 // publisher gave an MQTT 5 expiry still expires: that is how the test
 // knows mochi's housekeeping ran.)
 func TestRetainedMessagesDoNotAge(t *testing.T) {
-	b, err := Start("127.0.0.1:0", slog.New(slog.DiscardHandler))
-	require.NoError(t, err)
-	defer b.Close()
+	b := startQuiet(t)
 	long := time.Now().Add(-72 * time.Hour).Unix()
 	b.srv.Topics.RetainMessage(packets.Packet{FixedHeader: packets.FixedHeader{Type: packets.Publish, Retain: true, Qos: 1},
 		TopicName: "qms/test/status", Payload: []byte(`{"online":true}`), Created: long, ProtocolVersion: 4})
@@ -247,9 +253,7 @@ func TestRetainedMessagesDoNotAge(t *testing.T) {
 // MaxQueued are kept of them, the oldest, as of messages that come while it
 // is away (the soak found 1,024 kept).
 func TestQueueCutWhenClientGoes(t *testing.T) {
-	b, err := Start("127.0.0.1:0", slog.New(slog.DiscardHandler))
-	require.NoError(t, err)
-	defer b.Close()
+	b := startQuiet(t)
 	const id, topic = "deaf", "qms/test/events"
 	c := connectSession(t, b.Addr(), id, 0, false)
 	subscribe(t, c, 1, topic)
@@ -279,9 +283,7 @@ func TestQueueCutWhenClientGoes(t *testing.T) {
 // most: the one away longest goes first, and a client connected is never
 // taken for one away.
 func TestSessionsAwayBounded(t *testing.T) {
-	b, err := Start("127.0.0.1:0", slog.New(slog.DiscardHandler))
-	require.NoError(t, err)
-	defer b.Close()
+	b := startQuiet(t)
 	here := persistent(t, b, "here", nil)
 	defer here.Disconnect(0)
 	for i := range MaxAway + 5 {
