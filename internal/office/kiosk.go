@@ -993,9 +993,9 @@ func (k *kiosk) setStatus(st printer.Status, err error) {
 	// at a poll once a minute has passed, published or not.
 	if now := time.Now(); b == k.logged && k.said.due(now) {
 		if _, held := k.said.take(now); err != nil {
-			k.o.log.Warn("office: printer cannot print", append([]any{"kiosk", k.cfg.ID, "printer", k.spec, "fix", ps.Fix, "err", err}, held...)...)
+			k.logPrinter(slog.LevelWarn, msgCannotPrint, ps, err, held)
 		} else {
-			k.o.log.Info("office: printer ready", append([]any{"kiosk", k.cfg.ID, "printer", k.spec, "paper", ps.Paper}, held...)...)
+			k.logPrinter(slog.LevelInfo, msgPrinterReady, ps, nil, append([]any{"paper", ps.Paper}, held...))
 		}
 	}
 	conn := k.o.connects.Load()
@@ -1031,7 +1031,7 @@ func (k *kiosk) logStatus(ps PrinterState, err error) {
 	level := slog.LevelInfo
 	switch {
 	case err != nil:
-		msg, level = "office: printer cannot print", slog.LevelWarn
+		msg, level = msgCannotPrint, slog.LevelWarn
 	case nearEnd && !sayNearEnd:
 		return
 	case nearEnd:
@@ -1039,7 +1039,7 @@ func (k *kiosk) logStatus(ps PrinterState, err error) {
 	case wasNearEnd:
 		msg, level = "office: printer paper no longer near end (a sensor that flaps, or a new roll)", slog.LevelDebug
 	case k.logged != "":
-		msg = "office: printer ready"
+		msg = msgPrinterReady
 	default:
 		return
 	}
@@ -1050,11 +1050,23 @@ func (k *kiosk) logStatus(ps PrinterState, err error) {
 			return
 		}
 	}
-	args := append([]any{"kiosk", k.cfg.ID, "printer", k.spec}, held...)
+	k.logPrinter(level, msg, ps, err, held)
+}
+
+// The lines of a printer that cannot print and of one ready again.
+const (
+	msgCannotPrint  = "office: printer cannot print"
+	msgPrinterReady = "office: printer ready"
+)
+
+// logPrinter logs msg about the kiosk's printer in state ps (err: why it
+// cannot print), with more args.
+func (k *kiosk) logPrinter(level slog.Level, msg string, ps PrinterState, err error, more []any) {
+	args := []any{"kiosk", k.cfg.ID, "printer", k.spec}
 	if err != nil {
 		args = append(args, "fix", ps.Fix, "err", err)
 	}
-	k.o.log.Log(context.Background(), level, msg, args...)
+	k.o.log.Log(context.Background(), level, msg, append(args, more...)...)
 }
 
 // nearEndEvery is how often a printer's paper near its end is logged.
