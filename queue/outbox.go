@@ -191,7 +191,9 @@ func (e *Engine) LastSeq(ctx context.Context) (uint64, error) {
 // TakeRetained returns the retained state changed by the transactions
 // committed since the last call, and forgets it: the caller publishes it,
 // and when the broker did not take it all, asks for the whole state again
-// (Republish).
+// (Republish). It holds only the counters and services of the
+// configuration the engine runs as it is taken: the office clears the
+// topics of those a change took away before it takes the next.
 func (e *Engine) TakeRetained() Retained {
 	e.pubMu.Lock()
 	p := e.pub

@@ -747,7 +747,11 @@ func sameJSON(a, b any) bool {
 // longer uses: an AWTRIX prefix changed), and all of the old site's when a
 // restart changed the site, so that no board or website shows them. It
 // clears them once the broker answers (a box may start before its broker
-// after a power cut).
+// after a power cut). The change is committed already: the publisher
+// empties them before the next retained state it takes, which has none of
+// theirs, and after what it sent before; cleared at once, a state the
+// publisher had taken before the change could come after the clearing,
+// and stay.
 func (o *Office) clearGone(ctx context.Context, old, next *config.Config) {
 	root, newRoot := old.Root(), next.Root()
 	var topics []string
@@ -785,19 +789,51 @@ func (o *Office) clearGone(ctx context.Context, old, next *config.Config) {
 	if len(topics) == 0 {
 		return
 	}
+	if oldSite == "" {
+		o.goneMu.Lock()
+		o.gone = append(o.gone, topics...)
+		o.goneMu.Unlock()
+		select {
+		case o.goneWake <- struct{}{}:
+		default:
+		}
+		return
+	}
 	o.wg.Add(1)
 	go func() {
 		defer o.wg.Done()
-		o.clear(ctx, topics, oldSite, root)
+		o.clearSite(ctx, topics, oldSite, root)
 	}()
 }
 
-// clear empties retained topics once the broker answers, trying again
-// every few seconds until it has them all. The topics of another site
-// (oldSite, under root) are left as they are while that site's status
-// says a controller runs it: this store was copied from that office's (a
-// cloned SD card), not renamed, and its topics are that office's.
-func (o *Office) clear(ctx context.Context, topics []string, oldSite, root string) {
+// takeGone returns the topics clearGone handed over since the last call,
+// and forgets them.
+func (o *Office) takeGone() []string {
+	o.goneMu.Lock()
+	defer o.goneMu.Unlock()
+	t := o.gone
+	o.gone = nil
+	return t
+}
+
+// requeueGone hands topics back to be emptied: their clearing may not
+// have reached the broker.
+func (o *Office) requeueGone(topics []string) {
+	if len(topics) == 0 {
+		return
+	}
+	o.goneMu.Lock()
+	o.gone = append(topics, o.gone...)
+	o.goneMu.Unlock()
+}
+
+// clearSite empties the retained topics of the site this store last ran
+// as (oldSite, under root) once the broker answers, trying again every few
+// seconds until it has them all. They are left as they are while that
+// site's status says a controller runs it: this store was copied from that
+// office's (a cloned SD card), not renamed, and its topics are that
+// office's.
+func (o *Office) clearSite(ctx context.Context, topics []string, oldSite, root string) {
 	for wait := time.Duration(0); ; wait = 5 * time.Second {
 		select {
 		case <-ctx.Done():
@@ -807,30 +843,25 @@ func (o *Office) clear(ctx context.Context, topics []string, oldSite, root strin
 		if !o.bus.Connected() {
 			continue
 		}
-		if oldSite != "" {
-			b, err := o.bus.Retained(bus.Status(root), time.Second)
-			if err != nil {
-				continue
-			}
-			var st Status
-			if json.Unmarshal(b, &st) == nil && st.Online {
-				o.log.Warn("office: this store last ran as another site, and a controller of that site is online: its topics are left as they are. If this store was copied from that office's (a cloned SD card), its tickets are that office's: stop, move the state file aside, and start again",
-					"site", o.conf().Site, "store_site", oldSite, "its_started", st.Started)
-				return
-			}
+		b, err := o.bus.Retained(bus.Status(root), time.Second)
+		if err != nil {
+			continue
 		}
-		var err error
+		var st Status
+		if json.Unmarshal(b, &st) == nil && st.Online {
+			o.log.Warn("office: this store last ran as another site, and a controller of that site is online: its topics are left as they are. If this store was copied from that office's (a cloned SD card), its tickets are that office's: stop, move the state file aside, and start again",
+				"site", o.conf().Site, "store_site", oldSite, "its_started", st.Started)
+			return
+		}
 		for _, t := range topics {
 			if err = o.bus.Publish(t, 1, true, nil); err != nil {
 				break
 			}
 		}
 		if err == nil {
-			if oldSite != "" {
-				// A rename (-rename-site) waits for this line: stopped
-				// before it, the old site's topics stay on the broker.
-				o.log.Info("office: the retained topics of the site this store last ran as are cleared", "store_site", oldSite)
-			}
+			// A rename (-rename-site) waits for this line: stopped before
+			// it, the old site's topics stay on the broker.
+			o.log.Info("office: the retained topics of the site this store last ran as are cleared", "store_site", oldSite)
 			return
 		}
 		o.log.Debug("office: retained topics not cleared yet", "err", err)

@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -3006,3 +3007,58 @@ func TestRefusalEnglishLabel(t *testing.T) {
 // nbsp is s with its ~ no-break spaces: a number stays with its unit, «не»
 // with its verb.
 func nbsp(s string) string { return strings.ReplaceAll(s, "~", "\u00a0") }
+
+// A counter and a service added by config.set and taken away at once have
+// their board, state and figures cleared after what their adding made, not
+// before: the publisher may not have sent that yet when the clearing
+// starts, and sent after it, it would stay, a phantom open counter or
+// service on every board and dashboard.
+func TestGoneClearedAfterItsState(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	brk, err := broker.Start("127.0.0.1:0", quiet)
+	require.NoError(t, err)
+	defer brk.Close()
+	l, err := sim.Listen("tcp://"+brk.Addr(), "qms/demo/counter/+/state", "qms/demo/board/+", "qms/demo/queue/+")
+	require.NoError(t, err)
+	defer l.Close()
+	// The broker's acknowledgements come late, as over a busy network:
+	// the publisher waits for those of the boards before it sends the
+	// rest of a round, the counters' states (boardsFirst).
+	link := newSlowLink(t, brk.Addr())
+	link.delay.Store(int64(time.Millisecond))
+	o, err := office.Start(ctx, office.Opts{Config: roundTheClock(t), DB: filepath.Join(t.TempDir(), "o.db"), Broker: "tcp://" + link.addr(), Logger: quiet})
+	require.NoError(t, err)
+	defer o.Close()
+	set := func(counters []config.Counter, services []config.Service) {
+		t.Helper()
+		patch, err := json.Marshal(map[string]any{"patch": map[string]any{"counters": counters, "services": services}, "remove": true})
+		require.NoError(t, err)
+		r := o.Admin(ctx, office.AdminRequest{ID: "c", Op: "config.set", Args: patch})
+		require.True(t, r.OK, "%+v", r.Error)
+	}
+	// Each time another counter, with a service of its own.
+	counters, services := slices.Clone(o.Config().Counters), slices.Clone(o.Config().Services)
+	with := func(id int) ([]config.Counter, []config.Service) {
+		svc := config.Service{ID: "s" + strconv.Itoa(id), Name: "Довідки", NameEn: "Certificates", Prefix: "Д", Width: 3}
+		return append(slices.Clone(counters), config.Counter{ID: strconv.Itoa(id), Services: []string{"social", svc.ID}}),
+			append(slices.Clone(services), svc)
+	}
+	const first, cycles = 100, 60
+	for id := first; id < first+cycles; id++ {
+		set(with(id))
+		set(counters, services)
+	}
+	// Sent after all the above: once it is here, so is everything of theirs.
+	set(with(99))
+	_, err = l.Wait(ctx, "qms/demo/counter/99/state", func(m sim.Message) bool { return len(m.Payload) > 0 })
+	require.NoError(t, err)
+	for id := first; id < first+cycles; id++ {
+		n := strconv.Itoa(id)
+		for _, topic := range []string{"qms/demo/counter/" + n + "/state", "qms/demo/board/" + n, "qms/demo/queue/s" + n} {
+			if msgs := l.Messages(topic); len(msgs) > 0 {
+				require.Empty(t, msgs[len(msgs)-1].Payload, "%s: the last word on a counter taken away", topic)
+			}
+		}
+	}
+}

@@ -146,6 +146,11 @@ type Office struct {
 	// and may have lost the retained state; ready is closed once the
 	// publisher has sent the whole state for the first time.
 	reconnected chan struct{}
+	// gone are the retained topics clearGone hands to the publisher to
+	// empty, and goneWake wakes it for them.
+	goneMu   sync.Mutex
+	gone     []string
+	goneWake chan struct{}
 	// connects counts the connections to the broker, so that a kiosk
 	// publishes its printer's retained state again after each (the broker
 	// may have restarted empty).
@@ -302,6 +307,7 @@ func Start(ctx context.Context, opts Opts) (_ *Office, err error) {
 		shown:         map[string]display.Board{},
 		refusing:      map[string]string{},
 		reconnected:   make(chan struct{}, 1),
+		goneWake:      make(chan struct{}, 1),
 		ready:         make(chan struct{}),
 		pin:           opts.Pin,
 		buttonClock:   opts.ButtonClock,

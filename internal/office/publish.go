@@ -339,10 +339,19 @@ func (o *Office) publish(ctx context.Context) {
 		retry.Reset(wait)
 		wait = min(2*wait, retryMax)
 	}
-	fail := func() {
+	// cleared are the gone topics (clearGone) emptied in this generation:
+	// a generation that ends may not have delivered them.
+	var cleared []string
+	newGen := func() {
 		gen++
 		failed.current.Store(gen)
-		down, again, sent = true, true, 0
+		sent = 0
+		o.requeueGone(cleared)
+		cleared = nil
+	}
+	fail := func() {
+		newGen()
+		down, again = true, true
 		backoff()
 	}
 	// start sends msgs as one run. At the first that cannot be started (the
@@ -419,9 +428,7 @@ func (o *Office) publish(ctx context.Context) {
 			// clean session), and paho, reconnecting, does not fail it:
 			// a new generation sends it again now, not once its
 			// acknowledgement is given up on (bus.AckWait).
-			gen++
-			sent = 0
-			failed.current.Store(gen)
+			newGen()
 		case <-failed.wake:
 			if failed.gen.Load() == gen && !down {
 				if failed.took.Load() == gen {
@@ -452,6 +459,7 @@ func (o *Office) publish(ctx context.Context) {
 			continue
 		case <-held:
 			held = nil
+		case <-o.goneWake:
 		}
 		if down {
 			// What changed is all sent again when the broker is back
@@ -466,6 +474,18 @@ func (o *Office) publish(ctx context.Context) {
 				continue
 			}
 			again, whole = false, true
+		}
+		if gone := o.takeGone(); len(gone) > 0 {
+			// Before the retained state taken now, which has none of
+			// theirs (queue.Engine.TakeRetained), after all taken before.
+			cleared = append(cleared, gone...)
+			msgs := make([]message, len(gone))
+			for i, t := range gone {
+				msgs[i] = message{topic: t, retain: true}
+			}
+			if !start(msgs, 0) {
+				continue
+			}
 		}
 		now := time.Now()
 		if !retained(now) {
