@@ -1,10 +1,13 @@
 package queue
 
 import (
+	"cmp"
 	"fmt"
 	"iter"
 	"strings"
 	"time"
+
+	"github.com/cherga/cherga/display"
 )
 
 // State is where a ticket is in its life.
@@ -108,20 +111,36 @@ func (t *Ticket) move(to State) error {
 // typed finds, among tickets, the one a label as someone typed it names
 // (" а23 ", "A023" on an English keyboard: spaces and case do not count,
 // nor leading zeros, and Latin letters that look like Cyrillic ones are
-// taken for them), or nil. After a wrap a label repeats: the waiting one
-// is meant, else the latest. (Numbering skips a label still waiting or at
-// a counter, so at most one of them is.)
+// taken for them), or nil; a label typed in Latin letters that names none
+// so is taken as the English text writes a label (P003 for П003, Ts1 for
+// Ц001: display.TransliterateLabel), as a specialist copies it from a
+// ticket's or a screen's English line. After a wrap a label repeats: the
+// waiting one is meant, else the latest. (Numbering skips a label still
+// waiting or at a counter, so at most one of them is.)
 func typed(label string, tickets iter.Seq[*Ticket]) *Ticket {
 	canon := canonLabel(label)
-	var tk *Ticket
+	latin := ""
+	if isASCII(label) {
+		latin = plainLabel(label)
+	}
+	var tk, tl *Ticket
 	for x := range tickets {
-		if canonLabel(x.Label) != canon {
-			continue
+		switch {
+		case canonLabel(x.Label) == canon:
+			tk = meant(tk, x)
+		case tk == nil && latin != "" && plainLabel(display.TransliterateLabel(x.Label)) == latin:
+			tl = meant(tl, x)
 		}
-		xw := x.State == Waiting
-		if tk == nil || xw && tk.State != Waiting || xw == (tk.State == Waiting) && x.ID > tk.ID {
-			tk = x
-		}
+	}
+	return cmp.Or(tk, tl)
+}
+
+// meant is which of two tickets of one label a specialist means: the
+// waiting one, else the latest (tk may be nil).
+func meant(tk, x *Ticket) *Ticket {
+	xw := x.State == Waiting
+	if tk == nil || xw && tk.State != Waiting || xw == (tk.State == Waiting) && x.ID > tk.ID {
+		return x
 	}
 	return tk
 }
@@ -130,11 +149,24 @@ func typed(label string, tickets iter.Seq[*Ticket]) *Ticket {
 var lookalikes = strings.NewReplacer("A", "А", "B", "В", "C", "С", "E", "Е", "H", "Н", "I", "І", "K", "К", "M", "М", "O", "О", "P", "Р", "T", "Т", "X", "Х")
 
 func canonLabel(s string) string {
+	return plainLabel(lookalikes.Replace(strings.ToUpper(s)))
+}
+
+// plainLabel is a label in capitals, without spaces, its prefix and its
+// number without leading zeros apart.
+func plainLabel(s string) string {
 	s = strings.Join(strings.Fields(strings.ToUpper(s)), "")
-	s = lookalikes.Replace(s)
 	p := labelPrefix(s)
-	digits := strings.TrimLeft(s[len(p):], "0")
-	return p + "|" + digits
+	return p + "|" + strings.TrimLeft(s[len(p):], "0")
+}
+
+func isASCII(s string) bool {
+	for i := range len(s) {
+		if s[i] >= 0x80 {
+			return false
+		}
+	}
+	return true
 }
 
 // FormatLabel builds the printed label of a number: prefix and the number

@@ -613,17 +613,24 @@ func TestAdminErrorsSayWhatToDo(t *testing.T) {
 }
 
 // A label is found as an operator types it: spaces, lower case, Latin
-// letters that look like the Cyrillic ones.
+// letters that look like the Cyrillic ones, or as the English text writes
+// it (P001 for П001: the ticket's English line, a screen's).
 func TestAdminLabelAsTyped(t *testing.T) {
 	ctx, o, _ := startOffice(t, office.Opts{Config: roundTheClock(t)}, "qms/demo/status")
 	for range 3 {
 		_, err := o.Engine().Issue(ctx, queue.IssueRequest{Service: "social", Kiosk: "k1"})
 		require.NoError(t, err)
 	}
+	for _, svc := range []string{"pension", "employment"} {
+		_, err := o.Engine().Issue(ctx, queue.IssueRequest{Service: svc, Kiosk: "k1"})
+		require.NoError(t, err)
+	}
 	for _, tc := range []struct{ op, args, label string }{
 		{"ticket.void", `{"ticket":" а001 "}`, "А001"},
 		{"ticket.call", `{"ticket":" а002 ","counter":"1"}`, "А002"},
 		{"ticket.call", `{"ticket":"A3","counter":"2"}`, "А003"}, // Latin A
+		{"ticket.call", `{"ticket":"P001","counter":"10"}`, "П001"},
+		{"ticket.call", `{"ticket":"ts1","counter":"13"}`, "Ц001"},
 	} {
 		r := o.Admin(ctx, office.AdminRequest{ID: "a", Op: tc.op, Args: json.RawMessage(tc.args)})
 		require.True(t, r.OK, "%s %s: %+v", tc.op, tc.args, r.Error)
