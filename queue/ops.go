@@ -379,7 +379,10 @@ type Command struct {
 type CounterResult struct {
 	// Ticket is the counter's current ticket after the command (nil: none).
 	Ticket *Ticket `json:"ticket,omitempty"`
-	// Ended is the ticket the command finished, if any.
+	// Ended is the ticket the command finished, if any, or sent back to
+	// wait: a transfer, a no-show's return, or one called a moment before
+	// a call of another took its place (put back, held for the counter
+	// unless it no longer calls it).
 	Ended  *Ticket `json:"ended,omitempty"`
 	Paused bool    `json:"paused"`
 	// OffHours: a next that called nobody because none of the counter's
@@ -567,7 +570,7 @@ func (t *txn) next(c *counterState, want *Ticket) (*Ticket, error) {
 		// Called by mistake a moment ago (the citizen in front of the
 		// specialist holds another number): the one called goes back,
 		// first for this counter, not done.
-		t.putBack(c, want)
+		ended = t.putBack(c, want)
 	case c.current != nil:
 		var err error
 		if ended, err = t.end(c, Done, EvDone); err != nil {
@@ -602,8 +605,9 @@ func (t *txn) next(c *counterState, want *Ticket) (*Ticket, error) {
 // putBack sends the counter's ticket, called a moment ago, back to wait:
 // held for this counter, whose next calls it first, or as it was held
 // before the call, and called afresh (its recalls count anew). instead is
-// the ticket called in its place.
-func (t *txn) putBack(c *counterState, instead *Ticket) {
+// the ticket called in its place. It returns the ticket as it waits now:
+// its citizen heard it called, and the specialist is told.
+func (t *txn) putBack(c *counterState, instead *Ticket) *Ticket {
 	tk := c.current
 	_ = tk.move(Waiting) // called: justCalled says so
 	tk.Recalls = 0
@@ -629,6 +633,8 @@ func (t *txn) putBack(c *counterState, instead *Ticket) {
 	t.event(EvMoved, tk, c.id, reason)
 	t.changed(tk.Service)
 	t.backToWait(tk)
+	cp := *tk
+	return &cp
 }
 
 // notServed refuses a ticket of service (label, when it is one ticket)

@@ -468,8 +468,8 @@ func tell(cfg *config.Config, m sim.Message) {
 		id := bus.Segment(root, m.Topic, 1)
 		fmt.Printf("  сканер термінала %s / kiosk %s scanner: %s\n", id, id, v.Message)
 	case strings.HasPrefix(m.Topic, root+"/counter/") && strings.HasSuffix(m.Topic, "/ack") && v.OK != nil && *v.OK && v.Action == "next" && v.Ticket == "" && v.Message != "":
-		// Nobody called: the message says why (its hours, a ticket not
-		// due yet).
+		// Nobody called: the message says why (nobody waits, its hours,
+		// a ticket not due yet).
 		id := bus.Segment(root, m.Topic, 1)
 		fmt.Printf("  %s: %s\n", counterName(cfg, id), v.Message)
 	case strings.HasPrefix(m.Topic, root+"/counter/") && strings.HasSuffix(m.Topic, "/ack") && v.OK != nil && *v.OK:
@@ -479,7 +479,10 @@ func tell(cfg *config.Config, m sim.Message) {
 			return
 		}
 		id := bus.Segment(root, m.Topic, 1)
-		fmt.Printf("  %s: %s\n", counterName(cfg, id), ackText(v.Action, v.Ticket, v.State, v.Paused))
+		fmt.Printf("  %s: %s\n", counterName(cfg, id), ackText(v.Ticket, v.State, v.Paused))
+		if v.Message != "" {
+			fmt.Printf("    %s\n", v.Message) // a ticket put back, a no-show not sent back
+		}
 	case m.Topic == root+"/announce" && v.Lang == "uk":
 		fmt.Printf("  🔊 %s\n", v.Text)
 	case m.Topic == root+"/errors":
@@ -503,11 +506,9 @@ func counterName(cfg *config.Config, id string) string {
 
 // ackText is what a counter has after a command that its ack says was
 // done.
-func ackText(action, ticket, state string, paused bool) string {
+func ackText(ticket, state string, paused bool) string {
 	var uk, en string
 	switch {
-	case action == "next" && ticket == "":
-		uk, en = "у черзі нікого немає", "nobody is waiting"
 	case ticket != "" && state == "serving":
 		uk, en = "прийом "+ticket, "serving "+ticket
 	case ticket != "":

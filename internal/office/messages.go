@@ -187,6 +187,24 @@ func noShowEndedMessage(label string, returned bool) string {
 	return "Талон " + label + " завершено як неявку: прийом послуги закінчиться раніше, ніж мине час очікування. / Ticket " + englishLabel(label) + " ended as a no-show: the service closes before its grace would end."
 }
 
+// putBackMessage is the ack's message of a call of a given ticket that put
+// back the counter's ticket, called a moment before (queue: the call
+// holds it for its counter): its citizen heard it called, and may come.
+func putBackMessage(label, forCounter, counter string) string {
+	en := englishLabel(label)
+	switch forCounter {
+	case counter:
+		return "Талон " + label + " повернуто в чергу: його щойно викликали до вас, тож «Наступний» викличе його першим. / Ticket " + en + " is back in the queue: it was just called to you, so Next calls it first."
+	case "":
+		return "Талон " + label + " повернуто в чергу: його щойно викликали до вас; його викличе інше робоче місце його послуги. / Ticket " + en + " is back in the queue: it was just called to you; another counter of its service will call it."
+	}
+	return "Талон " + label + " повернуто в чергу: його щойно викликали до вас; першим його викличе робоче місце " + forCounter + ". / Ticket " + en + " is back in the queue: it was just called to you; counter " + forCounter + " calls it first."
+}
+
+// msgNobodyWaiting is the ack's message of a next that called nobody, and
+// no more is to say.
+const msgNobodyWaiting = "У черзі нікого немає. / Nobody is waiting."
+
 // at is the preposition before a time of t's hour: «об 11:00», «о 09:00».
 func at(t time.Time) string {
 	if t.Hour() == 11 {

@@ -1153,6 +1153,8 @@ func (o *Office) counterAck(r counterReq, res queue.CounterResult, err error) *C
 	if e := res.Ended; err == nil && e != nil {
 		a.Ended = &Ended{Ticket: e.Label, State: string(e.State), Service: e.Service, ForCounter: e.ForCounter}
 		switch {
+		case r.ticket != "" && e.State == queue.Waiting:
+			a.Message = putBackMessage(e.Label, e.ForCounter, r.counter)
 		case r.cmd.Action != queue.NoShowed:
 		case e.State == queue.Waiting:
 			a.Back = &Back{Ticket: e.Label, After: e.NotBefore.In(now.Location())}
@@ -1168,6 +1170,9 @@ func (o *Office) counterAck(r counterReq, res queue.CounterResult, err error) *C
 	if res.Due != "" {
 		at := res.DueAt.In(now.Location())
 		a.Due, a.Message = &Back{Ticket: res.Due, After: at}, dueMessage(res.Due, at)
+	}
+	if r.cmd.Action == queue.Next && err == nil && res.Ticket == nil && a.Message == "" {
+		a.Message = msgNobodyWaiting // a box shows it, rather than nothing
 	}
 	return &a
 }

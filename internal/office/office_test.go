@@ -577,7 +577,7 @@ func TestCounterAck(t *testing.T) {
 	require.Equal(t, "А002", a.Ticket)
 	a = ack(`{"action":"transfer","to":"social","id":"b2-10"}`)
 	require.Equal(t, "same_service", a.Reason)
-	require.Contains(t, a.Message, "Талон А002 уже на послугу «Соціальний захист»")
+	require.Contains(t, a.Message, "Талон А002 уже належить до послуги «Соціальний захист»")
 	a = ack(`{"action":"call","ticket":"А002","id":"b2-11"}`)
 	require.Equal(t, "not_waiting", a.Reason)
 	require.Contains(t, a.Message, "уже викликано до вашого робочого місця")
@@ -587,6 +587,20 @@ func TestCounterAck(t *testing.T) {
 	a = ack(`{"action":"done","id":"b2-13"}`)
 	require.True(t, a.OK)
 	require.Equal(t, &office.Ended{Ticket: "А002", State: "done", Service: "social"}, a.Ended, "the ack names the ticket it ended")
+	a = ack(`{"action":"next","id":"b2-14"}`)
+	require.Equal(t, office.CounterAck{ID: "b2-14", Action: "next", OK: true, Paused: &no, Message: "У черзі нікого немає. / Nobody is waiting.", At: a.At}, a)
+	// A call of another ticket a moment after a call puts the first back,
+	// and says so: its citizen heard it called, and may come.
+	for range 2 {
+		_, err := o.Engine().Issue(ctx, queue.IssueRequest{Service: "social", Kiosk: "k1"})
+		require.NoError(t, err)
+	}
+	require.Equal(t, "А003", ack(`{"action":"next","id":"b2-15"}`).Ticket)
+	a = ack(`{"action":"call","ticket":"А004","id":"b2-16"}`)
+	require.Equal(t, office.CounterAck{ID: "b2-16", Action: "call", OK: true, Ticket: "А004", State: "called", Paused: &no,
+		Ended:   &office.Ended{Ticket: "А003", State: "waiting", Service: "social", ForCounter: "2"},
+		Message: "Талон А003 повернуто в чергу: його щойно викликали до вас, тож «Наступний» викличе його першим. / Ticket А003 is back in the queue: it was just called to you, so Next calls it first.", At: a.At}, a)
+	require.True(t, ack(`{"action":"done","id":"b2-17"}`).OK)
 
 	// A burst beyond what the controller holds at once: every command is
 	// answered, served (here refused: nobody is called) or busy, which

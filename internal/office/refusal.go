@@ -131,7 +131,7 @@ func transitionRefusal(te *queue.TransitionError) (reason, message string) {
 	case te.From == queue.Serving && te.To == queue.NoShow:
 		return "at_counter", "Громадянин із талоном " + label + " уже біля вас — це не неявка: завершіть прийом кнопкою «Завершено» / The citizen with ticket " + en + " is at the counter, not a no-show: end the visit with Done"
 	case te.Rule == queue.RuleSameService:
-		return "same_service", "Талон " + label + " уже на послугу «" + te.Service + "»: передайте його на іншу послугу або на інше робоче місце / Ticket " + en + " is already for " + cmp.Or(te.ServiceEn, te.Service) + ": transfer it to another service or another counter"
+		return "same_service", "Талон " + label + " уже належить до послуги «" + te.Service + "»: передайте його на іншу послугу або на інше робоче місце / Ticket " + en + " already belongs to " + cmp.Or(te.ServiceEn, te.Service) + ": transfer it to another service or another counter"
 	case te.Rule == queue.RuleServedHere:
 		return "served_here", "Ваше робоче місце саме надає послугу «" + te.Service + "»: прийміть громадянина тут або передайте на інше робоче місце / Your counter provides " + cmp.Or(te.ServiceEn, te.Service) + " itself: serve the citizen here, or transfer to another counter"
 	case te.Rule == queue.RuleOwnTicket && te.From == queue.Serving:
