@@ -524,26 +524,19 @@ func (e *Engine) Backup(path string, compact bool) (int64, error) {
 	} else if err == nil {
 		// Replace an earlier backup, not a file of another kind (a
 		// mistyped path). An earlier backup that bbolt cannot open (its
-		// meta pages damaged) is still a bbolt file, and is replaced:
-		// the backup unit's path is fixed per weekday, and refusing it
-		// would fail that weekday's backup every week.
-		old, err := bolt.Open(path, 0o600, &bolt.Options{ReadOnly: true, Timeout: 100 * time.Millisecond})
-		switch {
+		// meta pages damaged) or read (a page damaged) is still a bbolt
+		// file, and is replaced, and so is an empty file (nothing to
+		// lose): the backup unit's path is fixed per weekday, and
+		// refusing it would fail that weekday's backup every week.
+		switch err := earlierBackup(path); {
 		case err == nil:
-			ours := old.View(func(tx *bolt.Tx) error {
-				if tx.Bucket(bucketMeta) == nil {
-					return errors.New("a bbolt file of another program")
-				}
-				return nil
-			})
-			old.Close()
-			if ours != nil {
-				return 0, fmt.Errorf("queue: backup: %s exists and is not a store of cherga (%v): choose another path", path, ours)
-			}
-		case !errors.Is(err, berrors.ErrTimeout) && boltFile(path):
+		case errors.Is(err, errNotOurs):
+			return 0, fmt.Errorf("queue: backup: %s exists and is not a store of cherga (%v): choose another path", path, err)
+		case fi.Size() == 0:
+		case errors.Is(err, ErrDamaged) || !errors.Is(err, berrors.ErrTimeout) && boltFile(path):
 			e.log.Warn("queue: backup: the earlier backup at the path is damaged; it is replaced", "path", path, "err", err)
 		default:
-			return 0, fmt.Errorf("queue: backup: %s exists and is not a store (%v): choose another path", path, err)
+			return 0, fmt.Errorf("queue: backup: %s exists and is not a store (%v): choose another path, or delete it if it is an earlier backup", path, err)
 		}
 	}
 	// A backup cut off by a crash or a power cut left its temporary file:
@@ -669,6 +662,30 @@ func unmappable(err error) bool {
 // damaged: either of its meta pages, the first, or the second at one of
 // the page sizes bbolt uses, has its flag and bbolt's magic number. A text
 // file or random bytes do not.
+// errNotOurs is a bbolt file without cherga's buckets.
+var errNotOurs = errors.New("a bbolt file of another program")
+
+// earlierBackup reads the file at a backup's path: nil for a store of
+// cherga's (an earlier backup), errNotOurs for another program's bbolt
+// file, ErrDamaged for one bbolt opens but cannot read (bbolt panics on a
+// damaged page: the request, and the controller, would die of it), or
+// bbolt's error opening it.
+func earlierBackup(path string) (err error) {
+	defer debug.SetPanicOnFault(debug.SetPanicOnFault(true)) // see recoverDamaged
+	defer recoverDamaged(path, &err)
+	old, err := bolt.Open(path, 0o600, &bolt.Options{ReadOnly: true, Timeout: 100 * time.Millisecond})
+	if err != nil {
+		return err
+	}
+	defer old.Close()
+	return old.View(func(tx *bolt.Tx) error {
+		if tx.Bucket(bucketMeta) == nil {
+			return errNotOurs
+		}
+		return nil
+	})
+}
+
 func boltFile(path string) bool {
 	f, err := os.Open(path)
 	if err != nil {

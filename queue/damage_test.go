@@ -279,6 +279,31 @@ func TestBackupReplacesDamagedBackup(t *testing.T) {
 	require.Contains(t, log.String(), "the earlier backup at the path is damaged; it is replaced")
 	require.NoError(t, queue.Verify(backup, cfg))
 
+	// Its root page damaged (a weak sector): bbolt opens it, and panics
+	// reading it. Before, that killed the controller at every backup.
+	f, err = os.OpenFile(backup, os.O_RDWR, 0)
+	require.NoError(t, err)
+	ps := os.Getpagesize()
+	for _, meta := range []int{0, 1} {
+		var root [8]byte
+		_, err = f.ReadAt(root[:], int64(meta*ps+32)) // the page header, magic, version, page size, flags
+		require.NoError(t, err)
+		_, err = f.WriteAt(bytes.Repeat([]byte{0xA5}, ps), int64(binary.LittleEndian.Uint64(root[:]))*int64(ps))
+		require.NoError(t, err)
+	}
+	require.NoError(t, f.Close())
+	log.Reset()
+	_, err = e.Backup(backup, false)
+	require.NoError(t, err)
+	require.Contains(t, log.String(), "the earlier backup at the path is damaged; it is replaced")
+	require.Contains(t, log.String(), "store file is damaged")
+	require.NoError(t, queue.Verify(backup, cfg))
+	// An empty file (nothing to lose) is replaced too.
+	require.NoError(t, os.WriteFile(backup, nil, 0o600))
+	_, err = e.Backup(backup, false)
+	require.NoError(t, err)
+	require.NoError(t, queue.Verify(backup, cfg))
+
 	random := make([]byte, 3*os.Getpagesize())
 	_, _ = rand.Read(random)
 	for name, data := range map[string][]byte{
