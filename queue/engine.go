@@ -91,6 +91,11 @@ type Engine struct {
 	// mapChecked is when the file's size was last held against what this
 	// build can map (loop goroutine only).
 	mapChecked time.Time
+	// failLogged is when a failed write was last logged, and unlogged how
+	// many have failed since (the engine's goroutine): a full disk fails
+	// every press and tick, and the journal would fill the rest of it.
+	failLogged time.Time
+	unlogged   int
 	// commitErr is the first failure of the write transactions since one
 	// that saved a request committed, fileErr checkFile's (the engine's
 	// goroutine); damage checkStructure's (the engine's goroutine); told is
@@ -825,7 +830,7 @@ func (e *Engine) run(batch []*request) {
 		if err != nil {
 			refused := t != nil && t.refused != nil && err == t.refused
 			if !refused {
-				e.log.Error("queue: transaction failed; state reloaded from disk", "err", err)
+				e.logFailed(err)
 				err = fmt.Errorf("%w: %w%s", ErrStore, err, accessHint(e.db.Path(), err))
 			}
 			for i, r := range batch {
@@ -877,6 +882,26 @@ func (e *Engine) run(batch []*request) {
 	if publish {
 		e.signal()
 	}
+}
+
+// failedEvery bounds how often a write that fails like those before it
+// is logged.
+const failedEvery = time.Minute
+
+// logFailed logs a failed write: the first since the store last saved a
+// change, then once every failedEvery with the count of those not logged.
+func (e *Engine) logFailed(err error) {
+	now := e.opts.Now()
+	if e.commitErr != nil && now.Sub(e.failLogged) < failedEvery && !now.Before(e.failLogged) {
+		e.unlogged++
+		return
+	}
+	args := []any{"err", err}
+	if e.unlogged > 0 {
+		args = append(args, "failed_since_not_logged", e.unlogged)
+	}
+	e.log.Error("queue: transaction failed; state reloaded from disk", args...)
+	e.failLogged, e.unlogged = now, 0
 }
 
 // Made reports whether Open made the state file: there was none at its

@@ -1547,6 +1547,41 @@ func TestOnStoreDiskStillFull(t *testing.T) {
 	require.Len(t, *told, 2)
 }
 
+// A disk that stays full fails every press and tick: the failure is
+// logged at the first, then once a minute with the count of those not
+// logged, not at every one, which would fill the journal, and what is left
+// of the disk.
+func TestFailedWritesLoggedOnceAMinute(t *testing.T) {
+	o := newOffice(t, nil, monday10)
+	require.NoError(t, o.e.Close())
+	var log testkit.Log
+	opts := o.opts()
+	opts.Logger = slog.New(slog.NewTextHandler(&log, nil))
+	o.e = queuetest.OpenPath(t, o.path, o.cfg, opts)
+	full := &os.PathError{Op: "write", Path: o.path, Err: syscall.ENOSPC}
+	queue.SetFailHook(o.e, func() error { return full })
+	const failed = "transaction failed; state reloaded from disk"
+	for range 5 {
+		_, err := o.e.Issue(o.ctx, queue.IssueRequest{Service: "social"})
+		require.ErrorIs(t, err, syscall.ENOSPC)
+	}
+	require.Equal(t, 1, log.Count(failed), "the first failure")
+	o.clk.Add(time.Minute)
+	_, err := o.e.Issue(o.ctx, queue.IssueRequest{Service: "social"})
+	require.ErrorIs(t, err, syscall.ENOSPC)
+	require.Equal(t, 2, log.Count(failed), "a minute later")
+	require.Equal(t, 1, log.Count("failed_since_not_logged=4"), "with the count of those not logged")
+	// Saved again, the next failure is logged at once.
+	queue.SetFailHook(o.e, nil)
+	o.issue("social")
+	queue.SetFailHook(o.e, func() error { return full })
+	_, err = o.e.Issue(o.ctx, queue.IssueRequest{Service: "social"})
+	require.ErrorIs(t, err, syscall.ENOSPC)
+	require.Equal(t, 3, log.Count(failed))
+	queue.SetFailHook(o.e, nil)
+	o.issue("social") // and the office closes cleanly
+}
+
 // While the store file grows, a press does not wait for a long read (an
 // administrator's statistics of a year): bbolt maps the file once, larger
 // than years make it, rather than again whenever it outgrows the mapping,

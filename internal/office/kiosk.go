@@ -1177,9 +1177,15 @@ func (k *kiosk) serve(ctx context.Context, p press) Result {
 		return refuse(r, reason, "На сьогодні талони на цю послугу більше не видаються: до кінця робочого дня вас уже не встигнуть прийняти."+auk+" / No more tickets for this service today: you would not be served before closing time."+aen)
 	case reason == "daily_cap":
 		return refuse(r, reason, "На сьогодні талони на цю послугу закінчилися. Будь ласка, приходьте іншого дня. / No more tickets for this service today. Please come back another day.")
+	case errors.Is(err, queue.ErrStore):
+		// The store's failure is logged by the engine, and the status
+		// says it (store_error): a full disk fails every press, and a
+		// line for each would fill what is left of it.
+		k.o.logRefusal("kiosk/"+k.cfg.ID, p.id, "store", err)
+		return refuse(r, "error", msgNotIssued)
 	case err != nil:
 		k.o.log.Error("office: kiosk press failed", "kiosk", k.cfg.ID, "service", p.service, "err", err)
-		return refuse(r, "error", "Не вдалося видати талон. Будь ласка, зверніться до працівника офісу. / The ticket could not be issued. Please ask a member of staff.")
+		return refuse(r, "error", msgNotIssued)
 	}
 	tk := iss.Ticket
 	pt := k.ticket(tk, svc.Name, svc.NameEn, iss.Ahead, iss.Wait)
@@ -1257,6 +1263,10 @@ func (k *kiosk) serve(ctx context.Context, p press) Result {
 	}
 	return r
 }
+
+// msgNotIssued is a press's answer when its ticket could not be issued for
+// a reason the citizen can do nothing about.
+const msgNotIssued = "Не вдалося видати талон. Будь ласка, зверніться до працівника офісу. / The ticket could not be issued. Please ask a member of staff."
 
 // badCategory refuses a press for a priority category that
 // office.priority_categories does not have: a screen set up with another
