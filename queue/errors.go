@@ -305,8 +305,9 @@ const (
 	// call the ticket back at once, ahead of everyone.
 	RuleServedHere = "this counter serves that service itself: serve the citizen here, or transfer to another counter (to_counter)"
 	// RuleOwnTicket refuses a call of the ticket the counter has called
-	// already: a recall says it again.
-	RuleOwnTicket = "it is this counter's ticket: recall it"
+	// already: a recall says it again (its citizen may be at the counter:
+	// then there is nothing to call).
+	RuleOwnTicket = "it is this counter's ticket already (a recall calls it again, while its citizen has not come)"
 )
 
 // NotServedError refuses a ticket at a counter that does not serve its
