@@ -368,7 +368,7 @@ func TestPinCheckSaysHowToAllow(t *testing.T) {
 	}
 	require.NoError(t, os.WriteFile(path, append(doc, "\nallow: [i2c]\n"...), 0o644))
 	_, err = loadConfig(path, nil)
-	require.ErrorContains(t, err, "field allow not found")
+	require.ErrorContains(t, err, `unknown setting "allow" (it is a setting in gpio: is it indented under the wrong key?)`)
 }
 
 // A -printer that can never open is refused at once, before anything is

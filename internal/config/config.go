@@ -557,8 +557,6 @@ func (e *SyntaxError) Error() string {
 	return b.String()
 }
 
-// yamlLineRe is how go-yaml words a syntax error (with no line on the
-// first).
 // SecretKeys is the pattern of the names of the members whose values are
 // secrets (broker.password), which logs and errors leave out: here, of a
 // YAML line; in the office's log of admin requests, of JSON.
@@ -571,15 +569,21 @@ var secretLine = regexp.MustCompile(`(\b` + SecretKeys + `"?\s*:).*$`)
 // secret (an anchor: *pass).
 var quotedRe = regexp.MustCompile(`'[^']*'|"[^"]*"`)
 
+// yamlLineRe is how go-yaml words a syntax error (with no line on the
+// first).
 var yamlLineRe = regexp.MustCompile(`^yaml: (?:line ([0-9]+): )?(.+)$`)
 
 // syntaxError turns a decoding error of doc into a SyntaxError at the line
-// of the mistake; other errors (unknown fields, wrong types: go-yaml has
-// their lines right) it only prefixes.
+// of the mistake; a key the configuration does not have it words as the
+// person editing the file reads it (unknownKeys); other errors (wrong
+// types: go-yaml has their lines right) it only prefixes.
 func syntaxError(doc []byte, err error) error {
 	var te *yaml.TypeError
+	if errors.As(err, &te) {
+		return fmt.Errorf("config: %w", unknownKeys(te))
+	}
 	m := yamlLineRe.FindStringSubmatch(err.Error())
-	if m == nil || errors.As(err, &te) {
+	if m == nil {
 		return fmt.Errorf("config: %w", err)
 	}
 	reported := 1 // go-yaml leaves out "line 1: "

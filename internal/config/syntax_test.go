@@ -138,3 +138,31 @@ func TestSyntaxErrorKeepsNoPassword(t *testing.T) {
 		require.NotContains(t, err.Error(), "2026", pw)
 	}
 }
+
+// A key the configuration does not have is named as the person editing
+// the file reads it: where it is, and the key most likely meant; a wrong
+// value's error stays go-yaml's, with its line.
+func TestUnknownKeysSayWhereAndWhatWasMeant(t *testing.T) {
+	base, err := firmwareconfig.Raw("default.yaml")
+	require.NoError(t, err)
+	for _, tc := range []struct{ from, to, want string }{
+		{"  timezone: Europe/Kyiv", "  timezon: Europe/Kyiv", `unknown setting "timezon" in office (did you mean timezone?)`},
+		{"    width: 3", "    widht: 3", `unknown setting "widht" in services[] (did you mean width?)`},
+		{"counters:", "countres:", `unknown setting "countres" (did you mean counters?)`},
+		{"  timezone: Europe/Kyiv", "  colour: red", `unknown setting "colour" in office`},
+		{"  timezone: Europe/Kyiv", "  Timezone: Europe/Kyiv", `unknown setting "Timezone" in office (did you mean timezone?)`},
+		// A key of another place: one indented wrong.
+		{"  timezone: Europe/Kyiv", "  width: 3", `unknown setting "width" in office (it is a setting in services[]: is it indented under the wrong key?)`},
+	} {
+		doc := strings.Replace(string(base), tc.from+"\n", tc.to+"\n", 1)
+		require.NotEqual(t, string(base), doc, tc.from)
+		_, err := config.Parse([]byte(doc))
+		require.ErrorContains(t, err, tc.want, tc.to)
+		require.NotContains(t, err.Error(), "config.", "Go's names of the types")
+		if !strings.Contains(tc.want, "did you mean") {
+			require.NotContains(t, err.Error(), "did you mean", tc.to)
+		}
+	}
+	_, err = config.Parse([]byte(strings.Replace(string(base), "    width: 3\n", "    width: three\n", 1)))
+	require.ErrorContains(t, err, "cannot unmarshal !!str `three` into int")
+}
