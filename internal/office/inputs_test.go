@@ -2284,7 +2284,7 @@ func TestClockTrust(t *testing.T) {
 			Now: func() time.Time { return now }})
 		require.NoError(t, err)
 		t.Cleanup(func() { o.Close() })
-		l, err := sim.Listen(o.BrokerURL(), "qms/demo/kiosk/k1/ticket")
+		l, err := sim.Listen(o.BrokerURL(), "qms/demo/kiosk/k1/ticket", "qms/demo/status")
 		require.NoError(t, err)
 		t.Cleanup(l.Close)
 		return ctx, o, l
@@ -2306,6 +2306,10 @@ func TestClockTrust(t *testing.T) {
 	r := press("p1")
 	require.False(t, r.OK)
 	require.Equal(t, "clock", r.Reason)
+	// The status says it, for a dashboard that watches the offices' status.
+	_, err = l.Wait(ctx, "qms/demo/status", containing(`"clock_unset":true`))
+	require.NoError(t, err)
+	unset := len(l.Messages("qms/demo/status"))
 	a := o.Admin(ctx, office.AdminRequest{ID: "c", Op: "clock.trust"})
 	require.True(t, a.OK, "%+v", a.Error)
 	b, err := json.Marshal(a.Result)
@@ -2314,6 +2318,12 @@ func TestClockTrust(t *testing.T) {
 	r = press("p2")
 	require.True(t, r.OK, "%+v", r)
 	require.Equal(t, "А002", r.Ticket)
+	seen := 0
+	_, err = l.Wait(ctx, "qms/demo/status", func(m sim.Message) bool {
+		seen++ // Wait goes through the topic's messages in order
+		return seen > unset && strings.Contains(string(m.Payload), `"online":true`) && !strings.Contains(string(m.Payload), "clock_unset")
+	})
+	require.NoError(t, err, "and says it no more once the clock is trusted")
 	a = o.Admin(ctx, office.AdminRequest{ID: "c", Op: "clock.trust", Args: json.RawMessage(`{"when":"now"}`)})
 	require.False(t, a.OK)
 	require.Equal(t, "when", a.Error.Field)

@@ -252,6 +252,11 @@ type Status struct {
 	// writes fail (a full disk, a file system gone read-only) or hang, or
 	// its file was deleted or replaced (docs/mqtt.md).
 	StoreError string `json:"store_error,omitempty"`
+	// ClockUnset: no ticket is issued because the clock is unset, or
+	// behind the time the office last ran at, or stepped ahead (the
+	// load's clock_unset; clock.trust): a dashboard of a region's offices
+	// that watches their status alone sees it.
+	ClockUnset bool `json:"clock_unset,omitempty"`
 }
 
 // setStatus makes st the status, with what the engine said of its store
@@ -261,9 +266,23 @@ func (o *Office) setStatus(st Status) Status {
 	defer o.statusMu.Unlock()
 	// Both sides are read before either is set: in one assignment, the
 	// status would be st as it came, without the error.
-	st.StoreError = o.status.StoreError
+	st.StoreError, st.ClockUnset = o.status.StoreError, o.status.ClockUnset
 	o.status = st
 	return st
+}
+
+// onClock says in the status whether tickets wait for the clock, as the
+// load the publisher sends says it.
+func (o *Office) onClock(unset bool) {
+	o.statusMu.Lock()
+	defer o.statusMu.Unlock()
+	if o.status.ClockUnset == unset {
+		return
+	}
+	o.status.ClockUnset = unset
+	if o.bus != nil {
+		o.bus.SetStatus(o.status)
+	}
 }
 
 // setBus makes b the office's client (onStore publishes through it).

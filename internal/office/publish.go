@@ -62,6 +62,7 @@ func (o *Office) renderRetained(r queue.Retained, now time.Time, seq uint64) []m
 		l.At, l.Sent, l.Seq = o.local(l.At), o.local(o.clock()), max(seq, o.eng.Acked())
 		l.Languages = o.conf().Office.Languages
 		msgs = append(msgs, message{bus.Load(root), true, l.JSON()})
+		o.onClock(l.ClockUnset)
 	}
 	return msgs
 }
