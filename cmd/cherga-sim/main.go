@@ -186,8 +186,7 @@ func printIntro(s *sim.Office, page, kiosk string) {
 	if ps, err := s.Engine().Pauses(context.Background()); err == nil {
 		if p, ok := ps[""]; ok {
 			since := p.Since.In(cfg.Location()).Format("02.01 15:04")
-			ruk, ren, _ := strings.Cut(p.Reason, " / ")
-			fmt.Printf("⚠ Прийом призупинено з %s%s / The office has been paused since %s%s (a: all clear)\n\n", since, reasonText(strings.TrimSpace(ruk)), since, reasonText(strings.TrimSpace(ren)))
+			fmt.Printf("⚠ %s (a: all clear)\n\n", withReason("Прийом призупинено з "+since, "The office has been paused since "+since, p.Reason))
 		}
 	}
 }
@@ -267,7 +266,7 @@ func printState(st sim.State) {
 // web page's words, "" while they do.
 func refusedText(refused string, paused bool, reason string, opens time.Time) string {
 	if paused {
-		return "  (призупинено / paused" + reasonText(reason) + ")"
+		return "  (" + withReason("призупинено", "paused", reason) + ")"
 	}
 	if refused == "" {
 		return ""
@@ -488,9 +487,9 @@ func tell(cfg *config.Config, m sim.Message) {
 	case m.Topic == root+"/errors":
 		fmt.Printf("  refused: %s: %s\n", v.Source, cmp.Or(v.Message, v.Error)) // the specialist reads the message
 	case m.Topic == root+"/events" && v.Type == queue.EvOfficePaused:
-		fmt.Printf("  ⚠ прийом призупинено / the office is paused%s\n", reasonText(v.Reason))
+		fmt.Printf("  ⚠ %s\n", withReason("прийом призупинено", "the office is paused", v.Reason))
 	case m.Topic == root+"/events" && v.Type == queue.EvOfficeResumed:
-		fmt.Printf("  прийом відновлено / the office resumed%s\n", reasonText(v.Reason))
+		fmt.Printf("  %s\n", withReason("прийом відновлено", "the office resumed", v.Reason))
 	}
 }
 
@@ -524,12 +523,18 @@ func ackText(ticket, state string, paused bool) string {
 	return uk + " / " + en
 }
 
-// reasonText is ": reason", or nothing for none.
-func reasonText(reason string) string {
-	if reason == "" {
-		return ""
+// withReason is «uk / en» with an administrator's reason after each
+// half, as it was typed in each language («нарада / staff meeting»): a
+// reason in Ukrainian alone is not put into the English.
+func withReason(uk, en, reason string) string {
+	ruk, ren, _ := strings.Cut(reason, " / ")
+	if ruk = strings.TrimSpace(ruk); ruk != "" {
+		uk += ": " + ruk
 	}
-	return ": " + reason
+	if ren = strings.TrimSpace(ren); ren != "" {
+		en += ": " + ren
+	}
+	return uk + " / " + en
 }
 
 // ticketBox draws a printed ticket on the terminal.

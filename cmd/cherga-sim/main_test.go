@@ -44,11 +44,14 @@ func TestListButtons(t *testing.T) {
 }
 
 // The office's pause and its end are told in words, Ukrainian first,
-// with the reason when there is one.
+// with the reason when there is one, each half of it in its language's: a
+// reason in Ukrainian alone is not put into the English.
 func TestTellPause(t *testing.T) {
 	said := told(t, "events")
-	require.Equal(t, "  ⚠ прийом призупинено / the office is paused: повітряна тривога\n",
+	require.Equal(t, "  ⚠ прийом призупинено: повітряна тривога / the office is paused\n",
 		said(`{"seq":7,"type":"office.paused","at":"2026-12-04T10:00:00+02:00","reason":"повітряна тривога","alert":true}`))
+	require.Equal(t, "  ⚠ прийом призупинено: нарада / the office is paused: staff meeting\n",
+		said(`{"seq":9,"type":"office.paused","at":"2026-12-04T11:00:00+02:00","reason":"нарада / staff meeting"}`))
 	require.Equal(t, "  прийом відновлено / the office resumed\n", said(`{"seq":8,"type":"office.resumed","at":"2026-12-04T10:30:00+02:00"}`))
 }
 
@@ -139,7 +142,7 @@ func TestPrintState(t *testing.T) {
 		"  кабінет 4   зачинено  \n",
 		"  вікно 5   вільно    \n",
 		"  вікно 6   виклик    А004\n",
-		"  С  Субсидії                 чекають / waiting 1, близько 5\u00a0хв / about 5\u00a0min, останній / last —  (призупинено / paused: немає світла)\n",
+		"  С  Субсидії                 чекають / waiting 1, близько 5\u00a0хв / about 5\u00a0min, останній / last —  (призупинено: немає світла / paused)\n",
 	} {
 		require.Contains(t, out, line)
 	}
