@@ -555,6 +555,7 @@ func TestCheckFlag(t *testing.T) {
 	bad, _ := exampleWith(t, `{id: "12", services: [pension]`, `{id: "12", services: [pensoin]`)
 	out, code = run(bad)
 	require.Equal(t, 2, code, out)
+	require.Contains(t, out, "cherga: "+bad+": config: line ")
 	require.Contains(t, out, `unknown service "pensoin"`)
 	require.NotContains(t, out, " ok")
 

@@ -81,7 +81,7 @@ func main() {
 	cfg, err := loadConfig(*cfgPath, pinWarn)
 	if err != nil {
 		if *check {
-			os.Exit(checkFailed(os.Stderr, err))
+			os.Exit(checkFailed(os.Stderr, *cfgPath, err))
 		}
 		journal.Fatal(os.Stderr, "cherga:", err)
 		os.Exit(2)
@@ -98,7 +98,7 @@ func main() {
 	}
 	if *check {
 		if err := checkProfiles(cfg); err != nil {
-			os.Exit(checkFailed(os.Stderr, err))
+			os.Exit(checkFailed(os.Stderr, *cfgPath, err))
 		}
 		name := *cfgPath
 		if name == "" {
@@ -205,12 +205,17 @@ func main() {
 }
 
 // checkFailed says, one a line, what is wrong with the configuration file
-// (for -check), and gives the exit status: 2.
-func checkFailed(w io.Writer, err error) int {
+// (for -check), each line naming the file (none: the built-in office), and
+// gives the exit status: 2.
+func checkFailed(w io.Writer, file string, err error) int {
 	var errs config.Errors
 	if errors.As(err, &errs) {
+		prefix := "cherga:"
+		if file != "" {
+			prefix += " " + file + ":"
+		}
 		for _, fe := range errs {
-			fmt.Fprintln(w, "cherga:", fe)
+			fmt.Fprintln(w, prefix, fe)
 		}
 	} else {
 		fmt.Fprintln(w, "cherga:", err)
