@@ -2661,6 +2661,63 @@ func TestConfigSetCountersPatchReplacesList(t *testing.T) {
 	require.Contains(t, r.Error.Message, "(a patch replaces a whole list, JSON merge patch: to change one of the services, give every one, as config.get shows them, with the change)")
 }
 
+// A counter taken away and added back is not emptied again at the
+// reconnections after: the emptying of its topics, once the broker took
+// it, is done with. (Before, it was sent again at every reconnection for
+// as long as the controller ran, the counter running or not.)
+func TestGoneNotClearedAgain(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	brk, err := broker.Start("127.0.0.1:0", quiet)
+	require.NoError(t, err)
+	defer brk.Close()
+	l, err := sim.Listen("tcp://"+brk.Addr(), "qms/demo/counter/100/state")
+	require.NoError(t, err)
+	defer l.Close()
+	link := newSlowLink(t, brk.Addr())
+	o, err := office.Start(ctx, office.Opts{Config: roundTheClock(t), DB: filepath.Join(t.TempDir(), "o.db"), Broker: "tcp://" + link.addr(), Logger: quiet})
+	require.NoError(t, err)
+	defer o.Close()
+	set := func(counters []config.Counter) {
+		t.Helper()
+		patch, err := json.Marshal(map[string]any{"patch": map[string]any{"counters": counters}, "remove": true})
+		require.NoError(t, err)
+		r := o.Admin(ctx, office.AdminRequest{ID: "c", Op: "config.set", Args: patch})
+		require.True(t, r.OK, "%+v", r.Error)
+	}
+	const topic = "qms/demo/counter/100/state"
+	counters := slices.Clone(o.Config().Counters)
+	with := append(slices.Clone(counters), config.Counter{ID: "100", Services: []string{"social"}})
+	full := func(m sim.Message) bool { return len(m.Payload) > 0 }
+	set(with)
+	_, err = l.Wait(ctx, topic, full)
+	require.NoError(t, err)
+	mark := l.Mark()
+	set(counters)
+	_, err = l.WaitAfter(ctx, mark, topic, func(m sim.Message) bool { return len(m.Payload) == 0 })
+	require.NoError(t, err, "emptied when taken away")
+	mark = l.Mark()
+	set(with)
+	_, err = l.WaitAfter(ctx, mark, topic, full)
+	require.NoError(t, err)
+	pending := func() bool {
+		evs, err := o.Engine().Pending(0, 100)
+		require.NoError(t, err)
+		return len(evs) == 0
+	}
+	for range 2 {
+		// Everything acknowledged, the emptying too (it went before).
+		require.Eventually(t, pending, 30*time.Second, 20*time.Millisecond)
+		mark, n := l.Mark(), len(l.Messages(topic))
+		link.cut() // the office reconnects, and sends the whole state again
+		_, err = l.WaitAfter(ctx, mark, topic, full)
+		require.NoError(t, err)
+		for _, m := range l.Messages(topic)[n:] {
+			require.NotEmpty(t, m.Payload, "counter 100 runs: emptied again at a reconnection")
+		}
+	}
+}
+
 // A restart under another site (cherga -site -rename-site) is wiring, not
 // an edit of the file: what the administrators set keeps running, and the
 // old site's retained topics are cleared.

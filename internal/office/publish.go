@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"runtime"
+	"slices"
 	"strconv"
 	"sync/atomic"
 	"time"
@@ -340,15 +341,21 @@ func (o *Office) publish(ctx context.Context) {
 		retry.Reset(wait)
 		wait = min(2*wait, retryMax)
 	}
-	// cleared are the gone topics (clearGone) emptied in this generation:
-	// a generation that ends may not have delivered them.
-	var cleared []string
+	// clearing are the emptyings of gone topics (clearGone) under way: a
+	// generation that ends before the broker took one hands it back.
+	var clearing []*bus.Sending
 	newGen := func() {
 		gen++
 		failed.current.Store(gen)
 		sent = 0
-		o.requeueGone(cleared)
-		cleared = nil
+		var back []string
+		for _, s := range clearing {
+			if !s.Took() {
+				back = append(back, s.Topic())
+			}
+		}
+		o.requeueGone(back)
+		clearing = nil
 	}
 	fail := func() {
 		newGen()
@@ -378,8 +385,24 @@ func (o *Office) publish(ctx context.Context) {
 		return ok
 	}
 	// retained sends the retained state the engine changed since it was
-	// last taken, and says whether it could.
+	// last taken, and says whether it could. The topics of what a change
+	// took away (clearGone) are emptied first: the state taken now has
+	// none of theirs (queue.Engine.TakeRetained), and what was taken
+	// before went out before.
 	retained := func(now time.Time) bool {
+		clearing = slices.DeleteFunc(clearing, (*bus.Sending).Took)
+		if gone := o.takeGone(); len(gone) > 0 {
+			msgs := make([]message, len(gone))
+			for i, t := range gone {
+				msgs[i] = message{topic: t, retain: true}
+			}
+			run, ok := startRun(msgs, 0)
+			if !ok {
+				o.requeueGone(gone) // the generation failed: all again
+				return false
+			}
+			clearing = append(clearing, run.sends...)
+		}
 		r := o.eng.TakeRetained()
 		if len(r.Boards) > 0 {
 			// The boards first, and then a yield: sending them readied
@@ -475,18 +498,6 @@ func (o *Office) publish(ctx context.Context) {
 				continue
 			}
 			again, whole = false, true
-		}
-		if gone := o.takeGone(); len(gone) > 0 {
-			// Before the retained state taken now, which has none of
-			// theirs (queue.Engine.TakeRetained), after all taken before.
-			cleared = append(cleared, gone...)
-			msgs := make([]message, len(gone))
-			for i, t := range gone {
-				msgs[i] = message{topic: t, retain: true}
-			}
-			if !start(msgs, 0) {
-				continue
-			}
 		}
 		now := time.Now()
 		if !retained(now) {
