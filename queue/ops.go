@@ -518,7 +518,7 @@ func (e *Engine) callTicket(ctx context.Context, counter, label string, free boo
 			return fmt.Errorf("%w %q", ErrUnknownCounter, counter)
 		}
 		defer res.fill(c) // refused too: the counter as the refusal left it
-		tk := typed(label, maps.Values(t.st.tickets))
+		tk := typed(label, maps.Values(t.st.tickets), t.e.printsPrefix)
 		if tk == nil {
 			return fmt.Errorf("%w %q", ErrUnknownTicket, label)
 		}
@@ -636,6 +636,10 @@ func (t *txn) putBack(c *counterState, instead *Ticket) *Ticket {
 	cp := *tk
 	return &cp
 }
+
+// printsPrefix reports whether a service of the configuration prints
+// prefix.
+func (e *Engine) printsPrefix(prefix string) bool { return e.byPrefix[prefix] != nil }
 
 // notServed refuses a ticket of service (label, when it is one ticket)
 // at a counter that does not serve it, naming both.
@@ -1106,7 +1110,7 @@ func (e *Engine) Tickets(ctx context.Context) ([]Ticket, error) { return e.Ticke
 func (e *Engine) TicketByLabel(ctx context.Context, label string) (Ticket, error) {
 	var out Ticket
 	err := e.do(ctx, true, func(t *txn) error {
-		tk := typed(label, maps.Values(t.st.tickets))
+		tk := typed(label, maps.Values(t.st.tickets), t.e.printsPrefix)
 		if tk == nil {
 			return fmt.Errorf("%w %q", ErrUnknownTicket, label)
 		}

@@ -111,26 +111,33 @@ func (t *Ticket) move(to State) error {
 // typed finds, among tickets, the one a label as someone typed it names
 // (" а23 ", "A023" on an English keyboard: spaces and case do not count,
 // nor leading zeros, and Latin letters that look like Cyrillic ones are
-// taken for them), or nil; a label typed in Latin letters that names none
-// so is taken as the English text writes a label (P003 for П003, Ts1 for
-// Ц001: display.TransliterateLabel), as a specialist copies it from a
-// ticket's or a screen's English line. After a wrap a label repeats: the
+// taken for them), or nil. A label typed in Latin letters whose
+// lookalike prefix no service prints (printed says which do) is taken as
+// the English text writes a label (P003 for П003, Ts1 for Ц001:
+// display.TransliterateLabel), as a specialist copies it from a ticket's
+// or a screen's English line; one that two labels would write alike
+// (Y001: И001 and Й001) names neither. After a wrap a label repeats: the
 // waiting one is meant, else the latest. (Numbering skips a label still
 // waiting or at a counter, so at most one of them is.)
-func typed(label string, tickets iter.Seq[*Ticket]) *Ticket {
+func typed(label string, tickets iter.Seq[*Ticket], printed func(prefix string) bool) *Ticket {
 	canon := canonLabel(label)
 	latin := ""
-	if isASCII(label) {
+	if prefix, _, _ := strings.Cut(canon, "|"); isASCII(label) && (printed == nil || !printed(prefix)) {
 		latin = plainLabel(label)
 	}
 	var tk, tl *Ticket
+	ambiguous := false
 	for x := range tickets {
 		switch {
 		case canonLabel(x.Label) == canon:
 			tk = meant(tk, x)
 		case tk == nil && latin != "" && plainLabel(display.TransliterateLabel(x.Label)) == latin:
+			ambiguous = ambiguous || tl != nil && tl.Label != x.Label
 			tl = meant(tl, x)
 		}
+	}
+	if tk == nil && ambiguous {
+		return nil
 	}
 	return cmp.Or(tk, tl)
 }

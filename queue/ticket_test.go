@@ -21,6 +21,9 @@ func TestTyped(t *testing.T) {
 	employment := &Ticket{ID: 12, Label: "Ц001", State: Waiting}
 	registry := &Ticket{ID: 13, Label: "Р003", State: Waiting}
 	shch := &Ticket{ID: 14, Label: "Щ012", State: Waiting}
+	hTicket := &Ticket{ID: 15, Label: "Г015", State: Waiting}
+	yi := &Ticket{ID: 16, Label: "И001", State: Waiting}
+	yot := &Ticket{ID: 17, Label: "Й001", State: Waiting}
 	for _, tc := range []struct {
 		typed   string
 		tickets []*Ticket
@@ -45,7 +48,16 @@ func TestTyped(t *testing.T) {
 		// Cyrillic typed is never taken for a transliteration.
 		{"Ц003", []*Ticket{pension}, nil},
 		{"P004", []*Ticket{pension}, nil},
+		{"H015", []*Ticket{hTicket}, hTicket}, // Г is H in the English text
+		// Two labels the English text writes alike: neither is guessed.
+		{"Y001", []*Ticket{yi, yot}, nil},
+		{"Y001", []*Ticket{yi}, yi},
 	} {
-		require.Same(t, tc.want, typed(tc.typed, slices.Values(tc.tickets)), tc.typed)
+		require.Same(t, tc.want, typed(tc.typed, slices.Values(tc.tickets), nil), tc.typed)
 	}
+	// A Latin letter that looks like the prefix of a service names that
+	// service's ticket, issued or not: H015 is Н015, not Г015.
+	cyrillicN := func(p string) bool { return p == "Н" }
+	require.Nil(t, typed("H015", slices.Values([]*Ticket{hTicket}), cyrillicN))
+	require.Same(t, pension, typed("P003", slices.Values([]*Ticket{pension}), cyrillicN))
 }
