@@ -91,10 +91,12 @@ type Engine struct {
 	// mapChecked is when the file's size was last held against what this
 	// build can map (loop goroutine only).
 	mapChecked time.Time
-	// failLogged is when a failed write was last logged, and unlogged how
-	// many have failed since (the engine's goroutine): a full disk fails
-	// every press and tick, and the journal would fill the rest of it.
+	// failLogged is when a failed write was last logged, failedAs its
+	// error's text, and unlogged how many have failed since (the engine's
+	// goroutine): a full disk fails every press and tick, and the journal
+	// would fill the rest of it.
 	failLogged time.Time
+	failedAs   string
 	unlogged   int
 	// commitErr is the first failure of the write transactions since one
 	// that saved a request committed, fileErr checkFile's (the engine's
@@ -857,7 +859,7 @@ func (e *Engine) run(batch []*request) {
 			if committed && savedRequest(batch, errs) && e.roomBack() {
 				// A caller's change was saved: not only an empty commit
 				// that fits the free pages of a full disk.
-				e.commitErr = nil
+				e.commitErr, e.unlogged = nil, 0
 			}
 			e.ackStored = max(e.ackStored, t.acked)
 			publish = e.retain(t) || t.st.eventSeq != t.startSeq
@@ -884,15 +886,16 @@ func (e *Engine) run(batch []*request) {
 	}
 }
 
-// failedEvery bounds how often a write that fails like those before it
-// is logged.
+// failedEvery bounds how often a write that fails as the one logged last
+// did is logged.
 const failedEvery = time.Minute
 
 // logFailed logs a failed write: the first since the store last saved a
-// change, then once every failedEvery with the count of those not logged.
+// change, one that fails otherwise than the one logged last, and then
+// once every failedEvery, with the count of those not logged.
 func (e *Engine) logFailed(err error) {
 	now := e.opts.Now()
-	if e.commitErr != nil && now.Sub(e.failLogged) < failedEvery && !now.Before(e.failLogged) {
+	if e.commitErr != nil && err.Error() == e.failedAs && now.Sub(e.failLogged) < failedEvery && !now.Before(e.failLogged) {
 		e.unlogged++
 		return
 	}
@@ -901,7 +904,7 @@ func (e *Engine) logFailed(err error) {
 		args = append(args, "failed_since_not_logged", e.unlogged)
 	}
 	e.log.Error("queue: transaction failed; state reloaded from disk", args...)
-	e.failLogged, e.unlogged = now, 0
+	e.failLogged, e.failedAs, e.unlogged = now, err.Error(), 0
 }
 
 // Made reports whether Open made the state file: there was none at its

@@ -1571,13 +1571,26 @@ func TestFailedWritesLoggedOnceAMinute(t *testing.T) {
 	require.ErrorIs(t, err, syscall.ENOSPC)
 	require.Equal(t, 2, log.Count(failed), "a minute later")
 	require.Equal(t, 1, log.Count("failed_since_not_logged=4"), "with the count of those not logged")
+	// A failure of another kind is logged at once.
+	queue.SetFailHook(o.e, func() error { return &os.PathError{Op: "sync", Path: o.path, Err: syscall.EIO} })
+	_, err = o.e.Issue(o.ctx, queue.IssueRequest{Service: "social"})
+	require.ErrorIs(t, err, syscall.EIO)
+	require.Equal(t, 3, log.Count(failed), "another failure")
+	queue.SetFailHook(o.e, func() error { return full })
+	_, err = o.e.Issue(o.ctx, queue.IssueRequest{Service: "social"})
+	require.ErrorIs(t, err, syscall.ENOSPC)
+	require.Equal(t, 4, log.Count(failed))
+	_, err = o.e.Issue(o.ctx, queue.IssueRequest{Service: "social"})
+	require.ErrorIs(t, err, syscall.ENOSPC)
+	require.Equal(t, 4, log.Count(failed), "as the last one logged: held back")
 	// Saved again, the next failure is logged at once.
 	queue.SetFailHook(o.e, nil)
 	o.issue("social")
 	queue.SetFailHook(o.e, func() error { return full })
 	_, err = o.e.Issue(o.ctx, queue.IssueRequest{Service: "social"})
 	require.ErrorIs(t, err, syscall.ENOSPC)
-	require.Equal(t, 3, log.Count(failed))
+	require.Equal(t, 5, log.Count(failed))
+	require.Equal(t, 1, log.Count("failed_since_not_logged"), "the one held back before the store saved is not counted after")
 	queue.SetFailHook(o.e, nil)
 	o.issue("social") // and the office closes cleanly
 }
