@@ -349,7 +349,8 @@ func recoverDamaged(path string, err *error) {
 // 0"), a fault in its memory map panics with the faulting address, and an
 // element whose sizes were damaged sends bbolt's own code out of a slice's
 // bounds. A nil pointer or an index of cherga's code is a bug, not damage:
-// it goes on. Called from recoverDamaged only (its frames are counted).
+// it goes on. Called from a deferred recover only, recoverDamaged's or
+// earlierBackup's (its frames are counted).
 func damage(r any) bool {
 	switch r.(type) {
 	case string, interface{ Addr() uintptr }:
@@ -533,7 +534,7 @@ func (e *Engine) Backup(path string, compact bool) (int64, error) {
 		case errors.Is(err, errNotOurs):
 			return 0, fmt.Errorf("queue: backup: %s exists and is not a store of cherga (%v): choose another path", path, err)
 		case fi.Size() == 0:
-		case errors.Is(err, ErrDamaged) || !errors.Is(err, berrors.ErrTimeout) && boltFile(path):
+		case errors.Is(err, errUnreadable) || !errors.Is(err, berrors.ErrTimeout) && boltFile(path):
 			e.log.Warn("queue: backup: the earlier backup at the path is damaged; it is replaced", "path", path, "err", err)
 		default:
 			return 0, fmt.Errorf("queue: backup: %s exists and is not a store (%v): choose another path, or delete it if it is an earlier backup", path, err)
@@ -658,21 +659,28 @@ func unmappable(err error) bool {
 	return errors.Is(err, syscall.ENOMEM) || strings.Contains(err.Error(), syscall.ENOMEM.Error())
 }
 
-// boltFile reports whether the file at path is a bbolt file, however
-// damaged: either of its meta pages, the first, or the second at one of
-// the page sizes bbolt uses, has its flag and bbolt's magic number. A text
-// file or random bytes do not.
-// errNotOurs is a bbolt file without cherga's buckets.
-var errNotOurs = errors.New("a bbolt file of another program")
+// errNotOurs is a bbolt file without cherga's buckets, and errUnreadable
+// one whose pages bbolt cannot read.
+var (
+	errNotOurs    = errors.New("a bbolt file of another program")
+	errUnreadable = errors.New("a page of it cannot be read")
+)
 
 // earlierBackup reads the file at a backup's path: nil for a store of
 // cherga's (an earlier backup), errNotOurs for another program's bbolt
-// file, ErrDamaged for one bbolt opens but cannot read (bbolt panics on a
-// damaged page: the request, and the controller, would die of it), or
+// file, errUnreadable for one bbolt opens but cannot read (bbolt panics on
+// a damaged page: the request, and the controller, would die of it), or
 // bbolt's error opening it.
 func earlierBackup(path string) (err error) {
 	defer debug.SetPanicOnFault(debug.SetPanicOnFault(true)) // see recoverDamaged
-	defer recoverDamaged(path, &err)
+	defer func() {
+		if r := recover(); r != nil {
+			if !damage(r) {
+				panic(r)
+			}
+			err = fmt.Errorf("%w: %v", errUnreadable, r)
+		}
+	}()
 	old, err := bolt.Open(path, 0o600, &bolt.Options{ReadOnly: true, Timeout: 100 * time.Millisecond})
 	if err != nil {
 		return err
@@ -686,6 +694,10 @@ func earlierBackup(path string) (err error) {
 	})
 }
 
+// boltFile reports whether the file at path is a bbolt file, however
+// damaged: either of its meta pages, the first, or the second at one of
+// the page sizes bbolt uses, has its flag and bbolt's magic number. A text
+// file or random bytes do not.
 func boltFile(path string) bool {
 	f, err := os.Open(path)
 	if err != nil {
