@@ -62,7 +62,7 @@ func TestTellAck(t *testing.T) {
 	said := told(t, "counter/1/ack")
 	require.Equal(t, "  вікно 1 / counter 1: прийом А001 / serving А001\n", said(`{"action":"serve","ok":true,"ticket":"А001","state":"serving","paused":false}`))
 	require.Equal(t, "  вікно 1 / counter 1: вільно / free\n", said(`{"action":"done","ok":true,"paused":false}`))
-	require.Equal(t, "  вікно 1 / counter 1: У черзі нікого немає. / Nobody is waiting.\n", said(`{"action":"next","ok":true,"paused":false,"message":"У черзі нікого немає. / Nobody is waiting."}`))
+	require.Equal(t, "  вікно 1 / counter 1: Зараз немає кого викликати. / Nobody to call now.\n", said(`{"action":"next","ok":true,"paused":false,"message":"Зараз немає кого викликати. / Nobody to call now."}`))
 	// A ticket put back by a call of another is named.
 	require.Equal(t, "  вікно 1 / counter 1: виклик А005 / calling А005\n    Талон А004 повернуто в чергу. / Ticket А004 is back in the queue.\n",
 		said(`{"action":"call","ok":true,"ticket":"А005","state":"called","ended":{"ticket":"А004","state":"waiting","service":"social","for_counter":"1"},"message":"Талон А004 повернуто в чергу. / Ticket А004 is back in the queue."}`))

@@ -1433,10 +1433,10 @@ func ParseHours(s string) (from, to int, err error) {
 		return 0, 0, fmt.Errorf("want one range HH:MM-HH:MM a day, got %q (a lunch break is no closing: the counters pause for it)", s)
 	}
 	if from, err = parseClock(a); err != nil {
-		return 0, 0, fmt.Errorf("want HH:MM-HH:MM, such as 09:00-18:00, got %q: %w", s, err)
+		return 0, 0, fmt.Errorf("want HH:MM-HH:MM, such as 09:00-18:00, or closed, got %q: %w", s, err)
 	}
 	if to, err = parseClock(b); err != nil {
-		return 0, 0, fmt.Errorf("want HH:MM-HH:MM, such as 09:00-18:00, got %q: %w", s, err)
+		return 0, 0, fmt.Errorf("want HH:MM-HH:MM, such as 09:00-18:00, or closed, got %q: %w", s, err)
 	}
 	if to <= from {
 		return 0, 0, fmt.Errorf("closing %s is not after opening %s", b, a)

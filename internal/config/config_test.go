@@ -220,7 +220,7 @@ func TestParseHours(t *testing.T) {
 	require.ErrorContains(t, err, "with a hyphen (-)")
 	// The whole range is shown, and what it should be.
 	_, _, err = config.ParseHours("9-18")
-	require.EqualError(t, err, `want HH:MM-HH:MM, such as 09:00-18:00, got "9-18": want HH:MM, got "9"`)
+	require.EqualError(t, err, `want HH:MM-HH:MM, such as 09:00-18:00, or closed, got "9-18": want HH:MM, got "9"`)
 }
 
 func FuzzParse(f *testing.F) {

@@ -1848,7 +1848,7 @@ func TestKioskClosedSaysWhenItOpens(t *testing.T) {
 	require.Equal(t, "Послуги цього робочого місця зараз не надаються. Їх надаватимуть у середу з 11:00. / The services of this counter are not available now. They will be available on Wednesday from 11:00.", a.Message)
 	a = cmd(at(30, 10, 0, 0), "2", `"action":"next"`) // open, nobody waits
 	require.True(t, a.OK && !a.OffHours, "%+v", a)
-	require.Equal(t, "У черзі нікого немає. / Nobody is waiting.", a.Message, "a box shows it, rather than nothing")
+	require.Equal(t, "Зараз немає кого викликати. / Nobody to call now.", a.Message, "a box shows it, rather than nothing")
 
 	// A transfer to a closed service names it, and when it opens.
 	_, err := o.Engine().Issue(ctx, queue.IssueRequest{Service: "social", Kiosk: "k1"})

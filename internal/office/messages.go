@@ -189,21 +189,29 @@ func noShowEndedMessage(label string, returned bool) string {
 
 // putBackMessage is the ack's message of a call of a given ticket that put
 // back the counter's ticket, called a moment before (queue: the call
-// holds it for its counter): its citizen heard it called, and may come.
-func putBackMessage(label, forCounter, counter string) string {
+// holds it for its counter, or as it was held before it): its citizen
+// heard it called, and may come. after is when it may be called again (a
+// no-show's grace; zero: now), now the ack's time.
+func putBackMessage(label, forCounter, counter string, after, now time.Time) string {
 	en := englishLabel(label)
+	uk, eng := "Талон "+label+" повернуто в чергу: його щойно викликали до вас", "Ticket "+en+" is back in the queue: it was just called to you"
+	when, whenEn := "", ""
+	if after.After(now) {
+		when, whenEn = " після "+after.Format("15:04"), " after "+after.Format("15:04")
+	}
 	switch forCounter {
 	case counter:
-		return "Талон " + label + " повернуто в чергу: його щойно викликали до вас, тож «Наступний» викличе його першим. / Ticket " + en + " is back in the queue: it was just called to you, so Next calls it first."
+		return uk + ", тож «Наступний» викличе його першим" + when + ". / " + eng + ", so Next calls it first" + whenEn + "."
 	case "":
-		return "Талон " + label + " повернуто в чергу: його щойно викликали до вас; його викличе інше робоче місце його послуги. / Ticket " + en + " is back in the queue: it was just called to you; another counter of its service will call it."
+		return uk + "; він чекає в черзі своєї послуги. / " + eng + "; it waits in its service's queue."
 	}
-	return "Талон " + label + " повернуто в чергу: його щойно викликали до вас; першим його викличе робоче місце " + forCounter + ". / Ticket " + en + " is back in the queue: it was just called to you; counter " + forCounter + " calls it first."
+	return uk + "; першим його викличе робоче місце " + forCounter + when + ". / " + eng + "; counter " + forCounter + " calls it first" + whenEn + "."
 }
 
 // msgNobodyWaiting is the ack's message of a next that called nobody, and
-// no more is to say.
-const msgNobodyWaiting = "У черзі нікого немає. / Nobody is waiting."
+// no more is to say: no ticket waits for the counter (none, or those that
+// wait are held for other counters).
+const msgNobodyWaiting = "Зараз немає кого викликати. / Nobody to call now."
 
 // at is the preposition before a time of t's hour: «об 11:00», «о 09:00».
 func at(t time.Time) string {

@@ -1173,7 +1173,7 @@ func (o *Office) counterAck(r counterReq, res queue.CounterResult, err error) *C
 		a.Ended = &Ended{Ticket: e.Label, State: string(e.State), Service: e.Service, ForCounter: e.ForCounter}
 		switch {
 		case r.ticket != "" && e.State == queue.Waiting:
-			a.Message = putBackMessage(e.Label, e.ForCounter, r.counter)
+			a.Message = putBackMessage(e.Label, e.ForCounter, r.counter, e.NotBefore.In(now.Location()), now)
 		case r.cmd.Action != queue.NoShowed:
 		case e.State == queue.Waiting:
 			a.Back = &Back{Ticket: e.Label, After: e.NotBefore.In(now.Location())}

@@ -588,7 +588,7 @@ func TestCounterAck(t *testing.T) {
 	require.True(t, a.OK)
 	require.Equal(t, &office.Ended{Ticket: "А002", State: "done", Service: "social"}, a.Ended, "the ack names the ticket it ended")
 	a = ack(`{"action":"next","id":"b2-14"}`)
-	require.Equal(t, office.CounterAck{ID: "b2-14", Action: "next", OK: true, Paused: &no, Message: "У черзі нікого немає. / Nobody is waiting.", At: a.At}, a)
+	require.Equal(t, office.CounterAck{ID: "b2-14", Action: "next", OK: true, Paused: &no, Message: "Зараз немає кого викликати. / Nobody to call now.", At: a.At}, a)
 	// A call of another ticket a moment after a call puts the first back,
 	// and says so: its citizen heard it called, and may come.
 	for range 2 {
