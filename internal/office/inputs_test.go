@@ -2666,31 +2666,17 @@ func TestConfigSetCountersPatchReplacesList(t *testing.T) {
 // it, is done with. (Before, it was sent again at every reconnection for
 // as long as the controller ran, the counter running or not.)
 func TestGoneNotClearedAgain(t *testing.T) {
-	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
-	defer cancel()
-	brk, err := broker.Start("127.0.0.1:0", quiet)
-	require.NoError(t, err)
-	defer brk.Close()
-	l, err := sim.Listen("tcp://"+brk.Addr(), "qms/demo/counter/100/state")
-	require.NoError(t, err)
-	defer l.Close()
-	link := newSlowLink(t, brk.Addr())
-	o, err := office.Start(ctx, office.Opts{Config: roundTheClock(t), DB: filepath.Join(t.TempDir(), "o.db"), Broker: "tcp://" + link.addr(), Logger: quiet})
-	require.NoError(t, err)
-	defer o.Close()
+	ctx, o, l, link := officeOverLink(t, 0, "qms/demo/counter/100/state")
 	set := func(counters []config.Counter) {
 		t.Helper()
-		patch, err := json.Marshal(map[string]any{"patch": map[string]any{"counters": counters}, "remove": true})
-		require.NoError(t, err)
-		r := o.Admin(ctx, office.AdminRequest{ID: "c", Op: "config.set", Args: patch})
-		require.True(t, r.OK, "%+v", r.Error)
+		setLists(t, ctx, o, map[string]any{"counters": counters})
 	}
 	const topic = "qms/demo/counter/100/state"
 	counters := slices.Clone(o.Config().Counters)
 	with := append(slices.Clone(counters), config.Counter{ID: "100", Services: []string{"social"}})
 	full := func(m sim.Message) bool { return len(m.Payload) > 0 }
 	set(with)
-	_, err = l.Wait(ctx, topic, full)
+	_, err := l.Wait(ctx, topic, full)
 	require.NoError(t, err)
 	mark := l.Mark()
 	set(counters)
@@ -2716,6 +2702,37 @@ func TestGoneNotClearedAgain(t *testing.T) {
 			require.NotEmpty(t, m.Payload, "counter 100 runs: emptied again at a reconnection")
 		}
 	}
+}
+
+// officeOverLink starts an office whose connection to a broker of its own
+// goes through a slowLink, its acknowledgements late by delay, and a
+// listener of topics on that broker; all closed when the test ends.
+func officeOverLink(t *testing.T, delay time.Duration, topics ...string) (context.Context, *office.Office, *sim.Listener, *slowLink) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	t.Cleanup(cancel)
+	brk, err := broker.Start("127.0.0.1:0", quiet)
+	require.NoError(t, err)
+	t.Cleanup(func() { brk.Close() })
+	l, err := sim.Listen("tcp://"+brk.Addr(), topics...)
+	require.NoError(t, err)
+	t.Cleanup(l.Close)
+	link := newSlowLink(t, brk.Addr())
+	link.delay.Store(int64(delay))
+	o, err := office.Start(ctx, office.Opts{Config: roundTheClock(t), DB: filepath.Join(t.TempDir(), "o.db"), Broker: "tcp://" + link.addr(), Logger: quiet})
+	require.NoError(t, err)
+	t.Cleanup(func() { o.Close() })
+	return ctx, o, l, link
+}
+
+// setLists replaces whole lists of the running configuration (counters,
+// services) by config.set, as an administrator's form does.
+func setLists(t *testing.T, ctx context.Context, o *office.Office, lists map[string]any) {
+	t.Helper()
+	patch, err := json.Marshal(map[string]any{"patch": lists, "remove": true})
+	require.NoError(t, err)
+	r := o.Admin(ctx, office.AdminRequest{ID: "c", Op: "config.set", Args: patch})
+	require.True(t, r.OK, "%+v", r.Error)
 }
 
 // A restart under another site (cherga -site -rename-site) is wiring, not
@@ -3088,28 +3105,13 @@ func nbsp(s string) string { return strings.ReplaceAll(s, "~", "\u00a0") }
 // starts, and sent after it, it would stay, a phantom open counter or
 // service on every board and dashboard.
 func TestGoneClearedAfterItsState(t *testing.T) {
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	brk, err := broker.Start("127.0.0.1:0", quiet)
-	require.NoError(t, err)
-	defer brk.Close()
-	l, err := sim.Listen("tcp://"+brk.Addr(), "qms/demo/counter/+/state", "qms/demo/board/+", "qms/demo/queue/+")
-	require.NoError(t, err)
-	defer l.Close()
 	// The broker's acknowledgements come late, as over a busy network:
 	// the publisher waits for those of the boards before it sends the
 	// rest of a round, the counters' states (boardsFirst).
-	link := newSlowLink(t, brk.Addr())
-	link.delay.Store(int64(time.Millisecond))
-	o, err := office.Start(ctx, office.Opts{Config: roundTheClock(t), DB: filepath.Join(t.TempDir(), "o.db"), Broker: "tcp://" + link.addr(), Logger: quiet})
-	require.NoError(t, err)
-	defer o.Close()
+	ctx, o, l, _ := officeOverLink(t, time.Millisecond, "qms/demo/counter/+/state", "qms/demo/board/+", "qms/demo/queue/+")
 	set := func(counters []config.Counter, services []config.Service) {
 		t.Helper()
-		patch, err := json.Marshal(map[string]any{"patch": map[string]any{"counters": counters, "services": services}, "remove": true})
-		require.NoError(t, err)
-		r := o.Admin(ctx, office.AdminRequest{ID: "c", Op: "config.set", Args: patch})
-		require.True(t, r.OK, "%+v", r.Error)
+		setLists(t, ctx, o, map[string]any{"counters": counters, "services": services})
 	}
 	// Each time another counter, with a service of its own.
 	counters, services := slices.Clone(o.Config().Counters), slices.Clone(o.Config().Services)
@@ -3125,7 +3127,7 @@ func TestGoneClearedAfterItsState(t *testing.T) {
 	}
 	// Sent after all the above: once it is here, so is everything of theirs.
 	set(with(99))
-	_, err = l.Wait(ctx, "qms/demo/counter/99/state", func(m sim.Message) bool { return len(m.Payload) > 0 })
+	_, err := l.Wait(ctx, "qms/demo/counter/99/state", func(m sim.Message) bool { return len(m.Payload) > 0 })
 	require.NoError(t, err)
 	for id := first; id < first+cycles; id++ {
 		n := strconv.Itoa(id)

@@ -63,3 +63,23 @@ func TestAlsoSays(t *testing.T) {
 	require.Equal(t, "Талон А001 у черзі. Копію. / Ticket А001 is in the queue. A copy.",
 		alsoSays("Талон А001 у черзі. / Ticket А001 is in the queue.", "Копію.", "A copy."))
 }
+
+// The message of a ticket a call put back says who calls it, and when: its
+// citizen heard it called, and the specialist may be asked.
+func TestPutBackMessage(t *testing.T) {
+	now := time.Date(2026, 12, 7, 10, 0, 0, 0, time.UTC)
+	for _, tc := range []struct {
+		forCounter string
+		after      time.Time
+		want       string
+	}{
+		{"3", time.Time{}, "Талон П004 повернуто в чергу: його щойно викликали до вас, тож «Наступний» викличе його першим. / Ticket P004 is back in the queue: it was just called to you, so Next calls it first."},
+		{"3", now.Add(-time.Minute), "Талон П004 повернуто в чергу: його щойно викликали до вас, тож «Наступний» викличе його першим. / Ticket P004 is back in the queue: it was just called to you, so Next calls it first."},
+		// Back after a no-show, its grace not over: called first after it.
+		{"3", now.Add(4 * time.Minute), "Талон П004 повернуто в чергу: його щойно викликали до вас, тож «Наступний» викличе його першим після 10:04. / Ticket P004 is back in the queue: it was just called to you, so Next calls it first after 10:04."},
+		{"7", time.Time{}, "Талон П004 повернуто в чергу: його щойно викликали до вас; першим його викличе робоче місце 7. / Ticket P004 is back in the queue: it was just called to you; counter 7 calls it first."},
+		{"", time.Time{}, "Талон П004 повернуто в чергу: його щойно викликали до вас; він чекає в черзі своєї послуги. / Ticket P004 is back in the queue: it was just called to you; it waits in its service's queue."},
+	} {
+		require.Equal(t, tc.want, putBackMessage("П004", tc.forCounter, "3", tc.after, now), "%+v", tc)
+	}
+}
