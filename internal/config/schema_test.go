@@ -14,6 +14,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"unicode"
 	"time"
 
 	"github.com/santhosh-tekuri/jsonschema/v6"
@@ -255,6 +256,7 @@ func (o obj) set(k string, v any) obj {
 type schemaGen struct {
 	docs map[string]string // "pkgpath.Type.Field" → doc comment
 	used map[string]bool   // the keys of schemaRules used
+	goes []string          // descriptions that begin with the field's Go name
 }
 
 // readDocs reads the doc comments of the struct fields of the packages
@@ -302,8 +304,10 @@ func description(doc, goName, key string) string {
 		paras = append(paras, strings.Join(strings.Fields(p), " "))
 	}
 	d := strings.Join(paras, "\n\n")
-	if rest, ok := strings.CutPrefix(d, goName+" "); ok {
-		d = key + " " + rest
+	for _, after := range []string{" ", ", ", ": "} { // «Hours, when set, …», «ScanPrint: …»
+		if rest, ok := strings.CutPrefix(d, goName+after); ok {
+			return key + after + rest
+		}
 	}
 	return d
 }
@@ -367,6 +371,9 @@ func (g *schemaGen) object(t reflect.Type, path string) obj {
 		}
 		p := g.of(f.Type, fp)
 		doc := description(g.docs[t.PkgPath()+"."+t.Name()+"."+f.Name], f.Name, key)
+		if rest, ok := strings.CutPrefix(doc, f.Name); ok && f.Name != key && !unicode.IsLetter([]rune(rest + ".")[0]) {
+			g.goes = append(g.goes, fp+": "+doc) // an editor would show Go's name
+		}
 		props = append(props, kv{key, append(obj{{"description", doc}}, p...)})
 	}
 	s := obj{{"type", "object"}, {"properties", props}, {"additionalProperties", false}}
@@ -380,6 +387,7 @@ func (g *schemaGen) object(t reflect.Type, path string) obj {
 func generateSchema(t *testing.T) []byte {
 	g := &schemaGen{docs: readDocs(t), used: map[string]bool{}}
 	root := g.of(reflect.TypeFor[config.Config](), "")
+	require.Empty(t, g.goes, "descriptions that name a setting by its Go name: begin its doc comment with the name and a space, a comma or a colon")
 	for path := range schemaRules {
 		require.True(t, g.used[path], "schemaRules[%q] is no field of the configuration", path)
 	}
