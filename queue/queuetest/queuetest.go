@@ -101,12 +101,21 @@ counters:
 `
 
 // Office returns a fresh copy of OfficeYAML, or the document edit returns
-// from it, parsed and validated.
+// from it, parsed and validated. An edit that changes nothing (a pattern
+// not in the document: a test that would run on the unedited office) fails
+// the test; a nil edit is none.
 func Office(t testing.TB, edit ...func(string) string) *config.Config {
 	t.Helper()
 	doc := OfficeYAML
-	for _, f := range edit {
-		doc = f(doc)
+	for i, f := range edit {
+		if f == nil {
+			continue
+		}
+		next := f(doc)
+		if next == doc {
+			t.Fatalf("queuetest: office: edit %d changes nothing: is what it replaces in queuetest.OfficeYAML as written?", i)
+		}
+		doc = next
 	}
 	c, err := config.Parse([]byte(doc))
 	if err != nil {
