@@ -784,7 +784,12 @@ func (k *kiosk) run(ctx context.Context) {
 				}
 				k.light(ctx)
 			}
-			k.o.log.Info("kiosk", "kiosk", k.cfg.ID, "service", p.service, "source", p.source, "ok", r.OK, "ticket", r.Ticket, "reason", r.Reason)
+			if r.Reason != "busy" {
+				// A press refused as busy is logged once a minute, with
+				// those like it (logRefusal): a stuck touch screen sends
+				// several a second.
+				k.o.log.Info("kiosk", "kiosk", k.cfg.ID, "service", p.service, "source", p.source, "ok", r.OK, "ticket", r.Ticket, "reason", r.Reason)
+			}
 			k.answer(r)
 			if !again && !p.repeat && !r.OK && slices.Contains(queue.RefusalReasons, r.Reason) {
 				k.refused(ctx, p.service, r.Reason)

@@ -92,6 +92,7 @@ type rigOpts struct {
 	config  func(*config.Config) // the rest of the configuration
 	unready bool                 // not waiting for k1's printer to be ready
 	now     func() time.Time     // the queue's clock; nil: the system's
+	info    bool                 // log from information on, not warnings
 }
 
 // startKiosk runs the round-the-clock office with kiosk k1's printer on a pty.
@@ -121,6 +122,10 @@ func startKiosk(t testing.TB, opts rigOpts) *kioskRig {
 		opts.config(cfg)
 	}
 	r.root = cfg.Root()
+	level := slog.LevelWarn
+	if opts.info {
+		level = slog.LevelInfo
+	}
 	r.o, err = office.Start(r.ctx, office.Opts{
 		Config: cfg,
 		DB:     filepath.Join(t.TempDir(), "cherga.db"),
@@ -128,7 +133,7 @@ func startKiosk(t testing.TB, opts rigOpts) *kioskRig {
 		Listen: "127.0.0.1:0",
 		Pin:    r.pins.Open,
 		Now:    opts.now,
-		Logger: slog.New(slog.NewTextHandler(io.MultiWriter(t.Output(), r.log), &slog.HandlerOptions{Level: slog.LevelWarn})),
+		Logger: slog.New(slog.NewTextHandler(io.MultiWriter(t.Output(), r.log), &slog.HandlerOptions{Level: level})),
 	})
 	require.NoError(t, err)
 	t.Cleanup(func() { r.o.Close() })
@@ -1606,7 +1611,7 @@ func TestKioskOffersWhatItsButtonsDo(t *testing.T) {
 		k.LongPressMS = 0
 		k.Buttons = []config.KioskButton{{Service: "social"}, {Service: "social", Category: "veteran"}, {Service: "pension"}}
 		k.PressesPerMinute = 1
-	}})
+	}, info: true})
 	topic := r.root + "/kiosk/k1/ticket"
 	press := func(payload string) office.Result {
 		n := r.count(topic)
@@ -1641,6 +1646,8 @@ func TestKioskOffersWhatItsButtonsDo(t *testing.T) {
 	require.Len(t, r.tickets(), 10)
 	// Three refused in a row: one line, as a stuck screen's thousands would be.
 	require.Equal(t, 1, r.log.Count("presses_per_minute"), r.log.String())
+	require.Zero(t, r.log.Count(`ok=false ticket="" reason=busy`), "and no line of its own for each")
+	require.NotZero(t, r.log.Count(`ok=false ticket="" reason=not_offered`), "as another refusal has")
 }
 
 // An ordinary press for a service whose only buttons on the kiosk are
