@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -107,6 +108,10 @@ type Client struct {
 
 	failures *Failures
 	retrying atomic.Bool // the first attempt is over: log the failures
+	// losses are the connections lost lately; quiet, that the last one
+	// was not logged alone, nor is its reconnection.
+	losses lossLog
+	quiet  atomic.Bool
 
 	// run is the "run" of Opts.Status: what tells this run's statuses
 	// from another controller's of the site (onStatus).
@@ -260,7 +265,14 @@ func Connect(ctx context.Context, opts Opts) (*Client, error) {
 				// its id: two controllers for one site take turns.
 				args = append(args, "hint", "the connection was closed from the other end: the broker restarted, the network dropped it, or another client connected as "+opts.ClientID+" (a second controller for this site? then this repeats every few seconds)")
 			}
-			cl.log.Warn("bus: connection lost; reconnecting", args...)
+			alone, lost := cl.losses.note(time.Now())
+			switch {
+			case alone:
+				cl.log.Warn("bus: connection lost; reconnecting", args...)
+			case lost > 0:
+				cl.log.Error("bus: the connection to the broker is lost again and again: another client connects as "+opts.ClientID+" (a second controller for this site, a tool on the controller's account) or the network keeps dropping it; from now on a line a minute counts the losses", append(args, "losses_last_minute", lost)...)
+			}
+			cl.quiet.Store(!alone)
 			cl.reconnect()
 		})
 	if tlsc != nil {
@@ -423,7 +435,7 @@ func (cl *Client) onConnect(c paho.Client) {
 	away := cl.away
 	cl.away = time.Time{}
 	cl.mu.Unlock()
-	if !away.IsZero() {
+	if !away.IsZero() && !cl.quiet.Load() {
 		// The warning or error that the broker went away is not the last word.
 		cl.log.Info("bus: connected to the broker again", "broker", config.RedactURL(cl.opts.URL), "away", time.Since(away).Round(time.Second))
 	}
@@ -887,6 +899,37 @@ func (cl *Client) String() string {
 		return "bus(embedded " + cl.opts.Root + ")"
 	}
 	return "bus(" + cl.opts.URL + " " + cl.opts.Root + ")"
+}
+
+// lossLog counts the connections lost lately, to tell a link that drops
+// now and then from one lost again and again (another client taking this
+// one's client id over, twice a second), which would fill the journal.
+type lossLog struct {
+	mu     sync.Mutex
+	recent []time.Time // the losses of the last lossWindow
+	said   time.Time   // when the last line of a run of losses was logged
+}
+
+const (
+	lossWindow = time.Minute
+	lossAlone  = 3 // the losses of a window logged one by one
+)
+
+// note records a loss at now, and says how to log it: alone (the first
+// lossAlone of a window), or, beyond them, once a window in a line with
+// the count of the window's losses (lost above 0), else not.
+func (l *lossLog) note(now time.Time) (alone bool, lost int) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.recent = append(slices.DeleteFunc(l.recent, func(t time.Time) bool { return now.Sub(t) >= lossWindow }), now)
+	switch {
+	case len(l.recent) <= lossAlone:
+		return true, 0
+	case now.Sub(l.said) < lossWindow:
+		return false, 0
+	}
+	l.said = now
+	return false, len(l.recent)
 }
 
 // SetStatus replaces the retained status published on every connect, and
