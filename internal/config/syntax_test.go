@@ -3,6 +3,8 @@ package config_test
 import (
 	"errors"
 	"fmt"
+	"regexp"
+	"slices"
 	"strings"
 	"testing"
 
@@ -165,4 +167,29 @@ func TestUnknownKeysSayWhereAndWhatWasMeant(t *testing.T) {
 	}
 	_, err = config.Parse([]byte(strings.Replace(string(base), "    width: 3\n", "    width: three\n", 1)))
 	require.ErrorContains(t, err, "cannot unmarshal !!str `three` into int")
+}
+
+// The settings default.yaml shows commented out («# daily_cap: 60») are
+// settings of the place they stand at: uncommented one at a time, as an
+// administrator does, the office still parses (a misspelled or renamed
+// key in a comment would be refused at their start).
+func TestDefaultCommentedSettings(t *testing.T) {
+	base, err := firmwareconfig.Raw("default.yaml")
+	require.NoError(t, err)
+	// A key and a value (a word, a quoted string, a {map}): not prose.
+	setting := regexp.MustCompile(`^(\s*)# ([a-z_]+: (?:\{[^}]*\}|"[^"]*"|[^\s"{]+))$`)
+	lines := strings.Split(string(base), "\n")
+	tried := 0
+	for i, l := range lines {
+		m := setting.FindStringSubmatch(l)
+		if m == nil {
+			continue
+		}
+		tried++
+		edited := slices.Clone(lines)
+		edited[i] = m[1] + m[2]
+		_, err := config.Parse([]byte(strings.Join(edited, "\n")))
+		require.NoError(t, err, "line %d: %s", i+1, strings.TrimSpace(l))
+	}
+	require.GreaterOrEqual(t, tried, 9, "the commented settings found")
 }
