@@ -812,23 +812,6 @@ func (cl *Client) Start(topic string, qos byte, retain bool, payload []byte) *Se
 	return &Sending{topic: topic, tok: cl.c.Publish(topic, qos, retain, payload)}
 }
 
-// Topic is the topic the message is published on.
-func (s *Sending) Topic() string { return s.topic }
-
-// Took reports, without waiting, whether the broker has the message (QoS
-// 1) or it was written (QoS 0).
-func (s *Sending) Took() bool {
-	if s.err != nil || s.tok == nil {
-		return s.err == nil
-	}
-	select {
-	case <-s.tok.Done():
-		return s.tok.Error() == nil
-	default:
-		return false
-	}
-}
-
 // Err is, without waiting, the error of a publication that failed at once:
 // the broker is unreachable (ErrNotConnected), or the embedded one refused
 // it. nil for one under way, whatever becomes of it.

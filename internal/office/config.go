@@ -786,45 +786,77 @@ func (o *Office) clearGone(ctx context.Context, old, next *config.Config) {
 		}
 		oldSite = old.Site
 	}
-	if len(topics) == 0 {
+	if oldSite != "" {
+		o.wg.Add(1)
+		go func() {
+			defer o.wg.Done()
+			o.clearSite(ctx, topics, oldSite, root)
+		}()
 		return
 	}
-	if oldSite == "" {
-		o.goneMu.Lock()
-		o.gone = append(o.gone, topics...)
-		o.goneMu.Unlock()
+	o.goneMu.Lock()
+	if o.gone == nil {
+		o.gone, o.goneDue = map[string]bool{}, map[string]bool{}
+	}
+	for _, t := range topics {
+		o.gone[t], o.goneDue[t] = true, true
+	}
+	// A topic the change uses again (a counter added back) is not
+	// emptied after a loss of the broker (dueGone) any more.
+	for t := range usedTopics(next) {
+		delete(o.gone, t)
+	}
+	o.goneMu.Unlock()
+	if len(topics) > 0 {
 		select {
 		case o.goneWake <- struct{}{}:
 		default:
 		}
-		return
 	}
-	o.wg.Add(1)
-	go func() {
-		defer o.wg.Done()
-		o.clearSite(ctx, topics, oldSite, root)
-	}()
 }
 
-// takeGone returns the topics clearGone handed over since the last call,
-// and forgets them.
+// usedTopics are the retained topics of cfg's counters, services and
+// kiosks that a change may take away.
+func usedTopics(cfg *config.Config) map[string]bool {
+	root := cfg.Root()
+	used := map[string]bool{}
+	for _, c := range cfg.Counters {
+		maps.Copy(used, boardTopics(cfg, &c))
+	}
+	for _, s := range cfg.Services {
+		used[bus.Queue(root, s.ID)] = true
+	}
+	for _, k := range cfg.Kiosks {
+		used[bus.Printer(root, k.ID)] = true
+	}
+	return used
+}
+
+// takeGone returns the topics to empty now (clearGone), and forgets them.
 func (o *Office) takeGone() []string {
 	o.goneMu.Lock()
 	defer o.goneMu.Unlock()
-	t := o.gone
-	o.gone = nil
-	return t
+	due := slices.Sorted(maps.Keys(o.goneDue))
+	clear(o.goneDue)
+	return due
 }
 
-// requeueGone hands topics back to be emptied: their clearing may not
-// have reached the broker.
-func (o *Office) requeueGone(topics []string) {
-	if len(topics) == 0 {
-		return
-	}
+// dueGone makes topics due to be emptied again (their emptying may not
+// have reached the broker), or, with none, all the topics taken away
+// since the start: a broker that was lost may have brought them back (a
+// restart that restored an older copy of its retained messages).
+func (o *Office) dueGone(topics ...string) {
 	o.goneMu.Lock()
-	o.gone = append(topics, o.gone...)
-	o.goneMu.Unlock()
+	defer o.goneMu.Unlock()
+	if topics == nil {
+		topics = slices.Collect(maps.Keys(o.gone))
+	}
+	if len(topics) > 0 && o.goneDue == nil {
+		o.goneDue = map[string]bool{}
+	}
+	for _, t := range topics {
+		o.goneDue[t] = true
+	}
 }
 
 // clearSite empties the retained topics of the site this store last ran

@@ -2662,29 +2662,41 @@ func TestConfigSetCountersPatchReplacesList(t *testing.T) {
 }
 
 // A counter taken away and added back is not emptied again at the
-// reconnections after: the emptying of its topics, once the broker took
-// it, is done with. (Before, it was sent again at every reconnection for
-// as long as the controller ran, the counter running or not.)
-func TestGoneNotClearedAgain(t *testing.T) {
-	ctx, o, l, link := officeOverLink(t, 0, "qms/demo/counter/100/state")
+// reconnections after (before, the emptying of its topics was sent again
+// at every reconnection for as long as the controller ran); one that stays
+// away is: a broker restarted from an older copy of its retained messages
+// (Mosquitto's persistence, saved every 30 minutes) brings its board back.
+func TestGoneEmptiedAgainOnlyWhileGone(t *testing.T) {
+	ctx, o, l, link := officeOverLink(t, 0, "qms/demo/counter/100/state", "qms/demo/counter/101/state")
 	set := func(counters []config.Counter) {
 		t.Helper()
 		setLists(t, ctx, o, map[string]any{"counters": counters})
 	}
-	const topic = "qms/demo/counter/100/state"
+	const back, away = "qms/demo/counter/100/state", "qms/demo/counter/101/state"
 	counters := slices.Clone(o.Config().Counters)
-	with := append(slices.Clone(counters), config.Counter{ID: "100", Services: []string{"social"}})
+	with := func(ids ...string) []config.Counter {
+		cs := slices.Clone(counters)
+		for _, id := range ids {
+			cs = append(cs, config.Counter{ID: id, Services: []string{"social"}})
+		}
+		return cs
+	}
 	full := func(m sim.Message) bool { return len(m.Payload) > 0 }
-	set(with)
-	_, err := l.Wait(ctx, topic, full)
-	require.NoError(t, err)
+	empty := func(m sim.Message) bool { return len(m.Payload) == 0 }
+	set(with("100", "101"))
+	for _, topic := range []string{back, away} {
+		_, err := l.Wait(ctx, topic, full)
+		require.NoError(t, err)
+	}
 	mark := l.Mark()
 	set(counters)
-	_, err = l.WaitAfter(ctx, mark, topic, func(m sim.Message) bool { return len(m.Payload) == 0 })
-	require.NoError(t, err, "emptied when taken away")
+	for _, topic := range []string{back, away} {
+		_, err := l.WaitAfter(ctx, mark, topic, empty)
+		require.NoError(t, err, "emptied when taken away")
+	}
 	mark = l.Mark()
-	set(with)
-	_, err = l.WaitAfter(ctx, mark, topic, full)
+	set(with("100"))
+	_, err := l.WaitAfter(ctx, mark, back, full)
 	require.NoError(t, err)
 	pending := func() bool {
 		evs, err := o.Engine().Pending(0, 100)
@@ -2694,13 +2706,17 @@ func TestGoneNotClearedAgain(t *testing.T) {
 	for range 2 {
 		// Everything acknowledged, the emptying too (it went before).
 		require.Eventually(t, pending, 30*time.Second, 20*time.Millisecond)
-		mark, n := l.Mark(), len(l.Messages(topic))
+		// The broker brings 101's state back, as from an old copy.
+		require.NoError(t, l.Publish(away, []byte(`{"counter":"101","services":["social"],"paused":false}`), true))
+		mark, n := l.Mark(), len(l.Messages(back))
 		link.cut() // the office reconnects, and sends the whole state again
-		_, err = l.WaitAfter(ctx, mark, topic, full)
+		_, err = l.WaitAfter(ctx, mark, back, full)
 		require.NoError(t, err)
-		for _, m := range l.Messages(topic)[n:] {
+		for _, m := range l.Messages(back)[n:] {
 			require.NotEmpty(t, m.Payload, "counter 100 runs: emptied again at a reconnection")
 		}
+		_, err = l.WaitAfter(ctx, mark, away, empty)
+		require.NoError(t, err, "counter 101, gone, is emptied again")
 	}
 }
 

@@ -146,10 +146,13 @@ type Office struct {
 	// and may have lost the retained state; ready is closed once the
 	// publisher has sent the whole state for the first time.
 	reconnected chan struct{}
-	// gone are the retained topics clearGone hands to the publisher to
-	// empty, and goneWake wakes it for them.
+	// gone are the retained topics of what the configuration took away
+	// since the start (and uses no more), which the publisher empties
+	// (clearGone), and again after each loss of the broker; goneDue those
+	// to empty at its next round, goneWake wakes it for them.
 	goneMu   sync.Mutex
-	gone     []string
+	gone     map[string]bool
+	goneDue  map[string]bool
 	goneWake chan struct{}
 	// connects counts the connections to the broker, so that a kiosk
 	// publishes its printer's retained state again after each (the broker

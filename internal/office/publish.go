@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"runtime"
-	"slices"
 	"strconv"
 	"sync/atomic"
 	"time"
@@ -341,21 +340,14 @@ func (o *Office) publish(ctx context.Context) {
 		retry.Reset(wait)
 		wait = min(2*wait, retryMax)
 	}
-	// clearing are the emptyings of gone topics (clearGone) under way: a
-	// generation that ends before the broker took one hands it back.
-	var clearing []*bus.Sending
+	// A new generation sends the whole retained state again, and empties
+	// again every topic taken away (dueGone): the broker may have lost
+	// those emptyings, or brought the topics back.
 	newGen := func() {
 		gen++
 		failed.current.Store(gen)
 		sent = 0
-		var back []string
-		for _, s := range clearing {
-			if !s.Took() {
-				back = append(back, s.Topic())
-			}
-		}
-		o.requeueGone(back)
-		clearing = nil
+		o.dueGone()
 	}
 	fail := func() {
 		newGen()
@@ -390,18 +382,15 @@ func (o *Office) publish(ctx context.Context) {
 	// none of theirs (queue.Engine.TakeRetained), and what was taken
 	// before went out before.
 	retained := func(now time.Time) bool {
-		clearing = slices.DeleteFunc(clearing, (*bus.Sending).Took)
 		if gone := o.takeGone(); len(gone) > 0 {
 			msgs := make([]message, len(gone))
 			for i, t := range gone {
 				msgs[i] = message{topic: t, retain: true}
 			}
-			run, ok := startRun(msgs, 0)
-			if !ok {
-				o.requeueGone(gone) // the generation failed: all again
+			if !start(msgs, 0) {
+				o.dueGone(gone...) // the generation failed: all again
 				return false
 			}
-			clearing = append(clearing, run.sends...)
 		}
 		r := o.eng.TakeRetained()
 		if len(r.Boards) > 0 {
