@@ -91,12 +91,13 @@ type Engine struct {
 	// mapChecked is when the file's size was last held against what this
 	// build can map (loop goroutine only).
 	mapChecked time.Time
-	// failLogged is when a failed write was last logged, failedAs its
-	// error's text, and unlogged how many have failed since (the engine's
-	// goroutine): a full disk fails every press and tick, and the journal
-	// would fill the rest of it.
+	// failLogged is when a failed write was last logged, failedAs the
+	// texts of the errors logged since the store last saved a change, and
+	// unlogged how many have failed since (the engine's goroutine): a full
+	// disk fails every press and tick, and the journal would fill the rest
+	// of it.
 	failLogged time.Time
-	failedAs   string
+	failedAs   map[string]bool
 	unlogged   int
 	// commitErr is the first failure of the write transactions since one
 	// that saved a request committed, fileErr checkFile's (the engine's
@@ -886,16 +887,21 @@ func (e *Engine) run(batch []*request) {
 	}
 }
 
-// failedEvery bounds how often a write that fails as the one logged last
+// failedEvery bounds how often a write that fails as one logged before
 // did is logged.
 const failedEvery = time.Minute
 
 // logFailed logs a failed write: the first since the store last saved a
-// change, one that fails otherwise than the one logged last, and then
-// once every failedEvery, with the count of those not logged.
+// change, one that fails otherwise than those logged since, and then once
+// every failedEvery, with the count of those not logged.
 func (e *Engine) logFailed(err error) {
 	now := e.opts.Now()
-	if e.commitErr != nil && err.Error() == e.failedAs && now.Sub(e.failLogged) < failedEvery && !now.Before(e.failLogged) {
+	if e.commitErr == nil || e.failedAs == nil {
+		e.failedAs = map[string]bool{} // the first of a trouble
+	}
+	// Of a failure whose text changes every time, the first 16 are logged.
+	seen := e.failedAs[err.Error()] || len(e.failedAs) >= 16
+	if seen && now.Sub(e.failLogged) < failedEvery && !now.Before(e.failLogged) {
 		e.unlogged++
 		return
 	}
@@ -904,7 +910,10 @@ func (e *Engine) logFailed(err error) {
 		args = append(args, "failed_since_not_logged", e.unlogged)
 	}
 	e.log.Error("queue: transaction failed; state reloaded from disk", args...)
-	e.failLogged, e.failedAs, e.unlogged = now, err.Error(), 0
+	e.failLogged, e.unlogged = now, 0
+	if len(e.failedAs) < 16 {
+		e.failedAs[err.Error()] = true
+	}
 }
 
 // Made reports whether Open made the state file: there was none at its
