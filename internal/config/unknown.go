@@ -39,7 +39,7 @@ func unknownKeys(te *yaml.TypeError) *yaml.TypeError {
 		if near := nearest(m[2], p.keys); near != "" {
 			msg += " (did you mean " + near + "?)"
 		} else if under := placeOf(m[2], places); under != "" {
-			msg += " (it is a setting in " + under + ": is it indented under the wrong key?)"
+			msg += " (it is a setting " + under + ": is it indented under the wrong key?)"
 		}
 		out.Errors[i] = msg
 	}
@@ -100,15 +100,23 @@ func settingPlaces() map[string]place {
 	return out
 }
 
-// placeOf is the place, of places, that has key, when exactly one has it.
+// placeOf says where key is a setting («in gpio», «at the top level»),
+// when exactly one place of places has it.
 func placeOf(key string, places map[string]place) string {
 	found := ""
-	for _, p := range places {
-		if p.where != "" && slices.Contains(p.keys, key) {
+	for name, p := range places {
+		where := "in " + p.where
+		switch {
+		case name == reflect.TypeFor[Config]().String():
+			where = "at the top level"
+		case p.where == "":
+			continue // a type of several places
+		}
+		if slices.Contains(p.keys, key) {
 			if found != "" {
 				return ""
 			}
-			found = p.where
+			found = where
 		}
 	}
 	return found

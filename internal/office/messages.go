@@ -203,6 +203,9 @@ func putBackMessage(label, forCounter, counter string, after, now time.Time) str
 	case counter:
 		return uk + ", тож «Наступний» викличе його першим" + when + ". / " + eng + ", so Next calls it first" + whenEn + "."
 	case "":
+		if when != "" {
+			return uk + "; він чекає в черзі своєї послуги, і його можна буде викликати" + when + ". / " + eng + "; it waits in its service's queue, and may be called" + whenEn + "."
+		}
 		return uk + "; він чекає в черзі своєї послуги. / " + eng + "; it waits in its service's queue."
 	}
 	return uk + "; першим його викличе робоче місце " + forCounter + when + ". / " + eng + "; counter " + forCounter + " calls it first" + whenEn + "."

@@ -79,6 +79,7 @@ func TestPutBackMessage(t *testing.T) {
 		{"3", now.Add(4 * time.Minute), "Талон П004 повернуто в чергу: його щойно викликали до вас, тож «Наступний» викличе його першим після 10:04. / Ticket P004 is back in the queue: it was just called to you, so Next calls it first after 10:04."},
 		{"7", time.Time{}, "Талон П004 повернуто в чергу: його щойно викликали до вас; першим його викличе робоче місце 7. / Ticket P004 is back in the queue: it was just called to you; counter 7 calls it first."},
 		{"", time.Time{}, "Талон П004 повернуто в чергу: його щойно викликали до вас; він чекає в черзі своєї послуги. / Ticket P004 is back in the queue: it was just called to you; it waits in its service's queue."},
+		{"", now.Add(4 * time.Minute), "Талон П004 повернуто в чергу: його щойно викликали до вас; він чекає в черзі своєї послуги, і його можна буде викликати після 10:04. / Ticket P004 is back in the queue: it was just called to you; it waits in its service's queue, and may be called after 10:04."},
 	} {
 		require.Equal(t, tc.want, putBackMessage("П004", tc.forCounter, "3", tc.after, now), "%+v", tc)
 	}
