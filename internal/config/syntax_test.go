@@ -156,6 +156,7 @@ func TestUnknownKeysSayWhereAndWhatWasMeant(t *testing.T) {
 		// A key of another place: one indented wrong.
 		{"  timezone: Europe/Kyiv", "  width: 3", `unknown setting "width" in office (it is a setting in services[]: is it indented under the wrong key?)`},
 		{"  timezone: Europe/Kyiv", "  site: demo", `unknown setting "site" in office (it is a setting at the top level: is it indented under the wrong key?)`},
+		{"  timezone: Europe/Kyiv", "  services: []", `unknown setting "services" in office (it is a setting at the top level or in counters[]: is it indented under the wrong key?)`},
 	} {
 		doc := strings.Replace(string(base), tc.from+"\n", tc.to+"\n", 1)
 		require.NotEqual(t, string(base), doc, tc.from)

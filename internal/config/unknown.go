@@ -100,10 +100,10 @@ func settingPlaces() map[string]place {
 	return out
 }
 
-// placeOf says where key is a setting («in gpio», «at the top level»),
-// when exactly one place of places has it.
+// placeOf says where key is a setting («in gpio», «at the top level or
+// in counters[]»), when one or two places of places have it.
 func placeOf(key string, places map[string]place) string {
-	found := ""
+	var found []string
 	for name, p := range places {
 		where := "in " + p.where
 		switch {
@@ -113,13 +113,14 @@ func placeOf(key string, places map[string]place) string {
 			continue // a type of several places
 		}
 		if slices.Contains(p.keys, key) {
-			if found != "" {
-				return ""
-			}
-			found = where
+			found = append(found, where)
 		}
 	}
-	return found
+	if len(found) > 2 {
+		return ""
+	}
+	slices.Sort(found) // «at the top level» first
+	return strings.Join(found, " or ")
 }
 
 // nearest is the key of keys that key was most likely meant to be: one

@@ -794,16 +794,24 @@ func (o *Office) clearGone(ctx context.Context, old, next *config.Config) {
 		}()
 		return
 	}
+	// A topic another counter uses now (an AWTRIX prefix given to it) is
+	// not emptied, and one the change uses again (a counter added back)
+	// not emptied again after a loss of the broker (dueGone).
+	used := usedTopics(next)
+	topics = slices.DeleteFunc(topics, func(t string) bool { return used[t] })
 	o.goneMu.Lock()
 	if o.gone == nil {
 		o.gone, o.goneDue = map[string]bool{}, map[string]bool{}
 	}
 	for _, t := range topics {
-		o.gone[t], o.goneDue[t] = true, true
+		o.goneDue[t] = true
+		// Emptied again after a loss only under the office's root: an
+		// AWTRIX matrix taken away may be another office's now.
+		if strings.HasPrefix(t, root+"/") {
+			o.gone[t] = true
+		}
 	}
-	// A topic the change uses again (a counter added back) is not
-	// emptied after a loss of the broker (dueGone) any more.
-	for t := range usedTopics(next) {
+	for t := range used {
 		delete(o.gone, t)
 	}
 	o.goneMu.Unlock()

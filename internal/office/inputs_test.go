@@ -24,6 +24,7 @@ import (
 	bolt "go.etcd.io/bbolt"
 	"periph.io/x/conn/v3/gpio"
 
+	"github.com/cherga/cherga/display"
 	firmwareconfig "github.com/cherga/cherga/firmware-config"
 	"github.com/cherga/cherga/internal/broker"
 	"github.com/cherga/cherga/internal/config"
@@ -2666,8 +2667,10 @@ func TestConfigSetCountersPatchReplacesList(t *testing.T) {
 // at every reconnection for as long as the controller ran); one that stays
 // away is: a broker restarted from an older copy of its retained messages
 // (Mosquitto's persistence, saved every 30 minutes) brings its board back.
+// Its AWTRIX matrix, outside the office's topics, is emptied once: it may
+// be another office's since.
 func TestGoneEmptiedAgainOnlyWhileGone(t *testing.T) {
-	ctx, o, l, link := officeOverLink(t, 0, "qms/demo/counter/100/state", "qms/demo/counter/101/state")
+	ctx, o, l, link := officeOverLink(t, 0, "qms/demo/counter/100/state", "qms/demo/counter/101/state", "pz/#")
 	set := func(counters []config.Counter) {
 		t.Helper()
 		setLists(t, ctx, o, map[string]any{"counters": counters})
@@ -2679,8 +2682,13 @@ func TestGoneEmptiedAgainOnlyWhileGone(t *testing.T) {
 		for _, id := range ids {
 			cs = append(cs, config.Counter{ID: id, Services: []string{"social"}})
 		}
+		if i := slices.IndexFunc(cs, func(c config.Counter) bool { return c.ID == "101" }); i >= 0 {
+			cs[i].Board = o.Config().Counter("13").Board
+			cs[i].Board.Awtrix.Prefix = "pz"
+		}
 		return cs
 	}
+	const matrix = "pz/custom/cherga"
 	full := func(m sim.Message) bool { return len(m.Payload) > 0 }
 	empty := func(m sim.Message) bool { return len(m.Payload) == 0 }
 	set(with("100", "101"))
@@ -2690,7 +2698,7 @@ func TestGoneEmptiedAgainOnlyWhileGone(t *testing.T) {
 	}
 	mark := l.Mark()
 	set(counters)
-	for _, topic := range []string{back, away} {
+	for _, topic := range []string{back, away, matrix} {
 		_, err := l.WaitAfter(ctx, mark, topic, empty)
 		require.NoError(t, err, "emptied when taken away")
 	}
@@ -2706,9 +2714,11 @@ func TestGoneEmptiedAgainOnlyWhileGone(t *testing.T) {
 	for range 2 {
 		// Everything acknowledged, the emptying too (it went before).
 		require.Eventually(t, pending, 30*time.Second, 20*time.Millisecond)
-		// The broker brings 101's state back, as from an old copy.
+		// The broker brings 101's state back, as from an old copy; the
+		// matrix is another office's now.
 		require.NoError(t, l.Publish(away, []byte(`{"counter":"101","services":["social"],"paused":false}`), true))
-		mark, n := l.Mark(), len(l.Messages(back))
+		require.NoError(t, l.Publish(matrix, []byte(`{"text":"Б012"}`), true))
+		mark, n, m := l.Mark(), len(l.Messages(back)), len(l.Messages(matrix))
 		link.cut() // the office reconnects, and sends the whole state again
 		_, err = l.WaitAfter(ctx, mark, back, full)
 		require.NoError(t, err)
@@ -2717,6 +2727,45 @@ func TestGoneEmptiedAgainOnlyWhileGone(t *testing.T) {
 		}
 		_, err = l.WaitAfter(ctx, mark, away, empty)
 		require.NoError(t, err, "counter 101, gone, is emptied again")
+		// The emptying of 101's state went in the round before 100's
+		// state: the matrix's would have too.
+		for _, msg := range l.Messages(matrix)[m:] {
+			require.NotEmpty(t, msg.Payload, "another office's matrix emptied at a reconnection")
+		}
+	}
+}
+
+// Two counters that swap their AWTRIX matrices keep both lit: a matrix
+// one counter gave up and the other took is never emptied (before, it was,
+// after the board the change sent it in 8 of 20 swaps, and stayed dark
+// until the next refresh, a minute later).
+func TestSwappedMatricesStayLit(t *testing.T) {
+	// The broker's acknowledgements come late, as over a busy network:
+	// the boards of a round go out before the rest (boardsFirst).
+	ctx, o, l, _ := officeOverLink(t, time.Millisecond, "pa/#", "pb/#", "qms/demo/counter/99/state")
+	board := func(prefix string) display.BoardOpts {
+		b := o.Config().Counter("13").Board
+		b.Awtrix.Prefix = prefix
+		return b
+	}
+	counters := slices.Clone(o.Config().Counters)
+	at := func(id string) int {
+		return slices.IndexFunc(counters, func(c config.Counter) bool { return c.ID == id })
+	}
+	for i := range 10 {
+		counters[at("12")].Board, counters[at("13")].Board = board([]string{"pa", "pb"}[i%2]), board([]string{"pb", "pa"}[i%2])
+		setLists(t, ctx, o, map[string]any{"counters": counters})
+	}
+	// Sent after all the above: once it is here, so is everything of theirs.
+	setLists(t, ctx, o, map[string]any{"counters": append(slices.Clone(counters), config.Counter{ID: "99", Services: []string{"social"}})})
+	_, err := l.Wait(ctx, "qms/demo/counter/99/state", func(m sim.Message) bool { return len(m.Payload) > 0 })
+	require.NoError(t, err)
+	for _, topic := range []string{"pa/custom/cherga", "pb/custom/cherga"} {
+		msgs := l.Messages(topic)
+		require.NotEmpty(t, msgs, topic)
+		for i, m := range msgs {
+			require.NotEmpty(t, m.Payload, "%s, message %d: a matrix in use emptied", topic, i)
+		}
 	}
 }
 
