@@ -23,12 +23,19 @@ func TestLostAgainAndAgain(t *testing.T) {
 	await(t, connected, "not connected")
 	const intrusions = 8
 	for i := range intrusions {
-		o := paho.NewClientOptions().AddBroker(srv.URL).SetClientID("cherga-t").SetAutoReconnect(false).SetConnectRetry(false)
+		kicked := make(chan struct{})
+		o := paho.NewClientOptions().AddBroker(srv.URL).SetClientID("cherga-t").SetAutoReconnect(false).SetConnectRetry(false).
+			SetConnectionLostHandler(func(paho.Client, error) { close(kicked) })
 		c := paho.NewClient(o)
 		tok := c.Connect()
 		require.True(t, tok.WaitTimeout(5*time.Second), "intrusion %d", i)
 		require.NoError(t, tok.Error())
 		await(t, connected, "the controller did not take its client id back")
+		await(t, kicked, "the intruder was not thrown off")
+		// The controller's reconnection ends after its connection: an
+		// intrusion before that is a loss during the reconnection, which
+		// waits a second, then two, four… (as twins taking turns do).
+		time.Sleep(100 * time.Millisecond)
 		c.Disconnect(0)
 	}
 	require.Equal(t, 3, log.Count("bus: connection lost; reconnecting"), log.String())
