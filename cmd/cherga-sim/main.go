@@ -31,6 +31,7 @@ import (
 	firmwareconfig "github.com/cherga/cherga/firmware-config"
 	"github.com/cherga/cherga/internal/bus"
 	"github.com/cherga/cherga/internal/config"
+	"github.com/cherga/cherga/internal/office"
 	"github.com/cherga/cherga/printer"
 	"github.com/cherga/cherga/queue"
 	"github.com/cherga/cherga/sim"
@@ -186,7 +187,7 @@ func printIntro(s *sim.Office, page, kiosk string) {
 	if ps, err := s.Engine().Pauses(context.Background()); err == nil {
 		if p, ok := ps[""]; ok {
 			since := p.Since.In(cfg.Location()).Format("02.01 15:04")
-			fmt.Printf("⚠ %s (a: all clear)\n\n", withReason("Прийом призупинено з "+since, "The office has been paused since "+since, p.Reason))
+			fmt.Printf("⚠ %s (a: all clear)\n\n", office.WithReason("Прийом призупинено з "+since, "The office has been paused since "+since, p.Reason))
 		}
 	}
 }
@@ -266,7 +267,7 @@ func printState(st sim.State) {
 // web page's words, "" while they do.
 func refusedText(refused string, paused bool, reason string, opens time.Time) string {
 	if paused {
-		return "  (" + withReason("призупинено", "paused", reason) + ")"
+		return "  (" + office.WithReason("призупинено", "paused", reason) + ")"
 	}
 	if refused == "" {
 		return ""
@@ -487,9 +488,9 @@ func tell(cfg *config.Config, m sim.Message) {
 	case m.Topic == root+"/errors":
 		fmt.Printf("  refused: %s: %s\n", v.Source, cmp.Or(v.Message, v.Error)) // the specialist reads the message
 	case m.Topic == root+"/events" && v.Type == queue.EvOfficePaused:
-		fmt.Printf("  ⚠ %s\n", withReason("прийом призупинено", "the office is paused", v.Reason))
+		fmt.Printf("  ⚠ %s\n", office.WithReason("прийом призупинено", "the office is paused", v.Reason))
 	case m.Topic == root+"/events" && v.Type == queue.EvOfficeResumed:
-		fmt.Printf("  %s\n", withReason("прийом відновлено", "the office resumed", v.Reason))
+		fmt.Printf("  %s\n", office.WithReason("прийом відновлено", "the office resumed", v.Reason))
 	}
 }
 
@@ -519,20 +520,6 @@ func ackText(ticket, state string, paused bool) string {
 	}
 	if paused && ticket != "" {
 		uk, en = uk+", далі перерва", en+", then a break"
-	}
-	return uk + " / " + en
-}
-
-// withReason is «uk / en» with an administrator's reason after each
-// half, as it was typed in each language («нарада / staff meeting»): a
-// reason in Ukrainian alone is not put into the English.
-func withReason(uk, en, reason string) string {
-	ruk, ren, _ := strings.Cut(reason, " / ")
-	if ruk = strings.TrimSpace(ruk); ruk != "" {
-		uk += ": " + ruk
-	}
-	if ren = strings.TrimSpace(ren); ren != "" {
-		en += ": " + ren
 	}
 	return uk + " / " + en
 }

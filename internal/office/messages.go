@@ -46,6 +46,11 @@ func pausedMessage(pe *queue.PausedError) string {
 	return withReason(uk, en, pe.Reason, ".") // as a kiosk's sentences end
 }
 
+// WithReason is «uk: reason / en: reason», as the office words a pause
+// with its administrator's reason (withReason), for the simulator's
+// terminal.
+func WithReason(uk, en, reason string) string { return withReason(uk, en, reason, "") }
+
 // withReason is "uk: reason / en: reason" of a pause: a reason typed in
 // both languages, «нарада / staff meeting», gives each half its own, and
 // one in Ukrainian alone is left out of the English. Each half ends with
