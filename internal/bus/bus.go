@@ -374,8 +374,8 @@ func (cl *Client) reconnect() {
 			if tok.Error() != nil {
 				continue
 			}
-			if connectedAgain != nil {
-				connectedAgain()
+			if f := connectedAgain.Load(); f != nil {
+				(*f)()
 			}
 			if cl.endReconnect() {
 				return
@@ -398,8 +398,9 @@ func (cl *Client) endReconnect() bool {
 }
 
 // connectedAgain, when set (by a test), runs when a reconnect has
-// connected, before it ends.
-var connectedAgain func()
+// connected, before it ends. Atomic: a reconnect of a client still
+// closing reads it while the test that set it takes it away.
+var connectedAgain atomic.Pointer[func()]
 
 // PahoURL is a broker URL as paho takes it: mqtt:// is tcp://.
 func PahoURL(url string) string {

@@ -142,13 +142,14 @@ func TestLostWhileReconnecting(t *testing.T) {
 	cl, link, conns := connectOverLink(t, "again")
 	// The first reconnect's connection is lost before it ends.
 	var once sync.Once
-	connectedAgain = func() {
+	again := func() {
 		once.Do(func() {
 			link.cut()
 			time.Sleep(300 * time.Millisecond) // paho tells of the loss meanwhile
 		})
 	}
-	t.Cleanup(func() { connectedAgain = nil })
+	connectedAgain.Store(&again)
+	t.Cleanup(func() { connectedAgain.Store(nil) })
 	link.cut()
 	deadline := time.Now().Add(20 * time.Second)
 	for conns.Load() < 3 || !cl.c.IsConnectionOpen() {
