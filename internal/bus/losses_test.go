@@ -1,45 +1,43 @@
-package bus_test
+package bus
 
 import (
 	"testing"
 	"time"
 
-	paho "github.com/eclipse/paho.mqtt.golang"
 	"github.com/stretchr/testify/require"
-
-	"github.com/cherga/cherga/internal/bus"
-	"github.com/cherga/cherga/internal/bus/bustest"
-	"github.com/cherga/cherga/internal/testkit"
 )
 
 // A connection lost again and again (another client connecting as this
-// one, twice a second, for good) is logged alone the first times, then in
-// one error line a minute that counts the losses: not a warning and a
-// line of the reconnection for each, which would fill the journal.
-func TestLostAgainAndAgain(t *testing.T) {
-	srv := bustest.Broker(t, bustest.Opts{})
-	var log testkit.Log
-	_, connected := connectWith(t, runOpts(bus.Opts{URL: srv.URL}, "r1"), &log)
-	await(t, connected, "not connected")
-	const intrusions = 8
-	for i := range intrusions {
-		kicked := make(chan struct{})
-		o := paho.NewClientOptions().AddBroker(srv.URL).SetClientID("cherga-t").SetAutoReconnect(false).SetConnectRetry(false).
-			SetConnectionLostHandler(func(paho.Client, error) { close(kicked) })
-		c := paho.NewClient(o)
-		tok := c.Connect()
-		require.True(t, tok.WaitTimeout(5*time.Second), "intrusion %d", i)
-		require.NoError(t, tok.Error())
-		await(t, connected, "the controller did not take its client id back")
-		await(t, kicked, "the intruder was not thrown off")
-		// The controller's reconnection ends after its connection: an
-		// intrusion before that is a loss during the reconnection, which
-		// waits a second, then two, four… (as twins taking turns do).
-		time.Sleep(100 * time.Millisecond)
-		c.Disconnect(0)
+// one, twice a second, for good) is logged alone the first three times of
+// a minute, then in one line a minute that counts the losses: not a
+// warning and a line of the reconnection for each, which would fill the
+// journal. Once a minute has passed without a loss, one is logged alone
+// again.
+func TestLossLog(t *testing.T) {
+	var l lossLog
+	at := time.Date(2026, 12, 7, 10, 0, 0, 0, time.UTC)
+	type said struct {
+		alone bool
+		lost  int
 	}
-	require.Equal(t, 3, log.Count("bus: connection lost; reconnecting"), log.String())
-	require.Equal(t, 3, log.Count("bus: connected to the broker again"), log.String())
-	require.Equal(t, 1, log.Count("the connection to the broker is lost again and again"), log.String())
-	require.Equal(t, 1, log.Count("losses_last_minute=4"), log.String())
+	var got []said
+	for i := range 8 { // twice a second
+		alone, lost := l.note(at.Add(time.Duration(i) * 500 * time.Millisecond))
+		got = append(got, said{alone, lost})
+	}
+	require.Equal(t, []said{{true, 0}, {true, 0}, {true, 0}, {false, 4}, {false, 0}, {false, 0}, {false, 0}, {false, 0}}, got)
+	// Going on: a line a minute, with the losses of the last minute.
+	at = at.Add(4 * time.Second)
+	for s := 0; s < 60; s++ {
+		alone, lost := l.note(at.Add(time.Duration(s) * time.Second))
+		require.False(t, alone)
+		if lost > 0 {
+			require.Equal(t, 58, s, "a minute after the last line (at 1.5 s)")
+			require.Equal(t, 62, lost, "the losses of the last minute: 2.5 to 3.5 s, and 4 to 62 s")
+		}
+	}
+	// Quiet for a minute: a loss is logged alone again.
+	alone, lost := l.note(at.Add(3 * time.Minute))
+	require.True(t, alone)
+	require.Zero(t, lost)
 }
