@@ -124,12 +124,16 @@ func (o *Office) openButtons() {
 			if btn.Pin == "" {
 				continue
 			}
+			// A priority button's category is wired: it changes with a
+			// restart (config.set refuses it), the service live. A repeat
+			// within the interval is the same press again.
+			pressed := func(p device.Press, repeat bool) press {
+				return press{service: k.button(i), priority: p.Long || btn.Priority || btn.Category != "", category: btn.Category, source: "gpio " + btn.Pin, repeat: repeat}
+			}
 			watch(btn.Pin, "kiosk "+kc.ID+" "+btn.Service, "kiosk/"+kc.ID+" gpio "+strings.TrimSpace(btn.Pin), kopts, func(p device.Press) {
-				// A priority button's category is wired: it changes with a
-				// restart (config.set refuses it), the service live.
-				k.submit(press{service: k.button(i), priority: p.Long || btn.Priority || btn.Category != "", category: btn.Category, source: "gpio " + btn.Pin})
+				k.submit(pressed(p, false))
 			}, func(p device.Press) {
-				k.submit(press{service: k.button(i), priority: p.Long || btn.Priority || btn.Category != "", category: btn.Category, source: "gpio " + btn.Pin, repeat: true})
+				k.submit(pressed(p, true))
 			}, func(ok bool) {
 				k.dead[i].Store(!ok)
 				k.relight()
