@@ -283,12 +283,19 @@ func (o *Office) onClock(unset bool) {
 		return
 	}
 	o.status.ClockUnset = unset
+	o.statusChanged()
+}
+
+// statusChanged publishes the status as it is now, once there is a
+// client (statusMu held).
+func (o *Office) statusChanged() {
 	if o.bus != nil {
 		o.bus.SetStatus(o.status)
 	}
 }
 
-// setBus makes b the office's client (onStore publishes through it).
+// setBus makes b the office's client (onStore and onClock publish through
+// it).
 func (o *Office) setBus(b *bus.Client) {
 	o.statusMu.Lock()
 	defer o.statusMu.Unlock()
@@ -307,9 +314,7 @@ func (o *Office) onStore(err error) {
 		o.status.StoreError = ""
 		o.log.Info("office: the store saves changes again")
 	}
-	if o.bus != nil {
-		o.bus.SetStatus(o.status)
-	}
+	o.statusChanged()
 }
 
 // Start opens the store, connects to (or starts) the broker and starts every
